@@ -1,0 +1,30 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PORT ?= 8080
+DATA_DIR ?= ./var
+JOBS ?= $(shell nproc)
+
+.PHONY: all bootstrap build run test bench fuzz clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j $(JOBS)
+
+run: build
+	./build/prodflow serve --port $(PORT) --data-dir $(DATA_DIR)
+
+test: bootstrap
+	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON >/dev/null
+	@cmake --build build-test -j $(JOBS)
+	@cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error
+	@cd build-test && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	@bench/run
+
+clean:
+	rm -rf build build-test

@@ -1,0 +1,98 @@
+#include "api/app.h"
+
+#include "core/mem.h"
+#include "core/path.h"
+#include "workflow/node_registry.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+json_t *pf_starters_load(const char *share_dir, pf_errors *errs) {
+    char *dir = pf_asprintf("%s/workflows", share_dir);
+    DIR *d = opendir(dir);
+    if (!d) {
+        pf_errors_add(errs, PF_EIO, "", "cannot open the starter workflows in %s", dir);
+        free(dir);
+        return NULL;
+    }
+    char **names = NULL;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
+        names = pf_xrealloc(names, (n + 1) * sizeof *names);
+        names[n++] = pf_strdup(e->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, name_cmp);
+    json_t *starters = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char *path = pf_asprintf("%s/%s", dir, names[i]);
+        json_error_t jerr;
+        json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+        if (doc) json_array_append_new(starters, doc);
+        else pf_errors_add(errs, PF_EINVAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        free(path);
+        free(names[i]);
+    }
+    free(names);
+    free(dir);
+    return starters;
+}
+
+static void prebuild(pf_prebuilt *slot, const pf_registry *reg, const char *family) {
+    json_t *doc = pf_node_definitions(reg, family);
+    slot->family = family;
+    slot->body = json_dumps(doc, JSON_COMPACT);
+    slot->len = strlen(slot->body);
+    json_decref(doc);
+}
+
+pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
+    pf_app *app = pf_xcalloc(1, sizeof *app);
+    app->data_dir = pf_strdup(cfg->data_dir);
+    app->share_dir = pf_strdup(cfg->share_dir);
+    app->web_dir = cfg->web_dir ? pf_strdup(cfg->web_dir) : NULL;
+    app->max_body_bytes = cfg->max_body_bytes ? cfg->max_body_bytes : 8u << 20;
+    size_t before = errs->len;
+    app->registry = pf_registry_load(errs);
+    app->starters = pf_starters_load(app->share_dir, errs);
+    pf_error *err = NULL;
+    app->openapi = pf_contract_embedded_json("api/openapi.json", &err);
+    if (err) pf_errors_take(errs, err);
+    if (errs->len > before) {
+        pf_app_close(app);
+        return NULL;
+    }
+    if ((err = pf_mkdirs(app->data_dir, 0755)) ||
+        (err = pf_store_open(cfg->store_url ? cfg->store_url : app->data_dir, &app->store))) {
+        pf_errors_take(errs, err);
+        pf_app_close(app);
+        return NULL;
+    }
+    const pf_contract *c = &app->registry->contract;
+    app->n_node_definitions = c->n_families + 1;
+    app->node_definitions = pf_xcalloc(app->n_node_definitions, sizeof *app->node_definitions);
+    prebuild(&app->node_definitions[0], app->registry, NULL);
+    for (size_t i = 0; i < c->n_families; i++)
+        prebuild(&app->node_definitions[i + 1], app->registry, c->families[i].key);
+    return app;
+}
+
+void pf_app_close(pf_app *app) {
+    if (!app) return;
+    for (size_t i = 0; i < app->n_node_definitions; i++) free(app->node_definitions[i].body);
+    free(app->node_definitions);
+    if (app->store) pf_store_close(app->store);
+    json_decref(app->openapi);
+    json_decref(app->starters);
+    pf_registry_free(app->registry);
+    free(app->share_dir);
+    free(app->web_dir);
+    free(app->data_dir);
+    free(app);
+}

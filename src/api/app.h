@@ -1,0 +1,43 @@
+/* The application a server serves: the registry, the store and the
+ * documents built once at start-up. Handlers get it read-only. */
+#ifndef PF_API_APP_H
+#define PF_API_APP_H
+
+#include "modules/registry.h"
+#include "store/store.h"
+
+typedef struct pf_app_config {
+    const char *data_dir;  /* state: database, artifacts */
+    const char *share_dir; /* starter workflows, libraries */
+    const char *store_url; /* NULL: SQLite under data_dir */
+    const char *web_dir;   /* the built editor; NULL serves no editor */
+    size_t max_body_bytes;
+} pf_app_config;
+
+typedef struct pf_prebuilt {
+    const char *family; /* NULL for "all families" */
+    char *body;
+    size_t len;
+} pf_prebuilt;
+
+typedef struct pf_app {
+    pf_registry *registry;
+    pf_store *store;
+    char *data_dir;
+    char *share_dir;
+    char *web_dir; /* NULL when no editor is served */
+    size_t max_body_bytes;
+    json_t *starters;   /* array of starter workflow documents */
+    json_t *openapi;    /* the OpenAPI document */
+    pf_prebuilt *node_definitions; /* all families first, then one per family */
+    size_t n_node_definitions;
+} pf_app;
+
+/* Builds everything; problems go to errs and the result is NULL. */
+pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs);
+void pf_app_close(pf_app *app);
+
+/* Loads share_dir/workflows/ *.json; new reference or NULL with errs set. */
+json_t *pf_starters_load(const char *share_dir, pf_errors *errs);
+
+#endif

@@ -1,0 +1,86 @@
+#include "api/router.h"
+
+#include "core/mem.h"
+
+#include <string.h>
+
+const pf_route pf_routes[] = {
+    {"GET", "/api/health", pf_handle_health},
+    {"GET", "/api/openapi.json", pf_handle_openapi},
+    {"GET", "/api/families", pf_handle_families},
+    {"GET", "/api/workflows/node-definitions", pf_handle_node_definitions},
+    {"GET", "/api/workflows/starters", pf_handle_workflow_starters},
+    {"POST", "/api/workflows/validate", pf_handle_workflow_validate},
+    {"GET", "/api/workflows", pf_handle_workflow_list},
+    {"POST", "/api/workflows", pf_handle_workflow_create},
+    {"GET", "/api/workflows/{id}", pf_handle_workflow_get},
+    {"PUT", "/api/workflows/{id}", pf_handle_workflow_update},
+    {"DELETE", "/api/workflows/{id}", pf_handle_workflow_delete},
+    {"GET", "/api/workflows/{id}/versions", pf_handle_workflow_versions},
+    {"GET", "/api/workflows/{id}/versions/{version}", pf_handle_workflow_version},
+};
+const size_t pf_n_routes = sizeof pf_routes / sizeof *pf_routes;
+
+static int hexval(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static char *percent_decode(const char *s, size_t n) {
+    char *out = pf_xmalloc(n + 1), *w = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && i + 2 < n + 1 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+            *w++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+            i += 2;
+        } else {
+            *w++ = s[i];
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
+/* Matches segment by segment; {name} captures one non-empty segment. */
+static bool match(const char *pattern, const char *path, pf_request *req) {
+    req->n_params = 0;
+    const char *p = pattern, *s = path;
+    while (*p && *s) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *end = strchr(s, '/');
+            if (!end) end = s + strlen(s);
+            if (end == s || req->n_params == PF_MAX_PATH_PARAMS) return false;
+            static const char *const names[] = {"id", "version", "key", "name"};
+            const char *name = NULL;
+            for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+                if (strlen(names[i]) == (size_t)(close - p - 1) && strncmp(names[i], p + 1, (size_t)(close - p - 1)) == 0)
+                    name = names[i];
+            if (!name) return false;
+            req->param_names[req->n_params] = name;
+            req->param_values[req->n_params++] = percent_decode(s, (size_t)(end - s));
+            p = close + 1;
+            s = end;
+        } else if (*p++ != *s++) {
+            return false;
+        }
+    }
+    return *p == '\0' && *s == '\0';
+}
+
+void pf_request_free_params(pf_request *req) {
+    for (size_t i = 0; i < req->n_params; i++) free(req->param_values[i]);
+    req->n_params = 0;
+}
+
+const pf_route *pf_route_match(const char *method, const char *path, pf_request *req, bool *path_known) {
+    *path_known = false;
+    for (size_t i = 0; i < pf_n_routes; i++) {
+        bool ok = match(pf_routes[i].pattern, path, req);
+        if (ok && strcmp(pf_routes[i].method, method) == 0) return &pf_routes[i];
+        pf_request_free_params(req);
+        if (ok) *path_known = true;
+    }
+    return NULL;
+}

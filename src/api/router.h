@@ -1,0 +1,45 @@
+/* The route table: method, path pattern ("/api/workflows/{id}") and handler.
+ * Literal segments win over parameters because routes are tried in order. */
+#ifndef PF_API_ROUTER_H
+#define PF_API_ROUTER_H
+
+#include "api/app.h"
+#include "api/http.h"
+
+typedef void (*pf_handler)(const pf_app *app, const pf_request *req, pf_response *res);
+
+typedef struct pf_route {
+    const char *method;
+    const char *pattern;
+    pf_handler handler;
+} pf_route;
+
+extern const pf_route pf_routes[];
+extern const size_t pf_n_routes;
+
+/* Finds the route for method and path and fills req's path params (the
+ * values are malloc'd; free with pf_request_free_params). NULL when none
+ * matches; *path_known tells a wrong method (405) from a wrong path (404). */
+const pf_route *pf_route_match(const char *method, const char *path, pf_request *req, bool *path_known);
+void pf_request_free_params(pf_request *req);
+
+/* Reads ?family=; responds 400 and returns false when it names no family.
+ * *family is NULL when the query leaves it out. */
+bool pf_check_family_query(const pf_app *app, const pf_request *req, pf_response *res, const char **family);
+
+/* Handlers, one file per resource. */
+void pf_handle_health(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_openapi(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_families(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_node_definitions(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_starters(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_validate(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_list(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_create(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_update(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_delete(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_versions(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_workflow_version(const pf_app *, const pf_request *, pf_response *);
+
+#endif

@@ -1,0 +1,52 @@
+/* The editor's static files: web/dist served at "/", with index.html for
+ * every path the single-page app routes itself. */
+#include "api/static.h"
+
+#include "core/mem.h"
+#include "core/path.h"
+
+#include <string.h>
+
+static const struct {
+    const char *ext, *type;
+} media_types[] = {
+    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+    {".css", "text/css; charset=utf-8"},   {".json", "application/json"},
+    {".svg", "image/svg+xml"},             {".png", "image/png"},
+    {".ico", "image/x-icon"},              {".woff2", "font/woff2"},
+    {".map", "application/json"},          {".txt", "text/plain; charset=utf-8"},
+};
+
+static const char *media_type(const char *path) {
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof media_types / sizeof *media_types; i++)
+        if (strcmp(dot, media_types[i].ext) == 0) return media_types[i].type;
+    return "application/octet-stream";
+}
+
+static bool serve_file(const char *root, const char *rel, pf_response *res) {
+    char *resolved = NULL;
+    pf_error *err = pf_path_resolve_within(root, rel, &resolved);
+    if (err) {
+        pf_error_free(err);
+        return false;
+    }
+    char *data = NULL;
+    size_t len = 0;
+    err = pf_read_file(resolved, 64u << 20, &data, &len);
+    bool ok = err == NULL;
+    if (ok) pf_respond_text(res, 200, media_type(resolved), data, len);
+    pf_error_free(err);
+    free(resolved);
+    return ok;
+}
+
+bool pf_static_serve(const pf_app *app, const pf_request *req, pf_response *res) {
+    if (!app->web_dir || strcmp(req->method, "GET") != 0 || strncmp(req->path, "/api/", 5) == 0) return false;
+    const char *rel = req->path[1] ? req->path + 1 : "index.html";
+    if (strstr(rel, "..")) return false;
+    if (serve_file(app->web_dir, rel, res)) return true;
+    /* Unknown files under assets/ are real 404s; other paths are app routes. */
+    if (strncmp(rel, "assets/", 7) == 0) return false;
+    return serve_file(app->web_dir, "index.html", res);
+}

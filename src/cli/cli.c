@@ -1,0 +1,42 @@
+#include "cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+pf_registry *pf_cli_registry(void) {
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_registry *reg = pf_registry_load(&errs);
+    if (!reg) pf_cli_print_errors(stderr, "prodflow: registry", &errs);
+    pf_errors_clear(&errs);
+    return reg;
+}
+
+void pf_cli_print_errors(FILE *out, const char *prefix, const pf_errors *errs) {
+    for (size_t i = 0; i < errs->len; i++)
+        fprintf(out, "%s: %s: %s\n", prefix, errs->items[i].pointer[0] ? errs->items[i].pointer : "/",
+                errs->items[i].message);
+}
+
+json_t *pf_cli_value(const char *text) {
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    return v ? v : json_string(text);
+}
+
+int pf_cli_wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
+    return 0;
+}
+
+const char *pf_cli_share_dir(void) {
+    const char *env = getenv("PRODFLOW_SHARE_DIR");
+    return env && *env ? env : PF_SHARE_DIR;
+}
+
+const char *pf_cli_web_dir(void) {
+    const char *env = getenv("PRODFLOW_WEB_DIR");
+    if (env && *env) return env;
+    return access(PF_WEB_DIR "/index.html", R_OK) == 0 ? PF_WEB_DIR : NULL;
+}

@@ -1,0 +1,34 @@
+/* Subcommands of the prodflow CLI; each lives in its own cmd_*.c file. */
+#ifndef PF_CLI_CLI_H
+#define PF_CLI_CLI_H
+
+#include "modules/registry.h"
+
+#include <stdio.h>
+
+typedef struct pf_command {
+    const char *name;
+    const char *summary;
+    int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
+    void (*usage)(FILE *out);
+} pf_command;
+
+extern const pf_command pf_cmd_serve, pf_cmd_validate, pf_cmd_node_definitions, pf_cmd_module;
+
+/* Exit codes shared by every subcommand. */
+enum { PF_EXIT_OK = 0, PF_EXIT_FAILED = 1, PF_EXIT_USAGE = 2 };
+
+/* Loads the registry or prints why it cannot; NULL on failure. */
+pf_registry *pf_cli_registry(void);
+/* Prints every problem as "prefix: pointer: message". */
+void pf_cli_print_errors(FILE *out, const char *prefix, const pf_errors *errs);
+/* A --set value: JSON when it parses (numbers, booleans, objects), else a string. New reference. */
+json_t *pf_cli_value(const char *text);
+/* True when argv holds -h or --help. */
+int pf_cli_wants_help(int argc, char **argv);
+/* The share directory: $PRODFLOW_SHARE_DIR, else the build's share/. */
+const char *pf_cli_share_dir(void);
+/* The built editor: $PRODFLOW_WEB_DIR, else the build's web/dist when it exists, else NULL. */
+const char *pf_cli_web_dir(void);
+
+#endif

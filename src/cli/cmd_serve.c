@@ -1,0 +1,111 @@
+/* prodflow serve: the API (and later the editor and executors) in one process. */
+#include "api/server.h"
+#include "cli/cli.h"
+#include "core/log.h"
+#include "core/mem.h"
+
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fputs("Usage: prodflow serve [options]\n\n"
+          "Serves the HTTP API at http://BIND:PORT until SIGINT or SIGTERM.\n\n"
+          "Options:\n"
+          "  --port N          TCP port (default 8080; 0 picks a free one)\n"
+          "  --bind ADDR       IPv4 address to listen on (default 127.0.0.1)\n"
+          "  --data-dir DIR    state: database and artifacts (default ./var)\n"
+          "  --share-dir DIR   starter workflows and libraries (default: the build's share/)\n"
+          "  --store URL       sqlite:PATH or a directory (default: DATA_DIR)\n"
+          "  --web-dir DIR     the built editor to serve at / (default: the build's web/dist)\n"
+          "  --threads N       HTTP thread pool size (default: number of cores)\n"
+          "  --max-body BYTES  request body limit (default 8388608)\n"
+          "  --port-file FILE  write the bound port to FILE once listening\n"
+          "  -h, --help        this help\n",
+          out);
+}
+
+static int run(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"port", required_argument, 0, 'p'},     {"bind", required_argument, 0, 'b'},
+        {"data-dir", required_argument, 0, 'd'}, {"share-dir", required_argument, 0, 's'},
+        {"store", required_argument, 0, 'S'},    {"threads", required_argument, 0, 't'},
+        {"max-body", required_argument, 0, 'm'}, {"port-file", required_argument, 0, 'f'},
+        {"web-dir", required_argument, 0, 'w'},
+        {0, 0, 0, 0},
+    };
+    pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
+    pf_app_config cfg = {.data_dir = "./var", .share_dir = pf_cli_share_dir(), .web_dir = pf_cli_web_dir()};
+    const char *port_file = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end = NULL;
+        switch (c) {
+        case 'p': {
+            long port = strtol(optarg, &end, 10);
+            if (*end || port < 0 || port > 65535) {
+                fprintf(stderr, "prodflow serve: --port must be 0..65535, not \"%s\"\n", optarg);
+                return PF_EXIT_USAGE;
+            }
+            sopts.port = (uint16_t)port;
+            break;
+        }
+        case 'b': sopts.bind = optarg; break;
+        case 'd': cfg.data_dir = optarg; break;
+        case 's': cfg.share_dir = optarg; break;
+        case 'S': cfg.store_url = optarg; break;
+        case 't': sopts.threads = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'm': cfg.max_body_bytes = strtoull(optarg, NULL, 10); break;
+        case 'f': port_file = optarg; break;
+        case 'w': cfg.web_dir = optarg; break;
+        default: usage(stderr); return PF_EXIT_USAGE;
+        }
+    }
+    /* Block the stop signals before any thread starts so only sigwait sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_app *app = pf_app_open(&cfg, &errs);
+    if (!app) {
+        pf_cli_print_errors(stderr, "prodflow serve", &errs);
+        pf_errors_clear(&errs);
+        return PF_EXIT_FAILED;
+    }
+    pf_server *srv = NULL;
+    pf_error *err = pf_server_start(&sopts, app, &srv);
+    if (err) {
+        fprintf(stderr, "prodflow serve: %s\n", err->message);
+        pf_error_free(err);
+        pf_app_close(app);
+        return PF_EXIT_FAILED;
+    }
+    unsigned port = pf_server_port(srv);
+    if (port_file) {
+        FILE *f = fopen(port_file, "w");
+        if (f) {
+            fprintf(f, "%u\n", port);
+            fclose(f);
+        }
+    }
+    json_t *fields = json_pack("{s:s, s:i, s:s, s:s}", "bind", sopts.bind, "port", (int)port, "data_dir",
+                               cfg.data_dir, "store", pf_store_backend(app->store));
+    pf_log_fields(PF_LOG_INFO, "server.listening", fields, "Prodflow is serving at http://%s:%u", sopts.bind, port);
+    json_decref(fields);
+    int sig = 0;
+    sigwait(&stop, &sig);
+    pf_log(PF_LOG_INFO, "server.stopping", "received signal %d", sig);
+    pf_server_stop(srv);
+    pf_app_close(app);
+    return PF_EXIT_OK;
+}
+
+const pf_command pf_cmd_serve = {"serve", "serve the HTTP API", run, usage};

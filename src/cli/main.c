@@ -1,0 +1,53 @@
+/* prodflow: one binary for the server, the workers and the tools. */
+#include "cli/cli.h"
+#include "core/log.h"
+
+#include <string.h>
+
+static const pf_command *const commands[] = {
+    &pf_cmd_serve, &pf_cmd_validate, &pf_cmd_node_definitions, &pf_cmd_module,
+};
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+static void usage(FILE *out) {
+    fputs("Usage: prodflow <command> [options]\n\n"
+          "Prodflow turns STEP CAD files into product visuals through workflow graphs\n"
+          "of production modules.\n\nCommands:\n",
+          out);
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-18s %s\n", commands[i]->name, commands[i]->summary);
+    fputs("\nRun 'prodflow <command> --help' for a command's options.\n", out);
+}
+
+int main(int argc, char **argv) {
+    pf_log_init(stderr, PF_LOG_INFO);
+    if (argc < 2) {
+        usage(stderr);
+        return PF_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+        if (argc > 2 && strcmp(argv[1], "help") == 0) {
+            for (size_t i = 0; i < N_COMMANDS; i++)
+                if (!strcmp(argv[2], commands[i]->name)) {
+                    commands[i]->usage(stdout);
+                    return PF_EXIT_OK;
+                }
+        }
+        usage(stdout);
+        return PF_EXIT_OK;
+    }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("prodflow %s\n", PF_VERSION);
+        return PF_EXIT_OK;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        if (strcmp(argv[1], commands[i]->name) != 0) continue;
+        if (pf_cli_wants_help(argc - 1, argv + 1)) {
+            commands[i]->usage(stdout);
+            return PF_EXIT_OK;
+        }
+        return commands[i]->run(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "prodflow: unknown command \"%s\"\n\n", argv[1]);
+    usage(stderr);
+    return PF_EXIT_USAGE;
+}

@@ -1,0 +1,110 @@
+#include "contract/contract.h"
+
+#include "core/embed.h"
+#include "core/mem.h"
+
+#include <string.h>
+
+json_t *pf_contract_embedded_json(const char *path, pf_error **err) {
+    const pf_embedded_file *f = pf_embed_find(path);
+    if (!f) {
+        *err = pf_error_new(PF_EINTERNAL, "", "embedded file %s is missing from the build", path);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(f->data, f->size, 0, &jerr);
+    if (!doc)
+        *err = pf_error_new(PF_EINTERNAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+    return doc;
+}
+
+static const json_t *find_keyed(const json_t *arr, const char *key) {
+    size_t i;
+    const json_t *item;
+    json_array_foreach(arr, i, item) {
+        const char *k = json_string_value(json_object_get(item, "key"));
+        if (k && strcmp(k, key) == 0) return item;
+    }
+    return NULL;
+}
+
+pf_error *pf_contract_load(pf_contract *out) {
+    memset(out, 0, sizeof *out);
+    pf_error *err = NULL;
+    out->vocabulary = pf_contract_embedded_json("contract/vocabulary.json", &err);
+    if (err) return err;
+    out->families_doc = pf_contract_embedded_json("contract/families.json", &err);
+    if (err) {
+        pf_contract_free(out);
+        return err;
+    }
+    out->workflow_schema = pf_contract_embedded_json("contract/workflow.schema.json", &err);
+    if (err) {
+        pf_contract_free(out);
+        return err;
+    }
+    const json_t *fams = json_object_get(out->families_doc, "families");
+    out->n_families = json_array_size(fams);
+    out->families = pf_xcalloc(out->n_families, sizeof *out->families);
+    for (size_t i = 0; i < out->n_families; i++) {
+        const json_t *f = json_array_get(fams, i);
+        pf_family *fam = &out->families[i];
+        fam->doc = f;
+        fam->key = json_string_value(json_object_get(f, "key"));
+        fam->entry_step = json_string_value(json_object_get(f, "entry_step"));
+        fam->palette = json_object_get(f, "palette");
+        fam->artifact_kinds = json_object_get(f, "artifact_kinds");
+        fam->context_schema = json_object_get(f, "context_schema");
+        if (!fam->key || !fam->entry_step || !json_is_array(fam->palette) ||
+            !json_is_array(fam->artifact_kinds)) {
+            pf_contract_free(out);
+            return pf_error_new(PF_EINTERNAL, "", "contract/families.json: family %zu is incomplete", i);
+        }
+    }
+    return NULL;
+}
+
+void pf_contract_free(pf_contract *c) {
+    free(c->families);
+    json_decref(c->families_doc);
+    json_decref(c->workflow_schema);
+    json_decref(c->vocabulary);
+    memset(c, 0, sizeof *c);
+}
+
+const pf_family *pf_contract_family(const pf_contract *c, const char *key) {
+    for (size_t i = 0; i < c->n_families; i++)
+        if (strcmp(c->families[i].key, key) == 0) return &c->families[i];
+    return NULL;
+}
+
+static bool array_has_string(const json_t *arr, const char *s) {
+    size_t i;
+    const json_t *item;
+    json_array_foreach(arr, i, item) {
+        const char *v = json_string_value(item);
+        if (v && strcmp(v, s) == 0) return true;
+    }
+    return false;
+}
+
+bool pf_family_allows_step(const pf_family *f, const char *step) { return array_has_string(f->palette, step); }
+bool pf_family_delivers_kind(const pf_family *f, const char *kind) {
+    return array_has_string(f->artifact_kinds, kind);
+}
+
+const json_t *pf_contract_port_type(const pf_contract *c, const char *key) {
+    return find_keyed(json_object_get(c->vocabulary, "port_types"), key);
+}
+const json_t *pf_contract_artifact_role(const pf_contract *c, const char *key) {
+    return find_keyed(json_object_get(c->vocabulary, "artifact_roles"), key);
+}
+const json_t *pf_contract_artifact_kind(const pf_contract *c, const char *key) {
+    return find_keyed(json_object_get(c->vocabulary, "artifact_kinds"), key);
+}
+
+bool pf_contract_ports_compatible(const pf_contract *c, const char *from, const char *to) {
+    if (strcmp(from, to) == 0) return true;
+    const json_t *target = pf_contract_port_type(c, to);
+    return target && array_has_string(json_object_get(target, "accepts"), from);
+}

@@ -1,0 +1,50 @@
+/* The vocabulary as data: port types, artifact roles and kinds, and the
+ * families. Loaded once at start-up from the embedded contract files and
+ * read-only afterwards; every pointer handed out lives as long as the
+ * pf_contract that owns it. */
+#ifndef PF_CONTRACT_CONTRACT_H
+#define PF_CONTRACT_CONTRACT_H
+
+#include "core/error.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+typedef struct pf_family {
+    const char *key;        /* "cad_file" */
+    const char *entry_step; /* "cad.resolve_step_path" */
+    const json_t *doc;      /* the whole family entry from families.json */
+    const json_t *palette;  /* array of module keys */
+    const json_t *artifact_kinds;
+    const json_t *context_schema;
+} pf_family;
+
+typedef struct pf_contract {
+    json_t *vocabulary; /* owned: vocabulary.json */
+    json_t *families_doc;
+    json_t *workflow_schema; /* structural schema of a workflow document */
+    pf_family *families;
+    size_t n_families;
+} pf_contract;
+
+/* Parses the embedded vocabulary and families; NULL on success. */
+pf_error *pf_contract_load(pf_contract *out);
+void pf_contract_free(pf_contract *c);
+
+const pf_family *pf_contract_family(const pf_contract *c, const char *key);
+bool pf_family_allows_step(const pf_family *f, const char *step);
+bool pf_family_delivers_kind(const pf_family *f, const char *kind);
+
+/* Vocabulary look-ups; NULL when unknown. Borrowed from c. */
+const json_t *pf_contract_port_type(const pf_contract *c, const char *key);
+const json_t *pf_contract_artifact_role(const pf_contract *c, const char *key);
+const json_t *pf_contract_artifact_kind(const pf_contract *c, const char *key);
+
+/* Can an output port of type `from` feed an input port of type `to`?
+ * Equal types always can; a generic type lists what it accepts. */
+bool pf_contract_ports_compatible(const pf_contract *c, const char *from, const char *to);
+
+/* Parses an embedded JSON file; new reference, or NULL with *err set. */
+json_t *pf_contract_embedded_json(const char *path, pf_error **err);
+
+#endif

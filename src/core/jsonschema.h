@@ -1,0 +1,25 @@
+/* A JSON Schema (draft 7) validator for the subset Prodflow's contracts use;
+ * docs/json-schema-subset.md lists it. Schemas and instances are borrowed;
+ * problems are appended to a pf_errors list with the instance's pointer. */
+#ifndef PF_CORE_JSONSCHEMA_H
+#define PF_CORE_JSONSCHEMA_H
+
+#include "core/error.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+/* Appends a problem for every violation, pointers under base_pointer.
+ * Returns how many it added. */
+size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out);
+bool pf_schema_is_valid(const json_t *schema, const json_t *instance);
+/* A copy of instance with the schema's property defaults filled in,
+ * recursively, where keys are missing. New reference. */
+json_t *pf_schema_apply_defaults(const json_t *schema, const json_t *instance);
+/* Checks that a schema uses only the supported subset and is well formed
+ * (known types, compilable patterns, sane bounds). Returns problems added. */
+size_t pf_schema_check(const json_t *schema, const char *base_pointer, pf_errors *out);
+/* Deep JSON equality where 1 and 1.0 are equal, as JSON Schema requires. */
+bool pf_json_equal(const json_t *a, const json_t *b);
+
+#endif

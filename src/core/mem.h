@@ -1,0 +1,17 @@
+/* Allocation that aborts on out-of-memory, so callers need no NULL checks,
+ * and small string helpers. Every result is malloc'd and owned by the caller. */
+#ifndef PF_CORE_MEM_H
+#define PF_CORE_MEM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+void *pf_xmalloc(size_t n);
+void *pf_xcalloc(size_t n, size_t size);
+void *pf_xrealloc(void *p, size_t n);
+char *pf_strdup(const char *s);
+char *pf_strndup(const char *s, size_t n);
+char *pf_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *pf_vasprintf(const char *fmt, va_list ap);
+
+#endif

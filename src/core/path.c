@@ -1,0 +1,143 @@
+#include "core/path.h"
+
+#include "core/mem.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static bool inside(const char *root, const char *path) {
+    size_t n = strlen(root);
+    if (n == 1 && root[0] == '/') return true;
+    return strncmp(root, path, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+pf_error *pf_path_resolve_within(const char *root, const char *user_path, char **resolved_out) {
+    *resolved_out = NULL;
+    char real_root[PATH_MAX];
+    if (!realpath(root, real_root))
+        return pf_error_new(PF_ENOTFOUND, "", "the data root %s does not exist: %s", root, strerror(errno));
+    if (!*user_path) return pf_error_new(PF_EINVAL, "", "the path is empty");
+    char *joined = user_path[0] == '/' ? pf_strdup(user_path) : pf_asprintf("%s/%s", real_root, user_path);
+    /* Check the spelled path first, so ".." escapes are refused even when
+     * the target does not exist. */
+    for (const char *p = user_path; (p = strstr(p, "..")); p += 2) {
+        bool starts = p == user_path || p[-1] == '/';
+        bool ends = p[2] == '\0' || p[2] == '/';
+        if (starts && ends) {
+            free(joined);
+            return pf_error_new(PF_EINVAL, "", "%s leaves the data root: \"..\" is not allowed", user_path);
+        }
+    }
+    char real[PATH_MAX];
+    if (!realpath(joined, real)) {
+        int e = errno;
+        free(joined);
+        if (e == ENOENT) return pf_error_new(PF_ENOTFOUND, "", "%s does not exist", user_path);
+        return pf_error_new(PF_EIO, "", "cannot resolve %s: %s", user_path, strerror(e));
+    }
+    free(joined);
+    if (!inside(real_root, real))
+        return pf_error_new(PF_EINVAL, "", "%s is outside the data root %s", user_path, real_root);
+    *resolved_out = pf_strdup(real);
+    return NULL;
+}
+
+pf_error *pf_mkdirs(const char *path, mode_t mode) {
+    char *copy = pf_strdup(path);
+    for (char *p = copy + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(copy, mode) != 0 && errno != EEXIST) {
+            pf_error *err = pf_error_new(PF_EIO, "", "cannot create %s: %s", copy, strerror(errno));
+            free(copy);
+            return err;
+        }
+        *p = '/';
+    }
+    pf_error *err = NULL;
+    if (mkdir(copy, mode) != 0 && errno != EEXIST) err = pf_error_new(PF_EIO, "", "cannot create %s: %s", copy, strerror(errno));
+    free(copy);
+    return err;
+}
+
+pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n) {
+    char *tmp = pf_asprintf("%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        pf_error *err = pf_error_new(PF_EIO, "", "cannot create a temporary file beside %s: %s", path, strerror(errno));
+        free(tmp);
+        return err;
+    }
+    const char *p = data;
+    size_t left = n;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) break;
+        p += w;
+        left -= (size_t)w;
+    }
+    bool ok = left == 0 && fsync(fd) == 0;
+    int e = errno;
+    close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        if (ok) e = errno;
+        unlink(tmp);
+        free(tmp);
+        return pf_error_new(PF_EIO, "", "cannot write %s: %s", path, strerror(e));
+    }
+    free(tmp);
+    /* The rename is durable only once the directory is synced. */
+    char *dir = pf_strdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    int dfd = open(slash ? (dir[0] ? dir : "/") : ".", O_RDONLY | O_DIRECTORY);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    return NULL;
+}
+
+pf_error *pf_read_file(const char *path, size_t max_bytes, char **data_out, size_t *len_out) {
+    *data_out = NULL;
+    *len_out = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return pf_error_new(errno == ENOENT ? PF_ENOTFOUND : PF_EIO, "", "cannot read %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return pf_error_new(PF_EINVAL, "", "%s is a directory", path);
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = pf_xmalloc(cap + 1);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+        len += n;
+        if (len > max_bytes) {
+            fclose(f);
+            free(buf);
+            return pf_error_new(PF_ETOOLARGE, "", "%s is over the limit of %zu bytes", path, max_bytes);
+        }
+        if (len == cap) buf = pf_xrealloc(buf, (cap *= 2) + 1);
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        free(buf);
+        return pf_error_new(PF_EIO, "", "error while reading %s", path);
+    }
+    buf[len] = '\0';
+    *data_out = buf;
+    *len_out = len;
+    return NULL;
+}

@@ -1,0 +1,22 @@
+/* Paths confined to a root, and whole-file I/O. Every char* result is
+ * malloc'd and owned by the caller; a returned pf_error is too. */
+#ifndef PF_CORE_PATH_H
+#define PF_CORE_PATH_H
+
+#include "core/error.h"
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Resolves user_path (relative to root, or absolute) to a real path inside
+ * root. Refuses ".." escapes, absolute paths elsewhere and symlinks that
+ * lead out (PF_EINVAL); a missing file is PF_ENOTFOUND. */
+pf_error *pf_path_resolve_within(const char *root, const char *user_path, char **resolved_out);
+/* mkdir -p. */
+pf_error *pf_mkdirs(const char *path, mode_t mode);
+/* Temp file in the same directory, fsync, rename, fsync of the directory. */
+pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n);
+/* Reads a whole file (NUL-terminated); PF_ETOOLARGE over max_bytes. */
+pf_error *pf_read_file(const char *path, size_t max_bytes, char **data_out, size_t *len_out);
+
+#endif

@@ -1,0 +1,59 @@
+#include "core/sha256.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void to_hex(const unsigned char *d, unsigned n, char out[65]) {
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < n; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+void pf_sha256_init(pf_sha256_ctx *ctx) {
+    ctx->md = EVP_MD_CTX_new();
+    if (!ctx->md || !EVP_DigestInit_ex(ctx->md, EVP_sha256(), NULL)) abort();
+}
+
+void pf_sha256_update(pf_sha256_ctx *ctx, const void *data, size_t n) { EVP_DigestUpdate(ctx->md, data, n); }
+
+void pf_sha256_final_hex(pf_sha256_ctx *ctx, char out[65]) {
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned n = 0;
+    EVP_DigestFinal_ex(ctx->md, d, &n);
+    EVP_MD_CTX_free(ctx->md);
+    ctx->md = NULL;
+    to_hex(d, n, out);
+}
+
+void pf_sha256_hex(const void *data, size_t n, char out[65]) {
+    pf_sha256_ctx ctx;
+    pf_sha256_init(&ctx);
+    pf_sha256_update(&ctx, data, n);
+    pf_sha256_final_hex(&ctx, out);
+}
+
+pf_error *pf_sha256_file(const char *path, char out[65], uint64_t *size_out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return pf_error_new(errno == ENOENT ? PF_ENOTFOUND : PF_EIO, "", "cannot read %s: %s", path, strerror(errno));
+    pf_sha256_ctx ctx;
+    pf_sha256_init(&ctx);
+    unsigned char buf[1 << 16];
+    size_t n;
+    uint64_t total = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        pf_sha256_update(&ctx, buf, n);
+        total += n;
+    }
+    int failed = ferror(f);
+    fclose(f);
+    pf_sha256_final_hex(&ctx, out);
+    if (failed) return pf_error_new(PF_EIO, "", "error while reading %s", path);
+    if (size_out) *size_out = total;
+    return NULL;
+}

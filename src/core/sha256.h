@@ -1,0 +1,22 @@
+/* SHA-256 through OpenSSL, as lowercase hex. */
+#ifndef PF_CORE_SHA256_H
+#define PF_CORE_SHA256_H
+
+#include "core/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pf_sha256_ctx {
+    void *md; /* EVP_MD_CTX, owned */
+} pf_sha256_ctx;
+
+void pf_sha256_hex(const void *data, size_t n, char out[65]);
+void pf_sha256_init(pf_sha256_ctx *ctx);
+void pf_sha256_update(pf_sha256_ctx *ctx, const void *data, size_t n);
+/* Writes the digest and releases the context. */
+void pf_sha256_final_hex(pf_sha256_ctx *ctx, char out[65]);
+/* Hashes a file; NULL on success, else an error naming the file. */
+pf_error *pf_sha256_file(const char *path, char out[65], uint64_t *size_out);
+
+#endif

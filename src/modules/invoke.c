@@ -1,0 +1,98 @@
+#include "modules/invoke.h"
+
+#include "core/jsonschema.h"
+#include "core/mem.h"
+
+#include <string.h>
+
+json_t *pf_module_resolve_params(const pf_module *m, const json_t *params, const char *base_pointer,
+                                 pf_errors *errs) {
+    json_t *empty = params ? NULL : json_object();
+    json_t *resolved = pf_schema_apply_defaults(m->param_schema, params ? params : empty);
+    json_decref(empty);
+    if (pf_schema_validate(m->param_schema, resolved, base_pointer, errs)) {
+        json_decref(resolved);
+        return NULL;
+    }
+    return resolved;
+}
+
+static pf_error *first_of(pf_errors *errs, const char *key) {
+    const pf_error *e = &errs->items[0];
+    pf_error *out = pf_error_new(e->code, e->pointer, "module %s: %s%s", key, e->message,
+                                 errs->len > 1 ? " (and more problems)" : "");
+    pf_errors_clear(errs);
+    return out;
+}
+
+static pf_error *check_inputs(const pf_module *m, const json_t *inputs) {
+    const char *name;
+    const json_t *value;
+    json_object_foreach((json_t *)inputs, name, value) {
+        if (!pf_module_port(m->inputs, name)) {
+            char *ptr = pf_ptr_join("/inputs", name);
+            pf_error *err = pf_error_new(PF_EINVAL, ptr, "module %s has no input port \"%s\"", m->key, name);
+            free(ptr);
+            return err;
+        }
+    }
+    size_t i;
+    const json_t *port;
+    json_array_foreach(m->inputs, i, port) {
+        const char *pname = json_string_value(json_object_get(port, "name"));
+        if (json_is_true(json_object_get(port, "required")) && !json_object_get(inputs, pname)) {
+            char *ptr = pf_ptr_join("/inputs", pname);
+            pf_error *err = pf_error_new(PF_EINVAL, ptr, "module %s needs its input \"%s\" (%s)", m->key, pname,
+                                         json_string_value(json_object_get(port, "type")));
+            free(ptr);
+            return err;
+        }
+    }
+    return NULL;
+}
+
+static pf_error *check_outputs(const pf_module *m, const json_t *outputs) {
+    size_t i;
+    const json_t *port;
+    json_array_foreach(m->outputs, i, port) {
+        const char *pname = json_string_value(json_object_get(port, "name"));
+        if (json_is_true(json_object_get(port, "required")) && !json_object_get(outputs, pname))
+            return pf_error_new(PF_EINTERNAL, "", "module %s returned no \"%s\" output", m->key, pname);
+    }
+    return NULL;
+}
+
+pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_module_ctx *ctx,
+                           const json_t *inputs, const json_t *params, json_t **outputs) {
+    *outputs = NULL;
+    const pf_module *m = pf_registry_find(reg, key);
+    if (!m) return pf_error_new(PF_ENOTFOUND, "", "unknown module \"%s\"", key);
+    if (!pf_module_available(m))
+        return pf_error_new(PF_EUNAVAILABLE, "",
+                            "module %s is not available in this build: its body lands with issue %s", key,
+                            m->desc->pending_issue ? m->desc->pending_issue : "(unplanned)");
+    json_t *empty = inputs ? NULL : json_object();
+    pf_error *err = check_inputs(m, inputs ? inputs : empty);
+    if (err) {
+        json_decref(empty);
+        return err;
+    }
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *resolved = pf_module_resolve_params(m, params, "/params", &errs);
+    if (!resolved) {
+        json_decref(empty);
+        return first_of(&errs, key);
+    }
+    err = m->desc->execute(ctx, inputs ? inputs : empty, resolved, outputs);
+    json_decref(resolved);
+    json_decref(empty);
+    if (!err && !json_is_object(*outputs))
+        err = pf_error_new(PF_EINTERNAL, "", "module %s returned no outputs object", key);
+    if (!err) err = check_outputs(m, *outputs);
+    if (err) {
+        json_decref(*outputs);
+        *outputs = NULL;
+    }
+    return err;
+}

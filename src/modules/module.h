@@ -1,0 +1,40 @@
+/* Production modules: the unit of backend capability. A module is a static
+ * descriptor (key, contract file, execute function), listed in one table in
+ * registry.c the way nginx lists its modules. Its contract lives in a JSON
+ * file beside its C file and is embedded at build time. */
+#ifndef PF_MODULES_MODULE_H
+#define PF_MODULES_MODULE_H
+
+#include "core/error.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* Everything a module may touch while it runs. All pointers are borrowed
+ * for the duration of one execute call. */
+typedef struct pf_module_ctx {
+    const char *data_root;   /* user paths are confined below this */
+    const char *work_dir;    /* scratch directory the module may write into */
+    const json_t *context;   /* the family's entry context (entry modules read it) */
+    const atomic_bool *cancel;
+    /* Optional progress sink: fraction in [0,1], or < 0 when unknown. */
+    void (*progress)(void *user, double fraction, const char *message);
+    void *progress_user;
+} pf_module_ctx;
+
+/* inputs: object port -> value; params: the fully resolved params (defaults
+ * applied, schema-checked). On success sets *outputs to a new object
+ * port -> value and returns NULL. File values look like
+ * {"path", "sha256", "size", "media_type"}. */
+typedef pf_error *(*pf_module_execute_fn)(const pf_module_ctx *ctx, const json_t *inputs,
+                                          const json_t *params, json_t **outputs);
+
+typedef struct pf_module_desc {
+    const char *key;           /* "cad.export_glb"; equals the contract's module_key */
+    const char *contract_path; /* embedded path, "modules/cad/export_glb.json" */
+    pf_module_execute_fn execute; /* NULL until the module has a body */
+    const char *pending_issue;    /* where the body will come from, while execute is NULL */
+} pf_module_desc;
+
+#endif

@@ -1,0 +1,147 @@
+#include "modules/registry.h"
+
+#include "core/jsonschema.h"
+#include "core/mem.h"
+
+#include <string.h>
+
+/* One line per module, like nginx's module list. Order is palette order. */
+extern const pf_module_desc pf_module_cad_resolve_step_path, pf_module_cad_extract_objects,
+    pf_module_cad_export_glb, pf_module_cad_compute_bbox, pf_module_materials_resolve_map,
+    pf_module_materials_auto_populate, pf_module_render_resolve_template,
+    pf_module_render_blender_still, pf_module_render_blender_turntable,
+    pf_module_render_blender_export_blend, pf_module_render_thumbnail,
+    pf_module_output_publish_asset, pf_module_output_notify, pf_module_order_resolve_line;
+
+static const pf_module_desc *const module_table[] = {
+    &pf_module_cad_resolve_step_path,
+    &pf_module_cad_extract_objects,
+    &pf_module_cad_export_glb,
+    &pf_module_cad_compute_bbox,
+    &pf_module_materials_auto_populate,
+    &pf_module_materials_resolve_map,
+    &pf_module_render_resolve_template,
+    &pf_module_render_blender_still,
+    &pf_module_render_blender_turntable,
+    &pf_module_render_blender_export_blend,
+    &pf_module_render_thumbnail,
+    &pf_module_output_publish_asset,
+    &pf_module_output_notify,
+    &pf_module_order_resolve_line,
+};
+
+static const char *const required_fields[] = {
+    "module_key", "module_version", "family", "entry", "label", "category", "description",
+    "icon", "input_contract", "output_contract", "param_schema", "field_order", "widgets",
+    "artifact_roles_produced", "artifact_roles_consumed", "legacy_source", "side_effects", "policy",
+};
+
+static void check_ports(const pf_registry *reg, const char *key, const json_t *ports, const char *what,
+                        pf_errors *errs) {
+    size_t i;
+    const json_t *port;
+    json_array_foreach(ports, i, port) {
+        const char *type = json_string_value(json_object_get(port, "type"));
+        const char *name = json_string_value(json_object_get(port, "name"));
+        if (!name || !type || !pf_contract_port_type(&reg->contract, type))
+            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: %s port %zu has no name or an unknown type",
+                          key, what, i);
+    }
+}
+
+static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors *errs) {
+    const char *key = m->desc->key;
+    for (size_t i = 0; i < sizeof required_fields / sizeof *required_fields; i++)
+        if (!json_object_get(m->contract, required_fields[i]))
+            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: contract lacks \"%s\"", key, required_fields[i]);
+    if (!m->key || strcmp(m->key, key) != 0)
+        pf_errors_add(errs, PF_EINTERNAL, "", "module %s: contract module_key is \"%s\"", key,
+                      m->key ? m->key : "");
+    check_ports(reg, key, m->inputs, "input", errs);
+    check_ports(reg, key, m->outputs, "output", errs);
+    pf_schema_check(m->param_schema, "", errs);
+    /* Every default must satisfy its own schema, or nodes left at defaults would fail. */
+    json_t *empty = json_object();
+    json_t *defaults = pf_schema_apply_defaults(m->param_schema, empty);
+    json_decref(empty);
+    pf_errors bad;
+    pf_errors_init(&bad);
+    if (pf_schema_validate(m->param_schema, defaults, "", &bad))
+        pf_errors_add(errs, PF_EINTERNAL, bad.items[0].pointer, "module %s: default params are invalid: %s",
+                      key, bad.items[0].message);
+    pf_errors_clear(&bad);
+    json_decref(defaults);
+    size_t i;
+    const json_t *fam;
+    json_array_foreach(json_object_get(m->contract, "family"), i, fam) {
+        const pf_family *f = pf_contract_family(&reg->contract, json_string_value(fam));
+        if (!f || !pf_family_allows_step(f, key))
+            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: family %s is unknown or its palette omits it",
+                          key, json_string_value(fam) ? json_string_value(fam) : "?");
+    }
+}
+
+pf_registry *pf_registry_load(pf_errors *errs) {
+    pf_registry *reg = pf_xcalloc(1, sizeof *reg);
+    pf_error *err = pf_contract_load(&reg->contract);
+    if (err) {
+        pf_errors_take(errs, err);
+        free(reg);
+        return NULL;
+    }
+    size_t before = errs->len;
+    reg->n_modules = sizeof module_table / sizeof *module_table;
+    reg->modules = pf_xcalloc(reg->n_modules, sizeof *reg->modules);
+    for (size_t i = 0; i < reg->n_modules; i++) {
+        pf_module *m = &reg->modules[i];
+        m->desc = module_table[i];
+        m->contract = pf_contract_embedded_json(m->desc->contract_path, &err);
+        if (err) {
+            pf_errors_take(errs, err);
+            continue;
+        }
+        m->key = json_string_value(json_object_get(m->contract, "module_key"));
+        m->version = json_string_value(json_object_get(m->contract, "module_version"));
+        m->inputs = json_object_get(m->contract, "input_contract");
+        m->outputs = json_object_get(m->contract, "output_contract");
+        m->param_schema = json_object_get(m->contract, "param_schema");
+        m->policy = json_object_get(m->contract, "policy");
+        m->entry = json_is_true(json_object_get(m->contract, "entry"));
+        const char *fx = json_string_value(json_object_get(m->contract, "side_effects"));
+        m->external = fx && strcmp(fx, "external") == 0;
+        check_contract(reg, m, errs);
+    }
+    if (errs->len > before) {
+        pf_registry_free(reg);
+        return NULL;
+    }
+    return reg;
+}
+
+void pf_registry_free(pf_registry *reg) {
+    if (!reg) return;
+    for (size_t i = 0; i < reg->n_modules; i++) json_decref(reg->modules[i].contract);
+    free(reg->modules);
+    pf_contract_free(&reg->contract);
+    free(reg);
+}
+
+const pf_module *pf_registry_find(const pf_registry *reg, const char *key) {
+    for (size_t i = 0; i < reg->n_modules; i++)
+        if (reg->modules[i].key && strcmp(reg->modules[i].key, key) == 0) return &reg->modules[i];
+    return NULL;
+}
+
+const json_t *pf_module_port(const json_t *ports, const char *name) {
+    size_t i;
+    const json_t *port;
+    json_array_foreach(ports, i, port) {
+        const char *n = json_string_value(json_object_get(port, "name"));
+        if (n && strcmp(n, name) == 0) return port;
+    }
+    return NULL;
+}
+
+const json_t *pf_module_param(const pf_module *m, const char *name) {
+    return json_object_get(json_object_get(m->param_schema, "properties"), name);
+}

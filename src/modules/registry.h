@@ -1,0 +1,43 @@
+/* The module registry: the static descriptor table joined with each
+ * module's embedded contract. Built once at start-up, read-only afterwards,
+ * so it is safe to share between threads. Everything it hands out is
+ * borrowed and lives as long as the registry. */
+#ifndef PF_MODULES_REGISTRY_H
+#define PF_MODULES_REGISTRY_H
+
+#include "contract/contract.h"
+#include "modules/module.h"
+
+typedef struct pf_module {
+    const pf_module_desc *desc;
+    const char *key;
+    const char *version;
+    json_t *contract;          /* owned by the registry */
+    const json_t *inputs;      /* input_contract array */
+    const json_t *outputs;     /* output_contract array */
+    const json_t *param_schema;
+    const json_t *policy;      /* default node policy */
+    bool entry;
+    bool external;             /* side_effects == "external" */
+} pf_module;
+
+typedef struct pf_registry {
+    pf_contract contract;
+    pf_module *modules;
+    size_t n_modules;
+} pf_registry;
+
+/* Loads and checks every contract; problems are appended to errs and the
+ * result is NULL when any contract is broken. Free with pf_registry_free. */
+pf_registry *pf_registry_load(pf_errors *errs);
+void pf_registry_free(pf_registry *reg);
+
+const pf_module *pf_registry_find(const pf_registry *reg, const char *key);
+static inline bool pf_module_available(const pf_module *m) { return m->desc->execute != NULL; }
+
+/* Port look-up by name in a contract array; NULL when absent. */
+const json_t *pf_module_port(const json_t *ports, const char *name);
+/* The schema of one parameter; NULL when the module has no such param. */
+const json_t *pf_module_param(const pf_module *m, const char *name);
+
+#endif

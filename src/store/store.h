@@ -1,0 +1,36 @@
+/* The store: one interface, a backend table inside. SQLite is the embedded
+ * default; PostgreSQL is the scale-out backend (not built yet).
+ * json_t results are new references for the caller; json_t parameters are
+ * borrowed; a returned pf_error is the caller's, NULL meaning success. */
+#ifndef PF_STORE_STORE_H
+#define PF_STORE_STORE_H
+
+#include "core/error.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+
+typedef struct pf_store pf_store;
+
+/* location: a directory (SQLite at DIR/prodflow.db), "sqlite:PATH", or
+ * "postgres://..." (refused for now). Creates and migrates. */
+pf_error *pf_store_open(const char *location, pf_store **out);
+void pf_store_close(pf_store *store);
+int pf_store_schema_version(pf_store *store);
+const char *pf_store_backend(const pf_store *store);
+
+/* Saves doc as a new immutable version (latest + 1), with its "version"
+ * set. expected_version 0 means any; otherwise a different latest version
+ * is a conflict. create_only refuses an existing id. */
+pf_error *pf_store_workflow_save(pf_store *s, const json_t *doc, int expected_version, bool create_only,
+                                 json_t **stored_out);
+/* version 0 means the latest; a deleted workflow has no latest, but its
+ * versions stay readable because runs refer to them. */
+pf_error *pf_store_workflow_get(pf_store *s, const char *id, int version, json_t **doc_out);
+/* [{id, name, family, latest_version, created_at, updated_at}] by id. */
+pf_error *pf_store_workflow_list(pf_store *s, const char *family, json_t **list_out);
+/* [{version, created_at, sha256}] ascending. */
+pf_error *pf_store_workflow_versions(pf_store *s, const char *id, json_t **list_out);
+pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
+
+#endif

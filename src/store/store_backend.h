@@ -1,0 +1,30 @@
+/* What a store backend provides. Only store.c and the backends see this. */
+#ifndef PF_STORE_BACKEND_H
+#define PF_STORE_BACKEND_H
+
+#include "store/store.h"
+
+typedef struct pf_store_ops {
+    const char *name;
+    void (*close)(pf_store *s);
+    int (*schema_version)(pf_store *s);
+    pf_error *(*workflow_save)(pf_store *s, const json_t *doc, int expected_version, bool create_only,
+                               json_t **stored_out);
+    pf_error *(*workflow_get)(pf_store *s, const char *id, int version, json_t **doc_out);
+    pf_error *(*workflow_list)(pf_store *s, const char *family, json_t **list_out);
+    pf_error *(*workflow_versions)(pf_store *s, const char *id, json_t **list_out);
+    pf_error *(*workflow_delete)(pf_store *s, const char *id);
+} pf_store_ops;
+
+struct pf_store {
+    const pf_store_ops *ops;
+    void *impl; /* the backend's own state */
+};
+
+pf_error *pf_store_sqlite_open(const char *path, pf_store **out);
+
+/* The SQLite migrations, oldest first; schema version = index + 1. */
+extern const char *const pf_sqlite_migrations[];
+extern const int pf_sqlite_n_migrations;
+
+#endif

@@ -1,0 +1,294 @@
+/* The SQLite backend: WAL, versioned migrations, one connection behind a
+ * mutex (calls are short; the HTTP threads take turns). */
+#include "store/store_backend.h"
+
+#include "core/mem.h"
+#include "core/sha256.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct {
+    sqlite3 *db;
+    pthread_mutex_t lock;
+    int version;
+} sqlite_store;
+
+static sqlite_store *impl(pf_store *s) { return s->impl; }
+
+static pf_error *db_error(sqlite3 *db, const char *what) {
+    return pf_error_new(PF_EIO, "", "database error while %s: %s", what, sqlite3_errmsg(db));
+}
+
+static void now_iso(char out[32]) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+static pf_error *exec(sqlite3 *db, const char *sql, const char *what) {
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return NULL;
+    pf_error *err = pf_error_new(PF_EIO, "", "database error while %s: %s", what, msg ? msg : "?");
+    sqlite3_free(msg);
+    return err;
+}
+
+static int query_int(sqlite3 *db, const char *sql, int fallback) {
+    sqlite3_stmt *st;
+    int v = fallback;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return fallback;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static pf_error *migrate(sqlite_store *st) {
+    pf_error *err = exec(st->db,
+                         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+                         "creating schema_migrations");
+    if (err) return err;
+    st->version = query_int(st->db, "SELECT MAX(version) FROM schema_migrations", 0);
+    if (st->version > pf_sqlite_n_migrations)
+        return pf_error_new(PF_ECONFLICT, "",
+                            "the database is at schema version %d, newer than this Prodflow knows (%d); "
+                            "upgrade Prodflow instead of downgrading the data",
+                            st->version, pf_sqlite_n_migrations);
+    for (int v = st->version + 1; v <= pf_sqlite_n_migrations; v++) {
+        char stamp[32];
+        now_iso(stamp);
+        char *record = pf_asprintf("INSERT INTO schema_migrations VALUES (%d, '%s')", v, stamp);
+        if (!(err = exec(st->db, "BEGIN IMMEDIATE", "starting a migration")) &&
+            !(err = exec(st->db, pf_sqlite_migrations[v - 1], "applying a migration")) &&
+            !(err = exec(st->db, record, "recording a migration")))
+            err = exec(st->db, "COMMIT", "committing a migration");
+        free(record);
+        if (err) {
+            exec(st->db, "ROLLBACK", "rolling back");
+            return err;
+        }
+        st->version = v;
+    }
+    return NULL;
+}
+
+static void sqlite_close(pf_store *s) {
+    sqlite_store *st = impl(s);
+    sqlite3_close(st->db);
+    pthread_mutex_destroy(&st->lock);
+    free(st);
+    free(s);
+}
+
+static int sqlite_schema_version(pf_store *s) { return impl(s)->version; }
+
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    return st;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i) {
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+/* Reads the latest version and deletion state; 0 when the id is unknown. */
+static int latest_of(sqlite3 *db, const char *id, bool *deleted) {
+    sqlite3_stmt *st = prepare(db, "SELECT latest_version, deleted_at IS NOT NULL FROM workflows WHERE id = ?");
+    sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    int latest = 0;
+    *deleted = false;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        latest = sqlite3_column_int(st, 0);
+        *deleted = sqlite3_column_int(st, 1) != 0;
+    }
+    sqlite3_finalize(st);
+    return latest;
+}
+
+static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool create_only, json_t **stored_out) {
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    const char *name = json_string_value(json_object_get(doc, "name"));
+    const char *family = json_string_value(json_object_get(doc, "family"));
+    if (!id || !name || !family) return pf_error_new(PF_EINVAL, "", "a workflow needs an id, a name and a family");
+    bool deleted;
+    int latest = latest_of(db, id, &deleted);
+    if (create_only && latest && !deleted) return pf_error_new(PF_ECONFLICT, "/id", "workflow \"%s\" already exists", id);
+    if (!create_only && (!latest || deleted)) return pf_error_new(PF_ENOTFOUND, "/id", "workflow \"%s\" does not exist", id);
+    if (expected && expected != latest)
+        return pf_error_new(PF_ECONFLICT, "/version",
+                            "workflow \"%s\" is at version %d, not %d: someone saved it meanwhile; reload and retry",
+                            id, latest, expected);
+    int version = latest + 1;
+    json_t *stored = json_deep_copy(doc);
+    json_object_set_new(stored, "version", json_integer(version));
+    char *text = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
+    char digest[65], stamp[32];
+    pf_sha256_hex(text, strlen(text), digest);
+    now_iso(stamp);
+    sqlite3_stmt *up = prepare(db, latest ? "UPDATE workflows SET name=?2, family=?3, latest_version=?4, updated_at=?5, "
+                                            "deleted_at=NULL WHERE id=?1"
+                                          : "INSERT INTO workflows (id, name, family, latest_version, created_at, "
+                                            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+    sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(up, 2, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(up, 3, family, -1, SQLITE_STATIC);
+    sqlite3_bind_int(up, 4, version);
+    sqlite3_bind_text(up, 5, stamp, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(up);
+    sqlite3_finalize(up);
+    if (rc == SQLITE_DONE) {
+        sqlite3_stmt *ins = prepare(db, "INSERT INTO workflow_versions VALUES (?, ?, ?, ?, ?)");
+        sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(ins, 2, version);
+        sqlite3_bind_text(ins, 3, text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 4, digest, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 5, stamp, -1, SQLITE_STATIC);
+        rc = sqlite3_step(ins);
+        sqlite3_finalize(ins);
+    }
+    free(text);
+    if (rc != SQLITE_DONE) {
+        json_decref(stored);
+        return db_error(db, "saving a workflow");
+    }
+    if (stored_out) *stored_out = stored;
+    else json_decref(stored);
+    return NULL;
+}
+
+static pf_error *sqlite_workflow_save(pf_store *s, const json_t *doc, int expected, bool create_only,
+                                      json_t **stored_out) {
+    sqlite_store *st = impl(s);
+    pthread_mutex_lock(&st->lock);
+    pf_error *err = exec(st->db, "BEGIN IMMEDIATE", "starting a save");
+    if (!err) {
+        err = save_locked(st->db, doc, expected, create_only, stored_out);
+        pf_error *end = exec(st->db, err ? "ROLLBACK" : "COMMIT", "finishing a save");
+        if (end && !err) err = end;
+        else pf_error_free(end);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return err;
+}
+
+static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, json_t **doc_out) {
+    sqlite_store *st = impl(s);
+    *doc_out = NULL;
+    pthread_mutex_lock(&st->lock);
+    bool deleted;
+    int latest = latest_of(st->db, id, &deleted);
+    pf_error *err = NULL;
+    if (!latest || (version == 0 && deleted)) {
+        err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
+    } else {
+        sqlite3_stmt *q = prepare(st->db, "SELECT doc FROM workflow_versions WHERE workflow_id = ? AND version = ?");
+        sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q, 2, version ? version : latest);
+        if (sqlite3_step(q) == SQLITE_ROW) *doc_out = json_loads(col_text(q, 0), 0, NULL);
+        else err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" has no version %d", id, version);
+        sqlite3_finalize(q);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return err;
+}
+
+static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **list_out) {
+    sqlite_store *st = impl(s);
+    pthread_mutex_lock(&st->lock);
+    sqlite3_stmt *q = prepare(st->db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
+                                      "WHERE deleted_at IS NULL AND (?1 IS NULL OR family = ?1) ORDER BY id");
+    if (family) sqlite3_bind_text(q, 1, family, -1, SQLITE_STATIC);
+    json_t *list = json_array();
+    while (sqlite3_step(q) == SQLITE_ROW)
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "id", col_text(q, 0), "name",
+                                              col_text(q, 1), "family", col_text(q, 2), "latest_version",
+                                              sqlite3_column_int(q, 3), "created_at", col_text(q, 4), "updated_at",
+                                              col_text(q, 5)));
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->lock);
+    *list_out = list;
+    return NULL;
+}
+
+static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **list_out) {
+    sqlite_store *st = impl(s);
+    *list_out = NULL;
+    pthread_mutex_lock(&st->lock);
+    sqlite3_stmt *q = prepare(st->db, "SELECT version, created_at, sha256 FROM workflow_versions "
+                                      "WHERE workflow_id = ? ORDER BY version");
+    sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
+    json_t *list = json_array();
+    while (sqlite3_step(q) == SQLITE_ROW)
+        json_array_append_new(list, json_pack("{s:i, s:s, s:s}", "version", sqlite3_column_int(q, 0), "created_at",
+                                              col_text(q, 1), "sha256", col_text(q, 2)));
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->lock);
+    if (json_array_size(list) == 0) {
+        json_decref(list);
+        return pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
+    }
+    *list_out = list;
+    return NULL;
+}
+
+static pf_error *sqlite_workflow_delete(pf_store *s, const char *id) {
+    sqlite_store *st = impl(s);
+    char stamp[32];
+    now_iso(stamp);
+    pthread_mutex_lock(&st->lock);
+    sqlite3_stmt *q = prepare(st->db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
+    sqlite3_bind_text(q, 1, stamp, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    int changed = sqlite3_changes(st->db);
+    pf_error *err = rc != SQLITE_DONE ? db_error(st->db, "deleting a workflow")
+                    : changed == 0    ? pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id)
+                                      : NULL;
+    pthread_mutex_unlock(&st->lock);
+    return err;
+}
+
+static const pf_store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sqlite_close,
+    .schema_version = sqlite_schema_version,
+    .workflow_save = sqlite_workflow_save,
+    .workflow_get = sqlite_workflow_get,
+    .workflow_list = sqlite_workflow_list,
+    .workflow_versions = sqlite_workflow_versions,
+    .workflow_delete = sqlite_workflow_delete,
+};
+
+pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {
+    sqlite_store *st = pf_xcalloc(1, sizeof *st);
+    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL) !=
+        SQLITE_OK) {
+        pf_error *err = pf_error_new(PF_EIO, "/store", "cannot open the database %s: %s", path, sqlite3_errmsg(st->db));
+        sqlite3_close(st->db);
+        free(st);
+        return err;
+    }
+    sqlite3_busy_timeout(st->db, 10000);
+    pf_error *err = exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
+                         "configuring the database");
+    if (!err) err = migrate(st);
+    if (err) {
+        sqlite3_close(st->db);
+        free(st);
+        return err;
+    }
+    pthread_mutex_init(&st->lock, NULL);
+    pf_store *s = pf_xcalloc(1, sizeof *s);
+    s->ops = &sqlite_ops;
+    s->impl = st;
+    *out = s;
+    return NULL;
+}

@@ -1,0 +1,95 @@
+/* The CLI as a user runs it: help, validate, node-definitions, module run. */
+#include "check.h"
+
+#include "core/mem.h"
+#include "support/tmpdir.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+/* Runs a shell command line; returns its exit code and its output (owned). */
+static int sh(const char *cmd, char **output) {
+    char *full = pf_asprintf("%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    free(full);
+    size_t len = 0, cap = 4096;
+    char *buf = pf_xmalloc(cap);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
+        len += n;
+        if (cap - len < 1024) buf = pf_xrealloc(buf, cap *= 2);
+    }
+    buf[len] = '\0';
+    int status = pclose(p);
+    *output = buf;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void expect(const char *cmd, int code, const char *phrase) {
+    char *out;
+    int rc = sh(cmd, &out);
+    CHECK_MSG(rc == code, "`%s` exited %d, not %d:\n%s", cmd, rc, code, out);
+    CHECK_MSG(strstr(out, phrase) != NULL, "`%s` did not print \"%s\":\n%s", cmd, phrase, out);
+    free(out);
+}
+
+int main(void) {
+    const char *subcommands[] = {"serve", "validate", "node-definitions", "module"};
+    expect(PF_BIN " --help", 0, "Commands:");
+    expect(PF_BIN, 2, "Usage: prodflow");
+    expect(PF_BIN " frobnicate", 2, "unknown command");
+    for (size_t i = 0; i < sizeof subcommands / sizeof *subcommands; i++) {
+        char *cmd = pf_asprintf("%s %s --help", PF_BIN, subcommands[i]);
+        char *phrase = pf_asprintf("Usage: prodflow %s", subcommands[i]);
+        expect(cmd, 0, phrase);
+        free(cmd);
+        free(phrase);
+    }
+    expect(PF_BIN " module run --help", 0, "--input PORT=FILE|JSON");
+
+    expect(PF_BIN " validate " PF_SOURCE_DIR "/tests/fixtures/intake_valid.json", 0, "valid cad_file workflow");
+    expect(PF_BIN " validate --json " PF_SOURCE_DIR "/tests/fixtures/intake_valid.json", 0, "\"valid\": true");
+    expect(PF_BIN " validate " PF_SOURCE_DIR "/tests/fixtures/minimal.step", 1, "malformed JSON");
+    expect(PF_BIN " validate /nonexistent/flow.json", 1, "/nonexistent/flow.json");
+    for (const char *s = "cad_intake\0order_still\0order_turntable\0order_production_blend\0"; *s; s += strlen(s) + 1) {
+        char *cmd = pf_asprintf("%s validate %s/share/workflows/%s.json", PF_BIN, PF_SOURCE_DIR, s);
+        expect(cmd, 0, "valid");
+        free(cmd);
+    }
+
+    char *dir = pf_test_tmpdir("cli");
+    char *bad = pf_asprintf("%s/bad.json", dir);
+    FILE *f = fopen(bad, "w");
+    fputs("{\"schema\":\"prodflow.workflow/v1\",\"id\":\"b\",\"name\":\"B\",\"family\":\"cad_file\","
+          "\"nodes\":[{\"id\":\"r\",\"step\":\"cad.resolve_step_path\"},{\"id\":\"r\",\"step\":\"cad.export_glb\"}],"
+          "\"edges\":[]}",
+          f);
+    fclose(f);
+    char *cmd = pf_asprintf("%s validate %s", PF_BIN, bad);
+    expect(cmd, 1, "/nodes/1/id: duplicate node id");
+    free(cmd);
+
+    expect(PF_BIN " node-definitions --family cad_file --compact", 0, "\"cad.resolve_step_path\"");
+    expect(PF_BIN " node-definitions --family nope", 2, "unknown family");
+    expect(PF_BIN " module list", 0, "not available yet");
+
+    cmd = pf_asprintf("cd %s && %s module run cad.resolve_step_path --set path=%s/tests/fixtures/minimal.step "
+                      "--data-root %s --json -o %s/out",
+                      dir, PF_BIN, PF_SOURCE_DIR, PF_SOURCE_DIR, dir);
+    expect(cmd, 0, "\"sha256\"");
+    free(cmd);
+    cmd = pf_asprintf("test -s %s/out/outputs.json", dir);
+    expect(cmd, 0, "");
+    free(cmd);
+    cmd = pf_asprintf("cd %s && %s module run cad.resolve_step_path --set path=/etc/hostname", dir, PF_BIN);
+    expect(cmd, 1, "/etc/hostname");
+    free(cmd);
+    expect(PF_BIN " module run render.blender_still", 1, "lands with issue #4");
+    expect(PF_BIN " module run cad.export_glb --set linear_deflection=fine", 1, "not available");
+    expect(PF_BIN " module run cad.resolve_step_path --set max_bytes=lots", 1, "/params/max_bytes");
+    expect(PF_BIN " module run cad.resolve_step_path --input step=x.step", 1, "no input port \"step\"");
+    free(bad);
+    free(dir);
+    return pf_check_done("cli");
+}

@@ -1,0 +1,152 @@
+#include "support/server.h"
+
+#include "core/mem.h"
+#include "support/tmpdir.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void pause_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+int pf_test_server_start(pf_test_server *srv, const char *const *extra_args) {
+    memset(srv, 0, sizeof *srv);
+    srv->data_dir = pf_test_tmpdir("server");
+    char *port_file = pf_asprintf("%s/port", srv->data_dir);
+    char *data = pf_asprintf("%s/data", srv->data_dir);
+    const char *argv[32] = {PF_BIN, "serve", "--port", "0", "--port-file", port_file, "--data-dir", data,
+                            "--share-dir", PF_SOURCE_DIR "/share", "--threads", "2"};
+    size_t n = 12;
+    for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++) argv[n++] = extra_args[i];
+    argv[n] = NULL;
+    srv->pid = fork();
+    if (srv->pid == 0) {
+        execv(PF_BIN, (char *const *)argv);
+        _exit(127);
+    }
+    /* Bounded wait for the port file; a server that never starts fails the test. */
+    for (int i = 0; i < 600 && !srv->port; i++) {
+        FILE *f = fopen(port_file, "r");
+        if (f) {
+            if (fscanf(f, "%u", &srv->port) != 1) srv->port = 0;
+            fclose(f);
+        }
+        int status;
+        if (!srv->port && waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
+            srv->pid = 0;
+            break;
+        }
+        if (!srv->port) pause_ms(50);
+    }
+    free(port_file);
+    free(data);
+    if (!srv->port) {
+        fprintf(stderr, "server did not start\n");
+        pf_test_server_stop(srv);
+        return -1;
+    }
+    snprintf(srv->base, sizeof srv->base, "http://127.0.0.1:%u", srv->port);
+    return 0;
+}
+
+void pf_test_server_stop(pf_test_server *srv) {
+    if (srv->pid > 0) {
+        kill(srv->pid, SIGTERM);
+        int status = 0;
+        waitpid(srv->pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            fprintf(stderr, "server %d ended badly (status %d)\n", (int)srv->pid, status);
+        srv->pid = 0;
+    }
+    free(srv->data_dir);
+    srv->data_dir = NULL;
+}
+
+typedef struct {
+    char *data;
+    size_t len;
+} buffer;
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user) {
+    buffer *b = user;
+    size_t n = size * nmemb;
+    b->data = pf_xrealloc(b->data, b->len + n + 1);
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
+    pf_http_reply *r = user;
+    size_t n = size * nmemb;
+    if (n > 10 && strncasecmp(ptr, "Location:", 9) == 0) {
+        size_t start = 9;
+        while (start < n && ptr[start] == ' ') start++;
+        size_t end = n;
+        while (end > start && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n')) end--;
+        free(r->location);
+        r->location = pf_strndup(ptr + start, end - start);
+    }
+    return n;
+}
+
+int pf_http(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
+            const char *content_type, pf_http_reply *reply) {
+    memset(reply, 0, sizeof *reply);
+    CURL *curl = curl_easy_init();
+    char *url = pf_asprintf("%s%s", srv->base, path);
+    buffer b = {0};
+    struct curl_slist *headers = NULL;
+    if (body) {
+        char *h = pf_asprintf("Content-Type: %s", content_type ? content_type : "application/json");
+        headers = curl_slist_append(headers, h);
+        free(h);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    headers = curl_slist_append(headers, "Expect:");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(curl, CURLOPT_HEADERDATA, reply);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    if (strcmp(method, "HEAD") == 0) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK) {
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
+        char *ct = NULL;
+        curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
+        if (ct) reply->content_type = pf_strdup(ct);
+        reply->body = b.data ? b.data : pf_strdup("");
+        reply->len = b.len;
+        reply->json = json_loadb(reply->body, reply->len, 0, NULL);
+    } else {
+        free(b.data);
+        fprintf(stderr, "%s %s: %s\n", method, path, curl_easy_strerror(rc));
+    }
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    free(url);
+    return rc == CURLE_OK ? 0 : -1;
+}
+
+void pf_http_reply_free(pf_http_reply *reply) {
+    free(reply->body);
+    free(reply->content_type);
+    free(reply->location);
+    json_decref(reply->json);
+    memset(reply, 0, sizeof *reply);
+}

@@ -1,0 +1,37 @@
+/* A real `prodflow serve` on 127.0.0.1 with a temporary data directory,
+ * started for one test and stopped by PID. */
+#ifndef PF_TESTS_SERVER_H
+#define PF_TESTS_SERVER_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct pf_test_server {
+    pid_t pid;
+    unsigned port;
+    char *data_dir;
+    char base[64]; /* "http://127.0.0.1:PORT" */
+} pf_test_server;
+
+/* Starts the server with extra CLI args (NULL-terminated, may be NULL).
+ * Returns 0 once /api/health answers. */
+int pf_test_server_start(pf_test_server *srv, const char *const *extra_args);
+void pf_test_server_stop(pf_test_server *srv);
+
+typedef struct pf_http_reply {
+    long status;
+    char *body;          /* owned */
+    size_t len;
+    char *content_type;  /* owned, may be NULL */
+    char *location;      /* owned, may be NULL */
+    json_t *json;        /* parsed body or NULL; owned */
+} pf_http_reply;
+
+/* One request; body may be NULL. content_type NULL means application/json
+ * when there is a body. Returns 0 when a reply arrived. */
+int pf_http(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
+            const char *content_type, pf_http_reply *reply);
+void pf_http_reply_free(pf_http_reply *reply);
+
+#endif
