@@ -7,6 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Where an instance value sits, as a chain of stack frames; the pointer
+ * text is built only when a problem is reported, which keeps the valid
+ * path free of allocations. */
+typedef struct seg {
+    const struct seg *parent;
+    const char *key; /* NULL for an array index, or on the root frame */
+    size_t index;
+    const char *base; /* only on the root frame */
+} seg;
+
 /* A validation pass either collects problems (errs != NULL) or only
  * answers yes/no, which oneOf/anyOf need and which stops at the first miss. */
 typedef struct {
@@ -14,32 +24,41 @@ typedef struct {
     size_t failures;
 } pass;
 
-static void fail(pass *p, const char *ptr, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void fail(pass *p, const char *ptr, const char *fmt, ...) {
+static char *pointer_of(const seg *s) {
+    if (!s->parent) return pf_strdup(s->base ? s->base : "");
+    char *up = pointer_of(s->parent);
+    char *out = s->key ? pf_ptr_join(up, s->key) : pf_ptr_index(up, s->index);
+    free(up);
+    return out;
+}
+
+/* The subject of a sentence: the value's name, quoted. */
+static char *subject(const seg *s) {
+    if (!s->parent) {
+        const char *last = s->base ? strrchr(s->base, '/') : NULL;
+        return last ? pf_asprintf("\"%s\"", last + 1) : pf_strdup("the value");
+    }
+    if (s->key) return pf_asprintf("\"%s\"", s->key);
+    return pf_asprintf("item %zu", s->index);
+}
+
+static void fail(pass *p, const seg *at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(pass *p, const seg *at, const char *fmt, ...) {
     p->failures++;
     if (!p->errs) return;
     va_list ap;
     va_start(ap, fmt);
     char *msg = pf_vasprintf(fmt, ap);
     va_end(ap);
-    pf_errors_add(p->errs, PF_EINVAL, ptr, "%s", msg);
+    char *ptr = pointer_of(at);
+    char *who = subject(at);
+    /* A message that starts with "@" starts with the value's name. */
+    char *full = msg[0] == '@' ? pf_asprintf("%s%s", who, msg + 1) : NULL;
+    pf_errors_add(p->errs, PF_EINVAL, ptr, "%s", full ? full : msg);
+    free(full);
+    free(who);
+    free(ptr);
     free(msg);
-}
-
-/* The subject of a sentence: the last pointer token, quoted. */
-static char *subject(const char *ptr) {
-    const char *last = strrchr(ptr, '/');
-    if (!last) return pf_strdup("the value");
-    char *tok = pf_strdup(last + 1), *w = tok;
-    for (const char *r = tok; *r; r++) {
-        if (r[0] == '~' && r[1] == '0') { *w++ = '~'; r++; }
-        else if (r[0] == '~' && r[1] == '1') { *w++ = '/'; r++; }
-        else *w++ = *r;
-    }
-    *w = '\0';
-    char *out = pf_asprintf("\"%s\"", tok);
-    free(tok);
-    return out;
 }
 
 static char *show(const json_t *v) {
@@ -84,11 +103,17 @@ bool pf_json_equal(const json_t *a, const json_t *b) {
 }
 
 static bool has_type(const json_t *v, const char *type) {
-    if (!strcmp(type, "number")) return json_is_number(v);
-    if (!strcmp(type, "integer"))
+    switch (type[0]) {
+    case 'n': return type[2] == 'm' ? json_is_number(v) : json_is_null(v); /* number, null */
+    case 'i':
         return json_is_integer(v) || (json_is_real(v) && isfinite(json_real_value(v)) &&
                                       json_real_value(v) == floor(json_real_value(v)));
-    return !strcmp(type, type_name(v)) || (!strcmp(type, "boolean") && json_is_boolean(v));
+    case 'b': return json_is_boolean(v);
+    case 's': return json_is_string(v);
+    case 'o': return json_is_object(v);
+    case 'a': return json_is_array(v);
+    default: return false;
+    }
 }
 
 /* ECMA-262 escapes that POSIX ERE lacks, rewritten; (?: becomes (. */
@@ -161,214 +186,209 @@ static char *num(double v) {
     return pf_asprintf("%g", v);
 }
 
-static void validate(pass *p, const json_t *schema, const json_t *inst, const char *ptr);
+static void validate(pass *p, const json_t *schema, const json_t *inst, const seg *at);
 
-static void check_type(pass *p, const json_t *schema, const json_t *inst, const char *ptr) {
-    const json_t *type = json_object_get(schema, "type");
-    if (!type) return;
+static void check_type(pass *p, const json_t *type, const json_t *inst, const seg *at) {
     bool ok = false;
     if (json_is_string(type)) ok = has_type(inst, json_string_value(type));
     size_t i;
     const json_t *t;
     json_array_foreach(type, i, t) ok = ok || (json_is_string(t) && has_type(inst, json_string_value(t)));
     if (ok) return;
-    char *who = subject(ptr), *want = show(type);
-    fail(p, ptr, "%s must be of type %s, not %s", who, want, type_name(inst));
-    free(who);
+    char *want = show(type);
+    fail(p, at, "@ must be of type %s, not %s", want, type_name(inst));
     free(want);
 }
 
-static void check_enum_const(pass *p, const json_t *schema, const json_t *inst, const char *ptr) {
-    const json_t *c = json_object_get(schema, "const");
-    if (c && !pf_json_equal(c, inst)) {
-        char *who = subject(ptr), *want = show(c);
-        fail(p, ptr, "%s must be %s", who, want);
-        free(who);
-        free(want);
-    }
-    const json_t *e = json_object_get(schema, "enum");
-    if (!json_is_array(e)) return;
+static void check_const(pass *p, const json_t *c, const json_t *inst, const seg *at) {
+    if (pf_json_equal(c, inst)) return;
+    char *want = show(c);
+    fail(p, at, "@ must be %s", want);
+    free(want);
+}
+
+static void check_enum(pass *p, const json_t *e, const json_t *inst, const seg *at) {
     size_t i;
     const json_t *v;
     json_array_foreach(e, i, v) {
         if (pf_json_equal(v, inst)) return;
     }
-    char *who = subject(ptr), *want = show(e), *got = show(inst);
-    fail(p, ptr, "%s must be one of %s, not %s", who, want, got);
-    free(who);
+    char *want = show(e), *got = show(inst);
+    fail(p, at, "@ must be one of %s, not %s", want, got);
     free(want);
     free(got);
 }
 
-static void bound(pass *p, const json_t *schema, const char *key, double v, const char *ptr) {
-    const json_t *b = json_object_get(schema, key);
-    if (!json_is_number(b)) return;
-    double limit = json_number_value(b);
-    bool ok = !strcmp(key, "minimum")            ? v >= limit
-              : !strcmp(key, "maximum")          ? v <= limit
-              : !strcmp(key, "exclusiveMinimum") ? v > limit
-                                                 : v < limit;
+static void bound(pass *p, const char *key, const json_t *b, const json_t *inst, const seg *at) {
+    if (!json_is_number(b) || !json_is_number(inst)) return;
+    double v = json_number_value(inst), limit = json_number_value(b);
+    bool min = strstr(key, "inimum") != NULL, exclusive = key[0] == 'e';
+    bool ok = min ? (exclusive ? v > limit : v >= limit) : (exclusive ? v < limit : v <= limit);
     if (ok) return;
-    const char *rel = !strcmp(key, "minimum")            ? "at least"
-                      : !strcmp(key, "maximum")          ? "at most"
-                      : !strcmp(key, "exclusiveMinimum") ? "greater than"
-                                                         : "less than";
-    char *who = subject(ptr), *lim = num(limit), *got = num(v);
-    fail(p, ptr, "%s must be %s %s (got %s)", who, rel, lim, got);
-    free(who);
+    const char *rel = min ? (exclusive ? "greater than" : "at least") : (exclusive ? "less than" : "at most");
+    char *lim = num(limit), *got = num(v);
+    fail(p, at, "@ must be %s %s (got %s)", rel, lim, got);
     free(lim);
     free(got);
 }
 
-static void check_number(pass *p, const json_t *schema, const json_t *inst, const char *ptr) {
-    if (!json_is_number(inst)) return;
-    double v = json_number_value(inst);
-    bound(p, schema, "minimum", v, ptr);
-    bound(p, schema, "maximum", v, ptr);
-    bound(p, schema, "exclusiveMinimum", v, ptr);
-    bound(p, schema, "exclusiveMaximum", v, ptr);
-}
-
-static void check_string(pass *p, const json_t *schema, const json_t *inst, const char *ptr) {
-    if (!json_is_string(inst)) return;
+static void check_length(pass *p, const char *key, const json_t *b, const json_t *inst, const seg *at) {
+    if (!json_is_number(b) || !json_is_string(inst)) return;
     size_t len = utf8_length(json_string_value(inst), json_string_length(inst));
-    const json_t *min = json_object_get(schema, "minLength"), *max = json_object_get(schema, "maxLength");
-    char *who = subject(ptr);
-    if (json_is_number(min) && (double)len < json_number_value(min))
-        fail(p, ptr, "%s must be at least %lld characters long (got %zu)", who, (long long)json_number_value(min), len);
-    if (json_is_number(max) && (double)len > json_number_value(max))
-        fail(p, ptr, "%s must be at most %lld characters long (got %zu)", who, (long long)json_number_value(max), len);
-    const char *pattern = json_string_value(json_object_get(schema, "pattern"));
-    bool bad = false;
-    if (pattern && !pattern_matches(pattern, json_string_value(inst), &bad))
-        fail(p, ptr, bad ? "%s cannot be checked: the schema's pattern %s does not compile"
-                         : "%s must match the pattern %s", who, pattern);
-    free(who);
+    double limit = json_number_value(b);
+    if (key[1] == 'i' && (double)len < limit)
+        fail(p, at, "@ must be at least %lld characters long (got %zu)", (long long)limit, len);
+    if (key[1] == 'a' && (double)len > limit)
+        fail(p, at, "@ must be at most %lld characters long (got %zu)", (long long)limit, len);
 }
 
-static void check_array(pass *p, const json_t *schema, const json_t *inst, const char *ptr) {
+static void check_pattern(pass *p, const json_t *pat, const json_t *inst, const seg *at) {
+    const char *pattern = json_string_value(pat);
+    if (!pattern || !json_is_string(inst)) return;
+    bool bad = false;
+    if (pattern_matches(pattern, json_string_value(inst), &bad)) return;
+    if (bad) fail(p, at, "@ cannot be checked: the schema's pattern %s does not compile", pattern);
+    else fail(p, at, "@ must match the pattern %s", pattern);
+}
+
+static void check_count(pass *p, const char *key, const json_t *b, const json_t *inst, const seg *at) {
+    if (!json_is_number(b) || !json_is_array(inst)) return;
+    size_t n = json_array_size(inst);
+    double limit = json_number_value(b);
+    if (key[1] == 'i' && (double)n < limit) fail(p, at, "@ must have at least %lld items (got %zu)", (long long)limit, n);
+    if (key[1] == 'a' && (double)n > limit) fail(p, at, "@ must have at most %lld items (got %zu)", (long long)limit, n);
+}
+
+static void check_items(pass *p, const json_t *items, const json_t *extra, const json_t *inst, const seg *at) {
     if (!json_is_array(inst)) return;
     size_t n = json_array_size(inst);
-    const json_t *min = json_object_get(schema, "minItems"), *max = json_object_get(schema, "maxItems");
-    char *who = subject(ptr);
-    if (json_is_number(min) && (double)n < json_number_value(min))
-        fail(p, ptr, "%s must have at least %lld items (got %zu)", who, (long long)json_number_value(min), n);
-    if (json_is_number(max) && (double)n > json_number_value(max))
-        fail(p, ptr, "%s must have at most %lld items (got %zu)", who, (long long)json_number_value(max), n);
-    free(who);
-    const json_t *items = json_object_get(schema, "items");
-    const json_t *extra = json_object_get(schema, "additionalItems");
-    for (size_t i = 0; i < n && (items || extra); i++) {
-        const json_t *sub = NULL;
-        if (json_is_array(items)) sub = i < json_array_size(items) ? json_array_get(items, i) : extra;
-        else sub = items;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *sub = json_is_array(items) ? (i < json_array_size(items) ? json_array_get(items, i) : extra) : items;
         if (!sub) continue;
-        char *ip = pf_ptr_index(ptr, i);
-        validate(p, sub, json_array_get(inst, i), ip);
-        free(ip);
+        seg child = {.parent = at, .index = i};
+        validate(p, sub, json_array_get(inst, i), &child);
         if (!p->errs && p->failures) return;
     }
 }
 
-static void check_object(pass *p, const json_t *schema, const json_t *inst, const char *ptr) {
+static void check_required(pass *p, const json_t *req, const json_t *inst, const seg *at) {
     if (!json_is_object(inst)) return;
+    bool root = !at->parent && !(at->base && at->base[0]);
     size_t i;
-    const json_t *req;
-    json_array_foreach(json_object_get(schema, "required"), i, req) {
-        const char *name = json_string_value(req);
-        if (name && !json_object_get(inst, name)) {
-            char *who = subject(ptr);
-            fail(p, ptr, "%s is missing the required property \"%s\"", ptr[0] ? who : "the document", name);
-            free(who);
-        }
+    const json_t *r;
+    json_array_foreach(req, i, r) {
+        const char *name = json_string_value(r);
+        if (!name || json_object_get(inst, name)) continue;
+        if (root) fail(p, at, "the document is missing the required property \"%s\"", name);
+        else fail(p, at, "@ is missing the required property \"%s\"", name);
     }
-    const json_t *props = json_object_get(schema, "properties");
-    const json_t *pprops = json_object_get(schema, "patternProperties");
-    const json_t *extra = json_object_get(schema, "additionalProperties");
+}
+
+static void check_properties(pass *p, const json_t *props, const json_t *pprops, const json_t *extra,
+                             const json_t *inst, const seg *at) {
+    if (!json_is_object(inst)) return;
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)inst, key, value) {
         if (!p->errs && p->failures) return;
-        char *kp = pf_ptr_join(ptr, key);
-        const json_t *sub = json_object_get(props, key);
+        seg child = {.parent = at, .key = key};
+        const json_t *sub = props ? json_object_get(props, key) : NULL;
         bool known = sub != NULL;
-        if (sub) validate(p, sub, value, kp);
+        if (sub) validate(p, sub, value, &child);
         const char *pattern;
         const json_t *psub;
         json_object_foreach((json_t *)pprops, pattern, psub) {
             bool bad = false;
             if (pattern_matches(pattern, key, &bad)) {
                 known = true;
-                validate(p, psub, value, kp);
+                validate(p, psub, value, &child);
             }
         }
-        if (!known && json_is_false(extra))
-            fail(p, kp, "unknown property \"%s\"", key);
-        else if (!known && json_is_object(extra))
-            validate(p, extra, value, kp);
-        free(kp);
+        if (!known && json_is_false(extra)) fail(p, &child, "unknown property \"%s\"", key);
+        else if (!known && json_is_object(extra)) validate(p, extra, value, &child);
     }
 }
 
-static void check_combinators(pass *p, const json_t *schema, const json_t *inst, const char *ptr) {
-    const json_t *any = json_object_get(schema, "anyOf");
-    if (json_is_array(any)) {
-        bool ok = false;
-        size_t i;
-        const json_t *sub;
-        json_array_foreach(any, i, sub) ok = ok || pf_schema_is_valid(sub, inst);
-        if (!ok) {
-            char *who = subject(ptr);
-            fail(p, ptr, "%s matches none of the %zu allowed forms (anyOf)", who, json_array_size(any));
-            free(who);
-        }
+static void check_any_of(pass *p, const json_t *any, const json_t *inst, const seg *at) {
+    size_t i;
+    const json_t *sub;
+    json_array_foreach(any, i, sub) {
+        if (pf_schema_is_valid(sub, inst)) return;
     }
-    const json_t *one = json_object_get(schema, "oneOf");
-    if (json_is_array(one)) {
-        size_t matched = 0, i;
-        const json_t *sub;
-        json_array_foreach(one, i, sub) matched += pf_schema_is_valid(sub, inst);
-        if (matched != 1) {
-            char *who = subject(ptr);
-            fail(p, ptr, "%s must match exactly one of the %zu allowed forms (oneOf), but matches %zu", who,
-                 json_array_size(one), matched);
-            free(who);
-        }
-    }
+    fail(p, at, "@ matches none of the %zu allowed forms (anyOf)", json_array_size(any));
 }
 
-static void validate(pass *p, const json_t *schema, const json_t *inst, const char *ptr) {
+static void check_one_of(pass *p, const json_t *one, const json_t *inst, const seg *at) {
+    size_t matched = 0, i;
+    const json_t *sub;
+    json_array_foreach(one, i, sub) matched += pf_schema_is_valid(sub, inst);
+    if (matched != 1)
+        fail(p, at, "@ must match exactly one of the %zu allowed forms (oneOf), but matches %zu", json_array_size(one),
+             matched);
+}
+
+/* One pass over the schema's own keywords: only those present cost anything. */
+static void validate(pass *p, const json_t *schema, const json_t *inst, const seg *at) {
     if (json_is_true(schema)) return;
     if (json_is_false(schema)) {
-        char *who = subject(ptr);
-        fail(p, ptr, "%s is not allowed here", who);
-        free(who);
+        fail(p, at, "@ is not allowed here");
         return;
     }
     if (!json_is_object(schema)) return;
-    check_type(p, schema, inst, ptr);
-    check_enum_const(p, schema, inst, ptr);
-    check_number(p, schema, inst, ptr);
-    check_string(p, schema, inst, ptr);
-    check_array(p, schema, inst, ptr);
-    check_object(p, schema, inst, ptr);
-    check_combinators(p, schema, inst, ptr);
+    const json_t *props = NULL, *pprops = NULL, *extra = NULL, *items = NULL, *extra_items = NULL;
+    bool object_pass = false;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)schema, key, v) {
+        switch (key[0]) {
+        case 't': if (!strcmp(key, "type")) check_type(p, v, inst, at); break;
+        case 'e':
+            if (!strcmp(key, "enum")) check_enum(p, v, inst, at);
+            else if (!strncmp(key, "exclusiveM", 10)) bound(p, key, v, inst, at);
+            break;
+        case 'c': if (!strcmp(key, "const")) check_const(p, v, inst, at); break;
+        case 'm':
+            if (!strcmp(key, "minimum") || !strcmp(key, "maximum")) bound(p, key, v, inst, at);
+            else if (!strcmp(key, "minLength") || !strcmp(key, "maxLength")) check_length(p, key, v, inst, at);
+            else if (!strcmp(key, "minItems") || !strcmp(key, "maxItems")) check_count(p, key, v, inst, at);
+            break;
+        case 'p':
+            if (!strcmp(key, "pattern")) check_pattern(p, v, inst, at);
+            else if (!strcmp(key, "properties")) props = v, object_pass = true;
+            else if (!strcmp(key, "patternProperties")) pprops = v, object_pass = true;
+            break;
+        case 'a':
+            if (!strcmp(key, "additionalProperties")) extra = v, object_pass = true;
+            else if (!strcmp(key, "additionalItems")) extra_items = v;
+            else if (!strcmp(key, "anyOf") && json_is_array(v)) check_any_of(p, v, inst, at);
+            break;
+        case 'i': if (!strcmp(key, "items")) items = v; break;
+        case 'r': if (!strcmp(key, "required")) check_required(p, v, inst, at); break;
+        case 'o': if (!strcmp(key, "oneOf") && json_is_array(v)) check_one_of(p, v, inst, at); break;
+        default: break;
+        }
+    }
+    if (object_pass) check_properties(p, props, pprops, extra, inst, at);
+    if (items) check_items(p, items, extra_items, inst, at);
 }
 
 size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
     pass p = {.errs = out};
-    validate(&p, schema, instance, base_pointer ? base_pointer : "");
+    seg root = {.base = base_pointer ? base_pointer : ""};
+    validate(&p, schema, instance, &root);
     return p.failures;
 }
 
 bool pf_schema_is_valid(const json_t *schema, const json_t *instance) {
     pass p = {0};
-    validate(&p, schema, instance, "");
+    seg root = {.base = ""};
+    validate(&p, schema, instance, &root);
     return p.failures == 0;
 }
 
 json_t *pf_schema_apply_defaults(const json_t *schema, const json_t *instance) {
-    json_t *out = json_deep_copy(instance);
+    /* Shallow: untouched values are shared, only filled-in levels are new. */
+    json_t *out = json_copy((json_t *)instance);
     if (!json_is_object(out)) return out;
     const char *key;
     const json_t *sub;

@@ -29,21 +29,19 @@ static pf_error *check_inputs(const pf_module *m, const json_t *inputs) {
     const char *name;
     const json_t *value;
     json_object_foreach((json_t *)inputs, name, value) {
-        if (!pf_module_port(m->inputs, name)) {
+        if (!pf_module_port(&m->inputs, name)) {
             char *ptr = pf_ptr_join("/inputs", name);
             pf_error *err = pf_error_new(PF_EINVAL, ptr, "module %s has no input port \"%s\"", m->key, name);
             free(ptr);
             return err;
         }
     }
-    size_t i;
-    const json_t *port;
-    json_array_foreach(m->inputs, i, port) {
-        const char *pname = json_string_value(json_object_get(port, "name"));
-        if (json_is_true(json_object_get(port, "required")) && !json_object_get(inputs, pname)) {
-            char *ptr = pf_ptr_join("/inputs", pname);
-            pf_error *err = pf_error_new(PF_EINVAL, ptr, "module %s needs its input \"%s\" (%s)", m->key, pname,
-                                         json_string_value(json_object_get(port, "type")));
+    for (size_t i = 0; i < m->inputs.len; i++) {
+        const pf_port *port = &m->inputs.items[i];
+        if (port->required && !json_object_get(inputs, port->name)) {
+            char *ptr = pf_ptr_join("/inputs", port->name);
+            pf_error *err = pf_error_new(PF_EINVAL, ptr, "module %s needs its input \"%s\" (%s)", m->key, port->name,
+                                         port->type);
             free(ptr);
             return err;
         }
@@ -52,12 +50,10 @@ static pf_error *check_inputs(const pf_module *m, const json_t *inputs) {
 }
 
 static pf_error *check_outputs(const pf_module *m, const json_t *outputs) {
-    size_t i;
-    const json_t *port;
-    json_array_foreach(m->outputs, i, port) {
-        const char *pname = json_string_value(json_object_get(port, "name"));
-        if (json_is_true(json_object_get(port, "required")) && !json_object_get(outputs, pname))
-            return pf_error_new(PF_EINTERNAL, "", "module %s returned no \"%s\" output", m->key, pname);
+    for (size_t i = 0; i < m->outputs.len; i++) {
+        const pf_port *port = &m->outputs.items[i];
+        if (port->required && !json_object_get(outputs, port->name))
+            return pf_error_new(PF_EINTERNAL, "", "module %s returned no \"%s\" output", m->key, port->name);
     }
     return NULL;
 }

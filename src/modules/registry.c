@@ -36,17 +36,23 @@ static const char *const required_fields[] = {
     "artifact_roles_produced", "artifact_roles_consumed", "legacy_source", "side_effects", "policy",
 };
 
-static void check_ports(const pf_registry *reg, const char *key, const json_t *ports, const char *what,
-                        pf_errors *errs) {
+/* Reads a contract's port array; a port without a name or with an unknown
+ * type is a broken contract. */
+static pf_ports load_ports(const pf_registry *reg, const char *key, const json_t *arr, const char *what,
+                           pf_errors *errs) {
+    pf_ports ports = {pf_xcalloc(json_array_size(arr) + 1, sizeof(pf_port)), 0};
     size_t i;
     const json_t *port;
-    json_array_foreach(ports, i, port) {
-        const char *type = json_string_value(json_object_get(port, "type"));
-        const char *name = json_string_value(json_object_get(port, "name"));
-        if (!name || !type || !pf_contract_port_type(&reg->contract, type))
-            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: %s port %zu has no name or an unknown type",
-                          key, what, i);
+    json_array_foreach(arr, i, port) {
+        pf_port *p = &ports.items[ports.len++];
+        p->name = json_string_value(json_object_get(port, "name"));
+        p->type = json_string_value(json_object_get(port, "type"));
+        p->role = json_string_value(json_object_get(port, "role"));
+        p->required = json_is_true(json_object_get(port, "required"));
+        if (!p->name || !p->type || !pf_contract_port_type(&reg->contract, p->type))
+            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: %s port %zu has no name or an unknown type", key, what, i);
     }
+    return ports;
 }
 
 static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors *errs) {
@@ -57,8 +63,6 @@ static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors
     if (!m->key || strcmp(m->key, key) != 0)
         pf_errors_add(errs, PF_EINTERNAL, "", "module %s: contract module_key is \"%s\"", key,
                       m->key ? m->key : "");
-    check_ports(reg, key, m->inputs, "input", errs);
-    check_ports(reg, key, m->outputs, "output", errs);
     pf_schema_check(m->param_schema, "", errs);
     /* Every default must satisfy its own schema, or nodes left at defaults would fail. */
     json_t *empty = json_object();
@@ -102,8 +106,8 @@ pf_registry *pf_registry_load(pf_errors *errs) {
         }
         m->key = json_string_value(json_object_get(m->contract, "module_key"));
         m->version = json_string_value(json_object_get(m->contract, "module_version"));
-        m->inputs = json_object_get(m->contract, "input_contract");
-        m->outputs = json_object_get(m->contract, "output_contract");
+        m->inputs = load_ports(reg, m->desc->key, json_object_get(m->contract, "input_contract"), "input", errs);
+        m->outputs = load_ports(reg, m->desc->key, json_object_get(m->contract, "output_contract"), "output", errs);
         m->param_schema = json_object_get(m->contract, "param_schema");
         m->policy = json_object_get(m->contract, "policy");
         m->entry = json_is_true(json_object_get(m->contract, "entry"));
@@ -120,7 +124,11 @@ pf_registry *pf_registry_load(pf_errors *errs) {
 
 void pf_registry_free(pf_registry *reg) {
     if (!reg) return;
-    for (size_t i = 0; i < reg->n_modules; i++) json_decref(reg->modules[i].contract);
+    for (size_t i = 0; i < reg->n_modules; i++) {
+        json_decref(reg->modules[i].contract);
+        free(reg->modules[i].inputs.items);
+        free(reg->modules[i].outputs.items);
+    }
     free(reg->modules);
     pf_contract_free(&reg->contract);
     free(reg);
@@ -132,13 +140,9 @@ const pf_module *pf_registry_find(const pf_registry *reg, const char *key) {
     return NULL;
 }
 
-const json_t *pf_module_port(const json_t *ports, const char *name) {
-    size_t i;
-    const json_t *port;
-    json_array_foreach(ports, i, port) {
-        const char *n = json_string_value(json_object_get(port, "name"));
-        if (n && strcmp(n, name) == 0) return port;
-    }
+const pf_port *pf_module_port(const pf_ports *ports, const char *name) {
+    for (size_t i = 0; i < ports->len; i++)
+        if (ports->items[i].name && strcmp(ports->items[i].name, name) == 0) return &ports->items[i];
     return NULL;
 }
 

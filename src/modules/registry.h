@@ -8,13 +8,26 @@
 #include "contract/contract.h"
 #include "modules/module.h"
 
+/* One named port of a contract, read once at load. */
+typedef struct pf_port {
+    const char *name;
+    const char *type; /* a port type from the vocabulary */
+    const char *role; /* artifact role, or NULL */
+    bool required;
+} pf_port;
+
+typedef struct pf_ports {
+    pf_port *items;
+    size_t len;
+} pf_ports;
+
 typedef struct pf_module {
     const pf_module_desc *desc;
     const char *key;
     const char *version;
     json_t *contract;          /* owned by the registry */
-    const json_t *inputs;      /* input_contract array */
-    const json_t *outputs;     /* output_contract array */
+    pf_ports inputs;           /* input_contract */
+    pf_ports outputs;          /* output_contract */
     const json_t *param_schema;
     const json_t *policy;      /* default node policy */
     bool entry;
@@ -35,8 +48,8 @@ void pf_registry_free(pf_registry *reg);
 const pf_module *pf_registry_find(const pf_registry *reg, const char *key);
 static inline bool pf_module_available(const pf_module *m) { return m->desc->execute != NULL; }
 
-/* Port look-up by name in a contract array; NULL when absent. */
-const json_t *pf_module_port(const json_t *ports, const char *name);
+/* Port look-up by name; NULL when absent. */
+const pf_port *pf_module_port(const pf_ports *ports, const char *name);
 /* The schema of one parameter; NULL when the module has no such param. */
 const json_t *pf_module_param(const pf_module *m, const char *name);
 

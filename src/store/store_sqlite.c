@@ -126,7 +126,7 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
                             "workflow \"%s\" is at version %d, not %d: someone saved it meanwhile; reload and retry",
                             id, latest, expected);
     int version = latest + 1;
-    json_t *stored = json_deep_copy(doc);
+    json_t *stored = json_copy((json_t *)doc);
     json_object_set_new(stored, "version", json_integer(version));
     char *text = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
     char digest[65], stamp[32];

@@ -20,6 +20,13 @@ typedef struct {
     size_t n_out, cap_out;
     size_t indegree;
     int mark; /* cycle search: 0 new, 1 on stack, 2 done */
+    /* Inputs already fed: the contract's port object and the feeding edge.
+     * Port objects are unique per module, so pointers identify ports. */
+    struct {
+        const pf_port *port;
+        size_t edge;
+    } fed[8];
+    size_t n_fed;
 } node_info;
 
 typedef struct {
@@ -29,8 +36,12 @@ typedef struct {
     pf_errors *errs;
     node_info *nodes;
     size_t n_nodes;
-    json_t *by_id;  /* node id -> integer index into nodes */
-    json_t *fed;    /* "node\nport" -> edge index feeding that input */
+    /* node id -> index into nodes: open addressing, sized for the graph */
+    struct {
+        const char *id;
+        size_t index;
+    } *slots;
+    size_t n_slots;
     size_t *edge_to; /* per edge: target node index, or SIZE_MAX when the edge is broken */
 } checker;
 
@@ -46,9 +57,18 @@ static void problem(checker *c, const char *pointer, const char *fmt, ...) {
 
 static const char *str_at(const json_t *obj, const char *key) { return json_string_value(json_object_get(obj, key)); }
 
+static size_t slot_of(const checker *c, const char *id) {
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    size_t i = (size_t)h & (c->n_slots - 1);
+    while (c->slots[i].id && strcmp(c->slots[i].id, id) != 0) i = (i + 1) & (c->n_slots - 1);
+    return i;
+}
+
 static node_info *node_named(checker *c, const char *id) {
-    json_t *idx = id ? json_object_get(c->by_id, id) : NULL;
-    return idx ? &c->nodes[json_integer_value(idx)] : NULL;
+    if (!id) return NULL;
+    size_t i = slot_of(c, id);
+    return c->slots[i].id ? &c->nodes[c->slots[i].index] : NULL;
 }
 
 /* Node ids appear in "node.param" targets and DOM ids, so keep them plain. */
@@ -90,7 +110,9 @@ static void check_node(checker *c, size_t i, const json_t *node) {
         }
         if (!node_id_ok(id))
             problem(c, ptr, "node id \"%s\" may hold only letters, digits, '_' and '-', and must start with a letter or digit", id);
-        json_object_set_new(c->by_id, id, json_integer((json_int_t)c->n_nodes));
+        size_t slot = slot_of(c, id);
+        c->slots[slot].id = id;
+        c->slots[slot].index = c->n_nodes;
     }
     c->n_nodes++;
     if (!step) return;
@@ -108,7 +130,12 @@ static void check_node(checker *c, size_t i, const json_t *node) {
     const json_t *params = json_object_get(node, "params");
     if (!params || json_is_object(params)) {
         snprintf(ptr, sizeof ptr, "/nodes/%zu/params", i);
-        json_decref(pf_module_resolve_params(info->module, params, ptr, c->errs));
+        /* Defaults are checked at registry load, so only given params need
+         * checking, unless the schema requires keys defaults would fill. */
+        if (json_object_get(info->module->param_schema, "required"))
+            json_decref(pf_module_resolve_params(info->module, params, ptr, c->errs));
+        else if (params)
+            pf_schema_validate(info->module->param_schema, params, ptr, c->errs);
     }
 }
 
@@ -133,7 +160,7 @@ static void check_entry(checker *c, const json_t *nodes) {
 }
 
 /* Resolves one end of an edge to its node and port; reports what is wrong. */
-static const json_t *edge_end(checker *c, size_t i, const json_t *edge, const char *side, node_info **node_out) {
+static const pf_port *edge_end(checker *c, size_t i, const json_t *edge, const char *side, node_info **node_out) {
     const json_t *end = json_object_get(edge, side);
     const char *node_id = str_at(end, "node"), *port = str_at(end, "port");
     *node_out = NULL;
@@ -147,15 +174,13 @@ static const json_t *edge_end(checker *c, size_t i, const json_t *edge, const ch
     }
     if (!n->module) return NULL; /* already reported as an unknown step */
     bool out = strcmp(side, "from") == 0;
-    const json_t *ports = out ? n->module->outputs : n->module->inputs;
-    const json_t *p = pf_module_port(ports, port);
+    const pf_ports *ports = out ? &n->module->outputs : &n->module->inputs;
+    const pf_port *p = pf_module_port(ports, port);
     if (!p) {
         char names[256] = "";
-        size_t k;
-        const json_t *q;
-        json_array_foreach(ports, k, q) {
+        for (size_t k = 0; k < ports->len; k++) {
             if (k) strncat(names, ", ", sizeof names - strlen(names) - 1);
-            strncat(names, str_at(q, "name"), sizeof names - strlen(names) - 1);
+            strncat(names, ports->items[k].name, sizeof names - strlen(names) - 1);
         }
         snprintf(ptr, sizeof ptr, "/edges/%zu/%s/port", i, side);
         problem(c, ptr, "edge %zu: node \"%s\" (%s) has no %s port \"%s\"; its %s ports are: %s", i, node_id,
@@ -174,6 +199,12 @@ static void add_out_edge(node_info *n, size_t edge) {
     n->out_edges[n->n_out++] = edge;
 }
 
+static const size_t *fed_by(const node_info *n, const pf_port *port) {
+    for (size_t k = 0; k < n->n_fed; k++)
+        if (n->fed[k].port == port) return &n->fed[k].edge;
+    return NULL;
+}
+
 static void check_edges(checker *c, const json_t *edges) {
     size_t i;
     const json_t *edge;
@@ -181,27 +212,25 @@ static void check_edges(checker *c, const json_t *edges) {
     json_array_foreach(edges, i, edge) {
         c->edge_to[i] = SIZE_MAX;
         node_info *from, *to;
-        const json_t *out_port = edge_end(c, i, edge, "from", &from);
-        const json_t *in_port = edge_end(c, i, edge, "to", &to);
+        const pf_port *out_port = edge_end(c, i, edge, "from", &from);
+        const pf_port *in_port = edge_end(c, i, edge, "to", &to);
         if (!out_port || !in_port) continue;
-        const char *ot = str_at(out_port, "type"), *it = str_at(in_port, "type");
-        const char *op = str_at(out_port, "name"), *ip = str_at(in_port, "name");
+        const char *ot = out_port->type, *it = in_port->type, *op = out_port->name, *ip = in_port->name;
         if (!pf_contract_ports_compatible(&c->reg->contract, ot, it)) {
             snprintf(ptr, sizeof ptr, "/edges/%zu", i);
             problem(c, ptr, "edge %zu: cannot connect %s.%s (%s) to %s.%s (%s): the port types differ", i, from->id,
                     op, ot, to->id, ip, it);
             continue;
         }
-        char *key = pf_asprintf("%s\n%s", to->id, ip);
-        json_t *prev = json_object_get(c->fed, key);
+        const size_t *prev = fed_by(to, in_port);
         if (prev) {
             snprintf(ptr, sizeof ptr, "/edges/%zu/to", i);
-            problem(c, ptr, "edge %zu: input %s.%s is already fed by edge %lld; an input takes one edge", i, to->id,
-                    ip, (long long)json_integer_value(prev));
-        } else {
-            json_object_set_new(c->fed, key, json_integer((json_int_t)i));
+            problem(c, ptr, "edge %zu: input %s.%s is already fed by edge %zu; an input takes one edge", i, to->id,
+                    ip, *prev);
+        } else if (to->n_fed < sizeof to->fed / sizeof *to->fed) {
+            to->fed[to->n_fed].port = in_port;
+            to->fed[to->n_fed++].edge = i;
         }
-        free(key);
         c->edge_to[i] = (size_t)(to - c->nodes);
         add_out_edge(from, i);
         to->indegree++;
@@ -213,17 +242,14 @@ static void check_required_inputs(checker *c) {
     for (size_t k = 0; k < c->n_nodes; k++) {
         const node_info *n = &c->nodes[k];
         if (!n->module || !n->id) continue;
-        size_t i;
-        const json_t *port;
-        json_array_foreach(n->module->inputs, i, port) {
-            if (!json_is_true(json_object_get(port, "required"))) continue;
-            char *key = pf_asprintf("%s\n%s", n->id, str_at(port, "name"));
-            if (!json_object_get(c->fed, key)) {
+        for (size_t i = 0; i < n->module->inputs.len; i++) {
+            const pf_port *port = &n->module->inputs.items[i];
+            if (!port->required) continue;
+            if (!fed_by(n, port)) {
                 snprintf(ptr, sizeof ptr, "/nodes/%zu", n->index);
                 problem(c, ptr, "node \"%s\" (%s): required input \"%s\" (%s) is not connected", n->id, n->module->key,
-                        str_at(port, "name"), str_at(port, "type"));
+                        port->name, port->type);
             }
-            free(key);
         }
     }
 }
@@ -375,17 +401,17 @@ static void check_invocation_artifacts(checker *c, const json_t *artifacts) {
                     kind);
         const char *port = NULL;
         node_info *n = from && strchr(from, '.') ? target_node(c, from, &port) : NULL;
-        const json_t *p = n && n->module ? pf_module_port(n->module->outputs, port) : NULL;
+        const pf_port *p = n && n->module ? pf_module_port(&n->module->outputs, port) : NULL;
         if (from && strchr(from, '.') && !n)
             problem(c, fptr, "artifact \"%s\": \"%s\" names no node", role, from);
         else if (n && n->module && !p)
             problem(c, fptr, "artifact \"%s\": node \"%s\" (%s) has no output port \"%s\"", role, n->id,
                     n->module->key, port);
-        else if (p && kind_def && !pf_contract_ports_compatible(ct, str_at(p, "type"), str_at(kind_def, "port_type")))
-            problem(c, fptr, "artifact \"%s\": %s gives %s, but the kind %s needs %s", role, from, str_at(p, "type"),
-                    kind, str_at(kind_def, "port_type"));
-        else if (p && role_def && !pf_contract_ports_compatible(ct, str_at(p, "type"), str_at(role_def, "port_type")))
-            problem(c, fptr, "artifact \"%s\": %s gives %s, but the role needs %s", role, from, str_at(p, "type"),
+        else if (p && kind_def && !pf_contract_ports_compatible(ct, p->type, str_at(kind_def, "port_type")))
+            problem(c, fptr, "artifact \"%s\": %s gives %s, but the kind %s needs %s", role, from, p->type, kind,
+                    str_at(kind_def, "port_type"));
+        else if (p && role_def && !pf_contract_ports_compatible(ct, p->type, str_at(role_def, "port_type")))
+            problem(c, fptr, "artifact \"%s\": %s gives %s, but the role needs %s", role, from, p->type,
                     str_at(role_def, "port_type"));
         free(kptr);
         free(fptr);
@@ -410,8 +436,8 @@ size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors
     const json_t *edges = json_object_get(doc, "edges");
     if (!json_is_array(nodes)) return errs->len - before;
     c.nodes = pf_xcalloc(json_array_size(nodes) + 1, sizeof *c.nodes);
-    c.by_id = json_object();
-    c.fed = json_object();
+    for (c.n_slots = 16; c.n_slots < 2 * json_array_size(nodes); c.n_slots *= 2) {}
+    c.slots = pf_xcalloc(c.n_slots, sizeof *c.slots);
     size_t i;
     const json_t *node;
     json_array_foreach(nodes, i, node) {
@@ -432,7 +458,6 @@ size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors
     for (size_t k = 0; k < c.n_nodes; k++) free(c.nodes[k].out_edges);
     free(c.nodes);
     free(c.edge_to);
-    json_decref(c.by_id);
-    json_decref(c.fed);
+    free(c.slots);
     return errs->len - before;
 }

@@ -13,7 +13,8 @@ size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors
 
 /* The canonical form of a valid document: nodes sorted by id, edges by
  * their endpoints, params/ui/policy made explicit (policy from the module's
- * defaults). New reference. Serialise with pf_workflow_canonical_text. */
+ * defaults). New reference that shares unchanged values with doc, so
+ * treat both as read-only. Serialise with pf_workflow_canonical_text. */
 json_t *pf_workflow_canonicalize(const pf_registry *reg, const json_t *doc);
 
 /* Compact, key-sorted bytes: the same graph always gives the same text.

@@ -30,7 +30,7 @@ static void test_contracts(const pf_registry *reg) {
                   "%s: side effects", m->key);
         CHECK_MSG(m->entry == (!strcmp(m->key, "cad.resolve_step_path") || !strcmp(m->key, "order.resolve_line")),
                   "%s: entry flag", m->key);
-        if (m->entry) CHECK_INT(json_array_size(m->inputs), 0);
+        if (m->entry) CHECK_INT(m->inputs.len, 0);
     }
     for (size_t f = 0; f < reg->contract.n_families; f++) {
         const pf_family *fam = &reg->contract.families[f];
