@@ -95,15 +95,15 @@ static void check_family(checker *c) {
 }
 
 static void check_node(checker *c, size_t i, const json_t *node) {
-    char ptr[96];
+    char ptr[96]; /* formatted only when there is something to report */
     const char *id = str_at(node, "id");
     const char *step = str_at(node, "step");
     node_info *info = &c->nodes[c->n_nodes];
     info->id = id;
     info->index = i;
     if (id) {
-        snprintf(ptr, sizeof ptr, "/nodes/%zu/id", i);
         node_info *first = node_named(c, id);
+        if (first || !node_id_ok(id)) snprintf(ptr, sizeof ptr, "/nodes/%zu/id", i);
         if (first) {
             problem(c, ptr, "duplicate node id \"%s\" (first used by /nodes/%zu)", id, first->index);
             return; /* the first node keeps the id; edges resolve to it */
@@ -116,27 +116,27 @@ static void check_node(checker *c, size_t i, const json_t *node) {
     }
     c->n_nodes++;
     if (!step) return;
-    snprintf(ptr, sizeof ptr, "/nodes/%zu/step", i);
     info->module = pf_registry_find(c->reg, step);
+    bool foreign = info->module && c->family && !pf_family_allows_step(c->family, step);
+    if (!info->module || foreign) snprintf(ptr, sizeof ptr, "/nodes/%zu/step", i);
     if (!info->module) {
         problem(c, ptr, "node \"%s\": unknown step \"%s\"", id ? id : "?", step);
         return;
     }
-    if (c->family && !pf_family_allows_step(c->family, step)) {
+    if (foreign) {
         const json_t *fams = json_object_get(info->module->contract, "family");
         problem(c, ptr, "node \"%s\": step %s belongs to family %s, not to this workflow's family %s", id ? id : "?",
                 step, json_string_value(json_array_get(fams, 0)), c->family->key);
     }
     const json_t *params = json_object_get(node, "params");
-    if (!params || json_is_object(params)) {
-        snprintf(ptr, sizeof ptr, "/nodes/%zu/params", i);
-        /* Defaults are checked at registry load, so only given params need
-         * checking, unless the schema requires keys defaults would fill. */
-        if (json_object_get(info->module->param_schema, "required"))
-            json_decref(pf_module_resolve_params(info->module, params, ptr, c->errs));
-        else if (params)
-            pf_schema_validate(info->module->param_schema, params, ptr, c->errs);
-    }
+    if (params && !json_is_object(params)) return; /* reported by the structural schema */
+    /* Defaults are checked at registry load, so only given params need
+     * checking, unless the schema requires keys defaults would fill. */
+    bool needs_defaults = json_object_get(info->module->param_schema, "required") != NULL;
+    if (!needs_defaults && (!params || json_object_size(params) == 0)) return;
+    snprintf(ptr, sizeof ptr, "/nodes/%zu/params", i);
+    if (needs_defaults) json_decref(pf_module_resolve_params(info->module, params, ptr, c->errs));
+    else pf_schema_validate(info->module->param_schema, params, ptr, c->errs);
 }
 
 static void check_entry(checker *c, const json_t *nodes) {
