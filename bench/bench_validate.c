@@ -29,8 +29,8 @@ static json_t *generate(size_t n) {
         json_array_append_new(edges, edge(prev, "material_map", id, "auto_map"));
         snprintf(prev, sizeof prev, "%s", id);
     }
-    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "schema", PF_WORKFLOW_SCHEMA, "id", "bench", "name",
-                     "Benchmark", "family", "cad_file", "nodes", nodes, "edges", edges);
+    return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o}", "schema", PF_WORKFLOW_SCHEMA, "id", "bench", "name", "Benchmark",
+                     "family", "cad_file", "nodes", nodes, "edges", edges);
 }
 
 static double now_ms(void) {

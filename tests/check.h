@@ -10,37 +10,37 @@
 static int pf_check_failures;
 static int pf_check_count;
 
-#define CHECK(cond)                                                                      \
-    do {                                                                                 \
-        pf_check_count++;                                                                \
-        if (!(cond)) {                                                                   \
-            pf_check_failures++;                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);     \
-        }                                                                                \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        pf_check_count++;                                                                                              \
+        if (!(cond)) {                                                                                                 \
+            pf_check_failures++;                                                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                                   \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_MSG(cond, ...)                                                             \
-    do {                                                                                 \
-        pf_check_count++;                                                                \
-        if (!(cond)) {                                                                   \
-            pf_check_failures++;                                                         \
-            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);     \
-            fprintf(stderr, __VA_ARGS__);                                                \
-            fputc('\n', stderr);                                                         \
-        }                                                                                \
+#define CHECK_MSG(cond, ...)                                                                                           \
+    do {                                                                                                               \
+        pf_check_count++;                                                                                              \
+        if (!(cond)) {                                                                                                 \
+            pf_check_failures++;                                                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s: ", __FILE__, __LINE__, #cond);                                   \
+            fprintf(stderr, __VA_ARGS__);                                                                              \
+            fputc('\n', stderr);                                                                                       \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                  \
-    do {                                                                                 \
-        const char *pf_a_ = (a), *pf_b_ = (b);                                           \
-        CHECK_MSG(pf_a_ && pf_b_ && strcmp(pf_a_, pf_b_) == 0, "\"%s\" != \"%s\"",        \
-                  pf_a_ ? pf_a_ : "(null)", pf_b_ ? pf_b_ : "(null)");                   \
+#define CHECK_STR(a, b)                                                                                                \
+    do {                                                                                                               \
+        const char *pf_a_ = (a), *pf_b_ = (b);                                                                         \
+        CHECK_MSG(pf_a_ &&pf_b_ &&strcmp(pf_a_, pf_b_) == 0, "\"%s\" != \"%s\"", pf_a_ ? pf_a_ : "(null)",             \
+                  pf_b_ ? pf_b_ : "(null)");                                                                           \
     } while (0)
 
-#define CHECK_INT(a, b)                                                                  \
-    do {                                                                                 \
-        long long pf_a_ = (long long)(a), pf_b_ = (long long)(b);                        \
-        CHECK_MSG(pf_a_ == pf_b_, "%lld != %lld", pf_a_, pf_b_);                         \
+#define CHECK_INT(a, b)                                                                                                \
+    do {                                                                                                               \
+        long long pf_a_ = (long long)(a), pf_b_ = (long long)(b);                                                      \
+        CHECK_MSG(pf_a_ == pf_b_, "%lld != %lld", pf_a_, pf_b_);                                                       \
     } while (0)
 
 static inline int pf_check_done(const char *name) {

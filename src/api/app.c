@@ -34,8 +34,10 @@ json_t *pf_starters_load(const char *share_dir, pf_errors *errs) {
         char *path = pf_asprintf("%s/%s", dir, names[i]);
         json_error_t jerr;
         json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-        if (doc) json_array_append_new(starters, doc);
-        else pf_errors_add(errs, PF_EINVAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+        if (doc)
+            json_array_append_new(starters, doc);
+        else
+            pf_errors_add(errs, PF_EINVAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
         free(path);
         free(names[i]);
     }
@@ -85,7 +87,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
 
 void pf_app_close(pf_app *app) {
     if (!app) return;
-    for (size_t i = 0; i < app->n_node_definitions; i++) free(app->node_definitions[i].body);
+    for (size_t i = 0; i < app->n_node_definitions; i++)
+        free(app->node_definitions[i].body);
     free(app->node_definitions);
     if (app->store) pf_store_close(app->store);
     json_decref(app->openapi);

@@ -27,8 +27,8 @@ typedef struct pf_app {
     char *share_dir;
     char *web_dir; /* NULL when no editor is served */
     size_t max_body_bytes;
-    json_t *starters;   /* array of starter workflow documents */
-    json_t *openapi;    /* the OpenAPI document */
+    json_t *starters;              /* array of starter workflow documents */
+    json_t *openapi;               /* the OpenAPI document */
     pf_prebuilt *node_definitions; /* all families first, then one per family */
     size_t n_node_definitions;
 } pf_app;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 static void respond_store_error(pf_response *res, const pf_request *req, pf_error *err) {
     pf_respond_error(res, req, err);
     pf_error_free(err);
@@ -55,8 +54,7 @@ void pf_handle_workflow_list(const pf_app *app, const pf_request *req, pf_respon
 }
 
 /* Validates, canonicalises and saves; responds with the stored version. */
-static void save(const pf_app *app, const pf_request *req, pf_response *res, json_t *doc, int expected,
-                 bool create) {
+static void save(const pf_app *app, const pf_request *req, pf_response *res, json_t *doc, int expected, bool create) {
     pf_errors errs;
     pf_errors_init(&errs);
     if (pf_workflow_validate(app->registry, doc, &errs)) {
@@ -74,8 +72,7 @@ static void save(const pf_app *app, const pf_request *req, pf_response *res, jso
         respond_store_error(res, req, err);
         return;
     }
-    if (create)
-        res->location = pf_asprintf("/api/workflows/%s", json_string_value(json_object_get(stored, "id")));
+    if (create) res->location = pf_asprintf("/api/workflows/%s", json_string_value(json_object_get(stored, "id")));
     pf_respond_json(res, create ? 201 : 200, stored);
 }
 
@@ -95,7 +92,8 @@ void pf_handle_workflow_update(const pf_app *app, const pf_request *req, pf_resp
     const char *body_id = json_string_value(json_object_get(doc, "id"));
     if (json_is_object(doc) && !json_object_get(doc, "id")) json_object_set_new(doc, "id", json_string(id));
     if (body_id && strcmp(body_id, id) != 0) {
-        pf_error *err = pf_error_new(PF_EINVAL, "/id", "the body's id \"%s\" differs from the path's \"%s\"", body_id, id);
+        pf_error *err =
+            pf_error_new(PF_EINVAL, "/id", "the body's id \"%s\" differs from the path's \"%s\"", body_id, id);
         respond_store_error(res, req, err);
     } else {
         json_t *v = json_object_get(doc, "version");
@@ -141,9 +139,9 @@ void pf_handle_workflow_version(const pf_app *app, const pf_request *req, pf_res
     if (*end || version < 1 || version > 1000000000) {
         pf_error *err = pf_error_new(PF_EINVAL, "/path/version", "version \"%s\" is not a positive integer", v);
         {
-        respond_store_error(res, req, err);
-        return;
-    }
+            respond_store_error(res, req, err);
+            return;
+        }
     }
     json_t *doc = NULL;
     pf_error *err = pf_store_workflow_get(app->store, pf_request_param(req, "id"), (int)version, &doc);

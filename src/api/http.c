@@ -41,9 +41,7 @@ static void respond_doc(pf_response *res, int status, const char *content_type, 
     pf_respond_text(res, status, content_type, text, strlen(text));
 }
 
-void pf_respond_json(pf_response *res, int status, json_t *doc) {
-    respond_doc(res, status, "application/json", doc);
-}
+void pf_respond_json(pf_response *res, int status, json_t *doc) { respond_doc(res, status, "application/json", doc); }
 
 static const char *status_title(int status) {
     switch (status) {
@@ -59,8 +57,8 @@ static const char *status_title(int status) {
     }
 }
 
-void pf_respond_problem(pf_response *res, int status, const char *title, const char *detail,
-                        const char *instance, const pf_errors *errs) {
+void pf_respond_problem(pf_response *res, int status, const char *title, const char *detail, const char *instance,
+                        const pf_errors *errs) {
     json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
                             title ? title : status_title(status), "status", status, "detail", detail ? detail : "");
     if (instance) json_object_set_new(doc, "instance", json_string(instance));
@@ -95,8 +93,8 @@ json_t *pf_request_json(const pf_request *req, pf_response *res) {
     json_error_t jerr;
     json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
-        pf_error *err = pf_error_new(PF_EINVAL, "", "malformed JSON at line %d, column %d: %s", jerr.line,
-                                     jerr.column, jerr.text);
+        pf_error *err =
+            pf_error_new(PF_EINVAL, "", "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column, jerr.text);
         pf_respond_problem(res, 400, NULL, err->message, req->path, &(pf_errors){err, 1, 1});
         pf_error_free(err);
     }

@@ -30,8 +30,8 @@ typedef struct pf_response {
     const char *content_type; /* static string */
     char *body;               /* malloc'd and owned, unless borrowed */
     size_t body_len;
-    bool borrowed;            /* body outlives the server (pre-built at start-up) */
-    char *location;           /* optional Location header, owned */
+    bool borrowed;  /* body outlives the server (pre-built at start-up) */
+    char *location; /* optional Location header, owned */
 } pf_response;
 
 const char *pf_request_param(const pf_request *req, const char *name);
@@ -41,8 +41,8 @@ void pf_respond_static(pf_response *res, int status, const char *content_type, c
 void pf_respond_json(pf_response *res, int status, json_t *doc);
 void pf_respond_text(pf_response *res, int status, const char *content_type, char *body, size_t len);
 /* RFC 9457 problem details; errs (borrowed, may be NULL) becomes "errors". */
-void pf_respond_problem(pf_response *res, int status, const char *title, const char *detail,
-                        const char *instance, const pf_errors *errs);
+void pf_respond_problem(pf_response *res, int status, const char *title, const char *detail, const char *instance,
+                        const pf_errors *errs);
 /* One error: status from its code, its pointer and message in "errors". */
 void pf_respond_error(pf_response *res, const pf_request *req, const pf_error *err);
 

@@ -55,7 +55,8 @@ static bool match(const char *pattern, const char *path, pf_request *req) {
             static const char *const names[] = {"id", "version", "key", "name"};
             const char *name = NULL;
             for (size_t i = 0; i < sizeof names / sizeof *names; i++)
-                if (strlen(names[i]) == (size_t)(close - p - 1) && strncmp(names[i], p + 1, (size_t)(close - p - 1)) == 0)
+                if (strlen(names[i]) == (size_t)(close - p - 1) &&
+                    strncmp(names[i], p + 1, (size_t)(close - p - 1)) == 0)
                     name = names[i];
             if (!name) return false;
             req->param_names[req->n_params] = name;
@@ -70,7 +71,8 @@ static bool match(const char *pattern, const char *path, pf_request *req) {
 }
 
 void pf_request_free_params(pf_request *req) {
-    for (size_t i = 0; i < req->n_params; i++) free(req->param_values[i]);
+    for (size_t i = 0; i < req->n_params; i++)
+        free(req->param_values[i]);
     req->n_params = 0;
 }
 

@@ -50,10 +50,9 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, pf_response *r
     return ret;
 }
 
-static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, const char *path, const char *fmt,
-                                      ...) __attribute__((format(printf, 4, 5)));
-static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, const char *path, const char *fmt,
-                                      ...) {
+static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, const char *path, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     char *msg = pf_vasprintf(fmt, ap);
@@ -68,8 +67,8 @@ static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, c
     return send_response(conn, &res);
 }
 
-static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *conn, const char *url,
-                                const char *method, upload *up) {
+static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *conn, const char *url, const char *method,
+                                upload *up) {
     pf_request req = {
         .method = method,
         .path = url,
@@ -135,8 +134,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(srv, conn, url, method, up);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **state,
-                         enum MHD_RequestTerminationCode code) {
+static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode code) {
     (void)cls;
     (void)conn;
     (void)code;
@@ -156,11 +154,11 @@ pf_error *pf_server_start(const pf_server_opts *opts, const pf_app *app, pf_serv
     unsigned threads = opts->threads ? opts->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
     pf_server *srv = pf_xcalloc(1, sizeof *srv);
     srv->app = app;
-    srv->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, opts->port,
-                                   NULL, NULL, on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                   MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                                   NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-                                   MHD_OPTION_END);
+    srv->daemon =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, opts->port, NULL, NULL,
+                         on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+                         threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
+                         MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
     if (!srv->daemon) {
         free(srv);
         return pf_error_new(PF_EIO, "/port", "cannot listen on %s:%u (in use, or not permitted)", bind,

@@ -9,9 +9,9 @@
 typedef struct pf_server pf_server;
 
 typedef struct pf_server_opts {
-    const char *bind;  /* "127.0.0.1" by default */
-    uint16_t port;     /* 0 picks a free port */
-    unsigned threads;  /* thread pool size; 0 means the number of cores */
+    const char *bind; /* "127.0.0.1" by default */
+    uint16_t port;    /* 0 picks a free port */
+    unsigned threads; /* thread pool size; 0 means the number of cores */
 } pf_server_opts;
 
 /* Starts serving app (borrowed; it must outlive the server). */

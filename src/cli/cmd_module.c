@@ -77,9 +77,12 @@ static void print_outputs(const json_t *outputs) {
 
 static int run_module(int argc, char **argv) {
     static const struct option opts[] = {
-        {"input", required_argument, 0, 'i'},     {"set", required_argument, 0, 's'},
-        {"context", required_argument, 0, 'c'},   {"data-root", required_argument, 0, 'r'},
-        {"output", required_argument, 0, 'o'},    {"json", no_argument, 0, 'j'},
+        {"input", required_argument, 0, 'i'},
+        {"set", required_argument, 0, 's'},
+        {"context", required_argument, 0, 'c'},
+        {"data-root", required_argument, 0, 'r'},
+        {"output", required_argument, 0, 'o'},
+        {"json", no_argument, 0, 'j'},
         {0, 0, 0, 0},
     };
     json_t *inputs = json_object(), *params = json_object(), *context = json_object();
@@ -88,8 +91,12 @@ static int run_module(int argc, char **argv) {
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
         switch (c) {
-        case 'i': if (put_pair(inputs, optarg, 1, "--input")) goto done; break;
-        case 's': if (put_pair(params, optarg, 0, "--set")) goto done; break;
+        case 'i':
+            if (put_pair(inputs, optarg, 1, "--input")) goto done;
+            break;
+        case 's':
+            if (put_pair(params, optarg, 0, "--set")) goto done;
+            break;
         case 'c':
             json_decref(context);
             context = json_loads(optarg, 0, NULL);
@@ -131,8 +138,7 @@ static int run_module(int argc, char **argv) {
             putchar('\n');
             json_decref(doc);
         }
-        fprintf(stderr, "prodflow module run: %s%s%s\n", err->message, err->pointer[0] ? " at " : "",
-                err->pointer);
+        fprintf(stderr, "prodflow module run: %s%s%s\n", err->message, err->pointer[0] ? " at " : "", err->pointer);
         pf_error_free(err);
     } else {
         if (out_dir) {

@@ -21,8 +21,10 @@ static int run(int argc, char **argv) {
     int compact = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'f') family = optarg;
-        else if (c == 'c') compact = 1;
+        if (c == 'f')
+            family = optarg;
+        else if (c == 'c')
+            compact = 1;
         else {
             usage(stderr);
             return PF_EXIT_USAGE;

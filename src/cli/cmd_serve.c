@@ -33,8 +33,7 @@ static int run(int argc, char **argv) {
         {"data-dir", required_argument, 0, 'd'}, {"share-dir", required_argument, 0, 's'},
         {"store", required_argument, 0, 'S'},    {"threads", required_argument, 0, 't'},
         {"max-body", required_argument, 0, 'm'}, {"port-file", required_argument, 0, 'f'},
-        {"web-dir", required_argument, 0, 'w'},
-        {0, 0, 0, 0},
+        {"web-dir", required_argument, 0, 'w'},  {0, 0, 0, 0},
     };
     pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
     pf_app_config cfg = {.data_dir = "./var", .share_dir = pf_cli_share_dir(), .web_dir = pf_cli_web_dir()};
@@ -96,8 +95,8 @@ static int run(int argc, char **argv) {
             fclose(f);
         }
     }
-    json_t *fields = json_pack("{s:s, s:i, s:s, s:s}", "bind", sopts.bind, "port", (int)port, "data_dir",
-                               cfg.data_dir, "store", pf_store_backend(app->store));
+    json_t *fields = json_pack("{s:s, s:i, s:s, s:s}", "bind", sopts.bind, "port", (int)port, "data_dir", cfg.data_dir,
+                               "store", pf_store_backend(app->store));
     pf_log_fields(PF_LOG_INFO, "server.listening", fields, "Prodflow is serving at http://%s:%u", sopts.bind, port);
     json_decref(fields);
     int sig = 0;

@@ -24,8 +24,10 @@ static int run(int argc, char **argv) {
     int as_json = 0, canonical = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j') as_json = 1;
-        else if (c == 'c') canonical = 1;
+        if (c == 'j')
+            as_json = 1;
+        else if (c == 'c')
+            canonical = 1;
         else {
             usage(stderr);
             return PF_EXIT_USAGE;
@@ -62,8 +64,8 @@ static int run(int argc, char **argv) {
         pf_workflow_validate(reg, doc, &errs);
     }
     if (as_json) {
-        json_t *out = json_pack("{s:s, s:b, s:o}", "file", file, "valid", errs.len == 0, "errors",
-                                pf_errors_to_json(&errs));
+        json_t *out =
+            json_pack("{s:s, s:b, s:o}", "file", file, "valid", errs.len == 0, "errors", pf_errors_to_json(&errs));
         json_dumpf(out, stdout, JSON_INDENT(2));
         putchar('\n');
         json_decref(out);

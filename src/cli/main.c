@@ -5,7 +5,10 @@
 #include <string.h>
 
 static const pf_command *const commands[] = {
-    &pf_cmd_serve, &pf_cmd_validate, &pf_cmd_node_definitions, &pf_cmd_module,
+    &pf_cmd_serve,
+    &pf_cmd_validate,
+    &pf_cmd_node_definitions,
+    &pf_cmd_module,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -14,7 +17,8 @@ static void usage(FILE *out) {
           "Prodflow turns STEP CAD files into product visuals through workflow graphs\n"
           "of production modules.\n\nCommands:\n",
           out);
-    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(out, "  %-18s %s\n", commands[i]->name, commands[i]->summary);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-18s %s\n", commands[i]->name, commands[i]->summary);
     fputs("\nRun 'prodflow <command> --help' for a command's options.\n", out);
 }
 

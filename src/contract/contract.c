@@ -13,8 +13,7 @@ json_t *pf_contract_embedded_json(const char *path, pf_error **err) {
     }
     json_error_t jerr;
     json_t *doc = json_loadb(f->data, f->size, 0, &jerr);
-    if (!doc)
-        *err = pf_error_new(PF_EINTERNAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+    if (!doc) *err = pf_error_new(PF_EINTERNAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
     return doc;
 }
 
@@ -55,8 +54,7 @@ pf_error *pf_contract_load(pf_contract *out) {
         fam->palette = json_object_get(f, "palette");
         fam->artifact_kinds = json_object_get(f, "artifact_kinds");
         fam->context_schema = json_object_get(f, "context_schema");
-        if (!fam->key || !fam->entry_step || !json_is_array(fam->palette) ||
-            !json_is_array(fam->artifact_kinds)) {
+        if (!fam->key || !fam->entry_step || !json_is_array(fam->palette) || !json_is_array(fam->artifact_kinds)) {
             pf_contract_free(out);
             return pf_error_new(PF_EINTERNAL, "", "contract/families.json: family %zu is incomplete", i);
         }
@@ -89,9 +87,7 @@ static bool array_has_string(const json_t *arr, const char *s) {
 }
 
 bool pf_family_allows_step(const pf_family *f, const char *step) { return array_has_string(f->palette, step); }
-bool pf_family_delivers_kind(const pf_family *f, const char *kind) {
-    return array_has_string(f->artifact_kinds, kind);
-}
+bool pf_family_delivers_kind(const pf_family *f, const char *kind) { return array_has_string(f->artifact_kinds, kind); }
 
 const json_t *pf_contract_port_type(const pf_contract *c, const char *key) {
     return find_keyed(json_object_get(c->vocabulary, "port_types"), key);

@@ -79,28 +79,35 @@ void pf_errors_clear(pf_errors *list) {
 }
 
 json_t *pf_error_to_json(const pf_error *err) {
-    return json_pack("{s:s, s:s, s:s}", "code", pf_code_name(err->code), "pointer", err->pointer,
-                     "message", err->message);
+    return json_pack("{s:s, s:s, s:s}", "code", pf_code_name(err->code), "pointer", err->pointer, "message",
+                     err->message);
 }
 
 json_t *pf_errors_to_json(const pf_errors *list) {
     json_t *arr = json_array();
-    for (size_t i = 0; i < list->len; i++) json_array_append_new(arr, pf_error_to_json(&list->items[i]));
+    for (size_t i = 0; i < list->len; i++)
+        json_array_append_new(arr, pf_error_to_json(&list->items[i]));
     return arr;
 }
 
 char *pf_ptr_join(const char *base, const char *token) {
     size_t extra = 0;
-    for (const char *p = token; *p; p++) extra += (*p == '~' || *p == '/');
+    for (const char *p = token; *p; p++)
+        extra += (*p == '~' || *p == '/');
     size_t blen = strlen(base), tlen = strlen(token);
     char *out = pf_xmalloc(blen + 1 + tlen + extra + 1);
     memcpy(out, base, blen);
     char *w = out + blen;
     *w++ = '/';
     for (const char *p = token; *p; p++) {
-        if (*p == '~') { *w++ = '~'; *w++ = '0'; }
-        else if (*p == '/') { *w++ = '~'; *w++ = '1'; }
-        else *w++ = *p;
+        if (*p == '~') {
+            *w++ = '~';
+            *w++ = '0';
+        } else if (*p == '/') {
+            *w++ = '~';
+            *w++ = '1';
+        } else
+            *w++ = *p;
     }
     *w = '\0';
     return out;

@@ -35,8 +35,7 @@ const char *pf_code_name(pf_code code);
 int pf_code_http_status(pf_code code);
 
 /* Returns a new error; never NULL (aborts on out-of-memory). */
-pf_error *pf_error_new(pf_code code, const char *pointer, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+pf_error *pf_error_new(pf_code code, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void pf_error_free(pf_error *err);
 
 void pf_errors_init(pf_errors *list);

@@ -106,8 +106,8 @@ static bool has_type(const json_t *v, const char *type) {
     switch (type[0]) {
     case 'n': return type[2] == 'm' ? json_is_number(v) : json_is_null(v); /* number, null */
     case 'i':
-        return json_is_integer(v) || (json_is_real(v) && isfinite(json_real_value(v)) &&
-                                      json_real_value(v) == floor(json_real_value(v)));
+        return json_is_integer(v) ||
+               (json_is_real(v) && isfinite(json_real_value(v)) && json_real_value(v) == floor(json_real_value(v)));
     case 'b': return json_is_boolean(v);
     case 's': return json_is_string(v);
     case 'o': return json_is_object(v);
@@ -149,8 +149,10 @@ static char *translate_pattern(const char *src) {
             p += 2;
             continue;
         }
-        if (*p == '[' && !in_class) in_class = true;
-        else if (*p == ']' && in_class) in_class = false;
+        if (*p == '[' && !in_class)
+            in_class = true;
+        else if (*p == ']' && in_class)
+            in_class = false;
         *w++ = *p;
     }
     *w = '\0';
@@ -177,7 +179,8 @@ static bool pattern_matches(const char *pattern, const char *s, bool *bad) {
 
 static size_t utf8_length(const char *s, size_t n) {
     size_t count = 0;
-    for (size_t i = 0; i < n; i++) count += ((unsigned char)s[i] & 0xC0) != 0x80;
+    for (size_t i = 0; i < n; i++)
+        count += ((unsigned char)s[i] & 0xC0) != 0x80;
     return count;
 }
 
@@ -247,23 +250,28 @@ static void check_pattern(pass *p, const json_t *pat, const json_t *inst, const 
     if (!pattern || !json_is_string(inst)) return;
     bool bad = false;
     if (pattern_matches(pattern, json_string_value(inst), &bad)) return;
-    if (bad) fail(p, at, "@ cannot be checked: the schema's pattern %s does not compile", pattern);
-    else fail(p, at, "@ must match the pattern %s", pattern);
+    if (bad)
+        fail(p, at, "@ cannot be checked: the schema's pattern %s does not compile", pattern);
+    else
+        fail(p, at, "@ must match the pattern %s", pattern);
 }
 
 static void check_count(pass *p, const char *key, const json_t *b, const json_t *inst, const seg *at) {
     if (!json_is_number(b) || !json_is_array(inst)) return;
     size_t n = json_array_size(inst);
     double limit = json_number_value(b);
-    if (key[1] == 'i' && (double)n < limit) fail(p, at, "@ must have at least %lld items (got %zu)", (long long)limit, n);
-    if (key[1] == 'a' && (double)n > limit) fail(p, at, "@ must have at most %lld items (got %zu)", (long long)limit, n);
+    if (key[1] == 'i' && (double)n < limit)
+        fail(p, at, "@ must have at least %lld items (got %zu)", (long long)limit, n);
+    if (key[1] == 'a' && (double)n > limit)
+        fail(p, at, "@ must have at most %lld items (got %zu)", (long long)limit, n);
 }
 
 static void check_items(pass *p, const json_t *items, const json_t *extra, const json_t *inst, const seg *at) {
     if (!json_is_array(inst)) return;
     size_t n = json_array_size(inst);
     for (size_t i = 0; i < n; i++) {
-        const json_t *sub = json_is_array(items) ? (i < json_array_size(items) ? json_array_get(items, i) : extra) : items;
+        const json_t *sub =
+            json_is_array(items) ? (i < json_array_size(items) ? json_array_get(items, i) : extra) : items;
         if (!sub) continue;
         seg child = {.parent = at, .index = i};
         validate(p, sub, json_array_get(inst, i), &child);
@@ -279,8 +287,10 @@ static void check_required(pass *p, const json_t *req, const json_t *inst, const
     json_array_foreach(req, i, r) {
         const char *name = json_string_value(r);
         if (!name || json_object_get(inst, name)) continue;
-        if (root) fail(p, at, "the document is missing the required property \"%s\"", name);
-        else fail(p, at, "@ is missing the required property \"%s\"", name);
+        if (root)
+            fail(p, at, "the document is missing the required property \"%s\"", name);
+        else
+            fail(p, at, "@ is missing the required property \"%s\"", name);
     }
 }
 
@@ -304,8 +314,10 @@ static void check_properties(pass *p, const json_t *props, const json_t *pprops,
                 validate(p, psub, value, &child);
             }
         }
-        if (!known && json_is_false(extra)) fail(p, &child, "unknown property \"%s\"", key);
-        else if (!known && json_is_object(extra)) validate(p, extra, value, &child);
+        if (!known && json_is_false(extra))
+            fail(p, &child, "unknown property \"%s\"", key);
+        else if (!known && json_is_object(extra))
+            validate(p, extra, value, &child);
     }
 }
 
@@ -341,30 +353,51 @@ static void validate(pass *p, const json_t *schema, const json_t *inst, const se
     const json_t *v;
     json_object_foreach((json_t *)schema, key, v) {
         switch (key[0]) {
-        case 't': if (!strcmp(key, "type")) check_type(p, v, inst, at); break;
-        case 'e':
-            if (!strcmp(key, "enum")) check_enum(p, v, inst, at);
-            else if (!strncmp(key, "exclusiveM", 10)) bound(p, key, v, inst, at);
+        case 't':
+            if (!strcmp(key, "type")) check_type(p, v, inst, at);
             break;
-        case 'c': if (!strcmp(key, "const")) check_const(p, v, inst, at); break;
+        case 'e':
+            if (!strcmp(key, "enum"))
+                check_enum(p, v, inst, at);
+            else if (!strncmp(key, "exclusiveM", 10))
+                bound(p, key, v, inst, at);
+            break;
+        case 'c':
+            if (!strcmp(key, "const")) check_const(p, v, inst, at);
+            break;
         case 'm':
-            if (!strcmp(key, "minimum") || !strcmp(key, "maximum")) bound(p, key, v, inst, at);
-            else if (!strcmp(key, "minLength") || !strcmp(key, "maxLength")) check_length(p, key, v, inst, at);
-            else if (!strcmp(key, "minItems") || !strcmp(key, "maxItems")) check_count(p, key, v, inst, at);
+            if (!strcmp(key, "minimum") || !strcmp(key, "maximum"))
+                bound(p, key, v, inst, at);
+            else if (!strcmp(key, "minLength") || !strcmp(key, "maxLength"))
+                check_length(p, key, v, inst, at);
+            else if (!strcmp(key, "minItems") || !strcmp(key, "maxItems"))
+                check_count(p, key, v, inst, at);
             break;
         case 'p':
-            if (!strcmp(key, "pattern")) check_pattern(p, v, inst, at);
-            else if (!strcmp(key, "properties")) props = v, object_pass = true;
-            else if (!strcmp(key, "patternProperties")) pprops = v, object_pass = true;
+            if (!strcmp(key, "pattern"))
+                check_pattern(p, v, inst, at);
+            else if (!strcmp(key, "properties"))
+                props = v, object_pass = true;
+            else if (!strcmp(key, "patternProperties"))
+                pprops = v, object_pass = true;
             break;
         case 'a':
-            if (!strcmp(key, "additionalProperties")) extra = v, object_pass = true;
-            else if (!strcmp(key, "additionalItems")) extra_items = v;
-            else if (!strcmp(key, "anyOf") && json_is_array(v)) check_any_of(p, v, inst, at);
+            if (!strcmp(key, "additionalProperties"))
+                extra = v, object_pass = true;
+            else if (!strcmp(key, "additionalItems"))
+                extra_items = v;
+            else if (!strcmp(key, "anyOf") && json_is_array(v))
+                check_any_of(p, v, inst, at);
             break;
-        case 'i': if (!strcmp(key, "items")) items = v; break;
-        case 'r': if (!strcmp(key, "required")) check_required(p, v, inst, at); break;
-        case 'o': if (!strcmp(key, "oneOf") && json_is_array(v)) check_one_of(p, v, inst, at); break;
+        case 'i':
+            if (!strcmp(key, "items")) items = v;
+            break;
+        case 'r':
+            if (!strcmp(key, "required")) check_required(p, v, inst, at);
+            break;
+        case 'o':
+            if (!strcmp(key, "oneOf") && json_is_array(v)) check_one_of(p, v, inst, at);
+            break;
         default: break;
         }
     }
@@ -406,8 +439,8 @@ json_t *pf_schema_apply_defaults(const json_t *schema, const json_t *instance) {
 
 /* ---- checking a schema itself ---- */
 
-static const char *const annotations[] = {"title", "description", "default", "examples", "$comment", "$schema", "$id",
-                                          "readOnly", "writeOnly"};
+static const char *const annotations[] = {"title",   "description", "default",  "examples", "$comment",
+                                          "$schema", "$id",         "readOnly", "writeOnly"};
 static const char *const number_keys[] = {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"};
 static const char *const count_keys[] = {"minLength", "maxLength", "minItems", "maxItems"};
 static const char *const schema_keys[] = {"additionalProperties", "additionalItems"};
@@ -424,7 +457,8 @@ static bool in_list(const char *const *list, size_t n, const char *key) {
 
 static void check_schema(pf_errors *out, size_t *count, const json_t *schema, const char *ptr);
 
-static void bad(pf_errors *out, size_t *count, const char *ptr, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void bad(pf_errors *out, size_t *count, const char *ptr, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void bad(pf_errors *out, size_t *count, const char *ptr, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -440,28 +474,33 @@ static void check_keyword(pf_errors *out, size_t *count, const char *key, const 
     if (!strcmp(key, "type")) {
         const json_t *t;
         size_t i;
-        if (json_is_string(v) && !IN(types, json_string_value(v))) bad(out, count, kp, "unknown type \"%s\"", json_string_value(v));
+        if (json_is_string(v) && !IN(types, json_string_value(v)))
+            bad(out, count, kp, "unknown type \"%s\"", json_string_value(v));
         else if (json_is_array(v)) {
             json_array_foreach(v, i, t) if (!json_is_string(t) || !IN(types, json_string_value(t)))
                 bad(out, count, kp, "unknown type in the type list");
-        } else if (!json_is_string(v)) bad(out, count, kp, "\"type\" must be a string or a list of strings");
+        } else if (!json_is_string(v))
+            bad(out, count, kp, "\"type\" must be a string or a list of strings");
     } else if (!strcmp(key, "enum")) {
         if (!json_is_array(v)) bad(out, count, kp, "\"enum\" must be an array");
     } else if (!strcmp(key, "const")) {
     } else if (IN(number_keys, key)) {
         if (!json_is_number(v)) bad(out, count, kp, "\"%s\" must be a number", key);
     } else if (IN(count_keys, key)) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0) bad(out, count, kp, "\"%s\" must be a non-negative integer", key);
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            bad(out, count, kp, "\"%s\" must be a non-negative integer", key);
     } else if (!strcmp(key, "pattern")) {
         regex_t re;
         if (!json_is_string(v) || compile_pattern(&re, json_string_value(v)) != 0)
             bad(out, count, kp, "\"pattern\" is not a regular expression this validator supports");
-        else regfree(&re);
+        else
+            regfree(&re);
     } else if (!strcmp(key, "required")) {
         size_t i;
         const json_t *r;
         if (!json_is_array(v)) bad(out, count, kp, "\"required\" must be an array of names");
-        json_array_foreach(v, i, r) if (!json_is_string(r)) bad(out, count, kp, "\"required\" must be an array of names");
+        json_array_foreach(v, i, r) if (!json_is_string(r))
+            bad(out, count, kp, "\"required\" must be an array of names");
     } else if (IN(map_keys, key)) {
         const char *name;
         const json_t *sub;
@@ -482,11 +521,13 @@ static void check_keyword(pf_errors *out, size_t *count, const char *key, const 
                 check_schema(out, count, sub, sp);
                 free(sp);
             }
-        } else check_schema(out, count, v, kp);
+        } else
+            check_schema(out, count, v, kp);
     } else if (IN(list_keys, key)) {
         size_t i;
         const json_t *sub;
-        if (!json_is_array(v) || !json_array_size(v)) bad(out, count, kp, "\"%s\" must be a non-empty array of schemas", key);
+        if (!json_is_array(v) || !json_array_size(v))
+            bad(out, count, kp, "\"%s\" must be a non-empty array of schemas", key);
         json_array_foreach(v, i, sub) {
             char *sp = pf_ptr_index(kp, i);
             check_schema(out, count, sub, sp);

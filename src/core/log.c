@@ -29,8 +29,8 @@ static void emit(pf_log_level level, const char *event, const json_t *fields, co
     size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     snprintf(stamp + n, sizeof stamp - n, ".%03ldZ", ts.tv_nsec / 1000000);
     char *msg = pf_vasprintf(fmt, ap);
-    json_t *line = json_pack("{s:s, s:s, s:s, s:s}", "ts", stamp, "level", level_names[level], "event", event,
-                             "msg", msg);
+    json_t *line =
+        json_pack("{s:s, s:s, s:s, s:s}", "ts", stamp, "level", level_names[level], "event", event, "msg", msg);
     free(msg);
     if (fields) json_object_update_missing(line, (json_t *)fields);
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);

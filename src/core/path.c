@@ -62,7 +62,8 @@ pf_error *pf_mkdirs(const char *path, mode_t mode) {
         *p = '/';
     }
     pf_error *err = NULL;
-    if (mkdir(copy, mode) != 0 && errno != EEXIST) err = pf_error_new(PF_EIO, "", "cannot create %s: %s", copy, strerror(errno));
+    if (mkdir(copy, mode) != 0 && errno != EEXIST)
+        err = pf_error_new(PF_EIO, "", "cannot create %s: %s", copy, strerror(errno));
     free(copy);
     return err;
 }

@@ -40,7 +40,8 @@ void pf_sha256_hex(const void *data, size_t n, char out[65]) {
 
 pf_error *pf_sha256_file(const char *path, char out[65], uint64_t *size_out) {
     FILE *f = fopen(path, "rb");
-    if (!f) return pf_error_new(errno == ENOENT ? PF_ENOTFOUND : PF_EIO, "", "cannot read %s: %s", path, strerror(errno));
+    if (!f)
+        return pf_error_new(errno == ENOENT ? PF_ENOTFOUND : PF_EIO, "", "cannot read %s: %s", path, strerror(errno));
     pf_sha256_ctx ctx;
     pf_sha256_init(&ctx);
     unsigned char buf[1 << 16];

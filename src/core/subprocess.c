@@ -71,7 +71,8 @@ static void exec_child(const pf_subprocess_opts *o, int out_fd, int err_fd, int 
         (void)!write(status_fd, &e, sizeof e);
         _exit(127);
     }
-    for (const char *const *e = o->env; e && *e; e++) putenv((char *)*e);
+    for (const char *const *e = o->env; e && *e; e++)
+        putenv((char *)*e);
     execvp(o->argv[0], (char *const *)o->argv);
     int e = errno;
     (void)!write(status_fd, &e, sizeof e);

@@ -5,8 +5,7 @@
 
 #include <string.h>
 
-json_t *pf_module_resolve_params(const pf_module *m, const json_t *params, const char *base_pointer,
-                                 pf_errors *errs) {
+json_t *pf_module_resolve_params(const pf_module *m, const json_t *params, const char *base_pointer, pf_errors *errs) {
     json_t *empty = params ? NULL : json_object();
     json_t *resolved = pf_schema_apply_defaults(m->param_schema, params ? params : empty);
     json_decref(empty);
@@ -40,8 +39,8 @@ static pf_error *check_inputs(const pf_module *m, const json_t *inputs) {
         const pf_port *port = &m->inputs.items[i];
         if (port->required && !json_object_get(inputs, port->name)) {
             char *ptr = pf_ptr_join("/inputs", port->name);
-            pf_error *err = pf_error_new(PF_EINVAL, ptr, "module %s needs its input \"%s\" (%s)", m->key, port->name,
-                                         port->type);
+            pf_error *err =
+                pf_error_new(PF_EINVAL, ptr, "module %s needs its input \"%s\" (%s)", m->key, port->name, port->type);
             free(ptr);
             return err;
         }
@@ -58,8 +57,8 @@ static pf_error *check_outputs(const pf_module *m, const json_t *outputs) {
     return NULL;
 }
 
-pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_module_ctx *ctx,
-                           const json_t *inputs, const json_t *params, json_t **outputs) {
+pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_module_ctx *ctx, const json_t *inputs,
+                           const json_t *params, json_t **outputs) {
     *outputs = NULL;
     const pf_module *m = pf_registry_find(reg, key);
     if (!m) return pf_error_new(PF_ENOTFOUND, "", "unknown module \"%s\"", key);

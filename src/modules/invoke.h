@@ -9,12 +9,11 @@
  * against the module's param_schema. Returns the resolved params (new
  * reference) or NULL with every problem appended to errs, pointers under
  * base_pointer ("/params" for a direct call). */
-json_t *pf_module_resolve_params(const pf_module *m, const json_t *params, const char *base_pointer,
-                                 pf_errors *errs);
+json_t *pf_module_resolve_params(const pf_module *m, const json_t *params, const char *base_pointer, pf_errors *errs);
 
 /* Runs module `key`. inputs and params are borrowed; on success *outputs
  * is a new reference and the result is NULL. */
-pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_module_ctx *ctx,
-                           const json_t *inputs, const json_t *params, json_t **outputs);
+pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_module_ctx *ctx, const json_t *inputs,
+                           const json_t *params, json_t **outputs);
 
 #endif

@@ -14,9 +14,9 @@
 /* Everything a module may touch while it runs. All pointers are borrowed
  * for the duration of one execute call. */
 typedef struct pf_module_ctx {
-    const char *data_root;   /* user paths are confined below this */
-    const char *work_dir;    /* scratch directory the module may write into */
-    const json_t *context;   /* the family's entry context (entry modules read it) */
+    const char *data_root; /* user paths are confined below this */
+    const char *work_dir;  /* scratch directory the module may write into */
+    const json_t *context; /* the family's entry context (entry modules read it) */
     const atomic_bool *cancel;
     /* Optional progress sink: fraction in [0,1], or < 0 when unknown. */
     void (*progress)(void *user, double fraction, const char *message);
@@ -27,12 +27,12 @@ typedef struct pf_module_ctx {
  * applied, schema-checked). On success sets *outputs to a new object
  * port -> value and returns NULL. File values look like
  * {"path", "sha256", "size", "media_type"}. */
-typedef pf_error *(*pf_module_execute_fn)(const pf_module_ctx *ctx, const json_t *inputs,
-                                          const json_t *params, json_t **outputs);
+typedef pf_error *(*pf_module_execute_fn)(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params,
+                                          json_t **outputs);
 
 typedef struct pf_module_desc {
-    const char *key;           /* "cad.export_glb"; equals the contract's module_key */
-    const char *contract_path; /* embedded path, "modules/cad/export_glb.json" */
+    const char *key;              /* "cad.export_glb"; equals the contract's module_key */
+    const char *contract_path;    /* embedded path, "modules/cad/export_glb.json" */
     pf_module_execute_fn execute; /* NULL until the module has a body */
     const char *pending_issue;    /* where the body will come from, while execute is NULL */
 } pf_module_desc;

@@ -6,12 +6,11 @@
 #include <string.h>
 
 /* One line per module, like nginx's module list. Order is palette order. */
-extern const pf_module_desc pf_module_cad_resolve_step_path, pf_module_cad_extract_objects,
-    pf_module_cad_export_glb, pf_module_cad_compute_bbox, pf_module_materials_resolve_map,
-    pf_module_materials_auto_populate, pf_module_render_resolve_template,
-    pf_module_render_blender_still, pf_module_render_blender_turntable,
-    pf_module_render_blender_export_blend, pf_module_render_thumbnail,
-    pf_module_output_publish_asset, pf_module_output_notify, pf_module_order_resolve_line;
+extern const pf_module_desc pf_module_cad_resolve_step_path, pf_module_cad_extract_objects, pf_module_cad_export_glb,
+    pf_module_cad_compute_bbox, pf_module_materials_resolve_map, pf_module_materials_auto_populate,
+    pf_module_render_resolve_template, pf_module_render_blender_still, pf_module_render_blender_turntable,
+    pf_module_render_blender_export_blend, pf_module_render_thumbnail, pf_module_output_publish_asset,
+    pf_module_output_notify, pf_module_order_resolve_line;
 
 static const pf_module_desc *const module_table[] = {
     &pf_module_cad_resolve_step_path,
@@ -31,9 +30,24 @@ static const pf_module_desc *const module_table[] = {
 };
 
 static const char *const required_fields[] = {
-    "module_key", "module_version", "family", "entry", "label", "category", "description",
-    "icon", "input_contract", "output_contract", "param_schema", "field_order", "widgets",
-    "artifact_roles_produced", "artifact_roles_consumed", "legacy_source", "side_effects", "policy",
+    "module_key",
+    "module_version",
+    "family",
+    "entry",
+    "label",
+    "category",
+    "description",
+    "icon",
+    "input_contract",
+    "output_contract",
+    "param_schema",
+    "field_order",
+    "widgets",
+    "artifact_roles_produced",
+    "artifact_roles_consumed",
+    "legacy_source",
+    "side_effects",
+    "policy",
 };
 
 /* Reads a contract's port array; a port without a name or with an unknown
@@ -50,7 +64,8 @@ static pf_ports load_ports(const pf_registry *reg, const char *key, const json_t
         p->role = json_string_value(json_object_get(port, "role"));
         p->required = json_is_true(json_object_get(port, "required"));
         if (!p->name || !p->type || !pf_contract_port_type(&reg->contract, p->type))
-            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: %s port %zu has no name or an unknown type", key, what, i);
+            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: %s port %zu has no name or an unknown type", key, what,
+                          i);
     }
     return ports;
 }
@@ -61,8 +76,7 @@ static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors
         if (!json_object_get(m->contract, required_fields[i]))
             pf_errors_add(errs, PF_EINTERNAL, "", "module %s: contract lacks \"%s\"", key, required_fields[i]);
     if (!m->key || strcmp(m->key, key) != 0)
-        pf_errors_add(errs, PF_EINTERNAL, "", "module %s: contract module_key is \"%s\"", key,
-                      m->key ? m->key : "");
+        pf_errors_add(errs, PF_EINTERNAL, "", "module %s: contract module_key is \"%s\"", key, m->key ? m->key : "");
     pf_schema_check(m->param_schema, "", errs);
     /* Every default must satisfy its own schema, or nodes left at defaults would fail. */
     json_t *empty = json_object();
@@ -71,8 +85,8 @@ static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors
     pf_errors bad;
     pf_errors_init(&bad);
     if (pf_schema_validate(m->param_schema, defaults, "", &bad))
-        pf_errors_add(errs, PF_EINTERNAL, bad.items[0].pointer, "module %s: default params are invalid: %s",
-                      key, bad.items[0].message);
+        pf_errors_add(errs, PF_EINTERNAL, bad.items[0].pointer, "module %s: default params are invalid: %s", key,
+                      bad.items[0].message);
     pf_errors_clear(&bad);
     json_decref(defaults);
     size_t i;
@@ -80,8 +94,8 @@ static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors
     json_array_foreach(json_object_get(m->contract, "family"), i, fam) {
         const pf_family *f = pf_contract_family(&reg->contract, json_string_value(fam));
         if (!f || !pf_family_allows_step(f, key))
-            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: family %s is unknown or its palette omits it",
-                          key, json_string_value(fam) ? json_string_value(fam) : "?");
+            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: family %s is unknown or its palette omits it", key,
+                          json_string_value(fam) ? json_string_value(fam) : "?");
     }
 }
 

@@ -25,13 +25,13 @@ typedef struct pf_module {
     const pf_module_desc *desc;
     const char *key;
     const char *version;
-    json_t *contract;          /* owned by the registry */
-    pf_ports inputs;           /* input_contract */
-    pf_ports outputs;          /* output_contract */
+    json_t *contract; /* owned by the registry */
+    pf_ports inputs;  /* input_contract */
+    pf_ports outputs; /* output_contract */
     const json_t *param_schema;
-    const json_t *policy;      /* default node policy */
+    const json_t *policy; /* default node policy */
     bool entry;
-    bool external;             /* side_effects == "external" */
+    bool external; /* side_effects == "external" */
 } pf_module;
 
 typedef struct pf_registry {

@@ -49,9 +49,9 @@ static int query_int(sqlite3 *db, const char *sql, int fallback) {
 }
 
 static pf_error *migrate(sqlite_store *st) {
-    pf_error *err = exec(st->db,
-                         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-                         "creating schema_migrations");
+    pf_error *err = exec(
+        st->db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+        "creating schema_migrations");
     if (err) return err;
     st->version = query_int(st->db, "SELECT MAX(version) FROM schema_migrations", 0);
     if (st->version > pf_sqlite_n_migrations)
@@ -119,8 +119,10 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
     if (!id || !name || !family) return pf_error_new(PF_EINVAL, "", "a workflow needs an id, a name and a family");
     bool deleted;
     int latest = latest_of(db, id, &deleted);
-    if (create_only && latest && !deleted) return pf_error_new(PF_ECONFLICT, "/id", "workflow \"%s\" already exists", id);
-    if (!create_only && (!latest || deleted)) return pf_error_new(PF_ENOTFOUND, "/id", "workflow \"%s\" does not exist", id);
+    if (create_only && latest && !deleted)
+        return pf_error_new(PF_ECONFLICT, "/id", "workflow \"%s\" already exists", id);
+    if (!create_only && (!latest || deleted))
+        return pf_error_new(PF_ENOTFOUND, "/id", "workflow \"%s\" does not exist", id);
     if (expected && expected != latest)
         return pf_error_new(PF_ECONFLICT, "/version",
                             "workflow \"%s\" is at version %d, not %d: someone saved it meanwhile; reload and retry",
@@ -132,10 +134,11 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
     char digest[65], stamp[32];
     pf_sha256_hex(text, strlen(text), digest);
     now_iso(stamp);
-    sqlite3_stmt *up = prepare(db, latest ? "UPDATE workflows SET name=?2, family=?3, latest_version=?4, updated_at=?5, "
-                                            "deleted_at=NULL WHERE id=?1"
-                                          : "INSERT INTO workflows (id, name, family, latest_version, created_at, "
-                                            "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+    sqlite3_stmt *up =
+        prepare(db, latest ? "UPDATE workflows SET name=?2, family=?3, latest_version=?4, updated_at=?5, "
+                             "deleted_at=NULL WHERE id=?1"
+                           : "INSERT INTO workflows (id, name, family, latest_version, created_at, "
+                             "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
     sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(up, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(up, 3, family, -1, SQLITE_STATIC);
@@ -158,8 +161,10 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
         json_decref(stored);
         return db_error(db, "saving a workflow");
     }
-    if (stored_out) *stored_out = stored;
-    else json_decref(stored);
+    if (stored_out)
+        *stored_out = stored;
+    else
+        json_decref(stored);
     return NULL;
 }
 
@@ -171,8 +176,10 @@ static pf_error *sqlite_workflow_save(pf_store *s, const json_t *doc, int expect
     if (!err) {
         err = save_locked(st->db, doc, expected, create_only, stored_out);
         pf_error *end = exec(st->db, err ? "ROLLBACK" : "COMMIT", "finishing a save");
-        if (end && !err) err = end;
-        else pf_error_free(end);
+        if (end && !err)
+            err = end;
+        else
+            pf_error_free(end);
     }
     pthread_mutex_unlock(&st->lock);
     return err;
@@ -191,8 +198,10 @@ static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, j
         sqlite3_stmt *q = prepare(st->db, "SELECT doc FROM workflow_versions WHERE workflow_id = ? AND version = ?");
         sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 2, version ? version : latest);
-        if (sqlite3_step(q) == SQLITE_ROW) *doc_out = json_loads(col_text(q, 0), 0, NULL);
-        else err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" has no version %d", id, version);
+        if (sqlite3_step(q) == SQLITE_ROW)
+            *doc_out = json_loads(col_text(q, 0), 0, NULL);
+        else
+            err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" has no version %d", id, version);
         sqlite3_finalize(q);
     }
     pthread_mutex_unlock(&st->lock);
@@ -207,10 +216,10 @@ static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **
     if (family) sqlite3_bind_text(q, 1, family, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "id", col_text(q, 0), "name",
-                                              col_text(q, 1), "family", col_text(q, 2), "latest_version",
-                                              sqlite3_column_int(q, 3), "created_at", col_text(q, 4), "updated_at",
-                                              col_text(q, 5)));
+        json_array_append_new(list,
+                              json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "id", col_text(q, 0), "name", col_text(q, 1),
+                                        "family", col_text(q, 2), "latest_version", sqlite3_column_int(q, 3),
+                                        "created_at", col_text(q, 4), "updated_at", col_text(q, 5)));
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->lock);
     *list_out = list;

@@ -44,7 +44,8 @@ static json_t *sorted(const json_t *arr, bool edges) {
     }
     qsort(items, n, sizeof *items, keyed_cmp);
     json_t *out = json_array();
-    for (size_t i = 0; i < n; i++) json_array_append(out, items[i].item);
+    for (size_t i = 0; i < n; i++)
+        json_array_append(out, items[i].item);
     free(items);
     return out;
 }

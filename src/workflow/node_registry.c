@@ -5,9 +5,18 @@
 /* Contract fields copied verbatim; the UI fields are grouped under "ui" so
  * the runtime side of a definition never depends on them. */
 static const char *const contract_fields[] = {
-    "module_key", "module_version", "family", "entry", "input_contract", "output_contract",
-    "param_schema", "artifact_roles_produced", "artifact_roles_consumed", "legacy_source",
-    "side_effects", "policy",
+    "module_key",
+    "module_version",
+    "family",
+    "entry",
+    "input_contract",
+    "output_contract",
+    "param_schema",
+    "artifact_roles_produced",
+    "artifact_roles_consumed",
+    "legacy_source",
+    "side_effects",
+    "policy",
 };
 static const char *const ui_fields[] = {"label", "category", "description", "icon", "field_order", "widgets"};
 

@@ -40,7 +40,7 @@ typedef struct {
     struct {
         const char *id;
         size_t index;
-    } *slots;
+    } * slots;
     size_t n_slots;
     size_t *edge_to; /* per edge: target node index, or SIZE_MAX when the edge is broken */
 } checker;
@@ -59,9 +59,11 @@ static const char *str_at(const json_t *obj, const char *key) { return json_stri
 
 static size_t slot_of(const checker *c, const char *id) {
     uint64_t h = 1469598103934665603ull; /* FNV-1a */
-    for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    for (const char *p = id; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
     size_t i = (size_t)h & (c->n_slots - 1);
-    while (c->slots[i].id && strcmp(c->slots[i].id, id) != 0) i = (i + 1) & (c->n_slots - 1);
+    while (c->slots[i].id && strcmp(c->slots[i].id, id) != 0)
+        i = (i + 1) & (c->n_slots - 1);
     return i;
 }
 
@@ -76,7 +78,8 @@ static bool node_id_ok(const char *id) {
     if (!id[0] || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') || (id[0] >= '0' && id[0] <= '9')))
         return false;
     for (const char *p = id; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '-'))
             return false;
     return true;
 }
@@ -109,7 +112,9 @@ static void check_node(checker *c, size_t i, const json_t *node) {
             return; /* the first node keeps the id; edges resolve to it */
         }
         if (!node_id_ok(id))
-            problem(c, ptr, "node id \"%s\" may hold only letters, digits, '_' and '-', and must start with a letter or digit", id);
+            problem(c, ptr,
+                    "node id \"%s\" may hold only letters, digits, '_' and '-', and must start with a letter or digit",
+                    id);
         size_t slot = slot_of(c, id);
         c->slots[slot].id = id;
         c->slots[slot].index = c->n_nodes;
@@ -135,8 +140,10 @@ static void check_node(checker *c, size_t i, const json_t *node) {
     bool needs_defaults = json_object_get(info->module->param_schema, "required") != NULL;
     if (!needs_defaults && (!params || json_object_size(params) == 0)) return;
     snprintf(ptr, sizeof ptr, "/nodes/%zu/params", i);
-    if (needs_defaults) json_decref(pf_module_resolve_params(info->module, params, ptr, c->errs));
-    else pf_schema_validate(info->module->param_schema, params, ptr, c->errs);
+    if (needs_defaults)
+        json_decref(pf_module_resolve_params(info->module, params, ptr, c->errs));
+    else
+        pf_schema_validate(info->module->param_schema, params, ptr, c->errs);
 }
 
 static void check_entry(checker *c, const json_t *nodes) {
@@ -218,15 +225,15 @@ static void check_edges(checker *c, const json_t *edges) {
         const char *ot = out_port->type, *it = in_port->type, *op = out_port->name, *ip = in_port->name;
         if (!pf_contract_ports_compatible(&c->reg->contract, ot, it)) {
             snprintf(ptr, sizeof ptr, "/edges/%zu", i);
-            problem(c, ptr, "edge %zu: cannot connect %s.%s (%s) to %s.%s (%s): the port types differ", i, from->id,
-                    op, ot, to->id, ip, it);
+            problem(c, ptr, "edge %zu: cannot connect %s.%s (%s) to %s.%s (%s): the port types differ", i, from->id, op,
+                    ot, to->id, ip, it);
             continue;
         }
         const size_t *prev = fed_by(to, in_port);
         if (prev) {
             snprintf(ptr, sizeof ptr, "/edges/%zu/to", i);
-            problem(c, ptr, "edge %zu: input %s.%s is already fed by edge %zu; an input takes one edge", i, to->id,
-                    ip, *prev);
+            problem(c, ptr, "edge %zu: input %s.%s is already fed by edge %zu; an input takes one edge", i, to->id, ip,
+                    *prev);
         } else if (to->n_fed < sizeof to->fed / sizeof *to->fed) {
             to->fed[to->n_fed].port = in_port;
             to->fed[to->n_fed++].edge = i;
@@ -262,9 +269,11 @@ static bool find_cycle(checker *c, node_info *n, node_info **stack, size_t depth
         node_info *next = &c->nodes[c->edge_to[n->out_edges[k]]];
         if (next->mark == 1) {
             size_t start = depth;
-            while (stack[start] != next) start--;
+            while (stack[start] != next)
+                start--;
             size_t len = 0;
-            for (size_t j = start; j <= depth; j++) len += strlen(stack[j]->id) + 5;
+            for (size_t j = start; j <= depth; j++)
+                len += strlen(stack[j]->id) + 5;
             char *path = pf_xmalloc(len + strlen(next->id) + 1);
             path[0] = '\0';
             for (size_t j = start; j <= depth; j++) {
@@ -405,8 +414,8 @@ static void check_invocation_artifacts(checker *c, const json_t *artifacts) {
         if (from && strchr(from, '.') && !n)
             problem(c, fptr, "artifact \"%s\": \"%s\" names no node", role, from);
         else if (n && n->module && !p)
-            problem(c, fptr, "artifact \"%s\": node \"%s\" (%s) has no output port \"%s\"", role, n->id,
-                    n->module->key, port);
+            problem(c, fptr, "artifact \"%s\": node \"%s\" (%s) has no output port \"%s\"", role, n->id, n->module->key,
+                    port);
         else if (p && kind_def && !pf_contract_ports_compatible(ct, p->type, str_at(kind_def, "port_type")))
             problem(c, fptr, "artifact \"%s\": %s gives %s, but the kind %s needs %s", role, from, p->type, kind,
                     str_at(kind_def, "port_type"));
@@ -436,7 +445,8 @@ size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors
     const json_t *edges = json_object_get(doc, "edges");
     if (!json_is_array(nodes)) return errs->len - before;
     c.nodes = pf_xcalloc(json_array_size(nodes) + 1, sizeof *c.nodes);
-    for (c.n_slots = 16; c.n_slots < 2 * json_array_size(nodes); c.n_slots *= 2) {}
+    for (c.n_slots = 16; c.n_slots < 2 * json_array_size(nodes); c.n_slots *= 2) {
+    }
     c.slots = pf_xcalloc(c.n_slots, sizeof *c.slots);
     size_t i;
     const json_t *node;
@@ -455,7 +465,8 @@ size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors
     if (json_is_object(json_object_get(inv, "artifacts")))
         check_invocation_artifacts(&c, json_object_get(inv, "artifacts"));
 
-    for (size_t k = 0; k < c.n_nodes; k++) free(c.nodes[k].out_edges);
+    for (size_t k = 0; k < c.n_nodes; k++)
+        free(c.nodes[k].out_edges);
     free(c.nodes);
     free(c.edge_to);
     free(c.slots);

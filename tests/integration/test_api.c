@@ -126,7 +126,8 @@ static void test_validate(void) {
     CHECK(json_object_get(r.json, "canonical") != NULL);
     pf_http_reply_free(&r);
 
-    r = call("POST", "/api/workflows/validate", "{\"schema\":\"prodflow.workflow/v1\",\"nodes\":[{\"id\":\"a\",\"step\":\"x.y\"}]}");
+    r = call("POST", "/api/workflows/validate",
+             "{\"schema\":\"prodflow.workflow/v1\",\"nodes\":[{\"id\":\"a\",\"step\":\"x.y\"}]}");
     CHECK_INT(r.status, 200);
     CHECK(json_is_false(json_object_get(r.json, "valid")));
     CHECK(has_error_at(&r, "/nodes/0/step"));
@@ -194,9 +195,10 @@ static void test_crud(void) {
     CHECK(is_problem(&r));
     pf_http_reply_free(&r);
 
-    r = call("POST", "/api/workflows", "{\"schema\":\"prodflow.workflow/v1\",\"id\":\"x\",\"name\":\"X\","
-                                       "\"family\":\"cad_file\",\"nodes\":[{\"id\":\"a\",\"step\":\"order.resolve_line\"}],"
-                                       "\"edges\":[]}");
+    r = call("POST", "/api/workflows",
+             "{\"schema\":\"prodflow.workflow/v1\",\"id\":\"x\",\"name\":\"X\","
+             "\"family\":\"cad_file\",\"nodes\":[{\"id\":\"a\",\"step\":\"order.resolve_line\"}],"
+             "\"edges\":[]}");
     CHECK_INT(r.status, 422);
     CHECK(is_problem(&r));
     CHECK(has_error_at(&r, "/nodes/0/step"));

@@ -22,10 +22,12 @@ int pf_test_server_start(pf_test_server *srv, const char *const *extra_args) {
     srv->data_dir = pf_test_tmpdir("server");
     char *port_file = pf_asprintf("%s/port", srv->data_dir);
     char *data = pf_asprintf("%s/data", srv->data_dir);
-    const char *argv[32] = {PF_BIN, "serve", "--port", "0", "--port-file", port_file, "--data-dir", data,
-                            "--share-dir", PF_SOURCE_DIR "/share", "--threads", "2"};
+    const char *argv[32] = {PF_BIN,      "serve",      "--port", "0",           "--port-file",
+                            port_file,   "--data-dir", data,     "--share-dir", PF_SOURCE_DIR "/share",
+                            "--threads", "2"};
     size_t n = 12;
-    for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++) argv[n++] = extra_args[i];
+    for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
+        argv[n++] = extra_args[i];
     argv[n] = NULL;
     srv->pid = fork();
     if (srv->pid == 0) {
@@ -90,9 +92,11 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
     size_t n = size * nmemb;
     if (n > 10 && strncasecmp(ptr, "Location:", 9) == 0) {
         size_t start = 9;
-        while (start < n && ptr[start] == ' ') start++;
+        while (start < n && ptr[start] == ' ')
+            start++;
         size_t end = n;
-        while (end > start && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n')) end--;
+        while (end > start && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n'))
+            end--;
         free(r->location);
         r->location = pf_strndup(ptr + start, end - start);
     }

@@ -21,11 +21,11 @@ void pf_test_server_stop(pf_test_server *srv);
 
 typedef struct pf_http_reply {
     long status;
-    char *body;          /* owned */
+    char *body; /* owned */
     size_t len;
-    char *content_type;  /* owned, may be NULL */
-    char *location;      /* owned, may be NULL */
-    json_t *json;        /* parsed body or NULL; owned */
+    char *content_type; /* owned, may be NULL */
+    char *location;     /* owned, may be NULL */
+    json_t *json;       /* parsed body or NULL; owned */
 } pf_http_reply;
 
 /* One request; body may be NULL. content_type NULL means application/json

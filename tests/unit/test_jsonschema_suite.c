@@ -9,9 +9,9 @@
 #include <string.h>
 
 static const char *const files[] = {
-    "type",      "enum",      "const",     "minimum",  "maximum",  "exclusiveMinimum", "exclusiveMaximum",
-    "minLength", "maxLength", "pattern",   "required", "properties", "additionalProperties", "items",
-    "minItems",  "maxItems",  "default",   "oneOf",    "anyOf",    "boolean_schema",
+    "type",      "enum",      "const",   "minimum",  "maximum",    "exclusiveMinimum",     "exclusiveMaximum",
+    "minLength", "maxLength", "pattern", "required", "properties", "additionalProperties", "items",
+    "minItems",  "maxItems",  "default", "oneOf",    "anyOf",      "boolean_schema",
 };
 
 int main(void) {

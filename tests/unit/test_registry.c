@@ -133,7 +133,8 @@ int main(void) {
     pf_errors errs;
     pf_errors_init(&errs);
     pf_registry *reg = pf_registry_load(&errs);
-    for (size_t i = 0; i < errs.len; i++) fprintf(stderr, "%s\n", errs.items[i].message);
+    for (size_t i = 0; i < errs.len; i++)
+        fprintf(stderr, "%s\n", errs.items[i].message);
     CHECK(reg != NULL);
     if (reg) {
         test_contracts(reg);

@@ -143,8 +143,10 @@ static void test_concurrency(pf_store *s) {
     CHECK(pf_store_workflow_save(s, doc, 0, true, NULL) == NULL);
     json_decref(doc);
     pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++) pthread_create(&t[i], NULL, saver, s);
-    for (int i = 0; i < THREADS; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < THREADS; i++)
+        pthread_create(&t[i], NULL, saver, s);
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(t[i], NULL);
     json_t *versions = NULL;
     CHECK(pf_store_workflow_versions(s, "busy", &versions) == NULL);
     CHECK_INT(json_array_size(versions), 1 + THREADS * SAVES);

@@ -26,21 +26,22 @@ static const bad_case cases[] = {
     {"family of other nodes", "[[\"set\",\"/family\",\"order_line\"]]", "/nodes/0/step", "belongs to family"},
     {"negative version", "[[\"set\",\"/version\",-1]]", "/version", ""},
     {"nodes not an array", "[[\"set\",\"/nodes\",{}]]", "/nodes", ""},
-    {"no nodes", "[[\"set\",\"/nodes\",[]],[\"set\",\"/edges\",[]],[\"set\",\"/invocation\",{}]]", "/nodes", "no nodes"},
+    {"no nodes", "[[\"set\",\"/nodes\",[]],[\"set\",\"/edges\",[]],[\"set\",\"/invocation\",{}]]", "/nodes",
+     "no nodes"},
     {"node without step", "[[\"remove\",\"/nodes/1/step\"]]", "/nodes/1", "step"},
     {"unknown step", "[[\"set\",\"/nodes/1/step\",\"cad.nope\"]]", "/nodes/1/step", "unknown step \"cad.nope\""},
     {"duplicate node id", "[[\"set\",\"/nodes/2/id\",\"extract\"]]", "/nodes/2/id", "duplicate node id"},
     {"node id with a dot", "[[\"set\",\"/nodes/4/id\",\"mat.erials\"]]", "/nodes/4/id", "letters, digits"},
     {"unknown node field", "[[\"set\",\"/nodes/1/colour\",\"red\"]]", "/nodes/1/colour", ""},
     {"negative retries", "[[\"set\",\"/nodes/1/policy\",{\"retries\":-1}]]", "/nodes/1/policy/retries", ""},
-    {"unknown on_failure", "[[\"set\",\"/nodes/1/policy\",{\"on_failure\":\"explode\"}]]",
-     "/nodes/1/policy/on_failure", ""},
+    {"unknown on_failure", "[[\"set\",\"/nodes/1/policy\",{\"on_failure\":\"explode\"}]]", "/nodes/1/policy/on_failure",
+     ""},
     {"zero timeout", "[[\"set\",\"/nodes/1/policy\",{\"timeout_s\":0}]]", "/nodes/1/policy/timeout_s", ""},
     {"unknown param", "[[\"set\",\"/nodes/2/params/bogus\",1]]", "/nodes/2/params/bogus", ""},
     {"param of wrong type", "[[\"set\",\"/nodes/2/params/linear_deflection\",\"fine\"]]",
      "/nodes/2/params/linear_deflection", ""},
-    {"param out of range", "[[\"set\",\"/nodes/2/params/angular_deflection\",5]]",
-     "/nodes/2/params/angular_deflection", ""},
+    {"param out of range", "[[\"set\",\"/nodes/2/params/angular_deflection\",5]]", "/nodes/2/params/angular_deflection",
+     ""},
     {"param outside its enum", "[[\"set\",\"/nodes/1/params/mode\",\"slow\"]]", "/nodes/1/params/mode", ""},
     {"params not an object", "[[\"set\",\"/nodes/1/params\",[]]]", "/nodes/1/params", ""},
     {"no entry node", "[[\"set\",\"/nodes/0/step\",\"cad.compute_bbox\"]]", "/nodes", "no entry node"},
@@ -50,34 +51,44 @@ static const bad_case cases[] = {
      "/nodes/6/step", "belongs to family order_line"},
     {"node of the other family", "[[\"append\",\"/nodes\",{\"id\":\"still\",\"step\":\"render.blender_still\"}]]",
      "/nodes/6/step", "node \"still\""},
-    {"edge from unknown node", "[[\"set\",\"/edges/0/from/node\",\"ghost\"]]", "/edges/0/from/node", "no node \"ghost\""},
+    {"edge from unknown node", "[[\"set\",\"/edges/0/from/node\",\"ghost\"]]", "/edges/0/from/node",
+     "no node \"ghost\""},
     {"edge to unknown node", "[[\"set\",\"/edges/0/to/node\",\"ghost\"]]", "/edges/0/to/node", "no node \"ghost\""},
-    {"unknown output port", "[[\"set\",\"/edges/0/from/port\",\"stp\"]]", "/edges/0/from/port", "no output port \"stp\""},
+    {"unknown output port", "[[\"set\",\"/edges/0/from/port\",\"stp\"]]", "/edges/0/from/port",
+     "no output port \"stp\""},
     {"unknown input port", "[[\"set\",\"/edges/0/to/port\",\"stp\"]]", "/edges/0/to/port", "no input port \"stp\""},
     {"port type mismatch", "[[\"set\",\"/edges/4/from\",{\"node\":\"bbox\",\"port\":\"bbox\"}]]", "/edges/4",
      "port types differ"},
     {"input fed twice",
-     "[[\"append\",\"/edges\",{\"from\":{\"node\":\"resolve\",\"port\":\"step\"},\"to\":{\"node\":\"extract\",\"port\":\"step\"}}]]",
+     "[[\"append\",\"/"
+     "edges\",{\"from\":{\"node\":\"resolve\",\"port\":\"step\"},\"to\":{\"node\":\"extract\",\"port\":\"step\"}}]]",
      "/edges/7/to", "already fed"},
     {"required input unconnected", "[[\"remove\",\"/edges/3\"]]", "/nodes/4", "required input \"objects\""},
     {"cycle",
      "[[\"append\",\"/nodes\",{\"id\":\"m1\",\"step\":\"materials.resolve_map\"}],"
      "[\"append\",\"/nodes\",{\"id\":\"m2\",\"step\":\"materials.resolve_map\"}],"
-     "[\"append\",\"/edges\",{\"from\":{\"node\":\"extract\",\"port\":\"objects\"},\"to\":{\"node\":\"m1\",\"port\":\"objects\"}}],"
-     "[\"append\",\"/edges\",{\"from\":{\"node\":\"extract\",\"port\":\"objects\"},\"to\":{\"node\":\"m2\",\"port\":\"objects\"}}],"
-     "[\"append\",\"/edges\",{\"from\":{\"node\":\"m1\",\"port\":\"material_map\"},\"to\":{\"node\":\"m2\",\"port\":\"auto_map\"}}],"
-     "[\"append\",\"/edges\",{\"from\":{\"node\":\"m2\",\"port\":\"material_map\"},\"to\":{\"node\":\"m1\",\"port\":\"auto_map\"}}]]",
+     "[\"append\",\"/"
+     "edges\",{\"from\":{\"node\":\"extract\",\"port\":\"objects\"},\"to\":{\"node\":\"m1\",\"port\":\"objects\"}}],"
+     "[\"append\",\"/"
+     "edges\",{\"from\":{\"node\":\"extract\",\"port\":\"objects\"},\"to\":{\"node\":\"m2\",\"port\":\"objects\"}}],"
+     "[\"append\",\"/"
+     "edges\",{\"from\":{\"node\":\"m1\",\"port\":\"material_map\"},\"to\":{\"node\":\"m2\",\"port\":\"auto_map\"}}],"
+     "[\"append\",\"/"
+     "edges\",{\"from\":{\"node\":\"m2\",\"port\":\"material_map\"},\"to\":{\"node\":\"m1\",\"port\":\"auto_map\"}}]]",
      "/nodes/6", "m1 -> m2 -> m1"},
     {"self loop",
      "[[\"append\",\"/nodes\",{\"id\":\"m1\",\"step\":\"materials.resolve_map\"}],"
-     "[\"append\",\"/edges\",{\"from\":{\"node\":\"extract\",\"port\":\"objects\"},\"to\":{\"node\":\"m1\",\"port\":\"objects\"}}],"
-     "[\"append\",\"/edges\",{\"from\":{\"node\":\"m1\",\"port\":\"material_map\"},\"to\":{\"node\":\"m1\",\"port\":\"auto_map\"}}]]",
+     "[\"append\",\"/"
+     "edges\",{\"from\":{\"node\":\"extract\",\"port\":\"objects\"},\"to\":{\"node\":\"m1\",\"port\":\"objects\"}}],"
+     "[\"append\",\"/"
+     "edges\",{\"from\":{\"node\":\"m1\",\"port\":\"material_map\"},\"to\":{\"node\":\"m1\",\"port\":\"auto_map\"}}]]",
      "/nodes/6", "m1 -> m1"},
     {"edge without target", "[[\"remove\",\"/edges/0/to\"]]", "/edges/0", "to"},
     {"unknown edge field", "[[\"set\",\"/edges/0/label\",\"x\"]]", "/edges/0/label", ""},
     {"edges not an array", "[[\"set\",\"/edges\",\"none\"]]", "/edges", ""},
     {"unknown top-level field", "[[\"set\",\"/extra\",true]]", "/extra", ""},
-    {"invocation target names no node", "[[\"set\",\"/invocation/params/deflection/targets/0\",\"nope.linear_deflection\"]]",
+    {"invocation target names no node",
+     "[[\"set\",\"/invocation/params/deflection/targets/0\",\"nope.linear_deflection\"]]",
      "/invocation/params/deflection/targets/0", "names no node"},
     {"invocation target names no param", "[[\"set\",\"/invocation/params/deflection/targets/0\",\"glb.nope\"]]",
      "/invocation/params/deflection/targets/0", "has no param \"nope\""},
@@ -105,7 +116,8 @@ static const bad_case cases[] = {
      "/invocation/artifacts/cad.glb/from", "names no node"},
     {"artifact kind and port disagree", "[[\"set\",\"/invocation/artifacts/cad.glb/from\",\"bbox.bbox\"]]",
      "/invocation/artifacts/cad.glb/from", "needs glb"},
-    {"unknown artifact role", "[[\"set\",\"/invocation/artifacts/cad.hologram\",{\"kind\":\"glb_model\",\"from\":\"glb.glb\"}]]",
+    {"unknown artifact role",
+     "[[\"set\",\"/invocation/artifacts/cad.hologram\",{\"kind\":\"glb_model\",\"from\":\"glb.glb\"}]]",
      "/invocation/artifacts/cad.hologram", "unknown artifact role"},
     {"artifact without kind", "[[\"remove\",\"/invocation/artifacts/cad.glb/kind\"]]", "/invocation/artifacts/cad.glb",
      "kind"},
@@ -140,11 +152,16 @@ static json_t *apply(const json_t *base, const char *ops_text) {
         char *last = NULL;
         json_t *parent = parent_of(doc, json_string_value(json_array_get(op, 1)), &last);
         json_t *value = json_array_get(op, 2);
-        if (!strcmp(kind, "append")) json_array_append(json_object_get(parent, last), value);
-        else if (!strcmp(kind, "remove") && json_is_array(parent)) json_array_remove(parent, strtoul(last, NULL, 10));
-        else if (!strcmp(kind, "remove")) json_object_del(parent, last);
-        else if (json_is_array(parent)) json_array_set(parent, strtoul(last, NULL, 10), value);
-        else json_object_set(parent, last, value);
+        if (!strcmp(kind, "append"))
+            json_array_append(json_object_get(parent, last), value);
+        else if (!strcmp(kind, "remove") && json_is_array(parent))
+            json_array_remove(parent, strtoul(last, NULL, 10));
+        else if (!strcmp(kind, "remove"))
+            json_object_del(parent, last);
+        else if (json_is_array(parent))
+            json_array_set(parent, strtoul(last, NULL, 10), value);
+        else
+            json_object_set(parent, last, value);
         free(last);
     }
     json_decref(ops);
@@ -173,8 +190,8 @@ static void test_cases(const pf_registry *reg, const json_t *base) {
         for (size_t i = 0; i < errs.len; i++)
             if (!strcmp(errs.items[i].pointer, cases[c].pointer) && strstr(errs.items[i].message, cases[c].phrase))
                 found = true;
-        CHECK_MSG(found, "case \"%s\": expected a problem at \"%s\" mentioning \"%s\"", cases[c].name,
-                  cases[c].pointer, cases[c].phrase);
+        CHECK_MSG(found, "case \"%s\": expected a problem at \"%s\" mentioning \"%s\"", cases[c].name, cases[c].pointer,
+                  cases[c].phrase);
         if (!found) dump_problems(&errs);
         pf_errors_clear(&errs);
         json_decref(doc);
@@ -206,8 +223,10 @@ static void test_canonical(const pf_registry *reg, const json_t *base) {
     json_t *shuffled = json_deep_copy(base);
     json_t *nodes = json_object_get(shuffled, "nodes"), *edges = json_object_get(shuffled, "edges");
     json_t *rev_nodes = json_array(), *rev_edges = json_array();
-    for (size_t i = json_array_size(nodes); i-- > 0;) json_array_append(rev_nodes, json_array_get(nodes, i));
-    for (size_t i = json_array_size(edges); i-- > 0;) json_array_append(rev_edges, json_array_get(edges, i));
+    for (size_t i = json_array_size(nodes); i-- > 0;)
+        json_array_append(rev_nodes, json_array_get(nodes, i));
+    for (size_t i = json_array_size(edges); i-- > 0;)
+        json_array_append(rev_edges, json_array_get(edges, i));
     json_object_set_new(shuffled, "nodes", rev_nodes);
     json_object_set_new(shuffled, "edges", rev_edges);
     char *text = json_dumps(shuffled, JSON_PRESERVE_ORDER);

@@ -7,8 +7,8 @@
 #include "core/sha256.h"
 
 #include <ctype.h>
-#include <stdbool.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -26,15 +26,15 @@ static pf_error *sniff_step(const char *path) {
     if (n == 0) return pf_error_new(PF_EINVAL, "/params/path", "%s is empty, not a STEP file", path);
     size_t i = 0;
     if (n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0) i = 3;
-    while (i < n && isspace((unsigned char)head[i])) i++;
+    while (i < n && isspace((unsigned char)head[i]))
+        i++;
     if (n - i < sizeof step_magic - 1 || memcmp(head + i, step_magic, sizeof step_magic - 1) != 0)
         return pf_error_new(PF_EINVAL, "/params/path",
                             "%s is not a STEP file: it does not start with the ISO-10303-21 header", path);
     return NULL;
 }
 
-static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params,
-                         json_t **outputs) {
+static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     (void)inputs;
     const char *path = json_string_value(json_object_get(params, "path"));
     const char *pointer = "/params/path";
