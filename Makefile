@@ -12,14 +12,14 @@ bootstrap:
 
 build: bootstrap
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build -j $(JOBS)
+	@cmake --build build -j $(JOBS) -- --no-print-directory
 
 run: build
 	./build/prodflow serve --port $(PORT) --data-dir $(DATA_DIR)
 
 test: bootstrap
 	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON >/dev/null
-	@cmake --build build-test -j $(JOBS)
+	@cmake --build build-test -j $(JOBS) -- --no-print-directory
 	@cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
