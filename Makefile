@@ -12,7 +12,7 @@ bootstrap:
 
 build: bootstrap
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-	@cmake --build build -j $(JOBS) -- --no-print-directory
+	@cmake --build build -j $(JOBS) --target prodflow -- --no-print-directory
 
 run: build
 	./build/prodflow serve --port $(PORT) --data-dir $(DATA_DIR)
@@ -24,6 +24,7 @@ test: bootstrap
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
 bench: build
+	@cmake --build build -j $(JOBS) --target bench_validate -- --no-print-directory
 	@bench/run
 
 clean:

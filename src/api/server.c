@@ -59,7 +59,8 @@ static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, c
     va_end(ap);
     pf_errors errs;
     pf_errors_init(&errs);
-    pf_errors_add(&errs, status == 413 ? PF_ETOOLARGE : PF_EINVAL, "", "%s", msg);
+    pf_code code = status == 413 ? PF_ETOOLARGE : status == 404 ? PF_ENOTFOUND : PF_EINVAL;
+    pf_errors_add(&errs, code, "", "%s", msg);
     pf_response res = {0};
     pf_respond_problem(&res, status, NULL, msg, path, &errs);
     pf_errors_clear(&errs);

@@ -46,8 +46,23 @@ static bool serve_file(const char *root, const char *rel, pf_response *res) {
     return ok;
 }
 
+/* Shown at "/" when no editor was built, so a newcomer sees what runs. */
+static const char no_editor_page[] =
+    "<!doctype html><html><head><meta charset=\"utf-8\"><title>Prodflow</title></head>"
+    "<body style=\"font-family:sans-serif;max-width:40em;margin:3em auto\"><h1>Prodflow</h1>"
+    "<p>The API is running. The editor is not built into this server.</p><ul>"
+    "<li><a href=\"/api/health\">/api/health</a></li>"
+    "<li><a href=\"/api/openapi.json\">/api/openapi.json</a>: the API description</li>"
+    "<li><a href=\"/api/workflows/node-definitions\">/api/workflows/node-definitions</a></li>"
+    "<li><a href=\"/api/workflows/starters\">/api/workflows/starters</a></li></ul></body></html>";
+
 bool pf_static_serve(const pf_app *app, const pf_request *req, pf_response *res) {
-    if (!app->web_dir || strcmp(req->method, "GET") != 0 || strncmp(req->path, "/api/", 5) == 0) return false;
+    if (strcmp(req->method, "GET") != 0 || strncmp(req->path, "/api/", 5) == 0) return false;
+    if (!app->web_dir) {
+        if (strcmp(req->path, "/") != 0) return false;
+        pf_respond_static(res, 200, "text/html; charset=utf-8", no_editor_page, sizeof no_editor_page - 1);
+        return true;
+    }
     const char *rel = req->path[1] ? req->path + 1 : "index.html";
     if (strstr(rel, "..")) return false;
     if (serve_file(app->web_dir, rel, res)) return true;

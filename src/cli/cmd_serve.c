@@ -19,7 +19,7 @@ static void usage(FILE *out) {
           "  --data-dir DIR    state: database and artifacts (default ./var)\n"
           "  --share-dir DIR   starter workflows and libraries (default: the build's share/)\n"
           "  --store URL       sqlite:PATH or a directory (default: DATA_DIR)\n"
-          "  --web-dir DIR     the built editor to serve at / (default: the build's web/dist)\n"
+          "  --web-dir DIR     the built editor to serve at / (default: the build's web/dist; \"\" for none)\n"
           "  --threads N       HTTP thread pool size (default: number of cores)\n"
           "  --max-body BYTES  request body limit (default 8388608)\n"
           "  --port-file FILE  write the bound port to FILE once listening\n"
@@ -59,7 +59,7 @@ static int run(int argc, char **argv) {
         case 't': sopts.threads = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'm': cfg.max_body_bytes = strtoull(optarg, NULL, 10); break;
         case 'f': port_file = optarg; break;
-        case 'w': cfg.web_dir = optarg; break;
+        case 'w': cfg.web_dir = *optarg ? optarg : NULL; break;
         default: usage(stderr); return PF_EXIT_USAGE;
         }
     }

@@ -279,6 +279,13 @@ static void test_unknown_routes(void) {
     pf_http_reply r = call("GET", "/api/nothing-here", NULL);
     CHECK_INT(r.status, 404);
     CHECK(is_problem(&r));
+    CHECK(strstr(r.body, "\"not_found\"") != NULL);
+    pf_http_reply_free(&r);
+    /* Without a built editor, "/" still tells a visitor what is running. */
+    r = call("GET", "/", NULL);
+    CHECK_INT(r.status, 200);
+    CHECK(r.content_type && strncmp(r.content_type, "text/html", 9) == 0);
+    CHECK(strstr(r.body, "/api/openapi.json") != NULL);
     pf_http_reply_free(&r);
     r = call("PATCH", "/api/workflows", "{}");
     CHECK_INT(r.status, 405);
