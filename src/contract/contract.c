@@ -42,6 +42,7 @@ pf_error *pf_contract_load(pf_contract *out) {
         pf_contract_free(out);
         return err;
     }
+    out->workflow_compiled = pf_schema_compile(out->workflow_schema);
     const json_t *fams = json_object_get(out->families_doc, "families");
     out->n_families = json_array_size(fams);
     out->families = pf_xcalloc(out->n_families, sizeof *out->families);
@@ -65,6 +66,7 @@ pf_error *pf_contract_load(pf_contract *out) {
 void pf_contract_free(pf_contract *c) {
     free(c->families);
     json_decref(c->families_doc);
+    pf_schema_free(c->workflow_compiled);
     json_decref(c->workflow_schema);
     json_decref(c->vocabulary);
     memset(c, 0, sizeof *c);

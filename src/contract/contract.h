@@ -6,6 +6,7 @@
 #define PF_CONTRACT_CONTRACT_H
 
 #include "core/error.h"
+#include "core/jsonschema.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -23,6 +24,7 @@ typedef struct pf_contract {
     json_t *vocabulary; /* owned: vocabulary.json */
     json_t *families_doc;
     json_t *workflow_schema; /* structural schema of a workflow document */
+    pf_schema *workflow_compiled;
     pf_family *families;
     size_t n_families;
 } pf_contract;

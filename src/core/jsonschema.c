@@ -102,20 +102,6 @@ bool pf_json_equal(const json_t *a, const json_t *b) {
     return json_equal((json_t *)a, (json_t *)b);
 }
 
-static bool has_type(const json_t *v, const char *type) {
-    switch (type[0]) {
-    case 'n': return type[2] == 'm' ? json_is_number(v) : json_is_null(v); /* number, null */
-    case 'i':
-        return json_is_integer(v) ||
-               (json_is_real(v) && isfinite(json_real_value(v)) && json_real_value(v) == floor(json_real_value(v)));
-    case 'b': return json_is_boolean(v);
-    case 's': return json_is_string(v);
-    case 'o': return json_is_object(v);
-    case 'a': return json_is_array(v);
-    default: return false;
-    }
-}
-
 /* ECMA-262 escapes that POSIX ERE lacks, rewritten; (?: becomes (. */
 static char *translate_pattern(const char *src) {
     char *out = pf_xmalloc(strlen(src) * 12 + 1), *w = out;
@@ -166,17 +152,6 @@ static int compile_pattern(regex_t *re, const char *pattern) {
     return rc;
 }
 
-static bool pattern_matches(const char *pattern, const char *s, bool *bad) {
-    regex_t re;
-    if (compile_pattern(&re, pattern) != 0) {
-        *bad = true;
-        return false;
-    }
-    bool ok = regexec(&re, s, 0, NULL, 0) == 0;
-    regfree(&re);
-    return ok;
-}
-
 static size_t utf8_length(const char *s, size_t n) {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
@@ -187,20 +162,6 @@ static size_t utf8_length(const char *s, size_t n) {
 static char *num(double v) {
     if (v == floor(v) && fabs(v) < 1e15) return pf_asprintf("%lld", (long long)v);
     return pf_asprintf("%g", v);
-}
-
-static void validate(pass *p, const json_t *schema, const json_t *inst, const seg *at);
-
-static void check_type(pass *p, const json_t *type, const json_t *inst, const seg *at) {
-    bool ok = false;
-    if (json_is_string(type)) ok = has_type(inst, json_string_value(type));
-    size_t i;
-    const json_t *t;
-    json_array_foreach(type, i, t) ok = ok || (json_is_string(t) && has_type(inst, json_string_value(t)));
-    if (ok) return;
-    char *want = show(type);
-    fail(p, at, "@ must be of type %s, not %s", want, type_name(inst));
-    free(want);
 }
 
 static void check_const(pass *p, const json_t *c, const json_t *inst, const seg *at) {
@@ -245,17 +206,6 @@ static void check_length(pass *p, const char *key, const json_t *b, const json_t
         fail(p, at, "@ must be at most %lld characters long (got %zu)", (long long)limit, len);
 }
 
-static void check_pattern(pass *p, const json_t *pat, const json_t *inst, const seg *at) {
-    const char *pattern = json_string_value(pat);
-    if (!pattern || !json_is_string(inst)) return;
-    bool bad = false;
-    if (pattern_matches(pattern, json_string_value(inst), &bad)) return;
-    if (bad)
-        fail(p, at, "@ cannot be checked: the schema's pattern %s does not compile", pattern);
-    else
-        fail(p, at, "@ must match the pattern %s", pattern);
-}
-
 static void check_count(pass *p, const char *key, const json_t *b, const json_t *inst, const seg *at) {
     if (!json_is_number(b) || !json_is_array(inst)) return;
     size_t n = json_array_size(inst);
@@ -264,19 +214,6 @@ static void check_count(pass *p, const char *key, const json_t *b, const json_t 
         fail(p, at, "@ must have at least %lld items (got %zu)", (long long)limit, n);
     if (key[1] == 'a' && (double)n > limit)
         fail(p, at, "@ must have at most %lld items (got %zu)", (long long)limit, n);
-}
-
-static void check_items(pass *p, const json_t *items, const json_t *extra, const json_t *inst, const seg *at) {
-    if (!json_is_array(inst)) return;
-    size_t n = json_array_size(inst);
-    for (size_t i = 0; i < n; i++) {
-        const json_t *sub =
-            json_is_array(items) ? (i < json_array_size(items) ? json_array_get(items, i) : extra) : items;
-        if (!sub) continue;
-        seg child = {.parent = at, .index = i};
-        validate(p, sub, json_array_get(inst, i), &child);
-        if (!p->errs && p->failures) return;
-    }
 }
 
 static void check_required(pass *p, const json_t *req, const json_t *inst, const seg *at) {
@@ -294,129 +231,328 @@ static void check_required(pass *p, const json_t *req, const json_t *inst, const
     }
 }
 
-static void check_properties(pass *p, const json_t *props, const json_t *pprops, const json_t *extra,
-                             const json_t *inst, const seg *at) {
-    if (!json_is_object(inst)) return;
+/* ---- compiled schemas ----
+ * A schema is compiled once into a tree of C structs: keyword values are
+ * read, patterns compiled and property names listed up front, so validating
+ * many documents against one schema costs no hashing and no regcomp. */
+
+enum { T_NULL = 1, T_BOOL = 2, T_OBJECT = 4, T_ARRAY = 8, T_NUMBER = 16, T_STRING = 32, T_INTEGER = 64 };
+
+typedef struct named_schema {
+    const char *key;
+    pf_schema *schema;
+} named_schema;
+
+typedef struct pattern_schema {
+    const char *pattern;
+    regex_t re;
+    bool ok;
+    pf_schema *schema;
+} pattern_schema;
+
+struct pf_schema {
+    signed char boolean; /* -1: an object schema; 0: false; 1: true */
+    unsigned types;      /* 0: any */
+    const json_t *type_json, *enum_json, *const_json;
+    const char *bound_key[4]; /* minimum, maximum, exclusiveMinimum, exclusiveMaximum, as given */
+    const json_t *bound[4];
+    const json_t *min_length, *max_length, *min_items, *max_items;
+    const char *pattern;
+    regex_t re;
+    bool re_compiled, re_bad;
+    const json_t *required;
+    named_schema *props;
+    size_t n_props;
+    pattern_schema *pprops;
+    size_t n_pprops;
+    bool object_pass;
+    bool extra_false;
+    pf_schema *extra;
+    pf_schema *items;      /* one schema for every item */
+    pf_schema **item_list; /* positional items */
+    size_t n_item_list;
+    pf_schema *extra_items;
+    pf_schema **any_of, **one_of;
+    size_t n_any_of, n_one_of;
+};
+
+static unsigned type_bit(const char *t) {
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } map[] = {{"null", T_NULL},     {"boolean", T_BOOL},  {"object", T_OBJECT},  {"array", T_ARRAY},
+               {"number", T_NUMBER}, {"string", T_STRING}, {"integer", T_INTEGER}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (!strcmp(map[i].name, t)) return map[i].bit;
+    return 0;
+}
+
+static pf_schema **compile_list(const json_t *arr, size_t *n) {
+    *n = json_array_size(arr);
+    pf_schema **out = pf_xcalloc(*n + 1, sizeof *out);
+    for (size_t i = 0; i < *n; i++)
+        out[i] = pf_schema_compile(json_array_get(arr, i));
+    return out;
+}
+
+static int named_cmp(const void *a, const void *b) {
+    return strcmp(((const named_schema *)a)->key, ((const named_schema *)b)->key);
+}
+
+pf_schema *pf_schema_compile(const json_t *schema) {
+    pf_schema *s = pf_xcalloc(1, sizeof *s);
+    if (json_is_boolean(schema) || !json_is_object(schema)) {
+        s->boolean = json_is_false(schema) ? 0 : 1;
+        return s;
+    }
+    s->boolean = -1;
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)schema, key, v) {
+        if (!strcmp(key, "type")) {
+            s->type_json = v;
+            if (json_is_string(v)) s->types = type_bit(json_string_value(v));
+            size_t i;
+            const json_t *t;
+            json_array_foreach(v, i, t) s->types |= json_is_string(t) ? type_bit(json_string_value(t)) : 0;
+            if (!s->types) s->types = ~0u; /* only unknown names: pf_schema_check reports them */
+        } else if (!strcmp(key, "enum") && json_is_array(v))
+            s->enum_json = v;
+        else if (!strcmp(key, "const"))
+            s->const_json = v;
+        else if (!strcmp(key, "minimum"))
+            s->bound_key[0] = key, s->bound[0] = v;
+        else if (!strcmp(key, "maximum"))
+            s->bound_key[1] = key, s->bound[1] = v;
+        else if (!strcmp(key, "exclusiveMinimum"))
+            s->bound_key[2] = key, s->bound[2] = v;
+        else if (!strcmp(key, "exclusiveMaximum"))
+            s->bound_key[3] = key, s->bound[3] = v;
+        else if (!strcmp(key, "minLength"))
+            s->min_length = v;
+        else if (!strcmp(key, "maxLength"))
+            s->max_length = v;
+        else if (!strcmp(key, "minItems"))
+            s->min_items = v;
+        else if (!strcmp(key, "maxItems"))
+            s->max_items = v;
+        else if (!strcmp(key, "pattern") && json_is_string(v)) {
+            s->pattern = json_string_value(v);
+            s->re_compiled = compile_pattern(&s->re, s->pattern) == 0;
+            s->re_bad = !s->re_compiled;
+        } else if (!strcmp(key, "required") && json_is_array(v))
+            s->required = v;
+        else if (!strcmp(key, "properties") && json_is_object(v)) {
+            s->object_pass = true;
+            s->props = pf_xcalloc(json_object_size(v) + 1, sizeof *s->props);
+            const char *pk;
+            const json_t *pv;
+            json_object_foreach((json_t *)v, pk, pv) {
+                s->props[s->n_props].key = pk;
+                s->props[s->n_props++].schema = pf_schema_compile(pv);
+            }
+            qsort(s->props, s->n_props, sizeof *s->props, named_cmp);
+        } else if (!strcmp(key, "patternProperties") && json_is_object(v)) {
+            s->object_pass = true;
+            s->pprops = pf_xcalloc(json_object_size(v) + 1, sizeof *s->pprops);
+            const char *pk;
+            const json_t *pv;
+            json_object_foreach((json_t *)v, pk, pv) {
+                pattern_schema *ps = &s->pprops[s->n_pprops++];
+                ps->pattern = pk;
+                ps->ok = compile_pattern(&ps->re, pk) == 0;
+                ps->schema = pf_schema_compile(pv);
+            }
+        } else if (!strcmp(key, "additionalProperties")) {
+            s->object_pass = true;
+            if (json_is_false(v))
+                s->extra_false = true;
+            else if (json_is_object(v))
+                s->extra = pf_schema_compile(v);
+        } else if (!strcmp(key, "items")) {
+            if (json_is_array(v))
+                s->item_list = compile_list(v, &s->n_item_list);
+            else
+                s->items = pf_schema_compile(v);
+        } else if (!strcmp(key, "additionalItems"))
+            s->extra_items = pf_schema_compile(v);
+        else if (!strcmp(key, "anyOf") && json_is_array(v))
+            s->any_of = compile_list(v, &s->n_any_of);
+        else if (!strcmp(key, "oneOf") && json_is_array(v))
+            s->one_of = compile_list(v, &s->n_one_of);
+    }
+    return s;
+}
+
+static void free_list(pf_schema **list, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        pf_schema_free(list[i]);
+    free(list);
+}
+
+void pf_schema_free(pf_schema *s) {
+    if (!s) return;
+    if (s->re_compiled) regfree(&s->re);
+    for (size_t i = 0; i < s->n_props; i++)
+        pf_schema_free(s->props[i].schema);
+    free(s->props);
+    for (size_t i = 0; i < s->n_pprops; i++) {
+        if (s->pprops[i].ok) regfree(&s->pprops[i].re);
+        pf_schema_free(s->pprops[i].schema);
+    }
+    free(s->pprops);
+    pf_schema_free(s->extra);
+    pf_schema_free(s->items);
+    free_list(s->item_list, s->n_item_list);
+    pf_schema_free(s->extra_items);
+    free_list(s->any_of, s->n_any_of);
+    free_list(s->one_of, s->n_one_of);
+    free(s);
+}
+
+static void run(pass *p, const pf_schema *s, const json_t *inst, const seg *at);
+
+static bool compiled_valid(const pf_schema *s, const json_t *inst) {
+    pass p = {0};
+    seg root = {.base = ""};
+    run(&p, s, inst, &root);
+    return p.failures == 0;
+}
+
+static bool type_ok(unsigned types, const json_t *v) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return types & T_OBJECT;
+    case JSON_ARRAY: return types & T_ARRAY;
+    case JSON_STRING: return types & T_STRING;
+    case JSON_INTEGER: return types & (T_INTEGER | T_NUMBER);
+    case JSON_REAL:
+        if (types & T_NUMBER) return true;
+        return (types & T_INTEGER) && isfinite(json_real_value(v)) && json_real_value(v) == floor(json_real_value(v));
+    case JSON_TRUE:
+    case JSON_FALSE: return types & T_BOOL;
+    default: return types & T_NULL;
+    }
+}
+
+static const pf_schema *prop_schema(const pf_schema *s, const char *key) {
+    size_t lo = 0, hi = s->n_props;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int r = strcmp(s->props[mid].key, key);
+        if (r == 0) return s->props[mid].schema;
+        if (r < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+static void run_object(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
+    if (s->required) check_required(p, s->required, inst, at);
+    if (!s->object_pass) return;
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)inst, key, value) {
         if (!p->errs && p->failures) return;
         seg child = {.parent = at, .key = key};
-        const json_t *sub = props ? json_object_get(props, key) : NULL;
+        const pf_schema *sub = prop_schema(s, key);
         bool known = sub != NULL;
-        if (sub) validate(p, sub, value, &child);
-        const char *pattern;
-        const json_t *psub;
-        json_object_foreach((json_t *)pprops, pattern, psub) {
-            bool bad = false;
-            if (pattern_matches(pattern, key, &bad)) {
+        if (sub) run(p, sub, value, &child);
+        for (size_t i = 0; i < s->n_pprops; i++) {
+            if (s->pprops[i].ok && regexec(&s->pprops[i].re, key, 0, NULL, 0) == 0) {
                 known = true;
-                validate(p, psub, value, &child);
+                run(p, s->pprops[i].schema, value, &child);
             }
         }
-        if (!known && json_is_false(extra))
+        if (!known && s->extra_false)
             fail(p, &child, "unknown property \"%s\"", key);
-        else if (!known && json_is_object(extra))
-            validate(p, extra, value, &child);
+        else if (!known && s->extra)
+            run(p, s->extra, value, &child);
     }
 }
 
-static void check_any_of(pass *p, const json_t *any, const json_t *inst, const seg *at) {
-    size_t i;
-    const json_t *sub;
-    json_array_foreach(any, i, sub) {
-        if (pf_schema_is_valid(sub, inst)) return;
+static void run_array(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
+    if (s->min_items) check_count(p, "minItems", s->min_items, inst, at);
+    if (s->max_items) check_count(p, "maxItems", s->max_items, inst, at);
+    size_t n = json_array_size(inst);
+    for (size_t i = 0; i < n && (s->items || s->item_list); i++) {
+        const pf_schema *sub = s->items ? s->items : i < s->n_item_list ? s->item_list[i] : s->extra_items;
+        if (!sub) continue;
+        seg child = {.parent = at, .index = i};
+        run(p, sub, json_array_get(inst, i), &child);
+        if (!p->errs && p->failures) return;
     }
-    fail(p, at, "@ matches none of the %zu allowed forms (anyOf)", json_array_size(any));
 }
 
-static void check_one_of(pass *p, const json_t *one, const json_t *inst, const seg *at) {
-    size_t matched = 0, i;
-    const json_t *sub;
-    json_array_foreach(one, i, sub) matched += pf_schema_is_valid(sub, inst);
-    if (matched != 1)
-        fail(p, at, "@ must match exactly one of the %zu allowed forms (oneOf), but matches %zu", json_array_size(one),
-             matched);
+static void run_string(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
+    if (s->min_length) check_length(p, "minLength", s->min_length, inst, at);
+    if (s->max_length) check_length(p, "maxLength", s->max_length, inst, at);
+    if (s->re_bad)
+        fail(p, at, "@ cannot be checked: the schema's pattern %s does not compile", s->pattern);
+    else if (s->re_compiled && regexec(&s->re, json_string_value(inst), 0, NULL, 0) != 0)
+        fail(p, at, "@ must match the pattern %s", s->pattern);
 }
 
-/* One pass over the schema's own keywords: only those present cost anything. */
-static void validate(pass *p, const json_t *schema, const json_t *inst, const seg *at) {
-    if (json_is_true(schema)) return;
-    if (json_is_false(schema)) {
+static void run(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
+    if (s->boolean == 1) return;
+    if (s->boolean == 0) {
         fail(p, at, "@ is not allowed here");
         return;
     }
-    if (!json_is_object(schema)) return;
-    const json_t *props = NULL, *pprops = NULL, *extra = NULL, *items = NULL, *extra_items = NULL;
-    bool object_pass = false;
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *)schema, key, v) {
-        switch (key[0]) {
-        case 't':
-            if (!strcmp(key, "type")) check_type(p, v, inst, at);
-            break;
-        case 'e':
-            if (!strcmp(key, "enum"))
-                check_enum(p, v, inst, at);
-            else if (!strncmp(key, "exclusiveM", 10))
-                bound(p, key, v, inst, at);
-            break;
-        case 'c':
-            if (!strcmp(key, "const")) check_const(p, v, inst, at);
-            break;
-        case 'm':
-            if (!strcmp(key, "minimum") || !strcmp(key, "maximum"))
-                bound(p, key, v, inst, at);
-            else if (!strcmp(key, "minLength") || !strcmp(key, "maxLength"))
-                check_length(p, key, v, inst, at);
-            else if (!strcmp(key, "minItems") || !strcmp(key, "maxItems"))
-                check_count(p, key, v, inst, at);
-            break;
-        case 'p':
-            if (!strcmp(key, "pattern"))
-                check_pattern(p, v, inst, at);
-            else if (!strcmp(key, "properties"))
-                props = v, object_pass = true;
-            else if (!strcmp(key, "patternProperties"))
-                pprops = v, object_pass = true;
-            break;
-        case 'a':
-            if (!strcmp(key, "additionalProperties"))
-                extra = v, object_pass = true;
-            else if (!strcmp(key, "additionalItems"))
-                extra_items = v;
-            else if (!strcmp(key, "anyOf") && json_is_array(v))
-                check_any_of(p, v, inst, at);
-            break;
-        case 'i':
-            if (!strcmp(key, "items")) items = v;
-            break;
-        case 'r':
-            if (!strcmp(key, "required")) check_required(p, v, inst, at);
-            break;
-        case 'o':
-            if (!strcmp(key, "oneOf") && json_is_array(v)) check_one_of(p, v, inst, at);
-            break;
-        default: break;
-        }
+    if (s->types && !type_ok(s->types, inst)) {
+        char *want = show(s->type_json);
+        fail(p, at, "@ must be of type %s, not %s", want, type_name(inst));
+        free(want);
     }
-    if (object_pass) check_properties(p, props, pprops, extra, inst, at);
-    if (items) check_items(p, items, extra_items, inst, at);
+    if (s->const_json) check_const(p, s->const_json, inst, at);
+    if (s->enum_json) check_enum(p, s->enum_json, inst, at);
+    switch (json_typeof(inst)) {
+    case JSON_OBJECT: run_object(p, s, inst, at); break;
+    case JSON_ARRAY: run_array(p, s, inst, at); break;
+    case JSON_STRING: run_string(p, s, inst, at); break;
+    case JSON_INTEGER:
+    case JSON_REAL:
+        for (int i = 0; i < 4; i++)
+            if (s->bound[i]) bound(p, s->bound_key[i], s->bound[i], inst, at);
+        break;
+    default: break;
+    }
+    if (s->n_any_of) {
+        bool ok = false;
+        for (size_t i = 0; i < s->n_any_of && !ok; i++)
+            ok = compiled_valid(s->any_of[i], inst);
+        if (!ok) fail(p, at, "@ matches none of the %zu allowed forms (anyOf)", s->n_any_of);
+    }
+    if (s->n_one_of) {
+        size_t matched = 0;
+        for (size_t i = 0; i < s->n_one_of; i++)
+            matched += compiled_valid(s->one_of[i], inst);
+        if (matched != 1)
+            fail(p, at, "@ must match exactly one of the %zu allowed forms (oneOf), but matches %zu", s->n_one_of,
+                 matched);
+    }
 }
 
-size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
+size_t pf_schema_run(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
     pass p = {.errs = out};
     seg root = {.base = base_pointer ? base_pointer : ""};
-    validate(&p, schema, instance, &root);
+    run(&p, schema, instance, &root);
     return p.failures;
 }
 
+size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
+    pf_schema *s = pf_schema_compile(schema);
+    size_t n = pf_schema_run(s, instance, base_pointer, out);
+    pf_schema_free(s);
+    return n;
+}
+
 bool pf_schema_is_valid(const json_t *schema, const json_t *instance) {
-    pass p = {0};
-    seg root = {.base = ""};
-    validate(&p, schema, instance, &root);
-    return p.failures == 0;
+    pf_schema *s = pf_schema_compile(schema);
+    bool ok = compiled_valid(s, instance);
+    pf_schema_free(s);
+    return ok;
 }
 
 json_t *pf_schema_apply_defaults(const json_t *schema, const json_t *instance) {

@@ -9,6 +9,14 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+/* A schema compiled for repeated use; it borrows from the json_t it was
+ * compiled from, which must outlive it. Free with pf_schema_free. */
+typedef struct pf_schema pf_schema;
+pf_schema *pf_schema_compile(const json_t *schema);
+void pf_schema_free(pf_schema *schema);
+/* pf_schema_validate for a compiled schema. */
+size_t pf_schema_run(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out);
+
 /* Appends a problem for every violation, pointers under base_pointer.
  * Returns how many it added. */
 size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out);

@@ -9,7 +9,7 @@ json_t *pf_module_resolve_params(const pf_module *m, const json_t *params, const
     json_t *empty = params ? NULL : json_object();
     json_t *resolved = pf_schema_apply_defaults(m->param_schema, params ? params : empty);
     json_decref(empty);
-    if (pf_schema_validate(m->param_schema, resolved, base_pointer, errs)) {
+    if (pf_schema_run(m->params, resolved, base_pointer, errs)) {
         json_decref(resolved);
         return NULL;
     }

@@ -123,6 +123,7 @@ pf_registry *pf_registry_load(pf_errors *errs) {
         m->inputs = load_ports(reg, m->desc->key, json_object_get(m->contract, "input_contract"), "input", errs);
         m->outputs = load_ports(reg, m->desc->key, json_object_get(m->contract, "output_contract"), "output", errs);
         m->param_schema = json_object_get(m->contract, "param_schema");
+        m->params = pf_schema_compile(m->param_schema);
         m->policy = json_object_get(m->contract, "policy");
         m->entry = json_is_true(json_object_get(m->contract, "entry"));
         const char *fx = json_string_value(json_object_get(m->contract, "side_effects"));
@@ -140,6 +141,7 @@ void pf_registry_free(pf_registry *reg) {
     if (!reg) return;
     for (size_t i = 0; i < reg->n_modules; i++) {
         json_decref(reg->modules[i].contract);
+        pf_schema_free(reg->modules[i].params);
         free(reg->modules[i].inputs.items);
         free(reg->modules[i].outputs.items);
     }

@@ -29,6 +29,7 @@ typedef struct pf_module {
     pf_ports inputs;  /* input_contract */
     pf_ports outputs; /* output_contract */
     const json_t *param_schema;
+    pf_schema *params;    /* param_schema, compiled */
     const json_t *policy; /* default node policy */
     bool entry;
     bool external; /* side_effects == "external" */

@@ -143,7 +143,7 @@ static void check_node(checker *c, size_t i, const json_t *node) {
     if (needs_defaults)
         json_decref(pf_module_resolve_params(info->module, params, ptr, c->errs));
     else
-        pf_schema_validate(info->module->param_schema, params, ptr, c->errs);
+        pf_schema_run(info->module->params, params, ptr, c->errs);
 }
 
 static void check_entry(checker *c, const json_t *nodes) {
@@ -434,7 +434,7 @@ size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors
         pf_errors_add(errs, PF_EINVAL, "", "a workflow must be a JSON object");
         return 1;
     }
-    pf_schema_validate(reg->contract.workflow_schema, doc, "", errs);
+    pf_schema_run(reg->contract.workflow_compiled, doc, "", errs);
     const char *id = str_at(doc, "id");
     if (id && (!strcmp(id, "validate") || !strcmp(id, "starters") || !strcmp(id, "node-definitions")))
         pf_errors_add(errs, PF_EINVAL, "/id", "workflow id \"%s\" is reserved by the API", id);
