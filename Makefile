@@ -27,5 +27,8 @@ bench: build
 	@cmake --build build -j $(JOBS) --target bench_validate -- --no-print-directory
 	@bench/run
 
+fuzz: bootstrap
+	@fuzz/run
+
 clean:
-	rm -rf build build-test
+	rm -rf build build-test build-fuzz

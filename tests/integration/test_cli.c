@@ -35,7 +35,7 @@ static void expect(const char *cmd, int code, const char *phrase) {
 }
 
 int main(void) {
-    const char *subcommands[] = {"serve", "validate", "node-definitions", "module"};
+    const char *subcommands[] = {"serve", "validate", "node-definitions", "module", "cad"};
     expect(PF_BIN " --help", 0, "Commands:");
     expect(PF_BIN, 2, "Usage: prodflow");
     expect(PF_BIN " frobnicate", 2, "unknown command");
@@ -89,6 +89,26 @@ int main(void) {
     expect(PF_BIN " module run cad.export_glb --set linear_deflection=fine", 1, "not available");
     expect(PF_BIN " module run cad.resolve_step_path --set max_bytes=lots", 1, "/params/max_bytes");
     expect(PF_BIN " module run cad.resolve_step_path --input step=x.step", 1, "no input port \"step\"");
+    expect(PF_BIN " cad inspect " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 0, "    Bearing");
+    expect(PF_BIN " cad inspect --json " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 0,
+           "\"path\": \"/Gearbox/Bolt_M4[3]\"");
+    expect(PF_BIN " cad inspect " PF_SOURCE_DIR "/tests/fixtures/intake_valid.json", 1, "not a STEP file");
+    expect(PF_BIN " cad inspect --full " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 1, "OCCT adapter");
+    cmd =
+        pf_asprintf("%s module run cad.extract_objects --input step=%s/tests/fixtures/step/gearbox.step -o %s/objects "
+                    "--json",
+                    PF_BIN, PF_SOURCE_DIR, dir);
+    expect(cmd, 0, "\"instances\": 8");
+    free(cmd);
+    cmd = pf_asprintf("test -s %s/objects/objects.json", dir);
+    expect(cmd, 0, "");
+    free(cmd);
+    cmd = pf_asprintf(
+        "%s module run cad.extract_objects --input step=%s/tests/fixtures/step/gearbox.step --set mode=full "
+        "-o %s/objects",
+        PF_BIN, PF_SOURCE_DIR, dir);
+    expect(cmd, 1, "needs the OCCT adapter");
+    free(cmd);
     free(bad);
     free(dir);
     return pf_check_done("cli");

@@ -1,0 +1,205 @@
+#include "cad/step_record.h"
+
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const char *p, *end;
+    int depth;
+} cursor;
+
+static bool parse_value(cursor *c, pf_sv *out);
+
+static bool is_name_char(char ch) {
+    return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
+}
+
+static void push(pf_sv *list, const pf_sv *item) {
+    if ((list->n_items & (list->n_items - 1)) == 0) /* grow at powers of two */
+        list->items = pf_xrealloc(list->items, (list->n_items ? list->n_items * 2 : 1) * sizeof *list->items);
+    list->items[list->n_items++] = *item;
+}
+
+/* "(v,v,…)" into a list value. */
+static bool parse_list(cursor *c, pf_sv *out) {
+    memset(out, 0, sizeof *out);
+    out->kind = PF_SV_LIST;
+    if (c->p >= c->end || *c->p != '(' || ++c->depth > 64) return false;
+    c->p++;
+    if (c->p < c->end && *c->p == ')') {
+        c->p++;
+        c->depth--;
+        return true;
+    }
+    for (;;) {
+        pf_sv item;
+        if (!parse_value(c, &item)) {
+            pf_sv_clear(&item);
+            return false;
+        }
+        push(out, &item);
+        if (c->p >= c->end) return false;
+        if (*c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (*c->p == ')') {
+            c->p++;
+            c->depth--;
+            return true;
+        }
+        return false;
+    }
+}
+
+static bool parse_string(cursor *c, pf_sv *out) {
+    c->p++; /* opening quote */
+    size_t cap = 16, n = 0;
+    char *s = pf_xmalloc(cap);
+    while (c->p < c->end) {
+        char ch = *c->p++;
+        if (ch == '\'') {
+            if (c->p < c->end && *c->p == '\'') {
+                c->p++;
+            } else {
+                s[n] = '\0';
+                out->kind = PF_SV_STRING;
+                out->text = s;
+                return true;
+            }
+        }
+        if (n + 2 > cap) s = pf_xrealloc(s, cap *= 2);
+        s[n++] = ch;
+    }
+    free(s);
+    return false;
+}
+
+static bool parse_value(cursor *c, pf_sv *out) {
+    memset(out, 0, sizeof *out);
+    if (c->p >= c->end) return false;
+    char ch = *c->p;
+    if (ch == '$' || ch == '*') {
+        out->kind = ch == '$' ? PF_SV_NULL : PF_SV_DERIVED;
+        c->p++;
+        return true;
+    }
+    if (ch == '\'') return parse_string(c, out);
+    if (ch == '(') return parse_list(c, out);
+    if (ch == '#') {
+        char *endp;
+        out->kind = PF_SV_REF;
+        out->ref = strtoull(c->p + 1, &endp, 10);
+        if (endp == c->p + 1 || endp > c->end) return false;
+        c->p = endp;
+        return true;
+    }
+    if (ch == '.') {
+        const char *close = memchr(c->p + 1, '.', (size_t)(c->end - c->p - 1));
+        if (!close) return false;
+        out->kind = PF_SV_ENUM;
+        out->text = pf_strndup(c->p + 1, (size_t)(close - c->p - 1));
+        c->p = close + 1;
+        return true;
+    }
+    if ((ch >= '0' && ch <= '9') || ch == '-' || ch == '+') {
+        char buf[64];
+        size_t n = 0;
+        while (c->p + n < c->end && n < sizeof buf - 1 && strchr("0123456789+-.Ee", c->p[n]))
+            n++;
+        memcpy(buf, c->p, n);
+        buf[n] = '\0';
+        char *endp;
+        out->kind = PF_SV_NUMBER;
+        out->number = strtod(buf, &endp);
+        if (endp == buf) return false;
+        c->p += endp - buf;
+        return true;
+    }
+    if (ch == '"') { /* binary literal: keep as text */
+        const char *close = memchr(c->p + 1, '"', (size_t)(c->end - c->p - 1));
+        if (!close) return false;
+        out->kind = PF_SV_STRING;
+        out->text = pf_strndup(c->p + 1, (size_t)(close - c->p - 1));
+        c->p = close + 1;
+        return true;
+    }
+    if (is_name_char(ch)) {
+        const char *start = c->p;
+        while (c->p < c->end && is_name_char(*c->p))
+            c->p++;
+        char *name = pf_strndup(start, (size_t)(c->p - start));
+        pf_sv args;
+        if (!parse_list(c, &args)) {
+            free(name);
+            pf_sv_clear(&args);
+            return false;
+        }
+        *out = args;
+        out->kind = PF_SV_TYPED;
+        out->text = name;
+        return true;
+    }
+    return false;
+}
+
+bool pf_step_record_parse(const char *text, size_t len, pf_step_record *out) {
+    memset(out, 0, sizeof *out);
+    cursor c = {text, text + len, 0};
+    if (c.p < c.end && *c.p == '#') {
+        char *endp;
+        out->id = strtoull(c.p + 1, &endp, 10);
+        if (endp == c.p + 1 || endp >= c.end || *endp != '=') return false;
+        c.p = endp + 1;
+    }
+    bool ok;
+    if (c.p < c.end && *c.p == '(') { /* complex: a list of typed parts */
+        c.p++;
+        out->args.kind = PF_SV_LIST;
+        ok = true;
+        while (ok && c.p < c.end && *c.p != ')') {
+            pf_sv part;
+            ok = parse_value(&c, &part) && part.kind == PF_SV_TYPED;
+            if (ok)
+                push(&out->args, &part);
+            else
+                pf_sv_clear(&part);
+        }
+        ok = ok && c.p < c.end && *c.p == ')';
+        if (ok) c.p++;
+    } else {
+        const char *start = c.p;
+        while (c.p < c.end && is_name_char(*c.p))
+            c.p++;
+        out->name = pf_strndup(start, (size_t)(c.p - start));
+        ok = c.p > start && parse_list(&c, &out->args);
+    }
+    ok = ok && c.p == c.end;
+    if (!ok) pf_step_record_clear(out);
+    return ok;
+}
+
+void pf_sv_clear(pf_sv *v) {
+    for (size_t i = 0; i < v->n_items; i++)
+        pf_sv_clear(&v->items[i]);
+    free(v->items);
+    free(v->text);
+    memset(v, 0, sizeof *v);
+}
+
+void pf_step_record_clear(pf_step_record *r) {
+    free(r->name);
+    pf_sv_clear(&r->args);
+    memset(r, 0, sizeof *r);
+}
+
+const pf_sv *pf_step_arg(const pf_step_record *r, size_t i) { return i < r->args.n_items ? &r->args.items[i] : NULL; }
+
+const pf_sv *pf_step_part(const pf_step_record *r, const char *name) {
+    if (r->name) return NULL;
+    for (size_t i = 0; i < r->args.n_items; i++)
+        if (!strcmp(r->args.items[i].text, name)) return &r->args.items[i];
+    return NULL;
+}

@@ -1,0 +1,215 @@
+/* The streaming STEP scanner on hand-written fixtures and broken inputs. */
+#include "check.h"
+
+#include "cad/step_scanner.h"
+#include "core/mem.h"
+#include "support/tmpdir.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static json_t *scan(const char *name) {
+    char *path = pf_asprintf("%s/tests/fixtures/step/%s", PF_SOURCE_DIR, name);
+    pf_step_summary *s = NULL;
+    pf_error *err = pf_step_scan_file(path, &s);
+    CHECK_MSG(err == NULL, "%s: %s", name, err ? err->message : "");
+    pf_error_free(err);
+    free(path);
+    json_t *doc = s ? pf_step_summary_json(s) : NULL;
+    pf_step_summary_free(s);
+    return doc;
+}
+
+static const json_t *node_at(const json_t *doc, const char *path) {
+    size_t i;
+    const json_t *n;
+    json_array_foreach(json_object_get(doc, "tree"), i, n) {
+        if (!strcmp(json_string_value(json_object_get(n, "path")), path)) return n;
+    }
+    return NULL;
+}
+
+static bool near(double a, double b) { return fabs(a - b) < 1e-4; }
+
+static void test_gearbox(void) {
+    json_t *doc = scan("gearbox.step");
+    if (!doc) return;
+    CHECK_STR(json_string_value(json_object_get(doc, "schema")), "AUTOMOTIVE_DESIGN { 1 0 10303 214 1 1 1 1 }");
+    const json_t *unit = json_object_get(doc, "length_unit");
+    CHECK_STR(json_string_value(json_object_get(unit, "name")), "millimetre");
+    CHECK(near(json_real_value(json_object_get(unit, "metres_per_unit")), 0.001));
+    CHECK_INT(json_integer_value(json_object_get(doc, "entity_count")), 58);
+    CHECK_INT(json_array_size(json_object_get(doc, "products")), 5);
+    CHECK_INT(json_array_size(json_object_get(doc, "tree")), 8);
+    const json_t *root = node_at(doc, "/Gearbox");
+    CHECK(root && json_is_true(json_object_get(root, "is_assembly")));
+    CHECK(root && json_is_null(json_object_get(root, "parent")));
+    const char *bolts[] = {"/Gearbox/Bolt_M4", "/Gearbox/Bolt_M4[2]", "/Gearbox/Bolt_M4[3]"};
+    for (size_t i = 0; i < 3; i++) {
+        const json_t *b = node_at(doc, bolts[i]);
+        CHECK_MSG(b != NULL, "%s", bolts[i]);
+        if (!b) continue;
+        CHECK_STR(json_string_value(json_object_get(b, "instance_of")), "M4x12"); /* one prototype, shared */
+        CHECK_STR(json_string_value(json_object_get(b, "parent")), "/Gearbox");
+        CHECK(json_is_false(json_object_get(b, "is_assembly")));
+        const json_t *c = json_object_get(b, "colour");
+        CHECK(near(json_real_value(json_array_get(c, 0)), 0.033105)); /* sRGB 0.2 */
+    }
+    const json_t *housing = node_at(doc, "/Gearbox/Housing");
+    const json_t *red = json_object_get(housing, "colour");
+    CHECK(near(json_real_value(json_array_get(red, 0)), 0.214041)); /* sRGB 0.5 */
+    CHECK(near(json_real_value(json_array_get(red, 1)), 0.0));
+    CHECK(node_at(doc, "/Gearbox/Shaft_Assy/Bearing") != NULL);
+    CHECK(node_at(doc, "/Gearbox/Shaft_Assy/Bearing[2]") != NULL);
+    CHECK(json_is_true(json_object_get(node_at(doc, "/Gearbox/Shaft_Assy"), "is_assembly")));
+    CHECK(json_is_null(json_object_get(node_at(doc, "/Gearbox/Shaft_Assy/Bearing"), "colour")));
+    CHECK_INT(json_array_size(json_object_get(doc, "colours")), 2);
+    const json_t *products = json_object_get(doc, "products");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(products, 0), "name")), "Gearbox");
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(doc, "summary"), "assembly_links")), 7);
+    json_decref(doc);
+}
+
+static void test_inch(void) {
+    json_t *doc = scan("inch_part.step");
+    if (!doc) return;
+    const json_t *unit = json_object_get(doc, "length_unit");
+    CHECK_STR(json_string_value(json_object_get(unit, "name")), "inch");
+    CHECK(near(json_real_value(json_object_get(unit, "metres_per_unit")), 0.0254));
+    CHECK_INT(json_array_size(json_object_get(doc, "tree")), 1);
+    CHECK(node_at(doc, "/Bracket") != NULL);
+    json_decref(doc);
+}
+
+/* A record on one 2 MB line, and a file of several MB, scan like any other. */
+static void test_long_line(void) {
+    size_t points = 80000;
+    size_t cap = points * 40 + 4096, n = 0;
+    char *buf = pf_xmalloc(cap);
+    n += (size_t)snprintf(buf + n, cap - n,
+                          "ISO-10303-21;HEADER;FILE_SCHEMA(('X'));ENDSEC;DATA;"
+                          "#1=PRODUCT('L','Long','',());#2=PRODUCT_DEFINITION_FORMATION('','',#1);"
+                          "#3=PRODUCT_DEFINITION('','',#2,$);#4=POLYLINE('',(");
+    for (size_t i = 0; i < points; i++)
+        n += (size_t)snprintf(buf + n, cap - n, "%s#%zu", i ? "," : "", i + 10);
+    n += (size_t)snprintf(buf + n, cap - n, "));\nENDSEC;END-ISO-10303-21;\n");
+    pf_step_summary *s = NULL;
+    pf_error *err = pf_step_scan_buffer(buf, n, &s);
+    CHECK(err == NULL);
+    json_t *doc = s ? pf_step_summary_json(s) : NULL;
+    CHECK(n > 500000);
+    CHECK_INT(json_integer_value(json_object_get(doc, "entity_count")), 4);
+    CHECK(node_at(doc, "/Long") != NULL);
+    json_decref(doc);
+    pf_step_summary_free(s);
+    pf_error_free(err);
+    free(buf);
+}
+
+static void expect_error(const char *what, const char *data, size_t len, const char *phrase) {
+    pf_step_summary *s = NULL;
+    pf_error *err = pf_step_scan_buffer(data, len, &s);
+    CHECK_MSG(err && err->code == PF_EINVAL && strstr(err->message, phrase), "%s: %s", what,
+              err ? err->message : "no error");
+    CHECK(s == NULL);
+    pf_error_free(err);
+}
+
+static void test_broken(void) {
+    expect_error("empty", "", 0, "empty");
+    expect_error("not STEP", "hello world;", 12, "not a STEP file");
+    const char garbage[] = "\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00";
+    expect_error("binary", garbage, sizeof garbage - 1, "binary data");
+    const char *truncated = "ISO-10303-21;HEADER;FILE_SCHEMA(('X'));ENDSEC;DATA;#1=PRODUCT('a";
+    expect_error("truncated string", truncated, strlen(truncated), "a string never ends");
+    const char *open_comment = "ISO-10303-21;HEADER;/* never closed";
+    expect_error("open comment", open_comment, strlen(open_comment), "a comment never ends");
+    const char *no_end = "ISO-10303-21;HEADER;ENDSEC;DATA;#1=CARTESIAN_POINT('',(0.,0.,0.));";
+    expect_error("no end", no_end, strlen(no_end), "END-ISO-10303-21");
+    /* Every prefix of a good file fails cleanly or parses; none crashes. */
+    char *path = pf_asprintf("%s/tests/fixtures/step/gearbox.step", PF_SOURCE_DIR);
+    FILE *f = fopen(path, "rb");
+    char whole[16384];
+    size_t n = f ? fread(whole, 1, sizeof whole, f) : 0;
+    if (f) fclose(f);
+    size_t failures = 0;
+    for (size_t cut = 0; cut < n; cut += 7) {
+        pf_step_summary *s = NULL;
+        pf_error *err = pf_step_scan_buffer(whole, cut, &s);
+        failures += err != NULL;
+        pf_error_free(err);
+        pf_step_summary_free(s);
+    }
+    CHECK(failures > 0);
+    pf_step_summary *s = NULL;
+    pf_error *err = pf_step_scan_file("/nonexistent/part.step", &s);
+    CHECK(err && err->code == PF_ENOTFOUND && strstr(err->message, "/nonexistent/part.step"));
+    pf_error_free(err);
+    free(path);
+}
+
+/* A STEP file with no products is not an error: it has nothing to show. */
+static void test_no_geometry(void) {
+    const char *empty = "ISO-10303-21;HEADER;FILE_SCHEMA(('X'));ENDSEC;DATA;ENDSEC;END-ISO-10303-21;";
+    pf_step_summary *s = NULL;
+    pf_error *err = pf_step_scan_buffer(empty, strlen(empty), &s);
+    CHECK(err == NULL);
+    json_t *doc = s ? pf_step_summary_json(s) : NULL;
+    CHECK_INT(json_array_size(json_object_get(doc, "products")), 0);
+    CHECK_INT(json_integer_value(json_object_get(doc, "entity_count")), 0);
+    json_decref(doc);
+    pf_step_summary_free(s);
+}
+
+/* An assembly that contains itself is cut off, not followed forever. */
+static void test_cycle(void) {
+    const char *text = "ISO-10303-21;HEADER;ENDSEC;DATA;"
+                       "#1=PRODUCT('A','A','',());#2=PRODUCT_DEFINITION_FORMATION('','',#1);"
+                       "#3=PRODUCT_DEFINITION('','',#2,$);"
+                       "#4=PRODUCT('B','B','',());#5=PRODUCT_DEFINITION_FORMATION('','',#4);"
+                       "#6=PRODUCT_DEFINITION('','',#5,$);"
+                       "#7=PRODUCT('R','Root','',());#8=PRODUCT_DEFINITION_FORMATION('','',#7);"
+                       "#9=PRODUCT_DEFINITION('','',#8,$);"
+                       "#10=NEXT_ASSEMBLY_USAGE_OCCURRENCE('1','a','',#9,#3,$);"
+                       "#11=NEXT_ASSEMBLY_USAGE_OCCURRENCE('2','b','',#3,#6,$);"
+                       "#12=NEXT_ASSEMBLY_USAGE_OCCURRENCE('3','a again','',#6,#3,$);"
+                       "ENDSEC;END-ISO-10303-21;";
+    pf_step_summary *s = NULL;
+    pf_error *err = pf_step_scan_buffer(text, strlen(text), &s);
+    CHECK(err == NULL);
+    json_t *doc = s ? pf_step_summary_json(s) : NULL;
+    CHECK_INT(json_array_size(json_object_get(doc, "tree")), 3);
+    CHECK(json_is_true(json_object_get(json_object_get(doc, "summary"), "tree_truncated")));
+    CHECK(node_at(doc, "/Root/a/b") != NULL);
+    json_decref(doc);
+    pf_step_summary_free(s);
+}
+
+static void test_debian_samples(void) {
+    const char *sample = "/usr/share/opencascade/data/step/linkrods.step";
+    pf_step_summary *s = NULL;
+    if (access(sample, R_OK) != 0) {
+        printf("note: %s is not installed (package occt-misc); skipped that real file\n", sample);
+        return;
+    }
+    pf_error *err = pf_step_scan_file(sample, &s);
+    CHECK(err == NULL);
+    json_t *doc = s ? pf_step_summary_json(s) : NULL;
+    CHECK(json_array_size(json_object_get(doc, "products")) > 0);
+    CHECK(json_integer_value(json_object_get(doc, "entity_count")) > 100);
+    json_decref(doc);
+    pf_step_summary_free(s);
+    pf_error_free(err);
+}
+
+int main(void) {
+    test_gearbox();
+    test_inch();
+    test_long_line();
+    test_broken();
+    test_no_geometry();
+    test_cycle();
+    test_debian_samples();
+    return pf_check_done("step_scanner");
+}
