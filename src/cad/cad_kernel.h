@@ -1,0 +1,60 @@
+/* The CAD kernel: a thin C face over OCCT's XDE (src/cad/cad_kernel.cpp, the
+ * only C++ in Prodflow). Handles are opaque and owned by the caller; every
+ * call returns a status, and pf_cad_last_error() explains a failure on the
+ * calling thread. No C++ exception crosses this boundary. */
+#ifndef PF_CAD_KERNEL_H
+#define PF_CAD_KERNEL_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    PF_CAD_OK = 0,
+    PF_CAD_EREAD,     /* the file could not be read as STEP */
+    PF_CAD_EEMPTY,    /* no shapes to work on */
+    PF_CAD_EMESH,     /* tessellation failed */
+    PF_CAD_EWRITE,    /* the output could not be written */
+    PF_CAD_EINTERNAL, /* OCCT raised something unexpected */
+} pf_cad_status;
+
+typedef struct pf_cad_doc pf_cad_doc;
+
+typedef struct pf_cad_mesh_opts {
+    double linear_deflection;  /* millimetres */
+    double angular_deflection; /* radians */
+    int relative;
+    int parallel;
+} pf_cad_mesh_opts;
+
+typedef struct pf_cad_box {
+    double min[3], max[3]; /* metres, Z-up as in the CAD file */
+} pf_cad_box;
+
+const char *pf_cad_last_error(void);
+
+/* Reads STEP through STEPCAFControl_Reader. Reads are serialised within the
+ * process because the reader keeps process-wide settings. */
+pf_cad_status pf_cad_open_step(const char *path, pf_cad_doc **out);
+void pf_cad_close(pf_cad_doc *doc);
+
+/* Free (top-level) shapes and all labels of products. */
+size_t pf_cad_root_count(const pf_cad_doc *doc);
+/* The document's length unit in metres per unit (0.001 for millimetres). */
+double pf_cad_length_unit(const pf_cad_doc *doc);
+
+pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *opts);
+/* Triangles over all meshed faces (each shared instance counted once). */
+size_t pf_cad_triangle_count(const pf_cad_doc *doc);
+/* A tight box from the triangulation; call after pf_cad_mesh. */
+pf_cad_status pf_cad_bbox(const pf_cad_doc *doc, pf_cad_box *out);
+/* GLB in metres and Y-up; node names from product names. */
+pf_cad_status pf_cad_write_glb(pf_cad_doc *doc, const char *path, int merge_faces);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

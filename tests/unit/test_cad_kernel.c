@@ -1,0 +1,125 @@
+/* The OCCT adapter on Debian's real STEP samples: read, mesh, tight box and
+ * GLB in metres and Y-up; bad files give a status and a message. */
+#include "check.h"
+
+#include "cad/cad_kernel.h"
+#include "core/mem.h"
+#include "core/path.h"
+#include "support/tmpdir.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define SAMPLE "/usr/share/opencascade/data/step/linkrods.step"
+
+/* The JSON chunk of a GLB file; NULL when the container is malformed. */
+static json_t *glb_json(const char *path) {
+    char *data;
+    size_t len;
+    pf_error *err = pf_read_file(path, 512u << 20, &data, &len);
+    if (err) {
+        pf_error_free(err);
+        return NULL;
+    }
+    json_t *doc = NULL;
+    uint32_t magic, version, total, chunk_len, chunk_type;
+    if (len >= 20) {
+        memcpy(&magic, data, 4);
+        memcpy(&version, data + 4, 4);
+        memcpy(&total, data + 8, 4);
+        memcpy(&chunk_len, data + 12, 4);
+        memcpy(&chunk_type, data + 16, 4);
+        if (magic == 0x46546C67 && version == 2 && total == len && chunk_type == 0x4E4F534A && 20 + chunk_len <= len)
+            doc = json_loadb(data + 20, chunk_len, 0, NULL);
+    }
+    free(data);
+    return doc;
+}
+
+static void test_sample(void) {
+    pf_cad_doc *doc = NULL;
+    CHECK_INT(pf_cad_open_step(SAMPLE, &doc), PF_CAD_OK);
+    if (!doc) return;
+    CHECK(pf_cad_root_count(doc) >= 1);
+    CHECK(fabs(pf_cad_length_unit(doc) - 0.001) < 1e-12);
+    pf_cad_box box;
+    CHECK_INT(pf_cad_bbox(doc, &box), PF_CAD_EMESH); /* a tight box needs a mesh */
+    pf_cad_mesh_opts opts = {.linear_deflection = 0.1, .angular_deflection = 0.5, .parallel = 1};
+    CHECK_INT(pf_cad_mesh(doc, &opts), PF_CAD_OK);
+    CHECK(pf_cad_triangle_count(doc) > 100);
+    CHECK_INT(pf_cad_bbox(doc, &box), PF_CAD_OK);
+    double size[3];
+    for (int i = 0; i < 3; i++)
+        size[i] = box.max[i] - box.min[i];
+    CHECK(size[0] > 0.001 && size[0] < 10 && size[1] > 0 && size[2] > 0); /* metres, not millimetres */
+
+    char *dir = pf_test_tmpdir("cad");
+    char *glb = pf_asprintf("%s/linkrods.glb", dir);
+    CHECK_INT(pf_cad_write_glb(doc, glb, 0), PF_CAD_OK);
+    json_t *gltf = glb_json(glb);
+    CHECK(gltf != NULL);
+    /* Positions span the CAD box turned Y-up: x stays, y is CAD z, z is -CAD y. */
+    double lo[3] = {INFINITY, INFINITY, INFINITY}, hi[3] = {-INFINITY, -INFINITY, -INFINITY};
+    size_t i;
+    json_t *mesh;
+    json_array_foreach(json_object_get(gltf, "meshes"), i, mesh) {
+        size_t k;
+        json_t *prim;
+        json_array_foreach(json_object_get(mesh, "primitives"), k, prim) {
+            json_t *acc =
+                json_array_get(json_object_get(gltf, "accessors"),
+                               json_integer_value(json_object_get(json_object_get(prim, "attributes"), "POSITION")));
+            for (int a = 0; a < 3; a++) {
+                lo[a] = fmin(lo[a], json_number_value(json_array_get(json_object_get(acc, "min"), a)));
+                hi[a] = fmax(hi[a], json_number_value(json_array_get(json_object_get(acc, "max"), a)));
+            }
+        }
+    }
+    double tol = 1e-4 + 1e-6; /* the deflection, 0.1 mm */
+    CHECK_MSG(fabs(lo[0] - box.min[0]) < tol && fabs(hi[0] - box.max[0]) < tol, "x %g..%g vs %g..%g", lo[0], hi[0],
+              box.min[0], box.max[0]);
+    CHECK_MSG(fabs(lo[1] - box.min[2]) < tol && fabs(hi[1] - box.max[2]) < tol, "y %g..%g vs z %g..%g", lo[1], hi[1],
+              box.min[2], box.max[2]);
+    CHECK_MSG(fabs(lo[2] + box.max[1]) < tol && fabs(hi[2] + box.min[1]) < tol, "z %g..%g vs -y %g..%g", lo[2], hi[2],
+              -box.max[1], -box.min[1]);
+    /* Names come from products, never OCCT's synthetic label paths. */
+    json_t *node;
+    json_array_foreach(json_object_get(gltf, "nodes"), i, node) {
+        const char *name = json_string_value(json_object_get(node, "name"));
+        CHECK(!name || !strstr(name, "=>["));
+    }
+    json_decref(gltf);
+    pf_cad_close(doc);
+    free(glb);
+    free(dir);
+}
+
+static void test_bad_files(void) {
+    pf_cad_doc *doc = NULL;
+    char *dir = pf_test_tmpdir("cad-bad");
+    char *junk = pf_asprintf("%s/junk.step", dir);
+    FILE *f = fopen(junk, "w");
+    fputs("this is not STEP\n", f);
+    fclose(f);
+    CHECK_INT(pf_cad_open_step(junk, &doc), PF_CAD_EREAD);
+    CHECK(doc == NULL && strstr(pf_cad_last_error(), "junk.step"));
+    CHECK_INT(pf_cad_open_step("/nonexistent/part.step", &doc), PF_CAD_EREAD);
+    pf_cad_status st = pf_cad_open_step(PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", &doc);
+    CHECK(st == PF_CAD_EEMPTY || st == PF_CAD_EREAD); /* structure but no geometry */
+    CHECK(doc == NULL);
+    free(junk);
+    free(dir);
+}
+
+int main(void) {
+    if (access(SAMPLE, R_OK) != 0) {
+        fprintf(stderr, "%s is missing: scripts/bootstrap installs occt-misc\n", SAMPLE);
+        return 1;
+    }
+    test_sample();
+    test_bad_files();
+    return pf_check_done("cad_kernel");
+}
