@@ -20,7 +20,7 @@ run: build
 test: bootstrap
 	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON >/dev/null
 	@cmake --build build-test -j $(JOBS) -- --no-print-directory
-	@cd tests/openapi && npm ci --no-audit --no-fund --loglevel=error
+	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
 bench: build

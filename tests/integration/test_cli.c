@@ -86,7 +86,10 @@ int main(void) {
     expect(cmd, 1, "/etc/hostname");
     free(cmd);
     expect(PF_BIN " module run render.blender_still", 1, "lands with issue #4");
-    expect(PF_BIN " module run cad.export_glb --set linear_deflection=fine", 1, "not available");
+    expect(PF_BIN " module run cad.export_glb --input step=" PF_SOURCE_DIR
+                  "/tests/fixtures/step/gearbox.step --set linear_deflection=fine",
+           1, "/params/linear_deflection");
+    expect(PF_BIN " module run cad.export_glb", 1, "needs its input \"step\"");
     expect(PF_BIN " module run cad.resolve_step_path --set max_bytes=lots", 1, "/params/max_bytes");
     expect(PF_BIN " module run cad.resolve_step_path --input step=x.step", 1, "no input port \"step\"");
     expect(PF_BIN " cad inspect " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 0, "    Bearing");

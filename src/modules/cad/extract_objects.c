@@ -4,27 +4,9 @@
 
 #include "cad/step_scanner.h"
 #include "core/mem.h"
-#include "core/path.h"
-#include "core/sha256.h"
+#include "modules/module_files.h"
 
 #include <string.h>
-
-/* Writes doc as a JSON artifact file in the work directory. */
-static pf_error *write_json_artifact(const pf_module_ctx *ctx, const char *name, const json_t *doc, json_t **value) {
-    char *path = pf_asprintf("%s/%s", ctx->work_dir, name);
-    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
-    size_t len = strlen(text);
-    pf_error *err = pf_write_file_atomic(path, text, len);
-    if (!err) {
-        char digest[65];
-        pf_sha256_hex(text, len, digest);
-        *value = json_pack("{s:s, s:s, s:I, s:s}", "path", path, "sha256", digest, "size", (json_int_t)len,
-                           "media_type", "application/json");
-    }
-    free(text);
-    free(path);
-    return err;
-}
 
 static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     const char *mode = json_string_value(json_object_get(params, "mode"));
@@ -50,7 +32,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
         json_object_del(doc, "colours");
     }
     json_t *value = NULL;
-    err = write_json_artifact(ctx, "objects.json", doc, &value);
+    err = pf_module_write_json(ctx, "objects.json", doc, &value);
     if (!err) {
         json_object_set(value, "summary", json_object_get(doc, "summary"));
         *outputs = json_pack("{s:o}", "objects", value);

@@ -1,0 +1,40 @@
+#include "modules/cad/cad_document.h"
+
+pf_error *pf_cad_error(pf_cad_status status, const char *pointer) {
+    pf_code code = status == PF_CAD_EREAD || status == PF_CAD_EEMPTY ? PF_EINVAL : PF_EINTERNAL;
+    return pf_error_new(code, pointer, "%s", pf_cad_last_error());
+}
+
+static void progress(const pf_module_ctx *ctx, double fraction, const char *message) {
+    if (ctx->progress) ctx->progress(ctx->progress_user, fraction, message);
+}
+
+pf_error *pf_cad_open_meshed(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, pf_cad_doc **out) {
+    *out = NULL;
+    const char *path = json_string_value(json_object_get(json_object_get(inputs, "step"), "path"));
+    if (!path) return pf_error_new(PF_EINVAL, "/inputs/step", "the step input has no path");
+    progress(ctx, 0.05, "reading STEP");
+    pf_cad_doc *doc = NULL;
+    pf_cad_status st = pf_cad_open_step(path, &doc);
+    if (st != PF_CAD_OK) return pf_cad_error(st, "/inputs/step");
+    if (ctx->cancel && atomic_load(ctx->cancel)) {
+        pf_cad_close(doc);
+        return pf_error_new(PF_ECANCELLED, "", "cancelled after reading %s", path);
+    }
+    progress(ctx, 0.4, "meshing");
+    const json_t *angular = json_object_get(params, "angular_deflection");
+    pf_cad_mesh_opts opts = {
+        .linear_deflection = json_number_value(json_object_get(params, "linear_deflection")),
+        .angular_deflection = angular ? json_number_value(angular) : 0.5,
+        .relative = json_is_true(json_object_get(params, "relative")),
+        .parallel = !json_is_false(json_object_get(params, "parallel")),
+    };
+    st = pf_cad_mesh(doc, &opts);
+    if (st != PF_CAD_OK) {
+        pf_error *err = pf_cad_error(st, "/params/linear_deflection");
+        pf_cad_close(doc);
+        return err;
+    }
+    *out = doc;
+    return NULL;
+}

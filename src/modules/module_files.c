@@ -1,0 +1,31 @@
+#include "modules/module_files.h"
+
+#include "core/mem.h"
+#include "core/path.h"
+#include "core/sha256.h"
+
+#include <string.h>
+
+char *pf_module_work_path(const pf_module_ctx *ctx, const char *name) {
+    return pf_asprintf("%s/%s", ctx->work_dir, name);
+}
+
+pf_error *pf_module_write_json(const pf_module_ctx *ctx, const char *name, const json_t *doc, json_t **value) {
+    char *path = pf_module_work_path(ctx, name);
+    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
+    pf_error *err = pf_write_file_atomic(path, text, strlen(text));
+    if (!err) err = pf_module_file_value(path, "application/json", value);
+    free(text);
+    free(path);
+    return err;
+}
+
+pf_error *pf_module_file_value(const char *path, const char *media_type, json_t **value) {
+    char digest[65];
+    uint64_t size = 0;
+    pf_error *err = pf_sha256_file(path, digest, &size);
+    if (err) return err;
+    *value = json_pack("{s:s, s:s, s:I, s:s}", "path", path, "sha256", digest, "size", (json_int_t)size, "media_type",
+                       media_type);
+    return NULL;
+}

@@ -1,0 +1,15 @@
+/* Files that modules write into their work directory, described as port
+ * values: {"path", "sha256", "size", "media_type"}. */
+#ifndef PF_MODULES_MODULE_FILES_H
+#define PF_MODULES_MODULE_FILES_H
+
+#include "modules/module.h"
+
+/* Writes doc as <work_dir>/<name>; *value is a new reference. */
+pf_error *pf_module_write_json(const pf_module_ctx *ctx, const char *name, const json_t *doc, json_t **value);
+/* Describes an existing file; *value is a new reference. */
+pf_error *pf_module_file_value(const char *path, const char *media_type, json_t **value);
+/* <work_dir>/<name>; caller frees. */
+char *pf_module_work_path(const pf_module_ctx *ctx, const char *name);
+
+#endif
