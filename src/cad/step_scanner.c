@@ -189,10 +189,34 @@ static void decide(splitter *sp) {
     sp->keep = is_kept_name(eq + 1, name_len);
 }
 
+/* Bytes that matter while skipping: quotes, comment starts, nesting, record
+ * ends, newlines (for line numbers) and control bytes (binary data). */
+static const unsigned char record_stop[256] = {
+    [0] = 1,  [1] = 1,  [2] = 1,    [3] = 1,   [4] = 1,   [5] = 1,   [6] = 1,   [7] = 1,  [8] = 1,
+    [10] = 1, [11] = 1, [14] = 1,   [15] = 1,  [16] = 1,  [17] = 1,  [18] = 1,  [19] = 1, [20] = 1,
+    [21] = 1, [22] = 1, [23] = 1,   [24] = 1,  [25] = 1,  [26] = 1,  [27] = 1,  [28] = 1, [29] = 1,
+    [30] = 1, [31] = 1, ['\''] = 1, ['/'] = 1, ['('] = 1, [')'] = 1, [';'] = 1,
+};
+static const unsigned char string_stop[256] = {
+    [0] = 1,  [1] = 1,  [2] = 1,  [3] = 1,  [4] = 1,  [5] = 1,  [6] = 1,  [7] = 1,  [8] = 1,  [10] = 1,
+    [11] = 1, [14] = 1, [15] = 1, [16] = 1, [17] = 1, [18] = 1, [19] = 1, [20] = 1, [21] = 1, [22] = 1,
+    [23] = 1, [24] = 1, [25] = 1, [26] = 1, [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['\''] = 1,
+};
+
 static void feed(splitter *sp, const char *buf, size_t n) {
     size_t i = 0;
     if (sp->offset == 0 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3, sp->offset = 3; /* UTF-8 BOM */
     for (; i < n && !sp->err && !sp->saw_end; i++, sp->offset++) {
+        /* Most bytes belong to records nobody keeps: skip them in bulk up
+         * to the next byte that can change the splitter's state. */
+        if (!sp->keep && !sp->in_comment && !sp->pending_slash) {
+            size_t j = i;
+            while (j < n && !((sp->in_string ? string_stop : record_stop)[(unsigned char)buf[j]]))
+                j++;
+            sp->offset += j - i;
+            i = j;
+            if (i == n) break;
+        }
         char ch = buf[i];
         if (ch == '\n') sp->line++;
         if (ch == '\0' || ((unsigned char)ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t' && ch != '\f')) {
@@ -250,9 +274,9 @@ static void feed(splitter *sp, const char *buf, size_t n) {
         default: rec_add(sp, ch);
         }
         /* Say early that a file is not STEP, instead of reading it all. */
-        if (!sp->saw_magic && sp->len >= 12 && memcmp(sp->rec, "ISO-10303-21", 12) != 0)
-            sp->err = pf_error_new(PF_EINVAL, "", "%s is not a STEP file: it does not start with ISO-10303-21;",
-                                   sp->source);
+        if (!sp->err && !sp->saw_magic && sp->len >= 12 && memcmp(sp->rec, "ISO-10303-21", 12) != 0)
+            sp->err =
+                pf_error_new(PF_EINVAL, "", "%s is not a STEP file: it does not start with ISO-10303-21;", sp->source);
     }
 }
 

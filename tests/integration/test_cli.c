@@ -112,6 +112,14 @@ int main(void) {
         PF_BIN, PF_SOURCE_DIR, dir);
     expect(cmd, 1, "needs the OCCT adapter");
     free(cmd);
+    cmd = pf_asprintf("%s cad export /usr/share/opencascade/data/step/screw.step -o %s/screw.glb --deflection 0.2",
+                      PF_BIN, dir);
+    expect(cmd, 0, "triangles");
+    free(cmd);
+    cmd = pf_asprintf("test -s %s/screw.glb", dir);
+    expect(cmd, 0, "");
+    free(cmd);
+    expect(PF_BIN " cad export /nonexistent.step -o /tmp/x.glb", 1, "cannot find /nonexistent.step");
     free(bad);
     free(dir);
     return pf_check_done("cli");

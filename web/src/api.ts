@@ -1,0 +1,68 @@
+// A thin client for the Prodflow HTTP API. Every failure becomes an ApiFailure
+// carrying the RFC 9457 problem's status, detail and pointer-bearing errors.
+import type {
+  ApiError,
+  Family,
+  JSONSchema,
+  NodeDefinition,
+  ValidationResult,
+  VersionInfo,
+  Vocabulary,
+  WorkflowDoc,
+  WorkflowSummary,
+} from './types';
+
+export class ApiFailure extends Error {
+  status: number;
+  errors: ApiError[];
+  constructor(status: number, message: string, errors: ApiError[] = []) {
+    super(message);
+    this.status = status;
+    this.errors = errors;
+  }
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiFailure(0, `the server cannot be reached (${(e as Error).message})`);
+  }
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  let data: unknown = undefined;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    if (res.ok) throw new ApiFailure(res.status, `the server answered ${method} ${path} with something that is not JSON`);
+  }
+  if (!res.ok) {
+    const p = (data ?? {}) as { title?: string; detail?: string; errors?: ApiError[] };
+    throw new ApiFailure(res.status, p.detail || p.title || `${method} ${path} failed with HTTP ${res.status}`, Array.isArray(p.errors) ? p.errors : []);
+  }
+  return data as T;
+}
+
+const q = (family?: string) => (family ? `?family=${encodeURIComponent(family)}` : '');
+const wf = (id: string) => `/api/workflows/${encodeURIComponent(id)}`;
+
+export const api = {
+  families: () => request<{ families: Family[]; vocabulary: Vocabulary }>('GET', '/api/families'),
+  openapi: () => request<{ components?: { schemas?: Record<string, JSONSchema> } }>('GET', '/api/openapi.json'),
+  nodeDefinitions: (family?: string) =>
+    request<{ family?: string | null; node_definitions: NodeDefinition[] }>('GET', `/api/workflows/node-definitions${q(family)}`),
+  starters: (family: string) => request<{ starters: WorkflowDoc[] }>('GET', `/api/workflows/starters${q(family)}`),
+  list: () => request<{ workflows: WorkflowSummary[] }>('GET', '/api/workflows'),
+  get: (id: string) => request<WorkflowDoc>('GET', wf(id)),
+  versions: (id: string) => request<{ id: string; versions: VersionInfo[] }>('GET', `${wf(id)}/versions`),
+  version: (id: string, v: number) => request<WorkflowDoc>('GET', `${wf(id)}/versions/${v}`),
+  create: (doc: WorkflowDoc) => request<WorkflowDoc>('POST', '/api/workflows', doc),
+  update: (id: string, doc: WorkflowDoc) => request<WorkflowDoc>('PUT', wf(id), doc),
+  remove: (id: string) => request<void>('DELETE', wf(id)),
+  validate: (doc: unknown) => request<ValidationResult>('POST', '/api/workflows/validate', doc),
+};

@@ -1,0 +1,102 @@
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo, useContext } from 'react';
+import { EditorContext } from '../context';
+import type { Port } from '../types';
+import { portsUsed, type FlowNode } from '../workflow';
+import { Icon, typeColor } from './Icon';
+
+interface PortRow {
+  name: string;
+  type?: string;
+  required?: boolean;
+  description?: string;
+}
+
+function rows(ports: readonly Port[] | undefined, fallback: string[]): PortRow[] {
+  return ports ? ports.map((p) => ({ ...p })) : fallback.map((name) => ({ name }));
+}
+
+function PortHandle({ nodeId, port, side, typeLabel }: { nodeId: string; port: PortRow; side: 'in' | 'out'; typeLabel?: string }) {
+  const color = port.type ? typeColor(port.type) : '#888';
+  const title = `${port.name}${port.type ? ` (${typeLabel ?? port.type})` : ''}${port.required === false ? ', optional' : ''}${port.description ? ` — ${port.description}` : ''}`;
+  return (
+    <div className={`port port-${side}`} title={title}>
+      <Handle
+        type={side === 'in' ? 'target' : 'source'}
+        position={side === 'in' ? Position.Left : Position.Right}
+        id={port.name}
+        data-testid={`handle-${nodeId}-${side}-${port.name}`}
+        className="port-handle"
+        style={{ background: port.required === false ? '#fff' : color, borderColor: color }}
+      />
+      <span className="port-name">{port.name}</span>
+      {port.type && <span className="port-type" style={{ color }}>{port.type}</span>}
+    </div>
+  );
+}
+
+function ModuleNodeView({ id, data, selected }: NodeProps<FlowNode>) {
+  const ctx = useContext(EditorContext)!;
+  const def = ctx.definition(data.step);
+  const used = def ? { inputs: [], outputs: [] } : portsUsed(id, ctx.edges);
+  const inputs = rows(def?.input_contract, used.inputs);
+  const outputs = rows(def?.output_contract, used.outputs);
+  const isEntry = !!def?.entry || data.step === ctx.entryStep;
+  const foreign = !!def && !ctx.familySteps.has(data.step);
+  const problems = ctx.problems.byNode.get(id) ?? [];
+  const label = data.label || def?.ui.label || data.step;
+  const classes = ['module-node'];
+  if (selected) classes.push('selected');
+  if (isEntry) classes.push('entry');
+  if (problems.length) classes.push('has-problem');
+  if (def && !def.available) classes.push('unavailable');
+  if (!def || foreign) classes.push('foreign');
+  const typeLabel = (t?: string) => (t ? ctx.portTypes.get(t)?.label : undefined);
+  return (
+    <div className={classes.join(' ')} data-testid={`node-${id}`}>
+      <div className="module-node-head">
+        <span className="module-node-icon">
+          <Icon name={def?.ui.icon} />
+        </span>
+        <span className="module-node-title" title={def?.ui.description}>
+          {label}
+        </span>
+        {isEntry && (
+          <span className="badge badge-entry" title="The family's entry node: every run starts here">
+            entry
+          </span>
+        )}
+      </div>
+      <div className="module-node-sub">
+        <span className="mono">{id}</span>
+        <span className="muted"> · {data.step}</span>
+      </div>
+      {!def && <div className="module-node-flag flag-error">unknown step</div>}
+      {foreign && <div className="module-node-flag flag-error">not in family {ctx.family}</div>}
+      {def && !def.available && (
+        <div className="module-node-flag flag-muted" title={def.unavailable_reason}>
+          not available yet
+        </div>
+      )}
+      <div className="module-node-ports">
+        <div className="ports-col">
+          {inputs.map((p) => (
+            <PortHandle key={p.name} nodeId={id} port={p} side="in" typeLabel={typeLabel(p.type)} />
+          ))}
+        </div>
+        <div className="ports-col ports-out">
+          {outputs.map((p) => (
+            <PortHandle key={p.name} nodeId={id} port={p} side="out" typeLabel={typeLabel(p.type)} />
+          ))}
+        </div>
+      </div>
+      {problems.length > 0 && (
+        <div className="module-node-problems" data-testid={`node-problems-${id}`} title={problems.map((p) => p.message).join('\n')}>
+          ⚠ {problems.length === 1 ? problems[0].message : `${problems.length} problems`}
+        </div>
+      )}
+    </div>
+  );
+}
+
+export const ModuleNode = memo(ModuleNodeView);

@@ -1,0 +1,163 @@
+// Shapes served by the Prodflow API (see src/api/openapi.json in the repo).
+// Nothing here names a module, port or default: those all come from the server.
+
+export type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
+export type JSONObject = { [key: string]: JSONValue };
+// JSON Schema objects are passed through to rjsf untouched.
+export type JSONSchema = { [key: string]: unknown };
+
+export interface Port {
+  name: string;
+  type: string;
+  required: boolean;
+  role?: string;
+  description?: string;
+}
+
+export interface NodeUi {
+  label?: string;
+  category?: string;
+  description?: string;
+  icon?: string;
+  field_order?: string[];
+  widgets?: Record<string, unknown>;
+}
+
+export interface NodeDefinition {
+  step: string;
+  module_key: string;
+  module_version: string;
+  family: string[];
+  entry?: boolean;
+  input_contract: Port[];
+  output_contract: Port[];
+  param_schema: JSONSchema;
+  artifact_roles_produced?: string[];
+  artifact_roles_consumed?: string[];
+  legacy_source?: string;
+  side_effects: string;
+  policy?: Record<string, unknown>;
+  available: boolean;
+  unavailable_reason?: string;
+  ui: NodeUi;
+}
+
+export interface Family {
+  key: string;
+  label?: string;
+  description?: string;
+  entry_step: string;
+  palette: string[];
+  artifact_kinds: string[];
+  preflight?: string[];
+}
+
+export interface PortType {
+  key: string;
+  label?: string;
+  description?: string;
+  media_type?: string;
+  /** A generic type lists the concrete types it takes. */
+  accepts?: string[];
+}
+
+export interface ArtifactRole {
+  key: string;
+  port_type: string;
+  media_type?: string;
+  description?: string;
+}
+
+export interface ArtifactKind {
+  key: string;
+  label?: string;
+  port_type: string;
+  media_type?: string;
+  description?: string;
+}
+
+export interface Vocabulary {
+  port_types: PortType[];
+  artifact_roles: ArtifactRole[];
+  artifact_kinds: ArtifactKind[];
+}
+
+export interface PortRef {
+  node: string;
+  port: string;
+}
+
+export interface WorkflowNode {
+  id: string;
+  step: string;
+  label?: string;
+  params?: Record<string, unknown>;
+  ui?: Record<string, unknown>;
+  policy?: Record<string, unknown>;
+  [extra: string]: unknown;
+}
+
+export interface WorkflowEdge {
+  from: PortRef;
+  to: PortRef;
+  [extra: string]: unknown;
+}
+
+export interface InvocationParam {
+  schema: JSONSchema;
+  targets: string[];
+  label?: string;
+  description?: string;
+  [extra: string]: unknown;
+}
+
+export interface InvocationArtifact {
+  kind: string;
+  from: string;
+  [extra: string]: unknown;
+}
+
+export interface Invocation {
+  params: Record<string, InvocationParam>;
+  artifacts: Record<string, InvocationArtifact>;
+}
+
+export interface WorkflowDoc {
+  schema: string;
+  id: string;
+  name: string;
+  description?: string;
+  family: string;
+  version?: number;
+  nodes: WorkflowNode[];
+  edges: WorkflowEdge[];
+  invocation?: Invocation;
+  [extra: string]: unknown;
+}
+
+export interface WorkflowSummary {
+  id: string;
+  name: string;
+  family: string;
+  latest_version: number;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface VersionInfo {
+  version: number;
+  created_at?: string;
+  sha256?: string;
+}
+
+export interface ApiError {
+  code: string;
+  pointer: string;
+  message: string;
+}
+
+export interface ValidationResult {
+  valid: boolean;
+  errors: ApiError[];
+  canonical?: WorkflowDoc;
+}
