@@ -5,27 +5,40 @@
 
 #include <BRepBndLib.hxx>
 #include <BRepMesh_IncrementalMesh.hxx>
+#include <BRepPrimAPI_MakeBox.hxx>
+#include <BRepPrimAPI_MakeCylinder.hxx>
+#include <BRepPrimAPI_MakeSphere.hxx>
+#include <BRepPrimAPI_MakeTorus.hxx>
+#include <BRep_Builder.hxx>
 #include <BRep_Tool.hxx>
 #include <Bnd_Box.hxx>
 #include <IFSelect_ReturnStatus.hxx>
 #include <Message_ProgressRange.hxx>
 #include <Poly_Triangulation.hxx>
+#include <Quantity_Color.hxx>
 #include <RWGltf_CafWriter.hxx>
 #include <RWMesh_CoordinateSystem.hxx>
 #include <STEPCAFControl_Reader.hxx>
+#include <STEPCAFControl_Writer.hxx>
 #include <Standard_Failure.hxx>
 #include <TColStd_IndexedDataMapOfStringString.hxx>
 #include <TDF_LabelSequence.hxx>
+#include <TDataStd_Name.hxx>
 #include <TDocStd_Document.hxx>
 #include <TopExp_Explorer.hxx>
 #include <TopLoc_Location.hxx>
 #include <TopoDS.hxx>
 #include <TopoDS_Compound.hxx>
-#include <BRep_Builder.hxx>
 #include <XCAFApp_Application.hxx>
+#include <XCAFDoc_ColorTool.hxx>
 #include <XCAFDoc_DocumentTool.hxx>
 #include <XCAFDoc_ShapeTool.hxx>
+#include <gp_Trsf.hxx>
+#include <vector>
 
+#include <Message.hxx>
+#include <Message_Messenger.hxx>
+#include <Message_PrinterOStream.hxx>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -53,7 +66,16 @@ pf_cad_status fail(pf_cad_status status, const std::string &message) {
     return status;
 }
 
+// OCCT prints its progress to stdout; Prodflow reports through statuses.
+void quiet_once() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        Message::DefaultMessenger()->RemovePrinters(STANDARD_TYPE(Message_PrinterOStream));
+    });
+}
+
 template <typename F> pf_cad_status guarded(const char *what, F body) {
+    quiet_once();
     try {
         return body();
     } catch (const Standard_Failure &e) {
@@ -175,6 +197,99 @@ extern "C" pf_cad_status pf_cad_write_glb(pf_cad_doc *doc, const char *path, int
         info.Add("generator", "Prodflow");
         if (!writer.Perform(doc->doc, info, Message_ProgressRange()))
             return fail(PF_CAD_EWRITE, std::string("cannot write ") + path);
+        return PF_CAD_OK;
+    });
+}
+
+struct pf_cad_builder {
+    Handle(TDocStd_Document) doc;
+    Handle(XCAFDoc_ShapeTool) shapes;
+    Handle(XCAFDoc_ColorTool) colours;
+    std::vector<TDF_Label> labels;
+};
+
+extern "C" pf_cad_builder *pf_cad_builder_new(void) {
+    quiet_once();
+    try {
+        auto *b = new pf_cad_builder();
+        XCAFApp_Application::GetApplication()->NewDocument("BinXCAF", b->doc);
+        b->shapes = XCAFDoc_DocumentTool::ShapeTool(b->doc->Main());
+        b->colours = XCAFDoc_DocumentTool::ColorTool(b->doc->Main());
+        return b;
+    } catch (...) {
+        last_error = "cannot create a CAD document";
+        return nullptr;
+    }
+}
+
+extern "C" void pf_cad_builder_free(pf_cad_builder *b) {
+    try {
+        if (b && !b->doc.IsNull()) XCAFApp_Application::GetApplication()->Close(b->doc);
+    } catch (...) {
+    }
+    delete b;
+}
+
+extern "C" int pf_cad_builder_part(pf_cad_builder *b, const char *name, pf_cad_primitive kind, const double size[3],
+                                   const double *srgb) {
+    int id = -1;
+    guarded("building a part", [&]() -> pf_cad_status {
+        TopoDS_Shape shape;
+        switch (kind) {
+        case PF_CAD_BOX: shape = BRepPrimAPI_MakeBox(size[0], size[1], size[2]).Shape(); break;
+        case PF_CAD_CYLINDER: shape = BRepPrimAPI_MakeCylinder(size[0], size[1]).Shape(); break;
+        case PF_CAD_SPHERE: shape = BRepPrimAPI_MakeSphere(size[0]).Shape(); break;
+        case PF_CAD_TORUS: shape = BRepPrimAPI_MakeTorus(size[0], size[1]).Shape(); break;
+        }
+        TDF_Label label = b->shapes->AddShape(shape, Standard_False);
+        TDataStd_Name::Set(label, name);
+        if (srgb)
+            b->colours->SetColor(label, Quantity_Color(srgb[0], srgb[1], srgb[2], Quantity_TOC_sRGB), XCAFDoc_ColorGen);
+        b->labels.push_back(label);
+        id = (int)b->labels.size() - 1;
+        return PF_CAD_OK;
+    });
+    return id;
+}
+
+extern "C" int pf_cad_builder_assembly(pf_cad_builder *b, const char *name) {
+    int id = -1;
+    guarded("building an assembly", [&]() -> pf_cad_status {
+        TDF_Label label = b->shapes->NewShape();
+        TDataStd_Name::Set(label, name);
+        b->labels.push_back(label);
+        id = (int)b->labels.size() - 1;
+        return PF_CAD_OK;
+    });
+    return id;
+}
+
+extern "C" pf_cad_status pf_cad_builder_place(pf_cad_builder *b, int assembly, int component, const char *instance_name,
+                                              const double offset[3]) {
+    return guarded("placing a component", [&]() -> pf_cad_status {
+        if (assembly < 0 || component < 0 || (size_t)assembly >= b->labels.size() ||
+            (size_t)component >= b->labels.size())
+            return fail(PF_CAD_EINTERNAL, "no such part or assembly");
+        gp_Trsf move;
+        move.SetTranslation(gp_Vec(offset[0], offset[1], offset[2]));
+        TDF_Label inst =
+            b->shapes->AddComponent(b->labels[(size_t)assembly], b->labels[(size_t)component], TopLoc_Location(move));
+        if (inst.IsNull()) return fail(PF_CAD_EINTERNAL, "the component could not be placed");
+        if (instance_name) TDataStd_Name::Set(inst, instance_name);
+        return PF_CAD_OK;
+    });
+}
+
+extern "C" pf_cad_status pf_cad_builder_write_step(pf_cad_builder *b, const char *path) {
+    return guarded("writing STEP", [&]() -> pf_cad_status {
+        b->shapes->UpdateAssemblies();
+        std::lock_guard<std::mutex> guard(reader_lock());
+        STEPCAFControl_Writer writer;
+        writer.SetColorMode(true);
+        writer.SetNameMode(true);
+        if (!writer.Transfer(b->doc, STEPControl_AsIs))
+            return fail(PF_CAD_EWRITE, "the document could not be transferred");
+        if (writer.Write(path) != IFSelect_RetDone) return fail(PF_CAD_EWRITE, std::string("cannot write ") + path);
         return PF_CAD_OK;
     });
 }

@@ -53,6 +53,24 @@ pf_cad_status pf_cad_bbox(const pf_cad_doc *doc, pf_cad_box *out);
 /* GLB in metres and Y-up; node names from product names. */
 pf_cad_status pf_cad_write_glb(pf_cad_doc *doc, const char *path, int merge_faces);
 
+/* Building STEP assemblies, for the project's own fixtures and demo data. */
+typedef struct pf_cad_builder pf_cad_builder;
+typedef enum { PF_CAD_BOX, PF_CAD_CYLINDER, PF_CAD_SPHERE, PF_CAD_TORUS } pf_cad_primitive;
+
+pf_cad_builder *pf_cad_builder_new(void);
+void pf_cad_builder_free(pf_cad_builder *b);
+/* A part from a primitive (sizes in millimetres: box dx dy dz; cylinder r h;
+ * sphere r; torus R r), optionally coloured (sRGB 0..1). Returns its id, or
+ * -1 with pf_cad_last_error() set. */
+int pf_cad_builder_part(pf_cad_builder *b, const char *name, pf_cad_primitive kind, const double size[3],
+                        const double *srgb);
+/* An empty assembly; returns its id or -1. */
+int pf_cad_builder_assembly(pf_cad_builder *b, const char *name);
+/* Places component (part or assembly) into assembly at an offset (mm). */
+pf_cad_status pf_cad_builder_place(pf_cad_builder *b, int assembly, int component, const char *instance_name,
+                                   const double offset[3]);
+pf_cad_status pf_cad_builder_write_step(pf_cad_builder *b, const char *path);
+
 #ifdef __cplusplus
 }
 #endif

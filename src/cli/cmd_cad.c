@@ -1,4 +1,5 @@
 /* prodflow cad inspect: what a STEP file holds, without a CAD kernel. */
+#include "cad/fixture.h"
 #include "cad/step_scanner.h"
 #include "cli/cli.h"
 #include "core/mem.h"
@@ -13,17 +14,22 @@
 
 static void usage(FILE *out) {
     fputs("Usage: prodflow cad inspect [--json] [--full] FILE.step\n"
-          "       prodflow cad export FILE.step -o OUT.glb [--deflection MM] [--angular RAD]\n\n"
+          "       prodflow cad export FILE.step -o OUT.glb [--deflection MM] [--angular RAD]\n"
+          "       prodflow cad fixture -o OUT.step [--bolts N] [--parts N]\n\n"
           "inspect prints the assembly tree of a STEP file with names, instances and\n"
           "colours, read by the streaming scanner (no CAD kernel).\n"
           "export tessellates with OCCT and writes a GLB in metres and Y-up, through the\n"
-          "cad.export_glb module.\n\n"
+          "cad.export_glb module.\n"
+          "fixture writes the project's own test assembly: a coloured gearbox with a\n"
+          "sub-assembly, N instances of one bolt and curved parts, plus N extra parts.\n\n"
           "Options:\n"
           "  --json             print the whole summary as JSON (inspect)\n"
           "  --full             add per-part boxes and triangle counts (inspect; needs more of #3)\n"
           "  -o, --output FILE  the GLB to write (export)\n"
           "  --deflection MM    linear deflection in millimetres (export; default 0.1)\n"
           "  --angular RAD      angular deflection in radians (export; default 0.5)\n"
+          "  --bolts N          bolt instances (fixture; default 8)\n"
+          "  --parts N          extra distinct parts (fixture; default 0)\n"
           "  -h, --help         this help\n",
           out);
 }
@@ -170,9 +176,45 @@ static int inspect(int argc, char **argv) {
     return PF_EXIT_OK;
 }
 
+static int fixture(int argc, char **argv) {
+    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                         {"bolts", required_argument, 0, 'b'},
+                                         {"parts", required_argument, 0, 'p'},
+                                         {0, 0, 0, 0}};
+    pf_fixture_opts fo = {.bolts = 8};
+    const char *output = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        if (c == 'o')
+            output = optarg;
+        else if (c == 'b')
+            fo.bolts = atoi(optarg);
+        else if (c == 'p')
+            fo.extra_parts = atoi(optarg);
+        else {
+            usage(stderr);
+            return PF_EXIT_USAGE;
+        }
+    }
+    if (!output || optind != argc || fo.bolts < 0 || fo.extra_parts < 0) {
+        usage(stderr);
+        return PF_EXIT_USAGE;
+    }
+    pf_error *err = pf_cad_make_fixture(output, &fo);
+    if (err) {
+        fprintf(stderr, "prodflow cad fixture: %s\n", err->message);
+        pf_error_free(err);
+        return PF_EXIT_FAILED;
+    }
+    printf("%s: gearbox with %d bolts and %d extra parts\n", output, fo.bolts, fo.extra_parts);
+    return PF_EXIT_OK;
+}
+
 static int run(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "inspect") == 0) return inspect(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "export") == 0) return export_glb(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "fixture") == 0) return fixture(argc - 1, argv + 1);
     usage(stderr);
     return PF_EXIT_USAGE;
 }

@@ -2,11 +2,15 @@
  * every GLB passes the Khronos glTF validator. */
 #include "check.h"
 
+#include "cad/fixture.h"
+#include "cad/step_scanner.h"
 #include "core/mem.h"
+#include "core/path.h"
 #include "modules/invoke.h"
 #include "support/tmpdir.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,6 +29,82 @@ static json_t *run(const pf_registry *reg, const char *key, const char *work, co
     json_decref(inputs);
     json_decref(params);
     return out;
+}
+
+/* The JSON chunk of a GLB, or NULL. */
+static json_t *glb_json(const char *path) {
+    char *data;
+    size_t len;
+    pf_error *err = pf_read_file(path, 256u << 20, &data, &len);
+    json_t *doc = NULL;
+    uint32_t chunk = 0;
+    if (!err && len > 20) memcpy(&chunk, data + 12, 4);
+    if (!err && len > 20 && 20 + (size_t)chunk <= len) doc = json_loadb(data + 20, chunk, 0, NULL);
+    pf_error_free(err);
+    free(data);
+    return doc;
+}
+
+/* The generated gearbox: the scanner and the kernel agree with what was built. */
+static void test_fixture(const pf_registry *reg, char **glbs) {
+    char *work = pf_test_tmpdir("cad-fixture");
+    char *step = pf_asprintf("%s/gearbox.step", work);
+    pf_fixture_opts fo = {.bolts = 6};
+    pf_error *err = pf_cad_make_fixture(step, &fo);
+    CHECK(err == NULL);
+    pf_error_free(err);
+    pf_step_summary *s = NULL;
+    err = pf_step_scan_file(step, &s);
+    CHECK(err == NULL);
+    json_t *summary = s ? pf_step_summary_json(s) : NULL;
+    json_t *counts = json_object_get(summary, "summary");
+    CHECK_INT(json_integer_value(json_object_get(counts, "products")), 7);
+    CHECK_INT(json_integer_value(json_object_get(counts, "instances")), 13);
+    CHECK_INT(json_integer_value(json_object_get(counts, "assemblies")), 2);
+    size_t i, bolts = 0;
+    json_t *n;
+    json_array_foreach(json_object_get(summary, "tree"), i, n) {
+        if (strncmp(json_string_value(json_object_get(n, "name")), "Bolt_M4_", 8) != 0) continue;
+        bolts++;
+        CHECK_STR(json_string_value(json_object_get(n, "product")), "Bolt_M4");
+        /* sRGB 0.2 written through OCCT comes back as linear 0.033 */
+        CHECK(fabs(json_real_value(json_array_get(json_object_get(n, "colour"), 0)) - 0.0331) < 1e-3);
+    }
+    CHECK_INT(bolts, 6);
+    json_decref(summary);
+    pf_step_summary_free(s);
+    pf_error_free(err);
+
+    json_t *out = run(reg, "cad.export_glb", work, step, NULL);
+    const char *glb = json_string_value(json_object_get(json_object_get(out, "glb"), "path"));
+    json_t *gltf = glb ? glb_json(glb) : NULL;
+    CHECK(gltf != NULL);
+    /* Names are product names; the bolts share one set of vertex data. */
+    json_t *position = NULL;
+    bool shared = true;
+    json_array_foreach(json_object_get(gltf, "nodes"), i, n) {
+        const char *name = json_string_value(json_object_get(n, "name"));
+        CHECK(name && !strstr(name, "=>["));
+        if (!name || strcmp(name, "Bolt_M4") != 0 || !json_object_get(n, "mesh")) continue;
+        json_t *mesh = json_array_get(json_object_get(gltf, "meshes"), json_integer_value(json_object_get(n, "mesh")));
+        json_t *pos = json_object_get(
+            json_object_get(json_array_get(json_object_get(mesh, "primitives"), 0), "attributes"), "POSITION");
+        if (!position)
+            position = pos;
+        else
+            shared = shared && json_equal(position, pos);
+    }
+    CHECK(position != NULL && shared);
+    CHECK(json_array_size(json_object_get(gltf, "materials")) >= 5); /* colours became materials */
+    if (glb) {
+        char *more = pf_asprintf("%s '%s'", *glbs, glb);
+        free(*glbs);
+        *glbs = more;
+    }
+    json_decref(gltf);
+    json_decref(out);
+    free(step);
+    free(work);
 }
 
 int main(void) {
@@ -65,6 +145,7 @@ int main(void) {
         json_decref(out);
         free(work);
     }
+    test_fixture(reg, &glbs);
     /* Bad input: a clear error that names the input, and no output. */
     char *work = pf_test_tmpdir("cad-module-bad");
     atomic_bool cancel = false;

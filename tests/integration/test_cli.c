@@ -120,6 +120,11 @@ int main(void) {
     expect(cmd, 0, "");
     free(cmd);
     expect(PF_BIN " cad export /nonexistent.step -o /tmp/x.glb", 1, "cannot find /nonexistent.step");
+    cmd = pf_asprintf("%s cad fixture -o %s/fixture.step --bolts 3 && %s cad inspect %s/fixture.step", PF_BIN, dir,
+                      PF_BIN, dir);
+    expect(cmd, 0, "  Bolt_M4_3  rgb(0.033, 0.033, 0.033)");
+    free(cmd);
+    expect(PF_BIN " cad fixture -o /nonexistent-dir/x.step", 1, "cannot make the fixture");
     free(bad);
     free(dir);
     return pf_check_done("cli");
