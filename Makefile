@@ -24,7 +24,7 @@ test: bootstrap
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
 bench: build
-	@cmake --build build -j $(JOBS) --target bench_validate bench_cad -- --no-print-directory
+	@cmake --build build -j $(JOBS) --target bench_validate bench_cad bench_step_glb -- --no-print-directory
 	@bench/run
 
 fuzz: bootstrap

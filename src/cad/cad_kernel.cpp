@@ -102,7 +102,13 @@ extern "C" pf_cad_status pf_cad_open_step(const char *path, pf_cad_doc **out) {
             STEPCAFControl_Reader reader;
             reader.SetColorMode(true);
             reader.SetNameMode(true);
+            // Only names, colours and structure are used; skip the rest of the transfer.
             reader.SetLayerMode(false);
+            reader.SetPropsMode(false);
+            reader.SetGDTMode(false);
+            reader.SetMatMode(false);
+            reader.SetViewMode(false);
+            reader.SetSHUOMode(false);
             if (reader.ReadFile(path) != IFSelect_RetDone) {
                 pf_cad_close(d);
                 return fail(PF_CAD_EREAD, std::string(path) + " could not be read as STEP");

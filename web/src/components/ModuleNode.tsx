@@ -78,21 +78,24 @@ function ModuleNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           not available yet
         </div>
       )}
-      <div className="module-node-ports">
-        <div className="ports-col">
+      {inputs.length > 0 && (
+        <div className="module-node-ports ports-in">
           {inputs.map((p) => (
             <PortHandle key={p.name} nodeId={id} port={p} side="in" typeLabel={typeLabel(p.type)} />
           ))}
         </div>
-        <div className="ports-col ports-out">
+      )}
+      {outputs.length > 0 && (
+        <div className="module-node-ports ports-out">
           {outputs.map((p) => (
             <PortHandle key={p.name} nodeId={id} port={p} side="out" typeLabel={typeLabel(p.type)} />
           ))}
         </div>
-      </div>
+      )}
       {problems.length > 0 && (
         <div className="module-node-problems" data-testid={`node-problems-${id}`} title={problems.map((p) => p.message).join('\n')}>
-          ⚠ {problems.length === 1 ? problems[0].message : `${problems.length} problems`}
+          ⚠ {problems[0].message}
+          {problems.length > 1 && <span className="more"> (+{problems.length - 1} more)</span>}
         </div>
       )}
     </div>

@@ -67,9 +67,15 @@ export function Palette({ definitions, familyLabel, blocked, readOnly, onAdd }: 
                   <span className="palette-item-label">
                     {d.ui.label ?? d.step}
                     {d.entry && <span className="badge badge-entry">entry</span>}
-                    {!d.available && <span className="badge badge-muted">unavailable</span>}
                   </span>
-                  <span className="palette-item-step mono">{d.step}</span>
+                  <span className="palette-item-step">
+                    <span className="mono">{d.step}</span>
+                    {!d.available && (
+                      <span className="badge badge-muted" title={d.unavailable_reason}>
+                        unavailable
+                      </span>
+                    )}
+                  </span>
                   {reason && <span className="palette-item-reason">{reason}</span>}
                   {!reason && d.ui.description && <span className="palette-item-desc">{d.ui.description}</span>}
                 </span>

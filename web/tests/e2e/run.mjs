@@ -1,0 +1,383 @@
+#!/usr/bin/env node
+// Browser tests for the workflow editor against the real server.
+//
+//   node tests/e2e/run.mjs <path-to-prodflow-binary>
+//
+// Starts `prodflow serve` on 127.0.0.1 with a fresh data directory, the repo's
+// share/ and the built editor (web/dist), drives Debian's Chromium through
+// playwright-core, and fails on any console error. Screenshots go to
+// web/test-output/. The last line is "N passed, N failed".
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const webDir = resolve(here, '../..');
+const distDir = join(webDir, 'dist');
+const shareDir = resolve(here, '../../../share');
+const outDir = join(webDir, 'test-output');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+const binary = process.argv[2] ? resolve(process.argv[2]) : '';
+if (!binary || !existsSync(binary)) {
+  console.error(`usage: node tests/e2e/run.mjs <path-to-prodflow-binary>${binary ? ` (${binary} does not exist)` : ''}`);
+  process.exit(2);
+}
+if (!existsSync(join(distDir, 'index.html'))) {
+  console.error(`${distDir}/index.html is missing: run "npm run build" first`);
+  process.exit(2);
+}
+if (!existsSync(CHROMIUM)) {
+  console.error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  process.exit(2);
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls until fn() returns a truthy value; throws with `what` after timeout. */
+async function until(what, fn, timeout = 8000) {
+  const end = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? ` (${last.message})` : ''}`);
+    await sleep(100);
+  }
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+// ---- server -----------------------------------------------------------------
+const tmp = mkdtempSync(join(tmpdir(), 'prodflow-e2e-'));
+const portFile = join(tmp, 'port');
+let logText = '';
+const server = spawn(
+  binary,
+  ['serve', '--bind', '127.0.0.1', '--port', '0', '--port-file', portFile, '--data-dir', join(tmp, 'data'), '--share-dir', shareDir, '--web-dir', distDir],
+  { stdio: ['ignore', 'pipe', 'pipe'] },
+);
+server.stdout.on('data', (d) => (logText += d));
+server.stderr.on('data', (d) => (logText += d));
+let serverExited = false;
+server.on('exit', () => (serverExited = true));
+
+let context;
+async function cleanup() {
+  try {
+    await context?.close();
+  } catch {
+    /* already closed */
+  }
+  if (!serverExited && server.pid) {
+    process.kill(server.pid, 'SIGTERM');
+    const end = Date.now() + 5000;
+    while (!serverExited && Date.now() < end) await sleep(50);
+    if (!serverExited) process.kill(server.pid, 'SIGKILL');
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on('SIGINT', async () => {
+  await cleanup();
+  process.exit(130);
+});
+
+let base;
+try {
+  const port = await until('the server to write its port file', () => (existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : ''), 15000);
+  base = `http://127.0.0.1:${port}`;
+  await until('GET /api/health', async () => (await fetch(`${base}/api/health`)).ok, 10000);
+} catch (e) {
+  console.error(`the server did not start: ${e.message}\n${logText}`);
+  await cleanup();
+  process.exit(1);
+}
+
+// ---- browser ----------------------------------------------------------------
+mkdirSync(outDir, { recursive: true });
+context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+  executablePath: CHROMIUM,
+  headless: true,
+  args: CHROMIUM_ARGS,
+  viewport: { width: 1280, height: 800 },
+  acceptDownloads: true,
+});
+// Only the test server is reachable.
+await context.route(
+  (url) => url.hostname !== '127.0.0.1',
+  (route) => route.abort(),
+);
+
+async function api(method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+const center = (box) => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+
+/** Drags from one handle to another with real mouse events; `whileOver` runs before the drop. */
+async function dragHandle(page, fromId, toId, whileOver) {
+  const a = center(await page.getByTestId(fromId).boundingBox());
+  const b = center(await page.getByTestId(toId).boundingBox());
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2 + 20, { steps: 6 });
+  await page.mouse.move(b.x, b.y, { steps: 8 });
+  if (whileOver) await whileOver();
+  await page.mouse.up();
+}
+
+const text = (page, testId) => page.getByTestId(testId).innerText();
+
+async function openApp(page) {
+  await page.goto(base + '/');
+  await page.getByTestId('workflow-list').waitFor();
+}
+
+// ---- scenarios --------------------------------------------------------------
+const scenarios = [];
+const scenario = (name, fn) => scenarios.push({ name, fn });
+
+// Chromium logs every 4xx answer to fetch as a console error. A scenario that
+// provokes one on purpose (409 conflict, 422 invalid) says so; nothing else passes.
+const expectedHttp = new Set();
+const expectHttpStatus = (status) => expectedHttp.add(status);
+function unexpectedConsoleError(msg) {
+  const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg);
+  return !(m && expectedHttp.has(Number(m[1])));
+}
+
+scenario('cad_file from the starter: refused connection, edit, save, reload', async (page) => {
+  await openApp(page);
+  await page.getByTestId('new-workflow').click();
+  await page.getByTestId('new-workflow-dialog').waitFor();
+  await page.getByTestId('family-cad_file').click();
+  await page.getByTestId('starter-starter-cad-intake').click();
+  await page.getByTestId('new-name').fill('E2E intake');
+  check((await page.getByTestId('new-id').inputValue()) === 'e2e-intake', 'the id is derived from the name');
+  await page.getByTestId('create-workflow').click();
+  await page.getByTestId('node-glb').waitFor();
+  check((await page.locator('.react-flow__node').count()) === 6, 'the starter has six nodes');
+  const edgesBefore = await page.locator('.react-flow__edge').count();
+  check(edgesBefore === 7, `the starter has seven edges, saw ${edgesBefore}`);
+  check(await page.getByTestId('node-resolve').locator('.badge-entry').isVisible(), 'the entry node is marked');
+  // The palette refuses a second entry node, saying why.
+  const entryItem = page.getByTestId('palette-item-cad.resolve_step_path');
+  check(await entryItem.isDisabled(), 'a second entry node cannot be added');
+  check((await entryItem.innerText()).includes('already has its entry node'), 'the palette says why');
+
+  // glb (glb) -> extract.step (step_file): refused while dragging, with the reason.
+  let hovering = '';
+  await dragHandle(page, 'handle-glb-out-glb', 'handle-extract-in-step', async () => {
+    hovering = await until('the live reason', async () => {
+      const t = await text(page, 'status-line');
+      return t.includes('cannot connect glb → step_file') ? t : '';
+    });
+  });
+  check(hovering.includes('cannot connect glb → step_file'), 'the reason shows while dragging');
+  const after = await until('the refusal', async () => {
+    const t = await text(page, 'status-line');
+    return t.startsWith('Refused') ? t : '';
+  });
+  check(after.includes('cannot connect glb → step_file'), `status says why: ${after}`);
+  check((await page.locator('.react-flow__edge').count()) === edgesBefore, 'no edge was added');
+
+  // Edit a setting of the export_glb node.
+  await page.getByTestId('node-glb').click();
+  await page.getByTestId('node-panel').waitFor();
+  check((await page.getByTestId('field-param-linear_deflection').innerText()).includes('Default: 0.1'), 'the default is shown');
+  await page.locator('#param_linear_deflection').fill('0.25');
+  await page.getByTestId('overridden-param-linear_deflection').waitFor();
+  // A policy override, in its own section.
+  await page.locator('#policy_retries').fill('4');
+  await page.getByTestId('overridden-policy-retries').waitFor();
+
+  // Undo and redo from the keyboard, with the canvas focused.
+  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  await page.keyboard.press('Control+z');
+  await page.getByTestId('node-glb').click();
+  await until('undo of the retries override', async () => (await page.locator('#policy_retries').inputValue()) === '1');
+  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  await page.keyboard.press('Control+Shift+z');
+  await page.getByTestId('node-glb').click();
+  await until('redo of the retries override', async () => (await page.locator('#policy_retries').inputValue()) === '4');
+
+  await page.getByTestId('save').click();
+  await until('saved as version 1', async () => (await text(page, 'status-line')).includes('Saved e2e-intake as version 1'));
+  const stored = await api('GET', '/api/workflows/e2e-intake');
+  check(stored.status === 200 && stored.body.nodes.find((n) => n.id === 'glb').params.linear_deflection === 0.25, 'the server stored the value');
+
+  // A second save makes version 2 (PUT over version 1).
+  await page.locator('#param_angular_deflection').fill('0.3');
+  await page.getByTestId('save').click();
+  await until('saved as version 2', async () => (await text(page, 'status-line')).includes('as version 2'));
+
+  // Reload, open the workflow, see the saved values.
+  await page.reload();
+  await page.getByTestId('workflow-list').waitFor();
+  await page.getByTestId('wf-e2e-intake').click();
+  await page.getByTestId('node-glb').click();
+  await until('the saved deflection', async () => (await page.locator('#param_linear_deflection').inputValue()) === '0.25');
+  check((await page.locator('#param_angular_deflection').inputValue()) === '0.3', 'the second edit was saved');
+  check((await page.locator('#policy_retries').inputValue()) === '4', 'the policy override was saved');
+  check(await page.getByTestId('overridden-param-linear_deflection').isVisible(), 'the saved value is marked overridden');
+  check((await text(page, 'doc-version')) === 'v2', 'the latest version is open');
+
+  // Version history: v1 opens read-only, without the second edit.
+  await page.getByTestId('wf-history-e2e-intake').click();
+  await page.getByTestId('wf-e2e-intake-v1').click();
+  await page.getByTestId('readonly-banner').waitFor();
+  await page.getByTestId('node-glb').click();
+  await until('v1 values', async () => (await page.locator('#param_angular_deflection').inputValue()) === '0.5');
+  check(await page.locator('#param_linear_deflection').isDisabled(), 'old versions are read-only');
+  check(await page.getByTestId('save').isDisabled(), 'an old version cannot be saved');
+
+  // Someone else saves meanwhile: the editor's save is refused with a clear message.
+  await page.getByTestId('readonly-banner').getByRole('button', { name: 'Open latest' }).click();
+  await until('v2 open', async () => (await text(page, 'doc-version')) === 'v2');
+  const other = (await api('GET', '/api/workflows/e2e-intake')).body;
+  other.name = 'Changed elsewhere';
+  check((await api('PUT', '/api/workflows/e2e-intake', other)).status === 200, 'the concurrent save went through');
+  await page.getByTestId('node-glb').click();
+  await page.locator('#param_linear_deflection').fill('0.5');
+  expectHttpStatus(409);
+  await page.getByTestId('save').click();
+  await page.getByTestId('conflict-banner').waitFor();
+  check((await text(page, 'conflict-banner')).includes('version 3, not 2'), 'the conflict names the versions');
+
+  await page.getByTestId('conflict-banner').getByRole('button', { name: 'Open latest' }).click();
+  await page.getByTestId('confirm-ok').click();
+  await until('v3 open', async () => (await text(page, 'doc-version')) === 'v3');
+  await page.getByTestId('node-glb').click();
+  await page.getByTestId('node-panel').waitFor();
+});
+
+scenario('palette keeps to the family; a mixed-family import is pinned to its node', async (page) => {
+  await openApp(page);
+  await page.getByTestId('new-workflow').click();
+  await page.getByTestId('family-cad_file').click();
+  await page.getByTestId('start-blank').click();
+  await page.getByTestId('new-name').fill('E2E blank');
+  await page.getByTestId('create-workflow').click();
+  await page.getByTestId('node-resolve_step_path').waitFor();
+  await page.getByTestId('palette').waitFor();
+  check(await page.getByTestId('palette-item-cad.export_glb').isVisible(), 'cad.export_glb is offered');
+  for (const step of ['order.resolve_line', 'render.blender_still', 'render.blender_turntable']) {
+    check((await page.getByTestId(`palette-item-${step}`).count()) === 0, `${step} is not offered in a cad_file workflow`);
+  }
+  // Search narrows the palette; unavailable modules are marked.
+  await page.getByTestId('palette-search').fill('bounding');
+  await until('the search result', async () => (await page.locator('.palette-item').count()) === 1);
+  check((await page.getByTestId('palette-item-cad.compute_bbox').innerText()).includes('Compute bounding box'), 'labels come from the registry');
+  await page.getByTestId('palette-search').fill('');
+  // Add a node by clicking, and connect it.
+  await page.getByTestId('palette-item-cad.extract_objects').click();
+  await page.getByTestId('node-extract_objects').waitFor();
+  await page.getByRole('button', { name: 'Layout' }).click();
+  await sleep(300);
+  await dragHandle(page, 'handle-resolve_step_path-out-step', 'handle-extract_objects-in-step');
+  await until('the new edge', async () => (await page.locator('.react-flow__edge').count()) === 1);
+
+  // Import a cad_file document holding an order_line node.
+  const mixed = {
+    schema: 'prodflow.workflow/v1',
+    id: 'mixed-import',
+    name: 'Mixed import',
+    family: 'cad_file',
+    nodes: [
+      { id: 'resolve', step: 'cad.resolve_step_path' },
+      { id: 'extract', step: 'cad.extract_objects' },
+      { id: 'order', step: 'order.resolve_line' },
+    ],
+    edges: [{ from: { node: 'resolve', port: 'step' }, to: { node: 'extract', port: 'step' } }],
+  };
+  await page.getByTestId('import-open').click();
+  await page.getByTestId('import-text').fill(JSON.stringify(mixed, null, 2));
+  await page.getByTestId('import-submit').click();
+  await page.getByTestId('confirm-ok').click(); // the blank workflow was never saved
+  await page.getByTestId('node-order').waitFor();
+  const pinned = await until('the problem pinned to node "order"', async () => {
+    const t = await page.getByTestId('node-problems-order').innerText();
+    return t.includes('belongs to family order_line') ? t : '';
+  });
+  check(pinned.includes('order.resolve_line'), `the node shows the server's message: ${pinned}`);
+  check(await page.getByTestId('node-order').evaluate((el) => el.classList.contains('has-problem')), 'the node is marked');
+  check((await page.getByTestId('node-problems-resolve').count()) === 0, 'other nodes are not blamed');
+  // Imported without positions: laid out in columns by depth.
+  const x = async (id) => (await page.getByTestId(`node-${id}`).boundingBox()).x;
+  check((await x('extract')) > (await x('resolve')) + 100, 'auto-layout put extract right of resolve');
+  // The problem list is clickable and selects the node.
+  const list = await text(page, 'problem-list');
+  check(list.includes('node order'), 'the problem list names the node');
+  await page.getByTestId('problem-list').getByText('belongs to family order_line').click();
+  await page.getByTestId('node-panel').waitFor();
+  check((await page.locator('#node-id').inputValue()) === 'order', 'clicking the problem selected the node');
+  check((await page.getByTestId('node-panel').innerText()).includes('not to this workflow’s family cad_file'), 'the panel explains');
+  // Save is refused with the same problem.
+  expectHttpStatus(422);
+  await page.getByTestId('save').click();
+  await until('save refused', async () => (await text(page, 'status-line')).startsWith('Not saved'));
+  await sleep(250); // let fitView's animation settle before the screenshot
+});
+
+// ---- run --------------------------------------------------------------------
+let passed = 0;
+let failed = 0;
+for (const [i, s] of scenarios.entries()) {
+  const page = await context.newPage();
+  const consoleErrors = [];
+  expectedHttp.clear();
+  page.on('console', (m) => m.type() === 'error' && unexpectedConsoleError(m.text()) && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+  const shot = join(outDir, `scenario-${i + 1}.png`);
+  let error;
+  try {
+    await s.fn(page);
+  } catch (e) {
+    error = e;
+  }
+  try {
+    await page.screenshot({ path: shot });
+  } catch {
+    /* the page may be gone */
+  }
+  if (!error && consoleErrors.length) error = new Error(`console errors:\n  ${consoleErrors.join('\n  ')}`);
+  if (error) {
+    failed++;
+    console.log(`FAIL ${i + 1}. ${s.name}\n  ${error.stack ?? error.message}\n  screenshot: ${shot}`);
+    if (consoleErrors.length) console.log(`  console: ${consoleErrors.join(' | ')}`);
+  } else {
+    passed++;
+    console.log(`ok   ${i + 1}. ${s.name}  (screenshot: ${shot})`);
+  }
+  await page.close();
+}
+
+await cleanup();
+if (failed) console.log(`server log:\n${logText.split('\n').slice(-20).join('\n')}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
