@@ -22,10 +22,14 @@ int pf_test_server_start(pf_test_server *srv, const char *const *extra_args) {
     srv->data_dir = pf_test_tmpdir("server");
     char *port_file = pf_asprintf("%s/port", srv->data_dir);
     char *data = pf_asprintf("%s/data", srv->data_dir);
-    const char *argv[32] = {PF_BIN,      "serve",      "--port", "0",           "--port-file",
-                            port_file,   "--data-dir", data,     "--share-dir", PF_SOURCE_DIR "/share",
-                            "--threads", "2"};
-    size_t n = 12;
+    const char *argv[32] = {PF_BIN,        "serve",
+                            "--port",      "0",
+                            "--port-file", port_file,
+                            "--data-dir",  data,
+                            "--share-dir", PF_SOURCE_DIR "/share",
+                            "--threads",   "2",
+                            "--web-dir",   ""};
+    size_t n = 14; /* the API alone: tests of the editor pass --web-dir again */
     for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
         argv[n++] = extra_args[i];
     argv[n] = NULL;
