@@ -126,6 +126,7 @@ static int run_module(int argc, char **argv) {
     pf_module_ctx ctx = {
         .data_root = data_root ? data_root : cwd,
         .work_dir = out_dir ? out_dir : cwd,
+        .share_dir = pf_cli_share_dir(),
         .context = context,
         .cancel = &cancel,
     };

@@ -16,6 +16,7 @@
 typedef struct pf_module_ctx {
     const char *data_root; /* user paths are confined below this */
     const char *work_dir;  /* scratch directory the module may write into */
+    const char *share_dir; /* libraries and templates (share/) */
     const json_t *context; /* the family's entry context (entry modules read it) */
     const atomic_bool *cancel;
     /* Optional progress sink: fraction in [0,1], or < 0 when unknown. */

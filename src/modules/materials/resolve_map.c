@@ -1,9 +1,96 @@
-/* materials.resolve_map: the contract is in resolve_map.json; the body lands with issue #3. */
+/* materials.resolve_map: the per-part map a render uses. A material
+ * override wins over everything; otherwise explicit overrides win over the
+ * automatic map. Parts left without a material are listed, and fail the
+ * module under require_complete. */
 #include "modules/module.h"
+
+#include "core/mem.h"
+#include "modules/materials/library.h"
+#include "modules/module_files.h"
+
+#include <string.h>
+
+static pf_error *unknown_material(const char *pointer, const char *key) {
+    return pf_error_new(PF_EINVAL, pointer, "material \"%s\" is not in the library", key);
+}
+
+static pf_error *check_overrides(const json_t *library, const json_t *overrides) {
+    const char *path;
+    const json_t *m;
+    json_object_foreach((json_t *)overrides, path, m) {
+        if (pf_material_find(library, json_string_value(m))) continue;
+        char *ptr = pf_ptr_join("/params/overrides", path);
+        pf_error *err = unknown_material(ptr, json_string_value(m));
+        free(ptr);
+        return err;
+    }
+    return NULL;
+}
+
+static pf_error *resolve(const json_t *library, const json_t *objects, const json_t *auto_map, const json_t *params,
+                         json_t **map_out) {
+    const char *override = json_string_value(json_object_get(params, "material_override"));
+    const json_t *overrides = json_object_get(params, "overrides");
+    if (override && *override && !pf_material_find(library, override))
+        return unknown_material("/params/material_override", override);
+    pf_error *err = check_overrides(library, overrides);
+    if (err) return err;
+    json_t *parts = json_object(), *unmapped = json_array(), *used = json_object();
+    size_t i;
+    json_t *node;
+    json_array_foreach(json_object_get(objects, "tree"), i, node) {
+        if (json_is_true(json_object_get(node, "is_assembly"))) continue;
+        const char *path = json_string_value(json_object_get(node, "path"));
+        const char *material = NULL, *source = NULL;
+        const json_t *automatic = json_object_get(json_object_get(auto_map, "parts"), path);
+        if (override && *override)
+            material = override, source = "material_override";
+        else if (json_object_get(overrides, path))
+            material = json_string_value(json_object_get(overrides, path)), source = "override";
+        else if (automatic) {
+            material = json_string_value(json_object_get(automatic, "material"));
+            source = "auto_map";
+            if (material && !pf_material_find(library, material)) material = NULL; /* stale auto map */
+        }
+        if (!material) {
+            json_array_append_new(unmapped, json_string(path));
+            continue;
+        }
+        json_object_set_new(parts, path, json_pack("{s:s, s:s}", "material", material, "source", source));
+        json_object_set_new(used, material, json_deep_copy(pf_material_find(library, material)));
+    }
+    *map_out = json_pack("{s:O, s:o, s:o, s:o}", "library", json_object_get(params, "library"), "parts", parts,
+                         "unmapped", unmapped, "materials", used);
+    return NULL;
+}
+
+static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    json_t *library = NULL, *objects = NULL, *auto_map = NULL, *map = NULL;
+    pf_error *err = pf_material_library_load(ctx, json_string_value(json_object_get(params, "library")), &library);
+    if (!err) err = pf_material_read_input(json_object_get(inputs, "objects"), "/inputs/objects", &objects);
+    if (!err && json_object_get(inputs, "auto_map"))
+        err = pf_material_read_input(json_object_get(inputs, "auto_map"), "/inputs/auto_map", &auto_map);
+    if (!err) err = resolve(library, objects, auto_map, params, &map);
+    size_t unmapped = json_array_size(json_object_get(map, "unmapped"));
+    if (!err && unmapped && json_is_true(json_object_get(params, "require_complete")))
+        err = pf_error_new(PF_EINVAL, "/params/require_complete", "%zu part%s have no material, first %s", unmapped,
+                           unmapped == 1 ? "" : "s",
+                           json_string_value(json_array_get(json_object_get(map, "unmapped"), 0)));
+    json_t *value = NULL;
+    if (!err) err = pf_module_write_json(ctx, "resolved_material_map.json", map, &value);
+    if (!err) {
+        json_object_set_new(value, "unmapped", json_integer((json_int_t)unmapped));
+        *outputs = json_pack("{s:o}", "material_map", value);
+    }
+    json_decref(map);
+    json_decref(auto_map);
+    json_decref(objects);
+    json_decref(library);
+    return err;
+}
 
 const pf_module_desc pf_module_materials_resolve_map = {
     .key = "materials.resolve_map",
     .contract_path = "modules/materials/resolve_map.json",
-    .execute = NULL,
-    .pending_issue = "#3",
+    .execute = execute,
 };
