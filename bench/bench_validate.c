@@ -64,8 +64,10 @@ int main(void) {
     json_t *canon = pf_workflow_canonicalize(reg, doc);
     char *text = pf_workflow_canonical_text(canon);
     double canon_ms = now_ms() - start;
-    printf("validate 10,000-node workflow: median %.1f ms over %d runs (goal <= 50 ms), %zu problems, %zu edges\n",
-           t[RUNS / 2], RUNS, problems, json_array_size(json_object_get(doc, "edges")));
+    /* The best run is the cost of the work; the median shows the machine's noise. */
+    printf("validate 10,000-node workflow: best %.1f ms, median %.1f ms over %d runs (goal <= 50 ms), %zu problems, "
+           "%zu edges\n",
+           t[0], t[RUNS / 2], RUNS, problems, json_array_size(json_object_get(doc, "edges")));
     printf("canonicalise the same workflow: %.1f ms (%zu bytes)\n", canon_ms, strlen(text));
     free(text);
     json_decref(canon);
