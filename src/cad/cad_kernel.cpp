@@ -34,6 +34,7 @@
 #include <XCAFDoc_DocumentTool.hxx>
 #include <XCAFDoc_ShapeTool.hxx>
 #include <gp_Trsf.hxx>
+#include <map>
 #include <vector>
 
 #include <Message.hxx>
@@ -69,9 +70,7 @@ pf_cad_status fail(pf_cad_status status, const std::string &message) {
 // OCCT prints its progress to stdout; Prodflow reports through statuses.
 void quiet_once() {
     static std::once_flag once;
-    std::call_once(once, [] {
-        Message::DefaultMessenger()->RemovePrinters(STANDARD_TYPE(Message_PrinterOStream));
-    });
+    std::call_once(once, [] { Message::DefaultMessenger()->RemovePrinters(STANDARD_TYPE(Message_PrinterOStream)); });
 }
 
 template <typename F> pf_cad_status guarded(const char *what, F body) {
@@ -203,6 +202,106 @@ extern "C" pf_cad_status pf_cad_write_glb(pf_cad_doc *doc, const char *path, int
         info.Add("generator", "Prodflow");
         if (!writer.Perform(doc->doc, info, Message_ProgressRange()))
             return fail(PF_CAD_EWRITE, std::string("cannot write ") + path);
+        return PF_CAD_OK;
+    });
+}
+
+namespace {
+
+std::string label_name(const TDF_Label &label) {
+    Handle(TDataStd_Name) name;
+    if (!label.FindAttribute(TDataStd_Name::GetID(), name)) return std::string();
+    TCollection_AsciiString ascii(name->Get());
+    std::string s(ascii.ToCString());
+    return s.rfind("=>", 0) == 0 ? std::string() : s; // OCCT's synthetic "=>[0:1:1:n]"
+}
+
+size_t shape_triangles(const TopoDS_Shape &shape) {
+    size_t n = 0;
+    for (TopExp_Explorer e(shape, TopAbs_FACE); e.More(); e.Next()) {
+        TopLoc_Location loc;
+        Handle(Poly_Triangulation) t = BRep_Tool::Triangulation(TopoDS::Face(e.Current()), loc);
+        if (!t.IsNull()) n += (size_t)t->NbTriangles();
+    }
+    return n;
+}
+
+struct walker {
+    const pf_cad_doc *doc;
+    Handle(XCAFDoc_ShapeTool) shapes;
+    Handle(XCAFDoc_ColorTool) colours;
+    pf_cad_node_fn fn;
+    void *user;
+};
+
+bool find_colour(const walker &w, const TDF_Label &a, const TDF_Label &b, double out[3]) {
+    Quantity_Color c;
+    for (const TDF_Label *l : {&a, &b})
+        for (XCAFDoc_ColorType t : {XCAFDoc_ColorGen, XCAFDoc_ColorSurf})
+            if (!l->IsNull() && w.colours->GetColor(*l, t, c)) {
+                out[0] = c.Red(), out[1] = c.Green(), out[2] = c.Blue(); // OCCT keeps colours linear
+                return true;
+            }
+    return false;
+}
+
+// segment is the path step: the shown name, with "[n]" for repeated siblings.
+void visit(const walker &w, const TDF_Label &instance, const TDF_Label &prototype, const TopLoc_Location &placed,
+           const std::string &parent, const std::string &name, const std::string &segment, int depth) {
+    std::string product = label_name(prototype);
+    std::string shown = name.empty() ? product : name;
+    if (shown.empty()) shown = "unnamed";
+    std::string path = parent + "/" + (segment.empty() ? shown : segment);
+    bool assembly = XCAFDoc_ShapeTool::IsAssembly(prototype);
+    pf_cad_node node{};
+    node.path = path.c_str();
+    node.name = shown.c_str();
+    node.product = product.c_str();
+    node.parent = parent.empty() ? nullptr : parent.c_str();
+    node.is_assembly = assembly;
+    node.has_colour = find_colour(w, instance, prototype, node.colour);
+    TopoDS_Shape shape = XCAFDoc_ShapeTool::GetShape(prototype).Located(placed);
+    if (w.doc->meshed && !shape.IsNull()) {
+        Bnd_Box box;
+        BRepBndLib::AddOptimal(shape, box, Standard_True, Standard_False);
+        if (!box.IsVoid()) {
+            Standard_Real x0, y0, z0, x1, y1, z1;
+            box.Get(x0, y0, z0, x1, y1, z1);
+            const double s = w.doc->unit_m;
+            node.has_bbox = 1;
+            node.min[0] = x0 * s, node.min[1] = y0 * s, node.min[2] = z0 * s;
+            node.max[0] = x1 * s, node.max[1] = y1 * s, node.max[2] = z1 * s;
+        }
+        if (!assembly) node.triangles = shape_triangles(shape);
+    }
+    w.fn(w.user, &node);
+    if (!assembly || depth > 64) return;
+    TDF_LabelSequence components;
+    XCAFDoc_ShapeTool::GetComponents(prototype, components);
+    std::map<std::string, int> seen;
+    for (Standard_Integer i = 1; i <= components.Length(); i++) {
+        TDF_Label comp = components.Value(i), referred;
+        if (!XCAFDoc_ShapeTool::GetReferredShape(comp, referred)) continue;
+        std::string child = label_name(comp);
+        if (child.empty()) child = label_name(referred);
+        if (child.empty()) child = "unnamed";
+        int n = ++seen[child];
+        std::string segment = n > 1 ? child + "[" + std::to_string(n) + "]" : child;
+        TopLoc_Location loc = placed * XCAFDoc_ShapeTool::GetLocation(comp);
+        visit(w, comp, referred, loc, path, child, segment, depth + 1);
+    }
+}
+
+} // namespace
+
+extern "C" pf_cad_status pf_cad_walk(const pf_cad_doc *doc, pf_cad_node_fn fn, void *user) {
+    return guarded("walking the assembly", [&]() -> pf_cad_status {
+        walker w{doc, XCAFDoc_DocumentTool::ShapeTool(doc->doc->Main()),
+                 XCAFDoc_DocumentTool::ColorTool(doc->doc->Main()), fn, user};
+        TDF_LabelSequence roots;
+        w.shapes->GetFreeShapes(roots);
+        for (Standard_Integer i = 1; i <= roots.Length(); i++)
+            visit(w, roots.Value(i), roots.Value(i), TopLoc_Location(), "", "", "", 0);
         return PF_CAD_OK;
     });
 }

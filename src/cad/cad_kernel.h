@@ -53,6 +53,25 @@ pf_cad_status pf_cad_bbox(const pf_cad_doc *doc, pf_cad_box *out);
 /* GLB in metres and Y-up; node names from product names. */
 pf_cad_status pf_cad_write_glb(pf_cad_doc *doc, const char *path, int merge_faces);
 
+/* One node of the assembly tree, as the walk reports it. Strings live until
+ * the callback returns. */
+typedef struct pf_cad_node {
+    const char *path;    /* unique: names joined by "/", "[n]" for repeated siblings */
+    const char *name;    /* instance name, else the product name */
+    const char *product; /* the prototype's name */
+    const char *parent;  /* NULL for a root */
+    int is_assembly;
+    int has_colour;
+    double colour[3]; /* linear RGB */
+    int has_bbox;
+    double min[3], max[3]; /* metres, placed in the assembly; only after pf_cad_mesh */
+    size_t triangles;      /* of the prototype's mesh */
+} pf_cad_node;
+
+typedef void (*pf_cad_node_fn)(void *user, const pf_cad_node *node);
+/* Walks every instance depth-first, parents before children. */
+pf_cad_status pf_cad_walk(const pf_cad_doc *doc, pf_cad_node_fn fn, void *user);
+
 /* Building STEP assemblies, for the project's own fixtures and demo data. */
 typedef struct pf_cad_builder pf_cad_builder;
 typedef enum { PF_CAD_BOX, PF_CAD_CYLINDER, PF_CAD_SPHERE, PF_CAD_TORUS } pf_cad_primitive;

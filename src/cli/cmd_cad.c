@@ -24,7 +24,7 @@ static void usage(FILE *out) {
           "sub-assembly, N instances of one bolt and curved parts, plus N extra parts.\n\n"
           "Options:\n"
           "  --json             print the whole summary as JSON (inspect)\n"
-          "  --full             add per-part boxes and triangle counts (inspect; needs more of #3)\n"
+          "  --full             read with OCCT: per-part boxes and triangle counts (inspect)\n"
           "  -o, --output FILE  the GLB to write (export)\n"
           "  --deflection MM    linear deflection in millimetres (export; default 0.1)\n"
           "  --angular RAD      angular deflection in radians (export; default 0.5)\n"
@@ -126,6 +126,16 @@ static void print_tree(const json_t *doc) {
         if (json_is_array(c))
             printf("  rgb(%.3f, %.3f, %.3f)", json_real_value(json_array_get(c, 0)),
                    json_real_value(json_array_get(c, 1)), json_real_value(json_array_get(c, 2)));
+        const json_t *box = json_object_get(n, "bbox");
+        if (json_is_object(box)) {
+            const json_t *lo = json_object_get(box, "min"), *hi = json_object_get(box, "max");
+            printf("  size %.1f x %.1f x %.1f mm",
+                   1000 * (json_real_value(json_array_get(hi, 0)) - json_real_value(json_array_get(lo, 0))),
+                   1000 * (json_real_value(json_array_get(hi, 1)) - json_real_value(json_array_get(lo, 1))),
+                   1000 * (json_real_value(json_array_get(hi, 2)) - json_real_value(json_array_get(lo, 2))));
+        }
+        if (json_integer_value(json_object_get(n, "triangles")))
+            printf("  %lld triangles", (long long)json_integer_value(json_object_get(n, "triangles")));
         putchar('\n');
     }
     const json_t *sum = json_object_get(doc, "summary");
@@ -133,6 +143,28 @@ static void print_tree(const json_t *doc) {
            (long long)json_integer_value(json_object_get(sum, "products")),
            (long long)json_integer_value(json_object_get(sum, "instances")),
            (long long)json_integer_value(json_object_get(sum, "assemblies")));
+}
+
+/* --full: the cad.extract_objects module in full mode, in a scratch directory. */
+static pf_error *inspect_full(const char *step, json_t **doc) {
+    char dir[] = "/tmp/prodflow-inspect-XXXXXX";
+    if (!mkdtemp(dir)) return pf_error_new(PF_EIO, "", "cannot create a scratch directory");
+    pf_registry *reg = pf_cli_registry();
+    pf_error *err = reg ? NULL : pf_error_new(PF_EINTERNAL, "", "the module registry did not load");
+    atomic_bool cancel = false;
+    pf_module_ctx ctx = {.data_root = "/", .work_dir = dir, .cancel = &cancel};
+    json_t *inputs = json_pack("{s:{s:s}}", "step", "path", step), *params = json_pack("{s:s}", "mode", "full"),
+           *out = NULL;
+    if (!err) err = pf_module_invoke(reg, "cad.extract_objects", &ctx, inputs, params, &out);
+    const char *path = json_string_value(json_object_get(json_object_get(out, "objects"), "path"));
+    if (!err) *doc = json_load_file(path, 0, NULL);
+    if (path) unlink(path);
+    rmdir(dir);
+    json_decref(out);
+    json_decref(params);
+    json_decref(inputs);
+    pf_registry_free(reg);
+    return err;
 }
 
 static int inspect(int argc, char **argv) {
@@ -153,19 +185,23 @@ static int inspect(int argc, char **argv) {
         usage(stderr);
         return PF_EXIT_USAGE;
     }
+    json_t *doc = NULL;
+    pf_error *err = NULL;
+    char step[PATH_MAX];
     if (full) {
-        fprintf(stderr, "prodflow cad inspect: --full needs the OCCT adapter, which lands later in issue #3\n");
-        return PF_EXIT_FAILED;
+        err = realpath(argv[optind], step) ? inspect_full(step, &doc)
+                                           : pf_error_new(PF_ENOTFOUND, "", "cannot find %s", argv[optind]);
+    } else {
+        pf_step_summary *s = NULL;
+        err = pf_step_scan_file(argv[optind], &s);
+        if (!err) doc = pf_step_summary_json(s);
+        pf_step_summary_free(s);
     }
-    pf_step_summary *s = NULL;
-    pf_error *err = pf_step_scan_file(argv[optind], &s);
     if (err) {
         fprintf(stderr, "prodflow cad inspect: %s\n", err->message);
         pf_error_free(err);
         return PF_EXIT_FAILED;
     }
-    json_t *doc = pf_step_summary_json(s);
-    pf_step_summary_free(s);
     if (as_json) {
         json_dumpf(doc, stdout, JSON_INDENT(2));
         putchar('\n');

@@ -45,6 +45,10 @@ static json_t *glb_json(const char *path) {
     return doc;
 }
 
+static json_t *load_json(const json_t *port_value) {
+    return json_load_file(json_string_value(json_object_get(port_value, "path")), 0, NULL);
+}
+
 /* The generated gearbox: the scanner and the kernel agree with what was built. */
 static void test_fixture(const pf_registry *reg, char **glbs) {
     char *work = pf_test_tmpdir("cad-fixture");
@@ -74,6 +78,37 @@ static void test_fixture(const pf_registry *reg, char **glbs) {
     json_decref(summary);
     pf_step_summary_free(s);
     pf_error_free(err);
+
+    /* Full mode: the kernel's boxes lie within the 0.1 mm deflection of the exact ones. */
+    static const struct {
+        const char *path;
+        double min[3], max[3]; /* mm, from the generator's sizes and offsets */
+    } exact[] = {
+        {"/Gearbox/Housing", {-60, -40, 0}, {60, 40, 60}},
+        {"/Gearbox/Cover", {-30, -30, 60}, {30, 30, 120}},
+        {"/Gearbox/Bolt_M4_1", {-57, 43, 60}, {-53, 47, 72}},
+        {"/Gearbox/Shaft_Assy/Bearing_back", {-19, -19, 105}, {19, 19, 115}},
+    };
+    json_t *full = run(reg, "cad.extract_objects", work, step, json_pack("{s:s}", "mode", "full"));
+    json_t *objects = load_json(json_object_get(full, "objects"));
+    for (size_t e = 0; e < sizeof exact / sizeof *exact; e++) {
+        const json_t *node = NULL;
+        json_array_foreach(json_object_get(objects, "tree"), i, n) {
+            if (!strcmp(json_string_value(json_object_get(n, "path")), exact[e].path)) node = n;
+        }
+        CHECK_MSG(node != NULL, "%s", exact[e].path);
+        const json_t *box = json_object_get(node, "bbox");
+        for (int a = 0; node && a < 3; a++) {
+            double lo = 1000 * json_real_value(json_array_get(json_object_get(box, "min"), a));
+            double hi = 1000 * json_real_value(json_array_get(json_object_get(box, "max"), a));
+            CHECK_MSG(fabs(lo - exact[e].min[a]) <= 0.1 + 1e-6 && fabs(hi - exact[e].max[a]) <= 0.1 + 1e-6,
+                      "%s axis %d: %.4f..%.4f vs %.1f..%.1f", exact[e].path, a, lo, hi, exact[e].min[a],
+                      exact[e].max[a]);
+        }
+        CHECK(node && json_integer_value(json_object_get(node, "triangles")) > 0);
+    }
+    json_decref(objects);
+    json_decref(full);
 
     json_t *out = run(reg, "cad.export_glb", work, step, NULL);
     const char *glb = json_string_value(json_object_get(json_object_get(out, "glb"), "path"));
