@@ -3,7 +3,7 @@ PORT ?= 8080
 DATA_DIR ?= ./var
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap build run test bench fuzz clean
+.PHONY: all bootstrap build web run test bench fuzz clean
 
 all: build
 
@@ -14,10 +14,14 @@ build: bootstrap
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j $(JOBS) --target prodflow -- --no-print-directory
 
-run: build
+# The editor, built by Vite into web/dist, which `prodflow serve` serves at /.
+web: bootstrap
+	@cd web && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+
+run: build web
 	./build/prodflow serve --port $(PORT) --data-dir $(DATA_DIR)
 
-test: bootstrap
+test: bootstrap web
 	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON >/dev/null
 	@cmake --build build-test -j $(JOBS) -- --no-print-directory
 	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error

@@ -272,7 +272,7 @@ function Editor() {
 
   useEffect(() => {
     if (pendingFit && nodesInitialized) {
-      rf.fitView({ padding: 0.15, maxZoom: 1 });
+      rf.fitView({ padding: 0.06, maxZoom: 1 });
       setPendingFit(false);
     }
   }, [pendingFit, nodesInitialized, rf]);
@@ -304,12 +304,13 @@ function Editor() {
             const d = await api.get(id);
             loadDoc(d, 'edit', { latestVersion: d.version });
             setStatus(`Opened ${id} v${d.version}.`);
+            refreshList();
           }
         } catch (e) {
           setStatus(`Cannot open ${id}: ${(e as Error).message}`, 'error');
         }
       }),
-    [guardDirty, loadDoc, setStatus],
+    [guardDirty, loadDoc, setStatus, refreshList],
   );
 
   // open what the URL names, once
@@ -600,7 +601,7 @@ function Editor() {
           nodes: g.nodes.map((n) => ({ ...n, selected: t.kind === 'node' && n.id === t.nodeId })),
           edges: g.edges.map((e) => ({ ...e, selected: t.kind === 'edge' && e.id === t.edgeId })),
         }));
-        if (ids.length) rf.fitView({ nodes: ids.map((id) => ({ id })), duration: 250, maxZoom: 1.1, padding: 0.5 });
+        if (ids.length) rf.fitView({ nodes: ids.map((id) => ({ id })), duration: 250, maxZoom: 1, padding: 0.5 });
         if (t.kind === 'node') setRightTab('node');
       } else if (t.kind === 'invocation') {
         setRightTab('invocation');
@@ -815,13 +816,14 @@ function Editor() {
                 nodesConnectable={!readOnly}
                 deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
                 connectionRadius={28}
+                fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
                 minZoom={0.2}
                 maxZoom={2}
                 proOptions={{ hideAttribution: true }}
                 aria-label="Workflow graph"
               >
                 <Background gap={20} size={1} color="#d0d5dd" />
-                <Controls showInteractive={false} position="bottom-left" />
+                <Controls showInteractive={false} position="bottom-left" fitViewOptions={{ padding: 0.2, maxZoom: 1 }} />
                 <MiniMap pannable zoomable position="bottom-right" nodeStrokeWidth={2} style={{ width: 150, height: 100 }} />
               </ReactFlow>
               {readOnly && session && (

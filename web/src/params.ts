@@ -93,9 +93,16 @@ export function policySchema(apiPolicy: JSONSchema | undefined, defaults: Record
     const base: JSONSchema = api[k]
       ? { ...api[k] }
       : { type: typeof v === 'number' ? (Number.isInteger(v) ? 'integer' : 'number') : typeof v === 'boolean' ? 'boolean' : 'string' };
-    props[k] = { title: k, ...base, default: v };
+    props[k] = { title: humanize(k), ...base, default: v };
   }
   return { type: 'object', properties: props };
+}
+
+/** "backoff_s" -> "Backoff (s)", "on_failure" -> "On failure". */
+export function humanize(key: string): string {
+  const unit = /_(s|ms|px|mm)$/.exec(key);
+  const words = (unit ? key.slice(0, -unit[0].length) : key).replace(/_/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1) + (unit ? ` (${unit[1]})` : '');
 }
 
 /** Short text for a default value. */

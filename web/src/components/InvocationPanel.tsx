@@ -123,10 +123,12 @@ export function InvocationPanel({ nodes, invocation, family, vocabulary, selecte
         {paramEntries.map(([pname, p]) => (
           <div className="inv-item" key={pname} data-testid={`inv-param-${pname}`}>
             <div className="inv-item-head">
-              <span className="mono strong">{pname}</span>
-              <span className="muted small">
-                {String(p.schema?.type ?? '')}
-                {p.schema && 'default' in p.schema ? ` · default ${formatValue(p.schema.default)}` : ''}
+              <span className="inv-item-title">
+                <span className="mono strong">{pname}</span>{' '}
+                <span className="muted small">
+                  {String(p.schema?.type ?? '')}
+                  {p.schema && 'default' in p.schema ? ` · default ${formatValue(p.schema.default)}` : ''}
+                </span>
               </span>
               {!readOnly && (
                 <button type="button" className="link-button danger" onClick={() => removeParam(pname)} aria-label={`Remove invocation parameter ${pname}`}>
@@ -189,15 +191,15 @@ export function InvocationPanel({ nodes, invocation, family, vocabulary, selecte
         {artifactEntries.map(([r, a]) => (
           <div className="inv-item" key={r} data-testid={`inv-artifact-${r}`}>
             <div className="inv-item-head">
-              <span className="mono strong">{r}</span>
-              <span className="muted small">
-                {a.kind} ← <span className="mono">{a.from}</span>
-              </span>
+              <span className="inv-item-title mono strong">{r}</span>
               {!readOnly && (
                 <button type="button" className="link-button danger" onClick={() => removeArtifact(r)} aria-label={`Remove artifact ${r}`}>
                   Remove
                 </button>
               )}
+            </div>
+            <div className="inv-item-detail small">
+              <span className="muted">{a.kind}</span> ← <span className="mono">{a.from}</span>
             </div>
             <ProblemsFor k={`artifacts/${r}`} />
           </div>

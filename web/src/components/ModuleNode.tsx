@@ -94,8 +94,8 @@ function ModuleNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       )}
       {problems.length > 0 && (
         <div className="module-node-problems" data-testid={`node-problems-${id}`} title={problems.map((p) => p.message).join('\n')}>
-          ⚠ {problems[0].message}
-          {problems.length > 1 && <span className="more"> (+{problems.length - 1} more)</span>}
+          <span className="module-node-problem-text">⚠ {problems[0].message}</span>
+          {problems.length > 1 && <span className="module-node-problem-more">+{problems.length - 1} more</span>}
         </div>
       )}
     </div>

@@ -24,7 +24,7 @@ function PortList({ title, ports }: { title: string; ports: Port[] }) {
           <span className="dot" style={{ background: typeColor(p.type) }} />
           <span className="mono">{p.name}</span>
           <span className="muted">{p.type}</span>
-          {!p.required && <span className="muted">optional</span>}
+          <span className="muted small">{p.required ? '' : 'optional'}</span>
         </div>
       ))}
     </div>

@@ -16,7 +16,7 @@ export interface WorkflowListProps {
 function when(s?: string): string {
   if (!s) return '';
   const d = new Date(s);
-  return Number.isNaN(d.getTime()) ? s : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return Number.isNaN(d.getTime()) ? s : d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
 export function WorkflowList({ workflows, families, currentId, currentVersion, onOpen, onDelete, onNew, onImport }: WorkflowListProps) {

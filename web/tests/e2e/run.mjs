@@ -151,6 +151,19 @@ async function dragHandle(page, fromId, toId, whileOver) {
   await page.mouse.up();
 }
 
+/** Clicks the middle of the i-th edge's path (its bounding box centre may miss the curve). */
+async function clickEdge(page, i) {
+  const pt = await page
+    .locator('.react-flow__edge-path')
+    .nth(i)
+    .evaluate((path) => {
+      const q = path.getPointAtLength(path.getTotalLength() / 2);
+      const m = path.getScreenCTM();
+      return { x: q.x * m.a + q.y * m.c + m.e, y: q.x * m.b + q.y * m.d + m.f };
+    });
+  await page.mouse.click(pt.x, pt.y);
+}
+
 const text = (page, testId) => page.getByTestId(testId).innerText();
 
 async function openApp(page) {
@@ -301,6 +314,21 @@ scenario('palette keeps to the family; a mixed-family import is pinned to its no
   await sleep(300);
   await dragHandle(page, 'handle-resolve_step_path-out-step', 'handle-extract_objects-in-step');
   await until('the new edge', async () => (await page.locator('.react-flow__edge').count()) === 1);
+  // Keyboard delete of a selected edge, then of a selected node; undo brings them back.
+  await clickEdge(page, 0);
+  await page.keyboard.press('Delete');
+  await until('the edge deleted', async () => (await page.locator('.react-flow__edge').count()) === 0);
+  await page.getByTestId('undo').click();
+  await until('the edge restored', async () => (await page.locator('.react-flow__edge').count()) === 1);
+  await page.getByTestId('node-extract_objects').click();
+  await page.keyboard.press('Delete');
+  await until('the node deleted', async () => (await page.getByTestId('node-extract_objects').count()) === 0);
+  check((await page.locator('.react-flow__edge').count()) === 0, 'its edge went with it');
+  await page.getByTestId('node-resolve_step_path').click();
+  await page.keyboard.press('Delete');
+  check((await page.getByTestId('node-resolve_step_path').count()) === 1, 'the only entry node cannot be deleted');
+  await page.keyboard.press('Control+z');
+  await until('node and edge restored', async () => (await page.getByTestId('node-extract_objects').count()) === 1 && (await page.locator('.react-flow__edge').count()) === 1);
 
   // Import a cad_file document holding an order_line node.
   const mixed = {
@@ -341,7 +369,8 @@ scenario('palette keeps to the family; a mixed-family import is pinned to its no
   expectHttpStatus(422);
   await page.getByTestId('save').click();
   await until('save refused', async () => (await text(page, 'status-line')).startsWith('Not saved'));
-  await sleep(250); // let fitView's animation settle before the screenshot
+  await page.locator('.react-flow__controls-fitview').click();
+  await sleep(300); // let the view settle before the screenshot
 });
 
 // ---- run --------------------------------------------------------------------
