@@ -139,11 +139,17 @@ extern "C" pf_cad_status pf_cad_open_step(const char *path, pf_cad_doc **out) {
     });
 }
 
-extern "C" void pf_cad_close(pf_cad_doc *doc) {
+namespace {
+void close_document(Handle(TDocStd_Document) & doc) {
     try {
-        if (doc && !doc->doc.IsNull()) XCAFApp_Application::GetApplication()->Close(doc->doc);
+        if (!doc.IsNull()) XCAFApp_Application::GetApplication()->Close(doc);
     } catch (...) {
     }
+}
+} // namespace
+
+extern "C" void pf_cad_close(pf_cad_doc *doc) {
+    if (doc) close_document(doc->doc);
     delete doc;
 }
 
@@ -328,10 +334,7 @@ extern "C" pf_cad_builder *pf_cad_builder_new(void) {
 }
 
 extern "C" void pf_cad_builder_free(pf_cad_builder *b) {
-    try {
-        if (b && !b->doc.IsNull()) XCAFApp_Application::GetApplication()->Close(b->doc);
-    } catch (...) {
-    }
+    if (b) close_document(b->doc);
     delete b;
 }
 

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,4 +40,23 @@ const char *pf_cli_web_dir(void) {
     const char *env = getenv("PRODFLOW_WEB_DIR");
     if (env && *env) return env;
     return access(PF_WEB_DIR "/index.html", R_OK) == 0 ? PF_WEB_DIR : NULL;
+}
+
+const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *opts, int *flags, void (*usage)(FILE *)) {
+    int index = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, &index)) != -1) {
+        if (c != 0 && c != '?') {
+            for (int i = 0; opts[i].name; i++)
+                if (opts[i].val == c) flags[i] = 1;
+            continue;
+        }
+        usage(stderr);
+        return NULL;
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return NULL;
+    }
+    return argv[optind];
 }

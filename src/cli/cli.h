@@ -24,6 +24,11 @@ pf_registry *pf_cli_registry(void);
 void pf_cli_print_errors(FILE *out, const char *prefix, const pf_errors *errs);
 /* A --set value: JSON when it parses (numbers, booleans, objects), else a string. New reference. */
 json_t *pf_cli_value(const char *text);
+/* Parses boolean long options (each opts[i].val sets flags[i] to 1) and
+ * exactly one positional argument, which it returns; NULL after printing
+ * the usage when the command line is wrong. */
+struct option;
+const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *opts, int *flags, void (*usage)(FILE *));
 /* True when argv holds -h or --help. */
 int pf_cli_wants_help(int argc, char **argv);
 /* The share directory: $PRODFLOW_SHARE_DIR, else the build's share/. */

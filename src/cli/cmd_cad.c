@@ -169,31 +169,18 @@ static pf_error *inspect_full(const char *step, json_t **doc) {
 
 static int inspect(int argc, char **argv) {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"full", no_argument, 0, 'f'}, {0, 0, 0, 0}};
-    int as_json = 0, full = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            as_json = 1;
-        else if (c == 'f')
-            full = 1;
-        else {
-            usage(stderr);
-            return PF_EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return PF_EXIT_USAGE;
-    }
+    int flags[2] = {0};
+    const char *file = pf_cli_flags_and_file(argc, argv, opts, flags, usage);
+    if (!file) return PF_EXIT_USAGE;
+    int as_json = flags[0], full = flags[1];
     json_t *doc = NULL;
     pf_error *err = NULL;
     char step[PATH_MAX];
     if (full) {
-        err = realpath(argv[optind], step) ? inspect_full(step, &doc)
-                                           : pf_error_new(PF_ENOTFOUND, "", "cannot find %s", argv[optind]);
+        err = realpath(file, step) ? inspect_full(step, &doc) : pf_error_new(PF_ENOTFOUND, "", "cannot find %s", file);
     } else {
         pf_step_summary *s = NULL;
-        err = pf_step_scan_file(argv[optind], &s);
+        err = pf_step_scan_file(file, &s);
         if (!err) doc = pf_step_summary_json(s);
         pf_step_summary_free(s);
     }

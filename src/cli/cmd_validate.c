@@ -21,23 +21,10 @@ static void usage(FILE *out) {
 static int run(int argc, char **argv) {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"canonical", no_argument, 0, 'c'}, {0, 0, 0, 0}};
-    int as_json = 0, canonical = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'j')
-            as_json = 1;
-        else if (c == 'c')
-            canonical = 1;
-        else {
-            usage(stderr);
-            return PF_EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return PF_EXIT_USAGE;
-    }
-    const char *file = argv[optind];
+    int flags[2] = {0};
+    const char *file = pf_cli_flags_and_file(argc, argv, opts, flags, usage);
+    if (!file) return PF_EXIT_USAGE;
+    int as_json = flags[0], canonical = flags[1];
     char *text = NULL;
     size_t len = 0;
     pf_error *err = pf_read_file(file, 256u << 20, &text, &len);
