@@ -43,6 +43,7 @@
 #include <exception>
 #include <mutex>
 #include <string>
+#include <sys/stat.h>
 
 struct pf_cad_doc {
     Handle(TDocStd_Document) doc;
@@ -93,6 +94,11 @@ extern "C" const char *pf_cad_last_error(void) { return last_error.c_str(); }
 extern "C" pf_cad_status pf_cad_open_step(const char *path, pf_cad_doc **out) {
     *out = nullptr;
     return guarded("reading STEP", [&]() -> pf_cad_status {
+        // Say plainly what is wrong with the path before OCCT's parser does.
+        struct stat st;
+        if (stat(path, &st) != 0) return fail(PF_CAD_EREAD, std::string(path) + " does not exist or cannot be read");
+        if (S_ISDIR(st.st_mode)) return fail(PF_CAD_EREAD, std::string(path) + " is a directory, not a STEP file");
+        if (st.st_size == 0) return fail(PF_CAD_EREAD, std::string(path) + " is empty, not a STEP file");
         auto *d = new pf_cad_doc();
         Handle(XCAFApp_Application) app = XCAFApp_Application::GetApplication();
         app->NewDocument("BinXCAF", d->doc);

@@ -191,6 +191,32 @@ int main(void) {
     CHECK(err && err->code == PF_EINVAL && !strcmp(err->pointer, "/inputs/step"));
     CHECK(out == NULL);
     pf_error_free(err);
+    /* Broken files of every sort: each a clear error naming the input, none a crash. */
+    static const struct {
+        const char *name, *shell, *phrase;
+    } broken[] = {
+        {"empty.step", ": >", "is empty"},
+        {"truncated.step", "head -c 900000 /usr/share/opencascade/data/step/linkrods.step >", "could not be read"},
+        {"garbage.step", "head -c 5000 /dev/urandom >", "could not be read"},
+        {"text.step", "echo 'not a STEP file' >", "could not be read"},
+        {"folder.step", "mkdir", "is a directory"},
+        {"missing.step", "true", "does not exist"},
+    };
+    for (size_t b = 0; b < sizeof broken / sizeof *broken; b++) {
+        char *file = pf_asprintf("%s/%s", work, broken[b].name);
+        char *cmd = pf_asprintf("%s '%s'", broken[b].shell, file);
+        CHECK(system(cmd) == 0);
+        json_t *in = json_pack("{s:{s:s}}", "step", "path", file);
+        err = pf_module_invoke(reg, "cad.export_glb", &ctx, in, NULL, &out);
+        CHECK_MSG(err && err->code == PF_EINVAL && !strcmp(err->pointer, "/inputs/step") &&
+                      strstr(err->message, broken[b].phrase),
+                  "%s: %s", broken[b].name, err ? err->message : "no error");
+        CHECK(out == NULL);
+        pf_error_free(err);
+        json_decref(in);
+        free(cmd);
+        free(file);
+    }
     json_t *params = json_pack("{s:f}", "linear_deflection", -1.0);
     err = pf_module_invoke(reg, "cad.export_glb", &ctx, inputs, params, &out);
     CHECK(err && !strcmp(err->pointer, "/params/linear_deflection"));
