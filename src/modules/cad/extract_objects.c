@@ -15,6 +15,8 @@ static void add_kernel_node(void *user, const pf_cad_node *n) {
     json_t *node = json_pack("{s:s, s:s, s:s, s:b, s:I}", "path", n->path, "name", n->name, "product", n->product,
                              "is_assembly", n->is_assembly, "triangles", (json_int_t)n->triangles);
     json_object_set_new(node, "parent", n->parent ? json_string(n->parent) : json_null());
+    /* XDE keeps one label per prototype, named after its product. */
+    json_object_set_new(node, "instance_of", json_string(n->product));
     json_object_set_new(node, "colour", n->has_colour ? triple(n->colour) : json_null());
     json_object_set_new(node, "bbox",
                         n->has_bbox ? json_pack("{s:o, s:o}", "min", triple(n->min), "max", triple(n->max))
