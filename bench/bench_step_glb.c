@@ -57,13 +57,22 @@ int main(int argc, char **argv) {
     fclose(f);
     char *prodflow[] = {argv[1], "cad", "export", step, "-o", ours, "--deflection", "0.1", NULL};
     char *draw[] = {"occt-draw", "-b", "-f", script, NULL};
-    measured p = run(prodflow), d = run(draw);
-    if (p.status || d.status || access(theirs, R_OK) != 0) {
-        fprintf(stderr, "a run failed (prodflow %d, occt-draw %d)\n", p.status, d.status);
-        return 1;
+    /* Alternate the two and keep each one's best: the machine's noise is
+     * larger than the difference being measured. */
+    measured p = {1e9, 0, 0}, d = {1e9, 0, 0};
+    for (int r = 0; r < 3; r++) {
+        measured a = run(prodflow), b = run(draw);
+        if (a.status || b.status || access(theirs, R_OK) != 0) {
+            fprintf(stderr, "a run failed (prodflow %d, occt-draw %d)\n", a.status, b.status);
+            return 1;
+        }
+        if (a.seconds < p.seconds) p.seconds = a.seconds;
+        if (b.seconds < d.seconds) d.seconds = b.seconds;
+        if (a.max_rss_kb > p.max_rss_kb) p.max_rss_kb = a.max_rss_kb;
+        if (b.max_rss_kb > d.max_rss_kb) d.max_rss_kb = b.max_rss_kb;
     }
-    printf("STEP->GLB, %d parts: prodflow %.2f s, %ld MB; occt-draw %.2f s, %ld MB\n", fo.extra_parts + 7, p.seconds,
-           p.max_rss_kb / 1024, d.seconds, d.max_rss_kb / 1024);
+    printf("STEP->GLB, %d parts, best of 3 alternating runs: prodflow %.2f s, %ld MB; occt-draw %.2f s, %ld MB\n",
+           fo.extra_parts + 7, p.seconds, p.max_rss_kb / 1024, d.seconds, d.max_rss_kb / 1024);
     printf("  wall time %.2fx (goal <= 0.8x), peak RSS %.2fx (goal <= 0.7x)\n", p.seconds / d.seconds,
            (double)p.max_rss_kb / (double)d.max_rss_kb);
     unlink(step), unlink(script), unlink(ours), unlink(theirs), rmdir(dir);
