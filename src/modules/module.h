@@ -11,6 +11,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+struct pf_blender_pool;
+
 /* Everything a module may touch while it runs. All pointers are borrowed
  * for the duration of one execute call. */
 typedef struct pf_module_ctx {
@@ -19,6 +21,8 @@ typedef struct pf_module_ctx {
     const char *share_dir; /* libraries and templates (share/) */
     const json_t *context; /* the family's entry context (entry modules read it) */
     const atomic_bool *cancel;
+    long timeout_ms;                     /* subprocess time limit; <= 0 means none */
+    struct pf_blender_pool *blender_pool; /* warm Blender workers; NULL renders cold */
     /* Optional progress sink: fraction in [0,1], or < 0 when unknown. */
     void (*progress)(void *user, double fraction, const char *message);
     void *progress_user;

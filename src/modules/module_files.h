@@ -9,6 +9,8 @@
 pf_error *pf_module_write_json(const pf_module_ctx *ctx, const char *name, const json_t *doc, json_t **value);
 /* Describes an existing file; *value is a new reference. */
 pf_error *pf_module_file_value(const char *path, const char *media_type, json_t **value);
+/* Parses the JSON file a port value points at; *out is a new reference. */
+pf_error *pf_module_read_json_input(const json_t *value, const char *pointer, json_t **out);
 /* <work_dir>/<name>; caller frees. */
 char *pf_module_work_path(const pf_module_ctx *ctx, const char *name);
 

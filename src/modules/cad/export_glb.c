@@ -1,12 +1,60 @@
 /* cad.export_glb: tessellate and write a GLB in metres and Y-up. */
 #include "modules/module.h"
 
+#include "cad/glb.h"
 #include "core/mem.h"
 #include "modules/cad/cad_document.h"
 #include "modules/module_files.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
+
+static void collect_node(void *user, const pf_cad_node *n) {
+    json_array_append_new(user, json_pack("{s:s, s:s, s:s}", "path", n->path, "product", n->product, "name", n->name));
+}
+
+/* The writer and the walk both visit components in label order, but the
+ * writer skips shapes without triangles, so align greedily on the name the
+ * writer gives a node (the product's, else the instance's). */
+static void tag_node(json_t *gltf_nodes, const json_t *index, const json_t *walk, size_t *next, int depth) {
+    json_t *node = json_array_get(gltf_nodes, (size_t)json_integer_value(index));
+    const char *name = json_string_value(json_object_get(node, "name"));
+    if (!node || depth > 64) return;
+    for (size_t i = *next; name && i < json_array_size(walk); i++) {
+        const json_t *w = json_array_get(walk, i);
+        const char *product = json_string_value(json_object_get(w, "product"));
+        if (strcmp(name, *product ? product : json_string_value(json_object_get(w, "name"))) != 0) continue;
+        json_t *extras = json_object_get(node, "extras");
+        if (!json_is_object(extras)) json_object_set_new(node, "extras", extras = json_object());
+        json_object_set(extras, "prodflow_path", json_object_get(w, "path"));
+        *next = i + 1;
+        break;
+    }
+    size_t k;
+    json_t *child;
+    json_array_foreach(json_object_get(node, "children"), k, child) tag_node(gltf_nodes, child, walk, next, depth + 1);
+}
+
+/* Each glTF node carries its part path in extras.prodflow_path, the key of
+ * the material map, so a renderer can find a part whatever its name. */
+static pf_error *tag_part_paths(pf_cad_doc *doc, const char *glb_path) {
+    json_t *walk = json_array(), *gltf = NULL;
+    pf_error *err = NULL;
+    pf_cad_status st = pf_cad_walk(doc, collect_node, walk);
+    if (st != PF_CAD_OK) err = pf_cad_error(st, "");
+    if (!err) err = pf_glb_read_json(glb_path, &gltf);
+    if (!err) {
+        json_t *scenes = json_object_get(gltf, "scenes"), *nodes = json_object_get(gltf, "nodes"), *root;
+        size_t next = 0, i;
+        json_array_foreach(json_object_get(json_array_get(scenes, 0), "nodes"), i, root)
+            tag_node(nodes, root, walk, &next, 0);
+        err = pf_glb_write_json(glb_path, gltf);
+    }
+    json_decref(gltf);
+    json_decref(walk);
+    return err;
+}
 
 static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     pf_cad_doc *doc = NULL;
@@ -19,10 +67,10 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     char *tmp = pf_asprintf("%s.partial", path);
     pf_cad_status st = pf_cad_write_glb(doc, tmp, json_is_true(json_object_get(params, "merge_faces")));
     size_t triangles = pf_cad_triangle_count(doc);
+    if (st != PF_CAD_OK) err = pf_cad_error(st, "");
+    if (!err) err = tag_part_paths(doc, tmp);
     pf_cad_close(doc);
-    if (st != PF_CAD_OK)
-        err = pf_cad_error(st, "");
-    else if (rename(tmp, path) != 0)
+    if (!err && rename(tmp, path) != 0)
         err = pf_error_new(PF_EIO, "", "cannot move the GLB into place at %s", path);
     json_t *value = NULL;
     if (!err) err = pf_module_file_value(path, "model/gltf-binary", &value);

@@ -90,7 +90,7 @@ static json_t *assign(const name_rule *rules, size_t n_rules, const json_t *libr
 static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     json_t *library = NULL, *objects = NULL;
     pf_error *err = pf_material_library_load(ctx, json_string_value(json_object_get(params, "library")), &library);
-    if (!err) err = pf_material_read_input(json_object_get(inputs, "objects"), "/inputs/objects", &objects);
+    if (!err) err = pf_module_read_json_input(json_object_get(inputs, "objects"), "/inputs/objects", &objects);
     const char *fallback = json_string_value(json_object_get(params, "category_default"));
     if (!err && !pf_material_find(library, fallback))
         err = pf_error_new(PF_EINVAL, "/params/category_default", "material \"%s\" is not in the library", fallback);

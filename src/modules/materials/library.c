@@ -36,12 +36,3 @@ const json_t *pf_material_find(const json_t *library, const char *key) {
     }
     return NULL;
 }
-
-pf_error *pf_material_read_input(const json_t *value, const char *pointer, json_t **out) {
-    const char *path = json_string_value(json_object_get(value, "path"));
-    if (!path) return pf_error_new(PF_EINVAL, pointer, "the input has no path");
-    json_error_t jerr;
-    *out = json_load_file(path, 0, &jerr);
-    if (!*out) return pf_error_new(PF_EINVAL, pointer, "%s is not readable JSON: %s", path, jerr.text);
-    return NULL;
-}

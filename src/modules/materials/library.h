@@ -10,7 +10,5 @@
 pf_error *pf_material_library_load(const pf_module_ctx *ctx, const char *name, json_t **out);
 /* The material object with this key, or NULL (borrowed from library). */
 const json_t *pf_material_find(const json_t *library, const char *key);
-/* Reads a JSON port value ({"path": …}); *out is a new reference. */
-pf_error *pf_material_read_input(const json_t *value, const char *pointer, json_t **out);
 
 #endif

@@ -67,9 +67,9 @@ static pf_error *resolve(const json_t *library, const json_t *objects, const jso
 static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     json_t *library = NULL, *objects = NULL, *auto_map = NULL, *map = NULL;
     pf_error *err = pf_material_library_load(ctx, json_string_value(json_object_get(params, "library")), &library);
-    if (!err) err = pf_material_read_input(json_object_get(inputs, "objects"), "/inputs/objects", &objects);
+    if (!err) err = pf_module_read_json_input(json_object_get(inputs, "objects"), "/inputs/objects", &objects);
     if (!err && json_object_get(inputs, "auto_map"))
-        err = pf_material_read_input(json_object_get(inputs, "auto_map"), "/inputs/auto_map", &auto_map);
+        err = pf_module_read_json_input(json_object_get(inputs, "auto_map"), "/inputs/auto_map", &auto_map);
     if (!err) err = resolve(library, objects, auto_map, params, &map);
     size_t unmapped = json_array_size(json_object_get(map, "unmapped"));
     if (!err && unmapped && json_is_true(json_object_get(params, "require_complete")))

@@ -1,9 +1,114 @@
-/* render.blender_turntable: the contract is in blender_turntable.json; the body lands with issue #4. */
+/* render.blender_turntable: N frames as the product turns a full circle,
+ * from one import, encoded to H.264 MP4 with ffmpeg. The PNG frames can be
+ * kept as an image sequence. */
 #include "modules/module.h"
+
+#include "core/mem.h"
+#include "core/path.h"
+#include "core/subprocess.h"
+#include "modules/module_files.h"
+#include "modules/render/render_job.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FRAME_PATTERN "frame_%04d.png"
+
+static void keep_error_line(void *user, int stream, const char *line, size_t len) {
+    if (stream == 2 && len > 0) snprintf(user, 400, "%.*s", (int)len, line);
+}
+
+static pf_error *encode(const pf_module_ctx *ctx, const char *frames_dir, const json_t *params, const char *out) {
+    char fps[16];
+    snprintf(fps, sizeof fps, "%lld", (long long)json_integer_value(json_object_get(params, "fps")));
+    char *input = pf_asprintf("%s/%s", frames_dir, FRAME_PATTERN), *partial = pf_asprintf("%s.partial", out);
+    /* yuv420p plays everywhere and needs even sides. */
+    const char *argv[] = {"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-framerate", fps, "-i",
+                          input, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                          "-movflags", "+faststart", "-f", "mp4", partial, NULL};
+    char last[400] = "";
+    pf_subprocess_opts o = {.argv = argv, .timeout_ms = ctx->timeout_ms, .cancel = ctx->cancel,
+                            .on_line = keep_error_line, .user = last};
+    pf_subprocess_result r;
+    pf_error *err = pf_subprocess_run(&o, &r);
+    if (err && err->code == PF_ENOTFOUND) {
+        pf_error_free(err);
+        err = pf_error_new(PF_EUNAVAILABLE, "", "ffmpeg is not installed; it encodes the turntable video");
+    } else if (!err && (r.timed_out || r.cancelled)) {
+        err = pf_error_new(r.timed_out ? PF_ETIMEOUT : PF_ECANCELLED, "", "ffmpeg was stopped: %s",
+                           r.timed_out ? "time limit reached" : "cancelled");
+    } else if (!err && r.exit_code != 0) {
+        err = pf_error_new(PF_EIO, "", "ffmpeg could not encode the turntable (status %d): %s", r.exit_code, last);
+    } else if (!err && rename(partial, out) != 0) {
+        err = pf_error_new(PF_EIO, "", "cannot move the video into place at %s", out);
+    }
+    unlink(partial);
+    free(partial);
+    free(input);
+    return err;
+}
+
+/* The kept frames: one port value for the directory, each frame described. */
+static pf_error *frames_value(const char *dir, const json_t *paths, json_t **value) {
+    json_t *files = json_array();
+    size_t i;
+    const json_t *p;
+    pf_error *err = NULL;
+    json_array_foreach(paths, i, p) {
+        json_t *f = NULL;
+        err = pf_module_file_value(json_string_value(p), "image/png", &f);
+        if (err) break;
+        json_array_append_new(files, f);
+    }
+    if (err) {
+        json_decref(files);
+        return err;
+    }
+    *value = json_pack("{s:s, s:s, s:s, s:I, s:o}", "path", dir, "media_type", "image/png", "pattern", FRAME_PATTERN,
+                       "count", (json_int_t)json_array_size(files), "files", files);
+    return NULL;
+}
+
+static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    json_t *job = NULL, *result = NULL, *video = NULL, *frames = NULL;
+    char *dir = pf_module_work_path(ctx, "frames"), *mp4 = pf_module_work_path(ctx, "turntable.mp4");
+    int count = (int)json_integer_value(json_object_get(params, "frames"));
+    pf_error *err = pf_mkdirs(dir, 0755);
+    if (!err) err = pf_render_job_new(ctx, "turntable", inputs, params, NULL, &job);
+    if (!err) {
+        json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", dir, "pattern", FRAME_PATTERN));
+        err = pf_render_job_run(ctx, job, count, &result);
+    }
+    if (!err && ctx->progress) ctx->progress(ctx->progress_user, 1.0, "encoding MP4");
+    if (!err) err = encode(ctx, dir, params, mp4);
+    if (!err) err = pf_module_file_value(mp4, "video/mp4", &video);
+    if (!err && json_is_true(json_object_get(params, "keep_frames")))
+        err = frames_value(dir, json_object_get(result, "frames"), &frames);
+    if (!err) {
+        double fps = (double)json_integer_value(json_object_get(params, "fps"));
+        json_object_set_new(video, "frames", json_integer(count));
+        json_object_set(video, "fps", json_object_get(params, "fps"));
+        json_object_set_new(video, "duration_s", json_real(count / fps));
+        *outputs = json_pack("{s:o}", "video", video);
+        if (frames) json_object_set_new(*outputs, "frames", frames);
+    }
+    if (!frames) { /* frames nobody keeps are scratch */
+        size_t i;
+        const json_t *p;
+        json_array_foreach(json_object_get(result, "frames"), i, p) unlink(json_string_value(p));
+        rmdir(dir);
+    }
+    if (err) json_decref(video);
+    json_decref(result);
+    json_decref(job);
+    free(mp4);
+    free(dir);
+    return err;
+}
 
 const pf_module_desc pf_module_render_blender_turntable = {
     .key = "render.blender_turntable",
     .contract_path = "modules/render/blender_turntable.json",
-    .execute = NULL,
-    .pending_issue = "#4",
+    .execute = execute,
 };

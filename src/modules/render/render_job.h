@@ -1,0 +1,17 @@
+/* What the render.* modules share: turning their inputs and params into a
+ * job for share/blender/prodflow_render.py, and running it on a warm worker
+ * or in a fresh Blender. docs/render.md describes the job. */
+#ifndef PF_MODULES_RENDER_JOB_H
+#define PF_MODULES_RENDER_JOB_H
+
+#include "modules/module.h"
+
+/* template_doc (borrowed) replaces inputs.template when given. *job is a
+ * new reference without "output"; the module adds it. */
+pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json_t *inputs, const json_t *params,
+                            const json_t *template_doc, json_t **job);
+/* Runs the job; frames is how many the job renders (for progress).
+ * *result is the script's outputs object, a new reference. */
+pf_error *pf_render_job_run(const pf_module_ctx *ctx, const json_t *job, int frames, json_t **result);
+
+#endif

@@ -1,0 +1,55 @@
+/* One Blender process running share/blender/prodflow_render.py. It takes a
+ * JSON job per line on stdin and answers with "@pf {...}" event lines. A cold
+ * render is a worker used for a single job; the pool keeps workers warm. */
+#ifndef PF_RENDER_BLENDER_WORKER_H
+#define PF_RENDER_BLENDER_WORKER_H
+
+#include "core/error.h"
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <sys/types.h>
+
+typedef struct pf_blender_setup {
+    const char *blender; /* program; NULL means "blender" from PATH */
+    const char *script;  /* prodflow_render.py */
+    int models;          /* imported models a worker keeps; <= 0 means 4 */
+} pf_blender_setup;
+
+/* Limits and progress for one job. All pointers are borrowed. */
+typedef struct pf_blender_call {
+    long deadline_ms; /* on the pf_now_ms clock; <= 0 means none */
+    long timeout_ms;  /* what deadline_ms came from, for the message */
+    long stall_ms;    /* output silence that counts as a hang; <= 0 means none */
+    const atomic_bool *cancel;
+    void (*progress)(void *user, double fraction, const char *message);
+    void *progress_user;
+    int frames; /* frames the job renders (progress); 1 for a still */
+} pf_blender_call;
+
+typedef enum {
+    PF_BLENDER_DONE,     /* *result holds the job's outputs */
+    PF_BLENDER_FAILED,   /* the job failed, *err says why; the worker lives on */
+    PF_BLENDER_CRASHED,  /* the process died: *err says how */
+    PF_BLENDER_HUNG,     /* silent past stall_ms; the process is killed */
+    PF_BLENDER_TIMEOUT,  /* past the deadline; the process is killed */
+    PF_BLENDER_CANCELLED /* cancelled; the process is killed */
+} pf_blender_outcome;
+
+typedef struct pf_blender_worker pf_blender_worker;
+
+/* Starts Blender and waits for the script's "ready" event. */
+pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blender_call *call,
+                                  pf_blender_worker **out);
+pid_t pf_blender_worker_pid(const pf_blender_worker *w);
+/* Runs one job. Only after DONE or FAILED may the worker take another;
+ * after any other outcome free it. *result and *err are new/owned. */
+pf_blender_outcome pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const pf_blender_call *call,
+                                         json_t **result, pf_error **err);
+/* Ends the process (asks, then kills) and frees the worker. */
+void pf_blender_worker_free(pf_blender_worker *w);
+
+/* The error a caller reports for an outcome other than DONE. Takes *err. */
+pf_error *pf_blender_outcome_error(pf_blender_outcome outcome, const pf_blender_call *call, pf_error *err);
+
+#endif
