@@ -385,9 +385,9 @@ def build_blend_scene(job, cache):
     if coll is None:
         raise JobError("invalid_input", "/inputs/template/collection",
                        "the template scene has no collection \"%s\"" % t["collection"])
-    cam = bpy.data.objects.get(t["camera"]) if t.get("camera") else s.camera
+    cam = bpy.data.objects.get(t["camera_object"]) if t.get("camera_object") else s.camera
     if cam is None or cam.type != "CAMERA":
-        raise JobError("invalid_input", "/inputs/template/camera", "the template scene has no camera \"%s\"" % t.get("camera"))
+        raise JobError("invalid_input", "/inputs/template/camera_object", "the template scene has no camera \"%s\"" % t.get("camera_object", "(scene camera)"))
     s.camera = cam
     model = cache.get(job["glb"])
     apply_materials(model, job)
@@ -459,8 +459,9 @@ def run_job(job, cache):
         s, model, holder = build_blend_scene(job, cache)
         cache.dirty = True
     else:
-        if cache.dirty:  # a previous job opened a user .blend
-            bpy.ops.wm.read_factory_settings(use_empty=True)
+        if cache.dirty:  # a previous job opened or saved a user .blend
+            bpy.ops.wm.read_factory_settings()
+            empty_file()
             cache.clear()
             cache.dirty = False
         s = scene()
@@ -538,10 +539,20 @@ def serve(stream, cache):
             emit("error", code="internal", pointer="", message="%s: %s" % (type(e).__name__, e))
 
 
+def empty_file():
+    """The factory start-up file without its cube, camera and light. Cheaper
+    than read_factory_settings(use_empty=True), which reloads everything."""
+    for o in list(bpy.data.objects):
+        bpy.data.objects.remove(o)
+    for pool in (bpy.data.meshes, bpy.data.cameras, bpy.data.lights, bpy.data.materials, bpy.data.collections):
+        for d in list(pool):
+            pool.remove(d)
+
+
 def main():
     argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
     models = int(argv[argv.index("--models") + 1]) if "--models" in argv else 4
-    bpy.ops.wm.read_factory_settings(use_empty=True)
+    empty_file()
     cache = ModelCache(models)
     emit("ready", blender=bpy.app.version_string, pid=os.getpid())
     serve(sys.stdin, cache)

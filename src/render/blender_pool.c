@@ -141,9 +141,9 @@ static pf_error *render_warm(pf_blender_pool *p, const json_t *job, const pf_ble
         s->worker = NULL;
     }
     if (fall_back) {
-        pf_log(PF_LOG_WARN, "blender_worker_lost", "worker %s (%s); rendering again in a fresh process",
-               o == PF_BLENDER_HUNG ? "hung" : "crashed", err ? err->message : "");
-        pf_error_free(err);
+        pf_error *why = o == PF_BLENDER_HUNG ? pf_blender_outcome_error(o, &warm, err) : err;
+        pf_log(PF_LOG_WARN, "blender_worker_lost", "%s; rendering again in a fresh process", why->message);
+        pf_error_free(why);
         err = render_cold(&p->setup, job, call, result);
     } else if (o != PF_BLENDER_DONE) {
         err = pf_blender_outcome_error(o, &warm, err);

@@ -1,0 +1,421 @@
+/* The render.* modules against the real Blender, at tiny resolutions: the
+ * product is visible and framed, materials are applied, warm equals cold
+ * pixel for pixel, the turntable and the .blend are what they claim, a user
+ * .blend scene works, and bad input, crashes and timeouts give clear errors
+ * and leave no process behind. The input chain (STEP fixture, GLB, bbox,
+ * material map, template) comes from the modules themselves. */
+#include "check.h"
+
+#include "cad/fixture.h"
+#include "core/mem.h"
+#include "core/path.h"
+#include "core/subprocess.h"
+#include "modules/invoke.h"
+#include "render/blender_pool.h"
+#include "support/png.h"
+#include "support/procs.h"
+#include "support/tmpdir.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const pf_registry *reg;
+    char *share;  /* a private share/ whose script path marks our Blender processes */
+    char *data;   /* data root */
+    char *script; /* the marker */
+    json_t *glb, *bbox, *map, *template_value;
+} fixture;
+
+typedef struct {
+    const char *marker;
+    int kills_left; /* kill the marked Blender at the first sample, this many times */
+    int samples_seen;
+} killer;
+
+static void kill_at_first_sample(void *user, double fraction, const char *message) {
+    killer *k = user;
+    (void)fraction;
+    if (!strstr(message, "sample")) return;
+    k->samples_seen++;
+    if (k->kills_left <= 0) return;
+    pid_t pids[8];
+    size_t n = pf_test_procs_with(k->marker, pids, 8);
+    for (size_t i = 0; i < n && i < 8; i++) kill(pids[i], SIGKILL);
+    if (n) k->kills_left--;
+}
+
+static pf_error *invoke(fixture *f, const char *key, const char *work, json_t *inputs, json_t *params,
+                        pf_blender_pool *pool, long timeout_ms, killer *k, json_t **out) {
+    atomic_bool cancel = false;
+    pf_module_ctx ctx = {.data_root = f->data,
+                         .work_dir = work,
+                         .share_dir = f->share,
+                         .cancel = &cancel,
+                         .timeout_ms = timeout_ms,
+                         .blender_pool = pool,
+                         .progress = k ? kill_at_first_sample : NULL,
+                         .progress_user = k};
+    *out = NULL;
+    pf_error *err = pf_module_invoke(f->reg, key, &ctx, inputs, params, out);
+    json_decref(inputs);
+    json_decref(params);
+    return err;
+}
+
+/* Runs a module that must succeed; returns its outputs. */
+static json_t *run_ok(fixture *f, const char *key, json_t *inputs, json_t *params, pf_blender_pool *pool) {
+    char *work = pf_test_tmpdir("render-work");
+    json_t *out = NULL;
+    pf_error *err = invoke(f, key, work, inputs, params, pool, 0, NULL, &out);
+    CHECK_MSG(err == NULL, "%s: %s at %s", key, err ? err->message : "", err ? err->pointer : "");
+    pf_error_free(err);
+    free(work);
+    return out;
+}
+
+static json_t *render_inputs(const fixture *f, bool with_template) {
+    json_t *in = json_pack("{s:O, s:O, s:O}", "glb", f->glb, "bbox", f->bbox, "material_map", f->map);
+    if (with_template) json_object_set(in, "template", f->template_value);
+    return in;
+}
+
+static const char *port_path(const json_t *out, const char *port) {
+    return json_string_value(json_object_get(json_object_get(out, port), "path"));
+}
+
+static void copy_file(const char *from, const char *to) {
+    char *data = NULL;
+    size_t len = 0;
+    pf_error *err = pf_read_file(from, 1u << 24, &data, &len);
+    if (!err) err = pf_write_file_atomic(to, data, len);
+    CHECK_MSG(err == NULL, "copy %s: %s", from, err ? err->message : "");
+    pf_error_free(err);
+    free(data);
+}
+
+static void setup(fixture *f, const pf_registry *reg) {
+    f->reg = reg;
+    f->data = pf_test_tmpdir("render-data");
+    f->share = pf_asprintf("%s/share", f->data);
+    char *blender_dir = pf_asprintf("%s/blender", f->share);
+    pf_error_free(pf_mkdirs(blender_dir, 0755));
+    f->script = pf_asprintf("%s/prodflow_render.py", blender_dir);
+    copy_file(PF_SOURCE_DIR "/share/blender/prodflow_render.py", f->script);
+    const char *linked[] = {"materials", "templates"};
+    for (size_t i = 0; i < 2; i++) {
+        char *from = pf_asprintf("%s/share/%s", PF_SOURCE_DIR, linked[i]), *to = pf_asprintf("%s/%s", f->share, linked[i]);
+        CHECK(symlink(from, to) == 0);
+        free(from);
+        free(to);
+    }
+    free(blender_dir);
+
+    char *step = pf_asprintf("%s/gearbox.step", f->data);
+    pf_fixture_opts fo = {.bolts = 4};
+    pf_error *err = pf_cad_make_fixture(step, &fo);
+    CHECK(err == NULL);
+    pf_error_free(err);
+    json_t *out = run_ok(f, "cad.export_glb", json_pack("{s:{s:s}}", "step", "path", step), NULL, NULL);
+    f->glb = json_incref(json_object_get(out, "glb"));
+    json_decref(out);
+    out = run_ok(f, "cad.compute_bbox", json_pack("{s:{s:s}}", "step", "path", step), NULL, NULL);
+    f->bbox = json_incref(json_object_get(out, "bbox"));
+    json_decref(out);
+    json_t *objects = run_ok(f, "cad.extract_objects", json_pack("{s:{s:s}}", "step", "path", step), NULL, NULL);
+    json_t *auto_map = run_ok(f, "materials.auto_populate", json_pack("{s:O}", "objects", json_object_get(objects, "objects")),
+                              NULL, NULL);
+    out = run_ok(f, "materials.resolve_map",
+                 json_pack("{s:O, s:O}", "objects", json_object_get(objects, "objects"), "auto_map",
+                           json_object_get(auto_map, "material_map")),
+                 NULL, NULL);
+    f->map = json_incref(json_object_get(out, "material_map"));
+    json_decref(out);
+    json_decref(auto_map);
+    json_decref(objects);
+    out = run_ok(f, "render.resolve_template", json_object(), json_pack("{s:s}", "artifact_kind", "still_image"), NULL);
+    f->template_value = json_incref(json_object_get(out, "template"));
+    CHECK_STR(json_string_value(json_object_get(f->template_value, "key")), "studio_white");
+    json_decref(out);
+    free(step);
+}
+
+static json_t *still_params(int size, int samples, const char *override) {
+    return json_pack("{s:i, s:i, s:i, s:b, s:s}", "width", size, "height", size, "samples", samples, "transparent", 1,
+                     "material_override", override ? override : "");
+}
+
+static void read_png(const char *path, pf_test_image *img) {
+    memset(img, 0, sizeof *img);
+    CHECK_MSG(path && pf_test_png_read(path, img) == 0, "cannot read PNG %s", path ? path : "(none)");
+}
+
+/* Mean red and blue of the opaque pixels. */
+static void mean_rb(const pf_test_image *img, double *r, double *b) {
+    double sr = 0, sb = 0;
+    size_t n = 0;
+    for (size_t i = 0; img->rgba && i < (size_t)img->width * img->height; i++) {
+        if (img->rgba[i * 4 + 3] < 200) continue;
+        sr += img->rgba[i * 4], sb += img->rgba[i * 4 + 2], n++;
+    }
+    *r = n ? sr / n : 0, *b = n ? sb / n : 0;
+}
+
+static void check_visible(const char *path, unsigned size) {
+    pf_test_image img;
+    read_png(path, &img);
+    CHECK_INT(img.width, size);
+    CHECK_INT(img.height, size);
+    unsigned rect[4];
+    double coverage = pf_test_image_coverage(&img, rect);
+    CHECK_MSG(coverage > 0.05, "only %.1f%% of %s is product", coverage * 100, path);
+    /* framed with a margin: nothing touches the edges */
+    CHECK_MSG(rect[0] >= 2 && rect[1] >= 2 && rect[2] <= size - 2 && rect[3] <= size - 2,
+              "product rectangle %u,%u-%u,%u in a %u frame", rect[0], rect[1], rect[2], rect[3], size);
+    pf_test_image_free(&img);
+}
+
+static bool same_pixels(const char *a, const char *b) {
+    pf_test_image x, y;
+    read_png(a, &x);
+    read_png(b, &y);
+    bool same = x.rgba && y.rgba && x.width == y.width && x.height == y.height &&
+                memcmp(x.rgba, y.rgba, (size_t)x.width * x.height * 4) == 0;
+    pf_test_image_free(&x);
+    pf_test_image_free(&y);
+    return same;
+}
+
+static void test_still_cold_and_warm(fixture *f) {
+    json_t *cold = run_ok(f, "render.blender_still", render_inputs(f, true), still_params(96, 4, NULL), NULL);
+    check_visible(port_path(cold, "image"), 96);
+
+    /* Materials: an override repaints every part. */
+    json_t *red = run_ok(f, "render.blender_still", render_inputs(f, true),
+                         still_params(48, 4, "painted_metal_red"), NULL);
+    json_t *blue = run_ok(f, "render.blender_still", render_inputs(f, true),
+                          still_params(48, 4, "painted_metal_blue"), NULL);
+    pf_test_image ri, bi;
+    read_png(port_path(red, "image"), &ri);
+    read_png(port_path(blue, "image"), &bi);
+    double rr, rb, br, bb;
+    mean_rb(&ri, &rr, &rb);
+    mean_rb(&bi, &br, &bb);
+    CHECK_MSG(rr > rb * 1.5 && bb > br * 1.5, "red override %.0f/%.0f, blue override %.0f/%.0f", rr, rb, br, bb);
+    pf_test_image_free(&ri);
+    pf_test_image_free(&bi);
+    json_decref(red);
+    json_decref(blue);
+
+    /* Warm: the first job imports, the second reuses the import; both equal cold. */
+    pf_blender_pool_opts po = {.setup = {.script = f->script}, .workers = 1};
+    pf_blender_pool *pool = pf_blender_pool_new(&po);
+    json_t *warm1 = run_ok(f, "render.blender_still", render_inputs(f, true), still_params(96, 4, NULL), pool);
+    json_t *other = run_ok(f, "render.blender_still", render_inputs(f, true), still_params(48, 4, "chrome"), pool);
+    json_t *warm2 = run_ok(f, "render.blender_still", render_inputs(f, true), still_params(96, 4, NULL), pool);
+    CHECK_MSG(same_pixels(port_path(cold, "image"), port_path(warm1, "image")), "cold and warm stills differ");
+    CHECK_MSG(same_pixels(port_path(cold, "image"), port_path(warm2, "image")),
+              "a cached model after an override renders differently");
+
+    /* A worker killed mid-render: the job is done again from cold, same pixels. */
+    killer k = {.marker = f->script, .kills_left = 1};
+    char *work = pf_test_tmpdir("render-work");
+    json_t *out = NULL;
+    pf_error *err =
+        invoke(f, "render.blender_still", work, render_inputs(f, true), still_params(96, 4, NULL), pool, 0, &k, &out);
+    CHECK_MSG(err == NULL, "%s", err ? err->message : "");
+    CHECK_INT(k.kills_left, 0);
+    json_t *status = pf_blender_pool_status(pool);
+    CHECK_INT(json_integer_value(json_object_get(status, "fallbacks")), 1);
+    json_decref(status);
+    CHECK(same_pixels(port_path(cold, "image"), port_path(out, "image")));
+    pf_error_free(err);
+    json_decref(out);
+    free(work);
+
+    /* The turntable renders its frames on the warm worker too. */
+    json_t *tt_params = json_pack("{s:i, s:i, s:i, s:i, s:i, s:b}", "width", 64, "height", 48, "samples", 2, "frames",
+                                  6, "fps", 4, "keep_frames", 1);
+    json_t *tt = run_ok(f, "render.blender_turntable", render_inputs(f, true), tt_params, pool);
+    const char *mp4 = port_path(tt, "video");
+    char *probe_path = pf_asprintf("%s.json", mp4);
+    char *cmd = pf_asprintf("ffprobe -v error -count_frames -select_streams v:0 -show_entries "
+                            "stream=nb_read_frames,codec_name,width,height:format=duration -of json '%s' > '%s'",
+                            mp4, probe_path);
+    const char *sh[] = {"sh", "-c", cmd, NULL};
+    pf_subprocess_opts o = {.argv = sh};
+    pf_subprocess_result r;
+    CHECK(pf_subprocess_run(&o, &r) == NULL && r.exit_code == 0);
+    json_t *info = json_load_file(probe_path, 0, NULL);
+    json_t *stream = json_array_get(json_object_get(info, "streams"), 0);
+    CHECK_STR(json_string_value(json_object_get(stream, "codec_name")), "h264");
+    CHECK_STR(json_string_value(json_object_get(stream, "nb_read_frames")), "6");
+    CHECK_INT(json_integer_value(json_object_get(stream, "width")), 64);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(info, "format"), "duration")), "1.500000");
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(tt, "frames"), "count")), 6);
+    json_decref(info);
+    free(cmd);
+    free(probe_path);
+    json_decref(tt);
+
+    json_decref(cold);
+    json_decref(warm1);
+    json_decref(warm2);
+    json_decref(other);
+    pf_blender_pool_free(pool);
+}
+
+/* Prints what Blender sees in a .blend: its objects, one per line. */
+static char *blend_objects(const char *blend) {
+    char *listing = pf_asprintf("%s.objects", blend);
+    char *expr = pf_asprintf("import bpy; open('%s', 'w').write('\\n'.join(sorted(o.name + ':' + o.type for o in "
+                             "bpy.data.objects)) + '\\n')",
+                             listing);
+    const char *argv[] = {"blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", blend,
+                          "--python-expr", expr, NULL};
+    pf_subprocess_opts o = {.argv = argv};
+    pf_subprocess_result r;
+    CHECK(pf_subprocess_run(&o, &r) == NULL && r.exit_code == 0);
+    char *text = NULL;
+    size_t len;
+    pf_error *err = pf_read_file(listing, 1 << 20, &text, &len);
+    CHECK(err == NULL);
+    pf_error_free(err);
+    free(expr);
+    free(listing);
+    return text ? text : pf_strdup("");
+}
+
+static void test_blend_and_thumbnail(fixture *f) {
+    json_t *out = run_ok(f, "render.blender_export_blend", render_inputs(f, true), json_object(), NULL);
+    char *objects = blend_objects(port_path(out, "blend"));
+    const char *expected[] = {"Housing:MESH", "Cover:MESH", "Shaft:MESH", "Bolt_M4:MESH", "Gearbox:EMPTY",
+                              "Camera:CAMERA", "Light_key:LIGHT"};
+    for (size_t i = 0; i < sizeof expected / sizeof *expected; i++)
+        CHECK_MSG(strstr(objects, expected[i]) != NULL, "%s missing from the .blend:\n%s", expected[i], objects);
+    free(objects);
+    json_decref(out);
+
+    out = run_ok(f, "render.thumbnail", json_pack("{s:O, s:O}", "glb", f->glb, "bbox", f->bbox),
+                 json_pack("{s:i}", "size", 64), NULL);
+    check_visible(port_path(out, "image"), 64);
+    json_decref(out);
+    out = run_ok(f, "render.thumbnail", json_pack("{s:O, s:O}", "glb", f->glb, "bbox", f->bbox),
+                 json_pack("{s:i, s:s}", "size", 64, "format", "webp"), NULL);
+    char *data = NULL;
+    size_t len = 0;
+    pf_error_free(pf_read_file(port_path(out, "image"), 1 << 20, &data, &len));
+    CHECK(data && len > 12 && memcmp(data, "RIFF", 4) == 0 && memcmp(data + 8, "WEBP", 4) == 0);
+    free(data);
+    json_decref(out);
+}
+
+/* A user scene made by Blender itself: a camera and an empty collection. */
+static void test_blend_scene_template(fixture *f) {
+    char *dir = pf_asprintf("%s/templates", f->data);
+    pf_error_free(pf_mkdirs(dir, 0755));
+    char *blend = pf_asprintf("%s/hero.blend", dir);
+    char *expr = pf_asprintf(
+        "import bpy; bpy.ops.wm.read_factory_settings(use_empty=True); s = bpy.context.scene; "
+        "c = bpy.data.objects.new('HeroCam', bpy.data.cameras.new('HeroCam')); s.collection.objects.link(c); "
+        "c.location = (1.0, -1.0, 0.6); c.rotation_euler = (1.2, 0, 0.785); "
+        "s.collection.children.link(bpy.data.collections.new('ProductSlot')); "
+        "bpy.ops.wm.save_as_mainfile(filepath='%s')",
+        blend);
+    const char *argv[] = {"blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", "--python-expr", expr,
+                          NULL};
+    pf_subprocess_opts o = {.argv = argv};
+    pf_subprocess_result r;
+    CHECK(pf_subprocess_run(&o, &r) == NULL && r.exit_code == 0);
+    char *tmpl_path = pf_asprintf("%s/hero.json", dir);
+    const char *tmpl = "{\"key\":\"hero\",\"label\":\"Hero scene\",\"kind\":\"blend_scene\",\"categories\":[\"*\"],"
+                       "\"artifact_kinds\":[\"still_image\"],\"blend\":\"hero.blend\",\"camera_object\":\"HeroCam\","
+                       "\"collection\":\"ProductSlot\"}";
+    pf_error_free(pf_write_file_atomic(tmpl_path, tmpl, strlen(tmpl)));
+    json_t *chosen = run_ok(f, "render.resolve_template", json_object(), json_pack("{s:s}", "template", "hero"), NULL);
+    json_t *in = json_pack("{s:O, s:O, s:O}", "glb", f->glb, "bbox", f->bbox, "template",
+                           json_object_get(chosen, "template"));
+    json_t *out = run_ok(f, "render.blender_still", in, still_params(96, 4, NULL), NULL);
+    check_visible(port_path(out, "image"), 96);
+    json_decref(out);
+    json_decref(chosen);
+    free(tmpl_path);
+    free(expr);
+    free(blend);
+    free(dir);
+}
+
+static void expect_error(fixture *f, const char *key, json_t *inputs, json_t *params, long timeout_ms, killer *k,
+                         pf_code code, const char *pointer, const char *words) {
+    char *work = pf_test_tmpdir("render-work");
+    json_t *out = NULL;
+    pf_error *err = invoke(f, key, work, inputs, params, NULL, timeout_ms, k, &out);
+    CHECK_MSG(err && err->code == code, "%s: wanted %s, got %s: %s", key, pf_code_name(code),
+              err ? pf_code_name(err->code) : "success", err ? err->message : "");
+    if (err && pointer) CHECK_STR(err->pointer, pointer);
+    if (err) CHECK_MSG(strstr(err->message, words) != NULL, "\"%s\" lacks \"%s\"", err->message, words);
+    pf_error_free(err);
+    json_decref(out);
+    free(work);
+}
+
+static void test_errors(fixture *f) {
+    /* a GLB whose JSON chunk is garbage, and a file that is no GLB at all */
+    char *bad = pf_asprintf("%s/corrupt.glb", f->data), *text = pf_asprintf("%s/notes.glb", f->data);
+    char *data = NULL;
+    size_t len = 0;
+    pf_error_free(pf_read_file(json_string_value(json_object_get(f->glb, "path")), 1u << 26, &data, &len));
+    if (data && len > 64) memset(data + 20, '#', 40);
+    pf_error_free(pf_write_file_atomic(bad, data ? data : "", data ? len : 0));
+    pf_error_free(pf_write_file_atomic(text, "hello", 5));
+    free(data);
+    json_t *in = render_inputs(f, true);
+    json_object_set_new(in, "glb", json_pack("{s:s}", "path", bad));
+    expect_error(f, "render.blender_still", in, still_params(32, 1, NULL), 0, NULL, PF_EINVAL, "/inputs/glb",
+                 "cannot import");
+    in = render_inputs(f, true);
+    json_object_set_new(in, "glb", json_pack("{s:s}", "path", text));
+    expect_error(f, "render.blender_still", in, still_params(32, 1, NULL), 0, NULL, PF_EINVAL, "/inputs/glb",
+                 "not a GLB");
+    expect_error(f, "render.resolve_template", json_object(), json_pack("{s:s}", "template", "no_such_look"), 0, NULL,
+                 PF_ENOTFOUND, "/params/template", "no template \"no_such_look\"");
+    expect_error(f, "render.blender_still", render_inputs(f, true), still_params(32, 1, "unobtainium"), 0, NULL,
+                 PF_EINVAL, "/params/material_override", "unobtainium");
+    /* Blender killed mid-render */
+    killer k = {.marker = f->script, .kills_left = 1};
+    expect_error(f, "render.blender_still", render_inputs(f, true), still_params(96, 64, NULL), 0, &k, PF_EIO, NULL,
+                 "crashed");
+    /* a render far longer than its time limit */
+    expect_error(f, "render.blender_still", render_inputs(f, true), still_params(256, 4096, NULL), 1500, NULL,
+                 PF_ETIMEOUT, NULL, "within 1.5 s");
+    free(bad);
+    free(text);
+}
+
+int main(void) {
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_registry *reg = pf_registry_load(&errs);
+    CHECK(reg != NULL);
+    if (!reg) return pf_check_done("render_modules");
+    fixture f = {0};
+    setup(&f, reg);
+    test_still_cold_and_warm(&f);
+    test_blend_and_thumbnail(&f);
+    test_blend_scene_template(&f);
+    test_errors(&f);
+    pid_t pids[8];
+    CHECK_MSG(pf_test_procs_with(f.script, pids, 8) == 0, "a Blender process outlived the test");
+    json_decref(f.glb);
+    json_decref(f.bbox);
+    json_decref(f.map);
+    json_decref(f.template_value);
+    free(f.script);
+    free(f.share);
+    free(f.data);
+    pf_registry_free(reg);
+    pf_errors_clear(&errs);
+    return pf_check_done("render_modules");
+}
