@@ -60,3 +60,19 @@ const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *op
     }
     return argv[optind];
 }
+
+void pf_cli_progress(void *user, double fraction, const char *message) {
+    const char *label = user ? user : "";
+    if (fraction < 0) fraction = 0;
+    if (isatty(STDERR_FILENO)) {
+        int filled = (int)(fraction * 30);
+        fprintf(stderr, "\r[%-30.*s] %3d%% %s%s%-24s", filled, "##############################",
+                (int)(fraction * 100), label, *label ? ": " : "", message);
+    } else {
+        fprintf(stderr, "%3d%% %s%s%s\n", (int)(fraction * 100), label, *label ? ": " : "", message);
+    }
+}
+
+void pf_cli_progress_done(void) {
+    if (isatty(STDERR_FILENO)) fputc('\n', stderr);
+}

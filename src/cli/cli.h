@@ -13,7 +13,8 @@ typedef struct pf_command {
     void (*usage)(FILE *out);
 } pf_command;
 
-extern const pf_command pf_cmd_serve, pf_cmd_validate, pf_cmd_node_definitions, pf_cmd_module, pf_cmd_cad;
+extern const pf_command pf_cmd_serve, pf_cmd_validate, pf_cmd_node_definitions, pf_cmd_module, pf_cmd_cad,
+    pf_cmd_render;
 
 /* Exit codes shared by every subcommand. */
 enum { PF_EXIT_OK = 0, PF_EXIT_FAILED = 1, PF_EXIT_USAGE = 2 };
@@ -29,6 +30,11 @@ json_t *pf_cli_value(const char *text);
  * the usage when the command line is wrong. */
 struct option;
 const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *opts, int *flags, void (*usage)(FILE *));
+/* A module progress sink: a one-line bar on a terminal, plain lines
+ * otherwise. user may be a const char * label shown before the message. */
+void pf_cli_progress(void *user, double fraction, const char *message);
+/* Ends the progress bar's line on a terminal. */
+void pf_cli_progress_done(void);
 /* True when argv holds -h or --help. */
 int pf_cli_wants_help(int argc, char **argv);
 /* The share directory: $PRODFLOW_SHARE_DIR, else the build's share/. */

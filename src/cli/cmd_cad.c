@@ -34,18 +34,6 @@ static void usage(FILE *out) {
           out);
 }
 
-/* A one-line progress bar on a terminal; plain lines otherwise. */
-static void on_progress(void *user, double fraction, const char *message) {
-    (void)user;
-    if (isatty(STDERR_FILENO)) {
-        int filled = (int)(fraction * 30);
-        fprintf(stderr, "\r[%-30.*s] %3d%% %-20s", filled, "##############################", (int)(fraction * 100),
-                message);
-    } else {
-        fprintf(stderr, "%3d%% %s\n", (int)(fraction * 100), message);
-    }
-}
-
 static int export_glb(int argc, char **argv) {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"deflection", required_argument, 0, 'd'},
@@ -81,10 +69,10 @@ static int export_glb(int argc, char **argv) {
     rc = PF_EXIT_FAILED;
     if (reg) {
         atomic_bool cancel = false;
-        pf_module_ctx ctx = {.data_root = "/", .work_dir = work, .cancel = &cancel, .progress = on_progress};
+        pf_module_ctx ctx = {.data_root = "/", .work_dir = work, .cancel = &cancel, .progress = pf_cli_progress};
         json_t *inputs = json_pack("{s:{s:s}}", "step", "path", step), *outputs = NULL;
         pf_error *err = pf_module_invoke(reg, "cad.export_glb", &ctx, inputs, params, &outputs);
-        if (isatty(STDERR_FILENO)) fputc('\n', stderr);
+        pf_cli_progress_done();
         const json_t *glb = json_object_get(outputs, "glb");
         const char *made = json_string_value(json_object_get(glb, "path"));
         if (err) {

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -140,5 +141,16 @@ pf_error *pf_read_file(const char *path, size_t max_bytes, char **data_out, size
     buf[len] = '\0';
     *data_out = buf;
     *len_out = len;
+    return NULL;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)st, (void)type, (void)ftw;
+    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+pf_error *pf_remove_tree(const char *path) {
+    if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
+        return pf_error_new(PF_EIO, "", "cannot remove %s: %s", path, strerror(errno));
     return NULL;
 }

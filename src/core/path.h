@@ -14,6 +14,8 @@
 pf_error *pf_path_resolve_within(const char *root, const char *user_path, char **resolved_out);
 /* mkdir -p. */
 pf_error *pf_mkdirs(const char *path, mode_t mode);
+/* rm -rf: removes path and everything below it, following no symlinks. */
+pf_error *pf_remove_tree(const char *path);
 /* Temp file in the same directory, fsync, rename, fsync of the directory. */
 pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n);
 /* Reads a whole file (NUL-terminated); PF_ETOOLARGE over max_bytes. */

@@ -35,7 +35,7 @@ static void expect(const char *cmd, int code, const char *phrase) {
 }
 
 int main(void) {
-    const char *subcommands[] = {"serve", "validate", "node-definitions", "module", "cad"};
+    const char *subcommands[] = {"serve", "validate", "node-definitions", "module", "cad", "render"};
     expect(PF_BIN " --help", 0, "Commands:");
     expect(PF_BIN, 2, "Usage: prodflow");
     expect(PF_BIN " frobnicate", 2, "unknown command");
@@ -85,7 +85,8 @@ int main(void) {
     cmd = pf_asprintf("cd %s && %s module run cad.resolve_step_path --set path=/etc/hostname", dir, PF_BIN);
     expect(cmd, 1, "/etc/hostname");
     free(cmd);
-    expect(PF_BIN " module run render.blender_still", 1, "lands with issue #4");
+    expect(PF_BIN " module run render.blender_still", 1, "needs its input \"glb\"");
+    expect(PF_BIN " module run output.notify", 1, "lands with issue #5");
     expect(PF_BIN " module run cad.export_glb --input step=" PF_SOURCE_DIR
                   "/tests/fixtures/step/gearbox.step --set linear_deflection=fine",
            1, "/params/linear_deflection");
