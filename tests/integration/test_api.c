@@ -73,9 +73,11 @@ static void test_node_definitions(void) {
     const json_t *resolve = definition(r.json, "cad.resolve_step_path");
     CHECK(json_is_true(json_object_get(resolve, "available")));
     const json_t *still = definition(r.json, "render.blender_still");
-    CHECK(json_is_false(json_object_get(still, "available")));
-    CHECK(json_object_get(still, "unavailable_reason") != NULL);
+    CHECK(json_is_true(json_object_get(still, "available")));
     CHECK(json_object_get(json_object_get(still, "ui"), "label") != NULL);
+    const json_t *notify = definition(r.json, "output.notify");
+    CHECK(json_is_false(json_object_get(notify, "available")));
+    CHECK(json_object_get(notify, "unavailable_reason") != NULL);
     CHECK(json_object_get(still, "param_schema") != NULL);
     pf_http_reply_free(&r);
 
