@@ -82,11 +82,19 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     prebuild(&app->node_definitions[0], app->registry, NULL);
     for (size_t i = 0; i < c->n_families; i++)
         prebuild(&app->node_definitions[i + 1], app->registry, c->families[i].key);
+    if (cfg->blender_workers > 0) {
+        char *script = pf_asprintf("%s/blender/prodflow_render.py", app->share_dir);
+        pf_blender_pool_opts po = {.setup = {.blender = getenv("PRODFLOW_BLENDER"), .script = script},
+                                   .workers = cfg->blender_workers};
+        app->blender_pool = pf_blender_pool_new(&po);
+        free(script);
+    }
     return app;
 }
 
 void pf_app_close(pf_app *app) {
     if (!app) return;
+    pf_blender_pool_free(app->blender_pool);
     for (size_t i = 0; i < app->n_node_definitions; i++)
         free(app->node_definitions[i].body);
     free(app->node_definitions);

@@ -4,6 +4,7 @@
 #define PF_API_APP_H
 
 #include "modules/registry.h"
+#include "render/blender_pool.h"
 #include "store/store.h"
 
 typedef struct pf_app_config {
@@ -12,6 +13,7 @@ typedef struct pf_app_config {
     const char *store_url; /* NULL: SQLite under data_dir */
     const char *web_dir;   /* the built editor; NULL serves no editor */
     size_t max_body_bytes;
+    int blender_workers; /* warm Blender processes; 0 renders in fresh ones */
 } pf_app_config;
 
 typedef struct pf_prebuilt {
@@ -31,6 +33,7 @@ typedef struct pf_app {
     json_t *openapi;               /* the OpenAPI document */
     pf_prebuilt *node_definitions; /* all families first, then one per family */
     size_t n_node_definitions;
+    pf_blender_pool *blender_pool; /* NULL without warm workers; processes start on first use */
 } pf_app;
 
 /* Builds everything; problems go to errs and the result is NULL. */

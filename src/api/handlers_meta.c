@@ -8,10 +8,11 @@
 
 void pf_handle_health(const pf_app *app, const pf_request *req, pf_response *res) {
     (void)req;
-    pf_respond_json(res, 200,
-                    json_pack("{s:s, s:s, s:s, s:i, s:i}", "status", "ok", "version", PF_VERSION, "store",
-                              pf_store_backend(app->store), "schema_version", pf_store_schema_version(app->store),
-                              "modules", (int)app->registry->n_modules));
+    json_t *health = json_pack("{s:s, s:s, s:s, s:i, s:i}", "status", "ok", "version", PF_VERSION, "store",
+                               pf_store_backend(app->store), "schema_version", pf_store_schema_version(app->store),
+                               "modules", (int)app->registry->n_modules);
+    if (app->blender_pool) json_object_set_new(health, "blender_workers", pf_blender_pool_status(app->blender_pool));
+    pf_respond_json(res, 200, health);
 }
 
 void pf_handle_openapi(const pf_app *app, const pf_request *req, pf_response *res) {

@@ -22,6 +22,7 @@ static void usage(FILE *out) {
           "  --web-dir DIR     the built editor to serve at / (default: the build's web/dist; \"\" for none)\n"
           "  --threads N       HTTP thread pool size (default: number of cores)\n"
           "  --max-body BYTES  request body limit (default 8388608)\n"
+          "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
           "  --port-file FILE  write the bound port to FILE once listening\n"
           "  -h, --help        this help\n",
           out);
@@ -33,10 +34,12 @@ static int run(int argc, char **argv) {
         {"data-dir", required_argument, 0, 'd'}, {"share-dir", required_argument, 0, 's'},
         {"store", required_argument, 0, 'S'},    {"threads", required_argument, 0, 't'},
         {"max-body", required_argument, 0, 'm'}, {"port-file", required_argument, 0, 'f'},
-        {"web-dir", required_argument, 0, 'w'},  {0, 0, 0, 0},
+        {"web-dir", required_argument, 0, 'w'},  {"blender-workers", required_argument, 0, 'B'},
+        {0, 0, 0, 0},
     };
     pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
-    pf_app_config cfg = {.data_dir = "./var", .share_dir = pf_cli_share_dir(), .web_dir = pf_cli_web_dir()};
+    pf_app_config cfg = {
+        .data_dir = "./var", .share_dir = pf_cli_share_dir(), .web_dir = pf_cli_web_dir(), .blender_workers = 1};
     const char *port_file = NULL;
     int c;
     optind = 1;
@@ -60,6 +63,7 @@ static int run(int argc, char **argv) {
         case 'm': cfg.max_body_bytes = strtoull(optarg, NULL, 10); break;
         case 'f': port_file = optarg; break;
         case 'w': cfg.web_dir = *optarg ? optarg : NULL; break;
+        case 'B': cfg.blender_workers = atoi(optarg); break;
         default: usage(stderr); return PF_EXIT_USAGE;
         }
     }

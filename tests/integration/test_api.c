@@ -43,6 +43,10 @@ static void test_meta(void) {
     CHECK_INT(r.status, 200);
     CHECK_STR(json_string_value(json_object_get(r.json, "status")), "ok");
     CHECK_STR(json_string_value(json_object_get(r.json, "store")), "sqlite");
+    /* one warm Blender slot, not started until a render needs it */
+    const json_t *workers = json_object_get(json_object_get(r.json, "blender_workers"), "workers");
+    CHECK_INT(json_array_size(workers), 1);
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(workers, 0), "pid")), 0);
     pf_http_reply_free(&r);
 
     r = call("GET", "/api/openapi.json", NULL);
