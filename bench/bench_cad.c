@@ -30,7 +30,7 @@ int main(int argc, char **argv) {
         pf_step_summary_free(s);
         t = now_s();
         pf_cad_doc *doc = NULL;
-        if (pf_cad_open_step(path, &doc) != PF_CAD_OK) {
+        if (pf_cad_open_step(path, NULL, &doc) != PF_CAD_OK) {
             fprintf(stderr, "%s\n", pf_cad_last_error());
             return 1;
         }

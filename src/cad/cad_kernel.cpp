@@ -33,6 +33,8 @@
 #include <XCAFDoc_ColorTool.hxx>
 #include <XCAFDoc_DocumentTool.hxx>
 #include <XCAFDoc_ShapeTool.hxx>
+#include <XSAlgo.hxx>
+#include <XSAlgo_AlgoContainer.hxx>
 #include <gp_Trsf.hxx>
 #include <map>
 #include <vector>
@@ -51,6 +53,7 @@ struct pf_cad_doc {
     size_t roots = 0;
     double unit_m = 0.001;
     bool meshed = false;
+    size_t faces = 0, unmeshed_faces = 0; // counted by pf_cad_mesh
 };
 
 namespace {
@@ -58,6 +61,35 @@ namespace {
 thread_local std::string last_error;
 
 // STEPControl keeps its settings in process-wide statics.
+// Shape processing that leaves every transferred shape as it is.
+class unhealed_container : public XSAlgo_AlgoContainer {
+  public:
+    TopoDS_Shape ProcessShape(const TopoDS_Shape &shape, const Standard_Real, const Standard_Real,
+                              const Standard_CString, const Standard_CString, Handle(Standard_Transient) &,
+                              const Message_ProgressRange &, const Standard_Boolean) const override {
+        return shape;
+    }
+};
+
+// Installs the unhealed container for one read and restores the default.
+class healing_choice {
+  public:
+    explicit healing_choice(bool skip) {
+        if (!skip) return;
+        XSAlgo::Init();
+        saved_ = XSAlgo::AlgoContainer();
+        XSAlgo::SetAlgoContainer(new unhealed_container());
+    }
+    ~healing_choice() {
+        if (!saved_.IsNull()) XSAlgo::SetAlgoContainer(saved_);
+    }
+    healing_choice(const healing_choice &) = delete;
+    healing_choice &operator=(const healing_choice &) = delete;
+
+  private:
+    Handle(XSAlgo_AlgoContainer) saved_;
+};
+
 std::mutex &reader_lock() {
     static std::mutex lock;
     return lock;
@@ -91,7 +123,7 @@ template <typename F> pf_cad_status guarded(const char *what, F body) {
 
 extern "C" const char *pf_cad_last_error(void) { return last_error.c_str(); }
 
-extern "C" pf_cad_status pf_cad_open_step(const char *path, pf_cad_doc **out) {
+extern "C" pf_cad_status pf_cad_open_step(const char *path, const pf_cad_read_opts *opts, pf_cad_doc **out) {
     *out = nullptr;
     return guarded("reading STEP", [&]() -> pf_cad_status {
         // Say plainly what is wrong with the path before OCCT's parser does.
@@ -104,6 +136,9 @@ extern "C" pf_cad_status pf_cad_open_step(const char *path, pf_cad_doc **out) {
         app->NewDocument("BinXCAF", d->doc);
         {
             std::lock_guard<std::mutex> guard(reader_lock());
+            // The reader heals through the process-wide algorithm container;
+            // swapping it is safe only because reads and writes hold the lock.
+            healing_choice healing(opts && opts->skip_shape_healing);
             STEPCAFControl_Reader reader;
             reader.SetColorMode(true);
             reader.SetNameMode(true);
@@ -169,8 +204,19 @@ extern "C" pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *op
                                         opts->angular_deflection, opts->parallel != 0);
         if (!mesher.IsDone()) return fail(PF_CAD_EMESH, "the tessellation did not finish");
         doc->meshed = true;
+        doc->faces = doc->unmeshed_faces = 0;
+        for (TopExp_Explorer e(doc->all, TopAbs_FACE); e.More(); e.Next()) {
+            TopLoc_Location loc;
+            doc->faces++;
+            if (BRep_Tool::Triangulation(TopoDS::Face(e.Current()), loc).IsNull()) doc->unmeshed_faces++;
+        }
         return PF_CAD_OK;
     });
+}
+
+extern "C" size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces) {
+    if (faces) *faces = doc->faces;
+    return doc->unmeshed_faces;
 }
 
 extern "C" size_t pf_cad_triangle_count(const pf_cad_doc *doc) {

@@ -35,9 +35,16 @@ typedef struct pf_cad_box {
 
 const char *pf_cad_last_error(void);
 
-/* Reads STEP through STEPCAFControl_Reader. Reads are serialised within the
- * process because the reader keeps process-wide settings. */
-pf_cad_status pf_cad_open_step(const char *path, pf_cad_doc **out);
+typedef struct pf_cad_read_opts {
+    /* OCCT's shape healing (ShapeFix) on every transferred shape: it mends
+     * sloppy files and costs about a third of the read. */
+    int skip_shape_healing;
+} pf_cad_read_opts;
+
+/* Reads STEP through STEPCAFControl_Reader; opts may be NULL (heal). Reads
+ * are serialised within the process because the reader keeps process-wide
+ * settings. */
+pf_cad_status pf_cad_open_step(const char *path, const pf_cad_read_opts *opts, pf_cad_doc **out);
 void pf_cad_close(pf_cad_doc *doc);
 
 /* Free (top-level) shapes and all labels of products. */
@@ -46,6 +53,9 @@ size_t pf_cad_root_count(const pf_cad_doc *doc);
 double pf_cad_length_unit(const pf_cad_doc *doc);
 
 pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *opts);
+/* Faces the last pf_cad_mesh left without triangles; *faces (may be NULL)
+ * gets how many faces there are. Counts instances, not prototypes. */
+size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces);
 /* Triangles over all meshed faces (each shared instance counted once). */
 size_t pf_cad_triangle_count(const pf_cad_doc *doc);
 /* A tight box from the triangulation; call after pf_cad_mesh. */

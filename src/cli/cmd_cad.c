@@ -14,7 +14,7 @@
 
 static void usage(FILE *out) {
     fputs("Usage: prodflow cad inspect [--json] [--full] FILE.step\n"
-          "       prodflow cad export FILE.step -o OUT.glb [--deflection MM] [--angular RAD]\n"
+          "       prodflow cad export FILE.step -o OUT.glb [--deflection MM] [--angular RAD] [--no-healing]\n"
           "       prodflow cad fixture -o OUT.step [--bolts N] [--parts N]\n\n"
           "inspect prints the assembly tree of a STEP file with names, instances and\n"
           "colours, read by the streaming scanner (no CAD kernel).\n"
@@ -28,6 +28,7 @@ static void usage(FILE *out) {
           "  -o, --output FILE  the GLB to write (export)\n"
           "  --deflection MM    linear deflection in millimetres (export; default 0.1)\n"
           "  --angular RAD      angular deflection in radians (export; default 0.5)\n"
+          "  --no-healing       skip OCCT's shape healing: about a third faster on clean files (export)\n"
           "  --bolts N          bolt instances (fixture; default 8)\n"
           "  --parts N          extra distinct parts (fixture; default 0)\n"
           "  -h, --help         this help\n",
@@ -37,6 +38,7 @@ static void usage(FILE *out) {
 static int export_glb(int argc, char **argv) {
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
                                          {"deflection", required_argument, 0, 'd'},
+                                         {"no-healing", no_argument, 0, 'n'},
                                          {"angular", required_argument, 0, 'a'},
                                          {0, 0, 0, 0}};
     const char *output = NULL;
@@ -50,6 +52,8 @@ static int export_glb(int argc, char **argv) {
             json_object_set_new(params, "linear_deflection", pf_cli_value(optarg));
         else if (c == 'a')
             json_object_set_new(params, "angular_deflection", pf_cli_value(optarg));
+        else if (c == 'n')
+            json_object_set_new(params, "shape_healing", json_false());
         else
             goto done;
     }

@@ -117,9 +117,14 @@ static void test_fixture(const pf_registry *reg, char **glbs) {
     /* Names are product names; the bolts share one set of vertex data. */
     json_t *position = NULL;
     bool shared = true;
+    size_t bolt_paths = 0;
     json_array_foreach(json_object_get(gltf, "nodes"), i, n) {
         const char *name = json_string_value(json_object_get(n, "name"));
         CHECK(name && !strstr(name, "=>["));
+        /* every node carries its part path, the material map's key */
+        const char *path = json_string_value(json_object_get(json_object_get(n, "extras"), "prodflow_path"));
+        CHECK_MSG(path && path[0] == '/', "node %s has no prodflow_path", name ? name : "?");
+        if (path && strncmp(path, "/Gearbox/Bolt_M4_", 17) == 0) bolt_paths++;
         if (!name || strcmp(name, "Bolt_M4") != 0 || !json_object_get(n, "mesh")) continue;
         json_t *mesh = json_array_get(json_object_get(gltf, "meshes"), json_integer_value(json_object_get(n, "mesh")));
         json_t *pos = json_object_get(
@@ -130,6 +135,7 @@ static void test_fixture(const pf_registry *reg, char **glbs) {
             shared = shared && json_equal(position, pos);
     }
     CHECK(position != NULL && shared);
+    CHECK_INT(bolt_paths, 6);
     CHECK(json_array_size(json_object_get(gltf, "materials")) >= 5); /* colours became materials */
     if (glb) {
         char *more = pf_asprintf("%s '%s'", *glbs, glb);
@@ -138,6 +144,18 @@ static void test_fixture(const pf_registry *reg, char **glbs) {
     }
     json_decref(gltf);
     json_decref(out);
+    /* The project's own fixture is clean: it tessellates without shape healing too. */
+    char *unhealed_work = pf_test_tmpdir("cad-unhealed");
+    out = run(reg, "cad.export_glb", unhealed_work, step, json_pack("{s:b}", "shape_healing", 0));
+    glb = json_string_value(json_object_get(json_object_get(out, "glb"), "path"));
+    CHECK(glb != NULL);
+    if (glb) {
+        char *more = pf_asprintf("%s '%s'", *glbs, glb);
+        free(*glbs);
+        *glbs = more;
+    }
+    json_decref(out);
+    free(unhealed_work);
     free(step);
     free(work);
 }
@@ -222,6 +240,17 @@ int main(void) {
     CHECK(err && !strcmp(err->pointer, "/params/linear_deflection"));
     pf_error_free(err);
     json_decref(params);
+    /* Without shape healing Debian's linkrods loses faces: refused, not delivered with holes. */
+    json_t *linkrods = json_pack("{s:{s:s}}", "step", "path", samples[0]);
+    params = json_pack("{s:b}", "shape_healing", 0);
+    err = pf_module_invoke(reg, "cad.export_glb", &ctx, linkrods, params, &out);
+    CHECK_MSG(err && err->code == PF_EINVAL && !strcmp(err->pointer, "/params/shape_healing") &&
+                  strstr(err->message, "did not tessellate"),
+              "%s", err ? err->message : "no error");
+    CHECK(out == NULL);
+    pf_error_free(err);
+    json_decref(params);
+    json_decref(linkrods);
     json_decref(inputs);
     free(work);
 

@@ -41,7 +41,7 @@ static json_t *glb_json(const char *path) {
 
 static void test_sample(void) {
     pf_cad_doc *doc = NULL;
-    CHECK_INT(pf_cad_open_step(SAMPLE, &doc), PF_CAD_OK);
+    CHECK_INT(pf_cad_open_step(SAMPLE, NULL, &doc), PF_CAD_OK);
     if (!doc) return;
     CHECK(pf_cad_root_count(doc) >= 1);
     CHECK(fabs(pf_cad_length_unit(doc) - 0.001) < 1e-12);
@@ -104,10 +104,10 @@ static void test_bad_files(void) {
     FILE *f = fopen(junk, "w");
     fputs("this is not STEP\n", f);
     fclose(f);
-    CHECK_INT(pf_cad_open_step(junk, &doc), PF_CAD_EREAD);
+    CHECK_INT(pf_cad_open_step(junk, NULL, &doc), PF_CAD_EREAD);
     CHECK(doc == NULL && strstr(pf_cad_last_error(), "junk.step"));
-    CHECK_INT(pf_cad_open_step("/nonexistent/part.step", &doc), PF_CAD_EREAD);
-    pf_cad_status st = pf_cad_open_step(PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", &doc);
+    CHECK_INT(pf_cad_open_step("/nonexistent/part.step", NULL, &doc), PF_CAD_EREAD);
+    pf_cad_status st = pf_cad_open_step(PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", NULL, &doc);
     CHECK(st == PF_CAD_EEMPTY || st == PF_CAD_EREAD); /* structure but no geometry */
     CHECK(doc == NULL);
     free(junk);

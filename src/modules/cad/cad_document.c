@@ -15,7 +15,8 @@ pf_error *pf_cad_open_meshed(const pf_module_ctx *ctx, const json_t *inputs, con
     if (!path) return pf_error_new(PF_EINVAL, "/inputs/step", "the step input has no path");
     progress(ctx, 0.05, "reading STEP");
     pf_cad_doc *doc = NULL;
-    pf_cad_status st = pf_cad_open_step(path, &doc);
+    pf_cad_read_opts read = {.skip_shape_healing = json_is_false(json_object_get(params, "shape_healing"))};
+    pf_cad_status st = pf_cad_open_step(path, &read, &doc);
     if (st != PF_CAD_OK) return pf_cad_error(st, "/inputs/step");
     if (ctx->cancel && atomic_load(ctx->cancel)) {
         pf_cad_close(doc);
@@ -30,8 +31,14 @@ pf_error *pf_cad_open_meshed(const pf_module_ctx *ctx, const json_t *inputs, con
         .parallel = !json_is_false(json_object_get(params, "parallel")),
     };
     st = pf_cad_mesh(doc, &opts);
-    if (st != PF_CAD_OK) {
-        pf_error *err = pf_cad_error(st, "/params/linear_deflection");
+    pf_error *err = st != PF_CAD_OK ? pf_cad_error(st, "/params/linear_deflection") : NULL;
+    size_t faces = 0, unmeshed = err ? 0 : pf_cad_unmeshed_faces(doc, &faces);
+    /* Unhealed shapes can lose faces silently; say so rather than deliver a model with holes. */
+    if (!err && read.skip_shape_healing && unmeshed > 0)
+        err = pf_error_new(PF_EINVAL, "/params/shape_healing",
+                           "%zu of %zu faces did not tessellate without shape healing; leave shape_healing on for %s",
+                           unmeshed, faces, path);
+    if (err) {
         pf_cad_close(doc);
         return err;
     }
