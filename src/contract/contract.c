@@ -27,7 +27,7 @@ static const json_t *find_keyed(const json_t *arr, const char *key) {
     return NULL;
 }
 
-pf_error *pf_contract_load(pf_contract *out) {
+pf_error *pf_contract_load(pf_contract *out, const json_t *extra_families) {
     memset(out, 0, sizeof *out);
     pf_error *err = NULL;
     out->vocabulary = pf_contract_embedded_json("contract/vocabulary.json", &err);
@@ -43,6 +43,10 @@ pf_error *pf_contract_load(pf_contract *out) {
         return err;
     }
     out->workflow_compiled = pf_schema_compile(out->workflow_schema);
+    size_t k;
+    const json_t *extra;
+    json_array_foreach(extra_families, k, extra)
+        json_array_append_new(json_object_get(out->families_doc, "families"), json_deep_copy(extra));
     const json_t *fams = json_object_get(out->families_doc, "families");
     out->n_families = json_array_size(fams);
     out->families = pf_xcalloc(out->n_families, sizeof *out->families);

@@ -29,8 +29,9 @@ typedef struct pf_contract {
     size_t n_families;
 } pf_contract;
 
-/* Parses the embedded vocabulary and families; NULL on success. */
-pf_error *pf_contract_load(pf_contract *out);
+/* Parses the embedded vocabulary and families, plus extra_families (an
+ * array of family objects, borrowed; may be NULL); NULL on success. */
+pf_error *pf_contract_load(pf_contract *out, const json_t *extra_families);
 void pf_contract_free(pf_contract *c);
 
 const pf_family *pf_contract_family(const pf_contract *c, const char *key);

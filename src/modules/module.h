@@ -38,6 +38,7 @@ typedef pf_error *(*pf_module_execute_fn)(const pf_module_ctx *ctx, const json_t
 typedef struct pf_module_desc {
     const char *key;              /* "cad.export_glb"; equals the contract's module_key */
     const char *contract_path;    /* embedded path, "modules/cad/export_glb.json" */
+    const char *contract_json;    /* or the contract itself, for modules defined outside src/ (tests) */
     pf_module_execute_fn execute; /* NULL until the module has a body */
     const char *pending_issue;    /* where the body will come from, while execute is NULL */
 } pf_module_desc;

@@ -99,21 +99,32 @@ static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors
     }
 }
 
-pf_registry *pf_registry_load(pf_errors *errs) {
+pf_registry *pf_registry_load(pf_errors *errs) { return pf_registry_load_with(NULL, errs); }
+
+static json_t *contract_of(const pf_module_desc *desc, pf_error **err) {
+    if (!desc->contract_json) return pf_contract_embedded_json(desc->contract_path, err);
+    json_error_t jerr;
+    json_t *doc = json_loads(desc->contract_json, 0, &jerr);
+    if (!doc) *err = pf_error_new(PF_EINTERNAL, "", "module %s: contract is not JSON: %s", desc->key, jerr.text);
+    return doc;
+}
+
+pf_registry *pf_registry_load_with(const pf_registry_extra *extra, pf_errors *errs) {
     pf_registry *reg = pf_xcalloc(1, sizeof *reg);
-    pf_error *err = pf_contract_load(&reg->contract);
+    pf_error *err = pf_contract_load(&reg->contract, extra ? extra->families : NULL);
     if (err) {
         pf_errors_take(errs, err);
         free(reg);
         return NULL;
     }
     size_t before = errs->len;
-    reg->n_modules = sizeof module_table / sizeof *module_table;
+    size_t builtin = sizeof module_table / sizeof *module_table;
+    reg->n_modules = builtin + (extra ? extra->n_modules : 0);
     reg->modules = pf_xcalloc(reg->n_modules, sizeof *reg->modules);
     for (size_t i = 0; i < reg->n_modules; i++) {
         pf_module *m = &reg->modules[i];
-        m->desc = module_table[i];
-        m->contract = pf_contract_embedded_json(m->desc->contract_path, &err);
+        m->desc = i < builtin ? module_table[i] : extra->modules[i - builtin];
+        m->contract = contract_of(m->desc, &err);
         if (err) {
             pf_errors_take(errs, err);
             continue;

@@ -44,6 +44,15 @@ typedef struct pf_registry {
 /* Loads and checks every contract; problems are appended to errs and the
  * result is NULL when any contract is broken. Free with pf_registry_free. */
 pf_registry *pf_registry_load(pf_errors *errs);
+
+/* Modules and families beyond the built-in ones, such as a test's no-op
+ * modules. Everything is borrowed and must outlive the registry. */
+typedef struct pf_registry_extra {
+    const pf_module_desc *const *modules;
+    size_t n_modules;
+    const json_t *families; /* array of family objects, as in families.json */
+} pf_registry_extra;
+pf_registry *pf_registry_load_with(const pf_registry_extra *extra, pf_errors *errs);
 void pf_registry_free(pf_registry *reg);
 
 const pf_module *pf_registry_find(const pf_registry *reg, const char *key);

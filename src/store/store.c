@@ -35,3 +35,30 @@ pf_error *pf_store_workflow_versions(pf_store *s, const char *id, json_t **list_
     return s->ops->workflow_versions(s, id, list_out);
 }
 pf_error *pf_store_workflow_delete(pf_store *s, const char *id) { return s->ops->workflow_delete(s, id); }
+
+pf_error *pf_store_run_create(pf_store *s, const json_t *run, const json_t *nodes) {
+    return s->ops->run_create(s, run, nodes);
+}
+pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
+                                  const char *node_id, const char *node_status, const json_t *node_state) {
+    return s->ops->run_transition(s, run_id, run_status, run_doc, node_id, node_status, node_state);
+}
+pf_error *pf_store_run_get(pf_store *s, const char *run_id, json_t **run_out) {
+    return s->ops->run_get(s, run_id, run_out);
+}
+pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out) {
+    return s->ops->run_list(s, status, list_out);
+}
+pf_error *pf_store_artifact_put(pf_store *s, const json_t *artifact) { return s->ops->artifact_put(s, artifact); }
+pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_out) {
+    return s->ops->artifact_get(s, id, artifact_out);
+}
+pf_error *pf_store_cache_get(pf_store *s, const char *key, json_t **entry_out) {
+    return s->ops->cache_get(s, key, entry_out);
+}
+pf_error *pf_store_cache_latest(pf_store *s, const char *slot, json_t **entry_out) {
+    return s->ops->cache_latest(s, slot, entry_out);
+}
+pf_error *pf_store_cache_put(pf_store *s, const char *key, const char *slot, const json_t *entry) {
+    return s->ops->cache_put(s, key, slot, entry);
+}

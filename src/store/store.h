@@ -33,4 +33,28 @@ pf_error *pf_store_workflow_list(pf_store *s, const char *family, json_t **list_
 pf_error *pf_store_workflow_versions(pf_store *s, const char *id, json_t **list_out);
 pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
 
+/* Runs. A run row holds {id, workflow_id, workflow_version, family, status,
+ * subject, doc}; each node has a row {status, state}. Every call is one
+ * transaction, so a crash leaves each transition whole or absent. */
+pf_error *pf_store_run_create(pf_store *s, const json_t *run, const json_t *nodes /* node id -> {status, state} */);
+/* Moves the run and/or one node: run_status and node_id may be NULL;
+ * run_doc (when not NULL) replaces the run's doc. */
+pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
+                                  const char *node_id, const char *node_status, const json_t *node_state);
+/* {id, workflow_id, workflow_version, family, status, subject, doc, created_at,
+ * updated_at, nodes: {id: {status, state}}}. */
+pf_error *pf_store_run_get(pf_store *s, const char *run_id, json_t **run_out);
+/* Newest first, without nodes or doc; status may be NULL for all. */
+pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out);
+
+/* Artifact metadata rows; the files live in the artifact store. */
+pf_error *pf_store_artifact_put(pf_store *s, const json_t *artifact);
+pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_out);
+
+/* Module output cache: entries by key; the newest entry of a slot (module
+ * and node) explains a miss. */
+pf_error *pf_store_cache_get(pf_store *s, const char *key, json_t **entry_out);
+pf_error *pf_store_cache_latest(pf_store *s, const char *slot, json_t **entry_out);
+pf_error *pf_store_cache_put(pf_store *s, const char *key, const char *slot, const json_t *entry);
+
 #endif

@@ -1,6 +1,6 @@
 /* The SQLite backend: WAL, versioned migrations, one connection behind a
  * mutex (calls are short; the HTTP threads take turns). */
-#include "store/store_backend.h"
+#include "store/store_sqlite.h"
 
 #include "core/mem.h"
 #include "core/sha256.h"
@@ -10,19 +10,13 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct {
-    sqlite3 *db;
-    pthread_mutex_t lock;
-    int version;
-} sqlite_store;
+sqlite_store *pf_sqlite_impl(pf_store *s) { return s->impl; }
 
-static sqlite_store *impl(pf_store *s) { return s->impl; }
-
-static pf_error *db_error(sqlite3 *db, const char *what) {
+pf_error *pf_sqlite_db_error(sqlite3 *db, const char *what) {
     return pf_error_new(PF_EIO, "", "database error while %s: %s", what, sqlite3_errmsg(db));
 }
 
-static void now_iso(char out[32]) {
+void pf_sqlite_now(char out[32]) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
@@ -31,7 +25,7 @@ static void now_iso(char out[32]) {
     snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
 }
 
-static pf_error *exec(sqlite3 *db, const char *sql, const char *what) {
+pf_error *pf_sqlite_exec(sqlite3 *db, const char *sql, const char *what) {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return NULL;
     pf_error *err = pf_error_new(PF_EIO, "", "database error while %s: %s", what, msg ? msg : "?");
@@ -49,7 +43,7 @@ static int query_int(sqlite3 *db, const char *sql, int fallback) {
 }
 
 static pf_error *migrate(sqlite_store *st) {
-    pf_error *err = exec(
+    pf_error *err = pf_sqlite_exec(
         st->db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
         "creating schema_migrations");
     if (err) return err;
@@ -61,15 +55,15 @@ static pf_error *migrate(sqlite_store *st) {
                             st->version, pf_sqlite_n_migrations);
     for (int v = st->version + 1; v <= pf_sqlite_n_migrations; v++) {
         char stamp[32];
-        now_iso(stamp);
+        pf_sqlite_now(stamp);
         char *record = pf_asprintf("INSERT INTO schema_migrations VALUES (%d, '%s')", v, stamp);
-        if (!(err = exec(st->db, "BEGIN IMMEDIATE", "starting a migration")) &&
-            !(err = exec(st->db, pf_sqlite_migrations[v - 1], "applying a migration")) &&
-            !(err = exec(st->db, record, "recording a migration")))
-            err = exec(st->db, "COMMIT", "committing a migration");
+        if (!(err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", "starting a migration")) &&
+            !(err = pf_sqlite_exec(st->db, pf_sqlite_migrations[v - 1], "applying a migration")) &&
+            !(err = pf_sqlite_exec(st->db, record, "recording a migration")))
+            err = pf_sqlite_exec(st->db, "COMMIT", "committing a migration");
         free(record);
         if (err) {
-            exec(st->db, "ROLLBACK", "rolling back");
+            pf_sqlite_exec(st->db, "ROLLBACK", "rolling back");
             return err;
         }
         st->version = v;
@@ -78,29 +72,29 @@ static pf_error *migrate(sqlite_store *st) {
 }
 
 static void sqlite_close(pf_store *s) {
-    sqlite_store *st = impl(s);
+    sqlite_store *st = pf_sqlite_impl(s);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->lock);
     free(st);
     free(s);
 }
 
-static int sqlite_schema_version(pf_store *s) { return impl(s)->version; }
+static int sqlite_schema_version(pf_store *s) { return pf_sqlite_impl(s)->version; }
 
-static sqlite3_stmt *prepare(sqlite3 *db, const char *sql) {
+sqlite3_stmt *pf_sqlite_prepare(sqlite3 *db, const char *sql) {
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     return st;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i) {
+const char *pf_sqlite_text(sqlite3_stmt *st, int i) {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? (const char *)t : "";
 }
 
 /* Reads the latest version and deletion state; 0 when the id is unknown. */
 static int latest_of(sqlite3 *db, const char *id, bool *deleted) {
-    sqlite3_stmt *st = prepare(db, "SELECT latest_version, deleted_at IS NOT NULL FROM workflows WHERE id = ?");
+    sqlite3_stmt *st = pf_sqlite_prepare(db, "SELECT latest_version, deleted_at IS NOT NULL FROM workflows WHERE id = ?");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int latest = 0;
     *deleted = false;
@@ -133,9 +127,9 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
     char *text = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
     char digest[65], stamp[32];
     pf_sha256_hex(text, strlen(text), digest);
-    now_iso(stamp);
+    pf_sqlite_now(stamp);
     sqlite3_stmt *up =
-        prepare(db, latest ? "UPDATE workflows SET name=?2, family=?3, latest_version=?4, updated_at=?5, "
+        pf_sqlite_prepare(db, latest ? "UPDATE workflows SET name=?2, family=?3, latest_version=?4, updated_at=?5, "
                              "deleted_at=NULL WHERE id=?1"
                            : "INSERT INTO workflows (id, name, family, latest_version, created_at, "
                              "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
@@ -147,7 +141,7 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
     int rc = sqlite3_step(up);
     sqlite3_finalize(up);
     if (rc == SQLITE_DONE) {
-        sqlite3_stmt *ins = prepare(db, "INSERT INTO workflow_versions VALUES (?, ?, ?, ?, ?)");
+        sqlite3_stmt *ins = pf_sqlite_prepare(db, "INSERT INTO workflow_versions VALUES (?, ?, ?, ?, ?)");
         sqlite3_bind_text(ins, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int(ins, 2, version);
         sqlite3_bind_text(ins, 3, text, -1, SQLITE_STATIC);
@@ -159,7 +153,7 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
     free(text);
     if (rc != SQLITE_DONE) {
         json_decref(stored);
-        return db_error(db, "saving a workflow");
+        return pf_sqlite_db_error(db, "saving a workflow");
     }
     if (stored_out)
         *stored_out = stored;
@@ -170,12 +164,12 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
 
 static pf_error *sqlite_workflow_save(pf_store *s, const json_t *doc, int expected, bool create_only,
                                       json_t **stored_out) {
-    sqlite_store *st = impl(s);
+    sqlite_store *st = pf_sqlite_impl(s);
     pthread_mutex_lock(&st->lock);
-    pf_error *err = exec(st->db, "BEGIN IMMEDIATE", "starting a save");
+    pf_error *err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", "starting a save");
     if (!err) {
         err = save_locked(st->db, doc, expected, create_only, stored_out);
-        pf_error *end = exec(st->db, err ? "ROLLBACK" : "COMMIT", "finishing a save");
+        pf_error *end = pf_sqlite_exec(st->db, err ? "ROLLBACK" : "COMMIT", "finishing a save");
         if (end && !err)
             err = end;
         else
@@ -186,7 +180,7 @@ static pf_error *sqlite_workflow_save(pf_store *s, const json_t *doc, int expect
 }
 
 static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, json_t **doc_out) {
-    sqlite_store *st = impl(s);
+    sqlite_store *st = pf_sqlite_impl(s);
     *doc_out = NULL;
     pthread_mutex_lock(&st->lock);
     bool deleted;
@@ -195,11 +189,11 @@ static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, j
     if (!latest || (version == 0 && deleted)) {
         err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
     } else {
-        sqlite3_stmt *q = prepare(st->db, "SELECT doc FROM workflow_versions WHERE workflow_id = ? AND version = ?");
+        sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT doc FROM workflow_versions WHERE workflow_id = ? AND version = ?");
         sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 2, version ? version : latest);
         if (sqlite3_step(q) == SQLITE_ROW)
-            *doc_out = json_loads(col_text(q, 0), 0, NULL);
+            *doc_out = json_loads(pf_sqlite_text(q, 0), 0, NULL);
         else
             err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" has no version %d", id, version);
         sqlite3_finalize(q);
@@ -209,17 +203,17 @@ static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, j
 }
 
 static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **list_out) {
-    sqlite_store *st = impl(s);
+    sqlite_store *st = pf_sqlite_impl(s);
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = prepare(st->db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
+    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
                                       "WHERE deleted_at IS NULL AND (?1 IS NULL OR family = ?1) ORDER BY id");
     if (family) sqlite3_bind_text(q, 1, family, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
         json_array_append_new(list,
-                              json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "id", col_text(q, 0), "name", col_text(q, 1),
-                                        "family", col_text(q, 2), "latest_version", sqlite3_column_int(q, 3),
-                                        "created_at", col_text(q, 4), "updated_at", col_text(q, 5)));
+                              json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "id", pf_sqlite_text(q, 0), "name", pf_sqlite_text(q, 1),
+                                        "family", pf_sqlite_text(q, 2), "latest_version", sqlite3_column_int(q, 3),
+                                        "created_at", pf_sqlite_text(q, 4), "updated_at", pf_sqlite_text(q, 5)));
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->lock);
     *list_out = list;
@@ -227,16 +221,16 @@ static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **
 }
 
 static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **list_out) {
-    sqlite_store *st = impl(s);
+    sqlite_store *st = pf_sqlite_impl(s);
     *list_out = NULL;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = prepare(st->db, "SELECT version, created_at, sha256 FROM workflow_versions "
+    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT version, created_at, sha256 FROM workflow_versions "
                                       "WHERE workflow_id = ? ORDER BY version");
     sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
         json_array_append_new(list, json_pack("{s:i, s:s, s:s}", "version", sqlite3_column_int(q, 0), "created_at",
-                                              col_text(q, 1), "sha256", col_text(q, 2)));
+                                              pf_sqlite_text(q, 1), "sha256", pf_sqlite_text(q, 2)));
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->lock);
     if (json_array_size(list) == 0) {
@@ -248,17 +242,17 @@ static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **
 }
 
 static pf_error *sqlite_workflow_delete(pf_store *s, const char *id) {
-    sqlite_store *st = impl(s);
+    sqlite_store *st = pf_sqlite_impl(s);
     char stamp[32];
-    now_iso(stamp);
+    pf_sqlite_now(stamp);
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = prepare(st->db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
+    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
     sqlite3_bind_text(q, 1, stamp, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
     int changed = sqlite3_changes(st->db);
-    pf_error *err = rc != SQLITE_DONE ? db_error(st->db, "deleting a workflow")
+    pf_error *err = rc != SQLITE_DONE ? pf_sqlite_db_error(st->db, "deleting a workflow")
                     : changed == 0    ? pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id)
                                       : NULL;
     pthread_mutex_unlock(&st->lock);
@@ -274,6 +268,15 @@ static const pf_store_ops sqlite_ops = {
     .workflow_list = sqlite_workflow_list,
     .workflow_versions = sqlite_workflow_versions,
     .workflow_delete = sqlite_workflow_delete,
+    .run_create = pf_sqlite_run_create,
+    .run_transition = pf_sqlite_run_transition,
+    .run_get = pf_sqlite_run_get,
+    .run_list = pf_sqlite_run_list,
+    .artifact_put = pf_sqlite_artifact_put,
+    .artifact_get = pf_sqlite_artifact_get,
+    .cache_get = pf_sqlite_cache_get,
+    .cache_latest = pf_sqlite_cache_latest,
+    .cache_put = pf_sqlite_cache_put,
 };
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {
@@ -286,7 +289,7 @@ pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {
         return err;
     }
     sqlite3_busy_timeout(st->db, 10000);
-    pf_error *err = exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
+    pf_error *err = pf_sqlite_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
                          "configuring the database");
     if (!err) err = migrate(st);
     if (err) {

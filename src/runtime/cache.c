@@ -1,0 +1,108 @@
+#include "runtime/cache.h"
+
+#include "core/mem.h"
+#include "core/sha256.h"
+
+#include <string.h>
+#include <unistd.h>
+
+static char *digest_of(const json_t *value) {
+    const char *sha = json_string_value(json_object_get(value, "sha256"));
+    if (sha) return pf_strdup(sha);
+    char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char hex[65];
+    pf_sha256_hex(text, strlen(text), hex);
+    free(text);
+    return pf_strdup(hex);
+}
+
+void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *workflow_id, const char *node_id,
+                         const json_t *params, const json_t *inputs) {
+    json_t *digests = json_object();
+    const char *port;
+    const json_t *value;
+    json_object_foreach((json_t *)inputs, port, value) {
+        char *d = digest_of(value);
+        json_object_set_new(digests, port, json_string(d));
+        free(d);
+    }
+    p->basis = json_pack("{s:s, s:s, s:O, s:o}", "module_key", m->key, "module_version", m->version, "params", params,
+                         "inputs", digests);
+    char *text = json_dumps(p->basis, JSON_COMPACT | JSON_SORT_KEYS);
+    pf_sha256_hex(text, strlen(text), p->key);
+    free(text);
+    p->slot = pf_asprintf("%s@%s/%s", m->key, workflow_id ? workflow_id : "", node_id);
+}
+
+void pf_cache_probe_free(pf_cache_probe *p) {
+    json_decref(p->basis);
+    free(p->slot);
+    p->basis = NULL;
+    p->slot = NULL;
+}
+
+/* Keys of a and b whose values differ, as a JSON array. */
+static json_t *changed_keys(const json_t *a, const json_t *b) {
+    json_t *out = json_array();
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)a, k, v) if (!json_equal(v, json_object_get(b, k))) json_array_append_new(out, json_string(k));
+    json_object_foreach((json_t *)b, k, v) if (!json_object_get(a, k)) json_array_append_new(out, json_string(k));
+    return out;
+}
+
+/* A cached file value whose file has gone cannot be reused. */
+static bool files_exist(const json_t *outputs) {
+    const char *port;
+    const json_t *v;
+    json_object_foreach((json_t *)outputs, port, v) {
+        const char *path = json_string_value(json_object_get(v, "path"));
+        if (path && json_object_get(v, "sha256") && access(path, R_OK) != 0) return false;
+    }
+    return true;
+}
+
+static json_t *miss(const char *reason, json_t *changed) {
+    json_t *v = json_pack("{s:b, s:s}", "hit", 0, "reason", reason);
+    if (changed) json_object_set_new(v, "changed", changed);
+    return v;
+}
+
+json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs) {
+    *outputs = NULL;
+    json_t *entry = NULL;
+    pf_error *err = pf_store_cache_get(s, p->key, &entry);
+    pf_error_free(err);
+    if (entry && files_exist(json_object_get(entry, "outputs"))) {
+        *outputs = json_incref(json_object_get(entry, "outputs"));
+        json_decref(entry);
+        return json_pack("{s:b, s:s}", "hit", 1, "key", p->key);
+    }
+    json_t *verdict;
+    if (entry) {
+        verdict = miss("artifact missing", NULL);
+    } else if ((err = pf_store_cache_latest(s, p->slot, &entry)) != NULL) {
+        pf_error_free(err);
+        verdict = miss("no entry", NULL);
+    } else {
+        const json_t *old = json_object_get(entry, "basis");
+        if (!json_equal(json_object_get(old, "module_version"), json_object_get(p->basis, "module_version")))
+            verdict = miss("module version changed", NULL);
+        else if (!json_equal(json_object_get(old, "params"), json_object_get(p->basis, "params")))
+            verdict = miss("params changed",
+                           changed_keys(json_object_get(old, "params"), json_object_get(p->basis, "params")));
+        else
+            verdict = miss("input changed",
+                           changed_keys(json_object_get(old, "inputs"), json_object_get(p->basis, "inputs")));
+    }
+    json_decref(entry);
+    json_object_set_new(verdict, "key", json_string(p->key));
+    return verdict;
+}
+
+pf_error *pf_cache_remember(pf_store *s, const pf_cache_probe *p, const json_t *outputs) {
+    json_t *entry = json_pack("{s:O, s:O}", "basis", p->basis, "outputs", outputs);
+    pf_error *err = pf_store_cache_put(s, p->key, p->slot, entry);
+    json_decref(entry);
+    return err;
+}

@@ -1,0 +1,27 @@
+/* The module output cache. A node attempt's key is the sha256 of its basis:
+ * module key and version, canonical resolved params and its inputs'
+ * digests. A miss says why, by comparing with the newest entry of the same
+ * slot (module and workflow node). */
+#ifndef PF_RUNTIME_CACHE_H
+#define PF_RUNTIME_CACHE_H
+
+#include "modules/registry.h"
+#include "store/store.h"
+
+typedef struct pf_cache_probe {
+    char key[65];
+    char *slot;   /* "<module>@<workflow>/<node>" */
+    json_t *basis; /* {module_key, module_version, params, inputs: {port: digest}} */
+} pf_cache_probe;
+
+/* All arguments borrowed. */
+void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *workflow_id, const char *node_id,
+                         const json_t *params, const json_t *inputs);
+void pf_cache_probe_free(pf_cache_probe *p);
+
+/* The verdict, a new object: {"hit": true} with *outputs set (new
+ * reference), or {"hit": false, "reason", "changed"?}. */
+json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs);
+pf_error *pf_cache_remember(pf_store *s, const pf_cache_probe *p, const json_t *outputs);
+
+#endif

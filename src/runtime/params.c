@@ -1,0 +1,84 @@
+#include "runtime/params.h"
+
+#include "core/jsonschema.h"
+#include "core/mem.h"
+#include "modules/invoke.h"
+
+#include <string.h>
+
+static const json_t *invocation_param(const json_t *workflow, const char *name) {
+    return json_object_get(json_object_get(json_object_get(workflow, "invocation"), "params"), name);
+}
+
+void pf_params_check_overrides(const pf_registry *reg, const json_t *workflow, const json_t *overrides,
+                               const char *base, pf_errors *errs) {
+    (void)reg;
+    const char *name;
+    const json_t *value;
+    json_object_foreach((json_t *)overrides, name, value) {
+        char *ptr = pf_ptr_join(base, name);
+        const json_t *param = invocation_param(workflow, name);
+        if (!param)
+            pf_errors_add(errs, PF_EINVAL, ptr, "workflow %s exposes no invocation parameter \"%s\"",
+                          json_string_value(json_object_get(workflow, "id")), name);
+        else
+            pf_schema_validate(json_object_get(param, "schema"), value, ptr, errs);
+        free(ptr);
+    }
+}
+
+/* Sets every override whose invocation targets include "<node>.<param>". */
+static void route(const json_t *workflow, const char *node_id, const json_t *overrides, const char *source,
+                  json_t *params, json_t *sources) {
+    size_t node_len = strlen(node_id);
+    const char *name;
+    const json_t *value;
+    json_object_foreach((json_t *)overrides, name, value) {
+        size_t i;
+        const json_t *target;
+        json_array_foreach(json_object_get(invocation_param(workflow, name), "targets"), i, target) {
+            const char *t = json_string_value(target);
+            if (!t || strncmp(t, node_id, node_len) != 0 || t[node_len] != '.') continue;
+            json_object_set(params, t + node_len + 1, (json_t *)value);
+            json_object_set_new(sources, t + node_len + 1,
+                                json_pack("{s:O, s:s, s:s}", "value", value, "source", source, "via", name));
+        }
+    }
+}
+
+pf_error *pf_params_resolve(const pf_module *m, const json_t *workflow, const json_t *node, const json_t *overrides,
+                            const json_t *line_overrides, json_t **resolved, json_t **sources_out) {
+    const char *node_id = json_string_value(json_object_get(node, "id"));
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *defaults = pf_module_resolve_params(m, NULL, "", &errs);
+    json_t *params = json_object(), *sources = json_object();
+    const char *name;
+    json_t *value;
+    json_object_foreach(defaults, name, value) {
+        json_object_set(params, name, value);
+        json_object_set_new(sources, name, json_pack("{s:O, s:s}", "value", value, "source", "default"));
+    }
+    json_object_foreach(json_object_get(node, "params"), name, value) {
+        json_object_set(params, name, value);
+        json_object_set_new(sources, name, json_pack("{s:O, s:s}", "value", value, "source", "node"));
+    }
+    route(workflow, node_id, overrides, "invocation", params, sources);
+    route(workflow, node_id, line_overrides, "order_line", params, sources);
+    char *base = pf_asprintf("/nodes/%s/params", node_id);
+    json_t *checked = pf_module_resolve_params(m, params, base, &errs);
+    free(base);
+    json_decref(defaults);
+    json_decref(params);
+    if (!checked) {
+        pf_error *err = pf_error_new(errs.items[0].code, errs.items[0].pointer, "node %s: %s", node_id,
+                                     errs.items[0].message);
+        pf_errors_clear(&errs);
+        json_decref(sources);
+        return err;
+    }
+    pf_errors_clear(&errs);
+    *resolved = checked;
+    *sources_out = sources;
+    return NULL;
+}

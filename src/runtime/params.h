@@ -1,0 +1,21 @@
+/* A node's parameters, resolved in the fixed order: the module's defaults,
+ * then the node's params, then the invocation overrides routed by the
+ * workflow's invocation targets ("still.width"), then the order line's
+ * overrides. Every value records where it came from. */
+#ifndef PF_RUNTIME_PARAMS_H
+#define PF_RUNTIME_PARAMS_H
+
+#include "modules/registry.h"
+
+/* Checks overrides (name -> value, borrowed; may be NULL) against the
+ * workflow's invocation params; every problem goes to errs under base. */
+void pf_params_check_overrides(const pf_registry *reg, const json_t *workflow, const json_t *overrides,
+                               const char *base, pf_errors *errs);
+
+/* *resolved: the params the module gets; *sources: name -> {"value",
+ * "source"} with source "default", "node", "invocation" or "order_line".
+ * Both new references; on error neither is set. */
+pf_error *pf_params_resolve(const pf_module *m, const json_t *workflow, const json_t *node, const json_t *overrides,
+                            const json_t *line_overrides, json_t **resolved, json_t **sources);
+
+#endif

@@ -1,0 +1,647 @@
+#include "runtime/runtime.h"
+
+#include "core/id.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/path.h"
+#include "core/subprocess.h"
+#include "modules/invoke.h"
+#include "runtime/artifact_store.h"
+#include "runtime/cache.h"
+#include "runtime/params.h"
+#include "workflow/workflow.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef enum { N_PENDING, N_RUNNING, N_SUCCEEDED, N_FAILED, N_SKIPPED, N_CANCELLED } node_status;
+static const char *const node_status_name[] = {"pending", "running", "succeeded", "failed", "skipped", "cancelled"};
+
+typedef struct {
+    const json_t *doc; /* the node in the run's canonical workflow */
+    const char *id;
+    const pf_module *module;
+    size_t *down, n_down; /* dependents */
+    size_t waiting;       /* upstream nodes not finished yet */
+    node_status status;
+    json_t *state; /* persisted: attempts, outputs, params, cache, error */
+} rt_node;
+
+typedef struct rt_run {
+    char *id;
+    json_t *record; /* the run row's doc: {workflow, context, overrides, line_overrides} */
+    const json_t *workflow;
+    rt_node *nodes;
+    size_t n, unfinished;
+    bool hard_failure; /* a node failed with fail_run or skip_dependents */
+    atomic_bool cancel;
+    struct rt_run *next;
+} rt_run;
+
+typedef struct {
+    rt_run *run;
+    size_t node;
+} task;
+
+struct pf_runtime {
+    pf_runtime_config cfg;
+    pthread_mutex_t lock;
+    pthread_cond_t work, finished;
+    task *queue;
+    size_t head, len, cap;
+    rt_run *runs; /* active runs */
+    pthread_t *threads;
+    int n_threads;
+    bool stopping;
+    unsigned jitter_seed;
+};
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static bool is_final(node_status s) { return s != N_PENDING && s != N_RUNNING; }
+
+/* ---------------------------------------------------------------- runs */
+
+static void run_free(rt_run *run) {
+    for (size_t i = 0; i < run->n; i++) {
+        free(run->nodes[i].down);
+        json_decref(run->nodes[i].state);
+    }
+    free(run->nodes);
+    json_decref(run->record);
+    free(run->id);
+    free(run);
+}
+
+static size_t node_index(const rt_run *run, const char *id) {
+    for (size_t i = 0; i < run->n; i++)
+        if (strcmp(run->nodes[i].id, id) == 0) return i;
+    return (size_t)-1;
+}
+
+/* Builds the in-memory graph from the record; node states from `nodes`
+ * (id -> {status, state}) when resuming, else fresh. */
+static rt_run *run_build(const pf_registry *reg, const char *id, json_t *record, const json_t *nodes) {
+    rt_run *run = pf_xcalloc(1, sizeof *run);
+    run->id = pf_strdup(id);
+    run->record = record;
+    run->workflow = json_object_get(record, "workflow");
+    const json_t *list = json_object_get(run->workflow, "nodes");
+    run->n = json_array_size(list);
+    run->nodes = pf_xcalloc(run->n ? run->n : 1, sizeof *run->nodes);
+    for (size_t i = 0; i < run->n; i++) {
+        rt_node *n = &run->nodes[i];
+        n->doc = json_array_get(list, i);
+        n->id = str(n->doc, "id");
+        n->module = pf_registry_find(reg, str(n->doc, "step"));
+        const json_t *saved = json_object_get(nodes, n->id);
+        n->status = N_PENDING;
+        for (int s = 0; saved && s <= N_CANCELLED; s++)
+            if (strcmp(str(saved, "status"), node_status_name[s]) == 0) n->status = (node_status)s;
+        if (n->status == N_RUNNING) n->status = N_PENDING; /* interrupted: it runs again */
+        n->state = saved ? json_deep_copy(json_object_get(saved, "state")) : json_object();
+        if (!json_is_object(n->state)) {
+            json_decref(n->state);
+            n->state = json_object();
+        }
+    }
+    size_t k;
+    const json_t *edge;
+    json_array_foreach(json_object_get(run->workflow, "edges"), k, edge) {
+        size_t from = node_index(run, str(json_object_get(edge, "from"), "node"));
+        size_t to = node_index(run, str(json_object_get(edge, "to"), "node"));
+        rt_node *f = &run->nodes[from];
+        f->down = pf_xrealloc(f->down, (f->n_down + 1) * sizeof *f->down);
+        f->down[f->n_down++] = to;
+    }
+    return run;
+}
+
+static pf_error *persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const char *run_status) {
+    return pf_store_run_transition(rt->cfg.store, run->id, run_status, NULL, n->id, node_status_name[n->status],
+                                   n->state);
+}
+
+static void log_store_error(pf_error *err, const char *run_id) {
+    if (!err) return;
+    pf_log(PF_LOG_ERROR, "run.store_failed", "run %s: %s", run_id, err->message);
+    pf_error_free(err);
+}
+
+/* ---------------------------------------------------------------- queue */
+
+static void push(pf_runtime *rt, rt_run *run, size_t node) {
+    if (rt->len == rt->cap) {
+        size_t cap = rt->cap ? rt->cap * 2 : 64;
+        task *q = pf_xcalloc(cap, sizeof *q);
+        for (size_t i = 0; i < rt->len; i++) q[i] = rt->queue[(rt->head + i) % rt->cap];
+        free(rt->queue);
+        rt->queue = q, rt->cap = cap, rt->head = 0;
+    }
+    rt->queue[(rt->head + rt->len++) % rt->cap] = (task){run, node};
+    pthread_cond_signal(&rt->work);
+}
+
+/* ---------------------------------------------------------------- one node */
+
+typedef struct {
+    json_t *outputs, *params, *sources, *cache;
+    pf_error *err;
+    int attempts;
+} node_result;
+
+static json_t *collect_inputs(const rt_run *run, const rt_node *n) {
+    json_t *inputs = json_object();
+    size_t k;
+    const json_t *edge;
+    json_array_foreach(json_object_get(run->workflow, "edges"), k, edge) {
+        const json_t *to = json_object_get(edge, "to"), *from = json_object_get(edge, "from");
+        if (strcmp(str(to, "node"), n->id) != 0) continue;
+        const rt_node *up = &run->nodes[node_index(run, str(from, "node"))];
+        const json_t *value = json_object_get(json_object_get(up->state, "outputs"), str(from, "port"));
+        if (value) json_object_set(inputs, str(to, "port"), (json_t *)value);
+    }
+    return inputs;
+}
+
+static bool retryable(pf_code code) { return code == PF_EIO || code == PF_ETIMEOUT || code == PF_EINTERNAL; }
+
+/* Sleeps for the backoff of attempt `attempt`, with jitter; false when the
+ * run was cancelled or the runtime stops meanwhile. */
+static bool back_off(pf_runtime *rt, rt_run *run, const json_t *policy, int attempt) {
+    double base = json_number_value(json_object_get(policy, "backoff_s"));
+    pthread_mutex_lock(&rt->lock);
+    double jitter = 0.5 + (double)rand_r(&rt->jitter_seed) / RAND_MAX / 2;
+    pthread_mutex_unlock(&rt->lock);
+    long wait_ms = (long)(base * 1000 * (double)(1L << (attempt - 1 < 10 ? attempt - 1 : 10)) * jitter);
+    for (long until = pf_now_ms() + wait_ms; pf_now_ms() < until;) {
+        if (atomic_load(&run->cancel) || rt->stopping) return false;
+        usleep(10000);
+    }
+    return !atomic_load(&run->cancel);
+}
+
+/* Moves each file output into the artifact store and records its metadata. */
+static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs) {
+    json_t *parents = json_array();
+    const char *port;
+    json_t *v;
+    json_object_foreach((json_t *)inputs, port, v)
+        if (json_object_get(v, "artifact_id")) json_array_append(parents, json_object_get(v, "artifact_id"));
+    pf_error *err = NULL;
+    json_object_foreach(outputs, port, v) {
+        const char *path = str(v, "path"), *sha = str(v, "sha256");
+        if (!path || !sha) continue;
+        char *stored = NULL;
+        err = pf_artifact_store_put(rt->cfg.data_dir, path, sha, &stored);
+        if (err) break;
+        char *id = pf_asprintf("%s/%s/%s", run->id, n->id, port);
+        const pf_port *p = pf_module_port(&n->module->outputs, port);
+        json_object_set_new(v, "path", json_string(stored));
+        json_object_set_new(v, "artifact_id", json_string(id));
+        json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:O, s:O, s:s}", "id", id, "sha256", sha,
+                                 "run_id", run->id, "node_id", n->id, "port", port, "role", p ? p->role : NULL,
+                                 "media_type", str(v, "media_type"), "size", json_object_get(v, "size"), "parents",
+                                 parents, "path", stored);
+        err = pf_store_artifact_put(rt->cfg.store, meta);
+        json_decref(meta);
+        free(id);
+        free(stored);
+        if (err) break;
+    }
+    json_decref(parents);
+    return err;
+}
+
+static void record_attempt(pf_runtime *rt, rt_run *run, rt_node *n, int attempt, const pf_error *err) {
+    json_t *attempts = json_object_get(n->state, "attempts");
+    if (!json_is_array(attempts)) json_object_set_new(n->state, "attempts", attempts = json_array());
+    json_t *a = json_pack("{s:i, s:s}", "attempt", attempt, "status", err ? "failed" : "running");
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    json_object_set_new(a, err ? "finished_at" : "started_at", json_string(stamp));
+    if (err) json_object_set_new(a, "error", pf_error_to_json(err));
+    if (err && json_array_size(attempts) > 0) {
+        json_t *last = json_array_get(attempts, json_array_size(attempts) - 1);
+        json_object_update(last, a);
+        json_decref(a);
+    } else {
+        json_array_append_new(attempts, a);
+    }
+    log_store_error(persist_node(rt, run, n, NULL), run->id);
+}
+
+static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
+    node_result r = {0};
+    json_t *inputs = collect_inputs(run, n);
+    if (!n->module) {
+        r.err = pf_error_new(PF_ENOTFOUND, "", "node %s: no module \"%s\" in this build", n->id, str(n->doc, "step"));
+        json_decref(inputs);
+        return r;
+    }
+    r.err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
+                              json_object_get(run->record, "line_overrides"), &r.params, &r.sources);
+    if (r.err) {
+        json_decref(inputs);
+        return r;
+    }
+    const json_t *policy = json_object_get(n->doc, "policy");
+    pf_cache_probe probe = {0};
+    const json_t *context = n->module->entry ? json_object_get(run->record, "context") : NULL;
+    json_t *basis_inputs = json_deep_copy(inputs);
+    if (context) json_object_set(basis_inputs, "$context", (json_t *)context);
+    pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, basis_inputs);
+    json_decref(basis_inputs);
+    bool cacheable = !n->module->external && !json_is_false(json_object_get(policy, "cache"));
+    if (!cacheable)
+        r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason",
+                            n->module->external ? "side-effecting module: never cached" : "cache disabled by policy");
+    else
+        r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
+    if (r.outputs) { /* a hit: nothing runs */
+        pf_cache_probe_free(&probe);
+        json_decref(inputs);
+        return r;
+    }
+    int retries = (int)json_integer_value(json_object_get(policy, "retries"));
+    double timeout_s = json_number_value(json_object_get(policy, "timeout_s"));
+    for (int attempt = 1;; attempt++) {
+        r.attempts = attempt;
+        record_attempt(rt, run, n, attempt, NULL);
+        char *work = pf_asprintf("%s/runs/%s/%s/%d", rt->cfg.data_dir, run->id, n->id, attempt);
+        pf_error *err = pf_mkdirs(work, 0755);
+        pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
+                             .work_dir = work,
+                             .share_dir = rt->cfg.share_dir,
+                             .context = context,
+                             .cancel = &run->cancel,
+                             .timeout_ms = timeout_s > 0 ? (long)(timeout_s * 1000) : 0,
+                             .blender_pool = rt->cfg.blender_pool};
+        if (!err) err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);
+        free(work);
+        if (!err) {
+            json_t *attempts = json_object_get(n->state, "attempts");
+            json_object_set_new(json_array_get(attempts, json_array_size(attempts) - 1), "status",
+                                json_string("succeeded"));
+            break;
+        }
+        record_attempt(rt, run, n, attempt, err);
+        if (atomic_load(&run->cancel) || !retryable(err->code) || attempt > retries ||
+            !back_off(rt, run, policy, attempt)) {
+            r.err = err;
+            break;
+        }
+        pf_error_free(err);
+    }
+    if (!r.err) r.err = keep_artifacts(rt, run, n, r.outputs, inputs);
+    if (!r.err && cacheable) log_store_error(pf_cache_remember(rt->cfg.store, &probe, r.outputs), run->id);
+    pf_cache_probe_free(&probe);
+    json_decref(inputs);
+    return r;
+}
+
+/* ---------------------------------------------------------------- scheduling */
+
+/* Drops queued tasks of a run that is about to be freed. */
+static void purge_locked(pf_runtime *rt, const rt_run *run) {
+    size_t kept = 0;
+    for (size_t i = 0; i < rt->len; i++) {
+        task t = rt->queue[(rt->head + i) % rt->cap];
+        if (t.run != run) rt->queue[(rt->head + kept++) % rt->cap] = t;
+    }
+    rt->len = kept;
+}
+
+static void finish_run_locked(pf_runtime *rt, rt_run *run) {
+    const char *status = atomic_load(&run->cancel) ? "cancelled" : run->hard_failure ? "failed" : "succeeded";
+    log_store_error(pf_store_run_transition(rt->cfg.store, run->id, status, NULL, NULL, NULL, NULL), run->id);
+    pf_log(PF_LOG_INFO, "run.finished", "run %s %s", run->id, status);
+    for (rt_run **p = &rt->runs; *p; p = &(*p)->next)
+        if (*p == run) {
+            *p = run->next;
+            break;
+        }
+    purge_locked(rt, run);
+    run_free(run);
+    pthread_cond_broadcast(&rt->finished);
+}
+
+/* Gives a pending node a final status without running it. */
+static void settle_locked(pf_runtime *rt, rt_run *run, size_t i, node_status status, const char *why) {
+    rt_node *n = &run->nodes[i];
+    if (n->status != N_PENDING) return;
+    n->status = status;
+    json_object_set_new(n->state, "reason", json_string(why));
+    log_store_error(persist_node(rt, run, n, NULL), run->id);
+    run->unfinished--;
+}
+
+static void skip_dependents_locked(pf_runtime *rt, rt_run *run, size_t i, const char *why) {
+    for (size_t d = 0; d < run->nodes[i].n_down; d++) {
+        size_t j = run->nodes[i].down[d];
+        if (run->nodes[j].status != N_PENDING) continue;
+        settle_locked(rt, run, j, N_SKIPPED, why);
+        skip_dependents_locked(rt, run, j, why);
+    }
+}
+
+/* Settles every pending node: the run will start nothing more. */
+static void stop_run_locked(pf_runtime *rt, rt_run *run, node_status status, const char *why) {
+    for (size_t i = 0; i < run->n; i++) settle_locked(rt, run, i, status, why);
+}
+
+static void release_dependents_locked(pf_runtime *rt, rt_run *run, size_t i) {
+    for (size_t d = 0; d < run->nodes[i].n_down; d++) {
+        rt_node *m = &run->nodes[run->nodes[i].down[d]];
+        if (m->waiting > 0 && --m->waiting == 0 && m->status == N_PENDING) push(rt, run, run->nodes[i].down[d]);
+    }
+}
+
+static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
+    rt_node *n = &run->nodes[i];
+    run->unfinished--;
+    const char *on_failure = str(json_object_get(n->doc, "policy"), "on_failure");
+    if (n->status == N_SUCCEEDED || (n->status == N_FAILED && on_failure && strcmp(on_failure, "continue") == 0)) {
+        release_dependents_locked(rt, run, i);
+    } else if (n->status == N_FAILED && on_failure && strcmp(on_failure, "skip_dependents") == 0) {
+        run->hard_failure = true;
+        char *why = pf_asprintf("upstream node %s failed", n->id);
+        skip_dependents_locked(rt, run, i, why);
+        free(why);
+    } else if (n->status == N_FAILED) {
+        run->hard_failure = true;
+        char *why = pf_asprintf("node %s failed and its policy fails the run", n->id);
+        stop_run_locked(rt, run, N_SKIPPED, why);
+        free(why);
+    }
+    if (atomic_load(&run->cancel)) stop_run_locked(rt, run, N_CANCELLED, "the run was cancelled");
+    if (run->unfinished == 0) finish_run_locked(rt, run);
+}
+
+static void execute(pf_runtime *rt, rt_run *run, size_t i) {
+    rt_node *n = &run->nodes[i];
+    node_result r = run_node(rt, run, n);
+    json_object_del(n->state, "reason");
+    if (r.params) json_object_set_new(n->state, "params", r.params);
+    if (r.sources) json_object_set_new(n->state, "param_sources", r.sources);
+    if (r.cache) json_object_set_new(n->state, "cache", r.cache);
+    if (r.err) {
+        json_object_set_new(n->state, "error", pf_error_to_json(r.err));
+        json_decref(r.outputs);
+        n->status = atomic_load(&run->cancel) && r.err->code == PF_ECANCELLED ? N_CANCELLED : N_FAILED;
+        pf_error_free(r.err);
+    } else {
+        json_object_del(n->state, "error");
+        json_object_set_new(n->state, "outputs", r.outputs);
+        n->status = N_SUCCEEDED;
+    }
+    log_store_error(persist_node(rt, run, n, NULL), run->id);
+    pthread_mutex_lock(&rt->lock);
+    /* A stopping runtime records what finished and decides nothing more:
+     * the next start resumes the run as a restart after a crash would. */
+    if (!rt->stopping) complete_locked(rt, run, i);
+    pthread_mutex_unlock(&rt->lock);
+}
+
+static void *worker(void *arg) {
+    pf_runtime *rt = arg;
+    pthread_mutex_lock(&rt->lock);
+    for (;;) {
+        while (!rt->stopping && rt->len == 0) pthread_cond_wait(&rt->work, &rt->lock);
+        if (rt->stopping) break;
+        task t = rt->queue[rt->head];
+        rt->head = (rt->head + 1) % rt->cap;
+        rt->len--;
+        rt_node *n = &t.run->nodes[t.node];
+        if (n->status != N_PENDING) continue;
+        n->status = N_RUNNING;
+        pthread_mutex_unlock(&rt->lock);
+        execute(rt, t.run, t.node);
+        pthread_mutex_lock(&rt->lock);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return NULL;
+}
+
+/* Counts unfinished nodes and waiting edges, and queues what can start. */
+static void schedule_locked(pf_runtime *rt, rt_run *run) {
+    run->next = rt->runs;
+    rt->runs = run;
+    for (size_t i = 0; i < run->n; i++) run->nodes[i].waiting = 0;
+    for (size_t i = 0; i < run->n; i++) {
+        const rt_node *n = &run->nodes[i];
+        if (!is_final(n->status)) run->unfinished++;
+        bool releases = n->status == N_SUCCEEDED || n->status == N_FAILED;
+        for (size_t d = 0; d < n->n_down && !releases; d++) run->nodes[n->down[d]].waiting++;
+    }
+    for (size_t i = 0; i < run->n; i++)
+        if (run->nodes[i].status == N_PENDING && run->nodes[i].waiting == 0) push(rt, run, i);
+    if (run->unfinished == 0) finish_run_locked(rt, run);
+}
+
+/* ---------------------------------------------------------------- public */
+
+pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
+    pf_runtime *rt = pf_xcalloc(1, sizeof *rt);
+    rt->cfg = *cfg;
+    rt->jitter_seed = (unsigned)time(NULL);
+    pthread_mutex_init(&rt->lock, NULL);
+    pthread_cond_init(&rt->work, NULL);
+    pthread_cond_init(&rt->finished, NULL);
+    rt->n_threads = cfg->workers > 0 ? cfg->workers : 2;
+    rt->threads = pf_xcalloc((size_t)rt->n_threads, sizeof *rt->threads);
+    for (int i = 0; i < rt->n_threads; i++) pthread_create(&rt->threads[i], NULL, worker, rt);
+    *out = rt;
+    return NULL;
+}
+
+void pf_runtime_stop(pf_runtime *rt) {
+    if (!rt) return;
+    pthread_mutex_lock(&rt->lock);
+    rt->stopping = true;
+    pthread_cond_broadcast(&rt->work);
+    pthread_mutex_unlock(&rt->lock);
+    for (int i = 0; i < rt->n_threads; i++) pthread_join(rt->threads[i], NULL);
+    while (rt->runs) {
+        rt_run *next = rt->runs->next;
+        run_free(rt->runs);
+        rt->runs = next;
+    }
+    free(rt->threads);
+    free(rt->queue);
+    pthread_cond_destroy(&rt->finished);
+    pthread_cond_destroy(&rt->work);
+    pthread_mutex_destroy(&rt->lock);
+    free(rt);
+}
+
+pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors *errs, char **run_id) {
+    *run_id = NULL;
+    size_t before = errs->len;
+    pf_errors found;
+    pf_errors_init(&found);
+    pf_workflow_validate(rt->cfg.registry, req->workflow, &found);
+    for (size_t i = 0; i < found.len; i++) {
+        char *ptr = pf_asprintf("/workflow%s", found.items[i].pointer);
+        pf_errors_add(errs, found.items[i].code, ptr, "%s", found.items[i].message);
+        free(ptr);
+    }
+    pf_errors_clear(&found);
+    if (errs->len > before) return pf_error_new(PF_EINVAL, "/workflow", "the workflow is not valid");
+    const pf_family *family = pf_contract_family(&rt->cfg.registry->contract, str(req->workflow, "family"));
+    const json_t *context = req->context ? req->context : json_object();
+    if (family && family->context_schema) pf_schema_validate(family->context_schema, context, "/context", errs);
+    pf_params_check_overrides(rt->cfg.registry, req->workflow, req->overrides, "/overrides", errs);
+    pf_params_check_overrides(rt->cfg.registry, req->workflow, req->line_overrides, "/line_overrides", errs);
+    if (errs->len > before) {
+        if (!req->context) json_decref((json_t *)context);
+        return pf_error_new(PF_EINVAL, "", "the run request has %zu problem%s", errs->len - before,
+                            errs->len - before == 1 ? "" : "s");
+    }
+    json_t *workflow = pf_workflow_canonicalize(rt->cfg.registry, req->workflow);
+    json_t *record = json_pack("{s:o, s:O, s:o, s:o}", "workflow", workflow, "context", context, "overrides",
+                               req->overrides ? json_incref((json_t *)req->overrides) : json_object(), "line_overrides",
+                               req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object());
+    if (!req->context) json_decref((json_t *)context);
+    char idbuf[PF_ID_MAX];
+    pf_id_new("run", idbuf);
+    char *id = pf_strdup(idbuf);
+    json_t *nodes = json_object();
+    size_t i;
+    const json_t *node;
+    json_array_foreach(json_object_get(workflow, "nodes"), i, node)
+        json_object_set_new(nodes, str(node, "id"), json_pack("{s:s, s:{}}", "status", "pending", "state"));
+    json_t *row = json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O}", "id", id, "workflow_id", str(workflow, "id"),
+                            "workflow_version", json_object_get(workflow, "version"), "family",
+                            str(workflow, "family"), "status", "running", "subject", req->subject, "doc", record);
+    pf_error *err = pf_store_run_create(rt->cfg.store, row, nodes);
+    json_decref(row);
+    json_decref(nodes);
+    if (err) {
+        json_decref(record);
+        free(id);
+        return err;
+    }
+    rt_run *run = run_build(rt->cfg.registry, id, record, NULL);
+    pthread_mutex_lock(&rt->lock);
+    schedule_locked(rt, run);
+    pthread_mutex_unlock(&rt->lock);
+    *run_id = id;
+    return NULL;
+}
+
+static bool final_run_status(const char *s) {
+    return s && (strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0);
+}
+
+pf_error *pf_runtime_wait(pf_runtime *rt, const char *run_id, long timeout_ms, char **status) {
+    long until = timeout_ms > 0 ? pf_now_ms() + timeout_ms : 0;
+    for (;;) {
+        json_t *run = NULL;
+        pf_error *err = pf_store_run_get(rt->cfg.store, run_id, &run);
+        if (err) return err;
+        bool done = final_run_status(str(run, "status"));
+        if (done || (until && pf_now_ms() >= until)) {
+            if (status) *status = pf_strdup(str(run, "status"));
+            json_decref(run);
+            return NULL;
+        }
+        json_decref(run);
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+        pthread_mutex_lock(&rt->lock);
+        pthread_cond_timedwait(&rt->finished, &rt->lock, &ts);
+        pthread_mutex_unlock(&rt->lock);
+    }
+}
+
+pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
+    pthread_mutex_lock(&rt->lock);
+    rt_run *run = rt->runs;
+    while (run && strcmp(run->id, run_id) != 0) run = run->next;
+    if (run) {
+        atomic_store(&run->cancel, true);
+        stop_run_locked(rt, run, N_CANCELLED, "the run was cancelled");
+        bool running = false;
+        for (size_t i = 0; i < run->n; i++) running = running || run->nodes[i].status == N_RUNNING;
+        if (!running && run->unfinished == 0) finish_run_locked(rt, run);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (run) return NULL;
+    json_t *stored = NULL;
+    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, &stored);
+    if (!err)
+        err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, str(stored, "status"));
+    json_decref(stored);
+    return err;
+}
+
+/* Loads a stored run and schedules what is left of it. */
+static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished) {
+    json_t *stored = NULL;
+    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, &stored);
+    if (err) return err;
+    const char *status = str(stored, "status");
+    if (only_unfinished && final_run_status(status)) {
+        json_decref(stored);
+        return NULL;
+    }
+    if (!only_unfinished && !(strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0)) {
+        err = pf_error_new(PF_ECONFLICT, "", "run %s is %s; only a failed or cancelled run can run again", run_id,
+                           status);
+        json_decref(stored);
+        return err;
+    }
+    pthread_mutex_lock(&rt->lock);
+    for (rt_run *r = rt->runs; r; r = r->next)
+        if (strcmp(r->id, run_id) == 0) err = pf_error_new(PF_ECONFLICT, "", "run %s is running", run_id);
+    pthread_mutex_unlock(&rt->lock);
+    if (err) {
+        json_decref(stored);
+        return err;
+    }
+    json_t *nodes = json_object_get(stored, "nodes");
+    const char *id;
+    json_t *node;
+    json_object_foreach(nodes, id, node) { /* what did not succeed runs again */
+        if (strcmp(str(node, "status"), "succeeded") != 0)
+            json_object_set_new(node, "status", json_string("pending"));
+    }
+    rt_run *run = run_build(rt->cfg.registry, run_id, json_incref(json_object_get(stored, "doc")), nodes);
+    json_decref(stored);
+    err = pf_store_run_transition(rt->cfg.store, run_id, "running", NULL, NULL, NULL, NULL);
+    for (size_t i = 0; !err && i < run->n; i++)
+        if (run->nodes[i].status == N_PENDING) err = persist_node(rt, run, &run->nodes[i], NULL);
+    if (err) {
+        run_free(run);
+        return err;
+    }
+    pthread_mutex_lock(&rt->lock);
+    schedule_locked(rt, run);
+    pthread_mutex_unlock(&rt->lock);
+    return NULL;
+}
+
+pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return revive(rt, run_id, false); }
+
+pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed) {
+    json_t *list = NULL;
+    pf_error *err = pf_store_run_list(rt->cfg.store, "running", &list);
+    size_t i, n = 0;
+    const json_t *run;
+    json_array_foreach(list, i, run) {
+        if (err) break;
+        err = revive(rt, str(run, "id"), true);
+        if (!err) n++;
+    }
+    json_decref(list);
+    if (resumed) *resumed = n;
+    if (n) pf_log(PF_LOG_INFO, "runtime.resumed", "resumed %zu unfinished run%s", n, n == 1 ? "" : "s");
+    return err;
+}

@@ -1,0 +1,52 @@
+/* The graph runtime: runs workflow graphs on a pool of worker threads,
+ * independent branches in parallel. Every node runs through
+ * pf_module_invoke. Every transition of a run or a node is one store
+ * transaction, so a restarted server resumes unfinished runs and keeps what
+ * was done (docs/runtime.md). */
+#ifndef PF_RUNTIME_RUNTIME_H
+#define PF_RUNTIME_RUNTIME_H
+
+#include "modules/registry.h"
+#include "store/store.h"
+
+struct pf_blender_pool;
+
+typedef struct pf_runtime_config {
+    const pf_registry *registry; /* borrowed, as are the others */
+    pf_store *store;
+    const char *data_dir; /* artifacts, run work directories; modules' data root */
+    const char *share_dir;
+    int workers; /* threads; <= 0 means 2 */
+    struct pf_blender_pool *blender_pool;
+} pf_runtime_config;
+
+typedef struct pf_run_request {
+    const json_t *workflow;       /* a workflow document; it is validated */
+    const json_t *context;        /* the family's entry context */
+    const json_t *overrides;      /* invocation parameter -> value; may be NULL */
+    const json_t *line_overrides; /* the order line's overrides, same names; may be NULL */
+    const json_t *subject;        /* what the run is for (product, order line); may be NULL */
+} pf_run_request;
+
+typedef struct pf_runtime pf_runtime;
+
+pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out);
+/* Stops the workers after the nodes they are running. Unfinished runs stay
+ * in the store as they are, for pf_runtime_resume. */
+void pf_runtime_stop(pf_runtime *rt);
+
+/* Validates and queues a run; every problem goes to errs (pointers into the
+ * request: /workflow/..., /context/..., /overrides/...). *run_id: caller frees. */
+pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors *errs, char **run_id);
+/* Waits until the run is final or timeout_ms passes (<= 0: forever).
+ * *status (caller frees, may be NULL) is the run's status then. */
+pf_error *pf_runtime_wait(pf_runtime *rt, const char *run_id, long timeout_ms, char **status);
+pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id);
+/* Runs a failed or cancelled run again from its unfinished nodes, keeping
+ * the outputs of those that succeeded. */
+pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id);
+/* Queues every run the store holds as queued or running; nodes that were
+ * running start again. */
+pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed);
+
+#endif

@@ -1,0 +1,254 @@
+/* Runs, their nodes, artifact metadata and the module cache in SQLite. Each
+ * public call is one transaction under the connection's lock. */
+#include "store/store_sqlite.h"
+
+#include "core/mem.h"
+
+#include <string.h>
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+/* Binds a JSON value as compact text; the statement must be stepped before
+ * the returned text is freed. */
+static char *bind_json(sqlite3_stmt *q, int i, const json_t *v) {
+    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    if (text)
+        sqlite3_bind_text(q, i, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(q, i);
+    return text;
+}
+
+static json_t *column_json(sqlite3_stmt *q, int i) {
+    const char *t = pf_sqlite_text(q, i);
+    json_t *v = *t ? json_loads(t, JSON_DECODE_ANY, NULL) : NULL;
+    return v ? v : json_null();
+}
+
+/* Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolling back on error. */
+static pf_error *in_transaction(pf_store *s, pf_error *(*fn)(sqlite3 *db, void *arg), void *arg, const char *what) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    pthread_mutex_lock(&st->lock);
+    pf_error *err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", what);
+    if (!err) {
+        err = fn(st->db, arg);
+        pf_error *end = pf_sqlite_exec(st->db, err ? "ROLLBACK" : "COMMIT", what);
+        if (end && !err)
+            err = end;
+        else
+            pf_error_free(end);
+    }
+    pthread_mutex_unlock(&st->lock);
+    return err;
+}
+
+static pf_error *step_done(sqlite3 *db, sqlite3_stmt *q, const char *what) {
+    int rc = sqlite3_step(q);
+    sqlite3_finalize(q);
+    return rc == SQLITE_DONE ? NULL : pf_sqlite_db_error(db, what);
+}
+
+static pf_error *put_node(sqlite3 *db, const char *run_id, const char *node_id, const char *status,
+                          const json_t *state) {
+    sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO run_nodes (run_id, node_id, status, state) VALUES (?, ?, ?, ?) "
+                                            "ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, "
+                                            "state = excluded.state");
+    sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, node_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, status, -1, SQLITE_STATIC);
+    char *text = bind_json(q, 4, state);
+    pf_error *err = step_done(db, q, "recording a run node");
+    free(text);
+    return err;
+}
+
+typedef struct {
+    const json_t *run, *nodes;
+} create_args;
+
+static pf_error *create_locked(sqlite3 *db, void *arg) {
+    const create_args *a = arg;
+    char stamp[32];
+    pf_sqlite_now(stamp);
+    sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO runs (id, workflow_id, workflow_version, family, status, "
+                                            "subject, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    sqlite3_bind_text(q, 1, str(a->run, "id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, str(a->run, "workflow_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, json_integer_value(json_object_get(a->run, "workflow_version")));
+    sqlite3_bind_text(q, 4, str(a->run, "family"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, str(a->run, "status"), -1, SQLITE_STATIC);
+    char *subject = bind_json(q, 6, json_object_get(a->run, "subject"));
+    char *doc = bind_json(q, 7, json_object_get(a->run, "doc"));
+    sqlite3_bind_text(q, 8, stamp, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 9, stamp, -1, SQLITE_STATIC);
+    pf_error *err = step_done(db, q, "creating a run");
+    free(subject);
+    free(doc);
+    const char *id;
+    const json_t *node;
+    json_object_foreach((json_t *)a->nodes, id, node) {
+        if (err) break;
+        err = put_node(db, str(a->run, "id"), id, str(node, "status"), json_object_get(node, "state"));
+    }
+    return err;
+}
+
+pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nodes) {
+    create_args a = {run, nodes};
+    return in_transaction(s, create_locked, &a, "creating a run");
+}
+
+typedef struct {
+    const char *run_id, *run_status, *node_id, *node_status;
+    const json_t *run_doc, *node_state;
+} transition_args;
+
+static pf_error *transition_locked(sqlite3 *db, void *arg) {
+    const transition_args *a = arg;
+    char stamp[32];
+    pf_sqlite_now(stamp);
+    sqlite3_stmt *q = pf_sqlite_prepare(db, "UPDATE runs SET status = COALESCE(?2, status), doc = COALESCE(?3, doc), "
+                                            "updated_at = ?4 WHERE id = ?1");
+    sqlite3_bind_text(q, 1, a->run_id, -1, SQLITE_STATIC);
+    if (a->run_status) sqlite3_bind_text(q, 2, a->run_status, -1, SQLITE_STATIC);
+    char *doc = bind_json(q, 3, a->run_doc);
+    sqlite3_bind_text(q, 4, stamp, -1, SQLITE_STATIC);
+    pf_error *err = step_done(db, q, "updating a run");
+    free(doc);
+    if (!err && sqlite3_changes(db) == 0) err = pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", a->run_id);
+    if (!err && a->node_id) err = put_node(db, a->run_id, a->node_id, a->node_status, a->node_state);
+    return err;
+}
+
+pf_error *pf_sqlite_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
+                                   const char *node_id, const char *node_status, const json_t *node_state) {
+    transition_args a = {run_id, run_status, node_id, node_status, run_doc, node_state};
+    return in_transaction(s, transition_locked, &a, "recording a run transition");
+}
+
+static json_t *run_row(sqlite3_stmt *q, bool with_doc) {
+    json_t *run = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:s}", "id", pf_sqlite_text(q, 0), "workflow_id",
+                            pf_sqlite_text(q, 1), "workflow_version", (json_int_t)sqlite3_column_int64(q, 2), "family",
+                            pf_sqlite_text(q, 3), "status", pf_sqlite_text(q, 4), "subject", column_json(q, 5),
+                            "created_at", pf_sqlite_text(q, 7), "updated_at", pf_sqlite_text(q, 8));
+    if (with_doc) json_object_set_new(run, "doc", column_json(q, 6));
+    return run;
+}
+
+#define RUN_COLUMNS "id, workflow_id, workflow_version, family, status, subject, doc, created_at, updated_at"
+
+pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, json_t **run_out) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    *run_out = NULL;
+    pthread_mutex_lock(&st->lock);
+    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
+    sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+    json_t *run = sqlite3_step(q) == SQLITE_ROW ? run_row(q, true) : NULL;
+    sqlite3_finalize(q);
+    if (run) {
+        json_t *nodes = json_object();
+        q = pf_sqlite_prepare(st->db, "SELECT node_id, status, state FROM run_nodes WHERE run_id = ? ORDER BY node_id");
+        sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+        while (sqlite3_step(q) == SQLITE_ROW)
+            json_object_set_new(nodes, pf_sqlite_text(q, 0),
+                                json_pack("{s:s, s:o}", "status", pf_sqlite_text(q, 1), "state", column_json(q, 2)));
+        sqlite3_finalize(q);
+        json_object_set_new(run, "nodes", nodes);
+    }
+    pthread_mutex_unlock(&st->lock);
+    if (!run) return pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", run_id);
+    *run_out = run;
+    return NULL;
+}
+
+pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    pthread_mutex_lock(&st->lock);
+    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT " RUN_COLUMNS " FROM runs WHERE ?1 IS NULL OR status = ?1 "
+                                                "ORDER BY created_at DESC, id DESC");
+    if (status) sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
+    json_t *list = json_array();
+    while (sqlite3_step(q) == SQLITE_ROW) json_array_append_new(list, run_row(q, false));
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->lock);
+    *list_out = list;
+    return NULL;
+}
+
+static pf_error *artifact_locked(sqlite3 *db, void *arg) {
+    const json_t *a = arg;
+    char stamp[32];
+    pf_sqlite_now(stamp);
+    /* The id is derived from (run, node, port): writing it again is a no-op. */
+    sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, "
+                                            "doc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                            "ON CONFLICT (id) DO NOTHING");
+    sqlite3_bind_text(q, 1, str(a, "id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, str(a, "sha256"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, str(a, "run_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, str(a, "node_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, str(a, "role"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, str(a, "media_type"), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 7, json_integer_value(json_object_get(a, "size")));
+    char *doc = bind_json(q, 8, a);
+    sqlite3_bind_text(q, 9, stamp, -1, SQLITE_STATIC);
+    pf_error *err = step_done(db, q, "recording an artifact");
+    free(doc);
+    return err;
+}
+
+pf_error *pf_sqlite_artifact_put(pf_store *s, const json_t *artifact) {
+    return in_transaction(s, artifact_locked, (void *)artifact, "recording an artifact");
+}
+
+/* One JSON column from a single-row query with one text parameter. */
+static pf_error *get_doc(pf_store *s, const char *sql, const char *param, const char *what, json_t **out) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    *out = NULL;
+    pthread_mutex_lock(&st->lock);
+    sqlite3_stmt *q = pf_sqlite_prepare(st->db, sql);
+    sqlite3_bind_text(q, 1, param, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) *out = column_json(q, 0);
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->lock);
+    return *out ? NULL : pf_error_new(PF_ENOTFOUND, "", "%s \"%s\" does not exist", what, param);
+}
+
+pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_out) {
+    return get_doc(s, "SELECT doc FROM artifacts WHERE id = ?", id, "artifact", artifact_out);
+}
+
+pf_error *pf_sqlite_cache_get(pf_store *s, const char *key, json_t **entry_out) {
+    return get_doc(s, "SELECT doc FROM module_cache WHERE key = ?", key, "cache entry", entry_out);
+}
+
+pf_error *pf_sqlite_cache_latest(pf_store *s, const char *slot, json_t **entry_out) {
+    return get_doc(s, "SELECT doc FROM module_cache WHERE slot = ? ORDER BY created_at DESC, rowid DESC LIMIT 1", slot,
+                   "cache slot", entry_out);
+}
+
+typedef struct {
+    const char *key, *slot;
+    const json_t *entry;
+} cache_args;
+
+static pf_error *cache_locked(sqlite3 *db, void *arg) {
+    const cache_args *a = arg;
+    char stamp[32];
+    pf_sqlite_now(stamp);
+    sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO module_cache (key, slot, doc, created_at) VALUES (?, ?, ?, ?) "
+                                            "ON CONFLICT (key) DO UPDATE SET slot = excluded.slot, doc = excluded.doc, "
+                                            "created_at = excluded.created_at");
+    sqlite3_bind_text(q, 1, a->key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, a->slot, -1, SQLITE_STATIC);
+    char *doc = bind_json(q, 3, a->entry);
+    sqlite3_bind_text(q, 4, stamp, -1, SQLITE_STATIC);
+    pf_error *err = step_done(db, q, "recording a cache entry");
+    free(doc);
+    return err;
+}
+
+pf_error *pf_sqlite_cache_put(pf_store *s, const char *key, const char *slot, const json_t *entry) {
+    cache_args a = {key, slot, entry};
+    return in_transaction(s, cache_locked, &a, "recording a cache entry");
+}

@@ -1,0 +1,451 @@
+/* The graph runtime with test modules registered beside the real ones:
+ * topological order, parallel branches (proved by a rendezvous, not by
+ * timing), retries, non-retryable errors, every on_failure policy,
+ * timeouts, cancellation, the cache with its reasons, artifacts with
+ * lineage, resume after an interrupted run and re-running a failed run. */
+#include "check.h"
+
+#include "core/mem.h"
+#include "core/path.h"
+#include "core/subprocess.h"
+#include "modules/module_files.h"
+#include "runtime/runtime.h"
+#include "support/tmpdir.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ------------------------------------------------------------ test modules */
+
+/* What the modules saw; a test's own state, reset per case. */
+static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static char seen[4096];
+static int flaky_failures_left;
+static int arrived;
+
+static void note(const char *what) {
+    pthread_mutex_lock(&seen_lock);
+    strncat(seen, what, sizeof seen - strlen(seen) - 2);
+    strcat(seen, " ");
+    pthread_mutex_unlock(&seen_lock);
+}
+
+static const char *label(const json_t *params) { return json_string_value(json_object_get(params, "label")); }
+
+/* Writes a small file so outputs travel as artifacts. */
+static pf_error *step(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    note(label(params));
+    char *path = pf_asprintf("%s/out.txt", ctx->work_dir);
+    const json_t *in = json_object_get(inputs, "in");
+    char *text = pf_asprintf("%s<-%s", label(params), in ? json_string_value(json_object_get(in, "sha256")) : "");
+    pf_error *err = pf_write_file_atomic(path, text, strlen(text));
+    json_t *value = NULL;
+    if (!err) err = pf_module_file_value(path, "text/plain", &value);
+    if (!err) *outputs = json_pack("{s:o}", "out", value);
+    free(text);
+    free(path);
+    return err;
+}
+
+static pf_error *entry(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    (void)inputs, (void)params;
+    note("entry");
+    *outputs = json_pack("{s:{s:O}}", "out", "context", ctx->context);
+    return NULL;
+}
+
+static pf_error *flaky(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    pthread_mutex_lock(&seen_lock);
+    bool fail = flaky_failures_left-- > 0;
+    pthread_mutex_unlock(&seen_lock);
+    if (fail) {
+        note("flaky-failed");
+        return pf_error_new(PF_EIO, "", "a passing fault");
+    }
+    return step(ctx, inputs, params, outputs);
+}
+
+static pf_error *broken(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    (void)ctx, (void)inputs, (void)outputs;
+    note(label(params));
+    return pf_error_new(PF_EINVAL, "/params/label", "this module never works");
+}
+
+/* Waits for a partner node to arrive too: two of these finish only when
+ * they run at the same time. */
+static pf_error *rendezvous(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    pthread_mutex_lock(&seen_lock);
+    arrived++;
+    pthread_mutex_unlock(&seen_lock);
+    for (long until = pf_now_ms() + 20000; pf_now_ms() < until;) {
+        pthread_mutex_lock(&seen_lock);
+        int n = arrived;
+        pthread_mutex_unlock(&seen_lock);
+        if (n >= 2) return step(ctx, inputs, params, outputs);
+        usleep(1000);
+    }
+    return pf_error_new(PF_EINVAL, "", "%s waited alone: its branch did not run in parallel", label(params));
+}
+
+/* Runs until cancelled or past its time limit, like a subprocess would. */
+static pf_error *slow(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    (void)inputs, (void)params, (void)outputs;
+    note("slow");
+    long until = ctx->timeout_ms > 0 ? pf_now_ms() + ctx->timeout_ms : pf_now_ms() + 60000;
+    while (pf_now_ms() < until) {
+        if (atomic_load(ctx->cancel)) return pf_error_new(PF_ECANCELLED, "", "cancelled");
+        usleep(1000);
+    }
+    return pf_error_new(PF_ETIMEOUT, "", "did not finish within %ld ms", ctx->timeout_ms);
+}
+
+#define CONTRACT(KEY, ENTRY, FX, INPUTS, RETRIES)                                                                      \
+    "{\"module_key\":\"" KEY "\",\"module_version\":\"1.0.0\",\"family\":[\"test_flow\"],\"entry\":" ENTRY ","     \
+    "\"label\":\"" KEY "\",\"category\":\"Test\",\"description\":\"A test module.\",\"icon\":\"box\","                \
+    "\"input_contract\":[" INPUTS "],\"output_contract\":[{\"name\":\"out\",\"type\":\"artifact\",\"required\":true," \
+    "\"description\":\"d\"}],\"param_schema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"  \
+    "\"label\":{\"type\":\"string\",\"default\":\"x\"}}},\"field_order\":[\"label\"],\"widgets\":{},"                 \
+    "\"artifact_roles_produced\":[],\"artifact_roles_consumed\":[],\"legacy_source\":\"none\",\"side_effects\":\"" FX \
+    "\",\"policy\":{\"retries\":" RETRIES ",\"backoff_s\":0,\"timeout_s\":60,\"on_failure\":\"fail_run\"}}"
+#define IN_PORT "{\"name\":\"in\",\"type\":\"artifact\",\"required\":false,\"description\":\"d\"}"
+
+static const pf_module_desc m_entry = {.key = "test.entry", .contract_json = CONTRACT("test.entry", "true", "none", "", "0"), .execute = entry};
+static const pf_module_desc m_step = {.key = "test.step", .contract_json = CONTRACT("test.step", "false", "none", IN_PORT, "0"), .execute = step};
+static const pf_module_desc m_effect = {.key = "test.effect", .contract_json = CONTRACT("test.effect", "false", "external", IN_PORT, "0"), .execute = step};
+static const pf_module_desc m_flaky = {.key = "test.flaky", .contract_json = CONTRACT("test.flaky", "false", "none", IN_PORT, "2"), .execute = flaky};
+static const pf_module_desc m_broken = {.key = "test.broken", .contract_json = CONTRACT("test.broken", "false", "none", IN_PORT, "3"), .execute = broken};
+static const pf_module_desc m_meet = {.key = "test.meet", .contract_json = CONTRACT("test.meet", "false", "none", IN_PORT, "0"), .execute = rendezvous};
+static const pf_module_desc m_slow = {.key = "test.slow", .contract_json = CONTRACT("test.slow", "false", "none", IN_PORT, "0"), .execute = slow};
+static const pf_module_desc *const test_modules[] = {&m_entry, &m_step, &m_effect, &m_flaky, &m_broken, &m_meet, &m_slow};
+
+static const char *family_json =
+    "[{\"key\":\"test_flow\",\"label\":\"Test flow\",\"description\":\"Runtime tests.\",\"entry_step\":\"test.entry\","
+    "\"context_schema\":{\"type\":\"object\",\"required\":[\"subject\"],\"properties\":{\"subject\":{\"type\":\"string\"}}},"
+    "\"palette\":[\"test.entry\",\"test.step\",\"test.effect\",\"test.flaky\",\"test.broken\",\"test.meet\",\"test.slow\"],"
+    "\"artifact_kinds\":[\"still_image\"],\"preflight\":[]}]";
+
+/* ------------------------------------------------------------ harness */
+
+typedef struct {
+    pf_registry *reg;
+    pf_store *store;
+    char *data;
+    pf_runtime *rt;
+} harness;
+
+static void start(harness *h) {
+    pf_runtime_config cfg = {.registry = h->reg, .store = h->store, .data_dir = h->data, .workers = 2};
+    CHECK(pf_runtime_start(&cfg, &h->rt) == NULL);
+}
+
+/* A workflow from a compact description: "id:step[:label][:policy-json]" nodes and "a>b" edges. */
+static json_t *workflow(const char *id, const char *const *nodes, const char *const *edges) {
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:[], s:[]}", "schema", "prodflow.workflow/v1", "id", id, "name", id,
+                            "family", "test_flow", "nodes", "edges");
+    for (size_t i = 0; nodes[i]; i++) {
+        char *spec = pf_strdup(nodes[i]);
+        char *node_id = strtok(spec, "|"), *step_key = strtok(NULL, "|"), *lab = strtok(NULL, "|"),
+             *policy = strtok(NULL, "|");
+        json_t *n = json_pack("{s:s, s:s, s:{s:s}}", "id", node_id, "step", step_key, "params", "label",
+                              lab ? lab : node_id);
+        if (policy) json_object_set_new(n, "policy", json_loads(policy, 0, NULL));
+        json_array_append_new(json_object_get(doc, "nodes"), n);
+        free(spec);
+    }
+    for (size_t i = 0; edges && edges[i]; i++) {
+        char *spec = pf_strdup(edges[i]);
+        char *from = strtok(spec, ">"), *to = strtok(NULL, ">");
+        json_array_append_new(json_object_get(doc, "edges"),
+                              json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "from", "node", from, "port", "out", "to",
+                                        "node", to, "port", "in"));
+        free(spec);
+    }
+    return doc;
+}
+
+static char *submit(harness *h, json_t *wf, const json_t *overrides) {
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *ctx = json_pack("{s:s}", "subject", "gearbox");
+    pf_run_request req = {.workflow = wf, .context = ctx, .overrides = overrides};
+    char *id = NULL;
+    pf_error *err = pf_runtime_submit(h->rt, &req, &errs, &id);
+    CHECK_MSG(err == NULL, "%s; first: %s at %s", err ? err->message : "", errs.len ? errs.items[0].message : "",
+              errs.len ? errs.items[0].pointer : "");
+    pf_error_free(err);
+    pf_errors_clear(&errs);
+    json_decref(ctx);
+    json_decref(wf);
+    return id;
+}
+
+static json_t *finish(harness *h, const char *id, const char *expected) {
+    char *status = NULL;
+    pf_error *err = pf_runtime_wait(h->rt, id, 60000, &status);
+    CHECK(err == NULL);
+    CHECK_STR(status, expected);
+    free(status);
+    pf_error_free(err);
+    json_t *run = NULL;
+    pf_error_free(pf_store_run_get(h->store, id, &run));
+    return run;
+}
+
+static const json_t *node_of(const json_t *run, const char *id) {
+    return json_object_get(json_object_get(run, "nodes"), id);
+}
+
+static const char *node_status(const json_t *run, const char *id) {
+    return json_string_value(json_object_get(node_of(run, id), "status"));
+}
+
+static const json_t *node_state(const json_t *run, const char *id, const char *field) {
+    return json_object_get(json_object_get(node_of(run, id), "state"), field);
+}
+
+static void reset(void) {
+    seen[0] = '\0';
+    flaky_failures_left = 0;
+    arrived = 0;
+}
+
+/* ------------------------------------------------------------ cases */
+
+static void test_order_and_artifacts(harness *h) {
+    reset();
+    const char *nodes[] = {"e|test.entry", "a|test.step", "b|test.step", "c|test.step", NULL};
+    const char *edges[] = {"e>a", "a>b", "b>c", NULL};
+    char *id = submit(h, workflow("chain", nodes, edges), NULL);
+    json_t *run = finish(h, id, "succeeded");
+    CHECK_STR(seen, "entry a b c ");
+    /* the entry module saw the context; outputs live in the artifact store with lineage */
+    const json_t *context = json_object_get(json_object_get(node_state(run, "e", "outputs"), "out"), "context");
+    CHECK_STR(json_string_value(json_object_get(context, "subject")), "gearbox");
+    const char *path = json_string_value(json_object_get(json_object_get(node_state(run, "c", "outputs"), "out"), "path"));
+    CHECK(path && strstr(path, "/artifacts/sha256/") && access(path, R_OK) == 0);
+    char *artifact_id = pf_asprintf("%s/c/out", id);
+    json_t *meta = NULL;
+    CHECK(pf_store_artifact_get(h->store, artifact_id, &meta) == NULL);
+    char *parent = pf_asprintf("%s/b/out", id);
+    CHECK_STR(json_string_value(json_array_get(json_object_get(meta, "parents"), 0)), parent);
+    /* resolved params say where each value came from */
+    CHECK_STR(json_string_value(json_object_get(json_object_get(node_state(run, "b", "param_sources"), "label"), "source")),
+              "node");
+    json_decref(meta);
+    free(parent);
+    free(artifact_id);
+    json_decref(run);
+    free(id);
+}
+
+static void test_parallel_branches(harness *h) {
+    reset();
+    const char *nodes[] = {"e|test.entry", "left|test.meet", "right|test.meet", "join|test.step", NULL};
+    const char *edges[] = {"e>left", "e>right", "left>join", NULL};
+    char *id = submit(h, workflow("diamond", nodes, edges), NULL);
+    json_t *run = finish(h, id, "succeeded");
+    CHECK_STR(node_status(run, "join"), "succeeded");
+    json_decref(run);
+    free(id);
+}
+
+static void test_retries_and_failures(harness *h) {
+    /* two passing faults, then success on the third attempt */
+    reset();
+    flaky_failures_left = 2;
+    const char *flaky_nodes[] = {"e|test.entry", "f|test.flaky", NULL};
+    const char *one[] = {"e>f", NULL};
+    char *id = submit(h, workflow("flaky", flaky_nodes, one), NULL);
+    json_t *run = finish(h, id, "succeeded");
+    CHECK_INT(json_array_size(node_state(run, "f", "attempts")), 3);
+    json_decref(run);
+    free(id);
+
+    /* a non-retryable error is tried once although the policy allows 3 retries */
+    reset();
+    const char *broken_nodes[] = {"e|test.entry", "x|test.broken", "after|test.step", "other|test.step", NULL};
+    const char *edges[] = {"e>x", "x>after", "e>other", NULL};
+    id = submit(h, workflow("broken", broken_nodes, edges), NULL);
+    run = finish(h, id, "failed");
+    CHECK_INT(json_array_size(node_state(run, "x", "attempts")), 1);
+    CHECK_STR(json_string_value(json_object_get(node_state(run, "x", "error"), "pointer")), "/params/label");
+    CHECK_STR(node_status(run, "after"), "skipped");
+    json_decref(run);
+    free(id);
+
+    /* skip_dependents: the failed node's branch is skipped, the other runs */
+    reset();
+    const char *skip_nodes[] = {"e|test.entry", "x|test.broken|x|{\"on_failure\":\"skip_dependents\"}",
+                                "after|test.step", "more|test.step", "other|test.step", NULL};
+    const char *skip_edges[] = {"e>x", "x>after", "after>more", "e>other", NULL};
+    id = submit(h, workflow("skip", skip_nodes, skip_edges), NULL);
+    run = finish(h, id, "failed");
+    CHECK_STR(node_status(run, "after"), "skipped");
+    CHECK_STR(node_status(run, "more"), "skipped");
+    CHECK_STR(node_status(run, "other"), "succeeded");
+    json_decref(run);
+    free(id);
+
+    /* continue: dependents still run, and the run succeeds */
+    reset();
+    const char *cont_nodes[] = {"e|test.entry", "x|test.broken|x|{\"on_failure\":\"continue\"}", "after|test.step",
+                                NULL};
+    const char *cont_edges[] = {"e>x", "x>after", NULL};
+    id = submit(h, workflow("continue", cont_nodes, cont_edges), NULL);
+    run = finish(h, id, "succeeded");
+    CHECK_STR(node_status(run, "x"), "failed");
+    CHECK_STR(node_status(run, "after"), "succeeded");
+    json_decref(run);
+    free(id);
+}
+
+static void test_timeout_and_cancel(harness *h) {
+    reset();
+    const char *nodes[] = {"e|test.entry", "s|test.slow|s|{\"timeout_s\":0.2,\"retries\":0}", NULL};
+    const char *edges[] = {"e>s", NULL};
+    char *id = submit(h, workflow("timeout", nodes, edges), NULL);
+    json_t *run = finish(h, id, "failed");
+    CHECK_STR(json_string_value(json_object_get(node_state(run, "s", "error"), "code")), "timeout");
+    json_decref(run);
+    free(id);
+
+    reset();
+    const char *slow_nodes[] = {"e|test.entry", "s|test.slow", "after|test.step", NULL};
+    const char *slow_edges[] = {"e>s", "s>after", NULL};
+    id = submit(h, workflow("cancel", slow_nodes, slow_edges), NULL);
+    for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++) usleep(1000);
+    CHECK(pf_runtime_cancel(h->rt, id) == NULL);
+    run = finish(h, id, "cancelled");
+    CHECK_STR(node_status(run, "s"), "cancelled");
+    CHECK_STR(node_status(run, "after"), "cancelled");
+    json_decref(run);
+    pf_error *err = pf_runtime_cancel(h->rt, id);
+    CHECK(err && err->code == PF_ECONFLICT);
+    pf_error_free(err);
+    free(id);
+}
+
+static void test_cache(harness *h) {
+    const char *nodes[] = {"e|test.entry", "a|test.step|cached-a", "fx|test.effect", NULL};
+    const char *edges[] = {"e>a", "a>fx", NULL};
+    json_t *wf = workflow("cached", nodes, edges);
+    json_object_set_new(wf, "invocation",
+                        json_pack("{s:{s:{s:{s:s}, s:[s]}}}", "params", "label", "schema", "type", "string", "targets",
+                                  "a.label"));
+    reset();
+    char *first = submit(h, json_deep_copy(wf), NULL);
+    json_t *run = finish(h, first, "succeeded");
+    CHECK_STR(json_string_value(json_object_get(node_state(run, "a", "cache"), "reason")), "no entry");
+    json_decref(run);
+
+    reset();
+    char *second = submit(h, json_deep_copy(wf), NULL);
+    run = finish(h, second, "succeeded");
+    CHECK(json_is_true(json_object_get(node_state(run, "a", "cache"), "hit")));
+    CHECK(strstr(seen, "cached-a") == NULL); /* a did not run */
+    /* the side-effecting module always runs */
+    CHECK_STR(json_string_value(json_object_get(node_state(run, "fx", "cache"), "reason")),
+              "side-effecting module: never cached");
+    json_decref(run);
+
+    reset();
+    json_t *overrides = json_pack("{s:s}", "label", "bigger");
+    char *third = submit(h, json_deep_copy(wf), overrides);
+    run = finish(h, third, "succeeded");
+    const json_t *verdict = node_state(run, "a", "cache");
+    CHECK_STR(json_string_value(json_object_get(verdict, "reason")), "params changed");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(verdict, "changed"), 0)), "label");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(node_state(run, "a", "param_sources"), "label"), "source")),
+              "invocation");
+    json_decref(run);
+    json_decref(overrides);
+
+    /* an override the workflow does not expose is refused with its pointer */
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *bad = json_pack("{s:i}", "colour", 3), *ctx = json_pack("{s:s}", "subject", "x");
+    pf_run_request req = {.workflow = wf, .context = ctx, .overrides = bad};
+    char *id = NULL;
+    pf_error *err = pf_runtime_submit(h->rt, &req, &errs, &id);
+    CHECK(err && errs.len == 1 && strcmp(errs.items[0].pointer, "/overrides/colour") == 0);
+    pf_error_free(err);
+    pf_errors_clear(&errs);
+    /* so is a context that breaks the family's context schema */
+    json_t *empty = json_object();
+    req.context = empty, req.overrides = NULL;
+    err = pf_runtime_submit(h->rt, &req, &errs, &id);
+    CHECK(err && errs.len == 1 && strcmp(errs.items[0].pointer, "/context") == 0);
+    pf_error_free(err);
+    pf_errors_clear(&errs);
+    json_decref(empty);
+    json_decref(bad);
+    json_decref(ctx);
+    json_decref(wf);
+    free(first);
+    free(second);
+    free(third);
+}
+
+/* A runtime stopped mid-run leaves the run "running" in the store; a new
+ * runtime resumes it and keeps what was done. Then a failed run is re-run. */
+static void test_resume_and_rerun(harness *h) {
+    reset();
+    const char *nodes[] = {"e|test.entry", "a|test.step", "s|test.slow|s|{\"timeout_s\":1.5}", "b|test.step", NULL};
+    const char *edges[] = {"e>a", "a>s", "s>b", NULL};
+    char *id = submit(h, workflow("resume", nodes, edges), NULL);
+    for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++) usleep(1000);
+    pf_runtime_stop(h->rt); /* waits for the slow node to time out, then leaves the run */
+    json_t *run = NULL;
+    pf_error_free(pf_store_run_get(h->store, id, &run));
+    CHECK_STR(json_string_value(json_object_get(run, "status")), "running");
+    CHECK_STR(node_status(run, "a"), "succeeded");
+    json_decref(run);
+
+    reset();
+    start(h);
+    size_t resumed = 0;
+    CHECK(pf_runtime_resume(h->rt, &resumed) == NULL);
+    CHECK_INT(resumed, 1);
+    run = finish(h, id, "failed"); /* s times out again; a was not run again */
+    CHECK(strstr(seen, "a ") == NULL);
+    CHECK(strstr(seen, "slow") != NULL);
+    json_decref(run);
+
+    /* re-run: only what did not succeed runs again */
+    reset();
+    CHECK(pf_runtime_rerun(h->rt, id) == NULL);
+    run = finish(h, id, "failed");
+    CHECK(strstr(seen, "entry") == NULL && strstr(seen, "slow") != NULL);
+    json_decref(run);
+    pf_error *err = pf_runtime_rerun(h->rt, "run_nonexistent");
+    CHECK(err && err->code == PF_ENOTFOUND);
+    pf_error_free(err);
+    free(id);
+}
+
+int main(void) {
+    json_t *families = json_loads(family_json, 0, NULL);
+    pf_registry_extra extra = {test_modules, sizeof test_modules / sizeof *test_modules, families};
+    pf_errors errs;
+    pf_errors_init(&errs);
+    harness h = {.reg = pf_registry_load_with(&extra, &errs)};
+    CHECK_MSG(h.reg != NULL, "%s", errs.len ? errs.items[0].message : "");
+    if (!h.reg) return pf_check_done("runtime");
+    h.data = pf_test_tmpdir("runtime");
+    CHECK(pf_store_open(h.data, &h.store) == NULL);
+    start(&h);
+    test_order_and_artifacts(&h);
+    test_parallel_branches(&h);
+    test_retries_and_failures(&h);
+    test_timeout_and_cancel(&h);
+    test_cache(&h);
+    test_resume_and_rerun(&h);
+    pf_runtime_stop(h.rt);
+    pf_store_close(h.store);
+    pf_registry_free(h.reg);
+    json_decref(families);
+    free(h.data);
+    return pf_check_done("runtime");
+}
