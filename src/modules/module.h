@@ -17,7 +17,7 @@ struct pf_blender_pool;
  * for the duration of one execute call. */
 typedef struct pf_module_ctx {
     const char *data_root; /* user paths are confined below this */
-    const char *work_dir;  /* scratch directory the module may write into */
+    const char *work_dir;  /* scratch directory; reach it through pf_module_work_dir/_path, which create it */
     const char *share_dir; /* libraries and templates (share/) */
     const json_t *context; /* the family's entry context (entry modules read it) */
     const atomic_bool *cancel;

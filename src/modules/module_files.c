@@ -6,8 +6,14 @@
 
 #include <string.h>
 
+const char *pf_module_work_dir(const pf_module_ctx *ctx) {
+    /* A failure shows up as a clear error when the module writes its file. */
+    pf_error_free(pf_mkdirs(ctx->work_dir, 0755));
+    return ctx->work_dir;
+}
+
 char *pf_module_work_path(const pf_module_ctx *ctx, const char *name) {
-    return pf_asprintf("%s/%s", ctx->work_dir, name);
+    return pf_asprintf("%s/%s", pf_module_work_dir(ctx), name);
 }
 
 pf_error *pf_module_write_json(const pf_module_ctx *ctx, const char *name, const json_t *doc, json_t **value) {

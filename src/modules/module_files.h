@@ -11,7 +11,10 @@ pf_error *pf_module_write_json(const pf_module_ctx *ctx, const char *name, const
 pf_error *pf_module_file_value(const char *path, const char *media_type, json_t **value);
 /* Parses the JSON file a port value points at; *out is a new reference. */
 pf_error *pf_module_read_json_input(const json_t *value, const char *pointer, json_t **out);
-/* <work_dir>/<name>; caller frees. */
+/* The work directory, created on first use (runs create none up front, so
+ * modules that write nothing cost no mkdir). */
+const char *pf_module_work_dir(const pf_module_ctx *ctx);
+/* <work_dir>/<name>, the directory created; caller frees. */
 char *pf_module_work_path(const pf_module_ctx *ctx, const char *name);
 
 #endif

@@ -100,9 +100,6 @@ json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs) 
     return verdict;
 }
 
-pf_error *pf_cache_remember(pf_store *s, const pf_cache_probe *p, const json_t *outputs) {
-    json_t *entry = json_pack("{s:O, s:O}", "basis", p->basis, "outputs", outputs);
-    pf_error *err = pf_store_cache_put(s, p->key, p->slot, entry);
-    json_decref(entry);
-    return err;
+json_t *pf_cache_entry(const pf_cache_probe *p, const json_t *outputs) {
+    return json_pack("{s:O, s:O}", "basis", p->basis, "outputs", outputs);
 }

@@ -22,6 +22,8 @@ void pf_cache_probe_free(pf_cache_probe *p);
 /* The verdict, a new object: {"hit": true} with *outputs set (new
  * reference), or {"hit": false, "reason", "changed"?}. */
 json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs);
-pf_error *pf_cache_remember(pf_store *s, const pf_cache_probe *p, const json_t *outputs);
+/* The entry to store under p->key and p->slot once the node succeeded
+ * (it commits with the node's transition); new reference. */
+json_t *pf_cache_entry(const pf_cache_probe *p, const json_t *outputs);
 
 #endif

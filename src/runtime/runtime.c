@@ -21,9 +21,16 @@ typedef enum { N_PENDING, N_RUNNING, N_SUCCEEDED, N_FAILED, N_SKIPPED, N_CANCELL
 static const char *const node_status_name[] = {"pending", "running", "succeeded", "failed", "skipped", "cancelled"};
 
 typedef struct {
+    size_t from;                 /* upstream node */
+    const char *from_port, *to_port;
+} rt_edge;
+
+typedef struct {
     const json_t *doc; /* the node in the run's canonical workflow */
     const char *id;
     const pf_module *module;
+    rt_edge *in;
+    size_t n_in;
     size_t *down, n_down; /* dependents */
     size_t waiting;       /* upstream nodes not finished yet */
     node_status status;
@@ -46,6 +53,17 @@ typedef struct {
     size_t node;
 } task;
 
+/* A finished node waiting for the writer: its transition, with the artifact
+ * rows and cache entry that commit with it. */
+typedef struct {
+    rt_run *run;
+    size_t node;
+    node_status status;
+    json_t *artifacts, *cache_entry;
+    char cache_key[65];
+    char *cache_slot;
+} completion;
+
 struct pf_runtime {
     pf_runtime_config cfg;
     pthread_mutex_t lock;
@@ -57,6 +75,14 @@ struct pf_runtime {
     int n_threads;
     bool stopping;
     unsigned jitter_seed;
+    /* Group commit: workers hand finished nodes to one writer, which commits
+     * whatever has gathered in one transaction and only then lets
+     * dependents start. */
+    completion *done;
+    size_t n_done, cap_done;
+    pthread_cond_t to_write;
+    pthread_t writer;
+    bool writer_stop;
 };
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -67,6 +93,7 @@ static bool is_final(node_status s) { return s != N_PENDING && s != N_RUNNING; }
 
 static void run_free(rt_run *run) {
     for (size_t i = 0; i < run->n; i++) {
+        free(run->nodes[i].in);
         free(run->nodes[i].down);
         json_decref(run->nodes[i].state);
     }
@@ -74,12 +101,6 @@ static void run_free(rt_run *run) {
     json_decref(run->record);
     free(run->id);
     free(run);
-}
-
-static size_t node_index(const rt_run *run, const char *id) {
-    for (size_t i = 0; i < run->n; i++)
-        if (strcmp(run->nodes[i].id, id) == 0) return i;
-    return (size_t)-1;
 }
 
 /* Builds the in-memory graph from the record; node states from `nodes`
@@ -108,21 +129,27 @@ static rt_run *run_build(const pf_registry *reg, const char *id, json_t *record,
             n->state = json_object();
         }
     }
+    json_t *index = json_object(); /* node id -> position */
+    for (size_t i = 0; i < run->n; i++) json_object_set_new(index, run->nodes[i].id, json_integer((json_int_t)i));
     size_t k;
     const json_t *edge;
     json_array_foreach(json_object_get(run->workflow, "edges"), k, edge) {
-        size_t from = node_index(run, str(json_object_get(edge, "from"), "node"));
-        size_t to = node_index(run, str(json_object_get(edge, "to"), "node"));
-        rt_node *f = &run->nodes[from];
+        const json_t *from_end = json_object_get(edge, "from"), *to_end = json_object_get(edge, "to");
+        size_t from = (size_t)json_integer_value(json_object_get(index, str(from_end, "node")));
+        size_t to = (size_t)json_integer_value(json_object_get(index, str(to_end, "node")));
+        rt_node *f = &run->nodes[from], *t = &run->nodes[to];
         f->down = pf_xrealloc(f->down, (f->n_down + 1) * sizeof *f->down);
         f->down[f->n_down++] = to;
+        t->in = pf_xrealloc(t->in, (t->n_in + 1) * sizeof *t->in);
+        t->in[t->n_in++] = (rt_edge){from, str(from_end, "port"), str(to_end, "port")};
     }
+    json_decref(index);
     return run;
 }
 
-static pf_error *persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const char *run_status) {
-    return pf_store_run_transition(rt->cfg.store, run->id, run_status, NULL, n->id, node_status_name[n->status],
-                                   n->state);
+static pf_error *persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const pf_store_node_extras *extras) {
+    return pf_store_run_transition(rt->cfg.store, run->id, NULL, NULL, n->id, node_status_name[n->status], n->state,
+                                   extras);
 }
 
 static void log_store_error(pf_error *err, const char *run_id) {
@@ -149,20 +176,19 @@ static void push(pf_runtime *rt, rt_run *run, size_t node) {
 
 typedef struct {
     json_t *outputs, *params, *sources, *cache;
+    json_t *artifacts;   /* rows that commit with the node's success */
+    json_t *cache_entry; /* likewise, with cache_key and cache_slot */
+    char cache_key[65];
+    char *cache_slot;
     pf_error *err;
-    int attempts;
 } node_result;
 
 static json_t *collect_inputs(const rt_run *run, const rt_node *n) {
     json_t *inputs = json_object();
-    size_t k;
-    const json_t *edge;
-    json_array_foreach(json_object_get(run->workflow, "edges"), k, edge) {
-        const json_t *to = json_object_get(edge, "to"), *from = json_object_get(edge, "from");
-        if (strcmp(str(to, "node"), n->id) != 0) continue;
-        const rt_node *up = &run->nodes[node_index(run, str(from, "node"))];
-        const json_t *value = json_object_get(json_object_get(up->state, "outputs"), str(from, "port"));
-        if (value) json_object_set(inputs, str(to, "port"), (json_t *)value);
+    for (size_t k = 0; k < n->n_in; k++) {
+        const rt_edge *e = &n->in[k];
+        const json_t *value = json_object_get(json_object_get(run->nodes[e->from].state, "outputs"), e->from_port);
+        if (value) json_object_set(inputs, e->to_port, (json_t *)value);
     }
     return inputs;
 }
@@ -184,8 +210,11 @@ static bool back_off(pf_runtime *rt, rt_run *run, const json_t *policy, int atte
     return !atomic_load(&run->cancel);
 }
 
-/* Moves each file output into the artifact store and records its metadata. */
-static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs) {
+/* Moves each file output into the artifact store and lists its metadata
+ * rows in *rows, to commit with the node's transition. */
+static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs,
+                                json_t **rows) {
+    *rows = json_array();
     json_t *parents = json_array();
     const char *port;
     json_t *v;
@@ -206,33 +235,36 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
                                  "run_id", run->id, "node_id", n->id, "port", port, "role", p ? p->role : NULL,
                                  "media_type", str(v, "media_type"), "size", json_object_get(v, "size"), "parents",
                                  parents, "path", stored);
-        err = pf_store_artifact_put(rt->cfg.store, meta);
-        json_decref(meta);
+        json_array_append_new(*rows, meta);
         free(id);
         free(stored);
-        if (err) break;
     }
     json_decref(parents);
     return err;
 }
 
-static void record_attempt(pf_runtime *rt, rt_run *run, rt_node *n, int attempt, const pf_error *err) {
+/* Notes an attempt's start (err NULL, status "running") or its end. The
+ * attempts are stored with the node's final transition: a node interrupted
+ * by a crash runs again from scratch, so its partial history has no use. */
+static void record_attempt(rt_node *n, int attempt, const char *status, const pf_error *err) {
     json_t *attempts = json_object_get(n->state, "attempts");
     if (!json_is_array(attempts)) json_object_set_new(n->state, "attempts", attempts = json_array());
-    json_t *a = json_pack("{s:i, s:s}", "attempt", attempt, "status", err ? "failed" : "running");
     char stamp[32];
-    time_t now = time(NULL);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    json_object_set_new(a, err ? "finished_at" : "started_at", json_string(stamp));
-    if (err) json_object_set_new(a, "error", pf_error_to_json(err));
-    if (err && json_array_size(attempts) > 0) {
-        json_t *last = json_array_get(attempts, json_array_size(attempts) - 1);
-        json_object_update(last, a);
-        json_decref(a);
-    } else {
-        json_array_append_new(attempts, a);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    struct tm tm;
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t len = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + len, sizeof stamp - len, ".%03ldZ", ts.tv_nsec / 1000000);
+    if (strcmp(status, "running") == 0) {
+        json_array_append_new(attempts, json_pack("{s:i, s:s, s:s}", "attempt", attempt, "status", status,
+                                                  "started_at", stamp));
+        return;
     }
-    log_store_error(persist_node(rt, run, n, NULL), run->id);
+    json_t *last = json_array_get(attempts, json_array_size(attempts) - 1);
+    json_object_set_new(last, "status", json_string(status));
+    json_object_set_new(last, "finished_at", json_string(stamp));
+    if (err) json_object_set_new(last, "error", pf_error_to_json(err));
 }
 
 static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
@@ -270,10 +302,9 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
     int retries = (int)json_integer_value(json_object_get(policy, "retries"));
     double timeout_s = json_number_value(json_object_get(policy, "timeout_s"));
     for (int attempt = 1;; attempt++) {
-        r.attempts = attempt;
-        record_attempt(rt, run, n, attempt, NULL);
-        char *work = pf_asprintf("%s/runs/%s/%s/%d", rt->cfg.data_dir, run->id, n->id, attempt);
-        pf_error *err = pf_mkdirs(work, 0755);
+        record_attempt(n, attempt, "running", NULL);
+        char *work = pf_asprintf("%s/runs/%s/%s.%d", rt->cfg.data_dir, run->id, n->id, attempt);
+        pf_error *err = NULL;
         pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
                              .work_dir = work,
                              .share_dir = rt->cfg.share_dir,
@@ -284,12 +315,10 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
         if (!err) err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);
         free(work);
         if (!err) {
-            json_t *attempts = json_object_get(n->state, "attempts");
-            json_object_set_new(json_array_get(attempts, json_array_size(attempts) - 1), "status",
-                                json_string("succeeded"));
+            record_attempt(n, attempt, "succeeded", NULL);
             break;
         }
-        record_attempt(rt, run, n, attempt, err);
+        record_attempt(n, attempt, "failed", err);
         if (atomic_load(&run->cancel) || !retryable(err->code) || attempt > retries ||
             !back_off(rt, run, policy, attempt)) {
             r.err = err;
@@ -297,8 +326,12 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
         }
         pf_error_free(err);
     }
-    if (!r.err) r.err = keep_artifacts(rt, run, n, r.outputs, inputs);
-    if (!r.err && cacheable) log_store_error(pf_cache_remember(rt->cfg.store, &probe, r.outputs), run->id);
+    if (!r.err) r.err = keep_artifacts(rt, run, n, r.outputs, inputs, &r.artifacts);
+    if (!r.err && cacheable) {
+        r.cache_entry = pf_cache_entry(&probe, r.outputs);
+        memcpy(r.cache_key, probe.key, sizeof r.cache_key);
+        r.cache_slot = pf_strdup(probe.slot);
+    }
     pf_cache_probe_free(&probe);
     json_decref(inputs);
     return r;
@@ -318,7 +351,7 @@ static void purge_locked(pf_runtime *rt, const rt_run *run) {
 
 static void finish_run_locked(pf_runtime *rt, rt_run *run) {
     const char *status = atomic_load(&run->cancel) ? "cancelled" : run->hard_failure ? "failed" : "succeeded";
-    log_store_error(pf_store_run_transition(rt->cfg.store, run->id, status, NULL, NULL, NULL, NULL), run->id);
+    log_store_error(pf_store_run_transition(rt->cfg.store, run->id, status, NULL, NULL, NULL, NULL, NULL), run->id);
     pf_log(PF_LOG_INFO, "run.finished", "run %s %s", run->id, status);
     for (rt_run **p = &rt->runs; *p; p = &(*p)->next)
         if (*p == run) {
@@ -389,22 +422,81 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i) {
     if (r.params) json_object_set_new(n->state, "params", r.params);
     if (r.sources) json_object_set_new(n->state, "param_sources", r.sources);
     if (r.cache) json_object_set_new(n->state, "cache", r.cache);
+    node_status status = N_SUCCEEDED;
     if (r.err) {
         json_object_set_new(n->state, "error", pf_error_to_json(r.err));
         json_decref(r.outputs);
-        n->status = atomic_load(&run->cancel) && r.err->code == PF_ECANCELLED ? N_CANCELLED : N_FAILED;
+        status = atomic_load(&run->cancel) && r.err->code == PF_ECANCELLED ? N_CANCELLED : N_FAILED;
         pf_error_free(r.err);
     } else {
         json_object_del(n->state, "error");
         json_object_set_new(n->state, "outputs", r.outputs);
-        n->status = N_SUCCEEDED;
     }
-    log_store_error(persist_node(rt, run, n, NULL), run->id);
     pthread_mutex_lock(&rt->lock);
-    /* A stopping runtime records what finished and decides nothing more:
-     * the next start resumes the run as a restart after a crash would. */
-    if (!rt->stopping) complete_locked(rt, run, i);
+    if (rt->n_done == rt->cap_done) {
+        rt->cap_done = rt->cap_done ? rt->cap_done * 2 : 64;
+        rt->done = pf_xrealloc(rt->done, rt->cap_done * sizeof *rt->done);
+    }
+    completion *c = &rt->done[rt->n_done++];
+    *c = (completion){.run = run, .node = i, .status = status, .artifacts = r.artifacts,
+                      .cache_entry = r.cache_entry, .cache_slot = r.cache_slot};
+    memcpy(c->cache_key, r.cache_key, sizeof c->cache_key);
+    pthread_cond_signal(&rt->to_write);
     pthread_mutex_unlock(&rt->lock);
+}
+
+/* Commits finished nodes in batches, then schedules what they release. */
+static void *writer(void *arg) {
+    pf_runtime *rt = arg;
+    completion *batch = NULL;
+    pf_store_transition *items = NULL;
+    pf_store_node_extras *extras = NULL;
+    size_t cap = 0;
+    pthread_mutex_lock(&rt->lock);
+    for (;;) {
+        while (rt->n_done == 0 && !rt->writer_stop) pthread_cond_wait(&rt->to_write, &rt->lock);
+        if (rt->n_done == 0) break;
+        size_t n = rt->n_done;
+        if (n > cap) {
+            cap = n;
+            batch = pf_xrealloc(batch, cap * sizeof *batch);
+            items = pf_xrealloc(items, cap * sizeof *items);
+            extras = pf_xrealloc(extras, cap * sizeof *extras);
+        }
+        memcpy(batch, rt->done, n * sizeof *batch);
+        rt->n_done = 0;
+        for (size_t k = 0; k < n; k++) {
+            completion *c = &batch[k];
+            rt_node *node = &c->run->nodes[c->node];
+            node->status = c->status;
+            extras[k] = (pf_store_node_extras){.artifacts = c->artifacts,
+                                               .cache_key = c->cache_entry ? c->cache_key : NULL,
+                                               .cache_slot = c->cache_slot,
+                                               .cache_entry = c->cache_entry};
+            items[k] = (pf_store_transition){.run_id = c->run->id,
+                                             .node_id = node->id,
+                                             .node_status = node_status_name[c->status],
+                                             .node_state = node->state,
+                                             .extras = c->status == N_SUCCEEDED ? &extras[k] : NULL};
+        }
+        pthread_mutex_unlock(&rt->lock);
+        pf_error *err = pf_store_run_transitions(rt->cfg.store, items, n);
+        if (err) log_store_error(err, "(batch)");
+        pthread_mutex_lock(&rt->lock);
+        for (size_t k = 0; k < n; k++) {
+            /* A stopping runtime records what finished and decides nothing
+             * more: the next start resumes the run as after a crash. */
+            if (!rt->stopping) complete_locked(rt, batch[k].run, batch[k].node);
+            json_decref(batch[k].artifacts);
+            json_decref(batch[k].cache_entry);
+            free(batch[k].cache_slot);
+        }
+    }
+    pthread_mutex_unlock(&rt->lock);
+    free(batch);
+    free(items);
+    free(extras);
+    return NULL;
 }
 
 static void *worker(void *arg) {
@@ -454,7 +546,9 @@ pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     pthread_cond_init(&rt->finished, NULL);
     rt->n_threads = cfg->workers > 0 ? cfg->workers : 2;
     rt->threads = pf_xcalloc((size_t)rt->n_threads, sizeof *rt->threads);
+    pthread_cond_init(&rt->to_write, NULL);
     for (int i = 0; i < rt->n_threads; i++) pthread_create(&rt->threads[i], NULL, worker, rt);
+    pthread_create(&rt->writer, NULL, writer, rt);
     *out = rt;
     return NULL;
 }
@@ -466,6 +560,13 @@ void pf_runtime_stop(pf_runtime *rt) {
     pthread_cond_broadcast(&rt->work);
     pthread_mutex_unlock(&rt->lock);
     for (int i = 0; i < rt->n_threads; i++) pthread_join(rt->threads[i], NULL);
+    pthread_mutex_lock(&rt->lock);
+    rt->writer_stop = true; /* it commits what the workers finished, then ends */
+    pthread_cond_signal(&rt->to_write);
+    pthread_mutex_unlock(&rt->lock);
+    pthread_join(rt->writer, NULL);
+    free(rt->done);
+    pthread_cond_destroy(&rt->to_write);
     while (rt->runs) {
         rt_run *next = rt->runs->next;
         run_free(rt->runs);
@@ -510,11 +611,7 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
     char idbuf[PF_ID_MAX];
     pf_id_new("run", idbuf);
     char *id = pf_strdup(idbuf);
-    json_t *nodes = json_object();
-    size_t i;
-    const json_t *node;
-    json_array_foreach(json_object_get(workflow, "nodes"), i, node)
-        json_object_set_new(nodes, str(node, "id"), json_pack("{s:s, s:{}}", "status", "pending", "state"));
+    json_t *nodes = json_object(); /* none yet: a node without a row is pending */
     json_t *row = json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O}", "id", id, "workflow_id", str(workflow, "id"),
                             "workflow_version", json_object_get(workflow, "version"), "family",
                             str(workflow, "family"), "status", "running", "subject", req->subject, "doc", record);
@@ -538,27 +635,28 @@ static bool final_run_status(const char *s) {
     return s && (strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0);
 }
 
+static bool active_locked(const pf_runtime *rt, const char *run_id) {
+    for (const rt_run *r = rt->runs; r; r = r->next)
+        if (strcmp(r->id, run_id) == 0) return true;
+    return false;
+}
+
 pf_error *pf_runtime_wait(pf_runtime *rt, const char *run_id, long timeout_ms, char **status) {
     long until = timeout_ms > 0 ? pf_now_ms() + timeout_ms : 0;
-    for (;;) {
-        json_t *run = NULL;
-        pf_error *err = pf_store_run_get(rt->cfg.store, run_id, &run);
-        if (err) return err;
-        bool done = final_run_status(str(run, "status"));
-        if (done || (until && pf_now_ms() >= until)) {
-            if (status) *status = pf_strdup(str(run, "status"));
-            json_decref(run);
-            return NULL;
-        }
-        json_decref(run);
+    pthread_mutex_lock(&rt->lock);
+    while (active_locked(rt, run_id) && (!until || pf_now_ms() < until)) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 50 * 1000000L;
         if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        pthread_mutex_lock(&rt->lock);
         pthread_cond_timedwait(&rt->finished, &rt->lock, &ts);
-        pthread_mutex_unlock(&rt->lock);
     }
+    pthread_mutex_unlock(&rt->lock);
+    json_t *run = NULL;
+    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, false, &run);
+    if (!err && status) *status = pf_strdup(str(run, "status"));
+    json_decref(run);
+    return err;
 }
 
 pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
@@ -575,7 +673,7 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
     pthread_mutex_unlock(&rt->lock);
     if (run) return NULL;
     json_t *stored = NULL;
-    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, &stored);
+    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
     if (!err)
         err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, str(stored, "status"));
     json_decref(stored);
@@ -585,7 +683,7 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
 /* Loads a stored run and schedules what is left of it. */
 static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished) {
     json_t *stored = NULL;
-    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, &stored);
+    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
     if (err) return err;
     const char *status = str(stored, "status");
     if (only_unfinished && final_run_status(status)) {
@@ -615,7 +713,7 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
     }
     rt_run *run = run_build(rt->cfg.registry, run_id, json_incref(json_object_get(stored, "doc")), nodes);
     json_decref(stored);
-    err = pf_store_run_transition(rt->cfg.store, run_id, "running", NULL, NULL, NULL, NULL);
+    err = pf_store_run_transition(rt->cfg.store, run_id, "running", NULL, NULL, NULL, NULL, NULL);
     for (size_t i = 0; !err && i < run->n; i++)
         if (run->nodes[i].status == N_PENDING) err = persist_node(rt, run, &run->nodes[i], NULL);
     if (err) {

@@ -28,9 +28,12 @@ const char *const pf_sqlite_migrations[] = {
     "  family TEXT NOT NULL,"
     "  status TEXT NOT NULL,"
     "  subject TEXT,"
-    "  doc TEXT NOT NULL,"
     "  created_at TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL);"
+    /* apart, so that status updates do not rewrite the whole workflow */
+    "CREATE TABLE run_docs ("
+    "  run_id TEXT PRIMARY KEY REFERENCES runs(id),"
+    "  doc TEXT NOT NULL);"
     "CREATE INDEX runs_status ON runs(status);"
     "CREATE TABLE run_nodes ("
     "  run_id TEXT NOT NULL REFERENCES runs(id),"

@@ -40,11 +40,16 @@ pf_error *pf_store_run_create(pf_store *s, const json_t *run, const json_t *node
     return s->ops->run_create(s, run, nodes);
 }
 pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
-                                  const char *node_id, const char *node_status, const json_t *node_state) {
-    return s->ops->run_transition(s, run_id, run_status, run_doc, node_id, node_status, node_state);
+                                  const char *node_id, const char *node_status, const json_t *node_state,
+                                  const pf_store_node_extras *extras) {
+    pf_store_transition t = {run_id, run_status, node_id, node_status, run_doc, node_state, extras};
+    return s->ops->run_transitions(s, &t, 1);
 }
-pf_error *pf_store_run_get(pf_store *s, const char *run_id, json_t **run_out) {
-    return s->ops->run_get(s, run_id, run_out);
+pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items, size_t n) {
+    return s->ops->run_transitions(s, items, n);
+}
+pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out) {
+    return s->ops->run_get(s, run_id, with_nodes, run_out);
 }
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out) {
     return s->ops->run_list(s, status, list_out);

@@ -37,13 +37,32 @@ pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
  * subject, doc}; each node has a row {status, state}. Every call is one
  * transaction, so a crash leaves each transition whole or absent. */
 pf_error *pf_store_run_create(pf_store *s, const json_t *run, const json_t *nodes /* node id -> {status, state} */);
+/* (A workflow node without a row reads back as pending, so a new run needs none.) */
+/* Writes that belong to a node's transition and commit with it. */
+typedef struct pf_store_node_extras {
+    const json_t *artifacts; /* array of artifact rows (see pf_store_artifact_put); may be NULL */
+    const char *cache_key;   /* with cache_slot and cache_entry: a module cache entry; may be NULL */
+    const char *cache_slot;
+    const json_t *cache_entry;
+} pf_store_node_extras;
+
 /* Moves the run and/or one node: run_status and node_id may be NULL;
- * run_doc (when not NULL) replaces the run's doc. */
+ * run_doc (when not NULL) replaces the run's doc; extras may be NULL. */
 pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
-                                  const char *node_id, const char *node_status, const json_t *node_state);
+                                  const char *node_id, const char *node_status, const json_t *node_state,
+                                  const pf_store_node_extras *extras);
+
+/* One transition, for committing several together (group commit): each
+ * is whole or absent after a crash, and all of them commit at once. */
+typedef struct pf_store_transition {
+    const char *run_id, *run_status, *node_id, *node_status;
+    const json_t *run_doc, *node_state;
+    const pf_store_node_extras *extras;
+} pf_store_transition;
+pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items, size_t n);
 /* {id, workflow_id, workflow_version, family, status, subject, doc, created_at,
- * updated_at, nodes: {id: {status, state}}}. */
-pf_error *pf_store_run_get(pf_store *s, const char *run_id, json_t **run_out);
+ * updated_at, nodes: {id: {status, state}}}; nodes only when with_nodes. */
+pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
 /* Newest first, without nodes or doc; status may be NULL for all. */
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out);
 

@@ -15,9 +15,8 @@ typedef struct pf_store_ops {
     pf_error *(*workflow_versions)(pf_store *s, const char *id, json_t **list_out);
     pf_error *(*workflow_delete)(pf_store *s, const char *id);
     pf_error *(*run_create)(pf_store *s, const json_t *run, const json_t *nodes);
-    pf_error *(*run_transition)(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
-                                const char *node_id, const char *node_status, const json_t *node_state);
-    pf_error *(*run_get)(pf_store *s, const char *run_id, json_t **run_out);
+    pf_error *(*run_transitions)(pf_store *s, const pf_store_transition *items, size_t n);
+    pf_error *(*run_get)(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
     pf_error *(*run_list)(pf_store *s, const char *status, json_t **list_out);
     pf_error *(*artifact_put)(pf_store *s, const json_t *artifact);
     pf_error *(*artifact_get)(pf_store *s, const char *id, json_t **artifact_out);

@@ -9,8 +9,18 @@
 
 typedef struct {
     sqlite3 *db;
-    pthread_mutex_t lock; /* one connection; calls take turns */
+    pthread_mutex_t lock; /* the writing connection; calls take turns */
+    /* A second connection for point reads: in WAL mode it reads the last
+     * commit while a write is under way, so look-ups never wait for one. */
+    sqlite3 *reader;
+    pthread_mutex_t read_lock;
     int version;
+    /* Statements on hot paths, prepared once per connection. */
+    struct {
+        sqlite3 *db;
+        const char *sql; /* a string literal: its address is the key */
+        sqlite3_stmt *stmt;
+    } cached[16];
 } sqlite_store;
 
 sqlite_store *pf_sqlite_impl(pf_store *s);
@@ -18,13 +28,15 @@ pf_error *pf_sqlite_db_error(sqlite3 *db, const char *what);
 pf_error *pf_sqlite_exec(sqlite3 *db, const char *sql, const char *what);
 sqlite3_stmt *pf_sqlite_prepare(sqlite3 *db, const char *sql);
 const char *pf_sqlite_text(sqlite3_stmt *st, int column); /* "" for NULL */
+/* A statement prepared once and kept: the caller holds the connection's
+ * lock, and ends with sqlite3_reset, never sqlite3_finalize. */
+sqlite3_stmt *pf_sqlite_cached(sqlite_store *st, sqlite3 *db, const char *sql);
 void pf_sqlite_now(char out[32]);                           /* ISO 8601, milliseconds, UTC */
 
 /* Runs, artifacts and the module cache (store_sqlite_runs.c). */
 pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nodes);
-pf_error *pf_sqlite_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
-                                   const char *node_id, const char *node_status, const json_t *node_state);
-pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, json_t **run_out);
+pf_error *pf_sqlite_run_transitions(pf_store *s, const pf_store_transition *items, size_t n);
+pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
 pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out);
 pf_error *pf_sqlite_artifact_put(pf_store *s, const json_t *artifact);
 pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_out);

@@ -26,12 +26,13 @@ static json_t *column_json(sqlite3_stmt *q, int i) {
 }
 
 /* Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolling back on error. */
-static pf_error *in_transaction(pf_store *s, pf_error *(*fn)(sqlite3 *db, void *arg), void *arg, const char *what) {
+static pf_error *in_transaction(pf_store *s, pf_error *(*fn)(sqlite_store *st, void *arg), void *arg,
+                                const char *what) {
     sqlite_store *st = pf_sqlite_impl(s);
     pthread_mutex_lock(&st->lock);
     pf_error *err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", what);
     if (!err) {
-        err = fn(st->db, arg);
+        err = fn(st, arg);
         pf_error *end = pf_sqlite_exec(st->db, err ? "ROLLBACK" : "COMMIT", what);
         if (end && !err)
             err = end;
@@ -48,16 +49,27 @@ static pf_error *step_done(sqlite3 *db, sqlite3_stmt *q, const char *what) {
     return rc == SQLITE_DONE ? NULL : pf_sqlite_db_error(db, what);
 }
 
-static pf_error *put_node(sqlite3 *db, const char *run_id, const char *node_id, const char *status,
+/* step_done for a cached statement. */
+static pf_error *step_reset(sqlite3 *db, sqlite3_stmt *q, const char *what) {
+    int rc = sqlite3_step(q);
+    pf_error *err = rc == SQLITE_DONE ? NULL : pf_sqlite_db_error(db, what);
+    sqlite3_reset(q);
+    return err;
+}
+
+static const char put_node_sql[] = "INSERT INTO run_nodes (run_id, node_id, status, state) VALUES (?, ?, ?, ?) "
+                                   "ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, "
+                                   "state = excluded.state";
+
+static pf_error *put_node(sqlite_store *st, const char *run_id, const char *node_id, const char *status,
                           const json_t *state) {
-    sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO run_nodes (run_id, node_id, status, state) VALUES (?, ?, ?, ?) "
-                                            "ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, "
-                                            "state = excluded.state");
+    sqlite3 *db = st->db;
+    sqlite3_stmt *q = pf_sqlite_cached(st, db, put_node_sql);
     sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, node_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, status, -1, SQLITE_STATIC);
     char *text = bind_json(q, 4, state);
-    pf_error *err = step_done(db, q, "recording a run node");
+    pf_error *err = step_reset(db, q, "recording a run node");
     free(text);
     return err;
 }
@@ -66,29 +78,35 @@ typedef struct {
     const json_t *run, *nodes;
 } create_args;
 
-static pf_error *create_locked(sqlite3 *db, void *arg) {
+static pf_error *create_locked(sqlite_store *st, void *arg) {
+    sqlite3 *db = st->db;
     const create_args *a = arg;
     char stamp[32];
     pf_sqlite_now(stamp);
     sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO runs (id, workflow_id, workflow_version, family, status, "
-                                            "subject, doc, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                                            "subject, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     sqlite3_bind_text(q, 1, str(a->run, "id"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, str(a->run, "workflow_id"), -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, json_integer_value(json_object_get(a->run, "workflow_version")));
     sqlite3_bind_text(q, 4, str(a->run, "family"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 5, str(a->run, "status"), -1, SQLITE_STATIC);
     char *subject = bind_json(q, 6, json_object_get(a->run, "subject"));
-    char *doc = bind_json(q, 7, json_object_get(a->run, "doc"));
+    sqlite3_bind_text(q, 7, stamp, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 8, stamp, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 9, stamp, -1, SQLITE_STATIC);
     pf_error *err = step_done(db, q, "creating a run");
     free(subject);
-    free(doc);
+    if (!err) {
+        q = pf_sqlite_prepare(db, "INSERT INTO run_docs (run_id, doc) VALUES (?, ?)");
+        sqlite3_bind_text(q, 1, str(a->run, "id"), -1, SQLITE_STATIC);
+        char *doc = bind_json(q, 2, json_object_get(a->run, "doc"));
+        err = step_done(db, q, "creating a run");
+        free(doc);
+    }
     const char *id;
     const json_t *node;
     json_object_foreach((json_t *)a->nodes, id, node) {
         if (err) break;
-        err = put_node(db, str(a->run, "id"), id, str(node, "status"), json_object_get(node, "state"));
+        err = put_node(st, str(a->run, "id"), id, str(node, "status"), json_object_get(node, "state"));
     }
     return err;
 }
@@ -98,34 +116,62 @@ pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nod
     return in_transaction(s, create_locked, &a, "creating a run");
 }
 
-typedef struct {
-    const char *run_id, *run_status, *node_id, *node_status;
-    const json_t *run_doc, *node_state;
-} transition_args;
+typedef pf_store_transition transition_args;
 
-static pf_error *transition_locked(sqlite3 *db, void *arg) {
+static pf_error *artifact_locked(sqlite_store *st, void *arg);
+static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, const json_t *entry);
+
+static pf_error *transition_locked(sqlite_store *st, void *arg) {
+    sqlite3 *db = st->db;
     const transition_args *a = arg;
-    char stamp[32];
-    pf_sqlite_now(stamp);
-    sqlite3_stmt *q = pf_sqlite_prepare(db, "UPDATE runs SET status = COALESCE(?2, status), doc = COALESCE(?3, doc), "
-                                            "updated_at = ?4 WHERE id = ?1");
-    sqlite3_bind_text(q, 1, a->run_id, -1, SQLITE_STATIC);
-    if (a->run_status) sqlite3_bind_text(q, 2, a->run_status, -1, SQLITE_STATIC);
-    char *doc = bind_json(q, 3, a->run_doc);
-    sqlite3_bind_text(q, 4, stamp, -1, SQLITE_STATIC);
-    pf_error *err = step_done(db, q, "updating a run");
-    free(doc);
-    if (!err && sqlite3_changes(db) == 0) err = pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", a->run_id);
-    if (!err && a->node_id) err = put_node(db, a->run_id, a->node_id, a->node_status, a->node_state);
+    pf_error *err = NULL;
+    if (a->run_status) {
+        char stamp[32];
+        pf_sqlite_now(stamp);
+        sqlite3_stmt *q = pf_sqlite_prepare(db, "UPDATE runs SET status = ?2, updated_at = ?3 WHERE id = ?1");
+        sqlite3_bind_text(q, 1, a->run_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, a->run_status, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, stamp, -1, SQLITE_STATIC);
+        err = step_done(db, q, "updating a run");
+        if (!err && sqlite3_changes(db) == 0)
+            err = pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", a->run_id);
+    }
+    if (!err && a->run_doc) {
+        sqlite3_stmt *q = pf_sqlite_prepare(db, "UPDATE run_docs SET doc = ?2 WHERE run_id = ?1");
+        sqlite3_bind_text(q, 1, a->run_id, -1, SQLITE_STATIC);
+        char *doc = bind_json(q, 2, a->run_doc);
+        err = step_done(db, q, "updating a run");
+        free(doc);
+    }
+    if (!err && a->node_id) err = put_node(st, a->run_id, a->node_id, a->node_status, a->node_state);
+    size_t i;
+    const json_t *artifact;
+    if (a->extras) json_array_foreach(a->extras->artifacts, i, artifact) {
+            if (!err) err = artifact_locked(st, (void *)artifact);
+        }
+    if (!err && a->extras && a->extras->cache_key)
+        err = cache_row(st, a->extras->cache_key, a->extras->cache_slot, a->extras->cache_entry);
     return err;
 }
 
-pf_error *pf_sqlite_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
-                                   const char *node_id, const char *node_status, const json_t *node_state) {
-    transition_args a = {run_id, run_status, node_id, node_status, run_doc, node_state};
-    return in_transaction(s, transition_locked, &a, "recording a run transition");
+typedef struct {
+    const pf_store_transition *items;
+    size_t n;
+} batch_args;
+
+static pf_error *batch_locked(sqlite_store *st, void *arg) {
+    const batch_args *b = arg;
+    pf_error *err = NULL;
+    for (size_t i = 0; i < b->n && !err; i++) err = transition_locked(st, (void *)&b->items[i]);
+    return err;
 }
 
+pf_error *pf_sqlite_run_transitions(pf_store *s, const pf_store_transition *items, size_t n) {
+    batch_args b = {items, n};
+    return in_transaction(s, batch_locked, &b, "recording run transitions");
+}
+
+/* Columns as RUN_COLUMNS lists them; the doc column is NULL in lists. */
 static json_t *run_row(sqlite3_stmt *q, bool with_doc) {
     json_t *run = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:s}", "id", pf_sqlite_text(q, 0), "workflow_id",
                             pf_sqlite_text(q, 1), "workflow_version", (json_int_t)sqlite3_column_int64(q, 2), "family",
@@ -135,17 +181,19 @@ static json_t *run_row(sqlite3_stmt *q, bool with_doc) {
     return run;
 }
 
-#define RUN_COLUMNS "id, workflow_id, workflow_version, family, status, subject, doc, created_at, updated_at"
+#define RUN_COLUMNS "id, workflow_id, workflow_version, family, status, subject, NULL, created_at, updated_at"
 
-pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, json_t **run_out) {
+pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     *run_out = NULL;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
+    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT id, workflow_id, workflow_version, family, status, subject, "
+                                                "(SELECT doc FROM run_docs WHERE run_id = runs.id), created_at, "
+                                                "updated_at FROM runs WHERE id = ?");
     sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     json_t *run = sqlite3_step(q) == SQLITE_ROW ? run_row(q, true) : NULL;
     sqlite3_finalize(q);
-    if (run) {
+    if (run && with_nodes) {
         json_t *nodes = json_object();
         q = pf_sqlite_prepare(st->db, "SELECT node_id, status, state FROM run_nodes WHERE run_id = ? ORDER BY node_id");
         sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
@@ -153,6 +201,14 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, json_t **run_out) {
             json_object_set_new(nodes, pf_sqlite_text(q, 0),
                                 json_pack("{s:s, s:o}", "status", pf_sqlite_text(q, 1), "state", column_json(q, 2)));
         sqlite3_finalize(q);
+        /* A node without a row has not moved yet: it is pending. */
+        size_t i;
+        const json_t *node;
+        json_array_foreach(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "nodes"), i, node) {
+            const char *id = str(node, "id");
+            if (id && !json_object_get(nodes, id))
+                json_object_set_new(nodes, id, json_pack("{s:s, s:{}}", "status", "pending", "state"));
+        }
         json_object_set_new(run, "nodes", nodes);
     }
     pthread_mutex_unlock(&st->lock);
@@ -175,14 +231,15 @@ pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out)
     return NULL;
 }
 
-static pf_error *artifact_locked(sqlite3 *db, void *arg) {
+static pf_error *artifact_locked(sqlite_store *st, void *arg) {
+    sqlite3 *db = st->db;
     const json_t *a = arg;
     char stamp[32];
     pf_sqlite_now(stamp);
     /* The id is derived from (run, node, port): writing it again is a no-op. */
-    sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, "
-                                            "doc, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                            "ON CONFLICT (id) DO NOTHING");
+    static const char sql[] = "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, doc, "
+                              "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
+    sqlite3_stmt *q = pf_sqlite_cached(st, db, sql);
     sqlite3_bind_text(q, 1, str(a, "id"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, str(a, "sha256"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, str(a, "run_id"), -1, SQLITE_STATIC);
@@ -192,7 +249,7 @@ static pf_error *artifact_locked(sqlite3 *db, void *arg) {
     sqlite3_bind_int64(q, 7, json_integer_value(json_object_get(a, "size")));
     char *doc = bind_json(q, 8, a);
     sqlite3_bind_text(q, 9, stamp, -1, SQLITE_STATIC);
-    pf_error *err = step_done(db, q, "recording an artifact");
+    pf_error *err = step_reset(db, q, "recording an artifact");
     free(doc);
     return err;
 }
@@ -205,26 +262,28 @@ pf_error *pf_sqlite_artifact_put(pf_store *s, const json_t *artifact) {
 static pf_error *get_doc(pf_store *s, const char *sql, const char *param, const char *what, json_t **out) {
     sqlite_store *st = pf_sqlite_impl(s);
     *out = NULL;
-    pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->db, sql);
+    pthread_mutex_lock(&st->read_lock);
+    sqlite3_stmt *q = pf_sqlite_cached(st, st->reader, sql);
     sqlite3_bind_text(q, 1, param, -1, SQLITE_STATIC);
     if (sqlite3_step(q) == SQLITE_ROW) *out = column_json(q, 0);
-    sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->lock);
+    sqlite3_reset(q);
+    pthread_mutex_unlock(&st->read_lock);
     return *out ? NULL : pf_error_new(PF_ENOTFOUND, "", "%s \"%s\" does not exist", what, param);
 }
 
 pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_out) {
-    return get_doc(s, "SELECT doc FROM artifacts WHERE id = ?", id, "artifact", artifact_out);
+    static const char sql[] = "SELECT doc FROM artifacts WHERE id = ?";
+    return get_doc(s, sql, id, "artifact", artifact_out);
 }
 
 pf_error *pf_sqlite_cache_get(pf_store *s, const char *key, json_t **entry_out) {
-    return get_doc(s, "SELECT doc FROM module_cache WHERE key = ?", key, "cache entry", entry_out);
+    static const char sql[] = "SELECT doc FROM module_cache WHERE key = ?";
+    return get_doc(s, sql, key, "cache entry", entry_out);
 }
 
 pf_error *pf_sqlite_cache_latest(pf_store *s, const char *slot, json_t **entry_out) {
-    return get_doc(s, "SELECT doc FROM module_cache WHERE slot = ? ORDER BY created_at DESC, rowid DESC LIMIT 1", slot,
-                   "cache slot", entry_out);
+    static const char sql[] = "SELECT doc FROM module_cache WHERE slot = ? ORDER BY created_at DESC, rowid DESC LIMIT 1";
+    return get_doc(s, sql, slot, "cache slot", entry_out);
 }
 
 typedef struct {
@@ -232,18 +291,24 @@ typedef struct {
     const json_t *entry;
 } cache_args;
 
-static pf_error *cache_locked(sqlite3 *db, void *arg) {
+static pf_error *cache_locked(sqlite_store *st, void *arg) {
     const cache_args *a = arg;
+    return cache_row(st, a->key, a->slot, a->entry);
+}
+
+static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, const json_t *entry) {
+    sqlite3 *db = st->db;
     char stamp[32];
     pf_sqlite_now(stamp);
-    sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO module_cache (key, slot, doc, created_at) VALUES (?, ?, ?, ?) "
+    static const char sql[] = "INSERT INTO module_cache (key, slot, doc, created_at) VALUES (?, ?, ?, ?) "
                                             "ON CONFLICT (key) DO UPDATE SET slot = excluded.slot, doc = excluded.doc, "
-                                            "created_at = excluded.created_at");
-    sqlite3_bind_text(q, 1, a->key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, a->slot, -1, SQLITE_STATIC);
-    char *doc = bind_json(q, 3, a->entry);
+                              "created_at = excluded.created_at";
+    sqlite3_stmt *q = pf_sqlite_cached(st, db, sql);
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, slot, -1, SQLITE_STATIC);
+    char *doc = bind_json(q, 3, entry);
     sqlite3_bind_text(q, 4, stamp, -1, SQLITE_STATIC);
-    pf_error *err = step_done(db, q, "recording a cache entry");
+    pf_error *err = step_reset(db, q, "recording a cache entry");
     free(doc);
     return err;
 }

@@ -37,7 +37,7 @@ static const char *label(const json_t *params) { return json_string_value(json_o
 /* Writes a small file so outputs travel as artifacts. */
 static pf_error *step(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     note(label(params));
-    char *path = pf_asprintf("%s/out.txt", ctx->work_dir);
+    char *path = pf_module_work_path(ctx, "out.txt");
     const json_t *in = json_object_get(inputs, "in");
     char *text = pf_asprintf("%s<-%s", label(params), in ? json_string_value(json_object_get(in, "sha256")) : "");
     pf_error *err = pf_write_file_atomic(path, text, strlen(text));
@@ -189,7 +189,7 @@ static json_t *finish(harness *h, const char *id, const char *expected) {
     free(status);
     pf_error_free(err);
     json_t *run = NULL;
-    pf_error_free(pf_store_run_get(h->store, id, &run));
+    pf_error_free(pf_store_run_get(h->store, id, true, &run));
     return run;
 }
 
@@ -398,7 +398,7 @@ static void test_resume_and_rerun(harness *h) {
     for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++) usleep(1000);
     pf_runtime_stop(h->rt); /* waits for the slow node to time out, then leaves the run */
     json_t *run = NULL;
-    pf_error_free(pf_store_run_get(h->store, id, &run));
+    pf_error_free(pf_store_run_get(h->store, id, true, &run));
     CHECK_STR(json_string_value(json_object_get(run, "status")), "running");
     CHECK_STR(node_status(run, "a"), "succeeded");
     json_decref(run);

@@ -16,7 +16,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     pf_error *err = pf_render_job_new(ctx, "blend", inputs, job_params, NULL, &job);
     json_decref(job_params);
     if (err) return err;
-    json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", ctx->work_dir, "file", "product.blend"));
+    json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", pf_module_work_dir(ctx), "file", "product.blend"));
     pf_module_ctx cold = *ctx;
     cold.blender_pool = NULL;
     err = pf_render_job_run(&cold, job, 1, &result);

@@ -22,7 +22,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     bool webp = strcmp(json_string_value(json_object_get(params, "format")), "webp") == 0;
     err = pf_render_job_new(ctx, "thumbnail", inputs, job_params, tmpl, &job);
     if (!err) {
-        json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", ctx->work_dir, "file",
+        json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", pf_module_work_dir(ctx), "file",
                                                      webp ? "thumbnail.webp" : "thumbnail.png"));
         err = pf_render_job_run(ctx, job, 1, &result);
     }
