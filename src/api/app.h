@@ -5,6 +5,7 @@
 
 #include "modules/registry.h"
 #include "render/blender_pool.h"
+#include "runtime/runtime.h"
 #include "store/store.h"
 
 typedef struct pf_app_config {
@@ -14,6 +15,7 @@ typedef struct pf_app_config {
     const char *web_dir;   /* the built editor; NULL serves no editor */
     size_t max_body_bytes;
     int blender_workers; /* warm Blender processes; 0 renders in fresh ones */
+    int run_workers;     /* graph runtime threads; <= 0 means 2 */
 } pf_app_config;
 
 typedef struct pf_prebuilt {
@@ -34,6 +36,7 @@ typedef struct pf_app {
     pf_prebuilt *node_definitions; /* all families first, then one per family */
     size_t n_node_definitions;
     pf_blender_pool *blender_pool; /* NULL without warm workers; processes start on first use */
+    pf_runtime *runtime;           /* runs workflow graphs; resumes unfinished runs at start */
 } pf_app;
 
 /* Builds everything; problems go to errs and the result is NULL. */

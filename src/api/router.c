@@ -18,6 +18,11 @@ const pf_route pf_routes[] = {
     {"DELETE", "/api/workflows/{id}", pf_handle_workflow_delete},
     {"GET", "/api/workflows/{id}/versions", pf_handle_workflow_versions},
     {"GET", "/api/workflows/{id}/versions/{version}", pf_handle_workflow_version},
+    {"POST", "/api/runs", pf_handle_run_create},
+    {"GET", "/api/runs", pf_handle_run_list},
+    {"GET", "/api/runs/{id}", pf_handle_run_get},
+    {"POST", "/api/runs/{id}/cancel", pf_handle_run_cancel},
+    {"POST", "/api/runs/{id}/rerun", pf_handle_run_rerun},
 };
 const size_t pf_n_routes = sizeof pf_routes / sizeof *pf_routes;
 

@@ -41,5 +41,10 @@ void pf_handle_workflow_update(const pf_app *, const pf_request *, pf_response *
 void pf_handle_workflow_delete(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_workflow_versions(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_workflow_version(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_run_create(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_run_list(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_run_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_run_cancel(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_run_rerun(const pf_app *, const pf_request *, pf_response *);
 
 #endif

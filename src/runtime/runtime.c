@@ -743,3 +743,16 @@ pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed) {
     if (n) pf_log(PF_LOG_INFO, "runtime.resumed", "resumed %zu unfinished run%s", n, n == 1 ? "" : "s");
     return err;
 }
+
+json_t *pf_runtime_live(pf_runtime *rt, const char *run_id) {
+    json_t *live = NULL;
+    pthread_mutex_lock(&rt->lock);
+    for (const rt_run *r = rt->runs; r && !live; r = r->next) {
+        if (strcmp(r->id, run_id) != 0) continue;
+        live = json_object();
+        for (size_t i = 0; i < r->n; i++)
+            if (r->nodes[i].status == N_RUNNING) json_object_set_new(live, r->nodes[i].id, json_string("running"));
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return live;
+}

@@ -48,5 +48,9 @@ pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id);
 /* Queues every run the store holds as queued or running; nodes that were
  * running start again. */
 pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed);
+/* Node id -> "running" for the nodes of an active run that are running
+ * now (the store records a node when it finishes); NULL when the run is
+ * not active. New reference. */
+json_t *pf_runtime_live(pf_runtime *rt, const char *run_id);
 
 #endif

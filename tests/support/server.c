@@ -17,9 +17,30 @@ static void pause_ms(long ms) {
     nanosleep(&ts, NULL);
 }
 
+static int launch(pf_test_server *srv, const char *const *extra_args);
+
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args) {
     memset(srv, 0, sizeof *srv);
     srv->data_dir = pf_test_tmpdir("server");
+    return launch(srv, extra_args);
+}
+
+void pf_test_server_crash(pf_test_server *srv) {
+    if (srv->pid <= 0) return;
+    kill(srv->pid, SIGKILL);
+    waitpid(srv->pid, NULL, 0);
+    srv->pid = 0;
+    srv->port = 0;
+}
+
+int pf_test_server_restart(pf_test_server *srv, const char *const *extra_args) {
+    char *port_file = pf_asprintf("%s/port", srv->data_dir);
+    unlink(port_file);
+    free(port_file);
+    return launch(srv, extra_args);
+}
+
+static int launch(pf_test_server *srv, const char *const *extra_args) {
     char *port_file = pf_asprintf("%s/port", srv->data_dir);
     char *data = pf_asprintf("%s/data", srv->data_dir);
     const char *argv[32] = {PF_BIN,        "serve",

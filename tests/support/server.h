@@ -18,6 +18,10 @@ typedef struct pf_test_server {
  * Returns 0 once /api/health answers. */
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args);
 void pf_test_server_stop(pf_test_server *srv);
+/* kill -9, keeping the data directory; pf_test_server_restart starts a new
+ * server on it. */
+void pf_test_server_crash(pf_test_server *srv);
+int pf_test_server_restart(pf_test_server *srv, const char *const *extra_args);
 
 typedef struct pf_http_reply {
     long status;

@@ -39,22 +39,43 @@ static pf_error *read_glb(const json_t *value, json_t **glb) {
     return NULL;
 }
 
-/* The one library material a material override names, or json null. */
-static pf_error *read_override(const pf_module_ctx *ctx, const json_t *params, const json_t *materials,
-                               json_t **override) {
+/* Completes the material map with the library's definitions (an automatic
+ * map names materials without defining them) and finds the material
+ * override, or json null. */
+static pf_error *resolve_materials(const pf_module_ctx *ctx, const json_t *params, json_t *materials,
+                                   json_t **override) {
     const char *key = json_string_value(json_object_get(params, "material_override"));
+    const json_t *parts = json_object_get(materials, "parts");
     *override = json_null();
-    if (!key || !*key) return NULL;
+    if ((!key || !*key) && !json_object_size(parts)) return NULL;
     const char *library_name = json_string_value(json_object_get(materials, "library"));
+    if (!library_name) library_name = "default";
     json_t *library = NULL;
-    pf_error *err = pf_material_library_load(ctx, library_name ? library_name : "default", &library);
+    pf_error *err = pf_material_library_load(ctx, library_name, &library);
     if (err) return err;
-    const json_t *m = pf_material_find(library, key);
+    json_t *defined = json_object_get(materials, "materials");
+    if (json_object_size(parts) && !json_is_object(defined))
+        json_object_set_new(materials, "materials", defined = json_object());
+    const char *path;
+    const json_t *part;
+    json_object_foreach((json_t *)parts, path, part) {
+        const char *m = json_string_value(json_object_get(part, "material"));
+        if (!m || json_object_get(defined, m)) continue;
+        const json_t *def = pf_material_find(library, m);
+        if (!def) {
+            char *ptr = pf_ptr_join("/inputs/material_map/parts", path);
+            err = pf_error_new(PF_EINVAL, ptr, "material \"%s\" is not in library \"%s\"", m, library_name);
+            free(ptr);
+            break;
+        }
+        json_object_set_new(defined, m, json_deep_copy(def));
+    }
+    const json_t *m = !err && key && *key ? pf_material_find(library, key) : NULL;
     if (m)
         *override = json_deep_copy(m);
-    else
+    else if (!err && key && *key)
         err = pf_error_new(PF_EINVAL, "/params/material_override", "material \"%s\" is not in library \"%s\"", key,
-                           library_name ? library_name : "default");
+                           library_name);
     json_decref(library);
     return err;
 }
@@ -75,7 +96,7 @@ pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json
         json_decref(materials);
         err = pf_module_read_json_input(json_object_get(inputs, "material_map"), "/inputs/material_map", &materials);
     }
-    if (!err) err = read_override(ctx, params, materials, &override);
+    if (!err) err = resolve_materials(ctx, params, materials, &override);
     if (!err)
         *job = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O}", "op", op, "glb", glb, "bbox", bbox, "template", tmpl,
                          "materials", materials, "material_override", override, "params", params);

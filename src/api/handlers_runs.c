@@ -1,0 +1,115 @@
+/* Runs: start one from a stored or starter workflow (or an inline one),
+ * list them, inspect one with its nodes, cancel and re-run. */
+#include "api/router.h"
+
+#include "core/mem.h"
+
+#include <string.h>
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+/* The workflow a run request names: inline (it has nodes), stored (by id and
+ * optional version), or a starter by id. New reference, or NULL with *err. */
+static json_t *requested_workflow(const pf_app *app, const json_t *ref, pf_error **err) {
+    *err = NULL;
+    if (json_object_get(ref, "nodes")) return json_incref((json_t *)ref);
+    const char *id = str(ref, "id");
+    if (!id) {
+        *err = pf_error_new(PF_EINVAL, "/workflow", "name a workflow by {\"id\", \"version\"} or give it whole");
+        return NULL;
+    }
+    json_t *doc = NULL;
+    pf_error *e = pf_store_workflow_get(app->store, id, (int)json_integer_value(json_object_get(ref, "version")), &doc);
+    if (!e) return doc;
+    size_t i;
+    json_t *starter;
+    json_array_foreach(app->starters, i, starter) {
+        if (strcmp(str(starter, "id"), id) != 0) continue;
+        pf_error_free(e);
+        return json_incref(starter);
+    }
+    *err = pf_error_new(e->code, "/workflow/id", "%s", e->message);
+    pf_error_free(e);
+    return NULL;
+}
+
+void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *body = pf_request_json(req, res);
+    if (!body) return;
+    pf_error *err = NULL;
+    json_t *workflow = requested_workflow(app, json_object_get(body, "workflow"), &err);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        json_decref(body);
+        return;
+    }
+    pf_run_request run = {.workflow = workflow,
+                          .context = json_object_get(body, "context"),
+                          .overrides = json_object_get(body, "overrides"),
+                          .line_overrides = json_object_get(body, "line_overrides"),
+                          .subject = json_object_get(body, "subject")};
+    pf_errors errs;
+    pf_errors_init(&errs);
+    char *id = NULL;
+    err = pf_runtime_submit(app->runtime, &run, &errs, &id);
+    if (err && errs.len) {
+        pf_respond_problem(res, 422, "Invalid run request", err->message, req->path, &errs);
+    } else if (err) {
+        pf_respond_error(res, req, err);
+    } else {
+        res->location = pf_asprintf("/api/runs/%s", id);
+        pf_respond_json(res, 202, json_pack("{s:s, s:s, s:s}", "id", id, "status", "running", "href", res->location));
+    }
+    pf_error_free(err);
+    pf_errors_clear(&errs);
+    free(id);
+    json_decref(workflow);
+    json_decref(body);
+}
+
+void pf_handle_run_list(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *list = NULL;
+    pf_error *err = pf_store_run_list(app->store, req->query(req, "status"), &list);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    pf_respond_json(res, 200, json_pack("{s:o}", "runs", list));
+}
+
+void pf_handle_run_get(const pf_app *app, const pf_request *req, pf_response *res) {
+    const char *id = pf_request_param(req, "id");
+    json_t *run = NULL;
+    pf_error *err = pf_store_run_get(app->store, id, true, &run);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    /* The store records a node when it finishes; what runs now is in memory. */
+    json_t *live = pf_runtime_live(app->runtime, id);
+    const char *node_id;
+    json_t *status;
+    json_object_foreach(live, node_id, status) {
+        json_t *node = json_object_get(json_object_get(run, "nodes"), node_id);
+        if (node) json_object_set(node, "status", status);
+    }
+    json_decref(live);
+    pf_respond_json(res, 200, run);
+}
+
+static void act(const pf_app *app, const pf_request *req, pf_response *res, bool rerun) {
+    const char *id = pf_request_param(req, "id");
+    pf_error *err = rerun ? pf_runtime_rerun(app->runtime, id) : pf_runtime_cancel(app->runtime, id);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    pf_respond_json(res, 202, json_pack("{s:s, s:s}", "id", id, "status", rerun ? "running" : "cancelling"));
+}
+
+void pf_handle_run_cancel(const pf_app *app, const pf_request *req, pf_response *res) { act(app, req, res, false); }
+void pf_handle_run_rerun(const pf_app *app, const pf_request *req, pf_response *res) { act(app, req, res, true); }
