@@ -23,6 +23,7 @@ static void usage(FILE *out) {
           "  --threads N       HTTP thread pool size (default: number of cores)\n"
           "  --max-body BYTES  request body limit (default 8388608)\n"
           "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
+          "  --run-workers N   threads that run workflow nodes (default 2)\n"
           "  --port-file FILE  write the bound port to FILE once listening\n"
           "  -h, --help        this help\n",
           out);
@@ -35,6 +36,7 @@ static int run(int argc, char **argv) {
         {"store", required_argument, 0, 'S'},    {"threads", required_argument, 0, 't'},
         {"max-body", required_argument, 0, 'm'}, {"port-file", required_argument, 0, 'f'},
         {"web-dir", required_argument, 0, 'w'},  {"blender-workers", required_argument, 0, 'B'},
+        {"run-workers", required_argument, 0, 'R'},
         {0, 0, 0, 0},
     };
     pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
@@ -64,6 +66,7 @@ static int run(int argc, char **argv) {
         case 'f': port_file = optarg; break;
         case 'w': cfg.web_dir = *optarg ? optarg : NULL; break;
         case 'B': cfg.blender_workers = atoi(optarg); break;
+        case 'R': cfg.run_workers = atoi(optarg); break;
         default: usage(stderr); return PF_EXIT_USAGE;
         }
     }
