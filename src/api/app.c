@@ -89,12 +89,14 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
         app->blender_pool = pf_blender_pool_new(&po);
         free(script);
     }
+    app->settings = cfg->settings ? json_deep_copy(cfg->settings) : json_object();
     pf_runtime_config rc = {.registry = app->registry,
                             .store = app->store,
                             .data_dir = app->data_dir,
                             .share_dir = app->share_dir,
                             .workers = cfg->run_workers,
-                            .blender_pool = app->blender_pool};
+                            .blender_pool = app->blender_pool,
+                            .settings = app->settings};
     size_t resumed = 0;
     if ((err = pf_runtime_start(&rc, &app->runtime)) || (err = pf_runtime_resume(app->runtime, &resumed))) {
         pf_errors_take(errs, err);
@@ -108,6 +110,7 @@ void pf_app_close(pf_app *app) {
     if (!app) return;
     pf_runtime_stop(app->runtime); /* before the store and the workers it uses */
     pf_blender_pool_free(app->blender_pool);
+    json_decref(app->settings);
     for (size_t i = 0; i < app->n_node_definitions; i++)
         free(app->node_definitions[i].body);
     free(app->node_definitions);

@@ -16,6 +16,7 @@ typedef struct pf_app_config {
     size_t max_body_bytes;
     int blender_workers; /* warm Blender processes; 0 renders in fresh ones */
     int run_workers;     /* graph runtime threads; <= 0 means 2 */
+    json_t *settings;    /* operator settings for modules, e.g. {"webhooks": {...}}; borrowed */
 } pf_app_config;
 
 typedef struct pf_prebuilt {
@@ -37,6 +38,7 @@ typedef struct pf_app {
     size_t n_node_definitions;
     pf_blender_pool *blender_pool; /* NULL without warm workers; processes start on first use */
     pf_runtime *runtime;           /* runs workflow graphs; resumes unfinished runs at start */
+    json_t *settings;              /* owned copy of the config's settings */
 } pf_app;
 
 /* Builds everything; problems go to errs and the result is NULL. */

@@ -1,5 +1,6 @@
 /* Runs: start one from a stored or starter workflow (or an inline one),
- * list them, inspect one with its nodes, cancel and re-run. */
+ * list them, inspect one with its nodes, cancel and re-run; and the assets
+ * runs published. */
 #include "api/router.h"
 
 #include "core/mem.h"
@@ -48,7 +49,8 @@ void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response 
                           .context = json_object_get(body, "context"),
                           .overrides = json_object_get(body, "overrides"),
                           .line_overrides = json_object_get(body, "line_overrides"),
-                          .subject = json_object_get(body, "subject")};
+                          .subject = json_object_get(body, "subject"),
+                          .shadow = json_is_true(json_object_get(body, "shadow"))};
     pf_errors errs;
     pf_errors_init(&errs);
     char *id = NULL;
@@ -113,3 +115,14 @@ static void act(const pf_app *app, const pf_request *req, pf_response *res, bool
 
 void pf_handle_run_cancel(const pf_app *app, const pf_request *req, pf_response *res) { act(app, req, res, false); }
 void pf_handle_run_rerun(const pf_app *app, const pf_request *req, pf_response *res) { act(app, req, res, true); }
+
+void pf_handle_asset_list(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *list = NULL;
+    pf_error *err = pf_store_asset_list(app->store, req->query(req, "run"), &list);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    pf_respond_json(res, 200, json_pack("{s:o}", "assets", list));
+}

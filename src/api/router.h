@@ -46,5 +46,6 @@ void pf_handle_run_list(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_get(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_cancel(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_rerun(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_asset_list(const pf_app *, const pf_request *, pf_response *);
 
 #endif

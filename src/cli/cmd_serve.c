@@ -1,6 +1,7 @@
 /* prodflow serve: the API (and later the editor and executors) in one process. */
 #include "api/server.h"
 #include "cli/cli.h"
+#include "core/path.h"
 #include "core/log.h"
 #include "core/mem.h"
 
@@ -24,6 +25,9 @@ static void usage(FILE *out) {
           "  --max-body BYTES  request body limit (default 8388608)\n"
           "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
           "  --run-workers N   threads that run workflow nodes (default 2)\n"
+          "  --webhook-allow PREFIX  a URL prefix output.notify may post to (repeatable)\n"
+          "  --webhook-url URL       the default webhook for output.notify\n"
+          "  --webhook-secret-file FILE  signs webhook bodies (HMAC-SHA256)\n"
           "  --port-file FILE  write the bound port to FILE once listening\n"
           "  -h, --help        this help\n",
           out);
@@ -37,12 +41,17 @@ static int run(int argc, char **argv) {
         {"max-body", required_argument, 0, 'm'}, {"port-file", required_argument, 0, 'f'},
         {"web-dir", required_argument, 0, 'w'},  {"blender-workers", required_argument, 0, 'B'},
         {"run-workers", required_argument, 0, 'R'},
+        {"webhook-allow", required_argument, 0, 'A'},
+        {"webhook-url", required_argument, 0, 'U'},
+        {"webhook-secret-file", required_argument, 0, 'K'},
         {0, 0, 0, 0},
     };
     pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
     pf_app_config cfg = {
         .data_dir = "./var", .share_dir = pf_cli_share_dir(), .web_dir = pf_cli_web_dir(), .blender_workers = 1};
     const char *port_file = NULL;
+    json_t *settings = json_pack("{s:{s:[]}}", "webhooks", "allow"), *hooks = json_object_get(settings, "webhooks");
+    cfg.settings = settings;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -52,6 +61,7 @@ static int run(int argc, char **argv) {
             long port = strtol(optarg, &end, 10);
             if (*end || port < 0 || port > 65535) {
                 fprintf(stderr, "prodflow serve: --port must be 0..65535, not \"%s\"\n", optarg);
+                json_decref(settings);
                 return PF_EXIT_USAGE;
             }
             sopts.port = (uint16_t)port;
@@ -67,7 +77,24 @@ static int run(int argc, char **argv) {
         case 'w': cfg.web_dir = *optarg ? optarg : NULL; break;
         case 'B': cfg.blender_workers = atoi(optarg); break;
         case 'R': cfg.run_workers = atoi(optarg); break;
-        default: usage(stderr); return PF_EXIT_USAGE;
+        case 'A': json_array_append_new(json_object_get(hooks, "allow"), json_string(optarg)); break;
+        case 'U': json_object_set_new(hooks, "url", json_string(optarg)); break;
+        case 'K': {
+            char *secret = NULL;
+            size_t len = 0;
+            pf_error *err = pf_read_file(optarg, 4096, &secret, &len);
+            if (err) {
+                fprintf(stderr, "prodflow serve: --webhook-secret-file: %s\n", err->message);
+                pf_error_free(err);
+                json_decref(settings);
+                return PF_EXIT_USAGE;
+            }
+            while (len && (secret[len - 1] == '\n' || secret[len - 1] == '\r')) secret[--len] = '\0';
+            json_object_set_new(hooks, "secret", json_string(secret));
+            free(secret);
+            break;
+        }
+        default: usage(stderr); json_decref(settings); return PF_EXIT_USAGE;
         }
     }
     /* Block the stop signals before any thread starts so only sigwait sees them. */
@@ -81,6 +108,7 @@ static int run(int argc, char **argv) {
     pf_errors errs;
     pf_errors_init(&errs);
     pf_app *app = pf_app_open(&cfg, &errs);
+    json_decref(settings); /* the app keeps its own copy */
     if (!app) {
         pf_cli_print_errors(stderr, "prodflow serve", &errs);
         pf_errors_clear(&errs);

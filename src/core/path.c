@@ -154,3 +154,23 @@ pf_error *pf_remove_tree(const char *path) {
         return pf_error_new(PF_EIO, "", "cannot remove %s: %s", path, strerror(errno));
     return NULL;
 }
+
+pf_error *pf_copy_file_atomic(const char *src, const char *dst) {
+    char *tmp = pf_asprintf("%s.XXXXXX", dst);
+    int out = mkstemp(tmp), in = open(src, O_RDONLY | O_CLOEXEC);
+    pf_error *err = NULL;
+    if (out < 0 || in < 0) err = pf_error_new(PF_EIO, "", "cannot copy %s to %s: %s", src, dst, strerror(errno));
+    char buf[1 << 16];
+    for (ssize_t n; !err && (n = read(in, buf, sizeof buf)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 || write(out, buf, (size_t)n) != n)
+            err = pf_error_new(PF_EIO, "", "cannot copy %s to %s: %s", src, dst, strerror(errno));
+    }
+    if (!err && fsync(out) != 0) err = pf_error_new(PF_EIO, "", "cannot sync %s: %s", tmp, strerror(errno));
+    if (out >= 0) close(out);
+    if (in >= 0) close(in);
+    if (!err && rename(tmp, dst) != 0) err = pf_error_new(PF_EIO, "", "cannot place %s: %s", dst, strerror(errno));
+    if (err) unlink(tmp);
+    free(tmp);
+    return err;
+}

@@ -18,6 +18,8 @@ pf_error *pf_mkdirs(const char *path, mode_t mode);
 pf_error *pf_remove_tree(const char *path);
 /* Temp file in the same directory, fsync, rename, fsync of the directory. */
 pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n);
+/* Copies src to dst through a temp file beside dst, fsync and rename. */
+pf_error *pf_copy_file_atomic(const char *src, const char *dst);
 /* Reads a whole file (NUL-terminated); PF_ETOOLARGE over max_bytes. */
 pf_error *pf_read_file(const char *path, size_t max_bytes, char **data_out, size_t *len_out);
 

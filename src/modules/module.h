@@ -23,6 +23,11 @@ typedef struct pf_module_ctx {
     const atomic_bool *cancel;
     long timeout_ms;                     /* subprocess time limit; <= 0 means none */
     struct pf_blender_pool *blender_pool; /* warm Blender workers; NULL renders cold */
+    /* Which run and node this is (side effects key their idempotency on
+     * them); NULL outside a run. */
+    const char *run_id, *node_id;
+    bool shadow;            /* record what side effects would do, and do nothing */
+    const json_t *settings; /* operator settings, e.g. {"webhooks": {...}}; may be NULL */
     /* Optional progress sink: fraction in [0,1], or < 0 when unknown. */
     void (*progress)(void *user, double fraction, const char *message);
     void *progress_user;

@@ -59,7 +59,7 @@ typedef struct {
     rt_run *run;
     size_t node;
     node_status status;
-    json_t *artifacts, *cache_entry;
+    json_t *artifacts, *assets, *cache_entry;
     char cache_key[65];
     char *cache_slot;
 } completion;
@@ -177,6 +177,7 @@ static void push(pf_runtime *rt, rt_run *run, size_t node) {
 typedef struct {
     json_t *outputs, *params, *sources, *cache;
     json_t *artifacts;   /* rows that commit with the node's success */
+    json_t *assets;      /* likewise */
     json_t *cache_entry; /* likewise, with cache_key and cache_slot */
     char cache_key[65];
     char *cache_slot;
@@ -210,6 +211,25 @@ static bool back_off(pf_runtime *rt, rt_run *run, const json_t *policy, int atte
     return !atomic_load(&run->cancel);
 }
 
+/* Lists the assets a publishing node produced, to record with its
+ * transition (a shadow run publishes nothing). */
+static json_t *published_assets(const rt_run *run, const rt_node *n, const json_t *outputs) {
+    json_t *assets = json_array();
+    const char *port;
+    json_t *v;
+    json_object_foreach((json_t *)outputs, port, v) {
+        const pf_port *p = pf_module_port(&n->module->outputs, port);
+        if (!p || strcmp(p->type, "asset_ref") != 0 || !json_object_get(v, "id") ||
+            json_is_true(json_object_get(v, "shadow")))
+            continue;
+        json_t *asset = json_deep_copy(v);
+        json_object_set_new(asset, "run_id", json_string(run->id));
+        json_object_set_new(asset, "node_id", json_string(n->id));
+        json_array_append_new(assets, asset);
+    }
+    return assets;
+}
+
 /* Moves each file output into the artifact store and lists its metadata
  * rows in *rows, to commit with the node's transition. */
 static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs,
@@ -231,6 +251,7 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
         const pf_port *p = pf_module_port(&n->module->outputs, port);
         json_object_set_new(v, "path", json_string(stored));
         json_object_set_new(v, "artifact_id", json_string(id));
+        if (p && p->role) json_object_set_new(v, "role", json_string(p->role));
         json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:O, s:O, s:s}", "id", id, "sha256", sha,
                                  "run_id", run->id, "node_id", n->id, "port", port, "role", p ? p->role : NULL,
                                  "media_type", str(v, "media_type"), "size", json_object_get(v, "size"), "parents",
@@ -311,7 +332,11 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
                              .context = context,
                              .cancel = &run->cancel,
                              .timeout_ms = timeout_s > 0 ? (long)(timeout_s * 1000) : 0,
-                             .blender_pool = rt->cfg.blender_pool};
+                             .blender_pool = rt->cfg.blender_pool,
+                             .run_id = run->id,
+                             .node_id = n->id,
+                             .shadow = json_is_true(json_object_get(run->record, "shadow")),
+                             .settings = rt->cfg.settings};
         if (!err) err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);
         free(work);
         if (!err) {
@@ -327,6 +352,7 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
         pf_error_free(err);
     }
     if (!r.err) r.err = keep_artifacts(rt, run, n, r.outputs, inputs, &r.artifacts);
+    if (!r.err) r.assets = published_assets(run, n, r.outputs);
     if (!r.err && cacheable) {
         r.cache_entry = pf_cache_entry(&probe, r.outputs);
         memcpy(r.cache_key, probe.key, sizeof r.cache_key);
@@ -438,7 +464,7 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i) {
         rt->done = pf_xrealloc(rt->done, rt->cap_done * sizeof *rt->done);
     }
     completion *c = &rt->done[rt->n_done++];
-    *c = (completion){.run = run, .node = i, .status = status, .artifacts = r.artifacts,
+    *c = (completion){.run = run, .node = i, .status = status, .artifacts = r.artifacts, .assets = r.assets,
                       .cache_entry = r.cache_entry, .cache_slot = r.cache_slot};
     memcpy(c->cache_key, r.cache_key, sizeof c->cache_key);
     pthread_cond_signal(&rt->to_write);
@@ -470,6 +496,7 @@ static void *writer(void *arg) {
             rt_node *node = &c->run->nodes[c->node];
             node->status = c->status;
             extras[k] = (pf_store_node_extras){.artifacts = c->artifacts,
+                                               .assets = c->assets,
                                                .cache_key = c->cache_entry ? c->cache_key : NULL,
                                                .cache_slot = c->cache_slot,
                                                .cache_entry = c->cache_entry};
@@ -488,6 +515,7 @@ static void *writer(void *arg) {
              * more: the next start resumes the run as after a crash. */
             if (!rt->stopping) complete_locked(rt, batch[k].run, batch[k].node);
             json_decref(batch[k].artifacts);
+            json_decref(batch[k].assets);
             json_decref(batch[k].cache_entry);
             free(batch[k].cache_slot);
         }
@@ -604,9 +632,10 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
                             errs->len - before == 1 ? "" : "s");
     }
     json_t *workflow = pf_workflow_canonicalize(rt->cfg.registry, req->workflow);
-    json_t *record = json_pack("{s:o, s:O, s:o, s:o}", "workflow", workflow, "context", context, "overrides",
+    json_t *record = json_pack("{s:o, s:O, s:o, s:o, s:b}", "workflow", workflow, "context", context, "overrides",
                                req->overrides ? json_incref((json_t *)req->overrides) : json_object(), "line_overrides",
-                               req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object());
+                               req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object(),
+                               "shadow", req->shadow);
     if (!req->context) json_decref((json_t *)context);
     char idbuf[PF_ID_MAX];
     pf_id_new("run", idbuf);

@@ -18,6 +18,7 @@ typedef struct pf_runtime_config {
     const char *share_dir;
     int workers; /* threads; <= 0 means 2 */
     struct pf_blender_pool *blender_pool;
+    const json_t *settings; /* operator settings handed to modules (webhooks); may be NULL */
 } pf_runtime_config;
 
 typedef struct pf_run_request {
@@ -26,6 +27,7 @@ typedef struct pf_run_request {
     const json_t *overrides;      /* invocation parameter -> value; may be NULL */
     const json_t *line_overrides; /* the order line's overrides, same names; may be NULL */
     const json_t *subject;        /* what the run is for (product, order line); may be NULL */
+    bool shadow;                  /* side effects record what they would do and do nothing */
 } pf_run_request;
 
 typedef struct pf_runtime pf_runtime;

@@ -57,6 +57,14 @@ const char *const pf_sqlite_migrations[] = {
     "  slot TEXT NOT NULL,"
     "  doc TEXT NOT NULL,"
     "  created_at TEXT NOT NULL);"
-    "CREATE INDEX module_cache_slot ON module_cache(slot, created_at);",
+    "CREATE INDEX module_cache_slot ON module_cache(slot, created_at);"
+    /* published assets: one per (run, node), however often the node runs */
+    "CREATE TABLE assets ("
+    "  id TEXT PRIMARY KEY,"
+    "  run_id TEXT NOT NULL,"
+    "  node_id TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  UNIQUE (run_id, node_id));",
 };
 const int pf_sqlite_n_migrations = sizeof pf_sqlite_migrations / sizeof *pf_sqlite_migrations;

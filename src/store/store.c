@@ -55,6 +55,9 @@ pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out) 
     return s->ops->run_list(s, status, list_out);
 }
 pf_error *pf_store_artifact_put(pf_store *s, const json_t *artifact) { return s->ops->artifact_put(s, artifact); }
+pf_error *pf_store_asset_list(pf_store *s, const char *run_id, json_t **list_out) {
+    return s->ops->asset_list(s, run_id, list_out);
+}
 pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_out) {
     return s->ops->artifact_get(s, id, artifact_out);
 }

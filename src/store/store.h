@@ -41,6 +41,8 @@ pf_error *pf_store_run_create(pf_store *s, const json_t *run, const json_t *node
 /* Writes that belong to a node's transition and commit with it. */
 typedef struct pf_store_node_extras {
     const json_t *artifacts; /* array of artifact rows (see pf_store_artifact_put); may be NULL */
+    const json_t *assets;    /* array of published assets {id, run_id, node_id, ...}; a second one
+                                for the same (run, node) is ignored */
     const char *cache_key;   /* with cache_slot and cache_entry: a module cache entry; may be NULL */
     const char *cache_slot;
     const json_t *cache_entry;
@@ -65,6 +67,9 @@ pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items
 pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
 /* Newest first, without nodes or doc; status may be NULL for all. */
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out);
+
+/* Published assets, newest first; run_id may be NULL for all. */
+pf_error *pf_store_asset_list(pf_store *s, const char *run_id, json_t **list_out);
 
 /* Artifact metadata rows; the files live in the artifact store. */
 pf_error *pf_store_artifact_put(pf_store *s, const json_t *artifact);

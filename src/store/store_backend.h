@@ -19,6 +19,7 @@ typedef struct pf_store_ops {
     pf_error *(*run_get)(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
     pf_error *(*run_list)(pf_store *s, const char *status, json_t **list_out);
     pf_error *(*artifact_put)(pf_store *s, const json_t *artifact);
+    pf_error *(*asset_list)(pf_store *s, const char *run_id, json_t **list_out);
     pf_error *(*artifact_get)(pf_store *s, const char *id, json_t **artifact_out);
     pf_error *(*cache_get)(pf_store *s, const char *key, json_t **entry_out);
     pf_error *(*cache_latest)(pf_store *s, const char *slot, json_t **entry_out);

@@ -293,6 +293,7 @@ static const pf_store_ops sqlite_ops = {
     .run_get = pf_sqlite_run_get,
     .run_list = pf_sqlite_run_list,
     .artifact_put = pf_sqlite_artifact_put,
+    .asset_list = pf_sqlite_asset_list,
     .artifact_get = pf_sqlite_artifact_get,
     .cache_get = pf_sqlite_cache_get,
     .cache_latest = pf_sqlite_cache_latest,

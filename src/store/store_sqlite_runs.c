@@ -119,6 +119,7 @@ pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nod
 typedef pf_store_transition transition_args;
 
 static pf_error *artifact_locked(sqlite_store *st, void *arg);
+static pf_error *asset_row(sqlite_store *st, const json_t *asset);
 static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, const json_t *entry);
 
 static pf_error *transition_locked(sqlite_store *st, void *arg) {
@@ -148,6 +149,9 @@ static pf_error *transition_locked(sqlite_store *st, void *arg) {
     const json_t *artifact;
     if (a->extras) json_array_foreach(a->extras->artifacts, i, artifact) {
             if (!err) err = artifact_locked(st, (void *)artifact);
+        }
+    if (a->extras) json_array_foreach(a->extras->assets, i, artifact) {
+            if (!err) err = asset_row(st, artifact);
         }
     if (!err && a->extras && a->extras->cache_key)
         err = cache_row(st, a->extras->cache_key, a->extras->cache_slot, a->extras->cache_entry);
@@ -316,4 +320,40 @@ static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, 
 pf_error *pf_sqlite_cache_put(pf_store *s, const char *key, const char *slot, const json_t *entry) {
     cache_args a = {key, slot, entry};
     return in_transaction(s, cache_locked, &a, "recording a cache entry");
+}
+
+static pf_error *asset_row(sqlite_store *st, const json_t *asset) {
+    char stamp[32];
+    pf_sqlite_now(stamp);
+    /* A node that runs again after a crash publishes the same asset: the
+     * first row stands. */
+    static const char sql[] = "INSERT INTO assets (id, run_id, node_id, doc, created_at) VALUES (?, ?, ?, ?, ?) "
+                              "ON CONFLICT DO NOTHING";
+    sqlite3_stmt *q = pf_sqlite_cached(st, st->db, sql);
+    sqlite3_bind_text(q, 1, str(asset, "id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, str(asset, "run_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, str(asset, "node_id"), -1, SQLITE_STATIC);
+    char *doc = bind_json(q, 4, asset);
+    sqlite3_bind_text(q, 5, stamp, -1, SQLITE_STATIC);
+    pf_error *err = step_reset(st->db, q, "recording an asset");
+    free(doc);
+    return err;
+}
+
+pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_out) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    pthread_mutex_lock(&st->read_lock);
+    sqlite3_stmt *q = pf_sqlite_prepare(st->reader, "SELECT doc, created_at FROM assets WHERE ?1 IS NULL OR run_id = ?1 "
+                                                    "ORDER BY created_at DESC, id");
+    if (run_id) sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+    json_t *list = json_array();
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        json_t *asset = column_json(q, 0);
+        json_object_set_new(asset, "created_at", json_string(pf_sqlite_text(q, 1)));
+        json_array_append_new(list, asset);
+    }
+    sqlite3_finalize(q);
+    pthread_mutex_unlock(&st->read_lock);
+    *list_out = list;
+    return NULL;
 }

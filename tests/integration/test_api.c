@@ -79,7 +79,7 @@ static void test_node_definitions(void) {
     const json_t *still = definition(r.json, "render.blender_still");
     CHECK(json_is_true(json_object_get(still, "available")));
     CHECK(json_object_get(json_object_get(still, "ui"), "label") != NULL);
-    const json_t *notify = definition(r.json, "output.notify");
+    const json_t *notify = definition(r.json, "order.resolve_line");
     CHECK(json_is_false(json_object_get(notify, "available")));
     CHECK(json_object_get(notify, "unavailable_reason") != NULL);
     CHECK(json_object_get(still, "param_schema") != NULL);

@@ -1,13 +1,20 @@
 /* Runs through the HTTP API of a real `prodflow serve`, on the CAD Intake
  * starter with the real modules (OCCT, and Blender for the thumbnail):
  * start, inspect, cache verdicts on a second run, clear errors for bad
- * requests, and a kill -9 in the middle of a run followed by a restart that
- * finishes it without redoing what was done. */
+ * requests; publish and notify to a webhook receiver on 127.0.0.1, shadow
+ * runs that do neither, and a kill -9 in the middle of a run followed by a
+ * restart that finishes it: one asset and one notification, not two. */
 #include "check.h"
 
 #include "cad/fixture.h"
 #include "core/mem.h"
+#include "core/path.h"
 #include "support/server.h"
+#include "support/tmpdir.h"
+#include "support/webhook.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +84,67 @@ static void expect_problem(const pf_test_server *srv, const char *body, long wan
     pf_http_reply_free(&r);
 }
 
+/* resolve -> glb, bbox -> thumbnail -> publish -> notify, with a thumbnail
+ * big enough to be caught running. */
+static char *publishing_request(int thumbnail_size, bool shadow) {
+    json_t *wf = json_pack(
+        "{s:s, s:s, s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}, {s:s, s:s, s:{s:i, s:i}}, {s:s, s:s}, {s:s, s:s}],"
+        " s:[]}",
+        "schema", "prodflow.workflow/v1", "id", "publishing", "name", "Publishing", "family", "cad_file", "nodes", "id",
+        "resolve", "step", "cad.resolve_step_path", "id", "glb", "step", "cad.export_glb", "id", "bbox", "step",
+        "cad.compute_bbox", "id", "thumb", "step", "render.thumbnail", "params", "size", thumbnail_size, "samples", 32,
+        "id", "publish", "step", "output.publish_asset", "id", "notify", "step", "output.notify", "edges");
+    const char *edges[][4] = {{"resolve", "step", "glb", "step"},    {"resolve", "step", "bbox", "step"},
+                              {"glb", "glb", "thumb", "glb"},        {"bbox", "bbox", "thumb", "bbox"},
+                              {"thumb", "image", "publish", "artifact"}, {"publish", "asset", "notify", "asset"}};
+    for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
+        json_array_append_new(json_object_get(wf, "edges"),
+                              json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "from", "node", edges[i][0], "port",
+                                        edges[i][1], "to", "node", edges[i][2], "port", edges[i][3]));
+    json_t *req = json_pack("{s:o, s:{s:s}, s:b}", "workflow", wf, "context", "step_path", "gearbox.step", "shadow",
+                            shadow);
+    char *body = json_dumps(req, 0);
+    json_decref(req);
+    return body;
+}
+
+/* The POSTs the receiver got for one run. */
+static json_t *notifications_for(pf_test_webhook *hook, const char *run_id) {
+    json_t *all = pf_test_webhook_received(hook), *mine = json_array();
+    size_t i;
+    json_t *entry;
+    json_array_foreach(all, i, entry) {
+        json_t *body = json_loads(str(entry, "body"), 0, NULL);
+        if (str(body, "run_id") && strcmp(str(body, "run_id"), run_id) == 0) json_array_append(mine, entry);
+        json_decref(body);
+    }
+    json_decref(all);
+    return mine;
+}
+
+static size_t assets_for(const pf_test_server *srv, const char *run_id) {
+    long status;
+    char *path = pf_asprintf("/api/assets?run=%s", run_id);
+    json_t *r = call(srv, "GET", path, NULL, &status);
+    size_t n = json_array_size(json_object_get(r, "assets"));
+    json_decref(r);
+    free(path);
+    return n;
+}
+
 int main(void) {
+    pf_test_webhook *hook = pf_test_webhook_start();
+    CHECK(hook != NULL);
+    if (!hook) return pf_check_done("api_runs");
+    char *secret_dir = pf_test_tmpdir("webhook-secret");
+    char *secret_file = pf_asprintf("%s/secret", secret_dir);
+    pf_error_free(pf_write_file_atomic(secret_file, "s3cret\n", 7));
+    char *allow = pf_asprintf("http://127.0.0.1:%u/", pf_test_webhook_port(hook));
+    char *hook_url = pf_asprintf("http://127.0.0.1:%u/hooks/prodflow", pf_test_webhook_port(hook));
+    const char *serve_args[] = {"--webhook-allow", allow, "--webhook-url", hook_url, "--webhook-secret-file",
+                                secret_file, NULL};
     pf_test_server srv;
-    if (pf_test_server_start(&srv, NULL) != 0) return pf_check_done("api_runs");
+    if (pf_test_server_start(&srv, serve_args) != 0) return pf_check_done("api_runs");
     char *step = pf_asprintf("%s/data/gearbox.step", srv.data_dir);
     pf_fixture_opts fo = {.bolts = 4};
     pf_error *err = pf_cad_make_fixture(step, &fo);
@@ -126,38 +191,81 @@ int main(void) {
                    "\"overrides\": {\"colour\": 3}}",
                    422, "/overrides/colour");
 
-    /* kill -9 while the thumbnail renders (a big one, so it is caught running);
-     * a restart resumes the run and finishes it. */
-    json_t *starters = call(&srv, "GET", "/api/workflows/starters?family=cad_file", NULL, &status);
-    json_t *flow = json_deep_copy(json_array_get(json_object_get(starters, "starters"), 0));
-    size_t i;
-    json_t *node;
-    json_array_foreach(json_object_get(flow, "nodes"), i, node)
-        if (strcmp(str(node, "id"), "thumbnail") == 0)
-            json_object_set_new(node, "params", json_pack("{s:i, s:i}", "size", 768, "samples", 64));
-    json_t *request = json_pack("{s:o, s:{s:s}}", "workflow", flow, "context", "step_path", "gearbox.step");
-    char *body = json_dumps(request, 0);
+    /* Publish and notify: one asset with its file, one signed POST. */
+    char *body = publishing_request(64, false);
+    char *published = start_run(&srv, body);
+    free(body);
+    run = poll_run(&srv, published, NULL);
+    CHECK_STR(str(run, "status"), "succeeded");
+    const json_t *asset = json_object_get(state(run, "publish", "outputs"), "asset");
+    CHECK(access(str(asset, "published_path"), R_OK) == 0);
+    CHECK(str(asset, "url") && strncmp(str(asset, "url"), "/assets/default/", 16) == 0);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "status")),
+              200);
+    json_decref(run);
+    CHECK_INT(assets_for(&srv, published), 1);
+    json_t *posts = notifications_for(hook, published);
+    CHECK_INT(json_array_size(posts), 1);
+    const json_t *post = json_array_get(posts, 0);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    const char *sent = str(post, "body");
+    HMAC(EVP_sha256(), "s3cret", 6, (const unsigned char *)(sent ? sent : ""), sent ? strlen(sent) : 0, mac, &mac_len);
+    char expected[80] = "sha256=";
+    for (unsigned int i = 0; i < mac_len; i++) snprintf(expected + 7 + 2 * i, 3, "%02x", mac[i]);
+    CHECK_STR(str(post, "signature"), expected);
+    CHECK(str(post, "idempotency_key") && strlen(str(post, "idempotency_key")) == 64);
+    CHECK_STR(str(post, "event"), "asset.published");
+    json_decref(posts);
+
+    /* A shadow run records what it would do: no file, no POST, no asset. */
+    body = publishing_request(64, true);
+    char *shadow = start_run(&srv, body);
+    free(body);
+    run = poll_run(&srv, shadow, NULL);
+    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK(json_is_true(json_object_get(json_object_get(state(run, "publish", "outputs"), "asset"), "shadow")));
+    CHECK(json_is_true(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "shadow")));
+    json_decref(run);
+    CHECK_INT(assets_for(&srv, shadow), 0);
+    posts = notifications_for(hook, shadow);
+    CHECK_INT(json_array_size(posts), 0);
+    json_decref(posts);
+
+    /* kill -9 while the thumbnail renders (a big one, so it is caught
+     * running); a restart resumes the run and finishes it, publishing and
+     * notifying once. */
+    body = publishing_request(640, false);
     char *third = start_run(&srv, body);
     free(body);
-    json_decref(request);
-    json_decref(starters);
-    run = poll_run(&srv, third, "thumbnail");
-    CHECK_STR(node_status(run, "thumbnail"), "running");
+    run = poll_run(&srv, third, "thumb");
+    CHECK_STR(node_status(run, "thumb"), "running");
     json_decref(run);
     pf_test_server_crash(&srv);
-    CHECK(pf_test_server_restart(&srv, NULL) == 0);
+    CHECK(pf_test_server_restart(&srv, serve_args) == 0);
     run = poll_run(&srv, third, NULL);
     CHECK_STR(str(run, "status"), "succeeded");
-    CHECK_STR(node_status(run, "thumbnail"), "succeeded");
+    CHECK_STR(node_status(run, "notify"), "succeeded");
     /* what finished before the crash was kept, not redone */
     CHECK_INT(json_array_size(state(run, "glb", "attempts")), json_is_true(json_object_get(state(run, "glb", "cache"), "hit")) ? 0 : 1);
-    CHECK_INT(json_array_size(state(run, "thumbnail", "attempts")), 1);
+    CHECK_INT(json_array_size(state(run, "thumb", "attempts")), 1);
     json_decref(run);
+    CHECK_INT(assets_for(&srv, third), 1);
+    posts = notifications_for(hook, third);
+    CHECK_INT(json_array_size(posts), 1);
+    json_decref(posts);
 
+    free(published);
+    free(shadow);
+    free(allow);
+    free(hook_url);
+    free(secret_file);
+    free(secret_dir);
     free(first);
     free(second);
     free(third);
     free(step);
     pf_test_server_stop(&srv);
+    pf_test_webhook_stop(hook);
     return pf_check_done("api_runs");
 }

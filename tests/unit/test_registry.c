@@ -114,8 +114,8 @@ static void test_invoke(const pf_registry *reg) {
     pf_error_free(err);
     json_decref(params);
 
-    err = pf_module_invoke(reg, "output.notify", &ctx, NULL, NULL, &out);
-    CHECK(err && err->code == PF_EUNAVAILABLE && strstr(err->message, "#5"));
+    err = pf_module_invoke(reg, "order.resolve_line", &ctx, NULL, NULL, &out);
+    CHECK(err && err->code == PF_EUNAVAILABLE && strstr(err->message, "#6"));
     pf_error_free(err);
     err = pf_module_invoke(reg, "cad.teleport", &ctx, NULL, NULL, &out);
     CHECK(err && err->code == PF_ENOTFOUND);

@@ -1,0 +1,98 @@
+#include "support/webhook.h"
+
+#include "core/mem.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pf_test_webhook {
+    struct MHD_Daemon *daemon;
+    pthread_mutex_t lock;
+    json_t *received;
+};
+
+typedef struct {
+    char *data;
+    size_t len;
+} body_buf;
+
+static json_t *header(struct MHD_Connection *c, const char *name) {
+    const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+    return v ? json_string(v) : json_null();
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **state) {
+    (void)url, (void)version;
+    pf_test_webhook *w = cls;
+    body_buf *b = *state;
+    if (!b) {
+        *state = pf_xcalloc(1, sizeof *b);
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        b->data = pf_xrealloc(b->data, b->len + *upload_size + 1);
+        memcpy(b->data + b->len, upload, *upload_size);
+        b->len += *upload_size;
+        b->data[b->len] = '\0';
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "POST") == 0) {
+        json_t *entry = json_pack("{s:s#, s:o, s:o, s:o}", "body", b->data ? b->data : "", b->len, "idempotency_key",
+                                  header(c, "Idempotency-Key"), "signature", header(c, "X-Prodflow-Signature"),
+                                  "event", header(c, "X-Prodflow-Event"));
+        pthread_mutex_lock(&w->lock);
+        json_array_append_new(w->received, entry);
+        pthread_mutex_unlock(&w->lock);
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode code) {
+    (void)cls, (void)c, (void)code;
+    body_buf *b = *state;
+    if (b) free(b->data);
+    free(b);
+    *state = NULL;
+}
+
+pf_test_webhook *pf_test_webhook_start(void) {
+    pf_test_webhook *w = pf_xcalloc(1, sizeof *w);
+    pthread_mutex_init(&w->lock, NULL);
+    w->received = json_array();
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    w->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR,
+                                 &addr, MHD_OPTION_NOTIFY_COMPLETED, on_done, w, MHD_OPTION_END);
+    if (!w->daemon) {
+        pf_test_webhook_stop(w);
+        return NULL;
+    }
+    return w;
+}
+
+unsigned pf_test_webhook_port(const pf_test_webhook *w) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(w->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+json_t *pf_test_webhook_received(pf_test_webhook *w) {
+    pthread_mutex_lock(&w->lock);
+    json_t *copy = json_deep_copy(w->received);
+    pthread_mutex_unlock(&w->lock);
+    return copy;
+}
+
+void pf_test_webhook_stop(pf_test_webhook *w) {
+    if (!w) return;
+    if (w->daemon) MHD_stop_daemon(w->daemon);
+    json_decref(w->received);
+    pthread_mutex_destroy(&w->lock);
+    free(w);
+}

@@ -1,0 +1,17 @@
+/* A webhook receiver on 127.0.0.1 for tests: it answers 200 to every POST
+ * and keeps each body with its headers. */
+#ifndef PF_TESTS_WEBHOOK_H
+#define PF_TESTS_WEBHOOK_H
+
+#include <jansson.h>
+
+typedef struct pf_test_webhook pf_test_webhook;
+
+/* NULL when it cannot listen. */
+pf_test_webhook *pf_test_webhook_start(void);
+unsigned pf_test_webhook_port(const pf_test_webhook *w);
+/* [{"body", "idempotency_key", "signature", "event"}], new reference. */
+json_t *pf_test_webhook_received(pf_test_webhook *w);
+void pf_test_webhook_stop(pf_test_webhook *w);
+
+#endif
