@@ -72,7 +72,7 @@ int main(void) {
 
     expect(PF_BIN " node-definitions --family cad_file --compact", 0, "\"cad.resolve_step_path\"");
     expect(PF_BIN " node-definitions --family nope", 2, "unknown family");
-    expect(PF_BIN " module list", 0, "not available yet");
+    expect(PF_BIN " module list", 0, "order.resolve_line             1.0.0    available");
 
     cmd = pf_asprintf("cd %s && %s module run cad.resolve_step_path --set path=%s/tests/fixtures/minimal.step "
                       "--data-root %s --json -o %s/out",
@@ -86,7 +86,7 @@ int main(void) {
     expect(cmd, 1, "/etc/hostname");
     free(cmd);
     expect(PF_BIN " module run render.blender_still", 1, "needs its input \"glb\"");
-    expect(PF_BIN " module run order.resolve_line", 1, "lands with issue #6");
+    expect(PF_BIN " module run order.resolve_line", 1, "stored orders arrive with issue #6");
     expect(PF_BIN " module run cad.export_glb --input step=" PF_SOURCE_DIR
                   "/tests/fixtures/step/gearbox.step --set linear_deflection=fine",
            1, "/params/linear_deflection");

@@ -114,9 +114,32 @@ static void test_invoke(const pf_registry *reg) {
     pf_error_free(err);
     json_decref(params);
 
-    err = pf_module_invoke(reg, "order.resolve_line", &ctx, NULL, NULL, &out);
-    CHECK(err && err->code == PF_EUNAVAILABLE && strstr(err->message, "#6"));
+    /* A module whose body is still to come says where it will come from. */
+    static const pf_module_desc planned = {
+        .key = "cad.planned",
+        .contract_json = "{\"module_key\":\"cad.planned\",\"module_version\":\"0.1.0\",\"family\":[\"later\"],"
+                         "\"entry\":true,\"label\":\"Planned\",\"category\":\"CAD\",\"description\":\"d\",\"icon\":\"box\","
+                         "\"input_contract\":[],\"output_contract\":[],\"param_schema\":{\"type\":\"object\"},"
+                         "\"field_order\":[],\"widgets\":{},\"artifact_roles_produced\":[],\"artifact_roles_consumed\":[],"
+                         "\"legacy_source\":\"none\",\"side_effects\":\"none\",\"policy\":{}}",
+        .pending_issue = "#99",
+    };
+    const pf_module_desc *const extra_modules[] = {&planned};
+    json_t *families = json_loads("[{\"key\":\"later\",\"label\":\"Later\",\"description\":\"d\",\"entry_step\":"
+                                  "\"cad.planned\",\"context_schema\":{},\"palette\":[\"cad.planned\"],"
+                                  "\"artifact_kinds\":[],\"preflight\":[]}]",
+                                  0, NULL);
+    pf_registry_extra extra = {extra_modules, 1, families};
+    pf_errors extra_errs;
+    pf_errors_init(&extra_errs);
+    pf_registry *with = pf_registry_load_with(&extra, &extra_errs);
+    CHECK_MSG(with != NULL, "%s", extra_errs.len ? extra_errs.items[0].message : "");
+    err = with ? pf_module_invoke(with, "cad.planned", &ctx, NULL, NULL, &out) : NULL;
+    CHECK(err && err->code == PF_EUNAVAILABLE && strstr(err->message, "#99"));
     pf_error_free(err);
+    pf_registry_free(with);
+    pf_errors_clear(&extra_errs);
+    json_decref(families);
     err = pf_module_invoke(reg, "cad.teleport", &ctx, NULL, NULL, &out);
     CHECK(err && err->code == PF_ENOTFOUND);
     pf_error_free(err);
