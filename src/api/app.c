@@ -98,7 +98,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
                             .blender_pool = app->blender_pool,
                             .settings = app->settings};
     size_t resumed = 0;
-    if ((err = pf_runtime_start(&rc, &app->runtime)) || (err = pf_runtime_resume(app->runtime, &resumed))) {
+    if ((err = pf_runtime_start(&rc, &app->runtime)) ||
+        (cfg->resume_runs && (err = pf_runtime_resume(app->runtime, &resumed)))) {
         pf_errors_take(errs, err);
         pf_app_close(app);
         return NULL;

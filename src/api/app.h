@@ -17,6 +17,7 @@ typedef struct pf_app_config {
     int blender_workers; /* warm Blender processes; 0 renders in fresh ones */
     int run_workers;     /* graph runtime threads; <= 0 means 2 */
     json_t *settings;    /* operator settings for modules, e.g. {"webhooks": {...}}; borrowed */
+    bool resume_runs;    /* the server resumes unfinished runs; a one-off CLI job must not take them over */
 } pf_app_config;
 
 typedef struct pf_prebuilt {

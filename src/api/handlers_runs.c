@@ -4,6 +4,8 @@
 #include "api/router.h"
 
 #include "core/mem.h"
+#include "legacy/rollout.h"
+#include "runtime/parity.h"
 
 #include <string.h>
 
@@ -19,16 +21,9 @@ static json_t *requested_workflow(const pf_app *app, const json_t *ref, pf_error
         *err = pf_error_new(PF_EINVAL, "/workflow", "name a workflow by {\"id\", \"version\"} or give it whole");
         return NULL;
     }
-    json_t *doc = NULL;
-    pf_error *e = pf_store_workflow_get(app->store, id, (int)json_integer_value(json_object_get(ref, "version")), &doc);
-    if (!e) return doc;
-    size_t i;
-    json_t *starter;
-    json_array_foreach(app->starters, i, starter) {
-        if (strcmp(str(starter, "id"), id) != 0) continue;
-        pf_error_free(e);
-        return json_incref(starter);
-    }
+    pf_error *e = NULL;
+    json_t *doc = pf_workflow_find(app->store, app->starters, id, (int)json_integer_value(json_object_get(ref, "version")), &e);
+    if (doc) return doc;
     *err = pf_error_new(e->code, "/workflow/id", "%s", e->message);
     pf_error_free(e);
     return NULL;
@@ -125,4 +120,15 @@ void pf_handle_asset_list(const pf_app *app, const pf_request *req, pf_response 
         return;
     }
     pf_respond_json(res, 200, json_pack("{s:o}", "assets", list));
+}
+
+void pf_handle_run_parity(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *report = NULL;
+    pf_error *err = pf_parity_report(app->store, pf_request_param(req, "id"), &report);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    pf_respond_json(res, 200, report);
 }

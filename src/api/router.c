@@ -23,6 +23,7 @@ const pf_route pf_routes[] = {
     {"GET", "/api/runs/{id}", pf_handle_run_get},
     {"POST", "/api/runs/{id}/cancel", pf_handle_run_cancel},
     {"POST", "/api/runs/{id}/rerun", pf_handle_run_rerun},
+    {"GET", "/api/runs/{id}/parity", pf_handle_run_parity},
     {"GET", "/api/assets", pf_handle_asset_list},
 };
 const size_t pf_n_routes = sizeof pf_routes / sizeof *pf_routes;

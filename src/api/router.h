@@ -47,5 +47,6 @@ void pf_handle_run_get(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_cancel(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_rerun(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_asset_list(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_run_parity(const pf_app *, const pf_request *, pf_response *);
 
 #endif

@@ -48,7 +48,8 @@ static int run(int argc, char **argv) {
     };
     pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
     pf_app_config cfg = {
-        .data_dir = "./var", .share_dir = pf_cli_share_dir(), .web_dir = pf_cli_web_dir(), .blender_workers = 1};
+        .data_dir = "./var", .share_dir = pf_cli_share_dir(), .web_dir = pf_cli_web_dir(), .blender_workers = 1,
+        .resume_runs = true};
     const char *port_file = NULL;
     json_t *settings = json_pack("{s:{s:[]}}", "webhooks", "allow"), *hooks = json_object_get(settings, "webhooks");
     cfg.settings = settings;

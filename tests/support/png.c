@@ -1,25 +1,19 @@
 #include "support/png.h"
 
-#include <png.h>
+#include "core/png.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 int pf_test_png_read(const char *path, pf_test_image *out) {
+    pf_image img;
+    pf_error *err = pf_png_read(path, &img);
     memset(out, 0, sizeof *out);
-    png_image img;
-    memset(&img, 0, sizeof img);
-    img.version = PNG_IMAGE_VERSION;
-    if (!png_image_begin_read_from_file(&img, path)) return -1;
-    img.format = PNG_FORMAT_RGBA;
-    out->rgba = malloc(PNG_IMAGE_SIZE(img));
-    if (!out->rgba || !png_image_finish_read(&img, NULL, out->rgba, 0, NULL)) {
-        png_image_free(&img);
-        free(out->rgba);
-        out->rgba = NULL;
+    if (err) {
+        pf_error_free(err);
         return -1;
     }
-    out->width = img.width;
-    out->height = img.height;
+    out->width = img.width, out->height = img.height, out->rgba = img.rgba;
     return 0;
 }
 

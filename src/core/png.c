@@ -1,0 +1,31 @@
+#include "core/png.h"
+
+#include <png.h>
+#include <stdlib.h>
+#include <string.h>
+
+pf_error *pf_png_read(const char *path, pf_image *out) {
+    memset(out, 0, sizeof *out);
+    png_image img;
+    memset(&img, 0, sizeof img);
+    img.version = PNG_IMAGE_VERSION;
+    if (!png_image_begin_read_from_file(&img, path))
+        return pf_error_new(PF_EINVAL, "", "%s is not a readable PNG: %s", path, img.message);
+    img.format = PNG_FORMAT_RGBA;
+    out->rgba = malloc(PNG_IMAGE_SIZE(img));
+    if (!out->rgba || !png_image_finish_read(&img, NULL, out->rgba, 0, NULL)) {
+        pf_error *err = pf_error_new(PF_EINVAL, "", "%s could not be decoded: %s", path, img.message);
+        png_image_free(&img);
+        free(out->rgba);
+        out->rgba = NULL;
+        return err;
+    }
+    out->width = img.width;
+    out->height = img.height;
+    return NULL;
+}
+
+void pf_image_free(pf_image *img) {
+    free(img->rgba);
+    img->rgba = NULL;
+}

@@ -1,0 +1,17 @@
+/* Reading PNG files into RGBA8, through libpng's simplified API. */
+#ifndef PF_CORE_PNG_H
+#define PF_CORE_PNG_H
+
+#include "core/error.h"
+
+#include <stdint.h>
+
+typedef struct pf_image {
+    unsigned width, height;
+    uint8_t *rgba; /* width * height * 4 bytes, owned; free with pf_image_free */
+} pf_image;
+
+pf_error *pf_png_read(const char *path, pf_image *out);
+void pf_image_free(pf_image *img);
+
+#endif

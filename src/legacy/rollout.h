@@ -1,0 +1,25 @@
+/* Dispatching an order line by its output type's rollout: `legacy` runs the
+ * legacy pipeline alone, `graph` the linked workflow alone, and `shadow`
+ * runs the legacy pipeline as the authoritative run with the graph beside
+ * it, side effects held back, for the parity report. */
+#ifndef PF_LEGACY_ROLLOUT_H
+#define PF_LEGACY_ROLLOUT_H
+
+#include "runtime/runtime.h"
+
+typedef struct pf_dispatched {
+    char *run_id;        /* the authoritative run */
+    char *shadow_run_id; /* the graph run beside it under shadow rollout, else NULL */
+} pf_dispatched;
+
+/* A workflow by id and version (0: latest) from the store, else from the
+ * starters (borrowed array). New reference, or NULL with *err set. */
+json_t *pf_workflow_find(pf_store *store, const json_t *starters, const char *id, int version, pf_error **err);
+
+/* line: the order line {id, product, intake, overrides} (borrowed). Every
+ * problem goes to errs with pointers under /output_type or /line. */
+pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const json_t *output_type,
+                              const json_t *line, pf_errors *errs, pf_dispatched *out);
+void pf_dispatched_free(pf_dispatched *d);
+
+#endif
