@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define PF_MAX_PATH_PARAMS 4
 
@@ -25,6 +26,15 @@ typedef struct pf_request {
     void *conn; /* the server's connection handle */
 } pf_request;
 
+/* A body produced piece by piece (Server-Sent Events): next fills buf with
+ * up to max bytes and returns how many, 0 at the end (or -1 on error); it
+ * may block. done frees user. */
+typedef struct pf_stream {
+    long (*next)(void *user, char *buf, size_t max);
+    void (*done)(void *user);
+    void *user;
+} pf_stream;
+
 typedef struct pf_response {
     int status;
     const char *content_type; /* static string */
@@ -32,6 +42,14 @@ typedef struct pf_response {
     size_t body_len;
     bool borrowed;  /* body outlives the server (pre-built at start-up) */
     char *location; /* optional Location header, owned */
+    json_t *headers; /* more headers, name -> value; owned, may be NULL */
+    /* A file body instead of body: file_fd (owned, closed by the server)
+     * from file_offset for file_length bytes. */
+    bool has_file;
+    int file_fd;
+    uint64_t file_offset, file_length;
+    bool has_stream; /* stream replaces body */
+    pf_stream stream;
 } pf_response;
 
 const char *pf_request_param(const pf_request *req, const char *name);

@@ -24,6 +24,8 @@ const pf_route pf_routes[] = {
     {"POST", "/api/runs/{id}/cancel", pf_handle_run_cancel},
     {"POST", "/api/runs/{id}/rerun", pf_handle_run_rerun},
     {"GET", "/api/runs/{id}/parity", pf_handle_run_parity},
+    {"GET", "/api/runs/{id}/events", pf_handle_run_events},
+    {"GET", "/api/artifacts/{id}", pf_handle_artifact_get},
     {"GET", "/api/assets", pf_handle_asset_list},
 };
 const size_t pf_n_routes = sizeof pf_routes / sizeof *pf_routes;

@@ -48,5 +48,7 @@ void pf_handle_run_cancel(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_rerun(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_asset_list(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_parity(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_run_events(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_artifact_get(const pf_app *, const pf_request *, pf_response *);
 
 #endif

@@ -32,9 +32,28 @@ static const char *header_value(const pf_request *req, const char *name) {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+static ssize_t stream_next(void *cls, uint64_t pos, char *buf, size_t max) {
+    (void)pos;
+    pf_stream *s = cls;
+    long n = s->next(s->user, buf, max);
+    return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+static void stream_free(void *cls) {
+    pf_stream *s = cls;
+    if (s->done) s->done(s->user);
+    free(s);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *conn, pf_response *res) {
     struct MHD_Response *r;
-    if (res->borrowed)
+    if (res->has_stream) {
+        pf_stream *s = pf_xmalloc(sizeof *s);
+        *s = res->stream;
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_next, s, stream_free);
+    } else if (res->has_file)
+        r = MHD_create_response_from_fd_at_offset64(res->file_length, res->file_fd, res->file_offset);
+    else if (res->borrowed)
         r = MHD_create_response_from_buffer(res->body_len, res->body, MHD_RESPMEM_PERSISTENT);
     else
         r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (char *)"",
@@ -44,6 +63,11 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, pf_response *r
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
     if (res->location) MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    const char *name;
+    const json_t *value;
+    json_object_foreach(res->headers, name, value) MHD_add_response_header(r, name, json_string_value(value));
+    json_decref(res->headers);
+    res->headers = NULL;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
     free(res->location);

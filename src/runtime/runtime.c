@@ -247,7 +247,7 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
         char *stored = NULL;
         err = pf_artifact_store_put(rt->cfg.data_dir, path, sha, &stored);
         if (err) break;
-        char *id = pf_asprintf("%s/%s/%s", run->id, n->id, port);
+        char *id = pf_asprintf("%s:%s:%s", run->id, n->id, port);
         const pf_port *p = pf_module_port(&n->module->outputs, port);
         json_object_set_new(v, "path", json_string(stored));
         json_object_set_new(v, "artifact_id", json_string(id));

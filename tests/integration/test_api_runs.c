@@ -171,7 +171,38 @@ int main(void) {
     CHECK_STR(str(verdict, "reason"), "params changed");
     CHECK_STR(json_string_value(json_array_get(json_object_get(verdict, "changed"), 0)), "linear_deflection");
     CHECK_STR(str(json_object_get(state(run, "glb", "param_sources"), "linear_deflection"), "source"), "invocation");
+
+    /* the GLB by artifact id: whole, a range, a range past the end */
+    char *artifact_path = pf_asprintf("/api/artifacts/%s", json_string_value(json_object_get(
+                                                             json_object_get(state(run, "glb", "outputs"), "glb"),
+                                                             "artifact_id")));
+    pf_http_reply whole, part;
+    CHECK(pf_http(&srv, "GET", artifact_path, NULL, 0, NULL, &whole) == 0);
+    CHECK_INT(whole.status, 200);
+    CHECK_STR(whole.content_type, "model/gltf-binary");
+    CHECK(whole.len > 20 && memcmp(whole.body, "glTF", 4) == 0);
+    CHECK(pf_http_range(&srv, artifact_path, "4-11", &part) == 0);
+    CHECK_INT(part.status, 206);
+    CHECK(part.len == 8 && whole.len > 12 && memcmp(part.body, whole.body + 4, 8) == 0);
+    pf_http_reply_free(&part);
+    char *past = pf_asprintf("%zu-", whole.len + 10);
+    CHECK(pf_http_range(&srv, artifact_path, past, &part) == 0);
+    CHECK_INT(part.status, 416);
+    pf_http_reply_free(&part);
+    free(past);
     json_decref(run);
+    run = NULL;
+    /* a second run: its events stream replays the nodes and ends with the run */
+    char *events = pf_asprintf("/api/runs/%s/events", second);
+    pf_http_reply sse;
+    CHECK(pf_http(&srv, "GET", events, NULL, 0, NULL, &sse) == 0);
+    CHECK_INT(sse.status, 200);
+    CHECK(sse.body && strstr(sse.body, "event: node\ndata: {") && strstr(sse.body, "\"node\":\"glb\""));
+    CHECK(sse.body && strstr(sse.body, "event: run\ndata: {\"id\":") && strstr(sse.body, "\"status\":\"succeeded\""));
+    pf_http_reply_free(&sse);
+    free(events);
+    pf_http_reply_free(&whole);
+    free(artifact_path);
 
     long status;
     json_t *list = call(&srv, "GET", "/api/runs?status=succeeded", NULL, &status);

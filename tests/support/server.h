@@ -37,5 +37,7 @@ typedef struct pf_http_reply {
 int pf_http(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
             const char *content_type, pf_http_reply *reply);
 void pf_http_reply_free(pf_http_reply *reply);
+/* A GET with a Range header ("0-3" for the first four bytes). */
+int pf_http_range(const pf_test_server *srv, const char *path, const char *range, pf_http_reply *reply);
 
 #endif

@@ -225,10 +225,10 @@ static void test_order_and_artifacts(harness *h) {
     CHECK_STR(json_string_value(json_object_get(context, "subject")), "gearbox");
     const char *path = json_string_value(json_object_get(json_object_get(node_state(run, "c", "outputs"), "out"), "path"));
     CHECK(path && strstr(path, "/artifacts/sha256/") && access(path, R_OK) == 0);
-    char *artifact_id = pf_asprintf("%s/c/out", id);
+    char *artifact_id = pf_asprintf("%s:c:out", id);
     json_t *meta = NULL;
     CHECK(pf_store_artifact_get(h->store, artifact_id, &meta) == NULL);
-    char *parent = pf_asprintf("%s/b/out", id);
+    char *parent = pf_asprintf("%s:b:out", id);
     CHECK_STR(json_string_value(json_array_get(json_object_get(meta, "parents"), 0)), parent);
     /* resolved params say where each value came from */
     CHECK_STR(json_string_value(json_object_get(json_object_get(node_state(run, "b", "param_sources"), "label"), "source")),

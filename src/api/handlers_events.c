@@ -1,0 +1,114 @@
+/* GET /api/runs/{id}/events: a run's progress as Server-Sent Events. Each
+ * node's status change is an "event: node"; the run's status is an
+ * "event: run", and the stream ends when the run does. The editor's run
+ * view follows it. A stream holds one server thread while it lasts. */
+#include "api/router.h"
+
+#include "core/mem.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#define POLL_US 250000
+#define KEEPALIVE_POLLS 60 /* a comment line every 15 s keeps proxies from closing an idle stream */
+
+typedef struct {
+    const pf_app *app;
+    char *run_id;
+    json_t *seen; /* node id -> the status last sent */
+    char *pending;
+    size_t len, off;
+    bool finished;
+} event_stream;
+
+static void append(event_stream *s, const char *event, json_t *data) {
+    char *json = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+    char *chunk = pf_asprintf("event: %s\ndata: %s\n\n", event, json);
+    size_t n = strlen(chunk);
+    s->pending = pf_xrealloc(s->pending, s->len + n + 1);
+    memcpy(s->pending + s->len, chunk, n + 1);
+    s->len += n;
+    free(chunk);
+    free(json);
+    json_decref(data);
+}
+
+/* Queues an event for every change since the last look; true if any. */
+static bool look(event_stream *s) {
+    json_t *run = NULL;
+    pf_error *err = pf_store_run_get(s->app->store, s->run_id, true, &run);
+    if (err) {
+        append(s, "error", pf_error_to_json(err));
+        pf_error_free(err);
+        s->finished = true;
+        return true;
+    }
+    json_t *live = pf_runtime_live(s->app->runtime, s->run_id);
+    const char *id;
+    json_t *node;
+    json_object_foreach(json_object_get(run, "nodes"), id, node) {
+        const json_t *now = json_object_get(live, id) ? json_object_get(live, id) : json_object_get(node, "status");
+        if (json_equal(now, json_object_get(s->seen, id))) continue;
+        json_object_set(s->seen, id, (json_t *)now);
+        const json_t *state = json_object_get(node, "state");
+        json_t *data = json_pack("{s:s, s:O}", "node", id, "status", now);
+        if (json_object_get(state, "cache")) json_object_set(data, "cache", json_object_get(state, "cache"));
+        if (json_object_get(state, "error")) json_object_set(data, "error", json_object_get(state, "error"));
+        append(s, "node", data);
+    }
+    json_decref(live);
+    const char *status = json_string_value(json_object_get(run, "status"));
+    if (!json_equal(json_object_get(run, "status"), json_object_get(s->seen, "$run"))) {
+        json_object_set(s->seen, "$run", json_object_get(run, "status"));
+        append(s, "run", json_pack("{s:s, s:s}", "id", s->run_id, "status", status));
+    }
+    if (status && strcmp(status, "running") != 0) s->finished = true;
+    json_decref(run);
+    return s->len > s->off;
+}
+
+static long next(void *user, char *buf, size_t max) {
+    event_stream *s = user;
+    if (s->off == s->len && !s->finished) {
+        s->off = s->len = 0;
+        int polls = 0;
+        while (!look(s) && ++polls < KEEPALIVE_POLLS) usleep(POLL_US);
+        if (s->len == 0) {
+            free(s->pending);
+            s->pending = pf_strdup(": keep-alive\n\n");
+            s->len = strlen(s->pending);
+        }
+    }
+    if (s->off == s->len) return 0;
+    size_t n = s->len - s->off < max ? s->len - s->off : max;
+    memcpy(buf, s->pending + s->off, n);
+    s->off += n;
+    return (long)n;
+}
+
+static void done(void *user) {
+    event_stream *s = user;
+    json_decref(s->seen);
+    free(s->pending);
+    free(s->run_id);
+    free(s);
+}
+
+void pf_handle_run_events(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *run = NULL;
+    pf_error *err = pf_store_run_get(app->store, pf_request_param(req, "id"), false, &run);
+    json_decref(run);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    event_stream *s = pf_xcalloc(1, sizeof *s);
+    s->app = app;
+    s->run_id = pf_strdup(pf_request_param(req, "id"));
+    s->seen = json_object();
+    res->status = 200;
+    res->content_type = "text/event-stream";
+    res->has_stream = true;
+    res->stream = (pf_stream){next, done, s};
+}
