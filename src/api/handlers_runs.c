@@ -65,6 +65,14 @@ void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response 
     json_decref(body);
 }
 
+/* True when some string field of the subject equals value. */
+static bool subject_mentions(const json_t *subject, const char *value) {
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)subject, k, v) if (json_is_string(v) && strcmp(json_string_value(v), value) == 0) return true;
+    return json_is_string(subject) && strcmp(json_string_value(subject), value) == 0;
+}
+
 void pf_handle_run_list(const pf_app *app, const pf_request *req, pf_response *res) {
     json_t *list = NULL;
     pf_error *err = pf_store_run_list(app->store, req->query(req, "status"), &list);
@@ -73,7 +81,19 @@ void pf_handle_run_list(const pf_app *app, const pf_request *req, pf_response *r
         pf_error_free(err);
         return;
     }
-    pf_respond_json(res, 200, json_pack("{s:o}", "runs", list));
+    const char *subject = req->query(req, "subject"), *output_type = req->query(req, "output_type");
+    json_t *kept = json_array();
+    size_t i;
+    json_t *run;
+    json_array_foreach(list, i, run) {
+        const json_t *s = json_object_get(run, "subject");
+        if (subject && !subject_mentions(s, subject)) continue;
+        const char *ot = json_string_value(json_object_get(s, "output_type"));
+        if (output_type && (!ot || strcmp(ot, output_type) != 0)) continue;
+        json_array_append(kept, run);
+    }
+    json_decref(list);
+    pf_respond_json(res, 200, json_pack("{s:o}", "runs", kept));
 }
 
 void pf_handle_run_get(const pf_app *app, const pf_request *req, pf_response *res) {

@@ -267,16 +267,20 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
 /* Notes an attempt's start (err NULL, status "running") or its end. The
  * attempts are stored with the node's final transition: a node interrupted
  * by a crash runs again from scratch, so its partial history has no use. */
-static void record_attempt(rt_node *n, int attempt, const char *status, const pf_error *err) {
-    json_t *attempts = json_object_get(n->state, "attempts");
-    if (!json_is_array(attempts)) json_object_set_new(n->state, "attempts", attempts = json_array());
-    char stamp[32];
+static void iso_now(char stamp[32]) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    size_t len = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(stamp + len, sizeof stamp - len, ".%03ldZ", ts.tv_nsec / 1000000);
+    size_t len = strftime(stamp, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp + len, 32 - len, ".%03ldZ", ts.tv_nsec / 1000000);
+}
+
+static void record_attempt(rt_node *n, int attempt, const char *status, const pf_error *err) {
+    json_t *attempts = json_object_get(n->state, "attempts");
+    if (!json_is_array(attempts)) json_object_set_new(n->state, "attempts", attempts = json_array());
+    char stamp[32];
+    iso_now(stamp);
     if (strcmp(status, "running") == 0) {
         json_array_append_new(attempts, json_pack("{s:i, s:s, s:s}", "attempt", attempt, "status", status,
                                                   "started_at", stamp));
@@ -286,6 +290,21 @@ static void record_attempt(rt_node *n, int attempt, const char *status, const pf
     json_object_set_new(last, "status", json_string(status));
     json_object_set_new(last, "finished_at", json_string(stamp));
     if (err) json_object_set_new(last, "error", pf_error_to_json(err));
+}
+
+#define NODE_LOG_MAX 200
+
+/* A module's progress, kept in the node's log (the latest entries). */
+static void on_progress(void *user, double fraction, const char *message) {
+    rt_node *n = user;
+    json_t *log = json_object_get(n->state, "log");
+    if (!json_is_array(log)) json_object_set_new(n->state, "log", log = json_array());
+    if (json_array_size(log) >= NODE_LOG_MAX) json_array_remove(log, 0);
+    char stamp[32];
+    iso_now(stamp);
+    json_t *entry = json_pack("{s:s, s:s}", "at", stamp, "message", message ? message : "");
+    if (fraction >= 0) json_object_set_new(entry, "fraction", json_real(fraction));
+    json_array_append_new(log, entry);
 }
 
 static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
@@ -336,7 +355,9 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
                              .run_id = run->id,
                              .node_id = n->id,
                              .shadow = json_is_true(json_object_get(run->record, "shadow")),
-                             .settings = rt->cfg.settings};
+                             .settings = rt->cfg.settings,
+                             .progress = on_progress,
+                             .progress_user = n};
         if (!err) err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);
         free(work);
         if (!err) {

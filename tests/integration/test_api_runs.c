@@ -159,6 +159,8 @@ int main(void) {
     CHECK_MSG(glb && strstr(glb, "/artifacts/sha256/") && access(glb, R_OK) == 0, "glb at %s", glb ? glb : "?");
     CHECK(access(str(json_object_get(state(run, "thumbnail", "outputs"), "image"), "path"), R_OK) == 0);
     CHECK_STR(str(json_object_get(state(run, "glb", "param_sources"), "linear_deflection"), "source"), "default");
+    /* the module's progress is the node's log */
+    CHECK(json_array_size(state(run, "glb", "log")) >= 2);
     json_decref(run);
 
     /* The same intake with another deflection: the mesh-dependent nodes miss with their reason, the rest hit. */
@@ -208,6 +210,9 @@ int main(void) {
     json_t *list = call(&srv, "GET", "/api/runs?status=succeeded", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(list, "runs")), 2);
+    json_decref(list);
+    list = call(&srv, "GET", "/api/runs?output_type=studio_still", NULL, &status);
+    CHECK_INT(json_array_size(json_object_get(list, "runs")), 0);
     json_decref(list);
     char *cancel = pf_asprintf("/api/runs/%s/cancel", first);
     json_decref(call(&srv, "POST", cancel, "{}", &status));

@@ -362,6 +362,17 @@ static void test_cache(harness *h) {
     json_decref(run);
     json_decref(overrides);
 
+    /* a node whose policy turns the cache off always runs, and says why */
+    reset();
+    const char *off_nodes[] = {"e|test.entry", "a|test.step|cached-a|{\"cache\":false}", NULL};
+    const char *off_edges[] = {"e>a", NULL};
+    char *fourth = submit(h, workflow("uncached", off_nodes, off_edges), NULL);
+    run = finish(h, fourth, "succeeded");
+    CHECK_STR(json_string_value(json_object_get(node_state(run, "a", "cache"), "reason")), "cache disabled by policy");
+    CHECK(strstr(seen, "cached-a") != NULL);
+    json_decref(run);
+    free(fourth);
+
     /* an override the workflow does not expose is refused with its pointer */
     pf_errors errs;
     pf_errors_init(&errs);
