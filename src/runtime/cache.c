@@ -71,18 +71,17 @@ static json_t *miss(const char *reason, json_t *changed) {
 json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs) {
     *outputs = NULL;
     json_t *entry = NULL;
-    pf_error *err = pf_store_cache_get(s, p->key, &entry);
-    pf_error_free(err);
-    if (entry && files_exist(json_object_get(entry, "outputs"))) {
+    bool exact = false;
+    pf_error_free(pf_store_cache_find(s, p->key, p->slot, &entry, &exact));
+    if (exact && files_exist(json_object_get(entry, "outputs"))) {
         *outputs = json_incref(json_object_get(entry, "outputs"));
         json_decref(entry);
         return json_pack("{s:b, s:s}", "hit", 1, "key", p->key);
     }
     json_t *verdict;
-    if (entry) {
+    if (exact) {
         verdict = miss("artifact missing", NULL);
-    } else if ((err = pf_store_cache_latest(s, p->slot, &entry)) != NULL) {
-        pf_error_free(err);
+    } else if (!entry) {
         verdict = miss("no entry", NULL);
     } else {
         const json_t *old = json_object_get(entry, "basis");

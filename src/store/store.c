@@ -54,19 +54,12 @@ pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool with_nodes, jso
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out) {
     return s->ops->run_list(s, status, list_out);
 }
-pf_error *pf_store_artifact_put(pf_store *s, const json_t *artifact) { return s->ops->artifact_put(s, artifact); }
 pf_error *pf_store_asset_list(pf_store *s, const char *run_id, json_t **list_out) {
     return s->ops->asset_list(s, run_id, list_out);
 }
 pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_out) {
     return s->ops->artifact_get(s, id, artifact_out);
 }
-pf_error *pf_store_cache_get(pf_store *s, const char *key, json_t **entry_out) {
-    return s->ops->cache_get(s, key, entry_out);
-}
-pf_error *pf_store_cache_latest(pf_store *s, const char *slot, json_t **entry_out) {
-    return s->ops->cache_latest(s, slot, entry_out);
-}
-pf_error *pf_store_cache_put(pf_store *s, const char *key, const char *slot, const json_t *entry) {
-    return s->ops->cache_put(s, key, slot, entry);
+pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
+    return s->ops->cache_find(s, key, slot, entry_out, exact);
 }

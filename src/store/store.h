@@ -40,7 +40,7 @@ pf_error *pf_store_run_create(pf_store *s, const json_t *run, const json_t *node
 /* (A workflow node without a row reads back as pending, so a new run needs none.) */
 /* Writes that belong to a node's transition and commit with it. */
 typedef struct pf_store_node_extras {
-    const json_t *artifacts; /* array of artifact rows (see pf_store_artifact_put); may be NULL */
+    const json_t *artifacts; /* array of artifact rows {id, sha256, run_id, node_id, role, media_type, size, ...} */
     const json_t *assets;    /* array of published assets {id, run_id, node_id, ...}; a second one
                                 for the same (run, node) is ignored */
     const char *cache_key;   /* with cache_slot and cache_entry: a module cache entry; may be NULL */
@@ -62,23 +62,23 @@ typedef struct pf_store_transition {
     const pf_store_node_extras *extras;
 } pf_store_transition;
 pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items, size_t n);
-/* {id, workflow_id, workflow_version, family, status, subject, doc, created_at,
- * updated_at, nodes: {id: {status, state}}}; nodes only when with_nodes. */
-pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
+/* {id, workflow_id, workflow_version, family, status, subject, created_at,
+ * updated_at}, and with details also doc and nodes: {id: {status, state}}. */
+pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool details, json_t **run_out);
 /* Newest first, without nodes or doc; status may be NULL for all. */
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out);
 
 /* Published assets, newest first; run_id may be NULL for all. */
 pf_error *pf_store_asset_list(pf_store *s, const char *run_id, json_t **list_out);
 
-/* Artifact metadata rows; the files live in the artifact store. */
-pf_error *pf_store_artifact_put(pf_store *s, const json_t *artifact);
+/* An artifact's metadata row (rows are written with node transitions); the
+ * files live in the artifact store. */
 pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_out);
 
-/* Module output cache: entries by key; the newest entry of a slot (module
- * and node) explains a miss. */
-pf_error *pf_store_cache_get(pf_store *s, const char *key, json_t **entry_out);
-pf_error *pf_store_cache_latest(pf_store *s, const char *slot, json_t **entry_out);
-pf_error *pf_store_cache_put(pf_store *s, const char *key, const char *slot, const json_t *entry);
+/* The module cache entry under key, else the newest entry of the slot
+ * (module and workflow node), which explains a miss; *exact tells which.
+ * *entry_out is NULL when neither exists. Entries are written with node
+ * transitions. */
+pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
 
 #endif

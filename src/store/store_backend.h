@@ -18,12 +18,9 @@ typedef struct pf_store_ops {
     pf_error *(*run_transitions)(pf_store *s, const pf_store_transition *items, size_t n);
     pf_error *(*run_get)(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
     pf_error *(*run_list)(pf_store *s, const char *status, json_t **list_out);
-    pf_error *(*artifact_put)(pf_store *s, const json_t *artifact);
     pf_error *(*asset_list)(pf_store *s, const char *run_id, json_t **list_out);
     pf_error *(*artifact_get)(pf_store *s, const char *id, json_t **artifact_out);
-    pf_error *(*cache_get)(pf_store *s, const char *key, json_t **entry_out);
-    pf_error *(*cache_latest)(pf_store *s, const char *slot, json_t **entry_out);
-    pf_error *(*cache_put)(pf_store *s, const char *key, const char *slot, const json_t *entry);
+    pf_error *(*cache_find)(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
 } pf_store_ops;
 
 struct pf_store {

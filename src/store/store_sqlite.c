@@ -292,12 +292,9 @@ static const pf_store_ops sqlite_ops = {
     .run_transitions = pf_sqlite_run_transitions,
     .run_get = pf_sqlite_run_get,
     .run_list = pf_sqlite_run_list,
-    .artifact_put = pf_sqlite_artifact_put,
     .asset_list = pf_sqlite_asset_list,
     .artifact_get = pf_sqlite_artifact_get,
-    .cache_get = pf_sqlite_cache_get,
-    .cache_latest = pf_sqlite_cache_latest,
-    .cache_put = pf_sqlite_cache_put,
+    .cache_find = pf_sqlite_cache_find,
 };
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {

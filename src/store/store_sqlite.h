@@ -38,11 +38,8 @@ pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nod
 pf_error *pf_sqlite_run_transitions(pf_store *s, const pf_store_transition *items, size_t n);
 pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
 pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out);
-pf_error *pf_sqlite_artifact_put(pf_store *s, const json_t *artifact);
 pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_out);
 pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_out);
-pf_error *pf_sqlite_cache_get(pf_store *s, const char *key, json_t **entry_out);
-pf_error *pf_sqlite_cache_latest(pf_store *s, const char *slot, json_t **entry_out);
-pf_error *pf_sqlite_cache_put(pf_store *s, const char *key, const char *slot, const json_t *entry);
+pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
 
 #endif

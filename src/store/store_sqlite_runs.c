@@ -191,11 +191,12 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
     sqlite_store *st = pf_sqlite_impl(s);
     *run_out = NULL;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT id, workflow_id, workflow_version, family, status, subject, "
-                                                "(SELECT doc FROM run_docs WHERE run_id = runs.id), created_at, "
-                                                "updated_at FROM runs WHERE id = ?");
+    sqlite3_stmt *q = pf_sqlite_prepare(st->db, with_nodes ? "SELECT id, workflow_id, workflow_version, family, status, "
+                                                             "subject, (SELECT doc FROM run_docs WHERE run_id = "
+                                                             "runs.id), created_at, updated_at FROM runs WHERE id = ?"
+                                                           : "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
     sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
-    json_t *run = sqlite3_step(q) == SQLITE_ROW ? run_row(q, true) : NULL;
+    json_t *run = sqlite3_step(q) == SQLITE_ROW ? run_row(q, with_nodes) : NULL;
     sqlite3_finalize(q);
     if (run && with_nodes) {
         json_t *nodes = json_object();
@@ -258,10 +259,6 @@ static pf_error *artifact_locked(sqlite_store *st, void *arg) {
     return err;
 }
 
-pf_error *pf_sqlite_artifact_put(pf_store *s, const json_t *artifact) {
-    return in_transaction(s, artifact_locked, (void *)artifact, "recording an artifact");
-}
-
 /* One JSON column from a single-row query with one text parameter. */
 static pf_error *get_doc(pf_store *s, const char *sql, const char *param, const char *what, json_t **out) {
     sqlite_store *st = pf_sqlite_impl(s);
@@ -278,26 +275,6 @@ static pf_error *get_doc(pf_store *s, const char *sql, const char *param, const 
 pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_out) {
     static const char sql[] = "SELECT doc FROM artifacts WHERE id = ?";
     return get_doc(s, sql, id, "artifact", artifact_out);
-}
-
-pf_error *pf_sqlite_cache_get(pf_store *s, const char *key, json_t **entry_out) {
-    static const char sql[] = "SELECT doc FROM module_cache WHERE key = ?";
-    return get_doc(s, sql, key, "cache entry", entry_out);
-}
-
-pf_error *pf_sqlite_cache_latest(pf_store *s, const char *slot, json_t **entry_out) {
-    static const char sql[] = "SELECT doc FROM module_cache WHERE slot = ? ORDER BY created_at DESC, rowid DESC LIMIT 1";
-    return get_doc(s, sql, slot, "cache slot", entry_out);
-}
-
-typedef struct {
-    const char *key, *slot;
-    const json_t *entry;
-} cache_args;
-
-static pf_error *cache_locked(sqlite_store *st, void *arg) {
-    const cache_args *a = arg;
-    return cache_row(st, a->key, a->slot, a->entry);
 }
 
 static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, const json_t *entry) {
@@ -317,10 +294,6 @@ static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, 
     return err;
 }
 
-pf_error *pf_sqlite_cache_put(pf_store *s, const char *key, const char *slot, const json_t *entry) {
-    cache_args a = {key, slot, entry};
-    return in_transaction(s, cache_locked, &a, "recording a cache entry");
-}
 
 static pf_error *asset_row(sqlite_store *st, const json_t *asset) {
     char stamp[32];
@@ -355,5 +328,26 @@ pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_ou
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->read_lock);
     *list_out = list;
+    return NULL;
+}
+
+pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    /* One look-up for a hit or, failing that, what explains the miss. */
+    static const char sql[] = "SELECT key, doc FROM module_cache WHERE key = ?1 UNION ALL "
+                              "SELECT * FROM (SELECT key, doc FROM module_cache WHERE slot = ?2 "
+                              "ORDER BY created_at DESC, rowid DESC LIMIT 1) LIMIT 1";
+    *entry_out = NULL;
+    *exact = false;
+    pthread_mutex_lock(&st->read_lock);
+    sqlite3_stmt *q = pf_sqlite_cached(st, st->reader, sql);
+    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, slot, -1, SQLITE_STATIC);
+    if (sqlite3_step(q) == SQLITE_ROW) {
+        *exact = strcmp(pf_sqlite_text(q, 0), key) == 0;
+        *entry_out = column_json(q, 1);
+    }
+    sqlite3_reset(q);
+    pthread_mutex_unlock(&st->read_lock);
     return NULL;
 }
