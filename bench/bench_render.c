@@ -32,8 +32,8 @@ static json_t *invoke(const bench *b, const char *key, json_t *inputs, json_t *p
     atomic_bool cancel = false;
     char *work = pf_asprintf("%s/work-%s", b->dir, key);
     pf_error_free(pf_mkdirs(work, 0755));
-    pf_module_ctx ctx = {.data_root = b->dir, .work_dir = work, .share_dir = PF_SHARE_DIR, .cancel = &cancel,
-                         .blender_pool = b->pool};
+    pf_module_ctx ctx = {
+        .data_root = b->dir, .work_dir = work, .share_dir = PF_SHARE_DIR, .cancel = &cancel, .blender_pool = b->pool};
     json_t *out = NULL;
     pf_error *err = pf_module_invoke(b->reg, key, &ctx, inputs, params, &out);
     if (err) {
@@ -55,8 +55,21 @@ static double raw_still(const char *blend, const char *out) {
     char *expr = pf_asprintf("import bpy; s = bpy.context.scene; s.render.resolution_x = %d; "
                              "s.render.resolution_y = %d; s.cycles.samples = %d",
                              WIDTH, HEIGHT, SAMPLES);
-    const char *argv[] = {"blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", blend,
-                          "--python-expr", expr, "-o", out, "-F", "PNG", "-f", "1", NULL};
+    const char *argv[] = {"blender",
+                          "-b",
+                          "--factory-startup",
+                          "--disable-autoexec",
+                          "-noaudio",
+                          blend,
+                          "--python-expr",
+                          expr,
+                          "-o",
+                          out,
+                          "-F",
+                          "PNG",
+                          "-f",
+                          "1",
+                          NULL};
     pf_subprocess_opts o = {.argv = argv};
     pf_subprocess_result r;
     double t = now_s();
@@ -104,12 +117,14 @@ int main(void) {
            HEIGHT, SAMPLES, best_module, best_raw, best_module / best_raw);
 
     double t = now_s();
-    for (int i = 0; i < STILLS; i++) json_decref(invoke(&b, "render.blender_still", json_deep_copy(inputs), still_params()));
+    for (int i = 0; i < STILLS; i++)
+        json_decref(invoke(&b, "render.blender_still", json_deep_copy(inputs), still_params()));
     double cold = now_s() - t;
     pf_blender_pool_opts po = {.setup = {.script = PF_SHARE_DIR "/blender/prodflow_render.py"}, .workers = 1};
     b.pool = pf_blender_pool_new(&po);
     t = now_s();
-    for (int i = 0; i < STILLS; i++) json_decref(invoke(&b, "render.blender_still", json_deep_copy(inputs), still_params()));
+    for (int i = 0; i < STILLS; i++)
+        json_decref(invoke(&b, "render.blender_still", json_deep_copy(inputs), still_params()));
     double warm = now_s() - t;
     pf_blender_pool_free(b.pool);
     printf("%d stills of one product: warm pool %.2f s, cold processes %.2f s, ratio %.2fx (goal <= 0.5x)\n", STILLS,

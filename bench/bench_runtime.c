@@ -23,24 +23,27 @@ static pf_error *noop(const pf_module_ctx *ctx, const json_t *inputs, const json
 }
 
 #define CONTRACT(KEY, ENTRY)                                                                                           \
-    "{\"module_key\":\"" KEY "\",\"module_version\":\"1.0.0\",\"family\":[\"bench_flow\"],\"entry\":" ENTRY         \
+    "{\"module_key\":\"" KEY "\",\"module_version\":\"1.0.0\",\"family\":[\"bench_flow\"],\"entry\":" ENTRY            \
     ",\"label\":\"No-op\",\"category\":\"Bench\",\"description\":\"Does nothing.\",\"icon\":\"box\","                  \
-    "\"input_contract\":[{\"name\":\"in\",\"type\":\"artifact\",\"required\":false,\"description\":\"d\"}],"          \
-    "\"output_contract\":[{\"name\":\"out\",\"type\":\"artifact\",\"required\":true,\"description\":\"d\"}],"         \
-    "\"param_schema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"label\":{\"type\":"       \
-    "\"string\",\"default\":\"x\"}}},\"field_order\":[\"label\"],\"widgets\":{},\"artifact_roles_produced\":[],"     \
-    "\"artifact_roles_consumed\":[],\"legacy_source\":\"none\",\"side_effects\":\"none\",\"policy\":{\"retries\":0,"  \
+    "\"input_contract\":[{\"name\":\"in\",\"type\":\"artifact\",\"required\":false,\"description\":\"d\"}],"           \
+    "\"output_contract\":[{\"name\":\"out\",\"type\":\"artifact\",\"required\":true,\"description\":\"d\"}],"          \
+    "\"param_schema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"label\":{\"type\":"        \
+    "\"string\",\"default\":\"x\"}}},\"field_order\":[\"label\"],\"widgets\":{},\"artifact_roles_produced\":[],"       \
+    "\"artifact_roles_consumed\":[],\"legacy_source\":\"none\",\"side_effects\":\"none\",\"policy\":{\"retries\":0,"   \
     "\"backoff_s\":0,\"timeout_s\":60,\"on_failure\":\"fail_run\"}}"
 
-static const pf_module_desc m_entry = {.key = "bench.entry", .contract_json = CONTRACT("bench.entry", "true"), .execute = noop};
-static const pf_module_desc m_noop = {.key = "bench.noop", .contract_json = CONTRACT("bench.noop", "false"), .execute = noop};
+static const pf_module_desc m_entry = {
+    .key = "bench.entry", .contract_json = CONTRACT("bench.entry", "true"), .execute = noop};
+static const pf_module_desc m_noop = {
+    .key = "bench.noop", .contract_json = CONTRACT("bench.noop", "false"), .execute = noop};
 static const pf_module_desc *const modules[] = {&m_entry, &m_noop};
 
 int main(void) {
-    json_t *families = json_loads("[{\"key\":\"bench_flow\",\"label\":\"Bench\",\"description\":\"d\","
-                                  "\"entry_step\":\"bench.entry\",\"context_schema\":{\"type\":\"object\"},"
-                                  "\"palette\":[\"bench.entry\",\"bench.noop\"],\"artifact_kinds\":[],\"preflight\":[]}]",
-                                  0, NULL);
+    json_t *families =
+        json_loads("[{\"key\":\"bench_flow\",\"label\":\"Bench\",\"description\":\"d\","
+                   "\"entry_step\":\"bench.entry\",\"context_schema\":{\"type\":\"object\"},"
+                   "\"palette\":[\"bench.entry\",\"bench.noop\"],\"artifact_kinds\":[],\"preflight\":[]}]",
+                   0, NULL);
     pf_registry_extra extra = {modules, 2, families};
     pf_errors errs;
     pf_errors_init(&errs);
@@ -54,9 +57,9 @@ int main(void) {
         char id[16], parent[16], label[16];
         snprintf(id, sizeof id, "n%d", i);
         snprintf(label, sizeof label, "l%d", i);
-        json_array_append_new(json_object_get(wf, "nodes"), json_pack("{s:s, s:s, s:{s:s}}", "id", id, "step",
-                                                                      i ? "bench.noop" : "bench.entry", "params",
-                                                                      "label", label));
+        json_array_append_new(json_object_get(wf, "nodes"),
+                              json_pack("{s:s, s:s, s:{s:s}}", "id", id, "step", i ? "bench.noop" : "bench.entry",
+                                        "params", "label", label));
         if (!i) continue;
         snprintf(parent, sizeof parent, "n%d", (i - 1) / 2);
         json_array_append_new(json_object_get(wf, "edges"),
@@ -95,7 +98,8 @@ int main(void) {
     printf("%d-node DAG of no-op modules: run %s in %ld ms; %.1f us per node (goal <= 20 us), "
            "of which module calls alone %.1f us\n",
            NODES, status, t1 - t0, per_node, direct);
-    printf("  of the run: validating, canonicalising and recording the run %ld ms, executing %ld ms\n", t_submitted - t0, t1 - t_submitted);
+    printf("  of the run: validating, canonicalising and recording the run %ld ms, executing %ld ms\n",
+           t_submitted - t0, t1 - t_submitted);
     free(id);
     free(status);
     pf_runtime_stop(rt);

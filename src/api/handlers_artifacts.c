@@ -48,11 +48,13 @@ void pf_handle_artifact_get(const pf_app *app, const pf_request *req, pf_respons
     }
     uint64_t size = (uint64_t)st.st_size, from = 0, len = size;
     const char *range = req->header(req, "Range");
-    res->headers = json_pack("{s:s, s:s}", "Accept-Ranges", "bytes", "ETag",
-                             json_string_value(json_object_get(meta, "sha256")) ? json_string_value(json_object_get(meta, "sha256")) : "");
+    res->headers = json_pack(
+        "{s:s, s:s}", "Accept-Ranges", "bytes", "ETag",
+        json_string_value(json_object_get(meta, "sha256")) ? json_string_value(json_object_get(meta, "sha256")) : "");
     res->content_type = "application/octet-stream";
-    static const char *const media[] = {"image/png", "image/webp", "video/mp4", "model/gltf-binary",
-                                        "application/json", "application/x-blender", "text/plain"};
+    static const char *const media[] = {"image/png",         "image/webp",       "video/mp4",
+                                        "model/gltf-binary", "application/json", "application/x-blender",
+                                        "text/plain"};
     const char *type = json_string_value(json_object_get(meta, "media_type"));
     for (size_t i = 0; type && i < sizeof media / sizeof *media; i++)
         if (strcmp(type, media[i]) == 0) res->content_type = media[i];

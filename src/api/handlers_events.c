@@ -72,7 +72,8 @@ static long next(void *user, char *buf, size_t max) {
     if (s->off == s->len && !s->finished) {
         s->off = s->len = 0;
         int polls = 0;
-        while (!look(s) && ++polls < KEEPALIVE_POLLS) usleep(POLL_US);
+        while (!look(s) && ++polls < KEEPALIVE_POLLS)
+            usleep(POLL_US);
         if (s->len == 0) {
             free(s->pending);
             s->pending = pf_strdup(": keep-alive\n\n");

@@ -22,7 +22,8 @@ static json_t *requested_workflow(const pf_app *app, const json_t *ref, pf_error
         return NULL;
     }
     pf_error *e = NULL;
-    json_t *doc = pf_workflow_find(app->store, app->starters, id, (int)json_integer_value(json_object_get(ref, "version")), &e);
+    json_t *doc =
+        pf_workflow_find(app->store, app->starters, id, (int)json_integer_value(json_object_get(ref, "version")), &e);
     if (doc) return doc;
     *err = pf_error_new(e->code, "/workflow/id", "%s", e->message);
     pf_error_free(e);
@@ -69,7 +70,8 @@ void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response 
 static bool subject_mentions(const json_t *subject, const char *value) {
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)subject, k, v) if (json_is_string(v) && strcmp(json_string_value(v), value) == 0) return true;
+    json_object_foreach((json_t *)subject, k,
+                        v) if (json_is_string(v) && strcmp(json_string_value(v), value) == 0) return true;
     return json_is_string(subject) && strcmp(json_string_value(subject), value) == 0;
 }
 

@@ -40,8 +40,8 @@ typedef struct pf_response {
     const char *content_type; /* static string */
     char *body;               /* malloc'd and owned, unless borrowed */
     size_t body_len;
-    bool borrowed;  /* body outlives the server (pre-built at start-up) */
-    char *location; /* optional Location header, owned */
+    bool borrowed;   /* body outlives the server (pre-built at start-up) */
+    char *location;  /* optional Location header, owned */
     json_t *headers; /* more headers, name -> value; owned, may be NULL */
     /* A file body instead of body: file_fd (owned, closed by the server)
      * from file_offset for file_length bytes. */

@@ -16,14 +16,16 @@ static uint32_t le32(const char *p) {
 }
 
 static void put_le32(char *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (char)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (char)(v >> (8 * i));
 }
 
 /* Checks the header and finds the JSON chunk: [json_at, json_at + json_len). */
 static pf_error *parse(const char *path, const char *data, size_t len, size_t *json_at, size_t *json_len) {
     if (len < 20 || le32(data) != GLB_MAGIC)
         return pf_error_new(PF_EINVAL, "", "%s is not a GLB file (no glTF header)", path);
-    if (le32(data + 8) != len) return pf_error_new(PF_EINVAL, "", "%s is truncated: its header says %u bytes", path, le32(data + 8));
+    if (le32(data + 8) != len)
+        return pf_error_new(PF_EINVAL, "", "%s is truncated: its header says %u bytes", path, le32(data + 8));
     size_t n = le32(data + 12);
     if (le32(data + 16) != CHUNK_JSON || 20 + n > len)
         return pf_error_new(PF_EINVAL, "", "%s has no JSON chunk first", path);

@@ -19,7 +19,8 @@ static void need(const json_t *doc, const char *field, const char *base, pf_erro
 size_t pf_output_type_check(const json_t *doc, const char *base, pf_errors *errs) {
     size_t before = errs->len;
     const char *fields[] = {"key", "name", "family", "rollout", "artifact_kind"};
-    for (size_t i = 0; i < 5; i++) need(doc, fields[i], base, errs);
+    for (size_t i = 0; i < 5; i++)
+        need(doc, fields[i], base, errs);
     const char *rollout = str(doc, "rollout");
     const json_t *wf = json_object_get(doc, "workflow");
     char *ptr = pf_ptr_join(base, "rollout");

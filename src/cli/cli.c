@@ -66,8 +66,8 @@ void pf_cli_progress(void *user, double fraction, const char *message) {
     if (fraction < 0) fraction = 0;
     if (isatty(STDERR_FILENO)) {
         int filled = (int)(fraction * 30);
-        fprintf(stderr, "\r[%-30.*s] %3d%% %s%s%-24s", filled, "##############################",
-                (int)(fraction * 100), label, *label ? ": " : "", message);
+        fprintf(stderr, "\r[%-30.*s] %3d%% %s%s%-24s", filled, "##############################", (int)(fraction * 100),
+                label, *label ? ": " : "", message);
     } else {
         fprintf(stderr, "%3d%% %s%s%s\n", (int)(fraction * 100), label, *label ? ": " : "", message);
     }

@@ -70,8 +70,8 @@ static json_t *step(chain *c, const char *key, json_t *inputs, json_t *params) {
     if (!err) err = pf_module_invoke(c->reg, key, &ctx, inputs, params, &outputs);
     pf_cli_progress(label, 1, err ? "failed" : "done");
     pf_cli_progress_done();
-    if (err) fprintf(stderr, "prodflow render: %s: %s%s%s\n", key, err->message, *err->pointer ? " at " : "",
-                     err->pointer);
+    if (err)
+        fprintf(stderr, "prodflow render: %s: %s%s%s\n", key, err->message, *err->pointer ? " at " : "", err->pointer);
     pf_error_free(err);
     json_decref(inputs);
     json_decref(params);
@@ -105,7 +105,6 @@ static int render(chain *c, const char *step_path, const artifact *a, json_t *pa
                                    "material_map", port(map, "material_map"));
         if (strcmp(a->module, "render.thumbnail") != 0) json_object_set(inputs, "template", port(tmpl, "template"));
         made = step(c, a->module, inputs, json_incref(params));
-
     }
     int rc = PF_EXIT_FAILED;
     const char *path = json_string_value(json_object_get(port(made, a->port), "path"));
@@ -126,7 +125,8 @@ static int render(chain *c, const char *step_path, const artifact *a, json_t *pa
         free(data);
     }
     json_t *all[] = {step_in, glb, bbox, objects, auto_map, map, tmpl, made};
-    for (size_t i = 0; i < sizeof all / sizeof *all; i++) json_decref(all[i]);
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        json_decref(all[i]);
     return rc;
 }
 
@@ -143,8 +143,10 @@ static int run(int argc, char **argv) {
                                          {"material-override", required_argument, 0, O_OVERRIDE},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    static const char *const param_of[] = {[O_WIDTH - O_TEMPLATE] = "width", [O_HEIGHT - O_TEMPLATE] = "height",
-                                           [O_SAMPLES - O_TEMPLATE] = "samples", [O_FRAMES - O_TEMPLATE] = "frames",
+    static const char *const param_of[] = {[O_WIDTH - O_TEMPLATE] = "width",
+                                           [O_HEIGHT - O_TEMPLATE] = "height",
+                                           [O_SAMPLES - O_TEMPLATE] = "samples",
+                                           [O_FRAMES - O_TEMPLATE] = "frames",
                                            [O_OVERRIDE - O_TEMPLATE] = "material_override"};
     const char *output = NULL, *template_key = NULL, *category = NULL;
     json_t *params = json_object();
@@ -176,7 +178,8 @@ static int run(int argc, char **argv) {
         if (size) json_object_set_new(params, "size", size);
     }
     if (optind != argc - 1 || !a) {
-        if (output && !a) fprintf(stderr, "prodflow render: %s: the extension must be .png, .webp, .mp4 or .blend\n", output);
+        if (output && !a)
+            fprintf(stderr, "prodflow render: %s: the extension must be .png, .webp, .mp4 or .blend\n", output);
         usage(stderr);
         goto done;
     }
@@ -191,11 +194,11 @@ static int run(int argc, char **argv) {
     char *work = reg ? mkdtemp(tmpl) : NULL;
     if (work) {
         atomic_bool cancel = false;
-        chain ch = {.reg = reg,
-                    .ctx = {.data_root = "/", .share_dir = pf_cli_share_dir(), .cancel = &cancel,
-                            .progress = pf_cli_progress},
-                    .work = work,
-                    .steps = 7};
+        chain ch = {
+            .reg = reg,
+            .ctx = {.data_root = "/", .share_dir = pf_cli_share_dir(), .cancel = &cancel, .progress = pf_cli_progress},
+            .work = work,
+            .steps = 7};
         rc = render(&ch, step_path, a, params, template_key, category, output);
         pf_error_free(pf_remove_tree(work));
     }

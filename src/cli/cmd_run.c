@@ -67,7 +67,9 @@ static char *follow(job *j, const char *run_id) {
         snprintf(now, sizeof now, "%zu/%zu %s", done, total, message);
         if (isatty(STDERR_FILENO) || strcmp(now, j->last) != 0)
             pf_cli_progress((void *)j->label, total ? (double)done / (double)total : 0,
-                            *message ? message : done == total ? "done" : "waiting");
+                            *message        ? message
+                            : done == total ? "done"
+                                            : "waiting");
         snprintf(j->last, sizeof j->last, "%s", now);
         const char *s = str(run, "status");
         bool final = s && strcmp(s, "running") != 0;
@@ -106,10 +108,10 @@ static json_t *order_line(pf_app *app, const char *intake_id, const char *produc
                           json_t *overrides) {
     json_t *run = NULL;
     pf_error_free(pf_store_run_get(app->store, intake_id, true, &run));
-    json_t *intake = json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "step", output_of(run, "resolve", "step"), "objects",
-                               output_of(run, "extract", "objects"), "glb", output_of(run, "glb", "glb"), "bbox",
-                               output_of(run, "bbox", "bbox"), "material_map",
-                               output_of(run, "materials", "material_map"));
+    json_t *intake =
+        json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "step", output_of(run, "resolve", "step"), "objects",
+                  output_of(run, "extract", "objects"), "glb", output_of(run, "glb", "glb"), "bbox",
+                  output_of(run, "bbox", "bbox"), "material_map", output_of(run, "materials", "material_map"));
     char *id = pf_asprintf("line_%s", intake_id + 4);
     json_t *line = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:O}", "id", id, "product", "name", product, "category", "",
                              "output_type", output_type, "intake", intake, "overrides", overrides);
@@ -120,8 +122,8 @@ static json_t *order_line(pf_app *app, const char *intake_id, const char *produc
 
 /* Artifacts live under their digest; a delivered file gets its extension back. */
 static const char *extension(const char *media_type) {
-    static const char *const known[][2] = {{"image/png", ".png"},   {"image/webp", ".webp"},
-                                           {"video/mp4", ".mp4"},   {"application/x-blender", ".blend"},
+    static const char *const known[][2] = {{"image/png", ".png"},         {"image/webp", ".webp"},
+                                           {"video/mp4", ".mp4"},         {"application/x-blender", ".blend"},
                                            {"model/gltf-binary", ".glb"}, {"application/json", ".json"}};
     for (size_t i = 0; media_type && i < sizeof known / sizeof *known; i++)
         if (strcmp(media_type, known[i][0]) == 0) return known[i][1];
@@ -132,9 +134,8 @@ static const char *extension(const char *media_type) {
 static int deliver(pf_app *app, const char *run_id, const char *dir, const char *stem) {
     json_t *run = NULL;
     pf_error_free(pf_store_run_get(app->store, run_id, true, &run));
-    const json_t *artifacts = json_object_get(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"),
-                                                              "invocation"),
-                                              "artifacts");
+    const json_t *artifacts = json_object_get(
+        json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "invocation"), "artifacts");
     const char *role;
     const json_t *spec;
     int delivered = 0;
@@ -238,7 +239,8 @@ static int run_job(pf_app *app, const char *step, const json_t *output_type, jso
             if (strcmp(status, "succeeded") == 0 && deliver(app, d.run_id, dir, stem) > 0) {
                 rc = PF_EXIT_OK;
             } else {
-                fprintf(stderr, "prodflow run: the %s run %s (run %s)\n", str(output_type, "rollout"), status, d.run_id);
+                fprintf(stderr, "prodflow run: the %s run %s (run %s)\n", str(output_type, "rollout"), status,
+                        d.run_id);
                 explain(app, d.run_id);
             }
             if (d.shadow_run_id) report_parity(app, d.run_id, dir, stem);

@@ -1,9 +1,9 @@
 /* prodflow serve: the API (and later the editor and executors) in one process. */
 #include "api/server.h"
 #include "cli/cli.h"
-#include "core/path.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/path.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -35,11 +35,16 @@ static void usage(FILE *out) {
 
 static int run(int argc, char **argv) {
     static const struct option opts[] = {
-        {"port", required_argument, 0, 'p'},     {"bind", required_argument, 0, 'b'},
-        {"data-dir", required_argument, 0, 'd'}, {"share-dir", required_argument, 0, 's'},
-        {"store", required_argument, 0, 'S'},    {"threads", required_argument, 0, 't'},
-        {"max-body", required_argument, 0, 'm'}, {"port-file", required_argument, 0, 'f'},
-        {"web-dir", required_argument, 0, 'w'},  {"blender-workers", required_argument, 0, 'B'},
+        {"port", required_argument, 0, 'p'},
+        {"bind", required_argument, 0, 'b'},
+        {"data-dir", required_argument, 0, 'd'},
+        {"share-dir", required_argument, 0, 's'},
+        {"store", required_argument, 0, 'S'},
+        {"threads", required_argument, 0, 't'},
+        {"max-body", required_argument, 0, 'm'},
+        {"port-file", required_argument, 0, 'f'},
+        {"web-dir", required_argument, 0, 'w'},
+        {"blender-workers", required_argument, 0, 'B'},
         {"run-workers", required_argument, 0, 'R'},
         {"webhook-allow", required_argument, 0, 'A'},
         {"webhook-url", required_argument, 0, 'U'},
@@ -47,9 +52,11 @@ static int run(int argc, char **argv) {
         {0, 0, 0, 0},
     };
     pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
-    pf_app_config cfg = {
-        .data_dir = "./var", .share_dir = pf_cli_share_dir(), .web_dir = pf_cli_web_dir(), .blender_workers = 1,
-        .resume_runs = true};
+    pf_app_config cfg = {.data_dir = "./var",
+                         .share_dir = pf_cli_share_dir(),
+                         .web_dir = pf_cli_web_dir(),
+                         .blender_workers = 1,
+                         .resume_runs = true};
     const char *port_file = NULL;
     json_t *settings = json_pack("{s:{s:[]}}", "webhooks", "allow"), *hooks = json_object_get(settings, "webhooks");
     cfg.settings = settings;
@@ -90,12 +97,16 @@ static int run(int argc, char **argv) {
                 json_decref(settings);
                 return PF_EXIT_USAGE;
             }
-            while (len && (secret[len - 1] == '\n' || secret[len - 1] == '\r')) secret[--len] = '\0';
+            while (len && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
+                secret[--len] = '\0';
             json_object_set_new(hooks, "secret", json_string(secret));
             free(secret);
             break;
         }
-        default: usage(stderr); json_decref(settings); return PF_EXIT_USAGE;
+        default:
+            usage(stderr);
+            json_decref(settings);
+            return PF_EXIT_USAGE;
         }
     }
     /* Block the stop signals before any thread starts so only sigwait sees them. */

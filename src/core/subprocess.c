@@ -145,7 +145,8 @@ pf_pump_result pf_child_pump(pf_child *c, pf_line_fn fn, void *user, const bool 
     for (;;) {
         if (stop && *stop) return PF_PUMP_STOPPED;
         if (c->out_fd[0] < 0 && c->out_fd[1] < 0) {
-            for (int i = 0; i < 2; i++) flush_lines(&c->bufs[i], i + 1, fn, user, true);
+            for (int i = 0; i < 2; i++)
+                flush_lines(&c->bufs[i], i + 1, fn, user, true);
             return PF_PUMP_EXITED;
         }
         if (cancel && atomic_load(cancel)) return PF_PUMP_CANCELLED;

@@ -31,8 +31,9 @@ static void integer(const json_t *s, const char *field, const char *to, json_int
     json_object_set(r->overrides, to, (json_t *)v);
 }
 
-static const char *const known[] = {"renderer", "engine",  "width",     "height",            "samples",  "transparent_bg",
-                                    "turntable", "export_blend", "thumbnail", "material_override", "template"};
+static const char *const known[] = {"renderer",       "engine",    "width",        "height",    "samples",
+                                    "transparent_bg", "turntable", "export_blend", "thumbnail", "material_override",
+                                    "template"};
 
 static bool is_known(const char *key) {
     for (size_t i = 0; i < sizeof known / sizeof *known; i++)
@@ -66,8 +67,9 @@ int pf_compat_map(const json_t *s, const char *base, pf_errors *errs, pf_compat_
         if (engine && strcmp(engine, "cycles") == 0)
             json_object_set_new(r->overrides, "engine", json_string("cycles"));
         else
-            fail(errs, base, "engine", "only cycles renders here: EEVEE and Workbench need OpenGL, which headless "
-                                       "render machines lack");
+            fail(errs, base, "engine",
+                 "only cycles renders here: EEVEE and Workbench need OpenGL, which headless "
+                 "render machines lack");
     }
     const json_t *tt = json_object_get(s, "turntable");
     bool turntable = json_is_true(json_object_get(tt, "enabled"));
@@ -76,8 +78,9 @@ int pf_compat_map(const json_t *s, const char *base, pf_errors *errs, pf_compat_
     if (json_object_get(s, "export_blend") && !json_is_boolean(json_object_get(s, "export_blend")))
         fail(errs, base, "export_blend", "export_blend must be true or false");
     if (turntable && blend)
-        fail(errs, base, "export_blend", "turntable.enabled and export_blend ask for two artifact kinds; an output "
-                                         "type delivers one");
+        fail(errs, base, "export_blend",
+             "turntable.enabled and export_blend ask for two artifact kinds; an output "
+             "type delivers one");
     r->artifact_kind = pf_strdup(turntable ? "turntable_video" : blend ? "production_blend" : "still_image");
 
     if (!blend) { /* frame settings mean nothing to a production .blend */
@@ -104,8 +107,9 @@ int pf_compat_map(const json_t *s, const char *base, pf_errors *errs, pf_compat_
         warn(r, base, "turntable", "frames and fps are ignored because turntable.enabled is not true");
     }
     if (json_is_true(json_object_get(s, "thumbnail")))
-        warn(r, base, "thumbnail", "the CAD intake makes the product's thumbnail; order workflows deliver one "
-                                   "artifact kind, so no thumbnail comes with the order");
+        warn(r, base, "thumbnail",
+             "the CAD intake makes the product's thumbnail; order workflows deliver one "
+             "artifact kind, so no thumbnail comes with the order");
     const json_t *mo = json_object_get(s, "material_override");
     if (mo && !json_is_string(mo) && !json_is_null(mo))
         fail(errs, base, "material_override", "material_override must be a material key");

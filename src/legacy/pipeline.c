@@ -61,7 +61,8 @@ json_t *pf_legacy_workflow(const json_t *settings, const char *output_type, cons
                                           : strcmp(r->kind, "turntable_video") == 0 ? "turntable"
                                                                                     : "blend");
     json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:i, s:[o, o, o, o, o, o], s:[o, o, o, o, o, o, o, o, o], s:{s:{}, s:{s:{s:s, s:s}}}}",
+        "{s:s, s:s, s:s, s:s, s:s, s:i, s:[o, o, o, o, o, o], s:[o, o, o, o, o, o, o, o, o], s:{s:{}, s:{s:{s:s, "
+        "s:s}}}}",
         "schema", "prodflow.workflow/v1", "id", id, "name", "Legacy pipeline", "description",
         "The fixed legacy order, built from legacy render settings", "family", "order_line", "version", 1, "nodes",
         node("line", "order.resolve_line", NULL), node("map", "materials.resolve_map", map_params),

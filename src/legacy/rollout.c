@@ -36,7 +36,8 @@ pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *sta
     const json_t *line_overrides = json_object_get(line, "overrides");
     if (legacy && json_object_size(line_overrides)) {
         pf_errors_add(errs, PF_EINVAL, "/line/overrides",
-                      "output type %s runs the legacy pipeline, which takes no per-line overrides", str(output_type, "key"));
+                      "output type %s runs the legacy pipeline, which takes no per-line overrides",
+                      str(output_type, "key"));
         return pf_error_new(PF_EINVAL, "/line/overrides", "the order line cannot be dispatched");
     }
     json_t *context = json_pack("{s:s?, s:O}", "order_line_id", str(line, "id"), "line", line);

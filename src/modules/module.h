@@ -21,7 +21,7 @@ typedef struct pf_module_ctx {
     const char *share_dir; /* libraries and templates (share/) */
     const json_t *context; /* the family's entry context (entry modules read it) */
     const atomic_bool *cancel;
-    long timeout_ms;                     /* subprocess time limit; <= 0 means none */
+    long timeout_ms;                      /* subprocess time limit; <= 0 means none */
     struct pf_blender_pool *blender_pool; /* warm Blender workers; NULL renders cold */
     /* Which run and node this is (side effects key their idempotency on
      * them); NULL outside a run. */

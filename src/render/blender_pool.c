@@ -60,8 +60,8 @@ json_t *pf_blender_pool_status(pf_blender_pool *p) {
     for (int i = 0; i < p->n; i++) {
         const slot *s = &p->slots[i];
         json_array_append_new(workers, json_pack("{s:I, s:b, s:I}", "pid",
-                                                 (json_int_t)(s->worker ? pf_blender_worker_pid(s->worker) : 0),
-                                                 "busy", s->busy, "jobs", (json_int_t)s->jobs));
+                                                 (json_int_t)(s->worker ? pf_blender_worker_pid(s->worker) : 0), "busy",
+                                                 s->busy, "jobs", (json_int_t)s->jobs));
     }
     json_t *status = json_pack("{s:o, s:I, s:I}", "workers", workers, "jobs", (json_int_t)p->jobs, "fallbacks",
                                (json_int_t)p->fallbacks);
@@ -122,9 +122,8 @@ static pf_error *render_warm(pf_blender_pool *p, const json_t *job, const pf_ble
     const char *model = json_string_value(json_object_get(json_object_get(job, "glb"), "sha256"));
     int i = acquire(p, model, call);
     if (i < 0)
-        return pf_blender_outcome_error(call->cancel && atomic_load(call->cancel) ? PF_BLENDER_CANCELLED
-                                                                                   : PF_BLENDER_TIMEOUT,
-                                        call, NULL);
+        return pf_blender_outcome_error(
+            call->cancel && atomic_load(call->cancel) ? PF_BLENDER_CANCELLED : PF_BLENDER_TIMEOUT, call, NULL);
     slot *s = &p->slots[i];
     pf_error *err = NULL;
     if (!s->worker) err = pf_blender_worker_start(&p->setup, call, &s->worker);

@@ -118,8 +118,7 @@ static pf_error *crash_error(pf_blender_worker *w, job_state *s) {
                         *s->last_error ? ": " : "", s->last_error);
 }
 
-pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blender_call *call,
-                                  pf_blender_worker **out) {
+pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blender_call *call, pf_blender_worker **out) {
     char models[16];
     snprintf(models, sizeof models, "%d", setup->models > 0 ? setup->models : 4);
     const char *argv[] = {setup->blender ? setup->blender : "blender",
@@ -215,7 +214,6 @@ pf_error *pf_blender_outcome_error(pf_blender_outcome o, const pf_blender_call *
     case PF_BLENDER_HUNG:
         return pf_error_new(PF_ETIMEOUT, "", "Blender printed nothing for %.1f s and was stopped as hung",
                             (double)call->stall_ms / 1000);
-    default:
-        return pf_error_new(PF_EINTERNAL, "", "unexpected Blender outcome %d", (int)o);
+    default: return pf_error_new(PF_EINTERNAL, "", "unexpected Blender outcome %d", (int)o);
     }
 }

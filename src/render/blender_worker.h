@@ -39,8 +39,7 @@ typedef enum {
 typedef struct pf_blender_worker pf_blender_worker;
 
 /* Starts Blender and waits for the script's "ready" event. */
-pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blender_call *call,
-                                  pf_blender_worker **out);
+pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blender_call *call, pf_blender_worker **out);
 pid_t pf_blender_worker_pid(const pf_blender_worker *w);
 /* Runs one job. Only after DONE or FAILED may the worker take another;
  * after any other outcome free it. *result and *err are new/owned. */

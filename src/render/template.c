@@ -33,8 +33,8 @@ static char *check(const pf_schema *schema, json_t *doc, const char *dir) {
     } else if (!str(doc, "blend") || !str(doc, "collection")) {
         why = pf_asprintf("/%s: a blend scene template needs it", str(doc, "blend") ? "collection" : "blend");
     } else {
-        char *blend = str(doc, "blend")[0] == '/' ? pf_strdup(str(doc, "blend"))
-                                                   : pf_asprintf("%s/%s", dir, str(doc, "blend"));
+        char *blend =
+            str(doc, "blend")[0] == '/' ? pf_strdup(str(doc, "blend")) : pf_asprintf("%s/%s", dir, str(doc, "blend"));
         if (access(blend, R_OK) != 0)
             why = pf_asprintf("/blend: the scene file %s cannot be read", blend);
         else
@@ -161,11 +161,10 @@ pf_error *pf_template_resolve(const pf_template_set *set, const char *explicit_k
         return pf_error_new(PF_ENOTFOUND, "/params/artifact_kind", "no template makes a %s%s%s", kind,
                             category && *category ? " for category " : "", category && *category ? category : "");
     *chosen = json_deep_copy(best);
-    char *reason = best_rank == 2
-                       ? pf_asprintf("made for category \"%s\" and %s (priority %lld)", category, kind,
-                                     (long long)best_priority)
-                       : pf_asprintf("the default for %s (priority %lld)%s", kind, (long long)best_priority,
-                                     category && *category ? ", no template names the category" : "");
+    char *reason = best_rank == 2 ? pf_asprintf("made for category \"%s\" and %s (priority %lld)", category, kind,
+                                                (long long)best_priority)
+                                  : pf_asprintf("the default for %s (priority %lld)%s", kind, (long long)best_priority,
+                                                category && *category ? ", no template names the category" : "");
     json_object_set_new(*chosen, "reason", json_string(reason));
     free(reason);
     return NULL;

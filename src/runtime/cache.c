@@ -46,7 +46,8 @@ static json_t *changed_keys(const json_t *a, const json_t *b) {
     json_t *out = json_array();
     const char *k;
     const json_t *v;
-    json_object_foreach((json_t *)a, k, v) if (!json_equal(v, json_object_get(b, k))) json_array_append_new(out, json_string(k));
+    json_object_foreach((json_t *)a, k, v) if (!json_equal(v, json_object_get(b, k)))
+        json_array_append_new(out, json_string(k));
     json_object_foreach((json_t *)b, k, v) if (!json_object_get(a, k)) json_array_append_new(out, json_string(k));
     return out;
 }

@@ -10,7 +10,7 @@
 
 typedef struct pf_cache_probe {
     char key[65];
-    char *slot;   /* "<module>@<workflow>/<node>" */
+    char *slot;    /* "<module>@<workflow>/<node>" */
     json_t *basis; /* {module_key, module_version, params, inputs: {port: digest}} */
 } pf_cache_probe;
 

@@ -71,8 +71,8 @@ pf_error *pf_params_resolve(const pf_module *m, const json_t *workflow, const js
     json_decref(defaults);
     json_decref(params);
     if (!checked) {
-        pf_error *err = pf_error_new(errs.items[0].code, errs.items[0].pointer, "node %s: %s", node_id,
-                                     errs.items[0].message);
+        pf_error *err =
+            pf_error_new(errs.items[0].code, errs.items[0].pointer, "node %s: %s", node_id, errs.items[0].message);
         pf_errors_clear(&errs);
         json_decref(sources);
         return err;

@@ -98,10 +98,10 @@ static json_t *compare_artifacts(const json_t *legacy, const json_t *graph, json
     for (int r = 0; r < 2; r++) {
         const char *role;
         const json_t *spec;
-        json_object_foreach(json_object_get(json_object_get(json_object_get(json_object_get(runs[r], "doc"), "workflow"),
-                                                            "invocation"),
-                                            "artifacts"),
-                            role, spec) json_object_set_new(roles, role, json_true());
+        json_object_foreach(
+            json_object_get(json_object_get(json_object_get(json_object_get(runs[r], "doc"), "workflow"), "invocation"),
+                            "artifacts"),
+            role, spec) json_object_set_new(roles, role, json_true());
     }
     json_t *out = json_array();
     const char *role;
@@ -110,8 +110,9 @@ static json_t *compare_artifacts(const json_t *legacy, const json_t *graph, json
         const json_t *specs[2], *values[2];
         for (int r = 0; r < 2; r++) {
             specs[r] = json_object_get(
-                json_object_get(json_object_get(json_object_get(json_object_get(runs[r], "doc"), "workflow"), "invocation"),
-                                "artifacts"),
+                json_object_get(
+                    json_object_get(json_object_get(json_object_get(runs[r], "doc"), "workflow"), "invocation"),
+                    "artifacts"),
                 role);
             values[r] = node_output(runs[r], str(specs[r], "from"));
         }
@@ -132,8 +133,8 @@ static json_t *compare_artifacts(const json_t *legacy, const json_t *graph, json
             differ(diffs, what, json_boolean(values[0] != NULL), json_boolean(values[1] != NULL)); /* singletons */
             free(what);
         } else if (str(values[0], "media_type") && strcmp(str(values[0], "media_type"), "image/png") == 0) {
-            json_object_set_new(entry, "pixels", compare_pixels(str(values[0], "path"), str(values[1], "path"), diffs,
-                                                                role));
+            json_object_set_new(entry, "pixels",
+                                compare_pixels(str(values[0], "path"), str(values[1], "path"), diffs, role));
         } else if (!json_equal(json_object_get(values[0], "sha256"), json_object_get(values[1], "sha256"))) {
             char *what = pf_asprintf("%s content", role);
             differ(diffs, what, json_object_get(values[0], "sha256"), json_object_get(values[1], "sha256"));
@@ -151,7 +152,8 @@ static json_t *by_module(const json_t *run) {
     size_t i;
     const json_t *node;
     json_array_foreach(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "nodes"), i, node) {
-        if (!json_object_get(map, str(node, "step"))) json_object_set_new(map, str(node, "step"), json_string(str(node, "id")));
+        if (!json_object_get(map, str(node, "step")))
+            json_object_set_new(map, str(node, "step"), json_string(str(node, "id")));
     }
     return map;
 }
@@ -169,9 +171,11 @@ static json_t *compare_modules(const json_t *legacy, const json_t *graph, json_t
             continue;
         }
         const json_t *lp = json_object_get(
-            json_object_get(json_object_get(json_object_get(legacy, "nodes"), json_string_value(lnode)), "state"), "params");
+            json_object_get(json_object_get(json_object_get(legacy, "nodes"), json_string_value(lnode)), "state"),
+            "params");
         const json_t *gp = json_object_get(
-            json_object_get(json_object_get(json_object_get(graph, "nodes"), json_string_value(gnode)), "state"), "params");
+            json_object_get(json_object_get(json_object_get(graph, "nodes"), json_string_value(gnode)), "state"),
+            "params");
         json_t *changed = json_array();
         const char *param;
         const json_t *v;

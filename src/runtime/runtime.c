@@ -21,7 +21,7 @@ typedef enum { N_PENDING, N_RUNNING, N_SUCCEEDED, N_FAILED, N_SKIPPED, N_CANCELL
 static const char *const node_status_name[] = {"pending", "running", "succeeded", "failed", "skipped", "cancelled"};
 
 typedef struct {
-    size_t from;                 /* upstream node */
+    size_t from; /* upstream node */
     const char *from_port, *to_port;
 } rt_edge;
 
@@ -130,7 +130,8 @@ static rt_run *run_build(const pf_registry *reg, const char *id, json_t *record,
         }
     }
     json_t *index = json_object(); /* node id -> position */
-    for (size_t i = 0; i < run->n; i++) json_object_set_new(index, run->nodes[i].id, json_integer((json_int_t)i));
+    for (size_t i = 0; i < run->n; i++)
+        json_object_set_new(index, run->nodes[i].id, json_integer((json_int_t)i));
     size_t k;
     const json_t *edge;
     json_array_foreach(json_object_get(run->workflow, "edges"), k, edge) {
@@ -164,7 +165,8 @@ static void push(pf_runtime *rt, rt_run *run, size_t node) {
     if (rt->len == rt->cap) {
         size_t cap = rt->cap ? rt->cap * 2 : 64;
         task *q = pf_xcalloc(cap, sizeof *q);
-        for (size_t i = 0; i < rt->len; i++) q[i] = rt->queue[(rt->head + i) % rt->cap];
+        for (size_t i = 0; i < rt->len; i++)
+            q[i] = rt->queue[(rt->head + i) % rt->cap];
         free(rt->queue);
         rt->queue = q, rt->cap = cap, rt->head = 0;
     }
@@ -238,8 +240,8 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
     json_t *parents = json_array();
     const char *port;
     json_t *v;
-    json_object_foreach((json_t *)inputs, port, v)
-        if (json_object_get(v, "artifact_id")) json_array_append(parents, json_object_get(v, "artifact_id"));
+    json_object_foreach((json_t *)inputs, port, v) if (json_object_get(v, "artifact_id"))
+        json_array_append(parents, json_object_get(v, "artifact_id"));
     pf_error *err = NULL;
     json_object_foreach(outputs, port, v) {
         const char *path = str(v, "path"), *sha = str(v, "sha256");
@@ -252,10 +254,10 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
         json_object_set_new(v, "path", json_string(stored));
         json_object_set_new(v, "artifact_id", json_string(id));
         if (p && p->role) json_object_set_new(v, "role", json_string(p->role));
-        json_t *meta = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:O, s:O, s:s}", "id", id, "sha256", sha,
-                                 "run_id", run->id, "node_id", n->id, "port", port, "role", p ? p->role : NULL,
-                                 "media_type", str(v, "media_type"), "size", json_object_get(v, "size"), "parents",
-                                 parents, "path", stored);
+        json_t *meta =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:O, s:O, s:s}", "id", id, "sha256", sha, "run_id",
+                      run->id, "node_id", n->id, "port", port, "role", p ? p->role : NULL, "media_type",
+                      str(v, "media_type"), "size", json_object_get(v, "size"), "parents", parents, "path", stored);
         json_array_append_new(*rows, meta);
         free(id);
         free(stored);
@@ -282,8 +284,8 @@ static void record_attempt(rt_node *n, int attempt, const char *status, const pf
     char stamp[32];
     iso_now(stamp);
     if (strcmp(status, "running") == 0) {
-        json_array_append_new(attempts, json_pack("{s:i, s:s, s:s}", "attempt", attempt, "status", status,
-                                                  "started_at", stamp));
+        json_array_append_new(attempts,
+                              json_pack("{s:i, s:s, s:s}", "attempt", attempt, "status", status, "started_at", stamp));
         return;
     }
     json_t *last = json_array_get(attempts, json_array_size(attempts) - 1);
@@ -431,7 +433,8 @@ static void skip_dependents_locked(pf_runtime *rt, rt_run *run, size_t i, const 
 
 /* Settles every pending node: the run will start nothing more. */
 static void stop_run_locked(pf_runtime *rt, rt_run *run, node_status status, const char *why) {
-    for (size_t i = 0; i < run->n; i++) settle_locked(rt, run, i, status, why);
+    for (size_t i = 0; i < run->n; i++)
+        settle_locked(rt, run, i, status, why);
 }
 
 static void release_dependents_locked(pf_runtime *rt, rt_run *run, size_t i) {
@@ -485,8 +488,13 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i) {
         rt->done = pf_xrealloc(rt->done, rt->cap_done * sizeof *rt->done);
     }
     completion *c = &rt->done[rt->n_done++];
-    *c = (completion){.run = run, .node = i, .status = status, .artifacts = r.artifacts, .assets = r.assets,
-                      .cache_entry = r.cache_entry, .cache_slot = r.cache_slot};
+    *c = (completion){.run = run,
+                      .node = i,
+                      .status = status,
+                      .artifacts = r.artifacts,
+                      .assets = r.assets,
+                      .cache_entry = r.cache_entry,
+                      .cache_slot = r.cache_slot};
     memcpy(c->cache_key, r.cache_key, sizeof c->cache_key);
     pthread_cond_signal(&rt->to_write);
     pthread_mutex_unlock(&rt->lock);
@@ -501,7 +509,8 @@ static void *writer(void *arg) {
     size_t cap = 0;
     pthread_mutex_lock(&rt->lock);
     for (;;) {
-        while (rt->n_done == 0 && !rt->writer_stop) pthread_cond_wait(&rt->to_write, &rt->lock);
+        while (rt->n_done == 0 && !rt->writer_stop)
+            pthread_cond_wait(&rt->to_write, &rt->lock);
         if (rt->n_done == 0) break;
         size_t n = rt->n_done;
         if (n > cap) {
@@ -552,7 +561,8 @@ static void *worker(void *arg) {
     pf_runtime *rt = arg;
     pthread_mutex_lock(&rt->lock);
     for (;;) {
-        while (!rt->stopping && rt->len == 0) pthread_cond_wait(&rt->work, &rt->lock);
+        while (!rt->stopping && rt->len == 0)
+            pthread_cond_wait(&rt->work, &rt->lock);
         if (rt->stopping) break;
         task t = rt->queue[rt->head];
         rt->head = (rt->head + 1) % rt->cap;
@@ -572,12 +582,14 @@ static void *worker(void *arg) {
 static void schedule_locked(pf_runtime *rt, rt_run *run) {
     run->next = rt->runs;
     rt->runs = run;
-    for (size_t i = 0; i < run->n; i++) run->nodes[i].waiting = 0;
+    for (size_t i = 0; i < run->n; i++)
+        run->nodes[i].waiting = 0;
     for (size_t i = 0; i < run->n; i++) {
         const rt_node *n = &run->nodes[i];
         if (!is_final(n->status)) run->unfinished++;
         bool releases = n->status == N_SUCCEEDED || n->status == N_FAILED;
-        for (size_t d = 0; d < n->n_down && !releases; d++) run->nodes[n->down[d]].waiting++;
+        for (size_t d = 0; d < n->n_down && !releases; d++)
+            run->nodes[n->down[d]].waiting++;
     }
     for (size_t i = 0; i < run->n; i++)
         if (run->nodes[i].status == N_PENDING && run->nodes[i].waiting == 0) push(rt, run, i);
@@ -596,7 +608,8 @@ pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     rt->n_threads = cfg->workers > 0 ? cfg->workers : 2;
     rt->threads = pf_xcalloc((size_t)rt->n_threads, sizeof *rt->threads);
     pthread_cond_init(&rt->to_write, NULL);
-    for (int i = 0; i < rt->n_threads; i++) pthread_create(&rt->threads[i], NULL, worker, rt);
+    for (int i = 0; i < rt->n_threads; i++)
+        pthread_create(&rt->threads[i], NULL, worker, rt);
     pthread_create(&rt->writer, NULL, writer, rt);
     *out = rt;
     return NULL;
@@ -608,7 +621,8 @@ void pf_runtime_stop(pf_runtime *rt) {
     rt->stopping = true;
     pthread_cond_broadcast(&rt->work);
     pthread_mutex_unlock(&rt->lock);
-    for (int i = 0; i < rt->n_threads; i++) pthread_join(rt->threads[i], NULL);
+    for (int i = 0; i < rt->n_threads; i++)
+        pthread_join(rt->threads[i], NULL);
     pthread_mutex_lock(&rt->lock);
     rt->writer_stop = true; /* it commits what the workers finished, then ends */
     pthread_cond_signal(&rt->to_write);
@@ -663,8 +677,8 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
     char *id = pf_strdup(idbuf);
     json_t *nodes = json_object(); /* none yet: a node without a row is pending */
     json_t *row = json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O}", "id", id, "workflow_id", str(workflow, "id"),
-                            "workflow_version", json_object_get(workflow, "version"), "family",
-                            str(workflow, "family"), "status", "running", "subject", req->subject, "doc", record);
+                            "workflow_version", json_object_get(workflow, "version"), "family", str(workflow, "family"),
+                            "status", "running", "subject", req->subject, "doc", record);
     pf_error *err = pf_store_run_create(rt->cfg.store, row, nodes);
     json_decref(row);
     json_decref(nodes);
@@ -712,20 +726,21 @@ pf_error *pf_runtime_wait(pf_runtime *rt, const char *run_id, long timeout_ms, c
 pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
     pthread_mutex_lock(&rt->lock);
     rt_run *run = rt->runs;
-    while (run && strcmp(run->id, run_id) != 0) run = run->next;
+    while (run && strcmp(run->id, run_id) != 0)
+        run = run->next;
     if (run) {
         atomic_store(&run->cancel, true);
         stop_run_locked(rt, run, N_CANCELLED, "the run was cancelled");
         bool running = false;
-        for (size_t i = 0; i < run->n; i++) running = running || run->nodes[i].status == N_RUNNING;
+        for (size_t i = 0; i < run->n; i++)
+            running = running || run->nodes[i].status == N_RUNNING;
         if (!running && run->unfinished == 0) finish_run_locked(rt, run);
     }
     pthread_mutex_unlock(&rt->lock);
     if (run) return NULL;
     json_t *stored = NULL;
     pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
-    if (!err)
-        err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, str(stored, "status"));
+    if (!err) err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, str(stored, "status"));
     json_decref(stored);
     return err;
 }
@@ -758,8 +773,7 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
     const char *id;
     json_t *node;
     json_object_foreach(nodes, id, node) { /* what did not succeed runs again */
-        if (strcmp(str(node, "status"), "succeeded") != 0)
-            json_object_set_new(node, "status", json_string("pending"));
+        if (strcmp(str(node, "status"), "succeeded") != 0) json_object_set_new(node, "status", json_string("pending"));
     }
     rt_run *run = run_build(rt->cfg.registry, run_id, json_incref(json_object_get(stored, "doc")), nodes);
     json_decref(stored);

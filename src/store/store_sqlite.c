@@ -73,7 +73,8 @@ static pf_error *migrate(sqlite_store *st) {
 
 static void sqlite_close(pf_store *s) {
     sqlite_store *st = pf_sqlite_impl(s);
-    for (size_t i = 0; i < sizeof st->cached / sizeof *st->cached; i++) sqlite3_finalize(st->cached[i].stmt);
+    for (size_t i = 0; i < sizeof st->cached / sizeof *st->cached; i++)
+        sqlite3_finalize(st->cached[i].stmt);
     sqlite3_close(st->reader);
     sqlite3_close(st->db);
     pthread_mutex_destroy(&st->read_lock);
@@ -114,7 +115,8 @@ const char *pf_sqlite_text(sqlite3_stmt *st, int i) {
 
 /* Reads the latest version and deletion state; 0 when the id is unknown. */
 static int latest_of(sqlite3 *db, const char *id, bool *deleted) {
-    sqlite3_stmt *st = pf_sqlite_prepare(db, "SELECT latest_version, deleted_at IS NOT NULL FROM workflows WHERE id = ?");
+    sqlite3_stmt *st =
+        pf_sqlite_prepare(db, "SELECT latest_version, deleted_at IS NOT NULL FROM workflows WHERE id = ?");
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     int latest = 0;
     *deleted = false;
@@ -150,9 +152,9 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
     pf_sqlite_now(stamp);
     sqlite3_stmt *up =
         pf_sqlite_prepare(db, latest ? "UPDATE workflows SET name=?2, family=?3, latest_version=?4, updated_at=?5, "
-                             "deleted_at=NULL WHERE id=?1"
-                           : "INSERT INTO workflows (id, name, family, latest_version, created_at, "
-                             "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+                                       "deleted_at=NULL WHERE id=?1"
+                                     : "INSERT INTO workflows (id, name, family, latest_version, created_at, "
+                                       "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
     sqlite3_bind_text(up, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(up, 2, name, -1, SQLITE_STATIC);
     sqlite3_bind_text(up, 3, family, -1, SQLITE_STATIC);
@@ -209,7 +211,8 @@ static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, j
     if (!latest || (version == 0 && deleted)) {
         err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
     } else {
-        sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT doc FROM workflow_versions WHERE workflow_id = ? AND version = ?");
+        sqlite3_stmt *q =
+            pf_sqlite_prepare(st->db, "SELECT doc FROM workflow_versions WHERE workflow_id = ? AND version = ?");
         sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 2, version ? version : latest);
         if (sqlite3_step(q) == SQLITE_ROW)
@@ -225,15 +228,16 @@ static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, j
 static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
-                                      "WHERE deleted_at IS NULL AND (?1 IS NULL OR family = ?1) ORDER BY id");
+    sqlite3_stmt *q =
+        pf_sqlite_prepare(st->db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
+                                  "WHERE deleted_at IS NULL AND (?1 IS NULL OR family = ?1) ORDER BY id");
     if (family) sqlite3_bind_text(q, 1, family, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
-        json_array_append_new(list,
-                              json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "id", pf_sqlite_text(q, 0), "name", pf_sqlite_text(q, 1),
-                                        "family", pf_sqlite_text(q, 2), "latest_version", sqlite3_column_int(q, 3),
-                                        "created_at", pf_sqlite_text(q, 4), "updated_at", pf_sqlite_text(q, 5)));
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:i, s:s, s:s}", "id", pf_sqlite_text(q, 0), "name",
+                                              pf_sqlite_text(q, 1), "family", pf_sqlite_text(q, 2), "latest_version",
+                                              sqlite3_column_int(q, 3), "created_at", pf_sqlite_text(q, 4),
+                                              "updated_at", pf_sqlite_text(q, 5)));
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->lock);
     *list_out = list;
@@ -245,7 +249,7 @@ static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **
     *list_out = NULL;
     pthread_mutex_lock(&st->lock);
     sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT version, created_at, sha256 FROM workflow_versions "
-                                      "WHERE workflow_id = ? ORDER BY version");
+                                                "WHERE workflow_id = ? ORDER BY version");
     sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
@@ -266,7 +270,8 @@ static pf_error *sqlite_workflow_delete(pf_store *s, const char *id) {
     char stamp[32];
     pf_sqlite_now(stamp);
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
+    sqlite3_stmt *q =
+        pf_sqlite_prepare(st->db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
     sqlite3_bind_text(q, 1, stamp, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
@@ -308,7 +313,7 @@ pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {
     }
     sqlite3_busy_timeout(st->db, 10000);
     pf_error *err = pf_sqlite_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
-                         "configuring the database");
+                                   "configuring the database");
     if (!err) err = migrate(st);
     if (!err && sqlite3_open_v2(path, &st->reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
         err = pf_error_new(PF_EIO, "/store", "cannot open the database %s for reading: %s", path,

@@ -31,7 +31,7 @@ const char *pf_sqlite_text(sqlite3_stmt *st, int column); /* "" for NULL */
 /* A statement prepared once and kept: the caller holds the connection's
  * lock, and ends with sqlite3_reset, never sqlite3_finalize. */
 sqlite3_stmt *pf_sqlite_cached(sqlite_store *st, sqlite3 *db, const char *sql);
-void pf_sqlite_now(char out[32]);                           /* ISO 8601, milliseconds, UTC */
+void pf_sqlite_now(char out[32]); /* ISO 8601, milliseconds, UTC */
 
 /* Runs, artifacts and the module cache (store_sqlite_runs.c). */
 pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nodes);

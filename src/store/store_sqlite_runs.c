@@ -166,7 +166,8 @@ typedef struct {
 static pf_error *batch_locked(sqlite_store *st, void *arg) {
     const batch_args *b = arg;
     pf_error *err = NULL;
-    for (size_t i = 0; i < b->n && !err; i++) err = transition_locked(st, (void *)&b->items[i]);
+    for (size_t i = 0; i < b->n && !err; i++)
+        err = transition_locked(st, (void *)&b->items[i]);
     return err;
 }
 
@@ -191,10 +192,11 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
     sqlite_store *st = pf_sqlite_impl(s);
     *run_out = NULL;
     pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->db, with_nodes ? "SELECT id, workflow_id, workflow_version, family, status, "
-                                                             "subject, (SELECT doc FROM run_docs WHERE run_id = "
-                                                             "runs.id), created_at, updated_at FROM runs WHERE id = ?"
-                                                           : "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
+    sqlite3_stmt *q =
+        pf_sqlite_prepare(st->db, with_nodes ? "SELECT id, workflow_id, workflow_version, family, status, "
+                                               "subject, (SELECT doc FROM run_docs WHERE run_id = "
+                                               "runs.id), created_at, updated_at FROM runs WHERE id = ?"
+                                             : "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
     sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     json_t *run = sqlite3_step(q) == SQLITE_ROW ? run_row(q, with_nodes) : NULL;
     sqlite3_finalize(q);
@@ -209,7 +211,8 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
         /* A node without a row has not moved yet: it is pending. */
         size_t i;
         const json_t *node;
-        json_array_foreach(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "nodes"), i, node) {
+        json_array_foreach(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "nodes"), i,
+                           node) {
             const char *id = str(node, "id");
             if (id && !json_object_get(nodes, id))
                 json_object_set_new(nodes, id, json_pack("{s:s, s:{}}", "status", "pending", "state"));
@@ -229,7 +232,8 @@ pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out)
                                                 "ORDER BY created_at DESC, id DESC");
     if (status) sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
     json_t *list = json_array();
-    while (sqlite3_step(q) == SQLITE_ROW) json_array_append_new(list, run_row(q, false));
+    while (sqlite3_step(q) == SQLITE_ROW)
+        json_array_append_new(list, run_row(q, false));
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->lock);
     *list_out = list;
@@ -282,7 +286,7 @@ static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, 
     char stamp[32];
     pf_sqlite_now(stamp);
     static const char sql[] = "INSERT INTO module_cache (key, slot, doc, created_at) VALUES (?, ?, ?, ?) "
-                                            "ON CONFLICT (key) DO UPDATE SET slot = excluded.slot, doc = excluded.doc, "
+                              "ON CONFLICT (key) DO UPDATE SET slot = excluded.slot, doc = excluded.doc, "
                               "created_at = excluded.created_at";
     sqlite3_stmt *q = pf_sqlite_cached(st, db, sql);
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
@@ -293,7 +297,6 @@ static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, 
     free(doc);
     return err;
 }
-
 
 static pf_error *asset_row(sqlite_store *st, const json_t *asset) {
     char stamp[32];
@@ -316,8 +319,9 @@ static pf_error *asset_row(sqlite_store *st, const json_t *asset) {
 pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     pthread_mutex_lock(&st->read_lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->reader, "SELECT doc, created_at FROM assets WHERE ?1 IS NULL OR run_id = ?1 "
-                                                    "ORDER BY created_at DESC, id");
+    sqlite3_stmt *q =
+        pf_sqlite_prepare(st->reader, "SELECT doc, created_at FROM assets WHERE ?1 IS NULL OR run_id = ?1 "
+                                      "ORDER BY created_at DESC, id");
     if (run_id) sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW) {

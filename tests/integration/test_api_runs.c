@@ -79,8 +79,7 @@ static void expect_problem(const pf_test_server *srv, const char *body, long wan
     CHECK_INT(r.status, want);
     CHECK_STR(r.content_type, "application/problem+json");
     const json_t *first = json_array_get(json_object_get(r.json, "errors"), 0);
-    CHECK_MSG(str(first, "pointer") && strcmp(str(first, "pointer"), pointer) == 0, "wanted %s in %s", pointer,
-              r.body);
+    CHECK_MSG(str(first, "pointer") && strcmp(str(first, "pointer"), pointer) == 0, "wanted %s in %s", pointer, r.body);
     pf_http_reply_free(&r);
 }
 
@@ -94,15 +93,18 @@ static char *publishing_request(int thumbnail_size, bool shadow) {
         "resolve", "step", "cad.resolve_step_path", "id", "glb", "step", "cad.export_glb", "id", "bbox", "step",
         "cad.compute_bbox", "id", "thumb", "step", "render.thumbnail", "params", "size", thumbnail_size, "samples", 32,
         "id", "publish", "step", "output.publish_asset", "id", "notify", "step", "output.notify", "edges");
-    const char *edges[][4] = {{"resolve", "step", "glb", "step"},    {"resolve", "step", "bbox", "step"},
-                              {"glb", "glb", "thumb", "glb"},        {"bbox", "bbox", "thumb", "bbox"},
-                              {"thumb", "image", "publish", "artifact"}, {"publish", "asset", "notify", "asset"}};
+    const char *edges[][4] = {{"resolve", "step", "glb", "step"},
+                              {"resolve", "step", "bbox", "step"},
+                              {"glb", "glb", "thumb", "glb"},
+                              {"bbox", "bbox", "thumb", "bbox"},
+                              {"thumb", "image", "publish", "artifact"},
+                              {"publish", "asset", "notify", "asset"}};
     for (size_t i = 0; i < sizeof edges / sizeof *edges; i++)
         json_array_append_new(json_object_get(wf, "edges"),
                               json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "from", "node", edges[i][0], "port",
                                         edges[i][1], "to", "node", edges[i][2], "port", edges[i][3]));
-    json_t *req = json_pack("{s:o, s:{s:s}, s:b}", "workflow", wf, "context", "step_path", "gearbox.step", "shadow",
-                            shadow);
+    json_t *req =
+        json_pack("{s:o, s:{s:s}, s:b}", "workflow", wf, "context", "step_path", "gearbox.step", "shadow", shadow);
     char *body = json_dumps(req, 0);
     json_decref(req);
     return body;
@@ -142,7 +144,7 @@ int main(void) {
     char *allow = pf_asprintf("http://127.0.0.1:%u/", pf_test_webhook_port(hook));
     char *hook_url = pf_asprintf("http://127.0.0.1:%u/hooks/prodflow", pf_test_webhook_port(hook));
     const char *serve_args[] = {"--webhook-allow", allow, "--webhook-url", hook_url, "--webhook-secret-file",
-                                secret_file, NULL};
+                                secret_file,       NULL};
     pf_test_server srv;
     if (pf_test_server_start(&srv, serve_args) != 0) return pf_check_done("api_runs");
     char *step = pf_asprintf("%s/data/gearbox.step", srv.data_dir);
@@ -151,7 +153,8 @@ int main(void) {
     CHECK(err == NULL);
     pf_error_free(err);
 
-    const char *intake = "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": {\"step_path\": \"gearbox.step\"}}";
+    const char *intake =
+        "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": {\"step_path\": \"gearbox.step\"}}";
     char *first = start_run(&srv, intake);
     json_t *run = poll_run(&srv, first, NULL);
     CHECK_STR(str(run, "status"), "succeeded");
@@ -165,7 +168,7 @@ int main(void) {
 
     /* The same intake with another deflection: the mesh-dependent nodes miss with their reason, the rest hit. */
     char *second = start_run(&srv, "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": "
-                                    "{\"step_path\": \"gearbox.step\"}, \"overrides\": {\"deflection\": 0.25}}");
+                                   "{\"step_path\": \"gearbox.step\"}, \"overrides\": {\"deflection\": 0.25}}");
     run = poll_run(&srv, second, NULL);
     CHECK_STR(str(run, "status"), "succeeded");
     CHECK(json_is_true(json_object_get(state(run, "extract", "cache"), "hit")));
@@ -175,9 +178,9 @@ int main(void) {
     CHECK_STR(str(json_object_get(state(run, "glb", "param_sources"), "linear_deflection"), "source"), "invocation");
 
     /* the GLB by artifact id: whole, a range, a range past the end */
-    char *artifact_path = pf_asprintf("/api/artifacts/%s", json_string_value(json_object_get(
-                                                             json_object_get(state(run, "glb", "outputs"), "glb"),
-                                                             "artifact_id")));
+    char *artifact_path = pf_asprintf(
+        "/api/artifacts/%s",
+        json_string_value(json_object_get(json_object_get(state(run, "glb", "outputs"), "glb"), "artifact_id")));
     pf_http_reply whole, part;
     CHECK(pf_http(&srv, "GET", artifact_path, NULL, 0, NULL, &whole) == 0);
     CHECK_INT(whole.status, 200);
@@ -236,8 +239,9 @@ int main(void) {
     const json_t *asset = json_object_get(state(run, "publish", "outputs"), "asset");
     CHECK(access(str(asset, "published_path"), R_OK) == 0);
     CHECK(str(asset, "url") && strncmp(str(asset, "url"), "/assets/default/", 16) == 0);
-    CHECK_INT(json_integer_value(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "status")),
-              200);
+    CHECK_INT(
+        json_integer_value(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "status")),
+        200);
     json_decref(run);
     CHECK_INT(assets_for(&srv, published), 1);
     json_t *posts = notifications_for(hook, published);
@@ -248,7 +252,8 @@ int main(void) {
     const char *sent = str(post, "body");
     HMAC(EVP_sha256(), "s3cret", 6, (const unsigned char *)(sent ? sent : ""), sent ? strlen(sent) : 0, mac, &mac_len);
     char expected[80] = "sha256=";
-    for (unsigned int i = 0; i < mac_len; i++) snprintf(expected + 7 + 2 * i, 3, "%02x", mac[i]);
+    for (unsigned int i = 0; i < mac_len; i++)
+        snprintf(expected + 7 + 2 * i, 3, "%02x", mac[i]);
     CHECK_STR(str(post, "signature"), expected);
     CHECK(str(post, "idempotency_key") && strlen(str(post, "idempotency_key")) == 64);
     CHECK_STR(str(post, "event"), "asset.published");
@@ -283,7 +288,8 @@ int main(void) {
     CHECK_STR(str(run, "status"), "succeeded");
     CHECK_STR(node_status(run, "notify"), "succeeded");
     /* what finished before the crash was kept, not redone */
-    CHECK_INT(json_array_size(state(run, "glb", "attempts")), json_is_true(json_object_get(state(run, "glb", "cache"), "hit")) ? 0 : 1);
+    CHECK_INT(json_array_size(state(run, "glb", "attempts")),
+              json_is_true(json_object_get(state(run, "glb", "cache"), "hit")) ? 0 : 1);
     CHECK_INT(json_array_size(state(run, "thumb", "attempts")), 1);
     json_decref(run);
     CHECK_INT(assets_for(&srv, third), 1);

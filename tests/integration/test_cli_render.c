@@ -42,8 +42,8 @@ int main(void) {
     expect(cmd, 0, "gearbox");
     free(cmd);
 
-    cmd = pf_asprintf("%s render %s/gearbox.step -o %s/gearbox.png --width 64 --height 48 --samples 2", PF_BIN, dir,
-                      dir);
+    cmd =
+        pf_asprintf("%s render %s/gearbox.step -o %s/gearbox.png --width 64 --height 48 --samples 2", PF_BIN, dir, dir);
     expect(cmd, 0, "still_image from");
     free(cmd);
     char *png = pf_asprintf("%s/gearbox.png", dir);

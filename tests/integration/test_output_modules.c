@@ -35,7 +35,11 @@ int main(void) {
     pf_test_webhook *hook = pf_test_webhook_start();
     char *allow = pf_asprintf("http://127.0.0.1:%u/", pf_test_webhook_port(hook));
     json_t *settings = json_pack("{s:{s:[s]}}", "webhooks", "allow", allow);
-    pf_module_ctx ctx = {.data_root = data, .work_dir = data, .cancel = &cancel, .run_id = "run_x", .node_id = "pub",
+    pf_module_ctx ctx = {.data_root = data,
+                         .work_dir = data,
+                         .cancel = &cancel,
+                         .run_id = "run_x",
+                         .node_id = "pub",
                          .settings = settings};
     json_t *artifact = json_pack("{s:s, s:s, s:s, s:i}", "path", file, "sha256",
                                  "0000000000000000000000000000000000000000000000000000000000000000", "role",
@@ -72,7 +76,8 @@ int main(void) {
     json_decref(ok);
     err = invoke(reg, "output.notify", &ctx, json_pack("{s:O}", "asset", asset),
                  json_pack("{s:s}", "url", "http://example.org/hook"), &ok);
-    CHECK(err && err->code == PF_EINVAL && strcmp(err->pointer, "/params/url") == 0 && strstr(err->message, "allow-list"));
+    CHECK(err && err->code == PF_EINVAL && strcmp(err->pointer, "/params/url") == 0 &&
+          strstr(err->message, "allow-list"));
     pf_error_free(err);
     err = invoke(reg, "output.notify", &ctx, json_pack("{s:O}", "asset", asset), NULL, &ok);
     CHECK(err && strcmp(err->pointer, "/params/url") == 0 && strstr(err->message, "no webhook URL"));

@@ -43,7 +43,8 @@ static void kill_at_first_sample(void *user, double fraction, const char *messag
     if (k->kills_left <= 0) return;
     pid_t pids[8];
     size_t n = pf_test_procs_with(k->marker, pids, 8);
-    for (size_t i = 0; i < n && i < 8; i++) kill(pids[i], SIGKILL);
+    for (size_t i = 0; i < n && i < 8; i++)
+        kill(pids[i], SIGKILL);
     if (n) k->kills_left--;
 }
 
@@ -106,7 +107,8 @@ static void setup(fixture *f, const pf_registry *reg) {
     copy_file(PF_SOURCE_DIR "/share/blender/prodflow_render.py", f->script);
     const char *linked[] = {"materials", "templates"};
     for (size_t i = 0; i < 2; i++) {
-        char *from = pf_asprintf("%s/share/%s", PF_SOURCE_DIR, linked[i]), *to = pf_asprintf("%s/%s", f->share, linked[i]);
+        char *from = pf_asprintf("%s/share/%s", PF_SOURCE_DIR, linked[i]),
+             *to = pf_asprintf("%s/%s", f->share, linked[i]);
         CHECK(symlink(from, to) == 0);
         free(from);
         free(to);
@@ -125,8 +127,8 @@ static void setup(fixture *f, const pf_registry *reg) {
     f->bbox = json_incref(json_object_get(out, "bbox"));
     json_decref(out);
     json_t *objects = run_ok(f, "cad.extract_objects", json_pack("{s:{s:s}}", "step", "path", step), NULL, NULL);
-    json_t *auto_map = run_ok(f, "materials.auto_populate", json_pack("{s:O}", "objects", json_object_get(objects, "objects")),
-                              NULL, NULL);
+    json_t *auto_map = run_ok(f, "materials.auto_populate",
+                              json_pack("{s:O}", "objects", json_object_get(objects, "objects")), NULL, NULL);
     out = run_ok(f, "materials.resolve_map",
                  json_pack("{s:O, s:O}", "objects", json_object_get(objects, "objects"), "auto_map",
                            json_object_get(auto_map, "material_map")),
@@ -193,10 +195,10 @@ static void test_still_cold_and_warm(fixture *f) {
     check_visible(port_path(cold, "image"), 96);
 
     /* Materials: an override repaints every part. */
-    json_t *red = run_ok(f, "render.blender_still", render_inputs(f, true),
-                         still_params(48, 4, "painted_metal_red"), NULL);
-    json_t *blue = run_ok(f, "render.blender_still", render_inputs(f, true),
-                          still_params(48, 4, "painted_metal_blue"), NULL);
+    json_t *red =
+        run_ok(f, "render.blender_still", render_inputs(f, true), still_params(48, 4, "painted_metal_red"), NULL);
+    json_t *blue =
+        run_ok(f, "render.blender_still", render_inputs(f, true), still_params(48, 4, "painted_metal_blue"), NULL);
     pf_test_image ri, bi;
     read_png(port_path(red, "image"), &ri);
     read_png(port_path(blue, "image"), &bi);
@@ -273,8 +275,8 @@ static char *blend_objects(const char *blend) {
     char *expr = pf_asprintf("import bpy; open('%s', 'w').write('\\n'.join(sorted(o.name + ':' + o.type for o in "
                              "bpy.data.objects)) + '\\n')",
                              listing);
-    const char *argv[] = {"blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", blend,
-                          "--python-expr", expr, NULL};
+    const char *argv[] = {
+        "blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", blend, "--python-expr", expr, NULL};
     pf_subprocess_opts o = {.argv = argv};
     pf_subprocess_result r;
     CHECK(pf_subprocess_run(&o, &r) == NULL && r.exit_code == 0);
@@ -291,8 +293,8 @@ static char *blend_objects(const char *blend) {
 static void test_blend_and_thumbnail(fixture *f) {
     json_t *out = run_ok(f, "render.blender_export_blend", render_inputs(f, true), json_object(), NULL);
     char *objects = blend_objects(port_path(out, "blend"));
-    const char *expected[] = {"Housing:MESH", "Cover:MESH", "Shaft:MESH", "Bolt_M4:MESH", "Gearbox:EMPTY",
-                              "Camera:CAMERA", "Light_key:LIGHT"};
+    const char *expected[] = {"Housing:MESH",  "Cover:MESH",    "Shaft:MESH",     "Bolt_M4:MESH",
+                              "Gearbox:EMPTY", "Camera:CAMERA", "Light_key:LIGHT"};
     for (size_t i = 0; i < sizeof expected / sizeof *expected; i++)
         CHECK_MSG(strstr(objects, expected[i]) != NULL, "%s missing from the .blend:\n%s", expected[i], objects);
     free(objects);
@@ -324,8 +326,8 @@ static void test_blend_scene_template(fixture *f) {
         "s.collection.children.link(bpy.data.collections.new('ProductSlot')); "
         "bpy.ops.wm.save_as_mainfile(filepath='%s')",
         blend);
-    const char *argv[] = {"blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", "--python-expr", expr,
-                          NULL};
+    const char *argv[] = {"blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", "--python-expr",
+                          expr,      NULL};
     pf_subprocess_opts o = {.argv = argv};
     pf_subprocess_result r;
     CHECK(pf_subprocess_run(&o, &r) == NULL && r.exit_code == 0);
@@ -335,8 +337,8 @@ static void test_blend_scene_template(fixture *f) {
                        "\"collection\":\"ProductSlot\"}";
     pf_error_free(pf_write_file_atomic(tmpl_path, tmpl, strlen(tmpl)));
     json_t *chosen = run_ok(f, "render.resolve_template", json_object(), json_pack("{s:s}", "template", "hero"), NULL);
-    json_t *in = json_pack("{s:O, s:O, s:O}", "glb", f->glb, "bbox", f->bbox, "template",
-                           json_object_get(chosen, "template"));
+    json_t *in =
+        json_pack("{s:O, s:O, s:O}", "glb", f->glb, "bbox", f->bbox, "template", json_object_get(chosen, "template"));
     json_t *out = run_ok(f, "render.blender_still", in, still_params(96, 4, NULL), NULL);
     check_visible(port_path(out, "image"), 96);
     json_decref(out);

@@ -128,8 +128,8 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
     return n;
 }
 
-static int request(const pf_test_server *srv, const char *method, const char *path, const char *body,
-                   size_t body_len, const char *content_type, const char *range, pf_http_reply *reply);
+static int request(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
+                   const char *content_type, const char *range, pf_http_reply *reply);
 
 int pf_http(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
             const char *content_type, pf_http_reply *reply) {
@@ -140,8 +140,8 @@ int pf_http_range(const pf_test_server *srv, const char *path, const char *range
     return request(srv, "GET", path, NULL, 0, NULL, range, reply);
 }
 
-static int request(const pf_test_server *srv, const char *method, const char *path, const char *body,
-                   size_t body_len, const char *content_type, const char *range, pf_http_reply *reply) {
+static int request(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
+                   const char *content_type, const char *range, pf_http_reply *reply) {
     memset(reply, 0, sizeof *reply);
     CURL *curl = curl_easy_init();
     char *url = pf_asprintf("%s%s", srv->base, path);

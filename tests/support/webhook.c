@@ -43,8 +43,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (strcmp(method, "POST") == 0) {
         json_t *entry = json_pack("{s:s#, s:o, s:o, s:o}", "body", b->data ? b->data : "", b->len, "idempotency_key",
-                                  header(c, "Idempotency-Key"), "signature", header(c, "X-Prodflow-Signature"),
-                                  "event", header(c, "X-Prodflow-Event"));
+                                  header(c, "Idempotency-Key"), "signature", header(c, "X-Prodflow-Signature"), "event",
+                                  header(c, "X-Prodflow-Event"));
         pthread_mutex_lock(&w->lock);
         json_array_append_new(w->received, entry);
         pthread_mutex_unlock(&w->lock);

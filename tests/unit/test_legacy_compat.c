@@ -55,8 +55,9 @@ int main(void) {
         int rc = pf_compat_map(settings, "/s", &errs, &r);
         if (!c->kind) {
             CHECK_MSG(rc != 0 && errs.len >= 1, "%s should be refused", c->settings);
-            if (errs.len) CHECK_MSG(strcmp(errs.items[0].pointer, c->pointer) == 0, "%s: error at %s, not %s",
-                                    c->settings, errs.items[0].pointer, c->pointer);
+            if (errs.len)
+                CHECK_MSG(strcmp(errs.items[0].pointer, c->pointer) == 0, "%s: error at %s, not %s", c->settings,
+                          errs.items[0].pointer, c->pointer);
         } else {
             CHECK_MSG(rc == 0, "%s: %s", c->settings, errs.len ? errs.items[0].message : "");
             if (rc == 0) {

@@ -117,11 +117,12 @@ static void test_invoke(const pf_registry *reg) {
     /* A module whose body is still to come says where it will come from. */
     static const pf_module_desc planned = {
         .key = "cad.planned",
-        .contract_json = "{\"module_key\":\"cad.planned\",\"module_version\":\"0.1.0\",\"family\":[\"later\"],"
-                         "\"entry\":true,\"label\":\"Planned\",\"category\":\"CAD\",\"description\":\"d\",\"icon\":\"box\","
-                         "\"input_contract\":[],\"output_contract\":[],\"param_schema\":{\"type\":\"object\"},"
-                         "\"field_order\":[],\"widgets\":{},\"artifact_roles_produced\":[],\"artifact_roles_consumed\":[],"
-                         "\"legacy_source\":\"none\",\"side_effects\":\"none\",\"policy\":{}}",
+        .contract_json =
+            "{\"module_key\":\"cad.planned\",\"module_version\":\"0.1.0\",\"family\":[\"later\"],"
+            "\"entry\":true,\"label\":\"Planned\",\"category\":\"CAD\",\"description\":\"d\",\"icon\":\"box\","
+            "\"input_contract\":[],\"output_contract\":[],\"param_schema\":{\"type\":\"object\"},"
+            "\"field_order\":[],\"widgets\":{},\"artifact_roles_produced\":[],\"artifact_roles_consumed\":[],"
+            "\"legacy_source\":\"none\",\"side_effects\":\"none\",\"policy\":{}}",
         .pending_issue = "#99",
     };
     const pf_module_desc *const extra_modules[] = {&planned};

@@ -46,7 +46,8 @@ static void test_shipped(void) {
     char reason[256];
     /* every artifact kind has a default */
     const char *kinds[] = {"still_image", "turntable_video", "production_blend", "preview_thumbnail"};
-    for (size_t i = 0; i < 4; i++) CHECK(*resolve_key(&set, NULL, NULL, kinds[i], reason, sizeof reason, NULL));
+    for (size_t i = 0; i < 4; i++)
+        CHECK(*resolve_key(&set, NULL, NULL, kinds[i], reason, sizeof reason, NULL));
     CHECK_STR(resolve_key(&set, NULL, NULL, "still_image", reason, sizeof reason, NULL), "studio_white");
     CHECK(strstr(reason, "default for still_image") != NULL);
     CHECK_STR(resolve_key(&set, NULL, NULL, "turntable_video", reason, sizeof reason, NULL), "turntable_soft");
@@ -73,10 +74,11 @@ static void test_data_directory(void) {
     CHECK(err == NULL);
     pf_error_free(err);
     /* a category template, an override of a shipped key, and broken files */
-    write(data, "chairs.json",
-          "{\"key\":\"chairs\",\"label\":\"Chairs\",\"kind\":\"studio\",\"categories\":[\"chairs\"],"
-          "\"artifact_kinds\":[\"still_image\"],\"camera\":{\"azimuth_deg\":0,\"elevation_deg\":10,\"lens_mm\":50,"
-          "\"distance_factor\":1,\"margin\":0.1},\"lights\":{\"preset\":\"softbox\"},\"backdrop\":{\"type\":\"none\"}}");
+    write(
+        data, "chairs.json",
+        "{\"key\":\"chairs\",\"label\":\"Chairs\",\"kind\":\"studio\",\"categories\":[\"chairs\"],"
+        "\"artifact_kinds\":[\"still_image\"],\"camera\":{\"azimuth_deg\":0,\"elevation_deg\":10,\"lens_mm\":50,"
+        "\"distance_factor\":1,\"margin\":0.1},\"lights\":{\"preset\":\"softbox\"},\"backdrop\":{\"type\":\"none\"}}");
     write(data, "mine.json",
           "{\"key\":\"studio_white\",\"label\":\"Mine\",\"kind\":\"studio\",\"categories\":[\"*\"],"
           "\"artifact_kinds\":[\"still_image\"],\"priority\":50,\"camera\":{\"azimuth_deg\":0,\"elevation_deg\":10,"

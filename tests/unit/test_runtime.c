@@ -102,28 +102,38 @@ static pf_error *slow(const pf_module_ctx *ctx, const json_t *inputs, const json
 }
 
 #define CONTRACT(KEY, ENTRY, FX, INPUTS, RETRIES)                                                                      \
-    "{\"module_key\":\"" KEY "\",\"module_version\":\"1.0.0\",\"family\":[\"test_flow\"],\"entry\":" ENTRY ","     \
-    "\"label\":\"" KEY "\",\"category\":\"Test\",\"description\":\"A test module.\",\"icon\":\"box\","                \
-    "\"input_contract\":[" INPUTS "],\"output_contract\":[{\"name\":\"out\",\"type\":\"artifact\",\"required\":true," \
-    "\"description\":\"d\"}],\"param_schema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"  \
-    "\"label\":{\"type\":\"string\",\"default\":\"x\"}}},\"field_order\":[\"label\"],\"widgets\":{},"                 \
-    "\"artifact_roles_produced\":[],\"artifact_roles_consumed\":[],\"legacy_source\":\"none\",\"side_effects\":\"" FX \
+    "{\"module_key\":\"" KEY "\",\"module_version\":\"1.0.0\",\"family\":[\"test_flow\"],\"entry\":" ENTRY ","         \
+    "\"label\":\"" KEY "\",\"category\":\"Test\",\"description\":\"A test module.\",\"icon\":\"box\","                 \
+    "\"input_contract\":[" INPUTS "],\"output_contract\":[{\"name\":\"out\",\"type\":\"artifact\",\"required\":true,"  \
+    "\"description\":\"d\"}],\"param_schema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{"    \
+    "\"label\":{\"type\":\"string\",\"default\":\"x\"}}},\"field_order\":[\"label\"],\"widgets\":{},"                  \
+    "\"artifact_roles_produced\":[],\"artifact_roles_consumed\":[],\"legacy_source\":\"none\",\"side_effects\":\"" FX  \
     "\",\"policy\":{\"retries\":" RETRIES ",\"backoff_s\":0,\"timeout_s\":60,\"on_failure\":\"fail_run\"}}"
 #define IN_PORT "{\"name\":\"in\",\"type\":\"artifact\",\"required\":false,\"description\":\"d\"}"
 
-static const pf_module_desc m_entry = {.key = "test.entry", .contract_json = CONTRACT("test.entry", "true", "none", "", "0"), .execute = entry};
-static const pf_module_desc m_step = {.key = "test.step", .contract_json = CONTRACT("test.step", "false", "none", IN_PORT, "0"), .execute = step};
-static const pf_module_desc m_effect = {.key = "test.effect", .contract_json = CONTRACT("test.effect", "false", "external", IN_PORT, "0"), .execute = step};
-static const pf_module_desc m_flaky = {.key = "test.flaky", .contract_json = CONTRACT("test.flaky", "false", "none", IN_PORT, "2"), .execute = flaky};
-static const pf_module_desc m_broken = {.key = "test.broken", .contract_json = CONTRACT("test.broken", "false", "none", IN_PORT, "3"), .execute = broken};
-static const pf_module_desc m_meet = {.key = "test.meet", .contract_json = CONTRACT("test.meet", "false", "none", IN_PORT, "0"), .execute = rendezvous};
-static const pf_module_desc m_slow = {.key = "test.slow", .contract_json = CONTRACT("test.slow", "false", "none", IN_PORT, "0"), .execute = slow};
-static const pf_module_desc *const test_modules[] = {&m_entry, &m_step, &m_effect, &m_flaky, &m_broken, &m_meet, &m_slow};
+static const pf_module_desc m_entry = {
+    .key = "test.entry", .contract_json = CONTRACT("test.entry", "true", "none", "", "0"), .execute = entry};
+static const pf_module_desc m_step = {
+    .key = "test.step", .contract_json = CONTRACT("test.step", "false", "none", IN_PORT, "0"), .execute = step};
+static const pf_module_desc m_effect = {
+    .key = "test.effect", .contract_json = CONTRACT("test.effect", "false", "external", IN_PORT, "0"), .execute = step};
+static const pf_module_desc m_flaky = {
+    .key = "test.flaky", .contract_json = CONTRACT("test.flaky", "false", "none", IN_PORT, "2"), .execute = flaky};
+static const pf_module_desc m_broken = {
+    .key = "test.broken", .contract_json = CONTRACT("test.broken", "false", "none", IN_PORT, "3"), .execute = broken};
+static const pf_module_desc m_meet = {
+    .key = "test.meet", .contract_json = CONTRACT("test.meet", "false", "none", IN_PORT, "0"), .execute = rendezvous};
+static const pf_module_desc m_slow = {
+    .key = "test.slow", .contract_json = CONTRACT("test.slow", "false", "none", IN_PORT, "0"), .execute = slow};
+static const pf_module_desc *const test_modules[] = {&m_entry,  &m_step, &m_effect, &m_flaky,
+                                                     &m_broken, &m_meet, &m_slow};
 
 static const char *family_json =
     "[{\"key\":\"test_flow\",\"label\":\"Test flow\",\"description\":\"Runtime tests.\",\"entry_step\":\"test.entry\","
-    "\"context_schema\":{\"type\":\"object\",\"required\":[\"subject\"],\"properties\":{\"subject\":{\"type\":\"string\"}}},"
-    "\"palette\":[\"test.entry\",\"test.step\",\"test.effect\",\"test.flaky\",\"test.broken\",\"test.meet\",\"test.slow\"],"
+    "\"context_schema\":{\"type\":\"object\",\"required\":[\"subject\"],\"properties\":{\"subject\":{\"type\":"
+    "\"string\"}}},"
+    "\"palette\":[\"test.entry\",\"test.step\",\"test.effect\",\"test.flaky\",\"test.broken\",\"test.meet\",\"test."
+    "slow\"],"
     "\"artifact_kinds\":[\"still_image\"],\"preflight\":[]}]";
 
 /* ------------------------------------------------------------ harness */
@@ -148,8 +158,8 @@ static json_t *workflow(const char *id, const char *const *nodes, const char *co
         char *spec = pf_strdup(nodes[i]);
         char *node_id = strtok(spec, "|"), *step_key = strtok(NULL, "|"), *lab = strtok(NULL, "|"),
              *policy = strtok(NULL, "|");
-        json_t *n = json_pack("{s:s, s:s, s:{s:s}}", "id", node_id, "step", step_key, "params", "label",
-                              lab ? lab : node_id);
+        json_t *n =
+            json_pack("{s:s, s:s, s:{s:s}}", "id", node_id, "step", step_key, "params", "label", lab ? lab : node_id);
         if (policy) json_object_set_new(n, "policy", json_loads(policy, 0, NULL));
         json_array_append_new(json_object_get(doc, "nodes"), n);
         free(spec);
@@ -223,7 +233,8 @@ static void test_order_and_artifacts(harness *h) {
     /* the entry module saw the context; outputs live in the artifact store with lineage */
     const json_t *context = json_object_get(json_object_get(node_state(run, "e", "outputs"), "out"), "context");
     CHECK_STR(json_string_value(json_object_get(context, "subject")), "gearbox");
-    const char *path = json_string_value(json_object_get(json_object_get(node_state(run, "c", "outputs"), "out"), "path"));
+    const char *path =
+        json_string_value(json_object_get(json_object_get(node_state(run, "c", "outputs"), "out"), "path"));
     CHECK(path && strstr(path, "/artifacts/sha256/") && access(path, R_OK) == 0);
     char *artifact_id = pf_asprintf("%s:c:out", id);
     json_t *meta = NULL;
@@ -231,8 +242,9 @@ static void test_order_and_artifacts(harness *h) {
     char *parent = pf_asprintf("%s:b:out", id);
     CHECK_STR(json_string_value(json_array_get(json_object_get(meta, "parents"), 0)), parent);
     /* resolved params say where each value came from */
-    CHECK_STR(json_string_value(json_object_get(json_object_get(node_state(run, "b", "param_sources"), "label"), "source")),
-              "node");
+    CHECK_STR(
+        json_string_value(json_object_get(json_object_get(node_state(run, "b", "param_sources"), "label"), "source")),
+        "node");
     json_decref(meta);
     free(parent);
     free(artifact_id);
@@ -277,8 +289,9 @@ static void test_retries_and_failures(harness *h) {
 
     /* skip_dependents: the failed node's branch is skipped, the other runs */
     reset();
-    const char *skip_nodes[] = {"e|test.entry", "x|test.broken|x|{\"on_failure\":\"skip_dependents\"}",
-                                "after|test.step", "more|test.step", "other|test.step", NULL};
+    const char *skip_nodes[] = {"e|test.entry",    "x|test.broken|x|{\"on_failure\":\"skip_dependents\"}",
+                                "after|test.step", "more|test.step",
+                                "other|test.step", NULL};
     const char *skip_edges[] = {"e>x", "x>after", "after>more", "e>other", NULL};
     id = submit(h, workflow("skip", skip_nodes, skip_edges), NULL);
     run = finish(h, id, "failed");
@@ -315,7 +328,8 @@ static void test_timeout_and_cancel(harness *h) {
     const char *slow_nodes[] = {"e|test.entry", "s|test.slow", "after|test.step", NULL};
     const char *slow_edges[] = {"e>s", "s>after", NULL};
     id = submit(h, workflow("cancel", slow_nodes, slow_edges), NULL);
-    for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++) usleep(1000);
+    for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++)
+        usleep(1000);
     CHECK(pf_runtime_cancel(h->rt, id) == NULL);
     run = finish(h, id, "cancelled");
     CHECK_STR(node_status(run, "s"), "cancelled");
@@ -331,9 +345,9 @@ static void test_cache(harness *h) {
     const char *nodes[] = {"e|test.entry", "a|test.step|cached-a", "fx|test.effect", NULL};
     const char *edges[] = {"e>a", "a>fx", NULL};
     json_t *wf = workflow("cached", nodes, edges);
-    json_object_set_new(wf, "invocation",
-                        json_pack("{s:{s:{s:{s:s}, s:[s]}}}", "params", "label", "schema", "type", "string", "targets",
-                                  "a.label"));
+    json_object_set_new(
+        wf, "invocation",
+        json_pack("{s:{s:{s:{s:s}, s:[s]}}}", "params", "label", "schema", "type", "string", "targets", "a.label"));
     reset();
     char *first = submit(h, json_deep_copy(wf), NULL);
     json_t *run = finish(h, first, "succeeded");
@@ -357,8 +371,9 @@ static void test_cache(harness *h) {
     const json_t *verdict = node_state(run, "a", "cache");
     CHECK_STR(json_string_value(json_object_get(verdict, "reason")), "params changed");
     CHECK_STR(json_string_value(json_array_get(json_object_get(verdict, "changed"), 0)), "label");
-    CHECK_STR(json_string_value(json_object_get(json_object_get(node_state(run, "a", "param_sources"), "label"), "source")),
-              "invocation");
+    CHECK_STR(
+        json_string_value(json_object_get(json_object_get(node_state(run, "a", "param_sources"), "label"), "source")),
+        "invocation");
     json_decref(run);
     json_decref(overrides);
 
@@ -406,7 +421,8 @@ static void test_resume_and_rerun(harness *h) {
     const char *nodes[] = {"e|test.entry", "a|test.step", "s|test.slow|s|{\"timeout_s\":1.5}", "b|test.step", NULL};
     const char *edges[] = {"e>a", "a>s", "s>b", NULL};
     char *id = submit(h, workflow("resume", nodes, edges), NULL);
-    for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++) usleep(1000);
+    for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++)
+        usleep(1000);
     pf_runtime_stop(h->rt); /* waits for the slow node to time out, then leaves the run */
     json_t *run = NULL;
     pf_error_free(pf_store_run_get(h->store, id, true, &run));

@@ -70,8 +70,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     if (st != PF_CAD_OK) err = pf_cad_error(st, "");
     if (!err) err = tag_part_paths(doc, tmp);
     pf_cad_close(doc);
-    if (!err && rename(tmp, path) != 0)
-        err = pf_error_new(PF_EIO, "", "cannot move the GLB into place at %s", path);
+    if (!err && rename(tmp, path) != 0) err = pf_error_new(PF_EIO, "", "cannot move the GLB into place at %s", path);
     json_t *value = NULL;
     if (!err) err = pf_module_file_value(path, "model/gltf-binary", &value);
     if (!err) {

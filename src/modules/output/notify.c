@@ -32,7 +32,8 @@ static void hmac_hex(const char *secret, const char *body, char out[65]) {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)body, strlen(body), mac, &len);
-    for (unsigned int i = 0; i < len && i < 32; i++) snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    for (unsigned int i = 0; i < len && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
     out[64] = '\0';
 }
 
@@ -86,7 +87,8 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     if (!allowed(json_object_get(hooks, "allow"), url))
         return pf_error_new(PF_EINVAL, "/params/url", "%s is not on the webhook allow-list (serve --webhook-allow)",
                             url);
-    char *seed = pf_asprintf("%s/%s/notify", ctx->run_id ? ctx->run_id : "direct", ctx->node_id ? ctx->node_id : "notify");
+    char *seed =
+        pf_asprintf("%s/%s/notify", ctx->run_id ? ctx->run_id : "direct", ctx->node_id ? ctx->node_id : "notify");
     char key[65];
     pf_sha256_hex(seed, strlen(seed), key);
     free(seed);

@@ -26,9 +26,12 @@ static char *fill(const char *tmpl, const char *order_line, const char *role, co
     for (const char *p = tmpl; *p;) {
         const char *value = NULL;
         size_t skip = 1;
-        if (strncmp(p, "{order_line}", 12) == 0) value = order_line, skip = 12;
-        else if (strncmp(p, "{role}", 6) == 0) value = role, skip = 6;
-        else if (strncmp(p, "{ext}", 5) == 0) value = ext, skip = 5;
+        if (strncmp(p, "{order_line}", 12) == 0)
+            value = order_line, skip = 12;
+        else if (strncmp(p, "{role}", 6) == 0)
+            value = role, skip = 6;
+        else if (strncmp(p, "{ext}", 5) == 0)
+            value = ext, skip = 5;
         char *next = value ? pf_asprintf("%s%s", out, value) : pf_asprintf("%s%c", out, *p);
         free(out);
         out = next;
@@ -69,14 +72,13 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
         free(dir);
     }
     if (!err)
-        *outputs = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:b}}", "asset", "id", id, "channel",
-                             channel, "published_path", dest, "url", url, "sha256", sha, "media_type",
-                             str(artifact, "media_type") ? str(artifact, "media_type") : "application/octet-stream",
-                             "size", json_object_get(artifact, "size") ? json_object_get(artifact, "size") : json_null(),
-                             "artifact_id",
-                             json_object_get(artifact, "artifact_id") ? json_object_get(artifact, "artifact_id")
-                                                                      : json_null(),
-                             "visibility", str(params, "visibility"), "shadow", ctx->shadow);
+        *outputs = json_pack(
+            "{s:{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:s, s:b}}", "asset", "id", id, "channel", channel,
+            "published_path", dest, "url", url, "sha256", sha, "media_type",
+            str(artifact, "media_type") ? str(artifact, "media_type") : "application/octet-stream", "size",
+            json_object_get(artifact, "size") ? json_object_get(artifact, "size") : json_null(), "artifact_id",
+            json_object_get(artifact, "artifact_id") ? json_object_get(artifact, "artifact_id") : json_null(),
+            "visibility", str(params, "visibility"), "shadow", ctx->shadow);
     free(url);
     free(dest);
     free(id);

@@ -16,13 +16,14 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     pf_error *err = pf_render_job_new(ctx, "blend", inputs, job_params, NULL, &job);
     json_decref(job_params);
     if (err) return err;
-    json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", pf_module_work_dir(ctx), "file", "product.blend"));
+    json_object_set_new(job, "output",
+                        json_pack("{s:s, s:s}", "dir", pf_module_work_dir(ctx), "file", "product.blend"));
     pf_module_ctx cold = *ctx;
     cold.blender_pool = NULL;
     err = pf_render_job_run(&cold, job, 1, &result);
     if (!err)
-        err = pf_module_file_value(json_string_value(json_object_get(result, "blend")), "application/x-blender",
-                                   &value);
+        err =
+            pf_module_file_value(json_string_value(json_object_get(result, "blend")), "application/x-blender", &value);
     if (!err) {
         json_object_set(value, "objects", json_object_get(result, "objects"));
         *outputs = json_pack("{s:o}", "blend", value);

@@ -24,12 +24,20 @@ static pf_error *encode(const pf_module_ctx *ctx, const char *frames_dir, const 
     snprintf(fps, sizeof fps, "%lld", (long long)json_integer_value(json_object_get(params, "fps")));
     char *input = pf_asprintf("%s/%s", frames_dir, FRAME_PATTERN), *partial = pf_asprintf("%s.partial", out);
     /* yuv420p plays everywhere and needs even sides. */
-    const char *argv[] = {"ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-framerate", fps, "-i",
-                          input, "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-                          "-movflags", "+faststart", "-f", "mp4", partial, NULL};
+    const char *argv[] = {"ffmpeg",     "-hide_banner",
+                          "-loglevel",  "error",
+                          "-nostdin",   "-y",
+                          "-framerate", fps,
+                          "-i",         input,
+                          "-vf",        "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+                          "-c:v",       "libx264",
+                          "-pix_fmt",   "yuv420p",
+                          "-movflags",  "+faststart",
+                          "-f",         "mp4",
+                          partial,      NULL};
     char last[400] = "";
-    pf_subprocess_opts o = {.argv = argv, .timeout_ms = ctx->timeout_ms, .cancel = ctx->cancel,
-                            .on_line = keep_error_line, .user = last};
+    pf_subprocess_opts o = {
+        .argv = argv, .timeout_ms = ctx->timeout_ms, .cancel = ctx->cancel, .on_line = keep_error_line, .user = last};
     pf_subprocess_result r;
     pf_error *err = pf_subprocess_run(&o, &r);
     if (err && err->code == PF_ENOTFOUND) {

@@ -90,8 +90,9 @@ pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json
     else if (!err)
         err = pf_module_read_json_input(json_object_get(inputs, "template"), "/inputs/template", &tmpl);
     if (!err && !json_is_string(json_object_get(tmpl, "kind")))
-        err = pf_error_new(PF_EINVAL, "/inputs/template", "the template has no kind; resolve it with "
-                                                          "render.resolve_template");
+        err = pf_error_new(PF_EINVAL, "/inputs/template",
+                           "the template has no kind; resolve it with "
+                           "render.resolve_template");
     if (!err && json_object_get(inputs, "material_map")) {
         json_decref(materials);
         err = pf_module_read_json_input(json_object_get(inputs, "material_map"), "/inputs/material_map", &materials);

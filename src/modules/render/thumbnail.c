@@ -16,19 +16,20 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     pf_template_set_free(&set);
     if (err) return err;
     json_t *size = json_object_get(params, "size");
-    json_t *job_params = json_pack("{s:O, s:O, s:O, s:O, s:i}", "width", size, "height", size, "samples",
-                                   json_object_get(params, "samples"), "transparent",
-                                   json_object_get(params, "transparent"), "seed", 0);
+    json_t *job_params =
+        json_pack("{s:O, s:O, s:O, s:O, s:i}", "width", size, "height", size, "samples",
+                  json_object_get(params, "samples"), "transparent", json_object_get(params, "transparent"), "seed", 0);
     bool webp = strcmp(json_string_value(json_object_get(params, "format")), "webp") == 0;
     err = pf_render_job_new(ctx, "thumbnail", inputs, job_params, tmpl, &job);
     if (!err) {
-        json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", pf_module_work_dir(ctx), "file",
-                                                     webp ? "thumbnail.webp" : "thumbnail.png"));
+        json_object_set_new(
+            job, "output",
+            json_pack("{s:s, s:s}", "dir", pf_module_work_dir(ctx), "file", webp ? "thumbnail.webp" : "thumbnail.png"));
         err = pf_render_job_run(ctx, job, 1, &result);
     }
     if (!err)
-        err = pf_module_file_value(json_string_value(json_object_get(result, "image")), webp ? "image/webp" : "image/png",
-                                   &value);
+        err = pf_module_file_value(json_string_value(json_object_get(result, "image")),
+                                   webp ? "image/webp" : "image/png", &value);
     if (!err) {
         json_object_set_new(value, "template", json_incref(json_object_get(tmpl, "key")));
         *outputs = json_pack("{s:o}", "image", value);
