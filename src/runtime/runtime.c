@@ -330,10 +330,16 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
     if (context) json_object_set(basis_inputs, "$context", (json_t *)context);
     pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, basis_inputs);
     json_decref(basis_inputs);
-    bool cacheable = !n->module->external && !json_is_false(json_object_get(policy, "cache"));
+    /* An entry module reads what its context points at (a file, an order),
+     * which can change under the same context: it always runs, and the
+     * digests it records key everything downstream. */
+    const char *uncached = n->module->external ? "side-effecting module: never cached"
+                           : n->module->entry  ? "entry module: it reads its subject afresh every run"
+                           : json_is_false(json_object_get(policy, "cache")) ? "cache disabled by policy"
+                                                                             : NULL;
+    bool cacheable = uncached == NULL;
     if (!cacheable)
-        r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason",
-                            n->module->external ? "side-effecting module: never cached" : "cache disabled by policy");
+        r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
     else
         r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
     if (r.outputs) { /* a hit: nothing runs */

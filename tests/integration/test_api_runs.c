@@ -222,6 +222,22 @@ int main(void) {
     CHECK_INT(status, 409); /* it is over */
     free(cancel);
 
+    /* The same path with new content: the entry reads it afresh, and what
+     * depends on the file misses because its input changed. */
+    fo.bolts = 6;
+    err = pf_cad_make_fixture(step, &fo);
+    CHECK(err == NULL);
+    pf_error_free(err);
+    char *changed = start_run(&srv, intake);
+    run = poll_run(&srv, changed, NULL);
+    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK(strstr(str(state(run, "resolve", "cache"), "reason") ? str(state(run, "resolve", "cache"), "reason") : "",
+                 "entry module") != NULL);
+    CHECK_STR(str(state(run, "extract", "cache"), "reason"), "input changed");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(state(run, "extract", "cache"), "changed"), 0)), "step");
+    json_decref(run);
+    free(changed);
+
     /* Bad requests: every problem named by its pointer. */
     expect_problem(&srv, "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": {}}", 422, "/context");
     expect_problem(&srv, "{\"workflow\": {\"id\": \"no-such-flow\"}}", 404, "/workflow/id");
