@@ -1,7 +1,9 @@
 /* GET /api/runs/{id}/events: a run's progress as Server-Sent Events. Each
  * node's status change is an "event: node"; the run's status is an
  * "event: run", and the stream ends when the run does. The editor's run
- * view follows it. A stream holds one server thread while it lasts. */
+ * view follows it. The server's threads serve many connections each, so a
+ * call never waits long: with nothing new it answers an SSE comment line,
+ * which clients ignore. */
 #include "api/router.h"
 
 #include "core/mem.h"
@@ -9,8 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define POLL_US 250000
-#define KEEPALIVE_POLLS 60 /* a comment line every 15 s keeps proxies from closing an idle stream */
+#define POLL_US 100000 /* how long one call may hold its server thread */
 
 typedef struct {
     const pf_app *app;
@@ -71,13 +72,13 @@ static long next(void *user, char *buf, size_t max) {
     event_stream *s = user;
     if (s->off == s->len && !s->finished) {
         s->off = s->len = 0;
-        int polls = 0;
-        while (!look(s) && ++polls < KEEPALIVE_POLLS)
+        if (!look(s)) {
             usleep(POLL_US);
-        if (s->len == 0) {
-            free(s->pending);
-            s->pending = pf_strdup(": keep-alive\n\n");
-            s->len = strlen(s->pending);
+            if (!look(s)) {
+                free(s->pending);
+                s->pending = pf_strdup(":\n");
+                s->len = 2;
+            }
         }
     }
     if (s->off == s->len) return 0;

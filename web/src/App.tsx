@@ -1,6 +1,7 @@
 // The workflow editor: workflow list and palette on the left, the graph in the
 // middle, node settings and the invocation contract on the right, problems
 // below. Everything about modules comes from the server's registry.
+// The app around it switches between the editor and the run view (see route.ts).
 import {
   applyEdgeChanges,
   applyNodeChanges,
@@ -19,23 +20,26 @@ import {
   type NodeTypes,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type ReactNode } from 'react';
 import { api, ApiFailure } from './api';
 import { ConfirmDialog, type ConfirmRequest } from './components/ConfirmDialog';
 import { typeColor } from './components/Icon';
 import { ImportDialog } from './components/ImportDialog';
 import { InvocationPanel } from './components/InvocationPanel';
 import { ModuleNode } from './components/ModuleNode';
+import { NavTabs, type View } from './components/NavTabs';
 import { NewWorkflowDialog, type NewWorkflowRequest } from './components/NewWorkflowDialog';
 import { NodePanel } from './components/NodePanel';
 import { Palette, STEP_MIME } from './components/Palette';
 import { ProblemList } from './components/ProblemList';
+import { RunsView } from './components/RunsView';
 import { WorkflowList } from './components/WorkflowList';
 import { EditorContext, type EditorContextValue } from './context';
 import { commitFrom, createHistory, record, redo, replace, undo, type History } from './history';
 import { layeredLayout } from './layout';
 import { connectionProblem, connectionSummary, type Candidate, type ConnectionContext } from './ports';
 import { indexProblems, mapProblems, type Problem } from './problems';
+import { useRoute } from './route';
 import type { Family, Invocation, JSONSchema, NodeDefinition, Vocabulary, WorkflowDoc, WorkflowSummary } from './types';
 import {
   edgeKey,
@@ -124,7 +128,7 @@ function candidateOf(
     : { source: to.nodeId, sourceHandle: to.id, target: from.nodeId, targetHandle: from.id };
 }
 
-function Editor() {
+function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
   const rf = useReactFlow<FlowNode, FlowEdge>();
   const nodesInitialized = useNodesInitialized();
   const [boot, setBoot] = useState<Boot | null>(null);
@@ -610,8 +614,9 @@ function Editor() {
     [graph, quiet, rf],
   );
 
-  // keyboard: undo, redo, save (fields keep their own text undo)
+  // keyboard: undo, redo, save (fields keep their own text undo); not while another view shows
   useEffect(() => {
+    if (!active) return;
     const onKey = (e: KeyboardEvent) => {
       const el = e.target as HTMLElement | null;
       const typing = !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
@@ -632,7 +637,7 @@ function Editor() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [save, doUndo, doRedo, readOnly]);
+  }, [active, save, doUndo, doRedo, readOnly]);
 
   // ---- rendering ----------------------------------------------------------
   const entryCount = useMemo(() => graph?.nodes.filter((n) => definition(n.data.step)?.entry || n.data.step === familyInfo?.entry_step).length ?? 0, [graph, definition, familyInfo]);
@@ -684,6 +689,7 @@ function Editor() {
             <span className="brand-mark">P</span>
             <span className="brand-name">Prodflow</span>
           </div>
+          {nav}
           {graph && session ? (
             <div className="doc-meta">
               <input
@@ -959,10 +965,39 @@ function Editor() {
   );
 }
 
+/**
+ * The editor and the run view. The editor stays mounted while the run view
+ * shows, so unsaved work survives a look at the runs; its tab returns to the
+ * URL it had.
+ */
 export function App() {
+  const [route, navigate] = useRoute();
+  const editorUrl = useRef('/');
+  const inEditor = route.view === 'editor';
+  useEffect(() => {
+    if (inEditor) document.title = 'Prodflow · Workflow editor';
+  }, [inEditor]);
+  const go = (view: View) => {
+    if (view === (inEditor ? 'editor' : 'runs')) {
+      if (view === 'runs' && route.view === 'run') navigate('/runs');
+      return;
+    }
+    if (view === 'runs') {
+      editorUrl.current = window.location.pathname + window.location.search;
+      navigate('/runs');
+    } else {
+      navigate(editorUrl.current);
+    }
+  };
+  const nav = <NavTabs current={inEditor ? 'editor' : 'runs'} hrefs={{ editor: editorUrl.current, runs: '/runs' }} onGo={go} />;
   return (
-    <ReactFlowProvider>
-      <Editor />
-    </ReactFlowProvider>
+    <>
+      <div className="view-host" style={{ display: inEditor ? 'contents' : 'none' }}>
+        <ReactFlowProvider>
+          <Editor active={inEditor} nav={nav} />
+        </ReactFlowProvider>
+      </div>
+      {!inEditor && <RunsView route={route} navigate={navigate} nav={nav} />}
+    </>
   );
 }

@@ -5,6 +5,12 @@ import type {
   Family,
   JSONSchema,
   NodeDefinition,
+  ParityReport,
+  RunAccepted,
+  RunDetail,
+  RunRequest,
+  RunStatus,
+  RunSummary,
   ValidationResult,
   VersionInfo,
   Vocabulary,
@@ -50,13 +56,32 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 
 const q = (family?: string) => (family ? `?family=${encodeURIComponent(family)}` : '');
 const wf = (id: string) => `/api/workflows/${encodeURIComponent(id)}`;
+const run = (id: string) => `/api/runs/${encodeURIComponent(id)}`;
+
+export interface RunFilter {
+  status?: RunStatus;
+  subject?: string;
+  output_type?: string;
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const s = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v) s.set(k, v);
+  const t = s.toString();
+  return t ? `?${t}` : '';
+}
+
+/** Where the server serves an artifact (ids look like "run:node:port"). */
+export const artifactUrl = (id: string) => `/api/artifacts/${encodeURIComponent(id)}`;
+/** The Server-Sent Events stream of a run's progress. */
+export const runEventsUrl = (id: string) => `${run(id)}/events`;
 
 export const api = {
   families: () => request<{ families: Family[]; vocabulary: Vocabulary }>('GET', '/api/families'),
   openapi: () => request<{ components?: { schemas?: Record<string, JSONSchema> } }>('GET', '/api/openapi.json'),
   nodeDefinitions: (family?: string) =>
     request<{ family?: string | null; node_definitions: NodeDefinition[] }>('GET', `/api/workflows/node-definitions${q(family)}`),
-  starters: (family: string) => request<{ starters: WorkflowDoc[] }>('GET', `/api/workflows/starters${q(family)}`),
+  starters: (family?: string) => request<{ starters: WorkflowDoc[] }>('GET', `/api/workflows/starters${q(family)}`),
   list: () => request<{ workflows: WorkflowSummary[] }>('GET', '/api/workflows'),
   get: (id: string) => request<WorkflowDoc>('GET', wf(id)),
   versions: (id: string) => request<{ id: string; versions: VersionInfo[] }>('GET', `${wf(id)}/versions`),
@@ -65,4 +90,10 @@ export const api = {
   update: (id: string, doc: WorkflowDoc) => request<WorkflowDoc>('PUT', wf(id), doc),
   remove: (id: string) => request<void>('DELETE', wf(id)),
   validate: (doc: unknown) => request<ValidationResult>('POST', '/api/workflows/validate', doc),
+  runs: (filter: RunFilter = {}) => request<{ runs: RunSummary[] }>('GET', `/api/runs${query({ ...filter })}`),
+  run: (id: string) => request<RunDetail>('GET', run(id)),
+  startRun: (body: RunRequest) => request<RunAccepted>('POST', '/api/runs', body),
+  cancelRun: (id: string) => request<RunAccepted>('POST', `${run(id)}/cancel`),
+  rerun: (id: string) => request<RunAccepted>('POST', `${run(id)}/rerun`),
+  parity: (id: string) => request<ParityReport>('GET', `${run(id)}/parity`),
 };

@@ -50,6 +50,8 @@ export interface Family {
   palette: string[];
   artifact_kinds: string[];
   preflight?: string[];
+  /** JSON Schema of the context a run of this family starts from */
+  context_schema?: JSONSchema;
 }
 
 export interface PortType {
@@ -160,4 +162,141 @@ export interface ValidationResult {
   valid: boolean;
   errors: ApiError[];
   canonical?: WorkflowDoc;
+}
+
+// ---- runs -------------------------------------------------------------------
+
+export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+export interface RunSummary {
+  id: string;
+  workflow_id?: string;
+  workflow_version?: number;
+  family: string;
+  status: RunStatus;
+  subject?: unknown;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface RunAttempt {
+  attempt: number;
+  status: string;
+  started_at?: string;
+  finished_at?: string;
+  error?: ApiError;
+}
+
+export interface ParamSource {
+  value: unknown;
+  /** default, node, invocation or order_line */
+  source: string;
+  /** the invocation parameter that routed the value */
+  via?: string;
+}
+
+export interface CacheVerdict {
+  hit: boolean;
+  reason?: string;
+  changed?: string[];
+  key?: string;
+}
+
+/** A node output: a file artifact (artifact_id, media_type…) or a plain JSON value. */
+export interface NodeOutput {
+  path?: string;
+  sha256?: string;
+  size?: number;
+  media_type?: string;
+  artifact_id?: string;
+  role?: string;
+  [extra: string]: unknown;
+}
+
+export interface LogEntry {
+  at?: string;
+  message: string;
+  fraction?: number;
+}
+
+export interface NodeState {
+  attempts?: RunAttempt[];
+  params?: Record<string, unknown>;
+  param_sources?: Record<string, ParamSource>;
+  cache?: CacheVerdict;
+  outputs?: Record<string, NodeOutput>;
+  error?: ApiError;
+  log?: LogEntry[];
+  reason?: string;
+  [extra: string]: unknown;
+}
+
+export interface RunNode {
+  status: NodeStatus;
+  state?: NodeState;
+}
+
+export interface RunDoc {
+  workflow: WorkflowDoc;
+  context?: JSONValue;
+  overrides?: Record<string, unknown>;
+  line_overrides?: Record<string, unknown>;
+  shadow?: boolean;
+  [extra: string]: unknown;
+}
+
+export interface RunDetail extends RunSummary {
+  doc?: RunDoc;
+  nodes?: Record<string, RunNode>;
+}
+
+export interface RunRequest {
+  workflow: { id: string; version?: number } | WorkflowDoc;
+  context?: unknown;
+  overrides?: unknown;
+}
+
+export interface RunAccepted {
+  id: string;
+  status: string;
+  href?: string;
+}
+
+export interface ParityPair<T = unknown> {
+  legacy?: T;
+  graph?: T;
+}
+
+export interface ParityArtifact {
+  role: string;
+  kind?: ParityPair<string>;
+  media_type?: ParityPair<string>;
+  pixels?: { identical?: boolean; size?: [number, number]; differing_pixels?: number; max_channel_difference?: number; error?: string };
+}
+
+export interface ParityModule {
+  module: string;
+  legacy_node: string;
+  graph_node: string;
+  identical: boolean;
+  differences: { param: string; legacy?: unknown; graph?: unknown }[];
+}
+
+export interface ParityDifference {
+  what: string;
+  legacy?: unknown;
+  graph?: unknown;
+  [extra: string]: unknown;
+}
+
+export interface ParityReport {
+  legacy_run: string;
+  graph_run: string;
+  complete?: boolean;
+  identical: boolean;
+  status?: ParityPair<string>;
+  artifacts?: ParityArtifact[];
+  modules?: ParityModule[];
+  differences: ParityDifference[];
 }

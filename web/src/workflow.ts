@@ -2,6 +2,7 @@
 // server speaks prodflow.workflow/v1 documents. Positions live in node.ui {x, y}.
 // Keys this editor does not understand are carried through untouched.
 import type { Edge, Node } from '@xyflow/react';
+import type { NodeRunInfo } from './runs';
 import type { Invocation, WorkflowDoc, WorkflowEdge, WorkflowNode } from './types';
 
 export const WORKFLOW_SCHEMA = 'prodflow.workflow/v1';
@@ -15,6 +16,8 @@ export interface ModuleNodeData extends Record<string, unknown> {
   ui: Record<string, unknown>;
   /** other node keys, kept for the round trip */
   extra: Record<string, unknown>;
+  /** the node's status in a run (the run view only; never saved) */
+  run?: NodeRunInfo;
 }
 
 export type FlowNode = Node<ModuleNodeData, 'module'>;

@@ -1,9 +1,11 @@
 import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo, useContext } from 'react';
 import { EditorContext } from '../context';
+import type { NodeRunInfo } from '../runs';
 import type { Port } from '../types';
 import { portsUsed, type FlowNode } from '../workflow';
 import { Icon, typeColor } from './Icon';
+import { StatusBadge } from './StatusBadge';
 
 interface PortRow {
   name: string;
@@ -35,6 +37,31 @@ function PortHandle({ nodeId, port, side, typeLabel }: { nodeId: string; port: P
   );
 }
 
+/**
+ * A node's state in a run: a status pill on the node's top edge (it adds no
+ * height, so saved layouts keep their spacing), and a failed node's error.
+ */
+function RunRow({ nodeId, run }: { nodeId: string; run: NodeRunInfo }) {
+  return (
+    <>
+      <div className="module-node-run" data-testid={`node-status-${nodeId}`} data-status={run.status} title={run.message}>
+        <StatusBadge status={run.status} />
+        {run.cacheHit === true && (
+          <span className="badge badge-cache" title="The outputs were reused from the cache">
+            cached
+          </span>
+        )}
+        {run.attempts !== undefined && run.attempts > 1 && <span className="badge badge-muted">{run.attempts} attempts</span>}
+      </div>
+      {run.status === 'failed' && run.message && (
+        <div className="module-node-run-message" title={run.message}>
+          {run.message}
+        </div>
+      )}
+    </>
+  );
+}
+
 function ModuleNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const ctx = useContext(EditorContext)!;
   const def = ctx.definition(data.step);
@@ -51,6 +78,7 @@ function ModuleNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   if (problems.length) classes.push('has-problem');
   if (def && !def.available) classes.push('unavailable');
   if (!def || foreign) classes.push('foreign');
+  if (data.run) classes.push('run-node', `run-${data.run.status}`);
   const typeLabel = (t?: string) => (t ? ctx.portTypes.get(t)?.label : undefined);
   return (
     <div className={classes.join(' ')} data-testid={`node-${id}`}>
@@ -71,6 +99,7 @@ function ModuleNodeView({ id, data, selected }: NodeProps<FlowNode>) {
         <span className="mono">{id}</span>
         <span className="muted"> · {data.step}</span>
       </div>
+      {data.run && <RunRow nodeId={id} run={data.run} />}
       {!def && <div className="module-node-flag flag-error">unknown step</div>}
       {foreign && <div className="module-node-flag flag-error">not in family {ctx.family}</div>}
       {def && !def.available && (

@@ -7,8 +7,12 @@
 // share/ and the built editor (web/dist), drives Debian's Chromium through
 // playwright-core, and fails on any console error. Screenshots go to
 // web/test-output/. The last line is "N passed, N failed".
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+//
+// Before the server starts, the data directory gets the STEP fixture
+// (`prodflow cad fixture`) and a shadow pair whose graph differs from its
+// legacy run (`prodflow run` with a small output type), for the run view.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,13 +71,53 @@ function check(cond, message) {
   if (!cond) throw new Error(message);
 }
 
-// ---- server -----------------------------------------------------------------
+// ---- fixtures -----------------------------------------------------------------
 const tmp = mkdtempSync(join(tmpdir(), 'prodflow-e2e-'));
+const dataDir = join(tmp, 'data');
+mkdirSync(dataDir, { recursive: true });
+
+/** Runs the prodflow binary to completion; throws with its output when it fails. */
+function prodflow(args, env = {}) {
+  try {
+    return execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 180_000, env: { ...process.env, ...env } });
+  } catch (e) {
+    throw new Error(`prodflow ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+// An output type in shadow rollout whose graph renders with fewer samples than
+// its legacy settings (as in tests/integration/test_cli_run.c): the parity
+// report lists the difference. Small images keep the renders quick.
+const DRIFT = {
+  key: 'drift',
+  name: 'Drift',
+  family: 'order_line',
+  rollout: 'shadow',
+  artifact_kind: 'still_image',
+  workflow: { id: 'starter-order-still', version: 1 },
+  overrides: { width: 96, height: 72, samples: 2 },
+  legacy_render_settings: { width: 96, height: 72, samples: 4 },
+};
+
+try {
+  prodflow(['cad', 'fixture', '-o', join(dataDir, 'gearbox.step'), '--bolts', '3']);
+  const share = join(tmp, 'share');
+  mkdirSync(join(share, 'output-types'), { recursive: true });
+  for (const d of ['workflows', 'materials', 'templates', 'blender']) symlinkSync(join(shareDir, d), join(share, d));
+  writeFileSync(join(share, 'output-types', 'drift.json'), JSON.stringify(DRIFT));
+  prodflow(['run', join(dataDir, 'gearbox.step'), '--output-type', 'drift', '-o', join(tmp, 'drift-out'), '--data-dir', dataDir], { PRODFLOW_SHARE_DIR: share });
+} catch (e) {
+  console.error(`cannot prepare the run fixtures: ${e.message}`);
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(1);
+}
+
+// ---- server -----------------------------------------------------------------
 const portFile = join(tmp, 'port');
 let logText = '';
 const server = spawn(
   binary,
-  ['serve', '--bind', '127.0.0.1', '--port', '0', '--port-file', portFile, '--data-dir', join(tmp, 'data'), '--share-dir', shareDir, '--web-dir', distDir],
+  ['serve', '--bind', '127.0.0.1', '--port', '0', '--port-file', portFile, '--data-dir', dataDir, '--share-dir', shareDir, '--web-dir', distDir],
   { stdio: ['ignore', 'pipe', 'pipe'] },
 );
 server.stdout.on('data', (d) => (logText += d));
@@ -371,6 +415,212 @@ scenario('palette keeps to the family; a mixed-family import is pinned to its no
   await until('save refused', async () => (await text(page, 'status-line')).startsWith('Not saved'));
   await page.locator('.react-flow__controls-fitview').click();
   await sleep(300); // let the view settle before the screenshot
+});
+
+// ---- run view -------------------------------------------------------------------
+
+/** Waits until an <img> has loaded a picture. */
+const imageLoaded = (what, img, timeout = 30000) => until(what, () => img.evaluate((el) => el.complete && el.naturalWidth > 0), timeout);
+
+/** The status every run-graph node shows, by node id. */
+const nodeStatuses = (view) =>
+  view.locator('[data-testid^="node-status-"]').evaluateAll((els) => Object.fromEntries(els.map((el) => [el.dataset.testid.slice('node-status-'.length), el.dataset.status])));
+
+/**
+ * Waits (up to 120 s: Blender renders the thumbnail) until the run is over,
+ * noting each node's statuses as the page shows them, without reloading.
+ */
+async function watchRun(page, view) {
+  const seen = {};
+  const runStatus = await until(
+    'the run to end',
+    async () => {
+      for (const [id, st] of Object.entries(await nodeStatuses(view))) if ((seen[id] ??= []).at(-1) !== st) seen[id].push(st);
+      const s = await view.getByTestId('run-status').getAttribute('data-status');
+      return s && s !== 'running' ? s : '';
+    },
+    120000,
+  );
+  // After the run's end the page fetches it once more; let the last statuses land.
+  await sleep(300);
+  for (const [id, st] of Object.entries(await nodeStatuses(view))) if ((seen[id] ??= []).at(-1) !== st) seen[id].push(st);
+  return { runStatus, seen };
+}
+
+const transitions = (seen) => Object.entries(seen).map(([id, s]) => `${id}: ${s.join('→')}`).join(', ');
+
+async function startRun(page, context, overrides) {
+  await page.getByTestId('start-run').click();
+  await page.getByTestId('start-run-dialog').waitFor();
+  await page.getByTestId('start-run-workflow').selectOption('starter:starter-cad-intake');
+  await page.getByTestId('start-run-context').fill(context);
+  if (overrides) await page.getByTestId('start-run-overrides').fill(overrides);
+  await page.getByTestId('start-run-submit').click();
+}
+
+scenario('run view: start from the dialog, live statuses, node details, failure and re-run, parity', async (page) => {
+  const events = [];
+  page.on('request', (r) => /\/api\/runs\/[^/]+\/events$/.test(new URL(r.url()).pathname) && events.push(r.url()));
+
+  // The Runs tab sits next to the editor; the fixtures' three runs are listed.
+  await openApp(page);
+  await page.getByTestId('nav-runs').click();
+  await page.getByTestId('runs-page').waitFor();
+  check(new URL(page.url()).pathname === '/runs', 'the runs view has its URL');
+  await until('the fixture runs listed', async () => (await page.locator('.runs-row').count()) === 3);
+  check((await text(page, 'runs-table')).includes('legacy-drift'), 'the legacy run is listed');
+
+  // The dialog prefills the family's context; a context without step_path is refused at /context.
+  await page.getByTestId('start-run').click();
+  await page.getByTestId('start-run-dialog').waitFor();
+  await page.getByTestId('start-run-workflow').selectOption('starter:starter-cad-intake');
+  check(JSON.parse(await page.getByTestId('start-run-context').inputValue()).step_path === '', 'the context is prefilled from the context schema');
+  check((await text(page, 'start-run-params')).includes('deflection'), 'the invocation parameters are listed');
+  await page.getByTestId('start-run-context').fill('{}');
+  expectHttpStatus(422);
+  await page.getByTestId('start-run-submit').click();
+  const refusal = await until('the refusal', async () => (await page.getByTestId('start-run-errors').count()) && text(page, 'start-run-errors'));
+  check(refusal.includes('/context') && refusal.includes('step_path'), `the /context pointer and its message show: ${refusal}`);
+  check(await page.getByTestId('start-run-context').evaluate((el) => el.classList.contains('input-error')), 'the context field is marked');
+  await page.screenshot({ path: join(outDir, 'run-view-start-error.png') });
+  await page.getByTestId('start-run-dialog').getByRole('button', { name: 'Cancel' }).click();
+
+  // A good run, with an invocation override.
+  await startRun(page, '{"step_path": "gearbox.step"}', '{"deflection": 0.25}');
+  const view = page.getByTestId('run-view');
+  await view.waitFor();
+  const runId = await until('the run page', async () => /^\/runs\/(run_[^/?]+)/.exec(new URL(page.url()).pathname)?.[1]);
+  await view.getByTestId('node-status-thumbnail').waitFor();
+  const first = await watchRun(page, view);
+  console.log(`       run ${runId}: ${first.runStatus}; seen ${transitions(first.seen)}`);
+  check(first.runStatus === 'succeeded', `the run succeeded, not ${first.runStatus}`);
+  const final = await nodeStatuses(view);
+  check(Object.keys(final).length === 6 && Object.values(final).every((s) => s === 'succeeded'), `every node succeeded: ${JSON.stringify(final)}`);
+  check((await text(page, 'run-progress')).startsWith('6 of 6 nodes succeeded'), 'the header counts the nodes');
+  // Labels come from the node definitions.
+  check((await view.getByTestId('node-thumbnail').innerText()).includes('Thumbnail'), 'the node is labelled from its definition');
+
+  // The thumbnail node: its image loads, its params say where they came from.
+  await view.getByTestId('node-thumbnail').click();
+  const panel = page.getByTestId('node-run-panel');
+  await until('the thumbnail panel', async () => (await panel.getAttribute('data-node')) === 'thumbnail');
+  check(new URL(page.url()).searchParams.get('node') === 'thumbnail', 'the URL names the node');
+  const img = panel.getByTestId('output-image-image');
+  await imageLoaded('the thumbnail preview', img);
+  check((await img.evaluate((el) => el.naturalWidth)) === 256, 'the thumbnail is 256 px wide (the invocation default)');
+  check((await panel.getByTestId('param-source-size').innerText()) === 'default', 'the size comes from the default');
+  check(await panel.getByTestId('param-source-size').isVisible(), 'the source label is visible');
+  check((await panel.getByTestId('node-attempts').innerText()).includes('succeeded'), 'the attempt is listed');
+  check((await panel.getByTestId('node-cache').innerText()).length > 0, 'the cache verdict shows');
+  check((await panel.getByTestId('node-log').count()) === 1, 'the render log shows');
+  await page.screenshot({ path: join(outDir, 'run-view.png') });
+
+  // The GLB node: the override arrived through the invocation parameter; the GLB downloads.
+  await view.getByTestId('node-glb').click();
+  await until('the glb panel', async () => (await panel.getAttribute('data-node')) === 'glb');
+  check((await panel.getByTestId('param-source-linear_deflection').innerText()) === 'invocation', 'the override is an invocation value');
+  check((await panel.getByTestId('param-linear_deflection').innerText()).includes('via deflection'), 'through the deflection parameter');
+  check((await panel.getByTestId('param-linear_deflection').innerText()).includes('0.25'), 'with the value sent');
+  const glbLink = panel.getByTestId('output-download-glb');
+  check((await glbLink.getAttribute('download')) === 'glb-glb.glb', 'the GLB is a download');
+  const glb = await fetch(base + (await glbLink.getAttribute('href')));
+  check(glb.ok && glb.headers.get('content-type') === 'model/gltf-binary', `the GLB link serves the file (${glb.status})`);
+  await page.getByTestId('tab-run-request').click();
+  check(JSON.parse(await text(page, 'run-context')).step_path === 'gearbox.step', 'the request shows the context');
+
+  // A run that fails: its STEP file is missing. The error carries its pointer.
+  await view.getByTestId('run-back').click();
+  await page.getByTestId('runs-page').waitFor();
+  await startRun(page, '{"step_path": "later.step"}');
+  await until('the new run page', async () => /^\/runs\/run_/.test(new URL(page.url()).pathname) && !page.url().includes(runId));
+  const failedId = /^\/runs\/([^/?]+)/.exec(new URL(page.url()).pathname)[1];
+  const failed = await watchRun(page, view);
+  check(failed.runStatus === 'failed', `the run failed, not ${failed.runStatus}`);
+  check((await view.getByTestId('node-status-resolve').getAttribute('data-status')) === 'failed', 'the entry node failed');
+  check((await view.getByTestId('node-status-thumbnail').getAttribute('data-status')) === 'skipped', 'its dependents were skipped');
+  check(await view.getByTestId('run-rerun').isVisible(), 'a failed run offers Re-run');
+  check((await view.getByTestId('run-cancel').count()) === 0, 'a failed run cannot be cancelled');
+  await view.getByTestId('node-resolve').click();
+  await until('the resolve panel', async () => (await panel.getAttribute('data-node')) === 'resolve');
+  const err = await text(page, 'node-error');
+  check(err.includes('later.step') && (await text(page, 'node-error-pointer')) === '/context/step_path', `the error and its pointer: ${err}`);
+  await page.screenshot({ path: join(outDir, 'run-view-failed.png') });
+
+  // The status filter finds it.
+  await view.getByTestId('run-back').click();
+  await page.getByTestId('filter-failed').click();
+  await until('only failed runs', async () => (await page.locator('.runs-row').count()) === 1 && (await page.getByTestId(`run-row-${failedId}`).count()) === 1);
+  check(new URL(page.url()).searchParams.get('status') === 'failed', 'the filter is in the URL');
+  await page.screenshot({ path: join(outDir, 'run-view-list.png') });
+  await page.getByTestId(`run-row-${failedId}`).click();
+  await view.getByTestId('run-rerun').waitFor();
+
+  // The file arrives; Re-run runs what did not succeed, and the page follows it live.
+  prodflow(['cad', 'fixture', '-o', join(dataDir, 'later.step'), '--bolts', '2']);
+  const eventsBefore = events.length;
+  const before = await nodeStatuses(view);
+  await view.getByTestId('run-rerun').click();
+  await until('the re-run to start', async () => (await view.getByTestId('run-status').getAttribute('data-status')) !== 'failed');
+  const rerun = await watchRun(page, view);
+  for (const [id, st] of Object.entries(before)) rerun.seen[id] = [st, ...rerun.seen[id].filter((x, i) => i > 0 || x !== st)];
+  console.log(`       re-run ${failedId}: ${rerun.runStatus}; seen ${transitions(rerun.seen)}`);
+  check(rerun.runStatus === 'succeeded', `the re-run succeeded, not ${rerun.runStatus}`);
+  check(rerun.seen.thumbnail[0] === 'skipped' && rerun.seen.thumbnail.at(-1) === 'succeeded', `the thumbnail went from skipped to succeeded on the page: ${rerun.seen.thumbnail}`);
+  check(events.length > eventsBefore, 'the page followed the re-run over its event stream');
+  await view.getByTestId('node-thumbnail').click();
+  await imageLoaded('the re-run thumbnail', page.getByTestId('node-run-panel').getByTestId('output-image-image'));
+
+  // The shadow pair: the parity report, with both images side by side.
+  await view.getByTestId('run-back').click();
+  await page.getByTestId('filter-all').click();
+  const shadowRow = page.locator('.runs-row', { hasText: 'starter-order-still' });
+  await until('the shadow run listed', async () => (await shadowRow.count()) === 1);
+  await shadowRow.click();
+  await view.getByTestId('parity-chip').waitFor();
+  check((await text(page, 'parity-chip')) === 'parity: differs', 'the header says the pair differs');
+  await view.getByTestId('parity-chip').click();
+  const parity = page.getByTestId('parity');
+  check((await text(page, 'parity-identical')) === 'no', 'not identical');
+  const diffs = await text(page, 'parity-differences');
+  check(diffs.includes('render.blender_still.samples') && diffs.includes('legacy 4 → graph 2'), `the samples difference is listed: ${diffs}`);
+  await imageLoaded('the legacy image', parity.getByTestId('parity-image-legacy'));
+  await imageLoaded('the graph image', parity.getByTestId('parity-image-graph'));
+  const srcs = await parity.locator('.parity-figure img').evaluateAll((els) => els.map((el) => el.getAttribute('src')));
+  check(srcs.length === 2 && srcs[0] !== srcs[1], `two different artifacts: ${srcs}`);
+  await page.screenshot({ path: join(outDir, 'run-view-parity.png') });
+
+  // Back to the editor, as it was.
+  await page.getByTestId('runs-app').getByTestId('nav-editor').click();
+  await page.getByTestId('workflow-list').waitFor();
+  check(new URL(page.url()).pathname === '/', 'the editor has its URL back');
+});
+
+scenario('run view: follows a run by polling when its event stream fails', async (page) => {
+  // A run that fails at once (no STEP file yet), opened with the event stream refused.
+  const started = await api('POST', '/api/runs', { workflow: { id: 'starter-cad-intake' }, context: { step_path: 'polled.step' } });
+  check(started.status === 202, `the run was accepted (${started.status})`);
+  const id = started.body.id;
+  await until('the run to fail', async () => (await api('GET', `/api/runs/${id}`)).body.status === 'failed', 30000);
+  let refused = 0;
+  expectHttpStatus(503);
+  await page.route('**/api/runs/*/events', (route) => {
+    refused++;
+    return route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{"title":"Unavailable","status":503}' });
+  });
+  await page.goto(`${base}/runs/${id}`);
+  const view = page.getByTestId('run-view');
+  await view.getByTestId('run-rerun').waitFor();
+
+  prodflow(['cad', 'fixture', '-o', join(dataDir, 'polled.step'), '--bolts', '4']);
+  await view.getByTestId('run-rerun').click();
+  await until('the re-run to start', async () => (await view.getByTestId('run-status').getAttribute('data-status')) !== 'failed');
+  const { runStatus, seen } = await watchRun(page, view);
+  console.log(`       polled re-run ${id}: ${runStatus}; seen ${transitions(seen)}`);
+  check(refused > 0, 'the page asked for the event stream');
+  check(runStatus === 'succeeded', `the page saw the run succeed without its stream, not ${runStatus}`);
+  check((await view.getByTestId('node-status-thumbnail').getAttribute('data-status')) === 'succeeded', 'the thumbnail node succeeded');
+  await view.getByTestId('node-thumbnail').click();
+  await imageLoaded('the thumbnail preview', page.getByTestId('node-run-panel').getByTestId('output-image-image'));
 });
 
 // ---- run --------------------------------------------------------------------
