@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/clock.h"
+
 #include "core/mem.h"
 
 #include <stdarg.h>
@@ -21,13 +23,8 @@ void pf_log_init(FILE *out, pf_log_level min) {
 static void emit(pf_log_level level, const char *event, const json_t *fields, const char *fmt, va_list ap) {
     FILE *out = log_out ? log_out : stderr;
     if (level < log_min) return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    char stamp[40];
-    size_t n = strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(stamp + n, sizeof stamp - n, ".%03ldZ", ts.tv_nsec / 1000000);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     char *msg = pf_vasprintf(fmt, ap);
     json_t *line =
         json_pack("{s:s, s:s, s:s, s:s}", "ts", stamp, "level", level_names[level], "event", event, "msg", msg);

@@ -1,5 +1,6 @@
 #include "runtime/runtime.h"
 
+#include "core/clock.h"
 #include "core/id.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -269,20 +270,11 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
 /* Notes an attempt's start (err NULL, status "running") or its end. The
  * attempts are stored with the node's final transition: a node interrupted
  * by a crash runs again from scratch, so its partial history has no use. */
-static void iso_now(char stamp[32]) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t len = strftime(stamp, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(stamp + len, 32 - len, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
 static void record_attempt(rt_node *n, int attempt, const char *status, const pf_error *err) {
     json_t *attempts = json_object_get(n->state, "attempts");
     if (!json_is_array(attempts)) json_object_set_new(n->state, "attempts", attempts = json_array());
-    char stamp[32];
-    iso_now(stamp);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     if (strcmp(status, "running") == 0) {
         json_array_append_new(attempts,
                               json_pack("{s:i, s:s, s:s}", "attempt", attempt, "status", status, "started_at", stamp));
@@ -302,8 +294,8 @@ static void on_progress(void *user, double fraction, const char *message) {
     json_t *log = json_object_get(n->state, "log");
     if (!json_is_array(log)) json_object_set_new(n->state, "log", log = json_array());
     if (json_array_size(log) >= NODE_LOG_MAX) json_array_remove(log, 0);
-    char stamp[32];
-    iso_now(stamp);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     json_t *entry = json_pack("{s:s, s:s}", "at", stamp, "message", message ? message : "");
     if (fraction >= 0) json_object_set_new(entry, "fraction", json_real(fraction));
     json_array_append_new(log, entry);

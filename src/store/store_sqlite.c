@@ -16,20 +16,28 @@ pf_error *pf_sqlite_db_error(sqlite3 *db, const char *what) {
     return pf_error_new(PF_EIO, "", "database error while %s: %s", what, sqlite3_errmsg(db));
 }
 
-void pf_sqlite_now(char out[32]) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000);
-}
-
 pf_error *pf_sqlite_exec(sqlite3 *db, const char *sql, const char *what) {
     char *msg = NULL;
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK) return NULL;
     pf_error *err = pf_error_new(PF_EIO, "", "database error while %s: %s", what, msg ? msg : "?");
     sqlite3_free(msg);
+    return err;
+}
+
+pf_error *pf_sqlite_transaction(pf_store *s, pf_error *(*fn)(sqlite_store *st, void *arg), void *arg,
+                                const char *what) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    pthread_mutex_lock(&st->lock);
+    pf_error *err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", what);
+    if (!err) {
+        err = fn(st, arg);
+        pf_error *end = pf_sqlite_exec(st->db, err ? "ROLLBACK" : "COMMIT", what);
+        if (end && !err)
+            err = end;
+        else
+            pf_error_free(end);
+    }
+    pthread_mutex_unlock(&st->lock);
     return err;
 }
 
@@ -54,8 +62,8 @@ static pf_error *migrate(sqlite_store *st) {
                             "upgrade Prodflow instead of downgrading the data",
                             st->version, pf_sqlite_n_migrations);
     for (int v = st->version + 1; v <= pf_sqlite_n_migrations; v++) {
-        char stamp[32];
-        pf_sqlite_now(stamp);
+        char stamp[PF_ISO_LEN];
+        pf_iso_now(stamp);
         char *record = pf_asprintf("INSERT INTO schema_migrations VALUES (%d, '%s')", v, stamp);
         if (!(err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", "starting a migration")) &&
             !(err = pf_sqlite_exec(st->db, pf_sqlite_migrations[v - 1], "applying a migration")) &&
@@ -149,7 +157,7 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
     char *text = json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS);
     char digest[65], stamp[32];
     pf_sha256_hex(text, strlen(text), digest);
-    pf_sqlite_now(stamp);
+    pf_iso_now(stamp);
     sqlite3_stmt *up =
         pf_sqlite_prepare(db, latest ? "UPDATE workflows SET name=?2, family=?3, latest_version=?4, updated_at=?5, "
                                        "deleted_at=NULL WHERE id=?1"
@@ -184,21 +192,22 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
     return NULL;
 }
 
+typedef struct {
+    const json_t *doc;
+    int expected;
+    bool create_only;
+    json_t **stored_out;
+} save_args;
+
+static pf_error *save_in_transaction(sqlite_store *st, void *arg) {
+    const save_args *a = arg;
+    return save_locked(st->db, a->doc, a->expected, a->create_only, a->stored_out);
+}
+
 static pf_error *sqlite_workflow_save(pf_store *s, const json_t *doc, int expected, bool create_only,
                                       json_t **stored_out) {
-    sqlite_store *st = pf_sqlite_impl(s);
-    pthread_mutex_lock(&st->lock);
-    pf_error *err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", "starting a save");
-    if (!err) {
-        err = save_locked(st->db, doc, expected, create_only, stored_out);
-        pf_error *end = pf_sqlite_exec(st->db, err ? "ROLLBACK" : "COMMIT", "finishing a save");
-        if (end && !err)
-            err = end;
-        else
-            pf_error_free(end);
-    }
-    pthread_mutex_unlock(&st->lock);
-    return err;
+    save_args a = {doc, expected, create_only, stored_out};
+    return pf_sqlite_transaction(s, save_in_transaction, &a, "saving a workflow");
 }
 
 static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, json_t **doc_out) {
@@ -267,8 +276,8 @@ static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **
 
 static pf_error *sqlite_workflow_delete(pf_store *s, const char *id) {
     sqlite_store *st = pf_sqlite_impl(s);
-    char stamp[32];
-    pf_sqlite_now(stamp);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     pthread_mutex_lock(&st->lock);
     sqlite3_stmt *q =
         pf_sqlite_prepare(st->db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");

@@ -2,6 +2,7 @@
 #ifndef PF_STORE_SQLITE_H
 #define PF_STORE_SQLITE_H
 
+#include "core/clock.h"
 #include "store/store_backend.h"
 
 #include <pthread.h>
@@ -26,12 +27,16 @@ typedef struct {
 sqlite_store *pf_sqlite_impl(pf_store *s);
 pf_error *pf_sqlite_db_error(sqlite3 *db, const char *what);
 pf_error *pf_sqlite_exec(sqlite3 *db, const char *sql, const char *what);
+/* Runs fn inside BEGIN IMMEDIATE ... COMMIT under the writer's lock,
+ * rolling back on error. */
+pf_error *pf_sqlite_transaction(pf_store *s, pf_error *(*fn)(sqlite_store *st, void *arg), void *arg,
+                                const char *what);
 sqlite3_stmt *pf_sqlite_prepare(sqlite3 *db, const char *sql);
 const char *pf_sqlite_text(sqlite3_stmt *st, int column); /* "" for NULL */
 /* A statement prepared once and kept: the caller holds the connection's
  * lock, and ends with sqlite3_reset, never sqlite3_finalize. */
 sqlite3_stmt *pf_sqlite_cached(sqlite_store *st, sqlite3 *db, const char *sql);
-void pf_sqlite_now(char out[32]); /* ISO 8601, milliseconds, UTC */
+void pf_iso_now(char out[32]); /* ISO 8601, milliseconds, UTC */
 
 /* Runs, artifacts and the module cache (store_sqlite_runs.c). */
 pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nodes);

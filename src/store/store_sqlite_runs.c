@@ -25,23 +25,6 @@ static json_t *column_json(sqlite3_stmt *q, int i) {
     return v ? v : json_null();
 }
 
-/* Runs fn inside BEGIN IMMEDIATE ... COMMIT, rolling back on error. */
-static pf_error *in_transaction(pf_store *s, pf_error *(*fn)(sqlite_store *st, void *arg), void *arg,
-                                const char *what) {
-    sqlite_store *st = pf_sqlite_impl(s);
-    pthread_mutex_lock(&st->lock);
-    pf_error *err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", what);
-    if (!err) {
-        err = fn(st, arg);
-        pf_error *end = pf_sqlite_exec(st->db, err ? "ROLLBACK" : "COMMIT", what);
-        if (end && !err)
-            err = end;
-        else
-            pf_error_free(end);
-    }
-    pthread_mutex_unlock(&st->lock);
-    return err;
-}
 
 static pf_error *step_done(sqlite3 *db, sqlite3_stmt *q, const char *what) {
     int rc = sqlite3_step(q);
@@ -81,8 +64,8 @@ typedef struct {
 static pf_error *create_locked(sqlite_store *st, void *arg) {
     sqlite3 *db = st->db;
     const create_args *a = arg;
-    char stamp[32];
-    pf_sqlite_now(stamp);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO runs (id, workflow_id, workflow_version, family, status, "
                                             "subject, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
     sqlite3_bind_text(q, 1, str(a->run, "id"), -1, SQLITE_STATIC);
@@ -113,7 +96,7 @@ static pf_error *create_locked(sqlite_store *st, void *arg) {
 
 pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nodes) {
     create_args a = {run, nodes};
-    return in_transaction(s, create_locked, &a, "creating a run");
+    return pf_sqlite_transaction(s, create_locked, &a, "creating a run");
 }
 
 typedef pf_store_transition transition_args;
@@ -127,8 +110,8 @@ static pf_error *transition_locked(sqlite_store *st, void *arg) {
     const transition_args *a = arg;
     pf_error *err = NULL;
     if (a->run_status) {
-        char stamp[32];
-        pf_sqlite_now(stamp);
+        char stamp[PF_ISO_LEN];
+        pf_iso_now(stamp);
         sqlite3_stmt *q = pf_sqlite_prepare(db, "UPDATE runs SET status = ?2, updated_at = ?3 WHERE id = ?1");
         sqlite3_bind_text(q, 1, a->run_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, a->run_status, -1, SQLITE_STATIC);
@@ -173,7 +156,7 @@ static pf_error *batch_locked(sqlite_store *st, void *arg) {
 
 pf_error *pf_sqlite_run_transitions(pf_store *s, const pf_store_transition *items, size_t n) {
     batch_args b = {items, n};
-    return in_transaction(s, batch_locked, &b, "recording run transitions");
+    return pf_sqlite_transaction(s, batch_locked, &b, "recording run transitions");
 }
 
 /* Columns as RUN_COLUMNS lists them; the doc column is NULL in lists. */
@@ -243,8 +226,8 @@ pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out)
 static pf_error *artifact_locked(sqlite_store *st, void *arg) {
     sqlite3 *db = st->db;
     const json_t *a = arg;
-    char stamp[32];
-    pf_sqlite_now(stamp);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     /* The id is derived from (run, node, port): writing it again is a no-op. */
     static const char sql[] = "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, doc, "
                               "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
@@ -283,8 +266,8 @@ pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_
 
 static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, const json_t *entry) {
     sqlite3 *db = st->db;
-    char stamp[32];
-    pf_sqlite_now(stamp);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     static const char sql[] = "INSERT INTO module_cache (key, slot, doc, created_at) VALUES (?, ?, ?, ?) "
                               "ON CONFLICT (key) DO UPDATE SET slot = excluded.slot, doc = excluded.doc, "
                               "created_at = excluded.created_at";
@@ -299,8 +282,8 @@ static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, 
 }
 
 static pf_error *asset_row(sqlite_store *st, const json_t *asset) {
-    char stamp[32];
-    pf_sqlite_now(stamp);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     /* A node that runs again after a crash publishes the same asset: the
      * first row stands. */
     static const char sql[] = "INSERT INTO assets (id, run_id, node_id, doc, created_at) VALUES (?, ?, ?, ?, ?) "

@@ -8,36 +8,13 @@
 #include "core/mem.h"
 #include "core/path.h"
 #include "support/png.h"
+#include "support/shell.h"
 #include "support/tmpdir.h"
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
-static int sh(const char *cmd, char **output) {
-    char *full = pf_asprintf("%s 2>&1", cmd);
-    FILE *p = popen(full, "r");
-    free(full);
-    size_t len = 0, cap = 1 << 16;
-    char *buf = pf_xmalloc(cap);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len - 1, p)) > 0) {
-        len += n;
-        if (cap - len < 1024) buf = pf_xrealloc(buf, cap *= 2);
-    }
-    buf[len] = '\0';
-    int status = pclose(p);
-    *output = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void expect(const char *cmd, int code, const char *phrase) {
-    char *out;
-    int rc = sh(cmd, &out);
-    CHECK_MSG(rc == code, "`%s` exited %d, not %d:\n%s", cmd, rc, code, out);
-    CHECK_MSG(strstr(out, phrase) != NULL, "`%s` did not print \"%s\":\n%s", cmd, phrase, out);
-    free(out);
-}
+#define expect(cmd, code, phrase) CHECK(pf_test_expect(cmd, code, phrase))
 
 int main(void) {
     char *dir = pf_test_tmpdir("cli-run");

@@ -5,6 +5,7 @@
  * shadow run it records the request it would send. */
 #include "modules/module.h"
 
+#include "core/clock.h"
 #include "core/mem.h"
 #include "core/sha256.h"
 #include "core/subprocess.h"
@@ -65,11 +66,8 @@ static long post(const char *url, const char *body, struct curl_slist *headers, 
 }
 
 static json_t *event_body(const pf_module_ctx *ctx, const json_t *params, const json_t *asset, const char *key) {
-    char stamp[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
     json_t *summary = json_pack("{s:s?, s:s?, s:s?, s:O?}", "id", str(asset, "id"), "sha256", str(asset, "sha256"),
                                 "media_type", str(asset, "media_type"), "size", json_object_get(asset, "size"));
     if (json_is_true(json_object_get(params, "include_asset_url")) && str(asset, "url"))

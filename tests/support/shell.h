@@ -1,0 +1,14 @@
+/* Running command lines in tests: their exit code and what they printed. */
+#ifndef PF_TESTS_SHELL_H
+#define PF_TESTS_SHELL_H
+
+#include <stdbool.h>
+
+/* Runs cmd through sh with stderr joined to stdout; returns the exit code
+ * and sets *output (caller frees). */
+int pf_test_sh(const char *cmd, char **output);
+/* True when cmd exits with code and prints phrase; else says what it did
+ * instead, on stderr. Tests wrap it in CHECK. */
+bool pf_test_expect(const char *cmd, int code, const char *phrase);
+
+#endif
