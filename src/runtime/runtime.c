@@ -617,6 +617,11 @@ void pf_runtime_stop(pf_runtime *rt) {
     if (!rt) return;
     pthread_mutex_lock(&rt->lock);
     rt->stopping = true;
+    /* Running modules stop now (their subprocesses are killed). Since a
+     * stopping runtime decides nothing, their runs stay running in the store
+     * and those nodes run again on resume. */
+    for (rt_run *r = rt->runs; r; r = r->next)
+        atomic_store(&r->cancel, true);
     pthread_cond_broadcast(&rt->work);
     pthread_mutex_unlock(&rt->lock);
     for (int i = 0; i < rt->n_threads; i++)

@@ -33,8 +33,9 @@ typedef struct pf_run_request {
 typedef struct pf_runtime pf_runtime;
 
 pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out);
-/* Stops the workers after the nodes they are running. Unfinished runs stay
- * in the store as they are, for pf_runtime_resume. */
+/* Stops the workers, interrupting the modules they are running (prodflow
+ * serve stops at once on SIGTERM). Unfinished runs stay in the store as
+ * running, for pf_runtime_resume; interrupted nodes run again then. */
 void pf_runtime_stop(pf_runtime *rt);
 
 /* Validates and queues a run; every problem goes to errs (pointers into the

@@ -29,8 +29,7 @@ pf_error *pf_sqlite_db_error(sqlite3 *db, const char *what);
 pf_error *pf_sqlite_exec(sqlite3 *db, const char *sql, const char *what);
 /* Runs fn inside BEGIN IMMEDIATE ... COMMIT under the writer's lock,
  * rolling back on error. */
-pf_error *pf_sqlite_transaction(pf_store *s, pf_error *(*fn)(sqlite_store *st, void *arg), void *arg,
-                                const char *what);
+pf_error *pf_sqlite_transaction(pf_store *s, pf_error *(*fn)(sqlite_store *st, void *arg), void *arg, const char *what);
 sqlite3_stmt *pf_sqlite_prepare(sqlite3 *db, const char *sql);
 const char *pf_sqlite_text(sqlite3_stmt *st, int column); /* "" for NULL */
 /* A statement prepared once and kept: the caller holds the connection's

@@ -25,7 +25,6 @@ static json_t *column_json(sqlite3_stmt *q, int i) {
     return v ? v : json_null();
 }
 
-
 static pf_error *step_done(sqlite3 *db, sqlite3_stmt *q, const char *what) {
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);

@@ -16,8 +16,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -298,7 +300,7 @@ int main(void) {
     run = poll_run(&srv, third, "thumb");
     CHECK_STR(node_status(run, "thumb"), "running");
     json_decref(run);
-    pf_test_server_crash(&srv);
+    pf_test_server_signal(&srv, SIGKILL);
     CHECK(pf_test_server_restart(&srv, serve_args) == 0);
     run = poll_run(&srv, third, NULL);
     CHECK_STR(str(run, "status"), "succeeded");
@@ -312,6 +314,28 @@ int main(void) {
     posts = notifications_for(hook, third);
     CHECK_INT(json_array_size(posts), 1);
     json_decref(posts);
+
+    /* SIGTERM while the thumbnail renders: serve stops without waiting for
+     * the render, exits cleanly, and the next start finishes the run. */
+    body = publishing_request(600, false); /* not 640: that thumbnail is cached by now */
+    char *stopped = start_run(&srv, body);
+    free(body);
+    run = poll_run(&srv, stopped, "thumb");
+    CHECK_STR(node_status(run, "thumb"), "running");
+    json_decref(run);
+    int ended = pf_test_server_signal(&srv, SIGTERM);
+    CHECK(WIFEXITED(ended) && WEXITSTATUS(ended) == 0);
+    CHECK(pf_test_server_restart(&srv, serve_args) == 0);
+    run = poll_run(&srv, stopped, NULL);
+    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK_INT(json_array_size(state(run, "thumb", "attempts")),
+              2); /* the interrupted one, then the one that finished */
+    json_decref(run);
+    CHECK_INT(assets_for(&srv, stopped), 1);
+    posts = notifications_for(hook, stopped);
+    CHECK_INT(json_array_size(posts), 1);
+    json_decref(posts);
+    free(stopped);
 
     free(published);
     free(shadow);

@@ -25,12 +25,14 @@ int pf_test_server_start(pf_test_server *srv, const char *const *extra_args) {
     return launch(srv, extra_args);
 }
 
-void pf_test_server_crash(pf_test_server *srv) {
-    if (srv->pid <= 0) return;
-    kill(srv->pid, SIGKILL);
-    waitpid(srv->pid, NULL, 0);
+int pf_test_server_signal(pf_test_server *srv, int sig) {
+    if (srv->pid <= 0) return -1;
+    kill(srv->pid, sig);
+    int status = 0;
+    waitpid(srv->pid, &status, 0);
     srv->pid = 0;
     srv->port = 0;
+    return status;
 }
 
 int pf_test_server_restart(pf_test_server *srv, const char *const *extra_args) {

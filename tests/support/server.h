@@ -18,9 +18,10 @@ typedef struct pf_test_server {
  * Returns 0 once /api/health answers. */
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args);
 void pf_test_server_stop(pf_test_server *srv);
-/* kill -9, keeping the data directory; pf_test_server_restart starts a new
- * server on it. */
-void pf_test_server_crash(pf_test_server *srv);
+/* Sends sig (SIGKILL for a crash, SIGTERM for a stop) and waits for the
+ * server to end, keeping the data directory; returns the wait status.
+ * pf_test_server_restart starts a new server on the same data. */
+int pf_test_server_signal(pf_test_server *srv, int sig);
 int pf_test_server_restart(pf_test_server *srv, const char *const *extra_args);
 
 typedef struct pf_http_reply {

@@ -29,8 +29,10 @@ bool pf_test_expect(const char *cmd, int code, const char *phrase) {
     char *out;
     int rc = pf_test_sh(cmd, &out);
     bool ok = rc == code && strstr(out, phrase) != NULL;
-    if (rc != code) fprintf(stderr, "`%s` exited %d, not %d:\n%s\n", cmd, rc, code, out);
-    else if (!ok) fprintf(stderr, "`%s` did not print \"%s\":\n%s\n", cmd, phrase, out);
+    if (rc != code)
+        fprintf(stderr, "`%s` exited %d, not %d:\n%s\n", cmd, rc, code, out);
+    else if (!ok)
+        fprintf(stderr, "`%s` did not print \"%s\":\n%s\n", cmd, phrase, out);
     free(out);
     return ok;
 }

@@ -423,7 +423,7 @@ static void test_resume_and_rerun(harness *h) {
     char *id = submit(h, workflow("resume", nodes, edges), NULL);
     for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++)
         usleep(1000);
-    pf_runtime_stop(h->rt); /* waits for the slow node to time out, then leaves the run */
+    pf_runtime_stop(h->rt); /* interrupts the slow node and leaves the run */
     json_t *run = NULL;
     pf_error_free(pf_store_run_get(h->store, id, true, &run));
     CHECK_STR(json_string_value(json_object_get(run, "status")), "running");
