@@ -28,7 +28,7 @@ test: bootstrap web
 	@cd build-test && ctest --output-on-failure -j $(JOBS)
 
 bench: build
-	@cmake --build build -j $(JOBS) --target bench_validate bench_cad bench_step_glb -- --no-print-directory
+	@cmake --build build -j $(JOBS) --target benches -- --no-print-directory
 	@bench/run
 
 fuzz: bootstrap
