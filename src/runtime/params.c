@@ -10,9 +10,7 @@ static const json_t *invocation_param(const json_t *workflow, const char *name) 
     return json_object_get(json_object_get(json_object_get(workflow, "invocation"), "params"), name);
 }
 
-void pf_params_check_overrides(const pf_registry *reg, const json_t *workflow, const json_t *overrides,
-                               const char *base, pf_errors *errs) {
-    (void)reg;
+void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, const char *base, pf_errors *errs) {
     const char *name;
     const json_t *value;
     json_object_foreach((json_t *)overrides, name, value) {

@@ -9,8 +9,7 @@
 
 /* Checks overrides (name -> value, borrowed; may be NULL) against the
  * workflow's invocation params; every problem goes to errs under base. */
-void pf_params_check_overrides(const pf_registry *reg, const json_t *workflow, const json_t *overrides,
-                               const char *base, pf_errors *errs);
+void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, const char *base, pf_errors *errs);
 
 /* *resolved: the params the module gets; *sources: name -> {"value",
  * "source"} with source "default", "node", "invocation" or "order_line".

@@ -318,10 +318,6 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
     const json_t *policy = json_object_get(n->doc, "policy");
     pf_cache_probe probe = {0};
     const json_t *context = n->module->entry ? json_object_get(run->record, "context") : NULL;
-    json_t *basis_inputs = json_deep_copy(inputs);
-    if (context) json_object_set(basis_inputs, "$context", (json_t *)context);
-    pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, basis_inputs);
-    json_decref(basis_inputs);
     /* An entry module reads what its context points at (a file, an order),
      * which can change under the same context: it always runs, and the
      * digests it records key everything downstream. */
@@ -330,10 +326,12 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
                            : json_is_false(json_object_get(policy, "cache")) ? "cache disabled by policy"
                                                                              : NULL;
     bool cacheable = uncached == NULL;
-    if (!cacheable)
-        r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
-    else
+    if (cacheable) {
+        pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, inputs);
         r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
+    } else {
+        r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
+    }
     if (r.outputs) { /* a hit: nothing runs */
         pf_cache_probe_free(&probe);
         json_decref(inputs);
@@ -344,7 +342,6 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
     for (int attempt = 1;; attempt++) {
         record_attempt(n, attempt, "running", NULL);
         char *work = pf_asprintf("%s/runs/%s/%s.%d", rt->cfg.data_dir, run->id, n->id, attempt);
-        pf_error *err = NULL;
         pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
                              .work_dir = work,
                              .share_dir = rt->cfg.share_dir,
@@ -358,7 +355,7 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
                              .settings = rt->cfg.settings,
                              .progress = on_progress,
                              .progress_user = n};
-        if (!err) err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);
+        pf_error *err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);
         free(work);
         if (!err) {
             record_attempt(n, attempt, "succeeded", NULL);
@@ -660,31 +657,28 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
     pf_errors_clear(&found);
     if (errs->len > before) return pf_error_new(PF_EINVAL, "/workflow", "the workflow is not valid");
     const pf_family *family = pf_contract_family(&rt->cfg.registry->contract, str(req->workflow, "family"));
-    const json_t *context = req->context ? req->context : json_object();
+    json_t *context = req->context ? json_incref((json_t *)req->context) : json_object();
     if (family && family->context_schema) pf_schema_validate(family->context_schema, context, "/context", errs);
-    pf_params_check_overrides(rt->cfg.registry, req->workflow, req->overrides, "/overrides", errs);
-    pf_params_check_overrides(rt->cfg.registry, req->workflow, req->line_overrides, "/line_overrides", errs);
+    pf_params_check_overrides(req->workflow, req->overrides, "/overrides", errs);
+    pf_params_check_overrides(req->workflow, req->line_overrides, "/line_overrides", errs);
     if (errs->len > before) {
-        if (!req->context) json_decref((json_t *)context);
+        json_decref(context);
         return pf_error_new(PF_EINVAL, "", "the run request has %zu problem%s", errs->len - before,
                             errs->len - before == 1 ? "" : "s");
     }
     json_t *workflow = pf_workflow_canonicalize(rt->cfg.registry, req->workflow);
-    json_t *record = json_pack("{s:o, s:O, s:o, s:o, s:b}", "workflow", workflow, "context", context, "overrides",
+    json_t *record = json_pack("{s:o, s:o, s:o, s:o, s:b}", "workflow", workflow, "context", context, "overrides",
                                req->overrides ? json_incref((json_t *)req->overrides) : json_object(), "line_overrides",
                                req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object(),
                                "shadow", req->shadow);
-    if (!req->context) json_decref((json_t *)context);
     char idbuf[PF_ID_MAX];
     pf_id_new("run", idbuf);
     char *id = pf_strdup(idbuf);
-    json_t *nodes = json_object(); /* none yet: a node without a row is pending */
     json_t *row = json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O}", "id", id, "workflow_id", str(workflow, "id"),
                             "workflow_version", json_object_get(workflow, "version"), "family", str(workflow, "family"),
                             "status", "running", "subject", req->subject, "doc", record);
-    pf_error *err = pf_store_run_create(rt->cfg.store, row, nodes);
+    pf_error *err = pf_store_run_create(rt->cfg.store, row);
     json_decref(row);
-    json_decref(nodes);
     if (err) {
         json_decref(record);
         free(id);

@@ -36,9 +36,7 @@ pf_error *pf_store_workflow_versions(pf_store *s, const char *id, json_t **list_
 }
 pf_error *pf_store_workflow_delete(pf_store *s, const char *id) { return s->ops->workflow_delete(s, id); }
 
-pf_error *pf_store_run_create(pf_store *s, const json_t *run, const json_t *nodes) {
-    return s->ops->run_create(s, run, nodes);
-}
+pf_error *pf_store_run_create(pf_store *s, const json_t *run) { return s->ops->run_create(s, run); }
 pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
                                   const char *node_id, const char *node_status, const json_t *node_state,
                                   const pf_store_node_extras *extras) {

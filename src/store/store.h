@@ -36,8 +36,9 @@ pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
 /* Runs. A run row holds {id, workflow_id, workflow_version, family, status,
  * subject, doc}; each node has a row {status, state}. Every call is one
  * transaction, so a crash leaves each transition whole or absent. */
-pf_error *pf_store_run_create(pf_store *s, const json_t *run, const json_t *nodes /* node id -> {status, state} */);
-/* (A workflow node without a row reads back as pending, so a new run needs none.) */
+/* A new run has no node rows: a workflow node without a row reads back as
+ * pending. */
+pf_error *pf_store_run_create(pf_store *s, const json_t *run);
 /* Writes that belong to a node's transition and commit with it. */
 typedef struct pf_store_node_extras {
     const json_t *artifacts; /* array of artifact rows {id, sha256, run_id, node_id, role, media_type, size, ...} */

@@ -14,7 +14,7 @@ typedef struct pf_store_ops {
     pf_error *(*workflow_list)(pf_store *s, const char *family, json_t **list_out);
     pf_error *(*workflow_versions)(pf_store *s, const char *id, json_t **list_out);
     pf_error *(*workflow_delete)(pf_store *s, const char *id);
-    pf_error *(*run_create)(pf_store *s, const json_t *run, const json_t *nodes);
+    pf_error *(*run_create)(pf_store *s, const json_t *run);
     pf_error *(*run_transitions)(pf_store *s, const pf_store_transition *items, size_t n);
     pf_error *(*run_get)(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
     pf_error *(*run_list)(pf_store *s, const char *status, json_t **list_out);

@@ -56,46 +56,35 @@ static pf_error *put_node(sqlite_store *st, const char *run_id, const char *node
     return err;
 }
 
-typedef struct {
-    const json_t *run, *nodes;
-} create_args;
-
 static pf_error *create_locked(sqlite_store *st, void *arg) {
     sqlite3 *db = st->db;
-    const create_args *a = arg;
+    const json_t *run = arg;
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
     sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO runs (id, workflow_id, workflow_version, family, status, "
                                             "subject, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    sqlite3_bind_text(q, 1, str(a->run, "id"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, str(a->run, "workflow_id"), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(q, 3, json_integer_value(json_object_get(a->run, "workflow_version")));
-    sqlite3_bind_text(q, 4, str(a->run, "family"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, str(a->run, "status"), -1, SQLITE_STATIC);
-    char *subject = bind_json(q, 6, json_object_get(a->run, "subject"));
+    sqlite3_bind_text(q, 1, str(run, "id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, str(run, "workflow_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, json_integer_value(json_object_get(run, "workflow_version")));
+    sqlite3_bind_text(q, 4, str(run, "family"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, str(run, "status"), -1, SQLITE_STATIC);
+    char *subject = bind_json(q, 6, json_object_get(run, "subject"));
     sqlite3_bind_text(q, 7, stamp, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 8, stamp, -1, SQLITE_STATIC);
     pf_error *err = step_done(db, q, "creating a run");
     free(subject);
     if (!err) {
         q = pf_sqlite_prepare(db, "INSERT INTO run_docs (run_id, doc) VALUES (?, ?)");
-        sqlite3_bind_text(q, 1, str(a->run, "id"), -1, SQLITE_STATIC);
-        char *doc = bind_json(q, 2, json_object_get(a->run, "doc"));
+        sqlite3_bind_text(q, 1, str(run, "id"), -1, SQLITE_STATIC);
+        char *doc = bind_json(q, 2, json_object_get(run, "doc"));
         err = step_done(db, q, "creating a run");
         free(doc);
-    }
-    const char *id;
-    const json_t *node;
-    json_object_foreach((json_t *)a->nodes, id, node) {
-        if (err) break;
-        err = put_node(st, str(a->run, "id"), id, str(node, "status"), json_object_get(node, "state"));
     }
     return err;
 }
 
-pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run, const json_t *nodes) {
-    create_args a = {run, nodes};
-    return pf_sqlite_transaction(s, create_locked, &a, "creating a run");
+pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run) {
+    return pf_sqlite_transaction(s, create_locked, (void *)run, "creating a run");
 }
 
 typedef pf_store_transition transition_args;
