@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "workflow/node_registry.h"
@@ -49,7 +50,7 @@ json_t *pf_starters_load(const char *share_dir, pf_errors *errs) {
 static void prebuild(pf_prebuilt *slot, const pf_registry *reg, const char *family) {
     json_t *doc = pf_node_definitions(reg, family);
     slot->family = family;
-    slot->body = json_dumps(doc, JSON_COMPACT);
+    slot->body = pf_json_text(doc, false);
     slot->len = strlen(slot->body);
     json_decref(doc);
 }

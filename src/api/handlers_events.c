@@ -6,6 +6,7 @@
  * which clients ignore. */
 #include "api/router.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 
 #include <string.h>
@@ -23,7 +24,7 @@ typedef struct {
 } event_stream;
 
 static void append(event_stream *s, const char *event, json_t *data) {
-    char *json = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+    char *json = pf_json_text(data, true);
     char *chunk = pf_asprintf("event: %s\ndata: %s\n\n", event, json);
     size_t n = strlen(chunk);
     s->pending = pf_xrealloc(s->pending, s->len + n + 1);

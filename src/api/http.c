@@ -1,5 +1,6 @@
 #include "api/http.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 
 #include <stdlib.h>
@@ -35,7 +36,7 @@ void pf_respond_text(pf_response *res, int status, const char *content_type, cha
 }
 
 static void respond_doc(pf_response *res, int status, const char *content_type, json_t *doc) {
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *text = pf_json_text(doc, false);
     json_decref(doc);
     if (!text) abort();
     pf_respond_text(res, status, content_type, text, strlen(text));

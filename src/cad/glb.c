@@ -1,5 +1,6 @@
 #include "cad/glb.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/path.h"
 
@@ -52,7 +53,7 @@ pf_error *pf_glb_write_json(const char *path, const json_t *doc) {
     size_t len = 0, at = 0, n = 0;
     pf_error *err = pf_read_file(path, GLB_MAX_BYTES, &data, &len);
     if (!err) err = parse(path, data, len, &at, &n);
-    char *json = err ? NULL : json_dumps(doc, JSON_COMPACT);
+    char *json = err ? NULL : pf_json_text(doc, false);
     if (json) {
         size_t jlen = strlen(json), padded = (jlen + 3) & ~(size_t)3, rest = len - at - n;
         size_t total = 20 + padded + rest;

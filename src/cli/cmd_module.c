@@ -1,6 +1,7 @@
 /* prodflow module run|list: one production module, straight through the
  * module layer, with no graph around it. */
 #include "cli/cli.h"
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "modules/invoke.h"
@@ -68,7 +69,7 @@ static void print_outputs(const json_t *outputs) {
                    (long long)json_integer_value(json_object_get(value, "size")),
                    json_string_value(json_object_get(value, "sha256")));
         else {
-            char *text = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+            char *text = pf_json_text(value, false);
             printf("  %s: %s\n", port, text);
             free(text);
         }

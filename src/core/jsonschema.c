@@ -1,5 +1,6 @@
 #include "core/jsonschema.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 
 #include <math.h>
@@ -62,7 +63,7 @@ static void fail(pass *p, const seg *at, const char *fmt, ...) {
 }
 
 static char *show(const json_t *v) {
-    char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+    char *text = pf_json_text(v, true);
     if (text && strlen(text) > 60) strcpy(text + 57, "...");
     return text ? text : pf_strdup("?");
 }

@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 
 #include <stdarg.h>
@@ -30,7 +31,7 @@ static void emit(pf_log_level level, const char *event, const json_t *fields, co
         json_pack("{s:s, s:s, s:s, s:s}", "ts", stamp, "level", level_names[level], "event", event, "msg", msg);
     free(msg);
     if (fields) json_object_update_missing(line, (json_t *)fields);
-    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = pf_json_text(line, false);
     json_decref(line);
     if (!text) return;
     flockfile(out);

@@ -1,5 +1,6 @@
 #include "render/blender_worker.h"
 
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/subprocess.h"
@@ -170,7 +171,7 @@ pf_blender_outcome pf_blender_worker_run(pf_blender_worker *w, const json_t *job
                                          json_t **result, pf_error **err) {
     *result = NULL;
     *err = NULL;
-    char *line = json_dumps(job, JSON_COMPACT);
+    char *line = pf_json_text(job, false);
     size_t len = strlen(line);
     line = pf_xrealloc(line, len + 2);
     line[len] = '\n', line[len + 1] = '\0';

@@ -1,5 +1,6 @@
 #include "runtime/cache.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/sha256.h"
 
@@ -9,7 +10,7 @@
 static char *digest_of(const json_t *value) {
     const char *sha = json_string_value(json_object_get(value, "sha256"));
     if (sha) return pf_strdup(sha);
-    char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    char *text = pf_json_text(value, true);
     char hex[65];
     pf_sha256_hex(text, strlen(text), hex);
     free(text);
@@ -26,9 +27,12 @@ void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *work
         json_object_set_new(digests, port, json_string(d));
         free(d);
     }
-    p->basis = json_pack("{s:s, s:s, s:O, s:o}", "module_key", m->key, "module_version", m->version, "params", params,
-                         "inputs", digests);
-    char *text = json_dumps(p->basis, JSON_COMPACT | JSON_SORT_KEYS);
+    p->basis = json_object();
+    json_object_set_new(p->basis, "module_key", json_string(m->key));
+    json_object_set_new(p->basis, "module_version", json_string(m->version));
+    json_object_set(p->basis, "params", (json_t *)params);
+    json_object_set_new(p->basis, "inputs", digests);
+    char *text = pf_json_text(p->basis, true);
     pf_sha256_hex(text, strlen(text), p->key);
     free(text);
     p->slot = pf_asprintf("%s@%s/%s", m->key, workflow_id ? workflow_id : "", node_id);
@@ -63,9 +67,12 @@ static bool files_exist(const json_t *outputs) {
     return true;
 }
 
-static json_t *miss(const char *reason, json_t *changed) {
-    json_t *v = json_pack("{s:b, s:s}", "hit", 0, "reason", reason);
+static json_t *verdict_of(bool hit, const char *reason, json_t *changed, const char *key) {
+    json_t *v = json_object();
+    json_object_set_new(v, "hit", json_boolean(hit));
+    if (reason) json_object_set_new(v, "reason", json_string(reason));
     if (changed) json_object_set_new(v, "changed", changed);
+    json_object_set_new(v, "key", json_string(key));
     return v;
 }
 
@@ -77,29 +84,31 @@ json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs) 
     if (exact && files_exist(json_object_get(entry, "outputs"))) {
         *outputs = json_incref(json_object_get(entry, "outputs"));
         json_decref(entry);
-        return json_pack("{s:b, s:s}", "hit", 1, "key", p->key);
+        return verdict_of(true, NULL, NULL, p->key);
     }
     json_t *verdict;
     if (exact) {
-        verdict = miss("artifact missing", NULL);
+        verdict = verdict_of(false, "artifact missing", NULL, p->key);
     } else if (!entry) {
-        verdict = miss("no entry", NULL);
+        verdict = verdict_of(false, "no entry", NULL, p->key);
     } else {
         const json_t *old = json_object_get(entry, "basis");
         if (!json_equal(json_object_get(old, "module_version"), json_object_get(p->basis, "module_version")))
-            verdict = miss("module version changed", NULL);
+            verdict = verdict_of(false, "module version changed", NULL, p->key);
         else if (!json_equal(json_object_get(old, "params"), json_object_get(p->basis, "params")))
-            verdict = miss("params changed",
-                           changed_keys(json_object_get(old, "params"), json_object_get(p->basis, "params")));
+            verdict = verdict_of(false, "params changed",
+                           changed_keys(json_object_get(old, "params"), json_object_get(p->basis, "params")), p->key);
         else
-            verdict = miss("input changed",
-                           changed_keys(json_object_get(old, "inputs"), json_object_get(p->basis, "inputs")));
+            verdict = verdict_of(false, "input changed",
+                           changed_keys(json_object_get(old, "inputs"), json_object_get(p->basis, "inputs")), p->key);
     }
     json_decref(entry);
-    json_object_set_new(verdict, "key", json_string(p->key));
     return verdict;
 }
 
 json_t *pf_cache_entry(const pf_cache_probe *p, const json_t *outputs) {
-    return json_pack("{s:O, s:O}", "basis", p->basis, "outputs", outputs);
+    json_t *entry = json_object();
+    json_object_set(entry, "basis", p->basis);
+    json_object_set(entry, "outputs", (json_t *)outputs);
+    return entry;
 }

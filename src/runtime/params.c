@@ -25,6 +25,14 @@ void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, 
     }
 }
 
+static json_t *source_of(const json_t *value, const char *source, const char *via) {
+    json_t *entry = json_object();
+    json_object_set(entry, "value", (json_t *)value);
+    json_object_set_new(entry, "source", json_string(source));
+    if (via) json_object_set_new(entry, "via", json_string(via));
+    return entry;
+}
+
 /* Sets every override whose invocation targets include "<node>.<param>". */
 static void route(const json_t *workflow, const char *node_id, const json_t *overrides, const char *source,
                   json_t *params, json_t *sources) {
@@ -38,8 +46,7 @@ static void route(const json_t *workflow, const char *node_id, const json_t *ove
             const char *t = json_string_value(target);
             if (!t || strncmp(t, node_id, node_len) != 0 || t[node_len] != '.') continue;
             json_object_set(params, t + node_len + 1, (json_t *)value);
-            json_object_set_new(sources, t + node_len + 1,
-                                json_pack("{s:O, s:s, s:s}", "value", value, "source", source, "via", name));
+            json_object_set_new(sources, t + node_len + 1, source_of(value, source, name));
         }
     }
 }
@@ -49,25 +56,23 @@ pf_error *pf_params_resolve(const pf_module *m, const json_t *workflow, const js
     const char *node_id = json_string_value(json_object_get(node, "id"));
     pf_errors errs;
     pf_errors_init(&errs);
-    json_t *defaults = pf_module_resolve_params(m, NULL, "", &errs);
     json_t *params = json_object(), *sources = json_object();
     const char *name;
     json_t *value;
-    json_object_foreach(defaults, name, value) {
-        json_object_set(params, name, value);
-        json_object_set_new(sources, name, json_pack("{s:O, s:s}", "value", value, "source", "default"));
-    }
     json_object_foreach(json_object_get(node, "params"), name, value) {
         json_object_set(params, name, value);
-        json_object_set_new(sources, name, json_pack("{s:O, s:s}", "value", value, "source", "node"));
+        json_object_set_new(sources, name, source_of(value, "node", NULL));
     }
     route(workflow, node_id, overrides, "invocation", params, sources);
     route(workflow, node_id, line_overrides, "order_line", params, sources);
-    char *base = pf_asprintf("/nodes/%s/params", node_id);
-    json_t *checked = pf_module_resolve_params(m, params, base, &errs);
+    char *base = pf_ptr_join("/nodes", node_id);
+    char *ptr = pf_ptr_join(base, "params");
+    json_t *checked = pf_module_resolve_params(m, params, ptr, &errs); /* fills in the defaults */
+    free(ptr);
     free(base);
-    json_decref(defaults);
     json_decref(params);
+    json_object_foreach(checked, name, value) if (!json_object_get(sources, name))
+        json_object_set_new(sources, name, source_of(value, "default", NULL));
     if (!checked) {
         pf_error *err =
             pf_error_new(errs.items[0].code, errs.items[0].pointer, "node %s: %s", node_id, errs.items[0].message);

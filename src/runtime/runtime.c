@@ -2,6 +2,7 @@
 
 #include "core/clock.h"
 #include "core/id.h"
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
@@ -60,7 +61,8 @@ typedef struct {
     rt_run *run;
     size_t node;
     node_status status;
-    json_t *artifacts, *assets, *cache_entry;
+    json_t *artifacts, *assets;
+    char *state_text, *cache_text; /* serialised by the worker, so the writer only writes */
     char cache_key[65];
     char *cache_slot;
 } completion;
@@ -71,7 +73,8 @@ struct pf_runtime {
     pthread_cond_t work, finished;
     task *queue;
     size_t head, len, cap;
-    rt_run *runs; /* active runs */
+    rt_run *runs;    /* active runs */
+    rt_run *retired; /* finished runs, freed outside the lock */
     pthread_t *threads;
     int n_threads;
     bool stopping;
@@ -104,6 +107,21 @@ static void run_free(rt_run *run) {
     free(run);
 }
 
+/* A node's position: a canonical workflow lists its nodes sorted by id. */
+static size_t node_index(const rt_run *run, const char *id) {
+    size_t lo = 0, hi = run->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(run->nodes[mid].id, id);
+        if (c == 0) return mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    abort(); /* a validated workflow's edges name its nodes */
+}
+
 /* Builds the in-memory graph from the record; node states from `nodes`
  * (id -> {status, state}) when resuming, else fresh. */
 static rt_run *run_build(const pf_registry *reg, const char *id, json_t *record, const json_t *nodes) {
@@ -130,22 +148,31 @@ static rt_run *run_build(const pf_registry *reg, const char *id, json_t *record,
             n->state = json_object();
         }
     }
-    json_t *index = json_object(); /* node id -> position */
-    for (size_t i = 0; i < run->n; i++)
-        json_object_set_new(index, run->nodes[i].id, json_integer((json_int_t)i));
-    size_t k;
-    const json_t *edge;
-    json_array_foreach(json_object_get(run->workflow, "edges"), k, edge) {
-        const json_t *from_end = json_object_get(edge, "from"), *to_end = json_object_get(edge, "to");
-        size_t from = (size_t)json_integer_value(json_object_get(index, str(from_end, "node")));
-        size_t to = (size_t)json_integer_value(json_object_get(index, str(to_end, "node")));
-        rt_node *f = &run->nodes[from], *t = &run->nodes[to];
-        f->down = pf_xrealloc(f->down, (f->n_down + 1) * sizeof *f->down);
-        f->down[f->n_down++] = to;
-        t->in = pf_xrealloc(t->in, (t->n_in + 1) * sizeof *t->in);
-        t->in[t->n_in++] = (rt_edge){from, str(from_end, "port"), str(to_end, "port")};
+    /* Two passes over the edges: count, then fill arrays of exact size. */
+    const json_t *edges = json_object_get(run->workflow, "edges");
+    size_t n_edges = json_array_size(edges);
+    size_t(*ends)[2] = pf_xcalloc(n_edges ? n_edges : 1, sizeof *ends);
+    for (size_t k = 0; k < n_edges; k++) {
+        const json_t *edge = json_array_get(edges, k);
+        ends[k][0] = node_index(run, str(json_object_get(edge, "from"), "node"));
+        ends[k][1] = node_index(run, str(json_object_get(edge, "to"), "node"));
+        run->nodes[ends[k][0]].n_down++;
+        run->nodes[ends[k][1]].n_in++;
     }
-    json_decref(index);
+    for (size_t i = 0; i < run->n; i++) {
+        rt_node *n = &run->nodes[i];
+        n->down = pf_xcalloc(n->n_down ? n->n_down : 1, sizeof *n->down);
+        n->in = pf_xcalloc(n->n_in ? n->n_in : 1, sizeof *n->in);
+        n->n_down = n->n_in = 0;
+    }
+    for (size_t k = 0; k < n_edges; k++) {
+        const json_t *edge = json_array_get(edges, k);
+        rt_node *f = &run->nodes[ends[k][0]], *t = &run->nodes[ends[k][1]];
+        f->down[f->n_down++] = ends[k][1];
+        t->in[t->n_in++] = (rt_edge){ends[k][0], str(json_object_get(edge, "from"), "port"),
+                                     str(json_object_get(edge, "to"), "port")};
+    }
+    free(ends);
     return run;
 }
 
@@ -276,8 +303,11 @@ static void record_attempt(rt_node *n, int attempt, const char *status, const pf
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
     if (strcmp(status, "running") == 0) {
-        json_array_append_new(attempts,
-                              json_pack("{s:i, s:s, s:s}", "attempt", attempt, "status", status, "started_at", stamp));
+        json_t *entry = json_object();
+        json_object_set_new(entry, "attempt", json_integer(attempt));
+        json_object_set_new(entry, "status", json_string(status));
+        json_object_set_new(entry, "started_at", json_string(stamp));
+        json_array_append_new(attempts, entry);
         return;
     }
     json_t *last = json_array_get(attempts, json_array_size(attempts) - 1);
@@ -403,8 +433,24 @@ static void finish_run_locked(pf_runtime *rt, rt_run *run) {
             break;
         }
     purge_locked(rt, run);
-    run_free(run);
+    run->next = rt->retired;
+    rt->retired = run;
     pthread_cond_broadcast(&rt->finished);
+}
+
+/* Frees retired runs; called with the lock held, which it drops meanwhile
+ * so waiters and workers go on. */
+static void free_retired_locked(pf_runtime *rt) {
+    rt_run *list = rt->retired;
+    rt->retired = NULL;
+    if (!list) return;
+    pthread_mutex_unlock(&rt->lock);
+    while (list) {
+        rt_run *next = list->next;
+        run_free(list);
+        list = next;
+    }
+    pthread_mutex_lock(&rt->lock);
 }
 
 /* Gives a pending node a final status without running it. */
@@ -477,6 +523,8 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i) {
         json_object_del(n->state, "error");
         json_object_set_new(n->state, "outputs", r.outputs);
     }
+    char *state_text = pf_json_text(n->state, false), *cache_text = pf_json_text(r.cache_entry, false);
+    json_decref(r.cache_entry);
     pthread_mutex_lock(&rt->lock);
     if (rt->n_done == rt->cap_done) {
         rt->cap_done = rt->cap_done ? rt->cap_done * 2 : 64;
@@ -488,7 +536,8 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i) {
                       .status = status,
                       .artifacts = r.artifacts,
                       .assets = r.assets,
-                      .cache_entry = r.cache_entry,
+                      .state_text = state_text,
+                      .cache_text = cache_text,
                       .cache_slot = r.cache_slot};
     memcpy(c->cache_key, r.cache_key, sizeof c->cache_key);
     pthread_cond_signal(&rt->to_write);
@@ -522,13 +571,13 @@ static void *writer(void *arg) {
             node->status = c->status;
             extras[k] = (pf_store_node_extras){.artifacts = c->artifacts,
                                                .assets = c->assets,
-                                               .cache_key = c->cache_entry ? c->cache_key : NULL,
+                                               .cache_key = c->cache_text ? c->cache_key : NULL,
                                                .cache_slot = c->cache_slot,
-                                               .cache_entry = c->cache_entry};
+                                               .cache_entry_text = c->cache_text};
             items[k] = (pf_store_transition){.run_id = c->run->id,
                                              .node_id = node->id,
                                              .node_status = node_status_name[c->status],
-                                             .node_state = node->state,
+                                             .node_state_text = c->state_text,
                                              .extras = c->status == N_SUCCEEDED ? &extras[k] : NULL};
         }
         pthread_mutex_unlock(&rt->lock);
@@ -541,9 +590,11 @@ static void *writer(void *arg) {
             if (!rt->stopping) complete_locked(rt, batch[k].run, batch[k].node);
             json_decref(batch[k].artifacts);
             json_decref(batch[k].assets);
-            json_decref(batch[k].cache_entry);
+            free(batch[k].state_text);
+            free(batch[k].cache_text);
             free(batch[k].cache_slot);
         }
+        free_retired_locked(rt);
     }
     pthread_mutex_unlock(&rt->lock);
     free(batch);
@@ -630,11 +681,12 @@ void pf_runtime_stop(pf_runtime *rt) {
     pthread_join(rt->writer, NULL);
     free(rt->done);
     pthread_cond_destroy(&rt->to_write);
-    while (rt->runs) {
-        rt_run *next = rt->runs->next;
-        run_free(rt->runs);
-        rt->runs = next;
-    }
+    for (rt_run *lists[] = {rt->runs, rt->retired}, **l = lists; l < lists + 2; l++)
+        while (*l) {
+            rt_run *next = (*l)->next;
+            run_free(*l);
+            *l = next;
+        }
     free(rt->threads);
     free(rt->queue);
     pthread_cond_destroy(&rt->finished);
@@ -687,6 +739,7 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
     rt_run *run = run_build(rt->cfg.registry, id, record, NULL);
     pthread_mutex_lock(&rt->lock);
     schedule_locked(rt, run);
+    free_retired_locked(rt);
     pthread_mutex_unlock(&rt->lock);
     *run_id = id;
     return NULL;
@@ -733,8 +786,10 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
             running = running || run->nodes[i].status == N_RUNNING;
         if (!running && run->unfinished == 0) finish_run_locked(rt, run);
     }
+    bool found = run != NULL;
+    free_retired_locked(rt);
     pthread_mutex_unlock(&rt->lock);
-    if (run) return NULL;
+    if (found) return NULL;
     json_t *stored = NULL;
     pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
     if (!err) err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, str(stored, "status"));
@@ -783,6 +838,7 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
     }
     pthread_mutex_lock(&rt->lock);
     schedule_locked(rt, run);
+    free_retired_locked(rt);
     pthread_mutex_unlock(&rt->lock);
     return NULL;
 }

@@ -47,6 +47,7 @@ typedef struct pf_store_node_extras {
     const char *cache_key;   /* with cache_slot and cache_entry: a module cache entry; may be NULL */
     const char *cache_slot;
     const json_t *cache_entry;
+    const char *cache_entry_text; /* or the entry as compact JSON text, made off the writer's path */
 } pf_store_node_extras;
 
 /* Moves the run and/or one node: run_status and node_id may be NULL;
@@ -61,6 +62,7 @@ typedef struct pf_store_transition {
     const char *run_id, *run_status, *node_id, *node_status;
     const json_t *run_doc, *node_state;
     const pf_store_node_extras *extras;
+    const char *node_state_text; /* or node_state as compact JSON text */
 } pf_store_transition;
 pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items, size_t n);
 /* {id, workflow_id, workflow_version, family, status, subject, created_at,

@@ -27,17 +27,17 @@ pf_error *pf_sqlite_exec(sqlite3 *db, const char *sql, const char *what) {
 pf_error *pf_sqlite_transaction(pf_store *s, pf_error *(*fn)(sqlite_store *st, void *arg), void *arg,
                                 const char *what) {
     sqlite_store *st = pf_sqlite_impl(s);
-    pthread_mutex_lock(&st->lock);
-    pf_error *err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", what);
+    pthread_mutex_lock(&st->writer.lock);
+    pf_error *err = pf_sqlite_exec(st->writer.db, "BEGIN IMMEDIATE", what);
     if (!err) {
         err = fn(st, arg);
-        pf_error *end = pf_sqlite_exec(st->db, err ? "ROLLBACK" : "COMMIT", what);
+        pf_error *end = pf_sqlite_exec(st->writer.db, err ? "ROLLBACK" : "COMMIT", what);
         if (end && !err)
             err = end;
         else
             pf_error_free(end);
     }
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->writer.lock);
     return err;
 }
 
@@ -52,10 +52,10 @@ static int query_int(sqlite3 *db, const char *sql, int fallback) {
 
 static pf_error *migrate(sqlite_store *st) {
     pf_error *err = pf_sqlite_exec(
-        st->db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+        st->writer.db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
         "creating schema_migrations");
     if (err) return err;
-    st->version = query_int(st->db, "SELECT MAX(version) FROM schema_migrations", 0);
+    st->version = query_int(st->writer.db, "SELECT MAX(version) FROM schema_migrations", 0);
     if (st->version > pf_sqlite_n_migrations)
         return pf_error_new(PF_ECONFLICT, "",
                             "the database is at schema version %d, newer than this Prodflow knows (%d); "
@@ -65,13 +65,13 @@ static pf_error *migrate(sqlite_store *st) {
         char stamp[PF_ISO_LEN];
         pf_iso_now(stamp);
         char *record = pf_asprintf("INSERT INTO schema_migrations VALUES (%d, '%s')", v, stamp);
-        if (!(err = pf_sqlite_exec(st->db, "BEGIN IMMEDIATE", "starting a migration")) &&
-            !(err = pf_sqlite_exec(st->db, pf_sqlite_migrations[v - 1], "applying a migration")) &&
-            !(err = pf_sqlite_exec(st->db, record, "recording a migration")))
-            err = pf_sqlite_exec(st->db, "COMMIT", "committing a migration");
+        if (!(err = pf_sqlite_exec(st->writer.db, "BEGIN IMMEDIATE", "starting a migration")) &&
+            !(err = pf_sqlite_exec(st->writer.db, pf_sqlite_migrations[v - 1], "applying a migration")) &&
+            !(err = pf_sqlite_exec(st->writer.db, record, "recording a migration")))
+            err = pf_sqlite_exec(st->writer.db, "COMMIT", "committing a migration");
         free(record);
         if (err) {
-            pf_sqlite_exec(st->db, "ROLLBACK", "rolling back");
+            pf_sqlite_exec(st->writer.db, "ROLLBACK", "rolling back");
             return err;
         }
         st->version = v;
@@ -79,14 +79,18 @@ static pf_error *migrate(sqlite_store *st) {
     return NULL;
 }
 
+static void conn_close(sqlite_conn *c) {
+    for (size_t i = 0; i < sizeof c->cached / sizeof *c->cached; i++)
+        sqlite3_finalize(c->cached[i].stmt);
+    sqlite3_close(c->db);
+    pthread_mutex_destroy(&c->lock);
+}
+
 static void sqlite_close(pf_store *s) {
     sqlite_store *st = pf_sqlite_impl(s);
-    for (size_t i = 0; i < sizeof st->cached / sizeof *st->cached; i++)
-        sqlite3_finalize(st->cached[i].stmt);
-    sqlite3_close(st->reader);
-    sqlite3_close(st->db);
-    pthread_mutex_destroy(&st->read_lock);
-    pthread_mutex_destroy(&st->lock);
+    for (int i = 0; i < PF_SQLITE_READERS; i++)
+        conn_close(&st->readers[i]);
+    conn_close(&st->writer);
     free(st);
     free(s);
 }
@@ -99,22 +103,32 @@ sqlite3_stmt *pf_sqlite_prepare(sqlite3 *db, const char *sql) {
     return st;
 }
 
-sqlite3_stmt *pf_sqlite_cached(sqlite_store *st, sqlite3 *db, const char *sql) {
-    size_t n = sizeof st->cached / sizeof *st->cached;
+sqlite3_stmt *pf_sqlite_cached(sqlite_conn *c, const char *sql) {
+    size_t n = sizeof c->cached / sizeof *c->cached;
     for (size_t i = 0; i < n; i++)
-        if (st->cached[i].db == db && st->cached[i].sql == sql) {
-            sqlite3_clear_bindings(st->cached[i].stmt);
-            return st->cached[i].stmt;
+        if (c->cached[i].sql == sql) {
+            sqlite3_clear_bindings(c->cached[i].stmt);
+            return c->cached[i].stmt;
         }
     sqlite3_stmt *stmt = NULL;
-    sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
     for (size_t i = 0; i < n; i++)
-        if (!st->cached[i].stmt) {
-            st->cached[i].db = db, st->cached[i].sql = sql, st->cached[i].stmt = stmt;
+        if (!c->cached[i].stmt) {
+            c->cached[i].sql = sql, c->cached[i].stmt = stmt;
             return stmt;
         }
     return stmt; /* full: the caller's reset leaks nothing, but it is not reused */
 }
+
+/* Tries each reader without waiting, then waits for the first. */
+sqlite_conn *pf_sqlite_reader(sqlite_store *st) {
+    for (int i = 0; i < PF_SQLITE_READERS; i++)
+        if (pthread_mutex_trylock(&st->readers[i].lock) == 0) return &st->readers[i];
+    pthread_mutex_lock(&st->readers[0].lock);
+    return &st->readers[0];
+}
+
+void pf_sqlite_reader_release(sqlite_conn *c) { pthread_mutex_unlock(&c->lock); }
 
 const char *pf_sqlite_text(sqlite3_stmt *st, int i) {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -201,7 +215,7 @@ typedef struct {
 
 static pf_error *save_in_transaction(sqlite_store *st, void *arg) {
     const save_args *a = arg;
-    return save_locked(st->db, a->doc, a->expected, a->create_only, a->stored_out);
+    return save_locked(st->writer.db, a->doc, a->expected, a->create_only, a->stored_out);
 }
 
 static pf_error *sqlite_workflow_save(pf_store *s, const json_t *doc, int expected, bool create_only,
@@ -213,15 +227,15 @@ static pf_error *sqlite_workflow_save(pf_store *s, const json_t *doc, int expect
 static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, json_t **doc_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     *doc_out = NULL;
-    pthread_mutex_lock(&st->lock);
+    pthread_mutex_lock(&st->writer.lock);
     bool deleted;
-    int latest = latest_of(st->db, id, &deleted);
+    int latest = latest_of(st->writer.db, id, &deleted);
     pf_error *err = NULL;
     if (!latest || (version == 0 && deleted)) {
         err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
     } else {
         sqlite3_stmt *q =
-            pf_sqlite_prepare(st->db, "SELECT doc FROM workflow_versions WHERE workflow_id = ? AND version = ?");
+            pf_sqlite_prepare(st->writer.db, "SELECT doc FROM workflow_versions WHERE workflow_id = ? AND version = ?");
         sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
         sqlite3_bind_int(q, 2, version ? version : latest);
         if (sqlite3_step(q) == SQLITE_ROW)
@@ -230,15 +244,15 @@ static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, j
             err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" has no version %d", id, version);
         sqlite3_finalize(q);
     }
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->writer.lock);
     return err;
 }
 
 static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
-    pthread_mutex_lock(&st->lock);
+    pthread_mutex_lock(&st->writer.lock);
     sqlite3_stmt *q =
-        pf_sqlite_prepare(st->db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
+        pf_sqlite_prepare(st->writer.db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
                                   "WHERE deleted_at IS NULL AND (?1 IS NULL OR family = ?1) ORDER BY id");
     if (family) sqlite3_bind_text(q, 1, family, -1, SQLITE_STATIC);
     json_t *list = json_array();
@@ -248,7 +262,7 @@ static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **
                                               sqlite3_column_int(q, 3), "created_at", pf_sqlite_text(q, 4),
                                               "updated_at", pf_sqlite_text(q, 5)));
     sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->writer.lock);
     *list_out = list;
     return NULL;
 }
@@ -256,8 +270,8 @@ static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **
 static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     *list_out = NULL;
-    pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT version, created_at, sha256 FROM workflow_versions "
+    pthread_mutex_lock(&st->writer.lock);
+    sqlite3_stmt *q = pf_sqlite_prepare(st->writer.db, "SELECT version, created_at, sha256 FROM workflow_versions "
                                                 "WHERE workflow_id = ? ORDER BY version");
     sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
     json_t *list = json_array();
@@ -265,7 +279,7 @@ static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **
         json_array_append_new(list, json_pack("{s:i, s:s, s:s}", "version", sqlite3_column_int(q, 0), "created_at",
                                               pf_sqlite_text(q, 1), "sha256", pf_sqlite_text(q, 2)));
     sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->writer.lock);
     if (json_array_size(list) == 0) {
         json_decref(list);
         return pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
@@ -278,18 +292,18 @@ static pf_error *sqlite_workflow_delete(pf_store *s, const char *id) {
     sqlite_store *st = pf_sqlite_impl(s);
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
-    pthread_mutex_lock(&st->lock);
+    pthread_mutex_lock(&st->writer.lock);
     sqlite3_stmt *q =
-        pf_sqlite_prepare(st->db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
+        pf_sqlite_prepare(st->writer.db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
     sqlite3_bind_text(q, 1, stamp, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
-    int changed = sqlite3_changes(st->db);
-    pf_error *err = rc != SQLITE_DONE ? pf_sqlite_db_error(st->db, "deleting a workflow")
+    int changed = sqlite3_changes(st->writer.db);
+    pf_error *err = rc != SQLITE_DONE ? pf_sqlite_db_error(st->writer.db, "deleting a workflow")
                     : changed == 0    ? pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id)
                                       : NULL;
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->writer.lock);
     return err;
 }
 
@@ -313,29 +327,34 @@ static const pf_store_ops sqlite_ops = {
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {
     sqlite_store *st = pf_xcalloc(1, sizeof *st);
-    if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
+    if (sqlite3_open_v2(path, &st->writer.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
-        pf_error *err = pf_error_new(PF_EIO, "/store", "cannot open the database %s: %s", path, sqlite3_errmsg(st->db));
-        sqlite3_close(st->db);
+        pf_error *err = pf_error_new(PF_EIO, "/store", "cannot open the database %s: %s", path, sqlite3_errmsg(st->writer.db));
+        sqlite3_close(st->writer.db);
         free(st);
         return err;
     }
-    sqlite3_busy_timeout(st->db, 10000);
-    pf_error *err = pf_sqlite_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
+    sqlite3_busy_timeout(st->writer.db, 10000);
+    pf_error *err = pf_sqlite_exec(st->writer.db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
                                    "configuring the database");
     if (!err) err = migrate(st);
-    if (!err && sqlite3_open_v2(path, &st->reader, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
-        err = pf_error_new(PF_EIO, "/store", "cannot open the database %s for reading: %s", path,
-                           sqlite3_errmsg(st->reader));
+    for (int i = 0; i < PF_SQLITE_READERS && !err; i++) {
+        sqlite_conn *r = &st->readers[i];
+        if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+            err = pf_error_new(PF_EIO, "/store", "cannot open the database %s for reading: %s", path,
+                               sqlite3_errmsg(r->db));
+        sqlite3_busy_timeout(r->db, 10000);
+    }
     if (err) {
-        sqlite3_close(st->reader);
-        sqlite3_close(st->db);
+        for (int i = 0; i < PF_SQLITE_READERS; i++)
+            sqlite3_close(st->readers[i].db);
+        sqlite3_close(st->writer.db);
         free(st);
         return err;
     }
-    sqlite3_busy_timeout(st->reader, 10000);
-    pthread_mutex_init(&st->lock, NULL);
-    pthread_mutex_init(&st->read_lock, NULL);
+    pthread_mutex_init(&st->writer.lock, NULL);
+    for (int i = 0; i < PF_SQLITE_READERS; i++)
+        pthread_mutex_init(&st->readers[i].lock, NULL);
     pf_store *s = pf_xcalloc(1, sizeof *s);
     s->ops = &sqlite_ops;
     s->impl = st;

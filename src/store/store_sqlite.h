@@ -8,20 +8,25 @@
 #include <pthread.h>
 #include <sqlite3.h>
 
+/* A connection, its lock (callers take turns) and the statements on hot
+ * paths, prepared once for it. */
 typedef struct {
     sqlite3 *db;
-    pthread_mutex_t lock; /* the writing connection; calls take turns */
-    /* A second connection for point reads: in WAL mode it reads the last
-     * commit while a write is under way, so look-ups never wait for one. */
-    sqlite3 *reader;
-    pthread_mutex_t read_lock;
-    int version;
-    /* Statements on hot paths, prepared once per connection. */
+    pthread_mutex_t lock;
     struct {
-        sqlite3 *db;
         const char *sql; /* a string literal: its address is the key */
         sqlite3_stmt *stmt;
     } cached[16];
+} sqlite_conn;
+
+#define PF_SQLITE_READERS 4
+
+typedef struct {
+    sqlite_conn writer;
+    /* Connections for point reads: in WAL mode each reads the last commit
+     * while a write is under way, and workers do not queue behind one. */
+    sqlite_conn readers[PF_SQLITE_READERS];
+    int version;
 } sqlite_store;
 
 sqlite_store *pf_sqlite_impl(pf_store *s);
@@ -34,7 +39,10 @@ sqlite3_stmt *pf_sqlite_prepare(sqlite3 *db, const char *sql);
 const char *pf_sqlite_text(sqlite3_stmt *st, int column); /* "" for NULL */
 /* A statement prepared once and kept: the caller holds the connection's
  * lock, and ends with sqlite3_reset, never sqlite3_finalize. */
-sqlite3_stmt *pf_sqlite_cached(sqlite_store *st, sqlite3 *db, const char *sql);
+sqlite3_stmt *pf_sqlite_cached(sqlite_conn *c, const char *sql);
+/* A free reader connection, locked; give it back with pf_sqlite_reader_release. */
+sqlite_conn *pf_sqlite_reader(sqlite_store *st);
+void pf_sqlite_reader_release(sqlite_conn *c);
 void pf_iso_now(char out[32]); /* ISO 8601, milliseconds, UTC */
 
 /* Runs, artifacts and the module cache (store_sqlite_runs.c). */

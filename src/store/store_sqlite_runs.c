@@ -2,6 +2,7 @@
  * public call is one transaction under the connection's lock. */
 #include "store/store_sqlite.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 
 #include <string.h>
@@ -11,12 +12,19 @@ static const char *str(const json_t *o, const char *k) { return json_string_valu
 /* Binds a JSON value as compact text; the statement must be stepped before
  * the returned text is freed. */
 static char *bind_json(sqlite3_stmt *q, int i, const json_t *v) {
-    char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    char *text = v ? pf_json_text(v, false) : NULL;
     if (text)
         sqlite3_bind_text(q, i, text, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null(q, i);
     return text;
+}
+
+/* bind_json, unless the caller already has the text. */
+static char *bind_doc(sqlite3_stmt *q, int i, const json_t *v, const char *text) {
+    if (!text) return bind_json(q, i, v);
+    sqlite3_bind_text(q, i, text, -1, SQLITE_STATIC);
+    return NULL;
 }
 
 static json_t *column_json(sqlite3_stmt *q, int i) {
@@ -44,20 +52,20 @@ static const char put_node_sql[] = "INSERT INTO run_nodes (run_id, node_id, stat
                                    "state = excluded.state";
 
 static pf_error *put_node(sqlite_store *st, const char *run_id, const char *node_id, const char *status,
-                          const json_t *state) {
-    sqlite3 *db = st->db;
-    sqlite3_stmt *q = pf_sqlite_cached(st, db, put_node_sql);
+                          const json_t *state, const char *state_text) {
+    sqlite3 *db = st->writer.db;
+    sqlite3_stmt *q = pf_sqlite_cached(&st->writer, put_node_sql);
     sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, node_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, status, -1, SQLITE_STATIC);
-    char *text = bind_json(q, 4, state);
+    char *text = bind_doc(q, 4, state, state_text);
     pf_error *err = step_reset(db, q, "recording a run node");
     free(text);
     return err;
 }
 
 static pf_error *create_locked(sqlite_store *st, void *arg) {
-    sqlite3 *db = st->db;
+    sqlite3 *db = st->writer.db;
     const json_t *run = arg;
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
@@ -91,10 +99,10 @@ typedef pf_store_transition transition_args;
 
 static pf_error *artifact_locked(sqlite_store *st, void *arg);
 static pf_error *asset_row(sqlite_store *st, const json_t *asset);
-static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, const json_t *entry);
+static pf_error *cache_row(sqlite_store *st, const pf_store_node_extras *extras);
 
 static pf_error *transition_locked(sqlite_store *st, void *arg) {
-    sqlite3 *db = st->db;
+    sqlite3 *db = st->writer.db;
     const transition_args *a = arg;
     pf_error *err = NULL;
     if (a->run_status) {
@@ -115,7 +123,8 @@ static pf_error *transition_locked(sqlite_store *st, void *arg) {
         err = step_done(db, q, "updating a run");
         free(doc);
     }
-    if (!err && a->node_id) err = put_node(st, a->run_id, a->node_id, a->node_status, a->node_state);
+    if (!err && a->node_id)
+        err = put_node(st, a->run_id, a->node_id, a->node_status, a->node_state, a->node_state_text);
     size_t i;
     const json_t *artifact;
     if (a->extras) json_array_foreach(a->extras->artifacts, i, artifact) {
@@ -125,7 +134,7 @@ static pf_error *transition_locked(sqlite_store *st, void *arg) {
             if (!err) err = asset_row(st, artifact);
         }
     if (!err && a->extras && a->extras->cache_key)
-        err = cache_row(st, a->extras->cache_key, a->extras->cache_slot, a->extras->cache_entry);
+        err = cache_row(st, a->extras);
     return err;
 }
 
@@ -162,9 +171,9 @@ static json_t *run_row(sqlite3_stmt *q, bool with_doc) {
 pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     *run_out = NULL;
-    pthread_mutex_lock(&st->lock);
+    pthread_mutex_lock(&st->writer.lock);
     sqlite3_stmt *q =
-        pf_sqlite_prepare(st->db, with_nodes ? "SELECT id, workflow_id, workflow_version, family, status, "
+        pf_sqlite_prepare(st->writer.db, with_nodes ? "SELECT id, workflow_id, workflow_version, family, status, "
                                                "subject, (SELECT doc FROM run_docs WHERE run_id = "
                                                "runs.id), created_at, updated_at FROM runs WHERE id = ?"
                                              : "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
@@ -173,7 +182,7 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
     sqlite3_finalize(q);
     if (run && with_nodes) {
         json_t *nodes = json_object();
-        q = pf_sqlite_prepare(st->db, "SELECT node_id, status, state FROM run_nodes WHERE run_id = ? ORDER BY node_id");
+        q = pf_sqlite_prepare(st->writer.db, "SELECT node_id, status, state FROM run_nodes WHERE run_id = ? ORDER BY node_id");
         sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
         while (sqlite3_step(q) == SQLITE_ROW)
             json_object_set_new(nodes, pf_sqlite_text(q, 0),
@@ -190,7 +199,7 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
         }
         json_object_set_new(run, "nodes", nodes);
     }
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->writer.lock);
     if (!run) return pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", run_id);
     *run_out = run;
     return NULL;
@@ -198,28 +207,28 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
 
 pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
-    pthread_mutex_lock(&st->lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->db, "SELECT " RUN_COLUMNS " FROM runs WHERE ?1 IS NULL OR status = ?1 "
+    pthread_mutex_lock(&st->writer.lock);
+    sqlite3_stmt *q = pf_sqlite_prepare(st->writer.db, "SELECT " RUN_COLUMNS " FROM runs WHERE ?1 IS NULL OR status = ?1 "
                                                 "ORDER BY created_at DESC, id DESC");
     if (status) sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
         json_array_append_new(list, run_row(q, false));
     sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->lock);
+    pthread_mutex_unlock(&st->writer.lock);
     *list_out = list;
     return NULL;
 }
 
 static pf_error *artifact_locked(sqlite_store *st, void *arg) {
-    sqlite3 *db = st->db;
+    sqlite3 *db = st->writer.db;
     const json_t *a = arg;
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
     /* The id is derived from (run, node, port): writing it again is a no-op. */
     static const char sql[] = "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, doc, "
                               "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
-    sqlite3_stmt *q = pf_sqlite_cached(st, db, sql);
+    sqlite3_stmt *q = pf_sqlite_cached(&st->writer, sql);
     sqlite3_bind_text(q, 1, str(a, "id"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, str(a, "sha256"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, str(a, "run_id"), -1, SQLITE_STATIC);
@@ -238,12 +247,12 @@ static pf_error *artifact_locked(sqlite_store *st, void *arg) {
 static pf_error *get_doc(pf_store *s, const char *sql, const char *param, const char *what, json_t **out) {
     sqlite_store *st = pf_sqlite_impl(s);
     *out = NULL;
-    pthread_mutex_lock(&st->read_lock);
-    sqlite3_stmt *q = pf_sqlite_cached(st, st->reader, sql);
+    sqlite_conn *r = pf_sqlite_reader(st);
+    sqlite3_stmt *q = pf_sqlite_cached(r, sql);
     sqlite3_bind_text(q, 1, param, -1, SQLITE_STATIC);
     if (sqlite3_step(q) == SQLITE_ROW) *out = column_json(q, 0);
     sqlite3_reset(q);
-    pthread_mutex_unlock(&st->read_lock);
+    pf_sqlite_reader_release(r);
     return *out ? NULL : pf_error_new(PF_ENOTFOUND, "", "%s \"%s\" does not exist", what, param);
 }
 
@@ -252,17 +261,17 @@ pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_
     return get_doc(s, sql, id, "artifact", artifact_out);
 }
 
-static pf_error *cache_row(sqlite_store *st, const char *key, const char *slot, const json_t *entry) {
-    sqlite3 *db = st->db;
+static pf_error *cache_row(sqlite_store *st, const pf_store_node_extras *x) {
+    sqlite3 *db = st->writer.db;
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
     static const char sql[] = "INSERT INTO module_cache (key, slot, doc, created_at) VALUES (?, ?, ?, ?) "
                               "ON CONFLICT (key) DO UPDATE SET slot = excluded.slot, doc = excluded.doc, "
                               "created_at = excluded.created_at";
-    sqlite3_stmt *q = pf_sqlite_cached(st, db, sql);
-    sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, slot, -1, SQLITE_STATIC);
-    char *doc = bind_json(q, 3, entry);
+    sqlite3_stmt *q = pf_sqlite_cached(&st->writer, sql);
+    sqlite3_bind_text(q, 1, x->cache_key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, x->cache_slot, -1, SQLITE_STATIC);
+    char *doc = bind_doc(q, 3, x->cache_entry, x->cache_entry_text);
     sqlite3_bind_text(q, 4, stamp, -1, SQLITE_STATIC);
     pf_error *err = step_reset(db, q, "recording a cache entry");
     free(doc);
@@ -276,22 +285,22 @@ static pf_error *asset_row(sqlite_store *st, const json_t *asset) {
      * first row stands. */
     static const char sql[] = "INSERT INTO assets (id, run_id, node_id, doc, created_at) VALUES (?, ?, ?, ?, ?) "
                               "ON CONFLICT DO NOTHING";
-    sqlite3_stmt *q = pf_sqlite_cached(st, st->db, sql);
+    sqlite3_stmt *q = pf_sqlite_cached(&st->writer, sql);
     sqlite3_bind_text(q, 1, str(asset, "id"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, str(asset, "run_id"), -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 3, str(asset, "node_id"), -1, SQLITE_STATIC);
     char *doc = bind_json(q, 4, asset);
     sqlite3_bind_text(q, 5, stamp, -1, SQLITE_STATIC);
-    pf_error *err = step_reset(st->db, q, "recording an asset");
+    pf_error *err = step_reset(st->writer.db, q, "recording an asset");
     free(doc);
     return err;
 }
 
 pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
-    pthread_mutex_lock(&st->read_lock);
+    sqlite_conn *r = pf_sqlite_reader(st);
     sqlite3_stmt *q =
-        pf_sqlite_prepare(st->reader, "SELECT doc, created_at FROM assets WHERE ?1 IS NULL OR run_id = ?1 "
+        pf_sqlite_prepare(r->db, "SELECT doc, created_at FROM assets WHERE ?1 IS NULL OR run_id = ?1 "
                                       "ORDER BY created_at DESC, id");
     if (run_id) sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     json_t *list = json_array();
@@ -301,7 +310,7 @@ pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_ou
         json_array_append_new(list, asset);
     }
     sqlite3_finalize(q);
-    pthread_mutex_unlock(&st->read_lock);
+    pf_sqlite_reader_release(r);
     *list_out = list;
     return NULL;
 }
@@ -314,8 +323,8 @@ pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, j
                               "ORDER BY created_at DESC, rowid DESC LIMIT 1) LIMIT 1";
     *entry_out = NULL;
     *exact = false;
-    pthread_mutex_lock(&st->read_lock);
-    sqlite3_stmt *q = pf_sqlite_cached(st, st->reader, sql);
+    sqlite_conn *r = pf_sqlite_reader(st);
+    sqlite3_stmt *q = pf_sqlite_cached(r, sql);
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, slot, -1, SQLITE_STATIC);
     if (sqlite3_step(q) == SQLITE_ROW) {
@@ -323,6 +332,6 @@ pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, j
         *entry_out = column_json(q, 1);
     }
     sqlite3_reset(q);
-    pthread_mutex_unlock(&st->read_lock);
+    pf_sqlite_reader_release(r);
     return NULL;
 }

@@ -1,14 +1,18 @@
-/* Core helpers: ids, sha256, safe paths, atomic files, errors and pointers. */
+/* Core helpers: ids, sha256, safe paths, atomic files, errors, pointers and
+ * compact JSON text. */
 #include "check.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/id.h"
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "core/sha256.h"
 #include "support/tmpdir.h"
 
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 static void test_ids(void) {
@@ -105,7 +109,67 @@ static void test_errors(void) {
     pf_errors_clear(&errs);
 }
 
+/* pf_json_text writes what json_dumps writes: cache keys and stored rows
+ * stay byte-identical whichever wrote them. */
+static void same_text(const json_t *v) {
+    for (int sort = 0; sort <= 1; sort++) {
+        char *ours = pf_json_text(v, sort);
+        char *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | (sort ? JSON_SORT_KEYS : 0));
+        CHECK_STR(ours, theirs);
+        free(ours);
+        free(theirs);
+    }
+}
+
+static void test_json_text(void) {
+    const char *docs[] = {
+        "{\"b\":1,\"a\":[true,false,null],\"c\":{\"z\":\"\",\"y\":{}},\"ab\":[],\"a\\u0001\":2}",
+        "[\"quote \\\" backslash \\\\ slash / tab \\t nl \\n cr \\r bs \\b ff \\f\"]",
+        "[\"\\u0001\\u001f\\u007f caf\\u00e9 \\u2028 \\ud83d\\ude00\"]",
+        "[0,-1,9223372036854775807,-9223372036854775808]",
+        "[0.0,-0.0,1.5,0.1,1e300,1e-300,123456789012345678.0,2.5e-7,1e21,-3.0e5,6.02214076e23]",
+        "\"top-level string\"", "42", "null",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
+        json_error_t jerr;
+        json_t *v = json_loads(docs[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr);
+        CHECK_MSG(v != NULL, "%s: %s", docs[i], jerr.text);
+        if (v) same_text(v);
+        json_decref(v);
+    }
+    /* Object keys are compared as bytes, shorter first on a common prefix. */
+    json_t *keys = json_object();
+    const char *names[] = {"b", "a", "ab", "B", "\xc3\xa9", "a b", "_", "aa"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        json_object_set_new(keys, names[i], json_integer((json_int_t)i));
+    same_text(keys);
+    json_decref(keys);
+    CHECK(pf_json_text(NULL, false) == NULL);
+}
+
+/* The hand-made civil calendar agrees with the C library's. */
+static void test_iso_time(void) {
+    long long first_bad = 0;
+    bool bad = false;
+    for (long long sec = -2208988800LL; sec < 13569465600LL && !bad; sec += 86400LL * 3 + 3607) {
+        char ours[PF_ISO_LEN], theirs[PF_ISO_LEN];
+        pf_iso_format(sec, 123456789, ours);
+        time_t t = (time_t)sec;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(theirs, sizeof theirs, "%Y-%m-%dT%H:%M:%S.123Z", &tm);
+        if (strcmp(ours, theirs) != 0) bad = true, first_bad = sec;
+    }
+    CHECK_MSG(!bad, "from 1900 to 2400, %lld formats differently", first_bad);
+    char now[PF_ISO_LEN];
+    pf_iso_now(now);
+    CHECK_INT(strlen(now), 24);
+    CHECK(strncmp(now, "20", 2) == 0 && now[10] == 'T' && now[23] == 'Z');
+}
+
 int main(void) {
+    test_iso_time();
+    test_json_text();
     test_ids();
     test_sha256();
     test_paths();

@@ -6,6 +6,7 @@
 #include "modules/module.h"
 
 #include "core/clock.h"
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/sha256.h"
 #include "core/subprocess.h"
@@ -91,7 +92,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     pf_sha256_hex(seed, strlen(seed), key);
     free(seed);
     json_t *body_doc = event_body(ctx, params, json_object_get(inputs, "asset"), key);
-    char *body = json_dumps(body_doc, JSON_COMPACT | JSON_SORT_KEYS);
+    char *body = pf_json_text(body_doc, true);
     json_decref(body_doc);
     if (ctx->shadow) {
         *outputs = json_pack("{s:{s:b, s:s, s:s, s:s}}", "delivery", "shadow", 1, "url", url, "idempotency_key", key,

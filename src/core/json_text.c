@@ -1,0 +1,161 @@
+#include "core/json_text.h"
+
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} buf;
+
+static void reserve(buf *b, size_t more) {
+    if (b->len + more < b->cap) return;
+    while (b->len + more >= b->cap)
+        b->cap = b->cap ? b->cap * 2 : 256;
+    b->p = pf_xrealloc(b->p, b->cap);
+}
+
+static void put(buf *b, const char *s, size_t n) {
+    reserve(b, n);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void put_char(buf *b, char c) {
+    reserve(b, 1);
+    b->p[b->len++] = c;
+}
+
+static void put_string(buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789ABCDEF";
+    put_char(b, '"');
+    size_t run = 0; /* start of the pending unescaped bytes */
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        put(b, s + run, i - run);
+        run = i + 1;
+        char esc[6] = {'\\', 0};
+        size_t len = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            len = 6;
+        }
+        put(b, esc, len);
+    }
+    put(b, s + run, n - run);
+    put_char(b, '"');
+}
+
+/* jansson's real format: %.17g, ".0" when it reads as an integer, and an
+ * exponent without '+' or leading zeros. */
+static void put_real(buf *b, double d) {
+    char text[64];
+    int n = snprintf(text, sizeof text, "%.17g", d);
+    size_t len = n > 0 ? (size_t)n : 0;
+    if (strspn(text, "0123456789-") == len) {
+        memcpy(text + len, ".0", 3);
+        len += 2;
+    }
+    char *start = strchr(text, 'e');
+    if (start) {
+        start++;
+        char *end = start + 1;
+        if (*start == '-') start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, len - (size_t)(end - text) + 1);
+            len -= (size_t)(end - start);
+        }
+    }
+    put(b, text, len);
+}
+
+typedef struct {
+    const char *key;
+    size_t len;
+    json_t *value;
+} member;
+
+static int member_cmp(const void *x, const void *y) {
+    const member *a = x, *b = y;
+    int r = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+    return r ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+static void put_value(buf *b, const json_t *v, bool sort);
+
+static void put_member(buf *b, const char *key, size_t len, const json_t *value, bool first, bool sort) {
+    if (!first) put_char(b, ',');
+    put_string(b, key, len);
+    put_char(b, ':');
+    put_value(b, value, sort);
+}
+
+static void put_object(buf *b, const json_t *v, bool sort) {
+    put_char(b, '{');
+    size_t n = json_object_size(v);
+    if (sort && n > 1) {
+        member *m = pf_xmalloc(n * sizeof *m);
+        size_t k = 0;
+        for (void *it = json_object_iter((json_t *)v); it && k < n; it = json_object_iter_next((json_t *)v, it))
+            m[k++] = (member){json_object_iter_key(it), json_object_iter_key_len(it), json_object_iter_value(it)};
+        qsort(m, k, sizeof *m, member_cmp);
+        for (size_t i = 0; i < k; i++)
+            put_member(b, m[i].key, m[i].len, m[i].value, i == 0, sort);
+        free(m);
+    } else {
+        bool first = true;
+        for (void *it = json_object_iter((json_t *)v); it; it = json_object_iter_next((json_t *)v, it), first = false)
+            put_member(b, json_object_iter_key(it), json_object_iter_key_len(it), json_object_iter_value(it), first,
+                       sort);
+    }
+    put_char(b, '}');
+}
+
+static void put_value(buf *b, const json_t *v, bool sort) {
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: put_object(b, v, sort); break;
+    case JSON_ARRAY:
+        put_char(b, '[');
+        for (size_t i = 0, n = json_array_size(v); i < n; i++) {
+            if (i) put_char(b, ',');
+            put_value(b, json_array_get(v, i), sort);
+        }
+        put_char(b, ']');
+        break;
+    case JSON_STRING: put_string(b, json_string_value(v), json_string_length(v)); break;
+    case JSON_INTEGER: {
+        char text[32];
+        int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        put(b, text, n > 0 ? (size_t)n : 0);
+        break;
+    }
+    case JSON_REAL: put_real(b, json_real_value(v)); break;
+    case JSON_TRUE: put(b, "true", 4); break;
+    case JSON_FALSE: put(b, "false", 5); break;
+    case JSON_NULL: put(b, "null", 4); break;
+    }
+}
+
+char *pf_json_text(const json_t *v, bool sort_keys) {
+    if (!v) return NULL;
+    buf b = {0};
+    put_value(&b, v, sort_keys);
+    put_char(&b, '\0');
+    return b.p;
+}
