@@ -335,7 +335,12 @@ pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {
         return err;
     }
     sqlite3_busy_timeout(st->writer.db, 10000);
-    pf_error *err = pf_sqlite_exec(st->writer.db, "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL",
+    /* Checkpoints every 8000 WAL pages (32 MB), not SQLite's 1000: a run
+     * rewrites the same pages in many small commits, and a checkpoint sits
+     * on the writer's path. */
+    pf_error *err = pf_sqlite_exec(st->writer.db,
+                                   "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; "
+                                   "PRAGMA wal_autocheckpoint=8000",
                                    "configuring the database");
     if (!err) err = migrate(st);
     for (int i = 0; i < PF_SQLITE_READERS && !err; i++) {
