@@ -66,5 +66,14 @@ const char *const pf_sqlite_migrations[] = {
     "  doc TEXT NOT NULL,"
     "  created_at TEXT NOT NULL,"
     "  UNIQUE (run_id, node_id));",
+    /* 3: catalog and order documents (categories, pricing tiers, output
+     * types, products, CAD files, orders and their lines) by kind and key */
+    "CREATE TABLE items ("
+    "  kind TEXT NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  doc TEXT NOT NULL,"
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  PRIMARY KEY (kind, key));",
 };
 const int pf_sqlite_n_migrations = sizeof pf_sqlite_migrations / sizeof *pf_sqlite_migrations;

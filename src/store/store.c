@@ -62,3 +62,12 @@ pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_o
 pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
     return s->ops->cache_find(s, key, slot, entry_out, exact);
 }
+pf_error *pf_store_items_write(pf_store *s, const pf_store_item *items, size_t n) {
+    return s->ops->items_write(s, items, n);
+}
+pf_error *pf_store_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out) {
+    return s->ops->item_get(s, kind, key, doc_out);
+}
+pf_error *pf_store_item_list(pf_store *s, const char *kind, json_t **list_out) {
+    return s->ops->item_list(s, kind, list_out);
+}

@@ -84,4 +84,19 @@ pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_o
  * transitions. */
 pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
 
+/* Items: catalog and order documents by kind ("category", "output_type",
+ * "order", ...) and key. A write either creates (a conflict if the key is
+ * taken), replaces (not found if it is not), or upserts; several writes
+ * commit together. Read documents carry created_at and updated_at. */
+typedef enum { PF_ITEM_CREATE, PF_ITEM_REPLACE, PF_ITEM_UPSERT, PF_ITEM_DELETE } pf_item_op;
+typedef struct pf_store_item {
+    pf_item_op op;
+    const char *kind, *key;
+    const json_t *doc; /* NULL for PF_ITEM_DELETE */
+} pf_store_item;
+pf_error *pf_store_items_write(pf_store *s, const pf_store_item *items, size_t n);
+pf_error *pf_store_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out);
+/* Every document of a kind, by key. */
+pf_error *pf_store_item_list(pf_store *s, const char *kind, json_t **list_out);
+
 #endif

@@ -323,6 +323,9 @@ static const pf_store_ops sqlite_ops = {
     .asset_list = pf_sqlite_asset_list,
     .artifact_get = pf_sqlite_artifact_get,
     .cache_find = pf_sqlite_cache_find,
+    .items_write = pf_sqlite_items_write,
+    .item_get = pf_sqlite_item_get,
+    .item_list = pf_sqlite_item_list,
 };
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {

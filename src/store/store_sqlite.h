@@ -54,4 +54,9 @@ pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_ou
 pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_out);
 pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
 
+/* Catalog and order items (store_sqlite_items.c). */
+pf_error *pf_sqlite_items_write(pf_store *s, const pf_store_item *items, size_t n);
+pf_error *pf_sqlite_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out);
+pf_error *pf_sqlite_item_list(pf_store *s, const char *kind, json_t **list_out);
+
 #endif

@@ -1,5 +1,5 @@
 /* The SQLite store: migrations, immutable versions, conflicts, soft delete,
- * and concurrent saves. */
+ * concurrent saves, and catalog items. */
 #include "check.h"
 
 #include "core/mem.h"
@@ -156,6 +156,50 @@ static void test_concurrency(pf_store *s) {
     json_decref(versions);
 }
 
+static pf_code code_of(pf_error *err) {
+    pf_code c = err ? err->code : PF_OK;
+    pf_error_free(err);
+    return c;
+}
+
+static void test_items(pf_store *s) {
+    json_t *a = json_pack("{s:s, s:s}", "key", "chairs", "label", "Chairs");
+    json_t *b = json_pack("{s:s, s:s}", "key", "lamps", "label", "Lamps");
+    pf_store_item create[] = {{PF_ITEM_CREATE, "category", "lamps", b}, {PF_ITEM_CREATE, "category", "chairs", a}};
+    CHECK_INT(code_of(pf_store_items_write(s, create, 2)), PF_OK);
+    CHECK_INT(code_of(pf_store_items_write(s, create, 1)), PF_ECONFLICT);
+    /* a batch is all or nothing: the new key is not kept when another fails */
+    json_t *c = json_pack("{s:s}", "key", "desks");
+    pf_store_item mixed[] = {{PF_ITEM_CREATE, "category", "desks", c}, {PF_ITEM_CREATE, "category", "chairs", a}};
+    CHECK_INT(code_of(pf_store_items_write(s, mixed, 2)), PF_ECONFLICT);
+    json_t *doc = NULL;
+    CHECK_INT(code_of(pf_store_item_get(s, "category", "desks", &doc)), PF_ENOTFOUND);
+    CHECK(doc == NULL);
+    pf_store_item replace = {PF_ITEM_REPLACE, "category", "ghost", c};
+    CHECK_INT(code_of(pf_store_items_write(s, &replace, 1)), PF_ENOTFOUND);
+    json_object_set_new(a, "label", json_string("Seating"));
+    pf_store_item update = {PF_ITEM_REPLACE, "category", "chairs", a};
+    CHECK_INT(code_of(pf_store_items_write(s, &update, 1)), PF_OK);
+    CHECK_INT(code_of(pf_store_item_get(s, "category", "chairs", &doc)), PF_OK);
+    CHECK_STR(json_string_value(json_object_get(doc, "label")), "Seating");
+    CHECK(json_string_value(json_object_get(doc, "created_at")) != NULL);
+    json_decref(doc);
+    json_t *list = NULL;
+    CHECK_INT(code_of(pf_store_item_list(s, "category", &list)), PF_OK);
+    CHECK_INT(json_array_size(list), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "key")), "chairs");
+    json_decref(list);
+    pf_store_item del = {PF_ITEM_DELETE, "category", "lamps", NULL};
+    CHECK_INT(code_of(pf_store_items_write(s, &del, 1)), PF_OK);
+    CHECK_INT(code_of(pf_store_items_write(s, &del, 1)), PF_ENOTFOUND);
+    CHECK_INT(code_of(pf_store_item_list(s, "pricing_tier", &list)), PF_OK);
+    CHECK_INT(json_array_size(list), 0);
+    json_decref(list);
+    json_decref(a);
+    json_decref(b);
+    json_decref(c);
+}
+
 int main(void) {
     char *dir = pf_test_tmpdir("store");
     test_open_and_migrate(dir);
@@ -165,6 +209,7 @@ int main(void) {
         test_versions(s);
         test_delete(s);
         test_concurrency(s);
+        test_items(s);
         pf_store_close(s);
     }
     free(dir);

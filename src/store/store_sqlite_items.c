@@ -1,0 +1,97 @@
+/* Catalog and order items in SQLite: one table keyed by (kind, key). */
+#include "store/store_sqlite.h"
+
+#include "core/json_text.h"
+#include "core/mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    const pf_store_item *items;
+    size_t n;
+} write_args;
+
+static const char *const op_sql[] = {
+    [PF_ITEM_CREATE] = "INSERT INTO items (kind, key, doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) "
+                       "ON CONFLICT DO NOTHING",
+    [PF_ITEM_REPLACE] = "UPDATE items SET doc = ?3, updated_at = ?4 WHERE kind = ?1 AND key = ?2",
+    [PF_ITEM_UPSERT] = "INSERT INTO items (kind, key, doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) "
+                       "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+    [PF_ITEM_DELETE] = "DELETE FROM items WHERE kind = ?1 AND key = ?2",
+};
+
+/* The stored text leaves out the time stamps, which live in columns. */
+static char *doc_text(const json_t *doc) {
+    json_t *copy = json_copy((json_t *)doc);
+    json_object_del(copy, "created_at");
+    json_object_del(copy, "updated_at");
+    char *text = pf_json_text(copy, false);
+    json_decref(copy);
+    return text;
+}
+
+static pf_error *write_locked(sqlite_store *st, void *arg) {
+    const write_args *a = arg;
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
+    for (size_t i = 0; i < a->n; i++) {
+        const pf_store_item *it = &a->items[i];
+        sqlite3_stmt *q = pf_sqlite_cached(&st->writer, op_sql[it->op]);
+        char *text = it->doc ? doc_text(it->doc) : NULL;
+        sqlite3_bind_text(q, 1, it->kind, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, it->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 4, stamp, -1, SQLITE_STATIC);
+        int rc = sqlite3_step(q);
+        sqlite3_reset(q);
+        free(text);
+        if (rc != SQLITE_DONE) return pf_sqlite_db_error(st->writer.db, "writing a catalog item");
+        if (sqlite3_changes(st->writer.db) == 0) {
+            bool taken = it->op == PF_ITEM_CREATE;
+            if (taken || it->op != PF_ITEM_UPSERT)
+                return pf_error_new(taken ? PF_ECONFLICT : PF_ENOTFOUND, "", "%s \"%s\" %s", it->kind, it->key,
+                                    taken ? "already exists" : "does not exist");
+        }
+    }
+    return NULL;
+}
+
+pf_error *pf_sqlite_items_write(pf_store *s, const pf_store_item *items, size_t n) {
+    write_args a = {items, n};
+    return pf_sqlite_transaction(s, write_locked, &a, "writing catalog items");
+}
+
+static json_t *item_row(sqlite3_stmt *q) {
+    json_t *doc = json_loads(pf_sqlite_text(q, 0), 0, NULL);
+    if (!doc) doc = json_object();
+    json_object_set_new(doc, "created_at", json_string(pf_sqlite_text(q, 1)));
+    json_object_set_new(doc, "updated_at", json_string(pf_sqlite_text(q, 2)));
+    return doc;
+}
+
+pf_error *pf_sqlite_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out) {
+    static const char sql[] = "SELECT doc, created_at, updated_at FROM items WHERE kind = ?1 AND key = ?2";
+    sqlite_conn *r = pf_sqlite_reader(pf_sqlite_impl(s));
+    sqlite3_stmt *q = pf_sqlite_cached(r, sql);
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, key, -1, SQLITE_STATIC);
+    *doc_out = sqlite3_step(q) == SQLITE_ROW ? item_row(q) : NULL;
+    sqlite3_reset(q);
+    pf_sqlite_reader_release(r);
+    return *doc_out ? NULL : pf_error_new(PF_ENOTFOUND, "", "%s \"%s\" does not exist", kind, key);
+}
+
+pf_error *pf_sqlite_item_list(pf_store *s, const char *kind, json_t **list_out) {
+    static const char sql[] = "SELECT doc, created_at, updated_at FROM items WHERE kind = ?1 ORDER BY key";
+    sqlite_conn *r = pf_sqlite_reader(pf_sqlite_impl(s));
+    sqlite3_stmt *q = pf_sqlite_cached(r, sql);
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+    json_t *list = json_array();
+    while (sqlite3_step(q) == SQLITE_ROW)
+        json_array_append_new(list, item_row(q));
+    sqlite3_reset(q);
+    pf_sqlite_reader_release(r);
+    *list_out = list;
+    return NULL;
+}
