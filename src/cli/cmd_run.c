@@ -4,6 +4,7 @@
  * writes the delivered artifacts to a directory. The same runtime, store and
  * modules as `prodflow serve`, in this process. */
 #include "api/app.h"
+#include "catalog/cad_file.h"
 #include "catalog/output_type.h"
 #include "cli/cli.h"
 #include "core/log.h"
@@ -106,17 +107,12 @@ static const json_t *output_of(const json_t *run, const char *node, const char *
 /* The ephemeral order line: the product with its intake's artifacts. */
 static json_t *order_line(pf_app *app, const char *intake_id, const char *product, const char *output_type,
                           json_t *overrides) {
-    json_t *run = NULL;
-    pf_error_free(pf_store_run_get(app->store, intake_id, true, &run));
-    json_t *intake =
-        json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "step", output_of(run, "resolve", "step"), "objects",
-                  output_of(run, "extract", "objects"), "glb", output_of(run, "glb", "glb"), "bbox",
-                  output_of(run, "bbox", "bbox"), "material_map", output_of(run, "materials", "material_map"));
+    json_t *intake = pf_cad_file_intake(app->store, intake_id);
+    json_object_del(intake, "thumbnail");
     char *id = pf_asprintf("line_%s", intake_id + 4);
     json_t *line = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:O}", "id", id, "product", "name", product, "category", "",
                              "output_type", output_type, "intake", intake, "overrides", overrides);
     free(id);
-    json_decref(run);
     return line;
 }
 
