@@ -1,5 +1,6 @@
 #include "api/app.h"
 
+#include "catalog/seed.h"
 #include "core/json_text.h"
 #include "core/mem.h"
 #include "core/path.h"
@@ -61,6 +62,7 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     app->share_dir = pf_strdup(cfg->share_dir);
     app->web_dir = cfg->web_dir ? pf_strdup(cfg->web_dir) : NULL;
     app->max_body_bytes = cfg->max_body_bytes ? cfg->max_body_bytes : 8u << 20;
+    app->max_upload_bytes = cfg->max_upload_bytes ? cfg->max_upload_bytes : (size_t)512 << 20;
     size_t before = errs->len;
     app->registry = pf_registry_load(errs);
     app->starters = pf_starters_load(app->share_dir, errs);
@@ -102,6 +104,18 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     if ((err = pf_runtime_start(&rc, &app->runtime)) ||
         (cfg->resume_runs && (err = pf_runtime_resume(app->runtime, &resumed)))) {
         pf_errors_take(errs, err);
+        pf_app_close(app);
+        return NULL;
+    }
+    if (cfg->demo_data) {
+        pf_catalog c = {.registry = app->registry,
+                        .store = app->store,
+                        .starters = app->starters,
+                        .share_dir = app->share_dir,
+                        .data_dir = app->data_dir};
+        pf_catalog_seed(&c, app->share_dir, errs);
+    }
+    if (errs->len > before) {
         pf_app_close(app);
         return NULL;
     }

@@ -14,10 +14,13 @@ typedef struct pf_app_config {
     const char *store_url; /* NULL: SQLite under data_dir */
     const char *web_dir;   /* the built editor; NULL serves no editor */
     size_t max_body_bytes;
+    /* Streamed uploads (CAD files); 0 means 512 MiB. */
+    size_t max_upload_bytes;
     int blender_workers; /* warm Blender processes; 0 renders in fresh ones */
     int run_workers;     /* graph runtime threads; <= 0 means 2 */
     json_t *settings;    /* operator settings for modules, e.g. {"webhooks": {...}}; borrowed */
     bool resume_runs;    /* the server resumes unfinished runs; a one-off CLI job must not take them over */
+    bool demo_data;      /* seed a fresh data directory with the demo catalog (catalog/seed.h) */
 } pf_app_config;
 
 typedef struct pf_prebuilt {
@@ -33,6 +36,7 @@ typedef struct pf_app {
     char *share_dir;
     char *web_dir; /* NULL when no editor is served */
     size_t max_body_bytes;
+    size_t max_upload_bytes;
     json_t *starters;              /* array of starter workflow documents */
     json_t *openapi;               /* the OpenAPI document */
     pf_prebuilt *node_definitions; /* all families first, then one per family */

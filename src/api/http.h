@@ -24,6 +24,8 @@ typedef struct pf_request {
     const char *(*query)(const struct pf_request *req, const char *name);
     const char *(*header)(const struct pf_request *req, const char *name);
     void *conn; /* the server's connection handle */
+    /* The body streamed to a file (api/upload.h) on upload routes, else NULL. */
+    const struct pf_upload *upload;
 } pf_request;
 
 /* A body produced piece by piece (Server-Sent Events): next fills buf with

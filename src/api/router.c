@@ -27,8 +27,54 @@ const pf_route pf_routes[] = {
     {"GET", "/api/runs/{id}/events", pf_handle_run_events},
     {"GET", "/api/artifacts/{id}", pf_handle_artifact_get},
     {"GET", "/api/assets", pf_handle_asset_list},
+    {"GET", "/api/categories", pf_handle_category_list},
+    {"POST", "/api/categories", pf_handle_category_create},
+    {"GET", "/api/categories/{key}", pf_handle_category_get},
+    {"PUT", "/api/categories/{key}", pf_handle_category_replace},
+    {"DELETE", "/api/categories/{key}", pf_handle_category_delete},
+    {"GET", "/api/pricing-tiers", pf_handle_pricing_tier_list},
+    {"POST", "/api/pricing-tiers", pf_handle_pricing_tier_create},
+    {"GET", "/api/pricing-tiers/{key}", pf_handle_pricing_tier_get},
+    {"PUT", "/api/pricing-tiers/{key}", pf_handle_pricing_tier_replace},
+    {"DELETE", "/api/pricing-tiers/{key}", pf_handle_pricing_tier_delete},
+    {"GET", "/api/output-types/schema", pf_handle_output_type_schema},
+    {"POST", "/api/output-types/draft/validate", pf_handle_output_type_draft},
+    {"POST", "/api/output-types/import-legacy", pf_handle_output_type_import_legacy},
+    {"GET", "/api/output-types", pf_handle_output_type_list},
+    {"POST", "/api/output-types", pf_handle_output_type_create},
+    {"GET", "/api/output-types/{key}", pf_handle_output_type_get},
+    {"PUT", "/api/output-types/{key}", pf_handle_output_type_replace},
+    {"DELETE", "/api/output-types/{key}", pf_handle_output_type_delete},
+    {"GET", "/api/orders", pf_handle_order_list},
+    {"POST", "/api/orders", pf_handle_order_create},
+    {"GET", "/api/orders/{id}", pf_handle_order_get},
+    {"GET", "/api/order-lines/{id}", pf_handle_order_line_get},
+    {"POST", "/api/order-lines/{id}/preflight", pf_handle_order_line_preflight},
+    {"POST", "/api/order-lines/{id}/dispatch", pf_handle_order_line_dispatch},
+    {"POST", "/api/cad-files", pf_handle_cad_file_upload},
+    {"GET", "/api/cad-files", pf_handle_cad_file_list},
+    {"GET", "/api/cad-files/{id}", pf_handle_cad_file_get},
+    {"GET", "/api/products", pf_handle_product_list},
+    {"POST", "/api/products", pf_handle_product_create},
+    {"GET", "/api/products/{id}", pf_handle_product_get},
+    {"PUT", "/api/products/{id}", pf_handle_product_update},
+    {"DELETE", "/api/products/{id}", pf_handle_product_delete},
 };
 const size_t pf_n_routes = sizeof pf_routes / sizeof *pf_routes;
+
+/* Uploads stream to a temp file beside where they end up, so keeping one is a rename. */
+static const struct {
+    pf_handler handler;
+    const char *dir;
+} upload_routes[] = {
+    {pf_handle_cad_file_upload, "cad"},
+};
+
+const char *pf_route_upload_dir(const pf_route *route) {
+    for (size_t i = 0; route && i < sizeof upload_routes / sizeof *upload_routes; i++)
+        if (upload_routes[i].handler == route->handler) return upload_routes[i].dir;
+    return NULL;
+}
 
 static int hexval(char c) {
     if (c >= '0' && c <= '9') return c - '0';

@@ -22,6 +22,9 @@ extern const size_t pf_n_routes;
  * matches; *path_known tells a wrong method (405) from a wrong path (404). */
 const pf_route *pf_route_match(const char *method, const char *path, pf_request *req, bool *path_known);
 void pf_request_free_params(pf_request *req);
+/* Where the route's body streams instead of memory: a file under
+ * DATA/<dir>/tmp handed over as req->upload. NULL for buffered routes. */
+const char *pf_route_upload_dir(const pf_route *route);
 
 /* Reads ?family=; responds 400 and returns false when it names no family.
  * *family is NULL when the query leaves it out. */
@@ -50,5 +53,31 @@ void pf_handle_asset_list(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_parity(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_run_events(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_artifact_get(const pf_app *, const pf_request *, pf_response *);
+#define PF_ITEM_HANDLER_DECLS(NAME)                                                                                    \
+    void pf_handle_##NAME##_list(const pf_app *, const pf_request *, pf_response *);                                   \
+    void pf_handle_##NAME##_create(const pf_app *, const pf_request *, pf_response *);                                 \
+    void pf_handle_##NAME##_get(const pf_app *, const pf_request *, pf_response *);                                    \
+    void pf_handle_##NAME##_replace(const pf_app *, const pf_request *, pf_response *);                                \
+    void pf_handle_##NAME##_delete(const pf_app *, const pf_request *, pf_response *);
+PF_ITEM_HANDLER_DECLS(category)
+PF_ITEM_HANDLER_DECLS(pricing_tier)
+PF_ITEM_HANDLER_DECLS(output_type)
+void pf_handle_output_type_schema(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_output_type_draft(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_output_type_import_legacy(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_order_list(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_order_create(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_order_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_order_line_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_order_line_preflight(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_order_line_dispatch(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_cad_file_upload(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_cad_file_list(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_cad_file_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_product_list(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_product_create(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_product_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_product_update(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_product_delete(const pf_app *, const pf_request *, pf_response *);
 
 #endif

@@ -2,13 +2,20 @@
 
 #include "api/router.h"
 #include "api/static.h"
+#include "api/upload.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/path.h"
+#include "core/sha256.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct pf_server {
@@ -17,12 +24,35 @@ struct pf_server {
     uint16_t port;
 };
 
+/* A body streamed to a temporary file while it is hashed (routes with an
+ * upload dir), raw or as the one file part of multipart/form-data. */
+typedef struct {
+    pf_upload pub; /* what the handler sees; its strings point at the fields below */
+    char *path;
+    int fd; /* -1 once the file is dropped */
+    pf_sha256_ctx sha;
+    struct MHD_PostProcessor *pp;      /* multipart only */
+    uint64_t limit;                    /* file bytes */
+    uint64_t received, received_limit; /* body bytes, framing included */
+    char *filename, *content_type;
+    size_t parts; /* file parts seen */
+    char *part_key;
+    uint64_t part_bytes;
+    int failed; /* an HTTP status to answer once the body is in, or 0 */
+    char *failure, *failure_pointer;
+} streamed;
+
 /* Per-connection state while a request body arrives. */
 typedef struct {
     char *body;
     size_t len, cap;
     bool too_large;
+    bool answered; /* a response went out before the body; the rest is dropped */
+    streamed *file;
 } upload;
+
+/* Multipart framing around the file: boundaries and part headers. */
+#define MULTIPART_SLACK (64u << 10)
 
 static const char *query_arg(const pf_request *req, const char *name) {
     return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
@@ -74,6 +104,18 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, pf_response *r
     return ret;
 }
 
+static enum MHD_Result problem_at(struct MHD_Connection *conn, int status, const char *path, const char *pointer,
+                                  const char *msg) {
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_code code = status == 413 ? PF_ETOOLARGE : status == 404 ? PF_ENOTFOUND : status >= 500 ? PF_EIO : PF_EINVAL;
+    pf_errors_add(&errs, code, pointer, "%s", msg);
+    pf_response res = {0};
+    pf_respond_problem(&res, status, NULL, msg, path, &errs);
+    pf_errors_clear(&errs);
+    return send_response(conn, &res);
+}
+
 static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, const char *path, const char *fmt, ...) {
@@ -81,15 +123,217 @@ static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, c
     va_start(ap, fmt);
     char *msg = pf_vasprintf(fmt, ap);
     va_end(ap);
-    pf_errors errs;
-    pf_errors_init(&errs);
-    pf_code code = status == 413 ? PF_ETOOLARGE : status == 404 ? PF_ENOTFOUND : PF_EINVAL;
-    pf_errors_add(&errs, code, "", "%s", msg);
-    pf_response res = {0};
-    pf_respond_problem(&res, status, NULL, msg, path, &errs);
-    pf_errors_clear(&errs);
+    enum MHD_Result r = problem_at(conn, status, path, "", msg);
     free(msg);
-    return send_response(conn, &res);
+    return r;
+}
+
+/* Keeps the first failure; the body is still read to its end, so the
+ * client gets the answer rather than a reset connection. */
+static void stream_fail(streamed *f, int status, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void stream_fail(streamed *f, int status, const char *pointer, const char *fmt, ...) {
+    if (f->failed) return;
+    va_list ap;
+    va_start(ap, fmt);
+    f->failure = pf_vasprintf(fmt, ap);
+    va_end(ap);
+    f->failed = status;
+    f->failure_pointer = pf_strdup(pointer);
+}
+
+/* Deletes the temporary file at once: a refused upload leaves nothing behind. */
+static void stream_drop_file(streamed *f) {
+    if (f->fd < 0) return;
+    close(f->fd);
+    f->fd = -1;
+    unlink(f->path);
+}
+
+static void stream_write(streamed *f, const char *data, size_t n) {
+    if (f->failed || n == 0) return;
+    if (f->pub.size + n > f->limit) {
+        stream_fail(f, 413, "/file", "the upload is over the limit of %llu bytes (prodflow serve --max-upload)",
+                    (unsigned long long)f->limit);
+        stream_drop_file(f);
+        return;
+    }
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(f->fd, data + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+            stream_fail(f, 500, "", "cannot store the upload: %s", strerror(errno));
+            stream_drop_file(f);
+            return;
+        }
+        done += (size_t)w;
+    }
+    pf_sha256_update(&f->sha, data, n);
+    if (f->pub.head_len < sizeof f->pub.head) {
+        size_t take = sizeof f->pub.head - f->pub.head_len < n ? sizeof f->pub.head - f->pub.head_len : n;
+        memcpy(f->pub.head + f->pub.head_len, data, take);
+        f->pub.head_len += take;
+    }
+    f->pub.size += n;
+}
+
+/* MHD's multipart parser calls this per chunk of each part; only the file
+ * part is kept (a part with a file name, or named "file"). */
+static enum MHD_Result on_part(void *cls, enum MHD_ValueKind kind, const char *key, const char *filename,
+                               const char *content_type, const char *transfer_encoding, const char *data, uint64_t off,
+                               size_t size) {
+    (void)kind;
+    (void)transfer_encoding;
+    streamed *f = cls;
+    if (!filename && !(key && strcmp(key, "file") == 0)) return MHD_YES;
+    const char *k = key ? key : "";
+    if (off == 0 && (!f->part_key || f->part_bytes > 0 || strcmp(f->part_key, k) != 0)) {
+        free(f->part_key);
+        f->part_key = pf_strdup(k);
+        f->part_bytes = 0;
+        if (++f->parts == 1) {
+            if (filename) {
+                free(f->filename);
+                f->filename = pf_strdup(filename);
+            }
+            free(f->content_type);
+            f->content_type = content_type ? pf_strdup(content_type) : NULL;
+        }
+    }
+    if (f->parts > 1) {
+        stream_fail(f, 422, "/file", "the multipart body has several file parts; send one");
+        stream_drop_file(f);
+        return MHD_YES;
+    }
+    stream_write(f, data, size);
+    f->part_bytes += size;
+    return MHD_YES;
+}
+
+/* Deletes the temporary file unless the handler renamed it away (then the
+ * name is gone, or names another file with another inode). */
+static void streamed_close(streamed *f) {
+    if (f->fd < 0) return;
+    struct stat held, named;
+    if (fstat(f->fd, &held) == 0 && stat(f->path, &named) == 0 && held.st_dev == named.st_dev &&
+        held.st_ino == named.st_ino)
+        unlink(f->path);
+    close(f->fd);
+    f->fd = -1;
+}
+
+static void streamed_free(streamed *f) {
+    if (!f) return;
+    if (f->pp) MHD_destroy_post_processor(f->pp);
+    if (f->sha.md) {
+        char unused[65];
+        pf_sha256_final_hex(&f->sha, unused);
+    }
+    streamed_close(f);
+    free(f->path);
+    free(f->filename);
+    free(f->content_type);
+    free(f->part_key);
+    free(f->failure);
+    free(f->failure_pointer);
+    free(f);
+}
+
+static bool raw_upload_type(const char *ct) {
+    static const char *const types[] = {"application/octet-stream", "model/step", "application/step",
+                                        "application/p21"};
+    size_t n = strcspn(ct, "; \t");
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (strlen(types[i]) == n && strncasecmp(ct, types[i], n) == 0) return true;
+    return false;
+}
+
+/* The first call of a streamed route: refuse what can be refused from the
+ * headers alone, else open the temporary file. */
+static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection *conn, const char *url, const char *dir,
+                                    upload *up) {
+    const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    bool multipart = ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
+    if (ct && !multipart && !raw_upload_type(ct)) {
+        up->answered = true;
+        return simple_problem(conn, 415, url,
+                              "send the file as application/octet-stream or model/step (curl --data-binary @FILE -H "
+                              "'Content-Type: application/octet-stream'), or as multipart/form-data (curl -F "
+                              "file=@FILE), not as %s",
+                              ct);
+    }
+    uint64_t limit = srv->app->max_upload_bytes;
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > limit + (multipart ? MULTIPART_SLACK : 0)) {
+        up->answered = true;
+        char *msg = pf_asprintf("the upload is over the limit of %llu bytes (prodflow serve --max-upload)",
+                                (unsigned long long)limit);
+        enum MHD_Result r = problem_at(conn, 413, url, "/file", msg);
+        free(msg);
+        return r;
+    }
+    streamed *f = pf_xcalloc(1, sizeof *f);
+    f->fd = -1;
+    f->limit = limit;
+    f->received_limit = limit + (multipart ? MULTIPART_SLACK : 0);
+    f->pub.multipart = multipart;
+    const char *name = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "filename");
+    f->filename = name ? pf_strdup(name) : NULL;
+    f->content_type = ct && !multipart ? pf_strdup(ct) : NULL;
+    up->file = f;
+    char *tmp_dir = pf_asprintf("%s/%s/tmp", srv->app->data_dir, dir);
+    pf_error *err = pf_mkdirs(tmp_dir, 0755);
+    f->path = pf_asprintf("%s/upload-XXXXXX", tmp_dir);
+    free(tmp_dir);
+    if (!err && (f->fd = mkostemp(f->path, O_CLOEXEC)) < 0)
+        err = pf_error_new(PF_EIO, "", "cannot create a temporary file for the upload: %s", strerror(errno));
+    if (!err && multipart && !(f->pp = MHD_create_post_processor(conn, 64u << 10, on_part, f)))
+        err = pf_error_new(PF_EINVAL, "", "the multipart/form-data body needs a boundary parameter");
+    if (err) {
+        stream_fail(f, err->code == PF_EINVAL ? 400 : 500, err->pointer, "%s", err->message);
+        pf_error_free(err);
+        stream_drop_file(f);
+        return MHD_YES;
+    }
+    pf_sha256_init(&f->sha);
+    return MHD_YES;
+}
+
+static void stream_data(streamed *f, const char *data, size_t n) {
+    f->received += n;
+    if (f->received > f->received_limit && !f->failed) {
+        stream_fail(f, 413, "/file", "the upload is over the limit of %llu bytes (prodflow serve --max-upload)",
+                    (unsigned long long)f->limit);
+        stream_drop_file(f);
+    }
+    if (f->failed) return;
+    if (!f->pp) {
+        stream_write(f, data, n);
+    } else if (MHD_post_process(f->pp, data, n) != MHD_YES) {
+        stream_fail(f, 400, "", "the multipart/form-data body is malformed");
+        stream_drop_file(f);
+    }
+}
+
+/* The body is in: the file is complete and hashed, or the failure is told. */
+static bool stream_finish(streamed *f) {
+    if (f->pp) {
+        bool complete = MHD_destroy_post_processor(f->pp) == MHD_YES;
+        f->pp = NULL;
+        if (!complete)
+            stream_fail(f, 400, "", "the multipart/form-data body ends before its closing boundary");
+        else if (f->parts == 0)
+            stream_fail(f, 422, "/file", "the multipart/form-data body has no file part (send it as -F file=@FILE)");
+    }
+    if (f->failed) {
+        stream_drop_file(f);
+        return false;
+    }
+    pf_sha256_final_hex(&f->sha, f->pub.sha256);
+    f->pub.path = f->path;
+    f->pub.filename = f->filename;
+    f->pub.content_type = f->content_type;
+    return true;
 }
 
 static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *conn, const char *url, const char *method,
@@ -102,6 +346,7 @@ static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *con
         .query = query_arg,
         .header = header_value,
         .conn = conn,
+        .upload = up->file ? &up->file->pub : NULL,
     };
     bool path_known;
     const pf_route *route = pf_route_match(method, url, &req, &path_known);
@@ -114,6 +359,7 @@ static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *con
     pf_response res = {.status = 500};
     route->handler(srv->app, &req, &res);
     pf_request_free_params(&req);
+    if (up->file) streamed_close(up->file); /* before the answer, so a client never sees the temp file */
     return send_response(conn, &res);
 }
 
@@ -125,6 +371,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!up) {
         up = pf_xcalloc(1, sizeof *up);
         *state = up;
+        pf_request probe = {0};
+        bool known;
+        const char *dir = pf_route_upload_dir(pf_route_match(method, url, &probe, &known));
+        pf_request_free_params(&probe);
+        if (dir) return stream_start(srv, conn, url, dir, up);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->app->max_body_bytes) {
             up->too_large = true;
@@ -132,6 +383,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   srv->app->max_body_bytes);
         }
         return MHD_YES;
+    }
+    if (up->answered) { /* the response went out with the headers; drop the rest */
+        *data_size = 0;
+        return MHD_YES;
+    }
+    if (up->file) {
+        if (*data_size) {
+            stream_data(up->file, data, *data_size);
+            *data_size = 0;
+            return MHD_YES;
+        }
+        if (!stream_finish(up->file)) {
+            up->answered = true;
+            return problem_at(conn, up->file->failed, url, up->file->failure_pointer, up->file->failure);
+        }
+        return dispatch(srv, conn, url, method, up);
     }
     if (*data_size) {
         if (!up->too_large && up->len + *data_size > srv->app->max_body_bytes) {
@@ -165,6 +432,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
     (void)code;
     upload *up = *state;
     if (up) {
+        streamed_free(up->file);
         free(up->body);
         free(up);
     }

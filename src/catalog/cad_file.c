@@ -1,6 +1,14 @@
 #include "catalog/cad_file.h"
 
+#include "core/mem.h"
+#include "core/path.h"
+#include "legacy/rollout.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Found by module rather than node id, so an edited intake workflow works. */
 static const json_t *output_of(const json_t *run, const char *module, const char *port) {
@@ -34,4 +42,195 @@ json_t *pf_cad_file_intake(pf_store *store, const char *intake_run_id) {
     }
     json_decref(run);
     return out;
+}
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+char *pf_cad_file_rel_path(const char *sha256) { return pf_asprintf("cad/%s.step", sha256); }
+
+/* fsync, then rename, then fsync the directory: the file is whole under its
+ * final name or absent, even after a crash. */
+static pf_error *keep_file(const char *tmp_path, const char *path) {
+    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0 || rename(tmp_path, path) != 0) {
+        pf_error *err = pf_error_new(PF_EIO, "", "cannot keep the upload as %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return err;
+    }
+    close(fd);
+    char *dir = pf_strdup(path);
+    *strrchr(dir, '/') = '\0';
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    return NULL;
+}
+
+static pf_error *start_intake(const pf_cad_env *env, const char *sha256, const char *rel, pf_errors *errs,
+                              char **run_id) {
+    pf_error *err = NULL;
+    json_t *wf = pf_workflow_find(env->store, env->starters, "starter-cad-intake", 0, &err);
+    if (!wf) return err;
+    json_t *ctx = json_pack("{s:s, s:s}", "step_path", rel, "cad_file_id", sha256);
+    json_t *subject = json_pack("{s:s}", "cad_file", sha256);
+    pf_run_request req = {.workflow = wf, .context = ctx, .subject = subject};
+    err = pf_runtime_submit(env->runtime, &req, errs, run_id);
+    json_decref(subject);
+    json_decref(ctx);
+    json_decref(wf);
+    return err;
+}
+
+pf_error *pf_cad_file_accept(const pf_cad_env *env, const char *tmp_path, const char *sha256, uint64_t size,
+                             const char *filename, pf_errors *errs, json_t **doc_out, bool *created) {
+    *doc_out = NULL;
+    *created = false;
+    json_t *known = NULL;
+    pf_error *err = pf_store_item_get(env->store, "cad_file", sha256, &known);
+    if (!err) {
+        /* Known bytes; if their file went missing, these bring it back. */
+        char *path = pf_asprintf("%s/%s", env->data_dir, str(known, "path") ? str(known, "path") : "");
+        if (str(known, "path") && access(path, F_OK) != 0) err = keep_file(tmp_path, path);
+        free(path);
+        if (err) {
+            json_decref(known);
+            return err;
+        }
+        *doc_out = known;
+        return NULL;
+    }
+    if (err->code != PF_ENOTFOUND) return err;
+    pf_error_free(err);
+
+    char *rel = pf_cad_file_rel_path(sha256);
+    char *path = pf_asprintf("%s/%s", env->data_dir, rel), *dir = pf_asprintf("%s/cad", env->data_dir);
+    char *run_id = NULL;
+    err = pf_mkdirs(dir, 0755);
+    if (!err) err = keep_file(tmp_path, path);
+    /* The run first, so an item always names its intake; a crash between
+     * the two leaves a run whose file the next upload takes up again. */
+    if (!err) err = start_intake(env, sha256, rel, errs, &run_id);
+    if (!err) {
+        json_t *doc = json_pack("{s:s, s:s, s:I, s:s?, s:s, s:s}", "id", sha256, "sha256", sha256, "size",
+                                (json_int_t)size, "filename", filename, "path", rel, "intake_run_id", run_id);
+        pf_store_item item = {PF_ITEM_CREATE, "cad_file", sha256, doc};
+        err = pf_store_items_write(env->store, &item, 1);
+        json_decref(doc);
+        if (err && err->code == PF_ECONFLICT) {
+            /* The same bytes arrived twice at once: the other upload won,
+             * with its intake; this one's is not needed. */
+            pf_error_free(err);
+            pf_error_free(pf_runtime_cancel(env->runtime, run_id));
+            err = pf_store_item_get(env->store, "cad_file", sha256, doc_out);
+        } else if (!err) {
+            *created = true;
+            err = pf_store_item_get(env->store, "cad_file", sha256, doc_out);
+        }
+    }
+    free(run_id);
+    free(dir);
+    free(path);
+    free(rel);
+    return err;
+}
+
+/* {artifact_id, href, media_type, size} of a file output. New reference. */
+static json_t *artifact_link(const json_t *value) {
+    const char *id = str(value, "artifact_id");
+    json_t *out = json_object();
+    if (!id) return out;
+    json_object_set_new(out, "artifact_id", json_string(id));
+    json_object_set_new(out, "href", json_sprintf("/api/artifacts/%s", id));
+    if (json_object_get(value, "media_type")) json_object_set(out, "media_type", json_object_get(value, "media_type"));
+    if (json_object_get(value, "size")) json_object_set(out, "size", json_object_get(value, "size"));
+    return out;
+}
+
+/* Adds the finished outputs: small ones inline, files as links. */
+static void add_outputs(json_t *view, const json_t *made) {
+    const json_t *v;
+    if ((v = json_object_get(made, "objects"))) {
+        json_t *o = artifact_link(v);
+        json_object_set(o, "summary", json_object_get(v, "summary"));
+        json_object_set_new(view, "objects", o);
+    }
+    if ((v = json_object_get(made, "bbox"))) {
+        /* The box's own "size" is its extent, not the file's. */
+        json_t *b = json_deep_copy(json_object_get(v, "bbox")), *l = artifact_link(v);
+        if (!b) b = json_object();
+        json_object_del(l, "size");
+        json_object_del(l, "media_type");
+        json_object_update(b, l);
+        json_decref(l);
+        json_object_set_new(view, "bbox", b);
+    }
+    if ((v = json_object_get(made, "glb"))) json_object_set_new(view, "glb", artifact_link(v));
+    if ((v = json_object_get(made, "thumbnail"))) json_object_set_new(view, "thumbnail", artifact_link(v));
+    if ((v = json_object_get(made, "material_map"))) {
+        json_t *m = artifact_link(v), *map = NULL;
+        char *text = NULL;
+        size_t len = 0;
+        pf_error *err = str(v, "path") ? pf_read_file(str(v, "path"), 64u << 20, &text, &len) : NULL;
+        if (!err && text && (map = json_loadb(text, len, 0, NULL))) {
+            json_object_set(m, "library", json_object_get(map, "library"));
+            json_object_set(m, "parts", json_object_get(map, "parts"));
+        }
+        json_decref(map);
+        free(text);
+        pf_error_free(err);
+        json_object_set_new(view, "material_map", m);
+    }
+}
+
+json_t *pf_cad_file_intake_view(const pf_cad_env *env, const char *run_id, bool outputs) {
+    json_t *view = json_pack("{s:s, s:o}", "run_id", run_id, "href", json_sprintf("/api/runs/%s", run_id));
+    json_t *run = NULL;
+    pf_error *err = pf_store_run_get(env->store, run_id, true, &run);
+    if (err) {
+        json_object_set_new(view, "status", json_string("missing"));
+        pf_error_free(err);
+        return view;
+    }
+    json_object_set(view, "status", json_object_get(run, "status"));
+    size_t total = 0, done = 0;
+    json_t *errors = json_array();
+    const char *id;
+    const json_t *node;
+    json_object_foreach(json_object_get(run, "nodes"), id, node) {
+        total++;
+        const char *s = str(node, "status");
+        if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) done++;
+        const json_t *e = json_object_get(json_object_get(node, "state"), "error");
+        if (s && strcmp(s, "failed") == 0 && e) {
+            json_t *entry = json_deep_copy(e);
+            json_object_set_new(entry, "node", json_string(id));
+            json_array_append_new(errors, entry);
+        }
+    }
+    /* The store records a node when it finishes; what runs now is in memory. */
+    json_t *running = json_array(), *live = pf_runtime_live(env->runtime, run_id);
+    json_t *status;
+    json_object_foreach(live, id, status) json_array_append_new(running, json_string(id));
+    json_decref(live);
+    json_object_set_new(view, "progress",
+                        json_pack("{s:I, s:I, s:f, s:o}", "done", (json_int_t)done, "total", (json_int_t)total,
+                                  "fraction", total ? (double)done / (double)total : 0.0, "running", running));
+    json_object_set_new(view, "errors", errors);
+    json_decref(run);
+    if (outputs) {
+        json_t *made = pf_cad_file_intake(env->store, run_id);
+        add_outputs(view, made);
+        json_decref(made);
+    }
+    return view;
+}
+
+json_t *pf_cad_file_view(const pf_cad_env *env, const json_t *doc, bool outputs) {
+    json_t *view = json_deep_copy(doc);
+    const char *run_id = str(doc, "intake_run_id");
+    json_object_set_new(view, "intake", run_id ? pf_cad_file_intake_view(env, run_id, outputs) : json_null());
+    return view;
 }

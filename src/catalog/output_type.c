@@ -1,45 +1,343 @@
 #include "catalog/output_type.h"
 
+#include "core/embed.h"
+#include "core/jsonschema.h"
 #include "core/mem.h"
 #include "legacy/compat.h"
+#include "legacy/rollout.h"
+#include "runtime/params.h"
+#include "workflow/workflow.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static void need(const json_t *doc, const char *field, const char *base, pf_errors *errs) {
-    if (json_is_string(json_object_get(doc, field)) && *str(doc, field)) return;
-    char *ptr = pf_ptr_join(base, field);
-    pf_errors_add(errs, PF_EINVAL, ptr, "an output type needs a %s", field);
+const char *const pf_output_type_steps[] = {"family", "workflow", "artifact_kind", "overrides", "commercial", "review"};
+const size_t pf_output_type_n_steps = sizeof pf_output_type_steps / sizeof *pf_output_type_steps;
+
+/* The wizard step that sets each field; a field it does not list (an
+ * unknown one) is reported at every step. */
+static size_t step_of_field(const char *field) {
+    static const struct {
+        const char *field;
+        size_t step;
+    } map[] = {
+        {"family", 0},    {"workflow", 1},     {"rollout", 1},    {"legacy_render_settings", 1}, {"artifact_kind", 2},
+        {"overrides", 3}, {"pricing_tier", 4}, {"categories", 4}, {"material_constraints", 4},   {"visibility", 4},
+        {"key", 4},       {"name", 4},         {"description", 4}};
+    for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+        if (strcmp(map[i].field, field) == 0) return map[i].step;
+    return 0;
+}
+
+static json_t *property(json_t *schema, const char *name) {
+    return json_object_get(json_object_get(schema, "properties"), name);
+}
+
+/* An enum of values when there are any; an empty catalog leaves the field
+ * open, and validate() says the catalog is empty. */
+static void set_enum(json_t *prop, json_t *values) {
+    if (json_array_size(values))
+        json_object_set(prop, "enum", values);
+    else
+        json_object_del(prop, "enum");
+    json_decref(values);
+}
+
+json_t *pf_output_type_schema(const pf_catalog *c, const json_t *workflow) {
+    json_t *schema = json_loads(pf_embed_find("catalog/output_type.schema.json")->data, 0, NULL);
+    const pf_contract *contract = &c->registry->contract;
+    json_t *families = json_array();
+    for (size_t i = 0; i < contract->n_families; i++)
+        json_array_append_new(families, json_string(contract->families[i].key));
+    set_enum(property(schema, "family"), families);
+    json_t *kinds = json_array();
+    size_t i;
+    const json_t *kind;
+    json_array_foreach(json_object_get(contract->vocabulary, "artifact_kinds"), i, kind)
+        json_array_append(kinds, json_object_get(kind, "key"));
+    set_enum(property(schema, "artifact_kind"), kinds);
+    set_enum(property(schema, "pricing_tier"), pf_catalog_keys(c->store, "pricing_tier"));
+    json_t *categories = pf_catalog_keys(c->store, "category");
+    json_array_insert_new(categories, 0, json_string("*"));
+    set_enum(json_object_get(property(schema, "categories"), "items"), categories);
+    if (workflow) {
+        json_t *overrides = property(schema, "overrides"), *props = json_object();
+        const char *name;
+        const json_t *param;
+        json_object_foreach(json_object_get(json_object_get(workflow, "invocation"), "params"), name, param)
+            json_object_set(props, name, json_object_get(param, "schema"));
+        json_object_set_new(overrides, "properties", props);
+        json_object_set_new(overrides, "additionalProperties", json_false());
+        json_object_set_new(
+            overrides, "x-workflow",
+            json_pack("{s:s?, s:O?}", "id", str(workflow, "id"), "version", json_object_get(workflow, "version")));
+    }
+    return schema;
+}
+
+json_t *pf_output_type_with_defaults(const pf_catalog *c, const json_t *doc) {
+    json_t *schema = pf_output_type_schema(c, NULL);
+    json_t *out = pf_schema_apply_defaults(schema, doc);
+    json_t *copy = json_deep_copy(out); /* apply_defaults shares values with doc */
+    json_decref(out);
+    json_decref(schema);
+    return copy;
+}
+
+json_t *pf_output_type_workflow(const pf_catalog *c, const json_t *doc, pf_error **err) {
+    *err = NULL;
+    const json_t *link = json_object_get(doc, "workflow");
+    if (!json_is_object(link) || !str(link, "id")) return NULL;
+    return pf_workflow_find(c->store, c->starters, str(link, "id"),
+                            (int)json_integer_value(json_object_get(link, "version")), err);
+}
+
+__attribute__((format(printf, 4, 5))) static void add(pf_errors *errs, const char *base, const char *ptr,
+                                                      const char *fmt, ...) {
+    char *full = pf_asprintf("%s%s", base, ptr);
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = pf_vasprintf(fmt, ap);
+    va_end(ap);
+    pf_errors_add(errs, PF_EINVAL, full, "%s", msg);
+    free(msg);
+    free(full);
+}
+
+/* The artifact kinds a workflow's invocation contract delivers. */
+static json_t *delivered_kinds(const json_t *workflow) {
+    json_t *kinds = json_array();
+    const char *role;
+    const json_t *spec;
+    json_object_foreach(json_object_get(json_object_get(workflow, "invocation"), "artifacts"), role, spec) {
+        const json_t *k = json_object_get(spec, "kind");
+        bool seen = false;
+        size_t i;
+        const json_t *have;
+        json_array_foreach(kinds, i, have) seen = seen || json_equal(have, k);
+        if (k && !seen) json_array_append(kinds, (json_t *)k);
+    }
+    return kinds;
+}
+
+static bool contains(const json_t *list, const char *s) {
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v) if (s && json_string_value(v) && strcmp(json_string_value(v), s) == 0) return true;
+    return false;
+}
+
+static char *joined(const json_t *list) {
+    char *out = pf_strdup("");
+    size_t i;
+    const json_t *v;
+    json_array_foreach(list, i, v) {
+        char *next = pf_asprintf("%s%s%s", out, i ? ", " : "", json_string_value(v));
+        free(out);
+        out = next;
+    }
+    return out;
+}
+
+/* The linked workflow: it exists, is of the output type's family, is valid,
+ * delivers the artifact kind and accepts the overrides. */
+static void check_workflow(const pf_catalog *c, const json_t *doc, const json_t *wf, const char *base,
+                           pf_errors *errs) {
+    const char *id = str(wf, "id"), *family = str(doc, "family");
+    if (family && str(wf, "family") && strcmp(family, str(wf, "family")) != 0)
+        add(errs, base, "/workflow/id", "workflow %s belongs to the %s family, not to %s", id, str(wf, "family"),
+            family);
+    pf_errors found;
+    pf_errors_init(&found);
+    if (pf_workflow_validate(c->registry, wf, &found))
+        add(errs, base, "/workflow", "workflow %s does not validate: %s (at %s)", id, found.items[0].message,
+            found.items[0].pointer);
+    pf_errors_clear(&found);
+    json_t *kinds = delivered_kinds(wf);
+    const char *kind = str(doc, "artifact_kind");
+    if (kind && !contains(kinds, kind)) {
+        char *list = joined(kinds);
+        add(errs, base, "/artifact_kind", "workflow %s delivers %s, not %s", id, *list ? list : "no artifact", kind);
+        free(list);
+    }
+    json_decref(kinds);
+    char *ptr = pf_asprintf("%s/overrides", base);
+    pf_params_check_overrides(wf, json_object_get(doc, "overrides"), ptr, errs);
     free(ptr);
 }
 
-size_t pf_output_type_check(const json_t *doc, const char *base, pf_errors *errs) {
-    size_t before = errs->len;
-    const char *fields[] = {"key", "name", "family", "rollout", "artifact_kind"};
-    for (size_t i = 0; i < 5; i++)
-        need(doc, fields[i], base, errs);
-    const char *rollout = str(doc, "rollout");
-    const json_t *wf = json_object_get(doc, "workflow");
-    char *ptr = pf_ptr_join(base, "rollout");
-    if (rollout && strcmp(rollout, "legacy") && strcmp(rollout, "shadow") && strcmp(rollout, "graph"))
-        pf_errors_add(errs, PF_EINVAL, ptr, "rollout must be legacy, shadow or graph, not \"%s\"", rollout);
-    else if (rollout && strcmp(rollout, "legacy") != 0 && !json_is_string(json_object_get(wf, "id")))
-        pf_errors_add(errs, PF_EINVAL, ptr, "rollout %s needs a linked workflow {id, version}", rollout);
-    free(ptr);
-    if (rollout && strcmp(rollout, "graph") != 0) {
-        char *lbase = pf_ptr_join(base, "legacy_render_settings");
+static void check_legacy(const json_t *doc, const char *base, pf_errors *errs) {
+    const json_t *settings = json_object_get(doc, "legacy_render_settings");
+    if (!json_is_object(settings)) {
+        if (!json_is_null(settings) && settings) return; /* the schema reports the type */
+        add(errs, base, "/legacy_render_settings",
+            "the %s rollout runs the legacy pipeline, which needs legacy render settings",
+            str(doc, "rollout") ? str(doc, "rollout") : "legacy");
+        return;
+    }
+    char *lbase = pf_asprintf("%s/legacy_render_settings", base);
+    pf_compat_result r;
+    if (pf_compat_map(settings, lbase, errs, &r) == 0) {
+        const char *kind = str(doc, "artifact_kind");
+        if (kind && strcmp(r.artifact_kind, kind) != 0)
+            add(errs, base, "/legacy_render_settings", "the legacy settings make a %s, but the output type sells a %s",
+                r.artifact_kind, kind);
+        pf_compat_result_free(&r);
+    }
+    free(lbase);
+}
+
+/* Pricing tier and categories when the catalog has none (else the schema's
+ * enums check them). */
+static void check_references(const pf_catalog *c, const json_t *doc, const char *base, pf_errors *errs) {
+    const char *tier = str(doc, "pricing_tier");
+    json_t *tiers = pf_catalog_keys(c->store, "pricing_tier");
+    if (tier && !json_array_size(tiers))
+        add(errs, base, "/pricing_tier", "pricing tier \"%s\" does not exist: the catalog has no pricing tiers", tier);
+    json_decref(tiers);
+    json_t *categories = pf_catalog_keys(c->store, "category");
+    size_t i;
+    const json_t *cat;
+    json_array_foreach(json_object_get(doc, "categories"), i, cat) {
+        const char *key = json_string_value(cat);
+        if (!key || strcmp(key, "*") == 0 || json_array_size(categories)) continue;
+        char *ptr = pf_asprintf("/categories/%zu", i);
+        add(errs, base, ptr, "category \"%s\" does not exist: the catalog has no categories", key);
+        free(ptr);
+    }
+    json_decref(categories);
+}
+
+/* What the wizard's next step may choose from. */
+static json_t *next_options(const pf_catalog *c, const json_t *doc, const json_t *wf) {
+    json_t *options = json_object(), *workflows = json_array();
+    const char *family = str(doc, "family");
+    json_t *stored = NULL;
+    if (family && !pf_store_workflow_list(c->store, family, &stored)) {
+        size_t i;
+        const json_t *w;
+        json_array_foreach(stored, i, w)
+            json_array_append_new(workflows, json_pack("{s:O, s:O, s:O, s:s}", "id", json_object_get(w, "id"), "name",
+                                                       json_object_get(w, "name"), "version",
+                                                       json_object_get(w, "latest_version"), "source", "stored"));
+        json_array_foreach(c->starters, i, w) {
+            if (!str(w, "family") || strcmp(str(w, "family"), family) != 0) continue;
+            bool shadowed = false; /* a stored copy of a starter wins */
+            size_t k;
+            const json_t *s;
+            json_array_foreach(stored, k, s) shadowed =
+                shadowed || json_equal(json_object_get(s, "id"), json_object_get(w, "id"));
+            if (!shadowed)
+                json_array_append_new(workflows, json_pack("{s:O, s:O, s:O, s:s}", "id", json_object_get(w, "id"),
+                                                           "name", json_object_get(w, "name"), "version",
+                                                           json_object_get(w, "version"), "source", "starter"));
+        }
+    }
+    json_decref(stored);
+    json_object_set_new(options, "workflows", workflows);
+    const pf_family *f = family ? pf_contract_family(&c->registry->contract, family) : NULL;
+    json_object_set_new(options, "artifact_kinds",
+                        wf  ? delivered_kinds(wf)
+                        : f ? json_deep_copy(f->artifact_kinds)
+                            : json_array());
+    if (wf) {
+        json_t *schema = pf_output_type_schema(c, wf);
+        json_object_set(options, "overrides_schema", property(schema, "overrides"));
+        json_decref(schema);
+    }
+    const json_t *settings = json_object_get(doc, "legacy_render_settings");
+    if (json_is_object(settings)) {
+        pf_errors ignored;
+        pf_errors_init(&ignored);
         pf_compat_result r;
-        if (pf_compat_map(json_object_get(doc, "legacy_render_settings"), lbase, errs, &r) == 0) {
-            if (str(doc, "artifact_kind") && strcmp(r.artifact_kind, str(doc, "artifact_kind")) != 0)
-                pf_errors_add(errs, PF_EINVAL, lbase, "the legacy settings make a %s, but the output type sells a %s",
-                              r.artifact_kind, str(doc, "artifact_kind"));
+        if (pf_compat_map(settings, "/legacy_render_settings", &ignored, &r) == 0) {
+            json_object_set_new(options, "legacy_mapping",
+                                json_pack("{s:s, s:O, s:O}", "artifact_kind", r.artifact_kind, "overrides", r.overrides,
+                                          "warnings", r.warnings));
             pf_compat_result_free(&r);
         }
-        free(lbase);
+        pf_errors_clear(&ignored);
     }
+    return options;
+}
+
+static size_t step_index(const char *step) {
+    for (size_t i = 0; step && i < pf_output_type_n_steps; i++)
+        if (strcmp(step, pf_output_type_steps[i]) == 0) return i;
+    return pf_output_type_n_steps - 1;
+}
+
+/* The top-level field a pointer (relative to base) is about. */
+static size_t step_of_pointer(const char *ptr) {
+    if (*ptr != '/') return 0;
+    const char *end = strchr(ptr + 1, '/');
+    char *field = end ? pf_strndup(ptr + 1, (size_t)(end - ptr - 1)) : pf_strdup(ptr + 1);
+    size_t step = step_of_field(field);
+    free(field);
+    return step;
+}
+
+size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const char *step, const char *base,
+                               pf_errors *errs, json_t **options) {
+    size_t before = errs->len, upto = step_index(step);
+    if (options) *options = NULL;
+    if (!json_is_object(doc)) {
+        pf_errors_add(errs, PF_EINVAL, base, "an output type is a JSON object");
+        return errs->len - before;
+    }
+    pf_errors all;
+    pf_errors_init(&all);
+    /* Required fields get pointers of their own, not the parent's. */
+    const char *required[] = {"key", "name", "family", "artifact_kind", "pricing_tier"};
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+        pf_catalog_need(doc, required[i], "an output type", "", &all);
+    json_t *schema = pf_output_type_schema(c, NULL);
+    json_object_del(schema, "required");
+    /* The compat adapter alone checks inside the legacy settings, with its
+     * own table; the schema's properties there describe it for forms. */
+    json_object_del(property(schema, "legacy_render_settings"), "properties");
+    pf_schema_validate(schema, doc, "", &all);
+    json_decref(schema);
+    json_t *with = pf_output_type_with_defaults(c, doc);
+    const char *family = str(with, "family"), *rollout = str(with, "rollout");
+    const pf_family *f = family ? pf_contract_family(&c->registry->contract, family) : NULL;
+    const char *kind = str(with, "artifact_kind");
+    if (f && kind && !pf_family_delivers_kind(f, kind))
+        add(&all, "", "/artifact_kind", "the %s family does not deliver %s", family, kind);
+    pf_error *err = NULL;
+    json_t *wf = pf_output_type_workflow(c, with, &err);
+    if (err) {
+        /* a known workflow without that version points at the version */
+        pf_error *none = NULL;
+        json_t *any = pf_workflow_find(c->store, c->starters, str(json_object_get(with, "workflow"), "id"), 0, &none);
+        add(&all, "", any ? "/workflow/version" : "/workflow/id", "%s", err->message);
+        json_decref(any);
+        pf_error_free(none);
+        pf_error_free(err);
+    } else if (wf) {
+        check_workflow(c, with, wf, "", &all);
+    }
+    bool linked = json_is_object(json_object_get(with, "workflow"));
+    if (rollout && (strcmp(rollout, "graph") == 0 || strcmp(rollout, "shadow") == 0) && !linked)
+        add(&all, "", "/rollout", "the %s rollout runs a workflow: link one {id, version} first", rollout);
+    if (rollout && strcmp(rollout, "graph") != 0) check_legacy(with, "", &all);
+    if (!linked && json_object_size(json_object_get(with, "overrides")))
+        add(&all, "", "/overrides", "overrides set a linked workflow's invocation parameters, and there is none");
+    check_references(c, with, "", &all);
+    for (size_t i = 0; i < all.len; i++)
+        if (step_of_pointer(all.items[i].pointer) <= upto) {
+            char *ptr = pf_asprintf("%s%s", base, all.items[i].pointer);
+            pf_errors_add(errs, all.items[i].code, ptr, "%s", all.items[i].message);
+            free(ptr);
+        }
+    pf_errors_clear(&all);
+    if (options) *options = next_options(c, with, wf);
+    json_decref(wf);
+    json_decref(with);
     return errs->len - before;
 }
 
@@ -53,16 +351,10 @@ json_t *pf_output_types_load(const char *share_dir, pf_errors *errs) {
         char *path = pf_asprintf("%s/%s", dir, e->d_name);
         json_error_t jerr;
         json_t *doc = json_load_file(path, 0, &jerr);
-        pf_errors found;
-        pf_errors_init(&found);
-        if (!doc)
-            pf_errors_add(&found, PF_EINVAL, "", "not JSON: %s", jerr.text);
+        if (!doc || !str(doc, "key"))
+            pf_errors_add(errs, PF_EINVAL, "", "%s: %s", path, doc ? "an output type needs a key" : jerr.text);
         else
-            pf_output_type_check(doc, "", &found);
-        for (size_t i = 0; i < found.len; i++)
-            pf_errors_add(errs, found.items[i].code, found.items[i].pointer, "%s: %s", path, found.items[i].message);
-        if (!found.len) json_object_set(types, str(doc, "key"), doc);
-        pf_errors_clear(&found);
+            json_object_set(types, str(doc, "key"), doc);
         json_decref(doc);
         free(path);
     }

@@ -1,21 +1,39 @@
 /* Output types as invocation profiles: what a customer orders. Each binds a
- * workflow (or none, for the legacy pipeline) to overrides, an artifact kind
- * and a rollout. Until the catalog stores them (issue #6), they are read
- * from the JSON files in share/output-types. */
+ * workflow (or none, for the legacy pipeline) to overrides, an artifact
+ * kind, a rollout, pricing, categories and material constraints. One JSON
+ * Schema (output_type.schema.json, completed with the registry's and the
+ * catalog's values) drives both the editor's forms and this validation. */
 #ifndef PF_CATALOG_OUTPUT_TYPE_H
 #define PF_CATALOG_OUTPUT_TYPE_H
 
-#include "core/error.h"
+#include "catalog/catalog.h"
 
-#include <jansson.h>
+/* The schema as served: enums of family, artifact_kind, pricing_tier and
+ * categories filled in. With a workflow (borrowed, may be NULL),
+ * "overrides" lists that workflow's invocation parameters. New reference. */
+json_t *pf_output_type_schema(const pf_catalog *c, const json_t *workflow);
 
-/* key -> document, new reference; a broken file is reported in errs (its
- * path in the message) and left out. */
+/* The wizard's steps, in order. */
+extern const char *const pf_output_type_steps[];
+extern const size_t pf_output_type_n_steps;
+
+/* Checks a whole output type (step NULL) or a draft up to and including a
+ * step: every problem goes to errs with its JSON pointer under base. When
+ * options is not NULL it gets what the next step may choose from:
+ * {workflows, artifact_kinds, overrides_schema}. Returns the number of
+ * problems added. */
+size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const char *step, const char *base,
+                               pf_errors *errs, json_t **options);
+
+/* doc with the schema's defaults filled in. New reference. */
+json_t *pf_output_type_with_defaults(const pf_catalog *c, const json_t *doc);
+
+/* The workflow an output type links, or NULL (err set when the link is
+ * broken, NULL for no link). New reference. */
+json_t *pf_output_type_workflow(const pf_catalog *c, const json_t *doc, pf_error **err);
+
+/* key -> document from share_dir/output-types/ *.json, new reference; a file
+ * that is not JSON is reported in errs and left out. */
 json_t *pf_output_types_load(const char *share_dir, pf_errors *errs);
-
-/* The checks that need no workflow: fields, rollout against the workflow
- * link, and the legacy settings through the compat adapter. Problems go to
- * errs under base. Returns how many it added. */
-size_t pf_output_type_check(const json_t *doc, const char *base, pf_errors *errs);
 
 #endif

@@ -5,7 +5,7 @@
  * modules as `prodflow serve`, in this process. */
 #include "api/app.h"
 #include "catalog/cad_file.h"
-#include "catalog/output_type.h"
+#include "catalog/catalog.h"
 #include "cli/cli.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -25,8 +25,9 @@ static const char *str(const json_t *o, const char *k) { return json_string_valu
 
 static void usage(FILE *out) {
     fputs("Usage: prodflow run FILE.step --output-type KEY [--set PARAM=VALUE ...] [-o DIR] [--data-dir DIR]\n\n"
-          "Runs the CAD intake of FILE.step, then renders it as the output type (see\n"
-          "share/output-types), by its rollout: the legacy pipeline, the linked workflow, or\n"
+          "Runs the CAD intake of FILE.step, then renders it as the output type (the\n"
+          "catalog's; a fresh data directory gets studio_still, studio_still_v2, turntable_360\n"
+          "and production_blend), by its rollout: the legacy pipeline, the linked workflow, or\n"
           "both side by side in shadow with a parity report. The delivered artifacts are\n"
           "written to DIR.\n\n"
           "Options:\n"
@@ -299,26 +300,28 @@ static int run(int argc, char **argv) {
     }
     pf_errors errs;
     pf_errors_init(&errs);
-    json_t *types = pf_output_types_load(pf_cli_share_dir(), &errs);
-    const json_t *output_type = json_object_get(types, type_key);
-    if (!output_type) {
-        pf_cli_print_errors(stderr, "prodflow run", &errs);
+    pf_error *err = pf_mkdirs(dir, 0755);
+    pf_app_config cfg = {
+        .data_dir = data_dir, .share_dir = pf_cli_share_dir(), .blender_workers = 1, .demo_data = true};
+    pf_app *app = err ? NULL : pf_app_open(&cfg, &errs);
+    if (err) fprintf(stderr, "prodflow run: %s\n", err->message);
+    if (!app) pf_cli_print_errors(stderr, "prodflow run", &errs);
+    json_t *output_type = NULL;
+    pf_error *missing = app ? pf_store_item_get(app->store, "output_type", type_key, &output_type) : NULL;
+    if (missing) {
+        pf_error_free(missing);
+        json_t *types = pf_catalog_keys(app->store, "output_type");
         fprintf(stderr, "prodflow run: no output type \"%s\"; known:", type_key);
-        const char *key;
-        const json_t *t;
-        json_object_foreach(types, key, t) fprintf(stderr, " %s", key);
+        size_t i;
+        const json_t *key;
+        json_array_foreach(types, i, key) fprintf(stderr, " %s", json_string_value(key));
         fputc('\n', stderr);
-    } else {
-        pf_error *err = pf_mkdirs(dir, 0755);
-        pf_app_config cfg = {.data_dir = data_dir, .share_dir = pf_cli_share_dir(), .blender_workers = 1};
-        pf_app *app = err ? NULL : pf_app_open(&cfg, &errs);
-        if (err) fprintf(stderr, "prodflow run: %s\n", err->message);
-        if (!app) pf_cli_print_errors(stderr, "prodflow run", &errs);
-        if (app) rc = run_job(app, step, output_type, overrides, dir);
-        pf_app_close(app);
-        pf_error_free(err);
+        json_decref(types);
     }
-    json_decref(types);
+    if (output_type) rc = run_job(app, step, output_type, overrides, dir);
+    json_decref(output_type);
+    pf_app_close(app);
+    pf_error_free(err);
     pf_errors_clear(&errs);
 done:
     json_decref(overrides);

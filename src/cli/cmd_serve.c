@@ -23,11 +23,13 @@ static void usage(FILE *out) {
           "  --web-dir DIR     the built editor to serve at / (default: the build's web/dist; \"\" for none)\n"
           "  --threads N       HTTP thread pool size (default: number of cores)\n"
           "  --max-body BYTES  request body limit (default 8388608)\n"
+          "  --max-upload BYTES  CAD upload limit, streamed to disk (default 536870912)\n"
           "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
           "  --run-workers N   threads that run workflow nodes (default 2)\n"
           "  --webhook-allow PREFIX  a URL prefix output.notify may post to (repeatable)\n"
           "  --webhook-url URL       the default webhook for output.notify\n"
           "  --webhook-secret-file FILE  signs webhook bodies (HMAC-SHA256)\n"
+          "  --no-demo-data    leave a fresh data directory empty (no demo categories, tier, output types)\n"
           "  --port-file FILE  write the bound port to FILE once listening\n"
           "  -h, --help        this help\n",
           out);
@@ -49,6 +51,8 @@ static int run(int argc, char **argv) {
         {"webhook-allow", required_argument, 0, 'A'},
         {"webhook-url", required_argument, 0, 'U'},
         {"webhook-secret-file", required_argument, 0, 'K'},
+        {"max-upload", required_argument, 0, 'M'},
+        {"no-demo-data", no_argument, 0, 'N'},
         {0, 0, 0, 0},
     };
     pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
@@ -56,7 +60,8 @@ static int run(int argc, char **argv) {
                          .share_dir = pf_cli_share_dir(),
                          .web_dir = pf_cli_web_dir(),
                          .blender_workers = 1,
-                         .resume_runs = true};
+                         .resume_runs = true,
+                         .demo_data = true};
     const char *port_file = NULL;
     json_t *settings = json_pack("{s:{s:[]}}", "webhooks", "allow"), *hooks = json_object_get(settings, "webhooks");
     cfg.settings = settings;
@@ -81,6 +86,18 @@ static int run(int argc, char **argv) {
         case 'S': cfg.store_url = optarg; break;
         case 't': sopts.threads = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'm': cfg.max_body_bytes = strtoull(optarg, NULL, 10); break;
+        case 'N': cfg.demo_data = false; break;
+        case 'M': {
+            unsigned long long bytes = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || *optarg == '-' || bytes == 0) {
+                fprintf(stderr, "prodflow serve: --max-upload must be a positive number of bytes, not \"%s\"\n",
+                        optarg);
+                json_decref(settings);
+                return PF_EXIT_USAGE;
+            }
+            cfg.max_upload_bytes = (size_t)bytes;
+            break;
+        }
         case 'f': port_file = optarg; break;
         case 'w': cfg.web_dir = *optarg ? optarg : NULL; break;
         case 'B': cfg.blender_workers = atoi(optarg); break;

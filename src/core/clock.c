@@ -15,10 +15,10 @@ void pf_iso_format(long long sec, long nsec, char out[PF_ISO_LEN]) {
     if (secs < 0) secs += 86400, days--;
     long z = days + 719468;
     long era = (z >= 0 ? z : z - 146096) / 146097;
-    long doe = z - era * 146097;                                          /* day of era, 0..146096 */
-    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;     /* year of era, 0..399 */
-    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);                   /* day of year from March 1 */
-    long mp = (5 * doy + 2) / 153;                                        /* month from March, 0..11 */
+    long doe = z - era * 146097;                                      /* day of era, 0..146096 */
+    long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* year of era, 0..399 */
+    long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* day of year from March 1 */
+    long mp = (5 * doy + 2) / 153;                                    /* month from March, 0..11 */
     long day = doy - (153 * mp + 2) / 5 + 1, month = mp < 10 ? mp + 3 : mp - 9;
     long year = yoe + era * 400 + (month <= 2);
     /* "YYYY-MM-DDTHH:MM:SS.mmmZ" */

@@ -258,6 +258,7 @@ struct pf_schema {
     const char *bound_key[4]; /* minimum, maximum, exclusiveMinimum, exclusiveMaximum, as given */
     const json_t *bound[4];
     const json_t *min_length, *max_length, *min_items, *max_items;
+    bool unique_items;
     const char *pattern;
     regex_t re;
     bool re_compiled, re_bad;
@@ -337,6 +338,8 @@ pf_schema *pf_schema_compile(const json_t *schema) {
             s->min_items = v;
         else if (!strcmp(key, "maxItems"))
             s->max_items = v;
+        else if (!strcmp(key, "uniqueItems"))
+            s->unique_items = json_is_true(v);
         else if (!strcmp(key, "pattern") && json_is_string(v)) {
             s->pattern = json_string_value(v);
             s->re_compiled = compile_pattern(&s->re, s->pattern) == 0;
@@ -473,9 +476,43 @@ static void run_object(pass *p, const pf_schema *s, const json_t *inst, const se
     }
 }
 
+/* JSON equality, except that 1 and 1.0 are the same number. */
+static bool same_value(const json_t *a, const json_t *b) {
+    if (json_is_number(a) && json_is_number(b)) return json_number_value(a) == json_number_value(b);
+    if (json_typeof(a) != json_typeof(b)) return false;
+    if (json_is_array(a)) {
+        if (json_array_size(a) != json_array_size(b)) return false;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!same_value(json_array_get(a, i), json_array_get(b, i))) return false;
+        return true;
+    }
+    if (json_is_object(a)) {
+        if (json_object_size(a) != json_object_size(b)) return false;
+        const char *k;
+        const json_t *v;
+        json_object_foreach((json_t *)a, k, v) {
+            const json_t *w = json_object_get(b, k);
+            if (!w || !same_value(v, w)) return false;
+        }
+        return true;
+    }
+    return json_equal(a, b);
+}
+
+static void check_unique(pass *p, const json_t *inst, const seg *at) {
+    size_t n = json_array_size(inst);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = i + 1; j < n; j++)
+            if (same_value(json_array_get(inst, i), json_array_get(inst, j))) {
+                fail(p, at, "@ must not repeat an item (items %zu and %zu are equal)", i, j);
+                return;
+            }
+}
+
 static void run_array(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
     if (s->min_items) check_count(p, "minItems", s->min_items, inst, at);
     if (s->max_items) check_count(p, "maxItems", s->max_items, inst, at);
+    if (s->unique_items) check_unique(p, inst, at);
     size_t n = json_array_size(inst);
     for (size_t i = 0; i < n && (s->items || s->item_list); i++) {
         const pf_schema *sub = s->items ? s->items : i < s->n_item_list ? s->item_list[i] : s->extra_items;
@@ -626,6 +663,8 @@ static void check_keyword(pf_errors *out, size_t *count, const char *key, const 
     } else if (IN(count_keys, key)) {
         if (!json_is_integer(v) || json_integer_value(v) < 0)
             bad(out, count, kp, "\"%s\" must be a non-negative integer", key);
+    } else if (!strcmp(key, "uniqueItems")) {
+        if (!json_is_boolean(v)) bad(out, count, kp, "\"uniqueItems\" must be a boolean");
     } else if (!strcmp(key, "pattern")) {
         regex_t re;
         if (!json_is_string(v) || compile_pattern(&re, json_string_value(v)) != 0)

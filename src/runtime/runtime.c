@@ -383,6 +383,7 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
                              .node_id = n->id,
                              .shadow = json_is_true(json_object_get(run->record, "shadow")),
                              .settings = rt->cfg.settings,
+                             .store = rt->cfg.store,
                              .progress = on_progress,
                              .progress_user = n};
         pf_error *err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);

@@ -63,7 +63,7 @@ int main(void) {
     expect(cmd, 1, "/etc/hostname");
     free(cmd);
     expect(PF_BIN " module run render.blender_still", 1, "needs its input \"glb\"");
-    expect(PF_BIN " module run order.resolve_line", 1, "stored orders arrive with issue #6");
+    expect(PF_BIN " module run order.resolve_line", 1, "the run names no order line");
     expect(PF_BIN " module run cad.export_glb --input step=" PF_SOURCE_DIR
                   "/tests/fixtures/step/gearbox.step --set linear_deflection=fine",
            1, "/params/linear_deflection");

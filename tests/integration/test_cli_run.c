@@ -23,8 +23,7 @@ int main(void) {
     free(cmd);
 
     /* legacy, with the graph beside it */
-    cmd = pf_asprintf("cd %s && %s run gearbox.step --output-type studio_still_shadow -o out --data-dir data", dir,
-                      PF_BIN);
+    cmd = pf_asprintf("cd %s && %s run gearbox.step --output-type studio_still_v2 -o out --data-dir data", dir, PF_BIN);
     expect(cmd, 0, "shadow parity identical");
     free(cmd);
     char *png = pf_asprintf("%s/out/gearbox-still.png", dir);
@@ -56,13 +55,15 @@ int main(void) {
     CHECK(system(cmd) == 0);
     free(cmd);
     const char *drift = "{\"key\":\"drift\",\"name\":\"Drift\",\"family\":\"order_line\",\"rollout\":\"shadow\","
-                        "\"artifact_kind\":\"still_image\",\"workflow\":{\"id\":\"starter-order-still\",\"version\":1},"
+                        "\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\",\"workflow\":{\"id\":"
+                        "\"starter-order-still\",\"version\":1},"
                         "\"overrides\":{\"width\":96,\"height\":72,\"samples\":2},\"legacy_render_settings\":"
                         "{\"width\":96,\"height\":72,\"samples\":4}}";
     char *drift_path = pf_asprintf("%s/output-types/drift.json", share);
     pf_error_free(pf_write_file_atomic(drift_path, drift, strlen(drift)));
+    /* a fresh data directory, seeded from this share's output types */
     cmd = pf_asprintf("cd %s && PRODFLOW_SHARE_DIR=%s %s run gearbox.step --output-type drift -o drift --data-dir "
-                      "data",
+                      "drift-data",
                       dir, share, PF_BIN);
     expect(cmd, 0, "shadow parity differs");
     free(cmd);

@@ -11,7 +11,7 @@
 static const char *const files[] = {
     "type",      "enum",      "const",   "minimum",  "maximum",    "exclusiveMinimum",     "exclusiveMaximum",
     "minLength", "maxLength", "pattern", "required", "properties", "additionalProperties", "items",
-    "minItems",  "maxItems",  "default", "oneOf",    "anyOf",      "boolean_schema",
+    "minItems",  "maxItems",  "default", "oneOf",    "anyOf",      "boolean_schema",       "uniqueItems",
 };
 
 int main(void) {

@@ -2,33 +2,26 @@
  * to the data root, sniffs the ISO-10303-21 header and fingerprints the file. */
 #include "modules/module.h"
 
+#include "cad/step_sniff.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "core/sha256.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static const char step_magic[] = "ISO-10303-21;";
-
-/* Reads the first bytes: STEP Part 21 files start with the magic, possibly
- * after a UTF-8 BOM and white space. */
+/* Reads the first bytes: STEP Part 21 files start with the magic. */
 static pf_error *sniff_step(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return pf_error_new(PF_EIO, "/params/path", "cannot open %s: %s", path, strerror(errno));
-    char head[256];
+    char head[PF_STEP_SNIFF_BYTES];
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
     if (n == 0) return pf_error_new(PF_EINVAL, "/params/path", "%s is empty, not a STEP file", path);
-    size_t i = 0;
-    if (n >= 3 && memcmp(head, "\xEF\xBB\xBF", 3) == 0) i = 3;
-    while (i < n && isspace((unsigned char)head[i]))
-        i++;
-    if (n - i < sizeof step_magic - 1 || memcmp(head + i, step_magic, sizeof step_magic - 1) != 0)
+    if (!pf_step_sniff(head, n))
         return pf_error_new(PF_EINVAL, "/params/path",
                             "%s is not a STEP file: it does not start with the ISO-10303-21 header", path);
     return NULL;

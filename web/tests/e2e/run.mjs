@@ -94,6 +94,7 @@ const DRIFT = {
   family: 'order_line',
   rollout: 'shadow',
   artifact_kind: 'still_image',
+  pricing_tier: 'standard',
   workflow: { id: 'starter-order-still', version: 1 },
   overrides: { width: 96, height: 72, samples: 2 },
   legacy_render_settings: { width: 96, height: 72, samples: 4 },

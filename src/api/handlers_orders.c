@@ -1,0 +1,140 @@
+/* Orders and order lines: create an order, inspect it, preflight a line and
+ * dispatch it by its output type's rollout. */
+#include "api/items.h"
+
+#include "catalog/order.h"
+#include "core/mem.h"
+#include "legacy/rollout.h"
+
+#include <string.h>
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static void respond_error(pf_response *res, const pf_request *req, pf_error *err) {
+    pf_respond_error(res, req, err);
+    pf_error_free(err);
+}
+
+void pf_handle_order_create(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *body = pf_request_json(req, res);
+    if (!body) return;
+    pf_catalog c = pf_app_catalog(app);
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *order = NULL;
+    pf_error *err = pf_order_create(&c, body, &errs, &order);
+    if (err && errs.len) {
+        pf_respond_problem(res, 422, "Invalid order", err->message, req->path, &errs);
+        pf_error_free(err);
+    } else if (err) {
+        respond_error(res, req, err);
+    } else {
+        res->location = pf_asprintf("/api/orders/%s", str(order, "id"));
+        pf_respond_json(res, 201, order);
+    }
+    pf_errors_clear(&errs);
+    json_decref(body);
+}
+
+void pf_handle_order_list(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *list = NULL;
+    pf_error *err = pf_store_item_list(app->store, "order", &list);
+    if (err) {
+        respond_error(res, req, err);
+        return;
+    }
+    pf_respond_json(res, 200, json_pack("{s:o}", "orders", list));
+}
+
+void pf_handle_order_get(const pf_app *app, const pf_request *req, pf_response *res) {
+    pf_catalog c = pf_app_catalog(app);
+    json_t *order = NULL;
+    pf_error *err = pf_order_get(&c, pf_request_param(req, "id"), &order);
+    if (err) {
+        respond_error(res, req, err);
+        return;
+    }
+    pf_respond_json(res, 200, order);
+}
+
+void pf_handle_order_line_get(const pf_app *app, const pf_request *req, pf_response *res) {
+    pf_catalog c = pf_app_catalog(app);
+    json_t *line = NULL;
+    pf_error *err = pf_order_line_load(&c, pf_request_param(req, "id"), &line);
+    if (err) {
+        respond_error(res, req, err);
+        return;
+    }
+    pf_respond_json(res, 200, line);
+}
+
+/* The loaded line and its preflight; NULL after responding 404. */
+static json_t *preflight(const pf_app *app, const pf_request *req, pf_response *res, pf_errors *errs,
+                         json_t **warnings) {
+    pf_catalog c = pf_app_catalog(app);
+    json_t *line = NULL;
+    pf_error *err = pf_order_line_load(&c, pf_request_param(req, "id"), &line);
+    if (err) {
+        respond_error(res, req, err);
+        return NULL;
+    }
+    *warnings = json_array();
+    pf_order_line_preflight(&c, line, errs, *warnings);
+    return line;
+}
+
+void pf_handle_order_line_preflight(const pf_app *app, const pf_request *req, pf_response *res) {
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *warnings = NULL, *line = preflight(app, req, res, &errs, &warnings);
+    if (!line) return;
+    pf_respond_json(res, 200,
+                    json_pack("{s:O, s:b, s:o, s:o}", "line_id", json_object_get(line, "id"), "ok", errs.len == 0,
+                              "problems", pf_errors_to_json(&errs), "warnings", warnings));
+    pf_errors_clear(&errs);
+    json_decref(line);
+}
+
+/* Preflight, then the rollout: legacy, graph, or shadow beside legacy. A
+ * line in production or delivered is not dispatched again; a failed or
+ * cancelled one may be. */
+void pf_handle_order_line_dispatch(const pf_app *app, const pf_request *req, pf_response *res) {
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *warnings = NULL, *line = preflight(app, req, res, &errs, &warnings);
+    if (!line) return;
+    const char *status = str(line, "status");
+    if (strcmp(status, "in_production") == 0 || strcmp(status, "delivered") == 0) {
+        const json_t *runs = json_object_get(line, "runs");
+        respond_error(res, req,
+                      pf_error_new(PF_ECONFLICT, "", "order line %s is already %s (run %s)", str(line, "id"), status,
+                                   str(json_array_get(runs, json_array_size(runs) - 1), "run_id")));
+    } else if (errs.len) {
+        pf_respond_problem(res, 422, "The order line does not pass preflight",
+                           errs.len == 1 ? errs.items[0].message : "the line has several problems", req->path, &errs);
+    } else {
+        json_t *context = pf_order_line_context(line);
+        pf_dispatched d;
+        pf_error *err = pf_rollout_dispatch(app->runtime, app->store, app->starters,
+                                            json_object_get(line, "output_type"), context, &errs, &d);
+        pf_catalog c = pf_app_catalog(app);
+        bool started = !err;
+        if (started) err = pf_order_line_dispatched(&c, str(line, "id"), d.run_id, d.shadow_run_id);
+        if (err && errs.len)
+            pf_respond_problem(res, 422, "The order line cannot be dispatched", err->message, req->path, &errs);
+        else if (err)
+            pf_respond_error(res, req, err);
+        else
+            pf_respond_json(res, 202,
+                            json_pack("{s:O, s:s, s:s?, s:s, s:o}", "line_id", json_object_get(line, "id"), "run_id",
+                                      d.run_id, "shadow_run_id", d.shadow_run_id, "rollout",
+                                      str(json_object_get(line, "output_type"), "rollout"), "warnings",
+                                      json_incref(warnings)));
+        if (started) pf_dispatched_free(&d);
+        pf_error_free(err);
+        json_decref(context);
+    }
+    json_decref(warnings);
+    pf_errors_clear(&errs);
+    json_decref(line);
+}

@@ -1,0 +1,289 @@
+#include "catalog/order.h"
+
+#include "catalog/cad_file.h"
+#include "catalog/output_type.h"
+#include "core/clock.h"
+#include "core/id.h"
+#include "core/mem.h"
+#include "runtime/params.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+__attribute__((format(printf, 3, 4))) static void add(pf_errors *errs, const char *ptr, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    char *msg = pf_vasprintf(fmt, ap);
+    va_end(ap);
+    pf_errors_add(errs, PF_EINVAL, ptr, "%s", msg);
+    free(msg);
+}
+
+static bool only_fields(const json_t *doc, const char *const *allowed, size_t n, const char *base, pf_errors *errs) {
+    bool ok = true;
+    const char *field;
+    const json_t *v;
+    json_object_foreach((json_t *)doc, field, v) {
+        bool known = false;
+        for (size_t i = 0; i < n && !known; i++)
+            known = strcmp(field, allowed[i]) == 0;
+        if (known) continue;
+        char *ptr = pf_ptr_join(base, field);
+        add(errs, ptr, "unknown field \"%s\"", field);
+        free(ptr);
+        ok = false;
+    }
+    return ok;
+}
+
+static bool categories_allow(const json_t *output_type, const char *category) {
+    size_t i;
+    const json_t *v;
+    json_array_foreach(json_object_get(output_type, "categories"), i, v) {
+        const char *c = json_string_value(v);
+        if (c && (strcmp(c, "*") == 0 || (category && strcmp(c, category) == 0))) return true;
+    }
+    return false;
+}
+
+/* One line: its references, quantity, overrides and price. *priced gets
+ * the line as it will be stored (without ids). */
+static void check_line(const pf_catalog *c, const json_t *line, const char *base, pf_errors *errs, json_t **priced) {
+    *priced = NULL;
+    if (!json_is_object(line)) {
+        add(errs, base, "an order line is an object {product, output_type, quantity, overrides}");
+        return;
+    }
+    static const char *const allowed[] = {"product", "output_type", "quantity", "overrides"};
+    only_fields(line, allowed, 4, base, errs);
+    char *p_product = pf_ptr_join(base, "product"), *p_type = pf_ptr_join(base, "output_type");
+    char *p_qty = pf_ptr_join(base, "quantity"), *p_over = pf_ptr_join(base, "overrides");
+    json_t *product = NULL, *type = NULL, *tier = NULL;
+    if (pf_catalog_need(line, "product", "an order line", base, errs)) {
+        pf_error *err = pf_store_item_get(c->store, "product", str(line, "product"), &product);
+        if (err) add(errs, p_product, "product \"%s\" does not exist", str(line, "product"));
+        pf_error_free(err);
+    }
+    if (pf_catalog_need(line, "output_type", "an order line", base, errs)) {
+        pf_error *err = pf_store_item_get(c->store, "output_type", str(line, "output_type"), &type);
+        if (err) add(errs, p_type, "output type \"%s\" does not exist", str(line, "output_type"));
+        pf_error_free(err);
+    }
+    if (type && strcmp(str(type, "visibility") ? str(type, "visibility") : "public", "public") != 0)
+        add(errs, p_type, "output type %s is %s: only public output types can be ordered", str(type, "key"),
+            str(type, "visibility"));
+    if (type && product && !categories_allow(type, str(product, "category")))
+        add(errs, p_type, "output type %s is not offered for the %s category of product %s", str(type, "key"),
+            str(product, "category"), str(product, "id"));
+    const json_t *qty = json_object_get(line, "quantity");
+    if (qty && (!json_is_integer(qty) || json_integer_value(qty) < 1 || json_integer_value(qty) > 10000))
+        add(errs, p_qty, "a quantity is an integer from 1 to 10000");
+    const json_t *overrides = json_object_get(line, "overrides");
+    if (overrides && !json_is_object(overrides)) add(errs, p_over, "overrides are an object of invocation parameters");
+    if (type && json_object_size(overrides)) {
+        const char *rollout = str(type, "rollout");
+        if (!rollout || strcmp(rollout, "graph") != 0) {
+            add(errs, p_over, "output type %s runs the legacy pipeline, which takes no per-line overrides",
+                str(type, "key"));
+        } else {
+            pf_error *err = NULL;
+            json_t *wf = pf_output_type_workflow(c, type, &err);
+            if (wf) pf_params_check_overrides(wf, overrides, p_over, errs);
+            pf_error_free(err);
+            json_decref(wf);
+        }
+    }
+    double unit = 0;
+    const char *currency = NULL;
+    if (type) {
+        pf_error *err = pf_store_item_get(c->store, "pricing_tier", str(type, "pricing_tier"), &tier);
+        const json_t *price = json_object_get(json_object_get(tier, "prices"), str(type, "artifact_kind"));
+        if (err || !json_is_number(price))
+            add(errs, p_type, "output type %s has no price: its tier %s prices no %s", str(type, "key"),
+                str(type, "pricing_tier"), str(type, "artifact_kind"));
+        else
+            unit = json_number_value(price), currency = str(tier, "currency");
+        pf_error_free(err);
+    }
+    if (product && type && currency) {
+        json_int_t n = json_is_integer(qty) ? json_integer_value(qty) : 1;
+        *priced = json_pack("{s:O, s:O, s:I, s:o, s:f, s:s, s:f}", "product", json_object_get(line, "product"),
+                            "output_type", json_object_get(line, "output_type"), "quantity", n, "overrides",
+                            overrides ? json_deep_copy(overrides) : json_object(), "unit_price", unit, "currency",
+                            currency, "total", round(unit * (double)n * 100) / 100);
+    }
+    json_decref(product);
+    json_decref(type);
+    json_decref(tier);
+    free(p_product);
+    free(p_type);
+    free(p_qty);
+    free(p_over);
+}
+
+pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *errs, json_t **order_out) {
+    *order_out = NULL;
+    size_t before = errs->len;
+    if (!json_is_object(body)) {
+        add(errs, "", "an order is an object {customer?, reference?, lines}");
+        return pf_error_new(PF_EINVAL, "", "the order is not valid");
+    }
+    static const char *const allowed[] = {"customer", "reference", "lines"};
+    only_fields(body, allowed, 3, "", errs);
+    const char *text_fields[] = {"customer", "reference"};
+    for (size_t i = 0; i < 2; i++) {
+        const json_t *v = json_object_get(body, text_fields[i]);
+        if (v && !json_is_string(v)) {
+            char *ptr = pf_ptr_join("", text_fields[i]);
+            add(errs, ptr, "%s is a string", text_fields[i]);
+            free(ptr);
+        }
+    }
+    const json_t *lines = json_object_get(body, "lines");
+    if (!json_is_array(lines) || !json_array_size(lines)) add(errs, "/lines", "an order has at least one line");
+    json_t *priced = json_array();
+    const char *currency = NULL;
+    size_t i;
+    const json_t *line;
+    json_array_foreach(lines, i, line) {
+        char *base = pf_asprintf("/lines/%zu", i);
+        json_t *p = NULL;
+        check_line(c, line, base, errs, &p);
+        if (p && currency && strcmp(currency, str(p, "currency")) != 0)
+            add(errs, base, "this line is priced in %s and an earlier one in %s: split the order by currency",
+                str(p, "currency"), currency);
+        if (p && !currency) currency = str(p, "currency");
+        if (p) json_array_append_new(priced, p);
+        free(base);
+    }
+    if (errs->len > before) {
+        json_decref(priced);
+        return pf_error_new(PF_EINVAL, "", "the order has %zu problem%s", errs->len - before,
+                            errs->len - before == 1 ? "" : "s");
+    }
+    char order_id[PF_ID_MAX];
+    pf_id_new("ord", order_id);
+    size_t n = json_array_size(priced);
+    pf_store_item *items = pf_xcalloc(n + 1, sizeof *items);
+    json_t *ids = json_array();
+    double total = 0;
+    json_array_foreach(priced, i, line) {
+        char line_id[PF_ID_MAX];
+        pf_id_new("oli", line_id);
+        json_object_set_new((json_t *)line, "id", json_string(line_id));
+        json_object_set_new((json_t *)line, "key", json_string(line_id));
+        json_object_set_new((json_t *)line, "order_id", json_string(order_id));
+        json_object_set_new((json_t *)line, "runs", json_array());
+        json_array_append_new(ids, json_string(line_id));
+        total += json_number_value(json_object_get(line, "total"));
+        items[i] = (pf_store_item){PF_ITEM_CREATE, "order_line", str(line, "id"), line};
+    }
+    json_t *order = json_pack("{s:s, s:s, s:O?, s:O?, s:o, s:f, s:s}", "id", order_id, "key", order_id, "customer",
+                              json_object_get(body, "customer"), "reference", json_object_get(body, "reference"),
+                              "lines", ids, "total", round(total * 100) / 100, "currency", currency);
+    items[n] = (pf_store_item){PF_ITEM_CREATE, "order", order_id, order};
+    pf_error *err = pf_store_items_write(c->store, items, n + 1);
+    free(items);
+    json_decref(order);
+    json_decref(priced);
+    if (err) return err;
+    return pf_order_get(c, order_id, order_out);
+}
+
+/* new until dispatched, then its authoritative run's status, named for
+ * the customer. */
+static const char *line_status(pf_store *store, const json_t *line, json_t **run_out) {
+    const json_t *runs = json_object_get(line, "runs");
+    const json_t *last = json_array_get(runs, json_array_size(runs) - 1);
+    *run_out = NULL;
+    if (!last) return "new";
+    if (pf_store_run_get(store, str(last, "run_id"), false, run_out)) return "failed";
+    const char *s = str(*run_out, "status");
+    if (!s || strcmp(s, "running") == 0) return "in_production";
+    if (strcmp(s, "succeeded") == 0) return "delivered";
+    return s; /* failed, cancelled */
+}
+
+pf_error *pf_order_line_load(const pf_catalog *c, const char *line_id, json_t **line_out) {
+    *line_out = NULL;
+    json_t *line = NULL, *product = NULL, *type = NULL, *cad = NULL, *run = NULL;
+    pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
+    if (err) return err;
+    json_object_set_new(line, "status", json_string(line_status(c->store, line, &run)));
+    json_decref(run);
+    pf_error_free(pf_store_item_get(c->store, "product", str(line, "product"), &product));
+    pf_error_free(pf_store_item_get(c->store, "output_type", str(line, "output_type"), &type));
+    json_object_set_new(line, "product", product ? product : json_null());
+    json_object_set_new(line, "output_type", type ? type : json_null());
+    const char *cad_id = str(product, "cad_file");
+    if (cad_id) pf_error_free(pf_store_item_get(c->store, "cad_file", cad_id, &cad));
+    json_t *intake = json_object();
+    const char *intake_run = str(cad, "intake_run_id");
+    if (intake_run) {
+        json_decref(intake);
+        intake = pf_cad_file_intake(c->store, intake_run);
+        json_t *r = NULL;
+        pf_error_free(pf_store_run_get(c->store, intake_run, false, &r));
+        json_object_set_new(intake, "run_id", json_string(intake_run));
+        json_object_set_new(intake, "status", json_string(r && str(r, "status") ? str(r, "status") : "missing"));
+        json_decref(r);
+    }
+    json_object_set_new(line, "intake", intake);
+    json_decref(cad);
+    *line_out = line;
+    return NULL;
+}
+
+pf_error *pf_order_get(const pf_catalog *c, const char *id, json_t **order_out) {
+    *order_out = NULL;
+    json_t *order = NULL;
+    pf_error *err = pf_store_item_get(c->store, "order", id, &order);
+    if (err) return err;
+    json_t *lines = json_array();
+    size_t i;
+    const json_t *line_id;
+    json_array_foreach(json_object_get(order, "lines"), i, line_id) {
+        json_t *line = NULL, *run = NULL;
+        if (pf_store_item_get(c->store, "order_line", json_string_value(line_id), &line)) continue;
+        json_object_set_new(line, "status", json_string(line_status(c->store, line, &run)));
+        json_decref(run);
+        json_array_append_new(lines, line);
+    }
+    json_object_set_new(order, "lines", lines);
+    *order_out = order;
+    return NULL;
+}
+
+json_t *pf_order_line_context(const json_t *line) {
+    const json_t *product = json_object_get(line, "product"), *type = json_object_get(line, "output_type");
+    json_t *intake = json_deep_copy(json_object_get(line, "intake"));
+    json_object_del(intake, "run_id");
+    json_object_del(intake, "status");
+    json_object_del(intake, "thumbnail");
+    return json_pack("{s:O, s:O?, s:{s:O?, s:O?, s:O?}, s:O?, s:o, s:O?, s:O?}", "id", json_object_get(line, "id"),
+                     "order_id", json_object_get(line, "order_id"), "product", "id", json_object_get(product, "id"),
+                     "name", json_object_get(product, "name"), "category", json_object_get(product, "category"),
+                     "output_type", json_object_get(type, "key"), "intake", intake, "overrides",
+                     json_object_get(line, "overrides"), "quantity", json_object_get(line, "quantity"));
+}
+
+pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, const char *run_id,
+                                   const char *shadow_run_id) {
+    json_t *line = NULL;
+    pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
+    if (err) return err;
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
+    json_t *runs = json_object_get(line, "runs");
+    if (!json_is_array(runs)) json_object_set_new(line, "runs", runs = json_array());
+    json_array_append_new(
+        runs, json_pack("{s:s, s:s?, s:s}", "run_id", run_id, "shadow_run_id", shadow_run_id, "dispatched_at", stamp));
+    pf_store_item item = {PF_ITEM_REPLACE, "order_line", line_id, line};
+    err = pf_store_items_write(c->store, &item, 1);
+    json_decref(line);
+    return err;
+}

@@ -1,0 +1,38 @@
+/* Orders and their lines. An order is an item (kind "order") listing its
+ * lines; each line is an item of its own (kind "order_line": product x
+ * output type x quantity, optional per-line overrides, and its price from
+ * the output type's pricing tier). A line's status follows its runs. */
+#ifndef PF_CATALOG_ORDER_H
+#define PF_CATALOG_ORDER_H
+
+#include "catalog/catalog.h"
+
+/* Validates body {customer?, reference?, lines: [{product, output_type,
+ * quantity?, overrides?}]}, reporting every problem with its pointer, then
+ * stores the order and its lines in one write. *order_out (new reference)
+ * is the order with its lines. */
+pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *errs, json_t **order_out);
+
+/* The order with its lines, each with its status. New reference. */
+pf_error *pf_order_get(const pf_catalog *c, const char *id, json_t **order_out);
+
+/* A line as stored plus: status (new, in_production, delivered, failed,
+ * cancelled; from its authoritative run), product, output_type (the
+ * documents) and intake (what the product's CAD intake made, by role, with
+ * its run's status). New reference. */
+pf_error *pf_order_line_load(const pf_catalog *c, const char *line_id, json_t **line_out);
+
+/* Everything that would stop a loaded line from rendering, at once: the
+ * problems (blocking) in errs with pointers, the rest in warnings (array of
+ * {pointer, message}). Runs no module. Returns the number of problems. */
+size_t pf_order_line_preflight(const pf_catalog *c, const json_t *line, pf_errors *errs, json_t *warnings);
+
+/* What a run's entry context carries for a loaded line: {id, product,
+ * output_type, intake, overrides}. New reference. */
+json_t *pf_order_line_context(const json_t *line);
+
+/* Records the runs a dispatch started on the line. */
+pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, const char *run_id,
+                                   const char *shadow_run_id);
+
+#endif

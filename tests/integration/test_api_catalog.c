@@ -1,0 +1,221 @@
+/* The catalog through the HTTP API of a real `prodflow serve` with its demo
+ * data: categories and pricing tiers, output types (schema, CRUD, the
+ * wizard's draft steps, legacy import) and malformed orders with their
+ * exact pointers. */
+#include "check.h"
+
+#include "core/mem.h"
+#include "support/server.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static json_t *call(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status) {
+    pf_http_reply r;
+    json_t *doc = NULL;
+    *status = 0;
+    if (pf_http(srv, method, path, body, body ? strlen(body) : 0, NULL, &r) == 0) {
+        *status = r.status;
+        doc = json_incref(r.json);
+        pf_http_reply_free(&r);
+    }
+    return doc;
+}
+
+/* A problem document lists a problem at pointer. */
+static bool problem_at(const json_t *doc, const char *pointer) {
+    size_t i;
+    const json_t *e;
+    json_array_foreach(json_object_get(doc, "errors"), i, e) if (strcmp(str(e, "pointer"), pointer) == 0) return true;
+    return false;
+}
+
+static void expect_problem(const pf_test_server *srv, const char *method, const char *path, const char *body,
+                           long want_status, const char *pointer) {
+    long status;
+    json_t *doc = call(srv, method, path, body, &status);
+    CHECK_MSG(status == want_status, "%s %s %s: status %ld, not %ld", method, path, body, status, want_status);
+    CHECK_MSG(problem_at(doc, pointer), "%s %s %s: no problem at %s", method, path, body, pointer);
+    json_decref(doc);
+}
+
+static void test_reference_data(const pf_test_server *srv) {
+    long status;
+    json_t *doc = call(srv, "GET", "/api/categories", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK_INT(json_array_size(json_object_get(doc, "categories")), 2);
+    json_decref(doc);
+    doc = call(srv, "POST", "/api/categories", "{\"key\":\"lamps\",\"name\":\"Lamps\"}", &status);
+    CHECK_INT(status, 201);
+    json_decref(doc);
+    expect_problem(srv, "POST", "/api/categories", "{\"key\":\"lamps\",\"name\":\"Again\"}", 409, "/key");
+    expect_problem(srv, "POST", "/api/categories", "{\"key\":\"Lamps!\",\"name\":\"L\"}", 422, "/key");
+    expect_problem(srv, "POST", "/api/categories", "{\"key\":\"x\",\"colour\":1}", 422, "/colour");
+    expect_problem(srv, "PUT", "/api/categories/lamps", "{\"key\":\"other\",\"name\":\"L\"}", 422, "/key");
+    doc = call(srv, "PUT", "/api/categories/lamps", "{\"name\":\"Lamps and lights\"}", &status);
+    CHECK_INT(status, 200);
+    CHECK_STR(str(doc, "name"), "Lamps and lights");
+    json_decref(doc);
+    doc = call(srv, "DELETE", "/api/categories/lamps", NULL, &status);
+    CHECK_INT(status, 204);
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/categories/lamps", NULL, &status);
+    CHECK_INT(status, 404);
+    json_decref(doc);
+
+    expect_problem(srv, "POST", "/api/pricing-tiers",
+                   "{\"key\":\"gold\",\"name\":\"Gold\",\"currency\":\"euro\",\"prices\":{\"still_image\":10}}", 422,
+                   "/currency");
+    expect_problem(srv, "POST", "/api/pricing-tiers",
+                   "{\"key\":\"gold\",\"name\":\"Gold\",\"currency\":\"EUR\",\"prices\":{\"hologram\":10}}", 422,
+                   "/prices/hologram");
+    expect_problem(srv, "POST", "/api/pricing-tiers",
+                   "{\"key\":\"gold\",\"name\":\"Gold\",\"currency\":\"EUR\",\"prices\":{\"still_image\":-1}}", 422,
+                   "/prices/still_image");
+    /* in use by the demo output types: refused */
+    doc = call(srv, "DELETE", "/api/pricing-tiers/standard", NULL, &status);
+    CHECK_INT(status, 409);
+    CHECK(strstr(str(doc, "detail") ? str(doc, "detail") : "", "output_type") != NULL);
+    json_decref(doc);
+}
+
+static void test_output_types(const pf_test_server *srv) {
+    long status;
+    json_t *doc = call(srv, "GET", "/api/output-types", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK_INT(json_array_size(json_object_get(doc, "output_types")), 4);
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/output-types/studio_still", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK_STR(str(json_object_get(doc, "legacy_mapping"), "artifact_kind"), "still_image");
+    json_decref(doc);
+
+    /* the schema with the catalog's values, and a workflow's overrides */
+    doc = call(srv, "GET", "/api/output-types/schema", NULL, &status);
+    CHECK_INT(status, 200);
+    const json_t *props = json_object_get(doc, "properties");
+    CHECK_STR(json_string_value(json_array_get(json_object_get(json_object_get(props, "pricing_tier"), "enum"), 0)),
+              "standard");
+    CHECK_STR(str(json_object_get(props, "rollout"), "default"), "legacy");
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/output-types/schema?workflow=starter-order-turntable&version=1", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK(
+        json_object_get(json_object_get(json_object_get(json_object_get(doc, "properties"), "overrides"), "properties"),
+                        "frames") != NULL);
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/output-types/schema?workflow=nope", NULL, &status);
+    CHECK_INT(status, 404);
+    json_decref(doc);
+
+    /* the wizard, step by step */
+    doc = call(srv, "POST", "/api/output-types/draft/validate",
+               "{\"step\":\"family\",\"draft\":{\"family\":\"order_line\"}}", &status);
+    CHECK_INT(status, 200);
+    CHECK(json_is_true(json_object_get(doc, "valid")));
+    CHECK(json_array_size(json_object_get(json_object_get(doc, "options"), "workflows")) >= 3);
+    json_decref(doc);
+    doc = call(srv, "POST", "/api/output-types/draft/validate",
+               "{\"step\":\"workflow\",\"draft\":{\"family\":\"order_line\",\"rollout\":\"graph\","
+               "\"workflow\":{\"id\":\"starter-cad-intake\",\"version\":1}}}",
+               &status);
+    CHECK_INT(status, 200);
+    CHECK(json_is_false(json_object_get(doc, "valid")));
+    CHECK(problem_at(doc, "/draft/workflow/id"));
+    json_decref(doc);
+    expect_problem(srv, "POST", "/api/output-types/draft/validate", "{\"step\":\"pricing\",\"draft\":{}}", 422,
+                   "/step");
+
+    /* create, read, replace, delete */
+    const char *spin = "{\"key\":\"spin\",\"name\":\"Spin\",\"family\":\"order_line\",\"workflow\":{\"id\":"
+                       "\"starter-order-turntable\",\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":"
+                       "\"turntable_video\",\"overrides\":{\"frames\":12},\"pricing_tier\":\"standard\"}";
+    doc = call(srv, "POST", "/api/output-types", spin, &status);
+    CHECK_INT(status, 201);
+    CHECK_STR(str(doc, "visibility"), "public"); /* the schema's default, stored */
+    json_decref(doc);
+    expect_problem(srv, "POST", "/api/output-types", spin, 409, "/key");
+    expect_problem(srv, "PUT", "/api/output-types/spin",
+                   "{\"name\":\"Spin\",\"family\":\"order_line\",\"workflow\":{\"id\":\"starter-order-turntable\","
+                   "\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":\"turntable_video\",\"overrides\":"
+                   "{\"frames\":1},\"pricing_tier\":\"standard\"}",
+                   422, "/overrides/frames");
+    doc = call(srv, "DELETE", "/api/output-types/spin", NULL, &status);
+    CHECK_INT(status, 204);
+    json_decref(doc);
+
+    /* legacy import: kept valid, and the mapping reported */
+    doc = call(srv, "POST", "/api/output-types/import-legacy",
+               "[{\"name\":\"Old turntable 2019\",\"legacy_render_settings\":{\"turntable\":{\"enabled\":true,"
+               "\"frames\":24,\"fps\":12},\"thumbnail\":true}}]",
+               &status);
+    CHECK_INT(status, 201);
+    const json_t *first = json_array_get(json_object_get(doc, "imported"), 0);
+    CHECK_STR(str(first, "key"), "old_turntable_2019");
+    CHECK_STR(str(json_object_get(first, "mapping"), "artifact_kind"), "turntable_video");
+    CHECK_INT(
+        json_integer_value(json_object_get(json_object_get(json_object_get(first, "mapping"), "overrides"), "frames")),
+        24);
+    CHECK_INT(json_array_size(json_object_get(json_object_get(first, "mapping"), "warnings")), 1);
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/output-types/old_turntable_2019", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK_STR(str(doc, "rollout"), "legacy");
+    CHECK_STR(str(doc, "artifact_kind"), "turntable_video");
+    json_decref(doc);
+    expect_problem(srv, "POST", "/api/output-types/import-legacy",
+                   "[{\"name\":\"Fine\",\"legacy_render_settings\":{}},{\"name\":\"Broken\",\"legacy_render_settings\":"
+                   "{\"engine\":\"eevee\"}}]",
+                   422, "/1/legacy_render_settings/engine");
+    doc = call(srv, "GET", "/api/output-types/fine", NULL, &status);
+    CHECK_INT(status, 404); /* all or nothing */
+    json_decref(doc);
+}
+
+/* Orders that cannot be placed, each at its exact pointer. */
+static void test_bad_orders(const pf_test_server *srv) {
+    static const struct {
+        const char *body, *pointer;
+    } cases[] = {
+        {"[]", ""},
+        {"{}", "/lines"},
+        {"{\"lines\":[]}", "/lines"},
+        {"{\"lines\":[7]}", "/lines/0"},
+        {"{\"lines\":[{\"output_type\":\"studio_still\"}]}", "/lines/0/product"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"studio_still\"}]}", "/lines/0/product"},
+        {"{\"lines\":[{\"product\":\"prd_none\"}]}", "/lines/0/output_type"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"nope\"}]}", "/lines/0/output_type"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"studio_still\",\"quantity\":0}]}",
+         "/lines/0/quantity"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"studio_still\",\"quantity\":\"two\"}]}",
+         "/lines/0/quantity"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"studio_still\",\"overrides\":[]}]}",
+         "/lines/0/overrides"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"studio_still\",\"overrides\":{\"width\":64}}]}",
+         "/lines/0/overrides"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"turntable_360\",\"overrides\":{\"frames\":1}}]}",
+         "/lines/0/overrides/frames"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"turntable_360\",\"overrides\":{\"spin\":1}}]}",
+         "/lines/0/overrides/spin"},
+        {"{\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"studio_still\",\"gift\":true}]}", "/lines/0/gift"},
+        {"{\"customer\":7,\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"studio_still\"}]}", "/customer"},
+        {"{\"rush\":true,\"lines\":[{\"product\":\"prd_none\",\"output_type\":\"studio_still\"}]}", "/rush"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        expect_problem(srv, "POST", "/api/orders", cases[i].body, 422, cases[i].pointer);
+}
+
+int main(void) {
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, NULL) != 0) {
+        CHECK_MSG(false, "the server did not start");
+        return pf_check_done("api_catalog");
+    }
+    test_reference_data(&srv);
+    test_output_types(&srv);
+    test_bad_orders(&srv);
+    pf_test_server_stop(&srv);
+    return pf_check_done("api_catalog");
+}
