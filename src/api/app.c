@@ -113,7 +113,9 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
                         .starters = app->starters,
                         .share_dir = app->share_dir,
                         .data_dir = app->data_dir};
-        pf_catalog_seed(&c, app->share_dir, errs);
+        pf_cad_env env = {
+            .store = app->store, .runtime = app->runtime, .starters = app->starters, .data_dir = app->data_dir};
+        pf_catalog_seed(&c, cfg->demo_product ? &env : NULL, errs);
     }
     if (errs->len > before) {
         pf_app_close(app);

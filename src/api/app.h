@@ -21,6 +21,7 @@ typedef struct pf_app_config {
     json_t *settings;    /* operator settings for modules, e.g. {"webhooks": {...}}; borrowed */
     bool resume_runs;    /* the server resumes unfinished runs; a one-off CLI job must not take them over */
     bool demo_data;      /* seed a fresh data directory with the demo catalog (catalog/seed.h) */
+    bool demo_product;   /* ... and its sample product, whose intake starts at once */
 } pf_app_config;
 
 typedef struct pf_prebuilt {

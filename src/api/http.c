@@ -3,8 +3,11 @@
 #include "core/json_text.h"
 #include "core/mem.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *pf_request_param(const pf_request *req, const char *name) {
     for (size_t i = 0; i < req->n_params; i++)
@@ -100,4 +103,52 @@ json_t *pf_request_json(const pf_request *req, pf_response *res) {
         pf_error_free(err);
     }
     return doc;
+}
+
+/* Parses "bytes=a-b", "bytes=a-" or "bytes=-n" against size; false when the
+ * range cannot be satisfied. Several ranges are not offered. */
+static bool parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *len) {
+    unsigned long long a = 0, b = 0;
+    if (strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') || size == 0) return false;
+    h += 6;
+    if (*h == '-') {
+        if (sscanf(h + 1, "%llu", &b) != 1 || b == 0) return false;
+        *from = b >= size ? 0 : size - b;
+        *len = size - *from;
+        return true;
+    }
+    int n = sscanf(h, "%llu-%llu", &a, &b);
+    if (n < 1 || a >= size || (n == 2 && b < a)) return false;
+    uint64_t last = n == 2 && b < size ? b : size - 1;
+    *from = a;
+    *len = last - a + 1;
+    return true;
+}
+
+void pf_respond_file(pf_response *res, const pf_request *req, int fd, uint64_t size, const char *content_type,
+                     const char *etag) {
+    static const char *const known[] = {"image/png",         "image/webp",       "video/mp4",
+                                        "model/gltf-binary", "application/json", "application/x-blender",
+                                        "text/plain",        "model/step"};
+    res->content_type = "application/octet-stream";
+    for (size_t i = 0; content_type && i < sizeof known / sizeof *known; i++)
+        if (strcmp(content_type, known[i]) == 0) res->content_type = known[i];
+    uint64_t from = 0, len = size;
+    const char *range = req->header(req, "Range");
+    res->headers = json_pack("{s:s}", "Accept-Ranges", "bytes");
+    if (etag) json_object_set_new(res->headers, "ETag", json_string(etag));
+    if (range && !parse_range(range, size, &from, &len)) {
+        close(fd);
+        json_object_set_new(res->headers, "Content-Range", json_sprintf("bytes */%" PRIu64, size));
+        pf_respond_text(res, 416, "text/plain", pf_strdup("range not satisfiable\n"), 22);
+        return;
+    }
+    if (range)
+        json_object_set_new(res->headers, "Content-Range",
+                            json_sprintf("bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, from, from + len - 1, size));
+    res->status = range ? 206 : 200;
+    res->has_file = true;
+    res->file_fd = fd;
+    res->file_offset = from;
+    res->file_length = len;
 }

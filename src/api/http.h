@@ -66,6 +66,12 @@ void pf_respond_problem(pf_response *res, int status, const char *title, const c
 /* One error: status from its code, its pointer and message in "errors". */
 void pf_respond_error(pf_response *res, const pf_request *req, const pf_error *err);
 
+/* A file body (fd owned from here on) of size bytes, honouring a Range
+ * header with 206 or 416; content_type is kept when it is a known media
+ * type, else application/octet-stream. etag may be NULL. */
+void pf_respond_file(pf_response *res, const pf_request *req, int fd, uint64_t size, const char *content_type,
+                     const char *etag);
+
 /* Parses the request body as JSON. On failure responds 400 (or 415/422)
  * itself and returns NULL. New reference. */
 json_t *pf_request_json(const pf_request *req, pf_response *res);

@@ -1,11 +1,16 @@
 /* The editor's static files: web/dist served at "/", with index.html for
- * every path the single-page app routes itself. */
+ * every path the single-page app routes itself; and published assets,
+ * DATA/assets/<channel>/<path>, at their stable URL /published/<channel>/<path>. */
 #include "api/static.h"
 
 #include "core/mem.h"
 #include "core/path.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static const struct {
     const char *ext, *type;
@@ -20,6 +25,10 @@ static const struct {
     {".woff2", "font/woff2"},
     {".map", "application/json"},
     {".txt", "text/plain; charset=utf-8"},
+    {".webp", "image/webp"},
+    {".mp4", "video/mp4"},
+    {".glb", "model/gltf-binary"},
+    {".blend", "application/x-blender"},
 };
 
 static const char *media_type(const char *path) {
@@ -56,8 +65,26 @@ static const char no_editor_page[] =
     "<li><a href=\"/api/workflows/node-definitions\">/api/workflows/node-definitions</a></li>"
     "<li><a href=\"/api/workflows/starters\">/api/workflows/starters</a></li></ul></body></html>";
 
+/* A published asset, streamed with byte ranges like an artifact. */
+static bool serve_published(const pf_app *app, const pf_request *req, pf_response *res) {
+    char *root = pf_asprintf("%s/assets", app->data_dir), *resolved = NULL;
+    pf_error *err = pf_path_resolve_within(root, req->path + strlen("/published/"), &resolved);
+    int fd = err ? -1 : open(resolved, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    bool ok = fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (ok)
+        pf_respond_file(res, req, fd, (uint64_t)st.st_size, media_type(resolved), NULL);
+    else if (fd >= 0)
+        close(fd);
+    pf_error_free(err);
+    free(resolved);
+    free(root);
+    return ok;
+}
+
 bool pf_static_serve(const pf_app *app, const pf_request *req, pf_response *res) {
     if (strcmp(req->method, "GET") != 0 || strncmp(req->path, "/api/", 5) == 0) return false;
+    if (strncmp(req->path, "/published/", 11) == 0) return serve_published(app, req, res);
     if (!app->web_dir) {
         if (strcmp(req->path, "/") != 0) return false;
         pf_respond_static(res, 200, "text/html; charset=utf-8", no_editor_page, sizeof no_editor_page - 1);

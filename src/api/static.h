@@ -4,8 +4,9 @@
 #include "api/app.h"
 #include "api/http.h"
 
-/* Serves the editor for GET requests outside /api/; false when the request
- * is not for a static file (the caller answers 404). */
+/* Serves the editor, and published assets under /published/, for GET
+ * requests outside /api/; false when the request is not for a static file
+ * (the caller answers 404). */
 bool pf_static_serve(const pf_app *app, const pf_request *req, pf_response *res);
 
 #endif

@@ -1,11 +1,16 @@
 #include "catalog/seed.h"
 
+#include "cad/fixture.h"
 #include "catalog/output_type.h"
+#include "catalog/product.h"
 #include "core/mem.h"
+#include "core/path.h"
+#include "core/sha256.h"
 #include "workflow/workflow.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void put(pf_store *store, const char *kind, json_t *doc, pf_errors *errs) {
     pf_store_item item = {PF_ITEM_UPSERT, kind, json_string_value(json_object_get(doc, "key")), doc};
@@ -14,12 +19,50 @@ static void put(pf_store *store, const char *kind, json_t *doc, pf_errors *errs)
     json_decref(doc);
 }
 
-void pf_catalog_seed(const pf_catalog *c, const char *share_dir, pf_errors *errs) {
-    json_t *done = NULL;
-    pf_error *missing = pf_store_item_get(c->store, "meta", "demo_data", &done);
-    json_decref(done);
-    if (!missing) return;
+static bool done(pf_store *store, const char *what) {
+    json_t *doc = NULL;
+    pf_error *missing = pf_store_item_get(store, "meta", what, &doc);
+    json_decref(doc);
     pf_error_free(missing);
+    return !missing;
+}
+
+/* The gearbox fixture as an uploaded CAD file, and a product for it. */
+static void sample_product(const pf_catalog *c, const pf_cad_env *env, pf_errors *errs) {
+    char *dir = pf_asprintf("%s/cad/tmp", c->data_dir), *tmp = pf_asprintf("%s/sample-gearbox.step", dir);
+    pf_fixture_opts opts = {.bolts = 6};
+    char sha[65];
+    uint64_t size = 0;
+    json_t *cad = NULL, *product = NULL;
+    bool created = false;
+    pf_error *err = pf_mkdirs(dir, 0755);
+    if (!err) err = pf_cad_make_fixture(tmp, &opts);
+    if (!err) err = pf_sha256_file(tmp, sha, &size);
+    if (!err) err = pf_cad_file_accept(env, tmp, sha, size, "gearbox.step", errs, &cad, &created);
+    if (!err) {
+        json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "name", "Gearbox GB-100 (sample)", "sku", "GB-100", "category",
+                                "machinery", "cad_file", sha);
+        err = pf_product_save(c->store, doc, NULL, errs, &product);
+        json_decref(doc);
+    }
+    if (!err)
+        put(c->store, "meta",
+            json_pack("{s:s, s:s}", "key", "demo_product", "product",
+                      json_string_value(json_object_get(product, "id"))),
+            errs);
+    if (err) pf_errors_take(errs, err);
+    unlink(tmp); /* left behind only when the file was known already */
+    json_decref(cad);
+    json_decref(product);
+    free(tmp);
+    free(dir);
+}
+
+void pf_catalog_seed(const pf_catalog *c, const pf_cad_env *env, pf_errors *errs) {
+    if (done(c->store, "demo_data")) {
+        if (env && !done(c->store, "demo_product")) sample_product(c, env, errs);
+        return;
+    }
     size_t before = errs->len;
     put(c->store, "category",
         json_pack("{s:s, s:s, s:s}", "key", "furniture", "name", "Furniture", "description", "Chairs, tables, shelves"),
@@ -46,7 +89,7 @@ void pf_catalog_seed(const pf_catalog *c, const char *share_dir, pf_errors *errs
     }
     pf_errors found;
     pf_errors_init(&found);
-    json_t *types = pf_output_types_load(share_dir, &found);
+    json_t *types = pf_output_types_load(c->share_dir, &found);
     const char *key;
     json_t *doc;
     json_object_foreach(types, key, doc) {
@@ -62,4 +105,5 @@ void pf_catalog_seed(const pf_catalog *c, const char *share_dir, pf_errors *errs
         pf_errors_add(errs, found.items[k].code, found.items[k].pointer, "%s", found.items[k].message);
     pf_errors_clear(&found);
     if (errs->len == before) put(c->store, "meta", json_pack("{s:s, s:b}", "key", "demo_data", "seeded", 1), errs);
+    if (errs->len == before && env) sample_product(c, env, errs);
 }

@@ -61,7 +61,8 @@ static int run(int argc, char **argv) {
                          .web_dir = pf_cli_web_dir(),
                          .blender_workers = 1,
                          .resume_runs = true,
-                         .demo_data = true};
+                         .demo_data = true,
+                         .demo_product = true};
     const char *port_file = NULL;
     json_t *settings = json_pack("{s:{s:[]}}", "webhooks", "allow"), *hooks = json_object_get(settings, "webhooks");
     cfg.settings = settings;
@@ -86,7 +87,7 @@ static int run(int argc, char **argv) {
         case 'S': cfg.store_url = optarg; break;
         case 't': sopts.threads = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'm': cfg.max_body_bytes = strtoull(optarg, NULL, 10); break;
-        case 'N': cfg.demo_data = false; break;
+        case 'N': cfg.demo_data = cfg.demo_product = false; break;
         case 'M': {
             unsigned long long bytes = strtoull(optarg, &end, 10);
             if (*end || !*optarg || *optarg == '-' || bytes == 0) {

@@ -256,7 +256,7 @@ int main(void) {
     CHECK_STR(str(run, "status"), "succeeded");
     const json_t *asset = json_object_get(state(run, "publish", "outputs"), "asset");
     CHECK(access(str(asset, "published_path"), R_OK) == 0);
-    CHECK(str(asset, "url") && strncmp(str(asset, "url"), "/assets/default/", 16) == 0);
+    CHECK(str(asset, "url") && strncmp(str(asset, "url"), "/published/default/", 19) == 0);
     CHECK_INT(
         json_integer_value(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "status")),
         200);

@@ -51,7 +51,7 @@ int main(void) {
     const json_t *asset = json_object_get(out, "asset");
     char *expected = pf_asprintf("%s/assets/default/run_x/render-still.png", data);
     CHECK_STR(str(asset, "published_path"), expected);
-    CHECK_STR(str(asset, "url"), "/assets/default/run_x/render-still.png");
+    CHECK_STR(str(asset, "url"), "/published/default/run_x/render-still.png");
     CHECK(access(expected, R_OK) == 0);
     json_t *again = NULL;
     pf_error_free(invoke(reg, "output.publish_asset", &ctx, json_pack("{s:O}", "artifact", artifact), NULL, &again));

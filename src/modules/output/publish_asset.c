@@ -62,7 +62,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     char *id = pf_asprintf("asset_%.24s", digest);
     const char *channel = str(params, "channel");
     char *dest = pf_asprintf("%s/assets/%s/%s", ctx->data_root, channel, rel);
-    char *url = pf_asprintf("/assets/%s/%s", channel, rel);
+    char *url = pf_asprintf("/published/%s/%s", channel, rel);
     pf_error *err = NULL;
     if (!ctx->shadow) {
         char *dir = pf_strdup(dest);

@@ -1,0 +1,266 @@
+/* From a STEP upload to delivered artifacts through the HTTP API of a real
+ * `prodflow serve` with its demo data: upload, intake, a product, an order
+ * with a still line (legacy pipeline) and a turntable line (graph),
+ * preflight, dispatch, the published PNG and MP4 downloaded, and exactly one
+ * webhook notification per line on 127.0.0.1. Preflight's blocking problems
+ * are checked on lines that cannot render. */
+#include "check.h"
+
+#include "cad/fixture.h"
+#include "core/mem.h"
+#include "core/path.h"
+#include "support/server.h"
+#include "support/tmpdir.h"
+#include "support/webhook.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static json_t *call(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status) {
+    pf_http_reply r;
+    json_t *doc = NULL;
+    *status = 0;
+    if (pf_http(srv, method, path, body, body ? strlen(body) : 0, NULL, &r) == 0) {
+        *status = r.status;
+        doc = json_incref(r.json);
+        pf_http_reply_free(&r);
+    }
+    return doc;
+}
+
+static json_t *post(const pf_test_server *srv, const char *path, const char *body, long want) {
+    long status;
+    json_t *doc = call(srv, "POST", path, body, &status);
+    CHECK_MSG(status == want, "POST %s: %ld, not %ld: %s", path, status, want,
+              doc ? str(doc, "detail") ? str(doc, "detail") : "" : "");
+    return doc;
+}
+
+static bool has_pointer(const json_t *list, const char *pointer) {
+    size_t i;
+    const json_t *e;
+    json_array_foreach(list, i, e) if (strcmp(str(e, "pointer"), pointer) == 0) return true;
+    return false;
+}
+
+/* Polls path until field is one of the final values (at most ~10 min). */
+static json_t *poll(const pf_test_server *srv, const char *path, const char *(*state)(const json_t *),
+                    const char *const *finals) {
+    json_t *doc = NULL;
+    for (int i = 0; i < 3000; i++) {
+        long status;
+        json_decref(doc);
+        doc = call(srv, "GET", path, NULL, &status);
+        const char *s = state(doc);
+        for (size_t k = 0; s && finals[k]; k++)
+            if (strcmp(s, finals[k]) == 0) return doc;
+        usleep(200000);
+    }
+    return doc;
+}
+
+static const char *intake_status(const json_t *cad) { return str(json_object_get(cad, "intake"), "status"); }
+
+/* Both lines finished, one way or another. */
+static const char *lines_state(const json_t *order) {
+    size_t i;
+    const json_t *line;
+    json_array_foreach(json_object_get(order, "lines"), i, line) {
+        const char *s = str(line, "status");
+        if (!s || strcmp(s, "in_production") == 0 || strcmp(s, "new") == 0) return "busy";
+    }
+    return "done";
+}
+
+/* The published asset of a run, fetched at its stable URL: its first bytes. */
+static char *published(const pf_test_server *srv, const char *run_id, size_t *len) {
+    long status;
+    char *path = pf_asprintf("/api/assets?run=%s", run_id);
+    json_t *list = call(srv, "GET", path, NULL, &status);
+    free(path);
+    CHECK_INT(json_array_size(json_object_get(list, "assets")), 1);
+    const char *url = str(json_array_get(json_object_get(list, "assets"), 0), "url");
+    pf_http_reply r;
+    char *body = NULL;
+    *len = 0;
+    if (url && pf_http(srv, "GET", url, NULL, 0, NULL, &r) == 0) {
+        CHECK_MSG(r.status == 200, "GET %s: %ld", url, r.status);
+        body = r.body;
+        *len = r.len;
+        r.body = NULL;
+        pf_http_reply_free(&r);
+    }
+    json_decref(list);
+    return body;
+}
+
+static size_t notifications_for(pf_test_webhook *hook, const char *run_id) {
+    json_t *all = pf_test_webhook_received(hook);
+    size_t n = 0, i;
+    json_t *entry;
+    json_array_foreach(all, i, entry) {
+        json_t *body = json_loads(str(entry, "body"), 0, NULL);
+        if (str(body, "run_id") && strcmp(str(body, "run_id"), run_id) == 0) n++;
+        json_decref(body);
+    }
+    json_decref(all);
+    return n;
+}
+
+/* Lines that cannot render: each problem at its pointer, found at once. */
+static void test_preflight_problems(const pf_test_server *srv, const char *product_id) {
+    json_t *bare =
+        post(srv, "/api/products", "{\"name\":\"No CAD\",\"sku\":\"NOCAD-1\",\"category\":\"machinery\"}", 201);
+    json_decref(post(
+        srv, "/api/output-types",
+        "{\"key\":\"picky\",\"name\":\"Picky\",\"family\":\"order_line\",\"workflow\":{\"id\":\"starter-order-still\","
+        "\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\","
+        "\"overrides\":{\"template\":\"no_such_template\"},\"material_constraints\":{\"allowed_materials\":[\"glass\"],"
+        "\"require_complete\":true}}",
+        201));
+    char *body = pf_asprintf("{\"lines\":[{\"product\":\"%s\",\"output_type\":\"studio_still\"},"
+                             "{\"product\":\"%s\",\"output_type\":\"picky\"}]}",
+                             str(bare, "id"), product_id);
+    json_t *order = post(srv, "/api/orders", body, 201);
+    free(body);
+    const json_t *lines = json_object_get(order, "lines");
+    char *path = pf_asprintf("/api/order-lines/%s/preflight", str(json_array_get(lines, 0), "id"));
+    json_t *pre = post(srv, path, NULL, 200);
+    CHECK(json_is_false(json_object_get(pre, "ok")));
+    CHECK(has_pointer(json_object_get(pre, "problems"), "/product/cad_file"));
+    json_decref(pre);
+    free(path);
+    path = pf_asprintf("/api/order-lines/%s/preflight", str(json_array_get(lines, 1), "id"));
+    pre = post(srv, path, NULL, 200);
+    CHECK(json_is_false(json_object_get(pre, "ok")));
+    CHECK(has_pointer(json_object_get(pre, "problems"), "/output_type/material_constraints/require_complete"));
+    CHECK(has_pointer(json_object_get(pre, "problems"), "/output_type/overrides/template"));
+    json_decref(pre);
+    free(path);
+    /* dispatch runs the same preflight and starts nothing */
+    path = pf_asprintf("/api/order-lines/%s/dispatch", str(json_array_get(lines, 1), "id"));
+    json_t *refused = post(srv, path, NULL, 422);
+    CHECK(has_pointer(json_object_get(refused, "errors"), "/output_type/overrides/template"));
+    json_decref(refused);
+    free(path);
+    json_decref(order);
+    json_decref(bare);
+}
+
+int main(void) {
+    pf_test_webhook *hook = pf_test_webhook_start();
+    CHECK(hook != NULL);
+    if (!hook) return pf_check_done("api_orders");
+    char *allow = pf_asprintf("http://127.0.0.1:%u/", pf_test_webhook_port(hook));
+    char *hook_url = pf_asprintf("http://127.0.0.1:%u/hooks/orders", pf_test_webhook_port(hook));
+    const char *serve_args[] = {"--webhook-allow", allow, "--webhook-url", hook_url, NULL};
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, serve_args) != 0) return pf_check_done("api_orders");
+    long status;
+
+    /* the demo data: a sample product whose intake started by itself */
+    json_t *products = call(&srv, "GET", "/api/products", NULL, &status);
+    CHECK_INT(json_array_size(json_object_get(products, "products")), 1);
+    CHECK_STR(str(json_array_get(json_object_get(products, "products"), 0), "sku"), "GB-100");
+    json_decref(products);
+
+    /* upload a STEP file and wait for its intake */
+    char *dir = pf_test_tmpdir("orders"), *step = pf_asprintf("%s/pump.step", dir);
+    pf_fixture_opts fo = {.bolts = 2};
+    pf_error *err = pf_cad_make_fixture(step, &fo);
+    CHECK(err == NULL);
+    pf_error_free(err);
+    char *bytes = NULL;
+    size_t n = 0;
+    pf_error_free(pf_read_file(step, 1u << 24, &bytes, &n));
+    pf_http_reply up;
+    CHECK(pf_http(&srv, "POST", "/api/cad-files?filename=pump.step", bytes, n, "application/octet-stream", &up) == 0);
+    CHECK_INT(up.status, 201);
+    char *cad_id = pf_strdup(str(up.json, "id") ? str(up.json, "id") : "");
+    pf_http_reply_free(&up);
+    char *cad_path = pf_asprintf("/api/cad-files/%s", cad_id);
+    const char *const intake_final[] = {"succeeded", "failed", "cancelled", NULL};
+    json_t *cad = poll(&srv, cad_path, intake_status, intake_final);
+    CHECK_STR(intake_status(cad), "succeeded");
+    json_decref(cad);
+
+    char *body =
+        pf_asprintf("{\"name\":\"Pump P-7\",\"sku\":\"P-7\",\"category\":\"machinery\",\"cad_file\":\"%s\"}", cad_id);
+    json_t *product = post(&srv, "/api/products", body, 201);
+    free(body);
+    test_preflight_problems(&srv, str(product, "id"));
+
+    /* a small legacy still, and the demo turntable with small line overrides */
+    json_decref(
+        post(&srv, "/api/output-types",
+             "{\"key\":\"small_still\",\"name\":\"Small still\",\"family\":\"order_line\",\"rollout\":\"legacy\","
+             "\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\",\"categories\":[\"machinery\"],"
+             "\"legacy_render_settings\":{\"width\":160,\"height\":120,\"samples\":4,\"template\":\"studio_white\"}}",
+             201));
+    body = pf_asprintf("{\"customer\":\"ACME\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"small_still\"},"
+                       "{\"product\":\"%s\",\"output_type\":\"turntable_360\",\"quantity\":2,\"overrides\":"
+                       "{\"frames\":4,\"fps\":4,\"width\":64,\"height\":48,\"samples\":1}}]}",
+                       str(product, "id"), str(product, "id"));
+    json_t *order = post(&srv, "/api/orders", body, 201);
+    free(body);
+    const json_t *lines = json_object_get(order, "lines");
+    CHECK_INT(json_array_size(lines), 2);
+    CHECK(json_number_value(json_object_get(json_array_get(lines, 0), "unit_price")) == 25);
+    CHECK(json_number_value(json_object_get(json_array_get(lines, 1), "total")) == 180);
+    CHECK(json_number_value(json_object_get(order, "total")) == 205);
+    CHECK_STR(str(order, "currency"), "EUR");
+    char *run_ids[2] = {NULL, NULL};
+    for (size_t i = 0; i < 2; i++) {
+        const char *line_id = str(json_array_get(lines, i), "id");
+        char *path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
+        json_t *pre = post(&srv, path, NULL, 200);
+        CHECK_MSG(json_is_true(json_object_get(pre, "ok")), "line %zu: %s", i,
+                  str(json_array_get(json_object_get(pre, "problems"), 0), "message"));
+        json_decref(pre);
+        free(path);
+        path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
+        json_t *d = post(&srv, path, NULL, 202);
+        run_ids[i] = pf_strdup(str(d, "run_id") ? str(d, "run_id") : "");
+        CHECK_STR(str(d, "rollout"), i == 0 ? "legacy" : "graph");
+        json_decref(d);
+        json_decref(post(&srv, path, NULL, 409)); /* in production: not twice */
+        free(path);
+    }
+    char *order_path = pf_asprintf("/api/orders/%s", str(order, "id"));
+    const char *const done[] = {"done", NULL};
+    json_t *after = poll(&srv, order_path, lines_state, done);
+    size_t i;
+    const json_t *line;
+    json_array_foreach(json_object_get(after, "lines"), i, line) CHECK_STR(str(line, "status"), "delivered");
+    json_decref(after);
+
+    size_t len = 0;
+    char *png = published(&srv, run_ids[0], &len);
+    CHECK(png && len > 8 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
+    free(png);
+    char *mp4 = published(&srv, run_ids[1], &len);
+    CHECK(mp4 && len > 12 && memcmp(mp4 + 4, "ftyp", 4) == 0);
+    free(mp4);
+    for (size_t k = 0; k < 2; k++)
+        CHECK_MSG(notifications_for(hook, run_ids[k]) == 1, "line %zu: %zu notifications", k,
+                  notifications_for(hook, run_ids[k]));
+
+    for (size_t k = 0; k < 2; k++)
+        free(run_ids[k]);
+    free(order_path);
+    json_decref(order);
+    json_decref(product);
+    free(cad_path);
+    free(cad_id);
+    free(bytes);
+    free(step);
+    free(dir);
+    pf_test_server_stop(&srv);
+    pf_test_webhook_stop(hook);
+    free(allow);
+    free(hook_url);
+    return pf_check_done("api_orders");
+}
