@@ -30,7 +30,7 @@ json_t *pf_starters_load(const char *share_dir, pf_errors *errs) {
         names[n++] = pf_strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, name_cmp);
+    if (n) qsort(names, n, sizeof *names, name_cmp);
     json_t *starters = json_array();
     for (size_t i = 0; i < n; i++) {
         char *path = pf_asprintf("%s/%s", dir, names[i]);

@@ -65,6 +65,14 @@ PF_ITEM_HANDLER_DECLS(output_type)
 void pf_handle_output_type_schema(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_output_type_draft(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_output_type_import_legacy(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_material_library_list(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_material_library_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_material_library_put(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_material_library_delete(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_template_list(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_template_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_template_put(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_template_delete(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_order_list(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_order_create(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_order_get(const pf_app *, const pf_request *, pf_response *);

@@ -621,7 +621,7 @@ static void resolve(pf_step_summary *s) {
         }
     }
     s->n_nauo = rv.n_links;
-    qsort(rv.links, rv.n_links, sizeof *rv.links, link_cmp);
+    if (rv.n_links) qsort(rv.links, rv.n_links, sizeof *rv.links, link_cmp);
     map_colours(&rv);
     /* Roots: product definitions no assembly uses. */
     for (size_t i = 0; i < rs->len; i++) {

@@ -355,7 +355,7 @@ pf_schema *pf_schema_compile(const json_t *schema) {
                 s->props[s->n_props].key = pk;
                 s->props[s->n_props++].schema = pf_schema_compile(pv);
             }
-            qsort(s->props, s->n_props, sizeof *s->props, named_cmp);
+            if (s->n_props) qsort(s->props, s->n_props, sizeof *s->props, named_cmp);
         } else if (!strcmp(key, "patternProperties") && json_is_object(v)) {
             s->object_pass = true;
             s->pprops = pf_xcalloc(json_object_size(v) + 1, sizeof *s->pprops);

@@ -19,30 +19,50 @@ static bool has_string(const json_t *list, const char *s) {
     return false;
 }
 
-/* NULL when the document is a usable template, else why not (caller frees). */
-static char *check(const pf_schema *schema, json_t *doc, const char *dir) {
-    pf_errors errs;
-    pf_errors_init(&errs);
-    char *why = NULL;
-    if (pf_schema_run(schema, doc, "", &errs) > 0) {
-        why = pf_asprintf("%s: %s", errs.items[0].pointer, errs.items[0].message);
-    } else if (strcmp(str(doc, "kind"), "studio") == 0) {
-        const char *need[] = {"camera", "lights", "backdrop"};
-        for (size_t i = 0; i < 3 && !why; i++)
-            if (!json_object_get(doc, need[i])) why = pf_asprintf("/%s: a studio template needs it", need[i]);
+/* Every reason the document is not a usable template, into errs. A blend
+ * scene's file is looked for relative to dir, and its path recorded. */
+static size_t validate(const pf_schema *schema, json_t *doc, const char *dir, pf_errors *errs) {
+    size_t before = errs->len;
+    if (pf_schema_run(schema, doc, "", errs) > 0) return errs->len - before;
+    if (strcmp(str(doc, "kind"), "studio") == 0) {
+        static const char *const need[][2] = {{"camera", "/camera"}, {"lights", "/lights"}, {"backdrop", "/backdrop"}};
+        for (size_t i = 0; i < 3; i++)
+            if (!json_object_get(doc, need[i][0]))
+                pf_errors_add(errs, PF_EINVAL, need[i][1], "a studio template needs %s", need[i][0]);
     } else if (!str(doc, "blend") || !str(doc, "collection")) {
-        why = pf_asprintf("/%s: a blend scene template needs it", str(doc, "blend") ? "collection" : "blend");
+        pf_errors_add(errs, PF_EINVAL, str(doc, "blend") ? "/collection" : "/blend", "a blend scene template needs it");
     } else {
         char *blend =
             str(doc, "blend")[0] == '/' ? pf_strdup(str(doc, "blend")) : pf_asprintf("%s/%s", dir, str(doc, "blend"));
         if (access(blend, R_OK) != 0)
-            why = pf_asprintf("/blend: the scene file %s cannot be read", blend);
+            pf_errors_add(errs, PF_EINVAL, "/blend", "the scene file %s cannot be read", blend);
         else
             json_object_set_new(doc, "blend_path", json_string(blend));
         free(blend);
     }
+    return errs->len - before;
+}
+
+/* NULL when the document is a usable template, else why not (caller frees). */
+static char *check(const pf_schema *schema, json_t *doc, const char *dir) {
+    pf_errors errs;
+    pf_errors_init(&errs);
+    char *why =
+        validate(schema, doc, dir, &errs) ? pf_asprintf("%s: %s", errs.items[0].pointer, errs.items[0].message) : NULL;
     pf_errors_clear(&errs);
     return why;
+}
+
+size_t pf_template_validate(const json_t *doc, const char *dir, pf_errors *errs) {
+    json_t *schema = json_loads(pf_embed_find("render/render_template.schema.json")->data, 0, NULL);
+    pf_schema *compiled = pf_schema_compile(schema);
+    json_t *copy = json_deep_copy(doc);
+    size_t n = json_is_object(copy) ? validate(compiled, copy, dir, errs) : 0;
+    if (!json_is_object(copy)) pf_errors_add(errs, PF_EINVAL, "", "a template is a JSON object"), n = 1;
+    json_decref(copy);
+    pf_schema_free(compiled);
+    json_decref(schema);
+    return n;
 }
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
@@ -59,7 +79,7 @@ static void load_dir(const pf_schema *schema, const char *dir, pf_template_set *
         names[n++] = pf_strdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    if (n) qsort(names, n, sizeof *names, by_name);
     for (size_t i = 0; i < n; i++) {
         char *path = pf_asprintf("%s/%s", dir, names[i]), *stem = pf_strndup(names[i], strlen(names[i]) - 5);
         json_error_t jerr;

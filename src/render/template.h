@@ -18,6 +18,10 @@ typedef struct pf_template_set {
 void pf_templates_load(const char *share_dir, const char *data_root, pf_template_set *out);
 void pf_template_set_free(pf_template_set *set);
 
+/* Every reason doc is not a usable template, with its pointer; a blend
+ * scene's file is looked for relative to dir. Returns how many. */
+size_t pf_template_validate(const json_t *doc, const char *dir, pf_errors *errs);
+
 /* Picks the template for an explicit key, else for the category and artifact
  * kind (exact category before "*", then priority, then key). *chosen is a
  * new reference to a copy of the document with "reason" added. */

@@ -508,7 +508,8 @@ int main(void) {
     /* A limit the fixture fits under, with room to go over it cheaply. */
     size_t limit = step_len + 4096;
     char *limit_arg = pf_asprintf("%zu", limit);
-    const char *args[] = {"--max-upload", limit_arg, NULL};
+    /* no demo data: its sample product would take a CAD file and a SKU */
+    const char *args[] = {"--max-upload", limit_arg, "--no-demo-data", NULL};
     pf_test_server srv;
     if (step && pf_test_server_start(&srv, args) == 0) {
         cad_files(&srv, step, step_len, sha, limit);

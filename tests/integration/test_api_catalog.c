@@ -1,7 +1,7 @@
 /* The catalog through the HTTP API of a real `prodflow serve` with its demo
- * data: categories and pricing tiers, output types (schema, CRUD, the
- * wizard's draft steps, legacy import) and malformed orders with their
- * exact pointers. */
+ * data: categories and pricing tiers, material libraries and render
+ * templates, output types (schema, CRUD, the wizard's draft steps, legacy
+ * import) and malformed orders with their exact pointers. */
 #include "check.h"
 
 #include "core/mem.h"
@@ -207,6 +207,81 @@ static void test_bad_orders(const pf_test_server *srv) {
         expect_problem(srv, "POST", "/api/orders", cases[i].body, 422, cases[i].pointer);
 }
 
+/* Shipped files are edited as data-directory copies; deleting one brings
+ * the shipped one back. */
+static void test_libraries(const pf_test_server *srv) {
+    long status;
+    json_t *doc = call(srv, "GET", "/api/material-libraries", NULL, &status);
+    CHECK_INT(status, 200);
+    const json_t *first = json_array_get(json_object_get(doc, "material_libraries"), 0);
+    CHECK_STR(str(first, "library"), "default");
+    CHECK_STR(str(first, "source"), "share");
+    CHECK(json_integer_value(json_object_get(first, "materials")) >= 12);
+    json_decref(doc);
+    const char *lib = "{\"label\":\"Studio\",\"materials\":[{\"key\":\"matte_black\",\"label\":\"Matte black\","
+                      "\"principled_bsdf\":{\"base_color\":[0.02,0.02,0.02],\"roughness\":0.9}}]}";
+    doc = call(srv, "PUT", "/api/material-libraries/studio", lib, &status);
+    CHECK_INT(status, 200);
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/material-libraries/studio", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK_STR(str(json_array_get(json_object_get(doc, "materials"), 0), "key"), "matte_black");
+    json_decref(doc);
+    expect_problem(srv, "PUT", "/api/material-libraries/studio",
+                   "{\"label\":\"S\",\"materials\":[{\"key\":\"a\",\"label\":\"A\",\"principled_bsdf\":{}},"
+                   "{\"key\":\"a\",\"label\":\"A\",\"principled_bsdf\":{}}]}",
+                   422, "/materials/1/key");
+    expect_problem(srv, "PUT", "/api/material-libraries/studio",
+                   "{\"label\":\"S\",\"materials\":[{\"key\":\"a\",\"label\":\"A\",\"principled_bsdf\":"
+                   "{\"base_color\":[2,0,0]}}]}",
+                   422, "/materials/0/principled_bsdf/base_color/0");
+    expect_problem(srv, "PUT", "/api/material-libraries/studio",
+                   "{\"label\":\"S\",\"materials\":[{\"key\":\"a\",\"label\":\"A\",\"principled_bsdf\":"
+                   "{\"glow\":1}}]}",
+                   422, "/materials/0/principled_bsdf/glow");
+    expect_problem(srv, "PUT", "/api/material-libraries/studio",
+                   "{\"library\":\"other\",\"label\":\"S\",\"materials\":[]}", 422, "/library");
+    doc = call(srv, "DELETE", "/api/material-libraries/studio", NULL, &status);
+    CHECK_INT(status, 204);
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/material-libraries/studio", NULL, &status);
+    CHECK_INT(status, 404);
+    json_decref(doc);
+    doc = call(srv, "DELETE", "/api/material-libraries/default", NULL, &status);
+    CHECK_INT(status, 404); /* the shipped library has no edited copy */
+    json_decref(doc);
+
+    doc = call(srv, "GET", "/api/templates", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK_INT(json_array_size(json_object_get(doc, "templates")), 5);
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/templates/studio_white", NULL, &status);
+    CHECK_INT(status, 200);
+    json_object_set_new(doc, "label", json_string("Studio warm"));
+    json_object_set_new(doc, "key", json_string("studio_warm"));
+    char *warm = json_dumps(doc, 0);
+    json_decref(doc);
+    doc = call(srv, "PUT", "/api/templates/studio_warm", warm, &status);
+    CHECK_INT(status, 200);
+    json_decref(doc);
+    free(warm);
+    doc = call(srv, "GET", "/api/templates/studio_warm", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK(strstr(str(doc, "source") ? str(doc, "source") : "", "/data/templates/") != NULL);
+    json_decref(doc);
+    expect_problem(
+        srv, "PUT", "/api/templates/bare",
+        "{\"label\":\"Bare\",\"kind\":\"studio\",\"categories\":[\"*\"],\"artifact_kinds\":[\"still_image\"],"
+        "\"lights\":{\"preset\":\"three_point\"},\"backdrop\":{\"type\":\"cyclorama\"}}",
+        422, "/camera");
+    doc = call(srv, "DELETE", "/api/templates/studio_warm", NULL, &status);
+    CHECK_INT(status, 204);
+    json_decref(doc);
+    doc = call(srv, "GET", "/api/templates/studio_warm", NULL, &status);
+    CHECK_INT(status, 404);
+    json_decref(doc);
+}
+
 int main(void) {
     pf_test_server srv;
     if (pf_test_server_start(&srv, NULL) != 0) {
@@ -214,6 +289,7 @@ int main(void) {
         return pf_check_done("api_catalog");
     }
     test_reference_data(&srv);
+    test_libraries(&srv);
     test_output_types(&srv);
     test_bad_orders(&srv);
     pf_test_server_stop(&srv);

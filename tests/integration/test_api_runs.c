@@ -145,8 +145,9 @@ int main(void) {
     pf_error_free(pf_write_file_atomic(secret_file, "s3cret\n", 7));
     char *allow = pf_asprintf("http://127.0.0.1:%u/", pf_test_webhook_port(hook));
     char *hook_url = pf_asprintf("http://127.0.0.1:%u/hooks/prodflow", pf_test_webhook_port(hook));
-    const char *serve_args[] = {"--webhook-allow", allow, "--webhook-url", hook_url, "--webhook-secret-file",
-                                secret_file,       NULL};
+    /* no demo data: these checks count runs and assets from zero */
+    const char *serve_args[] = {"--webhook-allow",       allow,       "--webhook-url",  hook_url,
+                                "--webhook-secret-file", secret_file, "--no-demo-data", NULL};
     pf_test_server srv;
     if (pf_test_server_start(&srv, serve_args) != 0) return pf_check_done("api_runs");
     char *step = pf_asprintf("%s/data/gearbox.step", srv.data_dir);

@@ -33,13 +33,14 @@ import { NodePanel } from './components/NodePanel';
 import { Palette, STEP_MIME } from './components/Palette';
 import { ProblemList } from './components/ProblemList';
 import { RunsView } from './components/RunsView';
+import { CatalogView } from './components/CatalogView';
 import { WorkflowList } from './components/WorkflowList';
 import { EditorContext, type EditorContextValue } from './context';
 import { commitFrom, createHistory, record, redo, replace, undo, type History } from './history';
 import { layeredLayout } from './layout';
 import { connectionProblem, connectionSummary, type Candidate, type ConnectionContext } from './ports';
 import { indexProblems, mapProblems, type Problem } from './problems';
-import { useRoute } from './route';
+import { sectionOf, useRoute, type CatalogRoute } from './route';
 import type { Family, Invocation, JSONSchema, NodeDefinition, Vocabulary, WorkflowDoc, WorkflowSummary } from './types';
 import {
   edgeKey,
@@ -128,7 +129,13 @@ function candidateOf(
     : { source: to.nodeId, sourceHandle: to.id, target: from.nodeId, targetHandle: from.id };
 }
 
-function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
+/** A request from the output-type wizard: a new workflow of a family, then back. */
+export interface EditorIntent {
+  family: string;
+  returnTo?: string;
+}
+
+function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: ReactNode; intent?: EditorIntent; onReturn: (url: string) => void }) {
   const rf = useReactFlow<FlowNode, FlowEdge>();
   const nodesInitialized = useNodesInitialized();
   const [boot, setBoot] = useState<Boot | null>(null);
@@ -147,6 +154,9 @@ function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
   const [busy, setBusy] = useState(false);
   const [conflict, setConflict] = useState<string | null>(null);
   const [pendingFit, setPendingFit] = useState(false);
+  // The wizard that sent us here, and the workflow saved for it.
+  const [returnTo, setReturnTo] = useState<{ url: string; saved?: { id: string; version: number } } | null>(null);
+  const [dialogFamily, setDialogFamily] = useState<string | undefined>();
   const dragBefore = useRef<Graph | null>(null);
   const canvasRef = useRef<HTMLDivElement>(null);
 
@@ -326,6 +336,26 @@ function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
     if (target) openWorkflow(target.id, target.version);
   }, [boot, openWorkflow]);
 
+  const intentKey = intent ? `${intent.family}|${intent.returnTo ?? ''}` : '';
+  useEffect(() => {
+    if (!active || !intent || !boot) return;
+    setDialogFamily(intent.family);
+    setReturnTo(intent.returnTo ? { url: intent.returnTo } : null);
+    setDialog('new');
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [active, intentKey, boot]);
+
+  const goBack = useCallback(() => {
+    if (!returnTo) return;
+    const url = new URL(returnTo.url, window.location.origin);
+    if (returnTo.saved) {
+      url.searchParams.set('workflow', returnTo.saved.id);
+      url.searchParams.set('version', String(returnTo.saved.version));
+    }
+    setReturnTo(null);
+    onReturn(url.pathname + url.search);
+  }, [returnTo, onReturn]);
+
   // ---- editing ------------------------------------------------------------
   const edit = useCallback((fn: (g: Graph) => Graph, key?: string) => setHist((h) => (h ? record(h, fn(h.present), key) : h)), []);
   const quiet = useCallback((fn: (g: Graph) => Graph) => setHist((h) => (h ? replace(h, fn(h.present)) : h)), []);
@@ -482,6 +512,7 @@ function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
       setConflict(null);
       window.history.replaceState(null, '', urlFor(stored.id));
       setStatus(`Saved ${stored.id} as version ${stored.version}.`, 'ok');
+      if (stored.family && returnTo) setReturnTo((r) => (r ? { ...r, saved: { id: stored.id, version: stored.version ?? 1 } } : r));
       refreshList();
     } catch (e) {
       const f = e as ApiFailure;
@@ -501,7 +532,7 @@ function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
     } finally {
       setBusy(false);
     }
-  }, [graph, session, refreshList, setStatus]);
+  }, [graph, session, refreshList, setStatus, returnTo]);
 
   const createWorkflow = useCallback(
     (req: NewWorkflowRequest) => {
@@ -840,6 +871,22 @@ function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
                   </button>
                 </div>
               )}
+              {returnTo && (
+                <div className="canvas-banner banner-return" role="status" data-testid="return-banner">
+                  {returnTo.saved ? (
+                    <span>
+                      Saved <strong className="mono">{returnTo.saved.id}</strong> v{returnTo.saved.version}. The output type you were editing can link it now.
+                    </span>
+                  ) : (
+                    <span>This workflow is for an output type. Save it, then go back to link it.</span>
+                  )}
+                  <span className="banner-actions">
+                    <button type="button" className={returnTo.saved ? 'primary' : ''} onClick={goBack} data-testid="return-to-wizard">
+                      {returnTo.saved ? `Use ${returnTo.saved.id} v${returnTo.saved.version}` : 'Back without a workflow'}
+                    </button>
+                  </span>
+                </div>
+              )}
               {conflict && (
                 <div className="canvas-banner banner-conflict" role="alert" data-testid="conflict-banner">
                   <span>
@@ -958,7 +1005,18 @@ function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
           </div>
         </aside>
       </div>
-      {dialog === 'new' && boot && <NewWorkflowDialog families={boot.families} takenIds={takenIds} onCreate={createWorkflow} onClose={() => setDialog(null)} />}
+      {dialog === 'new' && boot && (
+        <NewWorkflowDialog
+          families={boot.families}
+          takenIds={takenIds}
+          initialFamily={dialogFamily}
+          onCreate={createWorkflow}
+          onClose={() => {
+            setDialog(null);
+            setDialogFamily(undefined);
+          }}
+        />
+      )}
       {dialog === 'import' && <ImportDialog onImport={importDoc} onClose={() => setDialog(null)} />}
       {confirm && <ConfirmDialog req={confirm} onClose={() => setConfirm(null)} />}
     </EditorContext.Provider>
@@ -966,38 +1024,35 @@ function Editor({ active, nav }: { active: boolean; nav: ReactNode }) {
 }
 
 /**
- * The editor and the run view. The editor stays mounted while the run view
- * shows, so unsaved work survives a look at the runs; its tab returns to the
- * URL it had.
+ * The editor, the catalog sections and the run view. The editor stays
+ * mounted while another section shows, so unsaved work survives a look
+ * elsewhere; its tab returns to the URL it had.
  */
 export function App() {
   const [route, navigate] = useRoute();
   const editorUrl = useRef('/');
   const inEditor = route.view === 'editor';
+  const section = sectionOf(route);
   useEffect(() => {
     if (inEditor) document.title = 'Prodflow · Workflow editor';
   }, [inEditor]);
+  const lists: Record<Exclude<View, 'editor'>, string> = { 'output-types': '/output-types', products: '/products', orders: '/orders', runs: '/runs' };
   const go = (view: View) => {
-    if (view === (inEditor ? 'editor' : 'runs')) {
-      if (view === 'runs' && route.view === 'run') navigate('/runs');
-      return;
-    }
-    if (view === 'runs') {
-      editorUrl.current = window.location.pathname + window.location.search;
-      navigate('/runs');
-    } else {
-      navigate(editorUrl.current);
-    }
+    if (view === section && view === 'editor') return;
+    if (inEditor) editorUrl.current = window.location.pathname + window.location.search;
+    navigate(view === 'editor' ? editorUrl.current : lists[view]);
   };
-  const nav = <NavTabs current={inEditor ? 'editor' : 'runs'} hrefs={{ editor: editorUrl.current, runs: '/runs' }} onGo={go} />;
+  const nav = <NavTabs current={section} hrefs={{ editor: editorUrl.current, ...lists }} onGo={go} />;
+  const intent = route.view === 'editor' && route.newFamily ? { family: route.newFamily, returnTo: route.returnTo } : undefined;
   return (
     <>
       <div className="view-host" style={{ display: inEditor ? 'contents' : 'none' }}>
         <ReactFlowProvider>
-          <Editor active={inEditor} nav={nav} />
+          <Editor active={inEditor} nav={nav} intent={intent} onReturn={(url) => navigate(url)} />
         </ReactFlowProvider>
       </div>
-      {!inEditor && <RunsView route={route} navigate={navigate} nav={nav} />}
+      {(route.view === 'runs' || route.view === 'run') && <RunsView route={route} navigate={navigate} nav={nav} />}
+      {section !== 'editor' && section !== 'runs' && <CatalogView route={route as CatalogRoute} navigate={navigate} nav={nav} />}
     </>
   );
 }

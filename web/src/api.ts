@@ -2,10 +2,21 @@
 // carrying the RFC 9457 problem's status, detail and pointer-bearing errors.
 import type {
   ApiError,
+  CadFile,
+  Category,
+  DraftResult,
+  Dispatched,
   Family,
   JSONSchema,
   NodeDefinition,
+  Order,
+  OrderRequestLine,
+  OrderLine,
+  OutputType,
   ParityReport,
+  Preflight,
+  PricingTier,
+  Product,
   RunAccepted,
   RunDetail,
   RunRequest,
@@ -28,13 +39,17 @@ export class ApiFailure extends Error {
   }
 }
 
-async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+async function request<T>(method: string, path: string, body?: unknown, raw?: { body: Blob; type: string }): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
       method,
-      headers: body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: raw
+        ? { 'Content-Type': raw.type, Accept: 'application/json' }
+        : body === undefined
+          ? { Accept: 'application/json' }
+          : { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
     throw new ApiFailure(0, `the server cannot be reached (${(e as Error).message})`);
@@ -76,6 +91,8 @@ export const artifactUrl = (id: string) => `/api/artifacts/${encodeURIComponent(
 /** The Server-Sent Events stream of a run's progress. */
 export const runEventsUrl = (id: string) => `${run(id)}/events`;
 
+const enc = encodeURIComponent;
+
 export const api = {
   families: () => request<{ families: Family[]; vocabulary: Vocabulary }>('GET', '/api/families'),
   openapi: () => request<{ components?: { schemas?: Record<string, JSONSchema> } }>('GET', '/api/openapi.json'),
@@ -96,4 +113,31 @@ export const api = {
   cancelRun: (id: string) => request<RunAccepted>('POST', `${run(id)}/cancel`),
   rerun: (id: string) => request<RunAccepted>('POST', `${run(id)}/rerun`),
   parity: (id: string) => request<ParityReport>('GET', `${run(id)}/parity`),
+
+  // ---- catalog ----
+  outputTypeSchema: (workflow?: { id: string; version: number }) =>
+    request<JSONSchema>('GET', `/api/output-types/schema${workflow ? query({ workflow: workflow.id, version: String(workflow.version) }) : ''}`),
+  outputTypes: () => request<{ output_types: OutputType[] }>('GET', '/api/output-types'),
+  outputType: (key: string) => request<OutputType>('GET', `/api/output-types/${enc(key)}`),
+  createOutputType: (doc: OutputType) => request<OutputType>('POST', '/api/output-types', doc),
+  updateOutputType: (key: string, doc: OutputType) => request<OutputType>('PUT', `/api/output-types/${enc(key)}`, doc),
+  deleteOutputType: (key: string) => request<void>('DELETE', `/api/output-types/${enc(key)}`),
+  validateDraft: (step: string, draft: unknown) => request<DraftResult>('POST', '/api/output-types/draft/validate', { step, draft }),
+  categories: () => request<{ categories: Category[] }>('GET', '/api/categories'),
+  pricingTiers: () => request<{ pricing_tiers: PricingTier[] }>('GET', '/api/pricing-tiers'),
+  products: () => request<{ products: Product[] }>('GET', '/api/products'),
+  product: (id: string) => request<Product>('GET', `/api/products/${enc(id)}`),
+  createProduct: (p: Partial<Product>) => request<Product>('POST', '/api/products', p),
+  updateProduct: (id: string, p: Partial<Product>) => request<Product>('PUT', `/api/products/${enc(id)}`, p),
+  cadFiles: () => request<{ cad_files: CadFile[] }>('GET', '/api/cad-files'),
+  cadFile: (id: string) => request<CadFile>('GET', `/api/cad-files/${enc(id)}`),
+  /** The raw body streams to the server; the same bytes again answer the existing CAD file. */
+  uploadCadFile: (file: Blob, filename: string) =>
+    request<CadFile>('POST', `/api/cad-files${query({ filename })}`, undefined, { body: file, type: 'application/octet-stream' }),
+  orders: () => request<{ orders: Order[] }>('GET', '/api/orders'),
+  order: (id: string) => request<Order>('GET', `/api/orders/${enc(id)}`),
+  createOrder: (body: { customer?: string; reference?: string; lines: OrderRequestLine[] }) => request<Order>('POST', '/api/orders', body),
+  orderLine: (id: string) => request<OrderLine>('GET', `/api/order-lines/${enc(id)}`),
+  preflight: (lineId: string) => request<Preflight>('POST', `/api/order-lines/${enc(lineId)}/preflight`),
+  dispatch: (lineId: string) => request<Dispatched>('POST', `/api/order-lines/${enc(lineId)}/dispatch`),
 };

@@ -1,30 +1,101 @@
 // The app's top-level views and their URLs. The editor owns "/" and
-// "/workflows/…" (it keeps its own URL up to date); the run view owns "/runs"
-// (the list, "?status=" filters it) and "/runs/{id}" ("?node=" names the
-// node whose details are open).
+// "/workflows/…" (it keeps its own URL up to date; "/?new=FAMILY&return=URL"
+// asks it for a new workflow on behalf of the output-type wizard); the run
+// view owns "/runs" (the list, "?status=" filters it) and "/runs/{id}"
+// ("?node=" names the node whose details are open). The catalog owns
+// "/output-types", "/products" and "/orders" (see catalogRoute).
 import { useCallback, useEffect, useState } from 'react';
 import type { RunStatus } from './types';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
-export type Route = { view: 'editor' } | { view: 'runs'; status?: RunStatus } | { view: 'run'; id: string; node?: string };
+export type CatalogRoute =
+  | { view: 'output-types' }
+  | { view: 'output-type-wizard'; target: string; step?: string; workflow?: { id: string; version: number }; rollout?: string }
+  | { view: 'products' }
+  | { view: 'product'; id: string }
+  | { view: 'orders' }
+  | { view: 'order-new' }
+  | { view: 'order'; id: string };
+
+export type Route =
+  | { view: 'editor'; newFamily?: string; returnTo?: string }
+  | { view: 'runs'; status?: RunStatus }
+  | { view: 'run'; id: string; node?: string }
+  | CatalogRoute;
+
+/** The top-level section a route belongs to (the nav tabs). */
+export type Section = 'editor' | 'output-types' | 'products' | 'orders' | 'runs';
+
+export function sectionOf(route: Route): Section {
+  switch (route.view) {
+    case 'editor':
+      return 'editor';
+    case 'runs':
+    case 'run':
+      return 'runs';
+    case 'output-types':
+    case 'output-type-wizard':
+      return 'output-types';
+    case 'products':
+    case 'product':
+      return 'products';
+    default:
+      return 'orders';
+  }
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s; // a malformed escape: keep it as written
+  }
+}
+
+function catalogRoute(pathname: string, params: URLSearchParams): CatalogRoute | null {
+  if (/^\/output-types\/?$/.test(pathname)) return { view: 'output-types' };
+  const w = /^\/output-types\/(?:new|([^/]+)\/edit)\/?$/.exec(pathname);
+  if (w) {
+    const r: CatalogRoute & { view: 'output-type-wizard' } = { view: 'output-type-wizard', target: w[1] ? decode(w[1]) : 'new' };
+    const step = params.get('step');
+    if (step) r.step = step;
+    const wf = params.get('workflow');
+    const version = Number(params.get('version'));
+    if (wf && Number.isInteger(version) && version > 0) r.workflow = { id: wf, version };
+    const rollout = params.get('rollout');
+    if (rollout) r.rollout = rollout;
+    return r;
+  }
+  if (/^\/products\/?$/.test(pathname)) return { view: 'products' };
+  const p = /^\/products\/([^/]+)\/?$/.exec(pathname);
+  if (p) return { view: 'product', id: decode(p[1]) };
+  if (/^\/orders\/?$/.test(pathname)) return { view: 'orders' };
+  if (/^\/orders\/new\/?$/.test(pathname)) return { view: 'order-new' };
+  const o = /^\/orders\/([^/]+)\/?$/.exec(pathname);
+  if (o) return { view: 'order', id: decode(o[1]) };
+  return null;
+}
 
 export function parseRoute(pathname: string, search = ''): Route {
   const params = new URLSearchParams(search);
+  const cat = catalogRoute(pathname, params);
+  if (cat) return cat;
   if (/^\/runs\/?$/.test(pathname)) {
     const status = params.get('status') as RunStatus | null;
     return status && RUN_STATUSES.includes(status) ? { view: 'runs', status } : { view: 'runs' };
   }
   const m = /^\/runs\/([^/]+)\/?$/.exec(pathname);
   if (m) {
-    let id = m[1];
-    try {
-      id = decodeURIComponent(id);
-    } catch {
-      /* a malformed escape: keep it as written */
-    }
+    const id = decode(m[1]);
     const node = params.get('node');
     return node ? { view: 'run', id, node } : { view: 'run', id };
+  }
+  const newFamily = pathname === '/' ? params.get('new') : null;
+  if (newFamily) {
+    const returnTo = params.get('return');
+    // Only a path of this app, so a crafted link cannot send the user elsewhere.
+    return returnTo && returnTo.startsWith('/') && !returnTo.startsWith('//') ? { view: 'editor', newFamily, returnTo } : { view: 'editor', newFamily };
   }
   return { view: 'editor' };
 }
@@ -36,6 +107,31 @@ export function routeUrl(route: Route): string {
       return route.status ? `/runs?status=${route.status}` : '/runs';
     case 'run':
       return `/runs/${encodeURIComponent(route.id)}${route.node ? `?node=${encodeURIComponent(route.node)}` : ''}`;
+    case 'output-types':
+      return '/output-types';
+    case 'output-type-wizard': {
+      const q = new URLSearchParams();
+      if (route.step) q.set('step', route.step);
+      if (route.workflow) {
+        q.set('workflow', route.workflow.id);
+        q.set('version', String(route.workflow.version));
+      }
+      if (route.rollout) q.set('rollout', route.rollout);
+      const base = route.target === 'new' ? '/output-types/new' : `/output-types/${encodeURIComponent(route.target)}/edit`;
+      return q.toString() ? `${base}?${q}` : base;
+    }
+    case 'products':
+      return '/products';
+    case 'product':
+      return `/products/${encodeURIComponent(route.id)}`;
+    case 'orders':
+      return '/orders';
+    case 'order-new':
+      return '/orders/new';
+    case 'order':
+      return `/orders/${encodeURIComponent(route.id)}`;
+    case 'editor':
+      return route.newFamily ? `/?${new URLSearchParams({ new: route.newFamily, ...(route.returnTo ? { return: route.returnTo } : {}) })}` : '/';
     default:
       return '/';
   }

@@ -300,3 +300,181 @@ export interface ParityReport {
   modules?: ParityModule[];
   differences: ParityDifference[];
 }
+
+// ---- catalog: output types, products, CAD files, orders ----------------------
+
+/** A problem as preflight and the draft check report it (code may be absent). */
+export interface PointerProblem {
+  code?: string;
+  pointer: string;
+  message: string;
+}
+
+export interface WorkflowLink {
+  id: string;
+  version: number;
+}
+
+export interface LegacyMapping {
+  artifact_kind?: string;
+  overrides?: Record<string, unknown>;
+  warnings?: PointerProblem[];
+  errors?: PointerProblem[];
+}
+
+/** An output type; the schema at /api/output-types/schema is its authority. */
+export interface OutputType {
+  key: string;
+  name: string;
+  description?: string;
+  visibility?: string;
+  categories?: string[];
+  pricing_tier?: string;
+  family?: string;
+  workflow?: WorkflowLink | null;
+  rollout?: string;
+  artifact_kind?: string;
+  overrides?: Record<string, unknown>;
+  material_constraints?: Record<string, unknown>;
+  legacy_render_settings?: Record<string, unknown> | null;
+  legacy_mapping?: LegacyMapping;
+  created_at?: string;
+  updated_at?: string;
+  [extra: string]: unknown;
+}
+
+export interface DraftWorkflowOption {
+  id: string;
+  name: string;
+  version: number;
+  source?: string;
+}
+
+export interface DraftResult {
+  step: string;
+  valid: boolean;
+  errors: PointerProblem[];
+  options: {
+    workflows?: DraftWorkflowOption[];
+    artifact_kinds?: string[];
+    overrides_schema?: JSONSchema;
+    legacy_mapping?: LegacyMapping;
+  };
+  steps: string[];
+}
+
+export interface Category {
+  key: string;
+  name: string;
+  description?: string;
+}
+
+export interface PricingTier {
+  key: string;
+  name: string;
+  currency: string;
+  prices: Record<string, number>;
+}
+
+export interface ArtifactLink {
+  artifact_id?: string;
+  href?: string;
+  media_type?: string;
+  size?: number;
+  [extra: string]: unknown;
+}
+
+export interface IntakeProgress {
+  done: number;
+  total: number;
+  fraction: number;
+  running: string[];
+}
+
+export interface CadIntake {
+  run_id: string;
+  href?: string;
+  status: string;
+  progress?: IntakeProgress;
+  errors?: (PointerProblem & { node?: string })[];
+  objects?: ArtifactLink & { summary?: Record<string, unknown> };
+  bbox?: ArtifactLink & { size?: number[]; units?: string; diagonal?: number };
+  glb?: ArtifactLink;
+  thumbnail?: ArtifactLink;
+  material_map?: ArtifactLink & { library?: string; parts?: Record<string, { material?: string; rule?: string }> };
+}
+
+export interface CadFile {
+  id: string;
+  sha256: string;
+  size: number;
+  filename?: string | null;
+  path?: string;
+  intake_run_id?: string;
+  created_at?: string;
+  intake?: CadIntake;
+}
+
+export interface Product {
+  id: string;
+  name: string;
+  sku: string;
+  category: string;
+  cad_file: string | null;
+  created_at?: string;
+  updated_at?: string;
+  cad_intake?: CadIntake | null;
+}
+
+export interface OrderLineRun {
+  run_id: string;
+  shadow_run_id?: string | null;
+  dispatched_at?: string;
+}
+
+export interface OrderLine {
+  id: string;
+  order_id?: string;
+  product: string;
+  output_type: string;
+  quantity: number;
+  overrides: Record<string, unknown>;
+  unit_price?: number;
+  currency?: string;
+  total?: number;
+  status: string;
+  runs: OrderLineRun[];
+}
+
+export interface Order {
+  id: string;
+  customer?: string | null;
+  reference?: string | null;
+  /** full lines from GET /api/orders/{id}; line ids in the list */
+  lines: (OrderLine | string)[];
+  total?: number;
+  currency?: string;
+  created_at?: string;
+}
+
+export interface OrderRequestLine {
+  product: string;
+  output_type: string;
+  quantity?: number;
+  overrides?: Record<string, unknown>;
+}
+
+export interface Preflight {
+  line_id: string;
+  ok: boolean;
+  problems: PointerProblem[];
+  warnings: PointerProblem[];
+}
+
+export interface Dispatched {
+  line_id: string;
+  run_id: string;
+  shadow_run_id?: string | null;
+  rollout: string;
+  warnings?: PointerProblem[];
+}

@@ -1,14 +1,26 @@
-/* Material libraries: share/materials/<name>.json, Principled BSDF inputs
- * per material key. */
+/* Material libraries: <name>.json with Principled BSDF inputs per material
+ * key, in <data_root>/materials (edited through the API) or else
+ * <share_dir>/materials (shipped). */
 #ifndef PF_MODULES_MATERIALS_LIBRARY_H
 #define PF_MODULES_MATERIALS_LIBRARY_H
 
 #include "modules/module.h"
 
-/* Loads library `name` from the share directory; *out is a new reference
- * to the library document. Errors point at /params/library. */
+/* Loads library `name`, the data directory's copy first; *out is a new
+ * reference to the library document. Errors point at /params/library. */
 pf_error *pf_material_library_load(const pf_module_ctx *ctx, const char *name, json_t **out);
 /* The material object with this key, or NULL (borrowed from library). */
 const json_t *pf_material_find(const json_t *library, const char *key);
+
+/* Every library, {library, label, description, materials (count), source:
+ * "data" or "share"}, by name. New reference. */
+json_t *pf_material_libraries(const char *share_dir, const char *data_root);
+/* Every problem of a library document, with pointers: the schema
+ * (material_library.schema.json), unique keys, and library equal to name. */
+size_t pf_material_library_validate(const json_t *doc, const char *name, pf_errors *errs);
+/* Writes the data directory's copy atomically, after validating it. */
+pf_error *pf_material_library_save(const char *data_root, const char *name, const json_t *doc, pf_errors *errs);
+/* Removes the data directory's copy (the shipped one, if any, shows again). */
+pf_error *pf_material_library_delete(const char *data_root, const char *name);
 
 #endif

@@ -16,6 +16,8 @@ export interface NewWorkflowDialogProps {
   takenIds: ReadonlySet<string>;
   onCreate: (req: NewWorkflowRequest) => void;
   onClose: () => void;
+  /** the family to start with (the output-type wizard asks for one) */
+  initialFamily?: string;
 }
 
 function freeId(base: string, taken: ReadonlySet<string>): string {
@@ -24,8 +26,8 @@ function freeId(base: string, taken: ReadonlySet<string>): string {
   for (let i = 2; ; i++) if (!taken.has(`${b}-${i}`)) return `${b}-${i}`;
 }
 
-export function NewWorkflowDialog({ families, takenIds, onCreate, onClose }: NewWorkflowDialogProps) {
-  const [familyKey, setFamilyKey] = useState(families[0]?.key ?? '');
+export function NewWorkflowDialog({ families, takenIds, onCreate, onClose, initialFamily }: NewWorkflowDialogProps) {
+  const [familyKey, setFamilyKey] = useState(families.find((f) => f.key === initialFamily)?.key ?? families[0]?.key ?? '');
   const [starters, setStarters] = useState<WorkflowDoc[] | string>('loading');
   const [start, setStart] = useState<string>(''); // '' = blank, else a starter id
   const [name, setName] = useState('');

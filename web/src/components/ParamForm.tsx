@@ -2,7 +2,7 @@
 // schema's defaults. Every field shows its default; overridden fields are
 // marked and have a reset button.
 import Form from '@rjsf/core';
-import type { FieldTemplateProps, RJSFSchema, UiSchema } from '@rjsf/utils';
+import type { ErrorSchema, FieldTemplateProps, RJSFSchema, UiSchema } from '@rjsf/utils';
 import validator from '@rjsf/validator-ajv8';
 import { useMemo, useState } from 'react';
 import { applyFormChange, formatValue, isOverridden, resetKey, schemaDefaults } from '../params';
@@ -76,12 +76,16 @@ export interface ParamFormProps {
   idPrefix: string;
   readOnly: boolean;
   onChange: (values: Record<string, unknown>, changedKey?: string) => void;
+  /** server problems pinned on fields (an rjsf ErrorSchema; keep it referentially stable) */
+  extraErrors?: object;
+  /** false: only the server's problems show (the wizard), not the browser's own schema check */
+  clientValidate?: boolean;
 }
 
 const TEMPLATES = { FieldTemplate };
 const DEFAULT_BEHAVIOUR = { emptyObjectFields: 'skipDefaults' as const };
 
-export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChange }: ParamFormProps) {
+export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChange, extraErrors, clientValidate = true }: ParamFormProps) {
   const defaults = useMemo(() => schemaDefaults(schema), [schema]);
   // Fields the user emptied show empty rather than snapping back to the default.
   const [cleared, setCleared] = useState<ReadonlySet<string>>(new Set());
@@ -120,7 +124,8 @@ export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChan
       formContext={ctx}
       idPrefix={idPrefix}
       noHtml5Validate
-      liveValidate="onChange"
+      liveValidate={clientValidate ? 'onChange' : false}
+      extraErrors={extraErrors as ErrorSchema | undefined}
       showErrorList={false}
       disabled={readOnly}
       experimental_defaultFormStateBehavior={DEFAULT_BEHAVIOUR}

@@ -8,7 +8,7 @@ import { RunPage } from './RunPage';
 import { RunsPage } from './RunsPage';
 
 export interface RunsViewProps {
-  route: Exclude<Route, { view: 'editor' }>;
+  route: Extract<Route, { view: 'runs' | 'run' }>;
   navigate: Navigate;
   nav: ReactNode;
 }

@@ -1,0 +1,148 @@
+/* The files the catalog edits: material libraries and render templates.
+ * Shipped ones live in share/; an edit writes the data directory's copy,
+ * which wins, and deleting it brings the shipped one back. */
+#include "api/router.h"
+
+#include "core/id.h"
+#include "core/json_text.h"
+#include "core/mem.h"
+#include "core/path.h"
+#include "modules/materials/library.h"
+#include "render/template.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void respond_error(pf_response *res, const pf_request *req, pf_error *err) {
+    pf_respond_error(res, req, err);
+    pf_error_free(err);
+}
+
+static void respond_problems(pf_response *res, const pf_request *req, const char *title, pf_errors *errs) {
+    pf_respond_problem(res, 422, title, errs->len == 1 ? errs->items[0].message : "the document has several problems",
+                       req->path, errs);
+}
+
+void pf_handle_material_library_list(const pf_app *app, const pf_request *req, pf_response *res) {
+    (void)req;
+    pf_respond_json(res, 200,
+                    json_pack("{s:o}", "material_libraries", pf_material_libraries(app->share_dir, app->data_dir)));
+}
+
+void pf_handle_material_library_get(const pf_app *app, const pf_request *req, pf_response *res) {
+    pf_module_ctx ctx = {.share_dir = app->share_dir, .data_root = app->data_dir};
+    json_t *lib = NULL;
+    pf_error *err = pf_material_library_load(&ctx, pf_request_param(req, "name"), &lib);
+    if (err) {
+        pf_error *e = pf_error_new(err->code, "", "%s", err->message);
+        pf_error_free(err);
+        respond_error(res, req, e);
+        return;
+    }
+    pf_respond_json(res, 200, lib);
+}
+
+void pf_handle_material_library_put(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *doc = pf_request_json(req, res);
+    if (!doc) return;
+    const char *name = pf_request_param(req, "name");
+    if (json_is_object(doc) && !json_object_get(doc, "library")) json_object_set_new(doc, "library", json_string(name));
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_error *err = pf_material_library_save(app->data_dir, name, doc, &errs);
+    if (err && errs.len)
+        respond_problems(res, req, "Invalid material library", &errs);
+    else if (err)
+        pf_respond_error(res, req, err);
+    else
+        pf_respond_json(res, 200, json_incref(doc));
+    pf_error_free(err);
+    pf_errors_clear(&errs);
+    json_decref(doc);
+}
+
+void pf_handle_material_library_delete(const pf_app *app, const pf_request *req, pf_response *res) {
+    pf_error *err = pf_material_library_delete(app->data_dir, pf_request_param(req, "name"));
+    if (err) {
+        respond_error(res, req, err);
+        return;
+    }
+    pf_respond_text(res, 204, "application/json", NULL, 0);
+}
+
+void pf_handle_template_list(const pf_app *app, const pf_request *req, pf_response *res) {
+    (void)req;
+    pf_template_set set;
+    pf_templates_load(app->share_dir, app->data_dir, &set);
+    json_t *list = json_array();
+    const char *key;
+    json_t *doc;
+    json_object_foreach(set.templates, key, doc) json_array_append(list, doc);
+    pf_respond_json(res, 200, json_pack("{s:o, s:O}", "templates", list, "problems", set.problems));
+    pf_template_set_free(&set);
+}
+
+void pf_handle_template_get(const pf_app *app, const pf_request *req, pf_response *res) {
+    pf_template_set set;
+    pf_templates_load(app->share_dir, app->data_dir, &set);
+    const char *key = pf_request_param(req, "key");
+    json_t *doc = json_object_get(set.templates, key);
+    if (doc)
+        pf_respond_json(res, 200, json_incref(doc));
+    else
+        respond_error(res, req,
+                      pf_error_new(PF_ENOTFOUND, "", "template \"%s\" does not exist%s%s", key,
+                                   json_object_get(set.problems, key) ? ": " : "",
+                                   json_string_value(json_object_get(set.problems, key))
+                                       ? json_string_value(json_object_get(set.problems, key))
+                                       : ""));
+    pf_template_set_free(&set);
+}
+
+static char *template_path(const pf_app *app, const char *key) {
+    return pf_asprintf("%s/templates/%s.json", app->data_dir, key);
+}
+
+void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *doc = pf_request_json(req, res);
+    if (!doc) return;
+    const char *key = pf_request_param(req, "key"), *given = json_string_value(json_object_get(doc, "key"));
+    if (json_is_object(doc) && !given) json_object_set_new(doc, "key", json_string(key));
+    json_object_del(doc, "source");
+    json_object_del(doc, "blend_path");
+    pf_errors errs;
+    pf_errors_init(&errs);
+    char *dir = pf_asprintf("%s/templates", app->data_dir);
+    if (!pf_id_valid_slug(key))
+        pf_errors_add(&errs, PF_EINVAL, "/key", "\"%s\" is not a template key (letters, digits, - and _)", key);
+    else if (given && strcmp(given, key) != 0)
+        pf_errors_add(&errs, PF_EINVAL, "/key", "the body's key \"%s\" differs from the path's \"%s\"", given, key);
+    pf_template_validate(doc, dir, &errs);
+    if (errs.len) {
+        respond_problems(res, req, "Invalid render template", &errs);
+    } else {
+        char *path = template_path(app, key), *text = pf_json_text(doc, false);
+        pf_error *err = pf_mkdirs(dir, 0755);
+        if (!err) err = pf_write_file_atomic(path, text, strlen(text));
+        if (err)
+            respond_error(res, req, err);
+        else
+            pf_respond_json(res, 200, json_incref(doc));
+        free(text);
+        free(path);
+    }
+    free(dir);
+    pf_errors_clear(&errs);
+    json_decref(doc);
+}
+
+void pf_handle_template_delete(const pf_app *app, const pf_request *req, pf_response *res) {
+    const char *key = pf_request_param(req, "key");
+    char *path = template_path(app, key);
+    if (!pf_id_valid_slug(key) || unlink(path) != 0)
+        respond_error(res, req, pf_error_new(PF_ENOTFOUND, "", "template \"%s\" has no edited copy to delete", key));
+    else
+        pf_respond_text(res, 204, "application/json", NULL, 0);
+    free(path);
+}

@@ -1,0 +1,104 @@
+// Small pieces the catalog pages share: in-app links, problem lists with
+// their pointers, key/value tables and the intake progress bar.
+import type { MouseEvent, ReactNode } from 'react';
+import { formatValue } from '../params';
+import { intakeView } from '../catalog';
+import type { Navigate } from '../route';
+import type { CadIntake, PointerProblem } from '../types';
+
+/** A link inside the app: a plain click navigates without a reload, a middle click opens a tab. */
+export function AppLink({ href, navigate, children, className, testId, title }: { href: string; navigate: Navigate; children: ReactNode; className?: string; testId?: string; title?: string }) {
+  return (
+    <a
+      href={href}
+      className={className}
+      data-testid={testId}
+      title={title}
+      onClick={(e: MouseEvent) => {
+        if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey || e.altKey) return;
+        e.preventDefault();
+        e.stopPropagation();
+        navigate(href);
+      }}
+    >
+      {children}
+    </a>
+  );
+}
+
+export interface ProblemItem extends PointerProblem {
+  /** where the pointer leads, in words */
+  where?: string;
+  /** what a click does; without it the item is not clickable */
+  onSelect?: () => void;
+}
+
+/** Problems (or warnings) with their pointers; the ones that lead somewhere are buttons. */
+export function PointerList({ items, tone, testId, title }: { items: ProblemItem[]; tone: 'error' | 'warn'; testId?: string; title?: string }) {
+  if (!items.length) return null;
+  return (
+    <div className={`pointer-list pointer-list-${tone}`} data-testid={testId}>
+      {title && <div className="pointer-list-title">{title}</div>}
+      <ul>
+        {items.map((p, i) => {
+          const body = (
+            <>
+              {p.where && <span className="problem-where">{p.where}</span>}
+              <span className="problem-message">{p.message}</span>
+              <span className="problem-pointer mono">{p.pointer || '(the whole document)'}</span>
+            </>
+          );
+          return (
+            <li key={i}>
+              {p.onSelect ? (
+                <button type="button" className="problem" onClick={p.onSelect} data-testid={testId ? `${testId}-${i}` : undefined} data-pointer={p.pointer}>
+                  {body}
+                </button>
+              ) : (
+                <div className="problem problem-static" data-testid={testId ? `${testId}-${i}` : undefined} data-pointer={p.pointer}>
+                  {body}
+                </div>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
+export function KvTable({ rows, testId, empty }: { rows: [string, unknown][]; testId?: string; empty?: string }) {
+  if (!rows.length) return <p className="muted small">{empty ?? 'Nothing.'}</p>;
+  return (
+    <table className="kv-table" data-testid={testId}>
+      <tbody>
+        {rows.map(([k, v]) => (
+          <tr key={k}>
+            <th className="mono">{k}</th>
+            <td className="mono">{formatValue(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The intake's progress: a bar that follows the run, and what runs now. */
+export function IntakeBar({ intake, testId = 'intake-progress' }: { intake: CadIntake | null | undefined; testId?: string }) {
+  const v = intakeView(intake);
+  return (
+    <div className={`intake-bar intake-${v.status}`} data-testid={testId} data-status={v.status}>
+      <div
+        className="intake-track"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(v.fraction * 100)}
+        aria-label="CAD intake progress"
+      >
+        <div className="intake-fill" style={{ width: `${Math.round(v.fraction * 100)}%` }} />
+      </div>
+      <span className="intake-label small">{v.label}</span>
+    </div>
+  );
+}
