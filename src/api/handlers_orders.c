@@ -3,6 +3,7 @@
 #include "api/items.h"
 
 #include "catalog/order.h"
+#include "core/id.h"
 #include "core/mem.h"
 #include "legacy/rollout.h"
 
@@ -36,6 +37,7 @@ void pf_handle_order_create(const pf_app *app, const pf_request *req, pf_respons
     json_decref(body);
 }
 
+/* Newest first, each with its lines and their status. */
 void pf_handle_order_list(const pf_app *app, const pf_request *req, pf_response *res) {
     json_t *list = NULL;
     pf_error *err = pf_store_item_list(app->store, "order", &list);
@@ -43,7 +45,16 @@ void pf_handle_order_list(const pf_app *app, const pf_request *req, pf_response 
         respond_error(res, req, err);
         return;
     }
-    pf_respond_json(res, 200, json_pack("{s:o}", "orders", list));
+    pf_catalog c = pf_app_catalog(app);
+    json_t *orders = json_array();
+    for (size_t i = json_array_size(list); i-- > 0;) {
+        json_t *order = NULL;
+        pf_error *missing = pf_order_get(&c, str(json_array_get(list, i), "id"), &order);
+        if (order) json_array_append_new(orders, order);
+        pf_error_free(missing);
+    }
+    json_decref(list);
+    pf_respond_json(res, 200, json_pack("{s:o}", "orders", orders));
 }
 
 void pf_handle_order_get(const pf_app *app, const pf_request *req, pf_response *res) {
@@ -113,24 +124,33 @@ void pf_handle_order_line_dispatch(const pf_app *app, const pf_request *req, pf_
         pf_respond_problem(res, 422, "The order line does not pass preflight",
                            errs.len == 1 ? errs.items[0].message : "the line has several problems", req->path, &errs);
     } else {
+        /* The runs' ids are recorded on the line before they start: a crash
+         * in between leaves ids of runs that never ran (the line reads as
+         * failed and may be dispatched again), never runs the line does not
+         * know, which a second dispatch would publish twice. */
         json_t *context = pf_order_line_context(line);
-        pf_dispatched d;
-        pf_error *err = pf_rollout_dispatch(app->runtime, app->store, app->starters,
-                                            json_object_get(line, "output_type"), context, &errs, &d);
+        const json_t *type = json_object_get(line, "output_type");
+        char id[PF_ID_MAX], shadow_id[PF_ID_MAX];
+        pf_id_new("run", id);
+        pf_id_new("run", shadow_id);
+        bool shadow = str(type, "rollout") && strcmp(str(type, "rollout"), "shadow") == 0;
+        pf_dispatched d = {.run_id = pf_strdup(id), .shadow_run_id = shadow ? pf_strdup(shadow_id) : NULL};
         pf_catalog c = pf_app_catalog(app);
-        bool started = !err;
-        if (started) err = pf_order_line_dispatched(&c, str(line, "id"), d.run_id, d.shadow_run_id);
+        pf_error *err = pf_order_line_dispatched(
+            &c, str(line, "id"), json_integer_value(json_object_get(line, "revision")), d.run_id, d.shadow_run_id);
+        bool recorded = !err;
+        if (recorded) err = pf_rollout_dispatch(app->runtime, app->store, app->starters, type, context, &errs, &d);
+        if (err && recorded) pf_error_free(pf_order_line_forget(&c, str(line, "id"), id));
         if (err && errs.len)
             pf_respond_problem(res, 422, "The order line cannot be dispatched", err->message, req->path, &errs);
         else if (err)
             pf_respond_error(res, req, err);
         else
             pf_respond_json(res, 202,
-                            json_pack("{s:O, s:s, s:s?, s:s, s:o}", "line_id", json_object_get(line, "id"), "run_id",
-                                      d.run_id, "shadow_run_id", d.shadow_run_id, "rollout",
-                                      str(json_object_get(line, "output_type"), "rollout"), "warnings",
-                                      json_incref(warnings)));
-        if (started) pf_dispatched_free(&d);
+                            json_pack("{s:O, s:s, s:s?, s:s, s:O}", "line_id", json_object_get(line, "id"), "run_id",
+                                      d.run_id, "shadow_run_id", d.shadow_run_id, "rollout", str(type, "rollout"),
+                                      "warnings", warnings));
+        pf_dispatched_free(&d);
         pf_error_free(err);
         json_decref(context);
     }

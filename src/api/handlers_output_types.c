@@ -46,8 +46,22 @@ static json_t *legacy_mapping(const json_t *settings) {
     return out;
 }
 
-void pf_handle_output_type_list(const pf_app *a, const pf_request *q, pf_response *r) {
-    pf_items_list(&output_types, a, q, r);
+/* Legacy output types come with their mapping, so a list shows it at once. */
+void pf_handle_output_type_list(const pf_app *app, const pf_request *req, pf_response *res) {
+    json_t *list = NULL;
+    pf_error *err = pf_store_item_list(app->store, "output_type", &list);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    size_t i;
+    json_t *doc;
+    json_array_foreach(list, i, doc) {
+        const json_t *settings = json_object_get(doc, "legacy_render_settings");
+        if (json_is_object(settings)) json_object_set_new(doc, "legacy_mapping", legacy_mapping(settings));
+    }
+    pf_respond_json(res, 200, json_pack("{s:o}", "output_types", list));
 }
 void pf_handle_output_type_create(const pf_app *a, const pf_request *q, pf_response *r) {
     pf_items_create(&output_types, a, q, r);
@@ -202,7 +216,7 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
         if (!str(old, "name")) pf_catalog_need(old, "name", "a legacy output type", at, &errs);
         pf_output_type_validate(&c, doc, NULL, at, &errs, NULL);
         json_array_append_new(docs, doc);
-        items[i] = (pf_store_item){PF_ITEM_CREATE, "output_type", str(doc, "key"), doc};
+        items[i] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "output_type", .key = str(doc, "key"), .doc = doc};
         json_t *entry = json_pack("{s:s?, s:s?}", "key", str(doc, "key"), "name", str(old, "name"));
         const json_t *settings = json_object_get(old, "legacy_render_settings");
         if (json_is_object(settings)) json_object_set_new(entry, "mapping", legacy_mapping(settings));

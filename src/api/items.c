@@ -55,12 +55,19 @@ static void save(const pf_item_type *t, const pf_app *app, const pf_request *req
         return;
     }
     const char *key = json_string_value(json_object_get(stored, "key"));
-    pf_store_item item = {op, t->kind, key, stored};
+    /* A replace that carries the revision it edited is refused when another
+     * write came first, rather than losing it. */
+    pf_store_item item = {.op = op,
+                          .kind = t->kind,
+                          .key = key,
+                          .doc = stored,
+                          .if_revision =
+                              op == PF_ITEM_REPLACE ? json_integer_value(json_object_get(doc, "revision")) : 0};
     pf_error *err = pf_store_items_write(app->store, &item, 1);
     if (err) {
         json_decref(stored);
         if (err->code == PF_ECONFLICT) {
-            pf_error *e = pf_error_new(PF_ECONFLICT, "/key", "%s", err->message);
+            pf_error *e = pf_error_new(PF_ECONFLICT, op == PF_ITEM_CREATE ? "/key" : "/revision", "%s", err->message);
             pf_error_free(err);
             err = e;
         }
@@ -104,7 +111,7 @@ void pf_items_delete(const pf_item_type *t, const pf_app *app, const pf_request 
         free(users);
         return;
     }
-    pf_store_item item = {PF_ITEM_DELETE, t->kind, key, NULL};
+    pf_store_item item = {.op = PF_ITEM_DELETE, .kind = t->kind, .key = key, .doc = NULL};
     pf_error *err = pf_store_items_write(app->store, &item, 1);
     if (err) {
         respond_error(res, req, err);

@@ -116,7 +116,7 @@ pf_error *pf_cad_file_accept(const pf_cad_env *env, const char *tmp_path, const 
     if (!err) {
         json_t *doc = json_pack("{s:s, s:s, s:I, s:s?, s:s, s:s}", "id", sha256, "sha256", sha256, "size",
                                 (json_int_t)size, "filename", filename, "path", rel, "intake_run_id", run_id);
-        pf_store_item item = {PF_ITEM_CREATE, "cad_file", sha256, doc};
+        pf_store_item item = {.op = PF_ITEM_CREATE, .kind = "cad_file", .key = sha256, .doc = doc};
         err = pf_store_items_write(env->store, &item, 1);
         json_decref(doc);
         if (err && err->code == PF_ECONFLICT) {

@@ -8,7 +8,7 @@ bool pf_catalog_need(const json_t *doc, const char *field, const char *what, con
     const char *s = json_string_value(json_object_get(doc, field));
     if (s && *s) return true;
     char *ptr = pf_ptr_join(base, field);
-    pf_errors_add(errs, PF_EINVAL, ptr, "%s needs a %s", what, field);
+    pf_errors_add(errs, PF_EINVAL, ptr, "%s needs its %s", what, field);
     free(ptr);
     return false;
 }

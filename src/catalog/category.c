@@ -28,7 +28,7 @@ static void common(const json_t *doc, const char *what, const char *const *allow
     const char *field;
     const json_t *v;
     json_object_foreach((json_t *)doc, field, v) {
-        bool known = !strcmp(field, "created_at") || !strcmp(field, "updated_at");
+        bool known = !strcmp(field, "created_at") || !strcmp(field, "updated_at") || !strcmp(field, "revision");
         for (size_t i = 0; i < n_allowed && !known; i++)
             known = strcmp(field, allowed[i]) == 0;
         if (known) continue;

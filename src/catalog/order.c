@@ -180,12 +180,12 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
         json_object_set_new((json_t *)line, "runs", json_array());
         json_array_append_new(ids, json_string(line_id));
         total += json_number_value(json_object_get(line, "total"));
-        items[i] = (pf_store_item){PF_ITEM_CREATE, "order_line", str(line, "id"), line};
+        items[i] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "order_line", .key = str(line, "id"), .doc = line};
     }
     json_t *order = json_pack("{s:s, s:s, s:O?, s:O?, s:o, s:f, s:s}", "id", order_id, "key", order_id, "customer",
                               json_object_get(body, "customer"), "reference", json_object_get(body, "reference"),
                               "lines", ids, "total", round(total * 100) / 100, "currency", currency);
-    items[n] = (pf_store_item){PF_ITEM_CREATE, "order", order_id, order};
+    items[n] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "order", .key = order_id, .doc = order};
     pf_error *err = pf_store_items_write(c->store, items, n + 1);
     free(items);
     json_decref(order);
@@ -271,7 +271,7 @@ json_t *pf_order_line_context(const json_t *line) {
                      json_object_get(line, "overrides"), "quantity", json_object_get(line, "quantity"));
 }
 
-pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, const char *run_id,
+pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, long long revision, const char *run_id,
                                    const char *shadow_run_id) {
     json_t *line = NULL;
     pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
@@ -282,7 +282,22 @@ pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, con
     if (!json_is_array(runs)) json_object_set_new(line, "runs", runs = json_array());
     json_array_append_new(
         runs, json_pack("{s:s, s:s?, s:s}", "run_id", run_id, "shadow_run_id", shadow_run_id, "dispatched_at", stamp));
-    pf_store_item item = {PF_ITEM_REPLACE, "order_line", line_id, line};
+    pf_store_item item = {
+        .op = PF_ITEM_REPLACE, .kind = "order_line", .key = line_id, .doc = line, .if_revision = revision};
+    err = pf_store_items_write(c->store, &item, 1);
+    json_decref(line);
+    return err;
+}
+
+pf_error *pf_order_line_forget(const pf_catalog *c, const char *line_id, const char *run_id) {
+    json_t *line = NULL;
+    pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
+    if (err) return err;
+    json_t *runs = json_object_get(line, "runs");
+    for (size_t i = json_array_size(runs); i-- > 0;)
+        if (str(json_array_get(runs, i), "run_id") && strcmp(str(json_array_get(runs, i), "run_id"), run_id) == 0)
+            json_array_remove(runs, i);
+    pf_store_item item = {.op = PF_ITEM_REPLACE, .kind = "order_line", .key = line_id, .doc = line};
     err = pf_store_items_write(c->store, &item, 1);
     json_decref(line);
     return err;

@@ -31,8 +31,12 @@ size_t pf_order_line_preflight(const pf_catalog *c, const json_t *line, pf_error
  * output_type, intake, overrides}. New reference. */
 json_t *pf_order_line_context(const json_t *line);
 
-/* Records the runs a dispatch started on the line. */
-pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, const char *run_id,
+/* Records the runs a dispatch is about to start on the line, provided the
+ * line is still at revision (the one preflight read): a conflict means
+ * another dispatch came first. */
+pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, long long revision, const char *run_id,
                                    const char *shadow_run_id);
+/* Takes back a recorded dispatch whose runs did not start. */
+pf_error *pf_order_line_forget(const pf_catalog *c, const char *line_id, const char *run_id);
 
 #endif

@@ -82,7 +82,8 @@ json_t *pf_output_type_schema(const pf_catalog *c, const json_t *workflow) {
 json_t *pf_output_type_with_defaults(const pf_catalog *c, const json_t *doc) {
     json_t *schema = pf_output_type_schema(c, NULL);
     json_t *out = pf_schema_apply_defaults(schema, doc);
-    json_t *copy = json_deep_copy(out); /* apply_defaults shares values with doc */
+    json_t *copy = json_deep_copy(out);      /* apply_defaults shares values with doc */
+    json_object_del(copy, "legacy_mapping"); /* served, not stored */
     json_decref(out);
     json_decref(schema);
     return copy;
@@ -291,23 +292,35 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
     }
     pf_errors all;
     pf_errors_init(&all);
-    /* Required fields get pointers of their own, not the parent's. */
+    json_t *with = pf_output_type_with_defaults(c, doc);
+    /* Required fields get pointers of their own, not the parent's, and one
+     * problem each: the schema's say the same of a field already missing. */
     const char *required[] = {"key", "name", "family", "artifact_kind", "pricing_tier"};
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
-        pf_catalog_need(doc, required[i], "an output type", "", &all);
+        pf_catalog_need(with, required[i], "an output type", "", &all);
     json_t *schema = pf_output_type_schema(c, NULL);
     json_object_del(schema, "required");
     /* The compat adapter alone checks inside the legacy settings, with its
      * own table; the schema's properties there describe it for forms. */
     json_object_del(property(schema, "legacy_render_settings"), "properties");
-    pf_schema_validate(schema, doc, "", &all);
+    pf_errors by_schema;
+    pf_errors_init(&by_schema);
+    pf_schema_validate(schema, doc, "", &by_schema);
+    for (size_t i = 0; i < by_schema.len; i++) {
+        bool known = false;
+        for (size_t k = 0; k < all.len && !known; k++)
+            known = strcmp(all.items[k].pointer, by_schema.items[i].pointer) == 0;
+        if (!known)
+            pf_errors_add(&all, by_schema.items[i].code, by_schema.items[i].pointer, "%s", by_schema.items[i].message);
+    }
+    pf_errors_clear(&by_schema);
     json_decref(schema);
-    json_t *with = pf_output_type_with_defaults(c, doc);
     const char *family = str(with, "family"), *rollout = str(with, "rollout");
     const pf_family *f = family ? pf_contract_family(&c->registry->contract, family) : NULL;
     const char *kind = str(with, "artifact_kind");
     if (f && kind && !pf_family_delivers_kind(f, kind))
         add(&all, "", "/artifact_kind", "the %s family does not deliver %s", family, kind);
+    bool linked = json_is_object(json_object_get(with, "workflow"));
     pf_error *err = NULL;
     json_t *wf = pf_output_type_workflow(c, with, &err);
     if (err) {
@@ -321,10 +334,14 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
     } else if (wf) {
         check_workflow(c, with, wf, "", &all);
     }
-    bool linked = json_is_object(json_object_get(with, "workflow"));
     if (rollout && (strcmp(rollout, "graph") == 0 || strcmp(rollout, "shadow") == 0) && !linked)
         add(&all, "", "/rollout", "the %s rollout runs a workflow: link one {id, version} first", rollout);
-    if (rollout && strcmp(rollout, "graph") != 0) check_legacy(with, "", &all);
+    if (rollout && strcmp(rollout, "graph") != 0 && linked && !json_object_get(doc, "rollout") &&
+        !json_is_object(json_object_get(with, "legacy_render_settings")))
+        add(&all, "", "/rollout",
+            "the default rollout, legacy, runs the legacy pipeline: choose graph or shadow to run the linked workflow");
+    else if (rollout && strcmp(rollout, "graph") != 0)
+        check_legacy(with, "", &all);
     if (!linked && json_object_size(json_object_get(with, "overrides")))
         add(&all, "", "/overrides", "overrides set a linked workflow's invocation parameters, and there is none");
     check_references(c, with, "", &all);

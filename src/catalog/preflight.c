@@ -25,7 +25,8 @@ __attribute__((format(printf, 3, 4))) static void problem(pf_errors *errs, const
 }
 
 static void warn(json_t *warnings, const char *ptr, const char *message) {
-    json_array_append_new(warnings, json_pack("{s:s, s:s}", "pointer", ptr, "message", message));
+    json_array_append_new(warnings,
+                          json_pack("{s:s, s:s, s:s}", "code", "warning", "pointer", ptr, "message", message));
 }
 
 /* A setting as the run will see it: the line's override, else the output

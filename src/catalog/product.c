@@ -14,7 +14,8 @@ static const char *str(const json_t *o, const char *k) { return json_string_valu
 
 /* Fields the server adds to what it shows; a client may send them back. */
 static bool read_only(const char *field) {
-    return !strcmp(field, "created_at") || !strcmp(field, "updated_at") || !strcmp(field, "cad_intake");
+    return !strcmp(field, "created_at") || !strcmp(field, "updated_at") || !strcmp(field, "revision") ||
+           !strcmp(field, "cad_intake");
 }
 
 static bool known_field(const char *field) {
@@ -169,16 +170,17 @@ pf_error *pf_product_save(pf_store *store, const json_t *doc, const char *self_i
     json_t *claim = json_pack("{s:s}", "product", id);
     pf_store_item items[3];
     size_t k = 0;
-    items[k++] = (pf_store_item){self_id ? PF_ITEM_REPLACE : PF_ITEM_CREATE, "product", id, clean};
+    items[k++] =
+        (pf_store_item){.op = self_id ? PF_ITEM_REPLACE : PF_ITEM_CREATE, .kind = "product", .key = id, .doc = clean};
     char *holder = sku_holder(store, sku);
     if (!old_sku || strcmp(old_sku, sku) != 0) {
         char *old_holder = old_sku ? sku_holder(store, old_sku) : NULL;
         if (old_holder && strcmp(old_holder, id) == 0)
-            items[k++] = (pf_store_item){PF_ITEM_DELETE, "product_sku", old_sku, NULL};
+            items[k++] = (pf_store_item){.op = PF_ITEM_DELETE, .kind = "product_sku", .key = old_sku, .doc = NULL};
         free(old_holder);
-        items[k++] = (pf_store_item){PF_ITEM_CREATE, "product_sku", sku, claim};
+        items[k++] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "product_sku", .key = sku, .doc = claim};
     } else if (!holder) {
-        items[k++] = (pf_store_item){PF_ITEM_CREATE, "product_sku", sku, claim};
+        items[k++] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "product_sku", .key = sku, .doc = claim};
     }
     free(holder);
     err = pf_store_items_write(store, items, k);
@@ -203,11 +205,12 @@ pf_error *pf_product_delete(pf_store *store, const char *id) {
     json_t *old = NULL;
     pf_error *err = pf_store_item_get(store, "product", id, &old);
     if (err) return err;
-    pf_store_item items[2] = {{PF_ITEM_DELETE, "product", id, NULL}};
+    pf_store_item items[2] = {{.op = PF_ITEM_DELETE, .kind = "product", .key = id, .doc = NULL}};
     size_t k = 1;
     const char *sku = str(old, "sku");
     char *holder = sku ? sku_holder(store, sku) : NULL;
-    if (holder && strcmp(holder, id) == 0) items[k++] = (pf_store_item){PF_ITEM_DELETE, "product_sku", sku, NULL};
+    if (holder && strcmp(holder, id) == 0)
+        items[k++] = (pf_store_item){.op = PF_ITEM_DELETE, .kind = "product_sku", .key = sku, .doc = NULL};
     err = pf_store_items_write(store, items, k);
     free(holder);
     json_decref(old);

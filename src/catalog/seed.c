@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 static void put(pf_store *store, const char *kind, json_t *doc, pf_errors *errs) {
-    pf_store_item item = {PF_ITEM_UPSERT, kind, json_string_value(json_object_get(doc, "key")), doc};
+    pf_store_item item = {
+        .op = PF_ITEM_UPSERT, .kind = kind, .key = json_string_value(json_object_get(doc, "key")), .doc = doc};
     pf_error *err = pf_store_items_write(store, &item, 1);
     if (err) pf_errors_take(errs, err);
     json_decref(doc);

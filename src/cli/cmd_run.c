@@ -221,7 +221,7 @@ static int run_job(pf_app *app, const char *step, const json_t *output_type, jso
         explain(app, intake_id);
     } else if (status) {
         json_t *line = order_line(app, intake_id, stem, str(output_type, "key"), overrides);
-        pf_dispatched d;
+        pf_dispatched d = {0};
         err = pf_rollout_dispatch(app->runtime, app->store, app->starters, output_type, line, &errs, &d);
         json_decref(line);
         if (!err) {

@@ -28,9 +28,19 @@ static json_t *subject(const json_t *output_type, const json_t *line, const char
                      mode);
 }
 
+/* Submits and sets *id, replacing the id the caller chose (the same text). */
+static pf_error *submit(pf_runtime *rt, const pf_run_request *req, pf_errors *errs, char **id) {
+    char *made = NULL;
+    pf_error *err = pf_runtime_submit(rt, req, errs, &made);
+    if (!err) {
+        free(*id);
+        *id = made;
+    }
+    return err;
+}
+
 pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const json_t *output_type,
                               const json_t *line, pf_errors *errs, pf_dispatched *out) {
-    memset(out, 0, sizeof *out);
     const char *rollout = str(output_type, "rollout");
     bool legacy = rollout && strcmp(rollout, "graph") != 0, graph = rollout && strcmp(rollout, "legacy") != 0;
     const json_t *line_overrides = json_object_get(line, "overrides");
@@ -46,8 +56,8 @@ pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *sta
         json_t *wf = pf_legacy_workflow(json_object_get(output_type, "legacy_render_settings"), str(output_type, "key"),
                                         "/output_type/legacy_render_settings", errs);
         json_t *who = subject(output_type, line, "legacy");
-        pf_run_request req = {.workflow = wf, .context = context, .subject = who};
-        err = wf ? pf_runtime_submit(rt, &req, errs, &out->run_id)
+        pf_run_request req = {.workflow = wf, .context = context, .subject = who, .id = out->run_id};
+        err = wf ? submit(rt, &req, errs, &out->run_id)
                  : pf_error_new(PF_EINVAL, "/output_type/legacy_render_settings", "the legacy settings do not run");
         json_decref(who);
         json_decref(wf);
@@ -69,8 +79,9 @@ pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *sta
                                   .overrides = json_object_get(output_type, "overrides"),
                                   .line_overrides = line_overrides,
                                   .subject = who,
-                                  .shadow = shadow};
-            err = pf_runtime_submit(rt, &req, errs, shadow ? &out->shadow_run_id : &out->run_id);
+                                  .shadow = shadow,
+                                  .id = shadow ? out->shadow_run_id : out->run_id};
+            err = submit(rt, &req, errs, shadow ? &out->shadow_run_id : &out->run_id);
             json_decref(who);
         }
         json_decref(wf);

@@ -17,7 +17,9 @@ typedef struct pf_dispatched {
 json_t *pf_workflow_find(pf_store *store, const json_t *starters, const char *id, int version, pf_error **err);
 
 /* line: the order line {id, product, intake, overrides} (borrowed). Every
- * problem goes to errs with pointers under /output_type or /line. */
+ * problem goes to errs with pointers under /output_type or /line. out must
+ * be zeroed, or carry the ids (malloc'd) the runs are to get, so a caller
+ * can record them before any run starts; on failure it is freed. */
 pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const json_t *output_type,
                               const json_t *line, pf_errors *errs, pf_dispatched *out);
 void pf_dispatched_free(pf_dispatched *d);

@@ -726,7 +726,7 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
                                "shadow", req->shadow);
     char idbuf[PF_ID_MAX];
     pf_id_new("run", idbuf);
-    char *id = pf_strdup(idbuf);
+    char *id = pf_strdup(req->id ? req->id : idbuf);
     json_t *row = json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O}", "id", id, "workflow_id", str(workflow, "id"),
                             "workflow_version", json_object_get(workflow, "version"), "family", str(workflow, "family"),
                             "status", "running", "subject", req->subject, "doc", record);

@@ -74,6 +74,7 @@ const char *const pf_sqlite_migrations[] = {
     "  doc TEXT NOT NULL,"
     "  created_at TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL DEFAULT 1,"
     "  PRIMARY KEY (kind, key));",
 };
 const int pf_sqlite_n_migrations = sizeof pf_sqlite_migrations / sizeof *pf_sqlite_migrations;

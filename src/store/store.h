@@ -87,12 +87,15 @@ pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, js
 /* Items: catalog and order documents by kind ("category", "output_type",
  * "order", ...) and key. A write either creates (a conflict if the key is
  * taken), replaces (not found if it is not), or upserts; several writes
- * commit together. Read documents carry created_at and updated_at. */
+ * commit together. Read documents carry created_at, updated_at and
+ * revision, which every write raises: a replace given if_revision fails
+ * with a conflict when another write came first. */
 typedef enum { PF_ITEM_CREATE, PF_ITEM_REPLACE, PF_ITEM_UPSERT, PF_ITEM_DELETE } pf_item_op;
 typedef struct pf_store_item {
     pf_item_op op;
     const char *kind, *key;
-    const json_t *doc; /* NULL for PF_ITEM_DELETE */
+    const json_t *doc;    /* NULL for PF_ITEM_DELETE */
+    long long if_revision; /* PF_ITEM_REPLACE only when the stored revision is this; 0: any */
 } pf_store_item;
 pf_error *pf_store_items_write(pf_store *s, const pf_store_item *items, size_t n);
 pf_error *pf_store_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out);

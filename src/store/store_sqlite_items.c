@@ -15,9 +15,11 @@ typedef struct {
 static const char *const op_sql[] = {
     [PF_ITEM_CREATE] = "INSERT INTO items (kind, key, doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) "
                        "ON CONFLICT DO NOTHING",
-    [PF_ITEM_REPLACE] = "UPDATE items SET doc = ?3, updated_at = ?4 WHERE kind = ?1 AND key = ?2",
+    [PF_ITEM_REPLACE] = "UPDATE items SET doc = ?3, updated_at = ?4, revision = revision + 1 "
+                        "WHERE kind = ?1 AND key = ?2 AND (?5 = 0 OR revision = ?5)",
     [PF_ITEM_UPSERT] = "INSERT INTO items (kind, key, doc, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4) "
-                       "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+                       "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, "
+                       "revision = revision + 1",
     [PF_ITEM_DELETE] = "DELETE FROM items WHERE kind = ?1 AND key = ?2",
 };
 
@@ -26,6 +28,7 @@ static char *doc_text(const json_t *doc) {
     json_t *copy = json_copy((json_t *)doc);
     json_object_del(copy, "created_at");
     json_object_del(copy, "updated_at");
+    json_object_del(copy, "revision");
     char *text = pf_json_text(copy, false);
     json_decref(copy);
     return text;
@@ -43,10 +46,14 @@ static pf_error *write_locked(sqlite_store *st, void *arg) {
         sqlite3_bind_text(q, 2, it->key, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 4, stamp, -1, SQLITE_STATIC);
+        if (it->op == PF_ITEM_REPLACE) sqlite3_bind_int64(q, 5, it->if_revision);
         int rc = sqlite3_step(q);
         sqlite3_reset(q);
         free(text);
         if (rc != SQLITE_DONE) return pf_sqlite_db_error(st->writer.db, "writing a catalog item");
+        if (sqlite3_changes(st->writer.db) == 0 && it->op == PF_ITEM_REPLACE && it->if_revision)
+            return pf_error_new(PF_ECONFLICT, "", "%s \"%s\" changed meanwhile (it is no longer at revision %lld)",
+                                it->kind, it->key, it->if_revision);
         if (sqlite3_changes(st->writer.db) == 0) {
             bool taken = it->op == PF_ITEM_CREATE;
             if (taken || it->op != PF_ITEM_UPSERT)
@@ -67,11 +74,12 @@ static json_t *item_row(sqlite3_stmt *q) {
     if (!doc) doc = json_object();
     json_object_set_new(doc, "created_at", json_string(pf_sqlite_text(q, 1)));
     json_object_set_new(doc, "updated_at", json_string(pf_sqlite_text(q, 2)));
+    json_object_set_new(doc, "revision", json_integer(sqlite3_column_int64(q, 3)));
     return doc;
 }
 
 pf_error *pf_sqlite_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out) {
-    static const char sql[] = "SELECT doc, created_at, updated_at FROM items WHERE kind = ?1 AND key = ?2";
+    static const char sql[] = "SELECT doc, created_at, updated_at, revision FROM items WHERE kind = ?1 AND key = ?2";
     sqlite_conn *r = pf_sqlite_reader(pf_sqlite_impl(s));
     sqlite3_stmt *q = pf_sqlite_cached(r, sql);
     sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
@@ -83,7 +91,7 @@ pf_error *pf_sqlite_item_get(pf_store *s, const char *kind, const char *key, jso
 }
 
 pf_error *pf_sqlite_item_list(pf_store *s, const char *kind, json_t **list_out) {
-    static const char sql[] = "SELECT doc, created_at, updated_at FROM items WHERE kind = ?1 ORDER BY key";
+    static const char sql[] = "SELECT doc, created_at, updated_at, revision FROM items WHERE kind = ?1 ORDER BY key";
     sqlite_conn *r = pf_sqlite_reader(pf_sqlite_impl(s));
     sqlite3_stmt *q = pf_sqlite_cached(r, sql);
     sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);

@@ -354,8 +354,8 @@ static void products(const pf_test_server *srv, const char *sha) {
     }
     json_t *gearboxes = json_pack("{s:s, s:s}", "key", "gearboxes", "name", "Gearboxes");
     json_t *chairs = json_pack("{s:s, s:s}", "key", "chairs", "name", "Chairs");
-    pf_store_item seed[] = {{PF_ITEM_UPSERT, "category", "gearboxes", gearboxes},
-                            {PF_ITEM_UPSERT, "category", "chairs", chairs}};
+    pf_store_item seed[] = {{.op = PF_ITEM_UPSERT, .kind = "category", .key = "gearboxes", .doc = gearboxes},
+                            {.op = PF_ITEM_UPSERT, .kind = "category", .key = "chairs", .doc = chairs}};
     err = pf_store_items_write(store, seed, 2);
     CHECK(err == NULL);
     pf_error_free(err);

@@ -54,10 +54,13 @@ static void test_reference_data(const pf_test_server *srv) {
     expect_problem(srv, "POST", "/api/categories", "{\"key\":\"Lamps!\",\"name\":\"L\"}", 422, "/key");
     expect_problem(srv, "POST", "/api/categories", "{\"key\":\"x\",\"colour\":1}", 422, "/colour");
     expect_problem(srv, "PUT", "/api/categories/lamps", "{\"key\":\"other\",\"name\":\"L\"}", 422, "/key");
-    doc = call(srv, "PUT", "/api/categories/lamps", "{\"name\":\"Lamps and lights\"}", &status);
+    doc = call(srv, "PUT", "/api/categories/lamps", "{\"name\":\"Lamps and lights\",\"revision\":1}", &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(doc, "name"), "Lamps and lights");
+    CHECK_INT(json_integer_value(json_object_get(doc, "revision")), 2);
     json_decref(doc);
+    /* an edit of revision 1 after that would lose it: refused */
+    expect_problem(srv, "PUT", "/api/categories/lamps", "{\"name\":\"Lamps\",\"revision\":1}", 409, "/revision");
     doc = call(srv, "DELETE", "/api/categories/lamps", NULL, &status);
     CHECK_INT(status, 204);
     json_decref(doc);

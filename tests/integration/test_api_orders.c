@@ -1,9 +1,10 @@
 /* From a STEP upload to delivered artifacts through the HTTP API of a real
  * `prodflow serve` with its demo data: upload, intake, a product, an order
- * with a still line (legacy pipeline) and a turntable line (graph),
- * preflight, dispatch, the published PNG and MP4 downloaded, and exactly one
- * webhook notification per line on 127.0.0.1. Preflight's blocking problems
- * are checked on lines that cannot render. */
+ * with a still line (legacy pipeline), a turntable line (graph) and a still
+ * in shadow (legacy delivers, the graph runs beside it), preflight,
+ * dispatch, the published PNG and MP4 downloaded, the shadow's parity
+ * report, and exactly one webhook notification per line on 127.0.0.1.
+ * Preflight's blocking problems are checked on lines that cannot render. */
 #include "check.h"
 
 #include "cad/fixture.h"
@@ -200,20 +201,29 @@ int main(void) {
              "\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\",\"categories\":[\"machinery\"],"
              "\"legacy_render_settings\":{\"width\":160,\"height\":120,\"samples\":4,\"template\":\"studio_white\"}}",
              201));
+    json_decref(post(&srv, "/api/output-types",
+                     "{\"key\":\"small_shadow\",\"name\":\"Small still, graph in shadow\",\"family\":\"order_line\","
+                     "\"rollout\":\"shadow\",\"workflow\":{\"id\":\"starter-order-still\",\"version\":1},"
+                     "\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\",\"overrides\":{\"width\":96,"
+                     "\"height\":72,\"samples\":2,\"template\":\"studio_white\"},\"legacy_render_settings\":"
+                     "{\"width\":96,\"height\":72,\"samples\":2,\"template\":\"studio_white\"}}",
+                     201));
     body = pf_asprintf("{\"customer\":\"ACME\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"small_still\"},"
                        "{\"product\":\"%s\",\"output_type\":\"turntable_360\",\"quantity\":2,\"overrides\":"
-                       "{\"frames\":4,\"fps\":4,\"width\":64,\"height\":48,\"samples\":1}}]}",
-                       str(product, "id"), str(product, "id"));
+                       "{\"frames\":4,\"fps\":4,\"width\":64,\"height\":48,\"samples\":1}},"
+                       "{\"product\":\"%s\",\"output_type\":\"small_shadow\"}]}",
+                       str(product, "id"), str(product, "id"), str(product, "id"));
     json_t *order = post(&srv, "/api/orders", body, 201);
     free(body);
     const json_t *lines = json_object_get(order, "lines");
-    CHECK_INT(json_array_size(lines), 2);
+    CHECK_INT(json_array_size(lines), 3);
     CHECK(json_number_value(json_object_get(json_array_get(lines, 0), "unit_price")) == 25);
     CHECK(json_number_value(json_object_get(json_array_get(lines, 1), "total")) == 180);
-    CHECK(json_number_value(json_object_get(order, "total")) == 205);
+    CHECK(json_number_value(json_object_get(order, "total")) == 230);
     CHECK_STR(str(order, "currency"), "EUR");
-    char *run_ids[2] = {NULL, NULL};
-    for (size_t i = 0; i < 2; i++) {
+    char *run_ids[3] = {NULL, NULL, NULL}, *shadow_id = NULL;
+    const char *rollouts[] = {"legacy", "graph", "shadow"};
+    for (size_t i = 0; i < 3; i++) {
         const char *line_id = str(json_array_get(lines, i), "id");
         char *path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
         json_t *pre = post(&srv, path, NULL, 200);
@@ -224,7 +234,8 @@ int main(void) {
         path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
         json_t *d = post(&srv, path, NULL, 202);
         run_ids[i] = pf_strdup(str(d, "run_id") ? str(d, "run_id") : "");
-        CHECK_STR(str(d, "rollout"), i == 0 ? "legacy" : "graph");
+        CHECK_STR(str(d, "rollout"), rollouts[i]);
+        if (i == 2) shadow_id = pf_strdup(str(d, "shadow_run_id") ? str(d, "shadow_run_id") : "");
         json_decref(d);
         json_decref(post(&srv, path, NULL, 409)); /* in production: not twice */
         free(path);
@@ -244,12 +255,25 @@ int main(void) {
     char *mp4 = published(&srv, run_ids[1], &len);
     CHECK(mp4 && len > 12 && memcmp(mp4 + 4, "ftyp", 4) == 0);
     free(mp4);
-    for (size_t k = 0; k < 2; k++)
+    for (size_t k = 0; k < 3; k++)
         CHECK_MSG(notifications_for(hook, run_ids[k]) == 1, "line %zu: %zu notifications", k,
                   notifications_for(hook, run_ids[k]));
+    /* the shadow run published and notified nothing, and matches */
+    CHECK_INT(notifications_for(hook, shadow_id), 0);
+    char *parity_path = pf_asprintf("/api/runs/%s/parity", run_ids[2]);
+    json_t *parity = call(&srv, "GET", parity_path, NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK_MSG(json_is_true(json_object_get(parity, "identical")), "parity: %zu differences",
+              json_array_size(json_object_get(parity, "differences")));
+    json_decref(parity);
+    free(parity_path);
+    json_t *all = pf_test_webhook_received(hook);
+    CHECK_INT(json_array_size(all), 3); /* one per line, none from the intakes */
+    json_decref(all);
 
-    for (size_t k = 0; k < 2; k++)
+    for (size_t k = 0; k < 3; k++)
         free(run_ids[k]);
+    free(shadow_id);
     free(order_path);
     json_decref(order);
     json_decref(product);

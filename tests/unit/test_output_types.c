@@ -102,7 +102,7 @@ static void test_seed(const pf_catalog *c) {
     CHECK_INT(json_array_size(list), json_array_size(c->starters));
     json_decref(list);
     /* a second start seeds nothing again: a deleted type stays deleted */
-    pf_store_item del = {PF_ITEM_DELETE, "output_type", "studio_still", NULL};
+    pf_store_item del = {.op = PF_ITEM_DELETE, .kind = "output_type", .key = "studio_still", .doc = NULL};
     pf_error_free(pf_store_items_write(c->store, &del, 1));
     pf_errors errs;
     pf_errors_init(&errs);
@@ -254,7 +254,7 @@ static void test_one_source(const pf_catalog *c) {
     }
     /* a new category shows up in the schema and becomes valid at once */
     json_t *cat = json_pack("{s:s, s:s}", "key", "lamps", "name", "Lamps");
-    pf_store_item item = {PF_ITEM_CREATE, "category", "lamps", cat};
+    pf_store_item item = {.op = PF_ITEM_CREATE, .kind = "category", .key = "lamps", .doc = cat};
     pf_error_free(pf_store_items_write(c->store, &item, 1));
     json_t *again = pf_output_type_schema(c, NULL);
     const json_t *cats = json_object_get(

@@ -165,20 +165,22 @@ static pf_code code_of(pf_error *err) {
 static void test_items(pf_store *s) {
     json_t *a = json_pack("{s:s, s:s}", "key", "chairs", "label", "Chairs");
     json_t *b = json_pack("{s:s, s:s}", "key", "lamps", "label", "Lamps");
-    pf_store_item create[] = {{PF_ITEM_CREATE, "category", "lamps", b}, {PF_ITEM_CREATE, "category", "chairs", a}};
+    pf_store_item create[] = {{.op = PF_ITEM_CREATE, .kind = "category", .key = "lamps", .doc = b},
+                              {.op = PF_ITEM_CREATE, .kind = "category", .key = "chairs", .doc = a}};
     CHECK_INT(code_of(pf_store_items_write(s, create, 2)), PF_OK);
     CHECK_INT(code_of(pf_store_items_write(s, create, 1)), PF_ECONFLICT);
     /* a batch is all or nothing: the new key is not kept when another fails */
     json_t *c = json_pack("{s:s}", "key", "desks");
-    pf_store_item mixed[] = {{PF_ITEM_CREATE, "category", "desks", c}, {PF_ITEM_CREATE, "category", "chairs", a}};
+    pf_store_item mixed[] = {{.op = PF_ITEM_CREATE, .kind = "category", .key = "desks", .doc = c},
+                             {.op = PF_ITEM_CREATE, .kind = "category", .key = "chairs", .doc = a}};
     CHECK_INT(code_of(pf_store_items_write(s, mixed, 2)), PF_ECONFLICT);
     json_t *doc = NULL;
     CHECK_INT(code_of(pf_store_item_get(s, "category", "desks", &doc)), PF_ENOTFOUND);
     CHECK(doc == NULL);
-    pf_store_item replace = {PF_ITEM_REPLACE, "category", "ghost", c};
+    pf_store_item replace = {.op = PF_ITEM_REPLACE, .kind = "category", .key = "ghost", .doc = c};
     CHECK_INT(code_of(pf_store_items_write(s, &replace, 1)), PF_ENOTFOUND);
     json_object_set_new(a, "label", json_string("Seating"));
-    pf_store_item update = {PF_ITEM_REPLACE, "category", "chairs", a};
+    pf_store_item update = {.op = PF_ITEM_REPLACE, .kind = "category", .key = "chairs", .doc = a};
     CHECK_INT(code_of(pf_store_items_write(s, &update, 1)), PF_OK);
     CHECK_INT(code_of(pf_store_item_get(s, "category", "chairs", &doc)), PF_OK);
     CHECK_STR(json_string_value(json_object_get(doc, "label")), "Seating");
@@ -189,7 +191,7 @@ static void test_items(pf_store *s) {
     CHECK_INT(json_array_size(list), 2);
     CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "key")), "chairs");
     json_decref(list);
-    pf_store_item del = {PF_ITEM_DELETE, "category", "lamps", NULL};
+    pf_store_item del = {.op = PF_ITEM_DELETE, .kind = "category", .key = "lamps", .doc = NULL};
     CHECK_INT(code_of(pf_store_items_write(s, &del, 1)), PF_OK);
     CHECK_INT(code_of(pf_store_items_write(s, &del, 1)), PF_ENOTFOUND);
     CHECK_INT(code_of(pf_store_item_list(s, "pricing_tier", &list)), PF_OK);

@@ -1,7 +1,8 @@
 // Catalog and order logic, pure: prices, intake progress, and where a
 // preflight problem's pointer leads. Prices and rules come from the server;
 // the estimate here only repeats the tier's table for the order form.
-import type { CadIntake, JSONSchema, OrderLine, OutputType, PricingTier } from './types';
+import type { CadIntake, JSONSchema, OrderLine, OutputType, PricingTier, Product } from './types';
+import { properties } from './params';
 import { parsePointer } from './problems';
 import { stepOfField, wizardUrl } from './wizard';
 
@@ -120,6 +121,11 @@ export function lineIsLive(status: string): boolean {
   return status === 'in_production';
 }
 
+/** Lines the server would refuse to dispatch again (409): one in production or delivered. */
+export function dispatchBlocked(status: string): string | undefined {
+  return status === 'in_production' || status === 'delivered' ? `the line is ${status.replace('_', ' ')}` : undefined;
+}
+
 /** A file name for an upload: the browser's, else a stable default. */
 export function uploadName(file: { name?: string } | undefined): string {
   return file?.name && file.name.trim() ? file.name : 'upload.step';
@@ -135,3 +141,14 @@ export function settingRows(obj: Record<string, unknown> | null | undefined, pre
   }
   return rows;
 }
+
+/**
+ * The body of a PUT: only the fields the API's ProductInput schema names (a
+ * GET carries more, such as timestamps, which a PUT may refuse).
+ */
+export function productInput(p: Product, inputSchema: JSONSchema | undefined): Partial<Product> {
+  const allowed = Object.keys(properties(inputSchema)).filter((k) => !String(properties(inputSchema)[k].description ?? '').startsWith('Ignored'));
+  const keep = allowed.length ? new Set(allowed) : new Set(['id', 'name', 'sku', 'category', 'cad_file']);
+  return Object.fromEntries(Object.entries(p).filter(([k]) => keep.has(k))) as Partial<Product>;
+}
+

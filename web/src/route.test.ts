@@ -26,3 +26,38 @@ describe('routeUrl', () => {
     }
   });
 });
+
+describe('catalog routes', () => {
+  it('reads the catalog sections', () => {
+    expect(parseRoute('/output-types')).toEqual({ view: 'output-types' });
+    expect(parseRoute('/output-types/new', '?step=overrides')).toEqual({ view: 'output-type-wizard', target: 'new', step: 'overrides' });
+    expect(parseRoute('/output-types/studio_still/edit', '?step=workflow&rollout=shadow')).toEqual({ view: 'output-type-wizard', target: 'studio_still', step: 'workflow', rollout: 'shadow' });
+    expect(parseRoute('/output-types/new', '?workflow=w&version=2')).toEqual({ view: 'output-type-wizard', target: 'new', workflow: { id: 'w', version: 2 } });
+    expect(parseRoute('/output-types/new', '?workflow=w&version=0')).toEqual({ view: 'output-type-wizard', target: 'new' });
+    expect(parseRoute('/products/prd_1')).toEqual({ view: 'product', id: 'prd_1' });
+    expect(parseRoute('/orders/new')).toEqual({ view: 'order-new' });
+    expect(parseRoute('/orders/ord_1')).toEqual({ view: 'order', id: 'ord_1' });
+  });
+  it('asks the editor for a new workflow, returning only inside the app', () => {
+    expect(parseRoute('/', '?new=order_line&return=%2Foutput-types%2Fnew%3Fstep%3Dworkflow')).toEqual({ view: 'editor', newFamily: 'order_line', returnTo: '/output-types/new?step=workflow' });
+    expect(parseRoute('/', '?new=order_line&return=https://evil.example/')).toEqual({ view: 'editor', newFamily: 'order_line' });
+    expect(parseRoute('/', '?new=order_line&return=//evil.example/')).toEqual({ view: 'editor', newFamily: 'order_line' });
+  });
+  it('round-trips through routeUrl', () => {
+    const routes = [
+      { view: 'output-types' },
+      { view: 'output-type-wizard', target: 'a b', step: 'review' },
+      { view: 'output-type-wizard', target: 'new', workflow: { id: 'w', version: 3 }, rollout: 'graph' },
+      { view: 'products' },
+      { view: 'product', id: 'p/1' },
+      { view: 'orders' },
+      { view: 'order-new' },
+      { view: 'order', id: 'o' },
+      { view: 'editor', newFamily: 'cad_file', returnTo: '/output-types/new?step=workflow&resume=1' },
+    ] as const;
+    for (const r of routes) {
+      const url = new URL(routeUrl(r), 'http://127.0.0.1');
+      expect(parseRoute(url.pathname, url.search), routeUrl(r)).toEqual(r);
+    }
+  });
+});

@@ -77,7 +77,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
       {boot && route.view === 'output-types' && <OutputTypesPage boot={boot} navigate={navigate} />}
       {boot && route.view === 'output-type-wizard' && <OutputTypeWizard key={route.target} boot={boot} route={route} navigate={navigate} />}
       {boot && route.view === 'products' && <ProductsPage boot={boot} navigate={navigate} />}
-      {boot && route.view === 'product' && <ProductPage key={route.id} id={route.id} navigate={navigate} />}
+      {boot && route.view === 'product' && <ProductPage key={route.id} id={route.id} navigate={navigate} inputSchema={boot.apiSchemas.ProductInput} />}
       {boot && route.view === 'orders' && <OrdersPage navigate={navigate} />}
       {boot && route.view === 'order-new' && <OrderForm boot={boot} navigate={navigate} />}
       {boot && route.view === 'order' && <OrderPage key={route.id} id={route.id} navigate={navigate} />}

@@ -4,7 +4,7 @@
 // production the page polls the order, so the status follows the run.
 import { Fragment, useCallback, useEffect, useState } from 'react';
 import { api, ApiFailure } from '../api';
-import { formatMoney, lineIsLive, lineRuns, preflightTarget } from '../catalog';
+import { dispatchBlocked, formatMoney, lineIsLive, lineRuns, preflightTarget } from '../catalog';
 import type { Navigate } from '../route';
 import { formatWhen } from '../runs';
 import type { JSONSchema, Order, OrderLine, OutputType, PointerProblem, Product } from '../types';
@@ -186,7 +186,14 @@ export function OrderPage({ id, navigate }: { id: string; navigate: Navigate }) 
                     <button type="button" onClick={() => preflight(l)} disabled={busy === l.id} data-testid={`preflight-${l.output_type}`}>
                       Preflight
                     </button>
-                    <button type="button" className="primary" onClick={() => dispatch(l)} disabled={busy === l.id} data-testid={`dispatch-${l.output_type}`}>
+                    <button
+                      type="button"
+                      className="primary"
+                      onClick={() => dispatch(l)}
+                      disabled={busy === l.id || !!dispatchBlocked(l.status)}
+                      title={dispatchBlocked(l.status) ? `Not again: ${dispatchBlocked(l.status)}` : 'Preflight, then start its run(s)'}
+                      data-testid={`dispatch-${l.output_type}`}
+                    >
                       Dispatch
                     </button>
                   </td>

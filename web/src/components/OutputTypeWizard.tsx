@@ -474,7 +474,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                 key: isNew ? {} : { 'ui:readonly': true },
                 description: { 'ui:widget': 'textarea', 'ui:options': { rows: 2 } },
                 visibility: { 'ui:widget': 'radio' },
-                categories: { 'ui:widget': 'checkboxes', 'ui:enumNames': enumNames('categories', (v) => categories.find((c) => c.key === v)?.name ?? v) },
+                categories: { 'ui:widget': 'checkboxes', 'ui:options': { inline: true }, 'ui:enumNames': enumNames('categories', (v) => categories.find((c) => c.key === v)?.name ?? v) },
                 pricing_tier: {
                   'ui:enumNames': enumNames('pricing_tier', (v) => {
                     const t = tiers.find((x) => x.key === v);
@@ -488,6 +488,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
               readOnly={false}
               clientValidate={false}
               extraErrors={errorTreeFor(problems, [], fieldsOfStep('commercial', schema))}
+              markUnset={false}
               onChange={(v, changed) => {
                 if (changed === 'key') setKeyTouched(true);
                 setFields(fieldsOfStep('commercial', schema), v);

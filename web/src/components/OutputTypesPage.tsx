@@ -92,7 +92,9 @@ export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigat
   const [family, setFamily] = useState<string>('');
   const [open, setOpen] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
-  const [notice, setNotice] = useState<{ text: string; tone: 'info' | 'error' } | null>(null);
+  // The wizard comes back with ?saved=KEY.
+  const [saved] = useState(() => new URLSearchParams(window.location.search).get('saved'));
+  const [notice, setNotice] = useState<{ text: string; tone: 'info' | 'error' } | null>(saved ? { text: `Saved ${saved}.`, tone: 'info' } : null);
 
   const load = useCallback(async () => {
     try {
@@ -194,7 +196,7 @@ export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigat
               const legacy = !!o.legacy_render_settings;
               return (
                 <Fragment key={o.key}>
-                  <tr data-testid={`ot-row-${o.key}`} className={open === o.key ? 'row-open' : ''}>
+                  <tr data-testid={`ot-row-${o.key}`} className={open === o.key ? 'row-open' : saved === o.key ? 'row-focus' : ''}>
                     <td>
                       <AppLink href={wizardUrl(o.key)} navigate={navigate} className="strong">
                         {o.name}

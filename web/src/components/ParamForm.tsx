@@ -13,6 +13,7 @@ interface FormCtx {
   readOnly: boolean;
   onReset: (key: string) => void;
   testPrefix: string;
+  markUnset: boolean;
 }
 
 function FieldTemplate(props: FieldTemplateProps) {
@@ -31,8 +32,8 @@ function FieldTemplate(props: FieldTemplateProps) {
   }
   const ctx = registry.formContext as FormCtx;
   const key = String(path[0]);
-  const overridden = isOverridden(ctx.values, ctx.defaults, key);
   const hasDefault = key in ctx.defaults;
+  const overridden = (hasDefault || ctx.markUnset) && isOverridden(ctx.values, ctx.defaults, key);
   return (
     <div className={`pf-field${overridden ? ' overridden' : ''}`} data-testid={`field-${ctx.testPrefix}-${key}`}>
       <div className="pf-field-head">
@@ -80,12 +81,14 @@ export interface ParamFormProps {
   extraErrors?: object;
   /** false: only the server's problems show (the wizard), not the browser's own schema check */
   clientValidate?: boolean;
+  /** false: a field without a default is never marked "overridden" (plain document fields) */
+  markUnset?: boolean;
 }
 
 const TEMPLATES = { FieldTemplate };
 const DEFAULT_BEHAVIOUR = { emptyObjectFields: 'skipDefaults' as const };
 
-export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChange, extraErrors, clientValidate = true }: ParamFormProps) {
+export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChange, extraErrors, clientValidate = true, markUnset = true }: ParamFormProps) {
   const defaults = useMemo(() => schemaDefaults(schema), [schema]);
   // Fields the user emptied show empty rather than snapping back to the default.
   const [cleared, setCleared] = useState<ReadonlySet<string>>(new Set());
@@ -104,6 +107,7 @@ export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChan
     values,
     readOnly,
     testPrefix: idPrefix,
+    markUnset,
     onReset: (key) => {
       setCleared((c) => {
         const n = new Set(c);

@@ -6,14 +6,14 @@
 import { useCallback, useEffect, useState, type ChangeEvent } from 'react';
 import { api, ApiFailure, artifactUrl } from '../api';
 import { formatBytes } from '../runs';
-import { uploadName } from '../catalog';
+import { productInput, uploadName } from '../catalog';
 import type { Navigate } from '../route';
-import type { CadFile, Category, Product } from '../types';
+import type { CadFile, Category, JSONSchema, Product } from '../types';
 import { AppLink, IntakeBar, PointerList } from './CatalogBits';
 
 const POLL_MS = 1000;
 
-export function ProductPage({ id, navigate }: { id: string; navigate: Navigate }) {
+export function ProductPage({ id, navigate, inputSchema }: { id: string; navigate: Navigate; inputSchema?: JSONSchema }) {
   const [product, setProduct] = useState<Product | null>(null);
   const [cad, setCad] = useState<CadFile | null>(null);
   const [categories, setCategories] = useState<Category[]>([]);
@@ -59,8 +59,7 @@ export function ProductPage({ id, navigate }: { id: string; navigate: Navigate }
       const stored = await api.uploadCadFile(file, uploadName(file));
       setCad(stored);
       setUpload({ state: 'linking', text: `Linking ${stored.filename ?? stored.id.slice(0, 12)} to the product…` });
-      const { created_at: _c, updated_at: _u, cad_intake: _i, ...body } = product;
-      setProduct(await api.updateProduct(product.id, { ...body, cad_file: stored.id }));
+      setProduct(await api.updateProduct(product.id, productInput({ ...product, cad_file: stored.id }, inputSchema)));
       setUpload({ state: 'idle' });
     } catch (err) {
       const f = err as ApiFailure;
@@ -98,7 +97,7 @@ export function ProductPage({ id, navigate }: { id: string; navigate: Navigate }
             <p className="muted">No CAD file yet. Upload the product’s STEP file.</p>
           )}
           <label className="upload">
-            <span className="button-like">{cad ? 'Replace the STEP file…' : 'Upload a STEP file…'}</span>
+            <span className="button-like">{cad ? 'Replace the STEP file' : 'Upload the STEP file'}</span>
             <input type="file" accept=".step,.stp,.STEP,.STP,model/step" onChange={onFile} disabled={upload.state === 'uploading' || upload.state === 'linking'} data-testid="cad-upload" />
           </label>
           {upload.text && (

@@ -12,7 +12,7 @@
 // (`prodflow cad fixture`) and a shadow pair whose graph differs from its
 // legacy run (`prodflow run` with a small output type), for the run view.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -105,6 +105,9 @@ try {
   const share = join(tmp, 'share');
   mkdirSync(join(share, 'output-types'), { recursive: true });
   for (const d of ['workflows', 'materials', 'templates', 'blender']) symlinkSync(join(shareDir, d), join(share, d));
+  // `prodflow run` seeds the demo data from this share directory (and the
+  // server then does not seed again), so the demo output types go here too.
+  for (const f of readdirSync(join(shareDir, 'output-types'))) symlinkSync(join(shareDir, 'output-types', f), join(share, 'output-types', f));
   writeFileSync(join(share, 'output-types', 'drift.json'), JSON.stringify(DRIFT));
   prodflow(['run', join(dataDir, 'gearbox.step'), '--output-type', 'drift', '-o', join(tmp, 'drift-out'), '--data-dir', dataDir], { PRODFLOW_SHARE_DIR: share });
 } catch (e) {
@@ -468,7 +471,10 @@ scenario('run view: start from the dialog, live statuses, node details, failure 
   await page.getByTestId('nav-runs').click();
   await page.getByTestId('runs-page').waitFor();
   check(new URL(page.url()).pathname === '/runs', 'the runs view has its URL');
-  await until('the fixture runs listed', async () => (await page.locator('.runs-row').count()) === 3);
+  // The fixture runs, plus whatever the demo data started (a sample product's intake).
+  const fixtureRuns = (await api('GET', '/api/runs')).body.runs.length;
+  check(fixtureRuns >= 3, `the fixtures made their runs (${fixtureRuns})`);
+  await until('the fixture runs listed', async () => (await page.locator('.runs-row').count()) === fixtureRuns);
   check((await text(page, 'runs-table')).includes('legacy-drift'), 'the legacy run is listed');
 
   // The dialog prefills the family's context; a context without step_path is refused at /context.
@@ -622,6 +628,277 @@ scenario('run view: follows a run by polling when its event stream fails', async
   check((await view.getByTestId('node-status-thumbnail').getAttribute('data-status')) === 'succeeded', 'the thumbnail node succeeded');
   await view.getByTestId('node-thumbnail').click();
   await imageLoaded('the thumbnail preview', page.getByTestId('node-run-panel').getByTestId('output-image-image'));
+});
+
+// ---- catalog: output types, wizard, products, orders ----------------------------
+
+const DEMO_TYPES = {
+  studio_still: { rollout: 'legacy', kind: 'still_image' },
+  studio_still_v2: { rollout: 'shadow', kind: 'still_image' },
+  turntable_360: { rollout: 'graph', kind: 'turntable_video' },
+  production_blend: { rollout: 'graph', kind: 'production_blend' },
+};
+
+/** Waits for the wizard's server check of the current step, then presses Next. */
+async function wizardNext(page) {
+  const next = page.getByTestId('wizard-next');
+  await until('Next to be enabled', () => next.isEnabled());
+  await next.click();
+}
+
+async function openWizardStep(page, step) {
+  await until(`the ${step} step`, async () => (await page.getByTestId('wizard').getAttribute('data-step')) === step);
+}
+
+scenario('output types: the list, a legacy type beside its mapping, the switch to shadow', async (page) => {
+  await openApp(page);
+  await page.getByTestId('nav-output-types').click();
+  await page.getByTestId('ot-table').waitFor();
+  check(new URL(page.url()).pathname === '/output-types', 'the output types have their URL');
+  for (const [key, want] of Object.entries(DEMO_TYPES)) {
+    check((await page.getByTestId(`ot-row-${key}`).count()) === 1, `${key} is listed`);
+    check((await text(page, `ot-rollout-cell-${key}`)) === want.rollout, `${key} rolls out as ${want.rollout}`);
+    check((await page.getByTestId(`ot-kind-${key}`).getAttribute('title')) === want.kind, `${key} delivers ${want.kind}`);
+  }
+  check((await text(page, 'ot-workflow-turntable_360')).includes('starter-order-turntable') && (await text(page, 'ot-workflow-turntable_360')).includes('v1'), 'the workflow and its version show');
+  check((await text(page, 'ot-workflow-studio_still')).includes('legacy pipeline'), 'a legacy type has no workflow');
+
+  // The rollout filter (its values come from the schema).
+  await page.getByTestId('ot-rollout-graph').click();
+  await until('only graph rows', async () => (await page.locator('[data-testid^="ot-row-"]').count()) === 2);
+  await page.getByTestId('ot-rollout-all').click();
+
+  // The legacy settings beside the compat adapter's mapping.
+  await page.getByTestId('ot-legacy-studio_still').click();
+  const panel = page.getByTestId('legacy-panel-studio_still');
+  await panel.getByTestId('legacy-mapping-studio_still').waitFor();
+  // (innerText follows the headers' text-transform, hence the lower case)
+  check((await text(page, 'legacy-settings-studio_still')).toLowerCase().includes('transparent_bg'), 'the legacy settings keep their old names');
+  const mapping = (await text(page, 'legacy-mapping-studio_still')).toLowerCase();
+  check(mapping.includes('transparent') && !mapping.includes('transparent_bg'), 'the mapping shows the invocation parameter');
+  await page.screenshot({ path: join(outDir, 'output-types-list.png') });
+
+  // Switching to shadow goes through the wizard's workflow step.
+  await page.getByTestId('switch-studio_still-shadow').click();
+  await openWizardStep(page, 'workflow');
+  check(new URL(page.url()).pathname === '/output-types/studio_still/edit', 'the wizard edits studio_still');
+  check(await page.getByTestId('field-ot-rollout').getByLabel('shadow').isChecked(), 'shadow is chosen');
+  await page.getByTestId('wf-choice-starter-order-still').click();
+  await until('the check to pass', async () => (await text(page, 'wizard-check')) === 'This step is complete.');
+  check((await text(page, 'wizard-legacy-mapping')).includes('studio_white'), 'the mapping shows beside the legacy settings');
+  await page.screenshot({ path: join(outDir, 'output-type-switch.png') });
+});
+
+scenario('output-type wizard: a graph turntable step by step, with a pinned problem', async (page) => {
+  await page.goto(base + '/output-types');
+  await page.getByTestId('ot-new').click();
+  await openWizardStep(page, 'family');
+  check(await page.getByTestId('field-ot-family').getByLabel('Order Rendering').isChecked(), 'the family starts at the schema default');
+  check((await page.getByTestId('wizard-step-review').isDisabled()), 'later steps are closed');
+  await wizardNext(page);
+
+  await openWizardStep(page, 'workflow');
+  await page.getByTestId('wf-choice-starter-order-turntable').click();
+  await page.getByTestId('field-ot-rollout').getByLabel('graph').check();
+  await wizardNext(page);
+
+  await openWizardStep(page, 'artifact_kind');
+  await page.getByTestId('kind-choice-turntable_video').waitFor();
+  check((await page.getByTestId('kind-choices').locator('.choice').count()) === 1, 'only the kind the workflow delivers is offered');
+  await page.getByTestId('kind-choice-turntable_video').click();
+  await wizardNext(page);
+
+  await openWizardStep(page, 'overrides');
+  const frames = page.getByTestId('field-ov-frames');
+  await frames.waitFor();
+  check((await frames.innerText()).includes('Default: 36'), 'the default comes from the workflow');
+  await page.locator('#ov_frames').fill('1');
+  const pinned = await until('the problem pinned to frames', async () => {
+    const t = await frames.innerText();
+    return t.includes('at least 2') ? t : '';
+  });
+  check(pinned.includes('"frames" must be at least 2'), `the server's message is on the field: ${pinned}`);
+  check(await page.getByTestId('wizard-next').isDisabled(), 'Next waits while the step has a problem');
+  await page.screenshot({ path: join(outDir, 'wizard-overrides-problem.png') });
+  await page.locator('#ov_frames').fill('12');
+  await page.getByTestId('overridden-ov-frames').waitFor();
+  await until('the problem gone', async () => !(await frames.innerText()).includes('at least 2'));
+  await wizardNext(page);
+
+  await openWizardStep(page, 'commercial');
+  await page.locator('#ot_name').fill('E2E Turntable');
+  check((await page.locator('#ot_key').inputValue()) === 'e2e_turntable', 'the key follows the name');
+  await page.locator('#ot_pricing_tier').selectOption({ index: 1 });
+  await page.getByTestId('field-ot-categories').getByLabel('Machinery').check();
+  await page.getByTestId('field-ot-categories').getByLabel('*', { exact: true }).uncheck();
+  await page.screenshot({ path: join(outDir, 'wizard-commercial.png') });
+  await wizardNext(page);
+
+  await openWizardStep(page, 'review');
+  await page.getByTestId('review-ok').waitFor();
+  check((await text(page, 'review-json')).includes('"frames": 12'), 'the review shows the whole document');
+  await page.screenshot({ path: join(outDir, 'wizard-review.png') });
+  await page.getByTestId('wizard-save').click();
+  await page.getByTestId('ot-row-e2e_turntable').waitFor();
+  check((await text(page, 'ot-rollout-cell-e2e_turntable')) === 'graph', 'listed as graph');
+  check((await page.getByTestId('ot-kind-e2e_turntable').getAttribute('title')) === 'turntable_video', 'listed as a turntable');
+  const stored = (await api('GET', '/api/output-types/e2e_turntable')).body;
+  check(stored.overrides.frames === 12 && JSON.stringify(stored.categories) === '["machinery"]' && stored.workflow.id === 'starter-order-turntable', `stored: ${JSON.stringify(stored)}`);
+});
+
+scenario('output-type wizard: "create one" goes to the editor and comes back with the new workflow', async (page) => {
+  await page.goto(base + '/output-types/new');
+  await openWizardStep(page, 'family');
+  await wizardNext(page);
+  await openWizardStep(page, 'workflow');
+  await page.getByTestId('wizard-create-workflow').click();
+  await page.getByTestId('new-workflow-dialog').waitFor();
+  check((await page.getByTestId('family-order_line').getAttribute('class')).includes('chosen'), 'the dialog starts at the family of the output type');
+  await page.getByTestId('starter-starter-order-still').click();
+  await page.getByTestId('new-name').fill('E2E still for wizard');
+  await page.getByTestId('create-workflow').click();
+  await page.getByTestId('return-banner').waitFor();
+  await page.getByTestId('save').click();
+  await until('saved', async () => (await text(page, 'return-to-wizard')).includes('e2e-still-for-wizard v1'));
+  await page.getByTestId('return-to-wizard').click();
+  await openWizardStep(page, 'workflow');
+  await until('the new workflow chosen', () => page.getByTestId('wf-choice-e2e-still-for-wizard').locator('input').isChecked());
+});
+
+scenario('the editor follows the backend: a served schema and a new category change the forms', async (page) => {
+  check((await api('POST', '/api/categories', { key: 'boats', name: 'Boats and yachts' })).status === 201, 'the category was created');
+  // Serve a modified output-type schema: a new visibility with a new default, a new easing, another frames default.
+  await page.route('**/api/output-types/schema*', async (route) => {
+    const res = await route.fetch();
+    const schema = await res.json();
+    const p = schema.properties;
+    p.visibility.enum = [...p.visibility.enum, 'beta'];
+    p.visibility.default = 'internal';
+    const ov = p.overrides.properties;
+    if (ov?.frames) {
+      ov.frames.default = 48;
+      ov.easing.enum = [...ov.easing.enum, 'bounce'];
+    }
+    await route.fulfill({ response: res, json: schema });
+  });
+  await page.goto(base + '/output-types/new');
+  await openWizardStep(page, 'family');
+  await wizardNext(page);
+  await page.getByTestId('wf-choice-starter-order-turntable').click();
+  await page.getByTestId('field-ot-rollout').getByLabel('graph').check();
+  await wizardNext(page);
+  await page.getByTestId('kind-choice-turntable_video').click();
+  await wizardNext(page);
+  await openWizardStep(page, 'overrides');
+  const frames = page.getByTestId('field-ov-frames');
+  await until('the served default', async () => (await frames.innerText()).includes('Default: 48'));
+  check((await page.locator('#ov_frames').inputValue()) === '48', 'the field starts at the served default');
+  const easings = await page.locator('#ov_easing option').allInnerTexts();
+  check(easings.includes('bounce'), `the served enum value is offered: ${easings}`);
+  await wizardNext(page);
+  await openWizardStep(page, 'commercial');
+  const vis = page.getByTestId('field-ot-visibility');
+  check(await vis.getByLabel('beta').isVisible(), 'the served visibility value is offered');
+  check(await vis.getByLabel('internal').isChecked(), 'the served default is chosen');
+  check(await page.getByTestId('field-ot-categories').getByLabel('Boats and yachts').isVisible(), 'the new category is offered');
+  await page.screenshot({ path: join(outDir, 'wizard-follows-backend.png') });
+});
+
+scenario('products and orders: upload, intake, order, preflight, dispatch', async (page) => {
+  await openApp(page);
+  await page.getByTestId('nav-products').click();
+  await page.getByTestId('product-form').waitFor();
+  await page.getByTestId('product-name').fill('E2E Gearbox');
+  await page.getByTestId('product-sku').fill('E2E-GB');
+  await page.getByTestId('product-category').selectOption('machinery');
+  await page.getByTestId('product-create').click();
+  await page.getByTestId('product-page').waitFor();
+
+  // Upload the STEP fixture; the bar follows the intake; the thumbnail shows at the end.
+  await page.getByTestId('cad-upload').setInputFiles(join(dataDir, 'gearbox.step'));
+  const bar = page.getByTestId('intake-progress');
+  await bar.waitFor();
+  const seen = [];
+  await until(
+    'the intake to succeed',
+    async () => {
+      const st = await bar.getAttribute('data-status');
+      const pct = await bar.locator('[role="progressbar"]').getAttribute('aria-valuenow');
+      if (seen.at(-1) !== `${st} ${pct}%`) seen.push(`${st} ${pct}%`);
+      return st === 'succeeded';
+    },
+    90000,
+  );
+  console.log(`       intake: ${seen.join(' → ')}`);
+  check((await bar.locator('[role="progressbar"]').getAttribute('aria-valuenow')) === '100', 'the bar is full');
+  await imageLoaded('the intake thumbnail', page.getByTestId('intake-thumbnail'));
+  check((await text(page, 'intake-results')).includes('products'), 'the objects summary shows');
+  await sleep(300); // the bar's last step animates
+  await page.screenshot({ path: join(outDir, 'product-page.png') });
+  const productId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+  check((await api('GET', `/api/products/${productId}`)).body.cad_file, 'the product links its CAD file');
+
+  // An order with a legacy still line and a graph turntable line with its own overrides.
+  await page.getByTestId('catalog-app').getByTestId('nav-orders').click();
+  await page.getByTestId('order-new').click();
+  await page.getByTestId('order-form').waitFor();
+  await until('products loaded', async () => (await page.getByTestId('line-0-product').locator('option').count()) > 1);
+  await page.getByTestId('order-customer').fill('ACME');
+  await page.getByTestId('line-0-product').selectOption(productId);
+  await page.getByTestId('line-0-output-type').selectOption('studio_still');
+  await page.getByTestId('line-0-quantity').fill('2');
+  check((await page.getByTestId('line-0-overrides-toggle').count()) === 0, 'a legacy line takes no overrides');
+  await page.getByTestId('order-add-line').click();
+  await page.getByTestId('line-1-product').selectOption(productId);
+  await page.getByTestId('line-1-output-type').selectOption('turntable_360');
+  await page.getByTestId('line-1-overrides-toggle').click();
+  const lineFrames = page.getByTestId('field-line1-frames');
+  await lineFrames.waitFor();
+  check((await lineFrames.innerText()).includes('Default: 36'), "the output type's value is the line's default");
+  await page.locator('#line1_frames').fill('24');
+  await page.getByTestId('overridden-line1-frames').waitFor();
+  const est = await text(page, 'order-estimate');
+  check(est.includes('€140.00'), `the estimate adds the lines: ${est}`);
+  await page.screenshot({ path: join(outDir, 'order-form.png') });
+  await page.getByTestId('order-submit').click();
+  await page.getByTestId('order-page').waitFor();
+  check((await text(page, 'line-unit-studio_still')) === '€25.00' && (await text(page, 'line-total-studio_still')) === '€50.00', 'the line is priced by the tier');
+  check((await text(page, 'order-total')) === '€140.00', 'the order total');
+  const orderId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop());
+  const stored = (await api('GET', `/api/orders/${orderId}`)).body;
+  check(stored.lines.find((l) => l.output_type === 'turntable_360').overrides.frames === 24, 'the line override was stored');
+
+  // Preflight, then dispatch the still line; its status follows the run.
+  await page.getByTestId('preflight-studio_still').click();
+  const result = page.getByTestId('line-result-studio_still');
+  await result.waitFor();
+  check((await result.getAttribute('data-ok')) === 'true' && (await result.innerText()).includes('Preflight passed'), 'the preflight passed');
+  await page.getByTestId('dispatch-studio_still').click();
+  const status = page.getByTestId('line-status-studio_still');
+  await until('the line in production', async () => ['in_production', 'delivered'].includes(await status.getAttribute('data-status')));
+  const runLink = page.getByTestId('line-run-studio_still');
+  await runLink.waitFor();
+  await page.screenshot({ path: join(outDir, 'order-page.png') });
+  const delivered = Date.now();
+  await until('the line delivered', async () => (await status.getAttribute('data-status')) === 'delivered', 120000);
+  check(await page.getByTestId('dispatch-studio_still').isDisabled(), 'a delivered line is not dispatched again');
+  console.log(`       studio_still delivered ${Math.round((Date.now() - delivered) / 1000)} s after dispatch`);
+  await page.screenshot({ path: join(outDir, 'order-delivered.png') });
+  await runLink.click();
+  await page.getByTestId('run-view').waitFor();
+  check(/^\/runs\/run_/.test(new URL(page.url()).pathname), 'the line links its run in the run view');
+
+  // A line that cannot pass: its product has no CAD file. The problem leads to the product.
+  const bare = (await api('POST', '/api/products', { name: 'No CAD', sku: 'E2E-NOCAD', category: 'machinery' })).body;
+  const order2 = (await api('POST', '/api/orders', { lines: [{ product: bare.id, output_type: 'studio_still' }] })).body;
+  await page.goto(`${base}/orders/${order2.id}`);
+  await page.getByTestId('preflight-studio_still').click();
+  const problems = page.getByTestId('line-problems-studio_still');
+  await problems.waitFor();
+  check((await problems.innerText()).includes('/product/cad_file'), 'the pointer shows');
+  await page.getByTestId('line-problems-studio_still-0').click();
+  await page.getByTestId('product-page').waitFor();
+  check(new URL(page.url()).pathname === `/products/${bare.id}`, 'the problem leads to the product');
 });
 
 // ---- run --------------------------------------------------------------------
