@@ -8,20 +8,10 @@
 #include "runtime/params.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-
-__attribute__((format(printf, 3, 4))) static void add(pf_errors *errs, const char *ptr, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = pf_vasprintf(fmt, ap);
-    va_end(ap);
-    pf_errors_add(errs, PF_EINVAL, ptr, "%s", msg);
-    free(msg);
-}
 
 static bool only_fields(const json_t *doc, const char *const *allowed, size_t n, const char *base, pf_errors *errs) {
     bool ok = true;
@@ -33,7 +23,7 @@ static bool only_fields(const json_t *doc, const char *const *allowed, size_t n,
             known = strcmp(field, allowed[i]) == 0;
         if (known) continue;
         char *ptr = pf_ptr_join(base, field);
-        add(errs, ptr, "unknown field \"%s\"", field);
+        pf_errors_add(errs, PF_EINVAL, ptr, "unknown field \"%s\"", field);
         free(ptr);
         ok = false;
     }
@@ -55,7 +45,7 @@ static bool categories_allow(const json_t *output_type, const char *category) {
 static void check_line(const pf_catalog *c, const json_t *line, const char *base, pf_errors *errs, json_t **priced) {
     *priced = NULL;
     if (!json_is_object(line)) {
-        add(errs, base, "an order line is an object {product, output_type, quantity, overrides}");
+        pf_errors_add(errs, PF_EINVAL, base, "an order line is an object {product, output_type, quantity, overrides}");
         return;
     }
     static const char *const allowed[] = {"product", "output_type", "quantity", "overrides"};
@@ -65,30 +55,32 @@ static void check_line(const pf_catalog *c, const json_t *line, const char *base
     json_t *product = NULL, *type = NULL, *tier = NULL;
     if (pf_catalog_need(line, "product", "an order line", base, errs)) {
         pf_error *err = pf_store_item_get(c->store, "product", str(line, "product"), &product);
-        if (err) add(errs, p_product, "product \"%s\" does not exist", str(line, "product"));
+        if (err) pf_errors_add(errs, PF_EINVAL, p_product, "product \"%s\" does not exist", str(line, "product"));
         pf_error_free(err);
     }
     if (pf_catalog_need(line, "output_type", "an order line", base, errs)) {
         pf_error *err = pf_store_item_get(c->store, "output_type", str(line, "output_type"), &type);
-        if (err) add(errs, p_type, "output type \"%s\" does not exist", str(line, "output_type"));
+        if (err) pf_errors_add(errs, PF_EINVAL, p_type, "output type \"%s\" does not exist", str(line, "output_type"));
         pf_error_free(err);
     }
     if (type && strcmp(str(type, "visibility") ? str(type, "visibility") : "public", "public") != 0)
-        add(errs, p_type, "output type %s is %s: only public output types can be ordered", str(type, "key"),
-            str(type, "visibility"));
+        pf_errors_add(errs, PF_EINVAL, p_type, "output type %s is %s: only public output types can be ordered",
+                      str(type, "key"), str(type, "visibility"));
     if (type && product && !categories_allow(type, str(product, "category")))
-        add(errs, p_type, "output type %s is not offered for the %s category of product %s", str(type, "key"),
-            str(product, "category"), str(product, "id"));
+        pf_errors_add(errs, PF_EINVAL, p_type, "output type %s is not offered for the %s category of product %s",
+                      str(type, "key"), str(product, "category"), str(product, "id"));
     const json_t *qty = json_object_get(line, "quantity");
     if (qty && (!json_is_integer(qty) || json_integer_value(qty) < 1 || json_integer_value(qty) > 10000))
-        add(errs, p_qty, "a quantity is an integer from 1 to 10000");
+        pf_errors_add(errs, PF_EINVAL, p_qty, "a quantity is an integer from 1 to 10000");
     const json_t *overrides = json_object_get(line, "overrides");
-    if (overrides && !json_is_object(overrides)) add(errs, p_over, "overrides are an object of invocation parameters");
+    if (overrides && !json_is_object(overrides))
+        pf_errors_add(errs, PF_EINVAL, p_over, "overrides are an object of invocation parameters");
     if (type && json_object_size(overrides)) {
         const char *rollout = str(type, "rollout");
         if (!rollout || strcmp(rollout, "graph") != 0) {
-            add(errs, p_over, "output type %s runs the legacy pipeline, which takes no per-line overrides",
-                str(type, "key"));
+            pf_errors_add(errs, PF_EINVAL, p_over,
+                          "output type %s runs the legacy pipeline, which takes no per-line overrides",
+                          str(type, "key"));
         } else {
             pf_error *err = NULL;
             json_t *wf = pf_output_type_workflow(c, type, &err);
@@ -103,8 +95,8 @@ static void check_line(const pf_catalog *c, const json_t *line, const char *base
         pf_error *err = pf_store_item_get(c->store, "pricing_tier", str(type, "pricing_tier"), &tier);
         const json_t *price = json_object_get(json_object_get(tier, "prices"), str(type, "artifact_kind"));
         if (err || !json_is_number(price))
-            add(errs, p_type, "output type %s has no price: its tier %s prices no %s", str(type, "key"),
-                str(type, "pricing_tier"), str(type, "artifact_kind"));
+            pf_errors_add(errs, PF_EINVAL, p_type, "output type %s has no price: its tier %s prices no %s",
+                          str(type, "key"), str(type, "pricing_tier"), str(type, "artifact_kind"));
         else
             unit = json_number_value(price), currency = str(tier, "currency");
         pf_error_free(err);
@@ -129,7 +121,7 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
     *order_out = NULL;
     size_t before = errs->len;
     if (!json_is_object(body)) {
-        add(errs, "", "an order is an object {customer?, reference?, lines}");
+        pf_errors_add(errs, PF_EINVAL, "", "an order is an object {customer?, reference?, lines}");
         return pf_error_new(PF_EINVAL, "", "the order is not valid");
     }
     static const char *const allowed[] = {"customer", "reference", "lines"};
@@ -139,12 +131,13 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
         const json_t *v = json_object_get(body, text_fields[i]);
         if (v && !json_is_string(v)) {
             char *ptr = pf_ptr_join("", text_fields[i]);
-            add(errs, ptr, "%s is a string", text_fields[i]);
+            pf_errors_add(errs, PF_EINVAL, ptr, "%s is a string", text_fields[i]);
             free(ptr);
         }
     }
     const json_t *lines = json_object_get(body, "lines");
-    if (!json_is_array(lines) || !json_array_size(lines)) add(errs, "/lines", "an order has at least one line");
+    if (!json_is_array(lines) || !json_array_size(lines))
+        pf_errors_add(errs, PF_EINVAL, "/lines", "an order has at least one line");
     json_t *priced = json_array();
     const char *currency = NULL;
     size_t i;
@@ -154,8 +147,9 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
         json_t *p = NULL;
         check_line(c, line, base, errs, &p);
         if (p && currency && strcmp(currency, str(p, "currency")) != 0)
-            add(errs, base, "this line is priced in %s and an earlier one in %s: split the order by currency",
-                str(p, "currency"), currency);
+            pf_errors_add(errs, PF_EINVAL, base,
+                          "this line is priced in %s and an earlier one in %s: split the order by currency",
+                          str(p, "currency"), currency);
         if (p && !currency) currency = str(p, "currency");
         if (p) json_array_append_new(priced, p);
         free(base);

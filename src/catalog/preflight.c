@@ -9,20 +9,10 @@
 #include "modules/module_files.h"
 #include "render/template.h"
 
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-
-__attribute__((format(printf, 3, 4))) static void problem(pf_errors *errs, const char *ptr, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    char *msg = pf_vasprintf(fmt, ap);
-    va_end(ap);
-    pf_errors_add(errs, PF_EINVAL, ptr, "%s", msg);
-    free(msg);
-}
 
 static void warn(json_t *warnings, const char *ptr, const char *message) {
     json_array_append_new(warnings,
@@ -43,17 +33,19 @@ static void check_intake(const json_t *line, pf_errors *errs) {
     const json_t *product = json_object_get(line, "product"), *intake = json_object_get(line, "intake");
     const char *status = str(intake, "status");
     if (!json_is_object(product))
-        problem(errs, "/product", "the line's product %s no longer exists", str(line, "product"));
+        pf_errors_add(errs, PF_EINVAL, "/product", "the line's product %s no longer exists", str(line, "product"));
     else if (!str(product, "cad_file"))
-        problem(errs, "/product/cad_file", "product %s has no CAD file: upload one first", str(product, "id"));
+        pf_errors_add(errs, PF_EINVAL, "/product/cad_file", "product %s has no CAD file: upload one first",
+                      str(product, "id"));
     else if (!status || strcmp(status, "missing") == 0)
-        problem(errs, "/intake", "the CAD intake of product %s is missing", str(product, "id"));
+        pf_errors_add(errs, PF_EINVAL, "/intake", "the CAD intake of product %s is missing", str(product, "id"));
     else if (strcmp(status, "running") == 0)
-        problem(errs, "/intake/status", "the CAD intake of product %s is still running (run %s)", str(product, "id"),
-                str(intake, "run_id"));
+        pf_errors_add(errs, PF_EINVAL, "/intake/status", "the CAD intake of product %s is still running (run %s)",
+                      str(product, "id"), str(intake, "run_id"));
     else if (strcmp(status, "succeeded") != 0)
-        problem(errs, "/intake/status", "the CAD intake of product %s %s (run %s): fix the file and upload it again",
-                str(product, "id"), status, str(intake, "run_id"));
+        pf_errors_add(errs, PF_EINVAL, "/intake/status",
+                      "the CAD intake of product %s %s (run %s): fix the file and upload it again", str(product, "id"),
+                      status, str(intake, "run_id"));
 }
 
 /* Every part must end up with a material of the library (and of the
@@ -67,21 +59,21 @@ static void check_materials(const pf_catalog *c, const json_t *line, pf_errors *
     const char *lib = str(constraints, "library") ? str(constraints, "library") : "default";
     pf_error *err = pf_material_library_load(&ctx, lib, &library);
     if (err) {
-        problem(errs, "/output_type/material_constraints/library", "%s", err->message);
+        pf_errors_add(errs, PF_EINVAL, "/output_type/material_constraints/library", "%s", err->message);
         pf_error_free(err);
         return;
     }
     if (pf_module_read_json_input(json_object_get(intake, "objects"), "/intake/objects", &objects) ||
         pf_module_read_json_input(json_object_get(intake, "material_map"), "/intake/material_map", &map)) {
-        problem(errs, "/intake", "the CAD intake's files cannot be read");
+        pf_errors_add(errs, PF_EINVAL, "/intake", "the CAD intake's files cannot be read");
         json_decref(objects);
         json_decref(library);
         return;
     }
     const char *override = json_string_value(setting(line, "material_override", "material_override"));
     if (override && *override && !pf_material_find(library, override))
-        problem(errs, "/output_type/overrides/material_override", "material \"%s\" is not in library %s", override,
-                lib);
+        pf_errors_add(errs, PF_EINVAL, "/output_type/overrides/material_override",
+                      "material \"%s\" is not in library %s", override, lib);
     const json_t *allowed = json_object_get(constraints, "allowed_materials");
     size_t unmapped = 0, i;
     const char *first = NULL;
@@ -105,7 +97,7 @@ static void check_materials(const pf_catalog *c, const json_t *line, pf_errors *
         char *msg = pf_asprintf("%zu part%s would have no allowed material, first %s", unmapped,
                                 unmapped == 1 ? "" : "s", first);
         if (json_is_true(json_object_get(constraints, "require_complete")))
-            problem(errs, "/output_type/material_constraints/require_complete", "%s", msg);
+            pf_errors_add(errs, PF_EINVAL, "/output_type/material_constraints/require_complete", "%s", msg);
         else
             warn(warnings, "/intake/material_map", msg);
         free(msg);
@@ -124,7 +116,7 @@ static void check_template(const pf_catalog *c, const json_t *line, pf_errors *e
     pf_error *err = pf_template_resolve(&set, explicit_key, str(json_object_get(line, "product"), "category"),
                                         str(type, "artifact_kind"), &chosen);
     if (err) {
-        problem(errs, "/output_type/overrides/template", "no render template: %s", err->message);
+        pf_errors_add(errs, PF_EINVAL, "/output_type/overrides/template", "no render template: %s", err->message);
         pf_error_free(err);
     }
     json_decref(chosen);
@@ -136,7 +128,8 @@ size_t pf_order_line_preflight(const pf_catalog *c, const json_t *line, pf_error
     check_intake(line, errs);
     const json_t *type = json_object_get(line, "output_type");
     if (!json_is_object(type)) {
-        problem(errs, "/output_type", "the line's output type %s no longer exists", str(line, "output_type"));
+        pf_errors_add(errs, PF_EINVAL, "/output_type", "the line's output type %s no longer exists",
+                      str(line, "output_type"));
         return errs->len - before;
     }
     /* The output type as it stands now: workflow, family, kind, overrides
@@ -145,8 +138,8 @@ size_t pf_order_line_preflight(const pf_catalog *c, const json_t *line, pf_error
     const char *rollout = str(type, "rollout");
     const json_t *overrides = json_object_get(line, "overrides");
     if (json_object_size(overrides) && rollout && strcmp(rollout, "graph") != 0)
-        problem(errs, "/overrides", "output type %s runs the legacy pipeline, which takes no per-line overrides",
-                str(type, "key"));
+        pf_errors_add(errs, PF_EINVAL, "/overrides",
+                      "output type %s runs the legacy pipeline, which takes no per-line overrides", str(type, "key"));
     if (rollout && strcmp(rollout, "graph") != 0 && json_is_object(json_object_get(type, "legacy_render_settings"))) {
         pf_errors ignored;
         pf_errors_init(&ignored);

@@ -100,18 +100,6 @@ static int post_upload(const pf_test_server *srv, const char *path, const char *
     return rc == CURLE_OK ? 0 : -1;
 }
 
-static json_t *call(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status) {
-    pf_http_reply r;
-    json_t *doc = NULL;
-    *status = 0;
-    if (pf_http(srv, method, path, body, body ? strlen(body) : 0, NULL, &r) == 0) {
-        *status = r.status;
-        doc = json_incref(r.json);
-        pf_http_reply_free(&r);
-    }
-    return doc;
-}
-
 /* The pointers of a problem's errors, as one string "/a /b". */
 static char *pointers(const json_t *problem) {
     char *out = pf_strdup("");
@@ -162,7 +150,7 @@ static size_t entries(const char *dir) {
 
 static size_t run_count(const pf_test_server *srv) {
     long status;
-    json_t *list = call(srv, "GET", "/api/runs", NULL, &status);
+    json_t *list = pf_http_json(srv, "GET", "/api/runs", NULL, &status);
     size_t n = json_array_size(json_object_get(list, "runs"));
     json_decref(list);
     return n;
@@ -176,7 +164,7 @@ static json_t *wait_intake(const pf_test_server *srv, const char *id) {
     for (int i = 0; i < 2400; i++) {
         long status;
         json_decref(doc);
-        doc = call(srv, "GET", path, NULL, &status);
+        doc = pf_http_json(srv, "GET", path, NULL, &status);
         const json_t *intake = json_object_get(doc, "intake");
         if (json_object_get(intake, "progress")) seen_progress = true;
         const char *s = str(intake, "status");
@@ -316,14 +304,14 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
     json_decref(doc);
 
     long status;
-    json_t *list = call(srv, "GET", "/api/cad-files", NULL, &status);
+    json_t *list = pf_http_json(srv, "GET", "/api/cad-files", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(list, "cad_files")), 1);
     const json_t *first = json_array_get(json_object_get(list, "cad_files"), 0);
     CHECK_STR(str(first, "id"), sha);
     CHECK_STR(str(json_object_get(first, "intake"), "status"), "succeeded");
     json_decref(list);
-    json_decref(call(srv, "GET", "/api/cad-files/0000", NULL, &status));
+    json_decref(pf_http_json(srv, "GET", "/api/cad-files/0000", NULL, &status));
     CHECK_INT(status, 404);
 
     free(intake_run);
@@ -380,7 +368,7 @@ static void products(const pf_test_server *srv, const char *sha) {
     CHECK_STR(str(json_object_get(r.json, "cad_intake"), "status"), "succeeded");
     pf_http_reply_free(&r);
     long status;
-    json_t *doc = call(srv, "GET", path, NULL, &status);
+    json_t *doc = pf_http_json(srv, "GET", path, NULL, &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(doc, "name"), "Gearbox GB-100");
     CHECK_STR(str(doc, "sku"), "GB-100");
@@ -391,18 +379,19 @@ static void products(const pf_test_server *srv, const char *sha) {
     json_decref(doc);
 
     /* A client-chosen id, no CAD file. */
-    doc = call(srv, "POST", "/api/products",
-               "{\"id\": \"chair-1\", \"name\": \"Chair\", \"sku\": \"CH-1\", \"category\": \"chairs\"}", &status);
+    doc = pf_http_json(srv, "POST", "/api/products",
+                       "{\"id\": \"chair-1\", \"name\": \"Chair\", \"sku\": \"CH-1\", \"category\": \"chairs\"}",
+                       &status);
     CHECK_INT(status, 201);
     CHECK_STR(str(doc, "id"), "chair-1");
     CHECK(json_is_null(json_object_get(doc, "cad_file")));
     CHECK(json_is_null(json_object_get(doc, "cad_intake")));
     json_decref(doc);
-    doc = call(srv, "GET", "/api/products", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/products", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(doc, "products")), 2);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/products?category=chairs", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/products?category=chairs", NULL, &status);
     CHECK_INT(json_array_size(json_object_get(doc, "products")), 1);
     json_decref(doc);
 
@@ -427,21 +416,21 @@ static void products(const pf_test_server *srv, const char *sha) {
         CHECK_MSG(has_pointer(r.json, wanted[i]), "all at once: %s missing in %s", wanted[i], r.body);
     CHECK_INT(json_array_size(json_object_get(r.json, "errors")), 5);
     pf_http_reply_free(&r);
-    doc = call(srv, "GET", "/api/products", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/products", NULL, &status);
     CHECK_INT(json_array_size(json_object_get(doc, "products")), 2);
     json_decref(doc);
 
     /* Update: a new name and SKU frees the old SKU; taking another's is refused. */
-    doc = call(srv, "PUT", path, "{\"name\": \"Gearbox GB-200\", \"sku\": \"GB-200\", \"category\": \"gearboxes\"}",
-               &status);
+    doc = pf_http_json(srv, "PUT", path,
+                       "{\"name\": \"Gearbox GB-200\", \"sku\": \"GB-200\", \"category\": \"gearboxes\"}", &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(doc, "sku"), "GB-200");
     CHECK(json_is_null(json_object_get(doc, "cad_file")));
     CHECK_STR(str(doc, "id"), id);
     json_decref(doc);
-    doc = call(srv, "POST", "/api/products",
-               "{\"id\": \"gb-100\", \"name\": \"Old gearbox\", \"sku\": \"GB-100\", \"category\": \"gearboxes\"}",
-               &status);
+    doc = pf_http_json(
+        srv, "POST", "/api/products",
+        "{\"id\": \"gb-100\", \"name\": \"Old gearbox\", \"sku\": \"GB-100\", \"category\": \"gearboxes\"}", &status);
     CHECK_INT(status, 201);
     json_decref(doc);
     body = pf_asprintf("{\"name\": \"Gearbox\", \"sku\": \"CH-1\", \"category\": \"gearboxes\", \"cad_file\": \"%s\"}",
@@ -451,11 +440,11 @@ static void products(const pf_test_server *srv, const char *sha) {
     pf_http_reply_free(&r);
     free(body);
     /* Sending back what GET showed is fine; another id in the body is not. */
-    doc = call(srv, "GET", path, NULL, &status);
+    doc = pf_http_json(srv, "GET", path, NULL, &status);
     json_object_set_new(doc, "name", json_string("Gearbox GB-200 (blue)"));
     char *round = json_dumps(doc, 0);
     json_decref(doc);
-    doc = call(srv, "PUT", path, round, &status);
+    doc = pf_http_json(srv, "PUT", path, round, &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(doc, "name"), "Gearbox GB-200 (blue)");
     json_decref(doc);
@@ -476,13 +465,13 @@ static void products(const pf_test_server *srv, const char *sha) {
     CHECK(pf_http(srv, "DELETE", path, NULL, 0, NULL, &r) == 0);
     CHECK_INT(r.status, 204);
     pf_http_reply_free(&r);
-    json_decref(call(srv, "GET", path, NULL, &status));
+    json_decref(pf_http_json(srv, "GET", path, NULL, &status));
     CHECK_INT(status, 404);
     CHECK(pf_http(srv, "DELETE", path, NULL, 0, NULL, &r) == 0);
     CHECK_INT(r.status, 404);
     pf_http_reply_free(&r);
-    doc = call(srv, "POST", "/api/products", "{\"name\": \"New\", \"sku\": \"GB-200\", \"category\": \"gearboxes\"}",
-               &status);
+    doc = pf_http_json(srv, "POST", "/api/products",
+                       "{\"name\": \"New\", \"sku\": \"GB-200\", \"category\": \"gearboxes\"}", &status);
     CHECK_INT(status, 201);
     json_decref(doc);
     free(path);

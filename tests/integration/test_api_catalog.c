@@ -12,18 +12,6 @@
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static json_t *call(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status) {
-    pf_http_reply r;
-    json_t *doc = NULL;
-    *status = 0;
-    if (pf_http(srv, method, path, body, body ? strlen(body) : 0, NULL, &r) == 0) {
-        *status = r.status;
-        doc = json_incref(r.json);
-        pf_http_reply_free(&r);
-    }
-    return doc;
-}
-
 /* A problem document lists a problem at pointer. */
 static bool problem_at(const json_t *doc, const char *pointer) {
     size_t i;
@@ -35,7 +23,7 @@ static bool problem_at(const json_t *doc, const char *pointer) {
 static void expect_problem(const pf_test_server *srv, const char *method, const char *path, const char *body,
                            long want_status, const char *pointer) {
     long status;
-    json_t *doc = call(srv, method, path, body, &status);
+    json_t *doc = pf_http_json(srv, method, path, body, &status);
     CHECK_MSG(status == want_status, "%s %s %s: status %ld, not %ld", method, path, body, status, want_status);
     CHECK_MSG(problem_at(doc, pointer), "%s %s %s: no problem at %s", method, path, body, pointer);
     json_decref(doc);
@@ -43,28 +31,28 @@ static void expect_problem(const pf_test_server *srv, const char *method, const 
 
 static void test_reference_data(const pf_test_server *srv) {
     long status;
-    json_t *doc = call(srv, "GET", "/api/categories", NULL, &status);
+    json_t *doc = pf_http_json(srv, "GET", "/api/categories", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(doc, "categories")), 2);
     json_decref(doc);
-    doc = call(srv, "POST", "/api/categories", "{\"key\":\"lamps\",\"name\":\"Lamps\"}", &status);
+    doc = pf_http_json(srv, "POST", "/api/categories", "{\"key\":\"lamps\",\"name\":\"Lamps\"}", &status);
     CHECK_INT(status, 201);
     json_decref(doc);
     expect_problem(srv, "POST", "/api/categories", "{\"key\":\"lamps\",\"name\":\"Again\"}", 409, "/key");
     expect_problem(srv, "POST", "/api/categories", "{\"key\":\"Lamps!\",\"name\":\"L\"}", 422, "/key");
     expect_problem(srv, "POST", "/api/categories", "{\"key\":\"x\",\"colour\":1}", 422, "/colour");
     expect_problem(srv, "PUT", "/api/categories/lamps", "{\"key\":\"other\",\"name\":\"L\"}", 422, "/key");
-    doc = call(srv, "PUT", "/api/categories/lamps", "{\"name\":\"Lamps and lights\",\"revision\":1}", &status);
+    doc = pf_http_json(srv, "PUT", "/api/categories/lamps", "{\"name\":\"Lamps and lights\",\"revision\":1}", &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(doc, "name"), "Lamps and lights");
     CHECK_INT(json_integer_value(json_object_get(doc, "revision")), 2);
     json_decref(doc);
     /* an edit of revision 1 after that would lose it: refused */
     expect_problem(srv, "PUT", "/api/categories/lamps", "{\"name\":\"Lamps\",\"revision\":1}", 409, "/revision");
-    doc = call(srv, "DELETE", "/api/categories/lamps", NULL, &status);
+    doc = pf_http_json(srv, "DELETE", "/api/categories/lamps", NULL, &status);
     CHECK_INT(status, 204);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/categories/lamps", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/categories/lamps", NULL, &status);
     CHECK_INT(status, 404);
     json_decref(doc);
 
@@ -78,7 +66,7 @@ static void test_reference_data(const pf_test_server *srv) {
                    "{\"key\":\"gold\",\"name\":\"Gold\",\"currency\":\"EUR\",\"prices\":{\"still_image\":-1}}", 422,
                    "/prices/still_image");
     /* in use by the demo output types: refused */
-    doc = call(srv, "DELETE", "/api/pricing-tiers/standard", NULL, &status);
+    doc = pf_http_json(srv, "DELETE", "/api/pricing-tiers/standard", NULL, &status);
     CHECK_INT(status, 409);
     CHECK(strstr(str(doc, "detail") ? str(doc, "detail") : "", "output_type") != NULL);
     json_decref(doc);
@@ -86,44 +74,45 @@ static void test_reference_data(const pf_test_server *srv) {
 
 static void test_output_types(const pf_test_server *srv) {
     long status;
-    json_t *doc = call(srv, "GET", "/api/output-types", NULL, &status);
+    json_t *doc = pf_http_json(srv, "GET", "/api/output-types", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(doc, "output_types")), 4);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/output-types/studio_still", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/output-types/studio_still", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(json_object_get(doc, "legacy_mapping"), "artifact_kind"), "still_image");
     json_decref(doc);
 
     /* the schema with the catalog's values, and a workflow's overrides */
-    doc = call(srv, "GET", "/api/output-types/schema", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/output-types/schema", NULL, &status);
     CHECK_INT(status, 200);
     const json_t *props = json_object_get(doc, "properties");
     CHECK_STR(json_string_value(json_array_get(json_object_get(json_object_get(props, "pricing_tier"), "enum"), 0)),
               "standard");
     CHECK_STR(str(json_object_get(props, "rollout"), "default"), "legacy");
     json_decref(doc);
-    doc = call(srv, "GET", "/api/output-types/schema?workflow=starter-order-turntable&version=1", NULL, &status);
+    doc =
+        pf_http_json(srv, "GET", "/api/output-types/schema?workflow=starter-order-turntable&version=1", NULL, &status);
     CHECK_INT(status, 200);
     CHECK(
         json_object_get(json_object_get(json_object_get(json_object_get(doc, "properties"), "overrides"), "properties"),
                         "frames") != NULL);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/output-types/schema?workflow=nope", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/output-types/schema?workflow=nope", NULL, &status);
     CHECK_INT(status, 404);
     json_decref(doc);
 
     /* the wizard, step by step */
-    doc = call(srv, "POST", "/api/output-types/draft/validate",
-               "{\"step\":\"family\",\"draft\":{\"family\":\"order_line\"}}", &status);
+    doc = pf_http_json(srv, "POST", "/api/output-types/draft/validate",
+                       "{\"step\":\"family\",\"draft\":{\"family\":\"order_line\"}}", &status);
     CHECK_INT(status, 200);
     CHECK(json_is_true(json_object_get(doc, "valid")));
     CHECK(json_array_size(json_object_get(json_object_get(doc, "options"), "workflows")) >= 3);
     json_decref(doc);
-    doc = call(srv, "POST", "/api/output-types/draft/validate",
-               "{\"step\":\"workflow\",\"draft\":{\"family\":\"order_line\",\"rollout\":\"graph\","
-               "\"workflow\":{\"id\":\"starter-cad-intake\",\"version\":1}}}",
-               &status);
+    doc = pf_http_json(srv, "POST", "/api/output-types/draft/validate",
+                       "{\"step\":\"workflow\",\"draft\":{\"family\":\"order_line\",\"rollout\":\"graph\","
+                       "\"workflow\":{\"id\":\"starter-cad-intake\",\"version\":1}}}",
+                       &status);
     CHECK_INT(status, 200);
     CHECK(json_is_false(json_object_get(doc, "valid")));
     CHECK(problem_at(doc, "/draft/workflow/id"));
@@ -135,7 +124,7 @@ static void test_output_types(const pf_test_server *srv) {
     const char *spin = "{\"key\":\"spin\",\"name\":\"Spin\",\"family\":\"order_line\",\"workflow\":{\"id\":"
                        "\"starter-order-turntable\",\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":"
                        "\"turntable_video\",\"overrides\":{\"frames\":12},\"pricing_tier\":\"standard\"}";
-    doc = call(srv, "POST", "/api/output-types", spin, &status);
+    doc = pf_http_json(srv, "POST", "/api/output-types", spin, &status);
     CHECK_INT(status, 201);
     CHECK_STR(str(doc, "visibility"), "public"); /* the schema's default, stored */
     json_decref(doc);
@@ -145,15 +134,15 @@ static void test_output_types(const pf_test_server *srv) {
                    "\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":\"turntable_video\",\"overrides\":"
                    "{\"frames\":1},\"pricing_tier\":\"standard\"}",
                    422, "/overrides/frames");
-    doc = call(srv, "DELETE", "/api/output-types/spin", NULL, &status);
+    doc = pf_http_json(srv, "DELETE", "/api/output-types/spin", NULL, &status);
     CHECK_INT(status, 204);
     json_decref(doc);
 
     /* legacy import: kept valid, and the mapping reported */
-    doc = call(srv, "POST", "/api/output-types/import-legacy",
-               "[{\"name\":\"Old turntable 2019\",\"legacy_render_settings\":{\"turntable\":{\"enabled\":true,"
-               "\"frames\":24,\"fps\":12},\"thumbnail\":true}}]",
-               &status);
+    doc = pf_http_json(srv, "POST", "/api/output-types/import-legacy",
+                       "[{\"name\":\"Old turntable 2019\",\"legacy_render_settings\":{\"turntable\":{\"enabled\":true,"
+                       "\"frames\":24,\"fps\":12},\"thumbnail\":true}}]",
+                       &status);
     CHECK_INT(status, 201);
     const json_t *first = json_array_get(json_object_get(doc, "imported"), 0);
     CHECK_STR(str(first, "key"), "old_turntable_2019");
@@ -163,7 +152,7 @@ static void test_output_types(const pf_test_server *srv) {
         24);
     CHECK_INT(json_array_size(json_object_get(json_object_get(first, "mapping"), "warnings")), 1);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/output-types/old_turntable_2019", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/output-types/old_turntable_2019", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(doc, "rollout"), "legacy");
     CHECK_STR(str(doc, "artifact_kind"), "turntable_video");
@@ -172,7 +161,7 @@ static void test_output_types(const pf_test_server *srv) {
                    "[{\"name\":\"Fine\",\"legacy_render_settings\":{}},{\"name\":\"Broken\",\"legacy_render_settings\":"
                    "{\"engine\":\"eevee\"}}]",
                    422, "/1/legacy_render_settings/engine");
-    doc = call(srv, "GET", "/api/output-types/fine", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/output-types/fine", NULL, &status);
     CHECK_INT(status, 404); /* all or nothing */
     json_decref(doc);
 }
@@ -214,7 +203,7 @@ static void test_bad_orders(const pf_test_server *srv) {
  * the shipped one back. */
 static void test_libraries(const pf_test_server *srv) {
     long status;
-    json_t *doc = call(srv, "GET", "/api/material-libraries", NULL, &status);
+    json_t *doc = pf_http_json(srv, "GET", "/api/material-libraries", NULL, &status);
     CHECK_INT(status, 200);
     const json_t *first = json_array_get(json_object_get(doc, "material_libraries"), 0);
     CHECK_STR(str(first, "library"), "default");
@@ -223,10 +212,10 @@ static void test_libraries(const pf_test_server *srv) {
     json_decref(doc);
     const char *lib = "{\"label\":\"Studio\",\"materials\":[{\"key\":\"matte_black\",\"label\":\"Matte black\","
                       "\"principled_bsdf\":{\"base_color\":[0.02,0.02,0.02],\"roughness\":0.9}}]}";
-    doc = call(srv, "PUT", "/api/material-libraries/studio", lib, &status);
+    doc = pf_http_json(srv, "PUT", "/api/material-libraries/studio", lib, &status);
     CHECK_INT(status, 200);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/material-libraries/studio", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/material-libraries/studio", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(json_array_get(json_object_get(doc, "materials"), 0), "key"), "matte_black");
     json_decref(doc);
@@ -244,31 +233,31 @@ static void test_libraries(const pf_test_server *srv) {
                    422, "/materials/0/principled_bsdf/glow");
     expect_problem(srv, "PUT", "/api/material-libraries/studio",
                    "{\"library\":\"other\",\"label\":\"S\",\"materials\":[]}", 422, "/library");
-    doc = call(srv, "DELETE", "/api/material-libraries/studio", NULL, &status);
+    doc = pf_http_json(srv, "DELETE", "/api/material-libraries/studio", NULL, &status);
     CHECK_INT(status, 204);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/material-libraries/studio", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/material-libraries/studio", NULL, &status);
     CHECK_INT(status, 404);
     json_decref(doc);
-    doc = call(srv, "DELETE", "/api/material-libraries/default", NULL, &status);
+    doc = pf_http_json(srv, "DELETE", "/api/material-libraries/default", NULL, &status);
     CHECK_INT(status, 404); /* the shipped library has no edited copy */
     json_decref(doc);
 
-    doc = call(srv, "GET", "/api/templates", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/templates", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(doc, "templates")), 5);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/templates/studio_white", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/templates/studio_white", NULL, &status);
     CHECK_INT(status, 200);
     json_object_set_new(doc, "label", json_string("Studio warm"));
     json_object_set_new(doc, "key", json_string("studio_warm"));
     char *warm = json_dumps(doc, 0);
     json_decref(doc);
-    doc = call(srv, "PUT", "/api/templates/studio_warm", warm, &status);
+    doc = pf_http_json(srv, "PUT", "/api/templates/studio_warm", warm, &status);
     CHECK_INT(status, 200);
     json_decref(doc);
     free(warm);
-    doc = call(srv, "GET", "/api/templates/studio_warm", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/templates/studio_warm", NULL, &status);
     CHECK_INT(status, 200);
     CHECK(strstr(str(doc, "source") ? str(doc, "source") : "", "/data/templates/") != NULL);
     json_decref(doc);
@@ -277,10 +266,10 @@ static void test_libraries(const pf_test_server *srv) {
         "{\"label\":\"Bare\",\"kind\":\"studio\",\"categories\":[\"*\"],\"artifact_kinds\":[\"still_image\"],"
         "\"lights\":{\"preset\":\"three_point\"},\"backdrop\":{\"type\":\"cyclorama\"}}",
         422, "/camera");
-    doc = call(srv, "DELETE", "/api/templates/studio_warm", NULL, &status);
+    doc = pf_http_json(srv, "DELETE", "/api/templates/studio_warm", NULL, &status);
     CHECK_INT(status, 204);
     json_decref(doc);
-    doc = call(srv, "GET", "/api/templates/studio_warm", NULL, &status);
+    doc = pf_http_json(srv, "GET", "/api/templates/studio_warm", NULL, &status);
     CHECK_INT(status, 404);
     json_decref(doc);
 }

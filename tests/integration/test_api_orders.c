@@ -20,21 +20,9 @@
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static json_t *call(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status) {
-    pf_http_reply r;
-    json_t *doc = NULL;
-    *status = 0;
-    if (pf_http(srv, method, path, body, body ? strlen(body) : 0, NULL, &r) == 0) {
-        *status = r.status;
-        doc = json_incref(r.json);
-        pf_http_reply_free(&r);
-    }
-    return doc;
-}
-
 static json_t *post(const pf_test_server *srv, const char *path, const char *body, long want) {
     long status;
-    json_t *doc = call(srv, "POST", path, body, &status);
+    json_t *doc = pf_http_json(srv, "POST", path, body, &status);
     CHECK_MSG(status == want, "POST %s: %ld, not %ld: %s", path, status, want,
               doc ? str(doc, "detail") ? str(doc, "detail") : "" : "");
     return doc;
@@ -54,7 +42,7 @@ static json_t *poll(const pf_test_server *srv, const char *path, const char *(*s
     for (int i = 0; i < 3000; i++) {
         long status;
         json_decref(doc);
-        doc = call(srv, "GET", path, NULL, &status);
+        doc = pf_http_json(srv, "GET", path, NULL, &status);
         const char *s = state(doc);
         for (size_t k = 0; s && finals[k]; k++)
             if (strcmp(s, finals[k]) == 0) return doc;
@@ -80,7 +68,7 @@ static const char *lines_state(const json_t *order) {
 static char *published(const pf_test_server *srv, const char *run_id, size_t *len) {
     long status;
     char *path = pf_asprintf("/api/assets?run=%s", run_id);
-    json_t *list = call(srv, "GET", path, NULL, &status);
+    json_t *list = pf_http_json(srv, "GET", path, NULL, &status);
     free(path);
     CHECK_INT(json_array_size(json_object_get(list, "assets")), 1);
     const char *url = str(json_array_get(json_object_get(list, "assets"), 0), "url");
@@ -163,7 +151,7 @@ int main(void) {
     long status;
 
     /* the demo data: a sample product whose intake started by itself */
-    json_t *products = call(&srv, "GET", "/api/products", NULL, &status);
+    json_t *products = pf_http_json(&srv, "GET", "/api/products", NULL, &status);
     CHECK_INT(json_array_size(json_object_get(products, "products")), 1);
     CHECK_STR(str(json_array_get(json_object_get(products, "products"), 0), "sku"), "GB-100");
     json_decref(products);
@@ -261,7 +249,7 @@ int main(void) {
     /* the shadow run published and notified nothing, and matches */
     CHECK_INT(notifications_for(hook, shadow_id), 0);
     char *parity_path = pf_asprintf("/api/runs/%s/parity", run_ids[2]);
-    json_t *parity = call(&srv, "GET", parity_path, NULL, &status);
+    json_t *parity = pf_http_json(&srv, "GET", parity_path, NULL, &status);
     CHECK_INT(status, 200);
     CHECK_MSG(json_is_true(json_object_get(parity, "identical")), "parity: %zu differences",
               json_array_size(json_object_get(parity, "differences")));

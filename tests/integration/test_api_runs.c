@@ -25,21 +25,9 @@
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static json_t *call(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status) {
-    pf_http_reply r;
-    json_t *doc = NULL;
-    *status = 0;
-    if (pf_http(srv, method, path, body, body ? strlen(body) : 0, NULL, &r) == 0) {
-        *status = r.status;
-        doc = json_incref(r.json);
-        pf_http_reply_free(&r);
-    }
-    return doc;
-}
-
 static char *start_run(const pf_test_server *srv, const char *body) {
     long status;
-    json_t *r = call(srv, "POST", "/api/runs", body, &status);
+    json_t *r = pf_http_json(srv, "POST", "/api/runs", body, &status);
     CHECK_INT(status, 202);
     char *id = str(r, "id") ? pf_strdup(str(r, "id")) : NULL;
     json_decref(r);
@@ -53,7 +41,7 @@ static json_t *poll_run(const pf_test_server *srv, const char *id, const char *u
     for (int i = 0; i < 2400; i++) {
         long status;
         json_decref(run);
-        run = call(srv, "GET", path, NULL, &status);
+        run = pf_http_json(srv, "GET", path, NULL, &status);
         const char *s = str(run, "status");
         if (until_running) {
             const char *node = str(json_object_get(json_object_get(run, "nodes"), until_running), "status");
@@ -129,7 +117,7 @@ static json_t *notifications_for(pf_test_webhook *hook, const char *run_id) {
 static size_t assets_for(const pf_test_server *srv, const char *run_id) {
     long status;
     char *path = pf_asprintf("/api/assets?run=%s", run_id);
-    json_t *r = call(srv, "GET", path, NULL, &status);
+    json_t *r = pf_http_json(srv, "GET", path, NULL, &status);
     size_t n = json_array_size(json_object_get(r, "assets"));
     json_decref(r);
     free(path);
@@ -213,15 +201,15 @@ int main(void) {
     free(artifact_path);
 
     long status;
-    json_t *list = call(&srv, "GET", "/api/runs?status=succeeded", NULL, &status);
+    json_t *list = pf_http_json(&srv, "GET", "/api/runs?status=succeeded", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(list, "runs")), 2);
     json_decref(list);
-    list = call(&srv, "GET", "/api/runs?output_type=studio_still", NULL, &status);
+    list = pf_http_json(&srv, "GET", "/api/runs?output_type=studio_still", NULL, &status);
     CHECK_INT(json_array_size(json_object_get(list, "runs")), 0);
     json_decref(list);
     char *cancel = pf_asprintf("/api/runs/%s/cancel", first);
-    json_decref(call(&srv, "POST", cancel, "{}", &status));
+    json_decref(pf_http_json(&srv, "POST", cancel, "{}", &status));
     CHECK_INT(status, 409); /* it is over */
     free(cancel);
 

@@ -194,3 +194,15 @@ void pf_http_reply_free(pf_http_reply *reply) {
     json_decref(reply->json);
     memset(reply, 0, sizeof *reply);
 }
+
+json_t *pf_http_json(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status) {
+    pf_http_reply r;
+    json_t *doc = NULL;
+    *status = 0;
+    if (pf_http(srv, method, path, body, body ? strlen(body) : 0, NULL, &r) == 0) {
+        *status = r.status;
+        doc = json_incref(r.json);
+        pf_http_reply_free(&r);
+    }
+    return doc;
+}

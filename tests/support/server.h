@@ -38,6 +38,10 @@ typedef struct pf_http_reply {
 int pf_http(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
             const char *content_type, pf_http_reply *reply);
 void pf_http_reply_free(pf_http_reply *reply);
+
+/* A JSON request (body may be NULL): the parsed answer (new reference, NULL
+ * when it is not JSON) and its status in *status (0 when no answer came). */
+json_t *pf_http_json(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status);
 /* A GET with a Range header ("0-3" for the first four bytes). */
 int pf_http_range(const pf_test_server *srv, const char *path, const char *range, pf_http_reply *reply);
 
