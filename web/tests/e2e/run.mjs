@@ -301,8 +301,13 @@ scenario('cad_file from the starter: refused connection, edit, save, reload', as
   await page.reload();
   await page.getByTestId('workflow-list').waitFor();
   await page.getByTestId('wf-e2e-intake').click();
-  await page.getByTestId('node-glb').click();
-  await until('the saved deflection', async () => (await page.locator('#param_linear_deflection').inputValue()) === '0.25');
+  // The canvas may still be fitting the graph when the first click lands:
+  // click until the node's panel opens.
+  await until('the glb node selected after the reload', async () => {
+    await page.getByTestId('node-glb').click();
+    return (await page.locator('#param_linear_deflection').count()) > 0;
+  }, 20000);
+  await until('the saved deflection', async () => (await page.locator('#param_linear_deflection').inputValue({ timeout: 2000 })) === '0.25');
   check((await page.locator('#param_angular_deflection').inputValue()) === '0.3', 'the second edit was saved');
   check((await page.locator('#policy_retries').inputValue()) === '4', 'the policy override was saved');
   check(await page.getByTestId('overridden-param-linear_deflection').isVisible(), 'the saved value is marked overridden');
