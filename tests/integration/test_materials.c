@@ -4,6 +4,7 @@
 
 #include "core/mem.h"
 #include "modules/invoke.h"
+#include "modules/materials/library.h"
 #include "support/tmpdir.h"
 
 #include <stdlib.h>
@@ -73,8 +74,32 @@ int main(void) {
     CHECK_STR(material_of(map, "/Gearbox/Shaft_Assy/Bearing", "material"), "painted_metal_grey");
     CHECK_STR(material_of(map, "/Gearbox/Shaft_Assy/Bearing", "rule"), "category_default");
     CHECK(json_object_get(json_object_get(map, "parts"), "/Gearbox") == NULL); /* assemblies get no material */
+    /* The map names the library's content, so an edited library is a new
+     * input to the renders downstream (their cache does not reuse). */
+    char *shipped_digest = pf_strdup(json_string_value(json_object_get(map, "library_sha256")));
+    CHECK_INT(strlen(shipped_digest), 64);
     json_decref(map);
     json_decref(out);
+    char *data = pf_test_tmpdir("materials-data");
+    json_t *edited = json_load_file(PF_SOURCE_DIR "/share/materials/default.json", 0, NULL);
+    pf_errors lib_errs;
+    pf_errors_init(&lib_errs);
+    CHECK_INT(pf_material_library_validate(edited, "default", &lib_errs), 0); /* the shipped one fits its schema */
+    json_object_set_new(json_object_get(json_array_get(json_object_get(edited, "materials"), 0), "principled_bsdf"),
+                        "roughness", json_real(0.9));
+    CHECK(pf_material_library_save(data, "default", edited, &lib_errs) == NULL);
+    pf_errors_clear(&lib_errs);
+    ctx.data_root = data;
+    out = invoke("materials.auto_populate", json_pack("{s:O}", "objects", objects), json_object(), NULL);
+    map = load(json_object_get(out, "material_map"));
+    const char *edited_digest = json_string_value(json_object_get(map, "library_sha256"));
+    CHECK(edited_digest && strcmp(edited_digest, shipped_digest) != 0);
+    json_decref(map);
+    json_decref(out);
+    ctx.data_root = "/";
+    json_decref(edited);
+    free(shipped_digest);
+    free(data);
 
     pf_error *err = NULL;
     out = invoke("materials.auto_populate", json_pack("{s:O}", "objects", objects),

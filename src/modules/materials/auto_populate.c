@@ -106,8 +106,11 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
             json_object_set_new(parts, json_string_value(json_object_get(node, "path")),
                                 assign(rules, n_rules, library, params, node));
         }
-        json_t *map = json_pack("{s:O, s:o, s:[s, s, s]}", "library", json_object_get(params, "library"), "parts",
-                                parts, "rules", "name_pattern", "step_colour", "category_default");
+        char digest[65];
+        pf_material_library_digest(library, digest);
+        json_t *map =
+            json_pack("{s:O, s:s, s:o, s:[s, s, s]}", "library", json_object_get(params, "library"), "library_sha256",
+                      digest, "parts", parts, "rules", "name_pattern", "step_colour", "category_default");
         json_t *value = NULL;
         err = pf_module_write_json(ctx, "material_map.json", map, &value);
         if (!err) *outputs = json_pack("{s:o}", "material_map", value);

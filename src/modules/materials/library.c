@@ -6,6 +6,7 @@
 #include "core/jsonschema.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/sha256.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -41,6 +42,12 @@ pf_error *pf_material_library_load(const pf_module_ctx *ctx, const char *name, j
     else
         *out = lib;
     return err;
+}
+
+void pf_material_library_digest(const json_t *library, char out[65]) {
+    char *text = pf_json_text(library, true);
+    pf_sha256_hex(text, strlen(text), out);
+    free(text);
 }
 
 const json_t *pf_material_find(const json_t *library, const char *key) {

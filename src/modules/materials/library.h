@@ -9,6 +9,9 @@
 /* Loads library `name`, the data directory's copy first; *out is a new
  * reference to the library document. Errors point at /params/library. */
 pf_error *pf_material_library_load(const pf_module_ctx *ctx, const char *name, json_t **out);
+/* The library's content digest: maps record it, so a cached render made
+ * with an edited library is not reused. */
+void pf_material_library_digest(const json_t *library, char out[65]);
 /* The material object with this key, or NULL (borrowed from library). */
 const json_t *pf_material_find(const json_t *library, const char *key);
 

@@ -59,8 +59,10 @@ static pf_error *resolve(const json_t *library, const json_t *objects, const jso
         json_object_set_new(parts, path, json_pack("{s:s, s:s}", "material", material, "source", source));
         json_object_set_new(used, material, json_deep_copy(pf_material_find(library, material)));
     }
-    *map_out = json_pack("{s:O, s:o, s:o, s:o}", "library", json_object_get(params, "library"), "parts", parts,
-                         "unmapped", unmapped, "materials", used);
+    char digest[65];
+    pf_material_library_digest(library, digest);
+    *map_out = json_pack("{s:O, s:s, s:o, s:o, s:o}", "library", json_object_get(params, "library"), "library_sha256",
+                         digest, "parts", parts, "unmapped", unmapped, "materials", used);
     return NULL;
 }
 
