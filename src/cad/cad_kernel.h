@@ -36,14 +36,17 @@ typedef struct pf_cad_box {
 const char *pf_cad_last_error(void);
 
 typedef struct pf_cad_read_opts {
-    /* OCCT's shape healing (ShapeFix) on every transferred shape: it mends
-     * sloppy files and costs about a third of the read. */
+    /* No shape healing (ShapeFix) at all: faces whose STEP data lacks what
+     * the mesher needs (curves on surfaces, mostly) stay untessellated. */
     int skip_shape_healing;
+    /* OCCT's complete default healing, the same run as occt-draw's ReadStep,
+     * instead of the fast subset (docs/cad.md lists what the subset skips). */
+    int full_shape_healing;
 } pf_cad_read_opts;
 
-/* Reads STEP through STEPCAFControl_Reader; opts may be NULL (heal). Reads
- * are serialised within the process because the reader keeps process-wide
- * settings. */
+/* Reads STEP through STEPCAFControl_Reader; opts may be NULL (fast healing).
+ * Reads are serialised within the process because the reader keeps
+ * process-wide settings. */
 pf_cad_status pf_cad_open_step(const char *path, const pf_cad_read_opts *opts, pf_cad_doc **out);
 void pf_cad_close(pf_cad_doc *doc);
 
@@ -52,7 +55,12 @@ size_t pf_cad_root_count(const pf_cad_doc *doc);
 /* The document's length unit in metres per unit (0.001 for millimetres). */
 double pf_cad_length_unit(const pf_cad_doc *doc);
 
+/* After fast healing, a face left untessellated or a shell inside out makes
+ * this read the file again with full healing and mesh that instead. */
 pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *opts);
+/* How the shapes were healed: "fast", "full" or "none"; after pf_cad_mesh
+ * fell back to full healing, "full (after fast healing left ...)". */
+const char *pf_cad_healing(const pf_cad_doc *doc);
 /* Faces the last pf_cad_mesh left without triangles; *faces (may be NULL)
  * gets how many faces there are. Counts instances, not prototypes. */
 size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces);

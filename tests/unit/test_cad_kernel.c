@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #define SAMPLE "/usr/share/opencascade/data/step/linkrods.step"
+#define SCREW "/usr/share/opencascade/data/step/screw.step"
 
 /* The JSON chunk of a GLB file; NULL when the container is malformed. */
 static json_t *glb_json(const char *path) {
@@ -97,6 +98,88 @@ static void test_sample(void) {
     free(dir);
 }
 
+/* Opens and meshes path with the given healing; returns faces, unmeshed
+ * faces, triangles and the healing the document reports. */
+typedef struct {
+    size_t faces, unmeshed, triangles;
+    char healing[160];
+} meshed;
+
+static meshed open_and_mesh(const char *path, int skip, int full) {
+    meshed m = {0};
+    pf_cad_doc *doc = NULL;
+    pf_cad_read_opts ro = {.skip_shape_healing = skip, .full_shape_healing = full};
+    CHECK_INT(pf_cad_open_step(path, &ro, &doc), PF_CAD_OK);
+    if (!doc) return m;
+    pf_cad_mesh_opts opts = {.linear_deflection = 0.1, .angular_deflection = 0.5, .parallel = 1};
+    CHECK_INT(pf_cad_mesh(doc, &opts), PF_CAD_OK);
+    m.unmeshed = pf_cad_unmeshed_faces(doc, &m.faces);
+    m.triangles = pf_cad_triangle_count(doc);
+    snprintf(m.healing, sizeof m.healing, "%s", pf_cad_healing(doc));
+    pf_cad_close(doc);
+    return m;
+}
+
+/* The default (fast) healing tessellates every face of Debian's samples, the
+ * same triangles as OCCT's full healing, without falling back to it; without
+ * healing they lose faces. */
+static void test_fast_healing(void) {
+    const char *files[] = {SAMPLE, SCREW};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        meshed fast = open_and_mesh(files[i], 0, 0), full = open_and_mesh(files[i], 0, 1);
+        CHECK_MSG(fast.faces > 0 && fast.unmeshed == 0, "%s: %zu of %zu faces untessellated", files[i], fast.unmeshed,
+                  fast.faces);
+        CHECK_MSG(!strcmp(fast.healing, "fast"), "%s: healing %s", files[i], fast.healing);
+        CHECK_MSG(!strcmp(full.healing, "full") && full.unmeshed == 0, "%s: full healing %s", files[i], full.healing);
+        CHECK_MSG(fast.faces == full.faces && fast.triangles == full.triangles,
+                  "%s: fast %zu faces %zu triangles, full %zu %zu", files[i], fast.faces, fast.triangles, full.faces,
+                  full.triangles);
+    }
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        meshed none = open_and_mesh(files[i], 1, 0);
+        CHECK_MSG(none.unmeshed > 0 && !strcmp(none.healing, "none"), "%s unhealed: %zu unmeshed, %s", files[i],
+                  none.unmeshed, none.healing);
+    }
+}
+
+/* A solid written inside out (every face's same_sense flag flipped): fast
+ * healing leaves it so, the mesh shows it, and pf_cad_mesh reads the file
+ * again with full healing, which turns it right side out. */
+static void test_inside_out_falls_back(void) {
+    char *dir = pf_test_tmpdir("cad-inverted");
+    char *good = pf_asprintf("%s/box.step", dir), *bad = pf_asprintf("%s/inverted.step", dir);
+    pf_cad_builder *b = pf_cad_builder_new();
+    CHECK(b && pf_cad_builder_part(b, "Box", PF_CAD_BOX, (double[3]){10, 20, 30}, NULL) == 0);
+    CHECK_INT(pf_cad_builder_write_step(b, good), PF_CAD_OK);
+    pf_cad_builder_free(b);
+    char *data = NULL;
+    size_t len = 0, flipped = 0;
+    pf_error *err = pf_read_file(good, 1u << 20, &data, &len);
+    CHECK(!err);
+    pf_error_free(err);
+    /* ADVANCED_FACE('',(#bound),#surface,.T.); the last flag is same_sense. */
+    for (char *p = data; p && (p = strstr(p, "ADVANCED_FACE(")) != NULL; p++) {
+        char *end = strchr(p, ';');
+        if (end && end - p > 4 && end[-1] == ')' && end[-2] == '.' && end[-4] == '.') {
+            end[-3] = end[-3] == 'T' ? 'F' : 'T';
+            flipped++;
+        }
+    }
+    CHECK_INT((long)flipped, 6);
+    FILE *f = fopen(bad, "wb");
+    CHECK(f && fwrite(data, 1, len, f) == len);
+    if (f) fclose(f);
+    meshed plain = open_and_mesh(good, 0, 0), inverted = open_and_mesh(bad, 0, 0);
+    CHECK_MSG(!strcmp(plain.healing, "fast"), "box: %s", plain.healing);
+    CHECK_MSG(!strncmp(inverted.healing, "full (", 6) && strstr(inverted.healing, "1 shells inside out"),
+              "inverted box: %s", inverted.healing);
+    CHECK(inverted.unmeshed == 0 && inverted.faces == 6 && inverted.triangles == plain.triangles);
+    free(data);
+    free(good);
+    free(bad);
+    free(dir);
+}
+
 static void test_bad_files(void) {
     pf_cad_doc *doc = NULL;
     char *dir = pf_test_tmpdir("cad-bad");
@@ -120,6 +203,8 @@ int main(void) {
         return 1;
     }
     test_sample();
+    test_fast_healing();
+    test_inside_out_falls_back();
     test_bad_files();
     return pf_check_done("cad_kernel");
 }
