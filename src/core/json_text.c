@@ -2,6 +2,7 @@
 
 #include "core/mem.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,33 +12,60 @@ typedef struct {
     size_t len, cap;
 } buf;
 
-static void reserve(buf *b, size_t more) {
-    if (b->len + more < b->cap) return;
+static void grow(buf *b, size_t more) {
     while (b->len + more >= b->cap)
         b->cap = b->cap ? b->cap * 2 : 256;
     b->p = pf_xrealloc(b->p, b->cap);
 }
 
-static void put(buf *b, const char *s, size_t n) {
+static inline void reserve(buf *b, size_t more) {
+    if (b->len + more >= b->cap) grow(b, more);
+}
+
+static inline void put(buf *b, const char *s, size_t n) {
     reserve(b, n);
     memcpy(b->p + b->len, s, n);
     b->len += n;
 }
 
-static void put_char(buf *b, char c) {
+static inline void put_char(buf *b, char c) {
     reserve(b, 1);
     b->p[b->len++] = c;
+}
+
+/* 1 for the bytes a JSON string must escape. */
+static const unsigned char escaped[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+/* How many leading bytes of s need no escape: eight at a time while none
+ * is a control byte, '"' or '\\', then byte by byte. */
+static size_t plain_prefix(const char *s, size_t n) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, quote, slash;
+        memcpy(&w, s + i, 8);
+        quote = w ^ (ones * '"');
+        slash = w ^ (ones * '\\');
+        if ((((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) | ((slash - ones) & ~slash)) & highs) break;
+    }
+    while (i < n && !escaped[(unsigned char)s[i]])
+        i++;
+    return i;
 }
 
 static void put_string(buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789ABCDEF";
     put_char(b, '"');
-    size_t run = 0; /* start of the pending unescaped bytes */
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        put(b, s + run, i - run);
-        run = i + 1;
+    for (size_t i = 0;;) {
+        size_t k = plain_prefix(s + i, n - i);
+        put(b, s + i, k);
+        i += k;
+        if (i >= n) break;
+        unsigned char c = (unsigned char)s[i++];
         char esc[6] = {'\\', 0};
         size_t len = 2;
         switch (c) {
@@ -56,8 +84,19 @@ static void put_string(buf *b, const char *s, size_t n) {
         }
         put(b, esc, len);
     }
-    put(b, s + run, n - run);
     put_char(b, '"');
+}
+
+/* As "%" JSON_INTEGER_FORMAT writes it. */
+static void put_integer(buf *b, json_int_t v) {
+    char text[24], *end = text + sizeof text, *p = end;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    put(b, p, (size_t)(end - p));
 }
 
 /* jansson's real format: %.17g, ".0" when it reads as an integer, and an
@@ -139,12 +178,7 @@ static void put_value(buf *b, const json_t *v, bool sort) {
         put_char(b, ']');
         break;
     case JSON_STRING: put_string(b, json_string_value(v), json_string_length(v)); break;
-    case JSON_INTEGER: {
-        char text[32];
-        int n = snprintf(text, sizeof text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        put(b, text, n > 0 ? (size_t)n : 0);
-        break;
-    }
+    case JSON_INTEGER: put_integer(b, json_integer_value(v)); break;
     case JSON_REAL: put_real(b, json_real_value(v)); break;
     case JSON_TRUE: put(b, "true", 4); break;
     case JSON_FALSE: put(b, "false", 5); break;

@@ -242,6 +242,7 @@ enum { T_NULL = 1, T_BOOL = 2, T_OBJECT = 4, T_ARRAY = 8, T_NUMBER = 16, T_STRIN
 typedef struct named_schema {
     const char *key;
     pf_schema *schema;
+    bool required; /* named in the schema's "required" */
 } named_schema;
 
 typedef struct pattern_schema {
@@ -263,6 +264,7 @@ struct pf_schema {
     regex_t re;
     bool re_compiled, re_bad;
     const json_t *required;
+    size_t n_required_props; /* distinct "required" names, when all are listed properties; else 0 */
     named_schema *props;
     size_t n_props;
     pattern_schema *pprops;
@@ -299,6 +301,26 @@ static pf_schema **compile_list(const json_t *arr, size_t *n) {
 
 static int named_cmp(const void *a, const void *b) {
     return strcmp(((const named_schema *)a)->key, ((const named_schema *)b)->key);
+}
+
+static named_schema *prop_entry(const pf_schema *s, const char *key);
+
+/* When every "required" name is a listed property, an object's members
+ * tell whether they are all there, without a look-up per name. */
+static void mark_required(pf_schema *s) {
+    size_t i, n = 0;
+    const json_t *r;
+    json_array_foreach(s->required, i, r) {
+        named_schema *e = json_is_string(r) ? prop_entry(s, json_string_value(r)) : NULL;
+        if (!e) {
+            for (size_t k = 0; k < s->n_props; k++)
+                s->props[k].required = false;
+            return;
+        }
+        if (!e->required) n++;
+        e->required = true;
+    }
+    s->n_required_props = n;
 }
 
 pf_schema *pf_schema_compile(const json_t *schema) {
@@ -385,6 +407,7 @@ pf_schema *pf_schema_compile(const json_t *schema) {
         else if (!strcmp(key, "oneOf") && json_is_array(v))
             s->one_of = compile_list(v, &s->n_one_of);
     }
+    mark_required(s);
     return s;
 }
 
@@ -438,12 +461,12 @@ static bool type_ok(unsigned types, const json_t *v) {
     }
 }
 
-static const pf_schema *prop_schema(const pf_schema *s, const char *key) {
+static named_schema *prop_entry(const pf_schema *s, const char *key) {
     size_t lo = 0, hi = s->n_props;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         int r = strcmp(s->props[mid].key, key);
-        if (r == 0) return s->props[mid].schema;
+        if (r == 0) return &s->props[mid];
         if (r < 0)
             lo = mid + 1;
         else
@@ -452,15 +475,37 @@ static const pf_schema *prop_schema(const pf_schema *s, const char *key) {
     return NULL;
 }
 
+typedef struct {
+    const char *key;
+    const json_t *value;
+    const named_schema *prop;
+} member;
+
 static void run_object(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
-    if (s->required) check_required(p, s->required, inst, at);
-    if (!s->object_pass) return;
+    if (!s->object_pass) {
+        if (s->required) check_required(p, s->required, inst, at);
+        return;
+    }
+    /* The members with their property schemas, found once; they also say
+     * whether the required ones are all there. */
+    member local[16], *members = local;
+    size_t n = json_object_size(inst), k = 0, required_seen = 0;
+    if (n > sizeof local / sizeof *local) members = pf_xmalloc(n * sizeof *members);
     const char *key;
     const json_t *value;
     json_object_foreach((json_t *)inst, key, value) {
-        if (!p->errs && p->failures) return;
+        if (k == n) break;
+        const named_schema *e = prop_entry(s, key);
+        members[k++] = (member){key, value, e};
+        required_seen += e && e->required;
+    }
+    if (s->required && (!s->n_required_props || required_seen < s->n_required_props))
+        check_required(p, s->required, inst, at);
+    for (size_t m = 0; m < k; m++) {
+        key = members[m].key, value = members[m].value;
+        if (!p->errs && p->failures) break;
         seg child = {.parent = at, .key = key};
-        const pf_schema *sub = prop_schema(s, key);
+        const pf_schema *sub = members[m].prop ? members[m].prop->schema : NULL;
         bool known = sub != NULL;
         if (sub) run(p, sub, value, &child);
         for (size_t i = 0; i < s->n_pprops; i++) {
@@ -474,6 +519,7 @@ static void run_object(pass *p, const pf_schema *s, const json_t *inst, const se
         else if (!known && s->extra)
             run(p, s->extra, value, &child);
     }
+    if (members != local) free(members);
 }
 
 /* JSON equality, except that 1 and 1.0 are the same number. */
@@ -593,7 +639,23 @@ bool pf_schema_is_valid(const json_t *schema, const json_t *instance) {
     return ok;
 }
 
+/* Whether pf_schema_apply_defaults would fill in anything. */
+static bool defaults_missing(const json_t *schema, const json_t *instance) {
+    if (!json_is_object(instance)) return false;
+    const char *key;
+    const json_t *sub;
+    json_object_foreach(json_object_get(schema, "properties"), key, sub) {
+        const json_t *have = json_object_get(instance, key);
+        if (!have && json_object_get(sub, "default")) return true;
+        if (json_is_object(have) && json_object_get(sub, "properties") && defaults_missing(sub, have)) return true;
+    }
+    return false;
+}
+
 json_t *pf_schema_apply_defaults(const json_t *schema, const json_t *instance) {
+    /* Complete params (what the runtime hands the module layer) are not
+     * copied again. */
+    if (!defaults_missing(schema, instance)) return json_incref((json_t *)instance);
     /* Shallow: untouched values are shared, only filled-in levels are new. */
     json_t *out = json_copy((json_t *)instance);
     if (!json_is_object(out)) return out;

@@ -21,9 +21,10 @@ size_t pf_schema_run(const pf_schema *schema, const json_t *instance, const char
  * Returns how many it added. */
 size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out);
 bool pf_schema_is_valid(const json_t *schema, const json_t *instance);
-/* A copy of instance with the schema's property defaults filled in,
- * recursively, where keys are missing. New reference; values it did not
- * change are shared with instance, so treat both as read-only. */
+/* Instance with the schema's property defaults filled in, recursively,
+ * where keys are missing. New reference: a copy where something was filled
+ * in, else instance itself; values it did not change are shared with
+ * instance, so treat both as read-only. */
 json_t *pf_schema_apply_defaults(const json_t *schema, const json_t *instance);
 /* Checks that a schema uses only the supported subset and is well formed
  * (known types, compilable patterns, sane bounds). Returns problems added. */

@@ -38,6 +38,37 @@ void pf_sha256_hex(const void *data, size_t n, char out[65]) {
     pf_sha256_final_hex(&ctx, out);
 }
 
+struct pf_sha256_hasher {
+    EVP_MD *md;
+    EVP_MD_CTX *ctx;
+};
+
+pf_sha256_hasher *pf_sha256_hasher_new(void) {
+    pf_sha256_hasher *h = calloc(1, sizeof *h);
+    if (!h || !(h->md = EVP_MD_fetch(NULL, "SHA256", NULL)) || !(h->ctx = EVP_MD_CTX_new())) abort();
+    return h;
+}
+
+void pf_sha256_hasher_free(pf_sha256_hasher *h) {
+    if (!h) return;
+    EVP_MD_CTX_free(h->ctx);
+    EVP_MD_free(h->md);
+    free(h);
+}
+
+void pf_sha256_hasher_hex(pf_sha256_hasher *h, const void *data, size_t n, char out[65]) {
+    if (!h) {
+        pf_sha256_hex(data, n, out);
+        return;
+    }
+    unsigned char d[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    if (!EVP_DigestInit_ex2(h->ctx, h->md, NULL) || !EVP_DigestUpdate(h->ctx, data, n) ||
+        !EVP_DigestFinal_ex(h->ctx, d, &len))
+        abort();
+    to_hex(d, len, out);
+}
+
 pf_error *pf_sha256_file(const char *path, char out[65], uint64_t *size_out) {
     FILE *f = fopen(path, "rb");
     if (!f)

@@ -4,38 +4,45 @@
 #include "core/mem.h"
 #include "core/sha256.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static char *digest_of(const json_t *value) {
+/* A file value's digest is its content's; any other value's is that of
+ * its canonical text. */
+static json_t *digest_of(const json_t *value, pf_sha256_hasher *h) {
     const char *sha = json_string_value(json_object_get(value, "sha256"));
-    if (sha) return pf_strdup(sha);
-    char *text = pf_json_text(value, true);
-    char hex[65];
-    pf_sha256_hex(text, strlen(text), hex);
+    if (sha) return json_string(sha);
+    char *text = pf_json_text(value, true), hex[65];
+    pf_sha256_hasher_hex(h, text, strlen(text), hex);
     free(text);
-    return pf_strdup(hex);
+    return json_stringn_nocheck(hex, 64);
 }
 
 void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *workflow_id, const char *node_id,
-                         const json_t *params, const json_t *inputs) {
+                         const json_t *params, const json_t *inputs, pf_sha256_hasher *h) {
     json_t *digests = json_object();
     const char *port;
     const json_t *value;
-    json_object_foreach((json_t *)inputs, port, value) {
-        char *d = digest_of(value);
-        json_object_set_new(digests, port, json_string(d));
-        free(d);
-    }
+    json_object_foreach((json_t *)inputs, port, value) json_object_set_new(digests, port, digest_of(value, h));
     p->basis = json_object();
-    json_object_set_new(p->basis, "module_key", json_string(m->key));
-    json_object_set_new(p->basis, "module_version", json_string(m->version));
-    json_object_set(p->basis, "params", (json_t *)params);
-    json_object_set_new(p->basis, "inputs", digests);
+    json_object_set_new_nocheck(p->basis, "module_key", json_string(m->key));
+    json_object_set_new_nocheck(p->basis, "module_version", json_string(m->version));
+    json_object_set_nocheck(p->basis, "params", (json_t *)params);
+    json_object_set_new_nocheck(p->basis, "inputs", digests);
     char *text = pf_json_text(p->basis, true);
-    pf_sha256_hex(text, strlen(text), p->key);
+    pf_sha256_hasher_hex(h, text, strlen(text), p->key);
     free(text);
-    p->slot = pf_asprintf("%s@%s/%s", m->key, workflow_id ? workflow_id : "", node_id);
+    /* "<module>@<workflow>/<node>", without printf's per-call cost */
+    const char *parts[] = {m->key, "@", workflow_id ? workflow_id : "", "/", node_id};
+    size_t lens[5], total = 1;
+    for (size_t i = 0; i < 5; i++)
+        total += lens[i] = strlen(parts[i]);
+    char *slot = pf_xmalloc(total), *w = slot;
+    for (size_t i = 0; i < 5; i++)
+        w = (char *)memcpy(w, parts[i], lens[i]) + lens[i];
+    *w = '\0';
+    p->slot = slot;
 }
 
 void pf_cache_probe_free(pf_cache_probe *p) {
@@ -68,11 +75,12 @@ static bool files_exist(const json_t *outputs) {
 }
 
 static json_t *verdict_of(bool hit, const char *reason, json_t *changed, const char *key) {
+    /* Keys, reasons and the hex key are ASCII: jansson's UTF-8 checks are skipped. */
     json_t *v = json_object();
-    json_object_set_new(v, "hit", json_boolean(hit));
-    if (reason) json_object_set_new(v, "reason", json_string(reason));
-    if (changed) json_object_set_new(v, "changed", changed);
-    json_object_set_new(v, "key", json_string(key));
+    json_object_set_new_nocheck(v, "hit", json_boolean(hit));
+    if (reason) json_object_set_new_nocheck(v, "reason", json_stringn_nocheck(reason, strlen(reason)));
+    if (changed) json_object_set_new_nocheck(v, "changed", changed);
+    json_object_set_new_nocheck(v, "key", json_stringn_nocheck(key, strlen(key)));
     return v;
 }
 
@@ -96,10 +104,12 @@ json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs) 
         if (!json_equal(json_object_get(old, "module_version"), json_object_get(p->basis, "module_version")))
             verdict = verdict_of(false, "module version changed", NULL, p->key);
         else if (!json_equal(json_object_get(old, "params"), json_object_get(p->basis, "params")))
-            verdict = verdict_of(false, "params changed",
+            verdict =
+                verdict_of(false, "params changed",
                            changed_keys(json_object_get(old, "params"), json_object_get(p->basis, "params")), p->key);
         else
-            verdict = verdict_of(false, "input changed",
+            verdict =
+                verdict_of(false, "input changed",
                            changed_keys(json_object_get(old, "inputs"), json_object_get(p->basis, "inputs")), p->key);
     }
     json_decref(entry);
@@ -108,7 +118,7 @@ json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs) 
 
 json_t *pf_cache_entry(const pf_cache_probe *p, const json_t *outputs) {
     json_t *entry = json_object();
-    json_object_set(entry, "basis", p->basis);
-    json_object_set(entry, "outputs", (json_t *)outputs);
+    json_object_set_nocheck(entry, "basis", p->basis);
+    json_object_set_nocheck(entry, "outputs", (json_t *)outputs);
     return entry;
 }

@@ -5,6 +5,7 @@
 #ifndef PF_RUNTIME_CACHE_H
 #define PF_RUNTIME_CACHE_H
 
+#include "core/sha256.h"
 #include "modules/registry.h"
 #include "store/store.h"
 
@@ -14,9 +15,9 @@ typedef struct pf_cache_probe {
     json_t *basis; /* {module_key, module_version, params, inputs: {port: digest}} */
 } pf_cache_probe;
 
-/* All arguments borrowed. */
+/* All arguments borrowed; h is the calling thread's hasher, or NULL. */
 void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *workflow_id, const char *node_id,
-                         const json_t *params, const json_t *inputs);
+                         const json_t *params, const json_t *inputs, pf_sha256_hasher *h);
 void pf_cache_probe_free(pf_cache_probe *p);
 
 /* The verdict, a new object: {"hit": true} with *outputs set (new

@@ -65,11 +65,16 @@ pf_error *pf_params_resolve(const pf_module *m, const json_t *workflow, const js
     }
     route(workflow, node_id, overrides, "invocation", params, sources);
     route(workflow, node_id, line_overrides, "order_line", params, sources);
-    char *base = pf_ptr_join("/nodes", node_id);
-    char *ptr = pf_ptr_join(base, "params");
-    json_t *checked = pf_module_resolve_params(m, params, ptr, &errs); /* fills in the defaults */
-    free(ptr);
-    free(base);
+    /* Fills in the defaults; the pointer for problems is made only when
+     * there are some. */
+    json_t *checked = pf_module_resolve_params(m, params, NULL, NULL);
+    if (!checked) {
+        char *base = pf_ptr_join("/nodes", node_id);
+        char *ptr = pf_ptr_join(base, "params");
+        checked = pf_module_resolve_params(m, params, ptr, &errs);
+        free(ptr);
+        free(base);
+    }
     json_decref(params);
     json_object_foreach(checked, name, value) if (!json_object_get(sources, name))
         json_object_set_new(sources, name, source_of(value, "default", NULL));

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/sha256.h"
 #include "core/subprocess.h"
 #include "modules/invoke.h"
 #include "runtime/artifact_store.h"
@@ -136,7 +137,10 @@ static rt_run *run_build(const pf_registry *reg, const char *id, json_t *record,
         rt_node *n = &run->nodes[i];
         n->doc = json_array_get(list, i);
         n->id = str(n->doc, "id");
-        n->module = pf_registry_find(reg, str(n->doc, "step"));
+        const char *step = str(n->doc, "step");
+        n->module = i > 0 && step && run->nodes[i - 1].module && strcmp(run->nodes[i - 1].module->key, step) == 0
+                        ? run->nodes[i - 1].module /* neighbours mostly share a step */
+                        : pf_registry_find(reg, step);
         const json_t *saved = json_object_get(nodes, n->id);
         n->status = N_PENDING;
         for (int s = 0; saved && s <= N_CANCELLED; s++)
@@ -151,13 +155,19 @@ static rt_run *run_build(const pf_registry *reg, const char *id, json_t *record,
     /* Two passes over the edges: count, then fill arrays of exact size. */
     const json_t *edges = json_object_get(run->workflow, "edges");
     size_t n_edges = json_array_size(edges);
-    size_t(*ends)[2] = pf_xcalloc(n_edges ? n_edges : 1, sizeof *ends);
+    struct {
+        size_t from, to;
+        const char *from_port, *to_port;
+    } *ends = pf_xcalloc(n_edges ? n_edges : 1, sizeof *ends);
     for (size_t k = 0; k < n_edges; k++) {
         const json_t *edge = json_array_get(edges, k);
-        ends[k][0] = node_index(run, str(json_object_get(edge, "from"), "node"));
-        ends[k][1] = node_index(run, str(json_object_get(edge, "to"), "node"));
-        run->nodes[ends[k][0]].n_down++;
-        run->nodes[ends[k][1]].n_in++;
+        const json_t *from = json_object_get(edge, "from"), *to = json_object_get(edge, "to");
+        ends[k].from = node_index(run, str(from, "node"));
+        ends[k].to = node_index(run, str(to, "node"));
+        ends[k].from_port = str(from, "port");
+        ends[k].to_port = str(to, "port");
+        run->nodes[ends[k].from].n_down++;
+        run->nodes[ends[k].to].n_in++;
     }
     for (size_t i = 0; i < run->n; i++) {
         rt_node *n = &run->nodes[i];
@@ -166,11 +176,9 @@ static rt_run *run_build(const pf_registry *reg, const char *id, json_t *record,
         n->n_down = n->n_in = 0;
     }
     for (size_t k = 0; k < n_edges; k++) {
-        const json_t *edge = json_array_get(edges, k);
-        rt_node *f = &run->nodes[ends[k][0]], *t = &run->nodes[ends[k][1]];
-        f->down[f->n_down++] = ends[k][1];
-        t->in[t->n_in++] = (rt_edge){ends[k][0], str(json_object_get(edge, "from"), "port"),
-                                     str(json_object_get(edge, "to"), "port")};
+        rt_node *f = &run->nodes[ends[k].from], *t = &run->nodes[ends[k].to];
+        f->down[f->n_down++] = ends[k].to;
+        t->in[t->n_in++] = (rt_edge){ends[k].from, ends[k].from_port, ends[k].to_port};
     }
     free(ends);
     return run;
@@ -242,9 +250,10 @@ static bool back_off(pf_runtime *rt, rt_run *run, const json_t *policy, int atte
 }
 
 /* Lists the assets a publishing node produced, to record with its
- * transition (a shadow run publishes nothing). */
+ * transition (a shadow run publishes nothing); NULL when there are none,
+ * as for most nodes. */
 static json_t *published_assets(const rt_run *run, const rt_node *n, const json_t *outputs) {
-    json_t *assets = json_array();
+    json_t *assets = NULL;
     const char *port;
     json_t *v;
     json_object_foreach((json_t *)outputs, port, v) {
@@ -255,25 +264,33 @@ static json_t *published_assets(const rt_run *run, const rt_node *n, const json_
         json_t *asset = json_deep_copy(v);
         json_object_set_new(asset, "run_id", json_string(run->id));
         json_object_set_new(asset, "node_id", json_string(n->id));
+        if (!assets) assets = json_array();
         json_array_append_new(assets, asset);
     }
     return assets;
 }
 
 /* Moves each file output into the artifact store and lists its metadata
- * rows in *rows, to commit with the node's transition. */
+ * rows in *rows (NULL when there are none), to commit with the node's
+ * transition. */
 static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs,
                                 json_t **rows) {
-    *rows = json_array();
-    json_t *parents = json_array();
+    *rows = NULL; /* made with the first file output */
+    json_t *parents = NULL;
     const char *port;
     json_t *v;
-    json_object_foreach((json_t *)inputs, port, v) if (json_object_get(v, "artifact_id"))
-        json_array_append(parents, json_object_get(v, "artifact_id"));
     pf_error *err = NULL;
     json_object_foreach(outputs, port, v) {
         const char *path = str(v, "path"), *sha = str(v, "sha256");
         if (!path || !sha) continue;
+        if (!parents) {
+            *rows = json_array();
+            parents = json_array();
+            const char *in;
+            json_t *iv;
+            json_object_foreach((json_t *)inputs, in, iv) if (json_object_get(iv, "artifact_id"))
+                json_array_append(parents, json_object_get(iv, "artifact_id"));
+        }
         char *stored = NULL;
         err = pf_artifact_store_put(rt->cfg.data_dir, path, sha, &stored);
         if (err) break;
@@ -298,22 +315,23 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
  * attempts are stored with the node's final transition: a node interrupted
  * by a crash runs again from scratch, so its partial history has no use. */
 static void record_attempt(rt_node *n, int attempt, const char *status, const pf_error *err) {
+    /* Keys and values here are ASCII: jansson's UTF-8 checks are skipped. */
     json_t *attempts = json_object_get(n->state, "attempts");
-    if (!json_is_array(attempts)) json_object_set_new(n->state, "attempts", attempts = json_array());
+    if (!json_is_array(attempts)) json_object_set_new_nocheck(n->state, "attempts", attempts = json_array());
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
     if (strcmp(status, "running") == 0) {
         json_t *entry = json_object();
-        json_object_set_new(entry, "attempt", json_integer(attempt));
-        json_object_set_new(entry, "status", json_string(status));
-        json_object_set_new(entry, "started_at", json_string(stamp));
+        json_object_set_new_nocheck(entry, "attempt", json_integer(attempt));
+        json_object_set_new_nocheck(entry, "status", json_stringn_nocheck(status, strlen(status)));
+        json_object_set_new_nocheck(entry, "started_at", json_stringn_nocheck(stamp, strlen(stamp)));
         json_array_append_new(attempts, entry);
         return;
     }
     json_t *last = json_array_get(attempts, json_array_size(attempts) - 1);
-    json_object_set_new(last, "status", json_string(status));
-    json_object_set_new(last, "finished_at", json_string(stamp));
-    if (err) json_object_set_new(last, "error", pf_error_to_json(err));
+    json_object_set_new_nocheck(last, "status", json_stringn_nocheck(status, strlen(status)));
+    json_object_set_new_nocheck(last, "finished_at", json_stringn_nocheck(stamp, strlen(stamp)));
+    if (err) json_object_set_new_nocheck(last, "error", pf_error_to_json(err));
 }
 
 #define NODE_LOG_MAX 200
@@ -331,7 +349,27 @@ static void on_progress(void *user, double fraction, const char *message) {
     json_array_append_new(log, entry);
 }
 
-static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
+/* "<data>/runs/<run>/<node>.<attempt>", without printf's per-call cost. */
+static char *work_dir(const char *data_dir, const char *run_id, const char *node_id, int attempt) {
+    char num[16];
+    int k = (int)sizeof num;
+    num[--k] = '\0';
+    for (unsigned a = attempt > 0 ? (unsigned)attempt : 0;; a /= 10) {
+        num[--k] = (char)('0' + a % 10);
+        if (a < 10) break;
+    }
+    const char *parts[] = {data_dir, "/runs/", run_id, "/", node_id, ".", num + k};
+    size_t lens[7], total = 1;
+    for (size_t i = 0; i < 7; i++)
+        total += lens[i] = strlen(parts[i]);
+    char *out = pf_xmalloc(total), *w = out;
+    for (size_t i = 0; i < 7; i++)
+        w = (char *)memcpy(w, parts[i], lens[i]) + lens[i];
+    *w = '\0';
+    return out;
+}
+
+static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher) {
     node_result r = {0};
     json_t *inputs = collect_inputs(run, n);
     if (!n->module) {
@@ -357,7 +395,7 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
                                                                              : NULL;
     bool cacheable = uncached == NULL;
     if (cacheable) {
-        pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, inputs);
+        pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, inputs, hasher);
         r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
     } else {
         r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
@@ -371,7 +409,7 @@ static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n) {
     double timeout_s = json_number_value(json_object_get(policy, "timeout_s"));
     for (int attempt = 1;; attempt++) {
         record_attempt(n, attempt, "running", NULL);
-        char *work = pf_asprintf("%s/runs/%s/%s.%d", rt->cfg.data_dir, run->id, n->id, attempt);
+        char *work = work_dir(rt->cfg.data_dir, run->id, n->id, attempt);
         pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
                              .work_dir = work,
                              .share_dir = rt->cfg.share_dir,
@@ -507,13 +545,13 @@ static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
     if (run->unfinished == 0) finish_run_locked(rt, run);
 }
 
-static void execute(pf_runtime *rt, rt_run *run, size_t i) {
+static void execute(pf_runtime *rt, rt_run *run, size_t i, pf_sha256_hasher *hasher) {
     rt_node *n = &run->nodes[i];
-    node_result r = run_node(rt, run, n);
+    node_result r = run_node(rt, run, n, hasher);
     json_object_del(n->state, "reason");
-    if (r.params) json_object_set_new(n->state, "params", r.params);
-    if (r.sources) json_object_set_new(n->state, "param_sources", r.sources);
-    if (r.cache) json_object_set_new(n->state, "cache", r.cache);
+    if (r.params) json_object_set_new_nocheck(n->state, "params", r.params);
+    if (r.sources) json_object_set_new_nocheck(n->state, "param_sources", r.sources);
+    if (r.cache) json_object_set_new_nocheck(n->state, "cache", r.cache);
     node_status status = N_SUCCEEDED;
     if (r.err) {
         json_object_set_new(n->state, "error", pf_error_to_json(r.err));
@@ -522,7 +560,7 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i) {
         pf_error_free(r.err);
     } else {
         json_object_del(n->state, "error");
-        json_object_set_new(n->state, "outputs", r.outputs);
+        json_object_set_new_nocheck(n->state, "outputs", r.outputs);
     }
     char *state_text = pf_json_text(n->state, false), *cache_text = pf_json_text(r.cache_entry, false);
     json_decref(r.cache_entry);
@@ -548,6 +586,7 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i) {
 /* Commits finished nodes in batches, then schedules what they release. */
 static void *writer(void *arg) {
     pf_runtime *rt = arg;
+    pthread_setname_np(pthread_self(), "pf-run-writer"); /* for top -H and perf */
     completion *batch = NULL;
     pf_store_transition *items = NULL;
     pf_store_node_extras *extras = NULL;
@@ -606,6 +645,8 @@ static void *writer(void *arg) {
 
 static void *worker(void *arg) {
     pf_runtime *rt = arg;
+    pthread_setname_np(pthread_self(), "pf-run-worker");
+    pf_sha256_hasher *hasher = pf_sha256_hasher_new(); /* this thread's, for cache keys */
     pthread_mutex_lock(&rt->lock);
     for (;;) {
         while (!rt->stopping && rt->len == 0)
@@ -618,10 +659,11 @@ static void *worker(void *arg) {
         if (n->status != N_PENDING) continue;
         n->status = N_RUNNING;
         pthread_mutex_unlock(&rt->lock);
-        execute(rt, t.run, t.node);
+        execute(rt, t.run, t.node, hasher);
         pthread_mutex_lock(&rt->lock);
     }
     pthread_mutex_unlock(&rt->lock);
+    pf_sha256_hasher_free(hasher);
     return NULL;
 }
 
@@ -696,48 +738,182 @@ void pf_runtime_stop(pf_runtime *rt) {
     free(rt);
 }
 
-pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors *errs, char **run_id) {
-    *run_id = NULL;
-    size_t before = errs->len;
+/* A large workflow's submit shares its work with a second thread: it
+ * validates the workflow while this one canonicalises it and writes the
+ * run's record, then builds the run's graph while this one stores the
+ * record. Below this many nodes a thread costs more than it saves. */
+#define SUBMIT_AID_MIN_NODES 512
+
+typedef struct {
+    const pf_registry *reg;
+    const json_t *workflow;
     pf_errors found;
-    pf_errors_init(&found);
-    pf_workflow_validate(rt->cfg.registry, req->workflow, &found);
-    for (size_t i = 0; i < found.len; i++) {
-        char *ptr = pf_asprintf("/workflow%s", found.items[i].pointer);
-        pf_errors_add(errs, found.items[i].code, ptr, "%s", found.items[i].message);
-        free(ptr);
-    }
-    pf_errors_clear(&found);
-    if (errs->len > before) return pf_error_new(PF_EINVAL, "/workflow", "the workflow is not valid");
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool validated;
+    bool released; /* id and record are set */
+    const char *id;
+    json_t *record;
+    rt_run *run;
+    pthread_t thread;
+} submit_aid;
+
+static void *submit_aid_main(void *arg) {
+    submit_aid *a = arg;
+    pthread_setname_np(pthread_self(), "pf-run-submit");
+    pf_workflow_validate(a->reg, a->workflow, &a->found);
+    pthread_mutex_lock(&a->lock);
+    a->validated = true;
+    pthread_cond_broadcast(&a->cond);
+    while (!a->released)
+        pthread_cond_wait(&a->cond, &a->lock);
+    pthread_mutex_unlock(&a->lock);
+    if (a->found.len == 0) a->run = run_build(a->reg, a->id, a->record, NULL);
+    return NULL;
+}
+
+static bool submit_aid_start(submit_aid *a, const pf_registry *reg, const json_t *workflow) {
+    if (!json_is_object(workflow) || json_array_size(json_object_get(workflow, "nodes")) < SUBMIT_AID_MIN_NODES)
+        return false;
+    *a = (submit_aid){.reg = reg, .workflow = workflow};
+    pf_errors_init(&a->found);
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    if (pthread_create(&a->thread, NULL, submit_aid_main, a) == 0) return true;
+    pthread_cond_destroy(&a->cond);
+    pthread_mutex_destroy(&a->lock);
+    return false;
+}
+
+static void submit_aid_wait_validated(submit_aid *a) {
+    pthread_mutex_lock(&a->lock);
+    while (!a->validated)
+        pthread_cond_wait(&a->cond, &a->lock);
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* Hands over the run's id and record: the other thread builds the run's
+ * graph from them (a->run, which then owns the record) once the workflow
+ * proved valid. From here the record is only read, by both threads. */
+static void submit_aid_release(submit_aid *a, const char *id, json_t *record) {
+    pthread_mutex_lock(&a->lock);
+    a->released = true, a->id = id, a->record = record;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+}
+
+static rt_run *submit_aid_join(submit_aid *a) {
+    pthread_join(a->thread, NULL);
+    pthread_cond_destroy(&a->cond);
+    pthread_mutex_destroy(&a->lock);
+    pf_errors_clear(&a->found);
+    return a->run;
+}
+
+/* The run's record: the canonical workflow (taken), the context, the
+ * overrides and the shadow flag, as the run row stores it. */
+static json_t *run_record(const pf_run_request *req, json_t *workflow) {
+    return json_pack("{s:o, s:o, s:o, s:o, s:b}", "workflow", workflow, "context",
+                     req->context ? json_incref((json_t *)req->context) : json_object(), "overrides",
+                     req->overrides ? json_incref((json_t *)req->overrides) : json_object(), "line_overrides",
+                     req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object(), "shadow",
+                     req->shadow);
+}
+
+/* The checks after the workflow's own: the context against the family's
+ * schema and the overrides against the invocation contract. */
+static pf_error *check_request(pf_runtime *rt, const pf_run_request *req, const json_t *context, pf_errors *errs,
+                               size_t before) {
     const pf_family *family = pf_contract_family(&rt->cfg.registry->contract, str(req->workflow, "family"));
-    json_t *context = req->context ? json_incref((json_t *)req->context) : json_object();
     if (family && family->context_schema) pf_schema_validate(family->context_schema, context, "/context", errs);
     pf_params_check_overrides(req->workflow, req->overrides, "/overrides", errs);
     pf_params_check_overrides(req->workflow, req->line_overrides, "/line_overrides", errs);
-    if (errs->len > before) {
-        json_decref(context);
-        return pf_error_new(PF_EINVAL, "", "the run request has %zu problem%s", errs->len - before,
-                            errs->len - before == 1 ? "" : "s");
+    if (errs->len == before) return NULL;
+    return pf_error_new(PF_EINVAL, "", "the run request has %zu problem%s", errs->len - before,
+                        errs->len - before == 1 ? "" : "s");
+}
+
+/* Adds the workflow's problems to errs under /workflow. */
+static pf_error *workflow_problems(const pf_errors *found, pf_errors *errs) {
+    for (size_t i = 0; i < found->len; i++) {
+        char *ptr = pf_asprintf("/workflow%s", found->items[i].pointer);
+        pf_errors_add(errs, found->items[i].code, ptr, "%s", found->items[i].message);
+        free(ptr);
     }
-    json_t *workflow = pf_workflow_canonicalize(rt->cfg.registry, req->workflow);
-    json_t *record = json_pack("{s:o, s:o, s:o, s:o, s:b}", "workflow", workflow, "context", context, "overrides",
-                               req->overrides ? json_incref((json_t *)req->overrides) : json_object(), "line_overrides",
-                               req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object(),
-                               "shadow", req->shadow);
+    return found->len ? pf_error_new(PF_EINVAL, "/workflow", "the workflow is not valid") : NULL;
+}
+
+static char *new_run_id(const pf_run_request *req) {
     char idbuf[PF_ID_MAX];
     pf_id_new("run", idbuf);
-    char *id = pf_strdup(req->id ? req->id : idbuf);
-    json_t *row = json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O}", "id", id, "workflow_id", str(workflow, "id"),
-                            "workflow_version", json_object_get(workflow, "version"), "family", str(workflow, "family"),
-                            "status", "running", "subject", req->subject, "doc", record);
-    pf_error *err = pf_store_run_create(rt->cfg.store, row);
-    json_decref(row);
+    return pf_strdup(req->id ? req->id : idbuf);
+}
+
+pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors *errs, char **run_id) {
+    *run_id = NULL;
+    size_t before = errs->len;
+    submit_aid aid;
+    bool aided = submit_aid_start(&aid, rt->cfg.registry, req->workflow);
+    pf_error *err = NULL;
+    json_t *record = NULL, *doc_text = NULL;
+    char *id = NULL;
+    if (aided) {
+        /* While the other thread validates, this one prepares the run as if
+         * the request were valid: canonical workflow (which needs no valid
+         * document), record and its text. All is dropped if it is not. */
+        record = run_record(req, pf_workflow_canonicalize(rt->cfg.registry, req->workflow));
+        id = new_run_id(req);
+        submit_aid_release(&aid, id, record);
+        char *text = pf_json_text(record, false);
+        doc_text = json_stringn_nocheck(text, strlen(text));
+        free(text);
+        submit_aid_wait_validated(&aid);
+        err = workflow_problems(&aid.found, errs);
+    } else {
+        pf_errors found;
+        pf_errors_init(&found);
+        pf_workflow_validate(rt->cfg.registry, req->workflow, &found);
+        err = workflow_problems(&found, errs);
+        pf_errors_clear(&found);
+    }
+    if (!err) {
+        json_t *context = req->context ? json_incref((json_t *)req->context) : json_object();
+        err = check_request(rt, req, context, errs, before);
+        json_decref(context);
+    }
     if (err) {
-        json_decref(record);
+        if (aided) {
+            rt_run *unused = submit_aid_join(&aid);
+            if (unused)
+                run_free(unused); /* with the record */
+            else
+                json_decref(record);
+        }
+        json_decref(doc_text);
         free(id);
         return err;
     }
-    rt_run *run = run_build(rt->cfg.registry, id, record, NULL);
+    if (!record) {
+        record = run_record(req, pf_workflow_canonicalize(rt->cfg.registry, req->workflow));
+        id = new_run_id(req);
+    }
+    const json_t *workflow = json_object_get(record, "workflow");
+    json_t *row =
+        json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O, s:o?}", "id", id, "workflow_id", str(workflow, "id"),
+                  "workflow_version", json_object_get(workflow, "version"), "family", str(workflow, "family"), "status",
+                  "running", "subject", req->subject, "doc", record, "doc_text", doc_text);
+    err = pf_store_run_create(rt->cfg.store, row);
+    json_decref(row);
+    rt_run *run = aided ? submit_aid_join(&aid) : NULL; /* it owns the record */
+    if (err) {
+        if (run)
+            run_free(run);
+        else
+            json_decref(record);
+        free(id);
+        return err;
+    }
+    if (!run) run = run_build(rt->cfg.registry, id, record, NULL);
     pthread_mutex_lock(&rt->lock);
     schedule_locked(rt, run);
     free_retired_locked(rt);

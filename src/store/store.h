@@ -37,7 +37,8 @@ pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
  * subject, doc}; each node has a row {status, state}. Every call is one
  * transaction, so a crash leaves each transition whole or absent. */
 /* A new run has no node rows: a workflow node without a row reads back as
- * pending. */
+ * pending. The row may carry "doc_text", the doc already serialised
+ * compactly, which is stored instead of serialising "doc" again. */
 pf_error *pf_store_run_create(pf_store *s, const json_t *run);
 /* Writes that belong to a node's transition and commit with it. */
 typedef struct pf_store_node_extras {

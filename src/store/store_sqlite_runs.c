@@ -84,7 +84,10 @@ static pf_error *create_locked(sqlite_store *st, void *arg) {
     if (!err) {
         q = pf_sqlite_prepare(db, "INSERT INTO run_docs (run_id, doc) VALUES (?, ?)");
         sqlite3_bind_text(q, 1, str(run, "id"), -1, SQLITE_STATIC);
-        char *doc = bind_json(q, 2, json_object_get(run, "doc"));
+        /* "doc_text", when given, is the doc as compact text already (the
+         * runtime writes it while it still waits for validation). */
+        const json_t *text = json_object_get(run, "doc_text");
+        char *doc = bind_doc(q, 2, json_object_get(run, "doc"), json_string_value(text));
         err = step_done(db, q, "creating a run");
         free(doc);
     }

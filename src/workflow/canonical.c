@@ -18,6 +18,9 @@ typedef struct {
     json_t *item;
 } keyed;
 
+/* Nodes sort by id alone. */
+static int id_cmp(const void *a, const void *b) { return strcmp(((const keyed *)a)->k[0], ((const keyed *)b)->k[0]); }
+
 static int keyed_cmp(const void *a, const void *b) {
     const keyed *x = a, *y = b;
     for (size_t i = 0; i < 4; i++) {
@@ -27,7 +30,21 @@ static int keyed_cmp(const void *a, const void *b) {
     return 0;
 }
 
+/* The items of arr in canonical order (borrowed pointers, n of them);
+ * the caller frees the list. */
+static json_t **sorted_items(const json_t *arr, bool edges, size_t *n_out);
+
 static json_t *sorted(const json_t *arr, bool edges) {
+    size_t n;
+    json_t **items = sorted_items(arr, edges, &n);
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append(out, items[i]);
+    free(items);
+    return out;
+}
+
+static json_t **sorted_items(const json_t *arr, bool edges, size_t *n_out) {
     size_t n = json_array_size(arr);
     keyed *items = pf_xcalloc(n + 1, sizeof *items);
     for (size_t i = 0; i < n; i++) {
@@ -42,31 +59,51 @@ static json_t *sorted(const json_t *arr, bool edges) {
             items[i].k[1] = items[i].k[2] = items[i].k[3] = "";
         }
     }
-    qsort(items, n, sizeof *items, keyed_cmp);
-    json_t *out = json_array();
+    qsort(items, n, sizeof *items, edges ? keyed_cmp : id_cmp);
+    json_t **out = pf_xmalloc((n + 1) * sizeof *out);
     for (size_t i = 0; i < n; i++)
-        json_array_append(out, items[i].item);
+        out[i] = items[i].item;
     free(items);
+    *n_out = n;
     return out;
 }
 
 /* Explicit params, ui and policy, so the stored version says what will run. */
-static json_t *complete_node(const pf_registry *reg, const json_t *node) {
+static json_t *complete_node(const pf_registry *reg, const json_t *node, const char **last_step,
+                             const pf_module **last_module, json_t **last_policy) {
     json_t *out = json_copy((json_t *)node);
     if (!json_object_get(out, "params")) json_object_set_new(out, "params", json_object());
     if (!json_object_get(out, "ui")) json_object_set_new(out, "ui", json_object());
-    const pf_module *m = pf_registry_find(reg, str_at(node, "step"));
+    const char *step = str_at(node, "step");
+    if (!*last_step || strcmp(*last_step, step) != 0) { /* neighbours mostly share a step */
+        *last_step = step;
+        *last_module = pf_registry_find(reg, step);
+        *last_policy = NULL;
+    }
+    const pf_module *m = *last_module;
+    const json_t *own = json_object_get(node, "policy");
+    if (!own && m && *last_policy) { /* the module's policy as it is: one object for the run of such nodes */
+        json_object_set(out, "policy", *last_policy);
+        return out;
+    }
     json_t *policy = m ? json_copy((json_t *)m->policy) : json_object();
-    json_object_update(policy, json_object_get(node, "policy"));
+    json_object_update(policy, (json_t *)own);
     json_object_set_new(out, "policy", policy);
+    if (!own && m) *last_policy = policy;
     return out;
 }
 
 json_t *pf_workflow_canonicalize(const pf_registry *reg, const json_t *doc) {
     json_t *out = json_copy((json_t *)doc);
-    json_t *nodes = sorted(json_object_get(doc, "nodes"), false);
-    for (size_t i = 0; i < json_array_size(nodes); i++)
-        json_array_set_new(nodes, i, complete_node(reg, json_array_get(nodes, i)));
+    size_t n;
+    json_t **order = sorted_items(json_object_get(doc, "nodes"), false, &n);
+    json_t *nodes = json_array();
+    const char *last_step = NULL;
+    const pf_module *last_module = NULL;
+    json_t *last_policy = NULL; /* borrowed from an earlier node of this document */
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(nodes, complete_node(reg, order[i], &last_step, &last_module, &last_policy));
+    free(order);
     json_object_set_new(out, "nodes", nodes);
     json_object_set_new(out, "edges", sorted(json_object_get(doc, "edges"), true));
     json_t *inv = json_copy(json_object_get(doc, "invocation"));

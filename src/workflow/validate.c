@@ -43,6 +43,9 @@ typedef struct {
     } * slots;
     size_t n_slots;
     size_t *edge_to; /* per edge: target node index, or SIZE_MAX when the edge is broken */
+    const char *last_step; /* the previous node's step and module: neighbours mostly share one */
+    const pf_module *last_module;
+    bool last_needs_defaults; /* its param_schema has "required" */
 } checker;
 
 static void problem(checker *c, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -121,7 +124,13 @@ static void check_node(checker *c, size_t i, const json_t *node) {
     }
     c->n_nodes++;
     if (!step) return;
-    info->module = pf_registry_find(c->reg, step);
+    if (!c->last_step || strcmp(c->last_step, step) != 0) {
+        c->last_step = step;
+        c->last_module = pf_registry_find(c->reg, step);
+        c->last_needs_defaults =
+            c->last_module && json_object_get(c->last_module->param_schema, "required") != NULL;
+    }
+    info->module = c->last_module;
     bool foreign = info->module && c->family && !pf_family_allows_step(c->family, step);
     if (!info->module || foreign) snprintf(ptr, sizeof ptr, "/nodes/%zu/step", i);
     if (!info->module) {
@@ -137,13 +146,15 @@ static void check_node(checker *c, size_t i, const json_t *node) {
     if (params && !json_is_object(params)) return; /* reported by the structural schema */
     /* Defaults are checked at registry load, so only given params need
      * checking, unless the schema requires keys defaults would fill. */
-    bool needs_defaults = json_object_get(info->module->param_schema, "required") != NULL;
+    bool needs_defaults = c->last_needs_defaults;
     if (!needs_defaults && (!params || json_object_size(params) == 0)) return;
-    snprintf(ptr, sizeof ptr, "/nodes/%zu/params", i);
-    if (needs_defaults)
+    if (needs_defaults) {
+        snprintf(ptr, sizeof ptr, "/nodes/%zu/params", i);
         json_decref(pf_module_resolve_params(info->module, params, ptr, c->errs));
-    else
+    } else if (pf_schema_run(info->module->params, params, NULL, NULL)) { /* yes/no first: no pointer text */
+        snprintf(ptr, sizeof ptr, "/nodes/%zu/params", i);
         pf_schema_run(info->module->params, params, ptr, c->errs);
+    }
 }
 
 static void check_entry(checker *c, const json_t *nodes) {

@@ -53,6 +53,8 @@ static json_t *poll(const pf_test_server *srv, const char *path, const char *(*s
 
 static const char *intake_status(const json_t *cad) { return str(json_object_get(cad, "intake"), "status"); }
 
+static const char *run_status(const json_t *run) { return str(run, "status"); }
+
 /* Both lines finished, one way or another. */
 static const char *lines_state(const json_t *order) {
     size_t i;
@@ -246,13 +248,20 @@ int main(void) {
     for (size_t k = 0; k < 3; k++)
         CHECK_MSG(notifications_for(hook, run_ids[k]) == 1, "line %zu: %zu notifications", k,
                   notifications_for(hook, run_ids[k]));
-    /* the shadow run published and notified nothing, and matches */
+    /* the shadow run (the line follows the legacy run alone) published and
+     * notified nothing, and matches */
+    char *shadow_path = pf_asprintf("/api/runs/%s", shadow_id);
+    const char *const run_final[] = {"succeeded", "failed", "cancelled", NULL};
+    json_decref(poll(&srv, shadow_path, run_status, run_final));
+    free(shadow_path);
     CHECK_INT(notifications_for(hook, shadow_id), 0);
     char *parity_path = pf_asprintf("/api/runs/%s/parity", run_ids[2]);
     json_t *parity = pf_http_json(&srv, "GET", parity_path, NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_MSG(json_is_true(json_object_get(parity, "identical")), "parity: %zu differences",
-              json_array_size(json_object_get(parity, "differences")));
+    char *diffs = json_dumps(json_object_get(parity, "differences"), JSON_COMPACT);
+    CHECK_MSG(json_is_true(json_object_get(parity, "identical")), "parity: %zu differences: %.1500s",
+              json_array_size(json_object_get(parity, "differences")), diffs ? diffs : "");
+    free(diffs);
     json_decref(parity);
     free(parity_path);
     json_t *all = pf_test_webhook_received(hook);

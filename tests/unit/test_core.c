@@ -144,6 +144,17 @@ static void test_json_text(void) {
         json_object_set_new(keys, names[i], json_integer((json_int_t)i));
     same_text(keys);
     json_decref(keys);
+    /* Text longer than the first buffer, with escapes at its edges, and
+     * one value shared by several members. */
+    char long_text[1200];
+    for (size_t i = 0; i < sizeof long_text - 1; i++)
+        long_text[i] = i % 255 == 0 ? '"' : i % 97 == 0 ? '\n' : (char)('a' + i % 26);
+    long_text[sizeof long_text - 1] = '\0';
+    json_t *shared = json_pack("{s:i, s:s}", "retries", -7, "s", long_text);
+    json_t *big = json_pack("[O, O, s, {s:O}]", shared, shared, long_text, "k", shared);
+    same_text(big);
+    json_decref(big);
+    json_decref(shared);
     CHECK(pf_json_text(NULL, false) == NULL);
 }
 

@@ -11,8 +11,10 @@
 #include "modules/module_files.h"
 #include "runtime/runtime.h"
 #include "support/tmpdir.h"
+#include "workflow/workflow.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -125,15 +127,24 @@ static const pf_module_desc m_meet = {
     .key = "test.meet", .contract_json = CONTRACT("test.meet", "false", "none", IN_PORT, "0"), .execute = rendezvous};
 static const pf_module_desc m_slow = {
     .key = "test.slow", .contract_json = CONTRACT("test.slow", "false", "none", IN_PORT, "0"), .execute = slow};
+/* Hands its label on, without a file: large graphs. */
+static pf_error *pass_on(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    (void)ctx, (void)inputs;
+    *outputs = json_pack("{s:s}", "out", label(params));
+    return NULL;
+}
+
+static const pf_module_desc m_pass = {
+    .key = "test.pass", .contract_json = CONTRACT("test.pass", "false", "none", IN_PORT, "0"), .execute = pass_on};
 static const pf_module_desc *const test_modules[] = {&m_entry,  &m_step, &m_effect, &m_flaky,
-                                                     &m_broken, &m_meet, &m_slow};
+                                                     &m_broken, &m_meet, &m_slow,   &m_pass};
 
 static const char *family_json =
     "[{\"key\":\"test_flow\",\"label\":\"Test flow\",\"description\":\"Runtime tests.\",\"entry_step\":\"test.entry\","
     "\"context_schema\":{\"type\":\"object\",\"required\":[\"subject\"],\"properties\":{\"subject\":{\"type\":"
     "\"string\"}}},"
     "\"palette\":[\"test.entry\",\"test.step\",\"test.effect\",\"test.flaky\",\"test.broken\",\"test.meet\",\"test."
-    "slow\"],"
+    "slow\",\"test.pass\"],"
     "\"artifact_kinds\":[\"still_image\"],\"preflight\":[]}]";
 
 /* ------------------------------------------------------------ harness */
@@ -452,6 +463,85 @@ static void test_resume_and_rerun(harness *h) {
     free(id);
 }
 
+/* A workflow large enough that submitting it shares the work with a second
+ * thread: a binary tree of n pass-on nodes under the entry. */
+static json_t *big_workflow(size_t n) {
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:[]}", "schema", "prodflow.workflow/v1", "id",
+                            "big", "name", "big", "family", "test_flow", "nodes", "id", "n0", "step", "test.entry",
+                            "edges");
+    for (size_t i = 1; i < n; i++) {
+        char id[32], parent[32], lab[32];
+        snprintf(id, sizeof id, "n%zu", i);
+        snprintf(parent, sizeof parent, "n%zu", (i - 1) / 2);
+        snprintf(lab, sizeof lab, "l%zu", i);
+        json_array_append_new(json_object_get(doc, "nodes"),
+                              json_pack("{s:s, s:s, s:{s:s}}", "id", id, "step", "test.pass", "params", "label", lab));
+        json_array_append_new(json_object_get(doc, "edges"),
+                              json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "from", "node", parent, "port", "out", "to",
+                                        "node", id, "port", "in"));
+    }
+    return doc;
+}
+
+/* Submits expecting problems; returns the first problem's pointer (caller frees). */
+static char *refused(harness *h, const json_t *wf, const json_t *ctx) {
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_run_request req = {.workflow = wf, .context = ctx};
+    char *id = NULL;
+    pf_error *err = pf_runtime_submit(h->rt, &req, &errs, &id);
+    CHECK(err != NULL && err->code == PF_EINVAL && id == NULL);
+    char *pointer = pf_strdup(errs.len ? errs.items[0].pointer : "(none)");
+    pf_error_free(err);
+    pf_errors_clear(&errs);
+    return pointer;
+}
+
+static void test_large_workflow(harness *h) {
+    reset();
+    json_t *wf = big_workflow(700);
+    json_t *canonical = pf_workflow_canonicalize(h->reg, wf);
+    char *id = submit(h, json_incref(wf), NULL);
+    json_t *run = finish(h, id, "succeeded");
+    /* The stored workflow is the canonical one, and nodes record what they always do. */
+    CHECK(json_equal(json_object_get(json_object_get(run, "doc"), "workflow"), canonical));
+    CHECK_INT(json_object_size(json_object_get(run, "nodes")), 700);
+    CHECK_STR(node_status(run, "n699"), "succeeded");
+    CHECK_STR(json_string_value(json_object_get(node_state(run, "n699", "outputs"), "out")), "l699");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(node_state(run, "n699", "param_sources"), "label"),
+                                                "source")),
+              "node");
+    CHECK_STR(json_string_value(json_object_get(node_state(run, "n699", "cache"), "reason")), "no entry");
+    json_decref(run);
+    free(id);
+    /* The same graph again: everything after the entry comes from the cache. */
+    id = submit(h, json_incref(wf), NULL);
+    run = finish(h, id, "succeeded");
+    CHECK(json_is_true(json_object_get(node_state(run, "n699", "cache"), "hit")));
+    CHECK(json_is_false(json_object_get(node_state(run, "n0", "cache"), "hit")));
+    json_decref(run);
+    free(id);
+
+    /* A problem in the graph is reported; nothing runs. */
+    json_t *broken = json_deep_copy(wf);
+    json_object_set_new(json_object_get(json_array_get(json_object_get(broken, "edges"), 5), "from"), "node",
+                        json_string("nowhere"));
+    json_t *ctx = json_pack("{s:s}", "subject", "gearbox");
+    char *pointer = refused(h, broken, ctx);
+    CHECK_STR(pointer, "/workflow/edges/5/from/node");
+    free(pointer);
+    json_decref(broken);
+    json_decref(ctx);
+    /* A valid graph with a context the family refuses. */
+    ctx = json_object();
+    pointer = refused(h, wf, ctx);
+    CHECK_STR(pointer, "/context");
+    free(pointer);
+    json_decref(ctx);
+    json_decref(canonical);
+    json_decref(wf);
+}
+
 int main(void) {
     json_t *families = json_loads(family_json, 0, NULL);
     pf_registry_extra extra = {test_modules, sizeof test_modules / sizeof *test_modules, families};
@@ -469,6 +559,7 @@ int main(void) {
     test_timeout_and_cancel(&h);
     test_cache(&h);
     test_resume_and_rerun(&h);
+    test_large_workflow(&h);
     pf_runtime_stop(h.rt);
     pf_store_close(h.store);
     pf_registry_free(h.reg);
