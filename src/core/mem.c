@@ -35,3 +35,17 @@ char *pf_asprintf(const char *fmt, ...) {
     va_end(ap);
     return out;
 }
+
+char *pf_concat(const char *const *parts, size_t n) {
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++)
+        total += strlen(parts[i]);
+    char *out = pf_xmalloc(total), *w = out;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(parts[i]);
+        memcpy(w, parts[i], len);
+        w += len;
+    }
+    *w = '\0';
+    return out;
+}

@@ -13,5 +13,7 @@ char *pf_strdup(const char *s);
 char *pf_strndup(const char *s, size_t n);
 char *pf_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pf_vasprintf(const char *fmt, va_list ap);
+/* The n strings joined, without printf's per-call cost (hot paths). */
+char *pf_concat(const char *const *parts, size_t n);
 
 #endif

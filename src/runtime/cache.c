@@ -33,16 +33,8 @@ void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *work
     char *text = pf_json_text(p->basis, true);
     pf_sha256_hasher_hex(h, text, strlen(text), p->key);
     free(text);
-    /* "<module>@<workflow>/<node>", without printf's per-call cost */
     const char *parts[] = {m->key, "@", workflow_id ? workflow_id : "", "/", node_id};
-    size_t lens[5], total = 1;
-    for (size_t i = 0; i < 5; i++)
-        total += lens[i] = strlen(parts[i]);
-    char *slot = pf_xmalloc(total), *w = slot;
-    for (size_t i = 0; i < 5; i++)
-        w = (char *)memcpy(w, parts[i], lens[i]) + lens[i];
-    *w = '\0';
-    p->slot = slot;
+    p->slot = pf_concat(parts, 5); /* "<module>@<workflow>/<node>" */
 }
 
 void pf_cache_probe_free(pf_cache_probe *p) {

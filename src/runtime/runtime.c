@@ -359,14 +359,7 @@ static char *work_dir(const char *data_dir, const char *run_id, const char *node
         if (a < 10) break;
     }
     const char *parts[] = {data_dir, "/runs/", run_id, "/", node_id, ".", num + k};
-    size_t lens[7], total = 1;
-    for (size_t i = 0; i < 7; i++)
-        total += lens[i] = strlen(parts[i]);
-    char *out = pf_xmalloc(total), *w = out;
-    for (size_t i = 0; i < 7; i++)
-        w = (char *)memcpy(w, parts[i], lens[i]) + lens[i];
-    *w = '\0';
-    return out;
+    return pf_concat(parts, 7);
 }
 
 static node_result run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher) {

@@ -156,6 +156,10 @@ static void test_json_text(void) {
     json_decref(big);
     json_decref(shared);
     CHECK(pf_json_text(NULL, false) == NULL);
+    const char *parts[] = {"run", "/", "", "n1", ".2"};
+    char *joined = pf_concat(parts, 5);
+    CHECK_STR(joined, "run/n1.2");
+    free(joined);
 }
 
 /* The hand-made civil calendar agrees with the C library's. */
