@@ -2,6 +2,7 @@
 
 #include "catalog/seed.h"
 #include "core/json_text.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "workflow/node_registry.h"
@@ -79,6 +80,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
         pf_app_close(app);
         return NULL;
     }
+    size_t swept = pf_cad_files_sweep(app->data_dir);
+    if (swept) pf_log(PF_LOG_INFO, "cad.swept", "deleted %zu unfinished upload%s", swept, swept == 1 ? "" : "s");
     const pf_contract *c = &app->registry->contract;
     app->n_node_definitions = c->n_families + 1;
     app->node_definitions = pf_xcalloc(app->n_node_definitions, sizeof *app->node_definitions);

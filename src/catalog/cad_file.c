@@ -4,6 +4,7 @@
 #include "core/path.h"
 #include "legacy/rollout.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -233,4 +234,19 @@ json_t *pf_cad_file_view(const pf_cad_env *env, const json_t *doc, bool outputs)
     const char *run_id = str(doc, "intake_run_id");
     json_object_set_new(view, "intake", run_id ? pf_cad_file_intake_view(env, run_id, outputs) : json_null());
     return view;
+}
+
+size_t pf_cad_files_sweep(const char *data_dir) {
+    char *dir = pf_asprintf("%s/cad/tmp", data_dir);
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char *path = pf_asprintf("%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) n++;
+        free(path);
+    }
+    if (d) closedir(d);
+    free(dir);
+    return n;
 }

@@ -23,6 +23,10 @@ typedef struct pf_cad_env {
     const char *data_dir;
 } pf_cad_env;
 
+/* Deletes what uploads cut short by a crash left in DATA/cad/tmp; call it
+ * at start, before uploads are taken. Returns how many files it deleted. */
+size_t pf_cad_files_sweep(const char *data_dir);
+
 /* The file a CAD file's bytes live in, relative to the data directory:
  * "cad/<sha256>.step". Caller frees. */
 char *pf_cad_file_rel_path(const char *sha256);

@@ -18,6 +18,7 @@
 
 #include <curl/curl.h>
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -503,6 +504,15 @@ int main(void) {
     if (step && pf_test_server_start(&srv, args) == 0) {
         cad_files(&srv, step, step_len, sha, limit);
         products(&srv, sha);
+        /* An upload cut short by a crash leaves its temporary file; the
+         * next start deletes it. */
+        pf_test_server_signal(&srv, SIGKILL);
+        char *stale = pf_asprintf("%s/data/cad/tmp/upload-CRASHD", srv.data_dir);
+        pf_error_free(pf_write_file_atomic(stale, "ISO-10303-21;", 13));
+        CHECK(access(stale, F_OK) == 0);
+        CHECK(pf_test_server_restart(&srv, args) == 0);
+        CHECK(access(stale, F_OK) != 0);
+        free(stale);
         pf_test_server_stop(&srv);
     } else {
         CHECK(!"the server started");
