@@ -26,16 +26,6 @@
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user) {
-    pf_http_reply *r = user;
-    size_t n = size * nmemb;
-    r->body = pf_xrealloc(r->body, r->len + n + 1);
-    memcpy(r->body + r->len, ptr, n);
-    r->len += n;
-    r->body[r->len] = '\0';
-    return n;
-}
-
 typedef struct {
     const char *data;
     size_t len, pos;
@@ -79,7 +69,7 @@ static int post_upload(const pf_test_server *srv, const char *path, const char *
     }
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, pf_http_collect_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");

@@ -99,18 +99,13 @@ void pf_test_server_stop(pf_test_server *srv) {
     srv->data_dir = NULL;
 }
 
-typedef struct {
-    char *data;
-    size_t len;
-} buffer;
-
-static size_t on_body(char *ptr, size_t size, size_t nmemb, void *user) {
-    buffer *b = user;
+size_t pf_http_collect_body(char *ptr, size_t size, size_t nmemb, void *reply) {
+    pf_http_reply *r = reply;
     size_t n = size * nmemb;
-    b->data = pf_xrealloc(b->data, b->len + n + 1);
-    memcpy(b->data + b->len, ptr, n);
-    b->len += n;
-    b->data[b->len] = '\0';
+    r->body = pf_xrealloc(r->body, r->len + n + 1);
+    memcpy(r->body + r->len, ptr, n);
+    r->len += n;
+    r->body[r->len] = '\0';
     return n;
 }
 
@@ -147,7 +142,6 @@ static int request(const pf_test_server *srv, const char *method, const char *pa
     memset(reply, 0, sizeof *reply);
     CURL *curl = curl_easy_init();
     char *url = pf_asprintf("%s%s", srv->base, path);
-    buffer b = {0};
     struct curl_slist *headers = NULL;
     if (body) {
         char *h = pf_asprintf("Content-Type: %s", content_type ? content_type : "application/json");
@@ -161,8 +155,8 @@ static int request(const pf_test_server *srv, const char *method, const char *pa
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     if (range) curl_easy_setopt(curl, CURLOPT_RANGE, range);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, pf_http_collect_body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, reply);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
@@ -174,11 +168,12 @@ static int request(const pf_test_server *srv, const char *method, const char *pa
         char *ct = NULL;
         curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
         if (ct) reply->content_type = pf_strdup(ct);
-        reply->body = b.data ? b.data : pf_strdup("");
-        reply->len = b.len;
+        if (!reply->body) reply->body = pf_strdup("");
         reply->json = json_loadb(reply->body, reply->len, 0, NULL);
     } else {
-        free(b.data);
+        free(reply->body);
+        reply->body = NULL;
+        reply->len = 0;
         fprintf(stderr, "%s %s: %s\n", method, path, curl_easy_strerror(rc));
     }
     curl_slist_free_all(headers);

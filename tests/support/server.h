@@ -38,6 +38,9 @@ typedef struct pf_http_reply {
 int pf_http(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
             const char *content_type, pf_http_reply *reply);
 void pf_http_reply_free(pf_http_reply *reply);
+/* libcurl's write callback that appends to a pf_http_reply's body (for
+ * tests that build their own requests). */
+size_t pf_http_collect_body(char *ptr, size_t size, size_t nmemb, void *reply);
 
 /* A JSON request (body may be NULL): the parsed answer (new reference, NULL
  * when it is not JSON) and its status in *status (0 when no answer came). */
