@@ -1,0 +1,238 @@
+/* One node: parameters, the cache probe, attempts with retries and
+ * backoff, artifacts kept and assets listed for the writer to commit. */
+#include "runtime/runtime_internal.h"
+
+#include "core/clock.h"
+#include "core/mem.h"
+#include "core/subprocess.h"
+#include "modules/invoke.h"
+#include "runtime/artifact_store.h"
+#include "runtime/cache.h"
+#include "runtime/params.h"
+
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- one node */
+
+static json_t *collect_inputs(const rt_run *run, const rt_node *n) {
+    json_t *inputs = json_object();
+    for (size_t k = 0; k < n->n_in; k++) {
+        const rt_edge *e = &n->in[k];
+        const json_t *value = json_object_get(json_object_get(run->nodes[e->from].state, "outputs"), e->from_port);
+        if (value) json_object_set(inputs, e->to_port, (json_t *)value);
+    }
+    return inputs;
+}
+
+static bool retryable(pf_code code) { return code == PF_EIO || code == PF_ETIMEOUT || code == PF_EINTERNAL; }
+
+/* Sleeps for the backoff of attempt `attempt`, with jitter; false when the
+ * run was cancelled or the runtime stops meanwhile. */
+static bool back_off(pf_runtime *rt, rt_run *run, const json_t *policy, int attempt) {
+    double base = json_number_value(json_object_get(policy, "backoff_s"));
+    pthread_mutex_lock(&rt->lock);
+    double jitter = 0.5 + (double)rand_r(&rt->jitter_seed) / RAND_MAX / 2;
+    pthread_mutex_unlock(&rt->lock);
+    long wait_ms = (long)(base * 1000 * (double)(1L << (attempt - 1 < 10 ? attempt - 1 : 10)) * jitter);
+    for (long until = pf_now_ms() + wait_ms; pf_now_ms() < until;) {
+        if (atomic_load(&run->cancel) || rt->stopping) return false;
+        usleep(10000);
+    }
+    return !atomic_load(&run->cancel);
+}
+
+/* Lists the assets a publishing node produced, to record with its
+ * transition (a shadow run publishes nothing); NULL when there are none,
+ * as for most nodes. */
+static json_t *published_assets(const rt_run *run, const rt_node *n, const json_t *outputs) {
+    json_t *assets = NULL;
+    const char *port;
+    json_t *v;
+    json_object_foreach((json_t *)outputs, port, v) {
+        const pf_port *p = pf_module_port(&n->module->outputs, port);
+        if (!p || strcmp(p->type, "asset_ref") != 0 || !json_object_get(v, "id") ||
+            json_is_true(json_object_get(v, "shadow")))
+            continue;
+        json_t *asset = json_deep_copy(v);
+        json_object_set_new(asset, "run_id", json_string(run->id));
+        json_object_set_new(asset, "node_id", json_string(n->id));
+        if (!assets) assets = json_array();
+        json_array_append_new(assets, asset);
+    }
+    return assets;
+}
+
+/* Moves each file output into the artifact store and lists its metadata
+ * rows in *rows (NULL when there are none), to commit with the node's
+ * transition. */
+static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs,
+                                json_t **rows) {
+    *rows = NULL; /* made with the first file output */
+    json_t *parents = NULL;
+    const char *port;
+    json_t *v;
+    pf_error *err = NULL;
+    json_object_foreach(outputs, port, v) {
+        const char *path = str(v, "path"), *sha = str(v, "sha256");
+        if (!path || !sha) continue;
+        if (!parents) {
+            *rows = json_array();
+            parents = json_array();
+            const char *in;
+            json_t *iv;
+            json_object_foreach((json_t *)inputs, in, iv) if (json_object_get(iv, "artifact_id"))
+                json_array_append(parents, json_object_get(iv, "artifact_id"));
+        }
+        char *stored = NULL;
+        err = pf_artifact_store_put(rt->cfg.data_dir, path, sha, &stored);
+        if (err) break;
+        char *id = pf_asprintf("%s:%s:%s", run->id, n->id, port);
+        const pf_port *p = pf_module_port(&n->module->outputs, port);
+        json_object_set_new(v, "path", json_string(stored));
+        json_object_set_new(v, "artifact_id", json_string(id));
+        if (p && p->role) json_object_set_new(v, "role", json_string(p->role));
+        json_t *meta =
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:O, s:O, s:s}", "id", id, "sha256", sha, "run_id",
+                      run->id, "node_id", n->id, "port", port, "role", p ? p->role : NULL, "media_type",
+                      str(v, "media_type"), "size", json_object_get(v, "size"), "parents", parents, "path", stored);
+        json_array_append_new(*rows, meta);
+        free(id);
+        free(stored);
+    }
+    json_decref(parents);
+    return err;
+}
+
+/* Notes an attempt's start (err NULL, status "running") or its end. The
+ * attempts are stored with the node's final transition: a node interrupted
+ * by a crash runs again from scratch, so its partial history has no use. */
+static void record_attempt(rt_node *n, int attempt, const char *status, const pf_error *err) {
+    /* Keys and values here are ASCII: jansson's UTF-8 checks are skipped. */
+    json_t *attempts = json_object_get(n->state, "attempts");
+    if (!json_is_array(attempts)) json_object_set_new_nocheck(n->state, "attempts", attempts = json_array());
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
+    if (strcmp(status, "running") == 0) {
+        json_t *entry = json_object();
+        json_object_set_new_nocheck(entry, "attempt", json_integer(attempt));
+        json_object_set_new_nocheck(entry, "status", json_stringn_nocheck(status, strlen(status)));
+        json_object_set_new_nocheck(entry, "started_at", json_stringn_nocheck(stamp, strlen(stamp)));
+        json_array_append_new(attempts, entry);
+        return;
+    }
+    json_t *last = json_array_get(attempts, json_array_size(attempts) - 1);
+    json_object_set_new_nocheck(last, "status", json_stringn_nocheck(status, strlen(status)));
+    json_object_set_new_nocheck(last, "finished_at", json_stringn_nocheck(stamp, strlen(stamp)));
+    if (err) json_object_set_new_nocheck(last, "error", pf_error_to_json(err));
+}
+
+#define NODE_LOG_MAX 200
+
+/* A module's progress, kept in the node's log (the latest entries). */
+static void on_progress(void *user, double fraction, const char *message) {
+    rt_node *n = user;
+    json_t *log = json_object_get(n->state, "log");
+    if (!json_is_array(log)) json_object_set_new(n->state, "log", log = json_array());
+    if (json_array_size(log) >= NODE_LOG_MAX) json_array_remove(log, 0);
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
+    json_t *entry = json_pack("{s:s, s:s}", "at", stamp, "message", message ? message : "");
+    if (fraction >= 0) json_object_set_new(entry, "fraction", json_real(fraction));
+    json_array_append_new(log, entry);
+}
+
+/* "<data>/runs/<run>/<node>.<attempt>", without printf's per-call cost. */
+static char *work_dir(const char *data_dir, const char *run_id, const char *node_id, int attempt) {
+    char num[16];
+    int k = (int)sizeof num;
+    num[--k] = '\0';
+    for (unsigned a = attempt > 0 ? (unsigned)attempt : 0;; a /= 10) {
+        num[--k] = (char)('0' + a % 10);
+        if (a < 10) break;
+    }
+    const char *parts[] = {data_dir, "/runs/", run_id, "/", node_id, ".", num + k};
+    return pf_concat(parts, 7);
+}
+
+node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher) {
+    node_result r = {0};
+    json_t *inputs = collect_inputs(run, n);
+    if (!n->module) {
+        r.err = pf_error_new(PF_ENOTFOUND, "", "node %s: no module \"%s\" in this build", n->id, str(n->doc, "step"));
+        json_decref(inputs);
+        return r;
+    }
+    r.err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
+                              json_object_get(run->record, "line_overrides"), &r.params, &r.sources);
+    if (r.err) {
+        json_decref(inputs);
+        return r;
+    }
+    const json_t *policy = json_object_get(n->doc, "policy");
+    pf_cache_probe probe = {0};
+    const json_t *context = n->module->entry ? json_object_get(run->record, "context") : NULL;
+    /* An entry module reads what its context points at (a file, an order),
+     * which can change under the same context: it always runs, and the
+     * digests it records key everything downstream. */
+    const char *uncached = n->module->external ? "side-effecting module: never cached"
+                           : n->module->entry  ? "entry module: it reads its subject afresh every run"
+                           : json_is_false(json_object_get(policy, "cache")) ? "cache disabled by policy"
+                                                                             : NULL;
+    bool cacheable = uncached == NULL;
+    if (cacheable) {
+        pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, inputs, hasher);
+        r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
+    } else {
+        r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
+    }
+    if (r.outputs) { /* a hit: nothing runs */
+        pf_cache_probe_free(&probe);
+        json_decref(inputs);
+        return r;
+    }
+    int retries = (int)json_integer_value(json_object_get(policy, "retries"));
+    double timeout_s = json_number_value(json_object_get(policy, "timeout_s"));
+    for (int attempt = 1;; attempt++) {
+        record_attempt(n, attempt, "running", NULL);
+        char *work = work_dir(rt->cfg.data_dir, run->id, n->id, attempt);
+        pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
+                             .work_dir = work,
+                             .share_dir = rt->cfg.share_dir,
+                             .context = context,
+                             .cancel = &run->cancel,
+                             .timeout_ms = timeout_s > 0 ? (long)(timeout_s * 1000) : 0,
+                             .blender_pool = rt->cfg.blender_pool,
+                             .run_id = run->id,
+                             .node_id = n->id,
+                             .shadow = json_is_true(json_object_get(run->record, "shadow")),
+                             .settings = rt->cfg.settings,
+                             .store = rt->cfg.store,
+                             .progress = on_progress,
+                             .progress_user = n};
+        pf_error *err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);
+        free(work);
+        if (!err) {
+            record_attempt(n, attempt, "succeeded", NULL);
+            break;
+        }
+        record_attempt(n, attempt, "failed", err);
+        if (atomic_load(&run->cancel) || !retryable(err->code) || attempt > retries ||
+            !back_off(rt, run, policy, attempt)) {
+            r.err = err;
+            break;
+        }
+        pf_error_free(err);
+    }
+    if (!r.err) r.err = keep_artifacts(rt, run, n, r.outputs, inputs, &r.artifacts);
+    if (!r.err) r.assets = published_assets(run, n, r.outputs);
+    if (!r.err && cacheable) {
+        r.cache_entry = pf_cache_entry(&probe, r.outputs);
+        memcpy(r.cache_key, probe.key, sizeof r.cache_key);
+        r.cache_slot = pf_strdup(probe.slot);
+    }
+    pf_cache_probe_free(&probe);
+    json_decref(inputs);
+    return r;
+}

@@ -1,0 +1,112 @@
+/* Inside the graph runtime: the in-memory run and node state that
+ * runtime.c (scheduling, the writer, the public calls), run_graph.c (a
+ * run's graph), node.c (one node's attempts) and submit.c share. */
+#ifndef PF_RUNTIME_INTERNAL_H
+#define PF_RUNTIME_INTERNAL_H
+
+#include "core/sha256.h"
+#include "runtime/runtime.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+typedef enum { N_PENDING, N_RUNNING, N_SUCCEEDED, N_FAILED, N_SKIPPED, N_CANCELLED } node_status;
+static const char *const node_status_name[]
+    __attribute__((unused)) = {"pending", "running", "succeeded", "failed", "skipped", "cancelled"};
+
+typedef struct {
+    size_t from; /* upstream node */
+    const char *from_port, *to_port;
+} rt_edge;
+
+typedef struct {
+    const json_t *doc; /* the node in the run's canonical workflow */
+    const char *id;
+    const pf_module *module;
+    rt_edge *in;
+    size_t n_in;
+    size_t *down, n_down; /* dependents */
+    size_t waiting;       /* upstream nodes not finished yet */
+    node_status status;
+    json_t *state; /* persisted: attempts, outputs, params, cache, error */
+} rt_node;
+
+typedef struct rt_run {
+    char *id;
+    json_t *record; /* the run row's doc: {workflow, context, overrides, line_overrides} */
+    const json_t *workflow;
+    rt_node *nodes;
+    size_t n, unfinished;
+    bool hard_failure; /* a node failed with fail_run or skip_dependents */
+    atomic_bool cancel;
+    struct rt_run *next;
+} rt_run;
+
+typedef struct {
+    rt_run *run;
+    size_t node;
+} task;
+
+/* A finished node waiting for the writer: its transition, with the artifact
+ * rows and cache entry that commit with it. */
+typedef struct {
+    rt_run *run;
+    size_t node;
+    node_status status;
+    json_t *artifacts, *assets;
+    char *state_text, *cache_text; /* serialised by the worker, so the writer only writes */
+    char cache_key[65];
+    char *cache_slot;
+} completion;
+
+struct pf_runtime {
+    pf_runtime_config cfg;
+    pthread_mutex_t lock;
+    pthread_cond_t work, finished;
+    task *queue;
+    size_t head, len, cap;
+    rt_run *runs;    /* active runs */
+    rt_run *retired; /* finished runs, freed outside the lock */
+    pthread_t *threads;
+    int n_threads;
+    bool stopping;
+    unsigned jitter_seed;
+    /* Group commit: workers hand finished nodes to one writer, which commits
+     * whatever has gathered in one transaction and only then lets
+     * dependents start. */
+    completion *done;
+    size_t n_done, cap_done;
+    pthread_cond_t to_write;
+    pthread_t writer;
+    bool writer_stop;
+};
+
+static inline const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static inline bool is_final(node_status s) { return s != N_PENDING && s != N_RUNNING; }
+
+typedef struct {
+    json_t *outputs, *params, *sources, *cache;
+    json_t *artifacts;   /* rows that commit with the node's success */
+    json_t *assets;      /* likewise */
+    json_t *cache_entry; /* likewise, with cache_key and cache_slot */
+    char cache_key[65];
+    char *cache_slot;
+    pf_error *err;
+} node_result;
+
+/* run_graph.c: builds the in-memory graph from the run's record (taken),
+ * with node states from `nodes` (id -> {status, state}) when resuming. */
+rt_run *rt_run_build(const pf_registry *reg, const char *id, json_t *record, const json_t *nodes);
+void rt_run_free(rt_run *run);
+
+/* node.c: one node's attempts, its cache verdict and its artifacts. */
+node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher);
+
+/* runtime.c, with rt->lock held. */
+void rt_schedule_locked(pf_runtime *rt, rt_run *run);
+void rt_free_retired_locked(pf_runtime *rt);
+void rt_log_store_error(pf_error *err, const char *run_id);
+
+#endif
