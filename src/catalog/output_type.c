@@ -79,12 +79,17 @@ json_t *pf_output_type_schema(const pf_catalog *c, const json_t *workflow) {
     return schema;
 }
 
-json_t *pf_output_type_with_defaults(const pf_catalog *c, const json_t *doc) {
-    json_t *schema = pf_output_type_schema(c, NULL);
+static json_t *defaults_from(const json_t *schema, const json_t *doc) {
     json_t *out = pf_schema_apply_defaults(schema, doc);
     json_t *copy = json_deep_copy(out);      /* apply_defaults shares values with doc */
     json_object_del(copy, "legacy_mapping"); /* served, not stored */
     json_decref(out);
+    return copy;
+}
+
+json_t *pf_output_type_with_defaults(const pf_catalog *c, const json_t *doc) {
+    json_t *schema = pf_output_type_schema(c, NULL);
+    json_t *copy = defaults_from(schema, doc);
     json_decref(schema);
     return copy;
 }
@@ -192,25 +197,12 @@ static void check_legacy(const json_t *doc, const char *base, pf_errors *errs) {
     free(lbase);
 }
 
-/* Pricing tier and categories when the catalog has none (else the schema's
- * enums check them). */
-static void check_references(const pf_catalog *c, const json_t *doc, const char *base, pf_errors *errs) {
+/* The pricing tier when the catalog has none: the schema then has no enum
+ * to check it with. (Categories always have one: "*".) */
+static void check_tier(json_t *schema, const json_t *doc, const char *base, pf_errors *errs) {
     const char *tier = str(doc, "pricing_tier");
-    json_t *tiers = pf_catalog_keys(c->store, "pricing_tier");
-    if (tier && !json_array_size(tiers))
+    if (tier && !json_object_get(property(schema, "pricing_tier"), "enum"))
         add(errs, base, "/pricing_tier", "pricing tier \"%s\" does not exist: the catalog has no pricing tiers", tier);
-    json_decref(tiers);
-    json_t *categories = pf_catalog_keys(c->store, "category");
-    size_t i;
-    const json_t *cat;
-    json_array_foreach(json_object_get(doc, "categories"), i, cat) {
-        const char *key = json_string_value(cat);
-        if (!key || strcmp(key, "*") == 0 || json_array_size(categories)) continue;
-        char *ptr = pf_asprintf("/categories/%zu", i);
-        add(errs, base, ptr, "category \"%s\" does not exist: the catalog has no categories", key);
-        free(ptr);
-    }
-    json_decref(categories);
 }
 
 /* What the wizard's next step may choose from. */
@@ -292,13 +284,12 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
     }
     pf_errors all;
     pf_errors_init(&all);
-    json_t *with = pf_output_type_with_defaults(c, doc);
+    json_t *schema = pf_output_type_schema(c, NULL), *with = defaults_from(schema, doc);
     /* Required fields get pointers of their own, not the parent's, and one
      * problem each: the schema's say the same of a field already missing. */
     const char *required[] = {"key", "name", "family", "artifact_kind", "pricing_tier"};
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
         pf_catalog_need(with, required[i], "an output type", "", &all);
-    json_t *schema = pf_output_type_schema(c, NULL);
     json_object_del(schema, "required");
     /* The compat adapter alone checks inside the legacy settings, with its
      * own table; the schema's properties there describe it for forms. */
@@ -314,7 +305,6 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
             pf_errors_add(&all, by_schema.items[i].code, by_schema.items[i].pointer, "%s", by_schema.items[i].message);
     }
     pf_errors_clear(&by_schema);
-    json_decref(schema);
     const char *family = str(with, "family"), *rollout = str(with, "rollout");
     const pf_family *f = family ? pf_contract_family(&c->registry->contract, family) : NULL;
     const char *kind = str(with, "artifact_kind");
@@ -344,7 +334,8 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
         check_legacy(with, "", &all);
     if (!linked && json_object_size(json_object_get(with, "overrides")))
         add(&all, "", "/overrides", "overrides set a linked workflow's invocation parameters, and there is none");
-    check_references(c, with, "", &all);
+    check_tier(schema, with, "", &all);
+    json_decref(schema);
     for (size_t i = 0; i < all.len; i++)
         if (step_of_pointer(all.items[i].pointer) <= upto) {
             char *ptr = pf_asprintf("%s%s", base, all.items[i].pointer);
