@@ -566,6 +566,8 @@ scenario('run view: start from the dialog, live statuses, node details, failure 
   await page.screenshot({ path: join(outDir, 'run-view-list.png') });
   await page.getByTestId(`run-row-${failedId}`).click();
   await view.getByTestId('run-rerun').waitFor();
+  // Re-run shows once the run loads; the graph follows when the node definitions arrive.
+  await until('the failed run\'s graph', async () => (await nodeStatuses(view)).thumbnail === 'skipped');
 
   // The file arrives; Re-run runs what did not succeed, and the page follows it live.
   prodflow(['cad', 'fixture', '-o', join(dataDir, 'later.step'), '--bolts', '2']);
