@@ -2,6 +2,7 @@
 // everything: OCCT signals errors with Standard_Failure, and a C caller
 // must only ever see a status code and pf_cad_last_error().
 #include "cad/cad_kernel.h"
+#include "cad/step_input.h"
 
 #include <BRepBndLib.hxx>
 #include <BRepMesh_IncrementalMesh.hxx>
@@ -54,6 +55,7 @@
 #include <Message_Messenger.hxx>
 #include <Message_PrinterOStream.hxx>
 #include <exception>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <sys/stat.h>
@@ -249,7 +251,10 @@ pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
         reader.SetMatMode(false);
         reader.SetViewMode(false);
         reader.SetSHUOMode(false);
-        if (reader.ReadFile(path) != IFSelect_RetDone)
+        std::ifstream in(path, std::ios::binary);
+        if (!in) return fail(PF_CAD_EREAD, std::string(path) + " cannot be opened");
+        step_input_scope input(in);
+        if (reader.ChangeReader().ReadStream(path, in) != IFSelect_RetDone)
             return fail(PF_CAD_EREAD, std::string(path) + " could not be read as STEP");
         if (!reader.Transfer(d->doc))
             return fail(PF_CAD_EREAD, std::string(path) + ": the STEP data could not be transferred");

@@ -1,5 +1,6 @@
 #include "cad/step_record.h"
 
+#include "cad/step_text.h"
 #include "core/mem.h"
 
 #include <stdlib.h>
@@ -64,9 +65,9 @@ static bool parse_string(cursor *c, pf_sv *out) {
             if (c->p < c->end && *c->p == '\'') {
                 c->p++;
             } else {
-                s[n] = '\0';
                 out->kind = PF_SV_STRING;
-                out->text = s;
+                out->text = pf_step_text_utf8(s, n);
+                free(s);
                 return true;
             }
         }
@@ -122,7 +123,7 @@ static bool parse_value(cursor *c, pf_sv *out) {
         const char *close = memchr(c->p + 1, '"', (size_t)(c->end - c->p - 1));
         if (!close) return false;
         out->kind = PF_SV_STRING;
-        out->text = pf_strndup(c->p + 1, (size_t)(close - c->p - 1));
+        out->text = pf_step_text_utf8(c->p + 1, (size_t)(close - c->p - 1));
         c->p = close + 1;
         return true;
     }

@@ -5,6 +5,7 @@
 #include "cad/step_scanner.h"
 
 #include "cad/step_record.h"
+#include "cad/step_text.h"
 #include "core/mem.h"
 
 #include <errno.h>
@@ -102,6 +103,21 @@ static void rec_add(splitter *sp, char ch) {
     sp->rec[sp->len++] = ch;
 }
 
+static void rec_add_n(splitter *sp, const char *p, size_t k) {
+    if (!sp->keep || !k) return;
+    if (sp->len + k + 1 > sp->cap) {
+        if (sp->len + k + 1 > MAX_KEPT_RECORD) {
+            sp->keep = false;
+            return;
+        }
+        while (sp->len + k + 1 > sp->cap)
+            sp->cap = sp->cap ? sp->cap * 2 : 256;
+        sp->rec = pf_xrealloc(sp->rec, sp->cap);
+    }
+    memcpy(sp->rec + sp->len, p, k);
+    sp->len += k;
+}
+
 static uint64_t hash_id(uint64_t id) { return id * 0x9E3779B97F4A7C15ull; }
 
 static void set_index(record_set *rs, uint64_t id, size_t index) {
@@ -149,7 +165,7 @@ static void header_record(splitter *sp, const char *text, size_t len) {
     if (len >= 12 && memcmp(text, "FILE_SCHEMA(", 12) == 0 && !sp->s->schema) {
         const char *q = memchr(text, '\'', len);
         const char *e = q ? memchr(q + 1, '\'', len - (size_t)(q + 1 - text)) : NULL;
-        if (e) sp->s->schema = pf_strndup(q + 1, (size_t)(e - q - 1));
+        if (e) sp->s->schema = pf_step_text_utf8(q + 1, (size_t)(e - q - 1));
     }
 }
 
@@ -203,6 +219,36 @@ static const unsigned char string_stop[256] = {
     [23] = 1, [24] = 1, [25] = 1, [26] = 1, [27] = 1, [28] = 1, [29] = 1, [30] = 1, [31] = 1, ['\''] = 1,
 };
 
+/* Bytes that end a run copied whole into a kept record: the stops, and
+ * whitespace, which records drop. */
+static const unsigned char keep_stop[256] = {
+    [0] = 1,  [1] = 1,  [2] = 1,   [3] = 1,    [4] = 1,   [5] = 1,   [6] = 1,   [7] = 1,   [8] = 1,  [9] = 1,
+    [10] = 1, [11] = 1, [12] = 1,  [13] = 1,   [14] = 1,  [15] = 1,  [16] = 1,  [17] = 1,  [18] = 1, [19] = 1,
+    [20] = 1, [21] = 1, [22] = 1,  [23] = 1,   [24] = 1,  [25] = 1,  [26] = 1,  [27] = 1,  [28] = 1, [29] = 1,
+    [30] = 1, [31] = 1, [' '] = 1, ['\''] = 1, ['/'] = 1, ['('] = 1, [')'] = 1, [';'] = 1,
+};
+
+/* Skips bytes of a record nobody keeps, following only newlines and
+ * nesting; returns where the byte-by-byte path takes over (or n). */
+static size_t skip(splitter *sp, const char *buf, size_t i, size_t n) {
+    const unsigned char *stop = sp->in_string ? string_stop : record_stop;
+    size_t from = i;
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (!stop[c]) continue;
+        if (c == '\n')
+            sp->line++;
+        else if (c == '(' && (sp->depth || sp->decided))
+            sp->depth++;
+        else if (c == ')')
+            sp->depth--;
+        else
+            break;
+    }
+    sp->offset += i - from;
+    return i;
+}
+
 static void feed(splitter *sp, const char *buf, size_t n) {
     size_t i = 0;
     if (sp->offset == 0 && n >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) i = 3, sp->offset = 3; /* UTF-8 BOM */
@@ -210,9 +256,13 @@ static void feed(splitter *sp, const char *buf, size_t n) {
         /* Most bytes belong to records nobody keeps: skip them in bulk up
          * to the next byte that can change the splitter's state. */
         if (!sp->keep && !sp->in_comment && !sp->pending_slash) {
+            i = skip(sp, buf, i, n);
+            if (i == n) break;
+        } else if (sp->keep && sp->saw_magic && !sp->in_string && !sp->in_comment && !sp->pending_slash) {
             size_t j = i;
-            while (j < n && !((sp->in_string ? string_stop : record_stop)[(unsigned char)buf[j]]))
+            while (j < n && !keep_stop[(unsigned char)buf[j]])
                 j++;
+            rec_add_n(sp, buf + i, j - i);
             sp->offset += j - i;
             i = j;
             if (i == n) break;

@@ -2,6 +2,7 @@
 #include "check.h"
 
 #include "cad/step_scanner.h"
+#include "cad/step_text.h"
 #include "core/mem.h"
 #include "support/tmpdir.h"
 
@@ -186,6 +187,93 @@ static void test_cycle(void) {
     pf_step_summary_free(s);
 }
 
+static void expect_text(const char *raw, const char *utf8) {
+    char *got = pf_step_text_utf8(raw, strlen(raw));
+    CHECK_MSG(!strcmp(got, utf8), "%s gave \"%s\", not \"%s\"", raw, got, utf8);
+    free(got);
+}
+
+/* Part 21 escapes, and bytes no encoding explains, always end as UTF-8. */
+static void test_text(void) {
+    expect_text("plain", "plain");
+    expect_text("back\\\\slash", "back\\slash");
+    expect_text("Fl\\X\\FCche", "Fl\xC3\xBC"
+                               "che");                       /* ISO 8859-1 ü */
+    expect_text("\\X2\\00E9007A\\X0\\t", "\xC3\xA9zt");      /* UTF-16 é z */
+    expect_text("\\X2\\D83DDE00\\X0\\", "\xF0\x9F\x98\x80"); /* a surrogate pair */
+    expect_text("\\X2\\D83D\\X0\\", "\xEF\xBF\xBD");         /* a lone surrogate */
+    expect_text("\\X4\\0001F600\\X0\\", "\xF0\x9F\x98\x80");
+    expect_text("\\S\\e", "\xC3\xA5");         /* 'e' + 128 */
+    expect_text("\\PA\\x", "x");               /* a code page switch */
+    expect_text("caf\xC3\xA9", "caf\xC3\xA9"); /* UTF-8 stays */
+    expect_text("caf\xE9", "caf\xC3\xA9");     /* a stray byte is ISO 8859-1 */
+    expect_text("\\X2\\00E", "");              /* a cut-off run */
+    expect_text("tail\\", "tail\\");
+
+    /* A product named with escapes and a header with stray bytes scan into JSON. */
+    static const char file[] = "ISO-10303-21;HEADER;FILE_SCHEMA(('AP\xAB"
+                               "214'));ENDSEC;DATA;"
+                               "#1=PRODUCT('g','Gr\\X2\\00F6\\X0\\\xDF"
+                               "e','',());"
+                               "#2=PRODUCT_DEFINITION_FORMATION('','',#1);#3=PRODUCT_DEFINITION('','',#2,$);"
+                               "ENDSEC;END-ISO-10303-21;";
+    pf_step_summary *sum = NULL;
+    pf_error *err = pf_step_scan_buffer(file, sizeof file - 1, &sum);
+    CHECK(err == NULL);
+    json_t *doc = sum ? pf_step_summary_json(sum) : NULL;
+    CHECK(doc != NULL);
+    CHECK_STR(json_string_value(json_object_get(doc, "schema")), "AP\xC2\xAB"
+                                                                 "214");
+    CHECK(node_at(doc, "/Gr\xC3\xB6\xC3\x9F"
+                       "e") != NULL);
+    json_decref(doc);
+    pf_step_summary_free(sum);
+    pf_error_free(err);
+}
+
+/* Files arrive in 64 KiB reads: a summary must not depend on where they cut.
+ * The gearbox fixture, behind a comment long enough that the first read ends
+ * at each of 240 places in its data, scanned whole and from disk. */
+static void test_read_boundaries(void) {
+    char *path = pf_asprintf("%s/tests/fixtures/step/gearbox.step", PF_SOURCE_DIR);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    char base[1 << 16];
+    size_t n = f ? fread(base, 1, sizeof base, f) : 0;
+    if (f) fclose(f);
+    const char *data_at = strstr(base, "DATA;");
+    CHECK(data_at != NULL && n < sizeof base);
+    if (!data_at) return free(path);
+    char *dir = pf_test_tmpdir("scan-boundaries");
+    for (size_t pad = 0; pad < 1200; pad += 5) {
+        /* Comment padding before DATA moves every later byte. */
+        size_t head = (size_t)(data_at - base), fill = (1 << 16) - head - 40 + pad;
+        size_t len = n + fill + 4;
+        char *buf = pf_xmalloc(len);
+        memcpy(buf, base, head);
+        buf[head] = '/', buf[head + 1] = '*';
+        memset(buf + head + 2, 'x', fill);
+        buf[head + fill + 2] = '*', buf[head + fill + 3] = '/';
+        memcpy(buf + head + fill + 4, data_at, n - head);
+        char *file = pf_asprintf("%s/padded.step", dir);
+        FILE *out = fopen(file, "wb");
+        fwrite(buf, 1, len, out);
+        fclose(out);
+        pf_step_summary *whole = NULL, *read = NULL;
+        pf_error *e1 = pf_step_scan_buffer(buf, len, &whole), *e2 = pf_step_scan_file(file, &read);
+        CHECK_MSG(!e1 && !e2, "pad %zu: %s", pad, e1 ? e1->message : e2 ? e2->message : "");
+        json_t *a = whole ? pf_step_summary_json(whole) : NULL, *b = read ? pf_step_summary_json(read) : NULL;
+        CHECK_MSG(a && b && json_equal(a, b), "pad %zu: the summaries differ", pad);
+        CHECK(json_array_size(json_object_get(a, "tree")) > 5);
+        json_decref(a), json_decref(b);
+        pf_step_summary_free(whole), pf_step_summary_free(read);
+        pf_error_free(e1), pf_error_free(e2);
+        free(file), free(buf);
+    }
+    free(dir);
+    free(path);
+}
+
 static void test_debian_samples(void) {
     const char *sample = "/usr/share/opencascade/data/step/linkrods.step";
     pf_step_summary *s = NULL;
@@ -210,6 +298,8 @@ int main(void) {
     test_broken();
     test_no_geometry();
     test_cycle();
+    test_text();
+    test_read_boundaries();
     test_debian_samples();
     return pf_check_done("step_scanner");
 }
