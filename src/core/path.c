@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -69,9 +70,26 @@ pf_error *pf_mkdirs(const char *path, mode_t mode) {
     return err;
 }
 
+/* A new file beside path, created with mode 0666 less the umask (mkstemp
+ * would make it 0600, and delivered files must be readable as any other
+ * file the user writes). *tmp gets its name; -1 with errno on failure. */
+static int create_beside(const char *path, char **tmp) {
+    for (int attempt = 0; attempt < 16; attempt++) {
+        unsigned char rnd[6];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) return -1;
+        *tmp = pf_asprintf("%s.tmp.%02x%02x%02x%02x%02x%02x", path, rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+        int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0 || errno != EEXIST) return fd;
+        free(*tmp);
+    }
+    *tmp = NULL;
+    errno = EEXIST;
+    return -1;
+}
+
 pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n) {
-    char *tmp = pf_asprintf("%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp);
+    char *tmp = NULL;
+    int fd = create_beside(path, &tmp);
     if (fd < 0) {
         pf_error *err = pf_error_new(PF_EIO, "", "cannot create a temporary file beside %s: %s", path, strerror(errno));
         free(tmp);
@@ -156,8 +174,8 @@ pf_error *pf_remove_tree(const char *path) {
 }
 
 pf_error *pf_copy_file_atomic(const char *src, const char *dst) {
-    char *tmp = pf_asprintf("%s.XXXXXX", dst);
-    int out = mkstemp(tmp), in = open(src, O_RDONLY | O_CLOEXEC);
+    char *tmp = NULL;
+    int out = create_beside(dst, &tmp), in = open(src, O_RDONLY | O_CLOEXEC);
     pf_error *err = NULL;
     if (out < 0 || in < 0) err = pf_error_new(PF_EIO, "", "cannot copy %s to %s: %s", src, dst, strerror(errno));
     char buf[1 << 16];
@@ -170,7 +188,7 @@ pf_error *pf_copy_file_atomic(const char *src, const char *dst) {
     if (out >= 0) close(out);
     if (in >= 0) close(in);
     if (!err && rename(tmp, dst) != 0) err = pf_error_new(PF_EIO, "", "cannot place %s: %s", dst, strerror(errno));
-    if (err) unlink(tmp);
+    if (err && tmp) unlink(tmp);
     free(tmp);
     return err;
 }

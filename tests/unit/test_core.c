@@ -12,6 +12,7 @@
 #include "support/tmpdir.h"
 
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,6 +55,16 @@ static void test_paths(void) {
     char *sub = pf_asprintf("%s/sub", root);
     CHECK(pf_mkdirs(sub, 0755) == NULL);
     CHECK(pf_write_file_atomic(file, "hello", 5) == NULL);
+    /* Written and copied files get 0666 less the umask, as any file would. */
+    mode_t mask = umask(022);
+    char *copy = pf_asprintf("%s/sub/b.txt", root);
+    CHECK(pf_copy_file_atomic(file, copy) == NULL);
+    struct stat st_file, st_copy;
+    CHECK(stat(file, &st_file) == 0 && stat(copy, &st_copy) == 0);
+    CHECK_INT(st_copy.st_mode & 0777, 0644);
+    umask(mask);
+    CHECK_INT(st_file.st_mode & 0777, 0666 & ~mask);
+    free(copy);
     char *data;
     size_t len;
     CHECK(pf_read_file(file, 100, &data, &len) == NULL);
