@@ -98,6 +98,25 @@ void pf_handle_run_list(const pf_app *app, const pf_request *req, pf_response *r
     pf_respond_json(res, 200, json_pack("{s:o}", "runs", kept));
 }
 
+/* Files under the data directory are named relative to it, as the API
+ * takes them: clients need not know where the server keeps its data. */
+static void relative_paths(json_t *doc, const char *data_dir) {
+    size_t n = strlen(data_dir);
+    const char *key;
+    json_t *v;
+    size_t i;
+    if (json_is_array(doc)) json_array_foreach(doc, i, v) relative_paths(v, data_dir);
+    if (!json_is_object(doc)) return;
+    json_object_foreach(doc, key, v) {
+        size_t k = strlen(key);
+        const char *s = json_string_value(v);
+        if (s && k >= 4 && !strcmp(key + k - 4, "path") && !strncmp(s, data_dir, n) && s[n] == '/' && s[n + 1])
+            json_string_set(v, s + n + 1);
+        else
+            relative_paths(v, data_dir);
+    }
+}
+
 void pf_handle_run_get(const pf_app *app, const pf_request *req, pf_response *res) {
     const char *id = pf_request_param(req, "id");
     json_t *run = NULL;
@@ -116,6 +135,7 @@ void pf_handle_run_get(const pf_app *app, const pf_request *req, pf_response *re
         if (node) json_object_set(node, "status", status);
     }
     json_decref(live);
+    relative_paths(run, app->data_dir);
     pf_respond_json(res, 200, run);
 }
 
@@ -141,6 +161,7 @@ void pf_handle_asset_list(const pf_app *app, const pf_request *req, pf_response 
         pf_error_free(err);
         return;
     }
+    relative_paths(list, app->data_dir);
     pf_respond_json(res, 200, json_pack("{s:o}", "assets", list));
 }
 

@@ -74,6 +74,8 @@ static char *published(const pf_test_server *srv, const char *run_id, size_t *le
     free(path);
     CHECK_INT(json_array_size(json_object_get(list, "assets")), 1);
     const char *url = str(json_array_get(json_object_get(list, "assets"), 0), "url");
+    const char *file = str(json_array_get(json_object_get(list, "assets"), 0), "published_path");
+    CHECK_MSG(file && !strncmp(file, "assets/", 7), "published at %s, relative to the data directory", file);
     pf_http_reply r;
     char *body = NULL;
     *len = 0;

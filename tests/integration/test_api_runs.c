@@ -149,9 +149,16 @@ int main(void) {
     char *first = start_run(&srv, intake);
     json_t *run = poll_run(&srv, first, NULL);
     CHECK_STR(str(run, "status"), "succeeded");
+    /* Artifacts are named relative to the data directory, never where the server keeps it. */
     const char *glb = str(json_object_get(state(run, "glb", "outputs"), "glb"), "path");
-    CHECK_MSG(glb && strstr(glb, "/artifacts/sha256/") && access(glb, R_OK) == 0, "glb at %s", glb ? glb : "?");
-    CHECK(access(str(json_object_get(state(run, "thumbnail", "outputs"), "image"), "path"), R_OK) == 0);
+    char *glb_file = pf_asprintf("%s/data/%s", srv.data_dir, glb ? glb : "");
+    CHECK_MSG(glb && !strncmp(glb, "artifacts/sha256/", 17) && access(glb_file, R_OK) == 0, "glb at %s",
+              glb ? glb : "?");
+    free(glb_file);
+    char *image = pf_asprintf("%s/data/%s", srv.data_dir,
+                              str(json_object_get(state(run, "thumbnail", "outputs"), "image"), "path"));
+    CHECK(access(image, R_OK) == 0);
+    free(image);
     CHECK_STR(str(json_object_get(state(run, "glb", "param_sources"), "linear_deflection"), "source"), "default");
     /* the module's progress is the node's log */
     CHECK(json_array_size(state(run, "glb", "log")) >= 2);
@@ -244,7 +251,9 @@ int main(void) {
     run = poll_run(&srv, published, NULL);
     CHECK_STR(str(run, "status"), "succeeded");
     const json_t *asset = json_object_get(state(run, "publish", "outputs"), "asset");
-    CHECK(access(str(asset, "published_path"), R_OK) == 0);
+    char *asset_file = pf_asprintf("%s/data/%s", srv.data_dir, str(asset, "published_path"));
+    CHECK(access(asset_file, R_OK) == 0);
+    free(asset_file);
     CHECK(str(asset, "url") && strncmp(str(asset, "url"), "/published/default/", 19) == 0);
     CHECK_INT(
         json_integer_value(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "status")),
