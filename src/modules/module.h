@@ -41,12 +41,18 @@ typedef struct pf_module_ctx {
 typedef pf_error *(*pf_module_execute_fn)(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params,
                                           json_t **outputs);
 
+/* What a result depends on besides its params and inputs: files a module
+ * reads by name, such as a material library. A new reference to a JSON
+ * object that goes into the cache key, or NULL for nothing. */
+typedef json_t *(*pf_module_depends_fn)(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params);
+
 typedef struct pf_module_desc {
     const char *key;              /* "cad.export_glb"; equals the contract's module_key */
     const char *contract_path;    /* embedded path, "modules/cad/export_glb.json" */
     const char *contract_json;    /* or the contract itself, for modules defined outside src/ (tests) */
     pf_module_execute_fn execute; /* NULL until the module has a body */
     const char *pending_issue;    /* where the body will come from, while execute is NULL */
+    pf_module_depends_fn depends; /* NULL: params and inputs are all it depends on */
 } pf_module_desc;
 
 #endif

@@ -20,7 +20,7 @@ static json_t *digest_of(const json_t *value, pf_sha256_hasher *h) {
 }
 
 void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *workflow_id, const char *node_id,
-                         const json_t *params, const json_t *inputs, pf_sha256_hasher *h) {
+                         const json_t *params, const json_t *inputs, const json_t *depends, pf_sha256_hasher *h) {
     json_t *digests = json_object();
     const char *port;
     const json_t *value;
@@ -30,6 +30,7 @@ void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *work
     json_object_set_new_nocheck(p->basis, "module_version", json_string(m->version));
     json_object_set_nocheck(p->basis, "params", (json_t *)params);
     json_object_set_new_nocheck(p->basis, "inputs", digests);
+    if (depends) json_object_set_nocheck(p->basis, "depends", (json_t *)depends);
     char *text = pf_json_text(p->basis, true);
     pf_sha256_hasher_hex(h, text, strlen(text), p->key);
     free(text);
@@ -99,10 +100,14 @@ json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs) 
             verdict =
                 verdict_of(false, "params changed",
                            changed_keys(json_object_get(old, "params"), json_object_get(p->basis, "params")), p->key);
-        else
+        else if (!json_equal(json_object_get(old, "inputs"), json_object_get(p->basis, "inputs")))
             verdict =
                 verdict_of(false, "input changed",
                            changed_keys(json_object_get(old, "inputs"), json_object_get(p->basis, "inputs")), p->key);
+        else
+            verdict =
+                verdict_of(false, "dependencies changed",
+                           changed_keys(json_object_get(old, "depends"), json_object_get(p->basis, "depends")), p->key);
     }
     json_decref(entry);
     return verdict;

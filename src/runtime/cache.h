@@ -12,12 +12,13 @@
 typedef struct pf_cache_probe {
     char key[65];
     char *slot;    /* "<module>@<workflow>/<node>" */
-    json_t *basis; /* {module_key, module_version, params, inputs: {port: digest}} */
+    json_t *basis; /* {module_key, module_version, params, inputs: {port: digest}, depends?} */
 } pf_cache_probe;
 
-/* All arguments borrowed; h is the calling thread's hasher, or NULL. */
+/* All arguments borrowed; depends is what the module's depends hook gave
+ * (or NULL); h is the calling thread's hasher, or NULL. */
 void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *workflow_id, const char *node_id,
-                         const json_t *params, const json_t *inputs, pf_sha256_hasher *h);
+                         const json_t *params, const json_t *inputs, const json_t *depends, pf_sha256_hasher *h);
 void pf_cache_probe_free(pf_cache_probe *p);
 
 /* The verdict, a new object: {"hit": true} with *outputs set (new

@@ -182,7 +182,16 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
                                                                              : NULL;
     bool cacheable = uncached == NULL;
     if (cacheable) {
-        pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, inputs, hasher);
+        json_t *depends = NULL;
+        if (n->module->desc->depends) {
+            pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
+                                 .share_dir = rt->cfg.share_dir,
+                                 .settings = rt->cfg.settings,
+                                 .store = rt->cfg.store};
+            depends = n->module->desc->depends(&ctx, inputs, r.params);
+        }
+        pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, inputs, depends, hasher);
+        json_decref(depends);
         r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
     } else {
         r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);

@@ -5,6 +5,7 @@
 #include "core/mem.h"
 #include "modules/invoke.h"
 #include "modules/materials/library.h"
+#include "modules/registry.h"
 #include "support/tmpdir.h"
 
 #include <stdlib.h>
@@ -87,9 +88,20 @@ int main(void) {
     CHECK_INT(pf_material_library_validate(edited, "default", &lib_errs), 0); /* the shipped one fits its schema */
     json_object_set_new(json_object_get(json_array_get(json_object_get(edited, "materials"), 0), "principled_bsdf"),
                         "roughness", json_real(0.9));
+    /* A render node's own material_override reads the library at render time:
+     * the library's digest is in its cache key (the modules' depends hook). */
+    const pf_module *still = pf_registry_find(reg, "render.blender_still");
+    json_t *override = json_pack("{s:s}", "material_override", "chrome"), *no_override = json_object();
+    CHECK(still && still->desc->depends);
+    json_t *before = still->desc->depends(&ctx, no_override, override);
+    CHECK(still->desc->depends(&ctx, no_override, no_override) == NULL); /* nothing read, nothing added */
     CHECK(pf_material_library_save(data, "default", edited, &lib_errs) == NULL);
     pf_errors_clear(&lib_errs);
     ctx.data_root = data;
+    json_t *after = still->desc->depends(&ctx, no_override, override);
+    CHECK_STR(json_string_value(json_object_get(before, "material_library_sha256")), shipped_digest);
+    CHECK(after && !json_equal(before, after));
+    json_decref(before), json_decref(after), json_decref(override), json_decref(no_override);
     out = invoke("materials.auto_populate", json_pack("{s:O}", "objects", objects), json_object(), NULL);
     map = load(json_object_get(out, "material_map"));
     const char *edited_digest = json_string_value(json_object_get(map, "library_sha256"));

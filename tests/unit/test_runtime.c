@@ -134,17 +134,36 @@ static pf_error *pass_on(const pf_module_ctx *ctx, const json_t *inputs, const j
     return NULL;
 }
 
+/* Depends on a file it reads by name, as the render modules depend on a
+ * material library: its content goes into the cache key. */
+static json_t *reads_file(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params) {
+    (void)inputs, (void)params;
+    char *path = pf_asprintf("%s/dependency.txt", ctx->data_root), *text = NULL;
+    size_t len;
+    json_t *out = NULL;
+    pf_error *err = pf_read_file(path, 1024, &text, &len);
+    if (!err) out = json_pack("{s:s}", "dependency", text);
+    pf_error_free(err);
+    free(text);
+    free(path);
+    return out;
+}
+
+static const pf_module_desc m_reads = {.key = "test.reads",
+                                       .contract_json = CONTRACT("test.reads", "false", "none", IN_PORT, "0"),
+                                       .execute = step,
+                                       .depends = reads_file};
 static const pf_module_desc m_pass = {
     .key = "test.pass", .contract_json = CONTRACT("test.pass", "false", "none", IN_PORT, "0"), .execute = pass_on};
-static const pf_module_desc *const test_modules[] = {&m_entry,  &m_step, &m_effect, &m_flaky,
-                                                     &m_broken, &m_meet, &m_slow,   &m_pass};
+static const pf_module_desc *const test_modules[] = {&m_entry, &m_step, &m_effect, &m_flaky, &m_broken,
+                                                     &m_meet,  &m_slow, &m_pass,   &m_reads};
 
 static const char *family_json =
     "[{\"key\":\"test_flow\",\"label\":\"Test flow\",\"description\":\"Runtime tests.\",\"entry_step\":\"test.entry\","
     "\"context_schema\":{\"type\":\"object\",\"required\":[\"subject\"],\"properties\":{\"subject\":{\"type\":"
     "\"string\"}}},"
     "\"palette\":[\"test.entry\",\"test.step\",\"test.effect\",\"test.flaky\",\"test.broken\",\"test.meet\",\"test."
-    "slow\",\"test.pass\"],"
+    "slow\",\"test.pass\",\"test.reads\"],"
     "\"artifact_kinds\":[\"still_image\"],\"preflight\":[]}]";
 
 /* ------------------------------------------------------------ harness */
@@ -425,6 +444,32 @@ static void test_cache(harness *h) {
     free(third);
 }
 
+/* A module's depends hook keys the cache too: editing what it reads misses. */
+static void test_cache_depends(harness *h) {
+    const char *nodes[] = {"e|test.entry", "r|test.reads|reader", NULL};
+    const char *edges[] = {"e>r", NULL};
+    char *dep = pf_asprintf("%s/dependency.txt", h->data);
+    CHECK(pf_write_file_atomic(dep, "v1", 2) == NULL);
+    const char *expect[][2] = {{"v1", "no entry"}, {"v1", NULL}, {"v2", "dependencies changed"}};
+    for (size_t i = 0; i < 3; i++) {
+        CHECK(pf_write_file_atomic(dep, expect[i][0], 2) == NULL);
+        reset();
+        char *id = submit(h, workflow("depends", nodes, edges), NULL);
+        json_t *run = finish(h, id, "succeeded");
+        const json_t *verdict = node_state(run, "r", "cache");
+        if (expect[i][1]) {
+            CHECK_STR(json_string_value(json_object_get(verdict, "reason")), expect[i][1]);
+            CHECK(strstr(seen, "reader") != NULL);
+        } else {
+            CHECK(json_is_true(json_object_get(verdict, "hit")));
+        }
+        if (i == 2) CHECK_STR(json_string_value(json_array_get(json_object_get(verdict, "changed"), 0)), "dependency");
+        json_decref(run);
+        free(id);
+    }
+    free(dep);
+}
+
 /* A runtime stopped mid-run leaves the run "running" in the store; a new
  * runtime resumes it and keeps what was done. Then a failed run is re-run. */
 static void test_resume_and_rerun(harness *h) {
@@ -466,9 +511,8 @@ static void test_resume_and_rerun(harness *h) {
 /* A workflow large enough that submitting it shares the work with a second
  * thread: a binary tree of n pass-on nodes under the entry. */
 static json_t *big_workflow(size_t n) {
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:[]}", "schema", "prodflow.workflow/v1", "id",
-                            "big", "name", "big", "family", "test_flow", "nodes", "id", "n0", "step", "test.entry",
-                            "edges");
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:[{s:s, s:s}], s:[]}", "schema", "prodflow.workflow/v1", "id", "big",
+                            "name", "big", "family", "test_flow", "nodes", "id", "n0", "step", "test.entry", "edges");
     for (size_t i = 1; i < n; i++) {
         char id[32], parent[32], lab[32];
         snprintf(id, sizeof id, "n%zu", i);
@@ -508,8 +552,8 @@ static void test_large_workflow(harness *h) {
     CHECK_INT(json_object_size(json_object_get(run, "nodes")), 700);
     CHECK_STR(node_status(run, "n699"), "succeeded");
     CHECK_STR(json_string_value(json_object_get(node_state(run, "n699", "outputs"), "out")), "l699");
-    CHECK_STR(json_string_value(json_object_get(json_object_get(node_state(run, "n699", "param_sources"), "label"),
-                                                "source")),
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(node_state(run, "n699", "param_sources"), "label"), "source")),
               "node");
     CHECK_STR(json_string_value(json_object_get(node_state(run, "n699", "cache"), "reason")), "no entry");
     json_decref(run);
@@ -558,6 +602,7 @@ int main(void) {
     test_retries_and_failures(&h);
     test_timeout_and_cancel(&h);
     test_cache(&h);
+    test_cache_depends(&h);
     test_resume_and_rerun(&h);
     test_large_workflow(&h);
     pf_runtime_stop(h.rt);

@@ -28,4 +28,5 @@ const pf_module_desc pf_module_render_blender_still = {
     .key = "render.blender_still",
     .contract_path = "modules/render/blender_still.json",
     .execute = execute,
+    .depends = pf_render_job_depends,
 };

@@ -119,4 +119,5 @@ const pf_module_desc pf_module_render_blender_turntable = {
     .key = "render.blender_turntable",
     .contract_path = "modules/render/blender_turntable.json",
     .execute = execute,
+    .depends = pf_render_job_depends,
 };

@@ -39,6 +39,12 @@ static pf_error *read_glb(const json_t *value, json_t **glb) {
     return NULL;
 }
 
+/* The library a material map names, or the default one. */
+static const char *library_of(const json_t *materials) {
+    const char *name = json_string_value(json_object_get(materials, "library"));
+    return name ? name : "default";
+}
+
 /* Completes the material map with the library's definitions (an automatic
  * map names materials without defining them) and finds the material
  * override, or json null. */
@@ -48,8 +54,7 @@ static pf_error *resolve_materials(const pf_module_ctx *ctx, const json_t *param
     const json_t *parts = json_object_get(materials, "parts");
     *override = json_null();
     if ((!key || !*key) && !json_object_size(parts)) return NULL;
-    const char *library_name = json_string_value(json_object_get(materials, "library"));
-    if (!library_name) library_name = "default";
+    const char *library_name = library_of(materials);
     json_t *library = NULL;
     pf_error *err = pf_material_library_load(ctx, library_name, &library);
     if (err) return err;
@@ -78,6 +83,24 @@ static pf_error *resolve_materials(const pf_module_ctx *ctx, const json_t *param
                            library_name);
     json_decref(library);
     return err;
+}
+
+json_t *pf_render_job_depends(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params) {
+    const char *key = json_string_value(json_object_get(params, "material_override"));
+    if (!key || !*key) return NULL;
+    json_t *materials = NULL, *library = NULL, *out = NULL;
+    const json_t *map = json_object_get(inputs, "material_map");
+    pf_error *err = map ? pf_module_read_json_input(map, "/inputs/material_map", &materials) : NULL;
+    if (!err) err = pf_material_library_load(ctx, library_of(materials), &library);
+    if (!err) {
+        char digest[65];
+        pf_material_library_digest(library, digest);
+        out = json_pack("{s:s}", "material_library_sha256", digest);
+    }
+    pf_error_free(err); /* the render reports it */
+    json_decref(materials);
+    json_decref(library);
+    return out;
 }
 
 pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json_t *inputs, const json_t *params,

@@ -6,6 +6,11 @@
 
 #include "modules/module.h"
 
+/* The render modules' depends hook: with a material_override param, the
+ * digest of the library it names a material in (its definition is read at
+ * render time, so an edited library must miss the cache). */
+json_t *pf_render_job_depends(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params);
+
 /* template_doc (borrowed) replaces inputs.template when given. *job is a
  * new reference without "output"; the module adds it. */
 pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json_t *inputs, const json_t *params,
