@@ -15,6 +15,7 @@ void rt_run_free(rt_run *run) {
     }
     free(run->nodes);
     json_decref(run->record);
+    free(run->stalled);
     free(run->id);
     free(run);
 }

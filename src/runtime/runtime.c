@@ -4,6 +4,7 @@
  * resume, live status). Submitting is in submit.c, one node in node.c. */
 #include "runtime/runtime_internal.h"
 
+#include "core/clock.h"
 #include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -137,7 +138,11 @@ static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
 
 static void execute(pf_runtime *rt, rt_run *run, size_t i, pf_sha256_hasher *hasher) {
     rt_node *n = &run->nodes[i];
-    node_result r = rt_run_node(rt, run, n, hasher);
+    node_result r = {0};
+    if (run->stalled)
+        r.err = pf_error_new(PF_EINTERNAL, "", "%s", run->stalled);
+    else
+        r = rt_run_node(rt, run, n, hasher);
     json_object_del(n->state, "reason");
     if (r.params) json_object_set_new_nocheck(n->state, "params", r.params);
     if (r.sources) json_object_set_new_nocheck(n->state, "param_sources", r.sources);
@@ -380,6 +385,36 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
     return err;
 }
 
+/* A run that takes the server down (a node exhausting memory, say) would do
+ * so again at every start. Each resume is noted in the run's doc with how
+ * many nodes had finished; after this many resumes in a row with none
+ * finishing in between, the run's next nodes fail instead of running. */
+#define MAX_IDLE_RESUMES 2
+
+/* Notes this resume in doc.resumes; the message to fail with when the run
+ * has stalled, else NULL. */
+static char *note_resume(json_t *doc, const json_t *nodes) {
+    json_int_t finished = 0;
+    const char *id;
+    const json_t *node;
+    json_object_foreach((json_t *)nodes, id, node) {
+        const char *s = str(node, "status");
+        if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) finished++;
+    }
+    json_t *resumes = json_object_get(doc, "resumes");
+    if (!json_is_array(resumes)) json_object_set_new(doc, "resumes", resumes = json_array());
+    size_t idle = 0;
+    for (size_t k = json_array_size(resumes); k > 0; k--, idle++)
+        if (json_integer_value(json_object_get(json_array_get(resumes, k - 1), "finished")) != finished) break;
+    char stamp[PF_ISO_LEN];
+    pf_iso_now(stamp);
+    json_array_append_new(resumes, json_pack("{s:s, s:I}", "at", stamp, "finished", finished));
+    if (idle < MAX_IDLE_RESUMES) return NULL;
+    return pf_asprintf("the server stopped %zu times while this run made no progress, so its next nodes fail "
+                       "instead of running (one may be exhausting memory); re-run it to try again",
+                       idle + 1);
+}
+
 /* Loads a stored run and schedules what is left of it. */
 static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished) {
     json_t *stored = NULL;
@@ -404,15 +439,19 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
         json_decref(stored);
         return err;
     }
-    json_t *nodes = json_object_get(stored, "nodes");
+    json_t *nodes = json_object_get(stored, "nodes"), *doc = json_object_get(stored, "doc");
+    char *stalled = only_unfinished ? note_resume(doc, nodes) : NULL;
+    if (!only_unfinished) json_object_del(doc, "resumes"); /* a re-run starts afresh */
     const char *id;
     json_t *node;
     json_object_foreach(nodes, id, node) { /* what did not succeed runs again */
         if (strcmp(str(node, "status"), "succeeded") != 0) json_object_set_new(node, "status", json_string("pending"));
     }
-    rt_run *run = rt_run_build(rt->cfg.registry, run_id, json_incref(json_object_get(stored, "doc")), nodes);
+    rt_run *run = rt_run_build(rt->cfg.registry, run_id, json_incref(doc), nodes);
+    run->stalled = stalled;
     json_decref(stored);
-    err = pf_store_run_transition(rt->cfg.store, run_id, "running", NULL, NULL, NULL, NULL, NULL);
+    if (stalled) pf_log(PF_LOG_WARN, "run.stalled", "run %s: %s", run_id, stalled);
+    err = pf_store_run_transition(rt->cfg.store, run_id, "running", run->record, NULL, NULL, NULL, NULL);
     for (size_t i = 0; !err && i < run->n; i++)
         if (run->nodes[i].status == N_PENDING) err = persist_node(rt, run, &run->nodes[i], NULL);
     if (err) {

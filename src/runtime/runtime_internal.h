@@ -39,6 +39,7 @@ typedef struct rt_run {
     rt_node *nodes;
     size_t n, unfinished;
     bool hard_failure; /* a node failed with fail_run or skip_dependents */
+    char *stalled;     /* set on a resume after restarts without progress: nodes fail with it, unrun */
     atomic_bool cancel;
     struct rt_run *next;
 } rt_run;

@@ -508,6 +508,45 @@ static void test_resume_and_rerun(harness *h) {
     free(id);
 }
 
+/* A run whose node takes the server down every time (stopped here while the
+ * node runs) is resumed twice; at the third start its node fails unrun. */
+static void test_stalled_resume(harness *h) {
+    const char *nodes[] = {"e|test.entry", "s|test.slow|s|{\"timeout_s\":60}", "b|test.step", NULL};
+    const char *edges[] = {"e>s", "s>b", NULL};
+    reset();
+    char *id = submit(h, workflow("stalls", nodes, edges), NULL);
+    for (int stop = 1; stop <= 3; stop++) {
+        for (int i = 0; i < 10000 && !strstr(seen, "slow"); i++)
+            usleep(1000);
+        CHECK_MSG(strstr(seen, "slow") != NULL, "the node ran before stop %d", stop);
+        pf_runtime_stop(h->rt);
+        reset();
+        start(h);
+        size_t resumed = 0;
+        CHECK(pf_runtime_resume(h->rt, &resumed) == NULL);
+        CHECK_INT(resumed, 1);
+    }
+    json_t *run = finish(h, id, "failed");
+    CHECK(strstr(seen, "slow") == NULL);
+    const char *message = json_string_value(json_object_get(node_state(run, "s", "error"), "message"));
+    CHECK_MSG(message && strstr(message, "stopped 3 times"), "the error says why: %s", message ? message : "none");
+    CHECK_STR(node_status(run, "b"), "skipped");
+    CHECK_STR(node_status(run, "e"), "succeeded");
+    CHECK_INT(json_array_size(json_object_get(json_object_get(run, "doc"), "resumes")), 3);
+    json_decref(run);
+
+    /* Re-running it tries again, with the count of resumes cleared. */
+    CHECK(pf_runtime_rerun(h->rt, id) == NULL);
+    for (int i = 0; i < 10000 && !strstr(seen, "slow"); i++)
+        usleep(1000);
+    CHECK(strstr(seen, "slow") != NULL);
+    CHECK(pf_runtime_cancel(h->rt, id) == NULL);
+    run = finish(h, id, "cancelled");
+    CHECK(json_object_get(json_object_get(run, "doc"), "resumes") == NULL);
+    json_decref(run);
+    free(id);
+}
+
 /* A workflow large enough that submitting it shares the work with a second
  * thread: a binary tree of n pass-on nodes under the entry. */
 static json_t *big_workflow(size_t n) {
@@ -604,6 +643,7 @@ int main(void) {
     test_cache(&h);
     test_cache_depends(&h);
     test_resume_and_rerun(&h);
+    test_stalled_resume(&h);
     test_large_workflow(&h);
     pf_runtime_stop(h.rt);
     pf_store_close(h.store);
