@@ -31,6 +31,7 @@
 #include <Standard_ErrorHandler.hxx>
 #include <Standard_Failure.hxx>
 #include <TColStd_IndexedDataMapOfStringString.hxx>
+#include <TCollection_ExtendedString.hxx>
 #include <TDF_LabelSequence.hxx>
 #include <TDataStd_Name.hxx>
 #include <TDocStd_Document.hxx>
@@ -457,6 +458,9 @@ extern "C" pf_cad_status pf_cad_write_glb(pf_cad_doc *doc, const char *path, int
 
 namespace {
 
+// Names cross the C API as UTF-8; OCCT reads a plain char string byte by byte.
+TCollection_ExtendedString utf8_name(const char *name) { return TCollection_ExtendedString(name, Standard_True); }
+
 std::string label_name(const TDF_Label &label) {
     Handle(TDataStd_Name) name;
     if (!label.FindAttribute(TDataStd_Name::GetID(), name)) return std::string();
@@ -593,7 +597,7 @@ extern "C" int pf_cad_builder_part(pf_cad_builder *b, const char *name, pf_cad_p
         case PF_CAD_TORUS: shape = BRepPrimAPI_MakeTorus(size[0], size[1]).Shape(); break;
         }
         TDF_Label label = b->shapes->AddShape(shape, Standard_False);
-        TDataStd_Name::Set(label, name);
+        TDataStd_Name::Set(label, utf8_name(name));
         if (srgb)
             b->colours->SetColor(label, Quantity_Color(srgb[0], srgb[1], srgb[2], Quantity_TOC_sRGB), XCAFDoc_ColorGen);
         b->labels.push_back(label);
@@ -607,7 +611,7 @@ extern "C" int pf_cad_builder_assembly(pf_cad_builder *b, const char *name) {
     int id = -1;
     guarded("building an assembly", [&]() -> pf_cad_status {
         TDF_Label label = b->shapes->NewShape();
-        TDataStd_Name::Set(label, name);
+        TDataStd_Name::Set(label, utf8_name(name));
         b->labels.push_back(label);
         id = (int)b->labels.size() - 1;
         return PF_CAD_OK;
@@ -626,7 +630,7 @@ extern "C" pf_cad_status pf_cad_builder_place(pf_cad_builder *b, int assembly, i
         TDF_Label inst =
             b->shapes->AddComponent(b->labels[(size_t)assembly], b->labels[(size_t)component], TopLoc_Location(move));
         if (inst.IsNull()) return fail(PF_CAD_EINTERNAL, "the component could not be placed");
-        if (instance_name) TDataStd_Name::Set(inst, instance_name);
+        if (instance_name) TDataStd_Name::Set(inst, utf8_name(instance_name));
         return PF_CAD_OK;
     });
 }

@@ -3,6 +3,7 @@
 #include "check.h"
 
 #include "cad/cad_kernel.h"
+#include "cad/step_scanner.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "support/tmpdir.h"
@@ -180,6 +181,52 @@ static void test_inside_out_falls_back(void) {
     free(dir);
 }
 
+static void collect_names(void *user, const pf_cad_node *node) {
+    json_array_append_new((json_t *)user, json_string(node->name));
+}
+
+/* Names in UTF-8 go into the file and come back the same through the
+ * scanner, OCCT's reader and the GLB. */
+static void test_unicode_names(void) {
+    char *dir = pf_test_tmpdir("cad-unicode");
+    char *step = pf_asprintf("%s/names.step", dir), *glb = pf_asprintf("%s/names.glb", dir);
+    static const char assembly[] = "Baugruppe Gr\xC3\xB6\xC3\x9F"
+                                   "e",
+                      part[] = "Schraube \xC3\x98"
+                               "4 caf\xC3\xA9";
+    pf_cad_builder *b = pf_cad_builder_new();
+    int a = pf_cad_builder_assembly(b, assembly),
+        p = pf_cad_builder_part(b, part, PF_CAD_BOX, (double[3]){1, 2, 3}, NULL);
+    CHECK_INT(pf_cad_builder_place(b, a, p, part, (double[3]){0, 0, 0}), PF_CAD_OK);
+    CHECK_INT(pf_cad_builder_write_step(b, step), PF_CAD_OK);
+    pf_cad_builder_free(b);
+
+    pf_step_summary *summary = NULL;
+    pf_error *err = pf_step_scan_file(step, &summary);
+    CHECK(err == NULL);
+    json_t *scanned = summary ? pf_step_summary_json(summary) : NULL, *walked = json_array();
+    pf_cad_doc *doc = NULL;
+    CHECK_INT(pf_cad_open_step(step, NULL, &doc), PF_CAD_OK);
+    CHECK(doc && pf_cad_walk(doc, collect_names, walked) == PF_CAD_OK);
+    CHECK(doc &&
+          pf_cad_mesh(doc, &(pf_cad_mesh_opts){.linear_deflection = 0.1, .angular_deflection = 0.5}) == PF_CAD_OK);
+    CHECK(doc && pf_cad_write_glb(doc, glb, 0) == PF_CAD_OK);
+    json_t *gltf = glb_json(glb);
+    const char *names[] = {assembly, part};
+    for (size_t i = 0; i < 2; i++) {
+        CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(scanned, "tree"), i), "name")),
+                  names[i]);
+        CHECK_STR(json_string_value(json_array_get(walked, i)), names[i]);
+        CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(gltf, "nodes"), i), "name")),
+                  names[i]);
+    }
+    json_decref(gltf), json_decref(scanned), json_decref(walked);
+    pf_step_summary_free(summary);
+    pf_error_free(err);
+    pf_cad_close(doc);
+    free(step), free(glb), free(dir);
+}
+
 static void test_bad_files(void) {
     pf_cad_doc *doc = NULL;
     char *dir = pf_test_tmpdir("cad-bad");
@@ -205,6 +252,7 @@ int main(void) {
     test_sample();
     test_fast_healing();
     test_inside_out_falls_back();
+    test_unicode_names();
     test_bad_files();
     return pf_check_done("cad_kernel");
 }
