@@ -1036,7 +1036,7 @@ export function App() {
   useEffect(() => {
     if (inEditor) document.title = 'Prodflow · Workflow editor';
   }, [inEditor]);
-  const lists: Record<Exclude<View, 'editor'>, string> = { 'output-types': '/output-types', products: '/products', orders: '/orders', runs: '/runs' };
+  const lists: Record<Exclude<View, 'editor'>, string> = { 'output-types': '/output-types', products: '/products', orders: '/orders', runs: '/runs', settings: '/settings' };
   const go = (view: View) => {
     if (view === section && view === 'editor') return;
     if (inEditor) editorUrl.current = window.location.pathname + window.location.search;

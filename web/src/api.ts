@@ -7,7 +7,10 @@ import type {
   DraftResult,
   Dispatched,
   Family,
+  JSONObject,
   JSONSchema,
+  LegacyImportResult,
+  MaterialLibrarySummary,
   NodeDefinition,
   Order,
   OrderRequestLine,
@@ -93,9 +96,57 @@ export const runEventsUrl = (id: string) => `${run(id)}/events`;
 
 const enc = encodeURIComponent;
 
+/** The five calls every catalog item type shares: list, create, get, replace, delete (docs/api.md). */
+export interface ItemsApi<T> {
+  list: () => Promise<T[]>;
+  get: (key: string) => Promise<T>;
+  create: (doc: unknown) => Promise<T>;
+  update: (key: string, doc: unknown) => Promise<T>;
+  remove: (key: string) => Promise<void>;
+}
+
+function itemsApi<T>(path: string, listName: string): ItemsApi<T> {
+  return {
+    list: () => request<Record<string, T[]>>('GET', path).then((r) => r[listName] ?? []),
+    get: (key) => request<T>('GET', `${path}/${enc(key)}`),
+    create: (doc) => request<T>('POST', path, doc),
+    update: (key, doc) => request<T>('PUT', `${path}/${enc(key)}`, doc),
+    remove: (key) => request<void>('DELETE', `${path}/${enc(key)}`),
+  };
+}
+
+/**
+ * Files the server ships in share/ and lets operators edit: a PUT writes the
+ * data directory's copy, which wins; DELETE removes it and the shipped one shows again.
+ */
+export interface FilesApi<S> {
+  list: () => Promise<{ items: S[]; problems: Record<string, string> }>;
+  get: (name: string) => Promise<JSONObject>;
+  save: (name: string, doc: unknown) => Promise<JSONObject>;
+  restore: (name: string) => Promise<void>;
+}
+
+function filesApi<S>(path: string, listName: string): FilesApi<S> {
+  return {
+    list: () =>
+      request<Record<string, unknown>>('GET', path).then((r) => ({
+        items: (r[listName] as S[] | undefined) ?? [],
+        problems: (r.problems as Record<string, string> | undefined) ?? {},
+      })),
+    get: (name) => request<JSONObject>('GET', `${path}/${enc(name)}`),
+    save: (name, doc) => request<JSONObject>('PUT', `${path}/${enc(name)}`, doc),
+    restore: (name) => request<void>('DELETE', `${path}/${enc(name)}`),
+  };
+}
+
+export const categoriesApi = itemsApi<Category>('/api/categories', 'categories');
+export const pricingTiersApi = itemsApi<PricingTier>('/api/pricing-tiers', 'pricing_tiers');
+export const materialLibrariesApi = filesApi<MaterialLibrarySummary>('/api/material-libraries', 'material_libraries');
+export const templatesApi = filesApi<JSONObject>('/api/templates', 'templates');
+
 export const api = {
   families: () => request<{ families: Family[]; vocabulary: Vocabulary }>('GET', '/api/families'),
-  openapi: () => request<{ components?: { schemas?: Record<string, JSONSchema> } }>('GET', '/api/openapi.json'),
+  openapi: () => request<{ paths?: Record<string, Record<string, unknown>>; components?: { schemas?: Record<string, JSONSchema> } }>('GET', '/api/openapi.json'),
   nodeDefinitions: (family?: string) =>
     request<{ family?: string | null; node_definitions: NodeDefinition[] }>('GET', `/api/workflows/node-definitions${q(family)}`),
   starters: (family?: string) => request<{ starters: WorkflowDoc[] }>('GET', `/api/workflows/starters${q(family)}`),
@@ -123,6 +174,9 @@ export const api = {
   updateOutputType: (key: string, doc: OutputType) => request<OutputType>('PUT', `/api/output-types/${enc(key)}`, doc),
   deleteOutputType: (key: string) => request<void>('DELETE', `/api/output-types/${enc(key)}`),
   validateDraft: (step: string, draft: unknown) => request<DraftResult>('POST', '/api/output-types/draft/validate', { step, draft }),
+  /** The text goes as pasted, so malformed JSON is the server's 400 with its line and column. */
+  importLegacy: (json: string) =>
+    request<LegacyImportResult>('POST', '/api/output-types/import-legacy', undefined, { body: new Blob([json]), type: 'application/json' }),
   categories: () => request<{ categories: Category[] }>('GET', '/api/categories'),
   pricingTiers: () => request<{ pricing_tiers: PricingTier[] }>('GET', '/api/pricing-tiers'),
   products: () => request<{ products: Product[] }>('GET', '/api/products'),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute, routeUrl } from './route';
+import { parseRoute, routeUrl, sectionOf } from './route';
 
 describe('parseRoute', () => {
   it('leaves the editor its paths', () => {
@@ -54,10 +54,27 @@ describe('catalog routes', () => {
       { view: 'order-new' },
       { view: 'order', id: 'o' },
       { view: 'editor', newFamily: 'cad_file', returnTo: '/output-types/new?step=workflow&resume=1' },
+      { view: 'settings', page: 'pricing-tiers' },
+      { view: 'material-library', name: 'studio/2' },
+      { view: 'template', key: 'studio_white' },
     ] as const;
     for (const r of routes) {
       const url = new URL(routeUrl(r), 'http://127.0.0.1');
       expect(parseRoute(url.pathname, url.search), routeUrl(r)).toEqual(r);
     }
+  });
+});
+
+describe('settings routes', () => {
+  it('opens the first page at /settings and reads each page and file', () => {
+    expect(parseRoute('/settings')).toEqual({ view: 'settings', page: 'categories' });
+    expect(parseRoute('/settings/')).toEqual({ view: 'settings', page: 'categories' });
+    expect(parseRoute('/settings/templates')).toEqual({ view: 'settings', page: 'templates' });
+    expect(parseRoute('/settings/material-libraries/default')).toEqual({ view: 'material-library', name: 'default' });
+    expect(parseRoute('/settings/templates/studio_white/')).toEqual({ view: 'template', key: 'studio_white' });
+    expect(parseRoute('/settings/bogus')).toEqual({ view: 'editor' });
+  });
+  it('belongs to the Settings section', () => {
+    for (const p of ['/settings', '/settings/material-libraries/x', '/settings/templates/y']) expect(sectionOf(parseRoute(p)), p).toBe('settings');
   });
 });

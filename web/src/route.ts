@@ -3,11 +3,15 @@
 // asks it for a new workflow on behalf of the output-type wizard); the run
 // view owns "/runs" (the list, "?status=" filters it) and "/runs/{id}"
 // ("?node=" names the node whose details are open). The catalog owns
-// "/output-types", "/products" and "/orders" (see catalogRoute).
+// "/output-types", "/products", "/orders" and "/settings/…" (see catalogRoute).
 import { useCallback, useEffect, useState } from 'react';
 import type { RunStatus } from './types';
 
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'cancelled'];
+
+/** The Settings section's pages, in the order of its tabs; "/settings" opens the first. */
+export const SETTINGS_PAGES = ['categories', 'pricing-tiers', 'material-libraries', 'templates'] as const;
+export type SettingsPage = (typeof SETTINGS_PAGES)[number];
 
 export type CatalogRoute =
   | { view: 'output-types' }
@@ -16,7 +20,10 @@ export type CatalogRoute =
   | { view: 'product'; id: string }
   | { view: 'orders' }
   | { view: 'order-new' }
-  | { view: 'order'; id: string };
+  | { view: 'order'; id: string }
+  | { view: 'settings'; page: SettingsPage }
+  | { view: 'material-library'; name: string }
+  | { view: 'template'; key: string };
 
 export type Route =
   | { view: 'editor'; newFamily?: string; returnTo?: string }
@@ -25,7 +32,7 @@ export type Route =
   | CatalogRoute;
 
 /** The top-level section a route belongs to (the nav tabs). */
-export type Section = 'editor' | 'output-types' | 'products' | 'orders' | 'runs';
+export type Section = 'editor' | 'output-types' | 'products' | 'orders' | 'runs' | 'settings';
 
 export function sectionOf(route: Route): Section {
   switch (route.view) {
@@ -40,6 +47,10 @@ export function sectionOf(route: Route): Section {
     case 'products':
     case 'product':
       return 'products';
+    case 'settings':
+    case 'material-library':
+    case 'template':
+      return 'settings';
     default:
       return 'orders';
   }
@@ -74,6 +85,12 @@ function catalogRoute(pathname: string, params: URLSearchParams): CatalogRoute |
   if (/^\/orders\/new\/?$/.test(pathname)) return { view: 'order-new' };
   const o = /^\/orders\/([^/]+)\/?$/.exec(pathname);
   if (o) return { view: 'order', id: decode(o[1]) };
+  const s = /^\/settings(?:\/([^/]+))?\/?$/.exec(pathname);
+  if (s && (!s[1] || (SETTINGS_PAGES as readonly string[]).includes(s[1]))) return { view: 'settings', page: (s[1] as SettingsPage | undefined) ?? SETTINGS_PAGES[0] };
+  const lib = /^\/settings\/material-libraries\/([^/]+)\/?$/.exec(pathname);
+  if (lib) return { view: 'material-library', name: decode(lib[1]) };
+  const t = /^\/settings\/templates\/([^/]+)\/?$/.exec(pathname);
+  if (t) return { view: 'template', key: decode(t[1]) };
   return null;
 }
 
@@ -130,6 +147,12 @@ export function routeUrl(route: Route): string {
       return '/orders/new';
     case 'order':
       return `/orders/${encodeURIComponent(route.id)}`;
+    case 'settings':
+      return `/settings/${route.page}`;
+    case 'material-library':
+      return `/settings/material-libraries/${encodeURIComponent(route.name)}`;
+    case 'template':
+      return `/settings/templates/${encodeURIComponent(route.key)}`;
     case 'editor':
       return route.newFamily ? `/?${new URLSearchParams({ new: route.newFamily, ...(route.returnTo ? { return: route.returnTo } : {}) })}` : '/';
     default:

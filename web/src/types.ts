@@ -363,17 +363,38 @@ export interface DraftResult {
   steps: string[];
 }
 
-export interface Category {
+/** What every catalog item carries back: a PUT that sends `revision` is refused (409) when another write came first. */
+export interface ItemMeta {
+  created_at?: string;
+  updated_at?: string;
+  revision?: number;
+}
+
+export interface Category extends ItemMeta {
   key: string;
   name: string;
   description?: string;
 }
 
-export interface PricingTier {
+export interface PricingTier extends ItemMeta {
   key: string;
   name: string;
   currency: string;
   prices: Record<string, number>;
+}
+
+/** A row of GET /api/material-libraries; `source` says whether the data directory's edited copy wins. */
+export interface MaterialLibrarySummary {
+  library: string;
+  label?: string;
+  description?: string;
+  materials?: number;
+  source?: string;
+}
+
+/** The answer of POST /api/output-types/import-legacy. */
+export interface LegacyImportResult {
+  imported: { key?: string; name?: string; mapping?: LegacyMapping }[];
 }
 
 export interface ArtifactLink {

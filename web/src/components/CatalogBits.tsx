@@ -4,6 +4,7 @@ import type { MouseEvent, ReactNode } from 'react';
 import { formatValue } from '../params';
 import { intakeView } from '../catalog';
 import type { Navigate } from '../route';
+import { CONFLICT_MESSAGE, type SaveState } from '../settings';
 import type { CadIntake, PointerProblem } from '../types';
 
 /** A link inside the app: a plain click navigates without a reload, a middle click opens a tab. */
@@ -100,5 +101,75 @@ export function IntakeBar({ intake, testId = 'intake-progress' }: { intake: CadI
       </div>
       <span className="intake-label small">{v.label}</span>
     </div>
+  );
+}
+
+/** The problems pinned on one field, under it. */
+export function FieldErrors({ problems, testId }: { problems: readonly PointerProblem[] | undefined; testId?: string }) {
+  if (!problems?.length) return null;
+  return (
+    <ul className="field-problems" data-testid={testId}>
+      {problems.map((p, i) => (
+        <li key={i}>{p.message}</li>
+      ))}
+    </ul>
+  );
+}
+
+export interface ListFrameProps {
+  title: string;
+  testId: string;
+  /** null while loading */
+  rows: readonly unknown[] | null;
+  error: string;
+  onRefresh: () => void;
+  /** buttons after Refresh */
+  actions?: ReactNode;
+  /** notices above the list */
+  notices?: ReactNode;
+  children: ReactNode;
+}
+
+/** A list page: its head with Refresh, then loading, failure, empty, or the list itself. */
+export function ListFrame({ title, testId, rows, error, onRefresh, actions, notices, children }: ListFrameProps) {
+  return (
+    <section data-testid={`${testId}-page`}>
+      <div className="page-head">
+        <h1>{title}</h1>
+        <span className="page-head-spacer" />
+        <button type="button" onClick={onRefresh}>
+          Refresh
+        </button>
+        {actions}
+      </div>
+      {notices}
+      {error && <p className="notice notice-error">Cannot list them: {error}</p>}
+      {rows === null && !error && <p className="empty">Loading…</p>}
+      {rows && rows.length === 0 && <div className="runs-empty">None yet.</div>}
+      {rows && rows.length > 0 && children}
+    </section>
+  );
+}
+
+/** A refused save: a conflict with its Reload, or the server's message and the problems no field took. */
+export function SaveProblems({ state, rest, onReload, testId }: { state: SaveState; rest: PointerProblem[]; onReload: () => void; testId: string }) {
+  if (state.conflict)
+    return (
+      <div className="notice notice-error notice-action" role="alert" data-testid={`${testId}-conflict`}>
+        <span>{CONFLICT_MESSAGE}</span>
+        <button type="button" onClick={onReload} data-testid={`${testId}-reload`}>
+          Reload
+        </button>
+      </div>
+    );
+  return (
+    <>
+      {state.error && (
+        <p className="notice notice-error" role="alert" data-testid={`${testId}-error`}>
+          Not saved: {state.error}
+        </p>
+      )}
+      <PointerList items={rest} tone="error" testId={`${testId}-problems`} />
+    </>
   );
 }

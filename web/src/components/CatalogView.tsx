@@ -1,6 +1,7 @@
 // The catalog sections: output types (list and wizard), products with their
-// CAD uploads, and orders. Like the run view: the top bar with the app's
-// navigation, then one page chosen by URL (see route.ts).
+// CAD uploads, orders, and the settings (reference data and served files).
+// Like the run view: the top bar with the app's navigation, then one page
+// chosen by URL (see route.ts).
 import { useEffect, useState, type ReactNode } from 'react';
 import { api } from '../api';
 import type { CatalogRoute, Navigate } from '../route';
@@ -12,6 +13,7 @@ import { OutputTypesPage } from './OutputTypesPage';
 import { OutputTypeWizard } from './OutputTypeWizard';
 import { ProductPage } from './ProductPage';
 import { ProductsPage } from './ProductsPage';
+import { isSettingsRoute, SettingsView, settingsTitle } from './SettingsView';
 
 /** What every catalog page may need from the server, fetched once. */
 export interface CatalogBoot {
@@ -19,6 +21,8 @@ export interface CatalogBoot {
   vocabulary: Vocabulary;
   /** the OpenAPI components: ProductInput, OrderRequest, DraftRequest… */
   apiSchemas: Record<string, JSONSchema>;
+  /** the OpenAPI paths, for request bodies no component names (the legacy import) */
+  apiPaths: Record<string, Record<string, unknown>>;
 }
 
 const TITLES: Record<CatalogRoute['view'], string> = {
@@ -29,6 +33,9 @@ const TITLES: Record<CatalogRoute['view'], string> = {
   orders: 'Orders',
   'order-new': 'New order',
   order: 'Order',
+  settings: 'Settings',
+  'material-library': 'Material library',
+  template: 'Render template',
 };
 
 export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; navigate: Navigate; nav: ReactNode }) {
@@ -42,6 +49,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
           families: f.families,
           vocabulary: f.vocabulary ?? { port_types: [], artifact_roles: [], artifact_kinds: [] },
           apiSchemas: oas?.components?.schemas ?? {},
+          apiPaths: oas?.paths ?? {},
         }),
       (e: Error) => setBootError(e.message),
     );
@@ -58,7 +66,9 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
         : route.target
       : route.view === 'product' || route.view === 'order'
         ? route.id
-        : TITLES[route.view];
+        : isSettingsRoute(route)
+          ? settingsTitle(route)
+          : TITLES[route.view];
 
   return (
     <div className="runs-app catalog-app" data-testid="catalog-app">
@@ -69,7 +79,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
         </div>
         {nav}
         <div className="doc-meta muted">
-          <span className={route.view === 'product' || route.view === 'order' ? 'mono' : ''}>{sub}</span>
+          <span className={['product', 'order', 'material-library', 'template'].includes(route.view) ? 'mono' : ''}>{sub}</span>
         </div>
       </header>
       {bootError && <p className="notice notice-error runs-boot-error">Cannot reach the server: {bootError}</p>}
@@ -81,6 +91,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
       {boot && route.view === 'orders' && <OrdersPage navigate={navigate} />}
       {boot && route.view === 'order-new' && <OrderForm boot={boot} navigate={navigate} />}
       {boot && route.view === 'order' && <OrderPage key={route.id} id={route.id} navigate={navigate} />}
+      {boot && isSettingsRoute(route) && <SettingsView route={route} boot={boot} navigate={navigate} />}
     </div>
   );
 }

@@ -33,3 +33,26 @@ export function ConfirmDialog({ req, onClose }: { req: ConfirmRequest; onClose: 
     </Modal>
   );
 }
+
+export interface Notice {
+  text: string;
+  tone: 'info' | 'error';
+}
+
+/** Asks before deleting `key`; the outcome becomes a notice, a refusal with the server's reason (409 while in use). */
+export function deleteConfirm(key: string, message: string, remove: () => Promise<void>, done: (notice: Notice, deleted: boolean) => void): ConfirmRequest {
+  return {
+    title: `Delete ${key}?`,
+    message,
+    confirm: 'Delete',
+    danger: true,
+    onConfirm: async () => {
+      try {
+        await remove();
+        done({ text: `Deleted ${key}.`, tone: 'info' }, true);
+      } catch (e) {
+        done({ text: `Cannot delete ${key}: ${(e as Error).message}`, tone: 'error' }, false);
+      }
+    },
+  };
+}

@@ -3,13 +3,14 @@ import type { Section } from '../route';
 
 export type View = Section;
 
-// The sections, in the order operators meet them: author, sell, make, watch.
+// The sections, in the order operators meet them: author, sell, make, watch; then set up.
 const SECTIONS: [View, string][] = [
   ['editor', 'Workflows'],
   ['output-types', 'Output types'],
   ['products', 'Products'],
   ['orders', 'Orders'],
   ['runs', 'Runs'],
+  ['settings', 'Settings'],
 ];
 
 /** The app's top-level views, as links (a middle click opens a new tab). */

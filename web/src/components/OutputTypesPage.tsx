@@ -5,7 +5,7 @@
 // beside the compat adapter's mapping, and offer a switch of rollout, which
 // goes through the wizard's workflow step because it needs a workflow.
 import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
-import { api, ApiFailure } from '../api';
+import { api } from '../api';
 import { settingRows } from '../catalog';
 import { properties } from '../params';
 import type { Navigate } from '../route';
@@ -13,7 +13,8 @@ import type { JSONSchema, OutputType } from '../types';
 import { wizardUrl } from '../wizard';
 import { AppLink, KvTable, PointerList } from './CatalogBits';
 import type { CatalogBoot } from './CatalogView';
-import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
+import { ConfirmDialog, deleteConfirm, type ConfirmRequest } from './ConfirmDialog';
+import { LegacyImportDialog } from './LegacyImportDialog';
 
 function enumOf(schema: JSONSchema | undefined, key: string): string[] {
   const e = properties(schema)[key]?.enum;
@@ -92,6 +93,7 @@ export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigat
   const [family, setFamily] = useState<string>('');
   const [open, setOpen] = useState<string | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
+  const [importing, setImporting] = useState(false);
   // The wizard comes back with ?saved=KEY.
   const [saved] = useState(() => new URLSearchParams(window.location.search).get('saved'));
   const [notice, setNotice] = useState<{ text: string; tone: 'info' | 'error' } | null>(saved ? { text: `Saved ${saved}.`, tone: 'info' } : null);
@@ -123,22 +125,17 @@ export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigat
   const familyLabel = (k?: string) => boot.families.find((f) => f.key === k)?.label ?? k ?? '—';
 
   const remove = (o: OutputType) =>
-    setConfirm({
-      title: `Delete ${o.key}?`,
-      message: 'Customers can no longer order it. Order lines that use it keep it, and then it cannot be deleted.',
-      confirm: 'Delete',
-      danger: true,
-      onConfirm: async () => {
-        try {
-          await api.deleteOutputType(o.key);
-          setNotice({ text: `Deleted ${o.key}.`, tone: 'info' });
-          load();
-        } catch (e) {
-          const f = e as ApiFailure;
-          setNotice({ text: `Cannot delete ${o.key}: ${f.message}`, tone: 'error' });
-        }
-      },
-    });
+    setConfirm(
+      deleteConfirm(
+        o.key,
+        'Customers can no longer order it. Order lines that use it keep it, and then it cannot be deleted.',
+        () => api.deleteOutputType(o.key),
+        (n, deleted) => {
+          setNotice(n);
+          if (deleted) load();
+        },
+      ),
+    );
 
   return (
     <main className="runs-page catalog-page" data-testid="output-types-page">
@@ -169,6 +166,9 @@ export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigat
           ))}
         </div>
         <span className="page-head-spacer" />
+        <button type="button" onClick={() => setImporting(true)} data-testid="ot-import-legacy">
+          Import legacy
+        </button>
         <button type="button" className="primary" onClick={() => navigate(wizardUrl('new'))} data-testid="ot-new">
           New output type
         </button>
@@ -259,6 +259,7 @@ export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigat
         </table>
       )}
       {confirm && <ConfirmDialog req={confirm} onClose={() => setConfirm(null)} />}
+      {importing && <LegacyImportDialog boot={boot} onImported={load} onClose={() => setImporting(false)} />}
     </main>
   );
 }
