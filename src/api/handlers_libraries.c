@@ -71,6 +71,17 @@ void pf_handle_material_library_delete(const pf_app *app, const pf_request *req,
     pf_respond_text(res, 204, "application/json", NULL, 0);
 }
 
+/* A template as the API shows it: where it comes from as "data" (an edited
+ * copy) or "share" (shipped), as for libraries, and no server file paths. */
+static json_t *presented(const pf_app *app, json_t *doc) {
+    const char *source = json_string_value(json_object_get(doc, "source"));
+    size_t n = strlen(app->data_dir);
+    bool edited = source && !strncmp(source, app->data_dir, n) && source[n] == '/';
+    json_object_set_new(doc, "source", json_string(edited ? "data" : "share"));
+    json_object_del(doc, "blend_path");
+    return doc;
+}
+
 void pf_handle_template_list(const pf_app *app, const pf_request *req, pf_response *res) {
     (void)req;
     pf_template_set set;
@@ -78,7 +89,7 @@ void pf_handle_template_list(const pf_app *app, const pf_request *req, pf_respon
     json_t *list = json_array();
     const char *key;
     json_t *doc;
-    json_object_foreach(set.templates, key, doc) json_array_append(list, doc);
+    json_object_foreach(set.templates, key, doc) json_array_append(list, presented(app, doc));
     pf_respond_json(res, 200, json_pack("{s:o, s:O}", "templates", list, "problems", set.problems));
     pf_template_set_free(&set);
 }
@@ -89,7 +100,7 @@ void pf_handle_template_get(const pf_app *app, const pf_request *req, pf_respons
     const char *key = pf_request_param(req, "key");
     json_t *doc = json_object_get(set.templates, key);
     if (doc)
-        pf_respond_json(res, 200, json_incref(doc));
+        pf_respond_json(res, 200, json_incref(presented(app, doc)));
     else
         respond_error(res, req,
                       pf_error_new(PF_ENOTFOUND, "", "template \"%s\" does not exist%s%s", key,

@@ -215,6 +215,21 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
         json_t *doc = from_legacy(&c, old);
         if (!str(old, "name")) pf_catalog_need(old, "name", "a legacy output type", at, &errs);
         pf_output_type_validate(&c, doc, NULL, at, &errs, NULL);
+        /* Every clash at once, on its item: the store would refuse only the first. */
+        const char *key = str(doc, "key");
+        char *key_at = pf_asprintf("%s/key", at);
+        json_t *existing = NULL;
+        pf_error *missing = key ? pf_store_item_get(app->store, "output_type", key, &existing) : NULL;
+        if (key && !missing)
+            pf_errors_add(&errs, PF_ECONFLICT, key_at, "output type \"%s\" exists already; give this one a key", key);
+        pf_error_free(missing);
+        json_decref(existing);
+        for (size_t k = 0; key && k < i; k++) {
+            const char *earlier = str(json_array_get(docs, k), "key");
+            if (earlier && !strcmp(key, earlier))
+                pf_errors_add(&errs, PF_ECONFLICT, key_at, "item %zu has the key \"%s\" too", k, key);
+        }
+        free(key_at);
         json_array_append_new(docs, doc);
         items[i] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "output_type", .key = str(doc, "key"), .doc = doc};
         json_t *entry = json_pack("{s:s?, s:s?}", "key", str(doc, "key"), "name", str(old, "name"));
@@ -224,8 +239,11 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
         free(at);
     }
     pf_error *err = errs.len ? NULL : pf_store_items_write(app->store, items, n);
+    bool clashes_only = errs.len > 0;
+    for (size_t k = 0; k < errs.len; k++)
+        clashes_only = clashes_only && errs.items[k].code == PF_ECONFLICT;
     if (errs.len)
-        pf_respond_problem(res, 422, "Invalid legacy output types",
+        pf_respond_problem(res, clashes_only ? 409 : 422, "Invalid legacy output types",
                            errs.len == 1 ? errs.items[0].message : "the import has several problems", req->path, &errs);
     else if (err)
         pf_respond_error(res, req, err);

@@ -133,7 +133,10 @@ char *pf_items_referring(pf_store *store, const char *kind, const char *field, c
         const json_t *e;
         json_array_foreach(v, k, e) refers = refers || (json_is_string(e) && strcmp(json_string_value(e), value) == 0);
         if (!refers) continue;
+        /* Output types have keys; products have ids, and SKUs people know them by. */
         const char *key = json_string_value(json_object_get(item, "key"));
+        if (!key) key = json_string_value(json_object_get(item, "sku"));
+        if (!key) key = json_string_value(json_object_get(item, "id"));
         char *next = pf_asprintf("%s%s%s %s", out ? out : "", out ? ", " : "", kind, key ? key : "?");
         free(out);
         out = next;
