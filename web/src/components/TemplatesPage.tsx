@@ -6,7 +6,7 @@ import { FileDocPage, FilesList } from './ServedFiles';
 
 const hrefOf = (key: string) => routeUrl({ view: 'template', key });
 const LIST = routeUrl({ view: 'settings', page: 'templates' });
-// The server's own path to the file: nothing to show or edit (a PUT drops it).
+// Where a template comes from shows as a badge, not as a field (a PUT drops it).
 const HIDDEN = ['source'];
 
 export function TemplatesPage({ navigate }: { navigate: Navigate }) {

@@ -1017,6 +1017,8 @@ scenario('settings: a category and a tier with a pinned problem, a material edit
   await page.getByTestId('group-camera').waitFor();
   const lens = (await api('GET', '/api/templates/studio_white')).body.camera.lens_mm;
   check((await text(page, 'leaf-/camera/lens_mm')).includes(String(lens)), 'the camera shows');
+  check((await text(page, 'file-source')) === 'shipped', 'the template is the shipped one');
+  check(await page.getByTestId('file-restore').isDisabled(), 'a shipped template has nothing to restore');
   await page.screenshot({ path: join(outDir, 'settings-template.png'), fullPage: true });
 
   // Legacy import: a batch with a bad item is refused whole, its problems pinned to it; then one type and its mapping.
