@@ -7,6 +7,7 @@
 #include "core/json_text.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/sha256.h"
 #include "modules/materials/library.h"
 #include "render/template.h"
 
@@ -22,6 +23,46 @@ static void respond_error(pf_response *res, const pf_request *req, pf_error *err
 static void respond_problems(pf_response *res, const pf_request *req, const char *title, pf_errors *errs) {
     pf_respond_problem(res, 422, title, errs->len == 1 ? errs->items[0].message : "the document has several problems",
                        req->path, errs);
+}
+
+/* These files have no store row to count writes in: their revision is the
+ * digest of their content, so a PUT made from an older read is refused
+ * instead of overwriting what someone saved meanwhile. */
+static void file_revision(const json_t *doc, char out[65]) {
+    json_t *copy = json_deep_copy(doc);
+    const char *derived[] = {"revision", "source", "blend_path"};
+    for (size_t i = 0; i < 3; i++)
+        json_object_del(copy, derived[i]);
+    char *text = pf_json_text(copy, true);
+    pf_sha256_hex(text, strlen(text), out);
+    free(text);
+    json_decref(copy);
+}
+
+static json_t *with_revision(json_t *doc) {
+    char rev[65];
+    file_revision(doc, rev);
+    json_object_set_new(doc, "revision", json_string(rev));
+    return doc;
+}
+
+/* The revision a PUT was made from against the file's now; an error at
+ * /revision when they differ. Without a current file (current NULL) nothing
+ * can be overwritten, so a revision from elsewhere (a copy) is let be.
+ * Takes the revision out of doc. */
+static pf_error *check_revision(json_t *doc, const json_t *current, const char *what, const char *name) {
+    const json_t *given = json_object_get(doc, "revision");
+    pf_error *err = NULL;
+    if (given && current) {
+        char now[65];
+        file_revision(current, now);
+        if (!json_is_string(given) || strcmp(json_string_value(given), now) != 0)
+            err = pf_error_new(PF_ECONFLICT, "/revision",
+                               "%s \"%s\" was changed by someone else since it was read; reload it and edit again",
+                               what, name);
+    }
+    json_object_del(doc, "revision");
+    return err;
 }
 
 void pf_handle_material_library_list(const pf_app *app, const pf_request *req, pf_response *res) {
@@ -40,7 +81,7 @@ void pf_handle_material_library_get(const pf_app *app, const pf_request *req, pf
         respond_error(res, req, e);
         return;
     }
-    pf_respond_json(res, 200, lib);
+    pf_respond_json(res, 200, with_revision(lib));
 }
 
 void pf_handle_material_library_put(const pf_app *app, const pf_request *req, pf_response *res) {
@@ -50,13 +91,18 @@ void pf_handle_material_library_put(const pf_app *app, const pf_request *req, pf
     if (json_is_object(doc) && !json_object_get(doc, "library")) json_object_set_new(doc, "library", json_string(name));
     pf_errors errs;
     pf_errors_init(&errs);
-    pf_error *err = pf_material_library_save(app->data_dir, name, doc, &errs);
+    pf_module_ctx ctx = {.share_dir = app->share_dir, .data_root = app->data_dir};
+    json_t *current = NULL;
+    pf_error_free(pf_material_library_load(&ctx, name, &current));
+    pf_error *err = json_is_object(doc) ? check_revision(doc, current, "material library", name) : NULL;
+    json_decref(current);
+    if (!err) err = pf_material_library_save(app->data_dir, name, doc, &errs);
     if (err && errs.len)
         respond_problems(res, req, "Invalid material library", &errs);
     else if (err)
         pf_respond_error(res, req, err);
     else
-        pf_respond_json(res, 200, json_incref(doc));
+        pf_respond_json(res, 200, with_revision(json_incref(doc)));
     pf_error_free(err);
     pf_errors_clear(&errs);
     json_decref(doc);
@@ -79,7 +125,7 @@ static json_t *presented(const pf_app *app, json_t *doc) {
     bool edited = source && !strncmp(source, app->data_dir, n) && source[n] == '/';
     json_object_set_new(doc, "source", json_string(edited ? "data" : "share"));
     json_object_del(doc, "blend_path");
-    return doc;
+    return with_revision(doc);
 }
 
 void pf_handle_template_list(const pf_app *app, const pf_request *req, pf_response *res) {
@@ -122,6 +168,16 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
     if (json_is_object(doc) && !given) json_object_set_new(doc, "key", json_string(key));
     json_object_del(doc, "source");
     json_object_del(doc, "blend_path");
+    pf_template_set set;
+    pf_templates_load(app->share_dir, app->data_dir, &set);
+    pf_error *clash =
+        json_is_object(doc) ? check_revision(doc, json_object_get(set.templates, key), "template", key) : NULL;
+    pf_template_set_free(&set);
+    if (clash) {
+        respond_error(res, req, clash);
+        json_decref(doc);
+        return;
+    }
     pf_errors errs;
     pf_errors_init(&errs);
     char *dir = pf_asprintf("%s/templates", app->data_dir);
@@ -139,7 +195,7 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
         if (err)
             respond_error(res, req, err);
         else
-            pf_respond_json(res, 200, json_incref(doc));
+            pf_respond_json(res, 200, with_revision(json_incref(doc)));
         free(text);
         free(path);
     }

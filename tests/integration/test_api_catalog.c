@@ -273,7 +273,26 @@ static void test_libraries(const pf_test_server *srv) {
     doc = pf_http_json(srv, "GET", "/api/templates/studio_warm", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(doc, "source"), "data");
+    /* A save made from an older read is refused at /revision; one from the latest goes through. */
+    CHECK(str(doc, "revision") && strlen(str(doc, "revision")) == 64);
+    json_object_set_new(doc, "label", json_string("Studio warmer"));
+    char *latest = json_dumps(doc, 0);
+    json_object_set_new(doc, "revision", json_string("0000"));
+    char *stale = json_dumps(doc, 0);
     json_decref(doc);
+    expect_problem(srv, "PUT", "/api/templates/studio_warm", stale, 409, "/revision");
+    doc = pf_http_json(srv, "PUT", "/api/templates/studio_warm", latest, &status);
+    CHECK_INT(status, 200);
+    json_decref(doc);
+    expect_problem(srv, "PUT", "/api/templates/studio_warm", latest, 409, "/revision"); /* now stale itself */
+    free(latest);
+    free(stale);
+    doc = pf_http_json(srv, "GET", "/api/material-libraries/default", NULL, &status);
+    json_object_set_new(doc, "revision", json_string("0000"));
+    char *old_library = json_dumps(doc, 0);
+    json_decref(doc);
+    expect_problem(srv, "PUT", "/api/material-libraries/default", old_library, 409, "/revision");
+    free(old_library);
     expect_problem(
         srv, "PUT", "/api/templates/bare",
         "{\"label\":\"Bare\",\"kind\":\"studio\",\"categories\":[\"*\"],\"artifact_kinds\":[\"still_image\"],"

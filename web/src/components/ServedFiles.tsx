@@ -58,7 +58,7 @@ export function FilesList({ files, title, idField, hidden = NONE, hrefOf, naviga
   const problems = data?.problems ?? {};
 
   // The title cell holds the label, the name and the description; a source the API names gets its own column.
-  const columns = useMemo(() => summaryFields((rows ?? []) as JSONObject[], [idField, 'label', 'name', 'description', 'source', ...hidden]), [rows, idField, hidden]);
+  const columns = useMemo(() => summaryFields((rows ?? []) as JSONObject[], [idField, 'label', 'name', 'description', 'source', 'revision', ...hidden]), [rows, idField, hidden]);
   const withSource = (rows ?? []).some((r) => sourceLabel(r.source));
 
   return (
@@ -148,7 +148,8 @@ export function FileDocPage({ files, name, noun, idField, hidden = NONE, listHre
   const source = data?.source;
 
   const shown = editing ? base : (doc ?? {});
-  const layout = useMemo(() => docLayout(shown, hidden), [shown, hidden]);
+  // The revision goes back with a save (a stale one is refused), never edited.
+  const layout = useMemo(() => docLayout(shown, ['revision', ...hidden]), [shown, hidden]);
   const { pinned, rest } = useMemo(
     () => (editing && mode === 'fields' ? pinProblems(saved.problems, layoutKeys(layout)) : { pinned: new Map<string, PointerProblem[]>(), rest: saved.problems }),
     [editing, mode, saved, layout],

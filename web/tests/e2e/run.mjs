@@ -1005,6 +1005,18 @@ scenario('settings: a category and a tier with a pinned problem, a material edit
   check(edited.materials[i].principled_bsdf.roughness === 0.85, 'the edit was stored');
   check((await api('GET', '/api/material-libraries')).body.material_libraries.find((l) => l.library === 'default').source === 'data', 'the edited copy wins');
   await page.screenshot({ path: join(outDir, 'settings-material-library.png') });
+  // Someone else saves while this page edits: the save is refused, and Reload shows their value.
+  await page.getByTestId('file-edit').click();
+  await page.getByTestId(`input-${roughness}`).fill('0.6');
+  const theirs = (await api('GET', '/api/material-libraries/default')).body;
+  theirs.materials[i].principled_bsdf.roughness = 0.7;
+  check((await api('PUT', '/api/material-libraries/default', theirs)).status === 200, 'their edit was saved');
+  expectHttpStatus(409);
+  await page.getByTestId('file-save').click();
+  await page.getByTestId('file-conflict').waitFor();
+  check((await text(page, 'file-conflict')).includes('Changed by someone else'), 'the conflict is said plainly');
+  await page.getByTestId('file-reload').click();
+  await until('their value', async () => (await text(page, `cell-${roughness}`)) === '0.7');
   await page.getByTestId('file-restore').click();
   await page.getByTestId('confirm-ok').click();
   await until('the shipped library again', async () => (await text(page, 'file-source')) === 'shipped');
