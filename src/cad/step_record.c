@@ -17,6 +17,10 @@ static bool is_name_char(char ch) {
     return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '-';
 }
 
+static bool is_number_char(char ch) {
+    return (ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '.' || ch == 'E' || ch == 'e';
+}
+
 static void push(pf_sv *list, const pf_sv *item) {
     if ((list->n_items & (list->n_items - 1)) == 0) /* grow at powers of two */
         list->items = pf_xrealloc(list->items, (list->n_items ? list->n_items * 2 : 1) * sizeof *list->items);
@@ -108,7 +112,7 @@ static bool parse_value(cursor *c, pf_sv *out) {
     if ((ch >= '0' && ch <= '9') || ch == '-' || ch == '+') {
         char buf[64];
         size_t n = 0;
-        while (c->p + n < c->end && n < sizeof buf - 1 && strchr("0123456789+-.Ee", c->p[n]))
+        while (c->p + n < c->end && n < sizeof buf - 1 && is_number_char(c->p[n]))
             n++;
         memcpy(buf, c->p, n);
         buf[n] = '\0';

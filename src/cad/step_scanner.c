@@ -14,26 +14,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Records are kept only when their entity name is one of these. */
-static const char *const kept_names[] = {
-    "PRODUCT",
-    "PRODUCT_DEFINITION_FORMATION",
-    "PRODUCT_DEFINITION_FORMATION_WITH_SPECIFIED_SOURCE",
-    "PRODUCT_DEFINITION",
-    "NEXT_ASSEMBLY_USAGE_OCCURRENCE",
-    "PRODUCT_DEFINITION_SHAPE",
-    "SHAPE_DEFINITION_REPRESENTATION",
-    "SHAPE_REPRESENTATION_RELATIONSHIP",
-    "STYLED_ITEM",
-    "OVER_RIDING_STYLED_ITEM",
-    "PRESENTATION_STYLE_ASSIGNMENT",
-    "SURFACE_STYLE_USAGE",
-    "SURFACE_SIDE_STYLE",
-    "SURFACE_STYLE_FILL_AREA",
-    "FILL_AREA_STYLE",
-    "FILL_AREA_STYLE_COLOUR",
-    "COLOUR_RGB",
+/* Records are kept only when their entity name is one of these (with its
+ * length: every record is checked). */
+#define KEPT(name)                                                                                                     \
+    { name, sizeof name - 1 }
+static const struct {
+    const char *name;
+    size_t len;
+} kept_names[] = {
+    KEPT("PRODUCT"),
+    KEPT("PRODUCT_DEFINITION_FORMATION"),
+    KEPT("PRODUCT_DEFINITION_FORMATION_WITH_SPECIFIED_SOURCE"),
+    KEPT("PRODUCT_DEFINITION"),
+    KEPT("NEXT_ASSEMBLY_USAGE_OCCURRENCE"),
+    KEPT("PRODUCT_DEFINITION_SHAPE"),
+    KEPT("SHAPE_DEFINITION_REPRESENTATION"),
+    KEPT("SHAPE_REPRESENTATION_RELATIONSHIP"),
+    KEPT("STYLED_ITEM"),
+    KEPT("OVER_RIDING_STYLED_ITEM"),
+    KEPT("PRESENTATION_STYLE_ASSIGNMENT"),
+    KEPT("SURFACE_STYLE_USAGE"),
+    KEPT("SURFACE_SIDE_STYLE"),
+    KEPT("SURFACE_STYLE_FILL_AREA"),
+    KEPT("FILL_AREA_STYLE"),
+    KEPT("FILL_AREA_STYLE_COLOUR"),
+    KEPT("COLOUR_RGB"),
 };
+#undef KEPT
 #define MAX_KEPT_RECORD (4u << 20) /* a longer record of interest is skipped */
 #define MAX_TREE_NODES 200000      /* expanded instances; beyond it the tree is marked truncated */
 #define MAX_TREE_DEPTH 32
@@ -86,7 +93,7 @@ static bool is_kept_name(const char *name, size_t n) {
     static const char rep[] = "SHAPE_REPRESENTATION"; /* and its subtypes, whose items carry styles */
     if (n >= sizeof rep - 1 && memcmp(name + n - (sizeof rep - 1), rep, sizeof rep - 1) == 0) return true;
     for (size_t i = 0; i < sizeof kept_names / sizeof *kept_names; i++)
-        if (strlen(kept_names[i]) == n && memcmp(kept_names[i], name, n) == 0) return true;
+        if (kept_names[i].len == n && memcmp(kept_names[i].name, name, n) == 0) return true;
     return false;
 }
 
