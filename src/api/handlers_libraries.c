@@ -3,6 +3,7 @@
  * which wins, and deleting it brings the shipped one back. */
 #include "api/router.h"
 
+#include "core/embed.h"
 #include "core/id.h"
 #include "core/json_text.h"
 #include "core/mem.h"
@@ -63,6 +64,23 @@ static pf_error *check_revision(json_t *doc, const json_t *current, const char *
     }
     json_object_del(doc, "revision");
     return err;
+}
+
+/* The schema a PUT is validated with, served as embedded (the editor offers
+ * its allowed values). */
+static void respond_schema(pf_response *res, const char *path) {
+    const pf_embedded_file *f = pf_embed_find(path);
+    pf_respond_static(res, 200, "application/json", f->data, f->size);
+}
+
+void pf_handle_material_library_schema(const pf_app *app, const pf_request *req, pf_response *res) {
+    (void)app, (void)req;
+    respond_schema(res, "modules/materials/material_library.schema.json");
+}
+
+void pf_handle_template_schema(const pf_app *app, const pf_request *req, pf_response *res) {
+    (void)app, (void)req;
+    respond_schema(res, "render/render_template.schema.json");
 }
 
 void pf_handle_material_library_list(const pf_app *app, const pf_request *req, pf_response *res) {

@@ -67,10 +67,12 @@ void pf_handle_output_type_draft(const pf_app *, const pf_request *, pf_response
 void pf_handle_output_type_import_legacy(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_material_library_list(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_material_library_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_material_library_schema(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_material_library_put(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_material_library_delete(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_template_list(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_template_get(const pf_app *, const pf_request *, pf_response *);
+void pf_handle_template_schema(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_template_put(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_template_delete(const pf_app *, const pf_request *, pf_response *);
 void pf_handle_order_list(const pf_app *, const pf_request *, pf_response *);

@@ -259,6 +259,15 @@ static void test_libraries(const pf_test_server *srv) {
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(doc, "templates")), 5);
     json_decref(doc);
+    /* the schemas a PUT is checked with, served for the editor's choices */
+    doc = pf_http_json(srv, "GET", "/api/templates/schema", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK(json_array_size(json_object_get(json_object_get(json_object_get(doc, "properties"), "kind"), "enum")) >= 2);
+    json_decref(doc);
+    doc = pf_http_json(srv, "GET", "/api/material-libraries/schema", NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK(json_object_get(json_object_get(doc, "properties"), "materials") != NULL);
+    json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/templates/studio_white", NULL, &status);
     CHECK_INT(status, 200);
     CHECK_STR(str(doc, "source"), "share"); /* shipped; no server paths */

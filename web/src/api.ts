@@ -124,6 +124,8 @@ export interface FilesApi<S> {
   get: (name: string) => Promise<JSONObject>;
   save: (name: string, doc: unknown) => Promise<JSONObject>;
   restore: (name: string) => Promise<void>;
+  /** the JSON Schema the server checks a save with */
+  schema: () => Promise<JSONSchema>;
 }
 
 function filesApi<S>(path: string, listName: string): FilesApi<S> {
@@ -136,6 +138,7 @@ function filesApi<S>(path: string, listName: string): FilesApi<S> {
     get: (name) => request<JSONObject>('GET', `${path}/${enc(name)}`),
     save: (name, doc) => request<JSONObject>('PUT', `${path}/${enc(name)}`, doc),
     restore: (name) => request<void>('DELETE', `${path}/${enc(name)}`),
+    schema: () => request<JSONSchema>('GET', `${path}/schema`),
   };
 }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   applyEdits,
   cellPointer,
+  choicesAt,
   colourHex,
   docLayout,
   formBody,
@@ -243,5 +244,26 @@ describe('legacy import', () => {
     expect(importItems('{"name":"A"}')).toBeNull();
     expect(importItems('[{')).toBeNull();
     expect([importItemTitle({ name: 'A', key: 'a' }, 0), importItemTitle({ key: 'b' }, 1), importItemTitle(3, 2)]).toEqual(['A', 'b', 'Item 3']);
+  });
+});
+
+describe('choicesAt', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      kind: { type: 'string', enum: ['studio', 'blend_scene'] },
+      lights: { type: 'object', properties: { preset: { enum: ['three_point', 'softbox'] }, power: { type: 'number' } } },
+      kinds: { type: 'array', items: { enum: ['still_image'] } },
+    },
+  };
+  it('follows properties and items to an enum of strings', () => {
+    expect(choicesAt(schema, ['kind'])).toEqual(['studio', 'blend_scene']);
+    expect(choicesAt(schema, ['lights', 'preset'])).toEqual(['three_point', 'softbox']);
+    expect(choicesAt(schema, ['kinds', '0'])).toEqual(['still_image']);
+  });
+  it('says nothing where the schema allows anything or is missing', () => {
+    expect(choicesAt(schema, ['lights', 'power'])).toBeUndefined();
+    expect(choicesAt(schema, ['label'])).toBeUndefined();
+    expect(choicesAt(undefined, ['kind'])).toBeUndefined();
   });
 });

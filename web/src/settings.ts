@@ -406,3 +406,18 @@ export function importItemTitle(item: JSONValue, i: number): string {
   if (isObject(item)) for (const k of ['name', 'key']) if (typeof item[k] === 'string' && item[k]) return item[k] as string;
   return `Item ${i + 1}`;
 }
+
+/**
+ * The values the served schema allows at `path` of a document (its `enum` of
+ * strings), following `properties` and `items`; undefined when it says none.
+ */
+export function choicesAt(schema: JSONSchema | undefined, path: readonly string[]): string[] | undefined {
+  let s: unknown = schema;
+  for (const t of path) {
+    if (!isObject(s)) return undefined;
+    const props = s.properties;
+    s = isObject(props) && t in props ? props[t] : /^\d+$/.test(t) ? s.items : undefined;
+  }
+  const values = isObject(s) ? s.enum : undefined;
+  return Array.isArray(values) && values.every((v) => typeof v === 'string') ? (values as string[]) : undefined;
+}

@@ -1,10 +1,10 @@
-// A served document shown and edited by its own values: the server serves no
-// schema for material libraries and render templates, so each value's input
-// follows its JSON type (a list of 3-4 numbers from 0 to 1 is a colour).
+// A served document shown and edited by its own values: each value's input
+// follows its JSON type (a list of 3-4 numbers from 0 to 1 is a colour), and
+// where the served schema allows only some values, a choice among them.
 // Top-level values, then a card per object, then a table per list of objects.
 import { humanize } from '../params';
-import { cellPointer, colourHex, getAt, hexColour, isColour, leafText, parseLeaf, toPointer, type DocLayout, type Edits, type Leaf, type LeafKind } from '../settings';
-import type { JSONValue, PointerProblem } from '../types';
+import { cellPointer, choicesAt, colourHex, getAt, hexColour, isColour, leafText, parseLeaf, toPointer, type DocLayout, type Edits, type Leaf, type LeafKind } from '../settings';
+import type { JSONSchema, JSONValue, PointerProblem } from '../types';
 import { FieldErrors } from './CatalogBits';
 
 /** A linear RGB colour as the screen shows it. */
@@ -41,10 +41,23 @@ interface LeafInputProps {
   text: string;
   invalid: boolean;
   label: string;
+  /** the values the schema allows, when it names them */
+  choices?: readonly string[];
   onChange: (text: string) => void;
 }
 
-function LeafInput({ pointer, kind, text, invalid, label, onChange }: LeafInputProps) {
+function LeafInput({ pointer, kind, text, invalid, label, choices, onChange }: LeafInputProps) {
+  if (choices && kind === 'string')
+    return (
+      <select value={text} className={invalid ? 'input-error' : undefined} onChange={(e) => onChange(e.target.value)} aria-label={label} aria-invalid={invalid || undefined} data-testid={`input-${pointer}`}>
+        {!choices.includes(text) && <option value={text}>{text || '—'}</option>}
+        {choices.map((c) => (
+          <option key={c} value={c}>
+            {c}
+          </option>
+        ))}
+      </select>
+    );
   if (kind === 'boolean')
     return <input type="checkbox" checked={text === 'true'} onChange={(e) => onChange(String(e.target.checked))} aria-label={label} data-testid={`input-${pointer}`} />;
   const field = (
@@ -78,13 +91,15 @@ export interface DocBodyProps {
   editing: boolean;
   /** pointers shown but never edited (the document's identity) */
   readOnly: readonly string[];
+  /** the schema the server checks a save with; its enums become choices */
+  schema?: JSONSchema;
   pins: Map<string, PointerProblem[]>;
   onEdit: (pointer: string, text: string, kind: LeafKind) => void;
   onAddItem: (path: string[]) => void;
   onRemoveItem: (path: string[], index: number) => void;
 }
 
-export function DocBody({ doc, layout, edits, editing, readOnly, pins, onEdit, onAddItem, onRemoveItem }: DocBodyProps) {
+export function DocBody({ doc, layout, edits, editing, readOnly, schema, pins, onEdit, onAddItem, onRemoveItem }: DocBodyProps) {
   const value = (pointer: string, path: string[], kind: LeafKind, label: string) => {
     const v = getAt(doc, path);
     if (!editing || readOnly.includes(pointer)) return <LeafValue value={v} kind={kind} />;
@@ -95,6 +110,7 @@ export function DocBody({ doc, layout, edits, editing, readOnly, pins, onEdit, o
         label={label}
         text={edits[pointer]?.text ?? leafText(v, kind)}
         invalid={!!pins.get(pointer)}
+        choices={choicesAt(schema, path)}
         onChange={(t) => onEdit(pointer, t, kind)}
       />
     );

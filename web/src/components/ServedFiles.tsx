@@ -144,6 +144,7 @@ export function FileDocPage({ files, name, noun, idField, hidden = NONE, listHre
     return { doc, source: (list?.items as Row[] | undefined)?.find((r) => r[idField] === name)?.source };
   }, [files, name, idField]);
   const { data, error: loadError, reload: load } = useFetched(fetchDoc);
+  const { data: schema } = useFetched(files.schema);
   const doc = data?.doc ?? null;
   const source = data?.source;
 
@@ -317,6 +318,7 @@ export function FileDocPage({ files, name, noun, idField, hidden = NONE, listHre
           edits={edits}
           editing={editing}
           readOnly={[`/${idField}`]}
+          schema={schema ?? undefined}
           pins={pinned}
           onEdit={(pointer, text, kind) => setEdits((e) => ({ ...e, [pointer]: { text, kind } }))}
           onAddItem={(path) => {

@@ -1031,6 +1031,14 @@ scenario('settings: a category and a tier with a pinned problem, a material edit
   check((await text(page, 'leaf-/camera/lens_mm')).includes(String(lens)), 'the camera shows');
   check((await text(page, 'file-source')) === 'shipped', 'the template is the shipped one');
   check(await page.getByTestId('file-restore').isDisabled(), 'a shipped template has nothing to restore');
+  // Editing offers the values the served schema allows, and only those.
+  const templateSchema = (await api('GET', '/api/templates/schema')).body;
+  await page.getByTestId('file-edit').click();
+  const presets = await page.getByTestId('input-/lights/preset').locator('option').evaluateAll((os) => os.map((o) => o.value));
+  check(JSON.stringify(presets) === JSON.stringify(templateSchema.properties.lights.properties.preset.enum), `the light presets come from the schema: ${presets}`);
+  check((await page.getByTestId('input-/kind').inputValue()) === 'studio', 'the kind is chosen from a list');
+  await page.screenshot({ path: join(outDir, 'settings-template-edit.png'), fullPage: true });
+  await page.getByTestId('file-cancel').click();
   await page.screenshot({ path: join(outDir, 'settings-template.png'), fullPage: true });
 
   // Legacy import: a batch with a bad item is refused whole, its problems pinned to it; then one type and its mapping.
