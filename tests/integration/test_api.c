@@ -21,12 +21,7 @@ static bool is_problem(const pf_http_reply *r) {
 }
 
 static bool has_error_at(const pf_http_reply *r, const char *pointer) {
-    size_t i;
-    json_t *e;
-    json_array_foreach(json_object_get(r->json, "errors"), i, e) {
-        if (!strcmp(json_string_value(json_object_get(e, "pointer")), pointer)) return true;
-    }
-    return false;
+    return pf_problems_have(json_object_get(r->json, "errors"), pointer);
 }
 
 static char *fixture(void) {

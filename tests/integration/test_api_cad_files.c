@@ -75,12 +75,7 @@ static int post_upload(const pf_test_server *srv, const char *path, const char *
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
     CURLcode rc = curl_easy_perform(curl);
     if (rc == CURLE_OK) {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
-        char *ct = NULL;
-        curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
-        if (ct) reply->content_type = pf_strdup(ct);
-        if (!reply->body) reply->body = pf_strdup("");
-        reply->json = json_loadb(reply->body, reply->len, 0, NULL);
+        pf_http_read_reply(curl, reply);
     } else {
         fprintf(stderr, "POST %s: %s\n", path, curl_easy_strerror(rc));
     }
@@ -104,21 +99,14 @@ static char *pointers(const json_t *problem) {
     return out;
 }
 
-static bool has_pointer(const json_t *problem, const char *pointer) {
-    size_t i;
-    const json_t *e;
-    json_array_foreach(json_object_get(problem, "errors"), i,
-                       e) if (str(e, "pointer") && !strcmp(str(e, "pointer"), pointer)) return true;
-    return false;
-}
-
 /* A problem+json reply with want and an error at pointer. */
 static void expect_problem(const pf_http_reply *r, long want, const char *pointer, const char *what) {
     CHECK_MSG(r->status == want, "%s: status %ld, wanted %ld: %s", what, r->status, want, r->body ? r->body : "");
     CHECK_MSG(r->content_type && !strcmp(r->content_type, "application/problem+json"), "%s: content type %s", what,
               r->content_type ? r->content_type : "(none)");
     char *all = pointers(r->json);
-    CHECK_MSG(has_pointer(r->json, pointer), "%s: wanted %s among [%s]", what, pointer, all);
+    CHECK_MSG(pf_problems_have(json_object_get(r->json, "errors"), pointer), "%s: wanted %s among [%s]", what, pointer,
+              all);
     free(all);
 }
 
@@ -404,7 +392,8 @@ static void products(const pf_test_server *srv, const char *sha) {
     CHECK_INT(r.status, 422);
     const char *wanted[] = {"/name", "/sku", "/category", "/cad_file", "/colour"};
     for (size_t i = 0; i < 5; i++)
-        CHECK_MSG(has_pointer(r.json, wanted[i]), "all at once: %s missing in %s", wanted[i], r.body);
+        CHECK_MSG(pf_problems_have(json_object_get(r.json, "errors"), wanted[i]), "all at once: %s missing in %s",
+                  wanted[i], r.body);
     CHECK_INT(json_array_size(json_object_get(r.json, "errors")), 5);
     pf_http_reply_free(&r);
     doc = pf_http_json(srv, "GET", "/api/products", NULL, &status);

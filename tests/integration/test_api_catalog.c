@@ -12,20 +12,13 @@
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-/* A problem document lists a problem at pointer. */
-static bool problem_at(const json_t *doc, const char *pointer) {
-    size_t i;
-    const json_t *e;
-    json_array_foreach(json_object_get(doc, "errors"), i, e) if (strcmp(str(e, "pointer"), pointer) == 0) return true;
-    return false;
-}
-
 static void expect_problem(const pf_test_server *srv, const char *method, const char *path, const char *body,
                            long want_status, const char *pointer) {
     long status;
     json_t *doc = pf_http_json(srv, method, path, body, &status);
     CHECK_MSG(status == want_status, "%s %s %s: status %ld, not %ld", method, path, body, status, want_status);
-    CHECK_MSG(problem_at(doc, pointer), "%s %s %s: no problem at %s", method, path, body, pointer);
+    CHECK_MSG(pf_problems_have(json_object_get(doc, "errors"), pointer), "%s %s %s: no problem at %s", method, path,
+              body, pointer);
     json_decref(doc);
 }
 
@@ -120,7 +113,7 @@ static void test_output_types(const pf_test_server *srv) {
                        &status);
     CHECK_INT(status, 200);
     CHECK(json_is_false(json_object_get(doc, "valid")));
-    CHECK(problem_at(doc, "/draft/workflow/id"));
+    CHECK(pf_problems_have(json_object_get(doc, "errors"), "/draft/workflow/id"));
     json_decref(doc);
     expect_problem(srv, "POST", "/api/output-types/draft/validate", "{\"step\":\"pricing\",\"draft\":{}}", 422,
                    "/step");

@@ -28,13 +28,6 @@ static json_t *post(const pf_test_server *srv, const char *path, const char *bod
     return doc;
 }
 
-static bool has_pointer(const json_t *list, const char *pointer) {
-    size_t i;
-    const json_t *e;
-    json_array_foreach(list, i, e) if (strcmp(str(e, "pointer"), pointer) == 0) return true;
-    return false;
-}
-
 /* Polls path until field is one of the final values (at most ~10 min). */
 static json_t *poll(const pf_test_server *srv, const char *path, const char *(*state)(const json_t *),
                     const char *const *finals) {
@@ -123,20 +116,20 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
     char *path = pf_asprintf("/api/order-lines/%s/preflight", str(json_array_get(lines, 0), "id"));
     json_t *pre = post(srv, path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
-    CHECK(has_pointer(json_object_get(pre, "problems"), "/product/cad_file"));
+    CHECK(pf_problems_have(json_object_get(pre, "problems"), "/product/cad_file"));
     json_decref(pre);
     free(path);
     path = pf_asprintf("/api/order-lines/%s/preflight", str(json_array_get(lines, 1), "id"));
     pre = post(srv, path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
-    CHECK(has_pointer(json_object_get(pre, "problems"), "/output_type/material_constraints/require_complete"));
-    CHECK(has_pointer(json_object_get(pre, "problems"), "/output_type/overrides/template"));
+    CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/material_constraints/require_complete"));
+    CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/overrides/template"));
     json_decref(pre);
     free(path);
     /* dispatch runs the same preflight and starts nothing */
     path = pf_asprintf("/api/order-lines/%s/dispatch", str(json_array_get(lines, 1), "id"));
     json_t *refused = post(srv, path, NULL, 422);
-    CHECK(has_pointer(json_object_get(refused, "errors"), "/output_type/overrides/template"));
+    CHECK(pf_problems_have(json_object_get(refused, "errors"), "/output_type/overrides/template"));
     json_decref(refused);
     free(path);
     json_decref(order);

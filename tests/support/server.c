@@ -164,12 +164,7 @@ static int request(const pf_test_server *srv, const char *method, const char *pa
     if (strcmp(method, "HEAD") == 0) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     CURLcode rc = curl_easy_perform(curl);
     if (rc == CURLE_OK) {
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
-        char *ct = NULL;
-        curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
-        if (ct) reply->content_type = pf_strdup(ct);
-        if (!reply->body) reply->body = pf_strdup("");
-        reply->json = json_loadb(reply->body, reply->len, 0, NULL);
+        pf_http_read_reply(curl, reply);
     } else {
         free(reply->body);
         reply->body = NULL;
@@ -180,6 +175,25 @@ static int request(const pf_test_server *srv, const char *method, const char *pa
     curl_easy_cleanup(curl);
     free(url);
     return rc == CURLE_OK ? 0 : -1;
+}
+
+void pf_http_read_reply(void *curl, pf_http_reply *reply) {
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply->status);
+    char *ct = NULL;
+    curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &ct);
+    if (ct) reply->content_type = pf_strdup(ct);
+    if (!reply->body) reply->body = pf_strdup("");
+    reply->json = json_loadb(reply->body, reply->len, 0, NULL);
+}
+
+bool pf_problems_have(const json_t *problems, const char *pointer) {
+    size_t i;
+    const json_t *e;
+    json_array_foreach(problems, i, e) {
+        const char *at = json_string_value(json_object_get(e, "pointer"));
+        if (at && strcmp(at, pointer) == 0) return true;
+    }
+    return false;
 }
 
 void pf_http_reply_free(pf_http_reply *reply) {

@@ -4,6 +4,7 @@
 #define PF_TESTS_SERVER_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -41,6 +42,13 @@ void pf_http_reply_free(pf_http_reply *reply);
 /* libcurl's write callback that appends to a pf_http_reply's body (for
  * tests that build their own requests). */
 size_t pf_http_collect_body(char *ptr, size_t size, size_t nmemb, void *reply);
+/* After a request that succeeded on the curl handle (a CURL *): the
+ * status, content type and parsed body into reply. */
+void pf_http_read_reply(void *curl, pf_http_reply *reply);
+
+/* Whether a list of problems [{pointer, …}] (a problem document's "errors",
+ * a preflight's "problems") has one at pointer. */
+bool pf_problems_have(const json_t *problems, const char *pointer);
 
 /* A JSON request (body may be NULL): the parsed answer (new reference, NULL
  * when it is not JSON) and its status in *status (0 when no answer came). */
