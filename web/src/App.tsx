@@ -27,7 +27,7 @@ import { typeColor } from './components/Icon';
 import { ImportDialog } from './components/ImportDialog';
 import { InvocationPanel } from './components/InvocationPanel';
 import { ModuleNode } from './components/ModuleNode';
-import { NavTabs, type View } from './components/NavTabs';
+import { Brand, NavTabs, type View } from './components/NavTabs';
 import { NewWorkflowDialog, type NewWorkflowRequest } from './components/NewWorkflowDialog';
 import { NodePanel } from './components/NodePanel';
 import { Palette, STEP_MIME } from './components/Palette';
@@ -716,10 +716,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
     <EditorContext.Provider value={ctxValue}>
       <div className="app">
         <header className="topbar">
-          <div className="brand">
-            <span className="brand-mark">P</span>
-            <span className="brand-name">Prodflow</span>
-          </div>
+          <Brand />
           {nav}
           {graph && session ? (
             <div className="doc-meta">

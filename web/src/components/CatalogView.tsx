@@ -6,6 +6,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { api } from '../api';
 import type { CatalogRoute, Navigate } from '../route';
 import type { Family, JSONSchema, Vocabulary } from '../types';
+import { Brand } from './NavTabs';
 import { OrderForm } from './OrderForm';
 import { OrderPage } from './OrderPage';
 import { OrdersPage } from './OrdersPage';
@@ -73,10 +74,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
   return (
     <div className="runs-app catalog-app" data-testid="catalog-app">
       <header className="topbar">
-        <div className="brand">
-          <span className="brand-mark">P</span>
-          <span className="brand-name">Prodflow</span>
-        </div>
+        <Brand />
         {nav}
         <div className="doc-meta muted">
           <span className={['product', 'order', 'material-library', 'template'].includes(route.view) ? 'mono' : ''}>{sub}</span>

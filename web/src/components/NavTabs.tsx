@@ -36,3 +36,13 @@ export function NavTabs({ current, hrefs, onGo }: { current: View; hrefs: Record
     </nav>
   );
 }
+
+/** The app's name, at the left of every top bar. */
+export function Brand() {
+  return (
+    <div className="brand">
+      <span className="brand-mark">P</span>
+      <span className="brand-name">Prodflow</span>
+    </div>
+  );
+}

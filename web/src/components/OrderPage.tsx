@@ -7,7 +7,8 @@ import { api, ApiFailure } from '../api';
 import { dispatchBlocked, formatMoney, lineIsLive, lineRuns, preflightTarget } from '../catalog';
 import type { Navigate } from '../route';
 import { formatWhen } from '../runs';
-import type { JSONSchema, Order, OrderLine, OutputType, PointerProblem, Product } from '../types';
+import type { JSONSchema, OrderLine, OutputType, PointerProblem, Product } from '../types';
+import { useFetched } from '../useFetched';
 import { AppLink, KvTable, PointerList, type ProblemItem } from './CatalogBits';
 import { StatusBadge } from './StatusBadge';
 
@@ -22,25 +23,16 @@ interface LineResult {
 }
 
 export function OrderPage({ id, navigate }: { id: string; navigate: Navigate }) {
-  const [order, setOrder] = useState<Order | null>(null);
+  const fetchOrder = useCallback(() => api.order(id), [id]);
+  const { data: order, error, reload: load } = useFetched(fetchOrder);
   const [products, setProducts] = useState<Product[]>([]);
   const [outputTypes, setOutputTypes] = useState<OutputType[]>([]);
   const [schema, setSchema] = useState<JSONSchema | undefined>();
-  const [error, setError] = useState('');
   const [results, setResults] = useState<Record<string, LineResult>>({});
   const [busy, setBusy] = useState<string | null>(null);
   const [focus, setFocus] = useState<string | null>(null);
 
-  const load = useCallback(async () => {
-    try {
-      setOrder(await api.order(id));
-      setError('');
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, [id]);
   useEffect(() => {
-    load();
     Promise.all([api.products(), api.outputTypes(), api.outputTypeSchema()]).then(
       ([p, o, s]) => {
         setProducts(p.products);
@@ -49,7 +41,7 @@ export function OrderPage({ id, navigate }: { id: string; navigate: Navigate }) 
       },
       () => undefined,
     );
-  }, [load]);
+  }, []);
 
   const lines = (order?.lines ?? []).filter((l): l is OrderLine => typeof l === 'object');
   const live = lines.some((l) => lineIsLive(l.status));

@@ -4,12 +4,13 @@
 // types that keep legacy render settings open a panel with those settings
 // beside the compat adapter's mapping, and offer a switch of rollout, which
 // goes through the wizard's workflow step because it needs a workflow.
-import { Fragment, useCallback, useEffect, useMemo, useState } from 'react';
+import { Fragment, useEffect, useMemo, useState } from 'react';
 import { api } from '../api';
 import { settingRows } from '../catalog';
 import { properties } from '../params';
 import type { Navigate } from '../route';
 import type { JSONSchema, OutputType } from '../types';
+import { useFetched } from '../useFetched';
 import { wizardUrl } from '../wizard';
 import { AppLink, KvTable, PointerList } from './CatalogBits';
 import type { CatalogBoot } from './CatalogView';
@@ -84,10 +85,15 @@ function LegacyPanel({ ot, schema, navigate }: { ot: OutputType; schema: JSONSch
   );
 }
 
+async function fetchOutputTypes() {
+  const [list, schema] = await Promise.all([api.outputTypes(), api.outputTypeSchema()]);
+  return { items: list.output_types, schema };
+}
+
 export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigate: Navigate }) {
-  const [items, setItems] = useState<OutputType[] | null>(null);
-  const [schema, setSchema] = useState<JSONSchema | undefined>();
-  const [error, setError] = useState('');
+  const { data, error, reload: load } = useFetched(fetchOutputTypes);
+  const items = data?.items ?? null;
+  const schema = data?.schema;
   const [text, setText] = useState('');
   const [rollout, setRollout] = useState<string | undefined>();
   const [family, setFamily] = useState<string>('');
@@ -98,19 +104,6 @@ export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigat
   const [saved] = useState(() => new URLSearchParams(window.location.search).get('saved'));
   const [notice, setNotice] = useState<{ text: string; tone: 'info' | 'error' } | null>(saved ? { text: `Saved ${saved}.`, tone: 'info' } : null);
 
-  const load = useCallback(async () => {
-    try {
-      const [list, s] = await Promise.all([api.outputTypes(), api.outputTypeSchema()]);
-      setItems(list.output_types);
-      setSchema(s);
-      setError('');
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, []);
-  useEffect(() => {
-    load();
-  }, [load]);
 
   const shown = useMemo(() => {
     const t = text.trim().toLowerCase();

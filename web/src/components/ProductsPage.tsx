@@ -1,12 +1,13 @@
 // Products: the list with each CAD file's intake status, and a form for a
 // new product. Field limits come from the API's ProductInput schema and the
 // categories from /api/categories; the server's problems land on their fields.
-import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { api, ApiFailure } from '../api';
 import { properties } from '../params';
 import { parsePointer } from '../problems';
 import type { Navigate } from '../route';
-import type { CadFile, Category, JSONSchema, Product } from '../types';
+import type { CadFile, JSONSchema } from '../types';
+import { useFetched } from '../useFetched';
 import { AppLink, IntakeBar } from './CatalogBits';
 import type { CatalogBoot } from './CatalogView';
 
@@ -19,11 +20,18 @@ function limits(s: JSONSchema | undefined): { maxLength?: number; minLength?: nu
   };
 }
 
+async function fetchProducts() {
+  const [p, c, cats] = await Promise.all([api.products(), api.cadFiles(), api.categories()]);
+  return { products: p.products, cadFiles: new Map(c.cad_files.map((f) => [f.id, f])), categories: cats.categories };
+}
+
+const NO_CAD_FILES = new Map<string, CadFile>();
+
 export function ProductsPage({ boot, navigate }: { boot: CatalogBoot; navigate: Navigate }) {
-  const [products, setProducts] = useState<Product[] | null>(null);
-  const [cadFiles, setCadFiles] = useState<Map<string, CadFile>>(new Map());
-  const [categories, setCategories] = useState<Category[]>([]);
-  const [error, setError] = useState('');
+  const { data, error, reload: load } = useFetched(fetchProducts);
+  const products = data?.products ?? null;
+  const cadFiles = data?.cadFiles ?? NO_CAD_FILES;
+  const categories = data?.categories ?? [];
   const [form, setForm] = useState({ name: '', sku: '', category: '' });
   const [formErrors, setFormErrors] = useState<Record<string, string[]>>({});
   const [formError, setFormError] = useState('');
@@ -32,20 +40,6 @@ export function ProductsPage({ boot, navigate }: { boot: CatalogBoot; navigate: 
   const props = properties(input);
   const required = new Set(Array.isArray(input?.required) ? (input.required as string[]) : []);
 
-  const load = useCallback(async () => {
-    try {
-      const [p, c, cats] = await Promise.all([api.products(), api.cadFiles(), api.categories()]);
-      setProducts(p.products);
-      setCadFiles(new Map(c.cad_files.map((f) => [f.id, f])));
-      setCategories(cats.categories);
-      setError('');
-    } catch (e) {
-      setError((e as Error).message);
-    }
-  }, []);
-  useEffect(() => {
-    load();
-  }, [load]);
 
   const running = useMemo(() => [...cadFiles.values()].some((f) => f.intake?.status === 'running'), [cadFiles]);
   useEffect(() => {

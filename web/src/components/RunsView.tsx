@@ -4,6 +4,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { api } from '../api';
 import { routeUrl, type Navigate, type Route } from '../route';
 import type { Family, PortType } from '../types';
+import { Brand } from './NavTabs';
 import { RunPage } from './RunPage';
 import { RunsPage } from './RunsPage';
 
@@ -35,10 +36,7 @@ export function RunsView({ route, navigate, nav }: RunsViewProps) {
   return (
     <div className="runs-app" data-testid="runs-app">
       <header className="topbar">
-        <div className="brand">
-          <span className="brand-mark">P</span>
-          <span className="brand-name">Prodflow</span>
-        </div>
+        <Brand />
         {nav}
         <div className="doc-meta muted">{route.view === 'run' ? <span className="mono">{route.id}</span> : 'Workflow runs'}</div>
       </header>
