@@ -40,8 +40,13 @@ pf_error *pf_store_run_create(pf_store *s, const json_t *run) { return s->ops->r
 pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
                                   const char *node_id, const char *node_status, const json_t *node_state,
                                   const pf_store_node_extras *extras) {
-    pf_store_transition t = {.run_id = run_id, .run_status = run_status, .node_id = node_id, .node_status = node_status,
-                             .run_doc = run_doc, .node_state = node_state, .extras = extras};
+    pf_store_transition t = {.run_id = run_id,
+                             .run_status = run_status,
+                             .node_id = node_id,
+                             .node_status = node_status,
+                             .run_doc = run_doc,
+                             .node_state = node_state,
+                             .extras = extras};
     return s->ops->run_transitions(s, &t, 1);
 }
 pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items, size_t n) {

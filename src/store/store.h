@@ -95,7 +95,7 @@ typedef enum { PF_ITEM_CREATE, PF_ITEM_REPLACE, PF_ITEM_UPSERT, PF_ITEM_DELETE }
 typedef struct pf_store_item {
     pf_item_op op;
     const char *kind, *key;
-    const json_t *doc;    /* NULL for PF_ITEM_DELETE */
+    const json_t *doc;     /* NULL for PF_ITEM_DELETE */
     long long if_revision; /* PF_ITEM_REPLACE only when the stored revision is this; 0: any */
 } pf_store_item;
 pf_error *pf_store_items_write(pf_store *s, const pf_store_item *items, size_t n);

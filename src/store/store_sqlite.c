@@ -52,7 +52,8 @@ static int query_int(sqlite3 *db, const char *sql, int fallback) {
 
 static pf_error *migrate(sqlite_store *st) {
     pf_error *err = pf_sqlite_exec(
-        st->writer.db, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+        st->writer.db,
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
         "creating schema_migrations");
     if (err) return err;
     st->version = query_int(st->writer.db, "SELECT MAX(version) FROM schema_migrations", 0);
@@ -251,9 +252,9 @@ static pf_error *sqlite_workflow_get(pf_store *s, const char *id, int version, j
 static pf_error *sqlite_workflow_list(pf_store *s, const char *family, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     pthread_mutex_lock(&st->writer.lock);
-    sqlite3_stmt *q =
-        pf_sqlite_prepare(st->writer.db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
-                                  "WHERE deleted_at IS NULL AND (?1 IS NULL OR family = ?1) ORDER BY id");
+    sqlite3_stmt *q = pf_sqlite_prepare(
+        st->writer.db, "SELECT id, name, family, latest_version, created_at, updated_at FROM workflows "
+                       "WHERE deleted_at IS NULL AND (?1 IS NULL OR family = ?1) ORDER BY id");
     if (family) sqlite3_bind_text(q, 1, family, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
@@ -272,7 +273,7 @@ static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **
     *list_out = NULL;
     pthread_mutex_lock(&st->writer.lock);
     sqlite3_stmt *q = pf_sqlite_prepare(st->writer.db, "SELECT version, created_at, sha256 FROM workflow_versions "
-                                                "WHERE workflow_id = ? ORDER BY version");
+                                                       "WHERE workflow_id = ? ORDER BY version");
     sqlite3_bind_text(q, 1, id, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
@@ -332,7 +333,8 @@ pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {
     sqlite_store *st = pf_xcalloc(1, sizeof *st);
     if (sqlite3_open_v2(path, &st->writer.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK) {
-        pf_error *err = pf_error_new(PF_EIO, "/store", "cannot open the database %s: %s", path, sqlite3_errmsg(st->writer.db));
+        pf_error *err =
+            pf_error_new(PF_EIO, "/store", "cannot open the database %s: %s", path, sqlite3_errmsg(st->writer.db));
         sqlite3_close(st->writer.db);
         free(st);
         return err;

@@ -136,8 +136,7 @@ static pf_error *transition_locked(sqlite_store *st, void *arg) {
     if (a->extras) json_array_foreach(a->extras->assets, i, artifact) {
             if (!err) err = asset_row(st, artifact);
         }
-    if (!err && a->extras && a->extras->cache_key)
-        err = cache_row(st, a->extras);
+    if (!err && a->extras && a->extras->cache_key) err = cache_row(st, a->extras);
     return err;
 }
 
@@ -177,15 +176,16 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
     pthread_mutex_lock(&st->writer.lock);
     sqlite3_stmt *q =
         pf_sqlite_prepare(st->writer.db, with_nodes ? "SELECT id, workflow_id, workflow_version, family, status, "
-                                               "subject, (SELECT doc FROM run_docs WHERE run_id = "
-                                               "runs.id), created_at, updated_at FROM runs WHERE id = ?"
-                                             : "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
+                                                      "subject, (SELECT doc FROM run_docs WHERE run_id = "
+                                                      "runs.id), created_at, updated_at FROM runs WHERE id = ?"
+                                                    : "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
     sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     json_t *run = sqlite3_step(q) == SQLITE_ROW ? run_row(q, with_nodes) : NULL;
     sqlite3_finalize(q);
     if (run && with_nodes) {
         json_t *nodes = json_object();
-        q = pf_sqlite_prepare(st->writer.db, "SELECT node_id, status, state FROM run_nodes WHERE run_id = ? ORDER BY node_id");
+        q = pf_sqlite_prepare(st->writer.db,
+                              "SELECT node_id, status, state FROM run_nodes WHERE run_id = ? ORDER BY node_id");
         sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
         while (sqlite3_step(q) == SQLITE_ROW)
             json_object_set_new(nodes, pf_sqlite_text(q, 0),
@@ -211,8 +211,9 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
 pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     pthread_mutex_lock(&st->writer.lock);
-    sqlite3_stmt *q = pf_sqlite_prepare(st->writer.db, "SELECT " RUN_COLUMNS " FROM runs WHERE ?1 IS NULL OR status = ?1 "
-                                                "ORDER BY created_at DESC, id DESC");
+    sqlite3_stmt *q =
+        pf_sqlite_prepare(st->writer.db, "SELECT " RUN_COLUMNS " FROM runs WHERE ?1 IS NULL OR status = ?1 "
+                                         "ORDER BY created_at DESC, id DESC");
     if (status) sqlite3_bind_text(q, 1, status, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW)
@@ -302,9 +303,8 @@ static pf_error *asset_row(sqlite_store *st, const json_t *asset) {
 pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_out) {
     sqlite_store *st = pf_sqlite_impl(s);
     sqlite_conn *r = pf_sqlite_reader(st);
-    sqlite3_stmt *q =
-        pf_sqlite_prepare(r->db, "SELECT doc, created_at FROM assets WHERE ?1 IS NULL OR run_id = ?1 "
-                                      "ORDER BY created_at DESC, id");
+    sqlite3_stmt *q = pf_sqlite_prepare(r->db, "SELECT doc, created_at FROM assets WHERE ?1 IS NULL OR run_id = ?1 "
+                                               "ORDER BY created_at DESC, id");
     if (run_id) sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     json_t *list = json_array();
     while (sqlite3_step(q) == SQLITE_ROW) {

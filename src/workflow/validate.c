@@ -42,7 +42,7 @@ typedef struct {
         size_t index;
     } * slots;
     size_t n_slots;
-    size_t *edge_to; /* per edge: target node index, or SIZE_MAX when the edge is broken */
+    size_t *edge_to;       /* per edge: target node index, or SIZE_MAX when the edge is broken */
     const char *last_step; /* the previous node's step and module: neighbours mostly share one */
     const pf_module *last_module;
     bool last_needs_defaults; /* its param_schema has "required" */
@@ -127,8 +127,7 @@ static void check_node(checker *c, size_t i, const json_t *node) {
     if (!c->last_step || strcmp(c->last_step, step) != 0) {
         c->last_step = step;
         c->last_module = pf_registry_find(c->reg, step);
-        c->last_needs_defaults =
-            c->last_module && json_object_get(c->last_module->param_schema, "required") != NULL;
+        c->last_needs_defaults = c->last_module && json_object_get(c->last_module->param_schema, "required") != NULL;
     }
     info->module = c->last_module;
     bool foreign = info->module && c->family && !pf_family_allows_step(c->family, step);

@@ -139,7 +139,9 @@ static void test_json_text(void) {
         "[\"\\u0001\\u001f\\u007f caf\\u00e9 \\u2028 \\ud83d\\ude00\"]",
         "[0,-1,9223372036854775807,-9223372036854775808]",
         "[0.0,-0.0,1.5,0.1,1e300,1e-300,123456789012345678.0,2.5e-7,1e21,-3.0e5,6.02214076e23]",
-        "\"top-level string\"", "42", "null",
+        "\"top-level string\"",
+        "42",
+        "null",
     };
     for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
         json_error_t jerr;

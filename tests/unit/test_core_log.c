@@ -10,7 +10,8 @@
 
 static void *writer(void *arg) {
     (void)arg;
-    for (int i = 0; i < 200; i++) pf_log(PF_LOG_INFO, "test.line", "line %d with \"quotes\" and \\ slashes", i);
+    for (int i = 0; i < 200; i++)
+        pf_log(PF_LOG_INFO, "test.line", "line %d with \"quotes\" and \\ slashes", i);
     return NULL;
 }
 
@@ -24,8 +25,10 @@ int main(void) {
     pf_log_fields(PF_LOG_WARN, "test.fields", fields, "with %s", "fields");
     json_decref(fields);
     pthread_t t[4];
-    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, writer, NULL);
-    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, writer, NULL);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
     fclose(out);
 
     size_t lines = 0, good = 0;

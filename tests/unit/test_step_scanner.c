@@ -198,7 +198,7 @@ static void test_text(void) {
     expect_text("plain", "plain");
     expect_text("back\\\\slash", "back\\slash");
     expect_text("Fl\\X\\FCche", "Fl\xC3\xBC"
-                               "che");                       /* ISO 8859-1 ü */
+                                "che");                      /* ISO 8859-1 ü */
     expect_text("\\X2\\00E9007A\\X0\\t", "\xC3\xA9zt");      /* UTF-16 é z */
     expect_text("\\X2\\D83DDE00\\X0\\", "\xF0\x9F\x98\x80"); /* a surrogate pair */
     expect_text("\\X2\\D83D\\X0\\", "\xEF\xBF\xBD");         /* a lone surrogate */
