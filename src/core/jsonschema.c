@@ -4,7 +4,8 @@
 #include "core/mem.h"
 
 #include <math.h>
-#include <regex.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -103,54 +104,230 @@ bool pf_json_equal(const json_t *a, const json_t *b) {
     return json_equal((json_t *)a, (json_t *)b);
 }
 
-/* ECMA-262 escapes that POSIX ERE lacks, rewritten; (?: becomes (. */
-static char *translate_pattern(const char *src) {
-    char *out = pf_xmalloc(strlen(src) * 12 + 1), *w = out;
-    bool in_class = false;
-    for (const char *p = src; *p; p++) {
-        if (p[0] == '\\' && p[1]) {
-            const char *rep = NULL;
-            switch (p[1]) {
-            case 'd': rep = in_class ? "0-9" : "[0-9]"; break;
-            case 'D': rep = "[^0-9]"; break;
-            case 'w': rep = in_class ? "A-Za-z0-9_" : "[A-Za-z0-9_]"; break;
-            case 'W': rep = "[^A-Za-z0-9_]"; break;
-            case 's': rep = in_class ? "[:space:]" : "[[:space:]]"; break;
-            case 'S': rep = "[^[:space:]]"; break;
-            case '/': rep = "/"; break;
-            default: break;
-            }
-            if (rep) {
-                w = stpcpy(w, rep);
-            } else if (in_class) {
-                *w++ = p[1]; /* inside brackets an escaped char stands for itself */
-            } else {
-                *w++ = '\\';
-                *w++ = p[1];
-            }
-            p++;
-            continue;
-        }
-        if (!in_class && p[0] == '(' && p[1] == '?' && p[2] == ':') {
-            *w++ = '(';
-            p += 2;
-            continue;
-        }
-        if (*p == '[' && !in_class)
-            in_class = true;
-        else if (*p == ']' && in_class)
-            in_class = false;
-        *w++ = *p;
+/* ---- patterns ----
+ * JSON Schema patterns are ECMA-262 regular expressions, searched anywhere
+ * in the string. PCRE2 reads ECMA-262 syntax with the options below; the
+ * limits keep a pattern from a request (an invocation schema) from costing
+ * the server much time or memory, at compile time and at match time. */
+
+enum {
+    /* The longest pattern in the contracts is under 40 bytes; compile work
+     * grows with the pattern's length, so 1 KiB leaves room for long
+     * alternations and still bounds it. */
+    PATTERN_MAX_BYTES = 1024,
+    /* Compiled code: the contracts' patterns compile to at most 216 bytes.
+     * Below PCRE2's own 64 KiB ceiling (Debian builds it with 2-byte links),
+     * so the refusal says what the limit is whatever the library's build. */
+    PATTERN_MAX_COMPILED = 32768,
+    /* A counted repetition ({n}, {n,}, {n,m}) may say at most 1000, as RE2
+     * allows: PCRE2 keeps a{1,32767} as one small opcode, but nested in a
+     * repeated group it makes matching exponential, and no parameter needs
+     * it (maxLength bounds lengths). */
+    PATTERN_MAX_REPEAT = 1000,
+    /* Parentheses nest at most this deep (PCRE2's default is 250): each
+     * level costs compile-time stack, and schemas nest a few levels. */
+    PATTERN_MAX_NESTING = 32,
+    /* Per match: about 2 ms of backtracking here before PCRE2 gives up
+     * (^(a+)+$ on 40 a's and a b), while a repeated group such as
+     * ^(?:a|b)*$ still matches 13,000 characters. */
+    MATCH_LIMIT = 100000,
+    MATCH_DEPTH_LIMIT = 20000,
+    MATCH_HEAP_LIMIT_KIB = 4096,
+};
+
+/* ECMA-262 semantics where PCRE2 has an option for them: "$" only at the
+ * very end, "\u{…}"/"\uhhhh"/"\xhh" escapes, "[]" and "[^]", a back-reference
+ * to an unset group matches the empty string. Plain groups capture (no
+ * PCRE2_NO_AUTO_CAPTURE) because ECMA-262 back-references need them. "\C"
+ * could split a UTF-8 character, and ECMA-262 has no such escape. */
+static const uint32_t pattern_options = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2_ALT_BSUX | PCRE2_ALLOW_EMPTY_CLASS |
+                                        PCRE2_MATCH_UNSET_BACKREF | PCRE2_NEVER_BACKSLASH_C;
+
+/* A compiled pattern with its match limits. Both are read-only once made,
+ * so any number of threads may match with it at once; each match gets its
+ * own match data. */
+typedef struct regex {
+    pcre2_code *code;
+    pcre2_match_context *limits;
+} regex;
+
+/* Skips the escape at p[i] ('\'); returns the index after it. Only called
+ * on patterns PCRE2 compiled, so delimiters are balanced. Braces after an
+ * escape that takes none (\x{41} is "x" 41 times under PCRE2_ALT_BSUX, as
+ * in ECMA-262) are left for the caller to read as a repetition. */
+static size_t skip_escape(const char *p, size_t n, size_t i) {
+    if (i + 1 >= n) return n;
+    char e = p[i + 1];
+    if (e == 'Q') { /* \Q…\E quotes literally */
+        for (size_t k = i + 2; k + 1 < n; k++)
+            if (p[k] == '\\' && p[k + 1] == 'E') return k + 2;
+        return n;
     }
-    *w = '\0';
-    return out;
+    if (e == 'c') return i + 3 < n ? i + 3 : n; /* \cX: X is the control letter */
+    char open = i + 2 < n ? p[i + 2] : 0, close = 0;
+    bool named = e == 'g' || e == 'k';
+    if (open == '{' && (named || e == 'p' || e == 'P' || e == 'u' || e == 'o' ||
+                        (e == 'N' && i + 4 < n && p[i + 3] == 'U' && p[i + 4] == '+')))
+        close = '}';
+    else if (named && (open == '<' || open == '\''))
+        close = open == '<' ? '>' : '\'';
+    if (!close) return i + 2;
+    const char *end = memchr(p + i + 3, close, n - (i + 3));
+    return end ? (size_t)(end - p) + 1 : n;
 }
 
-static int compile_pattern(regex_t *re, const char *pattern) {
-    char *ere = translate_pattern(pattern);
-    int rc = regcomp(re, ere, REG_EXTENDED | REG_NOSUB);
-    free(ere);
-    return rc;
+/* The index after the character class that starts at p[i] ('['). */
+static size_t skip_class(const char *p, size_t n, size_t i) {
+    i++;
+    if (i < n && p[i] == '^') i++;
+    if (i < n && p[i] == ']') return i + 1; /* PCRE2_ALLOW_EMPTY_CLASS: [] and [^] */
+    while (i < n && p[i] != ']') {
+        if (p[i] == '\\') {
+            i = skip_escape(p, n, i);
+        } else if (p[i] == '[' && i + 1 < n &&
+                   (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) { /* [:alpha:] */
+            const char end[3] = {p[i + 1], ']', 0};
+            const char *e = memmem(p + i + 2, n - (i + 2), end, 2);
+            i = e ? (size_t)(e - p) + 2 : n;
+        } else {
+            i++;
+        }
+    }
+    return i < n ? i + 1 : n;
+}
+
+/* Reads "{n}", "{n,}" or "{n,m}" at p[i]; returns its largest count (n when
+ * m is absent), or -1 when the brace is a literal. */
+static long repeat_count(const char *p, size_t n, size_t i, size_t *end) {
+    long low = 0, high = -1;
+    size_t k = i + 1;
+    if (k >= n || p[k] < '0' || p[k] > '9') return -1;
+    for (; k < n && p[k] >= '0' && p[k] <= '9'; k++)
+        if (low < 1000000) low = low * 10 + (p[k] - '0'); /* only "over the limit" matters */
+    if (k < n && p[k] == ',') {
+        for (k++; k < n && p[k] >= '0' && p[k] <= '9'; k++)
+            if (high < 1000000) high = (high < 0 ? 0 : high * 10) + (p[k] - '0');
+    }
+    if (k >= n || p[k] != '}') return -1;
+    *end = k + 1;
+    return high > low ? high : low;
+}
+
+/* The first counted repetition over PATTERN_MAX_REPEAT: its offset, or -1.
+ * It errs on the side of refusing: a brace inside a (?x) comment counts. */
+static long over_repeat(const char *p, size_t n, long *count) {
+    size_t i = 0;
+    while (i < n) {
+        if (p[i] == '\\') {
+            i = skip_escape(p, n, i);
+        } else if (p[i] == '[') {
+            i = skip_class(p, n, i);
+        } else if (p[i] == '(' && i + 2 < n && p[i + 1] == '?' && p[i + 2] == '#') {
+            const char *e = memchr(p + i, ')', n - i);
+            i = e ? (size_t)(e - p) + 1 : n;
+        } else if (p[i] == '{') {
+            size_t end = i + 1;
+            long c = repeat_count(p, n, i, &end);
+            if (c > PATTERN_MAX_REPEAT) {
+                *count = c;
+                return (long)i;
+            }
+            i = end;
+        } else {
+            i++;
+        }
+    }
+    return -1;
+}
+
+/* Compiles pattern (n bytes) into re. Returns NULL, or a sentence saying why
+ * the pattern is refused (the caller frees it; re is then empty). */
+static char *regex_compile(regex *re, const char *pattern, size_t n) {
+    *re = (regex){0};
+    if (n > PATTERN_MAX_BYTES)
+        return pf_asprintf("the pattern is longer than %d bytes (it has %zu)", PATTERN_MAX_BYTES, n);
+    pcre2_compile_context *cc = pcre2_compile_context_create(NULL);
+    if (!cc) return pf_strdup("the pattern cannot be compiled: out of memory");
+    pcre2_set_max_pattern_length(cc, PATTERN_MAX_BYTES);
+    pcre2_set_parens_nest_limit(cc, PATTERN_MAX_NESTING);
+    /* ECMA-262's "." stops at \n and \r; PCRE2's default stops at \n only. */
+    pcre2_set_newline(cc, PCRE2_NEWLINE_ANYCRLF);
+    pcre2_set_compile_extra_options(cc, PCRE2_EXTRA_ALT_BSUX);
+    int code;
+    PCRE2_SIZE offset;
+    pcre2_code *compiled = pcre2_compile((PCRE2_SPTR)pattern, n, pattern_options, &code, &offset, cc);
+    pcre2_compile_context_free(cc);
+    if (!compiled) {
+        PCRE2_UCHAR text[256];
+        if (pcre2_get_error_message(code, text, sizeof text) < 0) snprintf((char *)text, sizeof text, "error %d", code);
+        if (code == PCRE2_ERROR_PATTERN_TOO_LARGE)
+            return pf_asprintf("the pattern compiles to more than the %d-byte limit (%s, at offset %zu)",
+                               PATTERN_MAX_COMPILED, (const char *)text, (size_t)offset);
+        return pf_asprintf("the pattern is not a regular expression this validator supports: %s (at offset %zu)",
+                           (const char *)text, (size_t)offset);
+    }
+    long count = 0, at = over_repeat(pattern, n, &count);
+    size_t size = 0;
+    pcre2_pattern_info(compiled, PCRE2_INFO_SIZE, &size);
+    char *why = NULL;
+    if (at >= 0)
+        why = pf_asprintf("the pattern repeats up to %ld times at offset %ld, over the limit of %d repetitions", count,
+                          at, PATTERN_MAX_REPEAT);
+    else if (size > PATTERN_MAX_COMPILED)
+        why = pf_asprintf("the pattern compiles to %zu bytes, over the %d-byte limit", size, PATTERN_MAX_COMPILED);
+    else if (!(re->limits = pcre2_match_context_create(NULL)))
+        why = pf_strdup("the pattern cannot be compiled: out of memory");
+    if (why) {
+        pcre2_code_free(compiled);
+        return why;
+    }
+    pcre2_set_match_limit(re->limits, MATCH_LIMIT);
+    pcre2_set_depth_limit(re->limits, MATCH_DEPTH_LIMIT);
+    pcre2_set_heap_limit(re->limits, MATCH_HEAP_LIMIT_KIB);
+    re->code = compiled;
+    return NULL;
+}
+
+static void regex_free(regex *re) {
+    pcre2_code_free(re->code);
+    pcre2_match_context_free(re->limits);
+    *re = (regex){0};
+}
+
+/* Searches subject for the pattern: 1 when found, 0 when not, else a PCRE2
+ * error code (a limit hit, PCRE2_ERROR_NOMEMORY, bad UTF-8). */
+static int regex_search(const regex *re, const char *subject, size_t n) {
+    /* Match data per call: nothing shared between threads, and no frames
+     * kept from one match to the next (PCRE2 only checks the heap limit
+     * when its frames grow). */
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    if (!md) return PCRE2_ERROR_NOMEMORY;
+    int rc = pcre2_match(re->code, (PCRE2_SPTR)subject, n, 0, 0, md, re->limits);
+    pcre2_match_data_free(md);
+    /* 0 is a match whose captures did not fit the one-pair ovector. */
+    return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
+}
+
+/* A pattern for a message: long ones cut (at a character boundary). */
+static char *shown_pattern(const char *pattern) {
+    size_t n = strlen(pattern);
+    if (n <= 60) return pf_strdup(pattern);
+    size_t cut = 57;
+    while (cut > 0 && ((unsigned char)pattern[cut] & 0xC0) == 0x80)
+        cut--;
+    return pf_asprintf("%.*s...", (int)cut, pattern);
+}
+
+/* Why a search failed other than by not matching, as the end of a sentence. */
+static const char *search_failure(int rc) {
+    switch (rc) {
+    case PCRE2_ERROR_MATCHLIMIT:
+    case PCRE2_ERROR_DEPTHLIMIT:
+    case PCRE2_ERROR_HEAPLIMIT:
+    case PCRE2_ERROR_JIT_STACKLIMIT: return "is too costly to match against this value";
+    case PCRE2_ERROR_NOMEMORY: return "could not be matched: out of memory";
+    default: return "could not be matched against this value";
+    }
 }
 
 static size_t utf8_length(const char *s, size_t n) {
@@ -235,7 +412,8 @@ static void check_required(pass *p, const json_t *req, const json_t *inst, const
 /* ---- compiled schemas ----
  * A schema is compiled once into a tree of C structs: keyword values are
  * read, patterns compiled and property names listed up front, so validating
- * many documents against one schema costs no hashing and no regcomp. */
+ * many documents against one schema costs no hashing and no pattern
+ * compilation. */
 
 enum { T_NULL = 1, T_BOOL = 2, T_OBJECT = 4, T_ARRAY = 8, T_NUMBER = 16, T_STRING = 32, T_INTEGER = 64 };
 
@@ -247,8 +425,8 @@ typedef struct named_schema {
 
 typedef struct pattern_schema {
     const char *pattern;
-    regex_t re;
-    bool ok;
+    regex re;
+    char *refused; /* why the pattern did not compile, or NULL */
     pf_schema *schema;
 } pattern_schema;
 
@@ -261,8 +439,8 @@ struct pf_schema {
     const json_t *min_length, *max_length, *min_items, *max_items;
     bool unique_items;
     const char *pattern;
-    regex_t re;
-    bool re_compiled, re_bad;
+    regex re;
+    char *pattern_refused; /* why the pattern did not compile, or NULL */
     const json_t *required;
     size_t n_required_props; /* distinct "required" names, when all are listed properties; else 0 */
     named_schema *props;
@@ -364,8 +542,7 @@ pf_schema *pf_schema_compile(const json_t *schema) {
             s->unique_items = json_is_true(v);
         else if (!strcmp(key, "pattern") && json_is_string(v)) {
             s->pattern = json_string_value(v);
-            s->re_compiled = compile_pattern(&s->re, s->pattern) == 0;
-            s->re_bad = !s->re_compiled;
+            s->pattern_refused = regex_compile(&s->re, s->pattern, json_string_length(v));
         } else if (!strcmp(key, "required") && json_is_array(v))
             s->required = v;
         else if (!strcmp(key, "properties") && json_is_object(v)) {
@@ -386,7 +563,7 @@ pf_schema *pf_schema_compile(const json_t *schema) {
             json_object_foreach((json_t *)v, pk, pv) {
                 pattern_schema *ps = &s->pprops[s->n_pprops++];
                 ps->pattern = pk;
-                ps->ok = compile_pattern(&ps->re, pk) == 0;
+                ps->refused = regex_compile(&ps->re, pk, strlen(pk));
                 ps->schema = pf_schema_compile(pv);
             }
         } else if (!strcmp(key, "additionalProperties")) {
@@ -419,12 +596,14 @@ static void free_list(pf_schema **list, size_t n) {
 
 void pf_schema_free(pf_schema *s) {
     if (!s) return;
-    if (s->re_compiled) regfree(&s->re);
+    regex_free(&s->re);
+    free(s->pattern_refused);
     for (size_t i = 0; i < s->n_props; i++)
         pf_schema_free(s->props[i].schema);
     free(s->props);
     for (size_t i = 0; i < s->n_pprops; i++) {
-        if (s->pprops[i].ok) regfree(&s->pprops[i].re);
+        regex_free(&s->pprops[i].re);
+        free(s->pprops[i].refused);
         pf_schema_free(s->pprops[i].schema);
     }
     free(s->pprops);
@@ -509,9 +688,20 @@ static void run_object(pass *p, const pf_schema *s, const json_t *inst, const se
         bool known = sub != NULL;
         if (sub) run(p, sub, value, &child);
         for (size_t i = 0; i < s->n_pprops; i++) {
-            if (s->pprops[i].ok && regexec(&s->pprops[i].re, key, 0, NULL, 0) == 0) {
+            const pattern_schema *ps = &s->pprops[i];
+            int found = ps->refused ? 0 : regex_search(&ps->re, key, strlen(key));
+            if (found == 1) {
                 known = true;
-                run(p, s->pprops[i].schema, value, &child);
+                run(p, ps->schema, value, &child);
+            } else if ((found < 0 || ps->refused) && !p->errs) {
+                p->failures++; /* a name that cannot be checked is not taken as valid */
+            } else if (found < 0 || ps->refused) {
+                char *shown = shown_pattern(ps->pattern);
+                if (ps->refused)
+                    fail(p, &child, "@ cannot be checked against the pattern property %s: %s", shown, ps->refused);
+                else
+                    fail(p, &child, "@ cannot be checked: the pattern property %s %s", shown, search_failure(found));
+                free(shown);
             }
         }
         if (!known && s->extra_false)
@@ -572,10 +762,21 @@ static void run_array(pass *p, const pf_schema *s, const json_t *inst, const seg
 static void run_string(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
     if (s->min_length) check_length(p, "minLength", s->min_length, inst, at);
     if (s->max_length) check_length(p, "maxLength", s->max_length, inst, at);
-    if (s->re_bad)
-        fail(p, at, "@ cannot be checked: the schema's pattern %s does not compile", s->pattern);
-    else if (s->re_compiled && regexec(&s->re, json_string_value(inst), 0, NULL, 0) != 0)
-        fail(p, at, "@ must match the pattern %s", s->pattern);
+    if (!s->pattern) return;
+    int found = s->pattern_refused ? 0 : regex_search(&s->re, json_string_value(inst), json_string_length(inst));
+    if (found == 1) return;
+    if (!p->errs) { /* a yes/no pass: no sentence to build */
+        p->failures++;
+        return;
+    }
+    char *shown = shown_pattern(s->pattern);
+    if (s->pattern_refused)
+        fail(p, at, "@ cannot be checked against the pattern %s: %s", shown, s->pattern_refused);
+    else if (found < 0)
+        fail(p, at, "@ cannot be checked: the pattern %s %s", shown, search_failure(found));
+    else
+        fail(p, at, "@ must match the pattern %s", shown);
+    free(shown);
 }
 
 static void run(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
@@ -728,11 +929,12 @@ static void check_keyword(pf_errors *out, size_t *count, const char *key, const 
     } else if (!strcmp(key, "uniqueItems")) {
         if (!json_is_boolean(v)) bad(out, count, kp, "\"uniqueItems\" must be a boolean");
     } else if (!strcmp(key, "pattern")) {
-        regex_t re;
-        if (!json_is_string(v) || compile_pattern(&re, json_string_value(v)) != 0)
-            bad(out, count, kp, "\"pattern\" is not a regular expression this validator supports");
-        else
-            regfree(&re);
+        regex re = {0};
+        char *why = json_is_string(v) ? regex_compile(&re, json_string_value(v), json_string_length(v))
+                                      : pf_strdup("\"pattern\" must be a string");
+        if (why) bad(out, count, kp, "%s", why);
+        regex_free(&re);
+        free(why);
     } else if (!strcmp(key, "required")) {
         size_t i;
         const json_t *r;
@@ -745,6 +947,13 @@ static void check_keyword(pf_errors *out, size_t *count, const char *key, const 
         if (!json_is_object(v)) bad(out, count, kp, "\"%s\" must be an object of schemas", key);
         json_object_foreach((json_t *)v, name, sub) {
             char *sp = pf_ptr_join(kp, name);
+            if (!strcmp(key, "patternProperties")) {
+                regex re;
+                char *why = regex_compile(&re, name, strlen(name));
+                if (why) bad(out, count, sp, "%s", why);
+                regex_free(&re);
+                free(why);
+            }
             check_schema(out, count, sub, sp);
             free(sp);
         }
@@ -790,11 +999,15 @@ static void check_schema(pf_errors *out, size_t *count, const json_t *schema, co
         free(kp);
     }
     const json_t *def = json_object_get(schema, "default");
-    if (def && !pf_schema_is_valid(schema, def)) {
+    pf_errors why;
+    pf_errors_init(&why);
+    if (def && pf_schema_validate(schema, def, "", &why)) {
+        /* The first reason, so a default that is too costly to match says so. */
         char *dp = pf_ptr_join(ptr, "default");
-        bad(out, count, dp, "the default does not satisfy its own schema");
+        bad(out, count, dp, "the default does not satisfy its own schema: %s", why.items[0].message);
         free(dp);
     }
+    pf_errors_clear(&why);
 }
 
 size_t pf_schema_check(const json_t *schema, const char *base_pointer, pf_errors *out) {

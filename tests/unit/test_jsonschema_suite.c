@@ -9,9 +9,28 @@
 #include <string.h>
 
 static const char *const files[] = {
-    "type",      "enum",      "const",   "minimum",  "maximum",    "exclusiveMinimum",     "exclusiveMaximum",
-    "minLength", "maxLength", "pattern", "required", "properties", "additionalProperties", "items",
-    "minItems",  "maxItems",  "default", "oneOf",    "anyOf",      "boolean_schema",       "uniqueItems",
+    "type",
+    "enum",
+    "const",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "patternProperties",
+    "required",
+    "properties",
+    "additionalProperties",
+    "items",
+    "minItems",
+    "maxItems",
+    "default",
+    "oneOf",
+    "anyOf",
+    "boolean_schema",
+    "uniqueItems",
 };
 
 int main(void) {
