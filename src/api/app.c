@@ -67,8 +67,7 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     size_t before = errs->len;
     app->registry = pf_registry_load(errs);
     app->starters = pf_starters_load(app->share_dir, errs);
-    pf_error *err = NULL;
-    app->openapi = pf_contract_embedded_json("api/openapi.json", &err);
+    pf_error *err = pf_contract_embedded_json("api/openapi.json", &app->openapi);
     if (err) pf_errors_take(errs, err);
     if (errs->len > before) {
         pf_app_close(app);

@@ -1,6 +1,7 @@
 /* Orders and order lines: create an order, inspect it, preflight a line and
  * dispatch it by its output type's rollout. */
 #include "api/items.h"
+#include "core/json.h"
 
 #include "catalog/order.h"
 #include "core/id.h"
@@ -8,8 +9,6 @@
 #include "legacy/rollout.h"
 
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static void respond_error(pf_response *res, const pf_request *req, pf_error *err) {
     pf_respond_error(res, req, err);
@@ -30,7 +29,7 @@ void pf_handle_order_create(const pf_app *app, const pf_request *req, pf_respons
     } else if (err) {
         respond_error(res, req, err);
     } else {
-        res->location = pf_asprintf("/api/orders/%s", str(order, "id"));
+        res->location = pf_asprintf("/api/orders/%s", pf_json_str(order, "id"));
         pf_respond_json(res, 201, order);
     }
     pf_errors_clear(&errs);
@@ -49,7 +48,7 @@ void pf_handle_order_list(const pf_app *app, const pf_request *req, pf_response 
     json_t *orders = json_array();
     for (size_t i = json_array_size(list); i-- > 0;) {
         json_t *order = NULL;
-        pf_error *missing = pf_order_get(&c, str(json_array_get(list, i), "id"), &order);
+        pf_error *missing = pf_order_get(&c, pf_json_str(json_array_get(list, i), "id"), &order);
         if (order) json_array_append_new(orders, order);
         pf_error_free(missing);
     }
@@ -114,12 +113,12 @@ void pf_handle_order_line_dispatch(const pf_app *app, const pf_request *req, pf_
     pf_errors_init(&errs);
     json_t *warnings = NULL, *line = preflight(app, req, res, &errs, &warnings);
     if (!line) return;
-    const char *status = str(line, "status");
+    const char *status = pf_json_str(line, "status");
     if (strcmp(status, "in_production") == 0 || strcmp(status, "delivered") == 0) {
         const json_t *runs = json_object_get(line, "runs");
         respond_error(res, req,
-                      pf_error_new(PF_ECONFLICT, "", "order line %s is already %s (run %s)", str(line, "id"), status,
-                                   str(json_array_get(runs, json_array_size(runs) - 1), "run_id")));
+                      pf_error_new(PF_ECONFLICT, "", "order line %s is already %s (run %s)", pf_json_str(line, "id"),
+                                   status, pf_json_str(json_array_get(runs, json_array_size(runs) - 1), "run_id")));
     } else if (errs.len) {
         pf_respond_problem(res, 422, "The order line does not pass preflight",
                            errs.len == 1 ? errs.items[0].message : "the line has several problems", req->path, &errs);
@@ -133,14 +132,15 @@ void pf_handle_order_line_dispatch(const pf_app *app, const pf_request *req, pf_
         char id[PF_ID_MAX], shadow_id[PF_ID_MAX];
         pf_id_new("run", id);
         pf_id_new("run", shadow_id);
-        bool shadow = str(type, "rollout") && strcmp(str(type, "rollout"), "shadow") == 0;
+        bool shadow = pf_json_str(type, "rollout") && strcmp(pf_json_str(type, "rollout"), "shadow") == 0;
         pf_dispatched d = {.run_id = pf_strdup(id), .shadow_run_id = shadow ? pf_strdup(shadow_id) : NULL};
         pf_catalog c = pf_app_catalog(app);
-        pf_error *err = pf_order_line_dispatched(
-            &c, str(line, "id"), json_integer_value(json_object_get(line, "revision")), d.run_id, d.shadow_run_id);
+        pf_error *err =
+            pf_order_line_dispatched(&c, pf_json_str(line, "id"), json_integer_value(json_object_get(line, "revision")),
+                                     d.run_id, d.shadow_run_id);
         bool recorded = !err;
         if (recorded) err = pf_rollout_dispatch(app->runtime, app->store, app->starters, type, context, &errs, &d);
-        if (err && recorded) pf_error_free(pf_order_line_forget(&c, str(line, "id"), id));
+        if (err && recorded) pf_error_free(pf_order_line_forget(&c, pf_json_str(line, "id"), id));
         if (err && errs.len)
             pf_respond_problem(res, 422, "The order line cannot be dispatched", err->message, req->path, &errs);
         else if (err)
@@ -148,8 +148,8 @@ void pf_handle_order_line_dispatch(const pf_app *app, const pf_request *req, pf_
         else
             pf_respond_json(res, 202,
                             json_pack("{s:O, s:s, s:s?, s:s, s:O}", "line_id", json_object_get(line, "id"), "run_id",
-                                      d.run_id, "shadow_run_id", d.shadow_run_id, "rollout", str(type, "rollout"),
-                                      "warnings", warnings));
+                                      d.run_id, "shadow_run_id", d.shadow_run_id, "rollout",
+                                      pf_json_str(type, "rollout"), "warnings", warnings));
         pf_dispatched_free(&d);
         pf_error_free(err);
         json_decref(context);

@@ -2,6 +2,7 @@
  * validation for the create/edit wizard, and the import of legacy output
  * types. */
 #include "api/items.h"
+#include "core/json.h"
 
 #include "catalog/output_type.h"
 #include "core/mem.h"
@@ -10,8 +11,6 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static size_t validate(const pf_catalog *c, const json_t *doc, pf_errors *errs) {
     return pf_output_type_validate(c, doc, NULL, "", errs, NULL);
@@ -93,8 +92,7 @@ void pf_handle_output_type_schema(const pf_app *app, const pf_request *req, pf_r
     json_t *wf = NULL;
     if (id) {
         json_t *link = json_pack("{s:{s:s, s:i}}", "workflow", "id", id, "version", version ? atoi(version) : 0);
-        pf_error *err = NULL;
-        wf = pf_output_type_workflow(&c, link, &err);
+        pf_error *err = pf_output_type_workflow(&c, link, &wf);
         json_decref(link);
         if (err) {
             pf_error *e = pf_error_new(err->code, "/query/workflow", "%s", err->message);
@@ -113,7 +111,7 @@ void pf_handle_output_type_schema(const pf_app *app, const pf_request *req, pf_r
 void pf_handle_output_type_draft(const pf_app *app, const pf_request *req, pf_response *res) {
     json_t *body = pf_request_json(req, res);
     if (!body) return;
-    const char *step = str(body, "step");
+    const char *step = pf_json_str(body, "step");
     bool known = !step;
     for (size_t i = 0; step && i < pf_output_type_n_steps; i++)
         known = known || strcmp(step, pf_output_type_steps[i]) == 0;
@@ -164,8 +162,8 @@ static char *key_from_name(const char *name) {
  * pricing_tier?, visibility?}, as a legacy-rollout output type. */
 static json_t *from_legacy(const pf_catalog *c, const json_t *old) {
     json_t *doc = json_object();
-    const char *name = str(old, "name");
-    char *key = str(old, "key") ? pf_strdup(str(old, "key")) : name ? key_from_name(name) : NULL;
+    const char *name = pf_json_str(old, "name");
+    char *key = pf_json_str(old, "key") ? pf_strdup(pf_json_str(old, "key")) : name ? key_from_name(name) : NULL;
     if (key) json_object_set_new(doc, "key", json_string(key));
     free(key);
     const char *fields[] = {"name",         "description", "categories",
@@ -213,10 +211,10 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
         const json_t *old = json_array_get(list, i);
         char *at = pf_asprintf("%s/%zu", base, i);
         json_t *doc = from_legacy(&c, old);
-        if (!str(old, "name")) pf_catalog_need(old, "name", "a legacy output type", at, &errs);
+        if (!pf_json_str(old, "name")) pf_catalog_need(old, "name", "a legacy output type", at, &errs);
         pf_output_type_validate(&c, doc, NULL, at, &errs, NULL);
         /* Every clash at once, on its item: the store would refuse only the first. */
-        const char *key = str(doc, "key");
+        const char *key = pf_json_str(doc, "key");
         char *key_at = pf_asprintf("%s/key", at);
         json_t *existing = NULL;
         pf_error *missing = key ? pf_store_item_get(app->store, "output_type", key, &existing) : NULL;
@@ -225,14 +223,15 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
         pf_error_free(missing);
         json_decref(existing);
         for (size_t k = 0; key && k < i; k++) {
-            const char *earlier = str(json_array_get(docs, k), "key");
+            const char *earlier = pf_json_str(json_array_get(docs, k), "key");
             if (earlier && !strcmp(key, earlier))
                 pf_errors_add(&errs, PF_ECONFLICT, key_at, "item %zu has the key \"%s\" too", k, key);
         }
         free(key_at);
         json_array_append_new(docs, doc);
-        items[i] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "output_type", .key = str(doc, "key"), .doc = doc};
-        json_t *entry = json_pack("{s:s?, s:s?}", "key", str(doc, "key"), "name", str(old, "name"));
+        items[i] =
+            (pf_store_item){.op = PF_ITEM_CREATE, .kind = "output_type", .key = pf_json_str(doc, "key"), .doc = doc};
+        json_t *entry = json_pack("{s:s?, s:s?}", "key", pf_json_str(doc, "key"), "name", pf_json_str(old, "name"));
         const json_t *settings = json_object_get(old, "legacy_render_settings");
         if (json_is_object(settings)) json_object_set_new(entry, "mapping", legacy_mapping(settings));
         json_array_append_new(report, entry);

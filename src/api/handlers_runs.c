@@ -2,29 +2,28 @@
  * list them, inspect one with its nodes, cancel and re-run; and the assets
  * runs published. */
 #include "api/router.h"
+#include "core/json.h"
 
 #include "core/mem.h"
-#include "legacy/rollout.h"
 #include "runtime/parity.h"
+#include "workflow/workflow.h"
 
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 /* The workflow a run request names: inline (it has nodes), stored (by id and
  * optional version), or a starter by id. New reference, or NULL with *err. */
 static json_t *requested_workflow(const pf_app *app, const json_t *ref, pf_error **err) {
     *err = NULL;
     if (json_object_get(ref, "nodes")) return json_incref((json_t *)ref);
-    const char *id = str(ref, "id");
+    const char *id = pf_json_str(ref, "id");
     if (!id) {
         *err = pf_error_new(PF_EINVAL, "/workflow", "name a workflow by {\"id\", \"version\"} or give it whole");
         return NULL;
     }
-    pf_error *e = NULL;
-    json_t *doc =
-        pf_workflow_find(app->store, app->starters, id, (int)json_integer_value(json_object_get(ref, "version")), &e);
-    if (doc) return doc;
+    json_t *doc = NULL;
+    pf_error *e =
+        pf_workflow_find(app->store, app->starters, id, (int)json_integer_value(json_object_get(ref, "version")), &doc);
+    if (!e) return doc;
     *err = pf_error_new(e->code, "/workflow/id", "%s", e->message);
     pf_error_free(e);
     return NULL;

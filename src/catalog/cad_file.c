@@ -1,8 +1,9 @@
 #include "catalog/cad_file.h"
+#include "core/json.h"
 
 #include "core/mem.h"
 #include "core/path.h"
-#include "legacy/rollout.h"
+#include "workflow/workflow.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -45,8 +46,6 @@ json_t *pf_cad_file_intake(pf_store *store, const char *intake_run_id) {
     return out;
 }
 
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-
 char *pf_cad_file_rel_path(const char *sha256) { return pf_asprintf("cad/%s.step", sha256); }
 
 /* fsync, then rename, then fsync the directory: the file is whole under its
@@ -72,9 +71,9 @@ static pf_error *keep_file(const char *tmp_path, const char *path) {
 
 static pf_error *start_intake(const pf_cad_env *env, const char *sha256, const char *rel, pf_errors *errs,
                               char **run_id) {
-    pf_error *err = NULL;
-    json_t *wf = pf_workflow_find(env->store, env->starters, "starter-cad-intake", 0, &err);
-    if (!wf) return err;
+    json_t *wf = NULL;
+    pf_error *err = pf_workflow_find(env->store, env->starters, "starter-cad-intake", 0, &wf);
+    if (err) return err;
     json_t *ctx = json_pack("{s:s, s:s}", "step_path", rel, "cad_file_id", sha256);
     json_t *subject = json_pack("{s:s}", "cad_file", sha256);
     pf_run_request req = {.workflow = wf, .context = ctx, .subject = subject};
@@ -93,8 +92,8 @@ pf_error *pf_cad_file_accept(const pf_cad_env *env, const char *tmp_path, const 
     pf_error *err = pf_store_item_get(env->store, "cad_file", sha256, &known);
     if (!err) {
         /* Known bytes; if their file went missing, these bring it back. */
-        char *path = pf_asprintf("%s/%s", env->data_dir, str(known, "path") ? str(known, "path") : "");
-        if (str(known, "path") && access(path, F_OK) != 0) err = keep_file(tmp_path, path);
+        char *path = pf_asprintf("%s/%s", env->data_dir, pf_json_str(known, "path") ? pf_json_str(known, "path") : "");
+        if (pf_json_str(known, "path") && access(path, F_OK) != 0) err = keep_file(tmp_path, path);
         free(path);
         if (err) {
             json_decref(known);
@@ -140,7 +139,7 @@ pf_error *pf_cad_file_accept(const pf_cad_env *env, const char *tmp_path, const 
 
 /* {artifact_id, href, media_type, size} of a file output. New reference. */
 static json_t *artifact_link(const json_t *value) {
-    const char *id = str(value, "artifact_id");
+    const char *id = pf_json_str(value, "artifact_id");
     json_t *out = json_object();
     if (!id) return out;
     json_object_set_new(out, "artifact_id", json_string(id));
@@ -174,7 +173,7 @@ static void add_outputs(json_t *view, const json_t *made) {
         json_t *m = artifact_link(v), *map = NULL;
         char *text = NULL;
         size_t len = 0;
-        pf_error *err = str(v, "path") ? pf_read_file(str(v, "path"), 64u << 20, &text, &len) : NULL;
+        pf_error *err = pf_json_str(v, "path") ? pf_read_file(pf_json_str(v, "path"), 64u << 20, &text, &len) : NULL;
         if (!err && text && (map = json_loadb(text, len, 0, NULL))) {
             json_object_set(m, "library", json_object_get(map, "library"));
             json_object_set(m, "parts", json_object_get(map, "parts"));
@@ -202,7 +201,7 @@ json_t *pf_cad_file_intake_view(const pf_cad_env *env, const char *run_id, bool 
     const json_t *node;
     json_object_foreach(json_object_get(run, "nodes"), id, node) {
         total++;
-        const char *s = str(node, "status");
+        const char *s = pf_json_str(node, "status");
         if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) done++;
         const json_t *e = json_object_get(json_object_get(node, "state"), "error");
         if (s && strcmp(s, "failed") == 0 && e) {
@@ -231,7 +230,7 @@ json_t *pf_cad_file_intake_view(const pf_cad_env *env, const char *run_id, bool 
 
 json_t *pf_cad_file_view(const pf_cad_env *env, const json_t *doc, bool outputs) {
     json_t *view = json_deep_copy(doc);
-    const char *run_id = str(doc, "intake_run_id");
+    const char *run_id = pf_json_str(doc, "intake_run_id");
     json_object_set_new(view, "intake", run_id ? pf_cad_file_intake_view(env, run_id, outputs) : json_null());
     return view;
 }

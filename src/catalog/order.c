@@ -1,4 +1,5 @@
 #include "catalog/order.h"
+#include "core/json.h"
 
 #include "catalog/cad_file.h"
 #include "catalog/output_type.h"
@@ -10,8 +11,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static bool only_fields(const json_t *doc, const char *const *allowed, size_t n, const char *base, pf_errors *errs) {
     bool ok = true;
@@ -54,21 +53,24 @@ static void check_line(const pf_catalog *c, const json_t *line, const char *base
     char *p_qty = pf_ptr_join(base, "quantity"), *p_over = pf_ptr_join(base, "overrides");
     json_t *product = NULL, *type = NULL, *tier = NULL;
     if (pf_catalog_need(line, "product", "an order line", base, errs)) {
-        pf_error *err = pf_store_item_get(c->store, "product", str(line, "product"), &product);
-        if (err) pf_errors_add(errs, PF_EINVAL, p_product, "product \"%s\" does not exist", str(line, "product"));
+        pf_error *err = pf_store_item_get(c->store, "product", pf_json_str(line, "product"), &product);
+        if (err)
+            pf_errors_add(errs, PF_EINVAL, p_product, "product \"%s\" does not exist", pf_json_str(line, "product"));
         pf_error_free(err);
     }
     if (pf_catalog_need(line, "output_type", "an order line", base, errs)) {
-        pf_error *err = pf_store_item_get(c->store, "output_type", str(line, "output_type"), &type);
-        if (err) pf_errors_add(errs, PF_EINVAL, p_type, "output type \"%s\" does not exist", str(line, "output_type"));
+        pf_error *err = pf_store_item_get(c->store, "output_type", pf_json_str(line, "output_type"), &type);
+        if (err)
+            pf_errors_add(errs, PF_EINVAL, p_type, "output type \"%s\" does not exist",
+                          pf_json_str(line, "output_type"));
         pf_error_free(err);
     }
-    if (type && strcmp(str(type, "visibility") ? str(type, "visibility") : "public", "public") != 0)
+    if (type && strcmp(pf_json_str(type, "visibility") ? pf_json_str(type, "visibility") : "public", "public") != 0)
         pf_errors_add(errs, PF_EINVAL, p_type, "output type %s is %s: only public output types can be ordered",
-                      str(type, "key"), str(type, "visibility"));
-    if (type && product && !categories_allow(type, str(product, "category")))
+                      pf_json_str(type, "key"), pf_json_str(type, "visibility"));
+    if (type && product && !categories_allow(type, pf_json_str(product, "category")))
         pf_errors_add(errs, PF_EINVAL, p_type, "output type %s is not offered for the %s category of product %s",
-                      str(type, "key"), str(product, "category"), str(product, "id"));
+                      pf_json_str(type, "key"), pf_json_str(product, "category"), pf_json_str(product, "id"));
     const json_t *qty = json_object_get(line, "quantity");
     if (qty && (!json_is_integer(qty) || json_integer_value(qty) < 1 || json_integer_value(qty) > 10000))
         pf_errors_add(errs, PF_EINVAL, p_qty, "a quantity is an integer from 1 to 10000");
@@ -76,14 +78,14 @@ static void check_line(const pf_catalog *c, const json_t *line, const char *base
     if (overrides && !json_is_object(overrides))
         pf_errors_add(errs, PF_EINVAL, p_over, "overrides are an object of invocation parameters");
     if (type && json_object_size(overrides)) {
-        const char *rollout = str(type, "rollout");
+        const char *rollout = pf_json_str(type, "rollout");
         if (!rollout || strcmp(rollout, "graph") != 0) {
             pf_errors_add(errs, PF_EINVAL, p_over,
                           "output type %s runs the legacy pipeline, which takes no per-line overrides",
-                          str(type, "key"));
+                          pf_json_str(type, "key"));
         } else {
-            pf_error *err = NULL;
-            json_t *wf = pf_output_type_workflow(c, type, &err);
+            json_t *wf = NULL;
+            pf_error *err = pf_output_type_workflow(c, type, &wf);
             if (wf) pf_params_check_overrides(wf, overrides, p_over, errs);
             pf_error_free(err);
             json_decref(wf);
@@ -92,13 +94,14 @@ static void check_line(const pf_catalog *c, const json_t *line, const char *base
     double unit = 0;
     const char *currency = NULL;
     if (type) {
-        pf_error *err = pf_store_item_get(c->store, "pricing_tier", str(type, "pricing_tier"), &tier);
-        const json_t *price = json_object_get(json_object_get(tier, "prices"), str(type, "artifact_kind"));
+        pf_error *err = pf_store_item_get(c->store, "pricing_tier", pf_json_str(type, "pricing_tier"), &tier);
+        const json_t *price = json_object_get(json_object_get(tier, "prices"), pf_json_str(type, "artifact_kind"));
         if (err || !json_is_number(price))
             pf_errors_add(errs, PF_EINVAL, p_type, "output type %s has no price: its tier %s prices no %s",
-                          str(type, "key"), str(type, "pricing_tier"), str(type, "artifact_kind"));
+                          pf_json_str(type, "key"), pf_json_str(type, "pricing_tier"),
+                          pf_json_str(type, "artifact_kind"));
         else
-            unit = json_number_value(price), currency = str(tier, "currency");
+            unit = json_number_value(price), currency = pf_json_str(tier, "currency");
         pf_error_free(err);
     }
     if (product && type && currency) {
@@ -146,11 +149,11 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
         char *base = pf_asprintf("/lines/%zu", i);
         json_t *p = NULL;
         check_line(c, line, base, errs, &p);
-        if (p && currency && strcmp(currency, str(p, "currency")) != 0)
+        if (p && currency && strcmp(currency, pf_json_str(p, "currency")) != 0)
             pf_errors_add(errs, PF_EINVAL, base,
                           "this line is priced in %s and an earlier one in %s: split the order by currency",
-                          str(p, "currency"), currency);
-        if (p && !currency) currency = str(p, "currency");
+                          pf_json_str(p, "currency"), currency);
+        if (p && !currency) currency = pf_json_str(p, "currency");
         if (p) json_array_append_new(priced, p);
         free(base);
     }
@@ -174,7 +177,8 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
         json_object_set_new((json_t *)line, "runs", json_array());
         json_array_append_new(ids, json_string(line_id));
         total += json_number_value(json_object_get(line, "total"));
-        items[i] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "order_line", .key = str(line, "id"), .doc = line};
+        items[i] =
+            (pf_store_item){.op = PF_ITEM_CREATE, .kind = "order_line", .key = pf_json_str(line, "id"), .doc = line};
     }
     json_t *order = json_pack("{s:s, s:s, s:O?, s:O?, s:o, s:f, s:s}", "id", order_id, "key", order_id, "customer",
                               json_object_get(body, "customer"), "reference", json_object_get(body, "reference"),
@@ -195,8 +199,8 @@ static const char *line_status(pf_store *store, const json_t *line, json_t **run
     const json_t *last = json_array_get(runs, json_array_size(runs) - 1);
     *run_out = NULL;
     if (!last) return "new";
-    if (pf_store_run_get(store, str(last, "run_id"), false, run_out)) return "failed";
-    const char *s = str(*run_out, "status");
+    if (pf_store_run_get(store, pf_json_str(last, "run_id"), false, run_out)) return "failed";
+    const char *s = pf_json_str(*run_out, "status");
     if (!s || strcmp(s, "running") == 0) return "in_production";
     if (strcmp(s, "succeeded") == 0) return "delivered";
     return s; /* failed, cancelled */
@@ -209,21 +213,22 @@ pf_error *pf_order_line_load(const pf_catalog *c, const char *line_id, json_t **
     if (err) return err;
     json_object_set_new(line, "status", json_string(line_status(c->store, line, &run)));
     json_decref(run);
-    pf_error_free(pf_store_item_get(c->store, "product", str(line, "product"), &product));
-    pf_error_free(pf_store_item_get(c->store, "output_type", str(line, "output_type"), &type));
+    pf_error_free(pf_store_item_get(c->store, "product", pf_json_str(line, "product"), &product));
+    pf_error_free(pf_store_item_get(c->store, "output_type", pf_json_str(line, "output_type"), &type));
     json_object_set_new(line, "product", product ? product : json_null());
     json_object_set_new(line, "output_type", type ? type : json_null());
-    const char *cad_id = str(product, "cad_file");
+    const char *cad_id = pf_json_str(product, "cad_file");
     if (cad_id) pf_error_free(pf_store_item_get(c->store, "cad_file", cad_id, &cad));
     json_t *intake = json_object();
-    const char *intake_run = str(cad, "intake_run_id");
+    const char *intake_run = pf_json_str(cad, "intake_run_id");
     if (intake_run) {
         json_decref(intake);
         intake = pf_cad_file_intake(c->store, intake_run);
         json_t *r = NULL;
         pf_error_free(pf_store_run_get(c->store, intake_run, false, &r));
         json_object_set_new(intake, "run_id", json_string(intake_run));
-        json_object_set_new(intake, "status", json_string(r && str(r, "status") ? str(r, "status") : "missing"));
+        json_object_set_new(intake, "status",
+                            json_string(r && pf_json_str(r, "status") ? pf_json_str(r, "status") : "missing"));
         json_decref(r);
     }
     json_object_set_new(line, "intake", intake);
@@ -252,17 +257,30 @@ pf_error *pf_order_get(const pf_catalog *c, const char *id, json_t **order_out) 
     return NULL;
 }
 
+/* The output type's overrides with the line's on top, as the runtime
+ * applies them, and the workflow and rollout they go to. */
+static json_t *invocation(const json_t *line) {
+    const json_t *type = json_object_get(line, "output_type");
+    json_t *overrides = json_deep_copy(json_object_get(type, "overrides"));
+    if (!overrides) overrides = json_object();
+    json_object_update(overrides, json_object_get(line, "overrides"));
+    return json_pack("{s:O?, s:O?, s:O?, s:o}", "workflow", json_object_get(type, "workflow"), "rollout",
+                     json_object_get(type, "rollout"), "artifact_kind", json_object_get(type, "artifact_kind"),
+                     "overrides", overrides);
+}
+
 json_t *pf_order_line_context(const json_t *line) {
     const json_t *product = json_object_get(line, "product"), *type = json_object_get(line, "output_type");
     json_t *intake = json_deep_copy(json_object_get(line, "intake"));
     json_object_del(intake, "run_id");
     json_object_del(intake, "status");
     json_object_del(intake, "thumbnail");
-    return json_pack("{s:O, s:O?, s:{s:O?, s:O?, s:O?}, s:O?, s:o, s:O?, s:O?}", "id", json_object_get(line, "id"),
+    return json_pack("{s:O, s:O?, s:{s:O?, s:O?, s:O?}, s:O?, s:o, s:O?, s:O?, s:o}", "id", json_object_get(line, "id"),
                      "order_id", json_object_get(line, "order_id"), "product", "id", json_object_get(product, "id"),
                      "name", json_object_get(product, "name"), "category", json_object_get(product, "category"),
                      "output_type", json_object_get(type, "key"), "intake", intake, "overrides",
-                     json_object_get(line, "overrides"), "quantity", json_object_get(line, "quantity"));
+                     json_object_get(line, "overrides"), "quantity", json_object_get(line, "quantity"), "invocation",
+                     invocation(line));
 }
 
 pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, long long revision, const char *run_id,
@@ -289,7 +307,8 @@ pf_error *pf_order_line_forget(const pf_catalog *c, const char *line_id, const c
     if (err) return err;
     json_t *runs = json_object_get(line, "runs");
     for (size_t i = json_array_size(runs); i-- > 0;)
-        if (str(json_array_get(runs, i), "run_id") && strcmp(str(json_array_get(runs, i), "run_id"), run_id) == 0)
+        if (pf_json_str(json_array_get(runs, i), "run_id") &&
+            strcmp(pf_json_str(json_array_get(runs, i), "run_id"), run_id) == 0)
             json_array_remove(runs, i);
     pf_store_item item = {.op = PF_ITEM_REPLACE, .kind = "order_line", .key = line_id, .doc = line};
     err = pf_store_items_write(c->store, &item, 1);

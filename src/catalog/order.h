@@ -27,8 +27,9 @@ pf_error *pf_order_line_load(const pf_catalog *c, const char *line_id, json_t **
  * {pointer, message}). Runs no module. Returns the number of problems. */
 size_t pf_order_line_preflight(const pf_catalog *c, const json_t *line, pf_errors *errs, json_t *warnings);
 
-/* What a run's entry context carries for a loaded line: {id, product,
- * output_type, intake, overrides}. New reference. */
+/* What a run's entry context carries for a loaded line, so that modules
+ * need no store: {id, order_id, product, output_type, intake, overrides,
+ * quantity, invocation}. New reference. */
 json_t *pf_order_line_context(const json_t *line);
 
 /* Records the runs a dispatch is about to start on the line, provided the

@@ -1,10 +1,10 @@
 #include "catalog/output_type.h"
+#include "core/json.h"
 
 #include "core/embed.h"
 #include "core/jsonschema.h"
 #include "core/mem.h"
 #include "legacy/compat.h"
-#include "legacy/rollout.h"
 #include "runtime/params.h"
 #include "workflow/workflow.h"
 
@@ -12,8 +12,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 const char *const pf_output_type_steps[] = {"family", "workflow", "artifact_kind", "overrides", "commercial", "review"};
 const size_t pf_output_type_n_steps = sizeof pf_output_type_steps / sizeof *pf_output_type_steps;
@@ -72,9 +70,9 @@ json_t *pf_output_type_schema(const pf_catalog *c, const json_t *workflow) {
             json_object_set(props, name, json_object_get(param, "schema"));
         json_object_set_new(overrides, "properties", props);
         json_object_set_new(overrides, "additionalProperties", json_false());
-        json_object_set_new(
-            overrides, "x-workflow",
-            json_pack("{s:s?, s:O?}", "id", str(workflow, "id"), "version", json_object_get(workflow, "version")));
+        json_object_set_new(overrides, "x-workflow",
+                            json_pack("{s:s?, s:O?}", "id", pf_json_str(workflow, "id"), "version",
+                                      json_object_get(workflow, "version")));
     }
     return schema;
 }
@@ -94,12 +92,12 @@ json_t *pf_output_type_with_defaults(const pf_catalog *c, const json_t *doc) {
     return copy;
 }
 
-json_t *pf_output_type_workflow(const pf_catalog *c, const json_t *doc, pf_error **err) {
-    *err = NULL;
+pf_error *pf_output_type_workflow(const pf_catalog *c, const json_t *doc, json_t **wf_out) {
+    *wf_out = NULL;
     const json_t *link = json_object_get(doc, "workflow");
-    if (!json_is_object(link) || !str(link, "id")) return NULL;
-    return pf_workflow_find(c->store, c->starters, str(link, "id"),
-                            (int)json_integer_value(json_object_get(link, "version")), err);
+    if (!json_is_object(link) || !pf_json_str(link, "id")) return NULL;
+    return pf_workflow_find(c->store, c->starters, pf_json_str(link, "id"),
+                            (int)json_integer_value(json_object_get(link, "version")), wf_out);
 }
 
 __attribute__((format(printf, 4, 5))) static void add(pf_errors *errs, const char *base, const char *ptr,
@@ -153,10 +151,10 @@ static char *joined(const json_t *list) {
  * delivers the artifact kind and accepts the overrides. */
 static void check_workflow(const pf_catalog *c, const json_t *doc, const json_t *wf, const char *base,
                            pf_errors *errs) {
-    const char *id = str(wf, "id"), *family = str(doc, "family");
-    if (family && str(wf, "family") && strcmp(family, str(wf, "family")) != 0)
-        add(errs, base, "/workflow/id", "workflow %s belongs to the %s family, not to %s", id, str(wf, "family"),
-            family);
+    const char *id = pf_json_str(wf, "id"), *family = pf_json_str(doc, "family");
+    if (family && pf_json_str(wf, "family") && strcmp(family, pf_json_str(wf, "family")) != 0)
+        add(errs, base, "/workflow/id", "workflow %s belongs to the %s family, not to %s", id,
+            pf_json_str(wf, "family"), family);
     pf_errors found;
     pf_errors_init(&found);
     if (pf_workflow_validate(c->registry, wf, &found))
@@ -164,7 +162,7 @@ static void check_workflow(const pf_catalog *c, const json_t *doc, const json_t 
             found.items[0].pointer);
     pf_errors_clear(&found);
     json_t *kinds = delivered_kinds(wf);
-    const char *kind = str(doc, "artifact_kind");
+    const char *kind = pf_json_str(doc, "artifact_kind");
     if (kind && !contains(kinds, kind)) {
         char *list = joined(kinds);
         add(errs, base, "/artifact_kind", "workflow %s delivers %s, not %s", id, *list ? list : "no artifact", kind);
@@ -182,13 +180,13 @@ static void check_legacy(const json_t *doc, const char *base, pf_errors *errs) {
         if (!json_is_null(settings) && settings) return; /* the schema reports the type */
         add(errs, base, "/legacy_render_settings",
             "the %s rollout runs the legacy pipeline, which needs legacy render settings",
-            str(doc, "rollout") ? str(doc, "rollout") : "legacy");
+            pf_json_str(doc, "rollout") ? pf_json_str(doc, "rollout") : "legacy");
         return;
     }
     char *lbase = pf_asprintf("%s/legacy_render_settings", base);
     pf_compat_result r;
     if (pf_compat_map(settings, lbase, errs, &r) == 0) {
-        const char *kind = str(doc, "artifact_kind");
+        const char *kind = pf_json_str(doc, "artifact_kind");
         if (kind && strcmp(r.artifact_kind, kind) != 0)
             add(errs, base, "/legacy_render_settings", "the legacy settings make a %s, but the output type sells a %s",
                 r.artifact_kind, kind);
@@ -200,7 +198,7 @@ static void check_legacy(const json_t *doc, const char *base, pf_errors *errs) {
 /* The pricing tier when the catalog has none: the schema then has no enum
  * to check it with. (Categories always have one: "*".) */
 static void check_tier(json_t *schema, const json_t *doc, const char *base, pf_errors *errs) {
-    const char *tier = str(doc, "pricing_tier");
+    const char *tier = pf_json_str(doc, "pricing_tier");
     if (tier && !json_object_get(property(schema, "pricing_tier"), "enum"))
         add(errs, base, "/pricing_tier", "pricing tier \"%s\" does not exist: the catalog has no pricing tiers", tier);
 }
@@ -208,7 +206,7 @@ static void check_tier(json_t *schema, const json_t *doc, const char *base, pf_e
 /* What the wizard's next step may choose from. */
 static json_t *next_options(const pf_catalog *c, const json_t *doc, const json_t *wf) {
     json_t *options = json_object(), *workflows = json_array();
-    const char *family = str(doc, "family");
+    const char *family = pf_json_str(doc, "family");
     json_t *stored = NULL;
     if (family && !pf_store_workflow_list(c->store, family, &stored)) {
         size_t i;
@@ -218,7 +216,7 @@ static json_t *next_options(const pf_catalog *c, const json_t *doc, const json_t
                                                        json_object_get(w, "name"), "version",
                                                        json_object_get(w, "latest_version"), "source", "stored"));
         json_array_foreach(c->starters, i, w) {
-            if (!str(w, "family") || strcmp(str(w, "family"), family) != 0) continue;
+            if (!pf_json_str(w, "family") || strcmp(pf_json_str(w, "family"), family) != 0) continue;
             bool shadowed = false; /* a stored copy of a starter wins */
             size_t k;
             const json_t *s;
@@ -305,18 +303,19 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
             pf_errors_add(&all, by_schema.items[i].code, by_schema.items[i].pointer, "%s", by_schema.items[i].message);
     }
     pf_errors_clear(&by_schema);
-    const char *family = str(with, "family"), *rollout = str(with, "rollout");
+    const char *family = pf_json_str(with, "family"), *rollout = pf_json_str(with, "rollout");
     const pf_family *f = family ? pf_contract_family(&c->registry->contract, family) : NULL;
-    const char *kind = str(with, "artifact_kind");
+    const char *kind = pf_json_str(with, "artifact_kind");
     if (f && kind && !pf_family_delivers_kind(f, kind))
         add(&all, "", "/artifact_kind", "the %s family does not deliver %s", family, kind);
     bool linked = json_is_object(json_object_get(with, "workflow"));
-    pf_error *err = NULL;
-    json_t *wf = pf_output_type_workflow(c, with, &err);
+    json_t *wf = NULL;
+    pf_error *err = pf_output_type_workflow(c, with, &wf);
     if (err) {
         /* a known workflow without that version points at the version */
-        pf_error *none = NULL;
-        json_t *any = pf_workflow_find(c->store, c->starters, str(json_object_get(with, "workflow"), "id"), 0, &none);
+        json_t *any = NULL;
+        pf_error *none =
+            pf_workflow_find(c->store, c->starters, pf_json_str(json_object_get(with, "workflow"), "id"), 0, &any);
         add(&all, "", any ? "/workflow/version" : "/workflow/id", "%s", err->message);
         json_decref(any);
         pf_error_free(none);
@@ -359,10 +358,10 @@ json_t *pf_output_types_load(const char *share_dir, pf_errors *errs) {
         char *path = pf_asprintf("%s/%s", dir, e->d_name);
         json_error_t jerr;
         json_t *doc = json_load_file(path, 0, &jerr);
-        if (!doc || !str(doc, "key"))
+        if (!doc || !pf_json_str(doc, "key"))
             pf_errors_add(errs, PF_EINVAL, "", "%s: %s", path, doc ? "an output type needs a key" : jerr.text);
         else
-            json_object_set(types, str(doc, "key"), doc);
+            json_object_set(types, pf_json_str(doc, "key"), doc);
         json_decref(doc);
         free(path);
     }

@@ -28,9 +28,9 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
 /* doc with the schema's defaults filled in. New reference. */
 json_t *pf_output_type_with_defaults(const pf_catalog *c, const json_t *doc);
 
-/* The workflow an output type links, or NULL (err set when the link is
- * broken, NULL for no link). New reference. */
-json_t *pf_output_type_workflow(const pf_catalog *c, const json_t *doc, pf_error **err);
+/* The workflow an output type links into *wf_out (new reference): NULL
+ * with no error when there is no link, an error when the link is broken. */
+pf_error *pf_output_type_workflow(const pf_catalog *c, const json_t *doc, json_t **wf_out);
 
 /* key -> document from share_dir/output-types/ *.json, new reference; a file
  * that is not JSON is reported in errs and left out. */

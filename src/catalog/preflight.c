@@ -1,6 +1,7 @@
 /* Preflight of an order line: every reason it would not render, found
  * without running a module. */
 #include "catalog/order.h"
+#include "core/json.h"
 
 #include "catalog/output_type.h"
 #include "core/mem.h"
@@ -11,8 +12,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static void warn(json_t *warnings, const char *ptr, const char *message) {
     json_array_append_new(warnings,
@@ -31,21 +30,23 @@ static const json_t *setting(const json_t *line, const char *name, const char *l
 
 static void check_intake(const json_t *line, pf_errors *errs) {
     const json_t *product = json_object_get(line, "product"), *intake = json_object_get(line, "intake");
-    const char *status = str(intake, "status");
+    const char *status = pf_json_str(intake, "status");
     if (!json_is_object(product))
-        pf_errors_add(errs, PF_EINVAL, "/product", "the line's product %s no longer exists", str(line, "product"));
-    else if (!str(product, "cad_file"))
+        pf_errors_add(errs, PF_EINVAL, "/product", "the line's product %s no longer exists",
+                      pf_json_str(line, "product"));
+    else if (!pf_json_str(product, "cad_file"))
         pf_errors_add(errs, PF_EINVAL, "/product/cad_file", "product %s has no CAD file: upload one first",
-                      str(product, "id"));
+                      pf_json_str(product, "id"));
     else if (!status || strcmp(status, "missing") == 0)
-        pf_errors_add(errs, PF_EINVAL, "/intake", "the CAD intake of product %s is missing", str(product, "id"));
+        pf_errors_add(errs, PF_EINVAL, "/intake", "the CAD intake of product %s is missing",
+                      pf_json_str(product, "id"));
     else if (strcmp(status, "running") == 0)
         pf_errors_add(errs, PF_EINVAL, "/intake/status", "the CAD intake of product %s is still running (run %s)",
-                      str(product, "id"), str(intake, "run_id"));
+                      pf_json_str(product, "id"), pf_json_str(intake, "run_id"));
     else if (strcmp(status, "succeeded") != 0)
         pf_errors_add(errs, PF_EINVAL, "/intake/status",
-                      "the CAD intake of product %s %s (run %s): fix the file and upload it again", str(product, "id"),
-                      status, str(intake, "run_id"));
+                      "the CAD intake of product %s %s (run %s): fix the file and upload it again",
+                      pf_json_str(product, "id"), status, pf_json_str(intake, "run_id"));
 }
 
 /* Every part must end up with a material of the library (and of the
@@ -56,7 +57,7 @@ static void check_materials(const pf_catalog *c, const json_t *line, pf_errors *
     json_t *objects = NULL, *map = NULL, *library = NULL;
     if (!json_object_get(intake, "objects") || !json_object_get(intake, "material_map")) return;
     pf_module_ctx ctx = {.share_dir = c->share_dir, .data_root = c->data_dir};
-    const char *lib = str(constraints, "library") ? str(constraints, "library") : "default";
+    const char *lib = pf_json_str(constraints, "library") ? pf_json_str(constraints, "library") : "default";
     pf_error *err = pf_material_library_load(&ctx, lib, &library);
     if (err) {
         pf_errors_add(errs, PF_EINVAL, "/output_type/material_constraints/library", "%s", err->message);
@@ -80,9 +81,10 @@ static void check_materials(const pf_catalog *c, const json_t *line, pf_errors *
     const json_t *node;
     json_array_foreach(json_object_get(objects, "tree"), i, node) {
         if (json_is_true(json_object_get(node, "is_assembly"))) continue;
-        const char *path = str(node, "path");
-        const char *m =
-            override && *override ? override : str(json_object_get(json_object_get(map, "parts"), path), "material");
+        const char *path = pf_json_str(node, "path");
+        const char *m = override && *override
+                            ? override
+                            : pf_json_str(json_object_get(json_object_get(map, "parts"), path), "material");
         bool ok = m && pf_material_find(library, m);
         if (ok && json_array_size(allowed)) {
             bool listed = false;
@@ -113,8 +115,8 @@ static void check_template(const pf_catalog *c, const json_t *line, pf_errors *e
     pf_template_set set;
     pf_templates_load(c->share_dir, c->data_dir, &set);
     json_t *chosen = NULL;
-    pf_error *err = pf_template_resolve(&set, explicit_key, str(json_object_get(line, "product"), "category"),
-                                        str(type, "artifact_kind"), &chosen);
+    pf_error *err = pf_template_resolve(&set, explicit_key, pf_json_str(json_object_get(line, "product"), "category"),
+                                        pf_json_str(type, "artifact_kind"), &chosen);
     if (err) {
         pf_errors_add(errs, PF_EINVAL, "/output_type/overrides/template", "no render template: %s", err->message);
         pf_error_free(err);
@@ -129,17 +131,18 @@ size_t pf_order_line_preflight(const pf_catalog *c, const json_t *line, pf_error
     const json_t *type = json_object_get(line, "output_type");
     if (!json_is_object(type)) {
         pf_errors_add(errs, PF_EINVAL, "/output_type", "the line's output type %s no longer exists",
-                      str(line, "output_type"));
+                      pf_json_str(line, "output_type"));
         return errs->len - before;
     }
     /* The output type as it stands now: workflow, family, kind, overrides
      * and legacy settings. */
     pf_output_type_validate(c, type, NULL, "/output_type", errs, NULL);
-    const char *rollout = str(type, "rollout");
+    const char *rollout = pf_json_str(type, "rollout");
     const json_t *overrides = json_object_get(line, "overrides");
     if (json_object_size(overrides) && rollout && strcmp(rollout, "graph") != 0)
         pf_errors_add(errs, PF_EINVAL, "/overrides",
-                      "output type %s runs the legacy pipeline, which takes no per-line overrides", str(type, "key"));
+                      "output type %s runs the legacy pipeline, which takes no per-line overrides",
+                      pf_json_str(type, "key"));
     if (rollout && strcmp(rollout, "graph") != 0 && json_is_object(json_object_get(type, "legacy_render_settings"))) {
         pf_errors ignored;
         pf_errors_init(&ignored);
@@ -148,7 +151,7 @@ size_t pf_order_line_preflight(const pf_catalog *c, const json_t *line, pf_error
                           &ignored, &r) == 0) {
             size_t i;
             const json_t *w;
-            json_array_foreach(r.warnings, i, w) warn(warnings, str(w, "pointer"), str(w, "message"));
+            json_array_foreach(r.warnings, i, w) warn(warnings, pf_json_str(w, "pointer"), pf_json_str(w, "message"));
             pf_compat_result_free(&r);
         }
         pf_errors_clear(&ignored);

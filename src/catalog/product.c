@@ -1,4 +1,5 @@
 #include "catalog/product.h"
+#include "core/json.h"
 
 #include "core/id.h"
 #include "core/mem.h"
@@ -9,8 +10,6 @@
 
 #define NAME_MAX_CHARS 200
 #define SKU_MAX_CHARS 64
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 /* Fields the server adds to what it shows; a client may send them back. */
 static bool read_only(const char *field) {
@@ -76,7 +75,7 @@ static void must_exist(pf_store *store, const char *kind, const char *key, const
 static char *sku_holder(pf_store *store, const char *sku) {
     json_t *claim = NULL;
     pf_error *err = pf_store_item_get(store, "product_sku", sku, &claim);
-    char *holder = !err && str(claim, "product") ? pf_strdup(str(claim, "product")) : NULL;
+    char *holder = !err && pf_json_str(claim, "product") ? pf_strdup(pf_json_str(claim, "product")) : NULL;
     pf_error_free(err);
     json_decref(claim);
     return holder;
@@ -158,15 +157,16 @@ pf_error *pf_product_save(pf_store *store, const json_t *doc, const char *self_i
         return problems(errs, n);
     }
     char fresh[PF_ID_MAX];
-    const char *id = self_id ? self_id : str(doc, "id");
+    const char *id = self_id ? self_id : pf_json_str(doc, "id");
     if (!id) {
         pf_id_new("prd", fresh);
         id = fresh;
     }
-    const char *sku = str(doc, "sku"), *old_sku = str(old, "sku");
+    const char *sku = pf_json_str(doc, "sku"), *old_sku = pf_json_str(old, "sku");
     const json_t *cad = json_object_get(doc, "cad_file");
-    json_t *clean = json_pack("{s:s, s:s, s:s, s:s, s:O}", "id", id, "name", str(doc, "name"), "sku", sku, "category",
-                              str(doc, "category"), "cad_file", json_is_string(cad) ? cad : json_null());
+    json_t *clean =
+        json_pack("{s:s, s:s, s:s, s:s, s:O}", "id", id, "name", pf_json_str(doc, "name"), "sku", sku, "category",
+                  pf_json_str(doc, "category"), "cad_file", json_is_string(cad) ? cad : json_null());
     json_t *claim = json_pack("{s:s}", "product", id);
     pf_store_item items[3];
     size_t k = 0;
@@ -207,7 +207,7 @@ pf_error *pf_product_delete(pf_store *store, const char *id) {
     if (err) return err;
     pf_store_item items[2] = {{.op = PF_ITEM_DELETE, .kind = "product", .key = id, .doc = NULL}};
     size_t k = 1;
-    const char *sku = str(old, "sku");
+    const char *sku = pf_json_str(old, "sku");
     char *holder = sku ? sku_holder(store, sku) : NULL;
     if (holder && strcmp(holder, id) == 0)
         items[k++] = (pf_store_item){.op = PF_ITEM_DELETE, .kind = "product_sku", .key = sku, .doc = NULL};

@@ -7,12 +7,14 @@
 #include "catalog/cad_file.h"
 #include "catalog/catalog.h"
 #include "cli/cli.h"
+#include "core/json.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "core/subprocess.h"
 #include "legacy/rollout.h"
 #include "runtime/parity.h"
+#include "workflow/workflow.h"
 
 #include <getopt.h>
 #include <libgen.h>
@@ -20,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static void usage(FILE *out) {
     fputs("Usage: prodflow run FILE.step --output-type KEY [--set PARAM=VALUE ...] [-o DIR] [--data-dir DIR]\n\n"
@@ -55,7 +55,7 @@ static char *follow(job *j, const char *run_id) {
         const char *id;
         const json_t *node;
         json_object_foreach(json_object_get(run, "nodes"), id, node) {
-            const char *s = str(node, "status");
+            const char *s = pf_json_str(node, "status");
             if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) done++;
         }
         json_t *live = pf_runtime_live(j->app->runtime, run_id);
@@ -73,7 +73,7 @@ static char *follow(job *j, const char *run_id) {
                             : done == total ? "done"
                                             : "waiting");
         snprintf(j->last, sizeof j->last, "%s", now);
-        const char *s = str(run, "status");
+        const char *s = pf_json_str(run, "status");
         bool final = s && strcmp(s, "running") != 0;
         if (final) status = pf_strdup(s);
         json_decref(run);
@@ -93,8 +93,8 @@ static void explain(pf_app *app, const char *run_id) {
     json_object_foreach(json_object_get(run, "nodes"), id, node) {
         const json_t *err = json_object_get(json_object_get(node, "state"), "error");
         if (err)
-            fprintf(stderr, "  node %s: %s%s%s\n", id, str(err, "message"), *str(err, "pointer") ? " at " : "",
-                    str(err, "pointer"));
+            fprintf(stderr, "  node %s: %s%s%s\n", id, pf_json_str(err, "message"),
+                    *pf_json_str(err, "pointer") ? " at " : "", pf_json_str(err, "pointer"));
     }
     json_decref(run);
 }
@@ -137,21 +137,21 @@ static int deliver(pf_app *app, const char *run_id, const char *dir, const char 
     const json_t *spec;
     int delivered = 0;
     json_object_foreach((json_t *)artifacts, role, spec) {
-        const char *from = str(spec, "from"), *dot = from ? strchr(from, '.') : NULL;
+        const char *from = pf_json_str(spec, "from"), *dot = from ? strchr(from, '.') : NULL;
         if (!dot) continue;
         char *node = pf_strndup(from, (size_t)(dot - from));
         const json_t *value = output_of(run, node, dot + 1);
         free(node);
-        const char *path = str(value, "path");
+        const char *path = pf_json_str(value, "path");
         if (!path) continue;
         const char *kind = strchr(role, '.') ? strchr(role, '.') + 1 : role;
-        char *target = pf_asprintf("%s/%s-%s%s", dir, stem, kind, extension(str(value, "media_type")));
+        char *target = pf_asprintf("%s/%s-%s%s", dir, stem, kind, extension(pf_json_str(value, "media_type")));
         pf_error *err = pf_copy_file_atomic(path, target);
         if (err) {
             fprintf(stderr, "prodflow run: %s\n", err->message);
             pf_error_free(err);
         } else {
-            printf("%s: %s\n", target, str(spec, "kind"));
+            printf("%s: %s\n", target, pf_json_str(spec, "kind"));
             delivered++;
         }
         free(target);
@@ -205,7 +205,7 @@ static int run_job(pf_app *app, const char *step, const json_t *output_type, jso
     pf_errors_init(&errs);
     if (!err) {
         json_t *ctx = json_pack("{s:s}", "step_path", rel), *wf = NULL;
-        wf = pf_workflow_find(app->store, app->starters, "starter-cad-intake", 0, &err);
+        err = pf_workflow_find(app->store, app->starters, "starter-cad-intake", 0, &wf);
         pf_run_request req = {.workflow = wf, .context = ctx};
         if (wf) err = pf_runtime_submit(app->runtime, &req, &errs, &intake_id);
         json_decref(wf);
@@ -220,12 +220,12 @@ static int run_job(pf_app *app, const char *step, const json_t *output_type, jso
         fprintf(stderr, "prodflow run: the CAD intake %s (run %s)\n", status, intake_id);
         explain(app, intake_id);
     } else if (status) {
-        json_t *line = order_line(app, intake_id, stem, str(output_type, "key"), overrides);
+        json_t *line = order_line(app, intake_id, stem, pf_json_str(output_type, "key"), overrides);
         pf_dispatched d = {0};
         err = pf_rollout_dispatch(app->runtime, app->store, app->starters, output_type, line, &errs, &d);
         json_decref(line);
         if (!err) {
-            j.label = str(output_type, "key");
+            j.label = pf_json_str(output_type, "key");
             free(status);
             status = follow(&j, d.run_id);
             char *shadow_status = NULL;
@@ -236,7 +236,7 @@ static int run_job(pf_app *app, const char *step, const json_t *output_type, jso
             if (strcmp(status, "succeeded") == 0 && deliver(app, d.run_id, dir, stem) > 0) {
                 rc = PF_EXIT_OK;
             } else {
-                fprintf(stderr, "prodflow run: the %s run %s (run %s)\n", str(output_type, "rollout"), status,
+                fprintf(stderr, "prodflow run: the %s run %s (run %s)\n", pf_json_str(output_type, "rollout"), status,
                         d.run_id);
                 explain(app, d.run_id);
             }

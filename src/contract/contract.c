@@ -5,16 +5,14 @@
 
 #include <string.h>
 
-json_t *pf_contract_embedded_json(const char *path, pf_error **err) {
+pf_error *pf_contract_embedded_json(const char *path, json_t **doc_out) {
+    *doc_out = NULL;
     const pf_embedded_file *f = pf_embed_find(path);
-    if (!f) {
-        *err = pf_error_new(PF_EINTERNAL, "", "embedded file %s is missing from the build", path);
-        return NULL;
-    }
+    if (!f) return pf_error_new(PF_EINTERNAL, "", "embedded file %s is missing from the build", path);
     json_error_t jerr;
-    json_t *doc = json_loadb(f->data, f->size, 0, &jerr);
-    if (!doc) *err = pf_error_new(PF_EINTERNAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
-    return doc;
+    *doc_out = json_loadb(f->data, f->size, 0, &jerr);
+    if (!*doc_out) return pf_error_new(PF_EINTERNAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+    return NULL;
 }
 
 static const json_t *find_keyed(const json_t *arr, const char *key) {
@@ -29,15 +27,9 @@ static const json_t *find_keyed(const json_t *arr, const char *key) {
 
 pf_error *pf_contract_load(pf_contract *out, const json_t *extra_families) {
     memset(out, 0, sizeof *out);
-    pf_error *err = NULL;
-    out->vocabulary = pf_contract_embedded_json("contract/vocabulary.json", &err);
-    if (err) return err;
-    out->families_doc = pf_contract_embedded_json("contract/families.json", &err);
-    if (err) {
-        pf_contract_free(out);
-        return err;
-    }
-    out->workflow_schema = pf_contract_embedded_json("contract/workflow.schema.json", &err);
+    pf_error *err = pf_contract_embedded_json("contract/vocabulary.json", &out->vocabulary);
+    if (!err) err = pf_contract_embedded_json("contract/families.json", &out->families_doc);
+    if (!err) err = pf_contract_embedded_json("contract/workflow.schema.json", &out->workflow_schema);
     if (err) {
         pf_contract_free(out);
         return err;

@@ -47,7 +47,7 @@ const json_t *pf_contract_artifact_kind(const pf_contract *c, const char *key);
  * Equal types always can; a generic type lists what it accepts. */
 bool pf_contract_ports_compatible(const pf_contract *c, const char *from, const char *to);
 
-/* Parses an embedded JSON file; new reference, or NULL with *err set. */
-json_t *pf_contract_embedded_json(const char *path, pf_error **err);
+/* Parses an embedded JSON file into *doc_out (new reference). */
+pf_error *pf_contract_embedded_json(const char *path, json_t **doc_out);
 
 #endif

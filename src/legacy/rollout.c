@@ -1,31 +1,15 @@
 #include "legacy/rollout.h"
+#include "core/json.h"
 
 #include "core/mem.h"
 #include "legacy/pipeline.h"
+#include "workflow/workflow.h"
 
 #include <string.h>
 
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-
-json_t *pf_workflow_find(pf_store *store, const json_t *starters, const char *id, int version, pf_error **err) {
-    json_t *doc = NULL;
-    pf_error *e = pf_store_workflow_get(store, id, version, &doc);
-    if (!e) return doc;
-    size_t i;
-    json_t *starter;
-    json_array_foreach(starters, i, starter) {
-        if (strcmp(str(starter, "id"), id) != 0) continue;
-        if (version && json_integer_value(json_object_get(starter, "version")) != version) continue;
-        pf_error_free(e);
-        return json_incref(starter);
-    }
-    *err = e;
-    return NULL;
-}
-
 static json_t *subject(const json_t *output_type, const json_t *line, const char *mode) {
-    return json_pack("{s:s?, s:s?, s:s}", "output_type", str(output_type, "key"), "order_line", str(line, "id"), "mode",
-                     mode);
+    return json_pack("{s:s?, s:s?, s:s}", "output_type", pf_json_str(output_type, "key"), "order_line",
+                     pf_json_str(line, "id"), "mode", mode);
 }
 
 /* Submits and sets *id, replacing the id the caller chose (the same text). */
@@ -41,20 +25,20 @@ static pf_error *submit(pf_runtime *rt, const pf_run_request *req, pf_errors *er
 
 pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const json_t *output_type,
                               const json_t *line, pf_errors *errs, pf_dispatched *out) {
-    const char *rollout = str(output_type, "rollout");
+    const char *rollout = pf_json_str(output_type, "rollout");
     bool legacy = rollout && strcmp(rollout, "graph") != 0, graph = rollout && strcmp(rollout, "legacy") != 0;
     const json_t *line_overrides = json_object_get(line, "overrides");
     if (legacy && json_object_size(line_overrides)) {
         pf_errors_add(errs, PF_EINVAL, "/line/overrides",
                       "output type %s runs the legacy pipeline, which takes no per-line overrides",
-                      str(output_type, "key"));
+                      pf_json_str(output_type, "key"));
         return pf_error_new(PF_EINVAL, "/line/overrides", "the order line cannot be dispatched");
     }
-    json_t *context = json_pack("{s:s?, s:O}", "order_line_id", str(line, "id"), "line", line);
+    json_t *context = json_pack("{s:s?, s:O}", "order_line_id", pf_json_str(line, "id"), "line", line);
     pf_error *err = NULL;
     if (legacy) {
-        json_t *wf = pf_legacy_workflow(json_object_get(output_type, "legacy_render_settings"), str(output_type, "key"),
-                                        "/output_type/legacy_render_settings", errs);
+        json_t *wf = pf_legacy_workflow(json_object_get(output_type, "legacy_render_settings"),
+                                        pf_json_str(output_type, "key"), "/output_type/legacy_render_settings", errs);
         json_t *who = subject(output_type, line, "legacy");
         pf_run_request req = {.workflow = wf, .context = context, .subject = who, .id = out->run_id};
         err = wf ? submit(rt, &req, errs, &out->run_id)
@@ -64,8 +48,9 @@ pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *sta
     }
     if (!err && graph) {
         const json_t *link = json_object_get(output_type, "workflow");
-        json_t *wf = pf_workflow_find(store, starters, str(link, "id") ? str(link, "id") : "",
-                                      (int)json_integer_value(json_object_get(link, "version")), &err);
+        json_t *wf = NULL;
+        err = pf_workflow_find(store, starters, pf_json_str(link, "id") ? pf_json_str(link, "id") : "",
+                               (int)json_integer_value(json_object_get(link, "version")), &wf);
         if (err) {
             pf_error *e = pf_error_new(err->code, "/output_type/workflow", "%s", err->message);
             pf_error_free(err);

@@ -12,10 +12,6 @@ typedef struct pf_dispatched {
     char *shadow_run_id; /* the graph run beside it under shadow rollout, else NULL */
 } pf_dispatched;
 
-/* A workflow by id and version (0: latest) from the store, else from the
- * starters (borrowed array). New reference, or NULL with *err set. */
-json_t *pf_workflow_find(pf_store *store, const json_t *starters, const char *id, int version, pf_error **err);
-
 /* line: the order line {id, product, intake, overrides} (borrowed). Every
  * problem goes to errs with pointers under /output_type or /line. out must
  * be zeroed, or carry the ids (malloc'd) the runs are to get, so a caller

@@ -28,7 +28,6 @@ typedef struct pf_module_ctx {
     const char *run_id, *node_id;
     bool shadow;            /* record what side effects would do, and do nothing */
     const json_t *settings; /* operator settings, e.g. {"webhooks": {...}}; may be NULL */
-    struct pf_store *store; /* entry modules load their subject from it (an order line); may be NULL */
     /* Optional progress sink: fraction in [0,1], or < 0 when unknown. */
     void (*progress)(void *user, double fraction, const char *message);
     void *progress_user;

@@ -101,12 +101,12 @@ static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors
 
 pf_registry *pf_registry_load(pf_errors *errs) { return pf_registry_load_with(NULL, errs); }
 
-static json_t *contract_of(const pf_module_desc *desc, pf_error **err) {
-    if (!desc->contract_json) return pf_contract_embedded_json(desc->contract_path, err);
+static pf_error *contract_of(const pf_module_desc *desc, json_t **doc_out) {
+    if (!desc->contract_json) return pf_contract_embedded_json(desc->contract_path, doc_out);
     json_error_t jerr;
-    json_t *doc = json_loads(desc->contract_json, 0, &jerr);
-    if (!doc) *err = pf_error_new(PF_EINTERNAL, "", "module %s: contract is not JSON: %s", desc->key, jerr.text);
-    return doc;
+    *doc_out = json_loads(desc->contract_json, 0, &jerr);
+    if (!*doc_out) return pf_error_new(PF_EINTERNAL, "", "module %s: contract is not JSON: %s", desc->key, jerr.text);
+    return NULL;
 }
 
 pf_registry *pf_registry_load_with(const pf_registry_extra *extra, pf_errors *errs) {
@@ -124,7 +124,7 @@ pf_registry *pf_registry_load_with(const pf_registry_extra *extra, pf_errors *er
     for (size_t i = 0; i < reg->n_modules; i++) {
         pf_module *m = &reg->modules[i];
         m->desc = i < builtin ? module_table[i] : extra->modules[i - builtin];
-        m->contract = contract_of(m->desc, &err);
+        err = contract_of(m->desc, &m->contract);
         if (err) {
             pf_errors_take(errs, err);
             continue;

@@ -113,9 +113,10 @@ static pf_error *render_cold(const pf_blender_setup *setup, const json_t *job, c
     pf_blender_worker *w = NULL;
     pf_error *err = pf_blender_worker_start(setup, call, &w);
     if (err) return err;
-    pf_blender_outcome o = pf_blender_worker_run(w, job, call, result, &err);
+    pf_blender_outcome o;
+    err = pf_blender_worker_run(w, job, call, result, &o);
     pf_blender_worker_free(w);
-    return o == PF_BLENDER_DONE ? NULL : pf_blender_outcome_error(o, call, err);
+    return err;
 }
 
 static pf_error *render_warm(pf_blender_pool *p, const json_t *job, const pf_blender_call *call, json_t **result) {
@@ -133,19 +134,17 @@ static pf_error *render_warm(pf_blender_pool *p, const json_t *job, const pf_ble
     }
     pf_blender_call warm = *call;
     warm.stall_ms = p->stall_ms;
-    pf_blender_outcome o = pf_blender_worker_run(s->worker, job, &warm, result, &err);
+    pf_blender_outcome o;
+    err = pf_blender_worker_run(s->worker, job, &warm, result, &o);
     bool fall_back = o == PF_BLENDER_CRASHED || o == PF_BLENDER_HUNG;
     if (o != PF_BLENDER_DONE && o != PF_BLENDER_FAILED) {
         pf_blender_worker_free(s->worker);
         s->worker = NULL;
     }
     if (fall_back) {
-        pf_error *why = o == PF_BLENDER_HUNG ? pf_blender_outcome_error(o, &warm, err) : err;
-        pf_log(PF_LOG_WARN, "blender_worker_lost", "%s; rendering again in a fresh process", why->message);
-        pf_error_free(why);
+        pf_log(PF_LOG_WARN, "blender_worker_lost", "%s; rendering again in a fresh process", err->message);
+        pf_error_free(err);
         err = render_cold(&p->setup, job, call, result);
-    } else if (o != PF_BLENDER_DONE) {
-        err = pf_blender_outcome_error(o, &warm, err);
     }
     release(p, i, model, fall_back);
     return err;

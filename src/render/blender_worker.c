@@ -100,7 +100,7 @@ static pf_blender_outcome pump(pf_blender_worker *w, job_state *s, const pf_blen
         pf_pump_result r = pf_child_pump(w->child, on_line, s, &s->finished, deadline, call->cancel);
         if (r == PF_PUMP_STOPPED) return s->err ? PF_BLENDER_FAILED : PF_BLENDER_DONE;
         if (r == PF_PUMP_CANCELLED) return PF_BLENDER_CANCELLED;
-        if (r == PF_PUMP_EXITED) return PF_BLENDER_CRASHED;
+        if (r == PF_PUMP_EXITED || r == PF_PUMP_MEMORY) return PF_BLENDER_CRASHED;
         long now = pf_now_ms();
         if (call->deadline_ms > 0 && now >= call->deadline_ms) return PF_BLENDER_TIMEOUT;
         if (stall_at > 0 && now >= s->last_output_ms + call->stall_ms) return PF_BLENDER_HUNG;
@@ -167,10 +167,9 @@ pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blende
 
 pid_t pf_blender_worker_pid(const pf_blender_worker *w) { return w->child ? pf_child_pid(w->child) : -1; }
 
-pf_blender_outcome pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const pf_blender_call *call,
-                                         json_t **result, pf_error **err) {
+pf_error *pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const pf_blender_call *call, json_t **result,
+                                pf_blender_outcome *outcome) {
     *result = NULL;
-    *err = NULL;
     char *line = pf_json_text(job, false);
     size_t len = strlen(line);
     line = pf_xrealloc(line, len + 2);
@@ -179,19 +178,16 @@ pf_blender_outcome pf_blender_worker_run(pf_blender_worker *w, const json_t *job
     bool sent = w->child && pf_child_write(w->child, line, len + 1);
     free(line);
     pf_blender_outcome o = sent ? pump(w, &s, call) : PF_BLENDER_CRASHED;
+    *outcome = o;
     w->healthy = o == PF_BLENDER_DONE || o == PF_BLENDER_FAILED;
     if (o == PF_BLENDER_DONE) {
         *result = s.result;
-        return o;
+        return NULL;
     }
     json_decref(s.result);
-    if (o == PF_BLENDER_CRASHED) {
-        pf_error_free(s.err);
-        *err = w->child ? crash_error(w, &s) : pf_error_new(PF_EIO, "", "the Blender worker is gone");
-    } else {
-        *err = s.err;
-    }
-    return o;
+    if (o != PF_BLENDER_CRASHED) return pf_blender_outcome_error(o, call, s.err);
+    pf_error_free(s.err);
+    return w->child ? crash_error(w, &s) : pf_error_new(PF_EIO, "", "the Blender worker is gone");
 }
 
 void pf_blender_worker_free(pf_blender_worker *w) {

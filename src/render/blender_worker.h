@@ -41,10 +41,12 @@ typedef struct pf_blender_worker pf_blender_worker;
 /* Starts Blender and waits for the script's "ready" event. */
 pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blender_call *call, pf_blender_worker **out);
 pid_t pf_blender_worker_pid(const pf_blender_worker *w);
-/* Runs one job. Only after DONE or FAILED may the worker take another;
- * after any other outcome free it. *result and *err are new/owned. */
-pf_blender_outcome pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const pf_blender_call *call,
-                                         json_t **result, pf_error **err);
+/* Runs one job: NULL with *result (new reference) when it is done, else
+ * the error, which says how it ended. *outcome tells what became of the
+ * worker: only after DONE or FAILED may it take another job; after any
+ * other outcome free it. */
+pf_error *pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const pf_blender_call *call, json_t **result,
+                                pf_blender_outcome *outcome);
 /* Ends the process (asks, then kills) and frees the worker. */
 void pf_blender_worker_free(pf_blender_worker *w);
 

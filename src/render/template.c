@@ -1,4 +1,5 @@
 #include "render/template.h"
+#include "core/json.h"
 
 #include "core/embed.h"
 #include "core/jsonschema.h"
@@ -9,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static bool has_string(const json_t *list, const char *s) {
     size_t i;
@@ -24,16 +23,17 @@ static bool has_string(const json_t *list, const char *s) {
 static size_t validate(const pf_schema *schema, json_t *doc, const char *dir, pf_errors *errs) {
     size_t before = errs->len;
     if (pf_schema_run(schema, doc, "", errs) > 0) return errs->len - before;
-    if (strcmp(str(doc, "kind"), "studio") == 0) {
+    if (strcmp(pf_json_str(doc, "kind"), "studio") == 0) {
         static const char *const need[][2] = {{"camera", "/camera"}, {"lights", "/lights"}, {"backdrop", "/backdrop"}};
         for (size_t i = 0; i < 3; i++)
             if (!json_object_get(doc, need[i][0]))
                 pf_errors_add(errs, PF_EINVAL, need[i][1], "a studio template needs %s", need[i][0]);
-    } else if (!str(doc, "blend") || !str(doc, "collection")) {
-        pf_errors_add(errs, PF_EINVAL, str(doc, "blend") ? "/collection" : "/blend", "a blend scene template needs it");
+    } else if (!pf_json_str(doc, "blend") || !pf_json_str(doc, "collection")) {
+        pf_errors_add(errs, PF_EINVAL, pf_json_str(doc, "blend") ? "/collection" : "/blend",
+                      "a blend scene template needs it");
     } else {
-        char *blend =
-            str(doc, "blend")[0] == '/' ? pf_strdup(str(doc, "blend")) : pf_asprintf("%s/%s", dir, str(doc, "blend"));
+        char *blend = pf_json_str(doc, "blend")[0] == '/' ? pf_strdup(pf_json_str(doc, "blend"))
+                                                          : pf_asprintf("%s/%s", dir, pf_json_str(doc, "blend"));
         if (access(blend, R_OK) != 0)
             pf_errors_add(errs, PF_EINVAL, "/blend", "the scene file %s cannot be read", blend);
         else
@@ -85,7 +85,7 @@ static void load_dir(const pf_schema *schema, const char *dir, pf_template_set *
         json_error_t jerr;
         json_t *doc = json_load_file(path, 0, &jerr);
         char *why = doc ? check(schema, doc, dir) : pf_asprintf("not JSON: %s (line %d)", jerr.text, jerr.line);
-        const char *key = doc ? str(doc, "key") : NULL;
+        const char *key = doc ? pf_json_str(doc, "key") : NULL;
         if (why) {
             json_object_set_new(set->problems, key ? key : stem, json_sprintf("%s: %s", path, why));
         } else if (!json_object_get(set->templates, key)) { /* the data directory is read first */

@@ -184,10 +184,8 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
     if (cacheable) {
         json_t *depends = NULL;
         if (n->module->desc->depends) {
-            pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
-                                 .share_dir = rt->cfg.share_dir,
-                                 .settings = rt->cfg.settings,
-                                 .store = rt->cfg.store};
+            pf_module_ctx ctx = {
+                .data_root = rt->cfg.data_dir, .share_dir = rt->cfg.share_dir, .settings = rt->cfg.settings};
             depends = n->module->desc->depends(&ctx, inputs, r.params);
         }
         pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, inputs, depends, hasher);
@@ -217,7 +215,6 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
                              .node_id = n->id,
                              .shadow = json_is_true(json_object_get(run->record, "shadow")),
                              .settings = rt->cfg.settings,
-                             .store = rt->cfg.store,
                              .progress = on_progress,
                              .progress_user = n};
         pf_error *err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);

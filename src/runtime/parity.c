@@ -1,4 +1,5 @@
 #include "runtime/parity.h"
+#include "core/json.h"
 
 #include "core/mem.h"
 #include "core/png.h"
@@ -6,15 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-
 /* The other run of a shadow pair. */
 static pf_error *partner(pf_store *store, const json_t *run, char **legacy_id, char **graph_id) {
     const json_t *subject = json_object_get(run, "subject");
-    const char *mode = str(subject, "mode");
-    if (mode && strcmp(mode, "shadow") == 0 && str(subject, "shadow_of")) {
-        *legacy_id = pf_strdup(str(subject, "shadow_of"));
-        *graph_id = pf_strdup(str(run, "id"));
+    const char *mode = pf_json_str(subject, "mode");
+    if (mode && strcmp(mode, "shadow") == 0 && pf_json_str(subject, "shadow_of")) {
+        *legacy_id = pf_strdup(pf_json_str(subject, "shadow_of"));
+        *graph_id = pf_strdup(pf_json_str(run, "id"));
         return NULL;
     }
     json_t *list = NULL;
@@ -22,16 +21,16 @@ static pf_error *partner(pf_store *store, const json_t *run, char **legacy_id, c
     size_t i;
     const json_t *other;
     json_array_foreach(list, i, other) {
-        const char *of = str(json_object_get(other, "subject"), "shadow_of");
-        if (!of || strcmp(of, str(run, "id")) != 0) continue;
-        *legacy_id = pf_strdup(str(run, "id"));
-        *graph_id = pf_strdup(str(other, "id"));
+        const char *of = pf_json_str(json_object_get(other, "subject"), "shadow_of");
+        if (!of || strcmp(of, pf_json_str(run, "id")) != 0) continue;
+        *legacy_id = pf_strdup(pf_json_str(run, "id"));
+        *graph_id = pf_strdup(pf_json_str(other, "id"));
         break;
     }
     json_decref(list);
     if (!err && !*legacy_id)
         err = pf_error_new(PF_ENOTFOUND, "", "run %s is not part of a shadow rollout: no parity to report",
-                           str(run, "id"));
+                           pf_json_str(run, "id"));
     return err;
 }
 
@@ -114,7 +113,7 @@ static json_t *compare_artifacts(const json_t *legacy, const json_t *graph, json
                     json_object_get(json_object_get(json_object_get(runs[r], "doc"), "workflow"), "invocation"),
                     "artifacts"),
                 role);
-            values[r] = node_output(runs[r], str(specs[r], "from"));
+            values[r] = node_output(runs[r], pf_json_str(specs[r], "from"));
         }
         json_t *entry = json_pack("{s:s}", "role", role);
         const char *fields[] = {"kind", "media_type"};
@@ -132,9 +131,11 @@ static json_t *compare_artifacts(const json_t *legacy, const json_t *graph, json
             char *what = pf_asprintf("%s delivered", role);
             differ(diffs, what, json_boolean(values[0] != NULL), json_boolean(values[1] != NULL)); /* singletons */
             free(what);
-        } else if (str(values[0], "media_type") && strcmp(str(values[0], "media_type"), "image/png") == 0) {
-            json_object_set_new(entry, "pixels",
-                                compare_pixels(str(values[0], "path"), str(values[1], "path"), diffs, role));
+        } else if (pf_json_str(values[0], "media_type") &&
+                   strcmp(pf_json_str(values[0], "media_type"), "image/png") == 0) {
+            json_object_set_new(
+                entry, "pixels",
+                compare_pixels(pf_json_str(values[0], "path"), pf_json_str(values[1], "path"), diffs, role));
         } else if (!json_equal(json_object_get(values[0], "sha256"), json_object_get(values[1], "sha256"))) {
             char *what = pf_asprintf("%s content", role);
             differ(diffs, what, json_object_get(values[0], "sha256"), json_object_get(values[1], "sha256"));
@@ -152,8 +153,8 @@ static json_t *by_module(const json_t *run) {
     size_t i;
     const json_t *node;
     json_array_foreach(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "nodes"), i, node) {
-        if (!json_object_get(map, str(node, "step")))
-            json_object_set_new(map, str(node, "step"), json_string(str(node, "id")));
+        if (!json_object_get(map, pf_json_str(node, "step")))
+            json_object_set_new(map, pf_json_str(node, "step"), json_string(pf_json_str(node, "id")));
     }
     return map;
 }
@@ -216,7 +217,8 @@ pf_error *pf_parity_report(pf_store *store, const char *run_id, json_t **report)
             differ(diffs, "run status", json_object_get(legacy, "status"), json_object_get(graph, "status"));
         json_t *artifacts = compare_artifacts(legacy, graph, diffs);
         json_t *modules = compare_modules(legacy, graph, diffs);
-        bool done = strcmp(str(legacy, "status"), "running") != 0 && strcmp(str(graph, "status"), "running") != 0;
+        bool done = strcmp(pf_json_str(legacy, "status"), "running") != 0 &&
+                    strcmp(pf_json_str(graph, "status"), "running") != 0;
         *report = json_pack("{s:s, s:s, s:b, s:b, s:{s:O, s:O}, s:o, s:o, s:o}", "legacy_run", legacy_id, "graph_run",
                             graph_id, "complete", done, "identical", done && json_array_size(diffs) == 0, "status",
                             "legacy", json_object_get(legacy, "status"), "graph", json_object_get(graph, "status"),

@@ -5,6 +5,7 @@
 #define PF_WORKFLOW_WORKFLOW_H
 
 #include "modules/registry.h"
+#include "store/store.h"
 
 #define PF_WORKFLOW_SCHEMA "prodflow.workflow/v1"
 
@@ -20,5 +21,9 @@ json_t *pf_workflow_canonicalize(const pf_registry *reg, const json_t *doc);
 /* Compact, key-sorted bytes: the same graph always gives the same text.
  * Caller frees. */
 char *pf_workflow_canonical_text(const json_t *doc);
+
+/* A workflow by id and version (0: the latest) from the store, else from
+ * the starters (a borrowed array of documents). *doc_out: new reference. */
+pf_error *pf_workflow_find(pf_store *store, const json_t *starters, const char *id, int version, json_t **doc_out);
 
 #endif

@@ -7,6 +7,7 @@
  * file behind; then product CRUD with every validation problem named by its
  * pointer. One intake in all: the thumbnail is a Blender render. */
 #include "check.h"
+#include "core/json.h"
 
 #include "cad/fixture.h"
 #include "core/mem.h"
@@ -23,8 +24,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 typedef struct {
     const char *data;
@@ -92,7 +91,8 @@ static char *pointers(const json_t *problem) {
     size_t i;
     const json_t *e;
     json_array_foreach(json_object_get(problem, "errors"), i, e) {
-        char *next = pf_asprintf("%s%s%s", out, *out ? " " : "", str(e, "pointer") ? str(e, "pointer") : "?");
+        char *next =
+            pf_asprintf("%s%s%s", out, *out ? " " : "", pf_json_str(e, "pointer") ? pf_json_str(e, "pointer") : "?");
         free(out);
         out = next;
     }
@@ -146,7 +146,7 @@ static json_t *wait_intake(const pf_test_server *srv, const char *id) {
         doc = pf_http_json(srv, "GET", path, NULL, &status);
         const json_t *intake = json_object_get(doc, "intake");
         if (json_object_get(intake, "progress")) seen_progress = true;
-        const char *s = str(intake, "status");
+        const char *s = pf_json_str(intake, "status");
         if (!s || strcmp(s, "running") != 0) break;
         usleep(50000);
     }
@@ -163,20 +163,20 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
     CHECK(pf_http(srv, "POST", "/api/cad-files?filename=parts%2Fgearbox.step", step, step_len,
                   "application/octet-stream", &r) == 0);
     CHECK_MSG(r.status == 201, "upload: %ld %s", r.status, r.body);
-    CHECK_STR(str(r.json, "id"), sha);
-    CHECK_STR(str(r.json, "sha256"), sha);
+    CHECK_STR(pf_json_str(r.json, "id"), sha);
+    CHECK_STR(pf_json_str(r.json, "sha256"), sha);
     CHECK_INT(json_integer_value(json_object_get(r.json, "size")), step_len);
-    CHECK_STR(str(r.json, "filename"), "gearbox.step");
+    CHECK_STR(pf_json_str(r.json, "filename"), "gearbox.step");
     char *rel = pf_asprintf("cad/%s.step", sha);
-    CHECK_STR(str(r.json, "path"), rel);
+    CHECK_STR(pf_json_str(r.json, "path"), rel);
     char *location = pf_asprintf("/api/cad-files/%s", sha);
     CHECK_STR(r.location, location);
-    const char *run_id = str(r.json, "intake_run_id");
+    const char *run_id = pf_json_str(r.json, "intake_run_id");
     CHECK(run_id && !strncmp(run_id, "run_", 4));
     char *intake_run = pf_strdup(run_id ? run_id : "");
-    CHECK_STR(str(json_object_get(r.json, "intake"), "run_id"), intake_run);
+    CHECK_STR(pf_json_str(json_object_get(r.json, "intake"), "run_id"), intake_run);
     CHECK(json_object_get(json_object_get(r.json, "intake"), "progress") != NULL);
-    CHECK(str(r.json, "created_at") != NULL);
+    CHECK(pf_json_str(r.json, "created_at") != NULL);
     pf_http_reply_free(&r);
     char *kept = pf_asprintf("%s/data/%s", srv->data_dir, rel), *bytes = NULL;
     size_t kept_len = 0;
@@ -192,15 +192,15 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
     size_t lens[] = {5, step_len};
     CHECK(post_upload(srv, "/api/cad-files", parts, lens, NULL, 0, &r) == 0);
     CHECK_MSG(r.status == 200, "multipart: %ld %s", r.status, r.body);
-    CHECK_STR(str(r.json, "id"), sha);
-    CHECK_STR(str(r.json, "filename"), "gearbox.step");
-    CHECK_STR(str(r.json, "intake_run_id"), intake_run);
+    CHECK_STR(pf_json_str(r.json, "id"), sha);
+    CHECK_STR(pf_json_str(r.json, "filename"), "gearbox.step");
+    CHECK_STR(pf_json_str(r.json, "intake_run_id"), intake_run);
     CHECK(r.location == NULL);
     pf_http_reply_free(&r);
     /* And raw again as model/step, with no file name. */
     CHECK(pf_http(srv, "POST", "/api/cad-files", step, step_len, "model/step", &r) == 0);
     CHECK_INT(r.status, 200);
-    CHECK_STR(str(r.json, "intake_run_id"), intake_run);
+    CHECK_STR(pf_json_str(r.json, "intake_run_id"), intake_run);
     pf_http_reply_free(&r);
     CHECK_INT(run_count(srv), 1);
     CHECK_INT(entries(tmp_dir), 0);
@@ -242,7 +242,7 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
     /* Chunked under the limit streams as well: the same bytes dedupe. */
     CHECK(post_upload(srv, "/api/cad-files", NULL, NULL, step, step_len, &r) == 0);
     CHECK_INT(r.status, 200);
-    CHECK_STR(str(r.json, "id"), sha);
+    CHECK_STR(pf_json_str(r.json, "id"), sha);
     pf_http_reply_free(&r);
     free(limit_text);
     free(big);
@@ -252,7 +252,7 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
     /* The intake to its end: progress, objects, bbox, material map, thumbnail. */
     json_t *doc = wait_intake(srv, sha);
     const json_t *intake = json_object_get(doc, "intake");
-    CHECK_STR(str(intake, "status"), "succeeded");
+    CHECK_STR(pf_json_str(intake, "status"), "succeeded");
     const json_t *progress = json_object_get(intake, "progress");
     CHECK(json_integer_value(json_object_get(progress, "total")) >= 6);
     CHECK_INT(json_integer_value(json_object_get(progress, "done")),
@@ -269,9 +269,9 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
           json_number_value(json_array_get(json_object_get(bbox, "min"), 0)));
     const json_t *map = json_object_get(intake, "material_map");
     CHECK(json_object_size(json_object_get(map, "parts")) > 0);
-    CHECK(str(map, "href") != NULL);
-    CHECK(str(json_object_get(intake, "glb"), "href") != NULL);
-    const char *thumb = str(json_object_get(intake, "thumbnail"), "href");
+    CHECK(pf_json_str(map, "href") != NULL);
+    CHECK(pf_json_str(json_object_get(intake, "glb"), "href") != NULL);
+    const char *thumb = pf_json_str(json_object_get(intake, "thumbnail"), "href");
     CHECK(thumb && !strncmp(thumb, "/api/artifacts/", 15));
     if (thumb) {
         CHECK(pf_http(srv, "GET", thumb, NULL, 0, NULL, &r) == 0);
@@ -287,8 +287,8 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
     CHECK_INT(status, 200);
     CHECK_INT(json_array_size(json_object_get(list, "cad_files")), 1);
     const json_t *first = json_array_get(json_object_get(list, "cad_files"), 0);
-    CHECK_STR(str(first, "id"), sha);
-    CHECK_STR(str(json_object_get(first, "intake"), "status"), "succeeded");
+    CHECK_STR(pf_json_str(first, "id"), sha);
+    CHECK_STR(pf_json_str(json_object_get(first, "intake"), "status"), "succeeded");
     json_decref(list);
     json_decref(pf_http_json(srv, "GET", "/api/cad-files/0000", NULL, &status));
     CHECK_INT(status, 404);
@@ -339,20 +339,20 @@ static void products(const pf_test_server *srv, const char *sha) {
     CHECK(pf_http(srv, "POST", "/api/products", body, strlen(body), NULL, &r) == 0);
     CHECK_MSG(r.status == 201, "create: %ld %s", r.status, r.body);
     free(body);
-    char *id = pf_strdup(str(r.json, "id") ? str(r.json, "id") : "?");
+    char *id = pf_strdup(pf_json_str(r.json, "id") ? pf_json_str(r.json, "id") : "?");
     CHECK(!strncmp(id, "prd_", 4));
     char *path = pf_asprintf("/api/products/%s", id);
     CHECK_STR(r.location, path);
-    CHECK_STR(str(r.json, "cad_file"), sha);
-    CHECK_STR(str(json_object_get(r.json, "cad_intake"), "status"), "succeeded");
+    CHECK_STR(pf_json_str(r.json, "cad_file"), sha);
+    CHECK_STR(pf_json_str(json_object_get(r.json, "cad_intake"), "status"), "succeeded");
     pf_http_reply_free(&r);
     long status;
     json_t *doc = pf_http_json(srv, "GET", path, NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(doc, "name"), "Gearbox GB-100");
-    CHECK_STR(str(doc, "sku"), "GB-100");
-    CHECK_STR(str(doc, "category"), "gearboxes");
-    CHECK_STR(str(json_object_get(doc, "cad_intake"), "status"), "succeeded");
+    CHECK_STR(pf_json_str(doc, "name"), "Gearbox GB-100");
+    CHECK_STR(pf_json_str(doc, "sku"), "GB-100");
+    CHECK_STR(pf_json_str(doc, "category"), "gearboxes");
+    CHECK_STR(pf_json_str(json_object_get(doc, "cad_intake"), "status"), "succeeded");
     CHECK(json_number_value(
               json_object_get(json_object_get(json_object_get(doc, "cad_intake"), "progress"), "fraction")) == 1.0);
     json_decref(doc);
@@ -362,7 +362,7 @@ static void products(const pf_test_server *srv, const char *sha) {
                        "{\"id\": \"chair-1\", \"name\": \"Chair\", \"sku\": \"CH-1\", \"category\": \"chairs\"}",
                        &status);
     CHECK_INT(status, 201);
-    CHECK_STR(str(doc, "id"), "chair-1");
+    CHECK_STR(pf_json_str(doc, "id"), "chair-1");
     CHECK(json_is_null(json_object_get(doc, "cad_file")));
     CHECK(json_is_null(json_object_get(doc, "cad_intake")));
     json_decref(doc);
@@ -404,9 +404,9 @@ static void products(const pf_test_server *srv, const char *sha) {
     doc = pf_http_json(srv, "PUT", path,
                        "{\"name\": \"Gearbox GB-200\", \"sku\": \"GB-200\", \"category\": \"gearboxes\"}", &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(doc, "sku"), "GB-200");
+    CHECK_STR(pf_json_str(doc, "sku"), "GB-200");
     CHECK(json_is_null(json_object_get(doc, "cad_file")));
-    CHECK_STR(str(doc, "id"), id);
+    CHECK_STR(pf_json_str(doc, "id"), id);
     json_decref(doc);
     doc = pf_http_json(
         srv, "POST", "/api/products",
@@ -426,7 +426,7 @@ static void products(const pf_test_server *srv, const char *sha) {
     json_decref(doc);
     doc = pf_http_json(srv, "PUT", path, round, &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(doc, "name"), "Gearbox GB-200 (blue)");
+    CHECK_STR(pf_json_str(doc, "name"), "Gearbox GB-200 (blue)");
     json_decref(doc);
     free(round);
     const char *other_id = "{\"id\": \"chair-1\", \"name\": \"X\", \"sku\": \"GB-200\", \"category\": \"gearboxes\"}";

@@ -3,14 +3,13 @@
  * templates, output types (schema, CRUD, the wizard's draft steps, legacy
  * import) and malformed orders with their exact pointers. */
 #include "check.h"
+#include "core/json.h"
 
 #include "core/mem.h"
 #include "support/server.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static void expect_problem(const pf_test_server *srv, const char *method, const char *path, const char *body,
                            long want_status, const char *pointer) {
@@ -37,7 +36,7 @@ static void test_reference_data(const pf_test_server *srv) {
     expect_problem(srv, "PUT", "/api/categories/lamps", "{\"key\":\"other\",\"name\":\"L\"}", 422, "/key");
     doc = pf_http_json(srv, "PUT", "/api/categories/lamps", "{\"name\":\"Lamps and lights\",\"revision\":1}", &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(doc, "name"), "Lamps and lights");
+    CHECK_STR(pf_json_str(doc, "name"), "Lamps and lights");
     CHECK_INT(json_integer_value(json_object_get(doc, "revision")), 2);
     json_decref(doc);
     /* an edit of revision 1 after that would lose it: refused */
@@ -61,12 +60,13 @@ static void test_reference_data(const pf_test_server *srv) {
     /* in use by the demo output types: refused */
     doc = pf_http_json(srv, "DELETE", "/api/pricing-tiers/standard", NULL, &status);
     CHECK_INT(status, 409);
-    CHECK(strstr(str(doc, "detail") ? str(doc, "detail") : "", "output_type") != NULL);
+    CHECK(strstr(pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "", "output_type") != NULL);
     json_decref(doc);
     /* a category the sample product is in: the refusal names the product by its SKU */
     doc = pf_http_json(srv, "DELETE", "/api/categories/machinery", NULL, &status);
     CHECK_INT(status, 409);
-    CHECK_MSG(strstr(str(doc, "detail") ? str(doc, "detail") : "", "product GB-100") != NULL, "%s", str(doc, "detail"));
+    CHECK_MSG(strstr(pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "", "product GB-100") != NULL, "%s",
+              pf_json_str(doc, "detail"));
     json_decref(doc);
 }
 
@@ -78,7 +78,7 @@ static void test_output_types(const pf_test_server *srv) {
     json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/output-types/studio_still", NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(json_object_get(doc, "legacy_mapping"), "artifact_kind"), "still_image");
+    CHECK_STR(pf_json_str(json_object_get(doc, "legacy_mapping"), "artifact_kind"), "still_image");
     json_decref(doc);
 
     /* the schema with the catalog's values, and a workflow's overrides */
@@ -87,7 +87,7 @@ static void test_output_types(const pf_test_server *srv) {
     const json_t *props = json_object_get(doc, "properties");
     CHECK_STR(json_string_value(json_array_get(json_object_get(json_object_get(props, "pricing_tier"), "enum"), 0)),
               "standard");
-    CHECK_STR(str(json_object_get(props, "rollout"), "default"), "legacy");
+    CHECK_STR(pf_json_str(json_object_get(props, "rollout"), "default"), "legacy");
     json_decref(doc);
     doc =
         pf_http_json(srv, "GET", "/api/output-types/schema?workflow=starter-order-turntable&version=1", NULL, &status);
@@ -124,7 +124,7 @@ static void test_output_types(const pf_test_server *srv) {
                        "\"turntable_video\",\"overrides\":{\"frames\":12},\"pricing_tier\":\"standard\"}";
     doc = pf_http_json(srv, "POST", "/api/output-types", spin, &status);
     CHECK_INT(status, 201);
-    CHECK_STR(str(doc, "visibility"), "public"); /* the schema's default, stored */
+    CHECK_STR(pf_json_str(doc, "visibility"), "public"); /* the schema's default, stored */
     json_decref(doc);
     expect_problem(srv, "POST", "/api/output-types", spin, 409, "/key");
     expect_problem(srv, "PUT", "/api/output-types/spin",
@@ -143,8 +143,8 @@ static void test_output_types(const pf_test_server *srv) {
                        &status);
     CHECK_INT(status, 201);
     const json_t *first = json_array_get(json_object_get(doc, "imported"), 0);
-    CHECK_STR(str(first, "key"), "old_turntable_2019");
-    CHECK_STR(str(json_object_get(first, "mapping"), "artifact_kind"), "turntable_video");
+    CHECK_STR(pf_json_str(first, "key"), "old_turntable_2019");
+    CHECK_STR(pf_json_str(json_object_get(first, "mapping"), "artifact_kind"), "turntable_video");
     CHECK_INT(
         json_integer_value(json_object_get(json_object_get(json_object_get(first, "mapping"), "overrides"), "frames")),
         24);
@@ -152,8 +152,8 @@ static void test_output_types(const pf_test_server *srv) {
     json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/output-types/old_turntable_2019", NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(doc, "rollout"), "legacy");
-    CHECK_STR(str(doc, "artifact_kind"), "turntable_video");
+    CHECK_STR(pf_json_str(doc, "rollout"), "legacy");
+    CHECK_STR(pf_json_str(doc, "artifact_kind"), "turntable_video");
     json_decref(doc);
     expect_problem(srv, "POST", "/api/output-types/import-legacy",
                    "[{\"name\":\"Fine\",\"legacy_render_settings\":{}},{\"name\":\"Broken\",\"legacy_render_settings\":"
@@ -211,8 +211,8 @@ static void test_libraries(const pf_test_server *srv) {
     json_t *doc = pf_http_json(srv, "GET", "/api/material-libraries", NULL, &status);
     CHECK_INT(status, 200);
     const json_t *first = json_array_get(json_object_get(doc, "material_libraries"), 0);
-    CHECK_STR(str(first, "library"), "default");
-    CHECK_STR(str(first, "source"), "share");
+    CHECK_STR(pf_json_str(first, "library"), "default");
+    CHECK_STR(pf_json_str(first, "source"), "share");
     CHECK(json_integer_value(json_object_get(first, "materials")) >= 12);
     json_decref(doc);
     const char *lib = "{\"label\":\"Studio\",\"materials\":[{\"key\":\"matte_black\",\"label\":\"Matte black\","
@@ -222,7 +222,7 @@ static void test_libraries(const pf_test_server *srv) {
     json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/material-libraries/studio", NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(json_array_get(json_object_get(doc, "materials"), 0), "key"), "matte_black");
+    CHECK_STR(pf_json_str(json_array_get(json_object_get(doc, "materials"), 0), "key"), "matte_black");
     json_decref(doc);
     expect_problem(srv, "PUT", "/api/material-libraries/studio",
                    "{\"label\":\"S\",\"materials\":[{\"key\":\"a\",\"label\":\"A\",\"principled_bsdf\":{}},"
@@ -263,7 +263,7 @@ static void test_libraries(const pf_test_server *srv) {
     json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/templates/studio_white", NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(doc, "source"), "share"); /* shipped; no server paths */
+    CHECK_STR(pf_json_str(doc, "source"), "share"); /* shipped; no server paths */
     json_object_set_new(doc, "label", json_string("Studio warm"));
     json_object_set_new(doc, "key", json_string("studio_warm"));
     char *warm = json_dumps(doc, 0);
@@ -274,9 +274,9 @@ static void test_libraries(const pf_test_server *srv) {
     free(warm);
     doc = pf_http_json(srv, "GET", "/api/templates/studio_warm", NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_STR(str(doc, "source"), "data");
+    CHECK_STR(pf_json_str(doc, "source"), "data");
     /* A save made from an older read is refused at /revision; one from the latest goes through. */
-    CHECK(str(doc, "revision") && strlen(str(doc, "revision")) == 64);
+    CHECK(pf_json_str(doc, "revision") && strlen(pf_json_str(doc, "revision")) == 64);
     json_object_set_new(doc, "label", json_string("Studio warmer"));
     char *latest = json_dumps(doc, 0);
     json_object_set_new(doc, "revision", json_string("0000"));

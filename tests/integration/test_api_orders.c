@@ -6,6 +6,7 @@
  * report, and exactly one webhook notification per line on 127.0.0.1.
  * Preflight's blocking problems are checked on lines that cannot render. */
 #include "check.h"
+#include "core/json.h"
 
 #include "cad/fixture.h"
 #include "core/mem.h"
@@ -18,13 +19,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-
 static json_t *post(const pf_test_server *srv, const char *path, const char *body, long want) {
     long status;
     json_t *doc = pf_http_json(srv, "POST", path, body, &status);
     CHECK_MSG(status == want, "POST %s: %ld, not %ld: %s", path, status, want,
-              doc ? str(doc, "detail") ? str(doc, "detail") : "" : "");
+              doc ? pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "" : "");
     return doc;
 }
 
@@ -44,16 +43,16 @@ static json_t *poll(const pf_test_server *srv, const char *path, const char *(*s
     return doc;
 }
 
-static const char *intake_status(const json_t *cad) { return str(json_object_get(cad, "intake"), "status"); }
+static const char *intake_status(const json_t *cad) { return pf_json_str(json_object_get(cad, "intake"), "status"); }
 
-static const char *run_status(const json_t *run) { return str(run, "status"); }
+static const char *run_status(const json_t *run) { return pf_json_str(run, "status"); }
 
 /* Both lines finished, one way or another. */
 static const char *lines_state(const json_t *order) {
     size_t i;
     const json_t *line;
     json_array_foreach(json_object_get(order, "lines"), i, line) {
-        const char *s = str(line, "status");
+        const char *s = pf_json_str(line, "status");
         if (!s || strcmp(s, "in_production") == 0 || strcmp(s, "new") == 0) return "busy";
     }
     return "done";
@@ -66,8 +65,8 @@ static char *published(const pf_test_server *srv, const char *run_id, size_t *le
     json_t *list = pf_http_json(srv, "GET", path, NULL, &status);
     free(path);
     CHECK_INT(json_array_size(json_object_get(list, "assets")), 1);
-    const char *url = str(json_array_get(json_object_get(list, "assets"), 0), "url");
-    const char *file = str(json_array_get(json_object_get(list, "assets"), 0), "published_path");
+    const char *url = pf_json_str(json_array_get(json_object_get(list, "assets"), 0), "url");
+    const char *file = pf_json_str(json_array_get(json_object_get(list, "assets"), 0), "published_path");
     CHECK_MSG(file && !strncmp(file, "assets/", 7), "published at %s, relative to the data directory", file);
     pf_http_reply r;
     char *body = NULL;
@@ -88,8 +87,8 @@ static size_t notifications_for(pf_test_webhook *hook, const char *run_id) {
     size_t n = 0, i;
     json_t *entry;
     json_array_foreach(all, i, entry) {
-        json_t *body = json_loads(str(entry, "body"), 0, NULL);
-        if (str(body, "run_id") && strcmp(str(body, "run_id"), run_id) == 0) n++;
+        json_t *body = json_loads(pf_json_str(entry, "body"), 0, NULL);
+        if (pf_json_str(body, "run_id") && strcmp(pf_json_str(body, "run_id"), run_id) == 0) n++;
         json_decref(body);
     }
     json_decref(all);
@@ -109,17 +108,17 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
         201));
     char *body = pf_asprintf("{\"lines\":[{\"product\":\"%s\",\"output_type\":\"studio_still\"},"
                              "{\"product\":\"%s\",\"output_type\":\"picky\"}]}",
-                             str(bare, "id"), product_id);
+                             pf_json_str(bare, "id"), product_id);
     json_t *order = post(srv, "/api/orders", body, 201);
     free(body);
     const json_t *lines = json_object_get(order, "lines");
-    char *path = pf_asprintf("/api/order-lines/%s/preflight", str(json_array_get(lines, 0), "id"));
+    char *path = pf_asprintf("/api/order-lines/%s/preflight", pf_json_str(json_array_get(lines, 0), "id"));
     json_t *pre = post(srv, path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
     CHECK(pf_problems_have(json_object_get(pre, "problems"), "/product/cad_file"));
     json_decref(pre);
     free(path);
-    path = pf_asprintf("/api/order-lines/%s/preflight", str(json_array_get(lines, 1), "id"));
+    path = pf_asprintf("/api/order-lines/%s/preflight", pf_json_str(json_array_get(lines, 1), "id"));
     pre = post(srv, path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
     CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/material_constraints/require_complete"));
@@ -127,7 +126,7 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
     json_decref(pre);
     free(path);
     /* dispatch runs the same preflight and starts nothing */
-    path = pf_asprintf("/api/order-lines/%s/dispatch", str(json_array_get(lines, 1), "id"));
+    path = pf_asprintf("/api/order-lines/%s/dispatch", pf_json_str(json_array_get(lines, 1), "id"));
     json_t *refused = post(srv, path, NULL, 422);
     CHECK(pf_problems_have(json_object_get(refused, "errors"), "/output_type/overrides/template"));
     json_decref(refused);
@@ -150,7 +149,7 @@ int main(void) {
     /* the demo data: a sample product whose intake started by itself */
     json_t *products = pf_http_json(&srv, "GET", "/api/products", NULL, &status);
     CHECK_INT(json_array_size(json_object_get(products, "products")), 1);
-    CHECK_STR(str(json_array_get(json_object_get(products, "products"), 0), "sku"), "GB-100");
+    CHECK_STR(pf_json_str(json_array_get(json_object_get(products, "products"), 0), "sku"), "GB-100");
     json_decref(products);
 
     /* upload a STEP file and wait for its intake */
@@ -165,7 +164,7 @@ int main(void) {
     pf_http_reply up;
     CHECK(pf_http(&srv, "POST", "/api/cad-files?filename=pump.step", bytes, n, "application/octet-stream", &up) == 0);
     CHECK_INT(up.status, 201);
-    char *cad_id = pf_strdup(str(up.json, "id") ? str(up.json, "id") : "");
+    char *cad_id = pf_strdup(pf_json_str(up.json, "id") ? pf_json_str(up.json, "id") : "");
     pf_http_reply_free(&up);
     char *cad_path = pf_asprintf("/api/cad-files/%s", cad_id);
     const char *const intake_final[] = {"succeeded", "failed", "cancelled", NULL};
@@ -177,7 +176,7 @@ int main(void) {
         pf_asprintf("{\"name\":\"Pump P-7\",\"sku\":\"P-7\",\"category\":\"machinery\",\"cad_file\":\"%s\"}", cad_id);
     json_t *product = post(&srv, "/api/products", body, 201);
     free(body);
-    test_preflight_problems(&srv, str(product, "id"));
+    test_preflight_problems(&srv, pf_json_str(product, "id"));
 
     /* a small legacy still, and the demo turntable with small line overrides */
     json_decref(
@@ -197,7 +196,7 @@ int main(void) {
                        "{\"product\":\"%s\",\"output_type\":\"turntable_360\",\"quantity\":2,\"overrides\":"
                        "{\"frames\":4,\"fps\":4,\"width\":64,\"height\":48,\"samples\":1}},"
                        "{\"product\":\"%s\",\"output_type\":\"small_shadow\"}]}",
-                       str(product, "id"), str(product, "id"), str(product, "id"));
+                       pf_json_str(product, "id"), pf_json_str(product, "id"), pf_json_str(product, "id"));
     json_t *order = post(&srv, "/api/orders", body, 201);
     free(body);
     const json_t *lines = json_object_get(order, "lines");
@@ -205,32 +204,32 @@ int main(void) {
     CHECK(json_number_value(json_object_get(json_array_get(lines, 0), "unit_price")) == 25);
     CHECK(json_number_value(json_object_get(json_array_get(lines, 1), "total")) == 180);
     CHECK(json_number_value(json_object_get(order, "total")) == 230);
-    CHECK_STR(str(order, "currency"), "EUR");
+    CHECK_STR(pf_json_str(order, "currency"), "EUR");
     char *run_ids[3] = {NULL, NULL, NULL}, *shadow_id = NULL;
     const char *rollouts[] = {"legacy", "graph", "shadow"};
     for (size_t i = 0; i < 3; i++) {
-        const char *line_id = str(json_array_get(lines, i), "id");
+        const char *line_id = pf_json_str(json_array_get(lines, i), "id");
         char *path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
         json_t *pre = post(&srv, path, NULL, 200);
         CHECK_MSG(json_is_true(json_object_get(pre, "ok")), "line %zu: %s", i,
-                  str(json_array_get(json_object_get(pre, "problems"), 0), "message"));
+                  pf_json_str(json_array_get(json_object_get(pre, "problems"), 0), "message"));
         json_decref(pre);
         free(path);
         path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
         json_t *d = post(&srv, path, NULL, 202);
-        run_ids[i] = pf_strdup(str(d, "run_id") ? str(d, "run_id") : "");
-        CHECK_STR(str(d, "rollout"), rollouts[i]);
-        if (i == 2) shadow_id = pf_strdup(str(d, "shadow_run_id") ? str(d, "shadow_run_id") : "");
+        run_ids[i] = pf_strdup(pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
+        CHECK_STR(pf_json_str(d, "rollout"), rollouts[i]);
+        if (i == 2) shadow_id = pf_strdup(pf_json_str(d, "shadow_run_id") ? pf_json_str(d, "shadow_run_id") : "");
         json_decref(d);
         json_decref(post(&srv, path, NULL, 409)); /* in production: not twice */
         free(path);
     }
-    char *order_path = pf_asprintf("/api/orders/%s", str(order, "id"));
+    char *order_path = pf_asprintf("/api/orders/%s", pf_json_str(order, "id"));
     const char *const done[] = {"done", NULL};
     json_t *after = poll(&srv, order_path, lines_state, done);
     size_t i;
     const json_t *line;
-    json_array_foreach(json_object_get(after, "lines"), i, line) CHECK_STR(str(line, "status"), "delivered");
+    json_array_foreach(json_object_get(after, "lines"), i, line) CHECK_STR(pf_json_str(line, "status"), "delivered");
     json_decref(after);
 
     size_t len = 0;

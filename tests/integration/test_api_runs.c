@@ -5,6 +5,7 @@
  * runs that do neither, and a kill -9 in the middle of a run followed by a
  * restart that finishes it: one asset and one notification, not two. */
 #include "check.h"
+#include "core/json.h"
 
 #include "cad/fixture.h"
 #include "core/mem.h"
@@ -19,32 +20,32 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static char *start_run(const pf_test_server *srv, const char *body) {
     long status;
     json_t *r = pf_http_json(srv, "POST", "/api/runs", body, &status);
     CHECK_INT(status, 202);
-    char *id = str(r, "id") ? pf_strdup(str(r, "id")) : NULL;
+    char *id = pf_json_str(r, "id") ? pf_strdup(pf_json_str(r, "id")) : NULL;
     json_decref(r);
     return id;
 }
 
-/* Polls until the run is final (or a node is running, with until_running). */
+/* Polls until the run is final (or a node is running, with until_running):
+ * a state, however long it takes (CTest's timeout guards a hang). */
 static json_t *poll_run(const pf_test_server *srv, const char *id, const char *until_running) {
     char *path = pf_asprintf("/api/runs/%s", id);
     json_t *run = NULL;
-    for (int i = 0; i < 2400; i++) {
+    for (;;) {
         long status;
         json_decref(run);
         run = pf_http_json(srv, "GET", path, NULL, &status);
-        const char *s = str(run, "status");
+        const char *s = pf_json_str(run, "status");
         if (until_running) {
-            const char *node = str(json_object_get(json_object_get(run, "nodes"), until_running), "status");
+            const char *node = pf_json_str(json_object_get(json_object_get(run, "nodes"), until_running), "status");
             if (node && strcmp(node, "running") == 0) break;
         } else if (s && strcmp(s, "running") != 0) {
             break;
@@ -60,7 +61,7 @@ static const json_t *state(const json_t *run, const char *node, const char *fiel
 }
 
 static const char *node_status(const json_t *run, const char *node) {
-    return str(json_object_get(json_object_get(run, "nodes"), node), "status");
+    return pf_json_str(json_object_get(json_object_get(run, "nodes"), node), "status");
 }
 
 static void expect_problem(const pf_test_server *srv, const char *body, long want, const char *pointer) {
@@ -69,7 +70,8 @@ static void expect_problem(const pf_test_server *srv, const char *body, long wan
     CHECK_INT(r.status, want);
     CHECK_STR(r.content_type, "application/problem+json");
     const json_t *first = json_array_get(json_object_get(r.json, "errors"), 0);
-    CHECK_MSG(str(first, "pointer") && strcmp(str(first, "pointer"), pointer) == 0, "wanted %s in %s", pointer, r.body);
+    CHECK_MSG(pf_json_str(first, "pointer") && strcmp(pf_json_str(first, "pointer"), pointer) == 0, "wanted %s in %s",
+              pointer, r.body);
     pf_http_reply_free(&r);
 }
 
@@ -106,8 +108,9 @@ static json_t *notifications_for(pf_test_webhook *hook, const char *run_id) {
     size_t i;
     json_t *entry;
     json_array_foreach(all, i, entry) {
-        json_t *body = json_loads(str(entry, "body"), 0, NULL);
-        if (str(body, "run_id") && strcmp(str(body, "run_id"), run_id) == 0) json_array_append(mine, entry);
+        json_t *body = json_loads(pf_json_str(entry, "body"), 0, NULL);
+        if (pf_json_str(body, "run_id") && strcmp(pf_json_str(body, "run_id"), run_id) == 0)
+            json_array_append(mine, entry);
         json_decref(body);
     }
     json_decref(all);
@@ -124,6 +127,30 @@ static size_t assets_for(const pf_test_server *srv, const char *run_id) {
     return n;
 }
 
+/* Blender behind a gate: while the file `gate` beside the script exists,
+ * a render waits, so the test catches a node running for as long as it
+ * likes, on an idle machine or a busy one. A wrapper whose server died
+ * meanwhile (kill -9) ends instead of rendering for nobody. */
+static char *gated_blender(const char *dir, char **gate) {
+    char *script = pf_asprintf("%s/gated-blender", dir);
+    *gate = pf_asprintf("%s/gate", dir);
+    const char *text = "#!/bin/sh\n"
+                       "server=$PPID\n"
+                       "while [ -e \"$(dirname \"$0\")/gate\" ]; do sleep 0.05; done\n"
+                       "kill -0 \"$server\" 2>/dev/null || exit 1\n"
+                       "exec blender \"$@\"\n";
+    pf_error *err = pf_write_file_atomic(script, text, strlen(text));
+    CHECK(err == NULL && chmod(script, 0755) == 0);
+    pf_error_free(err);
+    return script;
+}
+
+static void close_gate(const char *gate) {
+    pf_error *err = pf_write_file_atomic(gate, "", 0);
+    CHECK(err == NULL);
+    pf_error_free(err);
+}
+
 int main(void) {
     pf_test_webhook *hook = pf_test_webhook_start();
     CHECK(hook != NULL);
@@ -133,9 +160,20 @@ int main(void) {
     pf_error_free(pf_write_file_atomic(secret_file, "s3cret\n", 7));
     char *allow = pf_asprintf("http://127.0.0.1:%u/", pf_test_webhook_port(hook));
     char *hook_url = pf_asprintf("http://127.0.0.1:%u/hooks/prodflow", pf_test_webhook_port(hook));
-    /* no demo data: these checks count runs and assets from zero */
-    const char *serve_args[] = {"--webhook-allow",       allow,       "--webhook-url",  hook_url,
-                                "--webhook-secret-file", secret_file, "--no-demo-data", NULL};
+    char *gate = NULL, *blender = gated_blender(secret_dir, &gate);
+    setenv("PRODFLOW_BLENDER", blender, 1);
+    /* no demo data: these checks count runs and assets from zero; a cold
+     * Blender per render, so each render passes the gate */
+    const char *serve_args[] = {"--webhook-allow",
+                                allow,
+                                "--webhook-url",
+                                hook_url,
+                                "--webhook-secret-file",
+                                secret_file,
+                                "--no-demo-data",
+                                "--blender-workers",
+                                "0",
+                                NULL};
     pf_test_server srv;
     if (pf_test_server_start(&srv, serve_args) != 0) return pf_check_done("api_runs");
     char *step = pf_asprintf("%s/data/gearbox.step", srv.data_dir);
@@ -148,18 +186,19 @@ int main(void) {
         "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": {\"step_path\": \"gearbox.step\"}}";
     char *first = start_run(&srv, intake);
     json_t *run = poll_run(&srv, first, NULL);
-    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
     /* Artifacts are named relative to the data directory, never where the server keeps it. */
-    const char *glb = str(json_object_get(state(run, "glb", "outputs"), "glb"), "path");
+    const char *glb = pf_json_str(json_object_get(state(run, "glb", "outputs"), "glb"), "path");
     char *glb_file = pf_asprintf("%s/data/%s", srv.data_dir, glb ? glb : "");
     CHECK_MSG(glb && !strncmp(glb, "artifacts/sha256/", 17) && access(glb_file, R_OK) == 0, "glb at %s",
               glb ? glb : "?");
     free(glb_file);
     char *image = pf_asprintf("%s/data/%s", srv.data_dir,
-                              str(json_object_get(state(run, "thumbnail", "outputs"), "image"), "path"));
+                              pf_json_str(json_object_get(state(run, "thumbnail", "outputs"), "image"), "path"));
     CHECK(access(image, R_OK) == 0);
     free(image);
-    CHECK_STR(str(json_object_get(state(run, "glb", "param_sources"), "linear_deflection"), "source"), "default");
+    CHECK_STR(pf_json_str(json_object_get(state(run, "glb", "param_sources"), "linear_deflection"), "source"),
+              "default");
     /* the module's progress is the node's log */
     CHECK(json_array_size(state(run, "glb", "log")) >= 2);
     json_decref(run);
@@ -168,12 +207,13 @@ int main(void) {
     char *second = start_run(&srv, "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": "
                                    "{\"step_path\": \"gearbox.step\"}, \"overrides\": {\"deflection\": 0.25}}");
     run = poll_run(&srv, second, NULL);
-    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK(json_is_true(json_object_get(state(run, "extract", "cache"), "hit")));
     const json_t *verdict = state(run, "glb", "cache");
-    CHECK_STR(str(verdict, "reason"), "params changed");
+    CHECK_STR(pf_json_str(verdict, "reason"), "params changed");
     CHECK_STR(json_string_value(json_array_get(json_object_get(verdict, "changed"), 0)), "linear_deflection");
-    CHECK_STR(str(json_object_get(state(run, "glb", "param_sources"), "linear_deflection"), "source"), "invocation");
+    CHECK_STR(pf_json_str(json_object_get(state(run, "glb", "param_sources"), "linear_deflection"), "source"),
+              "invocation");
 
     /* the GLB by artifact id: whole, a range, a range past the end */
     char *artifact_path = pf_asprintf(
@@ -228,10 +268,12 @@ int main(void) {
     pf_error_free(err);
     char *changed = start_run(&srv, intake);
     run = poll_run(&srv, changed, NULL);
-    CHECK_STR(str(run, "status"), "succeeded");
-    CHECK(strstr(str(state(run, "resolve", "cache"), "reason") ? str(state(run, "resolve", "cache"), "reason") : "",
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    CHECK(strstr(pf_json_str(state(run, "resolve", "cache"), "reason")
+                     ? pf_json_str(state(run, "resolve", "cache"), "reason")
+                     : "",
                  "entry module") != NULL);
-    CHECK_STR(str(state(run, "extract", "cache"), "reason"), "input changed");
+    CHECK_STR(pf_json_str(state(run, "extract", "cache"), "reason"), "input changed");
     CHECK_STR(json_string_value(json_array_get(json_object_get(state(run, "extract", "cache"), "changed"), 0)), "step");
     json_decref(run);
     free(changed);
@@ -249,12 +291,12 @@ int main(void) {
     char *published = start_run(&srv, body);
     free(body);
     run = poll_run(&srv, published, NULL);
-    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
     const json_t *asset = json_object_get(state(run, "publish", "outputs"), "asset");
-    char *asset_file = pf_asprintf("%s/data/%s", srv.data_dir, str(asset, "published_path"));
+    char *asset_file = pf_asprintf("%s/data/%s", srv.data_dir, pf_json_str(asset, "published_path"));
     CHECK(access(asset_file, R_OK) == 0);
     free(asset_file);
-    CHECK(str(asset, "url") && strncmp(str(asset, "url"), "/published/default/", 19) == 0);
+    CHECK(pf_json_str(asset, "url") && strncmp(pf_json_str(asset, "url"), "/published/default/", 19) == 0);
     CHECK_INT(
         json_integer_value(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "status")),
         200);
@@ -265,14 +307,14 @@ int main(void) {
     const json_t *post = json_array_get(posts, 0);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    const char *sent = str(post, "body");
+    const char *sent = pf_json_str(post, "body");
     HMAC(EVP_sha256(), "s3cret", 6, (const unsigned char *)(sent ? sent : ""), sent ? strlen(sent) : 0, mac, &mac_len);
     char expected[80] = "sha256=";
     for (unsigned int i = 0; i < mac_len; i++)
         snprintf(expected + 7 + 2 * i, 3, "%02x", mac[i]);
-    CHECK_STR(str(post, "signature"), expected);
-    CHECK(str(post, "idempotency_key") && strlen(str(post, "idempotency_key")) == 64);
-    CHECK_STR(str(post, "event"), "asset.published");
+    CHECK_STR(pf_json_str(post, "signature"), expected);
+    CHECK(pf_json_str(post, "idempotency_key") && strlen(pf_json_str(post, "idempotency_key")) == 64);
+    CHECK_STR(pf_json_str(post, "event"), "asset.published");
     json_decref(posts);
 
     /* A shadow run records what it would do: no file, no POST, no asset. */
@@ -280,7 +322,7 @@ int main(void) {
     char *shadow = start_run(&srv, body);
     free(body);
     run = poll_run(&srv, shadow, NULL);
-    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK(json_is_true(json_object_get(json_object_get(state(run, "publish", "outputs"), "asset"), "shadow")));
     CHECK(json_is_true(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "shadow")));
     json_decref(run);
@@ -289,9 +331,10 @@ int main(void) {
     CHECK_INT(json_array_size(posts), 0);
     json_decref(posts);
 
-    /* kill -9 while the thumbnail renders (a big one, so it is caught
-     * running); a restart resumes the run and finishes it, publishing and
-     * notifying once. */
+    /* kill -9 while the thumbnail renders (held at the gate, so it is
+     * caught running); a restart resumes the run and finishes it,
+     * publishing and notifying once. */
+    close_gate(gate);
     body = publishing_request(640, false);
     char *third = start_run(&srv, body);
     free(body);
@@ -300,8 +343,9 @@ int main(void) {
     json_decref(run);
     pf_test_server_signal(&srv, SIGKILL);
     CHECK(pf_test_server_restart(&srv, serve_args) == 0);
+    unlink(gate);
     run = poll_run(&srv, third, NULL);
-    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK_STR(node_status(run, "notify"), "succeeded");
     /* what finished before the crash was kept, not redone */
     CHECK_INT(json_array_size(state(run, "glb", "attempts")),
@@ -315,6 +359,7 @@ int main(void) {
 
     /* SIGTERM while the thumbnail renders: serve stops without waiting for
      * the render, exits cleanly, and the next start finishes the run. */
+    close_gate(gate);
     body = publishing_request(600, false); /* not 640: that thumbnail is cached by now */
     char *stopped = start_run(&srv, body);
     free(body);
@@ -324,8 +369,9 @@ int main(void) {
     int ended = pf_test_server_signal(&srv, SIGTERM);
     CHECK(WIFEXITED(ended) && WEXITSTATUS(ended) == 0);
     CHECK(pf_test_server_restart(&srv, serve_args) == 0);
+    unlink(gate);
     run = poll_run(&srv, stopped, NULL);
-    CHECK_STR(str(run, "status"), "succeeded");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK_INT(json_array_size(state(run, "thumb", "attempts")),
               2); /* the interrupted one, then the one that finished */
     json_decref(run);
@@ -341,6 +387,8 @@ int main(void) {
     free(hook_url);
     free(secret_file);
     free(secret_dir);
+    free(blender);
+    free(gate);
     free(first);
     free(second);
     free(third);

@@ -2,6 +2,7 @@
  * (run, node) publishes to the same place, a path cannot leave its channel,
  * notify only posts to allowed URLs, and shadow mode does neither. */
 #include "check.h"
+#include "core/json.h"
 
 #include "core/mem.h"
 #include "core/path.h"
@@ -12,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static pf_error *invoke(const pf_registry *reg, const char *key, pf_module_ctx *ctx, json_t *inputs, json_t *params,
                         json_t **out) {
@@ -50,12 +49,13 @@ int main(void) {
     CHECK(err == NULL);
     const json_t *asset = json_object_get(out, "asset");
     char *expected = pf_asprintf("%s/assets/default/run_x/render-still.png", data);
-    CHECK_STR(str(asset, "published_path"), expected);
-    CHECK_STR(str(asset, "url"), "/published/default/run_x/render-still.png");
+    CHECK_STR(pf_json_str(asset, "published_path"), expected);
+    CHECK_STR(pf_json_str(asset, "url"), "/published/default/run_x/render-still.png");
     CHECK(access(expected, R_OK) == 0);
     json_t *again = NULL;
     pf_error_free(invoke(reg, "output.publish_asset", &ctx, json_pack("{s:O}", "artifact", artifact), NULL, &again));
-    CHECK_STR(str(json_object_get(again, "asset"), "id"), str(asset, "id")); /* same run and node, same asset */
+    CHECK_STR(pf_json_str(json_object_get(again, "asset"), "id"),
+              pf_json_str(asset, "id")); /* same run and node, same asset */
     json_decref(again);
 
     err = invoke(reg, "output.publish_asset", &ctx, json_pack("{s:O}", "artifact", artifact),
@@ -88,7 +88,7 @@ int main(void) {
     ctx.run_id = "run_shadow";
     err = invoke(reg, "output.publish_asset", &ctx, json_pack("{s:O}", "artifact", artifact), NULL, &again);
     CHECK(err == NULL && json_is_true(json_object_get(json_object_get(again, "asset"), "shadow")));
-    CHECK(access(str(json_object_get(again, "asset"), "published_path"), F_OK) != 0);
+    CHECK(access(pf_json_str(json_object_get(again, "asset"), "published_path"), F_OK) != 0);
     json_decref(again);
     err = invoke(reg, "output.notify", &ctx, json_pack("{s:O}", "asset", asset), json_pack("{s:s}", "url", url), &ok);
     CHECK(err == NULL && json_is_true(json_object_get(json_object_get(ok, "delivery"), "shadow")));

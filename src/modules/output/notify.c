@@ -3,6 +3,7 @@
  * idempotency key follows from (run, node), so a receiver can drop the
  * repeat that a crash between sending and recording could cause. In a
  * shadow run it records the request it would send. */
+#include "core/json.h"
 #include "modules/module.h"
 
 #include "core/clock.h"
@@ -17,8 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 static bool allowed(const json_t *allow, const char *url) {
     size_t i;
@@ -69,18 +68,19 @@ static long post(const char *url, const char *body, struct curl_slist *headers, 
 static json_t *event_body(const pf_module_ctx *ctx, const json_t *params, const json_t *asset, const char *key) {
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
-    json_t *summary = json_pack("{s:s?, s:s?, s:s?, s:O?}", "id", str(asset, "id"), "sha256", str(asset, "sha256"),
-                                "media_type", str(asset, "media_type"), "size", json_object_get(asset, "size"));
-    if (json_is_true(json_object_get(params, "include_asset_url")) && str(asset, "url"))
-        json_object_set_new(summary, "url", json_string(str(asset, "url")));
-    return json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:s}", "event", str(params, "event"), "idempotency_key", key,
+    json_t *summary =
+        json_pack("{s:s?, s:s?, s:s?, s:O?}", "id", pf_json_str(asset, "id"), "sha256", pf_json_str(asset, "sha256"),
+                  "media_type", pf_json_str(asset, "media_type"), "size", json_object_get(asset, "size"));
+    if (json_is_true(json_object_get(params, "include_asset_url")) && pf_json_str(asset, "url"))
+        json_object_set_new(summary, "url", json_string(pf_json_str(asset, "url")));
+    return json_pack("{s:s, s:s, s:s?, s:s?, s:o, s:s}", "event", pf_json_str(params, "event"), "idempotency_key", key,
                      "run_id", ctx->run_id, "node_id", ctx->node_id, "asset", summary, "sent_at", stamp);
 }
 
 static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     const json_t *hooks = json_object_get(ctx->settings, "webhooks");
-    const char *url = str(params, "url");
-    if (!url || !*url) url = str(hooks, "url");
+    const char *url = pf_json_str(params, "url");
+    if (!url || !*url) url = pf_json_str(hooks, "url");
     if (!url || !*url)
         return pf_error_new(PF_EINVAL, "/params/url", "no webhook URL: set the url parameter or serve --webhook-url");
     if (!allowed(json_object_get(hooks, "allow"), url))
@@ -104,10 +104,10 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     char *h = pf_asprintf("Idempotency-Key: %s", key);
     headers = curl_slist_append(headers, h);
     free(h);
-    h = pf_asprintf("X-Prodflow-Event: %s", str(params, "event"));
+    h = pf_asprintf("X-Prodflow-Event: %s", pf_json_str(params, "event"));
     headers = curl_slist_append(headers, h);
     free(h);
-    const char *secret = str(hooks, "secret");
+    const char *secret = pf_json_str(hooks, "secret");
     if (secret && *secret) {
         char sig[65];
         hmac_hex(secret, body, sig);

@@ -1,0 +1,13 @@
+/* Small JSON helpers over jansson, shared by every layer. */
+#ifndef PF_CORE_JSON_H
+#define PF_CORE_JSON_H
+
+#include <jansson.h>
+
+/* The string member k of object o; NULL when o is not an object, or k is
+ * missing or not a string. Borrowed: valid while o holds it. */
+static inline const char *pf_json_str(const json_t *o, const char *k) {
+    return json_string_value(json_object_get(o, k));
+}
+
+#endif
