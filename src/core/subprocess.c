@@ -6,8 +6,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +25,9 @@ struct pf_child {
     int in_fd;     /* -1 when there is none */
     int out_fd[2]; /* stdout, stderr; -1 once closed */
     line_buf bufs[2];
+    unsigned long long memory_limit, peak_rss;
+    int statm_fd; /* /proc/PID/statm while a memory limit holds, else -1 */
+    bool memory_exceeded;
 };
 
 long pf_now_ms(void) {
@@ -62,68 +68,198 @@ static bool drain(int fd, line_buf *b, int stream, pf_line_fn fn, void *user) {
     return true;
 }
 
-static void exec_child(const pf_subprocess_opts *o, int in_fd, int out_fd, int err_fd, int status_fd) {
-    setpgid(0, 0);
-    /* The parent may block signals (prodflow serve does); the child starts clean. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    if (in_fd < 0) in_fd = open("/dev/null", O_RDONLY);
-    if (in_fd >= 0) dup2(in_fd, 0);
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    if (o->cwd && chdir(o->cwd) != 0) {
-        int e = errno;
-        (void)!write(status_fd, &e, sizeof e);
-        _exit(127);
-    }
-    for (const char *const *e = o->env; e && *e; e++)
-        putenv((char *)*e);
-    execvp(o->argv[0], (char *const *)o->argv);
-    int e = errno;
-    (void)!write(status_fd, &e, sizeof e);
-    _exit(127);
+/* ------------------------------------------------------------ environment */
+
+/* Taken from the server's environment when set. Nothing else of it (API
+ * tokens, credentials, a user's PYTHONPATH or PYTHONHOME) reaches a child. */
+static const char *const passed_on[] = {"HOME",         "TMPDIR",           "LANG",         "LC_ALL",
+                                        "TZ",           "ASAN_OPTIONS",     "LSAN_OPTIONS", "UBSAN_OPTIONS",
+                                        "TSAN_OPTIONS", "SOURCE_DATE_EPOCH"};
+
+/* The system's own directories first: see pf_child_env. */
+#define CHILD_PATH "PATH=/usr/bin:/bin:/usr/sbin:/sbin:/usr/local/bin"
+
+static size_t name_len(const char *entry) {
+    const char *eq = strchr(entry, '=');
+    return eq ? (size_t)(eq - entry) : strlen(entry);
 }
+
+char **pf_child_env(const char *const *extra) {
+    size_t n_extra = 0;
+    while (extra && extra[n_extra])
+        n_extra++;
+    size_t n_passed = sizeof passed_on / sizeof *passed_on;
+    char **env = pf_xcalloc(n_passed + n_extra + 2, sizeof *env);
+    size_t n = 0;
+    env[n++] = pf_strdup(CHILD_PATH);
+    for (size_t i = 0; i < n_passed; i++) {
+        const char *v = getenv(passed_on[i]);
+        if (v) env[n++] = pf_asprintf("%s=%s", passed_on[i], v);
+    }
+    for (size_t i = 0; i < n_extra; i++) {
+        size_t len = name_len(extra[i]), k = 0;
+        while (k < n && !(name_len(env[k]) == len && strncmp(env[k], extra[i], len) == 0))
+            k++;
+        if (k < n) free(env[k]);
+        env[k] = pf_strdup(extra[i]);
+        if (k == n) n++;
+    }
+    return env;
+}
+
+void pf_child_env_free(char **env) {
+    for (size_t i = 0; env && env[i]; i++)
+        free(env[i]);
+    free(env);
+}
+
+/* ----------------------------------------------------------------- limits */
+
+static pf_error *set_limit(pid_t pid, int resource, rlim_t soft, rlim_t hard, const char *what) {
+    struct rlimit lim = {.rlim_cur = soft, .rlim_max = hard};
+    if (prlimit(pid, resource, &lim, NULL) == 0) return NULL;
+    return pf_error_new(PF_EIO, "", "cannot set the %s limit of process %d: %s", what, (int)pid, strerror(errno));
+}
+
+/* CPU seconds the process has used (user and system), from /proc. */
+static long cpu_used_s(pid_t pid) {
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    /* The command name may hold spaces and parentheses: count the fields
+     * after its last ')'. utime and stime are the 14th and 15th fields. */
+    const char *p = strrchr(buf, ')');
+    unsigned long utime = 0, stime = 0;
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return 0;
+    return (long)((utime + stime) / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+pf_error *pf_child_limit_cpu(pf_child *c, long cpu_seconds) {
+    /* SIGXCPU comes at the soft limit, SIGKILL at the hard one should the
+     * child catch or ignore it. An unprivileged process may lower its hard
+     * limit but never raise it again, so the hard limit stays unlimited
+     * and the soft one moves per job. */
+    rlim_t soft = cpu_seconds > 0 ? (rlim_t)(cpu_used_s(c->pid) + cpu_seconds) : RLIM_INFINITY;
+    struct rlimit now;
+    if (prlimit(c->pid, RLIMIT_CPU, NULL, &now) != 0)
+        return pf_error_new(PF_EIO, "", "cannot read the CPU-time limit of process %d: %s", (int)c->pid,
+                            strerror(errno));
+    return set_limit(c->pid, RLIMIT_CPU, soft, now.rlim_max, "CPU-time");
+}
+
+static pf_error *apply_limits(pf_child *c, const pf_limits *l) {
+    pf_error *err = NULL;
+    if (l->memory_bytes && l->address_space) {
+        rlim_t as = (rlim_t)(l->memory_bytes + PF_ADDRESS_SPACE_SLACK);
+        err = set_limit(c->pid, RLIMIT_AS, as, as, "address-space");
+    }
+    if (!err && l->cpu_seconds > 0) err = pf_child_limit_cpu(c, l->cpu_seconds);
+    if (!err && l->memory_bytes) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/statm", (int)c->pid);
+        c->statm_fd = open(path, O_RDONLY | O_CLOEXEC);
+        c->memory_limit = l->memory_bytes;
+        if (c->statm_fd < 0) err = pf_error_new(PF_EIO, "", "cannot watch the memory of process %d", (int)c->pid);
+    }
+    return err;
+}
+
+/* Resident bytes now; 0 when the child is gone. */
+static unsigned long long resident(const pf_child *c) {
+    char buf[128];
+    ssize_t n = pread(c->statm_fd, buf, sizeof buf - 1, 0);
+    if (n <= 0) return 0;
+    buf[n] = '\0';
+    unsigned long long size = 0, pages = 0;
+    if (sscanf(buf, "%llu %llu", &size, &pages) != 2) return 0;
+    return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
+/* The watchdog: true once the child went past its memory limit, which
+ * kills its whole group at once. */
+static bool over_memory(pf_child *c) {
+    if (c->statm_fd < 0 || c->memory_exceeded) return c->memory_exceeded;
+    unsigned long long rss = resident(c);
+    if (rss > c->peak_rss) c->peak_rss = rss;
+    if (rss <= c->memory_limit) return false;
+    c->memory_exceeded = true;
+    kill(-c->pid, SIGKILL);
+    return true;
+}
+
+unsigned long long pf_child_peak_rss(const pf_child *c) { return c->peak_rss; }
+
+/* ------------------------------------------------------------------ spawn */
 
 static void close_all(int *fds, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (fds[i] >= 0) close(fds[i]);
 }
 
+/* The child's start, as posix_spawn does it: its own process group, no
+ * blocked signals (prodflow serve blocks SIGINT and SIGTERM for sigwait)
+ * and default dispositions (the server ignores SIGPIPE), its stdio on the
+ * pipes, and the environment built here. */
+static int spawn(const pf_subprocess_opts *o, int in_fd, int out_fd, int err_fd, pid_t *pid) {
+    posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawnattr_init(&attr);
+    if (in_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
+    else
+        posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    if (o->cwd) posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
+    sigset_t none, all;
+    sigemptyset(&none);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &none);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    char **env = pf_child_env(o->env);
+    int rc = posix_spawnp(pid, o->argv[0], &fa, &attr, (char *const *)o->argv, env);
+    pf_child_env_free(env);
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&fa);
+    return rc;
+}
+
 pf_error *pf_child_spawn(const pf_subprocess_opts *o, bool with_stdin, pf_child **out) {
-    /* in, out, err and exec-status pipes: read end at [2k], write end at [2k+1] */
-    int p[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
-    for (int k = with_stdin ? 0 : 1; k < 4; k++)
+    /* in, out and err pipes: read end at [2k], write end at [2k+1] */
+    int p[6] = {-1, -1, -1, -1, -1, -1};
+    for (int k = with_stdin ? 0 : 1; k < 3; k++)
         if (pipe2(p + 2 * k, O_CLOEXEC)) {
-            close_all(p, 8);
+            close_all(p, 6);
             return pf_error_new(PF_EIO, "", "cannot create pipes for %s: %s", o->argv[0], strerror(errno));
         }
-    pid_t pid = fork();
-    if (pid < 0) {
-        int e = errno;
-        close_all(p, 8);
-        return pf_error_new(PF_EIO, "", "cannot start %s: %s", o->argv[0], strerror(e));
-    }
-    if (pid == 0) exec_child(o, p[0], p[3], p[5], p[7]);
-    setpgid(pid, pid); /* also in the parent, so the group exists before any kill */
-    int parent_ends[] = {p[0], p[3], p[5], p[7]};
-    close_all(parent_ends, 4);
-    int exec_errno = 0;
-    ssize_t got = read(p[6], &exec_errno, sizeof exec_errno);
-    close(p[6]);
-    if (got == (ssize_t)sizeof exec_errno) {
+    pid_t pid = -1;
+    int rc = spawn(o, p[0], p[3], p[5], &pid);
+    int child_ends[] = {p[0], p[3], p[5]};
+    close_all(child_ends, 3);
+    if (rc != 0) {
         int rest[] = {p[1], p[2], p[4]};
         close_all(rest, 3);
-        waitpid(pid, NULL, 0);
-        return pf_error_new(exec_errno == ENOENT ? PF_ENOTFOUND : PF_EIO, "", "cannot run %s: %s", o->argv[0],
-                            strerror(exec_errno));
+        return pf_error_new(rc == ENOENT ? PF_ENOTFOUND : PF_EIO, "", "cannot run %s: %s", o->argv[0], strerror(rc));
     }
     pf_child *c = pf_xcalloc(1, sizeof *c);
     c->pid = pid;
     c->in_fd = p[1];
     c->out_fd[0] = p[2];
     c->out_fd[1] = p[4];
+    c->statm_fd = -1;
+    pf_error *err = apply_limits(c, &o->limits);
+    if (err) {
+        pf_child_kill(c);
+        return err;
+    }
     *out = c;
     return NULL;
 }
@@ -147,10 +283,11 @@ pf_pump_result pf_child_pump(pf_child *c, pf_line_fn fn, void *user, const bool 
         if (c->out_fd[0] < 0 && c->out_fd[1] < 0) {
             for (int i = 0; i < 2; i++)
                 flush_lines(&c->bufs[i], i + 1, fn, user, true);
-            return PF_PUMP_EXITED;
+            return c->memory_exceeded ? PF_PUMP_MEMORY : PF_PUMP_EXITED;
         }
+        if (over_memory(c)) return PF_PUMP_MEMORY;
         if (cancel && atomic_load(cancel)) return PF_PUMP_CANCELLED;
-        long wait = 50;
+        long wait = 50; /* also how often the memory watchdog looks */
         if (deadline_ms > 0) {
             long left = deadline_ms - pf_now_ms();
             if (left <= 0) return PF_PUMP_DEADLINE;
@@ -176,9 +313,12 @@ static void reap(pf_child *c, pf_subprocess_result *out) {
     if (out) {
         out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         out->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        out->memory_exceeded = c->memory_exceeded;
+        out->cpu_exceeded = out->term_signal == SIGXCPU;
+        out->peak_rss = c->peak_rss;
     }
-    int fds[] = {c->in_fd, c->out_fd[0], c->out_fd[1]};
-    close_all(fds, 3);
+    int fds[] = {c->in_fd, c->out_fd[0], c->out_fd[1], c->statm_fd};
+    close_all(fds, 4);
     free(c->bufs[0].buf);
     free(c->bufs[1].buf);
     free(c);
@@ -211,7 +351,7 @@ pf_error *pf_subprocess_run(const pf_subprocess_opts *o, pf_subprocess_result *o
     for (;;) {
         pf_pump_result r = pf_child_pump(c, o->on_line, o->user, NULL, phase == KILLED ? 0 : deadline,
                                          phase == RUNNING ? o->cancel : NULL);
-        if (r == PF_PUMP_EXITED) break;
+        if (r == PF_PUMP_EXITED || r == PF_PUMP_MEMORY) break; /* on MEMORY the group is killed already */
         if (phase == RUNNING) {
             out->timed_out = r == PF_PUMP_DEADLINE;
             out->cancelled = r == PF_PUMP_CANCELLED;

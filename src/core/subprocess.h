@@ -1,5 +1,8 @@
 /* Child processes in their own process group: line-by-line output capture,
- * a timeout and cancellation that kill the whole group, and no zombies.
+ * a timeout and cancellation that kill the whole group, resource limits,
+ * and no zombies. Children start with posix_spawn (no code runs between
+ * fork and exec in a threaded server) and an environment built in the
+ * parent, never the server's own: see pf_child_env.
  * pf_subprocess_run runs a command to its end; a pf_child stays alive and
  * takes input on its stdin (the warm Blender workers use it). */
 #ifndef PF_CORE_SUBPROCESS_H
@@ -14,10 +17,28 @@
 
 typedef void (*pf_line_fn)(void *user, int stream, const char *line, size_t len);
 
+/* What a child may use. memory_bytes is checked on the child's resident
+ * size every time its output is pumped (at least every 50 ms), which holds
+ * in sanitised builds too; with address_space the kernel also refuses
+ * allocations past memory_bytes plus PF_ADDRESS_SPACE_SLACK between two
+ * checks (RLIMIT_AS; a sanitised binary cannot run under it, so leave it
+ * false for prodflow's own children there). cpu_seconds is RLIMIT_CPU,
+ * counted from when the limit is set (pf_child_limit_cpu). */
+typedef struct pf_limits {
+    unsigned long long memory_bytes; /* 0: none */
+    bool address_space;
+    long cpu_seconds; /* <= 0: none */
+} pf_limits;
+
+/* Mappings that cost no memory (libraries, thread stacks, malloc arenas)
+ * count towards the address space: the hard limit leaves them room. */
+#define PF_ADDRESS_SPACE_SLACK (1ULL << 30)
+
 typedef struct pf_subprocess_opts {
-    const char *const *argv;   /* argv[0] is looked up in PATH */
-    const char *cwd;           /* NULL: inherit */
-    const char *const *env;    /* extra NAME=VALUE entries, NULL-terminated; may be NULL */
+    const char *const *argv; /* argv[0] is looked up in the server's PATH */
+    const char *cwd;         /* NULL: inherit */
+    const char *const *env;  /* NAME=VALUE entries over pf_child_env's base, NULL-terminated; may be NULL */
+    pf_limits limits;
     long timeout_ms;           /* <= 0: none */
     long grace_ms;             /* SIGTERM to SIGKILL; 0 means 2000 */
     const atomic_bool *cancel; /* polled; may be NULL */
@@ -30,14 +51,27 @@ typedef struct pf_subprocess_result {
     int term_signal; /* 0 unless killed */
     bool timed_out;
     bool cancelled;
+    bool memory_exceeded;        /* killed for going past limits.memory_bytes */
+    bool cpu_exceeded;           /* killed by the CPU-time limit (SIGXCPU or SIGKILL at the hard limit) */
+    unsigned long long peak_rss; /* the most resident memory seen, in bytes (when a memory limit was set) */
 } pf_subprocess_result;
+
+/* The environment every child gets, built in the parent: PATH with the
+ * system's own directories first (Debian's Blender takes its Python from
+ * the first python3 on PATH, so a pyenv, conda or virtualenv python first
+ * on the server's PATH would break every render), HOME, TMPDIR, LANG and
+ * the sanitizer options from the server's environment, then extra
+ * NAME=VALUE entries (NULL-terminated, may be NULL), which replace a base
+ * entry of the same name. NULL-terminated; free with pf_child_env_free. */
+char **pf_child_env(const char *const *extra);
+void pf_child_env_free(char **env);
 
 /* NULL once the child ran (whatever its exit code); an error when it could
  * not start, e.g. PF_ENOTFOUND for a missing program. */
 pf_error *pf_subprocess_run(const pf_subprocess_opts *opts, pf_subprocess_result *out);
 
-/* A long-lived child. Only argv, cwd and env of opts are used. With
- * with_stdin its stdin is a pipe for pf_child_write, else /dev/null. */
+/* A long-lived child. Only argv, cwd, env and limits of opts are used.
+ * With with_stdin its stdin is a pipe for pf_child_write, else /dev/null. */
 typedef struct pf_child pf_child;
 pf_error *pf_child_spawn(const pf_subprocess_opts *opts, bool with_stdin, pf_child **out);
 pid_t pf_child_pid(const pf_child *child);
@@ -49,12 +83,19 @@ typedef enum {
     PF_PUMP_EXITED,    /* both output streams closed: the child is ending */
     PF_PUMP_DEADLINE,  /* the monotonic deadline passed */
     PF_PUMP_CANCELLED, /* *cancel became true */
+    PF_PUMP_MEMORY,    /* the child went past its memory limit; its group was killed */
 } pf_pump_result;
 
 /* Feeds output lines to on_line until one of the results above. stop and
  * cancel may be NULL; deadline_ms <= 0 means none (see pf_now_ms). */
 pf_pump_result pf_child_pump(pf_child *child, pf_line_fn on_line, void *user, const bool *stop, long deadline_ms,
                              const atomic_bool *cancel);
+/* Gives the child cpu_seconds more CPU time from now (a long-lived child
+ * gets one budget per job; RLIMIT_CPU alone would add up over all of
+ * them); <= 0 lifts the limit. */
+pf_error *pf_child_limit_cpu(pf_child *child, long cpu_seconds);
+/* The most resident memory the pump has seen, in bytes. */
+unsigned long long pf_child_peak_rss(const pf_child *child);
 /* Kills the process group, reaps the child and frees the handle. */
 void pf_child_kill(pf_child *child);
 /* Closes stdin, waits up to grace_ms for a clean exit (then kills), reaps

@@ -19,7 +19,13 @@
 static void test_ids(void) {
     char a[PF_ID_MAX], b[PF_ID_MAX];
     pf_id_new("run", a);
-    usleep(2000);
+    /* Ids order by their millisecond: wait for the clock to move on (a
+     * state, not a sleep), then the next id sorts after. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    do
+        clock_gettime(CLOCK_REALTIME, &t1);
+    while (t1.tv_sec * 1000 + t1.tv_nsec / 1000000 <= t0.tv_sec * 1000 + t0.tv_nsec / 1000000);
     pf_id_new("run", b);
     CHECK_INT(strlen(a), 4 + 26);
     CHECK(strncmp(a, "run_", 4) == 0);
