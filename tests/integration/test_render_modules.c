@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -270,6 +271,34 @@ static void test_still_cold_and_warm(fixture *f) {
 }
 
 /* Prints what Blender sees in a .blend: its objects, one per line. */
+/* Debian's Blender takes its Python prefix from the first python3 on PATH:
+ * with a pyenv, conda or virtualenv python first, every import of numpy
+ * (so every GLB import) fails. A fake python prefix first on the server's
+ * PATH reproduces that on any machine; renders must not care, because
+ * children get a PATH that starts with the system's own directories. */
+static void test_foreign_python_first(fixture *f) {
+    char *dir = pf_test_tmpdir("foreign-python");
+    char *bin = pf_asprintf("%s/bin", dir), *lib = pf_asprintf("%s/lib/python3.11", dir);
+    char *exe = pf_asprintf("%s/python3", bin), *os_py = pf_asprintf("%s/os.py", lib);
+    CHECK(pf_mkdirs(bin, 0755) == NULL && pf_mkdirs(lib, 0755) == NULL);
+    CHECK(pf_write_file_atomic(exe, "#!/bin/sh\nexit 1\n", 18) == NULL && chmod(exe, 0755) == 0);
+    CHECK(pf_write_file_atomic(os_py, "", 0) == NULL);
+    char *saved = pf_strdup(getenv("PATH"));
+    char *path = pf_asprintf("%s:%s", bin, saved);
+    setenv("PATH", path, 1);
+    json_t *out = run_ok(f, "render.blender_still", render_inputs(f, true), still_params(48, 2, NULL), NULL);
+    check_visible(port_path(out, "image"), 48);
+    json_decref(out);
+    setenv("PATH", saved, 1);
+    free(saved);
+    free(path);
+    free(exe);
+    free(os_py);
+    free(bin);
+    free(lib);
+    free(dir);
+}
+
 static char *blend_objects(const char *blend) {
     char *listing = pf_asprintf("%s.objects", blend);
     char *expr = pf_asprintf("import bpy; open('%s', 'w').write('\\n'.join(sorted(o.name + ':' + o.type for o in "
@@ -405,6 +434,7 @@ int main(void) {
     fixture f = {0};
     setup(&f, reg);
     test_still_cold_and_warm(&f);
+    test_foreign_python_first(&f);
     test_blend_and_thumbnail(&f);
     test_blend_scene_template(&f);
     test_errors(&f);
