@@ -10,6 +10,7 @@
 
 /* Runs a shell command line; returns its exit code and its output (owned). */
 #define expect(cmd, code, phrase) CHECK(pf_test_expect(cmd, code, phrase))
+#define expect_words(cmd, code, phrase) CHECK(pf_test_expect_words(cmd, code, phrase))
 
 int main(void) {
     const char *subcommands[] = {"serve", "validate", "node-definitions", "module", "cad", "render"};
@@ -49,7 +50,7 @@ int main(void) {
 
     expect(PF_BIN " node-definitions --family cad_file --compact", 0, "\"cad.resolve_step_path\"");
     expect(PF_BIN " node-definitions --family nope", 2, "unknown family");
-    expect(PF_BIN " module list", 0, "order.resolve_line             1.0.0    available");
+    expect_words(PF_BIN " module list", 0, "order.resolve_line 1.0.0 available");
 
     cmd = pf_asprintf("cd %s && %s module run cad.resolve_step_path --set path=%s/tests/fixtures/minimal.step "
                       "--data-root %s --json -o %s/out",
@@ -70,7 +71,7 @@ int main(void) {
     expect(PF_BIN " module run cad.export_glb", 1, "needs its input \"step\"");
     expect(PF_BIN " module run cad.resolve_step_path --set max_bytes=lots", 1, "/params/max_bytes");
     expect(PF_BIN " module run cad.resolve_step_path --input step=x.step", 1, "no input port \"step\"");
-    expect(PF_BIN " cad inspect " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 0, "    Bearing");
+    expect_words(PF_BIN " cad inspect " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 0, " Bearing");
     expect(PF_BIN " cad inspect --json " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 0,
            "\"path\": \"/Gearbox/Bolt_M4[3]\"");
     expect(PF_BIN " cad inspect " PF_SOURCE_DIR "/tests/fixtures/intake_valid.json", 1, "not a STEP file");
@@ -101,10 +102,10 @@ int main(void) {
     expect(PF_BIN " cad export /nonexistent.step -o /tmp/x.glb", 1, "cannot find /nonexistent.step");
     cmd = pf_asprintf("%s cad fixture -o %s/fixture.step --bolts 3 && %s cad inspect %s/fixture.step", PF_BIN, dir,
                       PF_BIN, dir);
-    expect(cmd, 0, "  Bolt_M4_3  rgb(0.033, 0.033, 0.033)");
+    expect_words(cmd, 0, " Bolt_M4_3 rgb(0.033, 0.033, 0.033)");
     free(cmd);
     cmd = pf_asprintf("%s cad inspect --full %s/fixture.step", PF_BIN, dir);
-    expect(cmd, 0, "Housing  rgb(0.604, 0.010, 0.010)  size 120.0 x 80.0 x 60.0 mm  12 triangles");
+    expect_words(cmd, 0, "Housing rgb(0.604, 0.010, 0.010) size 120.0 x 80.0 x 60.0 mm 12 triangles");
     free(cmd);
     expect(PF_BIN " cad fixture -o /nonexistent-dir/x.step", 1, "cannot make the fixture");
     free(bad);

@@ -2,10 +2,10 @@
 
 #include "core/mem.h"
 
+#include <ctype.h>
 #include <stdio.h>
-#include <string.h>
-
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 int pf_test_sh(const char *cmd, char **output) {
@@ -35,4 +35,47 @@ bool pf_test_expect(const char *cmd, int code, const char *phrase) {
         fprintf(stderr, "`%s` did not print \"%s\":\n%s\n", cmd, phrase, out);
     free(out);
     return ok;
+}
+
+/* Whether line (up to end) holds phrase's words in order, spaces matching
+ * any white space. */
+static bool line_has_words(const char *line, const char *end, const char *phrase) {
+    bool indented = *phrase == ' ';
+    if (indented && !isspace((unsigned char)*line)) return false;
+    for (const char *start = line; start < end; start++) {
+        const char *l = start, *p = phrase;
+        while (*p && l < end) {
+            if (*p == ' ') {
+                if (!isspace((unsigned char)*l) && p != phrase) break;
+                while (*p == ' ')
+                    p++;
+                while (l < end && isspace((unsigned char)*l))
+                    l++;
+            } else if (*p == *l) {
+                p++, l++;
+            } else {
+                break;
+            }
+        }
+        if (!*p) return true;
+    }
+    return false;
+}
+
+bool pf_test_expect_words(const char *cmd, int code, const char *phrase) {
+    char *out;
+    int rc = pf_test_sh(cmd, &out);
+    bool found = false;
+    for (const char *line = out; *line && !found;) {
+        const char *end = strchr(line, '\n');
+        if (!end) end = line + strlen(line);
+        found = line_has_words(line, end, phrase);
+        line = *end ? end + 1 : end;
+    }
+    if (rc != code)
+        fprintf(stderr, "`%s` exited %d, not %d:\n%s\n", cmd, rc, code, out);
+    else if (!found)
+        fprintf(stderr, "`%s` printed no line with the words \"%s\":\n%s\n", cmd, phrase, out);
+    free(out);
+    return rc == code && found;
 }

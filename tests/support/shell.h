@@ -10,5 +10,10 @@ int pf_test_sh(const char *cmd, char **output);
 /* True when cmd exits with code and prints phrase; else says what it did
  * instead, on stderr. Tests wrap it in CHECK. */
 bool pf_test_expect(const char *cmd, int code, const char *phrase);
+/* Like pf_test_expect, but checks meaning rather than column layout: some
+ * line holds the words of phrase in order, each run of spaces in phrase
+ * matching any run of white space; a phrase that starts with a space
+ * wants an indented line. */
+bool pf_test_expect_words(const char *cmd, int code, const char *phrase);
 
 #endif
