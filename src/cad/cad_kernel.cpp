@@ -73,6 +73,7 @@ struct pf_cad_doc {
     std::string path;                     // to read again with full healing
     healing healed = healing::fast;
     std::string healing_note; // what pf_cad_healing() reports
+    unsigned long lexer_reads = 0; // block reads of the STEP lexer (step_input.cpp)
 };
 
 namespace {
@@ -257,6 +258,7 @@ pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
         step_input_scope input(in);
         if (reader.ChangeReader().ReadStream(path, in) != IFSelect_RetDone)
             return fail(PF_CAD_EREAD, std::string(path) + " could not be read as STEP");
+        d->lexer_reads = input.reads();
         if (!reader.Transfer(d->doc))
             return fail(PF_CAD_EREAD, std::string(path) + ": the STEP data could not be transferred");
     }
@@ -405,6 +407,7 @@ extern "C" pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *op
 }
 
 extern "C" const char *pf_cad_healing(const pf_cad_doc *doc) { return doc->healing_note.c_str(); }
+extern "C" unsigned long pf_cad_lexer_block_reads(const pf_cad_doc *doc) { return doc->lexer_reads; }
 
 extern "C" size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces) {
     if (faces) *faces = doc->faces;

@@ -61,6 +61,10 @@ pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *opts);
 /* How the shapes were healed: "fast", "full" or "none"; after pf_cad_mesh
  * fell back to full healing, "full (after fast healing left ...)". */
 const char *pf_cad_healing(const pf_cad_doc *doc);
+/* Blocks the STEP lexer read through the adapter's faster input function
+ * (step_input.cpp): 0 means an OCCT upgrade dropped the symbol it
+ * overrides and reads fell back to one character at a time. */
+unsigned long pf_cad_lexer_block_reads(const pf_cad_doc *doc);
 /* Faces the last pf_cad_mesh left without triangles; *faces (may be NULL)
  * gets how many faces there are. Counts instances, not prototypes. */
 size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces);

@@ -24,6 +24,7 @@ step_input_scope::~step_input_scope() { active = outer_; }
 int step_input_scope::read(char *buf, int max_size) {
     if (!active) return -2;
     std::istream &in = active->in_;
+    active->reads_++;
     if (in.eof() || in.fail()) return 0;
     in.read(buf, max_size);
     if (in.bad()) return -1; // flex reports "input in flex scanner failed"

@@ -17,7 +17,12 @@ class step_input_scope {
     // thread has no scope.
     static int read(char *buf, int max_size);
 
+    // How many blocks the lexer took through this scope: none means OCCT's
+    // own one-character reader ran (the override was not bound).
+    unsigned long reads() const { return reads_; }
+
   private:
     std::istream &in_;
     step_input_scope *outer_;
+    unsigned long reads_ = 0;
 };
