@@ -4,15 +4,35 @@
 
 #include <string.h>
 
+static bool is_postgres(const char *location) {
+    return strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0;
+}
+
+/* The SQLite file a location names: "sqlite:PATH", or DIR/prodflow.db. */
+static char *sqlite_path(const char *location) {
+    if (strncmp(location, "sqlite:", 7) == 0) return pf_strdup(location + 7);
+    return pf_asprintf("%s/prodflow.db", location);
+}
+
 pf_error *pf_store_open(const char *location, pf_store **out) {
     *out = NULL;
-    if (strncmp(location, "postgres://", 11) == 0 || strncmp(location, "postgresql://", 13) == 0)
-        return pf_error_new(PF_EUNAVAILABLE, "/store", "the PostgreSQL backend is not built yet; use SQLite");
-    if (strncmp(location, "sqlite:", 7) == 0) return pf_store_sqlite_open(location + 7, out);
-    char *path = pf_asprintf("%s/prodflow.db", location);
+    if (is_postgres(location)) return pf_store_pg_open(location, out);
+    char *path = sqlite_path(location);
     pf_error *err = pf_store_sqlite_open(path, out);
     free(path);
     return err;
+}
+
+pf_error *pf_store_migrate_to(const char *location, int target_version, bool dry_run, json_t **report) {
+    if (is_postgres(location)) return pf_store_pg_migrate(location, target_version, dry_run, report);
+    char *path = sqlite_path(location);
+    pf_error *err = pf_store_sqlite_migrate(path, target_version, dry_run, report);
+    free(path);
+    return err;
+}
+
+pf_error *pf_store_migrate(const char *location, bool dry_run, json_t **report) {
+    return pf_store_migrate_to(location, 0, dry_run, report);
 }
 
 void pf_store_close(pf_store *s) {

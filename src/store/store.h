@@ -1,5 +1,5 @@
 /* The store: one interface, a backend table inside. SQLite is the embedded
- * default; PostgreSQL is the scale-out backend (not built yet).
+ * default; PostgreSQL is the scale-out backend, with the same answers.
  * json_t results are new references for the caller; json_t parameters are
  * borrowed; a returned pf_error is the caller's, NULL meaning success. */
 #ifndef PF_STORE_STORE_H
@@ -12,12 +12,35 @@
 
 typedef struct pf_store pf_store;
 
-/* location: a directory (SQLite at DIR/prodflow.db), "sqlite:PATH", or
- * "postgres://..." (refused for now). Creates and migrates. */
+/* location: a directory (SQLite at DIR/prodflow.db), "sqlite:PATH", or a
+ * libpq URI "postgresql://..." or "postgres://...". Creates and migrates;
+ * an unreachable database is PF_EUNAVAILABLE. */
 pf_error *pf_store_open(const char *location, pf_store **out);
 void pf_store_close(pf_store *store);
 int pf_store_schema_version(pf_store *store);
+/* "sqlite" or "postgresql". */
 const char *pf_store_backend(const pf_store *store);
+
+/* Brings the database at location to the newest schema (pf_store_open does
+ * this too), or with dry_run only says what that would run. *report (the
+ * caller's, also on most errors) is {backend, current_version,
+ * target_version, dry_run, statements: [{version, sql}]}. PostgreSQL
+ * migrates in one transaction under an advisory lock, so servers starting
+ * together migrate once. */
+pf_error *pf_store_migrate(const char *location, bool dry_run, json_t **report);
+/* The same, stopping at target_version (0: the newest); it never goes
+ * back. Tests use it to build a database at an older schema. */
+pf_error *pf_store_migrate_to(const char *location, int target_version, bool dry_run, json_t **report);
+
+/* Copies everything in from (workflows and all their versions, runs with
+ * their docs and nodes, artifact rows, published assets, cache entries,
+ * items with their revisions; time stamps kept) into to, which must hold
+ * no data yet. Each table is then read back from to and checked against
+ * from by its row count and a digest (sha256 over its rows as canonical
+ * JSON, in key order). *report: {from, to, tables: {name: {rows, sha256}}};
+ * a difference is an error that the report shows. Copy a store that no
+ * server is writing to. */
+pf_error *pf_store_copy(pf_store *from, pf_store *to, json_t **report);
 
 /* Saves doc as a new immutable version (latest + 1), with its "version"
  * set. expected_version 0 means any; otherwise a different latest version

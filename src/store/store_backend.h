@@ -4,6 +4,26 @@
 
 #include "store/store.h"
 
+/* A table as the copy sees it: the same columns and order in every
+ * backend, so that both sides' rows digest alike. */
+typedef enum { PF_COL_TEXT, PF_COL_INT, PF_COL_JSON, PF_COL_TIME } pf_col_kind;
+typedef struct pf_store_column {
+    const char *name;
+    pf_col_kind kind;
+} pf_store_column;
+typedef struct pf_store_table {
+    const char *name;
+    const char *order_by;
+    bool then_insertion; /* ties broken by insertion order (SQLite's rowid) */
+    const pf_store_column *cols;
+    int n_cols;
+} pf_store_table;
+/* Tables in an order that satisfies their foreign keys. */
+extern const pf_store_table pf_store_tables[];
+extern const int pf_store_n_tables;
+/* Gets each row (borrowed: json_incref it to keep it); an error stops the dump. */
+typedef pf_error *(*pf_store_row_fn)(void *ctx, json_t *row);
+
 typedef struct pf_store_ops {
     const char *name;
     void (*close)(pf_store *s);
@@ -24,6 +44,10 @@ typedef struct pf_store_ops {
     pf_error *(*items_write)(pf_store *s, const pf_store_item *items, size_t n);
     pf_error *(*item_get)(pf_store *s, const char *kind, const char *key, json_t **doc_out);
     pf_error *(*item_list)(pf_store *s, const char *kind, json_t **list_out);
+    /* Copying (store_copy.c): every row of a table in its order, as JSON;
+     * and rows written back as they are, in one transaction. */
+    pf_error *(*dump)(pf_store *s, const pf_store_table *t, pf_store_row_fn fn, void *ctx);
+    pf_error *(*load)(pf_store *s, const pf_store_table *t, json_t *const *rows, size_t n);
 } pf_store_ops;
 
 struct pf_store {
@@ -32,9 +56,19 @@ struct pf_store {
 };
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out);
+pf_error *pf_store_pg_open(const char *url, pf_store **out);
+/* pf_store_migrate_to for each backend. */
+pf_error *pf_store_sqlite_migrate(const char *path, int target, bool dry_run, json_t **report);
+pf_error *pf_store_pg_migrate(const char *url, int target, bool dry_run, json_t **report);
+/* The copy's halves for SQLite (store_sqlite_copy.c). */
+pf_error *pf_sqlite_dump(pf_store *s, const pf_store_table *t, pf_store_row_fn fn, void *ctx);
+pf_error *pf_sqlite_load(pf_store *s, const pf_store_table *t, json_t *const *rows, size_t n);
 
 /* The SQLite migrations, oldest first; schema version = index + 1. */
 extern const char *const pf_sqlite_migrations[];
 extern const int pf_sqlite_n_migrations;
+/* The PostgreSQL migrations, the same way. */
+extern const char *const pf_pg_migrations[];
+extern const int pf_pg_n_migrations;
 
 #endif

@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 sqlite_store *pf_sqlite_impl(pf_store *s) { return s->impl; }
@@ -50,34 +51,70 @@ static int query_int(sqlite3 *db, const char *sql, int fallback) {
     return v;
 }
 
-static pf_error *migrate(sqlite_store *st) {
-    pf_error *err = pf_sqlite_exec(
-        st->writer.db,
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
-        "creating schema_migrations");
+/* Applies the migrations after the database's version up to target, each
+ * in its own transaction, and lists them in report (when not NULL); with
+ * dry_run it only lists them. *version is the schema's version after. */
+static pf_error *migrate_to(sqlite3 *db, int target, bool dry_run, json_t *report, int *version) {
+    pf_error *err = dry_run ? NULL
+                            : pf_sqlite_exec(db,
+                                             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER "
+                                             "PRIMARY KEY, applied_at TEXT NOT NULL)",
+                                             "creating schema_migrations");
     if (err) return err;
-    st->version = query_int(st->writer.db, "SELECT MAX(version) FROM schema_migrations", 0);
-    if (st->version > pf_sqlite_n_migrations)
+    *version = query_int(db, "SELECT MAX(version) FROM schema_migrations", 0);
+    if (report) {
+        json_object_set_new(report, "current_version", json_integer(*version));
+        json_object_set_new(report, "target_version", json_integer(target));
+        json_object_set_new(report, "statements", json_array());
+    }
+    if (*version > pf_sqlite_n_migrations)
         return pf_error_new(PF_ECONFLICT, "",
                             "the database is at schema version %d, newer than this Prodflow knows (%d); "
                             "upgrade Prodflow instead of downgrading the data",
-                            st->version, pf_sqlite_n_migrations);
-    for (int v = st->version + 1; v <= pf_sqlite_n_migrations; v++) {
+                            *version, pf_sqlite_n_migrations);
+    for (int v = *version + 1; v <= target; v++) {
+        if (report)
+            json_array_append_new(json_object_get(report, "statements"),
+                                  json_pack("{s:i, s:s}", "version", v, "sql", pf_sqlite_migrations[v - 1]));
+        if (dry_run) continue;
         char stamp[PF_ISO_LEN];
         pf_iso_now(stamp);
         char *record = pf_asprintf("INSERT INTO schema_migrations VALUES (%d, '%s')", v, stamp);
-        if (!(err = pf_sqlite_exec(st->writer.db, "BEGIN IMMEDIATE", "starting a migration")) &&
-            !(err = pf_sqlite_exec(st->writer.db, pf_sqlite_migrations[v - 1], "applying a migration")) &&
-            !(err = pf_sqlite_exec(st->writer.db, record, "recording a migration")))
-            err = pf_sqlite_exec(st->writer.db, "COMMIT", "committing a migration");
+        if (!(err = pf_sqlite_exec(db, "BEGIN IMMEDIATE", "starting a migration")) &&
+            !(err = pf_sqlite_exec(db, pf_sqlite_migrations[v - 1], "applying a migration")) &&
+            !(err = pf_sqlite_exec(db, record, "recording a migration")))
+            err = pf_sqlite_exec(db, "COMMIT", "committing a migration");
         free(record);
         if (err) {
-            pf_sqlite_exec(st->writer.db, "ROLLBACK", "rolling back");
+            pf_sqlite_exec(db, "ROLLBACK", "rolling back");
             return err;
         }
-        st->version = v;
+        *version = v;
     }
     return NULL;
+}
+
+static pf_error *migrate(sqlite_store *st) {
+    return migrate_to(st->writer.db, pf_sqlite_n_migrations, false, NULL, &st->version);
+}
+
+pf_error *pf_store_sqlite_migrate(const char *path, int target, bool dry_run, json_t **report) {
+    *report = json_pack("{s:s, s:b}", "backend", "sqlite", "dry_run", dry_run);
+    if (target < 0 || target > pf_sqlite_n_migrations)
+        return pf_error_new(PF_EINVAL, "", "there is no schema version %d (this Prodflow knows 1 to %d)", target,
+                            pf_sqlite_n_migrations);
+    /* A dry run creates nothing: with no database yet, it reads an empty one. */
+    struct stat info;
+    bool absent = dry_run && stat(path, &info) != 0;
+    sqlite3 *db = NULL;
+    int flags = dry_run ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, version = 0;
+    pf_error *err = NULL;
+    if (sqlite3_open_v2(absent ? ":memory:" : path, &db, flags, NULL) != SQLITE_OK)
+        err = pf_error_new(PF_EIO, "/store", "cannot open the database %s: %s", path, sqlite3_errmsg(db));
+    sqlite3_busy_timeout(db, 10000);
+    if (!err) err = migrate_to(db, target ? target : pf_sqlite_n_migrations, dry_run, *report, &version);
+    sqlite3_close(db);
+    return err;
 }
 
 static void conn_close(sqlite_conn *c) {
@@ -327,6 +364,8 @@ static const pf_store_ops sqlite_ops = {
     .items_write = pf_sqlite_items_write,
     .item_get = pf_sqlite_item_get,
     .item_list = pf_sqlite_item_list,
+    .dump = pf_sqlite_dump,
+    .load = pf_sqlite_load,
 };
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {

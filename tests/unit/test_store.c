@@ -1,14 +1,21 @@
-/* The SQLite store: migrations, immutable versions, conflicts, soft delete,
- * concurrent saves, and catalog items. */
+/* The store, every case against both backends (SQLite, and PostgreSQL on
+ * a throwaway cluster), which must answer alike: migrations, immutable
+ * versions, conflicts, soft delete, concurrent saves, catalog items, runs
+ * with their transitions, artifacts, assets and cache. For PostgreSQL also:
+ * two stores on one database (two servers), migrating together and
+ * upgrading in place, lost connections, and copying a store both ways. */
 #include "check.h"
 
 #include "core/mem.h"
 #include "store/store.h"
+#include "support/pg.h"
 #include "support/tmpdir.h"
 
+#include <libpq-fe.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 static json_t *workflow(const char *id, const char *name, const char *family) {
     return json_pack("{s:s, s:s, s:s, s:s, s:[], s:[]}", "schema", "prodflow.workflow/v1", "id", id, "name", name,
@@ -42,9 +49,6 @@ static void test_open_and_migrate(const char *dir) {
     sqlite3_exec(db, "DELETE FROM schema_migrations WHERE version = 999", NULL, NULL, NULL);
     sqlite3_close(db);
     free(path);
-    err = pf_store_open("postgres://db.invalid/prodflow", &s);
-    CHECK(err && err->code == PF_EUNAVAILABLE);
-    pf_error_free(err);
 }
 
 static void test_versions(pf_store *s) {
@@ -202,18 +206,587 @@ static void test_items(pf_store *s) {
     json_decref(c);
 }
 
+/* ------------------------------------------------------------------ runs */
+
+static json_t *run_row(const char *id, const char *status) {
+    return json_pack("{s:s, s:s, s:i, s:s, s:s, s:{s:s}, s:{s:{s:[{s:s}, {s:s}, {s:s}]}}}", "id", id, "workflow_id",
+                     "intake", "workflow_version", 1, "family", "cad_file", "status", status, "subject", "cad_file",
+                     "f00d", "doc", "workflow", "nodes", "id", "a", "id", "b", "id", "c");
+}
+
+static json_t *artifact(const char *id, const char *run, const char *node) {
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "id", id, "sha256", "5ha", "run_id", run, "node_id", node,
+                     "role", "cad.glb", "media_type", "model/gltf-binary", "size", 42);
+}
+
+static json_t *asset(const char *id, const char *run, const char *node, const char *path) {
+    return json_pack("{s:s, s:s, s:s, s:s}", "id", id, "run_id", run, "node_id", node, "path", path);
+}
+
+/* What the runtime relies on: a group of transitions commits whole or not
+ * at all; a node's finish carries its artifact rows, a published asset and
+ * a cache entry; a second asset for the same (run, node) is ignored; the
+ * cache answers by key, else with the newest entry of the slot. */
+static void test_runs(pf_store *s) {
+    json_t *r1 = run_row("r1", "running"), *got = NULL;
+    CHECK_INT(code_of(pf_store_run_create(s, r1)), PF_OK);
+    CHECK_INT(code_of(pf_store_run_create(s, r1)), PF_EIO); /* the id is taken */
+    CHECK_INT(code_of(pf_store_run_get(s, "r1", true, &got)), PF_OK);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(got, "nodes"), "c"), "status")),
+              "pending");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(got, "subject"), "cad_file")), "f00d");
+    json_decref(got);
+
+    json_t *arts = json_pack("[o, o]", artifact("r1.a.out", "r1", "a"), artifact("r1.a.log", "r1", "a"));
+    json_t *assets_a = json_pack("[o]", asset("as-a", "r1", "a", "first.png"));
+    json_t *assets_b = json_pack("[o]", asset("as-b", "r1", "b", "b.png"));
+    json_t *entry = json_pack("{s:s, s:s}", "outputs", "x", "why", "first");
+    pf_store_node_extras xa = {
+        .artifacts = arts, .assets = assets_a, .cache_key = "k1", .cache_slot = "slot", .cache_entry = entry};
+    pf_store_node_extras xb = {
+        .assets = assets_b, .cache_key = "k2", .cache_slot = "slot", .cache_entry_text = "{\"outputs\":\"y\"}"};
+    json_t *state = json_pack("{s:i}", "attempt", 1);
+    pf_store_transition group[] = {
+        {.run_id = "r1", .node_id = "a", .node_status = "succeeded", .node_state = state, .extras = &xa},
+        {.run_id = "r1",
+         .node_id = "b",
+         .node_status = "succeeded",
+         .node_state_text = "{\"attempt\":2}",
+         .extras = &xb},
+    };
+    CHECK_INT(code_of(pf_store_run_transitions(s, group, 2)), PF_OK);
+
+    /* A group with a transition of an unknown run: nothing of it stays. */
+    json_t *assets_a2 = json_pack("[o]", asset("as-a2", "r1", "a", "second.png"));
+    pf_store_node_extras again = {.assets = assets_a2};
+    pf_store_transition bad[] = {
+        {.run_id = "r1", .node_id = "c", .node_status = "running", .node_state = state},
+        {.run_id = "ghost", .run_status = "failed"},
+    };
+    pf_error *err = pf_store_run_transitions(s, bad, 2);
+    CHECK(err && err->code == PF_ENOTFOUND && strstr(err->message, "run \"ghost\" does not exist"));
+    pf_error_free(err);
+    /* The node that runs again publishes again: the first asset stands. */
+    CHECK_INT(code_of(pf_store_run_transition(s, "r1", "succeeded", NULL, "a", "succeeded", state, &again)), PF_OK);
+
+    CHECK_INT(code_of(pf_store_run_get(s, "r1", true, &got)), PF_OK);
+    json_t *nodes = json_object_get(got, "nodes");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(nodes, "c"), "status")), "pending");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(nodes, "b"), "status")), "succeeded");
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(json_object_get(nodes, "b"), "state"), "attempt")), 2);
+    CHECK_STR(json_string_value(json_object_get(got, "status")), "succeeded");
+    CHECK(json_is_object(json_object_get(got, "doc")));
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_run_get(s, "r1", false, &got)), PF_OK);
+    CHECK(json_object_get(got, "doc") == NULL && json_object_get(got, "nodes") == NULL);
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_run_get(s, "ghost", false, &got)), PF_ENOTFOUND);
+
+    json_t *list = NULL;
+    CHECK_INT(code_of(pf_store_asset_list(s, "r1", &list)), PF_OK);
+    CHECK_INT(json_array_size(list), 2);
+    size_t i;
+    json_t *a;
+    json_array_foreach(list, i, a) {
+        CHECK(json_string_value(json_object_get(a, "created_at")) != NULL);
+        if (strcmp(json_string_value(json_object_get(a, "node_id")), "a") == 0)
+            CHECK_STR(json_string_value(json_object_get(a, "path")), "first.png");
+    }
+    json_decref(list);
+    CHECK_INT(code_of(pf_store_asset_list(s, "r-none", &list)), PF_OK);
+    CHECK_INT(json_array_size(list), 0);
+    json_decref(list);
+    CHECK_INT(code_of(pf_store_artifact_get(s, "r1.a.log", &got)), PF_OK);
+    CHECK_INT(json_integer_value(json_object_get(got, "size")), 42);
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_artifact_get(s, "nope", &got)), PF_ENOTFOUND);
+
+    bool exact = false;
+    CHECK_INT(code_of(pf_store_cache_find(s, "k1", "slot", &got, &exact)), PF_OK);
+    CHECK(exact && got && strcmp(json_string_value(json_object_get(got, "why")), "first") == 0);
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_cache_find(s, "k9", "slot", &got, &exact)), PF_OK);
+    CHECK(!exact && got && strcmp(json_string_value(json_object_get(got, "outputs")), "y") == 0); /* newest */
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_cache_find(s, "k9", "other", &got, &exact)), PF_OK);
+    CHECK(!exact && got == NULL);
+
+    json_t *r2 = run_row("r2", "queued");
+    CHECK_INT(code_of(pf_store_run_create(s, r2)), PF_OK);
+    CHECK_INT(code_of(pf_store_run_list(s, NULL, &list)), PF_OK);
+    CHECK_INT(json_array_size(list), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "id")), "r2"); /* newest first */
+    json_decref(list);
+    CHECK_INT(code_of(pf_store_run_list(s, "succeeded", &list)), PF_OK);
+    CHECK_INT(json_array_size(list), 1);
+    json_decref(list);
+    json_decref(r1), json_decref(r2), json_decref(arts), json_decref(assets_a), json_decref(assets_b);
+    json_decref(assets_a2), json_decref(entry), json_decref(state);
+}
+
+/* Every case that takes a store, in order, on a fresh one. */
+static void test_cases(pf_store *s) {
+    test_versions(s);
+    test_delete(s);
+    test_concurrency(s);
+    test_items(s);
+    test_runs(s);
+}
+
+/* ------------------------------------------------------------- snapshots */
+
+static bool is_iso_time(const char *t) {
+    return strlen(t) == 24 && t[4] == '-' && t[10] == 'T' && t[19] == '.' && t[23] == 'Z';
+}
+
+/* Time stamps become "<time>" (checking their form), so two backends'
+ * answers compare although their clocks read differently. */
+static json_t *without_times(json_t *v) {
+    if (json_is_string(v) && is_iso_time(json_string_value(v))) {
+        json_decref(v);
+        return json_string("<time>");
+    }
+    size_t i;
+    const char *k;
+    json_t *x;
+    if (json_is_array(v)) json_array_foreach(v, i, x) json_array_set_new(v, i, without_times(json_incref(x)));
+    if (json_is_object(v)) json_object_foreach(v, k, x) json_object_set_new(v, k, without_times(json_incref(x)));
+    return v;
+}
+
+/* Adds what a call answered (or its error code) under key. */
+static void note_answer(json_t *snap, const char *key, pf_error *err, json_t *answer) {
+    json_object_set_new(snap, key, err ? json_pack("{s:s}", "error", pf_code_name(err->code)) : answer);
+    if (err) json_decref(answer);
+    pf_error_free(err);
+}
+
+/* call answers into v. */
+#define NOTE(key, call)                                                                                                \
+    do {                                                                                                               \
+        json_t *v = NULL;                                                                                              \
+        pf_error *err_ = (call);                                                                                       \
+        note_answer(snap, key, err_, v ? v : json_null());                                                             \
+    } while (0)
+
+/* Everything the API can read of what test_cases wrote. */
+static json_t *snapshot(pf_store *s) {
+    json_t *snap = json_object();
+    bool exact;
+    NOTE("workflows", pf_store_workflow_list(s, NULL, &v));
+    const char *ids[] = {"intake", "still", "busy"};
+    for (int i = 0; i < 3; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "versions/%s", ids[i]);
+        NOTE(key, pf_store_workflow_versions(s, ids[i], &v));
+        for (int version = 0; version <= 3; version++) {
+            snprintf(key, sizeof key, "workflow/%s/%d", ids[i], version);
+            NOTE(key, pf_store_workflow_get(s, ids[i], version, &v));
+        }
+    }
+    NOTE("runs", pf_store_run_list(s, NULL, &v));
+    NOTE("run/r1", pf_store_run_get(s, "r1", true, &v));
+    NOTE("run/r2", pf_store_run_get(s, "r2", true, &v));
+    NOTE("assets", pf_store_asset_list(s, NULL, &v));
+    NOTE("artifact", pf_store_artifact_get(s, "r1.a.out", &v));
+    NOTE("cache/k1", pf_store_cache_find(s, "k1", "slot", &v, &exact));
+    NOTE("cache/slot", pf_store_cache_find(s, "k9", "slot", &v, &exact));
+    NOTE("categories", pf_store_item_list(s, "category", &v));
+    NOTE("chairs", pf_store_item_get(s, "category", "chairs", &v));
+    return snap;
+}
+
+static int by_id(const void *a, const void *b) {
+    return strcmp(json_string_value(json_object_get(*(json_t *const *)a, "id")),
+                  json_string_value(json_object_get(*(json_t *const *)b, "id")));
+}
+
+/* Rows written in one transaction: SQLite stamps each with its own clock
+ * reading, PostgreSQL with the transaction's, so their order (newest
+ * first, ties by id) differs when the clock ticked between them. */
+static void sort_by_id(json_t *list) {
+    size_t n = json_array_size(list);
+    json_t **rows = pf_xcalloc(n ? n : 1, sizeof *rows);
+    for (size_t i = 0; i < n; i++)
+        rows[i] = json_incref(json_array_get(list, i));
+    qsort(rows, n, sizeof *rows, by_id);
+    json_array_clear(list);
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, rows[i]);
+    free(rows);
+}
+
+/* The two stores' answers; with times_too, their time stamps as well (a
+ * copy keeps them), else only their form. */
+static bool same_answers(pf_store *a, pf_store *b, bool times_too) {
+    json_t *x = snapshot(a), *y = snapshot(b);
+    if (!times_too) {
+        x = without_times(x), y = without_times(y);
+        sort_by_id(json_object_get(x, "assets")), sort_by_id(json_object_get(y, "assets"));
+    }
+    bool same = json_equal(x, y);
+    if (!same) {
+        char *tx = json_dumps(x, JSON_SORT_KEYS | JSON_INDENT(1)), *ty = json_dumps(y, JSON_SORT_KEYS | JSON_INDENT(1));
+        fprintf(stderr, "%s\n--- differs from ---\n%s\n", tx, ty);
+        free(tx), free(ty);
+    }
+    json_decref(x), json_decref(y);
+    return same;
+}
+
+/* ------------------------------------------------------------ PostgreSQL */
+
+/* One statement through libpq, for what the store does not offer. */
+static bool sql_ok(const char *url, const char *sql, char **first_value) {
+    PGconn *c = PQconnectdb(url);
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok) fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+    if (first_value) *first_value = ok && PQntuples(r) ? pf_strdup(PQgetvalue(r, 0, 0)) : NULL;
+    PQclear(r);
+    PQfinish(c);
+    return ok;
+}
+
+static void check_sql_value(const char *url, const char *sql, const char *expected) {
+    char *v = NULL;
+    CHECK(sql_ok(url, sql, &v));
+    CHECK_STR(v, expected);
+    free(v);
+}
+
+static int report_count(const json_t *report) { return (int)json_array_size(json_object_get(report, "statements")); }
+static int report_int(const json_t *report, const char *k) {
+    return (int)json_integer_value(json_object_get(report, k));
+}
+
+static void test_pg_open_and_migrate(pf_test_pg *pg) {
+    char *url = pf_test_pg_new_database(pg, "migrations");
+    json_t *report = NULL;
+    CHECK_INT(code_of(pf_store_migrate(url, true, &report)), PF_OK); /* dry run: says, does nothing */
+    CHECK_INT(report_int(report, "current_version"), 0);
+    CHECK_INT(report_int(report, "target_version"), 3);
+    CHECK_INT(report_count(report), 3);
+    CHECK(strstr(json_string_value(json_object_get(json_array_get(json_object_get(report, "statements"), 2), "sql")),
+                 "CREATE TABLE items") != NULL);
+    json_decref(report);
+    CHECK_INT(code_of(pf_store_migrate(url, true, &report)), PF_OK);
+    CHECK_INT(report_int(report, "current_version"), 0);
+    json_decref(report);
+
+    pf_store *s = NULL;
+    CHECK(pf_store_open(url, &s) == NULL);
+    CHECK_INT(pf_store_schema_version(s), 3);
+    CHECK_STR(pf_store_backend(s), "postgresql");
+    pf_store_close(s);
+    CHECK(pf_store_open(url, &s) == NULL); /* re-opening applies nothing new */
+    CHECK_INT(pf_store_schema_version(s), 3);
+    pf_store_close(s);
+    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "3");
+    CHECK_INT(code_of(pf_store_migrate(url, false, &report)), PF_OK);
+    CHECK_INT(report_int(report, "current_version"), 3);
+    CHECK_INT(report_count(report), 0);
+    json_decref(report);
+
+    CHECK(sql_ok(url, "INSERT INTO schema_migrations (version) VALUES (999)", NULL));
+    pf_error *err = pf_store_open(url, &s);
+    CHECK(err && err->code == PF_ECONFLICT && strstr(err->message, "newer"));
+    pf_error_free(err);
+    CHECK(sql_ok(url, "DELETE FROM schema_migrations WHERE version = 999", NULL));
+    free(url);
+
+    err = pf_store_open("postgresql://postgres@127.0.0.1:1/prodflow", &s); /* nothing listens there */
+    CHECK(err && err->code == PF_EUNAVAILABLE && strstr(err->message, "cannot reach the PostgreSQL database"));
+    pf_error_free(err);
+}
+
+typedef struct {
+    const char *url;
+    pf_store *store;
+    pf_error *err;
+} opener;
+
+static void *open_store(void *arg) {
+    opener *o = arg;
+    o->err = pf_store_open(o->url, &o->store);
+    return NULL;
+}
+
+/* Two servers starting together on an empty database migrate it once: the
+ * second waits on the advisory lock, then finds nothing to do. */
+static void test_pg_migrate_together(pf_test_pg *pg) {
+    char *url = pf_test_pg_new_database(pg, "together");
+    opener o[2] = {{.url = url}, {.url = url}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, open_store, &o[i]);
+    for (int i = 0; i < 2; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(o[i].err == NULL);
+        pf_error_free(o[i].err);
+        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 3);
+        pf_store_close(o[i].store);
+    }
+    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "3 3");
+    free(url);
+}
+
+/* A database at the previous schema version, holding data, upgrades in
+ * place when a newer Prodflow opens it. */
+static void test_pg_upgrade(pf_test_pg *pg) {
+    char *url = pf_test_pg_new_database(pg, "upgrade");
+    json_t *report = NULL;
+    CHECK_INT(code_of(pf_store_migrate_to(url, 2, false, &report)), PF_OK);
+    CHECK_INT(report_count(report), 2);
+    json_decref(report);
+    check_sql_value(url, "SELECT max(version) FROM schema_migrations", "2");
+    CHECK(sql_ok(url,
+                 "INSERT INTO workflows VALUES ('old', 'Old', 'cad_file', 1, '2026-01-02T03:04:05.678Z', "
+                 "'2026-01-02T03:04:05.678Z', NULL);"
+                 "INSERT INTO workflow_versions VALUES ('old', 1, '{\"id\":\"old\",\"version\":1}', 'abc', "
+                 "'2026-01-02T03:04:05.678Z');"
+                 "INSERT INTO runs VALUES ('run-old', 'old', 1, 'cad_file', 'succeeded', NULL, "
+                 "'2026-01-02T03:04:06Z', '2026-01-02T03:04:07Z');"
+                 "INSERT INTO run_docs VALUES ('run-old', '{\"workflow\":{\"nodes\":[{\"id\":\"n\"}]}}');"
+                 "INSERT INTO run_nodes VALUES ('run-old', 'n', 'succeeded', '{\"outputs\":{}}')",
+                 NULL));
+    pf_store *s = NULL;
+    CHECK(pf_store_open(url, &s) == NULL);
+    if (s) {
+        CHECK_INT(pf_store_schema_version(s), 3);
+        json_t *got = NULL;
+        CHECK_INT(code_of(pf_store_workflow_get(s, "old", 0, &got)), PF_OK);
+        CHECK_INT(json_integer_value(json_object_get(got, "version")), 1);
+        json_decref(got);
+        CHECK_INT(code_of(pf_store_run_get(s, "run-old", true, &got)), PF_OK);
+        CHECK_STR(json_string_value(json_object_get(got, "created_at")), "2026-01-02T03:04:06.000Z");
+        CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(got, "nodes"), "n"), "status")),
+                  "succeeded");
+        json_decref(got);
+        json_t *doc = json_pack("{s:s}", "key", "new");
+        pf_store_item it = {.op = PF_ITEM_CREATE, .kind = "category", .key = "new", .doc = doc};
+        CHECK_INT(code_of(pf_store_items_write(s, &it, 1)), PF_OK); /* version 3's table */
+        json_decref(doc);
+        pf_store_close(s);
+    }
+    free(url);
+}
+
+typedef struct {
+    pf_store *store;
+    pthread_barrier_t *start;
+    long long revision; /* items: the revision both expect */
+    int version;        /* workflows: the version both expect */
+    pf_code code;
+} racer;
+
+static void *replace_item(void *arg) {
+    racer *r = arg;
+    json_t *doc = json_pack("{s:s, s:I}", "key", "k", "by", (json_int_t)(size_t)r);
+    pf_store_item it = {.op = PF_ITEM_REPLACE, .kind = "race", .key = "k", .doc = doc, .if_revision = r->revision};
+    pthread_barrier_wait(r->start);
+    r->code = code_of(pf_store_items_write(r->store, &it, 1));
+    json_decref(doc);
+    return NULL;
+}
+
+static void *save_workflow(void *arg) {
+    racer *r = arg;
+    json_t *doc = workflow("raced", "Raced", "cad_file");
+    pthread_barrier_wait(r->start);
+    r->code = code_of(pf_store_workflow_save(r->store, doc, r->version, false, NULL));
+    json_decref(doc);
+    return NULL;
+}
+
+/* Runs fn on two stores at once (a barrier lines them up); returns how
+ * many succeeded and how many were refused as conflicts. */
+static void race(pf_store *a, pf_store *b, void *(*fn)(void *), long long revision, int version, int *ok,
+                 int *conflicts) {
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, 2);
+    racer r[2] = {{a, &start, revision, version, PF_OK}, {b, &start, revision, version, PF_OK}};
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&t[i], NULL, fn, &r[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+    *ok = (r[0].code == PF_OK) + (r[1].code == PF_OK);
+    *conflicts = (r[0].code == PF_ECONFLICT) + (r[1].code == PF_ECONFLICT);
+}
+
+/* Two stores on one database, as two servers: a replace given the same
+ * revision from both, and a save expecting the same version from both,
+ * succeed exactly once, whatever the interleaving. */
+static void test_pg_two_servers(const char *url) {
+    pf_store *a = NULL, *b = NULL;
+    CHECK(pf_store_open(url, &a) == NULL && pf_store_open(url, &b) == NULL);
+    if (!a || !b) return;
+    json_t *doc = json_pack("{s:s}", "key", "k");
+    pf_store_item it = {.op = PF_ITEM_CREATE, .kind = "race", .key = "k", .doc = doc};
+    CHECK_INT(code_of(pf_store_items_write(a, &it, 1)), PF_OK);
+    json_decref(doc);
+    json_t *wf = workflow("raced", "Raced", "cad_file");
+    CHECK_INT(code_of(pf_store_workflow_save(b, wf, 0, true, NULL)), PF_OK);
+    json_decref(wf);
+    for (int round = 0; round < 20; round++) {
+        int ok, conflicts;
+        race(a, b, replace_item, round + 1, 0, &ok, &conflicts);
+        CHECK_MSG(ok == 1 && conflicts == 1, "round %d: %d replaced, %d conflicts", round, ok, conflicts);
+        race(a, b, save_workflow, 0, round + 1, &ok, &conflicts);
+        CHECK_MSG(ok == 1 && conflicts == 1, "round %d: %d saved, %d conflicts", round, ok, conflicts);
+    }
+    json_t *got = NULL;
+    CHECK_INT(code_of(pf_store_item_get(b, "race", "k", &got)), PF_OK);
+    CHECK_INT(json_integer_value(json_object_get(got, "revision")), 21);
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_workflow_versions(a, "raced", &got)), PF_OK);
+    CHECK_INT(json_array_size(got), 21);
+    json_decref(got);
+    pf_store_close(a);
+    pf_store_close(b);
+}
+
+/* One call of each kind: a look-up, a write, a group of transitions. */
+static void check_store_works(pf_store *s, const char *key) {
+    json_t *doc = json_pack("{s:s}", "key", key), *got = NULL;
+    pf_store_item it = {.op = PF_ITEM_UPSERT, .kind = "probe", .key = key, .doc = doc};
+    CHECK_INT(code_of(pf_store_items_write(s, &it, 1)), PF_OK);
+    CHECK_INT(code_of(pf_store_item_get(s, "probe", key, &got)), PF_OK);
+    json_decref(got);
+    json_decref(doc);
+    pf_store_transition t = {.run_id = "rc", .node_id = key, .node_status = "succeeded", .node_state_text = "{}"};
+    CHECK_INT(code_of(pf_store_run_transitions(s, &t, 1)), PF_OK);
+}
+
+/* Sessions the server ends (pg_terminate_backend, a restart) are replaced
+ * at the next call; while the server is down, calls say so clearly. */
+static void test_pg_reconnect(pf_test_pg *pg) {
+    char *url = pf_test_pg_new_database(pg, "reconnect");
+    pf_store *s = NULL;
+    CHECK(pf_store_open(url, &s) == NULL);
+    if (!s) return;
+    json_t *run = run_row("rc", "running");
+    CHECK_INT(code_of(pf_store_run_create(s, run)), PF_OK);
+    json_decref(run);
+    check_store_works(s, "before");
+    /* pg_terminate_backend with a timeout returns once they are gone. */
+    CHECK(sql_ok(url,
+                 "SELECT pg_terminate_backend(pid, 60000) FROM pg_stat_activity WHERE datname = current_database() "
+                 "AND pid <> pg_backend_pid()",
+                 NULL));
+    check_store_works(s, "terminated");
+    CHECK(pf_test_pg_halt(pg));
+    json_t *got = NULL;
+    pf_error *err = pf_store_item_get(s, "probe", "before", &got);
+    CHECK(err && err->code == PF_EUNAVAILABLE && strstr(err->message, "PostgreSQL database"));
+    if (err) fprintf(stderr, "(expected) %s\n", err->message);
+    pf_error_free(err);
+    json_t *doc = json_pack("{s:s}", "key", "down");
+    pf_store_item it = {.op = PF_ITEM_UPSERT, .kind = "probe", .key = "down", .doc = doc};
+    CHECK_INT(code_of(pf_store_items_write(s, &it, 1)), PF_EUNAVAILABLE);
+    json_decref(doc);
+    CHECK(pf_test_pg_resume(pg));
+    check_store_works(s, "restarted");
+    pf_store_close(s);
+    free(url);
+}
+
+/* A populated SQLite store copied to PostgreSQL and back: the same rows
+ * (counts and digests), and the same answers, time stamps included. */
+static void test_copy(pf_test_pg *pg, pf_store *sqlite_full) {
+    char *url = pf_test_pg_new_database(pg, "copy");
+    pf_store *to_pg = NULL, *back = NULL;
+    CHECK(pf_store_open(url, &to_pg) == NULL);
+    char *dir = pf_test_tmpdir("store-copy-back");
+    CHECK(pf_store_open(dir, &back) == NULL);
+    if (!to_pg || !back) return;
+    json_t *there = NULL, *again = NULL;
+    pf_error *err = pf_store_copy(sqlite_full, to_pg, &there);
+    CHECK_MSG(err == NULL, "%s", err ? err->message : "");
+    pf_error_free(err);
+    json_t *tables = json_object_get(there, "tables");
+    CHECK_INT(json_object_size(tables), 9);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(tables, "workflow_versions"), "rows")), 3 + 2 + 41);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(tables, "assets"), "rows")), 2);
+    CHECK_STR(json_string_value(json_object_get(there, "to")), "postgresql");
+    CHECK(same_answers(sqlite_full, to_pg, true));
+
+    err = pf_store_copy(to_pg, back, &again);
+    CHECK_MSG(err == NULL, "%s", err ? err->message : "");
+    pf_error_free(err);
+    CHECK(json_equal(tables, json_object_get(again, "tables"))); /* the same digests both ways */
+    CHECK(same_answers(sqlite_full, back, true));
+
+    json_t *refused = NULL;
+    err = pf_store_copy(sqlite_full, to_pg, &refused);
+    CHECK(err && err->code == PF_ECONFLICT && strstr(err->message, "empty store"));
+    pf_error_free(err);
+    json_decref(refused);
+    json_decref(there);
+    json_decref(again);
+    pf_store_close(to_pg);
+    pf_store_close(back);
+    free(dir);
+    free(url);
+}
+
+/* pf_store_migrate on SQLite: a dry run on a new location creates nothing;
+ * a run stops where asked and goes on later. */
+static void test_sqlite_migrate(void) {
+    char *dir = pf_test_tmpdir("store-migrate");
+    char *path = pf_asprintf("%s/prodflow.db", dir);
+    json_t *report = NULL;
+    struct stat st;
+    CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
+    CHECK_INT(report_int(report, "current_version"), 0);
+    CHECK_INT(report_count(report), 3);
+    CHECK_STR(json_string_value(json_object_get(report, "backend")), "sqlite");
+    CHECK(stat(path, &st) != 0);
+    json_decref(report);
+    CHECK_INT(code_of(pf_store_migrate_to(dir, 2, false, &report)), PF_OK);
+    CHECK_INT(report_count(report), 2);
+    json_decref(report);
+    CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
+    CHECK_INT(report_int(report, "current_version"), 2);
+    CHECK_INT(report_count(report), 1);
+    json_decref(report);
+    pf_store *s = NULL;
+    CHECK(pf_store_open(dir, &s) == NULL);
+    CHECK_INT(pf_store_schema_version(s), 3);
+    pf_store_close(s);
+    CHECK_INT(code_of(pf_store_migrate_to(dir, 7, false, &report)), PF_EINVAL);
+    json_decref(report);
+    free(path);
+    free(dir);
+}
+
 int main(void) {
     char *dir = pf_test_tmpdir("store");
     test_open_and_migrate(dir);
-    pf_store *s = NULL;
-    CHECK(pf_store_open(dir, &s) == NULL);
-    if (s) {
-        test_versions(s);
-        test_delete(s);
-        test_concurrency(s);
-        test_items(s);
-        pf_store_close(s);
+    test_sqlite_migrate();
+    pf_store *lite = NULL, *pgs = NULL;
+    CHECK(pf_store_open(dir, &lite) == NULL);
+    if (lite) test_cases(lite);
+
+    pf_test_pg *pg = pf_test_pg_start();
+    CHECK_MSG(pg != NULL, "PostgreSQL did not start (see above)");
+    if (pg) {
+        test_pg_open_and_migrate(pg);
+        test_pg_migrate_together(pg);
+        test_pg_upgrade(pg);
+        CHECK(pf_store_open(pf_test_pg_url(pg), &pgs) == NULL);
+        if (pgs) test_cases(pgs);
+        if (lite && pgs) CHECK(same_answers(lite, pgs, false));
+        test_pg_two_servers(pf_test_pg_url(pg));
+        test_pg_reconnect(pg);
+        if (lite) test_copy(pg, lite);
+        pf_store_close(pgs);
+        pf_test_pg_stop(pg);
     }
+    pf_store_close(lite);
     free(dir);
     return pf_check_done("store");
 }

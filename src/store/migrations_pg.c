@@ -1,0 +1,108 @@
+/* PostgreSQL schema migrations, oldest first; schema version = index + 1.
+ * They follow SQLite's three versions, so a version means the same tables
+ * in both backends. Never edit one that has shipped: add a new one.
+ *
+ * Time stamps are timestamptz taken from the database's clock (one clock
+ * for every server), truncated to milliseconds so that the ISO text the
+ * API shows (pf_iso) says all there is and a copy keeps them exactly. Keys
+ * are COLLATE "C": lists come back in byte order, as from SQLite. */
+#include "store/store_backend.h"
+
+const char *const pf_pg_migrations[] = {
+    /* 1: versioned workflow definitions */
+    "CREATE FUNCTION pf_now() RETURNS timestamptz LANGUAGE sql STABLE"
+    "  AS $$ SELECT date_trunc('milliseconds', now()) $$;"
+    "CREATE FUNCTION pf_iso(t timestamptz) RETURNS text LANGUAGE sql STABLE"
+    "  AS $$ SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') $$;"
+    "CREATE TABLE workflows ("
+    "  id text COLLATE \"C\" PRIMARY KEY,"
+    "  name text NOT NULL,"
+    "  family text NOT NULL,"
+    "  latest_version integer NOT NULL,"
+    "  created_at timestamptz NOT NULL,"
+    "  updated_at timestamptz NOT NULL,"
+    "  deleted_at timestamptz);"
+    "CREATE TABLE workflow_versions ("
+    "  workflow_id text COLLATE \"C\" NOT NULL REFERENCES workflows(id),"
+    "  version integer NOT NULL,"
+    "  doc jsonb NOT NULL,"
+    "  sha256 text NOT NULL,"
+    "  created_at timestamptz NOT NULL,"
+    "  PRIMARY KEY (workflow_id, version));"
+    "CREATE INDEX workflows_family ON workflows (family, id);",
+    /* 2: runs, their nodes, artifacts, the module output cache and
+     * published assets */
+    "CREATE TABLE runs ("
+    "  id text COLLATE \"C\" PRIMARY KEY,"
+    "  workflow_id text,"
+    "  workflow_version integer,"
+    "  family text NOT NULL,"
+    "  status text NOT NULL,"
+    "  subject jsonb,"
+    "  created_at timestamptz NOT NULL,"
+    "  updated_at timestamptz NOT NULL);"
+    /* lists are newest first, all or by status (resuming reads "running") */
+    "CREATE INDEX runs_created ON runs (created_at DESC, id DESC);"
+    "CREATE INDEX runs_status ON runs (status, created_at DESC, id DESC);"
+    /* runs of a CAD file or an order line: any value of the subject */
+    "CREATE INDEX runs_subject ON runs USING gin (subject);"
+    /* apart, so that status updates do not rewrite the whole workflow */
+    "CREATE TABLE run_docs ("
+    "  run_id text COLLATE \"C\" PRIMARY KEY REFERENCES runs(id),"
+    "  doc jsonb NOT NULL);"
+    "CREATE TABLE run_nodes ("
+    "  run_id text COLLATE \"C\" NOT NULL REFERENCES runs(id),"
+    "  node_id text COLLATE \"C\" NOT NULL,"
+    "  status text NOT NULL,"
+    "  state jsonb NOT NULL,"
+    "  PRIMARY KEY (run_id, node_id));"
+    "CREATE TABLE artifacts ("
+    "  id text COLLATE \"C\" PRIMARY KEY,"
+    "  sha256 text NOT NULL,"
+    "  run_id text COLLATE \"C\","
+    "  node_id text,"
+    "  role text,"
+    "  media_type text,"
+    "  size bigint NOT NULL,"
+    "  doc jsonb NOT NULL,"
+    "  created_at timestamptz NOT NULL);"
+    "CREATE INDEX artifacts_run ON artifacts (run_id);"
+    /* seq breaks ties between entries of one millisecond as SQLite's rowid
+     * does: an update keeps it */
+    "CREATE TABLE module_cache ("
+    "  key text COLLATE \"C\" PRIMARY KEY,"
+    "  seq bigint GENERATED ALWAYS AS IDENTITY,"
+    "  slot text NOT NULL,"
+    "  doc jsonb NOT NULL,"
+    "  created_at timestamptz NOT NULL);"
+    "CREATE INDEX module_cache_slot ON module_cache (slot, created_at, seq);"
+    /* published assets: one per (run, node), however often the node runs */
+    "CREATE TABLE assets ("
+    "  id text COLLATE \"C\" PRIMARY KEY,"
+    "  run_id text COLLATE \"C\" NOT NULL,"
+    "  node_id text COLLATE \"C\" NOT NULL,"
+    "  doc jsonb NOT NULL,"
+    "  created_at timestamptz NOT NULL,"
+    "  UNIQUE (run_id, node_id));"
+    "CREATE INDEX assets_created ON assets (created_at DESC, id);"
+    /* A status change of an unknown run fails inside the statement, so a
+     * group of transitions can go in one pipeline and still roll back. */
+    "CREATE FUNCTION pf_run_status(p_id text, p_status text) RETURNS void LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  UPDATE runs SET status = p_status, updated_at = pf_now() WHERE id = p_id;"
+    "  IF NOT FOUND THEN"
+    "   RAISE EXCEPTION 'run \"%\" does not exist', p_id USING ERRCODE = 'no_data_found';"
+    "  END IF;"
+    " END $$;",
+    /* 3: catalog and order documents (categories, pricing tiers, output
+     * types, products, CAD files, orders and their lines) by kind and key */
+    "CREATE TABLE items ("
+    "  kind text COLLATE \"C\" NOT NULL,"
+    "  key text COLLATE \"C\" NOT NULL,"
+    "  doc jsonb NOT NULL,"
+    "  created_at timestamptz NOT NULL,"
+    "  updated_at timestamptz NOT NULL,"
+    "  revision bigint NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY (kind, key));",
+};
+const int pf_pg_n_migrations = sizeof pf_pg_migrations / sizeof *pf_pg_migrations;

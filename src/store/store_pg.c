@@ -1,0 +1,454 @@
+/* The PostgreSQL backend: libpq sessions, one writer behind a lock and a
+ * few readers, each with every statement prepared once; migrations in one
+ * transaction under an advisory lock. All connection handling is here:
+ * connecting, noticing a lost session, replacing it, preparing. */
+#include "store/store_pg.h"
+
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Every Prodflow server takes this advisory lock to migrate ("prodflow" in
+ * ASCII, as a bigint). */
+#define PF_PG_MIGRATION_LOCK "8102661156598738807"
+
+/* Statements go out in pipelines of at most this many between sync points,
+ * so their answers never fill the socket while libpq blocks writing. */
+#define PF_PG_PIPE_CHUNK 512
+
+pg_store *pf_pg_impl(pf_store *s) { return s->impl; }
+
+/* Server notices (such as "already exists, skipping") are not ours to print. */
+static void quiet(void *arg, const char *message) { (void)arg, (void)message; }
+
+/* libpq's message on one line: its newlines and tabs become spaces. */
+static char *conn_message(PGconn *pg) {
+    char *m = pf_strdup(pg ? PQerrorMessage(pg) : "out of memory");
+    for (char *p = m; *p; p++)
+        if (*p == '\n' || *p == '\t') *p = ' ';
+    size_t n = strlen(m);
+    while (n && m[n - 1] == ' ')
+        m[--n] = '\0';
+    return m;
+}
+
+PGconn *pf_pg_connect(const char *url, pf_error **err) {
+    /* Prodflow's defaults come before the URL, which may override them;
+     * the encoding comes after it: documents are UTF-8. */
+    static const char *const keys[] = {"connect_timeout", "application_name", "dbname", "client_encoding", NULL};
+    const char *const values[] = {"10", "prodflow", url, "UTF8", NULL};
+    *err = NULL;
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    if (pg && PQstatus(pg) == CONNECTION_OK) {
+        PQsetNoticeProcessor(pg, quiet, NULL);
+        return pg;
+    }
+    char *msg = conn_message(pg);
+    *err = pf_error_new(PF_EUNAVAILABLE, "/store", "cannot reach the PostgreSQL database: %s", msg);
+    free(msg);
+    PQfinish(pg);
+    return NULL;
+}
+
+static pf_error *lost(PGconn *pg, const char *what) {
+    char *msg = conn_message(pg);
+    pf_error *err =
+        pf_error_new(PF_EUNAVAILABLE, "", "lost the connection to the PostgreSQL database while %s: %s", what, msg);
+    free(msg);
+    return err;
+}
+
+/* An error result as a pf_error: a lost session is PF_EUNAVAILABLE, the
+ * backend's own "no such row" (SQLSTATE P0002, raised with our message) is
+ * PF_ENOTFOUND, anything else PF_EIO naming what failed. */
+pf_error *pf_pg_error(PGconn *pg, const PGresult *r, const char *what) {
+    if (PQstatus(pg) != CONNECTION_OK) return lost(pg, what);
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (state && primary && strcmp(state, "P0002") == 0) return pf_error_new(PF_ENOTFOUND, "", "%s", primary);
+    char *msg = primary ? pf_strdup(primary) : conn_message(pg);
+    pf_error *err = pf_error_new(PF_EIO, "", "database error while %s: %s", what, msg);
+    free(msg);
+    return err;
+}
+
+/* Takes r (which may be NULL): its error, or r itself into *res_out. */
+static pf_error *finish(PGconn *pg, PGresult *r, PGresult **res_out, const char *what) {
+    ExecStatusType status = PQresultStatus(r);
+    if (res_out) *res_out = NULL;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        pf_error *err = pf_pg_error(pg, r, what);
+        PQclear(r);
+        return err;
+    }
+    if (res_out)
+        *res_out = r;
+    else
+        PQclear(r);
+    return NULL;
+}
+
+static pf_error *simple(PGconn *pg, const char *sql, const char *what) {
+    return finish(pg, PQexec(pg, sql), NULL, what);
+}
+
+static void stmt_name(pg_query q, char name[16]) { snprintf(name, 16, "pf%d", (int)q); }
+
+static void drop(pg_conn *c) {
+    PQfinish(c->pg);
+    c->pg = NULL;
+    c->prepared = false;
+}
+
+void pf_pg_discard(pg_conn *c) { drop(c); }
+
+/* Reads a pipeline's answers up to its sync point; the first error wins. */
+static pf_error *collect(PGconn *pg, const char *what) {
+    pf_error *err = NULL;
+    for (;;) {
+        PGresult *r = PQgetResult(pg);
+        ExecStatusType status = r ? PQresultStatus(r) : PGRES_EMPTY_QUERY;
+        if (status == PGRES_FATAL_ERROR && !err) err = pf_pg_error(pg, r, what);
+        PQclear(r);
+        if (status == PGRES_PIPELINE_SYNC) break;
+        if (PQstatus(pg) != CONNECTION_OK) {
+            if (!err) err = lost(pg, what);
+            break;
+        }
+        /* NULL ends one statement's answers: read on to the next. */
+    }
+    return err;
+}
+
+/* Every statement, in one round trip. */
+static pf_error *prepare_all(pg_conn *c) {
+    pf_error *err = NULL;
+    if (!PQenterPipelineMode(c->pg)) return lost(c->pg, "preparing statements");
+    for (int q = 0; q < Q_COUNT && !err; q++) {
+        char name[16];
+        stmt_name((pg_query)q, name);
+        if (!PQsendPrepare(c->pg, name, pf_pg_sql[q], 0, NULL)) err = lost(c->pg, "preparing statements");
+    }
+    if (!err && !PQpipelineSync(c->pg)) err = lost(c->pg, "preparing statements");
+    if (!err) err = collect(c->pg, "preparing statements");
+    PQexitPipelineMode(c->pg);
+    c->prepared = err == NULL;
+    return err;
+}
+
+/* Makes c usable: connects the first time; notices a session that the
+ * server ended while it sat idle (a restart, pg_terminate_backend) without
+ * a round trip, and replaces it; prepares the statements on a new session.
+ * A session left mid-call (never, unless a call broke off) is replaced too. */
+static pf_error *ensure(pg_store *st, pg_conn *c) {
+    if (c->pg) {
+        PQconsumeInput(c->pg);
+        if (PQstatus(c->pg) != CONNECTION_OK || PQpipelineStatus(c->pg) != PQ_PIPELINE_OFF ||
+            PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+            drop(c);
+    }
+    if (!c->pg) {
+        pf_error *err;
+        if (!(c->pg = pf_pg_connect(st->url, &err))) return err;
+    }
+    return c->prepared ? NULL : prepare_all(c);
+}
+
+pf_error *pf_pg_exec(pg_conn *c, pg_query q, int n, const char *const *values, PGresult **res_out, const char *what) {
+    char name[16];
+    stmt_name(q, name);
+    return finish(c->pg, PQexecPrepared(c->pg, name, n, values, NULL, NULL, 0), res_out, what);
+}
+
+pf_error *pf_pg_exec_sql(pg_conn *c, const char *sql, int n, const char *const *values, PGresult **res_out,
+                         const char *what) {
+    return finish(c->pg, PQexecParams(c->pg, sql, n, NULL, values, NULL, NULL, 0), res_out, what);
+}
+
+/* Tries each reader without waiting, then waits for the first. */
+static pg_conn *take_reader(pg_store *st) {
+    for (int i = 0; i < PF_PG_READERS; i++)
+        if (pthread_mutex_trylock(&st->readers[i].lock) == 0) return &st->readers[i];
+    pthread_mutex_lock(&st->readers[0].lock);
+    return &st->readers[0];
+}
+
+pf_error *pf_pg_reader(pf_store *s, pg_conn **out) {
+    pg_store *st = pf_pg_impl(s);
+    pg_conn *c = take_reader(st);
+    pf_error *err = ensure(st, c);
+    if (err) {
+        pthread_mutex_unlock(&c->lock);
+        c = NULL;
+    }
+    *out = c;
+    return err;
+}
+
+void pf_pg_release(pg_conn *c) { pthread_mutex_unlock(&c->lock); }
+
+pf_error *pf_pg_read(pf_store *s, pg_query q, int n, const char *const *values, PGresult **res_out, const char *what) {
+    pg_conn *c;
+    pf_error *err = pf_pg_reader(s, &c);
+    if (err) return err;
+    err = pf_pg_exec(c, q, n, values, res_out, what);
+    if (err && PQstatus(c->pg) != CONNECTION_OK) {
+        /* A look-up is safe to repeat: once more, on a new session. */
+        pf_error_free(err);
+        drop(c);
+        err = ensure(pf_pg_impl(s), c);
+        if (!err) err = pf_pg_exec(c, q, n, values, res_out, what);
+    }
+    pf_pg_release(c);
+    return err;
+}
+
+/* BEGIN on a ready writer. A session found dead at BEGIN has run nothing of
+ * this call, so it is replaced once and the call goes on. */
+static pf_error *begin(pg_store *st, pg_conn *c, const char *what) {
+    for (int attempt = 0;; attempt++) {
+        pf_error *err = ensure(st, c);
+        if (!err) err = simple(c->pg, "BEGIN", what);
+        if (!err || attempt == 1 || !c->pg || PQstatus(c->pg) == CONNECTION_OK) return err;
+        pf_error_free(err);
+        drop(c);
+    }
+}
+
+pf_error *pf_pg_transaction(pf_store *s, pf_error *(*fn)(pg_conn *c, void *arg), void *arg, const char *what) {
+    pg_store *st = pf_pg_impl(s);
+    pg_conn *c = &st->writer;
+    pthread_mutex_lock(&c->lock);
+    pf_error *err = begin(st, c, what);
+    if (!err) {
+        err = fn(c, arg);
+        pf_error *end = simple(c->pg, err ? "ROLLBACK" : "COMMIT", what);
+        if (end && !err)
+            err = end;
+        else
+            pf_error_free(end);
+    }
+    pthread_mutex_unlock(&c->lock);
+    return err;
+}
+
+struct pg_pipe {
+    PGconn *pg;
+    int unsynced; /* statements sent since the last sync point */
+    pf_error *err;
+    const char *what;
+};
+
+static void sync_point(pg_pipe *p) {
+    if (!p->err && !PQpipelineSync(p->pg)) p->err = lost(p->pg, p->what);
+    if (!p->err) p->err = collect(p->pg, p->what);
+    p->unsynced = 0;
+}
+
+/* After an error nothing more is sent: the server skips it anyway. */
+void pf_pg_send(pg_pipe *p, pg_query q, int n, const char *const *values) {
+    if (p->err) return;
+    char name[16];
+    stmt_name(q, name);
+    if (!PQsendQueryPrepared(p->pg, name, n, values, NULL, NULL, 0))
+        p->err = lost(p->pg, p->what);
+    else if (++p->unsynced >= PF_PG_PIPE_CHUNK)
+        sync_point(p); /* still inside the transaction: BEGIN holds it open */
+}
+
+static void send_sql(pg_pipe *p, const char *sql) {
+    if (!p->err && !PQsendQueryParams(p->pg, sql, 0, NULL, NULL, NULL, NULL, 0)) p->err = lost(p->pg, p->what);
+}
+
+static pf_error *pipeline_once(pg_conn *c, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what) {
+    pg_pipe p = {.pg = c->pg, .what = what};
+    if (!PQenterPipelineMode(c->pg)) return lost(c->pg, what);
+    send_sql(&p, "BEGIN");
+    fn(&p, arg);
+    send_sql(&p, "COMMIT"); /* skipped by the server after an error */
+    sync_point(&p);
+    PQexitPipelineMode(c->pg);
+    /* After an error the transaction is left aborted: end it. */
+    if (PQstatus(c->pg) == CONNECTION_OK && PQpipelineStatus(c->pg) == PQ_PIPELINE_OFF &&
+        PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        pf_error_free(simple(c->pg, "ROLLBACK", what));
+    return p.err;
+}
+
+pf_error *pf_pg_pipeline(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what) {
+    pg_store *st = pf_pg_impl(s);
+    pg_conn *c = &st->writer;
+    pf_error *err = NULL;
+    pthread_mutex_lock(&c->lock);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        pf_error_free(err);
+        if ((err = ensure(st, c))) break;
+        err = pipeline_once(c, fn, arg, what);
+        if (!err || PQstatus(c->pg) == CONNECTION_OK) break;
+        drop(c); /* lost midway: the writes are idempotent, so send them again once */
+    }
+    pthread_mutex_unlock(&c->lock);
+    return err;
+}
+
+const char *pf_pg_text(const PGresult *r, int row, int col) { return PQgetvalue(r, row, col); }
+
+long long pf_pg_int(const PGresult *r, int row, int col) { return strtoll(PQgetvalue(r, row, col), NULL, 10); }
+
+json_t *pf_pg_json(const PGresult *r, int row, int col) {
+    json_t *v = PQgetisnull(r, row, col) ? NULL : json_loads(PQgetvalue(r, row, col), JSON_DECODE_ANY, NULL);
+    return v ? v : json_null();
+}
+
+long long pf_pg_changes(const PGresult *r) { return strtoll(PQcmdTuples((PGresult *)r), NULL, 10); }
+
+static pf_error *current_version(PGconn *pg, int *version) {
+    PGresult *r = NULL;
+    pf_error *err =
+        finish(pg, PQexec(pg, "SELECT coalesce(max(version), 0) FROM schema_migrations"), &r, "reading the schema");
+    *version = err ? 0 : (int)pf_pg_int(r, 0, 0);
+    PQclear(r);
+    return err;
+}
+
+static pf_error *record(PGconn *pg, int version) {
+    char text[16];
+    snprintf(text, sizeof text, "%d", version);
+    const char *values[] = {text};
+    return finish(
+        pg, PQexecParams(pg, "INSERT INTO schema_migrations (version) VALUES ($1)", 1, NULL, values, NULL, NULL, 0),
+        NULL, "recording a migration");
+}
+
+/* The pending migrations up to target, applied (unless dry_run) and listed
+ * in report; with *version the schema's version after. */
+static pf_error *apply(PGconn *pg, int target, bool dry_run, json_t *report, int *version) {
+    int current = 0;
+    pf_error *err = current_version(pg, &current);
+    *version = current;
+    if (!err && current > pf_pg_n_migrations)
+        err = pf_error_new(PF_ECONFLICT, "",
+                           "the database is at schema version %d, newer than this Prodflow knows (%d); "
+                           "upgrade Prodflow instead of downgrading the data",
+                           current, pf_pg_n_migrations);
+    json_t *statements = json_array();
+    for (int v = current + 1; !err && v <= target; v++) {
+        json_array_append_new(statements, json_pack("{s:i, s:s}", "version", v, "sql", pf_pg_migrations[v - 1]));
+        if (dry_run) continue;
+        if (!(err = simple(pg, pf_pg_migrations[v - 1], "applying a migration")) && !(err = record(pg, v)))
+            *version = v;
+    }
+    if (report) {
+        json_object_set_new(report, "current_version", json_integer(current));
+        json_object_set_new(report, "target_version", json_integer(target));
+        json_object_set_new(report, "statements", statements);
+    } else {
+        json_decref(statements);
+    }
+    return err;
+}
+
+pf_error *pf_pg_migrate(PGconn *pg, int target, bool dry_run, json_t *report, int *version_out) {
+    if (target == 0) target = pf_pg_n_migrations;
+    int version = 0;
+    /* The lock is the transaction's: a second server waits here, then finds
+     * nothing left to do. */
+    pf_error *err = simple(pg, "BEGIN", "starting the migrations");
+    if (!err) err = simple(pg, "SELECT pg_advisory_xact_lock(" PF_PG_MIGRATION_LOCK ")", "taking the migration lock");
+    if (!err)
+        err = simple(pg,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
+                     "applied_at timestamptz NOT NULL DEFAULT now())",
+                     "creating schema_migrations");
+    if (!err) err = apply(pg, target, dry_run, report, &version);
+    if (PQtransactionStatus(pg) != PQTRANS_IDLE) {
+        pf_error *end = simple(pg, err || dry_run ? "ROLLBACK" : "COMMIT", "committing the migrations");
+        if (end && !err)
+            err = end;
+        else
+            pf_error_free(end);
+    }
+    if (version_out) *version_out = err || dry_run ? 0 : version;
+    return err;
+}
+
+pf_error *pf_store_pg_migrate(const char *url, int target, bool dry_run, json_t **report) {
+    *report = json_pack("{s:s, s:b}", "backend", "postgresql", "dry_run", dry_run);
+    if (target < 0 || target > pf_pg_n_migrations)
+        return pf_error_new(PF_EINVAL, "", "there is no schema version %d (this Prodflow knows 1 to %d)", target,
+                            pf_pg_n_migrations);
+    pf_error *err;
+    PGconn *pg = pf_pg_connect(url, &err);
+    if (!pg) return err;
+    err = pf_pg_migrate(pg, target, dry_run, *report, NULL);
+    PQfinish(pg);
+    return err;
+}
+
+static void conn_close(pg_conn *c) {
+    PQfinish(c->pg);
+    pthread_mutex_destroy(&c->lock);
+}
+
+static void pg_close(pf_store *s) {
+    pg_store *st = pf_pg_impl(s);
+    for (int i = 0; i < PF_PG_READERS; i++)
+        conn_close(&st->readers[i]);
+    conn_close(&st->writer);
+    free(st->url);
+    free(st);
+    free(s);
+}
+
+static int pg_schema_version(pf_store *s) { return pf_pg_impl(s)->version; }
+
+static const pf_store_ops pg_ops = {
+    .name = "postgresql",
+    .close = pg_close,
+    .schema_version = pg_schema_version,
+    .workflow_save = pf_pg_workflow_save,
+    .workflow_get = pf_pg_workflow_get,
+    .workflow_list = pf_pg_workflow_list,
+    .workflow_versions = pf_pg_workflow_versions,
+    .workflow_delete = pf_pg_workflow_delete,
+    .run_create = pf_pg_run_create,
+    .run_transitions = pf_pg_run_transitions,
+    .run_get = pf_pg_run_get,
+    .run_list = pf_pg_run_list,
+    .asset_list = pf_pg_asset_list,
+    .artifact_get = pf_pg_artifact_get,
+    .cache_find = pf_pg_cache_find,
+    .items_write = pf_pg_items_write,
+    .item_get = pf_pg_item_get,
+    .item_list = pf_pg_item_list,
+    .dump = pf_pg_dump,
+    .load = pf_pg_load,
+};
+
+/* The writer connects and migrates now, so a bad URL or an old Prodflow
+ * fails at start; readers connect when first needed. */
+pf_error *pf_store_pg_open(const char *url, pf_store **out) {
+    *out = NULL;
+    pf_error *err;
+    PGconn *pg = pf_pg_connect(url, &err);
+    if (!pg) return err;
+    int version = 0;
+    if ((err = pf_pg_migrate(pg, 0, false, NULL, &version))) {
+        PQfinish(pg);
+        return err;
+    }
+    pg_store *st = pf_xcalloc(1, sizeof *st);
+    st->url = pf_strdup(url);
+    st->version = version;
+    st->writer.pg = pg;
+    pthread_mutex_init(&st->writer.lock, NULL);
+    for (int i = 0; i < PF_PG_READERS; i++)
+        pthread_mutex_init(&st->readers[i].lock, NULL);
+    pf_store *s = pf_xcalloc(1, sizeof *s);
+    s->ops = &pg_ops;
+    s->impl = st;
+    *out = s;
+    return NULL;
+}

@@ -1,0 +1,207 @@
+/* Runs, their nodes, artifact metadata, published assets and the module
+ * cache in PostgreSQL. A group of transitions (the runtime's group commit)
+ * goes out as one pipeline inside one transaction: one round trip. */
+#include "store/store_pg.h"
+
+#include "core/json_text.h"
+#include "core/mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+
+static pf_error *create_locked(pg_conn *c, void *arg) {
+    const json_t *run = arg;
+    char version[24];
+    snprintf(version, sizeof version, "%lld", (long long)json_integer_value(json_object_get(run, "workflow_version")));
+    char *subject = pf_json_text(json_object_get(run, "subject"), false);
+    const char *row[] = {str(run, "id"),     str(run, "workflow_id"), version,
+                         str(run, "family"), str(run, "status"),      subject};
+    pf_error *err = pf_pg_exec(c, Q_RUN_INSERT, 6, row, NULL, "creating a run");
+    free(subject);
+    if (err) return err;
+    /* "doc_text", when given, is the doc as compact text already (the
+     * runtime writes it while it still waits for validation). */
+    const char *text = str(run, "doc_text");
+    char *doc = text ? NULL : pf_json_text(json_object_get(run, "doc"), false);
+    const char *docs[] = {str(run, "id"), text ? text : doc};
+    err = pf_pg_exec(c, Q_RUN_DOC_INSERT, 2, docs, NULL, "creating a run");
+    free(doc);
+    return err;
+}
+
+pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
+    return pf_pg_transaction(s, create_locked, (void *)run, "creating a run");
+}
+
+static void send_artifact(pg_pipe *p, const json_t *a) {
+    char size[24], *doc = pf_json_text(a, false);
+    snprintf(size, sizeof size, "%lld", (long long)json_integer_value(json_object_get(a, "size")));
+    const char *row[] = {
+        str(a, "id"), str(a, "sha256"), str(a, "run_id"), str(a, "node_id"), str(a, "role"), str(a, "media_type"), size,
+        doc};
+    pf_pg_send(p, Q_ARTIFACT_PUT, 8, row);
+    free(doc);
+}
+
+static void send_asset(pg_pipe *p, const json_t *asset) {
+    char *doc = pf_json_text(asset, false);
+    const char *row[] = {str(asset, "id"), str(asset, "run_id"), str(asset, "node_id"), doc};
+    pf_pg_send(p, Q_ASSET_PUT, 4, row);
+    free(doc);
+}
+
+static void send_extras(pg_pipe *p, const pf_store_node_extras *x) {
+    size_t i;
+    const json_t *v;
+    json_array_foreach(x->artifacts, i, v) send_artifact(p, v);
+    json_array_foreach(x->assets, i, v) send_asset(p, v);
+    if (!x->cache_key) return;
+    char *doc = x->cache_entry_text ? NULL : pf_json_text(x->cache_entry, false);
+    const char *row[] = {x->cache_key, x->cache_slot, x->cache_entry_text ? x->cache_entry_text : doc};
+    pf_pg_send(p, Q_CACHE_PUT, 3, row);
+    free(doc);
+}
+
+/* Parameters are copied into libpq's buffer as each statement is sent, so
+ * the texts are freed at once. */
+static void send_transition(pg_pipe *p, const pf_store_transition *t) {
+    if (t->run_status) {
+        const char *row[] = {t->run_id, t->run_status};
+        pf_pg_send(p, Q_RUN_STATUS, 2, row); /* fails, and so rolls back, for an unknown run */
+    }
+    if (t->run_doc) {
+        char *doc = pf_json_text(t->run_doc, false);
+        const char *row[] = {t->run_id, doc};
+        pf_pg_send(p, Q_RUN_DOC_UPDATE, 2, row);
+        free(doc);
+    }
+    if (t->node_id) {
+        char *state = t->node_state_text ? NULL : pf_json_text(t->node_state, false);
+        const char *row[] = {t->run_id, t->node_id, t->node_status, t->node_state_text ? t->node_state_text : state};
+        pf_pg_send(p, Q_NODE_PUT, 4, row);
+        free(state);
+    }
+    if (t->extras) send_extras(p, t->extras);
+}
+
+typedef struct {
+    const pf_store_transition *items;
+    size_t n;
+} batch_args;
+
+static void send_batch(pg_pipe *p, void *arg) {
+    const batch_args *b = arg;
+    for (size_t i = 0; i < b->n; i++)
+        send_transition(p, &b->items[i]);
+}
+
+pf_error *pf_pg_run_transitions(pf_store *s, const pf_store_transition *items, size_t n) {
+    batch_args b = {items, n};
+    return pf_pg_pipeline(s, send_batch, &b, "recording run transitions");
+}
+
+/* Columns as RUN_COLUMNS lists them; the doc column is NULL in lists. */
+static json_t *run_row(const PGresult *r, int i, bool with_doc) {
+    json_t *run = json_pack("{s:s, s:s, s:I, s:s, s:s, s:o, s:s, s:s}", "id", pf_pg_text(r, i, 0), "workflow_id",
+                            pf_pg_text(r, i, 1), "workflow_version", (json_int_t)pf_pg_int(r, i, 2), "family",
+                            pf_pg_text(r, i, 3), "status", pf_pg_text(r, i, 4), "subject", pf_pg_json(r, i, 5),
+                            "created_at", pf_pg_text(r, i, 7), "updated_at", pf_pg_text(r, i, 8));
+    if (with_doc) json_object_set_new(run, "doc", pf_pg_json(r, i, 6));
+    return run;
+}
+
+/* {node: {status, state}} from the [[node, status, state], ...] column,
+ * with every node of the workflow that has no row yet as pending. */
+static json_t *nodes_of(const PGresult *r, const json_t *run) {
+    json_t *nodes = json_object(), *rows = pf_pg_json(r, 0, 9), *row;
+    size_t i;
+    json_array_foreach(rows, i, row) {
+        const char *id = json_string_value(json_array_get(row, 0));
+        const char *status = json_string_value(json_array_get(row, 1));
+        if (id && status)
+            json_object_set_new(nodes, id, json_pack("{s:s, s:O}", "status", status, "state", json_array_get(row, 2)));
+    }
+    json_decref(rows);
+    const json_t *node;
+    json_array_foreach(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "nodes"), i, node) {
+        const char *id = str(node, "id");
+        if (id && !json_object_get(nodes, id))
+            json_object_set_new(nodes, id, json_pack("{s:s, s:{}}", "status", "pending", "state"));
+    }
+    return nodes;
+}
+
+pf_error *pf_pg_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out) {
+    *run_out = NULL;
+    const char *values[] = {run_id};
+    PGresult *r;
+    pf_error *err = pf_pg_read(s, with_nodes ? Q_RUN_GET_DETAILS : Q_RUN_GET, 1, values, &r, "reading a run");
+    if (err) return err;
+    if (PQntuples(r)) {
+        *run_out = run_row(r, 0, with_nodes);
+        if (with_nodes) json_object_set_new(*run_out, "nodes", nodes_of(r, *run_out));
+    }
+    PQclear(r);
+    return *run_out ? NULL : pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", run_id);
+}
+
+pf_error *pf_pg_run_list(pf_store *s, const char *status, json_t **list_out) {
+    *list_out = NULL;
+    const char *values[] = {status};
+    PGresult *r;
+    pf_error *err = pf_pg_read(s, status ? Q_RUN_LIST_STATUS : Q_RUN_LIST, status ? 1 : 0, values, &r, "listing runs");
+    if (err) return err;
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_array_append_new(list, run_row(r, i, false));
+    PQclear(r);
+    *list_out = list;
+    return NULL;
+}
+
+pf_error *pf_pg_artifact_get(pf_store *s, const char *id, json_t **artifact_out) {
+    *artifact_out = NULL;
+    const char *values[] = {id};
+    PGresult *r;
+    pf_error *err = pf_pg_read(s, Q_ARTIFACT_GET, 1, values, &r, "reading an artifact");
+    if (err) return err;
+    if (PQntuples(r)) *artifact_out = pf_pg_json(r, 0, 0);
+    PQclear(r);
+    return *artifact_out ? NULL : pf_error_new(PF_ENOTFOUND, "", "artifact \"%s\" does not exist", id);
+}
+
+pf_error *pf_pg_asset_list(pf_store *s, const char *run_id, json_t **list_out) {
+    *list_out = NULL;
+    const char *values[] = {run_id};
+    PGresult *r;
+    pf_error *err =
+        pf_pg_read(s, run_id ? Q_ASSET_LIST_RUN : Q_ASSET_LIST, run_id ? 1 : 0, values, &r, "listing assets");
+    if (err) return err;
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(r); i++) {
+        json_t *asset = pf_pg_json(r, i, 0);
+        json_object_set_new(asset, "created_at", json_string(pf_pg_text(r, i, 1)));
+        json_array_append_new(list, asset);
+    }
+    PQclear(r);
+    *list_out = list;
+    return NULL;
+}
+
+pf_error *pf_pg_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
+    *entry_out = NULL;
+    *exact = false;
+    const char *values[] = {key, slot};
+    PGresult *r;
+    pf_error *err = pf_pg_read(s, Q_CACHE_FIND, 2, values, &r, "looking up the module cache");
+    if (err) return err;
+    if (PQntuples(r)) {
+        *exact = key && strcmp(pf_pg_text(r, 0, 0), key) == 0;
+        *entry_out = pf_pg_json(r, 0, 1);
+    }
+    PQclear(r);
+    return NULL;
+}

@@ -1,0 +1,79 @@
+/* Every statement the PostgreSQL backend prepares, in one place. They
+ * mirror the SQLite backend's: the same rows, the same order. Time stamps
+ * come from pf_now() (the transaction's start, to the millisecond) and
+ * leave as ISO text through pf_iso(); both are in migration 1. */
+#include "store/store_pg.h"
+
+#define RUN_COLUMNS                                                                                                    \
+    "id, workflow_id, workflow_version, family, status, subject, NULL, pf_iso(created_at), pf_iso(updated_at)"
+#define ITEM_COLUMNS "doc, pf_iso(created_at), pf_iso(updated_at), revision"
+
+const char *const pf_pg_sql[Q_COUNT] = {
+    /* A save locks the workflow's row, so concurrent saves (from any
+     * server) take turns and the second sees the first's version. */
+    [Q_WF_LOCK] = "SELECT latest_version, deleted_at IS NOT NULL FROM workflows WHERE id = $1 FOR UPDATE",
+    [Q_WF_INSERT] = "INSERT INTO workflows (id, name, family, latest_version, created_at, updated_at) "
+                    "VALUES ($1, $2, $3, $4, pf_now(), pf_now()) ON CONFLICT (id) DO NOTHING",
+    [Q_WF_UPDATE] = "UPDATE workflows SET name = $2, family = $3, latest_version = $4, updated_at = pf_now(), "
+                    "deleted_at = NULL WHERE id = $1",
+    [Q_WF_VERSION_INSERT] = "INSERT INTO workflow_versions (workflow_id, version, doc, sha256, created_at) "
+                            "VALUES ($1, $2, $3, $4, pf_now())",
+    [Q_WF_GET] = "SELECT w.latest_version, w.deleted_at IS NOT NULL, v.doc FROM workflows w "
+                 "LEFT JOIN workflow_versions v ON v.workflow_id = w.id "
+                 "AND v.version = CASE WHEN $2::integer = 0 THEN w.latest_version ELSE $2::integer END "
+                 "WHERE w.id = $1",
+    [Q_WF_LIST] = "SELECT id, name, family, latest_version, pf_iso(created_at), pf_iso(updated_at) FROM workflows "
+                  "WHERE deleted_at IS NULL ORDER BY id",
+    [Q_WF_LIST_FAMILY] = "SELECT id, name, family, latest_version, pf_iso(created_at), pf_iso(updated_at) "
+                         "FROM workflows WHERE deleted_at IS NULL AND family = $1 ORDER BY id",
+    [Q_WF_VERSIONS] = "SELECT version, pf_iso(created_at), sha256 FROM workflow_versions WHERE workflow_id = $1 "
+                      "ORDER BY version",
+    [Q_WF_DELETE] = "UPDATE workflows SET deleted_at = pf_now() WHERE id = $1 AND deleted_at IS NULL",
+
+    [Q_RUN_INSERT] = "INSERT INTO runs (id, workflow_id, workflow_version, family, status, subject, created_at, "
+                     "updated_at) VALUES ($1, $2, $3, $4, $5, $6, pf_now(), pf_now())",
+    [Q_RUN_DOC_INSERT] = "INSERT INTO run_docs (run_id, doc) VALUES ($1, $2)",
+    [Q_RUN_STATUS] = "SELECT pf_run_status($1, $2)",
+    [Q_RUN_DOC_UPDATE] = "UPDATE run_docs SET doc = $2 WHERE run_id = $1",
+    [Q_NODE_PUT] = "INSERT INTO run_nodes (run_id, node_id, status, state) VALUES ($1, $2, $3, $4) "
+                   "ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, state = excluded.state",
+    /* The id is derived from (run, node, port): writing it again is a no-op. */
+    [Q_ARTIFACT_PUT] = "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, doc, created_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, pf_now()) ON CONFLICT (id) DO NOTHING",
+    /* A node that runs again after a crash publishes the same asset: the
+     * first row stands. */
+    [Q_ASSET_PUT] = "INSERT INTO assets (id, run_id, node_id, doc, created_at) VALUES ($1, $2, $3, $4, pf_now()) "
+                    "ON CONFLICT DO NOTHING",
+    [Q_CACHE_PUT] = "INSERT INTO module_cache (key, slot, doc, created_at) VALUES ($1, $2, $3, pf_now()) "
+                    "ON CONFLICT (key) DO UPDATE SET slot = excluded.slot, doc = excluded.doc, "
+                    "created_at = excluded.created_at",
+    [Q_RUN_GET] = "SELECT " RUN_COLUMNS ", NULL FROM runs WHERE id = $1",
+    /* One statement, so the run and its nodes come from one snapshot. */
+    [Q_RUN_GET_DETAILS] = "SELECT r.id, r.workflow_id, r.workflow_version, r.family, r.status, r.subject, d.doc, "
+                          "pf_iso(r.created_at), pf_iso(r.updated_at), "
+                          "(SELECT json_agg(json_build_array(n.node_id, n.status, n.state) ORDER BY n.node_id) "
+                          "FROM run_nodes n WHERE n.run_id = r.id) "
+                          "FROM runs r LEFT JOIN run_docs d ON d.run_id = r.id WHERE r.id = $1",
+    [Q_RUN_LIST] = "SELECT " RUN_COLUMNS " FROM runs ORDER BY created_at DESC, id DESC",
+    [Q_RUN_LIST_STATUS] = "SELECT " RUN_COLUMNS " FROM runs WHERE status = $1 ORDER BY created_at DESC, id DESC",
+    [Q_ARTIFACT_GET] = "SELECT doc FROM artifacts WHERE id = $1",
+    [Q_ASSET_LIST] = "SELECT doc, pf_iso(created_at) FROM assets ORDER BY created_at DESC, id",
+    [Q_ASSET_LIST_RUN] = "SELECT doc, pf_iso(created_at) FROM assets WHERE run_id = $1 ORDER BY created_at DESC, id",
+    /* One look-up for a hit or, failing that, what explains the miss. */
+    [Q_CACHE_FIND] = "SELECT key, doc FROM (SELECT 0 AS pick, key, doc FROM module_cache WHERE key = $1 "
+                     "UNION ALL (SELECT 1, key, doc FROM module_cache WHERE slot = $2 "
+                     "ORDER BY created_at DESC, seq DESC LIMIT 1)) found ORDER BY pick LIMIT 1",
+
+    [Q_ITEM_CREATE] = "INSERT INTO items (kind, key, doc, created_at, updated_at) "
+                      "VALUES ($1, $2, $3, pf_now(), pf_now()) ON CONFLICT DO NOTHING",
+    /* A replace given a revision is a compare-and-swap: a concurrent
+     * writer's update is waited for, then the revision no longer matches. */
+    [Q_ITEM_REPLACE] = "UPDATE items SET doc = $3, updated_at = pf_now(), revision = revision + 1 "
+                       "WHERE kind = $1 AND key = $2 AND ($4::bigint = 0 OR revision = $4::bigint)",
+    [Q_ITEM_UPSERT] = "INSERT INTO items (kind, key, doc, created_at, updated_at) "
+                      "VALUES ($1, $2, $3, pf_now(), pf_now()) ON CONFLICT (kind, key) DO UPDATE "
+                      "SET doc = excluded.doc, updated_at = excluded.updated_at, revision = items.revision + 1",
+    [Q_ITEM_DELETE] = "DELETE FROM items WHERE kind = $1 AND key = $2",
+    [Q_ITEM_GET] = "SELECT " ITEM_COLUMNS " FROM items WHERE kind = $1 AND key = $2",
+    [Q_ITEM_LIST] = "SELECT " ITEM_COLUMNS " FROM items WHERE kind = $1 ORDER BY key",
+};
