@@ -70,20 +70,26 @@ char *pf_celery_event_channel(int db, const char *type) {
     return channel;
 }
 
-pf_error *pf_celery_event_send(pf_celery_events *ev, pf_redis *r, const char *type, json_t *fields) {
+void pf_celery_event_add_to(pf_redis_pipe *p, pf_celery_events *ev, const char *type, json_t *fields) {
     json_t *e = pf_celery_event(ev, type, fields);
     char *rk = routing_key(type);
     json_t *env = pf_celery_envelope_wrap(e, json_pack("{s:s}", "hostname", ev->hostname), "celeryev", rk, 1);
     char *text = pf_json_text(env, false);
     char *channel = pf_celery_event_channel(ev->db, type);
     const char *argv[] = {"PUBLISH", channel, text, NULL};
-    pf_error *err = pf_redis_run(r, argv);
+    pf_redis_pipe_add(p, argv, NULL);
     free(channel);
     free(text);
     free(rk);
     json_decref(env);
     json_decref(e);
-    return err;
+}
+
+pf_error *pf_celery_event_send(pf_celery_events *ev, pf_redis *r, const char *type, json_t *fields) {
+    pf_redis_pipe p;
+    pf_redis_pipe_init(&p, r);
+    pf_celery_event_add_to(&p, ev, type, fields);
+    return pf_redis_pipe_run(&p, NULL);
 }
 
 static json_t *loadavg(void) {

@@ -34,6 +34,8 @@ json_t *pf_celery_event(pf_celery_events *ev, const char *type, json_t *fields);
 char *pf_celery_event_channel(int db, const char *type);
 /* Builds, wraps and publishes one event; fields are stolen. */
 pf_error *pf_celery_event_send(pf_celery_events *ev, pf_redis *r, const char *type, json_t *fields);
+/* The same, added to a pipeline. */
+void pf_celery_event_add_to(pf_redis_pipe *p, pf_celery_events *ev, const char *type, json_t *fields);
 
 /* The fields of worker-online/heartbeat/offline: freq (seconds), active,
  * processed, loadavg, sw_ident, sw_ver, sw_sys. New reference. */

@@ -104,34 +104,26 @@ pf_error *pf_celery_meta_error(const json_t *m) {
 
 char *pf_celery_meta_key(const char *task_id) { return pf_asprintf(PF_CELERY_META_PREFIX "%s", task_id); }
 
-static pf_error *exec_reply_check(pf_redis *r) {
-    redisReply *reply = NULL;
-    pf_error *err = NULL;
-    for (int i = 0; i < 4 && !err; i++) { /* MULTI, SETEX, PUBLISH, EXEC */
-        err = pf_redis_read(r, &reply);
-        if (!err && reply->type == REDIS_REPLY_ERROR)
-            err = pf_error_new(PF_EIO, "", "redis refused storing a result: %.*s", (int)reply->len, reply->str);
-        if (reply) freeReplyObject(reply);
-        reply = NULL;
-    }
-    return err;
-}
-
-pf_error *pf_celery_meta_store(pf_redis *r, const char *task_id, const json_t *m, long ttl_s) {
+void pf_celery_meta_store_to(pf_redis_pipe *p, const char *task_id, const json_t *m, long ttl_s) {
     char *key = pf_celery_meta_key(task_id);
     char *text = pf_json_text(m, false);
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%ld", ttl_s > 0 ? ttl_s : (long)PF_CELERY_RESULT_TTL_S);
-    const char *multi[] = {"MULTI"}, *exec[] = {"EXEC"};
-    const char *setex[] = {"SETEX", key, ttl, text}, *publish[] = {"PUBLISH", key, text};
-    pf_error *err = pf_redis_append(r, 1, multi, NULL);
-    if (!err) err = pf_redis_append(r, 4, setex, NULL);
-    if (!err) err = pf_redis_append(r, 3, publish, NULL);
-    if (!err) err = pf_redis_append(r, 1, exec, NULL);
-    if (!err) err = exec_reply_check(r);
+    const char *multi[] = {"MULTI", NULL}, *exec[] = {"EXEC", NULL};
+    const char *setex[] = {"SETEX", key, ttl, text, NULL}, *publish[] = {"PUBLISH", key, text, NULL};
+    pf_redis_pipe_add(p, multi, NULL);
+    pf_redis_pipe_add(p, setex, NULL);
+    pf_redis_pipe_add(p, publish, NULL);
+    pf_redis_pipe_add(p, exec, NULL);
     free(key);
     free(text);
-    return err;
+}
+
+pf_error *pf_celery_meta_store(pf_redis *r, const char *task_id, const json_t *m, long ttl_s) {
+    pf_redis_pipe p;
+    pf_redis_pipe_init(&p, r);
+    pf_celery_meta_store_to(&p, task_id, m, ttl_s);
+    return pf_redis_pipe_run(&p, NULL);
 }
 
 pf_error *pf_celery_meta_fetch(pf_redis *r, const char *task_id, json_t **out) {

@@ -43,6 +43,8 @@ pf_error *pf_celery_meta_error(const json_t *meta);
 char *pf_celery_meta_key(const char *task_id);
 /* SETEX + PUBLISH in one MULTI, as the Redis backend does. */
 pf_error *pf_celery_meta_store(pf_redis *r, const char *task_id, const json_t *meta, long ttl_s);
+/* The same, added to a pipeline. */
+void pf_celery_meta_store_to(pf_redis_pipe *p, const char *task_id, const json_t *meta, long ttl_s);
 /* GET; *meta is NULL when nothing is stored. */
 pf_error *pf_celery_meta_fetch(pf_redis *r, const char *task_id, json_t **meta);
 

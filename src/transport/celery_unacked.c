@@ -44,15 +44,8 @@ static pf_error *append(pf_redis *r, const char *const *argv, const size_t *lens
     return pf_redis_append(r, argc, (const char **)argv, lens);
 }
 
-static pf_error *exec_block(pf_redis *r, int commands) {
-    redisReply *exec = NULL;
-    pf_error *err = run_block(r, commands, &exec);
-    if (exec) freeReplyObject(exec);
-    return err;
-}
-
-pf_error *pf_celery_unacked_add(pf_redis *r, const char *tag, const char *raw, size_t len, const char *exchange,
-                                const char *routing_key) {
+void pf_celery_unacked_add_to(pf_redis_pipe *p, const char *tag, const char *raw, size_t len, const char *exchange,
+                              const char *routing_key) {
     /* [envelope, exchange, routing key]; the envelope goes in as it came. */
     json_t *ex = json_string(exchange), *rk = json_string(routing_key);
     char *ex_text = pf_json_text(ex, false), *rk_text = pf_json_text(rk, false);
@@ -64,29 +57,40 @@ pf_error *pf_celery_unacked_add(pf_redis *r, const char *tag, const char *raw, s
     const char *zadd[] = {"ZADD", PF_CELERY_UNACKED_INDEX, score, tag, NULL};
     const char *hset[] = {"HSET", PF_CELERY_UNACKED, tag, entry, NULL};
     size_t hset_lens[] = {4, strlen(PF_CELERY_UNACKED), strlen(tag), (size_t)n};
-    pf_error *err = append(r, multi, NULL);
-    if (!err) err = append(r, zadd, NULL);
-    if (!err) err = append(r, hset, hset_lens);
-    if (!err) err = append(r, exec, NULL);
-    if (!err) err = exec_block(r, 4);
+    pf_redis_pipe_add(p, multi, NULL);
+    pf_redis_pipe_add(p, zadd, NULL);
+    pf_redis_pipe_add(p, hset, hset_lens);
+    pf_redis_pipe_add(p, exec, NULL);
     free(entry);
     free(ex_text);
     free(rk_text);
     json_decref(ex);
     json_decref(rk);
-    return err;
 }
 
-pf_error *pf_celery_unacked_ack(pf_redis *r, const char *tag) {
+pf_error *pf_celery_unacked_add(pf_redis *r, const char *tag, const char *raw, size_t len, const char *exchange,
+                                const char *routing_key) {
+    pf_redis_pipe p;
+    pf_redis_pipe_init(&p, r);
+    pf_celery_unacked_add_to(&p, tag, raw, len, exchange, routing_key);
+    return pf_redis_pipe_run(&p, NULL);
+}
+
+void pf_celery_unacked_ack_to(pf_redis_pipe *p, const char *tag) {
     const char *multi[] = {"MULTI", NULL}, *exec[] = {"EXEC", NULL};
     const char *zrem[] = {"ZREM", PF_CELERY_UNACKED_INDEX, tag, NULL};
     const char *hdel[] = {"HDEL", PF_CELERY_UNACKED, tag, NULL};
-    pf_error *err = append(r, multi, NULL);
-    if (!err) err = append(r, zrem, NULL);
-    if (!err) err = append(r, hdel, NULL);
-    if (!err) err = append(r, exec, NULL);
-    if (!err) err = exec_block(r, 4);
-    return err;
+    pf_redis_pipe_add(p, multi, NULL);
+    pf_redis_pipe_add(p, zrem, NULL);
+    pf_redis_pipe_add(p, hdel, NULL);
+    pf_redis_pipe_add(p, exec, NULL);
+}
+
+pf_error *pf_celery_unacked_ack(pf_redis *r, const char *tag) {
+    pf_redis_pipe p;
+    pf_redis_pipe_init(&p, r);
+    pf_celery_unacked_ack_to(&p, tag);
+    return pf_redis_pipe_run(&p, NULL);
 }
 
 pf_error *pf_celery_unacked_touch(pf_redis *r, const char *tag) {

@@ -23,6 +23,10 @@ pf_error *pf_celery_unacked_add(pf_redis *r, const char *tag, const char *raw, s
                                 const char *routing_key);
 /* ZREM + HDEL in one MULTI. */
 pf_error *pf_celery_unacked_ack(pf_redis *r, const char *tag);
+/* The same two, added to a pipeline. */
+void pf_celery_unacked_add_to(pf_redis_pipe *p, const char *tag, const char *raw, size_t len, const char *exchange,
+                              const char *routing_key);
+void pf_celery_unacked_ack_to(pf_redis_pipe *p, const char *tag);
 /* Re-scores a tag still being worked on to now (ZADD XX), so only the
  * tasks of dead workers age past the visibility timeout. */
 pf_error *pf_celery_unacked_touch(pf_redis *r, const char *tag);

@@ -252,27 +252,26 @@ static json_t *repr(const json_t *v) {
     return s;
 }
 
-static void send_received(pf_worker *w, pf_redis *r, const pf_celery_message *m) {
-    json_t *f = json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s?, s:i, s:n, s:n}", "uuid", m->id, "name", m->name, "args",
-                          repr(m->args), "kwargs", repr(m->kwargs), "root_id", m->root_id, "parent_id", m->parent_id,
-                          "retries", m->retries, "eta", "expires");
-    send_event(w, r, "task-received", f);
+static json_t *received_fields(const pf_celery_message *m) {
+    return json_pack("{s:s, s:s, s:o, s:o, s:s?, s:s?, s:i, s:n, s:n}", "uuid", m->id, "name", m->name, "args",
+                     repr(m->args), "kwargs", repr(m->kwargs), "root_id", m->root_id, "parent_id", m->parent_id,
+                     "retries", m->retries, "eta", "expires");
 }
 
-static void send_failed(pf_worker *w, pf_redis *r, const char *id, const json_t *meta) {
+static json_t *failed_fields(const char *id, const json_t *meta) {
     const json_t *result = json_object_get(meta, "result");
     const char *type = json_string_value(json_object_get(result, "exc_type"));
     const char *msg = json_string_value(json_array_get(json_object_get(result, "exc_message"), 0));
     char *exc = pf_celery_exception_repr(type ? type : "Exception", msg ? msg : "");
-    json_t *tb = json_object_get(meta, "traceback");
-    send_event(w, r, "task-failed", json_pack("{s:s, s:s, s:O}", "uuid", id, "exception", exc, "traceback", tb));
+    json_t *f =
+        json_pack("{s:s, s:s, s:O}", "uuid", id, "exception", exc, "traceback", json_object_get(meta, "traceback"));
     free(exc);
+    return f;
 }
 
-static void send_revoked(pf_worker *w, pf_redis *r, const char *id, bool terminated, int signum) {
-    json_t *f = json_pack("{s:s, s:b, s:o, s:b}", "uuid", id, "terminated", terminated, "signum",
-                          terminated ? json_integer(signum) : json_null(), "expired", 0);
-    send_event(w, r, "task-revoked", f);
+static json_t *revoked_fields(const char *id, bool terminated, int signum) {
+    return json_pack("{s:s, s:b, s:o, s:b}", "uuid", id, "terminated", terminated, "signum",
+                     terminated ? json_integer(signum) : json_null(), "expired", 0);
 }
 
 static void send_worker_event(pf_worker *w, pf_redis *r, const char *type) {
@@ -287,14 +286,21 @@ static void on_heartbeat(void *user) {
 
 /* ---- storing and acknowledging, through outages ---- */
 
+typedef struct pf_delivery {
+    const char *raw, *queue, *tag;
+    size_t len;
+    pf_celery_message m;
+    json_t *stored; /* the result already stored for this id, if any */
+} pf_delivery;
+
 /* Retries a Redis step until it succeeds or the worker is stopping. A
  * step that never succeeds leaves the task unacknowledged: the visibility
  * timeout brings it back, so nothing is lost. */
-typedef pf_error *(*pf_step_fn)(pf_redis *r, const void *a, const void *b);
+typedef pf_error *(*pf_step_fn)(pf_redis *r, pf_delivery *d, const json_t *meta);
 
-static bool persist(pf_worker *w, pf_redis *r, const char *what, pf_step_fn fn, const void *a, const void *b) {
+static bool persist(pf_worker *w, pf_redis *r, const char *what, pf_step_fn fn, pf_delivery *d, const json_t *meta) {
     for (;;) {
-        pf_error *err = fn(r, a, b);
+        pf_error *err = fn(r, d, meta);
         if (!err) return true;
         bool retry = err->code == PF_EUNAVAILABLE && !atomic_load(&w->stopping);
         if (!retry)
@@ -306,30 +312,51 @@ static bool persist(pf_worker *w, pf_redis *r, const char *what, pf_step_fn fn, 
     }
 }
 
-static pf_error *step_store(pf_redis *r, const void *id, const void *meta) {
-    return pf_celery_meta_store(r, id, meta, PF_CELERY_RESULT_TTL_S);
+/* Late acknowledgement: the result, then the ack, in one pipeline (Redis
+ * runs them in order); retried as a whole, which is harmless (the same
+ * result stored twice, an ack of nothing). */
+static pf_error *step_finish(pf_redis *r, pf_delivery *d, const json_t *meta) {
+    pf_redis_pipe p;
+    pf_redis_pipe_init(&p, r);
+    if (meta && d->m.id) pf_celery_meta_store_to(&p, d->m.id, meta, PF_CELERY_RESULT_TTL_S);
+    pf_celery_unacked_ack_to(&p, d->tag);
+    return pf_redis_pipe_run(&p, NULL);
 }
-static pf_error *step_ack(pf_redis *r, const void *tag, const void *unused) {
+
+/* Registers the delivery as unacknowledged and reads any stored result,
+ * in one round trip. */
+static pf_error *step_register(pf_redis *r, pf_delivery *d, const json_t *unused) {
     (void)unused;
-    return pf_celery_unacked_ack(r, tag);
+    pf_redis_pipe p;
+    pf_redis_pipe_init(&p, r);
+    pf_celery_unacked_add_to(&p, d->tag, d->raw, d->len, d->m.exchange ? d->m.exchange : "",
+                             d->m.routing_key ? d->m.routing_key : d->queue);
+    char *key = d->m.id ? pf_celery_meta_key(d->m.id) : NULL;
+    const char *get[] = {"GET", key, NULL};
+    if (key) pf_redis_pipe_add(&p, get, NULL);
+    redisReply *last = NULL;
+    pf_error *err = pf_redis_pipe_run(&p, key ? &last : NULL);
+    json_decref(d->stored);
+    d->stored = !err && last && last->type == REDIS_REPLY_STRING ? json_loadb(last->str, last->len, 0, NULL) : NULL;
+    if (last) freeReplyObject(last);
+    free(key);
+    return err;
 }
 
-typedef struct pf_delivery {
-    const char *raw, *queue, *tag;
-    size_t len;
-    pf_celery_message m;
-} pf_delivery;
-
-static pf_error *step_register(pf_redis *r, const void *dv, const void *unused) {
-    (void)unused;
-    const pf_delivery *d = dv;
-    return pf_celery_unacked_add(r, d->tag, d->raw, d->len, d->m.exchange ? d->m.exchange : "",
-                                 d->m.routing_key ? d->m.routing_key : d->queue);
-}
-
-static void finish(pf_worker *w, pf_redis *r, const pf_delivery *d, const json_t *meta) {
-    if (meta && d->m.id) persist(w, r, "storing the result", step_store, d->m.id, meta);
-    persist(w, r, "acknowledging", step_ack, d->tag, NULL);
+/* Stores meta (may be NULL), publishes the event (fields stolen; event
+ * may be NULL) and acknowledges. */
+static void finish(pf_worker *w, pf_redis *r, pf_delivery *d, const json_t *meta, const char *event, json_t *fields) {
+    /* One round trip; the event rides in the first attempt only (it is
+     * monitoring), the retries go through persist. */
+    pf_redis_pipe p;
+    pf_redis_pipe_init(&p, r);
+    if (event) pf_celery_event_add_to(&p, &w->ev, event, fields);
+    if (meta && d->m.id) pf_celery_meta_store_to(&p, d->m.id, meta, PF_CELERY_RESULT_TTL_S);
+    pf_celery_unacked_ack_to(&p, d->tag);
+    pf_error *err = pf_redis_pipe_run(&p, NULL);
+    if (!err) return;
+    pf_error_free(err);
+    persist(w, r, "storing the result and acknowledging", step_finish, d, meta);
 }
 
 /* ---- one delivery ---- */
@@ -350,37 +377,29 @@ static void refuse(pf_worker *w, pf_redis *r, pf_delivery *d, const pf_error *wh
     json_t *meta =
         d->m.id ? pf_celery_meta_failure(d->m.id, d->m.refused_exc_type, d->m.refused_exc_module, why->message, NULL)
                 : NULL;
-    if (meta) send_failed(w, r, d->m.id, meta);
-    finish(w, r, d, meta);
+    finish(w, r, d, meta, meta ? "task-failed" : NULL, meta ? failed_fields(d->m.id, meta) : NULL);
     json_decref(meta);
 }
 
 /* A result is already stored (a redelivery or a duplicate): never run twice. */
-static bool already_done(pf_worker *w, pf_redis *r, const pf_delivery *d) {
-    json_t *meta = NULL;
-    pf_error *err = pf_celery_meta_fetch(r, d->m.id, &meta);
-    bool done = !err && pf_celery_meta_is_ready(meta);
-    if (done)
-        pf_log(PF_LOG_INFO, "celery.duplicate", "task %s already has a %s result; acknowledged without running",
-               d->m.id, json_string_value(json_object_get(meta, "status")));
-    pf_error_free(err);
-    json_decref(meta);
-    (void)w;
-    return done;
+static bool already_done(const pf_delivery *d) {
+    if (!pf_celery_meta_is_ready(d->stored)) return false;
+    pf_log(PF_LOG_INFO, "celery.duplicate", "task %s already has a %s result; acknowledged without running", d->m.id,
+           json_string_value(json_object_get(d->stored, "status")));
+    return true;
 }
 
 static void answer_without_running(pf_worker *w, pf_redis *r, pf_delivery *d, bool revoked) {
-    json_t *meta = NULL;
+    json_t *meta;
     if (revoked) {
         meta = pf_celery_meta_revoked(d->m.id, "revoked");
-        send_revoked(w, r, d->m.id, false, 0);
+        finish(w, r, d, meta, "task-revoked", revoked_fields(d->m.id, false, 0));
     } else {
         meta = pf_celery_meta_failure(d->m.id, "NotRegistered", "celery.exceptions", d->m.name, NULL);
         pf_log(PF_LOG_WARN, "celery.unknown_task", "received unregistered task of type '%s' (id %s)", d->m.name,
                d->m.id);
-        send_failed(w, r, d->m.id, meta);
+        finish(w, r, d, meta, "task-failed", failed_fields(d->m.id, meta));
     }
-    finish(w, r, d, meta);
     json_decref(meta);
 }
 
@@ -418,29 +437,37 @@ static int slot_release(pf_worker *w, pf_slot *s) {
     return signum;
 }
 
-static json_t *outcome(pf_worker *w, pf_redis *r, const pf_delivery *d, int signum, pf_error *err, json_t *result,
-                       double runtime) {
+/* task-received and task-started in one round trip (best effort). */
+static void announce(pf_worker *w, pf_redis *r, const pf_delivery *d) {
+    pf_redis_pipe p;
+    pf_redis_pipe_init(&p, r);
+    pf_celery_event_add_to(&p, &w->ev, "task-received", received_fields(&d->m));
+    pf_celery_event_add_to(&p, &w->ev, "task-started", json_pack("{s:s}", "uuid", d->m.id));
+    pf_error_free(pf_redis_pipe_run(&p, NULL));
+}
+
+static void conclude(pf_worker *w, pf_redis *r, pf_delivery *d, int signum, pf_error *err, json_t *result,
+                     double runtime) {
     json_t *meta;
     if (signum) {
         meta = pf_celery_meta_revoked(d->m.id, "terminated");
-        send_revoked(w, r, d->m.id, true, signum);
+        finish(w, r, d, meta, "task-revoked", revoked_fields(d->m.id, true, signum));
     } else if (err) {
         char *where = pf_asprintf("prodflow worker %s, task %s", w->hostname, d->m.name);
         meta = pf_celery_meta_from_error(d->m.id, err, where);
         free(where);
-        send_failed(w, r, d->m.id, meta);
+        finish(w, r, d, meta, "task-failed", failed_fields(d->m.id, meta));
     } else {
         meta = pf_celery_meta_success(d->m.id, result);
-        send_event(w, r, "task-succeeded",
-                   json_pack("{s:s, s:o, s:f}", "uuid", d->m.id, "result", repr(result), "runtime", runtime));
+        finish(w, r, d, meta, "task-succeeded",
+               json_pack("{s:s, s:o, s:f}", "uuid", d->m.id, "result", repr(result), "runtime", runtime));
     }
-    return meta;
+    json_decref(meta);
 }
 
 static void run_task(pf_worker *w, pf_redis *r, pf_slot *s, pf_delivery *d) {
     slot_take(w, s, d);
-    send_received(w, r, &d->m);
-    send_event(w, r, "task-started", json_pack("{s:s}", "uuid", d->m.id));
+    announce(w, r, d);
     pf_celery_task task = {.id = d->m.id,
                            .name = d->m.name,
                            .queue = d->m.routing_key ? d->m.routing_key : d->queue,
@@ -459,10 +486,8 @@ static void run_task(pf_worker *w, pf_redis *r, pf_slot *s, pf_delivery *d) {
     pf_error *err = w->o->handler(w->o->user, &task, &s->revoked, &result);
     double runtime = pf_celery_now() - t0;
     int signum = slot_release(w, s);
-    json_t *meta = outcome(w, r, d, signum, err, result, runtime);
-    finish(w, r, d, meta);
+    conclude(w, r, d, signum, err, result, runtime);
     count_processed(w, d->m.name);
-    json_decref(meta);
     json_decref(result);
     pf_error_free(err);
 }
@@ -486,8 +511,8 @@ static void handle_delivery(pf_worker *w, pf_redis *r, pf_slot *s, pf_delivery *
         refuse(w, r, d, why);
     else if (is_revoked(w, d->m.id))
         answer_without_running(w, r, d, true);
-    else if (already_done(w, r, d))
-        persist(w, r, "acknowledging", step_ack, d->tag, NULL);
+    else if (already_done(d))
+        finish(w, r, d, NULL, NULL, NULL);
     else if (w->o->accepts && !w->o->accepts(w->o->user, d->m.name))
         answer_without_running(w, r, d, false);
     else
@@ -559,6 +584,7 @@ static void *consume_main(void *arg) {
         pf_delivery d = {.raw = item->str, .len = item->len, .queue = w->queues[q]};
         handle_delivery(w, c->r, &w->slots[c->index], &d);
         pf_celery_message_clear(&d.m);
+        json_decref(d.stored);
         freeReplyObject(reply);
     }
     return NULL;

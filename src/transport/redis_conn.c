@@ -199,6 +199,38 @@ pf_error *pf_redis_read(pf_redis *r, redisReply **reply) {
     return NULL;
 }
 
+void pf_redis_pipe_init(pf_redis_pipe *p, pf_redis *r) { *p = (pf_redis_pipe){.r = r}; }
+
+void pf_redis_pipe_add(pf_redis_pipe *p, const char *const *argv, const size_t *lens) {
+    if (p->err) return;
+    int argc = 0;
+    while (argv[argc])
+        argc++;
+    p->err = pf_redis_append(p->r, argc, (const char **)argv, lens);
+    if (!p->err) p->queued++;
+}
+
+pf_error *pf_redis_pipe_run(pf_redis_pipe *p, redisReply **last) {
+    if (last) *last = NULL;
+    pf_error *err = p->err;
+    for (int i = 0; i < p->queued; i++) {
+        redisReply *reply = NULL;
+        pf_error *e = pf_redis_read(p->r, &reply);
+        if (e) { /* the connection is gone: the rest will not come */
+            pf_error_free(err);
+            err = e;
+            break;
+        }
+        if (!err && reply->type == REDIS_REPLY_ERROR) err = reply_error(p->r, "a pipelined command", reply);
+        if (last && i == p->queued - 1)
+            *last = reply;
+        else
+            freeReplyObject(reply);
+    }
+    *p = (pf_redis_pipe){.r = p->r};
+    return err;
+}
+
 /* Flushes queued commands so a subscriber's SUBSCRIBE reaches the server. */
 static pf_error *flush(pf_redis *r) {
     int done = 0;

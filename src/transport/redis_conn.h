@@ -44,6 +44,20 @@ pf_error *pf_redis_read(pf_redis *r, redisReply **reply);
  * when none came. The connection stays usable after a timeout. */
 pf_error *pf_redis_poll(pf_redis *r, long timeout_ms, redisReply **reply);
 
+/* A pipeline: commands added go out together and pf_redis_pipe_run reads
+ * all their replies (one round trip). Arguments are copied when added.
+ * The first failure (lost connection, or an error reply) is returned;
+ * *last (may be NULL) receives the last command's reply. */
+typedef struct pf_redis_pipe {
+    pf_redis *r;
+    int queued;
+    pf_error *err;
+} pf_redis_pipe;
+void pf_redis_pipe_init(pf_redis_pipe *p, pf_redis *r);
+/* argv is NULL-terminated; lens may be NULL (then strlen). */
+void pf_redis_pipe_add(pf_redis_pipe *p, const char *const *argv, const size_t *lens);
+pf_error *pf_redis_pipe_run(pf_redis_pipe *p, redisReply **last);
+
 bool pf_redis_broken(const pf_redis *r);
 /* Reconnects until it succeeds or *stop becomes true (stop may be NULL),
  * waiting 100 ms, doubling to at most 5 s between attempts. The outage is

@@ -11,3 +11,9 @@ app.conf.update(task_serializer="json", result_serializer="json", accept_content
 @app.task(name="test.py_mul")
 def py_mul(a, b):
     return a * b
+
+
+@app.task(name="bench.noop")
+def bench_noop():
+    """bench/bench_celery.c: tasks per second through Redis."""
+    return None
