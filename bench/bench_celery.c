@@ -183,6 +183,7 @@ static double run_python(const bench *b, const char *pool, const char *concurren
                           "-i",
                           "PATH=/usr/bin:/bin",
                           "LANG=C.UTF-8",
+                          "PYTHONDONTWRITEBYTECODE=1",
                           broker,
                           "/usr/bin/python3",
                           "-m",

@@ -195,6 +195,7 @@ static void python_argv(const char **argv, const char *url, const char *const *a
     argv[n++] = "-i";
     argv[n++] = "PATH=/usr/bin:/bin";
     argv[n++] = "LANG=C.UTF-8";
+    argv[n++] = "PYTHONDONTWRITEBYTECODE=1"; /* no __pycache__ in the source tree */
     argv[n++] = broker;
     argv[n++] = "/usr/bin/python3";
     for (size_t i = 0; args[i]; i++)
