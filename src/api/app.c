@@ -1,5 +1,7 @@
 #include "api/app.h"
 
+#include "api/auth.h"
+#include "api/event_hub.h"
 #include "catalog/seed.h"
 #include "core/json_text.h"
 #include "core/log.h"
@@ -95,13 +97,17 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
         free(script);
     }
     app->settings = cfg->settings ? json_deep_copy(cfg->settings) : json_object();
+    app->login = pf_login_new();
+    app->secure_cookies = cfg->secure_cookies;
     pf_runtime_config rc = {.registry = app->registry,
                             .store = app->store,
                             .data_dir = app->data_dir,
                             .share_dir = app->share_dir,
                             .workers = cfg->run_workers,
                             .blender_pool = app->blender_pool,
-                            .settings = app->settings};
+                            .settings = app->settings,
+                            .on_change = pf_event_hub_changed,
+                            .on_change_user = app->events = pf_event_hub_new(0)};
     size_t resumed = 0;
     if ((err = pf_runtime_start(&rc, &app->runtime)) ||
         (cfg->resume_runs && (err = pf_runtime_resume(app->runtime, &resumed)))) {
@@ -129,8 +135,10 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
 void pf_app_close(pf_app *app) {
     if (!app) return;
     pf_runtime_stop(app->runtime); /* before the store and the workers it uses */
+    pf_event_hub_free(app->events);
     pf_blender_pool_free(app->blender_pool);
     json_decref(app->settings);
+    pf_login_free(app->login);
     for (size_t i = 0; i < app->n_node_definitions; i++)
         free(app->node_definitions[i].body);
     free(app->node_definitions);

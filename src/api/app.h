@@ -22,6 +22,7 @@ typedef struct pf_app_config {
     bool resume_runs;    /* the server resumes unfinished runs; a one-off CLI job must not take them over */
     bool demo_data;      /* seed a fresh data directory with the demo catalog (catalog/seed.h) */
     bool demo_product;   /* ... and its sample product, whose intake starts at once */
+    bool secure_cookies; /* browsers reach the server over https: its session cookie says Secure */
 } pf_app_config;
 
 typedef struct pf_prebuilt {
@@ -45,6 +46,9 @@ typedef struct pf_app {
     pf_blender_pool *blender_pool; /* NULL without warm workers; processes start on first use */
     pf_runtime *runtime;           /* runs workflow graphs; resumes unfinished runs at start */
     json_t *settings;              /* owned copy of the config's settings */
+    struct pf_login *login;        /* this start's one-time sign-in code (api/auth.h) */
+    struct pf_event_hub *events;   /* open event streams, woken by the runtime (api/event_hub.h) */
+    bool secure_cookies;
 } pf_app;
 
 /* Builds everything; problems go to errs and the result is NULL. */

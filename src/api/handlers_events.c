@@ -1,18 +1,16 @@
 /* GET /api/runs/{id}/events: a run's progress as Server-Sent Events. Each
  * node's status change is an "event: node"; the run's status is an
  * "event: run", and the stream ends when the run does. The editor's run
- * view follows it. The server's threads serve many connections each, so a
- * call never waits long: with nothing new it answers an SSE comment line,
- * which clients ignore. */
+ * view follows it. A stream with nothing to send parks its connection in
+ * the event hub (api/event_hub.h) and holds no thread until the runtime
+ * says its run changed, or the hub's keep-alive comes. */
+#include "api/event_hub.h"
 #include "api/router.h"
 
 #include "core/json_text.h"
 #include "core/mem.h"
 
 #include <string.h>
-#include <unistd.h>
-
-#define POLL_US 100000 /* how long one call may hold its server thread */
 
 typedef struct {
     const pf_app *app;
@@ -21,6 +19,8 @@ typedef struct {
     char *pending;
     size_t len, off;
     bool finished;
+    pf_stream_parking parking; /* a copy: it lives as long as the stream */
+    pf_event_waiter *waiter;
 } event_stream;
 
 static void append(event_stream *s, const char *event, json_t *data) {
@@ -69,18 +69,21 @@ static bool look(event_stream *s) {
     return s->len > s->off;
 }
 
+static void comment(event_stream *s) {
+    free(s->pending);
+    s->pending = pf_strdup(":\n\n");
+    s->len = 3;
+}
+
 static long next(void *user, char *buf, size_t max) {
     event_stream *s = user;
-    if (s->off == s->len && !s->finished) {
+    while (s->off == s->len && !s->finished) {
         s->off = s->len = 0;
-        if (!look(s)) {
-            usleep(POLL_US);
-            if (!look(s)) {
-                free(s->pending);
-                s->pending = pf_strdup(":\n");
-                s->len = 2;
-            }
-        }
+        if (look(s)) break;
+        pf_wait_result w = pf_event_waiter_idle(s->waiter);
+        if (w == PF_WAIT_PARKED) return PF_STREAM_PARKED;
+        if (w == PF_WAIT_CLOSING) return 0;
+        if (w == PF_WAIT_PING) comment(s);
     }
     if (s->off == s->len) return 0;
     size_t n = s->len - s->off < max ? s->len - s->off : max;
@@ -91,6 +94,7 @@ static long next(void *user, char *buf, size_t max) {
 
 static void done(void *user) {
     event_stream *s = user;
+    pf_event_waiter_leave(s->waiter);
     json_decref(s->seen);
     free(s->pending);
     free(s->run_id);
@@ -110,6 +114,8 @@ void pf_handle_run_events(const pf_app *app, const pf_request *req, pf_response 
     s->app = app;
     s->run_id = pf_strdup(pf_request_param(req, "id"));
     s->seen = json_object();
+    s->parking = *req->parking;
+    s->waiter = pf_event_waiter_join(app->events, s->run_id, &s->parking);
     res->status = 200;
     res->content_type = "text/event-stream";
     res->has_stream = true;

@@ -1,4 +1,5 @@
 /* Health, the OpenAPI document, families and node definitions. */
+#include "api/event_hub.h"
 #include "api/router.h"
 
 #include "core/mem.h"
@@ -8,9 +9,12 @@
 
 void pf_handle_health(const pf_app *app, const pf_request *req, pf_response *res) {
     (void)req;
-    json_t *health = json_pack("{s:s, s:s, s:s, s:i, s:i}", "status", "ok", "version", PF_VERSION, "store",
-                               pf_store_backend(app->store), "schema_version", pf_store_schema_version(app->store),
-                               "modules", (int)app->registry->n_modules);
+    size_t open, parked;
+    pf_event_hub_count(app->events, &open, &parked);
+    json_t *health = json_pack("{s:s, s:s, s:s, s:i, s:i, s:{s:I, s:I}}", "status", "ok", "version", PF_VERSION,
+                               "store", pf_store_backend(app->store), "schema_version",
+                               pf_store_schema_version(app->store), "modules", (int)app->registry->n_modules,
+                               "event_streams", "open", (json_int_t)open, "waiting", (json_int_t)parked);
     if (app->blender_pool) json_object_set_new(health, "blender_workers", pf_blender_pool_status(app->blender_pool));
     pf_respond_json(res, 200, health);
 }

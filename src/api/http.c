@@ -50,6 +50,9 @@ void pf_respond_json(pf_response *res, int status, json_t *doc) { respond_doc(re
 static const char *status_title(int status) {
     switch (status) {
     case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 421: return "Misdirected Request";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
     case 409: return "Conflict";

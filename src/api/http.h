@@ -12,6 +12,25 @@
 
 #define PF_MAX_PATH_PARAMS 4
 
+/* Who sent a request: the token it carried (api/auth.h), or nobody. */
+typedef struct pf_principal {
+    char token_id[40]; /* "" for an anonymous caller */
+    char name[128];
+    unsigned roles; /* PF_ROLE_* bits (api/router.h) */
+    bool by_cookie; /* the editor's session cookie carried the token */
+    char csrf[33];  /* with by_cookie: what writes must echo in X-CSRF-Token */
+} pf_principal;
+
+/* How a streamed answer waits without holding a thread: with nothing to
+ * send, its next() calls park(conn) and returns PF_STREAM_PARKED (the
+ * server sets the connection aside); whoever has news for it calls
+ * unpark(conn), from any thread, and next() is called again. */
+typedef struct pf_stream_parking {
+    void (*park)(void *conn);
+    void (*unpark)(void *conn);
+    void *conn;
+} pf_stream_parking;
+
 typedef struct pf_request {
     const char *method;
     const char *path;
@@ -23,14 +42,19 @@ typedef struct pf_request {
     /* Looks up a query argument or header; borrowed from the connection. */
     const char *(*query)(const struct pf_request *req, const char *name);
     const char *(*header)(const struct pf_request *req, const char *name);
-    void *conn; /* the server's connection handle */
+    const char *(*cookie)(const struct pf_request *req, const char *name); /* may be NULL: no cookies */
+    void *conn;                                                            /* the server's connection handle */
     /* The body streamed to a file (api/upload.h) on upload routes, else NULL. */
     const struct pf_upload *upload;
+    pf_principal principal;           /* filled by the guard (api/guard.h) */
+    const pf_stream_parking *parking; /* for streamed answers (pf_stream); borrowed for the connection's life */
 } pf_request;
 
+#define PF_STREAM_PARKED (-2L)
+
 /* A body produced piece by piece (Server-Sent Events): next fills buf with
- * up to max bytes and returns how many, 0 at the end (or -1 on error); it
- * may block. done frees user. */
+ * up to max bytes and returns how many, 0 at the end, -1 on error, or
+ * PF_STREAM_PARKED; it must not block. done frees user. */
 typedef struct pf_stream {
     long (*next)(void *user, char *buf, size_t max);
     void (*done)(void *user);

@@ -1,5 +1,8 @@
 #include "api/server.h"
 
+#include "api/audit.h"
+#include "api/event_hub.h"
+#include "api/guard.h"
 #include "api/router.h"
 #include "api/static.h"
 #include "api/upload.h"
@@ -12,9 +15,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +27,7 @@ struct pf_server {
     struct MHD_Daemon *daemon;
     const pf_app *app;
     uint16_t port;
+    pf_guard *guard;
 };
 
 /* A body streamed to a temporary file while it is hashed (routes with an
@@ -49,6 +55,7 @@ typedef struct {
     bool too_large;
     bool answered; /* a response went out before the body; the rest is dropped */
     streamed *file;
+    pf_principal principal; /* who the guard let in */
 } upload;
 
 /* Multipart framing around the file: boundaries and part headers. */
@@ -62,12 +69,20 @@ static const char *header_value(const pf_request *req, const char *name) {
     return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
 }
 
+static const char *cookie_value(const pf_request *req, const char *name) {
+    return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
+}
+
 static ssize_t stream_next(void *cls, uint64_t pos, char *buf, size_t max) {
     (void)pos;
     pf_stream *s = cls;
     long n = s->next(s->user, buf, max);
+    if (n == PF_STREAM_PARKED) return 0; /* the connection is suspended until unparked */
     return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
 }
+
+static void park(void *conn) { MHD_suspend_connection(conn); }
+static void unpark(void *conn) { MHD_resume_connection(conn); }
 
 static void stream_free(void *cls) {
     pf_stream *s = cls;
@@ -336,6 +351,12 @@ static bool stream_finish(streamed *f) {
     return true;
 }
 
+static int bind_socket(int fd, const struct sockaddr_in *addr) {
+    return bind(fd, (const struct sockaddr *)addr, sizeof *addr);
+}
+
+static bool reads_only(const char *method) { return strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0; }
+
 static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *conn, const char *url, const char *method,
                                 upload *up) {
     pf_request req = {
@@ -345,8 +366,11 @@ static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *con
         .body_len = up->len,
         .query = query_arg,
         .header = header_value,
+        .cookie = cookie_value,
         .conn = conn,
         .upload = up->file ? &up->file->pub : NULL,
+        .principal = up->principal,
+        .parking = &(pf_stream_parking){park, unpark, conn},
     };
     bool path_known;
     const pf_route *route = pf_route_match(method, url, &req, &path_known);
@@ -359,8 +383,40 @@ static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *con
     pf_response res = {.status = 500};
     route->handler(srv->app, &req, &res);
     pf_request_free_params(&req);
+    if (!reads_only(method) && req.principal.token_id[0] && res.status < 400)
+        pf_audit_record(srv->app->store, &req.principal, method, url, res.status);
     if (up->file) streamed_close(up->file); /* before the answer, so a client never sees the temp file */
     return send_response(conn, &res);
+}
+
+/* Whether the request may come in, decided from its headers before any
+ * body is read: Host and Origin, the body's type, and the caller's token
+ * against the route's roles. A refusal is answered at once, so a refused
+ * upload is never read. */
+static bool admit(const pf_server *srv, struct MHD_Connection *conn, const char *url, const char *method, upload *up) {
+    pf_request req = {.method = method,
+                      .path = url,
+                      .query = query_arg,
+                      .header = header_value,
+                      .cookie = cookie_value,
+                      .conn = conn};
+    pf_response res = {.status = 500};
+    bool known = false, ok = pf_guard_admit(srv->guard, &req, &res);
+    const pf_route *route = ok ? pf_route_match(method, url, &req, &known) : NULL;
+    pf_request_free_params(&req);
+    if (ok && route && !route->upload_dir) {
+        const char *cl = header_value(&req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *te = header_value(&req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+        ok = pf_guard_body_type(&req, (cl && strtoull(cl, NULL, 10) > 0) || te, &res);
+    }
+    if (ok && route) ok = pf_guard_authorize(srv->app->store, route, &req, &res);
+    if (ok) {
+        up->principal = req.principal;
+        return true;
+    }
+    up->answered = true;
+    send_response(conn, &res);
+    return false;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -371,9 +427,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!up) {
         up = pf_xcalloc(1, sizeof *up);
         *state = up;
+        if (!admit(srv, conn, url, method, up)) return MHD_YES;
         pf_request probe = {0};
         bool known;
-        const char *dir = pf_route_upload_dir(pf_route_match(method, url, &probe, &known));
+        const pf_route *route = pf_route_match(method, url, &probe, &known);
+        const char *dir = route ? route->upload_dir : NULL;
         pf_request_free_params(&probe);
         if (dir) return stream_start(srv, conn, url, dir, up);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -439,34 +497,69 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **state, e
     *state = NULL;
 }
 
-pf_error *pf_server_start(const pf_server_opts *opts, const pf_app *app, pf_server **out) {
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(opts->port)};
-    const char *bind = opts->bind ? opts->bind : "127.0.0.1";
+/* Binds and listens before the daemon starts, so the bound port (0 picks
+ * one) is known to the guard before any request can arrive. */
+static pf_error *listen_on(const char *bind, uint16_t port, int *fd_out, uint16_t *port_out) {
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons(port)};
     if (inet_pton(AF_INET, bind, &addr.sin_addr) != 1)
         return pf_error_new(PF_EINVAL, "/bind", "\"%s\" is not an IPv4 address", bind);
-    unsigned threads = opts->threads ? opts->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    int one = 1;
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    socklen_t len = sizeof addr;
+    if (fd < 0 || bind_socket(fd, &addr) != 0 || listen(fd, 512) != 0 ||
+        getsockname(fd, (struct sockaddr *)&addr, &len) != 0) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        return pf_error_new(PF_EIO, "/port", "cannot listen on %s:%u: %s", bind, (unsigned)port, strerror(e));
+    }
+    *fd_out = fd;
+    *port_out = ntohs(addr.sin_port);
+    return NULL;
+}
+
+pf_error *pf_server_start(const pf_server_opts *opts, const pf_app *app, pf_server **out) {
+    const char *bind = opts->bind ? opts->bind : "127.0.0.1";
+    int fd = -1;
+    uint16_t port = 0;
+    pf_error *err = listen_on(bind, opts->port, &fd, &port);
+    if (err) return err;
     pf_server *srv = pf_xcalloc(1, sizeof *srv);
     srv->app = app;
-    srv->daemon =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO, opts->port, NULL, NULL,
-                         on_request, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-                         threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 60u,
-                         MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_END);
-    if (!srv->daemon) {
+    srv->port = port;
+    pf_guard_config gc = {
+        .bind = bind, .port = port, .public_url = opts->public_url, .allow_origins = opts->allow_origins};
+    if ((err = pf_guard_new(&gc, &srv->guard))) {
+        close(fd);
         free(srv);
-        return pf_error_new(PF_EIO, "/port", "cannot listen on %s:%u (in use, or not permitted)", bind,
-                            (unsigned)opts->port);
+        return err;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : opts->port;
+    unsigned threads = opts->threads ? opts->threads : (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned limit = opts->max_connections ? opts->max_connections : 1024;
+    unsigned per_client = opts->max_per_client ? opts->max_per_client : 128;
+    unsigned timeout = opts->client_timeout_s ? opts->client_timeout_s : 15;
+    srv->daemon = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+        on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT, timeout,
+        MHD_OPTION_CONNECTION_LIMIT, limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_client, MHD_OPTION_END);
+    if (!srv->daemon) {
+        close(fd);
+        pf_guard_free(srv->guard);
+        free(srv);
+        return pf_error_new(PF_EIO, "/port", "cannot serve on %s:%u", bind, (unsigned)port);
+    }
     *out = srv;
     return NULL;
 }
 
 uint16_t pf_server_port(const pf_server *srv) { return srv->port; }
+const char *pf_server_origin(const pf_server *srv) { return pf_guard_origin(srv->guard); }
 
 void pf_server_stop(pf_server *srv) {
     if (!srv) return;
+    pf_event_hub_close(srv->app->events); /* parked event streams end, so the daemon can stop */
     MHD_stop_daemon(srv->daemon);
+    pf_guard_free(srv->guard);
     free(srv);
 }

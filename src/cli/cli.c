@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include "core/path.h"
+
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,20 @@ int pf_cli_wants_help(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) return 1;
     return 0;
+}
+
+const char *pf_cli_store_location(const char *data_dir, const char *store_url) {
+    const char *env = getenv("PRODFLOW_STORE");
+    return store_url && *store_url ? store_url : env && *env ? env : data_dir;
+}
+
+pf_error *pf_cli_open_store(const char *data_dir, const char *store_url, pf_store **out) {
+    const char *location = pf_cli_store_location(data_dir, store_url);
+    if (location == data_dir) {
+        pf_error *err = pf_mkdirs(data_dir, 0755);
+        if (err) return err;
+    }
+    return pf_store_open(location, out);
 }
 
 const char *pf_cli_share_dir(void) {

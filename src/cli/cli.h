@@ -3,6 +3,7 @@
 #define PF_CLI_CLI_H
 
 #include "modules/registry.h"
+#include "store/store.h"
 
 #include <stdio.h>
 
@@ -14,7 +15,7 @@ typedef struct pf_command {
 } pf_command;
 
 extern const pf_command pf_cmd_serve, pf_cmd_validate, pf_cmd_node_definitions, pf_cmd_module, pf_cmd_cad,
-    pf_cmd_render, pf_cmd_run;
+    pf_cmd_render, pf_cmd_run, pf_cmd_token;
 
 /* Exit codes shared by every subcommand. */
 enum { PF_EXIT_OK = 0, PF_EXIT_FAILED = 1, PF_EXIT_USAGE = 2 };
@@ -37,6 +38,11 @@ void pf_cli_progress(void *user, double fraction, const char *message);
 void pf_cli_progress_done(void);
 /* True when argv holds -h or --help. */
 int pf_cli_wants_help(int argc, char **argv);
+/* Opens an installation's store: store_url, else $PRODFLOW_STORE, else
+ * SQLite in data_dir (made when missing). */
+pf_error *pf_cli_open_store(const char *data_dir, const char *store_url, struct pf_store **out);
+/* Where that store is, by the same rule (borrowed). */
+const char *pf_cli_store_location(const char *data_dir, const char *store_url);
 /* The share directory: $PRODFLOW_SHARE_DIR, else the build's share/. */
 const char *pf_cli_share_dir(void);
 /* The built editor: $PRODFLOW_WEB_DIR, else the build's web/dist when it exists, else NULL. */

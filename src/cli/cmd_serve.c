@@ -1,4 +1,5 @@
 /* prodflow serve: the API (and later the editor and executors) in one process. */
+#include "api/auth.h"
 #include "api/server.h"
 #include "cli/cli.h"
 #include "core/log.h"
@@ -12,27 +13,57 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fputs("Usage: prodflow serve [options]\n\n"
-          "Serves the HTTP API at http://BIND:PORT until SIGINT or SIGTERM.\n\n"
-          "Options:\n"
-          "  --port N          TCP port (default 8080; 0 picks a free one)\n"
-          "  --bind ADDR       IPv4 address to listen on (default 127.0.0.1)\n"
-          "  --data-dir DIR    state: database and artifacts (default ./var)\n"
-          "  --share-dir DIR   starter workflows and libraries (default: the build's share/)\n"
-          "  --store URL       sqlite:PATH or a directory (default: DATA_DIR)\n"
-          "  --web-dir DIR     the built editor to serve at / (default: the build's web/dist; \"\" for none)\n"
-          "  --threads N       HTTP thread pool size (default: number of cores)\n"
-          "  --max-body BYTES  request body limit (default 8388608)\n"
-          "  --max-upload BYTES  CAD upload limit, streamed to disk (default 536870912)\n"
-          "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
-          "  --run-workers N   threads that run workflow nodes (default 2)\n"
-          "  --webhook-allow PREFIX  a URL prefix output.notify may post to (repeatable)\n"
-          "  --webhook-url URL       the default webhook for output.notify\n"
-          "  --webhook-secret-file FILE  signs webhook bodies (HMAC-SHA256)\n"
-          "  --no-demo-data    leave a fresh data directory empty (no demo categories, tier, output types)\n"
-          "  --port-file FILE  write the bound port to FILE once listening\n"
-          "  -h, --help        this help\n",
-          out);
+    fputs(
+        "Usage: prodflow serve [options]\n\n"
+        "Serves the HTTP API at http://BIND:PORT until SIGINT or SIGTERM.\n\n"
+        "Options:\n"
+        "  --port N          TCP port (default 8080; 0 picks a free one)\n"
+        "  --bind ADDR       IPv4 address to listen on (default 127.0.0.1); another address needs\n"
+        "                    an API token (prodflow token create) and should have --public-url https://...\n"
+        "  --public-url URL  the address browsers and workers use, e.g. https://prodflow.example.com;\n"
+        "                    requests for any other host are refused\n"
+        "  --allow-origin URL  another origin a browser may call the API from (repeatable)\n"
+        "  --data-dir DIR    state: database and artifacts (default ./var)\n"
+        "  --share-dir DIR   starter workflows and libraries (default: the build's share/)\n"
+        "  --store URL       sqlite:PATH, a directory, or postgresql://... (default: $PRODFLOW_STORE, else DATA_DIR)\n"
+        "  --web-dir DIR     the built editor to serve at / (default: the build's web/dist; \"\" for none)\n"
+        "  --threads N       HTTP thread pool size (default: number of cores)\n"
+        "  --max-body BYTES  request body limit (default 8388608)\n"
+        "  --max-upload BYTES  CAD upload limit, streamed to disk (default 536870912)\n"
+        "  --max-connections N  open connections at most (default 1024)\n"
+        "  --max-per-client N   open connections from one address at most (default 128)\n"
+        "  --client-timeout S   close a connection idle for S seconds (default 15)\n"
+        "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
+        "  --run-workers N   threads that run workflow nodes (default 2)\n"
+        "  --webhook-allow PREFIX  a URL prefix output.notify may post to (repeatable)\n"
+        "  --webhook-url URL       the default webhook for output.notify\n"
+        "  --webhook-secret-file FILE  signs webhook bodies (HMAC-SHA256)\n"
+        "  --no-demo-data    leave a fresh data directory empty (no demo categories, tier, output types)\n"
+        "  --port-file FILE  write the bound port to FILE once listening\n"
+        "  -h, --help        this help\n",
+        out);
+}
+
+static bool is_loopback(const char *bind) { return strncmp(bind, "127.", 4) == 0; }
+
+/* Serving beyond this machine: without any token nobody could sign in but
+ * through the start-up link, so refuse; without an https public address
+ * tokens would cross the network in clear, so warn. */
+static bool network_ready(const pf_server_opts *o, pf_app *app) {
+    if (is_loopback(o->bind)) return true;
+    if (!pf_token_any_usable(app->store)) {
+        fprintf(stderr,
+                "prodflow serve: refusing to listen on %s with no API token: create one first with\n"
+                "  prodflow token create --name NAME --role admin%s%s\n",
+                o->bind, app->data_dir ? " --data-dir " : "", app->data_dir ? app->data_dir : "");
+        return false;
+    }
+    if (!o->public_url || strncmp(o->public_url, "https://", 8) != 0)
+        pf_log(PF_LOG_WARN, "server.unencrypted",
+               "listening on %s without an https:// --public-url: tokens and data cross the network unencrypted; put "
+               "a TLS proxy in front and give its address with --public-url",
+               o->bind);
+    return true;
 }
 
 static int run(int argc, char **argv) {
@@ -53,6 +84,11 @@ static int run(int argc, char **argv) {
         {"webhook-secret-file", required_argument, 0, 'K'},
         {"max-upload", required_argument, 0, 'M'},
         {"no-demo-data", no_argument, 0, 'N'},
+        {"public-url", required_argument, 0, 'P'},
+        {"allow-origin", required_argument, 0, 'O'},
+        {"max-connections", required_argument, 0, 'C'},
+        {"max-per-client", required_argument, 0, 'c'},
+        {"client-timeout", required_argument, 0, 'T'},
         {0, 0, 0, 0},
     };
     pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
@@ -64,6 +100,8 @@ static int run(int argc, char **argv) {
                          .demo_data = true,
                          .demo_product = true};
     const char *port_file = NULL;
+    const char *origins[17] = {0};
+    size_t n_origins = 0;
     json_t *settings = json_pack("{s:{s:[]}}", "webhooks", "allow"), *hooks = json_object_get(settings, "webhooks");
     cfg.settings = settings;
     int c;
@@ -100,6 +138,18 @@ static int run(int argc, char **argv) {
             break;
         }
         case 'f': port_file = optarg; break;
+        case 'P': sopts.public_url = optarg; break;
+        case 'O':
+            if (n_origins == 16) {
+                fputs("prodflow serve: at most 16 --allow-origin\n", stderr);
+                json_decref(settings);
+                return PF_EXIT_USAGE;
+            }
+            origins[n_origins++] = optarg;
+            break;
+        case 'C': sopts.max_connections = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'c': sopts.max_per_client = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'T': sopts.client_timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'w': cfg.web_dir = *optarg ? optarg : NULL; break;
         case 'B': cfg.blender_workers = atoi(optarg); break;
         case 'R': cfg.run_workers = atoi(optarg); break;
@@ -127,6 +177,10 @@ static int run(int argc, char **argv) {
             return PF_EXIT_USAGE;
         }
     }
+    sopts.allow_origins = origins;
+    cfg.secure_cookies = sopts.public_url && strncmp(sopts.public_url, "https://", 8) == 0;
+    const char *location = pf_cli_store_location(cfg.data_dir, cfg.store_url);
+    cfg.store_url = location == cfg.data_dir ? NULL : location;
     /* Block the stop signals before any thread starts so only sigwait sees them. */
     sigset_t stop;
     sigemptyset(&stop);
@@ -142,6 +196,10 @@ static int run(int argc, char **argv) {
     if (!app) {
         pf_cli_print_errors(stderr, "prodflow serve", &errs);
         pf_errors_clear(&errs);
+        return PF_EXIT_FAILED;
+    }
+    if (!network_ready(&sopts, app)) {
+        pf_app_close(app);
         return PF_EXIT_FAILED;
     }
     pf_server *srv = NULL;
@@ -164,6 +222,9 @@ static int run(int argc, char **argv) {
                                "store", pf_store_backend(app->store));
     pf_log_fields(PF_LOG_INFO, "server.listening", fields, "Prodflow is serving at http://%s:%u", sopts.bind, port);
     json_decref(fields);
+    /* The one-time sign-in link, for the person who started the server. */
+    fprintf(stderr, "\n  Sign in to the editor (the link works once): %s/#login=%s\n\n", pf_server_origin(srv),
+            pf_login_code(app->login));
     int sig = 0;
     sigwait(&stop, &sig);
     pf_log(PF_LOG_INFO, "server.stopping", "received signal %d", sig);

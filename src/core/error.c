@@ -20,6 +20,9 @@ static const struct {
     [PF_ETIMEOUT] = {"timeout", 504},
     [PF_ECANCELLED] = {"cancelled", 409},
     [PF_EINTERNAL] = {"internal", 500},
+    [PF_EUNAUTHORIZED] = {"unauthorized", 401},
+    [PF_EFORBIDDEN] = {"forbidden", 403},
+    [PF_ELIMIT] = {"limit_exceeded", 422},
 };
 
 const char *pf_code_name(pf_code code) { return code_info[code].name; }

@@ -17,7 +17,10 @@ typedef enum {
     PF_EUNAVAILABLE, /* capability not built yet or not installed */
     PF_ETIMEOUT,
     PF_ECANCELLED,
-    PF_EINTERNAL
+    PF_EINTERNAL,
+    PF_EUNAUTHORIZED, /* no credentials, or ones that are not valid */
+    PF_EFORBIDDEN,    /* valid credentials without the role it takes */
+    PF_ELIMIT,        /* a resource limit ended the work (memory, CPU time, disk quota) */
 } pf_code;
 
 typedef struct pf_error {

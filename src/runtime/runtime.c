@@ -53,10 +53,15 @@ static void purge_locked(pf_runtime *rt, const rt_run *run) {
     rt->len = kept;
 }
 
+void rt_changed(const pf_runtime *rt, const char *run_id) {
+    if (rt->cfg.on_change) rt->cfg.on_change(rt->cfg.on_change_user, run_id);
+}
+
 static void finish_run_locked(pf_runtime *rt, rt_run *run) {
     const char *status = atomic_load(&run->cancel) ? "cancelled" : run->hard_failure ? "failed" : "succeeded";
     rt_log_store_error(pf_store_run_transition(rt->cfg.store, run->id, status, NULL, NULL, NULL, NULL, NULL), run->id);
     pf_log(PF_LOG_INFO, "run.finished", "run %s %s", run->id, status);
+    rt_changed(rt, run->id);
     for (rt_run **p = &rt->runs; *p; p = &(*p)->next)
         if (*p == run) {
             *p = run->next;
@@ -220,6 +225,7 @@ static void *writer(void *arg) {
         if (err) rt_log_store_error(err, "(batch)");
         pthread_mutex_lock(&rt->lock);
         for (size_t k = 0; k < n; k++) {
+            rt_changed(rt, batch[k].run->id);
             /* A stopping runtime records what finished and decides nothing
              * more: the next start resumes the run as after a crash. */
             if (!rt->stopping) complete_locked(rt, batch[k].run, batch[k].node);
@@ -254,6 +260,7 @@ static void *worker(void *arg) {
         if (n->status != N_PENDING) continue;
         n->status = N_RUNNING;
         pthread_mutex_unlock(&rt->lock);
+        rt_changed(rt, t.run->id);
         execute(rt, t.run, t.node, hasher);
         pthread_mutex_lock(&rt->lock);
     }

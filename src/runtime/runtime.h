@@ -19,6 +19,12 @@ typedef struct pf_runtime_config {
     int workers; /* threads; <= 0 means 2 */
     struct pf_blender_pool *blender_pool;
     const json_t *settings; /* operator settings handed to modules (webhooks); may be NULL */
+    /* Told whenever a run or one of its nodes changes (a node starts, a
+     * transition commits), from the runtime's threads: event streams wake
+     * on it instead of polling. Must not call back into the runtime. May
+     * be NULL. */
+    void (*on_change)(void *user, const char *run_id);
+    void *on_change_user;
 } pf_runtime_config;
 
 typedef struct pf_run_request {

@@ -107,6 +107,8 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
 
 /* runtime.c, with rt->lock held. */
 void rt_schedule_locked(pf_runtime *rt, rt_run *run);
+/* Tells the runtime's observer (pf_runtime_config.on_change) that a run changed. */
+void rt_changed(const pf_runtime *rt, const char *run_id);
 void rt_free_retired_locked(pf_runtime *rt);
 void rt_log_store_error(pf_error *err, const char *run_id);
 

@@ -2,12 +2,11 @@
  * public call is one transaction under the connection's lock. */
 #include "store/store_sqlite.h"
 
+#include "core/json.h"
 #include "core/json_text.h"
 #include "core/mem.h"
 
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 /* Binds a JSON value as compact text; the statement must be stepped before
  * the returned text is freed. */
@@ -71,11 +70,11 @@ static pf_error *create_locked(sqlite_store *st, void *arg) {
     pf_iso_now(stamp);
     sqlite3_stmt *q = pf_sqlite_prepare(db, "INSERT INTO runs (id, workflow_id, workflow_version, family, status, "
                                             "subject, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    sqlite3_bind_text(q, 1, str(run, "id"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, str(run, "workflow_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 1, pf_json_str(run, "id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, pf_json_str(run, "workflow_id"), -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 3, json_integer_value(json_object_get(run, "workflow_version")));
-    sqlite3_bind_text(q, 4, str(run, "family"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, str(run, "status"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, pf_json_str(run, "family"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, pf_json_str(run, "status"), -1, SQLITE_STATIC);
     char *subject = bind_json(q, 6, json_object_get(run, "subject"));
     sqlite3_bind_text(q, 7, stamp, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 8, stamp, -1, SQLITE_STATIC);
@@ -83,7 +82,7 @@ static pf_error *create_locked(sqlite_store *st, void *arg) {
     free(subject);
     if (!err) {
         q = pf_sqlite_prepare(db, "INSERT INTO run_docs (run_id, doc) VALUES (?, ?)");
-        sqlite3_bind_text(q, 1, str(run, "id"), -1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 1, pf_json_str(run, "id"), -1, SQLITE_STATIC);
         /* "doc_text", when given, is the doc as compact text already (the
          * runtime writes it while it still waits for validation). */
         const json_t *text = json_object_get(run, "doc_text");
@@ -196,7 +195,7 @@ pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, js
         const json_t *node;
         json_array_foreach(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "nodes"), i,
                            node) {
-            const char *id = str(node, "id");
+            const char *id = pf_json_str(node, "id");
             if (id && !json_object_get(nodes, id))
                 json_object_set_new(nodes, id, json_pack("{s:s, s:{}}", "status", "pending", "state"));
         }
@@ -233,12 +232,12 @@ static pf_error *artifact_locked(sqlite_store *st, void *arg) {
     static const char sql[] = "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, doc, "
                               "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING";
     sqlite3_stmt *q = pf_sqlite_cached(&st->writer, sql);
-    sqlite3_bind_text(q, 1, str(a, "id"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, str(a, "sha256"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, str(a, "run_id"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 4, str(a, "node_id"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 5, str(a, "role"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 6, str(a, "media_type"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 1, pf_json_str(a, "id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, pf_json_str(a, "sha256"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, pf_json_str(a, "run_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 4, pf_json_str(a, "node_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 5, pf_json_str(a, "role"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 6, pf_json_str(a, "media_type"), -1, SQLITE_STATIC);
     sqlite3_bind_int64(q, 7, json_integer_value(json_object_get(a, "size")));
     char *doc = bind_json(q, 8, a);
     sqlite3_bind_text(q, 9, stamp, -1, SQLITE_STATIC);
@@ -290,9 +289,9 @@ static pf_error *asset_row(sqlite_store *st, const json_t *asset) {
     static const char sql[] = "INSERT INTO assets (id, run_id, node_id, doc, created_at) VALUES (?, ?, ?, ?, ?) "
                               "ON CONFLICT DO NOTHING";
     sqlite3_stmt *q = pf_sqlite_cached(&st->writer, sql);
-    sqlite3_bind_text(q, 1, str(asset, "id"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, str(asset, "run_id"), -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 3, str(asset, "node_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 1, pf_json_str(asset, "id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, pf_json_str(asset, "run_id"), -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 3, pf_json_str(asset, "node_id"), -1, SQLITE_STATIC);
     char *doc = bind_json(q, 4, asset);
     sqlite3_bind_text(q, 5, stamp, -1, SQLITE_STATIC);
     pf_error *err = step_reset(st->writer.db, q, "recording an asset");

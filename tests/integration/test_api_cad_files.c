@@ -48,6 +48,9 @@ static int post_upload(const pf_test_server *srv, const char *path, const char *
     CURL *curl = curl_easy_init();
     char *url = pf_asprintf("%s%s", srv->base, path);
     struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
+    char *auth = pf_asprintf("Authorization: Bearer %s", srv->token);
+    headers = curl_slist_append(headers, auth);
+    free(auth);
     curl_mime *mime = NULL;
     source src = {chunked, chunked_len, 0};
     if (parts) {
@@ -70,7 +73,6 @@ static int post_upload(const pf_test_server *srv, const char *path, const char *
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, pf_http_collect_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
     CURLcode rc = curl_easy_perform(curl);
     if (rc == CURLE_OK) {

@@ -10,6 +10,7 @@
 #include "cad/fixture.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "support/gate.h"
 #include "support/server.h"
 #include "support/tmpdir.h"
 #include "support/webhook.h"
@@ -127,30 +128,6 @@ static size_t assets_for(const pf_test_server *srv, const char *run_id) {
     return n;
 }
 
-/* Blender behind a gate: while the file `gate` beside the script exists,
- * a render waits, so the test catches a node running for as long as it
- * likes, on an idle machine or a busy one. A wrapper whose server died
- * meanwhile (kill -9) ends instead of rendering for nobody. */
-static char *gated_blender(const char *dir, char **gate) {
-    char *script = pf_asprintf("%s/gated-blender", dir);
-    *gate = pf_asprintf("%s/gate", dir);
-    const char *text = "#!/bin/sh\n"
-                       "server=$PPID\n"
-                       "while [ -e \"$(dirname \"$0\")/gate\" ]; do sleep 0.05; done\n"
-                       "kill -0 \"$server\" 2>/dev/null || exit 1\n"
-                       "exec blender \"$@\"\n";
-    pf_error *err = pf_write_file_atomic(script, text, strlen(text));
-    CHECK(err == NULL && chmod(script, 0755) == 0);
-    pf_error_free(err);
-    return script;
-}
-
-static void close_gate(const char *gate) {
-    pf_error *err = pf_write_file_atomic(gate, "", 0);
-    CHECK(err == NULL);
-    pf_error_free(err);
-}
-
 int main(void) {
     pf_test_webhook *hook = pf_test_webhook_start();
     CHECK(hook != NULL);
@@ -160,8 +137,9 @@ int main(void) {
     pf_error_free(pf_write_file_atomic(secret_file, "s3cret\n", 7));
     char *allow = pf_asprintf("http://127.0.0.1:%u/", pf_test_webhook_port(hook));
     char *hook_url = pf_asprintf("http://127.0.0.1:%u/hooks/prodflow", pf_test_webhook_port(hook));
-    char *gate = NULL, *blender = gated_blender(secret_dir, &gate);
-    setenv("PRODFLOW_BLENDER", blender, 1);
+    pf_test_gate gate;
+    pf_test_gate_make(&gate, secret_dir);
+    setenv("PRODFLOW_BLENDER", gate.blender, 1);
     /* no demo data: these checks count runs and assets from zero; a cold
      * Blender per render, so each render passes the gate */
     const char *serve_args[] = {"--webhook-allow",
@@ -334,7 +312,7 @@ int main(void) {
     /* kill -9 while the thumbnail renders (held at the gate, so it is
      * caught running); a restart resumes the run and finishes it,
      * publishing and notifying once. */
-    close_gate(gate);
+    pf_test_gate_close(&gate);
     body = publishing_request(640, false);
     char *third = start_run(&srv, body);
     free(body);
@@ -343,7 +321,7 @@ int main(void) {
     json_decref(run);
     pf_test_server_signal(&srv, SIGKILL);
     CHECK(pf_test_server_restart(&srv, serve_args) == 0);
-    unlink(gate);
+    pf_test_gate_open(&gate);
     run = poll_run(&srv, third, NULL);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK_STR(node_status(run, "notify"), "succeeded");
@@ -359,7 +337,7 @@ int main(void) {
 
     /* SIGTERM while the thumbnail renders: serve stops without waiting for
      * the render, exits cleanly, and the next start finishes the run. */
-    close_gate(gate);
+    pf_test_gate_close(&gate);
     body = publishing_request(600, false); /* not 640: that thumbnail is cached by now */
     char *stopped = start_run(&srv, body);
     free(body);
@@ -369,7 +347,7 @@ int main(void) {
     int ended = pf_test_server_signal(&srv, SIGTERM);
     CHECK(WIFEXITED(ended) && WEXITSTATUS(ended) == 0);
     CHECK(pf_test_server_restart(&srv, serve_args) == 0);
-    unlink(gate);
+    pf_test_gate_open(&gate);
     run = poll_run(&srv, stopped, NULL);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK_INT(json_array_size(state(run, "thumb", "attempts")),
@@ -387,8 +365,7 @@ int main(void) {
     free(hook_url);
     free(secret_file);
     free(secret_dir);
-    free(blender);
-    free(gate);
+    pf_test_gate_free(&gate);
     free(first);
     free(second);
     free(third);

@@ -4,6 +4,7 @@
 #include "support/tmpdir.h"
 
 #include <curl/curl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,17 +13,70 @@
 #include <time.h>
 #include <unistd.h>
 
-static void pause_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+static int launch(pf_test_server *srv, const char *const *extra_args);
+
+static void *forward(void *arg) {
+    FILE *from = arg;
+    char line[4096];
+    while (fgets(line, sizeof line, from))
+        fputs(line, stderr);
+    fclose(from);
+    return NULL;
 }
 
-static int launch(pf_test_server *srv, const char *const *extra_args);
+/* Copies the rest of a server's log to the test's stderr until the server
+ * ends, so a full pipe never blocks it. */
+static void pf_test_forward(FILE *from) {
+    pthread_t t;
+    if (!from || pthread_create(&t, NULL, forward, from) != 0) {
+        if (from) fclose(from);
+        return;
+    }
+    pthread_detach(t);
+}
+
+/* The --store among a server's arguments, so tokens go where it looks. */
+static const char *store_arg(const char *const *extra_args) {
+    for (size_t i = 0; extra_args && extra_args[i]; i++)
+        if (strcmp(extra_args[i], "--store") == 0 && extra_args[i + 1]) return extra_args[i + 1];
+    return NULL;
+}
+
+static char *make_token(const char *data_dir, const char *store, const char *const *roles) {
+    char *cmd = pf_asprintf("%s token create --data-dir '%s/data' --name test", PF_BIN, data_dir);
+    if (store) {
+        char *with = pf_asprintf("%s --store '%s'", cmd, store);
+        free(cmd);
+        cmd = with;
+    }
+    for (size_t i = 0; roles && roles[i]; i++) {
+        char *with = pf_asprintf("%s --role %s", cmd, roles[i]);
+        free(cmd);
+        cmd = with;
+    }
+    char *full = pf_asprintf("%s 2>/dev/null", cmd);
+    FILE *p = popen(full, "r");
+    char line[256] = "";
+    if (!p || !fgets(line, sizeof line, p)) line[0] = '\0';
+    if (p) pclose(p);
+    free(full);
+    free(cmd);
+    line[strcspn(line, "\n")] = '\0';
+    if (!*line) fprintf(stderr, "could not make a test token\n");
+    return pf_strdup(line);
+}
 
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args) {
     memset(srv, 0, sizeof *srv);
     srv->data_dir = pf_test_tmpdir("server");
+    char *token = make_token(srv->data_dir, store_arg(extra_args), (const char *const[]){"admin", NULL});
+    snprintf(srv->token, sizeof srv->token, "%s", token);
+    free(token);
     return launch(srv, extra_args);
+}
+
+char *pf_test_token(const pf_test_server *srv, const char *const *roles) {
+    return make_token(srv->data_dir, NULL, roles);
 }
 
 int pf_test_server_signal(pf_test_server *srv, int sig) {
@@ -56,24 +110,35 @@ static int launch(pf_test_server *srv, const char *const *extra_args) {
     for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
         argv[n++] = extra_args[i];
     argv[n] = NULL;
+    /* The server's stderr goes to a pipe, read until the sign-in link: it
+     * is printed once the server listens, so reading it waits for that
+     * state (or for the server to end), however long start-up takes. */
+    int out[2];
+    if (pipe(out) != 0) return -1;
     srv->pid = fork();
     if (srv->pid == 0) {
+        dup2(out[1], 2);
+        close(out[0]);
+        close(out[1]);
         execv(PF_BIN, (char *const *)argv);
         _exit(127);
     }
-    /* Bounded wait for the port file; a server that never starts fails the test. */
-    for (int i = 0; i < 600 && !srv->port; i++) {
-        FILE *f = fopen(port_file, "r");
-        if (f) {
-            if (fscanf(f, "%u", &srv->port) != 1) srv->port = 0;
-            fclose(f);
-        }
-        int status;
-        if (!srv->port && waitpid(srv->pid, &status, WNOHANG) == srv->pid) {
-            srv->pid = 0;
-            break;
-        }
-        if (!srv->port) pause_ms(50);
+    close(out[1]);
+    FILE *err = fdopen(out[0], "r");
+    char line[4096];
+    free(srv->login);
+    srv->login = NULL;
+    while (!srv->login && err && fgets(line, sizeof line, err)) {
+        fputs(line, stderr);
+        const char *mark = strstr(line, "#login=");
+        if (mark) srv->login = pf_strndup(mark + 7, strcspn(mark + 7, "\r\n"));
+    }
+    /* Pass the rest of the server's log through, off the test's thread. */
+    pf_test_forward(err);
+    FILE *f = fopen(port_file, "r");
+    if (f) {
+        if (fscanf(f, "%u", &srv->port) != 1) srv->port = 0;
+        fclose(f);
     }
     free(port_file);
     free(data);
@@ -97,6 +162,8 @@ void pf_test_server_stop(pf_test_server *srv) {
     }
     free(srv->data_dir);
     srv->data_dir = NULL;
+    free(srv->login);
+    srv->login = NULL;
 }
 
 size_t pf_http_collect_body(char *ptr, size_t size, size_t nmemb, void *reply) {
@@ -109,40 +176,71 @@ size_t pf_http_collect_body(char *ptr, size_t size, size_t nmemb, void *reply) {
     return n;
 }
 
+/* The value of header name in a header line, malloc'd; NULL otherwise. */
+static char *header_named(const char *line, size_t n, const char *name) {
+    size_t len = strlen(name);
+    if (n <= len + 1 || strncasecmp(line, name, len) != 0 || line[len] != ':') return NULL;
+    size_t start = len + 1, end = n;
+    while (start < n && line[start] == ' ')
+        start++;
+    while (end > start && (line[end - 1] == '\r' || line[end - 1] == '\n'))
+        end--;
+    return pf_strndup(line + start, end - start);
+}
+
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
     pf_http_reply *r = user;
     size_t n = size * nmemb;
-    if (n > 10 && strncasecmp(ptr, "Location:", 9) == 0) {
-        size_t start = 9;
-        while (start < n && ptr[start] == ' ')
-            start++;
-        size_t end = n;
-        while (end > start && (ptr[end - 1] == '\r' || ptr[end - 1] == '\n'))
-            end--;
+    char *v;
+    if ((v = header_named(ptr, n, "Location"))) {
         free(r->location);
-        r->location = pf_strndup(ptr + start, end - start);
+        r->location = v;
+    } else if ((v = header_named(ptr, n, "Set-Cookie"))) {
+        free(r->set_cookie);
+        r->set_cookie = v;
     }
     return n;
 }
 
+typedef struct {
+    const char *token;          /* NULL: anonymous */
+    const char *const *headers; /* extra lines; may be NULL */
+    const char *range;
+} request_opts;
+
 static int request(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
-                   const char *content_type, const char *range, pf_http_reply *reply);
+                   const char *content_type, const request_opts *o, pf_http_reply *reply);
 
 int pf_http(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
             const char *content_type, pf_http_reply *reply) {
-    return request(srv, method, path, body, body_len, content_type, NULL, reply);
+    request_opts o = {.token = srv->token};
+    return request(srv, method, path, body, body_len, content_type, &o, reply);
+}
+
+int pf_http_as(const pf_test_server *srv, const char *token, const char *const *headers, const char *method,
+               const char *path, const char *body, size_t body_len, const char *content_type, pf_http_reply *reply) {
+    request_opts o = {.token = token, .headers = headers};
+    return request(srv, method, path, body, body_len, content_type, &o, reply);
 }
 
 int pf_http_range(const pf_test_server *srv, const char *path, const char *range, pf_http_reply *reply) {
-    return request(srv, "GET", path, NULL, 0, NULL, range, reply);
+    request_opts o = {.token = srv->token, .range = range};
+    return request(srv, "GET", path, NULL, 0, NULL, &o, reply);
 }
 
 static int request(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
-                   const char *content_type, const char *range, pf_http_reply *reply) {
+                   const char *content_type, const request_opts *o, pf_http_reply *reply) {
     memset(reply, 0, sizeof *reply);
     CURL *curl = curl_easy_init();
     char *url = pf_asprintf("%s%s", srv->base, path);
     struct curl_slist *headers = NULL;
+    if (o->token && *o->token) {
+        char *h = pf_asprintf("Authorization: Bearer %s", o->token);
+        headers = curl_slist_append(headers, h);
+        free(h);
+    }
+    for (size_t i = 0; o->headers && o->headers[i]; i++)
+        headers = curl_slist_append(headers, o->headers[i]);
     if (body) {
         char *h = pf_asprintf("Content-Type: %s", content_type ? content_type : "application/json");
         headers = curl_slist_append(headers, h);
@@ -154,12 +252,11 @@ static int request(const pf_test_server *srv, const char *method, const char *pa
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    if (range) curl_easy_setopt(curl, CURLOPT_RANGE, range);
+    if (o->range) curl_easy_setopt(curl, CURLOPT_RANGE, o->range);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, pf_http_collect_body);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, reply);
     curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, reply);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
     curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
     if (strcmp(method, "HEAD") == 0) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
     CURLcode rc = curl_easy_perform(curl);
@@ -198,6 +295,7 @@ bool pf_problems_have(const json_t *problems, const char *pointer) {
 
 void pf_http_reply_free(pf_http_reply *reply) {
     free(reply->body);
+    free(reply->set_cookie);
     free(reply->content_type);
     free(reply->location);
     json_decref(reply->json);

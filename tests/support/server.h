@@ -12,11 +12,14 @@ typedef struct pf_test_server {
     pid_t pid;
     unsigned port;
     char *data_dir;
-    char base[64]; /* "http://127.0.0.1:PORT" */
+    char base[64];   /* "http://127.0.0.1:PORT" */
+    char token[128]; /* an admin token made before the first start; requests carry it */
+    char *login;     /* the sign-in code the server printed at its last start (owned) */
 } pf_test_server;
 
-/* Starts the server with extra CLI args (NULL-terminated, may be NULL).
- * Returns 0 once /api/health answers. */
+/* Starts the server with extra CLI args (NULL-terminated, may be NULL),
+ * after making an admin token for the requests below. Returns 0 once the
+ * server listens. */
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args);
 void pf_test_server_stop(pf_test_server *srv);
 /* Sends sig (SIGKILL for a crash, SIGTERM for a stop) and waits for the
@@ -31,13 +34,22 @@ typedef struct pf_http_reply {
     size_t len;
     char *content_type; /* owned, may be NULL */
     char *location;     /* owned, may be NULL */
+    char *set_cookie;   /* the Set-Cookie header's value, owned, may be NULL */
     json_t *json;       /* parsed body or NULL; owned */
 } pf_http_reply;
 
-/* One request; body may be NULL. content_type NULL means application/json
- * when there is a body. Returns 0 when a reply arrived. */
+/* One request with the server's admin token; body may be NULL.
+ * content_type NULL means application/json when there is a body. Returns 0
+ * when a reply arrived. */
 int pf_http(const pf_test_server *srv, const char *method, const char *path, const char *body, size_t body_len,
             const char *content_type, pf_http_reply *reply);
+/* The same with another token, or none (NULL), and extra header lines
+ * ("Origin: http://evil.example", NULL-terminated, may be NULL). */
+int pf_http_as(const pf_test_server *srv, const char *token, const char *const *headers, const char *method,
+               const char *path, const char *body, size_t body_len, const char *content_type, pf_http_reply *reply);
+/* Makes a token with the given roles ("viewer", "editor", ...,
+ * NULL-terminated) in the server's store; caller frees. */
+char *pf_test_token(const pf_test_server *srv, const char *const *roles);
 void pf_http_reply_free(pf_http_reply *reply);
 /* libcurl's write callback that appends to a pf_http_reply's body (for
  * tests that build their own requests). */

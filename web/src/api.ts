@@ -31,6 +31,7 @@ import type {
   WorkflowDoc,
   WorkflowSummary,
 } from './types';
+import { csrfHeaders, setSession, type SessionInfo } from './session';
 
 export class ApiFailure extends Error {
   status: number;
@@ -47,11 +48,12 @@ async function request<T>(method: string, path: string, body?: unknown, raw?: { 
   try {
     res = await fetch(path, {
       method,
-      headers: raw
-        ? { 'Content-Type': raw.type, Accept: 'application/json' }
-        : body === undefined
-          ? { Accept: 'application/json' }
-          : { 'Content-Type': 'application/json', Accept: 'application/json' },
+      credentials: 'same-origin',
+      headers: {
+        ...(raw ? { 'Content-Type': raw.type } : body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        Accept: 'application/json',
+        ...csrfHeaders(method),
+      },
       body: raw ? raw.body : body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (e) {
@@ -66,6 +68,8 @@ async function request<T>(method: string, path: string, body?: unknown, raw?: { 
     if (res.ok) throw new ApiFailure(res.status, `the server answered ${method} ${path} with something that is not JSON`);
   }
   if (!res.ok) {
+    // The session ended (expired, revoked, signed out elsewhere): back to the sign-in page.
+    if (res.status === 401 && !path.startsWith('/api/auth/')) setSession(null);
     const p = (data ?? {}) as { title?: string; detail?: string; errors?: ApiError[] };
     throw new ApiFailure(res.status, p.detail || p.title || `${method} ${path} failed with HTTP ${res.status}`, Array.isArray(p.errors) ? p.errors : []);
   }
@@ -146,6 +150,40 @@ export const categoriesApi = itemsApi<Category>('/api/categories', 'categories')
 export const pricingTiersApi = itemsApi<PricingTier>('/api/pricing-tiers', 'pricing_tiers');
 export const materialLibrariesApi = filesApi<MaterialLibrarySummary>('/api/material-libraries', 'material_libraries');
 export const templatesApi = filesApi<JSONObject>('/api/templates', 'templates');
+
+export interface Token {
+  id: string;
+  name: string;
+  roles: string[];
+  created_at: string;
+  created_by?: string;
+  expires_at?: string;
+  revoked_at?: string;
+  /** only in the answer that created it */
+  token?: string;
+}
+
+export interface AuditEntry {
+  id: string;
+  at: string;
+  token: string;
+  token_id: string;
+  method: string;
+  path: string;
+  status: number;
+}
+
+/** Signing in and out, tokens and the audit log (docs/security.md). */
+export const authApi = {
+  whoami: () => request<SessionInfo>('GET', '/api/auth/whoami'),
+  signInWithCode: (code: string) => request<SessionInfo>('POST', '/api/auth/login', { code }),
+  signInWithToken: (token: string) => request<SessionInfo>('POST', '/api/auth/session', { token }),
+  signOut: () => request<void>('POST', '/api/auth/logout'),
+  tokens: () => request<{ tokens: Token[] }>('GET', '/api/tokens').then((r) => r.tokens),
+  createToken: (body: { name: string; roles: string[]; expires_in_days?: number }) => request<Token>('POST', '/api/tokens', body),
+  revokeToken: (id: string) => request<void>('DELETE', `/api/tokens/${enc(id)}`),
+  audit: (limit = 100) => request<{ entries: AuditEntry[] }>('GET', `/api/audit?limit=${limit}`).then((r) => r.entries),
+};
 
 export const api = {
   families: () => request<{ families: Family[]; vocabulary: Vocabulary }>('GET', '/api/families'),

@@ -10,7 +10,7 @@ import type { RunStatus } from './types';
 export const RUN_STATUSES: readonly RunStatus[] = ['running', 'succeeded', 'failed', 'cancelled'];
 
 /** The Settings section's pages, in the order of its tabs; "/settings" opens the first. */
-export const SETTINGS_PAGES = ['categories', 'pricing-tiers', 'material-libraries', 'templates'] as const;
+export const SETTINGS_PAGES = ['categories', 'pricing-tiers', 'material-libraries', 'templates', 'access'] as const;
 export type SettingsPage = (typeof SETTINGS_PAGES)[number];
 
 export type CatalogRoute =

@@ -1,5 +1,6 @@
 import type { MouseEvent } from 'react';
 import type { Section } from '../route';
+import { SessionChip } from './SessionChip';
 
 export type View = Section;
 
@@ -43,6 +44,7 @@ export function Brand() {
     <div className="brand">
       <span className="brand-mark">P</span>
       <span className="brand-name">Prodflow</span>
+      <SessionChip />
     </div>
   );
 }

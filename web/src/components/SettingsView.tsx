@@ -1,6 +1,8 @@
 // The Settings section: reference data (categories, pricing tiers) and the
 // files the renderer reads (material libraries, render templates), one tab each.
 import { routeUrl, type CatalogRoute, type Navigate, type SettingsPage } from '../route';
+import { mayAct } from '../session';
+import { AccessPage } from './AccessPage';
 import { AppLink } from './CatalogBits';
 import { CategoriesPage } from './CategoriesPage';
 import type { CatalogBoot } from './CatalogView';
@@ -15,6 +17,7 @@ const TABS: [SettingsPage, string][] = [
   ['pricing-tiers', 'Pricing tiers'],
   ['material-libraries', 'Material libraries'],
   ['templates', 'Render templates'],
+  ['access', 'Access'],
 ];
 
 /** What the top bar names: the open page's tab, or the file's name. */
@@ -33,7 +36,7 @@ export function SettingsView({ route, boot, navigate }: { route: SettingsRoute; 
   return (
     <main className="runs-page catalog-page settings-page" data-testid="settings-page" data-page={page}>
       <nav className="settings-tabs" aria-label="Settings">
-        {TABS.map(([p, label]) => (
+        {TABS.filter(([p]) => p !== 'access' || mayAct('admin')).map(([p, label]) => (
           <AppLink key={p} href={routeUrl({ view: 'settings', page: p })} navigate={navigate} className={`settings-tab${p === page ? ' active' : ''}`} testId={`settings-tab-${p}`}>
             {label}
           </AppLink>
@@ -43,6 +46,7 @@ export function SettingsView({ route, boot, navigate }: { route: SettingsRoute; 
       {route.view === 'settings' && route.page === 'pricing-tiers' && <PricingTiersPage boot={boot} />}
       {route.view === 'settings' && route.page === 'material-libraries' && <MaterialLibrariesPage navigate={navigate} />}
       {route.view === 'settings' && route.page === 'templates' && <TemplatesPage navigate={navigate} />}
+      {route.view === 'settings' && route.page === 'access' && <AccessPage />}
       {route.view === 'material-library' && <MaterialLibraryPage key={route.name} name={route.name} navigate={navigate} />}
       {route.view === 'template' && <TemplatePage key={route.key} templateKey={route.key} navigate={navigate} />}
     </main>
