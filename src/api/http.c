@@ -64,11 +64,22 @@ static const char *status_title(int status) {
     }
 }
 
+/* Text that may quote the request (the decoded path, a header) as a JSON
+ * string: json_pack refuses bytes that are not UTF-8, which left no document
+ * and aborted in respond_doc. */
+static json_t *text_json(const char *s) {
+    char *ok = pf_utf8_repair(pf_strdup(s));
+    json_t *v = json_string(ok);
+    free(ok);
+    return v;
+}
+
 void pf_respond_problem(pf_response *res, int status, const char *title, const char *detail, const char *instance,
                         const pf_errors *errs) {
-    json_t *doc = json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
-                            title ? title : status_title(status), "status", status, "detail", detail ? detail : "");
-    if (instance) json_object_set_new(doc, "instance", json_string(instance));
+    json_t *doc = json_pack("{s:s, s:o, s:i, s:o}", "type", "about:blank", "title",
+                            text_json(title ? title : status_title(status)), "status", status, "detail",
+                            text_json(detail ? detail : ""));
+    if (instance) json_object_set_new(doc, "instance", text_json(instance));
     if (errs && errs->len) {
         json_object_set_new(doc, "type", json_sprintf("urn:prodflow:problem:%s", pf_code_name(errs->items[0].code)));
         json_object_set_new(doc, "errors", pf_errors_to_json(errs));

@@ -29,6 +29,7 @@ static const struct {
     {".mp4", "video/mp4"},
     {".glb", "model/gltf-binary"},
     {".blend", "application/x-blender"},
+    {".step", "model/step"}, /* published assets are named for their media type (output.publish_asset) */
 };
 
 static const char *media_type(const char *path) {

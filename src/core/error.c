@@ -28,10 +28,13 @@ static const struct {
 const char *pf_code_name(pf_code code) { return code_info[code].name; }
 int pf_code_http_status(pf_code code) { return code_info[code].http; }
 
+/* Messages and pointers quote what they were given (a path segment, a
+ * header), which need not be UTF-8; repaired here, every error can become
+ * JSON (pf_error_to_json) and a problem response. */
 static void fill(pf_error *err, pf_code code, const char *pointer, const char *fmt, va_list ap) {
     err->code = code;
-    err->pointer = pf_strdup(pointer ? pointer : "");
-    err->message = pf_vasprintf(fmt, ap);
+    err->pointer = pf_utf8_repair(pf_strdup(pointer ? pointer : ""));
+    err->message = pf_utf8_repair(pf_vasprintf(fmt, ap));
 }
 
 pf_error *pf_error_new(pf_code code, const char *pointer, const char *fmt, ...) {

@@ -49,3 +49,43 @@ char *pf_concat(const char *const *parts, size_t n) {
     *w = '\0';
     return out;
 }
+
+/* The length of the well-formed UTF-8 sequence at s, or 0: jansson's rules
+ * (no overlong forms, no surrogates, nothing above U+10FFFF). */
+static size_t utf8_sequence(const unsigned char *s) {
+    size_t n = s[0] < 0x80 ? 1 : s[0] < 0xC2 ? 0 : s[0] < 0xE0 ? 2 : s[0] < 0xF0 ? 3 : s[0] < 0xF5 ? 4 : 0;
+    if (n <= 1) return n;
+    unsigned long v = s[0] & (0x7Fu >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if ((n == 3 && v < 0x800) || (n == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) return 0;
+    return n;
+}
+
+char *pf_utf8_repair(char *s) {
+    size_t bad = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_sequence(p);
+        bad += n == 0;
+        p += n ? n : 1;
+    }
+    if (!bad) return s;
+    char *out = pf_xmalloc(strlen(s) + 2 * bad + 1), *w = out;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_sequence(p);
+        if (n) {
+            memcpy(w, p, n);
+            w += n;
+            p += n;
+        } else {
+            memcpy(w, "\xEF\xBF\xBD", 3);
+            w += 3;
+            p++;
+        }
+    }
+    *w = '\0';
+    free(s);
+    return out;
+}

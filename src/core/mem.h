@@ -15,5 +15,9 @@ char *pf_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 char *pf_vasprintf(const char *fmt, va_list ap);
 /* The n strings joined, without printf's per-call cost (hot paths). */
 char *pf_concat(const char *const *parts, size_t n);
+/* s (taken) as well-formed UTF-8, as jansson requires of JSON strings: s
+ * itself when it is, else a copy with each stray byte replaced by U+FFFD.
+ * For text from outside (a decoded URL, a header) on its way into JSON. */
+char *pf_utf8_repair(char *s);
 
 #endif

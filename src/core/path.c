@@ -2,6 +2,7 @@
 
 #include "core/mem.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -48,6 +49,87 @@ pf_error *pf_path_resolve_within(const char *root, const char *user_path, char *
     if (!inside(real_root, real))
         return pf_error_new(PF_EINVAL, "", "%s is outside the data root %s", user_path, real_root);
     *resolved_out = pf_strdup(real);
+    return NULL;
+}
+
+/* Why rel is not plain names joined by '/', or NULL. It judges the
+ * spelling only: a "%2e%2e" or a backslash means nothing to the file
+ * system, but may to whatever decodes the path later (a URL, a Windows
+ * share), so they are refused rather than passed on. */
+static const char *spelling_problem(const char *rel, size_t len) {
+    if (len == 0) return "the path is empty";
+    if (len >= PATH_MAX) return "the path is too long";
+    if (rel[0] == '/') return "absolute paths are not allowed";
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        unsigned char c = i < len ? (unsigned char)rel[i] : '/';
+        if (c == '\0') return "a NUL byte is not allowed";
+        if (c == '\\') return "backslashes are not allowed";
+        if (c < 0x20 || c == 0x7f) return "control characters are not allowed";
+        if (c == '%' && i + 2 < len && isxdigit((unsigned char)rel[i + 1]) && isxdigit((unsigned char)rel[i + 2]))
+            return "percent-encoded characters (%XX) are not allowed";
+        if (c != '/') continue;
+        size_t n = i - start;
+        if (n == 0) return "empty names (a leading, doubled or trailing '/') are not allowed";
+        if (n == 1 && rel[start] == '.') return "\".\" is not allowed";
+        if (n == 2 && rel[start] == '.' && rel[start + 1] == '.') return "\"..\" is not allowed";
+        if (n > NAME_MAX) return "a name in the path is too long";
+        start = i + 1;
+    }
+    return NULL;
+}
+
+/* Follows the parts of rel that exist, from real_root down, until one does
+ * not (the rest is new). A symbolic link must resolve inside real_root, and
+ * every part but the last must be a directory. */
+static pf_error *walk_existing(const char *real_root, const char *rel, const char *pointer) {
+    char at[PATH_MAX];
+    snprintf(at, sizeof at, "%s", strcmp(real_root, "/") ? real_root : "");
+    for (const char *name = rel; *name;) {
+        const char *end = strchr(name, '/');
+        size_t n = end ? (size_t)(end - name) : strlen(name);
+        char next[PATH_MAX];
+        if (snprintf(next, sizeof next, "%s/%.*s", at, (int)n, name) >= (int)sizeof next)
+            return pf_error_new(PF_EINVAL, pointer, "\"%s\" is too long", rel);
+        struct stat st;
+        if (lstat(next, &st) != 0) {
+            if (errno == ENOENT) return NULL;
+            return pf_error_new(PF_EIO, pointer, "cannot examine %s: %s", next, strerror(errno));
+        }
+        if (S_ISLNK(st.st_mode)) {
+            if (!realpath(next, at) || stat(at, &st) != 0)
+                return pf_error_new(PF_EINVAL, pointer, "\"%s\" goes through a symbolic link that leads nowhere", rel);
+            if (!inside(real_root, at))
+                return pf_error_new(PF_EINVAL, pointer,
+                                    "\"%s\" goes through a symbolic link that leads out of the directory it must "
+                                    "stay in",
+                                    rel);
+        } else {
+            memcpy(at, next, sizeof at);
+        }
+        if (end && !S_ISDIR(st.st_mode))
+            return pf_error_new(PF_EINVAL, pointer, "\"%s\": %.*s is not a directory", rel, (int)n, name);
+        name = end ? end + 1 : name + n;
+    }
+    return NULL;
+}
+
+pf_error *pf_path_confine(const char *root, const char *relative, size_t relative_len, const char *pointer,
+                          char **resolved_out) {
+    *resolved_out = NULL;
+    const char *why = spelling_problem(relative, relative_len);
+    if (why) return pf_error_new(PF_EINVAL, pointer, "\"%s\" is not a plain relative path: %s", relative, why);
+    char real_root[PATH_MAX];
+    if (realpath(root, real_root)) {
+        pf_error *err = walk_existing(real_root, relative, pointer);
+        if (err) return err;
+    } else if (errno != ENOENT) {
+        return pf_error_new(PF_EIO, pointer, "cannot resolve %s: %s", root, strerror(errno));
+    } /* no root yet: nothing below it exists, and the spelling decides */
+    size_t n = strlen(root);
+    while (n > 0 && root[n - 1] == '/')
+        n--;
+    *resolved_out = pf_asprintf("%.*s/%s", (int)n, root, relative);
     return NULL;
 }
 

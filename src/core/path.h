@@ -12,6 +12,16 @@
  * root. Refuses ".." escapes, absolute paths elsewhere and symlinks that
  * lead out (PF_EINVAL); a missing file is PF_ENOTFOUND. */
 pf_error *pf_path_resolve_within(const char *root, const char *user_path, char **resolved_out);
+/* The one check for a path a user names below a root (a param, a context
+ * field): relative (relative_len bytes, so a NUL inside is seen) must be
+ * plain names joined by '/': no "..", ".", empty names, leading '/',
+ * backslashes, control characters or NUL, and no %XX escapes left
+ * undecoded. Existing parts may be symlinks only when they resolve inside
+ * root; parts that do not exist yet are fine (the caller creates them), and
+ * so is a root that does not exist yet. Refusals are PF_EINVAL at pointer.
+ * *resolved_out is root + "/" + relative, spelled from root as given. */
+pf_error *pf_path_confine(const char *root, const char *relative, size_t relative_len, const char *pointer,
+                          char **resolved_out);
 /* mkdir -p. */
 pf_error *pf_mkdirs(const char *path, mode_t mode);
 /* rm -rf: removes path and everything below it, following no symlinks. */

@@ -19,7 +19,7 @@ typedef struct pf_module_ctx {
     const char *data_root; /* user paths are confined below this */
     const char *work_dir;  /* scratch directory; reach it through pf_module_work_dir/_path, which create it */
     const char *share_dir; /* libraries and templates (share/) */
-    const json_t *context; /* the family's entry context (entry modules read it) */
+    const json_t *context; /* the run's entry context: entry and side-effecting modules get it, others NULL */
     const atomic_bool *cancel;
     long timeout_ms;                      /* subprocess time limit; <= 0 means none */
     struct pf_blender_pool *blender_pool; /* warm Blender workers; NULL renders cold */

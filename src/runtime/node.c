@@ -172,7 +172,10 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
     }
     const json_t *policy = json_object_get(n->doc, "policy");
     pf_cache_probe probe = {0};
-    const json_t *context = n->module->entry ? json_object_get(run->record, "context") : NULL;
+    /* Side-effecting modules get the context too: they name what they
+     * deliver after the run's subject (publish's {order_line}), and they
+     * are never cached, so it need not be part of a key. */
+    const json_t *context = n->module->entry || n->module->external ? json_object_get(run->record, "context") : NULL;
     /* An entry module reads what its context points at (a file, an order),
      * which can change under the same context: it always runs, and the
      * digests it records key everything downstream. */

@@ -283,16 +283,26 @@ int main(void) {
     json_t *posts = notifications_for(hook, published);
     CHECK_INT(json_array_size(posts), 1);
     const json_t *post = json_array_get(posts, 0);
+    /* X-Prodflow-Signature: t=<unix>,v1=<HMAC-SHA256 of "<unix>.<body>">,
+     * checked as a receiver would, timestamp first. */
+    const char *sent = pf_json_str(post, "body"), *sig = pf_json_str(post, "signature");
+    long long t = 0;
+    char v1[65] = "";
+    CHECK_MSG(sig && sscanf(sig, "t=%lld,v1=%64[0-9a-f]", &t, v1) == 2, "%s", sig ? sig : "(no signature)");
+    CHECK(llabs((long long)time(NULL) - t) <= 300);
+    char *signed_text = pf_asprintf("%lld.%s", t, sent ? sent : "");
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int mac_len = 0;
-    const char *sent = pf_json_str(post, "body");
-    HMAC(EVP_sha256(), "s3cret", 6, (const unsigned char *)(sent ? sent : ""), sent ? strlen(sent) : 0, mac, &mac_len);
-    char expected[80] = "sha256=";
-    for (unsigned int i = 0; i < mac_len; i++)
-        snprintf(expected + 7 + 2 * i, 3, "%02x", mac[i]);
-    CHECK_STR(pf_json_str(post, "signature"), expected);
+    HMAC(EVP_sha256(), "s3cret", 6, (const unsigned char *)signed_text, strlen(signed_text), mac, &mac_len);
+    free(signed_text);
+    char expected[65] = "";
+    for (unsigned int i = 0; i < mac_len && i < 32; i++)
+        snprintf(expected + 2 * i, 3, "%02x", mac[i]);
+    CHECK_STR(v1, expected);
     CHECK(pf_json_str(post, "idempotency_key") && strlen(pf_json_str(post, "idempotency_key")) == 64);
-    CHECK_STR(pf_json_str(post, "event"), "asset.published");
+    json_t *sent_doc = json_loads(sent ? sent : "", 0, NULL);
+    CHECK_STR(pf_json_str(sent_doc, "event"), "asset.published"); /* in the signed body, not a header */
+    json_decref(sent_doc);
     json_decref(posts);
 
     /* A shadow run records what it would do: no file, no POST, no asset. */

@@ -12,6 +12,8 @@ struct pf_test_webhook {
     struct MHD_Daemon *daemon;
     pthread_mutex_t lock;
     json_t *received;
+    unsigned status;
+    char *location;
 };
 
 typedef struct {
@@ -22,6 +24,12 @@ typedef struct {
 static json_t *header(struct MHD_Connection *c, const char *name) {
     const char *v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
     return v ? json_string(v) : json_null();
+}
+
+static enum MHD_Result keep_header(void *cls, enum MHD_ValueKind kind, const char *name, const char *value) {
+    (void)kind;
+    json_object_set_new(cls, name, json_string(value ? value : ""));
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -42,16 +50,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (strcmp(method, "POST") == 0) {
-        json_t *entry = json_pack("{s:s#, s:o, s:o, s:o}", "body", b->data ? b->data : "", b->len, "idempotency_key",
-                                  header(c, "Idempotency-Key"), "signature", header(c, "X-Prodflow-Signature"), "event",
-                                  header(c, "X-Prodflow-Event"));
+        json_t *headers = json_object();
+        MHD_get_connection_values(c, MHD_HEADER_KIND, keep_header, headers);
+        json_t *entry =
+            json_pack("{s:s#, s:o, s:o, s:o}", "body", b->data ? b->data : "", b->len, "idempotency_key",
+                      header(c, "Idempotency-Key"), "signature", header(c, "X-Prodflow-Signature"), "headers", headers);
         pthread_mutex_lock(&w->lock);
         json_array_append_new(w->received, entry);
         pthread_mutex_unlock(&w->lock);
     }
+    pthread_mutex_lock(&w->lock);
+    unsigned status = w->status;
+    char *location = w->location ? pf_strdup(w->location) : NULL;
+    pthread_mutex_unlock(&w->lock);
     struct MHD_Response *r = MHD_create_response_from_buffer(2, (void *)"ok", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    if (location) MHD_add_response_header(r, "Location", location);
+    enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
+    free(location);
     return ret;
 }
 
@@ -67,6 +83,7 @@ pf_test_webhook *pf_test_webhook_start(void) {
     pf_test_webhook *w = pf_xcalloc(1, sizeof *w);
     pthread_mutex_init(&w->lock, NULL);
     w->received = json_array();
+    w->status = MHD_HTTP_OK;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     w->daemon = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, w, MHD_OPTION_SOCK_ADDR,
                                  &addr, MHD_OPTION_NOTIFY_COMPLETED, on_done, w, MHD_OPTION_END);
@@ -82,6 +99,14 @@ unsigned pf_test_webhook_port(const pf_test_webhook *w) {
     return info ? info->port : 0;
 }
 
+void pf_test_webhook_answer(pf_test_webhook *w, unsigned status, const char *location) {
+    pthread_mutex_lock(&w->lock);
+    w->status = status;
+    free(w->location);
+    w->location = location ? pf_strdup(location) : NULL;
+    pthread_mutex_unlock(&w->lock);
+}
+
 json_t *pf_test_webhook_received(pf_test_webhook *w) {
     pthread_mutex_lock(&w->lock);
     json_t *copy = json_deep_copy(w->received);
@@ -93,6 +118,7 @@ void pf_test_webhook_stop(pf_test_webhook *w) {
     if (!w) return;
     if (w->daemon) MHD_stop_daemon(w->daemon);
     json_decref(w->received);
+    free(w->location);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }

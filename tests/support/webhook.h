@@ -1,5 +1,5 @@
-/* A webhook receiver on 127.0.0.1 for tests: it answers 200 to every POST
- * and keeps each body with its headers. */
+/* A webhook receiver on 127.0.0.1 for tests: it answers every POST (200
+ * unless told otherwise) and keeps each body with its headers. */
 #ifndef PF_TESTS_WEBHOOK_H
 #define PF_TESTS_WEBHOOK_H
 
@@ -10,7 +10,11 @@ typedef struct pf_test_webhook pf_test_webhook;
 /* NULL when it cannot listen. */
 pf_test_webhook *pf_test_webhook_start(void);
 unsigned pf_test_webhook_port(const pf_test_webhook *w);
-/* [{"body", "idempotency_key", "signature", "event"}], new reference. */
+/* How later requests are answered: status (200 by default) and, when not
+ * NULL, a Location header (for a 3xx). */
+void pf_test_webhook_answer(pf_test_webhook *w, unsigned status, const char *location);
+/* [{"body", "idempotency_key", "signature", "headers": {name: value}}],
+ * one per POST in arrival order; new reference. */
 json_t *pf_test_webhook_received(pf_test_webhook *w);
 void pf_test_webhook_stop(pf_test_webhook *w);
 

@@ -8,9 +8,11 @@
 #include "core/json_text.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/secret.h"
 #include "core/sha256.h"
 #include "support/tmpdir.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -104,6 +106,119 @@ static void test_paths(void) {
     free(sub);
     free(file);
     free(root);
+}
+
+/* pf_path_confine: every refusal at the caller's pointer, names that do not
+ * exist yet allowed, symlinks judged by where they lead. */
+static void test_confine(void) {
+    char *base = pf_test_tmpdir("confine"), *root = pf_asprintf("%s/root", base);
+    char *cmd = pf_asprintf("mkdir -p '%s/root/in' '%s/outside' && touch '%s/root/file' && ln -s '%s/outside' "
+                            "'%s/root/out' && ln -s in '%s/root/inner' && ln -s '%s/nowhere' '%s/root/dangling'",
+                            base, base, base, base, base, base, base, base);
+    CHECK_INT(system(cmd), 0);
+    free(cmd);
+    static const struct {
+        const char *path;
+        size_t len; /* 0: strlen */
+        const char *why;
+    } refused[] = {
+        {"", 0, "empty"},
+        {"..", 0, "\"..\""},
+        {"../../etc", 0, "\"..\""},
+        {"/etc/passwd", 0, "absolute"},
+        {"a/../../b", 0, "\"..\""},
+        {"a/./b", 0, "\".\""},
+        {"a//b", 0, "empty names"},
+        {"a/", 0, "empty names"},
+        {"%2e%2e/x", 0, "percent-encoded"},
+        {"a%2Fb", 0, "percent-encoded"},
+        {"a\\..\\b", 0, "backslash"},
+        {"a\0b", 3, "NUL"},
+        {"a\nb", 0, "control"},
+        {"out", 0, "leads out"},
+        {"out/x.png", 0, "leads out"},
+        {"dangling/x", 0, "leads nowhere"},
+        {"file/x", 0, "not a directory"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        char *resolved = NULL;
+        size_t len = refused[i].len ? refused[i].len : strlen(refused[i].path);
+        pf_error *err = pf_path_confine(root, refused[i].path, len, "/params/where", &resolved);
+        CHECK_MSG(err && err->code == PF_EINVAL && strcmp(err->pointer, "/params/where") == 0 &&
+                      strstr(err->message, refused[i].why),
+                  "case %zu (%s): %s", i, refused[i].path, err ? err->message : "accepted");
+        CHECK(resolved == NULL);
+        pf_error_free(err);
+    }
+    static const char *const accepted[] = {"new", "in/new/deeper.png", "inner/x", "file", "a%b", "100%"};
+    for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++) {
+        char *resolved = NULL, *want = pf_asprintf("%s/%s", root, accepted[i]);
+        pf_error *err = pf_path_confine(root, accepted[i], strlen(accepted[i]), "/p", &resolved);
+        CHECK_MSG(err == NULL, "%s: %s", accepted[i], err ? err->message : "");
+        CHECK_STR(resolved, want);
+        pf_error_free(err);
+        free(resolved);
+        free(want);
+    }
+    /* A root that does not exist yet: nothing below it does either. */
+    char *later = pf_asprintf("%s/later/", base), *want = pf_asprintf("%s/later/a/b", base), *resolved = NULL;
+    pf_error *err = pf_path_confine(later, "a/b", 3, "/p", &resolved);
+    CHECK(err == NULL);
+    CHECK_STR(resolved, want);
+    pf_error_free(err);
+    free(resolved);
+    free(want);
+    free(later);
+    free(root);
+    free(base);
+}
+
+static bool is_hex64(const char *s) {
+    if (!s || strlen(s) != 64) return false;
+    for (; *s; s++)
+        if (!strchr("0123456789abcdef", *s)) return false;
+    return true;
+}
+
+static size_t entries(const char *dir) {
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d) closedir(d);
+    return n;
+}
+
+/* pf_secret_load_or_create: made once (hex, 0600, its directory made),
+ * read back after; an operator's file is taken as it is. */
+static void test_secret(void) {
+    char *base = pf_test_tmpdir("secret"), *path = pf_asprintf("%s/secrets/webhook.key", base);
+    char *dir = pf_asprintf("%s/secrets", base), *first = NULL, *again = NULL;
+    mode_t mask = umask(0);
+    CHECK(pf_secret_load_or_create(path, &first) == NULL);
+    umask(mask);
+    CHECK_MSG(is_hex64(first), "%s", first ? first : "(null)");
+    struct stat st;
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+    CHECK_INT(entries(dir), 1); /* no temporary file left beside it */
+    CHECK(pf_secret_load_or_create(path, &again) == NULL);
+    CHECK_STR(again, first);
+    free(again);
+    char *other = pf_asprintf("%s/other.key", base), *got = NULL;
+    CHECK(pf_write_file_atomic(other, "operator-chosen\n", 16) == NULL);
+    CHECK(pf_secret_load_or_create(other, &got) == NULL);
+    CHECK_STR(got, "operator-chosen");
+    free(got);
+    CHECK(pf_write_file_atomic(other, "\n", 1) == NULL);
+    pf_error *err = pf_secret_load_or_create(other, &got);
+    CHECK(err && err->code == PF_EINVAL && got == NULL);
+    pf_error_free(err);
+    free(other);
+    free(first);
+    free(dir);
+    free(path);
+    free(base);
 }
 
 static void test_errors(void) {
@@ -207,6 +322,8 @@ int main(void) {
     test_ids();
     test_sha256();
     test_paths();
+    test_confine();
+    test_secret();
     test_errors();
     return pf_check_done("core");
 }

@@ -1,0 +1,407 @@
+// The browser tests' common part: fixtures, `prodflow serve`, Chromium, the
+// helpers the scenarios share, and the loop that runs a list of scenarios.
+//
+// Every wait here is on a state (an element, an attribute, a server answer, a
+// finished animation), never on time: no sleeps, no deadlines. A wait that
+// never ends is stopped by CTest's TIMEOUT; while it waits, `until` says what
+// it is waiting for once a minute, so a hang names its cause in the log.
+//
+// Each runScenarios() gets its own data directory, its own server on a free
+// port (stopped by its PID) and its own browser profile, so several groups of
+// scenarios run side by side.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const webDir = resolve(here, '../..');
+const distDir = join(webDir, 'dist');
+const shareDir = resolve(here, '../../../share');
+export const outDir = join(webDir, 'test-output');
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+// No CSS transition or animation runs in the tests: a state shows at once, in
+// its final look, and a screenshot never catches it half-way.
+const NO_MOTION = '*,*::before,*::after{transition:none!important;animation:none!important}';
+
+// Set by runScenarios(); ES module bindings are live, so the scenarios see them.
+export let base = '';
+export let dataDir = '';
+let binary = '';
+
+/** The time since `t0` in seconds, for the log. */
+export const seconds = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
+
+let serverExited = false;
+let serverExit = '';
+
+/**
+ * Polls fn() every 100 ms until it returns a truthy value, and returns it.
+ * There is no deadline: it fails only when the server has exited, since then
+ * no state can change. Errors thrown by fn() count as "not yet". While it
+ * waits it logs what for, every E2E_TELL_MS ms (default a minute): a log line,
+ * never a failure.
+ */
+export async function until(what, fn) {
+  const t0 = Date.now();
+  let told = t0;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (serverExited) throw new Error(`the server exited (${serverExit}) while waiting for ${what}${last ? ` (${last.message})` : ''}`);
+    if (Date.now() - told >= Number(process.env.E2E_TELL_MS || 60000)) {
+      told = Date.now();
+      console.log(`       … still waiting for ${what} after ${seconds(t0)} s${last ? ` (last: ${last.message.split('\n')[0]})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export function check(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Runs the prodflow binary to completion; throws with its output when it fails. */
+export function prodflow(args, env = {}) {
+  try {
+    return execFileSync(binary, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  } catch (e) {
+    throw new Error(`prodflow ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+  }
+}
+
+export async function api(method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: body ? { 'Content-Type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+// ---- page helpers -----------------------------------------------------------
+
+const center = (box) => ({ x: box.x + box.width / 2, y: box.y + box.height / 2 });
+
+/** Drags from one handle to another with real mouse events; `whileOver` runs before the drop. */
+export async function dragHandle(page, fromId, toId, whileOver) {
+  const a = center(await page.getByTestId(fromId).boundingBox());
+  const b = center(await page.getByTestId(toId).boundingBox());
+  await page.mouse.move(a.x, a.y);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2 + 20, { steps: 6 });
+  await page.mouse.move(b.x, b.y, { steps: 8 });
+  if (whileOver) await whileOver();
+  await page.mouse.up();
+}
+
+/** Clicks the middle of the i-th edge's path (its bounding box centre may miss the curve). */
+export async function clickEdge(page, i) {
+  const pt = await page
+    .locator('.react-flow__edge-path')
+    .nth(i)
+    .evaluate((path) => {
+      const q = path.getPointAtLength(path.getTotalLength() / 2);
+      const m = path.getScreenCTM();
+      return { x: q.x * m.a + q.y * m.c + m.e, y: q.x * m.b + q.y * m.d + m.f };
+    });
+  await page.mouse.click(pt.x, pt.y);
+}
+
+export const text = (page, testId) => page.getByTestId(testId).innerText();
+
+export async function openApp(page) {
+  await page.goto(base + '/');
+  await page.getByTestId('workflow-list').waitFor();
+}
+
+/** Waits until an <img> has loaded a picture. */
+export const imageLoaded = (what, img) => until(what, () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+
+/**
+ * Waits until the editor's canvas shows the result of a fitView (React Flow's
+ * getViewportForBounds, with the editor's minZoom 0.2 and maxZoom 1): the
+ * nodes' bounds centred in the pane at the zoom that fits them with one of
+ * these paddings. After that nothing moves, so handles can be dragged and
+ * nodes clicked. (The editor asks for padding 0.06 when it opens or lays out
+ * a graph, but xyflow may run the queued fit with the <ReactFlow>
+ * fitViewOptions, padding 0.2, which it re-reads on each render.)
+ */
+export function viewFitted(page, what = 'the canvas fitted to the graph', paddings = [0.06, 0.2]) {
+  return until(what, async () => {
+    const v = await page.evaluate((paddings) => {
+      const flow = document.querySelector('.react-flow');
+      const vp = document.querySelector('.react-flow__viewport');
+      const nodes = [...document.querySelectorAll('.react-flow__node')];
+      if (!flow || !vp || !nodes.length) return { ok: false, why: 'no canvas or no nodes' };
+      const zoom = new DOMMatrixReadOnly(getComputedStyle(vp).transform).a;
+      const W = flow.offsetWidth;
+      const H = flow.offsetHeight;
+      const pane = flow.getBoundingClientRect();
+      let l = Infinity, t = Infinity, r = -Infinity, b = -Infinity; // prettier-ignore
+      for (const n of nodes) {
+        const q = n.getBoundingClientRect();
+        l = Math.min(l, q.left);
+        t = Math.min(t, q.top);
+        r = Math.max(r, q.right);
+        b = Math.max(b, q.bottom);
+      }
+      const fit = (padding) => {
+        const pad = (v) => Math.floor((v - v / (1 + padding)) * 0.5);
+        return Math.min(Math.max(Math.min((W - 2 * pad(W)) / ((r - l) / zoom), (H - 2 * pad(H)) / ((b - t) / zoom)), 0.2), 1);
+      };
+      const want = paddings.map(fit);
+      const dx = (l + r) / 2 - pane.left - W / 2;
+      const dy = (t + b) / 2 - pane.top - H / 2;
+      return {
+        ok: want.some((z) => Math.abs(zoom - z) <= 0.01 * z) && Math.abs(dx) <= 2 && Math.abs(dy) <= 2,
+        why: `zoom ${zoom} (fits: ${want.join(', ')}), bounds centre off by ${dx}, ${dy} px`,
+      };
+    }, paddings);
+    if (!v.ok) throw new Error(v.why);
+    return true;
+  });
+}
+
+/** Waits until no animation runs and every image on the page has finished loading. */
+export async function settled(page) {
+  await page.waitForFunction(
+    () => document.getAnimations().every((a) => a.playState === 'finished' || a.playState === 'idle') && [...document.images].every((img) => img.complete),
+    undefined,
+    { timeout: 0, polling: 'raf' },
+  );
+}
+
+/** A screenshot into web/test-output/, once the page has settled. */
+export async function shot(page, name, options = {}) {
+  await settled(page);
+  await page.screenshot({ path: join(outDir, name), ...options });
+}
+
+// Chromium logs every 4xx answer to fetch as a console error. A scenario that
+// provokes one on purpose (409 conflict, 422 invalid) says so; nothing else passes.
+const expectedHttp = new Set();
+export const expectHttpStatus = (status) => expectedHttp.add(status);
+function unexpectedConsoleError(msg) {
+  const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg);
+  return !(m && expectedHttp.has(Number(m[1])));
+}
+
+// ---- fixtures -----------------------------------------------------------------
+
+// An output type in shadow rollout whose graph renders with fewer samples than
+// its legacy settings (as in tests/integration/test_cli_run.c): the parity
+// report lists the difference. Small images keep the renders quick.
+const DRIFT = {
+  key: 'drift',
+  name: 'Drift',
+  family: 'order_line',
+  rollout: 'shadow',
+  artifact_kind: 'still_image',
+  pricing_tier: 'standard',
+  workflow: { id: 'starter-order-still', version: 1 },
+  overrides: { width: 96, height: 72, samples: 2 },
+  legacy_render_settings: { width: 96, height: 72, samples: 4 },
+};
+
+/**
+ * Makes `dir` a share directory like the repo's (symlinks to it), where the
+ * output types in `outputTypes` (key → document) are added or replaced.
+ */
+function shareWith(dir, outputTypes) {
+  mkdirSync(join(dir, 'output-types'), { recursive: true });
+  for (const d of readdirSync(shareDir)) if (d !== 'output-types') symlinkSync(join(shareDir, d), join(dir, d));
+  for (const f of readdirSync(join(shareDir, 'output-types')))
+    if (!(f.replace(/\.json$/, '') in outputTypes)) symlinkSync(join(shareDir, 'output-types', f), join(dir, 'output-types', f));
+  for (const [key, doc] of Object.entries(outputTypes)) writeFileSync(join(dir, 'output-types', `${key}.json`), JSON.stringify(doc, null, 2));
+  return dir;
+}
+
+/**
+ * Runs scenarios against a fresh server and browser, prints one line per
+ * scenario and "N passed, N failed", and exits (1 when any failed).
+ *
+ *   binary       the prodflow binary
+ *   label        names this run in the log
+ *   scenarios    [{ n, name, fn(page) }]; n numbers the scenario-N.png screenshot
+ *   runFixtures  also make the run fixtures (a shadow pair from `prodflow run`)
+ *   outputTypes  { key: fn(shipped document) → document }: the server's demo
+ *                data gets these output types changed (through its own share directory)
+ */
+export async function runScenarios({ binary: bin, label, scenarios, runFixtures, outputTypes = {} }) {
+  const t0 = Date.now();
+  binary = resolve(bin);
+  if (!existsSync(join(distDir, 'index.html'))) {
+    console.error(`${distDir}/index.html is missing: run "npm run build" first`);
+    process.exit(2);
+  }
+  if (!existsSync(CHROMIUM)) {
+    console.error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+    process.exit(2);
+  }
+
+  // ---- fixtures: the STEP file, and for the run view a shadow pair whose
+  // graph differs from its legacy run (`prodflow run` with a small output type).
+  const tmp = mkdtempSync(join(tmpdir(), `prodflow-e2e-${label}-`));
+  let serverShare = shareDir;
+  dataDir = join(tmp, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  try {
+    prodflow(['cad', 'fixture', '-o', join(dataDir, 'gearbox.step'), '--bolts', '3']);
+    const changed = Object.fromEntries(
+      Object.entries(outputTypes).map(([key, fn]) => [key, fn(JSON.parse(readFileSync(join(shareDir, 'output-types', `${key}.json`), 'utf8')))]),
+    );
+    if (Object.keys(changed).length) serverShare = shareWith(join(tmp, 'server-share'), changed);
+    if (runFixtures) {
+      // `prodflow run` seeds the demo data from this share directory (and the
+      // server then does not seed again), so the demo output types go here too.
+      const share = shareWith(join(tmp, 'share'), { ...changed, drift: DRIFT });
+      prodflow(['run', join(dataDir, 'gearbox.step'), '--output-type', 'drift', '-o', join(tmp, 'drift-out'), '--data-dir', dataDir], { PRODFLOW_SHARE_DIR: share });
+    }
+  } catch (e) {
+    console.error(`cannot prepare the fixtures: ${e.message}`);
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(1);
+  }
+  console.log(`[${label}] fixtures ready after ${seconds(t0)} s`);
+
+  // ---- server
+  serverExited = false;
+  const portFile = join(tmp, 'port');
+  let logText = '';
+  const server = spawn(
+    binary,
+    ['serve', '--bind', '127.0.0.1', '--port', '0', '--port-file', portFile, '--data-dir', dataDir, '--share-dir', serverShare, '--web-dir', distDir],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  server.stdout.on('data', (d) => (logText += d));
+  server.stderr.on('data', (d) => (logText += d));
+  const exited = new Promise((r) =>
+    server.on('exit', (code, signal) => {
+      serverExited = true;
+      serverExit = signal ? `signal ${signal}` : `status ${code}`;
+      r();
+    }),
+  );
+
+  let context;
+  let cleaning;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      try {
+        await context?.close();
+      } catch {
+        /* already closed */
+      }
+      if (!serverExited && server.pid) {
+        process.kill(server.pid, 'SIGTERM');
+        await exited;
+      }
+      rmSync(tmp, { recursive: true, force: true });
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM']) {
+    process.on(sig, async () => {
+      await cleanup();
+      process.exit(sig === 'SIGINT' ? 130 : 143);
+    });
+  }
+
+  try {
+    const port = await until('the server to write its port file', () => (existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : ''));
+    base = `http://127.0.0.1:${port}`;
+    await until('GET /api/health', async () => (await fetch(`${base}/api/health`)).ok);
+  } catch (e) {
+    console.error(`the server did not start: ${e.message}\n${logText}`);
+    await cleanup();
+    process.exit(1);
+  }
+
+  // ---- browser
+  mkdirSync(outDir, { recursive: true });
+  context = await chromium.launchPersistentContext(join(tmp, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1280, height: 800 },
+    acceptDownloads: true,
+    timeout: 0,
+  });
+  // Playwright's own 30 s defaults must not fire on a slow machine.
+  context.setDefaultTimeout(0);
+  context.setDefaultNavigationTimeout(0);
+  await context.addInitScript((css) => {
+    const add = () => {
+      const s = document.createElement('style');
+      s.textContent = css;
+      (document.head ?? document.documentElement).appendChild(s);
+    };
+    if (document.documentElement) add();
+    else document.addEventListener('DOMContentLoaded', add, { once: true });
+  }, NO_MOTION);
+  // Only the test server is reachable.
+  await context.route(
+    (url) => url.hostname !== '127.0.0.1',
+    (route) => route.abort(),
+  );
+  console.log(`[${label}] server and browser up after ${seconds(t0)} s`);
+
+  // ---- run
+  let passed = 0;
+  let failed = 0;
+  for (const s of scenarios) {
+    const ts = Date.now();
+    const page = await context.newPage();
+    const consoleErrors = [];
+    expectedHttp.clear();
+    page.on('console', (m) => m.type() === 'error' && unexpectedConsoleError(m.text()) && consoleErrors.push(m.text()));
+    page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`));
+    const shotPath = join(outDir, `scenario-${s.n}.png`);
+    let error;
+    try {
+      await s.fn(page);
+    } catch (e) {
+      error = e;
+    }
+    try {
+      if (!error) await settled(page);
+      await page.screenshot({ path: shotPath });
+    } catch {
+      /* the page may be gone */
+    }
+    if (!error && consoleErrors.length) error = new Error(`console errors:\n  ${consoleErrors.join('\n  ')}`);
+    if (error) {
+      failed++;
+      console.log(`FAIL ${s.n}. ${s.name}  (${seconds(ts)} s)\n  ${error.stack ?? error.message}\n  screenshot: ${shotPath}`);
+      if (consoleErrors.length) console.log(`  console: ${consoleErrors.join(' | ')}`);
+    } else {
+      passed++;
+      console.log(`ok   ${s.n}. ${s.name}  (${seconds(ts)} s, screenshot: ${shotPath})`);
+    }
+    await page.close();
+  }
+
+  await cleanup();
+  if (failed) console.log(`server log:\n${logText.split('\n').slice(-20).join('\n')}`);
+  console.log(`[${label}] ${passed} passed, ${failed} failed in ${seconds(t0)} s`);
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
