@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/secret.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -35,9 +36,11 @@ static void usage(FILE *out) {
         "  --client-timeout S   close a connection idle for S seconds (default 15)\n"
         "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
         "  --run-workers N   threads that run workflow nodes (default 2)\n"
-        "  --webhook-allow PREFIX  a URL prefix output.notify may post to (repeatable)\n"
+        "  --webhook-allow URL  an origin (scheme://host[:port], optionally with a path prefix) output.notify\n"
+        "                    may post to (repeatable)\n"
         "  --webhook-url URL       the default webhook for output.notify\n"
-        "  --webhook-secret-file FILE  signs webhook bodies (HMAC-SHA256)\n"
+        "  --webhook-secret-file FILE  signs webhook bodies (HMAC-SHA256; default DATA_DIR/secrets/webhook.key,\n"
+        "                    made on first start)\n"
         "  --no-demo-data    leave a fresh data directory empty (no demo categories, tier, output types)\n"
         "  --port-file FILE  write the bound port to FILE once listening\n"
         "  -h, --help        this help\n",
@@ -178,6 +181,20 @@ static int run(int argc, char **argv) {
         }
     }
     sopts.allow_origins = origins;
+    if (!json_object_get(hooks, "secret")) {
+        /* Every delivery is signed: without a secret given, the server keeps its own. */
+        char *key = pf_asprintf("%s/secrets/webhook.key", cfg.data_dir), *secret = NULL;
+        pf_error *err = pf_secret_load_or_create(key, &secret);
+        free(key);
+        if (err) {
+            fprintf(stderr, "prodflow serve: the webhook secret: %s\n", err->message);
+            pf_error_free(err);
+            json_decref(settings);
+            return PF_EXIT_FAILED;
+        }
+        json_object_set_new(hooks, "secret", json_string(secret));
+        free(secret);
+    }
     cfg.secure_cookies = sopts.public_url && strncmp(sopts.public_url, "https://", 8) == 0;
     const char *location = pf_cli_store_location(cfg.data_dir, cfg.store_url);
     cfg.store_url = location == cfg.data_dir ? NULL : location;

@@ -41,6 +41,10 @@ const NO_MOTION = '*,*::before,*::after{transition:none!important;animation:none
 export let base = '';
 export let dataDir = '';
 let binary = '';
+/** An admin token for the test's own API calls (the browser signs in with the start-up link). */
+export let token = '';
+/** Headers that authenticate a fetch() from the test itself. */
+export const authHeaders = () => ({ Authorization: `Bearer ${token}` });
 
 /** The time since `t0` in seconds, for the log. */
 export const seconds = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
@@ -91,7 +95,7 @@ export function prodflow(args, env = {}) {
 export async function api(method, path, body) {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body ? { 'Content-Type': 'application/json' } : {},
+    headers: { ...authHeaders(), ...(body ? { 'Content-Type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
@@ -277,6 +281,7 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
       const share = shareWith(join(tmp, 'share'), { ...changed, drift: DRIFT });
       prodflow(['run', join(dataDir, 'gearbox.step'), '--output-type', 'drift', '-o', join(tmp, 'drift-out'), '--data-dir', dataDir], { PRODFLOW_SHARE_DIR: share });
     }
+    token = prodflow(['token', 'create', '--data-dir', dataDir, '--name', 'e2e', '--role', 'admin']).trim();
   } catch (e) {
     console.error(`cannot prepare the fixtures: ${e.message}`);
     rmSync(tmp, { recursive: true, force: true });
@@ -305,6 +310,7 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
 
   let context;
   let cleaning;
+  let loginLink = '';
   const cleanup = () =>
     (cleaning ??= (async () => {
       try {
@@ -329,6 +335,7 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
     const port = await until('the server to write its port file', () => (existsSync(portFile) ? readFileSync(portFile, 'utf8').trim() : ''));
     base = `http://127.0.0.1:${port}`;
     await until('GET /api/health', async () => (await fetch(`${base}/api/health`)).ok);
+    loginLink = await until('the sign-in link in the server log', () => /(http:\/\/\S+#login=[a-z0-9]+)/.exec(logText)?.[1]);
   } catch (e) {
     console.error(`the server did not start: ${e.message}\n${logText}`);
     await cleanup();
@@ -362,7 +369,20 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
     (url) => url.hostname !== '127.0.0.1',
     (route) => route.abort(),
   );
-  console.log(`[${label}] server and browser up after ${seconds(t0)} s`);
+  // ---- sign in, as a person would: the app shows its sign-in page, then the
+  // start-up link signs this browser profile in (a session cookie every
+  // scenario's page shares).
+  {
+    const page = await context.newPage();
+    await page.goto(base + '/');
+    await page.getByTestId('signin').waitFor();
+    await shot(page, `signin-${label}.png`);
+    await page.goto('about:blank');
+    await page.goto(loginLink.replace(/^http:\/\/[^/]+/, base));
+    await page.getByTestId('session-chip').waitFor();
+    await page.close();
+  }
+  console.log(`[${label}] server and browser up, signed in, after ${seconds(t0)} s`);
 
   // ---- run
   let passed = 0;

@@ -4,7 +4,7 @@
 // `prodflow run`).
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group runs`).
 import { join } from 'node:path';
-import { api, base, check, dataDir, expectHttpStatus, imageLoaded, openApp, prodflow, shot, text, until } from '../lib.mjs';
+import { api, authHeaders, base, check, dataDir, expectHttpStatus, imageLoaded, openApp, prodflow, shot, text, until } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -124,7 +124,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   check((await panel.getByTestId('param-linear_deflection').innerText()).includes('0.25'), 'with the value sent');
   const glbLink = panel.getByTestId('output-download-glb');
   check((await glbLink.getAttribute('download')) === 'glb-glb.glb', 'the GLB is a download');
-  const glb = await fetch(base + (await glbLink.getAttribute('href')));
+  const glb = await fetch(base + (await glbLink.getAttribute('href')), { headers: authHeaders() });
   check(glb.ok && glb.headers.get('content-type') === 'model/gltf-binary', `the GLB link serves the file (${glb.status})`);
   await page.getByTestId('tab-run-request').click();
   check(JSON.parse(await text(page, 'run-context')).step_path === 'gearbox.step', 'the request shows the context');

@@ -163,3 +163,37 @@ scenario(10, 'settings: a category and a tier with a pinned problem, a material 
   await page.getByTestId('ot-row-e2e_legacy_spin').waitFor();
   check((await text(page, 'ot-rollout-cell-e2e_legacy_spin')) === 'legacy', 'imported on the legacy rollout');
 });
+
+scenario(11, 'access: an admin makes a token (shown once), signs a second browser in with it, revokes it; the audit log names who did what', async (page) => {
+  await page.goto(base + '/settings/access');
+  await page.getByTestId('tokens-table').waitFor();
+  // The browser signed in with the start-up link: its session is the first token.
+  check((await text(page, 'tokens-table')).includes('editor sign-in'), 'the sign-in token is listed');
+  await page.getByTestId('tokens-new').click();
+  await page.getByTestId('token-dialog').waitFor();
+  await page.getByTestId('token-name').fill('E2E render farm');
+  await page.getByTestId('token-role-viewer').uncheck();
+  await page.getByTestId('token-role-operator').check();
+  await page.getByTestId('token-days').fill('7');
+  await page.getByTestId('token-create').click();
+  await page.getByTestId('token-made').waitFor();
+  const secret = (await text(page, 'token-secret')).trim();
+  check(/^pft_[a-z2-7]{16}_[a-z2-7]{32}$/.test(secret), `the token is shown: ${secret}`);
+  await shot(page, 'access-token-made.png');
+  const made = (await api('GET', '/api/tokens')).body.tokens.find((t) => t.name === 'E2E render farm');
+  check(made && made.roles.join() === 'operator' && made.expires_at && !('token' in made), 'stored with its role and expiry, never the secret');
+
+  const who = await fetch(`${base}/api/auth/whoami`, { headers: { Authorization: `Bearer ${secret}` } });
+  check(who.status === 200 && (await who.json()).name === 'E2E render farm', 'the new token works');
+
+  await page.getByTestId(`token-revoke-${made.id}`).click();
+  await until('the token shows as revoked', async () => (await text(page, `token-row-${made.id}`)).includes('revoked'));
+  const gone = await fetch(`${base}/api/auth/whoami`, { headers: { Authorization: `Bearer ${secret}` } });
+  check(gone.status === 401, 'a revoked token no longer works');
+  await until('the audit log shows the revocation', async () => {
+    await page.getByTestId('audit-page').getByRole('button', { name: 'Refresh' }).click();
+    return (await text(page, 'audit-table')).includes(`DELETE /api/tokens/${made.id}`);
+  });
+  check((await text(page, 'audit-table')).includes('POST /api/tokens'), 'the creation is logged');
+  await shot(page, 'access.png', { fullPage: true });
+});
