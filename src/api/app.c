@@ -89,9 +89,20 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     prebuild(&app->node_definitions[0], app->registry, NULL);
     for (size_t i = 0; i < c->n_families; i++)
         prebuild(&app->node_definitions[i + 1], app->registry, c->families[i].key);
+    pf_runtime_config rc = {.registry = app->registry,
+                            .store = app->store,
+                            .data_dir = app->data_dir,
+                            .share_dir = app->share_dir,
+                            .workers = cfg->run_workers,
+                            .blender_pool = NULL,
+                            .module_runner = cfg->module_runner,
+                            .limits = cfg->limits,
+                            .n_limits = cfg->n_limits};
     if (cfg->blender_workers > 0) {
         char *script = pf_asprintf("%s/blender/prodflow_render.py", app->share_dir);
-        pf_blender_pool_opts po = {.setup = {.blender = getenv("PRODFLOW_BLENDER"), .script = script},
+        pf_blender_pool_opts po = {.setup = {.blender = getenv("PRODFLOW_BLENDER"),
+                                             .script = script,
+                                             .memory_bytes = pf_runtime_pool_memory(&rc)},
                                    .workers = cfg->blender_workers};
         app->blender_pool = pf_blender_pool_new(&po);
         free(script);
@@ -99,15 +110,10 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     app->settings = cfg->settings ? json_deep_copy(cfg->settings) : json_object();
     app->login = pf_login_new();
     app->secure_cookies = cfg->secure_cookies;
-    pf_runtime_config rc = {.registry = app->registry,
-                            .store = app->store,
-                            .data_dir = app->data_dir,
-                            .share_dir = app->share_dir,
-                            .workers = cfg->run_workers,
-                            .blender_pool = app->blender_pool,
-                            .settings = app->settings,
-                            .on_change = pf_event_hub_changed,
-                            .on_change_user = app->events = pf_event_hub_new(0)};
+    rc.blender_pool = app->blender_pool;
+    rc.settings = app->settings;
+    rc.on_change = pf_event_hub_changed;
+    rc.on_change_user = app->events = pf_event_hub_new(0);
     size_t resumed = 0;
     if ((err = pf_runtime_start(&rc, &app->runtime)) ||
         (cfg->resume_runs && (err = pf_runtime_resume(app->runtime, &resumed)))) {

@@ -16,13 +16,16 @@ typedef struct pf_app_config {
     size_t max_body_bytes;
     /* Streamed uploads (CAD files); 0 means 512 MiB. */
     size_t max_upload_bytes;
-    int blender_workers; /* warm Blender processes; 0 renders in fresh ones */
-    int run_workers;     /* graph runtime threads; <= 0 means 2 */
-    json_t *settings;    /* operator settings for modules, e.g. {"webhooks": {...}}; borrowed */
-    bool resume_runs;    /* the server resumes unfinished runs; a one-off CLI job must not take them over */
-    bool demo_data;      /* seed a fresh data directory with the demo catalog (catalog/seed.h) */
-    bool demo_product;   /* ... and its sample product, whose intake starts at once */
-    bool secure_cookies; /* browsers reach the server over https: its session cookie says Secure */
+    int blender_workers;             /* warm Blender processes; 0 renders in fresh ones */
+    int run_workers;                 /* graph runtime threads; <= 0 means 2 */
+    json_t *settings;                /* operator settings for modules, e.g. {"webhooks": {...}}; borrowed */
+    bool resume_runs;                /* the server resumes unfinished runs; a one-off CLI job must not take them over */
+    bool demo_data;                  /* seed a fresh data directory with the demo catalog (catalog/seed.h) */
+    bool demo_product;               /* ... and its sample product, whose intake starts at once */
+    bool secure_cookies;             /* browsers reach the server over https: its session cookie says Secure */
+    const char *module_runner;       /* the prodflow binary, for isolated modules (runtime/isolate.h) */
+    const pf_limit_override *limits; /* the operator's limits for module children; may be NULL */
+    size_t n_limits;
 } pf_app_config;
 
 typedef struct pf_prebuilt {

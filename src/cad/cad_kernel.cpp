@@ -427,6 +427,16 @@ extern "C" size_t pf_cad_triangle_count(const pf_cad_doc *doc) {
     return n;
 }
 
+extern "C" pf_cad_status pf_cad_rough_diagonal(const pf_cad_doc *doc, double *diagonal) {
+    return guarded("estimating the model's size", [&]() -> pf_cad_status {
+        Bnd_Box box;
+        BRepBndLib::Add(doc->all, box, Standard_False);
+        if (box.IsVoid()) return fail(PF_CAD_EEMPTY, "the document has no extent");
+        *diagonal = std::sqrt(box.SquareExtent());
+        return PF_CAD_OK;
+    });
+}
+
 extern "C" pf_cad_status pf_cad_bbox(const pf_cad_doc *doc, pf_cad_box *out) {
     return guarded("computing the bounding box", [&]() -> pf_cad_status {
         if (!doc->meshed) return fail(PF_CAD_EMESH, "mesh the document before asking for a tight box");

@@ -70,6 +70,10 @@ unsigned long pf_cad_lexer_block_reads(const pf_cad_doc *doc);
 size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces);
 /* Triangles over all meshed faces (each shared instance counted once). */
 size_t pf_cad_triangle_count(const pf_cad_doc *doc);
+/* The diagonal of a loose box around every shape (no mesh needed; on
+ * B-spline parts up to 2.5 times too large), in model units: what bounds
+ * how fine a mesh may be asked for. */
+pf_cad_status pf_cad_rough_diagonal(const pf_cad_doc *doc, double *diagonal);
 /* A tight box from the triangulation; call after pf_cad_mesh. */
 pf_cad_status pf_cad_bbox(const pf_cad_doc *doc, pf_cad_box *out);
 /* GLB in metres and Y-up; node names from product names. */

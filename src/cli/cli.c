@@ -1,8 +1,11 @@
 #include "cli/cli.h"
 
+#include "core/bytes.h"
+#include "core/mem.h"
 #include "core/path.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -45,6 +48,41 @@ pf_error *pf_cli_open_store(const char *data_dir, const char *store_url, pf_stor
         if (err) return err;
     }
     return pf_store_open(location, out);
+}
+
+char *pf_cli_self(void) {
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0) return NULL;
+    path[n] = '\0';
+    return pf_strdup(path);
+}
+
+bool pf_cli_limit(const char *option, const char *text, pf_limit_override *limits, size_t max, size_t *n) {
+    const char *eq = strchr(text, '=');
+    const char *value = eq ? eq + 1 : text;
+    pf_limit_override o = {0};
+    bool ok;
+    if (!strcmp(option, "--memory-limit")) {
+        ok = pf_bytes_parse(value, &o.memory_bytes);
+    } else {
+        char *end = NULL;
+        o.cpu_seconds = strtol(value, &end, 10);
+        ok = *value && !*end && o.cpu_seconds > 0;
+    }
+    if (!ok || *n == max || (eq && eq == text)) {
+        fprintf(stderr, "%s takes [QUEUE=]%s (at most %zu of them), not \"%s\"\n", option,
+                strcmp(option, "--memory-limit") ? "SECONDS" : "SIZE such as 6G or 512M", max, text);
+        return false;
+    }
+    if (eq) o.queue = pf_strndup(text, (size_t)(eq - text));
+    limits[(*n)++] = o;
+    return true;
+}
+
+void pf_cli_limits_free(pf_limit_override *limits, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free((char *)limits[i].queue);
 }
 
 const char *pf_cli_share_dir(void) {

@@ -3,19 +3,20 @@
 #define PF_CLI_CLI_H
 
 #include "modules/registry.h"
+#include "runtime/runtime.h"
 #include "store/store.h"
 
 #include <stdio.h>
 
 typedef struct pf_command {
     const char *name;
-    const char *summary;
+    const char *summary;               /* NULL: not listed (commands prodflow runs itself) */
     int (*run)(int argc, char **argv); /* argv[0] is the subcommand */
     void (*usage)(FILE *out);
 } pf_command;
 
 extern const pf_command pf_cmd_serve, pf_cmd_validate, pf_cmd_node_definitions, pf_cmd_module, pf_cmd_cad,
-    pf_cmd_render, pf_cmd_run, pf_cmd_token;
+    pf_cmd_render, pf_cmd_run, pf_cmd_token, pf_cmd_module_child;
 
 /* Exit codes shared by every subcommand. */
 enum { PF_EXIT_OK = 0, PF_EXIT_FAILED = 1, PF_EXIT_USAGE = 2 };
@@ -43,6 +44,14 @@ int pf_cli_wants_help(int argc, char **argv);
 pf_error *pf_cli_open_store(const char *data_dir, const char *store_url, struct pf_store **out);
 /* Where that store is, by the same rule (borrowed). */
 const char *pf_cli_store_location(const char *data_dir, const char *store_url);
+/* This program's own path (isolated modules run it as `module-child`);
+ * caller frees; NULL when the system cannot tell. */
+char *pf_cli_self(void);
+/* Parses a --memory-limit or --cpu-limit value, "[QUEUE=]VALUE", into
+ * limits (at most max, *n of them so far); prints why not and returns
+ * false on a bad one. Queue names are malloc'd: pf_cli_limits_free. */
+bool pf_cli_limit(const char *option, const char *text, pf_limit_override *limits, size_t max, size_t *n);
+void pf_cli_limits_free(pf_limit_override *limits, size_t n);
 /* The share directory: $PRODFLOW_SHARE_DIR, else the build's share/. */
 const char *pf_cli_share_dir(void);
 /* The built editor: $PRODFLOW_WEB_DIR, else the build's web/dist when it exists, else NULL. */

@@ -301,8 +301,12 @@ static int run(int argc, char **argv) {
     pf_errors errs;
     pf_errors_init(&errs);
     pf_error *err = pf_mkdirs(dir, 0755);
-    pf_app_config cfg = {
-        .data_dir = data_dir, .share_dir = pf_cli_share_dir(), .blender_workers = 1, .demo_data = true};
+    char *self = pf_cli_self(); /* isolated modules run in it */
+    pf_app_config cfg = {.data_dir = data_dir,
+                         .share_dir = pf_cli_share_dir(),
+                         .blender_workers = 1,
+                         .demo_data = true,
+                         .module_runner = self};
     pf_app *app = err ? NULL : pf_app_open(&cfg, &errs);
     if (err) fprintf(stderr, "prodflow run: %s\n", err->message);
     if (!app) pf_cli_print_errors(stderr, "prodflow run", &errs);
@@ -323,6 +327,7 @@ static int run(int argc, char **argv) {
     pf_app_close(app);
     pf_error_free(err);
     pf_errors_clear(&errs);
+    free(self);
 done:
     json_decref(overrides);
     return rc;

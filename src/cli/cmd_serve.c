@@ -36,6 +36,9 @@ static void usage(FILE *out) {
         "  --client-timeout S   close a connection idle for S seconds (default 15)\n"
         "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
         "  --run-workers N   threads that run workflow nodes (default 2)\n"
+        "  --memory-limit [QUEUE=]SIZE  resident memory a module's process may use, for every queue or one\n"
+        "                    (cad, render, default); the contracts say 6G for CAD, 4-8G for renders (repeatable)\n"
+        "  --cpu-limit [QUEUE=]SECONDS  CPU time a module's process may use (repeatable)\n"
         "  --webhook-allow URL  an origin (scheme://host[:port], optionally with a path prefix) output.notify\n"
         "                    may post to (repeatable)\n"
         "  --webhook-url URL       the default webhook for output.notify\n"
@@ -69,7 +72,59 @@ static bool network_ready(const pf_server_opts *o, pf_app *app) {
     return true;
 }
 
-static int run(int argc, char **argv) {
+/* Everything the command line says. */
+typedef struct {
+    pf_server_opts sopts;
+    pf_app_config cfg;
+    const char *port_file;
+    const char *origins[17];
+    size_t n_origins;
+    pf_limit_override limits[16];
+    size_t n_limits;
+    json_t *settings; /* {"webhooks": {allow, url?, secret?}} */
+    char *self;       /* this binary, which isolated modules run as */
+} serve_args;
+
+static void args_free(serve_args *a) {
+    json_decref(a->settings);
+    pf_cli_limits_free(a->limits, a->n_limits);
+    free(a->self);
+}
+
+static bool read_secret(const char *file, json_t *hooks) {
+    char *secret = NULL;
+    size_t len = 0;
+    pf_error *err = pf_read_file(file, 4096, &secret, &len);
+    if (err) {
+        fprintf(stderr, "prodflow serve: --webhook-secret-file: %s\n", err->message);
+        pf_error_free(err);
+        return false;
+    }
+    while (len && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
+        secret[--len] = '\0';
+    json_object_set_new(hooks, "secret", json_string(secret));
+    free(secret);
+    return true;
+}
+
+/* Every delivery is signed: without a secret given, the server keeps its own. */
+static bool own_secret(const char *data_dir, json_t *hooks) {
+    if (json_object_get(hooks, "secret")) return true;
+    char *key = pf_asprintf("%s/secrets/webhook.key", data_dir), *secret = NULL;
+    pf_error *err = pf_secret_load_or_create(key, &secret);
+    free(key);
+    if (err) {
+        fprintf(stderr, "prodflow serve: the webhook secret: %s\n", err->message);
+        pf_error_free(err);
+        return false;
+    }
+    json_object_set_new(hooks, "secret", json_string(secret));
+    free(secret);
+    return true;
+}
+
+/* PF_EXIT_OK, or the exit code of a usage error (said on stderr). */
+static int parse(int argc, char **argv, serve_args *a) {
     static const struct option opts[] = {
         {"port", required_argument, 0, 'p'},
         {"bind", required_argument, 0, 'b'},
@@ -92,21 +147,11 @@ static int run(int argc, char **argv) {
         {"max-connections", required_argument, 0, 'C'},
         {"max-per-client", required_argument, 0, 'c'},
         {"client-timeout", required_argument, 0, 'T'},
+        {"memory-limit", required_argument, 0, 'L'},
+        {"cpu-limit", required_argument, 0, 'X'},
         {0, 0, 0, 0},
     };
-    pf_server_opts sopts = {.bind = "127.0.0.1", .port = 8080};
-    pf_app_config cfg = {.data_dir = "./var",
-                         .share_dir = pf_cli_share_dir(),
-                         .web_dir = pf_cli_web_dir(),
-                         .blender_workers = 1,
-                         .resume_runs = true,
-                         .demo_data = true,
-                         .demo_product = true};
-    const char *port_file = NULL;
-    const char *origins[17] = {0};
-    size_t n_origins = 0;
-    json_t *settings = json_pack("{s:{s:[]}}", "webhooks", "allow"), *hooks = json_object_get(settings, "webhooks");
-    cfg.settings = settings;
+    json_t *hooks = json_object_get(a->settings, "webhooks");
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -116,128 +161,105 @@ static int run(int argc, char **argv) {
             long port = strtol(optarg, &end, 10);
             if (*end || port < 0 || port > 65535) {
                 fprintf(stderr, "prodflow serve: --port must be 0..65535, not \"%s\"\n", optarg);
-                json_decref(settings);
                 return PF_EXIT_USAGE;
             }
-            sopts.port = (uint16_t)port;
+            a->sopts.port = (uint16_t)port;
             break;
         }
-        case 'b': sopts.bind = optarg; break;
-        case 'd': cfg.data_dir = optarg; break;
-        case 's': cfg.share_dir = optarg; break;
-        case 'S': cfg.store_url = optarg; break;
-        case 't': sopts.threads = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'm': cfg.max_body_bytes = strtoull(optarg, NULL, 10); break;
-        case 'N': cfg.demo_data = cfg.demo_product = false; break;
+        case 'b': a->sopts.bind = optarg; break;
+        case 'd': a->cfg.data_dir = optarg; break;
+        case 's': a->cfg.share_dir = optarg; break;
+        case 'S': a->cfg.store_url = optarg; break;
+        case 't': a->sopts.threads = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'm': a->cfg.max_body_bytes = strtoull(optarg, NULL, 10); break;
+        case 'N': a->cfg.demo_data = a->cfg.demo_product = false; break;
         case 'M': {
             unsigned long long bytes = strtoull(optarg, &end, 10);
             if (*end || !*optarg || *optarg == '-' || bytes == 0) {
                 fprintf(stderr, "prodflow serve: --max-upload must be a positive number of bytes, not \"%s\"\n",
                         optarg);
-                json_decref(settings);
                 return PF_EXIT_USAGE;
             }
-            cfg.max_upload_bytes = (size_t)bytes;
+            a->cfg.max_upload_bytes = (size_t)bytes;
             break;
         }
-        case 'f': port_file = optarg; break;
-        case 'P': sopts.public_url = optarg; break;
+        case 'f': a->port_file = optarg; break;
+        case 'P': a->sopts.public_url = optarg; break;
         case 'O':
-            if (n_origins == 16) {
+            if (a->n_origins == 16) {
                 fputs("prodflow serve: at most 16 --allow-origin\n", stderr);
-                json_decref(settings);
                 return PF_EXIT_USAGE;
             }
-            origins[n_origins++] = optarg;
+            a->origins[a->n_origins++] = optarg;
             break;
-        case 'C': sopts.max_connections = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'c': sopts.max_per_client = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'T': sopts.client_timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'w': cfg.web_dir = *optarg ? optarg : NULL; break;
-        case 'B': cfg.blender_workers = atoi(optarg); break;
-        case 'R': cfg.run_workers = atoi(optarg); break;
+        case 'C': a->sopts.max_connections = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'c': a->sopts.max_per_client = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'T': a->sopts.client_timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'L':
+        case 'X':
+            if (!pf_cli_limit(c == 'L' ? "--memory-limit" : "--cpu-limit", optarg, a->limits, 16, &a->n_limits))
+                return PF_EXIT_USAGE;
+            break;
+        case 'w': a->cfg.web_dir = *optarg ? optarg : NULL; break;
+        case 'B': a->cfg.blender_workers = atoi(optarg); break;
+        case 'R': a->cfg.run_workers = atoi(optarg); break;
         case 'A': json_array_append_new(json_object_get(hooks, "allow"), json_string(optarg)); break;
         case 'U': json_object_set_new(hooks, "url", json_string(optarg)); break;
-        case 'K': {
-            char *secret = NULL;
-            size_t len = 0;
-            pf_error *err = pf_read_file(optarg, 4096, &secret, &len);
-            if (err) {
-                fprintf(stderr, "prodflow serve: --webhook-secret-file: %s\n", err->message);
-                pf_error_free(err);
-                json_decref(settings);
-                return PF_EXIT_USAGE;
-            }
-            while (len && (secret[len - 1] == '\n' || secret[len - 1] == '\r'))
-                secret[--len] = '\0';
-            json_object_set_new(hooks, "secret", json_string(secret));
-            free(secret);
+        case 'K':
+            if (!read_secret(optarg, hooks)) return PF_EXIT_USAGE;
             break;
-        }
-        default:
-            usage(stderr);
-            json_decref(settings);
-            return PF_EXIT_USAGE;
+        default: usage(stderr); return PF_EXIT_USAGE;
         }
     }
-    sopts.allow_origins = origins;
-    if (!json_object_get(hooks, "secret")) {
-        /* Every delivery is signed: without a secret given, the server keeps its own. */
-        char *key = pf_asprintf("%s/secrets/webhook.key", cfg.data_dir), *secret = NULL;
-        pf_error *err = pf_secret_load_or_create(key, &secret);
-        free(key);
-        if (err) {
-            fprintf(stderr, "prodflow serve: the webhook secret: %s\n", err->message);
-            pf_error_free(err);
-            json_decref(settings);
-            return PF_EXIT_FAILED;
-        }
-        json_object_set_new(hooks, "secret", json_string(secret));
-        free(secret);
-    }
-    cfg.secure_cookies = sopts.public_url && strncmp(sopts.public_url, "https://", 8) == 0;
-    const char *location = pf_cli_store_location(cfg.data_dir, cfg.store_url);
-    cfg.store_url = location == cfg.data_dir ? NULL : location;
+    return PF_EXIT_OK;
+}
+
+static void write_port_file(const char *path, unsigned port) {
+    FILE *f = path ? fopen(path, "w") : NULL;
+    if (!f) return;
+    fprintf(f, "%u\n", port);
+    fclose(f);
+}
+
+static int serve(serve_args *a) {
+    pf_server_opts *sopts = &a->sopts;
+    pf_app_config *cfg = &a->cfg;
+    sopts->allow_origins = a->origins;
+    if (!own_secret(cfg->data_dir, json_object_get(a->settings, "webhooks"))) return PF_EXIT_FAILED;
+    cfg->secure_cookies = sopts->public_url && strncmp(sopts->public_url, "https://", 8) == 0;
+    const char *location = pf_cli_store_location(cfg->data_dir, cfg->store_url);
+    cfg->store_url = location == cfg->data_dir ? NULL : location;
+    cfg->module_runner = a->self = pf_cli_self();
+    cfg->limits = a->limits;
+    cfg->n_limits = a->n_limits;
     /* Block the stop signals before any thread starts so only sigwait sees them. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
 
     pf_errors errs;
     pf_errors_init(&errs);
-    pf_app *app = pf_app_open(&cfg, &errs);
-    json_decref(settings); /* the app keeps its own copy */
+    pf_app *app = pf_app_open(cfg, &errs);
     if (!app) {
         pf_cli_print_errors(stderr, "prodflow serve", &errs);
         pf_errors_clear(&errs);
         return PF_EXIT_FAILED;
     }
-    if (!network_ready(&sopts, app)) {
-        pf_app_close(app);
-        return PF_EXIT_FAILED;
-    }
     pf_server *srv = NULL;
-    pf_error *err = pf_server_start(&sopts, app, &srv);
-    if (err) {
-        fprintf(stderr, "prodflow serve: %s\n", err->message);
+    pf_error *err = network_ready(sopts, app) ? pf_server_start(sopts, app, &srv) : NULL;
+    if (!srv) {
+        if (err) fprintf(stderr, "prodflow serve: %s\n", err->message);
         pf_error_free(err);
         pf_app_close(app);
         return PF_EXIT_FAILED;
     }
     unsigned port = pf_server_port(srv);
-    if (port_file) {
-        FILE *f = fopen(port_file, "w");
-        if (f) {
-            fprintf(f, "%u\n", port);
-            fclose(f);
-        }
-    }
-    json_t *fields = json_pack("{s:s, s:i, s:s, s:s}", "bind", sopts.bind, "port", (int)port, "data_dir", cfg.data_dir,
-                               "store", pf_store_backend(app->store));
-    pf_log_fields(PF_LOG_INFO, "server.listening", fields, "Prodflow is serving at http://%s:%u", sopts.bind, port);
+    write_port_file(a->port_file, port);
+    json_t *fields = json_pack("{s:s, s:i, s:s, s:s}", "bind", sopts->bind, "port", (int)port, "data_dir",
+                               cfg->data_dir, "store", pf_store_backend(app->store));
+    pf_log_fields(PF_LOG_INFO, "server.listening", fields, "Prodflow is serving at http://%s:%u", sopts->bind, port);
     json_decref(fields);
     /* The one-time sign-in link, for the person who started the server. */
     fprintf(stderr, "\n  Sign in to the editor (the link works once): %s/#login=%s\n\n", pf_server_origin(srv),
@@ -248,6 +270,23 @@ static int run(int argc, char **argv) {
     pf_server_stop(srv);
     pf_app_close(app);
     return PF_EXIT_OK;
+}
+
+static int run(int argc, char **argv) {
+    serve_args a = {.sopts = {.bind = "127.0.0.1", .port = 8080},
+                    .cfg = {.data_dir = "./var",
+                            .share_dir = pf_cli_share_dir(),
+                            .web_dir = pf_cli_web_dir(),
+                            .blender_workers = 1,
+                            .resume_runs = true,
+                            .demo_data = true,
+                            .demo_product = true},
+                    .settings = json_pack("{s:{s:[]}}", "webhooks", "allow")};
+    a.cfg.settings = a.settings; /* the app keeps its own copy */
+    int rc = parse(argc, argv, &a);
+    if (rc == PF_EXIT_OK) rc = serve(&a);
+    args_free(&a);
+    return rc;
 }
 
 const pf_command pf_cmd_serve = {"serve", "serve the HTTP API", run, usage};

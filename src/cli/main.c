@@ -2,11 +2,12 @@
 #include "cli/cli.h"
 #include "core/log.h"
 
+#include <signal.h>
 #include <string.h>
 
 static const pf_command *const commands[] = {
-    &pf_cmd_serve,  &pf_cmd_validate, &pf_cmd_node_definitions, &pf_cmd_cad,
-    &pf_cmd_render, &pf_cmd_run,      &pf_cmd_module,           &pf_cmd_token,
+    &pf_cmd_serve,  &pf_cmd_validate, &pf_cmd_node_definitions, &pf_cmd_cad, &pf_cmd_render, &pf_cmd_run,
+    &pf_cmd_module, &pf_cmd_token,    &pf_cmd_module_child,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 
@@ -16,12 +17,15 @@ static void usage(FILE *out) {
           "of production modules.\n\nCommands:\n",
           out);
     for (size_t i = 0; i < N_COMMANDS; i++)
-        fprintf(out, "  %-18s %s\n", commands[i]->name, commands[i]->summary);
+        if (commands[i]->summary) fprintf(out, "  %-18s %s\n", commands[i]->name, commands[i]->summary);
     fputs("\nRun 'prodflow <command> --help' for a command's options.\n", out);
 }
 
 int main(int argc, char **argv) {
     pf_log_init(stderr, PF_LOG_INFO);
+    /* A child that ends early must not take the parent down with it: a
+     * write to its closed pipe is an error, not a signal. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return PF_EXIT_USAGE;

@@ -28,6 +28,12 @@ static const struct {
 const char *pf_code_name(pf_code code) { return code_info[code].name; }
 int pf_code_http_status(pf_code code) { return code_info[code].http; }
 
+pf_code pf_code_from_name(const char *name) {
+    for (size_t i = 0; name && i < sizeof code_info / sizeof *code_info; i++)
+        if (code_info[i].name && strcmp(code_info[i].name, name) == 0) return (pf_code)i;
+    return PF_EINTERNAL;
+}
+
 /* Messages and pointers quote what they were given (a path segment, a
  * header), which need not be UTF-8; repaired here, every error can become
  * JSON (pf_error_to_json) and a problem response. */

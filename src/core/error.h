@@ -35,6 +35,8 @@ typedef struct pf_errors {
 } pf_errors;
 
 const char *pf_code_name(pf_code code);
+/* The code named name (as pf_code_name spells it); PF_EINTERNAL when none is. */
+pf_code pf_code_from_name(const char *name);
 int pf_code_http_status(pf_code code);
 
 /* Returns a new error; never NULL (aborts on out-of-memory). */

@@ -342,8 +342,15 @@ void pf_child_finish(pf_child *c, long grace_ms, pf_line_fn fn, void *user, pf_s
 pf_error *pf_subprocess_run(const pf_subprocess_opts *o, pf_subprocess_result *out) {
     memset(out, 0, sizeof *out);
     pf_child *c = NULL;
-    pf_error *err = pf_child_spawn(o, false, &c);
+    pf_error *err = pf_child_spawn(o, o->input != NULL, &c);
     if (err) return err;
+    if (o->input) {
+        /* The child reads all of its input before it answers, so writing it
+         * whole cannot deadlock against a full output pipe. */
+        pf_child_write(c, o->input, o->input_len);
+        close(c->in_fd);
+        c->in_fd = -1;
+    }
     long grace = o->grace_ms > 0 ? o->grace_ms : 2000;
     long deadline = o->timeout_ms > 0 ? pf_now_ms() + o->timeout_ms : 0;
     /* Running, then SIGTERM sent and waiting out the grace, then SIGKILL sent. */

@@ -39,6 +39,8 @@ typedef struct pf_subprocess_opts {
     const char *cwd;         /* NULL: inherit */
     const char *const *env;  /* NAME=VALUE entries over pf_child_env's base, NULL-terminated; may be NULL */
     pf_limits limits;
+    const char *input; /* written to the child's stdin, which is then closed; NULL: stdin is /dev/null */
+    size_t input_len;
     long timeout_ms;           /* <= 0: none */
     long grace_ms;             /* SIGTERM to SIGKILL; 0 means 2000 */
     const atomic_bool *cancel; /* polled; may be NULL */

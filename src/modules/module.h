@@ -6,12 +6,15 @@
 #define PF_MODULES_MODULE_H
 
 #include "core/error.h"
+#include "core/subprocess.h"
 
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 
 struct pf_blender_pool;
+
+typedef enum { PF_EXEC_INLINE, PF_EXEC_PROCESS } pf_execution;
 
 /* Everything a module may touch while it runs. All pointers are borrowed
  * for the duration of one execute call. */
@@ -28,6 +31,9 @@ typedef struct pf_module_ctx {
     const char *run_id, *node_id;
     bool shadow;            /* record what side effects would do, and do nothing */
     const json_t *settings; /* operator settings, e.g. {"webhooks": {...}}; may be NULL */
+    /* What the children it starts may use (Blender): the module's limits,
+     * as the runtime resolved them. Zero: no limits. */
+    pf_limits limits;
     /* Optional progress sink: fraction in [0,1], or < 0 when unknown. */
     void (*progress)(void *user, double fraction, const char *message);
     void *progress_user;
@@ -52,6 +58,11 @@ typedef struct pf_module_desc {
     pf_module_execute_fn execute; /* NULL until the module has a body */
     const char *pending_issue;    /* where the body will come from, while execute is NULL */
     pf_module_depends_fn depends; /* NULL: params and inputs are all it depends on */
+    /* Its heavy work already runs in children it starts under ctx->limits
+     * (the Blender workers, warm or cold): a module with "execution":
+     * "process" that says so runs on the caller's thread, and the child it
+     * starts is the isolated process. */
+    bool isolates_itself;
 } pf_module_desc;
 
 #endif

@@ -1,5 +1,6 @@
 #include "modules/registry.h"
 
+#include "core/id.h"
 #include "core/jsonschema.h"
 #include "core/mem.h"
 
@@ -68,6 +69,27 @@ static pf_ports load_ports(const pf_registry *reg, const char *key, const json_t
                           i);
     }
     return ports;
+}
+
+/* "execution", "queue" and "limits": where the module runs and with what. */
+static void read_execution(pf_module *m, pf_errors *errs) {
+    const char *key = m->desc->key;
+    const char *ex = json_string_value(json_object_get(m->contract, "execution"));
+    if (json_object_get(m->contract, "execution") && (!ex || (strcmp(ex, "inline") && strcmp(ex, "process"))))
+        pf_errors_add(errs, PF_EINTERNAL, "/execution", "module %s: execution is \"inline\" or \"process\"", key);
+    m->execution = ex && !strcmp(ex, "process") ? PF_EXEC_PROCESS : PF_EXEC_INLINE;
+    m->queue = json_string_value(json_object_get(m->contract, "queue"));
+    if (!m->queue) m->queue = "default";
+    if (!pf_id_valid_slug(m->queue))
+        pf_errors_add(errs, PF_EINTERNAL, "/queue", "module %s: queue \"%s\" is not a name", key, m->queue);
+    const json_t *limits = json_object_get(m->contract, "limits");
+    json_int_t mb = json_integer_value(json_object_get(limits, "memory_mb"));
+    json_int_t cpu = json_integer_value(json_object_get(limits, "cpu_s"));
+    if (limits && (mb <= 0 || cpu <= 0))
+        pf_errors_add(errs, PF_EINTERNAL, "/limits", "module %s: limits need a positive memory_mb and cpu_s", key);
+    m->memory_bytes = mb > 0 ? (unsigned long long)mb << 20 : 0;
+    m->cpu_seconds = cpu > 0 ? (long)cpu : 0;
+    m->limit_hint = json_string_value(json_object_get(limits, "hint"));
 }
 
 static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors *errs) {
@@ -139,6 +161,7 @@ pf_registry *pf_registry_load_with(const pf_registry_extra *extra, pf_errors *er
         m->entry = json_is_true(json_object_get(m->contract, "entry"));
         const char *fx = json_string_value(json_object_get(m->contract, "side_effects"));
         m->external = fx && strcmp(fx, "external") == 0;
+        read_execution(m, errs);
         check_contract(reg, m, errs);
     }
     if (errs->len > before) {

@@ -33,6 +33,13 @@ typedef struct pf_module {
     const json_t *policy; /* default node policy */
     bool entry;
     bool external; /* side_effects == "external" */
+    /* Where it runs (the contract's "execution"): inline on the caller's
+     * thread, or in a child process under its limits (docs/runtime.md). */
+    pf_execution execution;
+    const char *queue;               /* the Celery queue of its tasks: "cad", "render", "default" */
+    unsigned long long memory_bytes; /* the contract's limits for its child process; 0: none */
+    long cpu_seconds;
+    const char *limit_hint; /* what to try when it goes past them */
 } pf_module;
 
 typedef struct pf_registry {

@@ -136,7 +136,9 @@ static pf_error *render_warm(pf_blender_pool *p, const json_t *job, const pf_ble
     warm.stall_ms = p->stall_ms;
     pf_blender_outcome o;
     err = pf_blender_worker_run(s->worker, job, &warm, result, &o);
-    bool fall_back = o == PF_BLENDER_CRASHED || o == PF_BLENDER_HUNG;
+    /* A crash or hang may be the warm process's own trouble: render again
+     * cold. A limit is the job's: the cold process would hit it too. */
+    bool fall_back = (o == PF_BLENDER_CRASHED || o == PF_BLENDER_HUNG) && err->code != PF_ELIMIT;
     if (o != PF_BLENDER_DONE && o != PF_BLENDER_FAILED) {
         pf_blender_worker_free(s->worker);
         s->worker = NULL;

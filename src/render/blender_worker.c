@@ -1,5 +1,6 @@
 #include "render/blender_worker.h"
 
+#include "core/bytes.h"
 #include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -17,6 +18,7 @@
 struct pf_blender_worker {
     pf_child *child;
     bool healthy; /* between jobs and answering; otherwise free() kills */
+    unsigned long long memory_bytes;
 };
 
 /* What the output of one job has said so far. */
@@ -107,11 +109,21 @@ static pf_blender_outcome pump(pf_blender_worker *w, job_state *s, const pf_blen
     }
 }
 
-/* Turns a crash into an error that says how the process ended. */
+/* Turns a crash into an error that says how the process ended: a limit it
+ * went past (PF_ELIMIT, which the pool does not retry), or its signal or
+ * exit status. */
 static pf_error *crash_error(pf_blender_worker *w, job_state *s) {
     pf_subprocess_result r;
     pf_child_finish(w->child, 1000, on_line, s, &r);
     w->child = NULL;
+    if (r.memory_exceeded || r.cpu_exceeded) {
+        char limit[24];
+        pf_bytes_text(w->memory_bytes, limit);
+        return r.memory_exceeded
+                   ? pf_error_new(PF_ELIMIT, "", "Blender went past its %s memory limit while rendering", limit)
+                   : pf_error_new(PF_ELIMIT, "", "Blender went past its %ld s CPU-time limit while rendering",
+                                  s->call ? s->call->cpu_seconds : 0);
+    }
     if (r.term_signal)
         return pf_error_new(PF_EIO, "", "Blender crashed: killed by signal %d (%s)%s%s", r.term_signal,
                             strsignal(r.term_signal), *s->last_error ? "; last error: " : "", s->last_error);
@@ -133,8 +145,9 @@ pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blende
                           "--models",
                           models,
                           NULL};
-    pf_subprocess_opts opts = {.argv = argv};
+    pf_subprocess_opts opts = {.argv = argv, .limits = {.memory_bytes = setup->memory_bytes}};
     pf_blender_worker *w = pf_xcalloc(1, sizeof *w);
+    w->memory_bytes = setup->memory_bytes;
     pf_error *err = pf_child_spawn(&opts, true, &w->child);
     if (err) {
         free(w);
@@ -175,6 +188,13 @@ pf_error *pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const p
     line = pf_xrealloc(line, len + 2);
     line[len] = '\n', line[len + 1] = '\0';
     job_state s = {.call = call, .last_output_ms = pf_now_ms()};
+    /* The CPU budget is the job's: RLIMIT_CPU would add up over every job
+     * a warm worker ever ran. */
+    pf_error *limited = w->child ? pf_child_limit_cpu(w->child, call->cpu_seconds) : NULL;
+    if (limited) {
+        pf_log(PF_LOG_WARN, "blender.cpu_limit", "%s", limited->message);
+        pf_error_free(limited);
+    }
     bool sent = w->child && pf_child_write(w->child, line, len + 1);
     free(line);
     pf_blender_outcome o = sent ? pump(w, &s, call) : PF_BLENDER_CRASHED;

@@ -14,6 +14,10 @@ typedef struct pf_blender_setup {
     const char *blender; /* program; NULL means "blender" from PATH */
     const char *script;  /* prodflow_render.py */
     int models;          /* imported models a worker keeps; <= 0 means 4 */
+    /* Resident memory the process may use (checked as its output is
+     * pumped); 0: no limit. Not an address-space limit: Blender maps far
+     * more than it uses. */
+    unsigned long long memory_bytes;
 } pf_blender_setup;
 
 /* Limits and progress for one job. All pointers are borrowed. */
@@ -24,7 +28,8 @@ typedef struct pf_blender_call {
     const atomic_bool *cancel;
     void (*progress)(void *user, double fraction, const char *message);
     void *progress_user;
-    int frames; /* frames the job renders (progress); 1 for a still */
+    int frames;       /* frames the job renders (progress); 1 for a still */
+    long cpu_seconds; /* CPU time the job may use, set on the process per job; <= 0: no limit */
 } pf_blender_call;
 
 typedef enum {

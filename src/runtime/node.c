@@ -220,13 +220,15 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
                              .settings = rt->cfg.settings,
                              .progress = on_progress,
                              .progress_user = n};
-        pf_error *err = pf_module_invoke(rt->cfg.registry, n->module->key, &ctx, inputs, r.params, &r.outputs);
+        json_t *process = NULL;
+        pf_error *err = rt_invoke(rt, n->module, &ctx, inputs, r.params, &r.outputs, &process);
         free(work);
-        if (!err) {
-            record_attempt(n, attempt, "succeeded", NULL);
-            break;
+        record_attempt(n, attempt, err ? "failed" : "succeeded", err);
+        if (process) {
+            json_t *attempts = json_object_get(n->state, "attempts");
+            json_object_set_new(json_array_get(attempts, json_array_size(attempts) - 1), "process", process);
         }
-        record_attempt(n, attempt, "failed", err);
+        if (!err) break;
         if (atomic_load(&run->cancel) || !retryable(err->code) || attempt > retries ||
             !back_off(rt, run, policy, attempt)) {
             r.err = err;

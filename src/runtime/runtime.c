@@ -373,7 +373,15 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
     rt_run *run = rt->runs;
     while (run && strcmp(run->id, run_id) != 0)
         run = run->next;
+    json_t *marked = NULL;
     if (run) {
+        /* The cancel is recorded at once, so a crash before the running
+         * nodes return does not bring the run back at the next start. A
+         * copy: workers read the record without the lock. */
+        char stamp[PF_ISO_LEN];
+        pf_iso_now(stamp);
+        marked = json_deep_copy(run->record);
+        json_object_set_new(marked, "cancel_requested_at", json_string(stamp));
         atomic_store(&run->cancel, true);
         stop_run_locked(rt, run, N_CANCELLED, "the run was cancelled");
         bool running = false;
@@ -384,6 +392,10 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
     bool found = run != NULL;
     rt_free_retired_locked(rt);
     pthread_mutex_unlock(&rt->lock);
+    if (marked)
+        rt_log_store_error(pf_store_run_transition(rt->cfg.store, run_id, NULL, marked, NULL, NULL, NULL, NULL),
+                           run_id);
+    json_decref(marked);
     if (found) return NULL;
     json_t *stored = NULL;
     pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
@@ -422,6 +434,38 @@ static char *note_resume(json_t *doc, const json_t *nodes) {
                        idle + 1);
 }
 
+/* Ends a stored run whose cancel was recorded: its unfinished nodes and
+ * the run become cancelled, in one transaction. */
+static pf_error *cancel_stored(pf_runtime *rt, const char *run_id, const json_t *doc, const json_t *nodes) {
+    const json_t *graph = json_object_get(json_object_get(doc, "workflow"), "nodes");
+    size_t n = json_array_size(graph), k = 0, i;
+    pf_store_transition *items = pf_xcalloc(n + 1, sizeof *items);
+    json_t *states = json_array();
+    const json_t *wnode;
+    json_array_foreach(graph, i, wnode) {
+        const char *id = str(wnode, "id");
+        const json_t *node = json_object_get(nodes, id ? id : "");
+        const char *s = node ? str(node, "status") : "pending";
+        if (!id || !s || (strcmp(s, "pending") && strcmp(s, "running"))) continue;
+        json_t *state = json_deep_copy(json_object_get(node, "state"));
+        if (!state) state = json_object();
+        json_object_set_new(state, "error",
+                            json_pack("{s:s, s:s, s:s}", "code", "cancelled", "pointer", "", "message",
+                                      "the run was cancelled before the server stopped"));
+        json_array_append_new(states, state);
+        items[k++] =
+            (pf_store_transition){.run_id = run_id, .node_id = id, .node_status = "cancelled", .node_state = state};
+    }
+    items[k++] = (pf_store_transition){.run_id = run_id, .run_status = "cancelled"};
+    pf_error *err = pf_store_run_transitions(rt->cfg.store, items, k);
+    json_decref(states);
+    free(items);
+    if (!err)
+        pf_log(PF_LOG_INFO, "run.finished", "run %s cancelled (its cancel came before the server stopped)", run_id);
+    rt_changed(rt, run_id);
+    return err;
+}
+
 /* Loads a stored run and schedules what is left of it. */
 static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished) {
     json_t *stored = NULL;
@@ -447,8 +491,17 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
         return err;
     }
     json_t *nodes = json_object_get(stored, "nodes"), *doc = json_object_get(stored, "doc");
+    if (only_unfinished && json_object_get(doc, "cancel_requested_at")) {
+        /* Cancelled before the server stopped: it ends cancelled, unrun. */
+        err = cancel_stored(rt, run_id, doc, nodes);
+        json_decref(stored);
+        return err;
+    }
     char *stalled = only_unfinished ? note_resume(doc, nodes) : NULL;
-    if (!only_unfinished) json_object_del(doc, "resumes"); /* a re-run starts afresh */
+    if (!only_unfinished) { /* a re-run starts afresh */
+        json_object_del(doc, "resumes");
+        json_object_del(doc, "cancel_requested_at");
+    }
     const char *id;
     json_t *node;
     json_object_foreach(nodes, id, node) { /* what did not succeed runs again */

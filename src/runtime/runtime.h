@@ -11,6 +11,15 @@
 
 struct pf_blender_pool;
 
+/* An operator's limit for the child processes of one queue's modules, or
+ * of all of them (queue NULL); a queue's own entry wins. 0 keeps the
+ * contract's value. */
+typedef struct pf_limit_override {
+    const char *queue;
+    unsigned long long memory_bytes;
+    long cpu_seconds;
+} pf_limit_override;
+
 typedef struct pf_runtime_config {
     const pf_registry *registry; /* borrowed, as are the others */
     pf_store *store;
@@ -25,6 +34,12 @@ typedef struct pf_runtime_config {
      * be NULL. */
     void (*on_change)(void *user, const char *run_id);
     void *on_change_user;
+    /* The prodflow binary that runs "execution": "process" modules as
+     * `module-child` (runtime/isolate.h); NULL runs them on the worker
+     * thread, unisolated (tests of the scheduler do). */
+    const char *module_runner;
+    const pf_limit_override *limits; /* may be NULL */
+    size_t n_limits;
 } pf_runtime_config;
 
 typedef struct pf_run_request {
@@ -40,6 +55,9 @@ typedef struct pf_run_request {
 typedef struct pf_runtime pf_runtime;
 
 pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out);
+/* The memory limit of a warm Blender process, which serves every module
+ * that starts Blender: the largest of their limits, overrides applied. */
+unsigned long long pf_runtime_pool_memory(const pf_runtime_config *cfg);
 /* Stops the workers, interrupting the modules they are running (prodflow
  * serve stops at once on SIGTERM). Unfinished runs stay in the store as
  * running, for pf_runtime_resume; interrupted nodes run again then. */

@@ -107,6 +107,14 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
 
 /* runtime.c, with rt->lock held. */
 void rt_schedule_locked(pf_runtime *rt, rt_run *run);
+/* The limits a module's child processes get: its contract's, with the
+ * operator's overrides (executor.c). */
+pf_limits rt_limits(const pf_runtime_config *cfg, const pf_module *m);
+/* Runs one module invocation where its contract says (executor.c);
+ * *process (new reference, NULL when it ran inline) says how it ran in a
+ * child: its peak resident memory and limit. */
+pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx, const json_t *inputs,
+                    const json_t *params, json_t **outputs, json_t **process);
 /* Tells the runtime's observer (pf_runtime_config.on_change) that a run changed. */
 void rt_changed(const pf_runtime *rt, const char *run_id);
 void rt_free_retired_locked(pf_runtime *rt);

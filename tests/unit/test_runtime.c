@@ -23,14 +23,26 @@
 
 /* What the modules saw; a test's own state, reset per case. */
 static pthread_mutex_t seen_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t seen_changed = PTHREAD_COND_INITIALIZER;
 static char seen[4096];
 static int flaky_failures_left;
 static int arrived;
+static bool released; /* lets the stubborn module return */
 
 static void note(const char *what) {
     pthread_mutex_lock(&seen_lock);
     strncat(seen, what, sizeof seen - strlen(seen) - 2);
     strcat(seen, " ");
+    pthread_cond_broadcast(&seen_changed);
+    pthread_mutex_unlock(&seen_lock);
+}
+
+/* Waits until a module has noted what: a state, however long it takes on
+ * a busy machine (CTest's timeout guards a hang). */
+static void wait_seen(const char *what) {
+    pthread_mutex_lock(&seen_lock);
+    while (!strstr(seen, what))
+        pthread_cond_wait(&seen_changed, &seen_lock);
     pthread_mutex_unlock(&seen_lock);
 }
 
@@ -80,27 +92,34 @@ static pf_error *broken(const pf_module_ctx *ctx, const json_t *inputs, const js
 static pf_error *rendezvous(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     pthread_mutex_lock(&seen_lock);
     arrived++;
+    pthread_cond_broadcast(&seen_changed);
+    while (arrived < 2) /* a runtime that ran branches one after the other never gets past this */
+        pthread_cond_wait(&seen_changed, &seen_lock);
     pthread_mutex_unlock(&seen_lock);
-    for (long until = pf_now_ms() + 20000; pf_now_ms() < until;) {
-        pthread_mutex_lock(&seen_lock);
-        int n = arrived;
-        pthread_mutex_unlock(&seen_lock);
-        if (n >= 2) return step(ctx, inputs, params, outputs);
-        usleep(1000);
-    }
-    return pf_error_new(PF_EINVAL, "", "%s waited alone: its branch did not run in parallel", label(params));
+    return step(ctx, inputs, params, outputs);
 }
 
 /* Runs until cancelled or past its time limit, like a subprocess would. */
 static pf_error *slow(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     (void)inputs, (void)params, (void)outputs;
     note("slow");
-    long until = ctx->timeout_ms > 0 ? pf_now_ms() + ctx->timeout_ms : pf_now_ms() + 60000;
-    while (pf_now_ms() < until) {
+    long until = ctx->timeout_ms > 0 ? pf_now_ms() + ctx->timeout_ms : 0;
+    while (!until || pf_now_ms() < until) {
         if (atomic_load(ctx->cancel)) return pf_error_new(PF_ECANCELLED, "", "cancelled");
         usleep(1000);
     }
     return pf_error_new(PF_ETIMEOUT, "", "did not finish within %ld ms", ctx->timeout_ms);
+}
+
+/* Ignores cancel, as a module deep in a long call does, until the test
+ * releases it: the window in which a server can crash after a cancel. */
+static pf_error *stubborn(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    note("stubborn");
+    pthread_mutex_lock(&seen_lock);
+    while (!released)
+        pthread_cond_wait(&seen_changed, &seen_lock);
+    pthread_mutex_unlock(&seen_lock);
+    return step(ctx, inputs, params, outputs);
 }
 
 #define CONTRACT(KEY, ENTRY, FX, INPUTS, RETRIES)                                                                      \
@@ -127,6 +146,9 @@ static const pf_module_desc m_meet = {
     .key = "test.meet", .contract_json = CONTRACT("test.meet", "false", "none", IN_PORT, "0"), .execute = rendezvous};
 static const pf_module_desc m_slow = {
     .key = "test.slow", .contract_json = CONTRACT("test.slow", "false", "none", IN_PORT, "0"), .execute = slow};
+static const pf_module_desc m_stubborn = {.key = "test.stubborn",
+                                          .contract_json = CONTRACT("test.stubborn", "false", "none", IN_PORT, "0"),
+                                          .execute = stubborn};
 /* Hands its label on, without a file: large graphs. */
 static pf_error *pass_on(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     (void)ctx, (void)inputs;
@@ -156,14 +178,14 @@ static const pf_module_desc m_reads = {.key = "test.reads",
 static const pf_module_desc m_pass = {
     .key = "test.pass", .contract_json = CONTRACT("test.pass", "false", "none", IN_PORT, "0"), .execute = pass_on};
 static const pf_module_desc *const test_modules[] = {&m_entry, &m_step, &m_effect, &m_flaky, &m_broken,
-                                                     &m_meet,  &m_slow, &m_pass,   &m_reads};
+                                                     &m_meet,  &m_slow, &m_pass,   &m_reads, &m_stubborn};
 
 static const char *family_json =
     "[{\"key\":\"test_flow\",\"label\":\"Test flow\",\"description\":\"Runtime tests.\",\"entry_step\":\"test.entry\","
     "\"context_schema\":{\"type\":\"object\",\"required\":[\"subject\"],\"properties\":{\"subject\":{\"type\":"
     "\"string\"}}},"
     "\"palette\":[\"test.entry\",\"test.step\",\"test.effect\",\"test.flaky\",\"test.broken\",\"test.meet\",\"test."
-    "slow\",\"test.pass\",\"test.reads\"],"
+    "slow\",\"test.pass\",\"test.reads\",\"test.stubborn\"],"
     "\"artifact_kinds\":[\"still_image\"],\"preflight\":[]}]";
 
 /* ------------------------------------------------------------ harness */
@@ -223,7 +245,7 @@ static char *submit(harness *h, json_t *wf, const json_t *overrides) {
 
 static json_t *finish(harness *h, const char *id, const char *expected) {
     char *status = NULL;
-    pf_error *err = pf_runtime_wait(h->rt, id, 60000, &status);
+    pf_error *err = pf_runtime_wait(h->rt, id, 0, &status);
     CHECK(err == NULL);
     CHECK_STR(status, expected);
     free(status);
@@ -249,6 +271,14 @@ static void reset(void) {
     seen[0] = '\0';
     flaky_failures_left = 0;
     arrived = 0;
+    released = false;
+}
+
+static void release(void) {
+    pthread_mutex_lock(&seen_lock);
+    released = true;
+    pthread_cond_broadcast(&seen_changed);
+    pthread_mutex_unlock(&seen_lock);
 }
 
 /* ------------------------------------------------------------ cases */
@@ -358,8 +388,7 @@ static void test_timeout_and_cancel(harness *h) {
     const char *slow_nodes[] = {"e|test.entry", "s|test.slow", "after|test.step", NULL};
     const char *slow_edges[] = {"e>s", "s>after", NULL};
     id = submit(h, workflow("cancel", slow_nodes, slow_edges), NULL);
-    for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++)
-        usleep(1000);
+    wait_seen("slow");
     CHECK(pf_runtime_cancel(h->rt, id) == NULL);
     run = finish(h, id, "cancelled");
     CHECK_STR(node_status(run, "s"), "cancelled");
@@ -477,8 +506,7 @@ static void test_resume_and_rerun(harness *h) {
     const char *nodes[] = {"e|test.entry", "a|test.step", "s|test.slow|s|{\"timeout_s\":1.5}", "b|test.step", NULL};
     const char *edges[] = {"e>a", "a>s", "s>b", NULL};
     char *id = submit(h, workflow("resume", nodes, edges), NULL);
-    for (int i = 0; i < 5000 && !strstr(seen, "slow"); i++)
-        usleep(1000);
+    wait_seen("slow");
     pf_runtime_stop(h->rt); /* interrupts the slow node and leaves the run */
     json_t *run = NULL;
     pf_error_free(pf_store_run_get(h->store, id, true, &run));
@@ -508,6 +536,42 @@ static void test_resume_and_rerun(harness *h) {
     free(id);
 }
 
+/* A cancel is recorded at once: a server that stops before the running
+ * node returns (here a second runtime on the same store resumes, as after
+ * a crash) ends the run cancelled instead of running it again. */
+static void test_cancel_survives_restart(harness *h) {
+    reset();
+    const char *nodes[] = {"e|test.entry", "s|test.stubborn", "after|test.step", NULL};
+    const char *edges[] = {"e>s", "s>after", NULL};
+    char *id = submit(h, workflow("cancel-crash", nodes, edges), NULL);
+    wait_seen("stubborn");
+    CHECK(pf_runtime_cancel(h->rt, id) == NULL);
+    json_t *run = NULL;
+    pf_error_free(pf_store_run_get(h->store, id, true, &run));
+    CHECK_STR(json_string_value(json_object_get(run, "status")), "running"); /* its node has not returned */
+    CHECK(json_object_get(json_object_get(run, "doc"), "cancel_requested_at") != NULL);
+    json_decref(run);
+
+    pf_runtime *after_crash = NULL;
+    pf_runtime_config cfg = {.registry = h->reg, .store = h->store, .data_dir = h->data, .workers = 2};
+    CHECK(pf_runtime_start(&cfg, &after_crash) == NULL);
+    CHECK(pf_runtime_resume(after_crash, NULL) == NULL);
+    run = NULL;
+    pf_error_free(pf_store_run_get(h->store, id, true, &run));
+    CHECK_STR(json_string_value(json_object_get(run, "status")), "cancelled");
+    CHECK_STR(node_status(run, "s"), "cancelled");
+    CHECK_STR(node_status(run, "after"), "cancelled");
+    CHECK_STR(node_status(run, "e"), "succeeded");
+    json_decref(run);
+    CHECK_MSG(strstr(strstr(seen, "stubborn") + 8, "stubborn") == NULL, "ran again: %s", seen);
+    pf_runtime_stop(after_crash);
+
+    release();
+    run = finish(h, id, "cancelled");
+    json_decref(run);
+    free(id);
+}
+
 /* A run whose node takes the server down every time (stopped here while the
  * node runs) is resumed twice; at the third start its node fails unrun. */
 static void test_stalled_resume(harness *h) {
@@ -516,8 +580,7 @@ static void test_stalled_resume(harness *h) {
     reset();
     char *id = submit(h, workflow("stalls", nodes, edges), NULL);
     for (int stop = 1; stop <= 3; stop++) {
-        for (int i = 0; i < 10000 && !strstr(seen, "slow"); i++)
-            usleep(1000);
+        wait_seen("slow");
         CHECK_MSG(strstr(seen, "slow") != NULL, "the node ran before stop %d", stop);
         pf_runtime_stop(h->rt);
         reset();
@@ -537,8 +600,7 @@ static void test_stalled_resume(harness *h) {
 
     /* Re-running it tries again, with the count of resumes cleared. */
     CHECK(pf_runtime_rerun(h->rt, id) == NULL);
-    for (int i = 0; i < 10000 && !strstr(seen, "slow"); i++)
-        usleep(1000);
+    wait_seen("slow");
     CHECK(strstr(seen, "slow") != NULL);
     CHECK(pf_runtime_cancel(h->rt, id) == NULL);
     run = finish(h, id, "cancelled");
@@ -644,6 +706,7 @@ int main(void) {
     test_cache_depends(&h);
     test_resume_and_rerun(&h);
     test_stalled_resume(&h);
+    test_cancel_survives_restart(&h);
     test_large_workflow(&h);
     pf_runtime_stop(h.rt);
     pf_store_close(h.store);

@@ -28,5 +28,6 @@ const pf_module_desc pf_module_render_blender_still = {
     .key = "render.blender_still",
     .contract_path = "modules/render/blender_still.json",
     .execute = execute,
+    .isolates_itself = true, /* Blender is the child, with ctx->limits */
     .depends = pf_render_job_depends,
 };

@@ -119,5 +119,6 @@ const pf_module_desc pf_module_render_blender_turntable = {
     .key = "render.blender_turntable",
     .contract_path = "modules/render/blender_turntable.json",
     .execute = execute,
+    .isolates_itself = true, /* Blender is the child, with ctx->limits */
     .depends = pf_render_job_depends,
 };

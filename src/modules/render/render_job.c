@@ -135,7 +135,8 @@ pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json
 pf_error *pf_render_job_run(const pf_module_ctx *ctx, const json_t *job, int frames, json_t **result) {
     if (!ctx->share_dir) return pf_error_new(PF_EINTERNAL, "", "no share directory is configured");
     char *script = pf_asprintf("%s/blender/prodflow_render.py", ctx->share_dir);
-    pf_blender_setup cold = {.blender = getenv("PRODFLOW_BLENDER"), .script = script};
+    pf_blender_setup cold = {
+        .blender = getenv("PRODFLOW_BLENDER"), .script = script, .memory_bytes = ctx->limits.memory_bytes};
     pf_blender_call call = {
         .deadline_ms = ctx->timeout_ms > 0 ? pf_now_ms() + ctx->timeout_ms : 0,
         .timeout_ms = ctx->timeout_ms,
@@ -143,6 +144,7 @@ pf_error *pf_render_job_run(const pf_module_ctx *ctx, const json_t *job, int fra
         .progress = ctx->progress,
         .progress_user = ctx->progress_user,
         .frames = frames,
+        .cpu_seconds = ctx->limits.cpu_seconds,
     };
     pf_error *err = pf_blender_render(ctx->blender_pool, &cold, job, &call, result);
     free(script);

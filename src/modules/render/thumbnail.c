@@ -45,4 +45,5 @@ const pf_module_desc pf_module_render_thumbnail = {
     .key = "render.thumbnail",
     .contract_path = "modules/render/thumbnail.json",
     .execute = execute,
+    .isolates_itself = true, /* Blender is the child, with ctx->limits */
 };

@@ -1,0 +1,63 @@
+/* Where one module invocation runs: inline on the worker thread, or in an
+ * isolated child under the module's limits (runtime/isolate.h), as its
+ * contract's "execution" says. Modules whose heavy work already runs in a
+ * child they start (Blender) run inline and pass the limits on. */
+#include "runtime/runtime_internal.h"
+
+#include "modules/invoke.h"
+#include "runtime/isolate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+pf_limits rt_limits(const pf_runtime_config *cfg, const pf_module *m) {
+    pf_limits l = {.memory_bytes = m->memory_bytes, .cpu_seconds = m->cpu_seconds};
+    for (int pass = 0; pass < 2; pass++) /* all queues first, then the module's own queue */
+        for (size_t i = 0; i < cfg->n_limits; i++) {
+            const pf_limit_override *o = &cfg->limits[i];
+            bool applies = pass == 0 ? !o->queue : o->queue && strcmp(o->queue, m->queue) == 0;
+            if (!applies) continue;
+            if (o->memory_bytes) l.memory_bytes = o->memory_bytes;
+            if (o->cpu_seconds) l.cpu_seconds = o->cpu_seconds;
+        }
+    /* A sanitised build cannot run under an address-space limit; the
+     * resident-memory watchdog holds there too. */
+    l.address_space = l.memory_bytes && !pf_isolate_sanitized();
+    return l;
+}
+
+unsigned long long pf_runtime_pool_memory(const pf_runtime_config *cfg) {
+    unsigned long long most = 0;
+    for (size_t i = 0; i < cfg->registry->n_modules; i++) {
+        const pf_module *m = &cfg->registry->modules[i];
+        if (!m->desc->isolates_itself) continue;
+        pf_limits l = rt_limits(cfg, m);
+        if (l.memory_bytes > most) most = l.memory_bytes;
+    }
+    return most;
+}
+
+/* A limit error of a module's own child (Blender) names the module and
+ * what to try, as the isolated ones do. */
+static pf_error *explain_limit(const pf_module *m, pf_error *err) {
+    if (!err || err->code != PF_ELIMIT || strncmp(err->message, m->key, strlen(m->key)) == 0) return err;
+    pf_error *e = pf_error_new(PF_ELIMIT, err->pointer, "%s: %s%s%s", m->key, err->message, m->limit_hint ? "; " : "",
+                               m->limit_hint ? m->limit_hint : "");
+    pf_error_free(err);
+    return e;
+}
+
+pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx, const json_t *inputs,
+                    const json_t *params, json_t **outputs, json_t **process) {
+    *process = NULL;
+    if (m->execution == PF_EXEC_PROCESS) ctx->limits = rt_limits(&rt->cfg, m);
+    if (m->execution == PF_EXEC_PROCESS && !m->desc->isolates_itself && rt->cfg.module_runner) {
+        /* The child validates params and inputs itself, through pf_module_invoke. */
+        unsigned long long peak = 0;
+        pf_error *err = pf_isolate_invoke(rt->cfg.module_runner, m, ctx, inputs, params, outputs, &peak);
+        *process = json_pack("{s:s, s:I, s:I}", "isolated", "child process", "peak_rss", (json_int_t)peak,
+                             "memory_limit", (json_int_t)ctx->limits.memory_bytes);
+        return err;
+    }
+    return explain_limit(m, pf_module_invoke(rt->cfg.registry, m->key, ctx, inputs, params, outputs));
+}

@@ -1,0 +1,214 @@
+/* Modules that run in a child process, against a real `prodflow serve` and
+ * real OCCT: a STEP of six distinct spheres meshed at the finest deflection
+ * the model allows grows past a small memory limit; the node fails saying
+ * so, the run follows its policy, and the server keeps serving. A CPU-time
+ * limit ends it the same way. Cancel kills the child, and a cancelled run
+ * stays cancelled after a restart. This holds in the sanitised test build:
+ * the memory limit is a watchdog on the child's resident size there. */
+#include "check.h"
+
+#include "cad/cad_kernel.h"
+#include "core/json.h"
+#include "core/mem.h"
+#include "support/server.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Fine enough to mesh millions of triangles on these spheres, and within
+ * the bound the module puts on a model this size (a millionth of it). */
+#define FINE "0.0006"
+
+static void make_spheres(const char *path) {
+    pf_cad_builder *b = pf_cad_builder_new();
+    int top = pf_cad_builder_assembly(b, "Spheres");
+    for (int i = 0; i < 6; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "Sphere_%d", i);
+        int part = pf_cad_builder_part(b, name, PF_CAD_SPHERE, (const double[3]){60, 0, 0}, NULL);
+        CHECK(part >= 0);
+        CHECK_INT(pf_cad_builder_place(b, top, part, name, (const double[3]){(i % 3) * 130.0, (i / 3) * 130.0, 0}),
+                  PF_CAD_OK);
+    }
+    CHECK_INT(pf_cad_builder_write_step(b, path), PF_CAD_OK);
+    pf_cad_builder_free(b);
+}
+
+static char *start(const pf_test_server *srv, const char *deflection) {
+    char *body = pf_asprintf(
+        "{\"workflow\": {\"schema\": \"prodflow.workflow/v1\", \"id\": \"mesh\", \"name\": \"Mesh\", "
+        "\"family\": \"cad_file\", \"nodes\": [{\"id\": \"resolve\", \"step\": \"cad.resolve_step_path\"}, "
+        "{\"id\": \"glb\", \"step\": \"cad.export_glb\", \"params\": {\"linear_deflection\": %s}, "
+        "\"policy\": {\"retries\": 0}}], \"edges\": [{\"from\": {\"node\": \"resolve\", \"port\": \"step\"}, "
+        "\"to\": {\"node\": \"glb\", \"port\": \"step\"}}]}, \"context\": {\"step_path\": \"spheres.step\"}}",
+        deflection);
+    long status;
+    json_t *r = pf_http_json(srv, "POST", "/api/runs", body, &status);
+    CHECK_MSG(status == 202, "POST /api/runs: %ld", status);
+    char *id = pf_json_str(r, "id") ? pf_strdup(pf_json_str(r, "id")) : NULL;
+    json_decref(r);
+    free(body);
+    return id;
+}
+
+/* Polls until the run is final: a state, however long it takes. NULL when
+ * the server stops answering. */
+static json_t *finished(const pf_test_server *srv, const char *id) {
+    char *path = pf_asprintf("/api/runs/%s", id);
+    for (;;) {
+        long status;
+        json_t *run = pf_http_json(srv, "GET", path, NULL, &status);
+        const char *s = pf_json_str(run, "status");
+        if (!status || (s && strcmp(s, "running") != 0)) {
+            CHECK_MSG(status == 200, "GET %s answered %ld", path, status);
+            free(path);
+            return run;
+        }
+        json_decref(run);
+    }
+}
+
+static const json_t *glb(const json_t *run) {
+    return json_object_get(json_object_get(json_object_get(run, "nodes"), "glb"), "state");
+}
+
+static const json_t *last_attempt(const json_t *run) {
+    const json_t *attempts = json_object_get(glb(run), "attempts");
+    return json_array_get(attempts, json_array_size(attempts) - 1);
+}
+
+/* The pid of the server's module child, 0 when there is none. */
+static pid_t module_child(pid_t server) {
+    pid_t found = 0;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) && !found) {
+        char path[300], buf[4096];
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        size_t n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[n] = '\0';
+        const char *close = strrchr(buf, ')');
+        int ppid = 0;
+        char state = 0;
+        if (!close || sscanf(close + 2, "%c %d", &state, &ppid) != 2 || ppid != server || state == 'Z') continue;
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        f = fopen(path, "r");
+        if (!f) continue;
+        n = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        for (size_t i = 0; i < n; i++)
+            if (!buf[i]) buf[i] = ' ';
+        buf[n] = '\0';
+        if (strstr(buf, "module-child")) found = (pid_t)atol(e->d_name);
+    }
+    if (d) closedir(d);
+    return found;
+}
+
+static void test_memory_limit(void) {
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", "--memory-limit", "cad=300M", NULL}) != 0)
+        return;
+    char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
+    make_spheres(step);
+
+    /* An everyday mesh runs in the child well within the limit, and the
+     * run says how much memory it took. */
+    char *id = start(&srv, "0.1");
+    json_t *run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    const json_t *process = json_object_get(last_attempt(run), "process");
+    json_int_t peak = json_integer_value(json_object_get(process, "peak_rss"));
+    CHECK_MSG(peak > 0 && peak < (300LL << 20), "peak %lld", (long long)peak);
+    CHECK_INT(json_integer_value(json_object_get(process, "memory_limit")), 300LL << 20);
+    json_decref(run);
+    free(id);
+
+    /* The finest mesh goes past the limit: the node fails and says why. */
+    id = start(&srv, FINE);
+    run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "failed");
+    const json_t *error = json_object_get(glb(run), "error");
+    CHECK_STR(pf_json_str(error, "code"), "limit_exceeded");
+    const char *message = pf_json_str(error, "message");
+    CHECK_MSG(message && strstr(message, "cad.export_glb went past its 300 MiB memory limit while meshing") &&
+                  strstr(message, "coarser deflection"),
+              "%s", message ? message : "(none)");
+    json_decref(run);
+    free(id);
+
+    /* The server never noticed. */
+    long status;
+    json_decref(pf_http_json(&srv, "GET", "/api/health", NULL, &status));
+    CHECK_INT(status, 200);
+    id = start(&srv, "0.2");
+    run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    json_decref(run);
+    free(id);
+    free(step);
+    pf_test_server_stop(&srv);
+}
+
+static void test_cpu_limit(void) {
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", "--cpu-limit", "cad=1", NULL}) != 0) return;
+    char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
+    make_spheres(step);
+    char *id = start(&srv, FINE);
+    json_t *run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "failed");
+    const json_t *error = json_object_get(glb(run), "error");
+    CHECK_STR(pf_json_str(error, "code"), "limit_exceeded");
+    CHECK_MSG(strstr(pf_json_str(error, "message"), "went past its 1 s CPU-time limit"), "%s",
+              pf_json_str(error, "message"));
+    json_decref(run);
+    free(id);
+    free(step);
+    pf_test_server_stop(&srv);
+}
+
+static void test_cancel_kills_the_child(void) {
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", NULL}) != 0) return;
+    char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
+    make_spheres(step);
+    char *id = start(&srv, FINE);
+    pid_t child;
+    while (!(child = module_child(srv.pid))) /* meshing, in its own process */
+        ;
+    char *cancel = pf_asprintf("/api/runs/%s/cancel", id);
+    long status;
+    json_decref(pf_http_json(&srv, "POST", cancel, NULL, &status));
+    CHECK_INT(status, 202);
+    json_t *run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "cancelled");
+    json_decref(run);
+    CHECK_MSG(kill(child, 0) != 0, "the module's process %d outlived the cancel", (int)child);
+
+    /* Still cancelled after a restart: nothing runs it again. */
+    const char *const args[] = {"--no-demo-data", NULL};
+    CHECK(pf_test_server_signal(&srv, SIGTERM) == 0);
+    CHECK(pf_test_server_restart(&srv, args) == 0);
+    run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "cancelled");
+    CHECK_INT(module_child(srv.pid), 0);
+    json_decref(run);
+    free(cancel);
+    free(id);
+    free(step);
+    pf_test_server_stop(&srv);
+}
+
+int main(void) {
+    test_memory_limit();
+    test_cpu_limit();
+    test_cancel_kills_the_child();
+    return pf_check_done("isolation");
+}
