@@ -97,7 +97,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
                             .blender_pool = NULL,
                             .module_runner = cfg->module_runner,
                             .limits = cfg->limits,
-                            .n_limits = cfg->n_limits};
+                            .n_limits = cfg->n_limits,
+                            .remote = cfg->remote};
     if (cfg->blender_workers > 0) {
         char *script = pf_asprintf("%s/blender/prodflow_render.py", app->share_dir);
         pf_blender_pool_opts po = {.setup = {.blender = getenv("PRODFLOW_BLENDER"),

@@ -26,6 +26,7 @@ typedef struct pf_app_config {
     const char *module_runner;       /* the prodflow binary, for isolated modules (runtime/isolate.h) */
     const pf_limit_override *limits; /* the operator's limits for module children; may be NULL */
     size_t n_limits;
+    const pf_remote *remote; /* where process modules run when not here (Celery workers); may be NULL */
 } pf_app_config;
 
 typedef struct pf_prebuilt {

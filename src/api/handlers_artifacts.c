@@ -1,7 +1,9 @@
 /* Artifacts: download with byte ranges (video players seek with them). */
 #include "api/router.h"
 
+#include "api/upload.h"
 #include "core/mem.h"
+#include "runtime/artifact_store.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -30,4 +32,47 @@ void pf_handle_artifact_get(const pf_app *app, const pf_request *req, pf_respons
     pf_respond_file(res, req, fd, (uint64_t)st.st_size, type ? type : "application/octet-stream",
                     json_string_value(json_object_get(meta, "sha256")));
     json_decref(meta);
+}
+
+/* GET /api/artifacts/sha256/{digest}: a stored file by its content, for
+ * workers fetching a task's inputs. */
+void pf_handle_artifact_blob_get(const pf_app *app, const pf_request *req, pf_response *res) {
+    const char *digest = pf_request_param(req, "digest");
+    pf_error *err = pf_artifact_is_digest(digest)
+                        ? NULL
+                        : pf_error_new(PF_EINVAL, "/path/digest", "the digest is 64 lower-case hex digits");
+    char *path = err ? NULL : pf_artifact_store_path(app->data_dir, digest);
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    struct stat st;
+    if (!err && (fd < 0 || fstat(fd, &st) != 0))
+        err = pf_error_new(PF_ENOTFOUND, "/path/digest", "no artifact has the digest %s", digest);
+    free(path);
+    if (err) {
+        if (fd >= 0) close(fd);
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    pf_respond_file(res, req, fd, (uint64_t)st.st_size, "application/octet-stream", digest);
+}
+
+/* PUT /api/artifacts/sha256/{digest}: a worker's output, streamed to disk
+ * and hashed on arrival; kept only when its digest is the one named. */
+void pf_handle_artifact_blob_put(const pf_app *app, const pf_request *req, pf_response *res) {
+    const char *digest = pf_request_param(req, "digest");
+    const pf_upload *up = req->upload;
+    pf_error *err = NULL;
+    if (!pf_artifact_is_digest(digest))
+        err = pf_error_new(PF_EINVAL, "/path/digest", "the digest is 64 lower-case hex digits");
+    else if (!up || strcmp(up->sha256, digest) != 0)
+        err = pf_error_new(PF_EINVAL, "/body", "the body's SHA-256 is %s, not the digest %s named in the path",
+                           up ? up->sha256 : "(none)", digest);
+    else
+        err = pf_artifact_store_adopt(app->data_dir, up->path, digest);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    pf_respond_json(res, 201, json_pack("{s:s, s:I}", "sha256", digest, "size", (json_int_t)up->size));
 }

@@ -6,6 +6,7 @@
 #include "core/mem.h"
 #include "core/path.h"
 #include "core/secret.h"
+#include "transport/celery_executor.h"
 
 #include <getopt.h>
 #include <pthread.h>
@@ -35,7 +36,9 @@ static void usage(FILE *out) {
         "  --max-per-client N   open connections from one address at most (default 128)\n"
         "  --client-timeout S   close a connection idle for S seconds (default 15)\n"
         "  --blender-workers N  warm Blender processes for renders (default 1; 0 starts one per render)\n"
-        "  --run-workers N   threads that run workflow nodes (default 2)\n"
+        "  --run-workers N   threads that run workflow nodes (default 2; 32 with --broker, where they wait)\n"
+        "  --broker URL      send heavy modules as Celery tasks through this Redis to `prodflow worker`s\n"
+        "                    (redis://[USER:PASSWORD@]HOST:PORT/DB; $PRODFLOW_BROKER; docs/scale-out.md)\n"
         "  --memory-limit [QUEUE=]SIZE  resident memory a module's process may use, for every queue or one\n"
         "                    (cad, render, default); the contracts say 6G for CAD, 4-8G for renders (repeatable)\n"
         "  --cpu-limit [QUEUE=]SECONDS  CPU time a module's process may use (repeatable)\n"
@@ -83,6 +86,7 @@ typedef struct {
     size_t n_limits;
     json_t *settings; /* {"webhooks": {allow, url?, secret?}} */
     char *self;       /* this binary, which isolated modules run as */
+    const char *broker;
 } serve_args;
 
 static void args_free(serve_args *a) {
@@ -149,6 +153,7 @@ static int parse(int argc, char **argv, serve_args *a) {
         {"client-timeout", required_argument, 0, 'T'},
         {"memory-limit", required_argument, 0, 'L'},
         {"cpu-limit", required_argument, 0, 'X'},
+        {"broker", required_argument, 0, 'Q'},
         {0, 0, 0, 0},
     };
     json_t *hooks = json_object_get(a->settings, "webhooks");
@@ -208,6 +213,7 @@ static int parse(int argc, char **argv, serve_args *a) {
         case 'K':
             if (!read_secret(optarg, hooks)) return PF_EXIT_USAGE;
             break;
+        case 'Q': a->broker = optarg; break;
         default: usage(stderr); return PF_EXIT_USAGE;
         }
     }
@@ -219,6 +225,43 @@ static void write_port_file(const char *path, unsigned port) {
     if (!f) return;
     fprintf(f, "%u\n", port);
     fclose(f);
+}
+
+/* Serves app until SIGINT or SIGTERM (blocked in stop). */
+static int serve_app(serve_args *a, const sigset_t *stop) {
+    pf_server_opts *sopts = &a->sopts;
+    pf_app_config *cfg = &a->cfg;
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_app *app = pf_app_open(cfg, &errs);
+    if (!app) {
+        pf_cli_print_errors(stderr, "prodflow serve", &errs);
+        pf_errors_clear(&errs);
+        return PF_EXIT_FAILED;
+    }
+    pf_server *srv = NULL;
+    pf_error *err = network_ready(sopts, app) ? pf_server_start(sopts, app, &srv) : NULL;
+    if (!srv) {
+        if (err) fprintf(stderr, "prodflow serve: %s\n", err->message);
+        pf_error_free(err);
+        pf_app_close(app);
+        return PF_EXIT_FAILED;
+    }
+    unsigned port = pf_server_port(srv);
+    write_port_file(a->port_file, port);
+    json_t *fields = json_pack("{s:s, s:i, s:s, s:s, s:b}", "bind", sopts->bind, "port", (int)port, "data_dir",
+                               cfg->data_dir, "store", pf_store_backend(app->store), "broker", cfg->remote != NULL);
+    pf_log_fields(PF_LOG_INFO, "server.listening", fields, "Prodflow is serving at http://%s:%u", sopts->bind, port);
+    json_decref(fields);
+    /* The one-time sign-in link, for the person who started the server. */
+    fprintf(stderr, "\n  Sign in to the editor (the link works once): %s/#login=%s\n\n", pf_server_origin(srv),
+            pf_login_code(app->login));
+    int sig = 0;
+    sigwait(stop, &sig);
+    pf_log(PF_LOG_INFO, "server.stopping", "received signal %d", sig);
+    pf_server_stop(srv);
+    pf_app_close(app);
+    return PF_EXIT_OK;
 }
 
 static int serve(serve_args *a) {
@@ -238,42 +281,28 @@ static int serve(serve_args *a) {
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-
-    pf_errors errs;
-    pf_errors_init(&errs);
-    pf_app *app = pf_app_open(cfg, &errs);
-    if (!app) {
-        pf_cli_print_errors(stderr, "prodflow serve", &errs);
-        pf_errors_clear(&errs);
-        return PF_EXIT_FAILED;
+    pf_celery_client *broker = NULL;
+    pf_celery_executor *remote = NULL;
+    if (a->broker) {
+        pf_error *err = pf_celery_client_open(a->broker, &broker);
+        if (err) {
+            fprintf(stderr, "prodflow serve: --broker: %s\n", err->message);
+            pf_error_free(err);
+            return PF_EXIT_FAILED;
+        }
+        remote = pf_celery_executor_new(broker, cfg->data_dir);
+        cfg->remote = pf_celery_executor_remote(remote);
+        if (cfg->run_workers <= 0) cfg->run_workers = 32; /* they wait on the workers, not on this machine */
     }
-    pf_server *srv = NULL;
-    pf_error *err = network_ready(sopts, app) ? pf_server_start(sopts, app, &srv) : NULL;
-    if (!srv) {
-        if (err) fprintf(stderr, "prodflow serve: %s\n", err->message);
-        pf_error_free(err);
-        pf_app_close(app);
-        return PF_EXIT_FAILED;
-    }
-    unsigned port = pf_server_port(srv);
-    write_port_file(a->port_file, port);
-    json_t *fields = json_pack("{s:s, s:i, s:s, s:s}", "bind", sopts->bind, "port", (int)port, "data_dir",
-                               cfg->data_dir, "store", pf_store_backend(app->store));
-    pf_log_fields(PF_LOG_INFO, "server.listening", fields, "Prodflow is serving at http://%s:%u", sopts->bind, port);
-    json_decref(fields);
-    /* The one-time sign-in link, for the person who started the server. */
-    fprintf(stderr, "\n  Sign in to the editor (the link works once): %s/#login=%s\n\n", pf_server_origin(srv),
-            pf_login_code(app->login));
-    int sig = 0;
-    sigwait(&stop, &sig);
-    pf_log(PF_LOG_INFO, "server.stopping", "received signal %d", sig);
-    pf_server_stop(srv);
-    pf_app_close(app);
-    return PF_EXIT_OK;
+    int rc = serve_app(a, &stop);
+    pf_celery_executor_free(remote);
+    pf_celery_client_close(broker);
+    return rc;
 }
 
 static int run(int argc, char **argv) {
-    serve_args a = {.sopts = {.bind = "127.0.0.1", .port = 8080},
+    serve_args a = {.broker = getenv("PRODFLOW_BROKER"),
+                    .sopts = {.bind = "127.0.0.1", .port = 8080},
                     .cfg = {.data_dir = "./var",
                             .share_dir = pf_cli_share_dir(),
                             .web_dir = pf_cli_web_dir(),

@@ -3,16 +3,20 @@
 #include "core/mem.h"
 #include "core/path.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 char *pf_artifact_store_path(const char *data_dir, const char *sha256) {
     return pf_asprintf("%s/artifacts/sha256/%.2s/%s", data_dir, sha256, sha256);
 }
 
-static bool is_digest(const char *s) {
+bool pf_artifact_is_digest(const char *s) {
     if (!s || strlen(s) != 64) return false;
     for (const char *p = s; *p; p++)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
@@ -21,7 +25,8 @@ static bool is_digest(const char *s) {
 
 pf_error *pf_artifact_store_put(const char *data_dir, const char *src, const char *sha256, char **stored_path) {
     *stored_path = NULL;
-    if (!is_digest(sha256)) return pf_error_new(PF_EINVAL, "", "\"%s\" is not a sha256 digest", sha256 ? sha256 : "");
+    if (!pf_artifact_is_digest(sha256))
+        return pf_error_new(PF_EINVAL, "", "\"%s\" is not a sha256 digest", sha256 ? sha256 : "");
     char *dst = pf_artifact_store_path(data_dir, sha256);
     char *dir = pf_strndup(dst, strlen(dst) - 65);
     struct stat st;
@@ -35,5 +40,26 @@ pf_error *pf_artifact_store_put(const char *data_dir, const char *src, const cha
         free(dst);
     else
         *stored_path = dst;
+    return err;
+}
+
+pf_error *pf_artifact_store_adopt(const char *data_dir, const char *src, const char *sha256) {
+    if (!pf_artifact_is_digest(sha256)) return pf_error_new(PF_EINVAL, "", "\"%s\" is not a sha256 digest", sha256);
+    char *dst = pf_artifact_store_path(data_dir, sha256);
+    char *dir = pf_strndup(dst, strlen(dst) - 65);
+    struct stat st;
+    pf_error *err = NULL;
+    if (stat(dst, &st) != 0) {
+        err = pf_mkdirs(dir, 0755);
+        /* Durable before it has its name: a crash never leaves a short file under a digest. */
+        int fd = err ? -1 : open(src, O_RDONLY | O_CLOEXEC);
+        if (!err && (fd < 0 || fsync(fd) != 0))
+            err = pf_error_new(PF_EIO, "", "cannot store the artifact %.12s: %s", sha256, strerror(errno));
+        if (fd >= 0) close(fd);
+        if (!err && rename(src, dst) != 0)
+            err = pf_error_new(PF_EIO, "", "cannot store the artifact %.12s: %s", sha256, strerror(errno));
+    }
+    free(dir);
+    free(dst);
     return err;
 }

@@ -11,19 +11,7 @@
 #include <string.h>
 
 pf_limits rt_limits(const pf_runtime_config *cfg, const pf_module *m) {
-    pf_limits l = {.memory_bytes = m->memory_bytes, .cpu_seconds = m->cpu_seconds};
-    for (int pass = 0; pass < 2; pass++) /* all queues first, then the module's own queue */
-        for (size_t i = 0; i < cfg->n_limits; i++) {
-            const pf_limit_override *o = &cfg->limits[i];
-            bool applies = pass == 0 ? !o->queue : o->queue && strcmp(o->queue, m->queue) == 0;
-            if (!applies) continue;
-            if (o->memory_bytes) l.memory_bytes = o->memory_bytes;
-            if (o->cpu_seconds) l.cpu_seconds = o->cpu_seconds;
-        }
-    /* A sanitised build cannot run under an address-space limit; the
-     * resident-memory watchdog holds there too. */
-    l.address_space = l.memory_bytes && !pf_isolate_sanitized();
-    return l;
+    return pf_isolate_limits(m, cfg->limits, cfg->n_limits);
 }
 
 unsigned long long pf_runtime_pool_memory(const pf_runtime_config *cfg) {
@@ -48,8 +36,12 @@ static pf_error *explain_limit(const pf_module *m, pf_error *err) {
 }
 
 pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx, const json_t *inputs,
-                    const json_t *params, json_t **outputs, json_t **process) {
+                    const json_t *params, int attempt, json_t **outputs, json_t **process) {
     *process = NULL;
+    if (m->execution == PF_EXEC_PROCESS && rt->cfg.remote) {
+        pf_remote_call call = {.module = m, .ctx = ctx, .inputs = inputs, .params = params, .attempt = attempt};
+        return rt->cfg.remote->invoke(rt->cfg.remote->self, &call, outputs);
+    }
     if (m->execution == PF_EXEC_PROCESS) ctx->limits = rt_limits(&rt->cfg, m);
     if (m->execution == PF_EXEC_PROCESS && !m->desc->isolates_itself && rt->cfg.module_runner) {
         /* The child validates params and inputs itself, through pf_module_invoke. */

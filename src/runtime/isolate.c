@@ -28,6 +28,22 @@ bool pf_isolate_sanitized(void) {
 #endif
 }
 
+pf_limits pf_isolate_limits(const pf_module *m, const pf_limit_override *overrides, size_t n) {
+    pf_limits l = {.memory_bytes = m->memory_bytes, .cpu_seconds = m->cpu_seconds};
+    for (int pass = 0; pass < 2; pass++) /* all queues first, then the module's own queue */
+        for (size_t i = 0; i < n; i++) {
+            const pf_limit_override *o = &overrides[i];
+            bool applies = pass == 0 ? !o->queue : o->queue && strcmp(o->queue, m->queue) == 0;
+            if (!applies) continue;
+            if (o->memory_bytes) l.memory_bytes = o->memory_bytes;
+            if (o->cpu_seconds) l.cpu_seconds = o->cpu_seconds;
+        }
+    /* A sanitised build cannot run under an address-space limit; the
+     * resident-memory watchdog holds there too. */
+    l.address_space = l.memory_bytes && !pf_isolate_sanitized();
+    return l;
+}
+
 /* ------------------------------------------------------------------ parent */
 
 /* What the child has said so far. */

@@ -11,6 +11,7 @@
 #define PF_RUNTIME_ISOLATE_H
 
 #include "modules/registry.h"
+#include "runtime/runtime.h"
 
 #include <stdio.h>
 
@@ -23,6 +24,10 @@ pf_error *pf_isolate_invoke(const char *program, const pf_module *m, const pf_mo
 /* The child's side: reads one job from in, runs it against reg, writes
  * the events to out. Returns the process's exit status. */
 int pf_isolate_serve(const pf_registry *reg, FILE *in, FILE *out);
+
+/* The limits a module's child processes get: its contract's, with the
+ * operator's overrides (for all queues, then its own queue's). */
+pf_limits pf_isolate_limits(const pf_module *m, const pf_limit_override *overrides, size_t n);
 
 /* Whether this binary runs under AddressSanitizer or ThreadSanitizer,
  * which cannot start under an address-space limit. */

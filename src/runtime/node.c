@@ -221,7 +221,7 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
                              .progress = on_progress,
                              .progress_user = n};
         json_t *process = NULL;
-        pf_error *err = rt_invoke(rt, n->module, &ctx, inputs, r.params, &r.outputs, &process);
+        pf_error *err = rt_invoke(rt, n->module, &ctx, inputs, r.params, attempt, &r.outputs, &process);
         free(work);
         record_attempt(n, attempt, err ? "failed" : "succeeded", err);
         if (process) {

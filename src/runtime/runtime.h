@@ -20,6 +20,22 @@ typedef struct pf_limit_override {
     long cpu_seconds;
 } pf_limit_override;
 
+/* One module invocation to run elsewhere. */
+typedef struct pf_remote_call {
+    const pf_module *module;
+    const pf_module_ctx *ctx; /* cancel, timeout, progress, run and node ids */
+    const json_t *inputs, *params;
+    int attempt;
+} pf_remote_call;
+
+/* Where "execution": "process" modules run when not here: Celery workers
+ * (transport/celery_executor.h). Output files come back as values with a
+ * "path" in this server's artifact store. */
+typedef struct pf_remote {
+    pf_error *(*invoke)(void *self, const pf_remote_call *call, json_t **outputs);
+    void *self;
+} pf_remote;
+
 typedef struct pf_runtime_config {
     const pf_registry *registry; /* borrowed, as are the others */
     pf_store *store;
@@ -40,6 +56,7 @@ typedef struct pf_runtime_config {
     const char *module_runner;
     const pf_limit_override *limits; /* may be NULL */
     size_t n_limits;
+    const pf_remote *remote; /* NULL: every module runs on this machine */
 } pf_runtime_config;
 
 typedef struct pf_run_request {

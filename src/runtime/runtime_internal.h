@@ -114,7 +114,7 @@ pf_limits rt_limits(const pf_runtime_config *cfg, const pf_module *m);
  * *process (new reference, NULL when it ran inline) says how it ran in a
  * child: its peak resident memory and limit. */
 pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx, const json_t *inputs,
-                    const json_t *params, json_t **outputs, json_t **process);
+                    const json_t *params, int attempt, json_t **outputs, json_t **process);
 /* Tells the runtime's observer (pf_runtime_config.on_change) that a run changed. */
 void rt_changed(const pf_runtime *rt, const char *run_id);
 void rt_free_retired_locked(pf_runtime *rt);

@@ -24,6 +24,9 @@ static const exc_entry exc_table[] = {
     {PF_ETIMEOUT, "TimeLimitExceeded", "billiard.exceptions"},
     {PF_ECANCELLED, "TaskRevokedError", "celery.exceptions"},
     {PF_EINTERNAL, "RuntimeError", "builtins"},
+    {PF_ELIMIT, "ResourceLimitExceeded", "prodflow"},
+    {PF_EUNAUTHORIZED, "PermissionError", "builtins"},
+    {PF_EFORBIDDEN, "PermissionError", "builtins"},
     {PF_EUNAVAILABLE, "NotRegistered", "celery.exceptions"},
     {PF_EINVAL, "ContentDisallowed", "kombu.exceptions"},
     {PF_EINVAL, "InvalidTaskError", "celery.exceptions"},
@@ -79,6 +82,9 @@ json_t *pf_celery_meta_from_error(const char *task_id, const pf_error *err, cons
     char *tb = pf_asprintf("Traceback (most recent call last):\n  %s\n%s: %s%s%s\n", where, type, err->message,
                            err->pointer[0] ? " at " : "", err->pointer);
     json_t *m = pf_celery_meta_failure(task_id, type, module, err->message, tb);
+    /* Where in the task's input the problem is, for a prodflow server;
+     * Python's result reader ignores keys it does not know. */
+    json_object_set_new(json_object_get(m, "result"), "prodflow_pointer", json_string(err->pointer));
     free(tb);
     return m;
 }
@@ -98,6 +104,9 @@ pf_error *pf_celery_meta_error(const json_t *m) {
     const json_t *msgs = json_object_get(result, "exc_message");
     const char *msg = json_is_array(msgs) ? json_string_value(json_array_get(msgs, 0)) : json_string_value(msgs);
     pf_code code = status && strcmp(status, "REVOKED") == 0 ? PF_ECANCELLED : pf_celery_code_for_exc(type);
+    const char *pointer = json_string_value(json_object_get(result, "prodflow_pointer"));
+    if (pointer) /* a prodflow worker's own error: its words, where it pointed */
+        return pf_error_new(code, pointer, "%s", msg ? msg : "(no message)");
     return pf_error_new(code, "", "task %s: %s: %s", status ? status : "in an unknown state", type ? type : "error",
                         msg ? msg : "(no message)");
 }

@@ -6,6 +6,9 @@ it saw and exits 0 when it saw what the test expects.
   unknown QUEUE          send an unregistered task; expect NotRegistered
   ping HOSTNAME          inspect().ping() until HOSTNAME answers pong
   revoke TASK_ID         app.control.revoke(TASK_ID, terminate=True)
+  module QUEUE KEY KWARGS
+                         send prodflow.module.KEY with KWARGS (JSON) and print
+                         its result, or "failed TYPE MESSAGE" (exit 3)
   events QUEUE HOSTNAME  receive events as `celery events` does: once a
                          heartbeat of HOSTNAME shows the receiver is
                          subscribed, send test.add and test.fail and wait
@@ -46,6 +49,16 @@ def ping(hostname):
         if replies.get(hostname) == {"ok": "pong"}:
             print(json.dumps(replies, sort_keys=True))
             return 0
+
+
+def module(queue, key, kwargs):
+    result = app.send_task("prodflow.module." + key, kwargs=json.loads(kwargs), queue=queue)
+    try:
+        print(json.dumps(result.get(), sort_keys=True))
+        return 0
+    except Exception as exc:  # the test reads what the worker said
+        print("failed", type(exc).__name__, exc)
+        return 3
 
 
 def revoke(task_id):
@@ -96,7 +109,7 @@ def events(queue, hostname):
 
 
 def main(argv):
-    commands = {"add": add, "unknown": unknown, "ping": ping, "revoke": revoke, "events": events}
+    commands = {"add": add, "unknown": unknown, "ping": ping, "revoke": revoke, "events": events, "module": module}
     return commands[argv[1]](*argv[2:])
 
 

@@ -9,6 +9,7 @@
 #include "core/mem.h"
 #include "core/path.h"
 #include "core/subprocess.h"
+#include "support/python_peer.h"
 #include "support/redis.h"
 #include "support/tmpdir.h"
 #include "transport/celery_client.h"
@@ -24,9 +25,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#define PEER PF_SOURCE_DIR "/tests/celery/peer.py"
-#define CELERY_DIR PF_SOURCE_DIR "/tests/celery"
 
 /* ---- the test handler ---- */
 
@@ -172,53 +170,7 @@ static void worker_stop(test_worker *t) {
     pf_error_free(t->err);
 }
 
-/* ---- Python peers ---- */
-
-typedef struct output {
-    char text[8192];
-    size_t len;
-} output;
-
-static void collect(void *user, int stream, const char *line, size_t len) {
-    output *o = user;
-    (void)stream;
-    int n = snprintf(o->text + o->len, sizeof o->text - o->len, "%.*s\n", (int)len, line);
-    if (n > 0) o->len = o->len + (size_t)n < sizeof o->text ? o->len + (size_t)n : sizeof o->text - 1;
-}
-
-/* /usr/bin/python3 with a PATH where no other python comes first. */
-static void python_argv(const char **argv, const char *url, const char *const *args) {
-    static char broker[256];
-    snprintf(broker, sizeof broker, "PF_BROKER=%s", url);
-    size_t n = 0;
-    argv[n++] = "env";
-    argv[n++] = "-i";
-    argv[n++] = "PATH=/usr/bin:/bin";
-    argv[n++] = "LANG=C.UTF-8";
-    argv[n++] = "PYTHONDONTWRITEBYTECODE=1"; /* no __pycache__ in the source tree */
-    argv[n++] = broker;
-    argv[n++] = "/usr/bin/python3";
-    for (size_t i = 0; args[i]; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-}
-
-/* Runs peer.py to its end; returns its exit code, output in *out. */
-static int peer(const char *url, const char *const *args, output *out) {
-    const char *argv[24];
-    const char *full[20] = {PEER};
-    for (size_t i = 0; args[i]; i++)
-        full[i + 1] = args[i];
-    python_argv(argv, url, full);
-    memset(out, 0, sizeof *out);
-    pf_subprocess_opts o = {.argv = argv, .cwd = CELERY_DIR, .on_line = collect, .user = out};
-    pf_subprocess_result r;
-    pf_error *err = pf_subprocess_run(&o, &r);
-    CHECK_MSG(err == NULL, "python: %s", err ? err->message : "");
-    pf_error_free(err);
-    if (r.exit_code != 0) fprintf(stderr, "peer %s exited %d:\n%s\n", args[0], r.exit_code, out->text);
-    return r.exit_code;
-}
+/* ---- Python peers: support/python_peer.h ---- */
 
 /* ---- helpers on the C client ---- */
 
@@ -255,25 +207,25 @@ static void lpush_raw(const pf_test_redis *redis, const char *queue, const char 
 
 /* (1) A Python client's task runs on the C worker; AsyncResult.get() gets it. */
 static void test_python_client(const char *url) {
-    output out;
+    pf_peer_output out;
     const char *args[] = {"add", "cq", "2", "3", NULL};
-    CHECK_INT(peer(url, args, &out), 0);
+    CHECK_INT(pf_test_celery_peer(url, args, &out), 0);
     CHECK_STR(out.text, "5\n");
 }
 
 /* (2) inspect().ping() gets a pong from the C worker. */
 static void test_python_ping(const char *url) {
-    output out;
+    pf_peer_output out;
     const char *args[] = {"ping", "c1@test", NULL};
-    CHECK_INT(peer(url, args, &out), 0);
+    CHECK_INT(pf_test_celery_peer(url, args, &out), 0);
     CHECK(strstr(out.text, "\"c1@test\": {\"ok\": \"pong\"}") != NULL);
 }
 
 /* (3) A Receiver (as `celery events` uses) sees the task and worker events. */
 static void test_python_events(const char *url) {
-    output out;
+    pf_peer_output out;
     const char *args[] = {"events", "cq", "c1@test", NULL};
-    CHECK_INT(peer(url, args, &out), 0);
+    CHECK_INT(pf_test_celery_peer(url, args, &out), 0);
     static const char *const kinds[] = {"task-received", "task-started", "task-succeeded", "task-failed",
                                         "worker-heartbeat"};
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
@@ -284,11 +236,12 @@ static void test_python_events(const char *url) {
  * hears both workers. */
 static void test_python_worker(pf_celery_client *c, const char *url) {
     const char *argv[24];
+    char broker[256];
     const char *args[] = {"-m", "celery",  "-A", "celery_app", "worker",           "--pool=solo",
                           "-n", "py@test", "-Q", "pyq",        "--without-mingle", "--without-gossip",
                           "-l", "WARNING", NULL};
-    python_argv(argv, url, args);
-    pf_subprocess_opts o = {.argv = argv, .cwd = CELERY_DIR};
+    pf_test_python_argv(argv, broker, url, args);
+    pf_subprocess_opts o = {.argv = argv, .cwd = PF_CELERY_DIR};
     pf_child *child = NULL;
     pf_error *err = pf_child_spawn(&o, false, &child);
     CHECK(err == NULL);
@@ -318,9 +271,9 @@ static void test_python_worker(pf_celery_client *c, const char *url) {
 
 /* (5) An unknown task name: FAILURE NotRegistered, raised as such in Python. */
 static void test_unknown(const char *url) {
-    output out;
+    pf_peer_output out;
     const char *args[] = {"unknown", "cq", NULL};
-    CHECK_INT(peer(url, args, &out), 0);
+    CHECK_INT(pf_test_celery_peer(url, args, &out), 0);
     CHECK(strstr(out.text, "NotRegistered") != NULL);
 }
 
@@ -371,9 +324,9 @@ static void test_revoke(pf_celery_client *c, const char *url, const char *dir) {
 
     send_task(c, "test.block", "block-py", json_pack("[s]", never), "cq");
     wait_started("block-py");
-    output out;
+    pf_peer_output out;
     const char *args[] = {"revoke", "block-py", NULL};
-    CHECK_INT(peer(url, args, &out), 0);
+    CHECK_INT(pf_test_celery_peer(url, args, &out), 0);
     meta = await_ok(c, "block-py");
     CHECK_STR(status_of(meta), "REVOKED");
     json_decref(meta);

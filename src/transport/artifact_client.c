@@ -1,0 +1,131 @@
+#include "transport/artifact_client.h"
+
+#include "core/mem.h"
+#include "core/sha256.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct {
+    FILE *file;
+    pf_sha256_ctx sha;
+    char problem[256]; /* the start of what arrived: the server's answer when it is not the file */
+    size_t problem_len;
+} download;
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user) {
+    download *d = user;
+    size_t n = size * nmemb;
+    if (fwrite(ptr, 1, n, d->file) != n) return 0;
+    pf_sha256_update(&d->sha, ptr, n);
+    if (d->problem_len < sizeof d->problem - 1) {
+        size_t take = sizeof d->problem - 1 - d->problem_len < n ? sizeof d->problem - 1 - d->problem_len : n;
+        memcpy(d->problem + d->problem_len, ptr, take);
+        d->problem_len += take;
+        d->problem[d->problem_len] = '\0';
+    }
+    return n;
+}
+
+static CURL *handle(const pf_artifact_remote *r, const char *digest, struct curl_slist **headers) {
+    CURL *curl = curl_easy_init();
+    char *url = pf_asprintf("%s/api/artifacts/sha256/%s", r->server, digest);
+    char *auth = pf_asprintf("Authorization: Bearer %s", r->token ? r->token : "");
+    *headers = curl_slist_append(NULL, auth);
+    *headers = curl_slist_append(*headers, "Expect:");
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, *headers);
+    curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, 30L);
+    free(url);
+    free(auth);
+    return curl;
+}
+
+pf_error *pf_artifact_fetch(const pf_artifact_remote *r, const char *digest, const char *path) {
+    char *tmp = pf_asprintf("%s.part-%d", path, (int)getpid());
+    download d = {.file = fopen(tmp, "wb")};
+    if (!d.file) {
+        pf_error *err = pf_error_new(PF_EIO, "", "cannot write %s: %s", tmp, strerror(errno));
+        free(tmp);
+        return err;
+    }
+    pf_sha256_init(&d.sha);
+    struct curl_slist *headers;
+    CURL *curl = handle(r, digest, &headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &d);
+    CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(headers);
+    bool written = fclose(d.file) == 0;
+    char got[65];
+    pf_sha256_final_hex(&d.sha, got);
+    pf_error *err = NULL;
+    if (rc != CURLE_OK)
+        err = pf_error_new(PF_EIO, "", "cannot fetch artifact %.12s from %s: %s", digest, r->server,
+                           curl_easy_strerror(rc));
+    else if (status != 200)
+        err =
+            pf_error_new(status == 401 || status == 403 ? PF_EUNAUTHORIZED
+                         : status == 404                ? PF_ENOTFOUND
+                                                        : PF_EIO,
+                         "", "fetching artifact %.12s from %s answered %ld: %s", digest, r->server, status, d.problem);
+    else if (!written || strcmp(got, digest) != 0)
+        err = pf_error_new(PF_EIO, "", "artifact %.12s arrived damaged (its digest is %.12s)", digest, got);
+    else if (rename(tmp, path) != 0)
+        err = pf_error_new(PF_EIO, "", "cannot keep artifact %.12s at %s: %s", digest, path, strerror(errno));
+    if (err) unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+static size_t keep_answer(char *ptr, size_t size, size_t nmemb, void *user) {
+    download *d = user;
+    size_t n = size * nmemb, room = sizeof d->problem - 1 - d->problem_len, take = n < room ? n : room;
+    memcpy(d->problem + d->problem_len, ptr, take);
+    d->problem_len += take;
+    d->problem[d->problem_len] = '\0';
+    return n;
+}
+
+pf_error *pf_artifact_upload(const pf_artifact_remote *r, const char *path, const char *digest) {
+    FILE *f = fopen(path, "rb");
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        if (f) fclose(f);
+        return pf_error_new(PF_EIO, "", "cannot read output %s: %s", path, strerror(errno));
+    }
+    struct curl_slist *headers;
+    CURL *curl = handle(r, digest, &headers);
+    headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(curl, CURLOPT_READDATA, f);
+    curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)st.st_size);
+    download answer = {0};
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_answer);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
+    CURLcode rc = curl_easy_perform(curl);
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(headers);
+    fclose(f);
+    if (rc != CURLE_OK)
+        return pf_error_new(PF_EIO, "", "cannot upload output %.12s to %s: %s", digest, r->server,
+                            curl_easy_strerror(rc));
+    if (status != 201)
+        return pf_error_new(status == 401 || status == 403 ? PF_EUNAUTHORIZED : PF_EIO, "",
+                            "uploading output %.12s to %s answered %ld: %s", digest, r->server, status, answer.problem);
+    return NULL;
+}

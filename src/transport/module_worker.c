@@ -1,0 +1,133 @@
+#include "transport/module_worker.h"
+
+#include "core/json.h"
+#include "core/mem.h"
+#include "core/path.h"
+#include "modules/invoke.h"
+#include "runtime/artifact_store.h"
+#include "runtime/isolate.h"
+#include "transport/celery_executor.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const pf_module *module_of(const pf_registry *reg, const char *task_name) {
+    size_t n = strlen(PF_TASK_PREFIX);
+    if (!task_name || strncmp(task_name, PF_TASK_PREFIX, n) != 0) return NULL;
+    return pf_registry_find(reg, task_name + n);
+}
+
+bool pf_module_worker_accepts(void *user, const char *task_name) {
+    const pf_module_worker *w = user;
+    const pf_module *m = module_of(w->registry, task_name);
+    return m && pf_module_available(m);
+}
+
+static bool is_file(const json_t *v) { return json_is_object(v) && pf_json_str(v, "sha256"); }
+
+/* Gives each file input a local path: the shared store's, or a copy
+ * fetched into this worker's cache (kept for the next task that needs it). */
+static pf_error *fetch_inputs(const pf_module_worker *w, json_t *inputs) {
+    const char *port;
+    json_t *v;
+    json_object_foreach(inputs, port, v) {
+        if (!is_file(v)) continue;
+        const char *digest = pf_json_str(v, "sha256");
+        char *ptr = pf_ptr_join("/inputs", port);
+        pf_error *err = pf_artifact_is_digest(digest)
+                            ? NULL
+                            : pf_error_new(PF_EINVAL, ptr, "input %s names \"%s\", not a sha256 digest", port, digest);
+        free(ptr);
+        if (err) return err;
+        char *path = pf_artifact_store_path(w->shared_data_dir ? w->shared_data_dir : w->work_dir, digest);
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            if (w->shared_data_dir) {
+                err = pf_error_new(PF_ENOTFOUND, "", "input %s (%.12s) is not in the shared data directory", port,
+                                   digest);
+            } else {
+                char *dir = pf_strndup(path, strlen(path) - 65);
+                err = pf_mkdirs(dir, 0755);
+                free(dir);
+                if (!err) err = pf_artifact_fetch(&w->remote, digest, path);
+            }
+        }
+        if (!err) json_object_set_new(v, "path", json_string(path));
+        free(path);
+        if (err) return err;
+    }
+    return NULL;
+}
+
+/* Sends each file output to the store and keeps only its digest, size and
+ * type in the answer. */
+static pf_error *ship_outputs(const pf_module_worker *w, json_t *outputs) {
+    const char *port;
+    json_t *v;
+    json_object_foreach(outputs, port, v) {
+        const char *path = pf_json_str(v, "path"), *digest = pf_json_str(v, "sha256");
+        if (!path || !digest) continue;
+        pf_error *err;
+        if (w->shared_data_dir) {
+            char *stored = NULL;
+            err = pf_artifact_store_put(w->shared_data_dir, path, digest, &stored);
+            free(stored);
+        } else {
+            err = pf_artifact_upload(&w->remote, path, digest);
+        }
+        if (err) return err;
+        json_object_del(v, "path");
+    }
+    return NULL;
+}
+
+static pf_error *run_module(const pf_module_worker *w, const pf_module *m, pf_module_ctx *ctx, const json_t *inputs,
+                            const json_t *params, json_t **outputs, unsigned long long *peak) {
+    ctx->limits = pf_isolate_limits(m, w->limits, w->n_limits);
+    if (m->execution == PF_EXEC_PROCESS && !m->desc->isolates_itself && w->module_runner)
+        return pf_isolate_invoke(w->module_runner, m, ctx, inputs, params, outputs, peak);
+    return pf_module_invoke(w->registry, m->key, ctx, inputs, params, outputs);
+}
+
+pf_error *pf_module_worker_handle(void *user, const pf_celery_task *task, const atomic_bool *revoked, json_t **result) {
+    const pf_module_worker *w = user;
+    *result = NULL;
+    const pf_module *m = module_of(w->registry, task->name);
+    if (!m) return pf_error_new(PF_EUNAVAILABLE, "", "this worker has no module for task %s", task->name);
+    const json_t *kw = task->kwargs;
+    const char *version = pf_json_str(kw, "module_version");
+    if (version && strcmp(version, m->version) != 0)
+        return pf_error_new(PF_ECONFLICT, "/module_version",
+                            "this worker has %s %s, and the task was made for %s: run the same prodflow version on "
+                            "servers and workers",
+                            m->key, m->version, version);
+    json_t *inputs =
+        json_is_object(json_object_get(kw, "inputs")) ? json_deep_copy(json_object_get(kw, "inputs")) : json_object();
+    const json_t *params = json_object_get(kw, "params");
+    json_t *empty = json_is_object(params) ? NULL : json_object();
+    pf_error *err = fetch_inputs(w, inputs);
+    char *work = pf_asprintf("%s/tasks/%s", w->work_dir, task->id);
+    pf_module_ctx ctx = {.data_root = work,
+                         .work_dir = work,
+                         .share_dir = w->share_dir,
+                         .context = json_object_get(kw, "context"),
+                         .cancel = revoked,
+                         .timeout_ms = task->hard_time_limit_s > 0 ? (long)(task->hard_time_limit_s * 1000) : 0,
+                         .blender_pool = w->blender_pool,
+                         .run_id = pf_json_str(kw, "run"),
+                         .node_id = pf_json_str(kw, "node")};
+    json_t *outputs = NULL;
+    unsigned long long peak = 0;
+    if (!err) err = run_module(w, m, &ctx, inputs, empty ? empty : params, &outputs, &peak);
+    if (!err) err = ship_outputs(w, outputs);
+    if (!err)
+        *result = json_pack("{s:O, s:s, s:s, s:I}", "outputs", outputs, "worker", task->hostname ? task->hostname : "",
+                            "module_version", m->version, "peak_rss", (json_int_t)peak);
+    pf_error_free(pf_remove_tree(work));
+    free(work);
+    json_decref(outputs);
+    json_decref(inputs);
+    json_decref(empty);
+    return err;
+}
