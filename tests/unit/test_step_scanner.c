@@ -128,6 +128,9 @@ static void test_broken(void) {
     expect_error("open comment", open_comment, strlen(open_comment), "a comment never ends");
     const char *no_end = "ISO-10303-21;HEADER;ENDSEC;DATA;#1=CARTESIAN_POINT('',(0.,0.,0.));";
     expect_error("no end", no_end, strlen(no_end), "END-ISO-10303-21");
+    /* A record that opens with "(" before any byte was buffered handed
+     * memchr a NULL buffer (UBSan; found by fuzz/fuzz_step_scanner.c). */
+    expect_error("opens with (", "(2I", 3, "not a STEP file");
     /* Every prefix of a good file fails cleanly or parses; none crashes. */
     char *path = pf_asprintf("%s/tests/fixtures/step/gearbox.step", PF_SOURCE_DIR);
     FILE *f = fopen(path, "rb");
