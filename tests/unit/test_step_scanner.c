@@ -210,7 +210,10 @@ static void test_text(void) {
     expect_text("\\PA\\x", "x");               /* a code page switch */
     expect_text("caf\xC3\xA9", "caf\xC3\xA9"); /* UTF-8 stays */
     expect_text("caf\xE9", "caf\xC3\xA9");     /* a stray byte is ISO 8859-1 */
-    expect_text("\\X2\\00E", "");              /* a cut-off run */
+    /* 0xF5-0xFF lead no sequence, whatever follows (fuzz/fuzz_upload.c). */
+    expect_text("\xFF\xA5\xA5", "\xC3\xBF\xC2\xA5\xC2\xA5");
+    expect_text("\xF5\x80\x80\x80", "\xC3\xB5\xC2\x80\xC2\x80\xC2\x80");
+    expect_text("\\X2\\00E", ""); /* a cut-off run */
     expect_text("tail\\", "tail\\");
 
     /* A product named with escapes and a header with stray bytes scan into JSON. */
