@@ -31,8 +31,11 @@ bench: build
 	@cmake --build build -j $(JOBS) --target benches -- --no-print-directory
 	@bench/run
 
+# Every fuzz target for FUZZ_SECONDS each (fuzz/README.md; `fuzz/run replay`
+# only replays the corpora).
+FUZZ_SECONDS ?= 60
 fuzz: bootstrap
-	@fuzz/run
+	@fuzz/run all $(FUZZ_SECONDS)
 
 clean:
 	rm -rf build build-test build-fuzz

@@ -205,7 +205,9 @@ static void end_record(splitter *sp) {
 /* At a record's first top-level "(": is this a record worth keeping? */
 static void decide(splitter *sp) {
     sp->decided = true;
-    const char *eq = memchr(sp->rec, '=', sp->len);
+    /* A record may open with "(": then nothing is buffered (rec may still be
+     * NULL, which memchr must not get) and it has no name to judge. */
+    const char *eq = sp->len ? memchr(sp->rec, '=', sp->len) : NULL;
     if (!eq || sp->rec[0] != '#') return; /* header and section records are kept */
     size_t name_len = sp->len - (size_t)(eq + 1 - sp->rec);
     if (name_len == 0) return; /* a complex entity: keep, for units */

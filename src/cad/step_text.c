@@ -51,7 +51,12 @@ static bool hex(const char *p, const char *end, int n, uint32_t *out) {
 
 /* Length of the valid UTF-8 sequence at p, or 0. */
 static size_t utf8_length(const unsigned char *p, const unsigned char *end) {
-    size_t n = p[0] >= 0xF0 && p[0] <= 0xF4 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 && p[0] < 0xE0 ? 2 : 0;
+    /* 0xF5-0xFF never start a sequence: taken for 3-byte leads, "\xFF\xA5\xA5"
+     * was copied as is and the summary could not become JSON. */
+    size_t n = p[0] >= 0xF0 && p[0] <= 0xF4   ? 4
+               : p[0] >= 0xE0 && p[0] <= 0xEF ? 3
+               : p[0] >= 0xC2 && p[0] < 0xE0  ? 2
+                                              : 0;
     if (!n || (size_t)(end - p) < n) return 0;
     for (size_t i = 1; i < n; i++)
         if ((p[i] & 0xC0) != 0x80) return 0;

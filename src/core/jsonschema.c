@@ -20,10 +20,13 @@ typedef struct seg {
 } seg;
 
 /* A validation pass either collects problems (errs != NULL) or only
- * answers yes/no, which oneOf/anyOf need and which stops at the first miss. */
+ * answers yes/no, which oneOf/anyOf need and which stops at the first miss.
+ * budget: what pattern matching may still cost, shared with the passes
+ * anyOf/oneOf start (see MATCH_BUDGET). */
 typedef struct {
     pf_errors *errs;
     size_t failures;
+    long *budget;
 } pass;
 
 static char *pointer_of(const seg *s) {
@@ -133,7 +136,20 @@ enum {
     MATCH_LIMIT = 100000,
     MATCH_DEPTH_LIMIT = 20000,
     MATCH_HEAP_LIMIT_KIB = 4096,
+    /* The limit above bounds one match, not a validation: 500 strings in
+     * an array against ^(a+)+$ took minutes (fuzz/fuzz_jsonschema.c). So
+     * one validation (pf_schema_run, _validate, _is_valid, _check) may spend
+     * this much in all, in the same units, about 0.2 s; a value it cannot
+     * afford is not taken as matching. A match is tried with rising limits
+     * (match_tiers) and charged every limit it was tried with, a bound on
+     * what it cost, so cheap matches stay cheap: 100,000 of them fit. */
+    MATCH_BUDGET = 10000000,
 };
+
+static const uint32_t match_tiers[] = {100, 1000, 10000, MATCH_LIMIT};
+#define N_TIERS (sizeof match_tiers / sizeof *match_tiers)
+/* regex_search's answer when the budget cannot pay for a match. */
+#define BUDGET_SPENT (-100000)
 
 /* ECMA-262 semantics where PCRE2 has an option for them: "$" only at the
  * very end, "\u{…}"/"\uhhhh"/"\xhh" escapes, "[]" and "[^]", a back-reference
@@ -148,7 +164,7 @@ static const uint32_t pattern_options = PCRE2_UTF | PCRE2_DOLLAR_ENDONLY | PCRE2
  * own match data. */
 typedef struct regex {
     pcre2_code *code;
-    pcre2_match_context *limits;
+    pcre2_match_context *limits[N_TIERS]; /* match_tiers, in order */
 } regex;
 
 /* Skips the escape at p[i] ('\'); returns the index after it. Only called
@@ -275,34 +291,50 @@ static char *regex_compile(regex *re, const char *pattern, size_t n) {
                           at, PATTERN_MAX_REPEAT);
     else if (size > PATTERN_MAX_COMPILED)
         why = pf_asprintf("the pattern compiles to %zu bytes, over the %d-byte limit", size, PATTERN_MAX_COMPILED);
-    else if (!(re->limits = pcre2_match_context_create(NULL)))
-        why = pf_strdup("the pattern cannot be compiled: out of memory");
+    for (size_t t = 0; !why && t < N_TIERS; t++)
+        if (!(re->limits[t] = pcre2_match_context_create(NULL)))
+            why = pf_strdup("the pattern cannot be compiled: out of memory");
     if (why) {
         pcre2_code_free(compiled);
+        for (size_t t = 0; t < N_TIERS; t++)
+            pcre2_match_context_free(re->limits[t]);
+        *re = (regex){0};
         return why;
     }
-    pcre2_set_match_limit(re->limits, MATCH_LIMIT);
-    pcre2_set_depth_limit(re->limits, MATCH_DEPTH_LIMIT);
-    pcre2_set_heap_limit(re->limits, MATCH_HEAP_LIMIT_KIB);
+    for (size_t t = 0; t < N_TIERS; t++) {
+        pcre2_set_match_limit(re->limits[t], match_tiers[t]);
+        pcre2_set_depth_limit(re->limits[t], MATCH_DEPTH_LIMIT);
+        pcre2_set_heap_limit(re->limits[t], MATCH_HEAP_LIMIT_KIB);
+    }
     re->code = compiled;
     return NULL;
 }
 
 static void regex_free(regex *re) {
     pcre2_code_free(re->code);
-    pcre2_match_context_free(re->limits);
+    for (size_t t = 0; t < N_TIERS; t++)
+        pcre2_match_context_free(re->limits[t]);
     *re = (regex){0};
 }
 
 /* Searches subject for the pattern: 1 when found, 0 when not, else a PCRE2
- * error code (a limit hit, PCRE2_ERROR_NOMEMORY, bad UTF-8). */
-static int regex_search(const regex *re, const char *subject, size_t n) {
+ * error code (a limit hit, PCRE2_ERROR_NOMEMORY, bad UTF-8) or BUDGET_SPENT.
+ * *budget pays for it (MATCH_BUDGET). */
+static int regex_search(const regex *re, const char *subject, size_t n, long *budget) {
     /* Match data per call: nothing shared between threads, and no frames
      * kept from one match to the next (PCRE2 only checks the heap limit
      * when its frames grow). */
     pcre2_match_data *md = pcre2_match_data_create(1, NULL);
     if (!md) return PCRE2_ERROR_NOMEMORY;
-    int rc = pcre2_match(re->code, (PCRE2_SPTR)subject, n, 0, 0, md, re->limits);
+    int rc = PCRE2_ERROR_MATCHLIMIT;
+    for (size_t t = 0; t < N_TIERS && rc == PCRE2_ERROR_MATCHLIMIT; t++) {
+        if (*budget < (long)match_tiers[t]) {
+            rc = BUDGET_SPENT;
+            break;
+        }
+        *budget -= (long)match_tiers[t];
+        rc = pcre2_match(re->code, (PCRE2_SPTR)subject, n, 0, 0, md, re->limits[t]);
+    }
     pcre2_match_data_free(md);
     /* 0 is a match whose captures did not fit the one-pair ovector. */
     return rc >= 0 ? 1 : rc == PCRE2_ERROR_NOMATCH ? 0 : rc;
@@ -326,6 +358,7 @@ static const char *search_failure(int rc) {
     case PCRE2_ERROR_HEAPLIMIT:
     case PCRE2_ERROR_JIT_STACKLIMIT: return "is too costly to match against this value";
     case PCRE2_ERROR_NOMEMORY: return "could not be matched: out of memory";
+    case BUDGET_SPENT: return "was not matched: this validation's patterns have used up their time";
     default: return "could not be matched against this value";
     }
 }
@@ -618,8 +651,8 @@ void pf_schema_free(pf_schema *s) {
 
 static void run(pass *p, const pf_schema *s, const json_t *inst, const seg *at);
 
-static bool compiled_valid(const pf_schema *s, const json_t *inst) {
-    pass p = {0};
+static bool compiled_valid(const pf_schema *s, const json_t *inst, long *budget) {
+    pass p = {.budget = budget};
     seg root = {.base = ""};
     run(&p, s, inst, &root);
     return p.failures == 0;
@@ -689,7 +722,7 @@ static void run_object(pass *p, const pf_schema *s, const json_t *inst, const se
         if (sub) run(p, sub, value, &child);
         for (size_t i = 0; i < s->n_pprops; i++) {
             const pattern_schema *ps = &s->pprops[i];
-            int found = ps->refused ? 0 : regex_search(&ps->re, key, strlen(key));
+            int found = ps->refused ? 0 : regex_search(&ps->re, key, strlen(key), p->budget);
             if (found == 1) {
                 known = true;
                 run(p, ps->schema, value, &child);
@@ -763,7 +796,8 @@ static void run_string(pass *p, const pf_schema *s, const json_t *inst, const se
     if (s->min_length) check_length(p, "minLength", s->min_length, inst, at);
     if (s->max_length) check_length(p, "maxLength", s->max_length, inst, at);
     if (!s->pattern) return;
-    int found = s->pattern_refused ? 0 : regex_search(&s->re, json_string_value(inst), json_string_length(inst));
+    int found =
+        s->pattern_refused ? 0 : regex_search(&s->re, json_string_value(inst), json_string_length(inst), p->budget);
     if (found == 1) return;
     if (!p->errs) { /* a yes/no pass: no sentence to build */
         p->failures++;
@@ -806,36 +840,49 @@ static void run(pass *p, const pf_schema *s, const json_t *inst, const seg *at) 
     if (s->n_any_of) {
         bool ok = false;
         for (size_t i = 0; i < s->n_any_of && !ok; i++)
-            ok = compiled_valid(s->any_of[i], inst);
+            ok = compiled_valid(s->any_of[i], inst, p->budget);
         if (!ok) fail(p, at, "@ matches none of the %zu allowed forms (anyOf)", s->n_any_of);
     }
     if (s->n_one_of) {
         size_t matched = 0;
         for (size_t i = 0; i < s->n_one_of; i++)
-            matched += compiled_valid(s->one_of[i], inst);
+            matched += compiled_valid(s->one_of[i], inst, p->budget);
         if (matched != 1)
             fail(p, at, "@ must match exactly one of the %zu allowed forms (oneOf), but matches %zu", s->n_one_of,
                  matched);
     }
 }
 
-size_t pf_schema_run(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
-    pass p = {.errs = out};
+static size_t run_with(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out,
+                       long *budget) {
+    pass p = {.errs = out, .budget = budget};
     seg root = {.base = base_pointer ? base_pointer : ""};
     run(&p, schema, instance, &root);
     return p.failures;
 }
 
-size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
+size_t pf_schema_run(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
+    long budget = MATCH_BUDGET;
+    return run_with(schema, instance, base_pointer, out, &budget);
+}
+
+static size_t validate_with(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out,
+                            long *budget) {
     pf_schema *s = pf_schema_compile(schema);
-    size_t n = pf_schema_run(s, instance, base_pointer, out);
+    size_t n = run_with(s, instance, base_pointer, out, budget);
     pf_schema_free(s);
     return n;
 }
 
+size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
+    long budget = MATCH_BUDGET;
+    return validate_with(schema, instance, base_pointer, out, &budget);
+}
+
 bool pf_schema_is_valid(const json_t *schema, const json_t *instance) {
     pf_schema *s = pf_schema_compile(schema);
-    bool ok = compiled_valid(s, instance);
+    long budget = MATCH_BUDGET;
+    bool ok = compiled_valid(s, instance, &budget);
     pf_schema_free(s);
     return ok;
 }
@@ -892,7 +939,8 @@ static bool in_list(const char *const *list, size_t n, const char *key) {
     return false;
 }
 
-static void check_schema(pf_errors *out, size_t *count, const json_t *schema, const char *ptr);
+/* budget: one for the whole pf_schema_check, which validates every default. */
+static void check_schema(pf_errors *out, size_t *count, const json_t *schema, const char *ptr, long *budget);
 
 static void bad(pf_errors *out, size_t *count, const char *ptr, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -906,7 +954,8 @@ static void bad(pf_errors *out, size_t *count, const char *ptr, const char *fmt,
     (*count)++;
 }
 
-static void check_keyword(pf_errors *out, size_t *count, const char *key, const json_t *v, const char *kp) {
+static void check_keyword(pf_errors *out, size_t *count, const char *key, const json_t *v, const char *kp,
+                          long *budget) {
     if (IN(annotations, key)) return;
     if (!strcmp(key, "type")) {
         const json_t *t;
@@ -954,22 +1003,22 @@ static void check_keyword(pf_errors *out, size_t *count, const char *key, const 
                 regex_free(&re);
                 free(why);
             }
-            check_schema(out, count, sub, sp);
+            check_schema(out, count, sub, sp, budget);
             free(sp);
         }
     } else if (IN(schema_keys, key)) {
-        check_schema(out, count, v, kp);
+        check_schema(out, count, v, kp, budget);
     } else if (!strcmp(key, "items")) {
         if (json_is_array(v)) {
             size_t i;
             const json_t *sub;
             json_array_foreach(v, i, sub) {
                 char *sp = pf_ptr_index(kp, i);
-                check_schema(out, count, sub, sp);
+                check_schema(out, count, sub, sp, budget);
                 free(sp);
             }
         } else
-            check_schema(out, count, v, kp);
+            check_schema(out, count, v, kp, budget);
     } else if (IN(list_keys, key)) {
         size_t i;
         const json_t *sub;
@@ -977,7 +1026,7 @@ static void check_keyword(pf_errors *out, size_t *count, const char *key, const 
             bad(out, count, kp, "\"%s\" must be a non-empty array of schemas", key);
         json_array_foreach(v, i, sub) {
             char *sp = pf_ptr_index(kp, i);
-            check_schema(out, count, sub, sp);
+            check_schema(out, count, sub, sp, budget);
             free(sp);
         }
     } else {
@@ -985,7 +1034,7 @@ static void check_keyword(pf_errors *out, size_t *count, const char *key, const 
     }
 }
 
-static void check_schema(pf_errors *out, size_t *count, const json_t *schema, const char *ptr) {
+static void check_schema(pf_errors *out, size_t *count, const json_t *schema, const char *ptr, long *budget) {
     if (json_is_boolean(schema)) return;
     if (!json_is_object(schema)) {
         bad(out, count, ptr, "a schema must be an object or a boolean");
@@ -995,13 +1044,13 @@ static void check_schema(pf_errors *out, size_t *count, const json_t *schema, co
     const json_t *v;
     json_object_foreach((json_t *)schema, key, v) {
         char *kp = pf_ptr_join(ptr, key);
-        check_keyword(out, count, key, v, kp);
+        check_keyword(out, count, key, v, kp, budget);
         free(kp);
     }
     const json_t *def = json_object_get(schema, "default");
     pf_errors why;
     pf_errors_init(&why);
-    if (def && pf_schema_validate(schema, def, "", &why)) {
+    if (def && validate_with(schema, def, "", &why, budget)) {
         /* The first reason, so a default that is too costly to match says so. */
         char *dp = pf_ptr_join(ptr, "default");
         bad(out, count, dp, "the default does not satisfy its own schema: %s", why.items[0].message);
@@ -1012,6 +1061,7 @@ static void check_schema(pf_errors *out, size_t *count, const json_t *schema, co
 
 size_t pf_schema_check(const json_t *schema, const char *base_pointer, pf_errors *out) {
     size_t count = 0;
-    check_schema(out, &count, schema, base_pointer ? base_pointer : "");
+    long budget = MATCH_BUDGET;
+    check_schema(out, &count, schema, base_pointer ? base_pointer : "", &budget);
     return count;
 }

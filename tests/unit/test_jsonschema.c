@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 static json_t *j(const char *text) {
     json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
@@ -340,6 +341,39 @@ static void test_pattern_cost(void) {
     free(text);
 }
 
+/* The limits bound one match; a budget bounds one validation. 500 strings
+ * against ^(a+)+$ in one array kept a validation busy for minutes
+ * (fuzz/fuzz_jsonschema.c found it); now what the budget cannot pay for
+ * fails at once. Cheap matches stay cheap: a long array of plain strings
+ * still validates. */
+static void test_pattern_budget(void) {
+    json_t *schema = j("{\"items\":{\"pattern\":\"^(a+)+$\"}}"), *costly = json_array();
+    for (int i = 0; i < 20000; i++)
+        json_array_append_new(costly, json_string("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"));
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pf_errors e;
+    pf_errors_init(&e);
+    CHECK_INT(pf_schema_validate(schema, costly, "", &e), 20000);
+    CHECK(has(&e, "/0", "is too costly to match against this value"));
+    CHECK(has(&e, "/19999", "was not matched: this validation's patterns have used up their time"));
+    pf_errors_clear(&e);
+    CHECK(!pf_schema_is_valid(schema, costly));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    CHECK_MSG(took < 10, "20000 costly strings took %.1f s", took);
+    json_decref(costly);
+    json_decref(schema);
+
+    schema = j("{\"items\":{\"pattern\":\"^[a-z]+-\\\\d+$\"}}");
+    json_t *plain = json_array();
+    for (int i = 0; i < 50000; i++)
+        json_array_append_new(plain, json_string("part-12"));
+    CHECK(pf_schema_is_valid(schema, plain));
+    json_decref(plain);
+    json_decref(schema);
+}
+
 /* One compiled schema used from several threads at once. */
 typedef struct {
     const pf_schema *schema;
@@ -396,6 +430,7 @@ int main(void) {
     test_pattern_features();
     test_pattern_limits();
     test_pattern_cost();
+    test_pattern_budget();
     test_pattern_threads();
     test_equal();
     return pf_check_done("jsonschema");

@@ -128,6 +128,9 @@ static void test_broken(void) {
     expect_error("open comment", open_comment, strlen(open_comment), "a comment never ends");
     const char *no_end = "ISO-10303-21;HEADER;ENDSEC;DATA;#1=CARTESIAN_POINT('',(0.,0.,0.));";
     expect_error("no end", no_end, strlen(no_end), "END-ISO-10303-21");
+    /* A record that opens with "(" before any byte was buffered handed
+     * memchr a NULL buffer (UBSan; found by fuzz/fuzz_step_scanner.c). */
+    expect_error("opens with (", "(2I", 3, "not a STEP file");
     /* Every prefix of a good file fails cleanly or parses; none crashes. */
     char *path = pf_asprintf("%s/tests/fixtures/step/gearbox.step", PF_SOURCE_DIR);
     FILE *f = fopen(path, "rb");
@@ -207,7 +210,10 @@ static void test_text(void) {
     expect_text("\\PA\\x", "x");               /* a code page switch */
     expect_text("caf\xC3\xA9", "caf\xC3\xA9"); /* UTF-8 stays */
     expect_text("caf\xE9", "caf\xC3\xA9");     /* a stray byte is ISO 8859-1 */
-    expect_text("\\X2\\00E", "");              /* a cut-off run */
+    /* 0xF5-0xFF lead no sequence, whatever follows (fuzz/fuzz_upload.c). */
+    expect_text("\xFF\xA5\xA5", "\xC3\xBF\xC2\xA5\xC2\xA5");
+    expect_text("\xF5\x80\x80\x80", "\xC3\xB5\xC2\x80\xC2\x80\xC2\x80");
+    expect_text("\\X2\\00E", ""); /* a cut-off run */
     expect_text("tail\\", "tail\\");
 
     /* A product named with escapes and a header with stray bytes scan into JSON. */
