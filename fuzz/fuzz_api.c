@@ -5,8 +5,10 @@
  * the handler against a real pf_app (demo catalog, on a throwaway data
  * directory) and checks the answer.
  *
- * Input: byte 0 selects the route (modulo the routes below). Then lines up
- * to the first empty line, each one of
+ * Input: a first line "r:METHOD PATTERN" names the route (the seeds say
+ * so, and stay valid when the table changes); without it, byte 0 selects
+ * one (modulo the routes below). Then lines up to the first empty line,
+ * each one of
  *     p:VALUE          the next path parameter ({id}, {key}, ...)
  *     q:NAME=VALUE     a query argument
  *     h:NAME: VALUE    a header
@@ -22,11 +24,11 @@
  *     response's status.
  *
  * Left out: routes that start long work on the runtime's threads (POST
- * /api/runs, POST /api/order-lines/{id}/dispatch) and the upload, whose
- * body the server streams to a file first (fuzz_upload.c calls that
- * handler). The server checks nothing before the handler that the request
- * struct carries (there is no principal or role in pf_request), so calling
- * handlers directly is what the server does after routing.
+ * /api/runs, POST /api/order-lines/{id}/dispatch) and routes whose body the
+ * server streams to a file first (upload_dir: the CAD upload, which
+ * fuzz_upload.c calls, and the workers' artifact uploads). The server's
+ * guard checks a route's roles before its handler; here every request
+ * carries an admin principal, which every route admits.
  *
  * The data directory is replaced every RESET_EVERY executions, so what the
  * inputs create (workflows, catalog items, files) stays bounded. */
@@ -61,8 +63,10 @@ static void open_app(void) {
     app = fuzz_app_open(data_dir);
 }
 
-static bool excluded(pf_handler h) {
-    return h == pf_handle_run_create || h == pf_handle_order_line_dispatch || h == pf_handle_cad_file_upload;
+/* Routes whose body the server streams to a file (upload_dir) get no
+ * buffered body; the others named here start runs on the runtime. */
+static bool excluded(const pf_route *r) {
+    return r->upload_dir || r->handler == pf_handle_run_create || r->handler == pf_handle_order_line_dispatch;
 }
 
 /* The routes this target calls, in table order. */
@@ -71,7 +75,7 @@ static size_t n_routes;
 
 static void setup(void) {
     for (size_t i = 0; i < pf_n_routes && n_routes < sizeof routes / sizeof *routes; i++)
-        if (!excluded(pf_routes[i].handler)) routes[n_routes++] = &pf_routes[i];
+        if (!excluded(&pf_routes[i])) routes[n_routes++] = &pf_routes[i];
     open_app();
     atexit(close_app);
 }
@@ -129,11 +133,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         open_app();
     }
     const pf_route *route = routes[data[0] % n_routes];
+    size_t skip = 1;
+    const uint8_t *nl1 = memchr(data, '\n', size);
+    if (size > 2 && data[0] == 'r' && data[1] == ':' && nl1) {
+        for (size_t i = 0; i < n_routes; i++) {
+            size_t m = strlen(routes[i]->method), n = strlen(routes[i]->pattern);
+            if ((size_t)(nl1 - data) == 2 + m + 1 + n && !memcmp(data + 2, routes[i]->method, m) &&
+                data[2 + m] == ' ' && !memcmp(data + 3 + m, routes[i]->pattern, n))
+                route = routes[i];
+        }
+        skip = (size_t)(nl1 - data) + 1;
+    }
     /* The text after the selector, NUL-terminated, split in place. */
-    char *text = malloc(size);
-    memcpy(text, data + 1, size - 1);
-    text[size - 1] = '\0';
-    size_t text_len = size - 1;
+    size_t text_len = size - skip;
+    char *text = malloc(text_len + 1);
+    memcpy(text, data + skip, text_len);
+    text[text_len] = '\0';
     const char *params[PF_MAX_PATH_PARAMS] = {0};
     size_t n_params = 0;
     conn c = {0};
@@ -190,7 +205,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                       .body_len = body_len,
                       .query = query_arg,
                       .header = header_value,
-                      .conn = &c};
+                      .conn = &c,
+                      /* The server's guard checks roles before a handler
+                       * runs; calling handlers directly, the caller is an
+                       * admin, which every route admits. */
+                      .principal = {.name = "fuzz", .roles = PF_ROLE_ADMIN}};
     bool known = false;
     const pf_route *matched = pf_route_match(route->method, path, &req, &known);
     bool plain = true; /* every value one non-empty segment */
@@ -202,7 +221,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t i = 0; i < used; i++)
             if (!strchr(given[i], '%') && strcmp(req.param_values[i], given[i]) != 0) __builtin_trap();
     }
-    if (matched && !excluded(matched->handler)) {
+    if (matched && !excluded(matched)) {
         pf_response res = {.status = 500};
         matched->handler(app, &req, &res);
         /* FUZZ_TRACE=1 shows what each input did, to check the seeds reach their handlers. */
