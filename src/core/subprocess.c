@@ -204,7 +204,11 @@ static void close_all(int *fds, size_t n) {
 /* The child's start, as posix_spawn does it: its own process group, no
  * blocked signals (prodflow serve blocks SIGINT and SIGTERM for sigwait)
  * and default dispositions (the server ignores SIGPIPE), its stdio on the
- * pipes, and the environment built here. */
+ * pipes, nothing else of the parent's descriptors, and the environment
+ * built here. Descriptors without O_CLOEXEC (a Redis connection hiredis
+ * opened, a socket a library made) would otherwise outlive the parent in
+ * the child: a Blender child of a killed worker kept the worker's BRPOP
+ * open and took the next task off the queue. */
 static int spawn(const pf_subprocess_opts *o, int in_fd, int out_fd, int err_fd, pid_t *pid) {
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t attr;
@@ -216,6 +220,7 @@ static int spawn(const pf_subprocess_opts *o, int in_fd, int out_fd, int err_fd,
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
     posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
+    posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     if (o->cwd) posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
     sigset_t none, all;
     sigemptyset(&none);

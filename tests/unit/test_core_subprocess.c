@@ -243,6 +243,28 @@ static void test_cpu_limit_per_job(void) {
     CHECK(r.cpu_exceeded);
 }
 
+/* A child holds its stdio and nothing else of the parent's, even a
+ * descriptor opened without O_CLOEXEC as libraries open sockets. */
+static void test_descriptors(void) {
+    int leaky[2];
+    CHECK(pipe(leaky) == 0);
+    all_lines a = {0};
+    char script[128];
+    snprintf(script, sizeof script, "ls /proc/self/fd | wc -l; test -e /proc/self/fd/%d && echo open || echo closed",
+             leaky[1]);
+    const char *argv[] = {"sh", "-c", script, NULL};
+    pf_subprocess_opts o = {.argv = argv, .on_line = keep_line, .user = &a};
+    pf_subprocess_result r;
+    CHECK(pf_subprocess_run(&o, &r) == NULL);
+    CHECK_INT(r.exit_code, 0);
+    CHECK_INT(a.n, 2);
+    /* 0, 1, 2, and the directory ls reads (wc's pipe belongs to sh) */
+    CHECK_MSG(atoi(a.lines[0]) <= 4, "the child had %s descriptors", a.lines[0]);
+    CHECK_STR(a.lines[1], "closed");
+    close(leaky[0]);
+    close(leaky[1]);
+}
+
 int main(void) {
     test_lines();
     test_long_line();
@@ -250,6 +272,7 @@ int main(void) {
     test_cancel();
     test_missing();
     test_env();
+    test_descriptors();
     test_memory_watchdog();
     test_address_space();
     test_cpu_limit();
