@@ -9,31 +9,18 @@
 #include "core/path.h"
 #include "workflow/node_registry.h"
 
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 json_t *pf_starters_load(const char *share_dir, pf_errors *errs) {
     char *dir = pf_asprintf("%s/workflows", share_dir);
-    DIR *d = opendir(dir);
-    if (!d) {
+    size_t n;
+    char **names = pf_json_file_names(dir, &n);
+    if (!names) {
         pf_errors_add(errs, PF_EIO, "", "cannot open the starter workflows in %s", dir);
         free(dir);
         return NULL;
     }
-    char **names = NULL;
-    size_t n = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        size_t len = strlen(e->d_name);
-        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
-        names = pf_xrealloc(names, (n + 1) * sizeof *names);
-        names[n++] = pf_strdup(e->d_name);
-    }
-    closedir(d);
-    if (n) qsort(names, n, sizeof *names, name_cmp);
     json_t *starters = json_array();
     for (size_t i = 0; i < n; i++) {
         char *path = pf_asprintf("%s/%s", dir, names[i]);
@@ -44,9 +31,8 @@ json_t *pf_starters_load(const char *share_dir, pf_errors *errs) {
         else
             pf_errors_add(errs, PF_EINVAL, "", "%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
         free(path);
-        free(names[i]);
     }
-    free(names);
+    pf_names_free(names, n);
     free(dir);
     return starters;
 }
@@ -67,7 +53,10 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     app->max_body_bytes = cfg->max_body_bytes ? cfg->max_body_bytes : 8u << 20;
     app->max_upload_bytes = cfg->max_upload_bytes ? cfg->max_upload_bytes : (size_t)512 << 20;
     size_t before = errs->len;
-    app->registry = pf_registry_load(errs);
+    pf_registry_extra extra = {0};
+    if ((app->external = pf_external_modules_load(app->data_dir, errs)))
+        extra.modules = pf_external_modules_descs(app->external, &extra.n_modules);
+    app->registry = errs->len > before ? NULL : pf_registry_load_with(&extra, errs);
     app->starters = pf_starters_load(app->share_dir, errs);
     pf_error *err = pf_contract_embedded_json("api/openapi.json", &app->openapi);
     if (err) pf_errors_take(errs, err);
@@ -153,6 +142,7 @@ void pf_app_close(pf_app *app) {
     json_decref(app->openapi);
     json_decref(app->starters);
     pf_registry_free(app->registry);
+    pf_external_modules_free(app->external);
     free(app->share_dir);
     free(app->web_dir);
     free(app->data_dir);

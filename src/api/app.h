@@ -3,6 +3,7 @@
 #ifndef PF_API_APP_H
 #define PF_API_APP_H
 
+#include "modules/external.h"
 #include "modules/registry.h"
 #include "render/blender_pool.h"
 #include "runtime/runtime.h"
@@ -36,6 +37,7 @@ typedef struct pf_prebuilt {
 } pf_prebuilt;
 
 typedef struct pf_app {
+    pf_external_modules *external; /* DATA/modules: the registry borrows their descriptors */
     pf_registry *registry;
     pf_store *store;
     char *data_dir;

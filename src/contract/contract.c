@@ -85,6 +85,17 @@ static bool array_has_string(const json_t *arr, const char *s) {
 }
 
 bool pf_family_allows_step(const pf_family *f, const char *step) { return array_has_string(f->palette, step); }
+
+bool pf_contract_admit_step(pf_contract *c, const char *family, const char *step) {
+    for (size_t i = 0; i < c->n_families; i++) {
+        if (strcmp(c->families[i].key, family) != 0) continue;
+        /* The palette belongs to families_doc, which c owns. */
+        json_t *palette = json_object_get(json_array_get(json_object_get(c->families_doc, "families"), i), "palette");
+        if (!pf_family_allows_step(&c->families[i], step)) json_array_append_new(palette, json_string(step));
+        return true;
+    }
+    return false;
+}
 bool pf_family_delivers_kind(const pf_family *f, const char *kind) { return array_has_string(f->artifact_kinds, kind); }
 
 const json_t *pf_contract_port_type(const pf_contract *c, const char *key) {

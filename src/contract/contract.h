@@ -36,6 +36,10 @@ void pf_contract_free(pf_contract *c);
 
 const pf_family *pf_contract_family(const pf_contract *c, const char *key);
 bool pf_family_allows_step(const pf_family *f, const char *step);
+/* Puts step on family's palette (an external module that names the
+ * family), at start-up, before anything reads the contract; false when
+ * there is no such family. */
+bool pf_contract_admit_step(pf_contract *c, const char *family, const char *step);
 bool pf_family_delivers_kind(const pf_family *f, const char *kind);
 
 /* Vocabulary look-ups; NULL when unknown. Borrowed from c. */

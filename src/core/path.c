@@ -3,6 +3,7 @@
 #include "core/mem.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -273,4 +274,29 @@ pf_error *pf_copy_file_atomic(const char *src, const char *dst) {
     if (err && tmp) unlink(tmp);
     free(tmp);
     return err;
+}
+
+static int name_cmp(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char **pf_json_file_names(const char *dir, size_t *n) {
+    *n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return NULL;
+    char **names = NULL;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0) continue;
+        names = pf_xrealloc(names, (*n + 1) * sizeof *names);
+        names[(*n)++] = pf_strdup(e->d_name);
+    }
+    closedir(d);
+    if (*n) qsort(names, *n, sizeof *names, name_cmp);
+    return names;
+}
+
+void pf_names_free(char **names, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
 }

@@ -32,5 +32,10 @@ pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n);
 pf_error *pf_copy_file_atomic(const char *src, const char *dst);
 /* Reads a whole file (NUL-terminated); PF_ETOOLARGE over max_bytes. */
 pf_error *pf_read_file(const char *path, size_t max_bytes, char **data_out, size_t *len_out);
+/* The names of dir's *.json files, sorted (so what they define comes in a
+ * stable order); NULL with *n = 0 when there are none or dir is absent.
+ * Free with pf_names_free. */
+char **pf_json_file_names(const char *dir, size_t *n);
+void pf_names_free(char **names, size_t n);
 
 #endif

@@ -48,7 +48,7 @@ static pf_error *check_inputs(const pf_module *m, const json_t *inputs) {
     return NULL;
 }
 
-static pf_error *check_outputs(const pf_module *m, const json_t *outputs) {
+pf_error *pf_module_check_outputs(const pf_module *m, const json_t *outputs) {
     for (size_t i = 0; i < m->outputs.len; i++) {
         const pf_port *port = &m->outputs.items[i];
         if (port->required && !json_object_get(outputs, port->name))
@@ -84,7 +84,7 @@ pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_mod
     json_decref(empty);
     if (!err && !json_is_object(*outputs))
         err = pf_error_new(PF_EINTERNAL, "", "module %s returned no outputs object", key);
-    if (!err) err = check_outputs(m, *outputs);
+    if (!err) err = pf_module_check_outputs(m, *outputs);
     if (err) {
         json_decref(*outputs);
         *outputs = NULL;

@@ -16,4 +16,9 @@ json_t *pf_module_resolve_params(const pf_module *m, const json_t *params, const
 pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_module_ctx *ctx, const json_t *inputs,
                            const json_t *params, json_t **outputs);
 
+/* Whether outputs has every output the contract requires: what a module
+ * run elsewhere (a worker, an external module's task) is checked with on
+ * return. */
+pf_error *pf_module_check_outputs(const pf_module *m, const json_t *outputs);
+
 #endif

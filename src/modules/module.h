@@ -14,7 +14,10 @@
 
 struct pf_blender_pool;
 
-typedef enum { PF_EXEC_INLINE, PF_EXEC_PROCESS } pf_execution;
+/* Where a module runs: on the caller's thread, in an isolated child (on a
+ * worker when the server has a broker), or as somebody else's Celery task
+ * served by a worker that is not Prodflow's (an external module). */
+typedef enum { PF_EXEC_INLINE, PF_EXEC_PROCESS, PF_EXEC_CELERY } pf_execution;
 
 /* Everything a module may touch while it runs. All pointers are borrowed
  * for the duration of one execute call. */
@@ -63,6 +66,9 @@ typedef struct pf_module_desc {
      * "process" that says so runs on the caller's thread, and the child it
      * starts is the isolated process. */
     bool isolates_itself;
+    /* An external module's body: the Celery task that serves it
+     * (modules/external.h); NULL for Prodflow's own modules. */
+    const char *celery_task;
 } pf_module_desc;
 
 #endif

@@ -4,6 +4,7 @@
 #include "core/jsonschema.h"
 #include "core/mem.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* One line per module, like nginx's module list. Order is palette order. */
@@ -75,9 +76,12 @@ static pf_ports load_ports(const pf_registry *reg, const char *key, const json_t
 static void read_execution(pf_module *m, pf_errors *errs) {
     const char *key = m->desc->key;
     const char *ex = json_string_value(json_object_get(m->contract, "execution"));
-    if (json_object_get(m->contract, "execution") && (!ex || (strcmp(ex, "inline") && strcmp(ex, "process"))))
-        pf_errors_add(errs, PF_EINTERNAL, "/execution", "module %s: execution is \"inline\" or \"process\"", key);
-    m->execution = ex && !strcmp(ex, "process") ? PF_EXEC_PROCESS : PF_EXEC_INLINE;
+    bool celery = m->desc->celery_task != NULL;
+    if (json_object_get(m->contract, "execution") &&
+        (!ex || (celery ? strcmp(ex, "celery") : strcmp(ex, "inline") && strcmp(ex, "process"))))
+        pf_errors_add(errs, PF_EINTERNAL, "/execution", "module %s: execution is %s", key,
+                      celery ? "\"celery\" for an external module" : "\"inline\" or \"process\"");
+    m->execution = celery ? PF_EXEC_CELERY : ex && !strcmp(ex, "process") ? PF_EXEC_PROCESS : PF_EXEC_INLINE;
     m->queue = json_string_value(json_object_get(m->contract, "queue"));
     if (!m->queue) m->queue = "default";
     if (!pf_id_valid_slug(m->queue))
@@ -118,6 +122,20 @@ static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors
         if (!f || !pf_family_allows_step(f, key))
             pf_errors_add(errs, PF_EINTERNAL, "", "module %s: family %s is unknown or its palette omits it", key,
                           json_string_value(fam) ? json_string_value(fam) : "?");
+    }
+}
+
+/* An external module joins the palettes of the families it names. */
+static void admit(pf_registry *reg, const pf_module *m, pf_errors *errs) {
+    size_t i;
+    const json_t *fam;
+    json_array_foreach(json_object_get(m->contract, "family"), i, fam) {
+        const char *f = json_string_value(fam);
+        if (!f || !pf_contract_admit_step(&reg->contract, f, m->desc->key)) {
+            char ptr[32];
+            snprintf(ptr, sizeof ptr, "/family/%zu", i);
+            pf_errors_add(errs, PF_EINVAL, ptr, "module %s: there is no family \"%s\"", m->desc->key, f ? f : "?");
+        }
     }
 }
 
@@ -162,7 +180,11 @@ pf_registry *pf_registry_load_with(const pf_registry_extra *extra, pf_errors *er
         const char *fx = json_string_value(json_object_get(m->contract, "side_effects"));
         m->external = fx && strcmp(fx, "external") == 0;
         read_execution(m, errs);
+        if (m->desc->celery_task) admit(reg, m, errs);
         check_contract(reg, m, errs);
+        for (size_t j = 0; j < i; j++)
+            if (m->key && reg->modules[j].key && strcmp(m->key, reg->modules[j].key) == 0)
+                pf_errors_add(errs, PF_EINTERNAL, "/module_key", "module %s is defined twice", m->key);
     }
     if (errs->len > before) {
         pf_registry_free(reg);

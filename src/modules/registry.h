@@ -36,7 +36,7 @@ typedef struct pf_module {
     /* Where it runs (the contract's "execution"): inline on the caller's
      * thread, or in a child process under its limits (docs/runtime.md). */
     pf_execution execution;
-    const char *queue;               /* the Celery queue of its tasks: "cad", "render", "default" */
+    const char *queue; /* the Celery queue of its tasks: "cad", "render", "default", an external module's own */
     unsigned long long memory_bytes; /* the contract's limits for its child process; 0: none */
     long cpu_seconds;
     const char *limit_hint; /* what to try when it goes past them */
@@ -63,7 +63,7 @@ pf_registry *pf_registry_load_with(const pf_registry_extra *extra, pf_errors *er
 void pf_registry_free(pf_registry *reg);
 
 const pf_module *pf_registry_find(const pf_registry *reg, const char *key);
-static inline bool pf_module_available(const pf_module *m) { return m->desc->execute != NULL; }
+static inline bool pf_module_available(const pf_module *m) { return m->desc->execute || m->desc->celery_task; }
 
 /* Port look-up by name; NULL when absent. */
 const pf_port *pf_module_port(const pf_ports *ports, const char *name);

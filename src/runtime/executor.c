@@ -35,9 +35,40 @@ static pf_error *explain_limit(const pf_module *m, pf_error *err) {
     return e;
 }
 
+/* An external module is somebody else's Celery task: it can only be sent,
+ * and what comes back is held to the contract as the module layer would
+ * hold a module of ours. */
+static pf_error *invoke_external(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx, const json_t *inputs,
+                                 const json_t *params, int attempt, json_t **outputs) {
+    if (!rt->cfg.remote)
+        return pf_error_new(PF_EUNAVAILABLE, "",
+                            "%s is the Celery task %s, and this server has no broker to send it through: start "
+                            "prodflow serve with --broker redis://HOST:PORT/DB and a worker that serves the queue %s",
+                            m->key, m->desc->celery_task, m->queue);
+    pf_remote_call call = {.module = m, .ctx = ctx, .inputs = inputs, .params = params, .attempt = attempt};
+    pf_error *err = rt->cfg.remote->invoke(rt->cfg.remote->self, &call, outputs);
+    if (!err) {
+        const char *port;
+        json_t *v;
+        json_object_foreach(*outputs, port, v) {
+            if (pf_module_port(&m->outputs, port)) continue;
+            err = pf_error_new(PF_EINVAL, "", "%s (the Celery task %s) returned an output \"%s\" its contract lacks",
+                               m->key, m->desc->celery_task, port);
+            break;
+        }
+    }
+    if (!err) err = pf_module_check_outputs(m, *outputs);
+    if (err) {
+        json_decref(*outputs);
+        *outputs = NULL;
+    }
+    return err;
+}
+
 pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx, const json_t *inputs,
                     const json_t *params, int attempt, json_t **outputs, json_t **process) {
     *process = NULL;
+    if (m->execution == PF_EXEC_CELERY) return invoke_external(rt, m, ctx, inputs, params, attempt, outputs);
     if (m->execution == PF_EXEC_PROCESS && rt->cfg.remote) {
         pf_remote_call call = {.module = m, .ctx = ctx, .inputs = inputs, .params = params, .attempt = attempt};
         return rt->cfg.remote->invoke(rt->cfg.remote->self, &call, outputs);

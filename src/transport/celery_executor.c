@@ -89,7 +89,8 @@ static pf_error *invoke(void *self, const pf_remote_call *call, json_t **outputs
     *outputs = NULL;
     char id[37];
     pf_celery_task_id(ctx->run_id, ctx->node_id, call->attempt, id);
-    char *name = pf_asprintf(PF_TASK_PREFIX "%s", m->key);
+    /* An external module is sent as the task its contract names. */
+    char *name = m->desc->celery_task ? pf_strdup(m->desc->celery_task) : pf_asprintf(PF_TASK_PREFIX "%s", m->key);
     json_t *kwargs = json_pack("{s:s?, s:s?, s:i, s:s, s:O?, s:o, s:O}", "run", ctx->run_id, "node", ctx->node_id,
                                "attempt", call->attempt, "module_version", m->version, "context", ctx->context,
                                "inputs", portable(call->inputs), "params", call->params);

@@ -29,6 +29,11 @@ json_t *pf_node_definition(const pf_module *m) {
     for (size_t i = 0; i < sizeof ui_fields / sizeof *ui_fields; i++)
         json_object_set(ui, ui_fields[i], json_object_get(m->contract, ui_fields[i]));
     json_object_set_new(def, "ui", ui);
+    static const char *const where[] = {
+        [PF_EXEC_INLINE] = "inline", [PF_EXEC_PROCESS] = "process", [PF_EXEC_CELERY] = "celery"};
+    json_object_set_new(def, "execution", json_string(where[m->execution]));
+    json_object_set_new(def, "queue", json_string(m->queue));
+    if (m->desc->celery_task) json_object_set_new(def, "celery_task", json_string(m->desc->celery_task));
     json_object_set_new(def, "available", json_boolean(pf_module_available(m)));
     if (!pf_module_available(m))
         json_object_set_new(def, "unavailable_reason",

@@ -19,6 +19,7 @@
 #include "support/redis.h"
 #include "support/server.h"
 #include "support/tmpdir.h"
+#include "support/workers.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -27,48 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-typedef struct {
-    pid_t pid;
-    char name[32];
-} worker;
-
-static void start_worker(worker *w, const char *name, const pf_test_redis *redis, const pf_test_server *srv,
-                         const char *token_file, const char *dir) {
-    snprintf(w->name, sizeof w->name, "%s@test", name);
-    char *work = pf_asprintf("%s/%s", dir, name);
-    const char *argv[] = {PF_BIN,
-                          "worker",
-                          "--broker",
-                          redis->url,
-                          "--server",
-                          srv->base,
-                          "--token-file",
-                          token_file,
-                          "--hostname",
-                          w->name,
-                          "--work-dir",
-                          work,
-                          "--concurrency",
-                          "1",
-                          "--visibility-timeout",
-                          "2",
-                          "--blender-workers",
-                          "0",
-                          NULL};
-    w->pid = fork();
-    if (w->pid == 0) {
-        execv(PF_BIN, (char *const *)argv);
-        _exit(127);
-    }
-    free(work);
-}
-
-static void stop_worker(worker *w) {
-    if (w->pid <= 0) return;
-    kill(w->pid, SIGTERM);
-    waitpid(w->pid, NULL, 0);
-    w->pid = 0;
-}
+typedef pf_test_worker worker;
 
 static pf_peer_output peer(const pf_test_redis *redis, const char *const *args, int want) {
     pf_peer_output out;
@@ -172,8 +132,8 @@ int main(void) {
     char *token_file = pf_asprintf("%s/worker.token", dir);
     CHECK(pf_write_file_atomic(token_file, token, strlen(token)) == NULL);
     worker ws[2];
-    start_worker(&ws[0], "w1", &redis, &srv, token_file, dir);
-    start_worker(&ws[1], "w2", &redis, &srv, token_file, dir);
+    pf_test_worker_start(&ws[0], "w1", &redis, &srv, token_file, dir);
+    pf_test_worker_start(&ws[1], "w2", &redis, &srv, token_file, dir);
     for (int i = 0; i < 2; i++) /* both online: ping answers pong (a state, retried until it holds) */
         peer(&redis, (const char *const[]){"ping", ws[i].name, NULL}, 0);
     /* An intake whose heavy nodes run on the workers. */
@@ -246,8 +206,8 @@ int main(void) {
     free(cancel);
     free(id);
 
-    stop_worker(&ws[0]);
-    stop_worker(&ws[1]);
+    pf_test_worker_stop(&ws[0]);
+    pf_test_worker_stop(&ws[1]);
     pf_test_server_stop(&srv);
     pf_test_redis_stop(&redis);
     pf_test_gate_free(&gate);
