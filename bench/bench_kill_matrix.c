@@ -13,7 +13,8 @@
  * subreaper), counted when still alive 5 s after the kill, and stopped by
  * PID.
  *
- * PF_KILL_TRIALS (default 20), PF_KILL_SEED (default 1) and
+ * PF_KILL_TRIALS (default 20), PF_KILL_SEED (default 1), PF_KILL_SPAN
+ * (the kill moments' range in order durations, default 1.2) and
  * PF_KILL_VISIBILITY (the workers' --visibility-timeout in seconds,
  * default 5: above their 2 s heartbeat) tune a run; PF_KILL_VERBOSE=1
  * lists each run's nodes. A bench, not a test: the kill moment is a time. */
@@ -331,6 +332,7 @@ typedef struct {
 int main(void) {
     long n_trials = env_long("PF_KILL_TRIALS", 20), seed = env_long("PF_KILL_SEED", 1);
     long visibility = env_long("PF_KILL_VISIBILITY", 5);
+    double span = getenv("PF_KILL_SPAN") ? atof(getenv("PF_KILL_SPAN")) : 1.2;
     if (n_trials < 1) n_trials = 1;
     /* A killed worker's children come here, where they can be counted
      * and stopped by PID. */
@@ -401,7 +403,7 @@ int main(void) {
     double t_trials = now_s();
     for (long k = 0; k < n_trials; k++) {
         unsigned long long rs = (unsigned long long)seed * 1000003ull + (unsigned long long)k;
-        double delay = uniform(&rs) * 1.2 * order_s;
+        double delay = uniform(&rs) * span * order_s;
         trial *t = &ts[k];
         t->run = order(&srv, product, (unsigned)(seed * 1000 + k), &t->line);
         if (!t->run) {
@@ -501,16 +503,18 @@ int main(void) {
         kill(left[i], SIGKILL);
         waitpid(left[i], NULL, 0);
     }
+    char *srv_dir = pf_strdup(srv.data_dir);
     pf_test_server_stop(&srv);
     pf_test_redis_stop(&redis);
     pf_test_webhook_stop(hook);
-    if (lost || double_publish || double_notify)
-        fprintf(stderr, "worker logs kept in %s\n", dir);
-    else {
-        char *rm = pf_asprintf("rm -rf '%s'", dir);
-        if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    if (lost || double_publish || double_notify) {
+        fprintf(stderr, "worker logs kept in %s, the server's data in %s\n", dir, srv_dir);
+    } else {
+        char *rm = pf_asprintf("rm -rf '%s' '%s'", dir, srv_dir);
+        if (system(rm) != 0) fprintf(stderr, "could not remove %s and %s\n", dir, srv_dir);
         free(rm);
     }
+    free(srv_dir);
     for (long k = 0; k < n_trials; k++) {
         free(ts[k].line);
         free(ts[k].run);
