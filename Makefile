@@ -3,7 +3,7 @@ PORT ?= 8080
 DATA_DIR ?= ./var
 JOBS ?= $(shell nproc)
 
-.PHONY: all bootstrap build web run test bench fuzz clean
+.PHONY: all bootstrap build web run cluster test bench fuzz clean
 
 all: build
 
@@ -20,6 +20,12 @@ web: bootstrap
 
 run: build web
 	./build/prodflow serve --port $(PORT) --data-dir $(DATA_DIR)
+
+# Celery mode on this machine: redis-server, two workers and the server, all
+# on 127.0.0.1; Ctrl-C stops them (docs/scale-out.md, "A local cluster").
+CLUSTER_PORT ?= 0
+cluster: build web
+	@CLUSTER_PORT=$(CLUSTER_PORT) scripts/cluster
 
 test: bootstrap web
 	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON >/dev/null

@@ -1,0 +1,147 @@
+/* What an isolated node pays to start its child (issue 12: at most 30 ms
+ * per child, OCCT loaded only where it is used). The same cheap module,
+ * render.resolve_template (no inputs, reads one template directory), is
+ * run N times each way:
+ *
+ *   inline        pf_module_invoke in this process: the module's own cost
+ *                 (and, apart, pf_registry_load, which every child pays);
+ *   /bin/true     pf_subprocess_run of a trivial program: the spawn floor
+ *                 (posix_spawn, pipes, process group, reaping);
+ *   --version     `prodflow --version`: the floor plus loading the prodflow
+ *                 binary and every shared library it links;
+ *   module-child  pf_isolate_invoke, as the runtime and workers do: all of
+ *                 the above plus the registry, the job and the events.
+ *
+ * PF_CHILD_N (default 200) sets N. Each figure is a wall-clock mean per
+ * call and, beside it, the child's CPU time (getrusage of the children),
+ * which moves less with the load of a shared machine. */
+#include "core/error.h"
+#include "core/mem.h"
+#include "core/subprocess.h"
+#include "modules/invoke.h"
+#include "modules/registry.h"
+#include "runtime/isolate.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* CPU time (user + system) of the children reaped so far, in ms: unlike
+ * wall time, it does not move with the machine's load. */
+static double children_cpu_ms(void) {
+    struct rusage u;
+    getrusage(RUSAGE_CHILDREN, &u);
+    return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+           (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+static int spawn(const char *const *argv) {
+    pf_subprocess_opts o = {.argv = argv, .timeout_ms = 60000};
+    pf_subprocess_result r;
+    pf_error *err = pf_subprocess_run(&o, &r);
+    int rc = err ? -1 : r.exit_code;
+    pf_error_free(err);
+    return rc;
+}
+
+int main(void) {
+    long n = getenv("PF_CHILD_N") ? atol(getenv("PF_CHILD_N")) : 200;
+    if (n < 1) n = 1;
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_registry *reg = pf_registry_load(&errs);
+    pf_errors_clear(&errs);
+    const pf_module *m = reg ? pf_registry_find(reg, "render.resolve_template") : NULL;
+    if (!m) {
+        fprintf(stderr, "no render.resolve_template in the registry\n");
+        return 1;
+    }
+    char tmpl[] = "/tmp/pf-child-startup-XXXXXX";
+    if (!mkdtemp(tmpl)) return 1;
+    json_t *context = json_pack("{s:s}", "category", "machinery");
+    json_t *inputs = json_object(), *params = json_pack("{s:s}", "artifact_kind", "still_image");
+    pf_module_ctx ctx = {.data_root = tmpl,
+                         .work_dir = tmpl,
+                         .share_dir = PF_SOURCE_DIR "/share",
+                         .context = context,
+                         .timeout_ms = 60000,
+                         .run_id = "bench",
+                         .node_id = "template"};
+    /* The limits the module's contract gives its children, so the memory
+     * watchdog and the address-space limit are part of the cost. */
+    ctx.limits = pf_isolate_limits(m, NULL, 0);
+
+    /* One of each first: the module works both ways, and the page cache is warm. */
+    json_t *out = NULL;
+    pf_error *err = pf_module_invoke(reg, m->key, &ctx, inputs, params, &out);
+    json_decref(out);
+    out = NULL;
+    if (!err) err = pf_isolate_invoke(PF_BIN, m, &ctx, inputs, params, &out, NULL);
+    json_decref(out);
+    if (err) {
+        fprintf(stderr, "render.resolve_template: %s\n", err->message);
+        return 1;
+    }
+
+    double t = now_ms(), c;
+    for (long i = 0; i < 20; i++) {
+        pf_errors_init(&errs);
+        pf_registry_free(pf_registry_load(&errs));
+        pf_errors_clear(&errs);
+    }
+    double registry_ms = (now_ms() - t) / 20;
+
+    t = now_ms();
+    for (long i = 0; i < n; i++) {
+        pf_error_free(pf_module_invoke(reg, m->key, &ctx, inputs, params, &out));
+        json_decref(out);
+    }
+    double inline_ms = (now_ms() - t) / (double)n;
+
+    t = now_ms(), c = children_cpu_ms();
+    for (long i = 0; i < n; i++)
+        spawn((const char *const[]){"/bin/true", NULL});
+    double true_ms = (now_ms() - t) / (double)n, true_cpu = (children_cpu_ms() - c) / (double)n;
+
+    t = now_ms(), c = children_cpu_ms();
+    for (long i = 0; i < n; i++)
+        spawn((const char *const[]){PF_BIN, "--version", NULL});
+    double version_ms = (now_ms() - t) / (double)n, version_cpu = (children_cpu_ms() - c) / (double)n;
+
+    t = now_ms(), c = children_cpu_ms();
+    int failed = 0;
+    for (long i = 0; i < n; i++) {
+        err = pf_isolate_invoke(PF_BIN, m, &ctx, inputs, params, &out, NULL);
+        failed += err != NULL;
+        pf_error_free(err);
+        json_decref(out);
+    }
+    double child_ms = (now_ms() - t) / (double)n, child_cpu = (children_cpu_ms() - c) / (double)n;
+
+    printf("child start-up, mean of %ld, wall (CPU of the child): inline %.3f ms; /bin/true %.2f ms (%.2f); "
+           "prodflow --version %.2f ms (%.2f); module-child %.2f ms (%.2f) per child (goal <= 30 ms)%s\n",
+           n, inline_ms, true_ms, true_cpu, version_ms, version_cpu, child_ms, child_cpu,
+           failed ? " (some failed)" : "");
+    printf("  child CPU: exec floor %.2f ms, loading prodflow and its shared libraries %.2f ms, the registry, job "
+           "and module %.2f ms\n",
+           true_cpu, version_cpu - true_cpu, child_cpu - version_cpu);
+    printf("  in this process: loading the registry %.2f ms, the module inline %.3f ms\n", registry_ms, inline_ms);
+    json_decref(context);
+    json_decref(inputs);
+    json_decref(params);
+    pf_registry_free(reg);
+    char *rm = pf_asprintf("rm -rf '%s'", tmpl);
+    if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", tmpl);
+    free(rm);
+    return failed ? 1 : 0;
+}
