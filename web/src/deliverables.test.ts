@@ -137,6 +137,15 @@ describe('run images', () => {
     expect(runImages(run).map((i) => `${i.nodeId}.${i.port}`)).toEqual(['still.image', 'thumb.image', 'still.alpha', 'diff.image']);
     expect(runPreview(run)?.url).toBe('/api/artifacts/r%3Astill%3Aimage');
   });
+  it('counts the same bytes once (a render and its published copy)', () => {
+    const r = {
+      nodes: {
+        publish: { status: 'succeeded' as const, state: { outputs: { asset: { ...img('r:publish:asset'), sha256: 'aa' } } } },
+        still: { status: 'succeeded' as const, state: { outputs: { image: { ...img('r:still:image', 'render.still'), sha256: 'aa' } } } },
+      },
+    };
+    expect(runImages(r).map((i) => i.nodeId)).toEqual(['still']);
+  });
   it('has no preview for a run without images', () => {
     expect(runPreview({ nodes: { line: run.nodes!.line } })).toBeUndefined();
     expect(runPreview(undefined)).toBeUndefined();

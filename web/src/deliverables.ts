@@ -88,6 +88,7 @@ export interface RunImage {
   role?: string;
   width?: number;
   height?: number;
+  sha256?: string;
 }
 
 const isImage = (o: unknown): o is NodeOutput =>
@@ -99,7 +100,15 @@ const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : u
 export function nodeImages(nodeId: string, state: NodeState | undefined): RunImage[] {
   return Object.entries(state?.outputs ?? {})
     .filter(([, o]) => isImage(o))
-    .map(([port, o]) => ({ nodeId, port, url: artifactUrl(o.artifact_id!), role: o.role, width: num(o.width), height: num(o.height) }));
+    .map(([port, o]) => ({
+      nodeId,
+      port,
+      url: artifactUrl(o.artifact_id!),
+      role: o.role,
+      width: num(o.width),
+      height: num(o.height),
+      ...(typeof o.sha256 === 'string' ? { sha256: o.sha256 } : {}),
+    }));
 }
 
 /** Roles that are the point of a run come first: a render before a thumbnail before a diff. */
@@ -107,14 +116,20 @@ const ROLE_RANK = (role?: string) => (!role ? 3 : role.startsWith('render.') ? 0
 
 /**
  * Every image output of a run's succeeded nodes, the workflow's node order
- * kept within a rank: renders first, then thumbnails, then the rest.
+ * kept within a rank: renders first, then thumbnails, then the rest. The
+ * same bytes twice (a render and its published asset) count once.
  */
 export function runImages(run: Pick<RunDetail, 'nodes' | 'doc'> | undefined): RunImage[] {
   if (!run?.nodes) return [];
   const order = run.doc?.workflow?.nodes?.map((n) => n.id) ?? [];
   const ids = [...order.filter((id) => id in run.nodes!), ...Object.keys(run.nodes).filter((id) => !order.includes(id))];
   const all = ids.flatMap((id) => (run.nodes![id].status === 'succeeded' ? nodeImages(id, run.nodes![id].state) : []));
-  return all.map((img, i) => ({ img, i })).sort((a, b) => ROLE_RANK(a.img.role) - ROLE_RANK(b.img.role) || a.i - b.i).map((x) => x.img);
+  const seen = new Set<string>();
+  return all
+    .map((img, i) => ({ img, i }))
+    .sort((a, b) => ROLE_RANK(a.img.role) - ROLE_RANK(b.img.role) || a.i - b.i)
+    .map((x) => x.img)
+    .filter((img) => !img.sha256 || (!seen.has(img.sha256) && !!seen.add(img.sha256)));
 }
 
 /** The one picture that stands for a run in a list, if it made any. */

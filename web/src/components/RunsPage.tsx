@@ -5,6 +5,7 @@ import { api } from '../api';
 import { RUN_STATUSES } from '../route';
 import { formatDuration, formatWhen, runDuration, subjectText } from '../runs';
 import type { Family, RunStatus, RunSummary } from '../types';
+import { useRunPreviews } from '../useRunPreviews';
 import { StartRunDialog } from './StartRunDialog';
 import { StatusBadge } from './StatusBadge';
 
@@ -44,6 +45,7 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
     return () => clearInterval(t);
   }, [anyRunning, load]);
 
+  const previews = useRunPreviews(runs);
   const familyLabel = (key: string) => families.find((f) => f.key === key)?.label ?? key;
 
   return (
@@ -84,6 +86,7 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
         <table className="runs-table" data-testid="runs-table">
           <thead>
             <tr>
+              <th className="thumb-col" aria-label="Picture" />
               <th>Status</th>
               <th>Run</th>
               <th>Workflow</th>
@@ -96,6 +99,13 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
           <tbody>
             {runs.map((r) => (
               <tr key={r.id} onClick={() => onOpen(r.id)} data-testid={`run-row-${r.id}`} className="runs-row">
+                <td className="thumb-col">
+                  {previews.get(r.id) ? (
+                    <img className="run-row-thumb" src={previews.get(r.id)!.url} alt="" loading="lazy" data-testid={`run-thumb-${r.id}`} />
+                  ) : (
+                    <span className="run-row-thumb run-row-thumb-none" aria-hidden="true" />
+                  )}
+                </td>
                 <td>
                   <StatusBadge status={r.status} />
                 </td>
