@@ -5,13 +5,16 @@
 import type { Deliverable } from '../deliverables';
 import { formatBytes } from '../runs';
 
+/** Videos up to this size load whole at once, so the first frame shows without a spinner. */
+const SMALL_VIDEO = 16 * 1024 * 1024;
+
 const EXT_BADGE = (name: string) => (name.includes('.') ? name.split('.').pop()!.toUpperCase() : 'FILE');
 
 export function Deliverables({ items, testId }: { items: Deliverable[]; testId: string }) {
   return (
     <div className="deliverables" data-testid={testId}>
       {items.map((d) => (
-        <figure key={d.asset.id} className={`deliverable deliverable-${d.kind}`} data-testid={`${testId}-${d.kind}`} data-media-type={d.asset.media_type}>
+        <figure key={d.asset.id} className={`deliverable deliverable-${d.kind}`} data-testid={`${testId}-card-${d.kind}`} data-media-type={d.asset.media_type}>
           {d.kind === 'image' && (
             <a href={d.asset.url} target="_blank" rel="noreferrer" className="deliverable-media" title="Open the full image">
               <img src={d.asset.url} alt={`${d.label}: ${d.fileName}`} data-testid={`${testId}-img`} />
@@ -19,7 +22,15 @@ export function Deliverables({ items, testId }: { items: Deliverable[]; testId: 
           )}
           {d.kind === 'video' && (
             <div className="deliverable-media">
-              <video src={d.asset.url} controls loop muted playsInline preload="metadata" data-testid={`${testId}-video`} />
+              <video
+                src={d.asset.url}
+                controls
+                loop
+                muted
+                playsInline
+                preload={typeof d.asset.size === 'number' && d.asset.size < SMALL_VIDEO ? 'auto' : 'metadata'}
+                data-testid={`${testId}-video`}
+              />
             </div>
           )}
           {d.kind === 'download' && (

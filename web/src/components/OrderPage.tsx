@@ -215,19 +215,6 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
                     </button>
                   </td>
                 </tr>
-                {showFiles && (
-                  <tr className="line-files">
-                    <td colSpan={9}>
-                      {delivered.length > 0 && <Deliverables items={delivered} testId={`deliverables-${l.output_type}`} />}
-                      {l.status === 'in_production' && <p className="muted small deliverables-wait">In production: the files show here when the run has published them.</p>}
-                      {l.status === 'delivered' && latestRun && !assetError && !(latestRun in assets) && <p className="muted small deliverables-wait">Loading the delivered files…</p>}
-                      {l.status === 'delivered' && latestRun && latestRun in assets && delivered.length === 0 && (
-                        <p className="muted small deliverables-wait">The run published no files.</p>
-                      )}
-                      {assetError && <p className="notice notice-error small">Cannot list the delivered files: {assetError}</p>}
-                    </td>
-                  </tr>
-                )}
                 {(r || (focus === l.id && Object.keys(l.overrides ?? {}).length > 0)) && (
                   <tr className="line-detail">
                     <td colSpan={9}>
@@ -244,6 +231,19 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
                           <KvTable rows={Object.entries(l.overrides)} />
                         </div>
                       )}
+                    </td>
+                  </tr>
+                )}
+                {showFiles && (
+                  <tr className="line-files">
+                    <td colSpan={9}>
+                      {delivered.length > 0 && <Deliverables items={delivered} testId={`deliverables-${l.output_type}`} />}
+                      {l.status === 'in_production' && <p className="muted small deliverables-wait">In production: the files show here when the run has published them.</p>}
+                      {l.status === 'delivered' && latestRun && !assetError && !(latestRun in assets) && <p className="muted small deliverables-wait">Loading the delivered files…</p>}
+                      {l.status === 'delivered' && latestRun && latestRun in assets && delivered.length === 0 && (
+                        <p className="muted small deliverables-wait">The run published no files.</p>
+                      )}
+                      {assetError && <p className="notice notice-error small">Cannot list the delivered files: {assetError}</p>}
                     </td>
                   </tr>
                 )}
