@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitDistance, isPartName, materialFor, partPath } from './modelView';
+import { fitDistance, isPartName, libraryLook, materialFor, partPath } from './modelView';
 
 describe('3D viewer helpers', () => {
   it('tells names people gave from synthetic ones', () => {
@@ -33,5 +33,22 @@ describe('3D viewer helpers', () => {
     expect(wide).toBeCloseTo(1.15 / Math.sin((22.5 * Math.PI) / 180), 5);
     expect(narrow).toBeGreaterThan(wide);
     expect(fitDistance(0, 45, 1)).toBeGreaterThan(0);
+  });
+});
+
+describe('libraryLook', () => {
+  it("takes a library material's Principled BSDF, clamped", () => {
+    expect(libraryLook({ principled_bsdf: { base_color: [0.35, 0.36, 0.38], metallic: 0.2, roughness: 0.45 } })).toEqual({
+      color: [0.35, 0.36, 0.38],
+      metalness: 0.2,
+      roughness: 0.45,
+      opacity: 1,
+    });
+    expect(libraryLook({ principled_bsdf: { base_color: [2, -1, 0.5, 0.5], alpha: 0.5 } })).toEqual({ color: [1, 0, 0.5], metalness: 0, roughness: 0.5, opacity: 0.25 });
+  });
+  it('is undefined without a base colour', () => {
+    expect(libraryLook({ principled_bsdf: { metallic: 1 } })).toBeUndefined();
+    expect(libraryLook({})).toBeUndefined();
+    expect(libraryLook(undefined)).toBeUndefined();
   });
 });

@@ -57,3 +57,27 @@ export function fitDistance(radius: number, fovDeg: number, aspect: number, marg
   const h = 2 * Math.atan(Math.tan(v / 2) * (aspect > 0 ? aspect : 1));
   return (r * margin) / Math.sin(Math.min(v, h) / 2);
 }
+
+/** How a material of a material library looks in the 3D view (its Principled BSDF, linear RGB). */
+export interface Look {
+  color: [number, number, number];
+  metalness: number;
+  roughness: number;
+  opacity: number;
+}
+
+const unit = (v: unknown, d: number) => (typeof v === 'number' && Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : d);
+
+/** The look of a library material (`principled_bsdf`), or undefined when it has no base colour. */
+export function libraryLook(material: { principled_bsdf?: Record<string, unknown> } | undefined): Look | undefined {
+  const b = material?.principled_bsdf;
+  const c = b?.base_color;
+  if (!Array.isArray(c) || c.length < 3 || !c.slice(0, 3).every((x) => typeof x === 'number')) return undefined;
+  const alpha = unit(b?.alpha, 1);
+  return {
+    color: [unit(c[0], 0), unit(c[1], 0), unit(c[2], 0)],
+    metalness: unit(b?.metallic, 0),
+    roughness: unit(b?.roughness, 0.5),
+    opacity: alpha * (c.length > 3 ? unit(c[3], 1) : 1),
+  };
+}

@@ -1,16 +1,21 @@
 // The product's GLB in an interactive 3D view: drag to orbit, wheel or pinch
 // to zoom, right-drag to pan, Reset to go back; a part's name (and its
-// material from the material map) shows on hover. three.js, bundled, in its
-// own chunk: ProductPage loads this file lazily. Renders on demand only.
+// material from the material map) shows on hover. Parts are coloured by the
+// material map (the library's base colours, as the renders use them) or by
+// the CAD file's own colours. three.js, bundled, in its own chunk:
+// ProductPage loads this file lazily. Renders on demand only.
 import { useEffect, useRef, useState } from 'react';
 import {
   Box3,
   Color,
   DirectionalLight,
+  DoubleSide,
   HemisphereLight,
+  LinearSRGBColorSpace,
   Mesh,
   MeshStandardMaterial,
   PerspectiveCamera,
+  PMREMGenerator,
   Raycaster,
   Scene,
   SRGBColorSpace,
@@ -21,14 +26,33 @@ import {
   type Object3D,
 } from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import { RoomEnvironment } from 'three/examples/jsm/environments/RoomEnvironment.js';
 import { GLTFLoader } from 'three/examples/jsm/loaders/GLTFLoader.js';
-import { fitDistance, materialFor, partPath } from '../modelView';
+import { materialLibrariesApi } from '../api';
+import { fitDistance, libraryLook, materialFor, partPath, type Look } from '../modelView';
 
 export interface ModelViewerProps {
   url: string;
   title: string;
   /** the intake's material map parts (path → material), for the hover label */
   parts?: Record<string, { material?: string; rule?: string }>;
+  /** the material library the map names materials of */
+  library?: string;
+}
+
+type Colours = 'map' | 'cad';
+
+interface Loaded {
+  meshes: { mesh: Mesh; original: Material | Material[]; path: string }[];
+  invalidate: () => void;
+  unlight: () => void;
+}
+
+/** Names of a mesh and its ancestors up to (not including) the model root, nearest first. */
+function namesUp(mesh: Object3D, root: Object3D): string[] {
+  const names: string[] = [];
+  for (let o: Object3D | null = mesh; o && o !== root; o = o.parent) names.push(o.name);
+  return names;
 }
 
 type State = { phase: 'loading' | 'ready' | 'error'; message?: string };
@@ -39,13 +63,40 @@ interface Hover {
   y: number;
 }
 
-export default function ModelViewer({ url, title, parts }: ModelViewerProps) {
+export default function ModelViewer({ url, title, parts, library }: ModelViewerProps) {
   const host = useRef<HTMLDivElement>(null);
   const resetRef = useRef<() => void>(() => undefined);
   const partsRef = useRef(parts);
   partsRef.current = parts;
   const [state, setState] = useState<State>({ phase: 'loading' });
   const [hover, setHover] = useState<Hover | null>(null);
+  const [colours, setColours] = useState<Colours>('map');
+  const [looks, setLooks] = useState<Map<string, { look: Look; label?: string }> | null>(null);
+  const loaded = useRef<Loaded | null>(null);
+  const looksRef = useRef(looks);
+  looksRef.current = looks;
+
+  // The library's materials, for the material-map colours and the hover label.
+  useEffect(() => {
+    if (!library || !parts) return;
+    let gone = false;
+    materialLibrariesApi.get(library).then(
+      (doc) => {
+        if (gone) return;
+        const list = Array.isArray(doc.materials) ? (doc.materials as { key?: string; label?: string; principled_bsdf?: Record<string, unknown> }[]) : [];
+        const m = new Map<string, { look: Look; label?: string }>();
+        for (const x of list) {
+          const look = libraryLook(x);
+          if (x.key && look) m.set(x.key, { look, label: x.label });
+        }
+        setLooks(m);
+      },
+      () => !gone && setLooks(new Map()),
+    );
+    return () => {
+      gone = true;
+    };
+  }, [library, parts]);
 
   useEffect(() => {
     const el = host.current!;
@@ -63,8 +114,12 @@ export default function ModelViewer({ url, title, parts }: ModelViewerProps) {
     el.prepend(renderer.domElement);
 
     const scene = new Scene();
-    scene.add(new HemisphereLight(0xffffff, 0x8a8f98, 2.2));
-    const key = new DirectionalLight(0xffffff, 2.0);
+    const pmrem = new PMREMGenerator(renderer);
+    const room = new RoomEnvironment();
+    scene.environment = pmrem.fromScene(room, 0.04).texture;
+    room.dispose?.();
+    scene.add(new HemisphereLight(0xffffff, 0x8a8f98, 0.8));
+    const key = new DirectionalLight(0xffffff, 1.4);
     scene.add(key);
     const camera = new PerspectiveCamera(40, 1, 0.001, 1000);
     camera.add(key);
@@ -127,6 +182,12 @@ export default function ModelViewer({ url, title, parts }: ModelViewerProps) {
         if (gone) return;
         model = gltf.scene;
         scene.add(model);
+        const meshes: Loaded['meshes'] = [];
+        model.traverse((o) => {
+          const m = o as Mesh;
+          if (m.isMesh) meshes.push({ mesh: m, original: m.material, path: partPath(namesUp(m, model!)) });
+        });
+        loaded.current = { meshes, invalidate, unlight };
         fit();
         reset();
         setState({ phase: 'ready' });
@@ -162,11 +223,10 @@ export default function ModelViewer({ url, title, parts }: ModelViewerProps) {
         invalidate();
       }
       if (!mesh) return setHover(null);
-      const names: string[] = [];
-      for (let o: Object3D | null = mesh; o && o !== model; o = o.parent) names.push(o.name);
-      const path = partPath(names);
+      const path = partPath(namesUp(mesh, model));
       const m = materialFor(path, partsRef.current);
-      setHover({ path: path || '(unnamed part)', material: m?.entry.material, x: ev.clientX - r.left, y: ev.clientY - r.top });
+      const key = m?.entry.material;
+      setHover({ path: path || '(unnamed part)', material: key ? (looksRef.current?.get(key)?.label ?? key) : undefined, x: ev.clientX - r.left, y: ev.clientY - r.top });
     };
     const onLeave = () => {
       unlight();
@@ -178,6 +238,7 @@ export default function ModelViewer({ url, title, parts }: ModelViewerProps) {
 
     return () => {
       gone = true;
+      loaded.current = null;
       if (frame) cancelAnimationFrame(frame);
       ro.disconnect();
       controls.dispose();
@@ -190,13 +251,47 @@ export default function ModelViewer({ url, title, parts }: ModelViewerProps) {
           (Array.isArray(m.material) ? m.material : [m.material]).forEach((x) => x.dispose());
         }
       });
+      scene.environment?.dispose();
+      pmrem.dispose();
       renderer.dispose();
       renderer.domElement.remove();
     };
   }, [url]);
 
+  // Colour the parts: by the material map (each part's library material) or
+  // by the CAD file's own colours (the GLB's materials).
+  useEffect(() => {
+    const l = loaded.current;
+    if (!l || state.phase !== 'ready') return;
+    l.unlight();
+    const made = new Map<string, MeshStandardMaterial>();
+    for (const { mesh, original, path } of l.meshes) {
+      const key = colours === 'map' ? materialFor(path, partsRef.current)?.entry.material : undefined;
+      const look = key ? looks?.get(key)?.look : undefined;
+      if (!key || !look) {
+        mesh.material = original;
+        continue;
+      }
+      let mat = made.get(key);
+      if (!mat) {
+        mat = new MeshStandardMaterial({
+          color: new Color().setRGB(look.color[0], look.color[1], look.color[2], LinearSRGBColorSpace),
+          metalness: look.metalness,
+          roughness: look.roughness,
+          transparent: look.opacity < 1,
+          opacity: look.opacity,
+          side: DoubleSide,
+        });
+        made.set(key, mat);
+      }
+      mesh.material = mat;
+    }
+    l.invalidate();
+    return () => made.forEach((m) => m.dispose());
+  }, [colours, looks, state.phase]);
+
   return (
-    <div className="model-viewer" data-testid="model-viewer" data-state={state.phase} data-part={hover?.path ?? ''}>
+    <div className="model-viewer" data-testid="model-viewer" data-state={state.phase} data-part={hover?.path ?? ''} data-colours={colours}>
       <div className="model-stage" ref={host} aria-label={`3D view of ${title}: drag to orbit, scroll to zoom, right-drag to pan`} role="img">
         {hover && (
           <div className="model-hover" style={{ left: hover.x + 12, top: hover.y + 12 }} data-testid="model-hover">
@@ -205,6 +300,7 @@ export default function ModelViewer({ url, title, parts }: ModelViewerProps) {
             <div className="mono small muted">{hover.path}</div>
           </div>
         )}
+        {state.phase === 'ready' && <div className="model-hint small">Drag to orbit · scroll to zoom · right-drag to pan</div>}
         {state.phase === 'loading' && <div className="model-overlay muted small">Loading the 3D model…</div>}
         {state.phase === 'error' && (
           <div className="model-overlay notice notice-error small" data-testid="model-error">
@@ -213,7 +309,16 @@ export default function ModelViewer({ url, title, parts }: ModelViewerProps) {
         )}
       </div>
       <div className="model-toolbar">
-        <span className="muted small">Drag to orbit · scroll to zoom · right-drag to pan</span>
+        {parts && library && (
+          <div className="segmented small" role="group" aria-label="Colours">
+            <button type="button" className={colours === 'map' ? 'active' : ''} aria-pressed={colours === 'map'} onClick={() => setColours('map')} data-testid="model-colours-map" title="Each part in its material from the material map">
+              Materials
+            </button>
+            <button type="button" className={colours === 'cad' ? 'active' : ''} aria-pressed={colours === 'cad'} onClick={() => setColours('cad')} data-testid="model-colours-cad" title="The colours in the CAD file">
+              CAD colours
+            </button>
+          </div>
+        )}
         <button type="button" onClick={() => resetRef.current()} disabled={state.phase !== 'ready'} data-testid="model-reset">
           Reset view
         </button>

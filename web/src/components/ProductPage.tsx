@@ -131,7 +131,7 @@ export function ProductPage({ id, navigate, inputSchema }: { id: string; navigat
           </div>
           {intake?.glb?.artifact_id ? (
             <Suspense fallback={<div className="model-viewer model-viewer-pending muted small">Loading the 3D viewer…</div>}>
-              <ModelViewer url={artifactUrl(intake.glb.artifact_id)} title={product.name} parts={intake.material_map?.parts} />
+              <ModelViewer url={artifactUrl(intake.glb.artifact_id)} title={product.name} parts={intake.material_map?.parts} library={intake.material_map?.library} />
             </Suspense>
           ) : (
             <div className="thumb-placeholder model-placeholder muted small">{intake?.status === 'running' ? 'The 3D model shows when the intake has made its GLB…' : 'None yet: upload the STEP file'}</div>

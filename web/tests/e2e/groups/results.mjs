@@ -147,6 +147,10 @@ scenario(12, 'results: an order shows its still, turntable and .blend; runs show
   check(part.startsWith('/'), `the hovered part has a path: ${part}`);
   await page.getByTestId('model-hover').waitFor();
   await shot(page, 'results-product.png');
+  // The CAD file's own colours, and back to the material map's.
+  await page.getByTestId('model-colours-cad').click();
+  await until('CAD colours', async () => (await viewer.getAttribute('data-colours')) === 'cad');
+  await page.getByTestId('model-colours-map').click();
   // Orbit, then Reset.
   await page.mouse.down();
   await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.6, { steps: 6 });
