@@ -8,6 +8,7 @@ import {
   notSentReason,
   previewWanted,
   runImages,
+  runPicture,
   runPreview,
   runsToFetch,
   safeFileName,
@@ -149,6 +150,16 @@ describe('run images', () => {
   it('has no preview for a run without images', () => {
     expect(runPreview({ nodes: { line: run.nodes!.line } })).toBeUndefined();
     expect(runPreview(undefined)).toBeUndefined();
+  });
+  it("stands for a run by its picture, else its render's video or file type", () => {
+    expect(runPicture(run)).toEqual({ kind: 'image', url: '/api/artifacts/r%3Astill%3Aimage' });
+    const template = { status: 'succeeded' as const, state: { outputs: { template: { artifact_id: 'r:tp:template', media_type: 'application/json', role: 'render.template' } } } };
+    const video = { nodes: { template, turntable: { status: 'succeeded' as const, state: { outputs: { video: { artifact_id: 'r:t:video', media_type: 'video/mp4', role: 'render.turntable' } } } } } };
+    expect(runPicture(video)).toEqual({ kind: 'video', url: '/api/artifacts/r%3At%3Avideo' });
+    const blend = { nodes: { template, line: run.nodes!.line, blend: { status: 'succeeded' as const, state: { outputs: { blend: { artifact_id: 'r:b:blend', media_type: 'application/x-blender', role: 'render.blend' } } } } } };
+    expect(runPicture(blend)).toEqual({ kind: 'file', label: 'BLEND' });
+    expect(runPicture({ nodes: { line: run.nodes!.line } })).toBeUndefined();
+    expect(runPicture({ nodes: { template } })).toBeUndefined();
   });
   it('fetches previews of finished runs only', () => {
     expect(previewWanted('succeeded')).toBe(true);

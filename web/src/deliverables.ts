@@ -2,7 +2,7 @@
 // the picture of a run in the run list, a node's image on the run canvas, and
 // a notify node that had nowhere to send. Pure functions over API answers.
 import { artifactUrl } from './api';
-import { isRunOver, previewKind, type PreviewKind } from './runs';
+import { downloadName, isRunOver, previewKind, type PreviewKind } from './runs';
 import type { ArtifactKind, Asset, NodeOutput, NodeState, OrderLine, RunDetail } from './types';
 
 /** A published asset as the order page shows it. */
@@ -134,6 +134,33 @@ export function runImages(run: Pick<RunDetail, 'nodes' | 'doc'> | undefined): Ru
 
 /** The one picture that stands for a run in a list, if it made any. */
 export const runPreview = (run: Pick<RunDetail, 'nodes' | 'doc'> | undefined): RunImage | undefined => runImages(run)[0];
+
+/** What stands for a run in the list: its picture, else its main file (a video's first frame, a file's type). */
+export type RunPicture = { kind: 'image'; url: string } | { kind: 'video'; url: string } | { kind: 'file'; label: string };
+
+/**
+ * A run's picture for the run list: its first image; without one, the first
+ * file a render node made (a turntable's video, a .blend as "BLEND").
+ */
+export function runPicture(run: Pick<RunDetail, 'nodes' | 'doc'> | undefined): RunPicture | undefined {
+  const img = runPreview(run);
+  if (img) return { kind: 'image', url: img.url };
+  if (!run?.nodes) return undefined;
+  const order = run.doc?.workflow?.nodes?.map((n) => n.id) ?? Object.keys(run.nodes);
+  const files: NodeOutput[] = [];
+  for (const id of order) {
+    const node = run.nodes[id];
+    if (node?.status !== 'succeeded') continue;
+    for (const o of Object.values(node.state?.outputs ?? {}))
+      // render.* files a person would want (not a template's or a setting's JSON)
+      if (o && typeof o === 'object' && typeof o.artifact_id === 'string' && o.role?.startsWith('render.') && !/json/i.test(o.media_type ?? '')) files.push(o);
+  }
+  const video = files.find((o) => previewKind(o.media_type) === 'video');
+  if (video) return { kind: 'video', url: artifactUrl(video.artifact_id!) };
+  if (!files.length) return undefined;
+  const ext = downloadName('x', 'y', files[0].media_type).split('.')[1];
+  return { kind: 'file', label: (ext ?? 'file').toUpperCase() };
+}
 
 /** Finished runs never change, so their previews are fetched once; running ones wait until they end. */
 export const previewWanted = (status: string) => isRunOver(status) && status !== 'cancelled';

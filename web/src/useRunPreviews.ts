@@ -1,17 +1,18 @@
-// The picture of each listed run (its first image output), for the run list.
+// The picture of each listed run (its first image output, else its render's
+// video or file type), for the run list.
 // A run's list entry carries no outputs, so finished runs' details are
 // fetched, a few at a time and only for the first rows; a finished run never
 // changes, so each is fetched once per page load.
 import { useEffect, useState } from 'react';
 import { api } from './api';
-import { previewWanted, runPreview, type RunImage } from './deliverables';
+import { previewWanted, runPicture, type RunPicture } from './deliverables';
 import type { RunSummary } from './types';
 
 const MAX_ROWS = 40;
 const PARALLEL = 3;
-const cache = new Map<string, RunImage | null>();
+const cache = new Map<string, RunPicture | null>();
 
-export function useRunPreviews(runs: readonly RunSummary[] | null): ReadonlyMap<string, RunImage | null> {
+export function useRunPreviews(runs: readonly RunSummary[] | null): ReadonlyMap<string, RunPicture | null> {
   const [, setVersion] = useState(0);
   const wanted = (runs ?? [])
     .slice(0, MAX_ROWS)
@@ -25,7 +26,7 @@ export function useRunPreviews(runs: readonly RunSummary[] | null): ReadonlyMap<
     const worker = async () => {
       for (let id = queue.shift(); id && !gone; id = queue.shift()) {
         try {
-          cache.set(id, runPreview(await api.run(id)) ?? null);
+          cache.set(id, runPicture(await api.run(id)) ?? null);
         } catch {
           cache.set(id, null);
         }

@@ -4,6 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import { RUN_STATUSES } from '../route';
 import { formatDuration, formatWhen, runDuration, subjectText } from '../runs';
+import type { RunPicture } from '../deliverables';
 import type { Family, RunStatus, RunSummary } from '../types';
 import { useRunPreviews } from '../useRunPreviews';
 import { StartRunDialog } from './StartRunDialog';
@@ -100,11 +101,7 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
             {runs.map((r) => (
               <tr key={r.id} onClick={() => onOpen(r.id)} data-testid={`run-row-${r.id}`} className="runs-row">
                 <td className="thumb-col">
-                  {previews.get(r.id) ? (
-                    <img className="run-row-thumb" src={previews.get(r.id)!.url} alt="" loading="lazy" data-testid={`run-thumb-${r.id}`} />
-                  ) : (
-                    <span className="run-row-thumb run-row-thumb-none" aria-hidden="true" />
-                  )}
+                  <RunPictureCell picture={previews.get(r.id)} runId={r.id} />
                 </td>
                 <td>
                   <StatusBadge status={r.status} />
@@ -144,4 +141,17 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
       {starting && <StartRunDialog families={families} onClose={() => setStarting(false)} onStarted={(id) => onOpen(id)} />}
     </main>
   );
+}
+
+function RunPictureCell({ picture, runId }: { picture: RunPicture | null | undefined; runId: string }) {
+  if (picture?.kind === 'image') return <img className="run-row-thumb" src={picture.url} alt="" loading="lazy" data-testid={`run-thumb-${runId}`} />;
+  if (picture?.kind === 'video')
+    return <video className="run-row-thumb" src={`${picture.url}#t=0.001`} muted playsInline preload="metadata" aria-hidden="true" data-testid={`run-thumb-${runId}`} />;
+  if (picture?.kind === 'file')
+    return (
+      <span className="run-row-thumb run-row-thumb-file" data-testid={`run-thumb-${runId}`}>
+        {picture.label}
+      </span>
+    );
+  return <span className="run-row-thumb run-row-thumb-none" aria-hidden="true" />;
 }

@@ -102,10 +102,17 @@ scenario(12, 'results: an order shows its still, turntable and .blend; runs show
   await shot(page, 'results-order-bottom.png');
 
   // ---- the run list: the still run shows its picture
-  const stillRun = (await api('GET', `/api/orders/${order.body.id}`)).body.lines.find((l) => l.output_type === 'quick_still').runs.at(-1).run_id;
+  const runOf = async (k) => (await api('GET', `/api/orders/${order.body.id}`)).body.lines.find((l) => l.output_type === k).runs.at(-1).run_id;
+  const stillRun = await runOf('quick_still');
   await page.goto(`${base}/runs`);
   await page.getByTestId('runs-table').waitFor();
   await imageLoaded('the still run thumbnail in the list', page.getByTestId(`run-thumb-${stillRun}`));
+  // Without a picture: the turntable's first frame, the .blend's file type.
+  const ttThumb = page.getByTestId(`run-thumb-${await runOf('turntable_360')}`);
+  await until('the turntable run thumbnail shows a frame', () => ttThumb.evaluate((el) => el.tagName === 'VIDEO' && el.readyState >= 2));
+  const blendThumb = page.getByTestId(`run-thumb-${await runOf('production_blend')}`);
+  await blendThumb.waitFor();
+  check((await blendThumb.innerText()) === 'BLEND', `the .blend run shows its file type: ${await blendThumb.innerText()}`);
   await shot(page, 'results-runs.png');
 
   // ---- the still run: the header strip, the node preview, notify skipped (not red)
