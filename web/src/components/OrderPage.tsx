@@ -3,7 +3,7 @@
 // fixed) and dispatched; its runs open in the run view. While a line is in
 // production the page polls the order, so the status follows the run. A
 // delivered line shows what it delivered: its run's published assets.
-import { Fragment, useCallback, useEffect, useState } from 'react';
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiFailure } from '../api';
 import { dispatchBlocked, formatMoney, lineIsLive, lineRuns, preflightTarget } from '../catalog';
 import { lineDeliverables, runsToFetch } from '../deliverables';
@@ -57,18 +57,25 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
     return () => clearInterval(t);
   }, [live, load]);
 
-  const wanted = runsToFetch(lines, { ...assets, ...assetErrors }).join(' ');
+  // Each delivered line's latest run's assets, asked for once (a finished run's never change).
+  const requested = useRef(new Set<string>());
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+  const wanted = runsToFetch(lines, Object.fromEntries([...requested.current].map((r) => [r, true]))).join(' ');
   useEffect(() => {
     if (!wanted) return;
-    let gone = false;
-    for (const runId of wanted.split(' '))
+    for (const runId of wanted.split(' ')) {
+      requested.current.add(runId);
       api.assets(runId).then(
-        (list) => !gone && setAssets((m) => ({ ...m, [runId]: list })),
-        (e: Error) => !gone && setAssetErrors((m) => ({ ...m, [runId]: e.message })),
+        (list) => mounted.current && setAssets((m) => ({ ...m, [runId]: list })),
+        (e: Error) => mounted.current && setAssetErrors((m) => ({ ...m, [runId]: e.message })),
       );
-    return () => {
-      gone = true;
-    };
+    }
   }, [wanted]);
 
   const items = (line: OrderLine, list: PointerProblem[]): ProblemItem[] =>
