@@ -2,6 +2,7 @@
 // carrying the RFC 9457 problem's status, detail and pointer-bearing errors.
 import type {
   ApiError,
+  Asset,
   CadFile,
   Category,
   DraftResult,
@@ -205,6 +206,8 @@ export const api = {
   cancelRun: (id: string) => request<RunAccepted>('POST', `${run(id)}/cancel`),
   rerun: (id: string) => request<RunAccepted>('POST', `${run(id)}/rerun`),
   parity: (id: string) => request<ParityReport>('GET', `${run(id)}/parity`),
+  /** What a run published (one asset per publishing node). */
+  assets: (runId: string) => request<{ assets: Asset[] }>('GET', `/api/assets${query({ run: runId })}`).then((r) => r.assets),
 
   // ---- catalog ----
   outputTypeSchema: (workflow?: { id: string; version: number }) =>

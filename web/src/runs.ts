@@ -92,6 +92,10 @@ export interface NodeRunInfo {
   /** the error of a failed node, the reason of a skipped one */
   message?: string;
   attempts?: number;
+  /** the URL of the node's first image output, shown small on the canvas */
+  preview?: string;
+  /** a succeeded side-effect node that did nothing, and why ("no webhook configured") */
+  notSent?: string;
 }
 
 export function nodeRunInfo(node: RunNode | undefined): NodeRunInfo {

@@ -447,6 +447,23 @@ export interface Product {
   cad_intake?: CadIntake | null;
 }
 
+/** A published asset (GET /api/assets): a file delivered to the customer, at a stable URL. */
+export interface Asset {
+  id: string;
+  url: string;
+  channel?: string;
+  published_path?: string;
+  sha256?: string;
+  media_type?: string;
+  size?: number | null;
+  artifact_id?: string | null;
+  visibility?: string;
+  shadow?: boolean;
+  run_id: string;
+  node_id: string;
+  created_at?: string;
+}
+
 export interface OrderLineRun {
   run_id: string;
   shadow_run_id?: string | null;

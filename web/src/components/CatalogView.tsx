@@ -88,7 +88,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
       {boot && route.view === 'product' && <ProductPage key={route.id} id={route.id} navigate={navigate} inputSchema={boot.apiSchemas.ProductInput} />}
       {boot && route.view === 'orders' && <OrdersPage navigate={navigate} />}
       {boot && route.view === 'order-new' && <OrderForm boot={boot} navigate={navigate} />}
-      {boot && route.view === 'order' && <OrderPage key={route.id} id={route.id} navigate={navigate} />}
+      {boot && route.view === 'order' && <OrderPage key={route.id} id={route.id} navigate={navigate} artifactKinds={boot.vocabulary.artifact_kinds} />}
       {boot && isSettingsRoute(route) && <SettingsView route={route} boot={boot} navigate={navigate} />}
     </div>
   );

@@ -42,10 +42,19 @@ function PortHandle({ nodeId, port, side, typeLabel }: { nodeId: string; port: P
  * height, so saved layouts keep their spacing), and a failed node's error.
  */
 function RunRow({ nodeId, run }: { nodeId: string; run: NodeRunInfo }) {
+  // A succeeded side effect that sent nothing (output.notify without a
+  // webhook) is shown as skipped: nothing went wrong, nothing happened.
+  const shown = run.notSent ? 'skipped' : run.status;
   return (
     <>
-      <div className="module-node-run" data-testid={`node-status-${nodeId}`} data-status={run.status} title={run.message}>
-        <StatusBadge status={run.status} />
+      <div
+        className="module-node-run"
+        data-testid={`node-status-${nodeId}`}
+        data-status={run.status}
+        data-shown={shown}
+        title={run.notSent ? `Succeeded without sending: ${run.notSent}` : run.message}
+      >
+        <StatusBadge status={shown} />
         {run.cacheHit === true && (
           <span className="badge badge-cache" title="The outputs were reused from the cache">
             cached
@@ -56,6 +65,11 @@ function RunRow({ nodeId, run }: { nodeId: string; run: NodeRunInfo }) {
       {run.status === 'failed' && run.message && (
         <div className="module-node-run-message" title={run.message}>
           {run.message}
+        </div>
+      )}
+      {run.notSent && (
+        <div className="module-node-run-note" data-testid={`node-note-${nodeId}`} title={run.notSent}>
+          Sent nothing: {run.notSent}
         </div>
       )}
     </>
@@ -78,7 +92,7 @@ function ModuleNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   if (problems.length) classes.push('has-problem');
   if (def && !def.available) classes.push('unavailable');
   if (!def || foreign) classes.push('foreign');
-  if (data.run) classes.push('run-node', `run-${data.run.status}`);
+  if (data.run) classes.push('run-node', `run-${data.run.notSent ? 'skipped' : data.run.status}`);
   const typeLabel = (t?: string) => (t ? ctx.portTypes.get(t)?.label : undefined);
   return (
     <div className={classes.join(' ')} data-testid={`node-${id}`}>
@@ -119,6 +133,11 @@ function ModuleNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           {outputs.map((p) => (
             <PortHandle key={p.name} nodeId={id} port={p} side="out" typeLabel={typeLabel(p.type)} />
           ))}
+        </div>
+      )}
+      {data.run?.preview && (
+        <div className="module-node-preview">
+          <img src={data.run.preview} alt={`What ${label} made`} loading="lazy" draggable={false} data-testid={`node-preview-${id}`} />
         </div>
       )}
       {problems.length > 0 && (

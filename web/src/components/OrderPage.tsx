@@ -1,15 +1,18 @@
 // One order: its lines with their prices and statuses. Each line can be
 // preflighted (every problem and warning, each leading to where it can be
 // fixed) and dispatched; its runs open in the run view. While a line is in
-// production the page polls the order, so the status follows the run.
-import { Fragment, useCallback, useEffect, useState } from 'react';
+// production the page polls the order, so the status follows the run. A
+// delivered line shows what it delivered: its run's published assets.
+import { Fragment, useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiFailure } from '../api';
 import { dispatchBlocked, formatMoney, lineIsLive, lineRuns, preflightTarget } from '../catalog';
+import { lineDeliverables, runsToFetch } from '../deliverables';
 import type { Navigate } from '../route';
 import { formatWhen } from '../runs';
-import type { JSONSchema, OrderLine, OutputType, PointerProblem, Product } from '../types';
+import type { ArtifactKind, Asset, JSONSchema, OrderLine, OutputType, PointerProblem, Product } from '../types';
 import { useFetched } from '../useFetched';
 import { AppLink, KvTable, PointerList, type ProblemItem } from './CatalogBits';
+import { Deliverables } from './Deliverables';
 import { StatusBadge } from './StatusBadge';
 
 const POLL_MS = 2000;
@@ -22,7 +25,7 @@ interface LineResult {
   warnings: PointerProblem[];
 }
 
-export function OrderPage({ id, navigate }: { id: string; navigate: Navigate }) {
+export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; navigate: Navigate; artifactKinds?: readonly ArtifactKind[] }) {
   const fetchOrder = useCallback(() => api.order(id), [id]);
   const { data: order, error, reload: load } = useFetched(fetchOrder);
   const [products, setProducts] = useState<Product[]>([]);
@@ -31,6 +34,9 @@ export function OrderPage({ id, navigate }: { id: string; navigate: Navigate }) 
   const [results, setResults] = useState<Record<string, LineResult>>({});
   const [busy, setBusy] = useState<string | null>(null);
   const [focus, setFocus] = useState<string | null>(null);
+  // run id → its published assets (fetched once the line is delivered; a finished run's never change)
+  const [assets, setAssets] = useState<Record<string, Asset[]>>({});
+  const [assetErrors, setAssetErrors] = useState<Record<string, string>>({});
 
   useEffect(() => {
     Promise.all([api.products(), api.outputTypes(), api.outputTypeSchema()]).then(
@@ -50,6 +56,27 @@ export function OrderPage({ id, navigate }: { id: string; navigate: Navigate }) 
     const t = setInterval(load, POLL_MS);
     return () => clearInterval(t);
   }, [live, load]);
+
+  // Each delivered line's latest run's assets, asked for once (a finished run's never change).
+  const requested = useRef(new Set<string>());
+  const mounted = useRef(true);
+  useEffect(() => {
+    mounted.current = true;
+    return () => {
+      mounted.current = false;
+    };
+  }, []);
+  const wanted = runsToFetch(lines, Object.fromEntries([...requested.current].map((r) => [r, true]))).join(' ');
+  useEffect(() => {
+    if (!wanted) return;
+    for (const runId of wanted.split(' ')) {
+      requested.current.add(runId);
+      api.assets(runId).then(
+        (list) => mounted.current && setAssets((m) => ({ ...m, [runId]: list })),
+        (e: Error) => mounted.current && setAssetErrors((m) => ({ ...m, [runId]: e.message })),
+      );
+    }
+  }, [wanted]);
 
   const items = (line: OrderLine, list: PointerProblem[]): ProblemItem[] =>
     list.map((p) => {
@@ -131,6 +158,11 @@ export function OrderPage({ id, navigate }: { id: string; navigate: Navigate }) 
         <tbody>
           {lines.map((l) => {
             const r = results[l.id];
+            const sku = products.find((p) => p.id === l.product)?.sku;
+            const delivered = lineDeliverables(l, assets, artifactKinds, sku);
+            const latestRun = l.runs.at(-1)?.run_id;
+            const assetError = latestRun ? assetErrors[latestRun] : undefined;
+            const showFiles = l.status === 'delivered' || l.status === 'in_production';
             return (
               <Fragment key={l.id}>
                 <tr data-testid={`line-row-${l.output_type}`} data-line={l.id} className={focus === l.id ? 'row-focus' : ''}>
@@ -206,6 +238,19 @@ export function OrderPage({ id, navigate }: { id: string; navigate: Navigate }) 
                           <KvTable rows={Object.entries(l.overrides)} />
                         </div>
                       )}
+                    </td>
+                  </tr>
+                )}
+                {showFiles && (
+                  <tr className="line-files">
+                    <td colSpan={9}>
+                      {delivered.length > 0 && <Deliverables items={delivered} testId={`deliverables-${l.output_type}`} />}
+                      {l.status === 'in_production' && <p className="muted small deliverables-wait">In production: the files show here when the run has published them.</p>}
+                      {l.status === 'delivered' && latestRun && !assetError && !(latestRun in assets) && <p className="muted small deliverables-wait">Loading the delivered files…</p>}
+                      {l.status === 'delivered' && latestRun && latestRun in assets && delivered.length === 0 && (
+                        <p className="muted small deliverables-wait">The run published no files.</p>
+                      )}
+                      {assetError && <p className="notice notice-error small">Cannot list the delivered files: {assetError}</p>}
                     </td>
                   </tr>
                 )}

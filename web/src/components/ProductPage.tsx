@@ -2,8 +2,9 @@
 // live. The upload streams the file as the raw body of POST /api/cad-files,
 // the product is then PUT with the CAD file's id, and GET /api/cad-files/{id}
 // is polled while the intake runs, so the bar follows it and the thumbnail
-// shows when its node is done.
-import { useCallback, useEffect, useState, type ChangeEvent } from 'react';
+// shows when its node is done. The GLB the intake made opens in a 3D view
+// (three.js, in a chunk of its own that loads only here).
+import { lazy, Suspense, useCallback, useEffect, useState, type ChangeEvent } from 'react';
 import { api, ApiFailure, artifactUrl } from '../api';
 import { formatBytes } from '../runs';
 import { productInput, uploadName } from '../catalog';
@@ -12,6 +13,7 @@ import type { CadFile, Category, JSONSchema, Product } from '../types';
 import { AppLink, IntakeBar, PointerList } from './CatalogBits';
 
 const POLL_MS = 1000;
+const ModelViewer = lazy(() => import('./ModelViewer'));
 
 export function ProductPage({ id, navigate, inputSchema }: { id: string; navigate: Navigate; inputSchema?: JSONSchema }) {
   const [product, setProduct] = useState<Product | null>(null);
@@ -118,15 +120,31 @@ export function ProductPage({ id, navigate, inputSchema }: { id: string; navigat
             </>
           )}
         </section>
-        <section className="card thumb-card">
-          <div className="card-title">Thumbnail</div>
-          {intake?.thumbnail?.artifact_id ? (
-            <a href={artifactUrl(intake.thumbnail.artifact_id)} target="_blank" rel="noreferrer">
-              <img className="intake-thumbnail" src={artifactUrl(intake.thumbnail.artifact_id)} alt={`Thumbnail of ${product.name}`} data-testid="intake-thumbnail" />
-            </a>
+        <section className="card model-card">
+          <div className="card-title">
+            3D model
+            {intake?.glb?.artifact_id && (
+              <a className="small model-download" href={artifactUrl(intake.glb.artifact_id)} download={`${product.sku}.glb`} data-testid="glb-download">
+                Download GLB ({formatBytes(intake.glb.size)})
+              </a>
+            )}
+          </div>
+          {intake?.glb?.artifact_id ? (
+            <Suspense fallback={<div className="model-viewer model-viewer-pending muted small">Loading the 3D viewer…</div>}>
+              <ModelViewer url={artifactUrl(intake.glb.artifact_id)} title={product.name} parts={intake.material_map?.parts} library={intake.material_map?.library} />
+            </Suspense>
           ) : (
-            <div className="thumb-placeholder muted small">{intake?.status === 'running' ? 'Rendered at the end of the intake…' : 'None yet'}</div>
+            <div className="thumb-placeholder model-placeholder muted small">{intake?.status === 'running' ? 'The 3D model shows when the intake has made its GLB…' : 'None yet: upload the STEP file'}</div>
           )}
+          <div className="thumb-row">
+            {intake?.thumbnail?.artifact_id ? (
+              <a href={artifactUrl(intake.thumbnail.artifact_id)} target="_blank" rel="noreferrer" title="The intake's thumbnail, full size">
+                <img className="intake-thumbnail" src={artifactUrl(intake.thumbnail.artifact_id)} alt={`Thumbnail of ${product.name}`} data-testid="intake-thumbnail" />
+              </a>
+            ) : (
+              intake?.status === 'running' && <span className="muted small">The thumbnail is rendered at the end of the intake…</span>
+            )}
+          </div>
         </section>
         {intake && (intake.objects || intake.bbox || intake.glb) && (
           <section className="card">

@@ -4,6 +4,7 @@
 import { Background, Controls, MiniMap, ReactFlow, type NodeChange, type NodeTypes } from '@xyflow/react';
 import { useCallback, useMemo, useState } from 'react';
 import { EditorContext, type EditorContextValue } from '../context';
+import { nodeImages, notSentReason } from '../deliverables';
 import { indexProblems } from '../problems';
 import { runGraph } from '../runs';
 import type { NodeDefinition, NodeStatus, PortType, RunDetail } from '../types';
@@ -42,7 +43,22 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
     },
     [byStep],
   );
-  const graph = useMemo(() => runGraph(run, heightOf), [run, heightOf]);
+  // Each node's run info, with its image output (a small preview) and, for a
+  // side effect that had nowhere to go, why it sent nothing.
+  const graph = useMemo(() => {
+    const g = runGraph(run, heightOf);
+    return {
+      ...g,
+      nodes: g.nodes.map((n) => {
+        const state = run.nodes?.[n.id]?.state;
+        const info = n.data.run;
+        if (!info || info.status !== 'succeeded') return n;
+        const preview = nodeImages(n.id, state)[0]?.url;
+        const notSent = notSentReason(state);
+        return preview || notSent ? { ...n, data: { ...n.data, run: { ...info, ...(preview ? { preview } : {}), ...(notSent ? { notSent } : {}) } } } : n;
+      }),
+    };
+  }, [run, heightOf]);
 
   const ctx = useMemo<EditorContextValue>(
     () => ({
@@ -109,7 +125,10 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
           zoomable
           position="bottom-right"
           nodeStrokeWidth={2}
-          nodeColor={(n) => STATUS_COLORS[(n as FlowNode).data.run?.status ?? 'pending']}
+          nodeColor={(n) => {
+            const r = (n as FlowNode).data.run;
+            return STATUS_COLORS[r?.notSent ? 'skipped' : (r?.status ?? 'pending')];
+          }}
           style={{ width: 150, height: 100 }}
         />
       </ReactFlow>

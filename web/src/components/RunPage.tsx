@@ -4,6 +4,7 @@
 import { ReactFlowProvider } from '@xyflow/react';
 import { useEffect, useState } from 'react';
 import { api } from '../api';
+import { runImages } from '../deliverables';
 import { formatDuration, formatWhen, progressText, runActions, runDuration, subjectText } from '../runs';
 import type { Family, NodeDefinition, PortType } from '../types';
 import { useParity } from '../useParity';
@@ -156,6 +157,7 @@ export function RunPage({ id, node, families, portTypes, onSelectNode, onOpenRun
             )}
           </div>
         </div>
+        <RunThumbs run={run} selected={node} onSelect={onSelectNode} />
         <div className="run-actions">
           {actions.cancel && (
             <button type="button" className="danger-outline" onClick={() => act('cancel')} disabled={busy} data-testid="run-cancel">
@@ -247,5 +249,26 @@ export function RunPage({ id, node, families, portTypes, onSelectNode, onOpenRun
         </div>
       </aside>
     </main>
+  );
+}
+
+/** The images the run made, small, in the header; a click selects the node that made it. */
+function RunThumbs({ run, selected, onSelect }: { run: Parameters<typeof runImages>[0]; selected?: string; onSelect: (id: string) => void }) {
+  const images = runImages(run).slice(0, 6);
+  if (!images.length) return null;
+  return (
+    <div className="run-thumbs" data-testid="run-thumbs">
+      {images.map((img) => (
+        <button
+          type="button"
+          key={img.url}
+          className={`run-thumb${selected === img.nodeId ? ' active' : ''}`}
+          onClick={() => onSelect(img.nodeId)}
+          title={`${img.nodeId} · ${img.port}${img.width && img.height ? ` · ${img.width}×${img.height}` : ''}`}
+        >
+          <img src={img.url} alt={`${img.port} of ${img.nodeId}`} data-testid={`run-thumb-${img.nodeId}`} />
+        </button>
+      ))}
+    </div>
   );
 }

@@ -4,7 +4,9 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import { RUN_STATUSES } from '../route';
 import { formatDuration, formatWhen, runDuration, subjectText } from '../runs';
+import type { RunPicture } from '../deliverables';
 import type { Family, RunStatus, RunSummary } from '../types';
+import { useRunPreviews } from '../useRunPreviews';
 import { StartRunDialog } from './StartRunDialog';
 import { StatusBadge } from './StatusBadge';
 
@@ -44,6 +46,7 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
     return () => clearInterval(t);
   }, [anyRunning, load]);
 
+  const previews = useRunPreviews(runs);
   const familyLabel = (key: string) => families.find((f) => f.key === key)?.label ?? key;
 
   return (
@@ -84,6 +87,7 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
         <table className="runs-table" data-testid="runs-table">
           <thead>
             <tr>
+              <th className="thumb-col" aria-label="Picture" />
               <th>Status</th>
               <th>Run</th>
               <th>Workflow</th>
@@ -96,6 +100,9 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
           <tbody>
             {runs.map((r) => (
               <tr key={r.id} onClick={() => onOpen(r.id)} data-testid={`run-row-${r.id}`} className="runs-row">
+                <td className="thumb-col">
+                  <RunPictureCell picture={previews.get(r.id)} runId={r.id} />
+                </td>
                 <td>
                   <StatusBadge status={r.status} />
                 </td>
@@ -134,4 +141,17 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
       {starting && <StartRunDialog families={families} onClose={() => setStarting(false)} onStarted={(id) => onOpen(id)} />}
     </main>
   );
+}
+
+function RunPictureCell({ picture, runId }: { picture: RunPicture | null | undefined; runId: string }) {
+  if (picture?.kind === 'image') return <img className="run-row-thumb" src={picture.url} alt="" loading="lazy" data-testid={`run-thumb-${runId}`} />;
+  if (picture?.kind === 'video')
+    return <video className="run-row-thumb" src={`${picture.url}#t=0.001`} muted playsInline preload="metadata" aria-hidden="true" data-testid={`run-thumb-${runId}`} />;
+  if (picture?.kind === 'file')
+    return (
+      <span className="run-row-thumb run-row-thumb-file" data-testid={`run-thumb-${runId}`}>
+        {picture.label}
+      </span>
+    );
+  return <span className="run-row-thumb run-row-thumb-none" aria-hidden="true" />;
 }

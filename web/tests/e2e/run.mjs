@@ -28,6 +28,7 @@ const GROUPS = {
   catalog: ['./groups/catalog.mjs', false],
   orders: ['./groups/orders.mjs', false],
   settings: ['./groups/settings.mjs', false],
+  results: ['./groups/results.mjs', false],
 };
 
 const usage = `usage: node tests/e2e/run.mjs <path-to-prodflow-binary> [--group ${Object.keys(GROUPS).join('|')}]...`;
