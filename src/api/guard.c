@@ -145,15 +145,9 @@ bool pf_guard_admit(const pf_guard *g, const pf_request *req, pf_response *res) 
     return true;
 }
 
-/* application/json, with parameters (a charset) allowed. */
-static bool is_json(const char *ct) {
-    size_t n = strcspn(ct, "; \t");
-    return n == 16 && strncasecmp(ct, "application/json", 16) == 0;
-}
-
 bool pf_guard_body_type(const pf_request *req, bool has_body, pf_response *res) {
     const char *ct = req->header(req, "Content-Type");
-    if (!has_body || (ct && is_json(ct))) return true;
+    if (!has_body || (ct && pf_media_type_is(ct, "application/json"))) return true;
     char *msg = ct ? pf_asprintf("the body must be application/json, not %s", ct)
                    : pf_strdup("the body must say what it is: send it with Content-Type: application/json");
     pf_errors errs;

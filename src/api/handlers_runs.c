@@ -8,6 +8,8 @@
 #include "runtime/parity.h"
 #include "workflow/workflow.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The workflow a run request names: inline (it has nodes), stored (by id and
@@ -29,9 +31,51 @@ static json_t *requested_workflow(const pf_app *app, const json_t *ref, pf_error
     return NULL;
 }
 
+/* The shape of a run request, before anything is looked up: a field of the
+ * wrong type is refused with its pointer, never read as "not given" (an
+ * "overrides": null would otherwise run without them, and a version of 2.0
+ * or 1e308 would silently run the latest version). */
+static void check_run_request(const json_t *body, pf_errors *errs) {
+    if (!json_is_object(body)) {
+        pf_errors_add(errs, PF_EINVAL, "", "a run request is a JSON object");
+        return;
+    }
+    const json_t *workflow = json_object_get(body, "workflow");
+    if (!json_is_object(workflow))
+        pf_errors_add(errs, PF_EINVAL, "/workflow",
+                      "workflow is an object: {\"id\", \"version\"} of a stored workflow, or a whole workflow");
+    const json_t *version = json_object_get(workflow, "version");
+    if (version && !json_object_get(workflow, "nodes") &&
+        (!json_is_integer(version) || json_integer_value(version) < 1 || json_integer_value(version) > INT_MAX))
+        pf_errors_add(errs, PF_EINVAL, "/workflow/version",
+                      "version is a whole number from 1 to %d (leave it out for the latest version)", INT_MAX);
+    static const char *const objects[] = {"context", "overrides", "line_overrides"};
+    for (size_t i = 0; i < sizeof objects / sizeof *objects; i++) {
+        const json_t *v = json_object_get(body, objects[i]);
+        char pointer[32];
+        snprintf(pointer, sizeof pointer, "/%s", objects[i]);
+        if (v && !json_is_object(v))
+            pf_errors_add(errs, PF_EINVAL, pointer, "%s is a JSON object; leave it out for none", objects[i]);
+    }
+    const json_t *shadow = json_object_get(body, "shadow");
+    if (shadow && !json_is_boolean(shadow)) pf_errors_add(errs, PF_EINVAL, "/shadow", "shadow is true or false");
+}
+
 void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response *res) {
     json_t *body = pf_request_json(req, res);
     if (!body) return;
+    pf_errors shape;
+    pf_errors_init(&shape);
+    check_run_request(body, &shape);
+    if (shape.len) {
+        pf_respond_problem(res, 422, "Invalid run request",
+                           shape.len == 1 ? shape.items[0].message : "the run request has several problems", req->path,
+                           &shape);
+        pf_errors_clear(&shape);
+        json_decref(body);
+        return;
+    }
+    pf_errors_clear(&shape);
     pf_error *err = NULL;
     json_t *workflow = requested_workflow(app, json_object_get(body, "workflow"), &err);
     if (err) {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 const char *pf_request_param(const pf_request *req, const char *name) {
@@ -92,12 +93,17 @@ void pf_respond_error(pf_response *res, const pf_request *req, const pf_error *e
     pf_respond_problem(res, pf_code_http_status(err->code), NULL, err->message, req->path, &one);
 }
 
+bool pf_media_type_is(const char *content_type, const char *type) {
+    size_t n = strcspn(content_type, "; \t"), want = strlen(type);
+    return n == want && strncasecmp(content_type, type, n) == 0;
+}
+
 json_t *pf_request_json(const pf_request *req, pf_response *res) {
     const char *ct = req->header(req, "Content-Type");
-    if (ct && strncmp(ct, "application/json", 16) != 0 && strncmp(ct, "application/problem+json", 24) != 0) {
+    if (ct && !pf_media_type_is(ct, "application/json")) {
         pf_errors errs;
         pf_errors_init(&errs);
-        pf_errors_add(&errs, PF_EINVAL, "", "the body must be application/json, not %s", ct);
+        pf_errors_add(&errs, PF_EINVAL, "/headers/Content-Type", "the body must be application/json, not %s", ct);
         pf_respond_problem(res, 415, NULL, errs.items[0].message, req->path, &errs);
         pf_errors_clear(&errs);
         return NULL;

@@ -96,6 +96,10 @@ void pf_respond_error(pf_response *res, const pf_request *req, const pf_error *e
 void pf_respond_file(pf_response *res, const pf_request *req, int fd, uint64_t size, const char *content_type,
                      const char *etag);
 
+/* Whether a Content-Type names exactly type (case aside), parameters such
+ * as "; charset=utf-8" allowed: "application/jsonx" is not application/json. */
+bool pf_media_type_is(const char *content_type, const char *type);
+
 /* Parses the request body as JSON. On failure responds 400 (or 415/422)
  * itself and returns NULL. New reference. */
 json_t *pf_request_json(const pf_request *req, pf_response *res);
