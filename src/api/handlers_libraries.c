@@ -12,8 +12,11 @@
 #include "modules/materials/library.h"
 #include "render/template.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 static void respond_error(pf_response *res, const pf_request *req, pf_error *err) {
@@ -66,6 +69,37 @@ static pf_error *check_revision(json_t *doc, const json_t *current, const char *
     return err;
 }
 
+/* A PUT compares the revision it was made from with the file's and then
+ * writes: two PUTs of one revision must not both pass the comparison before
+ * either writes (a lost update). Each kind's changes hold an exclusive
+ * flock on DATA/locks/<kind>.lock from reading the current file to
+ * writing the new one; flock serialises threads (each opens its own file
+ * description) and other processes on the same data directory alike.
+ * Returns the descriptor to give to unlock_kind, or -1 with *err. */
+static int lock_kind(const pf_app *app, const char *kind, pf_error **err) {
+    *err = NULL;
+    char *dir = pf_asprintf("%s/locks", app->data_dir), *path = pf_asprintf("%s/%s.lock", dir, kind);
+    int fd = -1;
+    *err = pf_mkdirs(dir, 0755);
+    if (!*err && (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+        *err = pf_error_new(PF_EIO, "", "cannot open the %s lock: %s", kind, strerror(errno));
+    while (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        *err = pf_error_new(PF_EIO, "", "cannot lock the %s: %s", kind, strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    free(path);
+    free(dir);
+    return fd;
+}
+
+static void unlock_kind(int fd) {
+    if (fd < 0) return;
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
 /* The schema a PUT is validated with, served as embedded (the editor offers
  * its allowed values). */
 static void respond_schema(pf_response *res, const char *path) {
@@ -110,11 +144,16 @@ void pf_handle_material_library_put(const pf_app *app, const pf_request *req, pf
     pf_errors errs;
     pf_errors_init(&errs);
     pf_module_ctx ctx = {.share_dir = app->share_dir, .data_root = app->data_dir};
-    json_t *current = NULL;
-    pf_error_free(pf_material_library_load(&ctx, name, &current));
-    pf_error *err = json_is_object(doc) ? check_revision(doc, current, "material library", name) : NULL;
-    json_decref(current);
+    pf_error *err = NULL;
+    int lock = lock_kind(app, "material_libraries", &err);
+    if (!err) {
+        json_t *current = NULL;
+        pf_error_free(pf_material_library_load(&ctx, name, &current));
+        err = json_is_object(doc) ? check_revision(doc, current, "material library", name) : NULL;
+        json_decref(current);
+    }
     if (!err) err = pf_material_library_save(app->data_dir, name, doc, &errs);
+    unlock_kind(lock);
     if (err && errs.len)
         respond_problems(res, req, "Invalid material library", &errs);
     else if (err)
@@ -127,7 +166,10 @@ void pf_handle_material_library_put(const pf_app *app, const pf_request *req, pf
 }
 
 void pf_handle_material_library_delete(const pf_app *app, const pf_request *req, pf_response *res) {
-    pf_error *err = pf_material_library_delete(app->data_dir, pf_request_param(req, "name"));
+    pf_error *err = NULL;
+    int lock = lock_kind(app, "material_libraries", &err);
+    if (!err) err = pf_material_library_delete(app->data_dir, pf_request_param(req, "name"));
+    unlock_kind(lock);
     if (err) {
         respond_error(res, req, err);
         return;
@@ -186,12 +228,16 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
     if (json_is_object(doc) && !given) json_object_set_new(doc, "key", json_string(key));
     json_object_del(doc, "source");
     json_object_del(doc, "blend_path");
-    pf_template_set set;
-    pf_templates_load(app->share_dir, app->data_dir, &set);
-    pf_error *clash =
-        json_is_object(doc) ? check_revision(doc, json_object_get(set.templates, key), "template", key) : NULL;
-    pf_template_set_free(&set);
+    pf_error *clash = NULL;
+    int lock = lock_kind(app, "templates", &clash);
+    if (!clash && json_is_object(doc)) {
+        pf_template_set set;
+        pf_templates_load(app->share_dir, app->data_dir, &set);
+        clash = check_revision(doc, json_object_get(set.templates, key), "template", key);
+        pf_template_set_free(&set);
+    }
     if (clash) {
+        unlock_kind(lock);
         respond_error(res, req, clash);
         json_decref(doc);
         return;
@@ -217,6 +263,7 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
         free(text);
         free(path);
     }
+    unlock_kind(lock);
     free(dir);
     pf_errors_clear(&errs);
     json_decref(doc);
@@ -225,9 +272,14 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
 void pf_handle_template_delete(const pf_app *app, const pf_request *req, pf_response *res) {
     const char *key = pf_request_param(req, "key");
     char *path = template_path(app, key);
-    if (!pf_id_valid_slug(key) || unlink(path) != 0)
+    pf_error *err = NULL;
+    int lock = lock_kind(app, "templates", &err);
+    if (err)
+        respond_error(res, req, err);
+    else if (!pf_id_valid_slug(key) || unlink(path) != 0)
         respond_error(res, req, pf_error_new(PF_ENOTFOUND, "", "template \"%s\" has no edited copy to delete", key));
     else
         pf_respond_text(res, 204, "application/json", NULL, 0);
+    unlock_kind(lock);
     free(path);
 }

@@ -1,12 +1,14 @@
 /* What issue 14 found in the API, through a real `prodflow serve`: run
  * requests whose fields have the wrong type, bodies that only look like
- * JSON, and version pins that are not whole numbers. */
+ * JSON, and version pins that are not whole numbers; concurrent edits of
+ * one revision of a file-backed document (compare-and-swap). */
 #include "check.h"
 #include "core/json.h"
 
 #include "core/mem.h"
 #include "support/server.h"
 
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,13 +63,95 @@ static void test_strict_run_requests(void) {
     expect_problem("POST", "/api/runs", body, "Application/JSON", 404, "/workflow/id");
 }
 
+#define RACERS 24
+
+/* RACERS PUTs of path, all made from the revision one GET answered, each
+ * with its own description, sent at once over their own connections. The
+ * check-and-write is atomic, so whatever the interleaving exactly one is
+ * saved and every other is refused at /revision; the saved one is what a
+ * GET answers afterwards (no lost update). */
+static void race_puts(const char *path) {
+    long status;
+    json_t *doc = pf_http_json(&srv, "GET", path, NULL, &status);
+    CHECK_INT(status, 200);
+    CHECK_MSG(json_is_string(json_object_get(doc, "revision")), "%s has no revision", path);
+    json_object_del(doc, "source");
+    CURLM *multi = curl_multi_init();
+    CURL *easy[RACERS];
+    pf_http_reply replies[RACERS];
+    char *bodies[RACERS];
+    struct curl_slist *headers = NULL;
+    char *auth = pf_asprintf("Authorization: Bearer %s", srv.token);
+    headers = curl_slist_append(headers, auth);
+    headers = curl_slist_append(headers, "Content-Type: application/json");
+    headers = curl_slist_append(headers, "Expect:");
+    char *url = pf_asprintf("%s%s", srv.base, path);
+    for (int i = 0; i < RACERS; i++) {
+        char *description = pf_asprintf("edit %d", i);
+        json_object_set_new(doc, "description", json_string(description));
+        free(description);
+        bodies[i] = json_dumps(doc, JSON_COMPACT);
+        memset(&replies[i], 0, sizeof replies[i]);
+        easy[i] = curl_easy_init();
+        curl_easy_setopt(easy[i], CURLOPT_URL, url);
+        curl_easy_setopt(easy[i], CURLOPT_CUSTOMREQUEST, "PUT");
+        curl_easy_setopt(easy[i], CURLOPT_HTTPHEADER, headers);
+        curl_easy_setopt(easy[i], CURLOPT_POSTFIELDS, bodies[i]);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEFUNCTION, pf_http_collect_body);
+        curl_easy_setopt(easy[i], CURLOPT_WRITEDATA, &replies[i]);
+        curl_easy_setopt(easy[i], CURLOPT_NOPROXY, "*");
+        curl_easy_setopt(easy[i], CURLOPT_FORBID_REUSE, 1L);
+        curl_multi_add_handle(multi, easy[i]);
+    }
+    for (int running = 1; running;) {
+        curl_multi_perform(multi, &running);
+        if (running) curl_multi_poll(multi, NULL, 0, 1000, NULL);
+    }
+    int saved = -1, ok = 0, conflicts = 0;
+    for (int i = 0; i < RACERS; i++) {
+        pf_http_read_reply(easy[i], &replies[i]);
+        if (replies[i].status == 200) {
+            ok++;
+            saved = i;
+        } else if (replies[i].status == 409 &&
+                   pf_problems_have(json_object_get(replies[i].json, "errors"), "/revision"))
+            conflicts++;
+        else
+            CHECK_MSG(0, "PUT %s: %ld %s", path, replies[i].status, replies[i].body);
+        curl_multi_remove_handle(multi, easy[i]);
+        curl_easy_cleanup(easy[i]);
+        pf_http_reply_free(&replies[i]);
+        free(bodies[i]);
+    }
+    CHECK_MSG(ok == 1, "PUT %s: %d of %d PUTs of one revision were saved", path, ok, RACERS);
+    CHECK_INT(conflicts, RACERS - 1);
+    json_decref(doc);
+    doc = pf_http_json(&srv, "GET", path, NULL, &status);
+    char *want = pf_asprintf("edit %d", saved);
+    CHECK_STR(pf_json_str(doc, "description"), want);
+    free(want);
+    json_decref(doc);
+    curl_multi_cleanup(multi);
+    curl_slist_free_all(headers);
+    free(url);
+    free(auth);
+}
+
+static void test_compare_and_swap(void) {
+    for (int round = 0; round < 3; round++) {
+        race_puts("/api/material-libraries/default");
+        race_puts("/api/templates/studio_white");
+    }
+}
+
 int main(void) {
-    const char *const args[] = {"--no-demo-data", NULL};
+    const char *const args[] = {"--no-demo-data", "--threads", "8", NULL};
     if (pf_test_server_start(&srv, args) != 0) {
         CHECK_MSG(0, "server start");
         return pf_check_done("api_hardening");
     }
     test_strict_run_requests();
+    test_compare_and_swap();
     pf_test_server_stop(&srv);
     return pf_check_done("api_hardening");
 }
