@@ -69,8 +69,10 @@ static void test_strict_run_requests(void) {
  * with its own description, sent at once over their own connections. The
  * check-and-write is atomic, so whatever the interleaving exactly one is
  * saved and every other is refused at /revision; the saved one is what a
- * GET answers afterwards (no lost update). */
-static void race_puts(const char *path) {
+ * GET answers afterwards (no lost update). Descriptions differ from round
+ * to round: the revision is a digest of the content, so writing the content
+ * that is already there keeps it. */
+static void race_puts(const char *path, int round) {
     long status;
     json_t *doc = pf_http_json(&srv, "GET", path, NULL, &status);
     CHECK_INT(status, 200);
@@ -87,7 +89,7 @@ static void race_puts(const char *path) {
     headers = curl_slist_append(headers, "Expect:");
     char *url = pf_asprintf("%s%s", srv.base, path);
     for (int i = 0; i < RACERS; i++) {
-        char *description = pf_asprintf("edit %d", i);
+        char *description = pf_asprintf("round %d edit %d", round, i);
         json_object_set_new(doc, "description", json_string(description));
         free(description);
         bodies[i] = json_dumps(doc, JSON_COMPACT);
@@ -127,7 +129,7 @@ static void race_puts(const char *path) {
     CHECK_INT(conflicts, RACERS - 1);
     json_decref(doc);
     doc = pf_http_json(&srv, "GET", path, NULL, &status);
-    char *want = pf_asprintf("edit %d", saved);
+    char *want = pf_asprintf("round %d edit %d", round, saved);
     CHECK_STR(pf_json_str(doc, "description"), want);
     free(want);
     json_decref(doc);
@@ -139,8 +141,8 @@ static void race_puts(const char *path) {
 
 static void test_compare_and_swap(void) {
     for (int round = 0; round < 3; round++) {
-        race_puts("/api/material-libraries/default");
-        race_puts("/api/templates/studio_white");
+        race_puts("/api/material-libraries/default", round);
+        race_puts("/api/templates/studio_white", round);
     }
 }
 
