@@ -4,6 +4,7 @@
 #include "api/items.h"
 #include "core/json.h"
 
+#include "catalog/order.h"
 #include "catalog/output_type.h"
 #include "core/mem.h"
 #include "legacy/compat.h"
@@ -16,9 +17,7 @@ static size_t validate(const pf_catalog *c, const json_t *doc, pf_errors *errs) 
     return pf_output_type_validate(c, doc, NULL, "", errs, NULL);
 }
 
-static char *in_use(const pf_catalog *c, const char *key) {
-    return pf_items_referring(c->store, "order_line", "output_type", key);
-}
+static char *in_use(const pf_catalog *c, const char *key) { return pf_order_lines_using(c->store, "output_type", key); }
 
 static const pf_item_type output_types = {.kind = "output_type",
                                           .title = "output type",

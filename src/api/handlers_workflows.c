@@ -1,6 +1,7 @@
 /* Workflow definitions: validate, starters, and versioned CRUD. */
 #include "api/router.h"
 
+#include "core/json.h"
 #include "core/mem.h"
 #include "workflow/workflow.h"
 
@@ -112,8 +113,44 @@ void pf_handle_workflow_get(const pf_app *app, const pf_request *req, pf_respons
     pf_respond_json(res, 200, doc);
 }
 
+/* The output types linked to workflow id: "output type a, output type b",
+ * or NULL for none. Caller frees. */
+static char *linked_output_types(pf_store *store, const char *id) {
+    json_t *list = NULL;
+    pf_error *err = pf_store_item_list(store, "output_type", &list);
+    if (err) {
+        char *out = pf_asprintf("output types that could not be checked (%s)", err->message);
+        pf_error_free(err);
+        return out;
+    }
+    char *out = NULL;
+    size_t i;
+    const json_t *type;
+    json_array_foreach(list, i, type) {
+        const char *linked = json_string_value(json_object_get(json_object_get(type, "workflow"), "id"));
+        if (!linked || strcmp(linked, id) != 0) continue;
+        char *next = pf_asprintf("%s%soutput type %s", out ? out : "", out ? ", " : "", pf_json_str(type, "key"));
+        free(out);
+        out = next;
+    }
+    json_decref(list);
+    return out;
+}
+
 void pf_handle_workflow_delete(const pf_app *app, const pf_request *req, pf_response *res) {
-    pf_error *err = pf_store_workflow_delete(app->store, pf_request_param(req, "id"));
+    const char *id = pf_request_param(req, "id");
+    char *users = linked_output_types(app->store, id);
+    if (users) {
+        respond_store_error(res, req,
+                            pf_error_new(PF_ECONFLICT, "",
+                                         "workflow \"%s\" is in use: %s %s linked to it; link %s to another "
+                                         "workflow first",
+                                         id, users, strchr(users, ',') ? "are" : "is",
+                                         strchr(users, ',') ? "them" : "it"));
+        free(users);
+        return;
+    }
+    pf_error *err = pf_store_workflow_delete(app->store, id);
     if (err) {
         respond_store_error(res, req, err);
         return;

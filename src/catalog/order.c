@@ -315,3 +315,51 @@ pf_error *pf_order_line_forget(const pf_catalog *c, const char *line_id, const c
     json_decref(line);
     return err;
 }
+
+/* A line's place in its order, from 1; 0 when the order does not list it. */
+static size_t line_number(pf_store *store, const char *order_id, const char *line_id) {
+    json_t *order = NULL;
+    size_t number = 0;
+    if (order_id && !pf_store_item_get(store, "order", order_id, &order)) {
+        size_t i;
+        const json_t *id;
+        json_array_foreach(json_object_get(order, "lines"), i,
+                           id) if (json_is_string(id) && strcmp(json_string_value(id), line_id) == 0) number = i + 1;
+    }
+    json_decref(order);
+    return number;
+}
+
+char *pf_order_lines_using(pf_store *store, const char *field, const char *value) {
+    enum { SHOWN = 3 };
+    json_t *lines = NULL;
+    pf_error *err = pf_store_item_list(store, "order_line", &lines);
+    if (err) {
+        char *out = pf_asprintf("order lines that could not be checked (%s)", err->message);
+        pf_error_free(err);
+        return out;
+    }
+    char *out = NULL;
+    size_t found = 0, i;
+    const json_t *line;
+    json_array_foreach(lines, i, line) {
+        const char *v = pf_json_str(line, field);
+        if (!v || strcmp(v, value) != 0) continue;
+        if (++found > SHOWN) continue;
+        const char *order_id = pf_json_str(line, "order_id"), *line_id = pf_json_str(line, "id");
+        size_t n = line_number(store, order_id, line_id ? line_id : "");
+        char *one =
+            n ? pf_asprintf("order %s line %zu", order_id, n) : pf_asprintf("order line %s", line_id ? line_id : "?");
+        char *next = pf_asprintf("%s%s%s", out ? out : "", out ? ", " : "", one);
+        free(one);
+        free(out);
+        out = next;
+    }
+    if (found > SHOWN) {
+        char *next = pf_asprintf("%s and %zu more", out, found - SHOWN);
+        free(out);
+        out = next;
+    }
+    json_decref(lines);
+    return out;
+}

@@ -40,4 +40,9 @@ pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, lon
 /* Takes back a recorded dispatch whose runs did not start. */
 pf_error *pf_order_line_forget(const pf_catalog *c, const char *line_id, const char *run_id);
 
+/* The order lines whose field ("product", "output_type") is value, as the
+ * people who placed them know them: "order ord_… line 2, order ord_… line
+ * 1" (at most a few, then "and N more"); NULL when none. Caller frees. */
+char *pf_order_lines_using(pf_store *store, const char *field, const char *value);
+
 #endif

@@ -1,4 +1,5 @@
 #include "catalog/product.h"
+#include "catalog/order.h"
 #include "core/json.h"
 
 #include "core/id.h"
@@ -205,6 +206,15 @@ pf_error *pf_product_delete(pf_store *store, const char *id) {
     json_t *old = NULL;
     pf_error *err = pf_store_item_get(store, "product", id, &old);
     if (err) return err;
+    char *users = pf_order_lines_using(store, "product", id);
+    if (users) {
+        const char *sku = pf_json_str(old, "sku");
+        err = pf_error_new(PF_ECONFLICT, "", "product \"%s\" is in use: %s %s it; it stays while orders refer to it",
+                           sku ? sku : id, users, strchr(users, ',') || strstr(users, " more") ? "use" : "uses");
+        free(users);
+        json_decref(old);
+        return err;
+    }
     pf_store_item items[2] = {{.op = PF_ITEM_DELETE, .kind = "product", .key = id, .doc = NULL}};
     size_t k = 1;
     const char *sku = pf_json_str(old, "sku");

@@ -23,7 +23,8 @@ size_t pf_product_check(pf_store *store, const json_t *doc, const char *self_id,
 pf_error *pf_product_save(pf_store *store, const json_t *doc, const char *self_id, pf_errors *errs,
                           json_t **stored_out);
 
-/* Deletes a product and its SKU claim. */
+/* Deletes a product and its SKU claim; a conflict naming the order lines
+ * that use it while any does. */
 pf_error *pf_product_delete(pf_store *store, const char *id);
 
 /* The HTTP status for a list of product problems: 409 when each is a

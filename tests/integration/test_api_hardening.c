@@ -1,7 +1,8 @@
 /* What issue 14 found in the API, through a real `prodflow serve`: run
  * requests whose fields have the wrong type, bodies that only look like
  * JSON, and version pins that are not whole numbers; concurrent edits of
- * one revision of a file-backed document (compare-and-swap). */
+ * one revision of a file-backed document (compare-and-swap); deleting
+ * what orders and output types still use. */
 #include "check.h"
 #include "core/json.h"
 
@@ -146,6 +147,101 @@ static void test_compare_and_swap(void) {
     }
 }
 
+/* A request answered with want_status; the parsed answer (new reference). */
+static json_t *call(const char *method, const char *path, const char *body, long want_status) {
+    long status;
+    json_t *doc = pf_http_json(&srv, method, path, body, &status);
+    CHECK_MSG(status == want_status, "%s %s: %ld, not %ld: %s", method, path, status, want_status,
+              doc && pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "");
+    return doc;
+}
+
+/* The problem detail of a refused DELETE mentions every one of the words. */
+static void expect_in_use(const char *path, const char *const *words) {
+    json_t *doc = call("DELETE", path, NULL, 409);
+    const char *detail = pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "";
+    for (size_t i = 0; words[i]; i++)
+        CHECK_MSG(strstr(detail, words[i]) != NULL, "DELETE %s: \"%s\" does not name \"%s\"", path, detail, words[i]);
+    json_decref(doc);
+}
+
+/* An output type from share/output-types/NAME.json under another key,
+ * priced by tier, linked to workflow (NULL: as shipped). */
+static char *output_type(const char *name, const char *key, const char *tier, const char *workflow) {
+    char *path = pf_asprintf("%s/share/output-types/%s.json", PF_SOURCE_DIR, name);
+    json_t *doc = json_load_file(path, 0, NULL);
+    free(path);
+    CHECK_MSG(doc != NULL, "cannot read share/output-types/%s.json", name);
+    json_object_set_new(doc, "key", json_string(key));
+    json_object_set_new(doc, "pricing_tier", json_string(tier));
+    if (workflow) json_object_set_new(doc, "workflow", json_pack("{s:s, s:i}", "id", workflow, "version", 1));
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return text;
+}
+
+/* Deleting what something else uses is refused with 409 naming the user,
+ * and allowed once nothing does. */
+static void test_referenced_deletes(void) {
+    json_decref(call("POST", "/api/categories", "{\"key\":\"chairs\",\"name\":\"Chairs\"}", 201));
+    json_decref(call("POST", "/api/pricing-tiers",
+                     "{\"key\":\"basic\",\"name\":\"Basic\",\"currency\":\"EUR\",\"prices\":{\"still_image\":10}}",
+                     201));
+    char *type = output_type("studio_still", "chair_still", "basic", NULL);
+    json_decref(call("POST", "/api/output-types", type, 201));
+    free(type);
+    json_t *p1 = call("POST", "/api/products", "{\"name\":\"Stool\",\"sku\":\"ST-1\",\"category\":\"chairs\"}", 201);
+    json_t *p2 = call("POST", "/api/products", "{\"name\":\"Chair\",\"sku\":\"CH-1\",\"category\":\"chairs\"}", 201);
+    const char *stool = pf_json_str(p1, "id"), *chair = pf_json_str(p2, "id");
+    char *body = pf_asprintf("{\"customer\":\"Acme\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"chair_still\"},"
+                             "{\"product\":\"%s\",\"output_type\":\"chair_still\"}]}",
+                             stool ? stool : "", chair ? chair : "");
+    json_t *order = call("POST", "/api/orders", body, 201);
+    free(body);
+    const char *order_id = pf_json_str(order, "id") ? pf_json_str(order, "id") : "(no order)";
+
+    /* the chair is on line 2 of the order: it stays, and so does the line's product */
+    char *path = pf_asprintf("/api/products/%s", chair ? chair : "");
+    expect_in_use(path, (const char *const[]){"CH-1", order_id, "line 2", NULL});
+    json_decref(call("GET", path, NULL, 200));
+    free(path);
+    /* the output type is on both lines */
+    expect_in_use("/api/output-types/chair_still", (const char *const[]){order_id, "line 1", "line 2", NULL});
+    expect_in_use("/api/pricing-tiers/basic", (const char *const[]){"chair_still", NULL});
+    expect_in_use("/api/categories/chairs", (const char *const[]){"CH-1", "ST-1", NULL});
+
+    /* a stored workflow an output type links to stays while the link does */
+    char *wf_path = pf_asprintf("%s/share/workflows/order_still.json", PF_SOURCE_DIR);
+    json_t *wf = json_load_file(wf_path, 0, NULL);
+    free(wf_path);
+    CHECK(wf != NULL);
+    json_object_set_new(wf, "id", json_string("chair-still"));
+    json_object_del(wf, "version");
+    char *wf_text = json_dumps(wf, JSON_COMPACT);
+    json_decref(wf);
+    json_decref(call("POST", "/api/workflows", wf_text, 201));
+    free(wf_text);
+    type = output_type("studio_still_v2", "chair_still_graph", "basic", "chair-still");
+    json_decref(call("POST", "/api/output-types", type, 201));
+    free(type);
+    expect_in_use("/api/workflows/chair-still", (const char *const[]){"chair_still_graph", NULL});
+    json_decref(call("DELETE", "/api/output-types/chair_still_graph", NULL, 204));
+    json_decref(call("DELETE", "/api/workflows/chair-still", NULL, 204));
+
+    /* a product no order uses can go */
+    path = pf_asprintf("/api/products/%s", stool ? stool : "");
+    expect_in_use(path, (const char *const[]){"ST-1", order_id, "line 1", NULL});
+    free(path);
+    json_t *p3 = call("POST", "/api/products", "{\"name\":\"Bench\",\"sku\":\"BE-1\",\"category\":\"chairs\"}", 201);
+    path = pf_asprintf("/api/products/%s", pf_json_str(p3, "id") ? pf_json_str(p3, "id") : "");
+    json_decref(call("DELETE", path, NULL, 204));
+    free(path);
+    json_decref(p3);
+    json_decref(order);
+    json_decref(p1);
+    json_decref(p2);
+}
+
 int main(void) {
     const char *const args[] = {"--no-demo-data", "--threads", "8", NULL};
     if (pf_test_server_start(&srv, args) != 0) {
@@ -154,6 +250,7 @@ int main(void) {
     }
     test_strict_run_requests();
     test_compare_and_swap();
+    test_referenced_deletes();
     pf_test_server_stop(&srv);
     return pf_check_done("api_hardening");
 }
