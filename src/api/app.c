@@ -52,6 +52,7 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     app->web_dir = cfg->web_dir ? pf_strdup(cfg->web_dir) : NULL;
     app->max_body_bytes = cfg->max_body_bytes ? cfg->max_body_bytes : 8u << 20;
     app->max_upload_bytes = cfg->max_upload_bytes ? cfg->max_upload_bytes : (size_t)512 << 20;
+    app->disk_quota_bytes = cfg->disk_quota_bytes;
     size_t before = errs->len;
     pf_registry_extra extra = {0};
     if ((app->external = pf_external_modules_load(app->data_dir, errs)))

@@ -9,6 +9,8 @@
 #include "runtime/runtime.h"
 #include "store/store.h"
 
+#include <stdint.h>
+
 typedef struct pf_app_config {
     const char *data_dir;  /* state: database, artifacts */
     const char *share_dir; /* starter workflows, libraries */
@@ -17,6 +19,8 @@ typedef struct pf_app_config {
     size_t max_body_bytes;
     /* Streamed uploads (CAD files); 0 means 512 MiB. */
     size_t max_upload_bytes;
+    /* Uploads stop (507) where the data directory would hold more; 0: no quota. */
+    uint64_t disk_quota_bytes;
     int blender_workers;             /* warm Blender processes; 0 renders in fresh ones */
     int run_workers;                 /* graph runtime threads; <= 0 means 2 */
     json_t *settings;                /* operator settings for modules, e.g. {"webhooks": {...}}; borrowed */
@@ -45,6 +49,7 @@ typedef struct pf_app {
     char *web_dir; /* NULL when no editor is served */
     size_t max_body_bytes;
     size_t max_upload_bytes;
+    uint64_t disk_quota_bytes;     /* 0: none */
     json_t *starters;              /* array of starter workflow documents */
     json_t *openapi;               /* the OpenAPI document */
     pf_prebuilt *node_definitions; /* all families first, then one per family */

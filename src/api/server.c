@@ -14,8 +14,11 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -37,8 +40,10 @@ typedef struct {
     char *path;
     int fd; /* -1 once the file is dropped */
     pf_sha256_ctx sha;
-    struct MHD_PostProcessor *pp;      /* multipart only */
-    uint64_t limit;                    /* file bytes */
+    struct MHD_PostProcessor *pp; /* multipart only */
+    uint64_t limit;               /* file bytes */
+    uint64_t quota_left;          /* bytes the disk quota leaves; UINT64_MAX without one */
+    uint64_t quota;
     uint64_t received, received_limit; /* body bytes, framing included */
     char *filename, *content_type;
     size_t parts; /* file parts seen */
@@ -52,7 +57,6 @@ typedef struct {
 typedef struct {
     char *body;
     size_t len, cap;
-    bool too_large;
     bool answered; /* a response went out before the body; the rest is dropped */
     streamed *file;
     pf_principal principal; /* who the guard let in */
@@ -143,8 +147,61 @@ static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, c
     return r;
 }
 
+/* A body that passed its limit mid-way (a chunked body announces no
+ * length, so nothing could be refused from the headers): the answer goes
+ * out at once and the connection is closed, so an endless body is not read
+ * on. libmicrohttpd 0.9 takes no response while a body is arriving, so the
+ * problem is written to the socket here (nothing else has been sent on
+ * it but a possible "100 Continue"), the sending side is shut, what the
+ * client already sent is read away so that the close does not reset the
+ * answer, and MHD_NO makes libmicrohttpd close the connection. */
+static enum MHD_Result answer_and_close(struct MHD_Connection *conn, int status, const char *path, const char *pointer,
+                                        const char *msg) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (!info) return MHD_NO;
+    int fd = info->connect_fd;
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_errors_add(&errs, status == 413 ? PF_ETOOLARGE : PF_EIO, pointer, "%s", msg);
+    pf_response res = {0};
+    pf_respond_problem(&res, status, NULL, msg, path, &errs);
+    pf_errors_clear(&errs);
+    const char *reason = MHD_get_reason_phrase_for((unsigned)status);
+    char *head = pf_asprintf("HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\nCache-Control: "
+                             "no-store\r\nConnection: close\r\n\r\n",
+                             status, reason && *reason ? reason : "Error", res.content_type, res.body_len);
+    const char *parts[2] = {head, res.body};
+    size_t lens[2] = {strlen(head), res.body_len};
+    for (int i = 0; i < 2; i++)
+        for (size_t done = 0; done < lens[i];) {
+            ssize_t w = send(fd, parts[i] + done, lens[i] - done, MSG_NOSIGNAL);
+            if (w > 0) {
+                done += (size_t)w;
+                continue;
+            }
+            struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+            if (w < 0 && (errno == EINTR || ((errno == EAGAIN || errno == EWOULDBLOCK) && poll(&pfd, 1, 1000) > 0)))
+                continue;
+            i = 2; /* the client is gone or does not read: close all the same */
+            break;
+        }
+    free(head);
+    free(res.body);
+    json_decref(res.headers);
+    free(res.location);
+    shutdown(fd, SHUT_WR);
+    char sink[16384];
+    for (size_t drained = 0; drained < (4u << 20);) {
+        ssize_t n = recv(fd, sink, sizeof sink, MSG_DONTWAIT);
+        if (n <= 0) break;
+        drained += (size_t)n;
+    }
+    return MHD_NO;
+}
+
 /* Keeps the first failure; the body is still read to its end, so the
- * client gets the answer rather than a reset connection. */
+ * client gets the answer rather than a reset connection (a body over the
+ * size or disk limit is answered at once instead: answer_and_close). */
 static void stream_fail(streamed *f, int status, const char *pointer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void stream_fail(streamed *f, int status, const char *pointer, const char *fmt, ...) {
@@ -170,6 +227,14 @@ static void stream_write(streamed *f, const char *data, size_t n) {
     if (f->pub.size + n > f->limit) {
         stream_fail(f, 413, "/file", "the upload is over the limit of %llu bytes (prodflow serve --max-upload)",
                     (unsigned long long)f->limit);
+        stream_drop_file(f);
+        return;
+    }
+    if (f->pub.size + n > f->quota_left) {
+        stream_fail(f, 507, "/file",
+                    "the installation is at its disk quota of %llu bytes (prodflow serve --disk-quota): this upload "
+                    "does not fit in the %llu bytes left; delete what is not needed or raise the quota",
+                    (unsigned long long)f->quota, (unsigned long long)f->quota_left);
         stream_drop_file(f);
         return;
     }
@@ -254,6 +319,26 @@ static void streamed_free(streamed *f) {
     free(f);
 }
 
+/* Bytes in the regular files under the data directory (uploads in
+ * progress included): what the disk quota counts. */
+static uint64_t quota_used;
+static int count_file(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)path, (void)ftw;
+    if (type == FTW_F && S_ISREG(st->st_mode)) quota_used += (uint64_t)st->st_size;
+    return 0;
+}
+
+static pthread_mutex_t quota_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t data_dir_usage(const char *data_dir) {
+    pthread_mutex_lock(&quota_lock); /* nftw's callback has no argument: one walk at a time */
+    quota_used = 0;
+    nftw(data_dir, count_file, 16, FTW_PHYS);
+    uint64_t used = quota_used;
+    pthread_mutex_unlock(&quota_lock);
+    return used;
+}
+
 static bool raw_upload_type(const char *ct) {
     static const char *const types[] = {"application/octet-stream", "model/step", "application/step",
                                         "application/p21"};
@@ -287,9 +372,27 @@ static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection 
         free(msg);
         return r;
     }
+    uint64_t quota = srv->app->disk_quota_bytes, quota_left = UINT64_MAX;
+    if (quota) {
+        uint64_t used = data_dir_usage(srv->app->data_dir);
+        quota_left = used >= quota ? 0 : quota - used;
+        if ((cl && strtoull(cl, NULL, 10) > quota_left) || quota_left == 0) {
+            up->answered = true;
+            char *msg =
+                pf_asprintf("the installation is at its disk quota of %llu bytes (prodflow serve "
+                            "--disk-quota): %llu bytes are used and this upload does not fit in the %llu "
+                            "left; delete what is not needed or raise the quota",
+                            (unsigned long long)quota, (unsigned long long)used, (unsigned long long)quota_left);
+            enum MHD_Result r = problem_at(conn, 507, url, "/file", msg);
+            free(msg);
+            return r;
+        }
+    }
     streamed *f = pf_xcalloc(1, sizeof *f);
     f->fd = -1;
     f->limit = limit;
+    f->quota = quota;
+    f->quota_left = quota_left;
     f->received_limit = limit + (multipart ? MULTIPART_SLACK : 0);
     f->pub.multipart = multipart;
     const char *name = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "filename");
@@ -436,7 +539,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (dir) return stream_start(srv, conn, url, dir, up);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->app->max_body_bytes) {
-            up->too_large = true;
+            up->answered = true;
             return simple_problem(conn, 413, url, "the request body is over the limit of %zu bytes",
                                   srv->app->max_body_bytes);
         }
@@ -450,6 +553,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (*data_size) {
             stream_data(up->file, data, *data_size);
             *data_size = 0;
+            if (up->file->failed == 413 || up->file->failed == 507) {
+                up->answered = true;
+                return answer_and_close(conn, up->file->failed, url, up->file->failure_pointer, up->file->failure);
+            }
             return MHD_YES;
         }
         if (!stream_finish(up->file)) {
@@ -459,28 +566,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return dispatch(srv, conn, url, method, up);
     }
     if (*data_size) {
-        if (!up->too_large && up->len + *data_size > srv->app->max_body_bytes) {
-            up->too_large = true;
-            free(up->body);
-            up->body = NULL;
-            up->len = 0;
+        if (up->len + *data_size > srv->app->max_body_bytes) {
+            up->answered = true;
+            *data_size = 0;
+            char *msg = pf_asprintf("the request body is over the limit of %zu bytes", srv->app->max_body_bytes);
+            enum MHD_Result r = answer_and_close(conn, 413, url, "", msg);
+            free(msg);
+            return r;
         }
-        if (!up->too_large) {
-            if (up->len + *data_size + 1 > up->cap) {
-                up->cap = (up->len + *data_size + 1) * 2;
-                if (up->cap > srv->app->max_body_bytes + 1) up->cap = srv->app->max_body_bytes + 1;
-                up->body = pf_xrealloc(up->body, up->cap);
-            }
-            memcpy(up->body + up->len, data, *data_size);
-            up->len += *data_size;
-            up->body[up->len] = '\0';
+        if (up->len + *data_size + 1 > up->cap) {
+            up->cap = (up->len + *data_size + 1) * 2;
+            if (up->cap > srv->app->max_body_bytes + 1) up->cap = srv->app->max_body_bytes + 1;
+            up->body = pf_xrealloc(up->body, up->cap);
         }
+        memcpy(up->body + up->len, data, *data_size);
+        up->len += *data_size;
+        up->body[up->len] = '\0';
         *data_size = 0;
         return MHD_YES;
     }
-    if (up->too_large)
-        return simple_problem(conn, 413, url, "the request body is over the limit of %zu bytes",
-                              srv->app->max_body_bytes);
     return dispatch(srv, conn, url, method, up);
 }
 

@@ -32,6 +32,8 @@ static void usage(FILE *out) {
         "  --threads N       HTTP thread pool size (default: number of cores)\n"
         "  --max-body BYTES  request body limit (default 8388608)\n"
         "  --max-upload BYTES  CAD upload limit, streamed to disk (default 536870912)\n"
+        "  --disk-quota BYTES  uploads are refused with 507 once the data directory would hold more\n"
+        "                    (default: none)\n"
         "  --max-connections N  open connections at most (default 1024)\n"
         "  --max-per-client N   open connections from one address at most (default 128)\n"
         "  --client-timeout S   close a connection idle for S seconds (default 15)\n"
@@ -130,31 +132,19 @@ static bool own_secret(const char *data_dir, json_t *hooks) {
 /* PF_EXIT_OK, or the exit code of a usage error (said on stderr). */
 static int parse(int argc, char **argv, serve_args *a) {
     static const struct option opts[] = {
-        {"port", required_argument, 0, 'p'},
-        {"bind", required_argument, 0, 'b'},
-        {"data-dir", required_argument, 0, 'd'},
-        {"share-dir", required_argument, 0, 's'},
-        {"store", required_argument, 0, 'S'},
-        {"threads", required_argument, 0, 't'},
-        {"max-body", required_argument, 0, 'm'},
-        {"port-file", required_argument, 0, 'f'},
-        {"web-dir", required_argument, 0, 'w'},
-        {"blender-workers", required_argument, 0, 'B'},
-        {"run-workers", required_argument, 0, 'R'},
-        {"webhook-allow", required_argument, 0, 'A'},
-        {"webhook-url", required_argument, 0, 'U'},
-        {"webhook-secret-file", required_argument, 0, 'K'},
-        {"max-upload", required_argument, 0, 'M'},
-        {"no-demo-data", no_argument, 0, 'N'},
-        {"public-url", required_argument, 0, 'P'},
-        {"allow-origin", required_argument, 0, 'O'},
-        {"max-connections", required_argument, 0, 'C'},
-        {"max-per-client", required_argument, 0, 'c'},
-        {"client-timeout", required_argument, 0, 'T'},
-        {"memory-limit", required_argument, 0, 'L'},
-        {"cpu-limit", required_argument, 0, 'X'},
-        {"broker", required_argument, 0, 'Q'},
-        {0, 0, 0, 0},
+        {"port", required_argument, 0, 'p'},           {"bind", required_argument, 0, 'b'},
+        {"data-dir", required_argument, 0, 'd'},       {"share-dir", required_argument, 0, 's'},
+        {"store", required_argument, 0, 'S'},          {"threads", required_argument, 0, 't'},
+        {"max-body", required_argument, 0, 'm'},       {"port-file", required_argument, 0, 'f'},
+        {"web-dir", required_argument, 0, 'w'},        {"blender-workers", required_argument, 0, 'B'},
+        {"run-workers", required_argument, 0, 'R'},    {"webhook-allow", required_argument, 0, 'A'},
+        {"webhook-url", required_argument, 0, 'U'},    {"webhook-secret-file", required_argument, 0, 'K'},
+        {"max-upload", required_argument, 0, 'M'},     {"disk-quota", required_argument, 0, 'D'},
+        {"no-demo-data", no_argument, 0, 'N'},         {"public-url", required_argument, 0, 'P'},
+        {"allow-origin", required_argument, 0, 'O'},   {"max-connections", required_argument, 0, 'C'},
+        {"max-per-client", required_argument, 0, 'c'}, {"client-timeout", required_argument, 0, 'T'},
+        {"memory-limit", required_argument, 0, 'L'},   {"cpu-limit", required_argument, 0, 'X'},
+        {"broker", required_argument, 0, 'Q'},         {0, 0, 0, 0},
     };
     json_t *hooks = json_object_get(a->settings, "webhooks");
     int c;
@@ -186,6 +176,16 @@ static int parse(int argc, char **argv, serve_args *a) {
                 return PF_EXIT_USAGE;
             }
             a->cfg.max_upload_bytes = (size_t)bytes;
+            break;
+        }
+        case 'D': {
+            unsigned long long bytes = strtoull(optarg, &end, 10);
+            if (*end || !*optarg || *optarg == '-' || bytes == 0) {
+                fprintf(stderr, "prodflow serve: --disk-quota must be a positive number of bytes, not \"%s\"\n",
+                        optarg);
+                return PF_EXIT_USAGE;
+            }
+            a->cfg.disk_quota_bytes = (uint64_t)bytes;
             break;
         }
         case 'f': a->port_file = optarg; break;

@@ -2,16 +2,25 @@
  * requests whose fields have the wrong type, bodies that only look like
  * JSON, and version pins that are not whole numbers; concurrent edits of
  * one revision of a file-backed document (compare-and-swap); deleting
- * what orders and output types still use. */
+ * what orders and output types still use; endless uploads and the disk
+ * quota. */
 #include "check.h"
 #include "core/json.h"
 
 #include "core/mem.h"
 #include "support/server.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 static pf_test_server srv;
 
@@ -242,8 +251,132 @@ static void test_referenced_deletes(void) {
     json_decref(p2);
 }
 
+/* A client that sends path an endless chunked body, 64 KiB a chunk, up to
+ * give_up bytes, reading whatever the server answers between chunks. What
+ * it saw: the status answered (0: none), whether the server closed the
+ * connection, and how much it had sent by then. */
+typedef struct {
+    long status;
+    bool closed;
+    size_t sent;
+    char answer[4096];
+} endless_result;
+
+static void endless_upload(const pf_test_server *s, const char *path, const char *content_type, size_t give_up,
+                           endless_result *out) {
+    memset(out, 0, sizeof *out);
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)s->port)};
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    /* a guard against a server that neither reads nor answers, not a measurement */
+    struct timeval guard = {.tv_sec = 60};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &guard, sizeof guard);
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof guard);
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        CHECK_MSG(0, "connect: %s", strerror(errno));
+        close(fd);
+        return;
+    }
+    char *head = pf_asprintf("POST %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nAuthorization: Bearer %s\r\nContent-Type: "
+                             "%s\r\nTransfer-Encoding: chunked\r\n\r\n",
+                             path, s->port, s->token, content_type);
+    bool ok = send(fd, head, strlen(head), MSG_NOSIGNAL) == (ssize_t)strlen(head);
+    free(head);
+    enum { CHUNK = 64 << 10 };
+    static char chunk[CHUNK + 16];
+    int n = snprintf(chunk, 16, "%x\r\n", CHUNK);
+    memset(chunk + n, '{', CHUNK);
+    memcpy(chunk + n + CHUNK, "\r\n", 2);
+    size_t chunk_len = (size_t)n + CHUNK + 2, got = 0;
+    while (ok && !out->closed && out->sent < give_up) {
+        ssize_t w = send(fd, chunk, chunk_len, MSG_NOSIGNAL);
+        if (w < 0) {
+            out->closed = errno == EPIPE || errno == ECONNRESET;
+            break;
+        }
+        out->sent += (size_t)w;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (!out->closed && poll(&p, 1, 0) > 0) {
+            ssize_t r = recv(fd, out->answer + got, sizeof out->answer - 1 - got, 0);
+            if (r <= 0) out->closed = true;
+            if (r > 0) got += (size_t)r;
+            if (got == sizeof out->answer - 1) break;
+        }
+    }
+    /* the rest of the answer, if the send failed first */
+    for (ssize_t r; !out->sent || out->closed || out->sent >= give_up;) {
+        if (got >= sizeof out->answer - 1 || (r = recv(fd, out->answer + got, sizeof out->answer - 1 - got, 0)) <= 0)
+            break;
+        got += (size_t)r;
+    }
+    out->answer[got] = '\0';
+    int code = 0;
+    if (sscanf(out->answer, "HTTP/1.1 %d", &code) == 1) out->status = code;
+    close(fd);
+}
+
+/* An endless body is refused once it passes the limit, and the connection
+ * closed while the client is still sending: on upload routes (streamed to
+ * disk) and on JSON routes (held in memory). */
+static void test_endless_uploads(void) {
+    const size_t give_up = 64u << 20; /* 64 times the limits the server was started with */
+    endless_result r;
+    endless_upload(&srv, "/api/cad-files", "application/octet-stream", give_up, &r);
+    CHECK_MSG(r.status == 413, "endless upload: status %ld after %zu bytes: %s", r.status, r.sent, r.answer);
+    CHECK_MSG(r.closed && r.sent < give_up, "endless upload: still connected after %zu bytes", r.sent);
+    CHECK_MSG(strstr(r.answer, "--max-upload") != NULL, "%s", r.answer);
+    endless_upload(&srv, "/api/workflows/validate", "application/json", give_up, &r);
+    CHECK_MSG(r.status == 413, "endless JSON body: status %ld after %zu bytes: %s", r.status, r.sent, r.answer);
+    CHECK_MSG(r.closed && r.sent < give_up, "endless JSON body: still connected after %zu bytes", r.sent);
+    /* the server answers on */
+    long status;
+    json_decref(pf_http_json(&srv, "GET", "/api/health", NULL, &status));
+    CHECK_INT(status, 200);
+    /* and nothing of the refused upload is left behind */
+    char *tmp = pf_asprintf("%s/data/cad/tmp", srv.data_dir);
+    DIR *d = opendir(tmp);
+    size_t left = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') left++;
+    if (d) closedir(d);
+    CHECK_INT(left, 0);
+    free(tmp);
+}
+
+/* With --disk-quota, an upload that would take the data directory over it
+ * is refused with 507: from its Content-Length before it is read, or once
+ * it passes the quota when it announces no length. */
+static void test_disk_quota(void) {
+    pf_test_server q;
+    const char *const args[] = {"--no-demo-data", "--disk-quota", "16777216", NULL};
+    if (pf_test_server_start(&q, args) != 0) {
+        CHECK_MSG(0, "server start with --disk-quota");
+        return;
+    }
+    size_t big_len = 17u << 20;
+    char *big = pf_xmalloc(big_len);
+    memset(big, 'x', big_len);
+    pf_http_reply reply;
+    CHECK(pf_http(&q, "POST", "/api/cad-files", big, big_len, "application/octet-stream", &reply) == 0);
+    CHECK_MSG(reply.status == 507, "over the quota: %ld %s", reply.status, reply.body);
+    CHECK_MSG(reply.body && strstr(reply.body, "disk quota") && strstr(reply.body, "--disk-quota"), "%s", reply.body);
+    CHECK_MSG(reply.body && !strstr(reply.body, q.data_dir), "the answer shows a server path: %s", reply.body);
+    pf_http_reply_free(&reply);
+    free(big);
+    endless_result r;
+    endless_upload(&q, "/api/cad-files", "application/octet-stream", 64u << 20, &r);
+    CHECK_MSG(r.status == 507, "endless upload over the quota: status %ld: %s", r.status, r.answer);
+    CHECK(r.closed && r.sent < (64u << 20));
+    /* what fits is taken (and refused for what it is, not for its size) */
+    CHECK(pf_http(&q, "POST", "/api/cad-files", "not a STEP file", 15, "application/octet-stream", &reply) == 0);
+    CHECK_MSG(reply.status == 422, "a small upload: %ld %s", reply.status, reply.body);
+    pf_http_reply_free(&reply);
+    pf_test_server_stop(&q);
+}
+
 int main(void) {
-    const char *const args[] = {"--no-demo-data", "--threads", "8", NULL};
+    const char *const args[] = {"--no-demo-data", "--threads",  "8",       "--max-upload",
+                                "1048576",        "--max-body", "1048576", NULL};
     if (pf_test_server_start(&srv, args) != 0) {
         CHECK_MSG(0, "server start");
         return pf_check_done("api_hardening");
@@ -251,6 +384,8 @@ int main(void) {
     test_strict_run_requests();
     test_compare_and_swap();
     test_referenced_deletes();
+    test_endless_uploads();
+    test_disk_quota();
     pf_test_server_stop(&srv);
     return pf_check_done("api_hardening");
 }
