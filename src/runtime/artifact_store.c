@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,21 @@ bool pf_artifact_is_digest(const char *s) {
     return true;
 }
 
+/* A source that is itself named by its digest inside the data directory (a
+ * CAD upload kept as DATA/cad/<digest>.step) never changes: the store gets
+ * a hard link to it rather than a second copy of its bytes. link() makes
+ * the name atomically; if the name exists, it is this content already. */
+static bool link_content_addressed(const char *data_dir, const char *src, const char *sha256, const char *dst) {
+    const char *base = strrchr(src, '/');
+    base = base ? base + 1 : src;
+    if (strncmp(base, sha256, 64) != 0) return false;
+    char real_dir[PATH_MAX], real_src[PATH_MAX];
+    if (!realpath(data_dir, real_dir) || !realpath(src, real_src)) return false;
+    size_t n = strlen(real_dir);
+    if (strncmp(real_src, real_dir, n) != 0 || real_src[n] != '/') return false;
+    return link(real_src, dst) == 0 || errno == EEXIST;
+}
+
 pf_error *pf_artifact_store_put(const char *data_dir, const char *src, const char *sha256, char **stored_path) {
     *stored_path = NULL;
     if (!pf_artifact_is_digest(sha256))
@@ -33,7 +49,7 @@ pf_error *pf_artifact_store_put(const char *data_dir, const char *src, const cha
     pf_error *err = NULL;
     if (stat(dst, &st) != 0) { /* content-addressed: an existing file is this content */
         err = pf_mkdirs(dir, 0755);
-        if (!err) err = pf_copy_file_atomic(src, dst);
+        if (!err && !link_content_addressed(data_dir, src, sha256, dst)) err = pf_copy_file_atomic(src, dst);
     }
     free(dir);
     if (err)

@@ -8,8 +8,10 @@
 
 #include <stdbool.h>
 
-/* Copies the file at src into the store unless its digest is there already.
- * sha256 is its hex digest. *stored_path (caller frees) is where it lives. */
+/* Copies the file at src into the store unless its digest is there already;
+ * a src inside data_dir that is named by its digest (DATA/cad/<digest>.step)
+ * is hard-linked instead, so its bytes are stored once. sha256 is its hex
+ * digest. *stored_path (caller frees) is where it lives. */
 pf_error *pf_artifact_store_put(const char *data_dir, const char *src, const char *sha256, char **stored_path);
 /* Moves a file that arrived whole (an upload under DATA/artifacts/tmp,
  * on the same file system) into the store under sha256, its digest, unless

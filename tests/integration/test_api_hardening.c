@@ -2,13 +2,16 @@
  * requests whose fields have the wrong type, bodies that only look like
  * JSON, and version pins that are not whole numbers; concurrent edits of
  * one revision of a file-backed document (compare-and-swap); deleting
- * what orders and output types still use; endless uploads and the disk
- * quota. */
+ * what orders and output types still use; endless uploads, the disk
+ * quota, and a CAD file kept once. */
 #include "check.h"
 #include "core/json.h"
 
+#include "cad/fixture.h"
 #include "core/mem.h"
+#include "core/path.h"
 #include "support/server.h"
+#include "support/tmpdir.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -19,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -374,6 +378,50 @@ static void test_disk_quota(void) {
     pf_test_server_stop(&q);
 }
 
+/* An uploaded STEP file is kept once: the intake's step artifact is the
+ * same file as DATA/cad/<digest>.step, not a second copy in artifacts/. */
+static void test_cad_file_stored_once(void) {
+    char *dir = pf_test_tmpdir("hardening"), *step = pf_asprintf("%s/part.step", dir);
+    pf_fixture_opts fo = {.bolts = 2};
+    pf_error *err = pf_cad_make_fixture(step, &fo);
+    CHECK(err == NULL);
+    pf_error_free(err);
+    char *bytes = NULL;
+    size_t len = 0;
+    err = pf_read_file(step, 1u << 20, &bytes, &len);
+    CHECK_MSG(err == NULL, "the fixture is over 1 MiB");
+    pf_error_free(err);
+    pf_http_reply r;
+    CHECK(pf_http(&srv, "POST", "/api/cad-files?filename=part.step", bytes, len, "application/octet-stream", &r) == 0);
+    CHECK_MSG(r.status == 201, "upload: %ld %s", r.status, r.body);
+    char *sha = pf_strdup(pf_json_str(r.json, "sha256") ? pf_json_str(r.json, "sha256") : "");
+    pf_http_reply_free(&r);
+    /* wait for the intake to end, however it ends */
+    char *path = pf_asprintf("/api/cad-files/%s", sha);
+    for (;;) {
+        long status;
+        json_t *doc = pf_http_json(&srv, "GET", path, NULL, &status);
+        const char *s = pf_json_str(json_object_get(doc, "intake"), "status");
+        bool busy = status == 200 && s && (!strcmp(s, "running") || !strcmp(s, "queued"));
+        json_decref(doc);
+        if (!busy) break;
+        usleep(100000);
+    }
+    char *kept = pf_asprintf("%s/data/cad/%s.step", srv.data_dir, sha);
+    char *artifact = pf_asprintf("%s/data/artifacts/sha256/%.2s/%s", srv.data_dir, sha, sha);
+    struct stat a, b;
+    CHECK_MSG(stat(kept, &a) == 0, "no %s", kept);
+    CHECK_MSG(stat(artifact, &b) == 0, "the intake stored no step artifact");
+    CHECK_MSG(a.st_ino == b.st_ino && a.st_dev == b.st_dev, "the upload is stored twice: cad/ and artifacts/");
+    free(artifact);
+    free(kept);
+    free(path);
+    free(sha);
+    free(bytes);
+    free(step);
+    free(dir);
+}
+
 int main(void) {
     const char *const args[] = {"--no-demo-data", "--threads",  "8",       "--max-upload",
                                 "1048576",        "--max-body", "1048576", NULL};
@@ -385,6 +433,7 @@ int main(void) {
     test_compare_and_swap();
     test_referenced_deletes();
     test_endless_uploads();
+    test_cad_file_stored_once();
     test_disk_quota();
     pf_test_server_stop(&srv);
     return pf_check_done("api_hardening");
