@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/secret.h"
 #include "workflow/node_registry.h"
 
 #include <stdlib.h>
@@ -67,6 +68,14 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     }
     if ((err = pf_mkdirs(app->data_dir, 0755)) ||
         (err = pf_store_open(cfg->store_url ? cfg->store_url : app->data_dir, &app->store))) {
+        pf_errors_take(errs, err);
+        pf_app_close(app);
+        return NULL;
+    }
+    char *key_path = pf_asprintf("%s/secrets/links.key", app->data_dir);
+    err = pf_secret_load_or_create(key_path, &app->link_key);
+    free(key_path);
+    if (err) {
         pf_errors_take(errs, err);
         pf_app_close(app);
         return NULL;
@@ -142,6 +151,7 @@ void pf_app_close(pf_app *app) {
     if (app->store) pf_store_close(app->store);
     json_decref(app->openapi);
     json_decref(app->starters);
+    free(app->link_key);
     pf_registry_free(app->registry);
     pf_external_modules_free(app->external);
     free(app->share_dir);

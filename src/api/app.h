@@ -50,6 +50,7 @@ typedef struct pf_app {
     size_t max_body_bytes;
     size_t max_upload_bytes;
     uint64_t disk_quota_bytes;     /* 0: none */
+    char *link_key;                /* signs customers' links (api/links.h): DATA/secrets/links.key */
     json_t *starters;              /* array of starter workflow documents */
     json_t *openapi;               /* the OpenAPI document */
     pf_prebuilt *node_definitions; /* all families first, then one per family */

@@ -1,9 +1,11 @@
 /* Runs: start one from a stored or starter workflow (or an inline one),
  * list them, inspect one with its nodes, cancel and re-run; and the assets
  * runs published. */
+#include "api/links.h"
 #include "api/router.h"
 #include "core/json.h"
 
+#include "core/clock.h"
 #include "core/mem.h"
 #include "runtime/parity.h"
 #include "workflow/workflow.h"
@@ -11,6 +13,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* The workflow a run request names: inline (it has nodes), stored (by id and
  * optional version), or a starter by id. New reference, or NULL with *err. */
@@ -205,6 +208,23 @@ void pf_handle_asset_list(const pf_app *app, const pf_request *req, pf_response 
         return;
     }
     relative_paths(list, app->data_dir);
+    /* A link for customers, who hold no token: signed, expiring. Shadow
+     * assets were never written, so they get none. */
+    long long expires = (long long)time(NULL) + PF_LINK_TTL_SECONDS;
+    char expires_at[PF_ISO_LEN];
+    pf_iso_format(expires, 0, expires_at);
+    size_t i;
+    json_t *asset;
+    json_array_foreach(list, i, asset) {
+        const char *id = pf_json_str(asset, "id");
+        if (!id || !app->link_key || json_is_true(json_object_get(asset, "shadow"))) continue;
+        char *path = pf_asprintf("/api/shared/%s", id);
+        char *url = pf_link_sign(app->link_key, path, expires);
+        json_object_set_new(asset, "url_signed", json_string(url));
+        json_object_set_new(asset, "expires_at", json_string(expires_at));
+        free(url);
+        free(path);
+    }
     pf_respond_json(res, 200, json_pack("{s:o}", "assets", list));
 }
 

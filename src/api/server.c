@@ -512,7 +512,11 @@ static bool admit(const pf_server *srv, struct MHD_Connection *conn, const char 
         const char *te = header_value(&req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
         ok = pf_guard_body_type(&req, (cl && strtoull(cl, NULL, 10) > 0) || te, &res);
     }
-    if (ok && route) ok = pf_guard_authorize(srv->app->store, route, &req, &res);
+    /* Published files (/published/..., served beside the routes) take a
+     * token like the API; customers use the signed links of /api/shared. */
+    static const pf_route published = {.method = "GET", .pattern = "/published/...", .roles = PF_ROLE_VIEWER};
+    const pf_route *guarded = route ? route : strncmp(url, "/published/", 11) == 0 ? &published : NULL;
+    if (ok && guarded) ok = pf_guard_authorize(srv->app->store, guarded, &req, &res);
     if (ok) {
         up->principal = req.principal;
         return true;

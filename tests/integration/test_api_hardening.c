@@ -3,13 +3,15 @@
  * JSON, and version pins that are not whole numbers; concurrent edits of
  * one revision of a file-backed document (compare-and-swap); deleting
  * what orders and output types still use; endless uploads, the disk
- * quota, and a CAD file kept once. */
+ * quota, a CAD file kept once; signed, expiring links for customers. */
 #include "check.h"
 #include "core/json.h"
 
+#include "api/links.h"
 #include "cad/fixture.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/sha256.h"
 #include "support/server.h"
 #include "support/tmpdir.h"
 
@@ -164,8 +166,11 @@ static void test_compare_and_swap(void) {
 static json_t *call(const char *method, const char *path, const char *body, long want_status) {
     long status;
     json_t *doc = pf_http_json(&srv, method, path, body, &status);
-    CHECK_MSG(status == want_status, "%s %s: %ld, not %ld: %s", method, path, status, want_status,
-              doc && pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "");
+    if (status != want_status) {
+        char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+        CHECK_MSG(0, "%s %s: %ld, not %ld: %s", method, path, status, want_status, text ? text : "");
+        free(text);
+    }
     return doc;
 }
 
@@ -380,6 +385,10 @@ static void test_disk_quota(void) {
 
 /* An uploaded STEP file is kept once: the intake's step artifact is the
  * same file as DATA/cad/<digest>.step, not a second copy in artifacts/. */
+static char uploaded_sha[65]; /* the STEP file test_cad_file_stored_once kept */
+static char *uploaded_bytes;
+static size_t uploaded_len;
+
 static void test_cad_file_stored_once(void) {
     char *dir = pf_test_tmpdir("hardening"), *step = pf_asprintf("%s/part.step", dir);
     pf_fixture_opts fo = {.bolts = 2};
@@ -413,13 +422,122 @@ static void test_cad_file_stored_once(void) {
     CHECK_MSG(stat(kept, &a) == 0, "no %s", kept);
     CHECK_MSG(stat(artifact, &b) == 0, "the intake stored no step artifact");
     CHECK_MSG(a.st_ino == b.st_ino && a.st_dev == b.st_dev, "the upload is stored twice: cad/ and artifacts/");
+    snprintf(uploaded_sha, sizeof uploaded_sha, "%s", sha);
+    uploaded_bytes = bytes;
+    uploaded_len = len;
     free(artifact);
     free(kept);
     free(path);
     free(sha);
-    free(bytes);
     free(step);
     free(dir);
+}
+
+/* An anonymous GET: the status and body. */
+static long anonymous_get(const char *path, pf_http_reply *r) {
+    if (pf_http_as(&srv, NULL, NULL, "GET", path, NULL, 0, NULL, r) != 0) return 0;
+    return r->status;
+}
+
+static void expect_anonymous(const char *path, long want, const char *pointer) {
+    pf_http_reply r;
+    long status = anonymous_get(path, &r);
+    CHECK_MSG(status == want, "GET %s without a token: %ld, not %ld: %s", path, status, want, r.body);
+    if (pointer)
+        CHECK_MSG(pf_problems_have(json_object_get(r.json, "errors"), pointer), "GET %s: no problem at %s: %s", path,
+                  pointer, r.body);
+    pf_http_reply_free(&r);
+}
+
+/* A run publishes the GLB of the uploaded STEP file; /api/assets hands out a signed,
+ * expiring link to it that works without a token, and stops working when
+ * any part of it is changed or it has expired. The stable /published/ URL
+ * takes a token. */
+static void test_signed_links(void) {
+    if (!uploaded_bytes) return;
+    char *body = pf_asprintf(
+        "{\"workflow\":{\"schema\":\"prodflow.workflow/v1\",\"id\":\"publish-glb\",\"name\":\"Publish the "
+        "GLB\",\"family\":\"cad_file\",\"nodes\":[{\"id\":\"resolve\",\"step\":\"cad.resolve_step_path\"},"
+        "{\"id\":\"glb\",\"step\":\"cad.export_glb\"},{\"id\":\"publish\",\"step\":\"output.publish_asset\"}],"
+        "\"edges\":[{\"from\":{\"node\":\"resolve\",\"port\":\"step\"},\"to\":{\"node\":\"glb\",\"port\":"
+        "\"step\"}},{\"from\":{\"node\":\"glb\",\"port\":\"glb\"},\"to\":{\"node\":\"publish\",\"port\":"
+        "\"artifact\"}}]},\"context\":{\"step_path\":\"cad/%s.step\"}}",
+        uploaded_sha);
+    json_t *started = call("POST", "/api/runs", body, 202);
+    free(body);
+    char *run_path = pf_asprintf("/api/runs/%s", pf_json_str(started, "id") ? pf_json_str(started, "id") : "");
+    json_t *run = NULL;
+    for (;;) {
+        long status;
+        json_decref(run);
+        run = pf_http_json(&srv, "GET", run_path, NULL, &status);
+        const char *s = pf_json_str(run, "status");
+        if (status != 200 || !s || (strcmp(s, "running") && strcmp(s, "queued"))) break;
+        usleep(100000);
+    }
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    char *list_path = pf_asprintf("/api/assets?run=%s", pf_json_str(started, "id"));
+    json_t *list = call("GET", list_path, NULL, 200);
+    const json_t *asset = json_array_get(json_object_get(list, "assets"), 0);
+    const char *signed_url = pf_json_str(asset, "url_signed"), *url = pf_json_str(asset, "url");
+    const char *id = pf_json_str(asset, "id");
+    CHECK_MSG(signed_url && id && !strncmp(signed_url, "/api/shared/", 12), "no signed link: %s",
+              signed_url ? signed_url : "(none)");
+    CHECK(pf_json_str(asset, "expires_at") != NULL);
+    if (signed_url && url && id) {
+        /* the link works without a token, with byte ranges as artifacts do */
+        pf_http_reply r;
+        CHECK_INT(anonymous_get(signed_url, &r), 200);
+        char digest[65] = "";
+        if (r.body) pf_sha256_hex(r.body, r.len, digest);
+        CHECK_STR(digest, pf_json_str(asset, "sha256"));
+        pf_http_reply_free(&r);
+        /* the stable URL takes a token */
+        expect_anonymous(url, 401, "/headers/Authorization");
+        pf_http_reply ok;
+        CHECK(pf_http(&srv, "GET", url, NULL, 0, NULL, &ok) == 0 && ok.status == 200);
+        pf_http_reply_free(&ok);
+
+        /* any change breaks it */
+        char *tampered = pf_strdup(signed_url);
+        char *last = tampered + strlen(tampered) - 1;
+        *last = *last == '0' ? '1' : '0';
+        expect_anonymous(tampered, 403, "/query/sig");
+        free(tampered);
+        const char *e = strstr(signed_url, "expires=");
+        long long expires = e ? atoll(e + 8) : 0;
+        const char *sig = strstr(signed_url, "sig=");
+        char *later = pf_asprintf("/api/shared/%s?expires=%lld&%s", id, expires + 1, sig ? sig : "");
+        expect_anonymous(later, 403, "/query/sig");
+        free(later);
+        char *other = pf_asprintf("/api/shared/%sx?expires=%lld&%s", id, expires, sig ? sig : "");
+        expect_anonymous(other, 403, "/query/sig");
+        free(other);
+        char *unsigned_link = pf_asprintf("/api/shared/%s", id);
+        expect_anonymous(unsigned_link, 403, "/query/sig");
+        free(unsigned_link);
+
+        /* a link the server signed that has expired is gone */
+        char *key_path = pf_asprintf("%s/data/secrets/links.key", srv.data_dir), *key = NULL;
+        size_t key_len = 0;
+        pf_error *err = pf_read_file(key_path, 4096, &key, &key_len);
+        CHECK_MSG(err == NULL, "no link key at DATA/secrets/links.key");
+        pf_error_free(err);
+        while (key && key_len && (key[key_len - 1] == '\n' || key[key_len - 1] == '\r'))
+            key[--key_len] = '\0';
+        char *path = pf_asprintf("/api/shared/%s", id);
+        char *expired = key ? pf_link_sign(key, path, 1000000000) : NULL; /* 2001 */
+        if (expired) expect_anonymous(expired, 410, "/query/expires");
+        free(expired);
+        free(path);
+        free(key);
+        free(key_path);
+    }
+    json_decref(list);
+    free(list_path);
+    json_decref(run);
+    free(run_path);
+    json_decref(started);
 }
 
 int main(void) {
@@ -434,7 +552,9 @@ int main(void) {
     test_referenced_deletes();
     test_endless_uploads();
     test_cad_file_stored_once();
+    test_signed_links();
     test_disk_quota();
     pf_test_server_stop(&srv);
+    free(uploaded_bytes);
     return pf_check_done("api_hardening");
 }

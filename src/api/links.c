@@ -1,0 +1,53 @@
+#include "api/links.h"
+
+#include "core/mem.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void mac_hex(const char *key, const char *path, long long expires, char out[65]) {
+    char *text = pf_asprintf("%s\n%lld", path, expires);
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)text, strlen(text), mac, &len);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    free(text);
+}
+
+char *pf_link_sign(const char *key, const char *path, long long expires) {
+    char sig[65];
+    mac_hex(key, path, expires, sig);
+    return pf_asprintf("%s?expires=%lld&sig=%s", path, expires, sig);
+}
+
+int pf_link_check(const char *key, const char *path, const char *expires, const char *sig, long long now,
+                  const char **pointer, const char **message) {
+    *pointer = "/query/sig";
+    if (!sig || !expires || !key) {
+        *message = "this link is not signed: ask for a new one";
+        return 403;
+    }
+    char *end = NULL;
+    long long when = strtoll(expires, &end, 10);
+    char want[65];
+    mac_hex(key, path, when, want);
+    /* The whole text of expires is signed: "+5" or "05" never match. */
+    char *canonical = pf_asprintf("%lld", when);
+    bool exact = *expires && !*end && strcmp(canonical, expires) == 0;
+    free(canonical);
+    if (!exact || strlen(sig) != 64 || CRYPTO_memcmp(want, sig, 64) != 0) {
+        *message = "this link has been altered or was not made by this server: ask for a new one";
+        return 403;
+    }
+    if (when <= now) {
+        *pointer = "/query/expires";
+        *message = "this link has expired: ask for a new one";
+        return 410;
+    }
+    return 0;
+}
