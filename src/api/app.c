@@ -82,6 +82,10 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     }
     size_t swept = pf_cad_files_sweep(app->data_dir);
     if (swept) pf_log(PF_LOG_INFO, "cad.swept", "deleted %zu unfinished upload%s", swept, swept == 1 ? "" : "s");
+    size_t collected = pf_cad_files_collect_failed(app->store, app->data_dir);
+    if (collected)
+        pf_log(PF_LOG_INFO, "cad.collected", "deleted %zu CAD file%s whose intake failed and that no product uses",
+               collected, collected == 1 ? "" : "s");
     const pf_contract *c = &app->registry->contract;
     app->n_node_definitions = c->n_families + 1;
     app->node_definitions = pf_xcalloc(app->n_node_definitions, sizeof *app->node_definitions);

@@ -3,6 +3,7 @@
 
 #include "core/mem.h"
 #include "core/path.h"
+#include "runtime/artifact_store.h"
 #include "workflow/workflow.h"
 
 #include <dirent.h>
@@ -247,5 +248,52 @@ size_t pf_cad_files_sweep(const char *data_dir) {
     }
     if (d) closedir(d);
     free(dir);
+    return n;
+}
+
+size_t pf_cad_files_collect_failed(pf_store *store, const char *data_dir) {
+    json_t *files = NULL, *products = NULL;
+    size_t n = 0;
+    if (pf_store_item_list(store, "cad_file", &files) != NULL ||
+        pf_store_item_list(store, "product", &products) != NULL) {
+        json_decref(files);
+        json_decref(products);
+        return 0; /* nothing is collected on a guess */
+    }
+    size_t i, k;
+    const json_t *file, *product;
+    json_array_foreach(files, i, file) {
+        const char *id = pf_json_str(file, "id"), *run_id = pf_json_str(file, "intake_run_id");
+        const char *rel = pf_json_str(file, "path");
+        if (!id || !run_id || !rel) continue;
+        bool used = false;
+        json_array_foreach(products, k, product) used =
+            used || (pf_json_str(product, "cad_file") && strcmp(pf_json_str(product, "cad_file"), id) == 0);
+        if (used) continue;
+        json_t *run = NULL;
+        pf_error *err = pf_store_run_get(store, run_id, false, &run);
+        bool failed = !err && pf_json_str(run, "status") && strcmp(pf_json_str(run, "status"), "failed") == 0;
+        pf_error_free(err);
+        json_decref(run);
+        if (!failed) continue;
+        pf_store_item item = {.op = PF_ITEM_DELETE, .kind = "cad_file", .key = id, .doc = NULL};
+        err = pf_store_items_write(store, &item, 1);
+        if (err) {
+            pf_error_free(err);
+            continue;
+        }
+        char *path = pf_asprintf("%s/%s", data_dir, rel);
+        unlink(path);
+        free(path);
+        const char *sha = pf_json_str(file, "sha256");
+        if (sha && pf_artifact_is_digest(sha)) {
+            path = pf_artifact_store_path(data_dir, sha);
+            unlink(path);
+            free(path);
+        }
+        n++;
+    }
+    json_decref(files);
+    json_decref(products);
     return n;
 }

@@ -27,6 +27,12 @@ typedef struct pf_cad_env {
  * at start, before uploads are taken. Returns how many files it deleted. */
 size_t pf_cad_files_sweep(const char *data_dir);
 
+/* Collects the CAD files whose intake failed and that no product uses: the
+ * item, its file under DATA/cad and the same bytes in the artifact store
+ * go, so they hold no disk and the same upload later starts afresh.
+ * Returns how many were collected. */
+size_t pf_cad_files_collect_failed(pf_store *store, const char *data_dir);
+
 /* The file a CAD file's bytes live in, relative to the data directory:
  * "cad/<sha256>.step". Caller frees. */
 char *pf_cad_file_rel_path(const char *sha256);

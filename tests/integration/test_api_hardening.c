@@ -3,7 +3,8 @@
  * JSON, and version pins that are not whole numbers; concurrent edits of
  * one revision of a file-backed document (compare-and-swap); deleting
  * what orders and output types still use; endless uploads, the disk
- * quota, a CAD file kept once; signed, expiring links for customers. */
+ * quota, a CAD file kept once and one whose intake failed collected;
+ * signed, expiring links for customers. */
 #include "check.h"
 #include "core/json.h"
 
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -540,9 +542,66 @@ static void test_signed_links(void) {
     json_decref(started);
 }
 
+static const char *const args[] = {"--no-demo-data", "--threads",  "8",       "--max-upload",
+                                   "1048576",        "--max-body", "1048576", NULL};
+
+/* The intake status of a CAD file once it has ended (NULL: no such file). */
+static char *intake_outcome(const char *sha) {
+    char *path = pf_asprintf("/api/cad-files/%s", sha), *outcome = NULL;
+    for (;;) {
+        long status;
+        json_t *doc = pf_http_json(&srv, "GET", path, NULL, &status);
+        const char *s = pf_json_str(json_object_get(doc, "intake"), "status");
+        bool busy = status == 200 && s && (!strcmp(s, "running") || !strcmp(s, "queued"));
+        if (!busy && status == 200 && s) outcome = pf_strdup(s);
+        json_decref(doc);
+        if (!busy) break;
+        usleep(100000);
+    }
+    free(path);
+    return outcome;
+}
+
+/* A STEP file whose intake failed, that no product uses, is collected when
+ * the server starts: its item and its file go, and the same bytes uploaded
+ * again start a new intake. */
+static void test_failed_intake_collected(void) {
+    const char *broken = "ISO-10303-21;\nHEADER;\nFILE_DESCRIPTION(('broken'),'2;1');\nENDSEC;\nDATA;\n#1=NOT_A_"
+                         "SHAPE(;\nENDSEC;\nEND-ISO-10303-21;\n";
+    pf_http_reply r;
+    CHECK(pf_http(&srv, "POST", "/api/cad-files?filename=broken.step", broken, strlen(broken),
+                  "application/octet-stream", &r) == 0);
+    CHECK_MSG(r.status == 201, "upload: %ld %s", r.status, r.body);
+    char *sha = pf_strdup(pf_json_str(r.json, "sha256") ? pf_json_str(r.json, "sha256") : "");
+    pf_http_reply_free(&r);
+    char *outcome = intake_outcome(sha);
+    CHECK_STR(outcome, "failed");
+    free(outcome);
+    char *kept = pf_asprintf("%s/data/cad/%s.step", srv.data_dir, sha);
+    CHECK(access(kept, F_OK) == 0);
+    pf_test_server_signal(&srv, SIGTERM);
+    CHECK(pf_test_server_restart(&srv, args) == 0);
+    CHECK_MSG(access(kept, F_OK) != 0, "the file of a failed intake is still there");
+    char *path = pf_asprintf("/api/cad-files/%s", sha);
+    json_decref(call("GET", path, NULL, 404));
+    /* the same bytes again: a new CAD file with a new intake */
+    CHECK(pf_http(&srv, "POST", "/api/cad-files?filename=broken.step", broken, strlen(broken),
+                  "application/octet-stream", &r) == 0);
+    CHECK_MSG(r.status == 201, "upload again: %ld %s", r.status, r.body);
+    pf_http_reply_free(&r);
+    outcome = intake_outcome(sha);
+    CHECK_STR(outcome, "failed");
+    free(outcome);
+    /* the kept STEP file of the succeeded intake stays */
+    char *good = pf_asprintf("%s/data/cad/%s.step", srv.data_dir, uploaded_sha);
+    CHECK(!uploaded_sha[0] || access(good, F_OK) == 0);
+    free(good);
+    free(path);
+    free(kept);
+    free(sha);
+}
+
 int main(void) {
-    const char *const args[] = {"--no-demo-data", "--threads",  "8",       "--max-upload",
-                                "1048576",        "--max-body", "1048576", NULL};
     if (pf_test_server_start(&srv, args) != 0) {
         CHECK_MSG(0, "server start");
         return pf_check_done("api_hardening");
@@ -553,6 +612,7 @@ int main(void) {
     test_endless_uploads();
     test_cad_file_stored_once();
     test_signed_links();
+    test_failed_intake_collected();
     test_disk_quota();
     pf_test_server_stop(&srv);
     free(uploaded_bytes);
