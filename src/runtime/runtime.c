@@ -209,6 +209,7 @@ static void *writer(void *arg) {
             completion *c = &batch[k];
             rt_node *node = &c->run->nodes[c->node];
             node->status = c->status;
+            rt_live_clear(node);
             extras[k] = (pf_store_node_extras){.artifacts = c->artifacts,
                                                .assets = c->assets,
                                                .cache_key = c->cache_text ? c->cache_key : NULL,
@@ -259,6 +260,7 @@ static void *worker(void *arg) {
         rt_node *n = &t.run->nodes[t.node];
         if (n->status != N_PENDING) continue;
         n->status = N_RUNNING;
+        rt_live_start(n);
         pthread_mutex_unlock(&rt->lock);
         rt_changed(rt, t.run->id);
         execute(rt, t.run, t.node, hasher);
@@ -550,7 +552,7 @@ json_t *pf_runtime_live(pf_runtime *rt, const char *run_id) {
         if (strcmp(r->id, run_id) != 0) continue;
         live = json_object();
         for (size_t i = 0; i < r->n; i++)
-            if (r->nodes[i].status == N_RUNNING) json_object_set_new(live, r->nodes[i].id, json_string("running"));
+            if (r->nodes[i].status == N_RUNNING) json_object_set_new(live, r->nodes[i].id, rt_live_json(&r->nodes[i]));
     }
     pthread_mutex_unlock(&rt->lock);
     return live;

@@ -93,9 +93,11 @@ pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id);
 /* Queues every run the store holds as queued or running; nodes that were
  * running start again. */
 pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed);
-/* Node id -> "running" for the nodes of an active run that are running
- * now (the store records a node when it finishes); NULL when the run is
- * not active. New reference. */
+/* Node id -> what it is doing, for the nodes of an active run that are
+ * running now (the store records a node when it finishes): {"status":
+ * "running", "started_at", "elapsed_s", and as far as its module said
+ * "fraction", "eta_s", "message", and "log", its latest progress entries}.
+ * NULL when the run is not active. New reference. */
 json_t *pf_runtime_live(pf_runtime *rt, const char *run_id);
 
 #endif
