@@ -92,6 +92,11 @@ struct pf_runtime {
     pthread_cond_t to_write;
     pthread_t writer;
     bool writer_stop;
+    /* Leases (cfg.lease_seconds > 0): a thread renews them and claims runs
+     * whose lease ran out. */
+    pthread_t leaser;
+    pthread_cond_t lease_tick;
+    bool leasing, lease_stop;
 };
 
 static inline const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }

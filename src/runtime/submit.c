@@ -174,6 +174,10 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
         json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O, s:o?}", "id", id, "workflow_id", str(workflow, "id"),
                   "workflow_version", json_object_get(workflow, "version"), "family", str(workflow, "family"), "status",
                   "running", "subject", req->subject, "doc", record, "doc_text", doc_text);
+    if (rt->cfg.lease_seconds > 0) { /* this server schedules it: it holds the lease from the start */
+        json_object_set_new(row, "lease_owner", json_string(rt->cfg.lease_owner));
+        json_object_set_new(row, "lease_seconds", json_integer(rt->cfg.lease_seconds));
+    }
     err = pf_store_run_create(rt->cfg.store, row);
     json_decref(row);
     rt_run *run = aided ? submit_aid_join(&aid) : NULL; /* it owns the record */
