@@ -72,7 +72,7 @@ struct pf_cad_doc {
     size_t faces = 0, unmeshed_faces = 0; // counted by pf_cad_mesh
     std::string path;                     // to read again with full healing
     healing healed = healing::fast;
-    std::string healing_note; // what pf_cad_healing() reports
+    std::string healing_note;      // what pf_cad_healing() reports
     unsigned long lexer_reads = 0; // block reads of the STEP lexer (step_input.cpp)
 };
 

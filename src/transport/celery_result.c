@@ -77,7 +77,6 @@ json_t *pf_celery_meta_progress(const char *task_id, json_t *info) {
     return m;
 }
 
-
 json_t *pf_celery_meta_revoked(const char *task_id, const char *reason) {
     return meta("REVOKED", task_id, exc_value("TaskRevokedError", "celery.exceptions", reason), NULL);
 }
