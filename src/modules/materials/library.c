@@ -114,6 +114,11 @@ size_t pf_material_library_validate(const json_t *doc, const char *name, pf_erro
                 break;
             }
     }
+    pf_error *rule = pf_material_name_rules_check(doc, "/name_rules");
+    if (rule) {
+        pf_errors_add(errs, rule->code, rule->pointer, "%s", rule->message);
+        pf_error_free(rule);
+    }
     return errs->len - before;
 }
 

@@ -15,6 +15,10 @@ void pf_material_library_digest(const json_t *library, char out[65]);
 /* The material object with this key, or NULL (borrowed from library). */
 const json_t *pf_material_find(const json_t *library, const char *key);
 
+/* The library's name_rules compile and name its own materials; the first
+ * problem points under base (materials/auto_populate.c). */
+pf_error *pf_material_name_rules_check(const json_t *library, const char *base);
+
 /* Every library, {library, label, description, materials (count), source:
  * "data" or "share"}, by name. New reference. */
 json_t *pf_material_libraries(const char *share_dir, const char *data_root);
