@@ -3,6 +3,7 @@
 #include "check.h"
 
 #include "cad/cad_kernel.h"
+#include "core/json.h"
 #include "core/mem.h"
 #include "modules/invoke.h"
 #include "modules/materials/library.h"
@@ -31,6 +32,13 @@ static json_t *invoke(const char *key, json_t *inputs, json_t *params, pf_error 
 
 static json_t *load(const json_t *port_value) {
     return json_load_file(json_string_value(json_object_get(port_value, "path")), 0, NULL);
+}
+
+static json_t *shipped;
+
+static const json_t *auto_lib(void) {
+    if (!shipped) shipped = json_load_file(PF_SOURCE_DIR "/share/materials/default.json", 0, NULL);
+    return shipped;
 }
 
 static const char *material_of(const json_t *map, const char *path, const char *field) {
@@ -153,11 +161,68 @@ int main(void) {
     json_decref(out);
     out = invoke("materials.resolve_map", json_pack("{s:O}", "objects", objects),
                  json_pack("{s:b}", "require_complete", 1), &err);
-    CHECK(err && !strcmp(err->pointer, "/params/require_complete") && strstr(err->message, "6 parts"));
+    CHECK(err && !strcmp(err->pointer, "/params/require_complete") && strstr(err->message, "parts have"));
     pf_error_free(err);
     out = invoke("materials.resolve_map", json_pack("{s:O}", "objects", objects),
                  json_pack("{s:{s:s}}", "overrides", "/Gearbox/Housing", "cheese"), &err);
     CHECK(err && !strcmp(err->pointer, "/params/overrides/~1Gearbox~1Housing"));
+    pf_error_free(err);
+
+    /* Allowed materials (an output type's constraint): a part whose material
+     * is not allowed is re-mapped to the nearest allowed one, to the
+     * constraint's default, or the module fails naming every such part. */
+    out =
+        invoke("materials.resolve_map", json_pack("{s:O, s:O}", "objects", objects, "auto_map", auto_port),
+               json_pack("{s:[s, s, s]}", "allowed_materials", "chrome", "painted_metal_white", "plastic_black"), NULL);
+    map = load(json_object_get(out, "material_map"));
+    /* the auto map's grey paint is nearest white paint; anodized black, black plastic */
+    CHECK_STR(material_of(map, "/Gearbox/Housing", "material"), "painted_metal_white");
+    CHECK_STR(material_of(map, "/Gearbox/Bolt_M4", "material"), "plastic_black");
+    CHECK_STR(material_of(map, "/Gearbox/Housing", "source"), "constraint");
+    CHECK_STR(material_of(map, "/Gearbox/Housing", "remapped_from"), "painted_metal_grey");
+    CHECK_STR(material_of(map, "/Gearbox/Housing", "constraint_rule"), "nearest");
+    CHECK_STR(pf_json_str(json_object_get(map, "constraint"), "on_disallowed"), "nearest");
+    const char *mk;
+    json_t *mv;
+    json_object_foreach(json_object_get(map, "materials"), mk, mv)
+        CHECK_MSG(!strcmp(mk, "chrome") || !strcmp(mk, "painted_metal_white") || !strcmp(mk, "plastic_black"),
+                  "%s is not allowed", mk);
+    json_object_foreach(json_object_get(map, "parts"), mk, mv) {
+        const char *got = pf_json_str(mv, "material");
+        CHECK_MSG(got && strcmp(got, "painted_metal_grey") && strcmp(got, "anodized_aluminium_black"), "%s: %s", mk,
+                  got ? got : "?");
+    }
+    json_decref(map);
+    json_decref(out);
+    CHECK(pf_material_distance(pf_material_find(auto_lib(), "chrome"), pf_material_find(auto_lib(), "chrome")) == 0);
+    out = invoke("materials.resolve_map", json_pack("{s:O, s:O}", "objects", objects, "auto_map", auto_port),
+                 json_pack("{s:[s, s], s:s, s:s}", "allowed_materials", "chrome", "brass", "on_disallowed", "default",
+                           "constraint_default", "brass"),
+                 NULL);
+    map = load(json_object_get(out, "material_map"));
+    CHECK_STR(material_of(map, "/Gearbox/Housing", "material"), "brass");
+    CHECK_STR(material_of(map, "/Gearbox/Housing", "constraint_rule"), "default");
+    json_decref(map);
+    json_decref(out);
+    out = invoke("materials.resolve_map", json_pack("{s:O, s:O}", "objects", objects, "auto_map", auto_port),
+                 json_pack("{s:[s], s:s}", "allowed_materials", "chrome", "on_disallowed", "fail"), &err);
+    CHECK(err && !strcmp(err->pointer, "/params/allowed_materials"));
+    CHECK_MSG(err && strstr(err->message, "/Gearbox/Housing (painted_metal_grey)") &&
+                  strstr(err->message, "6 parts have"),
+              "%s", err ? err->message : "");
+    pf_error_free(err);
+    out = invoke("materials.resolve_map", json_pack("{s:O, s:O}", "objects", objects, "auto_map", auto_port),
+                 json_pack("{s:[s], s:s}", "allowed_materials", "chrome", "on_disallowed", "default"), &err);
+    CHECK(err && !strcmp(err->pointer, "/params/constraint_default"));
+    pf_error_free(err);
+    out = invoke("materials.resolve_map", json_pack("{s:O, s:O}", "objects", objects, "auto_map", auto_port),
+                 json_pack("{s:[s]}", "allowed_materials", "unobtainium"), &err);
+    CHECK(err && !strcmp(err->pointer, "/params/allowed_materials/0"));
+    pf_error_free(err);
+    /* a library that does not exist is named, never the server's path to it */
+    out = invoke("materials.resolve_map", json_pack("{s:O}", "objects", objects), json_pack("{s:s}", "library", "nope"),
+                 &err);
+    CHECK_MSG(err && !strchr(err->message, '/'), "%s", err ? err->message : "");
     pf_error_free(err);
 
     /* The library's name rules: parts with no STEP colour get what a studio
@@ -225,6 +290,7 @@ int main(void) {
 
     json_decref(auto_port);
     json_decref(objects);
+    json_decref(shipped);
     pf_registry_free(reg);
     free(work);
     return pf_check_done("materials");
