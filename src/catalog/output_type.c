@@ -298,8 +298,8 @@ static json_t *next_options(const pf_catalog *c, const json_t *doc, const json_t
         pf_compat_result r;
         if (pf_compat_map(settings, "/legacy_render_settings", &ignored, &r) == 0) {
             json_object_set_new(options, "legacy_mapping",
-                                json_pack("{s:s, s:O, s:O}", "artifact_kind", r.artifact_kind, "overrides", r.overrides,
-                                          "warnings", r.warnings));
+                                json_pack("{s:s, s:O, s:O, s:O}", "artifact_kind", r.artifact_kind, "overrides",
+                                          r.overrides, "warnings", r.warnings, "unmapped", r.unmapped));
             pf_compat_result_free(&r);
         }
         pf_errors_clear(&ignored);
