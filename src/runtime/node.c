@@ -177,7 +177,8 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
         return r;
     }
     r.err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
-                              json_object_get(run->record, "line_overrides"), &r.params, &r.sources);
+                              json_object_get(run->record, "line_overrides"),
+                              json_object_get(run->record, "constraints"), &r.params, &r.sources);
     if (r.err) {
         json_decref(inputs);
         return r;

@@ -73,8 +73,13 @@ typedef struct pf_run_request {
     const json_t *overrides;      /* invocation parameter -> value; may be NULL */
     const json_t *line_overrides; /* the order line's overrides, same names; may be NULL */
     const json_t *subject;        /* what the run is for (product, order line); may be NULL */
-    bool shadow;                  /* side effects record what they would do and do nothing */
-    const char *id;               /* the run's id, when the caller recorded it beforehand; NULL makes one */
+    /* Params enforced on every node of a module, over everything else:
+     * {"source": what imposes them, "modules": {module key: {param:
+     * value}}}. The output type's material constraints arrive this way
+     * (legacy/rollout.c). May be NULL. */
+    const json_t *constraints;
+    bool shadow;    /* side effects record what they would do and do nothing */
+    const char *id; /* the run's id, when the caller recorded it beforehand; NULL makes one */
 } pf_run_request;
 
 typedef struct pf_runtime pf_runtime;

@@ -58,11 +58,11 @@ static const bad_case bad_cases[] = {
     {base_graph, "{\"material_constraints\":{\"colour\":1}}", "/material_constraints/colour"},
     {base_graph, "{\"price\":3}", "/price"},
     {base_graph, "{\"rollout\":\"shadow\"}", "/legacy_render_settings"},
-    {base_legacy, "{\"legacy_render_settings\":{\"engine\":\"eevee\"}}", "/legacy_render_settings/engine"},
+    {base_legacy, "{\"legacy_render_settings\":{\"engine\":\"workbench\"}}", "/legacy_render_settings/engine"},
     {base_legacy, "{\"legacy_render_settings\":{\"turntable\":{\"enabled\":true}}}", "/legacy_render_settings"},
     {base_legacy, "{\"legacy_render_settings\":\"fast\"}", "/legacy_render_settings"},
     {base_legacy, "{\"legacy_render_settings\":null}", "/legacy_render_settings"},
-    {base_legacy, "{\"legacy_render_settings\":{\"colour\":\"red\"}}", "/legacy_render_settings/colour"},
+    {base_legacy, "{\"legacy_render_settings\":{\"width\":\"wide\"}}", "/legacy_render_settings/width"},
     {base_legacy, "{\"overrides\":{\"width\":100}}", "/overrides"},
 };
 
