@@ -114,7 +114,8 @@ static void wait_thumbnail_held(const pf_test_server *srv, const char *id) {
             CHECK_STR(pf_json_str(json_array_get(log, json_array_size(log) - 1), "message"), "sample 1 of 4");
         }
         json_decref(run);
-        if (held) break;
+        CHECK_MSG(status == 200, "GET %s: %ld (the server is gone?)", path, status);
+        if (held || status != 200) break;
     }
     free(path);
 }
