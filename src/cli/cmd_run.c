@@ -25,13 +25,13 @@
 
 static void usage(FILE *out) {
     fputs("Usage: prodflow run FILE.step --output-type KEY [--set PARAM=VALUE ...] [-o DIR] [--data-dir DIR]\n\n"
-          "Runs the CAD intake of FILE.step, then renders it as the output type (the\n"
-          "catalog's; a fresh data directory gets studio_still, studio_still_v2, turntable_360\n"
-          "and production_blend), by its rollout: the legacy pipeline, the linked workflow, or\n"
+          "Runs the CAD intake of FILE.step, then makes it as the output type (the\n"
+          "catalog's; a fresh data directory gets studio_still, studio_still_v2, turntable_360,\n"
+          "production_blend and glb_model), by its rollout: the legacy pipeline, the linked workflow, or\n"
           "both side by side in shadow with a parity report. The delivered artifacts are\n"
           "written to DIR.\n\n"
           "Options:\n"
-          "  --output-type KEY       what to make: studio_still, turntable_360, ...\n"
+          "  --output-type KEY       what to make: studio_still, turntable_360, glb_model, ...\n"
           "  --set PARAM=VALUE       an order-line override of an invocation parameter (repeatable)\n"
           "  -o, --output DIR        where the artifacts go (default: the current directory)\n"
           "  --data-dir DIR          the state directory, as for serve (default ./var)\n"
