@@ -374,14 +374,23 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
     } else if (wf) {
         check_workflow(c, with, wf, "", &all);
     }
-    if (rollout && (strcmp(rollout, "graph") == 0 || strcmp(rollout, "shadow") == 0) && !linked)
-        add(&all, "", "/rollout", "the %s rollout runs a workflow: link one {id, version} first", rollout);
-    if (rollout && strcmp(rollout, "graph") != 0 && linked && !json_object_get(doc, "rollout") &&
-        !json_is_object(json_object_get(with, "legacy_render_settings")))
-        add(&all, "", "/rollout",
-            "the default rollout, legacy, runs the legacy pipeline: choose graph or shadow to run the linked workflow");
-    else if (rollout && strcmp(rollout, "graph") != 0)
-        check_legacy(with, "", &all);
+    if (f && rollout && !pf_family_allows_rollout(f, rollout)) {
+        /* a family without a legacy pipeline (cad_file) runs its graph only */
+        char *list = joined(f->rollouts);
+        add(&all, "", "/rollout", "the %s family has no %s rollout%s: its output types use %s", family, rollout,
+            json_object_get(doc, "rollout") ? "" : " (the default)", list);
+        free(list);
+    } else {
+        if (rollout && (strcmp(rollout, "graph") == 0 || strcmp(rollout, "shadow") == 0) && !linked)
+            add(&all, "", "/rollout", "the %s rollout runs a workflow: link one {id, version} first", rollout);
+        if (rollout && strcmp(rollout, "graph") != 0 && linked && !json_object_get(doc, "rollout") &&
+            !json_is_object(json_object_get(with, "legacy_render_settings")))
+            add(&all, "", "/rollout",
+                "the default rollout, legacy, runs the legacy pipeline: choose graph or shadow to run the linked "
+                "workflow");
+        else if (rollout && strcmp(rollout, "graph") != 0)
+            check_legacy(with, "", &all);
+    }
     if (!linked && json_object_size(json_object_get(with, "overrides")))
         add(&all, "", "/overrides", "overrides set a linked workflow's invocation parameters, and there is none");
     check_tier(schema, with, "", &all);

@@ -57,8 +57,8 @@ static pf_error *submit(pf_runtime *rt, const pf_run_request *req, pf_errors *er
     return err;
 }
 
-pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const json_t *output_type,
-                              const json_t *line, pf_errors *errs, pf_dispatched *out) {
+pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const pf_contract *contract,
+                              const json_t *output_type, const json_t *line, pf_errors *errs, pf_dispatched *out) {
     const char *rollout = pf_json_str(output_type, "rollout");
     bool legacy = rollout && strcmp(rollout, "graph") != 0, graph = rollout && strcmp(rollout, "legacy") != 0;
     const json_t *line_overrides = json_object_get(line, "overrides");
@@ -68,7 +68,18 @@ pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *sta
                       pf_json_str(output_type, "key"));
         return pf_error_new(PF_EINVAL, "/line/overrides", "the order line cannot be dispatched");
     }
-    json_t *context = json_pack("{s:s?, s:O}", "order_line_id", pf_json_str(line, "id"), "line", line);
+    const char *family_key = pf_json_str(output_type, "family") ? pf_json_str(output_type, "family") : "order_line";
+    const pf_family *family = pf_contract_family(contract, family_key);
+    if (!family) {
+        pf_errors_add(errs, PF_EINVAL, "/output_type/family", "there is no %s family", family_key);
+        return pf_error_new(PF_EINVAL, "/output_type/family", "the order line cannot be dispatched");
+    }
+    if (rollout && !pf_family_allows_rollout(family, rollout)) {
+        pf_errors_add(errs, PF_EINVAL, "/output_type/rollout", "the %s family has no %s rollout", family->key, rollout);
+        return pf_error_new(PF_EINVAL, "/output_type/rollout", "the order line cannot be dispatched");
+    }
+    json_t *context = pf_family_order_context(family, line, errs);
+    if (!context) return pf_error_new(PF_EINVAL, "/output_type/family", "the order line cannot be dispatched");
     json_t *constraints = pf_rollout_constraints(output_type);
     pf_error *err = NULL;
     if (legacy) {

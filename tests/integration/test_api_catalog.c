@@ -74,7 +74,7 @@ static void test_output_types(const pf_test_server *srv) {
     long status;
     json_t *doc = pf_http_json(srv, "GET", "/api/output-types", NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_INT(json_array_size(json_object_get(doc, "output_types")), 4);
+    CHECK_INT(json_array_size(json_object_get(doc, "output_types")), 5); /* the demo four renders and the GLB */
     json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/output-types/studio_still", NULL, &status);
     CHECK_INT(status, 200);

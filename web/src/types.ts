@@ -49,7 +49,7 @@ export interface Family {
   entry_step: string;
   palette: string[];
   artifact_kinds: string[];
-  preflight?: string[];
+  preflight?: { id: string; description: string }[];
   /** JSON Schema of the context a run of this family starts from */
   context_schema?: JSONSchema;
 }

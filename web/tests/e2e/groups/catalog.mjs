@@ -12,6 +12,7 @@ const DEMO_TYPES = {
   studio_still_v2: { rollout: 'shadow', kind: 'still_image' },
   turntable_360: { rollout: 'graph', kind: 'turntable_video' },
   production_blend: { rollout: 'graph', kind: 'production_blend' },
+  glb_model: { rollout: 'graph', kind: 'glb_model' },
 };
 
 /** Waits for the wizard's server check of the current step, then presses Next. */
