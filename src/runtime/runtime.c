@@ -245,10 +245,33 @@ static void *writer(void *arg) {
     return NULL;
 }
 
+/* Queued nodes a worker looks up in the cache at once, its own included. */
+#define LOOK_AHEAD 32
+
+/* Marks the node of t and, when the queue holds more of its run, the next
+ * queued nodes of that run that want a cache look-up, for one batched
+ * look-up (rt_look_ahead); how many went into ahead. Only when there is
+ * something to batch: a lone node looks up for itself. Only t's run: it
+ * cannot finish (and be freed) while t runs. */
+static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
+    size_t m = 0;
+    rt_node *own = &t.run->nodes[t.node];
+    if (own->ahead.state == AHEAD_NONE && own->module) ahead[m++] = t;
+    for (size_t j = 0; j < rt->len && m < LOOK_AHEAD; j++) {
+        task q = rt->queue[(rt->head + j) % rt->cap];
+        if (q.run == t.run && rt_ahead_wanted(&q.run->nodes[q.node])) ahead[m++] = q;
+    }
+    if (m < 2) return 0;
+    for (size_t i = 0; i < m; i++)
+        ahead[i].run->nodes[ahead[i].node].ahead.state = AHEAD_BUSY;
+    return m;
+}
+
 static void *worker(void *arg) {
     pf_runtime *rt = arg;
     pthread_setname_np(pthread_self(), "pf-run-worker");
     pf_sha256_hasher *hasher = pf_sha256_hasher_new(); /* this thread's, for cache keys */
+    task ahead[LOOK_AHEAD];
     pthread_mutex_lock(&rt->lock);
     for (;;) {
         while (!rt->stopping && rt->len == 0)
@@ -261,8 +284,10 @@ static void *worker(void *arg) {
         if (n->status != N_PENDING) continue;
         n->status = N_RUNNING;
         rt_live_start(n);
+        size_t m = gather_ahead_locked(rt, t, ahead);
         pthread_mutex_unlock(&rt->lock);
         rt_changed(rt, t.run->id);
+        if (m) rt_look_ahead(rt, ahead, m, hasher);
         execute(rt, t.run, t.node, hasher);
         pthread_mutex_lock(&rt->lock);
     }

@@ -87,6 +87,21 @@ pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_o
 pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
     return s->ops->cache_find(s, key, slot, entry_out, exact);
 }
+pf_error *pf_store_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                   json_t **entries_out, bool *exact) {
+    for (size_t i = 0; i < n; i++)
+        entries_out[i] = NULL, exact[i] = false;
+    if (s->ops->cache_find_many) return s->ops->cache_find_many(s, n, keys, slots, entries_out, exact);
+    pf_error *err = NULL;
+    for (size_t i = 0; i < n && !err; i++)
+        err = s->ops->cache_find(s, keys[i], slots[i], &entries_out[i], &exact[i]);
+    if (err)
+        for (size_t i = 0; i < n; i++) {
+            json_decref(entries_out[i]);
+            entries_out[i] = NULL;
+        }
+    return err;
+}
 pf_error *pf_store_items_write(pf_store *s, const pf_store_item *items, size_t n) {
     return s->ops->items_write(s, items, n);
 }

@@ -138,6 +138,10 @@ pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_o
  * *entry_out is NULL when neither exists. Entries are written with node
  * transitions. */
 pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+/* n look-ups as pf_store_cache_find makes them, in one round trip on
+ * PostgreSQL: entries_out[i] and exact[i] answer keys[i] and slots[i]. */
+pf_error *pf_store_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                   json_t **entries_out, bool *exact);
 
 /* Items: catalog and order documents by kind ("category", "output_type",
  * "order", ...) and key. A write either creates (a conflict if the key is

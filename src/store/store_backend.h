@@ -41,6 +41,9 @@ typedef struct pf_store_ops {
     pf_error *(*asset_list)(pf_store *s, const char *run_id, json_t **list_out);
     pf_error *(*artifact_get)(pf_store *s, const char *id, json_t **artifact_out);
     pf_error *(*cache_find)(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+    /* NULL: one cache_find after another. */
+    pf_error *(*cache_find_many)(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                 json_t **entries_out, bool *exact);
     pf_error *(*items_write)(pf_store *s, const pf_store_item *items, size_t n);
     pf_error *(*item_get)(pf_store *s, const char *kind, const char *key, json_t **doc_out);
     pf_error *(*item_list)(pf_store *s, const char *kind, json_t **list_out);

@@ -524,6 +524,7 @@ static const pf_store_ops pg_ops = {
     .asset_list = pf_pg_asset_list,
     .artifact_get = pf_pg_artifact_get,
     .cache_find = pf_pg_cache_find,
+    .cache_find_many = pf_pg_cache_find_many,
     .items_write = pf_pg_items_write,
     .item_get = pf_pg_item_get,
     .item_list = pf_pg_item_list,

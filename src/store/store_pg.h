@@ -41,6 +41,7 @@ typedef enum {
     Q_ASSET_LIST,
     Q_ASSET_LIST_RUN,
     Q_CACHE_FIND,
+    Q_CACHE_FIND_MANY,
     Q_ITEM_CREATE,
     Q_ITEM_REPLACE,
     Q_ITEM_UPSERT,
@@ -138,6 +139,8 @@ pf_error *pf_pg_run_list(pf_store *s, const char *status, json_t **list_out);
 pf_error *pf_pg_asset_list(pf_store *s, const char *run_id, json_t **list_out);
 pf_error *pf_pg_artifact_get(pf_store *s, const char *id, json_t **artifact_out);
 pf_error *pf_pg_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+pf_error *pf_pg_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                json_t **entries_out, bool *exact);
 
 /* Catalog and order items (store_pg_items.c). */
 pf_error *pf_pg_items_write(pf_store *s, const pf_store_item *items, size_t n);

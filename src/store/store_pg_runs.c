@@ -228,6 +228,32 @@ pf_error *pf_pg_cache_find(pf_store *s, const char *key, const char *slot, json_
     return NULL;
 }
 
+pf_error *pf_pg_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                json_t **entries_out, bool *exact) {
+    json_t *k = json_array(), *sl = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(k, json_string(keys[i]));
+        json_array_append_new(sl, json_string(slots[i]));
+    }
+    char *kt = pf_json_text(k, false), *st = pf_json_text(sl, false);
+    json_decref(k);
+    json_decref(sl);
+    const char *values[] = {kt, st};
+    PGresult *r;
+    pf_error *err = pf_pg_read(s, Q_CACHE_FIND_MANY, 2, values, &r, "looking up the module cache");
+    free(kt);
+    free(st);
+    if (err) return err;
+    for (int row = 0; row < PQntuples(r); row++) {
+        long i = pf_pg_int(r, row, 0) - 1;
+        if (i < 0 || (size_t)i >= n || entries_out[i]) continue;
+        exact[i] = strcmp(pf_pg_text(r, row, 1), keys[i]) == 0;
+        entries_out[i] = pf_pg_json(r, row, 2);
+    }
+    PQclear(r);
+    return NULL;
+}
+
 /* The ids in column 0 of r, as a JSON array. */
 static json_t *ids_of(const PGresult *r) {
     json_t *ids = json_array();

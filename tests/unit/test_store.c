@@ -310,6 +310,18 @@ static void test_runs(pf_store *s) {
     json_decref(got);
     CHECK_INT(code_of(pf_store_cache_find(s, "k9", "other", &got, &exact)), PF_OK);
     CHECK(!exact && got == NULL);
+    /* Several look-ups at once answer as one each would, in order. */
+    const char *keys[] = {"k9", "k1", "k9", "k1"}, *slots[] = {"other", "other", "slot", "slot"};
+    json_t *found[4];
+    bool exacts[4];
+    CHECK_INT(code_of(pf_store_cache_find_many(s, 4, keys, slots, found, exacts)), PF_OK);
+    CHECK(!exacts[0] && found[0] == NULL);
+    CHECK(exacts[1] && found[1] && strcmp(json_string_value(json_object_get(found[1], "why")), "first") == 0);
+    CHECK(!exacts[2] && found[2] && strcmp(json_string_value(json_object_get(found[2], "outputs")), "y") == 0);
+    CHECK(exacts[3] && found[3] && strcmp(json_string_value(json_object_get(found[3], "why")), "first") == 0);
+    for (int i = 0; i < 4; i++)
+        json_decref(found[i]);
+    CHECK_INT(code_of(pf_store_cache_find_many(s, 0, keys, slots, found, exacts)), PF_OK);
 
     json_t *r2 = run_row("r2", "queued");
     CHECK_INT(code_of(pf_store_run_create(s, r2)), PF_OK);
