@@ -442,11 +442,30 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
                            run_id);
     json_decref(marked);
     if (found) return NULL;
+    /* Another server runs it (or will, once it claims it): the request is
+     * recorded for that server, which cancels it when it hears of it. */
+    if (rt->leasing) return pf_store_run_request_cancel(rt->cfg.store, run_id);
     json_t *stored = NULL;
-    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
+    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, false, &stored);
     if (!err) err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, str(stored, "status"));
     json_decref(stored);
     return err;
+}
+
+void pf_runtime_cancel_requested(pf_runtime *rt, const char *run_id) {
+    if (!rt || !run_id) return;
+    pthread_mutex_lock(&rt->lock);
+    bool here = false;
+    for (const rt_run *r = rt->runs; r && !here; r = r->next)
+        here = strcmp(r->id, run_id) == 0;
+    pthread_mutex_unlock(&rt->lock);
+    if (!here) return; /* not ours, or finished: a server that claims it later finds the request in its doc */
+    pf_log(PF_LOG_INFO, "run.cancel_requested", "run %s: another server asked for its cancel", run_id);
+    pf_error *err = pf_runtime_cancel(rt, run_id);
+    if (err && err->code != PF_ECONFLICT)
+        rt_log_store_error(err, run_id);
+    else
+        pf_error_free(err);
 }
 
 /* A run that takes the server down (a node exhausting memory, say) would do

@@ -133,9 +133,13 @@ pf_error *pf_store_run_release(pf_store *s, const char *owner) {
     if (!s->ops->run_release) return no_leases(s);
     return s->ops->run_release(s, owner);
 }
+pf_error *pf_store_run_request_cancel(pf_store *s, const char *run_id) {
+    if (!s->ops->run_request_cancel) return no_leases(s);
+    return s->ops->run_request_cancel(s, run_id);
+}
 /* A backend without other servers has nothing to hear: listening is a no-op. */
-pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, void *user) {
-    return s->ops->listen ? s->ops->listen(s, fn, user) : NULL;
+pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user) {
+    return s->ops->listen ? s->ops->listen(s, fn, on_cancel, user) : NULL;
 }
 void pf_store_unlisten(pf_store *s) {
     if (s && s->ops->unlisten) s->ops->unlisten(s);

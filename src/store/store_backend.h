@@ -52,7 +52,8 @@ typedef struct pf_store_ops {
                            json_t **ids_out);
     pf_error *(*run_renew)(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
     pf_error *(*run_release)(pf_store *s, const char *owner);
-    pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, void *user);
+    pf_error *(*run_request_cancel)(pf_store *s, const char *run_id);
+    pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
     void (*unlisten)(pf_store *s);
     /* Copying (store_copy.c): every row of a table in its order, as JSON;
      * and rows written back as they are, in one transaction. */

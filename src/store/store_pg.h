@@ -42,6 +42,7 @@ typedef enum {
     Q_ASSET_LIST_RUN,
     Q_CACHE_FIND,
     Q_CACHE_FIND_MANY,
+    Q_RUN_CANCEL_REQUEST,
     Q_ITEM_CREATE,
     Q_ITEM_REPLACE,
     Q_ITEM_UPSERT,
@@ -152,7 +153,10 @@ pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, boo
                           json_t **ids_out);
 pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
 pf_error *pf_pg_run_release(pf_store *s, const char *owner);
-pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, void *user);
+pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id);
+pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
+/* A cancel request's notice: this prefix, then the run id. */
+#define PF_PG_CANCEL_PREFIX "cancel:"
 void pf_pg_unlisten(pf_store *s);
 
 /* Copying (store_pg_copy.c). */

@@ -254,6 +254,29 @@ pf_error *pf_pg_cache_find_many(pf_store *s, size_t n, const char *const *keys, 
     return NULL;
 }
 
+static pf_error *request_cancel_locked(pg_conn *c, void *arg) {
+    const char *run_id = arg;
+    const char *values[] = {run_id};
+    PGresult *r = NULL;
+    pf_error *err = pf_pg_exec(c, Q_RUN_CANCEL_REQUEST, 1, values, &r, "asking for a run's cancel");
+    if (err) return err;
+    if (!PQntuples(r))
+        err = pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", run_id);
+    else if (pf_pg_int(r, 0, 1) == 0)
+        err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, pf_pg_text(r, 0, 0));
+    PQclear(r);
+    if (err) return err;
+    char *payload = pf_asprintf(PF_PG_CANCEL_PREFIX "%s", run_id);
+    const char *notice[] = {payload};
+    err = pf_pg_exec(c, Q_NOTIFY, 1, notice, NULL, "announcing a cancel");
+    free(payload);
+    return err;
+}
+
+pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id) {
+    return pf_pg_transaction(s, request_cancel_locked, (void *)run_id, "asking for a run's cancel");
+}
+
 /* The ids in column 0 of r, as a JSON array. */
 static json_t *ids_of(const PGresult *r) {
     json_t *ids = json_array();
