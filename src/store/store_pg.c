@@ -306,6 +306,17 @@ pf_error *pf_pg_pipeline(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *a
     return err;
 }
 
+pf_error *pf_pg_pipeline_once(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what) {
+    pg_store *st = pf_pg_impl(s);
+    pg_conn *c = &st->writer;
+    pthread_mutex_lock(&c->lock);
+    pf_error *err = ensure(st, c);
+    if (!err) err = pipeline_once(c, fn, arg, what);
+    if (err && c->pg && PQstatus(c->pg) != CONNECTION_OK) drop(c); /* the next call connects anew */
+    pthread_mutex_unlock(&c->lock);
+    return err;
+}
+
 const char *pf_pg_text(const PGresult *r, int row, int col) { return PQgetvalue(r, row, col); }
 
 long long pf_pg_int(const PGresult *r, int row, int col) { return strtoll(PQgetvalue(r, row, col), NULL, 10); }

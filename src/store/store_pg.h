@@ -116,6 +116,9 @@ typedef struct pg_pipe pg_pipe;
  * only for idempotent writes: a pipeline cut by a lost connection is sent
  * again once on a fresh one. */
 pf_error *pf_pg_pipeline(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what);
+/* The same for writes that must not be sent twice: a pipeline cut by a
+ * lost connection is an error (the next call connects anew). */
+pf_error *pf_pg_pipeline_once(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what);
 void pf_pg_send(pg_pipe *p, pg_query q, int n, const char *const *values);
 
 /* Reading results: text ("" for NULL), integers (0 for NULL), JSON (null

@@ -12,7 +12,8 @@
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static pf_error *create_locked(pg_conn *c, void *arg) {
+/* The run row, its doc and its notice in one pipeline: one round trip. */
+static void send_create(pg_pipe *p, void *arg) {
     const json_t *run = arg;
     char version[24];
     snprintf(version, sizeof version, "%lld", (long long)json_integer_value(json_object_get(run, "workflow_version")));
@@ -21,8 +22,22 @@ static pf_error *create_locked(pg_conn *c, void *arg) {
     snprintf(lease, sizeof lease, "%lld", (long long)json_integer_value(json_object_get(run, "lease_seconds")));
     const char *row[] = {str(run, "id"), str(run, "workflow_id"), version, str(run, "family"), str(run, "status"),
                          subject,        str(run, "lease_owner"), lease};
-    pf_error *err = pf_pg_exec(c, Q_RUN_INSERT, 8, row, NULL, "creating a run");
+    pf_pg_send(p, Q_RUN_INSERT, 8, row);
     free(subject);
+    /* "doc_text", when given, is the doc as compact text already (the
+     * runtime writes it while it still waits for validation). */
+    const char *text = str(run, "doc_text");
+    char *doc = text ? NULL : pf_json_text(json_object_get(run, "doc"), false);
+    const char *docs[] = {str(run, "id"), text ? text : doc};
+    pf_pg_send(p, Q_RUN_DOC_INSERT, 2, docs);
+    free(doc);
+    pf_pg_send(p, Q_NOTIFY, 1, docs);
+}
+
+/* Not resent after a lost connection: a run row is not idempotent (a
+ * resend after a commit that did happen would find its own id taken). */
+pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
+    pf_error *err = pf_pg_pipeline_once(s, send_create, (void *)run, "creating a run");
     if (err && err->code == PF_ECONFLICT) {
         /* The unique index on live runs of an order line: a dispatch of the
          * same line (from this server or another) created its run first. */
@@ -32,20 +47,7 @@ static pf_error *create_locked(pg_conn *c, void *arg) {
         pf_error_free(err);
         err = said;
     }
-    if (err) return err;
-    /* "doc_text", when given, is the doc as compact text already (the
-     * runtime writes it while it still waits for validation). */
-    const char *text = str(run, "doc_text");
-    char *doc = text ? NULL : pf_json_text(json_object_get(run, "doc"), false);
-    const char *docs[] = {str(run, "id"), text ? text : doc};
-    err = pf_pg_exec(c, Q_RUN_DOC_INSERT, 2, docs, NULL, "creating a run");
-    free(doc);
-    if (!err) err = pf_pg_exec(c, Q_NOTIFY, 1, docs, NULL, "announcing a run");
     return err;
-}
-
-pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
-    return pf_pg_transaction(s, create_locked, (void *)run, "creating a run");
 }
 
 static void send_artifact(pg_pipe *p, const json_t *a) {
