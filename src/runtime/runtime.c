@@ -370,6 +370,8 @@ void pf_runtime_stop(pf_runtime *rt) {
      * rather than after the lease time. */
     if (rt->leasing) rt_log_store_error(pf_store_run_release(rt->cfg.store, rt->cfg.lease_owner), "(releasing leases)");
     free(rt->done);
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++)
+        free(rt->cancel_asked[i]);
     pthread_cond_destroy(&rt->to_write);
     for (rt_run *lists[] = {rt->runs, rt->retired}, **l = lists; l < lists + 2; l++)
         while (*l) {
@@ -458,8 +460,13 @@ void pf_runtime_cancel_requested(pf_runtime *rt, const char *run_id) {
     bool here = false;
     for (const rt_run *r = rt->runs; r && !here; r = r->next)
         here = strcmp(r->id, run_id) == 0;
+    if (!here) { /* not ours, finished, or being claimed here right now: kept for revive */
+        size_t k = rt->cancel_asked_next++ % (sizeof rt->cancel_asked / sizeof *rt->cancel_asked);
+        free(rt->cancel_asked[k]);
+        rt->cancel_asked[k] = pf_strdup(run_id);
+    }
     pthread_mutex_unlock(&rt->lock);
-    if (!here) return; /* not ours, or finished: a server that claims it later finds the request in its doc */
+    if (!here) return; /* a server that claims it later finds the request in its doc */
     pf_log(PF_LOG_INFO, "run.cancel_requested", "run %s: another server asked for its cancel", run_id);
     pf_error *err = pf_runtime_cancel(rt, run_id);
     if (err && err->code != PF_ECONFLICT)
@@ -598,8 +605,18 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
     }
     pthread_mutex_lock(&rt->lock);
     rt_schedule_locked(rt, run);
+    /* A cancel asked for while the run was being claimed: its notice came
+     * before the run was here, and the doc read above may predate it. */
+    bool asked = false;
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++)
+        if (rt->cancel_asked[i] && strcmp(rt->cancel_asked[i], run_id) == 0) {
+            free(rt->cancel_asked[i]);
+            rt->cancel_asked[i] = NULL;
+            asked = true;
+        }
     rt_free_retired_locked(rt);
     pthread_mutex_unlock(&rt->lock);
+    if (asked && only_unfinished) pf_error_free(pf_runtime_cancel(rt, run_id));
     return NULL;
 }
 
@@ -613,6 +630,15 @@ pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return revive(r
  * revived is logged and its lease lapses, since only running runs are
  * renewed. */
 static pf_error *claim_and_revive(pf_runtime *rt, bool own_too, size_t *n) {
+    /* A cancel asked for before this claim is in the doc that revive
+     * reads; only those that come while the claimed runs are revived
+     * count, so older ones (of runs re-run since) are forgotten here. */
+    pthread_mutex_lock(&rt->lock);
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++) {
+        free(rt->cancel_asked[i]);
+        rt->cancel_asked[i] = NULL;
+    }
+    pthread_mutex_unlock(&rt->lock);
     json_t *ids = NULL;
     pf_error *err =
         pf_store_run_claim(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, own_too, CLAIM_BATCH, &ids);

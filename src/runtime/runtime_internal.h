@@ -104,6 +104,11 @@ struct pf_runtime {
     pthread_t leaser;
     pthread_cond_t lease_tick;
     bool leasing, lease_stop;
+    /* Cancels other servers asked for, of runs not running here when the
+     * notice came: a run being claimed at that moment is cancelled once
+     * it is scheduled (the newest few, by run id; emptied at each claim). */
+    char *cancel_asked[16];
+    size_t cancel_asked_next;
 };
 
 static inline const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
