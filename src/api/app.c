@@ -46,6 +46,20 @@ static void prebuild(pf_prebuilt *slot, const pf_registry *reg, const char *fami
     json_decref(doc);
 }
 
+/* Notices from other servers on the database (PostgreSQL): a run changed,
+ * so event streams here wake; a cancel was asked for, which the runtime
+ * carries out if it runs that run. The listener starts before the runtime
+ * does, and stops before it stops. */
+static void notice_changed(void *user, const char *run_id) {
+    pf_app *app = user;
+    pf_event_hub_changed(app->events, run_id);
+}
+
+static void notice_cancel(void *user, const char *run_id) {
+    pf_app *app = user;
+    pf_runtime_cancel_requested(__atomic_load_n(&app->runtime, __ATOMIC_ACQUIRE), run_id);
+}
+
 pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     pf_app *app = pf_xcalloc(1, sizeof *app);
     app->data_dir = pf_strdup(cfg->data_dir);
@@ -113,7 +127,7 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
         app->server_id = pf_strdup(cfg->server_id ? cfg->server_id : id);
         rc.lease_owner = app->server_id;
         rc.lease_seconds = cfg->lease_seconds > 0 ? cfg->lease_seconds : 30;
-        if ((err = pf_store_listen(app->store, pf_event_hub_changed, app->events))) {
+        if ((err = pf_store_listen(app->store, notice_changed, notice_cancel, app))) {
             pf_errors_take(errs, err);
             pf_app_close(app);
             return NULL;
@@ -145,8 +159,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
 
 void pf_app_close(pf_app *app) {
     if (!app) return;
+    if (app->store) pf_store_unlisten(app->store); /* it calls into the hub and the runtime */
     pf_runtime_stop(app->runtime);                 /* before the store and the workers it uses */
-    if (app->store) pf_store_unlisten(app->store); /* it calls into the hub */
     pf_event_hub_free(app->events);
     pf_blender_pool_free(app->blender_pool);
     json_decref(app->settings);

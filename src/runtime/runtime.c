@@ -245,10 +245,33 @@ static void *writer(void *arg) {
     return NULL;
 }
 
+/* Queued nodes a worker looks up in the cache at once, its own included. */
+#define LOOK_AHEAD 32
+
+/* Marks the node of t and, when the queue holds more of its run, the next
+ * queued nodes of that run that want a cache look-up, for one batched
+ * look-up (rt_look_ahead); how many went into ahead. Only when there is
+ * something to batch: a lone node looks up for itself. Only t's run: it
+ * cannot finish (and be freed) while t runs. */
+static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
+    size_t m = 0;
+    rt_node *own = &t.run->nodes[t.node];
+    if (own->ahead.state == AHEAD_NONE && own->module) ahead[m++] = t;
+    for (size_t j = 0; j < rt->len && m < LOOK_AHEAD; j++) {
+        task q = rt->queue[(rt->head + j) % rt->cap];
+        if (q.run == t.run && rt_ahead_wanted(&q.run->nodes[q.node])) ahead[m++] = q;
+    }
+    if (m < 2) return 0;
+    for (size_t i = 0; i < m; i++)
+        ahead[i].run->nodes[ahead[i].node].ahead.state = AHEAD_BUSY;
+    return m;
+}
+
 static void *worker(void *arg) {
     pf_runtime *rt = arg;
     pthread_setname_np(pthread_self(), "pf-run-worker");
     pf_sha256_hasher *hasher = pf_sha256_hasher_new(); /* this thread's, for cache keys */
+    task ahead[LOOK_AHEAD];
     pthread_mutex_lock(&rt->lock);
     for (;;) {
         while (!rt->stopping && rt->len == 0)
@@ -261,8 +284,10 @@ static void *worker(void *arg) {
         if (n->status != N_PENDING) continue;
         n->status = N_RUNNING;
         rt_live_start(n);
+        size_t m = gather_ahead_locked(rt, t, ahead);
         pthread_mutex_unlock(&rt->lock);
         rt_changed(rt, t.run->id);
+        if (m) rt_look_ahead(rt, ahead, m, hasher);
         execute(rt, t.run, t.node, hasher);
         pthread_mutex_lock(&rt->lock);
     }
@@ -345,6 +370,8 @@ void pf_runtime_stop(pf_runtime *rt) {
      * rather than after the lease time. */
     if (rt->leasing) rt_log_store_error(pf_store_run_release(rt->cfg.store, rt->cfg.lease_owner), "(releasing leases)");
     free(rt->done);
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++)
+        free(rt->cancel_asked[i]);
     pthread_cond_destroy(&rt->to_write);
     for (rt_run *lists[] = {rt->runs, rt->retired}, **l = lists; l < lists + 2; l++)
         while (*l) {
@@ -417,11 +444,35 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
                            run_id);
     json_decref(marked);
     if (found) return NULL;
+    /* Another server runs it (or will, once it claims it): the request is
+     * recorded for that server, which cancels it when it hears of it. */
+    if (rt->leasing) return pf_store_run_request_cancel(rt->cfg.store, run_id);
     json_t *stored = NULL;
-    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
+    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, false, &stored);
     if (!err) err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, str(stored, "status"));
     json_decref(stored);
     return err;
+}
+
+void pf_runtime_cancel_requested(pf_runtime *rt, const char *run_id) {
+    if (!rt || !run_id) return;
+    pthread_mutex_lock(&rt->lock);
+    bool here = false;
+    for (const rt_run *r = rt->runs; r && !here; r = r->next)
+        here = strcmp(r->id, run_id) == 0;
+    if (!here) { /* not ours, finished, or being claimed here right now: kept for revive */
+        size_t k = rt->cancel_asked_next++ % (sizeof rt->cancel_asked / sizeof *rt->cancel_asked);
+        free(rt->cancel_asked[k]);
+        rt->cancel_asked[k] = pf_strdup(run_id);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (!here) return; /* a server that claims it later finds the request in its doc */
+    pf_log(PF_LOG_INFO, "run.cancel_requested", "run %s: another server asked for its cancel", run_id);
+    pf_error *err = pf_runtime_cancel(rt, run_id);
+    if (err && err->code != PF_ECONFLICT)
+        rt_log_store_error(err, run_id);
+    else
+        pf_error_free(err);
 }
 
 /* A run that takes the server down (a node exhausting memory, say) would do
@@ -554,8 +605,18 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
     }
     pthread_mutex_lock(&rt->lock);
     rt_schedule_locked(rt, run);
+    /* A cancel asked for while the run was being claimed: its notice came
+     * before the run was here, and the doc read above may predate it. */
+    bool asked = false;
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++)
+        if (rt->cancel_asked[i] && strcmp(rt->cancel_asked[i], run_id) == 0) {
+            free(rt->cancel_asked[i]);
+            rt->cancel_asked[i] = NULL;
+            asked = true;
+        }
     rt_free_retired_locked(rt);
     pthread_mutex_unlock(&rt->lock);
+    if (asked && only_unfinished) pf_error_free(pf_runtime_cancel(rt, run_id));
     return NULL;
 }
 
@@ -569,6 +630,15 @@ pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return revive(r
  * revived is logged and its lease lapses, since only running runs are
  * renewed. */
 static pf_error *claim_and_revive(pf_runtime *rt, bool own_too, size_t *n) {
+    /* A cancel asked for before this claim is in the doc that revive
+     * reads; only those that come while the claimed runs are revived
+     * count, so older ones (of runs re-run since) are forgotten here. */
+    pthread_mutex_lock(&rt->lock);
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++) {
+        free(rt->cancel_asked[i]);
+        rt->cancel_asked[i] = NULL;
+    }
+    pthread_mutex_unlock(&rt->lock);
     json_t *ids = NULL;
     pf_error *err =
         pf_store_run_claim(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, own_too, CLAIM_BATCH, &ids);

@@ -99,7 +99,15 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
 /* Waits until the run is final or timeout_ms passes (<= 0: forever).
  * *status (caller frees, may be NULL) is the run's status then. */
 pf_error *pf_runtime_wait(pf_runtime *rt, const char *run_id, long timeout_ms, char **status);
+/* Cancels a run this runtime runs. With leases, a live run it does not
+ * run is another server's: the cancel is recorded for that server in the
+ * store (pf_store_run_request_cancel), which cancels it when it hears of
+ * it (pf_runtime_cancel_requested), or ends it cancelled when it resumes
+ * it. A final run is a conflict. */
 pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id);
+/* Another server recorded a cancel of run_id (the store's on_cancel
+ * notice): cancels it if this runtime runs it. */
+void pf_runtime_cancel_requested(pf_runtime *rt, const char *run_id);
 /* Runs a failed or cancelled run again from its unfinished nodes, keeping
  * the outputs of those that succeeded. */
 pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id);

@@ -41,6 +41,13 @@ typedef struct {
         json_t *log;        /* the latest progress entries */
         pf_throttle notice; /* when observers are told */
     } live;
+    /* A cache look-up made ahead, by a worker batching the look-ups of
+     * queued nodes (rt_look_ahead), under rt->lock. */
+    struct {
+        enum { AHEAD_NONE, AHEAD_BUSY, AHEAD_READY } state;
+        char key[65];
+        json_t *verdict, *outputs;
+    } ahead;
 } rt_node;
 
 typedef struct rt_run {
@@ -97,6 +104,11 @@ struct pf_runtime {
     pthread_t leaser;
     pthread_cond_t lease_tick;
     bool leasing, lease_stop;
+    /* Cancels other servers asked for, of runs not running here when the
+     * notice came: a run being claimed at that moment is cancelled once
+     * it is scheduled (the newest few, by run id; emptied at each claim). */
+    char *cancel_asked[16];
+    size_t cancel_asked_next;
 };
 
 static inline const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -120,6 +132,13 @@ void rt_run_free(rt_run *run);
 
 /* node.c: one node's attempts, its cache verdict and its artifacts. */
 node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher);
+
+/* Look-aheads: whether n is worth one (pending, cached, none made or under
+ * way; rt->lock held); the batch for tasks whose nodes the caller marked
+ * AHEAD_BUSY; dropping one (rt->lock held, or the node unshared). */
+bool rt_ahead_wanted(const rt_node *n);
+void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher *hasher);
+void rt_ahead_clear(rt_node *n);
 
 /* runtime.c, with rt->lock held. */
 void rt_schedule_locked(pf_runtime *rt, rt_run *run);

@@ -87,6 +87,21 @@ pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_o
 pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
     return s->ops->cache_find(s, key, slot, entry_out, exact);
 }
+pf_error *pf_store_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                   json_t **entries_out, bool *exact) {
+    for (size_t i = 0; i < n; i++)
+        entries_out[i] = NULL, exact[i] = false;
+    if (s->ops->cache_find_many) return s->ops->cache_find_many(s, n, keys, slots, entries_out, exact);
+    pf_error *err = NULL;
+    for (size_t i = 0; i < n && !err; i++)
+        err = s->ops->cache_find(s, keys[i], slots[i], &entries_out[i], &exact[i]);
+    if (err)
+        for (size_t i = 0; i < n; i++) {
+            json_decref(entries_out[i]);
+            entries_out[i] = NULL;
+        }
+    return err;
+}
 pf_error *pf_store_items_write(pf_store *s, const pf_store_item *items, size_t n) {
     return s->ops->items_write(s, items, n);
 }
@@ -118,9 +133,13 @@ pf_error *pf_store_run_release(pf_store *s, const char *owner) {
     if (!s->ops->run_release) return no_leases(s);
     return s->ops->run_release(s, owner);
 }
+pf_error *pf_store_run_request_cancel(pf_store *s, const char *run_id) {
+    if (!s->ops->run_request_cancel) return no_leases(s);
+    return s->ops->run_request_cancel(s, run_id);
+}
 /* A backend without other servers has nothing to hear: listening is a no-op. */
-pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, void *user) {
-    return s->ops->listen ? s->ops->listen(s, fn, user) : NULL;
+pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user) {
+    return s->ops->listen ? s->ops->listen(s, fn, on_cancel, user) : NULL;
 }
 void pf_store_unlisten(pf_store *s) {
     if (s && s->ops->unlisten) s->ops->unlisten(s);

@@ -116,14 +116,25 @@ pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, 
 /* Gives up owner's leases, so another server takes those runs at once. */
 pf_error *pf_store_run_release(pf_store *s, const char *owner);
 
+/* Asks the server that runs a live (queued or running) run to cancel it,
+ * for a cancel that reached another server (PostgreSQL; SQLite answers
+ * PF_EUNAVAILABLE). In one transaction: notes cancel_requested_at in the
+ * run's doc, so that a server that resumes or claims the run later ends
+ * it cancelled instead of running it, and announces the request to every
+ * listener's on_cancel. PF_ENOTFOUND for an unknown run, PF_ECONFLICT for
+ * a run that is final already. */
+pf_error *pf_store_run_request_cancel(pf_store *s, const char *run_id);
+
 /* Change notices from other servers sharing the database (PostgreSQL
  * LISTEN/NOTIFY): fn(user, run_id) is called on the store's own thread
  * after any server commits a change of that run, and fn(user, NULL) after
- * the notices were interrupted (anything may have changed). One listener
- * per store; SQLite has no other servers and never calls. Stop it with
+ * the notices were interrupted (anything may have changed);
+ * on_cancel(user, run_id) (may be NULL) after a server asked for that
+ * run's cancel (pf_store_run_request_cancel). One listener per store;
+ * SQLite has no other servers and never calls. Stop it with
  * pf_store_unlisten before what user points to goes away. */
 typedef void (*pf_store_notice_fn)(void *user, const char *run_id);
-pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, void *user);
+pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
 void pf_store_unlisten(pf_store *s);
 
 /* Published assets, newest first; run_id may be NULL for all. */
@@ -138,6 +149,10 @@ pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_o
  * *entry_out is NULL when neither exists. Entries are written with node
  * transitions. */
 pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+/* n look-ups as pf_store_cache_find makes them, in one round trip on
+ * PostgreSQL: entries_out[i] and exact[i] answer keys[i] and slots[i]. */
+pf_error *pf_store_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                   json_t **entries_out, bool *exact);
 
 /* Items: catalog and order documents by kind ("category", "output_type",
  * "order", ...) and key. A write either creates (a conflict if the key is

@@ -41,6 +41,9 @@ typedef struct pf_store_ops {
     pf_error *(*asset_list)(pf_store *s, const char *run_id, json_t **list_out);
     pf_error *(*artifact_get)(pf_store *s, const char *id, json_t **artifact_out);
     pf_error *(*cache_find)(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+    /* NULL: one cache_find after another. */
+    pf_error *(*cache_find_many)(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                 json_t **entries_out, bool *exact);
     pf_error *(*items_write)(pf_store *s, const pf_store_item *items, size_t n);
     pf_error *(*item_get)(pf_store *s, const char *kind, const char *key, json_t **doc_out);
     pf_error *(*item_list)(pf_store *s, const char *kind, json_t **list_out);
@@ -49,7 +52,8 @@ typedef struct pf_store_ops {
                            json_t **ids_out);
     pf_error *(*run_renew)(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
     pf_error *(*run_release)(pf_store *s, const char *owner);
-    pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, void *user);
+    pf_error *(*run_request_cancel)(pf_store *s, const char *run_id);
+    pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
     void (*unlisten)(pf_store *s);
     /* Copying (store_copy.c): every row of a table in its order, as JSON;
      * and rows written back as they are, in one transaction. */

@@ -306,6 +306,17 @@ pf_error *pf_pg_pipeline(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *a
     return err;
 }
 
+pf_error *pf_pg_pipeline_once(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what) {
+    pg_store *st = pf_pg_impl(s);
+    pg_conn *c = &st->writer;
+    pthread_mutex_lock(&c->lock);
+    pf_error *err = ensure(st, c);
+    if (!err) err = pipeline_once(c, fn, arg, what);
+    if (err && c->pg && PQstatus(c->pg) != CONNECTION_OK) drop(c); /* the next call connects anew */
+    pthread_mutex_unlock(&c->lock);
+    return err;
+}
+
 const char *pf_pg_text(const PGresult *r, int row, int col) { return PQgetvalue(r, row, col); }
 
 long long pf_pg_int(const PGresult *r, int row, int col) { return strtoll(PQgetvalue(r, row, col), NULL, 10); }
@@ -406,7 +417,7 @@ pf_error *pf_store_pg_migrate(const char *url, int target, bool dry_run, json_t 
  * thread to stop, so it never polls on a clock while the session lives. */
 struct pg_listener {
     pg_conn conn;
-    pf_store_notice_fn fn;
+    pf_store_notice_fn fn, on_cancel;
     void *user;
     int wake[2];
     pthread_t thread;
@@ -444,7 +455,12 @@ static void *listen_main(void *arg) {
         /* ensure() may have read notices already: hand them on first */
         PGnotify *n;
         while ((n = PQnotifies(l->conn.pg))) {
-            if (n->extra && *n->extra) l->fn(l->user, n->extra);
+            const size_t prefix = strlen(PF_PG_CANCEL_PREFIX);
+            if (n->extra && strncmp(n->extra, PF_PG_CANCEL_PREFIX, prefix) == 0) {
+                if (l->on_cancel && n->extra[prefix]) l->on_cancel(l->user, n->extra + prefix);
+            } else if (n->extra && *n->extra) {
+                l->fn(l->user, n->extra);
+            }
             PQfreemem(n);
         }
         if (wait_or_stop(PQsocket(l->conn.pg), l->wake[0], -1)) break;
@@ -457,11 +473,11 @@ static void *listen_main(void *arg) {
     return NULL;
 }
 
-pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, void *user) {
+pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user) {
     pg_store *st = pf_pg_impl(s);
     if (st->listener) return pf_error_new(PF_ECONFLICT, "/store", "the store already has a listener for run changes");
     struct pg_listener *l = pf_xcalloc(1, sizeof *l);
-    l->fn = fn, l->user = user, l->conn.listens = true;
+    l->fn = fn, l->on_cancel = on_cancel, l->user = user, l->conn.listens = true;
     pthread_mutex_init(&l->conn.lock, NULL);
     if (pipe(l->wake) != 0) {
         pthread_mutex_destroy(&l->conn.lock);
@@ -524,6 +540,8 @@ static const pf_store_ops pg_ops = {
     .asset_list = pf_pg_asset_list,
     .artifact_get = pf_pg_artifact_get,
     .cache_find = pf_pg_cache_find,
+    .cache_find_many = pf_pg_cache_find_many,
+    .run_request_cancel = pf_pg_run_request_cancel,
     .items_write = pf_pg_items_write,
     .item_get = pf_pg_item_get,
     .item_list = pf_pg_item_list,

@@ -12,7 +12,8 @@
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static pf_error *create_locked(pg_conn *c, void *arg) {
+/* The run row, its doc and its notice in one pipeline: one round trip. */
+static void send_create(pg_pipe *p, void *arg) {
     const json_t *run = arg;
     char version[24];
     snprintf(version, sizeof version, "%lld", (long long)json_integer_value(json_object_get(run, "workflow_version")));
@@ -21,8 +22,22 @@ static pf_error *create_locked(pg_conn *c, void *arg) {
     snprintf(lease, sizeof lease, "%lld", (long long)json_integer_value(json_object_get(run, "lease_seconds")));
     const char *row[] = {str(run, "id"), str(run, "workflow_id"), version, str(run, "family"), str(run, "status"),
                          subject,        str(run, "lease_owner"), lease};
-    pf_error *err = pf_pg_exec(c, Q_RUN_INSERT, 8, row, NULL, "creating a run");
+    pf_pg_send(p, Q_RUN_INSERT, 8, row);
     free(subject);
+    /* "doc_text", when given, is the doc as compact text already (the
+     * runtime writes it while it still waits for validation). */
+    const char *text = str(run, "doc_text");
+    char *doc = text ? NULL : pf_json_text(json_object_get(run, "doc"), false);
+    const char *docs[] = {str(run, "id"), text ? text : doc};
+    pf_pg_send(p, Q_RUN_DOC_INSERT, 2, docs);
+    free(doc);
+    pf_pg_send(p, Q_NOTIFY, 1, docs);
+}
+
+/* Not resent after a lost connection: a run row is not idempotent (a
+ * resend after a commit that did happen would find its own id taken). */
+pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
+    pf_error *err = pf_pg_pipeline_once(s, send_create, (void *)run, "creating a run");
     if (err && err->code == PF_ECONFLICT) {
         /* The unique index on live runs of an order line: a dispatch of the
          * same line (from this server or another) created its run first. */
@@ -32,20 +47,7 @@ static pf_error *create_locked(pg_conn *c, void *arg) {
         pf_error_free(err);
         err = said;
     }
-    if (err) return err;
-    /* "doc_text", when given, is the doc as compact text already (the
-     * runtime writes it while it still waits for validation). */
-    const char *text = str(run, "doc_text");
-    char *doc = text ? NULL : pf_json_text(json_object_get(run, "doc"), false);
-    const char *docs[] = {str(run, "id"), text ? text : doc};
-    err = pf_pg_exec(c, Q_RUN_DOC_INSERT, 2, docs, NULL, "creating a run");
-    free(doc);
-    if (!err) err = pf_pg_exec(c, Q_NOTIFY, 1, docs, NULL, "announcing a run");
     return err;
-}
-
-pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
-    return pf_pg_transaction(s, create_locked, (void *)run, "creating a run");
 }
 
 static void send_artifact(pg_pipe *p, const json_t *a) {
@@ -226,6 +228,55 @@ pf_error *pf_pg_cache_find(pf_store *s, const char *key, const char *slot, json_
     }
     PQclear(r);
     return NULL;
+}
+
+pf_error *pf_pg_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                json_t **entries_out, bool *exact) {
+    json_t *k = json_array(), *sl = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(k, json_string(keys[i]));
+        json_array_append_new(sl, json_string(slots[i]));
+    }
+    char *kt = pf_json_text(k, false), *st = pf_json_text(sl, false);
+    json_decref(k);
+    json_decref(sl);
+    const char *values[] = {kt, st};
+    PGresult *r;
+    pf_error *err = pf_pg_read(s, Q_CACHE_FIND_MANY, 2, values, &r, "looking up the module cache");
+    free(kt);
+    free(st);
+    if (err) return err;
+    for (int row = 0; row < PQntuples(r); row++) {
+        long i = pf_pg_int(r, row, 0) - 1;
+        if (i < 0 || (size_t)i >= n || entries_out[i]) continue;
+        exact[i] = strcmp(pf_pg_text(r, row, 1), keys[i]) == 0;
+        entries_out[i] = pf_pg_json(r, row, 2);
+    }
+    PQclear(r);
+    return NULL;
+}
+
+static pf_error *request_cancel_locked(pg_conn *c, void *arg) {
+    const char *run_id = arg;
+    const char *values[] = {run_id};
+    PGresult *r = NULL;
+    pf_error *err = pf_pg_exec(c, Q_RUN_CANCEL_REQUEST, 1, values, &r, "asking for a run's cancel");
+    if (err) return err;
+    if (!PQntuples(r))
+        err = pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", run_id);
+    else if (pf_pg_int(r, 0, 1) == 0)
+        err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, pf_pg_text(r, 0, 0));
+    PQclear(r);
+    if (err) return err;
+    char *payload = pf_asprintf(PF_PG_CANCEL_PREFIX "%s", run_id);
+    const char *notice[] = {payload};
+    err = pf_pg_exec(c, Q_NOTIFY, 1, notice, NULL, "announcing a cancel");
+    free(payload);
+    return err;
+}
+
+pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id) {
+    return pf_pg_transaction(s, request_cancel_locked, (void *)run_id, "asking for a run's cancel");
 }
 
 /* The ids in column 0 of r, as a JSON array. */

@@ -66,6 +66,24 @@ const char *const pf_pg_sql[Q_COUNT] = {
                      "UNION ALL (SELECT 1, key, doc FROM module_cache WHERE slot = $2 "
                      "ORDER BY created_at DESC, seq DESC LIMIT 1)) found ORDER BY pick LIMIT 1",
 
+    /* The same for several (key, slot) pairs, given as two JSON arrays:
+     * rows (position from 1, key, doc) for the pairs that found anything. */
+    [Q_CACHE_FIND_MANY] =
+        "SELECT k.i, f.key, f.doc FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS k(key, i) "
+        "JOIN jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS s(slot, j) ON s.j = k.i "
+        "CROSS JOIN LATERAL (SELECT key, doc FROM (SELECT 0 AS pick, key, doc FROM module_cache WHERE key = k.key "
+        "UNION ALL (SELECT 1, key, doc FROM module_cache WHERE slot = s.slot "
+        "ORDER BY created_at DESC, seq DESC LIMIT 1)) found ORDER BY pick LIMIT 1) AS f",
+
+    /* The run's status, locked against a concurrent transition, and
+     * whether its doc now holds the request (only a live run's does). */
+    [Q_RUN_CANCEL_REQUEST] =
+        "WITH run AS (SELECT status FROM runs WHERE id = $1 FOR UPDATE), "
+        "marked AS (UPDATE run_docs SET doc = jsonb_set(doc, '{cancel_requested_at}', "
+        "coalesce(doc->'cancel_requested_at', to_jsonb(pf_iso(now())))) "
+        "WHERE run_id = $1 AND (SELECT status FROM run) IN ('queued', 'running') RETURNING run_id) "
+        "SELECT status, (SELECT count(*) FROM marked) FROM run",
+
     [Q_ITEM_CREATE] = "INSERT INTO items (kind, key, doc, created_at, updated_at) "
                       "VALUES ($1, $2, $3, pf_now(), pf_now()) ON CONFLICT DO NOTHING",
     /* A replace given a revision is a compare-and-swap: a concurrent

@@ -3,7 +3,8 @@
  * both servers at once while one of them is killed with SIGKILL: every
  * line is delivered once (one run, one published asset, one notification),
  * the survivor takes over the dead server's runs when their leases run
- * out, and an event stream on one server follows a run the other executes.
+ * out, an event stream on one server follows a run the other executes, and
+ * a cancel sent to the server that does not run a run cancels it.
  * Every wait is on a state; the polls' bounds only guard against a hang.
  * Skips (77) when PostgreSQL's server binaries are not installed. */
 #include "check.h"
@@ -176,6 +177,68 @@ static void test_stream_across(pf_test_server *a, pf_test_server *b, pf_test_web
     free(run_id);
 }
 
+/* A run's status as srv answers it (caller frees), or NULL. */
+static char *run_status(const pf_test_server *srv, const char *run_id) {
+    char *path = pf_asprintf("/api/runs/%s", run_id);
+    json_t *doc = get(srv, path);
+    char *s = pf_json_str(doc, "status") ? pf_strdup(pf_json_str(doc, "status")) : NULL;
+    json_decref(doc);
+    free(path);
+    return s;
+}
+
+/* A cancel sent to a for a run that b executes: a holds no lease on it,
+ * records the request and answers 202; b hears of it and cancels the run,
+ * which ends cancelled (its notify held by the receiver meanwhile, so the
+ * run is certainly still running on b when the cancel arrives). A second
+ * cancel, of the run now final, is a conflict on either server. */
+static void test_cancel_across(pf_test_server *a, pf_test_server *b, pf_test_webhook *hook, const char *line) {
+    pf_test_webhook_hold(hook, true);
+    json_t *earlier = pf_test_webhook_received(hook);
+    size_t before = json_array_size(earlier);
+    json_decref(earlier);
+    char *path = pf_asprintf("/api/order-lines/%s/dispatch", line);
+    long status = 0;
+    json_t *d = pf_http_json(b, "POST", path, NULL, &status);
+    CHECK_INT(status, 202);
+    char *run_id = pf_strdup(pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
+    json_decref(d);
+    free(path);
+    for (int i = 0; i < MAX_POLLS; i++) { /* b's notify has posted and waits */
+        json_t *all = pf_test_webhook_received(hook);
+        size_t n = json_array_size(all);
+        json_decref(all);
+        if (n > before) break;
+        usleep(100000);
+    }
+    char *cancel = pf_asprintf("/api/runs/%s/cancel", run_id);
+    json_t *answer = pf_http_json(a, "POST", cancel, NULL, &status);
+    CHECK_MSG(status == 202, "a cancel sent to the server that does not run %s: %ld %s", run_id, status,
+              pf_json_str(answer, "detail") ? pf_json_str(answer, "detail") : "");
+    CHECK_STR(pf_json_str(answer, "status"), "cancelling");
+    json_decref(answer);
+    pf_test_webhook_hold(hook, false);
+    char *s = NULL;
+    for (int i = 0; i < MAX_POLLS; i++) {
+        free(s);
+        s = run_status(a, run_id);
+        if (s && strcmp(s, "running") != 0 && strcmp(s, "queued") != 0) break;
+        usleep(100000);
+    }
+    CHECK_MSG(s && strcmp(s, "cancelled") == 0, "run %s cancelled through the other server ended %s", run_id,
+              s ? s : "(unknown)");
+    free(s);
+    s = run_status(b, run_id);
+    CHECK_STR(s, "cancelled");
+    free(s);
+    json_decref(pf_http_json(a, "POST", cancel, NULL, &status));
+    CHECK_INT(status, 409);
+    json_decref(pf_http_json(b, "POST", cancel, NULL, &status));
+    CHECK_INT(status, 409);
+    free(cancel);
+    free(run_id);
+}
+
 int main(void) {
     if (!pg_installed()) {
         fprintf(stderr, "two_servers: skipped: PostgreSQL's server binaries (initdb) are not installed\n");
@@ -213,9 +276,10 @@ int main(void) {
                             "--no-demo-data", NULL};
     CHECK(pf_test_server_start(&b, args_b) == 0);
 
-    /* one order of N_LINES + 1 lines of the demo product as production .blend */
+    /* one order of N_LINES + 2 lines of the demo product as production
+     * .blend: the last two for the stream and the cancel */
     json_t *lines = json_array();
-    for (int i = 0; i <= N_LINES; i++)
+    for (int i = 0; i <= N_LINES + 1; i++)
         json_array_append_new(
             lines, json_pack("{s:s, s:s}", "product", product ? product : "", "output_type", "production_blend"));
     json_t *body = json_pack("{s:s, s:o}", "customer", "two servers", "lines", lines);
@@ -231,11 +295,14 @@ int main(void) {
     json_array_foreach(json_object_get(order, "lines"), i, line)
         json_array_append_new(ids, json_string(pf_json_str(line, "id")));
     json_t *stream_line = json_incref(json_array_get(ids, N_LINES));
+    json_t *cancel_line = json_incref(json_array_get(ids, N_LINES + 1));
+    json_array_remove(ids, N_LINES + 1);
     json_array_remove(ids, N_LINES);
 
     if (b.pid > 0 && json_array_size(ids) == N_LINES) {
         /* the stream test first, while both servers live */
         test_stream_across(&a, &b, hook, json_string_value(stream_line));
+        test_cancel_across(&a, &b, hook, json_string_value(cancel_line));
 
         /* both dispatch every line at once; b stops halfway and is killed
          * while its runs are in flight: the receiver holds the POSTs
@@ -331,6 +398,7 @@ int main(void) {
         json_decref(db.runs);
     }
     json_decref(stream_line);
+    json_decref(cancel_line);
     json_decref(ids);
     json_decref(order);
     if (b.pid > 0) pf_test_server_stop(&b);

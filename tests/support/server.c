@@ -1,6 +1,7 @@
 #include "support/server.h"
 
 #include "core/mem.h"
+#include "support/pg.h"
 #include "support/tmpdir.h"
 
 #include <curl/curl.h>
@@ -42,6 +43,43 @@ static const char *store_arg(const char *const *extra_args) {
     return NULL;
 }
 
+/* PF_TEST_STORE=postgresql: one cluster per test process, a database per
+ * server. */
+static pf_test_pg *test_pg;
+static int test_pg_databases;
+
+static void stop_test_pg(void) {
+    pf_test_pg_stop(test_pg);
+    test_pg = NULL;
+}
+
+static char *variant_store(void) {
+    const char *want = getenv("PF_TEST_STORE");
+    if (!want || !*want || strcmp(want, "sqlite") == 0) return NULL;
+    if (strcmp(want, "postgresql") != 0) {
+        fprintf(stderr, "PF_TEST_STORE=%s: expected sqlite or postgresql\n", want);
+        exit(1);
+    }
+    if (!test_pg) {
+        if (!(test_pg = pf_test_pg_start())) {
+            bool installed = access("/usr/bin/initdb", X_OK) == 0 || system("ls /usr/lib/postgresql/*/bin/initdb "
+                                                                            ">/dev/null 2>&1") == 0;
+            fprintf(stderr, "PF_TEST_STORE=postgresql: %s\n",
+                    installed ? "PostgreSQL did not start (see above)" : "skipped: PostgreSQL is not installed");
+            exit(installed ? 1 : 77);
+        }
+        atexit(stop_test_pg);
+    }
+    char name[32];
+    snprintf(name, sizeof name, "server%d", ++test_pg_databases);
+    char *url = pf_test_pg_new_database(test_pg, name);
+    if (!url) {
+        fprintf(stderr, "PF_TEST_STORE=postgresql: could not create database %s\n", name);
+        exit(1);
+    }
+    return url;
+}
+
 static char *make_token(const char *data_dir, const char *store, const char *const *roles) {
     char *cmd = pf_asprintf("%s token create --data-dir '%s/data' --name test", PF_BIN, data_dir);
     if (store) {
@@ -69,14 +107,16 @@ static char *make_token(const char *data_dir, const char *store, const char *con
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args) {
     memset(srv, 0, sizeof *srv);
     srv->data_dir = pf_test_tmpdir("server");
-    char *token = make_token(srv->data_dir, store_arg(extra_args), (const char *const[]){"admin", NULL});
+    if (!store_arg(extra_args)) srv->store = variant_store();
+    const char *store = srv->store ? srv->store : store_arg(extra_args);
+    char *token = make_token(srv->data_dir, store, (const char *const[]){"admin", NULL});
     snprintf(srv->token, sizeof srv->token, "%s", token);
     free(token);
     return launch(srv, extra_args);
 }
 
 char *pf_test_token(const pf_test_server *srv, const char *const *roles) {
-    return make_token(srv->data_dir, NULL, roles);
+    return make_token(srv->data_dir, srv->store, roles);
 }
 
 int pf_test_server_signal(pf_test_server *srv, int sig) {
@@ -107,6 +147,10 @@ static int launch(pf_test_server *srv, const char *const *extra_args) {
                             "--threads",   "2",
                             "--web-dir",   ""};
     size_t n = 14; /* the API alone: tests of the editor pass --web-dir again */
+    if (srv->store && !store_arg(extra_args)) {
+        argv[n++] = "--store";
+        argv[n++] = srv->store;
+    }
     for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
         argv[n++] = extra_args[i];
     argv[n] = NULL;
@@ -164,6 +208,8 @@ void pf_test_server_stop(pf_test_server *srv) {
     srv->data_dir = NULL;
     free(srv->login);
     srv->login = NULL;
+    free(srv->store);
+    srv->store = NULL;
 }
 
 size_t pf_http_collect_body(char *ptr, size_t size, size_t nmemb, void *reply) {

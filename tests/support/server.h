@@ -1,5 +1,12 @@
 /* A real `prodflow serve` on 127.0.0.1 with a temporary data directory,
- * started for one test and stopped by PID. */
+ * started for one test and stopped by PID.
+ *
+ * With PF_TEST_STORE=postgresql in the environment (the integration
+ * tests' PostgreSQL variants in tests/CMakeLists.txt), every server
+ * started without a --store of its own gets a fresh database in a
+ * throwaway PostgreSQL cluster, started on first use and stopped when the
+ * test ends; a test process that cannot start one ends with 77 (skipped)
+ * when PostgreSQL's server is not installed, else fails. */
 #ifndef PF_TESTS_SERVER_H
 #define PF_TESTS_SERVER_H
 
@@ -15,6 +22,7 @@ typedef struct pf_test_server {
     char base[64];   /* "http://127.0.0.1:PORT" */
     char token[128]; /* an admin token made before the first start; requests carry it */
     char *login;     /* the sign-in code the server printed at its last start (owned) */
+    char *store;     /* the --store the support code gave it (PF_TEST_STORE), or NULL (owned) */
 } pf_test_server;
 
 /* Starts the server with extra CLI args (NULL-terminated, may be NULL),
