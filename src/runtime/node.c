@@ -235,7 +235,8 @@ void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher
         rt_node *n = &run->nodes[tasks[i].node];
         json_t *params = NULL, *sources = NULL;
         pf_error *err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
-                                          json_object_get(run->record, "line_overrides"), &params, &sources);
+                                          json_object_get(run->record, "line_overrides"),
+                                          json_object_get(run->record, "constraints"), &params, &sources);
         if (!err) {
             json_t *inputs = collect_inputs(run, n);
             make_probe(rt, run, n, inputs, params, hasher, &probes[i]);

@@ -103,7 +103,8 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
         srv, "/api/output-types",
         "{\"key\":\"picky\",\"name\":\"Picky\",\"family\":\"order_line\",\"workflow\":{\"id\":\"starter-order-still\","
         "\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\","
-        "\"overrides\":{\"template\":\"no_such_template\"},\"material_constraints\":{\"allowed_materials\":[\"glass_clear\"],"
+        "\"overrides\":{\"template\":\"no_such_template\"},\"material_constraints\":{\"allowed_materials\":[\"glass_"
+        "clear\"],"
         "\"on_disallowed\":\"fail\",\"require_complete\":true}}",
         201));
     char *body = pf_asprintf("{\"lines\":[{\"product\":\"%s\",\"output_type\":\"studio_still\"},"
