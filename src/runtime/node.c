@@ -235,7 +235,9 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
                              .progress = on_progress,
                              .progress_user = &sink};
         json_t *process = NULL;
+        unsigned long long started_us = pf_monotonic_us();
         pf_error *err = rt_invoke(rt, n->module, &ctx, inputs, r.params, attempt, &r.outputs, &process);
+        rt_observe_module(rt, n->module, pf_monotonic_us() - started_us);
         free(work);
         record_attempt(n, attempt, err ? "failed" : "succeeded", err);
         if (process) {
