@@ -115,34 +115,18 @@ static void stream_free(void *cls) {
 /* Replaces every occurrence of root (an absolute server directory) in the
  * document's strings with label: an error never shows where the server
  * keeps its files. */
-static bool scrub_paths(json_t *doc, const char *root, const char *label) {
-    bool changed = false;
-    size_t n = root ? strlen(root) : 0;
-    if (n < 2) return false;
+static void scrub_paths(json_t *doc, const char *root, const char *label) {
     if (json_is_string(doc)) {
-        const char *v = json_string_value(doc), *hit = strstr(v, root);
-        if (!hit) return false;
-        size_t cap = strlen(v) * 2 + strlen(label) + 1;
-        char *out = pf_xmalloc(cap), *w = out;
-        for (const char *p = v; *p;) {
-            if (strncmp(p, root, n) == 0 && (w - out) + strlen(label) + 1 < cap) {
-                w = stpcpy(w, label);
-                p += n;
-            } else {
-                *w++ = *p++;
-            }
-        }
-        *w = '\0';
-        json_string_set(doc, out);
-        free(out);
-        return true;
+        char *hidden = pf_path_hide(json_string_value(doc), root, label);
+        if (hidden) json_string_set(doc, hidden);
+        free(hidden);
+        return;
     }
     const char *key;
     json_t *value;
     size_t i;
-    if (json_is_object(doc)) json_object_foreach(doc, key, value) changed |= scrub_paths(value, root, label);
-    if (json_is_array(doc)) json_array_foreach(doc, i, value) changed |= scrub_paths(value, root, label);
-    return changed;
+    if (json_is_object(doc)) json_object_foreach(doc, key, value) scrub_paths(value, root, label);
+    if (json_is_array(doc)) json_array_foreach(doc, i, value) scrub_paths(value, root, label);
 }
 
 /* A problem document gets the request id, loses absolute server paths, and

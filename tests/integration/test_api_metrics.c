@@ -131,13 +131,20 @@ static void run_one(const pf_test_server *srv) {
     CHECK_MSG(status == 202, "POST /api/runs: %ld", status);
     char *path = pf_asprintf("/api/runs/%s", pf_json_str(r, "id") ? pf_json_str(r, "id") : "-");
     json_decref(r);
+    json_t *run = NULL;
     for (;;) { /* until the run is final */
-        json_t *run = pf_http_json(srv, "GET", path, NULL, &status);
-        const char *s = pf_json_str(run, "status");
-        bool final = status != 200 || !s || (strcmp(s, "running") && strcmp(s, "queued"));
         json_decref(run);
-        if (final) break;
+        run = pf_http_json(srv, "GET", path, NULL, &status);
+        const char *s = pf_json_str(run, "status");
+        if (status != 200 || !s || (strcmp(s, "running") && strcmp(s, "queued"))) break;
     }
+    CHECK_STR(pf_json_str(run, "status"), "failed");
+    /* The module's message names the file, never where the server keeps it. */
+    const char *msg = pf_json_str(
+        json_object_get(json_object_get(json_object_get(json_object_get(run, "nodes"), "resolve"), "state"), "error"),
+        "message");
+    CHECK_MSG(msg && !strstr(msg, srv->data_dir), "node error: %s", msg ? msg : "(none)");
+    json_decref(run);
     free(path);
 }
 
