@@ -2,6 +2,7 @@
 
 #include "api/auth.h"
 #include "api/event_hub.h"
+#include "api/http_metrics.h"
 #include "catalog/seed.h"
 #include "core/id.h"
 #include "core/json_text.h"
@@ -67,6 +68,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     app->web_dir = cfg->web_dir ? pf_strdup(cfg->web_dir) : NULL;
     app->max_body_bytes = cfg->max_body_bytes ? cfg->max_body_bytes : 8u << 20;
     app->max_upload_bytes = cfg->max_upload_bytes ? cfg->max_upload_bytes : (size_t)512 << 20;
+    app->min_free_disk = cfg->min_free_disk;
+    app->http_metrics = pf_http_metrics_new();
     size_t before = errs->len;
     pf_registry_extra extra = {0};
     if ((app->external = pf_external_modules_load(app->data_dir, errs)))
@@ -177,5 +180,6 @@ void pf_app_close(pf_app *app) {
     free(app->web_dir);
     free(app->data_dir);
     free(app->server_id);
+    pf_http_metrics_free(app->http_metrics);
     free(app);
 }

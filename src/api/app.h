@@ -34,6 +34,9 @@ typedef struct pf_app_config {
      * only after the lease time). */
     int lease_seconds;
     const char *server_id;
+    /* Health says unhealthy while the data directory's file system has
+     * fewer free bytes than this; 0: no check. */
+    unsigned long long min_free_disk;
 } pf_app_config;
 
 typedef struct pf_prebuilt {
@@ -62,6 +65,10 @@ typedef struct pf_app {
     struct pf_event_hub *events;   /* open event streams, woken by the runtime (api/event_hub.h) */
     bool secure_cookies;
     char *server_id; /* the name this server leases runs under (PostgreSQL) */
+    /* Requests by route and status, and their latencies (api/http_metrics.h):
+     * atomics, written by the server's threads through this const app. */
+    struct pf_http_metrics *http_metrics;
+    unsigned long long min_free_disk; /* bytes; 0: no check */
 } pf_app;
 
 /* Builds everything; problems go to errs and the result is NULL. */

@@ -2,6 +2,7 @@
 #include "api/auth.h"
 #include "api/server.h"
 #include "cli/cli.h"
+#include "core/bytes.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
@@ -52,6 +53,8 @@ static void usage(FILE *out) {
         "  --server-id NAME  with PostgreSQL, the name this server leases runs under (unique among the\n"
         "                    servers; default: new each start); a server restarted under its old name takes\n"
         "                    its runs back at once\n"
+        "  --min-free-disk BYTES  /api/health answers 503 while the data directory's file system has less\n"
+        "                    free space (\"2G\", \"500M\"; default 100M; 0: no check)\n"
         "  --no-demo-data    leave a fresh data directory empty (no demo categories, tier, output types)\n"
         "  --port-file FILE  write the bound port to FILE once listening\n"
         "  -h, --help        this help\n",
@@ -161,6 +164,7 @@ static int parse(int argc, char **argv, serve_args *a) {
         {"broker", required_argument, 0, 'Q'},
         {"lease-seconds", required_argument, 0, 'l'},
         {"server-id", required_argument, 0, 'i'},
+        {"min-free-disk", required_argument, 0, 'D'},
         {0, 0, 0, 0},
     };
     json_t *hooks = json_object_get(a->settings, "webhooks");
@@ -231,6 +235,15 @@ static int parse(int argc, char **argv, serve_args *a) {
             break;
         }
         case 'i': a->cfg.server_id = optarg; break;
+        case 'D':
+            if (strcmp(optarg, "0") == 0)
+                a->cfg.min_free_disk = 0;
+            else if (!pf_bytes_parse(optarg, &a->cfg.min_free_disk)) {
+                fprintf(stderr, "prodflow serve: --min-free-disk must be a size such as 2G or 500M, or 0, not \"%s\"\n",
+                        optarg);
+                return PF_EXIT_USAGE;
+            }
+            break;
         default: usage(stderr); return PF_EXIT_USAGE;
         }
     }
@@ -326,6 +339,7 @@ static int run(int argc, char **argv) {
                             .blender_workers = 1,
                             .resume_runs = true,
                             .demo_data = true,
+                            .min_free_disk = 100ull << 20,
                             .demo_product = true},
                     .settings = json_pack("{s:{s:[]}}", "webhooks", "allow")};
     a.cfg.settings = a.settings; /* the app keeps its own copy */

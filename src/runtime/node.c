@@ -3,7 +3,9 @@
 #include "runtime/runtime_internal.h"
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/mem.h"
+#include "core/path.h"
 #include "core/subprocess.h"
 #include "modules/invoke.h"
 #include "runtime/artifact_store.h"
@@ -276,6 +278,22 @@ void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher
     free(probes), free(keys), free(slots), free(entries), free(exact), free(probed), free(verdicts), free(outputs);
 }
 
+/* Run documents are read by clients: a module's message names files
+ * relative to the data and share directories (DATA/..., SHARE/...), never
+ * where they are; the full message goes to the server's log. */
+static void hide_server_paths(const pf_runtime *rt, const rt_run *run, const rt_node *n, int attempt, pf_error *err) {
+    bool hid = false;
+    for (int k = 0; k < 2; k++) {
+        char *hidden = pf_path_hide(err->message, k ? rt->cfg.share_dir : rt->cfg.data_dir, k ? "SHARE" : "DATA");
+        if (!hidden) continue;
+        if (!hid)
+            pf_log(PF_LOG_WARN, "node.failed", "run %s node %s attempt %d: %s", run->id, n->id, attempt, err->message);
+        hid = true;
+        free(err->message);
+        err->message = hidden;
+    }
+}
+
 node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher) {
     node_result r = {0};
     json_t *inputs = collect_inputs(run, n);
@@ -331,7 +349,10 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
                              .progress = on_progress,
                              .progress_user = &sink};
         json_t *process = NULL;
+        unsigned long long started_us = pf_monotonic_us();
         pf_error *err = rt_invoke(rt, n->module, &ctx, inputs, r.params, attempt, &r.outputs, &process);
+        rt_observe_module(rt, n->module, pf_monotonic_us() - started_us);
+        if (err) hide_server_paths(rt, run, n, attempt, err);
         free(work);
         record_attempt(n, attempt, err ? "failed" : "succeeded", err);
         if (process) {

@@ -59,6 +59,7 @@ void rt_changed(const pf_runtime *rt, const char *run_id) {
 
 static void finish_run_locked(pf_runtime *rt, rt_run *run) {
     const char *status = atomic_load(&run->cancel) ? "cancelled" : run->hard_failure ? "failed" : "succeeded";
+    pf_counter_add(&rt->runs_finished[status[0] == 'c' ? 2 : status[0] == 'f' ? 1 : 0], 1);
     rt_log_store_error(pf_store_run_transition(rt->cfg.store, run->id, status, NULL, NULL, NULL, NULL, NULL), run->id);
     pf_log(PF_LOG_INFO, "run.finished", "run %s %s", run->id, status);
     rt_changed(rt, run->id);
@@ -93,6 +94,7 @@ static void settle_locked(pf_runtime *rt, rt_run *run, size_t i, node_status sta
     rt_node *n = &run->nodes[i];
     if (n->status != N_PENDING) return;
     n->status = status;
+    pf_counter_add(&rt->nodes_finished[status], 1);
     json_object_set_new(n->state, "reason", json_string(why));
     rt_log_store_error(persist_node(rt, run, n, NULL), run->id);
     run->unfinished--;
@@ -209,6 +211,8 @@ static void *writer(void *arg) {
             completion *c = &batch[k];
             rt_node *node = &c->run->nodes[c->node];
             node->status = c->status;
+            pf_counter_add(&rt->nodes_finished[c->status], 1);
+            atomic_fetch_sub(&rt->nodes_running, 1);
             rt_live_clear(node);
             extras[k] = (pf_store_node_extras){.artifacts = c->artifacts,
                                                .assets = c->assets,
@@ -283,6 +287,7 @@ static void *worker(void *arg) {
         rt_node *n = &t.run->nodes[t.node];
         if (n->status != N_PENDING) continue;
         n->status = N_RUNNING;
+        atomic_fetch_add(&rt->nodes_running, 1);
         rt_live_start(n);
         size_t m = gather_ahead_locked(rt, t, ahead);
         pthread_mutex_unlock(&rt->lock);
@@ -327,6 +332,10 @@ pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     pthread_cond_init(&rt->finished, NULL);
     rt->n_threads = cfg->workers > 0 ? cfg->workers : 2;
     rt->threads = pf_xcalloc((size_t)rt->n_threads, sizeof *rt->threads);
+    size_t n_modules = cfg->registry ? cfg->registry->n_modules : 0;
+    rt->module_durations = pf_xcalloc(n_modules + 1, sizeof *rt->module_durations);
+    for (size_t i = 0; i <= n_modules; i++)
+        pf_histogram_init(&rt->module_durations[i], pf_buckets_module, pf_n_buckets_module);
     pthread_cond_init(&rt->to_write, NULL);
     for (int i = 0; i < rt->n_threads; i++)
         pthread_create(&rt->threads[i], NULL, worker, rt);
@@ -381,6 +390,7 @@ void pf_runtime_stop(pf_runtime *rt) {
         }
     free(rt->threads);
     free(rt->queue);
+    free(rt->module_durations);
     pthread_cond_destroy(&rt->finished);
     pthread_cond_destroy(&rt->work);
     pthread_mutex_destroy(&rt->lock);
@@ -751,4 +761,56 @@ json_t *pf_runtime_live(pf_runtime *rt, const char *run_id) {
     }
     pthread_mutex_unlock(&rt->lock);
     return live;
+}
+
+void rt_observe_module(pf_runtime *rt, const pf_module *m, unsigned long long us) {
+    const pf_registry *reg = rt->cfg.registry;
+    size_t n = reg ? reg->n_modules : 0, i = n;
+    if (reg && m >= reg->modules && m < reg->modules + n) i = (size_t)(m - reg->modules);
+    pf_histogram_observe_us(&rt->module_durations[i], us);
+}
+
+void pf_runtime_metrics_write(pf_runtime *rt, FILE *out) {
+    if (!rt) return;
+    static const char *const run_status[] = {"succeeded", "failed", "cancelled"};
+    pf_metrics_header(out, "prodflow_runs_finished_total", "counter", "Runs this server finished, by final status");
+    for (size_t i = 0; i < 3; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "status=\"%s\"", run_status[i]);
+        pf_metrics_sample(out, "prodflow_runs_finished_total", l, (double)pf_counter_get(&rt->runs_finished[i]));
+    }
+    pf_metrics_header(out, "prodflow_nodes_finished_total", "counter",
+                      "Workflow nodes this server settled, by final status");
+    for (size_t i = N_SUCCEEDED; i <= N_CANCELLED; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "status=\"%s\"", node_status_name[i]);
+        pf_metrics_sample(out, "prodflow_nodes_finished_total", l, (double)pf_counter_get(&rt->nodes_finished[i]));
+    }
+    pthread_mutex_lock(&rt->lock);
+    size_t queued = rt->len, active = 0, pending_writes = rt->n_done;
+    for (const rt_run *r = rt->runs; r; r = r->next)
+        active++;
+    pthread_mutex_unlock(&rt->lock);
+    pf_metrics_header(out, "prodflow_runs_active", "gauge", "Runs this server is executing");
+    pf_metrics_sample(out, "prodflow_runs_active", "", (double)active);
+    pf_metrics_header(out, "prodflow_nodes_running", "gauge", "Workflow nodes running or waiting to commit");
+    pf_metrics_sample(out, "prodflow_nodes_running", "", (double)atomic_load(&rt->nodes_running));
+    pf_metrics_header(out, "prodflow_runtime_queue_depth", "gauge", "Nodes ready to run and waiting for a worker");
+    pf_metrics_sample(out, "prodflow_runtime_queue_depth", "", (double)queued);
+    pf_metrics_header(out, "prodflow_runtime_commit_queue_depth", "gauge",
+                      "Finished nodes waiting for the writer to commit them");
+    pf_metrics_sample(out, "prodflow_runtime_commit_queue_depth", "", (double)pending_writes);
+    pf_metrics_header(out, "prodflow_runtime_workers", "gauge", "Threads that run workflow nodes");
+    pf_metrics_sample(out, "prodflow_runtime_workers", "", (double)rt->n_threads);
+    pf_metrics_header(out, "prodflow_module_duration_seconds", "histogram",
+                      "Wall time of module invocations (each attempt), by module key");
+    const pf_registry *reg = rt->cfg.registry;
+    size_t n = reg ? reg->n_modules : 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (!atomic_load_explicit(&rt->module_durations[i].count, memory_order_relaxed)) continue;
+        char key[160], l[180];
+        pf_metrics_label(i < n ? reg->modules[i].key : "other", key, sizeof key);
+        snprintf(l, sizeof l, "module=\"%s\"", key);
+        pf_metrics_histogram(out, "prodflow_module_duration_seconds", l, &rt->module_durations[i]);
+    }
 }

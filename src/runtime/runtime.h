@@ -6,6 +6,8 @@
 #ifndef PF_RUNTIME_RUNTIME_H
 #define PF_RUNTIME_RUNTIME_H
 
+#include <stdio.h>
+
 #include "modules/registry.h"
 #include "store/store.h"
 
@@ -92,6 +94,11 @@ unsigned long long pf_runtime_pool_memory(const pf_runtime_config *cfg);
  * serve stops at once on SIGTERM). Unfinished runs stay in the store as
  * running, for pf_runtime_resume; interrupted nodes run again then. */
 void pf_runtime_stop(pf_runtime *rt);
+
+/* Prometheus text for the runtime: runs and nodes finished by status since
+ * start, active runs, running nodes, the ready queue's depth, and module
+ * invocation durations by module key. */
+void pf_runtime_metrics_write(pf_runtime *rt, FILE *out);
 
 /* Validates and queues a run; every problem goes to errs (pointers into the
  * request: /workflow/..., /context/..., /overrides/...). *run_id: caller frees. */

@@ -5,6 +5,7 @@
 #define PF_RUNTIME_INTERNAL_H
 
 #include "core/clock.h"
+#include "core/metrics.h"
 #include "core/sha256.h"
 #include "core/throttle.h"
 #include "runtime/runtime.h"
@@ -109,7 +110,15 @@ struct pf_runtime {
      * it is scheduled (the newest few, by run id; emptied at each claim). */
     char *cancel_asked[16];
     size_t cancel_asked_next;
+    /* Metrics (pf_runtime_metrics_write): atomics, no lock. */
+    pf_counter runs_finished[3];    /* succeeded, failed, cancelled */
+    pf_counter nodes_finished[6];   /* by node_status */
+    pf_histogram *module_durations; /* one per registry module, then one for any other */
+    _Atomic long nodes_running;
 };
+
+/* Counts one module invocation's wall time (node.c). */
+void rt_observe_module(pf_runtime *rt, const pf_module *m, unsigned long long us);
 
 static inline const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 typedef struct pf_store pf_store;
 
@@ -20,6 +21,13 @@ void pf_store_close(pf_store *store);
 int pf_store_schema_version(pf_store *store);
 /* "sqlite" or "postgresql". */
 const char *pf_store_backend(const pf_store *store);
+/* Whether the store can take a write now, without changing anything: the
+ * write lock is taken and released (SQLite: BEGIN IMMEDIATE, waiting at
+ * most a second for another process's lock; PostgreSQL: a read-write
+ * transaction on a reachable primary). For /api/health. */
+pf_error *pf_store_probe_write(pf_store *store);
+/* prodflow_store_errors_total in Prometheus text. */
+void pf_store_metrics_write(const pf_store *store, FILE *out);
 
 /* Brings the database at location to the newest schema (pf_store_open does
  * this too), or with dry_run only says what that would run. *report (the

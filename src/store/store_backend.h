@@ -2,6 +2,7 @@
 #ifndef PF_STORE_BACKEND_H
 #define PF_STORE_BACKEND_H
 
+#include "core/metrics.h"
 #include "store/store.h"
 
 /* A table as the copy sees it: the same columns and order in every
@@ -28,6 +29,7 @@ typedef struct pf_store_ops {
     const char *name;
     void (*close)(pf_store *s);
     int (*schema_version)(pf_store *s);
+    pf_error *(*probe_write)(pf_store *s);
     pf_error *(*workflow_save)(pf_store *s, const json_t *doc, int expected_version, bool create_only,
                                json_t **stored_out);
     pf_error *(*workflow_get)(pf_store *s, const char *id, int version, json_t **doc_out);
@@ -61,9 +63,12 @@ typedef struct pf_store_ops {
     pf_error *(*load)(pf_store *s, const pf_store_table *t, json_t *const *rows, size_t n);
 } pf_store_ops;
 
+#define PF_STORE_ERROR_CODES 16
+
 struct pf_store {
     const pf_store_ops *ops;
-    void *impl; /* the backend's own state */
+    void *impl;                              /* the backend's own state */
+    pf_counter errors[PF_STORE_ERROR_CODES]; /* by pf_code (store.c) */
 };
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out);

@@ -524,9 +524,28 @@ static void pg_close(pf_store *s) {
 
 static int pg_schema_version(pf_store *s) { return pf_pg_impl(s)->version; }
 
+static pf_error *probe(pg_conn *c, void *arg) {
+    (void)arg;
+    PGresult *r = NULL;
+    pf_error *err = pf_pg_exec_sql(c, "SELECT current_setting('transaction_read_only')", 0, NULL, &r,
+                                   "checking that the database takes writes");
+    if (!err && strcmp(pf_pg_text(r, 0, 0), "off") != 0)
+        err = pf_error_new(PF_EUNAVAILABLE, "",
+                           "the PostgreSQL database is read-only (a standby, or "
+                           "default_transaction_read_only)");
+    PQclear(r);
+    return err;
+}
+
+/* A read-write transaction on the writer's connection, rolled back. */
+static pf_error *pg_probe_write(pf_store *s) {
+    return pf_pg_transaction(s, probe, NULL, "checking that the database takes writes");
+}
+
 static const pf_store_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
+    .probe_write = pg_probe_write,
     .schema_version = pg_schema_version,
     .workflow_save = pf_pg_workflow_save,
     .workflow_get = pf_pg_workflow_get,

@@ -16,24 +16,101 @@
 
 static int launch(pf_test_server *srv, const char *const *extra_args);
 
+/* A server's log lines as they arrive, shared by the thread that reads
+ * them and the test that waits for one; the last of the two frees it. */
+struct pf_test_log {
+    pthread_mutex_t lock;
+    pthread_cond_t grew;
+    char **lines;
+    size_t n, cap;
+    bool ended;
+    int refs;
+    FILE *from;
+};
+
+static void log_append(struct pf_test_log *log, const char *line) {
+    pthread_mutex_lock(&log->lock);
+    if (log->n == log->cap) {
+        log->cap = log->cap ? log->cap * 2 : 64;
+        log->lines = pf_xrealloc(log->lines, log->cap * sizeof *log->lines);
+    }
+    log->lines[log->n++] = pf_strdup(line);
+    pthread_cond_broadcast(&log->grew);
+    pthread_mutex_unlock(&log->lock);
+}
+
+static void log_release(struct pf_test_log *log) {
+    if (!log) return;
+    pthread_mutex_lock(&log->lock);
+    bool last = --log->refs == 0;
+    pthread_mutex_unlock(&log->lock);
+    if (!last) return;
+    for (size_t i = 0; i < log->n; i++)
+        free(log->lines[i]);
+    free(log->lines);
+    pthread_cond_destroy(&log->grew);
+    pthread_mutex_destroy(&log->lock);
+    free(log);
+}
+
+static struct pf_test_log *log_new(void) {
+    struct pf_test_log *log = pf_xcalloc(1, sizeof *log);
+    pthread_mutex_init(&log->lock, NULL);
+    pthread_cond_init(&log->grew, NULL);
+    log->refs = 1;
+    return log;
+}
+
 static void *forward(void *arg) {
-    FILE *from = arg;
-    char line[4096];
-    while (fgets(line, sizeof line, from))
+    struct pf_test_log *log = arg;
+    char line[16384];
+    while (fgets(line, sizeof line, log->from)) {
         fputs(line, stderr);
-    fclose(from);
+        log_append(log, line);
+    }
+    fclose(log->from);
+    pthread_mutex_lock(&log->lock);
+    log->ended = true;
+    pthread_cond_broadcast(&log->grew);
+    pthread_mutex_unlock(&log->lock);
+    log_release(log);
     return NULL;
 }
 
 /* Copies the rest of a server's log to the test's stderr until the server
- * ends, so a full pipe never blocks it. */
-static void pf_test_forward(FILE *from) {
+ * ends, so a full pipe never blocks it, keeping the lines in log. */
+static void pf_test_forward(FILE *from, struct pf_test_log *log) {
     pthread_t t;
-    if (!from || pthread_create(&t, NULL, forward, from) != 0) {
+    log->from = from;
+    log->refs++;
+    if (!from || pthread_create(&t, NULL, forward, log) != 0) {
         if (from) fclose(from);
+        log->refs--;
+        log->ended = true;
         return;
     }
     pthread_detach(t);
+}
+
+static bool has_all(const char *line, const char *const *needles) {
+    for (size_t i = 0; needles[i]; i++)
+        if (!strstr(line, needles[i])) return false;
+    return true;
+}
+
+char *pf_test_server_log_wait(const pf_test_server *srv, const char *const *needles) {
+    struct pf_test_log *log = srv->log;
+    if (!log) return NULL;
+    char *found = NULL;
+    pthread_mutex_lock(&log->lock);
+    for (size_t i = 0; !found;) {
+        for (; i < log->n && !found; i++)
+            if (has_all(log->lines[i], needles)) found = pf_strdup(log->lines[i]);
+        if (found || log->ended) break;
+        pthread_cond_wait(&log->grew, &log->lock);
+    }
+    pthread_mutex_unlock(&log->lock);
+    return found;
 }
 
 /* The --store among a server's arguments, so tokens go where it looks. */
@@ -172,13 +249,16 @@ static int launch(pf_test_server *srv, const char *const *extra_args) {
     char line[4096];
     free(srv->login);
     srv->login = NULL;
+    log_release(srv->log);
+    srv->log = log_new();
     while (!srv->login && err && fgets(line, sizeof line, err)) {
         fputs(line, stderr);
+        log_append(srv->log, line);
         const char *mark = strstr(line, "#login=");
         if (mark) srv->login = pf_strndup(mark + 7, strcspn(mark + 7, "\r\n"));
     }
     /* Pass the rest of the server's log through, off the test's thread. */
-    pf_test_forward(err);
+    pf_test_forward(err, srv->log);
     FILE *f = fopen(port_file, "r");
     if (f) {
         if (fscanf(f, "%u", &srv->port) != 1) srv->port = 0;
@@ -210,6 +290,8 @@ void pf_test_server_stop(pf_test_server *srv) {
     srv->login = NULL;
     free(srv->store);
     srv->store = NULL;
+    log_release(srv->log);
+    srv->log = NULL;
 }
 
 size_t pf_http_collect_body(char *ptr, size_t size, size_t nmemb, void *reply) {
@@ -244,6 +326,9 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
     } else if ((v = header_named(ptr, n, "Set-Cookie"))) {
         free(r->set_cookie);
         r->set_cookie = v;
+    } else if ((v = header_named(ptr, n, "X-Request-Id"))) {
+        free(r->request_id);
+        r->request_id = v;
     }
     return n;
 }
@@ -342,6 +427,7 @@ bool pf_problems_have(const json_t *problems, const char *pointer) {
 void pf_http_reply_free(pf_http_reply *reply) {
     free(reply->body);
     free(reply->set_cookie);
+    free(reply->request_id);
     free(reply->content_type);
     free(reply->location);
     json_decref(reply->json);

@@ -19,10 +19,11 @@ typedef struct pf_test_server {
     pid_t pid;
     unsigned port;
     char *data_dir;
-    char base[64];   /* "http://127.0.0.1:PORT" */
-    char token[128]; /* an admin token made before the first start; requests carry it */
-    char *login;     /* the sign-in code the server printed at its last start (owned) */
-    char *store;     /* the --store the support code gave it (PF_TEST_STORE), or NULL (owned) */
+    char base[64];           /* "http://127.0.0.1:PORT" */
+    char token[128];         /* an admin token made before the first start; requests carry it */
+    char *login;             /* the sign-in code the server printed at its last start (owned) */
+    char *store;             /* the --store the support code gave it (PF_TEST_STORE), or NULL (owned) */
+    struct pf_test_log *log; /* the server's log lines, for pf_test_server_log_wait */
 } pf_test_server;
 
 /* Starts the server with extra CLI args (NULL-terminated, may be NULL),
@@ -30,6 +31,10 @@ typedef struct pf_test_server {
  * server listens. */
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args);
 void pf_test_server_stop(pf_test_server *srv);
+/* Waits until the server has logged a line containing every one of the
+ * strings (NULL-terminated), or its log ended; the line (owned) or NULL.
+ * Lines are kept from the server's start. */
+char *pf_test_server_log_wait(const pf_test_server *srv, const char *const *needles);
 /* Sends sig (SIGKILL for a crash, SIGTERM for a stop) and waits for the
  * server to end, keeping the data directory; returns the wait status.
  * pf_test_server_restart starts a new server on the same data. */
@@ -43,6 +48,7 @@ typedef struct pf_http_reply {
     char *content_type; /* owned, may be NULL */
     char *location;     /* owned, may be NULL */
     char *set_cookie;   /* the Set-Cookie header's value, owned, may be NULL */
+    char *request_id;   /* the X-Request-Id header's value, owned, may be NULL */
     json_t *json;       /* parsed body or NULL; owned */
 } pf_http_reply;
 
