@@ -3,6 +3,7 @@
 #include "api/auth.h"
 #include "api/event_hub.h"
 #include "catalog/seed.h"
+#include "core/id.h"
 #include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -104,6 +105,20 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     rc.settings = app->settings;
     rc.on_change = pf_event_hub_changed;
     rc.on_change_user = app->events = pf_event_hub_new(0);
+    if (strcmp(pf_store_backend(app->store), "postgresql") == 0) {
+        /* Other servers may share the database: lease runs, and hear of
+         * the changes they commit so event streams here follow their runs. */
+        char id[PF_ID_MAX];
+        pf_id_new("srv", id);
+        app->server_id = pf_strdup(cfg->server_id ? cfg->server_id : id);
+        rc.lease_owner = app->server_id;
+        rc.lease_seconds = cfg->lease_seconds > 0 ? cfg->lease_seconds : 30;
+        if ((err = pf_store_listen(app->store, pf_event_hub_changed, app->events))) {
+            pf_errors_take(errs, err);
+            pf_app_close(app);
+            return NULL;
+        }
+    }
     size_t resumed = 0;
     if ((err = pf_runtime_start(&rc, &app->runtime)) ||
         (cfg->resume_runs && (err = pf_runtime_resume(app->runtime, &resumed)))) {
@@ -130,7 +145,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
 
 void pf_app_close(pf_app *app) {
     if (!app) return;
-    pf_runtime_stop(app->runtime); /* before the store and the workers it uses */
+    pf_runtime_stop(app->runtime);                 /* before the store and the workers it uses */
+    if (app->store) pf_store_unlisten(app->store); /* it calls into the hub */
     pf_event_hub_free(app->events);
     pf_blender_pool_free(app->blender_pool);
     json_decref(app->settings);
@@ -146,5 +162,6 @@ void pf_app_close(pf_app *app) {
     free(app->share_dir);
     free(app->web_dir);
     free(app->data_dir);
+    free(app->server_id);
     free(app);
 }

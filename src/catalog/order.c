@@ -301,17 +301,27 @@ pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, lon
     return err;
 }
 
+/* A compare-and-swap on the line's revision, taken again when another
+ * write (another dispatch, perhaps on another server) came in between:
+ * only this run's entry goes, never one the other write added. */
 pf_error *pf_order_line_forget(const pf_catalog *c, const char *line_id, const char *run_id) {
-    json_t *line = NULL;
-    pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
-    if (err) return err;
-    json_t *runs = json_object_get(line, "runs");
-    for (size_t i = json_array_size(runs); i-- > 0;)
-        if (pf_json_str(json_array_get(runs, i), "run_id") &&
-            strcmp(pf_json_str(json_array_get(runs, i), "run_id"), run_id) == 0)
-            json_array_remove(runs, i);
-    pf_store_item item = {.op = PF_ITEM_REPLACE, .kind = "order_line", .key = line_id, .doc = line};
-    err = pf_store_items_write(c->store, &item, 1);
-    json_decref(line);
-    return err;
+    for (;;) {
+        json_t *line = NULL;
+        pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
+        if (err) return err;
+        json_t *runs = json_object_get(line, "runs");
+        for (size_t i = json_array_size(runs); i-- > 0;)
+            if (pf_json_str(json_array_get(runs, i), "run_id") &&
+                strcmp(pf_json_str(json_array_get(runs, i), "run_id"), run_id) == 0)
+                json_array_remove(runs, i);
+        pf_store_item item = {.op = PF_ITEM_REPLACE,
+                              .kind = "order_line",
+                              .key = line_id,
+                              .doc = line,
+                              .if_revision = json_integer_value(json_object_get(line, "revision"))};
+        err = pf_store_items_write(c->store, &item, 1);
+        json_decref(line);
+        if (!err || err->code != PF_ECONFLICT) return err;
+        pf_error_free(err);
+    }
 }

@@ -49,8 +49,9 @@ static void check_intake(const json_t *line, pf_errors *errs) {
                       pf_json_str(product, "id"), status, pf_json_str(intake, "run_id"));
 }
 
-/* Every part must end up with a material of the library (and of the
- * allowed list, when there is one) under require_complete. */
+/* Every part must end up with a material of the library under
+ * require_complete. A material the allowed list lacks is re-mapped by the
+ * run (a warning says how many) or, under on_disallowed: fail, blocks. */
 static void check_materials(const pf_catalog *c, const json_t *line, pf_errors *errs, json_t *warnings) {
     const json_t *type = json_object_get(line, "output_type"), *intake = json_object_get(line, "intake");
     const json_t *constraints = json_object_get(type, "material_constraints");
@@ -76,8 +77,8 @@ static void check_materials(const pf_catalog *c, const json_t *line, pf_errors *
         pf_errors_add(errs, PF_EINVAL, "/output_type/overrides/material_override",
                       "material \"%s\" is not in library %s", override, lib);
     const json_t *allowed = json_object_get(constraints, "allowed_materials");
-    size_t unmapped = 0, i;
-    const char *first = NULL;
+    size_t unmapped = 0, disallowed = 0, i;
+    const char *first = NULL, *first_disallowed = NULL;
     const json_t *node;
     json_array_foreach(json_object_get(objects, "tree"), i, node) {
         if (json_is_true(json_object_get(node, "is_assembly"))) continue;
@@ -90,14 +91,32 @@ static void check_materials(const pf_catalog *c, const json_t *line, pf_errors *
             bool listed = false;
             size_t k;
             const json_t *a;
-            json_array_foreach(allowed, k, a) listed = listed || strcmp(json_string_value(a), m) == 0;
-            ok = listed;
+            json_array_foreach(allowed, k, a) listed =
+                listed || (json_string_value(a) && !strcmp(json_string_value(a), m));
+            if (!listed && !disallowed++) first_disallowed = path;
         }
         if (!ok && !unmapped++) first = path;
     }
+    if (disallowed) {
+        const char *policy =
+            pf_json_str(constraints, "on_disallowed") ? pf_json_str(constraints, "on_disallowed") : "nearest";
+        char *msg = pf_asprintf("%zu part%s %s a material the output type does not allow, first %s", disallowed,
+                                disallowed == 1 ? "" : "s", disallowed == 1 ? "has" : "have", first_disallowed);
+        if (strcmp(policy, "fail") == 0)
+            pf_errors_add(errs, PF_EINVAL, "/output_type/material_constraints/allowed_materials",
+                          "%s: on_disallowed is fail", msg);
+        else {
+            char *full = pf_asprintf("%s: the run re-maps %s to %s", msg, disallowed == 1 ? "it" : "them",
+                                     strcmp(policy, "default") == 0 ? "the constraint's default material"
+                                                                    : "the nearest allowed material");
+            warn(warnings, "/output_type/material_constraints/allowed_materials", full);
+            free(full);
+        }
+        free(msg);
+    }
     if (unmapped) {
-        char *msg = pf_asprintf("%zu part%s would have no allowed material, first %s", unmapped,
-                                unmapped == 1 ? "" : "s", first);
+        char *msg =
+            pf_asprintf("%zu part%s would have no material, first %s", unmapped, unmapped == 1 ? "" : "s", first);
         if (json_is_true(json_object_get(constraints, "require_complete")))
             pf_errors_add(errs, PF_EINVAL, "/output_type/material_constraints/require_complete", "%s", msg);
         else

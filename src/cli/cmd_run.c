@@ -42,7 +42,7 @@ static void usage(FILE *out) {
 typedef struct {
     pf_app *app;
     const char *label;
-    char last[200]; /* what the progress line said last, so a pipe gets one line per change */
+    char last[420]; /* what the progress line said last, so a pipe gets one line per change */
 } job;
 
 /* Waits for a run, showing which nodes have finished and which are running. */
@@ -59,17 +59,32 @@ static char *follow(job *j, const char *run_id) {
             if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) done++;
         }
         json_t *live = pf_runtime_live(j->app->runtime, run_id);
-        char message[160] = "";
+        /* shown: each running node with what its module said, its time and
+         * estimate; key: the same without the clock, so a pipe gets a line
+         * per step, not per second. */
+        char shown[400] = "", key[400] = "";
+        double partial = 0;
         json_object_foreach(live, id, node) {
-            size_t used = strlen(message);
-            snprintf(message + used, sizeof message - used, "%s%s", used ? ", " : "", id);
+            const json_t *f = json_object_get(node, "fraction"), *eta = json_object_get(node, "eta_s");
+            const char *said = pf_json_str(node, "message");
+            char what[200], left[32] = "";
+            size_t k = (size_t)snprintf(what, sizeof what, "%s", id);
+            if (f && k < sizeof what)
+                k += (size_t)snprintf(what + k, sizeof what - k, " %.0f%%", 100 * json_number_value(f));
+            if (said && k < sizeof what) snprintf(what + k, sizeof what - k, " %s", said);
+            if (eta) snprintf(left, sizeof left, ", ~%.0fs left", json_number_value(eta));
+            size_t used = strlen(shown), kused = strlen(key);
+            snprintf(shown + used, sizeof shown - used, "%s%s (%.0fs%s)", used ? "; " : "", what,
+                     json_number_value(json_object_get(node, "elapsed_s")), left);
+            snprintf(key + kused, sizeof key - kused, "%s%s", kused ? "; " : "", what);
+            partial += f ? json_number_value(f) : 0;
         }
         json_decref(live);
-        char now[200];
-        snprintf(now, sizeof now, "%zu/%zu %s", done, total, message);
+        char now[420];
+        snprintf(now, sizeof now, "%zu/%zu %s", done, total, key);
         if (isatty(STDERR_FILENO) || strcmp(now, j->last) != 0)
-            pf_cli_progress((void *)j->label, total ? (double)done / (double)total : 0,
-                            *message        ? message
+            pf_cli_progress((void *)j->label, total ? ((double)done + partial) / (double)total : 0,
+                            *shown          ? shown
                             : done == total ? "done"
                                             : "waiting");
         snprintf(j->last, sizeof j->last, "%s", now);

@@ -47,6 +47,11 @@ static void usage(FILE *out) {
         "  --webhook-url URL       the default webhook for output.notify\n"
         "  --webhook-secret-file FILE  signs webhook bodies (HMAC-SHA256; default DATA_DIR/secrets/webhook.key,\n"
         "                    made on first start)\n"
+        "  --lease-seconds S   with PostgreSQL, how long a run stays leased to this server without renewal:\n"
+        "                    a server that dies loses its runs to the others after S seconds (default 30)\n"
+        "  --server-id NAME  with PostgreSQL, the name this server leases runs under (unique among the\n"
+        "                    servers; default: new each start); a server restarted under its old name takes\n"
+        "                    its runs back at once\n"
         "  --no-demo-data    leave a fresh data directory empty (no demo categories, tier, output types)\n"
         "  --port-file FILE  write the bound port to FILE once listening\n"
         "  -h, --help        this help\n",
@@ -154,6 +159,8 @@ static int parse(int argc, char **argv, serve_args *a) {
         {"memory-limit", required_argument, 0, 'L'},
         {"cpu-limit", required_argument, 0, 'X'},
         {"broker", required_argument, 0, 'Q'},
+        {"lease-seconds", required_argument, 0, 'l'},
+        {"server-id", required_argument, 0, 'i'},
         {0, 0, 0, 0},
     };
     json_t *hooks = json_object_get(a->settings, "webhooks");
@@ -214,6 +221,16 @@ static int parse(int argc, char **argv, serve_args *a) {
             if (!read_secret(optarg, hooks)) return PF_EXIT_USAGE;
             break;
         case 'Q': a->broker = optarg; break;
+        case 'l': {
+            long secs = strtol(optarg, &end, 10);
+            if (*end || !*optarg || secs < 1 || secs > 86400) {
+                fprintf(stderr, "prodflow serve: --lease-seconds must be 1..86400, not \"%s\"\n", optarg);
+                return PF_EXIT_USAGE;
+            }
+            a->cfg.lease_seconds = (int)secs;
+            break;
+        }
+        case 'i': a->cfg.server_id = optarg; break;
         default: usage(stderr); return PF_EXIT_USAGE;
         }
     }

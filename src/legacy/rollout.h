@@ -19,5 +19,9 @@ typedef struct pf_dispatched {
 pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const json_t *output_type,
                               const json_t *line, pf_errors *errs, pf_dispatched *out);
 void pf_dispatched_free(pf_dispatched *d);
+/* The run request's constraints from the output type's material
+ * constraints ({source, modules: {"materials.resolve_map": params}}), or
+ * NULL when it has none that constrain. New reference. */
+json_t *pf_rollout_constraints(const json_t *output_type);
 
 #endif

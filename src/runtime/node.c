@@ -130,17 +130,29 @@ static void record_attempt(rt_node *n, int attempt, const char *status, const pf
 
 #define NODE_LOG_MAX 200
 
-/* A module's progress, kept in the node's log (the latest entries). */
+/* Where a module's progress goes: the node's log (its latest entries,
+ * recorded when it finishes) and, while it runs, the live view that the
+ * run's observers are told of. */
+typedef struct {
+    pf_runtime *rt;
+    rt_run *run;
+    rt_node *n;
+} progress_sink;
+
 static void on_progress(void *user, double fraction, const char *message) {
-    rt_node *n = user;
-    json_t *log = json_object_get(n->state, "log");
-    if (!json_is_array(log)) json_object_set_new(n->state, "log", log = json_array());
+    const progress_sink *p = user;
+    json_t *log = json_object_get(p->n->state, "log");
+    if (!json_is_array(log)) json_object_set_new(p->n->state, "log", log = json_array());
     if (json_array_size(log) >= NODE_LOG_MAX) json_array_remove(log, 0);
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
     json_t *entry = json_pack("{s:s, s:s}", "at", stamp, "message", message ? message : "");
     if (fraction >= 0) json_object_set_new(entry, "fraction", json_real(fraction));
     json_array_append_new(log, entry);
+    pthread_mutex_lock(&p->rt->lock);
+    bool tell = rt_live_report(p->n, fraction, message, entry);
+    pthread_mutex_unlock(&p->rt->lock);
+    if (tell) rt_changed(p->rt, p->run->id);
 }
 
 /* "<data>/runs/<run>/<node>.<attempt>", without printf's per-call cost. */
@@ -165,7 +177,8 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
         return r;
     }
     r.err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
-                              json_object_get(run->record, "line_overrides"), &r.params, &r.sources);
+                              json_object_get(run->record, "line_overrides"),
+                              json_object_get(run->record, "constraints"), &r.params, &r.sources);
     if (r.err) {
         json_decref(inputs);
         return r;
@@ -204,6 +217,7 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
     }
     int retries = (int)json_integer_value(json_object_get(policy, "retries"));
     double timeout_s = json_number_value(json_object_get(policy, "timeout_s"));
+    progress_sink sink = {rt, run, n};
     for (int attempt = 1;; attempt++) {
         record_attempt(n, attempt, "running", NULL);
         char *work = work_dir(rt->cfg.data_dir, run->id, n->id, attempt);
@@ -219,7 +233,7 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
                              .shadow = json_is_true(json_object_get(run->record, "shadow")),
                              .settings = rt->cfg.settings,
                              .progress = on_progress,
-                             .progress_user = n};
+                             .progress_user = &sink};
         json_t *process = NULL;
         pf_error *err = rt_invoke(rt, n->module, &ctx, inputs, r.params, attempt, &r.outputs, &process);
         free(work);

@@ -209,6 +209,7 @@ static void *writer(void *arg) {
             completion *c = &batch[k];
             rt_node *node = &c->run->nodes[c->node];
             node->status = c->status;
+            rt_live_clear(node);
             extras[k] = (pf_store_node_extras){.artifacts = c->artifacts,
                                                .assets = c->assets,
                                                .cache_key = c->cache_text ? c->cache_key : NULL,
@@ -259,6 +260,7 @@ static void *worker(void *arg) {
         rt_node *n = &t.run->nodes[t.node];
         if (n->status != N_PENDING) continue;
         n->status = N_RUNNING;
+        rt_live_start(n);
         pthread_mutex_unlock(&rt->lock);
         rt_changed(rt, t.run->id);
         execute(rt, t.run, t.node, hasher);
@@ -289,6 +291,8 @@ void rt_schedule_locked(pf_runtime *rt, rt_run *run) {
 
 /* ---------------------------------------------------------------- public */
 
+static void *leaser(void *arg);
+
 pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     pf_runtime *rt = pf_xcalloc(1, sizeof *rt);
     rt->cfg = *cfg;
@@ -302,12 +306,25 @@ pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     for (int i = 0; i < rt->n_threads; i++)
         pthread_create(&rt->threads[i], NULL, worker, rt);
     pthread_create(&rt->writer, NULL, writer, rt);
+    if (cfg->lease_seconds > 0 && cfg->lease_owner) {
+        pthread_cond_init(&rt->lease_tick, NULL);
+        rt->leasing = true;
+        pthread_create(&rt->leaser, NULL, leaser, rt);
+    }
     *out = rt;
     return NULL;
 }
 
 void pf_runtime_stop(pf_runtime *rt) {
     if (!rt) return;
+    if (rt->leasing) { /* first, so that no run is claimed while stopping */
+        pthread_mutex_lock(&rt->lock);
+        rt->lease_stop = true;
+        pthread_cond_signal(&rt->lease_tick);
+        pthread_mutex_unlock(&rt->lock);
+        pthread_join(rt->leaser, NULL);
+        pthread_cond_destroy(&rt->lease_tick);
+    }
     pthread_mutex_lock(&rt->lock);
     rt->stopping = true;
     /* Running modules stop now (their subprocesses are killed). Since a
@@ -324,6 +341,9 @@ void pf_runtime_stop(pf_runtime *rt) {
     pthread_cond_signal(&rt->to_write);
     pthread_mutex_unlock(&rt->lock);
     pthread_join(rt->writer, NULL);
+    /* What finished is committed: another server may take the rest now
+     * rather than after the lease time. */
+    if (rt->leasing) rt_log_store_error(pf_store_run_release(rt->cfg.store, rt->cfg.lease_owner), "(releasing leases)");
     free(rt->done);
     pthread_cond_destroy(&rt->to_write);
     for (rt_run *lists[] = {rt->runs, rt->retired}, **l = lists; l < lists + 2; l++)
@@ -497,6 +517,20 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
         json_decref(stored);
         return err;
     }
+    if (!only_unfinished && rt->leasing) {
+        /* A re-run: its lease first, while the run is still final and so
+         * claimed by no other server. */
+        json_t *ids = json_pack("[s]", run_id), *held = NULL;
+        err = pf_store_run_renew(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, ids, &held);
+        if (!err && json_array_size(held) == 0)
+            err = pf_error_new(PF_ECONFLICT, "", "run %s is leased by another server", run_id);
+        json_decref(ids);
+        json_decref(held);
+        if (err) {
+            json_decref(stored);
+            return err;
+        }
+    }
     char *stalled = only_unfinished ? note_resume(doc, nodes) : NULL;
     if (!only_unfinished) { /* a re-run starts afresh */
         json_object_del(doc, "resumes");
@@ -527,7 +561,100 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
 
 pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return revive(rt, run_id, false); }
 
+/* Runs claimed at once: servers that claim together share what is left. */
+#define CLAIM_BATCH 32
+
+/* Claims runs nobody holds (own_too: and those this owner held before a
+ * restart) and schedules them; *n counts them. A run that cannot be
+ * revived is logged and its lease lapses, since only running runs are
+ * renewed. */
+static pf_error *claim_and_revive(pf_runtime *rt, bool own_too, size_t *n) {
+    json_t *ids = NULL;
+    pf_error *err =
+        pf_store_run_claim(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, own_too, CLAIM_BATCH, &ids);
+    size_t i;
+    const json_t *id;
+    json_array_foreach(ids, i, id) {
+        pf_error *failed = revive(rt, json_string_value(id), true);
+        if (failed)
+            rt_log_store_error(failed, json_string_value(id));
+        else
+            (*n)++;
+    }
+    size_t claimed = json_array_size(ids);
+    json_decref(ids);
+    if (!err && claimed == CLAIM_BATCH) return claim_and_revive(rt, own_too, n);
+    return err;
+}
+
+/* Renews the leases of the runs this runtime is running. */
+static void renew_leases(pf_runtime *rt) {
+    json_t *ids = json_array();
+    pthread_mutex_lock(&rt->lock);
+    for (const rt_run *r = rt->runs; r; r = r->next)
+        json_array_append_new(ids, json_string(r->id));
+    pthread_mutex_unlock(&rt->lock);
+    json_t *held = NULL;
+    pf_error *err = pf_store_run_renew(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, ids, &held);
+    if (err) {
+        rt_log_store_error(err, "(renewing leases)");
+    } else if (json_array_size(held) < json_array_size(ids)) {
+        /* Paused longer than the lease (or the database was away): another
+         * server may be running these too. Their side effects stay once per
+         * (run, node), but the operator should make the lease longer. */
+        size_t i, k;
+        const json_t *id, *h;
+        json_array_foreach(ids, i, id) {
+            bool kept = false;
+            json_array_foreach(held, k, h) kept = kept || json_equal(id, h);
+            /* a run that finished since the list was made has no lease to renew */
+            if (!kept)
+                pf_log(PF_LOG_WARN, "run.lease_lost",
+                       "run %s: its lease ran out before it was renewed; another server may have taken it (is "
+                       "--lease-seconds long enough?)",
+                       json_string_value(id));
+        }
+    }
+    json_decref(held);
+    json_decref(ids);
+}
+
+/* Renews this runtime's leases three times per lease time, and each time
+ * claims the runs whose lease ran out: those of a server that died. */
+static void *leaser(void *arg) {
+    pf_runtime *rt = arg;
+    pthread_setname_np(pthread_self(), "pf-run-lease");
+    long period_ms = rt->cfg.lease_seconds * 1000L / 3;
+    pthread_mutex_lock(&rt->lock);
+    while (!rt->lease_stop) {
+        struct timespec at;
+        clock_gettime(CLOCK_REALTIME, &at);
+        at.tv_sec += period_ms / 1000;
+        at.tv_nsec += (period_ms % 1000) * 1000000L;
+        if (at.tv_nsec >= 1000000000L) at.tv_sec++, at.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&rt->lease_tick, &rt->lock, &at);
+        if (rt->lease_stop) break;
+        pthread_mutex_unlock(&rt->lock);
+        renew_leases(rt);
+        size_t n = 0;
+        rt_log_store_error(claim_and_revive(rt, false, &n), "(claiming runs)");
+        if (n)
+            pf_log(PF_LOG_INFO, "runtime.took_over", "took over %zu run%s whose server stopped renewing its lease", n,
+                   n == 1 ? "" : "s");
+        pthread_mutex_lock(&rt->lock);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return NULL;
+}
+
 pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed) {
+    if (rt->leasing) {
+        size_t n = 0;
+        pf_error *err = claim_and_revive(rt, true, &n);
+        if (resumed) *resumed = n;
+        if (n) pf_log(PF_LOG_INFO, "runtime.resumed", "resumed %zu unfinished run%s", n, n == 1 ? "" : "s");
+        return err;
+    }
     json_t *list = NULL;
     pf_error *err = pf_store_run_list(rt->cfg.store, "running", &list);
     size_t i, n = 0;
@@ -550,7 +677,7 @@ json_t *pf_runtime_live(pf_runtime *rt, const char *run_id) {
         if (strcmp(r->id, run_id) != 0) continue;
         live = json_object();
         for (size_t i = 0; i < r->n; i++)
-            if (r->nodes[i].status == N_RUNNING) json_object_set_new(live, r->nodes[i].id, json_string("running"));
+            if (r->nodes[i].status == N_RUNNING) json_object_set_new(live, r->nodes[i].id, rt_live_json(&r->nodes[i]));
     }
     pthread_mutex_unlock(&rt->lock);
     return live;

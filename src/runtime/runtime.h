@@ -57,6 +57,14 @@ typedef struct pf_runtime_config {
     const pf_limit_override *limits; /* may be NULL */
     size_t n_limits;
     const pf_remote *remote; /* NULL: every module runs on this machine */
+    /* Several servers on one database (PostgreSQL): with lease_seconds >
+     * 0, this runtime schedules only the runs it leases as lease_owner (a
+     * name unique among the servers). It leases the runs it creates,
+     * renews its leases while it runs them, claims runs whose lease ran
+     * out (their server died) and resumes them from their last committed
+     * node, and gives its leases up on stop. 0: one server, no leases. */
+    const char *lease_owner;
+    int lease_seconds;
 } pf_runtime_config;
 
 typedef struct pf_run_request {
@@ -65,8 +73,13 @@ typedef struct pf_run_request {
     const json_t *overrides;      /* invocation parameter -> value; may be NULL */
     const json_t *line_overrides; /* the order line's overrides, same names; may be NULL */
     const json_t *subject;        /* what the run is for (product, order line); may be NULL */
-    bool shadow;                  /* side effects record what they would do and do nothing */
-    const char *id;               /* the run's id, when the caller recorded it beforehand; NULL makes one */
+    /* Params enforced on every node of a module, over everything else:
+     * {"source": what imposes them, "modules": {module key: {param:
+     * value}}}. The output type's material constraints arrive this way
+     * (legacy/rollout.c). May be NULL. */
+    const json_t *constraints;
+    bool shadow;    /* side effects record what they would do and do nothing */
+    const char *id; /* the run's id, when the caller recorded it beforehand; NULL makes one */
 } pf_run_request;
 
 typedef struct pf_runtime pf_runtime;
@@ -91,11 +104,14 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id);
  * the outputs of those that succeeded. */
 pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id);
 /* Queues every run the store holds as queued or running; nodes that were
- * running start again. */
+ * running start again. With leases, only the runs nobody else holds (or
+ * that lease_owner held before a restart). */
 pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed);
-/* Node id -> "running" for the nodes of an active run that are running
- * now (the store records a node when it finishes); NULL when the run is
- * not active. New reference. */
+/* Node id -> what it is doing, for the nodes of an active run that are
+ * running now (the store records a node when it finishes): {"status":
+ * "running", "started_at", "elapsed_s", and as far as its module said
+ * "fraction", "eta_s", "message", and "log", its latest progress entries}.
+ * NULL when the run is not active. New reference. */
 json_t *pf_runtime_live(pf_runtime *rt, const char *run_id);
 
 #endif

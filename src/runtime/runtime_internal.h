@@ -4,7 +4,9 @@
 #ifndef PF_RUNTIME_INTERNAL_H
 #define PF_RUNTIME_INTERNAL_H
 
+#include "core/clock.h"
 #include "core/sha256.h"
+#include "core/throttle.h"
 #include "runtime/runtime.h"
 
 #include <pthread.h>
@@ -30,6 +32,15 @@ typedef struct {
     size_t waiting;       /* upstream nodes not finished yet */
     node_status status;
     json_t *state; /* persisted: attempts, outputs, params, cache, error */
+    /* While it runs, under rt->lock: what live.c shows of it. */
+    struct {
+        long started_ms; /* 0 when it is not running */
+        char started_at[PF_ISO_LEN];
+        double fraction; /* < 0: not said */
+        char *message;
+        json_t *log;        /* the latest progress entries */
+        pf_throttle notice; /* when observers are told */
+    } live;
 } rt_node;
 
 typedef struct rt_run {
@@ -81,6 +92,11 @@ struct pf_runtime {
     pthread_cond_t to_write;
     pthread_t writer;
     bool writer_stop;
+    /* Leases (cfg.lease_seconds > 0): a thread renews them and claims runs
+     * whose lease ran out. */
+    pthread_t leaser;
+    pthread_cond_t lease_tick;
+    bool leasing, lease_stop;
 };
 
 static inline const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
@@ -118,6 +134,15 @@ pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx
 /* Tells the runtime's observer (pf_runtime_config.on_change) that a run changed. */
 void rt_changed(const pf_runtime *rt, const char *run_id);
 void rt_free_retired_locked(pf_runtime *rt);
+
+/* live.c, with rt->lock held: a node starts running, stops, or its module
+ * reports progress (entry is the log entry it made); report says whether
+ * the run's observers should hear of it now. */
+void rt_live_start(rt_node *n);
+void rt_live_clear(rt_node *n);
+bool rt_live_report(rt_node *n, double fraction, const char *message, const json_t *entry);
+/* {status: "running", started_at, elapsed_s, fraction?, eta_s?, message?, log} */
+json_t *rt_live_json(const rt_node *n);
 void rt_log_store_error(pf_error *err, const char *run_id);
 
 #endif

@@ -96,3 +96,32 @@ pf_error *pf_store_item_get(pf_store *s, const char *kind, const char *key, json
 pf_error *pf_store_item_list(pf_store *s, const char *kind, json_t **list_out) {
     return s->ops->item_list(s, kind, list_out);
 }
+
+static pf_error *no_leases(const pf_store *s) {
+    return pf_error_new(PF_EUNAVAILABLE, "/store",
+                        "the %s store serves one server and leases no runs; several servers need PostgreSQL",
+                        s->ops->name);
+}
+
+pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                             json_t **ids_out) {
+    *ids_out = NULL;
+    if (!s->ops->run_claim) return no_leases(s);
+    return s->ops->run_claim(s, owner, lease_seconds, own_too, max, ids_out);
+}
+pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out) {
+    if (held_out) *held_out = NULL;
+    if (!s->ops->run_renew) return no_leases(s);
+    return s->ops->run_renew(s, owner, lease_seconds, ids, held_out);
+}
+pf_error *pf_store_run_release(pf_store *s, const char *owner) {
+    if (!s->ops->run_release) return no_leases(s);
+    return s->ops->run_release(s, owner);
+}
+/* A backend without other servers has nothing to hear: listening is a no-op. */
+pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, void *user) {
+    return s->ops->listen ? s->ops->listen(s, fn, user) : NULL;
+}
+void pf_store_unlisten(pf_store *s) {
+    if (s && s->ops->unlisten) s->ops->unlisten(s);
+}

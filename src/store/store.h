@@ -61,7 +61,11 @@ pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
  * transaction, so a crash leaves each transition whole or absent. */
 /* A new run has no node rows: a workflow node without a row reads back as
  * pending. The row may carry "doc_text", the doc already serialised
- * compactly, which is stored instead of serialising "doc" again. */
+ * compactly, which is stored instead of serialising "doc" again, and
+ * "lease_owner" with "lease_seconds": the creating server holds the run's
+ * lease from the start (PostgreSQL). A second live run of an order line
+ * (subject.order_line, not a shadow, not failed or cancelled) is a
+ * conflict: two servers dispatching one line create one run. */
 pf_error *pf_store_run_create(pf_store *s, const json_t *run);
 /* Writes that belong to a node's transition and commit with it. */
 typedef struct pf_store_node_extras {
@@ -94,6 +98,33 @@ pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items
 pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool details, json_t **run_out);
 /* Newest first, without nodes or doc; status may be NULL for all. */
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out);
+
+/* Run leases, for several servers on one PostgreSQL database (SQLite
+ * answers PF_EUNAVAILABLE: one server needs none). Times come from the
+ * database's clock, one for every server.
+ * Claims up to max queued or running runs whose lease is absent or ran
+ * out (and, with own_too, those owner holds already: a restart under the
+ * same name), with FOR UPDATE SKIP LOCKED so that servers claiming
+ * together each get different runs; each is leased to owner for
+ * lease_seconds. *ids_out: the claimed run ids, oldest first. */
+pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                             json_t **ids_out);
+/* Extends owner's leases on the runs among ids (an array of run ids: those
+ * the server is running; a lease on any other run lapses), taking those
+ * nobody holds. *held_out (may be NULL): the ids owner holds now. */
+pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+/* Gives up owner's leases, so another server takes those runs at once. */
+pf_error *pf_store_run_release(pf_store *s, const char *owner);
+
+/* Change notices from other servers sharing the database (PostgreSQL
+ * LISTEN/NOTIFY): fn(user, run_id) is called on the store's own thread
+ * after any server commits a change of that run, and fn(user, NULL) after
+ * the notices were interrupted (anything may have changed). One listener
+ * per store; SQLite has no other servers and never calls. Stop it with
+ * pf_store_unlisten before what user points to goes away. */
+typedef void (*pf_store_notice_fn)(void *user, const char *run_id);
+pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, void *user);
+void pf_store_unlisten(pf_store *s);
 
 /* Published assets, newest first; run_id may be NULL for all. */
 pf_error *pf_store_asset_list(pf_store *s, const char *run_id, json_t **list_out);

@@ -44,6 +44,13 @@ typedef struct pf_store_ops {
     pf_error *(*items_write)(pf_store *s, const pf_store_item *items, size_t n);
     pf_error *(*item_get)(pf_store *s, const char *kind, const char *key, json_t **doc_out);
     pf_error *(*item_list)(pf_store *s, const char *kind, json_t **list_out);
+    /* Leases and notices; NULL where the backend has none (store.h). */
+    pf_error *(*run_claim)(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                           json_t **ids_out);
+    pf_error *(*run_renew)(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+    pf_error *(*run_release)(pf_store *s, const char *owner);
+    pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, void *user);
+    void (*unlisten)(pf_store *s);
     /* Copying (store_copy.c): every row of a table in its order, as JSON;
      * and rows written back as they are, in one transaction. */
     pf_error *(*dump)(pf_store *s, const pf_store_table *t, pf_store_row_fn fn, void *ctx);

@@ -47,6 +47,10 @@ typedef enum {
     Q_ITEM_DELETE,
     Q_ITEM_GET,
     Q_ITEM_LIST,
+    Q_RUN_CLAIM,
+    Q_RUN_RENEW,
+    Q_RUN_RELEASE,
+    Q_NOTIFY,
     Q_COUNT
 } pg_query;
 extern const char *const pf_pg_sql[Q_COUNT];
@@ -55,6 +59,7 @@ extern const char *const pf_pg_sql[Q_COUNT];
 typedef struct {
     PGconn *pg;    /* NULL until first used */
     bool prepared; /* the statements are prepared on this session */
+    bool listens;  /* LISTENs on PF_PG_CHANNEL: issued again on every new session */
     pthread_mutex_t lock;
 } pg_conn;
 
@@ -67,7 +72,12 @@ typedef struct {
      * write or another look-up. */
     pg_conn readers[PF_PG_READERS];
     int version;
+    struct pg_listener *listener; /* LISTEN's own session and thread; NULL until pf_store_listen */
 } pg_store;
+
+/* The channel every server NOTIFYs a run's id on when it commits a change
+ * of the run, and LISTENs to. */
+#define PF_PG_CHANNEL "prodflow_runs"
 
 pg_store *pf_pg_impl(pf_store *s);
 
@@ -133,6 +143,14 @@ pf_error *pf_pg_cache_find(pf_store *s, const char *key, const char *slot, json_
 pf_error *pf_pg_items_write(pf_store *s, const pf_store_item *items, size_t n);
 pf_error *pf_pg_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out);
 pf_error *pf_pg_item_list(pf_store *s, const char *kind, json_t **list_out);
+
+/* Leases (store_pg_runs.c) and notices (store_pg_listen.c). */
+pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                          json_t **ids_out);
+pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+pf_error *pf_pg_run_release(pf_store *s, const char *owner);
+pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, void *user);
+void pf_pg_unlisten(pf_store *s);
 
 /* Copying (store_pg_copy.c). */
 pf_error *pf_pg_dump(pf_store *s, const pf_store_table *t, pf_store_row_fn fn, void *ctx);

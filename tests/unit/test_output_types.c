@@ -7,6 +7,7 @@
 #include "catalog/output_type.h"
 #include "catalog/seed.h"
 #include "core/mem.h"
+#include "support/json_ops.h"
 #include "support/tmpdir.h"
 
 #include <stdlib.h>
@@ -57,27 +58,13 @@ static const bad_case bad_cases[] = {
     {base_graph, "{\"material_constraints\":{\"colour\":1}}", "/material_constraints/colour"},
     {base_graph, "{\"price\":3}", "/price"},
     {base_graph, "{\"rollout\":\"shadow\"}", "/legacy_render_settings"},
-    {base_legacy, "{\"legacy_render_settings\":{\"engine\":\"eevee\"}}", "/legacy_render_settings/engine"},
+    {base_legacy, "{\"legacy_render_settings\":{\"engine\":\"workbench\"}}", "/legacy_render_settings/engine"},
     {base_legacy, "{\"legacy_render_settings\":{\"turntable\":{\"enabled\":true}}}", "/legacy_render_settings"},
     {base_legacy, "{\"legacy_render_settings\":\"fast\"}", "/legacy_render_settings"},
     {base_legacy, "{\"legacy_render_settings\":null}", "/legacy_render_settings"},
-    {base_legacy, "{\"legacy_render_settings\":{\"colour\":\"red\"}}", "/legacy_render_settings/colour"},
+    {base_legacy, "{\"legacy_render_settings\":{\"width\":\"wide\"}}", "/legacy_render_settings/width"},
     {base_legacy, "{\"overrides\":{\"width\":100}}", "/overrides"},
 };
-
-static json_t *patched(const char *base, const char *patch) {
-    json_t *doc = json_loads(base, 0, NULL), *p = json_loads(patch, 0, NULL);
-    const char *k;
-    json_t *v;
-    json_object_foreach(p, k, v) {
-        if (json_is_null(v))
-            json_object_del(doc, k);
-        else
-            json_object_set(doc, k, v);
-    }
-    json_decref(p);
-    return doc;
-}
 
 static bool has_pointer(const pf_errors *errs, const char *pointer) {
     for (size_t i = 0; i < errs->len; i++)
@@ -127,7 +114,7 @@ static void test_malformed(const pf_catalog *c) {
     size_t n = sizeof bad_cases / sizeof *bad_cases;
     CHECK(n >= 30);
     for (size_t i = 0; i < n; i++) {
-        json_t *doc = patched(bad_cases[i].base, bad_cases[i].patch);
+        json_t *doc = pf_test_json_patched(bad_cases[i].base, bad_cases[i].patch);
         pf_errors errs;
         pf_errors_init(&errs);
         pf_output_type_validate(c, doc, NULL, "", &errs, NULL);
@@ -138,7 +125,8 @@ static void test_malformed(const pf_catalog *c) {
         json_decref(doc);
     }
     /* every problem at once, not the first */
-    json_t *doc = patched(base_graph, "{\"name\":\"\",\"visibility\":\"secret\",\"pricing_tier\":\"gold\"}");
+    json_t *doc =
+        pf_test_json_patched(base_graph, "{\"name\":\"\",\"visibility\":\"secret\",\"pricing_tier\":\"gold\"}");
     pf_errors errs;
     pf_errors_init(&errs);
     pf_output_type_validate(c, doc, NULL, "", &errs, NULL);
@@ -157,7 +145,7 @@ static void test_family_pairs(const pf_catalog *c) {
         json_array_foreach(c->starters, i, wf) {
             const char *family = contract->families[f].key,
                        *wf_family = json_string_value(json_object_get(wf, "family"));
-            json_t *doc = patched(base_graph, "{}");
+            json_t *doc = pf_test_json_patched(base_graph, "{}");
             json_object_set_new(doc, "family", json_string(family));
             json_object_set_new(doc, "workflow",
                                 json_pack("{s:O, s:i}", "id", json_object_get(wf, "id"), "version", 1));

@@ -466,8 +466,8 @@ static void test_pg_open_and_migrate(pf_test_pg *pg) {
     json_t *report = NULL;
     CHECK_INT(code_of(pf_store_migrate(url, true, &report)), PF_OK); /* dry run: says, does nothing */
     CHECK_INT(report_int(report, "current_version"), 0);
-    CHECK_INT(report_int(report, "target_version"), 3);
-    CHECK_INT(report_count(report), 3);
+    CHECK_INT(report_int(report, "target_version"), 4);
+    CHECK_INT(report_count(report), 4);
     CHECK(strstr(json_string_value(json_object_get(json_array_get(json_object_get(report, "statements"), 2), "sql")),
                  "CREATE TABLE items") != NULL);
     json_decref(report);
@@ -477,17 +477,17 @@ static void test_pg_open_and_migrate(pf_test_pg *pg) {
 
     pf_store *s = NULL;
     CHECK(pf_store_open(url, &s) == NULL);
-    CHECK_INT(pf_store_schema_version(s), 3);
+    CHECK_INT(pf_store_schema_version(s), 4);
     CHECK_STR(pf_store_backend(s), "postgresql");
     pf_store_close(s);
     char *short_scheme = pf_asprintf("postgres://%s", url + strlen("postgresql://"));
     CHECK(pf_store_open(short_scheme, &s) == NULL); /* re-opening applies nothing new */
-    CHECK_INT(pf_store_schema_version(s), 3);
+    CHECK_INT(pf_store_schema_version(s), 4);
     pf_store_close(s);
     free(short_scheme);
-    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "3");
+    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "4");
     CHECK_INT(code_of(pf_store_migrate(url, false, &report)), PF_OK);
-    CHECK_INT(report_int(report, "current_version"), 3);
+    CHECK_INT(report_int(report, "current_version"), 4);
     CHECK_INT(report_count(report), 0);
     json_decref(report);
 
@@ -527,10 +527,10 @@ static void test_pg_migrate_together(pf_test_pg *pg) {
         pthread_join(t[i], NULL);
         CHECK(o[i].err == NULL);
         pf_error_free(o[i].err);
-        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 3);
+        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 4);
         pf_store_close(o[i].store);
     }
-    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "3 3");
+    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "4 4");
     free(url);
 }
 
@@ -556,7 +556,7 @@ static void test_pg_upgrade(pf_test_pg *pg) {
     pf_store *s = NULL;
     CHECK(pf_store_open(url, &s) == NULL);
     if (s) {
-        CHECK_INT(pf_store_schema_version(s), 3);
+        CHECK_INT(pf_store_schema_version(s), 4);
         json_t *got = NULL;
         CHECK_INT(code_of(pf_store_workflow_get(s, "old", 0, &got)), PF_OK);
         CHECK_INT(json_integer_value(json_object_get(got, "version")), 1);
@@ -744,7 +744,7 @@ static void test_sqlite_migrate(void) {
     struct stat st;
     CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
     CHECK_INT(report_int(report, "current_version"), 0);
-    CHECK_INT(report_count(report), 3);
+    CHECK_INT(report_count(report), 4);
     CHECK_STR(json_string_value(json_object_get(report, "backend")), "sqlite");
     CHECK(stat(path, &st) != 0);
     json_decref(report);
@@ -753,11 +753,11 @@ static void test_sqlite_migrate(void) {
     json_decref(report);
     CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
     CHECK_INT(report_int(report, "current_version"), 2);
-    CHECK_INT(report_count(report), 1);
+    CHECK_INT(report_count(report), 2);
     json_decref(report);
     pf_store *s = NULL;
     CHECK(pf_store_open(dir, &s) == NULL);
-    CHECK_INT(pf_store_schema_version(s), 3);
+    CHECK_INT(pf_store_schema_version(s), 4);
     pf_store_close(s);
     CHECK_INT(code_of(pf_store_migrate_to(dir, 7, false, &report)), PF_EINVAL);
     json_decref(report);

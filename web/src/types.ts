@@ -190,7 +190,7 @@ export interface RunAttempt {
 
 export interface ParamSource {
   value: unknown;
-  /** default, node, invocation or order_line */
+  /** default, node, invocation, order_line or constraint (an output type's material constraints; via names it) */
   source: string;
   /** the invocation parameter that routed the value */
   via?: string;
