@@ -13,6 +13,7 @@ import type { ArtifactKind, Asset, JSONSchema, OrderLine, OutputType, PointerPro
 import { useFetched } from '../useFetched';
 import { AppLink, KvTable, PointerList, type ProblemItem } from './CatalogBits';
 import { Deliverables } from './Deliverables';
+import { RunProgress } from './RunProgress';
 import { StatusBadge } from './StatusBadge';
 
 const POLL_MS = 2000;
@@ -245,6 +246,7 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
                   <tr className="line-files">
                     <td colSpan={9}>
                       {delivered.length > 0 && <Deliverables items={delivered} testId={`deliverables-${l.output_type}`} />}
+                      {l.status === 'in_production' && latestRun && <RunProgress runId={latestRun} testId={`line-progress-${l.output_type}`} />}
                       {l.status === 'in_production' && <p className="muted small deliverables-wait">In production: the files show here when the run has published them.</p>}
                       {l.status === 'delivered' && latestRun && !assetError && !(latestRun in assets) && <p className="muted small deliverables-wait">Loading the delivered files…</p>}
                       {l.status === 'delivered' && latestRun && latestRun in assets && delivered.length === 0 && (

@@ -210,6 +210,42 @@ function unexpectedConsoleError(msg) {
   return !(m && expectedHttp.has(Number(m[1])));
 }
 
+// ---- a gated Blender ------------------------------------------------------------
+
+/**
+ * A Blender that can be held (as tests/support/gate.c): a shell wrapper,
+ * given to the server as PRODFLOW_BLENDER, that while the gate file exists
+ * says "| Sample 1/4 (held at the gate)" as Cycles would and waits; once the
+ * file is gone it runs the real blender. A scenario closes the gate to see a
+ * render in progress for as long as it looks, then opens it.
+ */
+export const gate = {
+  blender: '',
+  file: '',
+  close() {
+    writeFileSync(this.file, '');
+  },
+  open() {
+    rmSync(this.file, { force: true });
+  },
+};
+
+const GATED_BLENDER = `#!/bin/sh
+server=$PPID
+[ -e "$(dirname "$0")/gate" ] && echo '| Sample 1/4 (held at the gate)'
+while [ -e "$(dirname "$0")/gate" ]; do sleep 0.05; done
+kill -0 "$server" 2>/dev/null || exit 1
+exec blender "$@"
+`;
+
+function makeGate(dir) {
+  const d = join(dir, 'gate');
+  mkdirSync(d, { recursive: true });
+  gate.blender = join(d, 'gated-blender');
+  gate.file = join(d, 'gate');
+  writeFileSync(gate.blender, GATED_BLENDER, { mode: 0o755 });
+}
+
 // ---- fixtures -----------------------------------------------------------------
 
 // An output type in shadow rollout whose graph renders with fewer samples than
@@ -250,8 +286,10 @@ function shareWith(dir, outputTypes) {
  *   runFixtures  also make the run fixtures (a shadow pair from `prodflow run`)
  *   outputTypes  { key: fn(shipped document) → document }: the server's demo
  *                data gets these output types changed (through its own share directory)
+ *   serverArgs   more arguments for `prodflow serve`
+ *   gated        the server's Blender is a gated one (see `gate` below)
  */
-export async function runScenarios({ binary: bin, label, scenarios, runFixtures, outputTypes = {} }) {
+export async function runScenarios({ binary: bin, label, scenarios, runFixtures, outputTypes = {}, serverArgs = [], gated = false }) {
   const t0 = Date.now();
   binary = resolve(bin);
   if (!existsSync(join(distDir, 'index.html'))) {
@@ -291,12 +329,17 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
 
   // ---- server
   serverExited = false;
+  const serverEnv = { ...process.env };
+  if (gated) {
+    makeGate(tmp);
+    serverEnv.PRODFLOW_BLENDER = gate.blender;
+  }
   const portFile = join(tmp, 'port');
   let logText = '';
   const server = spawn(
     binary,
-    ['serve', '--bind', '127.0.0.1', '--port', '0', '--port-file', portFile, '--data-dir', dataDir, '--share-dir', serverShare, '--web-dir', distDir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    ['serve', '--bind', '127.0.0.1', '--port', '0', '--port-file', portFile, '--data-dir', dataDir, '--share-dir', serverShare, '--web-dir', distDir, ...serverArgs],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv },
   );
   server.stdout.on('data', (d) => (logText += d));
   server.stderr.on('data', (d) => (logText += d));
@@ -318,6 +361,7 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
       } catch {
         /* already closed */
       }
+      if (gated) gate.open();
       if (!serverExited && server.pid) {
         process.kill(server.pid, 'SIGTERM');
         await exited;
