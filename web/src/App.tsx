@@ -34,6 +34,7 @@ import { Palette, STEP_MIME } from './components/Palette';
 import { ProblemList } from './components/ProblemList';
 import { RunsView } from './components/RunsView';
 import { CatalogView } from './components/CatalogView';
+import { NotFoundPage } from './components/NotFoundPage';
 import { WorkflowList } from './components/WorkflowList';
 import { EditorContext, type EditorContextValue } from './context';
 import { commitFrom, createHistory, record, redo, replace, undo, type History } from './history';
@@ -1032,10 +1033,11 @@ export function App() {
   const section = sectionOf(route);
   useEffect(() => {
     if (inEditor) document.title = 'Prodflow · Workflow editor';
-  }, [inEditor]);
+    else if (route.view === 'not-found') document.title = 'Prodflow · Page not found';
+  }, [inEditor, route.view]);
   const lists: Record<Exclude<View, 'editor'>, string> = { 'output-types': '/output-types', products: '/products', orders: '/orders', runs: '/runs', settings: '/settings' };
   const go = (view: View) => {
-    if (view === section && view === 'editor') return;
+    if (view === section && view === 'editor' && inEditor) return;
     if (inEditor) editorUrl.current = window.location.pathname + window.location.search;
     navigate(view === 'editor' ? editorUrl.current : lists[view]);
   };
@@ -1049,6 +1051,7 @@ export function App() {
         </ReactFlowProvider>
       </div>
       {(route.view === 'runs' || route.view === 'run') && <RunsView route={route} navigate={navigate} nav={nav} />}
+      {route.view === 'not-found' && <NotFoundPage path={route.path} navigate={navigate} nav={<NavTabs current={undefined} hrefs={{ editor: editorUrl.current, ...lists }} onGo={go} />} />}
       {section !== 'editor' && section !== 'runs' && <CatalogView route={route as CatalogRoute} navigate={navigate} nav={nav} />}
     </>
   );

@@ -5,6 +5,7 @@ import { attemptDuration, cacheText, formatClock, formatDuration, formatValue, p
 import type { NodeDefinition, RunNode, WorkflowNode } from '../types';
 import { ArtifactPreview } from './ArtifactPreview';
 import { Icon } from './Icon';
+import { pointerWords } from '../words';
 import { LogList, ProgressBar } from './ProgressBar';
 import { StatusBadge } from './StatusBadge';
 
@@ -59,7 +60,10 @@ export function NodeRunPanel({ node, state: runNode, def }: NodeRunPanelProps) {
             {s.error.pointer && (
               <>
                 {' '}
-                at <span className="mono" data-testid="node-error-pointer">{s.error.pointer}</span>
+                at{' '}
+                <span data-testid="node-error-pointer" data-pointer={s.error.pointer} title={`JSON pointer: ${s.error.pointer}`}>
+                  {pointerWords(s.error.pointer)}
+                </span>
               </>
             )}
           </div>

@@ -1,4 +1,15 @@
-import { describeTarget, type Problem } from '../problems';
+import { describeTarget, parsePointer, type Problem } from '../problems';
+import { pointerWords } from '../words';
+import { pointerTitle } from './CatalogBits';
+
+/** "node render › Parameters › Width": the target, then the field in words. */
+function problemWhere(p: Problem): string {
+  const t = p.target;
+  const skip = t.kind === 'node' || t.kind === 'edge' ? 2 : t.kind === 'invocation' ? (t.name ? 3 : 2) : 0;
+  const rest = parsePointer(p.pointer).length > skip ? pointerWords(p.pointer, skip) : '';
+  if (t.kind === 'workflow') return p.pointer ? `workflow › ${pointerWords(p.pointer)}` : 'workflow';
+  return rest ? `${describeTarget(t)} › ${rest}` : describeTarget(t);
+}
 
 export interface ProblemListProps {
   problems: Problem[];
@@ -21,10 +32,9 @@ export function ProblemList({ problems, checked, stale, onSelect }: ProblemListP
         <ul className="problems-list">
           {problems.map((p, i) => (
             <li key={i}>
-              <button type="button" className="problem" onClick={() => onSelect(p)} data-testid={`problem-${i}`}>
-                <span className="problem-where">{describeTarget(p.target)}</span>
+              <button type="button" className="problem" onClick={() => onSelect(p)} data-testid={`problem-${i}`} data-pointer={p.pointer} title={pointerTitle(p.pointer)}>
+                <span className="problem-where">{problemWhere(p)}</span>
                 <span className="problem-message">{p.message}</span>
-                <span className="problem-pointer mono">{p.pointer}</span>
               </button>
             </li>
           ))}

@@ -85,7 +85,7 @@ export function ProductPage({ id, navigate, inputSchema }: { id: string; navigat
         <span className="mono muted">{product.sku}</span>
         <span className="badge badge-family">{categories.find((c) => c.key === product.category)?.name ?? product.category}</span>
         <span className="page-head-spacer" />
-        <AppLink href="/orders/new" navigate={navigate} className="button-link">
+        <AppLink href={`/orders/new?product=${encodeURIComponent(product.id)}`} navigate={navigate} className="button-link" testId="order-it">
           Order it
         </AppLink>
       </div>

@@ -32,6 +32,7 @@ const GROUPS = {
   settings: ['./groups/settings.mjs', false],
   results: ['./groups/results.mjs', false],
   progress: ['./groups/progress.mjs', false],
+  words: ['./groups/words.mjs', false],
 };
 
 const usage = `usage: node tests/e2e/run.mjs <path-to-prodflow-binary> [--group ${Object.keys(GROUPS).join('|')}]...`;

@@ -1,0 +1,43 @@
+// Browser scenarios, group "words": the words people use. An unknown URL
+// shows a 404 page; "Order it" on a product opens the order form with that
+// product chosen; orders are titled by their reference and customer, not
+// their ids; statuses show in words ("New", not `new`).
+// Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group words`).
+import { api, base, check, shot, text, until } from '../lib.mjs';
+
+export const scenarios = [];
+const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
+
+scenario(15, 'words: a 404 page for unknown URLs, "Order it" chooses the product, orders titled by reference', async (page) => {
+  // ---- an unknown URL
+  await page.goto(`${base}/no/such/page`);
+  const nf = page.getByTestId('not-found');
+  await nf.waitFor();
+  check((await nf.innerText()).includes('Page not found') && (await nf.innerText()).includes('/no/such/page'), 'the 404 page names the path');
+  await shot(page, 'words-404.png');
+  await nf.getByRole('link', { name: 'Orders' }).click();
+  await page.getByTestId('orders-page').waitFor();
+
+  // ---- "Order it" opens the order form with the product chosen
+  const product = (await api('POST', '/api/products', { name: 'Words Lamp', sku: 'WRD-LAMP', category: 'machinery' })).body;
+  await page.goto(`${base}/products/${product.id}`);
+  await page.getByTestId('product-page').waitFor();
+  await page.getByTestId('order-it').click();
+  const select = page.getByTestId('line-0-product');
+  await select.waitFor();
+  await until('the product chosen in the first line', async () => (await select.inputValue()) === product.id && (await select.locator('option:checked').innerText()).includes('Words Lamp'));
+  await shot(page, 'words-order-it.png');
+
+  // ---- an order is titled by its reference and customer; its line's status is in words
+  const order = (await api('POST', '/api/orders', { customer: 'Words GmbH', reference: 'PO-2026-17', lines: [{ product: product.id, output_type: 'studio_still' }] })).body;
+  await page.goto(`${base}/orders`);
+  const title = page.getByTestId(`order-title-${order.id}`);
+  await title.waitFor();
+  check((await title.innerText()) === 'PO-2026-17 · Words GmbH', `the list titles the order by reference: ${await title.innerText()}`);
+  await title.click();
+  await page.getByTestId('order-page').waitFor();
+  check((await text(page, 'order-title')) === 'PO-2026-17 · Words GmbH', 'the order page is titled by reference');
+  check((await text(page, 'line-status-studio_still')).trim() === 'New', `the status is in words: ${await text(page, 'line-status-studio_still')}`);
+  check((await page.getByTestId('line-row-studio_still').innerText()).includes('Line 1'), 'the line is numbered, not shown by id');
+  await shot(page, 'words-order.png');
+});
