@@ -829,6 +829,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
           {graph ? (
             <>
               <ReactFlow<FlowNode, FlowEdge>
+                colorMode="system"
                 nodes={rfNodes}
                 edges={rfEdges}
                 nodeTypes={nodeTypes}

@@ -101,6 +101,7 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
   return (
     <EditorContext.Provider value={ctx}>
       <ReactFlow<FlowNode, FlowEdge>
+                colorMode="system"
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}

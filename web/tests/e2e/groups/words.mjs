@@ -41,3 +41,23 @@ scenario(15, 'words: a 404 page for unknown URLs, "Order it" chooses the product
   check((await page.getByTestId('line-row-studio_still').innerText()).includes('Line 1'), 'the line is numbered, not shown by id');
   await shot(page, 'words-order.png');
 });
+
+scenario(16, 'dark mode follows the system setting', async (page) => {
+  const bg = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(`${base}/orders`);
+  await page.getByTestId('orders-page').waitFor();
+  check((await bg()) === 'rgb(245, 246, 248)', `light: the page is light (${await bg()})`);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await until('the page to turn dark', async () => (await bg()) === 'rgb(15, 18, 24)');
+  await page.locator('.runs-row').first().click();
+  await page.getByTestId('order-page').waitFor();
+  await shot(page, 'dark-order.png');
+  await page.goto(`${base}/`);
+  await page.getByTestId('workflow-list').waitFor();
+  await page.locator('.wf-open').first().click();
+  await page.locator('.react-flow__node').first().waitFor();
+  const flowBg = await page.evaluate(() => getComputedStyle(document.querySelector('.react-flow')).backgroundColor);
+  check(flowBg !== 'rgb(255, 255, 255)', `the canvas is dark too (${flowBg})`);
+  await shot(page, 'dark-editor.png');
+});
