@@ -142,45 +142,61 @@ export async function openApp(page) {
 export const imageLoaded = (what, img) => until(what, () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
 
 /**
- * Waits until the editor's canvas shows the result of a fitView (React Flow's
- * getViewportForBounds, with the editor's minZoom 0.2 and maxZoom 1): the
- * nodes' bounds centred in the pane at the zoom that fits them with one of
- * these paddings. After that nothing moves, so handles can be dragged and
+ * Waits until the editor's canvas shows the graph as it opens (see
+ * web/src/viewport.ts): the result of a fitView (React Flow's
+ * getViewportForBounds, with minZoom 0.2 and maxZoom 1) with one of these
+ * paddings, the nodes' bounds centred in the pane, when that zoom is
+ * readable (READABLE_ZOOM, 1); else zoom 1 with the bounds' left edge 24 px
+ * into the pane, centred vertically (or their top 24 px down when taller
+ * than the pane). After that nothing moves, so handles can be dragged and
  * nodes clicked. (The editor asks for padding 0.06 when it opens or lays out
  * a graph, but xyflow may run the queued fit with the <ReactFlow>
  * fitViewOptions, padding 0.2, which it re-reads on each render.)
+ * `readable: false` expects a plain fit (the Controls' fit button).
  */
-export function viewFitted(page, what = 'the canvas fitted to the graph', paddings = [0.06, 0.2]) {
+export function viewFitted(page, what = 'the canvas fitted to the graph', paddings = [0.06, 0.2], { readable = true } = {}) {
   return until(what, async () => {
-    const v = await page.evaluate((paddings) => {
-      const flow = document.querySelector('.react-flow');
-      const vp = document.querySelector('.react-flow__viewport');
-      const nodes = [...document.querySelectorAll('.react-flow__node')];
-      if (!flow || !vp || !nodes.length) return { ok: false, why: 'no canvas or no nodes' };
-      const zoom = new DOMMatrixReadOnly(getComputedStyle(vp).transform).a;
-      const W = flow.offsetWidth;
-      const H = flow.offsetHeight;
-      const pane = flow.getBoundingClientRect();
-      let l = Infinity, t = Infinity, r = -Infinity, b = -Infinity; // prettier-ignore
-      for (const n of nodes) {
-        const q = n.getBoundingClientRect();
-        l = Math.min(l, q.left);
-        t = Math.min(t, q.top);
-        r = Math.max(r, q.right);
-        b = Math.max(b, q.bottom);
-      }
-      const fit = (padding) => {
-        const pad = (v) => Math.floor((v - v / (1 + padding)) * 0.5);
-        return Math.min(Math.max(Math.min((W - 2 * pad(W)) / ((r - l) / zoom), (H - 2 * pad(H)) / ((b - t) / zoom)), 0.2), 1);
-      };
-      const want = paddings.map(fit);
-      const dx = (l + r) / 2 - pane.left - W / 2;
-      const dy = (t + b) / 2 - pane.top - H / 2;
-      return {
-        ok: want.some((z) => Math.abs(zoom - z) <= 0.01 * z) && Math.abs(dx) <= 2 && Math.abs(dy) <= 2,
-        why: `zoom ${zoom} (fits: ${want.join(', ')}), bounds centre off by ${dx}, ${dy} px`,
-      };
-    }, paddings);
+    const v = await page.evaluate(
+      ({ paddings, readable }) => {
+        const READABLE = 1;
+        const MARGIN = 24;
+        const flow = document.querySelector('.react-flow');
+        const vp = document.querySelector('.react-flow__viewport');
+        const nodes = [...document.querySelectorAll('.react-flow__node')];
+        if (!flow || !vp || !nodes.length) return { ok: false, why: 'no canvas or no nodes' };
+        const zoom = new DOMMatrixReadOnly(getComputedStyle(vp).transform).a;
+        const W = flow.offsetWidth;
+        const H = flow.offsetHeight;
+        const pane = flow.getBoundingClientRect();
+        let l = Infinity, t = Infinity, r = -Infinity, b = -Infinity; // prettier-ignore
+        for (const n of nodes) {
+          const q = n.getBoundingClientRect();
+          l = Math.min(l, q.left);
+          t = Math.min(t, q.top);
+          r = Math.max(r, q.right);
+          b = Math.max(b, q.bottom);
+        }
+        const fit = (padding) => {
+          const pad = (v) => Math.floor((v - v / (1 + padding)) * 0.5);
+          return Math.min(Math.max(Math.min((W - 2 * pad(W)) / ((r - l) / zoom), (H - 2 * pad(H)) / ((b - t) / zoom)), 0.2), 1);
+        };
+        const want = paddings.map(fit);
+        const dx = (l + r) / 2 - pane.left - W / 2;
+        const dy = (t + b) / 2 - pane.top - H / 2;
+        const centred = Math.abs(dx) <= 2 && Math.abs(dy) <= 2;
+        const fitted = want.some((z) => Math.abs(zoom - z) <= 0.01 * z) && centred;
+        if (!readable || want.some((z) => z >= READABLE - 1e-6)) return { ok: fitted, why: `zoom ${zoom} (fits: ${want.join(', ')}), bounds centre off by ${dx}, ${dy} px` };
+        // Too big to fit readably: zoom 1, from the left edge.
+        const dl = l - pane.left - MARGIN;
+        const tall = b - t + 2 * MARGIN > H;
+        const dv = tall ? t - pane.top - MARGIN : dy;
+        return {
+          ok: fitted || (Math.abs(zoom - READABLE) <= 0.01 && Math.abs(dl) <= 2 && Math.abs(dv) <= 2),
+          why: `zoom ${zoom} (readable ${READABLE}; fits: ${want.join(', ')}), left edge off by ${dl} px, ${tall ? 'top' : 'centre'} off by ${dv} px`,
+        };
+      },
+      { paddings, readable },
+    );
     if (!v.ok) throw new Error(v.why);
     return true;
   });

@@ -3,7 +3,7 @@
 // product chosen; orders are titled by their reference and customer, not
 // their ids; statuses show in words ("New", not `new`).
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group words`).
-import { api, base, check, shot, text, until } from '../lib.mjs';
+import { api, base, check, shot, text, until, viewFitted } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -60,4 +60,54 @@ scenario(16, 'dark mode follows the system setting', async (page) => {
   const flowBg = await page.evaluate(() => getComputedStyle(document.querySelector('.react-flow')).backgroundColor);
   check(flowBg !== 'rgb(255, 255, 255)', `the canvas is dark too (${flowBg})`);
   await shot(page, 'dark-editor.png');
+});
+
+/** Everything in the editor's top bar is inside the window, and its nodes' texts are at least 11 px on screen. */
+async function readableEditor(page, width) {
+  const off = await page.evaluate((W) => {
+    const out = [];
+    for (const el of document.querySelectorAll('.topbar button, .topbar a, .topbar input, .topbar .badge')) {
+      const q = el.getBoundingClientRect();
+      if (q.width && (q.right > W + 0.5 || q.left < -0.5)) out.push(`${el.textContent || el.getAttribute('aria-label')} at ${q.left}–${q.right}`);
+    }
+    return out;
+  }, width);
+  check(off.length === 0, `at ${width} px wide nothing falls off the top bar: ${off.join(', ')}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `at ${width} px the page does not scroll sideways (${overflow} px too wide)`);
+  const smallest = await page.evaluate(() => {
+    const zoom = new DOMMatrixReadOnly(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a;
+    let min = Infinity;
+    for (const el of document.querySelectorAll('.react-flow__node *')) {
+      if (![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+      min = Math.min(min, parseFloat(getComputedStyle(el).fontSize) * zoom);
+    }
+    return min;
+  });
+  check(smallest >= 11 - 1e-6, `node texts are at least 11 px on screen (smallest ${smallest})`);
+}
+
+scenario(17, 'a canvas people can read: readable zoom, no empty problems strip, a toolbar that fits at 1280 and 1024', async (page) => {
+  await page.goto(`${base}/`);
+  await page.getByTestId('workflow-list').waitFor();
+  await page.getByTestId('wf-starter-order-still').click();
+  await page.locator('.react-flow__node').first().waitFor();
+  await viewFitted(page, 'the graph opened at a readable zoom');
+  await readableEditor(page, 1280);
+  check((await page.getByTestId('problem-list').count()) === 0, 'no problems strip before any problem');
+  const bottom = await page.locator('.bottombar').boundingBox();
+  check(bottom.height <= 40, `the bottom bar is one line when there are no problems (${bottom.height} px)`);
+  await page.getByTestId('validate').click();
+  await until('the check done', async () => (await text(page, 'problem-summary')).includes('No problems found'));
+  check((await page.getByTestId('problem-list').count()) === 0, 'still no problems strip after a clean check');
+  await shot(page, 'canvas-1280.png');
+
+  await page.setViewportSize({ width: 1024, height: 768 });
+  await page.goto(`${base}/`);
+  await page.getByTestId('workflow-list').waitFor();
+  await page.getByTestId('wf-starter-order-still').click();
+  await page.locator('.react-flow__node').first().waitFor();
+  await viewFitted(page, 'the graph opened at a readable zoom at 1024 px');
+  await readableEditor(page, 1024);
+  await shot(page, 'canvas-1024.png');
 });
