@@ -110,7 +110,7 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
     const ids = Object.keys(run.nodes ?? {});
     const active = ids.filter((id) => run.nodes?.[id]?.status === 'running');
     openReadable(0.15, active.length ? active : ids.filter((id) => run.nodes?.[id]?.status === 'failed'));
-    // eslint-disable-next-line react-hooks/exhaustive-deps -- once, with the run as it opened
+    // Once, with the run as it was when the graph opened (run is left out on purpose).
   }, [initialized, openReadable]);
 
   return (
