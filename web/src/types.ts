@@ -235,6 +235,8 @@ export interface NodeState {
 export interface RunNode {
   status: NodeStatus;
   state?: NodeState;
+  /** while the node runs: what its module last said (see progress.ts) */
+  progress?: import('./progress').NodeProgress;
 }
 
 export interface RunDoc {
