@@ -10,7 +10,11 @@
  *   --version     `prodflow --version`: the floor plus loading the prodflow
  *                 binary and every shared library it links;
  *   module-child  pf_isolate_invoke, as the runtime and workers do: all of
- *                 the above plus the registry, the job and the events.
+ *                 the above plus the registry, the job and the events;
+ *   CAD child     cad.extract_objects in full mode on Debian's small
+ *                 screw.step, inline and as a child: the difference is what
+ *                 a CAD child pays to start, OCCT's libraries included
+ *                 (the inline runs have them loaded already).
  *
  * PF_CHILD_N (default 200) sets N. Each figure is a wall-clock mean per
  * call and, beside it, the child's CPU time (getrusage of the children),
@@ -43,6 +47,26 @@ static double children_cpu_ms(void) {
     getrusage(RUSAGE_CHILDREN, &u);
     return (double)(u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
            (double)(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
+}
+
+#define SCREW "/usr/share/opencascade/data/step/screw.step"
+
+/* Mean wall time and child CPU of n invocations of key, inline or isolated. */
+static void time_module(const pf_registry *reg, const char *key, const pf_module_ctx *ctx, const json_t *inputs,
+                        const json_t *params, long n, int isolated, double *wall_ms, double *cpu_ms, int *failed) {
+    const pf_module *m = pf_registry_find(reg, key);
+    double t = now_ms(), c = children_cpu_ms();
+    for (long i = 0; i < n; i++) {
+        json_t *out = NULL;
+        pf_error *err = isolated ? pf_isolate_invoke(PF_BIN, m, ctx, inputs, params, &out, NULL)
+                                 : pf_module_invoke(reg, key, ctx, inputs, params, &out);
+        if (err && !*failed) fprintf(stderr, "%s: %s\n", key, err->message);
+        *failed += err != NULL;
+        pf_error_free(err);
+        json_decref(out);
+    }
+    *wall_ms = (now_ms() - t) / (double)n;
+    *cpu_ms = (children_cpu_ms() - c) / (double)n;
 }
 
 static int spawn(const char *const *argv) {
@@ -136,6 +160,29 @@ int main(void) {
            "and module %.2f ms\n",
            true_cpu, version_cpu - true_cpu, child_cpu - version_cpu);
     printf("  in this process: loading the registry %.2f ms, the module inline %.3f ms\n", registry_ms, inline_ms);
+
+    /* A CAD child: fewer rounds, each reads and meshes a real file. One
+     * inline run first loads OCCT here, so the inline figure is the work alone. */
+    long n_cad = n / 4 > 0 ? n / 4 : 1;
+    json_t *step = json_pack("{s:{s:s}}", "step", "path", SCREW);
+    json_t *full = json_pack("{s:s, s:f}", "mode", "full", "linear_deflection", 0.5);
+    const pf_module *cad = pf_registry_find(reg, "cad.extract_objects");
+    double cad_inline_ms = 0, cad_child_ms = 0, cad_child_cpu = 0, ignored;
+    int cad_failed = !cad;
+    if (cad) {
+        pf_module_ctx cad_ctx = ctx;
+        cad_ctx.limits = pf_isolate_limits(cad, NULL, 0);
+        time_module(reg, cad->key, &cad_ctx, step, full, 1, 0, &cad_inline_ms, &ignored, &cad_failed);
+        time_module(reg, cad->key, &cad_ctx, step, full, n_cad, 0, &cad_inline_ms, &ignored, &cad_failed);
+        time_module(reg, cad->key, &cad_ctx, step, full, n_cad, 1, &cad_child_ms, &cad_child_cpu, &cad_failed);
+    }
+    printf("CAD child (cad.extract_objects, full mode, screw.step), mean of %ld: inline %.2f ms; module-child %.2f ms "
+           "(%.2f): start-up %.2f ms per CAD child%s\n",
+           n_cad, cad_inline_ms, cad_child_ms, cad_child_cpu, cad_child_ms - cad_inline_ms,
+           cad_failed ? " (some failed)" : "");
+    json_decref(step);
+    json_decref(full);
+    failed += cad_failed;
     json_decref(context);
     json_decref(inputs);
     json_decref(params);

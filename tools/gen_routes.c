@@ -30,11 +30,9 @@ typedef struct {
 } route;
 
 static const char *const methods[] = {"get", "post", "put", "patch", "delete"};
-static const char *const roles[][2] = {{"viewer", "PF_ROLE_VIEWER"},
-                                       {"editor", "PF_ROLE_EDITOR"},
-                                       {"operator", "PF_ROLE_OPERATOR"},
-                                       {"admin", "PF_ROLE_ADMIN"},
-                                       {"worker", "PF_ROLE_WORKER"}};
+static const char *const roles[][2] = {{"viewer", "PF_ROLE_VIEWER"},     {"editor", "PF_ROLE_EDITOR"},
+                                       {"operator", "PF_ROLE_OPERATOR"}, {"admin", "PF_ROLE_ADMIN"},
+                                       {"worker", "PF_ROLE_WORKER"},     {"metrics", "PF_ROLE_METRICS"}};
 
 static int failures;
 

@@ -2,7 +2,9 @@
 
 #include "api/auth.h"
 #include "api/event_hub.h"
+#include "api/http_metrics.h"
 #include "catalog/seed.h"
+#include "core/id.h"
 #include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -46,6 +48,20 @@ static void prebuild(pf_prebuilt *slot, const pf_registry *reg, const char *fami
     json_decref(doc);
 }
 
+/* Notices from other servers on the database (PostgreSQL): a run changed,
+ * so event streams here wake; a cancel was asked for, which the runtime
+ * carries out if it runs that run. The listener starts before the runtime
+ * does, and stops before it stops. */
+static void notice_changed(void *user, const char *run_id) {
+    pf_app *app = user;
+    pf_event_hub_changed(app->events, run_id);
+}
+
+static void notice_cancel(void *user, const char *run_id) {
+    pf_app *app = user;
+    pf_runtime_cancel_requested(__atomic_load_n(&app->runtime, __ATOMIC_ACQUIRE), run_id);
+}
+
 pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     pf_app *app = pf_xcalloc(1, sizeof *app);
     app->data_dir = pf_strdup(cfg->data_dir);
@@ -54,6 +70,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     app->max_body_bytes = cfg->max_body_bytes ? cfg->max_body_bytes : 8u << 20;
     app->max_upload_bytes = cfg->max_upload_bytes ? cfg->max_upload_bytes : (size_t)512 << 20;
     app->disk_quota_bytes = cfg->disk_quota_bytes;
+    app->min_free_disk = cfg->min_free_disk;
+    app->http_metrics = pf_http_metrics_new();
     size_t before = errs->len;
     pf_registry_extra extra = {0};
     if ((app->external = pf_external_modules_load(app->data_dir, errs)))
@@ -118,6 +136,20 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     rc.settings = app->settings;
     rc.on_change = pf_event_hub_changed;
     rc.on_change_user = app->events = pf_event_hub_new(0);
+    if (strcmp(pf_store_backend(app->store), "postgresql") == 0) {
+        /* Other servers may share the database: lease runs, and hear of
+         * the changes they commit so event streams here follow their runs. */
+        char id[PF_ID_MAX];
+        pf_id_new("srv", id);
+        app->server_id = pf_strdup(cfg->server_id ? cfg->server_id : id);
+        rc.lease_owner = app->server_id;
+        rc.lease_seconds = cfg->lease_seconds > 0 ? cfg->lease_seconds : 30;
+        if ((err = pf_store_listen(app->store, notice_changed, notice_cancel, app))) {
+            pf_errors_take(errs, err);
+            pf_app_close(app);
+            return NULL;
+        }
+    }
     size_t resumed = 0;
     if ((err = pf_runtime_start(&rc, &app->runtime)) ||
         (cfg->resume_runs && (err = pf_runtime_resume(app->runtime, &resumed)))) {
@@ -144,7 +176,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
 
 void pf_app_close(pf_app *app) {
     if (!app) return;
-    pf_runtime_stop(app->runtime); /* before the store and the workers it uses */
+    if (app->store) pf_store_unlisten(app->store); /* it calls into the hub and the runtime */
+    pf_runtime_stop(app->runtime);                 /* before the store and the workers it uses */
     pf_event_hub_free(app->events);
     pf_blender_pool_free(app->blender_pool);
     json_decref(app->settings);
@@ -161,5 +194,7 @@ void pf_app_close(pf_app *app) {
     free(app->share_dir);
     free(app->web_dir);
     free(app->data_dir);
+    free(app->server_id);
+    pf_http_metrics_free(app->http_metrics);
     free(app);
 }

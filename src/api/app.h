@@ -32,6 +32,15 @@ typedef struct pf_app_config {
     const pf_limit_override *limits; /* the operator's limits for module children; may be NULL */
     size_t n_limits;
     const pf_remote *remote; /* where process modules run when not here (Celery workers); may be NULL */
+    /* With PostgreSQL, several servers share the database: runs are leased
+     * for lease_seconds (<= 0: 30) to this server's name, server_id (NULL:
+     * a new random one each start, so a restart takes its old runs back
+     * only after the lease time). */
+    int lease_seconds;
+    const char *server_id;
+    /* Health says unhealthy while the data directory's file system has
+     * fewer free bytes than this; 0: no check. */
+    unsigned long long min_free_disk;
 } pf_app_config;
 
 typedef struct pf_prebuilt {
@@ -61,6 +70,11 @@ typedef struct pf_app {
     struct pf_login *login;        /* this start's one-time sign-in code (api/auth.h) */
     struct pf_event_hub *events;   /* open event streams, woken by the runtime (api/event_hub.h) */
     bool secure_cookies;
+    char *server_id; /* the name this server leases runs under (PostgreSQL) */
+    /* Requests by route and status, and their latencies (api/http_metrics.h):
+     * atomics, written by the server's threads through this const app. */
+    struct pf_http_metrics *http_metrics;
+    unsigned long long min_free_disk; /* bytes; 0: no check */
 } pf_app;
 
 /* Builds everything; problems go to errs and the result is NULL. */

@@ -20,7 +20,7 @@ static const struct {
     unsigned bit;
 } role_names[] = {
     {"viewer", PF_ROLE_VIEWER}, {"editor", PF_ROLE_EDITOR}, {"operator", PF_ROLE_OPERATOR},
-    {"admin", PF_ROLE_ADMIN},   {"worker", PF_ROLE_WORKER},
+    {"admin", PF_ROLE_ADMIN},   {"worker", PF_ROLE_WORKER}, {"metrics", PF_ROLE_METRICS},
 };
 
 unsigned pf_role_bit(const char *name) {
@@ -66,9 +66,10 @@ pf_error *pf_token_create(pf_store *store, const pf_token_spec *spec, char **tok
     if (!valid_name(spec->name))
         return pf_error_new(PF_EINVAL, "/name", "a token's name is 1 to 100 printable characters");
     if (!spec->roles || (spec->roles & ~(unsigned)(PF_ROLE_VIEWER | PF_ROLE_EDITOR | PF_ROLE_OPERATOR | PF_ROLE_ADMIN |
-                                                   PF_ROLE_WORKER)))
-        return pf_error_new(PF_EINVAL, "/roles",
-                            "a token holds one or more of the roles viewer, editor, operator, admin and worker");
+                                                   PF_ROLE_WORKER | PF_ROLE_METRICS)))
+        return pf_error_new(
+            PF_EINVAL, "/roles",
+            "a token holds one or more of the roles viewer, editor, operator, admin, worker and metrics");
     if (spec->expires_at_s && spec->expires_at_s <= (long long)time(NULL))
         return pf_error_new(PF_EINVAL, "/expires_at", "the expiry is in the past");
     char id[ID_CHARS + 1], secret[SECRET_CHARS + 1], digest[65], stamp[PF_ISO_LEN];

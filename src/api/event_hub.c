@@ -93,7 +93,7 @@ void pf_event_hub_changed(void *hub, const char *run_id) {
     pf_event_hub *h = hub;
     pthread_mutex_lock(&h->lock);
     for (pf_event_waiter *w = h->waiters; w; w = w->next)
-        if (strcmp(w->run_id, run_id) == 0) wake_locked(w, true);
+        if (!run_id || strcmp(w->run_id, run_id) == 0) wake_locked(w, true);
     pthread_mutex_unlock(&h->lock);
 }
 

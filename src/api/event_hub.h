@@ -24,7 +24,9 @@ void pf_event_hub_free(pf_event_hub *hub);
 /* Wakes every stream still open (ending them): before the server stops. */
 void pf_event_hub_close(pf_event_hub *hub);
 
-/* The runtime's change notice; user is the hub. */
+/* The runtime's change notice, and the store's of changes other servers
+ * committed; user is the hub. run_id NULL wakes every stream (notices
+ * were interrupted: anything may have changed). */
 void pf_event_hub_changed(void *hub, const char *run_id);
 
 /* A stream's place in the hub, for run_id; parking is borrowed. */

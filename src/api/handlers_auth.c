@@ -156,7 +156,7 @@ static bool read_spec(const json_t *body, pf_token_spec *spec, pf_errors *errs) 
         unsigned bit = pf_role_bit(json_string_value(role));
         if (!bit) {
             char *ptr = pf_ptr_index("/roles", i);
-            pf_errors_add(errs, PF_EINVAL, ptr, "the roles are viewer, editor, operator, admin and worker");
+            pf_errors_add(errs, PF_EINVAL, ptr, "the roles are viewer, editor, operator, admin, worker and metrics");
             free(ptr);
         }
         spec->roles |= bit;

@@ -1,6 +1,8 @@
 /* GET /api/runs/{id}/events: a run's progress as Server-Sent Events. Each
- * node's status change is an "event: node"; the run's status is an
- * "event: run", and the stream ends when the run does. The editor's run
+ * node's status change is an "event: node", what a running node's module
+ * says is an "event: progress" (fraction, message, elapsed time and
+ * estimate); the run's status is an "event: run", and the stream ends
+ * when the run does. The editor's run
  * view follows it. A stream with nothing to send parks its connection in
  * the event hub (api/event_hub.h) and holds no thread until the runtime
  * says its run changed, or the hub's keep-alive comes. */
@@ -15,7 +17,7 @@
 typedef struct {
     const pf_app *app;
     char *run_id;
-    json_t *seen; /* node id -> the status last sent */
+    json_t *seen; /* node id -> the status last sent; "progress:" id -> the log entry */
     char *pending;
     size_t len, off;
     bool finished;
@@ -35,6 +37,26 @@ static void append(event_stream *s, const char *event, json_t *data) {
     json_decref(data);
 }
 
+/* A "progress" event when a running node's module said something new
+ * since the last one: its fraction, message, latest log entry, elapsed
+ * time and estimate. */
+static void said(event_stream *s, const char *id, const json_t *live) {
+    const json_t *log = json_object_get(live, "log");
+    const json_t *last = json_array_get(log, json_array_size(log) - 1);
+    if (!last) return;
+    char *key = pf_asprintf("progress:%s", id);
+    bool fresh = !json_equal(last, json_object_get(s->seen, key));
+    if (fresh) json_object_set(s->seen, key, (json_t *)last);
+    free(key);
+    if (!fresh) return;
+    json_t *data =
+        json_pack("{s:s, s:O, s:O}", "node", id, "elapsed_s", json_object_get(live, "elapsed_s"), "entry", last);
+    static const char *const optional[] = {"fraction", "eta_s", "message"};
+    for (size_t i = 0; i < sizeof optional / sizeof *optional; i++)
+        if (json_object_get(live, optional[i])) json_object_set(data, optional[i], json_object_get(live, optional[i]));
+    append(s, "progress", data);
+}
+
 /* Queues an event for every change since the last look; true if any. */
 static bool look(event_stream *s) {
     json_t *run = NULL;
@@ -49,14 +71,17 @@ static bool look(event_stream *s) {
     const char *id;
     json_t *node;
     json_object_foreach(json_object_get(run, "nodes"), id, node) {
-        const json_t *now = json_object_get(live, id) ? json_object_get(live, id) : json_object_get(node, "status");
-        if (json_equal(now, json_object_get(s->seen, id))) continue;
-        json_object_set(s->seen, id, (json_t *)now);
-        const json_t *state = json_object_get(node, "state");
-        json_t *data = json_pack("{s:s, s:O}", "node", id, "status", now);
-        if (json_object_get(state, "cache")) json_object_set(data, "cache", json_object_get(state, "cache"));
-        if (json_object_get(state, "error")) json_object_set(data, "error", json_object_get(state, "error"));
-        append(s, "node", data);
+        const json_t *progress = json_object_get(live, id);
+        const json_t *now = progress ? json_object_get(progress, "status") : json_object_get(node, "status");
+        if (!json_equal(now, json_object_get(s->seen, id))) {
+            json_object_set(s->seen, id, (json_t *)now);
+            const json_t *state = json_object_get(node, "state");
+            json_t *data = json_pack("{s:s, s:O}", "node", id, "status", now);
+            if (json_object_get(state, "cache")) json_object_set(data, "cache", json_object_get(state, "cache"));
+            if (json_object_get(state, "error")) json_object_set(data, "error", json_object_get(state, "error"));
+            append(s, "node", data);
+        }
+        if (progress) said(s, id, progress);
     }
     json_decref(live);
     const char *status = json_string_value(json_object_get(run, "status"));

@@ -139,7 +139,9 @@ void pf_handle_order_line_dispatch(const pf_app *app, const pf_request *req, pf_
             pf_order_line_dispatched(&c, pf_json_str(line, "id"), json_integer_value(json_object_get(line, "revision")),
                                      d.run_id, d.shadow_run_id);
         bool recorded = !err;
-        if (recorded) err = pf_rollout_dispatch(app->runtime, app->store, app->starters, type, context, &errs, &d);
+        if (recorded)
+            err = pf_rollout_dispatch(app->runtime, app->store, app->starters, &app->registry->contract, type, context,
+                                      &errs, &d);
         if (err && recorded) pf_error_free(pf_order_line_forget(&c, pf_json_str(line, "id"), id));
         if (err && errs.len)
             pf_respond_problem(res, 422, "The order line cannot be dispatched", err->message, req->path, &errs);

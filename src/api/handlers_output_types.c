@@ -34,8 +34,8 @@ static json_t *legacy_mapping(const json_t *settings) {
     pf_compat_result r;
     json_t *out = NULL;
     if (pf_compat_map(settings, "/legacy_render_settings", &errs, &r) == 0) {
-        out = json_pack("{s:s, s:O, s:O}", "artifact_kind", r.artifact_kind, "overrides", r.overrides, "warnings",
-                        r.warnings);
+        out = json_pack("{s:s, s:O, s:O, s:O}", "artifact_kind", r.artifact_kind, "overrides", r.overrides, "warnings",
+                        r.warnings, "unmapped", r.unmapped);
         pf_compat_result_free(&r);
     } else {
         out = json_pack("{s:o}", "errors", pf_errors_to_json(&errs));
@@ -157,6 +157,37 @@ static char *key_from_name(const char *name) {
     return key;
 }
 
+/* Whether pricing tier `key` has a price for the artifact kind. */
+static bool tier_prices(const pf_catalog *c, const char *key, const char *kind) {
+    json_t *tier = NULL;
+    pf_error *err = key ? pf_store_item_get(c->store, "pricing_tier", key, &tier) : NULL;
+    bool priced = !err && key && kind && json_is_number(json_object_get(json_object_get(tier, "prices"), kind));
+    pf_error_free(err);
+    json_decref(tier);
+    return priced;
+}
+
+/* An imported output type must be orderable: its tier, named or chosen,
+ * prices its artifact kind. The report says which tier and why. */
+static void import_pricing(const pf_catalog *c, const json_t *old, const json_t *doc, const char *at, pf_errors *errs,
+                           json_t *entry) {
+    const char *tier = pf_json_str(doc, "pricing_tier"), *kind = pf_json_str(doc, "artifact_kind");
+    if (!kind) return; /* the settings' own problems are reported */
+    char *ptr = pf_asprintf("%s/pricing_tier", at);
+    if (!tier)
+        pf_errors_add(errs, PF_EINVAL, ptr, "no pricing tier has a price for %s: name one, or add the price first",
+                      kind);
+    else if (!tier_prices(c, tier, kind))
+        pf_errors_add(errs, PF_EINVAL, ptr, "pricing tier \"%s\" has no price for %s", tier, kind);
+    else
+        json_object_set_new(entry, "pricing_tier",
+                            json_pack("{s:s, s:s}", "key", tier, "chosen",
+                                      pf_json_str(old, "pricing_tier")
+                                          ? "named by the import"
+                                          : "the first tier that prices the artifact kind"));
+    free(ptr);
+}
+
 /* One legacy output type, {name, legacy_render_settings, key?, categories?,
  * pricing_tier?, visibility?}, as a legacy-rollout output type. */
 static json_t *from_legacy(const pf_catalog *c, const json_t *old) {
@@ -180,9 +211,16 @@ static json_t *from_legacy(const pf_catalog *c, const json_t *old) {
         pf_compat_result_free(&r);
     }
     pf_errors_clear(&ignored);
-    if (!json_object_get(doc, "pricing_tier")) { /* the first tier, when the import names none */
+    if (!json_object_get(doc, "pricing_tier") && pf_json_str(doc, "artifact_kind")) {
+        /* the first tier that prices the artifact kind, when the import
+         * names none; none such is a problem import_pricing() reports */
         json_t *tiers = pf_catalog_keys(c->store, "pricing_tier");
-        if (json_array_size(tiers)) json_object_set(doc, "pricing_tier", json_array_get(tiers, 0));
+        size_t i;
+        const json_t *k;
+        json_array_foreach(tiers, i, k) if (tier_prices(c, json_string_value(k), pf_json_str(doc, "artifact_kind"))) {
+            json_object_set(doc, "pricing_tier", (json_t *)k);
+            break;
+        }
         json_decref(tiers);
     }
     json_t *full = pf_output_type_with_defaults(c, doc);
@@ -233,6 +271,7 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
         json_t *entry = json_pack("{s:s?, s:s?}", "key", pf_json_str(doc, "key"), "name", pf_json_str(old, "name"));
         const json_t *settings = json_object_get(old, "legacy_render_settings");
         if (json_is_object(settings)) json_object_set_new(entry, "mapping", legacy_mapping(settings));
+        import_pricing(&c, old, doc, at, &errs, entry);
         json_array_append_new(report, entry);
         free(at);
     }

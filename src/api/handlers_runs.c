@@ -175,10 +175,13 @@ void pf_handle_run_get(const pf_app *app, const pf_request *req, pf_response *re
     /* The store records a node when it finishes; what runs now is in memory. */
     json_t *live = pf_runtime_live(app->runtime, id);
     const char *node_id;
-    json_t *status;
-    json_object_foreach(live, node_id, status) {
+    json_t *now;
+    json_object_foreach(live, node_id, now) {
         json_t *node = json_object_get(json_object_get(run, "nodes"), node_id);
-        if (node) json_object_set(node, "status", status);
+        if (!node) continue;
+        json_object_set(node, "status", json_object_get(now, "status"));
+        json_object_del(now, "status");
+        json_object_set(node, "progress", now);
     }
     json_decref(live);
     relative_paths(run, app->data_dir);

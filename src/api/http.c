@@ -61,6 +61,7 @@ static const char *status_title(int status) {
     case 415: return "Unsupported Media Type";
     case 422: return "Unprocessable Content";
     case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
     default: return status >= 500 ? "Internal Server Error" : "Error";
     }
 }
@@ -85,6 +86,10 @@ void pf_respond_problem(pf_response *res, int status, const char *title, const c
         json_object_set_new(doc, "type", json_sprintf("urn:prodflow:problem:%s", pf_code_name(errs->items[0].code)));
         json_object_set_new(doc, "errors", pf_errors_to_json(errs));
     }
+    respond_doc(res, status, "application/problem+json", doc);
+}
+
+void pf_respond_problem_doc(pf_response *res, int status, json_t *doc) {
     respond_doc(res, status, "application/problem+json", doc);
 }
 

@@ -87,6 +87,8 @@ void pf_respond_text(pf_response *res, int status, const char *content_type, cha
 /* RFC 9457 problem details; errs (borrowed, may be NULL) becomes "errors". */
 void pf_respond_problem(pf_response *res, int status, const char *title, const char *detail, const char *instance,
                         const pf_errors *errs);
+/* A problem document built by the caller (taken), e.g. with extension members. */
+void pf_respond_problem_doc(pf_response *res, int status, json_t *doc);
 /* One error: status from its code, its pointer and message in "errors". */
 void pf_respond_error(pf_response *res, const pf_request *req, const pf_error *err);
 

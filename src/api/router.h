@@ -18,6 +18,7 @@ enum {
     PF_ROLE_OPERATOR = 1 << 2,
     PF_ROLE_ADMIN = 1 << 3,
     PF_ROLE_WORKER = 1 << 4,
+    PF_ROLE_METRICS = 1 << 5, /* GET /metrics only: what Prometheus scrapes with */
 };
 
 typedef struct pf_route {

@@ -3,11 +3,15 @@
 #include "api/audit.h"
 #include "api/event_hub.h"
 #include "api/guard.h"
+#include "api/http_metrics.h"
 #include "api/router.h"
 #include "api/static.h"
 #include "api/upload.h"
+#include "core/id.h"
+#include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
+#include "core/metrics.h"
 #include "core/path.h"
 #include "core/sha256.h"
 
@@ -60,6 +64,16 @@ typedef struct {
     bool answered; /* a response went out before the body; the rest is dropped */
     streamed *file;
     pf_principal principal; /* who the guard let in */
+    /* For the access log and the metrics (api/http_metrics.h). */
+    char request_id[PF_REQUEST_ID_MAX];
+    char method[16];
+    char client[64];
+    unsigned long long started_us;
+    const pf_route *route; /* NULL: kind says what answered */
+    pf_route_kind kind;
+    int status; /* 0 until a response is queued */
+    _Atomic unsigned long long bytes;
+    const pf_server *srv;
 } upload;
 
 /* Multipart framing around the file: boundaries and part headers. */
@@ -77,10 +91,18 @@ static const char *cookie_value(const pf_request *req, const char *name) {
     return MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, name);
 }
 
+/* A stream and the request it answers, whose byte count it keeps. */
+typedef struct {
+    pf_stream s;
+    upload *up;
+} counted_stream;
+
 static ssize_t stream_next(void *cls, uint64_t pos, char *buf, size_t max) {
     (void)pos;
-    pf_stream *s = cls;
+    counted_stream *c = cls;
+    pf_stream *s = &c->s;
     long n = s->next(s->user, buf, max);
+    if (n > 0 && c->up) atomic_fetch_add_explicit(&c->up->bytes, (unsigned long long)n, memory_order_relaxed);
     if (n == PF_STREAM_PARKED) return 0; /* the connection is suspended until unparked */
     return n > 0 ? (ssize_t)n : n == 0 ? MHD_CONTENT_READER_END_OF_STREAM : MHD_CONTENT_READER_END_WITH_ERROR;
 }
@@ -89,17 +111,71 @@ static void park(void *conn) { MHD_suspend_connection(conn); }
 static void unpark(void *conn) { MHD_resume_connection(conn); }
 
 static void stream_free(void *cls) {
-    pf_stream *s = cls;
-    if (s->done) s->done(s->user);
-    free(s);
+    counted_stream *c = cls;
+    if (c->s.done) c->s.done(c->s.user);
+    free(c);
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, pf_response *res) {
+/* Replaces every occurrence of root (an absolute server directory) in the
+ * document's strings with label: an error never shows where the server
+ * keeps its files. */
+static void scrub_paths(json_t *doc, const char *root, const char *label) {
+    if (json_is_string(doc)) {
+        char *hidden = pf_path_hide(json_string_value(doc), root, label);
+        if (hidden) json_string_set(doc, hidden);
+        free(hidden);
+        return;
+    }
+    const char *key;
+    json_t *value;
+    size_t i;
+    if (json_is_object(doc)) json_object_foreach(doc, key, value) scrub_paths(value, root, label);
+    if (json_is_array(doc)) json_array_foreach(doc, i, value) scrub_paths(value, root, label);
+}
+
+/* A problem document gets the request id, loses absolute server paths, and
+ * a 5xx is logged with its cause. */
+static void finish_problem(const upload *up, pf_response *res) {
+    json_t *doc = json_loadb(res->body, res->body_len, 0, NULL);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return;
+    }
+    if (res->status >= 500) {
+        json_t *fields = json_pack("{s:s, s:s, s:s, s:i, s:O*}", "request_id", up->request_id, "method", up->method,
+                                   "route", pf_http_route_name(up->route, up->kind), "status", res->status, "errors",
+                                   json_object_get(doc, "errors"));
+        pf_log_fields(PF_LOG_ERROR, "http.error", fields, "%s",
+                      json_string_value(json_object_get(doc, "detail"))
+                          ? json_string_value(json_object_get(doc, "detail"))
+                          : "no detail");
+        json_decref(fields);
+    }
+    if (up->srv) {
+        scrub_paths(doc, up->srv->app->data_dir, "DATA");
+        scrub_paths(doc, up->srv->app->share_dir, "SHARE");
+    }
+    json_object_set_new(doc, "request_id", json_string(up->request_id));
+    char *text = pf_json_text(doc, false);
+    json_decref(doc);
+    if (!text) return;
+    if (!res->borrowed) free(res->body);
+    res->borrowed = false;
+    res->body = text;
+    res->body_len = strlen(text);
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, upload *up, pf_response *res) {
     struct MHD_Response *r;
+    if (res->content_type && strcmp(res->content_type, "application/problem+json") == 0 && res->body &&
+        !res->has_stream && !res->has_file)
+        finish_problem(up, res);
+    up->status = res->status;
     if (res->has_stream) {
-        pf_stream *s = pf_xmalloc(sizeof *s);
-        *s = res->stream;
-        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_next, s, stream_free);
+        counted_stream *c = pf_xmalloc(sizeof *c);
+        c->s = res->stream;
+        c->up = up;
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_next, c, stream_free);
     } else if (res->has_file)
         r = MHD_create_response_from_fd_at_offset64(res->file_length, res->file_fd, res->file_offset);
     else if (res->borrowed)
@@ -107,11 +183,14 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, pf_response *r
     else
         r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (char *)"",
                                             res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!res->has_stream)
+        atomic_store_explicit(&up->bytes, res->has_file ? res->file_length : res->body_len, memory_order_relaxed);
     res->body = NULL;
     if (res->content_type && res->status != 204)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
     if (res->location) MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, res->location);
     MHD_add_response_header(r, "Cache-Control", "no-store");
+    MHD_add_response_header(r, "X-Request-Id", up->request_id);
     const char *name;
     const json_t *value;
     json_object_foreach(res->headers, name, value) MHD_add_response_header(r, name, json_string_value(value));
@@ -123,8 +202,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, pf_response *r
     return ret;
 }
 
-static enum MHD_Result problem_at(struct MHD_Connection *conn, int status, const char *path, const char *pointer,
-                                  const char *msg) {
+static enum MHD_Result problem_at(struct MHD_Connection *conn, upload *up, int status, const char *path,
+                                  const char *pointer, const char *msg) {
     pf_errors errs;
     pf_errors_init(&errs);
     pf_code code = status == 413 ? PF_ETOOLARGE : status == 404 ? PF_ENOTFOUND : status >= 500 ? PF_EIO : PF_EINVAL;
@@ -132,17 +211,18 @@ static enum MHD_Result problem_at(struct MHD_Connection *conn, int status, const
     pf_response res = {0};
     pf_respond_problem(&res, status, NULL, msg, path, &errs);
     pf_errors_clear(&errs);
-    return send_response(conn, &res);
+    return send_response(conn, up, &res);
 }
 
-static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, const char *path, const char *fmt, ...) {
+static enum MHD_Result simple_problem(struct MHD_Connection *conn, upload *up, int status, const char *path,
+                                      const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static enum MHD_Result simple_problem(struct MHD_Connection *conn, upload *up, int status, const char *path,
+                                      const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     char *msg = pf_vasprintf(fmt, ap);
     va_end(ap);
-    enum MHD_Result r = problem_at(conn, status, path, "", msg);
+    enum MHD_Result r = problem_at(conn, up, status, path, "", msg);
     free(msg);
     return r;
 }
@@ -155,8 +235,9 @@ static enum MHD_Result simple_problem(struct MHD_Connection *conn, int status, c
  * it but a possible "100 Continue"), the sending side is shut, what the
  * client already sent is read away so that the close does not reset the
  * answer, and MHD_NO makes libmicrohttpd close the connection. */
-static enum MHD_Result answer_and_close(struct MHD_Connection *conn, int status, const char *path, const char *pointer,
-                                        const char *msg) {
+static enum MHD_Result answer_and_close(struct MHD_Connection *conn, upload *up, int status, const char *path,
+                                        const char *pointer, const char *msg) {
+    up->status = status; /* for the access log and the metrics */
     const union MHD_ConnectionInfo *info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!info) return MHD_NO;
     int fd = info->connect_fd;
@@ -356,7 +437,7 @@ static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection 
     bool multipart = ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
     if (ct && !multipart && !raw_upload_type(ct)) {
         up->answered = true;
-        return simple_problem(conn, 415, url,
+        return simple_problem(conn, up, 415, url,
                               "send the file as application/octet-stream or model/step (curl --data-binary @FILE -H "
                               "'Content-Type: application/octet-stream'), or as multipart/form-data (curl -F "
                               "file=@FILE), not as %s",
@@ -368,7 +449,7 @@ static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection 
         up->answered = true;
         char *msg = pf_asprintf("the upload is over the limit of %llu bytes (prodflow serve --max-upload)",
                                 (unsigned long long)limit);
-        enum MHD_Result r = problem_at(conn, 413, url, "/file", msg);
+        enum MHD_Result r = problem_at(conn, up, 413, url, "/file", msg);
         free(msg);
         return r;
     }
@@ -383,7 +464,7 @@ static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection 
                             "--disk-quota): %llu bytes are used and this upload does not fit in the %llu "
                             "left; delete what is not needed or raise the quota",
                             (unsigned long long)quota, (unsigned long long)used, (unsigned long long)quota_left);
-            enum MHD_Result r = problem_at(conn, 507, url, "/file", msg);
+            enum MHD_Result r = problem_at(conn, up, 507, url, "/file", msg);
             free(msg);
             return r;
         }
@@ -401,6 +482,11 @@ static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection 
     up->file = f;
     char *tmp_dir = pf_asprintf("%s/%s/tmp", srv->app->data_dir, dir);
     pf_error *err = pf_mkdirs(tmp_dir, 0755);
+    if (err) { /* its message names the directory: log it, tell the client less */
+        pf_log(PF_LOG_ERROR, "http.upload_dir", "request %s: %s", up->request_id, err->message);
+        pf_error_free(err);
+        err = pf_error_new(PF_EIO, "", "cannot create the upload directory %s/tmp in the data directory", dir);
+    }
     f->path = pf_asprintf("%s/upload-XXXXXX", tmp_dir);
     free(tmp_dir);
     if (!err && (f->fd = mkostemp(f->path, O_CLOEXEC)) < 0)
@@ -477,19 +563,24 @@ static enum MHD_Result dispatch(const pf_server *srv, struct MHD_Connection *con
     };
     bool path_known;
     const pf_route *route = pf_route_match(method, url, &req, &path_known);
+    up->route = route;
     if (!route) {
         pf_response res = {0};
-        if (!path_known && pf_static_serve(srv->app, &req, &res)) return send_response(conn, &res);
-        if (path_known) return simple_problem(conn, 405, url, "%s is not allowed on %s", method, url);
-        return simple_problem(conn, 404, url, "no such resource: %s", url);
+        if (!path_known && pf_static_serve(srv->app, &req, &res)) {
+            up->kind = PF_ROUTE_STATIC;
+            return send_response(conn, up, &res);
+        }
+        if (path_known) return simple_problem(conn, up, 405, url, "%s is not allowed on %s", method, url);
+        return simple_problem(conn, up, 404, url, "no such resource: %s", url);
     }
+    up->kind = PF_ROUTE_API;
     pf_response res = {.status = 500};
     route->handler(srv->app, &req, &res);
     pf_request_free_params(&req);
     if (!reads_only(method) && req.principal.token_id[0] && res.status < 400)
         pf_audit_record(srv->app->store, &req.principal, method, url, res.status);
     if (up->file) streamed_close(up->file); /* before the answer, so a client never sees the temp file */
-    return send_response(conn, &res);
+    return send_response(conn, up, &res);
 }
 
 /* Whether the request may come in, decided from its headers before any
@@ -507,6 +598,8 @@ static bool admit(const pf_server *srv, struct MHD_Connection *conn, const char 
     bool known = false, ok = pf_guard_admit(srv->guard, &req, &res);
     const pf_route *route = ok ? pf_route_match(method, url, &req, &known) : NULL;
     pf_request_free_params(&req);
+    up->route = route;
+    up->kind = route ? PF_ROUTE_API : PF_ROUTE_NONE;
     if (ok && route && !route->upload_dir) {
         const char *cl = header_value(&req, MHD_HTTP_HEADER_CONTENT_LENGTH);
         const char *te = header_value(&req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -521,9 +614,62 @@ static bool admit(const pf_server *srv, struct MHD_Connection *conn, const char 
         up->principal = req.principal;
         return true;
     }
+    up->principal = req.principal; /* the access log names a token that was refused its route */
     up->answered = true;
-    send_response(conn, &res);
+    send_response(conn, up, &res);
     return false;
+}
+
+/* A well-formed X-Request-Id (1 to 64 of [A-Za-z0-9._:-]) is kept, so a
+ * proxy's id follows the request; anything else gets a new one. */
+static bool request_id_ok(const char *id) {
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n >= PF_REQUEST_ID_MAX) return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+              *p == '_' || *p == '-' || *p == ':'))
+            return false;
+    return true;
+}
+
+static void begin_request(const pf_server *srv, struct MHD_Connection *conn, const char *method, upload *up) {
+    up->srv = srv;
+    up->started_us = pf_monotonic_us();
+    up->kind = PF_ROUTE_NONE;
+    snprintf(up->method, sizeof up->method, "%s", method);
+    const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    if (request_id_ok(given))
+        snprintf(up->request_id, sizeof up->request_id, "%s", given);
+    else
+        pf_id_new("req", up->request_id);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, up->client, sizeof up->client);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, up->client, sizeof up->client);
+}
+
+/* One access log line and the request's metrics, when it ends. */
+static void end_request(upload *up, enum MHD_RequestTerminationCode code) {
+    if (!up->srv) return;
+    unsigned long long us = pf_monotonic_us() - up->started_us;
+    unsigned long long bytes = atomic_load_explicit(&up->bytes, memory_order_relaxed);
+    const char *route = pf_http_route_name(up->route, up->kind);
+    pf_http_metrics_record(up->srv->app->http_metrics, up->route, up->kind, up->status, us);
+    json_t *fields = json_pack("{s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:s}", "request_id", up->request_id, "method",
+                               up->method, "route", route, "status", up->status, "duration_ms", (json_int_t)(us / 1000),
+                               "duration_us", (json_int_t)us, "bytes", (json_int_t)bytes, "client", up->client, "token",
+                               up->principal.token_id[0] ? up->principal.name : "");
+    if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        json_object_set_new(fields, "aborted",
+                            json_string(code == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED   ? "timeout"
+                                        : code == MHD_REQUEST_TERMINATED_CLIENT_ABORT    ? "client"
+                                        : code == MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN ? "shutdown"
+                                        : code == MHD_REQUEST_TERMINATED_READ_ERROR      ? "read_error"
+                                                                                         : "error"));
+    pf_log_fields(PF_LOG_INFO, "http.access", fields, "%s %s %d", up->method, route, up->status);
+    json_decref(fields);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -534,6 +680,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!up) {
         up = pf_xcalloc(1, sizeof *up);
         *state = up;
+        begin_request(srv, conn, method, up);
         if (!admit(srv, conn, url, method, up)) return MHD_YES;
         pf_request probe = {0};
         bool known;
@@ -544,7 +691,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->app->max_body_bytes) {
             up->answered = true;
-            return simple_problem(conn, 413, url, "the request body is over the limit of %zu bytes",
+            return simple_problem(conn, up, 413, url, "the request body is over the limit of %zu bytes",
                                   srv->app->max_body_bytes);
         }
         return MHD_YES;
@@ -559,13 +706,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             *data_size = 0;
             if (up->file->failed == 413 || up->file->failed == 507) {
                 up->answered = true;
-                return answer_and_close(conn, up->file->failed, url, up->file->failure_pointer, up->file->failure);
+                return answer_and_close(conn, up, up->file->failed, url, up->file->failure_pointer, up->file->failure);
             }
             return MHD_YES;
         }
         if (!stream_finish(up->file)) {
             up->answered = true;
-            return problem_at(conn, up->file->failed, url, up->file->failure_pointer, up->file->failure);
+            return problem_at(conn, up, up->file->failed, url, up->file->failure_pointer, up->file->failure);
         }
         return dispatch(srv, conn, url, method, up);
     }
@@ -574,7 +721,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             up->answered = true;
             *data_size = 0;
             char *msg = pf_asprintf("the request body is over the limit of %zu bytes", srv->app->max_body_bytes);
-            enum MHD_Result r = answer_and_close(conn, 413, url, "", msg);
+            enum MHD_Result r = answer_and_close(conn, up, 413, url, "", msg);
             free(msg);
             return r;
         }
@@ -595,9 +742,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **state, enum MHD_RequestTerminationCode code) {
     (void)cls;
     (void)conn;
-    (void)code;
     upload *up = *state;
     if (up) {
+        end_request(up, code);
         streamed_free(up->file);
         free(up->body);
         free(up);

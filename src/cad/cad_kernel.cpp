@@ -2,6 +2,7 @@
 // everything: OCCT signals errors with Standard_Failure, and a C caller
 // must only ever see a status code and pf_cad_last_error().
 #include "cad/cad_kernel.h"
+#include "cad/cad_module.h"
 #include "cad/step_input.h"
 
 #include <BRepBndLib.hxx>
@@ -72,7 +73,7 @@ struct pf_cad_doc {
     size_t faces = 0, unmeshed_faces = 0; // counted by pf_cad_mesh
     std::string path;                     // to read again with full healing
     healing healed = healing::fast;
-    std::string healing_note; // what pf_cad_healing() reports
+    std::string healing_note;      // what pf_cad_healing() reports
     unsigned long lexer_reads = 0; // block reads of the STEP lexer (step_input.cpp)
 };
 
@@ -660,4 +661,24 @@ extern "C" pf_cad_status pf_cad_builder_write_step(pf_cad_builder *b, const char
         if (writer.Write(path) != IFSelect_RetDone) return fail(PF_CAD_EWRITE, std::string("cannot write ") + path);
         return PF_CAD_OK;
     });
+}
+
+// The module's entry point (cad_module.h). The module is built with hidden
+// visibility, so the pf_cad_* functions above are reached only through this
+// table and never clash with the loader's functions of the same names.
+extern "C" __attribute__((visibility("default"))) const pf_cad_api *pf_cad_module_v1(void) {
+    static const pf_cad_api api = {
+        PF_CAD_MODULE_ABI,     sizeof(pf_cad_api),
+        pf_cad_last_error,     pf_cad_open_step,
+        pf_cad_close,          pf_cad_root_count,
+        pf_cad_length_unit,    pf_cad_mesh,
+        pf_cad_healing,        pf_cad_lexer_block_reads,
+        pf_cad_unmeshed_faces, pf_cad_triangle_count,
+        pf_cad_rough_diagonal, pf_cad_bbox,
+        pf_cad_write_glb,      pf_cad_walk,
+        pf_cad_builder_new,    pf_cad_builder_free,
+        pf_cad_builder_part,   pf_cad_builder_assembly,
+        pf_cad_builder_place,  pf_cad_builder_write_step,
+    };
+    return &api;
 }

@@ -1,7 +1,13 @@
 /* The CAD kernel: a thin C face over OCCT's XDE (src/cad/cad_kernel.cpp, the
  * only C++ in Prodflow). Handles are opaque and owned by the caller; every
  * call returns a status, and pf_cad_last_error() explains a failure on the
- * calling thread. No C++ exception crosses this boundary. */
+ * calling thread. No C++ exception crosses this boundary.
+ *
+ * The adapter and OCCT live in the module prodflow-occt.so, loaded on the
+ * first call of any function here (cad_loader.c says where it is looked
+ * for), so processes that never touch CAD never load OCCT. When it cannot
+ * be loaded, calls return PF_CAD_EUNAVAILABLE (NULL or -1 where they
+ * return a handle or an id) and pf_cad_last_error() names what is missing. */
 #ifndef PF_CAD_KERNEL_H
 #define PF_CAD_KERNEL_H
 
@@ -13,11 +19,12 @@ extern "C" {
 
 typedef enum {
     PF_CAD_OK = 0,
-    PF_CAD_EREAD,     /* the file could not be read as STEP */
-    PF_CAD_EEMPTY,    /* no shapes to work on */
-    PF_CAD_EMESH,     /* tessellation failed */
-    PF_CAD_EWRITE,    /* the output could not be written */
-    PF_CAD_EINTERNAL, /* OCCT raised something unexpected */
+    PF_CAD_EREAD,        /* the file could not be read as STEP */
+    PF_CAD_EEMPTY,       /* no shapes to work on */
+    PF_CAD_EMESH,        /* tessellation failed */
+    PF_CAD_EWRITE,       /* the output could not be written */
+    PF_CAD_EINTERNAL,    /* OCCT raised something unexpected */
+    PF_CAD_EUNAVAILABLE, /* the OCCT module or a library it needs could not be loaded */
 } pf_cad_status;
 
 typedef struct pf_cad_doc pf_cad_doc;
@@ -34,6 +41,10 @@ typedef struct pf_cad_box {
 } pf_cad_box;
 
 const char *pf_cad_last_error(void);
+/* Loads the kernel now rather than on first use: PF_CAD_OK, or
+ * PF_CAD_EUNAVAILABLE with pf_cad_last_error() saying why. Thread-safe;
+ * the module is loaded once per process and never unloaded. */
+pf_cad_status pf_cad_load(void);
 
 typedef struct pf_cad_read_opts {
     /* No shape healing (ShapeFix) at all: faces whose STEP data lacks what

@@ -8,6 +8,7 @@ static const double red[3] = {0.8, 0.1, 0.1}, steel[3] = {0.6, 0.6, 0.62}, blue[
                     dark[3] = {0.2, 0.2, 0.2}, white[3] = {0.95, 0.95, 0.95};
 
 pf_error *pf_cad_make_fixture(const char *path, const pf_fixture_opts *opts) {
+    if (pf_cad_load() != PF_CAD_OK) return pf_error_new(PF_EUNAVAILABLE, "", "%s", pf_cad_last_error());
     pf_cad_builder *b = pf_cad_builder_new();
     if (!b) return pf_error_new(PF_EINTERNAL, "", "%s", pf_cad_last_error());
     int root = pf_cad_builder_assembly(b, "Gearbox");

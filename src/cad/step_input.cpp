@@ -7,7 +7,11 @@
 // interposition). It hands the lexer whole blocks, as a non-interactive flex
 // scanner reads, from the stream of the scope active on this thread, and
 // leaves any other parse to OCCT's own reader. The signature is flex's
-// documented one; the lexer object is never touched.
+// documented one; the lexer object is never touched. The adapter is
+// dlopen'ed (cad_loader.c) with RTLD_LOCAL: OCCT's libraries are then
+// relocated against the module's lookup scope, which lists the module
+// before them, so the override still wins; pf_cad_lexer_block_reads() and
+// tests/unit/test_cad_kernel.c check that it does.
 #include "cad/step_input.h"
 
 #include <dlfcn.h>
@@ -31,7 +35,10 @@ int step_input_scope::read(char *buf, int max_size) {
     return (int)in.gcount();
 }
 
-extern "C" int step_lexer_input(void *lexer, char *buf, int max_size) __asm__(LEXER_INPUT_SYMBOL);
+// Exported from the module (built with hidden visibility): interposition
+// binds by the dynamic symbol table.
+extern "C" __attribute__((visibility("default"))) int step_lexer_input(void *lexer, char *buf,
+                                                                       int max_size) __asm__(LEXER_INPUT_SYMBOL);
 extern "C" int step_lexer_input(void *lexer, char *buf, int max_size) {
     int n = step_input_scope::read(buf, max_size);
     if (n != -2) return n;

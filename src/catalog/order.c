@@ -232,6 +232,12 @@ pf_error *pf_order_line_load(const pf_catalog *c, const char *line_id, json_t **
         json_decref(r);
     }
     json_object_set_new(line, "intake", intake);
+    /* The CAD file itself, for families that start from the STEP file
+     * (cad_file: its order_context takes /cad_file/path as step_path). */
+    json_object_set_new(line, "cad_file",
+                        cad ? json_pack("{s:O?, s:O?, s:O?}", "id", json_object_get(cad, "id"), "path",
+                                        json_object_get(cad, "path"), "filename", json_object_get(cad, "filename"))
+                            : json_null());
     json_decref(cad);
     *line_out = line;
     return NULL;
@@ -275,12 +281,18 @@ json_t *pf_order_line_context(const json_t *line) {
     json_object_del(intake, "run_id");
     json_object_del(intake, "status");
     json_object_del(intake, "thumbnail");
-    return json_pack("{s:O, s:O?, s:{s:O?, s:O?, s:O?}, s:O?, s:o, s:O?, s:O?, s:o}", "id", json_object_get(line, "id"),
-                     "order_id", json_object_get(line, "order_id"), "product", "id", json_object_get(product, "id"),
-                     "name", json_object_get(product, "name"), "category", json_object_get(product, "category"),
-                     "output_type", json_object_get(type, "key"), "intake", intake, "overrides",
-                     json_object_get(line, "overrides"), "quantity", json_object_get(line, "quantity"), "invocation",
-                     invocation(line));
+    json_t *context = json_pack(
+        "{s:O, s:O?, s:{s:O?, s:O?, s:O?}, s:O?, s:o, s:O?, s:O?, s:o}", "id", json_object_get(line, "id"), "order_id",
+        json_object_get(line, "order_id"), "product", "id", json_object_get(product, "id"), "name",
+        json_object_get(product, "name"), "category", json_object_get(product, "category"), "output_type",
+        json_object_get(type, "key"), "intake", intake, "overrides", json_object_get(line, "overrides"), "quantity",
+        json_object_get(line, "quantity"), "invocation", invocation(line));
+    const json_t *cad = json_object_get(line, "cad_file");
+    if (json_is_object(cad))
+        json_object_set_new(
+            context, "cad_file",
+            json_pack("{s:O?, s:O?}", "id", json_object_get(cad, "id"), "path", json_object_get(cad, "path")));
+    return context;
 }
 
 pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, long long revision, const char *run_id,
@@ -301,19 +313,29 @@ pf_error *pf_order_line_dispatched(const pf_catalog *c, const char *line_id, lon
     return err;
 }
 
+/* A compare-and-swap on the line's revision, taken again when another
+ * write (another dispatch, perhaps on another server) came in between:
+ * only this run's entry goes, never one the other write added. */
 pf_error *pf_order_line_forget(const pf_catalog *c, const char *line_id, const char *run_id) {
-    json_t *line = NULL;
-    pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
-    if (err) return err;
-    json_t *runs = json_object_get(line, "runs");
-    for (size_t i = json_array_size(runs); i-- > 0;)
-        if (pf_json_str(json_array_get(runs, i), "run_id") &&
-            strcmp(pf_json_str(json_array_get(runs, i), "run_id"), run_id) == 0)
-            json_array_remove(runs, i);
-    pf_store_item item = {.op = PF_ITEM_REPLACE, .kind = "order_line", .key = line_id, .doc = line};
-    err = pf_store_items_write(c->store, &item, 1);
-    json_decref(line);
-    return err;
+    for (;;) {
+        json_t *line = NULL;
+        pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
+        if (err) return err;
+        json_t *runs = json_object_get(line, "runs");
+        for (size_t i = json_array_size(runs); i-- > 0;)
+            if (pf_json_str(json_array_get(runs, i), "run_id") &&
+                strcmp(pf_json_str(json_array_get(runs, i), "run_id"), run_id) == 0)
+                json_array_remove(runs, i);
+        pf_store_item item = {.op = PF_ITEM_REPLACE,
+                              .kind = "order_line",
+                              .key = line_id,
+                              .doc = line,
+                              .if_revision = json_integer_value(json_object_get(line, "revision"))};
+        err = pf_store_items_write(c->store, &item, 1);
+        json_decref(line);
+        if (!err || err->code != PF_ECONFLICT) return err;
+        pf_error_free(err);
+    }
 }
 
 /* A line's place in its order, from 1; 0 when the order does not list it. */

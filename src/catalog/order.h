@@ -18,18 +18,24 @@ pf_error *pf_order_get(const pf_catalog *c, const char *id, json_t **order_out);
 
 /* A line as stored plus: status (new, in_production, delivered, failed,
  * cancelled; from its authoritative run), product, output_type (the
- * documents) and intake (what the product's CAD intake made, by role, with
- * its run's status). New reference. */
+ * documents), intake (what the product's CAD intake made, by role, with
+ * its run's status) and cad_file ({id, path, filename} of the product's CAD
+ * file, path relative to the data root; null without one). New reference. */
 pf_error *pf_order_line_load(const pf_catalog *c, const char *line_id, json_t **line_out);
 
 /* Everything that would stop a loaded line from rendering, at once: the
  * problems (blocking) in errs with pointers, the rest in warnings (array of
- * {pointer, message}). Runs no module. Returns the number of problems. */
+ * {pointer, message}). The output type must validate; beyond that it runs
+ * the checks its family declares (contract/families.json "preflight", by
+ * id). Runs no module. Returns the number of problems. */
 size_t pf_order_line_preflight(const pf_catalog *c, const json_t *line, pf_errors *errs, json_t *warnings);
 
 /* What a run's entry context carries for a loaded line, so that modules
  * need no store: {id, order_id, product, output_type, intake, overrides,
- * quantity, invocation}. New reference. */
+ * quantity, invocation, cad_file?}. New reference. */
+/* Whether preflight knows a family's check id (a unit test holds every id
+ * families.json declares to it). */
+bool pf_preflight_check_known(const char *id);
 json_t *pf_order_line_context(const json_t *line);
 
 /* Records the runs a dispatch is about to start on the line, provided the

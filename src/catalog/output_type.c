@@ -5,6 +5,7 @@
 #include "core/jsonschema.h"
 #include "core/mem.h"
 #include "legacy/compat.h"
+#include "modules/materials/library.h"
 #include "runtime/params.h"
 #include "workflow/workflow.h"
 
@@ -195,6 +196,56 @@ static void check_legacy(const json_t *doc, const char *base, pf_errors *errs) {
     free(lbase);
 }
 
+/* The material constraints name a library that exists and materials it
+ * has, and a material override the constraints allow: what the runs will
+ * enforce (materials.resolve_map) is checked when the output type is
+ * saved. Messages name the library, never a server path. */
+static void check_material_constraints(const pf_catalog *c, const json_t *doc, pf_errors *errs) {
+    const json_t *mc = json_object_get(doc, "material_constraints");
+    if (!json_is_object(mc) || !c->share_dir) return;
+    const char *name = pf_json_str(mc, "library") ? pf_json_str(mc, "library") : "default";
+    pf_module_ctx ctx = {.share_dir = c->share_dir, .data_root = c->data_dir};
+    json_t *library = NULL;
+    pf_error *err = pf_material_library_load(&ctx, name, &library);
+    if (err) {
+        add(errs, "", "/material_constraints/library", "%s", err->message);
+        pf_error_free(err);
+        return;
+    }
+    const json_t *list = json_object_get(mc, "allowed_materials");
+    size_t i;
+    const json_t *a;
+    json_array_foreach(list, i, a) if (json_is_string(a) && !pf_material_find(library, json_string_value(a))) {
+        char ptr[64];
+        snprintf(ptr, sizeof ptr, "/material_constraints/allowed_materials/%zu", i);
+        add(errs, "", ptr, "material \"%s\" is not in library %s", json_string_value(a), name);
+    }
+    const char *fallback = pf_json_str(mc, "default_material"), *policy = pf_json_str(mc, "on_disallowed");
+    if (fallback && !pf_material_find(library, fallback))
+        add(errs, "", "/material_constraints/default_material", "material \"%s\" is not in library %s", fallback, name);
+    else if (fallback && json_array_size(list) && !contains(list, fallback))
+        add(errs, "", "/material_constraints/default_material", "\"%s\" is not one of the allowed materials", fallback);
+    else if (!fallback && policy && strcmp(policy, "default") == 0 && json_array_size(list))
+        add(errs, "", "/material_constraints/default_material",
+            "on_disallowed is \"default\": name the allowed material to re-map to");
+    struct {
+        const json_t *value;
+        const char *ptr;
+    } overrides[] = {
+        {json_object_get(json_object_get(doc, "overrides"), "material_override"), "/overrides/material_override"},
+        {json_object_get(json_object_get(doc, "legacy_render_settings"), "material_override"),
+         "/legacy_render_settings/material_override"}};
+    for (size_t k = 0; k < 2; k++) {
+        const char *m = json_string_value(overrides[k].value);
+        if (!m || !*m) continue;
+        if (!pf_material_find(library, m))
+            add(errs, "", overrides[k].ptr, "material \"%s\" is not in library %s", m, name);
+        else if (json_array_size(list) && !contains(list, m))
+            add(errs, "", overrides[k].ptr, "material \"%s\" is not one of the allowed materials", m);
+    }
+    json_decref(library);
+}
+
 /* The pricing tier when the catalog has none: the schema then has no enum
  * to check it with. (Categories always have one: "*".) */
 static void check_tier(json_t *schema, const json_t *doc, const char *base, pf_errors *errs) {
@@ -247,8 +298,8 @@ static json_t *next_options(const pf_catalog *c, const json_t *doc, const json_t
         pf_compat_result r;
         if (pf_compat_map(settings, "/legacy_render_settings", &ignored, &r) == 0) {
             json_object_set_new(options, "legacy_mapping",
-                                json_pack("{s:s, s:O, s:O}", "artifact_kind", r.artifact_kind, "overrides", r.overrides,
-                                          "warnings", r.warnings));
+                                json_pack("{s:s, s:O, s:O, s:O}", "artifact_kind", r.artifact_kind, "overrides",
+                                          r.overrides, "warnings", r.warnings, "unmapped", r.unmapped));
             pf_compat_result_free(&r);
         }
         pf_errors_clear(&ignored);
@@ -323,17 +374,27 @@ size_t pf_output_type_validate(const pf_catalog *c, const json_t *doc, const cha
     } else if (wf) {
         check_workflow(c, with, wf, "", &all);
     }
-    if (rollout && (strcmp(rollout, "graph") == 0 || strcmp(rollout, "shadow") == 0) && !linked)
-        add(&all, "", "/rollout", "the %s rollout runs a workflow: link one {id, version} first", rollout);
-    if (rollout && strcmp(rollout, "graph") != 0 && linked && !json_object_get(doc, "rollout") &&
-        !json_is_object(json_object_get(with, "legacy_render_settings")))
-        add(&all, "", "/rollout",
-            "the default rollout, legacy, runs the legacy pipeline: choose graph or shadow to run the linked workflow");
-    else if (rollout && strcmp(rollout, "graph") != 0)
-        check_legacy(with, "", &all);
+    if (f && rollout && !pf_family_allows_rollout(f, rollout)) {
+        /* a family without a legacy pipeline (cad_file) runs its graph only */
+        char *list = joined(f->rollouts);
+        add(&all, "", "/rollout", "the %s family has no %s rollout%s: its output types use %s", family, rollout,
+            json_object_get(doc, "rollout") ? "" : " (the default)", list);
+        free(list);
+    } else {
+        if (rollout && (strcmp(rollout, "graph") == 0 || strcmp(rollout, "shadow") == 0) && !linked)
+            add(&all, "", "/rollout", "the %s rollout runs a workflow: link one {id, version} first", rollout);
+        if (rollout && strcmp(rollout, "graph") != 0 && linked && !json_object_get(doc, "rollout") &&
+            !json_is_object(json_object_get(with, "legacy_render_settings")))
+            add(&all, "", "/rollout",
+                "the default rollout, legacy, runs the legacy pipeline: choose graph or shadow to run the linked "
+                "workflow");
+        else if (rollout && strcmp(rollout, "graph") != 0)
+            check_legacy(with, "", &all);
+    }
     if (!linked && json_object_size(json_object_get(with, "overrides")))
         add(&all, "", "/overrides", "overrides set a linked workflow's invocation parameters, and there is none");
     check_tier(schema, with, "", &all);
+    check_material_constraints(c, with, &all);
     json_decref(schema);
     for (size_t i = 0; i < all.len; i++)
         if (step_of_pointer(all.items[i].pointer) <= upto) {

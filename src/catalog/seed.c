@@ -73,8 +73,9 @@ void pf_catalog_seed(const pf_catalog *c, const pf_cad_env *env, pf_errors *errs
                   "Gearboxes, pumps, assemblies"),
         errs);
     put(c->store, "pricing_tier",
-        json_pack("{s:s, s:s, s:s, s:{s:i, s:i, s:i, s:i}}", "key", "standard", "name", "Standard", "currency", "EUR",
-                  "prices", "still_image", 25, "turntable_video", 90, "production_blend", 150, "preview_thumbnail", 0),
+        json_pack("{s:s, s:s, s:s, s:{s:i, s:i, s:i, s:i, s:i}}", "key", "standard", "name", "Standard", "currency",
+                  "EUR", "prices", "still_image", 25, "turntable_video", 90, "production_blend", 150,
+                  "preview_thumbnail", 0, "glb_model", 40),
         errs);
     size_t i;
     const json_t *starter;

@@ -25,13 +25,13 @@
 
 static void usage(FILE *out) {
     fputs("Usage: prodflow run FILE.step --output-type KEY [--set PARAM=VALUE ...] [-o DIR] [--data-dir DIR]\n\n"
-          "Runs the CAD intake of FILE.step, then renders it as the output type (the\n"
-          "catalog's; a fresh data directory gets studio_still, studio_still_v2, turntable_360\n"
-          "and production_blend), by its rollout: the legacy pipeline, the linked workflow, or\n"
+          "Runs the CAD intake of FILE.step, then makes it as the output type (the\n"
+          "catalog's; a fresh data directory gets studio_still, studio_still_v2, turntable_360,\n"
+          "production_blend and glb_model), by its rollout: the legacy pipeline, the linked workflow, or\n"
           "both side by side in shadow with a parity report. The delivered artifacts are\n"
           "written to DIR.\n\n"
           "Options:\n"
-          "  --output-type KEY       what to make: studio_still, turntable_360, ...\n"
+          "  --output-type KEY       what to make: studio_still, turntable_360, glb_model, ...\n"
           "  --set PARAM=VALUE       an order-line override of an invocation parameter (repeatable)\n"
           "  -o, --output DIR        where the artifacts go (default: the current directory)\n"
           "  --data-dir DIR          the state directory, as for serve (default ./var)\n"
@@ -42,7 +42,7 @@ static void usage(FILE *out) {
 typedef struct {
     pf_app *app;
     const char *label;
-    char last[200]; /* what the progress line said last, so a pipe gets one line per change */
+    char last[420]; /* what the progress line said last, so a pipe gets one line per change */
 } job;
 
 /* Waits for a run, showing which nodes have finished and which are running. */
@@ -59,17 +59,32 @@ static char *follow(job *j, const char *run_id) {
             if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) done++;
         }
         json_t *live = pf_runtime_live(j->app->runtime, run_id);
-        char message[160] = "";
+        /* shown: each running node with what its module said, its time and
+         * estimate; key: the same without the clock, so a pipe gets a line
+         * per step, not per second. */
+        char shown[400] = "", key[400] = "";
+        double partial = 0;
         json_object_foreach(live, id, node) {
-            size_t used = strlen(message);
-            snprintf(message + used, sizeof message - used, "%s%s", used ? ", " : "", id);
+            const json_t *f = json_object_get(node, "fraction"), *eta = json_object_get(node, "eta_s");
+            const char *said = pf_json_str(node, "message");
+            char what[200], left[32] = "";
+            size_t k = (size_t)snprintf(what, sizeof what, "%s", id);
+            if (f && k < sizeof what)
+                k += (size_t)snprintf(what + k, sizeof what - k, " %.0f%%", 100 * json_number_value(f));
+            if (said && k < sizeof what) snprintf(what + k, sizeof what - k, " %s", said);
+            if (eta) snprintf(left, sizeof left, ", ~%.0fs left", json_number_value(eta));
+            size_t used = strlen(shown), kused = strlen(key);
+            snprintf(shown + used, sizeof shown - used, "%s%s (%.0fs%s)", used ? "; " : "", what,
+                     json_number_value(json_object_get(node, "elapsed_s")), left);
+            snprintf(key + kused, sizeof key - kused, "%s%s", kused ? "; " : "", what);
+            partial += f ? json_number_value(f) : 0;
         }
         json_decref(live);
-        char now[200];
-        snprintf(now, sizeof now, "%zu/%zu %s", done, total, message);
+        char now[420];
+        snprintf(now, sizeof now, "%zu/%zu %s", done, total, key);
         if (isatty(STDERR_FILENO) || strcmp(now, j->last) != 0)
-            pf_cli_progress((void *)j->label, total ? (double)done / (double)total : 0,
-                            *message        ? message
+            pf_cli_progress((void *)j->label, total ? ((double)done + partial) / (double)total : 0,
+                            *shown          ? shown
                             : done == total ? "done"
                                             : "waiting");
         snprintf(j->last, sizeof j->last, "%s", now);
@@ -106,13 +121,14 @@ static const json_t *output_of(const json_t *run, const char *node, const char *
 }
 
 /* The ephemeral order line: the product with its intake's artifacts. */
-static json_t *order_line(pf_app *app, const char *intake_id, const char *product, const char *output_type,
-                          json_t *overrides) {
+static json_t *order_line(pf_app *app, const char *intake_id, const char *step_path, const char *product,
+                          const char *output_type, json_t *overrides) {
     json_t *intake = pf_cad_file_intake(app->store, intake_id);
     json_object_del(intake, "thumbnail");
     char *id = pf_asprintf("line_%s", intake_id + 4);
-    json_t *line = json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:O}", "id", id, "product", "name", product, "category", "",
-                             "output_type", output_type, "intake", intake, "overrides", overrides);
+    json_t *line =
+        json_pack("{s:s, s:{s:s, s:s}, s:s, s:o, s:O, s:{s:s}}", "id", id, "product", "name", product, "category", "",
+                  "output_type", output_type, "intake", intake, "overrides", overrides, "cad_file", "path", step_path);
     free(id);
     return line;
 }
@@ -220,9 +236,10 @@ static int run_job(pf_app *app, const char *step, const json_t *output_type, jso
         fprintf(stderr, "prodflow run: the CAD intake %s (run %s)\n", status, intake_id);
         explain(app, intake_id);
     } else if (status) {
-        json_t *line = order_line(app, intake_id, stem, pf_json_str(output_type, "key"), overrides);
+        json_t *line = order_line(app, intake_id, rel, stem, pf_json_str(output_type, "key"), overrides);
         pf_dispatched d = {0};
-        err = pf_rollout_dispatch(app->runtime, app->store, app->starters, output_type, line, &errs, &d);
+        err = pf_rollout_dispatch(app->runtime, app->store, app->starters, &app->registry->contract, output_type, line,
+                                  &errs, &d);
         json_decref(line);
         if (!err) {
             j.label = pf_json_str(output_type, "key");

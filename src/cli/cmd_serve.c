@@ -2,6 +2,7 @@
 #include "api/auth.h"
 #include "api/server.h"
 #include "cli/cli.h"
+#include "core/bytes.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
@@ -49,6 +50,13 @@ static void usage(FILE *out) {
         "  --webhook-url URL       the default webhook for output.notify\n"
         "  --webhook-secret-file FILE  signs webhook bodies (HMAC-SHA256; default DATA_DIR/secrets/webhook.key,\n"
         "                    made on first start)\n"
+        "  --lease-seconds S   with PostgreSQL, how long a run stays leased to this server without renewal:\n"
+        "                    a server that dies loses its runs to the others after S seconds (default 30)\n"
+        "  --server-id NAME  with PostgreSQL, the name this server leases runs under (unique among the\n"
+        "                    servers; default: new each start); a server restarted under its old name takes\n"
+        "                    its runs back at once\n"
+        "  --min-free-disk BYTES  /api/health answers 503 while the data directory's file system has less\n"
+        "                    free space (\"2G\", \"500M\"; default 100M; 0: no check)\n"
         "  --no-demo-data    leave a fresh data directory empty (no demo categories, tier, output types)\n"
         "  --port-file FILE  write the bound port to FILE once listening\n"
         "  -h, --help        this help\n",
@@ -132,19 +140,35 @@ static bool own_secret(const char *data_dir, json_t *hooks) {
 /* PF_EXIT_OK, or the exit code of a usage error (said on stderr). */
 static int parse(int argc, char **argv, serve_args *a) {
     static const struct option opts[] = {
-        {"port", required_argument, 0, 'p'},           {"bind", required_argument, 0, 'b'},
-        {"data-dir", required_argument, 0, 'd'},       {"share-dir", required_argument, 0, 's'},
-        {"store", required_argument, 0, 'S'},          {"threads", required_argument, 0, 't'},
-        {"max-body", required_argument, 0, 'm'},       {"port-file", required_argument, 0, 'f'},
-        {"web-dir", required_argument, 0, 'w'},        {"blender-workers", required_argument, 0, 'B'},
-        {"run-workers", required_argument, 0, 'R'},    {"webhook-allow", required_argument, 0, 'A'},
-        {"webhook-url", required_argument, 0, 'U'},    {"webhook-secret-file", required_argument, 0, 'K'},
-        {"max-upload", required_argument, 0, 'M'},     {"disk-quota", required_argument, 0, 'D'},
-        {"no-demo-data", no_argument, 0, 'N'},         {"public-url", required_argument, 0, 'P'},
-        {"allow-origin", required_argument, 0, 'O'},   {"max-connections", required_argument, 0, 'C'},
-        {"max-per-client", required_argument, 0, 'c'}, {"client-timeout", required_argument, 0, 'T'},
-        {"memory-limit", required_argument, 0, 'L'},   {"cpu-limit", required_argument, 0, 'X'},
-        {"broker", required_argument, 0, 'Q'},         {0, 0, 0, 0},
+        {"port", required_argument, 0, 'p'},
+        {"bind", required_argument, 0, 'b'},
+        {"data-dir", required_argument, 0, 'd'},
+        {"share-dir", required_argument, 0, 's'},
+        {"store", required_argument, 0, 'S'},
+        {"threads", required_argument, 0, 't'},
+        {"max-body", required_argument, 0, 'm'},
+        {"port-file", required_argument, 0, 'f'},
+        {"web-dir", required_argument, 0, 'w'},
+        {"blender-workers", required_argument, 0, 'B'},
+        {"run-workers", required_argument, 0, 'R'},
+        {"webhook-allow", required_argument, 0, 'A'},
+        {"webhook-url", required_argument, 0, 'U'},
+        {"webhook-secret-file", required_argument, 0, 'K'},
+        {"max-upload", required_argument, 0, 'M'},
+        {"disk-quota", required_argument, 0, 'q'},
+        {"no-demo-data", no_argument, 0, 'N'},
+        {"public-url", required_argument, 0, 'P'},
+        {"allow-origin", required_argument, 0, 'O'},
+        {"max-connections", required_argument, 0, 'C'},
+        {"max-per-client", required_argument, 0, 'c'},
+        {"client-timeout", required_argument, 0, 'T'},
+        {"memory-limit", required_argument, 0, 'L'},
+        {"cpu-limit", required_argument, 0, 'X'},
+        {"broker", required_argument, 0, 'Q'},
+        {"lease-seconds", required_argument, 0, 'l'},
+        {"server-id", required_argument, 0, 'i'},
+        {"min-free-disk", required_argument, 0, 'D'},
+        {0, 0, 0, 0},
     };
     json_t *hooks = json_object_get(a->settings, "webhooks");
     int c;
@@ -178,7 +202,7 @@ static int parse(int argc, char **argv, serve_args *a) {
             a->cfg.max_upload_bytes = (size_t)bytes;
             break;
         }
-        case 'D': {
+        case 'q': {
             unsigned long long bytes = strtoull(optarg, &end, 10);
             if (*end || !*optarg || *optarg == '-' || bytes == 0) {
                 fprintf(stderr, "prodflow serve: --disk-quota must be a positive number of bytes, not \"%s\"\n",
@@ -214,6 +238,25 @@ static int parse(int argc, char **argv, serve_args *a) {
             if (!read_secret(optarg, hooks)) return PF_EXIT_USAGE;
             break;
         case 'Q': a->broker = optarg; break;
+        case 'l': {
+            long secs = strtol(optarg, &end, 10);
+            if (*end || !*optarg || secs < 1 || secs > 86400) {
+                fprintf(stderr, "prodflow serve: --lease-seconds must be 1..86400, not \"%s\"\n", optarg);
+                return PF_EXIT_USAGE;
+            }
+            a->cfg.lease_seconds = (int)secs;
+            break;
+        }
+        case 'i': a->cfg.server_id = optarg; break;
+        case 'D':
+            if (strcmp(optarg, "0") == 0)
+                a->cfg.min_free_disk = 0;
+            else if (!pf_bytes_parse(optarg, &a->cfg.min_free_disk)) {
+                fprintf(stderr, "prodflow serve: --min-free-disk must be a size such as 2G or 500M, or 0, not \"%s\"\n",
+                        optarg);
+                return PF_EXIT_USAGE;
+            }
+            break;
         default: usage(stderr); return PF_EXIT_USAGE;
         }
     }
@@ -309,6 +352,7 @@ static int run(int argc, char **argv) {
                             .blender_workers = 1,
                             .resume_runs = true,
                             .demo_data = true,
+                            .min_free_disk = 100ull << 20,
                             .demo_product = true},
                     .settings = json_pack("{s:{s:[]}}", "webhooks", "allow")};
     a.cfg.settings = a.settings; /* the app keeps its own copy */

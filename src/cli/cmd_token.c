@@ -59,7 +59,8 @@ static int parse(int argc, char **argv, token_args *a) {
         case 'j': a->json = true; break;
         case 'r':
             if (!pf_role_bit(optarg)) {
-                fprintf(stderr, "prodflow token: --role %s: the roles are viewer, editor, operator, admin, worker\n",
+                fprintf(stderr,
+                        "prodflow token: --role %s: the roles are viewer, editor, operator, admin, worker, metrics\n",
                         optarg);
                 return PF_EXIT_USAGE;
             }

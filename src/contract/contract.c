@@ -3,6 +3,7 @@
 #include "core/embed.h"
 #include "core/mem.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 pf_error *pf_contract_embedded_json(const char *path, json_t **doc_out) {
@@ -51,9 +52,24 @@ pf_error *pf_contract_load(pf_contract *out, const json_t *extra_families) {
         fam->palette = json_object_get(f, "palette");
         fam->artifact_kinds = json_object_get(f, "artifact_kinds");
         fam->context_schema = json_object_get(f, "context_schema");
+        fam->order_context = json_object_get(f, "order_context");
+        fam->rollouts = json_object_get(f, "rollouts");
+        fam->preflight = json_object_get(f, "preflight");
         if (!fam->key || !fam->entry_step || !json_is_array(fam->palette) || !json_is_array(fam->artifact_kinds)) {
             pf_contract_free(out);
             return pf_error_new(PF_EINTERNAL, "", "contract/families.json: family %zu is incomplete", i);
+        }
+        /* Preflight checks are {id, description}: code dispatches on the id. */
+        size_t k;
+        const json_t *check;
+        json_array_foreach(fam->preflight, k, check) {
+            if (json_is_string(json_object_get(check, "id")) && json_is_string(json_object_get(check, "description")))
+                continue;
+            pf_error *e = pf_error_new(
+                PF_EINTERNAL, "", "contract/families.json: family %s: preflight check %zu is not {id, description}",
+                fam->key, k);
+            pf_contract_free(out);
+            return e;
         }
     }
     return NULL;
@@ -97,6 +113,49 @@ bool pf_contract_admit_step(pf_contract *c, const char *family, const char *step
     return false;
 }
 bool pf_family_delivers_kind(const pf_family *f, const char *kind) { return array_has_string(f->artifact_kinds, kind); }
+
+bool pf_family_allows_rollout(const pf_family *f, const char *rollout) {
+    return !json_is_array(f->rollouts) || array_has_string(f->rollouts, rollout);
+}
+
+/* "/a/b" into doc: plain member names (no ~ escapes), arrays by index. */
+static const json_t *pointer_get(const json_t *doc, const char *ptr) {
+    while (doc && *ptr == '/') {
+        const char *name = ptr + 1, *end = strchr(name, '/');
+        size_t n = end ? (size_t)(end - name) : strlen(name);
+        char *key = pf_strndup(name, n);
+        doc = json_is_array(doc) ? json_array_get(doc, strtoul(key, NULL, 10)) : json_object_get(doc, key);
+        free(key);
+        ptr = name + n;
+    }
+    return *ptr ? NULL : doc;
+}
+
+json_t *pf_family_order_context(const pf_family *f, const json_t *line_context, pf_errors *errs) {
+    if (!json_is_object(f->order_context)) {
+        pf_errors_add(errs, PF_EINVAL, "/output_type/family",
+                      "the %s family cannot be ordered: it declares no order_context", f->key);
+        return NULL;
+    }
+    json_t *context = json_object();
+    const char *field;
+    const json_t *ptr;
+    size_t before = errs->len;
+    json_object_foreach((json_t *)f->order_context, field, ptr) {
+        const char *p = json_string_value(ptr);
+        const json_t *v = p ? pointer_get(line_context, p) : NULL;
+        if (v && !json_is_null(v))
+            json_object_set_new(context, field, json_deep_copy(v));
+        else if (!p)
+            pf_errors_add(errs, PF_EINTERNAL, "/output_type/family", "family %s: order_context.%s is not a pointer",
+                          f->key, field);
+    }
+    if (errs->len > before) {
+        json_decref(context);
+        return NULL;
+    }
+    return context;
+}
 
 const json_t *pf_contract_port_type(const pf_contract *c, const char *key) {
     return find_keyed(json_object_get(c->vocabulary, "port_types"), key);

@@ -18,6 +18,15 @@ typedef struct pf_family {
     const json_t *palette;  /* array of module keys */
     const json_t *artifact_kinds;
     const json_t *context_schema;
+    /* How an ordered line becomes the family's run context: each context
+     * field names a JSON pointer into the order line's context
+     * (pf_order_line_context), "" for the whole of it. NULL: the family
+     * cannot be ordered. */
+    const json_t *order_context;
+    const json_t *rollouts; /* the rollouts its output types may use; NULL: all */
+    /* The checks preflight runs for an ordered line of this family, in
+     * order: [{id, description}]; catalog/preflight.c dispatches on id. */
+    const json_t *preflight;
 } pf_family;
 
 typedef struct pf_contract {
@@ -41,6 +50,11 @@ bool pf_family_allows_step(const pf_family *f, const char *step);
  * there is no such family. */
 bool pf_contract_admit_step(pf_contract *c, const char *family, const char *step);
 bool pf_family_delivers_kind(const pf_family *f, const char *kind);
+bool pf_family_allows_rollout(const pf_family *f, const char *rollout);
+/* The family's run context for an ordered line, built from line_context
+ * by the family's order_context. New reference; NULL (and a problem in
+ * errs) when the family cannot be ordered or a field is missing. */
+json_t *pf_family_order_context(const pf_family *f, const json_t *line_context, pf_errors *errs);
 
 /* Vocabulary look-ups; NULL when unknown. Borrowed from c. */
 const json_t *pf_contract_port_type(const pf_contract *c, const char *key);

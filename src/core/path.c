@@ -300,3 +300,34 @@ void pf_names_free(char **names, size_t n) {
         free(names[i]);
     free(names);
 }
+
+static bool path_char(char c) { return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '.'; }
+
+char *pf_path_hide(const char *text, const char *root, const char *label) {
+    size_t n = root ? strlen(root) : 0;
+    while (n > 1 && root[n - 1] == '/')
+        n--;
+    if (!text || n < 2) return NULL;
+    size_t hits = 0;
+    for (const char *p = strstr(text, root); p; p = strstr(p + 1, root))
+        hits++;
+    if (!hits) return NULL;
+    size_t lab = strlen(label), replaced = 0;
+    char *out = pf_xmalloc(strlen(text) + hits * lab + 1), *w = out;
+    for (const char *p = text; *p;) {
+        if (strncmp(p, root, n) == 0 && !path_char(p[n])) {
+            memcpy(w, label, lab);
+            w += lab;
+            p += n;
+            replaced++;
+        } else {
+            *w++ = *p++;
+        }
+    }
+    *w = '\0';
+    if (!replaced) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}

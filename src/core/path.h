@@ -24,6 +24,13 @@ pf_error *pf_path_confine(const char *root, const char *relative, size_t relativ
                           char **resolved_out);
 /* mkdir -p. */
 pf_error *pf_mkdirs(const char *path, mode_t mode);
+/* text with each occurrence of the directory root (where it ends a path
+ * component) replaced by label, so that an error shown to a client does
+ * not tell where the server keeps its files: "cannot open
+ * /srv/prodflow/cad/x.step" -> "cannot open DATA/cad/x.step". NULL when
+ * text does not contain root (or root is shorter than 2 bytes); else
+ * malloc'd. */
+char *pf_path_hide(const char *text, const char *root, const char *label);
 /* rm -rf: removes path and everything below it, following no symlinks. */
 pf_error *pf_remove_tree(const char *path);
 /* Temp file in the same directory, fsync, rename, fsync of the directory. */

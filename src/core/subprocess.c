@@ -71,10 +71,20 @@ static bool drain(int fd, line_buf *b, int stream, pf_line_fn fn, void *user) {
 /* ------------------------------------------------------------ environment */
 
 /* Taken from the server's environment when set. Nothing else of it (API
- * tokens, credentials, a user's PYTHONPATH or PYTHONHOME) reaches a child. */
-static const char *const passed_on[] = {"HOME",         "TMPDIR",           "LANG",         "LC_ALL",
-                                        "TZ",           "ASAN_OPTIONS",     "LSAN_OPTIONS", "UBSAN_OPTIONS",
-                                        "TSAN_OPTIONS", "SOURCE_DATE_EPOCH"};
+ * tokens, credentials, a user's PYTHONPATH or PYTHONHOME) reaches a child.
+ * PRODFLOW_OCCT_MODULE: a module child loads the same CAD kernel as its
+ * parent (src/cad/cad_loader.c). */
+static const char *const passed_on[] = {"HOME",
+                                        "TMPDIR",
+                                        "LANG",
+                                        "LC_ALL",
+                                        "TZ",
+                                        "ASAN_OPTIONS",
+                                        "LSAN_OPTIONS",
+                                        "UBSAN_OPTIONS",
+                                        "TSAN_OPTIONS",
+                                        "SOURCE_DATE_EPOCH",
+                                        "PRODFLOW_OCCT_MODULE"};
 
 /* The system's own directories first: see pf_child_env. */
 #define CHILD_PATH "PATH=/usr/bin:/bin:/usr/sbin:/sbin:/usr/local/bin"

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <string.h>
+#include <strings.h>
 
 static void warn(pf_compat_result *r, const char *base, const char *field, const char *message) {
     char *ptr = pf_ptr_join(base, field);
@@ -41,6 +42,13 @@ static bool is_known(const char *key) {
     return false;
 }
 
+bool pf_compat_is_eevee(const char *engine) {
+    static const char *const names[] = {"eevee", "blender_eevee", "blender_eevee_next"};
+    for (size_t i = 0; engine && i < sizeof names / sizeof *names; i++)
+        if (strcasecmp(engine, names[i]) == 0) return true;
+    return false;
+}
+
 int pf_compat_map(const json_t *s, const char *base, pf_errors *errs, pf_compat_result *r) {
     size_t before = errs->len;
     memset(r, 0, sizeof *r);
@@ -53,10 +61,16 @@ int pf_compat_map(const json_t *s, const char *base, pf_errors *errs, pf_compat_
     }
     const char *key;
     const json_t *v;
+    r->unmapped = json_array();
     json_object_foreach((json_t *)s, key, v) {
         if (is_known(key)) continue;
-        char *msg = pf_asprintf("unknown legacy setting \"%s\"; it has no meaning in any Prodflow version", key);
-        fail(errs, base, key, msg);
+        /* Kept as it was (the output type stores its settings whole) and
+         * reported: an old tool's setting is no reason to refuse the rest. */
+        json_array_append_new(r->unmapped, json_string(key));
+        char *msg = pf_asprintf("unmapped: \"%s\" is no setting this version knows; it is kept as it was and has no "
+                                "effect",
+                                key);
+        warn(r, base, key, msg);
         free(msg);
     }
     const char *renderer = json_string_value(json_object_get(s, "renderer"));
@@ -66,7 +80,12 @@ int pf_compat_map(const json_t *s, const char *base, pf_errors *errs, pf_compat_
     if (json_object_get(s, "engine")) {
         if (engine && strcmp(engine, "cycles") == 0)
             json_object_set_new(r->overrides, "engine", json_string("cycles"));
-        else
+        else if (pf_compat_is_eevee(engine)) {
+            json_object_set_new(r->overrides, "engine", json_string("cycles"));
+            warn(r, base, "engine",
+                 "mapped to cycles: EEVEE needs an OpenGL context, which headless render machines lack, so this "
+                 "output type renders with Cycles (same scene, template and materials; the look differs slightly)");
+        } else
             fail(errs, base, "engine",
                  "only cycles renders here: EEVEE and Workbench need OpenGL, which headless "
                  "render machines lack");
@@ -131,5 +150,6 @@ void pf_compat_result_free(pf_compat_result *r) {
     free(r->artifact_kind);
     json_decref(r->overrides);
     json_decref(r->warnings);
+    json_decref(r->unmapped);
     memset(r, 0, sizeof *r);
 }

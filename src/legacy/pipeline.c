@@ -30,9 +30,15 @@ static json_t *edge(const char *from, const char *out, const char *to, const cha
 static json_t *render_params(const json_t *s, const char *kind) {
     json_t *p = json_object();
     if (strcmp(kind, "production_blend") == 0) return p;
-    const char *same[] = {"width", "height", "samples", "engine"};
-    for (size_t i = 0; i < 4; i++)
+    const char *same[] = {"width", "height", "samples"};
+    for (size_t i = 0; i < 3; i++)
         if (json_object_get(s, same[i])) json_object_set(p, same[i], json_object_get(s, same[i]));
+    /* the engine as the compat adapter maps it: EEVEE renders with Cycles */
+    if (json_object_get(s, "engine"))
+        json_object_set_new(p, "engine",
+                            json_string(pf_compat_is_eevee(json_string_value(json_object_get(s, "engine")))
+                                            ? "cycles"
+                                            : json_string_value(json_object_get(s, "engine"))));
     if (json_object_get(s, "transparent_bg")) json_object_set(p, "transparent", json_object_get(s, "transparent_bg"));
     const json_t *tt = json_object_get(s, "turntable");
     if (strcmp(kind, "turntable_video") == 0) {

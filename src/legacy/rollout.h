@@ -12,12 +12,21 @@ typedef struct pf_dispatched {
     char *shadow_run_id; /* the graph run beside it under shadow rollout, else NULL */
 } pf_dispatched;
 
-/* line: the order line {id, product, intake, overrides} (borrowed). Every
+/* line: the order line's context (pf_order_line_context, borrowed). The
+ * run's context is the output type's family's, built from the line by the
+ * family's order_context (contract/families.json): an order_line run gets
+ * {order_line_id, line}, a cad_file run {step_path, cad_file_id,
+ * product_id, order_line_id}. A family without a legacy pipeline (one
+ * whose rollouts lack legacy) only runs its graph. Every
  * problem goes to errs with pointers under /output_type or /line. out must
  * be zeroed, or carry the ids (malloc'd) the runs are to get, so a caller
  * can record them before any run starts; on failure it is freed. */
-pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const json_t *output_type,
-                              const json_t *line, pf_errors *errs, pf_dispatched *out);
+pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *starters, const pf_contract *contract,
+                              const json_t *output_type, const json_t *line, pf_errors *errs, pf_dispatched *out);
 void pf_dispatched_free(pf_dispatched *d);
+/* The run request's constraints from the output type's material
+ * constraints ({source, modules: {"materials.resolve_map": params}}), or
+ * NULL when it has none that constrain. New reference. */
+json_t *pf_rollout_constraints(const json_t *output_type);
 
 #endif

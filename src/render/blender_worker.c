@@ -157,10 +157,18 @@ pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blende
         }
         return err;
     }
-    job_state s = {.last_output_ms = pf_now_ms()};
     pf_blender_call wait = {.deadline_ms = pf_now_ms() + READY_TIMEOUT_MS, .timeout_ms = READY_TIMEOUT_MS};
     if (call && call->deadline_ms > 0 && call->deadline_ms < wait.deadline_ms) wait = *call;
-    if (call) wait.cancel = call->cancel;
+    if (call) {
+        /* The job that waits for this start hears of it: a cold start is
+         * seconds of a render's time. */
+        wait.cancel = call->cancel;
+        wait.progress = call->progress;
+        wait.progress_user = call->progress_user;
+        wait.frames = call->frames;
+    }
+    if (wait.progress) wait.progress(wait.progress_user, -1, "starting Blender");
+    job_state s = {.call = &wait, .last_output_ms = pf_now_ms()};
     pf_blender_outcome o = pump(w, &s, &wait);
     json_decref(s.result);
     if (o == PF_BLENDER_DONE) {

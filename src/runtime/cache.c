@@ -78,10 +78,14 @@ static json_t *verdict_of(bool hit, const char *reason, json_t *changed, const c
 }
 
 json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs) {
-    *outputs = NULL;
     json_t *entry = NULL;
     bool exact = false;
     pf_error_free(pf_store_cache_find(s, p->key, p->slot, &entry, &exact));
+    return pf_cache_judge(p, entry, exact, outputs);
+}
+
+json_t *pf_cache_judge(const pf_cache_probe *p, json_t *entry, bool exact, json_t **outputs) {
+    *outputs = NULL;
     if (exact && files_exist(json_object_get(entry, "outputs"))) {
         *outputs = json_incref(json_object_get(entry, "outputs"));
         json_decref(entry);

@@ -24,6 +24,9 @@ void pf_cache_probe_free(pf_cache_probe *p);
 /* The verdict, a new object: {"hit": true} with *outputs set (new
  * reference), or {"hit": false, "reason", "changed"?}. */
 json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs);
+/* The verdict on what a look-up found for p (entry taken, may be NULL;
+ * exact: it is p's key), as pf_cache_lookup gives it. */
+json_t *pf_cache_judge(const pf_cache_probe *p, json_t *entry, bool exact, json_t **outputs);
 /* The entry to store under p->key and p->slot once the node succeeded
  * (it commits with the node's transition); new reference. */
 json_t *pf_cache_entry(const pf_cache_probe *p, const json_t *outputs);

@@ -3,7 +3,9 @@
 #include "runtime/runtime_internal.h"
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/mem.h"
+#include "core/path.h"
 #include "core/subprocess.h"
 #include "modules/invoke.h"
 #include "runtime/artifact_store.h"
@@ -130,17 +132,29 @@ static void record_attempt(rt_node *n, int attempt, const char *status, const pf
 
 #define NODE_LOG_MAX 200
 
-/* A module's progress, kept in the node's log (the latest entries). */
+/* Where a module's progress goes: the node's log (its latest entries,
+ * recorded when it finishes) and, while it runs, the live view that the
+ * run's observers are told of. */
+typedef struct {
+    pf_runtime *rt;
+    rt_run *run;
+    rt_node *n;
+} progress_sink;
+
 static void on_progress(void *user, double fraction, const char *message) {
-    rt_node *n = user;
-    json_t *log = json_object_get(n->state, "log");
-    if (!json_is_array(log)) json_object_set_new(n->state, "log", log = json_array());
+    const progress_sink *p = user;
+    json_t *log = json_object_get(p->n->state, "log");
+    if (!json_is_array(log)) json_object_set_new(p->n->state, "log", log = json_array());
     if (json_array_size(log) >= NODE_LOG_MAX) json_array_remove(log, 0);
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
     json_t *entry = json_pack("{s:s, s:s}", "at", stamp, "message", message ? message : "");
     if (fraction >= 0) json_object_set_new(entry, "fraction", json_real(fraction));
     json_array_append_new(log, entry);
+    pthread_mutex_lock(&p->rt->lock);
+    bool tell = rt_live_report(p->n, fraction, message, entry);
+    pthread_mutex_unlock(&p->rt->lock);
+    if (tell) rt_changed(p->rt, p->run->id);
 }
 
 /* "<data>/runs/<run>/<node>.<attempt>", without printf's per-call cost. */
@@ -156,6 +170,130 @@ static char *work_dir(const char *data_dir, const char *run_id, const char *node
     return pf_concat(parts, 7);
 }
 
+/* Why n is never looked up in the cache, or NULL when it is. */
+static const char *uncached_because(const rt_node *n) {
+    /* An entry module reads what its context points at (a file, an order),
+     * which can change under the same context: it always runs, and the
+     * digests it records key everything downstream. */
+    return n->module->external ? "side-effecting module: never cached"
+           : n->module->entry  ? "entry module: it reads its subject afresh every run"
+           : json_is_false(json_object_get(json_object_get(n->doc, "policy"), "cache")) ? "cache disabled by policy"
+                                                                                        : NULL;
+}
+
+static void make_probe(pf_runtime *rt, const rt_run *run, const rt_node *n, const json_t *inputs, const json_t *params,
+                       pf_sha256_hasher *hasher, pf_cache_probe *probe) {
+    json_t *depends = NULL;
+    if (n->module->desc->depends) {
+        pf_module_ctx ctx = {
+            .data_root = rt->cfg.data_dir, .share_dir = rt->cfg.share_dir, .settings = rt->cfg.settings};
+        depends = n->module->desc->depends(&ctx, inputs, params);
+    }
+    pf_cache_probe_init(probe, n->module, str(run->workflow, "id"), n->id, params, inputs, depends, hasher);
+    json_decref(depends);
+}
+
+/* The verdict a look-ahead left on n for key (and its outputs on a hit),
+ * else NULL. */
+static json_t *take_ahead(pf_runtime *rt, rt_node *n, const char *key, json_t **outputs) {
+    json_t *verdict = NULL;
+    pthread_mutex_lock(&rt->lock);
+    if (n->ahead.state == AHEAD_READY && strcmp(n->ahead.key, key) == 0) {
+        verdict = n->ahead.verdict;
+        *outputs = n->ahead.outputs;
+        n->ahead.verdict = n->ahead.outputs = NULL;
+    }
+    rt_ahead_clear(n);
+    pthread_mutex_unlock(&rt->lock);
+    return verdict;
+}
+
+void rt_ahead_clear(rt_node *n) {
+    json_decref(n->ahead.verdict);
+    json_decref(n->ahead.outputs);
+    n->ahead.verdict = n->ahead.outputs = NULL;
+    n->ahead.state = AHEAD_NONE;
+}
+
+bool rt_ahead_wanted(const rt_node *n) {
+    return n->status == N_PENDING && n->ahead.state == AHEAD_NONE && n->module && !uncached_because(n);
+}
+
+/* Looks up the cache for m queued nodes in one store call (one round trip
+ * on PostgreSQL, where a look-up per node would cost a round trip each),
+ * and leaves each verdict on its node for the worker that runs it. Nodes
+ * marked AHEAD_BUSY by the caller; one that started meanwhile looks up
+ * for itself, and a stale verdict (another key) is dropped. A verdict is
+ * a look-up made a little early: an entry another server adds meanwhile
+ * is missed, as it would be by a node that started a moment sooner. */
+void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher *hasher) {
+    pf_cache_probe *probes = pf_xcalloc(m, sizeof *probes);
+    const char **keys = pf_xcalloc(m, sizeof *keys), **slots = pf_xcalloc(m, sizeof *slots);
+    json_t **entries = pf_xcalloc(m, sizeof *entries);
+    bool *exact = pf_xcalloc(m, sizeof *exact), *probed = pf_xcalloc(m, sizeof *probed);
+    size_t k = 0;
+    for (size_t i = 0; i < m; i++) {
+        rt_run *run = tasks[i].run;
+        rt_node *n = &run->nodes[tasks[i].node];
+        json_t *params = NULL, *sources = NULL;
+        pf_error *err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
+                                          json_object_get(run->record, "line_overrides"),
+                                          json_object_get(run->record, "constraints"), &params, &sources);
+        if (!err) {
+            json_t *inputs = collect_inputs(run, n);
+            make_probe(rt, run, n, inputs, params, hasher, &probes[i]);
+            json_decref(inputs);
+            probed[i] = true;
+            keys[k] = probes[i].key;
+            slots[k++] = probes[i].slot;
+        }
+        pf_error_free(err);
+        json_decref(params);
+        json_decref(sources);
+    }
+    pf_error *err = pf_store_cache_find_many(rt->cfg.store, k, keys, slots, entries, exact);
+    json_t **verdicts = pf_xcalloc(m, sizeof *verdicts), **outputs = pf_xcalloc(m, sizeof *outputs);
+    for (size_t i = 0, j = 0; i < m; i++)
+        if (probed[i]) {
+            if (!err) verdicts[i] = pf_cache_judge(&probes[i], entries[j], exact[j], &outputs[i]);
+            j++;
+        }
+    pthread_mutex_lock(&rt->lock);
+    for (size_t i = 0; i < m; i++) {
+        rt_node *n = &tasks[i].run->nodes[tasks[i].node];
+        if (n->ahead.state != AHEAD_BUSY) { /* it started, and looked up for itself */
+            json_decref(verdicts[i]);
+            json_decref(outputs[i]);
+            continue;
+        }
+        n->ahead.state = verdicts[i] ? AHEAD_READY : AHEAD_NONE;
+        n->ahead.verdict = verdicts[i];
+        n->ahead.outputs = outputs[i];
+        if (verdicts[i]) memcpy(n->ahead.key, probes[i].key, sizeof n->ahead.key);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (err) pf_error_free(err);
+    for (size_t i = 0; i < m; i++)
+        if (probed[i]) pf_cache_probe_free(&probes[i]);
+    free(probes), free(keys), free(slots), free(entries), free(exact), free(probed), free(verdicts), free(outputs);
+}
+
+/* Run documents are read by clients: a module's message names files
+ * relative to the data and share directories (DATA/..., SHARE/...), never
+ * where they are; the full message goes to the server's log. */
+static void hide_server_paths(const pf_runtime *rt, const rt_run *run, const rt_node *n, int attempt, pf_error *err) {
+    bool hid = false;
+    for (int k = 0; k < 2; k++) {
+        char *hidden = pf_path_hide(err->message, k ? rt->cfg.share_dir : rt->cfg.data_dir, k ? "SHARE" : "DATA");
+        if (!hidden) continue;
+        if (!hid)
+            pf_log(PF_LOG_WARN, "node.failed", "run %s node %s attempt %d: %s", run->id, n->id, attempt, err->message);
+        hid = true;
+        free(err->message);
+        err->message = hidden;
+    }
+}
+
 node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher) {
     node_result r = {0};
     json_t *inputs = collect_inputs(run, n);
@@ -165,7 +303,8 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
         return r;
     }
     r.err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
-                              json_object_get(run->record, "line_overrides"), &r.params, &r.sources);
+                              json_object_get(run->record, "line_overrides"),
+                              json_object_get(run->record, "constraints"), &r.params, &r.sources);
     if (r.err) {
         json_decref(inputs);
         return r;
@@ -176,24 +315,12 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
      * deliver after the run's subject (publish's {order_line}), and they
      * are never cached, so it need not be part of a key. */
     const json_t *context = n->module->entry || n->module->external ? json_object_get(run->record, "context") : NULL;
-    /* An entry module reads what its context points at (a file, an order),
-     * which can change under the same context: it always runs, and the
-     * digests it records key everything downstream. */
-    const char *uncached = n->module->external ? "side-effecting module: never cached"
-                           : n->module->entry  ? "entry module: it reads its subject afresh every run"
-                           : json_is_false(json_object_get(policy, "cache")) ? "cache disabled by policy"
-                                                                             : NULL;
+    const char *uncached = uncached_because(n);
     bool cacheable = uncached == NULL;
     if (cacheable) {
-        json_t *depends = NULL;
-        if (n->module->desc->depends) {
-            pf_module_ctx ctx = {
-                .data_root = rt->cfg.data_dir, .share_dir = rt->cfg.share_dir, .settings = rt->cfg.settings};
-            depends = n->module->desc->depends(&ctx, inputs, r.params);
-        }
-        pf_cache_probe_init(&probe, n->module, str(run->workflow, "id"), n->id, r.params, inputs, depends, hasher);
-        json_decref(depends);
-        r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
+        make_probe(rt, run, n, inputs, r.params, hasher, &probe);
+        r.cache = take_ahead(rt, n, probe.key, &r.outputs);
+        if (!r.cache) r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
     } else {
         r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
     }
@@ -204,6 +331,7 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
     }
     int retries = (int)json_integer_value(json_object_get(policy, "retries"));
     double timeout_s = json_number_value(json_object_get(policy, "timeout_s"));
+    progress_sink sink = {rt, run, n};
     for (int attempt = 1;; attempt++) {
         record_attempt(n, attempt, "running", NULL);
         char *work = work_dir(rt->cfg.data_dir, run->id, n->id, attempt);
@@ -219,9 +347,12 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
                              .shadow = json_is_true(json_object_get(run->record, "shadow")),
                              .settings = rt->cfg.settings,
                              .progress = on_progress,
-                             .progress_user = n};
+                             .progress_user = &sink};
         json_t *process = NULL;
+        unsigned long long started_us = pf_monotonic_us();
         pf_error *err = rt_invoke(rt, n->module, &ctx, inputs, r.params, attempt, &r.outputs, &process);
+        rt_observe_module(rt, n->module, pf_monotonic_us() - started_us);
+        if (err) hide_server_paths(rt, run, n, attempt, err);
         free(work);
         record_attempt(n, attempt, err ? "failed" : "succeeded", err);
         if (process) {

@@ -52,7 +52,8 @@ static void route(const json_t *workflow, const char *node_id, const json_t *ove
 }
 
 pf_error *pf_params_resolve(const pf_module *m, const json_t *workflow, const json_t *node, const json_t *overrides,
-                            const json_t *line_overrides, json_t **resolved, json_t **sources_out) {
+                            const json_t *line_overrides, const json_t *constraints, json_t **resolved,
+                            json_t **sources_out) {
     const char *node_id = json_string_value(json_object_get(node, "id"));
     pf_errors errs;
     pf_errors_init(&errs);
@@ -65,6 +66,11 @@ pf_error *pf_params_resolve(const pf_module *m, const json_t *workflow, const js
     }
     route(workflow, node_id, overrides, "invocation", params, sources);
     route(workflow, node_id, line_overrides, "order_line", params, sources);
+    const char *via = json_string_value(json_object_get(constraints, "source"));
+    json_object_foreach(json_object_get(json_object_get(constraints, "modules"), m->key), name, value) {
+        json_object_set(params, name, value);
+        json_object_set_new(sources, name, source_of(value, "constraint", via ? via : "constraints"));
+    }
     /* Fills in the defaults; the pointer for problems is made only when
      * there are some. */
     json_t *checked = pf_module_resolve_params(m, params, NULL, NULL);

@@ -12,9 +12,13 @@
 void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, const char *base, pf_errors *errs);
 
 /* *resolved: the params the module gets; *sources: name -> {"value",
- * "source"} with source "default", "node", "invocation" or "order_line".
- * Both new references; on error neither is set. */
+ * "source"} with source "default", "node", "invocation", "order_line" or
+ * "constraint". constraints ({"source", "modules": {module key: {param:
+ * value}}}, may be NULL) win over everything: they are what the output
+ * type enforces; their entries say "via" the constraint's source. Both new
+ * references; on error neither is set. */
 pf_error *pf_params_resolve(const pf_module *m, const json_t *workflow, const json_t *node, const json_t *overrides,
-                            const json_t *line_overrides, json_t **resolved, json_t **sources);
+                            const json_t *line_overrides, const json_t *constraints, json_t **resolved,
+                            json_t **sources);
 
 #endif

@@ -12,6 +12,8 @@ void rt_run_free(rt_run *run) {
         free(run->nodes[i].in);
         free(run->nodes[i].down);
         json_decref(run->nodes[i].state);
+        rt_live_clear(&run->nodes[i]);
+        rt_ahead_clear(&run->nodes[i]);
     }
     free(run->nodes);
     json_decref(run->record);

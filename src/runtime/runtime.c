@@ -59,6 +59,7 @@ void rt_changed(const pf_runtime *rt, const char *run_id) {
 
 static void finish_run_locked(pf_runtime *rt, rt_run *run) {
     const char *status = atomic_load(&run->cancel) ? "cancelled" : run->hard_failure ? "failed" : "succeeded";
+    pf_counter_add(&rt->runs_finished[status[0] == 'c' ? 2 : status[0] == 'f' ? 1 : 0], 1);
     rt_log_store_error(pf_store_run_transition(rt->cfg.store, run->id, status, NULL, NULL, NULL, NULL, NULL), run->id);
     pf_log(PF_LOG_INFO, "run.finished", "run %s %s", run->id, status);
     rt_changed(rt, run->id);
@@ -93,6 +94,7 @@ static void settle_locked(pf_runtime *rt, rt_run *run, size_t i, node_status sta
     rt_node *n = &run->nodes[i];
     if (n->status != N_PENDING) return;
     n->status = status;
+    pf_counter_add(&rt->nodes_finished[status], 1);
     json_object_set_new(n->state, "reason", json_string(why));
     rt_log_store_error(persist_node(rt, run, n, NULL), run->id);
     run->unfinished--;
@@ -209,6 +211,9 @@ static void *writer(void *arg) {
             completion *c = &batch[k];
             rt_node *node = &c->run->nodes[c->node];
             node->status = c->status;
+            pf_counter_add(&rt->nodes_finished[c->status], 1);
+            atomic_fetch_sub(&rt->nodes_running, 1);
+            rt_live_clear(node);
             extras[k] = (pf_store_node_extras){.artifacts = c->artifacts,
                                                .assets = c->assets,
                                                .cache_key = c->cache_text ? c->cache_key : NULL,
@@ -244,10 +249,33 @@ static void *writer(void *arg) {
     return NULL;
 }
 
+/* Queued nodes a worker looks up in the cache at once, its own included. */
+#define LOOK_AHEAD 32
+
+/* Marks the node of t and, when the queue holds more of its run, the next
+ * queued nodes of that run that want a cache look-up, for one batched
+ * look-up (rt_look_ahead); how many went into ahead. Only when there is
+ * something to batch: a lone node looks up for itself. Only t's run: it
+ * cannot finish (and be freed) while t runs. */
+static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
+    size_t m = 0;
+    rt_node *own = &t.run->nodes[t.node];
+    if (own->ahead.state == AHEAD_NONE && own->module) ahead[m++] = t;
+    for (size_t j = 0; j < rt->len && m < LOOK_AHEAD; j++) {
+        task q = rt->queue[(rt->head + j) % rt->cap];
+        if (q.run == t.run && rt_ahead_wanted(&q.run->nodes[q.node])) ahead[m++] = q;
+    }
+    if (m < 2) return 0;
+    for (size_t i = 0; i < m; i++)
+        ahead[i].run->nodes[ahead[i].node].ahead.state = AHEAD_BUSY;
+    return m;
+}
+
 static void *worker(void *arg) {
     pf_runtime *rt = arg;
     pthread_setname_np(pthread_self(), "pf-run-worker");
     pf_sha256_hasher *hasher = pf_sha256_hasher_new(); /* this thread's, for cache keys */
+    task ahead[LOOK_AHEAD];
     pthread_mutex_lock(&rt->lock);
     for (;;) {
         while (!rt->stopping && rt->len == 0)
@@ -259,8 +287,12 @@ static void *worker(void *arg) {
         rt_node *n = &t.run->nodes[t.node];
         if (n->status != N_PENDING) continue;
         n->status = N_RUNNING;
+        atomic_fetch_add(&rt->nodes_running, 1);
+        rt_live_start(n);
+        size_t m = gather_ahead_locked(rt, t, ahead);
         pthread_mutex_unlock(&rt->lock);
         rt_changed(rt, t.run->id);
+        if (m) rt_look_ahead(rt, ahead, m, hasher);
         execute(rt, t.run, t.node, hasher);
         pthread_mutex_lock(&rt->lock);
     }
@@ -289,6 +321,8 @@ void rt_schedule_locked(pf_runtime *rt, rt_run *run) {
 
 /* ---------------------------------------------------------------- public */
 
+static void *leaser(void *arg);
+
 pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     pf_runtime *rt = pf_xcalloc(1, sizeof *rt);
     rt->cfg = *cfg;
@@ -298,16 +332,33 @@ pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     pthread_cond_init(&rt->finished, NULL);
     rt->n_threads = cfg->workers > 0 ? cfg->workers : 2;
     rt->threads = pf_xcalloc((size_t)rt->n_threads, sizeof *rt->threads);
+    size_t n_modules = cfg->registry ? cfg->registry->n_modules : 0;
+    rt->module_durations = pf_xcalloc(n_modules + 1, sizeof *rt->module_durations);
+    for (size_t i = 0; i <= n_modules; i++)
+        pf_histogram_init(&rt->module_durations[i], pf_buckets_module, pf_n_buckets_module);
     pthread_cond_init(&rt->to_write, NULL);
     for (int i = 0; i < rt->n_threads; i++)
         pthread_create(&rt->threads[i], NULL, worker, rt);
     pthread_create(&rt->writer, NULL, writer, rt);
+    if (cfg->lease_seconds > 0 && cfg->lease_owner) {
+        pthread_cond_init(&rt->lease_tick, NULL);
+        rt->leasing = true;
+        pthread_create(&rt->leaser, NULL, leaser, rt);
+    }
     *out = rt;
     return NULL;
 }
 
 void pf_runtime_stop(pf_runtime *rt) {
     if (!rt) return;
+    if (rt->leasing) { /* first, so that no run is claimed while stopping */
+        pthread_mutex_lock(&rt->lock);
+        rt->lease_stop = true;
+        pthread_cond_signal(&rt->lease_tick);
+        pthread_mutex_unlock(&rt->lock);
+        pthread_join(rt->leaser, NULL);
+        pthread_cond_destroy(&rt->lease_tick);
+    }
     pthread_mutex_lock(&rt->lock);
     rt->stopping = true;
     /* Running modules stop now (their subprocesses are killed). Since a
@@ -324,7 +375,12 @@ void pf_runtime_stop(pf_runtime *rt) {
     pthread_cond_signal(&rt->to_write);
     pthread_mutex_unlock(&rt->lock);
     pthread_join(rt->writer, NULL);
+    /* What finished is committed: another server may take the rest now
+     * rather than after the lease time. */
+    if (rt->leasing) rt_log_store_error(pf_store_run_release(rt->cfg.store, rt->cfg.lease_owner), "(releasing leases)");
     free(rt->done);
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++)
+        free(rt->cancel_asked[i]);
     pthread_cond_destroy(&rt->to_write);
     for (rt_run *lists[] = {rt->runs, rt->retired}, **l = lists; l < lists + 2; l++)
         while (*l) {
@@ -334,6 +390,7 @@ void pf_runtime_stop(pf_runtime *rt) {
         }
     free(rt->threads);
     free(rt->queue);
+    free(rt->module_durations);
     pthread_cond_destroy(&rt->finished);
     pthread_cond_destroy(&rt->work);
     pthread_mutex_destroy(&rt->lock);
@@ -397,11 +454,35 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
                            run_id);
     json_decref(marked);
     if (found) return NULL;
+    /* Another server runs it (or will, once it claims it): the request is
+     * recorded for that server, which cancels it when it hears of it. */
+    if (rt->leasing) return pf_store_run_request_cancel(rt->cfg.store, run_id);
     json_t *stored = NULL;
-    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
+    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, false, &stored);
     if (!err) err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, str(stored, "status"));
     json_decref(stored);
     return err;
+}
+
+void pf_runtime_cancel_requested(pf_runtime *rt, const char *run_id) {
+    if (!rt || !run_id) return;
+    pthread_mutex_lock(&rt->lock);
+    bool here = false;
+    for (const rt_run *r = rt->runs; r && !here; r = r->next)
+        here = strcmp(r->id, run_id) == 0;
+    if (!here) { /* not ours, finished, or being claimed here right now: kept for revive */
+        size_t k = rt->cancel_asked_next++ % (sizeof rt->cancel_asked / sizeof *rt->cancel_asked);
+        free(rt->cancel_asked[k]);
+        rt->cancel_asked[k] = pf_strdup(run_id);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    if (!here) return; /* a server that claims it later finds the request in its doc */
+    pf_log(PF_LOG_INFO, "run.cancel_requested", "run %s: another server asked for its cancel", run_id);
+    pf_error *err = pf_runtime_cancel(rt, run_id);
+    if (err && err->code != PF_ECONFLICT)
+        rt_log_store_error(err, run_id);
+    else
+        pf_error_free(err);
 }
 
 /* A run that takes the server down (a node exhausting memory, say) would do
@@ -497,6 +578,20 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
         json_decref(stored);
         return err;
     }
+    if (!only_unfinished && rt->leasing) {
+        /* A re-run: its lease first, while the run is still final and so
+         * claimed by no other server. */
+        json_t *ids = json_pack("[s]", run_id), *held = NULL;
+        err = pf_store_run_renew(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, ids, &held);
+        if (!err && json_array_size(held) == 0)
+            err = pf_error_new(PF_ECONFLICT, "", "run %s is leased by another server", run_id);
+        json_decref(ids);
+        json_decref(held);
+        if (err) {
+            json_decref(stored);
+            return err;
+        }
+    }
     char *stalled = only_unfinished ? note_resume(doc, nodes) : NULL;
     if (!only_unfinished) { /* a re-run starts afresh */
         json_object_del(doc, "resumes");
@@ -520,14 +615,126 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
     }
     pthread_mutex_lock(&rt->lock);
     rt_schedule_locked(rt, run);
+    /* A cancel asked for while the run was being claimed: its notice came
+     * before the run was here, and the doc read above may predate it. */
+    bool asked = false;
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++)
+        if (rt->cancel_asked[i] && strcmp(rt->cancel_asked[i], run_id) == 0) {
+            free(rt->cancel_asked[i]);
+            rt->cancel_asked[i] = NULL;
+            asked = true;
+        }
     rt_free_retired_locked(rt);
     pthread_mutex_unlock(&rt->lock);
+    if (asked && only_unfinished) pf_error_free(pf_runtime_cancel(rt, run_id));
     return NULL;
 }
 
 pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return revive(rt, run_id, false); }
 
+/* Runs claimed at once: servers that claim together share what is left. */
+#define CLAIM_BATCH 32
+
+/* Claims runs nobody holds (own_too: and those this owner held before a
+ * restart) and schedules them; *n counts them. A run that cannot be
+ * revived is logged and its lease lapses, since only running runs are
+ * renewed. */
+static pf_error *claim_and_revive(pf_runtime *rt, bool own_too, size_t *n) {
+    /* A cancel asked for before this claim is in the doc that revive
+     * reads; only those that come while the claimed runs are revived
+     * count, so older ones (of runs re-run since) are forgotten here. */
+    pthread_mutex_lock(&rt->lock);
+    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++) {
+        free(rt->cancel_asked[i]);
+        rt->cancel_asked[i] = NULL;
+    }
+    pthread_mutex_unlock(&rt->lock);
+    json_t *ids = NULL;
+    pf_error *err =
+        pf_store_run_claim(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, own_too, CLAIM_BATCH, &ids);
+    size_t i;
+    const json_t *id;
+    json_array_foreach(ids, i, id) {
+        pf_error *failed = revive(rt, json_string_value(id), true);
+        if (failed)
+            rt_log_store_error(failed, json_string_value(id));
+        else
+            (*n)++;
+    }
+    size_t claimed = json_array_size(ids);
+    json_decref(ids);
+    if (!err && claimed == CLAIM_BATCH) return claim_and_revive(rt, own_too, n);
+    return err;
+}
+
+/* Renews the leases of the runs this runtime is running. */
+static void renew_leases(pf_runtime *rt) {
+    json_t *ids = json_array();
+    pthread_mutex_lock(&rt->lock);
+    for (const rt_run *r = rt->runs; r; r = r->next)
+        json_array_append_new(ids, json_string(r->id));
+    pthread_mutex_unlock(&rt->lock);
+    json_t *held = NULL;
+    pf_error *err = pf_store_run_renew(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, ids, &held);
+    if (err) {
+        rt_log_store_error(err, "(renewing leases)");
+    } else if (json_array_size(held) < json_array_size(ids)) {
+        /* Paused longer than the lease (or the database was away): another
+         * server may be running these too. Their side effects stay once per
+         * (run, node), but the operator should make the lease longer. */
+        size_t i, k;
+        const json_t *id, *h;
+        json_array_foreach(ids, i, id) {
+            bool kept = false;
+            json_array_foreach(held, k, h) kept = kept || json_equal(id, h);
+            /* a run that finished since the list was made has no lease to renew */
+            if (!kept)
+                pf_log(PF_LOG_WARN, "run.lease_lost",
+                       "run %s: its lease ran out before it was renewed; another server may have taken it (is "
+                       "--lease-seconds long enough?)",
+                       json_string_value(id));
+        }
+    }
+    json_decref(held);
+    json_decref(ids);
+}
+
+/* Renews this runtime's leases three times per lease time, and each time
+ * claims the runs whose lease ran out: those of a server that died. */
+static void *leaser(void *arg) {
+    pf_runtime *rt = arg;
+    pthread_setname_np(pthread_self(), "pf-run-lease");
+    long period_ms = rt->cfg.lease_seconds * 1000L / 3;
+    pthread_mutex_lock(&rt->lock);
+    while (!rt->lease_stop) {
+        struct timespec at;
+        clock_gettime(CLOCK_REALTIME, &at);
+        at.tv_sec += period_ms / 1000;
+        at.tv_nsec += (period_ms % 1000) * 1000000L;
+        if (at.tv_nsec >= 1000000000L) at.tv_sec++, at.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&rt->lease_tick, &rt->lock, &at);
+        if (rt->lease_stop) break;
+        pthread_mutex_unlock(&rt->lock);
+        renew_leases(rt);
+        size_t n = 0;
+        rt_log_store_error(claim_and_revive(rt, false, &n), "(claiming runs)");
+        if (n)
+            pf_log(PF_LOG_INFO, "runtime.took_over", "took over %zu run%s whose server stopped renewing its lease", n,
+                   n == 1 ? "" : "s");
+        pthread_mutex_lock(&rt->lock);
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return NULL;
+}
+
 pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed) {
+    if (rt->leasing) {
+        size_t n = 0;
+        pf_error *err = claim_and_revive(rt, true, &n);
+        if (resumed) *resumed = n;
+        if (n) pf_log(PF_LOG_INFO, "runtime.resumed", "resumed %zu unfinished run%s", n, n == 1 ? "" : "s");
+        return err;
+    }
     json_t *list = NULL;
     pf_error *err = pf_store_run_list(rt->cfg.store, "running", &list);
     size_t i, n = 0;
@@ -550,8 +757,60 @@ json_t *pf_runtime_live(pf_runtime *rt, const char *run_id) {
         if (strcmp(r->id, run_id) != 0) continue;
         live = json_object();
         for (size_t i = 0; i < r->n; i++)
-            if (r->nodes[i].status == N_RUNNING) json_object_set_new(live, r->nodes[i].id, json_string("running"));
+            if (r->nodes[i].status == N_RUNNING) json_object_set_new(live, r->nodes[i].id, rt_live_json(&r->nodes[i]));
     }
     pthread_mutex_unlock(&rt->lock);
     return live;
+}
+
+void rt_observe_module(pf_runtime *rt, const pf_module *m, unsigned long long us) {
+    const pf_registry *reg = rt->cfg.registry;
+    size_t n = reg ? reg->n_modules : 0, i = n;
+    if (reg && m >= reg->modules && m < reg->modules + n) i = (size_t)(m - reg->modules);
+    pf_histogram_observe_us(&rt->module_durations[i], us);
+}
+
+void pf_runtime_metrics_write(pf_runtime *rt, FILE *out) {
+    if (!rt) return;
+    static const char *const run_status[] = {"succeeded", "failed", "cancelled"};
+    pf_metrics_header(out, "prodflow_runs_finished_total", "counter", "Runs this server finished, by final status");
+    for (size_t i = 0; i < 3; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "status=\"%s\"", run_status[i]);
+        pf_metrics_sample(out, "prodflow_runs_finished_total", l, (double)pf_counter_get(&rt->runs_finished[i]));
+    }
+    pf_metrics_header(out, "prodflow_nodes_finished_total", "counter",
+                      "Workflow nodes this server settled, by final status");
+    for (size_t i = N_SUCCEEDED; i <= N_CANCELLED; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "status=\"%s\"", node_status_name[i]);
+        pf_metrics_sample(out, "prodflow_nodes_finished_total", l, (double)pf_counter_get(&rt->nodes_finished[i]));
+    }
+    pthread_mutex_lock(&rt->lock);
+    size_t queued = rt->len, active = 0, pending_writes = rt->n_done;
+    for (const rt_run *r = rt->runs; r; r = r->next)
+        active++;
+    pthread_mutex_unlock(&rt->lock);
+    pf_metrics_header(out, "prodflow_runs_active", "gauge", "Runs this server is executing");
+    pf_metrics_sample(out, "prodflow_runs_active", "", (double)active);
+    pf_metrics_header(out, "prodflow_nodes_running", "gauge", "Workflow nodes running or waiting to commit");
+    pf_metrics_sample(out, "prodflow_nodes_running", "", (double)atomic_load(&rt->nodes_running));
+    pf_metrics_header(out, "prodflow_runtime_queue_depth", "gauge", "Nodes ready to run and waiting for a worker");
+    pf_metrics_sample(out, "prodflow_runtime_queue_depth", "", (double)queued);
+    pf_metrics_header(out, "prodflow_runtime_commit_queue_depth", "gauge",
+                      "Finished nodes waiting for the writer to commit them");
+    pf_metrics_sample(out, "prodflow_runtime_commit_queue_depth", "", (double)pending_writes);
+    pf_metrics_header(out, "prodflow_runtime_workers", "gauge", "Threads that run workflow nodes");
+    pf_metrics_sample(out, "prodflow_runtime_workers", "", (double)rt->n_threads);
+    pf_metrics_header(out, "prodflow_module_duration_seconds", "histogram",
+                      "Wall time of module invocations (each attempt), by module key");
+    const pf_registry *reg = rt->cfg.registry;
+    size_t n = reg ? reg->n_modules : 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (!atomic_load_explicit(&rt->module_durations[i].count, memory_order_relaxed)) continue;
+        char key[160], l[180];
+        pf_metrics_label(i < n ? reg->modules[i].key : "other", key, sizeof key);
+        snprintf(l, sizeof l, "module=\"%s\"", key);
+        pf_metrics_histogram(out, "prodflow_module_duration_seconds", l, &rt->module_durations[i]);
+    }
 }

@@ -6,6 +6,8 @@
 #ifndef PF_RUNTIME_RUNTIME_H
 #define PF_RUNTIME_RUNTIME_H
 
+#include <stdio.h>
+
 #include "modules/registry.h"
 #include "store/store.h"
 
@@ -57,6 +59,14 @@ typedef struct pf_runtime_config {
     const pf_limit_override *limits; /* may be NULL */
     size_t n_limits;
     const pf_remote *remote; /* NULL: every module runs on this machine */
+    /* Several servers on one database (PostgreSQL): with lease_seconds >
+     * 0, this runtime schedules only the runs it leases as lease_owner (a
+     * name unique among the servers). It leases the runs it creates,
+     * renews its leases while it runs them, claims runs whose lease ran
+     * out (their server died) and resumes them from their last committed
+     * node, and gives its leases up on stop. 0: one server, no leases. */
+    const char *lease_owner;
+    int lease_seconds;
 } pf_runtime_config;
 
 typedef struct pf_run_request {
@@ -65,8 +75,13 @@ typedef struct pf_run_request {
     const json_t *overrides;      /* invocation parameter -> value; may be NULL */
     const json_t *line_overrides; /* the order line's overrides, same names; may be NULL */
     const json_t *subject;        /* what the run is for (product, order line); may be NULL */
-    bool shadow;                  /* side effects record what they would do and do nothing */
-    const char *id;               /* the run's id, when the caller recorded it beforehand; NULL makes one */
+    /* Params enforced on every node of a module, over everything else:
+     * {"source": what imposes them, "modules": {module key: {param:
+     * value}}}. The output type's material constraints arrive this way
+     * (legacy/rollout.c). May be NULL. */
+    const json_t *constraints;
+    bool shadow;    /* side effects record what they would do and do nothing */
+    const char *id; /* the run's id, when the caller recorded it beforehand; NULL makes one */
 } pf_run_request;
 
 typedef struct pf_runtime pf_runtime;
@@ -80,22 +95,38 @@ unsigned long long pf_runtime_pool_memory(const pf_runtime_config *cfg);
  * running, for pf_runtime_resume; interrupted nodes run again then. */
 void pf_runtime_stop(pf_runtime *rt);
 
+/* Prometheus text for the runtime: runs and nodes finished by status since
+ * start, active runs, running nodes, the ready queue's depth, and module
+ * invocation durations by module key. */
+void pf_runtime_metrics_write(pf_runtime *rt, FILE *out);
+
 /* Validates and queues a run; every problem goes to errs (pointers into the
  * request: /workflow/..., /context/..., /overrides/...). *run_id: caller frees. */
 pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors *errs, char **run_id);
 /* Waits until the run is final or timeout_ms passes (<= 0: forever).
  * *status (caller frees, may be NULL) is the run's status then. */
 pf_error *pf_runtime_wait(pf_runtime *rt, const char *run_id, long timeout_ms, char **status);
+/* Cancels a run this runtime runs. With leases, a live run it does not
+ * run is another server's: the cancel is recorded for that server in the
+ * store (pf_store_run_request_cancel), which cancels it when it hears of
+ * it (pf_runtime_cancel_requested), or ends it cancelled when it resumes
+ * it. A final run is a conflict. */
 pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id);
+/* Another server recorded a cancel of run_id (the store's on_cancel
+ * notice): cancels it if this runtime runs it. */
+void pf_runtime_cancel_requested(pf_runtime *rt, const char *run_id);
 /* Runs a failed or cancelled run again from its unfinished nodes, keeping
  * the outputs of those that succeeded. */
 pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id);
 /* Queues every run the store holds as queued or running; nodes that were
- * running start again. */
+ * running start again. With leases, only the runs nobody else holds (or
+ * that lease_owner held before a restart). */
 pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed);
-/* Node id -> "running" for the nodes of an active run that are running
- * now (the store records a node when it finishes); NULL when the run is
- * not active. New reference. */
+/* Node id -> what it is doing, for the nodes of an active run that are
+ * running now (the store records a node when it finishes): {"status":
+ * "running", "started_at", "elapsed_s", and as far as its module said
+ * "fraction", "eta_s", "message", and "log", its latest progress entries}.
+ * NULL when the run is not active. New reference. */
 json_t *pf_runtime_live(pf_runtime *rt, const char *run_id);
 
 #endif

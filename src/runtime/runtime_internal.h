@@ -4,7 +4,10 @@
 #ifndef PF_RUNTIME_INTERNAL_H
 #define PF_RUNTIME_INTERNAL_H
 
+#include "core/clock.h"
+#include "core/metrics.h"
 #include "core/sha256.h"
+#include "core/throttle.h"
 #include "runtime/runtime.h"
 
 #include <pthread.h>
@@ -30,6 +33,22 @@ typedef struct {
     size_t waiting;       /* upstream nodes not finished yet */
     node_status status;
     json_t *state; /* persisted: attempts, outputs, params, cache, error */
+    /* While it runs, under rt->lock: what live.c shows of it. */
+    struct {
+        long started_ms; /* 0 when it is not running */
+        char started_at[PF_ISO_LEN];
+        double fraction; /* < 0: not said */
+        char *message;
+        json_t *log;        /* the latest progress entries */
+        pf_throttle notice; /* when observers are told */
+    } live;
+    /* A cache look-up made ahead, by a worker batching the look-ups of
+     * queued nodes (rt_look_ahead), under rt->lock. */
+    struct {
+        enum { AHEAD_NONE, AHEAD_BUSY, AHEAD_READY } state;
+        char key[65];
+        json_t *verdict, *outputs;
+    } ahead;
 } rt_node;
 
 typedef struct rt_run {
@@ -81,7 +100,25 @@ struct pf_runtime {
     pthread_cond_t to_write;
     pthread_t writer;
     bool writer_stop;
+    /* Leases (cfg.lease_seconds > 0): a thread renews them and claims runs
+     * whose lease ran out. */
+    pthread_t leaser;
+    pthread_cond_t lease_tick;
+    bool leasing, lease_stop;
+    /* Cancels other servers asked for, of runs not running here when the
+     * notice came: a run being claimed at that moment is cancelled once
+     * it is scheduled (the newest few, by run id; emptied at each claim). */
+    char *cancel_asked[16];
+    size_t cancel_asked_next;
+    /* Metrics (pf_runtime_metrics_write): atomics, no lock. */
+    pf_counter runs_finished[3];    /* succeeded, failed, cancelled */
+    pf_counter nodes_finished[6];   /* by node_status */
+    pf_histogram *module_durations; /* one per registry module, then one for any other */
+    _Atomic long nodes_running;
 };
+
+/* Counts one module invocation's wall time (node.c). */
+void rt_observe_module(pf_runtime *rt, const pf_module *m, unsigned long long us);
 
 static inline const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
@@ -105,6 +142,13 @@ void rt_run_free(rt_run *run);
 /* node.c: one node's attempts, its cache verdict and its artifacts. */
 node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher);
 
+/* Look-aheads: whether n is worth one (pending, cached, none made or under
+ * way; rt->lock held); the batch for tasks whose nodes the caller marked
+ * AHEAD_BUSY; dropping one (rt->lock held, or the node unshared). */
+bool rt_ahead_wanted(const rt_node *n);
+void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher *hasher);
+void rt_ahead_clear(rt_node *n);
+
 /* runtime.c, with rt->lock held. */
 void rt_schedule_locked(pf_runtime *rt, rt_run *run);
 /* The limits a module's child processes get: its contract's, with the
@@ -118,6 +162,15 @@ pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx
 /* Tells the runtime's observer (pf_runtime_config.on_change) that a run changed. */
 void rt_changed(const pf_runtime *rt, const char *run_id);
 void rt_free_retired_locked(pf_runtime *rt);
+
+/* live.c, with rt->lock held: a node starts running, stops, or its module
+ * reports progress (entry is the log entry it made); report says whether
+ * the run's observers should hear of it now. */
+void rt_live_start(rt_node *n);
+void rt_live_clear(rt_node *n);
+bool rt_live_report(rt_node *n, double fraction, const char *message, const json_t *entry);
+/* {status: "running", started_at, elapsed_s, fraction?, eta_s?, message?, log} */
+json_t *rt_live_json(const rt_node *n);
 void rt_log_store_error(pf_error *err, const char *run_id);
 
 #endif

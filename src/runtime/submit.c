@@ -85,11 +85,14 @@ static rt_run *submit_aid_join(submit_aid *a) {
 /* The run's record: the canonical workflow (taken), the context, the
  * overrides and the shadow flag, as the run row stores it. */
 static json_t *run_record(const pf_run_request *req, json_t *workflow) {
-    return json_pack("{s:o, s:o, s:o, s:o, s:b}", "workflow", workflow, "context",
-                     req->context ? json_incref((json_t *)req->context) : json_object(), "overrides",
-                     req->overrides ? json_incref((json_t *)req->overrides) : json_object(), "line_overrides",
-                     req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object(), "shadow",
-                     req->shadow);
+    json_t *record = json_pack("{s:o, s:o, s:o, s:o, s:b}", "workflow", workflow, "context",
+                               req->context ? json_incref((json_t *)req->context) : json_object(), "overrides",
+                               req->overrides ? json_incref((json_t *)req->overrides) : json_object(), "line_overrides",
+                               req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object(),
+                               "shadow", req->shadow);
+    if (json_object_size(json_object_get(req->constraints, "modules")))
+        json_object_set_new(record, "constraints", json_deep_copy(req->constraints));
+    return record;
 }
 
 /* The checks after the workflow's own: the context against the family's
@@ -174,6 +177,10 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
         json_pack("{s:s, s:s?, s:O?, s:s, s:s, s:O?, s:O, s:o?}", "id", id, "workflow_id", str(workflow, "id"),
                   "workflow_version", json_object_get(workflow, "version"), "family", str(workflow, "family"), "status",
                   "running", "subject", req->subject, "doc", record, "doc_text", doc_text);
+    if (rt->cfg.lease_seconds > 0) { /* this server schedules it: it holds the lease from the start */
+        json_object_set_new(row, "lease_owner", json_string(rt->cfg.lease_owner));
+        json_object_set_new(row, "lease_seconds", json_integer(rt->cfg.lease_seconds));
+    }
     err = pf_store_run_create(rt->cfg.store, row);
     json_decref(row);
     rt_run *run = aided ? submit_aid_join(&aid) : NULL; /* it owns the record */

@@ -1,5 +1,5 @@
 /* PostgreSQL schema migrations, oldest first; schema version = index + 1.
- * They follow SQLite's three versions, so a version means the same tables
+ * They follow SQLite's versions, so a version means the same tables
  * in both backends. Never edit one that has shipped: add a new one.
  *
  * Time stamps are timestamptz taken from the database's clock (one clock
@@ -104,5 +104,16 @@ const char *const pf_pg_migrations[] = {
     "  updated_at timestamptz NOT NULL,"
     "  revision bigint NOT NULL DEFAULT 1,"
     "  PRIMARY KEY (kind, key));",
+    /* 4: run leases, for several servers on one database. A server owns
+     * the runs it schedules until lease_until; a run whose lease ran out
+     * (its server died) is claimed by another. The unique index makes
+     * dispatch exactly once: a second live (not failed, not cancelled)
+     * run of an order line, other than its shadow, cannot be created,
+     * whichever server tries. */
+    "ALTER TABLE runs ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz;"
+    "CREATE INDEX runs_claimable ON runs (created_at, id) WHERE status IN ('queued', 'running');"
+    "CREATE UNIQUE INDEX runs_order_line_live ON runs ((subject->>'order_line'))"
+    "  WHERE subject->>'order_line' IS NOT NULL AND coalesce(subject->>'mode', '') <> 'shadow'"
+    "  AND status NOT IN ('failed', 'cancelled');",
 };
 const int pf_pg_n_migrations = sizeof pf_pg_migrations / sizeof *pf_pg_migrations;

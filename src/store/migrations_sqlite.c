@@ -76,5 +76,16 @@ const char *const pf_sqlite_migrations[] = {
     "  updated_at TEXT NOT NULL,"
     "  revision INTEGER NOT NULL DEFAULT 1,"
     "  PRIMARY KEY (kind, key));",
+    /* 4: run leases and one live run per order line. SQLite serves one
+     * server, which never leases, but the columns keep a version meaning
+     * the same tables in both backends. The index is what makes dispatch
+     * exactly once: a second live (not failed, not cancelled) run of a
+     * line, other than its shadow, cannot be created. */
+    "ALTER TABLE runs ADD COLUMN lease_owner TEXT;"
+    "ALTER TABLE runs ADD COLUMN lease_until TEXT;"
+    "CREATE UNIQUE INDEX runs_order_line_live ON runs (json_extract(subject, '$.order_line'))"
+    "  WHERE json_extract(subject, '$.order_line') IS NOT NULL"
+    "  AND coalesce(json_extract(subject, '$.mode'), '') <> 'shadow'"
+    "  AND status NOT IN ('failed', 'cancelled');",
 };
 const int pf_sqlite_n_migrations = sizeof pf_sqlite_migrations / sizeof *pf_sqlite_migrations;

@@ -1,6 +1,7 @@
 #include "store/store_backend.h"
 
 #include "core/mem.h"
+#include "core/metrics.h"
 
 #include <string.h>
 
@@ -12,6 +13,26 @@ static bool is_postgres(const char *location) {
 static char *sqlite_path(const char *location) {
     if (strncmp(location, "sqlite:", 7) == 0) return pf_strdup(location + 7);
     return pf_asprintf("%s/prodflow.db", location);
+}
+
+/* Failures of the database itself (not a missing item or a conflict, which
+ * are answers) are counted for /metrics. */
+static pf_error *counted(pf_store *s, pf_error *err) {
+    if (err &&
+        (err->code == PF_EIO || err->code == PF_EUNAVAILABLE || err->code == PF_ETIMEOUT || err->code == PF_EINTERNAL))
+        pf_counter_add(&s->errors[err->code < PF_STORE_ERROR_CODES ? err->code : 0], 1);
+    return err;
+}
+
+void pf_store_metrics_write(const pf_store *s, FILE *out) {
+    pf_metrics_header(out, "prodflow_store_errors_total", "counter",
+                      "Store calls that failed in the database (I/O, unavailable, timeout, internal), by error code");
+    static const pf_code codes[] = {PF_EIO, PF_EUNAVAILABLE, PF_ETIMEOUT, PF_EINTERNAL};
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+        char l[64];
+        snprintf(l, sizeof l, "backend=\"%s\",code=\"%s\"", s->ops->name, pf_code_name(codes[i]));
+        pf_metrics_sample(out, "prodflow_store_errors_total", l, (double)pf_counter_get(&s->errors[codes[i]]));
+    }
 }
 
 pf_error *pf_store_open(const char *location, pf_store **out) {
@@ -38,25 +59,26 @@ pf_error *pf_store_migrate(const char *location, bool dry_run, json_t **report) 
 void pf_store_close(pf_store *s) {
     if (s) s->ops->close(s);
 }
+pf_error *pf_store_probe_write(pf_store *s) { return counted(s, s->ops->probe_write(s)); }
 int pf_store_schema_version(pf_store *s) { return s->ops->schema_version(s); }
 const char *pf_store_backend(const pf_store *s) { return s->ops->name; }
 
 pf_error *pf_store_workflow_save(pf_store *s, const json_t *doc, int expected_version, bool create_only,
                                  json_t **stored_out) {
-    return s->ops->workflow_save(s, doc, expected_version, create_only, stored_out);
+    return counted(s, s->ops->workflow_save(s, doc, expected_version, create_only, stored_out));
 }
 pf_error *pf_store_workflow_get(pf_store *s, const char *id, int version, json_t **doc_out) {
-    return s->ops->workflow_get(s, id, version, doc_out);
+    return counted(s, s->ops->workflow_get(s, id, version, doc_out));
 }
 pf_error *pf_store_workflow_list(pf_store *s, const char *family, json_t **list_out) {
-    return s->ops->workflow_list(s, family, list_out);
+    return counted(s, s->ops->workflow_list(s, family, list_out));
 }
 pf_error *pf_store_workflow_versions(pf_store *s, const char *id, json_t **list_out) {
-    return s->ops->workflow_versions(s, id, list_out);
+    return counted(s, s->ops->workflow_versions(s, id, list_out));
 }
-pf_error *pf_store_workflow_delete(pf_store *s, const char *id) { return s->ops->workflow_delete(s, id); }
+pf_error *pf_store_workflow_delete(pf_store *s, const char *id) { return counted(s, s->ops->workflow_delete(s, id)); }
 
-pf_error *pf_store_run_create(pf_store *s, const json_t *run) { return s->ops->run_create(s, run); }
+pf_error *pf_store_run_create(pf_store *s, const json_t *run) { return counted(s, s->ops->run_create(s, run)); }
 pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,
                                   const char *node_id, const char *node_status, const json_t *node_state,
                                   const pf_store_node_extras *extras) {
@@ -67,32 +89,80 @@ pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *r
                              .run_doc = run_doc,
                              .node_state = node_state,
                              .extras = extras};
-    return s->ops->run_transitions(s, &t, 1);
+    return counted(s, s->ops->run_transitions(s, &t, 1));
 }
 pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items, size_t n) {
-    return s->ops->run_transitions(s, items, n);
+    return counted(s, s->ops->run_transitions(s, items, n));
 }
 pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out) {
-    return s->ops->run_get(s, run_id, with_nodes, run_out);
+    return counted(s, s->ops->run_get(s, run_id, with_nodes, run_out));
 }
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out) {
-    return s->ops->run_list(s, status, list_out);
+    return counted(s, s->ops->run_list(s, status, list_out));
 }
 pf_error *pf_store_asset_list(pf_store *s, const char *run_id, json_t **list_out) {
-    return s->ops->asset_list(s, run_id, list_out);
+    return counted(s, s->ops->asset_list(s, run_id, list_out));
 }
 pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_out) {
-    return s->ops->artifact_get(s, id, artifact_out);
+    return counted(s, s->ops->artifact_get(s, id, artifact_out));
 }
 pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
-    return s->ops->cache_find(s, key, slot, entry_out, exact);
+    return counted(s, s->ops->cache_find(s, key, slot, entry_out, exact));
+}
+pf_error *pf_store_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                   json_t **entries_out, bool *exact) {
+    for (size_t i = 0; i < n; i++)
+        entries_out[i] = NULL, exact[i] = false;
+    if (s->ops->cache_find_many) return s->ops->cache_find_many(s, n, keys, slots, entries_out, exact);
+    pf_error *err = NULL;
+    for (size_t i = 0; i < n && !err; i++)
+        err = s->ops->cache_find(s, keys[i], slots[i], &entries_out[i], &exact[i]);
+    if (err)
+        for (size_t i = 0; i < n; i++) {
+            json_decref(entries_out[i]);
+            entries_out[i] = NULL;
+        }
+    return err;
 }
 pf_error *pf_store_items_write(pf_store *s, const pf_store_item *items, size_t n) {
-    return s->ops->items_write(s, items, n);
+    return counted(s, s->ops->items_write(s, items, n));
 }
 pf_error *pf_store_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out) {
-    return s->ops->item_get(s, kind, key, doc_out);
+    return counted(s, s->ops->item_get(s, kind, key, doc_out));
 }
 pf_error *pf_store_item_list(pf_store *s, const char *kind, json_t **list_out) {
-    return s->ops->item_list(s, kind, list_out);
+    return counted(s, s->ops->item_list(s, kind, list_out));
+}
+
+static pf_error *no_leases(const pf_store *s) {
+    return pf_error_new(PF_EUNAVAILABLE, "/store",
+                        "the %s store serves one server and leases no runs; several servers need PostgreSQL",
+                        s->ops->name);
+}
+
+pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                             json_t **ids_out) {
+    *ids_out = NULL;
+    if (!s->ops->run_claim) return no_leases(s);
+    return counted(s, s->ops->run_claim(s, owner, lease_seconds, own_too, max, ids_out));
+}
+pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out) {
+    if (held_out) *held_out = NULL;
+    if (!s->ops->run_renew) return no_leases(s);
+    return counted(s, s->ops->run_renew(s, owner, lease_seconds, ids, held_out));
+}
+pf_error *pf_store_run_release(pf_store *s, const char *owner) {
+    if (!s->ops->run_release) return no_leases(s);
+    return counted(s, s->ops->run_release(s, owner));
+}
+pf_error *pf_store_run_request_cancel(pf_store *s, const char *run_id) {
+    if (!s->ops->run_request_cancel) return no_leases(s);
+    return s->ops->run_request_cancel(s, run_id);
+}
+/* A backend without other servers has nothing to hear: listening is a no-op. */
+pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user) {
+    return s->ops->listen ? s->ops->listen(s, fn, on_cancel, user) : NULL;
+}
+void pf_store_unlisten(pf_store *s) {
+    if (s && s->ops->unlisten) s->ops->unlisten(s);
 }

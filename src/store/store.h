@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdio.h>
 
 typedef struct pf_store pf_store;
 
@@ -20,6 +21,13 @@ void pf_store_close(pf_store *store);
 int pf_store_schema_version(pf_store *store);
 /* "sqlite" or "postgresql". */
 const char *pf_store_backend(const pf_store *store);
+/* Whether the store can take a write now, without changing anything: the
+ * write lock is taken and released (SQLite: BEGIN IMMEDIATE, waiting at
+ * most a second for another process's lock; PostgreSQL: a read-write
+ * transaction on a reachable primary). For /api/health. */
+pf_error *pf_store_probe_write(pf_store *store);
+/* prodflow_store_errors_total in Prometheus text. */
+void pf_store_metrics_write(const pf_store *store, FILE *out);
 
 /* Brings the database at location to the newest schema (pf_store_open does
  * this too), or with dry_run only says what that would run. *report (the
@@ -61,7 +69,11 @@ pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
  * transaction, so a crash leaves each transition whole or absent. */
 /* A new run has no node rows: a workflow node without a row reads back as
  * pending. The row may carry "doc_text", the doc already serialised
- * compactly, which is stored instead of serialising "doc" again. */
+ * compactly, which is stored instead of serialising "doc" again, and
+ * "lease_owner" with "lease_seconds": the creating server holds the run's
+ * lease from the start (PostgreSQL). A second live run of an order line
+ * (subject.order_line, not a shadow, not failed or cancelled) is a
+ * conflict: two servers dispatching one line create one run. */
 pf_error *pf_store_run_create(pf_store *s, const json_t *run);
 /* Writes that belong to a node's transition and commit with it. */
 typedef struct pf_store_node_extras {
@@ -95,6 +107,44 @@ pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool details, json_t
 /* Newest first, without nodes or doc; status may be NULL for all. */
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out);
 
+/* Run leases, for several servers on one PostgreSQL database (SQLite
+ * answers PF_EUNAVAILABLE: one server needs none). Times come from the
+ * database's clock, one for every server.
+ * Claims up to max queued or running runs whose lease is absent or ran
+ * out (and, with own_too, those owner holds already: a restart under the
+ * same name), with FOR UPDATE SKIP LOCKED so that servers claiming
+ * together each get different runs; each is leased to owner for
+ * lease_seconds. *ids_out: the claimed run ids, oldest first. */
+pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                             json_t **ids_out);
+/* Extends owner's leases on the runs among ids (an array of run ids: those
+ * the server is running; a lease on any other run lapses), taking those
+ * nobody holds. *held_out (may be NULL): the ids owner holds now. */
+pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+/* Gives up owner's leases, so another server takes those runs at once. */
+pf_error *pf_store_run_release(pf_store *s, const char *owner);
+
+/* Asks the server that runs a live (queued or running) run to cancel it,
+ * for a cancel that reached another server (PostgreSQL; SQLite answers
+ * PF_EUNAVAILABLE). In one transaction: notes cancel_requested_at in the
+ * run's doc, so that a server that resumes or claims the run later ends
+ * it cancelled instead of running it, and announces the request to every
+ * listener's on_cancel. PF_ENOTFOUND for an unknown run, PF_ECONFLICT for
+ * a run that is final already. */
+pf_error *pf_store_run_request_cancel(pf_store *s, const char *run_id);
+
+/* Change notices from other servers sharing the database (PostgreSQL
+ * LISTEN/NOTIFY): fn(user, run_id) is called on the store's own thread
+ * after any server commits a change of that run, and fn(user, NULL) after
+ * the notices were interrupted (anything may have changed);
+ * on_cancel(user, run_id) (may be NULL) after a server asked for that
+ * run's cancel (pf_store_run_request_cancel). One listener per store;
+ * SQLite has no other servers and never calls. Stop it with
+ * pf_store_unlisten before what user points to goes away. */
+typedef void (*pf_store_notice_fn)(void *user, const char *run_id);
+pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
+void pf_store_unlisten(pf_store *s);
+
 /* Published assets, newest first; run_id may be NULL for all. */
 pf_error *pf_store_asset_list(pf_store *s, const char *run_id, json_t **list_out);
 
@@ -107,6 +157,10 @@ pf_error *pf_store_artifact_get(pf_store *s, const char *id, json_t **artifact_o
  * *entry_out is NULL when neither exists. Entries are written with node
  * transitions. */
 pf_error *pf_store_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+/* n look-ups as pf_store_cache_find makes them, in one round trip on
+ * PostgreSQL: entries_out[i] and exact[i] answer keys[i] and slots[i]. */
+pf_error *pf_store_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                   json_t **entries_out, bool *exact);
 
 /* Items: catalog and order documents by kind ("category", "output_type",
  * "order", ...) and key. A write either creates (a conflict if the key is

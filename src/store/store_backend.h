@@ -2,6 +2,7 @@
 #ifndef PF_STORE_BACKEND_H
 #define PF_STORE_BACKEND_H
 
+#include "core/metrics.h"
 #include "store/store.h"
 
 /* A table as the copy sees it: the same columns and order in every
@@ -28,6 +29,7 @@ typedef struct pf_store_ops {
     const char *name;
     void (*close)(pf_store *s);
     int (*schema_version)(pf_store *s);
+    pf_error *(*probe_write)(pf_store *s);
     pf_error *(*workflow_save)(pf_store *s, const json_t *doc, int expected_version, bool create_only,
                                json_t **stored_out);
     pf_error *(*workflow_get)(pf_store *s, const char *id, int version, json_t **doc_out);
@@ -41,18 +43,32 @@ typedef struct pf_store_ops {
     pf_error *(*asset_list)(pf_store *s, const char *run_id, json_t **list_out);
     pf_error *(*artifact_get)(pf_store *s, const char *id, json_t **artifact_out);
     pf_error *(*cache_find)(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+    /* NULL: one cache_find after another. */
+    pf_error *(*cache_find_many)(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                 json_t **entries_out, bool *exact);
     pf_error *(*items_write)(pf_store *s, const pf_store_item *items, size_t n);
     pf_error *(*item_get)(pf_store *s, const char *kind, const char *key, json_t **doc_out);
     pf_error *(*item_list)(pf_store *s, const char *kind, json_t **list_out);
+    /* Leases and notices; NULL where the backend has none (store.h). */
+    pf_error *(*run_claim)(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                           json_t **ids_out);
+    pf_error *(*run_renew)(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+    pf_error *(*run_release)(pf_store *s, const char *owner);
+    pf_error *(*run_request_cancel)(pf_store *s, const char *run_id);
+    pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
+    void (*unlisten)(pf_store *s);
     /* Copying (store_copy.c): every row of a table in its order, as JSON;
      * and rows written back as they are, in one transaction. */
     pf_error *(*dump)(pf_store *s, const pf_store_table *t, pf_store_row_fn fn, void *ctx);
     pf_error *(*load)(pf_store *s, const pf_store_table *t, json_t *const *rows, size_t n);
 } pf_store_ops;
 
+#define PF_STORE_ERROR_CODES 16
+
 struct pf_store {
     const pf_store_ops *ops;
-    void *impl; /* the backend's own state */
+    void *impl;                              /* the backend's own state */
+    pf_counter errors[PF_STORE_ERROR_CODES]; /* by pf_code (store.c) */
 };
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out);

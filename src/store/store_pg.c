@@ -6,9 +6,11 @@
 
 #include "core/mem.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Every Prodflow server takes this advisory lock to migrate ("prodflow" in
  * ASCII, as a bigint). */
@@ -68,6 +70,13 @@ pf_error *pf_pg_error(PGconn *pg, const PGresult *r, const char *what) {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (state && primary && strcmp(state, "P0002") == 0) return pf_error_new(PF_ENOTFOUND, "", "%s", primary);
+    /* A second live run of an order line (migration 4): another dispatch,
+     * perhaps on another server, came first. Other unique violations stay
+     * PF_EIO, as in SQLite. */
+    const char *constraint = r ? PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    if (state && primary && strcmp(state, "23505") == 0 && constraint &&
+        strcmp(constraint, "runs_order_line_live") == 0)
+        return pf_error_new(PF_ECONFLICT, "", "%s while %s", primary, what);
     char *msg = primary ? pf_strdup(primary) : conn_message(pg);
     pf_error *err = pf_error_new(PF_EIO, "", "database error while %s: %s", what, msg);
     free(msg);
@@ -153,7 +162,11 @@ static pf_error *ensure(pg_store *st, pg_conn *c) {
         pf_error *err;
         if (!(c->pg = pf_pg_connect(st->url, &err))) return err;
     }
-    return c->prepared ? NULL : prepare_all(c);
+    if (c->prepared) return NULL;
+    pf_error *err = prepare_all(c);
+    if (!err && c->listens) err = simple(c->pg, "LISTEN " PF_PG_CHANNEL, "listening for run changes");
+    if (err) drop(c);
+    return err;
 }
 
 pf_error *pf_pg_exec(pg_conn *c, pg_query q, int n, const char *const *values, PGresult **res_out, const char *what) {
@@ -293,6 +306,17 @@ pf_error *pf_pg_pipeline(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *a
     return err;
 }
 
+pf_error *pf_pg_pipeline_once(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what) {
+    pg_store *st = pf_pg_impl(s);
+    pg_conn *c = &st->writer;
+    pthread_mutex_lock(&c->lock);
+    pf_error *err = ensure(st, c);
+    if (!err) err = pipeline_once(c, fn, arg, what);
+    if (err && c->pg && PQstatus(c->pg) != CONNECTION_OK) drop(c); /* the next call connects anew */
+    pthread_mutex_unlock(&c->lock);
+    return err;
+}
+
 const char *pf_pg_text(const PGresult *r, int row, int col) { return PQgetvalue(r, row, col); }
 
 long long pf_pg_int(const PGresult *r, int row, int col) { return strtoll(PQgetvalue(r, row, col), NULL, 10); }
@@ -387,12 +411,108 @@ pf_error *pf_store_pg_migrate(const char *url, int target, bool dry_run, json_t 
     return err;
 }
 
+/* ---------------------------------------------------------------- LISTEN */
+
+/* The listening session and the thread that waits on it. A pipe wakes the
+ * thread to stop, so it never polls on a clock while the session lives. */
+struct pg_listener {
+    pg_conn conn;
+    pf_store_notice_fn fn, on_cancel;
+    void *user;
+    int wake[2];
+    pthread_t thread;
+};
+
+/* How long to wait before connecting again when the database is away. */
+#define PF_PG_LISTEN_RETRY_MS 1000
+
+/* Waits until fd is readable or the stop pipe is (true: stop), or
+ * timeout_ms passes (-1: no time-out). */
+static bool wait_or_stop(int fd, int stop_fd, int timeout_ms) {
+    struct pollfd fds[2] = {{.fd = stop_fd, .events = POLLIN}, {.fd = fd, .events = POLLIN}};
+    int n = poll(fds, fd >= 0 ? 2 : 1, timeout_ms);
+    return n > 0 && (fds[0].revents & POLLIN);
+}
+
+static void *listen_main(void *arg) {
+    pf_store *s = arg;
+    pg_store *st = pf_pg_impl(s);
+    struct pg_listener *l = st->listener;
+    pthread_setname_np(pthread_self(), "pf-pg-listen");
+    bool missed = false; /* the session was lost: notices may have gone by */
+    for (;;) {
+        pf_error *err = ensure(st, &l->conn);
+        if (err) {
+            pf_error_free(err);
+            missed = true;
+            if (wait_or_stop(-1, l->wake[0], PF_PG_LISTEN_RETRY_MS)) break;
+            continue;
+        }
+        if (missed) {
+            missed = false;
+            l->fn(l->user, NULL);
+        }
+        /* ensure() may have read notices already: hand them on first */
+        PGnotify *n;
+        while ((n = PQnotifies(l->conn.pg))) {
+            const size_t prefix = strlen(PF_PG_CANCEL_PREFIX);
+            if (n->extra && strncmp(n->extra, PF_PG_CANCEL_PREFIX, prefix) == 0) {
+                if (l->on_cancel && n->extra[prefix]) l->on_cancel(l->user, n->extra + prefix);
+            } else if (n->extra && *n->extra) {
+                l->fn(l->user, n->extra);
+            }
+            PQfreemem(n);
+        }
+        if (wait_or_stop(PQsocket(l->conn.pg), l->wake[0], -1)) break;
+        if (!PQconsumeInput(l->conn.pg)) { /* lost: ensure() connects anew */
+            drop(&l->conn);
+            missed = true;
+        }
+    }
+    drop(&l->conn);
+    return NULL;
+}
+
+pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user) {
+    pg_store *st = pf_pg_impl(s);
+    if (st->listener) return pf_error_new(PF_ECONFLICT, "/store", "the store already has a listener for run changes");
+    struct pg_listener *l = pf_xcalloc(1, sizeof *l);
+    l->fn = fn, l->on_cancel = on_cancel, l->user = user, l->conn.listens = true;
+    pthread_mutex_init(&l->conn.lock, NULL);
+    if (pipe(l->wake) != 0) {
+        pthread_mutex_destroy(&l->conn.lock);
+        free(l);
+        return pf_error_new(PF_EIO, "/store", "cannot make a pipe for the run-change listener");
+    }
+    /* LISTEN before returning, so that no change committed after this call
+     * goes unheard; a database away now is retried by the thread. */
+    pf_error_free(ensure(st, &l->conn));
+    st->listener = l;
+    pthread_create(&l->thread, NULL, listen_main, s);
+    return NULL;
+}
+
+void pf_pg_unlisten(pf_store *s) {
+    pg_store *st = pf_pg_impl(s);
+    struct pg_listener *l = st->listener;
+    if (!l) return;
+    ssize_t w = write(l->wake[1], "x", 1);
+    (void)w;
+    pthread_join(l->thread, NULL);
+    close(l->wake[0]);
+    close(l->wake[1]);
+    pthread_mutex_destroy(&l->conn.lock);
+    free(l);
+    st->listener = NULL;
+}
+
 static void conn_close(pg_conn *c) {
     PQfinish(c->pg);
     pthread_mutex_destroy(&c->lock);
 }
 
 static void pg_close(pf_store *s) {
+    pf_pg_unlisten(s);
     pg_store *st = pf_pg_impl(s);
     for (int i = 0; i < PF_PG_READERS; i++)
         conn_close(&st->readers[i]);
@@ -404,9 +524,28 @@ static void pg_close(pf_store *s) {
 
 static int pg_schema_version(pf_store *s) { return pf_pg_impl(s)->version; }
 
+static pf_error *probe(pg_conn *c, void *arg) {
+    (void)arg;
+    PGresult *r = NULL;
+    pf_error *err = pf_pg_exec_sql(c, "SELECT current_setting('transaction_read_only')", 0, NULL, &r,
+                                   "checking that the database takes writes");
+    if (!err && strcmp(pf_pg_text(r, 0, 0), "off") != 0)
+        err = pf_error_new(PF_EUNAVAILABLE, "",
+                           "the PostgreSQL database is read-only (a standby, or "
+                           "default_transaction_read_only)");
+    PQclear(r);
+    return err;
+}
+
+/* A read-write transaction on the writer's connection, rolled back. */
+static pf_error *pg_probe_write(pf_store *s) {
+    return pf_pg_transaction(s, probe, NULL, "checking that the database takes writes");
+}
+
 static const pf_store_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
+    .probe_write = pg_probe_write,
     .schema_version = pg_schema_version,
     .workflow_save = pf_pg_workflow_save,
     .workflow_get = pf_pg_workflow_get,
@@ -420,9 +559,16 @@ static const pf_store_ops pg_ops = {
     .asset_list = pf_pg_asset_list,
     .artifact_get = pf_pg_artifact_get,
     .cache_find = pf_pg_cache_find,
+    .cache_find_many = pf_pg_cache_find_many,
+    .run_request_cancel = pf_pg_run_request_cancel,
     .items_write = pf_pg_items_write,
     .item_get = pf_pg_item_get,
     .item_list = pf_pg_item_list,
+    .run_claim = pf_pg_run_claim,
+    .run_renew = pf_pg_run_renew,
+    .run_release = pf_pg_run_release,
+    .listen = pf_pg_listen,
+    .unlisten = pf_pg_unlisten,
     .dump = pf_pg_dump,
     .load = pf_pg_load,
 };

@@ -41,12 +41,18 @@ typedef enum {
     Q_ASSET_LIST,
     Q_ASSET_LIST_RUN,
     Q_CACHE_FIND,
+    Q_CACHE_FIND_MANY,
+    Q_RUN_CANCEL_REQUEST,
     Q_ITEM_CREATE,
     Q_ITEM_REPLACE,
     Q_ITEM_UPSERT,
     Q_ITEM_DELETE,
     Q_ITEM_GET,
     Q_ITEM_LIST,
+    Q_RUN_CLAIM,
+    Q_RUN_RENEW,
+    Q_RUN_RELEASE,
+    Q_NOTIFY,
     Q_COUNT
 } pg_query;
 extern const char *const pf_pg_sql[Q_COUNT];
@@ -55,6 +61,7 @@ extern const char *const pf_pg_sql[Q_COUNT];
 typedef struct {
     PGconn *pg;    /* NULL until first used */
     bool prepared; /* the statements are prepared on this session */
+    bool listens;  /* LISTENs on PF_PG_CHANNEL: issued again on every new session */
     pthread_mutex_t lock;
 } pg_conn;
 
@@ -67,7 +74,12 @@ typedef struct {
      * write or another look-up. */
     pg_conn readers[PF_PG_READERS];
     int version;
+    struct pg_listener *listener; /* LISTEN's own session and thread; NULL until pf_store_listen */
 } pg_store;
+
+/* The channel every server NOTIFYs a run's id on when it commits a change
+ * of the run, and LISTENs to. */
+#define PF_PG_CHANNEL "prodflow_runs"
 
 pg_store *pf_pg_impl(pf_store *s);
 
@@ -104,6 +116,9 @@ typedef struct pg_pipe pg_pipe;
  * only for idempotent writes: a pipeline cut by a lost connection is sent
  * again once on a fresh one. */
 pf_error *pf_pg_pipeline(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what);
+/* The same for writes that must not be sent twice: a pipeline cut by a
+ * lost connection is an error (the next call connects anew). */
+pf_error *pf_pg_pipeline_once(pf_store *s, void (*fn)(pg_pipe *p, void *arg), void *arg, const char *what);
 void pf_pg_send(pg_pipe *p, pg_query q, int n, const char *const *values);
 
 /* Reading results: text ("" for NULL), integers (0 for NULL), JSON (null
@@ -128,11 +143,24 @@ pf_error *pf_pg_run_list(pf_store *s, const char *status, json_t **list_out);
 pf_error *pf_pg_asset_list(pf_store *s, const char *run_id, json_t **list_out);
 pf_error *pf_pg_artifact_get(pf_store *s, const char *id, json_t **artifact_out);
 pf_error *pf_pg_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+pf_error *pf_pg_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                json_t **entries_out, bool *exact);
 
 /* Catalog and order items (store_pg_items.c). */
 pf_error *pf_pg_items_write(pf_store *s, const pf_store_item *items, size_t n);
 pf_error *pf_pg_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out);
 pf_error *pf_pg_item_list(pf_store *s, const char *kind, json_t **list_out);
+
+/* Leases (store_pg_runs.c) and notices (store_pg_listen.c). */
+pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                          json_t **ids_out);
+pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+pf_error *pf_pg_run_release(pf_store *s, const char *owner);
+pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id);
+pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
+/* A cancel request's notice: this prefix, then the run id. */
+#define PF_PG_CANCEL_PREFIX "cancel:"
+void pf_pg_unlisten(pf_store *s);
 
 /* Copying (store_pg_copy.c). */
 pf_error *pf_pg_dump(pf_store *s, const pf_store_table *t, pf_store_row_fn fn, void *ctx);

@@ -12,28 +12,42 @@
 
 static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-static pf_error *create_locked(pg_conn *c, void *arg) {
+/* The run row, its doc and its notice in one pipeline: one round trip. */
+static void send_create(pg_pipe *p, void *arg) {
     const json_t *run = arg;
     char version[24];
     snprintf(version, sizeof version, "%lld", (long long)json_integer_value(json_object_get(run, "workflow_version")));
     char *subject = pf_json_text(json_object_get(run, "subject"), false);
-    const char *row[] = {str(run, "id"),     str(run, "workflow_id"), version,
-                         str(run, "family"), str(run, "status"),      subject};
-    pf_error *err = pf_pg_exec(c, Q_RUN_INSERT, 6, row, NULL, "creating a run");
+    char lease[24];
+    snprintf(lease, sizeof lease, "%lld", (long long)json_integer_value(json_object_get(run, "lease_seconds")));
+    const char *row[] = {str(run, "id"), str(run, "workflow_id"), version, str(run, "family"), str(run, "status"),
+                         subject,        str(run, "lease_owner"), lease};
+    pf_pg_send(p, Q_RUN_INSERT, 8, row);
     free(subject);
-    if (err) return err;
     /* "doc_text", when given, is the doc as compact text already (the
      * runtime writes it while it still waits for validation). */
     const char *text = str(run, "doc_text");
     char *doc = text ? NULL : pf_json_text(json_object_get(run, "doc"), false);
     const char *docs[] = {str(run, "id"), text ? text : doc};
-    err = pf_pg_exec(c, Q_RUN_DOC_INSERT, 2, docs, NULL, "creating a run");
+    pf_pg_send(p, Q_RUN_DOC_INSERT, 2, docs);
     free(doc);
-    return err;
+    pf_pg_send(p, Q_NOTIFY, 1, docs);
 }
 
+/* Not resent after a lost connection: a run row is not idempotent (a
+ * resend after a commit that did happen would find its own id taken). */
 pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
-    return pf_pg_transaction(s, create_locked, (void *)run, "creating a run");
+    pf_error *err = pf_pg_pipeline_once(s, send_create, (void *)run, "creating a run");
+    if (err && err->code == PF_ECONFLICT) {
+        /* The unique index on live runs of an order line: a dispatch of the
+         * same line (from this server or another) created its run first. */
+        const char *line = str(json_object_get(run, "subject"), "order_line");
+        pf_error *said = pf_error_new(PF_ECONFLICT, "", "order line %s already has a run in production or delivered",
+                                      line ? line : "?");
+        pf_error_free(err);
+        err = said;
+    }
+    return err;
 }
 
 static void send_artifact(pg_pipe *p, const json_t *a) {
@@ -92,10 +106,20 @@ typedef struct {
     size_t n;
 } batch_args;
 
+/* Each run the group changed is announced once, inside the transaction:
+ * other servers hear of it when (and only if) it commits. */
 static void send_batch(pg_pipe *p, void *arg) {
     const batch_args *b = arg;
     for (size_t i = 0; i < b->n; i++)
         send_transition(p, &b->items[i]);
+    for (size_t i = 0; i < b->n; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strcmp(b->items[k].run_id, b->items[i].run_id) == 0;
+        if (seen) continue;
+        const char *row[] = {b->items[i].run_id};
+        pf_pg_send(p, Q_NOTIFY, 1, row);
+    }
 }
 
 pf_error *pf_pg_run_transitions(pf_store *s, const pf_store_transition *items, size_t n) {
@@ -204,4 +228,113 @@ pf_error *pf_pg_cache_find(pf_store *s, const char *key, const char *slot, json_
     }
     PQclear(r);
     return NULL;
+}
+
+pf_error *pf_pg_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                json_t **entries_out, bool *exact) {
+    json_t *k = json_array(), *sl = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(k, json_string(keys[i]));
+        json_array_append_new(sl, json_string(slots[i]));
+    }
+    char *kt = pf_json_text(k, false), *st = pf_json_text(sl, false);
+    json_decref(k);
+    json_decref(sl);
+    const char *values[] = {kt, st};
+    PGresult *r;
+    pf_error *err = pf_pg_read(s, Q_CACHE_FIND_MANY, 2, values, &r, "looking up the module cache");
+    free(kt);
+    free(st);
+    if (err) return err;
+    for (int row = 0; row < PQntuples(r); row++) {
+        long i = pf_pg_int(r, row, 0) - 1;
+        if (i < 0 || (size_t)i >= n || entries_out[i]) continue;
+        exact[i] = strcmp(pf_pg_text(r, row, 1), keys[i]) == 0;
+        entries_out[i] = pf_pg_json(r, row, 2);
+    }
+    PQclear(r);
+    return NULL;
+}
+
+static pf_error *request_cancel_locked(pg_conn *c, void *arg) {
+    const char *run_id = arg;
+    const char *values[] = {run_id};
+    PGresult *r = NULL;
+    pf_error *err = pf_pg_exec(c, Q_RUN_CANCEL_REQUEST, 1, values, &r, "asking for a run's cancel");
+    if (err) return err;
+    if (!PQntuples(r))
+        err = pf_error_new(PF_ENOTFOUND, "", "run \"%s\" does not exist", run_id);
+    else if (pf_pg_int(r, 0, 1) == 0)
+        err = pf_error_new(PF_ECONFLICT, "", "run %s is already %s", run_id, pf_pg_text(r, 0, 0));
+    PQclear(r);
+    if (err) return err;
+    char *payload = pf_asprintf(PF_PG_CANCEL_PREFIX "%s", run_id);
+    const char *notice[] = {payload};
+    err = pf_pg_exec(c, Q_NOTIFY, 1, notice, NULL, "announcing a cancel");
+    free(payload);
+    return err;
+}
+
+pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id) {
+    return pf_pg_transaction(s, request_cancel_locked, (void *)run_id, "asking for a run's cancel");
+}
+
+/* The ids in column 0 of r, as a JSON array. */
+static json_t *ids_of(const PGresult *r) {
+    json_t *ids = json_array();
+    for (int i = 0; i < PQntuples(r); i++)
+        json_array_append_new(ids, json_string(pf_pg_text(r, i, 0)));
+    return ids;
+}
+
+typedef struct {
+    const char *const *values;
+    pg_query q;
+    int n;
+    json_t *ids;
+    const char *what;
+} lease_args;
+
+static pf_error *lease_locked(pg_conn *c, void *arg) {
+    lease_args *a = arg;
+    PGresult *r = NULL;
+    pf_error *err = pf_pg_exec(c, a->q, a->n, a->values, &r, a->what);
+    if (!err && PQresultStatus(r) == PGRES_TUPLES_OK) a->ids = ids_of(r);
+    PQclear(r);
+    return err;
+}
+
+static pf_error *lease_call(pf_store *s, pg_query q, int n, const char *const *values, json_t **ids_out,
+                            const char *what) {
+    lease_args a = {.values = values, .q = q, .n = n, .what = what};
+    pf_error *err = pf_pg_transaction(s, lease_locked, &a, what);
+    if (!err && ids_out)
+        *ids_out = a.ids ? a.ids : json_array();
+    else
+        json_decref(a.ids);
+    return err;
+}
+
+pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
+                          json_t **ids_out) {
+    char secs[24], limit[24];
+    snprintf(secs, sizeof secs, "%d", lease_seconds);
+    snprintf(limit, sizeof limit, "%zu", max);
+    const char *values[] = {owner, secs, own_too ? "true" : "false", limit};
+    return lease_call(s, Q_RUN_CLAIM, 4, values, ids_out, "claiming runs");
+}
+
+pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out) {
+    char secs[24];
+    snprintf(secs, sizeof secs, "%d", lease_seconds);
+    char *list = pf_json_text(ids, false);
+    const char *values[] = {owner, secs, list};
+    pf_error *err = lease_call(s, Q_RUN_RENEW, 3, values, held_out, "renewing run leases");
+    free(list);
+    return err;
+}
+
+pf_error *pf_pg_run_release(pf_store *s, const char *owner) {
+    const char *values[] = {owner};
+    return lease_call(s, Q_RUN_RELEASE, 1, values, NULL, "releasing run leases");
 }

@@ -30,8 +30,10 @@ const char *const pf_pg_sql[Q_COUNT] = {
                       "ORDER BY version",
     [Q_WF_DELETE] = "UPDATE workflows SET deleted_at = pf_now() WHERE id = $1 AND deleted_at IS NULL",
 
+    /* The creating server leases the run at once ($7 NULL: nobody does). */
     [Q_RUN_INSERT] = "INSERT INTO runs (id, workflow_id, workflow_version, family, status, subject, created_at, "
-                     "updated_at) VALUES ($1, $2, $3, $4, $5, $6, pf_now(), pf_now())",
+                     "updated_at, lease_owner, lease_until) VALUES ($1, $2, $3, $4, $5, $6, pf_now(), pf_now(), $7, "
+                     "CASE WHEN $7::text IS NULL THEN NULL ELSE now() + make_interval(secs => $8::integer) END)",
     [Q_RUN_DOC_INSERT] = "INSERT INTO run_docs (run_id, doc) VALUES ($1, $2)",
     [Q_RUN_STATUS] = "SELECT pf_run_status($1, $2)",
     [Q_RUN_DOC_UPDATE] = "UPDATE run_docs SET doc = $2 WHERE run_id = $1",
@@ -64,6 +66,24 @@ const char *const pf_pg_sql[Q_COUNT] = {
                      "UNION ALL (SELECT 1, key, doc FROM module_cache WHERE slot = $2 "
                      "ORDER BY created_at DESC, seq DESC LIMIT 1)) found ORDER BY pick LIMIT 1",
 
+    /* The same for several (key, slot) pairs, given as two JSON arrays:
+     * rows (position from 1, key, doc) for the pairs that found anything. */
+    [Q_CACHE_FIND_MANY] =
+        "SELECT k.i, f.key, f.doc FROM jsonb_array_elements_text($1::jsonb) WITH ORDINALITY AS k(key, i) "
+        "JOIN jsonb_array_elements_text($2::jsonb) WITH ORDINALITY AS s(slot, j) ON s.j = k.i "
+        "CROSS JOIN LATERAL (SELECT key, doc FROM (SELECT 0 AS pick, key, doc FROM module_cache WHERE key = k.key "
+        "UNION ALL (SELECT 1, key, doc FROM module_cache WHERE slot = s.slot "
+        "ORDER BY created_at DESC, seq DESC LIMIT 1)) found ORDER BY pick LIMIT 1) AS f",
+
+    /* The run's status, locked against a concurrent transition, and
+     * whether its doc now holds the request (only a live run's does). */
+    [Q_RUN_CANCEL_REQUEST] =
+        "WITH run AS (SELECT status FROM runs WHERE id = $1 FOR UPDATE), "
+        "marked AS (UPDATE run_docs SET doc = jsonb_set(doc, '{cancel_requested_at}', "
+        "coalesce(doc->'cancel_requested_at', to_jsonb(pf_iso(now())))) "
+        "WHERE run_id = $1 AND (SELECT status FROM run) IN ('queued', 'running') RETURNING run_id) "
+        "SELECT status, (SELECT count(*) FROM marked) FROM run",
+
     [Q_ITEM_CREATE] = "INSERT INTO items (kind, key, doc, created_at, updated_at) "
                       "VALUES ($1, $2, $3, pf_now(), pf_now()) ON CONFLICT DO NOTHING",
     /* A replace given a revision is a compare-and-swap: a concurrent
@@ -76,4 +96,25 @@ const char *const pf_pg_sql[Q_COUNT] = {
     [Q_ITEM_DELETE] = "DELETE FROM items WHERE kind = $1 AND key = $2",
     [Q_ITEM_GET] = "SELECT " ITEM_COLUMNS " FROM items WHERE kind = $1 AND key = $2",
     [Q_ITEM_LIST] = "SELECT " ITEM_COLUMNS " FROM items WHERE kind = $1 ORDER BY key",
+
+    /* SKIP LOCKED: servers claiming at the same moment pass over the rows
+     * another one is taking, so each run goes to one of them; a lease that
+     * ran out is taken over. $3: also the runs owner holds already. */
+    [Q_RUN_CLAIM] = "WITH claimed AS (UPDATE runs SET lease_owner = $1, "
+                    "lease_until = now() + make_interval(secs => $2::integer) "
+                    "WHERE id IN (SELECT id FROM runs WHERE status IN ('queued', 'running') "
+                    "AND (lease_until IS NULL OR lease_until < now() OR ($3::boolean AND lease_owner = $1)) "
+                    "ORDER BY created_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED) RETURNING id, created_at) "
+                    "SELECT id FROM claimed ORDER BY created_at, id",
+    /* Only the runs the server is running ($3, a JSON array of ids): a
+     * lease it holds on a run it could not start lapses. A lease nobody
+     * holds (a run re-run here, or one whose lease ran out unclaimed) is
+     * taken; one another server holds is not. */
+    [Q_RUN_RENEW] = "UPDATE runs SET lease_owner = $1, lease_until = now() + make_interval(secs => $2::integer) "
+                    "WHERE id IN (SELECT jsonb_array_elements_text($3::jsonb)) "
+                    "AND (lease_owner = $1 OR lease_owner IS NULL OR lease_until < now()) RETURNING id",
+    [Q_RUN_RELEASE] = "UPDATE runs SET lease_owner = NULL, lease_until = NULL "
+                      "WHERE lease_owner = $1 AND status IN ('queued', 'running')",
+    /* Delivered when the transaction commits, and not at all if it rolls back. */
+    [Q_NOTIFY] = "SELECT pg_notify('" PF_PG_CHANNEL "', $1)",
 };

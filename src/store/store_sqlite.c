@@ -135,6 +135,20 @@ static void sqlite_close(pf_store *s) {
 
 static int sqlite_schema_version(pf_store *s) { return pf_sqlite_impl(s)->version; }
 
+/* Takes the write lock and gives it back: a read-only database, a file
+ * another process keeps locked or a lost file answer here. The wait for a
+ * lock is short, so health answers promptly. */
+static pf_error *sqlite_probe_write(pf_store *s) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    pthread_mutex_lock(&st->writer.lock);
+    sqlite3_busy_timeout(st->writer.db, 1000);
+    pf_error *err = pf_sqlite_exec(st->writer.db, "BEGIN IMMEDIATE", "taking the write lock");
+    if (!err) err = pf_sqlite_exec(st->writer.db, "ROLLBACK", "taking the write lock");
+    sqlite3_busy_timeout(st->writer.db, 10000);
+    pthread_mutex_unlock(&st->writer.lock);
+    return err;
+}
+
 sqlite3_stmt *pf_sqlite_prepare(sqlite3 *db, const char *sql) {
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -348,6 +362,7 @@ static pf_error *sqlite_workflow_delete(pf_store *s, const char *id) {
 static const pf_store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sqlite_close,
+    .probe_write = sqlite_probe_write,
     .schema_version = sqlite_schema_version,
     .workflow_save = sqlite_workflow_save,
     .workflow_get = sqlite_workflow_get,

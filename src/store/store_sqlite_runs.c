@@ -80,6 +80,13 @@ static pf_error *create_locked(sqlite_store *st, void *arg) {
     sqlite3_bind_text(q, 8, stamp, -1, SQLITE_STATIC);
     pf_error *err = step_done(db, q, "creating a run");
     free(subject);
+    if (err && sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE) {
+        /* The index on live runs of an order line (migration 4). */
+        const char *line = pf_json_str(json_object_get(run, "subject"), "order_line");
+        pf_error_free(err);
+        err = pf_error_new(PF_ECONFLICT, "", "order line %s already has a run in production or delivered",
+                           line ? line : "?");
+    }
     if (!err) {
         q = pf_sqlite_prepare(db, "INSERT INTO run_docs (run_id, doc) VALUES (?, ?)");
         sqlite3_bind_text(q, 1, pf_json_str(run, "id"), -1, SQLITE_STATIC);

@@ -22,7 +22,8 @@
 
 typedef struct pf_waiter {
     const char *task_id;
-    json_t *meta; /* set by the listener or the waiter's own GET */
+    json_t *meta;     /* set by the listener or the waiter's own GET */
+    json_t *progress; /* the latest PROGRESS meta not yet reported */
     struct pf_waiter *next;
 } pf_waiter;
 
@@ -217,7 +218,11 @@ static void deliver(pf_celery_client *c, const char *task_id, const char *data, 
     for (pf_waiter *w = c->waiters; w; w = w->next) {
         if (w->meta || strcmp(w->task_id, task_id) != 0) continue;
         if (!meta) meta = json_loadb(data, len, 0, NULL);
-        /* STARTED or RETRY states are published too; only a final one ends a wait. */
+        /* STARTED, RETRY and PROGRESS states are published too; only a final one ends a wait. */
+        if (pf_celery_meta_progress_info(meta)) {
+            json_decref(w->progress);
+            w->progress = json_incref(meta);
+        }
         if (!pf_celery_meta_is_ready(meta)) break;
         w->meta = json_incref(meta);
     }
@@ -310,14 +315,18 @@ static bool check_stored(pf_celery_client *c, pf_waiter *w, unsigned long *check
         return false;
     }
     *checked = gen;
-    if (pf_celery_meta_is_ready(meta) && !w->meta)
+    if (pf_celery_meta_is_ready(meta) && !w->meta) {
         w->meta = meta;
-    else
+    } else if (pf_celery_meta_progress_info(meta) && !w->progress) {
+        w->progress = meta; /* progress stored before the wait began */
+    } else {
         json_decref(meta);
+    }
     return true;
 }
 
-pf_error *pf_celery_await(pf_celery_client *c, const char *task_id, const atomic_bool *cancel, json_t **meta) {
+pf_error *pf_celery_await(pf_celery_client *c, const char *task_id, const atomic_bool *cancel,
+                          pf_celery_progress_fn on_progress, void *user, json_t **meta) {
     *meta = NULL;
     pf_waiter w = {.task_id = task_id};
     unsigned long checked = 0;
@@ -336,9 +345,19 @@ pf_error *pf_celery_await(pf_celery_client *c, const char *task_id, const atomic
             break;
         }
         if (c->subscribed && c->generation != checked && check_stored(c, &w, &checked)) continue;
+        if (w.progress) {
+            json_t *said = w.progress;
+            w.progress = NULL;
+            pthread_mutex_unlock(&c->lock);
+            if (on_progress) on_progress(user, pf_celery_meta_progress_info(said));
+            json_decref(said);
+            pthread_mutex_lock(&c->lock);
+            continue;
+        }
         wait_a_little(c);
     }
     unlink_waiter(c, &w);
+    json_decref(w.progress);
     pthread_mutex_unlock(&c->lock);
     *meta = w.meta;
     return err;

@@ -27,13 +27,20 @@ void pf_celery_client_close(pf_celery_client *c);
 pf_error *pf_celery_send(pf_celery_client *c, const char *task_name, const char *task_id, const json_t *args,
                          const json_t *kwargs, const pf_celery_send_opts *opts);
 
+/* What a waiter hears while the task runs: the info of its latest
+ * PROGRESS state ({fraction?, message, worker}; borrowed). Called on the
+ * waiting thread, outside the client's locks. */
+typedef void (*pf_celery_progress_fn)(void *user, const json_t *info);
+
 /* Blocks until the task's result meta is stored as SUCCESS, FAILURE or
  * REVOKED, or *cancel becomes true (PF_ECANCELLED; cancel may be NULL).
  * Checks with GET once the listener is subscribed, so a result stored
  * before the wait is not missed, and again after each reconnection of the
- * listener. *meta: new reference to the stored document ({status, result,
+ * listener. Progress the worker stores meanwhile goes to on_progress (may
+ * be NULL). *meta: new reference to the stored document ({status, result,
  * traceback, ...}); pf_celery_meta_error turns a failure into a pf_error. */
-pf_error *pf_celery_await(pf_celery_client *c, const char *task_id, const atomic_bool *cancel, json_t **meta);
+pf_error *pf_celery_await(pf_celery_client *c, const char *task_id, const atomic_bool *cancel,
+                          pf_celery_progress_fn on_progress, void *user, json_t **meta);
 
 /* Reads a stored result without waiting; *meta is NULL when none. */
 pf_error *pf_celery_result_get(pf_celery_client *c, const char *task_id, json_t **meta);

@@ -82,6 +82,14 @@ static pf_error *send_until_sent(const pf_celery_executor *ex, const char *name,
     }
 }
 
+/* What the worker says of the task is the module's progress here. */
+static void relay(void *user, const json_t *info) {
+    const pf_module_ctx *ctx = user;
+    const json_t *f = json_object_get(info, "fraction");
+    if (ctx->progress)
+        ctx->progress(ctx->progress_user, json_is_number(f) ? json_number_value(f) : -1, pf_json_str(info, "message"));
+}
+
 static pf_error *invoke(void *self, const pf_remote_call *call, json_t **outputs) {
     const pf_celery_executor *ex = self;
     const pf_module *m = call->module;
@@ -105,7 +113,7 @@ static pf_error *invoke(void *self, const pf_remote_call *call, json_t **outputs
         json_decref(meta);
         meta = NULL;
         err = send_until_sent(ex, name, id, kwargs, &opts, ctx->cancel);
-        if (!err) err = pf_celery_await(ex->client, id, ctx->cancel, &meta);
+        if (!err) err = pf_celery_await(ex->client, id, ctx->cancel, relay, (void *)ctx, &meta);
     }
     json_decref(kwargs);
     if (err && err->code == PF_ECANCELLED) {

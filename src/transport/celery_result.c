@@ -71,6 +71,12 @@ json_t *pf_celery_meta_failure(const char *task_id, const char *exc_type, const 
     return meta("FAILURE", task_id, exc_value(exc_type, exc_module, message), traceback);
 }
 
+json_t *pf_celery_meta_progress(const char *task_id, json_t *info) {
+    json_t *m = meta("PROGRESS", task_id, info, NULL);
+    json_object_set_new(m, "date_done", json_null());
+    return m;
+}
+
 json_t *pf_celery_meta_revoked(const char *task_id, const char *reason) {
     return meta("REVOKED", task_id, exc_value("TaskRevokedError", "celery.exceptions", reason), NULL);
 }
@@ -90,6 +96,11 @@ json_t *pf_celery_meta_from_error(const char *task_id, const pf_error *err, cons
 }
 
 static const char *status_of(const json_t *m) { return json_string_value(json_object_get(m, "status")); }
+
+const json_t *pf_celery_meta_progress_info(const json_t *m) {
+    const char *s = status_of(m);
+    return s && strcmp(s, "PROGRESS") == 0 ? json_object_get(m, "result") : NULL;
+}
 
 bool pf_celery_meta_is_ready(const json_t *m) {
     const char *s = status_of(m);

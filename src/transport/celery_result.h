@@ -35,6 +35,12 @@ json_t *pf_celery_meta_revoked(const char *task_id, const char *reason);
 /* FAILURE from a handler's error, with a traceback naming where it ran. */
 json_t *pf_celery_meta_from_error(const char *task_id, const pf_error *err, const char *where);
 
+/* Celery's custom state PROGRESS, as update_state(state="PROGRESS",
+ * meta=info) stores it (info is taken); no date_done: it is not final. */
+json_t *pf_celery_meta_progress(const char *task_id, json_t *info);
+/* A PROGRESS meta's info; NULL for any other state. Borrowed. */
+const json_t *pf_celery_meta_progress_info(const json_t *meta);
+
 /* SUCCESS, FAILURE or REVOKED: the task will not change any more. */
 bool pf_celery_meta_is_ready(const json_t *meta);
 /* NULL for SUCCESS; else a new error from the stored exception. */

@@ -4,6 +4,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/subprocess.h"
+#include "core/throttle.h"
 #include "transport/celery_events.h"
 #include "transport/celery_message.h"
 #include "transport/celery_pidbox.h"
@@ -465,6 +466,35 @@ static void conclude(pf_worker *w, pf_redis *r, pf_delivery *d, int signum, pf_e
     json_decref(meta);
 }
 
+/* Progress goes out on the consumer's own connection, idle while its
+ * handler runs; the lock orders reports from the handler's threads. */
+#define PF_PROGRESS_EVERY_MS 250
+
+struct pf_celery_reporter {
+    pthread_mutex_t lock;
+    pf_redis *r;
+    pf_throttle throttle;
+};
+
+void pf_celery_task_progress(const pf_celery_task *task, double fraction, const char *message) {
+    struct pf_celery_reporter *rep = task->reporter;
+    if (!rep) return;
+    pthread_mutex_lock(&rep->lock);
+    if (!pf_throttle_pass(&rep->throttle, pf_now_ms(), fraction, message)) {
+        pthread_mutex_unlock(&rep->lock);
+        return;
+    }
+    json_t *info =
+        json_pack("{s:s, s:s}", "message", message ? message : "", "worker", task->hostname ? task->hostname : "");
+    if (fraction >= 0) json_object_set_new(info, "fraction", json_real(fraction > 1 ? 1 : fraction));
+    json_t *meta = pf_celery_meta_progress(task->id, info);
+    pf_error *err = pf_celery_meta_store(rep->r, task->id, meta, PF_CELERY_RESULT_TTL_S);
+    pthread_mutex_unlock(&rep->lock);
+    if (err) pf_log(PF_LOG_WARN, "celery.progress", "task %s: progress not stored: %s", task->id, err->message);
+    pf_error_free(err);
+    json_decref(meta);
+}
+
 static void run_task(pf_worker *w, pf_redis *r, pf_slot *s, pf_delivery *d) {
     slot_take(w, s, d);
     announce(w, r, d);
@@ -481,9 +511,13 @@ static void run_task(pf_worker *w, pf_redis *r, pf_slot *s, pf_delivery *d) {
                            .hard_time_limit_s = d->m.hard_time_limit_s,
                            .redelivered = d->m.redelivered,
                            .hostname = w->hostname};
+    struct pf_celery_reporter rep = {.r = r, .throttle = {.interval_ms = PF_PROGRESS_EVERY_MS}};
+    pthread_mutex_init(&rep.lock, NULL);
+    task.reporter = &rep;
     json_t *result = NULL;
     double t0 = pf_celery_now();
     pf_error *err = w->o->handler(w->o->user, &task, &s->revoked, &result);
+    pthread_mutex_destroy(&rep.lock);
     double runtime = pf_celery_now() - t0;
     int signum = slot_release(w, s);
     conclude(w, r, d, signum, err, result, runtime);

@@ -22,7 +22,15 @@ typedef struct pf_celery_task {
     double soft_time_limit_s, hard_time_limit_s; /* 0: none; the handler enforces them */
     bool redelivered;                            /* pushed back after a visibility timeout */
     const char *hostname;                        /* the worker's "name@host" */
+    struct pf_celery_reporter *reporter;         /* for pf_celery_task_progress */
 } pf_celery_task;
+
+/* Stores how far the task is as Celery's custom state PROGRESS, {fraction
+ * (when >= 0), message, worker}, where clients waiting on the task (a
+ * Prodflow server, AsyncResult.info) see it, thinned as core/throttle.h
+ * says; best effort (an error is only logged). Safe from any thread while
+ * the handler runs. */
+void pf_celery_task_progress(const pf_celery_task *task, double fraction, const char *message);
 
 /* Runs one task. *result: new reference to the JSON result on success. A
  * returned pf_error becomes a FAILURE whose exc_type follows the error

@@ -90,6 +90,11 @@ static pf_error *run_module(const pf_module_worker *w, const pf_module *m, pf_mo
     return pf_module_invoke(w->registry, m->key, ctx, inputs, params, outputs);
 }
 
+/* What the module says reaches the server waiting on the task. */
+static void report(void *task, double fraction, const char *message) {
+    pf_celery_task_progress(task, fraction, message);
+}
+
 pf_error *pf_module_worker_handle(void *user, const pf_celery_task *task, const atomic_bool *revoked, json_t **result) {
     const pf_module_worker *w = user;
     *result = NULL;
@@ -116,8 +121,15 @@ pf_error *pf_module_worker_handle(void *user, const pf_celery_task *task, const 
                          .timeout_ms = task->hard_time_limit_s > 0 ? (long)(task->hard_time_limit_s * 1000) : 0,
                          .blender_pool = w->blender_pool,
                          .run_id = pf_json_str(kw, "run"),
-                         .node_id = pf_json_str(kw, "node")};
+                         .node_id = pf_json_str(kw, "node"),
+                         .progress = report,
+                         .progress_user = (void *)task};
     json_t *outputs = NULL;
+    if (!err) {
+        char *where = pf_asprintf("running on %s", task->hostname ? task->hostname : "a worker");
+        report((void *)task, -1, where);
+        free(where);
+    }
     unsigned long long peak = 0;
     if (!err) err = run_module(w, m, &ctx, inputs, empty ? empty : params, &outputs, &peak);
     if (!err) err = ship_outputs(w, outputs);

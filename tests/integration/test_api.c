@@ -104,7 +104,8 @@ static void test_node_definitions(void) {
 static void test_starters(void) {
     pf_http_reply r = call("GET", "/api/workflows/starters", NULL);
     CHECK_INT(r.status, 200);
-    CHECK_INT(json_array_size(json_object_get(r.json, "starters")), 4);
+    CHECK_INT(json_array_size(json_object_get(r.json, "starters")),
+              5); /* cad intake, cad GLB, still, turntable, .blend */
     pf_http_reply_free(&r);
     r = call("GET", "/api/workflows/starters?family=order_line", NULL);
     CHECK_INT(json_array_size(json_object_get(r.json, "starters")), 3);

@@ -74,7 +74,7 @@ static void test_output_types(const pf_test_server *srv) {
     long status;
     json_t *doc = pf_http_json(srv, "GET", "/api/output-types", NULL, &status);
     CHECK_INT(status, 200);
-    CHECK_INT(json_array_size(json_object_get(doc, "output_types")), 4);
+    CHECK_INT(json_array_size(json_object_get(doc, "output_types")), 5); /* the demo four renders and the GLB */
     json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/output-types/studio_still", NULL, &status);
     CHECK_INT(status, 200);
@@ -139,26 +139,52 @@ static void test_output_types(const pf_test_server *srv) {
     /* legacy import: kept valid, and the mapping reported */
     doc = pf_http_json(srv, "POST", "/api/output-types/import-legacy",
                        "[{\"name\":\"Old turntable 2019\",\"legacy_render_settings\":{\"turntable\":{\"enabled\":true,"
-                       "\"frames\":24,\"fps\":12},\"thumbnail\":true}}]",
+                       "\"frames\":24,\"fps\":12},\"thumbnail\":true,\"engine\":\"eevee\",\"denoise\":true}}]",
                        &status);
     CHECK_INT(status, 201);
+    /* kept and reported, not refused; EEVEE mapped to Cycles with a warning;
+     * the tier chosen is one that prices a turntable, and said so */
     const json_t *first = json_array_get(json_object_get(doc, "imported"), 0);
     CHECK_STR(pf_json_str(first, "key"), "old_turntable_2019");
     CHECK_STR(pf_json_str(json_object_get(first, "mapping"), "artifact_kind"), "turntable_video");
     CHECK_INT(
         json_integer_value(json_object_get(json_object_get(json_object_get(first, "mapping"), "overrides"), "frames")),
         24);
-    CHECK_INT(json_array_size(json_object_get(json_object_get(first, "mapping"), "warnings")), 1);
+    CHECK_INT(json_array_size(json_object_get(json_object_get(first, "mapping"), "warnings")), 3);
+    CHECK_STR(json_string_value(json_array_get(json_object_get(json_object_get(first, "mapping"), "unmapped"), 0)),
+              "denoise");
+    CHECK_STR(pf_json_str(json_object_get(json_object_get(first, "mapping"), "overrides"), "engine"), "cycles");
+    CHECK_STR(pf_json_str(json_object_get(first, "pricing_tier"), "key"), "standard");
+    CHECK(pf_json_str(json_object_get(first, "pricing_tier"), "chosen") != NULL);
     json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/output-types/old_turntable_2019", NULL, &status);
     CHECK_INT(status, 200);
+    CHECK(json_is_true(json_object_get(json_object_get(doc, "legacy_render_settings"), "denoise")));
+    CHECK_STR(pf_json_str(json_object_get(doc, "legacy_render_settings"), "engine"), "eevee"); /* its old shape */
     CHECK_STR(pf_json_str(doc, "rollout"), "legacy");
     CHECK_STR(pf_json_str(doc, "artifact_kind"), "turntable_video");
     json_decref(doc);
     expect_problem(srv, "POST", "/api/output-types/import-legacy",
                    "[{\"name\":\"Fine\",\"legacy_render_settings\":{}},{\"name\":\"Broken\",\"legacy_render_settings\":"
-                   "{\"engine\":\"eevee\"}}]",
+                   "{\"engine\":\"workbench\"}}]",
                    422, "/1/legacy_render_settings/engine");
+    /* a tier without a price for the kind is never picked, nor accepted */
+    doc = pf_http_json(srv, "POST", "/api/pricing-tiers",
+                       "{\"key\":\"basic\",\"name\":\"Basic\",\"currency\":\"EUR\",\"prices\":{\"still_image\":10}}",
+                       &status);
+    CHECK_INT(status, 201);
+    json_decref(doc);
+    expect_problem(srv, "POST", "/api/output-types/import-legacy",
+                   "[{\"name\":\"Basic spin\",\"pricing_tier\":\"basic\",\"legacy_render_settings\":{\"turntable\":"
+                   "{\"enabled\":true}}}]",
+                   422, "/0/pricing_tier");
+    doc = pf_http_json(srv, "POST", "/api/output-types/import-legacy",
+                       "[{\"name\":\"Tierless spin\",\"legacy_render_settings\":{\"turntable\":{\"enabled\":true}}}]",
+                       &status);
+    CHECK_INT(status, 201);
+    CHECK_STR(pf_json_str(json_object_get(json_array_get(json_object_get(doc, "imported"), 0), "pricing_tier"), "key"),
+              "standard");
+    json_decref(doc);
     doc = pf_http_json(srv, "GET", "/api/output-types/fine", NULL, &status);
     CHECK_INT(status, 404); /* all or nothing */
     json_decref(doc);

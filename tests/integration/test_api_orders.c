@@ -103,8 +103,9 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
         srv, "/api/output-types",
         "{\"key\":\"picky\",\"name\":\"Picky\",\"family\":\"order_line\",\"workflow\":{\"id\":\"starter-order-still\","
         "\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\","
-        "\"overrides\":{\"template\":\"no_such_template\"},\"material_constraints\":{\"allowed_materials\":[\"glass\"],"
-        "\"require_complete\":true}}",
+        "\"overrides\":{\"template\":\"no_such_template\"},\"material_constraints\":{\"allowed_materials\":[\"glass_"
+        "clear\"],"
+        "\"on_disallowed\":\"fail\",\"require_complete\":true}}",
         201));
     char *body = pf_asprintf("{\"lines\":[{\"product\":\"%s\",\"output_type\":\"studio_still\"},"
                              "{\"product\":\"%s\",\"output_type\":\"picky\"}]}",
@@ -121,7 +122,7 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
     path = pf_asprintf("/api/order-lines/%s/preflight", pf_json_str(json_array_get(lines, 1), "id"));
     pre = post(srv, path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
-    CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/material_constraints/require_complete"));
+    CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/material_constraints/allowed_materials"));
     CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/overrides/template"));
     json_decref(pre);
     free(path);

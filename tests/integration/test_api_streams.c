@@ -1,6 +1,7 @@
 /* Event streams and connection limits, tested by structure rather than by
  * the clock: forty event streams of a run held at a gate leave the
- * server's thread count where it was and health answering; when the run
+ * server's thread count where it was and health answering; the held
+ * render's progress shows in the run and in the streams; when the run
  * ends, every stream receives its end. Connections past the per-client
  * limit are refused while others still get in. */
 #include "check.h"
@@ -93,16 +94,28 @@ static char *start_intake(const pf_test_server *srv) {
     return id;
 }
 
-/* Polls the run until its thumbnail is running: held at the gate. */
-static void wait_thumbnail_running(const pf_test_server *srv, const char *id) {
+/* Polls the run until its thumbnail is running, held at the gate, and
+ * says so: its live progress is what the held render reported. */
+static void wait_thumbnail_held(const pf_test_server *srv, const char *id) {
     char *path = pf_asprintf("/api/runs/%s", id);
     for (;;) {
         long status;
         json_t *run = pf_http_json(srv, "GET", path, NULL, &status);
-        const char *s = pf_json_str(json_object_get(json_object_get(run, "nodes"), "thumbnail"), "status");
-        bool running = s && strcmp(s, "running") == 0;
+        const json_t *node = json_object_get(json_object_get(run, "nodes"), "thumbnail");
+        const json_t *progress = json_object_get(node, "progress");
+        const char *said = pf_json_str(progress, "message");
+        bool held = said && strcmp(said, "sample 1 of 4") == 0;
+        if (held) {
+            CHECK_STR(pf_json_str(node, "status"), "running");
+            CHECK(json_number_value(json_object_get(progress, "fraction")) == 0.25);
+            CHECK(json_is_number(json_object_get(progress, "elapsed_s")));
+            CHECK(pf_json_str(progress, "started_at") != NULL);
+            const json_t *log = json_object_get(progress, "log");
+            CHECK_STR(pf_json_str(json_array_get(log, json_array_size(log) - 1), "message"), "sample 1 of 4");
+        }
         json_decref(run);
-        if (running) break;
+        CHECK_MSG(status == 200, "GET %s: %ld (the server is gone?)", path, status);
+        if (held || status != 200) break;
     }
     free(path);
 }
@@ -121,7 +134,7 @@ static void test_streams_hold_no_thread(void) {
     pf_fixture_opts fo = {.bolts = 2};
     pf_error_free(pf_cad_make_fixture(step, &fo));
     char *run = start_intake(&srv);
-    wait_thumbnail_running(&srv, run);
+    wait_thumbnail_held(&srv, run);
     int before = threads_of(srv.pid);
     int fds[STREAMS];
     for (int i = 0; i < STREAMS; i++)
@@ -137,6 +150,8 @@ static void test_streams_hold_no_thread(void) {
         char *got = read_all(fds[i]);
         ended += strstr(got, "event: run") && strstr(got, "\"succeeded\"");
         if (i == 0) CHECK_MSG(strstr(got, "text/event-stream") != NULL, "%s", got);
+        /* What the running thumbnail said reaches every stream. */
+        if (i == 0) CHECK_MSG(strstr(got, "event: progress") && strstr(got, "sample 1 of 4"), "%s", got);
         free(got);
         close(fds[i]);
     }

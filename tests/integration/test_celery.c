@@ -176,7 +176,7 @@ static void worker_stop(test_worker *t) {
 
 static json_t *await_ok(pf_celery_client *c, const char *id) {
     json_t *meta = NULL;
-    pf_error *err = pf_celery_await(c, id, NULL, &meta);
+    pf_error *err = pf_celery_await(c, id, NULL, NULL, NULL, &meta);
     CHECK_MSG(err == NULL, "await %s: %s", id, err ? err->message : "");
     pf_error_free(err);
     return meta;
@@ -438,7 +438,7 @@ typedef struct waiter_arg {
 
 static void *waiter_main(void *arg) {
     waiter_arg *w = arg;
-    pf_error *err = pf_celery_await(w->c, w->id, NULL, &w->meta);
+    pf_error *err = pf_celery_await(w->c, w->id, NULL, NULL, NULL, &w->meta);
     pf_error_free(err);
     return NULL;
 }

@@ -37,6 +37,27 @@ int main(void) {
     }
 
     char *dir = pf_test_tmpdir("cli");
+    /* migrate and store copy on SQLite (test_store covers the PostgreSQL side) */
+    expect(PF_BIN " migrate --help", 0, "Usage: prodflow migrate");
+    expect(PF_BIN " store --help", 0, "Usage: prodflow store copy");
+    expect(PF_BIN " store", 2, "Usage: prodflow store copy");
+    char *cmd = pf_asprintf("%s migrate --store sqlite:%s/m.db --dry-run", PF_BIN, dir);
+    expect(cmd, 0, "4 migrations would run");
+    free(cmd);
+    cmd = pf_asprintf("test ! -e %s/m.db", dir);
+    expect(cmd, 0, ""); /* a dry run creates nothing */
+    free(cmd);
+    cmd = pf_asprintf("%s migrate --store sqlite:%s/m.db", PF_BIN, dir);
+    expect(cmd, 0, "4 migrations applied");
+    expect(cmd, 0, "nothing to migrate");
+    free(cmd);
+    cmd = pf_asprintf("%s token create --store sqlite:%s/m.db --name t --role viewer", PF_BIN, dir);
+    expect(cmd, 0, "");
+    free(cmd);
+    cmd = pf_asprintf("%s store copy --from sqlite:%s/m.db --to sqlite:%s/copy.db", PF_BIN, dir, dir);
+    expect_words(cmd, 0, "items 1 rows");
+    expect(cmd, 1, "already holds"); /* only into an empty store */
+    free(cmd);
     char *bad = pf_asprintf("%s/bad.json", dir);
     FILE *f = fopen(bad, "w");
     fputs("{\"schema\":\"prodflow.workflow/v1\",\"id\":\"b\",\"name\":\"B\",\"family\":\"cad_file\","
@@ -44,7 +65,7 @@ int main(void) {
           "\"edges\":[]}",
           f);
     fclose(f);
-    char *cmd = pf_asprintf("%s validate %s", PF_BIN, bad);
+    cmd = pf_asprintf("%s validate %s", PF_BIN, bad);
     expect(cmd, 1, "/nodes/1/id: duplicate node id");
     free(cmd);
 

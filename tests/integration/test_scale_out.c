@@ -80,6 +80,28 @@ static json_t *poll_run(const pf_test_server *srv, const char *id, const char *n
     }
 }
 
+/* Polls until node's live progress message contains says. */
+static json_t *wait_progress(const pf_test_server *srv, const char *id, const char *node, const char *says) {
+    char *path = pf_asprintf("/api/runs/%s", id);
+    for (;;) {
+        long status;
+        json_t *run = pf_http_json(srv, "GET", path, NULL, &status);
+        const char *said =
+            pf_json_str(json_object_get(json_object_get(json_object_get(run, "nodes"), node), "progress"), "message");
+        if (said && strstr(said, says)) {
+            free(path);
+            return run;
+        }
+        CHECK_MSG(status == 200 && strcmp(pf_json_str(run, "status") ? pf_json_str(run, "status") : "", "running") == 0,
+                  "the run ended before %s said \"%s\"", node, says);
+        json_decref(run);
+        if (status != 200) {
+            free(path);
+            return NULL;
+        }
+    }
+}
+
 static const json_t *state(const json_t *run, const char *node, const char *field) {
     return json_object_get(json_object_get(json_object_get(json_object_get(run, "nodes"), node), "state"), field);
 }
@@ -173,6 +195,19 @@ int main(void) {
     while (!(busy = holder(ws, 2)))
         ;
     worker *victim = ws[0].pid == busy ? &ws[0] : &ws[1], *survivor = victim == &ws[0] ? &ws[1] : &ws[0];
+    /* What the held render says on the worker shows in the server's run. */
+    json_t *held = wait_progress(&srv, id, "thumbnail", "sample 1 of 4");
+    bool where = false;
+    const json_t *entries = json_object_get(
+        json_object_get(json_object_get(json_object_get(held, "nodes"), "thumbnail"), "progress"), "log");
+    size_t k;
+    const json_t *entry;
+    json_array_foreach(entries, k, entry) {
+        const char *said = pf_json_str(entry, "message");
+        where = where || (said && strstr(said, "running on ") && strstr(said, victim->name));
+    }
+    CHECK_MSG(where, "the thumbnail's progress says it runs on %s", victim->name);
+    json_decref(held);
     kill(victim->pid, SIGKILL);
     waitpid(victim->pid, NULL, 0);
     victim->pid = 0;

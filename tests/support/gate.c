@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 /* A wrapper whose server died meanwhile (kill -9) ends instead of
- * rendering for nobody. */
+ * rendering for nobody. Held, it says so as Cycles reports samples, so a
+ * test sees a render's progress while it waits. */
 static const char script[] = "#!/bin/sh\n"
                              "server=$PPID\n"
+                             "[ -e \"$(dirname \"$0\")/gate\" ] && echo '| Sample 1/4 (held at the gate)'\n"
                              "while [ -e \"$(dirname \"$0\")/gate\" ]; do sleep 0.05; done\n"
                              "kill -0 \"$server\" 2>/dev/null || exit 1\n"
                              "exec blender \"$@\"\n";

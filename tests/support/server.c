@@ -1,6 +1,7 @@
 #include "support/server.h"
 
 #include "core/mem.h"
+#include "support/pg.h"
 #include "support/tmpdir.h"
 
 #include <curl/curl.h>
@@ -15,24 +16,101 @@
 
 static int launch(pf_test_server *srv, const char *const *extra_args);
 
+/* A server's log lines as they arrive, shared by the thread that reads
+ * them and the test that waits for one; the last of the two frees it. */
+struct pf_test_log {
+    pthread_mutex_t lock;
+    pthread_cond_t grew;
+    char **lines;
+    size_t n, cap;
+    bool ended;
+    int refs;
+    FILE *from;
+};
+
+static void log_append(struct pf_test_log *log, const char *line) {
+    pthread_mutex_lock(&log->lock);
+    if (log->n == log->cap) {
+        log->cap = log->cap ? log->cap * 2 : 64;
+        log->lines = pf_xrealloc(log->lines, log->cap * sizeof *log->lines);
+    }
+    log->lines[log->n++] = pf_strdup(line);
+    pthread_cond_broadcast(&log->grew);
+    pthread_mutex_unlock(&log->lock);
+}
+
+static void log_release(struct pf_test_log *log) {
+    if (!log) return;
+    pthread_mutex_lock(&log->lock);
+    bool last = --log->refs == 0;
+    pthread_mutex_unlock(&log->lock);
+    if (!last) return;
+    for (size_t i = 0; i < log->n; i++)
+        free(log->lines[i]);
+    free(log->lines);
+    pthread_cond_destroy(&log->grew);
+    pthread_mutex_destroy(&log->lock);
+    free(log);
+}
+
+static struct pf_test_log *log_new(void) {
+    struct pf_test_log *log = pf_xcalloc(1, sizeof *log);
+    pthread_mutex_init(&log->lock, NULL);
+    pthread_cond_init(&log->grew, NULL);
+    log->refs = 1;
+    return log;
+}
+
 static void *forward(void *arg) {
-    FILE *from = arg;
-    char line[4096];
-    while (fgets(line, sizeof line, from))
+    struct pf_test_log *log = arg;
+    char line[16384];
+    while (fgets(line, sizeof line, log->from)) {
         fputs(line, stderr);
-    fclose(from);
+        log_append(log, line);
+    }
+    fclose(log->from);
+    pthread_mutex_lock(&log->lock);
+    log->ended = true;
+    pthread_cond_broadcast(&log->grew);
+    pthread_mutex_unlock(&log->lock);
+    log_release(log);
     return NULL;
 }
 
 /* Copies the rest of a server's log to the test's stderr until the server
- * ends, so a full pipe never blocks it. */
-static void pf_test_forward(FILE *from) {
+ * ends, so a full pipe never blocks it, keeping the lines in log. */
+static void pf_test_forward(FILE *from, struct pf_test_log *log) {
     pthread_t t;
-    if (!from || pthread_create(&t, NULL, forward, from) != 0) {
+    log->from = from;
+    log->refs++;
+    if (!from || pthread_create(&t, NULL, forward, log) != 0) {
         if (from) fclose(from);
+        log->refs--;
+        log->ended = true;
         return;
     }
     pthread_detach(t);
+}
+
+static bool has_all(const char *line, const char *const *needles) {
+    for (size_t i = 0; needles[i]; i++)
+        if (!strstr(line, needles[i])) return false;
+    return true;
+}
+
+char *pf_test_server_log_wait(const pf_test_server *srv, const char *const *needles) {
+    struct pf_test_log *log = srv->log;
+    if (!log) return NULL;
+    char *found = NULL;
+    pthread_mutex_lock(&log->lock);
+    for (size_t i = 0; !found;) {
+        for (; i < log->n && !found; i++)
+            if (has_all(log->lines[i], needles)) found = pf_strdup(log->lines[i]);
+        if (found || log->ended) break;
+        pthread_cond_wait(&log->grew, &log->lock);
+    }
+    pthread_mutex_unlock(&log->lock);
+    return found;
 }
 
 /* The --store among a server's arguments, so tokens go where it looks. */
@@ -40,6 +118,43 @@ static const char *store_arg(const char *const *extra_args) {
     for (size_t i = 0; extra_args && extra_args[i]; i++)
         if (strcmp(extra_args[i], "--store") == 0 && extra_args[i + 1]) return extra_args[i + 1];
     return NULL;
+}
+
+/* PF_TEST_STORE=postgresql: one cluster per test process, a database per
+ * server. */
+static pf_test_pg *test_pg;
+static int test_pg_databases;
+
+static void stop_test_pg(void) {
+    pf_test_pg_stop(test_pg);
+    test_pg = NULL;
+}
+
+static char *variant_store(void) {
+    const char *want = getenv("PF_TEST_STORE");
+    if (!want || !*want || strcmp(want, "sqlite") == 0) return NULL;
+    if (strcmp(want, "postgresql") != 0) {
+        fprintf(stderr, "PF_TEST_STORE=%s: expected sqlite or postgresql\n", want);
+        exit(1);
+    }
+    if (!test_pg) {
+        if (!(test_pg = pf_test_pg_start())) {
+            bool installed = access("/usr/bin/initdb", X_OK) == 0 || system("ls /usr/lib/postgresql/*/bin/initdb "
+                                                                            ">/dev/null 2>&1") == 0;
+            fprintf(stderr, "PF_TEST_STORE=postgresql: %s\n",
+                    installed ? "PostgreSQL did not start (see above)" : "skipped: PostgreSQL is not installed");
+            exit(installed ? 1 : 77);
+        }
+        atexit(stop_test_pg);
+    }
+    char name[32];
+    snprintf(name, sizeof name, "server%d", ++test_pg_databases);
+    char *url = pf_test_pg_new_database(test_pg, name);
+    if (!url) {
+        fprintf(stderr, "PF_TEST_STORE=postgresql: could not create database %s\n", name);
+        exit(1);
+    }
+    return url;
 }
 
 static char *make_token(const char *data_dir, const char *store, const char *const *roles) {
@@ -69,14 +184,16 @@ static char *make_token(const char *data_dir, const char *store, const char *con
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args) {
     memset(srv, 0, sizeof *srv);
     srv->data_dir = pf_test_tmpdir("server");
-    char *token = make_token(srv->data_dir, store_arg(extra_args), (const char *const[]){"admin", NULL});
+    if (!store_arg(extra_args)) srv->store = variant_store();
+    const char *store = srv->store ? srv->store : store_arg(extra_args);
+    char *token = make_token(srv->data_dir, store, (const char *const[]){"admin", NULL});
     snprintf(srv->token, sizeof srv->token, "%s", token);
     free(token);
     return launch(srv, extra_args);
 }
 
 char *pf_test_token(const pf_test_server *srv, const char *const *roles) {
-    return make_token(srv->data_dir, NULL, roles);
+    return make_token(srv->data_dir, srv->store, roles);
 }
 
 int pf_test_server_signal(pf_test_server *srv, int sig) {
@@ -107,6 +224,10 @@ static int launch(pf_test_server *srv, const char *const *extra_args) {
                             "--threads",   "2",
                             "--web-dir",   ""};
     size_t n = 14; /* the API alone: tests of the editor pass --web-dir again */
+    if (srv->store && !store_arg(extra_args)) {
+        argv[n++] = "--store";
+        argv[n++] = srv->store;
+    }
     for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
         argv[n++] = extra_args[i];
     argv[n] = NULL;
@@ -128,13 +249,16 @@ static int launch(pf_test_server *srv, const char *const *extra_args) {
     char line[4096];
     free(srv->login);
     srv->login = NULL;
+    log_release(srv->log);
+    srv->log = log_new();
     while (!srv->login && err && fgets(line, sizeof line, err)) {
         fputs(line, stderr);
+        log_append(srv->log, line);
         const char *mark = strstr(line, "#login=");
         if (mark) srv->login = pf_strndup(mark + 7, strcspn(mark + 7, "\r\n"));
     }
     /* Pass the rest of the server's log through, off the test's thread. */
-    pf_test_forward(err);
+    pf_test_forward(err, srv->log);
     FILE *f = fopen(port_file, "r");
     if (f) {
         if (fscanf(f, "%u", &srv->port) != 1) srv->port = 0;
@@ -164,6 +288,10 @@ void pf_test_server_stop(pf_test_server *srv) {
     srv->data_dir = NULL;
     free(srv->login);
     srv->login = NULL;
+    free(srv->store);
+    srv->store = NULL;
+    log_release(srv->log);
+    srv->log = NULL;
 }
 
 size_t pf_http_collect_body(char *ptr, size_t size, size_t nmemb, void *reply) {
@@ -198,6 +326,9 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *user) {
     } else if ((v = header_named(ptr, n, "Set-Cookie"))) {
         free(r->set_cookie);
         r->set_cookie = v;
+    } else if ((v = header_named(ptr, n, "X-Request-Id"))) {
+        free(r->request_id);
+        r->request_id = v;
     }
     return n;
 }
@@ -296,6 +427,7 @@ bool pf_problems_have(const json_t *problems, const char *pointer) {
 void pf_http_reply_free(pf_http_reply *reply) {
     free(reply->body);
     free(reply->set_cookie);
+    free(reply->request_id);
     free(reply->content_type);
     free(reply->location);
     json_decref(reply->json);

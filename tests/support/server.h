@@ -1,5 +1,12 @@
 /* A real `prodflow serve` on 127.0.0.1 with a temporary data directory,
- * started for one test and stopped by PID. */
+ * started for one test and stopped by PID.
+ *
+ * With PF_TEST_STORE=postgresql in the environment (the integration
+ * tests' PostgreSQL variants in tests/CMakeLists.txt), every server
+ * started without a --store of its own gets a fresh database in a
+ * throwaway PostgreSQL cluster, started on first use and stopped when the
+ * test ends; a test process that cannot start one ends with 77 (skipped)
+ * when PostgreSQL's server is not installed, else fails. */
 #ifndef PF_TESTS_SERVER_H
 #define PF_TESTS_SERVER_H
 
@@ -12,9 +19,11 @@ typedef struct pf_test_server {
     pid_t pid;
     unsigned port;
     char *data_dir;
-    char base[64];   /* "http://127.0.0.1:PORT" */
-    char token[128]; /* an admin token made before the first start; requests carry it */
-    char *login;     /* the sign-in code the server printed at its last start (owned) */
+    char base[64];           /* "http://127.0.0.1:PORT" */
+    char token[128];         /* an admin token made before the first start; requests carry it */
+    char *login;             /* the sign-in code the server printed at its last start (owned) */
+    char *store;             /* the --store the support code gave it (PF_TEST_STORE), or NULL (owned) */
+    struct pf_test_log *log; /* the server's log lines, for pf_test_server_log_wait */
 } pf_test_server;
 
 /* Starts the server with extra CLI args (NULL-terminated, may be NULL),
@@ -22,6 +31,10 @@ typedef struct pf_test_server {
  * server listens. */
 int pf_test_server_start(pf_test_server *srv, const char *const *extra_args);
 void pf_test_server_stop(pf_test_server *srv);
+/* Waits until the server has logged a line containing every one of the
+ * strings (NULL-terminated), or its log ended; the line (owned) or NULL.
+ * Lines are kept from the server's start. */
+char *pf_test_server_log_wait(const pf_test_server *srv, const char *const *needles);
 /* Sends sig (SIGKILL for a crash, SIGTERM for a stop) and waits for the
  * server to end, keeping the data directory; returns the wait status.
  * pf_test_server_restart starts a new server on the same data. */
@@ -35,6 +48,7 @@ typedef struct pf_http_reply {
     char *content_type; /* owned, may be NULL */
     char *location;     /* owned, may be NULL */
     char *set_cookie;   /* the Set-Cookie header's value, owned, may be NULL */
+    char *request_id;   /* the X-Request-Id header's value, owned, may be NULL */
     json_t *json;       /* parsed body or NULL; owned */
 } pf_http_reply;
 

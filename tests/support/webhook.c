@@ -14,6 +14,8 @@ struct pf_test_webhook {
     json_t *received;
     unsigned status;
     char *location;
+    bool held; /* POSTs are recorded, then wait to be answered */
+    pthread_cond_t release;
 };
 
 typedef struct {
@@ -57,6 +59,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                       header(c, "Idempotency-Key"), "signature", header(c, "X-Prodflow-Signature"), "headers", headers);
         pthread_mutex_lock(&w->lock);
         json_array_append_new(w->received, entry);
+        while (w->held)
+            pthread_cond_wait(&w->release, &w->lock);
         pthread_mutex_unlock(&w->lock);
     }
     pthread_mutex_lock(&w->lock);
@@ -82,6 +86,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_
 pf_test_webhook *pf_test_webhook_start(void) {
     pf_test_webhook *w = pf_xcalloc(1, sizeof *w);
     pthread_mutex_init(&w->lock, NULL);
+    pthread_cond_init(&w->release, NULL);
     w->received = json_array();
     w->status = MHD_HTTP_OK;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -114,11 +119,20 @@ json_t *pf_test_webhook_received(pf_test_webhook *w) {
     return copy;
 }
 
+void pf_test_webhook_hold(pf_test_webhook *w, bool held) {
+    pthread_mutex_lock(&w->lock);
+    w->held = held;
+    pthread_cond_broadcast(&w->release);
+    pthread_mutex_unlock(&w->lock);
+}
+
 void pf_test_webhook_stop(pf_test_webhook *w) {
     if (!w) return;
+    pf_test_webhook_hold(w, false);
     if (w->daemon) MHD_stop_daemon(w->daemon);
     json_decref(w->received);
     free(w->location);
+    pthread_cond_destroy(&w->release);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }

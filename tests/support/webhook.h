@@ -4,6 +4,7 @@
 #define PF_TESTS_WEBHOOK_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 typedef struct pf_test_webhook pf_test_webhook;
 
@@ -16,6 +17,10 @@ void pf_test_webhook_answer(pf_test_webhook *w, unsigned status, const char *loc
 /* [{"body", "idempotency_key", "signature", "headers": {name: value}}],
  * one per POST in arrival order; new reference. */
 json_t *pf_test_webhook_received(pf_test_webhook *w);
+/* While held, each POST is recorded at once but answered only when the
+ * hold ends: a test keeps a run inside output.notify for as long as it
+ * likes (the receiver serves one request at a time meanwhile). */
+void pf_test_webhook_hold(pf_test_webhook *w, bool held);
 void pf_test_webhook_stop(pf_test_webhook *w);
 
 #endif

@@ -10,6 +10,7 @@
 #include "core/path.h"
 #include "core/secret.h"
 #include "core/sha256.h"
+#include "core/throttle.h"
 #include "support/tmpdir.h"
 
 #include <dirent.h>
@@ -316,8 +317,24 @@ static void test_iso_time(void) {
     CHECK(strncmp(now, "20", 2) == 0 && now[10] == 'T' && now[23] == 'Z');
 }
 
+/* A run of like reports is thinned; a new kind, the first and the last
+ * always pass. The clock is an argument: no time passes in this test. */
+static void test_throttle(void) {
+    pf_throttle t = {.interval_ms = 250};
+    CHECK(pf_throttle_pass(&t, 1000, -1, "running on w1@test"));
+    CHECK(pf_throttle_pass(&t, 1001, 0.01, "sample 1 of 128"));  /* another kind */
+    CHECK(!pf_throttle_pass(&t, 1002, 0.02, "sample 2 of 128")); /* like the last, too soon */
+    CHECK(!pf_throttle_pass(&t, 1250, 0.5, "sample 64 of 128"));
+    CHECK(pf_throttle_pass(&t, 1251, 0.51, "sample 65 of 128")); /* the interval is up */
+    CHECK(pf_throttle_pass(&t, 1252, 0.6, "frame 2 of 36"));     /* another kind */
+    CHECK(!pf_throttle_pass(&t, 1253, 0.7, "frame 3 of 36"));
+    CHECK(pf_throttle_pass(&t, 1254, 1, "frame 36 of 36")); /* the last */
+    CHECK(pf_throttle_pass(&t, 1255, 0.5, NULL));           /* no message is a kind too */
+}
+
 int main(void) {
     test_iso_time();
+    test_throttle();
     test_json_text();
     test_ids();
     test_sha256();

@@ -7,6 +7,7 @@
 #include "core/path.h"
 #include "modules/external.h"
 #include "modules/registry.h"
+#include "support/json_ops.h"
 #include "support/tmpdir.h"
 #include "workflow/node_registry.h"
 #include "workflow/workflow.h"
@@ -46,18 +47,9 @@ static const bad_case cases[] = {
 
 /* GOOD with patch's fields set (or deleted, where patch says null). */
 static char *patched(const char *patch) {
-    json_t *doc = json_loads(GOOD "}", 0, NULL), *p = json_loads(patch, 0, NULL);
-    const char *k;
-    json_t *v;
-    json_object_foreach(p, k, v) {
-        if (json_is_null(v))
-            json_object_del(doc, k);
-        else
-            json_object_set(doc, k, v);
-    }
+    json_t *doc = pf_test_json_patched(GOOD "}", patch);
     char *text = json_dumps(doc, 0);
     json_decref(doc);
-    json_decref(p);
     return text;
 }
 

@@ -3,6 +3,7 @@
 #include "check.h"
 
 #include "legacy/compat.h"
+#include "legacy/pipeline.h"
 
 #include <string.h>
 
@@ -18,7 +19,9 @@ static const compat_case cases[] = {
     {"{\"renderer\":\"blender\"}", "still_image", "{}", NULL},
     {"{\"renderer\":\"vray\"}", NULL, NULL, "/s/renderer"},
     {"{\"engine\":\"cycles\"}", "still_image", "{\"engine\":\"cycles\"}", NULL},
-    {"{\"engine\":\"eevee\"}", NULL, NULL, "/s/engine"},
+    {"{\"engine\":\"eevee\"}", "still_image", "{\"engine\":\"cycles\"}", "/s/engine"}, /* with a warning */
+    {"{\"engine\":\"BLENDER_EEVEE_NEXT\"}", "still_image", "{\"engine\":\"cycles\"}", "/s/engine"},
+    {"{\"engine\":\"workbench\"}", NULL, NULL, "/s/engine"},
     {"{\"width\":800,\"height\":600}", "still_image", "{\"width\":800,\"height\":600}", NULL},
     {"{\"width\":8}", NULL, NULL, "/s/width"},
     {"{\"height\":\"tall\"}", NULL, NULL, "/s/height"},
@@ -41,11 +44,47 @@ static const compat_case cases[] = {
     {"{\"template\":\"studio_dark\"}", "still_image", "{\"template\":\"studio_dark\"}", NULL},
     {"{\"template\":\"\"}", "still_image", "{}", NULL},
     {"{\"template\":[1]}", NULL, NULL, "/s/template"},
-    {"{\"denoise\":true}", NULL, NULL, "/s/denoise"},
+    {"{\"denoise\":true}", "still_image", "{}", "/s/denoise"}, /* kept, reported as unmapped */
     {"[1,2]", NULL, NULL, "/s"},
 };
 
+/* Unknown keys are kept and listed; EEVEE reaches the legacy pipeline's
+ * render node as cycles. */
+static void test_unmapped_and_eevee(void) {
+    json_t *s = json_loads("{\"engine\":\"eevee\",\"denoise\":true,\"bloom\":{\"on\":1},\"width\":64}", 0, NULL);
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_compat_result r;
+    CHECK(pf_compat_map(s, "/s", &errs, &r) == 0);
+    if (errs.len == 0) {
+        CHECK_INT(json_array_size(r.unmapped), 2);
+        CHECK_STR(json_string_value(json_array_get(r.unmapped, 0)), "denoise");
+        CHECK_STR(json_string_value(json_array_get(r.unmapped, 1)), "bloom");
+        bool said = false;
+        size_t i;
+        json_t *w;
+        json_array_foreach(r.warnings, i, w) said =
+            said || (!strcmp(json_string_value(json_object_get(w, "pointer")), "/s/engine") &&
+                     strstr(json_string_value(json_object_get(w, "message")), "Cycles"));
+        CHECK_MSG(said, "no warning says EEVEE renders with Cycles");
+        pf_compat_result_free(&r);
+    }
+    json_t *wf = pf_legacy_workflow(s, "old", "/s", &errs);
+    CHECK(wf != NULL && errs.len == 0);
+    size_t i;
+    json_t *n;
+    json_array_foreach(json_object_get(wf, "nodes"), i,
+                       n) if (!strcmp(json_string_value(json_object_get(n, "id")), "still")) {
+        CHECK_STR(json_string_value(json_object_get(json_object_get(n, "params"), "engine")), "cycles");
+        CHECK(json_object_get(json_object_get(n, "params"), "denoise") == NULL);
+    }
+    json_decref(wf);
+    pf_errors_clear(&errs);
+    json_decref(s);
+}
+
 int main(void) {
+    test_unmapped_and_eevee();
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const compat_case *c = &cases[i];
         json_t *settings = json_loads(c->settings, JSON_DECODE_ANY, NULL);

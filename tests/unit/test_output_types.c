@@ -4,9 +4,11 @@
 #include "check.h"
 
 #include "api/app.h"
+#include "catalog/order.h"
 #include "catalog/output_type.h"
 #include "catalog/seed.h"
 #include "core/mem.h"
+#include "support/json_ops.h"
 #include "support/tmpdir.h"
 
 #include <stdlib.h>
@@ -57,27 +59,17 @@ static const bad_case bad_cases[] = {
     {base_graph, "{\"material_constraints\":{\"colour\":1}}", "/material_constraints/colour"},
     {base_graph, "{\"price\":3}", "/price"},
     {base_graph, "{\"rollout\":\"shadow\"}", "/legacy_render_settings"},
-    {base_legacy, "{\"legacy_render_settings\":{\"engine\":\"eevee\"}}", "/legacy_render_settings/engine"},
+    {base_graph,
+     "{\"family\":\"cad_file\",\"workflow\":{\"id\":\"starter-cad-glb\",\"version\":1},\"rollout\":\"shadow\","
+     "\"artifact_kind\":\"glb_model\",\"overrides\":{}}",
+     "/rollout"},
+    {base_legacy, "{\"legacy_render_settings\":{\"engine\":\"workbench\"}}", "/legacy_render_settings/engine"},
     {base_legacy, "{\"legacy_render_settings\":{\"turntable\":{\"enabled\":true}}}", "/legacy_render_settings"},
     {base_legacy, "{\"legacy_render_settings\":\"fast\"}", "/legacy_render_settings"},
     {base_legacy, "{\"legacy_render_settings\":null}", "/legacy_render_settings"},
-    {base_legacy, "{\"legacy_render_settings\":{\"colour\":\"red\"}}", "/legacy_render_settings/colour"},
+    {base_legacy, "{\"legacy_render_settings\":{\"width\":\"wide\"}}", "/legacy_render_settings/width"},
     {base_legacy, "{\"overrides\":{\"width\":100}}", "/overrides"},
 };
-
-static json_t *patched(const char *base, const char *patch) {
-    json_t *doc = json_loads(base, 0, NULL), *p = json_loads(patch, 0, NULL);
-    const char *k;
-    json_t *v;
-    json_object_foreach(p, k, v) {
-        if (json_is_null(v))
-            json_object_del(doc, k);
-        else
-            json_object_set(doc, k, v);
-    }
-    json_decref(p);
-    return doc;
-}
 
 static bool has_pointer(const pf_errors *errs, const char *pointer) {
     for (size_t i = 0; i < errs->len; i++)
@@ -88,9 +80,9 @@ static bool has_pointer(const pf_errors *errs, const char *pointer) {
 static void test_seed(const pf_catalog *c) {
     json_t *list = NULL;
     pf_error_free(pf_store_item_list(c->store, "output_type", &list));
-    CHECK_INT(json_array_size(list), 4);
-    const char *expected[] = {"production_blend", "studio_still", "studio_still_v2", "turntable_360"};
-    for (size_t i = 0; i < 4; i++)
+    CHECK_INT(json_array_size(list), 5);
+    const char *expected[] = {"glb_model", "production_blend", "studio_still", "studio_still_v2", "turntable_360"};
+    for (size_t i = 0; i < 5; i++)
         CHECK_STR(json_string_value(json_object_get(json_array_get(list, i), "key")), expected[i]);
     /* the seed stores defaults too */
     CHECK_STR(json_string_value(json_object_get(json_array_get(list, 0), "visibility")), "public");
@@ -127,7 +119,7 @@ static void test_malformed(const pf_catalog *c) {
     size_t n = sizeof bad_cases / sizeof *bad_cases;
     CHECK(n >= 30);
     for (size_t i = 0; i < n; i++) {
-        json_t *doc = patched(bad_cases[i].base, bad_cases[i].patch);
+        json_t *doc = pf_test_json_patched(bad_cases[i].base, bad_cases[i].patch);
         pf_errors errs;
         pf_errors_init(&errs);
         pf_output_type_validate(c, doc, NULL, "", &errs, NULL);
@@ -138,7 +130,8 @@ static void test_malformed(const pf_catalog *c) {
         json_decref(doc);
     }
     /* every problem at once, not the first */
-    json_t *doc = patched(base_graph, "{\"name\":\"\",\"visibility\":\"secret\",\"pricing_tier\":\"gold\"}");
+    json_t *doc =
+        pf_test_json_patched(base_graph, "{\"name\":\"\",\"visibility\":\"secret\",\"pricing_tier\":\"gold\"}");
     pf_errors errs;
     pf_errors_init(&errs);
     pf_output_type_validate(c, doc, NULL, "", &errs, NULL);
@@ -157,7 +150,7 @@ static void test_family_pairs(const pf_catalog *c) {
         json_array_foreach(c->starters, i, wf) {
             const char *family = contract->families[f].key,
                        *wf_family = json_string_value(json_object_get(wf, "family"));
-            json_t *doc = patched(base_graph, "{}");
+            json_t *doc = pf_test_json_patched(base_graph, "{}");
             json_object_set_new(doc, "family", json_string(family));
             json_object_set_new(doc, "workflow",
                                 json_pack("{s:O, s:i}", "id", json_object_get(wf, "id"), "version", 1));
@@ -170,6 +163,51 @@ static void test_family_pairs(const pf_catalog *c) {
             pf_errors_clear(&errs);
             json_decref(doc);
         }
+}
+
+/* Every preflight check a family declares is one preflight runs, with its
+ * prose kept as the description; the families' order contexts fill what
+ * their run contexts require. */
+static void test_family_checks(const pf_catalog *c) {
+    const pf_contract *contract = &c->registry->contract;
+    for (size_t f = 0; f < contract->n_families; f++) {
+        const pf_family *fam = &contract->families[f];
+        CHECK_MSG(json_array_size(fam->preflight) > 0, "family %s declares no preflight", fam->key);
+        size_t i;
+        const json_t *check;
+        json_array_foreach(fam->preflight, i, check) {
+            CHECK_MSG(pf_preflight_check_known(json_string_value(json_object_get(check, "id"))),
+                      "family %s: preflight check %s is not implemented", fam->key,
+                      json_string_value(json_object_get(check, "id")));
+            CHECK(json_string_length(json_object_get(check, "description")) > 0);
+        }
+        const char *field;
+        size_t k;
+        const json_t *req;
+        json_array_foreach(json_object_get(fam->context_schema, "required"), k, req)
+            CHECK_MSG(json_object_get(fam->order_context, json_string_value(req)), "family %s: order_context lacks %s",
+                      fam->key, json_string_value(req));
+        const json_t *ptr;
+        json_object_foreach((json_t *)fam->order_context, field, ptr) CHECK(json_is_string(ptr));
+    }
+    CHECK(!pf_preflight_check_known("no.such_check"));
+    /* the cad_file context from an order line's context */
+    json_t *line = json_pack("{s:s, s:{s:s}, s:{s:s, s:s}}", "id", "oli_1", "product", "id", "prd_1", "cad_file", "id",
+                             "abc", "path", "cad/abc.step");
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *ctx = pf_family_order_context(pf_contract_family(contract, "cad_file"), line, &errs);
+    CHECK_INT(errs.len, 0);
+    CHECK_STR(json_string_value(json_object_get(ctx, "step_path")), "cad/abc.step");
+    CHECK_STR(json_string_value(json_object_get(ctx, "order_line_id")), "oli_1");
+    CHECK_STR(json_string_value(json_object_get(ctx, "product_id")), "prd_1");
+    json_decref(ctx);
+    ctx = pf_family_order_context(pf_contract_family(contract, "order_line"), line, &errs);
+    CHECK_STR(json_string_value(json_object_get(ctx, "order_line_id")), "oli_1");
+    CHECK(json_equal(json_object_get(ctx, "line"), line));
+    json_decref(ctx);
+    json_decref(line);
+    pf_errors_clear(&errs);
 }
 
 static void test_draft(const pf_catalog *c) {
@@ -288,6 +326,7 @@ int main(void) {
         test_seed(&c);
         test_malformed(&c);
         test_family_pairs(&c);
+        test_family_checks(&c);
         test_draft(&c);
         test_one_source(&c);
     }

@@ -11,6 +11,7 @@
 #include "support/tmpdir.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define FAKE PF_SOURCE_DIR "/tests/fixtures/render/fake_blender"
@@ -19,13 +20,18 @@ typedef struct {
     int events;
     double last;
     bool monotonic;
+    bool starting; /* a cold start said so before the job's progress */
 } progress_log;
 
+/* A fraction < 0 is "not known" (a cold Blender starting). */
 static void on_progress(void *user, double fraction, const char *message) {
     progress_log *p = user;
-    (void)message;
-    if (fraction < p->last) p->monotonic = false;
-    p->last = fraction;
+    if (fraction < 0) {
+        p->starting = p->starting || (p->events == 0 && strcmp(message, "starting Blender") == 0);
+    } else {
+        if (fraction < p->last) p->monotonic = false;
+        p->last = fraction;
+    }
     p->events++;
 }
 
@@ -59,6 +65,7 @@ static void test_cold(void) {
     /* four samples and one frame event, in order */
     CHECK(log.events >= 5);
     CHECK(log.monotonic);
+    CHECK(log.starting);
     CHECK(log.last > 0.99);
     json_decref(result);
 

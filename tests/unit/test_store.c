@@ -310,6 +310,18 @@ static void test_runs(pf_store *s) {
     json_decref(got);
     CHECK_INT(code_of(pf_store_cache_find(s, "k9", "other", &got, &exact)), PF_OK);
     CHECK(!exact && got == NULL);
+    /* Several look-ups at once answer as one each would, in order. */
+    const char *keys[] = {"k9", "k1", "k9", "k1"}, *slots[] = {"other", "other", "slot", "slot"};
+    json_t *found[4];
+    bool exacts[4];
+    CHECK_INT(code_of(pf_store_cache_find_many(s, 4, keys, slots, found, exacts)), PF_OK);
+    CHECK(!exacts[0] && found[0] == NULL);
+    CHECK(exacts[1] && found[1] && strcmp(json_string_value(json_object_get(found[1], "why")), "first") == 0);
+    CHECK(!exacts[2] && found[2] && strcmp(json_string_value(json_object_get(found[2], "outputs")), "y") == 0);
+    CHECK(exacts[3] && found[3] && strcmp(json_string_value(json_object_get(found[3], "why")), "first") == 0);
+    for (int i = 0; i < 4; i++)
+        json_decref(found[i]);
+    CHECK_INT(code_of(pf_store_cache_find_many(s, 0, keys, slots, found, exacts)), PF_OK);
 
     json_t *r2 = run_row("r2", "queued");
     CHECK_INT(code_of(pf_store_run_create(s, r2)), PF_OK);
@@ -466,8 +478,8 @@ static void test_pg_open_and_migrate(pf_test_pg *pg) {
     json_t *report = NULL;
     CHECK_INT(code_of(pf_store_migrate(url, true, &report)), PF_OK); /* dry run: says, does nothing */
     CHECK_INT(report_int(report, "current_version"), 0);
-    CHECK_INT(report_int(report, "target_version"), 3);
-    CHECK_INT(report_count(report), 3);
+    CHECK_INT(report_int(report, "target_version"), 4);
+    CHECK_INT(report_count(report), 4);
     CHECK(strstr(json_string_value(json_object_get(json_array_get(json_object_get(report, "statements"), 2), "sql")),
                  "CREATE TABLE items") != NULL);
     json_decref(report);
@@ -477,17 +489,17 @@ static void test_pg_open_and_migrate(pf_test_pg *pg) {
 
     pf_store *s = NULL;
     CHECK(pf_store_open(url, &s) == NULL);
-    CHECK_INT(pf_store_schema_version(s), 3);
+    CHECK_INT(pf_store_schema_version(s), 4);
     CHECK_STR(pf_store_backend(s), "postgresql");
     pf_store_close(s);
     char *short_scheme = pf_asprintf("postgres://%s", url + strlen("postgresql://"));
     CHECK(pf_store_open(short_scheme, &s) == NULL); /* re-opening applies nothing new */
-    CHECK_INT(pf_store_schema_version(s), 3);
+    CHECK_INT(pf_store_schema_version(s), 4);
     pf_store_close(s);
     free(short_scheme);
-    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "3");
+    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "4");
     CHECK_INT(code_of(pf_store_migrate(url, false, &report)), PF_OK);
-    CHECK_INT(report_int(report, "current_version"), 3);
+    CHECK_INT(report_int(report, "current_version"), 4);
     CHECK_INT(report_count(report), 0);
     json_decref(report);
 
@@ -527,10 +539,10 @@ static void test_pg_migrate_together(pf_test_pg *pg) {
         pthread_join(t[i], NULL);
         CHECK(o[i].err == NULL);
         pf_error_free(o[i].err);
-        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 3);
+        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 4);
         pf_store_close(o[i].store);
     }
-    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "3 3");
+    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "4 4");
     free(url);
 }
 
@@ -556,7 +568,7 @@ static void test_pg_upgrade(pf_test_pg *pg) {
     pf_store *s = NULL;
     CHECK(pf_store_open(url, &s) == NULL);
     if (s) {
-        CHECK_INT(pf_store_schema_version(s), 3);
+        CHECK_INT(pf_store_schema_version(s), 4);
         json_t *got = NULL;
         CHECK_INT(code_of(pf_store_workflow_get(s, "old", 0, &got)), PF_OK);
         CHECK_INT(json_integer_value(json_object_get(got, "version")), 1);
@@ -735,6 +747,118 @@ static void test_copy(pf_test_pg *pg, pf_store *sqlite_full) {
     free(url);
 }
 
+/* Rows in every table of schema version 3 (the one before the current
+ * one), written as that version's Prodflow wrote them: the same SQL on
+ * both backends. Two runs of one order line, one failed: the next
+ * version's one-live-run index must build over them. Update it, and the
+ * checks below, when a migration is added. */
+static const char previous_rows[] =
+    "INSERT INTO workflows VALUES ('old', 'Old', 'order_line', 2, '2026-01-02T03:04:05.678Z', "
+    "'2026-01-02T03:04:05.678Z', NULL);"
+    "INSERT INTO workflow_versions VALUES ('old', 1, '{\"id\":\"old\",\"version\":1}', 'abc', "
+    "'2026-01-02T03:04:05.678Z');"
+    "INSERT INTO workflow_versions VALUES ('old', 2, '{\"id\":\"old\",\"version\":2}', 'def', "
+    "'2026-01-02T03:04:05.678Z');"
+    "INSERT INTO runs VALUES ('run-ok', 'old', 2, 'order_line', 'succeeded', '{\"order_line\":\"L1\"}', "
+    "'2026-01-02T03:04:06.000Z', '2026-01-02T03:04:07.000Z');"
+    "INSERT INTO runs VALUES ('run-failed', 'old', 2, 'order_line', 'failed', '{\"order_line\":\"L1\"}', "
+    "'2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.500Z');"
+    "INSERT INTO run_docs VALUES ('run-ok', '{\"workflow\":{\"nodes\":[{\"id\":\"n\"},{\"id\":\"m\"}]}}');"
+    "INSERT INTO run_docs VALUES ('run-failed', '{\"workflow\":{\"nodes\":[{\"id\":\"n\"}]}}');"
+    "INSERT INTO run_nodes VALUES ('run-ok', 'n', 'succeeded', '{\"outputs\":{\"out\":1}}');"
+    "INSERT INTO run_nodes VALUES ('run-failed', 'n', 'failed', '{\"error\":{\"code\":\"io\"}}');"
+    "INSERT INTO artifacts VALUES ('run-ok.n.out', 'aa', 'run-ok', 'n', 'render.still', 'image/png', 42, "
+    "'{\"id\":\"run-ok.n.out\",\"size\":42}', '2026-01-02T03:04:06.500Z');"
+    "INSERT INTO module_cache (key, slot, doc, created_at) VALUES ('key1', 'm@old/n', '{\"outputs\":{\"out\":1}}', "
+    "'2026-01-02T03:04:06.500Z');"
+    "INSERT INTO assets VALUES ('asset1', 'run-ok', 'n', '{\"id\":\"asset1\",\"path\":\"a.png\"}', "
+    "'2026-01-02T03:04:07.000Z');"
+    "INSERT INTO items VALUES ('category', 'chairs', '{\"key\":\"chairs\",\"label\":\"Chairs\"}', "
+    "'2026-01-02T03:04:05.000Z', '2026-01-02T03:04:08.000Z', 3);";
+
+/* A database made by the previous schema version (the project's own
+ * migrations up to it), holding data, upgrades in place when the current
+ * Prodflow opens it, its data intact. exec runs SQL on the database at
+ * location. */
+static void test_upgrade_from_previous(const char *location, bool (*exec)(const char *location, const char *sql)) {
+    json_t *report = NULL;
+    CHECK_INT(code_of(pf_store_migrate(location, true, &report)), PF_OK);
+    int current = report_int(report, "target_version");
+    json_decref(report);
+    CHECK_INT(current, 4); /* previous_rows is version 3's: update both when adding a migration */
+    CHECK_INT(code_of(pf_store_migrate_to(location, current - 1, false, &report)), PF_OK);
+    CHECK_INT(report_int(report, "target_version"), current - 1);
+    json_decref(report);
+    CHECK(exec(location, previous_rows));
+    pf_store *s = NULL;
+    CHECK(pf_store_open(location, &s) == NULL);
+    if (!s) return;
+    CHECK_INT(pf_store_schema_version(s), current);
+    json_t *got = NULL;
+    CHECK_INT(code_of(pf_store_workflow_get(s, "old", 0, &got)), PF_OK);
+    CHECK_INT(json_integer_value(json_object_get(got, "version")), 2);
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_workflow_versions(s, "old", &got)), PF_OK);
+    CHECK_INT(json_array_size(got), 2);
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_run_get(s, "run-ok", true, &got)), PF_OK);
+    CHECK_STR(json_string_value(json_object_get(got, "status")), "succeeded");
+    CHECK_STR(json_string_value(json_object_get(got, "created_at")), "2026-01-02T03:04:06.000Z");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(got, "subject"), "order_line")), "L1");
+    json_t *nodes = json_object_get(got, "nodes");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(nodes, "n"), "status")), "succeeded");
+    CHECK_INT(json_integer_value(json_object_get(
+                  json_object_get(json_object_get(json_object_get(nodes, "n"), "state"), "outputs"), "out")),
+              1);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(nodes, "m"), "status")), "pending");
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_run_list(s, NULL, &got)), PF_OK);
+    CHECK_INT(json_array_size(got), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(got, 0), "id")), "run-ok"); /* newest first */
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_artifact_get(s, "run-ok.n.out", &got)), PF_OK);
+    CHECK_INT(json_integer_value(json_object_get(got, "size")), 42);
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_asset_list(s, "run-ok", &got)), PF_OK);
+    CHECK_INT(json_array_size(got), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(got, 0), "path")), "a.png");
+    json_decref(got);
+    bool exact = false;
+    CHECK_INT(code_of(pf_store_cache_find(s, "key1", "m@old/n", &got, &exact)), PF_OK);
+    CHECK(exact && got != NULL);
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_item_get(s, "category", "chairs", &got)), PF_OK);
+    CHECK_STR(json_string_value(json_object_get(got, "label")), "Chairs");
+    CHECK_INT(json_integer_value(json_object_get(got, "revision")), 3);
+    json_decref(got);
+    /* the new version works on the old data: line L1 has a live run, so a
+     * second one is refused, and items still take writes */
+    json_t *run =
+        json_pack("{s:s, s:s, s:i, s:s, s:s, s:{s:s}, s:{}}", "id", "run-new", "workflow_id", "old", "workflow_version",
+                  2, "family", "order_line", "status", "running", "subject", "order_line", "L1", "doc");
+    CHECK_INT(code_of(pf_store_run_create(s, run)), PF_ECONFLICT);
+    json_decref(run);
+    json_t *doc = json_pack("{s:s, s:s}", "key", "chairs", "label", "Seats");
+    pf_store_item it = {.op = PF_ITEM_REPLACE, .kind = "category", .key = "chairs", .doc = doc, .if_revision = 3};
+    CHECK_INT(code_of(pf_store_items_write(s, &it, 1)), PF_OK);
+    json_decref(doc);
+    pf_store_close(s);
+}
+
+static bool pg_exec(const char *url, const char *sql) { return sql_ok(url, sql, NULL); }
+
+static bool sqlite_exec(const char *dir, const char *sql) {
+    char *path = pf_asprintf("%s/prodflow.db", dir);
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    bool ok = sqlite3_open(path, &db) == SQLITE_OK && sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK;
+    if (!ok) fprintf(stderr, "sqlite: %s\n", msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    free(path);
+    return ok;
+}
+
 /* pf_store_migrate on SQLite: a dry run on a new location creates nothing;
  * a run stops where asked and goes on later. */
 static void test_sqlite_migrate(void) {
@@ -744,7 +868,7 @@ static void test_sqlite_migrate(void) {
     struct stat st;
     CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
     CHECK_INT(report_int(report, "current_version"), 0);
-    CHECK_INT(report_count(report), 3);
+    CHECK_INT(report_count(report), 4);
     CHECK_STR(json_string_value(json_object_get(report, "backend")), "sqlite");
     CHECK(stat(path, &st) != 0);
     json_decref(report);
@@ -753,11 +877,11 @@ static void test_sqlite_migrate(void) {
     json_decref(report);
     CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
     CHECK_INT(report_int(report, "current_version"), 2);
-    CHECK_INT(report_count(report), 1);
+    CHECK_INT(report_count(report), 2);
     json_decref(report);
     pf_store *s = NULL;
     CHECK(pf_store_open(dir, &s) == NULL);
-    CHECK_INT(pf_store_schema_version(s), 3);
+    CHECK_INT(pf_store_schema_version(s), 4);
     pf_store_close(s);
     CHECK_INT(code_of(pf_store_migrate_to(dir, 7, false, &report)), PF_EINVAL);
     json_decref(report);
@@ -769,6 +893,9 @@ int main(void) {
     char *dir = pf_test_tmpdir("store");
     test_open_and_migrate(dir);
     test_sqlite_migrate();
+    char *previous = pf_test_tmpdir("store-previous");
+    test_upgrade_from_previous(previous, sqlite_exec);
+    free(previous);
     pf_store *lite = NULL, *pgs = NULL;
     CHECK(pf_store_open(dir, &lite) == NULL);
     if (lite) test_cases(lite);
@@ -779,6 +906,9 @@ int main(void) {
         test_pg_open_and_migrate(pg);
         test_pg_migrate_together(pg);
         test_pg_upgrade(pg);
+        char *previous = pf_test_pg_new_database(pg, "previous");
+        if (previous) test_upgrade_from_previous(previous, pg_exec);
+        free(previous);
         CHECK(pf_store_open(pf_test_pg_url(pg), &pgs) == NULL);
         if (pgs) test_cases(pgs);
         if (lite && pgs) CHECK(same_answers(lite, pgs, false));

@@ -31,9 +31,11 @@ import { Brand, NavTabs, type View } from './components/NavTabs';
 import { NewWorkflowDialog, type NewWorkflowRequest } from './components/NewWorkflowDialog';
 import { NodePanel } from './components/NodePanel';
 import { Palette, STEP_MIME } from './components/Palette';
-import { ProblemList } from './components/ProblemList';
+import { ProblemList, ProblemSummary } from './components/ProblemList';
 import { RunsView } from './components/RunsView';
 import { CatalogView } from './components/CatalogView';
+import { useReadableOpen } from './useReadableOpen';
+import { NotFoundPage } from './components/NotFoundPage';
 import { WorkflowList } from './components/WorkflowList';
 import { EditorContext, type EditorContextValue } from './context';
 import { commitFrom, createHistory, record, redo, replace, undo, type History } from './history';
@@ -138,6 +140,7 @@ export interface EditorIntent {
 function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: ReactNode; intent?: EditorIntent; onReturn: (url: string) => void }) {
   const rf = useReactFlow<FlowNode, FlowEdge>();
   const nodesInitialized = useNodesInitialized();
+  const openReadable = useReadableOpen();
   const [boot, setBoot] = useState<Boot | null>(null);
   const [bootError, setBootError] = useState('');
   const [workflows, setWorkflows] = useState<WorkflowSummary[]>([]);
@@ -164,6 +167,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
 
   const graph = hist?.present ?? null;
   const family = graph?.meta.family ?? '';
+  const defsSettled = family in familyDefs && familyDefs[family] !== 'loading';
   const familyInfo = boot?.families.find((f) => f.key === family);
   const readOnly = session?.mode === 'readonly';
   const doc = useMemo(() => (graph ? graphToWorkflow(graph) : null), [graph]);
@@ -285,11 +289,12 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
   );
 
   useEffect(() => {
-    if (pendingFit && nodesInitialized) {
-      rf.fitView({ padding: 0.06, maxZoom: 1 });
+    // Opened once the family's definitions are in: before, nodes lack their ports and are shorter.
+    if (pendingFit && nodesInitialized && defsSettled) {
+      openReadable(0.06);
       setPendingFit(false);
     }
-  }, [pendingFit, nodesInitialized, rf]);
+  }, [pendingFit, nodesInitialized, defsSettled, openReadable]);
 
   const guardDirty = useCallback(
     (action: () => void) => {
@@ -718,6 +723,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
         <header className="topbar">
           <Brand />
           {nav}
+          <div className="topbar-doc">
           {graph && session ? (
             <div className="doc-meta">
               <input
@@ -787,6 +793,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
               Save
             </button>
           </div>
+          </div>
         </header>
 
         <aside className="sidebar" aria-label="Workflows and modules">
@@ -828,6 +835,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
           {graph ? (
             <>
               <ReactFlow<FlowNode, FlowEdge>
+                colorMode="system"
                 nodes={rfNodes}
                 edges={rfEdges}
                 nodeTypes={nodeTypes}
@@ -917,7 +925,10 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
         </main>
 
         <section className="bottombar" aria-label="Status and problems">
-          <StatusLine status={status} ctx={connCtx} />
+          <div className="bottombar-row">
+            <StatusLine status={status} ctx={connCtx} />
+            <ProblemSummary count={problems.length} checked={checkedLogic !== null} stale={checkedLogic !== null && checkedLogic !== docLogic} />
+          </div>
           <ProblemList problems={problems} checked={checkedLogic !== null} stale={checkedLogic !== null && checkedLogic !== docLogic} onSelect={selectProblem} />
         </section>
 
@@ -1032,10 +1043,11 @@ export function App() {
   const section = sectionOf(route);
   useEffect(() => {
     if (inEditor) document.title = 'Prodflow · Workflow editor';
-  }, [inEditor]);
+    else if (route.view === 'not-found') document.title = 'Prodflow · Page not found';
+  }, [inEditor, route.view]);
   const lists: Record<Exclude<View, 'editor'>, string> = { 'output-types': '/output-types', products: '/products', orders: '/orders', runs: '/runs', settings: '/settings' };
   const go = (view: View) => {
-    if (view === section && view === 'editor') return;
+    if (view === section && view === 'editor' && inEditor) return;
     if (inEditor) editorUrl.current = window.location.pathname + window.location.search;
     navigate(view === 'editor' ? editorUrl.current : lists[view]);
   };
@@ -1049,6 +1061,7 @@ export function App() {
         </ReactFlowProvider>
       </div>
       {(route.view === 'runs' || route.view === 'run') && <RunsView route={route} navigate={navigate} nav={nav} />}
+      {route.view === 'not-found' && <NotFoundPage path={route.path} navigate={navigate} nav={<NavTabs current={undefined} hrefs={{ editor: editorUrl.current, ...lists }} onGo={go} />} />}
       {section !== 'editor' && section !== 'runs' && <CatalogView route={route as CatalogRoute} navigate={navigate} nav={nav} />}
     </>
   );

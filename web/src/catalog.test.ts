@@ -58,6 +58,7 @@ describe('preflight pointers', () => {
   it('lead to the product, the output type at the right step, or the line', () => {
     expect(preflightTarget('/product/cad_file', line)).toMatchObject({ kind: 'product', href: '/products/prd_1' });
     expect(preflightTarget('/intake/status', line)).toMatchObject({ kind: 'product' });
+    expect(preflightTarget('/cad_file/path', line)).toMatchObject({ kind: 'product', href: '/products/prd_1' });
     expect(preflightTarget('/output_type/overrides/template', line)).toMatchObject({ kind: 'output_type', href: '/output-types/studio%20still/edit?step=overrides' });
     expect(preflightTarget('/output_type/material_constraints/require_complete', line)).toMatchObject({ href: '/output-types/studio%20still/edit?step=commercial' });
     expect(preflightTarget('/output_type/legacy_render_settings/width', line)).toMatchObject({ href: '/output-types/studio%20still/edit' });

@@ -97,12 +97,12 @@ export type PreflightTarget =
 
 /**
  * Preflight pointers address the order line as GET /api/order-lines/{id}
- * shows it: /product/..., /intake/..., /output_type/<field>/..., /overrides/...
+ * shows it: /product/..., /intake/..., /cad_file/..., /output_type/<field>/..., /overrides/...
  * Each leads to the page where it can be fixed.
  */
 export function preflightTarget(pointer: string, line: Pick<OrderLine, 'product' | 'output_type'>, schema?: JSONSchema): PreflightTarget {
   const [head, field] = parsePointer(pointer);
-  if (head === 'product' || head === 'intake') return { kind: 'product', href: `/products/${encodeURIComponent(line.product)}`, label: `product ${line.product}` };
+  if (head === 'product' || head === 'intake' || head === 'cad_file') return { kind: 'product', href: `/products/${encodeURIComponent(line.product)}`, label: `product ${line.product}` };
   if (head === 'output_type') {
     const step = stepOfField(field, schema);
     return { kind: 'output_type', href: wizardUrl(line.output_type, step), label: `output type ${line.output_type}${step ? ` (${step.replace('_', ' ')})` : ''}` };

@@ -3,7 +3,10 @@ import { parseRoute, routeUrl, sectionOf } from './route';
 
 describe('parseRoute', () => {
   it('leaves the editor its paths', () => {
-    for (const p of ['/', '/workflows/x', '/workflows/x/versions/2', '/runsx', '/runs/a/b']) expect(parseRoute(p), p).toEqual({ view: 'editor' });
+    for (const p of ['/', '/workflows/x', '/workflows/x/versions/2']) expect(parseRoute(p), p).toEqual({ view: 'editor' });
+    for (const p of ['/runsx', '/runs/a/b', '/nope', '/workflows', '/workflows/x/versions/two']) expect(parseRoute(p), p).toEqual({ view: 'not-found', path: p });
+    expect(parseRoute('/orders/new', '?product=prd_1')).toEqual({ view: 'order-new', product: 'prd_1' });
+    expect(routeUrl({ view: 'order-new', product: 'prd 1' })).toBe('/orders/new?product=prd%201');
   });
   it('reads the run list and its status filter', () => {
     expect(parseRoute('/runs')).toEqual({ view: 'runs' });
@@ -72,7 +75,7 @@ describe('settings routes', () => {
     expect(parseRoute('/settings/templates')).toEqual({ view: 'settings', page: 'templates' });
     expect(parseRoute('/settings/material-libraries/default')).toEqual({ view: 'material-library', name: 'default' });
     expect(parseRoute('/settings/templates/studio_white/')).toEqual({ view: 'template', key: 'studio_white' });
-    expect(parseRoute('/settings/bogus')).toEqual({ view: 'editor' });
+    expect(parseRoute('/settings/bogus')).toEqual({ view: 'not-found', path: '/settings/bogus' });
   });
   it('belongs to the Settings section', () => {
     for (const p of ['/settings', '/settings/material-libraries/x', '/settings/templates/y']) expect(sectionOf(parseRoute(p)), p).toBe('settings');

@@ -19,7 +19,7 @@ export type CatalogRoute =
   | { view: 'products' }
   | { view: 'product'; id: string }
   | { view: 'orders' }
-  | { view: 'order-new' }
+  | { view: 'order-new'; product?: string }
   | { view: 'order'; id: string }
   | { view: 'settings'; page: SettingsPage }
   | { view: 'material-library'; name: string }
@@ -29,6 +29,7 @@ export type Route =
   | { view: 'editor'; newFamily?: string; returnTo?: string }
   | { view: 'runs'; status?: RunStatus }
   | { view: 'run'; id: string; node?: string }
+  | { view: 'not-found'; path: string }
   | CatalogRoute;
 
 /** The top-level section a route belongs to (the nav tabs). */
@@ -37,6 +38,7 @@ export type Section = 'editor' | 'output-types' | 'products' | 'orders' | 'runs'
 export function sectionOf(route: Route): Section {
   switch (route.view) {
     case 'editor':
+    case 'not-found':
       return 'editor';
     case 'runs':
     case 'run':
@@ -82,7 +84,10 @@ function catalogRoute(pathname: string, params: URLSearchParams): CatalogRoute |
   const p = /^\/products\/([^/]+)\/?$/.exec(pathname);
   if (p) return { view: 'product', id: decode(p[1]) };
   if (/^\/orders\/?$/.test(pathname)) return { view: 'orders' };
-  if (/^\/orders\/new\/?$/.test(pathname)) return { view: 'order-new' };
+  if (/^\/orders\/new\/?$/.test(pathname)) {
+    const product = params.get('product');
+    return product ? { view: 'order-new', product } : { view: 'order-new' };
+  }
   const o = /^\/orders\/([^/]+)\/?$/.exec(pathname);
   if (o) return { view: 'order', id: decode(o[1]) };
   const s = /^\/settings(?:\/([^/]+))?\/?$/.exec(pathname);
@@ -114,7 +119,9 @@ export function parseRoute(pathname: string, search = ''): Route {
     // Only a path of this app, so a crafted link cannot send the user elsewhere.
     return returnTo && returnTo.startsWith('/') && !returnTo.startsWith('//') ? { view: 'editor', newFamily, returnTo } : { view: 'editor', newFamily };
   }
-  return { view: 'editor' };
+  // The editor's own URLs; anything else is a page that does not exist.
+  if (pathname === '/' || pathname === '/index.html' || /^\/workflows\/[^/]+(?:\/versions\/\d+)?\/?$/.test(pathname)) return { view: 'editor' };
+  return { view: 'not-found', path: pathname };
 }
 
 /** The URL of a run view route; the editor's URL is the editor's business ("/" here). */
@@ -144,7 +151,7 @@ export function routeUrl(route: Route): string {
     case 'orders':
       return '/orders';
     case 'order-new':
-      return '/orders/new';
+      return route.product ? `/orders/new?product=${encodeURIComponent(route.product)}` : '/orders/new';
     case 'order':
       return `/orders/${encodeURIComponent(route.id)}`;
     case 'settings':

@@ -142,7 +142,7 @@ describe('runGraph', () => {
     expect(byId.thumb.position).toEqual({ x: 520, y: 140 });
     expect(byId.resolve.data.run).toEqual({ status: 'succeeded', cacheHit: true, attempts: 1 });
     expect(byId.glb.data.run).toEqual({ status: 'succeeded', cacheHit: false });
-    expect(byId.thumb.data.run).toEqual({ status: 'running' });
+    expect(byId.thumb.data.run).toEqual({ status: 'running', progress: {} });
     expect(nodes.every((n) => n.draggable === false && n.connectable === false && n.type === 'module')).toBe(true);
     expect(edges.map((e) => e.id)).toEqual(['resolve.step->glb.step', 'glb.glb->thumb.glb']);
     expect(edges[0]).toMatchObject({ source: 'resolve', sourceHandle: 'step', target: 'glb', targetHandle: 'step' });

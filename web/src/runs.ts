@@ -3,6 +3,7 @@
 // artifact previews and the parity pair. Nothing here names a module: labels
 // and ports come from the node definitions, everything else from the run.
 import { layeredLayout } from './layout';
+import type { NodeProgress } from './progress';
 import type {
   ApiError,
   CacheVerdict,
@@ -79,7 +80,9 @@ export function applyRunEvent(run: RunDetail, ev: RunEvent): RunDetail {
   if (ev.cache) state.cache = ev.cache;
   if (ev.error) state.error = ev.error;
   if (before && before.status === ev.status && state.cache === before.state?.cache && state.error === before.state?.error) return run;
-  return { ...run, nodes: { ...(run.nodes ?? {}), [ev.node]: { status: ev.status, state } } };
+  const next: RunNode = { status: ev.status, state };
+  if (ev.status === 'running' && before?.progress) next.progress = before.progress;
+  return { ...run, nodes: { ...(run.nodes ?? {}), [ev.node]: next } };
 }
 
 // ---- the graph ----------------------------------------------------------------
@@ -96,6 +99,8 @@ export interface NodeRunInfo {
   preview?: string;
   /** a succeeded side-effect node that did nothing, and why ("no webhook configured") */
   notSent?: string;
+  /** a running node's live progress (what its module last said) */
+  progress?: NodeProgress;
 }
 
 export function nodeRunInfo(node: RunNode | undefined): NodeRunInfo {
@@ -105,6 +110,7 @@ export function nodeRunInfo(node: RunNode | undefined): NodeRunInfo {
   const message = s?.error?.message ?? s?.reason;
   if (message && (info.status === 'failed' || info.status === 'skipped' || info.status === 'cancelled')) info.message = message;
   if (s?.attempts?.length) info.attempts = s.attempts.length;
+  if (info.status === 'running') info.progress = node?.progress ?? {};
   return info;
 }
 

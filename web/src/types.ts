@@ -49,7 +49,7 @@ export interface Family {
   entry_step: string;
   palette: string[];
   artifact_kinds: string[];
-  preflight?: string[];
+  preflight?: { id: string; description: string }[];
   /** JSON Schema of the context a run of this family starts from */
   context_schema?: JSONSchema;
 }
@@ -190,7 +190,7 @@ export interface RunAttempt {
 
 export interface ParamSource {
   value: unknown;
-  /** default, node, invocation or order_line */
+  /** default, node, invocation, order_line or constraint (an output type's material constraints; via names it) */
   source: string;
   /** the invocation parameter that routed the value */
   via?: string;
@@ -235,6 +235,8 @@ export interface NodeState {
 export interface RunNode {
   status: NodeStatus;
   state?: NodeState;
+  /** while the node runs: what its module last said (see progress.ts) */
+  progress?: import('./progress').NodeProgress;
 }
 
 export interface RunDoc {

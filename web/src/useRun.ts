@@ -2,12 +2,15 @@
 // followed over its Server-Sent Events stream (statuses apply at once, and
 // the full run is fetched again shortly after each change for attempts,
 // params and outputs). When EventSource is missing or its stream fails, the
-// run is polled every second instead.
+// run is polled every second instead. Progress events (what a running
+// node's module says: samples, frames, its log) apply at once and need no
+// fetch; a fetched run keeps the log the page has already seen.
 //
 // The stream opens only once the page is `ready`, so what the page needs
 // first (the run, the node definitions) is fetched before it.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, runEventsUrl } from './api';
+import { applyProgressEvent, mergeFetchedRun, parseProgressEvent } from './progress';
 import { applyRunEvent, isRunOver, parseRunEvent } from './runs';
 import type { RunDetail } from './types';
 
@@ -40,7 +43,7 @@ export function useRun(id: string, ready = true): LiveRun {
     try {
       const r = await api.run(id);
       if (current.current === id) {
-        setRun(r);
+        setRun((prev) => mergeFetchedRun(prev, r, Date.now()));
         setError('');
       }
     } catch (e) {
@@ -76,7 +79,7 @@ export function useRun(id: string, ready = true): LiveRun {
         try {
           const r = await api.run(id);
           if (closed) return;
-          setRun(r);
+          setRun((prev) => mergeFetchedRun(prev, r, Date.now()));
           if (isRunOver(r.status)) return;
         } catch {
           /* keep trying: the server may be restarting */
@@ -109,6 +112,11 @@ export function useRun(id: string, ready = true): LiveRun {
           refresh();
         }
       };
+      es.addEventListener('progress', (e) => {
+        const ev = parseProgressEvent((e as MessageEvent).data);
+        if (!ev || closed) return;
+        setRun((r) => (r ? applyProgressEvent(r, ev, Date.now()) : r));
+      });
       es.addEventListener('node', handle('node'));
       es.addEventListener('run', handle('run'));
       es.addEventListener('error', (e) => {

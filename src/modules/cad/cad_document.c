@@ -1,7 +1,9 @@
 #include "modules/cad/cad_document.h"
 
 pf_error *pf_cad_error(pf_cad_status status, const char *pointer) {
-    pf_code code = status == PF_CAD_EREAD || status == PF_CAD_EEMPTY ? PF_EINVAL : PF_EINTERNAL;
+    pf_code code = status == PF_CAD_EREAD || status == PF_CAD_EEMPTY ? PF_EINVAL
+                   : status == PF_CAD_EUNAVAILABLE                   ? PF_EUNAVAILABLE
+                                                                     : PF_EINTERNAL;
     return pf_error_new(code, pointer, "%s", pf_cad_last_error());
 }
 

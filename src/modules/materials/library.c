@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,11 +32,14 @@ pf_error *pf_material_library_load(const pf_module_ctx *ctx, const char *name, j
     json_error_t jerr;
     json_t *lib = json_load_file(path, 0, &jerr);
     pf_error *err = NULL;
-    if (!lib)
-        err = pf_error_new(PF_ENOTFOUND, "/params/library", "material library \"%s\" cannot be read: %s", name,
-                           jerr.text);
+    /* Messages name the library, never the server's path to it. */
+    if (!lib && access(path, F_OK) != 0)
+        err = pf_error_new(PF_ENOTFOUND, "/params/library", "material library \"%s\" does not exist", name);
+    else if (!lib)
+        err = pf_error_new(PF_EINVAL, "/params/library", "material library \"%s\" is not valid JSON (line %d: %s)",
+                           name, jerr.line, jerr.text);
     else if (!json_is_array(json_object_get(lib, "materials")))
-        err = pf_error_new(PF_EINVAL, "/params/library", "%s has no \"materials\" list", path);
+        err = pf_error_new(PF_EINVAL, "/params/library", "material library \"%s\" has no \"materials\" list", name);
     free(path);
     if (err)
         json_decref(lib);
@@ -58,6 +62,44 @@ const json_t *pf_material_find(const json_t *library, const char *key) {
         if (k && strcmp(k, key) == 0) return m;
     }
     return NULL;
+}
+
+static double srgb(double c) { return c <= 0.0031308 ? c * 12.92 : 1.055 * pow(c, 1 / 2.4) - 0.055; }
+
+static double input(const json_t *m, const char *name, double missing) {
+    const json_t *v = json_object_get(json_object_get(m, "principled_bsdf"), name);
+    return json_is_number(v) ? json_number_value(v) : missing;
+}
+
+double pf_material_distance(const json_t *a, const json_t *b) {
+    const json_t *ca = json_object_get(json_object_get(a, "principled_bsdf"), "base_color");
+    const json_t *cb = json_object_get(json_object_get(b, "principled_bsdf"), "base_color");
+    double sum = 0;
+    for (size_t i = 0; i < 3; i++) {
+        double d = srgb(json_number_value(json_array_get(ca, i))) - srgb(json_number_value(json_array_get(cb, i)));
+        sum += d * d;
+    }
+    const char *names[] = {"metallic", "roughness", "transmission"};
+    const double missing[] = {0, 0.5, 0};
+    for (size_t i = 0; i < 3; i++) {
+        double d = input(a, names[i], missing[i]) - input(b, names[i], missing[i]);
+        sum += d * d;
+    }
+    return sqrt(sum / 6);
+}
+
+const json_t *pf_material_nearest_allowed(const json_t *library, const char *key, const json_t *allowed) {
+    const json_t *from = pf_material_find(library, key), *best = NULL;
+    double best_d = INFINITY;
+    size_t i;
+    const json_t *a;
+    json_array_foreach(allowed, i, a) {
+        const json_t *m = json_string_value(a) ? pf_material_find(library, json_string_value(a)) : NULL;
+        if (!m) continue;
+        double d = from ? pf_material_distance(from, m) : 0;
+        if (d < best_d) best_d = d, best = m;
+    }
+    return best;
 }
 
 static void list_dir(json_t *out, const char *root, const char *source) {
@@ -113,6 +155,11 @@ size_t pf_material_library_validate(const json_t *doc, const char *name, pf_erro
                 free(ptr);
                 break;
             }
+    }
+    pf_error *rule = pf_material_name_rules_check(doc, "/name_rules");
+    if (rule) {
+        pf_errors_add(errs, rule->code, rule->pointer, "%s", rule->message);
+        pf_error_free(rule);
     }
     return errs->len - before;
 }

@@ -12,6 +12,7 @@ const ROLES: [string, string][] = [
   ['operator', 'products, CAD files, orders, runs'],
   ['admin', 'everything, tokens included'],
   ['worker', 'the artifact store, for prodflow worker'],
+  ['metrics', 'GET /metrics only, for Prometheus'],
 ];
 
 const when = (iso?: string) => (iso ? new Date(iso).toLocaleString() : '—');

@@ -6,6 +6,7 @@ import { intakeView } from '../catalog';
 import type { Navigate } from '../route';
 import { CONFLICT_MESSAGE, type SaveState } from '../settings';
 import type { CadIntake, PointerProblem } from '../types';
+import { pointerWords } from '../words';
 
 /** A link inside the app: a plain click navigates without a reload, a middle click opens a tab. */
 export function AppLink({ href, navigate, children, className, testId, title }: { href: string; navigate: Navigate; children: ReactNode; className?: string; testId?: string; title?: string }) {
@@ -34,7 +35,10 @@ export interface ProblemItem extends PointerProblem {
   onSelect?: () => void;
 }
 
-/** Problems (or warnings) with their pointers; the ones that lead somewhere are buttons. */
+/** The tooltip that keeps a problem's JSON pointer at hand. */
+export const pointerTitle = (pointer: string | undefined) => `JSON pointer: ${pointer || '(the whole document)'}`;
+
+/** Problems (or warnings), each saying where in words (the pointer in its tooltip); the ones that lead somewhere are buttons. */
 export function PointerList({ items, tone, testId, title }: { items: ProblemItem[]; tone: 'error' | 'warn'; testId?: string; title?: string }) {
   if (!items.length) return null;
   return (
@@ -44,19 +48,18 @@ export function PointerList({ items, tone, testId, title }: { items: ProblemItem
         {items.map((p, i) => {
           const body = (
             <>
-              {p.where && <span className="problem-where">{p.where}</span>}
+              <span className="problem-where">{p.where ?? pointerWords(p.pointer)}</span>
               <span className="problem-message">{p.message}</span>
-              <span className="problem-pointer mono">{p.pointer || '(the whole document)'}</span>
             </>
           );
           return (
             <li key={i}>
               {p.onSelect ? (
-                <button type="button" className="problem" onClick={p.onSelect} data-testid={testId ? `${testId}-${i}` : undefined} data-pointer={p.pointer}>
+                <button type="button" className="problem" onClick={p.onSelect} data-testid={testId ? `${testId}-${i}` : undefined} data-pointer={p.pointer} title={pointerTitle(p.pointer)}>
                   {body}
                 </button>
               ) : (
-                <div className="problem problem-static" data-testid={testId ? `${testId}-${i}` : undefined} data-pointer={p.pointer}>
+                <div className="problem problem-static" data-testid={testId ? `${testId}-${i}` : undefined} data-pointer={p.pointer} title={pointerTitle(p.pointer)}>
                   {body}
                 </div>
               )}

@@ -66,7 +66,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
         ? 'New output type'
         : route.target
       : route.view === 'product' || route.view === 'order'
-        ? route.id
+        ? TITLES[route.view]
         : isSettingsRoute(route)
           ? settingsTitle(route)
           : TITLES[route.view];
@@ -77,7 +77,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
         <Brand />
         {nav}
         <div className="doc-meta muted">
-          <span className={['product', 'order', 'material-library', 'template'].includes(route.view) ? 'mono' : ''}>{sub}</span>
+          <span className={['material-library', 'template'].includes(route.view) ? 'mono' : ''}>{sub}</span>
         </div>
       </header>
       {bootError && <p className="notice notice-error runs-boot-error">Cannot reach the server: {bootError}</p>}
@@ -87,7 +87,7 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
       {boot && route.view === 'products' && <ProductsPage boot={boot} navigate={navigate} />}
       {boot && route.view === 'product' && <ProductPage key={route.id} id={route.id} navigate={navigate} inputSchema={boot.apiSchemas.ProductInput} />}
       {boot && route.view === 'orders' && <OrdersPage navigate={navigate} />}
-      {boot && route.view === 'order-new' && <OrderForm boot={boot} navigate={navigate} />}
+      {boot && route.view === 'order-new' && <OrderForm boot={boot} navigate={navigate} product={route.product} />}
       {boot && route.view === 'order' && <OrderPage key={route.id} id={route.id} navigate={navigate} artifactKinds={boot.vocabulary.artifact_kinds} />}
       {boot && isSettingsRoute(route) && <SettingsView route={route} boot={boot} navigate={navigate} />}
     </div>

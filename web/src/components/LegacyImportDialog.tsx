@@ -2,6 +2,7 @@
 // the whole batch or nothing. Each type then shows what the compat adapter
 // made of it (artifact kind, invocation overrides, warnings), or the problems
 // pinned to it. The request's fields are described from the served OpenAPI.
+import { pointerWords } from '../words';
 import { useState } from 'react';
 import { api, type ApiFailure } from '../api';
 import { settingRows } from '../catalog';
@@ -26,7 +27,7 @@ function fieldHint(schema: JSONSchema | undefined): string {
 /** A problem named by its field: the pointer's tokens after the item's own. */
 const placed =
   (depth: number) =>
-  (p: PointerProblem): ProblemItem => ({ ...p, where: parsePointer(p.pointer).slice(depth).join(' › ') || undefined });
+  (p: PointerProblem): ProblemItem => ({ ...p, where: parsePointer(p.pointer).length > depth ? pointerWords(p.pointer, depth) : undefined });
 
 interface Failure {
   message: string;

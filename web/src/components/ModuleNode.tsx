@@ -5,6 +5,7 @@ import type { NodeRunInfo } from '../runs';
 import type { Port } from '../types';
 import { portsUsed, type FlowNode } from '../workflow';
 import { Icon, typeColor } from './Icon';
+import { ProgressBar } from './ProgressBar';
 import { StatusBadge } from './StatusBadge';
 
 interface PortRow {
@@ -62,6 +63,11 @@ function RunRow({ nodeId, run }: { nodeId: string; run: NodeRunInfo }) {
         )}
         {run.attempts !== undefined && run.attempts > 1 && <span className="badge badge-muted">{run.attempts} attempts</span>}
       </div>
+      {run.status === 'running' && !run.notSent && (
+        <div className="module-node-progress nodrag" data-testid={`node-progress-${nodeId}`}>
+          <ProgressBar progress={run.progress} label={nodeId} compact />
+        </div>
+      )}
       {run.status === 'failed' && run.message && (
         <div className="module-node-run-message" title={run.message}>
           {run.message}

@@ -15,7 +15,7 @@ const SECTIONS: [View, string][] = [
 ];
 
 /** The app's top-level views, as links (a middle click opens a new tab). */
-export function NavTabs({ current, hrefs, onGo }: { current: View; hrefs: Record<View, string>; onGo: (view: View) => void }) {
+export function NavTabs({ current, hrefs, onGo }: { current: View | undefined; hrefs: Record<View, string>; onGo: (view: View) => void }) {
   return (
     <nav className="view-tabs" aria-label="Views">
       {SECTIONS.map(([view, label]) => (

@@ -5,6 +5,8 @@ import { attemptDuration, cacheText, formatClock, formatDuration, formatValue, p
 import type { NodeDefinition, RunNode, WorkflowNode } from '../types';
 import { ArtifactPreview } from './ArtifactPreview';
 import { Icon } from './Icon';
+import { pointerWords } from '../words';
+import { LogList, ProgressBar } from './ProgressBar';
 import { StatusBadge } from './StatusBadge';
 
 export interface NodeRunPanelProps {
@@ -36,7 +38,18 @@ export function NodeRunPanel({ node, state: runNode, def }: NodeRunPanelProps) {
         <StatusBadge status={status} testId="node-run-status" />
       </div>
 
-      {status === 'running' && <p className="notice notice-info">Running now. Attempts, params and outputs show when it finishes.</p>}
+      {status === 'running' && (
+        <section className="panel-section node-live" aria-labelledby="live-title" data-testid="node-live">
+          <h3 id="live-title">Running now</h3>
+          <ProgressBar progress={runNode?.progress} label={node.label || def?.ui.label || node.id} testId="node-live-progress" />
+          {runNode?.progress?.log?.length ? (
+            <LogList log={runNode.progress.log} testId="node-live-log" live />
+          ) : (
+            <p className="muted small">Its log shows here as the module reports.</p>
+          )}
+          <p className="muted small">Attempts, parameters and outputs show when it finishes.</p>
+        </section>
+      )}
       {status === 'pending' && <p className="muted small">Waiting for its inputs.</p>}
       {s.reason && <p className="notice">{s.reason}</p>}
       {s.error && (
@@ -47,7 +60,10 @@ export function NodeRunPanel({ node, state: runNode, def }: NodeRunPanelProps) {
             {s.error.pointer && (
               <>
                 {' '}
-                at <span className="mono" data-testid="node-error-pointer">{s.error.pointer}</span>
+                at{' '}
+                <span data-testid="node-error-pointer" data-pointer={s.error.pointer} title={`JSON pointer: ${s.error.pointer}`}>
+                  {pointerWords(s.error.pointer)}
+                </span>
               </>
             )}
           </div>
@@ -160,15 +176,7 @@ export function NodeRunPanel({ node, state: runNode, def }: NodeRunPanelProps) {
       {s.log && s.log.length > 0 && (
         <section className="panel-section" aria-labelledby="log-title">
           <h3 id="log-title">Log</h3>
-          <ol className="node-log" data-testid="node-log">
-            {s.log.map((l, i) => (
-              <li key={i}>
-                <span className="mono muted small">{formatClock(l.at)}</span>
-                <span className="node-log-message">{l.message}</span>
-                {typeof l.fraction === 'number' && <span className="muted small">{Math.round(l.fraction * 100)}%</span>}
-              </li>
-            ))}
-          </ol>
+          <LogList log={s.log} testId="node-log" />
         </section>
       )}
     </div>

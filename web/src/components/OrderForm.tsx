@@ -25,7 +25,8 @@ interface LineDraft {
 
 let uid = 0;
 
-export function OrderForm({ boot, navigate }: { boot: CatalogBoot; navigate: Navigate }) {
+/** `product`: the product the first line starts with ("Order it" on a product's page). */
+export function OrderForm({ boot, navigate, product }: { boot: CatalogBoot; navigate: Navigate; product?: string }) {
   const [products, setProducts] = useState<Product[]>([]);
   const [outputTypes, setOutputTypes] = useState<OutputType[]>([]);
   const [tiers, setTiers] = useState<PricingTier[]>([]);
@@ -36,7 +37,7 @@ export function OrderForm({ boot, navigate }: { boot: CatalogBoot; navigate: Nav
   const qty = lineSchema.quantity ?? {};
   const firstQty = String(qty.default ?? qty.minimum ?? '');
   const newLine = (): LineDraft => ({ uid: ++uid, product: '', output_type: '', quantity: firstQty, overrides: {}, showOverrides: false });
-  const [lines, setLines] = useState<LineDraft[]>(() => [newLine()]);
+  const [lines, setLines] = useState<LineDraft[]>(() => [{ ...newLine(), product: product ?? '' }]);
   const [schemas, setSchemas] = useState<Record<string, JSONSchema | undefined>>({});
   const [errors, setErrors] = useState<{ pointer: string; message: string; code?: string }[]>([]);
   const [error, setError] = useState('');

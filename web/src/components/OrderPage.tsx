@@ -13,6 +13,8 @@ import type { ArtifactKind, Asset, JSONSchema, OrderLine, OutputType, PointerPro
 import { useFetched } from '../useFetched';
 import { AppLink, KvTable, PointerList, type ProblemItem } from './CatalogBits';
 import { Deliverables } from './Deliverables';
+import { orderTitle } from '../words';
+import { RunProgress } from './RunProgress';
 import { StatusBadge } from './StatusBadge';
 
 const POLL_MS = 2000;
@@ -107,7 +109,7 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
       const r = await api.dispatch(line.id);
       setResults((m) => ({
         ...m,
-        [line.id]: { kind: 'dispatch', ok: true, text: `Dispatched (${r.rollout}): run ${r.run_id}${r.shadow_run_id ? ` with shadow run ${r.shadow_run_id}` : ''}.`, problems: [], warnings: r.warnings ?? [] },
+        [line.id]: { kind: 'dispatch', ok: true, text: `Dispatched: ${r.shadow_run_id ? 'its run and a shadow run started' : 'its run started'} (${r.rollout} rollout).`, problems: [], warnings: r.warnings ?? [] },
       }));
       await load();
     } catch (e) {
@@ -131,9 +133,10 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
         <AppLink href="/orders" navigate={navigate} className="run-back">
           ← Orders
         </AppLink>
-        <h1 className="mono">{order.id}</h1>
-        {order.customer && <span>{order.customer}</span>}
-        {order.reference && <span className="muted">ref. {order.reference}</span>}
+        <h1 data-testid="order-title">{orderTitle(order)}</h1>
+        <span className="mono muted small" title="The order's id">
+          {order.id}
+        </span>
         <span className="page-head-spacer" />
         <span className="muted small">{formatWhen(order.created_at)}</span>
         <span className="order-total">
@@ -166,7 +169,9 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
             return (
               <Fragment key={l.id}>
                 <tr data-testid={`line-row-${l.output_type}`} data-line={l.id} className={focus === l.id ? 'row-focus' : ''}>
-                  <td className="mono small">{l.id}</td>
+                  <td className="small" title={`Line id ${l.id}`}>
+                    Line {lines.indexOf(l) + 1}
+                  </td>
                   <td>
                     <AppLink href={`/products/${encodeURIComponent(l.product)}`} navigate={navigate}>
                       {productName(l.product)}
@@ -190,15 +195,15 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
                   <td className="small">
                     {lineRuns(l).map((x) => (
                       <div key={x.run}>
-                        <AppLink href={`/runs/${encodeURIComponent(x.run)}`} navigate={navigate} className="mono" testId={`line-run-${l.output_type}`}>
-                          {x.run}
+                        <AppLink href={`/runs/${encodeURIComponent(x.run)}`} navigate={navigate} testId={`line-run-${l.output_type}`} title={x.run}>
+                          {lineRuns(l).length > 1 ? `Run ${lineRuns(l).indexOf(x) + 1}` : 'View run'}
                         </AppLink>
                         {x.shadow && (
                           <>
                             {' '}
                             <span className="muted">shadow</span>{' '}
-                            <AppLink href={`/runs/${encodeURIComponent(x.shadow)}`} navigate={navigate} className="mono">
-                              {x.shadow}
+                            <AppLink href={`/runs/${encodeURIComponent(x.shadow)}`} navigate={navigate} title={x.shadow}>
+                              run
                             </AppLink>
                           </>
                         )}
@@ -245,6 +250,7 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
                   <tr className="line-files">
                     <td colSpan={9}>
                       {delivered.length > 0 && <Deliverables items={delivered} testId={`deliverables-${l.output_type}`} />}
+                      {l.status === 'in_production' && latestRun && <RunProgress runId={latestRun} testId={`line-progress-${l.output_type}`} />}
                       {l.status === 'in_production' && <p className="muted small deliverables-wait">In production: the files show here when the run has published them.</p>}
                       {l.status === 'delivered' && latestRun && !assetError && !(latestRun in assets) && <p className="muted small deliverables-wait">Loading the delivered files…</p>}
                       {l.status === 'delivered' && latestRun && latestRun in assets && delivered.length === 0 && (

@@ -1,4 +1,5 @@
 // The orders, newest first, with their totals.
+import { orderTitle } from '../words';
 import { useEffect, useState } from 'react';
 import { api } from '../api';
 import { formatMoney } from '../catalog';
@@ -34,7 +35,6 @@ export function OrdersPage({ navigate }: { navigate: Navigate }) {
             <tr>
               <th>Order</th>
               <th>Customer</th>
-              <th>Reference</th>
               <th>Lines</th>
               <th className="num">Total</th>
               <th>Created</th>
@@ -44,12 +44,14 @@ export function OrdersPage({ navigate }: { navigate: Navigate }) {
             {orders.map((o) => (
               <tr key={o.id} className="runs-row" onClick={() => navigate(`/orders/${encodeURIComponent(o.id)}`)} data-testid={`order-row-${o.id}`}>
                 <td>
-                  <AppLink href={`/orders/${encodeURIComponent(o.id)}`} navigate={navigate} className="mono">
-                    {o.id}
+                  <AppLink href={`/orders/${encodeURIComponent(o.id)}`} navigate={navigate} className="strong" testId={`order-title-${o.id}`}>
+                    {orderTitle(o)}
                   </AppLink>
+                  <div className="mono muted small" title="The order's id">
+                    {o.id}
+                  </div>
                 </td>
                 <td>{o.customer ?? <span className="muted">—</span>}</td>
-                <td>{o.reference ?? <span className="muted">—</span>}</td>
                 <td>{o.lines.length}</td>
                 <td className="num">{formatMoney(o.total, o.currency)}</td>
                 <td className="small" title={o.created_at}>

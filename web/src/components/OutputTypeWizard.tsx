@@ -4,6 +4,7 @@
 // form is built from GET /api/output-types/schema (with ?workflow= for the
 // overrides); the server checks the draft at each step and its problems are
 // pinned to their fields by pointer. Next waits for a clean check.
+import { categoriesText, categoryLabel } from '../words';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiFailure } from '../api';
 import { settingRows, tierPrice } from '../catalog';
@@ -474,7 +475,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                 key: isNew ? {} : { 'ui:readonly': true },
                 description: { 'ui:widget': 'textarea', 'ui:options': { rows: 2 } },
                 visibility: { 'ui:widget': 'radio' },
-                categories: { 'ui:widget': 'checkboxes', 'ui:options': { inline: true }, 'ui:enumNames': enumNames('categories', (v) => categories.find((c) => c.key === v)?.name ?? v) },
+                categories: { 'ui:widget': 'checkboxes', 'ui:options': { inline: true }, 'ui:enumNames': enumNames('categories', (v) => categoryLabel(String(v), categories)) },
                 pricing_tier: {
                   'ui:enumNames': enumNames('pricing_tier', (v) => {
                     const t = tiers.find((x) => x.key === v);
@@ -513,7 +514,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                   ['artifact_kind', draft.artifact_kind],
                   ['pricing_tier', draft.pricing_tier],
                   ['visibility', draft.visibility],
-                  ['categories', draft.categories],
+                  ['categories', categoriesText(draft.categories as string[] | undefined, categories)],
                   ...settingRows(draft.overrides ?? {}, 'overrides.'),
                 ]}
               />

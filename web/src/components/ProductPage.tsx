@@ -11,6 +11,7 @@ import { productInput, uploadName } from '../catalog';
 import type { Navigate } from '../route';
 import type { CadFile, Category, JSONSchema, Product } from '../types';
 import { AppLink, IntakeBar, PointerList } from './CatalogBits';
+import { RunProgress } from './RunProgress';
 
 const POLL_MS = 1000;
 const ModelViewer = lazy(() => import('./ModelViewer'));
@@ -84,7 +85,7 @@ export function ProductPage({ id, navigate, inputSchema }: { id: string; navigat
         <span className="mono muted">{product.sku}</span>
         <span className="badge badge-family">{categories.find((c) => c.key === product.category)?.name ?? product.category}</span>
         <span className="page-head-spacer" />
-        <AppLink href="/orders/new" navigate={navigate} className="button-link">
+        <AppLink href={`/orders/new?product=${encodeURIComponent(product.id)}`} navigate={navigate} className="button-link" testId="order-it">
           Order it
         </AppLink>
       </div>
@@ -116,6 +117,11 @@ export function ProductPage({ id, navigate, inputSchema }: { id: string; navigat
                 </AppLink>
               </div>
               <IntakeBar intake={intake} />
+              {intake.status === 'running' && (
+                <div className="intake-live">
+                  <RunProgress runId={intake.run_id} testId="intake-live" />
+                </div>
+              )}
               <PointerList items={(intake.errors ?? []).map((e) => ({ ...e, where: e.node ? `node ${e.node}` : undefined }))} tone="error" testId="intake-errors" />
             </>
           )}

@@ -1,8 +1,9 @@
 // A run's workflow graph, read-only, at the positions it was saved with. The
 // nodes are the editor's ModuleNode (labels and ports from the family's node
 // definitions) with the node's live status on top.
-import { Background, Controls, MiniMap, ReactFlow, type NodeChange, type NodeTypes } from '@xyflow/react';
-import { useCallback, useMemo, useState } from 'react';
+import { Background, Controls, MiniMap, ReactFlow, useNodesInitialized, type NodeChange, type NodeTypes } from '@xyflow/react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useReadableOpen } from '../useReadableOpen';
 import { EditorContext, type EditorContextValue } from '../context';
 import { nodeImages, notSentReason } from '../deliverables';
 import { indexProblems } from '../problems';
@@ -98,9 +99,24 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
     });
   }, [graph, run.nodes, byStep]);
 
+  // Opens once, at a readable zoom, when the nodes have their sizes.
+  const initialized = useNodesInitialized();
+  const openReadable = useReadableOpen();
+  const opened = useRef(false);
+  useEffect(() => {
+    if (!initialized || opened.current) return;
+    opened.current = true;
+    // What is happening now (or went wrong) is in view.
+    const ids = Object.keys(run.nodes ?? {});
+    const active = ids.filter((id) => run.nodes?.[id]?.status === 'running');
+    openReadable(0.15, active.length ? active : ids.filter((id) => run.nodes?.[id]?.status === 'failed'));
+    // Once, with the run as it was when the graph opened (run is left out on purpose).
+  }, [initialized, openReadable]);
+
   return (
     <EditorContext.Provider value={ctx}>
       <ReactFlow<FlowNode, FlowEdge>
+        colorMode="system"
         nodes={nodes}
         edges={edges}
         nodeTypes={nodeTypes}
@@ -111,7 +127,6 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
         deleteKeyCode={null}
         onNodeClick={(_, n) => onSelect(n.id)}
         onPaneClick={() => onSelect(undefined)}
-        fitView
         fitViewOptions={{ padding: 0.15, maxZoom: 1 }}
         minZoom={0.2}
         maxZoom={2}

@@ -1,5 +1,6 @@
 // The runs, newest first, filtered by status, with the Start-run dialog. The
 // list refreshes itself while some listed run is still running.
+import { statusLabel } from '../words';
 import { useCallback, useEffect, useState } from 'react';
 import { api } from '../api';
 import { RUN_STATUSES } from '../route';
@@ -63,7 +64,7 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
               onClick={() => onFilter(s)}
               data-testid={`filter-${s ?? 'all'}`}
             >
-              {s ?? 'all'}
+              {s ? statusLabel(s) : 'All'}
             </button>
           ))}
         </div>
@@ -79,7 +80,7 @@ export function RunsPage({ families, status, onFilter, onOpen }: RunsPageProps) 
       {runs === null && !error && <p className="empty">Loading runs…</p>}
       {runs && runs.length === 0 && (
         <div className="runs-empty">
-          <p>{status ? `No ${status} runs.` : 'No runs yet.'}</p>
+          <p>{status ? `No ${statusLabel(status).toLowerCase()} runs.` : 'No runs yet.'}</p>
           {!status && <p className="muted">Start one from a stored workflow or a starter.</p>}
         </div>
       )}

@@ -142,45 +142,61 @@ export async function openApp(page) {
 export const imageLoaded = (what, img) => until(what, () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
 
 /**
- * Waits until the editor's canvas shows the result of a fitView (React Flow's
- * getViewportForBounds, with the editor's minZoom 0.2 and maxZoom 1): the
- * nodes' bounds centred in the pane at the zoom that fits them with one of
- * these paddings. After that nothing moves, so handles can be dragged and
+ * Waits until the editor's canvas shows the graph as it opens (see
+ * web/src/viewport.ts): the result of a fitView (React Flow's
+ * getViewportForBounds, with minZoom 0.2 and maxZoom 1) with one of these
+ * paddings, the nodes' bounds centred in the pane, when that zoom is
+ * readable (READABLE_ZOOM, 1); else zoom 1 with the bounds' left edge 24 px
+ * into the pane, centred vertically (or their top 24 px down when taller
+ * than the pane). After that nothing moves, so handles can be dragged and
  * nodes clicked. (The editor asks for padding 0.06 when it opens or lays out
  * a graph, but xyflow may run the queued fit with the <ReactFlow>
  * fitViewOptions, padding 0.2, which it re-reads on each render.)
+ * `readable: false` expects a plain fit (the Controls' fit button).
  */
-export function viewFitted(page, what = 'the canvas fitted to the graph', paddings = [0.06, 0.2]) {
+export function viewFitted(page, what = 'the canvas fitted to the graph', paddings = [0.06, 0.2], { readable = true } = {}) {
   return until(what, async () => {
-    const v = await page.evaluate((paddings) => {
-      const flow = document.querySelector('.react-flow');
-      const vp = document.querySelector('.react-flow__viewport');
-      const nodes = [...document.querySelectorAll('.react-flow__node')];
-      if (!flow || !vp || !nodes.length) return { ok: false, why: 'no canvas or no nodes' };
-      const zoom = new DOMMatrixReadOnly(getComputedStyle(vp).transform).a;
-      const W = flow.offsetWidth;
-      const H = flow.offsetHeight;
-      const pane = flow.getBoundingClientRect();
-      let l = Infinity, t = Infinity, r = -Infinity, b = -Infinity; // prettier-ignore
-      for (const n of nodes) {
-        const q = n.getBoundingClientRect();
-        l = Math.min(l, q.left);
-        t = Math.min(t, q.top);
-        r = Math.max(r, q.right);
-        b = Math.max(b, q.bottom);
-      }
-      const fit = (padding) => {
-        const pad = (v) => Math.floor((v - v / (1 + padding)) * 0.5);
-        return Math.min(Math.max(Math.min((W - 2 * pad(W)) / ((r - l) / zoom), (H - 2 * pad(H)) / ((b - t) / zoom)), 0.2), 1);
-      };
-      const want = paddings.map(fit);
-      const dx = (l + r) / 2 - pane.left - W / 2;
-      const dy = (t + b) / 2 - pane.top - H / 2;
-      return {
-        ok: want.some((z) => Math.abs(zoom - z) <= 0.01 * z) && Math.abs(dx) <= 2 && Math.abs(dy) <= 2,
-        why: `zoom ${zoom} (fits: ${want.join(', ')}), bounds centre off by ${dx}, ${dy} px`,
-      };
-    }, paddings);
+    const v = await page.evaluate(
+      ({ paddings, readable }) => {
+        const READABLE = 1;
+        const MARGIN = 24;
+        const flow = document.querySelector('.react-flow');
+        const vp = document.querySelector('.react-flow__viewport');
+        const nodes = [...document.querySelectorAll('.react-flow__node')];
+        if (!flow || !vp || !nodes.length) return { ok: false, why: 'no canvas or no nodes' };
+        const zoom = new DOMMatrixReadOnly(getComputedStyle(vp).transform).a;
+        const W = flow.offsetWidth;
+        const H = flow.offsetHeight;
+        const pane = flow.getBoundingClientRect();
+        let l = Infinity, t = Infinity, r = -Infinity, b = -Infinity; // prettier-ignore
+        for (const n of nodes) {
+          const q = n.getBoundingClientRect();
+          l = Math.min(l, q.left);
+          t = Math.min(t, q.top);
+          r = Math.max(r, q.right);
+          b = Math.max(b, q.bottom);
+        }
+        const fit = (padding) => {
+          const pad = (v) => Math.floor((v - v / (1 + padding)) * 0.5);
+          return Math.min(Math.max(Math.min((W - 2 * pad(W)) / ((r - l) / zoom), (H - 2 * pad(H)) / ((b - t) / zoom)), 0.2), 1);
+        };
+        const want = paddings.map(fit);
+        const dx = (l + r) / 2 - pane.left - W / 2;
+        const dy = (t + b) / 2 - pane.top - H / 2;
+        const centred = Math.abs(dx) <= 2 && Math.abs(dy) <= 2;
+        const fitted = want.some((z) => Math.abs(zoom - z) <= 0.01 * z) && centred;
+        if (!readable || want.some((z) => z >= READABLE - 1e-6)) return { ok: fitted, why: `zoom ${zoom} (fits: ${want.join(', ')}), bounds centre off by ${dx}, ${dy} px` };
+        // Too big to fit readably: zoom 1, from the left edge.
+        const dl = l - pane.left - MARGIN;
+        const tall = b - t + 2 * MARGIN > H;
+        const dv = tall ? t - pane.top - MARGIN : dy;
+        return {
+          ok: fitted || (Math.abs(zoom - READABLE) <= 0.01 && Math.abs(dl) <= 2 && Math.abs(dv) <= 2),
+          why: `zoom ${zoom} (readable ${READABLE}; fits: ${want.join(', ')}), left edge off by ${dl} px, ${tall ? 'top' : 'centre'} off by ${dv} px`,
+        };
+      },
+      { paddings, readable },
+    );
     if (!v.ok) throw new Error(v.why);
     return true;
   });
@@ -208,6 +224,42 @@ export const expectHttpStatus = (status) => expectedHttp.add(status);
 function unexpectedConsoleError(msg) {
   const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(msg);
   return !(m && expectedHttp.has(Number(m[1])));
+}
+
+// ---- a gated Blender ------------------------------------------------------------
+
+/**
+ * A Blender that can be held (as tests/support/gate.c): a shell wrapper,
+ * given to the server as PRODFLOW_BLENDER, that while the gate file exists
+ * says "| Sample 1/4 (held at the gate)" as Cycles would and waits; once the
+ * file is gone it runs the real blender. A scenario closes the gate to see a
+ * render in progress for as long as it looks, then opens it.
+ */
+export const gate = {
+  blender: '',
+  file: '',
+  close() {
+    writeFileSync(this.file, '');
+  },
+  open() {
+    rmSync(this.file, { force: true });
+  },
+};
+
+const GATED_BLENDER = `#!/bin/sh
+server=$PPID
+[ -e "$(dirname "$0")/gate" ] && echo '| Sample 1/4 (held at the gate)'
+while [ -e "$(dirname "$0")/gate" ]; do sleep 0.05; done
+kill -0 "$server" 2>/dev/null || exit 1
+exec blender "$@"
+`;
+
+function makeGate(dir) {
+  const d = join(dir, 'gate');
+  mkdirSync(d, { recursive: true });
+  gate.blender = join(d, 'gated-blender');
+  gate.file = join(d, 'gate');
+  writeFileSync(gate.blender, GATED_BLENDER, { mode: 0o755 });
 }
 
 // ---- fixtures -----------------------------------------------------------------
@@ -250,8 +302,10 @@ function shareWith(dir, outputTypes) {
  *   runFixtures  also make the run fixtures (a shadow pair from `prodflow run`)
  *   outputTypes  { key: fn(shipped document) → document }: the server's demo
  *                data gets these output types changed (through its own share directory)
+ *   serverArgs   more arguments for `prodflow serve`
+ *   gated        the server's Blender is a gated one (see `gate` below)
  */
-export async function runScenarios({ binary: bin, label, scenarios, runFixtures, outputTypes = {} }) {
+export async function runScenarios({ binary: bin, label, scenarios, runFixtures, outputTypes = {}, serverArgs = [], gated = false }) {
   const t0 = Date.now();
   binary = resolve(bin);
   if (!existsSync(join(distDir, 'index.html'))) {
@@ -291,12 +345,17 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
 
   // ---- server
   serverExited = false;
+  const serverEnv = { ...process.env };
+  if (gated) {
+    makeGate(tmp);
+    serverEnv.PRODFLOW_BLENDER = gate.blender;
+  }
   const portFile = join(tmp, 'port');
   let logText = '';
   const server = spawn(
     binary,
-    ['serve', '--bind', '127.0.0.1', '--port', '0', '--port-file', portFile, '--data-dir', dataDir, '--share-dir', serverShare, '--web-dir', distDir],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    ['serve', '--bind', '127.0.0.1', '--port', '0', '--port-file', portFile, '--data-dir', dataDir, '--share-dir', serverShare, '--web-dir', distDir, ...serverArgs],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: serverEnv },
   );
   server.stdout.on('data', (d) => (logText += d));
   server.stderr.on('data', (d) => (logText += d));
@@ -318,6 +377,7 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
       } catch {
         /* already closed */
       }
+      if (gated) gate.open();
       if (!serverExited && server.pid) {
         process.kill(server.pid, 'SIGTERM');
         await exited;

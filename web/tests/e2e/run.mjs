@@ -20,7 +20,9 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { runScenarios } from './lib.mjs';
 
-// name → [module, needs the run fixtures]
+// name → [module, needs the run fixtures]. A group may export serverArgs
+// (more `prodflow serve` arguments) and gated (its server's Blender can be
+// held, see lib.mjs); such a group runs on a server of its own.
 const GROUPS = {
   editor: ['./groups/editor.mjs', false],
   runs: ['./groups/runs.mjs', true],
@@ -29,6 +31,8 @@ const GROUPS = {
   orders: ['./groups/orders.mjs', false],
   settings: ['./groups/settings.mjs', false],
   results: ['./groups/results.mjs', false],
+  progress: ['./groups/progress.mjs', false],
+  words: ['./groups/words.mjs', false],
 };
 
 const usage = `usage: node tests/e2e/run.mjs <path-to-prodflow-binary> [--group ${Object.keys(GROUPS).join('|')}]...`;
@@ -52,10 +56,14 @@ if (!binary || !existsSync(binary)) {
 const groups = chosen.length ? chosen : Object.keys(GROUPS);
 const scenarios = [];
 const outputTypes = {};
+const serverArgs = [];
+let gated = false;
 for (const g of groups) {
   const m = await import(GROUPS[g][0]);
   scenarios.push(...m.scenarios);
   Object.assign(outputTypes, m.outputTypes);
+  serverArgs.push(...(m.serverArgs ?? []));
+  gated ||= !!m.gated;
 }
 scenarios.sort((a, b) => a.n - b.n);
 
@@ -65,4 +73,6 @@ await runScenarios({
   scenarios,
   runFixtures: groups.some((g) => GROUPS[g][1]),
   outputTypes,
+  serverArgs,
+  gated,
 });

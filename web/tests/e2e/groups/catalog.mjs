@@ -12,6 +12,7 @@ const DEMO_TYPES = {
   studio_still_v2: { rollout: 'shadow', kind: 'still_image' },
   turntable_360: { rollout: 'graph', kind: 'turntable_video' },
   production_blend: { rollout: 'graph', kind: 'production_blend' },
+  glb_model: { rollout: 'graph', kind: 'glb_model' },
 };
 
 /** Waits for the wizard's server check of the current step, then presses Next. */
@@ -105,7 +106,7 @@ scenario(6, 'output-type wizard: a graph turntable step by step, with a pinned p
   check((await page.locator('#ot_key').inputValue()) === 'e2e_turntable', 'the key follows the name');
   await page.locator('#ot_pricing_tier').selectOption({ index: 1 });
   await page.getByTestId('field-ot-categories').getByLabel('Machinery').check();
-  await page.getByTestId('field-ot-categories').getByLabel('*', { exact: true }).uncheck();
+  await page.getByTestId('field-ot-categories').getByLabel('All categories', { exact: true }).uncheck();
   // The screenshot shows the step once the server has checked it (not "Checking…").
   await until('the commercial step checked', () => page.getByTestId('wizard-next').isEnabled());
   await shot(page, 'wizard-commercial.png');

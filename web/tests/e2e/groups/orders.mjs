@@ -103,7 +103,11 @@ scenario(9, 'products and orders: upload, intake, order, preflight, dispatch', a
   await page.getByTestId('preflight-studio_still').click();
   const problems = page.getByTestId('line-problems-studio_still');
   await problems.waitFor();
-  check((await problems.innerText()).includes('/product/cad_file'), 'the pointer shows');
+  check((await problems.innerText()).trim().length > 0, 'the problem shows');
+  const first = page.getByTestId('line-problems-studio_still-0');
+  check((await first.getAttribute('data-pointer')) === '/product/cad_file', 'the problem keeps its pointer');
+  check(((await first.getAttribute('title')) ?? '').includes('/product/cad_file'), 'the pointer is in the tooltip');
+  check(!(await problems.innerText()).includes('/product/cad_file'), 'no JSON pointer is shown as text');
   await page.getByTestId('line-problems-studio_still-0').click();
   await page.getByTestId('product-page').waitFor();
   check(new URL(page.url()).pathname === `/products/${bare.id}`, 'the problem leads to the product');

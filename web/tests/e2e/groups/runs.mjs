@@ -111,7 +111,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   check((await img.evaluate((el) => el.naturalWidth)) === 256, 'the thumbnail is 256 px wide (the invocation default)');
   check((await panel.getByTestId('param-source-size').innerText()) === 'default', 'the size comes from the default');
   check(await panel.getByTestId('param-source-size').isVisible(), 'the source label is visible');
-  check((await panel.getByTestId('node-attempts').innerText()).includes('succeeded'), 'the attempt is listed');
+  check((await panel.getByTestId('node-attempts').innerText()).includes('Succeeded'), 'the attempt is listed, its status in words');
   check((await panel.getByTestId('node-cache').innerText()).length > 0, 'the cache verdict shows');
   check((await panel.getByTestId('node-log').count()) === 1, 'the render log shows');
   await shot(page, 'run-view.png');
@@ -144,7 +144,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   await view.getByTestId('node-resolve').click();
   await until('the resolve panel', async () => (await panel.getAttribute('data-node')) === 'resolve');
   const err = await text(page, 'node-error');
-  check(err.includes('later.step') && (await text(page, 'node-error-pointer')) === '/context/step_path', `the error and its pointer: ${err}`);
+  check(err.includes('later.step') && (await page.getByTestId('node-error-pointer').getAttribute('data-pointer')) === '/context/step_path' && (await text(page, 'node-error-pointer')) === 'Run context › STEP file', `the error and its pointer: ${err}`);
   await shot(page, 'run-view-failed.png');
 
   // The status filter finds it.

@@ -148,7 +148,8 @@ scenario(10, 'settings: a category and a tier with a pinned problem, a material 
   await page.getByTestId('legacy-import-text').fill(JSON.stringify([good, bad], null, 2));
   await page.getByTestId('legacy-import-submit').click();
   await page.getByTestId('legacy-import-failure').waitFor();
-  check((await text(page, 'legacy-item-1-problems')).includes('/1/legacy_render_settings/engine'), 'the bad item has its problem');
+  check((await page.getByTestId('legacy-item-1-problems').locator('[data-pointer="/1/legacy_render_settings/engine"]').count()) === 1, 'the bad item has its problem');
+  check((await text(page, 'legacy-item-1-problems')).includes('Legacy render settings › Engine'), 'the problem says where in words');
   check((await page.getByTestId('legacy-item-0-problems').count()) === 0, 'the good item has none');
   check((await api('GET', '/api/output-types/e2e_legacy_spin')).status === 404, 'nothing was imported');
   await page.getByTestId('legacy-import-text').fill(JSON.stringify([good], null, 2));
@@ -157,7 +158,8 @@ scenario(10, 'settings: a category and a tier with a pinned problem, a material 
   check((await page.getByTestId('legacy-result-kind-e2e_legacy_spin').getAttribute('title')) === 'turntable_video', 'mapped to a turntable');
   const overrides = await text(page, 'legacy-result-overrides-e2e_legacy_spin');
   check(overrides.includes('frames') && overrides.includes('24'), `the mapped overrides: ${overrides}`);
-  check((await text(page, 'legacy-result-warnings-e2e_legacy_spin')).includes('/legacy_render_settings/thumbnail'), 'the warning shows');
+  check((await page.getByTestId('legacy-result-warnings-e2e_legacy_spin').locator('[data-pointer="/legacy_render_settings/thumbnail"]').count()) === 1, 'the warning shows');
+  check((await text(page, 'legacy-result-warnings-e2e_legacy_spin')).includes('Legacy render settings › Thumbnail'), 'the warning says where in words');
   await shot(page, 'legacy-import.png');
   await page.getByTestId('legacy-import-done').click();
   await page.getByTestId('ot-row-e2e_legacy_spin').waitFor();
