@@ -1,6 +1,7 @@
 /* Orders and order lines: create an order, inspect it, preflight a line and
  * dispatch it by its output type's rollout. */
 #include "api/items.h"
+#include "api/links.h"
 #include "core/json.h"
 
 #include "catalog/order.h"
@@ -9,6 +10,7 @@
 #include "legacy/rollout.h"
 
 #include <string.h>
+#include <time.h>
 
 static void respond_error(pf_response *res, const pf_request *req, pf_error *err) {
     pf_respond_error(res, req, err);
@@ -75,6 +77,19 @@ void pf_handle_order_line_get(const pf_app *app, const pf_request *req, pf_respo
         respond_error(res, req, err);
         return;
     }
+    /* What the line's latest run published, with the signed links that
+     * customers, who hold no token, can fetch it through (api/links.h). */
+    const json_t *runs = json_object_get(line, "runs");
+    const char *run_id = json_string_value(json_object_get(json_array_get(runs, json_array_size(runs) - 1), "run_id"));
+    json_t *assets = NULL;
+    pf_error *listed = run_id ? pf_store_asset_list(app->store, run_id, &assets) : NULL;
+    pf_error_free(listed);
+    if (!assets) assets = json_array();
+    size_t i;
+    json_t *asset;
+    json_array_foreach(assets, i, asset) json_object_del(asset, "published_path"); /* a server path */
+    pf_link_assets(app->link_key, assets, (long long)time(NULL));
+    json_object_set_new(line, "assets", assets);
     pf_respond_json(res, 200, line);
 }
 

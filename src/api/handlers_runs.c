@@ -211,23 +211,8 @@ void pf_handle_asset_list(const pf_app *app, const pf_request *req, pf_response 
         return;
     }
     relative_paths(list, app->data_dir);
-    /* A link for customers, who hold no token: signed, expiring. Shadow
-     * assets were never written, so they get none. */
-    long long expires = (long long)time(NULL) + PF_LINK_TTL_SECONDS;
-    char expires_at[PF_ISO_LEN];
-    pf_iso_format(expires, 0, expires_at);
-    size_t i;
-    json_t *asset;
-    json_array_foreach(list, i, asset) {
-        const char *id = pf_json_str(asset, "id");
-        if (!id || !app->link_key || json_is_true(json_object_get(asset, "shadow"))) continue;
-        char *path = pf_asprintf("/api/shared/%s", id);
-        char *url = pf_link_sign(app->link_key, path, expires);
-        json_object_set_new(asset, "url_signed", json_string(url));
-        json_object_set_new(asset, "expires_at", json_string(expires_at));
-        free(url);
-        free(path);
-    }
+    /* A link for customers, who hold no token: signed, expiring. */
+    pf_link_assets(app->link_key, list, (long long)time(NULL));
     pf_respond_json(res, 200, json_pack("{s:o}", "assets", list));
 }
 

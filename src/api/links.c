@@ -1,5 +1,7 @@
 #include "api/links.h"
 
+#include "core/clock.h"
+#include "core/json.h"
 #include "core/mem.h"
 
 #include <openssl/crypto.h>
@@ -50,4 +52,21 @@ int pf_link_check(const char *key, const char *path, const char *expires, const 
         return 410;
     }
     return 0;
+}
+
+void pf_link_assets(const char *key, json_t *assets, long long now) {
+    long long expires = now + PF_LINK_TTL_SECONDS;
+    char expires_at[PF_ISO_LEN];
+    pf_iso_format(expires, 0, expires_at);
+    size_t i;
+    json_t *asset;
+    json_array_foreach(assets, i, asset) {
+        const char *id = pf_json_str(asset, "id");
+        if (!key || !id || json_is_true(json_object_get(asset, "shadow"))) continue;
+        char *path = pf_asprintf("/api/shared/%s", id), *url = pf_link_sign(key, path, expires);
+        json_object_set_new(asset, "url_signed", json_string(url));
+        json_object_set_new(asset, "expires_at", json_string(expires_at));
+        free(url);
+        free(path);
+    }
 }

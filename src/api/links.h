@@ -6,6 +6,7 @@
 #ifndef PF_API_LINKS_H
 #define PF_API_LINKS_H
 
+#include <jansson.h>
 #include <stdbool.h>
 
 #define PF_LINK_TTL_SECONDS (7 * 24 * 3600) /* how long a link handed out works */
@@ -21,5 +22,10 @@ char *pf_link_sign(const char *key, const char *path, long long expires);
  * which. now is the current unix time. */
 int pf_link_check(const char *key, const char *path, const char *expires, const char *sig, long long now,
                   const char **pointer, const char **message);
+
+/* Gives each asset of the array (borrowed) that has a file url_signed and
+ * expires_at, valid PF_LINK_TTL_SECONDS from now; shadow assets, which
+ * were never written, get none. key NULL: none get one. */
+void pf_link_assets(const char *key, json_t *assets, long long now);
 
 #endif

@@ -219,6 +219,14 @@ static void test_referenced_deletes(void) {
     json_t *order = call("POST", "/api/orders", body, 201);
     free(body);
     const char *order_id = pf_json_str(order, "id") ? pf_json_str(order, "id") : "(no order)";
+    /* a line not yet dispatched has published nothing: its assets (with
+     * their signed links once there are some) are an empty list */
+    const char *line_id = pf_json_str(json_array_get(json_object_get(order, "lines"), 0), "id");
+    char *line_path = pf_asprintf("/api/order-lines/%s", line_id ? line_id : "");
+    json_t *line = call("GET", line_path, NULL, 200);
+    CHECK(json_is_array(json_object_get(line, "assets")) && json_array_size(json_object_get(line, "assets")) == 0);
+    json_decref(line);
+    free(line_path);
 
     /* the chair is on line 2 of the order: it stays, and so does the line's product */
     char *path = pf_asprintf("/api/products/%s", chair ? chair : "");
