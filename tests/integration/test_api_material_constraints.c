@@ -15,40 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static json_t *post(const pf_test_server *srv, const char *path, const char *body, long want) {
-    long status;
-    json_t *doc = pf_http_json(srv, "POST", path, body, &status);
-    CHECK_MSG(status == want, "POST %s: %ld, not %ld: %s", path, status, want,
-              doc ? pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "" : "");
-    return doc;
-}
-
-/* Polls path until state() gives one of finals. */
-static json_t *poll(const pf_test_server *srv, const char *path, const char *(*state)(const json_t *),
-                    const char *const *finals) {
-    json_t *doc = NULL;
-    for (int i = 0; i < 3000; i++) {
-        long status;
-        json_decref(doc);
-        doc = pf_http_json(srv, "GET", path, NULL, &status);
-        const char *s = state(doc);
-        for (size_t k = 0; s && finals[k]; k++)
-            if (strcmp(s, finals[k]) == 0) return doc;
-        usleep(200000);
-    }
-    return doc;
-}
-
-static const char *intake_status(const json_t *cad) { return pf_json_str(json_object_get(cad, "intake"), "status"); }
-static const char *run_status(const json_t *run) { return pf_json_str(run, "status"); }
-
 /* Saving is refused with a problem at pointer, and no message shows a path. */
 static void refused(const pf_test_server *srv, const char *constraints, const char *pointer) {
     char *body = pf_asprintf("{\"key\":\"bad_constraints\",\"name\":\"Bad\",\"family\":\"order_line\",\"workflow\":"
                              "{\"id\":\"starter-order-still\",\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":"
                              "\"still_image\",\"pricing_tier\":\"standard\",\"material_constraints\":%s}",
                              constraints);
-    json_t *doc = post(srv, "/api/output-types", body, 422);
+    json_t *doc = pf_http_post_expect(srv, "/api/output-types", body, 422);
     const json_t *errors = json_object_get(doc, "errors");
     CHECK_MSG(pf_problems_have(errors, pointer), "%s: no problem at %s", constraints, pointer);
     char *text = json_dumps(doc, JSON_COMPACT);
@@ -81,34 +54,36 @@ int main(void) {
     const json_t *product = json_array_get(json_object_get(products, "products"), 0);
     char *cad_path = pf_asprintf("/api/cad-files/%s", pf_json_str(product, "cad_file"));
     const char *const intake_final[] = {"succeeded", "failed", "cancelled", NULL};
-    json_t *cad = poll(&srv, cad_path, intake_status, intake_final);
-    CHECK_STR(intake_status(cad), "succeeded");
+    json_t *cad = pf_http_poll(&srv, cad_path, pf_test_intake_status, intake_final);
+    CHECK_STR(pf_test_intake_status(cad), "succeeded");
     json_decref(cad);
 
-    json_decref(post(&srv, "/api/output-types",
-                     "{\"key\":\"chrome_only\",\"name\":\"Chrome only\",\"family\":\"order_line\",\"workflow\":"
-                     "{\"id\":\"starter-order-still\",\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":"
-                     "\"still_image\",\"pricing_tier\":\"standard\",\"overrides\":{\"width\":64,\"height\":48,"
-                     "\"samples\":1,\"template\":\"studio_white\"},\"material_constraints\":{\"allowed_materials\":"
-                     "[\"chrome\"]}}",
-                     201));
-    json_decref(post(&srv, "/api/output-types",
-                     "{\"key\":\"chrome_strict\",\"name\":\"Chrome or nothing\",\"family\":\"order_line\","
-                     "\"rollout\":\"legacy\",\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\","
-                     "\"legacy_render_settings\":{\"width\":64,\"height\":48,\"samples\":1,\"template\":"
-                     "\"studio_white\"},\"material_constraints\":{\"allowed_materials\":[\"chrome\"],"
-                     "\"on_disallowed\":\"fail\"}}",
-                     201));
+    json_decref(pf_http_post_expect(
+        &srv, "/api/output-types",
+        "{\"key\":\"chrome_only\",\"name\":\"Chrome only\",\"family\":\"order_line\",\"workflow\":"
+        "{\"id\":\"starter-order-still\",\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":"
+        "\"still_image\",\"pricing_tier\":\"standard\",\"overrides\":{\"width\":64,\"height\":48,"
+        "\"samples\":1,\"template\":\"studio_white\"},\"material_constraints\":{\"allowed_materials\":"
+        "[\"chrome\"]}}",
+        201));
+    json_decref(
+        pf_http_post_expect(&srv, "/api/output-types",
+                            "{\"key\":\"chrome_strict\",\"name\":\"Chrome or nothing\",\"family\":\"order_line\","
+                            "\"rollout\":\"legacy\",\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\","
+                            "\"legacy_render_settings\":{\"width\":64,\"height\":48,\"samples\":1,\"template\":"
+                            "\"studio_white\"},\"material_constraints\":{\"allowed_materials\":[\"chrome\"],"
+                            "\"on_disallowed\":\"fail\"}}",
+                            201));
     char *body = pf_asprintf("{\"lines\":[{\"product\":\"%s\",\"output_type\":\"chrome_only\"},"
                              "{\"product\":\"%s\",\"output_type\":\"chrome_strict\"}]}",
                              pf_json_str(product, "id"), pf_json_str(product, "id"));
-    json_t *order = post(&srv, "/api/orders", body, 201);
+    json_t *order = pf_http_post_expect(&srv, "/api/orders", body, 201);
     free(body);
     const json_t *lines = json_object_get(order, "lines");
 
     /* fail: preflight blocks, naming the constraint */
     char *path = pf_asprintf("/api/order-lines/%s/preflight", pf_json_str(json_array_get(lines, 1), "id"));
-    json_t *pre = post(&srv, path, NULL, 200);
+    json_t *pre = pf_http_post_expect(&srv, path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
     CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/material_constraints/allowed_materials"));
     json_decref(pre);
@@ -117,20 +92,20 @@ int main(void) {
     /* nearest: preflight warns, the run re-maps every part to chrome */
     const char *line_id = pf_json_str(json_array_get(lines, 0), "id");
     path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
-    pre = post(&srv, path, NULL, 200);
+    pre = pf_http_post_expect(&srv, path, NULL, 200);
     CHECK_MSG(json_is_true(json_object_get(pre, "ok")), "%s",
               pf_json_str(json_array_get(json_object_get(pre, "problems"), 0), "message"));
     CHECK(pf_problems_have(json_object_get(pre, "warnings"), "/output_type/material_constraints/allowed_materials"));
     json_decref(pre);
     free(path);
     path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
-    json_t *d = post(&srv, path, NULL, 202);
+    json_t *d = pf_http_post_expect(&srv, path, NULL, 202);
     free(path);
     char *run_path = pf_asprintf("/api/runs/%s", pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
     json_decref(d);
     const char *const run_final[] = {"succeeded", "failed", "cancelled", NULL};
-    json_t *run = poll(&srv, run_path, run_status, run_final);
-    CHECK_STR(run_status(run), "succeeded");
+    json_t *run = pf_http_poll(&srv, run_path, pf_test_run_status, run_final);
+    CHECK_STR(pf_test_run_status(run), "succeeded");
     const json_t *allowed = json_object_get(node_state(run, "map", "param_sources"), "allowed_materials");
     CHECK_STR(pf_json_str(allowed, "source"), "constraint");
     CHECK_MSG(pf_json_str(allowed, "via") && strstr(pf_json_str(allowed, "via"), "chrome_only"), "via %s",

@@ -19,34 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static json_t *post(const pf_test_server *srv, const char *path, const char *body, long want) {
-    long status;
-    json_t *doc = pf_http_json(srv, "POST", path, body, &status);
-    CHECK_MSG(status == want, "POST %s: %ld, not %ld: %s", path, status, want,
-              doc ? pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "" : "");
-    return doc;
-}
-
-/* Polls path until field is one of the final values (at most ~10 min). */
-static json_t *poll(const pf_test_server *srv, const char *path, const char *(*state)(const json_t *),
-                    const char *const *finals) {
-    json_t *doc = NULL;
-    for (int i = 0; i < 3000; i++) {
-        long status;
-        json_decref(doc);
-        doc = pf_http_json(srv, "GET", path, NULL, &status);
-        const char *s = state(doc);
-        for (size_t k = 0; s && finals[k]; k++)
-            if (strcmp(s, finals[k]) == 0) return doc;
-        usleep(200000);
-    }
-    return doc;
-}
-
-static const char *intake_status(const json_t *cad) { return pf_json_str(json_object_get(cad, "intake"), "status"); }
-
-static const char *run_status(const json_t *run) { return pf_json_str(run, "status"); }
-
 /* Both lines finished, one way or another. */
 static const char *lines_state(const json_t *order) {
     size_t i;
@@ -82,24 +54,11 @@ static char *published(const pf_test_server *srv, const char *run_id, size_t *le
     return body;
 }
 
-static size_t notifications_for(pf_test_webhook *hook, const char *run_id) {
-    json_t *all = pf_test_webhook_received(hook);
-    size_t n = 0, i;
-    json_t *entry;
-    json_array_foreach(all, i, entry) {
-        json_t *body = json_loads(pf_json_str(entry, "body"), 0, NULL);
-        if (pf_json_str(body, "run_id") && strcmp(pf_json_str(body, "run_id"), run_id) == 0) n++;
-        json_decref(body);
-    }
-    json_decref(all);
-    return n;
-}
-
 /* Lines that cannot render: each problem at its pointer, found at once. */
 static void test_preflight_problems(const pf_test_server *srv, const char *product_id) {
-    json_t *bare =
-        post(srv, "/api/products", "{\"name\":\"No CAD\",\"sku\":\"NOCAD-1\",\"category\":\"machinery\"}", 201);
-    json_decref(post(
+    json_t *bare = pf_http_post_expect(srv, "/api/products",
+                                       "{\"name\":\"No CAD\",\"sku\":\"NOCAD-1\",\"category\":\"machinery\"}", 201);
+    json_decref(pf_http_post_expect(
         srv, "/api/output-types",
         "{\"key\":\"picky\",\"name\":\"Picky\",\"family\":\"order_line\",\"workflow\":{\"id\":\"starter-order-still\","
         "\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\","
@@ -110,17 +69,17 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
     char *body = pf_asprintf("{\"lines\":[{\"product\":\"%s\",\"output_type\":\"studio_still\"},"
                              "{\"product\":\"%s\",\"output_type\":\"picky\"}]}",
                              pf_json_str(bare, "id"), product_id);
-    json_t *order = post(srv, "/api/orders", body, 201);
+    json_t *order = pf_http_post_expect(srv, "/api/orders", body, 201);
     free(body);
     const json_t *lines = json_object_get(order, "lines");
     char *path = pf_asprintf("/api/order-lines/%s/preflight", pf_json_str(json_array_get(lines, 0), "id"));
-    json_t *pre = post(srv, path, NULL, 200);
+    json_t *pre = pf_http_post_expect(srv, path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
     CHECK(pf_problems_have(json_object_get(pre, "problems"), "/product/cad_file"));
     json_decref(pre);
     free(path);
     path = pf_asprintf("/api/order-lines/%s/preflight", pf_json_str(json_array_get(lines, 1), "id"));
-    pre = post(srv, path, NULL, 200);
+    pre = pf_http_post_expect(srv, path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
     CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/material_constraints/allowed_materials"));
     CHECK(pf_problems_have(json_object_get(pre, "problems"), "/output_type/overrides/template"));
@@ -128,7 +87,7 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
     free(path);
     /* dispatch runs the same preflight and starts nothing */
     path = pf_asprintf("/api/order-lines/%s/dispatch", pf_json_str(json_array_get(lines, 1), "id"));
-    json_t *refused = post(srv, path, NULL, 422);
+    json_t *refused = pf_http_post_expect(srv, path, NULL, 422);
     CHECK(pf_problems_have(json_object_get(refused, "errors"), "/output_type/overrides/template"));
     json_decref(refused);
     free(path);
@@ -169,36 +128,37 @@ int main(void) {
     pf_http_reply_free(&up);
     char *cad_path = pf_asprintf("/api/cad-files/%s", cad_id);
     const char *const intake_final[] = {"succeeded", "failed", "cancelled", NULL};
-    json_t *cad = poll(&srv, cad_path, intake_status, intake_final);
-    CHECK_STR(intake_status(cad), "succeeded");
+    json_t *cad = pf_http_poll(&srv, cad_path, pf_test_intake_status, intake_final);
+    CHECK_STR(pf_test_intake_status(cad), "succeeded");
     json_decref(cad);
 
     char *body =
         pf_asprintf("{\"name\":\"Pump P-7\",\"sku\":\"P-7\",\"category\":\"machinery\",\"cad_file\":\"%s\"}", cad_id);
-    json_t *product = post(&srv, "/api/products", body, 201);
+    json_t *product = pf_http_post_expect(&srv, "/api/products", body, 201);
     free(body);
     test_preflight_problems(&srv, pf_json_str(product, "id"));
 
     /* a small legacy still, and the demo turntable with small line overrides */
-    json_decref(
-        post(&srv, "/api/output-types",
-             "{\"key\":\"small_still\",\"name\":\"Small still\",\"family\":\"order_line\",\"rollout\":\"legacy\","
-             "\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\",\"categories\":[\"machinery\"],"
-             "\"legacy_render_settings\":{\"width\":160,\"height\":120,\"samples\":4,\"template\":\"studio_white\"}}",
-             201));
-    json_decref(post(&srv, "/api/output-types",
-                     "{\"key\":\"small_shadow\",\"name\":\"Small still, graph in shadow\",\"family\":\"order_line\","
-                     "\"rollout\":\"shadow\",\"workflow\":{\"id\":\"starter-order-still\",\"version\":1},"
-                     "\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\",\"overrides\":{\"width\":96,"
-                     "\"height\":72,\"samples\":2,\"template\":\"studio_white\"},\"legacy_render_settings\":"
-                     "{\"width\":96,\"height\":72,\"samples\":2,\"template\":\"studio_white\"}}",
-                     201));
+    json_decref(pf_http_post_expect(
+        &srv, "/api/output-types",
+        "{\"key\":\"small_still\",\"name\":\"Small still\",\"family\":\"order_line\",\"rollout\":\"legacy\","
+        "\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\",\"categories\":[\"machinery\"],"
+        "\"legacy_render_settings\":{\"width\":160,\"height\":120,\"samples\":4,\"template\":\"studio_white\"}}",
+        201));
+    json_decref(pf_http_post_expect(
+        &srv, "/api/output-types",
+        "{\"key\":\"small_shadow\",\"name\":\"Small still, graph in shadow\",\"family\":\"order_line\","
+        "\"rollout\":\"shadow\",\"workflow\":{\"id\":\"starter-order-still\",\"version\":1},"
+        "\"artifact_kind\":\"still_image\",\"pricing_tier\":\"standard\",\"overrides\":{\"width\":96,"
+        "\"height\":72,\"samples\":2,\"template\":\"studio_white\"},\"legacy_render_settings\":"
+        "{\"width\":96,\"height\":72,\"samples\":2,\"template\":\"studio_white\"}}",
+        201));
     body = pf_asprintf("{\"customer\":\"ACME\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"small_still\"},"
                        "{\"product\":\"%s\",\"output_type\":\"turntable_360\",\"quantity\":2,\"overrides\":"
                        "{\"frames\":4,\"fps\":4,\"width\":64,\"height\":48,\"samples\":1}},"
                        "{\"product\":\"%s\",\"output_type\":\"small_shadow\"}]}",
                        pf_json_str(product, "id"), pf_json_str(product, "id"), pf_json_str(product, "id"));
-    json_t *order = post(&srv, "/api/orders", body, 201);
+    json_t *order = pf_http_post_expect(&srv, "/api/orders", body, 201);
     free(body);
     const json_t *lines = json_object_get(order, "lines");
     CHECK_INT(json_array_size(lines), 3);
@@ -211,23 +171,23 @@ int main(void) {
     for (size_t i = 0; i < 3; i++) {
         const char *line_id = pf_json_str(json_array_get(lines, i), "id");
         char *path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
-        json_t *pre = post(&srv, path, NULL, 200);
+        json_t *pre = pf_http_post_expect(&srv, path, NULL, 200);
         CHECK_MSG(json_is_true(json_object_get(pre, "ok")), "line %zu: %s", i,
                   pf_json_str(json_array_get(json_object_get(pre, "problems"), 0), "message"));
         json_decref(pre);
         free(path);
         path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
-        json_t *d = post(&srv, path, NULL, 202);
+        json_t *d = pf_http_post_expect(&srv, path, NULL, 202);
         run_ids[i] = pf_strdup(pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
         CHECK_STR(pf_json_str(d, "rollout"), rollouts[i]);
         if (i == 2) shadow_id = pf_strdup(pf_json_str(d, "shadow_run_id") ? pf_json_str(d, "shadow_run_id") : "");
         json_decref(d);
-        json_decref(post(&srv, path, NULL, 409)); /* in production: not twice */
+        json_decref(pf_http_post_expect(&srv, path, NULL, 409)); /* in production: not twice */
         free(path);
     }
     char *order_path = pf_asprintf("/api/orders/%s", pf_json_str(order, "id"));
     const char *const done[] = {"done", NULL};
-    json_t *after = poll(&srv, order_path, lines_state, done);
+    json_t *after = pf_http_poll(&srv, order_path, lines_state, done);
     size_t i;
     const json_t *line;
     json_array_foreach(json_object_get(after, "lines"), i, line) CHECK_STR(pf_json_str(line, "status"), "delivered");
@@ -241,15 +201,15 @@ int main(void) {
     CHECK(mp4 && len > 12 && memcmp(mp4 + 4, "ftyp", 4) == 0);
     free(mp4);
     for (size_t k = 0; k < 3; k++)
-        CHECK_MSG(notifications_for(hook, run_ids[k]) == 1, "line %zu: %zu notifications", k,
-                  notifications_for(hook, run_ids[k]));
+        CHECK_MSG(pf_test_webhook_count_for_run(hook, run_ids[k]) == 1, "line %zu: %zu notifications", k,
+                  pf_test_webhook_count_for_run(hook, run_ids[k]));
     /* the shadow run (the line follows the legacy run alone) published and
      * notified nothing, and matches */
     char *shadow_path = pf_asprintf("/api/runs/%s", shadow_id);
     const char *const run_final[] = {"succeeded", "failed", "cancelled", NULL};
-    json_decref(poll(&srv, shadow_path, run_status, run_final));
+    json_decref(pf_http_poll(&srv, shadow_path, pf_test_run_status, run_final));
     free(shadow_path);
-    CHECK_INT(notifications_for(hook, shadow_id), 0);
+    CHECK_INT(pf_test_webhook_count_for_run(hook, shadow_id), 0);
     char *parity_path = pf_asprintf("/api/runs/%s/parity", run_ids[2]);
     json_t *parity = pf_http_json(&srv, "GET", parity_path, NULL, &status);
     CHECK_INT(status, 200);

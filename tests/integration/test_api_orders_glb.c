@@ -51,19 +51,6 @@ static json_t *wait_line(const pf_test_server *srv, const char *line_id) {
     return doc;
 }
 
-static size_t notifications_for(pf_test_webhook *hook, const char *run_id) {
-    json_t *all = pf_test_webhook_received(hook);
-    size_t n = 0, i;
-    json_t *entry;
-    json_array_foreach(all, i, entry) {
-        json_t *body = json_loads(pf_json_str(entry, "body"), 0, NULL);
-        if (pf_json_str(body, "run_id") && strcmp(pf_json_str(body, "run_id"), run_id) == 0) n++;
-        json_decref(body);
-    }
-    json_decref(all);
-    return n;
-}
-
 static uint32_t le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -238,7 +225,7 @@ int main(void) {
     CHECK_STR(pf_json_str(done, "status"), "delivered");
     json_decref(done);
     check_delivered_glb(&srv, run_id, line_id);
-    CHECK_INT(notifications_for(hook, run_id), 1);
+    CHECK_INT(pf_test_webhook_count_for_run(hook, run_id), 1);
 
     test_refusals(&srv, dir);
 

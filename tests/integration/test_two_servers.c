@@ -401,9 +401,7 @@ int main(void) {
     json_decref(cancel_line);
     json_decref(ids);
     json_decref(order);
-    if (b.pid > 0) pf_test_server_stop(&b);
-    free(b.data_dir);
-    free(b.login);
+    pf_test_server_stop(&b); /* stops it if it still runs; frees what it holds either way */
     pf_test_server_stop(&a);
     pf_test_webhook_stop(hook);
     pf_test_pg_stop(pg);

@@ -1,5 +1,8 @@
 #include "support/server.h"
 
+#include "check.h"
+
+#include "core/json.h"
 #include "core/mem.h"
 #include "support/pg.h"
 #include "support/tmpdir.h"
@@ -445,3 +448,29 @@ json_t *pf_http_json(const pf_test_server *srv, const char *method, const char *
     }
     return doc;
 }
+
+json_t *pf_http_post_expect(const pf_test_server *srv, const char *path, const char *body, long want) {
+    long status;
+    json_t *doc = pf_http_json(srv, "POST", path, body, &status);
+    const char *detail = pf_json_str(doc, "detail");
+    CHECK_MSG(status == want, "POST %s: %ld, not %ld: %s", path, status, want, detail ? detail : "");
+    return doc;
+}
+
+json_t *pf_http_poll(const pf_test_server *srv, const char *path, const char *(*state)(const json_t *),
+                     const char *const *finals) {
+    for (;;) {
+        long status;
+        json_t *doc = pf_http_json(srv, "GET", path, NULL, &status);
+        const char *s = state(doc);
+        for (size_t k = 0; s && finals[k]; k++)
+            if (strcmp(s, finals[k]) == 0) return doc;
+        CHECK_MSG(status != 0, "GET %s: no answer (the server is gone?)", path);
+        if (status == 0) return doc;
+        json_decref(doc);
+        usleep(100000); /* pacing, not a deadline: the state decides */
+    }
+}
+
+const char *pf_test_intake_status(const json_t *cad) { return pf_json_str(json_object_get(cad, "intake"), "status"); }
+const char *pf_test_run_status(const json_t *run) { return pf_json_str(run, "status"); }

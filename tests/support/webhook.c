@@ -136,3 +136,17 @@ void pf_test_webhook_stop(pf_test_webhook *w) {
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
+
+size_t pf_test_webhook_count_for_run(pf_test_webhook *w, const char *run_id) {
+    json_t *all = pf_test_webhook_received(w);
+    size_t n = 0, i;
+    json_t *entry;
+    json_array_foreach(all, i, entry) {
+        json_t *body = json_loads(json_string_value(json_object_get(entry, "body")), 0, NULL);
+        const char *id = json_string_value(json_object_get(body, "run_id"));
+        if (id && strcmp(id, run_id) == 0) n++;
+        json_decref(body);
+    }
+    json_decref(all);
+    return n;
+}

@@ -41,7 +41,8 @@ scenario(5, 'output types: the list, a legacy type beside its mapping, the switc
 
   // The rollout filter (its values come from the schema).
   await page.getByTestId('ot-rollout-graph').click();
-  await until('only graph rows', async () => (await page.locator('[data-testid^="ot-row-"]').count()) === 2);
+  const graphTypes = Object.values(DEMO_TYPES).filter((t) => t.rollout === 'graph').length;
+  await until('only graph rows', async () => (await page.locator('[data-testid^="ot-row-"]').count()) === graphTypes);
   await page.getByTestId('ot-rollout-all').click();
 
   // The legacy settings beside the compat adapter's mapping.
