@@ -6,6 +6,7 @@
 #include "core/mem.h"
 #include "core/subprocess.h"
 #include "modules/invoke.h"
+#include "noop_dag.h"
 #include "runtime/runtime.h"
 
 #include <stdio.h>
@@ -24,56 +25,13 @@ static int by_value(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-static pf_error *noop(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
-    (void)ctx, (void)inputs;
-    *outputs = json_pack("{s:O}", "out", json_object_get(params, "label"));
-    return NULL;
-}
-
-#define CONTRACT(KEY, ENTRY)                                                                                           \
-    "{\"module_key\":\"" KEY "\",\"module_version\":\"1.0.0\",\"family\":[\"bench_flow\"],\"entry\":" ENTRY            \
-    ",\"label\":\"No-op\",\"category\":\"Bench\",\"description\":\"Does nothing.\",\"icon\":\"box\","                  \
-    "\"input_contract\":[{\"name\":\"in\",\"type\":\"artifact\",\"required\":false,\"description\":\"d\"}],"           \
-    "\"output_contract\":[{\"name\":\"out\",\"type\":\"artifact\",\"required\":true,\"description\":\"d\"}],"          \
-    "\"param_schema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"label\":{\"type\":"        \
-    "\"string\",\"default\":\"x\"}}},\"field_order\":[\"label\"],\"widgets\":{},\"artifact_roles_produced\":[],"       \
-    "\"artifact_roles_consumed\":[],\"legacy_source\":\"none\",\"side_effects\":\"none\",\"policy\":{\"retries\":0,"   \
-    "\"backoff_s\":0,\"timeout_s\":60,\"on_failure\":\"fail_run\"}}"
-
-static const pf_module_desc m_entry = {
-    .key = "bench.entry", .contract_json = CONTRACT("bench.entry", "true"), .execute = noop};
-static const pf_module_desc m_noop = {
-    .key = "bench.noop", .contract_json = CONTRACT("bench.noop", "false"), .execute = noop};
-static const pf_module_desc *const modules[] = {&m_entry, &m_noop};
-
 int main(void) {
-    json_t *families =
-        json_loads("[{\"key\":\"bench_flow\",\"label\":\"Bench\",\"description\":\"d\","
-                   "\"entry_step\":\"bench.entry\",\"context_schema\":{\"type\":\"object\"},"
-                   "\"palette\":[\"bench.entry\",\"bench.noop\"],\"artifact_kinds\":[],\"preflight\":[]}]",
-                   0, NULL);
-    pf_registry_extra extra = {modules, 2, families};
-    pf_errors errs;
-    pf_errors_init(&errs);
-    pf_registry *reg = pf_registry_load_with(&extra, &errs);
+    pf_registry *reg = pf_bench_noop_registry(false);
     char dir[] = "/tmp/prodflow-bench-runtime-XXXXXX";
     if (!reg || !mkdtemp(dir)) return 1;
-    /* A binary tree: node i hangs under node (i-1)/2, so branches run in parallel. */
-    json_t *wf = json_pack("{s:s, s:s, s:s, s:s, s:[], s:[]}", "schema", "prodflow.workflow/v1", "id", "bench", "name",
-                           "bench", "family", "bench_flow", "nodes", "edges");
-    for (int i = 0; i < NODES; i++) {
-        char id[16], parent[16], label[16];
-        snprintf(id, sizeof id, "n%d", i);
-        snprintf(label, sizeof label, "l%d", i);
-        json_array_append_new(json_object_get(wf, "nodes"),
-                              json_pack("{s:s, s:s, s:{s:s}}", "id", id, "step", i ? "bench.noop" : "bench.entry",
-                                        "params", "label", label));
-        if (!i) continue;
-        snprintf(parent, sizeof parent, "n%d", (i - 1) / 2);
-        json_array_append_new(json_object_get(wf, "edges"),
-                              json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "from", "node", parent, "port", "out", "to",
-                                        "node", id, "port", "in"));
-    }
+    json_t *wf = pf_bench_noop_dag(NODES, "l");
+    pf_errors errs;
+    pf_errors_init(&errs);
     /* Each round on a fresh store, so each is a first run (all cache misses). */
     double per_node[ROUNDS], submit_ms[ROUNDS];
     json_t *ctx = json_object();
@@ -124,7 +82,6 @@ int main(void) {
            submit_ms[0] * 1000.0 / NODES);
     json_decref(ctx);
     json_decref(wf);
-    json_decref(families);
     pf_registry_free(reg);
     char *rm = pf_asprintf("rm -rf '%s'", dir);
     if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", dir);

@@ -10,6 +10,7 @@
  * machine; best of three rounds each. */
 #include "core/mem.h"
 #include "core/subprocess.h"
+#include "noop_dag.h"
 #include "runtime/runtime.h"
 #include "store/store.h"
 #include "support/pg.h"
@@ -102,46 +103,11 @@ static double commit_rate(pf_store *s, const char *run, int group) {
     return NODES / elapsed;
 }
 
-static pf_error *noop(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
-    (void)ctx, (void)inputs;
-    *outputs = json_pack("{s:O}", "out", json_object_get(params, "label"));
-    return NULL;
-}
-
-#define CONTRACT(KEY, ENTRY)                                                                                           \
-    "{\"module_key\":\"" KEY "\",\"module_version\":\"1.0.0\",\"family\":[\"bench_flow\"],\"entry\":" ENTRY            \
-    ",\"label\":\"No-op\",\"category\":\"Bench\",\"description\":\"Does nothing.\",\"icon\":\"box\","                  \
-    "\"input_contract\":[{\"name\":\"in\",\"type\":\"artifact\",\"required\":false,\"description\":\"d\"}],"           \
-    "\"output_contract\":[{\"name\":\"out\",\"type\":\"artifact\",\"required\":true,\"description\":\"d\"}],"          \
-    "\"param_schema\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"label\":{\"type\":"        \
-    "\"string\",\"default\":\"x\"}}},\"field_order\":[\"label\"],\"widgets\":{},\"artifact_roles_produced\":[],"       \
-    "\"artifact_roles_consumed\":[],\"legacy_source\":\"none\",\"side_effects\":\"none\",\"policy\":{\"retries\":0,"   \
-    "\"backoff_s\":0,\"timeout_s\":60,\"on_failure\":\"fail_run\"}}"
-
-static const pf_module_desc m_entry = {
-    .key = "bench.entry", .contract_json = CONTRACT("bench.entry", "true"), .execute = noop};
-static const pf_module_desc m_noop = {
-    .key = "bench.noop", .contract_json = CONTRACT("bench.noop", "false"), .execute = noop};
-static const pf_module_desc *const modules[] = {&m_entry, &m_noop};
-
-/* A binary tree of DAG_NODES no-op nodes: node i hangs under (i-1)/2. */
+/* The DAG with labels of its own round, so every node misses the cache. */
 static json_t *dag_workflow(int round) {
-    json_t *wf = json_pack("{s:s, s:s, s:s, s:s, s:[], s:[]}", "schema", "prodflow.workflow/v1", "id", "bench", "name",
-                           "bench", "family", "bench_flow", "nodes", "edges");
-    for (int i = 0; i < DAG_NODES; i++) {
-        char id[16], parent[16], label[16];
-        snprintf(id, sizeof id, "n%d", i);
-        snprintf(label, sizeof label, "r%d.%d", round, i);
-        json_array_append_new(json_object_get(wf, "nodes"),
-                              json_pack("{s:s, s:s, s:{s:s}}", "id", id, "step", i ? "bench.noop" : "bench.entry",
-                                        "params", "label", label));
-        if (!i) continue;
-        snprintf(parent, sizeof parent, "n%d", (i - 1) / 2);
-        json_array_append_new(json_object_get(wf, "edges"),
-                              json_pack("{s:{s:s, s:s}, s:{s:s, s:s}}", "from", "node", parent, "port", "out", "to",
-                                        "node", id, "port", "in"));
-    }
-    return wf;
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "r%d", round);
+    return pf_bench_noop_dag(DAG_NODES, prefix);
 }
 
 /* Wall time in ms of one run of the DAG through a runtime on store (each
@@ -181,21 +147,8 @@ static double dag_ms(const pf_registry *reg, pf_store *store, const char *data_d
 
 /* The DAG on both stores, best of ROUNDS each, rounds interleaved. */
 static void dag_both(pf_store *lite, pf_store *pgs, const char *dir) {
-    json_t *families =
-        json_loads("[{\"key\":\"bench_flow\",\"label\":\"Bench\",\"description\":\"d\","
-                   "\"entry_step\":\"bench.entry\",\"context_schema\":{\"type\":\"object\"},"
-                   "\"palette\":[\"bench.entry\",\"bench.noop\"],\"artifact_kinds\":[],\"preflight\":[]}]",
-                   0, NULL);
-    pf_registry_extra extra = {modules, 2, families};
-    pf_errors errs;
-    pf_errors_init(&errs);
-    pf_registry *reg = pf_registry_load_with(&extra, &errs);
-    pf_errors_clear(&errs);
-    if (!reg) {
-        fprintf(stderr, "bench_store: the bench modules did not load\n");
-        json_decref(families);
-        return;
-    }
+    pf_registry *reg = pf_bench_noop_registry(false);
+    if (!reg) return;
     double best_l = 1e18, best_p = 1e18;
     for (int round = 0; round < DAG_ROUNDS + 1; round++) {
         json_t *wf = dag_workflow(round);
@@ -212,7 +165,6 @@ static void dag_both(pf_store *lite, pf_store *pgs, const char *dir) {
            "PostgreSQL/SQLite %.2f (goal <= 3)\n",
            DAG_NODES, DAG_ROUNDS, best_p, best_l, best_p / best_l);
     pf_registry_free(reg);
-    json_decref(families);
 }
 
 static double best_rate(pf_store *s, const char *backend, int group) {
