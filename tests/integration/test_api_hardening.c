@@ -417,15 +417,7 @@ static void test_cad_file_stored_once(void) {
     pf_http_reply_free(&r);
     /* wait for the intake to end, however it ends */
     char *path = pf_asprintf("/api/cad-files/%s", sha);
-    for (;;) {
-        long status;
-        json_t *doc = pf_http_json(&srv, "GET", path, NULL, &status);
-        const char *s = pf_json_str(json_object_get(doc, "intake"), "status");
-        bool busy = status == 200 && s && (!strcmp(s, "running") || !strcmp(s, "queued"));
-        json_decref(doc);
-        if (!busy) break;
-        usleep(100000);
-    }
+    json_decref(pf_test_intake_wait(&srv, path));
     char *kept = pf_asprintf("%s/data/cad/%s.step", srv.data_dir, sha);
     char *artifact = pf_asprintf("%s/data/artifacts/sha256/%.2s/%s", srv.data_dir, sha, sha);
     struct stat a, b;
@@ -475,16 +467,7 @@ static void test_signed_links(void) {
         uploaded_sha);
     json_t *started = call("POST", "/api/runs", body, 202);
     free(body);
-    char *run_path = pf_asprintf("/api/runs/%s", pf_json_str(started, "id") ? pf_json_str(started, "id") : "");
-    json_t *run = NULL;
-    for (;;) {
-        long status;
-        json_decref(run);
-        run = pf_http_json(&srv, "GET", run_path, NULL, &status);
-        const char *s = pf_json_str(run, "status");
-        if (status != 200 || !s || (strcmp(s, "running") && strcmp(s, "queued"))) break;
-        usleep(100000);
-    }
+    json_t *run = pf_test_run_wait(&srv, pf_json_str(started, "id") ? pf_json_str(started, "id") : "-");
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     char *list_path = pf_asprintf("/api/assets?run=%s", pf_json_str(started, "id"));
     json_t *list = call("GET", list_path, NULL, 200);
@@ -546,7 +529,6 @@ static void test_signed_links(void) {
     json_decref(list);
     free(list_path);
     json_decref(run);
-    free(run_path);
     json_decref(started);
 }
 
@@ -555,17 +537,10 @@ static const char *const args[] = {"--no-demo-data", "--threads",  "8",       "-
 
 /* The intake status of a CAD file once it has ended (NULL: no such file). */
 static char *intake_outcome(const char *sha) {
-    char *path = pf_asprintf("/api/cad-files/%s", sha), *outcome = NULL;
-    for (;;) {
-        long status;
-        json_t *doc = pf_http_json(&srv, "GET", path, NULL, &status);
-        const char *s = pf_json_str(json_object_get(doc, "intake"), "status");
-        bool busy = status == 200 && s && (!strcmp(s, "running") || !strcmp(s, "queued"));
-        if (!busy && status == 200 && s) outcome = pf_strdup(s);
-        json_decref(doc);
-        if (!busy) break;
-        usleep(100000);
-    }
+    char *path = pf_asprintf("/api/cad-files/%s", sha);
+    json_t *cad = pf_test_intake_wait(&srv, path);
+    char *outcome = pf_test_intake_status(cad) ? pf_strdup(pf_test_intake_status(cad)) : NULL;
+    json_decref(cad);
     free(path);
     return outcome;
 }

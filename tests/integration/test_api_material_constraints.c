@@ -53,8 +53,7 @@ int main(void) {
     json_t *products = pf_http_json(&srv, "GET", "/api/products", NULL, &status);
     const json_t *product = json_array_get(json_object_get(products, "products"), 0);
     char *cad_path = pf_asprintf("/api/cad-files/%s", pf_json_str(product, "cad_file"));
-    const char *const intake_final[] = {"succeeded", "failed", "cancelled", NULL};
-    json_t *cad = pf_http_poll(&srv, cad_path, pf_test_intake_status, intake_final);
+    json_t *cad = pf_test_intake_wait(&srv, cad_path);
     CHECK_STR(pf_test_intake_status(cad), "succeeded");
     json_decref(cad);
 
@@ -101,10 +100,8 @@ int main(void) {
     path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
     json_t *d = pf_http_post_expect(&srv, path, NULL, 202);
     free(path);
-    char *run_path = pf_asprintf("/api/runs/%s", pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
+    json_t *run = pf_test_run_wait(&srv, pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "-");
     json_decref(d);
-    const char *const run_final[] = {"succeeded", "failed", "cancelled", NULL};
-    json_t *run = pf_http_poll(&srv, run_path, pf_test_run_status, run_final);
     CHECK_STR(pf_test_run_status(run), "succeeded");
     const json_t *allowed = json_object_get(node_state(run, "map", "param_sources"), "allowed_materials");
     CHECK_STR(pf_json_str(allowed, "source"), "constraint");
@@ -130,7 +127,6 @@ int main(void) {
     json_decref(map);
     free(full);
     json_decref(run);
-    free(run_path);
 
     json_decref(order);
     free(cad_path);

@@ -20,16 +20,6 @@
 #include <unistd.h>
 
 /* Both lines finished, one way or another. */
-static const char *lines_state(const json_t *order) {
-    size_t i;
-    const json_t *line;
-    json_array_foreach(json_object_get(order, "lines"), i, line) {
-        const char *s = pf_json_str(line, "status");
-        if (!s || strcmp(s, "in_production") == 0 || strcmp(s, "new") == 0) return "busy";
-    }
-    return "done";
-}
-
 /* The published asset of a run, fetched at its stable URL: its first bytes. */
 static char *published(const pf_test_server *srv, const char *run_id, size_t *len) {
     long status;
@@ -127,8 +117,7 @@ int main(void) {
     char *cad_id = pf_strdup(pf_json_str(up.json, "id") ? pf_json_str(up.json, "id") : "");
     pf_http_reply_free(&up);
     char *cad_path = pf_asprintf("/api/cad-files/%s", cad_id);
-    const char *const intake_final[] = {"succeeded", "failed", "cancelled", NULL};
-    json_t *cad = pf_http_poll(&srv, cad_path, pf_test_intake_status, intake_final);
+    json_t *cad = pf_test_intake_wait(&srv, cad_path);
     CHECK_STR(pf_test_intake_status(cad), "succeeded");
     json_decref(cad);
 
@@ -186,8 +175,9 @@ int main(void) {
         free(path);
     }
     char *order_path = pf_asprintf("/api/orders/%s", pf_json_str(order, "id"));
-    const char *const done[] = {"done", NULL};
-    json_t *after = pf_http_poll(&srv, order_path, lines_state, done);
+    for (size_t k = 0; k < 3; k++) /* a line's status follows its run's */
+        json_decref(pf_test_run_wait(&srv, run_ids[k]));
+    json_t *after = pf_http_json(&srv, "GET", order_path, NULL, &status);
     size_t i;
     const json_t *line;
     json_array_foreach(json_object_get(after, "lines"), i, line) CHECK_STR(pf_json_str(line, "status"), "delivered");
@@ -205,10 +195,7 @@ int main(void) {
                   pf_test_webhook_count_for_run(hook, run_ids[k]));
     /* the shadow run (the line follows the legacy run alone) published and
      * notified nothing, and matches */
-    char *shadow_path = pf_asprintf("/api/runs/%s", shadow_id);
-    const char *const run_final[] = {"succeeded", "failed", "cancelled", NULL};
-    json_decref(pf_http_poll(&srv, shadow_path, pf_test_run_status, run_final));
-    free(shadow_path);
+    json_decref(pf_test_run_wait(&srv, shadow_id));
     CHECK_INT(pf_test_webhook_count_for_run(hook, shadow_id), 0);
     char *parity_path = pf_asprintf("/api/runs/%s/parity", run_ids[2]);
     json_t *parity = pf_http_json(&srv, "GET", parity_path, NULL, &status);

@@ -23,34 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static json_t *call(const pf_test_server *srv, const char *method, const char *path, const char *body, long want) {
-    long status;
-    json_t *doc = pf_http_json(srv, method, path, body, &status);
-    CHECK_MSG(status == want, "%s %s: %ld, not %ld: %s", method, path, status, want,
-              doc ? pf_json_str(doc, "detail") ? pf_json_str(doc, "detail") : "" : "");
-    return doc;
-}
-
-static const char *line_state(const json_t *line) {
-    const char *s = pf_json_str(line, "status");
-    return s && (strcmp(s, "new") == 0 || strcmp(s, "in_production") == 0) ? NULL : s;
-}
-
-/* Polls the line until it is finished (waits on state; ~10 min at most). */
-static json_t *wait_line(const pf_test_server *srv, const char *line_id) {
-    char *path = pf_asprintf("/api/order-lines/%s", line_id);
-    json_t *doc = NULL;
-    for (int i = 0; i < 3000; i++) {
-        long status;
-        json_decref(doc);
-        doc = pf_http_json(srv, "GET", path, NULL, &status);
-        if (line_state(doc)) break;
-        usleep(200000);
-    }
-    free(path);
-    return doc;
-}
-
 static uint32_t le32(const unsigned char *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
@@ -102,7 +74,7 @@ static char *upload_product(const pf_test_server *srv, const char *dir, const ch
     pf_http_reply_free(&up);
     char *body = pf_asprintf("{\"name\":\"Pump %s\",\"sku\":\"%s\",\"category\":\"machinery\",\"cad_file\":\"%s\"}",
                              sku, sku, *sha_out);
-    json_t *product = call(srv, "POST", "/api/products", body, 201);
+    json_t *product = pf_http_expect(srv, "POST", "/api/products", body, 201);
     char *id = pf_strdup(pf_json_str(product, "id") ? pf_json_str(product, "id") : "");
     json_decref(product);
     free(body);
@@ -114,7 +86,7 @@ static char *upload_product(const pf_test_server *srv, const char *dir, const ch
 /* Preflight of the line refuses at pointer, and dispatch with it. */
 static void expect_refused(const pf_test_server *srv, const char *line_id, const char *pointer) {
     char *path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
-    json_t *pre = call(srv, "POST", path, NULL, 200);
+    json_t *pre = pf_http_expect(srv, "POST", path, NULL, 200);
     CHECK(json_is_false(json_object_get(pre, "ok")));
     char *text = json_dumps(json_object_get(pre, "problems"), JSON_COMPACT);
     CHECK_MSG(pf_problems_have(json_object_get(pre, "problems"), pointer), "no problem at %s: %s", pointer,
@@ -124,7 +96,7 @@ static void expect_refused(const pf_test_server *srv, const char *line_id, const
     json_decref(pre);
     free(path);
     path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
-    json_t *refused = call(srv, "POST", path, NULL, 422);
+    json_t *refused = pf_http_expect(srv, "POST", path, NULL, 422);
     CHECK(pf_problems_have(json_object_get(refused, "errors"), pointer));
     json_decref(refused);
     free(path);
@@ -132,26 +104,28 @@ static void expect_refused(const pf_test_server *srv, const char *line_id, const
 
 static void test_refusals(const pf_test_server *srv, const char *dir) {
     /* a cad_file output type cannot take the legacy rollout */
-    json_t *legacy = call(srv, "POST", "/api/output-types",
-                          "{\"key\":\"glb_legacy\",\"name\":\"GLB\",\"family\":\"cad_file\",\"artifact_kind\":"
-                          "\"glb_model\",\"pricing_tier\":\"standard\",\"legacy_render_settings\":{\"width\":64}}",
-                          422);
+    json_t *legacy =
+        pf_http_expect(srv, "POST", "/api/output-types",
+                       "{\"key\":\"glb_legacy\",\"name\":\"GLB\",\"family\":\"cad_file\",\"artifact_kind\":"
+                       "\"glb_model\",\"pricing_tier\":\"standard\",\"legacy_render_settings\":{\"width\":64}}",
+                       422);
     CHECK(pf_problems_have(json_object_get(legacy, "errors"), "/rollout"));
     json_decref(legacy);
     /* the intake workflow makes a GLB but publishes nothing */
-    json_decref(call(srv, "POST", "/api/output-types",
-                     "{\"key\":\"glb_unpublished\",\"name\":\"GLB, unpublished\",\"family\":\"cad_file\",\"workflow\":"
-                     "{\"id\":\"starter-cad-intake\",\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":"
-                     "\"glb_model\",\"pricing_tier\":\"standard\"}",
-                     201));
-    json_t *bare =
-        call(srv, "POST", "/api/products", "{\"name\":\"No CAD\",\"sku\":\"NOCAD-1\",\"category\":\"machinery\"}", 201);
+    json_decref(pf_http_expect(
+        srv, "POST", "/api/output-types",
+        "{\"key\":\"glb_unpublished\",\"name\":\"GLB, unpublished\",\"family\":\"cad_file\",\"workflow\":"
+        "{\"id\":\"starter-cad-intake\",\"version\":1},\"rollout\":\"graph\",\"artifact_kind\":"
+        "\"glb_model\",\"pricing_tier\":\"standard\"}",
+        201));
+    json_t *bare = pf_http_expect(srv, "POST", "/api/products",
+                                  "{\"name\":\"No CAD\",\"sku\":\"NOCAD-1\",\"category\":\"machinery\"}", 201);
     char *sha = NULL, *gone = upload_product(srv, dir, "GONE-1", &sha);
     char *body = pf_asprintf("{\"lines\":[{\"product\":\"%s\",\"output_type\":\"glb_model\"},"
                              "{\"product\":\"%s\",\"output_type\":\"glb_model\"},"
                              "{\"product\":\"%s\",\"output_type\":\"glb_unpublished\"}]}",
                              pf_json_str(bare, "id"), gone, gone);
-    json_t *order = call(srv, "POST", "/api/orders", body, 201);
+    json_t *order = pf_http_expect(srv, "POST", "/api/orders", body, 201);
     free(body);
     const json_t *lines = json_object_get(order, "lines");
     expect_refused(srv, pf_json_str(json_array_get(lines, 0), "id"), "/product/cad_file");
@@ -180,7 +154,7 @@ int main(void) {
     char *dir = pf_test_tmpdir("orders-glb");
 
     /* the demo catalog offers the GLB, priced */
-    json_t *type = call(&srv, "GET", "/api/output-types/glb_model", NULL, 200);
+    json_t *type = pf_http_expect(&srv, "GET", "/api/output-types/glb_model", NULL, 200);
     CHECK_STR(pf_json_str(type, "family"), "cad_file");
     CHECK_STR(pf_json_str(type, "name"), "GLB model for web and AR");
     json_decref(type);
@@ -192,28 +166,28 @@ int main(void) {
 
     char *body =
         pf_asprintf("{\"customer\":\"ACME\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"glb_model\"}]}", product);
-    json_t *order = call(&srv, "POST", "/api/orders", body, 201);
+    json_t *order = pf_http_expect(&srv, "POST", "/api/orders", body, 201);
     free(body);
     const json_t *line = json_array_get(json_object_get(order, "lines"), 0);
     const char *line_id = pf_json_str(line, "id") ? pf_json_str(line, "id") : "";
     CHECK(json_number_value(json_object_get(line, "unit_price")) == 40);
     char *path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
-    json_t *pre = call(&srv, "POST", path, NULL, 200);
+    json_t *pre = pf_http_expect(&srv, "POST", path, NULL, 200);
     CHECK_MSG(json_is_true(json_object_get(pre, "ok")), "preflight: %s",
               pf_json_str(json_array_get(json_object_get(pre, "problems"), 0), "message"));
     json_decref(pre);
     free(path);
     path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
-    json_t *d = call(&srv, "POST", path, NULL, 202);
+    json_t *d = pf_http_expect(&srv, "POST", path, NULL, 202);
     CHECK_STR(pf_json_str(d, "rollout"), "graph");
     char *run_id = pf_strdup(pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
     json_decref(d);
-    json_decref(call(&srv, "POST", path, NULL, 409)); /* not twice */
+    json_decref(pf_http_expect(&srv, "POST", path, NULL, 409)); /* not twice */
     free(path);
 
     /* the run started from the family's context: the product's STEP file */
     path = pf_asprintf("/api/runs/%s", run_id);
-    json_t *run = call(&srv, "GET", path, NULL, 200);
+    json_t *run = pf_http_expect(&srv, "GET", path, NULL, 200);
     free(path);
     char *run_text = json_dumps(run, JSON_COMPACT);
     CHECK_MSG(run_text && strstr(run_text, "\"step_path\":\"cad/"), "the run has no step_path: %.800s",
@@ -221,7 +195,10 @@ int main(void) {
     free(run_text);
     json_decref(run);
 
-    json_t *done = wait_line(&srv, line_id);
+    json_decref(pf_test_run_wait(&srv, run_id)); /* the line's status follows its run's */
+    path = pf_asprintf("/api/order-lines/%s", line_id);
+    json_t *done = pf_http_expect(&srv, "GET", path, NULL, 200);
+    free(path);
     CHECK_STR(pf_json_str(done, "status"), "delivered");
     json_decref(done);
     check_delivered_glb(&srv, run_id, line_id);

@@ -27,8 +27,6 @@
 /* Lines dispatched; each costs a publish and a notify (the .blend export
  * is a cache hit after the first few). */
 #define N_LINES 100
-/* Polls of ~0.2 s: a bound against a hang, not a timing assertion. */
-#define MAX_POLLS 3000
 
 static bool pg_installed(void) {
     glob_t g;
@@ -49,16 +47,10 @@ static char *demo_product_ready(const pf_test_server *srv) {
     char *id = pf_json_str(p, "id") ? pf_strdup(pf_json_str(p, "id")) : NULL;
     char *cad = pf_json_str(p, "cad_file") ? pf_asprintf("/api/cad-files/%s", pf_json_str(p, "cad_file")) : NULL;
     json_decref(products);
-    const char *status = NULL;
-    for (int i = 0; cad && i < MAX_POLLS; i++) {
-        json_t *doc = get(srv, cad);
-        status = pf_json_str(json_object_get(doc, "intake"), "status");
-        bool final = status && strcmp(status, "running") != 0;
-        CHECK_MSG(!final || strcmp(status, "succeeded") == 0, "the demo intake %s", status);
-        json_decref(doc);
-        if (final) break;
-        usleep(200000);
-    }
+    json_t *doc = cad ? pf_test_intake_wait(srv, cad) : NULL;
+    CHECK_MSG(doc && !strcmp(pf_test_intake_status(doc) ? pf_test_intake_status(doc) : "", "succeeded"),
+              "the demo intake %s", pf_test_intake_status(doc) ? pf_test_intake_status(doc) : "(none)");
+    json_decref(doc);
     free(cad);
     return id;
 }
@@ -95,15 +87,6 @@ static void *dispatch_all(void *arg) {
 }
 
 /* The line's status on srv. */
-static char *line_status(const pf_test_server *srv, const char *line) {
-    char *path = pf_asprintf("/api/order-lines/%s", line);
-    json_t *doc = get(srv, path);
-    char *s = pf_json_str(doc, "status") ? pf_strdup(pf_json_str(doc, "status")) : NULL;
-    json_decref(doc);
-    free(path);
-    return s;
-}
-
 /* An SSE stream of run_id on srv, as a raw socket. */
 static int open_stream(const pf_test_server *srv, const char *run_id) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -152,13 +135,7 @@ static void test_stream_across(pf_test_server *a, pf_test_server *b, pf_test_web
     json_decref(d);
     free(path);
     /* b's notify has posted (and waits): the run is running on b */
-    for (int i = 0; i < MAX_POLLS; i++) {
-        json_t *all = pf_test_webhook_received(hook);
-        size_t n = json_array_size(all);
-        json_decref(all);
-        if (n > before) break;
-        usleep(100000);
-    }
+    pf_test_webhook_wait(hook, before + 1);
     int fd = open_stream(a, run_id);
     CHECK(fd >= 0);
     char *text = pf_strdup("");
@@ -204,13 +181,7 @@ static void test_cancel_across(pf_test_server *a, pf_test_server *b, pf_test_web
     char *run_id = pf_strdup(pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
     json_decref(d);
     free(path);
-    for (int i = 0; i < MAX_POLLS; i++) { /* b's notify has posted and waits */
-        json_t *all = pf_test_webhook_received(hook);
-        size_t n = json_array_size(all);
-        json_decref(all);
-        if (n > before) break;
-        usleep(100000);
-    }
+    pf_test_webhook_wait(hook, before + 1); /* b's notify has posted and waits */
     char *cancel = pf_asprintf("/api/runs/%s/cancel", run_id);
     json_t *answer = pf_http_json(a, "POST", cancel, NULL, &status);
     CHECK_MSG(status == 202, "a cancel sent to the server that does not run %s: %ld %s", run_id, status,
@@ -218,13 +189,10 @@ static void test_cancel_across(pf_test_server *a, pf_test_server *b, pf_test_web
     CHECK_STR(pf_json_str(answer, "status"), "cancelling");
     json_decref(answer);
     pf_test_webhook_hold(hook, false);
-    char *s = NULL;
-    for (int i = 0; i < MAX_POLLS; i++) {
-        free(s);
-        s = run_status(a, run_id);
-        if (s && strcmp(s, "running") != 0 && strcmp(s, "queued") != 0) break;
-        usleep(100000);
-    }
+    /* a's stream of the run ends when b's cancel does (NOTIFY) */
+    json_t *ended = pf_test_run_wait(a, run_id);
+    char *s = pf_test_run_status(ended) ? pf_strdup(pf_test_run_status(ended)) : NULL;
+    json_decref(ended);
     CHECK_MSG(s && strcmp(s, "cancelled") == 0, "run %s cancelled through the other server ended %s", run_id,
               s ? s : "(unknown)");
     free(s);
@@ -332,23 +300,36 @@ int main(void) {
          * their leases run out. A line b recorded but had not started when
          * it died reads failed, and an operator dispatches it again. */
         size_t redispatched = 0;
-        for (int round = 0; round < MAX_POLLS; round++) {
-            size_t busy = 0;
-            json_array_foreach(ids, i, line) {
-                char *s = line_status(&a, json_string_value(line));
-                if (s && (strcmp(s, "failed") == 0 || strcmp(s, "new") == 0)) {
-                    char *path = pf_asprintf("/api/order-lines/%s/dispatch", json_string_value(line));
+        json_array_foreach(ids, i, line) {
+            const char *id = json_string_value(line);
+            for (int dispatches = 0;;) {
+                char *path = pf_asprintf("/api/order-lines/%s", id);
+                json_t *doc = get(&a, path);
+                free(path);
+                const char *s = pf_json_str(doc, "status");
+                const json_t *runs = json_object_get(doc, "runs");
+                const char *last = pf_json_str(json_array_get(runs, json_array_size(runs) - 1), "run_id");
+                bool delivered = s && !strcmp(s, "delivered"), again = s && (!strcmp(s, "failed") || !strcmp(s, "new"));
+                char *run_id = !delivered && !again && last ? pf_strdup(last) : NULL;
+                json_decref(doc);
+                if (delivered) break;
+                if (again && dispatches == 3) {
+                    CHECK_MSG(false, "line %s is still not delivered after %d dispatches", id, dispatches);
+                    break;
+                }
+                if (again) {
+                    dispatches++;
+                    path = pf_asprintf("/api/order-lines/%s/dispatch", id);
                     json_decref(pf_http_json(&a, "POST", path, NULL, &status));
                     free(path);
                     redispatched++;
-                    busy++;
-                } else if (!s || strcmp(s, "delivered") != 0) {
-                    busy++;
+                    continue;
                 }
-                free(s);
+                CHECK_MSG(run_id != NULL, "line %s is %s without a run", id, s ? s : "unreadable");
+                if (!run_id) break;
+                json_decref(pf_test_run_wait(&a, run_id)); /* b's runs end on a once their leases run out */
+                free(run_id);
             }
-            if (!busy) break;
-            usleep(200000);
         }
         fprintf(stderr, "two_servers: %zu lines dispatched again after the kill\n", redispatched);
 

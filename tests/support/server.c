@@ -449,28 +449,54 @@ json_t *pf_http_json(const pf_test_server *srv, const char *method, const char *
     return doc;
 }
 
-json_t *pf_http_post_expect(const pf_test_server *srv, const char *path, const char *body, long want) {
+json_t *pf_http_expect(const pf_test_server *srv, const char *method, const char *path, const char *body, long want) {
     long status;
-    json_t *doc = pf_http_json(srv, "POST", path, body, &status);
+    json_t *doc = pf_http_json(srv, method, path, body, &status);
     const char *detail = pf_json_str(doc, "detail");
-    CHECK_MSG(status == want, "POST %s: %ld, not %ld: %s", path, status, want, detail ? detail : "");
+    CHECK_MSG(status == want, "%s %s: %ld, not %ld: %s", method, path, status, want, detail ? detail : "");
     return doc;
 }
 
-json_t *pf_http_poll(const pf_test_server *srv, const char *path, const char *(*state)(const json_t *),
-                     const char *const *finals) {
-    for (;;) {
-        long status;
-        json_t *doc = pf_http_json(srv, "GET", path, NULL, &status);
-        const char *s = state(doc);
-        for (size_t k = 0; s && finals[k]; k++)
-            if (strcmp(s, finals[k]) == 0) return doc;
-        CHECK_MSG(status != 0, "GET %s: no answer (the server is gone?)", path);
-        if (status == 0) return doc;
-        json_decref(doc);
-        usleep(100000); /* pacing, not a deadline: the state decides */
-    }
+json_t *pf_http_post_expect(const pf_test_server *srv, const char *path, const char *body, long want) {
+    return pf_http_expect(srv, "POST", path, body, want);
+}
+
+json_t *pf_test_run_wait(const pf_test_server *srv, const char *run_id) {
+    char *events = pf_asprintf("/api/runs/%s/events", run_id), *path = pf_asprintf("/api/runs/%s", run_id);
+    pf_http_reply r;
+    if (pf_http(srv, "GET", events, NULL, 0, NULL, &r) == 0) pf_http_reply_free(&r);
+    long status;
+    json_t *run = pf_http_json(srv, "GET", path, NULL, &status);
+    CHECK_MSG(status == 200, "GET %s: %ld", path, status);
+    free(events);
+    free(path);
+    if (status == 200) return run;
+    json_decref(run);
+    return NULL;
 }
 
 const char *pf_test_intake_status(const json_t *cad) { return pf_json_str(json_object_get(cad, "intake"), "status"); }
+
+static bool intake_busy(const json_t *cad) {
+    const char *s = pf_test_intake_status(cad);
+    return s && (strcmp(s, "running") == 0 || strcmp(s, "queued") == 0);
+}
+
+json_t *pf_test_intake_wait(const pf_test_server *srv, const char *path) {
+    long status;
+    json_t *cad = pf_http_json(srv, "GET", path, NULL, &status);
+    while (status == 200 && intake_busy(cad)) {
+        const char *run_id = pf_json_str(json_object_get(cad, "intake"), "run_id");
+        if (!run_id) run_id = pf_json_str(cad, "intake_run_id");
+        CHECK_MSG(run_id != NULL, "%s: a running intake without a run id", path);
+        if (!run_id) break;
+        json_decref(pf_test_run_wait(srv, run_id));
+        json_decref(cad);
+        cad = pf_http_json(srv, "GET", path, NULL, &status);
+    }
+    if (status == 200) return cad;
+    json_decref(cad);
+    return NULL;
+}
+
 const char *pf_test_run_status(const json_t *run) { return pf_json_str(run, "status"); }

@@ -79,16 +79,22 @@ bool pf_problems_have(const json_t *problems, const char *pointer);
 /* A JSON request (body may be NULL): the parsed answer (new reference, NULL
  * when it is not JSON) and its status in *status (0 when no answer came). */
 json_t *pf_http_json(const pf_test_server *srv, const char *method, const char *path, const char *body, long *status);
+/* A request whose answer must have status want (a CHECK otherwise, naming
+ * the detail): the parsed answer, new reference or NULL. */
+json_t *pf_http_expect(const pf_test_server *srv, const char *method, const char *path, const char *body, long want);
 /* A POST whose answer must have status want (a CHECK otherwise, naming
  * the detail): the parsed answer, new reference or NULL. */
 json_t *pf_http_post_expect(const pf_test_server *srv, const char *path, const char *body, long want);
-/* GETs path until state(answer) is one of finals (NULL-terminated), or
- * the server stops answering (a CHECK fails); the last answer. */
-json_t *pf_http_poll(const pf_test_server *srv, const char *path, const char *(*state)(const json_t *),
-                     const char *const *finals);
-/* state functions for pf_http_poll: a CAD file's intake status, a run's status. */
-const char *pf_test_intake_status(const json_t *cad);
+/* Blocks until run_id has ended: reads the run's event stream, which the
+ * server ends when the run does (no polling, no clock). The run's final
+ * document (new reference; NULL when there is no such run). */
+json_t *pf_test_run_wait(const pf_test_server *srv, const char *run_id);
+/* The CAD file at path (/api/cad-files/SHA) once its intake has ended,
+ * waiting on the intake's run as above; NULL when there is no such file. */
+json_t *pf_test_intake_wait(const pf_test_server *srv, const char *path);
+/* A run's status and a CAD file's intake status, for checks. */
 const char *pf_test_run_status(const json_t *run);
+const char *pf_test_intake_status(const json_t *cad);
 
 /* A GET with a Range header ("0-3" for the first four bytes). */
 int pf_http_range(const pf_test_server *srv, const char *path, const char *range, pf_http_reply *reply);

@@ -16,6 +16,7 @@ struct pf_test_webhook {
     char *location;
     bool held; /* POSTs are recorded, then wait to be answered */
     pthread_cond_t release;
+    pthread_cond_t arrived; /* a POST was recorded */
 };
 
 typedef struct {
@@ -59,6 +60,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                       header(c, "Idempotency-Key"), "signature", header(c, "X-Prodflow-Signature"), "headers", headers);
         pthread_mutex_lock(&w->lock);
         json_array_append_new(w->received, entry);
+        pthread_cond_broadcast(&w->arrived);
         while (w->held)
             pthread_cond_wait(&w->release, &w->lock);
         pthread_mutex_unlock(&w->lock);
@@ -87,6 +89,7 @@ pf_test_webhook *pf_test_webhook_start(void) {
     pf_test_webhook *w = pf_xcalloc(1, sizeof *w);
     pthread_mutex_init(&w->lock, NULL);
     pthread_cond_init(&w->release, NULL);
+    pthread_cond_init(&w->arrived, NULL);
     w->received = json_array();
     w->status = MHD_HTTP_OK;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -133,6 +136,7 @@ void pf_test_webhook_stop(pf_test_webhook *w) {
     json_decref(w->received);
     free(w->location);
     pthread_cond_destroy(&w->release);
+    pthread_cond_destroy(&w->arrived);
     pthread_mutex_destroy(&w->lock);
     free(w);
 }
@@ -149,4 +153,11 @@ size_t pf_test_webhook_count_for_run(pf_test_webhook *w, const char *run_id) {
     }
     json_decref(all);
     return n;
+}
+
+void pf_test_webhook_wait(pf_test_webhook *w, size_t n) {
+    pthread_mutex_lock(&w->lock);
+    while (json_array_size(w->received) < n)
+        pthread_cond_wait(&w->arrived, &w->lock);
+    pthread_mutex_unlock(&w->lock);
 }

@@ -21,6 +21,8 @@ json_t *pf_test_webhook_received(pf_test_webhook *w);
  * hold ends: a test keeps a run inside output.notify for as long as it
  * likes (the receiver serves one request at a time meanwhile). */
 void pf_test_webhook_hold(pf_test_webhook *w, bool held);
+/* Blocks until the receiver has recorded at least n POSTs (held ones too). */
+void pf_test_webhook_wait(pf_test_webhook *w, size_t n);
 /* How many deliveries the receiver got whose JSON body names run_id. */
 size_t pf_test_webhook_count_for_run(pf_test_webhook *w, const char *run_id);
 void pf_test_webhook_stop(pf_test_webhook *w);

@@ -100,7 +100,6 @@ static void test_missing_module_in_a_child(void) {
                          .work_dir = dir,
                          .share_dir = PF_SOURCE_DIR "/share",
                          .context = context,
-                         .timeout_ms = 120000,
                          .run_id = "loader",
                          .node_id = "objects",
                          .limits = pf_isolate_limits(m, NULL, 0)};
