@@ -61,32 +61,35 @@ typedef struct {
     size_t count;  /* dispatch this many, then stop */
     size_t accepted, refused, unreachable;
     json_t *runs; /* line id -> run id, for those accepted */
+    size_t from;  /* dispatch_all starts here */
 } dispatcher;
 
+static void dispatch_one(dispatcher *d, size_t i) {
+    const char *line = json_string_value(json_array_get(d->lines, i));
+    char *path = pf_asprintf("/api/order-lines/%s/dispatch", line);
+    long status = 0;
+    json_t *r = pf_http_json(d->srv, "POST", path, NULL, &status);
+    if (status == 202) {
+        d->accepted++;
+        json_object_set_new(d->runs, line, json_string(pf_json_str(r, "run_id")));
+    } else if (status == 409) {
+        d->refused++;
+    } else {
+        CHECK_MSG(status == 0, "dispatch %s: %ld %s", line, status, r ? pf_json_str(r, "detail") : "");
+        d->unreachable++;
+    }
+    json_decref(r);
+    free(path);
+}
+
+/* Dispatches lines[from..count) in order. */
 static void *dispatch_all(void *arg) {
     dispatcher *d = arg;
-    d->runs = json_object();
-    for (size_t i = 0; i < d->count; i++) {
-        const char *line = json_string_value(json_array_get(d->lines, i));
-        char *path = pf_asprintf("/api/order-lines/%s/dispatch", line);
-        long status = 0;
-        json_t *r = pf_http_json(d->srv, "POST", path, NULL, &status);
-        if (status == 202) {
-            d->accepted++;
-            json_object_set_new(d->runs, line, json_string(pf_json_str(r, "run_id")));
-        } else if (status == 409) {
-            d->refused++;
-        } else {
-            CHECK_MSG(status == 0, "dispatch %s: %ld %s", line, status, r ? pf_json_str(r, "detail") : "");
-            d->unreachable++;
-        }
-        json_decref(r);
-        free(path);
-    }
+    for (size_t i = d->from; i < d->count; i++)
+        dispatch_one(d, i);
     return NULL;
 }
 
-/* The line's status on srv. */
 /* An SSE stream of run_id on srv, as a raw socket. */
 static int open_stream(const pf_test_server *srv, const char *run_id) {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -277,8 +280,15 @@ int main(void) {
          * meanwhile, so none of b's runs can get past output.notify before
          * the kill, and a must take every one of them over */
         pf_test_webhook_hold(hook, true);
-        dispatcher da = {.srv = &a, .lines = ids, .count = N_LINES};
-        dispatcher db = {.srv = &b, .lines = ids, .count = N_LINES / 2};
+        /* a goes through the lines from the first, b from the last, so
+         * they meet and contend in the middle; b takes its first line
+         * before a starts, so b certainly has runs to lose. */
+        json_t *reversed = json_array();
+        for (size_t k = N_LINES; k-- > 0;)
+            json_array_append(reversed, json_array_get(ids, k));
+        dispatcher da = {.srv = &a, .lines = ids, .count = N_LINES, .runs = json_object()};
+        dispatcher db = {.srv = &b, .lines = reversed, .count = N_LINES / 2, .runs = json_object(), .from = 1};
+        dispatch_one(&db, 0);
         pthread_t ta, tb;
         pthread_create(&ta, NULL, dispatch_all, &da);
         pthread_create(&tb, NULL, dispatch_all, &db);
@@ -377,6 +387,7 @@ int main(void) {
         json_decref(received);
         json_decref(da.runs);
         json_decref(db.runs);
+        json_decref(reversed);
     }
     json_decref(stream_line);
     json_decref(cancel_line);
