@@ -27,8 +27,7 @@ void pf_handle_artifact_get(const pf_app *app, const pf_request *req, pf_respons
         err = pf_error_new(PF_ENOTFOUND, "", "the file of artifact %s is gone", pf_request_param(req, "id"));
     if (err) {
         if (fd >= 0) close(fd);
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         json_decref(meta);
         return;
     }
@@ -53,8 +52,7 @@ void pf_handle_artifact_blob_get(const pf_app *app, const pf_request *req, pf_re
     free(path);
     if (err) {
         if (fd >= 0) close(fd);
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_file(res, req, fd, (uint64_t)st.st_size, "application/octet-stream", digest);
@@ -74,8 +72,7 @@ void pf_handle_artifact_blob_put(const pf_app *app, const pf_request *req, pf_re
     else
         err = pf_artifact_store_adopt(app->data_dir, up->path, digest);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 201, json_pack("{s:s, s:I}", "sha256", digest, "size", (json_int_t)up->size));
@@ -125,8 +122,7 @@ void pf_handle_shared_asset_get(const pf_app *app, const pf_request *req, pf_res
     if (err) {
         pf_error *shown =
             pf_error_new(err->code == PF_EIO ? PF_EIO : PF_ENOTFOUND, "", "this deliverable is no longer available");
-        pf_respond_error(res, req, shown);
-        pf_error_free(shown);
+        pf_respond_error_take(res, req, shown);
         pf_error_free(err);
     } else {
         pf_respond_file(res, req, fd, (uint64_t)st.st_size, pf_json_str(asset, "media_type"),

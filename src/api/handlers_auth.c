@@ -17,11 +17,6 @@
 #define SIGN_IN_DAYS 30
 #define SIGNED_IN_BY "sign-in link"
 
-static void respond_err(pf_response *res, const pf_request *req, pf_error *err) {
-    pf_respond_error(res, req, err);
-    pf_error_free(err);
-}
-
 /* Answers a sign-in: the session cookie holds token until it expires. */
 static void start_session(const pf_app *app, pf_response *res, int status, const char *token, json_t *doc) {
     char csrf[33];
@@ -56,10 +51,11 @@ void pf_handle_auth_login(const pf_app *app, const pf_request *req, pf_response 
     const char *code = pf_json_str(body, "code");
     if (!pf_login_take(app->login, code)) {
         json_decref(body);
-        respond_err(res, req,
-                    pf_error_new(PF_EUNAUTHORIZED, "/code",
-                                 "the sign-in code is not valid or was used already: use the link the server printed "
-                                 "at its last start, or a token from `prodflow token create`"));
+        pf_respond_error_take(
+            res, req,
+            pf_error_new(PF_EUNAUTHORIZED, "/code",
+                         "the sign-in code is not valid or was used already: use the link the server printed "
+                         "at its last start, or a token from `prodflow token create`"));
         return;
     }
     json_decref(body);
@@ -71,7 +67,7 @@ void pf_handle_auth_login(const pf_app *app, const pf_request *req, pf_response 
     json_t *doc = NULL;
     pf_error *err = pf_token_create(app->store, &spec, &token, &doc);
     if (err) {
-        respond_err(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_principal who = {.roles = PF_ROLE_ADMIN};
@@ -96,7 +92,7 @@ void pf_handle_auth_session(const pf_app *app, const pf_request *req, pf_respons
             err->pointer = pf_strdup("/token");
         }
         json_decref(body);
-        respond_err(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     json_t *doc = json_pack("{s:s, s:s, s:o}", "id", who.token_id, "name", who.name, "roles", pf_roles_json(who.roles));
@@ -137,7 +133,7 @@ void pf_handle_token_list(const pf_app *app, const pf_request *req, pf_response 
     json_t *list = NULL;
     pf_error *err = pf_token_list(app->store, &list);
     if (err) {
-        respond_err(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, json_pack("{s:o}", "tokens", list));
@@ -187,7 +183,7 @@ void pf_handle_token_create(const pf_app *app, const pf_request *req, pf_respons
     pf_error *err = pf_token_create(app->store, &spec, &token, &doc);
     json_decref(body);
     if (err) {
-        respond_err(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     json_object_set_new(doc, "token", json_string(token));
@@ -198,7 +194,7 @@ void pf_handle_token_create(const pf_app *app, const pf_request *req, pf_respons
 void pf_handle_token_revoke(const pf_app *app, const pf_request *req, pf_response *res) {
     pf_error *err = pf_token_revoke(app->store, pf_request_param(req, "id"));
     if (err) {
-        respond_err(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     res->status = 204;
@@ -209,13 +205,13 @@ void pf_handle_audit_list(const pf_app *app, const pf_request *req, pf_response 
     char *end = NULL;
     long limit = limit_text ? strtol(limit_text, &end, 10) : 100;
     if (limit_text && (*end || limit < 1 || limit > 1000)) {
-        respond_err(res, req, pf_error_new(PF_EINVAL, "/query/limit", "limit is a number from 1 to 1000"));
+        pf_respond_error_take(res, req, pf_error_new(PF_EINVAL, "/query/limit", "limit is a number from 1 to 1000"));
         return;
     }
     json_t *list = NULL;
     pf_error *err = pf_audit_list(app->store, (size_t)limit, &list);
     if (err) {
-        respond_err(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, json_pack("{s:o}", "entries", list));

@@ -86,8 +86,7 @@ void pf_handle_cad_file_list(const pf_app *app, const pf_request *req, pf_respon
     json_t *list = NULL;
     pf_error *err = pf_store_item_list(app->store, "cad_file", &list);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_cad_env env = env_of(app);
@@ -103,8 +102,7 @@ void pf_handle_cad_file_get(const pf_app *app, const pf_request *req, pf_respons
     json_t *doc = NULL;
     pf_error *err = pf_store_item_get(app->store, "cad_file", pf_request_param(req, "id"), &doc);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_cad_env env = env_of(app);

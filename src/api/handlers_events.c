@@ -131,8 +131,7 @@ void pf_handle_run_events(const pf_app *app, const pf_request *req, pf_response 
     pf_error *err = pf_store_run_get(app->store, pf_request_param(req, "id"), false, &run);
     json_decref(run);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     event_stream *s = pf_xcalloc(1, sizeof *s);

@@ -19,11 +19,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-static void respond_error(pf_response *res, const pf_request *req, pf_error *err) {
-    pf_respond_error(res, req, err);
-    pf_error_free(err);
-}
-
 static void respond_problems(pf_response *res, const pf_request *req, const char *title, pf_errors *errs) {
     pf_respond_problem(res, 422, title, errs->len == 1 ? errs->items[0].message : "the document has several problems",
                        req->path, errs);
@@ -130,7 +125,7 @@ void pf_handle_material_library_get(const pf_app *app, const pf_request *req, pf
     if (err) {
         pf_error *e = pf_error_new(err->code, "", "%s", err->message);
         pf_error_free(err);
-        respond_error(res, req, e);
+        pf_respond_error_take(res, req, e);
         return;
     }
     pf_respond_json(res, 200, with_revision(lib));
@@ -171,7 +166,7 @@ void pf_handle_material_library_delete(const pf_app *app, const pf_request *req,
     if (!err) err = pf_material_library_delete(app->data_dir, pf_request_param(req, "name"));
     unlock_kind(lock);
     if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_text(res, 204, "application/json", NULL, 0);
@@ -208,12 +203,12 @@ void pf_handle_template_get(const pf_app *app, const pf_request *req, pf_respons
     if (doc)
         pf_respond_json(res, 200, json_incref(presented(app, doc)));
     else
-        respond_error(res, req,
-                      pf_error_new(PF_ENOTFOUND, "", "template \"%s\" does not exist%s%s", key,
-                                   json_object_get(set.problems, key) ? ": " : "",
-                                   json_string_value(json_object_get(set.problems, key))
-                                       ? json_string_value(json_object_get(set.problems, key))
-                                       : ""));
+        pf_respond_error_take(res, req,
+                              pf_error_new(PF_ENOTFOUND, "", "template \"%s\" does not exist%s%s", key,
+                                           json_object_get(set.problems, key) ? ": " : "",
+                                           json_string_value(json_object_get(set.problems, key))
+                                               ? json_string_value(json_object_get(set.problems, key))
+                                               : ""));
     pf_template_set_free(&set);
 }
 
@@ -238,7 +233,7 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
     }
     if (clash) {
         unlock_kind(lock);
-        respond_error(res, req, clash);
+        pf_respond_error_take(res, req, clash);
         json_decref(doc);
         return;
     }
@@ -257,7 +252,7 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
         pf_error *err = pf_mkdirs(dir, 0755);
         if (!err) err = pf_write_file_atomic(path, text, strlen(text));
         if (err)
-            respond_error(res, req, err);
+            pf_respond_error_take(res, req, err);
         else
             pf_respond_json(res, 200, with_revision(json_incref(doc)));
         free(text);
@@ -275,9 +270,10 @@ void pf_handle_template_delete(const pf_app *app, const pf_request *req, pf_resp
     pf_error *err = NULL;
     int lock = lock_kind(app, "templates", &err);
     if (err)
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
     else if (!pf_id_valid_slug(key) || unlink(path) != 0)
-        respond_error(res, req, pf_error_new(PF_ENOTFOUND, "", "template \"%s\" has no edited copy to delete", key));
+        pf_respond_error_take(res, req,
+                              pf_error_new(PF_ENOTFOUND, "", "template \"%s\" has no edited copy to delete", key));
     else
         pf_respond_text(res, 204, "application/json", NULL, 0);
     unlock_kind(lock);

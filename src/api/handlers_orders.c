@@ -12,11 +12,6 @@
 #include <string.h>
 #include <time.h>
 
-static void respond_error(pf_response *res, const pf_request *req, pf_error *err) {
-    pf_respond_error(res, req, err);
-    pf_error_free(err);
-}
-
 void pf_handle_order_create(const pf_app *app, const pf_request *req, pf_response *res) {
     json_t *body = pf_request_json(req, res);
     if (!body) return;
@@ -29,7 +24,7 @@ void pf_handle_order_create(const pf_app *app, const pf_request *req, pf_respons
         pf_respond_problem(res, 422, "Invalid order", err->message, req->path, &errs);
         pf_error_free(err);
     } else if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
     } else {
         res->location = pf_asprintf("/api/orders/%s", pf_json_str(order, "id"));
         pf_respond_json(res, 201, order);
@@ -43,7 +38,7 @@ void pf_handle_order_list(const pf_app *app, const pf_request *req, pf_response 
     json_t *list = NULL;
     pf_error *err = pf_store_item_list(app->store, "order", &list);
     if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_catalog c = pf_app_catalog(app);
@@ -63,7 +58,7 @@ void pf_handle_order_get(const pf_app *app, const pf_request *req, pf_response *
     json_t *order = NULL;
     pf_error *err = pf_order_get(&c, pf_request_param(req, "id"), &order);
     if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, order);
@@ -74,7 +69,7 @@ void pf_handle_order_line_get(const pf_app *app, const pf_request *req, pf_respo
     json_t *line = NULL;
     pf_error *err = pf_order_line_load(&c, pf_request_param(req, "id"), &line);
     if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     /* What the line's latest run published, with the signed links that
@@ -100,7 +95,7 @@ static json_t *preflight(const pf_app *app, const pf_request *req, pf_response *
     json_t *line = NULL;
     pf_error *err = pf_order_line_load(&c, pf_request_param(req, "id"), &line);
     if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return NULL;
     }
     *warnings = json_array();
@@ -131,9 +126,10 @@ void pf_handle_order_line_dispatch(const pf_app *app, const pf_request *req, pf_
     const char *status = pf_json_str(line, "status");
     if (strcmp(status, "in_production") == 0 || strcmp(status, "delivered") == 0) {
         const json_t *runs = json_object_get(line, "runs");
-        respond_error(res, req,
-                      pf_error_new(PF_ECONFLICT, "", "order line %s is already %s (run %s)", pf_json_str(line, "id"),
-                                   status, pf_json_str(json_array_get(runs, json_array_size(runs) - 1), "run_id")));
+        pf_respond_error_take(res, req,
+                              pf_error_new(PF_ECONFLICT, "", "order line %s is already %s (run %s)",
+                                           pf_json_str(line, "id"), status,
+                                           pf_json_str(json_array_get(runs, json_array_size(runs) - 1), "run_id")));
     } else if (errs.len) {
         pf_respond_problem(res, 422, "The order line does not pass preflight",
                            errs.len == 1 ? errs.items[0].message : "the line has several problems", req->path, &errs);

@@ -49,8 +49,7 @@ void pf_handle_output_type_list(const pf_app *app, const pf_request *req, pf_res
     json_t *list = NULL;
     pf_error *err = pf_store_item_list(app->store, "output_type", &list);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     size_t i;
@@ -75,8 +74,7 @@ void pf_handle_output_type_get(const pf_app *app, const pf_request *req, pf_resp
     json_t *doc = NULL;
     pf_error *err = pf_store_item_get(app->store, "output_type", pf_request_param(req, "key"), &doc);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     const json_t *settings = json_object_get(doc, "legacy_render_settings");
@@ -95,8 +93,7 @@ void pf_handle_output_type_schema(const pf_app *app, const pf_request *req, pf_r
         json_decref(link);
         if (err) {
             pf_error *e = pf_error_new(err->code, "/query/workflow", "%s", err->message);
-            pf_respond_error(res, req, e);
-            pf_error_free(e);
+            pf_respond_error_take(res, req, e);
             pf_error_free(err);
             return;
         }
@@ -121,8 +118,7 @@ void pf_handle_output_type_draft(const pf_app *app, const pf_request *req, pf_re
                                               "commercial, review)",
                                               step)
                                : pf_error_new(PF_EINVAL, "/draft", "the draft is a JSON object");
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         json_decref(body);
         return;
     }

@@ -61,8 +61,7 @@ void pf_handle_product_list(const pf_app *app, const pf_request *req, pf_respons
     json_t *list = NULL;
     pf_error *err = pf_store_item_list(app->store, "product", &list);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     const char *category = req->query(req, "category"), *cad_file = req->query(req, "cad_file");
@@ -84,8 +83,7 @@ void pf_handle_product_get(const pf_app *app, const pf_request *req, pf_response
     json_t *doc = NULL;
     pf_error *err = pf_store_item_get(app->store, "product", pf_request_param(req, "id"), &doc);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, product_view(app, doc));
@@ -94,8 +92,7 @@ void pf_handle_product_get(const pf_app *app, const pf_request *req, pf_response
 void pf_handle_product_delete(const pf_app *app, const pf_request *req, pf_response *res) {
     pf_error *err = pf_product_delete(app->store, pf_request_param(req, "id"));
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_text(res, 204, "application/json", NULL, 0);

@@ -82,8 +82,7 @@ void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response 
     pf_error *err = NULL;
     json_t *workflow = requested_workflow(app, json_object_get(body, "workflow"), &err);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         json_decref(body);
         return;
     }
@@ -125,8 +124,7 @@ void pf_handle_run_list(const pf_app *app, const pf_request *req, pf_response *r
     json_t *list = NULL;
     pf_error *err = pf_store_run_list(app->store, req->query(req, "status"), &list);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     const char *subject = req->query(req, "subject"), *output_type = req->query(req, "output_type");
@@ -168,8 +166,7 @@ void pf_handle_run_get(const pf_app *app, const pf_request *req, pf_response *re
     json_t *run = NULL;
     pf_error *err = pf_store_run_get(app->store, id, true, &run);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     /* The store records a node when it finishes; what runs now is in memory. */
@@ -192,8 +189,7 @@ static void act(const pf_app *app, const pf_request *req, pf_response *res, bool
     const char *id = pf_request_param(req, "id");
     pf_error *err = rerun ? pf_runtime_rerun(app->runtime, id) : pf_runtime_cancel(app->runtime, id);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 202, json_pack("{s:s, s:s}", "id", id, "status", rerun ? "running" : "cancelling"));
@@ -206,8 +202,7 @@ void pf_handle_asset_list(const pf_app *app, const pf_request *req, pf_response 
     json_t *list = NULL;
     pf_error *err = pf_store_asset_list(app->store, req->query(req, "run"), &list);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     relative_paths(list, app->data_dir);
@@ -220,8 +215,7 @@ void pf_handle_run_parity(const pf_app *app, const pf_request *req, pf_response 
     json_t *report = NULL;
     pf_error *err = pf_parity_report(app->store, pf_request_param(req, "id"), &report);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, report);

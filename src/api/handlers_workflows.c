@@ -8,11 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void respond_store_error(pf_response *res, const pf_request *req, pf_error *err) {
-    pf_respond_error(res, req, err);
-    pf_error_free(err);
-}
-
 void pf_handle_workflow_validate(const pf_app *app, const pf_request *req, pf_response *res) {
     json_t *doc = pf_request_json(req, res);
     if (!doc) return;
@@ -48,7 +43,7 @@ void pf_handle_workflow_list(const pf_app *app, const pf_request *req, pf_respon
     json_t *list = NULL;
     pf_error *err = pf_store_workflow_list(app->store, family, &list);
     if (err) {
-        respond_store_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, json_pack("{s:o}", "workflows", list));
@@ -70,7 +65,7 @@ static void save(const pf_app *app, const pf_request *req, pf_response *res, jso
     pf_error *err = pf_store_workflow_save(app->store, canonical, expected, create, &stored);
     json_decref(canonical);
     if (err) {
-        respond_store_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     if (create) res->location = pf_asprintf("/api/workflows/%s", json_string_value(json_object_get(stored, "id")));
@@ -95,7 +90,7 @@ void pf_handle_workflow_update(const pf_app *app, const pf_request *req, pf_resp
     if (body_id && strcmp(body_id, id) != 0) {
         pf_error *err =
             pf_error_new(PF_EINVAL, "/id", "the body's id \"%s\" differs from the path's \"%s\"", body_id, id);
-        respond_store_error(res, req, err);
+        pf_respond_error_take(res, req, err);
     } else {
         json_t *v = json_object_get(doc, "version");
         save(app, req, res, doc, json_is_integer(v) ? (int)json_integer_value(v) : 0, false);
@@ -107,7 +102,7 @@ void pf_handle_workflow_get(const pf_app *app, const pf_request *req, pf_respons
     json_t *doc = NULL;
     pf_error *err = pf_store_workflow_get(app->store, pf_request_param(req, "id"), 0, &doc);
     if (err) {
-        respond_store_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, doc);
@@ -141,18 +136,18 @@ void pf_handle_workflow_delete(const pf_app *app, const pf_request *req, pf_resp
     const char *id = pf_request_param(req, "id");
     char *users = linked_output_types(app->store, id);
     if (users) {
-        respond_store_error(res, req,
-                            pf_error_new(PF_ECONFLICT, "",
-                                         "workflow \"%s\" is in use: %s %s linked to it; link %s to another "
-                                         "workflow first",
-                                         id, users, strchr(users, ',') ? "are" : "is",
-                                         strchr(users, ',') ? "them" : "it"));
+        pf_respond_error_take(res, req,
+                              pf_error_new(PF_ECONFLICT, "",
+                                           "workflow \"%s\" is in use: %s %s linked to it; link %s to another "
+                                           "workflow first",
+                                           id, users, strchr(users, ',') ? "are" : "is",
+                                           strchr(users, ',') ? "them" : "it"));
         free(users);
         return;
     }
     pf_error *err = pf_store_workflow_delete(app->store, id);
     if (err) {
-        respond_store_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_text(res, 204, "application/json", NULL, 0);
@@ -163,7 +158,7 @@ void pf_handle_workflow_versions(const pf_app *app, const pf_request *req, pf_re
     const char *id = pf_request_param(req, "id");
     pf_error *err = pf_store_workflow_versions(app->store, id, &list);
     if (err) {
-        respond_store_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, json_pack("{s:s, s:o}", "id", id, "versions", list));
@@ -176,14 +171,14 @@ void pf_handle_workflow_version(const pf_app *app, const pf_request *req, pf_res
     if (*end || version < 1 || version > 1000000000) {
         pf_error *err = pf_error_new(PF_EINVAL, "/path/version", "version \"%s\" is not a positive integer", v);
         {
-            respond_store_error(res, req, err);
+            pf_respond_error_take(res, req, err);
             return;
         }
     }
     json_t *doc = NULL;
     pf_error *err = pf_store_workflow_get(app->store, pf_request_param(req, "id"), (int)version, &doc);
     if (err) {
-        respond_store_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, doc);

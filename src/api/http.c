@@ -98,6 +98,11 @@ void pf_respond_error(pf_response *res, const pf_request *req, const pf_error *e
     pf_respond_problem(res, pf_code_http_status(err->code), NULL, err->message, req->path, &one);
 }
 
+void pf_respond_error_take(pf_response *res, const pf_request *req, pf_error *err) {
+    pf_respond_error(res, req, err);
+    pf_error_free(err);
+}
+
 bool pf_media_type_is(const char *content_type, const char *type) {
     size_t n = strcspn(content_type, "; \t"), want = strlen(type);
     return n == want && strncasecmp(content_type, type, n) == 0;

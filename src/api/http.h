@@ -91,6 +91,8 @@ void pf_respond_problem(pf_response *res, int status, const char *title, const c
 void pf_respond_problem_doc(pf_response *res, int status, json_t *doc);
 /* One error: status from its code, its pointer and message in "errors". */
 void pf_respond_error(pf_response *res, const pf_request *req, const pf_error *err);
+/* As pf_respond_error, and frees err: the common ending of a handler. */
+void pf_respond_error_take(pf_response *res, const pf_request *req, pf_error *err);
 
 /* A file body (fd owned from here on) of size bytes, honouring a Range
  * header with 206 or 416; content_type is kept when it is a known media

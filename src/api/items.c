@@ -13,16 +13,11 @@ pf_catalog pf_app_catalog(const pf_app *app) {
                         .data_dir = app->data_dir};
 }
 
-static void respond_error(pf_response *res, const pf_request *req, pf_error *err) {
-    pf_respond_error(res, req, err);
-    pf_error_free(err);
-}
-
 void pf_items_list(const pf_item_type *t, const pf_app *app, const pf_request *req, pf_response *res) {
     json_t *list = NULL;
     pf_error *err = pf_store_item_list(app->store, t->kind, &list);
     if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, json_pack("{s:o}", t->list, list));
@@ -32,7 +27,7 @@ void pf_items_get(const pf_item_type *t, const pf_app *app, const pf_request *re
     json_t *doc = NULL;
     pf_error *err = pf_store_item_get(app->store, t->kind, pf_request_param(req, "key"), &doc);
     if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, doc);
@@ -71,7 +66,7 @@ static void save(const pf_item_type *t, const pf_app *app, const pf_request *req
             pf_error_free(err);
             err = e;
         }
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     json_t *fresh = NULL;
@@ -94,7 +89,7 @@ void pf_items_replace(const pf_item_type *t, const pf_app *app, const pf_request
     const char *key = pf_request_param(req, "key"), *body_key = json_string_value(json_object_get(doc, "key"));
     if (json_is_object(doc) && !json_object_get(doc, "key")) json_object_set_new(doc, "key", json_string(key));
     if (body_key && strcmp(body_key, key) != 0)
-        respond_error(
+        pf_respond_error_take(
             res, req,
             pf_error_new(PF_EINVAL, "/key", "the body's key \"%s\" differs from the path's \"%s\"", body_key, key));
     else
@@ -107,14 +102,15 @@ void pf_items_delete(const pf_item_type *t, const pf_app *app, const pf_request 
     pf_catalog c = pf_app_catalog(app);
     char *users = t->in_use ? t->in_use(&c, key) : NULL;
     if (users) {
-        respond_error(res, req, pf_error_new(PF_ECONFLICT, "", "%s \"%s\" is in use by %s", t->title, key, users));
+        pf_respond_error_take(res, req,
+                              pf_error_new(PF_ECONFLICT, "", "%s \"%s\" is in use by %s", t->title, key, users));
         free(users);
         return;
     }
     pf_store_item item = {.op = PF_ITEM_DELETE, .kind = t->kind, .key = key, .doc = NULL};
     pf_error *err = pf_store_items_write(app->store, &item, 1);
     if (err) {
-        respond_error(res, req, err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_text(res, 204, "application/json", NULL, 0);

@@ -3,21 +3,16 @@
 #include "core/clock.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/sha256.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static void mac_hex(const char *key, const char *path, long long expires, char out[65]) {
     char *text = pf_asprintf("%s\n%lld", path, expires);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)text, strlen(text), mac, &len);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    pf_hmac_sha256_hex(key, text, strlen(text), out);
     free(text);
 }
 

@@ -1,31 +1,12 @@
 #include "api/router.h"
 
-#include "core/mem.h"
+#include "core/hex.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static char *percent_decode(const char *s, size_t n) {
-    char *out = pf_xmalloc(n + 1), *w = out;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n + 1 && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            *w++ = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-            i += 2;
-        } else {
-            *w++ = s[i];
-        }
-    }
-    *w = '\0';
-    return out;
-}
-
-/* Matches segment by segment; {name} captures one non-empty segment. */
+/* Matches segment by segment; {name} captures one non-empty segment,
+ * %-decoded. A broken escape or an encoded NUL matches no route. */
 static bool match(const pf_route *route, const char *path, pf_request *req) {
     req->n_params = 0;
     const char *p = route->pattern, *s = path;
@@ -35,8 +16,10 @@ static bool match(const pf_route *route, const char *path, pf_request *req) {
             const char *end = strchr(s, '/');
             if (!end) end = s + strlen(s);
             if (end == s || req->n_params == PF_MAX_PATH_PARAMS) return false;
+            char *value = pf_percent_decode(s, (size_t)(end - s));
+            if (!value) return false;
             req->param_names[req->n_params] = route->params[req->n_params];
-            req->param_values[req->n_params++] = percent_decode(s, (size_t)(end - s));
+            req->param_values[req->n_params++] = value;
             p = close + 1;
             s = end;
         } else if (*p++ != *s++) {

@@ -84,28 +84,6 @@ static const char *type_name(const json_t *v) {
     }
 }
 
-bool pf_json_equal(const json_t *a, const json_t *b) {
-    if (json_is_number(a) && json_is_number(b)) return json_number_value(a) == json_number_value(b);
-    if (json_typeof(a) != json_typeof(b)) return false;
-    if (json_is_array(a)) {
-        if (json_array_size(a) != json_array_size(b)) return false;
-        for (size_t i = 0; i < json_array_size(a); i++)
-            if (!pf_json_equal(json_array_get(a, i), json_array_get(b, i))) return false;
-        return true;
-    }
-    if (json_is_object(a)) {
-        if (json_object_size(a) != json_object_size(b)) return false;
-        const char *k;
-        json_t *v;
-        json_object_foreach((json_t *)a, k, v) {
-            json_t *w = json_object_get(b, k);
-            if (!w || !pf_json_equal(v, w)) return false;
-        }
-        return true;
-    }
-    return json_equal((json_t *)a, (json_t *)b);
-}
-
 static size_t utf8_length(const char *s, size_t n) {
     size_t count = 0;
     for (size_t i = 0; i < n; i++)
@@ -488,34 +466,11 @@ static void run_object(pass *p, const pf_schema *s, const json_t *inst, const se
     if (members != local) free(members);
 }
 
-/* JSON equality, except that 1 and 1.0 are the same number. */
-static bool same_value(const json_t *a, const json_t *b) {
-    if (json_is_number(a) && json_is_number(b)) return json_number_value(a) == json_number_value(b);
-    if (json_typeof(a) != json_typeof(b)) return false;
-    if (json_is_array(a)) {
-        if (json_array_size(a) != json_array_size(b)) return false;
-        for (size_t i = 0; i < json_array_size(a); i++)
-            if (!same_value(json_array_get(a, i), json_array_get(b, i))) return false;
-        return true;
-    }
-    if (json_is_object(a)) {
-        if (json_object_size(a) != json_object_size(b)) return false;
-        const char *k;
-        const json_t *v;
-        json_object_foreach((json_t *)a, k, v) {
-            const json_t *w = json_object_get(b, k);
-            if (!w || !same_value(v, w)) return false;
-        }
-        return true;
-    }
-    return json_equal(a, b);
-}
-
 static void check_unique(pass *p, const json_t *inst, const seg *at) {
     size_t n = json_array_size(inst);
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
-            if (same_value(json_array_get(inst, i), json_array_get(inst, j))) {
+            if (pf_json_equal(json_array_get(inst, i), json_array_get(inst, j))) {
                 fail(p, at, "@ must not repeat an item (items %zu and %zu are equal)", i, j);
                 return;
             }

@@ -6,6 +6,8 @@
 
 #include "core/error.h"
 
+#include "core/json.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 
@@ -29,7 +31,5 @@ json_t *pf_schema_apply_defaults(const json_t *schema, const json_t *instance);
 /* Checks that a schema uses only the supported subset and is well formed
  * (known types, compilable patterns, sane bounds). Returns problems added. */
 size_t pf_schema_check(const json_t *schema, const char *base_pointer, pf_errors *out);
-/* Deep JSON equality where 1 and 1.0 are equal, as JSON Schema requires. */
-bool pf_json_equal(const json_t *a, const json_t *b);
 
 #endif

@@ -1,5 +1,6 @@
 #include "core/secret.h"
 
+#include "core/hex.h"
 #include "core/mem.h"
 #include "core/path.h"
 
@@ -55,8 +56,7 @@ static bool write_all(int fd, const char *s, size_t n) {
 static bool random_hex(size_t n, char *out) {
     unsigned char bytes[PF_SECRET_BYTES];
     if (n > sizeof bytes || !fill_random(bytes, n)) return false;
-    for (size_t i = 0; i < n; i++)
-        snprintf(out + 2 * i, 3, "%02x", bytes[i]);
+    pf_hex_encode(bytes, n, out);
     explicit_bzero(bytes, sizeof bytes);
     return true;
 }

@@ -1,19 +1,13 @@
 #include "core/sha256.h"
 
+#include "core/hex.h"
+
 #include <errno.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void to_hex(const unsigned char *d, unsigned n, char out[65]) {
-    static const char digits[] = "0123456789abcdef";
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
 
 void pf_sha256_init(pf_sha256_ctx *ctx) {
     ctx->md = EVP_MD_CTX_new();
@@ -28,7 +22,7 @@ void pf_sha256_final_hex(pf_sha256_ctx *ctx, char out[65]) {
     EVP_DigestFinal_ex(ctx->md, d, &n);
     EVP_MD_CTX_free(ctx->md);
     ctx->md = NULL;
-    to_hex(d, n, out);
+    pf_hex_encode(d, n, out);
 }
 
 void pf_sha256_hex(const void *data, size_t n, char out[65]) {
@@ -66,7 +60,7 @@ void pf_sha256_hasher_hex(pf_sha256_hasher *h, const void *data, size_t n, char 
     if (!EVP_DigestInit_ex2(h->ctx, h->md, NULL) || !EVP_DigestUpdate(h->ctx, data, n) ||
         !EVP_DigestFinal_ex(h->ctx, d, &len))
         abort();
-    to_hex(d, len, out);
+    pf_hex_encode(d, len, out);
 }
 
 pf_error *pf_sha256_file(const char *path, char out[65], uint64_t *size_out) {
@@ -88,4 +82,11 @@ pf_error *pf_sha256_file(const char *path, char out[65], uint64_t *size_out) {
     if (failed) return pf_error_new(PF_EIO, "", "error while reading %s", path);
     if (size_out) *size_out = total;
     return NULL;
+}
+
+void pf_hmac_sha256_hex(const char *key, const void *data, size_t n, char out[65]) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    HMAC(EVP_sha256(), key, (int)strlen(key), data, n, mac, &len);
+    pf_hex_encode(mac, len, out);
 }

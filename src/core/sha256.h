@@ -1,4 +1,4 @@
-/* SHA-256 through OpenSSL, as lowercase hex. */
+/* SHA-256 and HMAC-SHA256 through OpenSSL, as lowercase hex. */
 #ifndef PF_CORE_SHA256_H
 #define PF_CORE_SHA256_H
 
@@ -26,5 +26,7 @@ void pf_sha256_hasher_free(pf_sha256_hasher *h);
 void pf_sha256_hasher_hex(pf_sha256_hasher *h, const void *data, size_t n, char out[65]);
 /* Hashes a file; NULL on success, else an error naming the file. */
 pf_error *pf_sha256_file(const char *path, char out[65], uint64_t *size_out);
+/* HMAC-SHA256 of data[0..n) under key (a text secret), as 64 hex digits. */
+void pf_hmac_sha256_hex(const char *key, const void *data, size_t n, char out[65]);
 
 #endif

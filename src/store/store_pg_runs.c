@@ -3,14 +3,13 @@
  * goes out as one pipeline inside one transaction: one round trip. */
 #include "store/store_pg.h"
 
+#include "core/json.h"
 #include "core/json_text.h"
 #include "core/mem.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 /* The run row, its doc and its notice in one pipeline: one round trip. */
 static void send_create(pg_pipe *p, void *arg) {
@@ -20,15 +19,21 @@ static void send_create(pg_pipe *p, void *arg) {
     char *subject = pf_json_text(json_object_get(run, "subject"), false);
     char lease[24];
     snprintf(lease, sizeof lease, "%lld", (long long)json_integer_value(json_object_get(run, "lease_seconds")));
-    const char *row[] = {str(run, "id"), str(run, "workflow_id"), version, str(run, "family"), str(run, "status"),
-                         subject,        str(run, "lease_owner"), lease};
+    const char *row[] = {pf_json_str(run, "id"),
+                         pf_json_str(run, "workflow_id"),
+                         version,
+                         pf_json_str(run, "family"),
+                         pf_json_str(run, "status"),
+                         subject,
+                         pf_json_str(run, "lease_owner"),
+                         lease};
     pf_pg_send(p, Q_RUN_INSERT, 8, row);
     free(subject);
     /* "doc_text", when given, is the doc as compact text already (the
      * runtime writes it while it still waits for validation). */
-    const char *text = str(run, "doc_text");
+    const char *text = pf_json_str(run, "doc_text");
     char *doc = text ? NULL : pf_json_text(json_object_get(run, "doc"), false);
-    const char *docs[] = {str(run, "id"), text ? text : doc};
+    const char *docs[] = {pf_json_str(run, "id"), text ? text : doc};
     pf_pg_send(p, Q_RUN_DOC_INSERT, 2, docs);
     free(doc);
     pf_pg_send(p, Q_NOTIFY, 1, docs);
@@ -41,7 +46,7 @@ pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
     if (err && err->code == PF_ECONFLICT) {
         /* The unique index on live runs of an order line: a dispatch of the
          * same line (from this server or another) created its run first. */
-        const char *line = str(json_object_get(run, "subject"), "order_line");
+        const char *line = pf_json_str(json_object_get(run, "subject"), "order_line");
         pf_error *said = pf_error_new(PF_ECONFLICT, "", "order line %s already has a run in production or delivered",
                                       line ? line : "?");
         pf_error_free(err);
@@ -53,16 +58,21 @@ pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
 static void send_artifact(pg_pipe *p, const json_t *a) {
     char size[24], *doc = pf_json_text(a, false);
     snprintf(size, sizeof size, "%lld", (long long)json_integer_value(json_object_get(a, "size")));
-    const char *row[] = {
-        str(a, "id"), str(a, "sha256"), str(a, "run_id"), str(a, "node_id"), str(a, "role"), str(a, "media_type"), size,
-        doc};
+    const char *row[] = {pf_json_str(a, "id"),
+                         pf_json_str(a, "sha256"),
+                         pf_json_str(a, "run_id"),
+                         pf_json_str(a, "node_id"),
+                         pf_json_str(a, "role"),
+                         pf_json_str(a, "media_type"),
+                         size,
+                         doc};
     pf_pg_send(p, Q_ARTIFACT_PUT, 8, row);
     free(doc);
 }
 
 static void send_asset(pg_pipe *p, const json_t *asset) {
     char *doc = pf_json_text(asset, false);
-    const char *row[] = {str(asset, "id"), str(asset, "run_id"), str(asset, "node_id"), doc};
+    const char *row[] = {pf_json_str(asset, "id"), pf_json_str(asset, "run_id"), pf_json_str(asset, "node_id"), doc};
     pf_pg_send(p, Q_ASSET_PUT, 4, row);
     free(doc);
 }
@@ -151,7 +161,7 @@ static json_t *nodes_of(const PGresult *r, const json_t *run) {
     json_decref(rows);
     const json_t *node;
     json_array_foreach(json_object_get(json_object_get(json_object_get(run, "doc"), "workflow"), "nodes"), i, node) {
-        const char *id = str(node, "id");
+        const char *id = pf_json_str(node, "id");
         if (id && !json_object_get(nodes, id))
             json_object_set_new(nodes, id, json_pack("{s:s, s:{}}", "status", "pending", "state"));
     }

@@ -1,5 +1,6 @@
 #include "transport/redis_url.h"
 
+#include "core/hex.h"
 #include "core/mem.h"
 
 #include <ctype.h>
@@ -9,34 +10,6 @@
 
 #define PF_REDIS_DEFAULT_PORT 6379
 #define PF_REDIS_MAX_DB 1000000 /* databases is a server setting; this only bounds the number */
-
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* %-decodes s[0..n); NULL on a broken escape or an encoded NUL. */
-static char *percent_decode(const char *s, size_t n) {
-    char *out = pf_xmalloc(n + 1), *w = out;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] != '%') {
-            *w++ = s[i];
-            continue;
-        }
-        int hi = i + 2 < n ? hex_value(s[i + 1]) : -1;
-        int lo = i + 2 < n ? hex_value(s[i + 2]) : -1;
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-            free(out);
-            return NULL;
-        }
-        *w++ = (char)(hi * 16 + lo);
-        i += 2;
-    }
-    *w = '\0';
-    return out;
-}
 
 static pf_error *bad(const char *what) { return pf_error_new(PF_EINVAL, "", "broker URL: %s", what); }
 
@@ -57,11 +30,11 @@ static pf_error *parse_userinfo(const char *s, size_t n, pf_redis_url *out) {
     const char *colon = memchr(s, ':', n);
     size_t user_len = colon ? (size_t)(colon - s) : n;
     if (user_len > 0) {
-        out->user = percent_decode(s, user_len);
+        out->user = pf_percent_decode(s, user_len);
         if (!out->user) return bad("the user name has a broken %-escape");
     }
     if (colon) {
-        out->password = percent_decode(colon + 1, n - user_len - 1);
+        out->password = pf_percent_decode(colon + 1, n - user_len - 1);
         if (!out->password) return bad("the password has a broken %-escape");
     } else if (out->user) {
         /* kombu reads "redis://secret@host" as a password alone. */

@@ -4,7 +4,9 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/hex.h"
 #include "core/id.h"
+#include "core/json.h"
 #include "core/json_text.h"
 #include "core/mem.h"
 #include "core/path.h"
@@ -56,6 +58,58 @@ static void test_sha256(void) {
     pf_error *err = pf_sha256_file("/nonexistent/file", hex, &size);
     CHECK(err && err->code == PF_ENOTFOUND && strstr(err->message, "/nonexistent/file"));
     pf_error_free(err);
+}
+
+/* RFC 4231 test case 2, and the hex and %-escape edges. */
+static void test_hex(void) {
+    char hex[65];
+    const char *text = "what do ya want for nothing?";
+    pf_hmac_sha256_hex("Jefe", text, strlen(text), hex);
+    CHECK_STR(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    pf_hex_encode((const unsigned char *)"\x00\x0f\xf0\xff", 4, hex);
+    CHECK_STR(hex, "000ff0ff");
+    pf_hex_encode(NULL, 0, hex);
+    CHECK_STR(hex, "");
+    CHECK_INT(pf_hex_digit('a'), 10);
+    CHECK_INT(pf_hex_digit('F'), 15);
+    CHECK_INT(pf_hex_digit('g'), -1);
+    static const struct {
+        const char *in, *out; /* out NULL: refused */
+    } cases[] = {
+        {"plain", "plain"}, {"a%2Fb", "a/b"}, {"%41%62", "Ab"}, {"%e2%82%ac", "\xe2\x82\xac"}, {"", ""}, {"100%", NULL},
+        {"%4", NULL},       {"%zz", NULL},    {"a%00b", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *got = pf_percent_decode(cases[i].in, strlen(cases[i].in));
+        if (cases[i].out)
+            CHECK_MSG(got && strcmp(got, cases[i].out) == 0, "%s -> %s", cases[i].in, got ? got : "(refused)");
+        else
+            CHECK_MSG(!got, "%s should be refused, got %s", cases[i].in, got);
+        free(got);
+    }
+}
+
+/* 1 and 1.0 are one number in JSON Schema; order of members never matters. */
+static void test_json_equal(void) {
+    static const struct {
+        const char *a, *b;
+        bool equal;
+    } cases[] = {
+        {"1", "1.0", true},
+        {"[1, {\"a\": 2.0, \"b\": null}]", "[1.0, {\"b\": null, \"a\": 2}]", true},
+        {"{\"a\": 1}", "{\"a\": 1, \"b\": 1}", false},
+        {"[1, 2]", "[2, 1]", false},
+        {"\"1\"", "1", false},
+        {"true", "false", false},
+        {"null", "null", true},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        json_t *a = json_loads(cases[i].a, JSON_DECODE_ANY, NULL), *b = json_loads(cases[i].b, JSON_DECODE_ANY, NULL);
+        CHECK_MSG(pf_json_equal(a, b) == cases[i].equal && pf_json_equal(b, a) == cases[i].equal, "%s vs %s",
+                  cases[i].a, cases[i].b);
+        json_decref(a);
+        json_decref(b);
+    }
 }
 
 static void test_paths(void) {
@@ -338,6 +392,8 @@ int main(void) {
     test_json_text();
     test_ids();
     test_sha256();
+    test_hex();
+    test_json_equal();
     test_paths();
     test_confine();
     test_secret();

@@ -23,8 +23,6 @@
 #include "core/subprocess.h"
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -142,13 +140,9 @@ static pf_error *add_header(struct curl_slist **list, const char *name, const ch
 /* "t=<unix>,v1=<hex HMAC-SHA256 of '<unix>.<body>'>" */
 static char *signature(const char *secret, const char *body, time_t now) {
     char *signed_text = pf_asprintf("%lld.%s", (long long)now, body);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret, (int)strlen(secret), (const unsigned char *)signed_text, strlen(signed_text), mac, &len);
+    char hex[65];
+    pf_hmac_sha256_hex(secret, signed_text, strlen(signed_text), hex);
     free(signed_text);
-    char hex[2 * EVP_MAX_MD_SIZE + 1] = "";
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
     return pf_asprintf("t=%lld,v1=%s", (long long)now, hex);
 }
 
