@@ -1,5 +1,6 @@
 #include "api/event_hub.h"
 
+#include "core/clock.h"
 #include "core/mem.h"
 
 #include <errno.h>
@@ -43,11 +44,7 @@ static void *pinger(void *arg) {
     pthread_setname_np(pthread_self(), "pf-sse-keepalive");
     pthread_mutex_lock(&h->lock);
     while (!h->stopped) {
-        struct timespec at;
-        clock_gettime(CLOCK_REALTIME, &at);
-        at.tv_sec += h->keepalive_ms / 1000;
-        at.tv_nsec += (h->keepalive_ms % 1000) * 1000000L;
-        if (at.tv_nsec >= 1000000000L) at.tv_sec++, at.tv_nsec -= 1000000000L;
+        struct timespec at = pf_clock_after_ms(CLOCK_REALTIME, h->keepalive_ms);
         if (pthread_cond_timedwait(&h->tick, &h->lock, &at) != ETIMEDOUT) continue;
         for (pf_event_waiter *w = h->waiters; w; w = w->next)
             wake_locked(w, false);

@@ -44,3 +44,12 @@ void pf_iso_now(char out[PF_ISO_LEN]) {
     clock_gettime(CLOCK_REALTIME, &ts);
     pf_iso_format(ts.tv_sec, ts.tv_nsec, out);
 }
+
+struct timespec pf_clock_after_ms(clockid_t clock, long ms) {
+    struct timespec at;
+    clock_gettime(clock, &at);
+    at.tv_sec += ms / 1000;
+    at.tv_nsec += (ms % 1000) * 1000000L;
+    if (at.tv_nsec >= 1000000000L) at.tv_sec++, at.tv_nsec -= 1000000000L;
+    return at;
+}

@@ -1,5 +1,6 @@
 #include "render/blender_pool.h"
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/subprocess.h"
@@ -84,10 +85,7 @@ static int acquire(pf_blender_pool *p, const char *model, const pf_blender_call 
         if (chosen >= 0) break;
         if ((call->cancel && atomic_load(call->cancel)) || (call->deadline_ms > 0 && pf_now_ms() >= call->deadline_ms))
             break;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 100 * 1000000L;
-        if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+        struct timespec until = pf_clock_after_ms(CLOCK_REALTIME, 100);
         pthread_cond_timedwait(&p->freed, &p->lock, &until);
     }
     if (chosen >= 0) p->slots[chosen].busy = true;

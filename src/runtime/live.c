@@ -31,7 +31,7 @@ void rt_live_clear(rt_node *n) {
     memset(&n->live, 0, sizeof n->live);
 }
 
-bool rt_live_report(rt_node *n, double fraction, const char *message, const json_t *entry) {
+static bool report_locked(rt_node *n, double fraction, const char *message, const json_t *entry) {
     if (!n->live.started_ms) return false; /* not running (any more) */
     if (fraction >= 0) n->live.fraction = fraction > 1 ? 1 : fraction;
     if (message && *message) {
@@ -42,6 +42,14 @@ bool rt_live_report(rt_node *n, double fraction, const char *message, const json
     if (json_array_size(n->live.log) >= LIVE_LOG_MAX) json_array_remove(n->live.log, 0);
     json_array_append_new(n->live.log, json_deep_copy(entry));
     return pf_throttle_pass(&n->live.notice, pf_now_ms(), fraction, message);
+}
+
+void rt_live_report(pf_runtime *rt, rt_run *run, rt_node *n, double fraction, const char *message,
+                    const json_t *entry) {
+    pthread_mutex_lock(&rt->lock);
+    bool tell = report_locked(n, fraction, message, entry);
+    pthread_mutex_unlock(&rt->lock);
+    if (tell) rt_changed(rt, run->id);
 }
 
 json_t *rt_live_json(const rt_node *n) {

@@ -14,7 +14,6 @@
 
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
 /* ---------------------------------------------------------------- one node */
 
@@ -29,21 +28,6 @@ static json_t *collect_inputs(const rt_run *run, const rt_node *n) {
 }
 
 static bool retryable(pf_code code) { return code == PF_EIO || code == PF_ETIMEOUT || code == PF_EINTERNAL; }
-
-/* Sleeps for the backoff of attempt `attempt`, with jitter; false when the
- * run was cancelled or the runtime stops meanwhile. */
-static bool back_off(pf_runtime *rt, rt_run *run, const json_t *policy, int attempt) {
-    double base = json_number_value(json_object_get(policy, "backoff_s"));
-    pthread_mutex_lock(&rt->lock);
-    double jitter = 0.5 + (double)rand_r(&rt->jitter_seed) / RAND_MAX / 2;
-    pthread_mutex_unlock(&rt->lock);
-    long wait_ms = (long)(base * 1000 * (double)(1L << (attempt - 1 < 10 ? attempt - 1 : 10)) * jitter);
-    for (long until = pf_now_ms() + wait_ms; pf_now_ms() < until;) {
-        if (atomic_load(&run->cancel) || rt->stopping) return false;
-        usleep(10000);
-    }
-    return !atomic_load(&run->cancel);
-}
 
 /* Lists the assets a publishing node produced, to record with its
  * transition (a shadow run publishes nothing); NULL when there are none,
@@ -151,10 +135,7 @@ static void on_progress(void *user, double fraction, const char *message) {
     json_t *entry = json_pack("{s:s, s:s}", "at", stamp, "message", message ? message : "");
     if (fraction >= 0) json_object_set_new(entry, "fraction", json_real(fraction));
     json_array_append_new(log, entry);
-    pthread_mutex_lock(&p->rt->lock);
-    bool tell = rt_live_report(p->n, fraction, message, entry);
-    pthread_mutex_unlock(&p->rt->lock);
-    if (tell) rt_changed(p->rt, p->run->id);
+    rt_live_report(p->rt, p->run, p->n, fraction, message, entry);
 }
 
 /* "<data>/runs/<run>/<node>.<attempt>", without printf's per-call cost. */
@@ -191,28 +172,6 @@ static void make_probe(pf_runtime *rt, const rt_run *run, const rt_node *n, cons
     }
     pf_cache_probe_init(probe, n->module, str(run->workflow, "id"), n->id, params, inputs, depends, hasher);
     json_decref(depends);
-}
-
-/* The verdict a look-ahead left on n for key (and its outputs on a hit),
- * else NULL. */
-static json_t *take_ahead(pf_runtime *rt, rt_node *n, const char *key, json_t **outputs) {
-    json_t *verdict = NULL;
-    pthread_mutex_lock(&rt->lock);
-    if (n->ahead.state == AHEAD_READY && strcmp(n->ahead.key, key) == 0) {
-        verdict = n->ahead.verdict;
-        *outputs = n->ahead.outputs;
-        n->ahead.verdict = n->ahead.outputs = NULL;
-    }
-    rt_ahead_clear(n);
-    pthread_mutex_unlock(&rt->lock);
-    return verdict;
-}
-
-void rt_ahead_clear(rt_node *n) {
-    json_decref(n->ahead.verdict);
-    json_decref(n->ahead.outputs);
-    n->ahead.verdict = n->ahead.outputs = NULL;
-    n->ahead.state = AHEAD_NONE;
 }
 
 bool rt_ahead_wanted(const rt_node *n) {
@@ -258,20 +217,11 @@ void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher
             if (!err) verdicts[i] = pf_cache_judge(&probes[i], entries[j], exact[j], &outputs[i]);
             j++;
         }
-    pthread_mutex_lock(&rt->lock);
-    for (size_t i = 0; i < m; i++) {
-        rt_node *n = &tasks[i].run->nodes[tasks[i].node];
-        if (n->ahead.state != AHEAD_BUSY) { /* it started, and looked up for itself */
-            json_decref(verdicts[i]);
-            json_decref(outputs[i]);
-            continue;
-        }
-        n->ahead.state = verdicts[i] ? AHEAD_READY : AHEAD_NONE;
-        n->ahead.verdict = verdicts[i];
-        n->ahead.outputs = outputs[i];
-        if (verdicts[i]) memcpy(n->ahead.key, probes[i].key, sizeof n->ahead.key);
-    }
-    pthread_mutex_unlock(&rt->lock);
+    const char **probed_keys = pf_xcalloc(m, sizeof *probed_keys);
+    for (size_t i = 0; i < m; i++)
+        probed_keys[i] = probed[i] ? probes[i].key : NULL;
+    rt_ahead_settle(rt, tasks, m, verdicts, outputs, probed_keys);
+    free(probed_keys);
     if (err) pf_error_free(err);
     for (size_t i = 0; i < m; i++)
         if (probed[i]) pf_cache_probe_free(&probes[i]);
@@ -319,7 +269,7 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
     bool cacheable = uncached == NULL;
     if (cacheable) {
         make_probe(rt, run, n, inputs, r.params, hasher, &probe);
-        r.cache = take_ahead(rt, n, probe.key, &r.outputs);
+        r.cache = rt_ahead_take(rt, n, probe.key, &r.outputs);
         if (!r.cache) r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
     } else {
         r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
@@ -361,7 +311,7 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
         }
         if (!err) break;
         if (atomic_load(&run->cancel) || !retryable(err->code) || attempt > retries ||
-            !back_off(rt, run, policy, attempt)) {
+            !rt_back_off(rt, run, json_number_value(json_object_get(policy, "backoff_s")), attempt)) {
             r.err = err;
             break;
         }

@@ -11,6 +11,7 @@
 #include "core/sha256.h"
 #include "core/subprocess.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -330,6 +331,7 @@ pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     pthread_mutex_init(&rt->lock, NULL);
     pthread_cond_init(&rt->work, NULL);
     pthread_cond_init(&rt->finished, NULL);
+    pthread_cond_init(&rt->backoff, NULL);
     rt->n_threads = cfg->workers > 0 ? cfg->workers : 2;
     rt->threads = pf_xcalloc((size_t)rt->n_threads, sizeof *rt->threads);
     size_t n_modules = cfg->registry ? cfg->registry->n_modules : 0;
@@ -367,6 +369,7 @@ void pf_runtime_stop(pf_runtime *rt) {
     for (rt_run *r = rt->runs; r; r = r->next)
         atomic_store(&r->cancel, true);
     pthread_cond_broadcast(&rt->work);
+    pthread_cond_broadcast(&rt->backoff);
     pthread_mutex_unlock(&rt->lock);
     for (int i = 0; i < rt->n_threads; i++)
         pthread_join(rt->threads[i], NULL);
@@ -392,6 +395,7 @@ void pf_runtime_stop(pf_runtime *rt) {
     free(rt->queue);
     free(rt->module_durations);
     pthread_cond_destroy(&rt->finished);
+    pthread_cond_destroy(&rt->backoff);
     pthread_cond_destroy(&rt->work);
     pthread_mutex_destroy(&rt->lock);
     free(rt);
@@ -411,11 +415,8 @@ pf_error *pf_runtime_wait(pf_runtime *rt, const char *run_id, long timeout_ms, c
     long until = timeout_ms > 0 ? pf_now_ms() + timeout_ms : 0;
     pthread_mutex_lock(&rt->lock);
     while (active_locked(rt, run_id) && (!until || pf_now_ms() < until)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += 50 * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
-        pthread_cond_timedwait(&rt->finished, &rt->lock, &ts);
+        struct timespec at = pf_clock_after_ms(CLOCK_REALTIME, 50);
+        pthread_cond_timedwait(&rt->finished, &rt->lock, &at);
     }
     pthread_mutex_unlock(&rt->lock);
     json_t *run = NULL;
@@ -423,6 +424,18 @@ pf_error *pf_runtime_wait(pf_runtime *rt, const char *run_id, long timeout_ms, c
     if (!err && status) *status = pf_strdup(str(run, "status"));
     json_decref(run);
     return err;
+}
+
+bool rt_back_off(pf_runtime *rt, rt_run *run, double base_s, int attempt) {
+    pthread_mutex_lock(&rt->lock);
+    double jitter = 0.5 + (double)rand_r(&rt->jitter_seed) / RAND_MAX / 2;
+    long wait_ms = (long)(base_s * 1000 * (double)(1L << (attempt - 1 < 10 ? attempt - 1 : 10)) * jitter);
+    struct timespec until = pf_clock_after_ms(CLOCK_REALTIME, wait_ms);
+    while (!atomic_load(&run->cancel) && !rt->stopping) /* a spurious wake-up waits on */
+        if (pthread_cond_timedwait(&rt->backoff, &rt->lock, &until) == ETIMEDOUT) break;
+    bool waited = !atomic_load(&run->cancel) && !rt->stopping;
+    pthread_mutex_unlock(&rt->lock);
+    return waited;
 }
 
 pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
@@ -440,6 +453,7 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
         marked = json_deep_copy(run->record);
         json_object_set_new(marked, "cancel_requested_at", json_string(stamp));
         atomic_store(&run->cancel, true);
+        pthread_cond_broadcast(&rt->backoff);
         stop_run_locked(rt, run, N_CANCELLED, "the run was cancelled");
         bool running = false;
         for (size_t i = 0; i < run->n; i++)
@@ -707,11 +721,7 @@ static void *leaser(void *arg) {
     long period_ms = rt->cfg.lease_seconds * 1000L / 3;
     pthread_mutex_lock(&rt->lock);
     while (!rt->lease_stop) {
-        struct timespec at;
-        clock_gettime(CLOCK_REALTIME, &at);
-        at.tv_sec += period_ms / 1000;
-        at.tv_nsec += (period_ms % 1000) * 1000000L;
-        if (at.tv_nsec >= 1000000000L) at.tv_sec++, at.tv_nsec -= 1000000000L;
+        struct timespec at = pf_clock_after_ms(CLOCK_REALTIME, period_ms);
         pthread_cond_timedwait(&rt->lease_tick, &rt->lock, &at);
         if (rt->lease_stop) break;
         pthread_mutex_unlock(&rt->lock);

@@ -84,6 +84,7 @@ struct pf_runtime {
     pf_runtime_config cfg;
     pthread_mutex_t lock;
     pthread_cond_t work, finished;
+    pthread_cond_t backoff; /* broadcast when a run is cancelled or the runtime stops */
     task *queue;
     size_t head, len, cap;
     rt_run *runs;    /* active runs */
@@ -148,6 +149,17 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
 bool rt_ahead_wanted(const rt_node *n);
 void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher *hasher);
 void rt_ahead_clear(rt_node *n);
+/* Leaves each of the m verdicts (and outputs, both taken) on its node if
+ * the node still waits for it (AHEAD_BUSY), keyed by keys[i]; takes rt->lock. */
+void rt_ahead_settle(pf_runtime *rt, const task *tasks, size_t m, json_t **verdicts, json_t **outputs,
+                     const char *const *keys);
+/* The verdict a look-ahead left on n for key (and its outputs on a hit),
+ * else NULL; either way n has no look-ahead after. Takes rt->lock. */
+json_t *rt_ahead_take(pf_runtime *rt, rt_node *n, const char *key, json_t **outputs);
+/* Waits out a retry's backoff: base_s doubled per attempt, with jitter.
+ * False when the run is cancelled or the runtime stops meanwhile. Takes
+ * rt->lock. */
+bool rt_back_off(pf_runtime *rt, rt_run *run, double base_s, int attempt);
 
 /* runtime.c, with rt->lock held. */
 void rt_schedule_locked(pf_runtime *rt, rt_run *run);
@@ -163,12 +175,12 @@ pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx
 void rt_changed(const pf_runtime *rt, const char *run_id);
 void rt_free_retired_locked(pf_runtime *rt);
 
-/* live.c, with rt->lock held: a node starts running, stops, or its module
- * reports progress (entry is the log entry it made); report says whether
- * the run's observers should hear of it now. */
+/* live.c: a node starts running or stops (rt->lock held), or its module
+ * reports progress (entry is the log entry it made; takes rt->lock) and
+ * the run's observers hear of it when the report is worth telling now. */
 void rt_live_start(rt_node *n);
 void rt_live_clear(rt_node *n);
-bool rt_live_report(rt_node *n, double fraction, const char *message, const json_t *entry);
+void rt_live_report(pf_runtime *rt, rt_run *run, rt_node *n, double fraction, const char *message, const json_t *entry);
 /* {status: "running", started_at, elapsed_s, fraction?, eta_s?, message?, log} */
 json_t *rt_live_json(const rt_node *n);
 void rt_log_store_error(pf_error *err, const char *run_id);

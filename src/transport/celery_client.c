@@ -1,5 +1,6 @@
 #include "transport/celery_client.h"
 
+#include "core/clock.h"
 #include "core/json_text.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -285,10 +286,7 @@ static void start_listener(pf_celery_client *c) {
 /* ---- waiting ---- */
 
 static void wait_a_little(pf_celery_client *c) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_nsec += PF_CLIENT_WAKE_MS * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    struct timespec ts = pf_clock_after_ms(CLOCK_MONOTONIC, PF_CLIENT_WAKE_MS);
     pthread_cond_timedwait(&c->changed, &c->lock, &ts);
 }
 

@@ -398,6 +398,21 @@ static void test_timeout_and_cancel(harness *h) {
     CHECK(err && err->code == PF_ECONFLICT);
     pf_error_free(err);
     free(id);
+
+    /* A cancel ends a retry's backoff at once: with an hour's backoff the
+     * run would otherwise outlive CTest's timeout. Its own label, so the
+     * cache holds no answer from the retries case. */
+    reset();
+    flaky_failures_left = 5;
+    const char *backoff_nodes[] = {"e|test.entry", "f|test.flaky|backoff|{\"retries\":2,\"backoff_s\":3600}", NULL};
+    const char *backoff_edges[] = {"e>f", NULL};
+    id = submit(h, workflow("backoff", backoff_nodes, backoff_edges), NULL);
+    wait_seen("flaky-failed");
+    CHECK(pf_runtime_cancel(h->rt, id) == NULL);
+    run = finish(h, id, "cancelled");
+    CHECK_INT(json_array_size(node_state(run, "f", "attempts")), 1);
+    json_decref(run);
+    free(id);
 }
 
 static void test_cache(harness *h) {
