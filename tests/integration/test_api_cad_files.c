@@ -137,26 +137,6 @@ static size_t run_count(const pf_test_server *srv) {
     return n;
 }
 
-/* Polls the CAD file until its intake is over. */
-static json_t *wait_intake(const pf_test_server *srv, const char *id) {
-    char *path = pf_asprintf("/api/cad-files/%s", id);
-    json_t *doc = NULL;
-    bool seen_progress = false;
-    for (int i = 0; i < 2400; i++) {
-        long status;
-        json_decref(doc);
-        doc = pf_http_json(srv, "GET", path, NULL, &status);
-        const json_t *intake = json_object_get(doc, "intake");
-        if (json_object_get(intake, "progress")) seen_progress = true;
-        const char *s = pf_json_str(intake, "status");
-        if (!s || strcmp(s, "running") != 0) break;
-        usleep(50000);
-    }
-    CHECK(seen_progress);
-    free(path);
-    return doc;
-}
-
 static void cad_files(const pf_test_server *srv, const char *step, size_t step_len, const char *sha, size_t limit) {
     char *tmp_dir = pf_asprintf("%s/data/cad/tmp", srv->data_dir);
 
@@ -252,7 +232,9 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
     CHECK_INT(run_count(srv), 1);
 
     /* The intake to its end: progress, objects, bbox, material map, thumbnail. */
-    json_t *doc = wait_intake(srv, sha);
+    char *cad_path = pf_asprintf("/api/cad-files/%s", sha);
+    json_t *doc = pf_test_intake_wait(srv, cad_path);
+    free(cad_path);
     const json_t *intake = json_object_get(doc, "intake");
     CHECK_STR(pf_json_str(intake, "status"), "succeeded");
     const json_t *progress = json_object_get(intake, "progress");

@@ -35,24 +35,10 @@ static char *start_run(const pf_test_server *srv, const char *body) {
     return id;
 }
 
-/* Polls until the run is final (or a node is running, with until_running):
- * a state, however long it takes (CTest's timeout guards a hang). */
-static json_t *poll_run(const pf_test_server *srv, const char *id, const char *until_running) {
+/* The run as it is now: after pf_test_gate_wait, a render held running. */
+static json_t *get_run(const pf_test_server *srv, const char *id) {
     char *path = pf_asprintf("/api/runs/%s", id);
-    json_t *run = NULL;
-    for (;;) {
-        long status;
-        json_decref(run);
-        run = pf_http_json(srv, "GET", path, NULL, &status);
-        const char *s = pf_json_str(run, "status");
-        if (until_running) {
-            const char *node = pf_json_str(json_object_get(json_object_get(run, "nodes"), until_running), "status");
-            if (node && strcmp(node, "running") == 0) break;
-        } else if (s && strcmp(s, "running") != 0) {
-            break;
-        }
-        usleep(50000);
-    }
+    json_t *run = pf_http_expect(srv, "GET", path, NULL, 200);
     free(path);
     return run;
 }
@@ -163,7 +149,7 @@ int main(void) {
     const char *intake =
         "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": {\"step_path\": \"gearbox.step\"}}";
     char *first = start_run(&srv, intake);
-    json_t *run = poll_run(&srv, first, NULL);
+    json_t *run = pf_test_run_wait(&srv, first);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     /* Artifacts are named relative to the data directory, never where the server keeps it. */
     const char *glb = pf_json_str(json_object_get(state(run, "glb", "outputs"), "glb"), "path");
@@ -184,7 +170,7 @@ int main(void) {
     /* The same intake with another deflection: the mesh-dependent nodes miss with their reason, the rest hit. */
     char *second = start_run(&srv, "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": "
                                    "{\"step_path\": \"gearbox.step\"}, \"overrides\": {\"deflection\": 0.25}}");
-    run = poll_run(&srv, second, NULL);
+    run = pf_test_run_wait(&srv, second);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK(json_is_true(json_object_get(state(run, "extract", "cache"), "hit")));
     const json_t *verdict = state(run, "glb", "cache");
@@ -245,7 +231,7 @@ int main(void) {
     CHECK(err == NULL);
     pf_error_free(err);
     char *changed = start_run(&srv, intake);
-    run = poll_run(&srv, changed, NULL);
+    run = pf_test_run_wait(&srv, changed);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK(strstr(pf_json_str(state(run, "resolve", "cache"), "reason")
                      ? pf_json_str(state(run, "resolve", "cache"), "reason")
@@ -268,7 +254,7 @@ int main(void) {
     char *body = publishing_request(64, false);
     char *published = start_run(&srv, body);
     free(body);
-    run = poll_run(&srv, published, NULL);
+    run = pf_test_run_wait(&srv, published);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     const json_t *asset = json_object_get(state(run, "publish", "outputs"), "asset");
     char *asset_file = pf_asprintf("%s/data/%s", srv.data_dir, pf_json_str(asset, "published_path"));
@@ -309,7 +295,7 @@ int main(void) {
     body = publishing_request(64, true);
     char *shadow = start_run(&srv, body);
     free(body);
-    run = poll_run(&srv, shadow, NULL);
+    run = pf_test_run_wait(&srv, shadow);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK(json_is_true(json_object_get(json_object_get(state(run, "publish", "outputs"), "asset"), "shadow")));
     CHECK(json_is_true(json_object_get(json_object_get(state(run, "notify", "outputs"), "delivery"), "shadow")));
@@ -326,13 +312,14 @@ int main(void) {
     body = publishing_request(640, false);
     char *third = start_run(&srv, body);
     free(body);
-    run = poll_run(&srv, third, "thumb");
+    pf_test_gate_wait(&gate);
+    run = get_run(&srv, third);
     CHECK_STR(node_status(run, "thumb"), "running");
     json_decref(run);
     pf_test_server_signal(&srv, SIGKILL);
     CHECK(pf_test_server_restart(&srv, serve_args) == 0);
     pf_test_gate_open(&gate);
-    run = poll_run(&srv, third, NULL);
+    run = pf_test_run_wait(&srv, third);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK_STR(node_status(run, "notify"), "succeeded");
     /* what finished before the crash was kept, not redone */
@@ -351,14 +338,15 @@ int main(void) {
     body = publishing_request(600, false); /* not 640: that thumbnail is cached by now */
     char *stopped = start_run(&srv, body);
     free(body);
-    run = poll_run(&srv, stopped, "thumb");
+    pf_test_gate_wait(&gate);
+    run = get_run(&srv, stopped);
     CHECK_STR(node_status(run, "thumb"), "running");
     json_decref(run);
     int ended = pf_test_server_signal(&srv, SIGTERM);
     CHECK(WIFEXITED(ended) && WEXITSTATUS(ended) == 0);
     CHECK(pf_test_server_restart(&srv, serve_args) == 0);
     pf_test_gate_open(&gate);
-    run = poll_run(&srv, stopped, NULL);
+    run = pf_test_run_wait(&srv, stopped);
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK_INT(json_array_size(state(run, "thumb", "attempts")),
               2); /* the interrupted one, then the one that finished */

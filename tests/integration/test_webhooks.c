@@ -271,22 +271,6 @@ static char *order_run(const pf_test_server *srv, json_t *notify_params) {
     return id;
 }
 
-/* Polls until the run is final: a state, however long it takes. */
-static json_t *finished(const pf_test_server *srv, const char *id) {
-    char *path = pf_asprintf("/api/runs/%s", id);
-    json_t *run = NULL;
-    for (;;) {
-        long status;
-        json_decref(run);
-        run = pf_http_json(srv, "GET", path, NULL, &status);
-        const char *s = pf_json_str(run, "status");
-        if (!s || strcmp(s, "running") != 0) break;
-        usleep(50000);
-    }
-    free(path);
-    return run;
-}
-
 static const json_t *node_of(const json_t *run, const char *node) {
     return json_object_get(json_object_get(run, "nodes"), node);
 }
@@ -306,7 +290,7 @@ static void test_served(harness *h) {
     pf_test_webhook_answer(h->a, 503, NULL);
     size_t start = posts(h->a);
     char *id = order_run(&srv, json_pack("{s:s, s:i}", "url", hook, "retries", 1));
-    json_t *run = id ? finished(&srv, id) : NULL;
+    json_t *run = id ? pf_test_run_wait(&srv, id) : NULL;
     CHECK_STR(pf_json_str(node_of(run, "publish"), "status"), "succeeded");
     CHECK_STR(pf_json_str(node_of(run, "notify"), "status"), "failed");
     CHECK_INT(posts(h->a) - start, 2);
@@ -330,7 +314,7 @@ static void test_served(harness *h) {
     /* No webhook anywhere: Notify succeeds and says nothing was sent. */
     start = posts(h->a);
     id = order_run(&srv, json_object());
-    run = id ? finished(&srv, id) : NULL;
+    run = id ? pf_test_run_wait(&srv, id) : NULL;
     CHECK_STR(pf_json_str(run, "status"), "succeeded");
     CHECK_STR(pf_json_str(node_of(run, "notify"), "status"), "succeeded");
     const json_t *delivery =
