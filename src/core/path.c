@@ -256,6 +256,26 @@ pf_error *pf_remove_tree(const char *path) {
     return NULL;
 }
 
+pf_error *pf_rename_durable(const char *tmp_path, const char *path) {
+    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0 || rename(tmp_path, path) != 0) {
+        pf_error *err = pf_error_new(PF_EIO, "", "cannot keep the upload as %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return err;
+    }
+    close(fd);
+    char *dir = pf_strdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
+    return NULL;
+}
+
 pf_error *pf_copy_file_atomic(const char *src, const char *dst) {
     char *tmp = NULL;
     int out = create_beside(dst, &tmp), in = open(src, O_RDONLY | O_CLOEXEC);

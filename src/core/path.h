@@ -35,6 +35,10 @@ char *pf_path_hide(const char *text, const char *root, const char *label);
 pf_error *pf_remove_tree(const char *path);
 /* Temp file in the same directory, fsync, rename, fsync of the directory. */
 pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n);
+/* Gives a complete file (an upload's temporary file) its final name in
+ * the same file system: fsync, rename, fsync of the directory, so the file
+ * is whole under that name or absent, even after a crash. */
+pf_error *pf_rename_durable(const char *tmp_path, const char *path);
 /* Copies src to dst through a temp file beside dst, fsync and rename. */
 pf_error *pf_copy_file_atomic(const char *src, const char *dst);
 /* Reads a whole file (NUL-terminated); PF_ETOOLARGE over max_bytes. */
