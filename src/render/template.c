@@ -76,7 +76,9 @@ size_t pf_template_validate(const json_t *doc, const char *share_dir, const char
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void load_dir(const pf_schema *schema, const char *dir, roots where, pf_template_set *set) {
+/* label stands for dir in the problems, which clients see: "DATA/templates"
+ * or "share/templates", never where the server keeps its files. */
+static void load_dir(const pf_schema *schema, const char *dir, const char *label, roots where, pf_template_set *set) {
     DIR *d = dir ? opendir(dir) : NULL;
     if (!d) return;
     char **names = NULL;
@@ -96,7 +98,7 @@ static void load_dir(const pf_schema *schema, const char *dir, roots where, pf_t
         char *why = doc ? check(schema, doc, where) : pf_asprintf("not JSON: %s (line %d)", jerr.text, jerr.line);
         const char *key = doc ? pf_json_str(doc, "key") : NULL;
         if (why) {
-            json_object_set_new(set->problems, key ? key : stem, json_sprintf("%s: %s", path, why));
+            json_object_set_new(set->problems, key ? key : stem, json_sprintf("%s/%s: %s", label, names[i], why));
         } else if (!json_object_get(set->templates, key)) { /* the data directory is read first */
             json_object_set_new(doc, "source", json_string(path));
             json_object_set(set->templates, key, doc);
@@ -118,7 +120,7 @@ void pf_templates_load(const char *share_dir, const char *data_root, pf_template
     char *dirs[2] = {data_root ? pf_asprintf("%s/templates", data_root) : NULL,
                      share_dir ? pf_asprintf("%s/templates", share_dir) : NULL};
     for (int i = 0; i < 2; i++) {
-        load_dir(compiled, dirs[i], (roots){share_dir, data_root}, out);
+        load_dir(compiled, dirs[i], i == 0 ? "DATA/templates" : "share/templates", (roots){share_dir, data_root}, out);
         free(dirs[i]);
     }
     pf_schema_free(compiled);

@@ -116,6 +116,9 @@ static void test_data_directory(void) {
     CHECK_STR(json_string_value(json_object_get(json_object_get(set.templates, "studio_white"), "label")), "Mine");
     const json_t *p = set.problems;
     CHECK(strstr(json_string_value(json_object_get(p, "bad_lens")), "/camera/lens_mm") != NULL);
+    /* a problem names the file as the data directory's, not where it is kept */
+    CHECK_MSG(strncmp(json_string_value(json_object_get(p, "bad_lens")), "DATA/templates/bad_lens.json: ", 30) == 0,
+              "%s", json_string_value(json_object_get(p, "bad_lens")));
     CHECK(strstr(json_string_value(json_object_get(p, "no_lights")), "/camera") != NULL);
     CHECK(strstr(json_string_value(json_object_get(p, "scene")), "/blend: no scene \"missing\" has been uploaded") !=
           NULL);
