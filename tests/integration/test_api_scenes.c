@@ -7,7 +7,8 @@
  * file by path, plain or encoded, is a 422 at /blend that reads the same
  * whether the file exists or not; a clean scene uploads, a template names
  * it by key, and a production .blend ordered with it is delivered with no
- * text block and no scripted driver. The scenes' Python never runs. */
+ * text block and no scripted driver; the scene uploaded again, changed,
+ * reaches the next order. The scenes' Python never runs. */
 #include "check.h"
 #include "core/json.h"
 
@@ -193,9 +194,68 @@ static void test_template_paths(const pf_test_server *srv) {
     free(body);
 }
 
+/* Orders a production .blend of the product in the output type
+ * scene_blend, waits for its run, and inspects the delivered file
+ * (new reference; NULL when there is none). */
+static json_t *order_and_inspect(const pf_test_server *srv, const char *dir, const char *product_id) {
+    char *body = pf_asprintf("{\"customer\":\"ACME\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"scene_blend\"}]}",
+                             product_id);
+    json_t *order = pf_http_post_expect(srv, "/api/orders", body, 201);
+    free(body);
+    const char *line_id = pf_json_str(json_array_get(json_object_get(order, "lines"), 0), "id");
+    char *path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
+    json_t *pre = pf_http_post_expect(srv, path, NULL, 200);
+    CHECK_MSG(json_is_true(json_object_get(pre, "ok")), "preflight: %s",
+              pf_json_str(json_array_get(json_object_get(pre, "problems"), 0), "message"));
+    json_decref(pre);
+    free(path);
+    path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
+    json_t *d = pf_http_post_expect(srv, path, NULL, 202);
+    free(path);
+    char *run_id = pf_strdup(pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
+    json_decref(d);
+    json_decref(order);
+    json_t *run = pf_test_run_wait(srv, run_id);
+    CHECK_STR(pf_test_run_status(run), "succeeded");
+    json_decref(run);
+
+    long status;
+    path = pf_asprintf("/api/assets?run=%s", run_id);
+    json_t *assets = pf_http_json(srv, "GET", path, NULL, &status);
+    free(path);
+    free(run_id);
+    CHECK_INT(json_array_size(json_object_get(assets, "assets")), 1);
+    const char *url = pf_json_str(json_array_get(json_object_get(assets, "assets"), 0), "url");
+    char *delivered = pf_asprintf("%s/delivered.blend", dir);
+    pf_http_reply r;
+    json_t *held = NULL;
+    if (url && pf_http(srv, "GET", url, NULL, 0, NULL, &r) == 0) {
+        CHECK_INT(r.status, 200);
+        /* compressed by default (Zstandard), else the plain header */
+        CHECK(r.len > 12 && (memcmp(r.body, "\x28\xb5\x2f\xfd", 4) == 0 || memcmp(r.body, "BLENDER", 7) == 0));
+        pf_error_free(pf_write_file_atomic(delivered, r.body ? r.body : "", r.len));
+        pf_http_reply_free(&r);
+        held = pf_test_inspect_blend(delivered);
+        CHECK_MSG(held != NULL, "Blender cannot open the delivered .blend");
+    }
+    unlink(delivered);
+    free(delivered);
+    json_decref(assets);
+    return held;
+}
+
+static bool has_object(const json_t *held, const char *name) {
+    size_t i;
+    const json_t *o;
+    json_array_foreach(json_object_get(held, "objects"), i, o) if (strcmp(json_string_value(o), name) == 0) return true;
+    return false;
+}
+
 /* The clean scene uploads; a template names it; an order for a production
- * .blend made with it is delivered without Python. */
-static void test_clean_delivery(const pf_test_server *srv, const char *dir, const char *clean) {
+ * .blend made with it is delivered without Python. The scene uploaded
+ * again, changed, under the same key: the next order gets the new scene,
+ * not the old one's result from the cache. */
+static void test_clean_delivery(const pf_test_server *srv, const char *dir, const char *clean, const char *prop) {
     size_t len = 0;
     char *bytes = slurp(clean, &len);
     pf_http_reply r;
@@ -204,9 +264,6 @@ static void test_clean_delivery(const pf_test_server *srv, const char *dir, cons
     CHECK_STR(json_string_value(json_array_get(json_object_get(r.json, "collections"), 0)), "ProductSlot");
     CHECK_STR(json_string_value(json_array_get(json_object_get(r.json, "cameras"), 0)), "HeroCam");
     CHECK_INT(json_integer_value(json_object_get(r.json, "size")), len);
-    pf_http_reply_free(&r);
-    put_scene(srv, "hero", bytes, len, &r); /* again: replaced */
-    CHECK_INT(r.status, 200);
     pf_http_reply_free(&r);
     free(bytes);
     json_t *list = pf_http_expect(srv, "GET", "/api/scenes", NULL, 200);
@@ -238,60 +295,33 @@ static void test_clean_delivery(const pf_test_server *srv, const char *dir, cons
         "\"artifact_kind\":\"production_blend\",\"pricing_tier\":\"standard\",\"categories\":[\"*\"],"
         "\"overrides\":{\"template\":\"hero_tpl\"}}",
         201));
-    body = pf_asprintf("{\"customer\":\"ACME\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"scene_blend\"}]}",
-                       pf_json_str(product, "id"));
-    json_t *order = pf_http_post_expect(srv, "/api/orders", body, 201);
-    free(body);
-    const char *line_id = pf_json_str(json_array_get(json_object_get(order, "lines"), 0), "id");
-    char *path = pf_asprintf("/api/order-lines/%s/preflight", line_id);
-    json_t *pre = pf_http_post_expect(srv, path, NULL, 200);
-    CHECK_MSG(json_is_true(json_object_get(pre, "ok")), "preflight: %s",
-              pf_json_str(json_array_get(json_object_get(pre, "problems"), 0), "message"));
-    json_decref(pre);
-    free(path);
-    path = pf_asprintf("/api/order-lines/%s/dispatch", line_id);
-    json_t *d = pf_http_post_expect(srv, path, NULL, 202);
-    free(path);
-    char *run_id = pf_strdup(pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
-    json_decref(d);
-    json_t *run = pf_test_run_wait(srv, run_id);
-    CHECK_STR(pf_test_run_status(run), "succeeded");
-    json_decref(run);
 
-    path = pf_asprintf("/api/assets?run=%s", run_id);
-    json_t *assets = pf_http_json(srv, "GET", path, NULL, &status);
-    free(path);
-    CHECK_INT(json_array_size(json_object_get(assets, "assets")), 1);
-    const char *url = pf_json_str(json_array_get(json_object_get(assets, "assets"), 0), "url");
-    char *delivered = pf_asprintf("%s/delivered.blend", dir);
-    CHECK(url && pf_http(srv, "GET", url, NULL, 0, NULL, &r) == 0);
-    CHECK_INT(r.status, 200);
-    /* compressed by default (Zstandard), else the plain header */
-    CHECK(r.len > 12 && (memcmp(r.body, "\x28\xb5\x2f\xfd", 4) == 0 || memcmp(r.body, "BLENDER", 7) == 0));
-    pf_error_free(pf_write_file_atomic(delivered, r.body ? r.body : "", r.len));
-    pf_http_reply_free(&r);
-    json_t *held = pf_test_inspect_blend(delivered);
-    CHECK_MSG(held != NULL, "Blender cannot open the delivered .blend");
+    json_t *held = order_and_inspect(srv, dir, pf_json_str(product, "id"));
     CHECK_INT(json_integer_value(json_object_get(held, "texts")), 0);
     CHECK_INT(json_integer_value(json_object_get(held, "scripted_drivers")), 0);
-    char *objects = json_dumps(json_object_get(held, "objects"), JSON_COMPACT);
-    CHECK_MSG(objects && strstr(objects, "\"HeroCam\"") && strstr(objects, "\"Housing\""), "objects: %s",
-              objects ? objects : "");
-    free(objects);
+    CHECK(has_object(held, "HeroCam") && has_object(held, "Housing") && !has_object(held, "Prop"));
     json_decref(held);
-    free(delivered);
-    json_decref(assets);
-    free(run_id);
-    json_decref(order);
+
+    bytes = slurp(prop, &len);
+    put_scene(srv, "hero", bytes, len, &r);
+    CHECK_INT(r.status, 200); /* replaced */
+    pf_http_reply_free(&r);
+    free(bytes);
+    held = order_and_inspect(srv, dir, pf_json_str(product, "id"));
+    CHECK_MSG(has_object(held, "Prop"), "the second order did not get the scene uploaded again");
+    CHECK_INT(json_integer_value(json_object_get(held, "texts")), 0);
+    json_decref(held);
     json_decref(products);
 }
 
 int main(void) {
     char *dir = pf_test_tmpdir("api-scenes");
     char *clean = pf_asprintf("%s/clean.blend", dir), *hostile = pf_asprintf("%s/hostile.blend", dir);
+    char *prop = pf_asprintf("%s/prop.blend", dir);
     char *marker = pf_asprintf("%s/python-ran", dir);
-    CHECK(pf_test_make_scene(clean, false, marker));
-    CHECK(pf_test_make_scene(hostile, true, marker));
+    CHECK(pf_test_make_scene(clean, "clean", marker));
+    CHECK(pf_test_make_scene(hostile, "hostile", marker));
+    CHECK(pf_test_make_scene(prop, "prop", marker));
     char limit[32];
     snprintf(limit, sizeof limit, "%u", MAX_UPLOAD);
     const char *args[] = {"--max-upload", limit, NULL};
@@ -301,11 +331,12 @@ int main(void) {
     test_hostile(&srv, data, hostile);
     test_refusals(&srv, data, clean);
     test_template_paths(&srv);
-    test_clean_delivery(&srv, dir, clean);
+    test_clean_delivery(&srv, dir, clean, prop);
     CHECK_MSG(access(marker, F_OK) != 0, "a scene's Python ran");
     pf_test_server_stop(&srv);
     free(data);
     free(marker);
+    free(prop);
     free(hostile);
     free(clean);
     free(dir);

@@ -358,8 +358,8 @@ static void test_blend_scene_template(fixture *f) {
     pf_error_free(pf_mkdirs(dir, 0755));
     char *hero = pf_asprintf("%s/hero.blend", scenes), *trap = pf_asprintf("%s/trap.blend", scenes);
     char *marker = pf_asprintf("%s/python-ran", f->data);
-    CHECK(pf_test_make_scene(hero, false, marker));
-    CHECK(pf_test_make_scene(trap, true, marker));
+    CHECK(pf_test_make_scene(hero, "clean", marker));
+    CHECK(pf_test_make_scene(trap, "hostile", marker));
     const char *docs[][2] = {
         {"hero.json", "{\"key\":\"hero\",\"label\":\"Hero scene\",\"kind\":\"blend_scene\",\"categories\":[\"*\"],"
                       "\"artifact_kinds\":[\"still_image\"],\"blend\":\"hero\",\"camera_object\":\"HeroCam\","

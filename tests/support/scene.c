@@ -23,8 +23,8 @@ static bool blender_script(const char *script, const char *const *args) {
     return ok;
 }
 
-bool pf_test_make_scene(const char *out, bool hostile, const char *marker) {
-    const char *args[] = {out, hostile ? "hostile" : "clean", marker, NULL};
+bool pf_test_make_scene(const char *out, const char *kind, const char *marker) {
+    const char *args[] = {out, kind, marker, NULL};
     return blender_script(PF_SOURCE_DIR "/tests/fixtures/scenes/make_scene.py", args);
 }
 

@@ -8,10 +8,11 @@
 #include <stdbool.h>
 
 /* Writes out: a scene with the camera "HeroCam" and the empty collection
- * "ProductSlot"; hostile adds a text block registered as a module and
- * scripted drivers calling os.system, which would create marker if they
- * ever ran. True when Blender made it. */
-bool pf_test_make_scene(const char *out, bool hostile, const char *marker);
+ * "ProductSlot"; kind "clean" has nothing else, "prop" adds an empty
+ * "Prop", "hostile" adds a text block registered as a module and scripted
+ * drivers calling os.system, which would create marker if they ever ran.
+ * True when Blender made it. */
+bool pf_test_make_scene(const char *out, const char *kind, const char *marker);
 
 /* {"texts": N, "scripted_drivers": N, "objects": [...]} of the .blend at
  * path (new reference), or NULL when Blender cannot open it. */
