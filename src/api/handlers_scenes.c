@@ -14,9 +14,11 @@
 #include "render/scene_check.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static void refuse(pf_response *res, const pf_request *req, int status, const char *pointer, const char *msg) {
     pf_errors errs;
@@ -90,6 +92,23 @@ void pf_handle_scene_put(const pf_app *app, const pf_request *req, pf_response *
     }
     pf_error_free(err);
     json_decref(report);
+    free(path);
+}
+
+/* Templates that still name the scene are refused from then on, each
+ * saying that no scene has the key (GET /api/templates lists them). */
+void pf_handle_scene_delete(const pf_app *app, const pf_request *req, pf_response *res) {
+    const char *key = pf_request_param(req, "key");
+    char *path = NULL;
+    pf_error *err = pf_scene_data_path(app->data_dir, key, "/key", &path);
+    if (!err && unlink(path) != 0)
+        err = pf_error_new(PF_ENOTFOUND, "", "no scene \"%s\" has been uploaded%s", key,
+                           errno == ENOENT ? "" : ": it cannot be deleted");
+    if (err)
+        pf_respond_error(res, req, err);
+    else
+        pf_respond_text(res, 204, "application/json", NULL, 0);
+    pf_error_free(err);
     free(path);
 }
 

@@ -216,15 +216,7 @@ json_t *pf_cad_file_view(const pf_cad_env *env, const json_t *doc, bool outputs)
 
 size_t pf_cad_files_sweep(const char *data_dir) {
     char *dir = pf_asprintf("%s/cad/tmp", data_dir);
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (e->d_name[0] == '.') continue;
-        char *path = pf_asprintf("%s/%s", dir, e->d_name);
-        if (unlink(path) == 0) n++;
-        free(path);
-    }
-    if (d) closedir(d);
+    size_t n = pf_unlink_files(dir);
     free(dir);
     return n;
 }

@@ -31,6 +31,9 @@ pf_error *pf_mkdirs(const char *path, mode_t mode);
  * text does not contain root (or root is shorter than 2 bytes); else
  * malloc'd. */
 char *pf_path_hide(const char *text, const char *root, const char *label);
+/* Deletes the files directly in dir (not its dot files or directories):
+ * what an upload directory's tmp/ holds after a crash. How many. */
+size_t pf_unlink_files(const char *dir);
 /* rm -rf: removes path and everything below it, following no symlinks. */
 pf_error *pf_remove_tree(const char *path);
 /* Temp file in the same directory, fsync, rename, fsync of the directory. */

@@ -53,6 +53,13 @@ pf_error *pf_scene_find(const char *share_dir, const char *data_root, const char
                         "no scene \"%s\" has been uploaded; upload the .blend with PUT /api/scenes/%s", key, key);
 }
 
+size_t pf_scene_uploads_sweep(const char *data_root) {
+    char *dir = pf_asprintf("%s/scenes/tmp", data_root);
+    size_t n = pf_unlink_files(dir);
+    free(dir);
+    return n;
+}
+
 const char *pf_scene_sniff(const unsigned char *head, size_t n) {
     if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
         return "the .blend is compressed (gzip); save it without compression and upload it again";

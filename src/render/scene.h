@@ -35,6 +35,9 @@ pf_error *pf_scene_find(const char *share_dir, const char *data_root, const char
  * one safe-path check; PF_EINVAL at pointer when key is not a key. */
 pf_error *pf_scene_data_path(const char *data_root, const char *key, const char *pointer, char **path_out);
 
+/* Deletes uploads a crash left in DATA/scenes/tmp (at start-up); how many. */
+size_t pf_scene_uploads_sweep(const char *data_root);
+
 /* NULL when head (n bytes, the file's first) is an uncompressed .blend's
  * header; else why not, for the client. A compressed .blend is refused
  * here: only Blender could look inside it. */

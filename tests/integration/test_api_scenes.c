@@ -8,7 +8,9 @@
  * whether the file exists or not; a clean scene uploads, a template names
  * it by key, and a production .blend ordered with it is delivered with no
  * text block and no scripted driver; the scene uploaded again, changed,
- * reaches the next order. The scenes' Python never runs. */
+ * reaches the next order; a deleted scene leaves its template refused;
+ * a crash's partial upload is swept at the next start. The scenes' Python
+ * never runs. */
 #include "check.h"
 #include "core/json.h"
 
@@ -19,6 +21,7 @@
 #include "support/tmpdir.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -314,6 +317,36 @@ static void test_clean_delivery(const pf_test_server *srv, const char *dir, cons
     json_decref(products);
 }
 
+/* A deleted scene leaves its templates refused, saying so; an upload cut
+ * short by a crash leaves its temporary file, which the next start deletes. */
+static void test_delete_and_sweep(pf_test_server *srv, const char *data) {
+    pf_http_reply r;
+    CHECK(pf_http(srv, "DELETE", "/api/scenes/hero", NULL, 0, NULL, &r) == 0);
+    CHECK_INT(r.status, 204);
+    pf_http_reply_free(&r);
+    CHECK(pf_http(srv, "DELETE", "/api/scenes/hero", NULL, 0, NULL, &r) == 0);
+    CHECK_INT(r.status, 404);
+    pf_http_reply_free(&r);
+    CHECK(pf_http(srv, "DELETE", "/api/scenes/%2e%2e", NULL, 0, NULL, &r) == 0);
+    free(problem(&r, 422, "/key", "delete .."));
+    pf_http_reply_free(&r);
+    json_t *list = pf_http_expect(srv, "GET", "/api/templates", NULL, 200);
+    const char *why = pf_json_str(json_object_get(list, "problems"), "hero_tpl");
+    CHECK_MSG(why && strstr(why, "DATA/templates/hero_tpl.json: /blend: no scene \"hero\" has been uploaded"), "%s",
+              why ? why : "(no problem)");
+    CHECK_MSG(why && !strstr(why, data), "a server path: %s", why ? why : "");
+    json_decref(list);
+
+    pf_test_server_signal(srv, SIGKILL);
+    char *stale = pf_asprintf("%s/scenes/tmp/upload-CRASHD", data);
+    pf_error_free(pf_write_file_atomic(stale, "BLENDER-v304", 12));
+    CHECK(access(stale, F_OK) == 0);
+    const char *args[] = {"--max-upload", "1048576", NULL};
+    CHECK(pf_test_server_restart(srv, args) == 0);
+    CHECK(access(stale, F_OK) != 0);
+    free(stale);
+}
+
 int main(void) {
     char *dir = pf_test_tmpdir("api-scenes");
     char *clean = pf_asprintf("%s/clean.blend", dir), *hostile = pf_asprintf("%s/hostile.blend", dir);
@@ -332,6 +365,7 @@ int main(void) {
     test_refusals(&srv, data, clean);
     test_template_paths(&srv);
     test_clean_delivery(&srv, dir, clean, prop);
+    test_delete_and_sweep(&srv, data);
     CHECK_MSG(access(marker, F_OK) != 0, "a scene's Python ran");
     pf_test_server_stop(&srv);
     free(data);
