@@ -28,6 +28,12 @@ if not hasattr(numpy, "bool"):
 import bpy  # noqa: E402
 from mathutils import Vector  # noqa: E402
 
+# The sibling module, without leaving a __pycache__ in share/ (it may be
+# read-only, and it is no place for files made at run time).
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import prodflow_python  # noqa: E402
+
 SCENE = "Prodflow"
 JOB_PREFIX = "pfjob_"  # data-blocks made for one job, removed before the next
 
@@ -379,6 +385,9 @@ def build_blend_scene(job, cache):
         bpy.ops.wm.open_mainfile(filepath=t["blend_path"], load_ui=False, use_scripts=False)
     except Exception as e:
         raise JobError("invalid_input", "/inputs/template", "cannot open the template scene %s: %s" % (t["blend_path"], e))
+    # Autoexec is off, so nothing in the file has run; removing its Python
+    # now keeps it out of every render and of a saved production file.
+    prodflow_python.strip()
     s = bpy.context.scene
     s.name = SCENE
     coll = bpy.data.collections.get(t["collection"])
@@ -514,6 +523,9 @@ def save_blend(s, job, model, holder):
         bpy.data.scenes.remove(other)
     if p.get("pack_textures", True):
         bpy.ops.file.pack_all()
+    # A delivered file goes to other people's Blenders: it carries no Python,
+    # whatever the template scene held.
+    prodflow_python.strip()
     path = os.path.join(job["output"]["dir"], job["output"]["file"])
     bpy.ops.wm.save_as_mainfile(filepath=path, compress=bool(p.get("compress", True)), copy=True)
     return {"blend": path, "objects": sorted(o.name for o in model.collection.objects)}

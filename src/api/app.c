@@ -10,6 +10,7 @@
 #include "core/mem.h"
 #include "core/path.h"
 #include "core/secret.h"
+#include "render/scene.h"
 #include "workflow/node_registry.h"
 
 #include <stdlib.h>
@@ -100,6 +101,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     }
     size_t swept = pf_cad_files_sweep(app->data_dir);
     if (swept) pf_log(PF_LOG_INFO, "cad.swept", "deleted %zu unfinished upload%s", swept, swept == 1 ? "" : "s");
+    if ((swept = pf_scene_uploads_sweep(app->data_dir)))
+        pf_log(PF_LOG_INFO, "scenes.swept", "deleted %zu unfinished scene upload%s", swept, swept == 1 ? "" : "s");
     size_t collected = pf_cad_files_collect_failed(app->store, app->data_dir);
     if (collected)
         pf_log(PF_LOG_INFO, "cad.collected", "deleted %zu CAD file%s whose intake failed and that no product uses",

@@ -244,7 +244,7 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
         pf_errors_add(&errs, PF_EINVAL, "/key", "\"%s\" is not a template key (letters, digits, - and _)", key);
     else if (given && strcmp(given, key) != 0)
         pf_errors_add(&errs, PF_EINVAL, "/key", "the body's key \"%s\" differs from the path's \"%s\"", given, key);
-    pf_template_validate(doc, dir, &errs);
+    pf_template_validate(doc, app->share_dir, app->data_dir, &errs);
     if (errs.len) {
         respond_problems(res, req, "Invalid render template", &errs);
     } else {

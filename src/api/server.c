@@ -421,8 +421,8 @@ static uint64_t data_dir_usage(const char *data_dir) {
 }
 
 static bool raw_upload_type(const char *ct) {
-    static const char *const types[] = {"application/octet-stream", "model/step", "application/step",
-                                        "application/p21"};
+    static const char *const types[] = {"application/octet-stream", "model/step", "application/step", "application/p21",
+                                        "application/x-blender"};
     size_t n = strcspn(ct, "; \t");
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
         if (strlen(types[i]) == n && strncasecmp(ct, types[i], n) == 0) return true;

@@ -8,7 +8,6 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,27 +48,6 @@ json_t *pf_cad_file_intake(pf_store *store, const char *intake_run_id) {
 
 char *pf_cad_file_rel_path(const char *sha256) { return pf_asprintf("cad/%s.step", sha256); }
 
-/* fsync, then rename, then fsync the directory: the file is whole under its
- * final name or absent, even after a crash. */
-static pf_error *keep_file(const char *tmp_path, const char *path) {
-    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0 || rename(tmp_path, path) != 0) {
-        pf_error *err = pf_error_new(PF_EIO, "", "cannot keep the upload as %s: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-        return err;
-    }
-    close(fd);
-    char *dir = pf_strdup(path);
-    *strrchr(dir, '/') = '\0';
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    free(dir);
-    return NULL;
-}
-
 static pf_error *start_intake(const pf_cad_env *env, const char *sha256, const char *rel, pf_errors *errs,
                               char **run_id) {
     json_t *wf = NULL;
@@ -94,7 +72,7 @@ pf_error *pf_cad_file_accept(const pf_cad_env *env, const char *tmp_path, const 
     if (!err) {
         /* Known bytes; if their file went missing, these bring it back. */
         char *path = pf_asprintf("%s/%s", env->data_dir, pf_json_str(known, "path") ? pf_json_str(known, "path") : "");
-        if (pf_json_str(known, "path") && access(path, F_OK) != 0) err = keep_file(tmp_path, path);
+        if (pf_json_str(known, "path") && access(path, F_OK) != 0) err = pf_rename_durable(tmp_path, path);
         free(path);
         if (err) {
             json_decref(known);
@@ -110,7 +88,7 @@ pf_error *pf_cad_file_accept(const pf_cad_env *env, const char *tmp_path, const 
     char *path = pf_asprintf("%s/%s", env->data_dir, rel), *dir = pf_asprintf("%s/cad", env->data_dir);
     char *run_id = NULL;
     err = pf_mkdirs(dir, 0755);
-    if (!err) err = keep_file(tmp_path, path);
+    if (!err) err = pf_rename_durable(tmp_path, path);
     /* The run first, so an item always names its intake; a crash between
      * the two leaves a run whose file the next upload takes up again. */
     if (!err) err = start_intake(env, sha256, rel, errs, &run_id);
@@ -238,15 +216,7 @@ json_t *pf_cad_file_view(const pf_cad_env *env, const json_t *doc, bool outputs)
 
 size_t pf_cad_files_sweep(const char *data_dir) {
     char *dir = pf_asprintf("%s/cad/tmp", data_dir);
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    for (struct dirent *e; d && (e = readdir(d));) {
-        if (e->d_name[0] == '.') continue;
-        char *path = pf_asprintf("%s/%s", dir, e->d_name);
-        if (unlink(path) == 0) n++;
-        free(path);
-    }
-    if (d) closedir(d);
+    size_t n = pf_unlink_files(dir);
     free(dir);
     return n;
 }

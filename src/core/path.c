@@ -250,9 +250,42 @@ static int remove_entry(const char *path, const struct stat *st, int type, struc
     return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+size_t pf_unlink_files(const char *dir) {
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        char *path = pf_asprintf("%s/%s", dir, e->d_name);
+        if (unlink(path) == 0) n++;
+        free(path);
+    }
+    if (d) closedir(d);
+    return n;
+}
+
 pf_error *pf_remove_tree(const char *path) {
     if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
         return pf_error_new(PF_EIO, "", "cannot remove %s: %s", path, strerror(errno));
+    return NULL;
+}
+
+pf_error *pf_rename_durable(const char *tmp_path, const char *path) {
+    int fd = open(tmp_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fsync(fd) != 0 || rename(tmp_path, path) != 0) {
+        pf_error *err = pf_error_new(PF_EIO, "", "cannot keep the upload as %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return err;
+    }
+    close(fd);
+    char *dir = pf_strdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+    free(dir);
     return NULL;
 }
 

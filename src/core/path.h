@@ -31,10 +31,17 @@ pf_error *pf_mkdirs(const char *path, mode_t mode);
  * text does not contain root (or root is shorter than 2 bytes); else
  * malloc'd. */
 char *pf_path_hide(const char *text, const char *root, const char *label);
+/* Deletes the files directly in dir (not its dot files or directories):
+ * what an upload directory's tmp/ holds after a crash. How many. */
+size_t pf_unlink_files(const char *dir);
 /* rm -rf: removes path and everything below it, following no symlinks. */
 pf_error *pf_remove_tree(const char *path);
 /* Temp file in the same directory, fsync, rename, fsync of the directory. */
 pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n);
+/* Gives a complete file (an upload's temporary file) its final name in
+ * the same file system: fsync, rename, fsync of the directory, so the file
+ * is whole under that name or absent, even after a crash. */
+pf_error *pf_rename_durable(const char *tmp_path, const char *path);
 /* Copies src to dst through a temp file beside dst, fsync and rename. */
 pf_error *pf_copy_file_atomic(const char *src, const char *dst);
 /* Reads a whole file (NUL-terminated); PF_ETOOLARGE over max_bytes. */

@@ -4,6 +4,7 @@
 #include "core/embed.h"
 #include "core/jsonschema.h"
 #include "core/mem.h"
+#include "render/scene.h"
 
 #include <dirent.h>
 #include <stdbool.h>
@@ -18,9 +19,15 @@ static bool has_string(const json_t *list, const char *s) {
     return false;
 }
 
+/* Where a template finds its scenes (render/scene.h). */
+typedef struct {
+    const char *share_dir, *data_root;
+} roots;
+
 /* Every reason the document is not a usable template, into errs. A blend
- * scene's file is looked for relative to dir, and its path recorded. */
-static size_t validate(const pf_schema *schema, json_t *doc, const char *dir, pf_errors *errs) {
+ * scene names its .blend by scene key; the file found is recorded as
+ * blend_path. */
+static size_t validate(const pf_schema *schema, json_t *doc, roots where, pf_errors *errs) {
     size_t before = errs->len;
     if (pf_schema_run(schema, doc, "", errs) > 0) return errs->len - before;
     if (strcmp(pf_json_str(doc, "kind"), "studio") == 0) {
@@ -32,32 +39,34 @@ static size_t validate(const pf_schema *schema, json_t *doc, const char *dir, pf
         pf_errors_add(errs, PF_EINVAL, pf_json_str(doc, "blend") ? "/collection" : "/blend",
                       "a blend scene template needs it");
     } else {
-        char *blend = pf_json_str(doc, "blend")[0] == '/' ? pf_strdup(pf_json_str(doc, "blend"))
-                                                          : pf_asprintf("%s/%s", dir, pf_json_str(doc, "blend"));
-        if (access(blend, R_OK) != 0)
-            pf_errors_add(errs, PF_EINVAL, "/blend", "the scene file %s cannot be read", blend);
+        char *blend = NULL;
+        pf_error *err = pf_scene_find(where.share_dir, where.data_root, pf_json_str(doc, "blend"), "/blend", &blend);
+        if (err)
+            pf_errors_add(errs, err->code, err->pointer, "%s", err->message);
         else
             json_object_set_new(doc, "blend_path", json_string(blend));
+        pf_error_free(err);
         free(blend);
     }
     return errs->len - before;
 }
 
 /* NULL when the document is a usable template, else why not (caller frees). */
-static char *check(const pf_schema *schema, json_t *doc, const char *dir) {
+static char *check(const pf_schema *schema, json_t *doc, roots where) {
     pf_errors errs;
     pf_errors_init(&errs);
-    char *why =
-        validate(schema, doc, dir, &errs) ? pf_asprintf("%s: %s", errs.items[0].pointer, errs.items[0].message) : NULL;
+    char *why = validate(schema, doc, where, &errs)
+                    ? pf_asprintf("%s: %s", errs.items[0].pointer, errs.items[0].message)
+                    : NULL;
     pf_errors_clear(&errs);
     return why;
 }
 
-size_t pf_template_validate(const json_t *doc, const char *dir, pf_errors *errs) {
+size_t pf_template_validate(const json_t *doc, const char *share_dir, const char *data_root, pf_errors *errs) {
     json_t *schema = json_loads(pf_embed_find("render/render_template.schema.json")->data, 0, NULL);
     pf_schema *compiled = pf_schema_compile(schema);
     json_t *copy = json_deep_copy(doc);
-    size_t n = json_is_object(copy) ? validate(compiled, copy, dir, errs) : 0;
+    size_t n = json_is_object(copy) ? validate(compiled, copy, (roots){share_dir, data_root}, errs) : 0;
     if (!json_is_object(copy)) pf_errors_add(errs, PF_EINVAL, "", "a template is a JSON object"), n = 1;
     json_decref(copy);
     pf_schema_free(compiled);
@@ -67,7 +76,9 @@ size_t pf_template_validate(const json_t *doc, const char *dir, pf_errors *errs)
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static void load_dir(const pf_schema *schema, const char *dir, pf_template_set *set) {
+/* label stands for dir in the problems, which clients see: "DATA/templates"
+ * or "share/templates", never where the server keeps its files. */
+static void load_dir(const pf_schema *schema, const char *dir, const char *label, roots where, pf_template_set *set) {
     DIR *d = dir ? opendir(dir) : NULL;
     if (!d) return;
     char **names = NULL;
@@ -84,10 +95,10 @@ static void load_dir(const pf_schema *schema, const char *dir, pf_template_set *
         char *path = pf_asprintf("%s/%s", dir, names[i]), *stem = pf_strndup(names[i], strlen(names[i]) - 5);
         json_error_t jerr;
         json_t *doc = json_load_file(path, 0, &jerr);
-        char *why = doc ? check(schema, doc, dir) : pf_asprintf("not JSON: %s (line %d)", jerr.text, jerr.line);
+        char *why = doc ? check(schema, doc, where) : pf_asprintf("not JSON: %s (line %d)", jerr.text, jerr.line);
         const char *key = doc ? pf_json_str(doc, "key") : NULL;
         if (why) {
-            json_object_set_new(set->problems, key ? key : stem, json_sprintf("%s: %s", path, why));
+            json_object_set_new(set->problems, key ? key : stem, json_sprintf("%s/%s: %s", label, names[i], why));
         } else if (!json_object_get(set->templates, key)) { /* the data directory is read first */
             json_object_set_new(doc, "source", json_string(path));
             json_object_set(set->templates, key, doc);
@@ -109,7 +120,7 @@ void pf_templates_load(const char *share_dir, const char *data_root, pf_template
     char *dirs[2] = {data_root ? pf_asprintf("%s/templates", data_root) : NULL,
                      share_dir ? pf_asprintf("%s/templates", share_dir) : NULL};
     for (int i = 0; i < 2; i++) {
-        load_dir(compiled, dirs[i], out);
+        load_dir(compiled, dirs[i], i == 0 ? "DATA/templates" : "share/templates", (roots){share_dir, data_root}, out);
         free(dirs[i]);
     }
     pf_schema_free(compiled);

@@ -1,5 +1,5 @@
 /* Render templates: studio set-ups described in JSON, and user .blend
- * scenes. They live in <data_root>/templates and <share_dir>/templates (the
+ * scenes named by scene key (render/scene.h). They live in <data_root>/templates and <share_dir>/templates (the
  * data directory wins on a shared key) and are checked against
  * render_template.schema.json. */
 #ifndef PF_RENDER_TEMPLATE_H
@@ -19,8 +19,9 @@ void pf_templates_load(const char *share_dir, const char *data_root, pf_template
 void pf_template_set_free(pf_template_set *set);
 
 /* Every reason doc is not a usable template, with its pointer; a blend
- * scene's file is looked for relative to dir. Returns how many. */
-size_t pf_template_validate(const json_t *doc, const char *dir, pf_errors *errs);
+ * scene's "blend" is a scene key, looked up as render/scene.h says (either
+ * root may be NULL). Returns how many. */
+size_t pf_template_validate(const json_t *doc, const char *share_dir, const char *data_root, pf_errors *errs);
 
 /* Picks the template for an explicit key, else for the category and artifact
  * kind (exact category before "*", then priority, then key). *chosen is a

@@ -1,7 +1,8 @@
 /* The render.* modules against the real Blender, at tiny resolutions: the
  * product is visible and framed, materials are applied, warm equals cold
  * pixel for pixel, the turntable and the .blend are what they claim, a user
- * .blend scene works, and bad input, crashes and timeouts give clear errors
+ * .blend scene named by key works and its Python never runs nor reaches a
+ * saved file, and bad input, crashes and timeouts give clear errors
  * and leave no process behind. The input chain (STEP fixture, GLB, bbox,
  * material map, template) comes from the modules themselves. */
 #include "check.h"
@@ -14,6 +15,7 @@
 #include "render/blender_pool.h"
 #include "support/png.h"
 #include "support/procs.h"
+#include "support/scene.h"
 #include "support/tmpdir.h"
 
 #include <signal.h>
@@ -106,6 +108,9 @@ static void setup(fixture *f, const pf_registry *reg) {
     pf_error_free(pf_mkdirs(blender_dir, 0755));
     f->script = pf_asprintf("%s/prodflow_render.py", blender_dir);
     copy_file(PF_SOURCE_DIR "/share/blender/prodflow_render.py", f->script);
+    char *python = pf_asprintf("%s/prodflow_python.py", blender_dir);
+    copy_file(PF_SOURCE_DIR "/share/blender/prodflow_python.py", python);
+    free(python);
     const char *linked[] = {"materials", "templates"};
     for (size_t i = 0; i < 2; i++) {
         char *from = pf_asprintf("%s/share/%s", PF_SOURCE_DIR, linked[i]),
@@ -343,28 +348,32 @@ static void test_blend_and_thumbnail(fixture *f) {
     json_decref(out);
 }
 
-/* A user scene made by Blender itself: a camera and an empty collection. */
+/* User scenes made by Blender from a project script, named by key: a clean
+ * one renders; a hostile one (as a scene that never went through the
+ * upload check would be) renders and saves with its Python stripped, and
+ * none of it ever runs; a template naming a path is refused. */
 static void test_blend_scene_template(fixture *f) {
-    char *dir = pf_asprintf("%s/templates", f->data);
+    char *scenes = pf_asprintf("%s/scenes", f->data), *dir = pf_asprintf("%s/templates", f->data);
+    pf_error_free(pf_mkdirs(scenes, 0755));
     pf_error_free(pf_mkdirs(dir, 0755));
-    char *blend = pf_asprintf("%s/hero.blend", dir);
-    char *expr = pf_asprintf(
-        "import bpy; bpy.ops.wm.read_factory_settings(use_empty=True); s = bpy.context.scene; "
-        "c = bpy.data.objects.new('HeroCam', bpy.data.cameras.new('HeroCam')); s.collection.objects.link(c); "
-        "c.location = (1.0, -1.0, 0.6); c.rotation_euler = (1.2, 0, 0.785); "
-        "s.collection.children.link(bpy.data.collections.new('ProductSlot')); "
-        "bpy.ops.wm.save_as_mainfile(filepath='%s')",
-        blend);
-    const char *argv[] = {"blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", "--python-expr",
-                          expr,      NULL};
-    pf_subprocess_opts o = {.argv = argv};
-    pf_subprocess_result r;
-    CHECK(pf_subprocess_run(&o, &r) == NULL && r.exit_code == 0);
-    char *tmpl_path = pf_asprintf("%s/hero.json", dir);
-    const char *tmpl = "{\"key\":\"hero\",\"label\":\"Hero scene\",\"kind\":\"blend_scene\",\"categories\":[\"*\"],"
-                       "\"artifact_kinds\":[\"still_image\"],\"blend\":\"hero.blend\",\"camera_object\":\"HeroCam\","
-                       "\"collection\":\"ProductSlot\"}";
-    pf_error_free(pf_write_file_atomic(tmpl_path, tmpl, strlen(tmpl)));
+    char *hero = pf_asprintf("%s/hero.blend", scenes), *trap = pf_asprintf("%s/trap.blend", scenes);
+    char *marker = pf_asprintf("%s/python-ran", f->data);
+    CHECK(pf_test_make_scene(hero, "clean", marker));
+    CHECK(pf_test_make_scene(trap, "hostile", marker));
+    const char *docs[][2] = {
+        {"hero.json", "{\"key\":\"hero\",\"label\":\"Hero scene\",\"kind\":\"blend_scene\",\"categories\":[\"*\"],"
+                      "\"artifact_kinds\":[\"still_image\"],\"blend\":\"hero\",\"camera_object\":\"HeroCam\","
+                      "\"collection\":\"ProductSlot\"}"},
+        {"trap.json", "{\"key\":\"trap\",\"label\":\"Trap\",\"kind\":\"blend_scene\",\"categories\":[\"*\"],"
+                      "\"artifact_kinds\":[\"still_image\",\"production_blend\"],\"blend\":\"trap\","
+                      "\"camera_object\":\"HeroCam\",\"collection\":\"ProductSlot\"}"},
+        {"host.json", "{\"key\":\"host\",\"label\":\"Host file\",\"kind\":\"blend_scene\",\"categories\":[\"*\"],"
+                      "\"artifact_kinds\":[\"still_image\"],\"blend\":\"/etc/passwd\",\"collection\":\"C\"}"}};
+    for (size_t i = 0; i < 3; i++) {
+        char *path = pf_asprintf("%s/%s", dir, docs[i][0]);
+        pf_error_free(pf_write_file_atomic(path, docs[i][1], strlen(docs[i][1])));
+        free(path);
+    }
     json_t *chosen = run_ok(f, "render.resolve_template", json_object(), json_pack("{s:s}", "template", "hero"), NULL);
     json_t *in =
         json_pack("{s:O, s:O, s:O}", "glb", f->glb, "bbox", f->bbox, "template", json_object_get(chosen, "template"));
@@ -372,10 +381,44 @@ static void test_blend_scene_template(fixture *f) {
     check_visible(port_path(out, "image"), 96);
     json_decref(out);
     json_decref(chosen);
-    free(tmpl_path);
-    free(expr);
-    free(blend);
+
+    chosen = run_ok(f, "render.resolve_template", json_object(), json_pack("{s:s}", "template", "trap"), NULL);
+    in = json_pack("{s:O, s:O, s:O}", "glb", f->glb, "bbox", f->bbox, "template", json_object_get(chosen, "template"));
+    out = run_ok(f, "render.blender_export_blend", in, json_object(), NULL);
+    json_t *held = pf_test_inspect_blend(port_path(out, "blend"));
+    CHECK_MSG(held != NULL, "Blender cannot open the delivered .blend");
+    CHECK_INT(json_integer_value(json_object_get(held, "texts")), 0);
+    CHECK_INT(json_integer_value(json_object_get(held, "scripted_drivers")), 0);
+    char *objects = json_dumps(json_object_get(held, "objects"), JSON_COMPACT);
+    CHECK_MSG(objects && strstr(objects, "\"Housing\"") && strstr(objects, "\"Trap\""), "objects: %s",
+              objects ? objects : "");
+    free(objects);
+    json_decref(held);
+    json_decref(out);
+    json_decref(chosen);
+    held = pf_test_inspect_blend(trap); /* the scene itself is left as it was */
+    CHECK_INT(json_integer_value(json_object_get(held, "texts")), 1);
+    CHECK_INT(json_integer_value(json_object_get(held, "scripted_drivers")), 2);
+    json_decref(held);
+    CHECK_MSG(access(marker, F_OK) != 0, "the scene's Python ran");
+
+    /* a path is not a scene key, and the refusal says nothing of the file */
+    char *work = pf_test_tmpdir("render-work");
+    out = NULL;
+    pf_error *err = invoke(f, "render.resolve_template", work, json_object(), json_pack("{s:s}", "template", "host"),
+                           NULL, 0, NULL, &out);
+    CHECK(err && err->code == PF_EINVAL && strcmp(err->pointer, "/params/template") == 0);
+    CHECK_MSG(err && strstr(err->message, "/blend: a scene is named by its key") && !strstr(err->message, "read") &&
+                  !strstr(err->message, "exist"),
+              "%s", err ? err->message : "");
+    pf_error_free(err);
+    json_decref(out);
+    free(work);
+    free(marker);
+    free(trap);
+    free(hero);
     free(dir);
+    free(scenes);
 }
 
 static void expect_error(fixture *f, const char *key, json_t *inputs, json_t *params, long timeout_ms, killer *k,

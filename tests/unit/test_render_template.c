@@ -93,7 +93,18 @@ static void test_data_directory(void) {
           "\"artifact_kinds\":[\"still_image\"]}");
     write(data, "scene.json",
           "{\"key\":\"scene\",\"label\":\"S\",\"kind\":\"blend_scene\",\"categories\":[\"*\"],"
-          "\"artifact_kinds\":[\"still_image\"],\"blend\":\"missing.blend\",\"collection\":\"Product\"}");
+          "\"artifact_kinds\":[\"still_image\"],\"blend\":\"missing\",\"collection\":\"Product\"}");
+    /* a path, however spelled, is not a scene key: refused without a look at the file */
+    const char *paths[] = {"/etc/passwd", "../../etc/passwd", "..", "%2e%2e%2fetc%2fpasswd", "hero.blend", "a\\\\b"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        char *name = pf_asprintf("path%zu.json", i);
+        char *doc = pf_asprintf("{\"key\":\"path%zu\",\"label\":\"P\",\"kind\":\"blend_scene\",\"categories\":[\"*\"],"
+                                "\"artifact_kinds\":[\"still_image\"],\"blend\":\"%s\",\"collection\":\"C\"}",
+                                i, paths[i]);
+        write(data, name, doc);
+        free(doc);
+        free(name);
+    }
     write(data, "garbage.json", "{not json");
 
     pf_template_set set;
@@ -105,13 +116,25 @@ static void test_data_directory(void) {
     CHECK_STR(json_string_value(json_object_get(json_object_get(set.templates, "studio_white"), "label")), "Mine");
     const json_t *p = set.problems;
     CHECK(strstr(json_string_value(json_object_get(p, "bad_lens")), "/camera/lens_mm") != NULL);
+    /* a problem names the file as the data directory's, not where it is kept */
+    CHECK_MSG(strncmp(json_string_value(json_object_get(p, "bad_lens")), "DATA/templates/bad_lens.json: ", 30) == 0,
+              "%s", json_string_value(json_object_get(p, "bad_lens")));
     CHECK(strstr(json_string_value(json_object_get(p, "no_lights")), "/camera") != NULL);
-    CHECK(strstr(json_string_value(json_object_get(p, "scene")), "missing.blend") != NULL);
+    CHECK(strstr(json_string_value(json_object_get(p, "scene")), "/blend: no scene \"missing\" has been uploaded") !=
+          NULL);
+    for (size_t i = 0; i < 6; i++) {
+        char key[16];
+        snprintf(key, sizeof key, "path%zu", i);
+        const char *why = json_string_value(json_object_get(p, key));
+        CHECK_MSG(why && strstr(why, "/blend: a scene is named by its key") && !strstr(why, "exist") &&
+                      !strstr(why, "cannot"),
+                  "%s: %s", key, why ? why : "(accepted)");
+    }
     CHECK(strstr(json_string_value(json_object_get(p, "garbage")), "not JSON") != NULL);
     /* asking for a refused template says why it was refused */
     err = NULL;
     resolve_key(&set, "scene", NULL, "still_image", reason, sizeof reason, &err);
-    CHECK(err && err->code == PF_EINVAL && strstr(err->message, "cannot be read"));
+    CHECK(err && err->code == PF_EINVAL && strstr(err->message, "has been uploaded"));
     pf_error_free(err);
     pf_template_set_free(&set);
     free(dir);

@@ -1,6 +1,7 @@
 #include "modules/render/render_job.h"
 
 #include "core/mem.h"
+#include "core/sha256.h"
 #include "core/subprocess.h"
 #include "modules/materials/library.h"
 #include "modules/module_files.h"
@@ -85,22 +86,46 @@ static pf_error *resolve_materials(const pf_module_ctx *ctx, const json_t *param
     return err;
 }
 
-json_t *pf_render_job_depends(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params) {
+/* The digest of the material library a material override comes from. */
+static void library_digest(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t *out) {
     const char *key = json_string_value(json_object_get(params, "material_override"));
-    if (!key || !*key) return NULL;
-    json_t *materials = NULL, *library = NULL, *out = NULL;
+    if (!key || !*key) return;
+    json_t *materials = NULL, *library = NULL;
     const json_t *map = json_object_get(inputs, "material_map");
     pf_error *err = map ? pf_module_read_json_input(map, "/inputs/material_map", &materials) : NULL;
     if (!err) err = pf_material_library_load(ctx, library_of(materials), &library);
     if (!err) {
         char digest[65];
         pf_material_library_digest(library, digest);
-        out = json_pack("{s:s}", "material_library_sha256", digest);
+        json_object_set_new(out, "material_library_sha256", json_string(digest));
     }
     pf_error_free(err); /* the render reports it */
     json_decref(materials);
     json_decref(library);
-    return out;
+}
+
+/* The digest of a blend_scene template's .blend: the template names its
+ * scene by key, and a scene uploaded again under the same key must not get
+ * the old scene's result from the cache. */
+static void scene_digest(const json_t *inputs, json_t *out) {
+    json_t *tmpl = NULL;
+    const json_t *value = json_object_get(inputs, "template");
+    pf_error *err = value ? pf_module_read_json_input(value, "/inputs/template", &tmpl) : NULL;
+    const char *path = json_string_value(json_object_get(tmpl, "blend_path"));
+    char digest[65];
+    if (!err && path && !(err = pf_sha256_file(path, digest, NULL)))
+        json_object_set_new(out, "scene_sha256", json_string(digest));
+    pf_error_free(err); /* the render reports it */
+    json_decref(tmpl);
+}
+
+json_t *pf_render_job_depends(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params) {
+    json_t *out = json_object();
+    library_digest(ctx, inputs, params, out);
+    scene_digest(inputs, out);
+    if (json_object_size(out)) return out;
+    json_decref(out);
+    return NULL;
 }
 
 pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json_t *inputs, const json_t *params,

@@ -8,7 +8,9 @@
 
 /* The render modules' depends hook: with a material_override param, the
  * digest of the library it names a material in (its definition is read at
- * render time, so an edited library must miss the cache). */
+ * render time, so an edited library must miss the cache); with a
+ * blend_scene template, the digest of its scene file (named by key, so a
+ * scene uploaded again must miss it too). */
 json_t *pf_render_job_depends(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params);
 
 /* template_doc (borrowed) replaces inputs.template when given. *job is a
