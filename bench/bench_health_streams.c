@@ -101,7 +101,7 @@ int main(void) {
     char *run = pf_json_str(r, "id") ? pf_strdup(pf_json_str(r, "id")) : NULL;
     json_decref(r);
     if (!run) return 1;
-    pf_test_gate_wait(&gate); /* the run is held running: its streams stay open */
+    pf_test_gate_wait(&gate, 1); /* the run is held running: its streams stay open */
 
     double base_median, base_p99;
     time_health(&srv, &base_median, &base_p99);

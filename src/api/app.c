@@ -73,6 +73,7 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     app->disk_quota_bytes = cfg->disk_quota_bytes;
     app->min_free_disk = cfg->min_free_disk;
     app->http_metrics = pf_http_metrics_new();
+    app->scene_checks = pf_xcalloc(1, sizeof *app->scene_checks);
     size_t before = errs->len;
     pf_registry_extra extra = {0};
     if ((app->external = pf_external_modules_load(app->data_dir, errs)))
@@ -199,5 +200,6 @@ void pf_app_close(pf_app *app) {
     free(app->data_dir);
     free(app->server_id);
     pf_http_metrics_free(app->http_metrics);
+    free(app->scene_checks);
     free(app);
 }

@@ -9,6 +9,7 @@
 #include "runtime/runtime.h"
 #include "store/store.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 typedef struct pf_app_config {
@@ -75,6 +76,10 @@ typedef struct pf_app {
      * atomics, written by the server's threads through this const app. */
     struct pf_http_metrics *http_metrics;
     unsigned long long min_free_disk; /* bytes; 0: no check */
+    /* Scene uploads being checked in Blender now (handlers_scenes.c):
+     * each holds a request thread and a Blender, so they are counted and
+     * capped. Owned; written through this const app. */
+    atomic_int *scene_checks;
 } pf_app;
 
 /* Builds everything; problems go to errs and the result is NULL. */

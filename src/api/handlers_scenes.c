@@ -20,6 +20,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Scene checks at once. Each holds a request thread and a Blender of up
+ * to its memory limit for a second or more; one at a time leaves the
+ * other request threads (one per core by default) to everyone else. */
+#define SCENE_CHECKS_MAX 1
+
 static void refuse(pf_response *res, const pf_request *req, int status, const char *pointer, const char *msg) {
     pf_errors errs;
     pf_errors_init(&errs);
@@ -50,8 +55,7 @@ void pf_handle_scene_put(const pf_app *app, const pf_request *req, pf_response *
     char *path = NULL;
     pf_error *err = pf_scene_data_path(app->data_dir, key, "/key", &path);
     if (err) {
-        pf_respond_error(res, req, err);
-        pf_error_free(err);
+        pf_respond_error_take(res, req, err);
         return;
     }
     const char *why = NULL;
@@ -65,8 +69,17 @@ void pf_handle_scene_put(const pf_app *app, const pf_request *req, pf_response *
         free(path);
         return;
     }
+    /* A check holds this thread and a Blender for seconds: past the cap,
+     * the client tries again rather than queueing on the server. */
+    if (atomic_fetch_add(app->scene_checks, 1) >= SCENE_CHECKS_MAX) {
+        atomic_fetch_sub(app->scene_checks, 1);
+        refuse(res, req, 503, "/file", "another scene is being checked now; send this one again in a few seconds");
+        free(path);
+        return;
+    }
     json_t *report = NULL;
     err = pf_scene_check(app->share_dir, up->path, &report);
+    atomic_fetch_sub(app->scene_checks, 1);
     const json_t *findings = json_object_get(report, "findings");
     if (err) {
         pf_respond_error(res, req, err);

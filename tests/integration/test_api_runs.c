@@ -312,7 +312,7 @@ int main(void) {
     body = publishing_request(640, false);
     char *third = start_run(&srv, body);
     free(body);
-    pf_test_gate_wait(&gate);
+    pf_test_gate_wait(&gate, 1);
     run = get_run(&srv, third);
     CHECK_STR(node_status(run, "thumb"), "running");
     json_decref(run);
@@ -338,7 +338,7 @@ int main(void) {
     body = publishing_request(600, false); /* not 640: that thumbnail is cached by now */
     char *stopped = start_run(&srv, body);
     free(body);
-    pf_test_gate_wait(&gate);
+    pf_test_gate_wait(&gate, 1);
     run = get_run(&srv, stopped);
     CHECK_STR(node_status(run, "thumb"), "running");
     json_decref(run);

@@ -16,11 +16,13 @@
 
 #include "core/mem.h"
 #include "core/path.h"
+#include "support/gate.h"
 #include "support/scene.h"
 #include "support/server.h"
 #include "support/tmpdir.h"
 
 #include <dirent.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,6 +349,47 @@ static void test_delete_and_sweep(pf_test_server *srv, const char *data) {
     free(stale);
 }
 
+typedef struct {
+    const pf_test_server *srv;
+    const char *key, *body;
+    size_t len;
+    long status;
+} upload;
+
+static void *upload_thread(void *arg) {
+    upload *u = arg;
+    pf_http_reply r;
+    put_scene(u->srv, u->key, u->body, u->len, &r);
+    u->status = r.status;
+    pf_http_reply_free(&r);
+    return NULL;
+}
+
+/* A check holds a request thread and a Blender (here at the gate); a
+ * second upload meanwhile is turned away with 503 rather than taking
+ * another, and the held one finishes once let through. */
+static void test_check_cap(const pf_test_server *srv, const pf_test_gate *gate, const char *clean) {
+    size_t len = 0;
+    char *body = NULL;
+    pf_error *err = pf_read_file(clean, 64u << 20, &body, &len);
+    CHECK(err == NULL);
+    pf_error_free(err);
+    pf_test_gate_close(gate);
+    upload held = {srv, "cap-a", body, len, 0};
+    pthread_t thread;
+    pthread_create(&thread, NULL, upload_thread, &held);
+    pf_test_gate_wait(gate, 1);
+    pf_http_reply r;
+    put_scene(srv, "cap-b", body, len, &r);
+    CHECK_INT(r.status, 503);
+    CHECK_MSG(r.body && strstr(r.body, "\"/file\""), "%s", r.body ? r.body : "");
+    pf_http_reply_free(&r);
+    pf_test_gate_open(gate);
+    pthread_join(thread, NULL);
+    CHECK_INT(held.status, 201);
+    free(body);
+}
+
 int main(void) {
     char *dir = pf_test_tmpdir("api-scenes");
     char *clean = pf_asprintf("%s/clean.blend", dir), *hostile = pf_asprintf("%s/hostile.blend", dir);
@@ -358,16 +401,22 @@ int main(void) {
     char limit[32];
     snprintf(limit, sizeof limit, "%u", MAX_UPLOAD);
     const char *args[] = {"--max-upload", limit, NULL};
+    pf_test_gate gate; /* open until test_check_cap closes it */
+    pf_test_gate_make(&gate, dir);
+    setenv("PRODFLOW_BLENDER", gate.blender, 1);
     pf_test_server srv;
     if (pf_test_server_start(&srv, args) != 0) return pf_check_done("api_scenes");
+    unsetenv("PRODFLOW_BLENDER");
     char *data = pf_asprintf("%s/data", srv.data_dir);
     test_hostile(&srv, data, hostile);
     test_refusals(&srv, data, clean);
     test_template_paths(&srv);
     test_clean_delivery(&srv, dir, clean, prop);
+    test_check_cap(&srv, &gate, clean);
     test_delete_and_sweep(&srv, data);
     CHECK_MSG(access(marker, F_OK) != 0, "a scene's Python ran");
     pf_test_server_stop(&srv);
+    pf_test_gate_free(&gate);
     free(data);
     free(marker);
     free(prop);

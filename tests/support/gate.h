@@ -7,7 +7,6 @@
 typedef struct pf_test_gate {
     char *blender; /* a script to give as PRODFLOW_BLENDER */
     char *file;    /* while it exists, renders wait */
-    char *arrived; /* made when a render reaches the closed gate */
     char *dir;
 } pf_test_gate;
 
@@ -15,8 +14,8 @@ typedef struct pf_test_gate {
 void pf_test_gate_make(pf_test_gate *g, const char *dir);
 void pf_test_gate_close(const pf_test_gate *g);
 void pf_test_gate_open(const pf_test_gate *g);
-/* Blocks until a render has reached the gate since it was closed. */
-void pf_test_gate_wait(const pf_test_gate *g);
+/* Blocks until n renders have reached the gate since it was closed. */
+void pf_test_gate_wait(const pf_test_gate *g, int n);
 void pf_test_gate_free(pf_test_gate *g);
 
 #endif
