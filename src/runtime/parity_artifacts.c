@@ -201,9 +201,9 @@ json_t *pf_parity_compare_artifacts(const pf_parity_env *env, const json_t *lega
             const char *verdict = pf_json_str(judged, "verdict");
             if (!verdict || (strcmp(verdict, "identical") != 0 && strcmp(verdict, "equivalent") != 0)) {
                 char *what = pf_asprintf("%s %s", role, pf_json_str(judged, "comparison"));
-                json_t *d = json_pack("{s:s, s:s?, s:O?}", "what", what, "verdict", verdict, "error",
-                                      json_object_get(judged, "error"));
-                const char *keep[] = {"psnr_db", "ssim", "differing_pixels", "differing_frames", "differences"};
+                json_t *d = json_pack("{s:s, s:s?}", "what", what, "verdict", verdict);
+                const char *keep[] = {"error",      "psnr_db", "ssim", "differing_pixels", "differing_frames",
+                                      "differences"};
                 for (size_t k = 0; k < sizeof keep / sizeof *keep; k++)
                     if (json_object_get(judged, keep[k])) json_object_set(d, keep[k], json_object_get(judged, keep[k]));
                 json_array_append_new(diffs, d);
