@@ -204,6 +204,25 @@ int main(void) {
     check_identical(blend, "blend", "blend_digest");
     CHECK(json_array_size(json_object_get(json_object_get(artifact(blend), "digest"), "scenes")) == 1);
     json_decref(blend);
+    const char *blend_sha[2] = {NULL, NULL};
+    json_t *blend_runs[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        char *path = pf_asprintf("/api/runs/%s", k ? graph[STILLS + 1] : legacy[STILLS + 1]);
+        blend_runs[k] = pf_http_expect(&srv, "GET", path, NULL, 200);
+        blend_sha[k] = pf_json_str(
+            json_object_get(
+                json_object_get(
+                    json_object_get(json_object_get(json_object_get(blend_runs[k], "nodes"), "blend"), "state"),
+                    "outputs"),
+                "blend"),
+            "sha256");
+        free(path);
+    }
+    CHECK_MSG(blend_sha[0] && blend_sha[1] && strcmp(blend_sha[0], blend_sha[1]) != 0,
+              "the two .blend files differ byte for byte (%s, %s): comparing bytes would have cried wolf", blend_sha[0],
+              blend_sha[1]);
+    json_decref(blend_runs[0]);
+    json_decref(blend_runs[1]);
 
     json_t *turntable = report_of(&srv, graph[STILLS + 2]);
     check_identical(turntable, "turntable", "frames");
