@@ -71,13 +71,34 @@ static json_t *compute(const pf_parity_env *env, const json_t *legacy, const jso
     const char *verdict = !done ? "pending" : !same ? "different" : equivalent ? "equivalent" : "identical";
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
-    return json_pack("{s:s, s:s, s:s?, s:b, s:b, s:s, s:{s:O, s:O}, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}, s:s}",
-                     "legacy_run", pf_json_str(legacy, "id"), "graph_run", pf_json_str(graph, "id"), "output_type",
-                     pf_json_str(json_object_get(graph, "subject"), "output_type"), "complete", done, "identical", same,
-                     "verdict", verdict, "status", "legacy", json_object_get(legacy, "status"), "graph",
-                     json_object_get(graph, "status"), "execution", execution, "artifacts", artifacts, "modules", nodes,
-                     "differences", diffs, "thresholds", "psnr_db", PF_PARITY_PSNR_MIN, "ssim", PF_PARITY_SSIM_MIN,
-                     "number_tolerance", PF_PARITY_NUMBER_TOLERANCE, "computed_at", stamp);
+    json_t *report =
+        json_pack("{s:s, s:s, s:s?, s:b, s:b, s:s, s:{s:O, s:O}, s:o, s:o, s:o, s:o, s:{s:f, s:f, s:f}, s:s}",
+                  "legacy_run", pf_json_str(legacy, "id"), "graph_run", pf_json_str(graph, "id"), "output_type",
+                  pf_json_str(json_object_get(graph, "subject"), "output_type"), "complete", done, "identical", same,
+                  "verdict", verdict, "status", "legacy", json_object_get(legacy, "status"), "graph",
+                  json_object_get(graph, "status"), "execution", execution, "artifacts", artifacts, "modules", nodes,
+                  "differences", diffs, "thresholds", "psnr_db", PF_PARITY_PSNR_MIN, "ssim", PF_PARITY_SSIM_MIN,
+                  "number_tolerance", PF_PARITY_NUMBER_TOLERANCE, "computed_at", stamp);
+    json_object_set_new(report, "runs_updated_at",
+                        json_pack("{s:O?, s:O?}", "legacy", json_object_get(legacy, "updated_at"), "graph",
+                                  json_object_get(graph, "updated_at")));
+    return report;
+}
+
+/* A kept report holds while neither run changed since (a re-run of a
+ * failed pair changes both its status and its updated_at). */
+static bool still_current(pf_store *store, const json_t *kept, const char *legacy_id, const char *graph_id) {
+    const char *ids[2] = {legacy_id, graph_id}, *sides[2] = {"legacy", "graph"};
+    bool current = true;
+    for (int i = 0; i < 2 && current; i++) {
+        json_t *run = NULL;
+        pf_error *err = pf_store_run_get(store, ids[i], false, &run);
+        current = !err && json_equal(json_object_get(run, "updated_at"),
+                                     json_object_get(json_object_get(kept, "runs_updated_at"), sides[i]));
+        pf_error_free(err);
+        json_decref(run);
+    }
+    return current;
 }
 
 pf_error *pf_parity_report(const pf_parity_env *env, const char *run_id, json_t **report) {
@@ -89,7 +110,9 @@ pf_error *pf_parity_report(const pf_parity_env *env, const char *run_id, json_t 
     if (!err) {
         json_t *kept = NULL;
         pf_error *missing = pf_store_item_get(env->store, PF_PARITY_ITEM, graph_id, &kept);
-        if (!missing) {
+        if (!missing && !still_current(env->store, kept, legacy_id, graph_id)) {
+            json_decref(kept);
+        } else if (!missing) {
             const char *meta[] = {"created_at", "updated_at", "revision", "key"};
             for (size_t i = 0; i < 4; i++)
                 json_object_del(kept, meta[i]);
