@@ -8,6 +8,7 @@
 #include "catalog/output_type.h"
 #include "core/mem.h"
 #include "legacy/compat.h"
+#include "runtime/parity_history.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -80,6 +81,25 @@ void pf_handle_output_type_get(const pf_app *app, const pf_request *req, pf_resp
     const json_t *settings = json_object_get(doc, "legacy_render_settings");
     if (json_is_object(settings)) json_object_set_new(doc, "legacy_mapping", legacy_mapping(settings));
     pf_respond_json(res, 200, doc);
+}
+
+/* The output type's parity across its shadow runs, and whether it is
+ * ready for the graph rollout (runtime/parity_history.h). */
+void pf_handle_output_type_parity(const pf_app *app, const pf_request *req, pf_response *res) {
+    const char *key = pf_request_param(req, "key");
+    json_t *doc = NULL, *history = NULL;
+    pf_error *err = pf_store_item_get(app->store, "output_type", key, &doc);
+    pf_parity_env env = {.store = app->store, .data_dir = app->data_dir, .share_dir = app->share_dir};
+    if (!err) err = pf_parity_history(&env, key, &history);
+    if (err) {
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        json_decref(doc);
+        return;
+    }
+    json_object_set(history, "rollout", json_object_get(doc, "rollout"));
+    json_decref(doc);
+    pf_respond_json(res, 200, history);
 }
 
 /* ?workflow=ID[&version=N] adds that workflow's invocation parameters. */

@@ -7,13 +7,17 @@
 
 #include "core/clock.h"
 #include "core/mem.h"
+#include "runtime/artifact_store.h"
 #include "runtime/parity.h"
 #include "workflow/workflow.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* The workflow a run request names: inline (it has nodes), stored (by id and
  * optional version), or a starter by id. New reference, or NULL with *err. */
@@ -213,10 +217,48 @@ void pf_handle_asset_list(const pf_app *app, const pf_request *req, pf_response 
 
 void pf_handle_run_parity(const pf_app *app, const pf_request *req, pf_response *res) {
     json_t *report = NULL;
-    pf_error *err = pf_parity_report(app->store, pf_request_param(req, "id"), &report);
+    pf_parity_env env = {.store = app->store, .data_dir = app->data_dir, .share_dir = app->share_dir};
+    pf_error *err = pf_parity_report(&env, pf_request_param(req, "id"), &report);
     if (err) {
         pf_respond_error_take(res, req, err);
         return;
     }
     pf_respond_json(res, 200, report);
+}
+
+/* Whether the report names digest as one of its diff images. */
+static bool names_diff(const json_t *report, const char *digest) {
+    size_t i;
+    const json_t *a;
+    json_array_foreach(json_object_get(report, "artifacts"), i, a) {
+        const char *sha = json_string_value(json_object_get(json_object_get(a, "diff_image"), "sha256"));
+        if (sha && strcmp(sha, digest) == 0) return true;
+    }
+    return false;
+}
+
+/* A diff image, only as the pair's report names it: the route reads the
+ * artifact store, which is the worker role's otherwise. */
+void pf_handle_run_parity_diff(const pf_app *app, const pf_request *req, pf_response *res) {
+    const char *digest = pf_request_param(req, "digest");
+    json_t *report = NULL;
+    pf_parity_env env = {.store = app->store, .data_dir = app->data_dir, .share_dir = app->share_dir};
+    pf_error *err = pf_parity_report(&env, pf_request_param(req, "id"), &report);
+    if (!err && !names_diff(report, digest))
+        err = pf_error_new(PF_ENOTFOUND, "/path/digest", "the parity report of run %s names no diff image %s",
+                           pf_request_param(req, "id"), digest);
+    json_decref(report);
+    char *path = err ? NULL : pf_artifact_store_path(app->data_dir, digest);
+    int fd = path ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+    free(path);
+    struct stat st;
+    if (!err && (fd < 0 || fstat(fd, &st) != 0))
+        err = pf_error_new(PF_ENOTFOUND, "/path/digest", "the diff image %s is gone from the artifact store", digest);
+    if (err) {
+        if (fd >= 0) close(fd);
+        pf_respond_error(res, req, err);
+        pf_error_free(err);
+        return;
+    }
+    pf_respond_file(res, req, fd, (uint64_t)st.st_size, "image/png", digest);
 }

@@ -178,7 +178,8 @@ static int deliver(pf_app *app, const char *run_id, const char *dir, const char 
 
 static void report_parity(pf_app *app, const char *run_id, const char *dir, const char *stem) {
     json_t *report = NULL;
-    pf_error *err = pf_parity_report(app->store, run_id, &report);
+    pf_parity_env env = {.store = app->store, .data_dir = app->data_dir, .share_dir = app->share_dir};
+    pf_error *err = pf_parity_report(&env, run_id, &report);
     if (err) {
         fprintf(stderr, "prodflow run: parity: %s\n", err->message);
         pf_error_free(err);

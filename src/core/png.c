@@ -25,6 +25,21 @@ pf_error *pf_png_read(const char *path, pf_image *out) {
     return NULL;
 }
 
+pf_error *pf_png_write(const char *path, const pf_image *img) {
+    png_image out;
+    memset(&out, 0, sizeof out);
+    out.version = PNG_IMAGE_VERSION;
+    out.width = img->width;
+    out.height = img->height;
+    out.format = PNG_FORMAT_RGBA;
+    if (!png_image_write_to_file(&out, path, 0, img->rgba, 0, NULL)) {
+        pf_error *err = pf_error_new(PF_EIO, "", "the PNG could not be written: %s", out.message);
+        png_image_free(&out);
+        return err;
+    }
+    return NULL;
+}
+
 void pf_image_free(pf_image *img) {
     free(img->rgba);
     img->rgba = NULL;

@@ -86,8 +86,12 @@ pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *sta
         json_t *wf = pf_legacy_workflow(json_object_get(output_type, "legacy_render_settings"),
                                         pf_json_str(output_type, "key"), "/output_type/legacy_render_settings", errs);
         json_t *who = subject(output_type, line, "legacy");
-        pf_run_request req = {
-            .workflow = wf, .context = context, .subject = who, .constraints = constraints, .id = out->run_id};
+        pf_run_request req = {.workflow = wf,
+                              .context = context,
+                              .subject = who,
+                              .constraints = constraints,
+                              .parity = graph, /* the legacy half of a shadow pair */
+                              .id = out->run_id};
         err = wf ? submit(rt, &req, errs, &out->run_id)
                  : pf_error_new(PF_EINVAL, "/output_type/legacy_render_settings", "the legacy settings do not run");
         json_decref(who);
@@ -113,6 +117,7 @@ pf_error *pf_rollout_dispatch(pf_runtime *rt, pf_store *store, const json_t *sta
                                   .subject = who,
                                   .constraints = constraints,
                                   .shadow = shadow,
+                                  .parity = shadow,
                                   .id = shadow ? out->shadow_run_id : out->run_id};
             err = submit(rt, &req, errs, shadow ? &out->shadow_run_id : &out->run_id);
             json_decref(who);

@@ -158,6 +158,7 @@ static const char *uncached_because(const rt_node *n) {
      * digests it records key everything downstream. */
     return n->module->external ? "side-effecting module: never cached"
            : n->module->entry  ? "entry module: it reads its subject afresh every run"
+           : n->fresh          ? "compared by parity: both runs of a shadow pair execute it"
            : json_is_false(json_object_get(json_object_get(n->doc, "policy"), "cache")) ? "cache disabled by policy"
                                                                                         : NULL;
 }

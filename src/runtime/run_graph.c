@@ -2,6 +2,7 @@
 #include "runtime/runtime_internal.h"
 
 #include "core/mem.h"
+#include "runtime/parity.h"
 
 #include <stdlib.h>
 
@@ -57,6 +58,7 @@ rt_run *rt_run_build(const pf_registry *reg, const char *id, json_t *record, con
                         : pf_registry_find(reg, step);
         const json_t *saved = json_object_get(nodes, n->id);
         n->status = N_PENDING;
+        n->fresh = json_is_true(json_object_get(record, "parity")) && pf_parity_compared_node(run->workflow, n->id);
         for (int s = 0; saved && s <= N_CANCELLED; s++)
             if (strcmp(str(saved, "status"), node_status_name[s]) == 0) n->status = (node_status)s;
         if (n->status == N_RUNNING) n->status = N_PENDING; /* interrupted: it runs again */

@@ -80,7 +80,11 @@ typedef struct pf_run_request {
      * value}}}. The output type's material constraints arrive this way
      * (legacy/rollout.c). May be NULL. */
     const json_t *constraints;
-    bool shadow;    /* side effects record what they would do and do nothing */
+    bool shadow; /* side effects record what they would do and do nothing */
+    /* One run of a shadow pair: the nodes the parity report compares (those
+     * delivering the invocation's artifacts) bypass the module cache, so
+     * both sides really execute them. */
+    bool parity;
     const char *id; /* the run's id, when the caller recorded it beforehand; NULL makes one */
 } pf_run_request;
 

@@ -32,6 +32,9 @@ typedef struct {
     size_t *down, n_down; /* dependents */
     size_t waiting;       /* upstream nodes not finished yet */
     node_status status;
+    /* A node a parity report compares, in a run of a shadow pair: it
+     * executes, never reused from the cache (runtime/parity.h). */
+    bool fresh;
     json_t *state; /* persisted: attempts, outputs, params, cache, error */
     /* While it runs, under rt->lock: what live.c shows of it. */
     struct {

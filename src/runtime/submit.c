@@ -83,13 +83,14 @@ static rt_run *submit_aid_join(submit_aid *a) {
 }
 
 /* The run's record: the canonical workflow (taken), the context, the
- * overrides and the shadow flag, as the run row stores it. */
+ * overrides, the shadow and parity flags, as the run row stores it. */
 static json_t *run_record(const pf_run_request *req, json_t *workflow) {
     json_t *record = json_pack("{s:o, s:o, s:o, s:o, s:b}", "workflow", workflow, "context",
                                req->context ? json_incref((json_t *)req->context) : json_object(), "overrides",
                                req->overrides ? json_incref((json_t *)req->overrides) : json_object(), "line_overrides",
                                req->line_overrides ? json_incref((json_t *)req->line_overrides) : json_object(),
                                "shadow", req->shadow);
+    if (req->parity) json_object_set_new(record, "parity", json_true());
     if (json_object_size(json_object_get(req->constraints, "modules")))
         json_object_set_new(record, "constraints", json_deep_copy(req->constraints));
     return record;

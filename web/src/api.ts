@@ -17,6 +17,7 @@ import type {
   OrderRequestLine,
   OrderLine,
   OutputType,
+  ParityHistory,
   ParityReport,
   Preflight,
   PricingTier,
@@ -96,6 +97,8 @@ function query(params: Record<string, string | undefined>): string {
 
 /** Where the server serves an artifact (ids look like "run:node:port"). */
 export const artifactUrl = (id: string) => `/api/artifacts/${encodeURIComponent(id)}`;
+/** A diff image a shadow pair's parity report names. */
+export const parityDiffUrl = (run: string, sha256: string) => `/api/runs/${encodeURIComponent(run)}/parity/diffs/${sha256}`;
 /** The Server-Sent Events stream of a run's progress. */
 export const runEventsUrl = (id: string) => `${run(id)}/events`;
 
@@ -214,6 +217,7 @@ export const api = {
     request<JSONSchema>('GET', `/api/output-types/schema${workflow ? query({ workflow: workflow.id, version: String(workflow.version) }) : ''}`),
   outputTypes: () => request<{ output_types: OutputType[] }>('GET', '/api/output-types'),
   outputType: (key: string) => request<OutputType>('GET', `/api/output-types/${enc(key)}`),
+  outputTypeParity: (key: string) => request<ParityHistory>('GET', `/api/output-types/${enc(key)}/parity`),
   createOutputType: (doc: OutputType) => request<OutputType>('POST', '/api/output-types', doc),
   updateOutputType: (key: string, doc: OutputType) => request<OutputType>('PUT', `/api/output-types/${enc(key)}`, doc),
   deleteOutputType: (key: string) => request<void>('DELETE', `/api/output-types/${enc(key)}`),

@@ -270,11 +270,23 @@ export interface ParityPair<T = unknown> {
   graph?: T;
 }
 
+/** How parity judged one delivered artifact (by its kind; docs/legacy.md). */
 export interface ParityArtifact {
   role: string;
   kind?: ParityPair<string>;
   media_type?: ParityPair<string>;
-  pixels?: { identical?: boolean; size?: [number, number]; differing_pixels?: number; max_channel_difference?: number; error?: string };
+  comparison?: 'pixels' | 'frames' | 'blend_digest' | 'glb_structure' | 'sha256' | 'value';
+  verdict?: 'identical' | 'equivalent' | 'different' | 'not compared';
+  differing_pixels?: number;
+  max_channel_difference?: number;
+  psnr_db?: number | null;
+  ssim?: number;
+  size?: ParityPair<[number, number]>;
+  frames?: ParityPair<number>;
+  differing_frames?: number;
+  differences?: { pointer: string; legacy?: unknown; graph?: unknown }[];
+  diff_image?: { sha256?: string; error?: string };
+  error?: string;
 }
 
 export interface ParityModule {
@@ -282,7 +294,7 @@ export interface ParityModule {
   legacy_node: string;
   graph_node: string;
   identical: boolean;
-  differences: { param: string; legacy?: unknown; graph?: unknown }[];
+  differences: { param: string; legacy?: unknown; graph?: unknown; why?: string }[];
 }
 
 export interface ParityDifference {
@@ -297,6 +309,11 @@ export interface ParityReport {
   graph_run: string;
   complete?: boolean;
   identical: boolean;
+  verdict?: 'identical' | 'equivalent' | 'different' | 'pending';
+  execution?: {
+    both_executed: boolean;
+    reused_from_cache: { run: string; node: string; step: string }[];
+  };
   status?: ParityPair<string>;
   artifacts?: ParityArtifact[];
   modules?: ParityModule[];
@@ -517,4 +534,19 @@ export interface Dispatched {
   shadow_run_id?: string | null;
   rollout: string;
   warnings?: PointerProblem[];
+}
+
+/** GET /api/output-types/{key}/parity: parity across the shadow runs. */
+export interface ParityHistory {
+  output_type: string;
+  rollout?: string;
+  shadow_runs: number;
+  complete: number;
+  identical: number;
+  different: number;
+  pending: number;
+  streak: number;
+  ready_after: number;
+  ready: boolean;
+  rule: string;
 }

@@ -3,7 +3,8 @@
 // by text, family and rollout (their values come from the schema). Output
 // types that keep legacy render settings open a panel with those settings
 // beside the compat adapter's mapping, and offer a switch of rollout, which
-// goes through the wizard's workflow step because it needs a workflow.
+// goes through the wizard's workflow step because it needs a workflow. A
+// shadow output type shows its parity so far (ParityLine).
 import { Fragment, useEffect, useMemo, useState } from 'react';
 import { api } from '../api';
 import { settingRows } from '../catalog';
@@ -16,6 +17,7 @@ import { AppLink, KvTable, PointerList } from './CatalogBits';
 import type { CatalogBoot } from './CatalogView';
 import { ConfirmDialog, deleteConfirm, type ConfirmRequest } from './ConfirmDialog';
 import { LegacyImportDialog } from './LegacyImportDialog';
+import { ParityLine } from './ParityLine';
 
 function enumOf(schema: JSONSchema | undefined, key: string): string[] {
   const e = properties(schema)[key]?.enum;
@@ -216,6 +218,7 @@ export function OutputTypesPage({ boot, navigate }: { boot: CatalogBoot; navigat
                       <span className={`badge rollout rollout-${o.rollout}`} data-testid={`ot-rollout-cell-${o.key}`}>
                         {o.rollout}
                       </span>
+                      {o.rollout === 'shadow' && <ParityLine outputType={o.key} />}
                     </td>
                     <td data-testid={`ot-kind-${o.key}`} title={o.artifact_kind}>
                       {kindLabel(o.artifact_kind)}

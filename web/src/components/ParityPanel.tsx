@@ -1,8 +1,8 @@
 // A shadow pair's parity report: identical or not, every difference, the
 // image artifacts of both runs side by side, and each module's params.
-import { artifactUrl } from '../api';
+import { artifactUrl, parityDiffUrl } from '../api';
 import { formatValue, parityImages } from '../runs';
-import type { ParityDifference } from '../types';
+import type { ParityArtifact, ParityDifference } from '../types';
 import type { Parity } from '../useParity';
 
 const SKIP = new Set(['what', 'legacy', 'graph']);
@@ -26,6 +26,24 @@ function DifferenceRow({ d }: { d: ParityDifference }) {
       ))}
     </li>
   );
+}
+
+/** How an artifact was judged, in one sentence (the thresholds are the report's). */
+export function artifactVerdictText(a: ParityArtifact): string {
+  if (a.error) return `Not compared: ${a.error}`;
+  const verdict = a.verdict ?? 'not compared';
+  switch (a.comparison) {
+    case 'pixels':
+      if (verdict === 'identical') return `Pixel-identical${a.size?.legacy ? ` at ${a.size.legacy[0]}×${a.size.legacy[1]}` : ''}.`;
+      return `${verdict}: ${a.differing_pixels ?? '?'} pixels differ, PSNR ${a.psnr_db ?? '∞'} dB, SSIM ${a.ssim ?? '?'}.`;
+    case 'frames':
+      return `${verdict}, frame by frame: ${a.differing_frames ?? 0} of ${a.frames?.legacy ?? '?'} frames differ.`;
+    case 'blend_digest':
+    case 'glb_structure':
+      return `${verdict} by ${a.comparison === 'blend_digest' ? "Blender's digest of the scene" : 'structure'}${a.differences?.length ? `: ${a.differences.map((d) => d.pointer).slice(0, 5).join(', ')}` : ''}.`;
+    default:
+      return `${verdict} (${a.comparison ?? 'content'}).`;
+  }
 }
 
 export function ParityPanel({ parity, onOpenRun }: { parity: Parity; onOpenRun: (id: string) => void }) {
@@ -53,6 +71,15 @@ export function ParityPanel({ parity, onOpenRun }: { parity: Parity; onOpenRun: 
             {report.identical ? 'yes' : 'no'}
           </span>
           {report.complete === false && <span className="muted small"> (a run of the pair is still running)</span>}
+          {report.verdict === 'equivalent' && <span className="muted small"> (within the thresholds, not bit for bit)</span>}
+        </p>
+        <p className="small muted" data-testid="parity-execution">
+          {report.execution?.both_executed
+            ? 'Both sides executed the compared nodes.'
+            : 'A compared node did not execute on both sides: the comparison proves nothing.'}
+          {report.execution && report.execution.reused_from_cache.length > 0
+            ? ` Reused from the cache: ${report.execution.reused_from_cache.map((r) => `${r.run} ${r.node}`).join(', ')}.`
+            : ''}
         </p>
         <div className="small parity-runs">
           <div>
@@ -79,7 +106,8 @@ export function ParityPanel({ parity, onOpenRun }: { parity: Parity; onOpenRun: 
         <section className="panel-section">
           <h3>Images</h3>
           {images.map((img) => {
-            const px = report.artifacts?.find((a) => a.role === img.role)?.pixels;
+            const judged = report.artifacts?.find((a) => a.role === img.role);
+            const diffSha = judged?.diff_image?.sha256;
             return (
               <div key={img.role} className="parity-images" data-testid={`parity-images-${img.role}`}>
                 <div className="mono small strong">{img.role}</div>
@@ -99,16 +127,18 @@ export function ParityPanel({ parity, onOpenRun }: { parity: Parity; onOpenRun: 
                       </figure>
                     );
                   })}
+                  {diffSha && (
+                    <figure className="parity-figure">
+                      <a href={parityDiffUrl(report.graph_run, diffSha)} target="_blank" rel="noreferrer">
+                        <img src={parityDiffUrl(report.graph_run, diffSha)} alt={`difference ${img.role}`} data-testid="parity-image-diff" />
+                      </a>
+                      <figcaption>difference</figcaption>
+                    </figure>
+                  )}
                 </div>
-                {px && (
-                  <p className="small muted">
-                    {px.error
-                      ? `Pixels not compared: ${px.error}`
-                      : px.identical
-                        ? `Pixel-identical${px.size ? ` at ${px.size[0]}×${px.size[1]}` : ''}.`
-                        : px.differing_pixels !== undefined
-                          ? `${px.differing_pixels} pixels differ${px.size ? ` of ${px.size[0] * px.size[1]}` : ''}, by up to ${px.max_channel_difference} per channel.`
-                          : 'The images differ in size.'}
+                {judged && (
+                  <p className="small muted" data-testid={`parity-verdict-${img.role}`}>
+                    {artifactVerdictText(judged)}
                   </p>
                 )}
               </div>
@@ -125,6 +155,7 @@ export function ParityPanel({ parity, onOpenRun }: { parity: Parity; onOpenRun: 
                 <th>Role</th>
                 <th>Kind</th>
                 <th>Media type</th>
+                <th>Verdict</th>
               </tr>
             </thead>
             <tbody>
@@ -135,6 +166,7 @@ export function ParityPanel({ parity, onOpenRun }: { parity: Parity; onOpenRun: 
                   <td className="small mono">
                     {a.media_type?.legacy === a.media_type?.graph ? a.media_type?.legacy : `${a.media_type?.legacy ?? '—'} / ${a.media_type?.graph ?? '—'}`}
                   </td>
+                  <td className="small">{artifactVerdictText(a)}</td>
                 </tr>
               ))}
             </tbody>
@@ -154,7 +186,7 @@ export function ParityPanel({ parity, onOpenRun }: { parity: Parity; onOpenRun: 
             </thead>
             <tbody>
               {report.modules!.map((m) => (
-                <tr key={m.module}>
+                <tr key={`${m.module}/${m.legacy_node}/${m.graph_node}`}>
                   <td className="mono small">{m.module}</td>
                   <td className="mono small">{m.legacy_node === m.graph_node ? m.legacy_node : `${m.legacy_node} / ${m.graph_node}`}</td>
                   <td className="small">
@@ -162,8 +194,9 @@ export function ParityPanel({ parity, onOpenRun }: { parity: Parity; onOpenRun: 
                       <span className="ok">identical</span>
                     ) : (
                       m.differences.map((d) => (
-                        <div key={d.param} className="mono">
+                        <div key={d.param} className="mono" title={d.why}>
                           {d.param}: {formatValue(d.legacy)} → {formatValue(d.graph)}
+                          {d.why && <div className="muted">{d.why}</div>}
                         </div>
                       ))
                     )}

@@ -188,12 +188,24 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   check(diffs.includes('render.blender_still.samples') && diffs.includes('legacy 4 → graph 2'), `the samples difference is listed: ${diffs}`);
   await imageLoaded('the legacy image', parity.getByTestId('parity-image-legacy'));
   await imageLoaded('the graph image', parity.getByTestId('parity-image-graph'));
-  const srcs = await parity.locator('.parity-figure img').evaluateAll((els) => els.map((el) => el.getAttribute('src')));
+  const srcs = await parity.locator('img[data-testid="parity-image-legacy"], img[data-testid="parity-image-graph"]').evaluateAll((els) => els.map((el) => el.getAttribute('src')));
   check(srcs.length === 2 && srcs[0] !== srcs[1], `two different artifacts: ${srcs}`);
+  // Both sides executed the render (no cache hit), judged by PSNR and SSIM, with a diff image.
+  check((await text(page, 'parity-execution')).startsWith('Both sides executed'), 'both sides executed the compared nodes');
+  const verdict = await text(page, 'parity-verdict-render.still');
+  check(verdict.startsWith('different') && verdict.includes('PSNR') && verdict.includes('SSIM'), `the still's verdict: ${verdict}`);
+  await imageLoaded('the diff image', parity.getByTestId('parity-image-diff'));
   await shot(page, 'run-view-parity.png');
 
   // Back to the editor, as it was.
   await page.getByTestId('runs-app').getByTestId('nav-editor').click();
   await page.getByTestId('workflow-list').waitFor();
   check(new URL(page.url()).pathname === '/', 'the editor has its URL back');
+
+  // The output type's parity so far, where the output types are listed.
+  await page.goto(base + '/output-types');
+  await page.getByTestId('ot-parity-drift').waitFor();
+  const line = await text(page, 'ot-parity-drift');
+  check(line === 'Parity: 0 of 1 identical — 5 more identical in a row to switch', `the drift output type's parity line: ${line}`);
+  await shot(page, 'output-types-parity.png');
 });
