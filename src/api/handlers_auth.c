@@ -36,8 +36,10 @@ static void start_session(const pf_app *app, pf_response *res, int status, const
         json_object_set_new(res->headers, "Set-Cookie", json_string(with));
         free(with);
     }
+    /* A token without an expiry gives a session without expires_at (as
+     * GET /api/tokens leaves it out), not a null the document does not have. */
     json_t *answer =
-        json_pack("{s:O, s:O, s:O, s:O?, s:s}", "id", json_object_get(doc, "id"), "name", json_object_get(doc, "name"),
+        json_pack("{s:O, s:O, s:O, s:O*, s:s}", "id", json_object_get(doc, "id"), "name", json_object_get(doc, "name"),
                   "roles", json_object_get(doc, "roles"), "expires_at", expires, "csrf", csrf);
     json_t *headers = res->headers;
     res->headers = NULL;

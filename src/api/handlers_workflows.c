@@ -169,11 +169,12 @@ void pf_handle_workflow_version(const pf_app *app, const pf_request *req, pf_res
     char *end;
     long version = strtol(v, &end, 10);
     if (*end || version < 1 || version > 1000000000) {
+        /* A malformed path parameter is a bad request (400), as a bad query
+         * parameter is; 422 is for a body that parses but is invalid. */
         pf_error *err = pf_error_new(PF_EINVAL, "/path/version", "version \"%s\" is not a positive integer", v);
-        {
-            pf_respond_error_take(res, req, err);
-            return;
-        }
+        pf_respond_problem(res, 400, NULL, err->message, req->path, &(pf_errors){err, 1, 1});
+        pf_error_free(err);
+        return;
     }
     json_t *doc = NULL;
     pf_error *err = pf_store_workflow_get(app->store, pf_request_param(req, "id"), (int)version, &doc);

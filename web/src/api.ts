@@ -15,7 +15,7 @@ import type {
   NodeDefinition,
   Order,
   OrderRequestLine,
-  OrderLine,
+  OrderLineDetail,
   OutputType,
   ParityHistory,
   ParityReport,
@@ -239,7 +239,7 @@ export const api = {
   orders: () => request<{ orders: Order[] }>('GET', '/api/orders'),
   order: (id: string) => request<Order>('GET', `/api/orders/${enc(id)}`),
   createOrder: (body: { customer?: string; reference?: string; lines: OrderRequestLine[] }) => request<Order>('POST', '/api/orders', body),
-  orderLine: (id: string) => request<OrderLine>('GET', `/api/order-lines/${enc(id)}`),
+  orderLine: (id: string) => request<OrderLineDetail>('GET', `/api/order-lines/${enc(id)}`),
   preflight: (lineId: string) => request<Preflight>('POST', `/api/order-lines/${enc(lineId)}/preflight`),
   dispatch: (lineId: string) => request<Dispatched>('POST', `/api/order-lines/${enc(lineId)}/dispatch`),
 };

@@ -42,13 +42,13 @@ describe('prices', () => {
 
 describe('intake', () => {
   it('follows the progress of a running intake', () => {
-    const v = intakeView({ run_id: 'r', status: 'running', progress: { done: 2, total: 6, fraction: 1 / 3, running: ['glb'] } });
+    const v = intakeView({ run_id: 'r', href: '/api/runs/r', status: 'running', progress: { done: 2, total: 6, fraction: 1 / 3, running: ['glb'] } });
     expect(v).toMatchObject({ status: 'running', done: false, label: '2 of 6 steps, running glb' });
     expect(v.fraction).toBeCloseTo(0.333, 3);
   });
   it('says when it is done, failed or missing', () => {
-    expect(intakeView({ run_id: 'r', status: 'succeeded', progress: { done: 6, total: 6, fraction: 1, running: [] } })).toMatchObject({ fraction: 1, done: true, label: 'done: 6 of 6 steps' });
-    expect(intakeView({ run_id: 'r', status: 'failed', progress: { done: 1, total: 6, fraction: 1.5, running: [] } })).toMatchObject({ fraction: 1, label: 'failed after 1 of 6 steps' });
+    expect(intakeView({ run_id: 'r', href: '/api/runs/r', status: 'succeeded', progress: { done: 6, total: 6, fraction: 1, running: [] } })).toMatchObject({ fraction: 1, done: true, label: 'done: 6 of 6 steps' });
+    expect(intakeView({ run_id: 'r', href: '/api/runs/r', status: 'failed', progress: { done: 1, total: 6, fraction: 1.5, running: [] } })).toMatchObject({ fraction: 1, label: 'failed after 1 of 6 steps' });
     expect(intakeView(null)).toMatchObject({ status: 'none', done: false });
   });
 });

@@ -14,7 +14,7 @@ import {
   safeFileName,
 } from './deliverables';
 import { formatBytes } from './runs';
-import type { Asset, RunDetail } from './types';
+import type { Asset, OrderLine, RunDetail } from './types';
 
 const KINDS = [
   { key: 'still_image', label: 'Still image', media_type: 'image/png' },
@@ -88,7 +88,7 @@ describe('lineDeliverables', () => {
     expect(lineDeliverables({ runs: [{ run_id: 'run_9' }] }, byRun)).toEqual([]);
   });
   it("fetches each delivered line's latest run once", () => {
-    const lines = [
+    const lines: Pick<OrderLine, 'status' | 'runs'>[] = [
       { status: 'delivered', runs: [{ run_id: 'a' }, { run_id: 'b' }] },
       { status: 'in_production', runs: [{ run_id: 'c' }] },
       { status: 'delivered', runs: [{ run_id: 'd' }] },

@@ -14,6 +14,7 @@ const history = (over: Partial<ParityHistory>): ParityHistory => ({
   ready_after: 5,
   ready: false,
   rule: 'ready when …',
+  runs: [],
   ...over,
 });
 

@@ -23,6 +23,8 @@ function def(step: string, inputs: Port[], outputs: Port[], extra: Partial<NodeD
     param_schema: { type: 'object', properties: {} },
     side_effects: 'none',
     available: true,
+    execution: 'inline',
+    queue: 'default',
     ui: { label: step },
     ...extra,
   };

@@ -1,185 +1,57 @@
-// Shapes served by the Prodflow API (see src/api/openapi.json in the repo).
-// Nothing here names a module, port or default: those all come from the server.
+// The shapes the Prodflow API serves, under the names the editor uses. They
+// come from the component schemas of src/api/openapi.json, generated into
+// api.gen.ts at build time (scripts/gen-api-types.mjs): a field the editor
+// reads that the document does not declare, or reads as another type, fails
+// `tsc`. Where the document leaves an object open (`"type": "object"` with
+// no properties: a run's node state, its doc, parity details), the editor's
+// reading of it is written here, narrowing only that open part.
+import type * as Api from './api.gen';
+import type { JSONSchema, JSONValue } from './json';
 
-export type JSONValue = null | boolean | number | string | JSONValue[] | { [key: string]: JSONValue };
-export type JSONObject = { [key: string]: JSONValue };
-// JSON Schema objects are passed through to rjsf untouched.
-export type JSONSchema = { [key: string]: unknown };
+export type { JSONObject, JSONSchema, JSONValue } from './json';
 
-export interface Port {
-  name: string;
-  type: string;
-  required: boolean;
-  role?: string;
-  description?: string;
-}
+type Item<T> = T extends readonly (infer U)[] ? U : never;
 
-export interface NodeUi {
-  label?: string;
-  category?: string;
-  description?: string;
-  icon?: string;
-  field_order?: string[];
-  widgets?: Record<string, unknown>;
-}
+export type Port = Api.Port;
+export type NodeUi = Api.NodeDefinition['ui'];
+export type NodeDefinition = Api.NodeDefinition;
+export type Family = Api.Family;
+export type PortType = Api.PortType;
+export type ArtifactRole = Api.ArtifactRole;
+export type ArtifactKind = Api.ArtifactKind;
+export type Vocabulary = Api.Vocabulary;
 
-export interface NodeDefinition {
-  step: string;
-  module_key: string;
-  module_version: string;
-  family: string[];
-  entry?: boolean;
-  input_contract: Port[];
-  output_contract: Port[];
-  param_schema: JSONSchema;
-  artifact_roles_produced?: string[];
-  artifact_roles_consumed?: string[];
-  legacy_source?: string;
-  side_effects: string;
-  policy?: Record<string, unknown>;
-  available: boolean;
-  unavailable_reason?: string;
-  ui: NodeUi;
-}
-
-export interface Family {
-  key: string;
-  label?: string;
-  description?: string;
-  entry_step: string;
-  palette: string[];
-  artifact_kinds: string[];
-  preflight?: { id: string; description: string }[];
-  /** JSON Schema of the context a run of this family starts from */
-  context_schema?: JSONSchema;
-}
-
-export interface PortType {
-  key: string;
-  label?: string;
-  description?: string;
-  media_type?: string;
-  /** A generic type lists the concrete types it takes. */
-  accepts?: string[];
-}
-
-export interface ArtifactRole {
-  key: string;
-  port_type: string;
-  media_type?: string;
-  description?: string;
-}
-
-export interface ArtifactKind {
-  key: string;
-  label?: string;
-  port_type: string;
-  media_type?: string;
-  description?: string;
-}
-
-export interface Vocabulary {
-  port_types: PortType[];
-  artifact_roles: ArtifactRole[];
-  artifact_kinds: ArtifactKind[];
-}
-
-export interface PortRef {
-  node: string;
-  port: string;
-}
-
-export interface WorkflowNode {
-  id: string;
-  step: string;
-  label?: string;
-  params?: Record<string, unknown>;
-  ui?: Record<string, unknown>;
-  policy?: Record<string, unknown>;
-  [extra: string]: unknown;
-}
-
-export interface WorkflowEdge {
-  from: PortRef;
-  to: PortRef;
-  [extra: string]: unknown;
-}
-
-export interface InvocationParam {
-  schema: JSONSchema;
-  targets: string[];
-  label?: string;
-  description?: string;
-  [extra: string]: unknown;
-}
-
-export interface InvocationArtifact {
-  kind: string;
-  from: string;
-  [extra: string]: unknown;
-}
-
-export interface Invocation {
-  params: Record<string, InvocationParam>;
-  artifacts: Record<string, InvocationArtifact>;
-}
-
-export interface WorkflowDoc {
+// The editor carries keys it does not know through a load and a save, and
+// the schema as it was read: the server's validation then names them,
+// rather than the editor dropping them silently.
+type Extra = { [extra: string]: unknown };
+export type PortRef = Api.PortRef;
+export type WorkflowNode = Api.WorkflowNode & Extra;
+export type WorkflowEdge = Api.Edge & Extra;
+export type Invocation = NonNullable<Api.Workflow['invocation']>;
+export type InvocationParam = Invocation['params'][string];
+export type InvocationArtifact = Invocation['artifacts'][string];
+export type WorkflowDoc = Omit<Api.Workflow, 'schema' | 'nodes' | 'edges'> & {
   schema: string;
-  id: string;
-  name: string;
-  description?: string;
-  family: string;
-  version?: number;
   nodes: WorkflowNode[];
   edges: WorkflowEdge[];
-  invocation?: Invocation;
-  [extra: string]: unknown;
-}
-
-export interface WorkflowSummary {
-  id: string;
-  name: string;
-  family: string;
-  latest_version: number;
-  created_at?: string;
-  updated_at?: string;
-}
-
-export interface VersionInfo {
-  version: number;
-  created_at?: string;
-  sha256?: string;
-}
-
-export interface ApiError {
-  code: string;
-  pointer: string;
-  message: string;
-}
-
-export interface ValidationResult {
-  valid: boolean;
-  errors: ApiError[];
-  canonical?: WorkflowDoc;
-}
+} & Extra;
+export type WorkflowSummary = Api.WorkflowSummary;
+export type VersionInfo = Item<Api.VersionList['versions']>;
+export type ApiError = Api.Error;
+export type ValidationResult = Api.ValidationResult;
 
 // ---- runs -------------------------------------------------------------------
 
-export type RunStatus = 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type NodeStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+export type RunStatus = Api.Run['status'];
+export type NodeStatus = NonNullable<RunNodeApi['status']>;
+export type RunSummary = Api.RunSummary;
+export type RunRequest = Api.RunRequest;
+export type RunAccepted = Api.RunAccepted;
+type RunNodeApi = NonNullable<Api.Run['nodes']>[string];
 
-export interface RunSummary {
-  id: string;
-  workflow_id?: string;
-  workflow_version?: number;
-  family: string;
-  status: RunStatus;
-  subject?: unknown;
-  created_at?: string;
-  updated_at?: string;
-}
-
+// A node's state: the document says "attempts, params, param_sources, cache
+// {hit, reason, changed}, outputs, error, reason" in prose only.
 export interface RunAttempt {
   attempt: number;
   status: string;
@@ -239,6 +111,7 @@ export interface RunNode {
   progress?: import('./progress').NodeProgress;
 }
 
+// The run's doc: "{workflow (canonical), context, overrides, line_overrides}".
 export interface RunDoc {
   workflow: WorkflowDoc;
   context?: JSONValue;
@@ -248,23 +121,12 @@ export interface RunDoc {
   [extra: string]: unknown;
 }
 
-export interface RunDetail extends RunSummary {
+export type RunDetail = Omit<Api.Run, 'doc' | 'nodes'> & {
   doc?: RunDoc;
   nodes?: Record<string, RunNode>;
-}
+};
 
-export interface RunRequest {
-  workflow: { id: string; version?: number } | WorkflowDoc;
-  context?: unknown;
-  overrides?: unknown;
-}
-
-export interface RunAccepted {
-  id: string;
-  status: string;
-  href?: string;
-}
-
+// Parity: the document types the report's top level; its parts are open.
 export interface ParityPair<T = unknown> {
   legacy?: T;
   graph?: T;
@@ -297,28 +159,13 @@ export interface ParityModule {
   differences: { param: string; legacy?: unknown; graph?: unknown; why?: string }[];
 }
 
-export interface ParityDifference {
-  what: string;
-  legacy?: unknown;
-  graph?: unknown;
-  [extra: string]: unknown;
-}
+export type ParityDifference = Item<Api.ParityReport['differences']>;
 
-export interface ParityReport {
-  legacy_run: string;
-  graph_run: string;
-  complete?: boolean;
-  identical: boolean;
-  verdict?: 'identical' | 'equivalent' | 'different' | 'pending';
-  execution?: {
-    both_executed: boolean;
-    reused_from_cache: { run: string; node: string; step: string }[];
-  };
+export type ParityReport = Omit<Api.ParityReport, 'status' | 'artifacts' | 'modules'> & {
   status?: ParityPair<string>;
   artifacts?: ParityArtifact[];
   modules?: ParityModule[];
-  differences: ParityDifference[];
-}
+};
 
 // ---- catalog: output types, products, CAD files, orders ----------------------
 
@@ -329,11 +176,9 @@ export interface PointerProblem {
   message: string;
 }
 
-export interface WorkflowLink {
-  id: string;
-  version: number;
-}
+export type WorkflowLink = NonNullable<Api.OutputType['workflow']>;
 
+// legacy_mapping is an open object in the document.
 export interface LegacyMapping {
   artifact_kind?: string;
   overrides?: Record<string, unknown>;
@@ -341,26 +186,15 @@ export interface LegacyMapping {
   errors?: PointerProblem[];
 }
 
-/** An output type; the schema at /api/output-types/schema is its authority. */
-export interface OutputType {
-  key: string;
-  name: string;
-  description?: string;
-  visibility?: string;
-  categories?: string[];
-  pricing_tier?: string;
-  family?: string;
-  workflow?: WorkflowLink | null;
-  rollout?: string;
-  artifact_kind?: string;
-  overrides?: Record<string, unknown>;
-  material_constraints?: Record<string, unknown>;
-  legacy_render_settings?: Record<string, unknown> | null;
-  legacy_mapping?: LegacyMapping;
-  created_at?: string;
-  updated_at?: string;
-  [extra: string]: unknown;
-}
+/** An output type, or the wizard's draft of one: the fields the server
+ * requires may still be missing, and a rollout is what the route said until
+ * the server checks it (the schema at /api/output-types/schema is the
+ * authority). */
+export type OutputType = Pick<Api.OutputType, 'key' | 'name'> &
+  Partial<Omit<Api.OutputType, 'key' | 'name' | 'rollout' | 'legacy_mapping'>> & {
+    rollout?: string;
+    legacy_mapping?: LegacyMapping;
+  };
 
 export interface DraftWorkflowOption {
   id: string;
@@ -369,38 +203,19 @@ export interface DraftWorkflowOption {
   source?: string;
 }
 
-export interface DraftResult {
-  step: string;
-  valid: boolean;
-  errors: PointerProblem[];
-  options: {
+export type DraftResult = Omit<Api.DraftResult, 'options'> & {
+  options: Omit<NonNullable<Api.DraftResult['options']>, 'workflows' | 'overrides_schema' | 'legacy_mapping'> & {
     workflows?: DraftWorkflowOption[];
-    artifact_kinds?: string[];
     overrides_schema?: JSONSchema;
     legacy_mapping?: LegacyMapping;
   };
-  steps: string[];
-}
+};
 
 /** What every catalog item carries back: a PUT that sends `revision` is refused (409) when another write came first. */
-export interface ItemMeta {
-  created_at?: string;
-  updated_at?: string;
-  revision?: number;
-}
+export type ItemMeta = Pick<Api.Category, 'created_at' | 'updated_at' | 'revision'>;
 
-export interface Category extends ItemMeta {
-  key: string;
-  name: string;
-  description?: string;
-}
-
-export interface PricingTier extends ItemMeta {
-  key: string;
-  name: string;
-  currency: string;
-  prices: Record<string, number>;
-}
+export type Category = Api.Category;
+export type PricingTier = Api.PricingTier;
 
 /** A row of GET /api/material-libraries; `source` says whether the data directory's edited copy wins. */
 export interface MaterialLibrarySummary {
@@ -412,141 +227,24 @@ export interface MaterialLibrarySummary {
 }
 
 /** The answer of POST /api/output-types/import-legacy. */
-export interface LegacyImportResult {
-  imported: { key?: string; name?: string; mapping?: LegacyMapping }[];
-}
+export type LegacyImportResult = Omit<Api.LegacyImportResult, 'imported'> & {
+  imported: (Omit<Item<NonNullable<Api.LegacyImportResult['imported']>>, 'mapping'> & { mapping?: LegacyMapping })[];
+};
 
-export interface ArtifactLink {
-  artifact_id?: string;
-  href?: string;
-  media_type?: string;
-  size?: number;
-  [extra: string]: unknown;
-}
+export type ArtifactLink = Api.ArtifactLink;
+export type CadIntake = Api.CadIntake;
+export type IntakeProgress = NonNullable<CadIntake['progress']>;
+export type CadFile = Api.CadFile;
+export type Product = Api.Product;
+export type Asset = Api.Asset;
 
-export interface IntakeProgress {
-  done: number;
-  total: number;
-  fraction: number;
-  running: string[];
-}
-
-export interface CadIntake {
-  run_id: string;
-  href?: string;
-  status: string;
-  progress?: IntakeProgress;
-  errors?: (PointerProblem & { node?: string })[];
-  objects?: ArtifactLink & { summary?: Record<string, unknown> };
-  bbox?: ArtifactLink & { size?: number[]; units?: string; diagonal?: number };
-  glb?: ArtifactLink;
-  thumbnail?: ArtifactLink;
-  material_map?: ArtifactLink & { library?: string; parts?: Record<string, { material?: string; rule?: string }> };
-}
-
-export interface CadFile {
-  id: string;
-  sha256: string;
-  size: number;
-  filename?: string | null;
-  path?: string;
-  intake_run_id?: string;
-  created_at?: string;
-  intake?: CadIntake;
-}
-
-export interface Product {
-  id: string;
-  name: string;
-  sku: string;
-  category: string;
-  cad_file: string | null;
-  created_at?: string;
-  updated_at?: string;
-  cad_intake?: CadIntake | null;
-}
-
-/** A published asset (GET /api/assets): a file delivered to the customer, at a stable URL. */
-export interface Asset {
-  id: string;
-  url: string;
-  channel?: string;
-  published_path?: string;
-  sha256?: string;
-  media_type?: string;
-  size?: number | null;
-  artifact_id?: string | null;
-  visibility?: string;
-  shadow?: boolean;
-  run_id: string;
-  node_id: string;
-  created_at?: string;
-}
-
-export interface OrderLineRun {
-  run_id: string;
-  shadow_run_id?: string | null;
-  dispatched_at?: string;
-}
-
-export interface OrderLine {
-  id: string;
-  order_id?: string;
-  product: string;
-  output_type: string;
-  quantity: number;
-  overrides: Record<string, unknown>;
-  unit_price?: number;
-  currency?: string;
-  total?: number;
-  status: string;
-  runs: OrderLineRun[];
-}
-
-export interface Order {
-  id: string;
-  customer?: string | null;
-  reference?: string | null;
-  /** full lines from GET /api/orders/{id}; line ids in the list */
-  lines: (OrderLine | string)[];
-  total?: number;
-  currency?: string;
-  created_at?: string;
-}
-
-export interface OrderRequestLine {
-  product: string;
-  output_type: string;
-  quantity?: number;
-  overrides?: Record<string, unknown>;
-}
-
-export interface Preflight {
-  line_id: string;
-  ok: boolean;
-  problems: PointerProblem[];
-  warnings: PointerProblem[];
-}
-
-export interface Dispatched {
-  line_id: string;
-  run_id: string;
-  shadow_run_id?: string | null;
-  rollout: string;
-  warnings?: PointerProblem[];
-}
+export type OrderLine = Api.OrderLine;
+export type OrderLineDetail = Api.OrderLineDetail;
+export type OrderLineRun = Item<NonNullable<OrderLine['runs']>>;
+export type Order = Api.Order;
+export type OrderRequestLine = Item<Api.OrderRequest['lines']>;
+export type Preflight = Api.Preflight;
+export type Dispatched = Api.Dispatched;
 
 /** GET /api/output-types/{key}/parity: parity across the shadow runs. */
-export interface ParityHistory {
-  output_type: string;
-  rollout?: string;
-  shadow_runs: number;
-  complete: number;
-  identical: number;
-  different: number;
-  pending: number;
-  streak: number;
-  ready_after: number;
-  ready: boolean;
-  rule: string;
-}
+export type ParityHistory = Api.ParityHistory;

@@ -60,6 +60,7 @@ export function useParity(run: RunDetail | null): ParityState {
       live = false;
     };
     // The report changes when the run ends (status); a run's subject and family never change.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id, status]);
   return { parity, error, checked };
 }

@@ -111,6 +111,7 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
     const active = ids.filter((id) => run.nodes?.[id]?.status === 'running');
     openReadable(0.15, active.length ? active : ids.filter((id) => run.nodes?.[id]?.status === 'failed'));
     // Once, with the run as it was when the graph opened (run is left out on purpose).
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [initialized, openReadable]);
 
   return (

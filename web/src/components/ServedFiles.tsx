@@ -148,7 +148,8 @@ export function FileDocPage({ files, name, noun, idField, hidden = NONE, listHre
   const doc = data?.doc ?? null;
   const source = data?.source;
 
-  const shown = editing ? base : (doc ?? {});
+  // Memoised: a fresh {} each render would redo the layout below every time.
+  const shown = useMemo(() => (editing ? base : (doc ?? {})), [editing, base, doc]);
   // The revision goes back with a save (a stale one is refused), never edited.
   const layout = useMemo(() => docLayout(shown, ['revision', ...hidden]), [shown, hidden]);
   const { pinned, rest } = useMemo(
