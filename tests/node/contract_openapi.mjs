@@ -228,10 +228,10 @@ try {
 // ---- coverage ---------------------------------------------------------------
 
 // What no call here can reach, and why: the document's own answer, health
-// and logout document no error; parity needs a shadow pair, two Blender
-// renders of one order line.
+// and logout document no error; a run's parity and its diff images need a
+// shadow pair, two Blender renders of one order line (test_api_parity).
 const noError = new Set(['GET /api/openapi.json', 'POST /api/auth/logout', 'GET /api/health']);
-const noHappy = new Set(['GET /api/runs/{id}/parity']);
+const noHappy = new Set(['GET /api/runs/{id}/parity', 'GET /api/runs/{id}/parity/diffs/{digest}']);
 let covered = 0;
 for (const o of operations) {
   const missing = [];
@@ -325,6 +325,8 @@ async function flow() {
   await api('PUT', '/api/output-types/contract_ot', { body: { ...type, name: 'Contract GLB 2' }, expect: 200 });
   await api('PUT', '/api/output-types/contract_ot', { body: { ...type, rollout: 'sideways' }, expect: 422 });
   await api('DELETE', '/api/workflows/contract-glb', { expect: 409 }); // contract_ot still links it
+  await api('GET', '/api/output-types/contract_ot/parity', { expect: 200 }); // no shadow runs yet
+  await api('GET', '/api/output-types/contract_none/parity', { expect: 404 });
   await api('DELETE', '/api/output-types/contract_ot', { expect: 204 });
   await api('DELETE', '/api/output-types/contract_ot', { expect: 404 });
   await api('DELETE', '/api/workflows/contract-glb', { expect: 204 });
@@ -395,6 +397,7 @@ async function flow() {
   await api('GET', '/api/runs/contract-none', { expect: 404 });
   await api('GET', '/api/runs/contract-none/events', { expect: 404 });
   await api('GET', `/api/runs/${second}/parity`, { expect: 404 }); // no shadow pair
+  await api('GET', `/api/runs/${second}/parity/diffs/${'0'.repeat(64)}`, { expect: 404 });
   const started = (await api('POST', '/api/runs', { body: { workflow: { id: 'starter-cad-glb' },
     context: { step_path: cad.path } }, expect: 202 })).body.id;
   await finished(started);
@@ -443,6 +446,17 @@ async function flow() {
   await api('PUT', '/api/templates/contract_tpl', { body: { samples: 'many' }, expect: 422 });
   await api('DELETE', '/api/templates/contract_tpl', { expect: 204 });
   await api('DELETE', '/api/templates/contract_tpl', { expect: 404 });
+
+  // template scenes: one made by the tests' own Blender script, checked in
+  // Blender by the server on upload
+  await api('GET', '/api/scenes', { expect: 200 });
+  const scene = join(dir, 'clean.blend');
+  execFileSync('blender', ['-b', '--factory-startup', '--disable-autoexec', '-noaudio', '--python',
+    join(root, 'tests/fixtures/scenes/make_scene.py'), '--', scene, 'clean', join(dir, 'python-ran')], { stdio: 'ignore' });
+  await api('PUT', '/api/scenes/contract-scene', { body: readFileSync(scene), expect: 201 });
+  await api('PUT', '/api/scenes/contract-bad', { body: Buffer.from('not a blend file'), expect: 422 });
+  await api('DELETE', '/api/scenes/contract-scene', { expect: 204 });
+  await api('DELETE', '/api/scenes/contract-scene', { expect: 404 });
 
   // tokens, sessions, the audit log
   await api('POST', '/api/auth/login', { token: null, body: { code: login }, expect: 201 });
