@@ -450,8 +450,26 @@ def configure(s, job, still_format):
     r = s.render
     r.engine = "CYCLES"
     s.cycles.device = "CPU"
-    s.cycles.samples = p["samples"]
-    s.cycles.use_adaptive_sampling = False
+    sampling = job["template"].get("sampling", {})
+    video = job["op"] == "turntable"
+    # The job's own count, else the template's for this kind of output.
+    s.cycles.samples = p.get("samples") or sampling.get("video_samples" if video else "samples", 32 if video else 64)
+    # Adaptive sampling stops a pixel once its noise is under the threshold:
+    # the flat backdrop stops early and the samples go to the product. It is
+    # deterministic for a given seed, so warm and cold renders stay equal.
+    threshold = sampling.get("video_noise_threshold" if video else "noise_threshold", 0)
+    s.cycles.use_adaptive_sampling = threshold > 0
+    s.cycles.adaptive_threshold = threshold
+    s.cycles.adaptive_min_samples = 0  # Cycles' own choice from the threshold
+    # Clamping bounds the rare bright indirect paths (fireflies) that a few
+    # samples cannot average out; 0 means no clamp. The template gives it in
+    # displayed brightness (1 is white), so it means the same whatever the
+    # exposure. Blurring glossy bounces does the same for reflections of
+    # small bright lights.
+    to_scene = 2.0 ** -job["template"].get("exposure", 0.0)
+    s.cycles.sample_clamp_direct = sampling.get("clamp_direct", 0) * to_scene
+    s.cycles.sample_clamp_indirect = sampling.get("clamp_indirect", 0) * to_scene
+    s.cycles.blur_glossy = sampling.get("filter_glossy", 0)
     s.cycles.use_denoising = False  # Debian's build has no OpenImageDenoise
     s.cycles.seed = p.get("seed", 0)
     s.cycles.use_animated_seed = False
