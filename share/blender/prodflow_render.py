@@ -26,7 +26,7 @@ if not hasattr(numpy, "bool"):
     numpy.bool = bool
 
 import bpy  # noqa: E402
-from mathutils import Vector  # noqa: E402
+from mathutils import Matrix, Vector  # noqa: E402
 
 # The sibling module, without leaving a __pycache__ in share/ (it may be
 # read-only, and it is no place for files made at run time).
@@ -267,8 +267,8 @@ def cyclorama_mesh(name, width, depth, height, bend):
     """A floor that curves up into a back wall, seen from -Y."""
     verts, faces, profile = [], [], []
     profile.append((-depth, 0.0))
-    for i in range(13):
-        t = math.pi / 2 * i / 12
+    for i in range(25):  # fine enough that the smooth-shaded curve shows no facets
+        t = math.pi / 2 * i / 24
         profile.append((bend * math.sin(t), bend * (1 - math.cos(t))))
     profile.append((bend, height))
     for x in (-width / 2, width / 2):
@@ -282,6 +282,32 @@ def cyclorama_mesh(name, width, depth, height, bend):
     for p in mesh.polygons:
         p.use_smooth = True
     return mesh
+
+
+def sweep_size(cam, cam_data, width_px, height_px, origin, azimuth, bend, radius):
+    """Width, floor depth and wall height of a cyclorama that fills the whole
+    frame: each corner ray of the camera's view, followed in the backdrop's
+    own frame (-Y towards the camera, Z up from the floor), meets the wall
+    plane inside the sweep, with the product's radius to spare. The turntable
+    turns the product, not the camera, so what holds for one frame holds for
+    all of them."""
+    tan_half = cam_data.sensor_width / (2 * cam_data.lens)  # sensor fit AUTO: the long side
+    aspect = height_px / width_px
+    tx, ty = (tan_half, tan_half * aspect) if aspect <= 1 else (tan_half / aspect, tan_half)
+    to_local = Matrix.Rotation(-azimuth, 3, "Z")
+    turn = cam.rotation_euler.to_matrix()
+    eye = to_local @ (cam.location - origin)
+    half_width, height = radius * 3, radius * 3
+    for sx in (-1, 1):
+        for sy in (-1, 1):
+            ray = to_local @ (turn @ Vector((sx * tx, sy * ty, -1.0)))
+            if ray.y <= 1e-6:
+                continue  # a ray that never reaches the wall stays over the floor
+            t = (bend - eye.y) / ray.y
+            half_width = max(half_width, abs(eye.x + t * ray.x) + radius)
+            height = max(height, eye.z + t * ray.z + radius)
+    depth = max(-eye.y, 0.0) + radius * 2  # the floor runs on under the camera
+    return half_width * 2, depth, height
 
 
 LIGHT_PRESETS = {
@@ -330,20 +356,28 @@ def build_studio(s, job, model):
 
     backdrop = t["backdrop"]
     floor_z = lo.z
-    if backdrop["type"] in ("cyclorama", "floor") and not p.get("transparent"):
-        span = radius * 12
-        if backdrop["type"] == "cyclorama":
-            mesh = cyclorama_mesh("backdrop", span, span, span, radius * 2)
+    kind = backdrop["type"]
+    if kind == "floor" and job["op"] == "turntable":
+        # A floor's far edge is a horizon behind the turning product; a
+        # turntable always gets the seamless sweep.
+        kind = "cyclorama"
+    if kind in ("cyclorama", "floor") and not p.get("transparent"):
+        azimuth = math.radians(cam_t["azimuth_deg"])
+        # The bend starts behind the product's bounding sphere, away from the
+        # camera, so the product never stands on the curve at any angle.
+        origin = Vector((centre.x, centre.y, floor_z)) + direction(cam_t["azimuth_deg"], 0) * (-radius * 1.5)
+        bend = radius * 2
+        if kind == "cyclorama":
+            width, depth, height = sweep_size(cam, cam_data, p["width"], p["height"], origin, azimuth, bend, radius)
+            mesh = cyclorama_mesh("backdrop", width, depth, height, bend)
         else:
             mesh = bpy.data.meshes.new(JOB_PREFIX + "backdrop")
-            h = span / 2
+            h = radius * 6
             mesh.from_pydata([(-h, -h, 0), (h, -h, 0), (h, h, 0), (-h, h, 0)], [], [(0, 1, 2, 3)])
         mesh.materials.append(flat_material("backdrop", backdrop.get("colour", [0.8, 0.8, 0.8])))
         back = add_object(s, "Backdrop", mesh)
-        back.location = (centre.x, centre.y, floor_z)
-        back.rotation_euler = (0, 0, math.radians(cam_t["azimuth_deg"]))
-        # Move the bend behind the product, away from the camera.
-        back.location += direction(cam_t["azimuth_deg"], 0) * (-radius * 1.5)
+        back.location = origin
+        back.rotation_euler = (0, 0, azimuth)
     if t.get("floor_shadow_catcher"):
         mesh = bpy.data.meshes.new(JOB_PREFIX + "shadow_catcher")
         h = radius * 8
@@ -425,8 +459,26 @@ def configure(s, job, still_format):
     r = s.render
     r.engine = "CYCLES"
     s.cycles.device = "CPU"
-    s.cycles.samples = p["samples"]
-    s.cycles.use_adaptive_sampling = False
+    sampling = job["template"].get("sampling", {})
+    video = job["op"] == "turntable"
+    # The job's own count, else the template's for this kind of output.
+    s.cycles.samples = p.get("samples") or sampling.get("video_samples" if video else "samples", 32 if video else 64)
+    # Adaptive sampling stops a pixel once its noise is under the threshold:
+    # the flat backdrop stops early and the samples go to the product. It is
+    # deterministic for a given seed, so warm and cold renders stay equal.
+    threshold = sampling.get("video_noise_threshold" if video else "noise_threshold", 0)
+    s.cycles.use_adaptive_sampling = threshold > 0
+    s.cycles.adaptive_threshold = threshold
+    s.cycles.adaptive_min_samples = 0  # Cycles' own choice from the threshold
+    # Clamping bounds the rare bright indirect paths (fireflies) that a few
+    # samples cannot average out; 0 means no clamp. The template gives it in
+    # displayed brightness (1 is white), so it means the same whatever the
+    # exposure. Blurring glossy bounces does the same for reflections of
+    # small bright lights.
+    to_scene = 2.0 ** -job["template"].get("exposure", 0.0)
+    s.cycles.sample_clamp_direct = sampling.get("clamp_direct", 0) * to_scene
+    s.cycles.sample_clamp_indirect = sampling.get("clamp_indirect", 0) * to_scene
+    s.cycles.blur_glossy = sampling.get("filter_glossy", 0)
     s.cycles.use_denoising = False  # Debian's build has no OpenImageDenoise
     s.cycles.seed = p.get("seed", 0)
     s.cycles.use_animated_seed = False

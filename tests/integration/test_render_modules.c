@@ -34,15 +34,16 @@ typedef struct {
 
 typedef struct {
     const char *marker;
-    int kills_left; /* kill the marked Blender at the first sample, this many times */
-    int samples_seen;
+    int kills_left; /* kill the marked Blender as it starts rendering, this many times */
 } killer;
 
-static void kill_at_first_sample(void *user, double fraction, const char *message) {
+/* Kills at the "render" phase, which Blender announces before it renders:
+ * with adaptive sampling a tiny render may print its only "Sample" line
+ * with its result, so a kill there could land after the job was done. */
+static void kill_at_render(void *user, double fraction, const char *message) {
     killer *k = user;
     (void)fraction;
-    if (!strstr(message, "sample")) return;
-    k->samples_seen++;
+    if (strcmp(message, "render") != 0) return;
     if (k->kills_left <= 0) return;
     pid_t pids[8];
     size_t n = pf_test_procs_with(k->marker, pids, 8);
@@ -60,7 +61,7 @@ static pf_error *invoke(fixture *f, const char *key, const char *work, json_t *i
                          .cancel = &cancel,
                          .timeout_ms = timeout_ms,
                          .blender_pool = pool,
-                         .progress = k ? kill_at_first_sample : NULL,
+                         .progress = k ? kill_at_render : NULL,
                          .progress_user = k};
     *out = NULL;
     pf_error *err = pf_module_invoke(f->reg, key, &ctx, inputs, params, out);
