@@ -2,6 +2,7 @@
  * dispatch it by its output type's rollout. */
 #include "api/items.h"
 #include "api/links.h"
+#include "api/quota.h"
 #include "core/json.h"
 
 #include "catalog/order.h"
@@ -119,6 +120,7 @@ void pf_handle_order_line_preflight(const pf_app *app, const pf_request *req, pf
  * line in production or delivered is not dispatched again; a failed or
  * cancelled one may be. */
 void pf_handle_order_line_dispatch(const pf_app *app, const pf_request *req, pf_response *res) {
+    if (!pf_quota_admit(app, req, res)) return;
     pf_errors errs;
     pf_errors_init(&errs);
     json_t *warnings = NULL, *line = preflight(app, req, res, &errs, &warnings);

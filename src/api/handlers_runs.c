@@ -2,6 +2,7 @@
  * list them, inspect one with its nodes, cancel and re-run; and the assets
  * runs published. */
 #include "api/links.h"
+#include "api/quota.h"
 #include "api/router.h"
 #include "core/json.h"
 
@@ -69,6 +70,7 @@ static void check_run_request(const json_t *body, pf_errors *errs) {
 }
 
 void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response *res) {
+    if (!pf_quota_admit(app, req, res)) return;
     json_t *body = pf_request_json(req, res);
     if (!body) return;
     pf_errors shape;
@@ -190,6 +192,7 @@ void pf_handle_run_get(const pf_app *app, const pf_request *req, pf_response *re
 }
 
 static void act(const pf_app *app, const pf_request *req, pf_response *res, bool rerun) {
+    if (rerun && !pf_quota_admit(app, req, res)) return; /* a cancel frees, it never waits on the quota */
     const char *id = pf_request_param(req, "id");
     pf_error *err = rerun ? pf_runtime_rerun(app->runtime, id) : pf_runtime_cancel(app->runtime, id);
     if (err) {

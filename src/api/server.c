@@ -4,6 +4,7 @@
 #include "api/event_hub.h"
 #include "api/guard.h"
 #include "api/http_metrics.h"
+#include "api/quota.h"
 #include "api/router.h"
 #include "api/static.h"
 #include "api/upload.h"
@@ -18,7 +19,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -400,26 +400,6 @@ static void streamed_free(streamed *f) {
     free(f);
 }
 
-/* Bytes in the regular files under the data directory (uploads in
- * progress included): what the disk quota counts. */
-static uint64_t quota_used;
-static int count_file(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-    (void)path, (void)ftw;
-    if (type == FTW_F && S_ISREG(st->st_mode)) quota_used += (uint64_t)st->st_size;
-    return 0;
-}
-
-static pthread_mutex_t quota_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static uint64_t data_dir_usage(const char *data_dir) {
-    pthread_mutex_lock(&quota_lock); /* nftw's callback has no argument: one walk at a time */
-    quota_used = 0;
-    nftw(data_dir, count_file, 16, FTW_PHYS);
-    uint64_t used = quota_used;
-    pthread_mutex_unlock(&quota_lock);
-    return used;
-}
-
 static bool raw_upload_type(const char *ct) {
     static const char *const types[] = {"application/octet-stream", "model/step", "application/step", "application/p21",
                                         "application/x-blender"};
@@ -453,21 +433,13 @@ static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection 
         free(msg);
         return r;
     }
-    uint64_t quota = srv->app->disk_quota_bytes, quota_left = UINT64_MAX;
-    if (quota) {
-        uint64_t used = data_dir_usage(srv->app->data_dir);
-        quota_left = used >= quota ? 0 : quota - used;
-        if ((cl && strtoull(cl, NULL, 10) > quota_left) || quota_left == 0) {
-            up->answered = true;
-            char *msg =
-                pf_asprintf("the installation is at its disk quota of %llu bytes (prodflow serve "
-                            "--disk-quota): %llu bytes are used and this upload does not fit in the %llu "
-                            "left; delete what is not needed or raise the quota",
-                            (unsigned long long)quota, (unsigned long long)used, (unsigned long long)quota_left);
-            enum MHD_Result r = problem_at(conn, up, 507, url, "/file", msg);
-            free(msg);
-            return r;
-        }
+    uint64_t quota = srv->app->disk_quota_bytes, used = 0, quota_left = pf_quota_left(srv->app, &used);
+    if (quota && ((cl && strtoull(cl, NULL, 10) > quota_left) || quota_left == 0)) {
+        up->answered = true;
+        char *msg = pf_quota_message(srv->app, used, "this upload");
+        enum MHD_Result r = problem_at(conn, up, 507, url, "/file", msg);
+        free(msg);
+        return r;
     }
     streamed *f = pf_xcalloc(1, sizeof *f);
     f->fd = -1;

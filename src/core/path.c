@@ -263,6 +263,35 @@ size_t pf_unlink_files(const char *dir) {
     return n;
 }
 
+/* Bytes of the regular files under the directory fd (taken), depth first;
+ * symbolic links are not followed, so a link out of the tree counts nothing. */
+static uint64_t tree_bytes_at(int fd, int depth) {
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    uint64_t n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+        if (S_ISREG(st.st_mode)) {
+            n += (uint64_t)st.st_size;
+        } else if (S_ISDIR(st.st_mode) && depth < 64) {
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0) n += tree_bytes_at(sub, depth + 1);
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+uint64_t pf_tree_bytes(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    return fd < 0 ? 0 : tree_bytes_at(fd, 0);
+}
+
 pf_error *pf_remove_tree(const char *path) {
     if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 && errno != ENOENT)
         return pf_error_new(PF_EIO, "", "cannot remove %s: %s", path, strerror(errno));

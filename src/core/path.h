@@ -6,6 +6,7 @@
 #include "core/error.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Resolves user_path (relative to root, or absolute) to a real path inside
@@ -36,6 +37,9 @@ char *pf_path_hide(const char *text, const char *root, const char *label);
 size_t pf_unlink_files(const char *dir);
 /* rm -rf: removes path and everything below it, following no symlinks. */
 pf_error *pf_remove_tree(const char *path);
+/* Bytes in the regular files under dir, links not followed; 0 when it
+ * cannot be read. */
+uint64_t pf_tree_bytes(const char *dir);
 /* Temp file in the same directory, fsync, rename, fsync of the directory. */
 pf_error *pf_write_file_atomic(const char *path, const void *data, size_t n);
 /* Gives a complete file (an upload's temporary file) its final name in

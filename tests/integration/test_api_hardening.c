@@ -391,6 +391,33 @@ static void test_disk_quota(void) {
     CHECK_MSG(reply.status == 422, "a small upload: %ld %s", reply.status, reply.body);
     pf_http_reply_free(&reply);
     pf_test_server_stop(&q);
+
+    /* At the quota (its store alone is over 4 KiB), new work is refused
+     * too, since runs write artifacts; a cancel is not new work. */
+    const char *const full_args[] = {"--no-demo-data", "--disk-quota", "4096", NULL};
+    if (pf_test_server_start(&q, full_args) != 0) {
+        CHECK_MSG(0, "server start with a full quota");
+        return;
+    }
+    static const struct {
+        const char *path, *body;
+    } work[] = {
+        {"/api/runs", "{\"workflow\": {\"id\": \"starter-cad-intake\"}, \"context\": {\"step_path\": \"x.step\"}}"},
+        {"/api/runs/run_none/rerun", NULL},
+        {"/api/order-lines/line_none/dispatch", NULL},
+    };
+    for (size_t i = 0; i < sizeof work / sizeof *work; i++) {
+        CHECK(pf_http(&q, "POST", work[i].path, work[i].body, work[i].body ? strlen(work[i].body) : 0, NULL, &reply) ==
+              0);
+        CHECK_MSG(reply.status == 507 && reply.body && strstr(reply.body, "--disk-quota") &&
+                      !strstr(reply.body, q.data_dir),
+                  "%s at the quota: %ld %s", work[i].path, reply.status, reply.body);
+        pf_http_reply_free(&reply);
+    }
+    CHECK(pf_http(&q, "POST", "/api/runs/run_none/cancel", NULL, 0, NULL, &reply) == 0);
+    CHECK_MSG(reply.status == 404, "a cancel at the quota: %ld %s", reply.status, reply.body);
+    pf_http_reply_free(&reply);
+    pf_test_server_stop(&q);
 }
 
 /* An uploaded STEP file is kept once: the intake's step artifact is the

@@ -165,6 +165,23 @@ static void test_paths(void) {
 
 /* pf_path_confine: every refusal at the caller's pointer, names that do not
  * exist yet allowed, symlinks judged by where they lead. */
+/* What the disk quota counts: regular files, nested; not what a link
+ * points at, not directories themselves. */
+static void test_tree_bytes(void) {
+    char *dir = pf_test_tmpdir("tree-bytes");
+    char *sub = pf_asprintf("%s/a/b", dir), *f1 = pf_asprintf("%s/one", dir), *f2 = pf_asprintf("%s/a/b/two", dir);
+    char *link = pf_asprintf("%s/a/outside", dir);
+    CHECK(pf_mkdirs(sub, 0755) == NULL);
+    CHECK(pf_write_file_atomic(f1, "12345", 5) == NULL);
+    CHECK(pf_write_file_atomic(f2, "1234567", 7) == NULL);
+    CHECK(symlink("/etc/passwd", link) == 0);
+    CHECK_INT(pf_tree_bytes(dir), 12);
+    CHECK_INT(pf_tree_bytes(f1), 0); /* not a directory */
+    CHECK_INT(pf_tree_bytes("/nonexistent/dir"), 0);
+    pf_error_free(pf_remove_tree(dir));
+    free(sub), free(f1), free(f2), free(link), free(dir);
+}
+
 static void test_confine(void) {
     char *base = pf_test_tmpdir("confine"), *root = pf_asprintf("%s/root", base);
     char *cmd = pf_asprintf("mkdir -p '%s/root/in' '%s/outside' && touch '%s/root/file' && ln -s '%s/outside' "
@@ -396,6 +413,7 @@ int main(void) {
     test_json_equal();
     test_paths();
     test_confine();
+    test_tree_bytes();
     test_secret();
     test_errors();
     return pf_check_done("core");
