@@ -195,5 +195,5 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   // Back to the editor, as it was.
   await page.getByTestId('runs-app').getByTestId('nav-editor').click();
   await page.getByTestId('workflow-list').waitFor();
-  check(new URL(page.url()).pathname === '/', 'the editor has its URL back');
+  check(new URL(page.url()).pathname === '/workflows', 'the editor has its URL back');
 });
