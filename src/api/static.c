@@ -98,3 +98,12 @@ bool pf_static_serve(const pf_app *app, const pf_request *req, pf_response *res)
     if (strncmp(rel, "assets/", 7) == 0) return false;
     return serve_file(app->web_dir, "index.html", res);
 }
+
+/* GET /api/docs: the API reference is a page of the editor (it renders
+ * /api/openapi.json); declared in the route table so no other /api/ rule
+ * shadows it, and public like the document. */
+void pf_handle_api_docs(const pf_app *app, const pf_request *req, pf_response *res) {
+    (void)req;
+    if (app->web_dir && serve_file(app->web_dir, "index.html", res)) return;
+    pf_respond_static(res, 200, "text/html; charset=utf-8", no_editor_page, sizeof no_editor_page - 1);
+}

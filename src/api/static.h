@@ -9,4 +9,8 @@
  * (the caller answers 404). */
 bool pf_static_serve(const pf_app *app, const pf_request *req, pf_response *res);
 
+/* GET /api/docs: the editor's API reference page (its index.html), or
+ * without a built editor a page that links /api/openapi.json. */
+void pf_handle_api_docs(const pf_app *app, const pf_request *req, pf_response *res);
+
 #endif

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 pf_registry *pf_cli_registry(void) {
@@ -96,7 +97,7 @@ const char *pf_cli_web_dir(void) {
     return access(PF_WEB_DIR "/index.html", R_OK) == 0 ? PF_WEB_DIR : NULL;
 }
 
-const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *opts, int *flags, void (*usage)(FILE *)) {
+const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *opts, int *flags, const char *name) {
     int index = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, &index)) != -1) {
@@ -105,11 +106,10 @@ const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *op
                 if (opts[i].val == c) flags[i] = 1;
             continue;
         }
-        usage(stderr);
-        return NULL;
+        return NULL; /* getopt said what */
     }
     if (optind != argc - 1) {
-        usage(stderr);
+        fprintf(stderr, "prodflow %s: name one file\n", name);
         return NULL;
     }
     return argv[optind];
@@ -129,4 +129,35 @@ void pf_cli_progress(void *user, double fraction, const char *message) {
 
 void pf_cli_progress_done(void) {
     if (isatty(STDERR_FILENO)) fputc('\n', stderr);
+}
+
+pf_cli_dir pf_cli_dir_note(const char *path) {
+    struct stat st;
+    return (pf_cli_dir){.path = path, .existed = stat(path, &st) == 0};
+}
+
+void pf_cli_dir_undo(const pf_cli_dir *dir, int rc, bool tree) {
+    if (rc == PF_EXIT_OK || dir->existed || !dir->path) return;
+    if (tree)
+        pf_error_free(pf_remove_tree(dir->path));
+    else
+        rmdir(dir->path); /* only when empty: what is in it was not ours to judge */
+}
+
+void pf_cli_report_error(const char *prefix, const pf_error *err, json_t *errors) {
+    if (!err) return;
+    fprintf(stderr, "%s: %s%s%s\n", prefix, err->message, *err->pointer ? " at " : "", err->pointer);
+    if (errors)
+        json_array_append_new(errors, json_pack("{s:s, s:s}", "pointer", err->pointer, "message", err->message));
+}
+
+void pf_cli_report_errors(const char *prefix, const pf_errors *errs, json_t *errors) {
+    for (size_t i = 0; i < errs->len; i++)
+        pf_cli_report_error(prefix, &errs->items[i], errors);
+}
+
+void pf_cli_print_json(const json_t *doc) {
+    json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+    putchar('\n');
+    fflush(stdout);
 }

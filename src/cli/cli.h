@@ -8,6 +8,10 @@
 
 #include <stdio.h>
 
+/* A command checks its whole command line before it does any work. On a
+ * usage error it says what is wrong on stderr and returns PF_EXIT_USAGE;
+ * main then prints the command's usage below (so every usage error shows
+ * it, once). */
 typedef struct pf_command {
     const char *name;
     const char *summary;               /* NULL: not listed (commands prodflow runs itself) */
@@ -28,10 +32,10 @@ void pf_cli_print_errors(FILE *out, const char *prefix, const pf_errors *errs);
 /* A --set value: JSON when it parses (numbers, booleans, objects), else a string. New reference. */
 json_t *pf_cli_value(const char *text);
 /* Parses boolean long options (each opts[i].val sets flags[i] to 1) and
- * exactly one positional argument, which it returns; NULL after printing
- * the usage when the command line is wrong. */
+ * exactly one positional argument, which it returns; NULL after saying
+ * what is wrong (as "prodflow NAME: ...") when the command line is. */
 struct option;
-const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *opts, int *flags, void (*usage)(FILE *));
+const char *pf_cli_flags_and_file(int argc, char **argv, const struct option *opts, int *flags, const char *name);
 /* A module progress sink: a one-line bar on a terminal, plain lines
  * otherwise. user may be a const char * label shown before the message. */
 void pf_cli_progress(void *user, double fraction, const char *message);
@@ -52,6 +56,23 @@ char *pf_cli_self(void);
  * false on a bad one. Queue names are malloc'd: pf_cli_limits_free. */
 bool pf_cli_limit(const char *option, const char *text, pf_limit_override *limits, size_t max, size_t *n);
 void pf_cli_limits_free(pf_limit_override *limits, size_t n);
+/* A directory a command may make (a data directory, an output directory):
+ * whether it existed before, so that a command that fails removes what it
+ * made and leaves no ./var behind (pf_cli_dir_undo). */
+typedef struct pf_cli_dir {
+    const char *path;
+    bool existed;
+} pf_cli_dir;
+pf_cli_dir pf_cli_dir_note(const char *path);
+/* When rc is not PF_EXIT_OK and the directory did not exist before: removes
+ * it with everything below it (tree), or only when empty (!tree). */
+void pf_cli_dir_undo(const pf_cli_dir *dir, int rc, bool tree);
+/* Prints "prefix: message at pointer" on stderr for each problem and adds
+ * {"pointer", "message"} to errors (a --json document's list; may be NULL). */
+void pf_cli_report_errors(const char *prefix, const pf_errors *errs, json_t *errors);
+void pf_cli_report_error(const char *prefix, const pf_error *err, json_t *errors);
+/* Prints a --json command's document on stdout, its one line of output. */
+void pf_cli_print_json(const json_t *doc);
 /* The share directory: $PRODFLOW_SHARE_DIR, else the build's share/. */
 const char *pf_cli_share_dir(void);
 /* The built editor: $PRODFLOW_WEB_DIR, else the build's web/dist when it exists, else NULL. */

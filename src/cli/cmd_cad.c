@@ -58,7 +58,7 @@ static int export_glb(int argc, char **argv) {
             goto done;
     }
     if (optind != argc - 1 || !output) {
-        usage(stderr);
+        fputs(!output ? "prodflow cad export: give -o OUT.glb\n" : "prodflow cad export: name one STEP file\n", stderr);
         goto done;
     }
     char step[PATH_MAX], out_abs[PATH_MAX];
@@ -162,7 +162,7 @@ static pf_error *inspect_full(const char *step, json_t **doc) {
 static int inspect(int argc, char **argv) {
     static const struct option opts[] = {{"json", no_argument, 0, 'j'}, {"full", no_argument, 0, 'f'}, {0, 0, 0, 0}};
     int flags[2] = {0};
-    const char *file = pf_cli_flags_and_file(argc, argv, opts, flags, usage);
+    const char *file = pf_cli_flags_and_file(argc, argv, opts, flags, "cad inspect");
     if (!file) return PF_EXIT_USAGE;
     int as_json = flags[0], full = flags[1];
     json_t *doc = NULL;
@@ -207,13 +207,14 @@ static int fixture(int argc, char **argv) {
             fo.bolts = atoi(optarg);
         else if (c == 'p')
             fo.extra_parts = atoi(optarg);
-        else {
-            usage(stderr);
-            return PF_EXIT_USAGE;
-        }
+        else
+            return PF_EXIT_USAGE; /* getopt said what */
     }
     if (!output || optind != argc || fo.bolts < 0 || fo.extra_parts < 0) {
-        usage(stderr);
+        fputs(!output          ? "prodflow cad fixture: give -o OUT.step\n"
+              : optind != argc ? "prodflow cad fixture: unexpected arguments\n"
+                               : "prodflow cad fixture: --bolts and --parts are counts, 0 or more\n",
+              stderr);
         return PF_EXIT_USAGE;
     }
     pf_error *err = pf_cad_make_fixture(output, &fo);
@@ -230,7 +231,10 @@ static int run(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "inspect") == 0) return inspect(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "export") == 0) return export_glb(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "fixture") == 0) return fixture(argc - 1, argv + 1);
-    usage(stderr);
+    if (argc < 2)
+        fputs("prodflow cad: name an action: inspect, export or fixture\n", stderr);
+    else
+        fprintf(stderr, "prodflow cad: unknown action \"%s\"; it takes inspect, export or fixture\n", argv[1]);
     return PF_EXIT_USAGE;
 }
 

@@ -109,7 +109,7 @@ static int run_module(int argc, char **argv) {
         case 'r': data_root = optarg; break;
         case 'o': out_dir = optarg; break;
         case 'j': as_json = 1; break;
-        default: usage(stderr); goto done;
+        default: goto done; /* getopt said what */
         }
     }
     if (optind != argc - 1) {
@@ -120,6 +120,21 @@ static int run_module(int argc, char **argv) {
     pf_registry *reg = pf_cli_registry();
     rc = PF_EXIT_FAILED;
     if (!reg) goto done;
+    /* The key, ports and params are checked before -o is made or the module starts. */
+    pf_error *refused = pf_module_precheck(reg, key, inputs, params, NULL);
+    if (refused) {
+        fprintf(stderr, "prodflow module run: %s%s%s\n", refused->message, refused->pointer[0] ? " at " : "",
+                refused->pointer);
+        if (as_json) {
+            json_t *doc = json_pack("{s:s, s:b, s:o}", "module", key, "ok", 0, "error", pf_error_to_json(refused));
+            pf_cli_print_json(doc);
+            json_decref(doc);
+        }
+        if (refused->code != PF_EUNAVAILABLE) rc = PF_EXIT_USAGE;
+        pf_error_free(refused);
+        pf_registry_free(reg);
+        goto done;
+    }
     char cwd[PATH_MAX];
     if (!getcwd(cwd, sizeof cwd)) strcpy(cwd, ".");
     pf_error *err = out_dir ? pf_mkdirs(out_dir, 0755) : NULL;
@@ -171,7 +186,10 @@ done:
 static int run(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "list") == 0) return list();
     if (argc >= 2 && strcmp(argv[1], "run") == 0) return run_module(argc - 1, argv + 1);
-    usage(stderr);
+    if (argc < 2)
+        fputs("prodflow module: name an action: list or run\n", stderr);
+    else
+        fprintf(stderr, "prodflow module: unknown action \"%s\"; it takes list or run\n", argv[1]);
     return PF_EXIT_USAGE;
 }
 

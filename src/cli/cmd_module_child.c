@@ -14,7 +14,7 @@ static void usage(FILE *out) {
 static int run(int argc, char **argv) {
     (void)argv;
     if (argc != 1) {
-        usage(stderr);
+        fputs("prodflow module-child: takes no arguments\n", stderr);
         return PF_EXIT_USAGE;
     }
     pf_registry *reg = pf_cli_registry();

@@ -25,10 +25,12 @@ static int run(int argc, char **argv) {
             family = optarg;
         else if (c == 'c')
             compact = 1;
-        else {
-            usage(stderr);
-            return PF_EXIT_USAGE;
-        }
+        else
+            return PF_EXIT_USAGE; /* getopt said what */
+    }
+    if (optind != argc) {
+        fputs("prodflow node-definitions: unexpected arguments\n", stderr);
+        return PF_EXIT_USAGE;
     }
     pf_registry *reg = pf_cli_registry();
     if (!reg) return PF_EXIT_FAILED;

@@ -257,8 +257,12 @@ static int parse(int argc, char **argv, serve_args *a) {
                 return PF_EXIT_USAGE;
             }
             break;
-        default: usage(stderr); return PF_EXIT_USAGE;
+        default: return PF_EXIT_USAGE; /* getopt said what */
         }
+    }
+    if (optind != argc) {
+        fprintf(stderr, "prodflow serve: unexpected argument \"%s\"; serve takes options only\n", argv[optind]);
+        return PF_EXIT_USAGE;
     }
     return PF_EXIT_OK;
 }
@@ -357,7 +361,11 @@ static int run(int argc, char **argv) {
                     .settings = json_pack("{s:{s:[]}}", "webhooks", "allow")};
     a.cfg.settings = a.settings; /* the app keeps its own copy */
     int rc = parse(argc, argv, &a);
-    if (rc == PF_EXIT_OK) rc = serve(&a);
+    if (rc == PF_EXIT_OK) {
+        pf_cli_dir data = pf_cli_dir_note(a.cfg.data_dir); /* a server that cannot start takes back the ./var it made */
+        rc = serve(&a);
+        pf_cli_dir_undo(&data, rc, true);
+    }
     args_free(&a);
     return rc;
 }

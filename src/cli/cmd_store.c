@@ -67,11 +67,11 @@ static int migrate_run(int argc, char **argv) {
         case 'n': dry_run = true; break;
         case 'j': json = true; break;
         case 'h': migrate_usage(stdout); return PF_EXIT_OK;
-        default: migrate_usage(stderr); return PF_EXIT_USAGE;
+        default: return PF_EXIT_USAGE; /* getopt said what */
         }
     }
     if (optind != argc) {
-        migrate_usage(stderr);
+        fputs("prodflow migrate: unexpected arguments\n", stderr);
         return PF_EXIT_USAGE;
     }
     json_t *report = NULL;
@@ -111,7 +111,7 @@ static int store_run(int argc, char **argv) {
             store_usage(stdout);
             return PF_EXIT_OK;
         }
-        store_usage(stderr);
+        fputs("prodflow store: name an action: copy\n", stderr);
         return PF_EXIT_USAGE;
     }
     static const struct option opts[] = {
@@ -131,11 +131,13 @@ static int store_run(int argc, char **argv) {
         case 't': to = optarg; break;
         case 'j': json = true; break;
         case 'h': store_usage(stdout); return PF_EXIT_OK;
-        default: store_usage(stderr); return PF_EXIT_USAGE;
+        default: return PF_EXIT_USAGE; /* getopt said what */
         }
     }
     if (!from || !to || optind != argc - 1) {
-        store_usage(stderr);
+        fputs(optind != argc - 1 ? "prodflow store copy: unexpected arguments\n"
+                                 : "prodflow store copy: give --from and --to\n",
+              stderr);
         return PF_EXIT_USAGE;
     }
     pf_store *src = NULL, *dst = NULL;

@@ -73,17 +73,13 @@ static int parse(int argc, char **argv, token_args *a) {
                 return PF_EXIT_USAGE;
             }
             break;
-        default: usage(stderr); return PF_EXIT_USAGE;
+        default: return PF_EXIT_USAGE; /* getopt said what */
         }
     }
     return PF_EXIT_OK;
 }
 
 static int create(pf_store *store, const token_args *a) {
-    if (!a->name || !a->roles) {
-        fputs("prodflow token create: give --name and at least one --role\n", stderr);
-        return PF_EXIT_USAGE;
-    }
     pf_token_spec spec = {.name = a->name,
                           .roles = a->roles,
                           .expires_at_s = a->days ? (long long)time(NULL) + a->days * 86400LL : 0,
@@ -151,7 +147,7 @@ static int revoke(pf_store *store, const char *id) {
 
 static int run(int argc, char **argv) {
     if (argc < 2) {
-        usage(stderr);
+        fputs("prodflow token: name an action: create, list or revoke\n", stderr);
         return PF_EXIT_USAGE;
     }
     const char *action = argv[1];
@@ -160,19 +156,34 @@ static int run(int argc, char **argv) {
     if (rc != PF_EXIT_OK) return rc;
     bool is_revoke = strcmp(action, "revoke") == 0;
     int positional = argc - 1 - optind;
-    if ((strcmp(action, "create") && strcmp(action, "list") && !is_revoke) || positional != (is_revoke ? 1 : 0)) {
-        usage(stderr);
+    if (strcmp(action, "create") && strcmp(action, "list") && !is_revoke) {
+        fprintf(stderr, "prodflow token: unknown action \"%s\"; it takes create, list or revoke\n", action);
+        return PF_EXIT_USAGE;
+    }
+    if (positional != (is_revoke ? 1 : 0)) {
+        fputs(is_revoke ? "prodflow token revoke: name one token id\n" : "prodflow token: unexpected arguments\n",
+              stderr);
+        return PF_EXIT_USAGE;
+    }
+    /* Checked before the store is opened (and ./var made) for it. */
+    if (!strcmp(action, "create") && (!a.name || !a.roles)) {
+        fputs("prodflow token create: give --name and at least one --role\n", stderr);
         return PF_EXIT_USAGE;
     }
     pf_store *store = NULL;
+    pf_cli_dir data = pf_cli_dir_note(a.data_dir); /* a failed command takes back the ./var it made */
     pf_error *err = pf_cli_open_store(a.data_dir, a.store_url, &store);
     if (err) {
         fprintf(stderr, "prodflow token: %s\n", err->message);
         pf_error_free(err);
-        return PF_EXIT_FAILED;
+        rc = PF_EXIT_FAILED;
+    } else {
+        rc = is_revoke                   ? revoke(store, argv[1 + optind])
+             : !strcmp(action, "create") ? create(store, &a)
+                                         : list(store, &a);
+        pf_store_close(store);
     }
-    rc = is_revoke ? revoke(store, argv[1 + optind]) : !strcmp(action, "create") ? create(store, &a) : list(store, &a);
-    pf_store_close(store);
+    pf_cli_dir_undo(&data, rc, true);
     return rc;
 }
 

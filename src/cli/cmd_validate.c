@@ -22,7 +22,7 @@ static int run(int argc, char **argv) {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'j'}, {"canonical", no_argument, 0, 'c'}, {0, 0, 0, 0}};
     int flags[2] = {0};
-    const char *file = pf_cli_flags_and_file(argc, argv, opts, flags, usage);
+    const char *file = pf_cli_flags_and_file(argc, argv, opts, flags, "validate");
     if (!file) return PF_EXIT_USAGE;
     int as_json = flags[0], canonical = flags[1];
     char *text = NULL;

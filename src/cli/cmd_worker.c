@@ -84,7 +84,7 @@ static int parse(int argc, char **argv, worker_args *a) {
             if (!pf_cli_limit(c == 'L' ? "--memory-limit" : "--cpu-limit", optarg, a->limits, 16, &a->n_limits))
                 return PF_EXIT_USAGE;
             break;
-        default: usage(stderr); return PF_EXIT_USAGE;
+        default: return PF_EXIT_USAGE; /* getopt said what */
         }
     }
     const char *problem = optind != argc               ? "unexpected arguments"
@@ -94,8 +94,7 @@ static int parse(int argc, char **argv, worker_args *a) {
                               ? "--concurrency and --visibility-timeout are positive"
                               : NULL;
     if (problem) {
-        fprintf(stderr, "prodflow worker: %s\n\n", problem);
-        usage(stderr);
+        fprintf(stderr, "prodflow worker: %s\n", problem);
         return PF_EXIT_USAGE;
     }
     return PF_EXIT_OK;

@@ -51,7 +51,12 @@ int main(int argc, char **argv) {
             commands[i]->usage(stdout);
             return PF_EXIT_OK;
         }
-        return commands[i]->run(argc - 1, argv + 1);
+        int rc = commands[i]->run(argc - 1, argv + 1);
+        if (rc == PF_EXIT_USAGE) { /* the command said what is wrong; its usage says what is right */
+            fputc('\n', stderr);
+            commands[i]->usage(stderr);
+        }
+        return rc;
     }
     fprintf(stderr, "prodflow: unknown command \"%s\"\n\n", argv[1]);
     usage(stderr);

@@ -1,5 +1,7 @@
 #include "core/jsonschema.h"
 
+#include "core/closest.h"
+
 #include "core/json_text.h"
 #include "core/mem.h"
 #include "core/regex.h"
@@ -414,6 +416,19 @@ typedef struct {
     const named_schema *prop;
 } member;
 
+/* A name the schema does not list; a near miss of a listed one (a typo in
+ * a --set key or a form field) gets that name as a suggestion. */
+static void unknown_property(pass *p, const pf_schema *s, const char *key, const seg *at) {
+    pf_closest near;
+    pf_closest_init(&near, key);
+    for (size_t i = 0; p->errs && i < s->n_props; i++)
+        pf_closest_offer(&near, s->props[i].key);
+    if (pf_closest_best(&near))
+        fail(p, at, "unknown property \"%s\"; did you mean \"%s\"?", key, pf_closest_best(&near));
+    else
+        fail(p, at, "unknown property \"%s\"", key);
+}
+
 static void run_object(pass *p, const pf_schema *s, const json_t *inst, const seg *at) {
     if (!s->object_pass) {
         if (s->required) check_required(p, s->required, inst, at);
@@ -459,7 +474,7 @@ static void run_object(pass *p, const pf_schema *s, const json_t *inst, const se
             }
         }
         if (!known && s->extra_false)
-            fail(p, &child, "unknown property \"%s\"", key);
+            unknown_property(p, s, key, &child);
         else if (!known && s->extra)
             run(p, s->extra, value, &child);
     }

@@ -1,5 +1,6 @@
 #include "modules/invoke.h"
 
+#include "core/closest.h"
 #include "core/jsonschema.h"
 #include "core/mem.h"
 
@@ -57,28 +58,50 @@ pf_error *pf_module_check_outputs(const pf_module *m, const json_t *outputs) {
     return NULL;
 }
 
-pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_module_ctx *ctx, const json_t *inputs,
-                           const json_t *params, json_t **outputs) {
-    *outputs = NULL;
+/* An unknown key with the nearest known one, when it looks like a typo. */
+static pf_error *unknown_module(const pf_registry *reg, const char *key) {
+    pf_closest near;
+    pf_closest_init(&near, key);
+    for (size_t i = 0; i < reg->n_modules; i++)
+        pf_closest_offer(&near, reg->modules[i].key);
+    if (pf_closest_best(&near))
+        return pf_error_new(PF_ENOTFOUND, "", "unknown module \"%s\"; did you mean \"%s\"?", key,
+                            pf_closest_best(&near));
+    return pf_error_new(PF_ENOTFOUND, "", "unknown module \"%s\"", key);
+}
+
+pf_error *pf_module_precheck(const pf_registry *reg, const char *key, const json_t *inputs, const json_t *params,
+                             json_t **resolved) {
+    if (resolved) *resolved = NULL;
     const pf_module *m = pf_registry_find(reg, key);
-    if (!m) return pf_error_new(PF_ENOTFOUND, "", "unknown module \"%s\"", key);
+    if (!m) return unknown_module(reg, key);
     if (!pf_module_available(m))
         return pf_error_new(PF_EUNAVAILABLE, "",
                             "module %s is not available in this build: its body lands with issue %s", key,
                             m->desc->pending_issue ? m->desc->pending_issue : "(unplanned)");
     json_t *empty = inputs ? NULL : json_object();
     pf_error *err = check_inputs(m, inputs ? inputs : empty);
-    if (err) {
-        json_decref(empty);
-        return err;
-    }
+    json_decref(empty);
+    if (err) return err;
     pf_errors errs;
     pf_errors_init(&errs);
-    json_t *resolved = pf_module_resolve_params(m, params, "/params", &errs);
-    if (!resolved) {
-        json_decref(empty);
-        return first_of(&errs, key);
-    }
+    json_t *made = pf_module_resolve_params(m, params, "/params", &errs);
+    if (!made) return first_of(&errs, key);
+    if (resolved)
+        *resolved = made;
+    else
+        json_decref(made);
+    return NULL;
+}
+
+pf_error *pf_module_invoke(const pf_registry *reg, const char *key, const pf_module_ctx *ctx, const json_t *inputs,
+                           const json_t *params, json_t **outputs) {
+    *outputs = NULL;
+    json_t *resolved = NULL;
+    pf_error *err = pf_module_precheck(reg, key, inputs, params, &resolved);
+    if (err) return err;
+    const pf_module *m = pf_registry_find(reg, key);
+    json_t *empty = inputs ? NULL : json_object();
     err = m->desc->execute(ctx, inputs ? inputs : empty, resolved, outputs);
     json_decref(resolved);
     json_decref(empty);

@@ -1,6 +1,7 @@
 #include "render/template.h"
 #include "core/json.h"
 
+#include "core/closest.h"
 #include "core/embed.h"
 #include "core/jsonschema.h"
 #include "core/mem.h"
@@ -152,7 +153,14 @@ static pf_error *explicit_choice(const pf_template_set *set, const char *key, co
             return pf_error_new(PF_EINVAL, "/params/template", "template \"%s\" is invalid: %s", key,
                                 json_string_value(json_object_get(set->problems, key)));
         char *known = known_keys(set->templates);
-        pf_error *err = pf_error_new(PF_ENOTFOUND, "/params/template", "no template \"%s\"; known: %s", key, known);
+        pf_closest near;
+        pf_closest_init(&near, key);
+        const char *k;
+        const json_t *d;
+        json_object_foreach(set->templates, k, d) pf_closest_offer(&near, k);
+        const char *best = pf_closest_best(&near);
+        pf_error *err = pf_error_new(PF_ENOTFOUND, "/params/template", "no template \"%s\"%s%s%s; known: %s", key,
+                                     best ? " (did you mean \"" : "", best ? best : "", best ? "\"?)" : "", known);
         free(known);
         return err;
     }

@@ -1,5 +1,6 @@
 #include "runtime/params.h"
 
+#include "core/closest.h"
 #include "core/jsonschema.h"
 #include "core/mem.h"
 #include "modules/invoke.h"
@@ -10,6 +11,25 @@ static const json_t *invocation_param(const json_t *workflow, const char *name) 
     return json_object_get(json_object_get(json_object_get(workflow, "invocation"), "params"), name);
 }
 
+/* An override no invocation parameter takes, with the nearest one's name
+ * when it looks like a typo ("--set widht=64"). */
+static void unknown_override(const json_t *workflow, const char *name, const char *ptr, pf_errors *errs) {
+    pf_closest near;
+    pf_closest_init(&near, name);
+    const char *known;
+    const json_t *spec;
+    json_object_foreach(json_object_get(json_object_get(workflow, "invocation"), "params"), known, spec) {
+        (void)spec;
+        pf_closest_offer(&near, known);
+    }
+    const char *id = json_string_value(json_object_get(workflow, "id"));
+    if (pf_closest_best(&near))
+        pf_errors_add(errs, PF_EINVAL, ptr, "workflow %s exposes no invocation parameter \"%s\"; did you mean \"%s\"?",
+                      id, name, pf_closest_best(&near));
+    else
+        pf_errors_add(errs, PF_EINVAL, ptr, "workflow %s exposes no invocation parameter \"%s\"", id, name);
+}
+
 void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, const char *base, pf_errors *errs) {
     const char *name;
     const json_t *value;
@@ -17,8 +37,7 @@ void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, 
         char *ptr = pf_ptr_join(base, name);
         const json_t *param = invocation_param(workflow, name);
         if (!param)
-            pf_errors_add(errs, PF_EINVAL, ptr, "workflow %s exposes no invocation parameter \"%s\"",
-                          json_string_value(json_object_get(workflow, "id")), name);
+            unknown_override(workflow, name, ptr, errs);
         else
             pf_schema_validate(json_object_get(param, "schema"), value, ptr, errs);
         free(ptr);

@@ -292,6 +292,15 @@ static void test_unknown_routes(void) {
     CHECK(r.content_type && strncmp(r.content_type, "text/html", 9) == 0);
     CHECK(strstr(r.body, "/api/openapi.json") != NULL);
     pf_http_reply_free(&r);
+    /* The API reference is a page, under /api/ but no API 404; public like the document. */
+    r = call("GET", "/api/docs", NULL);
+    CHECK_INT(r.status, 200);
+    CHECK(r.content_type && strncmp(r.content_type, "text/html", 9) == 0);
+    CHECK(strstr(r.body, "/api/openapi.json") != NULL);
+    pf_http_reply_free(&r);
+    r = call("GET", "/api/docs/more", NULL);
+    CHECK_INT(r.status, 404);
+    pf_http_reply_free(&r);
     r = call("PATCH", "/api/workflows", "{}");
     CHECK_INT(r.status, 405);
     CHECK(is_problem(&r));

@@ -101,7 +101,7 @@ static void walk_every_operation(const pf_test_server *srv) {
         }
     }
     CHECK_MSG(secured > 60, "%zu secured operations", secured);
-    CHECK_INT(public_ops, 6); /* health, the document, signing in and out, and signed links */
+    CHECK_INT(public_ops, 7); /* health, the document and its reference page, signing in and out, and signed links */
     for (size_t i = 0; i < 5; i++)
         free(tokens[i]);
     pf_http_reply_free(&doc);

@@ -84,14 +84,13 @@ int main(void) {
     cmd = pf_asprintf("cd %s && %s module run cad.resolve_step_path --set path=/etc/hostname", dir, PF_BIN);
     expect(cmd, 1, "/etc/hostname");
     free(cmd);
-    expect(PF_BIN " module run render.blender_still", 1, "needs its input \"glb\"");
+    /* the module layer's refusals come before the module runs: usage errors (test_cli_args has more) */
+    expect(PF_BIN " module run render.blender_still", 2, "needs its input \"glb\"");
     expect(PF_BIN " module run order.resolve_line", 1, "the run names no order line");
     expect(PF_BIN " module run cad.export_glb --input step=" PF_SOURCE_DIR
                   "/tests/fixtures/step/gearbox.step --set linear_deflection=fine",
-           1, "/params/linear_deflection");
-    expect(PF_BIN " module run cad.export_glb", 1, "needs its input \"step\"");
-    expect(PF_BIN " module run cad.resolve_step_path --set max_bytes=lots", 1, "/params/max_bytes");
-    expect(PF_BIN " module run cad.resolve_step_path --input step=x.step", 1, "no input port \"step\"");
+           2, "/params/linear_deflection");
+    expect(PF_BIN " module run cad.export_glb", 2, "needs its input \"step\"");
     expect_words(PF_BIN " cad inspect " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 0, " Bearing");
     expect(PF_BIN " cad inspect --json " PF_SOURCE_DIR "/tests/fixtures/step/gearbox.step", 0,
            "\"path\": \"/Gearbox/Bolt_M4[3]\"");

@@ -3,6 +3,7 @@
  * failures for a wrong extension, a missing file and an unknown template. */
 #include "check.h"
 
+#include "core/json.h"
 #include "core/mem.h"
 #include "support/png.h"
 #include "support/shell.h"
@@ -31,8 +32,20 @@ int main(void) {
     pf_test_image_free(&img);
     free(png);
 
-    cmd = pf_asprintf("%s render %s/gearbox.step -o %s/thumb.webp --width 48", PF_BIN, dir, dir);
-    expect(cmd, 0, "preview_thumbnail from");
+    /* --json: one document on stdout, the progress on stderr */
+    cmd = pf_asprintf("(%s render %s/gearbox.step -o %s/thumb.webp --width 48 --json 2>/dev/null)", PF_BIN, dir, dir);
+    char *out = NULL;
+    CHECK_INT(pf_test_sh(cmd, &out), 0);
+    json_t *doc = json_loads(out, 0, NULL);
+    CHECK_MSG(json_is_object(doc), "stdout is not one JSON document:\n%s", out);
+    CHECK_STR(json_string_value(json_object_get(doc, "status")), "succeeded");
+    CHECK_STR(json_string_value(json_object_get(doc, "artifact_kind")), "preview_thumbnail");
+    char *thumb = pf_asprintf("%s/thumb.webp", dir);
+    CHECK_STR(json_string_value(json_object_get(doc, "output")), thumb);
+    free(thumb);
+    CHECK_INT(json_array_size(json_object_get(doc, "steps")), 7);
+    json_decref(doc);
+    free(out);
     free(cmd);
     cmd = pf_asprintf("%s render %s/gearbox.step -o %s/spin.mp4 --width 32 --height 32 --samples 1 --frames 4 && "
                       "ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of csv=p=0 %s/spin.mp4",
@@ -47,7 +60,7 @@ int main(void) {
     expect(cmd, 1, "cannot find");
     free(cmd);
     cmd = pf_asprintf("%s render %s/gearbox.step -o %s/out.png --template velvet", PF_BIN, dir, dir);
-    expect(cmd, 1, "no template \"velvet\"");
+    expect(cmd, 2, "no template \"velvet\"");
     free(cmd);
     free(dir);
     return pf_check_done("cli_render");

@@ -22,9 +22,28 @@ int main(void) {
     expect(cmd, 0, "gearbox");
     free(cmd);
 
-    /* legacy, with the graph beside it */
-    cmd = pf_asprintf("cd %s && %s run gearbox.step --output-type studio_still_v2 -o out --data-dir data", dir, PF_BIN);
-    expect(cmd, 0, "shadow parity identical");
+    /* legacy, with the graph beside it; --json: stdout holds one document
+     * naming the runs and the delivered files, the progress went to stderr */
+    cmd = pf_asprintf("(cd %s && %s run gearbox.step --output-type studio_still_v2 -o out --data-dir data --json "
+                      "2>/dev/null)",
+                      dir, PF_BIN);
+    char *out = NULL;
+    CHECK_INT(pf_test_sh(cmd, &out), 0);
+    json_t *doc = json_loads(out, 0, NULL);
+    CHECK_MSG(json_is_object(doc), "stdout is not one JSON document:\n%s", out);
+    CHECK_STR(json_string_value(json_object_get(doc, "status")), "succeeded");
+    CHECK(strncmp(json_string_value(json_object_get(doc, "run")) ? json_string_value(json_object_get(doc, "run")) : "",
+                  "run_", 4) == 0);
+    CHECK(json_string_value(json_object_get(doc, "shadow_run")) != NULL);
+    CHECK(json_string_value(json_object_get(doc, "intake_run")) != NULL);
+    CHECK(json_is_true(json_object_get(json_object_get(doc, "parity"), "identical")));
+    const json_t *still = json_array_get(json_object_get(doc, "artifacts"), 0);
+    CHECK_STR(json_string_value(json_object_get(still, "kind")), "still_image");
+    char *expected = pf_asprintf("%s/out/gearbox-still.png", dir);
+    CHECK_STR(json_string_value(json_object_get(still, "path")), expected);
+    free(expected);
+    json_decref(doc);
+    free(out);
     free(cmd);
     char *png = pf_asprintf("%s/out/gearbox-still.png", dir);
     pf_test_image img;
@@ -83,10 +102,10 @@ int main(void) {
     /* refusals */
     cmd = pf_asprintf("cd %s && %s run gearbox.step --output-type studio_still --set width=10 --data-dir data", dir,
                       PF_BIN);
-    expect(cmd, 1, "takes no per-line overrides");
+    expect(cmd, 2, "takes no per-line overrides");
     free(cmd);
     cmd = pf_asprintf("cd %s && %s run gearbox.step --output-type poster --data-dir data", dir, PF_BIN);
-    expect(cmd, 1, "no output type \"poster\"");
+    expect(cmd, 2, "no output type \"poster\"");
     free(cmd);
 
     free(drift_report);

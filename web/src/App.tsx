@@ -42,7 +42,7 @@ import { commitFrom, createHistory, record, redo, replace, undo, type History } 
 import { layeredLayout } from './layout';
 import { connectionProblem, connectionSummary, type Candidate, type ConnectionContext } from './ports';
 import { indexProblems, mapProblems, type Problem } from './problems';
-import { sectionOf, useRoute, type CatalogRoute } from './route';
+import { EDITOR_URL, sectionOf, useRoute, type CatalogRoute } from './route';
 import type { Family, Invocation, JSONSchema, NodeDefinition, Vocabulary, WorkflowDoc, WorkflowSummary } from './types';
 import {
   edgeKey,
@@ -89,7 +89,7 @@ function estimatedHeight(def: NodeDefinition | undefined): number {
 }
 
 function urlFor(id?: string, version?: number, readOnly?: boolean): string {
-  if (!id) return '/';
+  if (!id) return EDITOR_URL;
   return readOnly && version ? `/workflows/${encodeURIComponent(id)}/versions/${version}` : `/workflows/${encodeURIComponent(id)}`;
 }
 
@@ -282,7 +282,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
       setConflict(null);
       setRightTab('node');
       setPendingFit(true);
-      window.history.replaceState(null, '', mode === 'new' ? '/' : urlFor(d.id, d.version, mode === 'readonly'));
+      window.history.replaceState(null, '', mode === 'new' ? EDITOR_URL : urlFor(d.id, d.version, mode === 'readonly'));
       return g;
     },
     [layoutGraph],
@@ -616,7 +616,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
             if (graph?.meta.id === id && session?.mode !== 'new') {
               setHist(null);
               setSession(null);
-              window.history.replaceState(null, '', '/');
+              window.history.replaceState(null, '', EDITOR_URL);
             }
             setStatus(`Deleted ${id}.`);
             refreshList();
@@ -1038,7 +1038,7 @@ function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: React
  */
 export function App() {
   const [route, navigate] = useRoute();
-  const editorUrl = useRef('/');
+  const editorUrl = useRef(EDITOR_URL);
   const inEditor = route.view === 'editor';
   const section = sectionOf(route);
   useEffect(() => {

@@ -3,8 +3,17 @@ import { parseRoute, routeUrl, sectionOf } from './route';
 
 describe('parseRoute', () => {
   it('leaves the editor its paths', () => {
-    for (const p of ['/', '/workflows/x', '/workflows/x/versions/2']) expect(parseRoute(p), p).toEqual({ view: 'editor' });
-    for (const p of ['/runsx', '/runs/a/b', '/nope', '/workflows', '/workflows/x/versions/two']) expect(parseRoute(p), p).toEqual({ view: 'not-found', path: p });
+    for (const p of ['/workflows', '/workflows/', '/workflows/x', '/workflows/x/versions/2']) expect(parseRoute(p), p).toEqual({ view: 'editor' });
+  });
+  it('opens the home page at "/" and the API reference at /api/docs', () => {
+    expect(parseRoute('/')).toEqual({ view: 'home' });
+    expect(parseRoute('/index.html')).toEqual({ view: 'home' });
+    expect(parseRoute('/api/docs')).toEqual({ view: 'api-docs' });
+    expect(routeUrl({ view: 'home' })).toBe('/');
+    expect(routeUrl({ view: 'api-docs' })).toBe('/api/docs');
+    expect(routeUrl({ view: 'editor' })).toBe('/workflows');
+    expect(parseRoute('/workflows', '?new=cad_file')).toEqual({ view: 'editor', newFamily: 'cad_file' });
+    for (const p of ['/runsx', '/runs/a/b', '/nope', '/api/docsx', '/workflows/x/versions/two']) expect(parseRoute(p), p).toEqual({ view: 'not-found', path: p });
     expect(parseRoute('/orders/new', '?product=prd_1')).toEqual({ view: 'order-new', product: 'prd_1' });
     expect(routeUrl({ view: 'order-new', product: 'prd 1' })).toBe('/orders/new?product=prd%201');
   });

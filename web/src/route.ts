@@ -1,6 +1,8 @@
-// The app's top-level views and their URLs. The editor owns "/" and
-// "/workflows/…" (it keeps its own URL up to date; "/?new=FAMILY&return=URL"
-// asks it for a new workflow on behalf of the output-type wizard); the run
+// The app's top-level views and their URLs. "/" is the home page (where to
+// start: recent orders and runs, products awaiting intake); "/api/docs" the
+// API reference. The editor owns "/workflows" and "/workflows/…" (it keeps its
+// own URL up to date; "/workflows?new=FAMILY&return=URL", or the older
+// "/?new=…", asks it for a new workflow on behalf of the output-type wizard); the run
 // view owns "/runs" (the list, "?status=" filters it) and "/runs/{id}"
 // ("?node=" names the node whose details are open). The catalog owns
 // "/output-types", "/products", "/orders" and "/settings/…" (see catalogRoute).
@@ -14,6 +16,8 @@ export const SETTINGS_PAGES = ['categories', 'pricing-tiers', 'material-librarie
 export type SettingsPage = (typeof SETTINGS_PAGES)[number];
 
 export type CatalogRoute =
+  | { view: 'home' }
+  | { view: 'api-docs' }
   | { view: 'output-types' }
   | { view: 'output-type-wizard'; target: string; step?: string; workflow?: { id: string; version: number }; rollout?: string }
   | { view: 'products' }
@@ -32,11 +36,17 @@ export type Route =
   | { view: 'not-found'; path: string }
   | CatalogRoute;
 
-/** The top-level section a route belongs to (the nav tabs). */
-export type Section = 'editor' | 'output-types' | 'products' | 'orders' | 'runs' | 'settings';
+/** The top-level section a route belongs to (the nav tabs; "home" has none). */
+export type Section = 'home' | 'editor' | 'output-types' | 'products' | 'orders' | 'runs' | 'settings';
+
+/** Where the editor lives. */
+export const EDITOR_URL = '/workflows';
 
 export function sectionOf(route: Route): Section {
   switch (route.view) {
+    case 'home':
+    case 'api-docs':
+      return 'home';
     case 'editor':
     case 'not-found':
       return 'editor';
@@ -67,6 +77,8 @@ function decode(s: string): string {
 }
 
 function catalogRoute(pathname: string, params: URLSearchParams): CatalogRoute | null {
+  if ((pathname === '/' || pathname === '/index.html') && !params.get('new')) return { view: 'home' };
+  if (/^\/api\/docs\/?$/.test(pathname)) return { view: 'api-docs' };
   if (/^\/output-types\/?$/.test(pathname)) return { view: 'output-types' };
   const w = /^\/output-types\/(?:new|([^/]+)\/edit)\/?$/.exec(pathname);
   if (w) {
@@ -113,18 +125,18 @@ export function parseRoute(pathname: string, search = ''): Route {
     const node = params.get('node');
     return node ? { view: 'run', id, node } : { view: 'run', id };
   }
-  const newFamily = pathname === '/' ? params.get('new') : null;
+  const newFamily = pathname === '/' || /^\/workflows\/?$/.test(pathname) ? params.get('new') : null;
   if (newFamily) {
     const returnTo = params.get('return');
     // Only a path of this app, so a crafted link cannot send the user elsewhere.
     return returnTo && returnTo.startsWith('/') && !returnTo.startsWith('//') ? { view: 'editor', newFamily, returnTo } : { view: 'editor', newFamily };
   }
   // The editor's own URLs; anything else is a page that does not exist.
-  if (pathname === '/' || pathname === '/index.html' || /^\/workflows\/[^/]+(?:\/versions\/\d+)?\/?$/.test(pathname)) return { view: 'editor' };
+  if (/^\/workflows(?:\/[^/]+(?:\/versions\/\d+)?)?\/?$/.test(pathname)) return { view: 'editor' };
   return { view: 'not-found', path: pathname };
 }
 
-/** The URL of a run view route; the editor's URL is the editor's business ("/" here). */
+/** The URL of a route; the editor's URL is the editor's business (EDITOR_URL here). */
 export function routeUrl(route: Route): string {
   switch (route.view) {
     case 'runs':
@@ -161,7 +173,11 @@ export function routeUrl(route: Route): string {
     case 'template':
       return `/settings/templates/${encodeURIComponent(route.key)}`;
     case 'editor':
-      return route.newFamily ? `/?${new URLSearchParams({ new: route.newFamily, ...(route.returnTo ? { return: route.returnTo } : {}) })}` : '/';
+      return route.newFamily ? `${EDITOR_URL}?${new URLSearchParams({ new: route.newFamily, ...(route.returnTo ? { return: route.returnTo } : {}) })}` : EDITOR_URL;
+    case 'home':
+      return '/';
+    case 'api-docs':
+      return '/api/docs';
     default:
       return '/';
   }

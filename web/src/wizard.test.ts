@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
   canAdvance,
+  changedFields,
+  chooseWorkflow,
+  nextAction,
+  onlyChoice,
+  shownProblems,
   draftOf,
   draftPath,
   errorTree,
@@ -139,5 +144,64 @@ describe('drafts from the schema', () => {
   it('makes wizard URLs', () => {
     expect(wizardUrl('new')).toBe('/output-types/new');
     expect(wizardUrl('studio_still', 'workflow', { rollout: 'shadow' })).toBe('/output-types/studio_still/edit?step=workflow&rollout=shadow');
+  });
+});
+
+describe('choosing', () => {
+  const link = { id: 'starter-order-turntable', version: 1 };
+  const ot = (d: Record<string, unknown>) => ({ key: 'k', name: 'K', ...d });
+  it('runs a chosen workflow: the rollout becomes graph', () => {
+    expect(chooseWorkflow(ot({ rollout: 'legacy', workflow: null }), link)).toMatchObject({ workflow: link, rollout: 'graph' });
+    expect(chooseWorkflow(ot({ rollout: 'shadow', workflow: null }), link)).toMatchObject({ rollout: 'graph' });
+  });
+  it('keeps a workflow-running rollout the user chose, not a legacy one', () => {
+    expect(chooseWorkflow(ot({ rollout: 'shadow' }), link, true).rollout).toBe('shadow');
+    expect(chooseWorkflow(ot({ rollout: 'legacy' }), link, true).rollout).toBe('graph');
+  });
+  it('goes back to the legacy pipeline without a workflow', () => {
+    expect(chooseWorkflow(ot({ rollout: 'graph', workflow: link }), null)).toMatchObject({ workflow: null, rollout: 'legacy' });
+  });
+  it('preselects the only choice, and only then', () => {
+    const cases: [unknown, string[] | undefined, string | undefined][] = [
+      [undefined, ['still_image'], 'still_image'],
+      ['turntable_video', ['still_image'], 'still_image'], // the old value is no longer offered
+      ['still_image', ['still_image'], undefined], // already chosen
+      [undefined, ['still_image', 'preview_thumbnail'], undefined], // a real choice: the user makes it
+      [undefined, [], undefined],
+      [undefined, undefined, undefined], // not answered yet
+    ];
+    for (const [current, choices, want] of cases) expect(onlyChoice(current, choices)).toBe(want);
+    expect(onlyChoice(null, [{ id: 'w', version: 1 }])).toEqual({ id: 'w', version: 1 });
+  });
+});
+
+describe('when problems show', () => {
+  const problems = [
+    { path: ['name'], message: 'required' },
+    { path: ['overrides', 'frames'], message: 'at least 2' },
+    { path: [], message: 'the whole draft' },
+  ];
+  it('shows none on a fresh page', () => {
+    expect(shownProblems(problems, new Set(), false)).toEqual([]);
+  });
+  it("shows a touched field's problems", () => {
+    expect(shownProblems(problems, new Set(['overrides']), false).map((p) => p.message)).toEqual(['at least 2']);
+  });
+  it('shows every problem once Next was pressed', () => {
+    expect(shownProblems(problems, new Set(), true)).toHaveLength(3);
+  });
+  it('finds what an edit touched', () => {
+    expect(changedFields({ name: 'a', key: 'a', categories: ['*'] }, { name: 'ab', key: 'a', categories: ['*'] }, ['name', 'key', 'categories'])).toEqual(['name']);
+    expect(changedFields({}, { description: '' }, ['description'])).toEqual(['description']);
+  });
+  it('lets Next go on, show the problems, or wait', () => {
+    const steps = ['family', 'workflow', 'review'];
+    const clean = { step: 'family', draft: '{}', valid: true, errors: [] };
+    const dirty = { step: 'family', draft: '{}', valid: false, errors: [{ code: 'invalid', pointer: '/draft/family', message: 'x' }] };
+    expect(nextAction(clean, 'family', '{}', steps)).toBe('advance');
+    expect(nextAction(dirty, 'family', '{}', steps)).toBe('show-problems');
+    expect(nextAction(clean, 'family', '{"a":1}', steps)).toBe('wait'); // about another draft
+    expect(nextAction(null, 'family', '{}', steps)).toBe('wait');
+    expect(nextAction({ ...clean, step: 'review' }, 'review', '{}', steps)).toBe('wait'); // the last step saves instead
   });
 });

@@ -151,3 +151,42 @@ export function lineOverridesSchema(overridesSchema: JSONSchema | undefined, out
 export function wizardUrl(target: string, step?: string, extra: { workflow?: { id: string; version: number }; rollout?: string } = {}): string {
   return routeUrl({ view: 'output-type-wizard', target, ...(step ? { step } : {}), ...extra });
 }
+
+/** What pressing Next does: go on when the server found this very draft clean at this step; show the step's problems when it found some; wait while no answer about this draft is in. */
+export function nextAction(check: StepCheck | null, step: string, draftJson: string, steps: readonly string[]): 'advance' | 'show-problems' | 'wait' {
+  if (!check || check.step !== step || check.draft !== draftJson) return 'wait';
+  if (canAdvance(check, step, draftJson, steps)) return 'advance';
+  return steps.indexOf(step) >= steps.length - 1 ? 'wait' : 'show-problems';
+}
+
+/**
+ * The problems a page shows. A fresh page is not a list of complaints: a
+ * problem shows once the user has touched its field (its first pointer
+ * token), or once they pressed Next on this step (then every problem).
+ */
+export function shownProblems<P extends { path: string[] }>(problems: readonly P[], touched: ReadonlySet<string>, nextPressed: boolean): P[] {
+  return nextPressed ? [...problems] : problems.filter((p) => p.path.length > 0 && touched.has(p.path[0]));
+}
+
+/** The fields whose values differ between two drafts: what an edit touched. */
+export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>, fields: readonly string[]): string[] {
+  return fields.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+}
+
+/**
+ * A workflow chosen on the workflow step (or none, null). Linking one means
+ * running it: the rollout becomes "graph" unless the user chose a rollout
+ * that runs a workflow (shadow) themselves. Without one only the legacy
+ * pipeline can run.
+ */
+export function chooseWorkflow(draft: OutputType, link: { id: string; version: number } | null, rolloutTouched = false): OutputType {
+  if (!link) return { ...draft, workflow: null, rollout: 'legacy' };
+  const keep = rolloutTouched && draft.rollout !== 'legacy';
+  return { ...draft, workflow: link, rollout: keep ? draft.rollout : 'graph' };
+}
+
+/** The one choice of a list that offers exactly one, when the current value is not among the choices; else undefined (leave it). */
+export function onlyChoice<T>(current: unknown, choices: readonly T[] | undefined): T | undefined {
+  if (!choices || choices.length !== 1) return undefined;
+  return choices.some((c) => JSON.stringify(c) === JSON.stringify(current)) ? undefined : choices[0];
+}

@@ -1,11 +1,14 @@
 // The catalog sections: output types (list and wizard), products with their
-// CAD uploads, orders, and the settings (reference data and served files).
+// CAD uploads, orders, and the settings (reference data and served files);
+// also the home page and the API reference, which need no boot data.
 // Like the run view: the top bar with the app's navigation, then one page
 // chosen by URL (see route.ts).
 import { useEffect, useState, type ReactNode } from 'react';
 import { api } from '../api';
 import type { CatalogRoute, Navigate } from '../route';
 import type { Family, JSONSchema, Vocabulary } from '../types';
+import { ApiDocsPage } from './ApiDocsPage';
+import { HomePage } from './HomePage';
 import { Brand } from './NavTabs';
 import { OrderForm } from './OrderForm';
 import { OrderPage } from './OrderPage';
@@ -27,6 +30,8 @@ export interface CatalogBoot {
 }
 
 const TITLES: Record<CatalogRoute['view'], string> = {
+  home: 'Home',
+  'api-docs': 'API reference',
   'output-types': 'Output types',
   'output-type-wizard': 'Output type',
   products: 'Products',
@@ -81,7 +86,9 @@ export function CatalogView({ route, navigate, nav }: { route: CatalogRoute; nav
         </div>
       </header>
       {bootError && <p className="notice notice-error runs-boot-error">Cannot reach the server: {bootError}</p>}
-      {!boot && !bootError && <p className="empty">Loading…</p>}
+      {!boot && !bootError && route.view !== 'home' && route.view !== 'api-docs' && <p className="empty">Loading…</p>}
+      {route.view === 'home' && <HomePage navigate={navigate} />}
+      {route.view === 'api-docs' && <ApiDocsPage />}
       {boot && route.view === 'output-types' && <OutputTypesPage boot={boot} navigate={navigate} />}
       {boot && route.view === 'output-type-wizard' && <OutputTypeWizard key={route.target} boot={boot} route={route} navigate={navigate} />}
       {boot && route.view === 'products' && <ProductsPage boot={boot} navigate={navigate} />}

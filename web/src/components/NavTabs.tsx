@@ -2,7 +2,8 @@ import type { MouseEvent } from 'react';
 import type { Section } from '../route';
 import { SessionChip } from './SessionChip';
 
-export type View = Section;
+/** A tab: every section but home, which the brand links to. */
+export type View = Exclude<Section, 'home'>;
 
 // The sections, in the order operators meet them: author, sell, make, watch; then set up.
 const SECTIONS: [View, string][] = [
@@ -15,7 +16,7 @@ const SECTIONS: [View, string][] = [
 ];
 
 /** The app's top-level views, as links (a middle click opens a new tab). */
-export function NavTabs({ current, hrefs, onGo }: { current: View | undefined; hrefs: Record<View, string>; onGo: (view: View) => void }) {
+export function NavTabs({ current, hrefs, onGo }: { current: Section | undefined; hrefs: Record<View, string>; onGo: (view: View) => void }) {
   return (
     <nav className="view-tabs" aria-label="Views">
       {SECTIONS.map(([view, label]) => (
@@ -42,8 +43,10 @@ export function NavTabs({ current, hrefs, onGo }: { current: View | undefined; h
 export function Brand() {
   return (
     <div className="brand">
-      <span className="brand-mark">P</span>
-      <span className="brand-name">Prodflow</span>
+      <a href="/" className="brand-home" title="Home: where to start" data-testid="nav-home">
+        <span className="brand-mark">P</span>
+        <span className="brand-name">Prodflow</span>
+      </a>
       <SessionChip />
     </div>
   );

@@ -1,6 +1,6 @@
 // What an unknown URL shows: a page that says so and leads back.
 import type { ReactNode } from 'react';
-import type { Navigate } from '../route';
+import { EDITOR_URL, type Navigate } from '../route';
 import { AppLink } from './CatalogBits';
 import { Brand } from './NavTabs';
 
@@ -19,6 +19,11 @@ export function NotFoundPage({ path, navigate, nav }: { path: string; navigate: 
         <ul className="not-found-links">
           <li>
             <AppLink href="/" navigate={navigate}>
+              Home
+            </AppLink>
+          </li>
+          <li>
+            <AppLink href={EDITOR_URL} navigate={navigate}>
               Workflows
             </AppLink>
           </li>

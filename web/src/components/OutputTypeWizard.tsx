@@ -3,7 +3,10 @@
 // artifact kind, invocation overrides, commercial settings, review. Every
 // form is built from GET /api/output-types/schema (with ?workflow= for the
 // overrides); the server checks the draft at each step and its problems are
-// pinned to their fields by pointer. Next waits for a clean check.
+// pinned to their fields by pointer, once the user touched the field or
+// pressed Next (a fresh page is not a list of complaints). Next goes on
+// after a clean check and shows the step's problems otherwise. Choosing a
+// workflow makes the rollout "graph"; a list with one choice has it chosen.
 import { categoriesText, categoryLabel } from '../words';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { api, ApiFailure } from '../api';
@@ -13,14 +16,18 @@ import { routeUrl, type CatalogRoute, type Navigate } from '../route';
 import type { Category, DraftResult, JSONSchema, OutputType, PricingTier, WorkflowLink } from '../types';
 import { slugify } from '../workflow';
 import {
-  canAdvance,
+  changedFields,
+  chooseWorkflow,
   draftOf,
   errorTree,
   fieldsOfStep,
   initialDraft,
+  nextAction,
+  onlyChoice,
   pickSchema,
   placeProblems,
   reachable,
+  shownProblems,
   wizardUrl,
   type PlacedProblem,
   type StepCheck,
@@ -93,6 +100,12 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
   const [tiers, setTiers] = useState<PricingTier[]>([]);
   const [categories, setCategories] = useState<Category[]>([]);
   const [keyTouched, setKeyTouched] = useState(!isNew);
+  /** fields the user changed (first pointer tokens): their problems show */
+  const [touched, setTouched] = useState<ReadonlySet<string>>(() => new Set());
+  /** steps where Next was pressed: all their problems show */
+  const [nextPressed, setNextPressed] = useState<ReadonlySet<string>>(() => new Set());
+  // A rollout that came with the route (the list's "switch to shadow") was chosen.
+  const [rolloutTouched, setRolloutTouched] = useState(!!route.rollout);
   const seq = useRef(0);
 
   // ---- load: the schema, the stored output type, a draft left for the editor
@@ -193,15 +206,51 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
   );
 
   const current = check && check.step === step && check.draft === draftJson ? check : null;
-  const problems = useMemo(() => placeProblems(saveProblems ?? current?.errors ?? [], schema), [saveProblems, current, schema]);
-  const mayNext = !checking && canAdvance(check, step, draftJson, steps);
+  const allProblems = useMemo(() => placeProblems(saveProblems ?? current?.errors ?? [], schema), [saveProblems, current, schema]);
+  // What a save refused always shows: the user asked for it.
+  const problems = useMemo(
+    () => (saveProblems ? allProblems : shownProblems(allProblems, touched, nextPressed.has(step))),
+    [allProblems, saveProblems, touched, nextPressed, step],
+  );
+  const hidden = allProblems.length - problems.length;
+  const next = checking ? 'wait' : nextAction(check, step, draftJson, steps);
+  const touch = (fields: readonly string[]) => {
+    if (!fields.length) return;
+    setTouched((t) => (fields.every((f) => t.has(f)) ? t : new Set([...t, ...fields])));
+    if (fields.includes('rollout')) setRolloutTouched(true);
+  };
+  const pressNext = () => {
+    if (next === 'advance') goStep(steps[stepIndex + 1]);
+    else if (next === 'show-problems') setNextPressed((p) => new Set([...p, step]));
+  };
+
+  // A list that offers one choice has it chosen: the kind a workflow
+  // delivers, a family or pricing tier the schema allows alone. (A
+  // workflow is never alone: "no workflow" is a choice too, where offered.)
+  useEffect(() => {
+    if (!draft) return;
+    const patch: Record<string, unknown> = {};
+    const kind = onlyChoice(draft.artifact_kind, options.artifact_kinds);
+    if (kind !== undefined) patch.artifact_kind = kind;
+    const noneOffered = properties(schema).workflow?.default === null;
+    const wfs = options.workflows;
+    if (wfs && wfs.length === 1 && !noneOffered && !draft.workflow) Object.assign(patch, chooseWorkflow(draft, { id: wfs[0].id, version: wfs[0].version }, rolloutTouched));
+    for (const k of ['family', 'pricing_tier']) {
+      const e = properties(schema)[k]?.enum;
+      const only = (draft as Record<string, unknown>)[k] === undefined ? onlyChoice(undefined, Array.isArray(e) ? e : undefined) : undefined;
+      if (only !== undefined) patch[k] = only;
+    }
+    if (Object.keys(patch).length) setDraft((d) => (d ? ({ ...d, ...patch } as OutputType) : d));
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [options, schema]);
   const stepIndex = steps.indexOf(step);
   const open = reachable(steps, furthest);
 
   // ---- editing helpers
   const defaults = useMemo(() => schemaDefaults(schema), [schema]);
   /** A step form's values into the draft; a field the form dropped takes its schema default again. */
-  const setFields = (fields: readonly string[], values: Record<string, unknown>) =>
+  const setFields = (fields: readonly string[], values: Record<string, unknown>) => {
+    if (draft) touch(changedFields(draft as Record<string, unknown>, values, fields.filter((k) => k in values)));
     setDraft((d) => {
       if (!d) return d;
       const next: Record<string, unknown> = { ...d };
@@ -217,6 +266,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
       }
       return next as OutputType;
     });
+  };
   const pick = (fields: readonly string[]) => Object.fromEntries(fields.filter((k) => draft && k in draft).map((k) => [k, (draft as Record<string, unknown>)[k]]));
   const fieldErrors = (path0: string) => problems.filter((p) => p.path[0] === path0);
 
@@ -294,7 +344,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
         ))}
       </ol>
 
-      <section className="wizard-body" data-testid={`wizard-page-${step}`}>
+      <section className="wizard-body" data-testid={`wizard-page-${step}`} data-problems={nextPressed.has(step) ? 'all' : 'touched'}>
         {checkError && <p className="notice notice-error">The server cannot check the draft: {checkError}</p>}
 
         {step === 'family' && (
@@ -323,7 +373,15 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                 const chosen = draft.workflow?.id === w.id && draft.workflow?.version === w.version;
                 return (
                   <label key={`${w.id}@${w.version}`} className={`choice${chosen ? ' chosen' : ''}`} data-testid={`wf-choice-${w.id}`}>
-                    <input type="radio" name="workflow" checked={chosen} onChange={() => setDraft({ ...draft, workflow: { id: w.id, version: w.version } as WorkflowLink })} />
+                    <input
+                      type="radio"
+                      name="workflow"
+                      checked={chosen}
+                      onChange={() => {
+                        touch(['workflow']);
+                        setDraft(chooseWorkflow(draft, { id: w.id, version: w.version } as WorkflowLink, rolloutTouched));
+                      }}
+                    />
                     <span className="choice-text">
                       <span className="block strong">{w.name}</span>
                       <span className="block mono small muted">
@@ -336,7 +394,15 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
               })}
               {properties(schema).workflow && 'default' in properties(schema).workflow && properties(schema).workflow.default === null && (
                 <label className={`choice${draft.workflow ? '' : ' chosen'}`} data-testid="wf-choice-none">
-                  <input type="radio" name="workflow" checked={!draft.workflow} onChange={() => setDraft({ ...draft, workflow: null })} />
+                  <input
+                    type="radio"
+                    name="workflow"
+                    checked={!draft.workflow}
+                    onChange={() => {
+                      touch(['workflow']);
+                      setDraft(chooseWorkflow(draft, null));
+                    }}
+                  />
                   <span className="choice-text">
                     <span className="block strong">No workflow</span>
                     <span className="block small muted">The legacy pipeline, driven by the legacy render settings.</span>
@@ -402,7 +468,11 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                 const info = kinds.find((x) => x.key === k);
                 return (
                   <label key={k} className={`choice${draft.artifact_kind === k ? ' chosen' : ''}`} data-testid={`kind-choice-${k}`}>
-                    <input type="radio" name="artifact_kind" checked={draft.artifact_kind === k} onChange={() => setDraft({ ...draft, artifact_kind: k })} />
+                    <input type="radio" name="artifact_kind" checked={draft.artifact_kind === k} onChange={() => {
+                        touch(['artifact_kind']);
+                        setDraft({ ...draft, artifact_kind: k });
+                      }}
+                    />
                     <span className="choice-text">
                       <span className="block strong">{info?.label ?? k}</span>
                       <span className="block small muted">
@@ -435,6 +505,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                       onClick={() => {
                         const allowed = properties(overridesSchema);
                         const mapped = Object.fromEntries(Object.entries(legacyMapping.overrides ?? {}).filter(([k]) => k in allowed));
+                        touch(['overrides']);
                         setDraft({ ...draft, overrides: mapped });
                       }}
                       data-testid="apply-legacy-mapping"
@@ -452,7 +523,10 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                     readOnly={false}
                     clientValidate={false}
                     extraErrors={errorTreeFor(problems, ['overrides'])}
-                    onChange={(v) => setDraft({ ...draft, overrides: v })}
+                    onChange={(v) => {
+                      if (JSON.stringify(v) !== JSON.stringify(draft.overrides ?? {})) touch(['overrides']);
+                      setDraft({ ...draft, overrides: v });
+                    }}
                   />
                 ) : (
                   <p className="empty">Loading the workflow’s parameters…</p>
@@ -538,10 +612,18 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
           Back
         </button>
         <span className="wizard-state small muted" data-testid="wizard-check" role="status">
-          {checking ? 'Checking…' : current ? (current.valid ? 'This step is complete.' : `${current.errors.length} problem${current.errors.length === 1 ? '' : 's'} to fix.`) : ''}
+          {checking
+            ? 'Checking…'
+            : current
+              ? current.valid
+                ? 'This step is complete.'
+                : hidden > 0 && problems.length === 0
+                  ? 'Fill in this step, then Next.'
+                  : `${allProblems.length} problem${allProblems.length === 1 ? '' : 's'} to fix.`
+              : ''}
         </span>
         {stepIndex < steps.length - 1 ? (
-          <button type="button" className="primary" onClick={() => goStep(steps[stepIndex + 1])} disabled={!mayNext} data-testid="wizard-next">
+          <button type="button" className="primary" onClick={pressNext} disabled={next === 'wait'} data-testid="wizard-next">
             Next: {stepTitle(steps[stepIndex + 1] ?? '')}
           </button>
         ) : (

@@ -75,14 +75,15 @@ scenario(6, 'output-type wizard: a graph turntable step by step, with a pinned p
   await wizardNext(page);
 
   await openWizardStep(page, 'workflow');
+  check(await page.getByTestId('field-ot-rollout').getByLabel('legacy').isChecked(), 'without a workflow the rollout is legacy');
   await page.getByTestId('wf-choice-starter-order-turntable').click();
-  await page.getByTestId('field-ot-rollout').getByLabel('graph').check();
+  await until('the rollout to follow the workflow', () => page.getByTestId('field-ot-rollout').getByLabel('graph').isChecked());
   await wizardNext(page);
 
   await openWizardStep(page, 'artifact_kind');
   await page.getByTestId('kind-choice-turntable_video').waitFor();
   check((await page.getByTestId('kind-choices').locator('.choice').count()) === 1, 'only the kind the workflow delivers is offered');
-  await page.getByTestId('kind-choice-turntable_video').click();
+  await until('the only kind to be chosen', () => page.getByTestId('kind-choice-turntable_video').locator('input').isChecked());
   await wizardNext(page);
 
   await openWizardStep(page, 'overrides');
@@ -95,7 +96,10 @@ scenario(6, 'output-type wizard: a graph turntable step by step, with a pinned p
     return t.includes('at least 2') ? t : '';
   });
   check(pinned.includes('"frames" must be at least 2'), `the server's message is on the field: ${pinned}`);
-  check(await page.getByTestId('wizard-next').isDisabled(), 'Next waits while the step has a problem');
+  // Next on a step with a problem shows them all and stays.
+  await page.getByTestId('wizard-next').click();
+  await until('Next to show every problem', async () => (await page.getByTestId('wizard-page-overrides').getAttribute('data-problems')) === 'all');
+  check((await page.getByTestId('wizard').getAttribute('data-step')) === 'overrides', 'Next stays while the step has a problem');
   await shot(page, 'wizard-overrides-problem.png');
   await page.locator('#ov_frames').fill('12');
   await page.getByTestId('overridden-ov-frames').waitFor();
@@ -103,6 +107,15 @@ scenario(6, 'output-type wizard: a graph turntable step by step, with a pinned p
   await wizardNext(page);
 
   await openWizardStep(page, 'commercial');
+  // A fresh page names no problem before the user touched a field, though the draft has some.
+  await until('the commercial step checked', async () => (await text(page, 'wizard-check')) === 'Fill in this step, then Next.');
+  const page6 = page.getByTestId('wizard-page-commercial');
+  check((await page6.locator('.field-problems, .error-detail, [data-testid="step-problems"]').count()) === 0, 'no problem shows on a fresh page');
+  await shot(page, 'wizard-commercial-fresh.png');
+  await page.getByTestId('wizard-next').click();
+  await until('Next to show the problems', async () => (await page6.locator('.field-problems, .error-detail, [data-testid="step-problems"]').count()) > 0);
+  check((await page.getByTestId('wizard').getAttribute('data-step')) === 'commercial', 'Next stays while the step has a problem');
+  await shot(page, 'wizard-commercial-next.png');
   await page.locator('#ot_name').fill('E2E Turntable');
   check((await page.locator('#ot_key').inputValue()) === 'e2e_turntable', 'the key follows the name');
   await page.locator('#ot_pricing_tier').selectOption({ index: 1 });

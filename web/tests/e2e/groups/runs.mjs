@@ -200,7 +200,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   // Back to the editor, as it was.
   await page.getByTestId('runs-app').getByTestId('nav-editor').click();
   await page.getByTestId('workflow-list').waitFor();
-  check(new URL(page.url()).pathname === '/', 'the editor has its URL back');
+  check(new URL(page.url()).pathname === '/workflows', 'the editor has its URL back');
 
   // The output type's parity so far, where the output types are listed.
   await page.goto(base + '/output-types');

@@ -53,7 +53,7 @@ scenario(16, 'dark mode follows the system setting', async (page) => {
   await page.locator('.runs-row').first().click();
   await page.getByTestId('order-page').waitFor();
   await shot(page, 'dark-order.png');
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/workflows`);
   await page.getByTestId('workflow-list').waitFor();
   await page.locator('.wf-open').first().click();
   await page.locator('.react-flow__node').first().waitFor();
@@ -88,7 +88,7 @@ async function readableEditor(page, width) {
 }
 
 scenario(17, 'a canvas people can read: readable zoom, no empty problems strip, a toolbar that fits at 1280 and 1024', async (page) => {
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/workflows`);
   await page.getByTestId('workflow-list').waitFor();
   await page.getByTestId('wf-starter-order-still').click();
   await page.locator('.react-flow__node').first().waitFor();
@@ -103,7 +103,7 @@ scenario(17, 'a canvas people can read: readable zoom, no empty problems strip, 
   await shot(page, 'canvas-1280.png');
 
   await page.setViewportSize({ width: 1024, height: 768 });
-  await page.goto(`${base}/`);
+  await page.goto(`${base}/workflows`);
   await page.getByTestId('workflow-list').waitFor();
   await page.getByTestId('wf-starter-order-still').click();
   await page.locator('.react-flow__node').first().waitFor();
