@@ -13,7 +13,7 @@ export function intakeWait(p: Product, intake?: CadIntake | null): 'no-cad-file'
   if (!p.cad_file) return 'no-cad-file';
   const s = (p.cad_intake ?? intake)?.status;
   if (s === 'succeeded') return null;
-  if (s === 'running' || s === 'pending') return 'running';
+  if (s === 'running') return 'running';
   if (s === 'failed' || s === 'cancelled') return 'failed';
   return 'not-started';
 }
