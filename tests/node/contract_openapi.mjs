@@ -227,10 +227,10 @@ try {
 
 // ---- coverage ---------------------------------------------------------------
 
-// What no call here can reach, and why: the document's own answer, health
-// and logout document no error; a run's parity and its diff images need a
+// What no call here can reach, and why: the document's own answer, its
+// reference page, health and logout document no error; a run's parity and its diff images need a
 // shadow pair, two Blender renders of one order line (test_api_parity).
-const noError = new Set(['GET /api/openapi.json', 'POST /api/auth/logout', 'GET /api/health']);
+const noError = new Set(['GET /api/openapi.json', 'GET /api/docs', 'POST /api/auth/logout', 'GET /api/health']);
 const noHappy = new Set(['GET /api/runs/{id}/parity', 'GET /api/runs/{id}/parity/diffs/{digest}']);
 let covered = 0;
 for (const o of operations) {
@@ -256,6 +256,7 @@ async function flow() {
   // meta
   await api('GET', '/api/health', { token: null, expect: 200 });
   await api('GET', '/api/openapi.json', { token: null, expect: 200 });
+  await api('GET', '/api/docs', { token: null, expect: 200 });
   await api('GET', '/metrics', { expect: 200 });
   await api('GET', '/api/families', { expect: 200 });
   await api('GET', '/api/workflows/node-definitions?family=cad_file', { expect: 200 });
