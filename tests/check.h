@@ -7,8 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-static int pf_check_failures;
-static int pf_check_count;
+/* One count per test program, shared with the support code's own checks
+ * (tests/support/check.c), so a failed check inside a helper fails the test
+ * that called it. Each file had its own static copy before, and a helper's
+ * failures were printed but never counted. */
+extern int pf_check_failures;
+extern int pf_check_count;
 
 #define CHECK(cond)                                                                                                    \
     do {                                                                                                               \
