@@ -35,7 +35,7 @@ export function App() {
     <>
       <div className="view-host" style={{ display: inEditor ? 'contents' : 'none' }}>
         <ReactFlowProvider>
-          <Editor active={inEditor} nav={nav} intent={intent} onReturn={(url) => navigate(url)} />
+          <Editor active={inEditor} nav={nav} intent={intent} onNavigate={(url) => navigate(url)} />
         </ReactFlowProvider>
       </div>
       {(route.view === 'runs' || route.view === 'run') && <RunsView route={route} navigate={navigate} nav={nav} />}

@@ -22,12 +22,14 @@ import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactNode } from 'react';
 import { api, ApiFailure } from '../api';
 import { EditorContext, type EditorContextValue } from '../context';
+import { overlayRun, runBlocked } from '../editorRun';
 import { outgoing, type EditSession } from '../editorSession';
 import { estimatedHeight, layeredLayout } from '../layout';
 import { candidateOf, connectionProblem, type ConnectionContext } from '../ports';
 import { indexProblems, mapProblems, type Problem } from '../problems';
 import { parseWorkflowUrl, workflowUrl } from '../route';
-import type { Invocation, NodeDefinition, WorkflowDoc, WorkflowSummary } from '../types';
+import { mayAct } from '../session';
+import type { Invocation, NodeDefinition, RunDetail, WorkflowDoc, WorkflowSummary } from '../types';
 import { useEditorBoot } from '../useEditorBoot';
 import { useEditSession } from '../useEditSession';
 import { useReadableOpen } from '../useReadableOpen';
@@ -49,6 +51,8 @@ import {
 import { Brand } from './NavTabs';
 import { CanvasBanners, type ReturnTo } from './CanvasBanners';
 import { ConfirmDialog, type ConfirmRequest } from './ConfirmDialog';
+import { EditorRunBanner } from './EditorRunBanner';
+import { EditorRunDialog } from './EditorRunDialog';
 import { EditorSidebar, type SidebarTab } from './EditorSidebar';
 import { EditorToolbar } from './EditorToolbar';
 import { typeColor } from './Icon';
@@ -68,7 +72,15 @@ export interface EditorIntent {
   returnTo?: string;
 }
 
-export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav: ReactNode; intent?: EditorIntent; onReturn: (url: string) => void }) {
+export interface EditorProps {
+  active: boolean;
+  nav: ReactNode;
+  intent?: EditorIntent;
+  /** go to another page of the app (the wizard that asked for a workflow, a run) */
+  onNavigate: (url: string) => void;
+}
+
+export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
   const rf = useReactFlow<FlowNode, FlowEdge>();
   const nodesInitialized = useNodesInitialized();
   const openReadable = useReadableOpen();
@@ -79,7 +91,10 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
   const [workflows, setWorkflows] = useState<WorkflowSummary[]>([]);
   const [leftTab, setLeftTab] = useState<SidebarTab>('workflows');
   const [rightTab, setRightTab] = useState<InspectorTab>('node');
-  const [dialog, setDialog] = useState<null | 'new' | 'import'>(null);
+  const [dialog, setDialog] = useState<null | 'new' | 'import' | 'run'>(null);
+  // The run started from the editor, laid over the canvas while it is open.
+  const [runId, setRunId] = useState<string | null>(null);
+  const [liveRun, setLiveRun] = useState<RunDetail | null>(null);
   const [confirm, setConfirm] = useState<ConfirmRequest | null>(null);
   const [busy, setBusy] = useState(false);
   const [pendingFit, setPendingFit] = useState(false);
@@ -156,6 +171,8 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
       });
       setRightTab('node');
       setPendingFit(true);
+      setRunId(null);
+      setLiveRun(null);
       window.history.replaceState(null, '', mode === 'new' ? '/' : workflowUrl(d.id, d.version, mode === 'readonly'));
       return g;
     },
@@ -232,8 +249,8 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
       url.searchParams.set('version', String(returnTo.saved.version));
     }
     setReturnTo(null);
-    onReturn(url.pathname + url.search);
-  }, [returnTo, onReturn]);
+    onNavigate(url.pathname + url.search);
+  }, [returnTo, onNavigate]);
 
   // ---- editing ------------------------------------------------------------
   const onNodesChange = useCallback(
@@ -528,6 +545,7 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
       }),
     [graph, definition, familyInfo, entryCount],
   );
+  const shownNodes = useMemo(() => overlayRun(rfNodes, runId ? liveRun : null), [rfNodes, runId, liveRun]);
   // An edge takes its port type's colour (the CSS reads --edge-color); one with a problem is drawn as such.
   const rfEdges = useMemo(
     () =>
@@ -542,6 +560,12 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
 
   const takenIds = useMemo(() => new Set(workflows.map((w) => w.id)), [workflows]);
   const familyLabel = familyInfo?.label ?? family;
+  const mayRun = mayAct('editor') || mayAct('operator');
+  const runReason = !mayRun ? 'your sign-in may not start runs' : runBlocked(family, familyLabel, !!graph);
+  const clearRun = useCallback(() => {
+    setRunId(null);
+    setLiveRun(null);
+  }, []);
   const stale = s.checkedLogic !== null && s.checkedLogic !== s.docLogic;
 
   if (bootError) {
@@ -575,6 +599,8 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
             onExport={exportDoc}
             onValidate={validate}
             onSave={save}
+            onRun={() => setDialog('run')}
+            runBlocked={runReason}
           />
         </header>
 
@@ -603,7 +629,7 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
             <>
               <ReactFlow<FlowNode, FlowEdge>
                 colorMode="system"
-                nodes={rfNodes}
+                nodes={shownNodes}
                 edges={rfEdges}
                 nodeTypes={nodeTypes}
                 onNodesChange={onNodesChange}
@@ -644,6 +670,7 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
                 onReturn={goBack}
                 onExport={exportDoc}
               />
+              {runId && <EditorRunBanner key={runId} runId={runId} onRun={setLiveRun} onOpen={(id) => onNavigate(`/runs/${encodeURIComponent(id)}`)} onClear={clearRun} />}
             </>
           ) : (
             <div className="welcome">
@@ -694,6 +721,20 @@ export function Editor({ active, nav, intent, onReturn }: { active: boolean; nav
           onClose={() => {
             setDialog(null);
             setDialogFamily(undefined);
+          }}
+        />
+      )}
+      {dialog === 'run' && s.doc && session && (
+        <EditorRunDialog
+          doc={s.doc}
+          session={session}
+          dirty={s.dirty}
+          onClose={() => setDialog(null)}
+          onStarted={(id) => {
+            setDialog(null);
+            setLiveRun(null);
+            setRunId(id);
+            setStatus(`Started ${id}; its progress shows on the nodes.`, 'ok');
           }}
         />
       )}

@@ -20,6 +20,9 @@ export interface EditorToolbarProps {
   onExport: () => void;
   onValidate: () => void;
   onSave: () => void;
+  onRun: () => void;
+  /** why the workflow cannot be run from here, if it cannot */
+  runBlocked?: string;
 }
 
 export function EditorToolbar(p: EditorToolbarProps) {
@@ -83,6 +86,15 @@ export function EditorToolbar(p: EditorToolbarProps) {
         </button>
         <button type="button" className="primary" onClick={p.onSave} disabled={!open || readOnly || p.busy} title="Save a new version (Ctrl+S)" data-testid="save">
           Save
+        </button>
+        <button
+          type="button"
+          onClick={p.onRun}
+          disabled={!open || !!p.runBlocked}
+          title={p.runBlocked ? `Cannot run: ${p.runBlocked}` : 'Run this workflow for a product and watch it on the canvas'}
+          data-testid="run-open"
+        >
+          ▶ Run
         </button>
       </div>
     </div>

@@ -33,6 +33,7 @@ const GROUPS = {
   results: ['./groups/results.mjs', false],
   progress: ['./groups/progress.mjs', false],
   words: ['./groups/words.mjs', false],
+  canvas: ['./groups/canvas.mjs', false],
 };
 
 const usage = `usage: node tests/e2e/run.mjs <path-to-prodflow-binary> [--group ${Object.keys(GROUPS).join('|')}]...`;

@@ -1,0 +1,75 @@
+// Browser scenarios, group "canvas": working on the editor's canvas. A
+// workflow run for a product from the editor, followed live on its own nodes.
+// Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group canvas`).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, authHeaders, base, check, dataDir, openApp, shot, until } from '../lib.mjs';
+
+export const scenarios = [];
+const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
+
+/** A new workflow from a family's starter, open in the editor. */
+async function fromStarter(page, family, starter, name) {
+  await page.getByTestId('tab-workflows').click();
+  await page.getByTestId('new-workflow').click();
+  await page.getByTestId('new-workflow-dialog').waitFor();
+  await page.getByTestId(`family-${family}`).click();
+  await page.getByTestId(`starter-${starter}`).click();
+  await page.getByTestId('new-name').fill(name);
+  await page.getByTestId('create-workflow').click();
+}
+
+scenario(30, 'run from the editor: a product picked by name, the run live on the canvas', async (page) => {
+  const up = await fetch(`${base}/api/cad-files?filename=gearbox.step`, {
+    method: 'POST',
+    headers: { ...authHeaders(), 'Content-Type': 'application/octet-stream' },
+    body: readFileSync(join(dataDir, 'gearbox.step')),
+  });
+  check(up.status === 201 || up.status === 200, `the STEP file was taken (${up.status})`);
+  const cad = await up.json();
+  const made = await api('POST', '/api/products', { name: 'Canvas Gearbox', sku: 'CNV-GB', category: 'machinery', cad_file: cad.id });
+  check(made.status === 201, `the product was made (${made.status})`);
+  await api('POST', '/api/products', { name: 'Canvas No CAD', sku: 'CNV-NOCAD', category: 'machinery' });
+
+  await openApp(page);
+  // An order-line workflow runs for an order line: the button says so instead.
+  await fromStarter(page, 'order_line', 'starter-order-still', 'Canvas still');
+  await page.getByTestId('node-line').waitFor();
+  check(await page.getByTestId('run-open').isDisabled(), 'an order-line workflow is not run from here');
+  check((await page.getByTestId('run-open').getAttribute('title')).includes('order line'), 'the button says why');
+
+  await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas intake');
+  await page.getByTestId('confirm-ok').click(); // the unsaved still workflow is let go
+  await page.getByTestId('node-glb').waitFor();
+  await page.getByTestId('run-open').click();
+  await page.getByTestId('editor-run-dialog').waitFor();
+  const select = page.getByTestId('editor-run-product');
+  await until('the products to load', async () => (await select.locator('option').count()) > 0 && !(await select.isDisabled()));
+  const options = await select.locator('option').allInnerTexts();
+  check(options.some((o) => o.includes('Canvas Gearbox')), `the product is offered by name: ${options.join(', ')}`);
+  check(!options.some((o) => o.includes('Canvas No CAD')), 'a product without a CAD file is not offered');
+  check(!options.some((o) => o.includes('/')), 'no path is shown');
+  check((await page.getByTestId('editor-run-what').innerText()).includes('as it is on the canvas'), 'an unsaved workflow runs as it is');
+  await select.selectOption({ label: options.find((o) => o.includes('Canvas Gearbox')) });
+  await page.getByTestId('editor-run-start').click();
+
+  const banner = page.getByTestId('editor-run-banner');
+  await banner.waitFor();
+  await until('the run to end', async () => {
+    const st = await banner.getAttribute('data-status');
+    if (st === 'failed' || st === 'cancelled') throw new Error(`the run ${st}: ${await banner.innerText()}`);
+    return st === 'succeeded';
+  });
+  for (const id of ['resolve', 'extract', 'glb', 'thumbnail']) {
+    await until(`${id} to show succeeded`, async () => (await page.getByTestId(`node-status-${id}`).getAttribute('data-status')) === 'succeeded');
+  }
+  check((await banner.innerText()).includes('6 of 6 nodes succeeded'), 'the banner says how it went');
+  await page.locator('.react-flow__controls-fitview').click();
+  await shot(page, 'canvas-run.png');
+  // The run keeps its product as subject, and its page is one click away.
+  const runId = await banner.getAttribute('data-run-id');
+  const run = (await api('GET', `/api/runs/${runId}`)).body;
+  check(run.subject?.product === made.body.id, 'the run records the product');
+  await page.getByTestId('editor-run-clear').click();
+  await until('the overlay to clear', async () => (await page.getByTestId('node-status-glb').count()) === 0);
+});
