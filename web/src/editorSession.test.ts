@@ -15,9 +15,10 @@ const doc: WorkflowDoc = {
 const edit: EditSession = { mode: 'edit', baseVersion: 3, savedJson: 'X' };
 
 describe('logicJson', () => {
-  it('ignores where nodes are drawn', () => {
+  it('ignores where nodes are drawn and the version saved over', () => {
     const moved = { ...doc, nodes: [{ ...doc.nodes[0], ui: { x: 9, y: 9 } }] };
     expect(logicJson(moved)).toBe(logicJson(doc));
+    expect(logicJson({ ...doc, version: 8 })).toBe(logicJson(doc));
     expect(logicJson({ ...doc, name: 'Other' })).not.toBe(logicJson(doc));
   });
 });

@@ -19,9 +19,13 @@ export interface StatusMessage {
   tone: Tone;
 }
 
-/** The document without positions: what validation depends on. */
+/**
+ * The document without positions or the version it was saved over: what
+ * validation depends on (the version only says which save it follows).
+ */
 export function logicJson(doc: WorkflowDoc): string {
-  return JSON.stringify({ ...doc, nodes: doc.nodes.map(({ ui: _ui, ...n }) => n) });
+  const { version: _version, ...rest } = doc;
+  return JSON.stringify({ ...rest, nodes: doc.nodes.map(({ ui: _ui, ...n }) => n) });
 }
 
 /** Whether the document differs from what the session last loaded or saved (a new one always does). */

@@ -14,6 +14,8 @@ export function useEditSession() {
   const [problems, setProblems] = useState<Problem[]>([]);
   // The logic (logicJson) of the document the problems are about; null when never checked.
   const [checkedLogic, setCheckedLogic] = useState<string | null>(null);
+  // The logic of the document as it was opened: until it changes there is nothing to check on its own.
+  const [openedLogic, setOpenedLogic] = useState<string | null>(null);
   const [conflict, setConflict] = useState<string | null>(null);
   const [status, setStatusState] = useState<StatusMessage | null>(null);
 
@@ -29,6 +31,7 @@ export function useEditSession() {
   /** Start over with a graph: a fresh history, no problems, no conflict. */
   const start = useCallback((g: Graph, s: EditSession) => {
     setHist(createHistory(g));
+    setOpenedLogic(logicJson(graphToWorkflow(g)));
     setSession(s);
     setProblems([]);
     setCheckedLogic(null);
@@ -67,6 +70,7 @@ export function useEditSession() {
     problems,
     setProblems,
     checkedLogic,
+    openedLogic,
     checked,
     conflict,
     setConflict,

@@ -24,6 +24,7 @@ import { api, ApiFailure } from '../api';
 import { EditorContext, type EditorContextValue } from '../context';
 import { overlayRun, runBlocked } from '../editorRun';
 import { outgoing, type EditSession } from '../editorSession';
+import { latestCheck, needsCheck } from '../latestCheck';
 import { estimatedHeight, layeredLayout } from '../layout';
 import { candidateOf, connectionProblem, type ConnectionContext } from '../ports';
 import { indexProblems, mapProblems, type Problem } from '../problems';
@@ -65,6 +66,9 @@ import { ProblemList, ProblemSummary } from './ProblemList';
 import { StatusLine } from './StatusLine';
 
 const nodeTypes: NodeTypes = { module: ModuleNode };
+
+/** How long editing pauses before the server checks the graph on its own. */
+const AUTO_VALIDATE_MS = 600;
 
 /** A request from the output-type wizard: a new workflow of a family, then back. */
 export interface EditorIntent {
@@ -388,6 +392,28 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
       setBusy(false);
     }
   }, [graph, checked, setStatus]);
+
+  // The server checks the graph on its own once editing pauses (an edit, an
+  // undo, a fix), so problems follow the graph; only the answer about the
+  // latest graph is shown. It leaves the status line to what the user did.
+  const autoCheck = useMemo(
+    () =>
+      latestCheck(
+        AUTO_VALIDATE_MS,
+        async (body: WorkflowDoc) => ({ body, result: await api.validate(body) }),
+        (_key, { body, result }) => checked(body, mapProblems(result.errors, body)),
+      ),
+    [checked],
+  );
+  useEffect(() => () => autoCheck.cancel(), [autoCheck]);
+  const wanted = readOnly ? undefined : needsCheck(s.docLogic, s.checkedLogic, s.openedLogic);
+  const currentDoc = s.doc;
+  useEffect(() => {
+    if (wanted && currentDoc) autoCheck.request(wanted, currentDoc);
+    else autoCheck.cancel();
+    // currentDoc changes with every move; what is checked changes with `wanted`
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [wanted, autoCheck]);
 
   const { setSession, setConflict, setProblems } = s;
   const save = useCallback(async () => {

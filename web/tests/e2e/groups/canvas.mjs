@@ -73,3 +73,21 @@ scenario(30, 'run from the editor: a product picked by name, the run live on the
   await page.getByTestId('editor-run-clear').click();
   await until('the overlay to clear', async () => (await page.getByTestId('node-status-glb').count()) === 0);
 });
+
+scenario(31, 'validation follows the graph: a broken edit turns its node red on its own, undo clears it', async (page) => {
+  await openApp(page);
+  await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas checks');
+  await page.getByTestId('node-extract').waitFor();
+  check((await page.getByTestId('problem-summary').innerText()).includes('Not validated yet'), 'nothing is checked before an edit');
+  // Without the extractor, the materials node misses its required input.
+  await page.getByTestId('node-extract').click();
+  await page.keyboard.press('Delete');
+  await page.getByTestId('node-problems-materials').waitFor();
+  check((await page.getByTestId('problem-summary').innerText()).includes('problem'), 'the summary counts the problems');
+  await shot(page, 'canvas-autocheck.png');
+  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  await page.keyboard.press('Control+z');
+  await page.getByTestId('node-extract').waitFor();
+  await until('the problem to clear on its own', async () => (await page.getByTestId('node-problems-materials').count()) === 0);
+  await until('the summary to say so', async () => (await page.getByTestId('problem-summary').innerText()).includes('No problems found'));
+});
