@@ -19,8 +19,9 @@ import {
   type NodeTypes,
 } from '@xyflow/react';
 import '@xyflow/react/dist/style.css';
-import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type MouseEvent as ReactMouseEvent, type ReactNode } from 'react';
 import { api, ApiFailure } from '../api';
+import { copySelection, freeSpot, pasteClip, type Clip } from '../clipboard';
 import { EditorContext, type EditorContextValue } from '../context';
 import { overlayRun, runBlocked } from '../editorRun';
 import { outgoing, type EditSession } from '../editorSession';
@@ -63,6 +64,8 @@ import { ModuleNode } from './ModuleNode';
 import { NewWorkflowDialog, type NewWorkflowRequest } from './NewWorkflowDialog';
 import { STEP_MIME } from './Palette';
 import { ProblemList, ProblemSummary } from './ProblemList';
+import { QuickAdd } from './QuickAdd';
+import { ShortcutSheet } from './ShortcutSheet';
 import { StatusLine } from './StatusLine';
 
 const nodeTypes: NodeTypes = { module: ModuleNode };
@@ -95,7 +98,10 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
   const [workflows, setWorkflows] = useState<WorkflowSummary[]>([]);
   const [leftTab, setLeftTab] = useState<SidebarTab>('workflows');
   const [rightTab, setRightTab] = useState<InspectorTab>('node');
-  const [dialog, setDialog] = useState<null | 'new' | 'import' | 'run'>(null);
+  const [dialog, setDialog] = useState<null | 'new' | 'import' | 'run' | 'quick-add' | 'shortcuts'>(null);
+  // Where a module picked in the quick add goes (a double-click's spot), else the view's centre.
+  const quickAddAt = useRef<{ x: number; y: number } | undefined>(undefined);
+  const clipboard = useRef<Clip | null>(null);
   // The run started from the editor, laid over the canvas while it is open.
   const [runId, setRunId] = useState<string | null>(null);
   const [liveRun, setLiveRun] = useState<RunDetail | null>(null);
@@ -326,7 +332,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
   );
 
   const addNode = useCallback(
-    (step: string, at?: { x: number; y: number }) => {
+    (step: string, at?: { x: number; y: number }, exact = false) => {
       if (!graph || readOnly) return;
       const def = definition(step);
       const reason = def ? blockedReason(def) : 'unknown step';
@@ -339,8 +345,12 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
       if (!position) {
         const r = canvasRef.current?.getBoundingClientRect();
         const c = r ? rf.screenToFlowPosition({ x: r.left + r.width / 2, y: r.top + r.height / 2 }) : { x: 0, y: 0 };
-        const k = graph.nodes.length % 5;
-        position = { x: c.x - 110 + k * 24, y: c.y - 50 + k * 24 };
+        position = { x: c.x - 110, y: c.y - 50 };
+      }
+      // Where it was dropped, it goes; otherwise near there, but not over another node.
+      if (!exact) {
+        const taken = graph.nodes.map((n) => ({ ...n.position, width: n.measured?.width ?? 220, height: n.measured?.height ?? estimatedHeight(definition(n.data.step)) }));
+        position = freeSpot(taken, { width: 220, height: estimatedHeight(def) }, position);
       }
       const data: ModuleNodeData = { step, params: {}, ui: {}, extra: {} };
       const node: FlowNode = { id, type: 'module', position, data, selected: true };
@@ -357,7 +367,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
       if (!step) return;
       e.preventDefault();
       const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
-      addNode(step, { x: p.x - 110, y: p.y - 30 });
+      addNode(step, { x: p.x - 110, y: p.y - 30 }, true);
     },
     [rf, addNode],
   );
@@ -559,7 +569,74 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
     [graph, quiet, rf],
   );
 
-  useShortcuts(active, readOnly, { save, undo: s.doUndo, redo: s.doRedo });
+  // ---- copy, paste, duplicate, quick add --------------------------------------
+  /** Why a copied step cannot go into this workflow: not of its family, or a second entry node. */
+  const pasteBlocked = useCallback(
+    (step: string): string | undefined => {
+      const def = definition(step);
+      if (!def) return 'its module is unknown';
+      if (!def.family.includes(family)) return `it lives in family ${def.family.join(', ')}, not ${family}`;
+      return blockedReason(def);
+    },
+    [definition, family, blockedReason],
+  );
+
+  const pasteNodes = useCallback(
+    (clip: Clip, verb: string): boolean => {
+      if (!graph || readOnly) return false;
+      const r = pasteClip(graph, clip, pasteBlocked);
+      if (r.added.length) {
+        edit(() => r.graph);
+        setRightTab('node');
+      }
+      const left = r.skipped.map((k) => `${k.id} (${k.reason})`).join('; ');
+      if (!r.added.length) setStatus(`Nothing to ${verb}: ${left}.`, 'error');
+      else setStatus(`${verb === 'paste' ? 'Pasted' : 'Duplicated'} ${r.added.join(', ')}.${left ? ` Not ${verb}d: ${left}.` : ''}`, left ? 'error' : 'ok');
+      return true;
+    },
+    [graph, readOnly, pasteBlocked, edit, setStatus],
+  );
+
+  const copyNodes = useCallback((): boolean => {
+    const clip = graph ? copySelection(graph) : null;
+    if (!clip) return false;
+    clipboard.current = clip;
+    setStatus(`Copied ${clip.nodes.length} node${clip.nodes.length > 1 ? 's' : ''}${clip.edges.length ? ` and the ${clip.edges.length} edge${clip.edges.length > 1 ? 's' : ''} between them` : ''}. Ctrl+V pastes.`);
+    return true;
+  }, [graph, setStatus]);
+
+  const openQuickAdd = useCallback(
+    (at?: { x: number; y: number }) => {
+      if (!graph || readOnly) return;
+      quickAddAt.current = at;
+      setDialog('quick-add');
+    },
+    [graph, readOnly],
+  );
+
+  const onCanvasDoubleClick = useCallback(
+    (e: ReactMouseEvent<HTMLElement>) => {
+      if (!(e.target as HTMLElement).classList.contains('react-flow__pane')) return;
+      const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      openQuickAdd({ x: p.x - 20, y: p.y - 20 });
+    },
+    [rf, openQuickAdd],
+  );
+
+  useShortcuts(active, readOnly, {
+    save,
+    undo: s.doUndo,
+    redo: s.doRedo,
+    copy: copyNodes,
+    paste: () => (clipboard.current ? pasteNodes(clipboard.current, 'paste') : false),
+    duplicate: () => {
+      const clip = graph ? copySelection(graph) : null;
+      if (clip) pasteNodes(clip, 'duplicate');
+      else setStatus('Select nodes to duplicate them.');
+    },
+    quickAdd: () => openQuickAdd(),
+    help: () => setDialog('shortcuts'),
+  });
 
   // ---- rendering ----------------------------------------------------------
   const entryCount = useMemo(() => graph?.nodes.filter((n) => definition(n.data.step)?.entry || n.data.step === familyInfo?.entry_step).length ?? 0, [graph, definition, familyInfo]);
@@ -650,7 +727,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
           />
         </aside>
 
-        <main className="canvas" ref={canvasRef} onDragOver={(e) => e.dataTransfer.types.includes(STEP_MIME) && e.preventDefault()} onDrop={onDrop}>
+        <main className="canvas" ref={canvasRef} onDoubleClick={onCanvasDoubleClick} onDragOver={(e) => e.dataTransfer.types.includes(STEP_MIME) && e.preventDefault()} onDrop={onDrop}>
           {graph ? (
             <>
               <ReactFlow<FlowNode, FlowEdge>
@@ -677,6 +754,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
                 nodesConnectable={!readOnly}
                 deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
                 connectionRadius={28}
+                zoomOnDoubleClick={false}
                 fitViewOptions={{ padding: 0.2, maxZoom: 1 }}
                 minZoom={0.2}
                 maxZoom={2}
@@ -764,6 +842,20 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
           }}
         />
       )}
+      {dialog === 'quick-add' && graph && (
+        <QuickAdd
+          definitions={boot?.allDefs ?? []}
+          family={family}
+          families={boot?.families ?? []}
+          blocked={blockedReason}
+          onClose={() => setDialog(null)}
+          onAdd={(step) => {
+            setDialog(null);
+            addNode(step, quickAddAt.current);
+          }}
+        />
+      )}
+      {dialog === 'shortcuts' && <ShortcutSheet onClose={() => setDialog(null)} />}
       {dialog === 'import' && <ImportDialog onImport={importDoc} onClose={() => setDialog(null)} />}
       {confirm && <ConfirmDialog req={confirm} onClose={() => setConfirm(null)} />}
     </EditorContext.Provider>

@@ -72,7 +72,7 @@ export function Inspector({ graph, tab, onTab, readOnly, problems, familyInfo, v
             ) : (
               <div className="empty">
                 <p>Select a node to edit its settings and policy.</p>
-                <p className="muted small">Drag from an output (right) to an input (left) to connect; only matching port types connect. Delete removes the selection; Ctrl+Z undoes.</p>
+                <p className="muted small">Drag from an output (right) to an input (left) to connect; only matching port types connect. Delete removes the selection; Ctrl+Z undoes; ? lists every key.</p>
               </div>
             )}
           </>

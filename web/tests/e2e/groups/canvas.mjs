@@ -91,3 +91,61 @@ scenario(31, 'validation follows the graph: a broken edit turns its node red on 
   await until('the problem to clear on its own', async () => (await page.getByTestId('node-problems-materials').count()) === 0);
   await until('the summary to say so', async () => (await page.getByTestId('problem-summary').innerText()).includes('No problems found'));
 });
+
+scenario(32, 'copy, paste and duplicate keep params and land in free space; quick add finds both families; ? lists the keys', async (page) => {
+  await openApp(page);
+  await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas copies');
+  await page.getByTestId('node-glb').click();
+  await page.locator('#param_linear_deflection').fill('0.25');
+  await page.getByTestId('overridden-param-linear_deflection').waitFor();
+  // Back on the canvas, the node still selected: copy and paste it.
+  await page.getByTestId('node-glb').click();
+  await page.keyboard.press('Control+c');
+  await until('the copy to be confirmed', async () => (await page.getByTestId('status-line').innerText()).startsWith('Copied 1 node'));
+  await page.keyboard.press('Control+v');
+  const pasted = page.getByTestId('node-export_glb');
+  await pasted.waitFor();
+  await until('the paste to be selected with its setting', async () => (await page.locator('#param_linear_deflection').inputValue()) === '0.25');
+  const a = await page.getByTestId('node-glb').boundingBox();
+  const b = await pasted.boundingBox();
+  const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+  check(apart, `the copy does not cover its original (${JSON.stringify(a)} vs ${JSON.stringify(b)})`);
+  // Duplicate what is selected now (the copy).
+  await pasted.click();
+  await page.keyboard.press('Control+d');
+  await page.getByTestId('node-export_glb_2').waitFor();
+  // The entry node is one per workflow: duplicating it says why not.
+  await page.getByTestId('node-resolve').click();
+  await page.keyboard.press('Control+d');
+  await until('the refusal', async () => (await page.getByTestId('status-line').innerText()).includes('already has its entry node'));
+
+  // Quick add from a double-click on empty canvas.
+  const pane = await page.locator('.react-flow__pane').boundingBox();
+  await page.mouse.dblclick(pane.x + 60, pane.y + 60);
+  await page.getByTestId('quick-add').waitFor();
+  await page.getByTestId('quick-add-search').fill('order line');
+  const elsewhere = page.getByTestId('quick-add-order.resolve_line');
+  await elsewhere.waitFor();
+  check(await elsewhere.isDisabled(), 'a module of another family cannot be added here');
+  check((await elsewhere.innerText()).includes('lives in Order Rendering'), 'it says where it lives');
+  await page.getByTestId('quick-add-search').fill('b');
+  await shot(page, 'canvas-quick-add.png');
+  await page.getByTestId('quick-add-search').fill('bounding');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('node-compute_bbox').waitFor();
+  check((await page.getByTestId('quick-add').count()) === 0, 'the quick add closes');
+
+  // `/` opens it too; Escape closes it. `?` lists the keys.
+  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  await page.keyboard.press('/');
+  await page.getByTestId('quick-add').waitFor();
+  await page.keyboard.press('Escape');
+  await until('the quick add to close', async () => (await page.getByTestId('quick-add').count()) === 0);
+  await page.keyboard.press('?');
+  const sheet = page.getByTestId('shortcut-sheet');
+  await sheet.waitFor();
+  check((await sheet.innerText()).includes('Ctrl+D'), 'the sheet lists duplicate');
+  await until('the edits to be checked on their own', async () => !(await page.getByTestId('problem-summary').innerText()).includes('Not validated'));
+  await shot(page, 'canvas-shortcuts.png');
+  await page.keyboard.press('Escape');
+});
