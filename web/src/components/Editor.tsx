@@ -35,7 +35,9 @@ import type { Invocation, NodeDefinition, RunDetail, WorkflowDoc, WorkflowSummar
 import { useEditorBoot } from '../useEditorBoot';
 import { useEditSession } from '../useEditSession';
 import { useReadableOpen } from '../useReadableOpen';
+import { usePanels } from '../usePanels';
 import { useShortcuts } from '../useShortcuts';
+import { panelClasses } from '../panels';
 import {
   edgeKey,
   emptyInvocation,
@@ -64,6 +66,7 @@ import { ModuleNode } from './ModuleNode';
 import { NewWorkflowDialog, type NewWorkflowRequest } from './NewWorkflowDialog';
 import { STEP_MIME } from './Palette';
 import { ProblemList, ProblemSummary } from './ProblemList';
+import { FoldedStrip } from './PanelFold';
 import { QuickAdd } from './QuickAdd';
 import { ShortcutSheet } from './ShortcutSheet';
 import { StatusLine } from './StatusLine';
@@ -98,6 +101,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
   const [workflows, setWorkflows] = useState<WorkflowSummary[]>([]);
   const [leftTab, setLeftTab] = useState<SidebarTab>('workflows');
   const [rightTab, setRightTab] = useState<InspectorTab>('node');
+  const [panels, togglePanel] = usePanels();
   const [dialog, setDialog] = useState<null | 'new' | 'import' | 'run' | 'quick-add' | 'shortcuts'>(null);
   // Where a module picked in the quick add goes (a double-click's spot), else the view's centre.
   const quickAddAt = useRef<{ x: number; y: number } | undefined>(undefined);
@@ -682,7 +686,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
 
   return (
     <EditorContext.Provider value={ctxValue}>
-      <div className="app">
+      <div className={`app ${panelClasses(panels)}`}>
         <header className="topbar">
           <Brand />
           {nav}
@@ -708,6 +712,9 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
         </header>
 
         <aside className="sidebar" aria-label="Workflows and modules">
+          {panels.left ? (
+            <FoldedStrip side="left" label="Workflows and palette" onOpen={() => togglePanel('left')} />
+          ) : (
           <EditorSidebar
             tab={leftTab}
             onTab={setLeftTab}
@@ -724,7 +731,9 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
             onNew={() => setDialog('new')}
             onImport={() => setDialog('import')}
             onAdd={(step) => addNode(step)}
+            onFold={() => togglePanel('left')}
           />
+          )}
         </aside>
 
         <main className="canvas" ref={canvasRef} onDoubleClick={onCanvasDoubleClick} onDragOver={(e) => e.dataTransfer.types.includes(STEP_MIME) && e.preventDefault()} onDrop={onDrop}>
@@ -801,6 +810,9 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
         </section>
 
         <aside className="rightpanel" aria-label="Node and invocation">
+          {panels.right ? (
+            <FoldedStrip side="right" label={problemIndex.byInvocation.size ? 'Node and invocation (!)' : 'Node and invocation'} onOpen={() => togglePanel('right')} />
+          ) : (
           <Inspector
             graph={graph}
             tab={rightTab}
@@ -813,7 +825,9 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
             onNodeData={updateNodeData}
             onMeta={updateMeta}
             onInvocation={updateInvocation}
+            onFold={() => togglePanel('right')}
           />
+          )}
         </aside>
       </div>
       {dialog === 'new' && boot && (

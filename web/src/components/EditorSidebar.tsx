@@ -4,6 +4,7 @@ import type { EditSession } from '../editorSession';
 import type { FamilyDefs } from '../useEditorBoot';
 import type { Family, NodeDefinition, WorkflowSummary } from '../types';
 import type { Graph } from '../workflow';
+import { FoldButton } from './PanelFold';
 import { Palette } from './Palette';
 import { WorkflowList } from './WorkflowList';
 
@@ -25,6 +26,7 @@ export interface EditorSidebarProps {
   onNew: () => void;
   onImport: () => void;
   onAdd: (step: string) => void;
+  onFold: () => void;
 }
 
 export function EditorSidebar(p: EditorSidebarProps) {
@@ -39,6 +41,7 @@ export function EditorSidebar(p: EditorSidebarProps) {
         <button type="button" role="tab" aria-selected={tab === 'palette'} className={tab === 'palette' ? 'active' : ''} onClick={() => p.onTab('palette')} data-testid="tab-palette">
           Palette
         </button>
+        <FoldButton side="left" onFold={p.onFold} />
       </div>
       <div className="sidebar-body">
         {tab === 'workflows' && (

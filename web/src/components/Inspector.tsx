@@ -5,6 +5,7 @@ import type { ProblemIndex } from '../problems';
 import type { Graph, ModuleNodeData, WorkflowMeta } from '../workflow';
 import { InvocationPanel } from './InvocationPanel';
 import { NodePanel } from './NodePanel';
+import { FoldButton } from './PanelFold';
 
 export type InspectorTab = 'node' | 'invocation';
 
@@ -20,15 +21,17 @@ export interface InspectorProps {
   onNodeData: (nodeId: string, fn: (d: ModuleNodeData) => ModuleNodeData, key: string) => void;
   onMeta: (patch: Partial<WorkflowMeta>, key: string) => void;
   onInvocation: (inv: Invocation, key: string) => void;
+  onFold: () => void;
 }
 
-export function Inspector({ graph, tab, onTab, readOnly, problems, familyInfo, vocabulary, policySchema, onNodeData, onMeta, onInvocation }: InspectorProps) {
+export function Inspector({ graph, tab, onTab, readOnly, problems, familyInfo, vocabulary, policySchema, onNodeData, onMeta, onInvocation, onFold }: InspectorProps) {
   const selectedNodes = graph?.nodes.filter((n) => n.selected) ?? [];
   const selectedNode = selectedNodes.length === 1 ? selectedNodes[0] : undefined;
   const selectedEdges = graph?.edges.filter((e) => e.selected) ?? [];
   return (
     <>
       <div className="tabs" role="tablist">
+        <FoldButton side="right" onFold={onFold} />
         <button type="button" role="tab" aria-selected={tab === 'node'} className={tab === 'node' ? 'active' : ''} onClick={() => onTab('node')} data-testid="tab-node">
           Node
         </button>

@@ -149,3 +149,32 @@ scenario(32, 'copy, paste and duplicate keep params and land in free space; quic
   await shot(page, 'canvas-shortcuts.png');
   await page.keyboard.press('Escape');
 });
+
+scenario(33, 'side panels fold away for a wider canvas and stay folded after a reload', async (page) => {
+  await openApp(page);
+  await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas folds');
+  await page.getByTestId('node-glb').waitFor();
+  const canvas = page.locator('main.canvas');
+  const before = (await canvas.boundingBox()).width;
+  await page.getByTestId('fold-left').click();
+  await page.getByTestId('unfold-left').waitFor();
+  await page.getByTestId('fold-right').click();
+  await page.getByTestId('unfold-right').waitFor();
+  const after = (await canvas.boundingBox()).width;
+  check(after > before + 500, `the canvas grew from ${before} to ${after} px`);
+  await page.locator('.react-flow__controls-fitview').click();
+  await shot(page, 'canvas-folded.png');
+
+  await page.reload();
+  await page.getByTestId('unfold-left').waitFor();
+  check((await page.getByTestId('unfold-right').count()) === 1, 'the right panel stays folded too');
+  check((await page.getByTestId('tab-palette').count()) === 0, 'the palette is out of the way');
+  // Opening again brings the tabs back, and is remembered as well.
+  await page.getByTestId('unfold-left').click();
+  await page.getByTestId('tab-workflows').waitFor();
+  await page.getByTestId('unfold-right').click();
+  await page.getByTestId('tab-node').waitFor();
+  await page.reload();
+  await page.getByTestId('tab-node').waitFor();
+  check((await page.getByTestId('unfold-left').count()) === 0, 'both panels open after a reload');
+});
