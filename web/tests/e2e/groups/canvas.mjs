@@ -178,3 +178,39 @@ scenario(33, 'side panels fold away for a wider canvas and stay folded after a r
   await page.getByTestId('tab-node').waitFor();
   check((await page.getByTestId('unfold-left').count()) === 0, 'both panels open after a reload');
 });
+
+scenario(34, 'parameter forms: fields in the contract’s order, templates, libraries and materials as choices from the server', async (page) => {
+  await openApp(page);
+  await fromStarter(page, 'order_line', 'starter-order-still', 'Canvas choices');
+  // The still's fields come in the contract's field_order.
+  const defs = (await api('GET', '/api/workflows/node-definitions?family=order_line')).body.node_definitions;
+  const stillDef = defs.find((d) => d.step === 'render.blender_still');
+  check(stillDef?.ui?.field_order?.length > 0, 'the server gives the still a field order');
+  await page.getByTestId('node-still').click();
+  await page.getByTestId('node-panel').waitFor();
+  const shown = await page.locator('[data-testid^="field-param-"]').evaluateAll((els) => els.map((e) => e.dataset.testid.slice('field-param-'.length)));
+  const want = stillDef.ui.field_order.filter((k) => k in stillDef.param_schema.properties);
+  check(JSON.stringify(shown.slice(0, want.length)) === JSON.stringify(want), `fields in field_order: ${shown.join(', ')}`);
+  // The still's material override chooses among the library's materials.
+  const override = page.locator('#param_material_override');
+  await until('the material choices', async () => (await override.evaluate((el) => el.tagName)) === 'SELECT');
+  const materials = await override.locator('option').allInnerTexts();
+  check(materials.includes('None'), `empty means none: ${materials.join(', ')}`);
+  check(materials.some((m) => m.includes('painted_metal_grey')), 'the library’s materials are offered');
+
+  // The template node chooses among the server's templates.
+  await page.getByTestId('node-template').click();
+  const template = page.locator('#param_template');
+  await until('the template choices', async () => (await template.evaluate((el) => el.tagName)) === 'SELECT');
+  const templates = await template.locator('option').allInnerTexts();
+  check(templates.includes('Chosen automatically'), `empty chooses automatically: ${templates.join(', ')}`);
+  await template.selectOption({ label: templates.find((t) => t.includes('studio_white')) });
+  await page.getByTestId('overridden-param-template').waitFor();
+
+  // The material map's library is a choice too.
+  await page.getByTestId('node-map').click();
+  const library = page.locator('#param_library');
+  await until('the library choices', async () => (await library.evaluate((el) => el.tagName)) === 'SELECT');
+  check((await library.locator('option').allInnerTexts()).some((o) => o.includes('(default)')), 'the default library is offered');
+  await shot(page, 'canvas-choices.png');
+});
