@@ -21,7 +21,7 @@ import {
 import '@xyflow/react/dist/style.css';
 import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, type DragEvent, type MouseEvent as ReactMouseEvent, type ReactNode } from 'react';
 import { api, ApiFailure } from '../api';
-import { copySelection, freeSpot, pasteClip, type Clip } from '../clipboard';
+import { freeSpot } from '../clipboard';
 import { EditorContext, type EditorContextValue } from '../context';
 import { overlayRun, runBlocked } from '../editorRun';
 import { outgoing, type EditSession } from '../editorSession';
@@ -36,6 +36,7 @@ import { useEditorBoot } from '../useEditorBoot';
 import { useEditSession } from '../useEditSession';
 import { useReadableOpen } from '../useReadableOpen';
 import { usePanels } from '../usePanels';
+import { useNodeClipboard } from '../useNodeClipboard';
 import { useShortcuts } from '../useShortcuts';
 import { panelClasses } from '../panels';
 import {
@@ -105,7 +106,6 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
   const [dialog, setDialog] = useState<null | 'new' | 'import' | 'run' | 'quick-add' | 'shortcuts'>(null);
   // Where a module picked in the quick add goes (a double-click's spot), else the view's centre.
   const quickAddAt = useRef<{ x: number; y: number } | undefined>(undefined);
-  const clipboard = useRef<Clip | null>(null);
   // The run started from the editor, laid over the canvas while it is open.
   const [runId, setRunId] = useState<string | null>(null);
   const [liveRun, setLiveRun] = useState<RunDetail | null>(null);
@@ -574,40 +574,8 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
   );
 
   // ---- copy, paste, duplicate, quick add --------------------------------------
-  /** Why a copied step cannot go into this workflow: not of its family, or a second entry node. */
-  const pasteBlocked = useCallback(
-    (step: string): string | undefined => {
-      const def = definition(step);
-      if (!def) return 'its module is unknown';
-      if (!def.family.includes(family)) return `it lives in family ${def.family.join(', ')}, not ${family}`;
-      return blockedReason(def);
-    },
-    [definition, family, blockedReason],
-  );
-
-  const pasteNodes = useCallback(
-    (clip: Clip, verb: string): boolean => {
-      if (!graph || readOnly) return false;
-      const r = pasteClip(graph, clip, pasteBlocked);
-      if (r.added.length) {
-        edit(() => r.graph);
-        setRightTab('node');
-      }
-      const left = r.skipped.map((k) => `${k.id} (${k.reason})`).join('; ');
-      if (!r.added.length) setStatus(`Nothing to ${verb}: ${left}.`, 'error');
-      else setStatus(`${verb === 'paste' ? 'Pasted' : 'Duplicated'} ${r.added.join(', ')}.${left ? ` Not ${verb}d: ${left}.` : ''}`, left ? 'error' : 'ok');
-      return true;
-    },
-    [graph, readOnly, pasteBlocked, edit, setStatus],
-  );
-
-  const copyNodes = useCallback((): boolean => {
-    const clip = graph ? copySelection(graph) : null;
-    if (!clip) return false;
-    clipboard.current = clip;
-    setStatus(`Copied ${clip.nodes.length} node${clip.nodes.length > 1 ? 's' : ''}${clip.edges.length ? ` and the ${clip.edges.length} edge${clip.edges.length > 1 ? 's' : ''} between them` : ''}. Ctrl+V pastes.`);
-    return true;
-  }, [graph, setStatus]);
+  const onPasted = useCallback(() => setRightTab('node'), []);
+  const nodeClipboard = useNodeClipboard({ graph, readOnly, family, definition, blockedReason, edit, setStatus, onAdded: onPasted });
 
   const openQuickAdd = useCallback(
     (at?: { x: number; y: number }) => {
@@ -631,13 +599,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
     save,
     undo: s.doUndo,
     redo: s.doRedo,
-    copy: copyNodes,
-    paste: () => (clipboard.current ? pasteNodes(clipboard.current, 'paste') : false),
-    duplicate: () => {
-      const clip = graph ? copySelection(graph) : null;
-      if (clip) pasteNodes(clip, 'duplicate');
-      else setStatus('Select nodes to duplicate them.');
-    },
+    ...nodeClipboard,
     quickAdd: () => openQuickAdd(),
     help: () => setDialog('shortcuts'),
   });
