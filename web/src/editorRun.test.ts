@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editorRunRequest, nodeRunView, overlayRun, runBlocked, runnableProducts } from './editorRun';
+import { editorRunRequest, nodeRunView, overlayRun, runBlocked, runnableProducts, workflowErrors } from './editorRun';
 import type { EditSession } from './editorSession';
 import type { CadFile, Product, RunDetail, WorkflowDoc } from './types';
 import type { FlowNode } from './workflow';
@@ -77,5 +77,16 @@ describe('overlayRun', () => {
   });
   it('shows a pending node without preview', () => {
     expect(nodeRunView(run, 'missing')).toEqual({ status: 'pending' });
+  });
+});
+
+describe('workflowErrors', () => {
+  it('keeps the workflow’s problems, pointing into the workflow', () => {
+    const errs = [
+      { code: 'x', pointer: '/workflow/nodes/2/params/width', message: 'too wide' },
+      { code: 'y', pointer: '/context/step_path', message: 'missing' },
+      { code: 'z', pointer: '/workflowish', message: 'not ours' },
+    ];
+    expect(workflowErrors(errs)).toEqual([{ code: 'x', pointer: '/nodes/2/params/width', message: 'too wide' }]);
   });
 });

@@ -4,7 +4,7 @@
 import { nodeImages, notSentReason } from './deliverables';
 import type { EditSession } from './editorSession';
 import { nodeRunInfo, type NodeRunInfo } from './runs';
-import type { CadFile, Product, RunDetail, RunRequest, WorkflowDoc } from './types';
+import type { ApiError, CadFile, Product, RunDetail, RunRequest, WorkflowDoc } from './types';
 import type { FlowNode } from './workflow';
 
 /** The families whose runs start from a product's CAD file. */
@@ -52,4 +52,9 @@ export function overlayRun(nodes: FlowNode[], run: RunDetail | null): FlowNode[]
   if (!run) return nodes;
   const inRun = new Set(run.doc?.workflow?.nodes?.map((n) => n.id) ?? Object.keys(run.nodes ?? {}));
   return nodes.map((n) => (inRun.has(n.id) ? { ...n, data: { ...n.data, run: nodeRunView(run, n.id) } } : n));
+}
+
+/** The problems a refused run request has with the workflow itself, as pointers into the workflow (for the canvas). */
+export function workflowErrors(errors: readonly ApiError[]): ApiError[] {
+  return errors.filter((e) => e.pointer === '/workflow' || e.pointer.startsWith('/workflow/')).map((e) => ({ ...e, pointer: e.pointer.slice('/workflow'.length) }));
 }

@@ -23,7 +23,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, 
 import { api, ApiFailure } from '../api';
 import { freeSpot } from '../clipboard';
 import { EditorContext, type EditorContextValue } from '../context';
-import { overlayRun, runBlocked } from '../editorRun';
+import { overlayRun, runBlocked, workflowErrors } from '../editorRun';
 import { outgoing, type EditSession } from '../editorSession';
 import { latestCheck, needsCheck } from '../latestCheck';
 import { estimatedHeight, layeredLayout } from '../layout';
@@ -810,6 +810,11 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
           session={session}
           dirty={s.dirty}
           onClose={() => setDialog(null)}
+          onRefused={(errors) => {
+            // The workflow's own problems go onto the canvas, as a check would put them.
+            const mine = workflowErrors(errors);
+            if (mine.length && s.doc) checked(s.doc, mapProblems(mine, s.doc));
+          }}
           onStarted={(id) => {
             setDialog(null);
             setLiveRun(null);

@@ -17,10 +17,12 @@ export interface EditorRunDialogProps {
   session: EditSession;
   dirty: boolean;
   onStarted: (runId: string) => void;
+  /** the server refused the request; errors are all its problems */
+  onRefused: (errors: ApiError[]) => void;
   onClose: () => void;
 }
 
-export function EditorRunDialog({ doc, session, dirty, onStarted, onClose }: EditorRunDialogProps) {
+export function EditorRunDialog({ doc, session, dirty, onStarted, onRefused, onClose }: EditorRunDialogProps) {
   const { data, error } = useFetched(listProducts);
   const products = data ? runnableProducts(data.products) : null;
   const [picked, setPicked] = useState('');
@@ -42,6 +44,7 @@ export function EditorRunDialog({ doc, session, dirty, onStarted, onClose }: Edi
       const f = e as ApiFailure;
       setMessage(`Not started: ${f.message}`);
       setErrors(f.errors ?? []);
+      if (f.errors?.length) onRefused(f.errors);
     } finally {
       setBusy(false);
     }

@@ -3,7 +3,7 @@
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group canvas`).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, authHeaders, base, check, dataDir, openApp, shot, until } from '../lib.mjs';
+import { api, authHeaders, base, check, dataDir, expectHttpStatus, openApp, shot, until } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -85,6 +85,21 @@ scenario(31, 'validation follows the graph: a broken edit turns its node red on 
   await page.getByTestId('node-problems-materials').waitFor();
   check((await page.getByTestId('problem-summary').innerText()).includes('problem'), 'the summary counts the problems');
   await shot(page, 'canvas-autocheck.png');
+  // Running it anyway (with scenario 30's product) is refused, with the problem in words.
+  expectHttpStatus(422);
+  await page.getByTestId('run-open').click();
+  const select = page.getByTestId('editor-run-product');
+  await until('the products to load', async () => !(await select.isDisabled()));
+  await page.getByTestId('editor-run-start').click();
+  const refused = await until('the refusal', async () => {
+    const t = (await page.getByTestId('editor-run-errors').count()) ? await page.getByTestId('editor-run-errors').innerText() : '';
+    return t.includes('Not started') ? t : '';
+  });
+  check(refused.includes('Workflow › Node'), `the problem says where: ${refused}`);
+  check(!refused.includes('/tmp') && !refused.includes(dataDir), 'no server path is shown');
+  await page.getByTestId('editor-run-dialog').getByRole('button', { name: 'Cancel' }).click();
+  await until('the dialog to close', async () => (await page.getByTestId('editor-run-dialog').count()) === 0);
+  await page.getByTestId('node-problems-materials').waitFor();
   await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
   await page.keyboard.press('Control+z');
   await page.getByTestId('node-extract').waitFor();
