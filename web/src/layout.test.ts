@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { depths, layeredLayout } from './layout';
+import { depths, estimatedHeight, layeredLayout } from './layout';
 
 const n = (id: string, height = 100) => ({ id, height });
 
@@ -36,5 +36,14 @@ describe('layeredLayout', () => {
     ]);
     expect(pos.size).toBe(3);
     expect(pos.get('a')!.x).toBe(0);
+  });
+});
+
+describe('estimatedHeight', () => {
+  it('grows with the longer side of ports and with the unavailable line', () => {
+    const def = (i: number, o: number, available = true) => ({ input_contract: Array(i).fill(0), output_contract: Array(o).fill(0), available });
+    expect(estimatedHeight(undefined)).toBe(102);
+    expect(estimatedHeight(def(1, 3))).toBe(78 + 72);
+    expect(estimatedHeight(def(2, 0, false))).toBe(78 + 48 + 18);
   });
 });

@@ -71,3 +71,9 @@ export function layeredLayout(
   });
   return pos;
 }
+
+/** A node's height before it is measured: its header, its rows of ports, and a line when unavailable. */
+export function estimatedHeight(def: { input_contract: readonly unknown[]; output_contract: readonly unknown[]; available: boolean } | undefined): number {
+  const rows = def ? Math.max(def.input_contract.length, def.output_contract.length) : 1;
+  return 78 + 24 * rows + (def && !def.available ? 18 : 0);
+}

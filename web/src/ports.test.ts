@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { connectionProblem, portTypesCompatible, reaches, type ConnectionContext, type EdgeLike } from './ports';
+import { candidateOf, connectionProblem, portTypesCompatible, reaches, type ConnectionContext, type EdgeLike } from './ports';
 import { definition, portTypes } from './testdata';
 import type { Vocabulary } from './types';
 
@@ -98,5 +98,15 @@ describe('reaches', () => {
     ];
     expect(reaches(e, 'a', 'c')).toBe(true);
     expect(reaches(e, 'c', 'a')).toBe(false);
+  });
+});
+
+describe('candidateOf', () => {
+  it('orders a drag from an output or from an input the same way', () => {
+    const out = { nodeId: 'a', id: 'glb', type: 'source' as const };
+    const inp = { nodeId: 'b', id: 'model', type: 'target' as const };
+    const want = { source: 'a', sourceHandle: 'glb', target: 'b', targetHandle: 'model' };
+    expect(candidateOf(out, inp)).toEqual(want);
+    expect(candidateOf(inp, out)).toEqual(want);
   });
 });

@@ -89,3 +89,13 @@ export function connectionSummary(c: Candidate, ctx: ConnectionContext): string 
   if (!out || !inp) return '';
   return `connect ${out.type} → ${inp.type} (${c.source}.${out.name} → ${c.target}.${inp.name})`;
 }
+
+/** The connection a drag from one handle to another would make, whichever end it started from. */
+export function candidateOf(
+  from: { nodeId: string; id?: string | null; type: 'source' | 'target' },
+  to: { nodeId: string; id?: string | null; type: 'source' | 'target' },
+): Candidate {
+  return from.type === 'source'
+    ? { source: from.nodeId, sourceHandle: from.id, target: to.nodeId, targetHandle: to.id }
+    : { source: to.nodeId, sourceHandle: to.id, target: from.nodeId, targetHandle: from.id };
+}

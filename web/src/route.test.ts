@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute, routeUrl, sectionOf } from './route';
+import { parseRoute, parseWorkflowUrl, routeUrl, sectionOf, workflowUrl } from './route';
 
 describe('parseRoute', () => {
   it('leaves the editor its paths', () => {
@@ -88,5 +88,21 @@ describe('settings routes', () => {
   });
   it('belongs to the Settings section', () => {
     for (const p of ['/settings', '/settings/material-libraries/x', '/settings/templates/y']) expect(sectionOf(parseRoute(p)), p).toBe('settings');
+  });
+});
+
+describe('workflow URLs', () => {
+  it('name the workflow, and an old version only when read-only', () => {
+    expect(workflowUrl()).toBe('/workflows');
+    expect(workflowUrl('a b')).toBe('/workflows/a%20b');
+    expect(workflowUrl('w', 3)).toBe('/workflows/w');
+    expect(workflowUrl('w', 3, true)).toBe('/workflows/w/versions/3');
+  });
+  it('read back what they wrote', () => {
+    expect(parseWorkflowUrl('/workflows/a%20b')).toEqual({ id: 'a b', version: undefined });
+    expect(parseWorkflowUrl('/workflows/w/versions/3/')).toEqual({ id: 'w', version: 3 });
+    expect(parseWorkflowUrl('/workflows/%E0%A4%A')).toEqual({ id: '%E0%A4%A', version: undefined });
+    expect(parseWorkflowUrl('/runs/x')).toBeNull();
+    expect(parseWorkflowUrl('/')).toBeNull();
   });
 });

@@ -183,6 +183,18 @@ export function routeUrl(route: Route): string {
   }
 }
 
+/** The editor's URL of a workflow: "/workflows/ID", or ".../versions/N" for a read-only old version; EDITOR_URL when none is open. */
+export function workflowUrl(id?: string, version?: number, readOnly?: boolean): string {
+  if (!id) return EDITOR_URL;
+  return readOnly && version ? `/workflows/${encodeURIComponent(id)}/versions/${version}` : `/workflows/${encodeURIComponent(id)}`;
+}
+
+/** The workflow (and version) an editor URL names, or null when it names none. */
+export function parseWorkflowUrl(path: string): { id: string; version?: number } | null {
+  const m = /^\/workflows\/([^/]+)(?:\/versions\/(\d+))?\/?$/.exec(path);
+  return m ? { id: decode(m[1]), version: m[2] ? Number(m[2]) : undefined } : null;
+}
+
 export type Navigate = (url: string, opts?: { replace?: boolean }) => void;
 
 /** The current route, following pushState navigation and the back button. */

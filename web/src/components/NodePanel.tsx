@@ -1,6 +1,8 @@
 import { useContext, useMemo } from 'react';
 import { EditorContext } from '../context';
 import { policySchema, uiSchemaFor } from '../params';
+import { choiceKey, choiceValues, withServerChoices } from '../serverChoices';
+import { useServerLists } from '../useServerLists';
 import type { JSONSchema, Port } from '../types';
 import type { FlowNode } from '../workflow';
 import { Icon, typeColor } from './Icon';
@@ -35,6 +37,11 @@ export function NodePanel({ node, apiPolicySchema, onParams, onPolicy, onLabel }
   const ctx = useContext(EditorContext)!;
   const def = ctx.definition(node.data.step);
   const uiSchema = useMemo(() => (def ? uiSchemaFor(def) : undefined), [def]);
+  // Params that name a library, material, template or category choose among what the server has.
+  const lists = useServerLists();
+  // Only the params that choose matter; typing elsewhere keeps the schema as it is.
+  const choosing = choiceKey(node.data.params);
+  const paramSchema = useMemo(() => (def ? withServerChoices(def.param_schema, lists, choiceValues(choosing)) : undefined), [def, lists, choosing]);
   const polSchema = useMemo(() => policySchema(apiPolicySchema, def?.policy), [apiPolicySchema, def]);
   const problems = ctx.problems.byNode.get(node.id) ?? [];
   const foreign = !!def && !ctx.familySteps.has(node.data.step);
@@ -100,7 +107,7 @@ export function NodePanel({ node, apiPolicySchema, onParams, onPolicy, onLabel }
           ) : (
             <ParamForm
               key={`p-${node.id}`}
-              schema={def.param_schema}
+              schema={paramSchema ?? def.param_schema}
               uiSchema={uiSchema}
               values={node.data.params}
               idPrefix="param"

@@ -22,9 +22,9 @@ export interface ProblemListProps {
 export function ProblemSummary({ count, checked, stale }: { count: number; checked: boolean; stale: boolean }) {
   const text = !checked ? 'Not validated yet' : count ? `${count} problem${count === 1 ? '' : 's'}` : 'No problems found';
   return (
-    <span className={`problem-summary${checked && !count ? ' ok' : ''}${count ? ' has-problems' : ''}`} data-testid="problem-summary" title={!checked ? 'Press Validate or save to check the workflow' : undefined}>
+    <span className={`problem-summary${checked && !count ? ' ok' : ''}${count ? ' has-problems' : ''}`} data-testid="problem-summary" title={!checked ? 'Checked on its own once you change the workflow; Validate checks it now' : undefined}>
       {text}
-      {stale && checked && <span className="muted"> · edited since</span>}
+      {stale && checked && <span className="muted" data-testid="problems-checking"> · checking…</span>}
     </span>
   );
 }
@@ -37,7 +37,7 @@ export function ProblemList({ problems, checked, stale, onSelect }: ProblemListP
       <div className="problems-head">
         <span className="strong">Problems</span>
         <span className="badge badge-error">{problems.length}</span>
-        {stale && checked && <span className="muted small">Edited since the last check.</span>}
+        {stale && checked && <span className="muted small">Checking the latest changes…</span>}
       </div>
       <ul className="problems-list">
         {problems.map((p, i) => (

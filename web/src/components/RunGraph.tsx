@@ -5,7 +5,7 @@ import { Background, Controls, MiniMap, ReactFlow, useNodesInitialized, type Nod
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useReadableOpen } from '../useReadableOpen';
 import { EditorContext, type EditorContextValue } from '../context';
-import { nodeImages, notSentReason } from '../deliverables';
+import { nodeRunView } from '../editorRun';
 import { indexProblems } from '../problems';
 import { runGraph } from '../runs';
 import type { NodeDefinition, NodeStatus, PortType, RunDetail } from '../types';
@@ -48,17 +48,7 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
   // side effect that had nowhere to go, why it sent nothing.
   const graph = useMemo(() => {
     const g = runGraph(run, heightOf);
-    return {
-      ...g,
-      nodes: g.nodes.map((n) => {
-        const state = run.nodes?.[n.id]?.state;
-        const info = n.data.run;
-        if (!info || info.status !== 'succeeded') return n;
-        const preview = nodeImages(n.id, state)[0]?.url;
-        const notSent = notSentReason(state);
-        return preview || notSent ? { ...n, data: { ...n.data, run: { ...info, ...(preview ? { preview } : {}), ...(notSent ? { notSent } : {}) } } } : n;
-      }),
-    };
+    return { ...g, nodes: g.nodes.map((n) => ({ ...n, data: { ...n.data, run: nodeRunView(run, n.id) } })) };
   }, [run, heightOf]);
 
   const ctx = useMemo<EditorContextValue>(

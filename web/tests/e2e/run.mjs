@@ -34,6 +34,7 @@ const GROUPS = {
   progress: ['./groups/progress.mjs', false],
   words: ['./groups/words.mjs', false],
   home: ['./groups/home.mjs', false],
+  canvas: ['./groups/canvas.mjs', false],
 };
 
 const usage = `usage: node tests/e2e/run.mjs <path-to-prodflow-binary> [--group ${Object.keys(GROUPS).join('|')}]...`;

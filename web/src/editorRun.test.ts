@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { editorRunRequest, nodeRunView, overlayRun, runBlocked, runnableProducts, workflowErrors } from './editorRun';
+import type { EditSession } from './editorSession';
+import type { CadFile, Product, RunDetail, WorkflowDoc } from './types';
+import type { FlowNode } from './workflow';
+
+const product = (id: string, name: string, cad: string | null): Product => ({ id, name, sku: id, category: 'c', cad_file: cad });
+const doc: WorkflowDoc = {
+  schema: 'prodflow.workflow/v1',
+  id: 'w',
+  name: 'W',
+  family: 'cad_file',
+  version: 4,
+  nodes: [{ id: 'resolve', step: 'cad.resolve_step_path', params: {} }],
+  edges: [],
+  invocation: { params: {}, artifacts: {} },
+};
+const cad: CadFile = { id: 'abc', sha256: 'abc', size: 1, path: 'cad/abc.step', intake_run_id: 'run_abc' };
+const node = (id: string): FlowNode => ({ id, type: 'module', position: { x: 0, y: 0 }, data: { step: 's', params: {}, ui: {}, extra: {} } });
+
+describe('runBlocked', () => {
+  it('runs a CAD workflow with a product, says why not otherwise', () => {
+    expect(runBlocked('cad_file', 'CAD Intake', true)).toBeUndefined();
+    expect(runBlocked('cad_file', 'CAD Intake', false)).toBe('no workflow is open');
+    expect(runBlocked('order_line', 'Order Rendering', true)).toContain('order line');
+  });
+});
+
+describe('runnableProducts', () => {
+  it('keeps products with a CAD file, by name', () => {
+    const got = runnableProducts([product('b', 'Bolt', 'x'), product('n', 'Nothing', null), product('a', 'Axle', 'y')]);
+    expect(got.map((p) => p.id)).toEqual(['a', 'b']);
+  });
+});
+
+describe('editorRunRequest', () => {
+  const edit: EditSession = { mode: 'edit', baseVersion: 3, savedJson: '' };
+  it('names the stored version when nothing changed', () => {
+    const r = editorRunRequest(doc, edit, false, product('p1', 'Gearbox', 'abc'), cad);
+    expect(r.workflow).toEqual({ id: 'w', version: 3 });
+    expect(r.context).toEqual({ step_path: 'cad/abc.step', cad_file_id: 'abc', product_id: 'p1' });
+    expect(r.subject).toEqual({ product: 'p1', cad_file: 'abc' });
+  });
+  it('sends the canvas when changed or never saved', () => {
+    for (const [s, dirty] of [
+      [edit, true],
+      [{ ...edit, mode: 'new' as const }, false],
+    ] as const) {
+      const r = editorRunRequest(doc, s, dirty, product('p1', 'Gearbox', 'abc'), cad);
+      expect((r.workflow as WorkflowDoc).nodes).toEqual(doc.nodes);
+      expect('version' in r.workflow).toBe(false);
+    }
+  });
+});
+
+describe('overlayRun', () => {
+  const run: RunDetail = {
+    id: 'r',
+    status: 'running',
+    workflow_id: 'w',
+    family: 'cad_file',
+    doc: { workflow: { ...doc, nodes: [...doc.nodes, { id: 'img', step: 'x', params: {} }] } },
+    nodes: {
+      resolve: { status: 'succeeded', state: {} },
+      img: { status: 'succeeded', state: { outputs: { image: { artifact_id: 'art1', media_type: 'image/png' } } } },
+    },
+  } as unknown as RunDetail;
+  it('lays statuses and images over the nodes the run has, leaves new ones alone', () => {
+    const out = overlayRun([node('resolve'), node('img'), node('added')], run);
+    expect(out[0].data.run?.status).toBe('succeeded');
+    expect(out[1].data.run?.preview).toBe('/api/artifacts/art1');
+    expect(out[2].data.run).toBeUndefined();
+  });
+  it('is the nodes themselves without a run', () => {
+    const nodes = [node('a')];
+    expect(overlayRun(nodes, null)).toBe(nodes);
+  });
+  it('shows a pending node without preview', () => {
+    expect(nodeRunView(run, 'missing')).toEqual({ status: 'pending' });
+  });
+});
+
+describe('workflowErrors', () => {
+  it('keeps the workflow’s problems, pointing into the workflow', () => {
+    const errs = [
+      { code: 'x', pointer: '/workflow/nodes/2/params/width', message: 'too wide' },
+      { code: 'y', pointer: '/context/step_path', message: 'missing' },
+      { code: 'z', pointer: '/workflowish', message: 'not ours' },
+    ];
+    expect(workflowErrors(errs)).toEqual([{ code: 'x', pointer: '/nodes/2/params/width', message: 'too wide' }]);
+  });
+});

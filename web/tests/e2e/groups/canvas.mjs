@@ -1,0 +1,231 @@
+// Browser scenarios, group "canvas": working on the editor's canvas. A
+// workflow run for a product from the editor, followed live on its own nodes.
+// Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group canvas`).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { api, authHeaders, base, check, dataDir, expectHttpStatus, openApp, shot, until } from '../lib.mjs';
+
+export const scenarios = [];
+const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
+
+/** A new workflow from a family's starter, open in the editor. */
+async function fromStarter(page, family, starter, name) {
+  await page.getByTestId('tab-workflows').click();
+  await page.getByTestId('new-workflow').click();
+  await page.getByTestId('new-workflow-dialog').waitFor();
+  await page.getByTestId(`family-${family}`).click();
+  await page.getByTestId(`starter-${starter}`).click();
+  await page.getByTestId('new-name').fill(name);
+  await page.getByTestId('create-workflow').click();
+}
+
+scenario(30, 'run from the editor: a product picked by name, the run live on the canvas', async (page) => {
+  const up = await fetch(`${base}/api/cad-files?filename=gearbox.step`, {
+    method: 'POST',
+    headers: { ...authHeaders(), 'Content-Type': 'application/octet-stream' },
+    body: readFileSync(join(dataDir, 'gearbox.step')),
+  });
+  check(up.status === 201 || up.status === 200, `the STEP file was taken (${up.status})`);
+  const cad = await up.json();
+  const made = await api('POST', '/api/products', { name: 'Canvas Gearbox', sku: 'CNV-GB', category: 'machinery', cad_file: cad.id });
+  check(made.status === 201, `the product was made (${made.status})`);
+  await api('POST', '/api/products', { name: 'Canvas No CAD', sku: 'CNV-NOCAD', category: 'machinery' });
+
+  await openApp(page);
+  // An order-line workflow runs for an order line: the button says so instead.
+  await fromStarter(page, 'order_line', 'starter-order-still', 'Canvas still');
+  await page.getByTestId('node-line').waitFor();
+  check(await page.getByTestId('run-open').isDisabled(), 'an order-line workflow is not run from here');
+  check((await page.getByTestId('run-open').getAttribute('title')).includes('order line'), 'the button says why');
+
+  await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas intake');
+  await page.getByTestId('confirm-ok').click(); // the unsaved still workflow is let go
+  await page.getByTestId('node-glb').waitFor();
+  await page.getByTestId('run-open').click();
+  await page.getByTestId('editor-run-dialog').waitFor();
+  const select = page.getByTestId('editor-run-product');
+  await until('the products to load', async () => (await select.locator('option').count()) > 0 && !(await select.isDisabled()));
+  const options = await select.locator('option').allInnerTexts();
+  check(options.some((o) => o.includes('Canvas Gearbox')), `the product is offered by name: ${options.join(', ')}`);
+  check(!options.some((o) => o.includes('Canvas No CAD')), 'a product without a CAD file is not offered');
+  check(!options.some((o) => o.includes('/')), 'no path is shown');
+  check((await page.getByTestId('editor-run-what').innerText()).includes('as it is on the canvas'), 'an unsaved workflow runs as it is');
+  await select.selectOption({ label: options.find((o) => o.includes('Canvas Gearbox')) });
+  await page.getByTestId('editor-run-start').click();
+
+  const banner = page.getByTestId('editor-run-banner');
+  await banner.waitFor();
+  await until('the run to end', async () => {
+    const st = await banner.getAttribute('data-status');
+    if (st === 'failed' || st === 'cancelled') throw new Error(`the run ${st}: ${await banner.innerText()}`);
+    return st === 'succeeded';
+  });
+  for (const id of ['resolve', 'extract', 'glb', 'thumbnail']) {
+    await until(`${id} to show succeeded`, async () => (await page.getByTestId(`node-status-${id}`).getAttribute('data-status')) === 'succeeded');
+  }
+  check((await banner.innerText()).includes('6 of 6 nodes succeeded'), 'the banner says how it went');
+  await page.locator('.react-flow__controls-fitview').click();
+  await shot(page, 'canvas-run.png');
+  // The run keeps its product as subject, and its page is one click away.
+  const runId = await banner.getAttribute('data-run-id');
+  const run = (await api('GET', `/api/runs/${runId}`)).body;
+  check(run.subject?.product === made.body.id, 'the run records the product');
+  await page.getByTestId('editor-run-clear').click();
+  await until('the overlay to clear', async () => (await page.getByTestId('node-status-glb').count()) === 0);
+});
+
+scenario(31, 'validation follows the graph: a broken edit turns its node red on its own, undo clears it', async (page) => {
+  await openApp(page);
+  await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas checks');
+  await page.getByTestId('node-extract').waitFor();
+  check((await page.getByTestId('problem-summary').innerText()).includes('Not validated yet'), 'nothing is checked before an edit');
+  // Without the extractor, the materials node misses its required input.
+  await page.getByTestId('node-extract').click();
+  await page.keyboard.press('Delete');
+  await page.getByTestId('node-problems-materials').waitFor();
+  check((await page.getByTestId('problem-summary').innerText()).includes('problem'), 'the summary counts the problems');
+  await shot(page, 'canvas-autocheck.png');
+  // Running it anyway (with scenario 30's product) is refused, with the problem in words.
+  expectHttpStatus(422);
+  await page.getByTestId('run-open').click();
+  const select = page.getByTestId('editor-run-product');
+  await until('the products to load', async () => !(await select.isDisabled()));
+  await page.getByTestId('editor-run-start').click();
+  const refused = await until('the refusal', async () => {
+    const t = (await page.getByTestId('editor-run-errors').count()) ? await page.getByTestId('editor-run-errors').innerText() : '';
+    return t.includes('Not started') ? t : '';
+  });
+  check(refused.includes('Workflow › Node'), `the problem says where: ${refused}`);
+  check(!refused.includes('/tmp') && !refused.includes(dataDir), 'no server path is shown');
+  await page.getByTestId('editor-run-dialog').getByRole('button', { name: 'Cancel' }).click();
+  await until('the dialog to close', async () => (await page.getByTestId('editor-run-dialog').count()) === 0);
+  await page.getByTestId('node-problems-materials').waitFor();
+  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  await page.keyboard.press('Control+z');
+  await page.getByTestId('node-extract').waitFor();
+  await until('the problem to clear on its own', async () => (await page.getByTestId('node-problems-materials').count()) === 0);
+  await until('the summary to say so', async () => (await page.getByTestId('problem-summary').innerText()).includes('No problems found'));
+});
+
+scenario(32, 'copy, paste and duplicate keep params and land in free space; quick add finds both families; ? lists the keys', async (page) => {
+  await openApp(page);
+  await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas copies');
+  await page.getByTestId('node-glb').click();
+  await page.locator('#param_linear_deflection').fill('0.25');
+  await page.getByTestId('overridden-param-linear_deflection').waitFor();
+  // Back on the canvas, the node still selected: copy and paste it.
+  await page.getByTestId('node-glb').click();
+  await page.keyboard.press('Control+c');
+  await until('the copy to be confirmed', async () => (await page.getByTestId('status-line').innerText()).startsWith('Copied 1 node'));
+  await page.keyboard.press('Control+v');
+  const pasted = page.getByTestId('node-export_glb');
+  await pasted.waitFor();
+  await until('the paste to be selected with its setting', async () => (await page.locator('#param_linear_deflection').inputValue()) === '0.25');
+  const a = await page.getByTestId('node-glb').boundingBox();
+  const b = await pasted.boundingBox();
+  const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
+  check(apart, `the copy does not cover its original (${JSON.stringify(a)} vs ${JSON.stringify(b)})`);
+  // Duplicate what is selected now (the copy).
+  await pasted.click();
+  await page.keyboard.press('Control+d');
+  await page.getByTestId('node-export_glb_2').waitFor();
+  // The entry node is one per workflow: duplicating it says why not.
+  await page.getByTestId('node-resolve').click();
+  await page.keyboard.press('Control+d');
+  await until('the refusal', async () => (await page.getByTestId('status-line').innerText()).includes('already has its entry node'));
+
+  // Quick add from a double-click on empty canvas.
+  const pane = await page.locator('.react-flow__pane').boundingBox();
+  await page.mouse.dblclick(pane.x + 60, pane.y + 60);
+  await page.getByTestId('quick-add').waitFor();
+  await page.getByTestId('quick-add-search').fill('order line');
+  const elsewhere = page.getByTestId('quick-add-order.resolve_line');
+  await elsewhere.waitFor();
+  check(await elsewhere.isDisabled(), 'a module of another family cannot be added here');
+  check((await elsewhere.innerText()).includes('lives in Order Rendering'), 'it says where it lives');
+  await page.getByTestId('quick-add-search').fill('b');
+  await shot(page, 'canvas-quick-add.png');
+  await page.getByTestId('quick-add-search').fill('bounding');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('node-compute_bbox').waitFor();
+  check((await page.getByTestId('quick-add').count()) === 0, 'the quick add closes');
+
+  // `/` opens it too; Escape closes it. `?` lists the keys.
+  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  await page.keyboard.press('/');
+  await page.getByTestId('quick-add').waitFor();
+  await page.keyboard.press('Escape');
+  await until('the quick add to close', async () => (await page.getByTestId('quick-add').count()) === 0);
+  await page.keyboard.press('?');
+  const sheet = page.getByTestId('shortcut-sheet');
+  await sheet.waitFor();
+  check((await sheet.innerText()).includes('Ctrl+D'), 'the sheet lists duplicate');
+  await until('the edits to be checked on their own', async () => !(await page.getByTestId('problem-summary').innerText()).includes('Not validated'));
+  await shot(page, 'canvas-shortcuts.png');
+  await page.keyboard.press('Escape');
+});
+
+scenario(33, 'side panels fold away for a wider canvas and stay folded after a reload', async (page) => {
+  await openApp(page);
+  await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas folds');
+  await page.getByTestId('node-glb').waitFor();
+  const canvas = page.locator('main.canvas');
+  const before = (await canvas.boundingBox()).width;
+  await page.getByTestId('fold-left').click();
+  await page.getByTestId('unfold-left').waitFor();
+  await page.getByTestId('fold-right').click();
+  await page.getByTestId('unfold-right').waitFor();
+  const after = (await canvas.boundingBox()).width;
+  check(after > before + 500, `the canvas grew from ${before} to ${after} px`);
+  await page.locator('.react-flow__controls-fitview').click();
+  await shot(page, 'canvas-folded.png');
+
+  await page.reload();
+  await page.getByTestId('unfold-left').waitFor();
+  check((await page.getByTestId('unfold-right').count()) === 1, 'the right panel stays folded too');
+  check((await page.getByTestId('tab-palette').count()) === 0, 'the palette is out of the way');
+  // Opening again brings the tabs back, and is remembered as well.
+  await page.getByTestId('unfold-left').click();
+  await page.getByTestId('tab-workflows').waitFor();
+  await page.getByTestId('unfold-right').click();
+  await page.getByTestId('tab-node').waitFor();
+  await page.reload();
+  await page.getByTestId('tab-node').waitFor();
+  check((await page.getByTestId('unfold-left').count()) === 0, 'both panels open after a reload');
+});
+
+scenario(34, 'parameter forms: fields in the contract’s order, templates, libraries and materials as choices from the server', async (page) => {
+  await openApp(page);
+  await fromStarter(page, 'order_line', 'starter-order-still', 'Canvas choices');
+  // The still's fields come in the contract's field_order.
+  const defs = (await api('GET', '/api/workflows/node-definitions?family=order_line')).body.node_definitions;
+  const stillDef = defs.find((d) => d.step === 'render.blender_still');
+  check(stillDef?.ui?.field_order?.length > 0, 'the server gives the still a field order');
+  await page.getByTestId('node-still').click();
+  await page.getByTestId('node-panel').waitFor();
+  const shown = await page.locator('[data-testid^="field-param-"]').evaluateAll((els) => els.map((e) => e.dataset.testid.slice('field-param-'.length)));
+  const want = stillDef.ui.field_order.filter((k) => k in stillDef.param_schema.properties);
+  check(JSON.stringify(shown.slice(0, want.length)) === JSON.stringify(want), `fields in field_order: ${shown.join(', ')}`);
+  // The still's material override chooses among the library's materials.
+  const override = page.locator('#param_material_override');
+  await until('the material choices', async () => (await override.evaluate((el) => el.tagName)) === 'SELECT');
+  const materials = await override.locator('option').allInnerTexts();
+  check(materials.includes('None'), `empty means none: ${materials.join(', ')}`);
+  check(materials.some((m) => m.includes('painted_metal_grey')), 'the library’s materials are offered');
+
+  // The template node chooses among the server's templates.
+  await page.getByTestId('node-template').click();
+  const template = page.locator('#param_template');
+  await until('the template choices', async () => (await template.evaluate((el) => el.tagName)) === 'SELECT');
+  const templates = await template.locator('option').allInnerTexts();
+  check(templates.includes('Chosen automatically'), `empty chooses automatically: ${templates.join(', ')}`);
+  await template.selectOption({ label: templates.find((t) => t.includes('studio_white')) });
+  await page.getByTestId('overridden-param-template').waitFor();
+
+  // The material map's library is a choice too.
+  await page.getByTestId('node-map').click();
+  const library = page.locator('#param_library');
+  await until('the library choices', async () => (await library.evaluate((el) => el.tagName)) === 'SELECT');
+  check((await library.locator('option').allInnerTexts()).some((o) => o.includes('(default)')), 'the default library is offered');
+  await shot(page, 'canvas-choices.png');
+});
