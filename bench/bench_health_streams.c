@@ -12,36 +12,25 @@
 #include "core/metrics.h"
 #include "core/path.h"
 #include "support/gate.h"
+#include "support/procs.h"
 #include "support/server.h"
+#include "support/stream.h"
 #include "support/tmpdir.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define STREAMS 1000
 #define SAMPLES 200
 #define GOAL_MS 10.0
 
+/* A stream the server took: its status line has come. */
 static int open_stream(const pf_test_server *srv, const char *run_id) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->port)};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    char *req = pf_asprintf("GET /api/runs/%s/events HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nAuthorization: Bearer %s\r\n"
-                            "Accept: text/event-stream\r\n\r\n",
-                            run_id, srv->port, srv->token);
-    bool sent = write(fd, req, strlen(req)) == (ssize_t)strlen(req);
-    free(req);
-    char first[256]; /* the status line: the server took the stream */
-    if (!sent || read(fd, first, sizeof first) <= 0) {
+    int fd = pf_test_stream_open(srv, run_id);
+    char first[256];
+    if (fd >= 0 && read(fd, first, sizeof first) <= 0) {
         close(fd);
         return -1;
     }
@@ -66,17 +55,6 @@ static void time_health(const pf_test_server *srv, double *median, double *p99) 
     qsort(ms, SAMPLES, sizeof *ms, by_value);
     *median = ms[SAMPLES / 2];
     *p99 = ms[SAMPLES * 99 / 100];
-}
-
-static long threads_of(pid_t pid) {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long n = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %ld", &n) == 1) break;
-    if (f) fclose(f);
-    return n;
 }
 
 int main(void) {
@@ -105,14 +83,14 @@ int main(void) {
 
     double base_median, base_p99;
     time_health(&srv, &base_median, &base_p99);
-    long threads_before = threads_of(srv.pid);
+    long threads_before = pf_test_threads_of(srv.pid);
     int *fds = pf_xcalloc(STREAMS, sizeof *fds);
     int open = 0;
     for (int i = 0; i < STREAMS; i++)
         if ((fds[i] = open_stream(&srv, run)) >= 0) open++;
     double median, p99;
     time_health(&srv, &median, &p99);
-    long threads_after = threads_of(srv.pid);
+    long threads_after = pf_test_threads_of(srv.pid);
 
     printf("health, %d requests each:   median %.2f ms, p99 %.2f ms with no stream open\n", SAMPLES, base_median,
            base_p99);

@@ -8,11 +8,11 @@
 #include "check.h"
 #include "core/json.h"
 
-#include "cad/fixture.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "support/server.h"
 #include "support/tmpdir.h"
+#include "support/upload.h"
 #include "support/webhook.h"
 
 #include <stdlib.h>
@@ -103,19 +103,8 @@ int main(void) {
     json_decref(products);
 
     /* upload a STEP file and wait for its intake */
-    char *dir = pf_test_tmpdir("orders"), *step = pf_asprintf("%s/pump.step", dir);
-    pf_fixture_opts fo = {.bolts = 2};
-    pf_error *err = pf_cad_make_fixture(step, &fo);
-    CHECK(err == NULL);
-    pf_error_free(err);
-    char *bytes = NULL;
-    size_t n = 0;
-    pf_error_free(pf_read_file(step, 1u << 24, &bytes, &n));
-    pf_http_reply up;
-    CHECK(pf_http(&srv, "POST", "/api/cad-files?filename=pump.step", bytes, n, "application/octet-stream", &up) == 0);
-    CHECK_INT(up.status, 201);
-    char *cad_id = pf_strdup(pf_json_str(up.json, "id") ? pf_json_str(up.json, "id") : "");
-    pf_http_reply_free(&up);
+    char *dir = pf_test_tmpdir("orders");
+    char *cad_id = pf_test_upload_pump(&srv, dir, "pump");
     char *cad_path = pf_asprintf("/api/cad-files/%s", cad_id);
     json_t *cad = pf_test_intake_wait(&srv, cad_path);
     CHECK_STR(pf_test_intake_status(cad), "succeeded");
@@ -218,8 +207,6 @@ int main(void) {
     json_decref(product);
     free(cad_path);
     free(cad_id);
-    free(bytes);
-    free(step);
     free(dir);
     pf_test_server_stop(&srv);
     pf_test_webhook_stop(hook);

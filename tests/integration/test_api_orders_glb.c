@@ -11,11 +11,11 @@
 #include "check.h"
 #include "core/json.h"
 
-#include "cad/fixture.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "support/server.h"
 #include "support/tmpdir.h"
+#include "support/upload.h"
 #include "support/webhook.h"
 
 #include <stdint.h>
@@ -59,27 +59,13 @@ static void check_delivered_glb(const pf_test_server *srv, const char *run_id, c
 
 /* A product with its own uploaded STEP file (the pump fixture). */
 static char *upload_product(const pf_test_server *srv, const char *dir, const char *sku, char **sha_out) {
-    char *step = pf_asprintf("%s/%s.step", dir, sku);
-    pf_fixture_opts fo = {.bolts = 2};
-    pf_error *err = pf_cad_make_fixture(step, &fo);
-    CHECK(err == NULL);
-    pf_error_free(err);
-    char *bytes = NULL;
-    size_t n = 0;
-    pf_error_free(pf_read_file(step, 1u << 24, &bytes, &n));
-    pf_http_reply up;
-    CHECK(pf_http(srv, "POST", "/api/cad-files?filename=pump.step", bytes, n, "application/octet-stream", &up) == 0);
-    CHECK_INT(up.status, 201);
-    *sha_out = pf_strdup(pf_json_str(up.json, "id") ? pf_json_str(up.json, "id") : "");
-    pf_http_reply_free(&up);
+    *sha_out = pf_test_upload_pump(srv, dir, sku);
     char *body = pf_asprintf("{\"name\":\"Pump %s\",\"sku\":\"%s\",\"category\":\"machinery\",\"cad_file\":\"%s\"}",
                              sku, sku, *sha_out);
     json_t *product = pf_http_expect(srv, "POST", "/api/products", body, 201);
     char *id = pf_strdup(pf_json_str(product, "id") ? pf_json_str(product, "id") : "");
     json_decref(product);
     free(body);
-    free(bytes);
-    free(step);
     return id;
 }
 

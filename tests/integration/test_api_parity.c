@@ -8,12 +8,12 @@
 #include "check.h"
 #include "core/json.h"
 
-#include "cad/fixture.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "runtime/parity_history.h"
 #include "support/server.h"
 #include "support/tmpdir.h"
+#include "support/upload.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,21 +65,12 @@ static void check_identical(const json_t *report, const char *what, const char *
 int main(void) {
     pf_test_server srv;
     if (pf_test_server_start(&srv, NULL) != 0) return pf_check_done("api_parity");
-    char *dir = pf_test_tmpdir("parity-e2e"), *step = pf_asprintf("%s/pump.step", dir);
-    pf_fixture_opts fo = {.bolts = 2};
-    pf_error *err = pf_cad_make_fixture(step, &fo);
-    CHECK(err == NULL);
-    pf_error_free(err);
-    char *bytes = NULL;
-    size_t n = 0;
-    pf_error_free(pf_read_file(step, 1u << 24, &bytes, &n));
-    pf_http_reply up;
-    CHECK(pf_http(&srv, "POST", "/api/cad-files?filename=pump.step", bytes, n, "application/octet-stream", &up) == 0);
-    CHECK_INT(up.status, 201);
-    char *cad_path = pf_asprintf("/api/cad-files/%s", pf_json_str(up.json, "id") ? pf_json_str(up.json, "id") : "");
-    char *body = pf_asprintf("{\"name\":\"Pump\",\"sku\":\"P-9\",\"category\":\"machinery\",\"cad_file\":\"%s\"}",
-                             pf_json_str(up.json, "id"));
-    pf_http_reply_free(&up);
+    char *dir = pf_test_tmpdir("parity-e2e");
+    char *cad_id = pf_test_upload_pump(&srv, dir, "pump");
+    char *cad_path = pf_asprintf("/api/cad-files/%s", cad_id);
+    char *body =
+        pf_asprintf("{\"name\":\"Pump\",\"sku\":\"P-9\",\"category\":\"machinery\",\"cad_file\":\"%s\"}", cad_id);
+    free(cad_id);
     json_t *cad = pf_test_intake_wait(&srv, cad_path);
     CHECK_STR(pf_test_intake_status(cad), "succeeded");
     json_decref(cad);
@@ -257,8 +248,6 @@ int main(void) {
     json_decref(order);
     json_decref(product);
     free(cad_path);
-    free(bytes);
-    free(step);
     free(dir);
     pf_test_server_stop(&srv);
     return pf_check_done("api_parity");

@@ -10,55 +10,16 @@
 #include "core/json.h"
 #include "core/mem.h"
 #include "support/gate.h"
+#include "support/procs.h"
 #include "support/server.h"
+#include "support/stream.h"
 #include "support/tmpdir.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #define STREAMS 40
-
-static int threads_of(pid_t pid) {
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    int n = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "Threads: %d", &n) == 1) break;
-    if (f) fclose(f);
-    return n;
-}
-
-/* A TCP connection to the server from source address from (NULL: any). */
-static int connect_from(const pf_test_server *srv, const char *from) {
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (from) {
-        struct sockaddr_in src = {.sin_family = AF_INET};
-        inet_pton(AF_INET, from, &src.sin_addr);
-        bind(fd, (struct sockaddr *)&src, sizeof src);
-    }
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->port)};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-static int open_stream(const pf_test_server *srv, const char *run_id) {
-    int fd = connect_from(srv, NULL);
-    char *req = pf_asprintf("GET /api/runs/%s/events HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nAuthorization: Bearer %s\r\n"
-                            "Accept: text/event-stream\r\n\r\n",
-                            run_id, srv->port, srv->token);
-    CHECK(fd >= 0 && write(fd, req, strlen(req)) == (ssize_t)strlen(req));
-    free(req);
-    return fd;
-}
 
 /* Everything the server sends until it closes the connection. */
 static char *read_all(int fd) {
@@ -135,15 +96,17 @@ static void test_streams_hold_no_thread(void) {
     pf_error_free(pf_cad_make_fixture(step, &fo));
     char *run = start_intake(&srv);
     wait_thumbnail_held(&srv, run);
-    int before = threads_of(srv.pid);
+    long before = pf_test_threads_of(srv.pid);
     int fds[STREAMS];
-    for (int i = 0; i < STREAMS; i++)
-        fds[i] = open_stream(&srv, run);
+    for (int i = 0; i < STREAMS; i++) {
+        fds[i] = pf_test_stream_open(&srv, run);
+        CHECK(fds[i] >= 0);
+    }
     while (health_streams(&srv, "waiting") < STREAMS) /* every stream is open, and parked */
         ;
     CHECK_INT(health_streams(&srv, "open"), STREAMS);
-    int during = threads_of(srv.pid);
-    CHECK_MSG(during == before, "threads went from %d to %d with %d event streams open", before, during, STREAMS);
+    long during = pf_test_threads_of(srv.pid);
+    CHECK_MSG(during == before, "threads went from %ld to %ld with %d event streams open", before, during, STREAMS);
     pf_test_gate_open(&gate);
     size_t ended = 0;
     for (int i = 0; i < STREAMS; i++) {
@@ -170,14 +133,14 @@ static void test_connection_limit(void) {
     if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", "--max-per-client", "8", NULL}) != 0) return;
     int fds[8];
     for (int i = 0; i < 8; i++)
-        fds[i] = connect_from(&srv, "127.0.0.1");
-    int extra = connect_from(&srv, "127.0.0.1");
+        fds[i] = pf_test_connect(&srv, "127.0.0.1");
+    int extra = pf_test_connect(&srv, "127.0.0.1");
     char byte;
     /* The ninth is accepted by the kernel and closed by the server at once. */
     CHECK_MSG(extra < 0 || read(extra, &byte, 1) <= 0, "a ninth connection from one address was served");
     if (extra >= 0) close(extra);
     /* Another address is not held back by the first one's connections. */
-    int other = connect_from(&srv, "127.0.0.2");
+    int other = pf_test_connect(&srv, "127.0.0.2");
     char *req = pf_asprintf("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nConnection: close\r\n\r\n", srv.port);
     CHECK(other >= 0 && write(other, req, strlen(req)) == (ssize_t)strlen(req));
     char *got = other >= 0 ? read_all(other) : pf_strdup("");

@@ -12,16 +12,15 @@
 #include "core/mem.h"
 #include "support/pg.h"
 #include "support/server.h"
+#include "support/stream.h"
 #include "support/webhook.h"
 
-#include <arpa/inet.h>
 #include <glob.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 /* Lines dispatched; each costs a publish and a notify (the .blend export
@@ -90,23 +89,6 @@ static void *dispatch_all(void *arg) {
     return NULL;
 }
 
-/* An SSE stream of run_id on srv, as a raw socket. */
-static int open_stream(const pf_test_server *srv, const char *run_id) {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)srv->port)};
-    inet_pton(AF_INET, "127.0.0.1", &to.sin_addr);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&to, sizeof to) != 0) {
-        if (fd >= 0) close(fd);
-        return -1;
-    }
-    char *req = pf_asprintf("GET /api/runs/%s/events HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nAuthorization: Bearer %s\r\n"
-                            "Accept: text/event-stream\r\n\r\n",
-                            run_id, srv->port, srv->token);
-    CHECK(write(fd, req, strlen(req)) == (ssize_t)strlen(req));
-    free(req);
-    return fd;
-}
-
 /* Reads the stream into *text until it contains want (or ends). */
 static bool read_until(int fd, char **text, size_t *len, const char *want) {
     while (!strstr(*text, want)) {
@@ -139,7 +121,8 @@ static void test_stream_across(pf_test_server *a, pf_test_server *b, pf_test_web
     free(path);
     /* b's notify has posted (and waits): the run is running on b */
     pf_test_webhook_wait(hook, before + 1);
-    int fd = open_stream(a, run_id);
+    int fd = pf_test_stream_open(a, run_id);
+    CHECK(fd >= 0);
     CHECK(fd >= 0);
     char *text = pf_strdup("");
     size_t len = 0;

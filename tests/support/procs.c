@@ -40,3 +40,14 @@ size_t pf_test_procs_with(const char *marker, pid_t *pids, size_t max) {
     closedir(d);
     return found;
 }
+
+long pf_test_threads_of(pid_t pid) {
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %ld", &n) == 1) break;
+    if (f) fclose(f);
+    return n;
+}

@@ -1,8 +1,8 @@
 #include "support/scene.h"
+#include "support/shell.h"
 
 #include "core/mem.h"
 #include "core/path.h"
-#include "core/subprocess.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -15,12 +15,7 @@ static bool blender_script(const char *script, const char *const *args) {
     for (size_t i = 0; args[i] && n < 11; i++)
         argv[n++] = args[i];
     argv[n] = NULL;
-    pf_subprocess_opts o = {.argv = argv};
-    pf_subprocess_result r;
-    pf_error *err = pf_subprocess_run(&o, &r);
-    bool ok = !err && r.exit_code == 0;
-    pf_error_free(err);
-    return ok;
+    return pf_test_run_argv(argv);
 }
 
 bool pf_test_make_scene(const char *out, const char *kind, const char *marker) {

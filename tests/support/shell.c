@@ -1,6 +1,7 @@
 #include "support/shell.h"
 
 #include "core/mem.h"
+#include "core/subprocess.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -78,4 +79,13 @@ bool pf_test_expect_words(const char *cmd, int code, const char *phrase) {
         fprintf(stderr, "`%s` printed no line with the words \"%s\":\n%s\n", cmd, phrase, out);
     free(out);
     return rc == code && found;
+}
+
+bool pf_test_run_argv(const char *const *argv) {
+    pf_subprocess_opts o = {.argv = argv};
+    pf_subprocess_result r;
+    pf_error *err = pf_subprocess_run(&o, &r);
+    bool ok = !err && r.exit_code == 0;
+    pf_error_free(err);
+    return ok;
 }

@@ -15,5 +15,8 @@ bool pf_test_expect(const char *cmd, int code, const char *phrase);
  * matching any run of white space; a phrase that starts with a space
  * wants an indented line. */
 bool pf_test_expect_words(const char *cmd, int code, const char *phrase);
+/* Runs argv (NULL-terminated, no shell) with the project's controlled
+ * child start; true when it exits 0. */
+bool pf_test_run_argv(const char *const *argv);
 
 #endif

@@ -7,12 +7,12 @@
 #include "core/json.h"
 
 #include "core/mem.h"
-#include "core/subprocess.h"
 #include "runtime/parity_blend.h"
 #include "runtime/parity_glb.h"
 #include "runtime/parity_image.h"
 #include "runtime/parity_structure.h"
 #include "runtime/parity_video.h"
+#include "support/shell.h"
 #include "support/tmpdir.h"
 
 #include <math.h>
@@ -143,15 +143,6 @@ static void test_images(const char *dir) {
 
 /* ---------------------------------------------------------------- videos */
 
-static bool run(const char *const *argv) {
-    pf_subprocess_opts o = {.argv = argv};
-    pf_subprocess_result r;
-    pf_error *err = pf_subprocess_run(&o, &r);
-    bool ok = !err && r.exit_code == 0;
-    pf_error_free(err);
-    return ok;
-}
-
 /* Four frames of the picture moving right, the third replaced by noise when
  * spoil; encoded losslessly so that equal frames decode equal. */
 static char *encode(const char *dir, const char *name, bool spoil) {
@@ -172,7 +163,7 @@ static char *encode(const char *dir, const char *name, bool spoil) {
     const char *argv[] = {"ffmpeg",   "-hide_banner", "-loglevel", "error", "-nostdin", "-y",  "-framerate",
                           "4",        "-i",           input,       "-c:v",  "libx264",  "-qp", "0",
                           "-pix_fmt", "yuv444p",      out,         NULL};
-    CHECK_MSG(run(argv), "ffmpeg encodes %s", name);
+    CHECK_MSG(pf_test_run_argv(argv), "ffmpeg encodes %s", name);
     free(input);
     free(frames);
     return out;
@@ -274,7 +265,7 @@ static char *save_blend(const char *dir, const char *name, const char *python) {
     char *expr = pf_asprintf("import bpy\n%s\nbpy.ops.wm.save_as_mainfile(filepath=%s%s%s)", python, "'", path, "'");
     const char *argv[] = {"blender", "-b", "--factory-startup", "--disable-autoexec", "-noaudio", "--python-expr",
                           expr,      NULL};
-    CHECK_MSG(run(argv), "Blender saves %s", name);
+    CHECK_MSG(pf_test_run_argv(argv), "Blender saves %s", name);
     free(expr);
     return path;
 }
