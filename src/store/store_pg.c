@@ -70,6 +70,8 @@ pf_error *pf_pg_error(PGconn *pg, const PGresult *r, const char *what) {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (state && primary && strcmp(state, "P0002") == 0) return pf_error_new(PF_ENOTFOUND, "", "%s", primary);
+    /* A fenced write whose lease passed to another server (migration 5). */
+    if (state && primary && strcmp(state, "PF409") == 0) return pf_error_new(PF_ECONFLICT, "", "%s", primary);
     /* A second live run of an order line (migration 4): another dispatch,
      * perhaps on another server, came first. Other unique violations stay
      * PF_EIO, as in SQLite. */
@@ -566,6 +568,8 @@ static const pf_store_ops pg_ops = {
     .item_list = pf_pg_item_list,
     .run_claim = pf_pg_run_claim,
     .run_renew = pf_pg_run_renew,
+    .run_lease = pf_pg_run_lease,
+    .run_fence_held = pf_pg_run_fence_held,
     .run_release = pf_pg_run_release,
     .listen = pf_pg_listen,
     .unlisten = pf_pg_unlisten,

@@ -478,8 +478,8 @@ static void test_pg_open_and_migrate(pf_test_pg *pg) {
     json_t *report = NULL;
     CHECK_INT(code_of(pf_store_migrate(url, true, &report)), PF_OK); /* dry run: says, does nothing */
     CHECK_INT(report_int(report, "current_version"), 0);
-    CHECK_INT(report_int(report, "target_version"), 4);
-    CHECK_INT(report_count(report), 4);
+    CHECK_INT(report_int(report, "target_version"), 5);
+    CHECK_INT(report_count(report), 5);
     CHECK(strstr(json_string_value(json_object_get(json_array_get(json_object_get(report, "statements"), 2), "sql")),
                  "CREATE TABLE items") != NULL);
     json_decref(report);
@@ -489,17 +489,17 @@ static void test_pg_open_and_migrate(pf_test_pg *pg) {
 
     pf_store *s = NULL;
     CHECK(pf_store_open(url, &s) == NULL);
-    CHECK_INT(pf_store_schema_version(s), 4);
+    CHECK_INT(pf_store_schema_version(s), 5);
     CHECK_STR(pf_store_backend(s), "postgresql");
     pf_store_close(s);
     char *short_scheme = pf_asprintf("postgres://%s", url + strlen("postgresql://"));
     CHECK(pf_store_open(short_scheme, &s) == NULL); /* re-opening applies nothing new */
-    CHECK_INT(pf_store_schema_version(s), 4);
+    CHECK_INT(pf_store_schema_version(s), 5);
     pf_store_close(s);
     free(short_scheme);
-    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "4");
+    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "5");
     CHECK_INT(code_of(pf_store_migrate(url, false, &report)), PF_OK);
-    CHECK_INT(report_int(report, "current_version"), 4);
+    CHECK_INT(report_int(report, "current_version"), 5);
     CHECK_INT(report_count(report), 0);
     json_decref(report);
 
@@ -539,10 +539,10 @@ static void test_pg_migrate_together(pf_test_pg *pg) {
         pthread_join(t[i], NULL);
         CHECK(o[i].err == NULL);
         pf_error_free(o[i].err);
-        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 4);
+        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 5);
         pf_store_close(o[i].store);
     }
-    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "4 4");
+    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "5 5");
     free(url);
 }
 
@@ -568,7 +568,7 @@ static void test_pg_upgrade(pf_test_pg *pg) {
     pf_store *s = NULL;
     CHECK(pf_store_open(url, &s) == NULL);
     if (s) {
-        CHECK_INT(pf_store_schema_version(s), 4);
+        CHECK_INT(pf_store_schema_version(s), 5);
         json_t *got = NULL;
         CHECK_INT(code_of(pf_store_workflow_get(s, "old", 0, &got)), PF_OK);
         CHECK_INT(json_integer_value(json_object_get(got, "version")), 1);
@@ -675,6 +675,104 @@ static void check_store_works(pf_store *s, const char *key) {
     CHECK_INT(code_of(pf_store_run_transitions(s, &t, 1)), PF_OK);
 }
 
+/* A leased run's writes carry a fence (its lease owner and epoch). On
+ * any backend, a fence the run does not hold is refused whole, and a
+ * group commit leaves out only that run's transitions. */
+static void test_fence_refused(pf_store *s) {
+    json_t *run = json_pack("{s:s, s:s, s:i, s:s, s:s, s:{}}", "id", "run-fenced", "workflow_id", "wf",
+                            "workflow_version", 1, "family", "cad_file", "status", "running", "doc");
+    CHECK_INT(code_of(pf_store_run_create(s, run)), PF_OK);
+    json_object_set_new(run, "id", json_string("run-free"));
+    CHECK_INT(code_of(pf_store_run_create(s, run)), PF_OK);
+    json_decref(run);
+    pf_store_fence stale = {"nobody", 1};
+    bool held = true;
+    CHECK_INT(code_of(pf_store_run_fence_held(s, "run-fenced", &stale, &held)), PF_OK);
+    CHECK(!held);
+    pf_store_transition t[2] = {
+        {.run_id = "run-fenced", .node_id = "n", .node_status = "succeeded", .node_state_text = "{}", .fence = &stale},
+        {.run_id = "run-fenced", .node_id = "m", .node_status = "succeeded", .node_state_text = "{}"}};
+    CHECK_INT(code_of(pf_store_run_transitions(s, t, 2)), PF_ECONFLICT);
+    json_t *got = NULL;
+    CHECK_INT(code_of(pf_store_run_get(s, "run-fenced", true, &got)), PF_OK);
+    /* nothing of the call was written (its workflow has no nodes, so none reads back as pending either) */
+    CHECK(json_object_get(json_object_get(got, "nodes"), "m") == NULL);
+    json_decref(got);
+    /* a group: the fenced transition is left out, the unfenced one commits */
+    t[1].run_id = "run-free";
+    bool refused[2] = {false, true};
+    CHECK_INT(code_of(pf_store_run_commit(s, t, 2, refused)), PF_OK);
+    CHECK(refused[0] && !refused[1]);
+    CHECK_INT(code_of(pf_store_run_get(s, "run-fenced", true, &got)), PF_OK);
+    CHECK(json_object_get(json_object_get(got, "nodes"), "n") == NULL);
+    json_decref(got);
+}
+
+/* Fencing across two servers on PostgreSQL: a claim raises the epoch, and
+ * the server that held the run before can neither write, renew nor
+ * re-lease it; the claimant can. */
+static void test_pg_fences(pf_test_pg *pg) {
+    char *url = pf_test_pg_new_database(pg, "fences"); /* no other run to claim */
+    pf_store *a = NULL, *b = NULL;
+    CHECK(url && pf_store_open(url, &a) == NULL && pf_store_open(url, &b) == NULL);
+    free(url);
+    if (!a || !b) return;
+    /* a creates the run with a lease that has run out already (0 s) */
+    json_t *run = json_pack("{s:s, s:s, s:i, s:s, s:s, s:{}, s:s, s:i}", "id", "run-claimed", "workflow_id", "wf",
+                            "workflow_version", 1, "family", "cad_file", "status", "running", "doc", "lease_owner", "a",
+                            "lease_seconds", 0);
+    CHECK_INT(code_of(pf_store_run_create(a, run)), PF_OK);
+    json_decref(run);
+    pf_store_fence fa = {"a", 1}, fb = {"b", 2};
+    pf_store_transition t = {.run_id = "run-claimed",
+                             .node_id = "n",
+                             .node_status = "succeeded",
+                             .node_state_text = "{\"by\":\"a\"}",
+                             .fence = &fa};
+    CHECK_INT(code_of(pf_store_run_transitions(a, &t, 1)), PF_OK); /* a holds it at epoch 1 */
+    json_t *ids = NULL;
+    CHECK_INT(code_of(pf_store_run_claim(b, "b", 60, false, 10, &ids)), PF_OK);
+    CHECK_INT(json_array_size(ids), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(ids, 0), "id")), "run-claimed");
+    CHECK_INT(json_integer_value(json_object_get(json_array_get(ids, 0), "epoch")), 2);
+    json_decref(ids);
+    bool held = true;
+    CHECK_INT(code_of(pf_store_run_fence_held(a, "run-claimed", &fa, &held)), PF_OK);
+    CHECK(!held);
+    CHECK_INT(code_of(pf_store_run_fence_held(a, "run-claimed", &fb, &held)), PF_OK);
+    CHECK(held);
+    /* a's late write is refused; b's goes in */
+    t.node_state_text = "{\"by\":\"a, late\"}";
+    CHECK_INT(code_of(pf_store_run_transitions(a, &t, 1)), PF_ECONFLICT);
+    t.fence = &fb;
+    t.node_state_text = "{\"by\":\"b\"}";
+    CHECK_INT(code_of(pf_store_run_transitions(b, &t, 1)), PF_OK);
+    json_t *got = NULL;
+    CHECK_INT(code_of(pf_store_run_get(a, "run-claimed", true, &got)), PF_OK);
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(json_object_get(json_object_get(got, "nodes"), "n"), "state"), "by")),
+              "b");
+    json_decref(got);
+    /* a's renewal at its old epoch holds nothing; b's holds the run */
+    json_t *mine = json_pack("[{s:s, s:i}]", "id", "run-claimed", "epoch", 1), *kept = NULL;
+    CHECK_INT(code_of(pf_store_run_renew(a, "a", 60, mine, &kept)), PF_OK);
+    CHECK_INT(json_array_size(kept), 0);
+    json_decref(kept);
+    json_decref(mine);
+    mine = json_pack("[{s:s, s:i}]", "id", "run-claimed", "epoch", 2);
+    CHECK_INT(code_of(pf_store_run_renew(b, "b", 60, mine, &kept)), PF_OK);
+    CHECK_INT(json_array_size(kept), 1);
+    json_decref(kept);
+    json_decref(mine);
+    long long epoch = 0;
+    CHECK_INT(code_of(pf_store_run_lease(a, "a", 60, "run-claimed", &epoch)), PF_ECONFLICT);
+    CHECK_INT(code_of(pf_store_run_lease(b, "b", 60, "run-claimed", &epoch)), PF_OK);
+    CHECK_INT(epoch, 3);
+    CHECK_INT(code_of(pf_store_run_lease(b, "b", 60, "no-such-run", &epoch)), PF_ENOTFOUND);
+    pf_store_close(a);
+    pf_store_close(b);
+}
+
 /* Sessions the server ends (pg_terminate_backend, a restart) are replaced
  * at the next call; while the server is down, calls say so clearly. */
 static void test_pg_reconnect(pf_test_pg *pg) {
@@ -747,10 +845,10 @@ static void test_copy(pf_test_pg *pg, pf_store *sqlite_full) {
     free(url);
 }
 
-/* Rows in every table of schema version 3 (the one before the current
+/* Rows in every table of schema version 4 (the one before the current
  * one), written as that version's Prodflow wrote them: the same SQL on
- * both backends. Two runs of one order line, one failed: the next
- * version's one-live-run index must build over them. Update it, and the
+ * both backends. Two runs of one order line, one failed: the one-live-run
+ * index (version 4) holds over them. Update it, and the
  * checks below, when a migration is added. */
 static const char previous_rows[] =
     "INSERT INTO workflows VALUES ('old', 'Old', 'order_line', 2, '2026-01-02T03:04:05.678Z', "
@@ -760,9 +858,9 @@ static const char previous_rows[] =
     "INSERT INTO workflow_versions VALUES ('old', 2, '{\"id\":\"old\",\"version\":2}', 'def', "
     "'2026-01-02T03:04:05.678Z');"
     "INSERT INTO runs VALUES ('run-ok', 'old', 2, 'order_line', 'succeeded', '{\"order_line\":\"L1\"}', "
-    "'2026-01-02T03:04:06.000Z', '2026-01-02T03:04:07.000Z');"
+    "'2026-01-02T03:04:06.000Z', '2026-01-02T03:04:07.000Z', NULL, NULL);"
     "INSERT INTO runs VALUES ('run-failed', 'old', 2, 'order_line', 'failed', '{\"order_line\":\"L1\"}', "
-    "'2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.500Z');"
+    "'2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.500Z', NULL, NULL);"
     "INSERT INTO run_docs VALUES ('run-ok', '{\"workflow\":{\"nodes\":[{\"id\":\"n\"},{\"id\":\"m\"}]}}');"
     "INSERT INTO run_docs VALUES ('run-failed', '{\"workflow\":{\"nodes\":[{\"id\":\"n\"}]}}');"
     "INSERT INTO run_nodes VALUES ('run-ok', 'n', 'succeeded', '{\"outputs\":{\"out\":1}}');"
@@ -785,7 +883,7 @@ static void test_upgrade_from_previous(const char *location, bool (*exec)(const 
     CHECK_INT(code_of(pf_store_migrate(location, true, &report)), PF_OK);
     int current = report_int(report, "target_version");
     json_decref(report);
-    CHECK_INT(current, 4); /* previous_rows is version 3's: update both when adding a migration */
+    CHECK_INT(current, 5); /* previous_rows is version 4's: update both when adding a migration */
     CHECK_INT(code_of(pf_store_migrate_to(location, current - 1, false, &report)), PF_OK);
     CHECK_INT(report_int(report, "target_version"), current - 1);
     json_decref(report);
@@ -868,7 +966,7 @@ static void test_sqlite_migrate(void) {
     struct stat st;
     CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
     CHECK_INT(report_int(report, "current_version"), 0);
-    CHECK_INT(report_count(report), 4);
+    CHECK_INT(report_count(report), 5);
     CHECK_STR(json_string_value(json_object_get(report, "backend")), "sqlite");
     CHECK(stat(path, &st) != 0);
     json_decref(report);
@@ -877,11 +975,11 @@ static void test_sqlite_migrate(void) {
     json_decref(report);
     CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
     CHECK_INT(report_int(report, "current_version"), 2);
-    CHECK_INT(report_count(report), 2);
+    CHECK_INT(report_count(report), 3);
     json_decref(report);
     pf_store *s = NULL;
     CHECK(pf_store_open(dir, &s) == NULL);
-    CHECK_INT(pf_store_schema_version(s), 4);
+    CHECK_INT(pf_store_schema_version(s), 5);
     pf_store_close(s);
     CHECK_INT(code_of(pf_store_migrate_to(dir, 7, false, &report)), PF_EINVAL);
     json_decref(report);
@@ -912,6 +1010,9 @@ int main(void) {
         CHECK(pf_store_open(pf_test_pg_url(pg), &pgs) == NULL);
         if (pgs) test_cases(pgs);
         if (lite && pgs) CHECK(same_answers(lite, pgs, false));
+        if (lite) test_fence_refused(lite);
+        if (pgs) test_fence_refused(pgs);
+        test_pg_fences(pg);
         test_pg_two_servers(pf_test_pg_url(pg));
         test_pg_reconnect(pg);
         if (lite) test_copy(pg, lite);
