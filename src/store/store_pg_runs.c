@@ -92,12 +92,6 @@ static void send_extras(pg_pipe *p, const pf_store_node_extras *x) {
 /* Parameters are copied into libpq's buffer as each statement is sent, so
  * the texts are freed at once. */
 static void send_transition(pg_pipe *p, const pf_store_transition *t) {
-    if (t->fence) { /* first: it fails the pipeline, and locks the run's row, before anything is written */
-        char epoch[24];
-        snprintf(epoch, sizeof epoch, "%lld", t->fence->epoch);
-        const char *row[] = {t->run_id, t->fence->owner, epoch};
-        pf_pg_send(p, Q_RUN_FENCE, 3, row);
-    }
     if (t->run_status) {
         const char *row[] = {t->run_id, t->run_status};
         pf_pg_send(p, Q_RUN_STATUS, 2, row); /* fails, and so rolls back, for an unknown run */
@@ -126,8 +120,24 @@ typedef struct {
  * other servers hear of it when (and only if) it commits. */
 static void send_batch(pg_pipe *p, void *arg) {
     const batch_args *b = arg;
-    for (size_t i = 0; i < b->n; i++)
-        send_transition(p, &b->items[i]);
+    for (size_t i = 0; i < b->n; i++) {
+        const pf_store_transition *t = &b->items[i];
+        /* A run's fence goes before its first write: it fails the pipeline
+         * before anything of the run is written, and the row it locks
+         * stays locked to the commit, so once per run is enough. */
+        bool fenced = false;
+        for (size_t k = 0; k < i && t->fence && !fenced; k++)
+            fenced = b->items[k].fence && strcmp(b->items[k].run_id, t->run_id) == 0 &&
+                     b->items[k].fence->epoch == t->fence->epoch &&
+                     strcmp(b->items[k].fence->owner, t->fence->owner) == 0;
+        if (t->fence && !fenced) {
+            char epoch[24];
+            snprintf(epoch, sizeof epoch, "%lld", t->fence->epoch);
+            const char *row[] = {t->run_id, t->fence->owner, epoch};
+            pf_pg_send(p, Q_RUN_FENCE, 3, row);
+        }
+        send_transition(p, t);
+    }
     for (size_t i = 0; i < b->n; i++) {
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)
