@@ -39,6 +39,7 @@ static pf_error *persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, con
     if (refused) {
         run->lost = true;
         atomic_store(&run->cancel, true);
+        pthread_cond_broadcast(&rt->backoff); /* a retry waiting out its backoff stops now */
         pf_log(PF_LOG_WARN, "run.lease_lost",
                "run %s: settling node %s was refused: another server holds its lease now (this server held it at "
                "epoch %lld); the run stops here and records nothing more",
