@@ -64,6 +64,15 @@ static size_t utf8_sequence(const unsigned char *s) {
     return n;
 }
 
+bool pf_utf8_valid(const char *s) {
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_sequence(p);
+        if (!n) return false;
+        p += n;
+    }
+    return true;
+}
+
 char *pf_utf8_repair(char *s) {
     size_t bad = 0;
     for (const unsigned char *p = (const unsigned char *)s; *p;) {

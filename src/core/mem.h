@@ -4,6 +4,7 @@
 #define PF_CORE_MEM_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 void *pf_xmalloc(size_t n);
@@ -19,5 +20,7 @@ char *pf_concat(const char *const *parts, size_t n);
  * itself when it is, else a copy with each stray byte replaced by U+FFFD.
  * For text from outside (a decoded URL, a header) on its way into JSON. */
 char *pf_utf8_repair(char *s);
+/* Whether s is well-formed UTF-8 (what pf_utf8_repair would keep as is). */
+bool pf_utf8_valid(const char *s);
 
 #endif

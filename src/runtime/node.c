@@ -245,6 +245,25 @@ static void hide_server_paths(const pf_runtime *rt, const rt_run *run, const rt_
     }
 }
 
+/* A side effect (publish, notify) acts only while this server still holds
+ * the run's lease at the epoch it claimed it: a server that was paused
+ * past its lease finds the run taken over and does not publish or post
+ * what the other server delivers. NULL when it may act. What is left is
+ * the moment between this check and the act: the asset row is fenced at
+ * the commit, and a notification repeated in that moment carries the same
+ * Idempotency-Key. */
+static pf_error *side_effect_fenced(pf_runtime *rt, rt_run *run, rt_node *n) {
+    pf_store_fence fence;
+    if (!n->module->external || !rt_fence(rt, run, &fence)) return NULL;
+    bool held = false;
+    pf_error *err = pf_store_run_fence_held(rt->cfg.store, run->id, &fence, &held);
+    if (err || held) return err;
+    pthread_mutex_lock(&rt->lock);
+    rt_lease_lost_locked(rt, run, "its side effect was about to act");
+    pthread_mutex_unlock(&rt->lock);
+    return pf_error_new(PF_ECANCELLED, "", "node %s did not act: another server holds the run's lease now", n->id);
+}
+
 node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher) {
     node_result r = {0};
     json_t *inputs = collect_inputs(run, n);
@@ -284,6 +303,11 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
     double timeout_s = json_number_value(json_object_get(policy, "timeout_s"));
     progress_sink sink = {rt, run, n};
     for (int attempt = 1;; attempt++) {
+        pf_error *fenced = side_effect_fenced(rt, run, n);
+        if (fenced) {
+            r.err = fenced;
+            break;
+        }
         record_attempt(n, attempt, "running", NULL);
         char *work = work_dir(rt->cfg.data_dir, run->id, n->id, attempt);
         pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,

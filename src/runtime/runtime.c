@@ -16,9 +16,36 @@
 #include <time.h>
 #include <unistd.h>
 
+/* One write of a run, under its fence: refused means the lease was lost
+ * (*refused, and no error). */
+static pf_error *write_run(pf_runtime *rt, const rt_run *run, pf_store_transition t, bool *refused) {
+    pf_store_fence fence;
+    t.run_id = run->id;
+    t.fence = rt_fence(rt, run, &fence);
+    return pf_store_run_commit(rt->cfg.store, &t, 1, refused);
+}
+
+/* A node's settled state; nothing for a run whose lease was lost. The
+ * caller (settling with rt->lock held) goes on; complete_locked stops
+ * the rest of the run. */
 static pf_error *persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const pf_store_node_extras *extras) {
-    return pf_store_run_transition(rt->cfg.store, run->id, NULL, NULL, n->id, node_status_name[n->status], n->state,
-                                   extras);
+    if (run->lost) return NULL;
+    bool refused = false;
+    pf_error *err = write_run(
+        rt, run,
+        (pf_store_transition){
+            .node_id = n->id, .node_status = node_status_name[n->status], .node_state = n->state, .extras = extras},
+        &refused);
+    if (refused) {
+        run->lost = true;
+        atomic_store(&run->cancel, true);
+        pthread_cond_broadcast(&rt->backoff); /* a retry waiting out its backoff stops now */
+        pf_log(PF_LOG_WARN, "run.lease_lost",
+               "run %s: settling node %s was refused: another server holds its lease now (this server held it at "
+               "epoch %lld); the run stops here and records nothing more",
+               run->id, n->id, run->epoch);
+    }
+    return err;
 }
 
 void rt_log_store_error(pf_error *err, const char *run_id) {
@@ -60,9 +87,19 @@ void rt_changed(const pf_runtime *rt, const char *run_id) {
 
 static void finish_run_locked(pf_runtime *rt, rt_run *run) {
     const char *status = atomic_load(&run->cancel) ? "cancelled" : run->hard_failure ? "failed" : "succeeded";
-    pf_counter_add(&rt->runs_finished[status[0] == 'c' ? 2 : status[0] == 'f' ? 1 : 0], 1);
-    rt_log_store_error(pf_store_run_transition(rt->cfg.store, run->id, status, NULL, NULL, NULL, NULL, NULL), run->id);
-    pf_log(PF_LOG_INFO, "run.finished", "run %s %s", run->id, status);
+    bool refused = false;
+    if (!run->lost)
+        rt_log_store_error(write_run(rt, run, (pf_store_transition){.run_status = status}, &refused), run->id);
+    if (refused || run->lost) {
+        /* Its record is the other server's: this one only forgets it. */
+        pf_log(PF_LOG_WARN, "run.lease_lost",
+               "run %s: stopped here without recording its end: another server holds its lease now (this server "
+               "held it at epoch %lld)",
+               run->id, run->epoch);
+    } else {
+        pf_counter_add(&rt->runs_finished[status[0] == 'c' ? 2 : status[0] == 'f' ? 1 : 0], 1);
+        pf_log(PF_LOG_INFO, "run.finished", "run %s %s", run->id, status);
+    }
     rt_changed(rt, run->id);
     for (rt_run **p = &rt->runs; *p; p = &(*p)->next)
         if (*p == run) {
@@ -123,9 +160,33 @@ static void release_dependents_locked(pf_runtime *rt, rt_run *run, size_t i) {
     }
 }
 
+static bool any_running(const rt_run *run) {
+    for (size_t i = 0; i < run->n; i++)
+        if (run->nodes[i].status == N_RUNNING) return true;
+    return false;
+}
+
+void rt_lease_lost_locked(pf_runtime *rt, rt_run *run, const char *how) {
+    if (!run->lost)
+        pf_log(PF_LOG_WARN, "run.lease_lost",
+               "run %s: %s: another server holds its lease now (this server held it at epoch %lld); the run stops "
+               "here, its running nodes are cancelled and nothing more of it is recorded",
+               run->id, how, run->epoch);
+    run->lost = true;
+    atomic_store(&run->cancel, true);
+    pthread_cond_broadcast(&rt->backoff);
+    stop_run_locked(rt, run, N_CANCELLED, "the run's lease passed to another server");
+    if (!any_running(run) && run->unfinished == 0) finish_run_locked(rt, run);
+}
+
 static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
     rt_node *n = &run->nodes[i];
     run->unfinished--;
+    if (run->lost) { /* nothing it finished counts: the run is another server's now */
+        stop_run_locked(rt, run, N_CANCELLED, "the run's lease passed to another server");
+        if (run->unfinished == 0) finish_run_locked(rt, run);
+        return;
+    }
     const char *on_failure = str(json_object_get(n->doc, "policy"), "on_failure");
     if (n->status == N_SUCCEEDED || (n->status == N_FAILED && on_failure && strcmp(on_failure, "continue") == 0)) {
         release_dependents_locked(rt, run, i);
@@ -193,6 +254,9 @@ static void *writer(void *arg) {
     completion *batch = NULL;
     pf_store_transition *items = NULL;
     pf_store_node_extras *extras = NULL;
+    pf_store_fence *fences = NULL;
+    size_t *of = NULL; /* items[k] is batch[of[k]] */
+    bool *refused = NULL;
     size_t cap = 0;
     pthread_mutex_lock(&rt->lock);
     for (;;) {
@@ -205,9 +269,13 @@ static void *writer(void *arg) {
             batch = pf_xrealloc(batch, cap * sizeof *batch);
             items = pf_xrealloc(items, cap * sizeof *items);
             extras = pf_xrealloc(extras, cap * sizeof *extras);
+            fences = pf_xrealloc(fences, cap * sizeof *fences);
+            of = pf_xrealloc(of, cap * sizeof *of);
+            refused = pf_xrealloc(refused, cap * sizeof *refused);
         }
         memcpy(batch, rt->done, n * sizeof *batch);
         rt->n_done = 0;
+        size_t m = 0; /* transitions to write: none for a run whose lease was lost */
         for (size_t k = 0; k < n; k++) {
             completion *c = &batch[k];
             rt_node *node = &c->run->nodes[c->node];
@@ -215,21 +283,30 @@ static void *writer(void *arg) {
             pf_counter_add(&rt->nodes_finished[c->status], 1);
             atomic_fetch_sub(&rt->nodes_running, 1);
             rt_live_clear(node);
-            extras[k] = (pf_store_node_extras){.artifacts = c->artifacts,
+            if (c->run->lost) continue;
+            extras[m] = (pf_store_node_extras){.artifacts = c->artifacts,
                                                .assets = c->assets,
                                                .cache_key = c->cache_text ? c->cache_key : NULL,
                                                .cache_slot = c->cache_slot,
                                                .cache_entry_text = c->cache_text};
-            items[k] = (pf_store_transition){.run_id = c->run->id,
+            items[m] = (pf_store_transition){.run_id = c->run->id,
                                              .node_id = node->id,
                                              .node_status = node_status_name[c->status],
                                              .node_state_text = c->state_text,
-                                             .extras = c->status == N_SUCCEEDED ? &extras[k] : NULL};
+                                             .extras = c->status == N_SUCCEEDED ? &extras[m] : NULL,
+                                             .fence = rt_fence(rt, c->run, &fences[m])};
+            of[m++] = k;
         }
         pthread_mutex_unlock(&rt->lock);
-        pf_error *err = pf_store_run_transitions(rt->cfg.store, items, n);
+        /* Each node is committed under its run's fence: a run whose lease
+         * another server claimed meanwhile (this one was paused past it)
+         * has its transitions refused, the other runs' commit. */
+        pf_error *err = m ? pf_store_run_commit(rt->cfg.store, items, m, refused) : NULL;
         if (err) rt_log_store_error(err, "(batch)");
         pthread_mutex_lock(&rt->lock);
+        for (size_t k = 0; k < m && !err; k++)
+            if (refused[k] && !batch[of[k]].run->lost)
+                rt_lease_lost_locked(rt, batch[of[k]].run, "committing a finished node was refused");
         for (size_t k = 0; k < n; k++) {
             rt_changed(rt, batch[k].run->id);
             /* A stopping runtime records what finished and decides nothing
@@ -247,6 +324,9 @@ static void *writer(void *arg) {
     free(batch);
     free(items);
     free(extras);
+    free(fences);
+    free(of);
+    free(refused);
     return NULL;
 }
 
@@ -444,6 +524,7 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
     while (run && strcmp(run->id, run_id) != 0)
         run = run->next;
     json_t *marked = NULL;
+    long long epoch = run ? run->epoch : 0;
     if (run) {
         /* The cancel is recorded at once, so a crash before the running
          * nodes return does not bring the run back at the next start. A
@@ -463,9 +544,14 @@ pf_error *pf_runtime_cancel(pf_runtime *rt, const char *run_id) {
     bool found = run != NULL;
     rt_free_retired_locked(rt);
     pthread_mutex_unlock(&rt->lock);
-    if (marked)
-        rt_log_store_error(pf_store_run_transition(rt->cfg.store, run_id, NULL, marked, NULL, NULL, NULL, NULL),
-                           run_id);
+    if (marked) {
+        pf_store_fence fence = {rt->cfg.lease_owner, epoch};
+        pf_store_transition t = {.run_id = run_id, .run_doc = marked, .fence = rt->leasing ? &fence : NULL};
+        bool refused = false;
+        rt_log_store_error(pf_store_run_commit(rt->cfg.store, &t, 1, &refused), run_id);
+        if (refused) /* another server runs it now: the request goes to that one */
+            found = false;
+    }
     json_decref(marked);
     if (found) return NULL;
     /* Another server runs it (or will, once it claims it): the request is
@@ -531,7 +617,8 @@ static char *note_resume(json_t *doc, const json_t *nodes) {
 
 /* Ends a stored run whose cancel was recorded: its unfinished nodes and
  * the run become cancelled, in one transaction. */
-static pf_error *cancel_stored(pf_runtime *rt, const char *run_id, const json_t *doc, const json_t *nodes) {
+static pf_error *cancel_stored(pf_runtime *rt, const char *run_id, const json_t *doc, const json_t *nodes,
+                               const pf_store_fence *fence) {
     const json_t *graph = json_object_get(json_object_get(doc, "workflow"), "nodes");
     size_t n = json_array_size(graph), k = 0, i;
     pf_store_transition *items = pf_xcalloc(n + 1, sizeof *items);
@@ -548,10 +635,10 @@ static pf_error *cancel_stored(pf_runtime *rt, const char *run_id, const json_t 
                             json_pack("{s:s, s:s, s:s}", "code", "cancelled", "pointer", "", "message",
                                       "the run was cancelled before the server stopped"));
         json_array_append_new(states, state);
-        items[k++] =
-            (pf_store_transition){.run_id = run_id, .node_id = id, .node_status = "cancelled", .node_state = state};
+        items[k++] = (pf_store_transition){
+            .run_id = run_id, .node_id = id, .node_status = "cancelled", .node_state = state, .fence = fence};
     }
-    items[k++] = (pf_store_transition){.run_id = run_id, .run_status = "cancelled"};
+    items[k++] = (pf_store_transition){.run_id = run_id, .run_status = "cancelled", .fence = fence};
     pf_error *err = pf_store_run_transitions(rt->cfg.store, items, k);
     json_decref(states);
     free(items);
@@ -561,8 +648,9 @@ static pf_error *cancel_stored(pf_runtime *rt, const char *run_id, const json_t 
     return err;
 }
 
-/* Loads a stored run and schedules what is left of it. */
-static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished) {
+/* Loads a stored run and schedules what is left of it; epoch: the lease
+ * epoch it was claimed at (with leases; a re-run takes its own). */
+static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished, long long epoch) {
     json_t *stored = NULL;
     pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
     if (err) return err;
@@ -586,21 +674,17 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
         return err;
     }
     json_t *nodes = json_object_get(stored, "nodes"), *doc = json_object_get(stored, "doc");
+    pf_store_fence fence = {rt->cfg.lease_owner, epoch};
     if (only_unfinished && json_object_get(doc, "cancel_requested_at")) {
         /* Cancelled before the server stopped: it ends cancelled, unrun. */
-        err = cancel_stored(rt, run_id, doc, nodes);
+        err = cancel_stored(rt, run_id, doc, nodes, rt->leasing ? &fence : NULL);
         json_decref(stored);
         return err;
     }
     if (!only_unfinished && rt->leasing) {
-        /* A re-run: its lease first, while the run is still final and so
-         * claimed by no other server. */
-        json_t *ids = json_pack("[s]", run_id), *held = NULL;
-        err = pf_store_run_renew(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, ids, &held);
-        if (!err && json_array_size(held) == 0)
-            err = pf_error_new(PF_ECONFLICT, "", "run %s is leased by another server", run_id);
-        json_decref(ids);
-        json_decref(held);
+        /* A re-run: its lease first, at a new epoch, while the run is still
+         * final and so claimed by no other server. */
+        err = pf_store_run_lease(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, run_id, &epoch);
         if (err) {
             json_decref(stored);
             return err;
@@ -618,11 +702,16 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
     }
     rt_run *run = rt_run_build(rt->cfg.registry, run_id, json_incref(doc), nodes);
     run->stalled = stalled;
+    run->epoch = epoch;
     json_decref(stored);
     if (stalled) pf_log(PF_LOG_WARN, "run.stalled", "run %s: %s", run_id, stalled);
-    err = pf_store_run_transition(rt->cfg.store, run_id, "running", run->record, NULL, NULL, NULL, NULL);
-    for (size_t i = 0; !err && i < run->n; i++)
+    bool refused = false;
+    err = write_run(rt, run, (pf_store_transition){.run_status = "running", .run_doc = run->record}, &refused);
+    for (size_t i = 0; !err && !refused && i < run->n; i++)
         if (run->nodes[i].status == N_PENDING) err = persist_node(rt, run, &run->nodes[i], NULL);
+    if (!err && (refused || run->lost))
+        err =
+            pf_error_new(PF_ECONFLICT, "", "run %s: another server claimed it while it was being resumed here", run_id);
     if (err) {
         rt_run_free(run);
         return err;
@@ -644,7 +733,7 @@ static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished
     return NULL;
 }
 
-pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return revive(rt, run_id, false); }
+pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return revive(rt, run_id, false, 0); }
 
 /* Runs claimed at once: servers that claim together share what is left. */
 #define CLAIM_BATCH 32
@@ -667,11 +756,12 @@ static pf_error *claim_and_revive(pf_runtime *rt, bool own_too, size_t *n) {
     pf_error *err =
         pf_store_run_claim(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, own_too, CLAIM_BATCH, &ids);
     size_t i;
-    const json_t *id;
-    json_array_foreach(ids, i, id) {
-        pf_error *failed = revive(rt, json_string_value(id), true);
+    const json_t *claimed_run;
+    json_array_foreach(ids, i, claimed_run) {
+        const char *id = str(claimed_run, "id");
+        pf_error *failed = revive(rt, id, true, json_integer_value(json_object_get(claimed_run, "epoch")));
         if (failed)
-            rt_log_store_error(failed, json_string_value(id));
+            rt_log_store_error(failed, id);
         else
             (*n)++;
     }
@@ -681,36 +771,43 @@ static pf_error *claim_and_revive(pf_runtime *rt, bool own_too, size_t *n) {
     return err;
 }
 
-/* Renews the leases of the runs this runtime is running. */
+/* Renews the leases of the runs this runtime is running, each at the
+ * epoch it holds it under. */
 static void renew_leases(pf_runtime *rt) {
-    json_t *ids = json_array();
+    json_t *runs = json_array();
     pthread_mutex_lock(&rt->lock);
     for (const rt_run *r = rt->runs; r; r = r->next)
-        json_array_append_new(ids, json_string(r->id));
+        if (!r->lost) json_array_append_new(runs, json_pack("{s:s, s:I}", "id", r->id, "epoch", (json_int_t)r->epoch));
     pthread_mutex_unlock(&rt->lock);
     json_t *held = NULL;
-    pf_error *err = pf_store_run_renew(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, ids, &held);
+    pf_error *err = pf_store_run_renew(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, runs, &held);
     if (err) {
         rt_log_store_error(err, "(renewing leases)");
-    } else if (json_array_size(held) < json_array_size(ids)) {
-        /* Paused longer than the lease (or the database was away): another
-         * server may be running these too. Their side effects stay once per
-         * (run, node), but the operator should make the lease longer. */
+    } else if (json_array_size(held) < json_array_size(runs)) {
+        /* Paused longer than the lease (or the database was away), and
+         * another server claimed these meanwhile: they are that server's
+         * now, so they stop here (the operator may want a longer
+         * --lease-seconds). */
         size_t i, k;
-        const json_t *id, *h;
-        json_array_foreach(ids, i, id) {
+        const json_t *run, *h;
+        json_array_foreach(runs, i, run) {
             bool kept = false;
-            json_array_foreach(held, k, h) kept = kept || json_equal(id, h);
-            /* a run that finished since the list was made has no lease to renew */
-            if (!kept)
-                pf_log(PF_LOG_WARN, "run.lease_lost",
-                       "run %s: its lease ran out before it was renewed; another server may have taken it (is "
-                       "--lease-seconds long enough?)",
-                       json_string_value(id));
+            json_array_foreach(held, k, h) kept = kept || json_equal(json_object_get(run, "id"), h);
+            if (kept) continue;
+            pthread_mutex_lock(&rt->lock);
+            rt_run *r = rt->runs; /* unless it finished since the list was made */
+            while (r && (strcmp(r->id, str(run, "id")) != 0 ||
+                         r->epoch != json_integer_value(json_object_get(run, "epoch"))))
+                r = r->next;
+            if (r)
+                rt_lease_lost_locked(rt, r,
+                                     "its lease ran out before it was renewed (is --lease-seconds long enough?)");
+            rt_free_retired_locked(rt);
+            pthread_mutex_unlock(&rt->lock);
         }
     }
     json_decref(held);
-    json_decref(ids);
+    json_decref(runs);
 }
 
 /* Renews this runtime's leases three times per lease time, and each time
@@ -751,7 +848,7 @@ pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed) {
     const json_t *run;
     json_array_foreach(list, i, run) {
         if (err) break;
-        err = revive(rt, str(run, "id"), true);
+        err = revive(rt, str(run, "id"), true, 0);
         if (!err) n++;
     }
     json_decref(list);

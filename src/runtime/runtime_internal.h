@@ -63,6 +63,11 @@ typedef struct rt_run {
     bool hard_failure; /* a node failed with fail_run or skip_dependents */
     char *stalled;     /* set on a resume after restarts without progress: nodes fail with it, unrun */
     atomic_bool cancel;
+    /* With leases: the epoch this server claimed the run at (its fencing
+     * token), and whether the lease has passed to another server since,
+     * which stops the run here without recording anything more. */
+    long long epoch;
+    bool lost;
     struct rt_run *next;
 } rt_run;
 
@@ -120,6 +125,18 @@ struct pf_runtime {
     pf_histogram *module_durations; /* one per registry module, then one for any other */
     _Atomic long nodes_running;
 };
+
+/* The fence every write of run carries (buf filled), or NULL when this
+ * runtime leases nothing (one server). */
+static inline const pf_store_fence *rt_fence(const pf_runtime *rt, const rt_run *run, pf_store_fence *buf) {
+    if (!rt->leasing) return NULL;
+    *buf = (pf_store_fence){rt->cfg.lease_owner, run->epoch};
+    return buf;
+}
+/* The run's lease passed to another server (a write refused by its fence,
+ * a renewal that found it taken): the run stops here, its running nodes
+ * are cancelled and nothing more of it is recorded. rt->lock held. */
+void rt_lease_lost_locked(pf_runtime *rt, rt_run *run, const char *how);
 
 /* Counts one module invocation's wall time (node.c). */
 void rt_observe_module(pf_runtime *rt, const pf_module *m, unsigned long long us);

@@ -194,6 +194,7 @@ pf_error *pf_runtime_submit(pf_runtime *rt, const pf_run_request *req, pf_errors
         return err;
     }
     if (!run) run = rt_run_build(rt->cfg.registry, id, record, NULL);
+    if (rt->cfg.lease_seconds > 0) run->epoch = 1; /* the epoch a run is created at (store.h) */
     pthread_mutex_lock(&rt->lock);
     rt_schedule_locked(rt, run);
     rt_free_retired_locked(rt);

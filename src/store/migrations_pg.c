@@ -115,5 +115,21 @@ const char *const pf_pg_migrations[] = {
     "CREATE UNIQUE INDEX runs_order_line_live ON runs ((subject->>'order_line'))"
     "  WHERE subject->>'order_line' IS NOT NULL AND coalesce(subject->>'mode', '') <> 'shadow'"
     "  AND status NOT IN ('failed', 'cancelled');",
+    /* 5: fencing. Every claim of a run raises lease_epoch; a server writes
+     * for a leased run only while (lease_owner, lease_epoch) is still the
+     * pair it claimed with, so a server paused past its lease cannot
+     * overwrite the work of the one that took the run over. pf_run_fence
+     * checks the pair and locks the run's row until the writing
+     * transaction ends (a claim meanwhile skips it), so what is checked
+     * stays true until the commit. Its SQLSTATE PF409 is the backend's
+     * PF_ECONFLICT (store_pg.c). */
+    "ALTER TABLE runs ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0;"
+    "CREATE FUNCTION pf_run_fence(p_id text, p_owner text, p_epoch bigint) RETURNS void LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  PERFORM 1 FROM runs WHERE id = p_id AND lease_owner = p_owner AND lease_epoch = p_epoch FOR NO KEY UPDATE;"
+    "  IF NOT FOUND THEN"
+    "   RAISE EXCEPTION 'run % is no longer leased to % at epoch %', p_id, p_owner, p_epoch USING ERRCODE = 'PF409';"
+    "  END IF;"
+    " END $$;",
 };
 const int pf_pg_n_migrations = sizeof pf_pg_migrations / sizeof *pf_pg_migrations;

@@ -87,5 +87,9 @@ const char *const pf_sqlite_migrations[] = {
     "  WHERE json_extract(subject, '$.order_line') IS NOT NULL"
     "  AND coalesce(json_extract(subject, '$.mode'), '') <> 'shadow'"
     "  AND status NOT IN ('failed', 'cancelled');",
+    /* 5: the lease epoch, a fencing token raised by every claim of a run.
+     * SQLite never leases, but a version means the same tables in both
+     * backends, and a fenced write is checked alike. */
+    "ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;",
 };
 const int pf_sqlite_n_migrations = sizeof pf_sqlite_migrations / sizeof *pf_sqlite_migrations;

@@ -94,6 +94,50 @@ pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *r
 pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items, size_t n) {
     return counted(s, s->ops->run_transitions(s, items, n));
 }
+pf_error *pf_store_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held) {
+    *held = false;
+    return counted(s, s->ops->run_fence_held(s, run_id, fence, held));
+}
+
+/* A group commit whose fences all hold costs one transaction, as before.
+ * When one does not, the backend committed nothing: the runs whose fence
+ * fails are found one by one and the rest is tried again (fences only
+ * fail: each round drops at least one run, or ends). */
+pf_error *pf_store_run_commit(pf_store *s, const pf_store_transition *items, size_t n, bool *refused) {
+    for (size_t i = 0; i < n; i++)
+        refused[i] = false;
+    pf_store_transition *kept = pf_xcalloc(n ? n : 1, sizeof *kept);
+    pf_error *err = NULL;
+    for (;;) {
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (!refused[i]) kept[k++] = items[i];
+        if (k == 0) break;
+        err = s->ops->run_transitions(s, kept, k);
+        if (!err || err->code != PF_ECONFLICT) break;
+        bool dropped = false;
+        for (size_t i = 0; i < n; i++) {
+            if (refused[i] || !items[i].fence) continue;
+            bool held = true;
+            pf_error *failed = s->ops->run_fence_held(s, items[i].run_id, items[i].fence, &held);
+            if (failed) {
+                pf_error_free(err);
+                err = failed;
+                break;
+            }
+            if (held) continue;
+            for (size_t j = i; j < n; j++) /* every transition of that run */
+                if (!refused[j] && strcmp(items[j].run_id, items[i].run_id) == 0) refused[j] = true;
+            dropped = true;
+        }
+        if (!dropped || (err && err->code != PF_ECONFLICT)) break;
+        pf_error_free(err);
+        err = NULL;
+    }
+    free(kept);
+    return counted(s, err);
+}
+
 pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out) {
     return counted(s, s->ops->run_get(s, run_id, with_nodes, run_out));
 }
@@ -146,10 +190,15 @@ pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, 
     if (!s->ops->run_claim) return no_leases(s);
     return counted(s, s->ops->run_claim(s, owner, lease_seconds, own_too, max, ids_out));
 }
-pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out) {
+pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out) {
     if (held_out) *held_out = NULL;
     if (!s->ops->run_renew) return no_leases(s);
-    return counted(s, s->ops->run_renew(s, owner, lease_seconds, ids, held_out));
+    return counted(s, s->ops->run_renew(s, owner, lease_seconds, runs, held_out));
+}
+pf_error *pf_store_run_lease(pf_store *s, const char *owner, int lease_seconds, const char *run_id, long long *epoch) {
+    *epoch = 0;
+    if (!s->ops->run_lease) return no_leases(s);
+    return counted(s, s->ops->run_lease(s, owner, lease_seconds, run_id, epoch));
 }
 pf_error *pf_store_run_release(pf_store *s, const char *owner) {
     if (!s->ops->run_release) return no_leases(s);

@@ -71,7 +71,7 @@ pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
  * pending. The row may carry "doc_text", the doc already serialised
  * compactly, which is stored instead of serialising "doc" again, and
  * "lease_owner" with "lease_seconds": the creating server holds the run's
- * lease from the start (PostgreSQL). A second live run of an order line
+ * lease from the start (PostgreSQL), at epoch 1. A second live run of an order line
  * (subject.order_line, not a shadow, not failed or cancelled) is a
  * conflict: two servers dispatching one line create one run. */
 pf_error *pf_store_run_create(pf_store *s, const json_t *run);
@@ -92,6 +92,15 @@ pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *r
                                   const char *node_id, const char *node_status, const json_t *node_state,
                                   const pf_store_node_extras *extras);
 
+/* A fencing token: the lease a server holds a run under. Every claim of a
+ * run raises its lease epoch, so a server that was paused past its lease
+ * (SIGSTOP, a VM freeze) and still believes it holds the run carries an
+ * older epoch than the server that took it over. */
+typedef struct pf_store_fence {
+    const char *owner;
+    long long epoch;
+} pf_store_fence;
+
 /* One transition, for committing several together (group commit): each
  * is whole or absent after a crash, and all of them commit at once. */
 typedef struct pf_store_transition {
@@ -99,8 +108,22 @@ typedef struct pf_store_transition {
     const json_t *run_doc, *node_state;
     const pf_store_node_extras *extras;
     const char *node_state_text; /* or node_state as compact JSON text */
+    /* When not NULL, the transition is written only while the run's lease
+     * is still fence->owner's at fence->epoch, checked in the same
+     * transaction (and the run's row locked against a claim until it
+     * commits). */
+    const pf_store_fence *fence;
 } pf_store_transition;
+/* All or nothing: a transition whose fence no longer holds fails the
+ * whole call with PF_ECONFLICT. */
 pf_error *pf_store_run_transitions(pf_store *s, const pf_store_transition *items, size_t n);
+/* The same for a group commit of several runs: the transitions whose
+ * fence no longer holds are left out (refused[i] set true; the others
+ * false) and the rest commit together. */
+pf_error *pf_store_run_commit(pf_store *s, const pf_store_transition *items, size_t n, bool *refused);
+/* Whether fence still holds run_id's lease (*held), for a side effect
+ * (publish, notify) to check before it acts. */
+pf_error *pf_store_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held);
 /* {id, workflow_id, workflow_version, family, status, subject, created_at,
  * updated_at}, and with details also doc and nodes: {id: {status, state}}. */
 pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool details, json_t **run_out);
@@ -114,13 +137,20 @@ pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out);
  * out (and, with own_too, those owner holds already: a restart under the
  * same name), with FOR UPDATE SKIP LOCKED so that servers claiming
  * together each get different runs; each is leased to owner for
- * lease_seconds. *ids_out: the claimed run ids, oldest first. */
+ * lease_seconds and its lease epoch raised. *ids_out: the claimed runs,
+ * oldest first, as [{id, epoch}]: the fence each is held under now. */
 pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
                              json_t **ids_out);
-/* Extends owner's leases on the runs among ids (an array of run ids: those
- * the server is running; a lease on any other run lapses), taking those
- * nobody holds. *held_out (may be NULL): the ids owner holds now. */
-pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+/* Extends owner's leases on the runs among runs ([{id, epoch}]: those the
+ * server is running; a lease on any other run lapses), each only while
+ * owner still holds it at that epoch: a lease another server claimed
+ * meanwhile is not taken back. *held_out (may be NULL): the ids owner
+ * holds now. */
+pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out);
+/* Takes the lease of one run (a re-run) when nobody holds it, its lease
+ * ran out, or owner holds it; raises its epoch into *epoch. PF_ECONFLICT
+ * when another server holds it, PF_ENOTFOUND for an unknown run. */
+pf_error *pf_store_run_lease(pf_store *s, const char *owner, int lease_seconds, const char *run_id, long long *epoch);
 /* Gives up owner's leases, so another server takes those runs at once. */
 pf_error *pf_store_run_release(pf_store *s, const char *owner);
 

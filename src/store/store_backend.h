@@ -52,7 +52,11 @@ typedef struct pf_store_ops {
     /* Leases and notices; NULL where the backend has none (store.h). */
     pf_error *(*run_claim)(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
                            json_t **ids_out);
-    pf_error *(*run_renew)(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+    pf_error *(*run_renew)(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out);
+    pf_error *(*run_lease)(pf_store *s, const char *owner, int lease_seconds, const char *run_id, long long *epoch);
+    /* Fences: run_transitions fails with PF_ECONFLICT, committing nothing,
+     * when a transition's fence does not hold; this says whether one does. */
+    pf_error *(*run_fence_held)(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held);
     pf_error *(*run_release)(pf_store *s, const char *owner);
     pf_error *(*run_request_cancel)(pf_store *s, const char *run_id);
     pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);

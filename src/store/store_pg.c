@@ -70,6 +70,8 @@ pf_error *pf_pg_error(PGconn *pg, const PGresult *r, const char *what) {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *primary = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (state && primary && strcmp(state, "P0002") == 0) return pf_error_new(PF_ENOTFOUND, "", "%s", primary);
+    /* A fenced write whose lease passed to another server (migration 5). */
+    if (state && primary && strcmp(state, "PF409") == 0) return pf_error_new(PF_ECONFLICT, "", "%s", primary);
     /* A second live run of an order line (migration 4): another dispatch,
      * perhaps on another server, came first. Other unique violations stay
      * PF_EIO, as in SQLite. */
@@ -169,10 +171,44 @@ static pf_error *ensure(pg_store *st, pg_conn *c) {
     return err;
 }
 
+/* The parameters of one statement as UTF-8. The database holds UTF-8 only
+ * and refuses other text outright ("invalid byte sequence"), where SQLite
+ * simply finds no such key: a key from a URL with stray bytes
+ * (/api/workflows/a%C3%28b) goes with them replaced by U+FFFD, so that it
+ * finds nothing and the call answers not found, naming the key as given,
+ * as on SQLite. */
+#define PG_MAX_PARAMS 16
+typedef struct {
+    const char *values[PG_MAX_PARAMS];
+    char *repaired[PG_MAX_PARAMS];
+} pg_params;
+
+static const char *const *as_utf8(pg_params *p, int n, const char *const *values) {
+    bool bad = false;
+    for (int i = 0; i < n && !bad; i++)
+        bad = values[i] && !pf_utf8_valid(values[i]);
+    if (!bad || n > PG_MAX_PARAMS) return values;
+    for (int i = 0; i < n; i++) {
+        p->repaired[i] = values[i] && !pf_utf8_valid(values[i]) ? pf_utf8_repair(pf_strdup(values[i])) : NULL;
+        p->values[i] = p->repaired[i] ? p->repaired[i] : values[i];
+    }
+    return p->values;
+}
+
+static void params_free(pg_params *p, int n, const char *const *sent, const char *const *values) {
+    if (sent == values) return;
+    for (int i = 0; i < n; i++)
+        free(p->repaired[i]);
+}
+
 pf_error *pf_pg_exec(pg_conn *c, pg_query q, int n, const char *const *values, PGresult **res_out, const char *what) {
     char name[16];
     stmt_name(q, name);
-    return finish(c->pg, PQexecPrepared(c->pg, name, n, values, NULL, NULL, 0), res_out, what);
+    pg_params p;
+    const char *const *sent = as_utf8(&p, n, values);
+    pf_error *err = finish(c->pg, PQexecPrepared(c->pg, name, n, sent, NULL, NULL, 0), res_out, what);
+    params_free(&p, n, sent, values);
+    return err;
 }
 
 pf_error *pf_pg_exec_sql(pg_conn *c, const char *sql, int n, const char *const *values, PGresult **res_out,
@@ -265,7 +301,11 @@ void pf_pg_send(pg_pipe *p, pg_query q, int n, const char *const *values) {
     if (p->err) return;
     char name[16];
     stmt_name(q, name);
-    if (!PQsendQueryPrepared(p->pg, name, n, values, NULL, NULL, 0))
+    pg_params params;
+    const char *const *sent = as_utf8(&params, n, values);
+    int queued = PQsendQueryPrepared(p->pg, name, n, sent, NULL, NULL, 0);
+    params_free(&params, n, sent, values);
+    if (!queued)
         p->err = lost(p->pg, p->what);
     else if (++p->unsynced >= PF_PG_PIPE_CHUNK)
         sync_point(p); /* still inside the transaction: BEGIN holds it open */
@@ -566,6 +606,8 @@ static const pf_store_ops pg_ops = {
     .item_list = pf_pg_item_list,
     .run_claim = pf_pg_run_claim,
     .run_renew = pf_pg_run_renew,
+    .run_lease = pf_pg_run_lease,
+    .run_fence_held = pf_pg_run_fence_held,
     .run_release = pf_pg_run_release,
     .listen = pf_pg_listen,
     .unlisten = pf_pg_unlisten,

@@ -52,6 +52,9 @@ typedef enum {
     Q_RUN_CLAIM,
     Q_RUN_RENEW,
     Q_RUN_RELEASE,
+    Q_RUN_LEASE,
+    Q_RUN_FENCE,
+    Q_RUN_FENCE_HELD,
     Q_NOTIFY,
     Q_COUNT
 } pg_query;
@@ -154,8 +157,10 @@ pf_error *pf_pg_item_list(pf_store *s, const char *kind, json_t **list_out);
 /* Leases (store_pg_runs.c) and notices (store_pg_listen.c). */
 pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
                           json_t **ids_out);
-pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out);
+pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out);
 pf_error *pf_pg_run_release(pf_store *s, const char *owner);
+pf_error *pf_pg_run_lease(pf_store *s, const char *owner, int lease_seconds, const char *run_id, long long *epoch);
+pf_error *pf_pg_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held);
 pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id);
 pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
 /* A cancel request's notice: this prefix, then the run id. */

@@ -120,8 +120,24 @@ typedef struct {
  * other servers hear of it when (and only if) it commits. */
 static void send_batch(pg_pipe *p, void *arg) {
     const batch_args *b = arg;
-    for (size_t i = 0; i < b->n; i++)
-        send_transition(p, &b->items[i]);
+    for (size_t i = 0; i < b->n; i++) {
+        const pf_store_transition *t = &b->items[i];
+        /* A run's fence goes before its first write: it fails the pipeline
+         * before anything of the run is written, and the row it locks
+         * stays locked to the commit, so once per run is enough. */
+        bool fenced = false;
+        for (size_t k = 0; k < i && t->fence && !fenced; k++)
+            fenced = b->items[k].fence && strcmp(b->items[k].run_id, t->run_id) == 0 &&
+                     b->items[k].fence->epoch == t->fence->epoch &&
+                     strcmp(b->items[k].fence->owner, t->fence->owner) == 0;
+        if (t->fence && !fenced) {
+            char epoch[24];
+            snprintf(epoch, sizeof epoch, "%lld", t->fence->epoch);
+            const char *row[] = {t->run_id, t->fence->owner, epoch};
+            pf_pg_send(p, Q_RUN_FENCE, 3, row);
+        }
+        send_transition(p, t);
+    }
     for (size_t i = 0; i < b->n; i++) {
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)
@@ -289,11 +305,14 @@ pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id) {
     return pf_pg_transaction(s, request_cancel_locked, (void *)run_id, "asking for a run's cancel");
 }
 
-/* The ids in column 0 of r, as a JSON array. */
-static json_t *ids_of(const PGresult *r) {
+/* The ids in column 0 of r, as a JSON array; with epochs (column 1),
+ * [{id, epoch}]. */
+static json_t *ids_of(const PGresult *r, bool epochs) {
     json_t *ids = json_array();
     for (int i = 0; i < PQntuples(r); i++)
-        json_array_append_new(ids, json_string(pf_pg_text(r, i, 0)));
+        json_array_append_new(
+            ids, epochs ? json_pack("{s:s, s:I}", "id", pf_pg_text(r, i, 0), "epoch", (json_int_t)pf_pg_int(r, i, 1))
+                        : json_string(pf_pg_text(r, i, 0)));
     return ids;
 }
 
@@ -309,7 +328,7 @@ static pf_error *lease_locked(pg_conn *c, void *arg) {
     lease_args *a = arg;
     PGresult *r = NULL;
     pf_error *err = pf_pg_exec(c, a->q, a->n, a->values, &r, a->what);
-    if (!err && PQresultStatus(r) == PGRES_TUPLES_OK) a->ids = ids_of(r);
+    if (!err && PQresultStatus(r) == PGRES_TUPLES_OK) a->ids = ids_of(r, PQnfields(r) > 1);
     PQclear(r);
     return err;
 }
@@ -334,10 +353,10 @@ pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, boo
     return lease_call(s, Q_RUN_CLAIM, 4, values, ids_out, "claiming runs");
 }
 
-pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *ids, json_t **held_out) {
+pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out) {
     char secs[24];
     snprintf(secs, sizeof secs, "%d", lease_seconds);
-    char *list = pf_json_text(ids, false);
+    char *list = pf_json_text(runs, false);
     const char *values[] = {owner, secs, list};
     pf_error *err = lease_call(s, Q_RUN_RENEW, 3, values, held_out, "renewing run leases");
     free(list);
@@ -347,4 +366,32 @@ pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, con
 pf_error *pf_pg_run_release(pf_store *s, const char *owner) {
     const char *values[] = {owner};
     return lease_call(s, Q_RUN_RELEASE, 1, values, NULL, "releasing run leases");
+}
+
+pf_error *pf_pg_run_lease(pf_store *s, const char *owner, int lease_seconds, const char *run_id, long long *epoch) {
+    char secs[24];
+    snprintf(secs, sizeof secs, "%d", lease_seconds);
+    const char *values[] = {owner, secs, run_id};
+    json_t *got = NULL;
+    pf_error *err = lease_call(s, Q_RUN_LEASE, 3, values, &got, "leasing a run");
+    if (!err && json_array_size(got) == 1)
+        *epoch = json_integer_value(json_object_get(json_array_get(got, 0), "epoch"));
+    json_decref(got);
+    if (err || *epoch) return err;
+    json_t *run = NULL;
+    err = pf_pg_run_get(s, run_id, false, &run);
+    json_decref(run);
+    return err ? err : pf_error_new(PF_ECONFLICT, "", "run %s is leased by another server", run_id);
+}
+
+pf_error *pf_pg_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held) {
+    char epoch[24];
+    snprintf(epoch, sizeof epoch, "%lld", fence->epoch);
+    const char *values[] = {run_id, fence->owner, epoch};
+    PGresult *r;
+    pf_error *err = pf_pg_read(s, Q_RUN_FENCE_HELD, 3, values, &r, "checking a run's lease");
+    if (err) return err;
+    *held = PQntuples(r) == 1 && strcmp(pf_pg_text(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return NULL;
 }

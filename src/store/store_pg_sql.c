@@ -30,10 +30,12 @@ const char *const pf_pg_sql[Q_COUNT] = {
                       "ORDER BY version",
     [Q_WF_DELETE] = "UPDATE workflows SET deleted_at = pf_now() WHERE id = $1 AND deleted_at IS NULL",
 
-    /* The creating server leases the run at once ($7 NULL: nobody does). */
+    /* The creating server leases the run at once, at epoch 1 ($7 NULL:
+     * nobody does). */
     [Q_RUN_INSERT] = "INSERT INTO runs (id, workflow_id, workflow_version, family, status, subject, created_at, "
-                     "updated_at, lease_owner, lease_until) VALUES ($1, $2, $3, $4, $5, $6, pf_now(), pf_now(), $7, "
-                     "CASE WHEN $7::text IS NULL THEN NULL ELSE now() + make_interval(secs => $8::integer) END)",
+                     "updated_at, lease_owner, lease_until, lease_epoch) VALUES ($1, $2, $3, $4, $5, $6, pf_now(), "
+                     "pf_now(), $7, CASE WHEN $7::text IS NULL THEN NULL ELSE now() + make_interval(secs => "
+                     "$8::integer) END, CASE WHEN $7::text IS NULL THEN 0 ELSE 1 END)",
     [Q_RUN_DOC_INSERT] = "INSERT INTO run_docs (run_id, doc) VALUES ($1, $2)",
     [Q_RUN_STATUS] = "SELECT pf_run_status($1, $2)",
     [Q_RUN_DOC_UPDATE] = "UPDATE run_docs SET doc = $2 WHERE run_id = $1",
@@ -101,18 +103,26 @@ const char *const pf_pg_sql[Q_COUNT] = {
      * another one is taking, so each run goes to one of them; a lease that
      * ran out is taken over. $3: also the runs owner holds already. */
     [Q_RUN_CLAIM] = "WITH claimed AS (UPDATE runs SET lease_owner = $1, "
-                    "lease_until = now() + make_interval(secs => $2::integer) "
+                    "lease_until = now() + make_interval(secs => $2::integer), lease_epoch = lease_epoch + 1 "
                     "WHERE id IN (SELECT id FROM runs WHERE status IN ('queued', 'running') "
                     "AND (lease_until IS NULL OR lease_until < now() OR ($3::boolean AND lease_owner = $1)) "
-                    "ORDER BY created_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED) RETURNING id, created_at) "
-                    "SELECT id FROM claimed ORDER BY created_at, id",
-    /* Only the runs the server is running ($3, a JSON array of ids): a
-     * lease it holds on a run it could not start lapses. A lease nobody
-     * holds (a run re-run here, or one whose lease ran out unclaimed) is
-     * taken; one another server holds is not. */
-    [Q_RUN_RENEW] = "UPDATE runs SET lease_owner = $1, lease_until = now() + make_interval(secs => $2::integer) "
-                    "WHERE id IN (SELECT jsonb_array_elements_text($3::jsonb)) "
-                    "AND (lease_owner = $1 OR lease_owner IS NULL OR lease_until < now()) RETURNING id",
+                    "ORDER BY created_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED) "
+                    "RETURNING id, created_at, lease_epoch) "
+                    "SELECT id, lease_epoch FROM claimed ORDER BY created_at, id",
+    /* Only the runs the server is running ($3, [{id, epoch}]): a lease it
+     * holds on a run it could not start lapses. Only at the epoch it holds
+     * the run under: a lease that ran out is extended while nobody claimed
+     * the run since, and never taken back from the server that did. */
+    [Q_RUN_RENEW] = "UPDATE runs r SET lease_until = now() + make_interval(secs => $2::integer) "
+                    "FROM jsonb_to_recordset($3::jsonb) AS held(id text, epoch bigint) "
+                    "WHERE r.id = held.id AND r.lease_owner = $1 AND r.lease_epoch = held.epoch RETURNING r.id",
+    /* A re-run's lease: a run nobody holds (or whose lease ran out, or
+     * that owner holds) is taken, at a new epoch. */
+    [Q_RUN_LEASE] = "UPDATE runs SET lease_owner = $1, lease_until = now() + make_interval(secs => $2::integer), "
+                    "lease_epoch = lease_epoch + 1 WHERE id = $3 "
+                    "AND (lease_owner = $1 OR lease_owner IS NULL OR lease_until < now()) RETURNING id, lease_epoch",
+    [Q_RUN_FENCE] = "SELECT pf_run_fence($1, $2, $3)",
+    [Q_RUN_FENCE_HELD] = "SELECT lease_owner = $2 AND lease_epoch = $3::bigint FROM runs WHERE id = $1",
     [Q_RUN_RELEASE] = "UPDATE runs SET lease_owner = NULL, lease_until = NULL "
                       "WHERE lease_owner = $1 AND status IN ('queued', 'running')",
     /* Delivered when the transaction commits, and not at all if it rolls back. */

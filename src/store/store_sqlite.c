@@ -371,6 +371,7 @@ static const pf_store_ops sqlite_ops = {
     .workflow_delete = sqlite_workflow_delete,
     .run_create = pf_sqlite_run_create,
     .run_transitions = pf_sqlite_run_transitions,
+    .run_fence_held = pf_sqlite_run_fence_held,
     .run_get = pf_sqlite_run_get,
     .run_list = pf_sqlite_run_list,
     .asset_list = pf_sqlite_asset_list,

@@ -48,6 +48,7 @@ void pf_iso_now(char out[32]); /* ISO 8601, milliseconds, UTC */
 /* Runs, artifacts and the module cache (store_sqlite_runs.c). */
 pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run);
 pf_error *pf_sqlite_run_transitions(pf_store *s, const pf_store_transition *items, size_t n);
+pf_error *pf_sqlite_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held);
 pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
 pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out);
 pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_out);

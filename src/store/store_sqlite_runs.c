@@ -110,11 +110,32 @@ static pf_error *artifact_locked(sqlite_store *st, void *arg);
 static pf_error *asset_row(sqlite_store *st, const json_t *asset);
 static pf_error *cache_row(sqlite_store *st, const pf_store_node_extras *extras);
 
+/* Whether fence holds run_id's lease, on c (the writer inside a
+ * transaction, or a reader). */
+static pf_error *fence_held(sqlite_conn *c, const char *run_id, const pf_store_fence *fence, bool *held) {
+    sqlite3_stmt *q = pf_sqlite_cached(c, "SELECT 1 FROM runs WHERE id = ? AND lease_owner = ? AND lease_epoch = ?");
+    sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, fence->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(q, 3, fence->epoch);
+    int rc = sqlite3_step(q);
+    *held = rc == SQLITE_ROW;
+    pf_error *err = rc == SQLITE_ROW || rc == SQLITE_DONE ? NULL : pf_sqlite_db_error(c->db, "checking a run's lease");
+    sqlite3_reset(q);
+    return err;
+}
+
 static pf_error *transition_locked(sqlite_store *st, void *arg) {
     sqlite3 *db = st->writer.db;
     const transition_args *a = arg;
     pf_error *err = NULL;
-    if (a->run_status) {
+    if (a->fence) { /* SQLite serves one server, which leases nothing, but a fence is checked alike */
+        bool held = false;
+        err = fence_held(&st->writer, a->run_id, a->fence, &held);
+        if (!err && !held)
+            err = pf_error_new(PF_ECONFLICT, "", "run %s is no longer leased to %s at epoch %lld", a->run_id,
+                               a->fence->owner, a->fence->epoch);
+    }
+    if (!err && a->run_status) {
         char stamp[PF_ISO_LEN];
         pf_iso_now(stamp);
         sqlite3_stmt *q = pf_sqlite_prepare(db, "UPDATE runs SET status = ?2, updated_at = ?3 WHERE id = ?1");
@@ -343,4 +364,11 @@ pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, j
     sqlite3_reset(q);
     pf_sqlite_reader_release(r);
     return NULL;
+}
+
+pf_error *pf_sqlite_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held) {
+    sqlite_conn *r = pf_sqlite_reader(pf_sqlite_impl(s));
+    pf_error *err = fence_held(r, run_id, fence, held);
+    pf_sqlite_reader_release(r);
+    return err;
 }

@@ -38,7 +38,7 @@ static void test_meta(void) {
     pf_http_reply r = call("GET", "/api/health", NULL);
     CHECK_INT(r.status, 200);
     CHECK_STR(json_string_value(json_object_get(r.json, "status")), "ok");
-    CHECK_STR(json_string_value(json_object_get(r.json, "store")), "sqlite");
+    CHECK_STR(json_string_value(json_object_get(r.json, "store")), srv.store ? "postgresql" : "sqlite");
     /* one warm Blender slot, not started until a render needs it */
     const json_t *workers = json_object_get(json_object_get(r.json, "blender_workers"), "workers");
     CHECK_INT(json_array_size(workers), 1);

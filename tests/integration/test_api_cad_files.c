@@ -293,8 +293,9 @@ static void post_product(const pf_test_server *srv, const char *body, long want,
 }
 
 static void products(const pf_test_server *srv, const char *sha) {
-    /* Categories straight into the store, beside the server (SQLite WAL). */
-    char *data = pf_asprintf("%s/data", srv->data_dir);
+    /* Categories straight into the store, beside the server (SQLite WAL,
+     * or the server's PostgreSQL database under PF_TEST_STORE). */
+    char *data = srv->store ? pf_strdup(srv->store) : pf_asprintf("%s/data", srv->data_dir);
     pf_store *store = NULL;
     pf_error *err = pf_store_open(data, &store);
     CHECK(err == NULL);

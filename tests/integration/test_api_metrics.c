@@ -210,7 +210,8 @@ static void metrics(const pf_test_server *srv) {
     /* One slot, never started (--blender-workers 1, no render yet). */
     CHECK(sample(text, "prodflow_blender_workers{state=\"stopped\"}") == 1);
     CHECK(sample(text, "prodflow_blender_workers{state=\"busy\"}") == 0);
-    CHECK(sample(text, "prodflow_store_errors_total{backend=\"sqlite\",code=\"io\"}") == 0);
+    CHECK(sample(text, srv->store ? "prodflow_store_errors_total{backend=\"postgresql\",code=\"io\"}"
+                                  : "prodflow_store_errors_total{backend=\"sqlite\",code=\"io\"}") == 0);
     double size = sample(text, "prodflow_data_dir_disk_size_bytes"),
            free_bytes = sample(text, "prodflow_data_dir_disk_free_bytes");
     CHECK(size > 0 && free_bytes > 0 && free_bytes <= size);

@@ -39,8 +39,10 @@ static void check_delivered_glb(const pf_test_server *srv, const char *run_id, c
     const json_t *asset = json_array_get(assets, 0);
     const char *url = pf_json_str(asset, "url");
     CHECK_STR(pf_json_str(asset, "media_type"), "model/gltf-binary");
-    CHECK_MSG(url && strlen(url) > 4 && strcmp(url + strlen(url) - 4, ".glb") == 0, "published as %s", url);
-    CHECK_MSG(url && strstr(url, line_id), "published at %s, not under the order line %s", url, line_id);
+    CHECK_MSG(url && strlen(url) > 4 && strcmp(url + strlen(url) - 4, ".glb") == 0, "published as %s",
+              url ? url : "(no url)");
+    CHECK_MSG(url && strstr(url, line_id), "published at %s, not under the order line %s", url ? url : "(no url)",
+              line_id);
     pf_http_reply r;
     if (url && pf_http(srv, "GET", url, NULL, 0, NULL, &r) == 0) {
         CHECK_INT(r.status, 200);

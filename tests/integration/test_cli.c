@@ -42,13 +42,13 @@ int main(void) {
     expect(PF_BIN " store --help", 0, "Usage: prodflow store copy");
     expect(PF_BIN " store", 2, "Usage: prodflow store copy");
     char *cmd = pf_asprintf("%s migrate --store sqlite:%s/m.db --dry-run", PF_BIN, dir);
-    expect(cmd, 0, "4 migrations would run");
+    expect(cmd, 0, "5 migrations would run");
     free(cmd);
     cmd = pf_asprintf("test ! -e %s/m.db", dir);
     expect(cmd, 0, ""); /* a dry run creates nothing */
     free(cmd);
     cmd = pf_asprintf("%s migrate --store sqlite:%s/m.db", PF_BIN, dir);
-    expect(cmd, 0, "4 migrations applied");
+    expect(cmd, 0, "5 migrations applied");
     expect(cmd, 0, "nothing to migrate");
     free(cmd);
     cmd = pf_asprintf("%s token create --store sqlite:%s/m.db --name t --role viewer", PF_BIN, dir);
