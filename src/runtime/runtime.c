@@ -252,17 +252,27 @@ static void *writer(void *arg) {
 
 /* Queued nodes a worker looks up in the cache at once, its own included. */
 #define LOOK_AHEAD 32
+/* Queue entries a worker reads past, at most, to fill a look-ahead. */
+#define LOOK_AHEAD_SCAN (4 * LOOK_AHEAD)
 
 /* Marks the node of t and, when the queue holds more of its run, the next
  * queued nodes of that run that want a cache look-up, for one batched
  * look-up (rt_look_ahead); how many went into ahead. Only when there is
  * something to batch: a lone node looks up for itself. Only t's run: it
- * cannot finish (and be freed) while t runs. */
+ * cannot finish (and be freed) while t runs.
+ *
+ * Only a node that no batch covered yet starts one: a node some batch
+ * took (or is taking) in was queued with the next ones, which that batch
+ * took in too. So each batch reads the queue once, from its head, and
+ * never more than LOOK_AHEAD_SCAN entries: this runs under rt->lock,
+ * and reading the whole queue at every start made each start cost as
+ * much as the queue is long (10,000 nodes: a quarter of a worker's time). */
 static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
     size_t m = 0;
     rt_node *own = &t.run->nodes[t.node];
-    if (own->ahead.state == AHEAD_NONE && own->module) ahead[m++] = t;
-    for (size_t j = 0; j < rt->len && m < LOOK_AHEAD; j++) {
+    if (own->ahead.state != AHEAD_NONE || !own->module) return 0;
+    ahead[m++] = t;
+    for (size_t j = 0; j < rt->len && j < LOOK_AHEAD_SCAN && m < LOOK_AHEAD; j++) {
         task q = rt->queue[(rt->head + j) % rt->cap];
         if (q.run == t.run && rt_ahead_wanted(&q.run->nodes[q.node])) ahead[m++] = q;
     }
@@ -270,6 +280,25 @@ static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
     for (size_t i = 0; i < m; i++)
         ahead[i].run->nodes[ahead[i].node].ahead.state = AHEAD_BUSY;
     return m;
+}
+
+/* Brings to the queue's head the first of its next LOOK_AHEAD_SCAN tasks
+ * whose node no look-ahead is working on. Another worker is looking those
+ * up right now: a worker that took one would look it up again for itself,
+ * and the batch's work on it would be lost (with 2 workers, about half of
+ * every batch was). Ready nodes may start in any order; the skipped ones
+ * stay next in line, and run once their look-ups are in. */
+static void skip_busy_locked(pf_runtime *rt) {
+    for (size_t j = 0; j < rt->len && j < LOOK_AHEAD_SCAN; j++) {
+        task *q = &rt->queue[(rt->head + j) % rt->cap];
+        if (q->run->nodes[q->node].ahead.state == AHEAD_BUSY) continue;
+        if (j) {
+            task first = rt->queue[rt->head];
+            rt->queue[rt->head] = *q;
+            *q = first;
+        }
+        return;
+    }
 }
 
 static void *worker(void *arg) {
@@ -282,6 +311,7 @@ static void *worker(void *arg) {
         while (!rt->stopping && rt->len == 0)
             pthread_cond_wait(&rt->work, &rt->lock);
         if (rt->stopping) break;
+        skip_busy_locked(rt);
         task t = rt->queue[rt->head];
         rt->head = (rt->head + 1) % rt->cap;
         rt->len--;

@@ -8,6 +8,7 @@
 #include "core/metrics.h"
 #include "core/sha256.h"
 #include "core/throttle.h"
+#include "runtime/cache.h"
 #include "runtime/runtime.h"
 
 #include <pthread.h>
@@ -51,6 +52,12 @@ typedef struct {
         enum { AHEAD_NONE, AHEAD_BUSY, AHEAD_READY } state;
         char key[65];
         json_t *verdict, *outputs;
+        /* What the look-up was made of, kept when it cannot change before
+         * the node runs (rt_ahead_fixed): the worker that runs the node
+         * takes it instead of resolving and hashing again. probe.basis is
+         * NULL when none was kept. */
+        json_t *params, *sources;
+        pf_cache_probe probe;
     } ahead;
 } rt_node;
 
@@ -152,13 +159,29 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
 bool rt_ahead_wanted(const rt_node *n);
 void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher *hasher);
 void rt_ahead_clear(rt_node *n);
-/* Leaves each of the m verdicts (and outputs, both taken) on its node if
- * the node still waits for it (AHEAD_BUSY), keyed by keys[i]; takes rt->lock. */
-void rt_ahead_settle(pf_runtime *rt, const task *tasks, size_t m, json_t **verdicts, json_t **outputs,
-                     const char *const *keys);
+/* Whether n's cache key is fixed once it is queued: its params come from
+ * the run's record and its inputs from finished nodes, and a module with a
+ * depends hook (which reads files) is the one thing that can change it
+ * between a look-ahead and the node's start. */
+static inline bool rt_ahead_fixed(const rt_node *n) { return n->module && !n->module->desc->depends; }
+/* One look-up of a batch: the verdict (NULL when none was made) and its
+ * outputs on a hit; params, sources and probe (probe.basis NULL when
+ * not) go with it when its key is fixed. */
+typedef struct {
+    json_t *verdict, *outputs, *params, *sources;
+    pf_cache_probe probe;
+} rt_ahead_result;
+/* Leaves each of the m results (taken) on its node if the node still
+ * waits for it (AHEAD_BUSY), keyed by its probe; takes rt->lock. */
+void rt_ahead_settle(pf_runtime *rt, const task *tasks, size_t m, rt_ahead_result *results);
 /* The verdict a look-ahead left on n for key (and its outputs on a hit),
  * else NULL; either way n has no look-ahead after. Takes rt->lock. */
 json_t *rt_ahead_take(pf_runtime *rt, rt_node *n, const char *key, json_t **outputs);
+/* The whole look-ahead left on n when it kept its params and probe:
+ * true with all of them set (taken), false with none (then n's look-ahead,
+ * if any, stays for rt_ahead_take). Takes rt->lock. */
+bool rt_ahead_take_whole(pf_runtime *rt, rt_node *n, json_t **params, json_t **sources, pf_cache_probe *probe,
+                         json_t **verdict, json_t **outputs);
 /* Waits out a retry's backoff: base_s doubled per attempt, with jitter.
  * False when the run is cancelled or the runtime stops meanwhile. Takes
  * rt->lock. */
