@@ -46,6 +46,7 @@ typedef struct {
     const char *last_step; /* the previous node's step and module: neighbours mostly share one */
     const pf_module *last_module;
     bool last_needs_defaults; /* its param_schema has "required" */
+    bool last_allowed;        /* its family allows it */
 } checker;
 
 static void problem(checker *c, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -128,9 +129,10 @@ static void check_node(checker *c, size_t i, const json_t *node) {
         c->last_step = step;
         c->last_module = pf_registry_find(c->reg, step);
         c->last_needs_defaults = c->last_module && json_object_get(c->last_module->param_schema, "required") != NULL;
+        c->last_allowed = !c->family || pf_family_allows_step(c->family, step);
     }
     info->module = c->last_module;
-    bool foreign = info->module && c->family && !pf_family_allows_step(c->family, step);
+    bool foreign = info->module && !c->last_allowed;
     if (!info->module || foreign) snprintf(ptr, sizeof ptr, "/nodes/%zu/step", i);
     if (!info->module) {
         problem(c, ptr, "node \"%s\": unknown step \"%s\"", id ? id : "?", step);
