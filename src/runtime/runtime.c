@@ -126,7 +126,9 @@ static void release_dependents_locked(pf_runtime *rt, rt_run *run, size_t i) {
 static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
     rt_node *n = &run->nodes[i];
     run->unfinished--;
-    const char *on_failure = str(json_object_get(n->doc, "policy"), "on_failure");
+    /* Read only for a failure: the writer holds the lock here, for every
+     * node of its batch. */
+    const char *on_failure = n->status == N_FAILED ? str(json_object_get(n->doc, "policy"), "on_failure") : NULL;
     if (n->status == N_SUCCEEDED || (n->status == N_FAILED && on_failure && strcmp(on_failure, "continue") == 0)) {
         release_dependents_locked(rt, run, i);
     } else if (n->status == N_FAILED && on_failure && strcmp(on_failure, "skip_dependents") == 0) {
@@ -229,17 +231,19 @@ static void *writer(void *arg) {
         pthread_mutex_unlock(&rt->lock);
         pf_error *err = pf_store_run_transitions(rt->cfg.store, items, n);
         if (err) rt_log_store_error(err, "(batch)");
+        for (size_t k = 0; k < n; k++) { /* written: freed before the lock, which workers wait for */
+            json_decref(batch[k].artifacts);
+            json_decref(batch[k].assets);
+            free(batch[k].state_text);
+            free(batch[k].cache_text);
+            free(batch[k].cache_slot);
+        }
         pthread_mutex_lock(&rt->lock);
         for (size_t k = 0; k < n; k++) {
             rt_changed(rt, batch[k].run->id);
             /* A stopping runtime records what finished and decides nothing
              * more: the next start resumes the run as after a crash. */
             if (!rt->stopping) complete_locked(rt, batch[k].run, batch[k].node);
-            json_decref(batch[k].artifacts);
-            json_decref(batch[k].assets);
-            free(batch[k].state_text);
-            free(batch[k].cache_text);
-            free(batch[k].cache_slot);
         }
         rt_free_retired_locked(rt);
     }
