@@ -244,7 +244,7 @@ static void hide_server_paths(const pf_runtime *rt, const rt_run *run, const rt_
     }
 }
 
-node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher) {
+node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result *ahead, pf_sha256_hasher *hasher) {
     node_result r = {0};
     json_t *inputs = collect_inputs(run, n);
     if (!n->module) {
@@ -256,12 +256,18 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
     bool cacheable = uncached == NULL;
     pf_cache_probe probe = {0};
     /* A look-ahead that kept its params and probe made this node's look-up
-     * already; otherwise the node resolves and looks up for itself. */
-    bool ahead = cacheable && rt_ahead_take_whole(rt, n, &r.params, &r.sources, &probe, &r.cache, &r.outputs);
-    if (!ahead)
+     * already; otherwise the node resolves, and looks up unless the
+     * look-ahead's verdict is for the key it works out. */
+    bool whole = cacheable && ahead->verdict && ahead->probe.basis;
+    if (whole) {
+        r.params = ahead->params, r.sources = ahead->sources, r.cache = ahead->verdict, r.outputs = ahead->outputs;
+        probe = ahead->probe;
+        *ahead = (rt_ahead_result){0};
+    } else {
         r.err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
                                   json_object_get(run->record, "line_overrides"),
                                   json_object_get(run->record, "constraints"), &r.params, &r.sources);
+    }
     if (r.err) {
         json_decref(inputs);
         return r;
@@ -271,10 +277,14 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
      * deliver after the run's subject (publish's {order_line}), and they
      * are never cached, so it need not be part of a key. */
     const json_t *context = n->module->entry || n->module->external ? json_object_get(run->record, "context") : NULL;
-    if (cacheable && !ahead) {
+    if (cacheable && !whole) {
         make_probe(rt, run, n, inputs, r.params, hasher, &probe);
-        r.cache = rt_ahead_take(rt, n, probe.key, &r.outputs);
-        if (!r.cache) r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
+        if (ahead->verdict && strcmp(ahead->probe.key, probe.key) == 0) { /* else stale: another key */
+            r.cache = ahead->verdict, r.outputs = ahead->outputs;
+            ahead->verdict = ahead->outputs = NULL;
+        } else {
+            r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
+        }
     } else if (!cacheable) {
         r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
     }

@@ -146,13 +146,14 @@ static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
     if (run->unfinished == 0) finish_run_locked(rt, run);
 }
 
-static void execute(pf_runtime *rt, rt_run *run, size_t i, pf_sha256_hasher *hasher) {
+static void execute(pf_runtime *rt, rt_run *run, size_t i, rt_ahead_result *ahead, pf_sha256_hasher *hasher) {
     rt_node *n = &run->nodes[i];
     node_result r = {0};
     if (run->stalled)
         r.err = pf_error_new(PF_EINTERNAL, "", "%s", run->stalled);
     else
-        r = rt_run_node(rt, run, n, hasher);
+        r = rt_run_node(rt, run, n, ahead, hasher);
+    rt_ahead_result_free(ahead); /* what the node did not use */
     json_object_del(n->state, "reason");
     if (r.params) json_object_set_new_nocheck(n->state, "params", r.params);
     if (r.sources) json_object_set_new_nocheck(n->state, "param_sources", r.sources);
@@ -265,16 +266,15 @@ static void *writer(void *arg) {
  * something to batch: a lone node looks up for itself. Only t's run: it
  * cannot finish (and be freed) while t runs.
  *
- * Only a node that no batch covered yet starts one: a node some batch
- * took (or is taking) in was queued with the next ones, which that batch
- * took in too. So each batch reads the queue once, from its head, and
+ * Only a node that no batch covered yet starts one (the caller checks):
+ * a node some batch took (or is taking) in was queued with the next ones,
+ * which that batch took in too. So each batch reads the queue once, from its head, and
  * never more than LOOK_AHEAD_SCAN entries: this runs under rt->lock,
  * and reading the whole queue at every start made each start cost as
  * much as the queue is long (10,000 nodes: a quarter of a worker's time). */
 static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
     size_t m = 0;
-    rt_node *own = &t.run->nodes[t.node];
-    if (own->ahead.state != AHEAD_NONE || !own->module) return 0;
+    if (!t.run->nodes[t.node].module) return 0;
     ahead[m++] = t;
     for (size_t j = 0; j < rt->len && j < LOOK_AHEAD_SCAN && m < LOOK_AHEAD; j++) {
         task q = rt->queue[(rt->head + j) % rt->cap];
@@ -324,11 +324,15 @@ static void *worker(void *arg) {
         n->status = N_RUNNING;
         atomic_fetch_add(&rt->nodes_running, 1);
         rt_live_start(n);
-        size_t m = gather_ahead_locked(rt, t, ahead);
+        /* Its look-ahead comes with it, under this one hold of the lock. */
+        bool covered = n->ahead.state != AHEAD_NONE;
+        rt_ahead_result own;
+        rt_ahead_take_locked(n, &own);
+        size_t m = covered ? 0 : gather_ahead_locked(rt, t, ahead);
         pthread_mutex_unlock(&rt->lock);
         rt_changed(rt, t.run->id);
         if (m) rt_look_ahead(rt, ahead, m, hasher);
-        execute(rt, t.run, t.node, hasher);
+        execute(rt, t.run, t.node, &own, hasher);
         pthread_mutex_lock(&rt->lock);
     }
     pthread_mutex_unlock(&rt->lock);

@@ -19,6 +19,14 @@ typedef enum { N_PENDING, N_RUNNING, N_SUCCEEDED, N_FAILED, N_SKIPPED, N_CANCELL
 static const char *const node_status_name[]
     __attribute__((unused)) = {"pending", "running", "succeeded", "failed", "skipped", "cancelled"};
 
+/* A look-up made ahead (rt_look_ahead): the verdict (NULL when none was made) and its
+ * outputs on a hit; params, sources and probe (probe.basis NULL when
+ * not) go with it when its key is fixed. */
+typedef struct {
+    json_t *verdict, *outputs, *params, *sources;
+    pf_cache_probe probe;
+} rt_ahead_result;
+
 typedef struct {
     size_t from; /* upstream node */
     const char *from_port, *to_port;
@@ -50,14 +58,11 @@ typedef struct {
      * queued nodes (rt_look_ahead), under rt->lock. */
     struct {
         enum { AHEAD_NONE, AHEAD_BUSY, AHEAD_READY } state;
-        char key[65];
-        json_t *verdict, *outputs;
-        /* What the look-up was made of, kept when it cannot change before
-         * the node runs (rt_ahead_fixed): the worker that runs the node
-         * takes it instead of resolving and hashing again. probe.basis is
-         * NULL when none was kept. */
-        json_t *params, *sources;
-        pf_cache_probe probe;
+        /* READY: the verdict for probe.key, and what the look-up was made
+         * of when it cannot change before the node runs (rt_ahead_fixed):
+         * the worker that runs the node takes it instead of resolving and
+         * hashing again. */
+        rt_ahead_result r;
     } ahead;
 } rt_node;
 
@@ -151,7 +156,8 @@ rt_run *rt_run_build(const pf_registry *reg, const char *id, json_t *record, con
 void rt_run_free(rt_run *run);
 
 /* node.c: one node's attempts, its cache verdict and its artifacts. */
-node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher);
+/* ahead: what a look-ahead left for it (taken: rt_ahead_take_locked). */
+node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result *ahead, pf_sha256_hasher *hasher);
 
 /* Look-aheads: whether n is worth one (pending, cached, none made or under
  * way; rt->lock held); the batch for tasks whose nodes the caller marked
@@ -164,24 +170,15 @@ void rt_ahead_clear(rt_node *n);
  * depends hook (which reads files) is the one thing that can change it
  * between a look-ahead and the node's start. */
 static inline bool rt_ahead_fixed(const rt_node *n) { return n->module && !n->module->desc->depends; }
-/* One look-up of a batch: the verdict (NULL when none was made) and its
- * outputs on a hit; params, sources and probe (probe.basis NULL when
- * not) go with it when its key is fixed. */
-typedef struct {
-    json_t *verdict, *outputs, *params, *sources;
-    pf_cache_probe probe;
-} rt_ahead_result;
 /* Leaves each of the m results (taken) on its node if the node still
  * waits for it (AHEAD_BUSY), keyed by its probe; takes rt->lock. */
 void rt_ahead_settle(pf_runtime *rt, const task *tasks, size_t m, rt_ahead_result *results);
-/* The verdict a look-ahead left on n for key (and its outputs on a hit),
- * else NULL; either way n has no look-ahead after. Takes rt->lock. */
-json_t *rt_ahead_take(pf_runtime *rt, rt_node *n, const char *key, json_t **outputs);
-/* The whole look-ahead left on n when it kept its params and probe:
- * true with all of them set (taken), false with none (then n's look-ahead,
- * if any, stays for rt_ahead_take). Takes rt->lock. */
-bool rt_ahead_take_whole(pf_runtime *rt, rt_node *n, json_t **params, json_t **sources, pf_cache_probe *probe,
-                         json_t **verdict, json_t **outputs);
+/* Moves n's look-ahead, if one is ready, into *r (zeroed when not), and
+ * leaves n without one (a look-ahead still under way is dropped when it
+ * settles). rt->lock held: the worker takes it with the node. */
+void rt_ahead_take_locked(rt_node *n, rt_ahead_result *r);
+/* Frees what a look-ahead result holds. */
+void rt_ahead_result_free(rt_ahead_result *r);
 /* Waits out a retry's backoff: base_s doubled per attempt, with jitter.
  * False when the run is cancelled or the runtime stops meanwhile. Takes
  * rt->lock. */
