@@ -146,7 +146,10 @@ static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
     if (run->unfinished == 0) finish_run_locked(rt, run);
 }
 
-static void execute(pf_runtime *rt, rt_run *run, size_t i, rt_ahead_result *ahead, pf_sha256_hasher *hasher) {
+/* Runs node i and hands its finish to the writer; returns with rt->lock
+ * held, which the worker keeps to take its next node. */
+static void execute_locked_after(pf_runtime *rt, rt_run *run, size_t i, rt_ahead_result *ahead,
+                                 pf_sha256_hasher *hasher) {
     rt_node *n = &run->nodes[i];
     node_result r = {0};
     if (run->stalled)
@@ -186,7 +189,6 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i, rt_ahead_result *ahea
                       .cache_slot = r.cache_slot};
     memcpy(c->cache_key, r.cache_key, sizeof c->cache_key);
     pthread_cond_signal(&rt->to_write);
-    pthread_mutex_unlock(&rt->lock);
 }
 
 /* Commits finished nodes in batches, then schedules what they release. */
@@ -232,7 +234,11 @@ static void *writer(void *arg) {
         pthread_mutex_unlock(&rt->lock);
         pf_error *err = pf_store_run_transitions(rt->cfg.store, items, n);
         if (err) rt_log_store_error(err, "(batch)");
-        for (size_t k = 0; k < n; k++) { /* written: freed before the lock, which workers wait for */
+        /* Written: observers may read it, and what was written is freed,
+         * before the lock, which workers wait for. Runs cannot go away
+         * meanwhile: a run with nodes in the batch is unfinished. */
+        for (size_t k = 0; k < n; k++) {
+            rt_changed(rt, batch[k].run->id);
             json_decref(batch[k].artifacts);
             json_decref(batch[k].assets);
             free(batch[k].state_text);
@@ -240,12 +246,10 @@ static void *writer(void *arg) {
             free(batch[k].cache_slot);
         }
         pthread_mutex_lock(&rt->lock);
-        for (size_t k = 0; k < n; k++) {
-            rt_changed(rt, batch[k].run->id);
-            /* A stopping runtime records what finished and decides nothing
-             * more: the next start resumes the run as after a crash. */
-            if (!rt->stopping) complete_locked(rt, batch[k].run, batch[k].node);
-        }
+        /* A stopping runtime records what finished and decides nothing
+         * more: the next start resumes the run as after a crash. */
+        for (size_t k = 0; k < n && !rt->stopping; k++)
+            complete_locked(rt, batch[k].run, batch[k].node);
         rt_free_retired_locked(rt);
     }
     pthread_mutex_unlock(&rt->lock);
@@ -332,8 +336,7 @@ static void *worker(void *arg) {
         pthread_mutex_unlock(&rt->lock);
         rt_changed(rt, t.run->id);
         if (m) rt_look_ahead(rt, ahead, m, hasher);
-        execute(rt, t.run, t.node, &own, hasher);
-        pthread_mutex_lock(&rt->lock);
+        execute_locked_after(rt, t.run, t.node, &own, hasher);
     }
     pthread_mutex_unlock(&rt->lock);
     pf_sha256_hasher_free(hasher);
