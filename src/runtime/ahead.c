@@ -4,8 +4,6 @@
  * workers, so every access to them is here, under rt->lock. */
 #include "runtime/runtime_internal.h"
 
-#include <string.h>
-
 void rt_ahead_result_free(rt_ahead_result *r) {
     json_decref(r->verdict);
     json_decref(r->outputs);

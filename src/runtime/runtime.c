@@ -272,10 +272,11 @@ static void *writer(void *arg) {
  *
  * Only a node that no batch covered yet starts one (the caller checks):
  * a node some batch took (or is taking) in was queued with the next ones,
- * which that batch took in too. So each batch reads the queue once, from its head, and
- * never more than LOOK_AHEAD_SCAN entries: this runs under rt->lock,
- * and reading the whole queue at every start made each start cost as
- * much as the queue is long (10,000 nodes: a quarter of a worker's time). */
+ * which that batch took in too. So each batch reads the queue once, from
+ * its head, and never more than LOOK_AHEAD_SCAN entries: this runs under
+ * rt->lock, and reading the whole queue at every start made each start
+ * cost as much as the queue is long (10,000 nodes: a quarter of a
+ * worker's time). */
 static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
     size_t m = 0;
     if (!t.run->nodes[t.node].module) return 0;

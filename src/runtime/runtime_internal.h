@@ -19,9 +19,10 @@ typedef enum { N_PENDING, N_RUNNING, N_SUCCEEDED, N_FAILED, N_SKIPPED, N_CANCELL
 static const char *const node_status_name[]
     __attribute__((unused)) = {"pending", "running", "succeeded", "failed", "skipped", "cancelled"};
 
-/* A look-up made ahead (rt_look_ahead): the verdict (NULL when none was made) and its
- * outputs on a hit; params, sources and probe (probe.basis NULL when
- * not) go with it when its key is fixed. */
+/* A look-up made ahead (rt_look_ahead): the verdict (NULL when none was
+ * made) and its outputs on a hit, for the key in probe.key; params,
+ * sources and the whole probe go with it when the key is fixed
+ * (rt_ahead_fixed; probe.basis is NULL when not). */
 typedef struct {
     json_t *verdict, *outputs, *params, *sources;
     pf_cache_probe probe;
@@ -155,8 +156,8 @@ typedef struct {
 rt_run *rt_run_build(const pf_registry *reg, const char *id, json_t *record, const json_t *nodes);
 void rt_run_free(rt_run *run);
 
-/* node.c: one node's attempts, its cache verdict and its artifacts. */
-/* ahead: what a look-ahead left for it (taken: rt_ahead_take_locked). */
+/* node.c: one node's attempts, its cache verdict and its artifacts; ahead
+ * is what a look-ahead left for it (rt_ahead_take_locked), used or left. */
 node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result *ahead, pf_sha256_hasher *hasher);
 
 /* Look-aheads: whether n is worth one (pending, cached, none made or under
