@@ -7,9 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Containers held in more than one place (a module's policy object, which
+ * every canonical node of that module shares) are written once per text:
+ * the later times copy the bytes the first one wrote. A few recent ones
+ * are remembered, by address. */
+#define MEMO 16
+
 typedef struct {
     char *p;
     size_t len, cap;
+    struct {
+        const json_t *v;
+        size_t start, len;
+    } memo[MEMO];
 } buf;
 
 static void grow(buf *b, size_t more) {
@@ -166,23 +176,50 @@ static void put_object(buf *b, const json_t *v, bool sort) {
     put_char(b, '}');
 }
 
+static void put_container(buf *b, const json_t *v, bool sort);
+
 static void put_value(buf *b, const json_t *v, bool sort) {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: put_object(b, v, sort); break;
-    case JSON_ARRAY:
-        put_char(b, '[');
-        for (size_t i = 0, n = json_array_size(v); i < n; i++) {
-            if (i) put_char(b, ',');
-            put_value(b, json_array_get(v, i), sort);
-        }
-        put_char(b, ']');
-        break;
+    case JSON_OBJECT:
+    case JSON_ARRAY: put_container(b, v, sort); break;
     case JSON_STRING: put_string(b, json_string_value(v), json_string_length(v)); break;
     case JSON_INTEGER: put_integer(b, json_integer_value(v)); break;
     case JSON_REAL: put_real(b, json_real_value(v)); break;
     case JSON_TRUE: put(b, "true", 4); break;
     case JSON_FALSE: put(b, "false", 5); break;
     case JSON_NULL: put(b, "null", 4); break;
+    }
+}
+
+static void put_array(buf *b, const json_t *v, bool sort) {
+    put_char(b, '[');
+    for (size_t i = 0, n = json_array_size(v); i < n; i++) {
+        if (i) put_char(b, ',');
+        put_value(b, json_array_get(v, i), sort);
+    }
+    put_char(b, ']');
+}
+
+static void put_container(buf *b, const json_t *v, bool sort) {
+    /* jansson changes counts atomically; a relaxed read is enough to tell
+     * shared from not, since v cannot go away while the caller holds it. */
+    bool shared = __atomic_load_n(&v->refcount, __ATOMIC_RELAXED) > 1;
+    size_t slot = ((uintptr_t)v >> 4) % MEMO, start = b->len;
+    if (shared && b->memo[slot].v == v) {
+        size_t len = b->memo[slot].len;
+        reserve(b, len);
+        memcpy(b->p + b->len, b->p + b->memo[slot].start, len);
+        b->len += len;
+        return;
+    }
+    if (json_is_object(v))
+        put_object(b, v, sort);
+    else
+        put_array(b, v, sort);
+    if (shared) {
+        b->memo[slot].v = v;
+        b->memo[slot].start = start;
+        b->memo[slot].len = b->len - start;
     }
 }
 

@@ -28,6 +28,8 @@ typedef struct {
     pf_errors *errs;
     size_t failures;
     long *budget;
+    pf_schema_visit_fn visit; /* items of the root's array members (pf_schema_run_visiting) */
+    void *visit_user;
 } pass;
 
 static char *pointer_of(const seg *s) {
@@ -132,8 +134,12 @@ static void bound(pass *p, const char *key, const json_t *b, const json_t *inst,
 
 static void check_length(pass *p, const char *key, const json_t *b, const json_t *inst, const seg *at) {
     if (!json_is_number(b) || !json_is_string(inst)) return;
-    size_t len = utf8_length(json_string_value(inst), json_string_length(inst));
+    size_t bytes = json_string_length(inst);
     double limit = json_number_value(b);
+    /* A character is 1 to 4 bytes: the byte length mostly settles it
+     * without counting (ids, names and ports are well within bounds). */
+    if (key[1] == 'a' ? (double)bytes <= limit : (double)((bytes + 3) / 4) >= limit) return;
+    size_t len = utf8_length(json_string_value(inst), bytes);
     if (key[1] == 'i' && (double)len < limit)
         fail(p, at, "@ must be at least %lld characters long (got %zu)", (long long)limit, len);
     if (key[1] == 'a' && (double)len > limit)
@@ -501,6 +507,8 @@ static void run_array(pass *p, const pf_schema *s, const json_t *inst, const seg
         if (!sub) continue;
         seg child = {.parent = at, .index = i};
         run(p, sub, json_array_get(inst, i), &child);
+        if (p->visit && at->key && at->parent && !at->parent->parent)
+            p->visit(p->visit_user, at->key, i, json_array_get(inst, i));
         if (!p->errs && p->failures) return;
     }
 }
@@ -577,6 +585,15 @@ static size_t run_with(const pf_schema *schema, const json_t *instance, const ch
 size_t pf_schema_run(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out) {
     long budget = PF_REGEX_BUDGET;
     return run_with(schema, instance, base_pointer, out, &budget);
+}
+
+size_t pf_schema_run_visiting(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out,
+                              pf_schema_visit_fn visit, void *user) {
+    long budget = PF_REGEX_BUDGET;
+    pass p = {.errs = out, .budget = &budget, .visit = visit, .visit_user = user};
+    seg root = {.base = base_pointer ? base_pointer : ""};
+    run(&p, schema, instance, &root);
+    return p.failures;
 }
 
 static size_t validate_with(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out,

@@ -18,6 +18,14 @@ pf_schema *pf_schema_compile(const json_t *schema);
 void pf_schema_free(pf_schema *schema);
 /* pf_schema_validate for a compiled schema. */
 size_t pf_schema_run(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out);
+/* pf_schema_run, calling visit(user, key, i, item) right after checking
+ * item i of an array that is the instance's member key: a caller that
+ * checks those items further meets each while the schema pass has just
+ * read it, where reading a large document again later misses the cache.
+ * The problems and their order are pf_schema_run's. */
+typedef void (*pf_schema_visit_fn)(void *user, const char *key, size_t index, const json_t *item);
+size_t pf_schema_run_visiting(const pf_schema *schema, const json_t *instance, const char *base_pointer, pf_errors *out,
+                              pf_schema_visit_fn visit, void *user);
 
 /* Appends a problem for every violation, pointers under base_pointer.
  * Returns how many it added. */

@@ -187,7 +187,7 @@ bool rt_ahead_wanted(const rt_node *n) {
  * a look-up made a little early: an entry another server adds meanwhile
  * is missed, as it would be by a node that started a moment sooner. */
 void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher *hasher) {
-    pf_cache_probe *probes = pf_xcalloc(m, sizeof *probes);
+    rt_ahead_result *res = pf_xcalloc(m, sizeof *res);
     const char **keys = pf_xcalloc(m, sizeof *keys), **slots = pf_xcalloc(m, sizeof *slots);
     json_t **entries = pf_xcalloc(m, sizeof *entries);
     bool *exact = pf_xcalloc(m, sizeof *exact), *probed = pf_xcalloc(m, sizeof *probed);
@@ -195,38 +195,37 @@ void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher
     for (size_t i = 0; i < m; i++) {
         rt_run *run = tasks[i].run;
         rt_node *n = &run->nodes[tasks[i].node];
-        json_t *params = NULL, *sources = NULL;
         pf_error *err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
                                           json_object_get(run->record, "line_overrides"),
-                                          json_object_get(run->record, "constraints"), &params, &sources);
+                                          json_object_get(run->record, "constraints"), &res[i].params, &res[i].sources);
         if (!err) {
             json_t *inputs = collect_inputs(run, n);
-            make_probe(rt, run, n, inputs, params, hasher, &probes[i]);
+            make_probe(rt, run, n, inputs, res[i].params, hasher, &res[i].probe);
             json_decref(inputs);
             probed[i] = true;
-            keys[k] = probes[i].key;
-            slots[k++] = probes[i].slot;
+            keys[k] = res[i].probe.key;
+            slots[k++] = res[i].probe.slot;
         }
         pf_error_free(err);
-        json_decref(params);
-        json_decref(sources);
     }
     pf_error *err = pf_store_cache_find_many(rt->cfg.store, k, keys, slots, entries, exact);
-    json_t **verdicts = pf_xcalloc(m, sizeof *verdicts), **outputs = pf_xcalloc(m, sizeof *outputs);
     for (size_t i = 0, j = 0; i < m; i++)
         if (probed[i]) {
-            if (!err) verdicts[i] = pf_cache_judge(&probes[i], entries[j], exact[j], &outputs[i]);
+            if (!err) res[i].verdict = pf_cache_judge(&res[i].probe, entries[j], exact[j], &res[i].outputs);
             j++;
+            /* What the node would work out again when it runs, unless its
+             * key may change meanwhile; the key stays, to name the verdict. */
+            if (!rt_ahead_fixed(&tasks[i].run->nodes[tasks[i].node])) {
+                json_decref(res[i].params);
+                json_decref(res[i].sources);
+                res[i].params = res[i].sources = NULL;
+                json_decref(res[i].probe.basis);
+                res[i].probe.basis = NULL;
+            }
         }
-    const char **probed_keys = pf_xcalloc(m, sizeof *probed_keys);
-    for (size_t i = 0; i < m; i++)
-        probed_keys[i] = probed[i] ? probes[i].key : NULL;
-    rt_ahead_settle(rt, tasks, m, verdicts, outputs, probed_keys);
-    free(probed_keys);
+    rt_ahead_settle(rt, tasks, m, res);
     if (err) pf_error_free(err);
-    for (size_t i = 0; i < m; i++)
-        if (probed[i]) pf_cache_probe_free(&probes[i]);
-    free(probes), free(keys), free(slots), free(entries), free(exact), free(probed), free(verdicts), free(outputs);
+    free(res), free(keys), free(slots), free(entries), free(exact), free(probed);
 }
 
 /* Run documents are read by clients: a module's message names files
@@ -258,13 +257,11 @@ static pf_error *side_effect_fenced(pf_runtime *rt, rt_run *run, rt_node *n) {
     bool held = false;
     pf_error *err = pf_store_run_fence_held(rt->cfg.store, run->id, &fence, &held);
     if (err || held) return err;
-    pthread_mutex_lock(&rt->lock);
-    rt_lease_lost_locked(rt, run, "its side effect was about to act");
-    pthread_mutex_unlock(&rt->lock);
+    rt_lease_lost(rt, run, "its side effect was about to act");
     return pf_error_new(PF_ECANCELLED, "", "node %s did not act: another server holds the run's lease now", n->id);
 }
 
-node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher) {
+node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result *ahead, pf_sha256_hasher *hasher) {
     node_result r = {0};
     json_t *inputs = collect_inputs(run, n);
     if (!n->module) {
@@ -272,26 +269,40 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
         json_decref(inputs);
         return r;
     }
-    r.err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
-                              json_object_get(run->record, "line_overrides"),
-                              json_object_get(run->record, "constraints"), &r.params, &r.sources);
+    const char *uncached = uncached_because(n);
+    bool cacheable = uncached == NULL;
+    pf_cache_probe probe = {0};
+    /* A look-ahead that kept its params and probe made this node's look-up
+     * already; otherwise the node resolves, and looks up unless the
+     * look-ahead's verdict is for the key it works out. */
+    bool whole = cacheable && ahead->verdict && ahead->probe.basis;
+    if (whole) {
+        r.params = ahead->params, r.sources = ahead->sources, r.cache = ahead->verdict, r.outputs = ahead->outputs;
+        probe = ahead->probe;
+        *ahead = (rt_ahead_result){0};
+    } else {
+        r.err = pf_params_resolve(n->module, run->workflow, n->doc, json_object_get(run->record, "overrides"),
+                                  json_object_get(run->record, "line_overrides"),
+                                  json_object_get(run->record, "constraints"), &r.params, &r.sources);
+    }
     if (r.err) {
         json_decref(inputs);
         return r;
     }
     const json_t *policy = json_object_get(n->doc, "policy");
-    pf_cache_probe probe = {0};
     /* Side-effecting modules get the context too: they name what they
      * deliver after the run's subject (publish's {order_line}), and they
      * are never cached, so it need not be part of a key. */
     const json_t *context = n->module->entry || n->module->external ? json_object_get(run->record, "context") : NULL;
-    const char *uncached = uncached_because(n);
-    bool cacheable = uncached == NULL;
-    if (cacheable) {
+    if (cacheable && !whole) {
         make_probe(rt, run, n, inputs, r.params, hasher, &probe);
-        r.cache = rt_ahead_take(rt, n, probe.key, &r.outputs);
-        if (!r.cache) r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
-    } else {
+        if (ahead->verdict && strcmp(ahead->probe.key, probe.key) == 0) { /* else stale: another key */
+            r.cache = ahead->verdict, r.outputs = ahead->outputs;
+            ahead->verdict = ahead->outputs = NULL;
+        } else {
+            r.cache = pf_cache_lookup(rt->cfg.store, &probe, &r.outputs);
+        }
+    } else if (!cacheable) {
         r.cache = json_pack("{s:b, s:s}", "hit", 0, "reason", uncached);
     }
     if (r.outputs) { /* a hit: nothing runs */

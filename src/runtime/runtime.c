@@ -179,6 +179,12 @@ void rt_lease_lost_locked(pf_runtime *rt, rt_run *run, const char *how) {
     if (!any_running(run) && run->unfinished == 0) finish_run_locked(rt, run);
 }
 
+void rt_lease_lost(pf_runtime *rt, rt_run *run, const char *how) {
+    pthread_mutex_lock(&rt->lock);
+    rt_lease_lost_locked(rt, run, how);
+    pthread_mutex_unlock(&rt->lock);
+}
+
 static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
     rt_node *n = &run->nodes[i];
     run->unfinished--;
@@ -187,7 +193,9 @@ static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
         if (run->unfinished == 0) finish_run_locked(rt, run);
         return;
     }
-    const char *on_failure = str(json_object_get(n->doc, "policy"), "on_failure");
+    /* Read only for a failure: the writer holds the lock here, for every
+     * node of its batch. */
+    const char *on_failure = n->status == N_FAILED ? str(json_object_get(n->doc, "policy"), "on_failure") : NULL;
     if (n->status == N_SUCCEEDED || (n->status == N_FAILED && on_failure && strcmp(on_failure, "continue") == 0)) {
         release_dependents_locked(rt, run, i);
     } else if (n->status == N_FAILED && on_failure && strcmp(on_failure, "skip_dependents") == 0) {
@@ -205,13 +213,17 @@ static void complete_locked(pf_runtime *rt, rt_run *run, size_t i) {
     if (run->unfinished == 0) finish_run_locked(rt, run);
 }
 
-static void execute(pf_runtime *rt, rt_run *run, size_t i, pf_sha256_hasher *hasher) {
+/* Runs node i and hands its finish to the writer; returns with rt->lock
+ * held, which the worker keeps to take its next node. */
+static void execute_locked_after(pf_runtime *rt, rt_run *run, size_t i, rt_ahead_result *ahead,
+                                 pf_sha256_hasher *hasher) {
     rt_node *n = &run->nodes[i];
     node_result r = {0};
     if (run->stalled)
         r.err = pf_error_new(PF_EINTERNAL, "", "%s", run->stalled);
     else
-        r = rt_run_node(rt, run, n, hasher);
+        r = rt_run_node(rt, run, n, ahead, hasher);
+    rt_ahead_result_free(ahead); /* what the node did not use */
     json_object_del(n->state, "reason");
     if (r.params) json_object_set_new_nocheck(n->state, "params", r.params);
     if (r.sources) json_object_set_new_nocheck(n->state, "param_sources", r.sources);
@@ -244,7 +256,6 @@ static void execute(pf_runtime *rt, rt_run *run, size_t i, pf_sha256_hasher *has
                       .cache_slot = r.cache_slot};
     memcpy(c->cache_key, r.cache_key, sizeof c->cache_key);
     pthread_cond_signal(&rt->to_write);
-    pthread_mutex_unlock(&rt->lock);
 }
 
 /* Commits finished nodes in batches, then schedules what they release. */
@@ -303,21 +314,25 @@ static void *writer(void *arg) {
          * has its transitions refused, the other runs' commit. */
         pf_error *err = m ? pf_store_run_commit(rt->cfg.store, items, m, refused) : NULL;
         if (err) rt_log_store_error(err, "(batch)");
-        pthread_mutex_lock(&rt->lock);
-        for (size_t k = 0; k < m && !err; k++)
-            if (refused[k] && !batch[of[k]].run->lost)
-                rt_lease_lost_locked(rt, batch[of[k]].run, "committing a finished node was refused");
+        /* Written: observers may read it, and what was written is freed,
+         * before the lock, which workers wait for. Runs cannot go away
+         * meanwhile: a run with nodes in the batch is unfinished. */
         for (size_t k = 0; k < n; k++) {
             rt_changed(rt, batch[k].run->id);
-            /* A stopping runtime records what finished and decides nothing
-             * more: the next start resumes the run as after a crash. */
-            if (!rt->stopping) complete_locked(rt, batch[k].run, batch[k].node);
             json_decref(batch[k].artifacts);
             json_decref(batch[k].assets);
             free(batch[k].state_text);
             free(batch[k].cache_text);
             free(batch[k].cache_slot);
         }
+        pthread_mutex_lock(&rt->lock);
+        for (size_t k = 0; k < m && !err; k++)
+            if (refused[k] && !batch[of[k]].run->lost)
+                rt_lease_lost_locked(rt, batch[of[k]].run, "committing a finished node was refused");
+        /* A stopping runtime records what finished and decides nothing
+         * more: the next start resumes the run as after a crash. */
+        for (size_t k = 0; k < n && !rt->stopping; k++)
+            complete_locked(rt, batch[k].run, batch[k].node);
         rt_free_retired_locked(rt);
     }
     pthread_mutex_unlock(&rt->lock);
@@ -332,17 +347,27 @@ static void *writer(void *arg) {
 
 /* Queued nodes a worker looks up in the cache at once, its own included. */
 #define LOOK_AHEAD 32
+/* Queue entries a worker reads past, at most, to fill a look-ahead. */
+#define LOOK_AHEAD_SCAN (4 * LOOK_AHEAD)
 
 /* Marks the node of t and, when the queue holds more of its run, the next
  * queued nodes of that run that want a cache look-up, for one batched
  * look-up (rt_look_ahead); how many went into ahead. Only when there is
  * something to batch: a lone node looks up for itself. Only t's run: it
- * cannot finish (and be freed) while t runs. */
+ * cannot finish (and be freed) while t runs.
+ *
+ * Only a node that no batch covered yet starts one (the caller checks):
+ * a node some batch took (or is taking) in was queued with the next ones,
+ * which that batch took in too. So each batch reads the queue once, from
+ * its head, and never more than LOOK_AHEAD_SCAN entries: this runs under
+ * rt->lock, and reading the whole queue at every start made each start
+ * cost as much as the queue is long (10,000 nodes: a quarter of a
+ * worker's time). */
 static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
     size_t m = 0;
-    rt_node *own = &t.run->nodes[t.node];
-    if (own->ahead.state == AHEAD_NONE && own->module) ahead[m++] = t;
-    for (size_t j = 0; j < rt->len && m < LOOK_AHEAD; j++) {
+    if (!t.run->nodes[t.node].module) return 0;
+    ahead[m++] = t;
+    for (size_t j = 0; j < rt->len && j < LOOK_AHEAD_SCAN && m < LOOK_AHEAD; j++) {
         task q = rt->queue[(rt->head + j) % rt->cap];
         if (q.run == t.run && rt_ahead_wanted(&q.run->nodes[q.node])) ahead[m++] = q;
     }
@@ -350,6 +375,25 @@ static size_t gather_ahead_locked(pf_runtime *rt, task t, task *ahead) {
     for (size_t i = 0; i < m; i++)
         ahead[i].run->nodes[ahead[i].node].ahead.state = AHEAD_BUSY;
     return m;
+}
+
+/* Brings to the queue's head the first of its next LOOK_AHEAD_SCAN tasks
+ * whose node no look-ahead is working on. Another worker is looking those
+ * up right now: a worker that took one would look it up again for itself,
+ * and the batch's work on it would be lost (with 2 workers, about half of
+ * every batch was). Ready nodes may start in any order; the skipped ones
+ * stay next in line, and run once their look-ups are in. */
+static void skip_busy_locked(pf_runtime *rt) {
+    for (size_t j = 0; j < rt->len && j < LOOK_AHEAD_SCAN; j++) {
+        task *q = &rt->queue[(rt->head + j) % rt->cap];
+        if (q->run->nodes[q->node].ahead.state == AHEAD_BUSY) continue;
+        if (j) {
+            task first = rt->queue[rt->head];
+            rt->queue[rt->head] = *q;
+            *q = first;
+        }
+        return;
+    }
 }
 
 static void *worker(void *arg) {
@@ -362,6 +406,7 @@ static void *worker(void *arg) {
         while (!rt->stopping && rt->len == 0)
             pthread_cond_wait(&rt->work, &rt->lock);
         if (rt->stopping) break;
+        skip_busy_locked(rt);
         task t = rt->queue[rt->head];
         rt->head = (rt->head + 1) % rt->cap;
         rt->len--;
@@ -370,12 +415,15 @@ static void *worker(void *arg) {
         n->status = N_RUNNING;
         atomic_fetch_add(&rt->nodes_running, 1);
         rt_live_start(n);
-        size_t m = gather_ahead_locked(rt, t, ahead);
+        /* Its look-ahead comes with it, under this one hold of the lock. */
+        bool covered = n->ahead.state != AHEAD_NONE;
+        rt_ahead_result own;
+        rt_ahead_take_locked(n, &own);
+        size_t m = covered ? 0 : gather_ahead_locked(rt, t, ahead);
         pthread_mutex_unlock(&rt->lock);
         rt_changed(rt, t.run->id);
         if (m) rt_look_ahead(rt, ahead, m, hasher);
-        execute(rt, t.run, t.node, hasher);
-        pthread_mutex_lock(&rt->lock);
+        execute_locked_after(rt, t.run, t.node, &own, hasher);
     }
     pthread_mutex_unlock(&rt->lock);
     pf_sha256_hasher_free(hasher);

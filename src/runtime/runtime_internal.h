@@ -8,6 +8,7 @@
 #include "core/metrics.h"
 #include "core/sha256.h"
 #include "core/throttle.h"
+#include "runtime/cache.h"
 #include "runtime/runtime.h"
 
 #include <pthread.h>
@@ -17,6 +18,15 @@
 typedef enum { N_PENDING, N_RUNNING, N_SUCCEEDED, N_FAILED, N_SKIPPED, N_CANCELLED } node_status;
 static const char *const node_status_name[]
     __attribute__((unused)) = {"pending", "running", "succeeded", "failed", "skipped", "cancelled"};
+
+/* A look-up made ahead (rt_look_ahead): the verdict (NULL when none was
+ * made) and its outputs on a hit, for the key in probe.key; params,
+ * sources and the whole probe go with it when the key is fixed
+ * (rt_ahead_fixed; probe.basis is NULL when not). */
+typedef struct {
+    json_t *verdict, *outputs, *params, *sources;
+    pf_cache_probe probe;
+} rt_ahead_result;
 
 typedef struct {
     size_t from; /* upstream node */
@@ -49,8 +59,11 @@ typedef struct {
      * queued nodes (rt_look_ahead), under rt->lock. */
     struct {
         enum { AHEAD_NONE, AHEAD_BUSY, AHEAD_READY } state;
-        char key[65];
-        json_t *verdict, *outputs;
+        /* READY: the verdict for probe.key, and what the look-up was made
+         * of when it cannot change before the node runs (rt_ahead_fixed):
+         * the worker that runs the node takes it instead of resolving and
+         * hashing again. */
+        rt_ahead_result r;
     } ahead;
 } rt_node;
 
@@ -137,6 +150,8 @@ static inline const pf_store_fence *rt_fence(const pf_runtime *rt, const rt_run 
  * a renewal that found it taken): the run stops here, its running nodes
  * are cancelled and nothing more of it is recorded. rt->lock held. */
 void rt_lease_lost_locked(pf_runtime *rt, rt_run *run, const char *how);
+/* The same, taking rt->lock (for a worker running one of the run's nodes). */
+void rt_lease_lost(pf_runtime *rt, rt_run *run, const char *how);
 
 /* Counts one module invocation's wall time (node.c). */
 void rt_observe_module(pf_runtime *rt, const pf_module *m, unsigned long long us);
@@ -160,8 +175,9 @@ typedef struct {
 rt_run *rt_run_build(const pf_registry *reg, const char *id, json_t *record, const json_t *nodes);
 void rt_run_free(rt_run *run);
 
-/* node.c: one node's attempts, its cache verdict and its artifacts. */
-node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hasher *hasher);
+/* node.c: one node's attempts, its cache verdict and its artifacts; ahead
+ * is what a look-ahead left for it (rt_ahead_take_locked), used or left. */
+node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result *ahead, pf_sha256_hasher *hasher);
 
 /* Look-aheads: whether n is worth one (pending, cached, none made or under
  * way; rt->lock held); the batch for tasks whose nodes the caller marked
@@ -169,13 +185,20 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, pf_sha256_hashe
 bool rt_ahead_wanted(const rt_node *n);
 void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher *hasher);
 void rt_ahead_clear(rt_node *n);
-/* Leaves each of the m verdicts (and outputs, both taken) on its node if
- * the node still waits for it (AHEAD_BUSY), keyed by keys[i]; takes rt->lock. */
-void rt_ahead_settle(pf_runtime *rt, const task *tasks, size_t m, json_t **verdicts, json_t **outputs,
-                     const char *const *keys);
-/* The verdict a look-ahead left on n for key (and its outputs on a hit),
- * else NULL; either way n has no look-ahead after. Takes rt->lock. */
-json_t *rt_ahead_take(pf_runtime *rt, rt_node *n, const char *key, json_t **outputs);
+/* Whether n's cache key is fixed once it is queued: its params come from
+ * the run's record and its inputs from finished nodes, and a module with a
+ * depends hook (which reads files) is the one thing that can change it
+ * between a look-ahead and the node's start. */
+static inline bool rt_ahead_fixed(const rt_node *n) { return n->module && !n->module->desc->depends; }
+/* Leaves each of the m results (taken) on its node if the node still
+ * waits for it (AHEAD_BUSY), keyed by its probe; takes rt->lock. */
+void rt_ahead_settle(pf_runtime *rt, const task *tasks, size_t m, rt_ahead_result *results);
+/* Moves n's look-ahead, if one is ready, into *r (zeroed when not), and
+ * leaves n without one (a look-ahead still under way is dropped when it
+ * settles). rt->lock held: the worker takes it with the node. */
+void rt_ahead_take_locked(rt_node *n, rt_ahead_result *r);
+/* Frees what a look-ahead result holds. */
+void rt_ahead_result_free(rt_ahead_result *r);
 /* Waits out a retry's backoff: base_s doubled per attempt, with jitter.
  * False when the run is cancelled or the runtime stops meanwhile. Takes
  * rt->lock. */

@@ -377,6 +377,7 @@ static const pf_store_ops sqlite_ops = {
     .asset_list = pf_sqlite_asset_list,
     .artifact_get = pf_sqlite_artifact_get,
     .cache_find = pf_sqlite_cache_find,
+    .cache_find_many = pf_sqlite_cache_find_many,
     .items_write = pf_sqlite_items_write,
     .item_get = pf_sqlite_item_get,
     .item_list = pf_sqlite_item_list,

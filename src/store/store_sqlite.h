@@ -54,6 +54,8 @@ pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out)
 pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_out);
 pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_out);
 pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
+pf_error *pf_sqlite_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                    json_t **entries_out, bool *exact);
 
 /* Catalog and order items (store_sqlite_items.c). */
 pf_error *pf_sqlite_items_write(pf_store *s, const pf_store_item *items, size_t n);

@@ -345,16 +345,13 @@ pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_ou
     return NULL;
 }
 
-pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
-    sqlite_store *st = pf_sqlite_impl(s);
-    /* One look-up for a hit or, failing that, what explains the miss. */
-    static const char sql[] = "SELECT key, doc FROM module_cache WHERE key = ?1 UNION ALL "
-                              "SELECT * FROM (SELECT key, doc FROM module_cache WHERE slot = ?2 "
-                              "ORDER BY created_at DESC, rowid DESC LIMIT 1) LIMIT 1";
-    *entry_out = NULL;
-    *exact = false;
-    sqlite_conn *r = pf_sqlite_reader(st);
-    sqlite3_stmt *q = pf_sqlite_cached(r, sql);
+/* One look-up for a hit or, failing that, what explains the miss. */
+static const char cache_find_sql[] = "SELECT key, doc FROM module_cache WHERE key = ?1 UNION ALL "
+                                     "SELECT * FROM (SELECT key, doc FROM module_cache WHERE slot = ?2 "
+                                     "ORDER BY created_at DESC, rowid DESC LIMIT 1) LIMIT 1";
+
+static void cache_find_on(sqlite_conn *r, const char *key, const char *slot, json_t **entry_out, bool *exact) {
+    sqlite3_stmt *q = pf_sqlite_cached(r, cache_find_sql);
     sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, slot, -1, SQLITE_STATIC);
     if (sqlite3_step(q) == SQLITE_ROW) {
@@ -362,6 +359,30 @@ pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, j
         *entry_out = column_json(q, 1);
     }
     sqlite3_reset(q);
+}
+
+pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    *entry_out = NULL;
+    *exact = false;
+    sqlite_conn *r = pf_sqlite_reader(st);
+    cache_find_on(r, key, slot, entry_out, exact);
+    pf_sqlite_reader_release(r);
+    return NULL;
+}
+
+/* The look-ups in one read transaction: each statement on its own would
+ * start one, which takes the WAL's read lock (a system call) and, when the
+ * writer committed meanwhile (as it does all the time while a run goes
+ * on), drops the connection's page cache and reads the pages again. */
+pf_error *pf_sqlite_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
+                                    json_t **entries_out, bool *exact) {
+    sqlite_store *st = pf_sqlite_impl(s);
+    sqlite_conn *r = pf_sqlite_reader(st);
+    bool in_txn = n > 1 && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    for (size_t i = 0; i < n; i++)
+        cache_find_on(r, keys[i], slots[i], &entries_out[i], &exact[i]);
+    if (in_txn) sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
     pf_sqlite_reader_release(r);
     return NULL;
 }

@@ -68,12 +68,15 @@ static json_t **sorted_items(const json_t *arr, bool edges, size_t *n_out) {
     return out;
 }
 
-/* Explicit params, ui and policy, so the stored version says what will run. */
-static json_t *complete_node(const pf_registry *reg, const json_t *node, const char **last_step,
+/* Explicit params, ui and policy, so the stored version says what will run.
+ * An absent params or ui becomes the document's one empty object (empty),
+ * as the module's policy is one object for its nodes: a copy per node
+ * cost an allocation each, and nothing edits a canonical node in place. */
+static json_t *complete_node(const pf_registry *reg, const json_t *node, json_t *empty, const char **last_step,
                              const pf_module **last_module, json_t **last_policy) {
     json_t *out = json_copy((json_t *)node);
-    if (!json_object_get(out, "params")) json_object_set_new(out, "params", json_object());
-    if (!json_object_get(out, "ui")) json_object_set_new(out, "ui", json_object());
+    if (!json_object_get(out, "params")) json_object_set(out, "params", empty);
+    if (!json_object_get(out, "ui")) json_object_set(out, "ui", empty);
     const char *step = str_at(node, "step");
     if (!*last_step || strcmp(*last_step, step) != 0) { /* neighbours mostly share a step */
         *last_step = step;
@@ -101,8 +104,10 @@ json_t *pf_workflow_canonicalize(const pf_registry *reg, const json_t *doc) {
     const char *last_step = NULL;
     const pf_module *last_module = NULL;
     json_t *last_policy = NULL; /* borrowed from an earlier node of this document */
+    json_t *empty = json_object();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(nodes, complete_node(reg, order[i], &last_step, &last_module, &last_policy));
+        json_array_append_new(nodes, complete_node(reg, order[i], empty, &last_step, &last_module, &last_policy));
+    json_decref(empty);
     free(order);
     json_object_set_new(out, "nodes", nodes);
     json_object_set_new(out, "edges", sorted(json_object_get(doc, "edges"), true));

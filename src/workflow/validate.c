@@ -46,6 +46,7 @@ typedef struct {
     const char *last_step; /* the previous node's step and module: neighbours mostly share one */
     const pf_module *last_module;
     bool last_needs_defaults; /* its param_schema has "required" */
+    bool last_allowed;        /* its family allows it */
 } checker;
 
 static void problem(checker *c, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -128,9 +129,10 @@ static void check_node(checker *c, size_t i, const json_t *node) {
         c->last_step = step;
         c->last_module = pf_registry_find(c->reg, step);
         c->last_needs_defaults = c->last_module && json_object_get(c->last_module->param_schema, "required") != NULL;
+        c->last_allowed = !c->family || pf_family_allows_step(c->family, step);
     }
     info->module = c->last_module;
-    bool foreign = info->module && c->family && !pf_family_allows_step(c->family, step);
+    bool foreign = info->module && !c->last_allowed;
     if (!info->module || foreign) snprintf(ptr, sizeof ptr, "/nodes/%zu/step", i);
     if (!info->module) {
         problem(c, ptr, "node \"%s\": unknown step \"%s\"", id ? id : "?", step);
@@ -222,36 +224,32 @@ static const size_t *fed_by(const node_info *n, const pf_port *port) {
     return NULL;
 }
 
-static void check_edges(checker *c, const json_t *edges) {
-    size_t i;
-    const json_t *edge;
+static void check_edge(checker *c, size_t i, const json_t *edge) {
     char ptr[96];
-    json_array_foreach(edges, i, edge) {
-        c->edge_to[i] = SIZE_MAX;
-        node_info *from, *to;
-        const pf_port *out_port = edge_end(c, i, edge, "from", &from);
-        const pf_port *in_port = edge_end(c, i, edge, "to", &to);
-        if (!out_port || !in_port) continue;
-        const char *ot = out_port->type, *it = in_port->type, *op = out_port->name, *ip = in_port->name;
-        if (!pf_contract_ports_compatible(&c->reg->contract, ot, it)) {
-            snprintf(ptr, sizeof ptr, "/edges/%zu", i);
-            problem(c, ptr, "edge %zu: cannot connect %s.%s (%s) to %s.%s (%s): the port types differ", i, from->id, op,
-                    ot, to->id, ip, it);
-            continue;
-        }
-        const size_t *prev = fed_by(to, in_port);
-        if (prev) {
-            snprintf(ptr, sizeof ptr, "/edges/%zu/to", i);
-            problem(c, ptr, "edge %zu: input %s.%s is already fed by edge %zu; an input takes one edge", i, to->id, ip,
-                    *prev);
-        } else if (to->n_fed < sizeof to->fed / sizeof *to->fed) {
-            to->fed[to->n_fed].port = in_port;
-            to->fed[to->n_fed++].edge = i;
-        }
-        c->edge_to[i] = (size_t)(to - c->nodes);
-        add_out_edge(from, i);
-        to->indegree++;
+    c->edge_to[i] = SIZE_MAX;
+    node_info *from, *to;
+    const pf_port *out_port = edge_end(c, i, edge, "from", &from);
+    const pf_port *in_port = edge_end(c, i, edge, "to", &to);
+    if (!out_port || !in_port) return;
+    const char *ot = out_port->type, *it = in_port->type, *op = out_port->name, *ip = in_port->name;
+    if (!pf_contract_ports_compatible(&c->reg->contract, ot, it)) {
+        snprintf(ptr, sizeof ptr, "/edges/%zu", i);
+        problem(c, ptr, "edge %zu: cannot connect %s.%s (%s) to %s.%s (%s): the port types differ", i, from->id, op, ot,
+                to->id, ip, it);
+        return;
     }
+    const size_t *prev = fed_by(to, in_port);
+    if (prev) {
+        snprintf(ptr, sizeof ptr, "/edges/%zu/to", i);
+        problem(c, ptr, "edge %zu: input %s.%s is already fed by edge %zu; an input takes one edge", i, to->id, ip,
+                *prev);
+    } else if (to->n_fed < sizeof to->fed / sizeof *to->fed) {
+        to->fed[to->n_fed].port = in_port;
+        to->fed[to->n_fed++].edge = i;
+    }
+    c->edge_to[i] = (size_t)(to - c->nodes);
+    add_out_edge(from, i);
+    to->indegree++;
 }
 
 static void check_required_inputs(checker *c) {
@@ -438,35 +436,84 @@ static void check_invocation_artifacts(checker *c, const json_t *artifacts) {
     }
 }
 
+/* The graph's checks of nodes and edges, met item by item as the
+ * structural schema pass reads them (pf_schema_run_visiting). */
+typedef struct {
+    checker *c;
+    const json_t *nodes, *edges;
+    size_t nodes_seen, edges_seen; /* items checked, in order */
+    pf_errors *edge_errs;          /* the edges' problems, which come after check_entry's */
+} walk;
+
+static void visit_item(void *user, const char *key, size_t i, const json_t *item) {
+    walk *w = user;
+    if (w->nodes && i == w->nodes_seen && strcmp(key, "nodes") == 0) {
+        if (json_is_object(item)) check_node(w->c, i, item);
+        w->nodes_seen++;
+    } else if (w->edges && i == w->edges_seen && strcmp(key, "edges") == 0 &&
+               w->nodes_seen == json_array_size(w->nodes)) { /* edges resolve against every node */
+        pf_errors *errs = w->c->errs;
+        w->c->errs = w->edge_errs;
+        check_edge(w->c, i, item);
+        w->c->errs = errs;
+        w->edges_seen++;
+    }
+}
+
+/* Moves the problems of from to the end of to. */
+static void append_errors(pf_errors *to, pf_errors *from) {
+    for (size_t i = 0; i < from->len; i++)
+        pf_errors_add(to, from->items[i].code, from->items[i].pointer, "%s", from->items[i].message);
+    pf_errors_clear(from);
+}
+
 size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors *errs) {
     size_t before = errs->len;
     if (!json_is_object(doc)) {
         pf_errors_add(errs, PF_EINVAL, "", "a workflow must be a JSON object");
         return 1;
     }
-    pf_schema_run(reg->contract.workflow_compiled, doc, "", errs);
+    /* The structural problems come first, then the graph's (graph), in
+     * that order whatever order the checks met them in. */
+    pf_errors graph, edge_errs;
+    pf_errors_init(&graph);
+    pf_errors_init(&edge_errs);
     const char *id = str_at(doc, "id");
     if (id && (!strcmp(id, "validate") || !strcmp(id, "starters") || !strcmp(id, "node-definitions")))
-        pf_errors_add(errs, PF_EINVAL, "/id", "workflow id \"%s\" is reserved by the API", id);
+        pf_errors_add(&graph, PF_EINVAL, "/id", "workflow id \"%s\" is reserved by the API", id);
 
-    checker c = {.reg = reg, .doc = doc, .errs = errs};
+    checker c = {.reg = reg, .doc = doc, .errs = &graph};
     check_family(&c);
     const json_t *nodes = json_object_get(doc, "nodes");
     const json_t *edges = json_object_get(doc, "edges");
-    if (!json_is_array(nodes)) return errs->len - before;
-    c.nodes = pf_xcalloc(json_array_size(nodes) + 1, sizeof *c.nodes);
-    for (c.n_slots = 16; c.n_slots < 2 * json_array_size(nodes); c.n_slots *= 2) {
+    walk w = {.c = &c, .edge_errs = &edge_errs};
+    if (json_is_array(nodes)) {
+        w.nodes = nodes;
+        c.nodes = pf_xcalloc(json_array_size(nodes) + 1, sizeof *c.nodes);
+        for (c.n_slots = 16; c.n_slots < 2 * json_array_size(nodes); c.n_slots *= 2) {
+        }
+        c.slots = pf_xcalloc(c.n_slots, sizeof *c.slots);
+        if (json_is_array(edges)) {
+            w.edges = edges;
+            c.edge_to = pf_xcalloc(json_array_size(edges) + 1, sizeof *c.edge_to);
+        }
     }
-    c.slots = pf_xcalloc(c.n_slots, sizeof *c.slots);
+    pf_schema_run_visiting(reg->contract.workflow_compiled, doc, "", errs, visit_item, &w);
+    if (!json_is_array(nodes)) {
+        append_errors(errs, &graph);
+        return errs->len - before;
+    }
     size_t i;
-    const json_t *node;
-    json_array_foreach(nodes, i, node) {
-        if (json_is_object(node)) check_node(&c, i, node);
+    const json_t *item;
+    json_array_foreach(nodes, i, item) { /* those the schema pass did not hand over */
+        if (i >= w.nodes_seen && json_is_object(item)) check_node(&c, i, item);
     }
     check_entry(&c, nodes);
     if (json_is_array(edges)) {
-        c.edge_to = pf_xcalloc(json_array_size(edges) + 1, sizeof *c.edge_to);
-        check_edges(&c, edges);
+        append_errors(&graph, &edge_errs);
+        json_array_foreach(edges, i, item) {
+            if (i >= w.edges_seen) check_edge(&c, i, item);
+        }
         check_cycles(&c);
     }
     check_required_inputs(&c);
@@ -475,6 +522,7 @@ size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors
     if (json_is_object(json_object_get(inv, "artifacts")))
         check_invocation_artifacts(&c, json_object_get(inv, "artifacts"));
 
+    append_errors(errs, &graph);
     for (size_t k = 0; k < c.n_nodes; k++)
         free(c.nodes[k].out_edges);
     free(c.nodes);

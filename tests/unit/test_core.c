@@ -361,6 +361,19 @@ static void test_json_text(void) {
     same_text(big);
     json_decref(big);
     json_decref(shared);
+    /* Shared containers are written once and copied after (json_text.c
+     * remembers a few): more of them than it remembers, arrays among
+     * them, one inside another, each met again later in the text. */
+    json_t *many = json_array(), *inner = json_pack("[i, {}]", 3);
+    for (int i = 0; i < 40; i++) {
+        json_t *one = i % 3 ? json_pack("{s:i, s:O}", "i", i, "in", inner) : json_pack("[i, O]", i, inner);
+        json_array_append(many, one);
+        json_array_append(many, json_array_get(many, (size_t)i)); /* an earlier one again */
+        json_array_append_new(many, one);
+    }
+    same_text(many);
+    json_decref(many);
+    json_decref(inner);
     CHECK(pf_json_text(NULL, false) == NULL);
     const char *parts[] = {"run", "/", "", "n1", ".2"};
     char *joined = pf_concat(parts, 5);

@@ -218,6 +218,62 @@ static void test_all_at_once(const pf_registry *reg, const json_t *base) {
     json_decref(doc);
 }
 
+static long index_of(const pf_errors *errs, const char *pointer) {
+    for (size_t i = 0; i < errs->len; i++)
+        if (!strcmp(errs->items[i].pointer, pointer)) return (long)i;
+    return -1;
+}
+
+/* Problems come in one order however the checks meet them (the graph's
+ * checks run on each node and edge as the structural pass reads it):
+ * structural ones first, in document order, then the reserved id, the
+ * nodes, the entry, the edges. With the document's members in another
+ * order (edges before nodes, as a stored canonical workflow has them),
+ * the graph's problems are the same, in the same order. */
+static void test_problem_order(const pf_registry *reg, const json_t *base) {
+    json_t *doc = apply(base, "[[\"set\",\"/id\",\"validate\"],[\"set\",\"/nodes/1/colour\",\"red\"],"
+                              "[\"set\",\"/nodes/2/step\",\"cad.nope\"],[\"set\",\"/edges/0/to/node\",\"ghost\"],"
+                              "[\"set\",\"/edges/1/from/extra\",1],[\"append\",\"/nodes\",{\"id\":\"resolve2\","
+                              "\"step\":\"cad.resolve_step_path\"}]]");
+    const char *order[] = {"/nodes/1/colour", "/edges/1/from/extra", "/id",
+                           "/nodes/2/step",   "/nodes/6/step",       "/edges/0/to/node"};
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_workflow_validate(reg, doc, &errs);
+    long last = -1;
+    for (size_t k = 0; k < sizeof order / sizeof *order; k++) {
+        long at = index_of(&errs, order[k]);
+        CHECK_MSG(at > last, "%s is problem %ld, expected after problem %ld", order[k], at, last);
+        last = at;
+    }
+    if (last < 0) dump_problems(&errs);
+    /* The members in reverse order: edges (and their structural problem)
+     * come first; the graph's problems do not move. */
+    json_t *reversed = json_object();
+    const char *keys[16];
+    size_t n = 0;
+    const char *key;
+    json_t *value;
+    json_object_foreach(doc, key, value) if (n < 16) keys[n++] = key;
+    while (n-- > 0)
+        json_object_set(reversed, keys[n], json_object_get(doc, keys[n]));
+    pf_errors again;
+    pf_errors_init(&again);
+    pf_workflow_validate(reg, reversed, &again);
+    CHECK_INT(again.len, errs.len);
+    size_t graph_from = (size_t)index_of(&errs, "/id"), graph_again = (size_t)index_of(&again, "/id");
+    CHECK_INT(graph_from, graph_again);
+    for (size_t i = graph_from; i < errs.len && i < again.len; i++) {
+        CHECK_STR(again.items[i].pointer, errs.items[i].pointer);
+        CHECK_STR(again.items[i].message, errs.items[i].message);
+    }
+    CHECK(index_of(&again, "/edges/1/from/extra") < index_of(&again, "/nodes/1/colour"));
+    pf_errors_clear(&again);
+    pf_errors_clear(&errs);
+    json_decref(reversed);
+    json_decref(doc);
+}
+
 static void test_canonical(const pf_registry *reg, const json_t *base) {
     /* The same graph with keys and arrays in another order. */
     json_t *shuffled = json_deep_copy(base);
@@ -272,6 +328,7 @@ int main(void) {
     test_valid(reg, base);
     test_cases(reg, base);
     test_all_at_once(reg, base);
+    test_problem_order(reg, base);
     test_canonical(reg, base);
     json_decref(base);
     pf_registry_free(reg);
