@@ -751,7 +751,14 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
                 onExport={exportDoc}
               />
               {madeVersion && madeVersion.id === graph.meta.id && (
-                <VersionMoves key={`${madeVersion.id}@${madeVersion.version}`} workflowId={madeVersion.id} version={madeVersion.version} onClose={() => setMadeVersion(null)} onNavigate={onNavigate} />
+                <VersionMoves
+                  key={`${madeVersion.id}@${madeVersion.version}`}
+                  workflowId={madeVersion.id}
+                  version={madeVersion.version}
+                  onClose={() => setMadeVersion(null)}
+                  onNavigate={onNavigate}
+                  lower={!!returnTo || !!s.conflict}
+                />
               )}
               {runId && <EditorRunBanner key={runId} runId={runId} onRun={setLiveRun} onOpen={(id) => onNavigate(`/runs/${encodeURIComponent(id)}`)} onClear={clearRun} />}
             </>

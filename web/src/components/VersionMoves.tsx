@@ -15,9 +15,11 @@ export interface VersionMovesProps {
   onClose: () => void;
   /** go to another page of the app (the wizard, to fix a refused move by hand) */
   onNavigate: (url: string) => void;
+  /** another notice holds the canvas's top (the wizard's way back, a conflict): sit under it */
+  lower?: boolean;
 }
 
-export function VersionMoves({ workflowId, version, onClose, onNavigate }: VersionMovesProps) {
+export function VersionMoves({ workflowId, version, onClose, onNavigate, lower }: VersionMovesProps) {
   const [rows, setRows] = useState<PinnedType[] | null>(null);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
@@ -58,7 +60,7 @@ export function VersionMoves({ workflowId, version, onClose, onNavigate }: Versi
 
   if (error)
     return (
-      <div className="canvas-banner banner-moves" role="status" data-testid="moves-banner">
+      <div className={`canvas-banner banner-moves${lower ? ' banner-lower' : ''}`} role="status" data-testid="moves-banner">
         <span>Saved v{version}, but the output types that use {workflowId} cannot be listed: {error}</span>
         <span className="banner-actions">
           <button type="button" onClick={onClose}>
@@ -70,7 +72,7 @@ export function VersionMoves({ workflowId, version, onClose, onNavigate }: Versi
   if (!rows || rows.length === 0) return null;
   const pinned = stillPinned(rows);
   return (
-    <div className="canvas-banner banner-moves" role="status" data-testid="moves-banner">
+    <div className={`canvas-banner banner-moves${lower ? ' banner-lower' : ''}`} role="status" data-testid="moves-banner">
       <div className="moves-head">
         <span data-testid="moves-headline">{movesHeadline(rows, workflowId, version)}</span>
         <span className="banner-actions">
