@@ -6,6 +6,7 @@ import {
   nextAction,
   onlyChoice,
   shownProblems,
+  withoutUnknownOverrides,
   draftOf,
   draftPath,
   errorTree,
@@ -203,5 +204,24 @@ describe('when problems show', () => {
     expect(nextAction(clean, 'family', '{"a":1}', steps)).toBe('wait'); // about another draft
     expect(nextAction(null, 'family', '{}', steps)).toBe('wait');
     expect(nextAction({ ...clean, step: 'review' }, 'review', '{}', steps)).toBe('wait'); // the last step saves instead
+  });
+});
+
+describe('a workflow version without a parameter', () => {
+  const v3 = { type: 'object', properties: { width: { type: 'integer' } }, additionalProperties: false };
+  it('drops the overrides the version does not expose, and names them', () => {
+    const draft = { key: 's', name: 'S', workflow: { id: 'wf', version: 3 }, overrides: { width: 320, samples: 8 } };
+    const r = withoutUnknownOverrides(draft, v3);
+    expect(r.dropped).toEqual(['samples']);
+    expect(r.draft.overrides).toEqual({ width: 320 });
+    expect(draft.overrides).toEqual({ width: 320, samples: 8 });
+  });
+  it('keeps everything while the schema is not known, or when all fit', () => {
+    const draft = { key: 's', name: 'S', overrides: { samples: 8 } };
+    expect(withoutUnknownOverrides(draft, undefined)).toEqual({ draft, dropped: [] });
+    expect(withoutUnknownOverrides(draft, { type: 'object' })).toEqual({ draft, dropped: [] });
+    const fits = { key: 's', name: 'S', overrides: { width: 1 } };
+    expect(withoutUnknownOverrides(fits, v3).draft).toBe(fits);
+    expect(withoutUnknownOverrides({ key: 's', name: 'S' }, v3).dropped).toEqual([]);
   });
 });

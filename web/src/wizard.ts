@@ -185,6 +185,23 @@ export function chooseWorkflow(draft: OutputType, link: { id: string; version: n
   return { ...draft, workflow: link, rollout: keep ? draft.rollout : 'graph' };
 }
 
+/**
+ * The draft without the overrides the linked workflow version does not
+ * expose (a newer version may lack a parameter an older one had), and their
+ * names. The overrides form shows only the version's parameters, so such an
+ * override could be neither seen nor removed, and the server refuses it.
+ * Nothing is dropped before the version's overrides schema is known.
+ */
+export function withoutUnknownOverrides(draft: OutputType, overridesSchema: JSONSchema | undefined): { draft: OutputType; dropped: string[] } {
+  const known = overridesSchema?.properties;
+  const overrides = draft.overrides as Record<string, unknown> | undefined;
+  if (!known || typeof known !== 'object' || !overrides) return { draft, dropped: [] };
+  const dropped = Object.keys(overrides).filter((k) => !(k in known));
+  if (!dropped.length) return { draft, dropped };
+  const keep = Object.fromEntries(Object.entries(overrides).filter(([k]) => k in known));
+  return { draft: { ...draft, overrides: keep }, dropped };
+}
+
 /** The one choice of a list that offers exactly one, when the current value is not among the choices; else undefined (leave it). */
 export function onlyChoice<T>(current: unknown, choices: readonly T[] | undefined): T | undefined {
   if (!choices || choices.length !== 1) return undefined;

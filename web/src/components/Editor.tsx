@@ -71,6 +71,7 @@ import { FoldedStrip } from './PanelFold';
 import { QuickAdd } from './QuickAdd';
 import { ShortcutSheet } from './ShortcutSheet';
 import { StatusLine } from './StatusLine';
+import { VersionMoves } from './VersionMoves';
 
 const nodeTypes: NodeTypes = { module: ModuleNode };
 
@@ -114,6 +115,8 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
   const [pendingFit, setPendingFit] = useState(false);
   const [returnTo, setReturnTo] = useState<ReturnTo | null>(null);
   const [dialogFamily, setDialogFamily] = useState<string | undefined>();
+  // The version a save just made over an older one: output types may still pin the older (VersionMoves).
+  const [madeVersion, setMadeVersion] = useState<{ id: string; version: number } | null>(null);
   const dragBefore = useRef<Graph | null>(null);
   const canvasRef = useRef<HTMLDivElement>(null);
 
@@ -187,6 +190,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
       setPendingFit(true);
       setRunId(null);
       setLiveRun(null);
+      setMadeVersion(null);
       window.history.replaceState(null, '', mode === 'new' ? EDITOR_URL : workflowUrl(d.id, d.version, mode === 'readonly'));
       return g;
     },
@@ -441,6 +445,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
       setConflict(null);
       window.history.replaceState(null, '', workflowUrl(stored.id));
       setStatus(`Saved ${stored.id} as version ${stored.version}.`, 'ok');
+      if (session.mode === 'edit' && stored.version && stored.version > 1) setMadeVersion({ id: stored.id, version: stored.version });
       if (stored.family && returnTo) setReturnTo((r) => (r ? { ...r, saved: { id: stored.id, version: stored.version ?? 1 } } : r));
       refreshList();
     } catch (e) {
@@ -745,6 +750,16 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
                 onReturn={goBack}
                 onExport={exportDoc}
               />
+              {madeVersion && madeVersion.id === graph.meta.id && (
+                <VersionMoves
+                  key={`${madeVersion.id}@${madeVersion.version}`}
+                  workflowId={madeVersion.id}
+                  version={madeVersion.version}
+                  onClose={() => setMadeVersion(null)}
+                  onNavigate={onNavigate}
+                  lower={!!returnTo || !!s.conflict}
+                />
+              )}
               {runId && <EditorRunBanner key={runId} runId={runId} onRun={setLiveRun} onOpen={(id) => onNavigate(`/runs/${encodeURIComponent(id)}`)} onClear={clearRun} />}
             </>
           ) : (

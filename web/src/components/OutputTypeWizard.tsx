@@ -29,6 +29,7 @@ import {
   reachable,
   shownProblems,
   wizardUrl,
+  withoutUnknownOverrides,
   type PlacedProblem,
   type StepCheck,
 } from '../wizard';
@@ -97,6 +98,8 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
   const [saving, setSaving] = useState(false);
   const [saveProblems, setSaveProblems] = useState<PlacedProblem[] | null>(null);
   const [saveError, setSaveError] = useState('');
+  // Overrides dropped because the chosen workflow version lacks their parameters, said once.
+  const [dropped, setDropped] = useState('');
   const [tiers, setTiers] = useState<PricingTier[]>([]);
   const [categories, setCategories] = useState<Category[]>([]);
   const [keyTouched, setKeyTouched] = useState(!isNew);
@@ -164,6 +167,16 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
   }, [wfKey]);
   const schema = wf && wfSchema?.key === wfKey && properties(wfSchema.schema).overrides ? wfSchema.schema : baseSchema;
   const overridesSchema = wf && wfSchema?.key === wfKey ? (properties(wfSchema.schema).overrides as JSONSchema | undefined) : undefined;
+  useEffect(() => {
+    if (!draft || !wf) return;
+    const r = withoutUnknownOverrides(draft, overridesSchema);
+    if (!r.dropped.length) return;
+    setDraft(r.draft);
+    const names = r.dropped.map((k) => `“${k}”`).join(', ');
+    setDropped(`${wf.id} v${wf.version} has no parameter ${names}, so ${r.dropped.length === 1 ? 'its override was' : 'their overrides were'} taken out. Save to store the output type without.`);
+    // Only a newly known schema can leave overrides without a parameter.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [overridesSchema]);
 
   // ---- the server's check of this step, after each pause in editing
   const draftJson = useMemo(() => (draft ? JSON.stringify(draft) : ''), [draft]);
@@ -346,6 +359,11 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
 
       <section className="wizard-body" data-testid={`wizard-page-${step}`} data-problems={nextPressed.has(step) ? 'all' : 'touched'}>
         {checkError && <p className="notice notice-error">The server cannot check the draft: {checkError}</p>}
+        {dropped && (
+          <p className="notice notice-info" data-testid="wizard-dropped">
+            {dropped}
+          </p>
+        )}
 
         {step === 'family' && (
           <>

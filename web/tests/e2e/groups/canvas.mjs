@@ -229,3 +229,91 @@ scenario(34, 'parameter forms: fields in the contract’s order, templates, libr
   check((await library.locator('option').allInnerTexts()).some((o) => o.includes('(default)')), 'the default library is offered');
   await shot(page, 'canvas-choices.png');
 });
+
+scenario(35, 'a save that makes a new version lists the output types on older ones and moves them, or says why not', async (page) => {
+  // v1 from the still starter; v2 without its samples parameter; both stored before the editor opens.
+  const starters = (await api('GET', '/api/workflows/starters?family=order_line')).body.starters;
+  const still = starters.find((s) => s.id === 'starter-order-still');
+  check(!!still, 'the still starter is served');
+  const v1 = { ...structuredClone(still), id: 'moves-still', name: 'Moves still' };
+  delete v1.version;
+  check((await api('POST', '/api/workflows', v1)).status === 201, 'v1 was stored');
+  const v2 = structuredClone(v1);
+  delete v2.invocation.params.samples;
+  const put = await api('PUT', '/api/workflows/moves-still', { ...v2, version: 1 });
+  check(put.status === 200 && put.body.version === 2, `v2 was stored (${put.status})`);
+  const linked = (key, name, version, overrides = {}) =>
+    api('POST', '/api/output-types', { key, name, family: 'order_line', rollout: 'graph', artifact_kind: 'still_image', pricing_tier: 'standard', workflow: { id: 'moves-still', version }, overrides });
+  check((await linked('moves_plain', 'Moves plain', 1)).status === 201, 'an output type on v1 without overrides');
+  check((await linked('moves_samples', 'Moves samples', 1, { samples: 8 })).status === 201, 'an output type on v1 that sets samples');
+  check((await linked('moves_wide', 'Moves wide', 2, { width: 320 })).status === 201, 'an output type on v2');
+  check((await linked('moves_raced', 'Moves raced', 1)).status === 201, 'an output type on v1 that someone else will edit');
+
+  await page.goto(`${base}/workflows/moves-still`);
+  await page.getByTestId('node-still').waitFor();
+  await until('v2 to be open', async () => (await page.getByTestId('doc-version').innerText()) === 'v2');
+  await page.getByTestId('doc-name').fill('Moves still, retitled');
+  await page.getByTestId('save').click();
+  await until('the save', async () => (await page.getByTestId('status-line').innerText()).includes('Saved moves-still as version 3'));
+
+  const banner = page.getByTestId('moves-banner');
+  await banner.waitFor();
+  check((await page.getByTestId('moves-headline').innerText()) === '4 output types still use an older version of moves-still.', 'the banner counts them');
+  const rows = await banner.locator('li').evaluateAll((els) => els.map((e) => e.dataset.testid));
+  const want = ['moves-row-moves_plain', 'moves-row-moves_raced', 'moves-row-moves_samples', 'moves-row-moves_wide'];
+  check(JSON.stringify(rows) === JSON.stringify(want), `only this workflow's users, by name: ${rows}`);
+  check(!(await banner.innerText()).includes('studio_still'), 'output types of other workflows are not listed');
+  await shot(page, 'canvas-version-pinned.png');
+
+  // One by one …
+  await page.getByTestId('moves-one-moves_wide').click();
+  await until('moves_wide moved', async () => (await page.getByTestId('moves-row-moves_wide').getAttribute('data-state')) === 'moved');
+  check((await api('GET', '/api/output-types/moves_wide')).body.workflow.version === 3, 'the server has moves_wide on v3');
+  // Someone saves moves_raced after the banner listed it: its move must not undo that.
+  const raced = (await api('GET', '/api/output-types/moves_raced')).body;
+  check((await api('PUT', '/api/output-types/moves_raced', { ...raced, description: 'edited elsewhere' })).status === 200, 'moves_raced was edited elsewhere');
+  // … then all the rest: v3 has no samples parameter, so moves_samples is refused, in words.
+  expectHttpStatus(422);
+  expectHttpStatus(409);
+  await page.getByTestId('moves-all').click();
+  await until('moves_raced refused', async () => (await page.getByTestId('moves-row-moves_raced').getAttribute('data-state')) === 'refused');
+  check((await page.getByTestId('moves-refused-moves_raced').innerText()).includes('someone changed this output type'), 'the race is told');
+  const kept = (await api('GET', '/api/output-types/moves_raced')).body;
+  check(kept.description === 'edited elsewhere' && kept.workflow.version === 1, 'the other edit is kept, the version not moved');
+  await until('moves_plain moved', async () => (await page.getByTestId('moves-row-moves_plain').getAttribute('data-state')) === 'moved');
+  await until('moves_samples refused', async () => (await page.getByTestId('moves-row-moves_samples').getAttribute('data-state')) === 'refused');
+  const why = await page.getByTestId('moves-refused-moves_samples').innerText();
+  check(why.includes('Overrides › Samples') && why.includes('"samples"'), `the refusal names the override: ${why}`);
+  check(!why.includes('/tmp') && !why.includes(dataDir), 'no server path is shown');
+  check((await page.getByTestId('moves-headline').innerText()) === '2 output types still use an older version of moves-still.', 'the headline counts what is left');
+  check((await api('GET', '/api/output-types/moves_plain')).body.workflow.version === 3, 'the server has moves_plain on v3');
+  check((await api('GET', '/api/output-types/moves_samples')).body.workflow.version === 1, 'moves_samples stays on v1');
+  await shot(page, 'canvas-version-moves.png');
+  // The refused one is fixed by hand: the wizard opens at its overrides, v3 chosen.
+  await page.getByTestId('moves-fix-moves_samples').click();
+  await page.getByTestId('wizard').waitFor();
+  await until('the wizard at the overrides step', async () => (await page.getByTestId('wizard').getAttribute('data-step')) === 'overrides');
+  check(new URL(page.url()).pathname === '/output-types/moves_samples/edit', `the wizard edits moves_samples: ${page.url()}`);
+  const wizard = page.getByTestId('wizard');
+  await until('the overrides of v3 to load and be checked', async () => {
+    const t = await wizard.innerText();
+    return t.includes('moves-still v3') && !t.includes('Loading the workflow') && !t.includes('Checking');
+  });
+  // v3 has no samples parameter: the wizard takes that override out and says so.
+  const dropped = await page.getByTestId('wizard-dropped').innerText();
+  check(dropped.includes('moves-still v3 has no parameter “samples”'), `the wizard says what it took out: ${dropped}`);
+  await shot(page, 'canvas-version-fix.png');
+  // From there the review saves it on v3.
+  await page.getByTestId('wizard-step-review').click();
+  const reviewed = await until('the review checked', async () => {
+    if (await page.getByTestId('review-ok').count()) return 'ok';
+    const t = (await page.getByTestId('wizard-check').innerText()).trim();
+    return t && t !== 'Checking…' ? `${t} ${await wizard.innerText()}` : '';
+  });
+  await shot(page, 'canvas-version-review.png');
+  check(reviewed === 'ok', `the review finds the draft on v3 fine: ${reviewed}`);
+  await page.getByTestId('wizard-save').click();
+  await page.getByTestId('ot-row-moves_samples').waitFor();
+  const fixed = (await api('GET', '/api/output-types/moves_samples')).body;
+  check(fixed.workflow.version === 3 && !('samples' in (fixed.overrides ?? {})), `moves_samples is on v3 without the samples override: ${JSON.stringify(fixed)}`);
+});
