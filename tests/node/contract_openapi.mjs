@@ -323,7 +323,8 @@ async function flow() {
     workflow: null, legacy_render_settings: { width: 64 } }, expect: 422 });
   await api('GET', '/api/output-types/contract_ot', { expect: 200 });
   await api('GET', '/api/output-types/contract_none', { expect: 404 });
-  await api('PUT', '/api/output-types/contract_ot', { body: { ...type, name: 'Contract GLB 2' }, expect: 200 });
+  const saved = (await api('PUT', '/api/output-types/contract_ot', { body: { ...type, name: 'Contract GLB 2' }, expect: 200 })).body;
+  await api('PUT', '/api/output-types/contract_ot', { body: { ...type, name: 'Stale', revision: saved.revision - 1 }, expect: 409 });
   await api('PUT', '/api/output-types/contract_ot', { body: { ...type, rollout: 'sideways' }, expect: 422 });
   await api('DELETE', '/api/workflows/contract-glb', { expect: 409 }); // contract_ot still links it
   await api('GET', '/api/output-types/contract_ot/parity', { expect: 200 }); // no shadow runs yet
