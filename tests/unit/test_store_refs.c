@@ -4,7 +4,8 @@
  * field), a referrer's write refused when its referee is gone, and, with
  * two stores on one database (two servers) racing a delete against a
  * referrer's create round after round, never both: no referrer ever names
- * a missing item. */
+ * a missing item. On PostgreSQL also step by step: either side held open
+ * by another session, the store's call waits for it and gives way. */
 #include "check.h"
 #include "core/mem.h"
 #include "store/store.h"
@@ -13,6 +14,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -186,6 +188,84 @@ done:
     free(r);
 }
 
+/* PostgreSQL, step by step: another session (a raw connection standing in
+ * for a second server) holds one side's transaction open while the store
+ * runs the other side, which must wait for it and then see its commit. */
+typedef struct {
+    pf_store *s;
+    pf_code answer;
+    bool deleting;
+    atomic_bool done; /* the call returned (it did not wait: a failure, checked below) */
+} blocked_call;
+
+static void *blocked_main(void *arg) {
+    blocked_call *b = arg;
+    static const pf_store_ref users[] = {{.kind = "output_type", .field = "pricing_tier"}};
+    pf_store_ref needs = {.kind = "pricing_tier", .field = "pricing_tier", .key = "tier-held"};
+    b->answer = b->deleting
+                    ? code_of(del(b->s, "pricing_tier", "tier-held", users, 1))
+                    : code_of(put(b->s, "output_type", "type-late",
+                                  json_pack("{s:s, s:s}", "key", "type-late", "pricing_tier", "tier-held"), &needs, 1));
+    atomic_store(&b->done, true);
+    return NULL;
+}
+
+static bool exec_ok(PGconn *c, const char *sql) {
+    PGresult *r = PQexec(c, sql);
+    bool ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok) fprintf(stderr, "%s: %s", sql, PQerrorMessage(c));
+    PQclear(r);
+    return ok;
+}
+
+/* Until a session of the database waits for a lock (a state the server
+ * reports, not a clock), or the call returned without waiting. */
+static void await_lock_wait(PGconn *c, const blocked_call *b) {
+    for (bool waiting = false; !waiting && !atomic_load(&b->done);) {
+        PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                "AND wait_event_type = 'Lock'");
+        waiting = PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) > 0;
+        PQclear(r);
+    }
+}
+
+static void test_pg_steps(const char *url) {
+    pf_store *s = NULL;
+    CHECK(pf_store_open(url, &s) == NULL);
+    PGconn *other = PQconnectdb(url), *watch = PQconnectdb(url);
+    CHECK(PQstatus(other) == CONNECTION_OK && PQstatus(watch) == CONNECTION_OK);
+    for (int deleting = 1; s && deleting >= 0; deleting--) {
+        CHECK_INT(code_of(put(s, "pricing_tier", "tier-held", json_pack("{s:s}", "key", "tier-held"), NULL, 0)), PF_OK);
+        CHECK(exec_ok(other, "BEGIN"));
+        if (deleting) /* a referrer's write is under way: it holds the tier FOR SHARE and has written */
+            CHECK(exec_ok(other, "SELECT 1 FROM items WHERE kind = 'pricing_tier' AND key = 'tier-held' FOR SHARE") &&
+                  exec_ok(other, "INSERT INTO items (kind, key, doc, created_at, updated_at) VALUES ('output_type', "
+                                 "'type-held', '{\"key\": \"type-held\", \"pricing_tier\": \"tier-held\"}', "
+                                 "now(), now())"));
+        else /* a delete is under way: the row is deleted, not yet committed */
+            CHECK(exec_ok(other, "DELETE FROM items WHERE kind = 'pricing_tier' AND key = 'tier-held'"));
+        blocked_call b = {.s = s, .deleting = deleting};
+        atomic_init(&b.done, false);
+        pthread_t t;
+        pthread_create(&t, NULL, blocked_main, &b);
+        await_lock_wait(watch, &b);
+        CHECK(exec_ok(other, "COMMIT"));
+        pthread_join(t, NULL);
+        /* the store's call waited, then saw the other's commit and gave way */
+        CHECK_INT(b.answer, PF_ECONFLICT);
+        if (deleting) {
+            CHECK(exists(s, "pricing_tier", "tier-held"));
+            CHECK_INT(code_of(del(s, "output_type", "type-held", NULL, 0)), PF_OK);
+            CHECK_INT(code_of(del(s, "pricing_tier", "tier-held", NULL, 0)), PF_OK);
+        } else {
+            CHECK(!exists(s, "output_type", "type-late"));
+        }
+    }
+    PQfinish(other);
+    PQfinish(watch);
+    pf_store_close(s);
+}
+
 int main(void) {
     char *dir = pf_test_tmpdir("store-refs");
     pf_store *lite = NULL;
@@ -201,6 +281,7 @@ int main(void) {
         if (pgs) test_refs(pgs);
         pf_store_close(pgs);
         test_race(pf_test_pg_url(pg));
+        test_pg_steps(pf_test_pg_url(pg));
         pf_test_pg_stop(pg);
     }
     free(dir);
