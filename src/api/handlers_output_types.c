@@ -20,13 +20,18 @@ static size_t validate(const pf_catalog *c, const json_t *doc, pf_errors *errs) 
 
 static char *in_use(const pf_catalog *c, const char *key) { return pf_order_lines_using(c->store, "output_type", key); }
 
+static const pf_store_ref referrers[] = {{.kind = "order_line", .field = "output_type"}};
+
 static const pf_item_type output_types = {.kind = "output_type",
                                           .title = "output type",
                                           .path = "/api/output-types",
                                           .list = "output_types",
                                           .validate = validate,
                                           .prepare = pf_output_type_with_defaults,
-                                          .in_use = in_use};
+                                          .in_use = in_use,
+                                          .referrers = referrers,
+                                          .n_referrers = 1,
+                                          .refers = pf_output_type_refs};
 
 /* The compat adapter's reading of legacy settings, for review screens. */
 static json_t *legacy_mapping(const json_t *settings) {
@@ -260,6 +265,8 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
     size_t n = json_array_size(list);
     json_t *docs = json_array(), *report = json_array();
     pf_store_item *items = pf_xcalloc(n ? n : 1, sizeof *items);
+    pf_store_ref **refs = pf_xcalloc(n ? n : 1, sizeof *refs);
+    size_t *n_refs = pf_xcalloc(n ? n : 1, sizeof *n_refs);
     for (size_t i = 0; i < n; i++) {
         const json_t *old = json_array_get(list, i);
         char *at = pf_asprintf("%s/%zu", base, i);
@@ -282,8 +289,13 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
         }
         free(key_at);
         json_array_append_new(docs, doc);
-        items[i] =
-            (pf_store_item){.op = PF_ITEM_CREATE, .kind = "output_type", .key = pf_json_str(doc, "key"), .doc = doc};
+        refs[i] = pf_output_type_refs(&c, doc, &n_refs[i]);
+        items[i] = (pf_store_item){.op = PF_ITEM_CREATE,
+                                   .kind = "output_type",
+                                   .key = pf_json_str(doc, "key"),
+                                   .doc = doc,
+                                   .refs = refs[i],
+                                   .n_refs = n_refs[i]};
         json_t *entry = json_pack("{s:s?, s:s?}", "key", pf_json_str(doc, "key"), "name", pf_json_str(old, "name"));
         const json_t *settings = json_object_get(old, "legacy_render_settings");
         if (json_is_object(settings)) json_object_set_new(entry, "mapping", legacy_mapping(settings));
@@ -305,6 +317,10 @@ void pf_handle_output_type_import_legacy(const pf_app *app, const pf_request *re
     pf_error_free(err);
     pf_errors_clear(&errs);
     free(items);
+    for (size_t i = 0; i < n; i++)
+        free(refs[i]);
+    free(refs);
+    free(n_refs);
     json_decref(report);
     json_decref(docs);
     json_decref(body);

@@ -50,6 +50,8 @@ static void save(const pf_item_type *t, const pf_app *app, const pf_request *req
         return;
     }
     const char *key = json_string_value(json_object_get(stored, "key"));
+    size_t n_refs = 0;
+    pf_store_ref *refs = t->refers ? t->refers(&c, stored, &n_refs) : NULL;
     /* A replace that carries the revision it edited is refused when another
      * write came first, rather than losing it. */
     pf_store_item item = {.op = op,
@@ -57,11 +59,15 @@ static void save(const pf_item_type *t, const pf_app *app, const pf_request *req
                           .key = key,
                           .doc = stored,
                           .if_revision =
-                              op == PF_ITEM_REPLACE ? json_integer_value(json_object_get(doc, "revision")) : 0};
+                              op == PF_ITEM_REPLACE ? json_integer_value(json_object_get(doc, "revision")) : 0,
+                          .refs = refs,
+                          .n_refs = n_refs};
     pf_error *err = pf_store_items_write(app->store, &item, 1);
+    free(refs);
     if (err) {
         json_decref(stored);
-        if (err->code == PF_ECONFLICT) {
+        /* A referee deleted since validation carries its field's pointer. */
+        if (err->code == PF_ECONFLICT && !*err->pointer) {
             pf_error *e = pf_error_new(PF_ECONFLICT, op == PF_ITEM_CREATE ? "/key" : "/revision", "%s", err->message);
             pf_error_free(err);
             err = e;
@@ -107,8 +113,16 @@ void pf_items_delete(const pf_item_type *t, const pf_app *app, const pf_request 
         free(users);
         return;
     }
-    pf_store_item item = {.op = PF_ITEM_DELETE, .kind = t->kind, .key = key, .doc = NULL};
+    pf_store_item item = {
+        .op = PF_ITEM_DELETE, .kind = t->kind, .key = key, .refs = t->referrers, .n_refs = t->n_referrers};
     pf_error *err = pf_store_items_write(app->store, &item, 1);
+    /* A referrer saved after in_use looked: named the same way. */
+    users = err && err->code == PF_ECONFLICT && t->in_use ? t->in_use(&c, key) : NULL;
+    if (users) {
+        pf_error_free(err);
+        err = pf_error_new(PF_ECONFLICT, "", "%s \"%s\" is in use by %s", t->title, key, users);
+        free(users);
+    }
     if (err) {
         pf_respond_error_take(res, req, err);
         return;

@@ -18,6 +18,14 @@ typedef struct pf_item_type {
     /* Optional: what refers to key, which forbids deleting it; malloc'd
      * sentence or NULL. */
     char *(*in_use)(const pf_catalog *c, const char *key);
+    /* What may refer to an item of this type, {kind, field} each: a
+     * delete checks them again in its own transaction, so a referrer
+     * saved after in_use looked still refuses it. */
+    const pf_store_ref *referrers;
+    size_t n_referrers;
+    /* Optional: the items doc names, which its write checks exist in the
+     * same transaction (their keys borrowed from doc); malloc'd, *n set. */
+    pf_store_ref *(*refers)(const pf_catalog *c, const json_t *doc, size_t *n);
 } pf_item_type;
 
 pf_catalog pf_app_catalog(const pf_app *app);

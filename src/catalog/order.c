@@ -166,6 +166,10 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
     pf_id_new("ord", order_id);
     size_t n = json_array_size(priced);
     pf_store_item *items = pf_xcalloc(n + 1, sizeof *items);
+    /* Each line's product and output type must still exist when the order
+     * commits: their deletes check for lines in their own transactions. */
+    pf_store_ref *refs = pf_xcalloc(2 * n + 1, sizeof *refs);
+    char **at = pf_xcalloc(2 * n + 1, sizeof *at);
     json_t *ids = json_array();
     double total = 0;
     json_array_foreach(priced, i, line) {
@@ -177,8 +181,17 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
         json_object_set_new((json_t *)line, "runs", json_array());
         json_array_append_new(ids, json_string(line_id));
         total += json_number_value(json_object_get(line, "total"));
-        items[i] =
-            (pf_store_item){.op = PF_ITEM_CREATE, .kind = "order_line", .key = pf_json_str(line, "id"), .doc = line};
+        at[2 * i] = pf_asprintf("lines.%zu.product", i);
+        at[2 * i + 1] = pf_asprintf("lines.%zu.output_type", i);
+        refs[2 * i] = (pf_store_ref){.kind = "product", .field = at[2 * i], .key = pf_json_str(line, "product")};
+        refs[2 * i + 1] =
+            (pf_store_ref){.kind = "output_type", .field = at[2 * i + 1], .key = pf_json_str(line, "output_type")};
+        items[i] = (pf_store_item){.op = PF_ITEM_CREATE,
+                                   .kind = "order_line",
+                                   .key = pf_json_str(line, "id"),
+                                   .doc = line,
+                                   .refs = &refs[2 * i],
+                                   .n_refs = 2};
     }
     json_t *order = json_pack("{s:s, s:s, s:O?, s:O?, s:o, s:f, s:s}", "id", order_id, "key", order_id, "customer",
                               json_object_get(body, "customer"), "reference", json_object_get(body, "reference"),
@@ -186,6 +199,10 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
     items[n] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "order", .key = order_id, .doc = order};
     pf_error *err = pf_store_items_write(c->store, items, n + 1);
     free(items);
+    free(refs);
+    for (size_t k = 0; k < 2 * n; k++)
+        free(at[k]);
+    free(at);
     json_decref(order);
     json_decref(priced);
     if (err) return err;

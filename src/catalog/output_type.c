@@ -430,3 +430,24 @@ json_t *pf_output_types_load(const char *share_dir, pf_errors *errs) {
     free(dir);
     return types;
 }
+
+pf_store_ref *pf_output_type_refs(const pf_catalog *c, const json_t *doc, size_t *n) {
+    const json_t *categories = json_object_get(doc, "categories");
+    pf_store_ref *refs = pf_xcalloc(json_array_size(categories) + 2, sizeof *refs);
+    size_t k = 0;
+    for (size_t i = 0; i < json_array_size(categories); i++) {
+        const char *category = json_string_value(json_array_get(categories, i));
+        if (category && strcmp(category, "*") != 0) /* "*" (every category) names none */
+            refs[k++] = (pf_store_ref){.kind = "category", .field = "categories", .key = category};
+    }
+    const char *tier = pf_json_str(doc, "pricing_tier");
+    if (tier) refs[k++] = (pf_store_ref){.kind = "pricing_tier", .field = "pricing_tier", .key = tier};
+    const char *workflow = json_string_value(json_object_get(json_object_get(doc, "workflow"), "id"));
+    /* A starter's id always resolves (pf_workflow_find falls back to the
+     * starter), so only a workflow of the store's own is a referee. */
+    for (size_t i = 0; workflow && i < json_array_size(c->starters); i++)
+        if (strcmp(pf_json_str(json_array_get(c->starters, i), "id"), workflow) == 0) workflow = NULL;
+    if (workflow) refs[k++] = (pf_store_ref){.kind = "workflow", .field = "workflow.id", .key = workflow};
+    *n = k;
+    return refs;
+}

@@ -32,6 +32,12 @@ json_t *pf_output_type_with_defaults(const pf_catalog *c, const json_t *doc);
  * with no error when there is no link, an error when the link is broken. */
 pf_error *pf_output_type_workflow(const pf_catalog *c, const json_t *doc, json_t **wf_out);
 
+/* The items an output type names (its pricing tier, categories and
+ * linked workflow), for its write to check they still exist in the same
+ * transaction (store.h, pf_store_ref); keys are borrowed from doc.
+ * malloc'd, *n set. */
+pf_store_ref *pf_output_type_refs(const pf_catalog *c, const json_t *doc, size_t *n);
+
 /* key -> document from share_dir/output-types/ *.json, new reference; a file
  * that is not JSON is reported in errs and left out. */
 json_t *pf_output_types_load(const char *share_dir, pf_errors *errs);

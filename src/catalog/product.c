@@ -171,8 +171,16 @@ pf_error *pf_product_save(pf_store *store, const json_t *doc, const char *self_i
     json_t *claim = json_pack("{s:s}", "product", id);
     pf_store_item items[3];
     size_t k = 0;
-    items[k++] =
-        (pf_store_item){.op = self_id ? PF_ITEM_REPLACE : PF_ITEM_CREATE, .kind = "product", .key = id, .doc = clean};
+    /* The category must still exist when the product commits: a delete
+     * of it between the check above and this write is refused, or this
+     * write is (the race's loser is told below). */
+    pf_store_ref category = {.kind = "category", .field = "category", .key = pf_json_str(clean, "category")};
+    items[k++] = (pf_store_item){.op = self_id ? PF_ITEM_REPLACE : PF_ITEM_CREATE,
+                                 .kind = "product",
+                                 .key = id,
+                                 .doc = clean,
+                                 .refs = &category,
+                                 .n_refs = category.key ? 1 : 0};
     char *holder = sku_holder(store, sku);
     if (!old_sku || strcmp(old_sku, sku) != 0) {
         char *old_holder = old_sku ? sku_holder(store, old_sku) : NULL;
@@ -202,26 +210,42 @@ pf_error *pf_product_save(pf_store *store, const json_t *doc, const char *self_i
     return err;
 }
 
+/* The refusal naming the order lines that use product id (old), or NULL
+ * when none does. */
+static pf_error *in_use(pf_store *store, const json_t *old, const char *id) {
+    char *users = pf_order_lines_using(store, "product", id);
+    if (!users) return NULL;
+    const char *sku = pf_json_str(old, "sku");
+    pf_error *err =
+        pf_error_new(PF_ECONFLICT, "", "product \"%s\" is in use: %s %s it; it stays while orders refer to it",
+                     sku ? sku : id, users, strchr(users, ',') || strstr(users, " more") ? "use" : "uses");
+    free(users);
+    return err;
+}
+
 pf_error *pf_product_delete(pf_store *store, const char *id) {
     json_t *old = NULL;
     pf_error *err = pf_store_item_get(store, "product", id, &old);
     if (err) return err;
-    char *users = pf_order_lines_using(store, "product", id);
-    if (users) {
-        const char *sku = pf_json_str(old, "sku");
-        err = pf_error_new(PF_ECONFLICT, "", "product \"%s\" is in use: %s %s it; it stays while orders refer to it",
-                           sku ? sku : id, users, strchr(users, ',') || strstr(users, " more") ? "use" : "uses");
-        free(users);
+    if ((err = in_use(store, old, id))) {
         json_decref(old);
         return err;
     }
-    pf_store_item items[2] = {{.op = PF_ITEM_DELETE, .kind = "product", .key = id, .doc = NULL}};
+    /* Checked again in the delete's transaction: an order line saved
+     * after the look above still refuses it. */
+    static const pf_store_ref lines = {.kind = "order_line", .field = "product"};
+    pf_store_item items[2] = {{.op = PF_ITEM_DELETE, .kind = "product", .key = id, .refs = &lines, .n_refs = 1}};
     size_t k = 1;
     const char *sku = pf_json_str(old, "sku");
     char *holder = sku ? sku_holder(store, sku) : NULL;
     if (holder && strcmp(holder, id) == 0)
         items[k++] = (pf_store_item){.op = PF_ITEM_DELETE, .kind = "product_sku", .key = sku, .doc = NULL};
     err = pf_store_items_write(store, items, k);
+    pf_error *named = err && err->code == PF_ECONFLICT ? in_use(store, old, id) : NULL;
+    if (named) {
+        pf_error_free(err);
+        err = named;
+    }
     free(holder);
     json_decref(old);
     return err;

@@ -35,6 +35,13 @@ void pf_store_metrics_write(const pf_store *s, FILE *out) {
     }
 }
 
+char *pf_store_ref_pointer(const pf_store_ref *ref) {
+    char *at = pf_asprintf("/%s", ref->field ? ref->field : "");
+    for (char *p = at; *p; p++)
+        if (*p == '.') *p = '/';
+    return at;
+}
+
 pf_error *pf_store_open(const char *location, pf_store **out) {
     *out = NULL;
     if (is_postgres(location)) return pf_store_pg_open(location, out);
@@ -76,7 +83,12 @@ pf_error *pf_store_workflow_list(pf_store *s, const char *family, json_t **list_
 pf_error *pf_store_workflow_versions(pf_store *s, const char *id, json_t **list_out) {
     return counted(s, s->ops->workflow_versions(s, id, list_out));
 }
-pf_error *pf_store_workflow_delete(pf_store *s, const char *id) { return counted(s, s->ops->workflow_delete(s, id)); }
+pf_error *pf_store_workflow_delete(pf_store *s, const char *id) {
+    return counted(s, s->ops->workflow_delete(s, id, NULL, 0));
+}
+pf_error *pf_store_workflow_delete_unreferred(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs) {
+    return counted(s, s->ops->workflow_delete(s, id, refs, n_refs));
+}
 
 pf_error *pf_store_run_create(pf_store *s, const json_t *run) { return counted(s, s->ops->run_create(s, run)); }
 pf_error *pf_store_run_transition(pf_store *s, const char *run_id, const char *run_status, const json_t *run_doc,

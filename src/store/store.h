@@ -50,6 +50,19 @@ pf_error *pf_store_migrate_to(const char *location, int target_version, bool dry
  * server is writing to. */
 pf_error *pf_store_copy(pf_store *from, pf_store *to, json_t **report);
 
+/* A reference between items, checked in the write's own transaction, so
+ * that a referrer and the deletion of what it names never both commit (a
+ * check before the write would let one slip in between). kind "workflow"
+ * means the workflows table (a workflow not deleted). */
+typedef struct pf_store_ref {
+    const char *kind;
+    /* A delete: the field of kind's items that names the deleted key, a
+     * string or an array of strings ("a.b" for a nested one); any such
+     * item refuses the delete with PF_ECONFLICT. A create, replace or
+     * upsert: the writer's field naming key, the error's pointer. */
+    const char *field;
+    const char *key; /* a write other than a delete: kind's item that must exist, else PF_ECONFLICT */
+} pf_store_ref;
 /* Saves doc as a new immutable version (latest + 1), with its "version"
  * set. expected_version 0 means any; otherwise a different latest version
  * is a conflict. create_only refuses an existing id. */
@@ -63,6 +76,10 @@ pf_error *pf_store_workflow_list(pf_store *s, const char *family, json_t **list_
 /* [{version, created_at, sha256}] ascending. */
 pf_error *pf_store_workflow_versions(pf_store *s, const char *id, json_t **list_out);
 pf_error *pf_store_workflow_delete(pf_store *s, const char *id);
+/* The same, refused with PF_ECONFLICT (nothing deleted) while an item
+ * refers to the workflow by one of refs' fields (pf_store_ref), checked in
+ * the delete's transaction. */
+pf_error *pf_store_workflow_delete_unreferred(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs);
 
 /* Runs. A run row holds {id, workflow_id, workflow_version, family, status,
  * subject, doc}; each node has a row {status, state}. Every call is one
@@ -204,6 +221,13 @@ typedef struct pf_store_item {
     const char *kind, *key;
     const json_t *doc;     /* NULL for PF_ITEM_DELETE */
     long long if_revision; /* PF_ITEM_REPLACE only when the stored revision is this; 0: any */
+    /* Checked in the same transaction as the write (pf_store_ref); on
+     * PostgreSQL the referee's row is locked FOR SHARE by a referrer's
+     * write and first deleted, then its referrers looked for, by a delete:
+     * under READ COMMITTED the second of the two waits for the first and
+     * then sees what it committed. */
+    const pf_store_ref *refs;
+    size_t n_refs;
 } pf_store_item;
 pf_error *pf_store_items_write(pf_store *s, const pf_store_item *items, size_t n);
 pf_error *pf_store_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out);

@@ -35,7 +35,7 @@ typedef struct pf_store_ops {
     pf_error *(*workflow_get)(pf_store *s, const char *id, int version, json_t **doc_out);
     pf_error *(*workflow_list)(pf_store *s, const char *family, json_t **list_out);
     pf_error *(*workflow_versions)(pf_store *s, const char *id, json_t **list_out);
-    pf_error *(*workflow_delete)(pf_store *s, const char *id);
+    pf_error *(*workflow_delete)(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs);
     pf_error *(*run_create)(pf_store *s, const json_t *run);
     pf_error *(*run_transitions)(pf_store *s, const pf_store_transition *items, size_t n);
     pf_error *(*run_get)(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
@@ -74,6 +74,10 @@ struct pf_store {
     void *impl;                              /* the backend's own state */
     pf_counter errors[PF_STORE_ERROR_CODES]; /* by pf_code (store.c) */
 };
+
+/* The JSON pointer of a reference's field in the writer ("a.b": "/a/b"),
+ * for the error of a referee that is missing. malloc'd. */
+char *pf_store_ref_pointer(const pf_store_ref *ref);
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out);
 pf_error *pf_store_pg_open(const char *url, pf_store **out);

@@ -49,6 +49,9 @@ typedef enum {
     Q_ITEM_DELETE,
     Q_ITEM_GET,
     Q_ITEM_LIST,
+    Q_ITEM_SHARE,
+    Q_WF_SHARE,
+    Q_ITEM_REFERRER,
     Q_RUN_CLAIM,
     Q_RUN_RENEW,
     Q_RUN_RELEASE,
@@ -136,7 +139,7 @@ pf_error *pf_pg_workflow_save(pf_store *s, const json_t *doc, int expected, bool
 pf_error *pf_pg_workflow_get(pf_store *s, const char *id, int version, json_t **doc_out);
 pf_error *pf_pg_workflow_list(pf_store *s, const char *family, json_t **list_out);
 pf_error *pf_pg_workflow_versions(pf_store *s, const char *id, json_t **list_out);
-pf_error *pf_pg_workflow_delete(pf_store *s, const char *id);
+pf_error *pf_pg_workflow_delete(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs);
 
 /* Runs, artifacts, assets and the module cache (store_pg_runs.c). */
 pf_error *pf_pg_run_create(pf_store *s, const json_t *run);
@@ -153,6 +156,12 @@ pf_error *pf_pg_cache_find_many(pf_store *s, size_t n, const char *const *keys, 
 pf_error *pf_pg_items_write(pf_store *s, const pf_store_item *items, size_t n);
 pf_error *pf_pg_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out);
 pf_error *pf_pg_item_list(pf_store *s, const char *kind, json_t **list_out);
+/* refs (pf_store_ref) of a write of kind's key, inside its transaction on
+ * c: deleting (after the row's delete, which holds its lock), an item
+ * referring to key is PF_ECONFLICT; otherwise each referee is locked FOR
+ * SHARE, and one missing is PF_ECONFLICT. */
+pf_error *pf_pg_refs_check(pg_conn *c, const char *kind, const char *key, bool deleting, const pf_store_ref *refs,
+                           size_t n);
 
 /* Leases (store_pg_runs.c) and notices (store_pg_listen.c). */
 pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef struct {
     const pf_store_item *items;
@@ -43,7 +44,48 @@ static pf_error *unchanged(const pf_store_item *it) {
                         taken ? "already exists" : "does not exist");
 }
 
+/* A field as a PostgreSQL path: "a.b" is '{a,b}'. */
+static char *field_path(const char *field) {
+    char *path = pf_asprintf("{%s}", field);
+    for (char *p = path; *p; p++)
+        if (*p == '.') *p = ',';
+    return path;
+}
+
+pf_error *pf_pg_refs_check(pg_conn *c, const char *kind, const char *key, bool deleting, const pf_store_ref *refs,
+                           size_t n) {
+    pf_error *err = NULL;
+    for (size_t i = 0; i < n && !err; i++) {
+        const pf_store_ref *ref = &refs[i];
+        PGresult *r = NULL;
+        if (!deleting) {
+            bool workflow = strcmp(ref->kind, "workflow") == 0;
+            const char *item[] = {ref->kind, ref->key}, *wf[] = {ref->key};
+            err = workflow ? pf_pg_exec(c, Q_WF_SHARE, 1, wf, &r, "checking a referenced item")
+                           : pf_pg_exec(c, Q_ITEM_SHARE, 2, item, &r, "checking a referenced item");
+            if (!err && PQntuples(r) == 0) {
+                char *at = pf_store_ref_pointer(ref);
+                err = pf_error_new(PF_ECONFLICT, at, "%s \"%s\" does not exist (any longer)", ref->kind, ref->key);
+                free(at);
+            }
+        } else {
+            char *path = field_path(ref->field);
+            const char *values[] = {ref->kind, key, path};
+            err = pf_pg_exec(c, Q_ITEM_REFERRER, 3, values, &r, "checking an item's referrers");
+            free(path);
+            if (!err && PQntuples(r))
+                err = pf_error_new(PF_ECONFLICT, "", "%s \"%s\" is in use by %s \"%s\"", kind, key, ref->kind,
+                                   pf_pg_text(r, 0, 0));
+        }
+        PQclear(r);
+    }
+    return err;
+}
+
 static pf_error *write_one(pg_conn *c, const pf_store_item *it) {
+    bool deleting = it->op == PF_ITEM_DELETE;
+    pf_error *refused = deleting ? NULL : pf_pg_refs_check(c, it->kind, it->key, false, it->refs, it->n_refs);
+    if (refused) return refused;
     char *text = doc_text(it->doc), revision[24];
     snprintf(revision, sizeof revision, "%lld", it->if_revision);
     const char *row[] = {it->kind, it->key, text, revision};
@@ -53,6 +95,9 @@ static pf_error *write_one(pg_conn *c, const pf_store_item *it) {
     free(text);
     if (!err && pf_pg_changes(r) == 0) err = unchanged(it);
     PQclear(r);
+    /* The DELETE holds the row's lock now: a referrer's write that locked
+     * it first has committed, and this statement's snapshot sees it. */
+    if (!err && deleting) err = pf_pg_refs_check(c, it->kind, it->key, true, it->refs, it->n_refs);
     return err;
 }
 

@@ -98,6 +98,18 @@ const char *const pf_pg_sql[Q_COUNT] = {
     [Q_ITEM_DELETE] = "DELETE FROM items WHERE kind = $1 AND key = $2",
     [Q_ITEM_GET] = "SELECT " ITEM_COLUMNS " FROM items WHERE kind = $1 AND key = $2",
     [Q_ITEM_LIST] = "SELECT " ITEM_COLUMNS " FROM items WHERE kind = $1 ORDER BY key",
+    /* A referrer's write holds its referee's row FOR SHARE until it
+     * commits: a delete of the referee waits for it, and one that came
+     * first makes this wait and then find no row. */
+    [Q_ITEM_SHARE] = "SELECT 1 FROM items WHERE kind = $1 AND key = $2 FOR SHARE",
+    [Q_WF_SHARE] = "SELECT 1 FROM workflows WHERE id = $1 AND deleted_at IS NULL FOR SHARE",
+    /* Run by a delete after its DELETE (or soft delete), as a statement of
+     * its own: under READ COMMITTED it sees every referrer committed
+     * while the delete waited for the row. $3: the field's path, '{a,b}';
+     * a string, or an array holding $2. */
+    [Q_ITEM_REFERRER] = "SELECT key FROM items WHERE kind = $1 AND (doc #>> $3::text[] = $2 "
+                        "OR (jsonb_typeof(doc #> $3::text[]) = 'array' AND (doc #> $3::text[]) ? $2)) "
+                        "ORDER BY key LIMIT 1",
 
     /* SKIP LOCKED: servers claiming at the same moment pass over the rows
      * another one is taking, so each run goes to one of them; a lease that

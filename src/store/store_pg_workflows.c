@@ -145,16 +145,26 @@ pf_error *pf_pg_workflow_versions(pf_store *s, const char *id, json_t **list_out
     return NULL;
 }
 
+typedef struct {
+    const char *id;
+    const pf_store_ref *refs;
+    size_t n_refs;
+} delete_args;
+
+/* The soft delete takes the row's lock first; then its referrers are
+ * looked for, in a statement that sees those committed meanwhile. */
 static pf_error *delete_locked(pg_conn *c, void *arg) {
-    const char *values[] = {arg};
+    const delete_args *a = arg;
+    const char *values[] = {a->id};
     PGresult *r;
     pf_error *err = pf_pg_exec(c, Q_WF_DELETE, 1, values, &r, "deleting a workflow");
-    if (!err && pf_pg_changes(r) == 0)
-        err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", (const char *)arg);
+    if (!err && pf_pg_changes(r) == 0) err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", a->id);
     PQclear(r);
+    if (!err) err = pf_pg_refs_check(c, "workflow", a->id, true, a->refs, a->n_refs);
     return err;
 }
 
-pf_error *pf_pg_workflow_delete(pf_store *s, const char *id) {
-    return pf_pg_transaction(s, delete_locked, (void *)id, "deleting a workflow");
+pf_error *pf_pg_workflow_delete(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs) {
+    delete_args a = {id, refs, n_refs};
+    return pf_pg_transaction(s, delete_locked, &a, "deleting a workflow");
 }

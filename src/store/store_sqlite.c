@@ -340,23 +340,33 @@ static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **
     return NULL;
 }
 
-static pf_error *sqlite_workflow_delete(pf_store *s, const char *id) {
-    sqlite_store *st = pf_sqlite_impl(s);
+typedef struct {
+    const char *id;
+    const pf_store_ref *refs;
+    size_t n_refs;
+} delete_args;
+
+/* Marked deleted, then its referrers looked for in the same transaction:
+ * one of them rolls the delete back. */
+static pf_error *delete_in_transaction(sqlite_store *st, void *arg) {
+    const delete_args *a = arg;
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
-    pthread_mutex_lock(&st->writer.lock);
     sqlite3_stmt *q =
         pf_sqlite_prepare(st->writer.db, "UPDATE workflows SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
     sqlite3_bind_text(q, 1, stamp, -1, SQLITE_STATIC);
-    sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(q, 2, a->id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(q);
     sqlite3_finalize(q);
-    int changed = sqlite3_changes(st->writer.db);
-    pf_error *err = rc != SQLITE_DONE ? pf_sqlite_db_error(st->writer.db, "deleting a workflow")
-                    : changed == 0    ? pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id)
-                                      : NULL;
-    pthread_mutex_unlock(&st->writer.lock);
-    return err;
+    if (rc != SQLITE_DONE) return pf_sqlite_db_error(st->writer.db, "deleting a workflow");
+    if (sqlite3_changes(st->writer.db) == 0)
+        return pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", a->id);
+    return pf_sqlite_refs_check(&st->writer, "workflow", a->id, true, a->refs, a->n_refs);
+}
+
+static pf_error *sqlite_workflow_delete(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs) {
+    delete_args a = {id, refs, n_refs};
+    return pf_sqlite_transaction(s, delete_in_transaction, &a, "deleting a workflow");
 }
 
 static const pf_store_ops sqlite_ops = {

@@ -61,5 +61,10 @@ pf_error *pf_sqlite_cache_find_many(pf_store *s, size_t n, const char *const *ke
 pf_error *pf_sqlite_items_write(pf_store *s, const pf_store_item *items, size_t n);
 pf_error *pf_sqlite_item_get(pf_store *s, const char *kind, const char *key, json_t **doc_out);
 pf_error *pf_sqlite_item_list(pf_store *s, const char *kind, json_t **list_out);
+/* refs (pf_store_ref) of a write of kind's key, on the writer inside its
+ * transaction: deleting, an item referring to key is PF_ECONFLICT;
+ * otherwise, a referee missing. */
+pf_error *pf_sqlite_refs_check(sqlite_conn *w, const char *kind, const char *key, bool deleting,
+                               const pf_store_ref *refs, size_t n);
 
 #endif
