@@ -834,7 +834,7 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
             setDialog(null);
             setLiveRun(null);
             setRunId(id);
-            setStatus(`Started ${id}; its progress shows on the nodes.`, 'ok');
+            setStatus('Run started; its progress shows on the nodes.', 'ok');
           }}
         />
       )}
