@@ -1,9 +1,10 @@
 // Validates the OpenAPI document a real `prodflow serve` publishes, with
 // swagger-parser, an independent OpenAPI implementation.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import SwaggerParser from '@apidevtools/swagger-parser';
 
@@ -12,11 +13,21 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dir = mkdtempSync(join(tmpdir(), 'prodflow-openapi-'));
 const portFile = join(dir, 'port');
 const server = spawn(bin, ['serve', '--port', '0', '--port-file', portFile, '--data-dir', join(dir, 'data'),
-  '--share-dir', join(root, 'share'), '--threads', '1'], { stdio: ['ignore', 'inherit', 'inherit'] });
+  '--share-dir', join(root, 'share'), '--threads', '1'], { stdio: ['ignore', 'inherit', 'pipe'] });
+
+// The server prints its sign-in link once it listens (and has written the
+// port file): reading stderr up to that line waits on the state, not a clock.
+const listening = await new Promise((resolve) => {
+  let seen = false;
+  createInterface({ input: server.stderr }).on('line', (line) => {
+    process.stderr.write(`${line}\n`);
+    if (!seen && line.includes('#login=')) resolve((seen = true));
+  }).on('close', () => resolve(seen));
+});
 
 let failed = 0;
 try {
-  for (let i = 0; i < 600 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!listening) throw new Error('the server did not start');
   const port = readFileSync(portFile, 'utf8').trim();
   const res = await fetch(`http://127.0.0.1:${port}/api/openapi.json`);
   const doc = await res.json();
