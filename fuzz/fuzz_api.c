@@ -35,6 +35,7 @@
 #include "fuzz_app.h"
 
 #include "api/router.h"
+#include "core/hex.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -212,9 +213,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                       .principal = {.name = "fuzz", .roles = PF_ROLE_ADMIN}};
     bool known = false;
     const pf_route *matched = pf_route_match(route->method, path, &req, &known);
-    bool plain = true; /* every value one non-empty segment */
-    for (size_t i = 0; i < used; i++)
-        plain = plain && *given[i] && !strchr(given[i], '/');
+    bool plain = true; /* every value one non-empty segment whose %-escapes decode (core/hex.h) */
+    for (size_t i = 0; i < used; i++) {
+        char *decoded = *given[i] ? pf_percent_decode(given[i], strlen(given[i])) : NULL;
+        plain = plain && decoded && !strchr(given[i], '/');
+        free(decoded);
+    }
     if (!matched && plain) __builtin_trap(); /* the table's own path does not route */
     if (matched && plain && matched->handler == route->handler) {
         if (req.n_params != used) __builtin_trap();
