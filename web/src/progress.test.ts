@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyProgressEvent, formatEta, formatSeconds, LOG_KEEP, mergeFetchedRun, mergeLog, parseProgressEvent, progressView, runningProgress } from './progress';
+import { applyProgressEvent, formatEta, formatSeconds, LOG_KEEP, mergeFetchedRun, mergeLog, parseProgressEvent, progressView, runningProgress, staleFetch } from './progress';
 import type { RunDetail } from './types';
 
 const run = (nodes: RunDetail['nodes']): RunDetail => ({
@@ -104,5 +104,18 @@ describe('runningProgress', () => {
     const r = run({ b: { status: 'running', progress: { message: 'x' } }, a: { status: 'running' } });
     expect(runningProgress(r).map((p) => p.node)).toEqual(['a', 'b']);
     expect(runningProgress(null)).toEqual([]);
+  });
+});
+
+describe('staleFetch', () => {
+  const running = { id: 'run_1', status: 'running' } as unknown as RunDetail;
+  const done = { id: 'run_1', status: 'succeeded' } as unknown as RunDetail;
+  it.each([
+    ['sent before the end, says running: dropped', 3, 5, running, true],
+    ['sent before the end, says ended: kept', 3, 5, done, false],
+    ['sent after the end (a re-run elsewhere): kept', 6, 5, running, false],
+    ['no end seen yet: kept', 3, 0, running, false],
+  ])('%s', (_what, sent, endSeen, next, stale) => {
+    expect(staleFetch(sent as number, endSeen as number, next as RunDetail)).toBe(stale);
   });
 });

@@ -111,6 +111,18 @@ export function applyProgressEvent(run: RunDetail, ev: ProgressEvent, nowMs: num
 }
 
 /**
+ * Whether a fetched run is older news than the page's: its request went out
+ * before the page learned that the run ended (sent is the request's turn,
+ * endSeen the turn at which the end arrived, 0 for not yet), and it still
+ * says running. Applied, it would put the page back to running with its
+ * stream already closed. A request sent after the end is news (a re-run
+ * started elsewhere).
+ */
+export function staleFetch(sent: number, endSeen: number, next: RunDetail): boolean {
+  return endSeen > sent && next.status === 'running';
+}
+
+/**
  * A freshly fetched run, its running nodes' progress stamped with `nowMs`
  * and their logs continuing what the page had already seen (the server keeps
  * only the latest entries). Nodes that stopped running lose their progress.

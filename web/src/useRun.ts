@@ -10,7 +10,7 @@
 // first (the run, the node definitions) is fetched before it.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, runEventsUrl } from './api';
-import { applyProgressEvent, mergeFetchedRun, parseProgressEvent } from './progress';
+import { applyProgressEvent, mergeFetchedRun, parseProgressEvent, staleFetch } from './progress';
 import { applyRunEvent, isRunOver, parseRunEvent } from './runs';
 import type { RunDetail } from './types';
 
@@ -37,12 +37,17 @@ export function useRun(id: string, ready = true): LiveRun {
   const [live, setLive] = useState<LiveMode>('idle');
   const current = useRef(id);
   const refetchTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  // Turns, to tell an answer sent before the run's end from one sent after
+  // (progress.ts, staleFetch).
+  const turn = useRef(0);
+  const endSeen = useRef(0);
   current.current = id;
 
   const refresh = useCallback(async () => {
     try {
+      const sent = ++turn.current;
       const r = await api.run(id);
-      if (current.current === id) {
+      if (current.current === id && !staleFetch(sent, endSeen.current, r)) {
         setRun((prev) => mergeFetchedRun(prev, r, Date.now()));
         setError('');
       }
@@ -77,9 +82,10 @@ export function useRun(id: string, ready = true): LiveRun {
       setLive('polling');
       const tick = async () => {
         try {
+          const sent = ++turn.current;
           const r = await api.run(id);
           if (closed) return;
-          setRun((prev) => mergeFetchedRun(prev, r, Date.now()));
+          if (!staleFetch(sent, endSeen.current, r)) setRun((prev) => mergeFetchedRun(prev, r, Date.now()));
           if (isRunOver(r.status)) return;
         } catch {
           /* keep trying: the server may be restarting */
@@ -106,6 +112,7 @@ export function useRun(id: string, ready = true): LiveRun {
         setRun((r) => (r ? applyRunEvent(r, ev) : r));
         scheduleRefetch();
         if (ev.type === 'run' && isRunOver(ev.status)) {
+          endSeen.current = ++turn.current;
           // The stream ends with the run; closing first keeps EventSource from reconnecting.
           es?.close();
           clearTimeout(refetchTimer.current);
