@@ -1,7 +1,8 @@
 /* The graph runtime's scheduler: the task queue, worker threads, the
  * writer thread that commits finished nodes in groups and releases their
- * dependents, and the public calls (start, stop, wait, cancel, re-run,
- * resume, live status). Submitting is in submit.c, one node in node.c. */
+ * dependents, and the public calls (start, stop, wait, cancel, live
+ * status). Submitting is in submit.c, one node in node.c, resuming and
+ * re-running stored runs in revive.c, leases in lease.c. */
 #include "runtime/runtime_internal.h"
 
 #include "core/clock.h"
@@ -16,22 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
-/* One write of a run, under its fence: refused means the lease was lost
- * (*refused, and no error). */
-static pf_error *write_run(pf_runtime *rt, const rt_run *run, pf_store_transition t, bool *refused) {
+pf_error *rt_write_run(pf_runtime *rt, const rt_run *run, pf_store_transition t, bool *refused) {
     pf_store_fence fence;
     t.run_id = run->id;
     t.fence = rt_fence(rt, run, &fence);
     return pf_store_run_commit(rt->cfg.store, &t, 1, refused);
 }
 
-/* A node's settled state; nothing for a run whose lease was lost. The
- * caller (settling with rt->lock held) goes on; complete_locked stops
- * the rest of the run. */
-static pf_error *persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const pf_store_node_extras *extras) {
+pf_error *rt_persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const pf_store_node_extras *extras) {
     if (run->lost) return NULL;
     bool refused = false;
-    pf_error *err = write_run(
+    pf_error *err = rt_write_run(
         rt, run,
         (pf_store_transition){
             .node_id = n->id, .node_status = node_status_name[n->status], .node_state = n->state, .extras = extras},
@@ -89,7 +85,7 @@ static void finish_run_locked(pf_runtime *rt, rt_run *run) {
     const char *status = atomic_load(&run->cancel) ? "cancelled" : run->hard_failure ? "failed" : "succeeded";
     bool refused = false;
     if (!run->lost)
-        rt_log_store_error(write_run(rt, run, (pf_store_transition){.run_status = status}, &refused), run->id);
+        rt_log_store_error(rt_write_run(rt, run, (pf_store_transition){.run_status = status}, &refused), run->id);
     if (refused || run->lost) {
         /* Its record is the other server's: this one only forgets it. */
         pf_log(PF_LOG_WARN, "run.lease_lost",
@@ -134,7 +130,7 @@ static void settle_locked(pf_runtime *rt, rt_run *run, size_t i, node_status sta
     n->status = status;
     pf_counter_add(&rt->nodes_finished[status], 1);
     json_object_set_new(n->state, "reason", json_string(why));
-    rt_log_store_error(persist_node(rt, run, n, NULL), run->id);
+    rt_log_store_error(rt_persist_node(rt, run, n, NULL), run->id);
     run->unfinished--;
 }
 
@@ -450,8 +446,6 @@ void rt_schedule_locked(pf_runtime *rt, rt_run *run) {
 
 /* ---------------------------------------------------------------- public */
 
-static void *leaser(void *arg);
-
 pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     pf_runtime *rt = pf_xcalloc(1, sizeof *rt);
     rt->cfg = *cfg;
@@ -473,7 +467,7 @@ pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     if (cfg->lease_seconds > 0 && cfg->lease_owner) {
         pthread_cond_init(&rt->lease_tick, NULL);
         rt->leasing = true;
-        pthread_create(&rt->leaser, NULL, leaser, rt);
+        pthread_create(&rt->leaser, NULL, rt_leaser, rt);
     }
     *out = rt;
     return NULL;
@@ -527,10 +521,6 @@ void pf_runtime_stop(pf_runtime *rt) {
     pthread_cond_destroy(&rt->work);
     pthread_mutex_destroy(&rt->lock);
     free(rt);
-}
-
-static bool final_run_status(const char *s) {
-    return s && (strcmp(s, "succeeded") == 0 || strcmp(s, "failed") == 0 || strcmp(s, "cancelled") == 0);
 }
 
 static bool active_locked(const pf_runtime *rt, const char *run_id) {
@@ -631,278 +621,6 @@ void pf_runtime_cancel_requested(pf_runtime *rt, const char *run_id) {
         rt_log_store_error(err, run_id);
     else
         pf_error_free(err);
-}
-
-/* A run that takes the server down (a node exhausting memory, say) would do
- * so again at every start. Each resume is noted in the run's doc with how
- * many nodes had finished; after this many resumes in a row with none
- * finishing in between, the run's next nodes fail instead of running. */
-#define MAX_IDLE_RESUMES 2
-
-/* Notes this resume in doc.resumes; the message to fail with when the run
- * has stalled, else NULL. */
-static char *note_resume(json_t *doc, const json_t *nodes) {
-    json_int_t finished = 0;
-    const char *id;
-    const json_t *node;
-    json_object_foreach((json_t *)nodes, id, node) {
-        const char *s = str(node, "status");
-        if (s && strcmp(s, "pending") != 0 && strcmp(s, "running") != 0) finished++;
-    }
-    json_t *resumes = json_object_get(doc, "resumes");
-    if (!json_is_array(resumes)) json_object_set_new(doc, "resumes", resumes = json_array());
-    size_t idle = 0;
-    for (size_t k = json_array_size(resumes); k > 0; k--, idle++)
-        if (json_integer_value(json_object_get(json_array_get(resumes, k - 1), "finished")) != finished) break;
-    char stamp[PF_ISO_LEN];
-    pf_iso_now(stamp);
-    json_array_append_new(resumes, json_pack("{s:s, s:I}", "at", stamp, "finished", finished));
-    if (idle < MAX_IDLE_RESUMES) return NULL;
-    return pf_asprintf("the server stopped %zu times while this run made no progress, so its next nodes fail "
-                       "instead of running (one may be exhausting memory); re-run it to try again",
-                       idle + 1);
-}
-
-/* Ends a stored run whose cancel was recorded: its unfinished nodes and
- * the run become cancelled, in one transaction. */
-static pf_error *cancel_stored(pf_runtime *rt, const char *run_id, const json_t *doc, const json_t *nodes,
-                               const pf_store_fence *fence) {
-    const json_t *graph = json_object_get(json_object_get(doc, "workflow"), "nodes");
-    size_t n = json_array_size(graph), k = 0, i;
-    pf_store_transition *items = pf_xcalloc(n + 1, sizeof *items);
-    json_t *states = json_array();
-    const json_t *wnode;
-    json_array_foreach(graph, i, wnode) {
-        const char *id = str(wnode, "id");
-        const json_t *node = json_object_get(nodes, id ? id : "");
-        const char *s = node ? str(node, "status") : "pending";
-        if (!id || !s || (strcmp(s, "pending") && strcmp(s, "running"))) continue;
-        json_t *state = json_deep_copy(json_object_get(node, "state"));
-        if (!state) state = json_object();
-        json_object_set_new(state, "error",
-                            json_pack("{s:s, s:s, s:s}", "code", "cancelled", "pointer", "", "message",
-                                      "the run was cancelled before the server stopped"));
-        json_array_append_new(states, state);
-        items[k++] = (pf_store_transition){
-            .run_id = run_id, .node_id = id, .node_status = "cancelled", .node_state = state, .fence = fence};
-    }
-    items[k++] = (pf_store_transition){.run_id = run_id, .run_status = "cancelled", .fence = fence};
-    pf_error *err = pf_store_run_transitions(rt->cfg.store, items, k);
-    json_decref(states);
-    free(items);
-    if (!err)
-        pf_log(PF_LOG_INFO, "run.finished", "run %s cancelled (its cancel came before the server stopped)", run_id);
-    rt_changed(rt, run_id);
-    return err;
-}
-
-/* Loads a stored run and schedules what is left of it; epoch: the lease
- * epoch it was claimed at (with leases; a re-run takes its own). */
-static pf_error *revive(pf_runtime *rt, const char *run_id, bool only_unfinished, long long epoch) {
-    json_t *stored = NULL;
-    pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
-    if (err) return err;
-    const char *status = str(stored, "status");
-    if (only_unfinished && final_run_status(status)) {
-        json_decref(stored);
-        return NULL;
-    }
-    if (!only_unfinished && !(strcmp(status, "failed") == 0 || strcmp(status, "cancelled") == 0)) {
-        err = pf_error_new(PF_ECONFLICT, "", "run %s is %s; only a failed or cancelled run can run again", run_id,
-                           status);
-        json_decref(stored);
-        return err;
-    }
-    pthread_mutex_lock(&rt->lock);
-    for (rt_run *r = rt->runs; r; r = r->next)
-        if (strcmp(r->id, run_id) == 0) err = pf_error_new(PF_ECONFLICT, "", "run %s is running", run_id);
-    pthread_mutex_unlock(&rt->lock);
-    if (err) {
-        json_decref(stored);
-        return err;
-    }
-    json_t *nodes = json_object_get(stored, "nodes"), *doc = json_object_get(stored, "doc");
-    pf_store_fence fence = {rt->cfg.lease_owner, epoch};
-    if (only_unfinished && json_object_get(doc, "cancel_requested_at")) {
-        /* Cancelled before the server stopped: it ends cancelled, unrun. */
-        err = cancel_stored(rt, run_id, doc, nodes, rt->leasing ? &fence : NULL);
-        json_decref(stored);
-        return err;
-    }
-    if (!only_unfinished && rt->leasing) {
-        /* A re-run: its lease first, at a new epoch, while the run is still
-         * final and so claimed by no other server. */
-        err = pf_store_run_lease(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, run_id, &epoch);
-        if (err) {
-            json_decref(stored);
-            return err;
-        }
-    }
-    char *stalled = only_unfinished ? note_resume(doc, nodes) : NULL;
-    if (!only_unfinished) { /* a re-run starts afresh */
-        json_object_del(doc, "resumes");
-        json_object_del(doc, "cancel_requested_at");
-    }
-    const char *id;
-    json_t *node;
-    json_object_foreach(nodes, id, node) { /* what did not succeed runs again */
-        if (strcmp(str(node, "status"), "succeeded") != 0) json_object_set_new(node, "status", json_string("pending"));
-    }
-    rt_run *run = rt_run_build(rt->cfg.registry, run_id, json_incref(doc), nodes);
-    run->stalled = stalled;
-    run->epoch = epoch;
-    json_decref(stored);
-    if (stalled) pf_log(PF_LOG_WARN, "run.stalled", "run %s: %s", run_id, stalled);
-    bool refused = false;
-    err = write_run(rt, run, (pf_store_transition){.run_status = "running", .run_doc = run->record}, &refused);
-    for (size_t i = 0; !err && !refused && i < run->n; i++)
-        if (run->nodes[i].status == N_PENDING) err = persist_node(rt, run, &run->nodes[i], NULL);
-    if (!err && (refused || run->lost))
-        err =
-            pf_error_new(PF_ECONFLICT, "", "run %s: another server claimed it while it was being resumed here", run_id);
-    if (err) {
-        rt_run_free(run);
-        return err;
-    }
-    pthread_mutex_lock(&rt->lock);
-    rt_schedule_locked(rt, run);
-    /* A cancel asked for while the run was being claimed: its notice came
-     * before the run was here, and the doc read above may predate it. */
-    bool asked = false;
-    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++)
-        if (rt->cancel_asked[i] && strcmp(rt->cancel_asked[i], run_id) == 0) {
-            free(rt->cancel_asked[i]);
-            rt->cancel_asked[i] = NULL;
-            asked = true;
-        }
-    rt_free_retired_locked(rt);
-    pthread_mutex_unlock(&rt->lock);
-    if (asked && only_unfinished) pf_error_free(pf_runtime_cancel(rt, run_id));
-    return NULL;
-}
-
-pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return revive(rt, run_id, false, 0); }
-
-/* Runs claimed at once: servers that claim together share what is left. */
-#define CLAIM_BATCH 32
-
-/* Claims runs nobody holds (own_too: and those this owner held before a
- * restart) and schedules them; *n counts them. A run that cannot be
- * revived is logged and its lease lapses, since only running runs are
- * renewed. */
-static pf_error *claim_and_revive(pf_runtime *rt, bool own_too, size_t *n) {
-    /* A cancel asked for before this claim is in the doc that revive
-     * reads; only those that come while the claimed runs are revived
-     * count, so older ones (of runs re-run since) are forgotten here. */
-    pthread_mutex_lock(&rt->lock);
-    for (size_t i = 0; i < sizeof rt->cancel_asked / sizeof *rt->cancel_asked; i++) {
-        free(rt->cancel_asked[i]);
-        rt->cancel_asked[i] = NULL;
-    }
-    pthread_mutex_unlock(&rt->lock);
-    json_t *ids = NULL;
-    pf_error *err =
-        pf_store_run_claim(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, own_too, CLAIM_BATCH, &ids);
-    size_t i;
-    const json_t *claimed_run;
-    json_array_foreach(ids, i, claimed_run) {
-        const char *id = str(claimed_run, "id");
-        pf_error *failed = revive(rt, id, true, json_integer_value(json_object_get(claimed_run, "epoch")));
-        if (failed)
-            rt_log_store_error(failed, id);
-        else
-            (*n)++;
-    }
-    size_t claimed = json_array_size(ids);
-    json_decref(ids);
-    if (!err && claimed == CLAIM_BATCH) return claim_and_revive(rt, own_too, n);
-    return err;
-}
-
-/* Renews the leases of the runs this runtime is running, each at the
- * epoch it holds it under. */
-static void renew_leases(pf_runtime *rt) {
-    json_t *runs = json_array();
-    pthread_mutex_lock(&rt->lock);
-    for (const rt_run *r = rt->runs; r; r = r->next)
-        if (!r->lost) json_array_append_new(runs, json_pack("{s:s, s:I}", "id", r->id, "epoch", (json_int_t)r->epoch));
-    pthread_mutex_unlock(&rt->lock);
-    json_t *held = NULL;
-    pf_error *err = pf_store_run_renew(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, runs, &held);
-    if (err) {
-        rt_log_store_error(err, "(renewing leases)");
-    } else if (json_array_size(held) < json_array_size(runs)) {
-        /* Paused longer than the lease (or the database was away), and
-         * another server claimed these meanwhile: they are that server's
-         * now, so they stop here (the operator may want a longer
-         * --lease-seconds). */
-        size_t i, k;
-        const json_t *run, *h;
-        json_array_foreach(runs, i, run) {
-            bool kept = false;
-            json_array_foreach(held, k, h) kept = kept || json_equal(json_object_get(run, "id"), h);
-            if (kept) continue;
-            pthread_mutex_lock(&rt->lock);
-            rt_run *r = rt->runs; /* unless it finished since the list was made */
-            while (r && (strcmp(r->id, str(run, "id")) != 0 ||
-                         r->epoch != json_integer_value(json_object_get(run, "epoch"))))
-                r = r->next;
-            if (r)
-                rt_lease_lost_locked(rt, r,
-                                     "its lease ran out before it was renewed (is --lease-seconds long enough?)");
-            rt_free_retired_locked(rt);
-            pthread_mutex_unlock(&rt->lock);
-        }
-    }
-    json_decref(held);
-    json_decref(runs);
-}
-
-/* Renews this runtime's leases three times per lease time, and each time
- * claims the runs whose lease ran out: those of a server that died. */
-static void *leaser(void *arg) {
-    pf_runtime *rt = arg;
-    pthread_setname_np(pthread_self(), "pf-run-lease");
-    long period_ms = rt->cfg.lease_seconds * 1000L / 3;
-    pthread_mutex_lock(&rt->lock);
-    while (!rt->lease_stop) {
-        struct timespec at = pf_clock_after_ms(CLOCK_REALTIME, period_ms);
-        pthread_cond_timedwait(&rt->lease_tick, &rt->lock, &at);
-        if (rt->lease_stop) break;
-        pthread_mutex_unlock(&rt->lock);
-        renew_leases(rt);
-        size_t n = 0;
-        rt_log_store_error(claim_and_revive(rt, false, &n), "(claiming runs)");
-        if (n)
-            pf_log(PF_LOG_INFO, "runtime.took_over", "took over %zu run%s whose server stopped renewing its lease", n,
-                   n == 1 ? "" : "s");
-        pthread_mutex_lock(&rt->lock);
-    }
-    pthread_mutex_unlock(&rt->lock);
-    return NULL;
-}
-
-pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed) {
-    if (rt->leasing) {
-        size_t n = 0;
-        pf_error *err = claim_and_revive(rt, true, &n);
-        if (resumed) *resumed = n;
-        if (n) pf_log(PF_LOG_INFO, "runtime.resumed", "resumed %zu unfinished run%s", n, n == 1 ? "" : "s");
-        return err;
-    }
-    json_t *list = NULL;
-    pf_error *err = pf_store_run_list(rt->cfg.store, "running", &list);
-    size_t i, n = 0;
-    const json_t *run;
-    json_array_foreach(list, i, run) {
-        if (err) break;
-        err = revive(rt, str(run, "id"), true, 0);
-        if (!err) n++;
-    }
-    json_decref(list);
-    if (resumed) *resumed = n;
-    if (n) pf_log(PF_LOG_INFO, "runtime.resumed", "resumed %zu unfinished run%s", n, n == 1 ? "" : "s");
-    return err;
 }
 
 json_t *pf_runtime_live(pf_runtime *rt, const char *run_id) {

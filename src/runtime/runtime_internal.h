@@ -206,6 +206,24 @@ bool rt_back_off(pf_runtime *rt, rt_run *run, double base_s, int attempt);
 
 /* runtime.c, with rt->lock held. */
 void rt_schedule_locked(pf_runtime *rt, rt_run *run);
+/* One write of a run, under its fence: refused means the lease was lost
+ * (*refused, and no error). */
+pf_error *rt_write_run(pf_runtime *rt, const rt_run *run, pf_store_transition t, bool *refused);
+/* A node's settled state; nothing for a run whose lease was lost. The
+ * caller (settling with rt->lock held) goes on; complete_locked stops
+ * the rest of the run. */
+pf_error *rt_persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const pf_store_node_extras *extras);
+/* revive.c: loads a stored run and schedules what is left of it; epoch:
+ * the lease epoch it was claimed at (with leases; a re-run takes its own). */
+pf_error *rt_revive(pf_runtime *rt, const char *run_id, bool only_unfinished, long long epoch);
+/* lease.c: claims runs nobody holds (own_too: and those this owner held
+ * before a restart) and revives them; *n counts them. A run that cannot
+ * be revived is logged and its lease lapses, since only running runs are
+ * renewed. */
+pf_error *rt_claim_and_revive(pf_runtime *rt, bool own_too, size_t *n);
+/* lease.c: the lease thread: renews this runtime's leases three times per
+ * lease time, and each time claims the runs whose lease ran out. */
+void *rt_leaser(void *arg);
 /* The limits a module's child processes get: its contract's, with the
  * operator's overrides (executor.c). */
 pf_limits rt_limits(const pf_runtime_config *cfg, const pf_module *m);
