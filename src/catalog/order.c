@@ -6,6 +6,7 @@
 #include "core/clock.h"
 #include "core/id.h"
 #include "core/mem.h"
+#include "core/regex.h"
 #include "runtime/params.h"
 
 #include <math.h>
@@ -41,7 +42,9 @@ static bool categories_allow(const json_t *output_type, const char *category) {
 
 /* One line: its references, quantity, overrides and price. *priced gets
  * the line as it will be stored (without ids). */
-static void check_line(const pf_catalog *c, const json_t *line, const char *base, pf_errors *errs, json_t **priced) {
+/* pattern_budget: one for the whole order (params.h). */
+static void check_line(const pf_catalog *c, const json_t *line, const char *base, pf_errors *errs, json_t **priced,
+                       long *pattern_budget) {
     *priced = NULL;
     if (!json_is_object(line)) {
         pf_errors_add(errs, PF_EINVAL, base, "an order line is an object {product, output_type, quantity, overrides}");
@@ -86,7 +89,7 @@ static void check_line(const pf_catalog *c, const json_t *line, const char *base
         } else {
             json_t *wf = NULL;
             pf_error *err = pf_output_type_workflow(c, type, &wf);
-            if (wf) pf_params_check_overrides(wf, overrides, p_over, errs);
+            if (wf) pf_params_check_overrides(wf, overrides, p_over, errs, pattern_budget);
             pf_error_free(err);
             json_decref(wf);
         }
@@ -143,12 +146,13 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
         pf_errors_add(errs, PF_EINVAL, "/lines", "an order has at least one line");
     json_t *priced = json_array();
     const char *currency = NULL;
+    long pattern_budget = PF_REGEX_BUDGET;
     size_t i;
     const json_t *line;
     json_array_foreach(lines, i, line) {
         char *base = pf_asprintf("/lines/%zu", i);
         json_t *p = NULL;
-        check_line(c, line, base, errs, &p);
+        check_line(c, line, base, errs, &p, &pattern_budget);
         if (p && currency && strcmp(currency, pf_json_str(p, "currency")) != 0)
             pf_errors_add(errs, PF_EINVAL, base,
                           "this line is priced in %s and an earlier one in %s: split the order by currency",

@@ -4,6 +4,7 @@
 #include "core/embed.h"
 #include "core/jsonschema.h"
 #include "core/mem.h"
+#include "core/regex.h"
 #include "legacy/compat.h"
 #include "modules/materials/library.h"
 #include "runtime/params.h"
@@ -171,7 +172,8 @@ static void check_workflow(const pf_catalog *c, const json_t *doc, const json_t 
     }
     json_decref(kinds);
     char *ptr = pf_asprintf("%s/overrides", base);
-    pf_params_check_overrides(wf, json_object_get(doc, "overrides"), ptr, errs);
+    long pattern_budget = PF_REGEX_BUDGET;
+    pf_params_check_overrides(wf, json_object_get(doc, "overrides"), ptr, errs, &pattern_budget);
     free(ptr);
 }
 

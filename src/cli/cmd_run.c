@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/regex.h"
 #include "core/subprocess.h"
 #include "legacy/rollout.h"
 #include "runtime/params.h"
@@ -363,7 +364,8 @@ static bool overrides_fit(pf_app *app, const json_t *output_type, const json_t *
                              (int)json_integer_value(json_object_get(link, "version")), &wf);
         if (err) pf_errors_add(&errs, err->code, "/output_type/workflow", "%s", err->message);
         pf_error_free(err);
-        if (wf) pf_params_check_overrides(wf, overrides, "/overrides", &errs);
+        long pattern_budget = PF_REGEX_BUDGET;
+        if (wf) pf_params_check_overrides(wf, overrides, "/overrides", &errs, &pattern_budget);
         json_decref(wf);
     }
     bool fit = errs.len == 0;

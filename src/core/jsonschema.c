@@ -609,6 +609,11 @@ size_t pf_schema_validate(const json_t *schema, const json_t *instance, const ch
     return validate_with(schema, instance, base_pointer, out, &budget);
 }
 
+size_t pf_schema_validate_paid(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out,
+                               long *budget) {
+    return validate_with(schema, instance, base_pointer, out, budget);
+}
+
 bool pf_schema_is_valid(const json_t *schema, const json_t *instance) {
     pf_schema *s = pf_schema_compile(schema);
     long budget = PF_REGEX_BUDGET;
@@ -789,9 +794,13 @@ static void check_schema(pf_errors *out, size_t *count, const json_t *schema, co
     pf_errors_clear(&why);
 }
 
-size_t pf_schema_check(const json_t *schema, const char *base_pointer, pf_errors *out) {
+size_t pf_schema_check_paid(const json_t *schema, const char *base_pointer, pf_errors *out, long *budget) {
     size_t count = 0;
-    long budget = PF_REGEX_BUDGET;
-    check_schema(out, &count, schema, base_pointer ? base_pointer : "", &budget);
+    check_schema(out, &count, schema, base_pointer ? base_pointer : "", budget);
     return count;
+}
+
+size_t pf_schema_check(const json_t *schema, const char *base_pointer, pf_errors *out) {
+    long budget = PF_REGEX_BUDGET;
+    return pf_schema_check_paid(schema, base_pointer, out, &budget);
 }

@@ -30,6 +30,12 @@ size_t pf_schema_run_visiting(const pf_schema *schema, const json_t *instance, c
 /* Appends a problem for every violation, pointers under base_pointer.
  * Returns how many it added. */
 size_t pf_schema_validate(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out);
+/* pf_schema_validate paid from *budget (PF_REGEX_BUDGET units, core/regex.h)
+ * that the caller shares between every schema of one request: each call of
+ * pf_schema_validate gets a fresh budget, so a request carrying many
+ * schemas would otherwise multiply the bound. */
+size_t pf_schema_validate_paid(const json_t *schema, const json_t *instance, const char *base_pointer, pf_errors *out,
+                               long *budget);
 bool pf_schema_is_valid(const json_t *schema, const json_t *instance);
 /* Instance with the schema's property defaults filled in, recursively,
  * where keys are missing. New reference: a copy where something was filled
@@ -39,5 +45,7 @@ json_t *pf_schema_apply_defaults(const json_t *schema, const json_t *instance);
 /* Checks that a schema uses only the supported subset and is well formed
  * (known types, compilable patterns, sane bounds). Returns problems added. */
 size_t pf_schema_check(const json_t *schema, const char *base_pointer, pf_errors *out);
+/* pf_schema_check paid from a shared budget, as pf_schema_validate_paid. */
+size_t pf_schema_check_paid(const json_t *schema, const char *base_pointer, pf_errors *out, long *budget);
 
 #endif

@@ -30,7 +30,8 @@ static void unknown_override(const json_t *workflow, const char *name, const cha
         pf_errors_add(errs, PF_EINVAL, ptr, "workflow %s exposes no invocation parameter \"%s\"", id, name);
 }
 
-void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, const char *base, pf_errors *errs) {
+void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, const char *base, pf_errors *errs,
+                               long *pattern_budget) {
     const char *name;
     const json_t *value;
     json_object_foreach((json_t *)overrides, name, value) {
@@ -39,7 +40,7 @@ void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, 
         if (!param)
             unknown_override(workflow, name, ptr, errs);
         else
-            pf_schema_validate(json_object_get(param, "schema"), value, ptr, errs);
+            pf_schema_validate_paid(json_object_get(param, "schema"), value, ptr, errs, pattern_budget);
         free(ptr);
     }
 }

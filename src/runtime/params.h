@@ -8,8 +8,11 @@
 #include "modules/registry.h"
 
 /* Checks overrides (name -> value, borrowed; may be NULL) against the
- * workflow's invocation params; every problem goes to errs under base. */
-void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, const char *base, pf_errors *errs);
+ * workflow's invocation params; every problem goes to errs under base.
+ * *pattern_budget pays for the schemas' patterns: one budget per request
+ * (PF_REGEX_BUDGET, core/regex.h), however many overrides or lines it has. */
+void pf_params_check_overrides(const json_t *workflow, const json_t *overrides, const char *base, pf_errors *errs,
+                               long *pattern_budget);
 
 /* *resolved: the params the module gets; *sources: name -> {"value",
  * "source"} with source "default", "node", "invocation", "order_line" or

@@ -5,6 +5,7 @@
 #include "core/id.h"
 #include "core/json_text.h"
 #include "core/mem.h"
+#include "core/regex.h"
 #include "runtime/params.h"
 #include "workflow/workflow.h"
 
@@ -101,9 +102,11 @@ static json_t *run_record(const pf_run_request *req, json_t *workflow) {
 static pf_error *check_request(pf_runtime *rt, const pf_run_request *req, const json_t *context, pf_errors *errs,
                                size_t before) {
     const pf_family *family = pf_contract_family(&rt->cfg.registry->contract, str(req->workflow, "family"));
-    if (family && family->context_schema) pf_schema_validate(family->context_schema, context, "/context", errs);
-    pf_params_check_overrides(req->workflow, req->overrides, "/overrides", errs);
-    pf_params_check_overrides(req->workflow, req->line_overrides, "/line_overrides", errs);
+    long pattern_budget = PF_REGEX_BUDGET;
+    if (family && family->context_schema)
+        pf_schema_validate_paid(family->context_schema, context, "/context", errs, &pattern_budget);
+    pf_params_check_overrides(req->workflow, req->overrides, "/overrides", errs, &pattern_budget);
+    pf_params_check_overrides(req->workflow, req->line_overrides, "/line_overrides", errs, &pattern_budget);
     if (errs->len == before) return NULL;
     return pf_error_new(PF_EINVAL, "", "the run request has %zu problem%s", errs->len - before,
                         errs->len - before == 1 ? "" : "s");

@@ -5,6 +5,7 @@
 
 #include "core/jsonschema.h"
 #include "core/mem.h"
+#include "core/regex.h"
 #include "modules/invoke.h"
 
 #include <stdarg.h>
@@ -47,6 +48,7 @@ typedef struct {
     const pf_module *last_module;
     bool last_needs_defaults; /* its param_schema has "required" */
     bool last_allowed;        /* its family allows it */
+    long pattern_budget;      /* one for every schema the document carries (core/jsonschema.h) */
 } checker;
 
 static void problem(checker *c, const char *pointer, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -358,7 +360,7 @@ static void check_invocation_params(checker *c, const json_t *params) {
         char *base = pf_ptr_join("/invocation/params", name);
         const json_t *schema = json_object_get(spec, "schema");
         char *sptr = pf_ptr_join(base, "schema");
-        if (json_is_object(schema)) pf_schema_check(schema, sptr, c->errs);
+        if (json_is_object(schema)) pf_schema_check_paid(schema, sptr, c->errs, &c->pattern_budget);
         size_t k;
         const json_t *t;
         json_array_foreach(json_object_get(spec, "targets"), k, t) {
@@ -385,7 +387,8 @@ static void check_invocation_params(checker *c, const json_t *params) {
                 char *dptr = pf_ptr_join(sptr, "default");
                 pf_errors local;
                 pf_errors_init(&local);
-                if (pf_schema_validate(pschema, json_object_get(schema, "default"), dptr, &local))
+                if (pf_schema_validate_paid(pschema, json_object_get(schema, "default"), dptr, &local,
+                                            &c->pattern_budget))
                     problem(c, dptr, "invocation param \"%s\": its default does not suit %s: %s", name, target,
                             local.items[0].message);
                 pf_errors_clear(&local);
@@ -482,7 +485,7 @@ size_t pf_workflow_validate(const pf_registry *reg, const json_t *doc, pf_errors
     if (id && (!strcmp(id, "validate") || !strcmp(id, "starters") || !strcmp(id, "node-definitions")))
         pf_errors_add(&graph, PF_EINVAL, "/id", "workflow id \"%s\" is reserved by the API", id);
 
-    checker c = {.reg = reg, .doc = doc, .errs = &graph};
+    checker c = {.reg = reg, .doc = doc, .errs = &graph, .pattern_budget = PF_REGEX_BUDGET};
     check_family(&c);
     const json_t *nodes = json_object_get(doc, "nodes");
     const json_t *edges = json_object_get(doc, "edges");

@@ -3,8 +3,11 @@
 #include "check.h"
 
 #include "core/mem.h"
+#include "core/regex.h"
+#include "runtime/params.h"
 #include "workflow/workflow.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,6 +317,66 @@ static void test_canonical(const pf_registry *reg, const json_t *base) {
     json_decref(shuffled);
 }
 
+/* One budget pays for every pattern a request carries (core/regex.h): the
+ * schemas of a workflow's invocation params, or the overrides of a run or
+ * an order, however many there are. ^(a+)+$ against 40 a's and a b costs a
+ * match its whole limit; 120 such defaults exceed one budget, so the last
+ * ones are refused unmatched, where a budget per schema would have paid for
+ * each again (120 times the bound). */
+#define COSTLY_PARAMS 120
+static json_t *costly_schema(void) {
+    char value[48];
+    memset(value, 'a', 40);
+    strcpy(value + 40, "b");
+    return json_pack("{s:s, s:s, s:s}", "type", "string", "pattern", "^(a+)+$", "default", value);
+}
+
+static size_t count_phrase(const pf_errors *errs, const char *phrase) {
+    size_t n = 0;
+    for (size_t i = 0; i < errs->len; i++)
+        n += strstr(errs->items[i].message, phrase) != NULL;
+    return n;
+}
+
+static void test_pattern_budget_per_request(const pf_registry *reg, const json_t *base) {
+    json_t *doc = json_deep_copy(base);
+    json_t *params = json_object_get(json_object_get(doc, "invocation"), "params");
+    json_t *overrides = json_object();
+    for (int i = 0; i < COSTLY_PARAMS; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        json_object_set_new(params, name, json_pack("{s:o, s:[]}", "schema", costly_schema(), "targets"));
+        json_object_set(overrides, name,
+                        json_object_get(json_object_get(json_object_get(params, name), "schema"), "default"));
+    }
+    pf_errors errs;
+    pf_errors_init(&errs);
+    pf_workflow_validate(reg, doc, &errs);
+    CHECK(count_phrase(&errs, "is too costly to match") > 0);
+    CHECK(count_phrase(&errs, "used up their time") > 0);
+    CHECK(count_phrase(&errs, "is too costly to match") < COSTLY_PARAMS);
+    long last = index_of(&errs, "/invocation/params/p119/schema/default");
+    CHECK(last >= 0 && strstr(errs.items[last].message, "used up their time"));
+    pf_errors_clear(&errs);
+
+    long budget = PF_REGEX_BUDGET;
+    pf_params_check_overrides(doc, overrides, "/overrides", &errs, &budget);
+    CHECK_INT(errs.len, COSTLY_PARAMS);
+    CHECK(count_phrase(&errs, "used up their time") > 0);
+    CHECK(budget < 100000);
+    /* A cheap override still costs next to nothing from a fresh budget. */
+    pf_errors_clear(&errs);
+    budget = PF_REGEX_BUDGET;
+    json_t *cheap = json_pack("{s:s}", "p0", "aaa");
+    pf_params_check_overrides(doc, cheap, "/overrides", &errs, &budget);
+    CHECK_INT(errs.len, 0);
+    CHECK(budget > PF_REGEX_BUDGET - 1000);
+    json_decref(cheap);
+    pf_errors_clear(&errs);
+    json_decref(overrides);
+    json_decref(doc);
+}
+
 int main(void) {
     pf_errors errs;
     pf_errors_init(&errs);
@@ -330,6 +393,7 @@ int main(void) {
     test_all_at_once(reg, base);
     test_problem_order(reg, base);
     test_canonical(reg, base);
+    test_pattern_budget_per_request(reg, base);
     json_decref(base);
     pf_registry_free(reg);
     return pf_check_done("workflow_validate");
