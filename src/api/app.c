@@ -123,7 +123,8 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
                             .module_runner = cfg->module_runner,
                             .limits = cfg->limits,
                             .n_limits = cfg->n_limits,
-                            .remote = cfg->remote};
+                            .remote = cfg->remote,
+                            .disk_quota_bytes = cfg->disk_quota_bytes};
     if (cfg->blender_workers > 0) {
         char *script = pf_asprintf("%s/blender/prodflow_render.py", app->share_dir);
         pf_blender_pool_opts po = {.setup = {.blender = getenv("PRODFLOW_BLENDER"),

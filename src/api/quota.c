@@ -1,22 +1,15 @@
 #include "api/quota.h"
 
-#include "core/mem.h"
-#include "core/path.h"
+#include "core/quota.h"
 
 #include <stdlib.h>
 
 uint64_t pf_quota_left(const pf_app *app, uint64_t *used_out) {
-    uint64_t quota = app->disk_quota_bytes;
-    uint64_t used = quota ? pf_tree_bytes(app->data_dir) : 0;
-    if (used_out) *used_out = used;
-    if (!quota) return UINT64_MAX;
-    return used >= quota ? 0 : quota - used;
+    return pf_disk_quota_left(app->data_dir, app->disk_quota_bytes, used_out);
 }
 
 char *pf_quota_message(const pf_app *app, uint64_t used, const char *what) {
-    return pf_asprintf("the installation is at its disk quota of %llu bytes (prodflow serve --disk-quota): %llu bytes "
-                       "are used and %s does not fit; delete what is not needed or raise the quota",
-                       (unsigned long long)app->disk_quota_bytes, (unsigned long long)used, what);
+    return pf_disk_quota_message(app->disk_quota_bytes, used, what);
 }
 
 bool pf_quota_admit(const pf_app *app, const pf_request *req, pf_response *res) {

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/quota.h"
 #include "core/subprocess.h"
 #include "modules/invoke.h"
 #include "runtime/artifact_store.h"
@@ -53,6 +54,19 @@ static json_t *published_assets(const rt_run *run, const rt_node *n, const json_
 /* Moves each file output into the artifact store and lists its metadata
  * rows in *rows (NULL when there are none), to commit with the node's
  * transition. */
+/* The outputs sit in the node's work directory, under the data directory,
+ * so they are counted already: past the quota, they are not kept. */
+static pf_error *check_quota(pf_runtime *rt, const rt_node *n) {
+    uint64_t used;
+    if (pf_disk_quota_left(rt->cfg.data_dir, rt->cfg.disk_quota_bytes, &used)) return NULL;
+    char *what = pf_asprintf("the outputs of node %s (%s)", n->id, n->module->key);
+    char *msg = pf_disk_quota_message(rt->cfg.disk_quota_bytes, used, what);
+    pf_error *err = pf_error_new(PF_ELIMIT, "", "%s", msg);
+    free(msg);
+    free(what);
+    return err;
+}
+
 static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs,
                                 json_t **rows) {
     *rows = NULL; /* made with the first file output */
@@ -63,6 +77,7 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
     json_object_foreach(outputs, port, v) {
         const char *path = str(v, "path"), *sha = str(v, "sha256");
         if (!path || !sha) continue;
+        if (!parents && (err = check_quota(rt, n))) break;
         if (!parents) {
             *rows = json_array();
             parents = json_array();

@@ -6,6 +6,7 @@
 #ifndef PF_RUNTIME_RUNTIME_H
 #define PF_RUNTIME_RUNTIME_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "modules/registry.h"
@@ -67,6 +68,9 @@ typedef struct pf_runtime_config {
      * node, and gives its leases up on stop. 0: one server, no leases. */
     const char *lease_owner;
     int lease_seconds;
+    /* prodflow serve --disk-quota (core/quota.h); 0: none. A node whose
+     * outputs find the data directory past it fails (PF_ELIMIT). */
+    uint64_t disk_quota_bytes;
 } pf_runtime_config;
 
 typedef struct pf_run_request {

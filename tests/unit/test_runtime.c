@@ -619,6 +619,42 @@ static void test_cancel_survives_restart(harness *h) {
     free(id);
 }
 
+/* --disk-quota holds for a run already going (issue 14): its node's outputs
+ * are not kept once the data directory is past the quota; the node fails
+ * with the reason, the run follows its on_failure policy (fail_run), and
+ * no artifact is stored. The quota here is what the directory holds now
+ * plus a byte, so the node's own output takes it over. */
+static void test_disk_quota_while_running(harness *h) {
+    reset();
+    pf_runtime_stop(h->rt);
+    pf_runtime_config cfg = {.registry = h->reg,
+                             .store = h->store,
+                             .data_dir = h->data,
+                             .workers = 2,
+                             .disk_quota_bytes = pf_tree_bytes(h->data) + 1};
+    CHECK(pf_runtime_start(&cfg, &h->rt) == NULL);
+    /* Labels no other case uses: a cache hit would keep no new output. */
+    const char *nodes[] = {"e|test.entry", "a|test.step|quota-a", "b|test.step|quota-b", NULL};
+    const char *edges[] = {"e>a", "a>b", NULL};
+    char *id = submit(h, workflow("over-quota", nodes, edges), NULL);
+    json_t *run = finish(h, id, "failed");
+    CHECK_STR(node_status(run, "a"), "failed");
+    CHECK_STR(node_status(run, "b"), "skipped");
+    const char *why = json_string_value(json_object_get(node_state(run, "a", "error"), "message"));
+    CHECK_MSG(why && strstr(why, "disk quota") && strstr(why, "node a (test.step)") && !strstr(why, h->data),
+              "the reason: %s", why ? why : "(none)");
+    char *artifact_id = pf_asprintf("%s:a:out", id);
+    json_t *meta = NULL;
+    pf_error *err = pf_store_artifact_get(h->store, artifact_id, &meta);
+    CHECK(err != NULL && meta == NULL);
+    pf_error_free(err);
+    free(artifact_id);
+    json_decref(run);
+    free(id);
+    pf_runtime_stop(h->rt);
+    start(h);
+}
+
 /* A run whose node takes the server down every time (stopped here while the
  * node runs) is resumed twice; at the third start its node fails unrun. */
 static void test_stalled_resume(harness *h) {
@@ -771,6 +807,7 @@ int main(void) {
     test_stalled_resume(&h);
     test_cancel_survives_restart(&h);
     test_large_workflow(&h);
+    test_disk_quota_while_running(&h);
     pf_runtime_stop(h.rt);
     pf_store_close(h.store);
     pf_registry_free(h.reg);
