@@ -19,32 +19,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Records are kept only when their entity name is one of these (with its
- * length: every record is checked). */
-#define KEPT(name)                                                                                                     \
-    { name, sizeof name - 1 }
+/* Records are kept only when their entity name is one of these (every
+ * record is asked, so most are refused by length alone). All are shorter
+ * than 64 characters. */
+#define KEPT_NAMES(X)                                                                                                  \
+    X("PRODUCT")                                                                                                       \
+    X("PRODUCT_DEFINITION_FORMATION")                                                                                  \
+    X("PRODUCT_DEFINITION_FORMATION_WITH_SPECIFIED_SOURCE")                                                            \
+    X("PRODUCT_DEFINITION")                                                                                            \
+    X("NEXT_ASSEMBLY_USAGE_OCCURRENCE")                                                                                \
+    X("PRODUCT_DEFINITION_SHAPE")                                                                                      \
+    X("SHAPE_DEFINITION_REPRESENTATION")                                                                               \
+    X("SHAPE_REPRESENTATION_RELATIONSHIP")                                                                             \
+    X("STYLED_ITEM")                                                                                                   \
+    X("OVER_RIDING_STYLED_ITEM")                                                                                       \
+    X("PRESENTATION_STYLE_ASSIGNMENT")                                                                                 \
+    X("SURFACE_STYLE_USAGE")                                                                                           \
+    X("SURFACE_SIDE_STYLE")                                                                                            \
+    X("SURFACE_STYLE_FILL_AREA")                                                                                       \
+    X("FILL_AREA_STYLE")                                                                                               \
+    X("FILL_AREA_STYLE_COLOUR")                                                                                        \
+    X("COLOUR_RGB")
+#define KEPT(name) {name, sizeof name - 1},
+#define LENGTH_BIT(name) | (uint64_t)1 << (sizeof name - 1)
 static const struct {
     const char *name;
     size_t len;
-} kept_names[] = {
-    KEPT("PRODUCT"),
-    KEPT("PRODUCT_DEFINITION_FORMATION"),
-    KEPT("PRODUCT_DEFINITION_FORMATION_WITH_SPECIFIED_SOURCE"),
-    KEPT("PRODUCT_DEFINITION"),
-    KEPT("NEXT_ASSEMBLY_USAGE_OCCURRENCE"),
-    KEPT("PRODUCT_DEFINITION_SHAPE"),
-    KEPT("SHAPE_DEFINITION_REPRESENTATION"),
-    KEPT("SHAPE_REPRESENTATION_RELATIONSHIP"),
-    KEPT("STYLED_ITEM"),
-    KEPT("OVER_RIDING_STYLED_ITEM"),
-    KEPT("PRESENTATION_STYLE_ASSIGNMENT"),
-    KEPT("SURFACE_STYLE_USAGE"),
-    KEPT("SURFACE_SIDE_STYLE"),
-    KEPT("SURFACE_STYLE_FILL_AREA"),
-    KEPT("FILL_AREA_STYLE"),
-    KEPT("FILL_AREA_STYLE_COLOUR"),
-    KEPT("COLOUR_RGB"),
-};
+} kept_names[] = {KEPT_NAMES(KEPT)};
+static const uint64_t kept_lengths = 0 KEPT_NAMES(LENGTH_BIT);
+#undef LENGTH_BIT
 #undef KEPT
 #define MAX_TREE_NODES 200000 /* expanded instances; beyond it the tree is marked truncated */
 #define MAX_TREE_DEPTH 32
@@ -84,16 +87,9 @@ struct pf_step_summary {
 
 static bool is_kept_name(const char *name, size_t n) {
     static const char rep[] = "SHAPE_REPRESENTATION"; /* and its subtypes, whose items carry styles */
-    if (n >= sizeof rep - 1 && memcmp(name + n - (sizeof rep - 1), rep, sizeof rep - 1) == 0) return true;
-    switch (name[0]) { /* most geometry (CARTESIAN_POINT, EDGE_CURVE, …) is refused at once */
-    case 'P':
-    case 'N':
-    case 'S':
-    case 'O':
-    case 'F':
-    case 'C': break;
-    default: return false;
-    }
+    if (name[n - 1] == 'N' && n >= sizeof rep - 1 && memcmp(name + n - (sizeof rep - 1), rep, sizeof rep - 1) == 0)
+        return true;
+    if (n >= 64 || !(kept_lengths >> n & 1)) return false;
     for (size_t i = 0; i < sizeof kept_names / sizeof *kept_names; i++)
         if (kept_names[i].len == n && memcmp(kept_names[i].name, name, n) == 0) return true;
     return false;
