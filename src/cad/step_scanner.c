@@ -99,7 +99,12 @@ static bool is_kept_name(const char *name, size_t n) {
  * read (LENGTH_UNIT, GLOBAL_UNIT_ASSIGNED_CONTEXT); a large part file has
  * tens of thousands of others (the 2D contexts of its p-curves). A record
  * with a comment is kept too: the comment may split a name. */
-static bool is_kept_complex(const char *raw, size_t n) { return memmem(raw, n, "UNIT", 4) || memchr(raw, '/', n); }
+static bool is_kept_complex(const char *raw, size_t n) {
+    /* memchr for the 'U' first: the common 2D contexts have none at all. */
+    for (const char *p = raw, *end = raw + n; (p = memchr(p, 'U', (size_t)(end - p))); p++)
+        if (end - p >= 4 && memcmp(p, "UNIT", 4) == 0) return true;
+    return memchr(raw, '/', n) != NULL;
+}
 
 static uint64_t hash_id(uint64_t id) { return id * 0x9E3779B97F4A7C15ull; }
 
