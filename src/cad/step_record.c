@@ -1,7 +1,6 @@
 #include "cad/step_record.h"
 
 #include "cad/step_text.h"
-#include "core/mem.h"
 
 #include <stdlib.h>
 #include <string.h>

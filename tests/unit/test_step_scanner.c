@@ -1,4 +1,4 @@
-/* The streaming STEP scanner on hand-written fixtures and broken inputs. */
+/* The STEP scanner on hand-written fixtures and broken inputs. */
 #include "check.h"
 
 #include "cad/step_scanner.h"
