@@ -454,6 +454,7 @@ static void add_node(resolver *rv, const char *parent, const char *name, uint64_
     node->is_assembly = first < rv->n_links && rv->links[first].parent_pd == pd;
     uint64_t rgb_id;
     node->has_colour = map_get(&rv->pd_colour, pd, &rgb_id) && rgb_linear(find(&s->records, rgb_id), node->colour);
+    if (!node->is_assembly) return;  /* a leaf: no children to name */
     char *my_path = pf_strdup(path); /* s->tree may move while children are added */
     json_t *seen = json_object();    /* sibling name -> occurrences so far */
     for (size_t i = first; i < rv->n_links && rv->links[i].parent_pd == pd; i++) {
