@@ -17,7 +17,7 @@ static void usage(FILE *out) {
           "       prodflow cad export FILE.step -o OUT.glb [--deflection MM] [--angular RAD] [--no-healing]\n"
           "       prodflow cad fixture -o OUT.step [--bolts N] [--parts N]\n\n"
           "inspect prints the assembly tree of a STEP file with names, instances and\n"
-          "colours, read by the streaming scanner (no CAD kernel).\n"
+          "colours, read by the STEP scanner (no CAD kernel).\n"
           "export tessellates with OCCT and writes a GLB in metres and Y-up, through the\n"
           "cad.export_glb module.\n"
           "fixture writes the project's own test assembly: a coloured gearbox with a\n"
