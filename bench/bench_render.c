@@ -54,7 +54,7 @@ static json_t *run_job(const pf_render_bench *b, const json_t *inputs, const cha
         json_object_set_new(job, "output",
                             frames > 0 ? json_pack("{s:s, s:s}", "dir", work, "pattern", "frame_%04d.png")
                                        : json_pack("{s:s, s:s}", "dir", work, "file", "still.png"));
-        err = pf_render_job_run(&ctx, job, frames > 0 ? frames : 1, &result);
+        err = pf_render_job_run(&ctx, job, frames > 0 ? frames : 1, NULL, NULL, &result);
     }
     if (err) {
         fprintf(stderr, "%s job: %s\n", op, err->message);

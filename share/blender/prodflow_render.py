@@ -565,7 +565,7 @@ def run_job(job, cache, timing):
             path = os.path.join(out["dir"], out["pattern"] % (i + 1))
             render_to(s, path, timing)
             paths.append(path)
-            emit("frame", frame=i + 1, frames=frames)
+            emit("frame", frame=i + 1, frames=frames, path=path)
         return {"frames": paths}
     if op == "blend":
         cache.dirty = True  # the saved state no longer matches the cache's assumptions

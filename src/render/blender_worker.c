@@ -71,6 +71,8 @@ static void on_event(job_state *s, const char *text, size_t len) {
                               json_string_value(json_object_get(ev, "message")));
     } else if (strcmp(kind, "frame") == 0) {
         s->frames_done = (int)json_integer_value(json_object_get(ev, "frame"));
+        const char *path = json_string_value(json_object_get(ev, "path"));
+        if (s->call && s->call->on_frame && path) s->call->on_frame(s->call->frame_user, s->frames_done, path);
         char msg[64];
         snprintf(msg, sizeof msg, "frame %d of %d", s->frames_done, s->call ? s->call->frames : 0);
         report(s, 0, msg);

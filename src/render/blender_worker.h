@@ -28,7 +28,11 @@ typedef struct pf_blender_call {
     const atomic_bool *cancel;
     void (*progress)(void *user, double fraction, const char *message);
     void *progress_user;
-    int frames;       /* frames the job renders (progress); 1 for a still */
+    int frames; /* frames the job renders (progress); 1 for a still */
+    /* Each frame of a turntable as its file lands (frame counts from 1),
+     * so it can be encoded while the next one renders; may be NULL. */
+    void (*on_frame)(void *user, int frame, const char *path);
+    void *frame_user;
     long cpu_seconds; /* CPU time the job may use, set on the process per job; <= 0: no limit */
 } pf_blender_call;
 
