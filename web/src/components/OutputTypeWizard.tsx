@@ -627,7 +627,11 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                 The server found no problems.
               </p>
             )}
-            {saveError && <p className="notice notice-error">Not saved: {saveError}</p>}
+            {saveError && (
+              <p className="notice notice-error" role="alert" data-testid="wizard-save-error">
+                Not saved: {saveError}
+              </p>
+            )}
             <PointerList items={listed(() => false)} tone="error" testId="step-problems" />
           </>
         )}
