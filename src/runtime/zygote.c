@@ -243,17 +243,19 @@ static void reap_children(job_table *t) {
         }
 }
 
-/* The forked child: its own group, the zygote's death its own, default
+/* The forked child: its own group, the zygote's death its own, no blocked
  * signals, the job's stdio and limits, then the job. Never returns. */
 static void run_child(const pf_registry *reg, pid_t zygote, const request *req, const int *fds) {
     setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != zygote) _exit(127); /* it died before the line above */
+    /* top and ps -o comm tell it from its zygote (its command line is the zygote's). */
+    prctl(PR_SET_NAME, "module-child");
+    /* SIGCHLD was blocked for the zygote's signalfd. SIGPIPE stays ignored,
+     * as main() leaves it in a spawned module-child. */
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
     for (int i = 0; i < 3; i++)
         if (dup2(fds[1 + i], i) < 0) _exit(127);
     closefrom(3); /* the zygote's socket, other jobs' sockets */
