@@ -149,7 +149,12 @@ pf_error *pf_isolate_invoke_via(pf_zygote *zygote, const char *program, const pf
                             .user = &l};
     pf_subprocess_result r;
     pf_child *forked = NULL;
-    pf_error *err = zygote ? pf_zygote_fork(zygote, &ctx->limits, &forked) : NULL;
+    pf_error *err = zygote ? pf_zygote_fork(zygote, &ctx->limits, ctx->cancel, &forked) : NULL;
+    if (err && err->code == PF_ECANCELLED) {
+        pf_error_free(err);
+        free(text);
+        return pf_error_new(PF_ECANCELLED, "", "the run was cancelled; %s was stopped", m->key);
+    }
     if (err) { /* no node is lost to a zygote that cannot start: the child is spawned as without one */
         pf_log(PF_LOG_WARN, "zygote_fallback", "%s: %s; spawning module-child for it", m->key, err->message);
         pf_error_free(err);

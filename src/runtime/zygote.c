@@ -132,7 +132,7 @@ static void close_fds(const int *fds, size_t n) {
 }
 
 /* One request on sock; an error when the zygote did not take it. */
-static pf_error *request_child(int sock, const pf_limits *limits, pf_child **out) {
+static pf_error *request_child(int sock, const pf_limits *limits, const atomic_bool *cancel, pf_child **out) {
     /* job socket, stdin, stdout, stderr: ours at [2k], the child's at [2k+1] */
     int p[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
     bool ok = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) == 0;
@@ -169,12 +169,17 @@ static pf_error *request_child(int sock, const pf_limits *limits, pf_child **out
     close_fds(theirs, N_FDS); /* the zygote has its own copies now */
     reply r = {0};
     ssize_t got = -1;
-    if (sent == (ssize_t)sizeof req)
-        while ((got = recv(p[0], &r, sizeof r, 0)) < 0 && errno == EINTR)
-            ;
+    bool cancelled = false;
+    while (sent == (ssize_t)sizeof req && !(cancelled = cancel && atomic_load(cancel))) {
+        /* The first job waits while the zygote loads; a cancel need not. */
+        struct pollfd pfd = {.fd = p[0], .events = POLLIN};
+        if (poll(&pfd, 1, 50) == 0) continue;
+        if ((got = recv(p[0], &r, sizeof r, 0)) >= 0 || errno != EINTR) break;
+    }
     if (got != (ssize_t)sizeof r || r.kind != STARTED || r.value <= 0) {
         int ours[] = {p[0], p[2], p[4], p[6]};
-        close_fds(ours, 4);
+        close_fds(ours, 4); /* a child forked after a cancel reads no job and ends */
+        if (cancelled) return pf_error_new(PF_ECANCELLED, "", "cancelled while the module zygote was starting");
         return pf_error_new(PF_EUNAVAILABLE, "", "the module zygote did not start a child (%s)",
                             sent < 0 ? strerror(errno) : "it ended");
     }
@@ -182,14 +187,14 @@ static pf_error *request_child(int sock, const pf_limits *limits, pf_child **out
                           (void *)(intptr_t)p[0], out);
 }
 
-pf_error *pf_zygote_fork(pf_zygote *z, const pf_limits *limits, pf_child **out) {
+pf_error *pf_zygote_fork(pf_zygote *z, const pf_limits *limits, const atomic_bool *cancel, pf_child **out) {
     pthread_mutex_lock(&z->lock);
     pf_error *err = z->child ? NULL : start_locked(z); /* the first job starts it */
     int sock = z->sock;
     unsigned generation = z->generation;
     pthread_mutex_unlock(&z->lock);
     if (err) return err;
-    err = request_child(sock, limits, out);
+    err = request_child(sock, limits, cancel, out);
     if (!err || err->code != PF_EUNAVAILABLE) return err;
     /* It died (killed, or out of memory itself): start another, once. */
     pthread_mutex_lock(&z->lock);
@@ -208,7 +213,7 @@ pf_error *pf_zygote_fork(pf_zygote *z, const pf_limits *limits, pf_child **out) 
     sock = z->sock;
     pthread_mutex_unlock(&z->lock);
     pf_error_free(err);
-    return restart ? restart : request_child(sock, limits, out);
+    return restart ? restart : request_child(sock, limits, cancel, out);
 }
 
 /* ------------------------------------------------------------ zygote side */

@@ -33,10 +33,11 @@ void pf_zygote_stop(pf_zygote *z);
  * zygote is restarted). */
 pid_t pf_zygote_pid(pf_zygote *z);
 
-/* A child for one job, forked by the zygote, adopted (pf_child_adopt):
- * with_stdin gives it a pipe for its stdin. A zygote found dead is started
- * again once; an error means the caller should spawn the child itself. */
-pf_error *pf_zygote_fork(pf_zygote *z, const pf_limits *limits, pf_child **out);
+/* A child for one job, forked by the zygote and adopted (pf_child_adopt),
+ * with a pipe for its stdin. A zygote found dead is started again once.
+ * PF_ECANCELLED when *cancel (may be NULL) became true while waiting for
+ * it; any other error means the caller should spawn the child itself. */
+pf_error *pf_zygote_fork(pf_zygote *z, const pf_limits *limits, const atomic_bool *cancel, pf_child **out);
 
 /* The zygote's side: serves requests on sock until the server closes it;
  * each forked child runs its job against reg (pf_isolate_serve). OCCT is

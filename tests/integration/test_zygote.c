@@ -3,9 +3,10 @@
  * the memory watchdog, and killed by a cancel; a zygote killed with kill -9
  * takes its running child with it, that job ends as lost and the next one
  * gets a new zygote; a zygote that cannot start leaves jobs to spawned
- * children. Children forked by hand are left blocked on their stdin, so
- * every wait here is on a state. test_isolation covers the same through a
- * server (a mesh past its memory limit, a cancel, the zygote killed). */
+ * children; a cancel does not wait for a zygote to start. Children forked
+ * by hand are left blocked on their stdin, so every wait here is on a
+ * state. test_isolation covers the same through a server (a mesh past its
+ * memory limit, a cancel, the zygote killed). */
 #include "check.h"
 
 #include "core/json.h"
@@ -92,7 +93,7 @@ static void test_job_runs_through_it(job *j, pf_zygote *z) {
 static void test_limits_and_cancel(pf_zygote *z) {
     pf_child *c = NULL;
     pf_limits small = {.memory_bytes = 1 << 20};
-    pf_error *err = pf_zygote_fork(z, &small, &c);
+    pf_error *err = pf_zygote_fork(z, &small, NULL, &c);
     CHECK_MSG(!err, "%s", err ? err->message : "");
     pf_error_free(err);
     if (!c) return;
@@ -104,7 +105,7 @@ static void test_limits_and_cancel(pf_zygote *z) {
     CHECK_INT(r.term_signal, SIGKILL);
 
     pf_limits none = {0};
-    err = pf_zygote_fork(z, &none, &c);
+    err = pf_zygote_fork(z, &none, NULL, &c);
     CHECK(!err);
     pf_error_free(err);
     if (!c) return;
@@ -124,7 +125,7 @@ static void test_limits_and_cancel(pf_zygote *z) {
 static void test_zygote_killed(job *j, pf_zygote *z) {
     pf_child *c = NULL;
     pf_limits none = {0};
-    pf_error *err = pf_zygote_fork(z, &none, &c);
+    pf_error *err = pf_zygote_fork(z, &none, NULL, &c);
     CHECK(!err);
     pf_error_free(err);
     if (!c) return;
@@ -141,6 +142,21 @@ static void test_zygote_killed(job *j, pf_zygote *z) {
     CHECK(out != NULL);
     json_decref(out);
     CHECK_MSG(pf_zygote_pid(z) > 0 && pf_zygote_pid(z) != old, "zygote %d, was %d", (int)pf_zygote_pid(z), (int)old);
+}
+
+/* A cancel does not wait for a zygote still starting (loading OCCT). */
+static void test_cancel_before_start(job *j) {
+    pf_zygote *z = pf_zygote_new(PF_BIN);
+    atomic_bool cancel = true;
+    j->ctx.cancel = &cancel;
+    json_t *out = NULL;
+    pf_error *err = run(j, z, &out);
+    j->ctx.cancel = NULL;
+    CHECK(err && err->code == PF_ECANCELLED && !out);
+    CHECK_MSG(err && strstr(err->message, "the run was cancelled; render.resolve_template was stopped"), "%s",
+              err ? err->message : "(none)");
+    pf_error_free(err);
+    pf_zygote_stop(z);
 }
 
 /* A zygote that cannot run (here a program that exits at once) costs no
@@ -166,6 +182,7 @@ int main(void) {
     pid_t last = pf_zygote_pid(z);
     pf_zygote_stop(z);
     CHECK_MSG(kill(last, 0) != 0, "the zygote %d outlived pf_zygote_stop", (int)last);
+    test_cancel_before_start(&j);
     test_fallback(&j);
     job_free(&j);
     return pf_check_done("zygote");
