@@ -240,7 +240,7 @@ int main(void) {
            n_cad, cad_inline_ms, cad_child_ms, cad_child_cpu, cad_child_ms - cad_inline_ms,
            (cad_child_ms - cad_inline_ms) / 30, cad_zygote_ms, cad_zygote_cpu, cad_zygote_ms - cad_inline_ms,
            (cad_zygote_ms - cad_inline_ms) / 30, cad_failed ? " (some failed)" : "");
-    printf("  the zygote itself: %.1f MiB resident (registry and OCCT loaded), shared with the children it forks\n",
+    printf("  the zygote itself: %.1f MiB resident (the registry loaded), shared with the children it forks\n",
            (double)resident_bytes(pf_zygote_pid(z)) / (1 << 20));
     pf_zygote_stop(z);
     json_decref(step);

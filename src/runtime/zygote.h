@@ -1,8 +1,8 @@
-/* The module zygote: a helper process that has the registry built (and
- * OCCT loaded, when the registry has CAD modules) and forks one child per
- * isolated module invocation, so a child starts in a fork instead of an
- * exec of prodflow, its shared libraries, the registry and OCCT (about
- * 100 ms for a CAD child; docs/runtime.md has the numbers).
+/* The module zygote: a helper process that has the registry built and
+ * forks one child per isolated module invocation, so a child starts in a
+ * fork instead of an exec of prodflow, its shared libraries and the
+ * registry (docs/scale-out.md, "Child start-up", has the numbers). CAD
+ * children still load OCCT themselves (see pf_zygote_serve).
  *
  * The server starts one (`prodflow module-zygote`, through pf_child_spawn_on
  * and so with the controlled environment) and talks to it over a unix
@@ -40,9 +40,8 @@ pid_t pf_zygote_pid(pf_zygote *z);
 pf_error *pf_zygote_fork(pf_zygote *z, const pf_limits *limits, const atomic_bool *cancel, pf_child **out);
 
 /* The zygote's side: serves requests on sock until the server closes it;
- * each forked child runs its job against reg (pf_isolate_serve). OCCT is
- * loaded first when reg has CAD modules that run in children. Returns the
- * process's exit status. */
+ * each forked child runs its job against reg (pf_isolate_serve). Returns
+ * the process's exit status. */
 int pf_zygote_serve(const pf_registry *reg, int sock);
 
 #endif
