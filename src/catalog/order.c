@@ -41,8 +41,8 @@ static bool categories_allow(const json_t *output_type, const char *category) {
 }
 
 /* One line: its references, quantity, overrides and price. *priced gets
- * the line as it will be stored (without ids). */
-/* pattern_budget: one for the whole order (params.h). */
+ * the line as it will be stored (without ids). *pattern_budget is the
+ * whole order's (params.h). */
 static void check_line(const pf_catalog *c, const json_t *line, const char *base, pf_errors *errs, json_t **priced,
                        long *pattern_budget) {
     *priced = NULL;

@@ -51,9 +51,6 @@ static json_t *published_assets(const rt_run *run, const rt_node *n, const json_
     return assets;
 }
 
-/* Moves each file output into the artifact store and lists its metadata
- * rows in *rows (NULL when there are none), to commit with the node's
- * transition. */
 /* The outputs sit in the node's work directory, under the data directory,
  * so they are counted already: past the quota, they are not kept. */
 static pf_error *check_quota(pf_runtime *rt, const rt_node *n) {
@@ -67,6 +64,9 @@ static pf_error *check_quota(pf_runtime *rt, const rt_node *n) {
     return err;
 }
 
+/* Moves each file output into the artifact store and lists its metadata
+ * rows in *rows (NULL when there are none), to commit with the node's
+ * transition. */
 static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs,
                                 json_t **rows) {
     *rows = NULL; /* made with the first file output */
