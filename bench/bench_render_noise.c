@@ -9,13 +9,11 @@
  * bright light paths leave speckles that PSNR hardly sees (clamping trades
  * them for a little bias, which PSNR counts against it), counted as pixels
  * more than 32 levels brighter than the reference. */
-#include "cad/fixture.h"
 #include "core/mem.h"
 #include "core/path.h"
 #include "core/png.h"
 #include "core/subprocess.h"
-#include "modules/invoke.h"
-#include "render/blender_pool.h"
+#include "render_bench.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -29,33 +27,8 @@
 #define REFERENCE_SAMPLES 256
 #define TEMPLATE "turntable_soft"
 
-typedef struct {
-    const pf_registry *reg;
-    const char *dir;
-    pf_blender_pool *pool;
-    json_t *glb, *bbox;
-} bench;
-
-static json_t *invoke(const bench *b, const char *key, const char *work_name, json_t *inputs, json_t *params) {
-    atomic_bool cancel = false;
-    char *work = pf_asprintf("%s/work-%s", b->dir, work_name);
-    pf_error_free(pf_mkdirs(work, 0755));
-    pf_module_ctx ctx = {
-        .data_root = b->dir, .work_dir = work, .share_dir = PF_SHARE_DIR, .cancel = &cancel, .blender_pool = b->pool};
-    json_t *out = NULL;
-    pf_error *err = pf_module_invoke(b->reg, key, &ctx, inputs, params, &out);
-    if (err) {
-        fprintf(stderr, "%s: %s at %s\n", key, err->message, err->pointer);
-        exit(1);
-    }
-    json_decref(inputs);
-    json_decref(params);
-    free(work);
-    return out;
-}
-
 /* The shipped template with its sampling replaced (NULL keeps it). */
-static char *template_file(const bench *b, const char *key, const char *name, json_t *sampling) {
+static char *template_file(const pf_render_bench *b, const char *key, const char *name, json_t *sampling) {
     char *from = pf_asprintf("%s/templates/%s.json", PF_SHARE_DIR, key);
     json_t *t = json_load_file(from, 0, NULL);
     free(from);
@@ -72,14 +45,15 @@ typedef struct {
     double seconds;
 } turntable;
 
-static turntable render(const bench *b, const char *name, const char *tmpl, int samples, const char *denoise) {
+static turntable render(const pf_render_bench *b, const char *name, const char *tmpl, int samples,
+                        const char *denoise) {
     json_t *params = json_pack("{s:i, s:i, s:i, s:i, s:b, s:s}", "width", WIDTH, "height", HEIGHT, "frames", FRAMES,
                                "fps", 24, "keep_frames", 1, "denoise", denoise);
     if (samples > 0) json_object_set_new(params, "samples", json_integer(samples));
     long t0 = pf_now_ms();
-    json_t *out =
-        invoke(b, "render.blender_turntable", name,
-               json_pack("{s:O, s:O, s:{s:s}}", "glb", b->glb, "bbox", b->bbox, "template", "path", tmpl), params);
+    json_t *out = pf_render_bench_invoke(
+        b, "render.blender_turntable", name,
+        json_pack("{s:O, s:O, s:{s:s}}", "glb", b->glb, "bbox", b->bbox, "template", "path", tmpl), params);
     turntable r = {.seconds = (pf_now_ms() - t0) / 1000.0};
     json_t *frames = json_object_get(out, "frames");
     r.video = pf_strdup(json_string_value(json_object_get(json_object_get(out, "video"), "path")));
@@ -133,13 +107,13 @@ typedef struct {
     double seconds;
 } still;
 
-static still chrome_still(const bench *b, const char *name, const char *tmpl, int samples) {
+static still chrome_still(const pf_render_bench *b, const char *name, const char *tmpl, int samples) {
     json_t *params = json_pack("{s:i, s:i, s:s}", "width", 160, "height", 90, "material_override", "chrome");
     if (samples > 0) json_object_set_new(params, "samples", json_integer(samples));
     long t0 = pf_now_ms();
-    json_t *out =
-        invoke(b, "render.blender_still", name,
-               json_pack("{s:O, s:O, s:{s:s}}", "glb", b->glb, "bbox", b->bbox, "template", "path", tmpl), params);
+    json_t *out = pf_render_bench_invoke(
+        b, "render.blender_still", name,
+        json_pack("{s:O, s:O, s:{s:s}}", "glb", b->glb, "bbox", b->bbox, "template", "path", tmpl), params);
     still r = {.seconds = (pf_now_ms() - t0) / 1000.0,
                .path = pf_strdup(json_string_value(json_object_get(json_object_get(out, "image"), "path")))};
     json_decref(out);
@@ -151,24 +125,9 @@ static void row(const char *what, double db, double seconds) {
 }
 
 int main(void) {
-    char dir[] = "/tmp/prodflow-bench-noise-XXXXXX";
-    if (!mkdtemp(dir)) return 1;
-    pf_errors errs;
-    pf_errors_init(&errs);
-    pf_registry *reg = pf_registry_load(&errs);
-    if (!reg) return 1;
-    bench b = {.reg = reg, .dir = dir};
-    char *step = pf_asprintf("%s/gearbox.step", dir);
-    pf_error *err = pf_cad_make_fixture(step, &(pf_fixture_opts){.bolts = 8});
-    if (err) return 1;
-    json_t *out = invoke(&b, "cad.export_glb", "glb", json_pack("{s:{s:s}}", "step", "path", step), NULL);
-    b.glb = json_incref(json_object_get(out, "glb"));
-    json_decref(out);
-    out = invoke(&b, "cad.compute_bbox", "bbox", json_pack("{s:{s:s}}", "step", "path", step), NULL);
-    b.bbox = json_incref(json_object_get(out, "bbox"));
-    json_decref(out);
-    pf_blender_pool_opts po = {.setup = {.script = PF_SHARE_DIR "/blender/prodflow_render.py"}, .workers = 1};
-    b.pool = pf_blender_pool_new(&po);
+    pf_render_bench b;
+    pf_render_bench_open(&b, "noise");
+    b.pool = pf_render_bench_pool();
 
     json_t *shipped = json_load_file(PF_SHARE_DIR "/templates/" TEMPLATE ".json", 0, NULL);
     json_t *sampling = json_object_get(shipped, "sampling");
@@ -208,17 +167,8 @@ int main(void) {
     turntable *all[] = {&ref, &before, &after, &hq};
     for (size_t i = 0; i < 4; i++)
         free(all[i]->video), free(all[i]->frames);
-    pf_blender_pool_free(b.pool);
-    json_decref(b.glb);
-    json_decref(b.bbox);
     free(plain);
     free(tuned);
-    free(step);
-    pf_registry_free(reg);
-    pf_errors_clear(&errs);
-    const char *rm[] = {"rm", "-rf", dir, NULL};
-    pf_subprocess_opts o = {.argv = rm};
-    pf_subprocess_result r;
-    pf_error_free(pf_subprocess_run(&o, &r));
+    pf_render_bench_close(&b);
     return 0;
 }

@@ -5,7 +5,7 @@
  * it runs the intake's first two modules on the same file in-process, as
  * the intake run would: cad.resolve_step_path (confinement, STEP sniffing
  * of the file's head, fingerprint) and cad.extract_objects in fast mode
- * (the streaming STEP scanner reading the file through its 64 KiB buffer).
+ * (the STEP scanner on the memory-mapped file).
  *
  * Input: one flags byte (bit 0: the body was multipart, bit 1: a file name
  * follows up to the first newline, bit 2: a raw content type was sent),

@@ -17,6 +17,7 @@ import math
 import os
 import struct
 import sys
+import time
 import traceback
 
 import numpy
@@ -126,15 +127,19 @@ class ModelCache:
         self.capacity = max(capacity, 1)
         self.models = collections.OrderedDict()
         self.dirty = False  # set once a job replaced or saved the file
+        self.import_s = None  # the last get()'s import time; None when it was cached
 
     def get(self, glb):
         key = glb.get("sha256") or "%s:%d" % (glb["path"], os.path.getmtime(glb["path"]) * 1000)
         if key in self.models:
             self.models.move_to_end(key)
+            self.import_s = None
             emit("cache", hit=True, key=key)
             return self.models[key]
         emit("phase", phase="import")
+        t = time.monotonic()
         model = import_model(glb, key)
+        self.import_s = time.monotonic() - t
         self.models[key] = model
         while len(self.models) > self.capacity:
             _, old = self.models.popitem(last=False)
@@ -498,12 +503,16 @@ def configure(s, job, still_format):
     s.frame_start = s.frame_end = s.frame_current = 1
 
 
-def render_to(s, path):
+def render_to(s, path, timing):
     s.render.filepath = path
+    t = time.monotonic()
     try:
         bpy.ops.render.render(write_still=True, scene=s.name)
     except RuntimeError as e:
         raise JobError("render_failed", "", "Blender could not render: %s" % str(e).strip())
+    # Cycles' share and the file writing's are in Blender's own output;
+    # the worker reads them there (blender_worker.c).
+    timing["render_s"] += time.monotonic() - t
     if not os.path.exists(path):
         raise JobError("render_failed", "", "Blender rendered but wrote no image at %s" % path)
 
@@ -512,10 +521,14 @@ def eased(t, easing):
     return (1 - math.cos(math.pi * t)) / 2 if easing == "ease_in_out" else t
 
 
-def run_job(job, cache):
+def run_job(job, cache, timing):
+    """The job's outputs. timing gets the phases' seconds: import (absent
+    when the model was cached), setup (everything up to the render) and
+    render (Blender's render calls, writing the files included)."""
     op = job["op"]
     out = job["output"]
     p = job["params"]
+    started = time.monotonic()
     if job["template"].get("kind") == "blend_scene":
         s, model, holder = build_blend_scene(job, cache)
         cache.dirty = True
@@ -530,24 +543,29 @@ def run_job(job, cache):
         model = cache.get(job["glb"])
         apply_materials(model, job)
         holder = build_studio(s, job, model)
+    if cache.import_s is not None:
+        timing["import_s"] = cache.import_s
+    timing["render_s"] = 0.0
     emit("phase", phase="render")
     if op in ("still", "thumbnail"):
         fmt = "WEBP" if out["file"].endswith(".webp") else "PNG"
         configure(s, job, fmt)
+        timing["setup_s"] = time.monotonic() - started - timing.get("import_s", 0)
         path = os.path.join(out["dir"], out["file"])
-        render_to(s, path)
+        render_to(s, path, timing)
         return {"image": path}
     if op == "turntable":
         configure(s, job, "PNG")
+        timing["setup_s"] = time.monotonic() - started - timing.get("import_s", 0)
         frames = p["frames"]
         base = holder.rotation_euler.z
         paths = []
         for i in range(frames):
             holder.rotation_euler.z = base + 2 * math.pi * eased(i / frames, p.get("easing", "linear"))
             path = os.path.join(out["dir"], out["pattern"] % (i + 1))
-            render_to(s, path)
+            render_to(s, path, timing)
             paths.append(path)
-            emit("frame", frame=i + 1, frames=frames)
+            emit("frame", frame=i + 1, frames=frames, path=path)
         return {"frames": paths}
     if op == "blend":
         cache.dirty = True  # the saved state no longer matches the cache's assumptions
@@ -593,9 +611,10 @@ def serve(stream, cache):
         except ValueError as e:
             emit("error", code="invalid_input", pointer="", message="the job is not JSON: %s" % e)
             continue
+        timing = {}
         try:
-            outputs = run_job(job, cache)
-            emit("done", outputs=outputs)
+            outputs = run_job(job, cache, timing)
+            emit("done", outputs=outputs, timing=timing)
         except JobError as e:
             emit("error", code=e.code, pointer=e.pointer, message=e.message)
         except Exception as e:  # a bug here must not take the worker down silently

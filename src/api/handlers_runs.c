@@ -1,11 +1,14 @@
 /* Runs: start one from a stored or starter workflow (or an inline one),
  * list them, inspect one with its nodes, cancel and re-run; and the assets
  * runs published. */
+#include "api/items.h"
 #include "api/links.h"
 #include "api/quota.h"
 #include "api/router.h"
 #include "core/json.h"
 
+#include "catalog/order.h"
+#include "contract/contract.h"
 #include "core/clock.h"
 #include "core/mem.h"
 #include "runtime/artifact_store.h"
@@ -37,6 +40,50 @@ static json_t *requested_workflow(const pf_app *app, const json_t *ref, pf_error
     *err = pf_error_new(e->code, "/workflow/id", "%s", e->message);
     pf_error_free(e);
     return NULL;
+}
+
+/* A run that names an order line as its subject and brings no context (the
+ * editor's trial of an order workflow): its context is the line as dispatch
+ * loads it, through the workflow family's order_context, so the entry node
+ * sees what a dispatched run would. The line's status and runs stay as they
+ * are: this run is not the line's production, and it must be a shadow. *out stays NULL for any other
+ * request. */
+static pf_error *order_line_context(const pf_app *app, const json_t *body, const json_t *workflow, json_t **out) {
+    *out = NULL;
+    const json_t *line_id = json_object_get(json_object_get(body, "subject"), "order_line");
+    if (!line_id || json_object_get(body, "context")) return NULL;
+    if (!json_is_string(line_id))
+        return pf_error_new(PF_EINVAL, "/subject/order_line", "order_line is the id of an order line");
+    /* A trial publishes and notifies nothing, and the index that keeps a
+     * line's production to one live run passes it only as a shadow. */
+    const char *mode = pf_json_str(json_object_get(body, "subject"), "mode");
+    if (!json_is_true(json_object_get(body, "shadow")) || !mode || strcmp(mode, "shadow") != 0)
+        return pf_error_new(PF_EINVAL, "/shadow",
+                            "a run for an order line outside its dispatch is a trial: send \"shadow\": true and the "
+                            "subject's \"mode\": \"shadow\"");
+    const char *family_key = pf_json_str(workflow, "family");
+    const pf_family *family = family_key ? pf_contract_family(&app->registry->contract, family_key) : NULL;
+    if (!family) return pf_error_new(PF_EINVAL, "/workflow/family", "the workflow names no family this server has");
+    pf_catalog c = pf_app_catalog(app);
+    json_t *line = NULL;
+    pf_error *err = pf_order_line_load(&c, json_string_value(line_id), &line);
+    if (err) {
+        pf_error *e = pf_error_new(PF_EINVAL, "/subject/order_line", "order line \"%s\": %s",
+                                   json_string_value(line_id), err->message);
+        pf_error_free(err);
+        return e;
+    }
+    json_t *line_context = pf_order_line_context(line);
+    pf_errors errs;
+    pf_errors_init(&errs);
+    *out = pf_family_order_context(family, line_context, &errs);
+    if (!*out)
+        err = pf_error_new(PF_EINVAL, "/workflow/family", "%s",
+                           errs.len ? errs.items[0].message : "the family cannot run for an order line");
+    pf_errors_clear(&errs);
+    json_decref(line_context);
+    json_decref(line);
+    return err;
 }
 
 /* The shape of a run request, before anything is looked up: a field of the
@@ -92,8 +139,16 @@ void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response 
         json_decref(body);
         return;
     }
+    json_t *line_context = NULL;
+    err = order_line_context(app, body, workflow, &line_context);
+    if (err) {
+        pf_respond_error_take(res, req, err);
+        json_decref(workflow);
+        json_decref(body);
+        return;
+    }
     pf_run_request run = {.workflow = workflow,
-                          .context = json_object_get(body, "context"),
+                          .context = line_context ? line_context : json_object_get(body, "context"),
                           .overrides = json_object_get(body, "overrides"),
                           .line_overrides = json_object_get(body, "line_overrides"),
                           .subject = json_object_get(body, "subject"),
@@ -113,6 +168,7 @@ void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response 
     pf_error_free(err);
     pf_errors_clear(&errs);
     free(id);
+    json_decref(line_context);
     json_decref(workflow);
     json_decref(body);
 }

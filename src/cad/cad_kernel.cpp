@@ -23,12 +23,11 @@
 #include <RWMesh_CoordinateSystem.hxx>
 #include <STEPCAFControl_Reader.hxx>
 #include <STEPCAFControl_Writer.hxx>
-#include <ShapeExtend_MsgRegistrator.hxx>
-#include <ShapeFix_Face.hxx>
+#include <ShapeAnalysis_Wire.hxx>
+#include <ShapeBuild_ReShape.hxx>
 #include <ShapeFix_Shape.hxx>
 #include <ShapeFix_Solid.hxx>
 #include <ShapeFix_Wire.hxx>
-#include <ShapeProcess_ShapeContext.hxx>
 #include <Standard_ErrorHandler.hxx>
 #include <Standard_Failure.hxx>
 #include <TColStd_IndexedDataMapOfStringString.hxx>
@@ -36,12 +35,17 @@
 #include <TDF_LabelSequence.hxx>
 #include <TDataStd_Name.hxx>
 #include <TDocStd_Document.hxx>
+#include <TNaming_Builder.hxx>
+#include <TopExp.hxx>
 #include <TopExp_Explorer.hxx>
 #include <TopLoc_Location.hxx>
 #include <TopTools_IndexedMapOfShape.hxx>
+#include <TopTools_MapOfShape.hxx>
 #include <TopoDS.hxx>
 #include <TopoDS_Compound.hxx>
 #include <TopoDS_Iterator.hxx>
+#include <TopoDS_Shell.hxx>
+#include <TopoDS_Solid.hxx>
 #include <XCAFApp_Application.hxx>
 #include <XCAFDoc_ColorTool.hxx>
 #include <XCAFDoc_DocumentTool.hxx>
@@ -62,18 +66,23 @@
 #include <string>
 #include <sys/stat.h>
 
-enum class healing { fast, full, none };
+enum class healing { adaptive, full, none };
 
 struct pf_cad_doc {
     Handle(TDocStd_Document) doc;
-    TopoDS_Compound all; // every free shape, for meshing and boxes
+    TopoDS_Compound all; // every free shape, for boxes and counts
     size_t roots = 0;
     double unit_m = 0.001;
     bool meshed = false;
     size_t faces = 0, unmeshed_faces = 0; // counted by pf_cad_mesh
     std::string path;                     // to read again with full healing
-    healing healed = healing::fast;
-    std::string healing_note;      // what pf_cad_healing() reports
+    healing healed = healing::adaptive;
+    std::string healing_note; // what pf_cad_healing() reports
+    // The reader's precision and largest tolerance, as it would have passed
+    // them to healing: adaptive healing heals with the same values.
+    double precision = 1e-7, max_tolerance = 1;
+    std::vector<std::string> healed_parts; // products healed by adaptive healing
+    size_t meshed_shapes = 0, instances = 0;
     unsigned long lexer_reads = 0; // block reads of the STEP lexer (step_input.cpp)
 };
 
@@ -81,91 +90,51 @@ namespace {
 
 thread_local std::string last_error;
 
-// Shape processing that leaves every transferred shape as it is.
+// Shape processing that leaves every transferred shape as it is, and keeps
+// the precision and tolerance the reader asked for, so that the shapes
+// adaptive healing picks later are healed as the reader would have.
 class unhealed_container : public XSAlgo_AlgoContainer {
   public:
-    TopoDS_Shape ProcessShape(const TopoDS_Shape &shape, const Standard_Real, const Standard_Real,
+    TopoDS_Shape ProcessShape(const TopoDS_Shape &shape, const Standard_Real precision, const Standard_Real max_tol,
                               const Standard_CString, const Standard_CString, Handle(Standard_Transient) &,
                               const Message_ProgressRange &, const Standard_Boolean) const override {
+        precision_ = precision;
+        max_tol_ = max_tol;
+        seen_ = true;
         return shape;
     }
+    // Whether the reader called it at all, and with what.
+    bool seen(double *precision, double *max_tol) const {
+        *precision = precision_, *max_tol = max_tol_;
+        return seen_;
+    }
+
+  private:
+    mutable double precision_ = 0, max_tol_ = 0;
+    mutable bool seen_ = false;
 };
 
-// Fast healing: the ShapeFix_Shape run that OCCT's reader does by default
-// (XSAlgo_AlgoContainer::ProcessShape when no STEP resource file is set, as
-// in occt-draw), minus the checks that cost about half of it and that
-// tessellation does not need. Measured on Debian's STEP samples, 38 files
-// converted from OCCT's sample data and the bench assembly, this tessellates
-// exactly the faces, into exactly the triangles, that the full run does.
-// Skipped, with what each costs on the bench assembly (1.6 s in all):
-//   - ShapeFix_Solid's shell orientation, a ray-casting classifier per solid
-//     (0.3 s); pf_cad_mesh checks orientation on the mesh instead;
-//   - the final ShapeFix::SameParameter pass (0.3 s) and vertex tolerance
-//     fixing (0.2 s): no sample tessellated differently without them;
-//   - wire self-intersection (0.35 s), self-intersecting, intersecting and
-//     non-adjacent intersecting edges, intersecting wires, loop wires,
-//     small-area wires and faces, and face splitting (together 0.15 s): a
-//     face they would have mended and that fails to mesh triggers the
-//     fallback below.
-// Kept: wire reordering, connection, gaps, degenerated, small and notched
-// edges, missing 2D/3D curves (STEP files rarely carry the pcurves the
-// mesher needs), seams, natural bounds, wire and face orientation.
-// When a face still fails to tessellate or a shell comes out inside out,
-// pf_cad_mesh reads the file again with the full run.
-class fast_healing_container : public XSAlgo_AlgoContainer {
-  public:
-    TopoDS_Shape ProcessShape(const TopoDS_Shape &shape, const Standard_Real precision, const Standard_Real max_tol,
-                              const Standard_CString resource, const Standard_CString,
-                              Handle(Standard_Transient) & info, const Message_ProgressRange &progress,
-                              const Standard_Boolean non_manifold) const override {
-        if (shape.IsNull()) return shape;
-        // The transfer maps its results through this context, as for the default run.
-        Handle(ShapeProcess_ShapeContext) context = Handle(ShapeProcess_ShapeContext)::DownCast(info);
-        if (context.IsNull()) {
-            Standard_CString file = Interface_Static::CVal(resource);
-            context = new ShapeProcess_ShapeContext(shape, file ? file : resource);
-            context->SetDetalisation(TopAbs_EDGE);
-        }
-        context->SetNonManifold(non_manifold);
-        info = context;
-        try {
-            OCC_CATCH_SIGNALS
-            Handle(ShapeExtend_MsgRegistrator) messages = new ShapeExtend_MsgRegistrator;
-            Handle(ShapeFix_Shape) fix = new ShapeFix_Shape;
-            fix->Init(shape);
-            fix->SetMsgRegistrator(messages);
-            fix->SetPrecision(precision);
-            fix->SetMaxTolerance(max_tol);
-            // As in OCCT's default run.
-            fix->FixWireTool()->FixSameParameterMode() = 0;
-            fix->FixSolidTool()->CreateOpenSolidMode() = Standard_False;
-            // What the fast run leaves out (0 = off; the rest stay -1, OCCT's "when needed").
-            fix->FixSolidTool()->FixShellOrientationMode() = 0;
-            fix->FixSameParameterMode() = 0;
-            fix->FixVertexTolMode() = 0;
-            Handle(ShapeFix_Face) face = fix->FixFaceTool();
-            face->FixIntersectingWiresMode() = 0;
-            face->FixLoopWiresMode() = 0;
-            face->FixSmallAreaWireMode() = 0;
-            face->RemoveSmallAreaFaceMode() = 0;
-            face->FixSplitFaceMode() = 0;
-            Handle(ShapeFix_Wire) wire = fix->FixWireTool();
-            wire->FixSelfIntersectionMode() = 0;
-            wire->FixSelfIntersectingEdgeMode() = 0;
-            wire->FixIntersectingEdgesMode() = 0;
-            wire->FixNonAdjacentIntersectingEdgesMode() = 0;
-            fix->Perform(progress);
-            TopoDS_Shape fixed = fix->Shape();
-            if (!fixed.IsNull() && fixed != shape) {
-                context->RecordModification(fix->Context(), messages);
-                context->SetResult(fixed);
-            }
-        } catch (const Standard_Failure &) {
-            // As OCCT does: a shape the fixer chokes on is kept as read.
-        }
-        return context->Result();
+// OCCT's default healing (XSAlgo_AlgoContainer::ProcessShape without a STEP
+// resource file, the run occt-draw's ReadStep makes) on one shape. The
+// reshape context maps its old sub-shapes to the new ones. A null shape when
+// the healer chokes on it (OCCT then keeps the shape as read).
+TopoDS_Shape heal_shape(const TopoDS_Shape &shape, double precision, double max_tol,
+                        Handle(ShapeBuild_ReShape) & context) {
+    try {
+        OCC_CATCH_SIGNALS
+        Handle(ShapeFix_Shape) fix = new ShapeFix_Shape;
+        fix->Init(shape);
+        fix->SetPrecision(precision);
+        fix->SetMaxTolerance(max_tol);
+        fix->FixWireTool()->FixSameParameterMode() = 0;
+        fix->FixSolidTool()->CreateOpenSolidMode() = Standard_False;
+        fix->Perform(Message_ProgressRange());
+        context = fix->Context();
+        return fix->Shape();
+    } catch (const Standard_Failure &) {
+        return TopoDS_Shape();
     }
-};
+}
 
 // Installs the container for one read and restores the default. The
 // reader heals through the process-wide algorithm container; swapping it
@@ -176,19 +145,22 @@ class healing_choice {
         if (how == healing::full) return; // OCCT's own container: the same run as occt-draw's ReadStep
         XSAlgo::Init();
         saved_ = XSAlgo::AlgoContainer();
-        if (how == healing::none)
-            XSAlgo::SetAlgoContainer(new unhealed_container());
-        else
-            XSAlgo::SetAlgoContainer(new fast_healing_container());
+        unhealed_ = new unhealed_container();
+        XSAlgo::SetAlgoContainer(unhealed_);
     }
     ~healing_choice() {
         if (!saved_.IsNull()) XSAlgo::SetAlgoContainer(saved_);
+    }
+    // The precision and tolerance the reader passed; false when it healed itself or transferred nothing.
+    bool reader_precision(double *precision, double *max_tol) const {
+        return !unhealed_.IsNull() && unhealed_->seen(precision, max_tol);
     }
     healing_choice(const healing_choice &) = delete;
     healing_choice &operator=(const healing_choice &) = delete;
 
   private:
     Handle(XSAlgo_AlgoContainer) saved_;
+    Handle(unhealed_container) unhealed_;
 };
 
 std::mutex &reader_lock() {
@@ -235,7 +207,22 @@ void close_document(Handle(TDocStd_Document) & doc) {
 
 namespace {
 
-const char *healing_name(healing how) { return how == healing::fast ? "fast" : how == healing::full ? "full" : "none"; }
+const char *healing_name(healing how) {
+    return how == healing::adaptive ? "adaptive" : how == healing::full ? "full" : "none";
+}
+
+// Gathers the free shapes into d->all, after a read or after healing changed parts.
+void collect_free_shapes(pf_cad_doc *d) {
+    TDF_LabelSequence free_shapes;
+    XCAFDoc_DocumentTool::ShapeTool(d->doc->Main())->GetFreeShapes(free_shapes);
+    BRep_Builder builder;
+    builder.MakeCompound(d->all);
+    for (Standard_Integer i = 1; i <= free_shapes.Length(); i++) {
+        TopoDS_Shape shape = XCAFDoc_ShapeTool::GetShape(free_shapes.Value(i));
+        if (!shape.IsNull()) builder.Add(d->all, shape);
+    }
+    d->roots = (size_t)free_shapes.Length();
+}
 
 // Reads path into d (whose document must be empty) with the given healing.
 pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
@@ -262,17 +249,9 @@ pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
         d->lexer_reads = input.reads();
         if (!reader.Transfer(d->doc))
             return fail(PF_CAD_EREAD, std::string(path) + ": the STEP data could not be transferred");
+        choice.reader_precision(&d->precision, &d->max_tolerance);
     }
-    Handle(XCAFDoc_ShapeTool) shapes = XCAFDoc_DocumentTool::ShapeTool(d->doc->Main());
-    TDF_LabelSequence free_shapes;
-    shapes->GetFreeShapes(free_shapes);
-    BRep_Builder builder;
-    builder.MakeCompound(d->all);
-    for (Standard_Integer i = 1; i <= free_shapes.Length(); i++) {
-        TopoDS_Shape shape = XCAFDoc_ShapeTool::GetShape(free_shapes.Value(i));
-        if (!shape.IsNull()) builder.Add(d->all, shape);
-    }
-    d->roots = (size_t)free_shapes.Length();
+    collect_free_shapes(d);
     Standard_Real unit = 0;
     if (XCAFDoc_DocumentTool::GetLengthUnit(d->doc, unit) && unit > 0) d->unit_m = unit;
     TopExp_Explorer faces(d->all, TopAbs_FACE);
@@ -293,10 +272,10 @@ extern "C" pf_cad_status pf_cad_open_step(const char *path, const pf_cad_read_op
         if (stat(path, &st) != 0) return fail(PF_CAD_EREAD, std::string(path) + " does not exist or cannot be read");
         if (S_ISDIR(st.st_mode)) return fail(PF_CAD_EREAD, std::string(path) + " is a directory, not a STEP file");
         if (st.st_size == 0) return fail(PF_CAD_EREAD, std::string(path) + " is empty, not a STEP file");
-        healing how = !opts                      ? healing::fast
+        healing how = !opts                      ? healing::adaptive
                       : opts->skip_shape_healing ? healing::none
                       : opts->full_shape_healing ? healing::full
-                                                 : healing::fast;
+                                                 : healing::adaptive;
         auto *d = new pf_cad_doc();
         pf_cad_status status = read_step(path, how, d);
         if (status != PF_CAD_OK) {
@@ -362,18 +341,153 @@ size_t inside_out_shells(const TopoDS_Shape &all) {
     return bad;
 }
 
-pf_cad_status mesh_document(pf_cad_doc *doc, const pf_cad_mesh_opts *opts) {
-    BRepMesh_IncrementalMesh mesher(doc->all, opts->linear_deflection, opts->relative != 0, opts->angular_deflection,
-                                    opts->parallel != 0);
-    if (!mesher.IsDone()) return fail(PF_CAD_EMESH, "the tessellation did not finish");
-    doc->meshed = true;
-    doc->faces = doc->unmeshed_faces = 0;
-    for (TopExp_Explorer e(doc->all, TopAbs_FACE); e.More(); e.Next()) {
+std::string label_name(const TDF_Label &label) {
+    Handle(TDataStd_Name) name;
+    if (!label.FindAttribute(TDataStd_Name::GetID(), name)) return std::string();
+    TCollection_AsciiString ascii(name->Get());
+    std::string s(ascii.ToCString());
+    return s.rfind("=>", 0) == 0 ? std::string() : s; // OCCT's synthetic "=>[0:1:1:n]"
+}
+
+// Faces of shape without triangles, each occurrence counted; *faces gets them all.
+size_t unmeshed_in(const TopoDS_Shape &shape, size_t *faces) {
+    size_t bad = 0;
+    *faces = 0;
+    for (TopExp_Explorer e(shape, TopAbs_FACE); e.More(); e.Next()) {
         TopLoc_Location loc;
-        doc->faces++;
-        if (BRep_Tool::Triangulation(TopoDS::Face(e.Current()), loc).IsNull()) doc->unmeshed_faces++;
+        ++*faces;
+        if (BRep_Tool::Triangulation(TopoDS::Face(e.Current()), loc).IsNull()) bad++;
     }
-    return PF_CAD_OK;
+    return bad;
+}
+
+// A part: a top-level label that is not an assembly, and its shape.
+struct part {
+    TDF_Label label;
+    TopoDS_Shape shape;
+};
+
+// Every distinct part shape once, however many times the assembly places it.
+std::vector<part> distinct_parts(const pf_cad_doc *doc) {
+    TDF_LabelSequence labels;
+    XCAFDoc_DocumentTool::ShapeTool(doc->doc->Main())->GetShapes(labels);
+    TopTools_MapOfShape seen;
+    std::vector<part> parts;
+    for (Standard_Integer i = 1; i <= labels.Length(); i++) {
+        const TDF_Label &label = labels.Value(i);
+        if (XCAFDoc_ShapeTool::IsAssembly(label)) continue;
+        TopoDS_Shape shape = XCAFDoc_ShapeTool::GetShape(label);
+        if (!shape.IsNull() && seen.Add(shape)) parts.push_back(part{label, shape});
+    }
+    return parts;
+}
+
+// How many placed parts the tree under label holds.
+size_t count_instances(const TDF_Label &label, int depth) {
+    if (!XCAFDoc_ShapeTool::IsAssembly(label)) return 1;
+    if (depth > 64) return 0;
+    TDF_LabelSequence components;
+    XCAFDoc_ShapeTool::GetComponents(label, components);
+    size_t n = 0;
+    for (Standard_Integer i = 1; i <= components.Length(); i++) {
+        TDF_Label referred;
+        if (XCAFDoc_ShapeTool::GetReferredShape(components.Value(i), referred))
+            n += count_instances(referred, depth + 1);
+    }
+    return n;
+}
+
+// Tessellates the shapes as one compound, in their own (unplaced) frames:
+// a face's triangulation is shared by all its instances, so meshing each
+// prototype once meshes every placement of it.
+pf_cad_status mesh_shapes(const std::vector<TopoDS_Shape> &shapes, const pf_cad_mesh_opts *opts) {
+    TopoDS_Compound all;
+    BRep_Builder builder;
+    builder.MakeCompound(all);
+    for (const TopoDS_Shape &s : shapes)
+        builder.Add(all, s);
+    BRepMesh_IncrementalMesh mesher(all, opts->linear_deflection, opts->relative != 0, opts->angular_deflection,
+                                    opts->parallel != 0);
+    return mesher.IsDone() ? PF_CAD_OK : fail(PF_CAD_EMESH, "the tessellation did not finish");
+}
+
+std::string part_name(const TDF_Label &label) {
+    std::string name = label_name(label);
+    return name.empty() ? "unnamed" : name;
+}
+
+// Whether a wire of shape has a defect the default healing mends before
+// meshing (order, connection, small or degenerated edges, missing or
+// inconsistent curves, a lacking edge, an open wire).
+bool wires_need_healing(const TopoDS_Shape &shape, double precision) {
+    TopTools_IndexedMapOfShape faces;
+    TopExp::MapShapes(shape, TopAbs_FACE, faces);
+    for (Standard_Integer i = 1; i <= faces.Extent(); i++) {
+        const TopoDS_Face &face = TopoDS::Face(faces(i));
+        for (TopoDS_Iterator w(face); w.More(); w.Next()) {
+            if (w.Value().ShapeType() != TopAbs_WIRE) continue;
+            ShapeAnalysis_Wire wire(TopoDS::Wire(w.Value()), face, precision);
+            if (wire.CheckOrder() || wire.CheckConnected() || wire.CheckSmall(precision) || wire.CheckEdgeCurves() ||
+                wire.CheckDegenerated() || wire.CheckLacking() || wire.CheckClosed())
+                return true;
+        }
+    }
+    return false;
+}
+
+// Adaptive healing: the parts whose mesh shows a defect (a face without
+// triangles, a shell inside out) are healed as OCCT heals every shape by
+// default, put back into the document and meshed again; the others stay as
+// read. Located part shapes cannot be replaced (XCAF refuses them) and are
+// left to the full fallback in pf_cad_mesh.
+pf_cad_status heal_defective_parts(pf_cad_doc *doc, const std::vector<part> &parts, const pf_cad_mesh_opts *opts) {
+    Handle(XCAFDoc_ShapeTool) tool = XCAFDoc_DocumentTool::ShapeTool(doc->doc->Main());
+    std::vector<TopoDS_Shape> healed;
+    for (const part &p : parts) {
+        size_t faces = 0;
+        if (unmeshed_in(p.shape, &faces) == 0 && inside_out_shells(p.shape) == 0 &&
+            !wires_need_healing(p.shape, doc->precision))
+            continue;
+        if (!p.shape.Location().IsIdentity()) continue;
+        Handle(ShapeBuild_ReShape) context;
+        TopoDS_Shape fixed = heal_shape(p.shape, doc->precision, doc->max_tolerance, context);
+        if (fixed.IsNull() || context.IsNull()) continue;
+        // Sub-shape labels (a face with its own colour) follow their shapes
+        // first: SetShape forgets those whose shape the new part lacks.
+        TDF_LabelSequence subs;
+        XCAFDoc_ShapeTool::GetSubShapes(p.label, subs);
+        for (Standard_Integer i = 1; i <= subs.Length(); i++) {
+            TopoDS_Shape old = XCAFDoc_ShapeTool::GetShape(subs.Value(i)), now = context->Apply(old);
+            if (!now.IsNull() && !now.IsEqual(old)) TNaming_Builder(subs.Value(i)).Generated(now);
+        }
+        tool->SetShape(p.label, fixed);
+        healed.push_back(fixed);
+        doc->healed_parts.push_back(part_name(p.label));
+    }
+    if (healed.empty()) return PF_CAD_OK;
+    tool->UpdateAssemblies(); // assemblies hold compounds of their parts' shapes
+    collect_free_shapes(doc);
+    return mesh_shapes(healed, opts);
+}
+
+pf_cad_status mesh_document(pf_cad_doc *doc, const pf_cad_mesh_opts *opts) {
+    std::vector<part> parts = distinct_parts(doc);
+    std::vector<TopoDS_Shape> shapes;
+    for (const part &p : parts)
+        shapes.push_back(p.shape);
+    pf_cad_status status = mesh_shapes(shapes, opts);
+    if (status != PF_CAD_OK) return status;
+    doc->meshed = true;
+    doc->meshed_shapes = parts.size();
+    TDF_LabelSequence roots;
+    XCAFDoc_DocumentTool::ShapeTool(doc->doc->Main())->GetFreeShapes(roots);
+    doc->instances = 0;
+    for (Standard_Integer i = 1; i <= roots.Length(); i++)
+        doc->instances += count_instances(roots.Value(i), 0);
+    doc->healed_parts.clear();
+    if (doc->healed == healing::adaptive) status = heal_defective_parts(doc, parts, opts);
+    doc->unmeshed_faces = unmeshed_in(doc->all, &doc->faces);
+    return status;
 }
 
 } // namespace
@@ -382,13 +496,18 @@ extern "C" pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *op
     return guarded("meshing", [&]() -> pf_cad_status {
         if (!(opts->linear_deflection > 0)) return fail(PF_CAD_EMESH, "the linear deflection must be positive");
         pf_cad_status status = mesh_document(doc, opts);
-        if (status != PF_CAD_OK || doc->healed != healing::fast) return status;
-        // Fast healing must not cost a face or a normal: when it left a face
-        // without triangles or a shell inside out, heal as OCCT does by
-        // default (the same run as occt-draw's ReadStep) and mesh again.
+        if (status != PF_CAD_OK || doc->healed != healing::adaptive) return status;
+        // Adaptive healing must not cost a face or a normal: when a healed
+        // part still fails, or a part could not be healed alone, heal as OCCT
+        // does by default (the same run as occt-draw's ReadStep) and mesh again.
         size_t inverted = inside_out_shells(doc->all);
-        if (doc->unmeshed_faces == 0 && inverted == 0) return PF_CAD_OK;
-        std::string why = "full (after fast healing left " + std::to_string(doc->unmeshed_faces) +
+        if (doc->unmeshed_faces == 0 && inverted == 0) {
+            if (!doc->healed_parts.empty())
+                doc->healing_note = "adaptive (healed " + std::to_string(doc->healed_parts.size()) + " of " +
+                                    std::to_string(doc->meshed_shapes) + " parts)";
+            return PF_CAD_OK;
+        }
+        std::string why = "full (after adaptive healing left " + std::to_string(doc->unmeshed_faces) +
                           " faces untessellated and " + std::to_string(inverted) + " shells inside out)";
         pf_cad_doc healed;
         status = read_step(doc->path.c_str(), healing::full, &healed);
@@ -408,6 +527,15 @@ extern "C" pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *op
 }
 
 extern "C" const char *pf_cad_healing(const pf_cad_doc *doc) { return doc->healing_note.c_str(); }
+extern "C" size_t pf_cad_healed_part_count(const pf_cad_doc *doc) { return doc->healed_parts.size(); }
+extern "C" const char *pf_cad_healed_part(const pf_cad_doc *doc, size_t i) {
+    return i < doc->healed_parts.size() ? doc->healed_parts[i].c_str() : nullptr;
+}
+
+extern "C" size_t pf_cad_meshed_shapes(const pf_cad_doc *doc, size_t *instances) {
+    if (instances) *instances = doc->instances;
+    return doc->meshed_shapes;
+}
 extern "C" unsigned long pf_cad_lexer_block_reads(const pf_cad_doc *doc) { return doc->lexer_reads; }
 
 extern "C" size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces) {
@@ -474,14 +602,6 @@ namespace {
 
 // Names cross the C API as UTF-8; OCCT reads a plain char string byte by byte.
 TCollection_ExtendedString utf8_name(const char *name) { return TCollection_ExtendedString(name, Standard_True); }
-
-std::string label_name(const TDF_Label &label) {
-    Handle(TDataStd_Name) name;
-    if (!label.FindAttribute(TDataStd_Name::GetID(), name)) return std::string();
-    TCollection_AsciiString ascii(name->Get());
-    std::string s(ascii.ToCString());
-    return s.rfind("=>", 0) == 0 ? std::string() : s; // OCCT's synthetic "=>[0:1:1:n]"
-}
 
 size_t shape_triangles(const TopoDS_Shape &shape) {
     size_t n = 0;
@@ -621,6 +741,32 @@ extern "C" int pf_cad_builder_part(pf_cad_builder *b, const char *name, pf_cad_p
     return id;
 }
 
+extern "C" pf_cad_status pf_cad_builder_turn_inside_out(pf_cad_builder *b, int part) {
+    return guarded("turning a part inside out", [&]() -> pf_cad_status {
+        if (part < 0 || (size_t)part >= b->labels.size()) return fail(PF_CAD_EINTERNAL, "no such part");
+        TopoDS_Shape shape = XCAFDoc_ShapeTool::GetShape(b->labels[(size_t)part]);
+        BRep_Builder builder;
+        TopoDS_Compound inverted;
+        builder.MakeCompound(inverted);
+        for (TopExp_Explorer s(shape, TopAbs_SOLID); s.More(); s.Next()) {
+            TopoDS_Solid solid;
+            builder.MakeSolid(solid);
+            for (TopoDS_Iterator sh(s.Current()); sh.More(); sh.Next()) {
+                TopoDS_Shell shell;
+                builder.MakeShell(shell);
+                for (TopoDS_Iterator f(sh.Value()); f.More(); f.Next())
+                    builder.Add(shell, f.Value().Reversed());
+                builder.Add(solid, shell);
+            }
+            builder.Add(inverted, solid);
+        }
+        TopoDS_Iterator one(inverted);
+        if (!one.More()) return fail(PF_CAD_EINTERNAL, "the part has no solid to turn inside out");
+        b->shapes->SetShape(b->labels[(size_t)part], one.Value());
+        return PF_CAD_OK;
+    });
+}
+
 extern "C" int pf_cad_builder_assembly(pf_cad_builder *b, const char *name) {
     int id = -1;
     guarded("building an assembly", [&]() -> pf_cad_status {
@@ -668,17 +814,32 @@ extern "C" pf_cad_status pf_cad_builder_write_step(pf_cad_builder *b, const char
 // table and never clash with the loader's functions of the same names.
 extern "C" __attribute__((visibility("default"))) const pf_cad_api *pf_cad_module_v1(void) {
     static const pf_cad_api api = {
-        PF_CAD_MODULE_ABI,     sizeof(pf_cad_api),
-        pf_cad_last_error,     pf_cad_open_step,
-        pf_cad_close,          pf_cad_root_count,
-        pf_cad_length_unit,    pf_cad_mesh,
-        pf_cad_healing,        pf_cad_lexer_block_reads,
-        pf_cad_unmeshed_faces, pf_cad_triangle_count,
-        pf_cad_rough_diagonal, pf_cad_bbox,
-        pf_cad_write_glb,      pf_cad_walk,
-        pf_cad_builder_new,    pf_cad_builder_free,
-        pf_cad_builder_part,   pf_cad_builder_assembly,
-        pf_cad_builder_place,  pf_cad_builder_write_step,
+        PF_CAD_MODULE_ABI,
+        sizeof(pf_cad_api),
+        pf_cad_last_error,
+        pf_cad_open_step,
+        pf_cad_close,
+        pf_cad_root_count,
+        pf_cad_length_unit,
+        pf_cad_mesh,
+        pf_cad_healing,
+        pf_cad_healed_part_count,
+        pf_cad_healed_part,
+        pf_cad_meshed_shapes,
+        pf_cad_lexer_block_reads,
+        pf_cad_unmeshed_faces,
+        pf_cad_triangle_count,
+        pf_cad_rough_diagonal,
+        pf_cad_bbox,
+        pf_cad_write_glb,
+        pf_cad_walk,
+        pf_cad_builder_new,
+        pf_cad_builder_free,
+        pf_cad_builder_part,
+        pf_cad_builder_turn_inside_out,
+        pf_cad_builder_assembly,
+        pf_cad_builder_place,
+        pf_cad_builder_write_step,
     };
     return &api;
 }

@@ -50,12 +50,12 @@ typedef struct pf_cad_read_opts {
     /* No shape healing (ShapeFix) at all: faces whose STEP data lacks what
      * the mesher needs (curves on surfaces, mostly) stay untessellated. */
     int skip_shape_healing;
-    /* OCCT's complete default healing, the same run as occt-draw's ReadStep,
-     * instead of the fast subset (docs/cad.md lists what the subset skips). */
+    /* OCCT's default healing of every shape while reading, the same run as
+     * occt-draw's ReadStep, instead of adaptive healing (pf_cad_mesh). */
     int full_shape_healing;
 } pf_cad_read_opts;
 
-/* Reads STEP through STEPCAFControl_Reader; opts may be NULL (fast healing).
+/* Reads STEP through STEPCAFControl_Reader; opts may be NULL (adaptive healing).
  * Reads are serialised within the process because the reader keeps
  * process-wide settings. */
 pf_cad_status pf_cad_open_step(const char *path, const pf_cad_read_opts *opts, pf_cad_doc **out);
@@ -66,12 +66,23 @@ size_t pf_cad_root_count(const pf_cad_doc *doc);
 /* The document's length unit in metres per unit (0.001 for millimetres). */
 double pf_cad_length_unit(const pf_cad_doc *doc);
 
-/* After fast healing, a face left untessellated or a shell inside out makes
- * this read the file again with full healing and mesh that instead. */
+/* Tessellates each distinct part shape once, however many instances it
+ * has. With adaptive healing (the default), the file was read unhealed and
+ * only the parts whose mesh shows a defect (a face without triangles, a
+ * shell inside out) are healed, as OCCT heals by default, and meshed again;
+ * should one still fail, the file is read again with full healing. */
 pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *opts);
-/* How the shapes were healed: "fast", "full" or "none"; after pf_cad_mesh
- * fell back to full healing, "full (after fast healing left ...)". */
+/* How the shapes were healed: "adaptive", "adaptive (healed N of M parts)",
+ * "full" or "none"; after pf_cad_mesh fell back to full healing,
+ * "full (after adaptive healing left ...)". */
 const char *pf_cad_healing(const pf_cad_doc *doc);
+/* How many parts adaptive healing healed in the last pf_cad_mesh, and the
+ * product name of the i-th (NULL when i is past the end). */
+size_t pf_cad_healed_part_count(const pf_cad_doc *doc);
+const char *pf_cad_healed_part(const pf_cad_doc *doc, size_t i);
+/* Distinct part shapes the last pf_cad_mesh tessellated; *instances (may be
+ * NULL) gets how many placed parts of the assembly share those meshes. */
+size_t pf_cad_meshed_shapes(const pf_cad_doc *doc, size_t *instances);
 /* Blocks the STEP lexer read through the adapter's faster input function
  * (step_input.cpp): 0 means an OCCT upgrade dropped the symbol it
  * overrides and reads fell back to one character at a time. */
@@ -120,6 +131,9 @@ void pf_cad_builder_free(pf_cad_builder *b);
  * -1 with pf_cad_last_error() set. */
 int pf_cad_builder_part(pf_cad_builder *b, const char *name, pf_cad_primitive kind, const double size[3],
                         const double *srgb);
+/* Turns a part's solids inside out (every face reversed): a shape defect
+ * for the tests of healing. */
+pf_cad_status pf_cad_builder_turn_inside_out(pf_cad_builder *b, int part);
 /* An empty assembly; returns its id or -1. */
 int pf_cad_builder_assembly(pf_cad_builder *b, const char *name);
 /* Places component (part or assembly) into assembly at an offset (mm). */

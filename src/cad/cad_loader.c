@@ -121,6 +121,14 @@ pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *opts) {
 }
 
 const char *pf_cad_healing(const pf_cad_doc *doc) { return k() ? kernel.api->healing(doc) : ""; }
+size_t pf_cad_healed_part_count(const pf_cad_doc *doc) { return k() ? kernel.api->healed_part_count(doc) : 0; }
+const char *pf_cad_healed_part(const pf_cad_doc *doc, size_t i) { return k() ? kernel.api->healed_part(doc, i) : NULL; }
+
+size_t pf_cad_meshed_shapes(const pf_cad_doc *doc, size_t *instances) {
+    if (k()) return kernel.api->meshed_shapes(doc, instances);
+    if (instances) *instances = 0;
+    return 0;
+}
 unsigned long pf_cad_lexer_block_reads(const pf_cad_doc *doc) { return k() ? kernel.api->lexer_block_reads(doc) : 0; }
 
 size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces) {
@@ -156,6 +164,10 @@ void pf_cad_builder_free(pf_cad_builder *b) {
 int pf_cad_builder_part(pf_cad_builder *b, const char *name, pf_cad_primitive kind, const double size[3],
                         const double *srgb) {
     return k() ? kernel.api->builder_part(b, name, kind, size, srgb) : -1;
+}
+
+pf_cad_status pf_cad_builder_turn_inside_out(pf_cad_builder *b, int part) {
+    return k() ? kernel.api->builder_turn_inside_out(b, part) : PF_CAD_EUNAVAILABLE;
 }
 
 int pf_cad_builder_assembly(pf_cad_builder *b, const char *name) {

@@ -20,7 +20,7 @@ extern "C" {
 #define PF_CAD_MODULE_FILE "prodflow-occt.so"
 #define PF_CAD_MODULE_ENTRY "pf_cad_module_v1"
 /* Bump on any change to the table below or to cad_kernel.h's types. */
-#define PF_CAD_MODULE_ABI 1u
+#define PF_CAD_MODULE_ABI 2u
 
 typedef struct pf_cad_api {
     unsigned abi;
@@ -32,6 +32,9 @@ typedef struct pf_cad_api {
     double (*length_unit)(const pf_cad_doc *doc);
     pf_cad_status (*mesh)(pf_cad_doc *doc, const pf_cad_mesh_opts *opts);
     const char *(*healing)(const pf_cad_doc *doc);
+    size_t (*healed_part_count)(const pf_cad_doc *doc);
+    const char *(*healed_part)(const pf_cad_doc *doc, size_t i);
+    size_t (*meshed_shapes)(const pf_cad_doc *doc, size_t *instances);
     unsigned long (*lexer_block_reads)(const pf_cad_doc *doc);
     size_t (*unmeshed_faces)(const pf_cad_doc *doc, size_t *faces);
     size_t (*triangle_count)(const pf_cad_doc *doc);
@@ -43,6 +46,7 @@ typedef struct pf_cad_api {
     void (*builder_free)(pf_cad_builder *b);
     int (*builder_part)(pf_cad_builder *b, const char *name, pf_cad_primitive kind, const double size[3],
                         const double *srgb);
+    pf_cad_status (*builder_turn_inside_out)(pf_cad_builder *b, int part);
     int (*builder_assembly)(pf_cad_builder *b, const char *name);
     pf_cad_status (*builder_place)(pf_cad_builder *b, int assembly, int component, const char *instance_name,
                                    const double offset[3]);

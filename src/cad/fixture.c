@@ -21,6 +21,7 @@ pf_error *pf_cad_make_fixture(const char *path, const pf_fixture_opts *opts) {
     pf_cad_status st = PF_CAD_OK;
     if (root < 0 || housing < 0 || shaft_assy < 0 || shaft < 0 || bearing < 0 || bolt < 0 || cover < 0)
         st = PF_CAD_EINTERNAL;
+    if (!st && opts->inside_out) st = pf_cad_builder_turn_inside_out(b, housing);
     if (!st) st = pf_cad_builder_place(b, shaft_assy, shaft, "Shaft", (double[3]){0, 0, -10});
     if (!st) st = pf_cad_builder_place(b, shaft_assy, bearing, "Bearing_front", (double[3]){0, 0, 10});
     if (!st) st = pf_cad_builder_place(b, shaft_assy, bearing, "Bearing_back", (double[3]){0, 0, 110});

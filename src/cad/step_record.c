@@ -1,7 +1,6 @@
 #include "cad/step_record.h"
 
 #include "cad/step_text.h"
-#include "core/mem.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +8,7 @@
 typedef struct {
     const char *p, *end;
     int depth;
+    pf_arena *arena;
 } cursor;
 
 static bool parse_value(cursor *c, pf_sv *out);
@@ -21,9 +21,10 @@ static bool is_number_char(char ch) {
     return (ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '.' || ch == 'E' || ch == 'e';
 }
 
-static void push(pf_sv *list, const pf_sv *item) {
-    if ((list->n_items & (list->n_items - 1)) == 0) /* grow at powers of two */
-        list->items = pf_xrealloc(list->items, (list->n_items ? list->n_items * 2 : 1) * sizeof *list->items);
+static void push(pf_arena *a, pf_sv *list, const pf_sv *item) {
+    size_t n = list->n_items;
+    if ((n & (n - 1)) == 0) /* grow at powers of two */
+        list->items = pf_arena_grow(a, list->items, n * sizeof *list->items, (n ? n * 2 : 1) * sizeof *list->items);
     list->items[list->n_items++] = *item;
 }
 
@@ -40,11 +41,8 @@ static bool parse_list(cursor *c, pf_sv *out) {
     }
     for (;;) {
         pf_sv item;
-        if (!parse_value(c, &item)) {
-            pf_sv_clear(&item);
-            return false;
-        }
-        push(out, &item);
+        if (!parse_value(c, &item)) return false;
+        push(c->arena, out, &item);
         if (c->p >= c->end) return false;
         if (*c->p == ',') {
             c->p++;
@@ -60,26 +58,34 @@ static bool parse_list(cursor *c, pf_sv *out) {
 }
 
 static bool parse_string(cursor *c, pf_sv *out) {
-    c->p++; /* opening quote */
-    size_t cap = 16, n = 0;
-    char *s = pf_xmalloc(cap);
-    while (c->p < c->end) {
-        char ch = *c->p++;
-        if (ch == '\'') {
-            if (c->p < c->end && *c->p == '\'') {
-                c->p++;
-            } else {
-                out->kind = PF_SV_STRING;
-                out->text = pf_step_text_utf8(s, n);
-                free(s);
-                return true;
-            }
+    const char *start = ++c->p; /* after the opening quote */
+    bool doubled = false;
+    for (;;) {
+        const char *q = memchr(c->p, '\'', (size_t)(c->end - c->p));
+        if (!q) return false;
+        c->p = q + 1;
+        if (c->p < c->end && *c->p == '\'') {
+            c->p++;
+            doubled = true;
+            continue;
         }
-        if (n + 2 > cap) s = pf_xrealloc(s, cap *= 2);
-        s[n++] = ch;
+        break;
     }
-    free(s);
-    return false;
+    const char *raw = start;
+    size_t n = (size_t)(c->p - 1 - start);
+    if (doubled) { /* '' becomes ' before decoding */
+        char *t = pf_arena_alloc(c->arena, n);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            t[k++] = start[i];
+            if (start[i] == '\'') i++;
+        }
+        raw = t, n = k;
+    }
+    out->kind = PF_SV_STRING;
+    out->text = pf_arena_alloc(c->arena, 2 * n + 1);
+    pf_step_text_utf8_to(raw, n, out->text);
+    return true;
 }
 
 static bool parse_value(cursor *c, pf_sv *out) {
@@ -105,7 +111,7 @@ static bool parse_value(cursor *c, pf_sv *out) {
         const char *close = memchr(c->p + 1, '.', (size_t)(c->end - c->p - 1));
         if (!close) return false;
         out->kind = PF_SV_ENUM;
-        out->text = pf_strndup(c->p + 1, (size_t)(close - c->p - 1));
+        out->text = pf_arena_strndup(c->arena, c->p + 1, (size_t)(close - c->p - 1));
         c->p = close + 1;
         return true;
     }
@@ -126,8 +132,10 @@ static bool parse_value(cursor *c, pf_sv *out) {
     if (ch == '"') { /* binary literal: keep as text */
         const char *close = memchr(c->p + 1, '"', (size_t)(c->end - c->p - 1));
         if (!close) return false;
+        size_t n = (size_t)(close - c->p - 1);
         out->kind = PF_SV_STRING;
-        out->text = pf_step_text_utf8(c->p + 1, (size_t)(close - c->p - 1));
+        out->text = pf_arena_alloc(c->arena, 2 * n + 1);
+        pf_step_text_utf8_to(c->p + 1, n, out->text);
         c->p = close + 1;
         return true;
     }
@@ -135,13 +143,9 @@ static bool parse_value(cursor *c, pf_sv *out) {
         const char *start = c->p;
         while (c->p < c->end && is_name_char(*c->p))
             c->p++;
-        char *name = pf_strndup(start, (size_t)(c->p - start));
+        char *name = pf_arena_strndup(c->arena, start, (size_t)(c->p - start));
         pf_sv args;
-        if (!parse_list(c, &args)) {
-            free(name);
-            pf_sv_clear(&args);
-            return false;
-        }
+        if (!parse_list(c, &args)) return false;
         *out = args;
         out->kind = PF_SV_TYPED;
         out->text = name;
@@ -150,9 +154,9 @@ static bool parse_value(cursor *c, pf_sv *out) {
     return false;
 }
 
-bool pf_step_record_parse(const char *text, size_t len, pf_step_record *out) {
+bool pf_step_record_parse(const char *text, size_t len, pf_arena *arena, pf_step_record *out) {
     memset(out, 0, sizeof *out);
-    cursor c = {text, text + len, 0};
+    cursor c = {text, text + len, 0, arena};
     if (c.p < c.end && *c.p == '#') {
         char *endp;
         out->id = strtoull(c.p + 1, &endp, 10);
@@ -167,10 +171,7 @@ bool pf_step_record_parse(const char *text, size_t len, pf_step_record *out) {
         while (ok && c.p < c.end && *c.p != ')') {
             pf_sv part;
             ok = parse_value(&c, &part) && part.kind == PF_SV_TYPED;
-            if (ok)
-                push(&out->args, &part);
-            else
-                pf_sv_clear(&part);
+            if (ok) push(arena, &out->args, &part);
         }
         ok = ok && c.p < c.end && *c.p == ')';
         if (ok) c.p++;
@@ -178,26 +179,12 @@ bool pf_step_record_parse(const char *text, size_t len, pf_step_record *out) {
         const char *start = c.p;
         while (c.p < c.end && is_name_char(*c.p))
             c.p++;
-        out->name = pf_strndup(start, (size_t)(c.p - start));
+        out->name = pf_arena_strndup(arena, start, (size_t)(c.p - start));
         ok = c.p > start && parse_list(&c, &out->args);
     }
     ok = ok && c.p == c.end;
-    if (!ok) pf_step_record_clear(out);
+    if (!ok) memset(out, 0, sizeof *out);
     return ok;
-}
-
-void pf_sv_clear(pf_sv *v) {
-    for (size_t i = 0; i < v->n_items; i++)
-        pf_sv_clear(&v->items[i]);
-    free(v->items);
-    free(v->text);
-    memset(v, 0, sizeof *v);
-}
-
-void pf_step_record_clear(pf_step_record *r) {
-    free(r->name);
-    pf_sv_clear(&r->args);
-    memset(r, 0, sizeof *r);
 }
 
 const pf_sv *pf_step_arg(const pf_step_record *r, size_t i) { return i < r->args.n_items ? &r->args.items[i] : NULL; }

@@ -1,7 +1,10 @@
 /* One STEP data record, parsed: "#12=PRODUCT('a','b','',(#3))" or a complex
- * "#7=(LENGTH_UNIT()SI_UNIT(.MILLI.,.METRE.))". Values own their strings. */
+ * "#7=(LENGTH_UNIT()SI_UNIT(.MILLI.,.METRE.))". A record's names, strings
+ * and lists live in the arena it was parsed into and die with it. */
 #ifndef PF_CAD_STEP_RECORD_H
 #define PF_CAD_STEP_RECORD_H
+
+#include "core/arena.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,10 +37,9 @@ typedef struct pf_step_record {
 } pf_step_record;
 
 /* Parses one record's text, with white space outside strings and comments
- * already removed; '' inside strings becomes '. False on malformed text. */
-bool pf_step_record_parse(const char *text, size_t len, pf_step_record *out);
-void pf_step_record_clear(pf_step_record *r);
-void pf_sv_clear(pf_sv *v);
+ * already removed; '' inside strings becomes '. False on malformed text
+ * (what it had allocated stays in the arena until the arena is freed). */
+bool pf_step_record_parse(const char *text, size_t len, pf_arena *arena, pf_step_record *out);
 
 /* Argument i of a record, or NULL. */
 const pf_sv *pf_step_arg(const pf_step_record *r, size_t i);

@@ -1,7 +1,8 @@
-/* A streaming STEP (ISO 10303-21) scanner: metadata without a CAD kernel.
- * It reads through a fixed buffer and keeps only the entities it needs
- * (products, the assembly structure, colours, units), so memory grows with
- * those entities, never with the file. Summaries are owned by the caller. */
+/* A STEP (ISO 10303-21) scanner: metadata without a CAD kernel, at about
+ * memory speed. It maps the file (page cache, not heap) and keeps only the
+ * entities it needs (products, the assembly structure, colours, units), so
+ * its own memory grows with those entities, never with the file. Summaries
+ * are owned by the caller. */
 #ifndef PF_CAD_STEP_SCANNER_H
 #define PF_CAD_STEP_SCANNER_H
 

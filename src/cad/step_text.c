@@ -97,6 +97,11 @@ char *pf_step_text_utf8(const char *p, size_t n) {
     /* No input byte yields more than two output bytes (a stray byte read as
      * ISO 8859-1); every escape shrinks. */
     char *out = pf_xmalloc(2 * n + 1);
+    pf_step_text_utf8_to(p, n, out);
+    return out;
+}
+
+size_t pf_step_text_utf8_to(const char *p, size_t n, char *out) {
     size_t len = 0;
     const char *end = p + n;
     while (p < end) {
@@ -143,5 +148,5 @@ char *pf_step_text_utf8(const char *p, size_t n) {
         }
     }
     out[len] = '\0';
-    return out;
+    return len;
 }

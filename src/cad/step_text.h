@@ -11,5 +11,8 @@
  * ISO 8859-1, and anything undecodable becomes U+FFFD, so names from any
  * file can go into JSON. */
 char *pf_step_text_utf8(const char *p, size_t n);
+/* The same into out, which holds at least 2 * n + 1 bytes; returns the
+ * length written before the terminating NUL. */
+size_t pf_step_text_utf8_to(const char *p, size_t n, char *out);
 
 #endif

@@ -20,7 +20,8 @@ typedef struct pf_command {
 } pf_command;
 
 extern const pf_command pf_cmd_serve, pf_cmd_validate, pf_cmd_node_definitions, pf_cmd_module, pf_cmd_cad,
-    pf_cmd_render, pf_cmd_run, pf_cmd_token, pf_cmd_module_child, pf_cmd_worker, pf_cmd_migrate, pf_cmd_store;
+    pf_cmd_render, pf_cmd_run, pf_cmd_token, pf_cmd_module_child, pf_cmd_module_zygote, pf_cmd_worker, pf_cmd_migrate,
+    pf_cmd_store;
 
 /* Exit codes shared by every subcommand. */
 enum { PF_EXIT_OK = 0, PF_EXIT_FAILED = 1, PF_EXIT_USAGE = 2 };

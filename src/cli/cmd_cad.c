@@ -17,7 +17,7 @@ static void usage(FILE *out) {
           "       prodflow cad export FILE.step -o OUT.glb [--deflection MM] [--angular RAD] [--no-healing]\n"
           "       prodflow cad fixture -o OUT.step [--bolts N] [--parts N]\n\n"
           "inspect prints the assembly tree of a STEP file with names, instances and\n"
-          "colours, read by the streaming scanner (no CAD kernel).\n"
+          "colours, read by the STEP scanner (no CAD kernel).\n"
           "export tessellates with OCCT and writes a GLB in metres and Y-up, through the\n"
           "cad.export_glb module.\n"
           "fixture writes the project's own test assembly: a coloured gearbox with a\n"
@@ -28,7 +28,7 @@ static void usage(FILE *out) {
           "  -o, --output FILE  the GLB to write (export)\n"
           "  --deflection MM    linear deflection in millimetres (export; default 0.1)\n"
           "  --angular RAD      angular deflection in radians (export; default 0.5)\n"
-          "  --no-healing       skip OCCT's shape healing: about a third faster on clean files (export)\n"
+          "  --no-healing       heal no part; fail when a face does not tessellate (export)\n"
           "  --bolts N          bolt instances (fixture; default 8)\n"
           "  --parts N          extra distinct parts (fixture; default 0)\n"
           "  -h, --help         this help\n",
@@ -84,9 +84,16 @@ static int export_glb(int argc, char **argv) {
         } else if (made && strcmp(made, output) != 0 && rename(made, output) != 0) {
             fprintf(stderr, "prodflow cad export: cannot write %s\n", output);
         } else {
-            printf("%s: %lld triangles, %lld bytes\n", output,
-                   (long long)json_integer_value(json_object_get(glb, "triangles")),
-                   (long long)json_integer_value(json_object_get(glb, "size")));
+            printf("%s: %lld triangles, %lld bytes; %lld distinct shapes meshed for %lld instances; healing %s\n",
+                   output, (long long)json_integer_value(json_object_get(glb, "triangles")),
+                   (long long)json_integer_value(json_object_get(glb, "size")),
+                   (long long)json_integer_value(json_object_get(glb, "meshed_shapes")),
+                   (long long)json_integer_value(json_object_get(glb, "instances")),
+                   json_string_value(json_object_get(glb, "healing")));
+            size_t i;
+            json_t *name;
+            json_array_foreach(json_object_get(glb, "healed_parts"), i, name)
+                printf("  healed: %s\n", json_string_value(name));
             rc = PF_EXIT_OK;
         }
         pf_error_free(err);

@@ -5,6 +5,7 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "runtime/zygote.h"
 #include "transport/celery_worker.h"
 #include "transport/module_worker.h"
 
@@ -170,6 +171,7 @@ static int work(const worker_args *a) {
                                .limits = a->limits,
                                .n_limits = a->n_limits,
                                .blender_pool = a->blender_workers > 0 ? pf_blender_pool_new(&po) : NULL};
+        mw.zygote = self ? pf_zygote_new(self) : NULL;
         atomic_bool stop = false;
         stopper s = {.stop = &stop};
         sigemptyset(&s.set);
@@ -197,6 +199,7 @@ static int work(const worker_args *a) {
         err = pf_celery_worker_run(&wo);
         rc = err ? PF_EXIT_FAILED : PF_EXIT_OK;
         pf_blender_pool_free(mw.blender_pool);
+        pf_zygote_stop(mw.zygote);
         free(script);
     }
     if (err) fprintf(stderr, "prodflow worker: %s\n", err->message);

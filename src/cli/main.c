@@ -6,8 +6,10 @@
 #include <string.h>
 
 static const pf_command *const commands[] = {
-    &pf_cmd_serve,  &pf_cmd_validate, &pf_cmd_node_definitions, &pf_cmd_cad,   &pf_cmd_render, &pf_cmd_run,
-    &pf_cmd_module, &pf_cmd_token,    &pf_cmd_migrate,          &pf_cmd_store, &pf_cmd_worker, &pf_cmd_module_child,
+    &pf_cmd_serve,         &pf_cmd_validate, &pf_cmd_node_definitions, &pf_cmd_cad,
+    &pf_cmd_render,        &pf_cmd_run,      &pf_cmd_module,           &pf_cmd_token,
+    &pf_cmd_migrate,       &pf_cmd_store,    &pf_cmd_worker,           &pf_cmd_module_child,
+    &pf_cmd_module_zygote,
 };
 #define N_COMMANDS (sizeof commands / sizeof *commands)
 

@@ -28,6 +28,8 @@ struct pf_child {
     unsigned long long memory_limit, peak_rss;
     int statm_fd; /* /proc/PID/statm while a memory limit holds, else -1 */
     bool memory_exceeded;
+    pf_child_reaper reaper; /* an adopted child's: says how it ended; NULL for our own */
+    void *reaper_user;
 };
 
 long pf_now_ms(void) {
@@ -228,7 +230,10 @@ static int spawn(const pf_subprocess_opts *o, int in_fd, int out_fd, int err_fd,
         posix_spawn_file_actions_adddup2(&fa, in_fd, 0);
     else
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    if (out_fd >= 0)
+        posix_spawn_file_actions_adddup2(&fa, out_fd, 1);
+    else
+        posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, err_fd, 2);
     posix_spawn_file_actions_addclosefrom_np(&fa, 3);
     if (o->cwd) posix_spawn_file_actions_addchdir_np(&fa, o->cwd);
@@ -271,6 +276,38 @@ pf_error *pf_child_spawn(const pf_subprocess_opts *o, bool with_stdin, pf_child 
     c->out_fd[1] = p[4];
     c->statm_fd = -1;
     pf_error *err = apply_limits(c, &o->limits);
+    if (err) {
+        pf_child_kill(c);
+        return err;
+    }
+    *out = c;
+    return NULL;
+}
+
+pf_error *pf_child_spawn_on(const pf_subprocess_opts *o, int sock, pf_child **out) {
+    pid_t pid = -1;
+    int rc = spawn(o, sock, -1, STDERR_FILENO, &pid);
+    if (rc != 0)
+        return pf_error_new(rc == ENOENT ? PF_ENOTFOUND : PF_EIO, "", "cannot run %s: %s", o->argv[0], strerror(rc));
+    pf_child *c = pf_xcalloc(1, sizeof *c);
+    c->pid = pid;
+    c->in_fd = c->out_fd[0] = c->out_fd[1] = c->statm_fd = -1;
+    *out = c;
+    return NULL;
+}
+
+pf_error *pf_child_adopt(pid_t pid, int in_fd, int out_fd, int err_fd, unsigned long long memory_bytes,
+                         pf_child_reaper reaper, void *user, pf_child **out) {
+    pf_child *c = pf_xcalloc(1, sizeof *c);
+    c->pid = pid;
+    c->in_fd = in_fd;
+    c->out_fd[0] = out_fd;
+    c->out_fd[1] = err_fd;
+    c->statm_fd = -1;
+    c->reaper = reaper;
+    c->reaper_user = user;
+    /* Its address-space and CPU limits it set itself, before it read its job. */
+    pf_error *err = apply_limits(c, &(pf_limits){.memory_bytes = memory_bytes});
     if (err) {
         pf_child_kill(c);
         return err;
@@ -322,12 +359,17 @@ pf_pump_result pf_child_pump(pf_child *c, pf_line_fn fn, void *user, const bool 
 
 static void reap(pf_child *c, pf_subprocess_result *out) {
     int status = 0;
-    waitpid(c->pid, &status, 0);
+    bool lost = false;
+    if (c->reaper)
+        lost = !c->reaper(c->reaper_user, &status);
+    else
+        waitpid(c->pid, &status, 0);
     /* Grandchildren that kept no pipe open would outlive the child: end the group. */
     kill(-c->pid, SIGKILL);
     if (out) {
-        out->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        out->term_signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+        out->lost = lost;
+        out->exit_code = !lost && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        out->term_signal = !lost && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         out->memory_exceeded = c->memory_exceeded;
         out->cpu_exceeded = out->term_signal == SIGXCPU;
         out->peak_rss = c->peak_rss;
@@ -355,10 +397,18 @@ void pf_child_finish(pf_child *c, long grace_ms, pf_line_fn fn, void *user, pf_s
 }
 
 pf_error *pf_subprocess_run(const pf_subprocess_opts *o, pf_subprocess_result *out) {
-    memset(out, 0, sizeof *out);
     pf_child *c = NULL;
     pf_error *err = pf_child_spawn(o, o->input != NULL, &c);
-    if (err) return err;
+    if (err) {
+        memset(out, 0, sizeof *out);
+        return err;
+    }
+    pf_child_run(c, o, out);
+    return NULL;
+}
+
+void pf_child_run(pf_child *c, const pf_subprocess_opts *o, pf_subprocess_result *out) {
+    memset(out, 0, sizeof *out);
     if (o->input) {
         /* The child reads all of its input before it answers, so writing it
          * whole cannot deadlock against a full output pipe. */
@@ -386,5 +436,4 @@ pf_error *pf_subprocess_run(const pf_subprocess_opts *o, pf_subprocess_result *o
         }
     }
     reap(c, out);
-    return NULL;
 }

@@ -56,6 +56,7 @@ typedef struct pf_subprocess_result {
     bool memory_exceeded;        /* killed for going past limits.memory_bytes */
     bool cpu_exceeded;           /* killed by the CPU-time limit (SIGXCPU or SIGKILL at the hard limit) */
     unsigned long long peak_rss; /* the most resident memory seen, in bytes (when a memory limit was set) */
+    bool lost; /* an adopted child whose end nobody could report (its starter died): exit_code is -1 */
 } pf_subprocess_result;
 
 /* The environment every child gets, built in the parent: PATH with the
@@ -77,6 +78,26 @@ pf_error *pf_subprocess_run(const pf_subprocess_opts *opts, pf_subprocess_result
 typedef struct pf_child pf_child;
 pf_error *pf_child_spawn(const pf_subprocess_opts *opts, bool with_stdin, pf_child **out);
 pid_t pf_child_pid(const pf_child *child);
+
+/* A helper process that talks over a socket instead of pipes (the module
+ * zygote, runtime/zygote.h): its stdin is sock, its stdout /dev/null and
+ * its stderr the server's own, so what it logs lands in the server's log
+ * and no pipe of it needs pumping. Only argv, cwd and env of opts are used. */
+pf_error *pf_child_spawn_on(const pf_subprocess_opts *opts, int sock, pf_child **out);
+
+/* Says how an adopted child ended, as waitpid's status; false when that
+ * cannot be known (whoever started it is gone). Blocks until it ended. */
+typedef bool (*pf_child_reaper)(void *user, int *status);
+/* A child another process started for us (a zygote's fork), in its own
+ * process group, on our pipes: in_fd its stdin's write end (-1: none),
+ * out_fd and err_fd the read ends of its stdout and stderr, all taken
+ * over. The memory watchdog watches it as it watches our own; limits on
+ * address space and CPU time it set itself. reaper replaces waitpid. */
+pf_error *pf_child_adopt(pid_t pid, int in_fd, int out_fd, int err_fd, unsigned long long memory_bytes,
+                         pf_child_reaper reaper, void *user, pf_child **out);
+/* pf_subprocess_run for a child started already: writes opts->input, pumps
+ * under opts' timeout and cancel, and reaps it (the handle is freed). */
+void pf_child_run(pf_child *child, const pf_subprocess_opts *opts, pf_subprocess_result *out);
 /* Writes all of data to the child's stdin; false once the child is gone. */
 bool pf_child_write(pf_child *child, const char *data, size_t len);
 

@@ -16,6 +16,7 @@ typedef struct {
     bool busy;
     char *last_model; /* the GLB digest it rendered last: jobs for it go here first */
     long jobs;
+    long imports; /* jobs that imported their GLB; the others found it cached */
 } slot;
 
 struct pf_blender_pool {
@@ -60,9 +61,10 @@ json_t *pf_blender_pool_status(pf_blender_pool *p) {
     pthread_mutex_lock(&p->lock);
     for (int i = 0; i < p->n; i++) {
         const slot *s = &p->slots[i];
-        json_array_append_new(workers, json_pack("{s:I, s:b, s:I}", "pid",
-                                                 (json_int_t)(s->worker ? pf_blender_worker_pid(s->worker) : 0), "busy",
-                                                 s->busy, "jobs", (json_int_t)s->jobs));
+        json_array_append_new(workers,
+                              json_pack("{s:I, s:b, s:I, s:I}", "pid",
+                                        (json_int_t)(s->worker ? pf_blender_worker_pid(s->worker) : 0), "busy", s->busy,
+                                        "jobs", (json_int_t)s->jobs, "imports", (json_int_t)s->imports));
     }
     json_t *status = json_pack("{s:o, s:I, s:I}", "workers", workers, "jobs", (json_int_t)p->jobs, "fallbacks",
                                (json_int_t)p->fallbacks);
@@ -93,11 +95,12 @@ static int acquire(pf_blender_pool *p, const char *model, const pf_blender_call 
     return chosen;
 }
 
-static void release(pf_blender_pool *p, int i, const char *model, bool fell_back) {
+static void release(pf_blender_pool *p, int i, const char *model, bool fell_back, bool imported) {
     pthread_mutex_lock(&p->lock);
     slot *s = &p->slots[i];
     s->busy = false;
     s->jobs++;
+    if (imported && !fell_back) s->imports++;
     p->jobs++;
     if (fell_back) p->fallbacks++;
     free(s->last_model);
@@ -127,7 +130,7 @@ static pf_error *render_warm(pf_blender_pool *p, const json_t *job, const pf_ble
     pf_error *err = NULL;
     if (!s->worker) err = pf_blender_worker_start(&p->setup, call, &s->worker);
     if (err) {
-        release(p, i, NULL, false);
+        release(p, i, NULL, false, false);
         return err;
     }
     pf_blender_call warm = *call;
@@ -146,7 +149,7 @@ static pf_error *render_warm(pf_blender_pool *p, const json_t *job, const pf_ble
         pf_error_free(err);
         err = render_cold(&p->setup, job, call, result);
     }
-    release(p, i, model, fall_back);
+    release(p, i, model, fall_back, json_object_get(json_object_get(*result, "timing"), "import_s") != NULL);
     return err;
 }
 

@@ -18,7 +18,8 @@ typedef struct pf_blender_pool pf_blender_pool;
 pf_blender_pool *pf_blender_pool_new(const pf_blender_pool_opts *opts);
 /* Stops every worker. */
 void pf_blender_pool_free(pf_blender_pool *pool);
-/* {"workers": [{"pid", "busy", "jobs"}], "jobs", "fallbacks"}; new reference. */
+/* {"workers": [{"pid", "busy", "jobs", "imports"}], "jobs", "fallbacks"};
+ * new reference. */
 json_t *pf_blender_pool_status(pf_blender_pool *pool);
 
 /* Renders one job on a warm worker when pool is non-NULL, else in a fresh

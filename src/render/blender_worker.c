@@ -19,6 +19,7 @@ struct pf_blender_worker {
     pf_child *child;
     bool healthy; /* between jobs and answering; otherwise free() kills */
     unsigned long long memory_bytes;
+    long start_ms; /* spawn to ready, until the first job reports it */
 };
 
 /* What the output of one job has said so far. */
@@ -26,7 +27,12 @@ typedef struct {
     const pf_blender_call *call;
     bool finished;
     json_t *result;
+    json_t *timing; /* the script's phases, from the done event */
     pf_error *err;
+    /* Blender's own account, summed over the job's frames: Cycles' time to
+     * the end of each frame, its share before the first sample (scene sync,
+     * BVH), and the file writing. */
+    double cycles_s, sync_s, write_s;
     int frames_done;
     long last_output_ms;
     char last_error[400]; /* the last line Blender flagged as an error */
@@ -57,6 +63,7 @@ static void on_event(job_state *s, const char *text, size_t len) {
     if (strcmp(kind, "ready") == 0 || strcmp(kind, "done") == 0) {
         s->finished = true;
         s->result = json_incref(json_object_get(ev, strcmp(kind, "done") == 0 ? "outputs" : "event"));
+        s->timing = json_incref(json_object_get(ev, "timing"));
     } else if (strcmp(kind, "error") == 0) {
         s->finished = true;
         const char *ptr = json_string_value(json_object_get(ev, "pointer"));
@@ -64,6 +71,8 @@ static void on_event(job_state *s, const char *text, size_t len) {
                               json_string_value(json_object_get(ev, "message")));
     } else if (strcmp(kind, "frame") == 0) {
         s->frames_done = (int)json_integer_value(json_object_get(ev, "frame"));
+        const char *path = json_string_value(json_object_get(ev, "path"));
+        if (s->call && s->call->on_frame && path) s->call->on_frame(s->call->frame_user, s->frames_done, path);
         char msg[64];
         snprintf(msg, sizeof msg, "frame %d of %d", s->frames_done, s->call ? s->call->frames : 0);
         report(s, 0, msg);
@@ -71,6 +80,39 @@ static void on_event(job_state *s, const char *text, size_t len) {
         report(s, 0, json_string_value(json_object_get(ev, "phase")));
     }
     json_decref(ev);
+}
+
+/* Blender's clock text after mark in line ("00:01.25", "01:02:03.50") in
+ * seconds; false when there is none. */
+static bool clock_after(const char *line, const char *mark, double *seconds) {
+    const char *at = strstr(line, mark);
+    if (!at) return false;
+    at += strlen(mark);
+    double total = 0;
+    int fields = 0;
+    for (;;) {
+        char *end;
+        double v = strtod(at, &end);
+        if (end == at) break;
+        total = total * 60 + v;
+        fields++;
+        if (*end != ':') break;
+        at = end + 1;
+    }
+    *seconds = total;
+    return fields >= 2;
+}
+
+/* Cycles' status lines ("Fra:1 ... | Time:00:00.54 | ... | Sample 0/16",
+ * "... | Finished") and the writer's (" Time: 00:06.60 (Saving: 00:00.02)"). */
+static void blender_times(job_state *s, const char *line) {
+    double t;
+    if (strstr(line, "| Sample 0/") && clock_after(line, "| Time:", &t))
+        s->sync_s += t;
+    else if (strstr(line, "| Finished") && clock_after(line, "| Time:", &t))
+        s->cycles_s += t;
+    else if (clock_after(line, "(Saving: ", &t))
+        s->write_s += t;
 }
 
 static void on_line(void *user, int stream, const char *line, size_t len) {
@@ -81,6 +123,7 @@ static void on_line(void *user, int stream, const char *line, size_t len) {
     const char *ev = stream == 1 ? strstr(copy, EVENT_MARK) : NULL;
     const char *sample = strstr(copy, "| Sample ");
     int done = 0, total = 0;
+    if (stream == 1 && !ev) blender_times(s, copy);
     if (ev) {
         on_event(s, ev + 4, strlen(ev + 4));
     } else if (sample && sscanf(sample, "| Sample %d/%d", &done, &total) == 2 && total > 0) {
@@ -169,9 +212,12 @@ pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blende
     }
     if (wait.progress) wait.progress(wait.progress_user, -1, "starting Blender");
     job_state s = {.call = &wait, .last_output_ms = pf_now_ms()};
+    long spawned = pf_now_ms();
     pf_blender_outcome o = pump(w, &s, &wait);
     json_decref(s.result);
+    json_decref(s.timing);
     if (o == PF_BLENDER_DONE) {
+        w->start_ms = pf_now_ms() - spawned;
         w->healthy = true;
         *out = w;
         return NULL;
@@ -188,6 +234,23 @@ pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blende
 
 pid_t pf_blender_worker_pid(const pf_blender_worker *w) { return w->child ? pf_child_pid(w->child) : -1; }
 
+/* result.timing: the script's phases with Blender's own account and the
+ * process start (on the worker's first job only: later jobs did not wait
+ * for it). */
+static void add_timing(pf_blender_worker *w, job_state *s, long job_ms) {
+    json_t *t = json_is_object(s->timing) ? json_deep_copy(s->timing) : json_object();
+    json_object_set_new(t, "start_s", json_real((double)w->start_ms / 1000));
+    w->start_ms = 0;
+    json_object_set_new(t, "cycles_s", json_real(s->cycles_s));
+    json_object_set_new(t, "sync_s", json_real(s->sync_s));
+    json_object_set_new(t, "write_s", json_real(s->write_s));
+    json_object_set_new(t, "job_s", json_real((double)job_ms / 1000));
+    if (json_is_object(s->result))
+        json_object_set_new(s->result, "timing", t);
+    else
+        json_decref(t);
+}
+
 pf_error *pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const pf_blender_call *call, json_t **result,
                                 pf_blender_outcome *outcome) {
     *result = NULL;
@@ -203,11 +266,14 @@ pf_error *pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const p
         pf_log(PF_LOG_WARN, "blender.cpu_limit", "%s", limited->message);
         pf_error_free(limited);
     }
+    long sent_ms = pf_now_ms();
     bool sent = w->child && pf_child_write(w->child, line, len + 1);
     free(line);
     pf_blender_outcome o = sent ? pump(w, &s, call) : PF_BLENDER_CRASHED;
     *outcome = o;
     w->healthy = o == PF_BLENDER_DONE || o == PF_BLENDER_FAILED;
+    if (o == PF_BLENDER_DONE) add_timing(w, &s, pf_now_ms() - sent_ms);
+    json_decref(s.timing);
     if (o == PF_BLENDER_DONE) {
         *result = s.result;
         return NULL;

@@ -28,7 +28,11 @@ typedef struct pf_blender_call {
     const atomic_bool *cancel;
     void (*progress)(void *user, double fraction, const char *message);
     void *progress_user;
-    int frames;       /* frames the job renders (progress); 1 for a still */
+    int frames; /* frames the job renders (progress); 1 for a still */
+    /* Each frame of a turntable as its file lands (frame counts from 1),
+     * so it can be encoded while the next one renders; may be NULL. */
+    void (*on_frame)(void *user, int frame, const char *path);
+    void *frame_user;
     long cpu_seconds; /* CPU time the job may use, set on the process per job; <= 0: no limit */
 } pf_blender_call;
 
@@ -47,9 +51,14 @@ typedef struct pf_blender_worker pf_blender_worker;
 pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blender_call *call, pf_blender_worker **out);
 pid_t pf_blender_worker_pid(const pf_blender_worker *w);
 /* Runs one job: NULL with *result (new reference) when it is done, else
- * the error, which says how it ended. *outcome tells what became of the
- * worker: only after DONE or FAILED may it take another job; after any
- * other outcome free it. */
+ * the error, which says how it ended. The result carries "timing", the
+ * job's seconds by phase: start_s (the process start, on its first job),
+ * import_s (absent when the GLB was cached), setup_s, render_s (Blender's
+ * render calls), and Blender's own account within them: sync_s (Cycles
+ * before its first sample), cycles_s (Cycles to each frame's end) and
+ * write_s (writing the files); job_s is the whole job as seen from here.
+ * *outcome tells what became of the worker: only after DONE or FAILED may
+ * it take another job; after any other outcome free it. */
 pf_error *pf_blender_worker_run(pf_blender_worker *w, const json_t *job, const pf_blender_call *call, json_t **result,
                                 pf_blender_outcome *outcome);
 /* Ends the process (asks, then kills) and frees the worker. */

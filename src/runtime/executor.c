@@ -77,7 +77,8 @@ pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx
     if (m->execution == PF_EXEC_PROCESS && !m->desc->isolates_itself && rt->cfg.module_runner) {
         /* The child validates params and inputs itself, through pf_module_invoke. */
         unsigned long long peak = 0;
-        pf_error *err = pf_isolate_invoke(rt->cfg.module_runner, m, ctx, inputs, params, outputs, &peak);
+        pf_error *err =
+            pf_isolate_invoke_via(rt->zygote, rt->cfg.module_runner, m, ctx, inputs, params, outputs, &peak);
         *process = json_pack("{s:s, s:I, s:I}", "isolated", "child process", "peak_rss", (json_int_t)peak,
                              "memory_limit", (json_int_t)ctx->limits.memory_bytes);
         return err;

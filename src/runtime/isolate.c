@@ -3,9 +3,11 @@
 #include "core/bytes.h"
 #include "core/json.h"
 #include "core/json_text.h"
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/subprocess.h"
 #include "modules/invoke.h"
+#include "runtime/zygote.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -112,6 +114,9 @@ static pf_error *ended_error(const pf_module *m, const pf_module_ctx *ctx, const
         return pf_error_new(PF_ETIMEOUT, "", "%s did not finish within %.1f s and was stopped while %s", m->key,
                             (double)ctx->timeout_ms / 1000, doing);
     if (r->cancelled) return pf_error_new(PF_ECANCELLED, "", "the run was cancelled; %s was stopped", m->key);
+    if (r->lost)
+        return pf_error_new(PF_EIO, "", "%s was stopped while %s: the module zygote that started it ended%s%s", m->key,
+                            doing, *l->last_stderr ? ": " : "", l->last_stderr);
     if (r->term_signal)
         return pf_error_new(PF_EIO, "", "%s crashed while %s (signal %d, %s)%s%s", m->key, doing, r->term_signal,
                             strsignal(r->term_signal), *l->last_stderr ? ": " : "", l->last_stderr);
@@ -121,6 +126,12 @@ static pf_error *ended_error(const pf_module *m, const pf_module_ctx *ctx, const
 
 pf_error *pf_isolate_invoke(const char *program, const pf_module *m, const pf_module_ctx *ctx, const json_t *inputs,
                             const json_t *params, json_t **outputs, unsigned long long *peak_rss) {
+    return pf_isolate_invoke_via(NULL, program, m, ctx, inputs, params, outputs, peak_rss);
+}
+
+pf_error *pf_isolate_invoke_via(pf_zygote *zygote, const char *program, const pf_module *m, const pf_module_ctx *ctx,
+                                const json_t *inputs, const json_t *params, json_t **outputs,
+                                unsigned long long *peak_rss) {
     *outputs = NULL;
     if (peak_rss) *peak_rss = 0;
     json_t *job = job_of(m, ctx, inputs, params);
@@ -137,7 +148,22 @@ pf_error *pf_isolate_invoke(const char *program, const pf_module *m, const pf_mo
                             .on_line = on_line,
                             .user = &l};
     pf_subprocess_result r;
-    pf_error *err = pf_subprocess_run(&o, &r);
+    pf_child *forked = NULL;
+    pf_error *err = zygote ? pf_zygote_fork(zygote, &ctx->limits, ctx->cancel, &forked) : NULL;
+    if (err && err->code == PF_ECANCELLED) {
+        pf_error_free(err);
+        free(text);
+        return pf_error_new(PF_ECANCELLED, "", "the run was cancelled; %s was stopped", m->key);
+    }
+    if (err) { /* no node is lost to a zygote that cannot start: the child is spawned as without one */
+        pf_log(PF_LOG_WARN, "zygote_fallback", "%s: %s; spawning module-child for it", m->key, err->message);
+        pf_error_free(err);
+        err = NULL;
+    }
+    if (forked)
+        pf_child_run(forked, &o, &r);
+    else
+        err = pf_subprocess_run(&o, &r);
     free(text);
     if (peak_rss && !err) *peak_rss = r.peak_rss;
     if (err) {

@@ -6,7 +6,10 @@
  * error). The parent pumps them under the module's limits: resident memory
  * (a watchdog, in every build) and, unless the child is a sanitised build,
  * an address-space limit; CPU time; the node's timeout; cancel. Each of
- * these kills the child's whole process group and becomes a clear error. */
+ * these kills the child's whole process group and becomes a clear error.
+ * The runtime and the workers have their children forked by a module
+ * zygote (runtime/zygote.h) rather than spawned: the same child, the same
+ * events and limits, started in a few milliseconds. */
 #ifndef PF_RUNTIME_ISOLATE_H
 #define PF_RUNTIME_ISOLATE_H
 
@@ -20,6 +23,12 @@
  * no memory limit watched it). */
 pf_error *pf_isolate_invoke(const char *program, const pf_module *m, const pf_module_ctx *ctx, const json_t *inputs,
                             const json_t *params, json_t **outputs, unsigned long long *peak_rss);
+/* The same with the child forked by zygote (runtime/zygote.h) when it can,
+ * spawned as `program module-child` when it cannot or zygote is NULL. */
+struct pf_zygote;
+pf_error *pf_isolate_invoke_via(struct pf_zygote *zygote, const char *program, const pf_module *m,
+                                const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs,
+                                unsigned long long *peak_rss);
 
 /* The child's side: reads one job from in, runs it against reg, writes
  * the events to out. Returns the process's exit status. */

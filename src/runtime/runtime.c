@@ -11,6 +11,7 @@
 #include "core/mem.h"
 #include "core/sha256.h"
 #include "core/subprocess.h"
+#include "runtime/zygote.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -461,6 +462,7 @@ pf_error *pf_runtime_start(const pf_runtime_config *cfg, pf_runtime **out) {
     for (size_t i = 0; i <= n_modules; i++)
         pf_histogram_init(&rt->module_durations[i], pf_buckets_module, pf_n_buckets_module);
     pthread_cond_init(&rt->to_write, NULL);
+    if (cfg->module_runner && !cfg->remote) rt->zygote = pf_zygote_new(cfg->module_runner);
     for (int i = 0; i < rt->n_threads; i++)
         pthread_create(&rt->threads[i], NULL, worker, rt);
     pthread_create(&rt->writer, NULL, writer, rt);
@@ -500,6 +502,7 @@ void pf_runtime_stop(pf_runtime *rt) {
     pthread_cond_signal(&rt->to_write);
     pthread_mutex_unlock(&rt->lock);
     pthread_join(rt->writer, NULL);
+    pf_zygote_stop(rt->zygote);
     /* What finished is committed: another server may take the rest now
      * rather than after the lease time. */
     if (rt->leasing) rt_log_store_error(pf_store_run_release(rt->cfg.store, rt->cfg.lease_owner), "(releasing leases)");

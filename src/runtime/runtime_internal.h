@@ -137,6 +137,9 @@ struct pf_runtime {
     pf_counter nodes_finished[6];   /* by node_status */
     pf_histogram *module_durations; /* one per registry module, then one for any other */
     _Atomic long nodes_running;
+    /* Forks the children of isolated modules (runtime/zygote.h); NULL
+     * spawns each as `module-child`. */
+    struct pf_zygote *zygote;
 };
 
 /* The fence every write of run carries (buf filled), or NULL when this

@@ -42,6 +42,11 @@ PGconn *pf_pg_connect(const char *url, pf_error **err) {
     static const char *const keys[] = {"connect_timeout", "application_name", "dbname", "client_encoding", NULL};
     const char *const values[] = {"10", "prodflow", url, "UTF8", NULL};
     *err = NULL;
+    char why[300];
+    if (!pf_pq_load(why, sizeof why)) {
+        *err = pf_error_new(PF_EUNAVAILABLE, "/store", "%s", why);
+        return NULL;
+    }
     PGconn *pg = PQconnectdbParams(keys, values, 1);
     if (pg && PQstatus(pg) == CONNECTION_OK) {
         PQsetNoticeProcessor(pg, quiet, NULL);

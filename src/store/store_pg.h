@@ -10,7 +10,7 @@
 
 #include "store/store_backend.h"
 
-#include <libpq-fe.h>
+#include "store/pg_api.h"
 #include <pthread.h>
 
 /* The statements the backend runs, prepared on each connection when it

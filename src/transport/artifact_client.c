@@ -3,7 +3,7 @@
 #include "core/mem.h"
 #include "core/sha256.h"
 
-#include <curl/curl.h>
+#include "core/curl_api.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>

@@ -86,7 +86,7 @@ static pf_error *run_module(const pf_module_worker *w, const pf_module *m, pf_mo
                             const json_t *params, json_t **outputs, unsigned long long *peak) {
     ctx->limits = pf_isolate_limits(m, w->limits, w->n_limits);
     if (m->execution == PF_EXEC_PROCESS && !m->desc->isolates_itself && w->module_runner)
-        return pf_isolate_invoke(w->module_runner, m, ctx, inputs, params, outputs, peak);
+        return pf_isolate_invoke_via(w->zygote, w->module_runner, m, ctx, inputs, params, outputs, peak);
     return pf_module_invoke(w->registry, m->key, ctx, inputs, params, outputs);
 }
 

@@ -22,6 +22,7 @@ typedef struct pf_module_worker {
     const char *work_dir;      /* scratch per task, and the cache of fetched inputs */
     const char *share_dir;     /* templates, libraries, the Blender script */
     const char *module_runner; /* the prodflow binary, for isolated modules */
+    struct pf_zygote *zygote;  /* forks their children (runtime/zygote.h); NULL spawns each */
     const pf_limit_override *limits;
     size_t n_limits;
     pf_blender_pool *blender_pool; /* NULL renders in a fresh Blender per task */

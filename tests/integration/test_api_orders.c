@@ -85,6 +85,45 @@ static void test_preflight_problems(const pf_test_server *srv, const char *produ
     json_decref(bare);
 }
 
+/* A trial of an order workflow against a delivered line, as the editor
+ * starts it: the line as the subject and no context. The server puts the
+ * line into the context as dispatch would, and the line stays delivered. */
+static void test_trial_run(const pf_test_server *srv, const char *line_id, const char *order_path) {
+    char *body = pf_asprintf(
+        "{\"workflow\":{\"schema\":\"prodflow.workflow/v1\",\"id\":\"trial\",\"name\":\"Trial\","
+        "\"family\":\"order_line\",\"nodes\":[{\"id\":\"line\",\"step\":\"order.resolve_line\","
+        "\"params\":{}}],\"edges\":[]},\"subject\":{\"order_line\":\"%s\",\"mode\":\"shadow\",\"from\":\"editor\"},"
+        "\"shadow\":true}",
+        line_id);
+    json_t *accepted = pf_http_post_expect(srv, "/api/runs", body, 202);
+    free(body);
+    json_t *run = pf_test_run_wait(srv, pf_json_str(accepted, "id") ? pf_json_str(accepted, "id") : "");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    const json_t *context = json_object_get(json_object_get(run, "doc"), "context");
+    CHECK_STR(pf_json_str(context, "order_line_id"), line_id);
+    CHECK_STR(pf_json_str(json_object_get(context, "line"), "id"), line_id);
+    json_decref(run);
+    json_decref(accepted);
+    long status;
+    json_t *order = pf_http_json(srv, "GET", order_path, NULL, &status);
+    CHECK_STR(pf_json_str(json_array_get(json_object_get(order, "lines"), 0), "status"), "delivered");
+    json_decref(order);
+    /* a line that does not exist is named where the request names it; a
+     * trial that would publish is refused */
+    json_t *refused = pf_http_post_expect(srv, "/api/runs",
+                                          "{\"workflow\":{\"id\":\"starter-order-still\",\"version\":1},\"subject\":"
+                                          "{\"order_line\":\"oli_nope\",\"mode\":\"shadow\"},\"shadow\":true}",
+                                          422);
+    CHECK(pf_problems_have(json_object_get(refused, "errors"), "/subject/order_line"));
+    json_decref(refused);
+    body = pf_asprintf(
+        "{\"workflow\":{\"id\":\"starter-order-still\",\"version\":1},\"subject\":{\"order_line\":\"%s\"}}", line_id);
+    refused = pf_http_post_expect(srv, "/api/runs", body, 422);
+    free(body);
+    CHECK(pf_problems_have(json_object_get(refused, "errors"), "/shadow"));
+    json_decref(refused);
+}
+
 int main(void) {
     pf_test_webhook *hook = pf_test_webhook_start();
     CHECK(hook != NULL);
@@ -171,6 +210,7 @@ int main(void) {
     const json_t *line;
     json_array_foreach(json_object_get(after, "lines"), i, line) CHECK_STR(pf_json_str(line, "status"), "delivered");
     json_decref(after);
+    test_trial_run(&srv, pf_json_str(json_array_get(lines, 0), "id"), order_path);
 
     size_t len = 0;
     char *png = published(&srv, run_ids[0], &len);

@@ -3,8 +3,10 @@
  * the model allows grows past a small memory limit; the node fails saying
  * so, the run follows its policy, and the server keeps serving. A CPU-time
  * limit ends it the same way. Cancel kills the child, and a cancelled run
- * stays cancelled after a restart. This holds in the sanitised test build:
- * the memory limit is a watchdog on the child's resident size there. */
+ * stays cancelled after a restart. The children are forked by the server's
+ * module zygote; killed, it is replaced and the node it ran fails. This
+ * holds in the sanitised test build: the memory limit is a watchdog on the
+ * child's resident size there. */
 #include "check.h"
 
 #include "cad/cad_kernel.h"
@@ -80,8 +82,9 @@ static const json_t *last_attempt(const json_t *run) {
     return json_array_get(attempts, json_array_size(attempts) - 1);
 }
 
-/* The pid of the server's module child, 0 when there is none. */
-static pid_t module_child(pid_t server) {
+/* The pid of a live child of parent whose command line holds what, 0 when
+ * there is none. */
+static pid_t child_of(pid_t parent, const char *what) {
     pid_t found = 0;
     DIR *d = opendir("/proc");
     struct dirent *e;
@@ -96,7 +99,7 @@ static pid_t module_child(pid_t server) {
         const char *close = strrchr(buf, ')');
         int ppid = 0;
         char state = 0;
-        if (!close || sscanf(close + 2, "%c %d", &state, &ppid) != 2 || ppid != server || state == 'Z') continue;
+        if (!close || sscanf(close + 2, "%c %d", &state, &ppid) != 2 || ppid != parent || state == 'Z') continue;
         snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
         f = fopen(path, "r");
         if (!f) continue;
@@ -105,10 +108,34 @@ static pid_t module_child(pid_t server) {
         for (size_t i = 0; i < n; i++)
             if (!buf[i]) buf[i] = ' ';
         buf[n] = '\0';
-        if (strstr(buf, "module-child")) found = (pid_t)atol(e->d_name);
+        if (strstr(buf, what)) found = (pid_t)atol(e->d_name);
     }
     if (d) closedir(d);
     return found;
+}
+
+/* Whether pid runs still: not gone, not a zombie (a child of a killed
+ * zygote is reaped by init, whenever init gets to it). */
+static bool running(pid_t pid) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *close = strrchr(buf, ')');
+    return close && close[1] && close[2] != 'Z' && close[2] != 'X';
+}
+
+/* The server's module zygote (runtime/zygote.h), 0 when there is none. */
+static pid_t zygote(pid_t server) { return child_of(server, "module-zygote"); }
+
+/* The pid of the server's module child, 0 when there is none: forked by
+ * its zygote, which is how the server starts them. */
+static pid_t module_child(pid_t server) {
+    pid_t z = zygote(server);
+    return z ? child_of(z, "module-zygote") : 0;
 }
 
 static void test_memory_limit(void) {
@@ -206,9 +233,42 @@ static void test_cancel_kills_the_child(void) {
     pf_test_server_stop(&srv);
 }
 
+/* The zygote killed with kill -9 while its child meshes: the node fails
+ * (it has no retries) saying why, and the next run gets a new zygote. */
+static void test_zygote_killed(void) {
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", NULL}) != 0) return;
+    char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
+    make_spheres(step);
+    char *id = start(&srv, FINE);
+    pid_t z, child;
+    while (!(z = zygote(srv.pid)) || !(child = child_of(z, "module-zygote")))
+        ;
+    CHECK(kill(z, SIGKILL) == 0);
+    json_t *run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "failed");
+    const char *message = pf_json_str(json_object_get(glb(run), "error"), "message");
+    CHECK_MSG(message && strstr(message, "the module zygote that started it ended"), "%s",
+              message ? message : "(none)");
+    CHECK_MSG(!running(child), "the module's process %d outlived its zygote", (int)child);
+    json_decref(run);
+    free(id);
+
+    id = start(&srv, "0.2");
+    run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    pid_t again = zygote(srv.pid);
+    CHECK_MSG(again && again != z, "no new zygote (%d, was %d)", (int)again, (int)z);
+    json_decref(run);
+    free(id);
+    free(step);
+    pf_test_server_stop(&srv);
+}
+
 int main(void) {
     test_memory_limit();
     test_cpu_limit();
     test_cancel_kills_the_child();
+    test_zygote_killed();
     return pf_check_done("isolation");
 }

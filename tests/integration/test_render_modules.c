@@ -197,6 +197,16 @@ static bool same_pixels(const char *a, const char *b) {
     return same;
 }
 
+/* The first worker's field in the pool's status. */
+static json_int_t worker_field(pf_blender_pool *pool, const char *field) {
+    json_t *status = pf_blender_pool_status(pool);
+    json_int_t v = json_integer_value(json_object_get(json_array_get(json_object_get(status, "workers"), 0), field));
+    json_decref(status);
+    return v;
+}
+
+static const char other_digest[] = "0000000000000000000000000000000000000000000000000000000000000001";
+
 static void test_still_cold_and_warm(fixture *f) {
     json_t *cold = run_ok(f, "render.blender_still", render_inputs(f, true), still_params(96, 4, NULL), NULL);
     check_visible(port_path(cold, "image"), 96);
@@ -227,6 +237,18 @@ static void test_still_cold_and_warm(fixture *f) {
     CHECK_MSG(same_pixels(port_path(cold, "image"), port_path(warm1, "image")), "cold and warm stills differ");
     CHECK_MSG(same_pixels(port_path(cold, "image"), port_path(warm2, "image")),
               "a cached model after an override renders differently");
+    /* The import is kept by GLB digest: the override and the second still
+     * found it cached; the same file under another digest is another
+     * product, imported afresh. */
+    CHECK_INT(worker_field(pool, "imports"), 1);
+    json_t *renamed = render_inputs(f, true);
+    json_t *glb = json_deep_copy(f->glb);
+    json_object_set_new(glb, "sha256", json_string(other_digest));
+    json_object_set_new(renamed, "glb", glb);
+    json_decref(run_ok(f, "render.blender_still", renamed, still_params(48, 4, NULL), pool));
+    CHECK_INT(worker_field(pool, "imports"), 2);
+    json_decref(run_ok(f, "render.blender_still", render_inputs(f, true), still_params(48, 4, NULL), pool));
+    CHECK_INT(worker_field(pool, "imports"), 2);
 
     /* A worker killed mid-render: the job is done again from cold, same pixels. */
     killer k = {.marker = f->script, .kills_left = 1};

@@ -35,6 +35,12 @@ static void on_progress(void *user, double fraction, const char *message) {
     p->events++;
 }
 
+/* The frame hook: counts frames whose file it was told of. */
+static void on_frame(void *user, int frame, const char *path) {
+    int *seen = user;
+    if (frame == *seen + 1 && strcmp(path, "x.png") == 0) (*seen)++;
+}
+
 static json_t *job(const char *op, const char *marker) {
     return json_pack("{s:s, s:s, s:{s:s}}", "op", op, "marker", marker ? marker : "", "glb", "sha256", "abc");
 }
@@ -57,11 +63,20 @@ static json_int_t status_field(pf_blender_pool *pool, const char *field) {
 
 static void test_cold(void) {
     progress_log log = {.monotonic = true};
-    pf_blender_call call = {.progress = on_progress, .progress_user = &log, .frames = 1};
+    int frames_seen = 0;
+    pf_blender_call call = {
+        .progress = on_progress, .progress_user = &log, .frames = 1, .on_frame = on_frame, .frame_user = &frames_seen};
     json_t *result = NULL;
     pf_error *err = render(NULL, "still", NULL, &call, &result);
     CHECK(err == NULL);
     CHECK(json_integer_value(json_object_get(result, "pid")) > 0);
+    CHECK_INT(frames_seen, 1);
+    /* the timing the worker adds: the process start on its first job */
+    json_t *timing = json_object_get(result, "timing");
+    CHECK(json_is_real(json_object_get(timing, "start_s")));
+    /* Blender's own account, read from its output */
+    CHECK(json_real_value(json_object_get(timing, "cycles_s")) == 61.5);
+    CHECK(json_real_value(json_object_get(timing, "write_s")) == 0.25);
     /* four samples and one frame event, in order */
     CHECK(log.events >= 5);
     CHECK(log.monotonic);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { editorRunRequest, nodeRunView, overlayRun, runBlocked, runnableProducts, workflowErrors } from './editorRun';
+import { editorLineRunRequest, editorRunRequest, nodeRunView, orderableTypes, orderLineChoices, overlayRun, runBlocked, runFocus, runnableProducts, runSource, workflowErrors } from './editorRun';
 import type { EditSession } from './editorSession';
-import type { CadFile, Product, RunDetail, WorkflowDoc } from './types';
+import type { CadFile, Order, OutputType, Product, RunDetail, WorkflowDoc } from './types';
 import type { FlowNode } from './workflow';
 
 const product = (id: string, name: string, cad: string | null): Product => ({ id, name, sku: id, category: 'c', cad_file: cad });
@@ -19,10 +19,43 @@ const cad: CadFile = { id: 'abc', sha256: 'abc', size: 1, path: 'cad/abc.step', 
 const node = (id: string): FlowNode => ({ id, type: 'module', position: { x: 0, y: 0 }, data: { step: 's', params: {}, ui: {}, extra: {} } });
 
 describe('runBlocked', () => {
-  it('runs a CAD workflow with a product, says why not otherwise', () => {
+  it('runs a CAD workflow with a product and an order workflow for an order line, says why not otherwise', () => {
     expect(runBlocked('cad_file', 'CAD Intake', true)).toBeUndefined();
+    expect(runBlocked('order_line', 'Order Rendering', true)).toBeUndefined();
     expect(runBlocked('cad_file', 'CAD Intake', false)).toBe('no workflow is open');
-    expect(runBlocked('order_line', 'Order Rendering', true)).toContain('order line');
+    expect(runBlocked('mystery', 'Mystery', true)).toBe('a Mystery workflow cannot be run from the editor');
+    expect(runSource('cad_file')).toBe('product');
+    expect(runSource('order_line')).toBe('order_line');
+    expect(runSource('mystery')).toBeUndefined();
+  });
+});
+
+describe('order lines to run an order workflow for', () => {
+  const type = (key: string, name: string, family = 'order_line') => ({ key, name, family }) as OutputType;
+  const line = (id: string, product: string, output_type: string, status: 'new' | 'delivered' = 'new') => ({ id, product, output_type, status, quantity: 1, overrides: {}, runs: [] });
+  const orders = [
+    { id: 'o2', reference: 'PO-7', customer: 'ACME', lines: [line('l3', 'p1', 'still'), line('l4', 'gone', 'turn', 'delivered')] },
+    { id: 'o1', customer: 'Bob', lines: [line('l1', 'p1', 'still')] },
+  ] as Order[];
+  it('names each line by its order, product and output type, in the order given', () => {
+    const got = orderLineChoices(orders, [product('p1', 'Gearbox', 'x')], [type('still', 'Studio still')]);
+    expect(got).toEqual([
+      { id: 'l3', label: 'PO-7 · ACME, line 1 · Gearbox · Studio still (New)' },
+      { id: 'l4', label: 'PO-7 · ACME, line 2 · gone · turn (Delivered)' },
+      { id: 'l1', label: 'Order for Bob · Gearbox · Studio still (New)' },
+    ]);
+  });
+  it('offers the output types of the workflow’s family, by name', () => {
+    const got = orderableTypes([type('b', 'Turntable'), type('x', 'Intake', 'cad_file'), type('a', 'Still')], 'order_line');
+    expect(got.map((t) => t.key)).toEqual(['a', 'b']);
+  });
+  it('asks for a trial: the line as subject, no context, a shadow', () => {
+    const orderDoc = { ...doc, family: 'order_line' };
+    const r = editorLineRunRequest(orderDoc, { mode: 'edit', baseVersion: 2, savedJson: '' }, false, 'l3');
+    expect(r).toEqual({ workflow: { id: 'w', version: 2 }, subject: { order_line: 'l3', mode: 'shadow', from: 'editor' }, shadow: true });
+    expect('context' in r).toBe(false);
+    const unsaved = editorLineRunRequest(orderDoc, { mode: 'new', baseVersion: 0, savedJson: '' }, false, 'l3');
+    expect((unsaved.workflow as WorkflowDoc).family).toBe('order_line');
   });
 });
 
@@ -74,6 +107,12 @@ describe('overlayRun', () => {
   it('is the nodes themselves without a run', () => {
     const nodes = [node('a')];
     expect(overlayRun(nodes, null)).toBe(nodes);
+  });
+  it('brings the running nodes into view, else the failed ones', () => {
+    const at = (nodes: Record<string, string>) => ({ nodes: Object.fromEntries(Object.entries(nodes).map(([id, status]) => [id, { status, state: {} }])) }) as unknown as RunDetail;
+    expect(runFocus(at({ a: 'succeeded', b: 'running', c: 'running' }))).toEqual(['b', 'c']);
+    expect(runFocus(at({ a: 'succeeded', b: 'failed' }))).toEqual(['b']);
+    expect(runFocus(at({ a: 'succeeded' }))).toEqual([]);
   });
   it('shows a pending node without preview', () => {
     expect(nodeRunView(run, 'missing')).toEqual({ status: 'pending' });

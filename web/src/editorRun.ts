@@ -1,19 +1,27 @@
-// Running the open workflow from the editor, pure: which products can feed
-// it, the run request for one, and the run's state laid over the editor's
-// own nodes (status, progress, an image output) so the canvas shows it live.
+// Running the open workflow from the editor, pure: what can feed it (a
+// product's CAD file for a CAD workflow, an order line for an order
+// workflow), the run request, and the run's state laid over the editor's own
+// nodes (status, progress, an image output) so the canvas shows it live.
 import { nodeImages, notSentReason } from './deliverables';
 import type { EditSession } from './editorSession';
 import { nodeRunInfo, type NodeRunInfo } from './runs';
-import type { ApiError, CadFile, Product, RunDetail, RunRequest, WorkflowDoc } from './types';
+import type { ApiError, CadFile, Order, OutputType, Product, RunDetail, RunRequest, WorkflowDoc } from './types';
+import { orderTitle, statusLabel } from './words';
 import type { FlowNode } from './workflow';
 
-/** The families whose runs start from a product's CAD file. */
-const PRODUCT_FAMILIES = new Set(['cad_file']);
+/** What a run from the editor starts from, by the workflow's family: a product's CAD file, or an order line. */
+export type RunSource = 'product' | 'order_line';
+const SOURCES: Record<string, RunSource> = { cad_file: 'product', order_line: 'order_line' };
 
-/** Why the open workflow cannot be run from the editor with a product, or undefined when it can. */
+/** What the open workflow's runs start from, or undefined when the editor cannot run it. */
+export function runSource(family: string): RunSource | undefined {
+  return SOURCES[family];
+}
+
+/** Why the open workflow cannot be run from the editor, or undefined when it can. */
 export function runBlocked(family: string, familyLabel: string, hasGraph: boolean): string | undefined {
   if (!hasGraph) return 'no workflow is open';
-  if (!PRODUCT_FAMILIES.has(family)) return `a ${familyLabel} workflow runs for an order line: order the product to run it`;
+  if (!runSource(family)) return `a ${familyLabel} workflow cannot be run from the editor`;
   return undefined;
 }
 
@@ -22,16 +30,58 @@ export function runnableProducts(products: readonly Product[]): Product[] {
   return products.filter((p) => !!p.cad_file).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 }
 
+/** The workflow a run from the editor names: the stored version when what is open is saved and unchanged, else the canvas. */
+function runWorkflow(doc: WorkflowDoc, session: EditSession, dirty: boolean): RunRequest['workflow'] {
+  const stored = session.mode !== 'new' && !dirty;
+  return stored ? { id: doc.id, version: session.baseVersion } : (({ version: _v, ...rest }) => rest)(doc);
+}
+
+/** An order line offered to run an order workflow against: its words, never its id alone. */
+export interface LineChoice {
+  id: string;
+  label: string;
+}
+
+/**
+ * The order lines an order workflow can run against, newest order first:
+ * "order title · product · output type (status)" with names where the
+ * lists have them.
+ */
+export function orderLineChoices(orders: readonly Order[], products: readonly Product[], outputTypes: readonly OutputType[]): LineChoice[] {
+  const productName = new Map(products.map((p) => [p.id, p.name]));
+  const typeName = new Map(outputTypes.map((t) => [t.key, t.name]));
+  return orders.flatMap((o) =>
+    o.lines.map((l, i) => ({
+      id: l.id,
+      label: `${orderTitle(o)}${o.lines.length > 1 ? `, line ${i + 1}` : ''} · ${productName.get(l.product) ?? l.product} · ${typeName.get(l.output_type) ?? l.output_type} (${statusLabel(l.status)})`,
+    })),
+  );
+}
+
+/** The output types a test order for this family can be placed with, by name. */
+export function orderableTypes(outputTypes: readonly OutputType[], family: string): OutputType[] {
+  return outputTypes.filter((t) => t.family === family).sort((a, b) => a.name.localeCompare(b.name) || a.key.localeCompare(b.key));
+}
+
+/**
+ * The run request for the open order workflow and an order line: the line
+ * is the subject and the server builds the context from it as dispatch
+ * would. A trial, so a shadow (the server asks for both flags): publish and
+ * notify only say what they would do, and the line's own status and runs
+ * stay as they are.
+ */
+export function editorLineRunRequest(doc: WorkflowDoc, session: EditSession, dirty: boolean, lineId: string): RunRequest & { subject: unknown } {
+  return { workflow: runWorkflow(doc, session, dirty), subject: { order_line: lineId, mode: 'shadow', from: 'editor' }, shadow: true };
+}
+
 /**
  * The run request for the open workflow and a product's CAD file: the stored
  * version when what is open is saved and unchanged, else the document as it
  * is on the canvas (the server validates it as it would a stored one).
  */
 export function editorRunRequest(doc: WorkflowDoc, session: EditSession, dirty: boolean, product: Product, cad: CadFile): RunRequest & { subject: unknown } {
-  const stored = session.mode !== 'new' && !dirty;
-  const workflow: RunRequest['workflow'] = stored ? { id: doc.id, version: session.baseVersion } : (({ version: _v, ...rest }) => rest)(doc);
   return {
-    workflow,
+    workflow: runWorkflow(doc, session, dirty),
     context: { step_path: cad.path ?? '', cad_file_id: cad.id, product_id: product.id },
     subject: { product: product.id, cad_file: cad.id },
   };
@@ -45,6 +95,13 @@ export function nodeRunView(run: RunDetail, nodeId: string): NodeRunInfo {
   const preview = nodeImages(nodeId, node?.state)[0]?.url;
   const notSent = notSentReason(node?.state);
   return { ...info, ...(preview ? { preview } : {}), ...(notSent ? { notSent } : {}) };
+}
+
+/** The nodes of a run to bring into view: those running now, else those that failed. */
+export function runFocus(run: RunDetail): string[] {
+  const nodes = Object.entries(run.nodes ?? {});
+  const running = nodes.filter(([, n]) => n.status === 'running').map(([id]) => id);
+  return running.length ? running : nodes.filter(([, n]) => n.status === 'failed').map(([id]) => id);
 }
 
 /** The editor's nodes with the run laid over them; nodes the run does not have (added since) stay as they are. */

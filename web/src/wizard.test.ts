@@ -7,6 +7,7 @@ import {
   onlyChoice,
   shownProblems,
   withoutUnknownOverrides,
+  withRevision,
   draftOf,
   draftPath,
   errorTree,
@@ -20,7 +21,7 @@ import {
   unpinnedProblems,
   wizardUrl,
 } from './wizard';
-import type { JSONSchema } from './types';
+import type { JSONSchema, OutputType } from './types';
 
 // A cut of what GET /api/output-types/schema serves; the tests never rely on its enums.
 const SCHEMA: JSONSchema = {
@@ -223,5 +224,13 @@ describe('a workflow version without a parameter', () => {
     const fits = { key: 's', name: 'S', overrides: { width: 1 } };
     expect(withoutUnknownOverrides(fits, v3).draft).toBe(fits);
     expect(withoutUnknownOverrides({ key: 's', name: 'S' }, v3).dropped).toEqual([]);
+  });
+});
+
+describe('saving over a stored output type', () => {
+  it('sends the revision the edit started from, or the draft as it is without one', () => {
+    const draft = { key: 'still', name: 'Still' } as OutputType;
+    expect(withRevision(draft, 4)).toEqual({ key: 'still', name: 'Still', revision: 4 });
+    expect(withRevision(draft, undefined)).toBe(draft);
   });
 });

@@ -124,6 +124,15 @@ export function draftOf(stored: OutputType, schema: JSONSchema | undefined): Out
   return Object.fromEntries(Object.entries(stored).filter(([k]) => keep.has(k))) as OutputType;
 }
 
+/**
+ * The body of a save over a stored output type: the draft with the revision
+ * the edit started from, so the server refuses (409) to overwrite a newer
+ * one. Without a known revision the draft goes as it is.
+ */
+export function withRevision(draft: OutputType, revision: number | undefined): OutputType {
+  return revision === undefined ? draft : { ...draft, revision };
+}
+
 /** A schema holding only some of another's properties (and their required flags). */
 export function pickSchema(schema: JSONSchema | undefined, keys: readonly string[]): JSONSchema {
   const props = properties(schema);

@@ -56,6 +56,20 @@ static pf_error *tag_part_paths(pf_cad_doc *doc, const char *glb_path) {
     return err;
 }
 
+/* What the export says besides the file: triangles over all instances, how
+ * the shapes were healed and which parts adaptive healing had to heal (by
+ * product name), and how many distinct shapes were meshed for how many
+ * placed parts. */
+static json_t *meshing_report(const pf_cad_doc *doc) {
+    size_t instances = 0, shapes = pf_cad_meshed_shapes(doc, &instances);
+    json_t *healed = json_array();
+    for (size_t i = 0; i < pf_cad_healed_part_count(doc); i++)
+        json_array_append_new(healed, json_string(pf_cad_healed_part(doc, i)));
+    return json_pack("{s:I, s:s, s:o, s:I, s:I}", "triangles", (json_int_t)pf_cad_triangle_count(doc), "healing",
+                     pf_cad_healing(doc), "healed_parts", healed, "meshed_shapes", (json_int_t)shapes, "instances",
+                     (json_int_t)instances);
+}
+
 static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     pf_cad_doc *doc = NULL;
     pf_error *err = pf_cad_open_meshed(ctx, inputs, params, &doc);
@@ -66,7 +80,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     char *path = pf_module_work_path(ctx, "model.glb");
     char *tmp = pf_asprintf("%s.partial", path);
     pf_cad_status st = pf_cad_write_glb(doc, tmp, json_is_true(json_object_get(params, "merge_faces")));
-    size_t triangles = pf_cad_triangle_count(doc);
+    json_t *meshing = meshing_report(doc);
     if (st != PF_CAD_OK) err = pf_cad_error(st, "");
     if (!err) err = tag_part_paths(doc, tmp);
     pf_cad_close(doc);
@@ -74,9 +88,10 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     json_t *value = NULL;
     if (!err) err = pf_module_file_value(path, "model/gltf-binary", &value);
     if (!err) {
-        json_object_set_new(value, "triangles", json_integer((json_int_t)triangles));
+        json_object_update(value, meshing);
         *outputs = json_pack("{s:o}", "glb", value);
     }
+    json_decref(meshing);
     unlink(tmp);
     free(tmp);
     free(path);

@@ -1,5 +1,5 @@
 /* cad.extract_objects: the object list of a STEP file. The fast mode is the
- * streaming scanner alone; the full mode needs the OCCT adapter. */
+ * STEP scanner alone (the file memory-mapped); the full mode needs the OCCT adapter. */
 #include "modules/module.h"
 
 #include "cad/step_scanner.h"

@@ -22,7 +22,7 @@
 #include "core/sha256.h"
 #include "core/subprocess.h"
 
-#include <curl/curl.h>
+#include "core/curl_api.h"
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>

@@ -20,7 +20,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
                         json_pack("{s:s, s:s}", "dir", pf_module_work_dir(ctx), "file", "product.blend"));
     pf_module_ctx cold = *ctx;
     cold.blender_pool = NULL;
-    err = pf_render_job_run(&cold, job, 1, &result);
+    err = pf_render_job_run(&cold, job, 1, NULL, NULL, &result);
     if (!err)
         err =
             pf_module_file_value(json_string_value(json_object_get(result, "blend")), "application/x-blender", &value);

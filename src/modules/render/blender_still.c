@@ -12,7 +12,7 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     pf_error *err = pf_render_job_new(ctx, "still", inputs, params, NULL, &job);
     if (err) return err;
     json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", pf_module_work_dir(ctx), "file", "still.png"));
-    err = pf_render_job_run(ctx, job, 1, &result);
+    err = pf_render_job_run(ctx, job, 1, NULL, NULL, &result);
     if (!err) err = pf_module_file_value(json_string_value(json_object_get(result, "image")), "image/png", &value);
     if (!err) {
         json_object_set(value, "width", json_object_get(params, "width"));

@@ -157,7 +157,9 @@ pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json
     return err;
 }
 
-pf_error *pf_render_job_run(const pf_module_ctx *ctx, const json_t *job, int frames, json_t **result) {
+pf_error *pf_render_job_run(const pf_module_ctx *ctx, const json_t *job, int frames,
+                            void (*on_frame)(void *user, int frame, const char *path), void *frame_user,
+                            json_t **result) {
     if (!ctx->share_dir) return pf_error_new(PF_EINTERNAL, "", "no share directory is configured");
     char *script = pf_asprintf("%s/blender/prodflow_render.py", ctx->share_dir);
     pf_blender_setup cold = {
@@ -170,6 +172,8 @@ pf_error *pf_render_job_run(const pf_module_ctx *ctx, const json_t *job, int fra
         .progress_user = ctx->progress_user,
         .frames = frames,
         .cpu_seconds = ctx->limits.cpu_seconds,
+        .on_frame = on_frame,
+        .frame_user = frame_user,
     };
     pf_error *err = pf_blender_render(ctx->blender_pool, &cold, job, &call, result);
     free(script);

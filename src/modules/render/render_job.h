@@ -17,8 +17,12 @@ json_t *pf_render_job_depends(const pf_module_ctx *ctx, const json_t *inputs, co
  * new reference without "output"; the module adds it. */
 pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json_t *inputs, const json_t *params,
                             const json_t *template_doc, json_t **job);
-/* Runs the job; frames is how many the job renders (for progress).
- * *result is the script's outputs object, a new reference. */
-pf_error *pf_render_job_run(const pf_module_ctx *ctx, const json_t *job, int frames, json_t **result);
+/* Runs the job; frames is how many the job renders (for progress);
+ * on_frame (may be NULL) hears of each frame's file as it lands. *result
+ * is the script's outputs object with its "timing" (blender_worker.h), a
+ * new reference. */
+pf_error *pf_render_job_run(const pf_module_ctx *ctx, const json_t *job, int frames,
+                            void (*on_frame)(void *user, int frame, const char *path), void *frame_user,
+                            json_t **result);
 
 #endif

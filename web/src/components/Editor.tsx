@@ -7,6 +7,7 @@ import {
   applyEdgeChanges,
   applyNodeChanges,
   Background,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -23,7 +24,7 @@ import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties, 
 import { api, ApiFailure } from '../api';
 import { freeSpot } from '../clipboard';
 import { EditorContext, type EditorContextValue } from '../context';
-import { overlayRun, runBlocked, workflowErrors } from '../editorRun';
+import { overlayRun, runBlocked, runFocus, workflowErrors } from '../editorRun';
 import { outgoing, type EditSession } from '../editorSession';
 import { latestCheck, needsCheck } from '../latestCheck';
 import { estimatedHeight, layeredLayout } from '../layout';
@@ -35,6 +36,7 @@ import type { Invocation, NodeDefinition, RunDetail, WorkflowDoc, WorkflowSummar
 import { useEditorBoot } from '../useEditorBoot';
 import { useEditSession } from '../useEditSession';
 import { useReadableOpen } from '../useReadableOpen';
+import { READABLE_ZOOM } from '../viewport';
 import { usePanels } from '../usePanels';
 import { useNodeClipboard } from '../useNodeClipboard';
 import { useShortcuts } from '../useShortcuts';
@@ -60,7 +62,7 @@ import { EditorRunBanner } from './EditorRunBanner';
 import { EditorRunDialog } from './EditorRunDialog';
 import { EditorSidebar, type SidebarTab } from './EditorSidebar';
 import { EditorToolbar } from './EditorToolbar';
-import { typeColor } from './Icon';
+import { Icon, typeColor } from './Icon';
 import { ImportDialog } from './ImportDialog';
 import { Inspector, type InspectorTab } from './Inspector';
 import { ModuleNode } from './ModuleNode';
@@ -196,6 +198,16 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
     },
     [layoutGraph, start],
   );
+
+  // A run's nodes grow (status, progress, previews) when it shows on the
+  // canvas: a view zoomed out below readable text opens readable again, with
+  // the running nodes in view. Once per run, so the user's own zoom stays.
+  const runShown = useRef<string | null>(null);
+  useEffect(() => {
+    if (!runId || !liveRun || runShown.current === runId) return;
+    runShown.current = runId;
+    if (rf.getZoom() < READABLE_ZOOM - 1e-6) openReadable(0.06, runFocus(liveRun));
+  }, [runId, liveRun, rf, openReadable]);
 
   useEffect(() => {
     // Opened once the family's definitions are in: before, nodes lack their ports and are shorter.
@@ -738,7 +750,12 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
                 aria-label="Workflow graph"
               >
                 <Background gap={20} size={1} color="#d0d5dd" />
-                <Controls showInteractive={false} position="bottom-left" fitViewOptions={{ padding: 0.2, maxZoom: 1 }} />
+                {/* Fit view opens the graph readable (viewport.ts), never below 11 px text. */}
+                <Controls showInteractive={false} showFitView={false} position="bottom-left">
+                  <ControlButton className="react-flow__controls-fitview" onClick={() => openReadable(0.06, runId && liveRun ? runFocus(liveRun) : undefined)} title="Fit view" aria-label="Fit view">
+                    <Icon name="fit" />
+                  </ControlButton>
+                </Controls>
                 <MiniMap pannable zoomable position="bottom-right" nodeStrokeWidth={2} style={{ width: 150, height: 100 }} />
               </ReactFlow>
               <CanvasBanners

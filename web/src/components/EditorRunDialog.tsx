@@ -1,16 +1,21 @@
-// Run the open workflow for a product: the products with a CAD file, by name.
-// The request names the stored version when the canvas is saved, else it
-// sends the canvas; the server's problems are listed with where they are.
-import { useState } from 'react';
-import { api, ApiFailure } from '../api';
-import { editorRunRequest, runnableProducts } from '../editorRun';
+// Run the open workflow from the editor. A CAD workflow runs on a product's
+// CAD file (the products that have one, by name); an order workflow runs as
+// a trial for an order line: an existing one, or a test order placed here
+// for a product and output type. The request names the stored version when
+// the canvas is saved, else it sends the canvas; the server's problems are
+// listed with where they are.
+import { useState, type ReactNode } from 'react';
+import { api } from '../api';
+import { editorLineRunRequest, editorRunRequest, orderableTypes, orderLineChoices, runnableProducts, runSource } from '../editorRun';
 import type { EditSession } from '../editorSession';
 import type { ApiError, WorkflowDoc } from '../types';
 import { useFetched } from '../useFetched';
-import { pointerWords } from '../words';
+import { useRunStart } from '../useRunStart';
 import { Modal } from './Modal';
+import { ProductSelect, RunDialogActions, RunForm, RunProblems } from './RunDialogParts';
 
 const listProducts = () => api.products();
+const listOrderChoices = () => Promise.all([api.orders(), api.products(), api.outputTypes()]).then(([o, p, t]) => ({ orders: o.orders, products: p.products, outputTypes: t.output_types }));
 
 export interface EditorRunDialogProps {
   doc: WorkflowDoc;
@@ -22,82 +27,133 @@ export interface EditorRunDialogProps {
   onClose: () => void;
 }
 
-export function EditorRunDialog({ doc, session, dirty, onStarted, onRefused, onClose }: EditorRunDialogProps) {
+export function EditorRunDialog(props: EditorRunDialogProps) {
+  const { doc, session, dirty, onClose } = props;
+  const saved = session.mode !== 'new' && !dirty;
+  const forLine = runSource(doc.family) === 'order_line';
+  const what = (
+    <p className="muted small" data-testid="editor-run-what">
+      {saved ? `Runs the saved v${session.baseVersion}` : 'Runs the workflow as it is on the canvas, unsaved changes included,'}
+      {forLine
+        ? ' as a trial for the order line: it renders, and its publish and notify nodes only say what they would do. The line itself is not dispatched.'
+        : ' on the product’s CAD file.'}
+    </p>
+  );
+  return (
+    <Modal title={`Run ${doc.name || doc.id}`} onClose={onClose} testId="editor-run-dialog" wide={forLine}>
+      {forLine ? <OrderLineRun {...props} what={what} /> : <ProductRun {...props} what={what} />}
+    </Modal>
+  );
+}
+
+type FormProps = EditorRunDialogProps & { what: ReactNode };
+
+function ProductRun({ doc, session, dirty, onStarted, onRefused, onClose, what }: FormProps) {
   const { data, error } = useFetched(listProducts);
   const products = data ? runnableProducts(data.products) : null;
   const [picked, setPicked] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [message, setMessage] = useState('');
-  const [errors, setErrors] = useState<ApiError[]>([]);
+  const run = useRunStart();
   const product = products?.find((p) => p.id === picked) ?? products?.[0];
 
-  const submit = async () => {
-    if (!product?.cad_file) return;
-    setBusy(true);
-    setMessage('');
-    setErrors([]);
-    try {
+  const submit = () =>
+    run.start(async () => {
+      if (!product?.cad_file) return;
       const cad = await api.cadFile(product.cad_file);
-      const accepted = await api.startRun(editorRunRequest(doc, session, dirty, product, cad));
-      onStarted(accepted.id);
-    } catch (e) {
-      const f = e as ApiFailure;
-      setMessage(`Not started: ${f.message}`);
-      setErrors(f.errors ?? []);
-      if (f.errors?.length) onRefused(f.errors);
-    } finally {
-      setBusy(false);
-    }
-  };
+      onStarted((await api.startRun(editorRunRequest(doc, session, dirty, product, cad))).id);
+    }, onRefused);
 
   return (
-    <Modal title={`Run ${doc.name || doc.id}`} onClose={onClose} testId="editor-run-dialog">
-      <form
-        className="dialog-body"
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit();
-        }}
-      >
-        {error && <p className="notice notice-error">Cannot list products: {error}</p>}
-        <div className="field-row">
-          <label htmlFor="editor-run-product">Product</label>
-          <select id="editor-run-product" value={product?.id ?? ''} onChange={(e) => setPicked(e.target.value)} disabled={!products?.length} data-testid="editor-run-product">
-            {!products && <option value="">Loading…</option>}
-            {products && !products.length && <option value="">No product has a CAD file yet</option>}
-            {products?.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.name} · {p.sku}
-              </option>
-            ))}
-          </select>
-        </div>
-        <p className="muted small" data-testid="editor-run-what">
-          {session.mode !== 'new' && !dirty ? `Runs the saved v${session.baseVersion} on the product’s CAD file.` : 'Runs the workflow as it is on the canvas, unsaved changes included, on the product’s CAD file.'}
-        </p>
-        {(message || errors.length > 0) && (
-          <div className="notice notice-error" role="alert" data-testid="editor-run-errors">
-            {message && <div className="strong">{message}</div>}
-            {errors.length > 0 && (
-              <ul className="pointer-errors">
-                {errors.map((e, i) => (
-                  <li key={i}>
-                    <span className="pointer">{pointerWords(e.pointer)}</span> {e.message}
-                  </li>
-                ))}
-              </ul>
-            )}
+    <RunForm onSubmit={submit}>
+      {error && <p className="notice notice-error">Cannot list products: {error}</p>}
+      <ProductSelect id="editor-run-product" products={products} value={product?.id ?? ''} onChange={setPicked} none="No product has a CAD file yet" testId="editor-run-product" />
+      {what}
+      <RunProblems message={run.message} errors={run.errors} testId="editor-run-errors" />
+      <RunDialogActions onCancel={onClose} disabled={!product} busy={run.busy} testId="editor-run-start" />
+    </RunForm>
+  );
+}
+
+function OrderLineRun({ doc, session, dirty, onStarted, onRefused, onClose, what }: FormProps) {
+  const { data, error, reload } = useFetched(listOrderChoices);
+  const lines = data ? orderLineChoices(data.orders, data.products, data.outputTypes) : null;
+  const products = data ? runnableProducts(data.products) : null;
+  const types = data ? orderableTypes(data.outputTypes, doc.family) : null;
+  const [source, setSource] = useState<'line' | 'test' | ''>('');
+  const [pickedLine, setPickedLine] = useState('');
+  const [pickedProduct, setPickedProduct] = useState('');
+  const [pickedType, setPickedType] = useState('');
+  const run = useRunStart();
+  // With no order line yet, a test order is the only way: it is chosen for the user.
+  const from = source || (lines && !lines.length ? 'test' : 'line');
+  const line = lines?.find((l) => l.id === pickedLine) ?? lines?.[0];
+  const product = products?.find((p) => p.id === pickedProduct) ?? products?.[0];
+  const type = types?.find((t) => t.key === pickedType) ?? types?.[0];
+  const ready = from === 'line' ? !!line : !!product && !!type;
+
+  const submit = () =>
+    run.start(async () => {
+      let lineId = line?.id;
+      if (from === 'test') {
+        if (!product || !type) return;
+        const order = await api.createOrder({ customer: 'Editor trial', reference: doc.name || doc.id, lines: [{ product: product.id, output_type: type.key }] });
+        lineId = order.lines[0]?.id;
+        // The test order exists now: a second try runs on it instead of placing another.
+        await reload();
+        setPickedLine(lineId ?? '');
+        setSource('line');
+      }
+      if (!lineId) return;
+      onStarted((await api.startRun(editorLineRunRequest(doc, session, dirty, lineId))).id);
+    }, onRefused);
+
+  return (
+    <RunForm onSubmit={submit}>
+      {error && <p className="notice notice-error">Cannot list orders: {error}</p>}
+      <fieldset className="run-source">
+        <legend>Run it for</legend>
+        <label className="radio-line">
+          <input type="radio" name="editor-run-source" checked={from === 'line'} onChange={() => setSource('line')} disabled={!lines?.length} data-testid="editor-run-source-line" />
+          An existing order line
+        </label>
+        {from === 'line' && (
+          <div className="field-row">
+            <label htmlFor="editor-run-line">Order line</label>
+            <select id="editor-run-line" value={line?.id ?? ''} onChange={(e) => setPickedLine(e.target.value)} disabled={!lines?.length} data-testid="editor-run-line">
+              {!lines && <option value="">Loading…</option>}
+              {lines?.map((l) => (
+                <option key={l.id} value={l.id}>
+                  {l.label}
+                </option>
+              ))}
+            </select>
           </div>
         )}
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={!product || busy} data-testid="editor-run-start">
-            {busy ? 'Starting…' : 'Start run'}
-          </button>
-        </div>
-      </form>
-    </Modal>
+        <label className="radio-line">
+          <input type="radio" name="editor-run-source" checked={from === 'test'} onChange={() => setSource('test')} data-testid="editor-run-source-test" />
+          A test order: a product and an output type
+        </label>
+        {from === 'test' && (
+          <>
+            <ProductSelect id="editor-run-product" products={products} value={product?.id ?? ''} onChange={setPickedProduct} none="No product has a CAD file yet" testId="editor-run-product" />
+            <div className="field-row">
+              <label htmlFor="editor-run-type">Output type</label>
+              <select id="editor-run-type" value={type?.key ?? ''} onChange={(e) => setPickedType(e.target.value)} disabled={!types?.length} data-testid="editor-run-type">
+                {!types && <option value="">Loading…</option>}
+                {types && !types.length && <option value="">No output type of this family</option>}
+                {types?.map((t) => (
+                  <option key={t.key} value={t.key}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </div>
+            <p className="muted small">Places an order with one line for the trial to run on: customer “Editor trial”, named after this workflow.</p>
+          </>
+        )}
+      </fieldset>
+      {what}
+      <RunProblems message={run.message} errors={run.errors} testId="editor-run-errors" />
+      <RunDialogActions onCancel={onClose} disabled={!ready} busy={run.busy} testId="editor-run-start" />
+    </RunForm>
   );
 }

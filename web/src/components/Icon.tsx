@@ -13,6 +13,7 @@ const PATHS: Record<string, string> = {
   layers: 'M8 2l6.5 3.5L8 9 1.5 5.5z M1.5 8.5L8 12l6.5-3.5 M1.5 11L8 14.5 14.5 11',
   package: 'M2 4.5L8 1.5l6 3v7l-6 3-6-3z M2 4.5l6 3 6-3 M8 7.5v7 M5 3l6 3',
   clipboard: 'M4 2.5h8v12H4z M6 1.5h4v2H6z M6 7h4 M6 10h4',
+  fit: 'M1.5 5V1.5H5 M11 1.5h3.5V5 M14.5 11v3.5H11 M5 14.5H1.5V11 M5.5 6h5v4h-5z',
 };
 
 export function Icon({ name, size = 16 }: { name?: string; size?: number }) {

@@ -9,10 +9,11 @@
 // workflow makes the rollout "graph"; a list with one choice has it chosen.
 import { categoriesText, categoryLabel } from '../words';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { api, ApiFailure } from '../api';
+import { api } from '../api';
 import { settingRows, tierPrice } from '../catalog';
 import { properties, schemaDefaults } from '../params';
 import { routeUrl, type CatalogRoute, type Navigate } from '../route';
+import { CONFLICT_MESSAGE, saveFailure } from '../settings';
 import type { Category, DraftResult, JSONSchema, OutputType, PricingTier, WorkflowLink } from '../types';
 import { slugify } from '../workflow';
 import {
@@ -30,6 +31,7 @@ import {
   shownProblems,
   wizardUrl,
   withoutUnknownOverrides,
+  withRevision,
   type PlacedProblem,
   type StepCheck,
 } from '../wizard';
@@ -45,6 +47,8 @@ interface Saved {
   draft: OutputType;
   step: string;
   furthest: string;
+  /** the stored revision the edit started from, sent back with the save */
+  revision?: number;
 }
 
 function stepTitle(step: string): string {
@@ -98,6 +102,8 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
   const [saving, setSaving] = useState(false);
   const [saveProblems, setSaveProblems] = useState<PlacedProblem[] | null>(null);
   const [saveError, setSaveError] = useState('');
+  // The revision the edit started from: a save that would overwrite a newer one is refused (409).
+  const [revision, setRevision] = useState<number | undefined>(undefined);
   // Overrides dropped because the chosen workflow version lacks their parameters, said once.
   const [dropped, setDropped] = useState('');
   const [tiers, setTiers] = useState<PricingTier[]>([]);
@@ -135,6 +141,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
         const last = initialSteps[initialSteps.length - 1] ?? first;
         const want = route.step && initialSteps.includes(route.step) ? route.step : (saved?.step ?? first);
         setDraft(d);
+        setRevision(saved ? saved.revision : stored?.revision);
         setStep(want);
         // An existing output type is complete: every step is open.
         setFurthest(saved?.furthest ?? (isNew ? want : last));
@@ -204,8 +211,8 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
 
   // Kept for the round trip through the workflow editor and for reloads.
   useEffect(() => {
-    if (draft && step) sessionStorage.setItem(STORE_KEY, JSON.stringify({ target, draft, step, furthest } satisfies Saved));
-  }, [draft, step, furthest, target]);
+    if (draft && step) sessionStorage.setItem(STORE_KEY, JSON.stringify({ target, draft, step, furthest, revision } satisfies Saved));
+  }, [draft, step, furthest, target, revision]);
 
   const goStep = useCallback(
     (s: string) => {
@@ -295,7 +302,7 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
 
   const createWorkflow = () => {
     if (!draft) return;
-    sessionStorage.setItem(STORE_KEY, JSON.stringify({ target, draft, step, furthest } satisfies Saved));
+    sessionStorage.setItem(STORE_KEY, JSON.stringify({ target, draft, step, furthest, revision } satisfies Saved));
     const back = new URL(wizardUrl(target, step), window.location.origin);
     back.searchParams.set('resume', '1');
     navigate(routeUrl({ view: 'editor', newFamily: String(draft.family ?? ''), returnTo: back.pathname + back.search }));
@@ -306,13 +313,14 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
     setSaving(true);
     setSaveError('');
     try {
-      const stored = isNew ? await api.createOutputType(draft) : await api.updateOutputType(target, draft);
+      const stored = isNew ? await api.createOutputType(draft) : await api.updateOutputType(target, withRevision(draft, revision));
       sessionStorage.removeItem(STORE_KEY);
       navigate(`/output-types?saved=${encodeURIComponent(stored.key)}`);
     } catch (e) {
-      const f = e as ApiFailure;
-      if (f.errors.length) setSaveProblems(placeProblems(f.errors, schema));
-      setSaveError(f.message);
+      const f = saveFailure(e);
+      // A conflict is not the draft's fault: said in words, not pinned to a field.
+      if (f.problems.length && !f.conflict) setSaveProblems(placeProblems(f.problems, schema));
+      setSaveError(f.conflict ? CONFLICT_MESSAGE : f.error);
     } finally {
       setSaving(false);
     }
@@ -619,7 +627,11 @@ export function OutputTypeWizard({ boot, route, navigate }: { boot: CatalogBoot;
                 The server found no problems.
               </p>
             )}
-            {saveError && <p className="notice notice-error">Not saved: {saveError}</p>}
+            {saveError && (
+              <p className="notice notice-error" role="alert" data-testid="wizard-save-error">
+                Not saved: {saveError}
+              </p>
+            )}
             <PointerList items={listed(() => false)} tone="error" testId="step-problems" />
           </>
         )}

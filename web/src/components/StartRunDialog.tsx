@@ -2,10 +2,12 @@
 // invocation overrides as JSON. The server checks everything and answers every
 // problem with a JSON pointer into the request; they are listed here.
 import { useEffect, useMemo, useState } from 'react';
-import { api, ApiFailure } from '../api';
+import { api } from '../api';
 import { contextTemplate, formatValue, parseJsonObject } from '../runs';
-import type { ApiError, Family, Invocation, WorkflowDoc, WorkflowSummary } from '../types';
+import type { Family, Invocation, WorkflowDoc, WorkflowSummary } from '../types';
+import { useRunStart } from '../useRunStart';
 import { Modal } from './Modal';
+import { RunDialogActions, RunForm, RunProblems } from './RunDialogParts';
 
 export interface StartRunDialogProps {
   families: Family[];
@@ -33,9 +35,8 @@ export function StartRunDialog({ families, onStarted, onClose }: StartRunDialogP
   const [contextEdited, setContextEdited] = useState(false);
   const [overridesText, setOverridesText] = useState('{}');
   const [invocation, setInvocation] = useState<Record<string, Invocation | string>>({});
-  const [errors, setErrors] = useState<ApiError[]>([]);
-  const [message, setMessage] = useState('');
-  const [busy, setBusy] = useState(false);
+  const run = useRunStart();
+  const { errors } = run;
 
   useEffect(() => {
     let live = true;
@@ -82,34 +83,24 @@ export function StartRunDialog({ families, onStarted, onClose }: StartRunDialogP
   }, [choice, invocation]);
   const inv = choice ? invocation[choice.key] : undefined;
 
-  const submit = async () => {
+  const submit = () => {
     if (!choice) return;
     const ctx = parseJsonObject(contextText, '/context');
     const ovr = parseJsonObject(overridesText, '/overrides');
     const local = [ctx, ovr].flatMap((r) => ('error' in r ? [r.error] : []));
     if (local.length) {
-      setErrors(local);
-      setMessage('The request is not sent: fix the JSON first.');
+      run.refuse('The request is not sent: fix the JSON first.', local);
       return;
     }
     const overrides = 'value' in ovr ? ovr.value : {};
-    setBusy(true);
-    setErrors([]);
-    setMessage('');
-    try {
+    run.start(async () => {
       const accepted = await api.startRun({
         workflow: choice.version ? { id: choice.id, version: choice.version } : { id: choice.id },
         context: 'value' in ctx ? ctx.value : {},
         ...(Object.keys(overrides).length ? { overrides } : {}),
       });
       onStarted(accepted.id);
-    } catch (e) {
-      const f = e as ApiFailure;
-      setErrors(f.errors ?? []);
-      setMessage(f.status ? `Not started: ${f.message}.` : `Not started: ${f.message}`);
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const errorAt = (prefix: string) => errors.some((e) => e.pointer === prefix || e.pointer.startsWith(`${prefix}/`));
@@ -117,13 +108,7 @@ export function StartRunDialog({ families, onStarted, onClose }: StartRunDialogP
 
   return (
     <Modal title="Start a run" onClose={onClose} testId="start-run-dialog" wide>
-      <form
-        className="dialog-body"
-        onSubmit={(e) => {
-          e.preventDefault();
-          submit();
-        }}
-      >
+      <RunForm onSubmit={submit}>
         {loadError && <p className="notice notice-error">Cannot list workflows: {loadError}</p>}
         <div className="field-row">
           <label htmlFor="start-run-workflow">Workflow</label>
@@ -132,8 +117,7 @@ export function StartRunDialog({ families, onStarted, onClose }: StartRunDialogP
             value={choice?.key ?? ''}
             onChange={(e) => {
               setKey(e.target.value);
-              setErrors([]);
-              setMessage('');
+              run.refuse('', []);
             }}
             disabled={!choices.length}
             data-testid="start-run-workflow"
@@ -198,29 +182,9 @@ export function StartRunDialog({ families, onStarted, onClose }: StartRunDialogP
           </p>
         )}
 
-        {(message || errors.length > 0) && (
-          <div className="notice notice-error" role="alert" data-testid="start-run-errors">
-            {message && <div className="strong">{message}</div>}
-            {errors.length > 0 && (
-              <ul className="pointer-errors">
-                {errors.map((e, i) => (
-                  <li key={i}>
-                    <span className="mono pointer">{e.pointer || '/'}</span> {e.message}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        )}
-        <div className="dialog-actions">
-          <button type="button" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={!choice || busy} data-testid="start-run-submit">
-            {busy ? 'Starting…' : 'Start run'}
-          </button>
-        </div>
-      </form>
+        <RunProblems message={run.message} errors={errors} testId="start-run-errors" rawPointers />
+        <RunDialogActions onCancel={onClose} disabled={!choice} busy={run.busy} testId="start-run-submit" />
+      </RunForm>
     </Modal>
   );
 }

@@ -49,6 +49,8 @@ export const authHeaders = () => ({ Authorization: `Bearer ${token}` });
 /** The time since `t0` in seconds, for the log. */
 export const seconds = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
 
+/** The last step Playwright logged (its "api" log), told while a scenario runs long. */
+let lastAction = '';
 let serverExited = false;
 let serverExit = '';
 
@@ -138,8 +140,23 @@ export async function openApp(page) {
   await page.getByTestId('workflow-list').waitFor();
 }
 
-/** Waits until an <img> has loaded a picture. */
-export const imageLoaded = (what, img) => until(what, () => img.evaluate((el) => el.complete && el.naturalWidth > 0));
+/**
+ * Waits until an <img> has loaded a picture. A broken image is a final state
+ * (the browser does not try again), so it fails at once and says what the
+ * server answered for it, rather than waiting for ever.
+ */
+export async function imageLoaded(what, img) {
+  const state = await until(what, () =>
+    img.evaluate((el) => (!el.complete ? '' : el.naturalWidth > 0 ? 'loaded' : `broken:${el.currentSrc || el.src}`)),
+  );
+  if (state === 'loaded') return;
+  const src = state.slice('broken:'.length);
+  const answer = await img.page().evaluate(async (u) => {
+    const r = await fetch(u);
+    return `${r.status} ${r.headers.get('content-type')} ${(await r.text()).slice(0, 200)}`;
+  }, src);
+  throw new Error(`${what}: the image ${new URL(src).pathname} did not load; the server answers ${answer}`);
+}
 
 /**
  * Waits until the editor's canvas shows the graph as it opens (see
@@ -152,7 +169,8 @@ export const imageLoaded = (what, img) => until(what, () => img.evaluate((el) =>
  * nodes clicked. (The editor asks for padding 0.06 when it opens or lays out
  * a graph, but xyflow may run the queued fit with the <ReactFlow>
  * fitViewOptions, padding 0.2, which it re-reads on each render.)
- * `readable: false` expects a plain fit (the Controls' fit button).
+ * `readable: false` expects a plain fit (the run view's Controls' fit button;
+ * the editor's opens the graph readable, as above).
  */
 export function viewFitted(page, what = 'the canvas fitted to the graph', paddings = [0.06, 0.2], { readable = true } = {}) {
   return until(what, async () => {
@@ -202,13 +220,28 @@ export function viewFitted(page, what = 'the canvas fitted to the graph', paddin
   });
 }
 
-/** Waits until no animation runs and every image on the page has finished loading. */
+/**
+ * Waits until no animation runs and every image on the page that will load
+ * has loaded (or broken). A lazy image outside the viewport, or in a hidden
+ * part of the page (the editor stays mounted, hidden, beside other pages),
+ * never starts loading, so it is not waited for. While it waits, `until`
+ * names what is still pending.
+ */
 export async function settled(page) {
-  await page.waitForFunction(
-    () => document.getAnimations().every((a) => a.playState === 'finished' || a.playState === 'idle') && [...document.images].every((img) => img.complete),
-    undefined,
-    { timeout: 0, polling: 'raf' },
-  );
+  await until('the page to settle', async () => {
+    const pending = await page.evaluate(() => {
+      const inView = (el) => {
+        if (!el.getClientRects().length) return false;
+        const r = el.getBoundingClientRect();
+        return r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth;
+      };
+      const running = document.getAnimations().filter((a) => a.playState !== 'finished' && a.playState !== 'idle');
+      const loading = [...document.images].filter((img) => !img.complete && (img.loading !== 'lazy' || inView(img)));
+      return [...running.map((a) => `animation ${a.animationName ?? a.id ?? ''}`), ...loading.map((img) => `image ${img.dataset.testid ?? img.src}`)];
+    });
+    if (pending.length) throw new Error(`still pending: ${pending.join(', ')}`);
+    return true;
+  });
 }
 
 /** A screenshot into web/test-output/, once the page has settled. */
@@ -411,6 +444,10 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
     viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
     timeout: 0,
+    // Playwright's actions wait without a deadline (below), and say nothing
+    // while they wait; its own log of the last step is told with the
+    // scenario's progress line, so a hang in a click names its cause.
+    logger: { isEnabled: (name) => name === 'api', log: (_name, _severity, message) => (lastAction = String(message)) },
   });
   // Playwright's own 30 s defaults must not fire on a slow machine.
   context.setDefaultTimeout(0);
@@ -449,6 +486,10 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
   let failed = 0;
   for (const s of scenarios) {
     const ts = Date.now();
+    const tell = setInterval(
+      () => console.log(`       … scenario ${s.n} still running after ${seconds(ts)} s; Playwright's last step: ${lastAction.split('\n')[0]}`),
+      Number(process.env.E2E_TELL_MS || 60000),
+    );
     const page = await context.newPage();
     const consoleErrors = [];
     expectedHttp.clear();
@@ -467,6 +508,7 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
     } catch {
       /* the page may be gone */
     }
+    clearInterval(tell);
     if (!error && consoleErrors.length) error = new Error(`console errors:\n  ${consoleErrors.join('\n  ')}`);
     if (error) {
       failed++;

@@ -1,5 +1,6 @@
 // Browser scenarios, group "canvas": working on the editor's canvas. A
-// workflow run for a product from the editor, followed live on its own nodes.
+// workflow run from the editor (for a product, or an order workflow's trial
+// for an order line), followed live on its own nodes at a readable zoom.
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group canvas`).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,14 +33,7 @@ scenario(30, 'run from the editor: a product picked by name, the run live on the
   await api('POST', '/api/products', { name: 'Canvas No CAD', sku: 'CNV-NOCAD', category: 'machinery' });
 
   await openApp(page);
-  // An order-line workflow runs for an order line: the button says so instead.
-  await fromStarter(page, 'order_line', 'starter-order-still', 'Canvas still');
-  await page.getByTestId('node-line').waitFor();
-  check(await page.getByTestId('run-open').isDisabled(), 'an order-line workflow is not run from here');
-  check((await page.getByTestId('run-open').getAttribute('title')).includes('order line'), 'the button says why');
-
   await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas intake');
-  await page.getByTestId('confirm-ok').click(); // the unsaved still workflow is let go
   await page.getByTestId('node-glb').waitFor();
   await page.getByTestId('run-open').click();
   await page.getByTestId('editor-run-dialog').waitFor();
@@ -64,7 +58,9 @@ scenario(30, 'run from the editor: a product picked by name, the run live on the
     await until(`${id} to show succeeded`, async () => (await page.getByTestId(`node-status-${id}`).getAttribute('data-status')) === 'succeeded');
   }
   check((await banner.innerText()).includes('6 of 6 nodes succeeded'), 'the banner says how it went');
+  // Fit view keeps node text readable (11 px at zoom 1).
   await page.locator('.react-flow__controls-fitview').click();
+  await until('the view to be readable after fit', async () => (await canvasZoom(page)) >= 1 - 1e-6);
   await shot(page, 'canvas-run.png');
   // The run keeps its product as subject, and its page is one click away.
   const runId = await banner.getAttribute('data-run-id');
@@ -72,6 +68,90 @@ scenario(30, 'run from the editor: a product picked by name, the run live on the
   check(run.subject?.product === made.body.id, 'the run records the product');
   await page.getByTestId('editor-run-clear').click();
   await until('the overlay to clear', async () => (await page.getByTestId('node-status-glb').count()) === 0);
+});
+
+/** The editor canvas's zoom (the viewport's transform). */
+const canvasZoom = (page) => page.evaluate(() => new DOMMatrixReadOnly(getComputedStyle(document.querySelector('.react-flow__viewport')).transform).a);
+
+/** Waits until a run's banner says it ended, and says how. */
+async function runEnded(page) {
+  const banner = page.getByTestId('editor-run-banner');
+  await banner.waitFor();
+  const st = await until('the run to end', async () => {
+    const s = await banner.getAttribute('data-status');
+    return ['succeeded', 'failed', 'cancelled'].includes(s) ? s : '';
+  });
+  check(st === 'succeeded', `the run ${st}: ${await banner.innerText()}`);
+  return banner;
+}
+
+scenario(36, 'an order workflow runs from the editor as a trial for a test order line picked by name, live on the canvas, readable', async (page) => {
+  // Scenario 30's product, once its CAD intake is through (an order line needs its results).
+  const product = (await api('GET', '/api/products')).body.products.find((p) => p.name === 'Canvas Gearbox');
+  check(product?.cad_file, 'scenario 30 made the product');
+  const intake = await until('the product’s intake to end', async () => {
+    const s = (await api('GET', `/api/cad-files/${product.cad_file}`)).body.intake?.status;
+    return ['succeeded', 'failed', 'cancelled'].includes(s) ? s : '';
+  });
+  check(intake === 'succeeded', `the intake ${intake}`);
+
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await openApp(page);
+  await fromStarter(page, 'order_line', 'starter-order-still', 'Canvas trial');
+  await page.getByTestId('node-still').waitFor();
+  // A small, quick still: set on the canvas, so the run sends the canvas.
+  await page.getByTestId('node-still').click();
+  for (const [k, v] of [['width', '64'], ['height', '48'], ['samples', '1']]) await page.locator(`#param_${k}`).fill(v);
+  await page.getByTestId('overridden-param-samples').waitFor();
+  check(!(await page.getByTestId('run-open').isDisabled()), 'an order workflow runs from the editor');
+  await page.getByTestId('run-open').click();
+  const dialog = page.getByTestId('editor-run-dialog');
+  await dialog.waitFor();
+  // A test order, by names (with no order line yet it is already chosen).
+  await page.getByTestId('editor-run-source-test').check();
+  await until('the output types to load', async () => !(await page.getByTestId('editor-run-type').isDisabled()));
+  const products = await page.getByTestId('editor-run-product').locator('option').allInnerTexts();
+  const types = await page.getByTestId('editor-run-type').locator('option').allInnerTexts();
+  check(products.some((o) => o.includes('Canvas Gearbox')), `the product is offered by name: ${products.join(', ')}`);
+  check(types.includes('Studio still'), `output types by name: ${types.join(', ')}`);
+  check((await dialog.locator('textarea').count()) === 0, 'no JSON to type');
+  check(!(await dialog.innerText()).includes('/'), 'no path or pointer is shown');
+  check((await page.getByTestId('editor-run-what').innerText()).includes('trial'), 'the dialog says it is a trial');
+  await page.getByTestId('editor-run-product').selectOption({ label: products.find((o) => o.includes('Canvas Gearbox')) });
+  await page.getByTestId('editor-run-type').selectOption({ label: 'Studio still' });
+  await page.getByTestId('editor-run-start').click();
+
+  const banner = await runEnded(page);
+  for (const id of ['line', 'still', 'publish', 'notify']) {
+    await until(`${id} to show succeeded`, async () => (await page.getByTestId(`node-status-${id}`).getAttribute('data-status')) === 'succeeded');
+  }
+  // The run's nodes grew on the canvas; the view stayed readable.
+  check((await canvasZoom(page)) >= 1 - 1e-6, `the canvas is readable after the run (zoom ${await canvasZoom(page)})`);
+  await shot(page, 'canvas-order-run-1280.png');
+  await page.setViewportSize({ width: 1024, height: 800 });
+  await page.locator('.react-flow__controls-fitview').click();
+  await until('the view to be readable after fit', async () => (await canvasZoom(page)) >= 1 - 1e-6);
+  await shot(page, 'canvas-order-run-1024.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  // A trial: the test order's line as subject, a shadow, and the line itself not dispatched.
+  const run = (await api('GET', `/api/runs/${await banner.getAttribute('data-run-id')}`)).body;
+  check(run.subject?.order_line && run.subject?.mode === 'shadow', `the run is a trial for the line: ${JSON.stringify(run.subject)}`);
+  const line = (await api('GET', `/api/order-lines/${run.subject.order_line}`)).body;
+  check(line.product.id === product.id && line.output_type.key === 'studio_still', 'the test order has the picked product and output type');
+  check(line.status === 'new' && line.runs.length === 0, `the line is not dispatched: ${line.status}`);
+
+  // Again, on the existing line now offered by its order's name; Escape with the focus outside the dialog closes it.
+  await page.getByTestId('run-open').click();
+  await dialog.waitFor();
+  await until('the order lines to load', async () => !(await page.getByTestId('editor-run-line').isDisabled()));
+  check(await page.getByTestId('editor-run-source-line').isChecked(), 'an existing line is offered first');
+  const lines = await page.getByTestId('editor-run-line').locator('option').allInnerTexts();
+  check(lines.some((l) => l.includes('Canvas trial · Editor trial') && l.includes('Canvas Gearbox') && l.includes('Studio still')), `lines in words: ${lines.join(' | ')}`);
+  await shot(page, 'canvas-order-run-dialog.png');
+  await page.evaluate(() => document.activeElement?.blur());
+  await page.keyboard.press('Escape');
+  await until('Escape to close the dialog', async () => (await dialog.count()) === 0);
 });
 
 scenario(31, 'validation follows the graph: a broken edit turns its node red on its own, undo clears it', async (page) => {

@@ -2,7 +2,7 @@
 // by step, the wizard and the editor together, forms that follow the served
 // schema.
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group catalog`).
-import { api, base, check, openApp, shot, text, until } from '../lib.mjs';
+import { api, base, check, expectHttpStatus, openApp, shot, text, until } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -136,6 +136,17 @@ scenario(6, 'output-type wizard: a graph turntable step by step, with a pinned p
   check((await page.getByTestId('ot-kind-e2e_turntable').getAttribute('title')) === 'turntable_video', 'listed as a turntable');
   const stored = (await api('GET', '/api/output-types/e2e_turntable')).body;
   check(stored.overrides.frames === 12 && JSON.stringify(stored.categories) === '["machinery"]' && stored.workflow.id === 'starter-order-turntable', `stored: ${JSON.stringify(stored)}`);
+
+  // An edit sends the revision it started from: a save over someone else's newer one is refused, in words.
+  await page.goto(`${base}/output-types/e2e_turntable/edit?step=review`);
+  await page.getByTestId('review-ok').waitFor();
+  const meanwhile = await api('PUT', '/api/output-types/e2e_turntable', { ...stored, description: 'Changed meanwhile' });
+  check(meanwhile.status === 200, `someone else saved (${meanwhile.status})`);
+  expectHttpStatus(409);
+  await page.getByTestId('wizard-save').click();
+  const refused = await until('the refusal', async () => (await page.getByTestId('wizard-save-error').count()) && text(page, 'wizard-save-error'));
+  check(refused.includes('Changed by someone else'), `the conflict is said in words: ${refused}`);
+  check((await api('GET', '/api/output-types/e2e_turntable')).body.description === 'Changed meanwhile', 'their save stays');
 });
 
 scenario(7, 'output-type wizard: "create one" goes to the editor and comes back with the new workflow', async (page) => {

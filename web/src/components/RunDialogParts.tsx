@@ -1,0 +1,99 @@
+// The parts the run dialogs share (the editor's run and "Start a run"): the
+// form, a product picker by name, the server's problems with where they are,
+// and the Cancel / Start buttons.
+import type { ReactNode } from 'react';
+import type { ApiError, Product } from '../types';
+import { pointerWords } from '../words';
+
+/** The dialog's form: Enter or the submit button starts, the page stays. */
+export function RunForm({ onSubmit, children }: { onSubmit: () => void; children: ReactNode }) {
+  return (
+    <form
+      className="dialog-body"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSubmit();
+      }}
+    >
+      {children}
+    </form>
+  );
+}
+
+export interface ProductSelectProps {
+  id: string;
+  label?: string;
+  /** null while loading */
+  products: readonly Product[] | null;
+  value: string;
+  onChange: (id: string) => void;
+  /** what the select says when no product fits */
+  none: string;
+  testId: string;
+}
+
+/** Products by name and SKU; a product's id or file is never shown. */
+export function ProductSelect({ id, label = 'Product', products, value, onChange, none, testId }: ProductSelectProps) {
+  return (
+    <div className="field-row">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChange(e.target.value)} disabled={!products?.length} data-testid={testId}>
+        {!products && <option value="">Loading…</option>}
+        {products && !products.length && <option value="">{none}</option>}
+        {products?.map((p) => (
+          <option key={p.id} value={p.id}>
+            {p.name} · {p.sku}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+export interface RunProblemsProps {
+  message: string;
+  errors: readonly ApiError[];
+  testId: string;
+  /** show pointers as sent (the request was typed as JSON) instead of in words */
+  rawPointers?: boolean;
+}
+
+/** Why a run did not start: the headline and each problem with where it is (the pointer in words, kept as a tooltip). */
+export function RunProblems({ message, errors, testId, rawPointers }: RunProblemsProps) {
+  if (!message && !errors.length) return null;
+  return (
+    <div className="notice notice-error" role="alert" data-testid={testId}>
+      {message && <div className="strong">{message}</div>}
+      {errors.length > 0 && (
+        <ul className="pointer-errors">
+          {errors.map((e, i) => (
+            <li key={i}>
+              {rawPointers ? (
+                <span className="mono pointer">{e.pointer || '/'}</span>
+              ) : (
+                <span className="pointer" title={e.pointer || '/'}>
+                  {pointerWords(e.pointer)}
+                </span>
+              )}{' '}
+              {e.message}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** Cancel and the submit button, which says it is starting while busy. */
+export function RunDialogActions({ onCancel, disabled, busy, testId }: { onCancel: () => void; disabled: boolean; busy: boolean; testId: string }) {
+  return (
+    <div className="dialog-actions">
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="primary" disabled={disabled || busy} data-testid={testId}>
+        {busy ? 'Starting…' : 'Start run'}
+      </button>
+    </div>
+  );
+}
