@@ -7,7 +7,6 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 static json_t *j(const char *text) {
     json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
@@ -344,14 +343,13 @@ static void test_pattern_cost(void) {
 /* The limits bound one match; a budget bounds one validation. 500 strings
  * against ^(a+)+$ in one array kept a validation busy for minutes
  * (fuzz/fuzz_jsonschema.c found it); now what the budget cannot pay for
- * fails at once. Cheap matches stay cheap: a long array of plain strings
+ * fails at once (the budget counts match steps, so this test needs no
+ * clock: it ends because the budget runs out). Cheap matches stay cheap: a long array of plain strings
  * still validates. */
 static void test_pattern_budget(void) {
     json_t *schema = j("{\"items\":{\"pattern\":\"^(a+)+$\"}}"), *costly = json_array();
     for (int i = 0; i < 20000; i++)
         json_array_append_new(costly, json_string("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"));
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
     pf_errors e;
     pf_errors_init(&e);
     CHECK_INT(pf_schema_validate(schema, costly, "", &e), 20000);
@@ -359,9 +357,6 @@ static void test_pattern_budget(void) {
     CHECK(has(&e, "/19999", "was not matched: this validation's patterns have used up their time"));
     pf_errors_clear(&e);
     CHECK(!pf_schema_is_valid(schema, costly));
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-    CHECK_MSG(took < 10, "20000 costly strings took %.1f s", took);
     json_decref(costly);
     json_decref(schema);
 
