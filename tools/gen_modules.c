@@ -1,20 +1,20 @@
 /* Generates the module table from the contracts beside the modules, the way
  * gen_routes.c generates the route table from the OpenAPI document: the
- * contract src/modules/<family>/<name>.json is the one source of a built-in
+ * contract src/modules/<domain>/<name>.json is the one source of a built-in
  * module's key and contract path, so a module cannot be listed without a
  * contract, nor a contract go unlisted or name another module.
  *
  *   gen_modules MODULES_DIR FAMILIES.json CONTRACTS.h TABLE.h
  *
- * CONTRACTS.h defines PF_MODULE_CONTRACT_<family>_<name> (the key and
+ * CONTRACTS.h defines PF_MODULE_CONTRACT_<domain>_<name> (the key and
  * contract path) for PF_MODULE in modules/module.h, and PF_MODULE_NAMESPACES
- * (the family directories, which external modules may not use); TABLE.h is the table
+ * (the domain directories, which external modules may not use); TABLE.h is the table
  * registry.c includes, in palette order: the families' palettes merged, each
  * family's order kept and an earlier family's modules first where the
  * palettes leave it open. It fails the build, naming the file at fault, for
- * a contract without a body (PF_MODULE(<family>, <name>, ...) in <name>.c
+ * a contract without a body (PF_MODULE(<domain>, <name>, ...) in <name>.c
  * beside it), a body without a contract, a module_key that is not
- * "<family>.<name>", a key used twice, a family that is not in
+ * "<domain>.<name>", a key used twice, a family that is not in
  * FAMILIES.json or whose palette omits the module, a palette entry without a
  * contract, and palettes that order two modules both ways. Files named
  * *.schema.json are schemas, not contracts. */
@@ -31,14 +31,14 @@
 #define MAX_FAMILIES 32
 
 typedef struct {
-    char *family, *name, *key; /* key: "<family>.<name>", what the file's place says */
+    char *domain, *name, *key; /* key: "<domain>.<name>", what the file's place says */
     char *path;                /* as the build sees it, for messages */
     json_t *doc;
     int has_body, placed;
 } contract;
 
 typedef struct {
-    char *family, *name, *path;
+    char *domain, *name, *path;
 } body;
 
 static contract contracts[MAX_MODULES];
@@ -80,7 +80,7 @@ static int ends_with(const char *s, const char *tail) {
     return n > k && strcmp(s + n - k, tail) == 0;
 }
 
-/* Family and name become part of a C symbol, pf_module_<family>_<name>. */
+/* Domain and name become part of a C symbol, pf_module_<domain>_<name>. */
 static int symbol_part(const char *s, size_t n) {
     if (n == 0 || !islower((unsigned char)*s)) return 0;
     for (size_t i = 0; i < n; i++)
@@ -88,7 +88,7 @@ static int symbol_part(const char *s, size_t n) {
     return 1;
 }
 
-static void read_contract(const char *family, const char *dir, const char *file) {
+static void read_contract(const char *domain, const char *dir, const char *file) {
     char *path = join(dir, file);
     size_t stem = strlen(file) - strlen(".json");
     if (n_contracts == MAX_MODULES) {
@@ -97,7 +97,7 @@ static void read_contract(const char *family, const char *dir, const char *file)
         return;
     }
     if (!symbol_part(file, stem)) {
-        fail(path, "the file name is not a lowercase C identifier (it names pf_module_%s_<name>)", family);
+        fail(path, "the file name is not a lowercase C identifier (it names pf_module_%s_<name>)", domain);
         free(path);
         return;
     }
@@ -110,17 +110,17 @@ static void read_contract(const char *family, const char *dir, const char *file)
         return;
     }
     contract *c = &contracts[n_contracts++];
-    c->family = strdup(family);
+    c->domain = strdup(domain);
     c->name = dup_n(file, stem);
     c->path = path;
     c->doc = doc;
-    size_t n = strlen(family) + stem + 2;
+    size_t n = strlen(domain) + stem + 2;
     c->key = malloc(n);
     if (!c->key) abort();
-    snprintf(c->key, n, "%s.%s", family, c->name);
+    snprintf(c->key, n, "%s.%s", domain, c->name);
 }
 
-/* A body is a line that starts "PF_MODULE(<family>, <name>"; a descriptor
+/* A body is a line that starts "PF_MODULE(<domain>, <name>"; a descriptor
  * written out by hand would carry a key and path of its own. */
 static void read_bodies(const char *dir, const char *file) {
     char *path = join(dir, file);
@@ -133,7 +133,7 @@ static void read_bodies(const char *dir, const char *file) {
     char line[1024];
     while (fgets(line, sizeof line, f)) {
         if (strncmp(line, "const pf_module_desc pf_module_", 31) == 0)
-            fail(path, "writes out a module descriptor; define it with PF_MODULE(<family>, <name>, ...) "
+            fail(path, "writes out a module descriptor; define it with PF_MODULE(<domain>, <name>, ...) "
                        "(modules/module.h), so its key and contract path come from its contract");
         if (strncmp(line, "PF_MODULE(", 10) != 0) continue;
         const char *p = line + 10, *comma = strchr(p, ',');
@@ -144,7 +144,7 @@ static void read_bodies(const char *dir, const char *file) {
         while (end && (isalnum((unsigned char)*end) || *end == '_'))
             end++;
         if (!comma || !symbol_part(p, (size_t)(comma - p)) || !symbol_part(q, (size_t)(end - q))) {
-            fail(path, "PF_MODULE( is not followed by <family>, <name>");
+            fail(path, "PF_MODULE( is not followed by <domain>, <name>");
             continue;
         }
         if (n_bodies == MAX_MODULES) {
@@ -152,7 +152,7 @@ static void read_bodies(const char *dir, const char *file) {
             break;
         }
         body *b = &bodies[n_bodies++];
-        b->family = dup_n(p, (size_t)(comma - p));
+        b->domain = dup_n(p, (size_t)(comma - p));
         b->name = dup_n(q, (size_t)(end - q));
         b->path = strdup(path);
     }
@@ -162,21 +162,21 @@ static void read_bodies(const char *dir, const char *file) {
 
 static int not_hidden(const struct dirent *e) { return e->d_name[0] != '.'; }
 
-/* Contracts and bodies live one level down, in the family directories. */
+/* Contracts and bodies live one level down, in the domain directories (cad/, render/, ...). */
 static void walk(const char *root) {
-    struct dirent **fams;
-    int nf = scandir(root, &fams, not_hidden, alphasort);
-    if (nf < 0) {
+    struct dirent **doms;
+    int nd = scandir(root, &doms, not_hidden, alphasort);
+    if (nd < 0) {
         fail(root, "cannot be read");
         return;
     }
-    for (int i = 0; i < nf; i++) {
-        const char *family = fams[i]->d_name;
-        char *dir = join(root, family);
+    for (int i = 0; i < nd; i++) {
+        const char *domain = doms[i]->d_name;
+        char *dir = join(root, domain);
         struct stat st;
         if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
             free(dir);
-            free(fams[i]);
+            free(doms[i]);
             continue;
         }
         struct dirent **files;
@@ -184,10 +184,10 @@ static void walk(const char *root) {
         for (int k = 0; k < n; k++) {
             const char *file = files[k]->d_name;
             if (ends_with(file, ".json") && !ends_with(file, ".schema.json")) {
-                if (symbol_part(family, strlen(family)))
-                    read_contract(family, dir, file);
+                if (symbol_part(domain, strlen(domain)))
+                    read_contract(domain, dir, file);
                 else
-                    fail(dir, "the family directory's name is not a lowercase C identifier");
+                    fail(dir, "the domain directory's name is not a lowercase C identifier");
             } else if (ends_with(file, ".c")) {
                 read_bodies(dir, file);
             }
@@ -198,9 +198,9 @@ static void walk(const char *root) {
         else
             free(files);
         free(dir);
-        free(fams[i]);
+        free(doms[i]);
     }
-    free(fams);
+    free(doms);
 }
 
 static contract *contract_of(const char *key) {
@@ -231,9 +231,9 @@ static int lists(const json_t *palette, const char *key) {
 static void check_contract(const contract *c, const json_t *families, const char *families_path) {
     const char *key = json_string_value(json_object_get(c->doc, "module_key"));
     if (!key)
-        fail(c->path, "has no \"module_key\"; it must be \"%s\", from the family directory and file name", c->key);
+        fail(c->path, "has no \"module_key\"; it must be \"%s\", from the domain directory and file name", c->key);
     else if (strcmp(key, c->key) != 0)
-        fail(c->path, "module_key is \"%s\"; it must be \"%s\", from the family directory and file name", key, c->key);
+        fail(c->path, "module_key is \"%s\"; it must be \"%s\", from the domain directory and file name", key, c->key);
     for (const contract *o = contracts; o < c; o++) {
         const char *other = json_string_value(json_object_get(o->doc, "module_key"));
         if (key && other && strcmp(key, other) == 0)
@@ -253,27 +253,27 @@ static void check_contract(const contract *c, const json_t *families, const char
             fail(c->path, "names family \"%s\", whose palette in %s does not list %s", name, families_path, c->key);
     }
     if (!c->has_body)
-        fail(c->path, "has no body: %s/%s.c beside it must define it with PF_MODULE(%s, %s, ...)", c->family, c->name,
-             c->family, c->name);
+        fail(c->path, "has no body: %s/%s.c beside it must define it with PF_MODULE(%s, %s, ...)", c->domain, c->name,
+             c->domain, c->name);
 }
 
-/* Each body belongs to the contract of the same family and name, in the
+/* Each body belongs to the contract of the same domain and name, in the
  * C file of that name beside it. */
 static void match_bodies(void) {
     for (size_t i = 0; i < n_bodies; i++) {
         const body *b = &bodies[i];
         contract *c = NULL;
         for (size_t k = 0; k < n_contracts && !c; k++)
-            if (!strcmp(contracts[k].family, b->family) && !strcmp(contracts[k].name, b->name)) c = &contracts[k];
+            if (!strcmp(contracts[k].domain, b->domain) && !strcmp(contracts[k].name, b->name)) c = &contracts[k];
         if (!c) {
-            fail(b->path, "PF_MODULE(%s, %s) has no contract %s/%s.json", b->family, b->name, b->family, b->name);
+            fail(b->path, "PF_MODULE(%s, %s) has no contract %s/%s.json", b->domain, b->name, b->domain, b->name);
             continue;
         }
         size_t stem = strlen(c->path) - strlen(".json");
         if (strncmp(b->path, c->path, stem) != 0 || strcmp(b->path + stem, ".c") != 0)
-            fail(b->path, "PF_MODULE(%s, %s) belongs in %s.c beside its contract", b->family, b->name, b->name);
+            fail(b->path, "PF_MODULE(%s, %s) belongs in %s.c beside its contract", b->domain, b->name, b->name);
         else if (c->has_body)
-            fail(b->path, "defines %s.%s a second time", b->family, b->name);
+            fail(b->path, "defines %s.%s a second time", b->domain, b->name);
         else
             c->has_body = 1;
     }
@@ -361,35 +361,35 @@ static int write_if_changed(const char *path, const char *text, size_t len) {
 }
 
 static void print_contracts_h(FILE *out, contract **order, size_t n) {
-    fputs("/* Generated from src/modules/<family>/<name>.json by tools/gen_modules.c: do not edit.\n"
+    fputs("/* Generated from src/modules/<domain>/<name>.json by tools/gen_modules.c: do not edit.\n"
           " * Each built-in module's key and contract path, as its contract gives them;\n"
           " * PF_MODULE (modules/module.h) puts them in the module's descriptor. */\n"
           "#ifndef PF_MODULES_CONTRACTS_H\n#define PF_MODULES_CONTRACTS_H\n\n",
           out);
     for (size_t i = 0; i < n; i++)
         fprintf(out, "#define PF_MODULE_CONTRACT_%s_%s .key = \"%s\", .contract_path = \"modules/%s/%s.json\"\n",
-                order[i]->family, order[i]->name, order[i]->key, order[i]->family, order[i]->name);
-    /* The family directories: external modules may not use them as namespaces. */
+                order[i]->domain, order[i]->name, order[i]->key, order[i]->domain, order[i]->name);
+    /* The domain directories: external modules may not use them as namespaces. */
     fputs("\n#define PF_MODULE_NAMESPACES", out);
     for (size_t i = 0; i < n; i++) {
         int seen = 0;
         for (size_t k = 0; k < i; k++)
-            seen |= strcmp(order[k]->family, order[i]->family) == 0;
-        if (!seen) fprintf(out, "%s \"%s\"", i ? "," : "", order[i]->family);
+            seen |= strcmp(order[k]->domain, order[i]->domain) == 0;
+        if (!seen) fprintf(out, "%s \"%s\"", i ? "," : "", order[i]->domain);
     }
     fputs("\n\n#endif\n", out);
 }
 
 static void print_table_h(FILE *out, contract **order, size_t n) {
-    fputs("/* Generated from src/modules/<family>/<name>.json and src/contract/families.json\n"
+    fputs("/* Generated from src/modules/<domain>/<name>.json and src/contract/families.json\n"
           " * by tools/gen_modules.c: do not edit. The built-in modules in palette order;\n"
           " * registry.c includes it, and only registry.c. */\n\n",
           out);
     for (size_t i = 0; i < n; i++)
-        fprintf(out, "extern const pf_module_desc pf_module_%s_%s;\n", order[i]->family, order[i]->name);
+        fprintf(out, "extern const pf_module_desc pf_module_%s_%s;\n", order[i]->domain, order[i]->name);
     fputs("\nstatic const pf_module_desc *const module_table[] = {\n", out);
     for (size_t i = 0; i < n; i++)
-        fprintf(out, "    &pf_module_%s_%s,\n", order[i]->family, order[i]->name);
+        fprintf(out, "    &pf_module_%s_%s,\n", order[i]->domain, order[i]->name);
     fputs("};\n", out);
 }
 
@@ -427,11 +427,11 @@ int main(int argc, char **argv) {
     int status = failures ? 1 : emit(argv[3], print_contracts_h, order, n) | emit(argv[4], print_table_h, order, n);
     for (size_t i = 0; i < n_contracts; i++) {
         contract *c = &contracts[i];
-        free(c->family), free(c->name), free(c->key), free(c->path);
+        free(c->domain), free(c->name), free(c->key), free(c->path);
         json_decref(c->doc);
     }
     for (size_t i = 0; i < n_bodies; i++)
-        free(bodies[i].family), free(bodies[i].name), free(bodies[i].path);
+        free(bodies[i].domain), free(bodies[i].name), free(bodies[i].path);
     json_decref(doc);
     return status;
 }

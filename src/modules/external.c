@@ -16,7 +16,7 @@ struct pf_external_modules {
     size_t n;
 };
 
-/* Namespaces of Prodflow's own modules (their family directories, from the
+/* Namespaces of Prodflow's own modules (their domain directories, from the
  * generated modules/contracts.h): an operator's module never shadows one,
  * today's or a later release's. */
 static const char *const reserved[] = {PF_MODULE_NAMESPACES, "prodflow"};

@@ -1,6 +1,6 @@
 /* Production modules: the unit of backend capability. A module is a static
  * descriptor (key, contract file, execute function) defined with PF_MODULE
- * in src/modules/<family>/<name>.c, beside its contract <name>.json, which
+ * in src/modules/<domain>/<name>.c, beside its contract <name>.json, which
  * is embedded at build time. The table of modules registry.c loads is
  * generated from the contracts (tools/gen_modules.c), the way nginx lists
  * its modules but without a hand-kept list. */
@@ -74,16 +74,16 @@ typedef struct pf_module_desc {
 } pf_module_desc;
 
 /* Each built-in module's key and contract path, generated from the
- * contracts: PF_MODULE_CONTRACT_<family>_<name>. */
+ * contracts: PF_MODULE_CONTRACT_<domain>_<name>. */
 #include "modules/contracts.h"
 
-/* Defines the built-in module <family>.<name>, pf_module_<family>_<name>,
+/* Defines the built-in module <domain>.<name>, pf_module_<domain>_<name>,
  * with the key and contract path its contract gives; the arguments after the
  * name are the rest of the descriptor:
  *   PF_MODULE(cad, export_glb, .execute = execute);
  * A PF_MODULE without a contract beside it does not compile, and a contract
  * without one fails the build in tools/gen_modules.c. */
-#define PF_MODULE(family, name, ...)                                                                                   \
-    const pf_module_desc pf_module_##family##_##name = {PF_MODULE_CONTRACT_##family##_##name, __VA_ARGS__}
+#define PF_MODULE(domain, name, ...)                                                                                   \
+    const pf_module_desc pf_module_##domain##_##name = {PF_MODULE_CONTRACT_##domain##_##name, __VA_ARGS__}
 
 #endif

@@ -52,17 +52,10 @@ static void patch(const char *rel, const char *field, const char *value) {
     free(path);
 }
 
-static void write_text(const char *rel, const char *text) {
+/* Writes ("w") or appends ("a") text to the copy's file rel. */
+static void put_text(const char *rel, const char *mode, const char *text) {
     char *path = path_of(rel);
-    FILE *f = fopen(path, "w");
-    CHECK(f != NULL);
-    if (f) fputs(text, f), fclose(f);
-    free(path);
-}
-
-static void append_text(const char *rel, const char *text) {
-    char *path = path_of(rel);
-    FILE *f = fopen(path, "a");
+    FILE *f = fopen(path, mode);
     CHECK(f != NULL);
     if (f) fputs(text, f), fclose(f);
     free(path);
@@ -168,8 +161,8 @@ static void test_mismatches(void) {
 
     /* A body without a contract. */
     fresh_copy();
-    write_text("modules/cad/stray.c",
-               "#include \"modules/module.h\"\n\nPF_MODULE(cad, stray, .pending_issue = \"#1\");\n");
+    put_text("modules/cad/stray.c", "w",
+             "#include \"modules/module.h\"\n\nPF_MODULE(cad, stray, .pending_issue = \"#1\");\n");
     expect_refused("body without a contract",
                    "src/modules/cad/stray.c: PF_MODULE(cad, stray) has no contract cad/stray.json");
 
@@ -190,8 +183,8 @@ static void test_mismatches(void) {
 
     /* A descriptor written out by hand brings its own key and path. */
     fresh_copy();
-    append_text("modules/cad/compute_bbox.c",
-                "const pf_module_desc pf_module_cad_other = {.key = \"cad.other\", .contract_path = \"x\"};\n");
+    put_text("modules/cad/compute_bbox.c", "a",
+             "const pf_module_desc pf_module_cad_other = {.key = \"cad.other\", .contract_path = \"x\"};\n");
     expect_refused("hand-written descriptor", "src/modules/cad/compute_bbox.c: writes out a module descriptor");
 
     fresh_copy();
@@ -212,7 +205,7 @@ static void test_mismatches(void) {
     expect_refused("palettes in conflict", "src/families.json: the palettes order some modules both ways");
 
     fresh_copy();
-    write_text("modules/output/notify.json", "{\"module_key\": \"output.notify\",\n");
+    put_text("modules/output/notify.json", "w", "{\"module_key\": \"output.notify\",\n");
     expect_refused("not JSON", "src/modules/output/notify.json:2:");
 }
 
