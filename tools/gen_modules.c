@@ -7,11 +7,11 @@
  *   gen_modules MODULES_DIR FAMILIES.json CONTRACTS.h TABLE.h
  *
  * CONTRACTS.h defines PF_MODULE_CONTRACT_<domain>_<name> (the key and
- * contract path) for PF_MODULE in modules/module.h, and PF_MODULE_NAMESPACES
- * (the domain directories, which external modules may not use); TABLE.h is the table
- * registry.c includes, in palette order: the families' palettes merged, each
- * family's order kept and an earlier family's modules first where the
- * palettes leave it open. It fails the build, naming the file at fault, for
+ * contract path) for PF_MODULE in modules/module.h, and
+ * PF_MODULE_NAMESPACES (the domain directories, which external modules may
+ * not use); TABLE.h is the table registry.c includes, in palette order: the
+ * families' palettes merged, each family's order kept and an earlier
+ * family's modules first where the palettes leave it open. It fails the build, naming the file at fault, for
  * a contract without a body (PF_MODULE(<domain>, <name>, ...) in <name>.c
  * beside it), a body without a contract, a module_key that is not
  * "<domain>.<name>", a key used twice, a family that is not in
@@ -279,8 +279,10 @@ static void match_bodies(void) {
     }
 }
 
-/* The palettes merged into one order: repeatedly the first family whose
- * next module no other palette still has to put after something else. */
+/* The palettes merged into one order. Each step places the next module of
+ * the first family whose next module no palette still lists behind an
+ * unplaced one; when every family's next module waits so, the palettes
+ * contradict each other. */
 static size_t palette_order(const json_t *families, const char *families_path, contract **order) {
     size_t nf = json_array_size(families), at[MAX_FAMILIES] = {0}, n = 0;
     if (nf > MAX_FAMILIES) {
@@ -329,8 +331,7 @@ static size_t palette_order(const json_t *families, const char *families_path, c
             if (!waits) next = contract_of(head[a]);
         }
         if (!next) {
-            fail(families_path, "the palettes order some modules both ways (one family's next module is after "
-                                "another's in a third), so they give no one palette order");
+            fail(families_path, "the palettes order some modules both ways, so they give no one palette order");
             return 0;
         }
         next->placed = 1;
