@@ -279,16 +279,9 @@ static void match_bodies(void) {
     }
 }
 
-/* The palettes merged into one order. Each step places the next module of
- * the first family whose next module no palette still lists behind an
- * unplaced one; when every family's next module waits so, the palettes
- * contradict each other. */
-static size_t palette_order(const json_t *families, const char *families_path, contract **order) {
-    size_t nf = json_array_size(families), at[MAX_FAMILIES] = {0}, n = 0;
-    if (nf > MAX_FAMILIES) {
-        fail(families_path, "one family too many for MAX_FAMILIES");
-        return 0;
-    }
+/* Every palette entry is a module with a contract, listed once. */
+static void check_palettes(const json_t *families, const char *families_path) {
+    if (json_array_size(families) > MAX_FAMILIES) fail(families_path, "one family too many for MAX_FAMILIES");
     size_t i;
     const json_t *f;
     json_array_foreach(families, i, f) {
@@ -307,7 +300,14 @@ static size_t palette_order(const json_t *families, const char *families_path, c
                     fail(families_path, "family \"%s\"'s palette lists %s twice", fam ? fam : "?", key);
         }
     }
-    if (failures) return 0;
+}
+
+/* The palettes merged into one order. Each step places the next module of
+ * the first family whose next module no palette still lists behind an
+ * unplaced one; when every family's next module waits so, the palettes
+ * contradict each other. Only for palettes check_palettes found sound. */
+static size_t palette_order(const json_t *families, const char *families_path, contract **order) {
+    size_t nf = json_array_size(families), at[MAX_FAMILIES] = {0}, n = 0;
     for (;;) {
         /* Each family's next module still to place, or NULL when its palette is placed. */
         const char *head[MAX_FAMILIES];
@@ -423,6 +423,7 @@ int main(int argc, char **argv) {
     match_bodies();
     for (size_t i = 0; i < n_contracts; i++)
         check_contract(&contracts[i], families, argv[2]);
+    check_palettes(families, argv[2]);
     static contract *order[MAX_MODULES];
     size_t n = failures ? 0 : palette_order(families, argv[2], order);
     int status = failures ? 1 : emit(argv[3], print_contracts_h, order, n) | emit(argv[4], print_table_h, order, n);

@@ -204,6 +204,23 @@ static void test_mismatches(void) {
     free(families);
     expect_refused("palettes in conflict", "src/families.json: the palettes order some modules both ways");
 
+    /* A palette entry without a contract; a family whose palette omits a
+     * module that names it. */
+    fresh_copy();
+    families = path_of("families.json");
+    doc = json_load_file(families, 0, NULL);
+    palette = json_object_get(json_array_get(json_object_get(doc, "families"), 0), "palette");
+    json_array_append_new(palette, json_string("cad.ghost"));
+    CHECK_STR(json_string_value(json_array_get(palette, 3)), "cad.compute_bbox");
+    json_array_remove(palette, 3);
+    CHECK_INT(json_dump_file(doc, families, JSON_INDENT(2)), 0);
+    json_decref(doc);
+    free(families);
+    expect_refused("palette without contract",
+                   "src/families.json: family \"cad_file\"'s palette lists cad.ghost, which has no contract");
+    expect_refused("palette omits a module", "src/modules/cad/compute_bbox.json: names family \"cad_file\", whose "
+                                             "palette in ");
+
     fresh_copy();
     put_text("modules/output/notify.json", "w", "{\"module_key\": \"output.notify\",\n");
     expect_refused("not JSON", "src/modules/output/notify.json:2:");
