@@ -192,8 +192,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_output_publish_asset = {
-    .key = "output.publish_asset",
-    .contract_path = "modules/output/publish_asset.json",
-    .execute = execute,
-};
+PF_MODULE(output, publish_asset, .execute = execute);
