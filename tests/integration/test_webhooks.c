@@ -278,12 +278,18 @@ static const json_t *node_of(const json_t *run, const char *node) {
     return json_object_get(json_object_get(run, "nodes"), node);
 }
 
+/* A server for the tests below; false (a failed check) when it does not start. */
+static bool serve(pf_test_server *srv, const char *const *args) {
+    if (pf_test_server_start(srv, args) == 0) return true;
+    CHECK(!"the server starts");
+    return false;
+}
+
 static void test_served(harness *h) {
     char *allow = pf_asprintf("%s/", h->url_a), *hook = pf_asprintf("%s/hook", h->url_a);
     const char *args[] = {"--no-demo-data", "--webhook-allow", allow, NULL};
     pf_test_server srv;
-    if (pf_test_server_start(&srv, args) != 0) {
-        CHECK(!"the server starts");
+    if (!serve(&srv, args)) {
         free(allow);
         free(hook);
         return;
@@ -349,8 +355,7 @@ static void test_crash_after_post(harness *h) {
     /* a stable name: on PostgreSQL the restarted server takes its runs back at once */
     const char *args[] = {"--no-demo-data", "--webhook-allow", allow, "--server-id", "crashing", NULL};
     pf_test_server srv;
-    if (pf_test_server_start(&srv, args) != 0) {
-        CHECK(!"the server starts");
+    if (!serve(&srv, args)) {
         free(allow);
         free(hook);
         return;
