@@ -1,8 +1,12 @@
 /* Rendering overhead (issue #18, "Renders with no overhead"), on the
  * gearbox at 320x180, 16 samples:
- * - a cold still through render.blender_still against a raw `blender -b`
- *   rendering the .blend render.blender_export_blend saved (the same scene
- *   with none of Prodflow around it): goal <= 1.05x;
+ * - a cold still through the render modules' job code against a raw
+ *   `blender -b` rendering the .blend render.blender_export_blend saved
+ *   (the same scene with none of Prodflow around it): goal <= 1.05x. In
+ *   rounds side by side (PF_COLD_PAIRS, default 7, at least 5), with the
+ *   product from the data directory's cache and, for comparison, imported
+ *   from the GLB as every cold still did before the cache; min, median
+ *   and max of the ratio, and each side's seconds outside Cycles;
  * - a warm still against the render time Cycles itself reports for it:
  *   goal <= 1.2x;
  * - ten stills on a warm worker against ten cold ones: goal <= 0.5x;
@@ -10,8 +14,10 @@
  * - a turntable in one session: frames per second against Cycles' own time
  *   per frame.
  * Where the time goes comes from the job's phases (blender_worker.h): the
- * process start, the GLB import, the scene set-up, Cycles' scene sync and
- * sampling, and the file writing. */
+ * process start, the GLB import or the product's load from the cache, the
+ * scene set-up, Cycles' scene sync and sampling, and the file writing; raw
+ * Blender's Cycles and writing come from its own output.
+ * `bench_render cold` runs the cold stills only. */
 #include "core/mem.h"
 #include "core/path.h"
 #include "core/subprocess.h"
@@ -19,6 +25,7 @@
 #include "render/blender_worker.h"
 #include "render_bench.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,15 +77,17 @@ static json_t *run_job(const pf_render_bench *b, const json_t *inputs, const cha
 
 static double phase(const json_t *timing, const char *name) { return json_number_value(json_object_get(timing, name)); }
 
-/* The job's seconds by phase; "rest" is what no phase accounts for (the
+/* The job's seconds by phase (import: the GLB; load and store: the
+ * product from and to the data directory's cache); "rest" is what no phase accounts for (the
  * pipes, Python between the phases, Blender's render call around Cycles). */
 static void print_phases(const char *what, const json_t *t) {
     double job = phase(t, "job_s") + phase(t, "start_s");
-    double parts =
-        phase(t, "start_s") + phase(t, "import_s") + phase(t, "setup_s") + phase(t, "cycles_s") + phase(t, "write_s");
-    printf("  %-26s start %.2f  import %.2f  set-up %.2f  Cycles %.2f (sync %.2f)  write %.2f  rest %.2f  = %.2f s\n",
-           what, phase(t, "start_s"), phase(t, "import_s"), phase(t, "setup_s"), phase(t, "cycles_s"),
-           phase(t, "sync_s"), phase(t, "write_s"), job - parts, job);
+    double model = phase(t, "import_s") + phase(t, "load_s") + phase(t, "store_s");
+    double parts = phase(t, "start_s") + model + phase(t, "setup_s") + phase(t, "cycles_s") + phase(t, "write_s");
+    printf("  %-26s start %.2f  import %.2f  load %.2f  store %.2f  set-up %.2f  Cycles %.2f (sync %.2f)  write %.2f  "
+           "rest %.2f  = %.2f s\n",
+           what, phase(t, "start_s"), phase(t, "import_s"), phase(t, "load_s"), phase(t, "store_s"),
+           phase(t, "setup_s"), phase(t, "cycles_s"), phase(t, "sync_s"), phase(t, "write_s"), job - parts, job);
 }
 
 /* A raw `blender -b` run: its wall time and Blender's own account. */
@@ -140,70 +149,110 @@ static void spread(double *v, int n, double out[3]) {
     out[2] = v[n - 1];
 }
 
-/* The cold still through the render modules' job code against raw Blender,
- * in pairs taken side by side (their order alternating), so both sides see
- * the same machine load: the ratio of each pair, and each side's seconds
- * outside Cycles and the file writing (start, import or .blend load, set-up,
- * exit). The first module render fills the data directory's model cache; it
- * is shown on its own, the pairs open the cached product. Returns the mean
- * module cold still. */
-static double cold_pairs(const pf_render_bench *b, const json_t *inputs, const char *blend_path, const char *raw_png) {
-    int pairs = getenv("PF_COLD_PAIRS") ? atoi(getenv("PF_COLD_PAIRS")) : 7;
-    if (pairs < 5) pairs = 5;
-    double t = now_s();
-    json_t *first = run_job(b, inputs, "still", "cold-first", 0);
-    t = now_s() - t;
-    print_phases("cold still, first:", first);
-    printf("  (its model: %s)\n",
-           json_object_get(first, "import_s") ? "imported from the GLB" : "opened from the cache");
-    json_decref(first);
-    raw_run warmup = raw_still(blend_path, raw_png); /* the same for raw Blender: files in the page cache */
-    (void)warmup;
+/* One side of the cold comparison over the rounds: wall seconds, seconds
+ * outside Cycles and the file writing, the mean phases. */
+typedef struct {
+    double *wall, *rest;
+    json_t *phases;
+} side;
 
-    double *ratio = pf_xcalloc((size_t)pairs, sizeof *ratio), *m_rest = pf_xcalloc((size_t)pairs, sizeof *m_rest),
-           *r_rest = pf_xcalloc((size_t)pairs, sizeof *r_rest), module_sum = 0;
-    json_t *sum = json_object();
-    raw_run raw_sum = {0};
-    for (int i = 0; i < pairs; i++) {
-        raw_run raw = {0};
-        if (i % 2) raw = raw_still(blend_path, raw_png);
-        t = now_s();
-        json_t *timing = run_job(b, inputs, "still", "cold", 0);
-        double module = now_s() - t;
-        if (!(i % 2)) raw = raw_still(blend_path, raw_png);
-        ratio[i] = module / raw.wall_s;
-        m_rest[i] = module - phase(timing, "cycles_s") - phase(timing, "write_s");
-        r_rest[i] = raw.wall_s - raw.times.cycles_s - raw.times.write_s;
-        module_sum += module;
-        raw_sum.wall_s += raw.wall_s / pairs;
-        raw_sum.times.cycles_s += raw.times.cycles_s / pairs;
-        raw_sum.times.sync_s += raw.times.sync_s / pairs;
-        raw_sum.times.write_s += raw.times.write_s / pairs;
-        const char *k;
-        json_t *v;
-        json_object_foreach(timing, k, v) {
-            json_object_set_new(sum, k, json_real(phase(sum, k) + json_number_value(v) / pairs));
-        }
-        json_decref(timing);
+static void side_add(side *sd, int i, int n, double wall, const json_t *timing) {
+    sd->wall[i] = wall;
+    sd->rest[i] = wall - phase(timing, "cycles_s") - phase(timing, "write_s");
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)timing, k, v) {
+        json_object_set_new(sd->phases, k, json_real(phase(sd->phases, k) + json_number_value(v) / n));
     }
-    double r[3], mr[3], rr[3];
-    spread(ratio, pairs, r);
-    spread(m_rest, pairs, mr);
-    spread(r_rest, pairs, rr);
-    printf("cold still %dx%d at %d samples, module against raw blender -b, %d pairs side by side: ratio min %.2fx, "
-           "median %.2fx, max %.2fx (goal <= 1.05x)\n",
-           WIDTH, HEIGHT, SAMPLES, pairs, r[0], r[1], r[2]);
-    printf("  outside Cycles and writing: module %.2f / %.2f / %.2f s, raw %.2f / %.2f / %.2f s (min / median / max)\n",
-           mr[0], mr[1], mr[2], rr[0], rr[1], rr[2]);
-    print_phases("cold still, mean:", sum);
-    printf("  %-26s whole %.2f s: Cycles %.2f (sync %.2f)  write %.2f  the rest (start, .blend load, exit) %.2f s\n",
-           "raw blender -b, mean:", raw_sum.wall_s, raw_sum.times.cycles_s, raw_sum.times.sync_s, raw_sum.times.write_s,
-           raw_sum.wall_s - raw_sum.times.cycles_s - raw_sum.times.write_s);
-    json_decref(sum);
+}
+
+static double module_cold(pf_render_bench *b, const json_t *inputs, bool cached, json_t **timing) {
+    char keep = b->cache[0];
+    if (!cached) b->cache[0] = '\0'; /* no cache directory: the GLB is imported */
+    double t = now_s();
+    *timing = run_job(b, inputs, "still", cached ? "cold" : "cold-import", 0);
+    b->cache[0] = keep;
+    return now_s() - t;
+}
+
+/* The cold still through the render modules' job code (what
+ * render.blender_still runs) against raw Blender, in rounds taken side by
+ * side (their order rotating), so every side sees the same machine load:
+ * the module opening the product from the data directory's cache, the
+ * module importing the GLB (no cache directory: how every cold still ran
+ * before the cache), and raw `blender -b`. Per round the ratios to raw,
+ * and each side's seconds outside Cycles and the file writing (start,
+ * import or load, set-up, exit), whose difference is the module's
+ * overhead without Cycles' noise. The first render fills the cache and is
+ * shown on its own. Returns the cached module's mean. */
+static double cold_rounds(pf_render_bench *b, const json_t *inputs, const char *blend_path, const char *raw_png) {
+    int n = getenv("PF_COLD_PAIRS") ? atoi(getenv("PF_COLD_PAIRS")) : 7;
+    if (n < 5) n = 5;
+    json_t *first = NULL;
+    module_cold(b, inputs, true, &first);
+    print_phases("cold still, first:", first);
+    printf("  (its product: %s)\n", json_object_get(first, "import_s") ? "imported from the GLB and kept in the cache"
+                                                                       : "opened from the cache");
+    json_decref(first);
+    raw_still(blend_path, raw_png); /* raw Blender's files in the page cache too */
+
+    enum { CACHED, IMPORT, RAW, SIDES };
+    side sides[SIDES];
+    for (int k = 0; k < SIDES; k++)
+        sides[k] = (side){pf_xcalloc((size_t)n, sizeof(double)), pf_xcalloc((size_t)n, sizeof(double)), json_object()};
+    double *ratio = pf_xcalloc((size_t)n, sizeof *ratio), *ratio_import = pf_xcalloc((size_t)n, sizeof *ratio);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < SIDES; j++) {
+            int k = (i + j) % SIDES;
+            json_t *timing = NULL;
+            double wall;
+            if (k == RAW) {
+                raw_run raw = raw_still(blend_path, raw_png);
+                wall = raw.wall_s;
+                timing = json_pack("{s:f, s:f, s:f}", "cycles_s", raw.times.cycles_s, "sync_s", raw.times.sync_s,
+                                   "write_s", raw.times.write_s);
+            } else {
+                wall = module_cold(b, inputs, k == CACHED, &timing);
+            }
+            side_add(&sides[k], i, n, wall, timing);
+            json_decref(timing);
+        }
+        ratio[i] = sides[CACHED].wall[i] / sides[RAW].wall[i];
+        ratio_import[i] = sides[IMPORT].wall[i] / sides[RAW].wall[i];
+    }
+    double module_mean = 0;
+    for (int i = 0; i < n; i++)
+        module_mean += sides[CACHED].wall[i] / n;
+    double r[3], ri[3], rest[SIDES][3];
+    spread(ratio, n, r);
+    spread(ratio_import, n, ri);
+    for (int k = 0; k < SIDES; k++)
+        spread(sides[k].rest, n, rest[k]);
+    printf("cold still %dx%d at %d samples against raw blender -b, %d rounds side by side (min / median / max):\n",
+           WIDTH, HEIGHT, SAMPLES, n);
+    printf("  product from the cache: ratio %.2fx / %.2fx / %.2fx (goal <= 1.05x)\n", r[0], r[1], r[2]);
+    printf("  GLB imported (no cache): ratio %.2fx / %.2fx / %.2fx\n", ri[0], ri[1], ri[2]);
+    printf("  outside Cycles and writing: from the cache %.2f / %.2f / %.2f s, imported %.2f / %.2f / %.2f s, "
+           "raw %.2f / %.2f / %.2f s\n",
+           rest[CACHED][0], rest[CACHED][1], rest[CACHED][2], rest[IMPORT][0], rest[IMPORT][1], rest[IMPORT][2],
+           rest[RAW][0], rest[RAW][1], rest[RAW][2]);
+    print_phases("from the cache, mean:", sides[CACHED].phases);
+    print_phases("imported, mean:", sides[IMPORT].phases);
+    const json_t *rp = sides[RAW].phases;
+    double raw_wall = 0;
+    for (int i = 0; i < n; i++)
+        raw_wall += sides[RAW].wall[i] / n;
+    printf("  %-26s Cycles %.2f (sync %.2f)  write %.2f  the rest (start, .blend load, exit) %.2f  = %.2f s\n",
+           "raw blender -b, mean:", phase(rp, "cycles_s"), phase(rp, "sync_s"), phase(rp, "write_s"),
+           raw_wall - phase(rp, "cycles_s") - phase(rp, "write_s"), raw_wall);
+    for (int k = 0; k < SIDES; k++) {
+        free(sides[k].wall);
+        free(sides[k].rest);
+        json_decref(sides[k].phases);
+    }
     free(ratio);
-    free(m_rest);
-    free(r_rest);
-    return module_sum / pairs;
+    free(ratio_import);
+    return module_mean;
 }
 
 /* Warm stills against Cycles' own time and against the cold mean, a
@@ -264,11 +313,15 @@ int main(int argc, char **argv) {
     json_t *tmpl = pf_render_bench_invoke(&b, "render.resolve_template", "template", json_object(), NULL);
     json_t *inputs =
         json_pack("{s:O, s:O, s:O}", "glb", b.glb, "bbox", b.bbox, "template", json_object_get(tmpl, "template"));
+    /* Without the cache, which the export would fill (it imports and keeps
+     * the product): the first cold still below shows what keeping costs. */
+    b.cache[0] = '\0';
     json_t *blend = pf_render_bench_invoke(&b, "render.blender_export_blend", "blend", json_deep_copy(inputs), NULL);
+    snprintf(b.cache, sizeof b.cache, "%s/cache", b.dir);
     const char *blend_path = json_string_value(json_object_get(json_object_get(blend, "blend"), "path"));
     char *raw_png = pf_asprintf("%s/raw_#.png", b.dir);
 
-    double cold_mean = cold_pairs(&b, inputs, blend_path, raw_png);
+    double cold_mean = cold_rounds(&b, inputs, blend_path, raw_png);
     if (argc < 2 || strcmp(argv[1], "cold") != 0) warm_stills(&b, inputs, cold_mean);
     json_decref(inputs);
     json_decref(blend);

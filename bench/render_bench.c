@@ -10,7 +10,7 @@
 
 pf_module_ctx pf_render_bench_ctx(const pf_render_bench *b, const char *work, const atomic_bool *cancel) {
     return (pf_module_ctx){.data_root = b->dir,
-                           .cache_dir = b->cache,
+                           .cache_dir = b->cache[0] ? b->cache : NULL,
                            .work_dir = work,
                            .share_dir = PF_SHARE_DIR,
                            .cancel = cancel,

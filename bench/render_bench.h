@@ -9,7 +9,7 @@
 
 typedef struct {
     char dir[64];
-    char cache[80]; /* dir/cache: the data directory's cache, where imported products are kept */
+    char cache[80]; /* dir/cache: the data directory's cache, where imported products are kept; "": none */
     pf_errors errs;
     pf_registry *reg;
     pf_blender_pool *pool; /* NULL: every render starts Blender cold */
