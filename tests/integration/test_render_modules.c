@@ -306,7 +306,7 @@ static void test_still_cold_and_warm(fixture *f) {
  * keeping its timing, whose import_s or load_s says whether the product
  * came from the GLB or from the cache; cache NULL keeps none. Returns the
  * image's path. */
-static char *job_still(fixture *f, const json_t *glb, const char *cache, uint64_t quota, const char *override,
+static char *job_still(fixture *f, json_t *glb, const char *cache, uint64_t quota, const char *override,
                        pf_blender_pool *pool, json_t **timing) {
     atomic_bool cancel = false;
     char *work = pf_test_tmpdir("render-work");
