@@ -223,11 +223,24 @@ static double cold_rounds(pf_render_bench *b, const json_t *inputs, const char *
     double module_mean = 0;
     for (int i = 0; i < n; i++)
         module_mean += sides[CACHED].wall[i] / n;
-    double r[3], ri[3], rest[SIDES][3];
+    double r[3], ri[3], rest[SIDES][3], oc[3], oi[3], raw_wall[3];
     spread(ratio, n, r);
     spread(ratio_import, n, ri);
+    /* The overhead without Cycles' noise: per round, each module side's
+     * seconds outside Cycles and writing less raw Blender's. */
+    double *over = pf_xcalloc((size_t)n, sizeof *over), *over_import = pf_xcalloc((size_t)n, sizeof *over);
+    for (int i = 0; i < n; i++) {
+        over[i] = sides[CACHED].rest[i] - sides[RAW].rest[i];
+        over_import[i] = sides[IMPORT].rest[i] - sides[RAW].rest[i];
+    }
+    spread(over, n, oc);
+    spread(over_import, n, oi);
     for (int k = 0; k < SIDES; k++)
         spread(sides[k].rest, n, rest[k]);
+    double raw_mean = 0;
+    for (int i = 0; i < n; i++)
+        raw_mean += sides[RAW].wall[i] / n;
+    spread(sides[RAW].wall, n, raw_wall);
     printf("cold still %dx%d at %d samples against raw blender -b, %d rounds side by side (min / median / max):\n",
            WIDTH, HEIGHT, SAMPLES, n);
     printf("  product from the cache: ratio %.2fx / %.2fx / %.2fx (goal <= 1.05x)\n", r[0], r[1], r[2]);
@@ -236,15 +249,17 @@ static double cold_rounds(pf_render_bench *b, const json_t *inputs, const char *
            "raw %.2f / %.2f / %.2f s\n",
            rest[CACHED][0], rest[CACHED][1], rest[CACHED][2], rest[IMPORT][0], rest[IMPORT][1], rest[IMPORT][2],
            rest[RAW][0], rest[RAW][1], rest[RAW][2]);
+    printf("  overhead outside Cycles, module less raw in the same round: from the cache %+.2f / %+.2f / %+.2f s, "
+           "imported %+.2f / %+.2f / %+.2f s; raw's still %.2f / %.2f / %.2f s\n",
+           oc[0], oc[1], oc[2], oi[0], oi[1], oi[2], raw_wall[0], raw_wall[1], raw_wall[2]);
     print_phases("from the cache, mean:", sides[CACHED].phases);
     print_phases("imported, mean:", sides[IMPORT].phases);
     const json_t *rp = sides[RAW].phases;
-    double raw_wall = 0;
-    for (int i = 0; i < n; i++)
-        raw_wall += sides[RAW].wall[i] / n;
     printf("  %-26s Cycles %.2f (sync %.2f)  write %.2f  the rest (start, .blend load, exit) %.2f  = %.2f s\n",
            "raw blender -b, mean:", phase(rp, "cycles_s"), phase(rp, "sync_s"), phase(rp, "write_s"),
-           raw_wall - phase(rp, "cycles_s") - phase(rp, "write_s"), raw_wall);
+           raw_mean - phase(rp, "cycles_s") - phase(rp, "write_s"), raw_mean);
+    free(over);
+    free(over_import);
     for (int k = 0; k < SIDES; k++) {
         free(sides[k].wall);
         free(sides[k].rest);
