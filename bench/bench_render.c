@@ -164,6 +164,7 @@ static void side_add(side *sd, int i, int n, double wall, const json_t *timing) 
     json_object_foreach((json_t *)timing, k, v) {
         json_object_set_new(sd->phases, k, json_real(phase(sd->phases, k) + json_number_value(v) / n));
     }
+    json_object_set_new(sd->phases, "wall_s", json_real(phase(sd->phases, "wall_s") + wall / n));
 }
 
 static double module_cold(pf_render_bench *b, const json_t *inputs, bool cached, json_t **timing) {
@@ -254,6 +255,12 @@ static double cold_rounds(pf_render_bench *b, const json_t *inputs, const char *
            oc[0], oc[1], oc[2], oi[0], oi[1], oi[2], raw_wall[0], raw_wall[1], raw_wall[2]);
     print_phases("from the cache, mean:", sides[CACHED].phases);
     print_phases("imported, mean:", sides[IMPORT].phases);
+    /* What the job's phases do not see: the job's set-up on this side and
+     * Blender's exit after the job. */
+    const json_t *cp = sides[CACHED].phases, *ip = sides[IMPORT].phases;
+    printf("  outside the job (its set-up here, Blender's exit): from the cache %.2f s, imported %.2f s\n",
+           phase(cp, "wall_s") - phase(cp, "start_s") - phase(cp, "job_s"),
+           phase(ip, "wall_s") - phase(ip, "start_s") - phase(ip, "job_s"));
     const json_t *rp = sides[RAW].phases;
     printf("  %-26s Cycles %.2f (sync %.2f)  write %.2f  the rest (start, .blend load, exit) %.2f  = %.2f s\n",
            "raw blender -b, mean:", phase(rp, "cycles_s"), phase(rp, "sync_s"), phase(rp, "write_s"),
