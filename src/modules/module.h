@@ -13,6 +13,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct pf_blender_pool;
 
@@ -31,6 +32,12 @@ typedef struct pf_module_ctx {
     const atomic_bool *cancel;
     long timeout_ms;                      /* subprocess time limit; <= 0 means none */
     struct pf_blender_pool *blender_pool; /* warm Blender workers; NULL renders cold */
+    /* Where a module may keep what it derived from its inputs for later
+     * runs (DATA/cache; the render modules keep imported products there),
+     * under data_root's disk quota (core/quota.h; 0: none). NULL keeps
+     * nothing. */
+    const char *cache_dir;
+    uint64_t disk_quota_bytes;
     /* Which run and node this is (side effects key their idempotency on
      * them); NULL outside a run. */
     const char *run_id, *node_id;

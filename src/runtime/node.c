@@ -333,8 +333,11 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result
             break;
         }
         char *work = work_dir(rt->cfg.data_dir, run->id, n->id, attempt);
+        char *cache = pf_asprintf("%s/cache", rt->cfg.data_dir);
         pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
                              .work_dir = work,
+                             .cache_dir = cache,
+                             .disk_quota_bytes = rt->cfg.disk_quota_bytes,
                              .share_dir = rt->cfg.share_dir,
                              .context = context,
                              .cancel = &run->cancel,
@@ -352,6 +355,7 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result
         rt_observe_module(rt, n->module, pf_monotonic_us() - started_us);
         if (err) hide_server_paths(rt, run, n, attempt, err);
         free(work);
+        free(cache);
         record_attempt(n, attempt, err ? "failed" : "succeeded", err);
         if (process) {
             json_t *attempts = json_object_get(n->state, "attempts");
