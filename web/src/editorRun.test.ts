@@ -66,7 +66,7 @@ describe('order lines to run an order workflow for', () => {
   });
   it('places the trial’s order as a test order, and says so where its lines are offered', () => {
     const got = orderLineChoices([{ ...orders[1], id: 'o3', test: true } as Order], [], []);
-    expect(got[0].label).toBe('Order for Bob · p1 · still (New) · test order');
+    expect(got[0].label).toBe('Test order · Order for Bob · p1 · still (New)');
     expect(testOrderRequest({ ...doc, name: 'Trial' }, 'p1', 'still')).toEqual({ customer: 'Editor trial', reference: 'Trial', test: true, lines: [{ product: 'p1', output_type: 'still' }] });
   });
   it('asks for a trial with the overrides the workflow has parameters for', () => {

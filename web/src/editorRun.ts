@@ -68,7 +68,7 @@ export interface LineChoice {
 /**
  * The order lines an order workflow can run against, newest order first:
  * "order title · product · output type (status)" with names where the
- * lists have them.
+ * lists have them; a test order's say so first (a long label is cut at its end).
  */
 export function orderLineChoices(orders: readonly Order[], products: readonly Product[], outputTypes: readonly OutputType[]): LineChoice[] {
   const productName = new Map(products.map((p) => [p.id, p.name]));
@@ -76,7 +76,7 @@ export function orderLineChoices(orders: readonly Order[], products: readonly Pr
   return orders.flatMap((o) =>
     o.lines.map((l, i) => ({
       id: l.id,
-      label: `${orderTitle(o)}${o.lines.length > 1 ? `, line ${i + 1}` : ''} · ${productName.get(l.product) ?? l.product} · ${typeName.get(l.output_type) ?? l.output_type} (${statusLabel(l.status)})${o.test ? ' · test order' : ''}`,
+      label: `${o.test ? 'Test order · ' : ''}${orderTitle(o)}${o.lines.length > 1 ? `, line ${i + 1}` : ''} · ${productName.get(l.product) ?? l.product} · ${typeName.get(l.output_type) ?? l.output_type} (${statusLabel(l.status)})`,
     })),
   );
 }

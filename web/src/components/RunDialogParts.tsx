@@ -115,10 +115,13 @@ export interface OverridesFoldProps {
 /**
  * The run's invocation overrides, folded away until asked for (most runs take
  * the defaults): one field per parameter with its default, as the output-type
- * wizard's overrides step shows them; the fold says how many are set.
+ * wizard's overrides step shows them; the fold says how many are set, and
+ * opens by itself on a refused one.
  */
 export function OverridesFold({ invocation, values, onChange, errors, testId }: OverridesFoldProps) {
-  const [open, setOpen] = useState(false);
+  const [unfolded, setOpen] = useState(false);
+  // A refused override unfolds the form, where its problem is pinned.
+  const open = unfolded || errors.some((e) => e.pointer.startsWith('/overrides/'));
   const schema = useMemo(() => overridesSchema(invocation), [invocation]);
   const pinned = useMemo(() => errorTree(errors.map((e) => ({ path: parsePointer(e.pointer), message: e.message })), ['overrides']), [errors]);
   const set = Object.keys(keptOverrides(values, invocation)).length;

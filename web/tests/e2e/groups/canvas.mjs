@@ -166,7 +166,7 @@ scenario(36, 'an order workflow runs from the editor as a trial with invocation 
   await until('the order lines to load', async () => !(await page.getByTestId('editor-run-line').isDisabled()));
   check(await page.getByTestId('editor-run-source-line').isChecked(), 'an existing line is offered first');
   const lines = await page.getByTestId('editor-run-line').locator('option').allInnerTexts();
-  check(lines.some((l) => l.includes('Canvas trial · Editor trial') && l.includes('Canvas Gearbox') && l.includes('Studio still') && l.includes('test order')), `lines in words, the test order's said: ${lines.join(' | ')}`);
+  check(lines.some((l) => l.includes('Canvas trial · Editor trial') && l.includes('Canvas Gearbox') && l.includes('Studio still') && l.startsWith('Test order · ')), `lines in words, the test order's said: ${lines.join(' | ')}`);
   await shot(page, 'canvas-order-run-dialog.png');
   await page.evaluate(() => document.activeElement?.blur());
   await page.keyboard.press('Escape');
