@@ -138,12 +138,14 @@ scenario(37, 'test orders (the editor’s trials) stay off the orders page and t
   for (const width of [1280, 1024]) {
     await page.setViewportSize({ width, height: 800 });
     check(await page.getByTestId(`order-test-${trial.id}`).isVisible(), `the badge shows at ${width} px`);
+    check(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `nothing falls off the page at ${width} px`);
     await shot(page, `orders-test-${width}.png`);
   }
   await page.setViewportSize({ width: 1280, height: 800 });
   // Its own page says so too.
   await page.getByTestId(`order-title-${trial.id}`).click();
   await page.getByTestId('order-page').waitFor();
+  await until('the line’s product by name', async () => (await page.getByTestId('order-page').innerText()).includes('E2E Gearbox'));
   check((await page.getByTestId('order-test-badge').innerText()).trim().toLowerCase() === 'test', 'the order page marks it test');
   await shot(page, 'order-test-page.png');
   // The home page's recent orders are real ones.

@@ -134,6 +134,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
     await viewFitted(page, `the run graph fitted readable at ${width} px`, [0.15]);
     const seen = await graphText(view);
     check(seen.smallest >= 11 - 1e-6, `node text is readable after fit at ${width} px: ${seen.smallest.toFixed(1)} px at zoom ${seen.zoom.toFixed(2)}`);
+    check(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `nothing falls off the run view at ${width} px`);
     await shot(page, `run-view-fit-${width}.png`);
   }
 
