@@ -146,8 +146,10 @@ export async function openApp(page) {
  * server answered for it, rather than waiting for ever.
  */
 export async function imageLoaded(what, img) {
-  const state = await until(what, () =>
-    img.evaluate((el) => (!el.complete ? '' : el.naturalWidth > 0 ? 'loaded' : `broken:${el.currentSrc || el.src}`)),
+  // count() first: a locator's evaluate waits silently for its element.
+  const state = await until(
+    what,
+    async () => (await img.count()) > 0 && img.evaluate((el) => (!el.complete ? '' : el.naturalWidth > 0 ? 'loaded' : `broken:${el.currentSrc || el.src}`)),
   );
   if (state === 'loaded') return;
   const src = state.slice('broken:'.length);
@@ -156,6 +158,21 @@ export async function imageLoaded(what, img) {
     return `${r.status} ${r.headers.get('content-type')} ${(await r.text()).slice(0, 200)}`;
   }, src);
   throw new Error(`${what}: the image ${new URL(src).pathname} did not load; the server answers ${answer}`);
+}
+
+/**
+ * Opens a node's panel on a run canvas and waits for its image output. The
+ * canvas may still move when the run ends (its fit follows the nodes), so a
+ * click can land beside the node: it clicks until the panel is the node's.
+ */
+export async function nodeImageLoaded(page, view, nodeId, what) {
+  const panel = page.getByTestId('node-run-panel');
+  await until(`the ${nodeId} node to be opened`, async () => {
+    if ((await panel.count()) > 0 && (await panel.getAttribute('data-node')) === nodeId) return true;
+    await view.getByTestId(`node-${nodeId}`).click();
+    return false;
+  });
+  await imageLoaded(what, panel.getByTestId('output-image-image'));
 }
 
 /**

@@ -2,7 +2,7 @@
 // when its event stream fails (a re-run that renders with Blender).
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group polling`).
 import { join } from 'node:path';
-import { api, base, check, dataDir, expectHttpStatus, imageLoaded, prodflow, until } from '../lib.mjs';
+import { api, base, check, dataDir, expectHttpStatus, nodeImageLoaded, prodflow, until } from '../lib.mjs';
 import { transitions, watchRun } from './runs.mjs';
 
 export const scenarios = [];
@@ -32,15 +32,5 @@ scenario(4, 'run view: follows a run by polling when its event stream fails', as
   check(refused > 0, 'the page asked for the event stream');
   check(runStatus === 'succeeded', `the page saw the run succeed without its stream, not ${runStatus}`);
   check((await view.getByTestId('node-status-thumbnail').getAttribute('data-status')) === 'succeeded', 'the thumbnail node succeeded');
-  // The run canvas may still move when the run ends (its fit follows the
-  // nodes), so a click can land beside the node: click until the panel is
-  // the thumbnail's (count() first: a locator's reads wait for its element).
-  const panel = page.getByTestId('node-run-panel');
-  await until('the thumbnail node to be opened', async () => {
-    if ((await panel.count()) > 0 && (await panel.getAttribute('data-node')) === 'thumbnail') return true;
-    await view.getByTestId('node-thumbnail').click();
-    return false;
-  });
-  await until('the thumbnail preview to show', async () => (await panel.getByTestId('output-image-image').count()) > 0);
-  await imageLoaded('the thumbnail preview', page.getByTestId('node-run-panel').getByTestId('output-image-image'));
+  await nodeImageLoaded(page, view, 'thumbnail', 'the thumbnail preview');
 });

@@ -4,7 +4,7 @@
 // `prodflow run`).
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group runs`).
 import { join } from 'node:path';
-import { api, authHeaders, base, check, dataDir, expectHttpStatus, imageLoaded, openApp, prodflow, shot, text, until } from '../lib.mjs';
+import { api, authHeaders, base, check, dataDir, expectHttpStatus, imageLoaded, nodeImageLoaded, openApp, prodflow, shot, text, until } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -170,15 +170,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   check(rerun.runStatus === 'succeeded', `the re-run succeeded, not ${rerun.runStatus}`);
   check(rerun.seen.thumbnail[0] === 'skipped' && rerun.seen.thumbnail.at(-1) === 'succeeded', `the thumbnail went from skipped to succeeded on the page: ${rerun.seen.thumbnail}`);
   check(events.length > eventsBefore, 'the page followed the re-run over its event stream');
-  // As in polling.mjs: click until the panel is the thumbnail's.
-  const thumbPanel = page.getByTestId('node-run-panel');
-  await until('the thumbnail node to be opened', async () => {
-    if ((await thumbPanel.count()) > 0 && (await thumbPanel.getAttribute('data-node')) === 'thumbnail') return true;
-    await view.getByTestId('node-thumbnail').click();
-    return false;
-  });
-  await until('the re-run thumbnail to show', async () => (await thumbPanel.getByTestId('output-image-image').count()) > 0);
-  await imageLoaded('the re-run thumbnail', page.getByTestId('node-run-panel').getByTestId('output-image-image'));
+  await nodeImageLoaded(page, view, 'thumbnail', 'the re-run thumbnail');
 
   // The shadow pair: the parity report, with both images side by side.
   await view.getByTestId('run-back').click();
