@@ -8,13 +8,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+pf_module_ctx pf_render_bench_ctx(const pf_render_bench *b, const char *work, const atomic_bool *cancel) {
+    return (pf_module_ctx){.data_root = b->dir,
+                           .cache_dir = b->cache[0] ? b->cache : NULL,
+                           .work_dir = work,
+                           .share_dir = PF_SHARE_DIR,
+                           .cancel = cancel,
+                           .blender_pool = b->pool};
+}
+
 json_t *pf_render_bench_invoke(const pf_render_bench *b, const char *key, const char *work_name, json_t *inputs,
                                json_t *params) {
     atomic_bool cancel = false;
     char *work = pf_asprintf("%s/work-%s", b->dir, work_name);
     pf_error_free(pf_mkdirs(work, 0755));
-    pf_module_ctx ctx = {
-        .data_root = b->dir, .work_dir = work, .share_dir = PF_SHARE_DIR, .cancel = &cancel, .blender_pool = b->pool};
+    pf_module_ctx ctx = pf_render_bench_ctx(b, work, &cancel);
     json_t *out = NULL;
     pf_error *err = pf_module_invoke(b->reg, key, &ctx, inputs, params, &out);
     if (err) {
@@ -42,6 +50,7 @@ void pf_render_bench_open(pf_render_bench *b, const char *name) {
         fprintf(stderr, "cannot set up the bench in %s\n", b->dir);
         exit(1);
     }
+    snprintf(b->cache, sizeof b->cache, "%s/cache", b->dir);
     char *step = pf_asprintf("%s/gearbox.step", b->dir);
     pf_error *err = pf_cad_make_fixture(step, &(pf_fixture_opts){.bolts = 8});
     if (err) {

@@ -9,6 +9,7 @@
 
 typedef struct {
     char dir[64];
+    char cache[80]; /* dir/cache: the data directory's cache, where imported products are kept; "": none */
     pf_errors errs;
     pf_registry *reg;
     pf_blender_pool *pool; /* NULL: every render starts Blender cold */
@@ -22,6 +23,9 @@ void pf_render_bench_open(pf_render_bench *b, const char *name);
 void pf_render_bench_close(pf_render_bench *b);
 /* A warm pool of one worker. */
 pf_blender_pool *pf_render_bench_pool(void);
+/* The context a render gets: data root dir, its cache, work directory
+ * work (borrowed, like cancel), the share directory and b's pool. */
+pf_module_ctx pf_render_bench_ctx(const pf_render_bench *b, const char *work, const atomic_bool *cancel);
 /* Runs module key in its own work directory <dir>/work-<work_name>; takes
  * inputs and params; exits with the error on failure. */
 json_t *pf_render_bench_invoke(const pf_render_bench *b, const char *key, const char *work_name, json_t *inputs,

@@ -9,7 +9,8 @@ job; a warm worker is the same process kept for many jobs. Both run the same
 code below, so a warm render equals a cold one pixel for pixel.
 
 The job is self-contained (see docs/render.md): glb, bbox, template,
-materials, material_override, params, op and output.
+materials, material_override, params, op and output, and model_cache when
+imported products may be kept on disk.
 """
 import collections
 import json
@@ -20,14 +21,8 @@ import sys
 import time
 import traceback
 
-import numpy
-
-# Debian's Blender 3.4 glTF importer still uses numpy.bool, gone in numpy 1.24.
-if not hasattr(numpy, "bool"):
-    numpy.bool = bool
-
-import bpy  # noqa: E402
-from mathutils import Matrix, Vector  # noqa: E402
+import bpy
+from mathutils import Matrix, Vector
 
 # The sibling module, without leaving a __pycache__ in share/ (it may be
 # read-only, and it is no place for files made at run time).
@@ -100,6 +95,12 @@ def default_material():
 def import_model(glb, key):
     path = glb["path"]
     glb_check(path)
+    # Only the glTF importer needs numpy (a fifth of a second to load), so
+    # a job that finds its product cached never loads it. Debian's Blender
+    # 3.4 importer still uses numpy.bool, gone in numpy 1.24.
+    import numpy
+    if not hasattr(numpy, "bool"):
+        numpy.bool = bool
     before = set(bpy.data.objects)
     try:
         result = bpy.ops.import_scene.gltf(filepath=path)
@@ -108,7 +109,7 @@ def import_model(glb, key):
     imported = [o for o in bpy.data.objects if o not in before]
     if "FINISHED" not in result or not any(o.type == "MESH" for o in imported):
         raise JobError("invalid_input", "/inputs/glb", "%s holds no meshes to render" % path)
-    coll = bpy.data.collections.new("pfmodel_" + key[:12])
+    coll = bpy.data.collections.new(collection_name(key))
     coll.use_fake_user = True
     for o in imported:
         coll.objects.link(o)
@@ -122,33 +123,177 @@ def import_model(glb, key):
     return Model(key, coll)
 
 
+def collection_name(key):
+    return "pfmodel_" + key[:12]
+
+
+# Bump when import_model changes what it makes: files of another format
+# are then left alone and the GLB imported again.
+DISK_FORMAT = 1
+
+
+class DiskCache:
+    """Imported products kept as .blend files in the data directory's cache
+    (the job's model_cache: dir, and max_bytes, what the disk quota leaves,
+    absent without a quota), named by the GLB's digest, this Blender's
+    version and DISK_FORMAT. A cold process appends the product from there
+    in hundredths of a second where importing the GLB takes tenths, and the
+    glTF importer and numpy are never loaded. The file holds the product as
+    the import made it, before any job's materials, so one file serves
+    every material map."""
+
+    def __init__(self, spec):
+        self.dir = spec["dir"]
+        self.max_bytes = spec.get("max_bytes")
+
+    def path(self, key):
+        return os.path.join(self.dir, "%s-blender%s-f%d.blend" % (key, bpy.app.version_string, DISK_FORMAT))
+
+    def load(self, key):
+        """The cached product, or None when there is none or it is unreadable
+        (then the GLB is imported and the file replaced)."""
+        path = self.path(key)
+        if not os.path.exists(path):
+            return None
+        name = collection_name(key)
+        try:
+            with bpy.data.libraries.load(path, link=False) as (src, dst):
+                dst.collections = [name] if name in src.collections else []
+        except (OSError, RuntimeError) as e:
+            emit("cache", disk="unreadable", reason=str(e).strip())
+            return None
+        forget_library(path)
+        coll = dst.collections[0] if dst.collections else None
+        if coll is None or not any(o.type == "MESH" for o in coll.objects):
+            if coll is not None:
+                Model(key, coll).remove()
+            return None
+        coll.use_fake_user = True
+        return Model(key, coll)
+
+    def store(self, model):
+        """Writes the product atomically (a temporary file, fsync, rename),
+        unless it would not fit under the disk quota. A failure costs only
+        the next cold render's import, so it is reported, not raised."""
+        if self.max_bytes == 0:
+            emit("cache", disk="not kept", reason="the disk quota is reached")
+            return
+        final = self.path(model.key)
+        tmp = os.path.join(self.dir, "%s%d-%s" % (TMP_PREFIX, os.getpid(), os.path.basename(final)))
+        try:
+            os.makedirs(self.dir, exist_ok=True)
+            sweep_temporaries(self.dir)
+            bpy.data.libraries.write(tmp, {model.collection}, fake_user=True, compress=False)
+            if self.max_bytes is not None and os.path.getsize(tmp) > self.max_bytes:
+                os.remove(tmp)
+                emit("cache", disk="not kept", reason="it does not fit under the disk quota")
+                return
+            fsync_path(tmp)
+            os.rename(tmp, final)
+            fsync_path(self.dir)
+        except OSError as e:
+            emit("cache", disk="not kept", reason=e.strerror or str(e))
+            if os.path.exists(tmp):
+                os.remove(tmp)
+
+
+TMP_PREFIX = ".tmp-"  # then the writer's pid
+
+
+def fsync_path(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sweep_temporaries(directory):
+    """Removes temporary files whose writer is gone (killed by a timeout or
+    a cancel while writing): they would count against the quota forever."""
+    for name in os.listdir(directory):
+        if not name.startswith(TMP_PREFIX):
+            continue
+        pid = name[len(TMP_PREFIX):].split("-", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            try:
+                os.remove(os.path.join(directory, name))
+            except FileNotFoundError:
+                pass  # another writer swept it first
+        except PermissionError:
+            pass  # alive, someone else's
+
+
+def forget_library(path):
+    """Appending leaves the file listed as a library; what came from it is
+    local now, and a saved production file must not name a server path."""
+    for lib in list(bpy.data.libraries):
+        if os.path.abspath(bpy.path.abspath(lib.filepath)) == os.path.abspath(path):
+            bpy.data.libraries.remove(lib)
+
+
 class ModelCache:
     def __init__(self, capacity):
         self.capacity = max(capacity, 1)
         self.models = collections.OrderedDict()
         self.dirty = False  # set once a job replaced or saved the file
-        self.import_s = None  # the last get()'s import time; None when it was cached
+        # The last get()'s seconds: importing the GLB, loading the product
+        # from the disk cache, storing it there; None for what it did not do.
+        self.import_s = self.load_s = self.store_s = None
 
-    def get(self, glb):
+    def get(self, job):
+        glb = job["glb"]
         key = glb.get("sha256") or "%s:%d" % (glb["path"], os.path.getmtime(glb["path"]) * 1000)
+        self.import_s = self.load_s = self.store_s = None
         if key in self.models:
             self.models.move_to_end(key)
-            self.import_s = None
             emit("cache", hit=True, key=key)
             return self.models[key]
+        # Only a digest names a disk file: the C side sends model_cache only
+        # with one, and a key that is not one is never made a file name.
+        disk = DiskCache(job["model_cache"]) if job.get("model_cache") and is_digest(key) else None
         emit("phase", phase="import")
         t = time.monotonic()
-        model = import_model(glb, key)
-        self.import_s = time.monotonic() - t
+        # Appending marks the collection with a weak reference to the file
+        # it came from; a production .blend (op "blend") would carry that
+        # server path to the customer, so it always imports (and stores).
+        model = disk.load(key) if disk and job["op"] != "blend" else None
+        if model is not None:
+            self.load_s = time.monotonic() - t
+        else:
+            model = import_model(glb, key)
+            self.import_s = time.monotonic() - t
+            if disk:
+                t = time.monotonic()
+                disk.store(model)
+                self.store_s = time.monotonic() - t
         self.models[key] = model
         while len(self.models) > self.capacity:
             _, old = self.models.popitem(last=False)
             old.remove()
-        emit("cache", hit=False, key=key)
+        emit("cache", hit=False, key=key, disk=self.load_s is not None)
         return model
+
+    def timing(self, timing):
+        """Adds the last get()'s phases to a job's timing; their sum."""
+        spent = 0.0
+        for name in ("import_s", "load_s", "store_s"):
+            value = getattr(self, name)
+            if value is not None:
+                timing[name] = value
+                spent += value
+        return spent
 
     def clear(self):
         self.models.clear()
+
+
+def is_digest(key):
+    return len(key) == 64 and all(c in "0123456789abcdef" for c in key)
 
 
 # ---------------------------------------------------------------- materials
@@ -437,7 +582,7 @@ def build_blend_scene(job, cache):
     if cam is None or cam.type != "CAMERA":
         raise JobError("invalid_input", "/inputs/template/camera_object", "the template scene has no camera \"%s\"" % t.get("camera_object", "(scene camera)"))
     s.camera = cam
-    model = cache.get(job["glb"])
+    model = cache.get(job)
     apply_materials(model, job)
     lo, hi = bbox_of(job)
     centre = (lo + hi) / 2
@@ -523,8 +668,10 @@ def eased(t, easing):
 
 def run_job(job, cache, timing):
     """The job's outputs. timing gets the phases' seconds: import (absent
-    when the model was cached), setup (everything up to the render) and
-    render (Blender's render calls, writing the files included)."""
+    when the model was cached), load and store (the model from and to the
+    disk cache, when they happened), setup (everything else up to the
+    render) and render (Blender's render calls, writing the files
+    included)."""
     op = job["op"]
     out = job["output"]
     p = job["params"]
@@ -540,23 +687,22 @@ def run_job(job, cache, timing):
             cache.dirty = False
         s = scene()
         reset_scene(s)
-        model = cache.get(job["glb"])
+        model = cache.get(job)
         apply_materials(model, job)
         holder = build_studio(s, job, model)
-    if cache.import_s is not None:
-        timing["import_s"] = cache.import_s
+    model_s = cache.timing(timing)
     timing["render_s"] = 0.0
     emit("phase", phase="render")
     if op in ("still", "thumbnail"):
         fmt = "WEBP" if out["file"].endswith(".webp") else "PNG"
         configure(s, job, fmt)
-        timing["setup_s"] = time.monotonic() - started - timing.get("import_s", 0)
+        timing["setup_s"] = time.monotonic() - started - model_s
         path = os.path.join(out["dir"], out["file"])
         render_to(s, path, timing)
         return {"image": path}
     if op == "turntable":
         configure(s, job, "PNG")
-        timing["setup_s"] = time.monotonic() - started - timing.get("import_s", 0)
+        timing["setup_s"] = time.monotonic() - started - model_s
         frames = p["frames"]
         base = holder.rotation_euler.z
         paths = []

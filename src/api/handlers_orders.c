@@ -34,8 +34,26 @@ void pf_handle_order_create(const pf_app *app, const pf_request *req, pf_respons
     json_decref(body);
 }
 
-/* Newest first, each with its lines and their status. */
+/* Which orders a listing shows by ?test=: real ones (the default, so test
+ * orders stay out of every page and sum built on the list), all, or only
+ * test orders. -1 after responding 400. */
+enum { REAL_ONLY, WITH_TEST, TEST_ONLY };
+static int test_filter(const pf_request *req, pf_response *res) {
+    const char *q = req->query(req, "test");
+    if (!q || !*q || strcmp(q, "exclude") == 0) return REAL_ONLY;
+    if (strcmp(q, "include") == 0) return WITH_TEST;
+    if (strcmp(q, "only") == 0) return TEST_ONLY;
+    pf_error *err = pf_error_new(PF_EINVAL, "/query/test", "test is exclude, include or only, not \"%s\"", q);
+    pf_respond_problem(res, 400, NULL, err->message, req->path, &(pf_errors){err, 1, 1});
+    pf_error_free(err);
+    return -1;
+}
+
+/* Newest first, each with its lines and their status; test orders only
+ * when asked for. */
 void pf_handle_order_list(const pf_app *app, const pf_request *req, pf_response *res) {
+    int which = test_filter(req, res);
+    if (which < 0) return;
     json_t *list = NULL;
     pf_error *err = pf_store_item_list(app->store, "order", &list);
     if (err) {
@@ -47,7 +65,11 @@ void pf_handle_order_list(const pf_app *app, const pf_request *req, pf_response 
     for (size_t i = json_array_size(list); i-- > 0;) {
         json_t *order = NULL;
         pf_error *missing = pf_order_get(&c, pf_json_str(json_array_get(list, i), "id"), &order);
-        if (order) json_array_append_new(orders, order);
+        bool test = json_is_true(json_object_get(order, "test"));
+        if (order && (which == WITH_TEST || test == (which == TEST_ONLY)))
+            json_array_append_new(orders, order);
+        else
+            json_decref(order);
         pf_error_free(missing);
     }
     json_decref(list);

@@ -127,11 +127,13 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
     *order_out = NULL;
     size_t before = errs->len;
     if (!json_is_object(body)) {
-        pf_errors_add(errs, PF_EINVAL, "", "an order is an object {customer?, reference?, lines}");
+        pf_errors_add(errs, PF_EINVAL, "", "an order is an object {customer?, reference?, test?, lines}");
         return pf_error_new(PF_EINVAL, "", "the order is not valid");
     }
-    static const char *const allowed[] = {"customer", "reference", "lines"};
-    only_fields(body, allowed, 3, "", errs);
+    static const char *const allowed[] = {"customer", "reference", "test", "lines"};
+    only_fields(body, allowed, 4, "", errs);
+    const json_t *test = json_object_get(body, "test");
+    if (test && !json_is_boolean(test)) pf_errors_add(errs, PF_EINVAL, "/test", "test is true or false");
     const char *text_fields[] = {"customer", "reference"};
     for (size_t i = 0; i < 2; i++) {
         const json_t *v = json_object_get(body, text_fields[i]);
@@ -197,9 +199,13 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
                                    .refs = &refs[2 * i],
                                    .n_refs = 2};
     }
-    json_t *order = json_pack("{s:s, s:s, s:O?, s:O?, s:o, s:f, s:s}", "id", order_id, "key", order_id, "customer",
-                              json_object_get(body, "customer"), "reference", json_object_get(body, "reference"),
-                              "lines", ids, "total", round(total * 100) / 100, "currency", currency);
+    /* A test order (the editor's trial) is priced like any other, so the
+     * trial shows what the line would cost; the flag keeps it out of the
+     * default listing and so out of what is counted as sold. */
+    json_t *order =
+        json_pack("{s:s, s:s, s:O?, s:O?, s:b, s:o, s:f, s:s}", "id", order_id, "key", order_id, "customer",
+                  json_object_get(body, "customer"), "reference", json_object_get(body, "reference"), "test",
+                  json_is_true(test), "lines", ids, "total", round(total * 100) / 100, "currency", currency);
     items[n] = (pf_store_item){.op = PF_ITEM_CREATE, .kind = "order", .key = order_id, .doc = order};
     pf_error *err = pf_store_items_write(c->store, items, n + 1);
     free(items);
@@ -280,6 +286,8 @@ pf_error *pf_order_get(const pf_catalog *c, const char *id, json_t **order_out) 
         json_array_append_new(lines, line);
     }
     json_object_set_new(order, "lines", lines);
+    /* Orders stored before test orders existed are real ones. */
+    if (!json_is_boolean(json_object_get(order, "test"))) json_object_set_new(order, "test", json_false());
     *order_out = order;
     return NULL;
 }

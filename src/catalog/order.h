@@ -7,10 +7,12 @@
 
 #include "catalog/catalog.h"
 
-/* Validates body {customer?, reference?, lines: [{product, output_type,
- * quantity?, overrides?}]}, reporting every problem with its pointer, then
- * stores the order and its lines in one write. *order_out (new reference)
- * is the order with its lines. */
+/* Validates body {customer?, reference?, test?, lines: [{product,
+ * output_type, quantity?, overrides?}]}, reporting every problem with its
+ * pointer, then stores the order and its lines in one write. test: true
+ * marks an order placed to try a workflow (the editor's trial), listed
+ * only when asked for. *order_out (new reference) is the order with its
+ * lines. */
 pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *errs, json_t **order_out);
 
 /* The order with its lines, each with its status. New reference. */

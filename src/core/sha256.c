@@ -90,3 +90,10 @@ void pf_hmac_sha256_hex(const char *key, const void *data, size_t n, char out[65
     HMAC(EVP_sha256(), key, (int)strlen(key), data, n, mac, &len);
     pf_hex_encode(mac, len, out);
 }
+
+bool pf_sha256_is_hex(const char *s) {
+    if (!s || strlen(s) != 64) return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
+    return true;
+}

@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,9 @@ void pf_sha256_hasher_free(pf_sha256_hasher *h);
 void pf_sha256_hasher_hex(pf_sha256_hasher *h, const void *data, size_t n, char out[65]);
 /* Hashes a file; NULL on success, else an error naming the file. */
 pf_error *pf_sha256_file(const char *path, char out[65], uint64_t *size_out);
+/* s is a digest as these functions write it: 64 lowercase hex digits
+ * (safe as a file name). */
+bool pf_sha256_is_hex(const char *s);
 /* HMAC-SHA256 of data[0..n) under key (a text secret), as 64 hex digits. */
 void pf_hmac_sha256_hex(const char *key, const void *data, size_t n, char out[65]);
 

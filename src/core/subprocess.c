@@ -133,22 +133,49 @@ static pf_error *set_limit(pid_t pid, int resource, rlim_t soft, rlim_t hard, co
     return pf_error_new(PF_EIO, "", "cannot set the %s limit of process %d: %s", what, (int)pid, strerror(errno));
 }
 
-/* CPU seconds the process has used (user and system), from /proc. */
-static long cpu_used_s(pid_t pid) {
-    char path[64], buf[1024];
+/* /proc/PID/stat from the field after the command name (the state), which
+ * may hold spaces and parentheses; false when the process is gone. */
+static bool read_stat(pid_t pid, char *buf, size_t size, const char **fields) {
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (fd < 0) return false;
+    ssize_t n = read(fd, buf, size - 1);
     close(fd);
-    if (n <= 0) return 0;
+    if (n <= 0) return false;
     buf[n] = '\0';
-    /* The command name may hold spaces and parentheses: count the fields
-     * after its last ')'. utime and stime are the 14th and 15th fields. */
     const char *p = strrchr(buf, ')');
+    if (!p || !p[1] || !p[2]) return false;
+    *fields = p + 2;
+    return true;
+}
+
+/* CPU seconds the process has used (user and system), from /proc. */
+static long cpu_used_s(pid_t pid) {
+    char buf[1024];
+    const char *p;
+    if (!read_stat(pid, buf, sizeof buf, &p)) return 0;
+    /* utime and stime are the 14th and 15th fields. */
     unsigned long utime = 0, stime = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return 0;
+    if (sscanf(p, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime) != 2) return 0;
     return (long)((utime + stime) / (unsigned long)sysconf(_SC_CLK_TCK));
+}
+
+char pf_proc_state(pid_t pid, int *status) {
+    char buf[1024];
+    const char *p;
+    if (!read_stat(pid, buf, sizeof buf, &p)) return 0;
+    char state = *p;
+    if (state == 'Z' && status) {
+        /* exit_code, the 52nd field (the state is the 3rd): the status
+         * waitpid would give its parent, readable by anyone who may read
+         * the process, which its parent need not be (Linux 3.5). */
+        int field = 3;
+        for (const char *q = p; *q && field < 52; q++)
+            if (*q == ' ') field++, p = q + 1;
+        if (field != 52 || sscanf(p, "%d", status) != 1) return 'X';
+    }
+    return state;
 }
 
 pf_error *pf_child_limit_cpu(pf_child *c, long cpu_seconds) {
@@ -171,6 +198,7 @@ static pf_error *apply_limits(pf_child *c, const pf_limits *l) {
         err = set_limit(c->pid, RLIMIT_AS, as, as, "address-space");
     }
     if (!err && l->cpu_seconds > 0) err = pf_child_limit_cpu(c, l->cpu_seconds);
+    if (!err && l->file_bytes) err = set_limit(c->pid, RLIMIT_FSIZE, l->file_bytes, l->file_bytes, "file-size");
     if (!err && l->memory_bytes) {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/statm", (int)c->pid);
@@ -306,7 +334,7 @@ pf_error *pf_child_adopt(pid_t pid, int in_fd, int out_fd, int err_fd, unsigned 
     c->statm_fd = -1;
     c->reaper = reaper;
     c->reaper_user = user;
-    /* Its address-space and CPU limits it set itself, before it read its job. */
+    /* Its address-space, CPU and file-size limits it set itself, before it read its job. */
     pf_error *err = apply_limits(c, &(pf_limits){.memory_bytes = memory_bytes});
     if (err) {
         pf_child_kill(c);
@@ -372,6 +400,7 @@ static void reap(pf_child *c, pf_subprocess_result *out) {
         out->term_signal = !lost && WIFSIGNALED(status) ? WTERMSIG(status) : 0;
         out->memory_exceeded = c->memory_exceeded;
         out->cpu_exceeded = out->term_signal == SIGXCPU;
+        out->file_exceeded = out->term_signal == SIGXFSZ;
         out->peak_rss = c->peak_rss;
     }
     int fds[] = {c->in_fd, c->out_fd[0], c->out_fd[1], c->statm_fd};

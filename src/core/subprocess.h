@@ -23,11 +23,14 @@ typedef void (*pf_line_fn)(void *user, int stream, const char *line, size_t len)
  * allocations past memory_bytes plus PF_ADDRESS_SPACE_SLACK between two
  * checks (RLIMIT_AS; a sanitised binary cannot run under it, so leave it
  * false for prodflow's own children there). cpu_seconds is RLIMIT_CPU,
- * counted from when the limit is set (pf_child_limit_cpu). */
+ * counted from when the limit is set (pf_child_limit_cpu). file_bytes is
+ * RLIMIT_FSIZE, the largest file the child may write: past it the kernel
+ * sends SIGXFSZ, which ends it (file_exceeded below). */
 typedef struct pf_limits {
     unsigned long long memory_bytes; /* 0: none */
     bool address_space;
-    long cpu_seconds; /* <= 0: none */
+    long cpu_seconds;              /* <= 0: none */
+    unsigned long long file_bytes; /* 0: none */
 } pf_limits;
 
 /* Mappings that cost no memory (libraries, thread stacks, malloc arenas)
@@ -55,6 +58,7 @@ typedef struct pf_subprocess_result {
     bool cancelled;
     bool memory_exceeded;        /* killed for going past limits.memory_bytes */
     bool cpu_exceeded;           /* killed by the CPU-time limit (SIGXCPU or SIGKILL at the hard limit) */
+    bool file_exceeded;          /* killed for writing a file past limits.file_bytes (SIGXFSZ) */
     unsigned long long peak_rss; /* the most resident memory seen, in bytes (when a memory limit was set) */
     bool lost; /* an adopted child whose end nobody could report (its starter died): exit_code is -1 */
 } pf_subprocess_result;
@@ -117,6 +121,11 @@ pf_pump_result pf_child_pump(pf_child *child, pf_line_fn on_line, void *user, co
  * gets one budget per job; RLIMIT_CPU alone would add up over all of
  * them); <= 0 lifts the limit. */
 pf_error *pf_child_limit_cpu(pf_child *child, long cpu_seconds);
+/* A process's state letter from /proc (R, S, D, T for stopped, t for
+ * traced, Z for a zombie, …), 0 once it is gone. For a zombie, *status
+ * (may be NULL) gets its wait status, even when it is not our child; 'X'
+ * when that cannot be read. Watching a helper this way needs no timeout. */
+char pf_proc_state(pid_t pid, int *status);
 /* The most resident memory the pump has seen, in bytes. */
 unsigned long long pf_child_peak_rss(const pf_child *child);
 /* Kills the process group, reaps the child and frees the handle. */

@@ -16,9 +16,10 @@ struct pf_external_modules {
     size_t n;
 };
 
-/* Namespaces of Prodflow's own modules: an operator's module never shadows
- * one, today's or a later release's. */
-static const char *const reserved[] = {"cad", "materials", "render", "output", "order", "prodflow"};
+/* Namespaces of Prodflow's own modules (their domain directories, from the
+ * generated modules/contracts.h): an operator's module never shadows one,
+ * today's or a later release's. */
+static const char *const reserved[] = {PF_MODULE_NAMESPACES, "prodflow"};
 /* The queues Prodflow's own workers consume: a task sent there would reach
  * a worker that cannot run it. */
 static const char *const own_queues[] = {"cad", "render", "default"};

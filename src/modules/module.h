@@ -1,7 +1,9 @@
 /* Production modules: the unit of backend capability. A module is a static
- * descriptor (key, contract file, execute function), listed in one table in
- * registry.c the way nginx lists its modules. Its contract lives in a JSON
- * file beside its C file and is embedded at build time. */
+ * descriptor (key, contract file, execute function) defined with PF_MODULE
+ * in src/modules/<domain>/<name>.c, beside its contract <name>.json, which
+ * is embedded at build time. The table of modules registry.c loads is
+ * generated from the contracts (tools/gen_modules.c), the way nginx lists
+ * its modules but without a hand-kept list. */
 #ifndef PF_MODULES_MODULE_H
 #define PF_MODULES_MODULE_H
 
@@ -11,6 +13,7 @@
 #include <jansson.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 struct pf_blender_pool;
 
@@ -29,6 +32,12 @@ typedef struct pf_module_ctx {
     const atomic_bool *cancel;
     long timeout_ms;                      /* subprocess time limit; <= 0 means none */
     struct pf_blender_pool *blender_pool; /* warm Blender workers; NULL renders cold */
+    /* Where a module may keep what it derived from its inputs for later
+     * runs (DATA/cache; the render modules keep imported products there),
+     * under data_root's disk quota (core/quota.h; 0: none). NULL keeps
+     * nothing. */
+    const char *cache_dir;
+    uint64_t disk_quota_bytes;
     /* Which run and node this is (side effects key their idempotency on
      * them); NULL outside a run. */
     const char *run_id, *node_id;
@@ -55,7 +64,7 @@ typedef pf_error *(*pf_module_execute_fn)(const pf_module_ctx *ctx, const json_t
 typedef json_t *(*pf_module_depends_fn)(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params);
 
 typedef struct pf_module_desc {
-    const char *key;              /* "cad.export_glb"; equals the contract's module_key */
+    const char *key;              /* "cad.export_glb": PF_MODULE takes it from the contract, external.c too */
     const char *contract_path;    /* embedded path, "modules/cad/export_glb.json" */
     const char *contract_json;    /* or the contract itself, for modules defined outside src/ (tests) */
     pf_module_execute_fn execute; /* NULL until the module has a body */
@@ -70,5 +79,18 @@ typedef struct pf_module_desc {
      * (modules/external.h); NULL for Prodflow's own modules. */
     const char *celery_task;
 } pf_module_desc;
+
+/* Each built-in module's key and contract path, generated from the
+ * contracts: PF_MODULE_CONTRACT_<domain>_<name>. */
+#include "modules/contracts.h"
+
+/* Defines the built-in module <domain>.<name>, pf_module_<domain>_<name>,
+ * with the key and contract path its contract gives; the arguments after the
+ * name are the rest of the descriptor:
+ *   PF_MODULE(cad, export_glb, .execute = execute);
+ * A PF_MODULE without a contract beside it does not compile, and a contract
+ * without one fails the build in tools/gen_modules.c. */
+#define PF_MODULE(domain, name, ...)                                                                                   \
+    const pf_module_desc pf_module_##domain##_##name = {PF_MODULE_CONTRACT_##domain##_##name, __VA_ARGS__}
 
 #endif

@@ -7,29 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
-/* One line per module, like nginx's module list. Order is palette order. */
-extern const pf_module_desc pf_module_cad_resolve_step_path, pf_module_cad_extract_objects, pf_module_cad_export_glb,
-    pf_module_cad_compute_bbox, pf_module_materials_resolve_map, pf_module_materials_auto_populate,
-    pf_module_render_resolve_template, pf_module_render_blender_still, pf_module_render_blender_turntable,
-    pf_module_render_blender_export_blend, pf_module_render_thumbnail, pf_module_output_publish_asset,
-    pf_module_output_notify, pf_module_order_resolve_line;
-
-static const pf_module_desc *const module_table[] = {
-    &pf_module_cad_resolve_step_path,
-    &pf_module_cad_extract_objects,
-    &pf_module_cad_export_glb,
-    &pf_module_cad_compute_bbox,
-    &pf_module_materials_auto_populate,
-    &pf_module_materials_resolve_map,
-    &pf_module_render_resolve_template,
-    &pf_module_render_blender_still,
-    &pf_module_render_blender_turntable,
-    &pf_module_render_blender_export_blend,
-    &pf_module_render_thumbnail,
-    &pf_module_output_publish_asset,
-    &pf_module_output_notify,
-    &pf_module_order_resolve_line,
-};
+/* The built-in modules in palette order, module_table[]: generated from
+ * their contracts and the families' palettes by tools/gen_modules.c. */
+#include "modules/module_table.h"
 
 static const char *const required_fields[] = {
     "module_key",
@@ -96,13 +76,15 @@ static void read_execution(pf_module *m, pf_errors *errs) {
     m->limit_hint = json_string_value(json_object_get(limits, "hint"));
 }
 
-static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors *errs) {
+/* What a contract must hold beyond its key and families: tools/gen_modules.c
+ * checks those of the built-in modules at build time (key = file name, each
+ * family's palette lists it), external.c takes an external module's key from
+ * its contract and admit() puts it on its families' palettes. */
+static void check_contract(const pf_module *m, pf_errors *errs) {
     const char *key = m->desc->key;
     for (size_t i = 0; i < sizeof required_fields / sizeof *required_fields; i++)
         if (!json_object_get(m->contract, required_fields[i]))
             pf_errors_add(errs, PF_EINTERNAL, "", "module %s: contract lacks \"%s\"", key, required_fields[i]);
-    if (!m->key || strcmp(m->key, key) != 0)
-        pf_errors_add(errs, PF_EINTERNAL, "", "module %s: contract module_key is \"%s\"", key, m->key ? m->key : "");
     pf_schema_check(m->param_schema, "", errs);
     /* Every default must satisfy its own schema, or nodes left at defaults would fail. */
     json_t *empty = json_object();
@@ -115,14 +97,6 @@ static void check_contract(const pf_registry *reg, const pf_module *m, pf_errors
                       bad.items[0].message);
     pf_errors_clear(&bad);
     json_decref(defaults);
-    size_t i;
-    const json_t *fam;
-    json_array_foreach(json_object_get(m->contract, "family"), i, fam) {
-        const pf_family *f = pf_contract_family(&reg->contract, json_string_value(fam));
-        if (!f || !pf_family_allows_step(f, key))
-            pf_errors_add(errs, PF_EINTERNAL, "", "module %s: family %s is unknown or its palette omits it", key,
-                          json_string_value(fam) ? json_string_value(fam) : "?");
-    }
 }
 
 /* An external module joins the palettes of the families it names. */
@@ -181,7 +155,7 @@ pf_registry *pf_registry_load_with(const pf_registry_extra *extra, pf_errors *er
         m->external = fx && strcmp(fx, "external") == 0;
         read_execution(m, errs);
         if (m->desc->celery_task) admit(reg, m, errs);
-        check_contract(reg, m, errs);
+        check_contract(m, errs);
         for (size_t j = 0; j < i; j++)
             if (m->key && reg->modules[j].key && strcmp(m->key, reg->modules[j].key) == 0)
                 pf_errors_add(errs, PF_EINTERNAL, "/module_key", "module %s is defined twice", m->key);

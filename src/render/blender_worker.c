@@ -29,10 +29,7 @@ typedef struct {
     json_t *result;
     json_t *timing; /* the script's phases, from the done event */
     pf_error *err;
-    /* Blender's own account, summed over the job's frames: Cycles' time to
-     * the end of each frame, its share before the first sample (scene sync,
-     * BVH), and the file writing. */
-    double cycles_s, sync_s, write_s;
+    pf_blender_times times; /* Blender's own account, summed over the job's frames */
     int frames_done;
     long last_output_ms;
     char last_error[400]; /* the last line Blender flagged as an error */
@@ -105,14 +102,14 @@ static bool clock_after(const char *line, const char *mark, double *seconds) {
 
 /* Cycles' status lines ("Fra:1 ... | Time:00:00.54 | ... | Sample 0/16",
  * "... | Finished") and the writer's (" Time: 00:06.60 (Saving: 00:00.02)"). */
-static void blender_times(job_state *s, const char *line) {
+void pf_blender_times_add(pf_blender_times *times, const char *line) {
     double t;
     if (strstr(line, "| Sample 0/") && clock_after(line, "| Time:", &t))
-        s->sync_s += t;
+        times->sync_s += t;
     else if (strstr(line, "| Finished") && clock_after(line, "| Time:", &t))
-        s->cycles_s += t;
+        times->cycles_s += t;
     else if (clock_after(line, "(Saving: ", &t))
-        s->write_s += t;
+        times->write_s += t;
 }
 
 static void on_line(void *user, int stream, const char *line, size_t len) {
@@ -123,7 +120,7 @@ static void on_line(void *user, int stream, const char *line, size_t len) {
     const char *ev = stream == 1 ? strstr(copy, EVENT_MARK) : NULL;
     const char *sample = strstr(copy, "| Sample ");
     int done = 0, total = 0;
-    if (stream == 1 && !ev) blender_times(s, copy);
+    if (stream == 1 && !ev) pf_blender_times_add(&s->times, copy);
     if (ev) {
         on_event(s, ev + 4, strlen(ev + 4));
     } else if (sample && sscanf(sample, "| Sample %d/%d", &done, &total) == 2 && total > 0) {
@@ -241,9 +238,9 @@ static void add_timing(pf_blender_worker *w, job_state *s, long job_ms) {
     json_t *t = json_is_object(s->timing) ? json_deep_copy(s->timing) : json_object();
     json_object_set_new(t, "start_s", json_real((double)w->start_ms / 1000));
     w->start_ms = 0;
-    json_object_set_new(t, "cycles_s", json_real(s->cycles_s));
-    json_object_set_new(t, "sync_s", json_real(s->sync_s));
-    json_object_set_new(t, "write_s", json_real(s->write_s));
+    json_object_set_new(t, "cycles_s", json_real(s->times.cycles_s));
+    json_object_set_new(t, "sync_s", json_real(s->times.sync_s));
+    json_object_set_new(t, "write_s", json_real(s->times.write_s));
     json_object_set_new(t, "job_s", json_real((double)job_ms / 1000));
     if (json_is_object(s->result))
         json_object_set_new(s->result, "timing", t);

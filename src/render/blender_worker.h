@@ -47,6 +47,15 @@ typedef enum {
 
 typedef struct pf_blender_worker pf_blender_worker;
 
+/* Blender's own account of a render, read from its output: Cycles' time to
+ * the end of each frame (cycles_s), its share before the first sample
+ * (sync_s: scene sync, BVH) and the file writing (write_s). */
+typedef struct pf_blender_times {
+    double cycles_s, sync_s, write_s;
+} pf_blender_times;
+/* Adds what one stdout line of Blender's says to *times. */
+void pf_blender_times_add(pf_blender_times *times, const char *line);
+
 /* Starts Blender and waits for the script's "ready" event. */
 pf_error *pf_blender_worker_start(const pf_blender_setup *setup, const pf_blender_call *call, pf_blender_worker **out);
 pid_t pf_blender_worker_pid(const pf_blender_worker *w);

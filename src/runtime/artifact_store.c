@@ -2,6 +2,7 @@
 
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,12 +18,7 @@ char *pf_artifact_store_path(const char *data_dir, const char *sha256) {
     return pf_asprintf("%s/artifacts/sha256/%.2s/%s", data_dir, sha256, sha256);
 }
 
-bool pf_artifact_is_digest(const char *s) {
-    if (!s || strlen(s) != 64) return false;
-    for (const char *p = s; *p; p++)
-        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return false;
-    return true;
-}
+bool pf_artifact_is_digest(const char *s) { return pf_sha256_is_hex(s); }
 
 /* A source that is itself named by its digest inside the data directory (a
  * CAD upload kept as DATA/cad/<digest>.step) never changes: the store gets

@@ -4,6 +4,7 @@
  * child they start (Blender) run inline and pass the limits on. */
 #include "runtime/runtime_internal.h"
 
+#include "core/quota.h"
 #include "modules/invoke.h"
 #include "runtime/isolate.h"
 
@@ -75,6 +76,12 @@ pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx
     }
     if (m->execution == PF_EXEC_PROCESS) ctx->limits = rt_limits(&rt->cfg, m);
     if (m->execution == PF_EXEC_PROCESS && !m->desc->isolates_itself && rt->cfg.module_runner) {
+        /* No file the child writes may be larger than the room the disk
+         * quota has left: scratch files would otherwise fill the disk
+         * before check_quota (node.c) sees the outputs. At least one byte,
+         * as 0 means no bound; a full installation fails it at its first write. */
+        uint64_t left = pf_disk_quota_left(rt->cfg.data_dir, rt->cfg.disk_quota_bytes, NULL);
+        if (left != UINT64_MAX) ctx->limits.file_bytes = left ? left : 1;
         /* The child validates params and inputs itself, through pf_module_invoke. */
         unsigned long long peak = 0;
         pf_error *err =

@@ -110,6 +110,14 @@ static pf_error *ended_error(const pf_module *m, const pf_module_ctx *ctx, const
     if (r->cpu_exceeded)
         return pf_error_new(PF_ELIMIT, "", "%s went past its %ld s CPU-time limit while %s%s%s", m->key,
                             ctx->limits.cpu_seconds, doing, *hint ? "; " : "", hint);
+    if (r->file_exceeded) {
+        char limit[24];
+        pf_bytes_text(ctx->limits.file_bytes, limit);
+        return pf_error_new(PF_ELIMIT, "",
+                            "%s went past its %s file-size limit while %s (the room left under the "
+                            "installation's disk quota when it started); delete what is not needed or raise the quota",
+                            m->key, limit, doing);
+    }
     if (r->timed_out)
         return pf_error_new(PF_ETIMEOUT, "", "%s did not finish within %.1f s and was stopped while %s", m->key,
                             (double)ctx->timeout_ms / 1000, doing);

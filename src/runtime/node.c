@@ -259,21 +259,13 @@ static void hide_server_paths(const pf_runtime *rt, const rt_run *run, const rt_
     }
 }
 
-/* A side effect (publish, notify) acts only while this server still holds
- * the run's lease at the epoch it claimed it: a server that was paused
- * past its lease finds the run taken over and does not publish or post
- * what the other server delivers. NULL when it may act. What is left is
- * the moment between this check and the act: the asset row is fenced at
- * the commit, and a notification repeated in that moment carries the same
- * Idempotency-Key. */
-static pf_error *side_effect_fenced(pf_runtime *rt, rt_run *run, rt_node *n) {
-    pf_store_fence fence;
-    if (!n->module->external || !rt_fence(rt, run, &fence)) return NULL;
-    bool held = false;
-    pf_error *err = pf_store_run_fence_held(rt->cfg.store, run->id, &fence, &held);
-    if (err || held) return err;
-    rt_lease_lost(rt, run, "its side effect was about to act");
-    return pf_error_new(PF_ECANCELLED, "", "node %s did not act: another server holds the run's lease now", n->id);
+/* Notes a side effect's claim on the attempt (without its result): who
+ * claimed it at which epoch, and how often it was claimed. */
+static void note_claim(rt_node *n, const json_t *claim) {
+    json_t *attempts = json_object_get(n->state, "attempts");
+    json_t *noted = json_deep_copy(claim);
+    json_object_del(noted, "result");
+    json_object_set_new(json_array_get(attempts, json_array_size(attempts) - 1), "effect", noted);
 }
 
 node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result *ahead, pf_sha256_hasher *hasher) {
@@ -329,15 +321,23 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result
     double timeout_s = json_number_value(json_object_get(policy, "timeout_s"));
     progress_sink sink = {rt, run, n};
     for (int attempt = 1;; attempt++) {
-        pf_error *fenced = side_effect_fenced(rt, run, n);
-        if (fenced) {
-            r.err = fenced;
+        json_t *claim = NULL;
+        r.err = rt_effect_claim(rt, run, n, &claim);
+        if (r.err) break;
+        record_attempt(n, attempt, "running", NULL);
+        if (claim) note_claim(n, claim);
+        if (json_object_get(claim, "done_at")) { /* done before: its outputs, not a second act */
+            r.outputs = json_deep_copy(json_object_get(claim, "result"));
+            record_attempt(n, attempt, "succeeded", NULL);
+            json_decref(claim);
             break;
         }
-        record_attempt(n, attempt, "running", NULL);
         char *work = work_dir(rt->cfg.data_dir, run->id, n->id, attempt);
+        char *cache = pf_asprintf("%s/cache", rt->cfg.data_dir);
         pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
                              .work_dir = work,
+                             .cache_dir = cache,
+                             .disk_quota_bytes = rt->cfg.disk_quota_bytes,
                              .share_dir = rt->cfg.share_dir,
                              .context = context,
                              .cancel = &run->cancel,
@@ -355,11 +355,14 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result
         rt_observe_module(rt, n->module, pf_monotonic_us() - started_us);
         if (err) hide_server_paths(rt, run, n, attempt, err);
         free(work);
+        free(cache);
         record_attempt(n, attempt, err ? "failed" : "succeeded", err);
         if (process) {
             json_t *attempts = json_object_get(n->state, "attempts");
             json_object_set_new(json_array_get(attempts, json_array_size(attempts) - 1), "process", process);
         }
+        if (!err && claim) rt_effect_done(rt, run, n, r.outputs);
+        json_decref(claim);
         if (!err) break;
         if (atomic_load(&run->cancel) || !retryable(err->code) || attempt > retries ||
             !rt_back_off(rt, run, json_number_value(json_object_get(policy, "backoff_s")), attempt)) {

@@ -156,6 +156,14 @@ void rt_lease_lost_locked(pf_runtime *rt, rt_run *run, const char *how);
 /* The same, taking rt->lock (for a worker running one of the run's nodes). */
 void rt_lease_lost(pf_runtime *rt, rt_run *run, const char *how);
 
+/* effect.c: claims n's side effect before its module acts (NULL *claim_out
+ * for a node without one, or in a shadow run). A fence that no longer
+ * holds loses the run's lease here (PF_ECANCELLED). A claim that carries
+ * "result" was done already: the node takes that result and does not act.
+ * rt_effect_done records the outputs of an effect performed. */
+pf_error *rt_effect_claim(pf_runtime *rt, rt_run *run, const rt_node *n, json_t **claim_out);
+void rt_effect_done(pf_runtime *rt, const rt_run *run, const rt_node *n, const json_t *outputs);
+
 /* Counts one module invocation's wall time (node.c). */
 void rt_observe_module(pf_runtime *rt, const pf_module *m, unsigned long long us);
 

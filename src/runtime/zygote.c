@@ -1,5 +1,6 @@
 #include "runtime/zygote.h"
 
+#include "cad/cad_kernel.h"
 #include "core/log.h"
 #include "core/mem.h"
 #include "runtime/isolate.h"
@@ -17,6 +18,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 typedef struct {
     uint64_t address_space; /* RLIMIT_AS in bytes; 0: none */
     int64_t cpu_seconds;    /* RLIMIT_CPU; <= 0: none */
+    uint64_t file_bytes;    /* RLIMIT_FSIZE; 0: none */
 } request;
 #define N_FDS 4
 
@@ -44,7 +47,15 @@ struct pf_zygote {
     int sock;
     unsigned generation; /* counts restarts, so two jobs that saw one zygote die restart it once */
     /* sock keeps its number for the handle's life (see start_locked). */
+    long answer_ms; /* how long a job waits for a live zygote's answer; 0: as long as it lives */
 };
+
+/* A zygote that cannot answer whatever happens: gone, a zombie, or stopped
+ * (SIGSTOP, a debugger). Its state says so; no clock is needed. */
+static bool cannot_answer(pid_t pid) {
+    char state = pf_proc_state(pid, NULL);
+    return state == 0 || state == 'Z' || state == 'X' || state == 'T' || state == 't';
+}
 
 static pf_error *start_locked(pf_zygote *z) {
     int sv[2];
@@ -81,18 +92,44 @@ static bool ended_locked(const pf_zygote *z) {
     return si.si_pid != 0;
 }
 
+/* Waits for the zygote to end and reaps it; its children die with it.
+ * kill_it: it is stuck, kill it now. Else it ends by itself once it reads
+ * the end of its socket, or is dead already; one that cannot (stopped) or
+ * does not (hung, when answer_ms is set) is killed, so nobody waits for
+ * ever. The socket is left alone (see start_locked). */
+static void end_locked(pf_zygote *z, bool kill_it) {
+    if (!z->child) return;
+    pid_t pid = pf_child_pid(z->child);
+    if (kill_it) kill(pid, SIGKILL);
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    long waited = 0;
+    for (;;) {
+        siginfo_t si = {0};
+        if (waitid(P_PID, pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid != 0) break;
+        bool hung = z->answer_ms > 0 && waited >= z->answer_ms;
+        if (cannot_answer(pid) || hung || pidfd < 0) kill(pid, SIGKILL);
+        struct pollfd p = {.fd = pidfd, .events = POLLIN};
+        if (pidfd < 0 || poll(&p, 1, 50) == 0) waited += 50; /* readable once it ended */
+    }
+    if (pidfd >= 0) close(pidfd);
+    pf_child_finish(z->child, 0, NULL, NULL, NULL); /* reaps it */
+    z->child = NULL;
+}
+
 static void stop_locked(pf_zygote *z) {
-    /* It ends when it reads the end of its socket; its children die with it. */
     if (z->sock >= 0) close(z->sock);
     z->sock = -1;
-    if (z->child) pf_child_finish(z->child, 0, NULL, NULL, NULL);
-    z->child = NULL;
+    end_locked(z, false);
 }
 
 pf_zygote *pf_zygote_new(const char *program) {
     pf_zygote *z = pf_xcalloc(1, sizeof *z);
     z->program = pf_strdup(program);
     z->sock = -1;
+    const char *wait = getenv("PRODFLOW_ZYGOTE_WAIT_S");
+    char *end = NULL;
+    double s = wait && *wait ? strtod(wait, &end) : 0;
+    z->answer_ms = end && !*end && s > 0 ? (long)(s * 1000) : 0;
     pthread_mutex_init(&z->lock, NULL);
     return z;
 }
@@ -112,17 +149,40 @@ pid_t pf_zygote_pid(pf_zygote *z) {
     return pid;
 }
 
-/* The adopted child's end, from the zygote; the job's socket is closed. */
+/* What reap_from_zygote needs: the job's socket, the zygote, the child. */
+typedef struct {
+    int fd;
+    pid_t zygote, child;
+} adopted;
+
+/* The adopted child's end, from the zygote; the job's socket is closed.
+ * A zygote that cannot answer (stopped) leaves its ended child a zombie,
+ * whose status /proc still tells; one that died took the child with it,
+ * and nobody can tell how that ended. */
 static bool reap_from_zygote(void *user, int *status) {
-    int fd = (int)(intptr_t)user;
+    adopted *a = user;
     reply r;
-    ssize_t n;
-    while ((n = recv(fd, &r, sizeof r, 0)) < 0 && errno == EINTR)
-        ;
-    close(fd);
-    if (n != (ssize_t)sizeof r || r.kind != ENDED) return false;
-    *status = r.value;
-    return true;
+    ssize_t n = -1;
+    bool known = false;
+    for (;;) {
+        struct pollfd p = {.fd = a->fd, .events = POLLIN};
+        int ready = poll(&p, 1, 50);
+        if (ready > 0) {
+            while ((n = recv(a->fd, &r, sizeof r, 0)) < 0 && errno == EINTR)
+                ;
+            known = n == (ssize_t)sizeof r && r.kind == ENDED;
+            if (known) *status = r.value;
+            break;
+        }
+        if (ready < 0 && errno != EINTR) break;
+        if (ready == 0 && cannot_answer(a->zygote) && pf_proc_state(a->child, status) == 'Z') {
+            known = true;
+            break;
+        }
+    }
+    close(a->fd);
+    free(a);
+    return known;
 }
 
 static void close_fds(const int *fds, size_t n) {
@@ -130,8 +190,16 @@ static void close_fds(const int *fds, size_t n) {
         if (fds[i] >= 0) close(fds[i]);
 }
 
-/* One request on sock; an error when the zygote did not take it. */
-static pf_error *request_child(int sock, const pf_limits *limits, const atomic_bool *cancel, pf_child **out) {
+/* How a request that got no child went: no answer (the zygote could not
+ * fork, or it died: ended_locked tells which), or none could come. */
+typedef enum { TAKEN, UNANSWERED, STUCK } outcome;
+
+/* One request on sock to the zygote zygote; an error when it did not take
+ * it, *how says why. It is waited for while it may still answer: alive and
+ * not stopped, for at most answer_ms when that is set. */
+static pf_error *request_child(int sock, pid_t zygote, long answer_ms, const pf_limits *limits,
+                               const atomic_bool *cancel, pf_child **out, outcome *how) {
+    *how = TAKEN;
     /* job socket, stdin, stdout, stderr: ours at [2k], the child's at [2k+1] */
     int p[8] = {-1, -1, -1, -1, -1, -1, -1, -1};
     bool ok = socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) == 0;
@@ -147,7 +215,8 @@ static pf_error *request_child(int sock, const pf_limits *limits, const atomic_b
     request req = {.address_space = limits->memory_bytes && limits->address_space
                                         ? limits->memory_bytes + PF_ADDRESS_SPACE_SLACK
                                         : 0,
-                   .cpu_seconds = limits->cpu_seconds};
+                   .cpu_seconds = limits->cpu_seconds,
+                   .file_bytes = limits->file_bytes};
     int theirs[N_FDS] = {p[1], p[3], p[5], p[7]};
     union {
         char buf[CMSG_SPACE(sizeof theirs)];
@@ -168,51 +237,70 @@ static pf_error *request_child(int sock, const pf_limits *limits, const atomic_b
     close_fds(theirs, N_FDS); /* the zygote has its own copies now */
     reply r = {0};
     ssize_t got = -1;
-    bool cancelled = false;
+    bool cancelled = false, stuck = false, hung = false;
+    long waited = 0;
     while (sent == (ssize_t)sizeof req && !(cancelled = cancel && atomic_load(cancel))) {
-        /* The first job waits while the zygote loads; a cancel need not. */
+        /* The first job waits while the zygote starts; a cancel need not,
+         * nor anyone for a zygote that cannot answer. */
         struct pollfd pfd = {.fd = p[0], .events = POLLIN};
-        if (poll(&pfd, 1, 50) == 0) continue;
+        if (poll(&pfd, 1, 50) == 0) {
+            waited += 50;
+            if ((stuck = cannot_answer(zygote)) || (hung = answer_ms > 0 && waited >= answer_ms)) break;
+            continue;
+        }
         if ((got = recv(p[0], &r, sizeof r, 0)) >= 0 || errno != EINTR) break;
     }
     if (got != (ssize_t)sizeof r || r.kind != STARTED || r.value <= 0) {
+        int send_errno = errno;
         int ours[] = {p[0], p[2], p[4], p[6]};
         close_fds(ours, 4); /* a child forked after a cancel reads no job and ends */
         if (cancelled) return pf_error_new(PF_ECANCELLED, "", "cancelled while the module zygote was starting");
+        *how = stuck || hung ? STUCK : UNANSWERED;
+        if (hung)
+            return pf_error_new(PF_EUNAVAILABLE, "",
+                                "the module zygote (process %d) did not answer within %.1f s (PRODFLOW_ZYGOTE_WAIT_S)",
+                                (int)zygote, (double)answer_ms / 1000);
+        if (stuck && pf_proc_state(zygote, NULL) != 'Z' && pf_proc_state(zygote, NULL) != 0)
+            return pf_error_new(PF_EUNAVAILABLE, "", "the module zygote (process %d) is stopped and cannot answer",
+                                (int)zygote);
         return pf_error_new(PF_EUNAVAILABLE, "", "the module zygote did not start a child (%s)",
-                            sent < 0 ? strerror(errno) : "it ended");
+                            sent < 0 ? strerror(send_errno) : "it ended");
     }
-    return pf_child_adopt((pid_t)r.value, p[2], p[4], p[6], limits->memory_bytes, reap_from_zygote,
-                          (void *)(intptr_t)p[0], out);
+    adopted *a = pf_xmalloc(sizeof *a);
+    *a = (adopted){.fd = p[0], .zygote = zygote, .child = (pid_t)r.value};
+    return pf_child_adopt((pid_t)r.value, p[2], p[4], p[6], limits->memory_bytes, reap_from_zygote, a, out);
 }
 
 pf_error *pf_zygote_fork(pf_zygote *z, const pf_limits *limits, const atomic_bool *cancel, pf_child **out) {
     pthread_mutex_lock(&z->lock);
     pf_error *err = z->child ? NULL : start_locked(z); /* the first job starts it */
     int sock = z->sock;
+    pid_t pid = z->child ? pf_child_pid(z->child) : 0;
     unsigned generation = z->generation;
     pthread_mutex_unlock(&z->lock);
     if (err) return err;
-    err = request_child(sock, limits, cancel, out);
+    outcome how;
+    err = request_child(sock, pid, z->answer_ms, limits, cancel, out, &how);
     if (!err || err->code != PF_EUNAVAILABLE) return err;
-    /* It died (killed, or out of memory itself): start another, once. */
+    /* Alive, it could not fork: spawn this one. Died (killed, or out of
+     * memory itself), stopped or hung: kill what is left, start another, once. */
     pthread_mutex_lock(&z->lock);
-    if (z->generation == generation && z->child && !ended_locked(z)) { /* alive, it could not fork: spawn this one */
+    if (z->generation == generation && z->child && how == UNANSWERED && !ended_locked(z)) {
         pthread_mutex_unlock(&z->lock);
         return err;
     }
     pf_error *restart = NULL;
     if (z->generation == generation) {
         pf_log(PF_LOG_WARN, "zygote_restart", "%s; starting another", err->message);
-        if (z->child) pf_child_finish(z->child, 0, NULL, NULL, NULL); /* reaps it */
-        z->child = NULL;
+        end_locked(z, how == STUCK);
         z->generation++;
         restart = start_locked(z);
     }
     sock = z->sock;
+    pid = z->child ? pf_child_pid(z->child) : 0;
     pthread_mutex_unlock(&z->lock);
     pf_error_free(err);
-    return restart ? restart : request_child(sock, limits, cancel, out);
+    return restart ? restart : request_child(sock, pid, z->answer_ms, limits, cancel, out, &how);
 }
 
 /* ------------------------------------------------------------ zygote side */
@@ -272,6 +360,11 @@ static void run_child(const pf_registry *reg, pid_t zygote, const request *req, 
         struct rlimit cpu = {.rlim_cur = (rlim_t)req->cpu_seconds, .rlim_max = RLIM_INFINITY};
         if (setrlimit(RLIMIT_CPU, &cpu) != 0) _exit(127);
     }
+    if (req->file_bytes) {
+        /* SIGXFSZ, which ends it, at the first write past the bound. */
+        struct rlimit fsize = {.rlim_cur = req->file_bytes, .rlim_max = req->file_bytes};
+        if (setrlimit(RLIMIT_FSIZE, &fsize) != 0) _exit(127);
+    }
     int rc = pf_isolate_serve(reg, stdin, stdout);
     fflush(stdout);
     fflush(stderr);
@@ -306,6 +399,11 @@ static bool take_request(const pf_registry *reg, int sock, job_table *t) {
     if (pid == 0) run_child(reg, self, &req, fds);
     if (pid > 0) {
         setpgid(pid, pid); /* before the server may signal the group */
+        /* The child's stdio is the child's alone before the server hears
+         * of it: a zygote stopped after its answer must not hold the
+         * child's output open, or the server would never see its end. */
+        close_fds(fds + 1, N_FDS - 1);
+        fds[1] = fds[2] = fds[3] = -1;
         send_reply(fds[0], STARTED, (int)pid);
         if (t->n == t->cap) t->jobs = pf_xrealloc(t->jobs, (t->cap = t->cap ? t->cap * 2 : 8) * sizeof *t->jobs);
         t->jobs[t->n++] = (job){.pid = pid, .fd = fds[0]};
@@ -317,11 +415,24 @@ static bool take_request(const pf_registry *reg, int sock, job_table *t) {
     return true;
 }
 
+/* Whether a module that runs in a child uses the CAD kernel (the cad queue's do). */
+static bool has_cad_children(const pf_registry *reg) {
+    for (size_t i = 0; i < reg->n_modules; i++) {
+        const pf_module *m = &reg->modules[i];
+        if (m->execution == PF_EXEC_PROCESS && !m->desc->isolates_itself && strcmp(m->queue, "cad") == 0) return true;
+    }
+    return false;
+}
+
 int pf_zygote_serve(const pf_registry *reg, int sock) {
-    /* OCCT is not loaded here: each CAD child loads it on its first kernel
-     * call, as a spawned one does. Loaded here, the sanitised build's
-     * test_two_servers lost leases in multi-second stalls and failed; the
-     * cause is not found yet (docs/scale-out.md, "The module zygote"). */
+    /* OCCT is loaded here once, so a CAD child forked afterwards has it
+     * (its pages shared with the zygote until written), but only when no
+     * request is waiting: the job that started the zygote is answered
+     * first, and only this process ever waits for the load (40-60 ms, a
+     * few hundred under the sanitisers and load); the server's threads
+     * that renew leases or answer requests never talk to the zygote. A
+     * CAD child forked before it loads the kernel itself. */
+    bool occt_pending = has_cad_children(reg);
     sigset_t chld;
     sigemptyset(&chld);
     sigaddset(&chld, SIGCHLD);
@@ -334,9 +445,17 @@ int pf_zygote_serve(const pf_registry *reg, int sock) {
     job_table t = {0};
     for (bool serving = true; serving;) {
         struct pollfd fds[2] = {{.fd = sock, .events = POLLIN}, {.fd = sfd, .events = POLLIN}};
-        if (poll(fds, 2, -1) < 0) {
+        int ready = poll(fds, 2, occt_pending ? 0 : -1);
+        if (ready < 0) {
             if (errno == EINTR) continue;
             break;
+        }
+        if (ready == 0) { /* nothing to answer: the time to load OCCT */
+            occt_pending = false;
+            if (pf_cad_load() != PF_CAD_OK)
+                pf_log(PF_LOG_WARN, "zygote_cad", "CAD children will load the kernel themselves: %s",
+                       pf_cad_last_error());
+            continue;
         }
         if (fds[1].revents & POLLIN) {
             struct signalfd_siginfo si;

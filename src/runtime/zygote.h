@@ -1,8 +1,8 @@
-/* The module zygote: a helper process that has the registry built and
- * forks one child per isolated module invocation, so a child starts in a
- * fork instead of an exec of prodflow, its shared libraries and the
- * registry (docs/scale-out.md, "Child start-up", has the numbers). CAD
- * children still load OCCT themselves (see pf_zygote_serve).
+/* The module zygote: a helper process that has the registry built (and
+ * OCCT loaded, when the registry has CAD modules that run in children)
+ * and forks one child per isolated module invocation, so a child starts in
+ * a fork instead of an exec of prodflow, its shared libraries, the
+ * registry and OCCT (docs/scale-out.md, "Child start-up", has the numbers).
  *
  * The server starts one (`prodflow module-zygote`, through pf_child_spawn_on
  * and so with the controlled environment) and talks to it over a unix
@@ -11,9 +11,14 @@
  * one end of a socket of the job's own, on which the zygote answers with the
  * child's pid and, later, its wait status. The child puts itself in its own
  * process group (a cancel or timeout kills the group, as for a spawned
- * child), sets its address-space and CPU-time limits and dies with the
- * zygote (PR_SET_PDEATHSIG). The zygote is single-threaded, which is what
- * makes fork safe there; the threaded server never forks. */
+ * child), sets its address-space, CPU-time and file-size limits and dies
+ * with the zygote (PR_SET_PDEATHSIG). The zygote is single-threaded, which
+ * is what makes fork safe there; the threaded server never forks.
+ *
+ * Nobody waits for ever on a zygote: a job waits for its answer only while
+ * it can come (the process alive and not stopped, watched in /proc), and
+ * for at most $PRODFLOW_ZYGOTE_WAIT_S seconds when the operator set that;
+ * then the zygote is killed and replaced (`zygote_restart`). */
 #ifndef PF_RUNTIME_ZYGOTE_H
 #define PF_RUNTIME_ZYGOTE_H
 
@@ -34,14 +39,16 @@ void pf_zygote_stop(pf_zygote *z);
 pid_t pf_zygote_pid(pf_zygote *z);
 
 /* A child for one job, forked by the zygote and adopted (pf_child_adopt),
- * with a pipe for its stdin. A zygote found dead is started again once.
+ * with a pipe for its stdin. A zygote found dead, stopped or (with
+ * $PRODFLOW_ZYGOTE_WAIT_S) hung is killed and started again once.
  * PF_ECANCELLED when *cancel (may be NULL) became true while waiting for
  * it; any other error means the caller should spawn the child itself. */
 pf_error *pf_zygote_fork(pf_zygote *z, const pf_limits *limits, const atomic_bool *cancel, pf_child **out);
 
 /* The zygote's side: serves requests on sock until the server closes it;
- * each forked child runs its job against reg (pf_isolate_serve). Returns
- * the process's exit status. */
+ * each forked child runs its job against reg (pf_isolate_serve). OCCT is
+ * loaded once no request waits, when reg has CAD modules that run in
+ * children. Returns the process's exit status. */
 int pf_zygote_serve(const pf_registry *reg, int sock);
 
 #endif

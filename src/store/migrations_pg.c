@@ -131,5 +131,40 @@ const char *const pf_pg_migrations[] = {
     "   RAISE EXCEPTION 'run % is no longer leased to % at epoch %', p_id, p_owner, p_epoch USING ERRCODE = 'PF409';"
     "  END IF;"
     " END $$;",
+    /* 6: side effects (publish, notify), each claimed before it is
+     * performed and marked done after. pf_effect_claim is one statement,
+     * run on its own (autocommitted): the claim and the fence check commit
+     * together or not at all, so of two servers only the lease holder
+     * claims, and a refused claim leaves nothing behind, not even a lock
+     * for the other server to wait on. It claims first and checks the
+     * fence after, so that what it waits for (a claim of the same effect)
+     * comes before it holds the run's row. A claim already done is not
+     * taken: its row comes back with done_at and the result recorded. */
+    "CREATE TABLE effects ("
+    "  run_id text COLLATE \"C\" NOT NULL REFERENCES runs(id),"
+    "  node_id text COLLATE \"C\" NOT NULL,"
+    "  effect_key text COLLATE \"C\" NOT NULL,"
+    "  owner text,"
+    "  epoch bigint NOT NULL,"
+    "  claims integer NOT NULL,"
+    "  claimed_at timestamptz NOT NULL,"
+    "  done_at timestamptz,"
+    "  result jsonb,"
+    "  PRIMARY KEY (run_id, node_id, effect_key));"
+    "CREATE FUNCTION pf_effect_claim(p_run text, p_node text, p_key text, p_owner text, p_epoch bigint)"
+    "  RETURNS SETOF effects LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF NOT EXISTS (SELECT 1 FROM runs WHERE id = p_run) THEN"
+    "   RAISE EXCEPTION 'run \"%\" does not exist', p_run USING ERRCODE = 'no_data_found';"
+    "  END IF;"
+    "  INSERT INTO effects AS e (run_id, node_id, effect_key, owner, epoch, claims, claimed_at)"
+    "   VALUES (p_run, p_node, p_key, p_owner, p_epoch, 1, pf_now())"
+    "   ON CONFLICT (run_id, node_id, effect_key) DO UPDATE SET owner = excluded.owner, epoch = excluded.epoch,"
+    "   claims = e.claims + 1, claimed_at = excluded.claimed_at WHERE e.done_at IS NULL;"
+    "  IF p_owner IS NOT NULL THEN"
+    "   PERFORM pf_run_fence(p_run, p_owner, p_epoch);"
+    "  END IF;"
+    "  RETURN QUERY SELECT * FROM effects e WHERE e.run_id = p_run AND e.node_id = p_node AND e.effect_key = p_key;"
+    " END $$;",
 };
 const int pf_pg_n_migrations = sizeof pf_pg_migrations / sizeof *pf_pg_migrations;

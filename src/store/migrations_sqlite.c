@@ -91,5 +91,20 @@ const char *const pf_sqlite_migrations[] = {
      * SQLite never leases, but a version means the same tables in both
      * backends, and a fenced write is checked alike. */
     "ALTER TABLE runs ADD COLUMN lease_epoch INTEGER NOT NULL DEFAULT 0;",
+    /* 6: side effects (publish, notify), each claimed before it is
+     * performed and marked done after, so that a run resumed after a crash
+     * performs again only what was claimed and never recorded done, and
+     * reuses the result of what was (pf_store_effect_claim). */
+    "CREATE TABLE effects ("
+    "  run_id TEXT NOT NULL REFERENCES runs(id),"
+    "  node_id TEXT NOT NULL,"
+    "  effect_key TEXT NOT NULL,"
+    "  owner TEXT,"
+    "  epoch INTEGER NOT NULL,"
+    "  claims INTEGER NOT NULL,"
+    "  claimed_at TEXT NOT NULL,"
+    "  done_at TEXT,"
+    "  result TEXT,"
+    "  PRIMARY KEY (run_id, node_id, effect_key));",
 };
 const int pf_sqlite_n_migrations = sizeof pf_sqlite_migrations / sizeof *pf_sqlite_migrations;

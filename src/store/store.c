@@ -111,6 +111,16 @@ pf_error *pf_store_run_fence_held(pf_store *s, const char *run_id, const pf_stor
     return counted(s, s->ops->run_fence_held(s, run_id, fence, held));
 }
 
+pf_error *pf_store_effect_claim(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                                const pf_store_fence *fence, json_t **claim_out) {
+    *claim_out = NULL;
+    return counted(s, s->ops->effect_claim(s, run_id, node_id, key, fence, claim_out));
+}
+pf_error *pf_store_effect_done(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                               const json_t *result) {
+    return counted(s, s->ops->effect_done(s, run_id, node_id, key, result));
+}
+
 /* A group commit whose fences all hold costs one transaction, as before.
  * When one does not, the backend committed nothing: the runs whose fence
  * fails are found one by one and the rest is tried again (fences only

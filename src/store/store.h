@@ -141,6 +141,25 @@ pf_error *pf_store_run_commit(pf_store *s, const pf_store_transition *items, siz
 /* Whether fence still holds run_id's lease (*held), for a side effect
  * (publish, notify) to check before it acts. */
 pf_error *pf_store_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held);
+
+/* Side effects (publish, notify): each is claimed in the store before it
+ * is performed and marked done after, one row per (run, node, key).
+ * Claims the effect for the caller, only while fence (when not NULL)
+ * still holds the run's lease, checked in the same statement or
+ * transaction, so of two servers only the lease holder claims it, and a
+ * refused claim (PF_ECONFLICT) records nothing. *claim_out: {owner, epoch,
+ * claims, claimed_at}, and when the effect was done already also done_at
+ * and result: then nothing was claimed, and the caller does not perform
+ * it again but takes the result. claims > 1 means an earlier claim was
+ * never marked done: the effect may or may not have happened, and is
+ * performed again the same way (the same Idempotency-Key). */
+pf_error *pf_store_effect_claim(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                                const pf_store_fence *fence, json_t **claim_out);
+/* Marks a claimed effect done with its result (what the module returned).
+ * Not fenced: a server that lost the lease after it acted did act. The
+ * first record stays. */
+pf_error *pf_store_effect_done(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                               const json_t *result);
 /* {id, workflow_id, workflow_version, family, status, subject, created_at,
  * updated_at}, and with details also doc and nodes: {id: {status, state}}. */
 pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool details, json_t **run_out);

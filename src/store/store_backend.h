@@ -58,6 +58,11 @@ typedef struct pf_store_ops {
      * when a transition's fence does not hold; this says whether one does. */
     pf_error *(*run_fence_held)(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held);
     pf_error *(*run_release)(pf_store *s, const char *owner);
+    /* Side effects (store.h). */
+    pf_error *(*effect_claim)(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                              const pf_store_fence *fence, json_t **claim_out);
+    pf_error *(*effect_done)(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                             const json_t *result);
     pf_error *(*run_request_cancel)(pf_store *s, const char *run_id);
     pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
     void (*unlisten)(pf_store *s);

@@ -38,6 +38,10 @@ static const pf_store_column assets_cols[] = {{"id", PF_COL_TEXT},
                                               {"created_at", PF_COL_TIME}};
 static const pf_store_column cache_cols[] = {
     {"key", PF_COL_TEXT}, {"slot", PF_COL_TEXT}, {"doc", PF_COL_JSON}, {"created_at", PF_COL_TIME}};
+static const pf_store_column effects_cols[] = {
+    {"run_id", PF_COL_TEXT},     {"node_id", PF_COL_TEXT}, {"effect_key", PF_COL_TEXT},
+    {"owner", PF_COL_TEXT},      {"epoch", PF_COL_INT},    {"claims", PF_COL_INT},
+    {"claimed_at", PF_COL_TIME}, {"done_at", PF_COL_TIME}, {"result", PF_COL_JSON}};
 static const pf_store_column items_cols[] = {{"kind", PF_COL_TEXT},       {"key", PF_COL_TEXT},
                                              {"doc", PF_COL_JSON},        {"created_at", PF_COL_TIME},
                                              {"updated_at", PF_COL_TIME}, {"revision", PF_COL_INT}};
@@ -58,6 +62,7 @@ const pf_store_table pf_store_tables[] = {
     TABLE("assets", "id", false, assets_cols),
     TABLE("module_cache", "created_at", true, cache_cols),
     TABLE("items", "kind, key", false, items_cols),
+    TABLE("effects", "run_id, node_id, effect_key", false, effects_cols),
 };
 const int pf_store_n_tables = sizeof pf_store_tables / sizeof *pf_store_tables;
 

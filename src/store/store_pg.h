@@ -58,6 +58,8 @@ typedef enum {
     Q_RUN_LEASE,
     Q_RUN_FENCE,
     Q_RUN_FENCE_HELD,
+    Q_EFFECT_CLAIM,
+    Q_EFFECT_DONE,
     Q_NOTIFY,
     Q_COUNT
 } pg_query;
@@ -171,6 +173,11 @@ pf_error *pf_pg_run_release(pf_store *s, const char *owner);
 pf_error *pf_pg_run_lease(pf_store *s, const char *owner, int lease_seconds, const char *run_id, long long *epoch);
 pf_error *pf_pg_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held);
 pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id);
+/* Side effects' claims (store_pg_effects.c). */
+pf_error *pf_pg_effect_claim(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                             const pf_store_fence *fence, json_t **claim_out);
+pf_error *pf_pg_effect_done(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                            const json_t *result);
 pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
 /* A cancel request's notice: this prefix, then the run id. */
 #define PF_PG_CANCEL_PREFIX "cancel:"

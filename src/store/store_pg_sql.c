@@ -137,6 +137,12 @@ const char *const pf_pg_sql[Q_COUNT] = {
     [Q_RUN_FENCE_HELD] = "SELECT lease_owner = $2 AND lease_epoch = $3::bigint FROM runs WHERE id = $1",
     [Q_RUN_RELEASE] = "UPDATE runs SET lease_owner = NULL, lease_until = NULL "
                       "WHERE lease_owner = $1 AND status IN ('queued', 'running')",
+    /* Side effects (migration 6): the claim is one statement, fence
+     * included ($4 NULL: none); a claim done already comes back as it is. */
+    [Q_EFFECT_CLAIM] = "SELECT owner, epoch, claims, pf_iso(claimed_at), pf_iso(done_at), result "
+                       "FROM pf_effect_claim($1, $2, $3, $4, $5::bigint)",
+    [Q_EFFECT_DONE] = "UPDATE effects SET done_at = pf_now(), result = $4::jsonb "
+                      "WHERE run_id = $1 AND node_id = $2 AND effect_key = $3 AND done_at IS NULL",
     /* Delivered when the transaction commits, and not at all if it rolls back. */
     [Q_NOTIFY] = "SELECT pg_notify('" PF_PG_CHANNEL "', $1)",
 };

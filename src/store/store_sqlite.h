@@ -49,6 +49,11 @@ void pf_iso_now(char out[32]); /* ISO 8601, milliseconds, UTC */
 pf_error *pf_sqlite_run_create(pf_store *s, const json_t *run);
 pf_error *pf_sqlite_run_transitions(pf_store *s, const pf_store_transition *items, size_t n);
 pf_error *pf_sqlite_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held);
+/* Whether fence holds run_id's lease, on c (the writer inside a
+ * transaction, or a reader); and the same as an error, PF_ECONFLICT when
+ * it does not. */
+pf_error *pf_sqlite_fence_held(sqlite_conn *c, const char *run_id, const pf_store_fence *fence, bool *held);
+pf_error *pf_sqlite_fence_check(sqlite_conn *c, const char *run_id, const pf_store_fence *fence);
 pf_error *pf_sqlite_run_get(pf_store *s, const char *run_id, bool with_nodes, json_t **run_out);
 pf_error *pf_sqlite_run_list(pf_store *s, const char *status, json_t **list_out);
 pf_error *pf_sqlite_asset_list(pf_store *s, const char *run_id, json_t **list_out);
@@ -56,6 +61,12 @@ pf_error *pf_sqlite_artifact_get(pf_store *s, const char *id, json_t **artifact_
 pf_error *pf_sqlite_cache_find(pf_store *s, const char *key, const char *slot, json_t **entry_out, bool *exact);
 pf_error *pf_sqlite_cache_find_many(pf_store *s, size_t n, const char *const *keys, const char *const *slots,
                                     json_t **entries_out, bool *exact);
+
+/* Side effects' claims (store_sqlite_effects.c). */
+pf_error *pf_sqlite_effect_claim(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                                 const pf_store_fence *fence, json_t **claim_out);
+pf_error *pf_sqlite_effect_done(pf_store *s, const char *run_id, const char *node_id, const char *key,
+                                const json_t *result);
 
 /* Catalog and order items (store_sqlite_items.c). */
 pf_error *pf_sqlite_items_write(pf_store *s, const pf_store_item *items, size_t n);

@@ -110,9 +110,7 @@ static pf_error *artifact_locked(sqlite_store *st, void *arg);
 static pf_error *asset_row(sqlite_store *st, const json_t *asset);
 static pf_error *cache_row(sqlite_store *st, const pf_store_node_extras *extras);
 
-/* Whether fence holds run_id's lease, on c (the writer inside a
- * transaction, or a reader). */
-static pf_error *fence_held(sqlite_conn *c, const char *run_id, const pf_store_fence *fence, bool *held) {
+pf_error *pf_sqlite_fence_held(sqlite_conn *c, const char *run_id, const pf_store_fence *fence, bool *held) {
     sqlite3_stmt *q = pf_sqlite_cached(c, "SELECT 1 FROM runs WHERE id = ? AND lease_owner = ? AND lease_epoch = ?");
     sqlite3_bind_text(q, 1, run_id, -1, SQLITE_STATIC);
     sqlite3_bind_text(q, 2, fence->owner, -1, SQLITE_STATIC);
@@ -124,17 +122,21 @@ static pf_error *fence_held(sqlite_conn *c, const char *run_id, const pf_store_f
     return err;
 }
 
+pf_error *pf_sqlite_fence_check(sqlite_conn *c, const char *run_id, const pf_store_fence *fence) {
+    bool held = false;
+    pf_error *err = pf_sqlite_fence_held(c, run_id, fence, &held);
+    if (!err && !held)
+        err = pf_error_new(PF_ECONFLICT, "", "run %s is no longer leased to %s at epoch %lld", run_id, fence->owner,
+                           fence->epoch);
+    return err;
+}
+
 static pf_error *transition_locked(sqlite_store *st, void *arg) {
     sqlite3 *db = st->writer.db;
     const transition_args *a = arg;
     pf_error *err = NULL;
-    if (a->fence) { /* SQLite serves one server, which leases nothing, but a fence is checked alike */
-        bool held = false;
-        err = fence_held(&st->writer, a->run_id, a->fence, &held);
-        if (!err && !held)
-            err = pf_error_new(PF_ECONFLICT, "", "run %s is no longer leased to %s at epoch %lld", a->run_id,
-                               a->fence->owner, a->fence->epoch);
-    }
+    /* SQLite serves one server, which leases nothing, but a fence is checked alike */
+    if (a->fence) err = pf_sqlite_fence_check(&st->writer, a->run_id, a->fence);
     if (!err && a->run_status) {
         char stamp[PF_ISO_LEN];
         pf_iso_now(stamp);
@@ -389,7 +391,7 @@ pf_error *pf_sqlite_cache_find_many(pf_store *s, size_t n, const char *const *ke
 
 pf_error *pf_sqlite_run_fence_held(pf_store *s, const char *run_id, const pf_store_fence *fence, bool *held) {
     sqlite_conn *r = pf_sqlite_reader(pf_sqlite_impl(s));
-    pf_error *err = fence_held(r, run_id, fence, held);
+    pf_error *err = pf_sqlite_fence_held(r, run_id, fence, held);
     pf_sqlite_reader_release(r);
     return err;
 }

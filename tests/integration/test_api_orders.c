@@ -4,7 +4,8 @@
  * in shadow (legacy delivers, the graph runs beside it), preflight,
  * dispatch, the published PNG and MP4 downloaded, the shadow's parity
  * report, and exactly one webhook notification per line on 127.0.0.1.
- * Preflight's blocking problems are checked on lines that cannot render. */
+ * Preflight's blocking problems are checked on lines that cannot render;
+ * the editor's trials (with overrides) and test orders on the side. */
 #include "check.h"
 #include "core/json.h"
 
@@ -124,6 +125,90 @@ static void test_trial_run(const pf_test_server *srv, const char *line_id, const
     json_decref(refused);
 }
 
+/* A trial with the editor's invocation overrides: they reach the node
+ * they target, recorded as the invocation's. */
+static void test_trial_overrides(const pf_test_server *srv, const char *line_id) {
+    char *body = pf_asprintf(
+        "{\"workflow\":{\"schema\":\"prodflow.workflow/v1\",\"id\":\"trial-map\",\"name\":\"Trial map\","
+        "\"family\":\"order_line\",\"nodes\":[{\"id\":\"line\",\"step\":\"order.resolve_line\",\"params\":{}},"
+        "{\"id\":\"map\",\"step\":\"materials.resolve_map\",\"params\":{}}],\"edges\":["
+        "{\"from\":{\"node\":\"line\",\"port\":\"objects\"},\"to\":{\"node\":\"map\",\"port\":\"objects\"}},"
+        "{\"from\":{\"node\":\"line\",\"port\":\"material_map\"},\"to\":{\"node\":\"map\",\"port\":\"auto_map\"}}],"
+        "\"invocation\":{\"params\":{\"material_override\":{\"schema\":{\"type\":\"string\",\"default\":\"\"},"
+        "\"targets\":[\"map.material_override\"]}},\"artifacts\":{}}},"
+        "\"subject\":{\"order_line\":\"%s\",\"mode\":\"shadow\",\"from\":\"editor\"},\"shadow\":true,"
+        "\"overrides\":{\"material_override\":\"chrome\"}}",
+        line_id);
+    json_t *accepted = pf_http_post_expect(srv, "/api/runs", body, 202);
+    free(body);
+    json_t *run = pf_test_run_wait(srv, pf_json_str(accepted, "id") ? pf_json_str(accepted, "id") : "");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    const json_t *map = json_object_get(json_object_get(json_object_get(run, "nodes"), "map"), "state");
+    CHECK_STR(pf_json_str(json_object_get(map, "params"), "material_override"), "chrome");
+    CHECK_STR(pf_json_str(json_object_get(json_object_get(map, "param_sources"), "material_override"), "source"),
+              "invocation");
+    json_decref(run);
+    json_decref(accepted);
+    /* an override the workflow has no parameter for is named where it is */
+    body = pf_asprintf("{\"workflow\":{\"id\":\"starter-order-still\",\"version\":1},\"subject\":{\"order_line\":"
+                       "\"%s\",\"mode\":\"shadow\"},\"shadow\":true,\"overrides\":{\"no_such\":1}}",
+                       line_id);
+    json_t *refused = pf_http_post_expect(srv, "/api/runs", body, 422);
+    free(body);
+    CHECK(pf_problems_have(json_object_get(refused, "errors"), "/overrides/no_such"));
+    json_decref(refused);
+}
+
+/* Whether a listing of orders (GET path) has the order id. */
+static bool lists_order(const pf_test_server *srv, const char *path, const char *id) {
+    long status;
+    json_t *list = pf_http_json(srv, "GET", path, NULL, &status);
+    CHECK_INT(status, 200);
+    bool found = false;
+    size_t i;
+    const json_t *o;
+    json_array_foreach(json_object_get(list, "orders"), i, o) found = found || !strcmp(pf_json_str(o, "id"), id);
+    json_decref(list);
+    return found;
+}
+
+/* A test order (the editor's trial places one) is priced and stored like
+ * any other, but real orders are what GET /api/orders lists unless asked. */
+static void test_test_orders(const pf_test_server *srv, const char *product_id, const char *real_id) {
+    char *body = pf_asprintf("{\"customer\":\"Editor trial\",\"test\":true,\"lines\":[{\"product\":\"%s\","
+                             "\"output_type\":\"studio_still\"}]}",
+                             product_id);
+    json_t *order = pf_http_post_expect(srv, "/api/orders", body, 201);
+    free(body);
+    CHECK(json_is_true(json_object_get(order, "test")));
+    CHECK(json_number_value(json_object_get(order, "total")) == 25);
+    const char *id = pf_json_str(order, "id") ? pf_json_str(order, "id") : "";
+    CHECK(!lists_order(srv, "/api/orders", id));
+    CHECK(lists_order(srv, "/api/orders", real_id));
+    CHECK(lists_order(srv, "/api/orders?test=include", id));
+    CHECK(lists_order(srv, "/api/orders?test=include", real_id));
+    CHECK(lists_order(srv, "/api/orders?test=only", id));
+    CHECK(!lists_order(srv, "/api/orders?test=only", real_id));
+    char *path = pf_asprintf("/api/orders/%s", id);
+    long status;
+    json_t *again = pf_http_json(srv, "GET", path, NULL, &status);
+    CHECK(json_is_true(json_object_get(again, "test")));
+    json_decref(again);
+    free(path);
+    json_decref(order);
+    /* the flag and the filter are named where they are wrong */
+    json_t *refused = pf_http_json(srv, "GET", "/api/orders?test=maybe", NULL, &status);
+    CHECK_INT(status, 400);
+    CHECK(pf_problems_have(json_object_get(refused, "errors"), "/query/test"));
+    json_decref(refused);
+    body =
+        pf_asprintf("{\"test\":\"yes\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"studio_still\"}]}", product_id);
+    refused = pf_http_post_expect(srv, "/api/orders", body, 422);
+    free(body);
+    CHECK(pf_problems_have(json_object_get(refused, "errors"), "/test"));
+    json_decref(refused);
+}
+
 int main(void) {
     pf_test_webhook *hook = pf_test_webhook_start();
     CHECK(hook != NULL);
@@ -211,6 +296,8 @@ int main(void) {
     json_array_foreach(json_object_get(after, "lines"), i, line) CHECK_STR(pf_json_str(line, "status"), "delivered");
     json_decref(after);
     test_trial_run(&srv, pf_json_str(json_array_get(lines, 0), "id"), order_path);
+    test_trial_overrides(&srv, pf_json_str(json_array_get(lines, 0), "id"));
+    test_test_orders(&srv, pf_json_str(product, "id"), pf_json_str(order, "id"));
 
     size_t len = 0;
     char *png = published(&srv, run_ids[0], &len);

@@ -6,9 +6,12 @@
  * refused by the fence: the run's record is b's (the document is the same
  * before and after a woke up, the lease is b's at epoch 2), and the line
  * has exactly one published asset and one notification.
+ * Then the same race at the side effect itself: a's lease passing to b
+ * while a's publish's claim waits in the database and a is stopped: a
+ * never acts (effect_interleaving).
  * Every wait is on a state (the gate, the servers' log lines, the run's
- * event stream). Skips (77) when PostgreSQL's server binaries are not
- * installed. */
+ * event stream, a lock in the database). Skips (77) when PostgreSQL's
+ * server binaries are not installed. */
 #include "check.h"
 #include "core/json.h"
 #include "core/mem.h"
@@ -65,6 +68,103 @@ static json_t *run_doc(const pf_test_server *srv, const char *run_id) {
     json_t *doc = pf_http_expect(srv, "GET", path, NULL, 200);
     free(path);
     return doc;
+}
+
+/* One SQL value on url ("owner epoch claims" of an effect, say); NULL
+ * when there is no row. */
+static char *sql_value(const char *url, const char *sql, const char *arg) {
+    PGconn *c = PQconnectdb(url);
+    const char *values[] = {arg};
+    PGresult *r = PQexecParams(c, sql, 1, NULL, values, NULL, NULL, 0);
+    char *v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? pf_strdup(PQgetvalue(r, 0, 0)) : NULL;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) fprintf(stderr, "fencing: %s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+#define EFFECT_OF "SELECT owner || ' ' || epoch || ' ' || claims FROM effects WHERE run_id = $1 AND node_id = "
+
+/* Issue 13's race, made deterministic: a's lease passes to b at the very
+ * moment a's publish claims its side effect, after every check a server
+ * could make before acting. The test holds a lock on the effects table, so
+ * a's claim waits in the database. Then, in this order: a's lease is taken
+ * from it (its owner cleared, its time left long, so no server claims it
+ * yet), and a notices at its next renewal; a is stopped (SIGSTOP), now
+ * holding no lock on the run's row (stopped inside a renewal that still
+ * matched the row, it would hold it, and b could never claim the run); the
+ * lease runs out, b claims the run and reaches the same claim, which waits
+ * too. The lock is let go: whichever claim the database runs first, a's
+ * fails its fence and leaves nothing, and b's goes in. a, continued, has
+ * acted on nothing: one claim of each effect (b's, at epoch 2), one asset,
+ * one POST. */
+static void effect_interleaving(pf_test_server *a, pf_test_server *b, const char *url, pf_test_webhook *hook,
+                                const char *product) {
+    PGconn *lock = PQconnectdb(url);
+    PGresult *r = PQexec(lock, "BEGIN; LOCK TABLE effects IN SHARE MODE");
+    CHECK_MSG(PQresultStatus(r) == PGRES_COMMAND_OK, "locking effects: %s", PQerrorMessage(lock));
+    PQclear(r);
+    json_t *body = json_pack("{s:s, s:[{s:s, s:s}]}", "customer", "fencing-effects", "lines", "product", product,
+                             "output_type", "production_blend");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_t *order = pf_http_expect(a, "POST", "/api/orders", text, 201);
+    free(text);
+    json_decref(body);
+    const char *line = pf_json_str(json_array_get(json_object_get(order, "lines"), 0), "id");
+    char *path = pf_asprintf("/api/order-lines/%s/dispatch", line ? line : "");
+    json_t *d = pf_http_expect(a, "POST", path, NULL, 202);
+    free(path);
+    char *run_id = pf_strdup(pf_json_str(d, "run_id") ? pf_json_str(d, "run_id") : "");
+    json_decref(d);
+
+    /* a logs its claim, which then waits for the lock */
+    const char *claiming[] = {"\"event\":\"effect.claiming\"", run_id, "node publish:", NULL};
+    free(pf_test_server_log_wait(a, claiming));
+    char *taken = sql_value(url,
+                            "UPDATE runs SET lease_owner = NULL, lease_until = now() + interval '1 hour' "
+                            "WHERE id = $1 RETURNING id",
+                            run_id);
+    CHECK_STR(taken, run_id);
+    free(taken);
+    const char *noticed[] = {"\"event\":\"run.lease_lost\"", run_id, NULL};
+    free(pf_test_server_log_wait(a, noticed));
+    CHECK(kill(a->pid, SIGSTOP) == 0);
+    char *ran_out =
+        sql_value(url, "UPDATE runs SET lease_until = now() - interval '1 second' WHERE id = $1 RETURNING id", run_id);
+    CHECK_STR(ran_out, run_id);
+    free(ran_out);
+    free(pf_test_server_log_wait(b, claiming));
+    char *lease = lease_of(url, run_id);
+    CHECK_STR(lease, "b 2");
+    free(lease);
+    r = PQexec(lock, "ROLLBACK");
+    PQclear(r);
+    PQfinish(lock);
+    json_t *ended = pf_test_run_wait(b, run_id);
+    CHECK_STR(pf_test_run_status(ended), "succeeded");
+    json_decref(ended);
+
+    /* a goes on: its claim was refused, and it ends the run here without
+     * having acted */
+    CHECK(kill(a->pid, SIGCONT) == 0);
+    const char *lost[] = {"\"event\":\"run.lease_lost\"", run_id, "without recording its end", NULL};
+    char *said = pf_test_server_log_wait(a, lost);
+    CHECK_MSG(said != NULL, "server a did not say it let run %s go", run_id);
+    free(said);
+    char *publish = sql_value(url, EFFECT_OF "'publish'", run_id),
+         *notify = sql_value(url, EFFECT_OF "'notify'", run_id);
+    CHECK_STR(publish, "b 2 1"); /* a's claim left nothing: it never acted */
+    CHECK_STR(notify, "b 2 1");
+    free(publish);
+    free(notify);
+    path = pf_asprintf("/api/assets?run=%s", run_id);
+    json_t *assets = pf_http_expect(b, "GET", path, NULL, 200);
+    free(path);
+    CHECK_INT(json_array_size(json_object_get(assets, "assets")), 1);
+    json_decref(assets);
+    CHECK_INT(pf_test_webhook_count_for_run(hook, run_id), 1);
+    json_decref(order);
+    free(run_id);
 }
 
 int main(void) {
@@ -217,6 +317,8 @@ int main(void) {
         json_decref(doc);
         free(path);
         free(run_id);
+
+        effect_interleaving(&a, &b, url, hook, product);
     }
     json_decref(order);
     pf_test_server_stop(&b);

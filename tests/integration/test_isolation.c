@@ -4,7 +4,11 @@
  * so, the run follows its policy, and the server keeps serving. A CPU-time
  * limit ends it the same way. Cancel kills the child, and a cancelled run
  * stays cancelled after a restart. The children are forked by the server's
- * module zygote; killed, it is replaced and the node it ran fails. This
+ * module zygote; killed, it is replaced and the node it ran fails;
+ * stopped (kill -STOP), the next node does not wait for it: it is killed
+ * and replaced. With a disk quota, no file a child writes may outgrow the
+ * room left under it: a GLB that would is cut short by the kernel
+ * (RLIMIT_FSIZE) and the node fails saying so. This
  * holds in the sanitised test build: the memory limit is a watchdog on the
  * child's resident size there. */
 #include "check.h"
@@ -12,6 +16,7 @@
 #include "cad/cad_kernel.h"
 #include "core/json.h"
 #include "core/mem.h"
+#include "core/path.h"
 #include "support/server.h"
 
 #include <dirent.h>
@@ -265,7 +270,74 @@ static void test_zygote_killed(void) {
     pf_test_server_stop(&srv);
 }
 
+/* A zygote stopped with kill -STOP while idle: the next node gets a new
+ * one instead of waiting for it, and the stopped one is gone. */
+static void test_zygote_stopped(void) {
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", NULL}) != 0) return;
+    char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
+    make_spheres(step);
+    char *id = start(&srv, "0.2");
+    json_t *run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    json_decref(run);
+    free(id);
+    pid_t z = zygote(srv.pid);
+    CHECK(z > 0 && kill(z, SIGSTOP) == 0);
+
+    id = start(&srv, "0.3"); /* another deflection: not a cache hit, a child runs */
+    run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    pid_t again = zygote(srv.pid);
+    CHECK_MSG(again && again != z, "no new zygote (%d, was %d)", (int)again, (int)z);
+    CHECK_MSG(!running(z), "the stopped zygote %d is still there", (int)z);
+    json_decref(run);
+    free(id);
+    free(step);
+    pf_test_server_stop(&srv);
+}
+
+/* With --disk-quota, a child's files are bounded by the room left under
+ * it when the node starts: a fine mesh's GLB, larger than that, ends the
+ * child at the write that passes it (SIGXFSZ), and the node says why. */
+static void test_file_size_limit(void) {
+    pf_test_server srv;
+    const char *const plain[] = {"--no-demo-data", NULL};
+    if (pf_test_server_start(&srv, plain) != 0) return;
+    char *data = pf_asprintf("%s/data", srv.data_dir);
+    char *step = pf_asprintf("%s/spheres.step", data);
+    make_spheres(step);
+    CHECK(pf_test_server_signal(&srv, SIGTERM) == 0);
+    /* 2 MiB of room: enough for the store's own growth over two runs, far
+     * less than the GLB of six spheres meshed at 0.01 mm. */
+    char *quota = pf_asprintf("%llu", (unsigned long long)pf_tree_bytes(data) + (2u << 20));
+    const char *const args[] = {"--no-demo-data", "--disk-quota", quota, NULL};
+    CHECK(pf_test_server_restart(&srv, args) == 0);
+    char *id = start(&srv, "0.01");
+    json_t *run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "failed");
+    const json_t *error = json_object_get(glb(run), "error");
+    CHECK_STR(pf_json_str(error, "code"), "limit_exceeded");
+    const char *message = pf_json_str(error, "message");
+    CHECK_MSG(message && strstr(message, "cad.export_glb went past its ") &&
+                  strstr(message, " file-size limit while") && strstr(message, "disk quota"),
+              "%s", message ? message : "(none)");
+    CHECK_MSG(message && !strstr(message, srv.data_dir), "the error shows a server path: %s", message);
+    json_decref(run);
+    free(id);
+    /* The server never noticed. */
+    long status;
+    json_decref(pf_http_json(&srv, "GET", "/api/health", NULL, &status));
+    CHECK_INT(status, 200);
+    free(quota);
+    free(step);
+    free(data);
+    pf_test_server_stop(&srv);
+}
+
 int main(void) {
+    test_file_size_limit();
+    test_zygote_stopped();
     test_memory_limit();
     test_cpu_limit();
     test_cancel_kills_the_child();

@@ -19,6 +19,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static pf_error *invoke(const pf_registry *reg, const char *key, pf_module_ctx *ctx, json_t *inputs, json_t *params,
@@ -219,6 +220,25 @@ int main(void) {
     CHECK_STR(pf_json_str(json_object_get(again, "asset"), "id"),
               pf_json_str(asset, "id")); /* same run and node, same asset */
     json_decref(again);
+    /* Performed again (a takeover of a publish claimed and never recorded
+     * done): the file in place, holding the artifact's digest, is left as
+     * it is; a different file there is replaced. */
+    char sha[65];
+    pf_error_free(pf_sha256_file(file, sha, NULL));
+    json_t *real = json_deep_copy(artifact);
+    json_object_set_new(real, "sha256", json_string(sha));
+    struct stat before, after;
+    CHECK(stat(expected, &before) == 0);
+    CHECK(invoke(reg, "output.publish_asset", &ctx, json_pack("{s:O}", "artifact", real), NULL, &again) == NULL);
+    json_decref(again);
+    CHECK(stat(expected, &after) == 0 && after.st_ino == before.st_ino); /* not written again */
+    pf_error_free(pf_write_file_atomic(expected, "stale", 5));
+    CHECK(invoke(reg, "output.publish_asset", &ctx, json_pack("{s:O}", "artifact", real), NULL, &again) == NULL);
+    json_decref(again);
+    char same[65];
+    pf_error_free(pf_sha256_file(expected, same, NULL));
+    CHECK_STR(same, sha);
+    json_decref(real);
 
     test_path_params(reg, &ctx, base, artifact);
     test_extensions(reg, &ctx);

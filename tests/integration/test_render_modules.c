@@ -2,7 +2,8 @@
  * product is visible and framed, materials are applied, warm equals cold
  * pixel for pixel, the turntable and the .blend are what they claim, a user
  * .blend scene named by key works and its Python never runs nor reaches a
- * saved file, and bad input, crashes and timeouts give clear errors
+ * saved file, a product kept in the data directory's cache renders as its
+ * import did, and bad input, crashes and timeouts give clear errors
  * and leave no process behind. The input chain (STEP fixture, GLB, bbox,
  * material map, template) comes from the modules themselves. */
 #include "check.h"
@@ -12,16 +13,19 @@
 #include "core/path.h"
 #include "core/subprocess.h"
 #include "modules/invoke.h"
+#include "modules/render/render_job.h"
 #include "render/blender_pool.h"
 #include "support/png.h"
 #include "support/procs.h"
 #include "support/scene.h"
 #include "support/tmpdir.h"
 
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct {
@@ -298,6 +302,149 @@ static void test_still_cold_and_warm(fixture *f) {
     pf_blender_pool_free(pool);
 }
 
+/* A cold still through the render job (what render.blender_still runs),
+ * keeping its timing, whose import_s or load_s says whether the product
+ * came from the GLB or from the cache; cache NULL keeps none. Returns the
+ * image's path. */
+static char *job_still(fixture *f, json_t *glb, const char *cache, uint64_t quota, const char *override,
+                       pf_blender_pool *pool, json_t **timing) {
+    atomic_bool cancel = false;
+    char *work = pf_test_tmpdir("render-work");
+    pf_module_ctx ctx = {.data_root = f->data,
+                         .work_dir = work,
+                         .share_dir = f->share,
+                         .cancel = &cancel,
+                         .blender_pool = pool,
+                         .cache_dir = cache,
+                         .disk_quota_bytes = quota};
+    json_t *inputs = render_inputs(f, true), *params = still_params(48, 4, override), *job = NULL, *result = NULL;
+    json_object_set(inputs, "glb", glb);
+    pf_error *err = pf_render_job_new(&ctx, "still", inputs, params, NULL, &job);
+    if (!err) {
+        json_object_set_new(job, "output", json_pack("{s:s, s:s}", "dir", work, "file", "still.png"));
+        err = pf_render_job_run(&ctx, job, 1, NULL, NULL, &result);
+    }
+    CHECK_MSG(err == NULL, "still: %s", err ? err->message : "");
+    pf_error_free(err);
+    char *image = pf_strdup(json_string_value(json_object_get(result, "image")));
+    *timing = json_incref(json_object_get(result, "timing"));
+    json_decref(result);
+    json_decref(job);
+    json_decref(params);
+    json_decref(inputs);
+    free(work);
+    return image;
+}
+
+/* Files in dir whose names start with prefix. */
+static int files_with(const char *dir, const char *prefix) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) n++;
+    if (d) closedir(d);
+    return n;
+}
+
+static bool came_from(const json_t *timing, const char *phase) {
+    const char *other = strcmp(phase, "import_s") == 0 ? "load_s" : "import_s";
+    return json_object_get(timing, phase) && !json_object_get(timing, other);
+}
+
+/* The product kept in the data directory's cache: the first cold still
+ * imports and keeps it, the next opens it, and both equal a still without
+ * the cache pixel for pixel, with or without an override and on a warm
+ * worker's first job too. The cache never goes past the disk quota, an
+ * unreadable file is imported again and replaced, and a dead writer's
+ * temporary file is swept. */
+static void test_model_cache(fixture *f) {
+    char *cache = pf_asprintf("%s/cache", f->data), *models = pf_asprintf("%s/render-models", cache);
+    const char *digest = json_string_value(json_object_get(f->glb, "sha256"));
+    json_t *t = NULL;
+    char *plain = job_still(f, f->glb, NULL, 0, NULL, NULL, &t);
+    CHECK(came_from(t, "import_s"));
+    json_decref(t);
+    char *miss = job_still(f, f->glb, cache, 0, NULL, NULL, &t);
+    CHECK_MSG(came_from(t, "import_s") && json_object_get(t, "store_s"), "the first still did not keep its product");
+    json_decref(t);
+    CHECK_INT(files_with(models, digest), 1);
+    CHECK_INT(files_with(models, ".tmp-"), 0);
+    char *hit = job_still(f, f->glb, cache, 0, NULL, NULL, &t);
+    CHECK_MSG(came_from(t, "load_s"), "the second still did not open the kept product");
+    json_decref(t);
+    CHECK_MSG(same_pixels(plain, miss), "a still that kept its product differs from one without the cache");
+    CHECK_MSG(same_pixels(plain, hit), "a still of the kept product differs from the imported one");
+
+    /* Materials go on per job: an override on the kept product equals one
+     * on an import. */
+    char *chrome = job_still(f, f->glb, NULL, 0, "chrome", NULL, &t);
+    json_decref(t);
+    char *chrome_hit = job_still(f, f->glb, cache, 0, "chrome", NULL, &t);
+    CHECK(came_from(t, "load_s"));
+    json_decref(t);
+    CHECK_MSG(same_pixels(chrome, chrome_hit), "an override on the kept product renders differently");
+
+    /* A warm worker's first job opens it too: no import. */
+    pf_blender_pool_opts po = {.setup = {.script = f->script}, .workers = 1};
+    pf_blender_pool *pool = pf_blender_pool_new(&po);
+    char *warm = job_still(f, f->glb, cache, 0, NULL, pool, &t);
+    json_decref(t);
+    CHECK_INT(worker_field(pool, "imports"), 0);
+    CHECK(same_pixels(plain, warm));
+    pf_blender_pool_free(pool);
+
+    /* Past the quota nothing is kept, and the render goes on: with the
+     * quota reached, and with too little left for the file. */
+    json_t *other = json_deep_copy(f->glb);
+    json_object_set_new(other, "sha256",
+                        json_string("0000000000000000000000000000000000000000000000000000000000000003"));
+    char *full = job_still(f, other, cache, 1, NULL, NULL, &t);
+    json_decref(t);
+    char *tight = job_still(f, other, cache, pf_tree_bytes(f->data) + 1000, NULL, NULL, &t);
+    CHECK(came_from(t, "import_s"));
+    json_decref(t);
+    CHECK_INT(files_with(models, "00000000"), 0);
+    CHECK_INT(files_with(models, ".tmp-"), 0);
+    CHECK(same_pixels(plain, full) && same_pixels(plain, tight));
+
+    /* An unreadable file is imported again and replaced; the temporary
+     * file of a writer that died is swept, a living writer's is not. */
+    char *kept = pf_asprintf("%s/%s-blender3.4.1-f1.blend", models, digest);
+    CHECK(access(kept, R_OK) == 0);
+    CHECK(pf_write_file_atomic(kept, "not a blend", 11) == NULL);
+    pid_t dead = fork();
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    char *stale = pf_asprintf("%s/.tmp-%d-x.blend", models, (int)dead),
+         *live = pf_asprintf("%s/.tmp-%d-y.blend", models, (int)getpid());
+    CHECK(pf_write_file_atomic(stale, "x", 1) == NULL && pf_write_file_atomic(live, "y", 1) == NULL);
+    char *again = job_still(f, f->glb, cache, 0, NULL, NULL, &t);
+    CHECK_MSG(came_from(t, "import_s") && json_object_get(t, "store_s"), "an unreadable kept file was used");
+    json_decref(t);
+    CHECK(same_pixels(plain, again));
+    CHECK_MSG(access(stale, F_OK) != 0, "a dead writer's temporary file was left");
+    CHECK_MSG(access(live, F_OK) == 0, "a living writer's temporary file was removed");
+    unlink(live);
+    char *head = NULL;
+    size_t len = 0;
+    pf_error_free(pf_read_file(kept, 1 << 26, &head, &len));
+    CHECK_MSG(head && len > 7 && memcmp(head, "BLENDER", 7) == 0, "the unreadable file was not replaced");
+    free(head);
+    char *reopened = job_still(f, f->glb, cache, 0, NULL, NULL, &t);
+    CHECK(came_from(t, "load_s"));
+    json_decref(t);
+
+    char *images[] = {plain, miss, hit, chrome, chrome_hit, warm, full, tight, again, reopened};
+    for (size_t i = 0; i < sizeof images / sizeof *images; i++)
+        free(images[i]);
+    free(stale);
+    free(live);
+    free(kept);
+    json_decref(other);
+    free(models);
+    free(cache);
+}
+
 /* Prints what Blender sees in a .blend: its objects, one per line. */
 /* Debian's Blender takes its Python prefix from the first python3 on PATH:
  * with a pyenv, conda or virtualenv python first, every import of numpy
@@ -500,6 +647,7 @@ int main(void) {
     fixture f = {0};
     setup(&f, reg);
     test_still_cold_and_warm(&f);
+    test_model_cache(&f);
     test_foreign_python_first(&f);
     test_blend_and_thumbnail(&f);
     test_blend_scene_template(&f);

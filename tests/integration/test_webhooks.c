@@ -6,7 +6,9 @@
  * number of POSTs, also when the node's policy asks the runtime for
  * retries. Then through a real `prodflow serve`: an order run publishes
  * under its order line, with the file's extension and media type at the
- * stable URL, and a Notify node with no webhook configured succeeds. */
+ * stable URL, and a Notify node with no webhook configured succeeds; a
+ * server killed between a POST and its record sends it again, with the
+ * same Idempotency-Key, once it is started again. */
 #include "check.h"
 #include "core/json.h"
 
@@ -21,6 +23,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -275,12 +278,18 @@ static const json_t *node_of(const json_t *run, const char *node) {
     return json_object_get(json_object_get(run, "nodes"), node);
 }
 
+/* A server for the tests below; false (a failed check) when it does not start. */
+static bool serve(pf_test_server *srv, const char *const *args) {
+    if (pf_test_server_start(srv, args) == 0) return true;
+    CHECK(!"the server starts");
+    return false;
+}
+
 static void test_served(harness *h) {
     char *allow = pf_asprintf("%s/", h->url_a), *hook = pf_asprintf("%s/hook", h->url_a);
     const char *args[] = {"--no-demo-data", "--webhook-allow", allow, NULL};
     pf_test_server srv;
-    if (pf_test_server_start(&srv, args) != 0) {
-        CHECK(!"the server starts");
+    if (!serve(&srv, args)) {
         free(allow);
         free(hook);
         return;
@@ -329,6 +338,67 @@ static void test_served(harness *h) {
     free(allow);
 }
 
+/* The last attempt of a node in a run document. */
+static const json_t *last_attempt(const json_t *run, const char *node) {
+    const json_t *attempts = json_object_get(json_object_get(node_of(run, node), "state"), "attempts");
+    return json_array_get(attempts, json_array_size(attempts) - 1);
+}
+
+/* A server killed (kill -9) while its notify's POST is at the receiver,
+ * before it could record the delivery: the server started again on the
+ * same data and store resumes the run, finds the notify claimed and never
+ * recorded done, and sends it again with the same Idempotency-Key (at
+ * least once, deduplicable by the key). The publish before it, recorded
+ * done, is not repeated: one asset. */
+static void test_crash_after_post(harness *h) {
+    char *allow = pf_asprintf("%s/", h->url_a), *hook = pf_asprintf("%s/hook", h->url_a);
+    /* a stable name: on PostgreSQL the restarted server takes its runs back at once */
+    const char *args[] = {"--no-demo-data", "--webhook-allow", allow, "--server-id", "crashing", NULL};
+    pf_test_server srv;
+    if (!serve(&srv, args)) {
+        free(allow);
+        free(hook);
+        return;
+    }
+    size_t start = posts(h->a);
+    pf_test_webhook_hold(h->a, true);
+    char *id = order_run(&srv, json_pack("{s:s, s:i}", "url", hook, "retries", 0));
+    pf_test_webhook_wait(h->a, start + 1); /* the POST arrived; its answer is held */
+    pf_test_server_signal(&srv, SIGKILL);
+    pf_test_webhook_hold(h->a, false);
+    CHECK(pf_test_server_restart(&srv, args) == 0);
+    json_t *run = id && srv.pid > 0 ? pf_test_run_wait(&srv, id) : NULL;
+    CHECK_STR(pf_test_run_status(run), "succeeded");
+    CHECK_INT(posts(h->a) - start, 2);
+    json_t *first = post_at(h->a, (long)start), *second = post_at(h->a, (long)start + 1);
+    CHECK(pf_json_str(first, "idempotency_key") != NULL);
+    CHECK_STR(pf_json_str(second, "idempotency_key"), pf_json_str(first, "idempotency_key"));
+    json_t *body1 = json_loads(pf_json_str(first, "body"), 0, NULL),
+           *body2 = json_loads(pf_json_str(second, "body"), 0, NULL);
+    CHECK_STR(pf_json_str(body2, "run_id"), id);
+    CHECK_STR(pf_json_str(body2, "idempotency_key"), pf_json_str(body1, "idempotency_key"));
+    json_decref(body1);
+    json_decref(body2);
+    json_decref(first);
+    json_decref(second);
+    /* the run says so: the notify's claim is its second, the publish's its first */
+    const json_t *effect = json_object_get(last_attempt(run, "notify"), "effect");
+    CHECK_INT(json_integer_value(json_object_get(effect, "claims")), 2);
+    CHECK(json_object_get(effect, "done_at") == NULL);
+    effect = json_object_get(last_attempt(run, "publish"), "effect");
+    CHECK_INT(json_integer_value(json_object_get(effect, "claims")), 1);
+    char *path = pf_asprintf("/api/assets?run=%s", id ? id : "");
+    json_t *assets = pf_http_expect(&srv, "GET", path, NULL, 200);
+    CHECK_INT(json_array_size(json_object_get(assets, "assets")), 1);
+    json_decref(assets);
+    free(path);
+    json_decref(run);
+    free(id);
+    pf_test_server_stop(&srv);
+    free(hook);
+    free(allow);
+}
+
 int main(void) {
     pf_errors errs;
     pf_errors_init(&errs);
@@ -348,6 +418,7 @@ int main(void) {
     test_signature(&h);
     test_budget(&h);
     test_served(&h);
+    test_crash_after_post(&h);
     json_decref(h.asset);
     pf_test_webhook_stop(h.a);
     pf_test_webhook_stop(h.b);

@@ -2,8 +2,11 @@
  * job runs through it; its children are in their own process groups, under
  * the memory watchdog, and killed by a cancel; a zygote killed with kill -9
  * takes its running child with it, that job ends as lost and the next one
- * gets a new zygote; a zygote that cannot start leaves jobs to spawned
- * children; a cancel does not wait for a zygote to start. Children forked
+ * gets a new zygote; a stopped zygote (kill -STOP) holds up nobody: the
+ * end of its child is read from /proc, the next job kills it and gets a
+ * new one, and stopping the handle does not wait for it; a zygote that
+ * cannot start leaves jobs to spawned children; a cancel does not wait
+ * for a zygote to start. Children forked
  * by hand are left blocked on their stdin, so every wait here is on a
  * state. test_isolation covers the same through a server (a mesh past its
  * memory limit, a cancel, the zygote killed). */
@@ -144,6 +147,46 @@ static void test_zygote_killed(job *j, pf_zygote *z) {
     CHECK_MSG(pf_zygote_pid(z) > 0 && pf_zygote_pid(z) != old, "zygote %d, was %d", (int)pf_zygote_pid(z), (int)old);
 }
 
+/* kill -STOP of the zygote: a job whose child ends meanwhile still learns
+ * how it ended (the child, a zombie its stopped zygote cannot reap, says
+ * so in /proc); the next job does not wait for it: the stopped zygote is
+ * killed and replaced. Every wait is on a state: the process's. */
+static void test_zygote_stopped(job *j, pf_zygote *z) {
+    pf_child *c = NULL;
+    pf_limits none = {0};
+    pf_error *err = pf_zygote_fork(z, &none, NULL, &c);
+    CHECK_MSG(!err, "%s", err ? err->message : "");
+    pf_error_free(err);
+    if (!c) return;
+    pid_t old = pf_zygote_pid(z);
+    CHECK(kill(old, SIGSTOP) == 0);
+    /* An empty job: the child reads none, says so and exits 1. */
+    pf_subprocess_result r;
+    pf_child_run(c, &(pf_subprocess_opts){.input = "", .input_len = 0}, &r);
+    CHECK_MSG(!r.lost, "the end of a stopped zygote's child was lost");
+    CHECK_INT(r.exit_code, 1);
+
+    json_t *out = NULL;
+    err = run(j, z, &out);
+    CHECK_MSG(!err, "%s", err ? err->message : "");
+    pf_error_free(err);
+    CHECK(out != NULL);
+    json_decref(out);
+    CHECK_MSG(pf_zygote_pid(z) > 0 && pf_zygote_pid(z) != old, "zygote %d, was %d", (int)pf_zygote_pid(z), (int)old);
+    CHECK_MSG(kill(old, 0) != 0, "the stopped zygote %d is still there", (int)old);
+
+    /* Stopping a handle whose zygote is stopped does not hang either. */
+    pf_zygote *other = pf_zygote_new(PF_BIN);
+    err = run(j, other, &out);
+    CHECK_MSG(!err, "%s", err ? err->message : "");
+    pf_error_free(err);
+    json_decref(out);
+    pid_t stopped = pf_zygote_pid(other);
+    CHECK(stopped > 0 && kill(stopped, SIGSTOP) == 0);
+    pf_zygote_stop(other);
+    CHECK_MSG(kill(stopped, 0) != 0, "the stopped zygote %d outlived pf_zygote_stop", (int)stopped);
+}
+
 /* A cancel does not wait for a zygote still starting (loading OCCT). */
 static void test_cancel_before_start(job *j) {
     pf_zygote *z = pf_zygote_new(PF_BIN);
@@ -179,6 +222,7 @@ int main(void) {
     test_job_runs_through_it(&j, z);
     test_limits_and_cancel(z);
     test_zygote_killed(&j, z);
+    test_zygote_stopped(&j, z);
     pid_t last = pf_zygote_pid(z);
     pf_zygote_stop(z);
     CHECK_MSG(kill(last, 0) != 0, "the zygote %d outlived pf_zygote_stop", (int)last);

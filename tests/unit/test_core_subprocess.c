@@ -4,11 +4,14 @@
 
 #include "core/mem.h"
 #include "core/subprocess.h"
+#include "support/tmpdir.h"
 
 #include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct {
@@ -243,6 +246,55 @@ static void test_cpu_limit_per_job(void) {
     CHECK(r.cpu_exceeded);
 }
 
+/* file_bytes is RLIMIT_FSIZE: a child writing past it ends with SIGXFSZ,
+ * its file no larger than the bound. The child waits for its go until the
+ * limit is set. */
+static void test_file_limit(void) {
+    char *dir = pf_test_tmpdir("fsize");
+    char *file = pf_asprintf("%s/scratch", dir);
+    const char *argv[] = {"sh", "-c", "read line; exec head -c 1000000 /dev/zero > \"$0\"", file, NULL};
+    pf_subprocess_opts o = {.argv = argv, .limits = {.file_bytes = 65536}};
+    pf_child *c = NULL;
+    CHECK(pf_child_spawn(&o, true, &c) == NULL);
+    if (c) {
+        pf_subprocess_result r;
+        pf_child_run(c, &(pf_subprocess_opts){.input = "go\n", .input_len = 3}, &r);
+        CHECK(r.file_exceeded);
+        CHECK_INT(r.term_signal, SIGXFSZ);
+        struct stat st;
+        CHECK(stat(file, &st) == 0 && st.st_size <= 65536);
+    }
+    free(file);
+    free(dir);
+}
+
+/* pf_proc_state: stopped is T; ended and not yet reaped, a zombie whose
+ * wait status /proc gives; reaped, gone. Every wait is on the state. */
+static void test_proc_state(void) {
+    const char *argv[] = {"sh", "-c", "read line; exit 3", NULL};
+    pf_subprocess_opts o = {.argv = argv};
+    pf_child *c = NULL;
+    CHECK(pf_child_spawn(&o, true, &c) == NULL);
+    if (!c) return;
+    pid_t pid = pf_child_pid(c);
+    CHECK(kill(pid, SIGSTOP) == 0);
+    while (pf_proc_state(pid, NULL) != 'T')
+        ;
+    CHECK(kill(pid, SIGCONT) == 0);
+    CHECK(pf_child_write(c, "go\n", 3));
+    CHECK_INT(pf_child_pump(c, NULL, NULL, NULL, 0, NULL), PF_PUMP_EXITED);
+    int status = 0;
+    char state;
+    while ((state = pf_proc_state(pid, &status)) != 'Z' && state != 0)
+        ;
+    CHECK_INT(state, 'Z');
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    pf_subprocess_result r;
+    pf_child_finish(c, 0, NULL, NULL, &r);
+    CHECK_INT(r.exit_code, 3);
+    CHECK_INT(pf_proc_state(pid, NULL), 0);
+}
+
 /* A child holds its stdio and nothing else of the parent's, even a
  * descriptor opened without O_CLOEXEC as libraries open sockets. */
 static void test_descriptors(void) {
@@ -277,5 +329,7 @@ int main(void) {
     test_address_space();
     test_cpu_limit();
     test_cpu_limit_per_job();
+    test_file_limit();
+    test_proc_state();
     return pf_check_done("core_subprocess");
 }

@@ -478,8 +478,8 @@ static void test_pg_open_and_migrate(pf_test_pg *pg) {
     json_t *report = NULL;
     CHECK_INT(code_of(pf_store_migrate(url, true, &report)), PF_OK); /* dry run: says, does nothing */
     CHECK_INT(report_int(report, "current_version"), 0);
-    CHECK_INT(report_int(report, "target_version"), 5);
-    CHECK_INT(report_count(report), 5);
+    CHECK_INT(report_int(report, "target_version"), 6);
+    CHECK_INT(report_count(report), 6);
     CHECK(strstr(json_string_value(json_object_get(json_array_get(json_object_get(report, "statements"), 2), "sql")),
                  "CREATE TABLE items") != NULL);
     json_decref(report);
@@ -489,17 +489,17 @@ static void test_pg_open_and_migrate(pf_test_pg *pg) {
 
     pf_store *s = NULL;
     CHECK(pf_store_open(url, &s) == NULL);
-    CHECK_INT(pf_store_schema_version(s), 5);
+    CHECK_INT(pf_store_schema_version(s), 6);
     CHECK_STR(pf_store_backend(s), "postgresql");
     pf_store_close(s);
     char *short_scheme = pf_asprintf("postgres://%s", url + strlen("postgresql://"));
     CHECK(pf_store_open(short_scheme, &s) == NULL); /* re-opening applies nothing new */
-    CHECK_INT(pf_store_schema_version(s), 5);
+    CHECK_INT(pf_store_schema_version(s), 6);
     pf_store_close(s);
     free(short_scheme);
-    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "5");
+    check_sql_value(url, "SELECT count(*) FROM schema_migrations", "6");
     CHECK_INT(code_of(pf_store_migrate(url, false, &report)), PF_OK);
-    CHECK_INT(report_int(report, "current_version"), 5);
+    CHECK_INT(report_int(report, "current_version"), 6);
     CHECK_INT(report_count(report), 0);
     json_decref(report);
 
@@ -539,10 +539,10 @@ static void test_pg_migrate_together(pf_test_pg *pg) {
         pthread_join(t[i], NULL);
         CHECK(o[i].err == NULL);
         pf_error_free(o[i].err);
-        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 5);
+        CHECK(o[i].store && pf_store_schema_version(o[i].store) == 6);
         pf_store_close(o[i].store);
     }
-    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "5 5");
+    check_sql_value(url, "SELECT count(*) || ' ' || count(DISTINCT version) FROM schema_migrations", "6 6");
     free(url);
 }
 
@@ -568,7 +568,7 @@ static void test_pg_upgrade(pf_test_pg *pg) {
     pf_store *s = NULL;
     CHECK(pf_store_open(url, &s) == NULL);
     if (s) {
-        CHECK_INT(pf_store_schema_version(s), 5);
+        CHECK_INT(pf_store_schema_version(s), 6);
         json_t *got = NULL;
         CHECK_INT(code_of(pf_store_workflow_get(s, "old", 0, &got)), PF_OK);
         CHECK_INT(json_integer_value(json_object_get(got, "version")), 1);
@@ -717,14 +717,20 @@ static void test_copy(pf_test_pg *pg, pf_store *sqlite_full) {
     char *dir = pf_test_tmpdir("store-copy-back");
     CHECK(pf_store_open(dir, &back) == NULL);
     if (!to_pg || !back) return;
+    json_t *claim = NULL, *result = json_pack("{s:{s:b}}", "delivery", "sent", 1); /* a side effect done */
+    CHECK_INT(code_of(pf_store_effect_claim(sqlite_full, "r1", "c", "output.notify", NULL, &claim)), PF_OK);
+    CHECK_INT(code_of(pf_store_effect_done(sqlite_full, "r1", "c", "output.notify", result)), PF_OK);
+    json_decref(claim);
+    json_decref(result);
     json_t *there = NULL, *again = NULL;
     pf_error *err = pf_store_copy(sqlite_full, to_pg, &there);
     CHECK_MSG(err == NULL, "%s", err ? err->message : "");
     pf_error_free(err);
     json_t *tables = json_object_get(there, "tables");
-    CHECK_INT(json_object_size(tables), 9);
+    CHECK_INT(json_object_size(tables), 10);
     CHECK_INT(json_integer_value(json_object_get(json_object_get(tables, "workflow_versions"), "rows")), 3 + 2 + 41);
     CHECK_INT(json_integer_value(json_object_get(json_object_get(tables, "assets"), "rows")), 2);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(tables, "effects"), "rows")), 1);
     CHECK_STR(json_string_value(json_object_get(there, "to")), "postgresql");
     CHECK(same_answers(sqlite_full, to_pg, true));
 
@@ -747,7 +753,7 @@ static void test_copy(pf_test_pg *pg, pf_store *sqlite_full) {
     free(url);
 }
 
-/* Rows in every table of schema version 4 (the one before the current
+/* Rows in every table of schema version 5 (the one before the current
  * one), written as that version's Prodflow wrote them: the same SQL on
  * both backends. Two runs of one order line, one failed: the one-live-run
  * index (version 4) holds over them. Update it, and the
@@ -760,9 +766,9 @@ static const char previous_rows[] =
     "INSERT INTO workflow_versions VALUES ('old', 2, '{\"id\":\"old\",\"version\":2}', 'def', "
     "'2026-01-02T03:04:05.678Z');"
     "INSERT INTO runs VALUES ('run-ok', 'old', 2, 'order_line', 'succeeded', '{\"order_line\":\"L1\"}', "
-    "'2026-01-02T03:04:06.000Z', '2026-01-02T03:04:07.000Z', NULL, NULL);"
+    "'2026-01-02T03:04:06.000Z', '2026-01-02T03:04:07.000Z', 'a', NULL, 2);"
     "INSERT INTO runs VALUES ('run-failed', 'old', 2, 'order_line', 'failed', '{\"order_line\":\"L1\"}', "
-    "'2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.500Z', NULL, NULL);"
+    "'2026-01-02T03:04:05.000Z', '2026-01-02T03:04:05.500Z', NULL, NULL, 0);"
     "INSERT INTO run_docs VALUES ('run-ok', '{\"workflow\":{\"nodes\":[{\"id\":\"n\"},{\"id\":\"m\"}]}}');"
     "INSERT INTO run_docs VALUES ('run-failed', '{\"workflow\":{\"nodes\":[{\"id\":\"n\"}]}}');"
     "INSERT INTO run_nodes VALUES ('run-ok', 'n', 'succeeded', '{\"outputs\":{\"out\":1}}');"
@@ -785,7 +791,7 @@ static void test_upgrade_from_previous(const char *location, bool (*exec)(const 
     CHECK_INT(code_of(pf_store_migrate(location, true, &report)), PF_OK);
     int current = report_int(report, "target_version");
     json_decref(report);
-    CHECK_INT(current, 5); /* previous_rows is version 4's: update both when adding a migration */
+    CHECK_INT(current, 6); /* previous_rows is version 5's: update both when adding a migration */
     CHECK_INT(code_of(pf_store_migrate_to(location, current - 1, false, &report)), PF_OK);
     CHECK_INT(report_int(report, "target_version"), current - 1);
     json_decref(report);
@@ -868,7 +874,7 @@ static void test_sqlite_migrate(void) {
     struct stat st;
     CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
     CHECK_INT(report_int(report, "current_version"), 0);
-    CHECK_INT(report_count(report), 5);
+    CHECK_INT(report_count(report), 6);
     CHECK_STR(json_string_value(json_object_get(report, "backend")), "sqlite");
     CHECK(stat(path, &st) != 0);
     json_decref(report);
@@ -877,11 +883,11 @@ static void test_sqlite_migrate(void) {
     json_decref(report);
     CHECK_INT(code_of(pf_store_migrate(dir, true, &report)), PF_OK);
     CHECK_INT(report_int(report, "current_version"), 2);
-    CHECK_INT(report_count(report), 3);
+    CHECK_INT(report_count(report), 4);
     json_decref(report);
     pf_store *s = NULL;
     CHECK(pf_store_open(dir, &s) == NULL);
-    CHECK_INT(pf_store_schema_version(s), 5);
+    CHECK_INT(pf_store_schema_version(s), 6);
     pf_store_close(s);
     CHECK_INT(code_of(pf_store_migrate_to(dir, 7, false, &report)), PF_EINVAL);
     json_decref(report);

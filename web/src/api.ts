@@ -236,9 +236,10 @@ export const api = {
   /** The raw body streams to the server; the same bytes again answer the existing CAD file. */
   uploadCadFile: (file: Blob, filename: string) =>
     request<CadFile>('POST', `/api/cad-files${query({ filename })}`, undefined, { body: file, type: 'application/octet-stream' }),
-  orders: () => request<{ orders: Order[] }>('GET', '/api/orders'),
+  /** Real orders; test orders (the editor's trials) too with "include", alone with "only". */
+  orders: (test?: 'include' | 'only') => request<{ orders: Order[] }>('GET', `/api/orders${query({ test })}`),
   order: (id: string) => request<Order>('GET', `/api/orders/${enc(id)}`),
-  createOrder: (body: { customer?: string; reference?: string; lines: OrderRequestLine[] }) => request<Order>('POST', '/api/orders', body),
+  createOrder: (body: { customer?: string; reference?: string; test?: boolean; lines: OrderRequestLine[] }) => request<Order>('POST', '/api/orders', body),
   orderLine: (id: string) => request<OrderLineDetail>('GET', `/api/order-lines/${enc(id)}`),
   preflight: (lineId: string) => request<Preflight>('POST', `/api/order-lines/${enc(lineId)}/preflight`),
   dispatch: (lineId: string) => request<Dispatched>('POST', `/api/order-lines/${enc(lineId)}/dispatch`),

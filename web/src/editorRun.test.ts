@@ -1,5 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { editorLineRunRequest, editorRunRequest, nodeRunView, orderableTypes, orderLineChoices, overlayRun, runBlocked, runFocus, runnableProducts, runSource, workflowErrors } from './editorRun';
+import {
+  editorLineRunRequest,
+  editorRunRequest,
+  keptOverrides,
+  nodeRunView,
+  orderableTypes,
+  orderLineChoices,
+  overlayRun,
+  overridesSchema,
+  runBlocked,
+  runFocus,
+  runnableProducts,
+  runSource,
+  testOrderRequest,
+  workflowErrors,
+} from './editorRun';
 import type { EditSession } from './editorSession';
 import type { CadFile, Order, OutputType, Product, RunDetail, WorkflowDoc } from './types';
 import type { FlowNode } from './workflow';
@@ -49,6 +64,17 @@ describe('order lines to run an order workflow for', () => {
     const got = orderableTypes([type('b', 'Turntable'), type('x', 'Intake', 'cad_file'), type('a', 'Still')], 'order_line');
     expect(got.map((t) => t.key)).toEqual(['a', 'b']);
   });
+  it('places the trial’s order as a test order, and says so where its lines are offered', () => {
+    const got = orderLineChoices([{ ...orders[1], id: 'o3', test: true } as Order], [], []);
+    expect(got[0].label).toBe('Test order · Order for Bob · p1 · still (New)');
+    expect(testOrderRequest({ ...doc, name: 'Trial' }, 'p1', 'still')).toEqual({ customer: 'Editor trial', reference: 'Trial', test: true, lines: [{ product: 'p1', output_type: 'still' }] });
+  });
+  it('asks for a trial with the overrides the workflow has parameters for', () => {
+    const orderDoc = { ...doc, family: 'order_line', invocation: { params: { width: { schema: { type: 'integer', default: 1920 }, targets: ['still.width'] } }, artifacts: {} } };
+    const r = editorLineRunRequest(orderDoc, { mode: 'edit', baseVersion: 2, savedJson: '' }, false, 'l3', { width: 64, gone: 1 });
+    expect(r.overrides).toEqual({ width: 64 });
+    expect('overrides' in editorLineRunRequest(orderDoc, { mode: 'edit', baseVersion: 2, savedJson: '' }, false, 'l3', { gone: 1 })).toBe(false);
+  });
   it('asks for a trial: the line as subject, no context, a shadow', () => {
     const orderDoc = { ...doc, family: 'order_line' };
     const r = editorLineRunRequest(orderDoc, { mode: 'edit', baseVersion: 2, savedJson: '' }, false, 'l3');
@@ -56,6 +82,29 @@ describe('order lines to run an order workflow for', () => {
     expect('context' in r).toBe(false);
     const unsaved = editorLineRunRequest(orderDoc, { mode: 'new', baseVersion: 0, savedJson: '' }, false, 'l3');
     expect((unsaved.workflow as WorkflowDoc).family).toBe('order_line');
+  });
+});
+
+describe('the run’s overrides form', () => {
+  const inv = {
+    params: {
+      width: { schema: { type: 'integer', minimum: 16, default: 1920, title: 'Width (px)' }, targets: ['still.width'] },
+      seed_value: { schema: { type: 'integer' }, targets: ['still.seed'] },
+    },
+    artifacts: {},
+  };
+  it('has a field per invocation parameter, with its schema and a title in words', () => {
+    const s = overridesSchema(inv);
+    expect(s).toEqual({
+      type: 'object',
+      additionalProperties: false,
+      properties: { width: { type: 'integer', minimum: 16, default: 1920, title: 'Width (px)' }, seed_value: { type: 'integer', title: 'Seed value' } },
+    });
+    expect(overridesSchema(undefined)).toEqual({ type: 'object', properties: {}, additionalProperties: false });
+  });
+  it('sends only the overrides the workflow still has a parameter for', () => {
+    expect(keptOverrides({ width: 64, gone: 1, seed_value: undefined }, inv)).toEqual({ width: 64 });
+    expect(keptOverrides({ width: 64 }, undefined)).toEqual({});
   });
 });
 
@@ -83,6 +132,11 @@ describe('editorRunRequest', () => {
       expect((r.workflow as WorkflowDoc).nodes).toEqual(doc.nodes);
       expect('version' in r.workflow).toBe(false);
     }
+  });
+  it('sends the overrides set for the run', () => {
+    const withParam = { ...doc, invocation: { params: { deflection: { schema: { type: 'number', default: 0.1 }, targets: ['glb.linear_deflection'] } }, artifacts: {} } };
+    expect(editorRunRequest(withParam, edit, false, product('p1', 'Gearbox', 'abc'), cad, { deflection: 0.25 }).overrides).toEqual({ deflection: 0.25 });
+    expect('overrides' in editorRunRequest(withParam, edit, false, product('p1', 'Gearbox', 'abc'), cad)).toBe(false);
   });
 });
 

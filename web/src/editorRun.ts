@@ -3,9 +3,10 @@
 // workflow), the run request, and the run's state laid over the editor's own
 // nodes (status, progress, an image output) so the canvas shows it live.
 import { nodeImages, notSentReason } from './deliverables';
+import { humanize } from './params';
 import type { EditSession } from './editorSession';
 import { nodeRunInfo, type NodeRunInfo } from './runs';
-import type { ApiError, CadFile, Order, OutputType, Product, RunDetail, RunRequest, WorkflowDoc } from './types';
+import type { ApiError, CadFile, Invocation, JSONSchema, Order, OutputType, Product, RunDetail, RunRequest, WorkflowDoc } from './types';
 import { orderTitle, statusLabel } from './words';
 import type { FlowNode } from './workflow';
 
@@ -36,6 +37,28 @@ function runWorkflow(doc: WorkflowDoc, session: EditSession, dirty: boolean): Ru
   return stored ? { id: doc.id, version: session.baseVersion } : (({ version: _v, ...rest }) => rest)(doc);
 }
 
+/**
+ * The form for a run's invocation overrides: each parameter the open
+ * workflow declares, with its own schema (title, default, bounds), as the
+ * output-type wizard shows them for a stored version; the canvas may be
+ * unsaved, so it is built here from the document.
+ */
+export function overridesSchema(invocation: Invocation | undefined): JSONSchema {
+  const props = Object.fromEntries(Object.entries(invocation?.params ?? {}).map(([name, p]) => [name, { title: humanize(name), ...(p.schema ?? {}) }]));
+  return { type: 'object', properties: props, additionalProperties: false };
+}
+
+/** The overrides to send: those the workflow still has a parameter for (an edit may have taken one away since they were set). */
+export function keptOverrides(values: Record<string, unknown>, invocation: Invocation | undefined): Record<string, unknown> {
+  const params = invocation?.params ?? {};
+  return Object.fromEntries(Object.entries(values).filter(([k, v]) => k in params && v !== undefined));
+}
+
+/** The request with the overrides, when there are any (none: the field is left out). */
+function withOverrides<T extends object>(request: T, overrides: Record<string, unknown>): T & { overrides?: Record<string, unknown> } {
+  return Object.keys(overrides).length ? { ...request, overrides } : request;
+}
+
 /** An order line offered to run an order workflow against: its words, never its id alone. */
 export interface LineChoice {
   id: string;
@@ -45,7 +68,7 @@ export interface LineChoice {
 /**
  * The order lines an order workflow can run against, newest order first:
  * "order title · product · output type (status)" with names where the
- * lists have them.
+ * lists have them; a test order's say so first (a long label is cut at its end).
  */
 export function orderLineChoices(orders: readonly Order[], products: readonly Product[], outputTypes: readonly OutputType[]): LineChoice[] {
   const productName = new Map(products.map((p) => [p.id, p.name]));
@@ -53,7 +76,7 @@ export function orderLineChoices(orders: readonly Order[], products: readonly Pr
   return orders.flatMap((o) =>
     o.lines.map((l, i) => ({
       id: l.id,
-      label: `${orderTitle(o)}${o.lines.length > 1 ? `, line ${i + 1}` : ''} · ${productName.get(l.product) ?? l.product} · ${typeName.get(l.output_type) ?? l.output_type} (${statusLabel(l.status)})`,
+      label: `${o.test ? 'Test order · ' : ''}${orderTitle(o)}${o.lines.length > 1 ? `, line ${i + 1}` : ''} · ${productName.get(l.product) ?? l.product} · ${typeName.get(l.output_type) ?? l.output_type} (${statusLabel(l.status)})`,
     })),
   );
 }
@@ -68,10 +91,16 @@ export function orderableTypes(outputTypes: readonly OutputType[], family: strin
  * is the subject and the server builds the context from it as dispatch
  * would. A trial, so a shadow (the server asks for both flags): publish and
  * notify only say what they would do, and the line's own status and runs
- * stay as they are.
+ * stay as they are. The overrides are the dialog's, for the open
+ * workflow's parameters (the line's output type's own are not applied).
  */
-export function editorLineRunRequest(doc: WorkflowDoc, session: EditSession, dirty: boolean, lineId: string): RunRequest & { subject: unknown } {
-  return { workflow: runWorkflow(doc, session, dirty), subject: { order_line: lineId, mode: 'shadow', from: 'editor' }, shadow: true };
+export function editorLineRunRequest(doc: WorkflowDoc, session: EditSession, dirty: boolean, lineId: string, overrides: Record<string, unknown> = {}): RunRequest & { subject: unknown } {
+  return withOverrides({ workflow: runWorkflow(doc, session, dirty), subject: { order_line: lineId, mode: 'shadow', from: 'editor' }, shadow: true }, keptOverrides(overrides, doc.invocation));
+}
+
+/** The test order a trial runs on when no line is picked: one line, marked test so it stays out of the orders and their totals. */
+export function testOrderRequest(doc: WorkflowDoc, productId: string, outputType: string): { customer: string; reference: string; test: true; lines: { product: string; output_type: string }[] } {
+  return { customer: 'Editor trial', reference: doc.name || doc.id, test: true, lines: [{ product: productId, output_type: outputType }] };
 }
 
 /**
@@ -79,12 +108,15 @@ export function editorLineRunRequest(doc: WorkflowDoc, session: EditSession, dir
  * version when what is open is saved and unchanged, else the document as it
  * is on the canvas (the server validates it as it would a stored one).
  */
-export function editorRunRequest(doc: WorkflowDoc, session: EditSession, dirty: boolean, product: Product, cad: CadFile): RunRequest & { subject: unknown } {
-  return {
-    workflow: runWorkflow(doc, session, dirty),
-    context: { step_path: cad.path ?? '', cad_file_id: cad.id, product_id: product.id },
-    subject: { product: product.id, cad_file: cad.id },
-  };
+export function editorRunRequest(doc: WorkflowDoc, session: EditSession, dirty: boolean, product: Product, cad: CadFile, overrides: Record<string, unknown> = {}): RunRequest & { subject: unknown } {
+  return withOverrides(
+    {
+      workflow: runWorkflow(doc, session, dirty),
+      context: { step_path: cad.path ?? '', cad_file_id: cad.id, product_id: product.id },
+      subject: { product: product.id, cad_file: cad.id },
+    },
+    keptOverrides(overrides, doc.invocation),
+  );
 }
 
 /** What a node shows of a run: status and progress, its first image output once it succeeded, a notify that sent nothing. */

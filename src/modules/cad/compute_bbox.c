@@ -42,8 +42,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_cad_compute_bbox = {
-    .key = "cad.compute_bbox",
-    .contract_path = "modules/cad/compute_bbox.json",
-    .execute = execute,
-};
+PF_MODULE(cad, compute_bbox, .execute = execute);

@@ -98,8 +98,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_cad_export_glb = {
-    .key = "cad.export_glb",
-    .contract_path = "modules/cad/export_glb.json",
-    .execute = execute,
-};
+PF_MODULE(cad, export_glb, .execute = execute);

@@ -83,8 +83,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_cad_extract_objects = {
-    .key = "cad.extract_objects",
-    .contract_path = "modules/cad/extract_objects.json",
-    .execute = execute,
-};
+PF_MODULE(cad, extract_objects, .execute = execute);

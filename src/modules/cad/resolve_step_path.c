@@ -107,8 +107,4 @@ out:
     return err;
 }
 
-const pf_module_desc pf_module_cad_resolve_step_path = {
-    .key = "cad.resolve_step_path",
-    .contract_path = "modules/cad/resolve_step_path.json",
-    .execute = execute,
-};
+PF_MODULE(cad, resolve_step_path, .execute = execute);

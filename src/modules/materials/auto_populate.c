@@ -170,8 +170,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_materials_auto_populate = {
-    .key = "materials.auto_populate",
-    .contract_path = "modules/materials/auto_populate.json",
-    .execute = execute,
-};
+PF_MODULE(materials, auto_populate, .execute = execute);

@@ -177,8 +177,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_materials_resolve_map = {
-    .key = "materials.resolve_map",
-    .contract_path = "modules/materials/resolve_map.json",
-    .execute = execute,
-};
+PF_MODULE(materials, resolve_map, .execute = execute);

@@ -47,8 +47,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return NULL;
 }
 
-const pf_module_desc pf_module_order_resolve_line = {
-    .key = "order.resolve_line",
-    .contract_path = "modules/order/resolve_line.json",
-    .execute = execute,
-};
+PF_MODULE(order, resolve_line, .execute = execute);

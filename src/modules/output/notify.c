@@ -324,8 +324,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_output_notify = {
-    .key = "output.notify",
-    .contract_path = "modules/output/notify.json",
-    .execute = execute,
-};
+PF_MODULE(output, notify, .execute = execute);

@@ -1,8 +1,11 @@
 /* output.publish_asset: delivers an artifact into the published-assets area
  * (<data>/assets/<channel>/<path>) under a stable URL. The asset id and
  * place follow from (run, node), so a retry or a resumed run writes the same
- * file again and the runtime keeps one asset row: nothing is published
- * twice. In a shadow run it only says what it would publish.
+ * file to the same place (or nothing, when it is there already: the
+ * runtime claims the publish before it and performs it again only when
+ * that claim was never recorded done) and the runtime keeps one asset row:
+ * nothing is published twice. In a shadow run it only says what it would
+ * publish.
  *
  * The channel and the expanded path template are user input that becomes a
  * path: each goes through pf_path_confine, and nothing else decides where
@@ -146,6 +149,19 @@ static pf_error *place(const pf_module_ctx *ctx, const json_t *params, const jso
     return err;
 }
 
+/* Whether dest holds the file with this digest already: a publish
+ * performed again (a server that took over a run whose publish was never
+ * recorded done) then writes nothing, so it is once in effect. */
+static bool already_published(const char *dest, const char *sha256) {
+    struct stat st;
+    char digest[65];
+    if (stat(dest, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    pf_error *err = pf_sha256_file(dest, digest, NULL);
+    bool same = !err && strcmp(digest, sha256) == 0;
+    pf_error_free(err);
+    return same;
+}
+
 static pf_error *write_copy(const char *src, const char *dest) {
     char *dir = pf_strdup(dest);
     *strrchr(dir, '/') = '\0';
@@ -185,15 +201,11 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     kind k = kind_of(artifact);
     char *rel = NULL, *dest = NULL;
     pf_error *err = place(ctx, params, artifact, k, &rel, &dest);
-    if (!err && !ctx->shadow) err = write_copy(src, dest);
+    if (!err && !ctx->shadow && !already_published(dest, pf_json_str(artifact, "sha256"))) err = write_copy(src, dest);
     if (!err) *outputs = json_pack("{s:o}", "asset", asset_doc(ctx, params, artifact, k, rel, dest));
     free(dest);
     free(rel);
     return err;
 }
 
-const pf_module_desc pf_module_output_publish_asset = {
-    .key = "output.publish_asset",
-    .contract_path = "modules/output/publish_asset.json",
-    .execute = execute,
-};
+PF_MODULE(output, publish_asset, .execute = execute);

@@ -24,10 +24,6 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_render_blender_still = {
-    .key = "render.blender_still",
-    .contract_path = "modules/render/blender_still.json",
-    .execute = execute,
-    .isolates_itself = true, /* Blender is the child, with ctx->limits */
-    .depends = pf_render_job_depends,
-};
+PF_MODULE(render, blender_still, .execute = execute,
+          .isolates_itself = true, /* Blender is the child, with ctx->limits */
+          .depends = pf_render_job_depends);

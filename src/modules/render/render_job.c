@@ -1,6 +1,7 @@
 #include "modules/render/render_job.h"
 
 #include "core/mem.h"
+#include "core/quota.h"
 #include "core/sha256.h"
 #include "core/subprocess.h"
 #include "modules/materials/library.h"
@@ -128,6 +129,22 @@ json_t *pf_render_job_depends(const pf_module_ctx *ctx, const json_t *inputs, co
     return NULL;
 }
 
+/* Where the render may keep the imported product for later cold renders
+ * (prodflow_render.py's DiskCache): CACHE/render-models, with max_bytes,
+ * what the disk quota leaves, when there is a quota. Only for a GLB known
+ * by its digest, which names the file; json null otherwise. */
+static json_t *model_cache(const pf_module_ctx *ctx, const json_t *glb) {
+    if (!ctx->cache_dir || !pf_sha256_is_hex(json_string_value(json_object_get(glb, "sha256")))) return json_null();
+    char *dir = pf_asprintf("%s/render-models", ctx->cache_dir);
+    json_t *cache = json_pack("{s:s}", "dir", dir);
+    free(dir);
+    if (ctx->disk_quota_bytes) {
+        uint64_t left = pf_disk_quota_left(ctx->data_root, ctx->disk_quota_bytes, NULL);
+        json_object_set_new(cache, "max_bytes", json_integer(left > INT64_MAX ? INT64_MAX : (json_int_t)left));
+    }
+    return cache;
+}
+
 pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json_t *inputs, const json_t *params,
                             const json_t *template_doc, json_t **job) {
     json_t *glb = NULL, *bbox = NULL, *tmpl = NULL, *materials = json_null(), *override = NULL;
@@ -147,8 +164,9 @@ pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json
     }
     if (!err) err = resolve_materials(ctx, params, materials, &override);
     if (!err)
-        *job = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O}", "op", op, "glb", glb, "bbox", bbox, "template", tmpl,
-                         "materials", materials, "material_override", override, "params", params);
+        *job = json_pack("{s:s, s:O, s:O, s:O, s:O, s:O, s:O, s:o}", "op", op, "glb", glb, "bbox", bbox, "template",
+                         tmpl, "materials", materials, "material_override", override, "params", params, "model_cache",
+                         model_cache(ctx, glb));
     json_decref(glb);
     json_decref(bbox);
     json_decref(tmpl);

@@ -25,8 +25,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_render_resolve_template = {
-    .key = "render.resolve_template",
-    .contract_path = "modules/render/resolve_template.json",
-    .execute = execute,
-};
+PF_MODULE(render, resolve_template, .execute = execute);

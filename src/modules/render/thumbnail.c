@@ -41,9 +41,4 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
     return err;
 }
 
-const pf_module_desc pf_module_render_thumbnail = {
-    .key = "render.thumbnail",
-    .contract_path = "modules/render/thumbnail.json",
-    .execute = execute,
-    .isolates_itself = true, /* Blender is the child, with ctx->limits */
-};
+PF_MODULE(render, thumbnail, .execute = execute, .isolates_itself = true /* Blender is the child, with ctx->limits */);

@@ -9,6 +9,16 @@ import type { CadIntake, PointerProblem } from '../types';
 import { pointerWords } from '../words';
 
 /** A link inside the app: a plain click navigates without a reload, a middle click opens a tab. */
+/** Marks a test order (placed to try a workflow, not sold) wherever it is shown. */
+export function TestOrderBadge({ order, testId }: { order: { test?: boolean }; testId?: string }) {
+  if (!order.test) return null;
+  return (
+    <span className="badge badge-test" title="A test order: placed to try a workflow in the editor. It is not sold, and is left out of order lists and totals by default." data-testid={testId}>
+      test
+    </span>
+  );
+}
+
 export function AppLink({ href, navigate, children, className, testId, title }: { href: string; navigate: Navigate; children: ReactNode; className?: string; testId?: string; title?: string }) {
   return (
     <a

@@ -1,21 +1,24 @@
 // Run the open workflow from the editor. A CAD workflow runs on a product's
 // CAD file (the products that have one, by name); an order workflow runs as
 // a trial for an order line: an existing one, or a test order placed here
-// for a product and output type. The request names the stored version when
-// the canvas is saved, else it sends the canvas; the server's problems are
-// listed with where they are.
+// for a product and output type (marked test, so it stays out of the orders
+// and their totals). Either way the workflow's invocation overrides can be
+// set for the run. The request names the stored version when the canvas is
+// saved, else it sends the canvas; the server's problems are listed with
+// where they are.
 import { useState, type ReactNode } from 'react';
 import { api } from '../api';
-import { editorLineRunRequest, editorRunRequest, orderableTypes, orderLineChoices, runnableProducts, runSource } from '../editorRun';
+import { editorLineRunRequest, editorRunRequest, orderableTypes, orderLineChoices, runnableProducts, runSource, testOrderRequest } from '../editorRun';
 import type { EditSession } from '../editorSession';
 import type { ApiError, WorkflowDoc } from '../types';
 import { useFetched } from '../useFetched';
 import { useRunStart } from '../useRunStart';
 import { Modal } from './Modal';
-import { ProductSelect, RunDialogActions, RunForm, RunProblems } from './RunDialogParts';
+import { OverridesFold, ProductSelect, RunDialogActions, RunForm, RunProblems } from './RunDialogParts';
 
 const listProducts = () => api.products();
-const listOrderChoices = () => Promise.all([api.orders(), api.products(), api.outputTypes()]).then(([o, p, t]) => ({ orders: o.orders, products: p.products, outputTypes: t.output_types }));
+// Test orders too: a trial may run again on the test order it placed.
+const listOrderChoices = () => Promise.all([api.orders('include'), api.products(), api.outputTypes()]).then(([o, p, t]) => ({ orders: o.orders, products: p.products, outputTypes: t.output_types }));
 
 export interface EditorRunDialogProps {
   doc: WorkflowDoc;
@@ -52,6 +55,7 @@ function ProductRun({ doc, session, dirty, onStarted, onRefused, onClose, what }
   const { data, error } = useFetched(listProducts);
   const products = data ? runnableProducts(data.products) : null;
   const [picked, setPicked] = useState('');
+  const [overrides, setOverrides] = useState<Record<string, unknown>>({});
   const run = useRunStart();
   const product = products?.find((p) => p.id === picked) ?? products?.[0];
 
@@ -59,13 +63,14 @@ function ProductRun({ doc, session, dirty, onStarted, onRefused, onClose, what }
     run.start(async () => {
       if (!product?.cad_file) return;
       const cad = await api.cadFile(product.cad_file);
-      onStarted((await api.startRun(editorRunRequest(doc, session, dirty, product, cad))).id);
+      onStarted((await api.startRun(editorRunRequest(doc, session, dirty, product, cad, overrides))).id);
     }, onRefused);
 
   return (
     <RunForm onSubmit={submit}>
       {error && <p className="notice notice-error">Cannot list products: {error}</p>}
       <ProductSelect id="editor-run-product" products={products} value={product?.id ?? ''} onChange={setPicked} none="No product has a CAD file yet" testId="editor-run-product" />
+      <OverridesFold invocation={doc.invocation} values={overrides} onChange={setOverrides} errors={run.errors} testId="editor-run-overrides" />
       {what}
       <RunProblems message={run.message} errors={run.errors} testId="editor-run-errors" />
       <RunDialogActions onCancel={onClose} disabled={!product} busy={run.busy} testId="editor-run-start" />
@@ -82,6 +87,7 @@ function OrderLineRun({ doc, session, dirty, onStarted, onRefused, onClose, what
   const [pickedLine, setPickedLine] = useState('');
   const [pickedProduct, setPickedProduct] = useState('');
   const [pickedType, setPickedType] = useState('');
+  const [overrides, setOverrides] = useState<Record<string, unknown>>({});
   const run = useRunStart();
   // With no order line yet, a test order is the only way: it is chosen for the user.
   const from = source || (lines && !lines.length ? 'test' : 'line');
@@ -95,7 +101,7 @@ function OrderLineRun({ doc, session, dirty, onStarted, onRefused, onClose, what
       let lineId = line?.id;
       if (from === 'test') {
         if (!product || !type) return;
-        const order = await api.createOrder({ customer: 'Editor trial', reference: doc.name || doc.id, lines: [{ product: product.id, output_type: type.key }] });
+        const order = await api.createOrder(testOrderRequest(doc, product.id, type.key));
         lineId = order.lines[0]?.id;
         // The test order exists now: a second try runs on it instead of placing another.
         await reload();
@@ -103,7 +109,7 @@ function OrderLineRun({ doc, session, dirty, onStarted, onRefused, onClose, what
         setSource('line');
       }
       if (!lineId) return;
-      onStarted((await api.startRun(editorLineRunRequest(doc, session, dirty, lineId))).id);
+      onStarted((await api.startRun(editorLineRunRequest(doc, session, dirty, lineId, overrides))).id);
     }, onRefused);
 
   return (
@@ -147,10 +153,11 @@ function OrderLineRun({ doc, session, dirty, onStarted, onRefused, onClose, what
                 ))}
               </select>
             </div>
-            <p className="muted small">Places an order with one line for the trial to run on: customer “Editor trial”, named after this workflow.</p>
+            <p className="muted small">Places a test order with one line for the trial to run on: customer “Editor trial”, named after this workflow. Test orders stay out of the orders page and its totals unless shown there.</p>
           </>
         )}
       </fieldset>
+      <OverridesFold invocation={doc.invocation} values={overrides} onChange={setOverrides} errors={run.errors} testId="editor-run-overrides" />
       {what}
       <RunProblems message={run.message} errors={run.errors} testId="editor-run-errors" />
       <RunDialogActions onCancel={onClose} disabled={!ready} busy={run.busy} testId="editor-run-start" />

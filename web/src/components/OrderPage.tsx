@@ -11,7 +11,7 @@ import type { Navigate } from '../route';
 import { formatWhen } from '../runs';
 import type { ArtifactKind, Asset, JSONSchema, OrderLine, OutputType, PointerProblem, Product } from '../types';
 import { useFetched } from '../useFetched';
-import { AppLink, KvTable, PointerList, type ProblemItem } from './CatalogBits';
+import { AppLink, KvTable, PointerList, TestOrderBadge, type ProblemItem } from './CatalogBits';
 import { Deliverables } from './Deliverables';
 import { orderTitle } from '../words';
 import { RunProgress } from './RunProgress';
@@ -133,7 +133,10 @@ export function OrderPage({ id, navigate, artifactKinds = [] }: { id: string; na
         <AppLink href="/orders" navigate={navigate} className="run-back">
           ← Orders
         </AppLink>
-        <h1 data-testid="order-title">{orderTitle(order)}</h1>
+        <h1 data-testid="order-title">
+          {orderTitle(order)}
+          <TestOrderBadge order={order} testId="order-test-badge" />
+        </h1>
         <span className="mono muted small" title="The order's id">
           {order.id}
         </span>

@@ -1,4 +1,5 @@
-// The orders, newest first, with their totals.
+// The orders, newest first, with their totals. Test orders (the editor's
+// trials) are left out unless asked for, and marked when shown.
 import { orderTitle } from '../words';
 import { useEffect, useState } from 'react';
 import { api } from '../api';
@@ -6,22 +7,31 @@ import { formatMoney } from '../catalog';
 import type { Navigate } from '../route';
 import { formatWhen } from '../runs';
 import type { Order } from '../types';
-import { AppLink } from './CatalogBits';
+import { AppLink, TestOrderBadge } from './CatalogBits';
 
 export function OrdersPage({ navigate }: { navigate: Navigate }) {
   const [orders, setOrders] = useState<Order[] | null>(null);
   const [error, setError] = useState('');
+  const [withTest, setWithTest] = useState(false);
   useEffect(() => {
-    api.orders().then(
-      (r) => setOrders([...r.orders].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))),
-      (e: Error) => setError(e.message),
+    let live = true;
+    api.orders(withTest ? 'include' : undefined).then(
+      (r) => live && setOrders([...r.orders].sort((a, b) => (b.created_at ?? '').localeCompare(a.created_at ?? ''))),
+      (e: Error) => live && setError(e.message),
     );
-  }, []);
+    return () => {
+      live = false;
+    };
+  }, [withTest]);
   return (
     <main className="runs-page catalog-page" data-testid="orders-page">
       <div className="page-head">
         <h1>Orders</h1>
         <span className="page-head-spacer" />
+        <label className="checkbox-row small" title="Orders placed to try a workflow in the editor; they are not sold.">
+          <input type="checkbox" checked={withTest} onChange={(e) => setWithTest(e.target.checked)} data-testid="orders-show-test" />
+          Show test orders
+        </label>
         <button type="button" className="primary" onClick={() => navigate('/orders/new')} data-testid="order-new">
           New order
         </button>
@@ -47,6 +57,7 @@ export function OrdersPage({ navigate }: { navigate: Navigate }) {
                   <AppLink href={`/orders/${encodeURIComponent(o.id)}`} navigate={navigate} className="strong" testId={`order-title-${o.id}`}>
                     {orderTitle(o)}
                   </AppLink>
+                  <TestOrderBadge order={o} testId={`order-test-${o.id}`} />
                   <div className="mono muted small" title="The order's id">
                     {o.id}
                   </div>

@@ -83,12 +83,14 @@ export interface ParamFormProps {
   clientValidate?: boolean;
   /** false: a field without a default is never marked "overridden" (plain document fields) */
   markUnset?: boolean;
+  /** inside another form (a dialog's): rendered as a div, so Enter submits that form and forms do not nest */
+  inForm?: boolean;
 }
 
 const TEMPLATES = { FieldTemplate };
 const DEFAULT_BEHAVIOUR = { emptyObjectFields: 'skipDefaults' as const };
 
-export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChange, extraErrors, clientValidate = true, markUnset = true }: ParamFormProps) {
+export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChange, extraErrors, clientValidate = true, markUnset = true, inForm = false }: ParamFormProps) {
   const defaults = useMemo(() => schemaDefaults(schema), [schema]);
   // Fields the user emptied show empty rather than snapping back to the default.
   const [cleared, setCleared] = useState<ReadonlySet<string>>(new Set());
@@ -120,6 +122,7 @@ export function ParamForm({ schema, uiSchema, values, idPrefix, readOnly, onChan
   return (
     <Form
       className="pf-form"
+      tagName={inForm ? 'div' : undefined}
       schema={schema as RJSFSchema}
       uiSchema={ui}
       formData={formData}

@@ -1,9 +1,13 @@
 // The parts the run dialogs share (the editor's run and "Start a run"): the
-// form, a product picker by name, the server's problems with where they are,
-// and the Cancel / Start buttons.
-import type { ReactNode } from 'react';
-import type { ApiError, Product } from '../types';
+// form, a product picker by name, the run's invocation overrides as a form,
+// the server's problems with where they are, and the Cancel / Start buttons.
+import { useMemo, useState, type ReactNode } from 'react';
+import { keptOverrides, overridesSchema } from '../editorRun';
+import { parsePointer } from '../problems';
+import type { ApiError, Invocation, Product } from '../types';
+import { errorTree } from '../wizard';
 import { pointerWords } from '../words';
+import { ParamForm } from './ParamForm';
 
 /** The dialog's form: Enter or the submit button starts, the page stays. */
 export function RunForm({ onSubmit, children }: { onSubmit: () => void; children: ReactNode }) {
@@ -94,6 +98,51 @@ export function RunDialogActions({ onCancel, disabled, busy, testId }: { onCance
       <button type="submit" className="primary" disabled={disabled || busy} data-testid={testId}>
         {busy ? 'Starting…' : 'Start run'}
       </button>
+    </div>
+  );
+}
+
+export interface OverridesFoldProps {
+  /** the open workflow's invocation contract: its parameters are the form's fields */
+  invocation: Invocation | undefined;
+  values: Record<string, unknown>;
+  onChange: (values: Record<string, unknown>) => void;
+  /** the server's problems; those under /overrides are pinned on their fields */
+  errors: readonly ApiError[];
+  testId: string;
+}
+
+/**
+ * The run's invocation overrides, folded away until asked for (most runs take
+ * the defaults): one field per parameter with its default, as the output-type
+ * wizard's overrides step shows them; the fold says how many are set, and
+ * opens by itself on a refused one.
+ */
+export function OverridesFold({ invocation, values, onChange, errors, testId }: OverridesFoldProps) {
+  const [unfolded, setOpen] = useState(false);
+  // A refused override unfolds the form, where its problem is pinned.
+  const open = unfolded || errors.some((e) => e.pointer.startsWith('/overrides/'));
+  const schema = useMemo(() => overridesSchema(invocation), [invocation]);
+  const pinned = useMemo(() => errorTree(errors.map((e) => ({ path: parsePointer(e.pointer), message: e.message })), ['overrides']), [errors]);
+  const set = Object.keys(keptOverrides(values, invocation)).length;
+  if (!Object.keys(invocation?.params ?? {}).length) {
+    return (
+      <p className="muted small" data-testid={testId}>
+        This workflow takes no invocation parameters.
+      </p>
+    );
+  }
+  return (
+    <div className="run-overrides" data-testid={testId}>
+      <button type="button" className="link-button" onClick={() => setOpen(!open)} aria-expanded={open} data-testid={`${testId}-toggle`}>
+        {open ? '▾' : '▸'} Invocation overrides{set ? ` (${set} set)` : ''}
+      </button>
+      {open && (
+        <>
+          <p className="muted small">The workflow’s parameters for this run only; each shows its default. Leave one as it is to run with its default.</p>
+          <ParamForm schema={schema} values={values} idPrefix="run-ov" readOnly={false} onChange={onChange} extraErrors={pinned} inForm />
+        </>
+      )}
     </div>
   );
 }

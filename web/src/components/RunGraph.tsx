@@ -1,16 +1,16 @@
 // A run's workflow graph, read-only, at the positions it was saved with. The
 // nodes are the editor's ModuleNode (labels and ports from the family's node
 // definitions) with the node's live status on top.
-import { Background, Controls, MiniMap, ReactFlow, useNodesInitialized, type NodeChange, type NodeTypes } from '@xyflow/react';
+import { Background, ControlButton, Controls, MiniMap, ReactFlow, useNodesInitialized, type NodeChange, type NodeTypes } from '@xyflow/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { useReadableOpen } from '../useReadableOpen';
 import { EditorContext, type EditorContextValue } from '../context';
-import { nodeRunView } from '../editorRun';
+import { nodeRunView, runFocus } from '../editorRun';
 import { indexProblems } from '../problems';
 import { runGraph } from '../runs';
 import type { NodeDefinition, NodeStatus, PortType, RunDetail } from '../types';
 import type { FlowEdge, FlowNode } from '../workflow';
-import { typeColor } from './Icon';
+import { Icon, typeColor } from './Icon';
 import { ModuleNode } from './ModuleNode';
 
 const nodeTypes: NodeTypes = { module: ModuleNode };
@@ -97,9 +97,7 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
     if (!initialized || opened.current) return;
     opened.current = true;
     // What is happening now (or went wrong) is in view.
-    const ids = Object.keys(run.nodes ?? {});
-    const active = ids.filter((id) => run.nodes?.[id]?.status === 'running');
-    openReadable(0.15, active.length ? active : ids.filter((id) => run.nodes?.[id]?.status === 'failed'));
+    openReadable(0.15, runFocus(run));
     // Once, with the run as it was when the graph opened (run is left out on purpose).
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [initialized, openReadable]);
@@ -125,7 +123,12 @@ export function RunGraph({ run, definitions, portTypes, entryStep, selected, onS
         aria-label="Run graph"
       >
         <Background gap={20} size={1} color="#d0d5dd" />
-        <Controls showInteractive={false} position="bottom-left" fitViewOptions={{ padding: 0.15, maxZoom: 1 }} />
+        {/* Fit view as the graph opened: readable (viewport.ts), never below 11 px text, what runs now in view. */}
+        <Controls showInteractive={false} showFitView={false} position="bottom-left">
+          <ControlButton className="react-flow__controls-fitview" onClick={() => openReadable(0.15, runFocus(run))} title="Fit view" aria-label="Fit view" data-testid="run-graph-fit">
+            <Icon name="fit" />
+          </ControlButton>
+        </Controls>
         <MiniMap
           pannable
           zoomable

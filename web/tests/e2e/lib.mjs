@@ -186,8 +186,8 @@ export async function nodeImageLoaded(page, view, nodeId, what) {
  * nodes clicked. (The editor asks for padding 0.06 when it opens or lays out
  * a graph, but xyflow may run the queued fit with the <ReactFlow>
  * fitViewOptions, padding 0.2, which it re-reads on each render.)
- * `readable: false` expects a plain fit (the run view's Controls' fit button;
- * the editor's opens the graph readable, as above).
+ * `readable: false` expects a plain fit (no canvas's fit button does that
+ * now: the editor's and the run view's open the graph readable, as above).
  */
 export function viewFitted(page, what = 'the canvas fitted to the graph', paddings = [0.06, 0.2], { readable = true } = {}) {
   return until(what, async () => {

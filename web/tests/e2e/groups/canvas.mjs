@@ -85,7 +85,7 @@ async function runEnded(page) {
   return banner;
 }
 
-scenario(36, 'an order workflow runs from the editor as a trial for a test order line picked by name, live on the canvas, readable', async (page) => {
+scenario(36, 'an order workflow runs from the editor as a trial with invocation overrides for a test order line picked by name, live on the canvas, readable', async (page) => {
   // Scenario 30's product, once its CAD intake is through (an order line needs its results).
   const product = (await api('GET', '/api/products')).body.products.find((p) => p.name === 'Canvas Gearbox');
   check(product?.cad_file, 'scenario 30 made the product');
@@ -114,6 +114,17 @@ scenario(36, 'an order workflow runs from the editor as a trial for a test order
   const types = await page.getByTestId('editor-run-type').locator('option').allInnerTexts();
   check(products.some((o) => o.includes('Canvas Gearbox')), `the product is offered by name: ${products.join(', ')}`);
   check(types.includes('Studio still'), `output types by name: ${types.join(', ')}`);
+  // The workflow's invocation overrides, a form with their defaults (folded until asked for): the trial renders with seed 7.
+  await page.getByTestId('editor-run-overrides-toggle').click();
+  await page.getByTestId('field-run-ov-seed').waitFor();
+  check((await page.getByTestId('field-run-ov-width').innerText()).includes('1920'), 'each parameter shows its default');
+  await page.locator('#run-ov_seed').fill('7');
+  await page.getByTestId('overridden-run-ov-seed').waitFor();
+  check((await page.getByTestId('editor-run-overrides-toggle').innerText()).includes('1 set'), 'the fold counts the overrides set');
+  await shot(page, 'canvas-order-run-overrides-1280.png');
+  await page.setViewportSize({ width: 1024, height: 800 });
+  await shot(page, 'canvas-order-run-overrides-1024.png');
+  await page.setViewportSize({ width: 1280, height: 800 });
   check((await dialog.locator('textarea').count()) === 0, 'no JSON to type');
   check(!(await dialog.innerText()).includes('/'), 'no path or pointer is shown');
   check((await page.getByTestId('editor-run-what').innerText()).includes('trial'), 'the dialog says it is a trial');
@@ -140,6 +151,14 @@ scenario(36, 'an order workflow runs from the editor as a trial for a test order
   const line = (await api('GET', `/api/order-lines/${run.subject.order_line}`)).body;
   check(line.product.id === product.id && line.output_type.key === 'studio_still', 'the test order has the picked product and output type');
   check(line.status === 'new' && line.runs.length === 0, `the line is not dispatched: ${line.status}`);
+  // The override reached the node it targets, as the invocation's.
+  check(run.doc?.overrides?.seed === 7, `the run was sent the override: ${JSON.stringify(run.doc?.overrides)}`);
+  const still = run.nodes?.still?.state;
+  check(still?.params?.seed === 7 && still?.param_sources?.seed?.source === 'invocation', `the still rendered with seed 7 from the invocation: ${JSON.stringify(still?.param_sources?.seed)}`);
+  // The test order is marked test and left out of the orders list.
+  const order = (await api('GET', `/api/orders/${line.order_id}`)).body;
+  check(order.test === true, 'the dialog placed a test order');
+  check(!(await api('GET', '/api/orders')).body.orders.some((o) => o.id === order.id), 'the orders list leaves the test order out');
 
   // Again, on the existing line now offered by its order's name; Escape with the focus outside the dialog closes it.
   await page.getByTestId('run-open').click();
@@ -147,7 +166,7 @@ scenario(36, 'an order workflow runs from the editor as a trial for a test order
   await until('the order lines to load', async () => !(await page.getByTestId('editor-run-line').isDisabled()));
   check(await page.getByTestId('editor-run-source-line').isChecked(), 'an existing line is offered first');
   const lines = await page.getByTestId('editor-run-line').locator('option').allInnerTexts();
-  check(lines.some((l) => l.includes('Canvas trial · Editor trial') && l.includes('Canvas Gearbox') && l.includes('Studio still')), `lines in words: ${lines.join(' | ')}`);
+  check(lines.some((l) => l.includes('Canvas trial · Editor trial') && l.includes('Canvas Gearbox') && l.includes('Studio still') && l.startsWith('Test order · ')), `lines in words, the test order's said: ${lines.join(' | ')}`);
   await shot(page, 'canvas-order-run-dialog.png');
   await page.evaluate(() => document.activeElement?.blur());
   await page.keyboard.press('Escape');

@@ -112,3 +112,45 @@ scenario(9, 'products and orders: upload, intake, order, preflight, dispatch', a
   await page.getByTestId('product-page').waitFor();
   check(new URL(page.url()).pathname === `/products/${bare.id}`, 'the problem leads to the product');
 });
+
+scenario(37, 'test orders (the editor’s trials) stay off the orders page and the home page unless shown, marked test', async (page) => {
+  // Scenario 9's product; a test order as the editor's run dialog places it, and a real one.
+  const product = (await api('GET', '/api/products')).body.products.find((p) => p.name === 'E2E Gearbox');
+  check(product, 'scenario 9 made the product');
+  const placed = await api('POST', '/api/orders', { customer: 'Editor trial', reference: 'Trial still', test: true, lines: [{ product: product.id, output_type: 'studio_still' }] });
+  check(placed.status === 201 && placed.body.test === true, `the test order is placed and marked (${placed.status})`);
+  const trial = placed.body;
+  const real = (await api('POST', '/api/orders', { customer: 'Real Co', lines: [{ product: product.id, output_type: 'studio_still' }] })).body;
+  check(!(await api('GET', '/api/orders')).body.orders.some((o) => o.id === trial.id), 'the orders list leaves the test order out');
+
+  await openApp(page);
+  await page.getByTestId('nav-orders').click();
+  await page.getByTestId('orders-table').waitFor();
+  await page.getByTestId(`order-row-${real.id}`).waitFor();
+  check((await page.getByTestId(`order-row-${trial.id}`).count()) === 0, 'the orders page leaves the test order out');
+  check((await page.locator('.badge-test').count()) === 0, 'no test badge among real orders');
+  // Shown on request, marked test.
+  await page.getByTestId('orders-show-test').check();
+  const row = page.getByTestId(`order-row-${trial.id}`);
+  await row.waitFor();
+  check((await page.getByTestId(`order-test-${trial.id}`).innerText()).trim().toLowerCase() === 'test', 'the test order is marked test');
+  check((await page.getByTestId(`order-test-${real.id}`).count()) === 0, 'a real order is not');
+  for (const width of [1280, 1024]) {
+    await page.setViewportSize({ width, height: 800 });
+    check(await page.getByTestId(`order-test-${trial.id}`).isVisible(), `the badge shows at ${width} px`);
+    check(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `nothing falls off the page at ${width} px`);
+    await shot(page, `orders-test-${width}.png`);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
+  // Its own page says so too.
+  await page.getByTestId(`order-title-${trial.id}`).click();
+  await page.getByTestId('order-page').waitFor();
+  await until('the line’s product by name', async () => (await page.getByTestId('order-page').innerText()).includes('E2E Gearbox'));
+  check((await page.getByTestId('order-test-badge').innerText()).trim().toLowerCase() === 'test', 'the order page marks it test');
+  await shot(page, 'order-test-page.png');
+  // The home page's recent orders are real ones.
+  await page.getByTestId('catalog-app').getByTestId('nav-home').click();
+  await page.getByTestId('home-page').waitFor();
+  await page.getByTestId(`home-order-${real.id}`).waitFor();
+  check((await page.getByTestId(`home-order-${trial.id}`).count()) === 0, 'the home page leaves the test order out');
+});

@@ -4,7 +4,7 @@
 // `prodflow run`).
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group runs`).
 import { join } from 'node:path';
-import { api, authHeaders, base, check, dataDir, expectHttpStatus, imageLoaded, nodeImageLoaded, openApp, prodflow, shot, text, until } from '../lib.mjs';
+import { api, authHeaders, base, check, dataDir, expectHttpStatus, imageLoaded, nodeImageLoaded, openApp, prodflow, shot, text, until, viewFitted } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -44,6 +44,14 @@ export async function watchRun(page, view) {
   await note();
   return { runStatus, seen };
 }
+
+/** The run graph's zoom and its smallest node text as shown (font size × zoom, px). */
+const graphText = (view) =>
+  view.evaluate((el) => {
+    const zoom = new DOMMatrixReadOnly(getComputedStyle(el.querySelector('.react-flow__viewport')).transform).a;
+    const sizes = [...el.querySelectorAll('.react-flow__node *')].filter((e) => e.childNodes.length && [...e.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim())).map((e) => parseFloat(getComputedStyle(e).fontSize));
+    return { zoom, smallest: Math.min(...sizes) * zoom };
+  });
 
 export const transitions = (seen) => Object.entries(seen).map(([id, s]) => `${id}: ${s.join('→')}`).join(', ');
 
@@ -115,6 +123,20 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   check((await panel.getByTestId('node-cache').innerText()).length > 0, 'the cache verdict shows');
   check((await panel.getByTestId('node-log').count()) === 1, 'the render log shows');
   await shot(page, 'run-view.png');
+
+  // Fit view keeps node text readable (11 px at least), as the editor's does: zoomed
+  // out, fit comes back to a readable zoom with the graph's start in view, at 1024 and 1280 px.
+  for (const width of [1024, 1280]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (let i = 0; i < 3; i++) await view.locator('.react-flow__controls-zoomout').click();
+    await until('the run graph to zoom out', async () => (await graphText(view)).zoom < 0.9);
+    await view.getByTestId('run-graph-fit').click();
+    await viewFitted(page, `the run graph fitted readable at ${width} px`, [0.15]);
+    const seen = await graphText(view);
+    check(seen.smallest >= 11 - 1e-6, `node text is readable after fit at ${width} px: ${seen.smallest.toFixed(1)} px at zoom ${seen.zoom.toFixed(2)}`);
+    check(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth), `nothing falls off the run view at ${width} px`);
+    await shot(page, `run-view-fit-${width}.png`);
+  }
 
   // The GLB node: the override arrived through the invocation parameter; the GLB downloads.
   await view.getByTestId('node-glb').click();
