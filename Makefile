@@ -31,7 +31,7 @@ test: bootstrap web
 	@cmake -S . -B build-test -DCMAKE_BUILD_TYPE=Debug -DPF_SANITIZE=ON >/dev/null
 	@cmake --build build-test -j $(JOBS) -- --no-print-directory
 	@cd tests/node && npm ci --no-audit --no-fund --loglevel=error
-	@cd build-test && ctest --output-on-failure -j $(JOBS); status=$$?; cd .. && scripts/slowest-tests build-test; exit $$status
+	@cd build-test && ctest --output-on-failure -j $(JOBS); status=$$?; cd .. && scripts/slowest-tests build-test; scripts/test-failures build-test; exit $$status
 
 bench: build
 	@cmake --build build -j $(JOBS) --target benches -- --no-print-directory

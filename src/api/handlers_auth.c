@@ -7,6 +7,7 @@
 #include "api/audit.h"
 #include "api/auth.h"
 #include "api/router.h"
+#include "core/clock.h"
 #include "core/json.h"
 #include "core/mem.h"
 
@@ -23,10 +24,7 @@ static void start_session(const pf_app *app, pf_response *res, int status, const
     pf_token_csrf(token, csrf);
     json_t *expires = json_object_get(doc, "expires_at");
     long long left = 0;
-    if (json_is_string(expires)) {
-        struct tm tm = {0};
-        if (strptime(json_string_value(expires), "%Y-%m-%dT%H:%M:%S", &tm)) left = (long long)timegm(&tm) - time(NULL);
-    }
+    if (pf_iso_parse(json_string_value(expires), &left)) left -= (long long)time(NULL);
     char max_age[32] = "";
     if (left > 0) snprintf(max_age, sizeof max_age, "; Max-Age=%lld", left);
     res->headers = json_pack("{s:s+++}", "Set-Cookie", PF_SESSION_COOKIE "=", token,

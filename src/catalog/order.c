@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static bool only_fields(const json_t *doc, const char *const *allowed, size_t n, const char *base, pf_errors *errs) {
     bool ok = true;
@@ -219,14 +220,29 @@ pf_error *pf_order_create(const pf_catalog *c, const json_t *body, pf_errors *er
     return pf_order_get(c, order_id, order_out);
 }
 
+/* Whether a dispatch recorded at `at` may still be creating its run: the
+ * line's run id is written before the run (handlers_orders.c), so another
+ * dispatch, on this server or another, that read the line in between would
+ * otherwise take it for a dead one and run the line twice. */
+static bool still_dispatching(const pf_catalog *c, const char *at) {
+    long long since = 0;
+    int grace = c->dispatch_seconds > 0 ? c->dispatch_seconds : 30;
+    return pf_iso_parse(at, &since) && (long long)time(NULL) - since < grace;
+}
+
 /* new until dispatched, then its authoritative run's status, named for
- * the customer. */
-static const char *line_status(pf_store *store, const json_t *line, json_t **run_out) {
+ * the customer. A run id without a run reads as in production while its
+ * dispatch may still create it, then as failed (its server died). */
+static const char *line_status(const pf_catalog *c, const json_t *line, json_t **run_out) {
     const json_t *runs = json_object_get(line, "runs");
     const json_t *last = json_array_get(runs, json_array_size(runs) - 1);
     *run_out = NULL;
     if (!last) return "new";
-    if (pf_store_run_get(store, pf_json_str(last, "run_id"), false, run_out)) return "failed";
+    pf_error *missing = pf_store_run_get(c->store, pf_json_str(last, "run_id"), false, run_out);
+    if (missing) {
+        pf_error_free(missing);
+        return still_dispatching(c, pf_json_str(last, "dispatched_at")) ? "in_production" : "failed";
+    }
     const char *s = pf_json_str(*run_out, "status");
     if (!s || strcmp(s, "running") == 0) return "in_production";
     if (strcmp(s, "succeeded") == 0) return "delivered";
@@ -238,7 +254,7 @@ pf_error *pf_order_line_load(const pf_catalog *c, const char *line_id, json_t **
     json_t *line = NULL, *product = NULL, *type = NULL, *cad = NULL, *run = NULL;
     pf_error *err = pf_store_item_get(c->store, "order_line", line_id, &line);
     if (err) return err;
-    json_object_set_new(line, "status", json_string(line_status(c->store, line, &run)));
+    json_object_set_new(line, "status", json_string(line_status(c, line, &run)));
     json_decref(run);
     pf_error_free(pf_store_item_get(c->store, "product", pf_json_str(line, "product"), &product));
     pf_error_free(pf_store_item_get(c->store, "output_type", pf_json_str(line, "output_type"), &type));
@@ -281,7 +297,7 @@ pf_error *pf_order_get(const pf_catalog *c, const char *id, json_t **order_out) 
     json_array_foreach(json_object_get(order, "lines"), i, line_id) {
         json_t *line = NULL, *run = NULL;
         if (pf_store_item_get(c->store, "order_line", json_string_value(line_id), &line)) continue;
-        json_object_set_new(line, "status", json_string(line_status(c->store, line, &run)));
+        json_object_set_new(line, "status", json_string(line_status(c, line, &run)));
         json_decref(run);
         json_array_append_new(lines, line);
     }

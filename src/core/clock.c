@@ -53,3 +53,10 @@ struct timespec pf_clock_after_ms(clockid_t clock, long ms) {
     if (at.tv_nsec >= 1000000000L) at.tv_sec++, at.tv_nsec -= 1000000000L;
     return at;
 }
+
+bool pf_iso_parse(const char *iso, long long *sec_out) {
+    struct tm tm = {0};
+    if (!iso || !strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm)) return false;
+    *sec_out = (long long)timegm(&tm);
+    return true;
+}

@@ -3,6 +3,7 @@
 #ifndef PF_CORE_CLOCK_H
 #define PF_CORE_CLOCK_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #define PF_ISO_LEN 32
@@ -13,6 +14,9 @@ void pf_iso_now(char out[PF_ISO_LEN]);
 void pf_iso_format(long long sec, long nsec, char out[PF_ISO_LEN]);
 /* The time ms milliseconds from now on clock, as pthread_cond_timedwait
  * takes its deadline (CLOCK_REALTIME unless the condition says otherwise). */
+/* Seconds since the epoch of a stamp such as pf_iso_now writes (its
+ * fraction and zone letter ignored: UTC); false when it is not one. */
+bool pf_iso_parse(const char *iso, long long *sec_out);
 struct timespec pf_clock_after_ms(clockid_t clock, long ms);
 
 #endif

@@ -319,7 +319,11 @@ int main(void) {
     CHECK(pf_store_open(dir, &store) == NULL);
     CHECK_INT(errs.len, 0);
     if (reg && starters && store) {
-        pf_catalog c = {reg, store, starters, PF_SOURCE_DIR "/share", dir};
+        pf_catalog c = {.registry = reg,
+                        .store = store,
+                        .starters = starters,
+                        .share_dir = PF_SOURCE_DIR "/share",
+                        .data_dir = dir};
         pf_catalog_seed(&c, NULL, &errs);
         CHECK_MSG(errs.len == 0, "seed: %s at %s", errs.len ? errs.items[0].message : "",
                   errs.len ? errs.items[0].pointer : "");
