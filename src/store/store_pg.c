@@ -38,9 +38,14 @@ static char *conn_message(PGconn *pg) {
 
 PGconn *pf_pg_connect(const char *url, pf_error **err) {
     /* Prodflow's defaults come before the URL, which may override them;
-     * the encoding comes after it: documents are UTF-8. */
-    static const char *const keys[] = {"connect_timeout", "application_name", "dbname", "client_encoding", NULL};
-    const char *const values[] = {"10", "prodflow", url, "UTF8", NULL};
+     * the encoding comes after it: documents are UTF-8. A session left
+     * idle inside a transaction (its server stopped between two
+     * statements) is ended by the database after PF_PG_IDLE_IN_TX, so
+     * the locks it holds cannot keep the other servers from its runs. */
+    static const char *const keys[] = {"connect_timeout", "application_name", "options",
+                                       "dbname",          "client_encoding",  NULL};
+    const char *const values[] = {"10", "prodflow", "-c idle_in_transaction_session_timeout=" PF_PG_IDLE_IN_TX,
+                                  url,  "UTF8",     NULL};
     *err = NULL;
     char why[300];
     if (!pf_pq_load(why, sizeof why)) {
@@ -269,6 +274,16 @@ static pf_error *begin(pg_store *st, pg_conn *c, const char *what) {
         pf_error_free(err);
         drop(c);
     }
+}
+
+pf_error *pf_pg_write(pf_store *s, pg_query q, int n, const char *const *values, PGresult **res_out, const char *what) {
+    pg_store *st = pf_pg_impl(s);
+    pg_conn *c = &st->writer;
+    pthread_mutex_lock(&c->lock);
+    pf_error *err = ensure(st, c);
+    if (!err) err = pf_pg_exec(c, q, n, values, res_out, what);
+    pthread_mutex_unlock(&c->lock);
+    return err;
 }
 
 pf_error *pf_pg_transaction(pf_store *s, pf_error *(*fn)(pg_conn *c, void *arg), void *arg, const char *what) {

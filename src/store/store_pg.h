@@ -74,6 +74,10 @@ typedef struct {
 } pg_conn;
 
 #define PF_PG_READERS 4
+/* How long the database lets a session sit idle inside a transaction
+ * (pf_pg_connect). Prodflow's transactions send their statements back to
+ * back, so only a stopped server's wait this long. */
+#define PF_PG_IDLE_IN_TX "10s"
 
 typedef struct {
     char *url;
@@ -114,6 +118,11 @@ pf_error *pf_pg_error(PGconn *pg, const PGresult *r, const char *what);
 /* One look-up on a reader connection, tried once more on a fresh
  * connection if the old one was lost. */
 pf_error *pf_pg_read(pf_store *s, pg_query q, int n, const char *const *values, PGresult **res_out, const char *what);
+/* One statement on the writer, its own transaction: the leases, so that a
+ * server stopped (SIGSTOP, a frozen VM) between two statements never holds
+ * a run's row locked, which would keep every other server from claiming
+ * it. */
+pf_error *pf_pg_write(pf_store *s, pg_query q, int n, const char *const *values, PGresult **res_out, const char *what);
 /* Runs fn inside BEGIN ... COMMIT on the writer, rolling back on error. */
 pf_error *pf_pg_transaction(pf_store *s, pf_error *(*fn)(pg_conn *c, void *arg), void *arg, const char *what);
 

@@ -316,31 +316,14 @@ static json_t *ids_of(const PGresult *r, bool epochs) {
     return ids;
 }
 
-typedef struct {
-    const char *const *values;
-    pg_query q;
-    int n;
-    json_t *ids;
-    const char *what;
-} lease_args;
-
-static pf_error *lease_locked(pg_conn *c, void *arg) {
-    lease_args *a = arg;
-    PGresult *r = NULL;
-    pf_error *err = pf_pg_exec(c, a->q, a->n, a->values, &r, a->what);
-    if (!err && PQresultStatus(r) == PGRES_TUPLES_OK) a->ids = ids_of(r, PQnfields(r) > 1);
-    PQclear(r);
-    return err;
-}
-
+/* Each lease call is one statement, outside any transaction (see
+ * pf_pg_write). */
 static pf_error *lease_call(pf_store *s, pg_query q, int n, const char *const *values, json_t **ids_out,
                             const char *what) {
-    lease_args a = {.values = values, .q = q, .n = n, .what = what};
-    pf_error *err = pf_pg_transaction(s, lease_locked, &a, what);
-    if (!err && ids_out)
-        *ids_out = a.ids ? a.ids : json_array();
-    else
-        json_decref(a.ids);
+    PGresult *r = NULL;
+    pf_error *err = pf_pg_write(s, q, n, values, &r, what);
+    if (!err && ids_out) *ids_out = PQresultStatus(r) == PGRES_TUPLES_OK ? ids_of(r, PQnfields(r) > 1) : json_array();
+    PQclear(r);
     return err;
 }
 

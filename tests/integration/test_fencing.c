@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static bool pg_installed(void) {
     glob_t g;
@@ -81,6 +82,27 @@ static char *sql_value(const char *url, const char *sql, const char *arg) {
     PQclear(r);
     PQfinish(c);
     return v;
+}
+
+/* Waits until a server's lease renewal waits for a row lock (the test's):
+ * the database's own view of its sessions, polled. */
+static bool renewal_waits(const char *url) {
+    PGconn *c = PQconnectdb(url);
+    bool waits = false;
+    while (!waits && PQstatus(c) == CONNECTION_OK) {
+        PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'prodflow' "
+                                "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE runs r SET lease_until%'");
+        waits = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            fprintf(stderr, "fencing: %s", PQerrorMessage(c));
+            PQclear(r);
+            break;
+        }
+        PQclear(r);
+        if (!waits) usleep(10000); /* between two looks, not a deadline */
+    }
+    PQfinish(c);
+    return waits;
 }
 
 #define EFFECT_OF "SELECT owner || ' ' || epoch || ' ' || claims FROM effects WHERE run_id = $1 AND node_id = "
@@ -245,9 +267,29 @@ int main(void) {
         CHECK_STR(lease, "a 1");
         free(lease);
 
-        /* a stops past its lease; b claims the run (a new epoch) and
-         * delivers it, rendering with its own Blender */
+        /* a stops past its lease, and at the worst moment: inside its
+         * renewal, which waits for the run's row (the test holds it). Let
+         * go, the renewal still matches the row and renews it; had it been
+         * a step of an open transaction, a stopped a would keep the row
+         * locked and no other server could claim the run. b claims the run
+         * (a new epoch) once the lease runs out and delivers it, rendering
+         * with its own Blender */
+        PGconn *row = PQconnectdb(url);
+        const char *values[] = {run_id};
+        PGresult *r = PQexec(row, "BEGIN");
+        PQclear(r);
+        r = PQexecParams(row, "SELECT id FROM runs WHERE id = $1 FOR UPDATE", 1, NULL, values, NULL, NULL, 0);
+        CHECK_MSG(PQresultStatus(r) == PGRES_TUPLES_OK, "locking the run's row: %s", PQerrorMessage(row));
+        PQclear(r);
+        CHECK(renewal_waits(url));
         CHECK(kill(a.pid, SIGSTOP) == 0);
+        r = PQexecParams(row, "UPDATE runs SET lease_until = now() - interval '1 second' WHERE id = $1", 1, NULL,
+                         values, NULL, NULL, 0);
+        PQclear(r);
+        r = PQexec(row, "COMMIT");
+        CHECK_MSG(PQresultStatus(r) == PGRES_COMMAND_OK, "letting the row go: %s", PQerrorMessage(row));
+        PQclear(r);
+        PQfinish(row);
         const char *took_over[] = {"runtime.took_over", NULL};
         free(pf_test_server_log_wait(&b, took_over));
         json_t *ended = pf_test_run_wait(&b, run_id);
