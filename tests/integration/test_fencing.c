@@ -21,35 +21,12 @@
 #include "support/tmpdir.h"
 #include "support/webhook.h"
 
-#include <glob.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static bool pg_installed(void) {
-    glob_t g;
-    bool found = glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) == 0 && g.gl_pathc > 0;
-    globfree(&g);
-    return found || system("command -v initdb >/dev/null 2>&1") == 0;
-}
-
-/* The demo product's id once its CAD intake succeeded. */
-static char *demo_product_ready(const pf_test_server *srv) {
-    json_t *products = pf_http_expect(srv, "GET", "/api/products", NULL, 200);
-    const json_t *p = json_array_get(json_object_get(products, "products"), 0);
-    char *id = pf_json_str(p, "id") ? pf_strdup(pf_json_str(p, "id")) : NULL;
-    char *cad = pf_json_str(p, "cad_file") ? pf_asprintf("/api/cad-files/%s", pf_json_str(p, "cad_file")) : NULL;
-    json_decref(products);
-    json_t *doc = cad ? pf_test_intake_wait(srv, cad) : NULL;
-    CHECK_MSG(doc && !strcmp(pf_test_intake_status(doc) ? pf_test_intake_status(doc) : "", "succeeded"),
-              "the demo intake %s", pf_test_intake_status(doc) ? pf_test_intake_status(doc) : "(none)");
-    json_decref(doc);
-    free(cad);
-    return id;
-}
 
 /* The run's lease as the database holds it: "owner epoch". */
 static char *lease_of(const char *url, const char *run_id) {
@@ -190,7 +167,7 @@ static void effect_interleaving(pf_test_server *a, pf_test_server *b, const char
 }
 
 int main(void) {
-    if (!pg_installed()) {
+    if (!pf_test_pg_installed()) {
         fprintf(stderr, "fencing: skipped: PostgreSQL's server binaries (initdb) are not installed\n");
         return 77;
     }
@@ -237,7 +214,7 @@ int main(void) {
         pf_test_webhook_stop(hook);
         return pf_check_done("fencing");
     }
-    char *product = demo_product_ready(&a);
+    char *product = pf_test_demo_product_ready(&a);
     CHECK(product != NULL);
     char *shared = pf_asprintf("%s/data", a.data_dir);
     const char *args_b[] = {"--store",       url,      "--lease-seconds", "2", "--webhook-allow",   allow,

@@ -15,7 +15,6 @@
 #include "support/stream.h"
 #include "support/webhook.h"
 
-#include <glob.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,31 +26,9 @@
  * is a cache hit after the first few). */
 #define N_LINES 100
 
-static bool pg_installed(void) {
-    glob_t g;
-    bool found = glob("/usr/lib/postgresql/*/bin/initdb", 0, NULL, &g) == 0 && g.gl_pathc > 0;
-    globfree(&g);
-    return found || system("command -v initdb >/dev/null 2>&1") == 0;
-}
-
 static json_t *get(const pf_test_server *srv, const char *path) {
     long status = 0;
     return pf_http_json(srv, "GET", path, NULL, &status);
-}
-
-/* The demo product's id once its CAD intake succeeded. */
-static char *demo_product_ready(const pf_test_server *srv) {
-    json_t *products = get(srv, "/api/products");
-    const json_t *p = json_array_get(json_object_get(products, "products"), 0);
-    char *id = pf_json_str(p, "id") ? pf_strdup(pf_json_str(p, "id")) : NULL;
-    char *cad = pf_json_str(p, "cad_file") ? pf_asprintf("/api/cad-files/%s", pf_json_str(p, "cad_file")) : NULL;
-    json_decref(products);
-    json_t *doc = cad ? pf_test_intake_wait(srv, cad) : NULL;
-    CHECK_MSG(doc && !strcmp(pf_test_intake_status(doc) ? pf_test_intake_status(doc) : "", "succeeded"),
-              "the demo intake %s", pf_test_intake_status(doc) ? pf_test_intake_status(doc) : "(none)");
-    json_decref(doc);
-    free(cad);
-    return id;
 }
 
 typedef struct {
@@ -194,7 +171,7 @@ static void test_cancel_across(pf_test_server *a, pf_test_server *b, pf_test_web
 }
 
 int main(void) {
-    if (!pg_installed()) {
+    if (!pf_test_pg_installed()) {
         fprintf(stderr, "two_servers: skipped: PostgreSQL's server binaries (initdb) are not installed\n");
         return 77;
     }
@@ -222,7 +199,7 @@ int main(void) {
         pf_test_webhook_stop(hook);
         return pf_check_done("two_servers");
     }
-    char *product = demo_product_ready(&a);
+    char *product = pf_test_demo_product_ready(&a);
     CHECK(product != NULL);
     char *shared = pf_asprintf("%s/data", a.data_dir);
     const char *args_b[] = {"--store",        url,      "--lease-seconds", "2", "--webhook-allow", allow,

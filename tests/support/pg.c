@@ -43,6 +43,13 @@ static char *find_bindir(void) {
     return dir;
 }
 
+bool pf_test_pg_installed(void) {
+    char *dir = find_bindir();
+    bool found = dir != NULL;
+    free(dir);
+    return found;
+}
+
 /* Runs argv (as postgres when pg->as_postgres) with its output appended to
  * DIR/commands.log; true when it exits 0. */
 static bool run(const pf_test_pg *pg, const char *const *argv) {

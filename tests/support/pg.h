@@ -9,6 +9,9 @@
 
 typedef struct pf_test_pg pf_test_pg;
 
+/* Whether PostgreSQL's server binaries (initdb, pg_ctl) are installed: the
+ * tests that need a cluster skip (77) where they are not. */
+bool pf_test_pg_installed(void);
 /* Starts a cluster with the database "prodflow". NULL, having said why on
  * stderr, when PostgreSQL's server is not installed or does not start. */
 pf_test_pg *pf_test_pg_start(void);

@@ -505,4 +505,18 @@ json_t *pf_test_intake_wait(const pf_test_server *srv, const char *path) {
     return NULL;
 }
 
+char *pf_test_demo_product_ready(const pf_test_server *srv) {
+    json_t *products = pf_http_expect(srv, "GET", "/api/products", NULL, 200);
+    const json_t *p = json_array_get(json_object_get(products, "products"), 0);
+    char *id = pf_json_str(p, "id") ? pf_strdup(pf_json_str(p, "id")) : NULL;
+    char *cad = pf_json_str(p, "cad_file") ? pf_asprintf("/api/cad-files/%s", pf_json_str(p, "cad_file")) : NULL;
+    json_decref(products);
+    json_t *doc = cad ? pf_test_intake_wait(srv, cad) : NULL;
+    const char *status = pf_test_intake_status(doc);
+    CHECK_MSG(status && strcmp(status, "succeeded") == 0, "the demo intake %s", status ? status : "(none)");
+    json_decref(doc);
+    free(cad);
+    return id;
+}
+
 const char *pf_test_run_status(const json_t *run) { return pf_json_str(run, "status"); }

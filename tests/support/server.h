@@ -92,6 +92,9 @@ json_t *pf_test_run_wait(const pf_test_server *srv, const char *run_id);
 /* The CAD file at path (/api/cad-files/SHA) once its intake has ended,
  * waiting on the intake's run as above; NULL when there is no such file. */
 json_t *pf_test_intake_wait(const pf_test_server *srv, const char *path);
+/* The id of the demo data's first product once its CAD intake succeeded
+ * (a failed CHECK otherwise); the caller's, NULL when there is none. */
+char *pf_test_demo_product_ready(const pf_test_server *srv);
 /* A run's status and a CAD file's intake status, for checks. */
 const char *pf_test_run_status(const json_t *run);
 const char *pf_test_intake_status(const json_t *cad);
