@@ -122,6 +122,17 @@ static void test_limits_and_cancel(pf_zygote *z) {
     CHECK_MSG(kill(pid, 0) != 0, "the cancelled child %d is still there", (int)pid);
 }
 
+/* The next job runs, on a zygote that replaced the one at pid old. */
+static void job_on_new_zygote(job *j, pf_zygote *z, pid_t old) {
+    json_t *out = NULL;
+    pf_error *err = run(j, z, &out);
+    CHECK_MSG(!err, "%s", err ? err->message : "");
+    pf_error_free(err);
+    CHECK(out != NULL);
+    json_decref(out);
+    CHECK_MSG(pf_zygote_pid(z) > 0 && pf_zygote_pid(z) != old, "zygote %d, was %d", (int)pf_zygote_pid(z), (int)old);
+}
+
 /* kill -9 of the zygote mid-job: its child dies with it, the job's end is
  * lost (the node fails or is retried by its policy), the next job gets a
  * new zygote. */
@@ -138,13 +149,7 @@ static void test_zygote_killed(job *j, pf_zygote *z) {
     pf_subprocess_result r;
     pf_child_finish(c, 0, NULL, NULL, &r);
     CHECK(r.lost);
-    json_t *out = NULL;
-    err = run(j, z, &out);
-    CHECK_MSG(!err, "%s", err ? err->message : "");
-    pf_error_free(err);
-    CHECK(out != NULL);
-    json_decref(out);
-    CHECK_MSG(pf_zygote_pid(z) > 0 && pf_zygote_pid(z) != old, "zygote %d, was %d", (int)pf_zygote_pid(z), (int)old);
+    job_on_new_zygote(j, z, old);
 }
 
 /* kill -STOP of the zygote: a job whose child ends meanwhile still learns
@@ -166,17 +171,12 @@ static void test_zygote_stopped(job *j, pf_zygote *z) {
     CHECK_MSG(!r.lost, "the end of a stopped zygote's child was lost");
     CHECK_INT(r.exit_code, 1);
 
-    json_t *out = NULL;
-    err = run(j, z, &out);
-    CHECK_MSG(!err, "%s", err ? err->message : "");
-    pf_error_free(err);
-    CHECK(out != NULL);
-    json_decref(out);
-    CHECK_MSG(pf_zygote_pid(z) > 0 && pf_zygote_pid(z) != old, "zygote %d, was %d", (int)pf_zygote_pid(z), (int)old);
+    job_on_new_zygote(j, z, old);
     CHECK_MSG(kill(old, 0) != 0, "the stopped zygote %d is still there", (int)old);
 
     /* Stopping a handle whose zygote is stopped does not hang either. */
     pf_zygote *other = pf_zygote_new(PF_BIN);
+    json_t *out = NULL;
     err = run(j, other, &out);
     CHECK_MSG(!err, "%s", err ? err->message : "");
     pf_error_free(err);
