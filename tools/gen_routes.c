@@ -8,7 +8,8 @@
  * Every operation must carry an operationId, `x-prodflow-handler` (the C
  * function that serves it) and `security` (the roles that may call it;
  * `[]` for public operations); `x-prodflow-upload` names the data
- * directory an upload streams to. Anything missing or unknown fails the
+ * directory an upload streams to, and its requestBody's media types are
+ * the ones the upload is taken in. Anything missing or unknown fails the
  * build with the path and method at fault. Routes are ordered so that a
  * literal segment wins over a {parameter} in the same place. */
 #include <ctype.h>
@@ -24,6 +25,7 @@ typedef struct {
     char method[8];
     const char *path, *handler, *upload;
     char roles[160];
+    char types[256]; /* an upload's media types, comma-separated */
     char *params[MAX_PARAMS];
     size_t n_params;
     size_t order; /* in the document, for a stable sort */
@@ -92,6 +94,23 @@ static void read_params(const char *method, const char *path, route *r) {
     }
 }
 
+/* An upload's media types: the keys of its requestBody's content. */
+static void read_types(const char *method, const char *path, const json_t *content, route *r) {
+    const char *type;
+    const json_t *v;
+    size_t len = 0;
+    json_object_foreach((json_t *)content, type, v) {
+        (void)v;
+        int n = snprintf(r->types + len, sizeof r->types - len, "%s%s", len ? "," : "", type);
+        if (n < 0 || (size_t)n >= sizeof r->types - len) {
+            fail(method, path, "too many requestBody media types");
+            return;
+        }
+        len += (size_t)n;
+    }
+    if (!len) fail(method, path, "an upload without requestBody content: say which media types it takes");
+}
+
 /* Literal segments sort before parameters at the first place two paths
  * differ; otherwise the document's order stands. */
 static int compare(const void *a, const void *b) {
@@ -112,9 +131,9 @@ static void write_c(FILE *out, route *rs, size_t n) {
         const route *r = &rs[i];
         fprintf(out, "    {\"%s\", \"%s\", %s, %s, ", r->method, r->path, r->handler, *r->roles ? r->roles : "0");
         if (r->upload)
-            fprintf(out, "\"%s\", ", r->upload);
+            fprintf(out, "\"%s\", \"%s\", ", r->upload, r->types);
         else
-            fputs("NULL, ", out);
+            fputs("NULL, NULL, ", out);
         fputs("{", out);
         for (size_t k = 0; k < r->n_params; k++)
             fprintf(out, "%s\"%s\"", k ? ", " : "", r->params[k]);
@@ -174,6 +193,8 @@ int main(int argc, char **argv) {
             if (!valid_identifier(r->handler)) fail(methods[m], path, "no x-prodflow-handler naming a C function");
             if (r->upload && !valid_identifier(r->upload)) fail(methods[m], path, "x-prodflow-upload is not a name");
             read_roles(methods[m], path, json_object_get(op, "security"), r);
+            if (r->upload)
+                read_types(methods[m], path, json_object_get(json_object_get(op, "requestBody"), "content"), r);
             read_params(methods[m], path, r);
         }
     }

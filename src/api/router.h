@@ -27,6 +27,7 @@ typedef struct pf_route {
     pf_handler handler;
     unsigned roles;
     const char *upload_dir;                 /* the body streams to DATA/<dir>/tmp (api/upload.h); NULL: buffered */
+    const char *upload_types;               /* its media types, comma-separated (the requestBody's content) */
     const char *params[PF_MAX_PATH_PARAMS]; /* the {names} of pattern, in order */
 } pf_route;
 

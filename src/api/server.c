@@ -400,28 +400,34 @@ static void streamed_free(streamed *f) {
     free(f);
 }
 
-static bool raw_upload_type(const char *ct) {
-    static const char *const types[] = {"application/octet-stream", "model/step", "application/step", "application/p21",
-                                        "application/x-blender"};
+/* Whether the route takes a body of media type ct (its parameters aside):
+ * a .blend is no CAD file, nor a STEP file a scene. */
+static bool upload_type_taken(const pf_route *route, const char *ct) {
     size_t n = strcspn(ct, "; \t");
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        if (strlen(types[i]) == n && strncasecmp(ct, types[i], n) == 0) return true;
+    for (const char *t = route->upload_types; t && *t;) {
+        size_t len = strcspn(t, ",");
+        if (len == n && strncasecmp(ct, t, n) == 0) return true;
+        t += len + (t[len] == ',');
+    }
     return false;
 }
 
 /* The first call of a streamed route: refuse what can be refused from the
  * headers alone, else open the temporary file. */
-static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection *conn, const char *url, const char *dir,
-                                    upload *up) {
+static enum MHD_Result stream_start(const pf_server *srv, struct MHD_Connection *conn, const char *url,
+                                    const pf_route *route, upload *up) {
+    const char *dir = route->upload_dir;
     const char *ct = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     bool multipart = ct && strncasecmp(ct, "multipart/form-data", 19) == 0;
-    if (ct && !multipart && !raw_upload_type(ct)) {
+    if (ct && !upload_type_taken(route, ct)) {
         up->answered = true;
-        return simple_problem(conn, up, 415, url,
-                              "send the file as application/octet-stream or model/step (curl --data-binary @FILE -H "
-                              "'Content-Type: application/octet-stream'), or as multipart/form-data (curl -F "
-                              "file=@FILE), not as %s",
-                              ct);
+        bool form = strstr(route->upload_types, "multipart/form-data") != NULL;
+        char *msg = pf_asprintf("send the file as one of %s (curl --data-binary @FILE -H 'Content-Type: "
+                                "application/octet-stream'%s), not as %s",
+                                route->upload_types, form ? ", or curl -F file=@FILE" : "", ct);
+        enum MHD_Result r = problem_at(conn, up, 415, url, "/headers/Content-Type", msg);
+        free(msg);
+        return r;
     }
     uint64_t limit = srv->app->max_upload_bytes;
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -657,9 +663,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pf_request probe = {0};
         bool known;
         const pf_route *route = pf_route_match(method, url, &probe, &known);
-        const char *dir = route ? route->upload_dir : NULL;
         pf_request_free_params(&probe);
-        if (dir) return stream_start(srv, conn, url, dir, up);
+        if (route && route->upload_dir) return stream_start(srv, conn, url, route, up);
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->app->max_body_bytes) {
             up->answered = true;

@@ -191,7 +191,10 @@ static void cad_files(const pf_test_server *srv, const char *step, size_t step_l
     upload_raw(srv, "/api/cad-files", "hello, not a STEP file\n", 23, "application/octet-stream", 422, "/file",
                "not STEP");
     upload_raw(srv, "/api/cad-files", "", 0, "application/octet-stream", 422, "/file", "empty");
-    upload_raw(srv, "/api/cad-files", "ISO-10303-21;", 13, "text/plain", 415, "", "media type");
+    upload_raw(srv, "/api/cad-files", "ISO-10303-21;", 13, "text/plain", 415, "/headers/Content-Type", "media type");
+    /* a .blend is an upload elsewhere (scenes), not a CAD file */
+    upload_raw(srv, "/api/cad-files", "BLENDER-v300", 12, "application/x-blender", 415, "/headers/Content-Type",
+               "a scene's media type");
     upload_raw(srv, "/api/cad-files?filename=a%01b.step", step, step_len, "application/octet-stream", 422,
                "/query/filename", "control character in the name");
     const char *no_file[] = {"note", NULL, "hello", NULL};

@@ -152,6 +152,13 @@ static void test_refusals(const pf_test_server *srv, const char *data, const cha
     CHECK_INT(r.status, 403);
     pf_http_reply_free(&r);
     free(viewer);
+
+    /* a STEP file is a CAD upload, not a scene: refused before it is read */
+    CHECK(pf_http(srv, "PUT", "/api/scenes/x", "ISO-10303-21;", 13, "model/step", &r) == 0);
+    CHECK_INT(r.status, 415);
+    CHECK_MSG(r.body && strstr(r.body, "/headers/Content-Type") && strstr(r.body, "application/x-blender"), "%s",
+              r.body ? r.body : "");
+    pf_http_reply_free(&r);
 }
 
 static char *template_doc(const char *blend) {
