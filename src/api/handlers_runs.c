@@ -42,13 +42,41 @@ static json_t *requested_workflow(const pf_app *app, const json_t *ref, pf_error
     return NULL;
 }
 
+/* The overrides of `from` for parameters the workflow declares (the trial
+ * may run another workflow than the line's output type), leaving out those
+ * named in `except`. New reference. */
+static json_t *declared(const json_t *from, const json_t *workflow, const json_t *except) {
+    const json_t *params = json_object_get(json_object_get(workflow, "invocation"), "params");
+    json_t *kept = json_object();
+    const char *name;
+    json_t *value;
+    json_object_foreach((json_t *)from, name, value) {
+        if (json_object_get(params, name) && !json_object_get(except, name)) json_object_set(kept, name, value);
+    }
+    return kept;
+}
+
+/* A trial's overrides are what the line's dispatch would send (its output
+ * type's, then the line's own), with the request's on top: the request's go
+ * into *overrides with the output type's, and take their names out of the
+ * line's, which would otherwise win. */
+static void trial_overrides(const json_t *line, const json_t *workflow, const json_t *requested, json_t **overrides,
+                            json_t **line_overrides) {
+    const json_t *type = json_object_get(line, "output_type");
+    *overrides = declared(json_object_get(type, "overrides"), workflow, NULL);
+    json_object_update(*overrides, (json_t *)requested);
+    *line_overrides = declared(json_object_get(line, "overrides"), workflow, requested);
+}
+
 /* A run that names an order line as its subject and brings no context (the
  * editor's trial of an order workflow): its context is the line as dispatch
  * loads it, through the workflow family's order_context, so the entry node
- * sees what a dispatched run would. The line's status and runs stay as they
- * are: this run is not the line's production, and it must be a shadow. *out stays NULL for any other
- * request. */
-static pf_error *order_line_context(const pf_app *app, const json_t *body, const json_t *workflow, json_t **out) {
+ * sees what a dispatched run would, and its overrides are the line's (see
+ * trial_overrides). The line's status and runs stay as they are: this run
+ * is not the line's production, and it must be a shadow. *out stays NULL
+ * for any other request. */
+static pf_error *order_line_context(const pf_app *app, const json_t *body, const json_t *workflow, json_t **out,
+                                    json_t **overrides, json_t **line_overrides) {
     *out = NULL;
     const json_t *line_id = json_object_get(json_object_get(body, "subject"), "order_line");
     if (!line_id || json_object_get(body, "context")) return NULL;
@@ -74,6 +102,7 @@ static pf_error *order_line_context(const pf_app *app, const json_t *body, const
         return e;
     }
     json_t *line_context = pf_order_line_context(line);
+    trial_overrides(line, workflow, json_object_get(body, "overrides"), overrides, line_overrides);
     pf_errors errs;
     pf_errors_init(&errs);
     *out = pf_family_order_context(family, line_context, &errs);
@@ -139,18 +168,20 @@ void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response 
         json_decref(body);
         return;
     }
-    json_t *line_context = NULL;
-    err = order_line_context(app, body, workflow, &line_context);
+    json_t *line_context = NULL, *overrides = NULL, *line_overrides = NULL;
+    err = order_line_context(app, body, workflow, &line_context, &overrides, &line_overrides);
     if (err) {
         pf_respond_error_take(res, req, err);
+        json_decref(overrides);
+        json_decref(line_overrides);
         json_decref(workflow);
         json_decref(body);
         return;
     }
     pf_run_request run = {.workflow = workflow,
                           .context = line_context ? line_context : json_object_get(body, "context"),
-                          .overrides = json_object_get(body, "overrides"),
-                          .line_overrides = json_object_get(body, "line_overrides"),
+                          .overrides = overrides ? overrides : json_object_get(body, "overrides"),
+                          .line_overrides = line_overrides ? line_overrides : json_object_get(body, "line_overrides"),
                           .subject = json_object_get(body, "subject"),
                           .shadow = json_is_true(json_object_get(body, "shadow"))};
     pf_errors errs;
@@ -169,6 +200,8 @@ void pf_handle_run_create(const pf_app *app, const pf_request *req, pf_response 
     pf_errors_clear(&errs);
     free(id);
     json_decref(line_context);
+    json_decref(overrides);
+    json_decref(line_overrides);
     json_decref(workflow);
     json_decref(body);
 }

@@ -159,6 +159,38 @@ static void test_trial_overrides(const pf_test_server *srv, const char *line_id)
     json_decref(refused);
 }
 
+/* The template a trial of the line resolves, and where the value came
+ * from, with the request's overrides (a JSON object's text, or ""). */
+static void trial_template(const pf_test_server *srv, const char *line_id, const char *overrides, const char *want,
+                           const char *want_source) {
+    char *body = pf_asprintf(
+        "{\"workflow\":{\"schema\":\"prodflow.workflow/v1\",\"id\":\"trial-tpl\",\"name\":\"Trial template\","
+        "\"family\":\"order_line\",\"nodes\":[{\"id\":\"line\",\"step\":\"order.resolve_line\",\"params\":{}},"
+        "{\"id\":\"tpl\",\"step\":\"render.resolve_template\",\"params\":{}}],\"edges\":["
+        "{\"from\":{\"node\":\"line\",\"port\":\"bbox\"},\"to\":{\"node\":\"tpl\",\"port\":\"bbox\"}}],"
+        "\"invocation\":{\"params\":{\"template\":{\"schema\":{\"type\":\"string\",\"default\":\"\"},"
+        "\"targets\":[\"tpl.template\"]}},\"artifacts\":{}}},"
+        "\"subject\":{\"order_line\":\"%s\",\"mode\":\"shadow\",\"from\":\"editor\"},\"shadow\":true%s%s}",
+        line_id, *overrides ? ",\"overrides\":" : "", overrides);
+    json_t *accepted = pf_http_post_expect(srv, "/api/runs", body, 202);
+    free(body);
+    json_t *run = pf_test_run_wait(srv, pf_json_str(accepted, "id") ? pf_json_str(accepted, "id") : "");
+    CHECK_STR(pf_json_str(run, "status"), "succeeded");
+    const json_t *tpl = json_object_get(json_object_get(json_object_get(run, "nodes"), "tpl"), "state");
+    CHECK_STR(pf_json_str(json_object_get(tpl, "params"), "template"), want);
+    CHECK_STR(pf_json_str(json_object_get(json_object_get(tpl, "param_sources"), "template"), "source"), want_source);
+    json_decref(run);
+    json_decref(accepted);
+}
+
+/* A trial runs with what the line's dispatch would send, for the
+ * parameters the trial's workflow has: the output type's overrides (the
+ * small_shadow line's template), and the request's on top. */
+static void test_trial_line_overrides(const pf_test_server *srv, const char *line_id) {
+    trial_template(srv, line_id, "", "studio_white", "invocation");
+    trial_template(srv, line_id, "{\"template\":\"studio_dark\"}", "studio_dark", "invocation");
+}
+
 /* Whether a listing of orders (GET path) has the order id. */
 static bool lists_order(const pf_test_server *srv, const char *path, const char *id) {
     long status;
@@ -297,6 +329,7 @@ int main(void) {
     json_decref(after);
     test_trial_run(&srv, pf_json_str(json_array_get(lines, 0), "id"), order_path);
     test_trial_overrides(&srv, pf_json_str(json_array_get(lines, 0), "id"));
+    test_trial_line_overrides(&srv, pf_json_str(json_array_get(lines, 2), "id"));
     test_test_orders(&srv, pf_json_str(product, "id"), pf_json_str(order, "id"));
 
     size_t len = 0;

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  currentParamValues,
   editorLineRunRequest,
   editorRunRequest,
   keptOverrides,
+  lineBrings,
   nodeRunView,
   orderableTypes,
   orderLineChoices,
@@ -16,7 +18,7 @@ import {
   workflowErrors,
 } from './editorRun';
 import type { EditSession } from './editorSession';
-import type { CadFile, Order, OutputType, Product, RunDetail, WorkflowDoc } from './types';
+import type { CadFile, Order, OrderLine, OutputType, Product, RunDetail, WorkflowDoc } from './types';
 import type { FlowNode } from './workflow';
 
 const product = (id: string, name: string, cad: string | null): Product => ({ id, name, sku: id, category: 'c', cad_file: cad });
@@ -101,6 +103,28 @@ describe('the run’s overrides form', () => {
       properties: { width: { type: 'integer', minimum: 16, default: 1920, title: 'Width (px)' }, seed_value: { type: 'integer', title: 'Seed value' } },
     });
     expect(overridesSchema(undefined)).toEqual({ type: 'object', properties: {}, additionalProperties: false });
+  });
+  it('shows as each default what the run uses when the field is left alone', () => {
+    const s = overridesSchema(inv, { width: 640 });
+    const props = s.properties as Record<string, unknown>;
+    expect(props.width).toEqual({ type: 'integer', minimum: 16, default: 640, title: 'Width (px)' });
+    expect(props.seed_value).toEqual({ type: 'integer', title: 'Seed value' });
+  });
+  it('takes what a parameter is from the line, else from the node it targets', () => {
+    const still: WorkflowDoc = {
+      ...doc,
+      family: 'order_line',
+      nodes: [{ id: 'still', step: 'render.blender_still', params: { width: 800, seed: 3 } }],
+      invocation: { ...inv, params: { ...inv.params, height: { schema: { type: 'integer', default: 1080 }, targets: ['still.height'] } } },
+    };
+    // The node's own values; height, which the node leaves to its module, is not claimed.
+    expect(currentParamValues(still)).toEqual({ width: 800, seed_value: 3 });
+    // A line brings its output type's overrides, its own on top; they win over the node's.
+    const types = [{ key: 'small', overrides: { width: 96, height: 72 } } as unknown as OutputType];
+    const line = { id: 'l', output_type: 'small', overrides: { height: 48 } } as unknown as OrderLine;
+    expect(lineBrings(line, types)).toEqual({ width: 96, height: 48 });
+    expect(currentParamValues(still, lineBrings(line, types))).toEqual({ width: 96, height: 48, seed_value: 3 });
+    expect(lineBrings(undefined, types)).toEqual({});
   });
   it('sends only the overrides the workflow still has a parameter for', () => {
     expect(keptOverrides({ width: 64, gone: 1, seed_value: undefined }, inv)).toEqual({ width: 64 });

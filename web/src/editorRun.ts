@@ -6,7 +6,7 @@ import { nodeImages, notSentReason } from './deliverables';
 import { humanize } from './params';
 import type { EditSession } from './editorSession';
 import { nodeRunInfo, type NodeRunInfo } from './runs';
-import type { ApiError, CadFile, Invocation, JSONSchema, Order, OutputType, Product, RunDetail, RunRequest, WorkflowDoc } from './types';
+import type { ApiError, CadFile, Invocation, JSONSchema, Order, OrderLine, OutputType, Product, RunDetail, RunRequest, WorkflowDoc } from './types';
 import { orderTitle, statusLabel } from './words';
 import type { FlowNode } from './workflow';
 
@@ -39,13 +39,43 @@ function runWorkflow(doc: WorkflowDoc, session: EditSession, dirty: boolean): Ru
 
 /**
  * The form for a run's invocation overrides: each parameter the open
- * workflow declares, with its own schema (title, default, bounds), as the
+ * workflow declares, with its own schema (title, bounds), as the
  * output-type wizard shows them for a stored version; the canvas may be
- * unsaved, so it is built here from the document.
+ * unsaved, so it is built here from the document. A parameter's default is
+ * what the run uses when the form leaves it alone (`current`, see
+ * currentParamValues), else the one it declares.
  */
-export function overridesSchema(invocation: Invocation | undefined): JSONSchema {
-  const props = Object.fromEntries(Object.entries(invocation?.params ?? {}).map(([name, p]) => [name, { title: humanize(name), ...(p.schema ?? {}) }]));
+export function overridesSchema(invocation: Invocation | undefined, current: Record<string, unknown> = {}): JSONSchema {
+  const props = Object.fromEntries(
+    Object.entries(invocation?.params ?? {}).map(([name, p]) => [name, { title: humanize(name), ...(p.schema ?? {}), ...(current[name] !== undefined ? { default: current[name] } : {}) }]),
+  );
   return { type: 'object', properties: props, additionalProperties: false };
+}
+
+/**
+ * What each of the workflow's parameters is when a run does not override
+ * it, as the server resolves it: the value the run's order line brings
+ * (`brought`: its output type's overrides, then its own), else the value
+ * the parameter's first target node holds on the canvas. A parameter with
+ * neither is left out (the node's module default applies).
+ */
+export function currentParamValues(doc: WorkflowDoc, brought: Record<string, unknown> = {}): Record<string, unknown> {
+  const nodes = new Map(doc.nodes.map((n) => [n.id, n]));
+  return Object.fromEntries(
+    Object.entries(doc.invocation?.params ?? {}).flatMap(([name, p]) => {
+      if (brought[name] !== undefined) return [[name, brought[name]]];
+      const [nodeId, param] = (p.targets?.[0] ?? '').split('.');
+      const value = (nodes.get(nodeId)?.params as Record<string, unknown> | undefined)?.[param];
+      return value !== undefined ? [[name, value]] : [];
+    }),
+  );
+}
+
+/** What an order line brings to a run of it: its output type's overrides, its own on top. */
+export function lineBrings(line: OrderLine | undefined, outputTypes: readonly OutputType[]): Record<string, unknown> {
+  if (!line) return {};
+  const type = outputTypes.find((t) => t.key === line.output_type);
+  return { ...(type?.overrides ?? {}), ...(line.overrides ?? {}) };
 }
 
 /** The overrides to send: those the workflow still has a parameter for (an edit may have taken one away since they were set). */
@@ -91,8 +121,9 @@ export function orderableTypes(outputTypes: readonly OutputType[], family: strin
  * is the subject and the server builds the context from it as dispatch
  * would. A trial, so a shadow (the server asks for both flags): publish and
  * notify only say what they would do, and the line's own status and runs
- * stay as they are. The overrides are the dialog's, for the open
- * workflow's parameters (the line's output type's own are not applied).
+ * stay as they are. The server applies what the line brings (its output
+ * type's overrides and its own) as dispatch would; the dialog's overrides,
+ * for the open workflow's parameters, go on top.
  */
 export function editorLineRunRequest(doc: WorkflowDoc, session: EditSession, dirty: boolean, lineId: string, overrides: Record<string, unknown> = {}): RunRequest & { subject: unknown } {
   return withOverrides({ workflow: runWorkflow(doc, session, dirty), subject: { order_line: lineId, mode: 'shadow', from: 'editor' }, shadow: true }, keptOverrides(overrides, doc.invocation));

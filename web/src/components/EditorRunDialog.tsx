@@ -6,9 +6,9 @@
 // set for the run. The request names the stored version when the canvas is
 // saved, else it sends the canvas; the server's problems are listed with
 // where they are.
-import { useState, type ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import { api } from '../api';
-import { editorLineRunRequest, editorRunRequest, orderableTypes, orderLineChoices, runnableProducts, runSource, testOrderRequest } from '../editorRun';
+import { currentParamValues, editorLineRunRequest, editorRunRequest, lineBrings, orderableTypes, orderLineChoices, runnableProducts, runSource, testOrderRequest } from '../editorRun';
 import type { EditSession } from '../editorSession';
 import type { ApiError, WorkflowDoc } from '../types';
 import { useFetched } from '../useFetched';
@@ -58,6 +58,7 @@ function ProductRun({ doc, session, dirty, onStarted, onRefused, onClose, what }
   const [overrides, setOverrides] = useState<Record<string, unknown>>({});
   const run = useRunStart();
   const product = products?.find((p) => p.id === picked) ?? products?.[0];
+  const current = useMemo(() => currentParamValues(doc), [doc]);
 
   const submit = () =>
     run.start(async () => {
@@ -70,7 +71,7 @@ function ProductRun({ doc, session, dirty, onStarted, onRefused, onClose, what }
     <RunForm onSubmit={submit}>
       {error && <p className="notice notice-error">Cannot list products: {error}</p>}
       <ProductSelect id="editor-run-product" products={products} value={product?.id ?? ''} onChange={setPicked} none="No product has a CAD file yet" testId="editor-run-product" />
-      <OverridesFold invocation={doc.invocation} values={overrides} onChange={setOverrides} errors={run.errors} testId="editor-run-overrides" />
+      <OverridesFold invocation={doc.invocation} current={current} values={overrides} onChange={setOverrides} errors={run.errors} testId="editor-run-overrides" />
       {what}
       <RunProblems message={run.message} errors={run.errors} testId="editor-run-errors" />
       <RunDialogActions onCancel={onClose} disabled={!product} busy={run.busy} testId="editor-run-start" />
@@ -95,6 +96,9 @@ function OrderLineRun({ doc, session, dirty, onStarted, onRefused, onClose, what
   const product = products?.find((p) => p.id === pickedProduct) ?? products?.[0];
   const type = types?.find((t) => t.key === pickedType) ?? types?.[0];
   const ready = from === 'line' ? !!line : !!product && !!type;
+  // The run uses what the line brings (a test order's: its output type's overrides) where the form leaves a parameter alone.
+  const lineDoc = data?.orders.flatMap((o) => o.lines).find((l) => l.id === line?.id);
+  const current = useMemo(() => currentParamValues(doc, from === 'line' ? lineBrings(lineDoc, data?.outputTypes ?? []) : (type?.overrides ?? {})), [doc, from, lineDoc, data, type]);
 
   const submit = () =>
     run.start(async () => {
@@ -157,7 +161,7 @@ function OrderLineRun({ doc, session, dirty, onStarted, onRefused, onClose, what
           </>
         )}
       </fieldset>
-      <OverridesFold invocation={doc.invocation} values={overrides} onChange={setOverrides} errors={run.errors} testId="editor-run-overrides" />
+      <OverridesFold invocation={doc.invocation} current={current} values={overrides} onChange={setOverrides} errors={run.errors} testId="editor-run-overrides" />
       {what}
       <RunProblems message={run.message} errors={run.errors} testId="editor-run-errors" />
       <RunDialogActions onCancel={onClose} disabled={!ready} busy={run.busy} testId="editor-run-start" />

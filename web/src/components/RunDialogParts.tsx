@@ -105,6 +105,8 @@ export function RunDialogActions({ onCancel, disabled, busy, testId }: { onCance
 export interface OverridesFoldProps {
   /** the open workflow's invocation contract: its parameters are the form's fields */
   invocation: Invocation | undefined;
+  /** what each parameter is when left alone (editorRun's currentParamValues): the fields' defaults */
+  current?: Record<string, unknown>;
   values: Record<string, unknown>;
   onChange: (values: Record<string, unknown>) => void;
   /** the server's problems; those under /overrides are pinned on their fields */
@@ -118,11 +120,11 @@ export interface OverridesFoldProps {
  * wizard's overrides step shows them; the fold says how many are set, and
  * opens by itself on a refused one.
  */
-export function OverridesFold({ invocation, values, onChange, errors, testId }: OverridesFoldProps) {
+export function OverridesFold({ invocation, current, values, onChange, errors, testId }: OverridesFoldProps) {
   const [unfolded, setOpen] = useState(false);
   // A refused override unfolds the form, where its problem is pinned.
   const open = unfolded || errors.some((e) => e.pointer.startsWith('/overrides/'));
-  const schema = useMemo(() => overridesSchema(invocation), [invocation]);
+  const schema = useMemo(() => overridesSchema(invocation, current), [invocation, current]);
   const pinned = useMemo(() => errorTree(errors.map((e) => ({ path: parsePointer(e.pointer), message: e.message })), ['overrides']), [errors]);
   const set = Object.keys(keptOverrides(values, invocation)).length;
   if (!Object.keys(invocation?.params ?? {}).length) {
@@ -139,7 +141,7 @@ export function OverridesFold({ invocation, values, onChange, errors, testId }: 
       </button>
       {open && (
         <>
-          <p className="muted small">The workflow’s parameters for this run only; each shows its default. Leave one as it is to run with its default.</p>
+          <p className="muted small">The workflow’s parameters for this run only. Each shows what the run uses if you leave it as it is: the order line’s value when it brings one, else the node’s own.</p>
           <ParamForm schema={schema} values={values} idPrefix="run-ov" readOnly={false} onChange={onChange} extraErrors={pinned} inForm />
         </>
       )}

@@ -114,10 +114,14 @@ scenario(36, 'an order workflow runs from the editor as a trial with invocation 
   const types = await page.getByTestId('editor-run-type').locator('option').allInnerTexts();
   check(products.some((o) => o.includes('Canvas Gearbox')), `the product is offered by name: ${products.join(', ')}`);
   check(types.includes('Studio still'), `output types by name: ${types.join(', ')}`);
-  // The workflow's invocation overrides, a form with their defaults (folded until asked for): the trial renders with seed 7.
+  await page.getByTestId('editor-run-product').selectOption({ label: products.find((o) => o.includes('Canvas Gearbox')) });
+  await page.getByTestId('editor-run-type').selectOption({ label: 'Studio still' });
+  // The workflow's invocation overrides, a form (folded until asked for) whose fields show what the run uses
+  // when left alone: the output type brings no overrides, so the node's own values on the canvas. The trial renders with seed 7.
   await page.getByTestId('editor-run-overrides-toggle').click();
   await page.getByTestId('field-run-ov-seed').waitFor();
-  check((await page.getByTestId('field-run-ov-width').innerText()).includes('1920'), 'each parameter shows its default');
+  const width = await page.getByTestId('field-run-ov-width').innerText();
+  check(width.includes('Default: 64'), `the width field shows the node's 64, not the declared 1920: ${width}`);
   await page.locator('#run-ov_seed').fill('7');
   await page.getByTestId('overridden-run-ov-seed').waitFor();
   check((await page.getByTestId('editor-run-overrides-toggle').innerText()).includes('1 set'), 'the fold counts the overrides set');
@@ -128,8 +132,6 @@ scenario(36, 'an order workflow runs from the editor as a trial with invocation 
   check((await dialog.locator('textarea').count()) === 0, 'no JSON to type');
   check(!(await dialog.innerText()).includes('/'), 'no path or pointer is shown');
   check((await page.getByTestId('editor-run-what').innerText()).includes('trial'), 'the dialog says it is a trial');
-  await page.getByTestId('editor-run-product').selectOption({ label: products.find((o) => o.includes('Canvas Gearbox')) });
-  await page.getByTestId('editor-run-type').selectOption({ label: 'Studio still' });
   await page.getByTestId('editor-run-start').click();
 
   const banner = await runEnded(page);
