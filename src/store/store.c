@@ -1,5 +1,6 @@
 #include "store/store_backend.h"
 
+#include "core/json_text.h"
 #include "core/mem.h"
 #include "core/metrics.h"
 
@@ -40,6 +41,17 @@ char *pf_store_ref_pointer(const pf_store_ref *ref) {
     for (char *p = at; *p; p++)
         if (*p == '.') *p = '/';
     return at;
+}
+
+char *pf_store_doc_text(const json_t *doc) {
+    if (!doc) return NULL;
+    json_t *copy = json_copy((json_t *)doc);
+    json_object_del(copy, "created_at");
+    json_object_del(copy, "updated_at");
+    json_object_del(copy, "revision");
+    char *text = pf_json_text(copy, false);
+    json_decref(copy);
+    return text;
 }
 
 pf_error *pf_store_open(const char *location, pf_store **out) {

@@ -83,6 +83,9 @@ struct pf_store {
 /* The JSON pointer of a reference's field in the writer ("a.b": "/a/b"),
  * for the error of a referee that is missing. malloc'd. */
 char *pf_store_ref_pointer(const pf_store_ref *ref);
+/* An item's document as both backends store its text: without its time
+ * stamps and revision, which live in columns. malloc'd; NULL for NULL. */
+char *pf_store_doc_text(const json_t *doc);
 
 pf_error *pf_store_sqlite_open(const char *path, pf_store **out);
 pf_error *pf_store_pg_open(const char *url, pf_store **out);

@@ -21,18 +21,6 @@ static const pg_query op_query[] = {
     [PF_ITEM_DELETE] = Q_ITEM_DELETE,
 };
 
-/* The stored document leaves out the time stamps, which live in columns. */
-static char *doc_text(const json_t *doc) {
-    if (!doc) return NULL;
-    json_t *copy = json_copy((json_t *)doc);
-    json_object_del(copy, "created_at");
-    json_object_del(copy, "updated_at");
-    json_object_del(copy, "revision");
-    char *text = pf_json_text(copy, false);
-    json_decref(copy);
-    return text;
-}
-
 /* Why a write that changed no row failed, or NULL when that is fine. */
 static pf_error *unchanged(const pf_store_item *it) {
     if (it->op == PF_ITEM_REPLACE && it->if_revision)
@@ -86,7 +74,7 @@ static pf_error *write_one(pg_conn *c, const pf_store_item *it) {
     bool deleting = it->op == PF_ITEM_DELETE;
     pf_error *refused = deleting ? NULL : pf_pg_refs_check(c, it->kind, it->key, false, it->refs, it->n_refs);
     if (refused) return refused;
-    char *text = doc_text(it->doc), revision[24];
+    char *text = pf_store_doc_text(it->doc), revision[24];
     snprintf(revision, sizeof revision, "%lld", it->if_revision);
     const char *row[] = {it->kind, it->key, text, revision};
     int n = it->op == PF_ITEM_DELETE ? 2 : it->op == PF_ITEM_REPLACE ? 4 : 3;

@@ -23,17 +23,6 @@ static const char *const op_sql[] = {
     [PF_ITEM_DELETE] = "DELETE FROM items WHERE kind = ?1 AND key = ?2",
 };
 
-/* The stored text leaves out the time stamps, which live in columns. */
-static char *doc_text(const json_t *doc) {
-    json_t *copy = json_copy((json_t *)doc);
-    json_object_del(copy, "created_at");
-    json_object_del(copy, "updated_at");
-    json_object_del(copy, "revision");
-    char *text = pf_json_text(copy, false);
-    json_decref(copy);
-    return text;
-}
-
 /* The referee a write names, on the writer inside its transaction: BEGIN
  * IMMEDIATE holds the database's write lock, so no delete commits between
  * this look and the write. */
@@ -105,7 +94,7 @@ static pf_error *write_locked(sqlite_store *st, void *arg) {
             deleting ? NULL : pf_sqlite_refs_check(&st->writer, it->kind, it->key, false, it->refs, it->n_refs);
         if (refused) return refused;
         sqlite3_stmt *q = pf_sqlite_cached(&st->writer, op_sql[it->op]);
-        char *text = it->doc ? doc_text(it->doc) : NULL;
+        char *text = it->doc ? pf_store_doc_text(it->doc) : NULL;
         sqlite3_bind_text(q, 1, it->kind, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 2, it->key, -1, SQLITE_STATIC);
         sqlite3_bind_text(q, 3, text, -1, SQLITE_STATIC);
