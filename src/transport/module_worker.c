@@ -113,8 +113,12 @@ pf_error *pf_module_worker_handle(void *user, const pf_celery_task *task, const 
     json_t *empty = json_is_object(params) ? NULL : json_object();
     pf_error *err = fetch_inputs(w, inputs);
     char *work = pf_asprintf("%s/tasks/%s", w->work_dir, task->id);
+    /* kept across tasks, as the server keeps DATA/cache: a render imports
+     * a product once per worker, not once per task */
+    char *cache = pf_asprintf("%s/cache", w->work_dir);
     pf_module_ctx ctx = {.data_root = work,
                          .work_dir = work,
+                         .cache_dir = cache,
                          .share_dir = w->share_dir,
                          .context = json_object_get(kw, "context"),
                          .cancel = revoked,
@@ -138,6 +142,7 @@ pf_error *pf_module_worker_handle(void *user, const pf_celery_task *task, const 
                             "module_version", m->version, "peak_rss", (json_int_t)peak);
     pf_error_free(pf_remove_tree(work));
     free(work);
+    free(cache);
     json_decref(outputs);
     json_decref(inputs);
     json_decref(empty);

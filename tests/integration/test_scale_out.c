@@ -22,6 +22,7 @@
 #include "support/workers.h"
 
 #include <dirent.h>
+#include <glob.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -168,6 +169,13 @@ int main(void) {
     const char *glb = pf_json_str(json_object_get(state(run, "glb", "outputs"), "glb"), "path");
     char *glb_file = pf_asprintf("%s/data/%s", srv.data_dir, glb ? glb : "");
     CHECK_MSG(glb && access(glb_file, R_OK) == 0, "the GLB a worker made is in the server's store: %s", glb_file);
+    /* The worker that rendered the thumbnail kept the imported product for
+     * its next cold render, in its work directory's cache. */
+    char *kept = pf_asprintf("%s/w*/cache/render-models/*.blend", dir);
+    glob_t g;
+    CHECK_MSG(glob(kept, 0, NULL, &g) == 0 && g.gl_pathc == 1, "the imported product kept by a worker: %s", kept);
+    globfree(&g);
+    free(kept);
     char *step_digest = pf_strdup(pf_json_str(json_object_get(state(run, "resolve", "outputs"), "step"), "sha256"));
     char *kwargs = pf_asprintf("{\"inputs\": {\"step\": {\"sha256\": \"%s\"}}, \"params\": {}}", step_digest);
     json_decref(run);
