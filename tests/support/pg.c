@@ -3,6 +3,7 @@
 #include "core/mem.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <glob.h>
@@ -26,6 +27,7 @@ struct pf_test_pg {
     char *url;
     bool as_postgres; /* root runs the server as the postgres user */
     int port;
+    int watch_fd; /* the test's end of the watchdog's pipe (watch); -1: none */
 };
 
 /* The newest /usr/lib/postgresql/N/bin (Debian's layout), else the
@@ -153,6 +155,36 @@ static bool make_dir(pf_test_pg *pg) {
     return pw && chown(pg->dir, pw->pw_uid, pw->pw_gid) == 0;
 }
 
+/* A test that CTest kills at its timeout, or that crashes, never calls
+ * pf_test_pg_stop, and the cluster pg_ctl started outlives it. A watchdog,
+ * forked twice so that it belongs to no test's process tree (CTest kills
+ * that tree), waits for the test's end of a pipe to close, as it does
+ * however the test ends, then stops the cluster and removes its directory.
+ * After pf_test_pg_stop it finds nothing left to do. */
+static void watch(pf_test_pg *pg) {
+    int fds[2];
+    pg->watch_fd = -1;
+    if (pipe2(fds, O_CLOEXEC) != 0) return;
+    pid_t child = fork();
+    if (child == 0) {
+        close(fds[1]);
+        if (fork() != 0) _exit(0);
+        char c;
+        while (read(fds[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        server_stop(pg, "immediate");
+        nftw(pg->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        _exit(0);
+    }
+    close(fds[0]);
+    if (child < 0) {
+        close(fds[1]);
+        return;
+    }
+    waitpid(child, NULL, 0);
+    pg->watch_fd = fds[1];
+}
+
 static void pg_free(pf_test_pg *pg) {
     free(pg->bindir);
     free(pg->dir);
@@ -192,6 +224,7 @@ pf_test_pg *pf_test_pg_start(void) {
         return NULL;
     }
     pg->url = pf_asprintf("postgresql://postgres@127.0.0.1:%d/prodflow", pg->port);
+    watch(pg);
     return pg;
 }
 
@@ -212,5 +245,6 @@ void pf_test_pg_stop(pf_test_pg *pg) {
     if (!pg) return;
     if (!server_stop(pg, "immediate")) say_log(pg);
     nftw(pg->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (pg->watch_fd >= 0) close(pg->watch_fd);
     pg_free(pg);
 }
