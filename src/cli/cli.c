@@ -64,8 +64,11 @@ bool pf_cli_limit(const char *option, const char *text, pf_limit_override *limit
     const char *value = eq ? eq + 1 : text;
     pf_limit_override o = {0};
     bool ok;
+    bool size = strcmp(option, "--cpu-limit") != 0;
     if (!strcmp(option, "--memory-limit")) {
         ok = pf_bytes_parse(value, &o.memory_bytes);
+    } else if (!strcmp(option, "--file-limit")) {
+        ok = pf_bytes_parse(value, &o.file_bytes) && o.file_bytes > 0;
     } else {
         char *end = NULL;
         o.cpu_seconds = strtol(value, &end, 10);
@@ -73,7 +76,7 @@ bool pf_cli_limit(const char *option, const char *text, pf_limit_override *limit
     }
     if (!ok || *n == max || (eq && eq == text)) {
         fprintf(stderr, "%s takes [QUEUE=]%s (at most %zu of them), not \"%s\"\n", option,
-                strcmp(option, "--memory-limit") ? "SECONDS" : "SIZE such as 6G or 512M", max, text);
+                size ? "SIZE such as 6G or 512M" : "SECONDS", max, text);
         return false;
     }
     if (eq) o.queue = pf_strndup(text, (size_t)(eq - text));

@@ -45,6 +45,8 @@ static void usage(FILE *out) {
         "  --memory-limit [QUEUE=]SIZE  resident memory a module's process may use, for every queue or one\n"
         "                    (cad, render, default); the contracts say 6G for CAD, 4-8G for renders (repeatable)\n"
         "  --cpu-limit [QUEUE=]SECONDS  CPU time a module's process may use (repeatable)\n"
+        "  --file-limit [QUEUE=]SIZE  the largest file a module's process may write; the contracts say 8G for\n"
+        "                    CAD (repeatable; with --disk-quota, the room it leaves when smaller)\n"
         "  --webhook-allow URL  an origin (scheme://host[:port], optionally with a path prefix) output.notify\n"
         "                    may post to (repeatable)\n"
         "  --webhook-url URL       the default webhook for output.notify\n"
@@ -140,35 +142,21 @@ static bool own_secret(const char *data_dir, json_t *hooks) {
 /* PF_EXIT_OK, or the exit code of a usage error (said on stderr). */
 static int parse(int argc, char **argv, serve_args *a) {
     static const struct option opts[] = {
-        {"port", required_argument, 0, 'p'},
-        {"bind", required_argument, 0, 'b'},
-        {"data-dir", required_argument, 0, 'd'},
-        {"share-dir", required_argument, 0, 's'},
-        {"store", required_argument, 0, 'S'},
-        {"threads", required_argument, 0, 't'},
-        {"max-body", required_argument, 0, 'm'},
-        {"port-file", required_argument, 0, 'f'},
-        {"web-dir", required_argument, 0, 'w'},
-        {"blender-workers", required_argument, 0, 'B'},
-        {"run-workers", required_argument, 0, 'R'},
-        {"webhook-allow", required_argument, 0, 'A'},
-        {"webhook-url", required_argument, 0, 'U'},
-        {"webhook-secret-file", required_argument, 0, 'K'},
-        {"max-upload", required_argument, 0, 'M'},
-        {"disk-quota", required_argument, 0, 'q'},
-        {"no-demo-data", no_argument, 0, 'N'},
-        {"public-url", required_argument, 0, 'P'},
-        {"allow-origin", required_argument, 0, 'O'},
-        {"max-connections", required_argument, 0, 'C'},
-        {"max-per-client", required_argument, 0, 'c'},
-        {"client-timeout", required_argument, 0, 'T'},
-        {"memory-limit", required_argument, 0, 'L'},
-        {"cpu-limit", required_argument, 0, 'X'},
-        {"broker", required_argument, 0, 'Q'},
-        {"lease-seconds", required_argument, 0, 'l'},
-        {"server-id", required_argument, 0, 'i'},
-        {"min-free-disk", required_argument, 0, 'D'},
-        {0, 0, 0, 0},
+        {"port", required_argument, 0, 'p'},           {"bind", required_argument, 0, 'b'},
+        {"data-dir", required_argument, 0, 'd'},       {"share-dir", required_argument, 0, 's'},
+        {"store", required_argument, 0, 'S'},          {"threads", required_argument, 0, 't'},
+        {"max-body", required_argument, 0, 'm'},       {"port-file", required_argument, 0, 'f'},
+        {"web-dir", required_argument, 0, 'w'},        {"blender-workers", required_argument, 0, 'B'},
+        {"run-workers", required_argument, 0, 'R'},    {"webhook-allow", required_argument, 0, 'A'},
+        {"webhook-url", required_argument, 0, 'U'},    {"webhook-secret-file", required_argument, 0, 'K'},
+        {"max-upload", required_argument, 0, 'M'},     {"disk-quota", required_argument, 0, 'q'},
+        {"no-demo-data", no_argument, 0, 'N'},         {"public-url", required_argument, 0, 'P'},
+        {"allow-origin", required_argument, 0, 'O'},   {"max-connections", required_argument, 0, 'C'},
+        {"max-per-client", required_argument, 0, 'c'}, {"client-timeout", required_argument, 0, 'T'},
+        {"memory-limit", required_argument, 0, 'L'},   {"cpu-limit", required_argument, 0, 'X'},
+        {"file-limit", required_argument, 0, 'F'},     {"broker", required_argument, 0, 'Q'},
+        {"lease-seconds", required_argument, 0, 'l'},  {"server-id", required_argument, 0, 'i'},
+        {"min-free-disk", required_argument, 0, 'D'},  {0, 0, 0, 0},
     };
     json_t *hooks = json_object_get(a->settings, "webhooks");
     int c;
@@ -225,8 +213,12 @@ static int parse(int argc, char **argv, serve_args *a) {
         case 'c': a->sopts.max_per_client = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'T': a->sopts.client_timeout_s = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'L':
+        case 'F':
         case 'X':
-            if (!pf_cli_limit(c == 'L' ? "--memory-limit" : "--cpu-limit", optarg, a->limits, 16, &a->n_limits))
+            if (!pf_cli_limit(c == 'L'   ? "--memory-limit"
+                              : c == 'F' ? "--file-limit"
+                                         : "--cpu-limit",
+                              optarg, a->limits, 16, &a->n_limits))
                 return PF_EXIT_USAGE;
             break;
         case 'w': a->cfg.web_dir = *optarg ? optarg : NULL; break;

@@ -36,6 +36,7 @@ static void usage(FILE *out) {
           "  --blender-workers N warm Blender processes (default 1; 0 starts one per render)\n"
           "  --memory-limit [QUEUE=]SIZE  resident memory a module's process may use (repeatable)\n"
           "  --cpu-limit [QUEUE=]SECONDS  CPU time a module's process may use (repeatable)\n"
+          "  --file-limit [QUEUE=]SIZE  the largest file a module's process may write (repeatable)\n"
           "  --visibility-timeout S  a task taken by a worker that died runs again after S seconds (default 3600)\n"
           "  -h, --help          this help\n",
           out);
@@ -63,6 +64,7 @@ static int parse(int argc, char **argv, worker_args *a) {
         {"blender-workers", required_argument, 0, 'B'},
         {"memory-limit", required_argument, 0, 'L'},
         {"cpu-limit", required_argument, 0, 'X'},
+        {"file-limit", required_argument, 0, 'F'},
         {"visibility-timeout", required_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
@@ -82,8 +84,12 @@ static int parse(int argc, char **argv, worker_args *a) {
         case 'B': a->blender_workers = atoi(optarg); break;
         case 'V': a->visibility_s = atol(optarg); break;
         case 'L':
+        case 'F':
         case 'X':
-            if (!pf_cli_limit(c == 'L' ? "--memory-limit" : "--cpu-limit", optarg, a->limits, 16, &a->n_limits))
+            if (!pf_cli_limit(c == 'L'   ? "--memory-limit"
+                              : c == 'F' ? "--file-limit"
+                                         : "--cpu-limit",
+                              optarg, a->limits, 16, &a->n_limits))
                 return PF_EXIT_USAGE;
             break;
         default: return PF_EXIT_USAGE; /* getopt said what */

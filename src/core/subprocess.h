@@ -31,6 +31,7 @@ typedef struct pf_limits {
     bool address_space;
     long cpu_seconds;              /* <= 0: none */
     unsigned long long file_bytes; /* 0: none */
+    bool file_by_quota;            /* file_bytes is the room a disk quota leaves (for the message) */
 } pf_limits;
 
 /* Mappings that cost no memory (libraries, thread stacks, malloc arenas)

@@ -73,6 +73,12 @@ static void read_execution(pf_module *m, pf_errors *errs) {
         pf_errors_add(errs, PF_EINTERNAL, "/limits", "module %s: limits need a positive memory_mb and cpu_s", key);
     m->memory_bytes = mb > 0 ? (unsigned long long)mb << 20 : 0;
     m->cpu_seconds = cpu > 0 ? (long)cpu : 0;
+    /* Optional: no file its child writes may grow past it, whether or not
+     * the installation has a disk quota. */
+    const json_t *file_mb = json_object_get(limits, "file_mb");
+    if (file_mb && json_integer_value(file_mb) <= 0)
+        pf_errors_add(errs, PF_EINTERNAL, "/limits/file_mb", "module %s: file_mb is a positive number of MiB", key);
+    m->file_bytes = json_integer_value(file_mb) > 0 ? (unsigned long long)json_integer_value(file_mb) << 20 : 0;
     m->limit_hint = json_string_value(json_object_get(limits, "hint"));
 }
 

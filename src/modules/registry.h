@@ -39,7 +39,8 @@ typedef struct pf_module {
     const char *queue; /* the Celery queue of its tasks: "cad", "render", "default", an external module's own */
     unsigned long long memory_bytes; /* the contract's limits for its child process; 0: none */
     long cpu_seconds;
-    const char *limit_hint; /* what to try when it goes past them */
+    unsigned long long file_bytes; /* the largest file its child may write (limits.file_mb); 0: none */
+    const char *limit_hint;        /* what to try when it goes past them */
 } pf_module;
 
 typedef struct pf_registry {

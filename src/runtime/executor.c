@@ -81,7 +81,10 @@ pf_error *rt_invoke(const pf_runtime *rt, const pf_module *m, pf_module_ctx *ctx
          * before check_quota (node.c) sees the outputs. At least one byte,
          * as 0 means no bound; a full installation fails it at its first write. */
         uint64_t left = pf_disk_quota_left(rt->cfg.data_dir, rt->cfg.disk_quota_bytes, NULL);
-        if (left != UINT64_MAX) ctx->limits.file_bytes = left ? left : 1;
+        if (left != UINT64_MAX && (!ctx->limits.file_bytes || left < ctx->limits.file_bytes)) {
+            ctx->limits.file_bytes = left ? left : 1;
+            ctx->limits.file_by_quota = true;
+        }
         /* The child validates params and inputs itself, through pf_module_invoke. */
         unsigned long long peak = 0;
         pf_error *err =

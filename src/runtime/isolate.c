@@ -31,7 +31,7 @@ bool pf_isolate_sanitized(void) {
 }
 
 pf_limits pf_isolate_limits(const pf_module *m, const pf_limit_override *overrides, size_t n) {
-    pf_limits l = {.memory_bytes = m->memory_bytes, .cpu_seconds = m->cpu_seconds};
+    pf_limits l = {.memory_bytes = m->memory_bytes, .cpu_seconds = m->cpu_seconds, .file_bytes = m->file_bytes};
     for (int pass = 0; pass < 2; pass++) /* all queues first, then the module's own queue */
         for (size_t i = 0; i < n; i++) {
             const pf_limit_override *o = &overrides[i];
@@ -39,6 +39,7 @@ pf_limits pf_isolate_limits(const pf_module *m, const pf_limit_override *overrid
             if (!applies) continue;
             if (o->memory_bytes) l.memory_bytes = o->memory_bytes;
             if (o->cpu_seconds) l.cpu_seconds = o->cpu_seconds;
+            if (o->file_bytes) l.file_bytes = o->file_bytes;
         }
     /* A sanitised build cannot run under an address-space limit; the
      * resident-memory watchdog holds there too. */
@@ -113,10 +114,14 @@ static pf_error *ended_error(const pf_module *m, const pf_module_ctx *ctx, const
     if (r->file_exceeded) {
         char limit[24];
         pf_bytes_text(ctx->limits.file_bytes, limit);
-        return pf_error_new(PF_ELIMIT, "",
-                            "%s went past its %s file-size limit while %s (the room left under the "
-                            "installation's disk quota when it started); delete what is not needed or raise the quota",
-                            m->key, limit, doing);
+        if (ctx->limits.file_by_quota)
+            return pf_error_new(PF_ELIMIT, "",
+                                "%s went past its %s file-size limit while %s (the room left under the "
+                                "installation's disk quota when it started); delete what is not needed or raise the "
+                                "quota",
+                                m->key, limit, doing);
+        return pf_error_new(PF_ELIMIT, "", "%s went past its %s file-size limit while %s%s%s", m->key, limit, doing,
+                            *hint ? "; " : "", hint);
     }
     if (r->timed_out)
         return pf_error_new(PF_ETIMEOUT, "", "%s did not finish within %.1f s and was stopped while %s", m->key,

@@ -21,6 +21,7 @@ typedef struct pf_limit_override {
     const char *queue;
     unsigned long long memory_bytes;
     long cpu_seconds;
+    unsigned long long file_bytes;
 } pf_limit_override;
 
 /* One module invocation to run elsewhere. */

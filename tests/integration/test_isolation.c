@@ -335,8 +335,33 @@ static void test_file_size_limit(void) {
     pf_test_server_stop(&srv);
 }
 
+/* Without a quota, the contract's file limit (limits.file_mb, here set
+ * lower with --file-limit) bounds a child's files the same way, and the
+ * error gives the contract's hint. */
+static void test_file_limit(void) {
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", "--file-limit", "cad=64K", NULL}) != 0)
+        return;
+    char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
+    make_spheres(step);
+    char *id = start(&srv, "0.01");
+    json_t *run = finished(&srv, id);
+    CHECK_STR(pf_json_str(run, "status"), "failed");
+    const json_t *error = json_object_get(glb(run), "error");
+    CHECK_STR(pf_json_str(error, "code"), "limit_exceeded");
+    const char *message = pf_json_str(error, "message");
+    CHECK_MSG(message && strstr(message, "cad.export_glb went past its 64 KiB file-size limit while") &&
+                  strstr(message, "coarser deflection") && !strstr(message, "quota"),
+              "%s", message ? message : "(none)");
+    json_decref(run);
+    free(id);
+    free(step);
+    pf_test_server_stop(&srv);
+}
+
 int main(void) {
     test_file_size_limit();
+    test_file_limit();
     test_zygote_stopped();
     test_memory_limit();
     test_cpu_limit();
