@@ -568,7 +568,8 @@ def build_blend_scene(job, cache):
     try:
         bpy.ops.wm.open_mainfile(filepath=t["blend_path"], load_ui=False, use_scripts=False)
     except Exception as e:
-        raise JobError("invalid_input", "/inputs/template", "cannot open the template scene %s: %s" % (t["blend_path"], e))
+        # Named by its key: the path is the server's own business.
+        raise JobError("invalid_input", "/inputs/template", "cannot open the template scene %s: %s" % (t.get("blend"), e))
     # Autoexec is off, so nothing in the file has run; removing its Python
     # now keeps it out of every render and of a saved production file.
     prodflow_python.strip()

@@ -29,8 +29,8 @@ static void respond_problems(pf_response *res, const pf_request *req, const char
  * instead of overwriting what someone saved meanwhile. */
 static void file_revision(const json_t *doc, char out[65]) {
     json_t *copy = json_deep_copy(doc);
-    const char *derived[] = {"revision", "source", "blend_path"};
-    for (size_t i = 0; i < 3; i++)
+    const char *derived[] = {"revision", "source"};
+    for (size_t i = 0; i < 2; i++)
         json_object_del(copy, derived[i]);
     char *text = pf_json_text(copy, true);
     pf_sha256_hex(text, strlen(text), out);
@@ -179,7 +179,6 @@ static json_t *presented(const pf_app *app, json_t *doc) {
     size_t n = strlen(app->data_dir);
     bool edited = source && !strncmp(source, app->data_dir, n) && source[n] == '/';
     json_object_set_new(doc, "source", json_string(edited ? "data" : "share"));
-    json_object_del(doc, "blend_path");
     return with_revision(doc);
 }
 
@@ -222,7 +221,6 @@ void pf_handle_template_put(const pf_app *app, const pf_request *req, pf_respons
     const char *key = pf_request_param(req, "key"), *given = json_string_value(json_object_get(doc, "key"));
     if (json_is_object(doc) && !given) json_object_set_new(doc, "key", json_string(key));
     json_object_del(doc, "source");
-    json_object_del(doc, "blend_path");
     pf_error *clash = NULL;
     int lock = lock_kind(app, "templates", &clash);
     if (!clash && json_is_object(doc)) {

@@ -26,8 +26,9 @@ typedef struct {
 } roots;
 
 /* Every reason the document is not a usable template, into errs. A blend
- * scene names its .blend by scene key; the file found is recorded as
- * blend_path. */
+ * scene names its .blend by scene key, which must name a scene; the renders
+ * find its file again by that key (modules/render/render_job.c), so no
+ * server path is in a template or in a run's records. */
 static size_t validate(const pf_schema *schema, json_t *doc, roots where, pf_errors *errs) {
     size_t before = errs->len;
     if (pf_schema_run(schema, doc, "", errs) > 0) return errs->len - before;
@@ -42,10 +43,7 @@ static size_t validate(const pf_schema *schema, json_t *doc, roots where, pf_err
     } else {
         char *blend = NULL;
         pf_error *err = pf_scene_find(where.share_dir, where.data_root, pf_json_str(doc, "blend"), "/blend", &blend);
-        if (err)
-            pf_errors_add(errs, err->code, err->pointer, "%s", err->message);
-        else
-            json_object_set_new(doc, "blend_path", json_string(blend));
+        if (err) pf_errors_add(errs, err->code, err->pointer, "%s", err->message);
         pf_error_free(err);
         free(blend);
     }

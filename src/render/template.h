@@ -10,7 +10,7 @@
 #include <jansson.h>
 
 typedef struct pf_template_set {
-    json_t *templates; /* key -> document, with "source" and, for a blend scene, "blend_path" */
+    json_t *templates; /* key -> document, with "source" (its file) */
     json_t *problems;  /* file stem -> why the file was refused */
 } pf_template_set;
 

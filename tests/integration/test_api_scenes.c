@@ -209,6 +209,37 @@ static void test_template_paths(const pf_test_server *srv) {
 /* Orders a production .blend of the product in the output type
  * scene_blend, waits for its run, and inspects the delivered file
  * (new reference; NULL when there is none). */
+/* The resolved template a run records names its scene by key: neither it
+ * nor the run shows a server path. */
+static void no_server_path_in_template(const pf_test_server *srv, const json_t *run) {
+    char *text = json_dumps(run, JSON_COMPACT);
+    CHECK_MSG(text && !strstr(text, srv->data_dir), "the run shows a server path: %s", text ? text : "");
+    free(text);
+    const char *id;
+    const json_t *node;
+    size_t found = 0;
+    json_object_foreach(json_object_get((json_t *)run, "nodes"), id, node) {
+        const char *digest = pf_json_str(
+            json_object_get(json_object_get(json_object_get(node, "state"), "outputs"), "template"), "sha256");
+        if (!digest) continue;
+        found++;
+        char *path = pf_asprintf("/api/artifacts/sha256/%s", digest);
+        pf_http_reply r;
+        if (pf_http(srv, "GET", path, NULL, 0, NULL, &r) == 0) {
+            CHECK_INT(r.status, 200);
+            json_t *doc = r.body ? json_loadb(r.body, r.len, 0, NULL) : NULL;
+            CHECK_MSG(doc && !strcmp(pf_json_str(doc, "blend") ? pf_json_str(doc, "blend") : "", "hero") &&
+                          !json_object_get(doc, "blend_path") && !json_object_get(doc, "source") &&
+                          !strstr(r.body, srv->data_dir),
+                      "node %s's template: %s", id, r.body ? r.body : "");
+            json_decref(doc);
+            pf_http_reply_free(&r);
+        }
+        free(path);
+    }
+    CHECK_MSG(found > 0, "no node of the run resolved a template");
+}
+
 static json_t *order_and_inspect(const pf_test_server *srv, const char *dir, const char *product_id) {
     char *body = pf_asprintf("{\"customer\":\"ACME\",\"lines\":[{\"product\":\"%s\",\"output_type\":\"scene_blend\"}]}",
                              product_id);
@@ -229,6 +260,7 @@ static json_t *order_and_inspect(const pf_test_server *srv, const char *dir, con
     json_decref(order);
     json_t *run = pf_test_run_wait(srv, run_id);
     CHECK_STR(pf_test_run_status(run), "succeeded");
+    no_server_path_in_template(srv, run);
     json_decref(run);
 
     long status;

@@ -1,5 +1,6 @@
 #include "modules/render/render_job.h"
 
+#include "core/json.h"
 #include "core/mem.h"
 #include "core/quota.h"
 #include "core/sha256.h"
@@ -7,8 +8,10 @@
 #include "modules/materials/library.h"
 #include "modules/module_files.h"
 #include "render/blender_pool.h"
+#include "render/scene.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static bool is_point(const json_t *v) {
@@ -105,25 +108,37 @@ static void library_digest(const pf_module_ctx *ctx, const json_t *inputs, const
     json_decref(library);
 }
 
+/* The file of a blend_scene template's scene (*path NULL for a studio
+ * template): found by its key where this process keeps scenes, the data
+ * directory's, else the shipped ones, as the template's check found it. */
+static pf_error *scene_file(const pf_module_ctx *ctx, const json_t *tmpl, char **path) {
+    *path = NULL;
+    const char *kind = pf_json_str(tmpl, "kind");
+    if (!kind || strcmp(kind, "blend_scene") != 0) return NULL;
+    return pf_scene_find(ctx->share_dir, ctx->data_root, pf_json_str(tmpl, "blend"), "/inputs/template", path);
+}
+
 /* The digest of a blend_scene template's .blend: the template names its
  * scene by key, and a scene uploaded again under the same key must not get
  * the old scene's result from the cache. */
-static void scene_digest(const json_t *inputs, json_t *out) {
+static void scene_digest(const pf_module_ctx *ctx, const json_t *inputs, json_t *out) {
     json_t *tmpl = NULL;
+    char *path = NULL;
     const json_t *value = json_object_get(inputs, "template");
     pf_error *err = value ? pf_module_read_json_input(value, "/inputs/template", &tmpl) : NULL;
-    const char *path = json_string_value(json_object_get(tmpl, "blend_path"));
+    if (!err) err = scene_file(ctx, tmpl, &path);
     char digest[65];
     if (!err && path && !(err = pf_sha256_file(path, digest, NULL)))
         json_object_set_new(out, "scene_sha256", json_string(digest));
     pf_error_free(err); /* the render reports it */
+    free(path);
     json_decref(tmpl);
 }
 
 json_t *pf_render_job_depends(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params) {
     json_t *out = json_object();
     library_digest(ctx, inputs, params, out);
-    scene_digest(inputs, out);
+    scene_digest(ctx, inputs, out);
     if (json_object_size(out)) return out;
     json_decref(out);
     return NULL;
@@ -158,6 +173,15 @@ pf_error *pf_render_job_new(const pf_module_ctx *ctx, const char *op, const json
         err = pf_error_new(PF_EINVAL, "/inputs/template",
                            "the template has no kind; resolve it with "
                            "render.resolve_template");
+    char *scene = NULL;
+    if (!err) err = scene_file(ctx, tmpl, &scene);
+    if (scene) { /* for Blender alone: the job is no record */
+        json_t *with = json_deep_copy(tmpl);
+        json_object_set_new(with, "blend_path", json_string(scene));
+        json_decref(tmpl);
+        tmpl = with;
+        free(scene);
+    }
     if (!err && json_object_get(inputs, "material_map")) {
         json_decref(materials);
         err = pf_module_read_json_input(json_object_get(inputs, "material_map"), "/inputs/material_map", &materials);

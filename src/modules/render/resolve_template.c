@@ -14,6 +14,9 @@ static pf_error *execute(const pf_module_ctx *ctx, const json_t *inputs, const j
                                         json_string_value(json_object_get(params, "category")),
                                         json_string_value(json_object_get(params, "artifact_kind")), &chosen);
     pf_template_set_free(&set);
+    /* The artifact is the document without the file it was read from: runs
+     * are readable through the API, and they show no server path. */
+    json_object_del(chosen, "source");
     if (!err) err = pf_module_write_json(ctx, "template.json", chosen, &value);
     if (!err) {
         json_object_set(value, "key", json_object_get(chosen, "key"));
