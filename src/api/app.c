@@ -141,7 +141,6 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
     rc.settings = app->settings;
     rc.on_change = pf_event_hub_changed;
     rc.on_change_user = app->events = pf_event_hub_new(0);
-    app->lease_seconds = cfg->lease_seconds > 0 ? cfg->lease_seconds : 30;
     if (strcmp(pf_store_backend(app->store), "postgresql") == 0) {
         /* Other servers may share the database: lease runs, and hear of
          * the changes they commit so event streams here follow their runs. */
@@ -149,7 +148,7 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
         pf_id_new("srv", id);
         app->server_id = pf_strdup(cfg->server_id ? cfg->server_id : id);
         rc.lease_owner = app->server_id;
-        rc.lease_seconds = app->lease_seconds;
+        rc.lease_seconds = cfg->lease_seconds > 0 ? cfg->lease_seconds : 30;
         if ((err = pf_store_listen(app->store, notice_changed, notice_cancel, app))) {
             pf_errors_take(errs, err);
             pf_app_close(app);
@@ -168,8 +167,7 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
                         .store = app->store,
                         .starters = app->starters,
                         .share_dir = app->share_dir,
-                        .data_dir = app->data_dir,
-                        .dispatch_seconds = app->lease_seconds};
+                        .data_dir = app->data_dir};
         pf_cad_env env = {
             .store = app->store, .runtime = app->runtime, .starters = app->starters, .data_dir = app->data_dir};
         pf_catalog_seed(&c, cfg->demo_product ? &env : NULL, errs);

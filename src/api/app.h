@@ -71,8 +71,7 @@ typedef struct pf_app {
     struct pf_login *login;        /* this start's one-time sign-in code (api/auth.h) */
     struct pf_event_hub *events;   /* open event streams, woken by the runtime (api/event_hub.h) */
     bool secure_cookies;
-    char *server_id;   /* the name this server leases runs under (PostgreSQL) */
-    int lease_seconds; /* how long a lease (or a dispatch creating its run) lasts */
+    char *server_id; /* the name this server leases runs under (PostgreSQL) */
     /* Requests by route and status, and their latencies (api/http_metrics.h):
      * atomics, written by the server's threads through this const app. */
     struct pf_http_metrics *http_metrics;

@@ -10,8 +10,7 @@ pf_catalog pf_app_catalog(const pf_app *app) {
                         .store = app->store,
                         .starters = app->starters,
                         .share_dir = app->share_dir,
-                        .data_dir = app->data_dir,
-                        .dispatch_seconds = app->lease_seconds};
+                        .data_dir = app->data_dir};
 }
 
 void pf_items_list(const pf_item_type *t, const pf_app *app, const pf_request *req, pf_response *res) {

@@ -13,10 +13,6 @@ typedef struct pf_catalog {
     pf_store *store;
     const json_t *starters;
     const char *share_dir, *data_dir;
-    /* How long a dispatch that recorded its run's id on a line may take to
-     * create the run (catalog/order.c, line_status): the lease time, as a
-     * dispatch dies with its server; <= 0: 30. */
-    int dispatch_seconds;
 } pf_catalog;
 
 /* Adds "<what> needs a <field>" at base/field when the string field is

@@ -188,22 +188,33 @@ static void test_memory_limit(void) {
     pf_test_server_stop(&srv);
 }
 
-static void test_cpu_limit(void) {
+/* A server started with one limit flag meshes the spheres at deflection
+ * in a child that goes past it: the node fails as limit_exceeded, its
+ * message saying each of want (NULL-terminated) and never unwanted. */
+static void expect_limit(const char *flag, const char *value, const char *deflection, const char *const *want,
+                         const char *unwanted) {
     pf_test_server srv;
-    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", "--cpu-limit", "cad=1", NULL}) != 0) return;
+    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", flag, value, NULL}) != 0) return;
     char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
     make_spheres(step);
-    char *id = start(&srv, FINE);
+    char *id = start(&srv, deflection);
     json_t *run = finished(&srv, id);
     CHECK_STR(pf_json_str(run, "status"), "failed");
     const json_t *error = json_object_get(glb(run), "error");
     CHECK_STR(pf_json_str(error, "code"), "limit_exceeded");
-    CHECK_MSG(strstr(pf_json_str(error, "message"), "went past its 1 s CPU-time limit"), "%s",
-              pf_json_str(error, "message"));
+    const char *message = pf_json_str(error, "message");
+    for (size_t i = 0; want[i]; i++)
+        CHECK_MSG(message && strstr(message, want[i]), "%s %s: wanted \"%s\" in: %s", flag, value, want[i],
+                  message ? message : "(none)");
+    CHECK_MSG(!message || !unwanted || !strstr(message, unwanted), "%s %s: %s", flag, value, message);
     json_decref(run);
     free(id);
     free(step);
     pf_test_server_stop(&srv);
+}
+
+static void test_cpu_limit(void) {
+    expect_limit("--cpu-limit", "cad=1", FINE, (const char *const[]){"went past its 1 s CPU-time limit", NULL}, NULL);
 }
 
 static void test_cancel_kills_the_child(void) {
@@ -339,24 +350,10 @@ static void test_file_size_limit(void) {
  * lower with --file-limit) bounds a child's files the same way, and the
  * error gives the contract's hint. */
 static void test_file_limit(void) {
-    pf_test_server srv;
-    if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", "--file-limit", "cad=64K", NULL}) != 0)
-        return;
-    char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
-    make_spheres(step);
-    char *id = start(&srv, "0.01");
-    json_t *run = finished(&srv, id);
-    CHECK_STR(pf_json_str(run, "status"), "failed");
-    const json_t *error = json_object_get(glb(run), "error");
-    CHECK_STR(pf_json_str(error, "code"), "limit_exceeded");
-    const char *message = pf_json_str(error, "message");
-    CHECK_MSG(message && strstr(message, "cad.export_glb went past its 64 KiB file-size limit while") &&
-                  strstr(message, "coarser deflection") && !strstr(message, "quota"),
-              "%s", message ? message : "(none)");
-    json_decref(run);
-    free(id);
-    free(step);
-    pf_test_server_stop(&srv);
+    expect_limit(
+        "--file-limit", "cad=64K", "0.01",
+        (const char *const[]){"cad.export_glb went past its 64 KiB file-size limit while", "coarser deflection", NULL},
+        "quota");
 }
 
 int main(void) {
