@@ -58,6 +58,20 @@ static void dispatch_one(dispatcher *d, size_t i) {
     free(path);
 }
 
+/* How many of a line's runs succeeded (delivered it). */
+static size_t delivering_runs(const pf_test_server *srv, const json_t *runs) {
+    size_t n = 0, i;
+    const json_t *run;
+    json_array_foreach(runs, i, run) {
+        char *path = pf_asprintf("/api/runs/%s", pf_json_str(run, "run_id") ? pf_json_str(run, "run_id") : "");
+        json_t *doc = get(srv, path);
+        free(path);
+        n += pf_json_str(doc, "status") && strcmp(pf_json_str(doc, "status"), "succeeded") == 0;
+        json_decref(doc);
+    }
+    return n;
+}
+
 /* Dispatches lines[from..count) in order. */
 static void *dispatch_all(void *arg) {
     dispatcher *d = arg;
@@ -259,12 +273,16 @@ int main(void) {
         fprintf(stderr, "two_servers: a accepted %zu, refused %zu; b accepted %zu, refused %zu before it was killed\n",
                 da.accepted, da.refused, db.accepted, db.refused);
         CHECK(db.accepted > 0);
-        /* each line went to exactly one server, on the first try */
+        /* A line both servers dispatched is one whose first run ended
+         * without delivering it (under load, a run whose lease passed to
+         * the other server can fail there), which a dispatch may take up
+         * again; below, each line is delivered by exactly one run. */
+        size_t both = 0;
         json_array_foreach(ids, i, line) {
             const char *id = json_string_value(line);
-            bool on_a = json_object_get(da.runs, id) != NULL, on_b = json_object_get(db.runs, id) != NULL;
-            CHECK_MSG(!(on_a && on_b), "line %s was dispatched on both servers", id);
+            both += json_object_get(da.runs, id) && json_object_get(db.runs, id);
         }
+        fprintf(stderr, "two_servers: %zu lines dispatched by both servers\n", both);
 
         /* every line ends delivered: b's runs are taken over by a when
          * their leases run out. A line b recorded but had not started when
@@ -320,6 +338,8 @@ int main(void) {
             free(path);
             CHECK_STR(pf_json_str(doc, "status"), "delivered");
             const json_t *runs = json_object_get(doc, "runs");
+            CHECK_MSG(delivering_runs(&a, runs) == 1, "line %s was delivered by %zu runs", json_string_value(line),
+                      delivering_runs(&a, runs));
             const char *run_id = pf_json_str(json_array_get(runs, json_array_size(runs) - 1), "run_id");
             path = pf_asprintf("/api/assets?run=%s", run_id ? run_id : "");
             json_t *assets = get(&a, path);

@@ -161,17 +161,25 @@ export async function imageLoaded(what, img) {
 }
 
 /**
- * Opens a node's panel on a run canvas and waits for its image output. The
- * canvas may still move when the run ends (its fit follows the nodes), so a
- * click can land beside the node: it clicks until the panel is the node's.
+ * Opens a node's panel on a run canvas; returns the panel. The canvas may
+ * still move when the run ends (its fit follows the nodes), so a click can
+ * land beside the node, and no panel opens: it clicks until the panel is
+ * the node's (count() first: getAttribute would wait silently for a panel
+ * that is not there).
  */
-export async function nodeImageLoaded(page, view, nodeId, what) {
+export async function openNodePanel(page, view, nodeId) {
   const panel = page.getByTestId('node-run-panel');
   await until(`the ${nodeId} node to be opened`, async () => {
     if ((await panel.count()) > 0 && (await panel.getAttribute('data-node')) === nodeId) return true;
     await view.getByTestId(`node-${nodeId}`).click();
     return false;
   });
+  return panel;
+}
+
+/** Opens a node's panel on a run canvas (openNodePanel) and waits for its image output. */
+export async function nodeImageLoaded(page, view, nodeId, what) {
+  const panel = await openNodePanel(page, view, nodeId);
   await imageLoaded(what, panel.getByTestId('output-image-image'));
 }
 

@@ -4,7 +4,7 @@
 // `prodflow run`).
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group runs`).
 import { join } from 'node:path';
-import { api, authHeaders, base, check, dataDir, expectHttpStatus, imageLoaded, nodeImageLoaded, openApp, prodflow, shot, text, until, viewFitted } from '../lib.mjs';
+import { api, authHeaders, base, check, dataDir, expectHttpStatus, imageLoaded, nodeImageLoaded, openApp, openNodePanel, prodflow, shot, text, until, viewFitted } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -110,9 +110,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   check((await view.getByTestId('node-thumbnail').innerText()).includes('Thumbnail'), 'the node is labelled from its definition');
 
   // The thumbnail node: its image loads, its params say where they came from.
-  await view.getByTestId('node-thumbnail').click();
-  const panel = page.getByTestId('node-run-panel');
-  await until('the thumbnail panel', async () => (await panel.getAttribute('data-node')) === 'thumbnail');
+  const panel = await openNodePanel(page, view, 'thumbnail');
   check(new URL(page.url()).searchParams.get('node') === 'thumbnail', 'the URL names the node');
   const img = panel.getByTestId('output-image-image');
   await imageLoaded('the thumbnail preview', img);
@@ -139,8 +137,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   }
 
   // The GLB node: the override arrived through the invocation parameter; the GLB downloads.
-  await view.getByTestId('node-glb').click();
-  await until('the glb panel', async () => (await panel.getAttribute('data-node')) === 'glb');
+  await openNodePanel(page, view, 'glb');
   check((await panel.getByTestId('param-source-linear_deflection').innerText()) === 'invocation', 'the override is an invocation value');
   check((await panel.getByTestId('param-linear_deflection').innerText()).includes('via deflection'), 'through the deflection parameter');
   check((await panel.getByTestId('param-linear_deflection').innerText()).includes('0.25'), 'with the value sent');
@@ -163,8 +160,7 @@ scenario(3, 'run view: start from the dialog, live statuses, node details, failu
   check((await view.getByTestId('node-status-thumbnail').getAttribute('data-status')) === 'skipped', 'its dependents were skipped');
   check(await view.getByTestId('run-rerun').isVisible(), 'a failed run offers Re-run');
   check((await view.getByTestId('run-cancel').count()) === 0, 'a failed run cannot be cancelled');
-  await view.getByTestId('node-resolve').click();
-  await until('the resolve panel', async () => (await panel.getAttribute('data-node')) === 'resolve');
+  await openNodePanel(page, view, 'resolve');
   const err = await text(page, 'node-error');
   check(err.includes('later.step') && (await page.getByTestId('node-error-pointer').getAttribute('data-pointer')) === '/context/step_path' && (await text(page, 'node-error-pointer')) === 'Run context › STEP file', `the error and its pointer: ${err}`);
   await shot(page, 'run-view-failed.png');
