@@ -382,7 +382,14 @@ static int request(const pf_test_server *srv, const char *method, const char *pa
         curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
     }
-    headers = curl_slist_append(headers, "Expect:");
+    /* A large body waits for the server's go-ahead (100 Continue), as curl
+     * does by default: a server refusing it from its headers answers
+     * before any of it is sent, so the answer cannot be lost to a reset
+     * while the body is still going out. The wait ends on the server's
+     * answer, not on curl's one-second guess. Small bodies go at once. */
+    bool large = body && body_len > (64u << 10);
+    headers = curl_slist_append(headers, large ? "Expect: 100-continue" : "Expect:");
+    if (large) curl_easy_setopt(curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 3600000L);
     curl_easy_setopt(curl, CURLOPT_URL, url);
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
