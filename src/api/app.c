@@ -149,7 +149,7 @@ pf_app *pf_app_open(const pf_app_config *cfg, pf_errors *errs) {
         app->server_id = pf_strdup(cfg->server_id ? cfg->server_id : id);
         rc.lease_owner = app->server_id;
         rc.lease_seconds = cfg->lease_seconds > 0 ? cfg->lease_seconds : 30;
-        if ((err = pf_store_listen(app->store, notice_changed, notice_cancel, app))) {
+        if ((err = pf_store_listen(app->store, app->server_id, notice_changed, notice_cancel, app))) {
             pf_errors_take(errs, err);
             pf_app_close(app);
             return NULL;

@@ -38,7 +38,7 @@ typedef struct pf_app_config {
      * a new random one each start, so a restart takes its old runs back
      * only after the lease time). */
     int lease_seconds;
-    const char *server_id;
+    const char *server_id; /* PF_LEASE_OWNER_CHARS, at most PF_LEASE_OWNER_MAX */
     /* Health says unhealthy while the data directory's file system has
      * fewer free bytes than this; 0: no check. */
     unsigned long long min_free_disk;

@@ -239,7 +239,17 @@ static int parse(int argc, char **argv, serve_args *a) {
             a->cfg.lease_seconds = (int)secs;
             break;
         }
-        case 'i': a->cfg.server_id = optarg; break;
+        case 'i':
+            /* It names the server's database session too (pf_pg_presence),
+             * which holds 63 bytes of printable ASCII. */
+            if (!*optarg || strlen(optarg) > PF_LEASE_OWNER_MAX || strspn(optarg, PF_LEASE_OWNER_CHARS) != strlen(optarg)) {
+                fprintf(stderr,
+                        "prodflow serve: --server-id must be 1..%d letters, digits, '.', '_' or '-', not \"%s\"\n",
+                        PF_LEASE_OWNER_MAX, optarg);
+                return PF_EXIT_USAGE;
+            }
+            a->cfg.server_id = optarg;
+            break;
         case 'D':
             if (strcmp(optarg, "0") == 0)
                 a->cfg.min_free_disk = 0;

@@ -21,15 +21,24 @@ pf_error *rt_claim_and_revive(pf_runtime *rt, bool own_too, size_t *n) {
         free(rt->cancel_asked[i]);
         rt->cancel_asked[i] = NULL;
     }
+    /* Never one it is running (or still stopping after losing it): a
+     * lease of its own that lapsed while this server was starved is
+     * renewed, not claimed from itself, which would stop the run here
+     * for nothing. */
+    json_t *running = json_array();
+    for (const rt_run *r = rt->runs; r; r = r->next)
+        json_array_append_new(running, json_string(r->id));
     pthread_mutex_unlock(&rt->lock);
     json_t *ids = NULL;
-    pf_error *err =
-        pf_store_run_claim(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, own_too, CLAIM_BATCH, &ids);
+    pf_error *err = pf_store_run_claim(rt->cfg.store, rt->cfg.lease_owner, rt->cfg.lease_seconds, own_too, running,
+                                       CLAIM_BATCH, &ids);
+    json_decref(running);
     size_t i;
     const json_t *claimed_run;
     json_array_foreach(ids, i, claimed_run) {
         const char *id = str(claimed_run, "id");
-        pf_error *failed = rt_revive(rt, id, true, json_integer_value(json_object_get(claimed_run, "epoch")));
+        pf_error *failed = rt_revive(rt, id, true, json_integer_value(json_object_get(claimed_run, "epoch")),
+                                     json_is_true(json_object_get(claimed_run, "holder_alive")));
         if (failed)
             rt_log_store_error(failed, id);
         else

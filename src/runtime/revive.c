@@ -18,12 +18,15 @@ static bool final_run_status(const char *s) {
 /* A run that takes the server down (a node exhausting memory, say) would do
  * so again at every start. Each resume is noted in the run's doc with how
  * many nodes had finished; after this many resumes in a row with none
- * finishing in between, the run's next nodes fail instead of running. */
+ * finishing in between, the run's next nodes fail instead of running.
+ * A run taken from a server that still lives (starved past its lease,
+ * which a busy machine does) is noted as such and counts neither way:
+ * no server stopped. */
 #define MAX_IDLE_RESUMES 2
 
 /* Notes this resume in doc.resumes; the message to fail with when the run
  * has stalled, else NULL. */
-static char *note_resume(json_t *doc, const json_t *nodes) {
+static char *note_resume(json_t *doc, const json_t *nodes, bool holder_alive) {
     json_int_t finished = 0;
     const char *id;
     const json_t *node;
@@ -34,12 +37,17 @@ static char *note_resume(json_t *doc, const json_t *nodes) {
     json_t *resumes = json_object_get(doc, "resumes");
     if (!json_is_array(resumes)) json_object_set_new(doc, "resumes", resumes = json_array());
     size_t idle = 0;
-    for (size_t k = json_array_size(resumes); k > 0; k--, idle++)
-        if (json_integer_value(json_object_get(json_array_get(resumes, k - 1), "finished")) != finished) break;
+    for (size_t k = json_array_size(resumes); k > 0; k--) {
+        const json_t *before = json_array_get(resumes, k - 1);
+        if (json_integer_value(json_object_get(before, "finished")) != finished) break;
+        if (!json_is_true(json_object_get(before, "holder_alive"))) idle++;
+    }
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
-    json_array_append_new(resumes, json_pack("{s:s, s:I}", "at", stamp, "finished", finished));
-    if (idle < MAX_IDLE_RESUMES) return NULL;
+    json_t *entry = json_pack("{s:s, s:I}", "at", stamp, "finished", finished);
+    if (holder_alive) json_object_set_new(entry, "holder_alive", json_true());
+    json_array_append_new(resumes, entry);
+    if (holder_alive || idle < MAX_IDLE_RESUMES) return NULL;
     return pf_asprintf("the server stopped %zu times while this run made no progress, so its next nodes fail "
                        "instead of running (one may be exhausting memory); re-run it to try again",
                        idle + 1);
@@ -78,7 +86,7 @@ static pf_error *cancel_stored(pf_runtime *rt, const char *run_id, const json_t 
     return err;
 }
 
-pf_error *rt_revive(pf_runtime *rt, const char *run_id, bool only_unfinished, long long epoch) {
+pf_error *rt_revive(pf_runtime *rt, const char *run_id, bool only_unfinished, long long epoch, bool holder_alive) {
     json_t *stored = NULL;
     pf_error *err = pf_store_run_get(rt->cfg.store, run_id, true, &stored);
     if (err) return err;
@@ -118,7 +126,7 @@ pf_error *rt_revive(pf_runtime *rt, const char *run_id, bool only_unfinished, lo
             return err;
         }
     }
-    char *stalled = only_unfinished ? note_resume(doc, nodes) : NULL;
+    char *stalled = only_unfinished ? note_resume(doc, nodes, holder_alive) : NULL;
     if (!only_unfinished) { /* a re-run starts afresh */
         json_object_del(doc, "resumes");
         json_object_del(doc, "cancel_requested_at");
@@ -161,7 +169,7 @@ pf_error *rt_revive(pf_runtime *rt, const char *run_id, bool only_unfinished, lo
     return NULL;
 }
 
-pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return rt_revive(rt, run_id, false, 0); }
+pf_error *pf_runtime_rerun(pf_runtime *rt, const char *run_id) { return rt_revive(rt, run_id, false, 0, false); }
 
 pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed) {
     if (rt->leasing) {
@@ -177,7 +185,7 @@ pf_error *pf_runtime_resume(pf_runtime *rt, size_t *resumed) {
     const json_t *run;
     json_array_foreach(list, i, run) {
         if (err) break;
-        err = rt_revive(rt, str(run, "id"), true, 0);
+        err = rt_revive(rt, str(run, "id"), true, 0, false);
         if (!err) n++;
     }
     json_decref(list);

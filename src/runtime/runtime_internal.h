@@ -225,10 +225,13 @@ pf_error *rt_write_run(pf_runtime *rt, const rt_run *run, pf_store_transition t,
  * the rest of the run. */
 pf_error *rt_persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const pf_store_node_extras *extras);
 /* revive.c: loads a stored run and schedules what is left of it; epoch:
- * the lease epoch it was claimed at (with leases; a re-run takes its own). */
-pf_error *rt_revive(pf_runtime *rt, const char *run_id, bool only_unfinished, long long epoch);
+ * the lease epoch it was claimed at (with leases; a re-run takes its own);
+ * holder_alive: it was claimed from a server that still lives (its lease
+ * lapsed while that server was starved), which is no stop of a server. */
+pf_error *rt_revive(pf_runtime *rt, const char *run_id, bool only_unfinished, long long epoch, bool holder_alive);
 /* lease.c: claims runs nobody holds (own_too: and those this owner held
- * before a restart) and revives them; *n counts them. A run that cannot
+ * before a restart), never one this runtime is running, and revives
+ * them; *n counts them. A run that cannot
  * be revived is logged and its lease lapses, since only running runs are
  * renewed. */
 pf_error *rt_claim_and_revive(pf_runtime *rt, bool own_too, size_t *n);

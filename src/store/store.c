@@ -218,11 +218,11 @@ static pf_error *no_leases(const pf_store *s) {
                         s->ops->name);
 }
 
-pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
-                             json_t **ids_out) {
+pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, const json_t *running,
+                             size_t max, json_t **ids_out) {
     *ids_out = NULL;
     if (!s->ops->run_claim) return no_leases(s);
-    return counted(s, s->ops->run_claim(s, owner, lease_seconds, own_too, max, ids_out));
+    return counted(s, s->ops->run_claim(s, owner, lease_seconds, own_too, running, max, ids_out));
 }
 pf_error *pf_store_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out) {
     if (held_out) *held_out = NULL;
@@ -243,8 +243,9 @@ pf_error *pf_store_run_request_cancel(pf_store *s, const char *run_id) {
     return s->ops->run_request_cancel(s, run_id);
 }
 /* A backend without other servers has nothing to hear: listening is a no-op. */
-pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user) {
-    return s->ops->listen ? s->ops->listen(s, fn, on_cancel, user) : NULL;
+pf_error *pf_store_listen(pf_store *s, const char *owner, pf_store_notice_fn fn, pf_store_notice_fn on_cancel,
+                          void *user) {
+    return s->ops->listen ? s->ops->listen(s, owner, fn, on_cancel, user) : NULL;
 }
 void pf_store_unlisten(pf_store *s) {
     if (s && s->ops->unlisten) s->ops->unlisten(s);

@@ -166,17 +166,26 @@ pf_error *pf_store_run_get(pf_store *s, const char *run_id, bool details, json_t
 /* Newest first, without nodes or doc; status may be NULL for all. */
 pf_error *pf_store_run_list(pf_store *s, const char *status, json_t **list_out);
 
+/* A lease owner's name: it also names the server's listening session
+ * (pf_store_listen), which PostgreSQL keeps to 63 bytes of printable ASCII. */
+#define PF_LEASE_OWNER_MAX 54
+#define PF_LEASE_OWNER_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
+
 /* Run leases, for several servers on one PostgreSQL database (SQLite
  * answers PF_EUNAVAILABLE: one server needs none). Times come from the
  * database's clock, one for every server.
  * Claims up to max queued or running runs whose lease is absent or ran
  * out (and, with own_too, those owner holds already: a restart under the
- * same name), with FOR UPDATE SKIP LOCKED so that servers claiming
- * together each get different runs; each is leased to owner for
- * lease_seconds and its lease epoch raised. *ids_out: the claimed runs,
- * oldest first, as [{id, epoch}]: the fence each is held under now. */
-pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
-                             json_t **ids_out);
+ * same name), never one of running (a JSON array of the ids owner is
+ * running, may be NULL: a lease of its own that lapsed while it was busy
+ * is renewed, not claimed from itself), with FOR UPDATE SKIP LOCKED so
+ * that servers claiming together each get different runs; each is leased
+ * to owner for lease_seconds and its lease epoch raised. *ids_out: the
+ * claimed runs, oldest first, as [{id, epoch, holder_alive}]: the fence
+ * each is held under now, and whether the server that held it before is
+ * still connected (a starved server, not a dead one; see pf_store_listen). */
+pf_error *pf_store_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, const json_t *running,
+                             size_t max, json_t **ids_out);
 /* Extends owner's leases on the runs among runs ([{id, epoch}]: those the
  * server is running; a lease on any other run lapses), each only while
  * owner still holds it at that epoch: a lease another server claimed
@@ -206,9 +215,13 @@ pf_error *pf_store_run_request_cancel(pf_store *s, const char *run_id);
  * on_cancel(user, run_id) (may be NULL) after a server asked for that
  * run's cancel (pf_store_run_request_cancel). One listener per store;
  * SQLite has no other servers and never calls. Stop it with
- * pf_store_unlisten before what user points to goes away. */
+ * pf_store_unlisten before what user points to goes away. owner (may be
+ * NULL) is the server's lease owner: the listening session carries it for
+ * as long as the server lives, which is how a claim tells a run taken
+ * from a live server from one whose server went down. */
 typedef void (*pf_store_notice_fn)(void *user, const char *run_id);
-pf_error *pf_store_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
+pf_error *pf_store_listen(pf_store *s, const char *owner, pf_store_notice_fn fn, pf_store_notice_fn on_cancel,
+                          void *user);
 void pf_store_unlisten(pf_store *s);
 
 /* Published assets, newest first; run_id may be NULL for all. */

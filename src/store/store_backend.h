@@ -50,8 +50,8 @@ typedef struct pf_store_ops {
     pf_error *(*item_get)(pf_store *s, const char *kind, const char *key, json_t **doc_out);
     pf_error *(*item_list)(pf_store *s, const char *kind, json_t **list_out);
     /* Leases and notices; NULL where the backend has none (store.h). */
-    pf_error *(*run_claim)(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
-                           json_t **ids_out);
+    pf_error *(*run_claim)(pf_store *s, const char *owner, int lease_seconds, bool own_too, const json_t *running,
+                           size_t max, json_t **ids_out);
     pf_error *(*run_renew)(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out);
     pf_error *(*run_lease)(pf_store *s, const char *owner, int lease_seconds, const char *run_id, long long *epoch);
     /* Fences: run_transitions fails with PF_ECONFLICT, committing nothing,
@@ -64,7 +64,8 @@ typedef struct pf_store_ops {
     pf_error *(*effect_done)(pf_store *s, const char *run_id, const char *node_id, const char *key,
                              const json_t *result);
     pf_error *(*run_request_cancel)(pf_store *s, const char *run_id);
-    pf_error *(*listen)(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
+    pf_error *(*listen)(pf_store *s, const char *owner, pf_store_notice_fn fn, pf_store_notice_fn on_cancel,
+                        void *user);
     void (*unlisten)(pf_store *s);
     /* Copying (store_copy.c): every row of a table in its order, as JSON;
      * and rows written back as they are, in one transaction. */

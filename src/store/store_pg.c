@@ -177,6 +177,13 @@ static pf_error *ensure(pg_store *st, pg_conn *c) {
     if (c->prepared) return NULL;
     pf_error *err = prepare_all(c);
     if (!err && c->listens) err = simple(c->pg, "LISTEN " PF_PG_CHANNEL, "listening for run changes");
+    if (!err && c->presence) {
+        const char *values[] = {c->presence};
+        err = finish(c->pg,
+                     PQexecParams(c->pg, "SELECT set_config('application_name', $1, false)", 1, NULL, values, NULL,
+                                  NULL, 0),
+                     NULL, "naming the listening session");
+    }
     if (err) drop(c);
     return err;
 }
@@ -533,7 +540,8 @@ static void *listen_main(void *arg) {
     return NULL;
 }
 
-pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user) {
+pf_error *pf_pg_listen(pf_store *s, const char *owner, pf_store_notice_fn fn, pf_store_notice_fn on_cancel,
+                      void *user) {
     pg_store *st = pf_pg_impl(s);
     if (st->listener) return pf_error_new(PF_ECONFLICT, "/store", "the store already has a listener for run changes");
     struct pg_listener *l = pf_xcalloc(1, sizeof *l);
@@ -544,6 +552,7 @@ pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on
         free(l);
         return pf_error_new(PF_EIO, "/store", "cannot make a pipe for the run-change listener");
     }
+    if (owner) l->conn.presence = pf_asprintf(PF_PG_PRESENCE "%s", owner);
     /* LISTEN before returning, so that no change committed after this call
      * goes unheard; a database away now is retried by the thread. */
     pf_error_free(ensure(st, &l->conn));
@@ -562,6 +571,7 @@ void pf_pg_unlisten(pf_store *s) {
     close(l->wake[0]);
     close(l->wake[1]);
     pthread_mutex_destroy(&l->conn.lock);
+    free(l->conn.presence);
     free(l);
     st->listener = NULL;
 }

@@ -70,6 +70,7 @@ typedef struct {
     PGconn *pg;    /* NULL until first used */
     bool prepared; /* the statements are prepared on this session */
     bool listens;  /* LISTENs on PF_PG_CHANNEL: issued again on every new session */
+    char *presence; /* with listens, the session's application_name (PF_PG_PRESENCE and owner), or NULL */
     pthread_mutex_t lock;
 } pg_conn;
 
@@ -92,6 +93,9 @@ typedef struct {
 /* The channel every server NOTIFYs a run's id on when it commits a change
  * of the run, and LISTENs to. */
 #define PF_PG_CHANNEL "prodflow_runs"
+/* The listening session's application_name is this and the server's
+ * lease owner: a claim finds a server alive by it (Q_RUN_CLAIM). */
+#define PF_PG_PRESENCE "prodflow:"
 
 pg_store *pf_pg_impl(pf_store *s);
 
@@ -175,8 +179,8 @@ pf_error *pf_pg_refs_check(pg_conn *c, const char *kind, const char *key, bool d
                            size_t n);
 
 /* Leases (store_pg_runs.c) and notices (store_pg_listen.c). */
-pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
-                          json_t **ids_out);
+pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, const json_t *running,
+                          size_t max, json_t **ids_out);
 pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out);
 pf_error *pf_pg_run_release(pf_store *s, const char *owner);
 pf_error *pf_pg_run_lease(pf_store *s, const char *owner, int lease_seconds, const char *run_id, long long *epoch);
@@ -187,7 +191,8 @@ pf_error *pf_pg_effect_claim(pf_store *s, const char *run_id, const char *node_i
                              const pf_store_fence *fence, json_t **claim_out);
 pf_error *pf_pg_effect_done(pf_store *s, const char *run_id, const char *node_id, const char *key,
                             const json_t *result);
-pf_error *pf_pg_listen(pf_store *s, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
+pf_error *pf_pg_listen(pf_store *s, const char *owner, pf_store_notice_fn fn, pf_store_notice_fn on_cancel,
+                      void *user);
 /* A cancel request's notice: this prefix, then the run id. */
 #define PF_PG_CANCEL_PREFIX "cancel:"
 void pf_pg_unlisten(pf_store *s);

@@ -306,13 +306,19 @@ pf_error *pf_pg_run_request_cancel(pf_store *s, const char *run_id) {
 }
 
 /* The ids in column 0 of r, as a JSON array; with epochs (column 1),
- * [{id, epoch}]. */
-static json_t *ids_of(const PGresult *r, bool epochs) {
+ * [{id, epoch}], and with a holder's presence (column 2), [{id, epoch,
+ * holder_alive}]. */
+static json_t *ids_of(const PGresult *r) {
     json_t *ids = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-        json_array_append_new(
-            ids, epochs ? json_pack("{s:s, s:I}", "id", pf_pg_text(r, i, 0), "epoch", (json_int_t)pf_pg_int(r, i, 1))
-                        : json_string(pf_pg_text(r, i, 0)));
+    for (int i = 0; i < PQntuples(r); i++) {
+        if (PQnfields(r) == 1) {
+            json_array_append_new(ids, json_string(pf_pg_text(r, i, 0)));
+            continue;
+        }
+        json_t *id = json_pack("{s:s, s:I}", "id", pf_pg_text(r, i, 0), "epoch", (json_int_t)pf_pg_int(r, i, 1));
+        if (PQnfields(r) > 2) json_object_set_new(id, "holder_alive", json_boolean(*pf_pg_text(r, i, 2) == 't'));
+        json_array_append_new(ids, id);
+    }
     return ids;
 }
 
@@ -322,18 +328,21 @@ static pf_error *lease_call(pf_store *s, pg_query q, int n, const char *const *v
                             const char *what) {
     PGresult *r = NULL;
     pf_error *err = pf_pg_write(s, q, n, values, &r, what);
-    if (!err && ids_out) *ids_out = PQresultStatus(r) == PGRES_TUPLES_OK ? ids_of(r, PQnfields(r) > 1) : json_array();
+    if (!err && ids_out) *ids_out = PQresultStatus(r) == PGRES_TUPLES_OK ? ids_of(r) : json_array();
     PQclear(r);
     return err;
 }
 
-pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, size_t max,
-                          json_t **ids_out) {
+pf_error *pf_pg_run_claim(pf_store *s, const char *owner, int lease_seconds, bool own_too, const json_t *running,
+                          size_t max, json_t **ids_out) {
     char secs[24], limit[24];
     snprintf(secs, sizeof secs, "%d", lease_seconds);
     snprintf(limit, sizeof limit, "%zu", max);
-    const char *values[] = {owner, secs, own_too ? "true" : "false", limit};
-    return lease_call(s, Q_RUN_CLAIM, 4, values, ids_out, "claiming runs");
+    char *skip = running ? pf_json_text(running, false) : pf_strdup("[]");
+    const char *values[] = {owner, secs, own_too ? "true" : "false", limit, skip};
+    pf_error *err = lease_call(s, Q_RUN_CLAIM, 5, values, ids_out, "claiming runs");
+    free(skip);
+    return err;
 }
 
 pf_error *pf_pg_run_renew(pf_store *s, const char *owner, int lease_seconds, const json_t *runs, json_t **held_out) {

@@ -113,14 +113,21 @@ const char *const pf_pg_sql[Q_COUNT] = {
 
     /* SKIP LOCKED: servers claiming at the same moment pass over the rows
      * another one is taking, so each run goes to one of them; a lease that
-     * ran out is taken over. $3: also the runs owner holds already. */
-    [Q_RUN_CLAIM] = "WITH claimed AS (UPDATE runs SET lease_owner = $1, "
-                    "lease_until = now() + make_interval(secs => $2::integer), lease_epoch = lease_epoch + 1 "
-                    "WHERE id IN (SELECT id FROM runs WHERE status IN ('queued', 'running') "
+     * ran out is taken over. $3: also the runs owner holds already; $5:
+     * the runs owner is running, never taken from itself. The third
+     * column: the holder before is another server whose listening session
+     * (named PF_PG_PRESENCE and its name: pf_pg_listen) is still open, so
+     * it lives. */
+    [Q_RUN_CLAIM] = "WITH free AS (SELECT id, lease_owner AS holder FROM runs WHERE status IN ('queued', 'running') "
                     "AND (lease_until IS NULL OR lease_until < now() OR ($3::boolean AND lease_owner = $1)) "
-                    "ORDER BY created_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED) "
-                    "RETURNING id, created_at, lease_epoch) "
-                    "SELECT id, lease_epoch FROM claimed ORDER BY created_at, id",
+                    "AND NOT (to_jsonb(id) <@ $5::jsonb) "
+                    "ORDER BY created_at, id LIMIT $4::integer FOR UPDATE SKIP LOCKED), "
+                    "claimed AS (UPDATE runs r SET lease_owner = $1, "
+                    "lease_until = now() + make_interval(secs => $2::integer), lease_epoch = r.lease_epoch + 1 "
+                    "FROM free WHERE r.id = free.id RETURNING r.id, r.created_at, r.lease_epoch, free.holder) "
+                    "SELECT id, lease_epoch, holder IS NOT NULL AND holder <> $1 AND EXISTS (SELECT 1 FROM "
+                    "pg_stat_activity WHERE application_name = '" PF_PG_PRESENCE "' || holder) FROM claimed "
+                    "ORDER BY created_at, id",
     /* Only the runs the server is running ($3, [{id, epoch}]): a lease it
      * holds on a run it could not start lapses. Only at the epoch it holds
      * the run under: a lease that ran out is extended while nobody claimed

@@ -82,7 +82,7 @@ static void test_pg_fences(pf_test_pg *pg) {
                              .fence = &fa};
     CHECK_INT(code_of(pf_store_run_transitions(a, &t, 1)), PF_OK); /* a holds it at epoch 1 */
     json_t *ids = NULL;
-    CHECK_INT(code_of(pf_store_run_claim(b, "b", 60, false, 10, &ids)), PF_OK);
+    CHECK_INT(code_of(pf_store_run_claim(b, "b", 60, false, NULL, 10, &ids)), PF_OK);
     CHECK_INT(json_array_size(ids), 1);
     CHECK_STR(json_string_value(json_object_get(json_array_get(ids, 0), "id")), "run-claimed");
     CHECK_INT(json_integer_value(json_object_get(json_array_get(ids, 0), "epoch")), 2);
@@ -230,7 +230,7 @@ static void *claim_effect(void *arg) {
 static void *take_run(void *arg) {
     racer *r = arg;
     pthread_barrier_wait(r->start);
-    pf_error *err = pf_store_run_claim(r->store, "b", 60, false, 10, &r->claim);
+    pf_error *err = pf_store_run_claim(r->store, "b", 60, false, NULL, 10, &r->claim);
     r->code = code_of(err);
     return NULL;
 }
@@ -268,7 +268,7 @@ static void test_pg_effect_race(pf_test_pg *pg) {
         if (json_array_size(rb.claim) == 0) { /* the row was locked by a's claim: skipped, as at a lease tick */
             json_decref(rb.claim);
             rb.claim = NULL;
-            CHECK_INT(code_of(pf_store_run_claim(b, "b", 60, false, 10, &rb.claim)), PF_OK);
+            CHECK_INT(code_of(pf_store_run_claim(b, "b", 60, false, NULL, 10, &rb.claim)), PF_OK);
         }
         CHECK_INT(json_array_size(rb.claim), 1);
         long long epoch = json_integer_value(json_object_get(json_array_get(rb.claim, 0), "epoch"));
@@ -289,6 +289,51 @@ static void test_pg_effect_race(pf_test_pg *pg) {
     pf_store_close(b);
 }
 
+/* A claim passes over the runs the claimant is running (its own lease
+ * that lapsed while it was starved is renewed, not claimed from itself),
+ * and says whether the server it takes a run from still lives: that
+ * server's listening session, named after it, is still open. A run taken
+ * from a live server is no stop of a server (revive.c counts stops). */
+static void ignore_notice(void *user, const char *run_id) {
+    (void)user;
+    (void)run_id;
+}
+
+static void test_pg_claim_holders(pf_test_pg *pg) {
+    char *url = pf_test_pg_new_database(pg, "holders");
+    pf_store *a = NULL, *b = NULL;
+    CHECK(url && pf_store_open(url, &a) == NULL && pf_store_open(url, &b) == NULL);
+    free(url);
+    if (a && b) {
+        CHECK_INT(code_of(pf_store_listen(a, "a", ignore_notice, NULL, NULL)), PF_OK);
+        const char *runs[][2] = {{"run-1-from-live", "a"}, {"run-2-from-gone", "gone"}};
+        for (size_t i = 0; i < 2; i++) { /* leases that have run out already (0 s) */
+            json_t *run = json_pack("{s:s, s:s, s:i, s:s, s:s, s:{}, s:s, s:i}", "id", runs[i][0], "workflow_id",
+                                    "wf", "workflow_version", 1, "family", "cad_file", "status", "running", "doc",
+                                    "lease_owner", runs[i][1], "lease_seconds", 0);
+            CHECK_INT(code_of(pf_store_run_create(a, run)), PF_OK);
+            json_decref(run);
+        }
+        json_t *running = json_pack("[s, s]", runs[0][0], runs[1][0]), *ids = NULL;
+        CHECK_INT(code_of(pf_store_run_claim(a, "a", 60, false, running, 10, &ids)), PF_OK);
+        CHECK_INT(json_array_size(ids), 0);
+        json_decref(ids);
+        json_decref(running);
+        CHECK_INT(code_of(pf_store_run_claim(b, "b", 60, false, NULL, 10, &ids)), PF_OK);
+        CHECK_INT(json_array_size(ids), 2);
+        for (size_t i = 0; i < json_array_size(ids) && i < 2; i++) {
+            const json_t *got = json_array_get(ids, i);
+            CHECK_STR(json_string_value(json_object_get(got, "id")), runs[i][0]);
+            CHECK_MSG(json_is_true(json_object_get(got, "holder_alive")) == (i == 0), "%s: holder_alive wrong",
+                      runs[i][0]);
+        }
+        json_decref(ids);
+        pf_store_unlisten(a);
+    }
+    pf_store_close(a);
+    pf_store_close(b);
+}
+
 int main(void) {
     char *dir = pf_test_tmpdir("store-fence");
     pf_store *lite = NULL;
@@ -305,6 +350,7 @@ int main(void) {
         if (pgs) test_effect_claims(pgs, pf_test_pg_url(pg), pg_sql);
         pf_store_close(pgs);
         test_pg_fences(pg);
+        test_pg_claim_holders(pg);
         test_pg_effect_race(pg);
         pf_test_pg_stop(pg);
     }
