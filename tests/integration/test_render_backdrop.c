@@ -6,12 +6,10 @@
  * but keeps an edge, and neighbouring blocks may differ only a little. */
 #include "check.h"
 
-#include "cad/fixture.h"
 #include "core/mem.h"
-#include "modules/invoke.h"
 #include "support/colour.h"
 #include "support/png.h"
-#include "support/tmpdir.h"
+#include "support/product.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -23,26 +21,6 @@
 /* A horizon between a lit floor and the world was 20 to 40 L* at this
  * size; a sweep's gradient and 16-sample noise stay under 4. */
 #define LIMIT_STEP_L 8.0
-
-typedef struct {
-    const pf_registry *reg;
-    char *dir, *share;
-    json_t *glb, *bbox;
-} fixture;
-
-static json_t *run_ok(fixture *f, const char *key, json_t *inputs, json_t *params) {
-    char *work = pf_test_tmpdir("backdrop-work");
-    atomic_bool cancel = false;
-    pf_module_ctx ctx = {.data_root = f->dir, .work_dir = work, .share_dir = f->share, .cancel = &cancel};
-    json_t *out = NULL;
-    pf_error *err = pf_module_invoke(f->reg, key, &ctx, inputs, params, &out);
-    CHECK_MSG(err == NULL, "%s: %s at %s", key, err ? err->message : "", err ? err->pointer : "");
-    pf_error_free(err);
-    json_decref(inputs);
-    json_decref(params);
-    free(work);
-    return out;
-}
 
 static double lightness(const pf_test_image *img, unsigned x, unsigned y) {
     const uint8_t *p = img->rgba + ((size_t)y * img->width + x) * 4;
@@ -80,13 +58,13 @@ static double worst_step(const pf_test_image *img, double *mean) {
     return worst;
 }
 
-static void check_turntable(fixture *f, const char *key) {
+static void check_turntable(const pf_test_product *f, const char *key) {
     char *tmpl = pf_asprintf("%s/templates/%s.json", f->share, key);
     json_t *params = json_pack("{s:i, s:i, s:i, s:i, s:i, s:b}", "width", WIDTH, "height", HEIGHT, "samples", 16,
                                "frames", 4, "fps", 4, "keep_frames", 1);
-    json_t *out =
-        run_ok(f, "render.blender_turntable",
-               json_pack("{s:O, s:O, s:{s:s}}", "glb", f->glb, "bbox", f->bbox, "template", "path", tmpl), params);
+    json_t *out = pf_test_product_invoke(
+        f, "render.blender_turntable",
+        json_pack("{s:O, s:O, s:{s:s}}", "glb", f->glb, "bbox", f->bbox, "template", "path", tmpl), params, NULL, NULL);
     json_t *files = json_object_get(json_object_get(out, "frames"), "files");
     CHECK_MSG(json_array_size(files) == 4, "%s: %zu frames kept", key, json_array_size(files));
     size_t i;
@@ -111,27 +89,14 @@ int main(void) {
     pf_errors_init(&errs);
     pf_registry *reg = pf_registry_load(&errs);
     CHECK(reg != NULL);
-    if (!reg) return pf_check_done("render_backdrop");
-    fixture f = {.reg = reg, .dir = pf_test_tmpdir("render-backdrop"), .share = pf_strdup(PF_SOURCE_DIR "/share")};
-    char *step = pf_asprintf("%s/gearbox.step", f.dir);
-    pf_error *err = pf_cad_make_fixture(step, &(pf_fixture_opts){.bolts = 4});
-    CHECK(err == NULL);
-    pf_error_free(err);
-    json_t *out = run_ok(&f, "cad.export_glb", json_pack("{s:{s:s}}", "step", "path", step), NULL);
-    f.glb = json_incref(json_object_get(out, "glb"));
-    json_decref(out);
-    out = run_ok(&f, "cad.compute_bbox", json_pack("{s:{s:s}}", "step", "path", step), NULL);
-    f.bbox = json_incref(json_object_get(out, "bbox"));
-    json_decref(out);
-    /* Every shipped template that makes turntables. */
-    const char *keys[] = {"turntable_soft", "studio_white", "studio_dark"};
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        check_turntable(&f, keys[i]);
-    json_decref(f.glb);
-    json_decref(f.bbox);
-    free(step);
-    free(f.share);
-    free(f.dir);
+    pf_test_product f;
+    if (reg && pf_test_product_make(&f, reg, "render-backdrop", 4)) {
+        /* Every shipped template that makes turntables. */
+        const char *keys[] = {"turntable_soft", "studio_white", "studio_dark"};
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            check_turntable(&f, keys[i]);
+    }
+    if (reg) pf_test_product_free(&f);
     pf_registry_free(reg);
     pf_errors_clear(&errs);
     return pf_check_done("render_backdrop");

@@ -5,20 +5,16 @@
  * unfiltered one made from the same frames. Tiny renders, few samples. */
 #include "check.h"
 
-#include "cad/fixture.h"
 #include "core/mem.h"
 #include "core/path.h"
-#include "modules/invoke.h"
-#include "support/tmpdir.h"
+#include "support/product.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 typedef struct {
-    const pf_registry *reg;
-    char *dir, *share;
-    json_t *glb, *bbox;
+    pf_test_product product;
     char *tmpl; /* studio_white with sampling of our own */
 } fixture;
 
@@ -29,27 +25,13 @@ static void keep_total(void *user, double fraction, const char *message) {
     if (sscanf(message, "sample %d of %d", &done, &total) == 2 && total > *(int *)user) *(int *)user = total;
 }
 
-static json_t *run_ok(fixture *f, const char *key, json_t *inputs, json_t *params, int *samples) {
-    char *work = pf_test_tmpdir("sampling-work");
-    atomic_bool cancel = false;
-    pf_module_ctx ctx = {.data_root = f->dir,
-                         .work_dir = work,
-                         .share_dir = f->share,
-                         .cancel = &cancel,
-                         .progress = samples ? keep_total : NULL,
-                         .progress_user = samples};
-    json_t *out = NULL;
-    pf_error *err = pf_module_invoke(f->reg, key, &ctx, inputs, params, &out);
-    CHECK_MSG(err == NULL, "%s: %s at %s", key, err ? err->message : "", err ? err->pointer : "");
-    pf_error_free(err);
-    json_decref(inputs);
-    json_decref(params);
-    free(work);
-    return out;
+static json_t *run_ok(const fixture *f, const char *key, json_t *inputs, json_t *params, int *samples) {
+    return pf_test_product_invoke(&f->product, key, inputs, params, samples ? keep_total : NULL, samples);
 }
 
 static json_t *inputs(const fixture *f) {
-    return json_pack("{s:O, s:O, s:{s:s}}", "glb", f->glb, "bbox", f->bbox, "template", "path", f->tmpl);
+    return json_pack("{s:O, s:O, s:{s:s}}", "glb", f->product.glb, "bbox", f->product.bbox, "template", "path",
+                     f->tmpl);
 }
 
 static void test_counts(fixture *f) {
@@ -104,34 +86,21 @@ int main(void) {
     pf_errors_init(&errs);
     pf_registry *reg = pf_registry_load(&errs);
     CHECK(reg != NULL);
-    if (!reg) return pf_check_done("render_sampling");
-    fixture f = {.reg = reg, .dir = pf_test_tmpdir("render-sampling"), .share = pf_strdup(PF_SOURCE_DIR "/share")};
-    json_t *t = json_load_file(PF_SOURCE_DIR "/share/templates/studio_white.json", 0, NULL);
-    CHECK(t != NULL);
-    json_object_set_new(t, "sampling",
-                        json_pack("{s:i, s:i, s:f, s:f}", "samples", 3, "video_samples", 4, "noise_threshold", 0.05,
-                                  "clamp_indirect", 2.0));
-    f.tmpl = pf_asprintf("%s/few_samples.json", f.dir);
-    CHECK(json_dump_file(t, f.tmpl, 0) == 0);
-    json_decref(t);
-    char *step = pf_asprintf("%s/gearbox.step", f.dir);
-    pf_error *err = pf_cad_make_fixture(step, &(pf_fixture_opts){.bolts = 2});
-    CHECK(err == NULL);
-    pf_error_free(err);
-    json_t *out = run_ok(&f, "cad.export_glb", json_pack("{s:{s:s}}", "step", "path", step), NULL, NULL);
-    f.glb = json_incref(json_object_get(out, "glb"));
-    json_decref(out);
-    out = run_ok(&f, "cad.compute_bbox", json_pack("{s:{s:s}}", "step", "path", step), NULL, NULL);
-    f.bbox = json_incref(json_object_get(out, "bbox"));
-    json_decref(out);
-    test_counts(&f);
-    test_video_denoise(&f);
-    json_decref(f.glb);
-    json_decref(f.bbox);
-    free(step);
+    fixture f = {0};
+    if (reg && pf_test_product_make(&f.product, reg, "render-sampling", 2)) {
+        json_t *t = json_load_file(PF_SOURCE_DIR "/share/templates/studio_white.json", 0, NULL);
+        CHECK(t != NULL);
+        json_object_set_new(t, "sampling",
+                            json_pack("{s:i, s:i, s:f, s:f}", "samples", 3, "video_samples", 4, "noise_threshold",
+                                      0.05, "clamp_indirect", 2.0));
+        f.tmpl = pf_asprintf("%s/few_samples.json", f.product.dir);
+        CHECK(json_dump_file(t, f.tmpl, 0) == 0);
+        json_decref(t);
+        test_counts(&f);
+        test_video_denoise(&f);
+    }
+    if (reg) pf_test_product_free(&f.product);
     free(f.tmpl);
-    free(f.share);
-    free(f.dir);
     pf_registry_free(reg);
     pf_errors_clear(&errs);
     return pf_check_done("render_sampling");
