@@ -59,15 +59,16 @@ char *pf_cli_self(void) {
     return pf_strdup(path);
 }
 
-bool pf_cli_limit(const char *option, const char *text, pf_limit_override *limits, size_t max, size_t *n) {
+bool pf_cli_limit(int letter, const char *text, pf_limit_override *limits, size_t max, size_t *n) {
     const char *eq = strchr(text, '=');
     const char *value = eq ? eq + 1 : text;
     pf_limit_override o = {0};
     bool ok;
-    bool size = strcmp(option, "--cpu-limit") != 0;
-    if (!strcmp(option, "--memory-limit")) {
+    bool size = letter != 'X';
+    const char *option = letter == 'L' ? "--memory-limit" : letter == 'F' ? "--file-limit" : "--cpu-limit";
+    if (letter == 'L') {
         ok = pf_bytes_parse(value, &o.memory_bytes);
-    } else if (!strcmp(option, "--file-limit")) {
+    } else if (letter == 'F') {
         ok = pf_bytes_parse(value, &o.file_bytes) && o.file_bytes > 0;
     } else {
         char *end = NULL;

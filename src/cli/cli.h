@@ -52,10 +52,12 @@ const char *pf_cli_store_location(const char *data_dir, const char *store_url);
 /* This program's own path (isolated modules run it as `module-child`);
  * caller frees; NULL when the system cannot tell. */
 char *pf_cli_self(void);
-/* Parses a --memory-limit or --cpu-limit value, "[QUEUE=]VALUE", into
- * limits (at most max, *n of them so far); prints why not and returns
- * false on a bad one. Queue names are malloc'd: pf_cli_limits_free. */
-bool pf_cli_limit(const char *option, const char *text, pf_limit_override *limits, size_t max, size_t *n);
+/* Parses a --memory-limit, --file-limit or --cpu-limit value,
+ * "[QUEUE=]VALUE", into limits (at most max, *n of them so far); letter
+ * is the option's getopt letter, the same in every command that takes
+ * them ('L', 'F', 'X'). Prints why not and returns false on a bad one.
+ * Queue names are malloc'd: pf_cli_limits_free. */
+bool pf_cli_limit(int letter, const char *text, pf_limit_override *limits, size_t max, size_t *n);
 void pf_cli_limits_free(pf_limit_override *limits, size_t n);
 /* A directory a command may make (a data directory, an output directory):
  * whether it existed before, so that a command that fails removes what it

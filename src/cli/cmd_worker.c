@@ -86,11 +86,7 @@ static int parse(int argc, char **argv, worker_args *a) {
         case 'L':
         case 'F':
         case 'X':
-            if (!pf_cli_limit(c == 'L'   ? "--memory-limit"
-                              : c == 'F' ? "--file-limit"
-                                         : "--cpu-limit",
-                              optarg, a->limits, 16, &a->n_limits))
-                return PF_EXIT_USAGE;
+            if (!pf_cli_limit(c, optarg, a->limits, 16, &a->n_limits)) return PF_EXIT_USAGE;
             break;
         default: return PF_EXIT_USAGE; /* getopt said what */
         }

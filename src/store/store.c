@@ -93,7 +93,13 @@ pf_error *pf_store_workflow_list(pf_store *s, const char *family, json_t **list_
     return counted(s, s->ops->workflow_list(s, family, list_out));
 }
 pf_error *pf_store_workflow_versions(pf_store *s, const char *id, json_t **list_out) {
-    return counted(s, s->ops->workflow_versions(s, id, list_out));
+    pf_error *err = counted(s, s->ops->workflow_versions(s, id, list_out));
+    if (!err && json_array_size(*list_out) == 0) { /* a workflow has a version from its first save */
+        json_decref(*list_out);
+        *list_out = NULL;
+        err = pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
+    }
+    return err;
 }
 pf_error *pf_store_workflow_delete(pf_store *s, const char *id) {
     return counted(s, s->ops->workflow_delete(s, id, NULL, 0));

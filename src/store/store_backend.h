@@ -34,7 +34,7 @@ typedef struct pf_store_ops {
                                json_t **stored_out);
     pf_error *(*workflow_get)(pf_store *s, const char *id, int version, json_t **doc_out);
     pf_error *(*workflow_list)(pf_store *s, const char *family, json_t **list_out);
-    pf_error *(*workflow_versions)(pf_store *s, const char *id, json_t **list_out);
+    pf_error *(*workflow_versions)(pf_store *s, const char *id, json_t **list_out); /* [] for none */
     pf_error *(*workflow_delete)(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs);
     pf_error *(*run_create)(pf_store *s, const json_t *run);
     pf_error *(*run_transitions)(pf_store *s, const pf_store_transition *items, size_t n);

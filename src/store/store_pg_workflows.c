@@ -137,10 +137,6 @@ pf_error *pf_pg_workflow_versions(pf_store *s, const char *id, json_t **list_out
         json_array_append_new(list, json_pack("{s:I, s:s, s:s}", "version", (json_int_t)pf_pg_int(r, i, 0),
                                               "created_at", pf_pg_text(r, i, 1), "sha256", pf_pg_text(r, i, 2)));
     PQclear(r);
-    if (json_array_size(list) == 0) {
-        json_decref(list);
-        return pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
-    }
     *list_out = list;
     return NULL;
 }

@@ -332,10 +332,6 @@ static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **
                                               pf_sqlite_text(q, 1), "sha256", pf_sqlite_text(q, 2)));
     sqlite3_finalize(q);
     pthread_mutex_unlock(&st->writer.lock);
-    if (json_array_size(list) == 0) {
-        json_decref(list);
-        return pf_error_new(PF_ENOTFOUND, "", "workflow \"%s\" does not exist", id);
-    }
     *list_out = list;
     return NULL;
 }
