@@ -25,6 +25,14 @@ extern const int pf_store_n_tables;
 /* Gets each row (borrowed: json_incref it to keep it); an error stops the dump. */
 typedef pf_error *(*pf_store_row_fn)(void *ctx, json_t *row);
 
+/* A workflow's delete as a backend hands it to its transaction: the
+ * workflow and the referrers that keep it (store.h). */
+typedef struct {
+    const char *id;
+    const pf_store_ref *refs;
+    size_t n_refs;
+} pf_store_delete;
+
 typedef struct pf_store_ops {
     const char *name;
     void (*close)(pf_store *s);

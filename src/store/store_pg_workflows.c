@@ -141,16 +141,10 @@ pf_error *pf_pg_workflow_versions(pf_store *s, const char *id, json_t **list_out
     return NULL;
 }
 
-typedef struct {
-    const char *id;
-    const pf_store_ref *refs;
-    size_t n_refs;
-} delete_args;
-
 /* The soft delete takes the row's lock first; then its referrers are
  * looked for, in a statement that sees those committed meanwhile. */
 static pf_error *delete_locked(pg_conn *c, void *arg) {
-    const delete_args *a = arg;
+    const pf_store_delete *a = arg;
     const char *values[] = {a->id};
     PGresult *r;
     pf_error *err = pf_pg_exec(c, Q_WF_DELETE, 1, values, &r, "deleting a workflow");
@@ -161,6 +155,6 @@ static pf_error *delete_locked(pg_conn *c, void *arg) {
 }
 
 pf_error *pf_pg_workflow_delete(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs) {
-    delete_args a = {id, refs, n_refs};
+    pf_store_delete a = {id, refs, n_refs};
     return pf_pg_transaction(s, delete_locked, &a, "deleting a workflow");
 }

@@ -336,16 +336,10 @@ static pf_error *sqlite_workflow_versions(pf_store *s, const char *id, json_t **
     return NULL;
 }
 
-typedef struct {
-    const char *id;
-    const pf_store_ref *refs;
-    size_t n_refs;
-} delete_args;
-
 /* Marked deleted, then its referrers looked for in the same transaction:
  * one of them rolls the delete back. */
 static pf_error *delete_in_transaction(sqlite_store *st, void *arg) {
-    const delete_args *a = arg;
+    const pf_store_delete *a = arg;
     char stamp[PF_ISO_LEN];
     pf_iso_now(stamp);
     sqlite3_stmt *q =
@@ -361,7 +355,7 @@ static pf_error *delete_in_transaction(sqlite_store *st, void *arg) {
 }
 
 static pf_error *sqlite_workflow_delete(pf_store *s, const char *id, const pf_store_ref *refs, size_t n_refs) {
-    delete_args a = {id, refs, n_refs};
+    pf_store_delete a = {id, refs, n_refs};
     return pf_sqlite_transaction(s, delete_in_transaction, &a, "deleting a workflow");
 }
 
