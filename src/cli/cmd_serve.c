@@ -236,9 +236,10 @@ static int parse(int argc, char **argv, serve_args *a) {
             break;
         }
         case 'i':
-            /* It names the server's database session too (pf_pg_presence),
+            /* It names the server's database session too (pf_store_listen),
              * which holds 63 bytes of printable ASCII. */
-            if (!*optarg || strlen(optarg) > PF_LEASE_OWNER_MAX || strspn(optarg, PF_LEASE_OWNER_CHARS) != strlen(optarg)) {
+            if (!*optarg || strlen(optarg) > PF_LEASE_OWNER_MAX ||
+                strspn(optarg, PF_LEASE_OWNER_CHARS) != strlen(optarg)) {
                 fprintf(stderr,
                         "prodflow serve: --server-id must be 1..%d letters, digits, '.', '_' or '-', not \"%s\"\n",
                         PF_LEASE_OWNER_MAX, optarg);

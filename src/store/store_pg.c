@@ -179,10 +179,10 @@ static pf_error *ensure(pg_store *st, pg_conn *c) {
     if (!err && c->listens) err = simple(c->pg, "LISTEN " PF_PG_CHANNEL, "listening for run changes");
     if (!err && c->presence) {
         const char *values[] = {c->presence};
-        err = finish(c->pg,
-                     PQexecParams(c->pg, "SELECT set_config('application_name', $1, false)", 1, NULL, values, NULL,
-                                  NULL, 0),
-                     NULL, "naming the listening session");
+        err = finish(
+            c->pg,
+            PQexecParams(c->pg, "SELECT set_config('application_name', $1, false)", 1, NULL, values, NULL, NULL, 0),
+            NULL, "naming the listening session");
     }
     if (err) drop(c);
     return err;
@@ -541,7 +541,7 @@ static void *listen_main(void *arg) {
 }
 
 pf_error *pf_pg_listen(pf_store *s, const char *owner, pf_store_notice_fn fn, pf_store_notice_fn on_cancel,
-                      void *user) {
+                       void *user) {
     pg_store *st = pf_pg_impl(s);
     if (st->listener) return pf_error_new(PF_ECONFLICT, "/store", "the store already has a listener for run changes");
     struct pg_listener *l = pf_xcalloc(1, sizeof *l);

@@ -67,9 +67,9 @@ extern const char *const pf_pg_sql[Q_COUNT];
 
 /* A connection and its lock: a PGconn serves one thread at a time. */
 typedef struct {
-    PGconn *pg;    /* NULL until first used */
-    bool prepared; /* the statements are prepared on this session */
-    bool listens;  /* LISTENs on PF_PG_CHANNEL: issued again on every new session */
+    PGconn *pg;     /* NULL until first used */
+    bool prepared;  /* the statements are prepared on this session */
+    bool listens;   /* LISTENs on PF_PG_CHANNEL: issued again on every new session */
     char *presence; /* with listens, the session's application_name (PF_PG_PRESENCE and owner), or NULL */
     pthread_mutex_t lock;
 } pg_conn;
@@ -191,8 +191,7 @@ pf_error *pf_pg_effect_claim(pf_store *s, const char *run_id, const char *node_i
                              const pf_store_fence *fence, json_t **claim_out);
 pf_error *pf_pg_effect_done(pf_store *s, const char *run_id, const char *node_id, const char *key,
                             const json_t *result);
-pf_error *pf_pg_listen(pf_store *s, const char *owner, pf_store_notice_fn fn, pf_store_notice_fn on_cancel,
-                      void *user);
+pf_error *pf_pg_listen(pf_store *s, const char *owner, pf_store_notice_fn fn, pf_store_notice_fn on_cancel, void *user);
 /* A cancel request's notice: this prefix, then the run id. */
 #define PF_PG_CANCEL_PREFIX "cancel:"
 void pf_pg_unlisten(pf_store *s);

@@ -276,8 +276,8 @@ int main(void) {
         free(lease);
         /* b took it from a live server (a's session is still open), which
          * counts as no stop of a server toward the stalled-run rule */
-        char *alive = sql_value(url, "SELECT doc->'resumes'->-1->>'holder_alive' FROM run_docs WHERE run_id = $1",
-                                run_id);
+        char *alive =
+            sql_value(url, "SELECT doc->'resumes'->-1->>'holder_alive' FROM run_docs WHERE run_id = $1", run_id);
         CHECK_STR(alive, "true");
         free(alive);
         json_t *before = run_doc(&b, run_id);

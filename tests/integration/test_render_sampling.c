@@ -91,8 +91,8 @@ int main(void) {
         json_t *t = json_load_file(PF_SOURCE_DIR "/share/templates/studio_white.json", 0, NULL);
         CHECK(t != NULL);
         json_object_set_new(t, "sampling",
-                            json_pack("{s:i, s:i, s:f, s:f}", "samples", 3, "video_samples", 4, "noise_threshold",
-                                      0.05, "clamp_indirect", 2.0));
+                            json_pack("{s:i, s:i, s:f, s:f}", "samples", 3, "video_samples", 4, "noise_threshold", 0.05,
+                                      "clamp_indirect", 2.0));
         f.tmpl = pf_asprintf("%s/few_samples.json", f.product.dir);
         CHECK(json_dump_file(t, f.tmpl, 0) == 0);
         json_decref(t);

@@ -25,7 +25,6 @@ void pf_test_product_free(pf_test_product *p);
  * may be NULL); progress (may be NULL) hears the module's progress. The
  * outputs, or NULL. */
 json_t *pf_test_product_invoke(const pf_test_product *p, const char *key, json_t *inputs, json_t *params,
-                               void (*progress)(void *user, double fraction, const char *message),
-                               void *progress_user);
+                               void (*progress)(void *user, double fraction, const char *message), void *progress_user);
 
 #endif

@@ -308,8 +308,8 @@ static void test_pg_claim_holders(pf_test_pg *pg) {
         CHECK_INT(code_of(pf_store_listen(a, "a", ignore_notice, NULL, NULL)), PF_OK);
         const char *runs[][2] = {{"run-1-from-live", "a"}, {"run-2-from-gone", "gone"}};
         for (size_t i = 0; i < 2; i++) { /* leases that have run out already (0 s) */
-            json_t *run = json_pack("{s:s, s:s, s:i, s:s, s:s, s:{}, s:s, s:i}", "id", runs[i][0], "workflow_id",
-                                    "wf", "workflow_version", 1, "family", "cad_file", "status", "running", "doc",
+            json_t *run = json_pack("{s:s, s:s, s:i, s:s, s:s, s:{}, s:s, s:i}", "id", runs[i][0], "workflow_id", "wf",
+                                    "workflow_version", 1, "family", "cad_file", "status", "running", "doc",
                                     "lease_owner", runs[i][1], "lease_seconds", 0);
             CHECK_INT(code_of(pf_store_run_create(a, run)), PF_OK);
             json_decref(run);
