@@ -231,9 +231,8 @@ pf_error *rt_persist_node(pf_runtime *rt, rt_run *run, const rt_node *n, const p
 pf_error *rt_revive(pf_runtime *rt, const char *run_id, bool only_unfinished, long long epoch, bool holder_alive);
 /* lease.c: claims runs nobody holds (own_too: and those this owner held
  * before a restart), never one this runtime is running, and revives
- * them; *n counts them. A run that cannot
- * be revived is logged and its lease lapses, since only running runs are
- * renewed. */
+ * them; *n counts them. A run that cannot be revived is logged and its
+ * lease lapses, since only running runs are renewed. */
 pf_error *rt_claim_and_revive(pf_runtime *rt, bool own_too, size_t *n);
 /* lease.c: the lease thread: renews this runtime's leases three times per
  * lease time, and each time claims the runs whose lease ran out. */

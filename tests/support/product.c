@@ -7,7 +7,6 @@
 
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 json_t *pf_test_product_invoke(const pf_test_product *p, const char *key, json_t *inputs, json_t *params,
                                void (*progress)(void *user, double fraction, const char *message),
@@ -30,13 +29,9 @@ json_t *pf_test_product_invoke(const pf_test_product *p, const char *key, json_t
     return out;
 }
 
-/* One output port of a CAD module run on the STEP file. Meshing on one
- * thread: OCCT's thread pool would otherwise live in the test process to
- * its exit, where LeakSanitizer's stop-the-world crashed once in CI
- * ("Tracer caught signal 11") after every check had passed. */
+/* One output port of a CAD module run on the STEP file. */
 static json_t *cad_output(const pf_test_product *p, const char *key, const char *step, const char *port) {
-    json_t *params = strcmp(key, "cad.export_glb") == 0 ? json_pack("{s:b}", "parallel", 0) : NULL;
-    json_t *out = pf_test_product_invoke(p, key, json_pack("{s:{s:s}}", "step", "path", step), params, NULL, NULL);
+    json_t *out = pf_test_product_invoke(p, key, json_pack("{s:{s:s}}", "step", "path", step), NULL, NULL, NULL);
     json_t *got = json_incref(json_object_get(out, port));
     json_decref(out);
     return got;
