@@ -55,43 +55,111 @@ pf_error *pf_pg_run_create(pf_store *s, const json_t *run) {
     return err;
 }
 
-static void send_artifact(pg_pipe *p, const json_t *a) {
-    char size[24], *doc = pf_json_text(a, false);
-    snprintf(size, sizeof size, "%lld", (long long)json_integer_value(json_object_get(a, "size")));
-    const char *row[] = {pf_json_str(a, "id"),
-                         pf_json_str(a, "sha256"),
-                         pf_json_str(a, "run_id"),
-                         pf_json_str(a, "node_id"),
-                         pf_json_str(a, "role"),
-                         pf_json_str(a, "media_type"),
-                         size,
-                         doc};
-    pf_pg_send(p, Q_ARTIFACT_PUT, 8, row);
-    free(doc);
+/* A group's rows of one kind, as the texts of a JSON array's elements,
+ * sent as one statement: row by row, the server's cost per statement
+ * (bind, executor start-up, end) was most of a group commit's. */
+typedef struct {
+    const char **texts;
+    char **owned; /* the texts made here, freed with the list */
+    size_t n, cap;
+} json_list;
+
+/* Adds text (JSON); owned says whether the list frees it. */
+static void list_add(json_list *l, const char *text, bool owned) {
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 16;
+        l->texts = pf_xrealloc(l->texts, l->cap * sizeof *l->texts);
+        l->owned = pf_xrealloc(l->owned, l->cap * sizeof *l->owned);
+    }
+    l->texts[l->n] = text;
+    l->owned[l->n++] = owned ? (char *)text : NULL;
 }
 
-static void send_asset(pg_pipe *p, const json_t *asset) {
-    char *doc = pf_json_text(asset, false);
-    const char *row[] = {pf_json_str(asset, "id"), pf_json_str(asset, "run_id"), pf_json_str(asset, "node_id"), doc};
-    pf_pg_send(p, Q_ASSET_PUT, 4, row);
-    free(doc);
+static void list_add_json(json_list *l, const json_t *v) { list_add(l, pf_json_text(v, false), true); }
+
+/* "[text,text,...]", malloc'd. */
+static char *list_join(const json_list *l) {
+    size_t len = 2;
+    for (size_t i = 0; i < l->n; i++)
+        len += strlen(l->texts[i]) + 1;
+    char *out = pf_xmalloc(len + 1), *at = out;
+    *at++ = '[';
+    for (size_t i = 0; i < l->n; i++) {
+        if (i) *at++ = ',';
+        size_t k = strlen(l->texts[i]);
+        memcpy(at, l->texts[i], k);
+        at += k;
+    }
+    *at++ = ']';
+    *at = '\0';
+    return out;
 }
 
-static void send_extras(pg_pipe *p, const pf_store_node_extras *x) {
+static void list_free(json_list *l) {
+    for (size_t i = 0; i < l->n; i++)
+        free(l->owned[i]);
+    free(l->texts);
+    free(l->owned);
+}
+
+/* Sends q with the lists joined as its parameters, when they hold rows. */
+static void send_rows(pg_pipe *p, pg_query q, const json_list *a, const json_list *b) {
+    if (!a->n) return;
+    char *values[2] = {list_join(a), b ? list_join(b) : NULL};
+    pf_pg_send(p, q, b ? 2 : 1, (const char *const *)values);
+    free(values[0]);
+    free(values[1]);
+}
+
+/* What a group writes besides its runs' rows: nodes as [run, node,
+ * status] with their states beside, artifact and asset docs (their
+ * columns are read from the doc), cache entries as [key, slot] with the
+ * entries beside. */
+typedef struct {
+    json_list nodes, states, artifacts, assets, cache, entries;
+} group_rows;
+
+static void gather(group_rows *g, const pf_store_transition *t) {
+    if (t->node_id) {
+        json_t *key = json_pack("[sss]", t->run_id, t->node_id, t->node_status);
+        list_add_json(&g->nodes, key);
+        json_decref(key);
+        if (t->node_state_text)
+            list_add(&g->states, t->node_state_text, false);
+        else
+            list_add_json(&g->states, t->node_state);
+    }
+    const pf_store_node_extras *x = t->extras;
+    if (!x) return;
     size_t i;
     const json_t *v;
-    json_array_foreach(x->artifacts, i, v) send_artifact(p, v);
-    json_array_foreach(x->assets, i, v) send_asset(p, v);
+    json_array_foreach(x->artifacts, i, v) list_add_json(&g->artifacts, v);
+    json_array_foreach(x->assets, i, v) list_add_json(&g->assets, v);
     if (!x->cache_key) return;
-    char *doc = x->cache_entry_text ? NULL : pf_json_text(x->cache_entry, false);
-    const char *row[] = {x->cache_key, x->cache_slot, x->cache_entry_text ? x->cache_entry_text : doc};
-    pf_pg_send(p, Q_CACHE_PUT, 3, row);
-    free(doc);
+    json_t *key = json_pack("[ss]", x->cache_key, x->cache_slot);
+    list_add_json(&g->cache, key);
+    json_decref(key);
+    if (x->cache_entry_text)
+        list_add(&g->entries, x->cache_entry_text, false);
+    else
+        list_add_json(&g->entries, x->cache_entry);
 }
 
-/* Parameters are copied into libpq's buffer as each statement is sent, so
- * the texts are freed at once. */
-static void send_transition(pg_pipe *p, const pf_store_transition *t) {
+/* The run's own rows, in the group's order: its fence before its first
+ * write fails the pipeline before anything of the run is written, and the
+ * row it locks stays locked to the commit, so once per run is enough. */
+static void send_run_writes(pg_pipe *p, const pf_store_transition *items, size_t i) {
+    const pf_store_transition *t = &items[i];
+    bool fenced = false;
+    for (size_t k = 0; k < i && t->fence && !fenced; k++)
+        fenced = items[k].fence && strcmp(items[k].run_id, t->run_id) == 0 &&
+                 items[k].fence->epoch == t->fence->epoch && strcmp(items[k].fence->owner, t->fence->owner) == 0;
+    if (t->fence && !fenced) {
+        char epoch[24];
+        snprintf(epoch, sizeof epoch, "%lld", t->fence->epoch);
+        const char *row[] = {t->run_id, t->fence->owner, epoch};
+        pf_pg_send(p, Q_RUN_FENCE, 3, row);
+    }
     if (t->run_status) {
         const char *row[] = {t->run_id, t->run_status};
         pf_pg_send(p, Q_RUN_STATUS, 2, row); /* fails, and so rolls back, for an unknown run */
@@ -102,13 +170,6 @@ static void send_transition(pg_pipe *p, const pf_store_transition *t) {
         pf_pg_send(p, Q_RUN_DOC_UPDATE, 2, row);
         free(doc);
     }
-    if (t->node_id) {
-        char *state = t->node_state_text ? NULL : pf_json_text(t->node_state, false);
-        const char *row[] = {t->run_id, t->node_id, t->node_status, t->node_state_text ? t->node_state_text : state};
-        pf_pg_send(p, Q_NODE_PUT, 4, row);
-        free(state);
-    }
-    if (t->extras) send_extras(p, t->extras);
 }
 
 typedef struct {
@@ -120,24 +181,18 @@ typedef struct {
  * other servers hear of it when (and only if) it commits. */
 static void send_batch(pg_pipe *p, void *arg) {
     const batch_args *b = arg;
+    group_rows g = {0};
     for (size_t i = 0; i < b->n; i++) {
-        const pf_store_transition *t = &b->items[i];
-        /* A run's fence goes before its first write: it fails the pipeline
-         * before anything of the run is written, and the row it locks
-         * stays locked to the commit, so once per run is enough. */
-        bool fenced = false;
-        for (size_t k = 0; k < i && t->fence && !fenced; k++)
-            fenced = b->items[k].fence && strcmp(b->items[k].run_id, t->run_id) == 0 &&
-                     b->items[k].fence->epoch == t->fence->epoch &&
-                     strcmp(b->items[k].fence->owner, t->fence->owner) == 0;
-        if (t->fence && !fenced) {
-            char epoch[24];
-            snprintf(epoch, sizeof epoch, "%lld", t->fence->epoch);
-            const char *row[] = {t->run_id, t->fence->owner, epoch};
-            pf_pg_send(p, Q_RUN_FENCE, 3, row);
-        }
-        send_transition(p, t);
+        send_run_writes(p, b->items, i);
+        gather(&g, &b->items[i]);
     }
+    send_rows(p, Q_NODES_PUT, &g.nodes, &g.states);
+    send_rows(p, Q_ARTIFACTS_PUT, &g.artifacts, NULL);
+    send_rows(p, Q_ASSETS_PUT, &g.assets, NULL);
+    send_rows(p, Q_CACHE_PUT, &g.cache, &g.entries);
+    json_list *lists[] = {&g.nodes, &g.states, &g.artifacts, &g.assets, &g.cache, &g.entries};
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+        list_free(lists[i]);
     for (size_t i = 0; i < b->n; i++) {
         bool seen = false;
         for (size_t k = 0; k < i && !seen; k++)

@@ -39,16 +39,33 @@ const char *const pf_pg_sql[Q_COUNT] = {
     [Q_RUN_DOC_INSERT] = "INSERT INTO run_docs (run_id, doc) VALUES ($1, $2)",
     [Q_RUN_STATUS] = "SELECT pf_run_status($1, $2)",
     [Q_RUN_DOC_UPDATE] = "UPDATE run_docs SET doc = $2 WHERE run_id = $1",
-    [Q_NODE_PUT] = "INSERT INTO run_nodes (run_id, node_id, status, state) VALUES ($1, $2, $3, $4) "
-                   "ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, state = excluded.state",
+    /* A group commit's rows of each kind go in one statement each
+     * (store_pg_runs.c): a JSON array of them, with the states or entries
+     * (JSON themselves) in a second array beside, matched by position.
+     * A row written twice in one group: the last one stands, as it did
+     * row by row (DO UPDATE may not touch a row twice in one statement). */
+    [Q_NODES_PUT] = "INSERT INTO run_nodes (run_id, node_id, status, state) "
+                    "SELECT DISTINCT ON (k.v->>0, k.v->>1) k.v->>0, k.v->>1, k.v->>2, s.v "
+                    "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(v, i) "
+                    "JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS s(v, j) ON s.j = k.i "
+                    "ORDER BY k.v->>0, k.v->>1, k.i DESC "
+                    "ON CONFLICT (run_id, node_id) DO UPDATE SET status = excluded.status, state = excluded.state",
     /* The id is derived from (run, node, port): writing it again is a no-op. */
-    [Q_ARTIFACT_PUT] = "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, doc, created_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, pf_now()) ON CONFLICT (id) DO NOTHING",
+    [Q_ARTIFACTS_PUT] = "INSERT INTO artifacts (id, sha256, run_id, node_id, role, media_type, size, doc, created_at) "
+                        "SELECT a->>'id', a->>'sha256', a->>'run_id', a->>'node_id', a->>'role', a->>'media_type', "
+                        "coalesce((a->>'size')::bigint, 0), a, pf_now() FROM jsonb_array_elements($1::jsonb) AS e(a) "
+                        "ON CONFLICT (id) DO NOTHING",
     /* A node that runs again after a crash publishes the same asset: the
      * first row stands. */
-    [Q_ASSET_PUT] = "INSERT INTO assets (id, run_id, node_id, doc, created_at) VALUES ($1, $2, $3, $4, pf_now()) "
-                    "ON CONFLICT DO NOTHING",
-    [Q_CACHE_PUT] = "INSERT INTO module_cache (key, slot, doc, created_at) VALUES ($1, $2, $3, pf_now()) "
+    [Q_ASSETS_PUT] = "INSERT INTO assets (id, run_id, node_id, doc, created_at) "
+                     "SELECT a->>'id', a->>'run_id', a->>'node_id', a, pf_now() FROM jsonb_array_elements($1::jsonb) "
+                     "AS e(a) ON CONFLICT DO NOTHING",
+    /* In the group's order, so that seq orders a slot's entries as before. */
+    [Q_CACHE_PUT] = "INSERT INTO module_cache (key, slot, doc, created_at) SELECT key, slot, doc, pf_now() FROM "
+                    "(SELECT DISTINCT ON (k.v->>0) k.v->>0 AS key, k.v->>1 AS slot, e.v AS doc, k.i "
+                    "FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS k(v, i) "
+                    "JOIN jsonb_array_elements($2::jsonb) WITH ORDINALITY AS e(v, j) ON e.j = k.i "
+                    "ORDER BY k.v->>0, k.i DESC) last ORDER BY i "
                     "ON CONFLICT (key) DO UPDATE SET slot = excluded.slot, doc = excluded.doc, "
                     "created_at = excluded.created_at",
     [Q_RUN_GET] = "SELECT " RUN_COLUMNS ", NULL FROM runs WHERE id = $1",

@@ -336,6 +336,49 @@ static void test_runs(pf_store *s) {
     json_decref(assets_a2), json_decref(entry), json_decref(state);
 }
 
+/* One group may write a row twice (a node's start and its finish, a cache
+ * key that two nodes share, an artifact written again): the last write
+ * stands, as if they went one by one. PostgreSQL sends each kind of row
+ * as one statement, which must not touch a row twice. */
+static void test_group_repeats(pf_store *s) {
+    json_t *run = run_row("r3", "running"), *got = NULL;
+    CHECK_INT(code_of(pf_store_run_create(s, run)), PF_OK);
+    json_t *arts = json_pack("[o]", artifact("r3.d.out", "r3", "d"));
+    pf_store_node_extras first = {
+        .artifacts = arts, .cache_key = "k3", .cache_slot = "slot3", .cache_entry_text = "{\"why\":\"first\"}"};
+    pf_store_node_extras other = {
+        .artifacts = arts, .cache_key = "k4", .cache_slot = "slot3", .cache_entry_text = "{\"why\":\"other\"}"};
+    pf_store_node_extras last = {.cache_key = "k3", .cache_slot = "slot3", .cache_entry_text = "{\"why\":\"last\"}"};
+    pf_store_transition group[] = {
+        {.run_id = "r3", .node_id = "d", .node_status = "running", .node_state_text = "{\"attempt\":1}"},
+        {.run_id = "r3",
+         .node_id = "d",
+         .node_status = "succeeded",
+         .node_state_text = "{\"attempt\":2}",
+         .extras = &first},
+        {.run_id = "r3", .node_id = "e", .node_status = "succeeded", .node_state_text = "{}", .extras = &other},
+        {.run_id = "r3", .node_id = "e", .node_status = "failed", .node_state_text = "{}", .extras = &last},
+    };
+    CHECK_INT(code_of(pf_store_run_transitions(s, group, 4)), PF_OK);
+    CHECK_INT(code_of(pf_store_run_get(s, "r3", true, &got)), PF_OK);
+    json_t *d = json_object_get(json_object_get(got, "nodes"), "d");
+    CHECK_STR(json_string_value(json_object_get(d, "status")), "succeeded");
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(d, "state"), "attempt")), 2);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(json_object_get(got, "nodes"), "e"), "status")),
+              "failed");
+    json_decref(got);
+    CHECK_INT(code_of(pf_store_artifact_get(s, "r3.d.out", &got)), PF_OK);
+    json_decref(got);
+    const char *keys[] = {"k3", "k4"}, *slots[] = {"slot3", "slot3"};
+    json_t *found[2];
+    bool exact[2];
+    CHECK_INT(code_of(pf_store_cache_find_many(s, 2, keys, slots, found, exact)), PF_OK);
+    CHECK(exact[0] && found[0] && strcmp(json_string_value(json_object_get(found[0], "why")), "last") == 0);
+    CHECK(exact[1] && found[1] && strcmp(json_string_value(json_object_get(found[1], "why")), "other") == 0);
+    json_decref(found[0]), json_decref(found[1]);
+    json_decref(run), json_decref(arts);
+}
+
 /* Every case that takes a store, in order, on a fresh one. */
 static void test_cases(pf_store *s) {
     test_versions(s);
@@ -343,6 +386,7 @@ static void test_cases(pf_store *s) {
     test_concurrency(s);
     test_items(s);
     test_runs(s);
+    test_group_repeats(s);
 }
 
 /* ------------------------------------------------------------- snapshots */
