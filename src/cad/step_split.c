@@ -44,19 +44,30 @@ static uint64_t stops_tail(const unsigned char *p, size_t n) {
     return m;
 }
 
-/* The same for 64 bytes, 16 at a time: about twenty vector instructions
- * instead of 64 table lookups and branches. */
-static uint64_t stops64(const unsigned char *p) {
+/* Bit i set when p[i] is a parenthesis, for n <= 64 bytes. */
+static uint64_t parens_tail(const unsigned char *p, size_t n) {
+    uint64_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        m |= (uint64_t)((p[i] | 1) == ')') << i;
+    return m;
+}
+
+/* The same as stops_tail for 64 bytes, 16 at a time: about twenty vector
+ * instructions instead of 64 table lookups and branches; the parentheses
+ * among them also in *parens. */
+static uint64_t stops64(const unsigned char *p, uint64_t *parens) {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('\''), slash = _mm_set1_epi8('/'), close = _mm_set1_epi8(')'),
                   one = _mm_set1_epi8(1), semi = _mm_set1_epi8(';'), top = _mm_set1_epi8(0x1F),
                   tab = _mm_set1_epi8('\t'), nl = _mm_set1_epi8('\n'), ff = _mm_set1_epi8('\f'),
                   cr = _mm_set1_epi8('\r');
-    uint64_t m = 0;
+    uint64_t m = 0, pm = 0;
     for (int k = 0; k < 4; k++) {
         __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+        __m128i paren = _mm_cmpeq_epi8(_mm_or_si128(x, one), close); /* '(' is 0x28, ')' 0x29 */
+        pm |= (uint64_t)(uint16_t)_mm_movemask_epi8(paren) << (16 * k);
         __m128i s = _mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, slash));
-        s = _mm_or_si128(s, _mm_cmpeq_epi8(_mm_or_si128(x, one), close)); /* '(' is 0x28, ')' 0x29 */
+        s = _mm_or_si128(s, paren);
         s = _mm_or_si128(s, _mm_cmpeq_epi8(x, semi));
         __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(x, top), x); /* x <= 0x1F, unsigned */
         __m128i space = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, tab), _mm_cmpeq_epi8(x, nl)),
@@ -64,8 +75,10 @@ static uint64_t stops64(const unsigned char *p) {
         s = _mm_or_si128(s, _mm_andnot_si128(space, control));
         m |= (uint64_t)(uint16_t)_mm_movemask_epi8(s) << (16 * k);
     }
+    *parens = pm;
     return m;
 #else
+    *parens = parens_tail(p, 64);
     return stops_tail(p, 64);
 #endif
 }
@@ -239,19 +252,29 @@ static void end_record(splitter *sp, const char *rec, const char *semi, int kind
 
 enum { NORMAL, STRING, COMMENT };
 
-/* Runs through the stop bytes after p; returns the state at the end. */
+/* Runs through the stop bytes after p; returns the state at the end. Only
+ * a record's first parenthesis matters (decide looks at its name there):
+ * a semicolon outside strings and comments ends a record in STEP, nested
+ * or not, so once a record is decided its parentheses are passed over,
+ * which are most of a geometry record's stop bytes. */
 static int split_records(splitter *sp, const char *p) {
-    int state = NORMAL, depth = 0, kind = KEEP;
+    int state = NORMAL, kind = KEEP;
     bool decided = false;
     const char *rec = p, *comment_body = NULL;
     size_t total = (size_t)(sp->end - p);
     for (size_t at = 0; at < total; at += 64) {
         const char *chunk = p + at;
         size_t n = total - at;
-        uint64_t m = n >= 64 ? stops64((const unsigned char *)chunk) : stops_tail((const unsigned char *)chunk, n);
+        uint64_t parens;
+        uint64_t m =
+            n >= 64 ? stops64((const unsigned char *)chunk, &parens) : stops_tail((const unsigned char *)chunk, n);
+        if (n < 64) parens = parens_tail((const unsigned char *)chunk, n);
         while (m) {
-            const char *q = chunk + __builtin_ctzll(m);
-            m &= m - 1;
+            uint64_t live = decided ? m & ~parens : m;
+            if (!live) break;
+            int at_bit = __builtin_ctzll(live);
+            const char *q = chunk + at_bit;
+            m &= ~((2ull << at_bit) - 1); /* this bit and those before it (all of them at bit 63) */
             char c = *q;
             if (is_binary((unsigned char)c)) {
                 binary_error(sp, q);
@@ -274,16 +297,11 @@ static int split_records(splitter *sp, const char *p) {
                 }
                 break;
             case '(':
-                if (depth == 0 && !decided) {
-                    decided = true;
-                    kind = decide(sp, rec, q);
-                }
-                depth++;
+                decided = true;
+                kind = decide(sp, rec, q);
                 break;
-            case ')': depth--; break;
-            default: /* ';' */
-                if (depth > 0) break;
-                depth = 0;
+            case ')': break; /* before the first '(': malformed, and the record's parser says so */
+            default:         /* ';' */
                 end_record(sp, rec, q, decided ? kind : KEEP);
                 if (sp->saw_end) return state;
                 rec = q + 1;

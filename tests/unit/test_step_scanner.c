@@ -108,6 +108,33 @@ static void test_long_line(void) {
     free(buf);
 }
 
+/* Records are split at semicolons outside strings and comments; once a
+ * record's name is read, its parentheses are passed over. Shifted across
+ * every offset of the scanner's 64-byte blocks, records that are skipped
+ * (with parentheses, and strings and comments holding ';' and '(') leave
+ * the kept ones and the count intact. */
+static void test_split_offsets(void) {
+    for (int pad = 0; pad < 64; pad++) {
+        char *buf =
+            pf_asprintf("ISO-10303-21;HEADER;FILE_SCHEMA(('X'));ENDSEC;DATA;%*s"
+                        "#5=CARTESIAN_POINT('a;(',(0.,0.,(1.)));#6=B_SPLINE_CURVE(((1,2),(3,4)),'x)',/* ;( */(5));"
+                        "#1=PRODUCT('P','Part ;(','',());#7=DIRECTION('',((((((0.)))))));"
+                        "#2=PRODUCT_DEFINITION_FORMATION('','',#1);#3=PRODUCT_DEFINITION('','',#2,$);\n"
+                        "ENDSEC;END-ISO-10303-21;\n",
+                        pad, "");
+        pf_step_summary *s = NULL;
+        pf_error *err = pf_step_scan_buffer(buf, strlen(buf), &s);
+        CHECK_MSG(err == NULL, "pad %d: %s", pad, err ? err->message : "");
+        json_t *doc = s ? pf_step_summary_json(s) : NULL;
+        CHECK_INT(json_integer_value(json_object_get(doc, "entity_count")), 6);
+        CHECK_MSG(node_at(doc, "/Part ;(") != NULL, "pad %d", pad);
+        json_decref(doc);
+        pf_step_summary_free(s);
+        pf_error_free(err);
+        free(buf);
+    }
+}
+
 static void expect_error(const char *what, const char *data, size_t len, const char *phrase) {
     pf_step_summary *s = NULL;
     pf_error *err = pf_step_scan_buffer(data, len, &s);
@@ -312,6 +339,7 @@ int main(void) {
     test_gearbox();
     test_inch();
     test_long_line();
+    test_split_offsets();
     test_broken();
     test_no_geometry();
     test_cycle();
