@@ -5,6 +5,8 @@
 #include "core/mem.h"
 #include "core/sha256.h"
 #include "core/subprocess.h"
+#include "modules/module_files.h"
+#include "render/scene.h"
 #include "runtime/artifact_store.h"
 #include "transport/celery_result.h"
 
@@ -66,6 +68,34 @@ static pf_error *localize(const pf_celery_executor *ex, const char *key, json_t 
     return NULL;
 }
 
+/* A blend_scene template names its scene by key, and scenes are kept in
+ * this server's data directory, which a worker does not have: the scene
+ * goes into the artifact store, and the task names it by key and digest
+ * for the worker to fetch (module_worker.c). A template naming no scene
+ * this server has goes as it is, for the module to refuse on the worker. */
+static pf_error *attach_scene(const pf_celery_executor *ex, const pf_module_ctx *ctx, const json_t *inputs,
+                              json_t *kwargs) {
+    const json_t *value = json_object_get(inputs, "template");
+    json_t *tmpl = NULL;
+    char *path = NULL;
+    pf_error *left = value ? pf_module_read_json_input(value, "/inputs/template", &tmpl) : NULL;
+    const char *kind = pf_json_str(tmpl, "kind"), *key = pf_json_str(tmpl, "blend");
+    if (!left && kind && strcmp(kind, "blend_scene") == 0)
+        left = pf_scene_find(ctx->share_dir, ctx->data_root, key, "/inputs/template", &path);
+    pf_error_free(left);
+    pf_error *err = NULL;
+    if (path) {
+        char digest[65], *stored = NULL;
+        err = pf_sha256_file(path, digest, NULL);
+        if (!err) err = pf_artifact_store_put(ex->data_dir, path, digest, &stored);
+        if (!err) json_object_set_new(kwargs, "scene", json_pack("{s:s, s:s}", "key", key, "sha256", digest));
+        free(stored);
+        free(path);
+    }
+    json_decref(tmpl);
+    return err;
+}
+
 /* Sends, waiting out a broker that is away (it comes back: the run goes
  * on) unless the run is cancelled meanwhile. */
 static pf_error *send_until_sent(const pf_celery_executor *ex, const char *name, const char *id, const json_t *kwargs,
@@ -106,9 +136,10 @@ static pf_error *invoke(void *self, const pf_remote_call *call, json_t **outputs
                                 .hard_time_limit_s = ctx->timeout_ms > 0 ? (ctx->timeout_ms + 999) / 1000 : 0,
                                 .retries = call->attempt > 0 ? call->attempt - 1 : 0};
     json_t *meta = NULL;
+    pf_error *err = attach_scene(ex, ctx, call->inputs, kwargs);
     /* A server that restarted mid-wait sends the same task id again: a
      * result already stored answers it without a second run. */
-    pf_error *err = pf_celery_result_get(ex->client, id, &meta);
+    if (!err) err = pf_celery_result_get(ex->client, id, &meta);
     if (!err && !(meta && pf_celery_meta_is_ready(meta))) {
         json_decref(meta);
         meta = NULL;

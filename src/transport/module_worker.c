@@ -4,6 +4,7 @@
 #include "core/mem.h"
 #include "core/path.h"
 #include "modules/invoke.h"
+#include "render/scene.h"
 #include "runtime/artifact_store.h"
 #include "runtime/isolate.h"
 #include "transport/celery_executor.h"
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const pf_module *module_of(const pf_registry *reg, const char *task_name) {
     size_t n = strlen(PF_TASK_PREFIX);
@@ -28,36 +30,65 @@ static bool is_file(const json_t *v) { return json_is_object(v) && pf_json_str(v
 
 /* Gives each file input a local path: the shared store's, or a copy
  * fetched into this worker's cache (kept for the next task that needs it). */
+/* The file with digest, fetched into the worker's store unless there (or
+ * in the shared data directory); *path is where it is. what names it in
+ * errors, pointer points at it in the task. */
+static pf_error *fetch_digest(const pf_module_worker *w, const char *digest, const char *pointer, const char *what,
+                              char **path) {
+    *path = NULL;
+    if (!pf_artifact_is_digest(digest))
+        return pf_error_new(PF_EINVAL, pointer, "%s names \"%s\", not a sha256 digest", what,
+                            digest ? digest : "nothing");
+    char *at = pf_artifact_store_path(w->shared_data_dir ? w->shared_data_dir : w->work_dir, digest);
+    struct stat st;
+    pf_error *err = NULL;
+    if (stat(at, &st) != 0) {
+        if (w->shared_data_dir) {
+            err = pf_error_new(PF_ENOTFOUND, "", "%s (%.12s) is not in the shared data directory", what, digest);
+        } else {
+            char *dir = pf_strndup(at, strlen(at) - 65);
+            err = pf_mkdirs(dir, 0755);
+            free(dir);
+            if (!err) err = pf_artifact_fetch(&w->remote, digest, at);
+        }
+    }
+    if (err)
+        free(at);
+    else
+        *path = at;
+    return err;
+}
+
 static pf_error *fetch_inputs(const pf_module_worker *w, json_t *inputs) {
     const char *port;
     json_t *v;
     json_object_foreach(inputs, port, v) {
         if (!is_file(v)) continue;
-        const char *digest = pf_json_str(v, "sha256");
-        char *ptr = pf_ptr_join("/inputs", port);
-        pf_error *err = pf_artifact_is_digest(digest)
-                            ? NULL
-                            : pf_error_new(PF_EINVAL, ptr, "input %s names \"%s\", not a sha256 digest", port, digest);
+        char *ptr = pf_ptr_join("/inputs", port), *what = pf_asprintf("input %s", port), *path = NULL;
+        pf_error *err = fetch_digest(w, pf_json_str(v, "sha256"), ptr, what, &path);
         free(ptr);
+        free(what);
         if (err) return err;
-        char *path = pf_artifact_store_path(w->shared_data_dir ? w->shared_data_dir : w->work_dir, digest);
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            if (w->shared_data_dir) {
-                err = pf_error_new(PF_ENOTFOUND, "", "input %s (%.12s) is not in the shared data directory", port,
-                                   digest);
-            } else {
-                char *dir = pf_strndup(path, strlen(path) - 65);
-                err = pf_mkdirs(dir, 0755);
-                free(dir);
-                if (!err) err = pf_artifact_fetch(&w->remote, digest, path);
-            }
-        }
-        if (!err) json_object_set_new(v, "path", json_string(path));
+        json_object_set_new(v, "path", json_string(path));
         free(path);
-        if (err) return err;
     }
     return NULL;
+}
+
+/* The scene a blend_scene template names, sent by key and digest
+ * (celery_executor.c): fetched like an input and linked where the module
+ * looks for scenes, under its data root, the task's directory. */
+static pf_error *place_scene(const pf_module_worker *w, const json_t *scene, const char *work) {
+    if (!scene) return NULL;
+    char *stored = NULL, *at = NULL, *dir = pf_asprintf("%s/scenes", work);
+    pf_error *err = fetch_digest(w, pf_json_str(scene, "sha256"), "/scene/sha256", "the scene", &stored);
+    if (!err) err = pf_scene_data_path(work, pf_json_str(scene, "key"), "/scene/key", &at);
+    if (!err) err = pf_mkdirs(dir, 0755);
+    if (!err && link(stored, at) != 0) err = pf_copy_file_atomic(stored, at); /* another file system */
+    free(stored);
+    free(at);
+    free(dir);
+    return err;
 }
 
 /* Sends each file output to the store and keeps only its digest, size and
@@ -113,6 +144,7 @@ pf_error *pf_module_worker_handle(void *user, const pf_celery_task *task, const 
     json_t *empty = json_is_object(params) ? NULL : json_object();
     pf_error *err = fetch_inputs(w, inputs);
     char *work = pf_asprintf("%s/tasks/%s", w->work_dir, task->id);
+    if (!err) err = place_scene(w, json_object_get(kw, "scene"), work);
     /* kept across tasks, as the server keeps DATA/cache: a render imports
      * a product once per worker, not once per task */
     char *cache = pf_asprintf("%s/cache", w->work_dir);

@@ -16,10 +16,14 @@
 
 #include "core/mem.h"
 #include "core/path.h"
+#include "core/sha256.h"
+#include "runtime/artifact_store.h"
 #include "support/gate.h"
+#include "support/redis.h"
 #include "support/scene.h"
 #include "support/server.h"
 #include "support/tmpdir.h"
+#include "support/workers.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -358,6 +362,40 @@ static void test_clean_delivery(const pf_test_server *srv, const char *dir, cons
     json_decref(products);
 }
 
+/* The same delivery with the renders on a worker that shares nothing with
+ * the server (artifacts fetched and uploaded over HTTP): the scene reaches
+ * it by digest, through the artifact store; before, the worker looked for
+ * it in its own task directory and the node failed ("no scene"). */
+static void test_delivery_on_worker(const char *dir, const char *clean, const char *prop) {
+    pf_test_redis redis;
+    if (pf_test_redis_start(&redis, NULL) != 0) return;
+    pf_test_server srv;
+    if (pf_test_server_start(&srv, (const char *const[]){"--broker", redis.url, NULL}) != 0) {
+        pf_test_redis_stop(&redis);
+        return;
+    }
+    char *token = pf_test_token(&srv, (const char *const[]){"worker", NULL});
+    char *token_file = pf_asprintf("%s/worker.token", dir);
+    CHECK(pf_write_file_atomic(token_file, token, strlen(token)) == NULL);
+    pf_test_worker w;
+    pf_test_worker_start(&w, "w1", &redis, &srv, token_file, dir);
+    test_clean_delivery(&srv, dir, clean, prop);
+    const char *scenes[] = {clean, prop};
+    for (int i = 0; i < 2; i++) {
+        char digest[65], *work = pf_asprintf("%s/w1", dir), *kept = NULL;
+        CHECK(pf_sha256_file(scenes[i], digest, NULL) == NULL);
+        kept = pf_artifact_store_path(work, digest);
+        CHECK_MSG(access(kept, R_OK) == 0, "the worker fetched scene %d into its store: %s", i, kept);
+        free(kept);
+        free(work);
+    }
+    pf_test_worker_stop(&w);
+    pf_test_server_stop(&srv);
+    pf_test_redis_stop(&redis);
+    free(token_file);
+    free(token);
+}
+
 /* A deleted scene leaves its templates refused, saying so; an upload cut
  * short by a crash leaves its temporary file, which the next start deletes. */
 static void test_delete_and_sweep(pf_test_server *srv, const char *data) {
@@ -453,8 +491,9 @@ int main(void) {
     test_clean_delivery(&srv, dir, clean, prop);
     test_check_cap(&srv, &gate, clean);
     test_delete_and_sweep(&srv, data);
-    CHECK_MSG(access(marker, F_OK) != 0, "a scene's Python ran");
     pf_test_server_stop(&srv);
+    test_delivery_on_worker(dir, clean, prop);
+    CHECK_MSG(access(marker, F_OK) != 0, "a scene's Python ran");
     pf_test_gate_free(&gate);
     free(data);
     free(marker);
