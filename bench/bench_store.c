@@ -25,7 +25,7 @@
 #define NODES 4000
 #endif
 #define ROUNDS 3
-#define DAG_ROUNDS 5 /* the machine's load varies: the best of more rounds */
+#define DAG_ROUNDS 12 /* the machine's load varies: the best of more rounds */
 #ifndef DAG_NODES
 #define DAG_NODES 500
 #endif

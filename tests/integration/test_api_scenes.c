@@ -9,8 +9,9 @@
  * it by key, and a production .blend ordered with it is delivered with no
  * text block and no scripted driver; the scene uploaded again, changed,
  * reaches the next order; a deleted scene leaves its template refused;
- * a crash's partial upload is swept at the next start. The scenes' Python
- * never runs. */
+ * a crash's partial upload is swept at the next start; the deliveries
+ * again with the renders on a worker over HTTP, which gets the scenes by
+ * digest. The scenes' Python never runs. */
 #include "check.h"
 #include "core/json.h"
 
