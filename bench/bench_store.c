@@ -161,9 +161,13 @@ static void dag_both(pf_store *lite, pf_store *pgs, const char *dir) {
         if (l >= 0 && l < best_l) best_l = l;
         if (p >= 0 && p < best_p) best_p = p;
     }
-    printf("%d-node DAG of no-op modules through the runtime, best of %d: PostgreSQL %.0f ms, SQLite %.0f ms, "
-           "PostgreSQL/SQLite %.2f (goal <= 3)\n",
-           DAG_NODES, DAG_ROUNDS, best_p, best_l, best_p / best_l);
+    if (best_p == 1e18 || best_l == 1e18)
+        printf("%d-node DAG of no-op modules through the runtime: no round succeeded on %s\n", DAG_NODES,
+               best_p == 1e18 ? "PostgreSQL" : "SQLite");
+    else
+        printf("%d-node DAG of no-op modules through the runtime, best of %d: PostgreSQL %.0f ms, SQLite %.0f ms, "
+               "PostgreSQL/SQLite %.2f (goal <= 3)\n",
+               DAG_NODES, DAG_ROUNDS, best_p, best_l, best_p / best_l);
     pf_registry_free(reg);
 }
 
