@@ -54,6 +54,7 @@
 #include <XSAlgo_AlgoContainer.hxx>
 #include <cmath>
 #include <gp_Trsf.hxx>
+#include <malloc.h>
 #include <map>
 #include <vector>
 
@@ -251,6 +252,10 @@ pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
             return fail(PF_CAD_EREAD, std::string(path) + ": the STEP data could not be transferred");
         choice.reader_precision(&d->precision, &d->max_tolerance);
     }
+    // The reader's model is freed, but glibc keeps its pages for the main
+    // arena, and meshing allocates in its threads' arenas, so the process
+    // held both: handing them back first lowers an export's peak RSS.
+    malloc_trim(0);
     collect_free_shapes(d);
     Standard_Real unit = 0;
     if (XCAFDoc_DocumentTool::GetLengthUnit(d->doc, unit) && unit > 0) d->unit_m = unit;
