@@ -119,30 +119,29 @@ typedef struct {
     json_list nodes, states, artifacts, assets, cache, entries;
 } group_rows;
 
+/* A row's key (taken) to keys, and its JSON, as text when given, to values. */
+static void add_keyed(json_list *keys, json_t *key, json_list *values, const char *text, const json_t *doc) {
+    list_add_json(keys, key);
+    json_decref(key);
+    if (text)
+        list_add(values, text, false);
+    else
+        list_add_json(values, doc);
+}
+
 static void gather(group_rows *g, const pf_store_transition *t) {
-    if (t->node_id) {
-        json_t *key = json_pack("[sss]", t->run_id, t->node_id, t->node_status);
-        list_add_json(&g->nodes, key);
-        json_decref(key);
-        if (t->node_state_text)
-            list_add(&g->states, t->node_state_text, false);
-        else
-            list_add_json(&g->states, t->node_state);
-    }
+    if (t->node_id)
+        add_keyed(&g->nodes, json_pack("[sss]", t->run_id, t->node_id, t->node_status), &g->states, t->node_state_text,
+                  t->node_state);
     const pf_store_node_extras *x = t->extras;
     if (!x) return;
     size_t i;
     const json_t *v;
     json_array_foreach(x->artifacts, i, v) list_add_json(&g->artifacts, v);
     json_array_foreach(x->assets, i, v) list_add_json(&g->assets, v);
-    if (!x->cache_key) return;
-    json_t *key = json_pack("[ss]", x->cache_key, x->cache_slot);
-    list_add_json(&g->cache, key);
-    json_decref(key);
-    if (x->cache_entry_text)
-        list_add(&g->entries, x->cache_entry_text, false);
-    else
-        list_add_json(&g->entries, x->cache_entry);
+    if (x->cache_key)
+        add_keyed(&g->cache, json_pack("[ss]", x->cache_key, x->cache_slot), &g->entries, x->cache_entry_text,
+                  x->cache_entry);
 }
 
 /* The run's own rows, in the group's order: its fence before its first
