@@ -265,10 +265,14 @@ static int split_records(splitter *sp, const char *p) {
     for (size_t at = 0; at < total; at += 64) {
         const char *chunk = p + at;
         size_t n = total - at;
-        uint64_t parens;
-        uint64_t m =
-            n >= 64 ? stops64((const unsigned char *)chunk, &parens) : stops_tail((const unsigned char *)chunk, n);
-        if (n < 64) parens = parens_tail((const unsigned char *)chunk, n);
+        const unsigned char *bytes = (const unsigned char *)chunk;
+        uint64_t parens = 0, m = 0;
+        if (n >= 64) {
+            m = stops64(bytes, &parens);
+        } else {
+            m = stops_tail(bytes, n);
+            parens = parens_tail(bytes, n);
+        }
         while (m) {
             uint64_t live = decided ? m & ~parens : m;
             if (!live) break;

@@ -79,19 +79,14 @@ static void list_add_json(json_list *l, const json_t *v) { list_add(l, pf_json_t
 
 /* "[text,text,...]", malloc'd. */
 static char *list_join(const json_list *l) {
-    size_t len = 2;
-    for (size_t i = 0; i < l->n; i++)
-        len += strlen(l->texts[i]) + 1;
-    char *out = pf_xmalloc(len + 1), *at = out;
-    *at++ = '[';
+    const char **parts = pf_xmalloc((2 * l->n + 1) * sizeof *parts);
     for (size_t i = 0; i < l->n; i++) {
-        if (i) *at++ = ',';
-        size_t k = strlen(l->texts[i]);
-        memcpy(at, l->texts[i], k);
-        at += k;
+        parts[2 * i] = i ? "," : "[";
+        parts[2 * i + 1] = l->texts[i];
     }
-    *at++ = ']';
-    *at = '\0';
+    parts[2 * l->n] = "]";
+    char *out = pf_concat(parts, 2 * l->n + 1);
+    free(parts);
     return out;
 }
 
