@@ -49,8 +49,10 @@ export const authHeaders = () => ({ Authorization: `Bearer ${token}` });
 /** The time since `t0` in seconds, for the log. */
 export const seconds = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
 
-/** The last step Playwright logged (its "api" log), told while a scenario runs long. */
-let lastAction = '';
+/** The last steps Playwright logged (its "api" log), told while a scenario runs long. */
+let lastActions = [];
+/** What `until` waits for right now: told too, since its fn() may itself be the step that hangs. */
+let waitingFor = '';
 let serverExited = false;
 let serverExit = '';
 
@@ -67,10 +69,13 @@ export async function until(what, fn) {
   let last;
   for (;;) {
     try {
+      waitingFor = what;
       const v = await fn();
       if (v) return v;
     } catch (e) {
       last = e;
+    } finally {
+      waitingFor = '';
     }
     if (serverExited) throw new Error(`the server exited (${serverExit}) while waiting for ${what}${last ? ` (${last.message})` : ''}`);
     if (Date.now() - told >= Number(process.env.E2E_TELL_MS || 60000)) {
@@ -472,7 +477,10 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
     // Playwright's actions wait without a deadline (below), and say nothing
     // while they wait; its own log of the last step is told with the
     // scenario's progress line, so a hang in a click names its cause.
-    logger: { isEnabled: (name) => name === 'api', log: (_name, _severity, message) => (lastAction = String(message)) },
+    logger: {
+      isEnabled: (name) => name === 'api',
+      log: (_name, _severity, message) => (lastActions = [...lastActions.slice(-2), String(message).split('\n')[0]]),
+    },
   });
   // Playwright's own 30 s defaults must not fire on a slow machine.
   context.setDefaultTimeout(0);
@@ -511,11 +519,17 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
   let failed = 0;
   for (const s of scenarios) {
     const ts = Date.now();
-    const tell = setInterval(
-      () => console.log(`       … scenario ${s.n} still running after ${seconds(ts)} s; Playwright's last step: ${lastAction.split('\n')[0]}`),
-      Number(process.env.E2E_TELL_MS || 60000),
-    );
     const page = await context.newPage();
+    // While a scenario runs long: what it waits for, and a picture of the
+    // page as it stands (a frozen page's picture fails; that says so too).
+    const stuckShot = join(outDir, `scenario-${s.n}-still-running.png`);
+    rmSync(stuckShot, { force: true }); /* an earlier run's */
+    const tell = setInterval(() => {
+      console.log(
+        `       … scenario ${s.n} still running after ${seconds(ts)} s${waitingFor ? `, inside the wait for ${waitingFor}` : ''}; Playwright's last steps: ${lastActions.join(' | ')}; the page now: ${stuckShot}`,
+      );
+      page.screenshot({ path: stuckShot, timeout: 10000 }).catch((e) => console.log(`       … no picture of the page: ${e.message.split('\n')[0]}`));
+    }, Number(process.env.E2E_TELL_MS || 60000));
     const consoleErrors = [];
     expectedHttp.clear();
     page.on('console', (m) => m.type() === 'error' && unexpectedConsoleError(m.text()) && consoleErrors.push(m.text()));
