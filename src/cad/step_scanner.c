@@ -91,7 +91,8 @@ static bool is_kept_name(const char *name, size_t n) {
         return true;
     if (n >= 64 || !(kept_lengths >> n & 1)) return false;
     for (size_t i = 0; i < sizeof kept_names / sizeof *kept_names; i++)
-        if (kept_names[i].len == n && memcmp(kept_names[i].name, name, n) == 0) return true;
+        if (kept_names[i].len == n && kept_names[i].name[0] == name[0] && memcmp(kept_names[i].name, name, n) == 0)
+            return true;
     return false;
 }
 

@@ -112,7 +112,10 @@ static void test_long_line(void) {
  * record's name is read, its parentheses are passed over. Shifted across
  * every offset of the scanner's 64-byte blocks, records that are skipped
  * (with parentheses, and strings and comments holding ';' and '(') leave
- * the kept ones and the count intact. */
+ * the kept ones and the count intact; so do a string across a block, record
+ * starts in OCCT's spacing and the odd ones the vector test of a record's
+ * start leaves to the byte loops (white space in the id, a comment in the
+ * name, a tab, a start over 64 bytes). */
 static void test_split_offsets(void) {
     for (int pad = 0; pad < 64; pad++) {
         char *buf =
@@ -120,14 +123,22 @@ static void test_split_offsets(void) {
                         "#5=CARTESIAN_POINT('a;(',(0.,0.,(1.)));#6=B_SPLINE_CURVE(((1,2),(3,4)),'x)',/* ;( */(5));"
                         "#1=PRODUCT('P','Part ;(','',());#7=DIRECTION('',((((((0.)))))));"
                         "#2=PRODUCT_DEFINITION_FORMATION('','',#1);#3=PRODUCT_DEFINITION('','',#2,$);\n"
+                        /* OCCT's spacing, and a string over a block with '' and ;( in it */
+                        "#8 = PRODUCT('it''s ;( %070d','Spaced',' ',());\n"
+                        "#9 =PRODUCT_DEFINITION_FORMATION('','',#8);# 10=PRODUCT_DEFINITION('','',#9,$);"
+                        /* white space and a comment where the name's first test gives up */
+                        "#11=PRO/* a ;( */DUCT('C','Commented','',());#12= PRODUCT_DEFINITION_FORMATION ('','',#11);"
+                        "#13=\tPRODUCT_DEFINITION('','',#12,$);#14=%70sDIRECTION('',(0.,0.,1.));\n"
                         "ENDSEC;END-ISO-10303-21;\n",
-                        pad, "");
+                        pad, "", 0, "");
         pf_step_summary *s = NULL;
         pf_error *err = pf_step_scan_buffer(buf, strlen(buf), &s);
         CHECK_MSG(err == NULL, "pad %d: %s", pad, err ? err->message : "");
         json_t *doc = s ? pf_step_summary_json(s) : NULL;
-        CHECK_INT(json_integer_value(json_object_get(doc, "entity_count")), 6);
+        CHECK_INT(json_integer_value(json_object_get(doc, "entity_count")), 13);
         CHECK_MSG(node_at(doc, "/Part ;(") != NULL, "pad %d", pad);
+        CHECK_MSG(node_at(doc, "/Spaced") != NULL, "pad %d", pad);
+        CHECK_MSG(node_at(doc, "/Commented") != NULL, "pad %d", pad);
         json_decref(doc);
         pf_step_summary_free(s);
         pf_error_free(err);
