@@ -1,6 +1,7 @@
 /* The STEP scanner on hand-written fixtures and broken inputs. */
 #include "check.h"
 
+#include "cad/step_record.h"
 #include "cad/step_scanner.h"
 #include "cad/step_text.h"
 #include "core/mem.h"
@@ -153,6 +154,41 @@ static void expect_error(const char *what, const char *data, size_t len, const c
               err ? err->message : "no error");
     CHECK(s == NULL);
     pf_error_free(err);
+}
+
+/* Entity ids and references are digits only, up to 2^64 - 1: no sign or
+ * space (strtoull took "#-5" as 2^64 - 5). */
+static void test_record_ids(void) {
+    static const struct {
+        const char *text;
+        bool ok;
+        uint64_t id, ref; /* the record's id, its first argument's reference */
+    } cases[] = {
+        {"#12=PRODUCT_DEFINITION_SHAPE(#7)", true, 12, 7},
+        {"#18446744073709551615=X(#18446744073709551615)", true, UINT64_MAX, UINT64_MAX},
+        {"#0=X(#0)", true, 0, 0},
+        {"#18446744073709551616=X(#1)", false, 0, 0},
+        {"#5=X(#18446744073709551616)", false, 0, 0},
+        {"#-5=X(#1)", false, 0, 0},
+        {"#+5=X(#1)", false, 0, 0},
+        {"#5=X(#-1)", false, 0, 0},
+        {"#5=X(#)", false, 0, 0},
+        {"#=X(#1)", false, 0, 0},
+        {"#5X(#1)", false, 0, 0},
+        {"#5", false, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        pf_arena arena = {0};
+        pf_step_record r;
+        bool ok = pf_step_record_parse(cases[i].text, strlen(cases[i].text), &arena, &r);
+        CHECK_MSG(ok == cases[i].ok, "%s: %s", cases[i].text, ok ? "parsed" : "refused");
+        if (ok && cases[i].ok) {
+            const pf_sv *a = pf_step_arg(&r, 0);
+            CHECK_MSG(r.id == cases[i].id, "%s: id %llu", cases[i].text, (unsigned long long)r.id);
+            CHECK_MSG(a && a->kind == PF_SV_REF && a->ref == cases[i].ref, "%s: first argument", cases[i].text);
+        }
+        pf_arena_free(&arena);
+    }
 }
 
 static void test_broken(void) {
@@ -351,6 +387,7 @@ int main(void) {
     test_inch();
     test_long_line();
     test_split_offsets();
+    test_record_ids();
     test_broken();
     test_no_geometry();
     test_cycle();
