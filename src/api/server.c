@@ -4,6 +4,7 @@
 #include "api/event_hub.h"
 #include "api/guard.h"
 #include "api/http_metrics.h"
+#include "api/mhd_api.h"
 #include "api/quota.h"
 #include "api/router.h"
 #include "api/static.h"
@@ -19,7 +20,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
