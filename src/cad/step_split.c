@@ -61,8 +61,8 @@ static stop_masks masks_tail(const unsigned char *p, size_t n) {
     return m;
 }
 
-/* The same for 64 bytes, 16 at a time: about twenty-five vector
- * instructions instead of 64 table lookups and branches. */
+/* The same for 64 bytes, 16 at a time: about twenty vector instructions
+ * for each 16 instead of a table lookup and a branch for each byte. */
 static stop_masks masks64(const unsigned char *p) {
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('\''), slash = _mm_set1_epi8('/'), close = _mm_set1_epi8(')'),
