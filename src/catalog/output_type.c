@@ -107,10 +107,8 @@ __attribute__((format(printf, 4, 5))) static void add(pf_errors *errs, const cha
     char *full = pf_asprintf("%s%s", base, ptr);
     va_list ap;
     va_start(ap, fmt);
-    char *msg = pf_vasprintf(fmt, ap);
+    pf_errors_vadd(errs, PF_EINVAL, full, fmt, ap);
     va_end(ap);
-    pf_errors_add(errs, PF_EINVAL, full, "%s", msg);
-    free(msg);
     free(full);
 }
 

@@ -76,6 +76,10 @@ void pf_errors_add(pf_errors *list, pf_code code, const char *pointer, const cha
     va_end(ap);
 }
 
+void pf_errors_vadd(pf_errors *list, pf_code code, const char *pointer, const char *fmt, va_list ap) {
+    fill(grow(list), code, pointer, fmt, ap);
+}
+
 void pf_errors_take(pf_errors *list, pf_error *err) {
     *grow(list) = *err;
     free(err);

@@ -5,6 +5,7 @@
 #define PF_CORE_ERROR_H
 
 #include <jansson.h>
+#include <stdarg.h>
 #include <stddef.h>
 
 typedef enum {
@@ -46,6 +47,9 @@ void pf_error_free(pf_error *err);
 void pf_errors_init(pf_errors *list);
 void pf_errors_add(pf_errors *list, pf_code code, const char *pointer, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* The same with the arguments as a va_list, for a module's own wrapper. */
+void pf_errors_vadd(pf_errors *list, pf_code code, const char *pointer, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 /* Moves err's contents into list and frees err. */
 void pf_errors_take(pf_errors *list, pf_error *err);
 void pf_errors_clear(pf_errors *list);

@@ -682,10 +682,8 @@ static void bad(pf_errors *out, size_t *count, const char *ptr, const char *fmt,
 static void bad(pf_errors *out, size_t *count, const char *ptr, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = pf_vasprintf(fmt, ap);
+    pf_errors_vadd(out, PF_EINVAL, ptr, fmt, ap);
     va_end(ap);
-    pf_errors_add(out, PF_EINVAL, ptr, "%s", msg);
-    free(msg);
     (*count)++;
 }
 

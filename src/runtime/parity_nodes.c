@@ -131,6 +131,14 @@ static json_t *by_module(const json_t *run) {
     return map;
 }
 
+/* A node of one side with no node of the other to pair with. */
+static void unpaired(json_t *diffs, const char *module, const json_t *node, bool legacy_side) {
+    char *what = pf_asprintf("%s node %s has no %s counterpart", module, json_string_value(node),
+                             legacy_side ? "graph" : "legacy");
+    pf_parity_differ(diffs, what, legacy_side ? node : NULL, legacy_side ? NULL : node);
+    free(what);
+}
+
 /* Within a module, nodes of the same id pair first; the rest pair in
  * order. */
 json_t *pf_parity_compare_nodes(const json_t *legacy, const json_t *graph, json_t *diffs) {
@@ -159,16 +167,10 @@ json_t *pf_parity_compare_nodes(const json_t *legacy, const json_t *graph, json_
                                                         json_string_value(json_array_get(gnodes, 0)), diffs));
                 json_array_remove(gnodes, 0);
             } else {
-                char *what = pf_asprintf("%s node %s has no graph counterpart", module, json_string_value(l));
-                pf_parity_differ(diffs, what, l, NULL);
-                free(what);
+                unpaired(diffs, module, l, true);
             }
         }
-        json_array_foreach(gnodes, i, l) {
-            char *what = pf_asprintf("%s node %s has no legacy counterpart", module, json_string_value(l));
-            pf_parity_differ(diffs, what, NULL, l);
-            free(what);
-        }
+        json_array_foreach(gnodes, i, l) unpaired(diffs, module, l, false);
         json_decref(rest);
         json_decref(gnodes);
     }
@@ -176,11 +178,7 @@ json_t *pf_parity_compare_nodes(const json_t *legacy, const json_t *graph, json_
         if (json_object_get(lm, module)) continue;
         size_t i;
         json_t *g;
-        json_array_foreach(lnodes, i, g) {
-            char *what = pf_asprintf("%s node %s has no legacy counterpart", module, json_string_value(g));
-            pf_parity_differ(diffs, what, NULL, g);
-            free(what);
-        }
+        json_array_foreach(lnodes, i, g) unpaired(diffs, module, g, false);
     }
     json_decref(lm);
     json_decref(gm);

@@ -86,6 +86,17 @@ pf_error *pf_store_workflow_save(pf_store *s, const json_t *doc, int expected_ve
                                  json_t **stored_out) {
     return counted(s, s->ops->workflow_save(s, doc, expected_version, create_only, stored_out));
 }
+pf_error *pf_store_save_check(const pf_store_save *a, const char *id, int latest, bool deleted) {
+    if (a->create_only && latest && !deleted)
+        return pf_error_new(PF_ECONFLICT, "/id", "workflow \"%s\" already exists", id);
+    if (!a->create_only && (!latest || deleted))
+        return pf_error_new(PF_ENOTFOUND, "/id", "workflow \"%s\" does not exist", id);
+    if (a->expected && a->expected != latest)
+        return pf_error_new(PF_ECONFLICT, "/version",
+                            "workflow \"%s\" is at version %d, not %d: someone saved it meanwhile; reload and retry",
+                            id, latest, a->expected);
+    return NULL;
+}
 pf_error *pf_store_workflow_get(pf_store *s, const char *id, int version, json_t **doc_out) {
     return counted(s, s->ops->workflow_get(s, id, version, doc_out));
 }

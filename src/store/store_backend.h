@@ -33,6 +33,19 @@ typedef struct {
     size_t n_refs;
 } pf_store_delete;
 
+/* A workflow's save as a backend hands it to its transaction. */
+typedef struct {
+    const json_t *doc;
+    int expected;
+    bool create_only;
+    json_t **stored_out;
+} pf_store_save;
+
+/* Whether a save may write version latest + 1 of workflow id (latest 0:
+ * unknown; deleted: its row says so), as both backends judge it with the
+ * row locked. */
+pf_error *pf_store_save_check(const pf_store_save *a, const char *id, int latest, bool deleted);
+
 typedef struct pf_store_ops {
     const char *name;
     void (*close)(pf_store *s);

@@ -9,13 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    const json_t *doc;
-    int expected;
-    bool create_only;
-    json_t **stored_out;
-} save_args;
-
 /* The latest version and deletion state, with the row locked until the
  * transaction ends; 0 when the id is unknown. */
 static pf_error *lock_latest(pg_conn *c, const char *id, int *latest, bool *deleted) {
@@ -26,18 +19,6 @@ static pf_error *lock_latest(pg_conn *c, const char *id, int *latest, bool *dele
     *latest = PQntuples(r) ? (int)pf_pg_int(r, 0, 0) : 0;
     *deleted = PQntuples(r) && pf_pg_text(r, 0, 1)[0] == 't';
     PQclear(r);
-    return NULL;
-}
-
-static pf_error *check_save(const char *id, int latest, bool deleted, const save_args *a) {
-    if (a->create_only && latest && !deleted)
-        return pf_error_new(PF_ECONFLICT, "/id", "workflow \"%s\" already exists", id);
-    if (!a->create_only && (!latest || deleted))
-        return pf_error_new(PF_ENOTFOUND, "/id", "workflow \"%s\" does not exist", id);
-    if (a->expected && a->expected != latest)
-        return pf_error_new(PF_ECONFLICT, "/version",
-                            "workflow \"%s\" is at version %d, not %d: someone saved it meanwhile; reload and retry",
-                            id, latest, a->expected);
     return NULL;
 }
 
@@ -61,7 +42,7 @@ static pf_error *write_version(pg_conn *c, const char *const row[3], int version
 }
 
 static pf_error *save_locked(pg_conn *c, void *arg) {
-    const save_args *a = arg;
+    const pf_store_save *a = arg;
     const char *row[3] = {json_string_value(json_object_get(a->doc, "id")),
                           json_string_value(json_object_get(a->doc, "name")),
                           json_string_value(json_object_get(a->doc, "family"))};
@@ -70,7 +51,7 @@ static pf_error *save_locked(pg_conn *c, void *arg) {
     int latest;
     bool deleted;
     pf_error *err = lock_latest(c, row[0], &latest, &deleted);
-    if (!err) err = check_save(row[0], latest, deleted, a);
+    if (!err) err = pf_store_save_check(a, row[0], latest, deleted);
     if (err) return err;
     json_t *stored = json_copy((json_t *)a->doc);
     json_object_set_new(stored, "version", json_integer(latest + 1));
@@ -85,7 +66,7 @@ static pf_error *save_locked(pg_conn *c, void *arg) {
 }
 
 pf_error *pf_pg_workflow_save(pf_store *s, const json_t *doc, int expected, bool create_only, json_t **stored_out) {
-    save_args a = {doc, expected, create_only, stored_out};
+    pf_store_save a = {doc, expected, create_only, stored_out};
     return pf_pg_transaction(s, save_locked, &a, "saving a workflow");
 }
 

@@ -202,21 +202,16 @@ static int latest_of(sqlite3 *db, const char *id, bool *deleted) {
     return latest;
 }
 
-static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool create_only, json_t **stored_out) {
+static pf_error *save_locked(sqlite3 *db, const pf_store_save *a) {
+    const json_t *doc = a->doc;
     const char *id = json_string_value(json_object_get(doc, "id"));
     const char *name = json_string_value(json_object_get(doc, "name"));
     const char *family = json_string_value(json_object_get(doc, "family"));
     if (!id || !name || !family) return pf_error_new(PF_EINVAL, "", "a workflow needs an id, a name and a family");
     bool deleted;
     int latest = latest_of(db, id, &deleted);
-    if (create_only && latest && !deleted)
-        return pf_error_new(PF_ECONFLICT, "/id", "workflow \"%s\" already exists", id);
-    if (!create_only && (!latest || deleted))
-        return pf_error_new(PF_ENOTFOUND, "/id", "workflow \"%s\" does not exist", id);
-    if (expected && expected != latest)
-        return pf_error_new(PF_ECONFLICT, "/version",
-                            "workflow \"%s\" is at version %d, not %d: someone saved it meanwhile; reload and retry",
-                            id, latest, expected);
+    pf_error *refused = pf_store_save_check(a, id, latest, deleted);
+    if (refused) return refused;
     int version = latest + 1;
     json_t *stored = json_copy((json_t *)doc);
     json_object_set_new(stored, "version", json_integer(version));
@@ -251,28 +246,18 @@ static pf_error *save_locked(sqlite3 *db, const json_t *doc, int expected, bool 
         json_decref(stored);
         return pf_sqlite_db_error(db, "saving a workflow");
     }
-    if (stored_out)
-        *stored_out = stored;
+    if (a->stored_out)
+        *a->stored_out = stored;
     else
         json_decref(stored);
     return NULL;
 }
 
-typedef struct {
-    const json_t *doc;
-    int expected;
-    bool create_only;
-    json_t **stored_out;
-} save_args;
-
-static pf_error *save_in_transaction(sqlite_store *st, void *arg) {
-    const save_args *a = arg;
-    return save_locked(st->writer.db, a->doc, a->expected, a->create_only, a->stored_out);
-}
+static pf_error *save_in_transaction(sqlite_store *st, void *arg) { return save_locked(st->writer.db, arg); }
 
 static pf_error *sqlite_workflow_save(pf_store *s, const json_t *doc, int expected, bool create_only,
                                       json_t **stored_out) {
-    save_args a = {doc, expected, create_only, stored_out};
+    pf_store_save a = {doc, expected, create_only, stored_out};
     return pf_sqlite_transaction(s, save_in_transaction, &a, "saving a workflow");
 }
 

@@ -19,17 +19,20 @@ typedef struct {
     size_t problem_len;
 } download;
 
+/* Keeps the start of what arrived, for a message when it is an answer. */
+static void keep_start(download *d, const char *ptr, size_t n) {
+    size_t room = sizeof d->problem - 1 - d->problem_len, take = n < room ? n : room;
+    memcpy(d->problem + d->problem_len, ptr, take);
+    d->problem_len += take;
+    d->problem[d->problem_len] = '\0';
+}
+
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *user) {
     download *d = user;
     size_t n = size * nmemb;
     if (fwrite(ptr, 1, n, d->file) != n) return 0;
     pf_sha256_update(&d->sha, ptr, n);
-    if (d->problem_len < sizeof d->problem - 1) {
-        size_t take = sizeof d->problem - 1 - d->problem_len < n ? sizeof d->problem - 1 - d->problem_len : n;
-        memcpy(d->problem + d->problem_len, ptr, take);
-        d->problem_len += take;
-        d->problem[d->problem_len] = '\0';
-    }
+    keep_start(d, ptr, n);
     return n;
 }
 
@@ -49,6 +52,17 @@ static CURL *handle(const pf_artifact_remote *r, const char *digest, struct curl
     return curl;
 }
 
+/* Performs the transfer and frees the handle and its headers; *status is
+ * the answer's HTTP status (0 when none came). */
+static CURLcode perform(CURL *curl, struct curl_slist *headers, long *status) {
+    CURLcode rc = curl_easy_perform(curl);
+    *status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, status);
+    curl_easy_cleanup(curl);
+    curl_slist_free_all(headers);
+    return rc;
+}
+
 pf_error *pf_artifact_fetch(const pf_artifact_remote *r, const char *digest, const char *path) {
     char *tmp = pf_asprintf("%s.part-%d", path, (int)getpid());
     download d = {.file = fopen(tmp, "wb")};
@@ -62,11 +76,8 @@ pf_error *pf_artifact_fetch(const pf_artifact_remote *r, const char *digest, con
     CURL *curl = handle(r, digest, &headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &d);
-    CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
-    curl_slist_free_all(headers);
+    long status;
+    CURLcode rc = perform(curl, headers, &status);
     bool written = fclose(d.file) == 0;
     char got[65];
     pf_sha256_final_hex(&d.sha, got);
@@ -90,12 +101,8 @@ pf_error *pf_artifact_fetch(const pf_artifact_remote *r, const char *digest, con
 }
 
 static size_t keep_answer(char *ptr, size_t size, size_t nmemb, void *user) {
-    download *d = user;
-    size_t n = size * nmemb, room = sizeof d->problem - 1 - d->problem_len, take = n < room ? n : room;
-    memcpy(d->problem + d->problem_len, ptr, take);
-    d->problem_len += take;
-    d->problem[d->problem_len] = '\0';
-    return n;
+    keep_start(user, ptr, size * nmemb);
+    return size * nmemb;
 }
 
 pf_error *pf_artifact_upload(const pf_artifact_remote *r, const char *path, const char *digest) {
@@ -115,11 +122,8 @@ pf_error *pf_artifact_upload(const pf_artifact_remote *r, const char *path, cons
     download answer = {0};
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, keep_answer);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-    CURLcode rc = curl_easy_perform(curl);
-    long status = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
-    curl_slist_free_all(headers);
+    long status;
+    CURLcode rc = perform(curl, headers, &status);
     fclose(f);
     if (rc != CURLE_OK)
         return pf_error_new(PF_EIO, "", "cannot upload output %.12s to %s: %s", digest, r->server,

@@ -55,10 +55,8 @@ static void problem(checker *c, const char *pointer, const char *fmt, ...) __att
 static void problem(checker *c, const char *pointer, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
-    char *msg = pf_vasprintf(fmt, ap);
+    pf_errors_vadd(c->errs, PF_EINVAL, pointer, fmt, ap);
     va_end(ap);
-    pf_errors_add(c->errs, PF_EINVAL, pointer, "%s", msg);
-    free(msg);
 }
 
 static const char *str_at(const json_t *obj, const char *key) { return json_string_value(json_object_get(obj, key)); }
