@@ -23,28 +23,37 @@
  * record is asked, so most are refused by length alone). All are shorter
  * than 64 characters. */
 #define KEPT_NAMES(X)                                                                                                  \
-    X("PRODUCT")                                                                                                       \
-    X("PRODUCT_DEFINITION_FORMATION")                                                                                  \
-    X("PRODUCT_DEFINITION_FORMATION_WITH_SPECIFIED_SOURCE")                                                            \
-    X("PRODUCT_DEFINITION")                                                                                            \
-    X("NEXT_ASSEMBLY_USAGE_OCCURRENCE")                                                                                \
-    X("PRODUCT_DEFINITION_SHAPE")                                                                                      \
-    X("SHAPE_DEFINITION_REPRESENTATION")                                                                               \
-    X("SHAPE_REPRESENTATION_RELATIONSHIP")                                                                             \
-    X("STYLED_ITEM")                                                                                                   \
-    X("OVER_RIDING_STYLED_ITEM")                                                                                       \
-    X("PRESENTATION_STYLE_ASSIGNMENT")                                                                                 \
-    X("SURFACE_STYLE_USAGE")                                                                                           \
-    X("SURFACE_SIDE_STYLE")                                                                                            \
-    X("SURFACE_STYLE_FILL_AREA")                                                                                       \
-    X("FILL_AREA_STYLE")                                                                                               \
-    X("FILL_AREA_STYLE_COLOUR")                                                                                        \
-    X("COLOUR_RGB")
-#define KEPT(name) {name, sizeof name - 1},
-#define LENGTH_BIT(name) | (uint64_t)1 << (sizeof name - 1)
+    X(PRODUCT)                                                                                                         \
+    X(PRODUCT_DEFINITION_FORMATION)                                                                                    \
+    X(PRODUCT_DEFINITION_FORMATION_WITH_SPECIFIED_SOURCE)                                                              \
+    X(PRODUCT_DEFINITION)                                                                                              \
+    X(NEXT_ASSEMBLY_USAGE_OCCURRENCE)                                                                                  \
+    X(PRODUCT_DEFINITION_SHAPE)                                                                                        \
+    X(SHAPE_DEFINITION_REPRESENTATION)                                                                                 \
+    X(SHAPE_REPRESENTATION_RELATIONSHIP)                                                                               \
+    X(STYLED_ITEM)                                                                                                     \
+    X(OVER_RIDING_STYLED_ITEM)                                                                                         \
+    X(PRESENTATION_STYLE_ASSIGNMENT)                                                                                   \
+    X(SURFACE_STYLE_USAGE)                                                                                             \
+    X(SURFACE_SIDE_STYLE)                                                                                              \
+    X(SURFACE_STYLE_FILL_AREA)                                                                                         \
+    X(FILL_AREA_STYLE)                                                                                                 \
+    X(FILL_AREA_STYLE_COLOUR)                                                                                          \
+    X(COLOUR_RGB)
+/* What a kept record is, judged once when it is kept: the resolving passes
+ * walk every kept record several times, and comparing its name there meant
+ * reading the name from the arena, a cache miss each (6% of an inspect's
+ * time went to strcmp). K_SHAPE_REP is any representation whose name ends
+ * in SHAPE_REPRESENTATION (its items carry styles). */
+#define KIND(name) K_##name,
+typedef enum { K_OTHER, KEPT_NAMES(KIND) K_SHAPE_REP } record_kind;
+#undef KIND
+#define KEPT(name) {#name, sizeof #name - 1, K_##name},
+#define LENGTH_BIT(name) | (uint64_t)1 << (sizeof #name - 1)
 static const struct {
     const char *name;
     size_t len;
+    record_kind kind;
 } kept_names[] = {KEPT_NAMES(KEPT)};
 static const uint64_t kept_lengths = 0 KEPT_NAMES(LENGTH_BIT);
 #undef LENGTH_BIT
@@ -54,6 +63,7 @@ static const uint64_t kept_lengths = 0 KEPT_NAMES(LENGTH_BIT);
 
 typedef struct {
     pf_step_record *items;
+    unsigned char *kinds; /* record_kind of items[i] */
     size_t len, cap;
     /* id -> index, open addressing over a power-of-two table */
     uint64_t *ids;
@@ -85,15 +95,31 @@ struct pf_step_summary {
 
 /* ---- pass 1: keeping the records of interest ---- */
 
-static bool is_kept_name(const char *name, size_t n) {
-    static const char rep[] = "SHAPE_REPRESENTATION"; /* and its subtypes, whose items carry styles */
-    if (name[n - 1] == 'N' && n >= sizeof rep - 1 && memcmp(name + n - (sizeof rep - 1), rep, sizeof rep - 1) == 0)
-        return true;
-    if (n >= 64 || !(kept_lengths >> n & 1)) return false;
+static bool ends_in_shape_representation(const char *name, size_t n) {
+    static const char rep[] = "SHAPE_REPRESENTATION"; /* and its subtypes */
+    return name[n - 1] == 'N' && n >= sizeof rep - 1 && memcmp(name + n - (sizeof rep - 1), rep, sizeof rep - 1) == 0;
+}
+
+/* The listed kind of a name of n bytes, K_OTHER when it is not listed. */
+static record_kind listed_kind(const char *name, size_t n) {
+    if (n >= 64 || !(kept_lengths >> n & 1)) return K_OTHER;
     for (size_t i = 0; i < sizeof kept_names / sizeof *kept_names; i++)
         if (kept_names[i].len == n && kept_names[i].name[0] == name[0] && memcmp(kept_names[i].name, name, n) == 0)
-            return true;
-    return false;
+            return kept_names[i].kind;
+    return K_OTHER;
+}
+
+static bool is_kept_name(const char *name, size_t n) {
+    return ends_in_shape_representation(name, n) || listed_kind(name, n) != K_OTHER;
+}
+
+/* A kept record's kind; a complex entity (no name) is K_OTHER. */
+static record_kind kind_of_name(const char *name) {
+    if (!name) return K_OTHER;
+    size_t n = strlen(name);
+    record_kind k = listed_kind(name, n);
+    if (k == K_OTHER && ends_in_shape_representation(name, n) && !strstr(name, "RELATIONSHIP")) k = K_SHAPE_REP;
+    return k;
 }
 
 /* Of complex entities only units and the contexts that assign them are
@@ -142,7 +168,9 @@ static void keep_record(pf_step_summary *s, pf_step_record *r) {
     if (rs->len == rs->cap) {
         rs->cap = rs->cap ? rs->cap * 2 : 64;
         rs->items = pf_xrealloc(rs->items, rs->cap * sizeof *rs->items);
+        rs->kinds = pf_xrealloc(rs->kinds, rs->cap);
     }
+    rs->kinds[rs->len] = (unsigned char)kind_of_name(r->name);
     rs->items[rs->len++] = *r;
     if (rs->len * 2 > rs->n_slots)
         rehash(rs);
@@ -194,13 +222,16 @@ static const char *text_arg(const pf_step_record *r, size_t i) {
     return v && v->kind == PF_SV_STRING ? v->text : NULL;
 }
 
-static bool named(const pf_step_record *r, const char *name) { return r && r->name && !strcmp(r->name, name); }
+/* Whether r (a kept record, or NULL) is of kind k. */
+static bool is(const pf_step_summary *s, const pf_step_record *r, record_kind k) {
+    return r && s->records.kinds[r - s->records.items] == k;
+}
 
 /* The product behind a product definition. */
 static const pf_step_record *product_of_pd(const pf_step_summary *s, const pf_step_record *pd) {
     const pf_step_record *formation = follow(s, pd, 2);
     const pf_step_record *product = follow(s, formation, 2);
-    return named(product, "PRODUCT") ? product : NULL;
+    return is(s, product, K_PRODUCT) ? product : NULL;
 }
 
 static double srgb_to_linear(double c) {
@@ -222,13 +253,13 @@ static const pf_step_record *colour_of_style(const pf_step_summary *s, const pf_
             for (size_t k = 0; sides && sides->kind == PF_SV_LIST && k < sides->n_items; k++) {
                 const pf_step_record *fill =
                     sides->items[k].kind == PF_SV_REF ? find(&s->records, sides->items[k].ref) : NULL;
-                const pf_step_record *fas = named(fill, "SURFACE_STYLE_FILL_AREA") ? follow(s, fill, 0) : NULL;
+                const pf_step_record *fas = is(s, fill, K_SURFACE_STYLE_FILL_AREA) ? follow(s, fill, 0) : NULL;
                 const pf_sv *fascs = fas ? pf_step_arg(fas, 1) : NULL;
                 for (size_t m = 0; fascs && fascs->kind == PF_SV_LIST && m < fascs->n_items; m++) {
                     const pf_step_record *fasc =
                         fascs->items[m].kind == PF_SV_REF ? find(&s->records, fascs->items[m].ref) : NULL;
                     const pf_step_record *rgb = follow(s, fasc, 1);
-                    if (named(rgb, "COLOUR_RGB")) return rgb;
+                    if (is(s, rgb, K_COLOUR_RGB)) return rgb;
                 }
             }
         }
@@ -378,10 +409,10 @@ static void map_colours(resolver *rv) {
     u64map rep_pd = {0}, item_rep = {0};
     for (size_t i = 0; i < rs->len; i++) {
         const pf_step_record *r = &rs->items[i];
-        if (named(r, "SHAPE_DEFINITION_REPRESENTATION")) {
+        if (is(s, r, K_SHAPE_DEFINITION_REPRESENTATION)) {
             const pf_sv *pd = ref_arg(follow(s, r, 0), 2), *rep = ref_arg(r, 1);
             if (pd && rep) map_put(&rep_pd, rep->ref, pd->ref);
-        } else if (r->name && strstr(r->name, "SHAPE_REPRESENTATION") && !strstr(r->name, "RELATIONSHIP")) {
+        } else if (rs->kinds[i] == K_SHAPE_REP) {
             const pf_sv *items = pf_step_arg(r, 1);
             for (size_t k = 0; items && items->kind == PF_SV_LIST && k < items->n_items; k++)
                 if (items->items[k].kind == PF_SV_REF) map_put(&item_rep, items->items[k].ref, r->id);
@@ -392,7 +423,7 @@ static void map_colours(resolver *rv) {
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < rs->len; i++) {
             const pf_step_record *r = &rs->items[i];
-            const pf_sv *a = named(r, "SHAPE_REPRESENTATION_RELATIONSHIP") ? ref_arg(r, 2) : NULL;
+            const pf_sv *a = is(s, r, K_SHAPE_REPRESENTATION_RELATIONSHIP) ? ref_arg(r, 2) : NULL;
             const pf_sv *b = a ? ref_arg(r, 3) : NULL;
             uint64_t pd;
             if (!b) continue;
@@ -403,7 +434,7 @@ static void map_colours(resolver *rv) {
         }
     for (size_t i = 0; i < rs->len; i++) {
         const pf_step_record *r = &rs->items[i];
-        if (!named(r, "STYLED_ITEM") && !named(r, "OVER_RIDING_STYLED_ITEM")) continue;
+        if (!is(s, r, K_STYLED_ITEM) && !is(s, r, K_OVER_RIDING_STYLED_ITEM)) continue;
         const pf_sv *item = ref_arg(r, 2);
         const pf_step_record *rgb = item ? colour_of_style(s, r) : NULL;
         uint64_t pd, rep;
@@ -497,7 +528,7 @@ static void resolve(pf_step_summary *s) {
     rv.links = pf_xcalloc(rs->len + 1, sizeof *rv.links);
     for (size_t i = 0; i < rs->len; i++) {
         const pf_step_record *r = &rs->items[i];
-        if (named(r, "PRODUCT")) {
+        if (is(s, r, K_PRODUCT)) {
             json_t *p = json_object();
             set_text(p, "id", text_arg(r, 0) ? text_arg(r, 0) : "");
             set_text(p, "name", text_arg(r, 1) ? text_arg(r, 1) : "");
@@ -505,7 +536,7 @@ static void resolve(pf_step_summary *s) {
             json_array_append_new(s->products, p);
         }
         double rgb[3];
-        if (named(r, "COLOUR_RGB") && rgb_linear(r, rgb)) {
+        if (is(s, r, K_COLOUR_RGB) && rgb_linear(r, rgb)) {
             json_t *c = rgb_json(rgb);
             bool seen = false;
             size_t k;
@@ -514,7 +545,7 @@ static void resolve(pf_step_summary *s) {
             if (!seen) json_array_append(s->colours, c);
             json_decref(c);
         }
-        const pf_sv *relating = named(r, "NEXT_ASSEMBLY_USAGE_OCCURRENCE") ? ref_arg(r, 3) : NULL;
+        const pf_sv *relating = is(s, r, K_NEXT_ASSEMBLY_USAGE_OCCURRENCE) ? ref_arg(r, 3) : NULL;
         const pf_sv *related = relating ? ref_arg(r, 4) : NULL;
         if (related) {
             rv.links[rv.n_links++] = (nauo_link){relating->ref, related->ref, r};
@@ -527,7 +558,7 @@ static void resolve(pf_step_summary *s) {
     /* Roots: product definitions no assembly uses. */
     for (size_t i = 0; i < rs->len; i++) {
         const pf_step_record *pd = &rs->items[i];
-        if (named(pd, "PRODUCT_DEFINITION") && !map_get(&used, pd->id, &(uint64_t){0}))
+        if (is(s, pd, K_PRODUCT_DEFINITION) && !map_get(&used, pd->id, &(uint64_t){0}))
             add_node(&rv, NULL, NULL, pd->id, 1, NULL, 0);
     }
     map_free(&used);
@@ -601,6 +632,7 @@ void pf_step_summary_free(pf_step_summary *s) {
     if (!s) return;
     pf_arena_free(&s->arena);
     free(s->records.items);
+    free(s->records.kinds);
     free(s->records.ids);
     free(s->records.slots);
     for (size_t i = 0; i < s->n_tree; i++) {
