@@ -38,11 +38,14 @@ static bool is_number_char(char ch) {
     return (ch >= '0' && ch <= '9') || ch == '+' || ch == '-' || ch == '.' || ch == 'E' || ch == 'e';
 }
 
-static void push(pf_arena *a, pf_sv *list, const pf_sv *item) {
+/* False when the list is full (2^32 - 1 items, far beyond any record kept). */
+static bool push(pf_arena *a, pf_sv *list, const pf_sv *item) {
     size_t n = list->n_items;
+    if (n == UINT32_MAX) return false;
     if ((n & (n - 1)) == 0) /* grow at powers of two */
         list->items = pf_arena_grow(a, list->items, n * sizeof *list->items, (n ? n * 2 : 1) * sizeof *list->items);
     list->items[list->n_items++] = *item;
+    return true;
 }
 
 /* "(v,v,…)" into a list value. */
@@ -58,8 +61,7 @@ static bool parse_list(cursor *c, pf_sv *out) {
     }
     for (;;) {
         pf_sv item;
-        if (!parse_value(c, &item)) return false;
-        push(c->arena, out, &item);
+        if (!parse_value(c, &item) || !push(c->arena, out, &item)) return false;
         if (c->p >= c->end) return false;
         if (*c->p == ',') {
             c->p++;
@@ -181,8 +183,7 @@ bool pf_step_record_parse(const char *text, size_t len, pf_arena *arena, pf_step
         ok = true;
         while (ok && c.p < c.end && *c.p != ')') {
             pf_sv part;
-            ok = parse_value(&c, &part) && part.kind == PF_SV_TYPED;
-            if (ok) push(arena, &out->args, &part);
+            ok = parse_value(&c, &part) && part.kind == PF_SV_TYPED && push(arena, &out->args, &part);
         }
         ok = ok && c.p < c.end && *c.p == ')';
         if (ok) c.p++;
@@ -203,6 +204,6 @@ const pf_sv *pf_step_arg(const pf_step_record *r, size_t i) { return i < r->args
 const pf_sv *pf_step_part(const pf_step_record *r, const char *name) {
     if (r->name) return NULL;
     for (size_t i = 0; i < r->args.n_items; i++)
-        if (!strcmp(r->args.items[i].text, name)) return &r->args.items[i];
+        if (r->args.items[i].kind == PF_SV_TYPED && !strcmp(r->args.items[i].text, name)) return &r->args.items[i];
     return NULL;
 }
