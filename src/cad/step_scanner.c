@@ -97,7 +97,7 @@ struct pf_step_summary {
 
 static bool ends_in_shape_representation(const char *name, size_t n) {
     static const char rep[] = "SHAPE_REPRESENTATION"; /* and its subtypes */
-    return name[n - 1] == 'N' && n >= sizeof rep - 1 && memcmp(name + n - (sizeof rep - 1), rep, sizeof rep - 1) == 0;
+    return n >= sizeof rep - 1 && name[n - 1] == 'N' && memcmp(name + n - (sizeof rep - 1), rep, sizeof rep - 1) == 0;
 }
 
 /* The listed kind of a name of n bytes, K_OTHER when it is not listed. */
