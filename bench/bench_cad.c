@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,20 +41,26 @@ typedef struct {
     double wall, cpu; /* seconds; wall < 0 when the run failed */
 } timed;
 
-/* A whole process with its output thrown away: wall and CPU (user + system). */
+/* A whole process with its output thrown away: wall and CPU (user + system).
+ * Spawned, not forked: a fork of this process (OCCT's libraries loaded)
+ * copied its page tables, and the child's exec tore them down on its own
+ * CPU time, 6 ms that `prodflow --version` was charged for (10.1 ms here
+ * against 3.9 ms by perf stat). */
 static timed run(char *const argv[]) {
+    extern char **environ;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
     double t = now_s();
-    pid_t pid = fork();
-    if (pid == 0) {
-        int null = open("/dev/null", O_WRONLY);
-        dup2(null, 1);
-        dup2(null, 2);
-        execv(argv[0], argv);
-        _exit(127);
-    }
+    pid_t pid;
     int status = 0;
-    struct rusage ru;
-    wait4(pid, &status, 0, &ru);
+    struct rusage ru = {0};
+    if (posix_spawn(&pid, argv[0], &fa, NULL, argv, environ) == 0)
+        wait4(pid, &status, 0, &ru);
+    else
+        status = 127 << 8;
+    posix_spawn_file_actions_destroy(&fa);
     t = now_s() - t;
     double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
     return (timed){WIFEXITED(status) && WEXITSTATUS(status) == 0 ? t : -1, cpu};
