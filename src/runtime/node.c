@@ -66,7 +66,10 @@ static pf_error *check_quota(pf_runtime *rt, const rt_node *n) {
 
 /* Moves each file output into the artifact store and lists its metadata
  * rows in *rows (NULL when there are none), to commit with the node's
- * transition. */
+ * transition. A module may hand on a value it was given (an upstream
+ * output, the run's context) by reference, and other nodes, even another
+ * run sharing the context, read that value on other threads: so the port
+ * gets its own shallow copy before the stored path and id go into it. */
 static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t *outputs, const json_t *inputs,
                                 json_t **rows) {
     *rows = NULL; /* made with the first file output */
@@ -75,8 +78,7 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
     json_t *v;
     pf_error *err = NULL;
     json_object_foreach(outputs, port, v) {
-        const char *path = str(v, "path"), *sha = str(v, "sha256");
-        if (!path || !sha) continue;
+        if (!str(v, "path") || !str(v, "sha256")) continue;
         if (!parents && (err = check_quota(rt, n))) break;
         if (!parents) {
             *rows = json_array();
@@ -86,18 +88,21 @@ static pf_error *keep_artifacts(pf_runtime *rt, rt_run *run, rt_node *n, json_t 
             json_object_foreach((json_t *)inputs, in, iv) if (json_object_get(iv, "artifact_id"))
                 json_array_append(parents, json_object_get(iv, "artifact_id"));
         }
+        json_t *own = json_copy(v); /* holds path and sha256 while v is let go */
+        json_object_set_new_nocheck(outputs, port, own);
+        const char *path = str(own, "path"), *sha = str(own, "sha256");
         char *stored = NULL;
         err = pf_artifact_store_put(rt->cfg.data_dir, path, sha, &stored);
         if (err) break;
         char *id = pf_asprintf("%s:%s:%s", run->id, n->id, port);
         const pf_port *p = pf_module_port(&n->module->outputs, port);
-        json_object_set_new(v, "path", json_string(stored));
-        json_object_set_new(v, "artifact_id", json_string(id));
-        if (p && p->role) json_object_set_new(v, "role", json_string(p->role));
+        json_object_set_new(own, "path", json_string(stored));
+        json_object_set_new(own, "artifact_id", json_string(id));
+        if (p && p->role) json_object_set_new(own, "role", json_string(p->role));
         json_t *meta =
             json_pack("{s:s, s:s, s:s, s:s, s:s, s:s?, s:s?, s:O, s:O, s:s}", "id", id, "sha256", sha, "run_id",
                       run->id, "node_id", n->id, "port", port, "role", p ? p->role : NULL, "media_type",
-                      str(v, "media_type"), "size", json_object_get(v, "size"), "parents", parents, "path", stored);
+                      str(own, "media_type"), "size", json_object_get(own, "size"), "parents", parents, "path", stored);
         json_array_append_new(*rows, meta);
         free(id);
         free(stored);

@@ -70,6 +70,14 @@ static pf_error *entry(const pf_module_ctx *ctx, const json_t *inputs, const jso
     return NULL;
 }
 
+/* Hands on the context's file by reference, as order.resolve_line hands
+ * on the line's intake: the run must not write into what it was given. */
+static pf_error *relay(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
+    (void)inputs, (void)params;
+    *outputs = json_pack("{s:O}", "out", json_object_get(ctx->context, "file"));
+    return NULL;
+}
+
 static pf_error *flaky(const pf_module_ctx *ctx, const json_t *inputs, const json_t *params, json_t **outputs) {
     pthread_mutex_lock(&seen_lock);
     bool fail = flaky_failures_left-- > 0;
@@ -134,6 +142,8 @@ static pf_error *stubborn(const pf_module_ctx *ctx, const json_t *inputs, const 
 
 static const pf_module_desc m_entry = {
     .key = "test.entry", .contract_json = CONTRACT("test.entry", "true", "none", "", "0"), .execute = entry};
+static const pf_module_desc m_relay = {
+    .key = "test.relay", .contract_json = CONTRACT("test.relay", "true", "none", "", "0"), .execute = relay};
 static const pf_module_desc m_step = {
     .key = "test.step", .contract_json = CONTRACT("test.step", "false", "none", IN_PORT, "0"), .execute = step};
 static const pf_module_desc m_effect = {
@@ -177,15 +187,15 @@ static const pf_module_desc m_reads = {.key = "test.reads",
                                        .depends = reads_file};
 static const pf_module_desc m_pass = {
     .key = "test.pass", .contract_json = CONTRACT("test.pass", "false", "none", IN_PORT, "0"), .execute = pass_on};
-static const pf_module_desc *const test_modules[] = {&m_entry, &m_step, &m_effect, &m_flaky, &m_broken,
-                                                     &m_meet,  &m_slow, &m_pass,   &m_reads, &m_stubborn};
+static const pf_module_desc *const test_modules[] = {&m_entry, &m_step, &m_effect, &m_flaky,    &m_broken, &m_meet,
+                                                     &m_slow,  &m_pass, &m_reads,  &m_stubborn, &m_relay};
 
 static const char *family_json =
     "[{\"key\":\"test_flow\",\"label\":\"Test flow\",\"description\":\"Runtime tests.\",\"entry_step\":\"test.entry\","
     "\"context_schema\":{\"type\":\"object\",\"required\":[\"subject\"],\"properties\":{\"subject\":{\"type\":"
     "\"string\"}}},"
     "\"palette\":[\"test.entry\",\"test.step\",\"test.effect\",\"test.flaky\",\"test.broken\",\"test.meet\",\"test."
-    "slow\",\"test.pass\",\"test.reads\",\"test.stubborn\"],"
+    "slow\",\"test.pass\",\"test.reads\",\"test.stubborn\",\"test.relay\"],"
     "\"artifact_kinds\":[\"still_image\"],\"preflight\":[]}]";
 
 /* ------------------------------------------------------------ harness */
@@ -310,6 +320,44 @@ static void test_order_and_artifacts(harness *h) {
     free(artifact_id);
     json_decref(run);
     free(id);
+}
+
+/* Runs share what they are given: the legacy and shadow runs of one order
+ * line hold the same context, and a node's inputs are its upstream's
+ * outputs. A file output handed on by reference is stored without writing
+ * into the original (once, a shadow run rewrote the path a render node of
+ * its legacy twin was reading). */
+static void test_given_values_stay_unchanged(harness *h) {
+    reset();
+    char *file = pf_asprintf("%s/given.txt", h->data);
+    CHECK(pf_write_file_atomic(file, "given", 5) == NULL);
+    json_t *value = NULL;
+    CHECK(pf_module_file_value(file, "text/plain", &value) == NULL);
+    json_t *ctx = json_pack("{s:s, s:o}", "subject", "gearbox", "file", value);
+    json_t *before = json_deep_copy(ctx);
+    const char *nodes[] = {"g|test.relay", "a|test.step", "b|test.step", NULL};
+    const char *edges[] = {"g>a", "g>b", NULL};
+    pf_errors errs;
+    pf_errors_init(&errs);
+    json_t *wf = workflow("given", nodes, edges);
+    pf_run_request req = {.workflow = wf, .context = ctx};
+    char *id = NULL;
+    CHECK(pf_runtime_submit(h->rt, &req, &errs, &id) == NULL);
+    json_t *run = finish(h, id, "succeeded");
+    CHECK(json_equal(ctx, before));
+    /* the stored copy is the node's own, with its artifact id */
+    const json_t *out = json_object_get(node_state(run, "g", "outputs"), "out");
+    char *artifact_id = pf_asprintf("%s:g:out", id);
+    CHECK_STR(json_string_value(json_object_get(out, "artifact_id")), artifact_id);
+    CHECK(strstr(json_string_value(json_object_get(out, "path")), "/artifacts/sha256/") != NULL);
+    free(artifact_id);
+    pf_errors_clear(&errs);
+    json_decref(wf);
+    json_decref(run);
+    json_decref(before);
+    json_decref(ctx);
+    free(id);
+    free(file);
 }
 
 static void test_parallel_branches(harness *h) {
@@ -799,6 +847,7 @@ int main(void) {
     start(&h);
     test_order_and_artifacts(&h);
     test_parallel_branches(&h);
+    test_given_values_stay_unchanged(&h);
     test_retries_and_failures(&h);
     test_timeout_and_cancel(&h);
     test_cache(&h);
