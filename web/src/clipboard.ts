@@ -1,6 +1,7 @@
 // Copy, paste and duplicate of nodes, pure: what is copied (the selected
 // nodes with their params, policy and label, and the edges between them),
 // and the graph with the copy added under fresh ids, in free space, selected.
+import type { Rect } from './viewport';
 import { edgeKey, newNodeId, type FlowEdge, type FlowNode, type Graph, type ModuleNodeData } from './workflow';
 
 export interface Clip {
@@ -30,13 +31,6 @@ export function copySelection(g: Graph): Clip | null {
   };
 }
 
-interface Rect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
 const overlaps = (a: Rect, b: Rect) => a.x < b.x + b.width + GAP && b.x < a.x + a.width + GAP && a.y < b.y + b.height + GAP && b.y < a.y + a.height + GAP;
 
 /**
@@ -64,6 +58,8 @@ export function freeSpot(taken: readonly Rect[], size: { width: number; height: 
 export interface Pasted {
   graph: Graph;
   added: string[];
+  /** where the added block landed, in flow coordinates (to bring it into view) */
+  placed?: Rect;
   /** nodes not pasted, and why (an entry node: a workflow has one) */
   skipped: { id: string; reason: string }[];
 }
@@ -111,6 +107,7 @@ export function pasteClip(g: Graph, clip: Clip, blocked: (step: string) => strin
       edges: [...g.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...edges],
     },
     added: nodes.map((n) => n.id),
+    placed: { ...spot, ...size },
     skipped,
   };
 }

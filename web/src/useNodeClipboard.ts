@@ -5,6 +5,7 @@ import { useCallback, useRef } from 'react';
 import { copySelection, pasteClip, type Clip } from './clipboard';
 import type { Tone } from './editorSession';
 import type { NodeDefinition } from './types';
+import type { Rect } from './viewport';
 import type { Graph } from './workflow';
 
 export interface NodeClipboardDeps {
@@ -16,8 +17,8 @@ export interface NodeClipboardDeps {
   blockedReason: (def: NodeDefinition) => string | undefined;
   edit: (fn: (g: Graph) => Graph) => void;
   setStatus: (text: string, tone?: Tone) => void;
-  /** after nodes were added (to show their settings) */
-  onAdded: () => void;
+  /** after nodes were added, with where they landed (to show them and their settings) */
+  onAdded: (placed: Rect) => void;
 }
 
 export function useNodeClipboard({ graph, readOnly, family, definition, blockedReason, edit, setStatus, onAdded }: NodeClipboardDeps) {
@@ -38,9 +39,9 @@ export function useNodeClipboard({ graph, readOnly, family, definition, blockedR
     (clip: Clip, verb: 'paste' | 'duplicate'): boolean => {
       if (!graph || readOnly) return false;
       const r = pasteClip(graph, clip, pasteBlocked);
-      if (r.added.length) {
+      if (r.added.length && r.placed) {
         edit(() => r.graph);
-        onAdded();
+        onAdded(r.placed);
       }
       const left = r.skipped.map((k) => `${k.id} (${k.reason})`).join('; ');
       if (!r.added.length) setStatus(`Nothing to ${verb}: ${left}.`, 'error');

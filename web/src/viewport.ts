@@ -43,3 +43,21 @@ export function readableViewport(bounds: Rect, pane: { width: number; height: nu
   }
   return { x, y, zoom };
 }
+
+/**
+ * The viewport `vp` panned (never zoomed) just enough that `rect` (in flow
+ * coordinates) lies `margin` px inside a pane of this size: a paste or a
+ * duplicate lands in free space, which may be off screen, and a person
+ * should see what they just added. `vp` itself when the rect is in view; its
+ * top-left edge first when it is larger than the pane.
+ */
+export function viewportShowing(vp: Viewport, pane: { width: number; height: number }, rect: Rect, margin = 24): Viewport {
+  const shift = (start: number, size: number, room: number) => {
+    const from = start * vp.zoom;
+    const to = (start + size) * vp.zoom;
+    return to > room - margin ? Math.max(room - margin - to, margin - from) : from < margin ? margin - from : 0;
+  };
+  const dx = shift(rect.x + vp.x / vp.zoom, rect.width, pane.width);
+  const dy = shift(rect.y + vp.y / vp.zoom, rect.height, pane.height);
+  return dx || dy ? { x: vp.x + dx, y: vp.y + dy, zoom: vp.zoom } : vp;
+}

@@ -13,6 +13,7 @@ import {
   ReactFlow,
   useNodesInitialized,
   useReactFlow,
+  useStoreApi,
   type Connection,
   type EdgeChange,
   type FinalConnectionState,
@@ -36,7 +37,7 @@ import type { Invocation, NodeDefinition, RunDetail, WorkflowDoc, WorkflowSummar
 import { useEditorBoot } from '../useEditorBoot';
 import { useEditSession } from '../useEditSession';
 import { useReadableOpen } from '../useReadableOpen';
-import { READABLE_ZOOM } from '../viewport';
+import { READABLE_ZOOM, viewportShowing, type Rect } from '../viewport';
 import { usePanels } from '../usePanels';
 import { useNodeClipboard } from '../useNodeClipboard';
 import { useShortcuts } from '../useShortcuts';
@@ -591,7 +592,18 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
   );
 
   // ---- copy, paste, duplicate, quick add --------------------------------------
-  const onPasted = useCallback(() => setRightTab('node'), []);
+  // What was pasted or duplicated comes into view (free space may be off screen), panned, not zoomed.
+  const flowStore = useStoreApi<FlowNode, FlowEdge>();
+  const onPasted = useCallback(
+    (placed: Rect) => {
+      setRightTab('node');
+      const { width, height } = flowStore.getState();
+      const now = rf.getViewport();
+      const next = viewportShowing(now, { width, height }, placed);
+      if (next !== now) void rf.setViewport(next);
+    },
+    [rf, flowStore],
+  );
   const nodeClipboard = useNodeClipboard({ graph, readOnly, family, definition, blockedReason, edit, setStatus, onAdded: onPasted });
 
   const openQuickAdd = useCallback(
@@ -652,7 +664,8 @@ export function Editor({ active, nav, intent, onNavigate }: EditorProps) {
     setRunId(null);
     setLiveRun(null);
   }, []);
-  const stale = s.checkedLogic !== null && s.checkedLogic !== s.docLogic;
+  // A check is due (the first one too): the summary says "checking…" until its answer.
+  const stale = wanted !== undefined;
 
   if (bootError) {
     return (

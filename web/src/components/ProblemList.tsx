@@ -24,7 +24,7 @@ export function ProblemSummary({ count, checked, stale }: { count: number; check
   return (
     <span className={`problem-summary${checked && !count ? ' ok' : ''}${count ? ' has-problems' : ''}`} data-testid="problem-summary" title={!checked ? 'Checked on its own once you change the workflow; Validate checks it now' : undefined}>
       {text}
-      {stale && checked && <span className="muted" data-testid="problems-checking"> · checking…</span>}
+      {stale && <span className="muted" data-testid="problems-checking"> · checking…</span>}
     </span>
   );
 }

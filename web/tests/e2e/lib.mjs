@@ -49,8 +49,14 @@ export const authHeaders = () => ({ Authorization: `Bearer ${token}` });
 /** The time since `t0` in seconds, for the log. */
 export const seconds = (t0) => ((Date.now() - t0) / 1000).toFixed(1);
 
-/** The last steps Playwright logged (its "api" log), told while a scenario runs long. */
+/**
+ * The last steps Playwright logged (its "api" log), told while a scenario runs
+ * long: for a hanging click, what it retries on ("… intercepts pointer
+ * events"). The runner's own picture of a stuck page is left out, or it would
+ * push the hanging step out of the list.
+ */
 let lastActions = [];
+let picturingStuckPage = false;
 /** What `until` waits for right now: told too, since its fn() may itself be the step that hangs. */
 let waitingFor = '';
 let serverExited = false;
@@ -67,22 +73,25 @@ export async function until(what, fn) {
   const t0 = Date.now();
   let told = t0;
   let last;
-  for (;;) {
-    try {
-      waitingFor = what;
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    } finally {
-      waitingFor = '';
+  const outer = waitingFor;
+  waitingFor = what; /* for the whole wait: the runner's tell may come between two tries */
+  try {
+    for (;;) {
+      try {
+        const v = await fn();
+        if (v) return v;
+      } catch (e) {
+        last = e;
+      }
+      if (serverExited) throw new Error(`the server exited (${serverExit}) while waiting for ${what}${last ? ` (${last.message})` : ''}`);
+      if (Date.now() - told >= Number(process.env.E2E_TELL_MS || 60000)) {
+        told = Date.now();
+        console.log(`       … still waiting for ${what} after ${seconds(t0)} s${last ? ` (last: ${last.message.split('\n')[0]})` : ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (serverExited) throw new Error(`the server exited (${serverExit}) while waiting for ${what}${last ? ` (${last.message})` : ''}`);
-    if (Date.now() - told >= Number(process.env.E2E_TELL_MS || 60000)) {
-      told = Date.now();
-      console.log(`       … still waiting for ${what} after ${seconds(t0)} s${last ? ` (last: ${last.message.split('\n')[0]})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    waitingFor = outer;
   }
 }
 
@@ -248,6 +257,66 @@ export function viewFitted(page, what = 'the canvas fitted to the graph', paddin
     if (!v.ok) throw new Error(v.why);
     return true;
   });
+}
+
+/**
+ * Waits until the last edit has been checked: the check ends at its own time,
+ * and its problem list, opening or closing under the canvas, changes the
+ * canvas's height and so what is in view.
+ */
+async function checksSettled(page) {
+  await until('the edits to be checked', async () => (await page.getByTestId('problems-checking').count()) === 0);
+}
+
+/**
+ * Where the canvas is empty (no node, edge, control or mini map), and how far
+ * the node `testId`'s centre lies from the canvas's centre; `hit` when a click
+ * on that centre reaches the node (not a side panel over it, not off screen).
+ */
+function canvasNow(page, testId) {
+  return page.evaluate((testId) => {
+    const pane = document.querySelector('.react-flow__pane').getBoundingClientRect();
+    let empty = null;
+    for (let y = pane.top + 20; y < pane.bottom - 20 && !empty; y += 20)
+      for (let x = pane.left + 20; x < pane.right - 20 && !empty; x += 20) if (document.elementFromPoint(x, y)?.classList.contains('react-flow__pane')) empty = { x, y };
+    const node = testId ? document.querySelector(`[data-testid="${testId}"]`) : null;
+    if (!node) return { empty };
+    const r = node.getBoundingClientRect();
+    const cx = r.left + r.width / 2;
+    const cy = r.top + r.height / 2;
+    return { empty, hit: node.contains(document.elementFromPoint(cx, cy)), dx: cx - (pane.left + pane.width / 2), dy: cy - (pane.top + pane.height / 2) };
+  }, testId);
+}
+
+/**
+ * Clicks a node as a person would: once the canvas stops changing size, and,
+ * when the node is out of view, after dragging the canvas to bring it in (a
+ * click on a node under a side panel would wait for ever).
+ */
+export async function clickNode(page, testId) {
+  await checksSettled(page);
+  await page.getByTestId(testId).waitFor();
+  await until(`${testId} to be in view`, async () => {
+    const c = await canvasNow(page, testId);
+    if (c.hit) return true;
+    check(c.empty, 'the canvas has an empty spot to drag it by');
+    const clamp = (v, lo, hi) => Math.min(Math.max(v, lo), hi);
+    const { width, height } = page.viewportSize();
+    await page.mouse.move(c.empty.x, c.empty.y);
+    await page.mouse.down();
+    await page.mouse.move(clamp(c.empty.x - c.dx, 1, width - 1), clamp(c.empty.y - c.dy, 1, height - 1), { steps: 5 });
+    await page.mouse.up();
+    return false;
+  });
+  await page.getByTestId(testId).click();
+}
+
+/** A point of the canvas with nothing on it, for a click on the canvas itself. */
+export async function emptySpot(page) {
+  await checksSettled(page);
+  const { empty } = await canvasNow(page);
+  check(empty, 'the canvas has an empty spot');
+  return empty;
 }
 
 /**
@@ -479,7 +548,9 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
     // scenario's progress line, so a hang in a click names its cause.
     logger: {
       isEnabled: (name) => name === 'api',
-      log: (_name, _severity, message) => (lastActions = [...lastActions.slice(-2), String(message).split('\n')[0]]),
+      log: (_name, _severity, message) => {
+        if (!picturingStuckPage) lastActions = [...lastActions.slice(-4), String(message).split('\n')[0]];
+      },
     },
   });
   // Playwright's own 30 s defaults must not fire on a slow machine.
@@ -528,7 +599,11 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
       console.log(
         `       … scenario ${s.n} still running after ${seconds(ts)} s${waitingFor ? `, inside the wait for ${waitingFor}` : ''}; Playwright's last steps: ${lastActions.join(' | ')}; the page now: ${stuckShot}`,
       );
-      page.screenshot({ path: stuckShot, timeout: 10000 }).catch((e) => console.log(`       … no picture of the page: ${e.message.split('\n')[0]}`));
+      picturingStuckPage = true;
+      page
+        .screenshot({ path: stuckShot, timeout: 10000 })
+        .catch((e) => console.log(`       … no picture of the page: ${e.message.split('\n')[0]}`))
+        .finally(() => (picturingStuckPage = false));
     }, Number(process.env.E2E_TELL_MS || 60000));
     const consoleErrors = [];
     expectedHttp.clear();

@@ -4,7 +4,7 @@
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group canvas`).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, authHeaders, base, check, dataDir, expectHttpStatus, openApp, shot, until } from '../lib.mjs';
+import { api, authHeaders, base, check, clickNode, dataDir, emptySpot, expectHttpStatus, openApp, shot, until } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -100,7 +100,7 @@ scenario(36, 'an order workflow runs from the editor as a trial with invocation 
   await fromStarter(page, 'order_line', 'starter-order-still', 'Canvas trial');
   await page.getByTestId('node-still').waitFor();
   // A small, quick still: set on the canvas, so the run sends the canvas.
-  await page.getByTestId('node-still').click();
+  await clickNode(page, 'node-still');
   for (const [k, v] of [['width', '64'], ['height', '48'], ['samples', '1']]) await page.locator(`#param_${k}`).fill(v);
   await page.getByTestId('overridden-param-samples').waitFor();
   check(!(await page.getByTestId('run-open').isDisabled()), 'an order workflow runs from the editor');
@@ -181,7 +181,7 @@ scenario(31, 'validation follows the graph: a broken edit turns its node red on 
   await page.getByTestId('node-extract').waitFor();
   check((await page.getByTestId('problem-summary').innerText()).includes('Not validated yet'), 'nothing is checked before an edit');
   // Without the extractor, the materials node misses its required input.
-  await page.getByTestId('node-extract').click();
+  await clickNode(page, 'node-extract');
   await page.keyboard.press('Delete');
   await page.getByTestId('node-problems-materials').waitFor();
   check((await page.getByTestId('problem-summary').innerText()).includes('problem'), 'the summary counts the problems');
@@ -201,7 +201,8 @@ scenario(31, 'validation follows the graph: a broken edit turns its node red on 
   await page.getByTestId('editor-run-dialog').getByRole('button', { name: 'Cancel' }).click();
   await until('the dialog to close', async () => (await page.getByTestId('editor-run-dialog').count()) === 0);
   await page.getByTestId('node-problems-materials').waitFor();
-  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  const blank = await emptySpot(page);
+  await page.mouse.click(blank.x, blank.y);
   await page.keyboard.press('Control+z');
   await page.getByTestId('node-extract').waitFor();
   await until('the problem to clear on its own', async () => (await page.getByTestId('node-problems-materials').count()) === 0);
@@ -211,11 +212,11 @@ scenario(31, 'validation follows the graph: a broken edit turns its node red on 
 scenario(32, 'copy, paste and duplicate keep params and land in free space; quick add finds both families; ? lists the keys', async (page) => {
   await openApp(page);
   await fromStarter(page, 'cad_file', 'starter-cad-intake', 'Canvas copies');
-  await page.getByTestId('node-glb').click();
+  await clickNode(page, 'node-glb');
   await page.locator('#param_linear_deflection').fill('0.25');
   await page.getByTestId('overridden-param-linear_deflection').waitFor();
   // Back on the canvas, the node still selected: copy and paste it.
-  await page.getByTestId('node-glb').click();
+  await clickNode(page, 'node-glb');
   await page.keyboard.press('Control+c');
   await until('the copy to be confirmed', async () => (await page.getByTestId('status-line').innerText()).startsWith('Copied 1 node'));
   await page.keyboard.press('Control+v');
@@ -227,17 +228,17 @@ scenario(32, 'copy, paste and duplicate keep params and land in free space; quic
   const apart = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
   check(apart, `the copy does not cover its original (${JSON.stringify(a)} vs ${JSON.stringify(b)})`);
   // Duplicate what is selected now (the copy).
-  await pasted.click();
+  await clickNode(page, 'node-export_glb');
   await page.keyboard.press('Control+d');
   await page.getByTestId('node-export_glb_2').waitFor();
   // The entry node is one per workflow: duplicating it says why not.
-  await page.getByTestId('node-resolve').click();
+  await clickNode(page, 'node-resolve');
   await page.keyboard.press('Control+d');
   await until('the refusal', async () => (await page.getByTestId('status-line').innerText()).includes('already has its entry node'));
 
   // Quick add from a double-click on empty canvas.
-  const pane = await page.locator('.react-flow__pane').boundingBox();
-  await page.mouse.dblclick(pane.x + 60, pane.y + 60);
+  const empty = await emptySpot(page);
+  await page.mouse.dblclick(empty.x, empty.y);
   await page.getByTestId('quick-add').waitFor();
   await page.getByTestId('quick-add-search').fill('order line');
   const elsewhere = page.getByTestId('quick-add-order.resolve_line');
@@ -252,7 +253,8 @@ scenario(32, 'copy, paste and duplicate keep params and land in free space; quic
   check((await page.getByTestId('quick-add').count()) === 0, 'the quick add closes');
 
   // `/` opens it too; Escape closes it. `?` lists the keys.
-  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  const blank = await emptySpot(page);
+  await page.mouse.click(blank.x, blank.y);
   await page.keyboard.press('/');
   await page.getByTestId('quick-add').waitFor();
   await page.keyboard.press('Escape');
@@ -302,7 +304,7 @@ scenario(34, 'parameter forms: fields in the contract’s order, templates, libr
   const defs = (await api('GET', '/api/workflows/node-definitions?family=order_line')).body.node_definitions;
   const stillDef = defs.find((d) => d.step === 'render.blender_still');
   check(stillDef?.ui?.field_order?.length > 0, 'the server gives the still a field order');
-  await page.getByTestId('node-still').click();
+  await clickNode(page, 'node-still');
   await page.getByTestId('node-panel').waitFor();
   const shown = await page.locator('[data-testid^="field-param-"]').evaluateAll((els) => els.map((e) => e.dataset.testid.slice('field-param-'.length)));
   const want = stillDef.ui.field_order.filter((k) => k in stillDef.param_schema.properties);
@@ -315,7 +317,7 @@ scenario(34, 'parameter forms: fields in the contract’s order, templates, libr
   check(materials.some((m) => m.includes('painted_metal_grey')), 'the library’s materials are offered');
 
   // The template node chooses among the server's templates.
-  await page.getByTestId('node-template').click();
+  await clickNode(page, 'node-template');
   const template = page.locator('#param_template');
   await until('the template choices', async () => (await template.evaluate((el) => el.tagName)) === 'SELECT');
   const templates = await template.locator('option').allInnerTexts();
@@ -324,7 +326,7 @@ scenario(34, 'parameter forms: fields in the contract’s order, templates, libr
   await page.getByTestId('overridden-param-template').waitFor();
 
   // The material map's library is a choice too.
-  await page.getByTestId('node-map').click();
+  await clickNode(page, 'node-map');
   const library = page.locator('#param_library');
   await until('the library choices', async () => (await library.evaluate((el) => el.tagName)) === 'SELECT');
   check((await library.locator('option').allInnerTexts()).some((o) => o.includes('(default)')), 'the default library is offered');

@@ -2,7 +2,7 @@
 // saved, reloaded and versioned; the palette, keyboard edits and a
 // mixed-family import.
 // Run by ../run.mjs (`node tests/e2e/run.mjs <prodflow> --group editor`).
-import { api, check, clickEdge, dragHandle, expectHttpStatus, openApp, text, until, viewFitted } from '../lib.mjs';
+import { api, check, clickEdge, clickNode, dragHandle, emptySpot, expectHttpStatus, openApp, text, until, viewFitted } from '../lib.mjs';
 
 export const scenarios = [];
 const scenario = (n, name, fn) => scenarios.push({ n, name, fn });
@@ -43,7 +43,7 @@ scenario(1, 'cad_file from the starter: refused connection, edit, save, reload',
   check((await page.locator('.react-flow__edge').count()) === edgesBefore, 'no edge was added');
 
   // Edit a setting of the export_glb node.
-  await page.getByTestId('node-glb').click();
+  await clickNode(page, 'node-glb');
   await page.getByTestId('node-panel').waitFor();
   check((await page.getByTestId('field-param-linear_deflection').innerText()).includes('Default: 0.1'), 'the default is shown');
   await page.locator('#param_linear_deflection').fill('0.25');
@@ -53,13 +53,15 @@ scenario(1, 'cad_file from the starter: refused connection, edit, save, reload',
   await page.getByTestId('overridden-policy-retries').waitFor();
 
   // Undo and redo from the keyboard, with the canvas focused.
-  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  let blank = await emptySpot(page);
+  await page.mouse.click(blank.x, blank.y);
   await page.keyboard.press('Control+z');
-  await page.getByTestId('node-glb').click();
+  await clickNode(page, 'node-glb');
   await until('undo of the retries override', async () => (await page.locator('#policy_retries').inputValue()) === '1');
-  await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+  blank = await emptySpot(page);
+  await page.mouse.click(blank.x, blank.y);
   await page.keyboard.press('Control+Shift+z');
-  await page.getByTestId('node-glb').click();
+  await clickNode(page, 'node-glb');
   await until('redo of the retries override', async () => (await page.locator('#policy_retries').inputValue()) === '4');
 
   await page.getByTestId('save').click();
@@ -94,7 +96,7 @@ scenario(1, 'cad_file from the starter: refused connection, edit, save, reload',
   await page.getByTestId('wf-history-e2e-intake').click();
   await page.getByTestId('wf-e2e-intake-v1').click();
   await page.getByTestId('readonly-banner').waitFor();
-  await page.getByTestId('node-glb').click();
+  await clickNode(page, 'node-glb');
   await until('v1 values', async () => (await page.locator('#param_angular_deflection').inputValue()) === '0.5');
   check(await page.locator('#param_linear_deflection').isDisabled(), 'old versions are read-only');
   check(await page.getByTestId('save').isDisabled(), 'an old version cannot be saved');
@@ -105,7 +107,7 @@ scenario(1, 'cad_file from the starter: refused connection, edit, save, reload',
   const other = (await api('GET', '/api/workflows/e2e-intake')).body;
   other.name = 'Changed elsewhere';
   check((await api('PUT', '/api/workflows/e2e-intake', other)).status === 200, 'the concurrent save went through');
-  await page.getByTestId('node-glb').click();
+  await clickNode(page, 'node-glb');
   await page.locator('#param_linear_deflection').fill('0.5');
   expectHttpStatus(409);
   await page.getByTestId('save').click();
@@ -115,7 +117,7 @@ scenario(1, 'cad_file from the starter: refused connection, edit, save, reload',
   await page.getByTestId('conflict-banner').getByRole('button', { name: 'Open latest' }).click();
   await page.getByTestId('confirm-ok').click();
   await until('v3 open', async () => (await text(page, 'doc-version')) === 'v3');
-  await page.getByTestId('node-glb').click();
+  await clickNode(page, 'node-glb');
   await page.getByTestId('node-panel').waitFor();
 });
 
@@ -154,11 +156,11 @@ scenario(2, 'palette keeps to the family; a mixed-family import is pinned to its
   await until('the edge deleted', async () => (await page.locator('.react-flow__edge').count()) === 0);
   await page.getByTestId('undo').click();
   await until('the edge restored', async () => (await page.locator('.react-flow__edge').count()) === 1);
-  await page.getByTestId('node-extract_objects').click();
+  await clickNode(page, 'node-extract_objects');
   await page.keyboard.press('Delete');
   await until('the node deleted', async () => (await page.getByTestId('node-extract_objects').count()) === 0);
   check((await page.locator('.react-flow__edge').count()) === 0, 'its edge went with it');
-  await page.getByTestId('node-resolve_step_path').click();
+  await clickNode(page, 'node-resolve_step_path');
   await page.keyboard.press('Delete');
   check((await page.getByTestId('node-resolve_step_path').count()) === 1, 'the only entry node cannot be deleted');
   await page.keyboard.press('Control+z');
