@@ -58,7 +58,7 @@ export function freeSpot(taken: readonly Rect[], size: { width: number; height: 
 export interface Pasted {
   graph: Graph;
   added: string[];
-  /** where the added block landed, in flow coordinates (to bring it into view) */
+  /** where the added block landed, in flow coordinates (to bring it into view); absent when nothing was added */
   placed?: Rect;
   /** nodes not pasted, and why (an entry node: a workflow has one) */
   skipped: { id: string; reason: string }[];

@@ -39,7 +39,7 @@ export function useNodeClipboard({ graph, readOnly, family, definition, blockedR
     (clip: Clip, verb: 'paste' | 'duplicate'): boolean => {
       if (!graph || readOnly) return false;
       const r = pasteClip(graph, clip, pasteBlocked);
-      if (r.added.length && r.placed) {
+      if (r.placed) {
         edit(() => r.graph);
         onAdded(r.placed);
       }

@@ -73,25 +73,27 @@ export async function until(what, fn) {
   const t0 = Date.now();
   let told = t0;
   let last;
-  const outer = waitingFor;
-  waitingFor = what; /* for the whole wait: the runner's tell may come between two tries */
-  try {
-    for (;;) {
-      try {
-        const v = await fn();
-        if (v) return v;
-      } catch (e) {
-        last = e;
+  const outer = waitingFor; /* a wait inside fn() hands the name back when it ends */
+  for (;;) {
+    try {
+      waitingFor = what; /* kept through the pause below: the runner's tell may come between two tries */
+      const v = await fn();
+      if (v) {
+        waitingFor = outer;
+        return v;
       }
-      if (serverExited) throw new Error(`the server exited (${serverExit}) while waiting for ${what}${last ? ` (${last.message})` : ''}`);
-      if (Date.now() - told >= Number(process.env.E2E_TELL_MS || 60000)) {
-        told = Date.now();
-        console.log(`       … still waiting for ${what} after ${seconds(t0)} s${last ? ` (last: ${last.message.split('\n')[0]})` : ''}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
+    } catch (e) {
+      last = e;
     }
-  } finally {
-    waitingFor = outer;
+    if (serverExited) {
+      waitingFor = outer;
+      throw new Error(`the server exited (${serverExit}) while waiting for ${what}${last ? ` (${last.message})` : ''}`);
+    }
+    if (Date.now() - told >= Number(process.env.E2E_TELL_MS || 60000)) {
+      told = Date.now();
+      console.log(`       … still waiting for ${what} after ${seconds(t0)} s${last ? ` (last: ${last.message.split('\n')[0]})` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -592,18 +594,22 @@ export async function runScenarios({ binary: bin, label, scenarios, runFixtures,
     const ts = Date.now();
     const page = await context.newPage();
     // While a scenario runs long: what it waits for, and a picture of the
-    // page as it stands (a frozen page's picture fails; that says so too).
+    // page as it stands (one at a time; see below).
     const stuckShot = join(outDir, `scenario-${s.n}-still-running.png`);
     rmSync(stuckShot, { force: true }); /* an earlier run's */
     const tell = setInterval(() => {
       console.log(
         `       … scenario ${s.n} still running after ${seconds(ts)} s${waitingFor ? `, inside the wait for ${waitingFor}` : ''}; Playwright's last steps: ${lastActions.join(' | ')}; the page now: ${stuckShot}`,
       );
-      picturingStuckPage = true;
-      page
-        .screenshot({ path: stuckShot, timeout: 10000 })
-        .catch((e) => console.log(`       … no picture of the page: ${e.message.split('\n')[0]}`))
-        .finally(() => (picturingStuckPage = false));
+      // One picture at a time, with no deadline of its own: a page too frozen
+      // to be pictured leaves the last one, and the steps before it, standing.
+      if (!picturingStuckPage) {
+        picturingStuckPage = true;
+        page
+          .screenshot({ path: stuckShot })
+          .catch((e) => console.log(`       … no picture of the page: ${e.message.split('\n')[0]}`))
+          .finally(() => (picturingStuckPage = false));
+      }
     }, Number(process.env.E2E_TELL_MS || 60000));
     const consoleErrors = [];
     expectedHttp.clear();
