@@ -113,6 +113,7 @@ static double best_of(const pf_registry *reg, const char *dir, const pf_remote *
 }
 
 int main(int argc, char **argv) {
+    pf_heap_for_runs(); /* as the server and workers set their heap up */
     if (argc == 5 && strcmp(argv[1], "--worker") == 0) return worker_main(argv[2], argv[3], argv[4]);
     char dir[] = "/tmp/prodflow-bench-celery-dag-XXXXXX";
     pf_registry *reg = pf_bench_noop_registry(true);

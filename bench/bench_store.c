@@ -183,6 +183,7 @@ static double best_rate(pf_store *s, const char *backend, int group) {
 }
 
 int main(void) {
+    pf_heap_for_runs(); /* as the server and workers set their heap up */
     pf_test_pg *pg = pf_test_pg_start();
     char dir[] = "/tmp/prodflow-bench-store-XXXXXX";
     if (!pg || !mkdtemp(dir)) return 1;

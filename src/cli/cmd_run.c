@@ -388,6 +388,7 @@ static bool put_override(json_t *overrides, const char *arg) {
 }
 
 static int run(int argc, char **argv) {
+    pf_heap_for_runs();
     pf_log_init(stderr, PF_LOG_WARN); /* progress lines tell the story; the runtime's log would repeat it */
     static const struct option opts[] = {{"output-type", required_argument, 0, 't'},
                                          {"set", required_argument, 0, 's'},

@@ -347,6 +347,7 @@ static int serve(serve_args *a) {
 }
 
 static int run(int argc, char **argv) {
+    pf_heap_for_runs();
     serve_args a = {.broker = getenv("PRODFLOW_BROKER"),
                     .sopts = {.bind = "127.0.0.1", .port = 8080},
                     .cfg = {.data_dir = "./var",

@@ -215,6 +215,7 @@ static int work(const worker_args *a) {
 }
 
 static int run(int argc, char **argv) {
+    pf_heap_for_runs();
     worker_args a = {.broker = getenv("PRODFLOW_BROKER"),
                      .work_dir = "./var/worker",
                      .share_dir = pf_cli_share_dir(),

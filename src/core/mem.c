@@ -1,5 +1,6 @@
 #include "core/mem.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,4 +98,9 @@ char *pf_utf8_repair(char *s) {
     *w = '\0';
     free(s);
     return out;
+}
+
+void pf_heap_for_runs(void) {
+    mallopt(M_TOP_PAD, 16 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }

@@ -31,17 +31,18 @@ void pf_cache_probe_init(pf_cache_probe *p, const pf_module *m, const char *work
     json_object_set_nocheck(p->basis, "params", (json_t *)params);
     json_object_set_new_nocheck(p->basis, "inputs", digests);
     if (depends) json_object_set_nocheck(p->basis, "depends", (json_t *)depends);
-    char *text = pf_json_text(p->basis, true);
-    pf_sha256_hasher_hex(h, text, strlen(text), p->key);
-    free(text);
+    p->basis_text = pf_json_text(p->basis, true);
+    pf_sha256_hasher_hex(h, p->basis_text, strlen(p->basis_text), p->key);
     const char *parts[] = {m->key, "@", workflow_id ? workflow_id : "", "/", node_id};
     p->slot = pf_concat(parts, 5); /* "<module>@<workflow>/<node>" */
 }
 
 void pf_cache_probe_free(pf_cache_probe *p) {
     json_decref(p->basis);
+    free(p->basis_text);
     free(p->slot);
     p->basis = NULL;
+    p->basis_text = NULL;
     p->slot = NULL;
 }
 
@@ -117,9 +118,10 @@ json_t *pf_cache_judge(const pf_cache_probe *p, json_t *entry, bool exact, json_
     return verdict;
 }
 
-json_t *pf_cache_entry(const pf_cache_probe *p, const json_t *outputs) {
-    json_t *entry = json_object();
-    json_object_set_nocheck(entry, "basis", p->basis);
-    json_object_set_nocheck(entry, "outputs", (json_t *)outputs);
+char *pf_cache_entry_text(const pf_cache_probe *p, const json_t *outputs) {
+    char *out = pf_json_text(outputs, false);
+    const char *parts[] = {"{\"basis\":", p->basis_text, ",\"outputs\":", out, "}"};
+    char *entry = pf_concat(parts, 5);
+    free(out);
     return entry;
 }

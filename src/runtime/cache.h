@@ -11,8 +11,9 @@
 
 typedef struct pf_cache_probe {
     char key[65];
-    char *slot;    /* "<module>@<workflow>/<node>" */
-    json_t *basis; /* {module_key, module_version, params, inputs: {port: digest}, depends?} */
+    char *slot;       /* "<module>@<workflow>/<node>" */
+    json_t *basis;    /* {module_key, module_version, params, inputs: {port: digest}, depends?} */
+    char *basis_text; /* its canonical text, which the key is the digest of */
 } pf_cache_probe;
 
 /* All arguments borrowed; depends is what the module's depends hook gave
@@ -28,7 +29,9 @@ json_t *pf_cache_lookup(pf_store *s, const pf_cache_probe *p, json_t **outputs);
  * exact: it is p's key), as pf_cache_lookup gives it. */
 json_t *pf_cache_judge(const pf_cache_probe *p, json_t *entry, bool exact, json_t **outputs);
 /* The entry to store under p->key and p->slot once the node succeeded
- * (it commits with the node's transition); new reference. */
-json_t *pf_cache_entry(const pf_cache_probe *p, const json_t *outputs);
+ * (it commits with the node's transition), as compact JSON text
+ * {"basis": ..., "outputs": ...}: the basis's text is the probe's, made
+ * once for the key. Malloc'd. */
+char *pf_cache_entry_text(const pf_cache_probe *p, const json_t *outputs);
 
 #endif

@@ -240,7 +240,9 @@ void rt_look_ahead(pf_runtime *rt, const task *tasks, size_t m, pf_sha256_hasher
                 json_decref(res[i].sources);
                 res[i].params = res[i].sources = NULL;
                 json_decref(res[i].probe.basis);
+                free(res[i].probe.basis_text);
                 res[i].probe.basis = NULL;
+                res[i].probe.basis_text = NULL;
             }
         }
     rt_ahead_settle(rt, tasks, m, res);
@@ -338,7 +340,8 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result
             break;
         }
         char *work = work_dir(rt->cfg.data_dir, run->id, n->id, attempt);
-        char *cache = pf_asprintf("%s/cache", rt->cfg.data_dir);
+        const char *cache_parts[] = {rt->cfg.data_dir, "/cache"};
+        char *cache = pf_concat(cache_parts, 2);
         pf_module_ctx ctx = {.data_root = rt->cfg.data_dir,
                              .work_dir = work,
                              .cache_dir = cache,
@@ -379,7 +382,7 @@ node_result rt_run_node(pf_runtime *rt, rt_run *run, rt_node *n, rt_ahead_result
     if (!r.err) r.err = keep_artifacts(rt, run, n, r.outputs, inputs, &r.artifacts);
     if (!r.err) r.assets = published_assets(run, n, r.outputs);
     if (!r.err && cacheable) {
-        r.cache_entry = pf_cache_entry(&probe, r.outputs);
+        r.cache_text = pf_cache_entry_text(&probe, r.outputs);
         memcpy(r.cache_key, probe.key, sizeof r.cache_key);
         r.cache_slot = pf_strdup(probe.slot);
     }

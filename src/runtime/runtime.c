@@ -235,8 +235,7 @@ static void execute_locked_after(pf_runtime *rt, rt_run *run, size_t i, rt_ahead
         json_object_del(n->state, "error");
         json_object_set_new_nocheck(n->state, "outputs", r.outputs);
     }
-    char *state_text = pf_json_text(n->state, false), *cache_text = pf_json_text(r.cache_entry, false);
-    json_decref(r.cache_entry);
+    char *state_text = pf_json_text(n->state, false);
     pthread_mutex_lock(&rt->lock);
     if (rt->n_done == rt->cap_done) {
         rt->cap_done = rt->cap_done ? rt->cap_done * 2 : 64;
@@ -249,7 +248,7 @@ static void execute_locked_after(pf_runtime *rt, rt_run *run, size_t i, rt_ahead
                       .artifacts = r.artifacts,
                       .assets = r.assets,
                       .state_text = state_text,
-                      .cache_text = cache_text,
+                      .cache_text = r.cache_text,
                       .cache_slot = r.cache_slot};
     memcpy(c->cache_key, r.cache_key, sizeof c->cache_key);
     pthread_cond_signal(&rt->to_write);

@@ -173,9 +173,9 @@ static inline bool is_final(node_status s) { return s != N_PENDING && s != N_RUN
 
 typedef struct {
     json_t *outputs, *params, *sources, *cache;
-    json_t *artifacts;   /* rows that commit with the node's success */
-    json_t *assets;      /* likewise */
-    json_t *cache_entry; /* likewise, with cache_key and cache_slot */
+    json_t *artifacts; /* rows that commit with the node's success */
+    json_t *assets;    /* likewise */
+    char *cache_text;  /* likewise (the entry's text), with cache_key and cache_slot */
     char cache_key[65];
     char *cache_slot;
     pf_error *err;

@@ -9,6 +9,7 @@
 #include "core/path.h"
 #include "core/subprocess.h"
 #include "modules/module_files.h"
+#include "runtime/cache.h"
 #include "runtime/runtime.h"
 #include "support/tmpdir.h"
 #include "workflow/workflow.h"
@@ -536,6 +537,28 @@ static void test_cache(harness *h) {
     free(third);
 }
 
+/* The entry a node stores is its probe's basis, as the text its key is
+ * the digest of, and its outputs. */
+static void test_cache_entry_text(harness *h) {
+    pf_cache_probe probe;
+    json_t *params = json_pack("{s:s}", "label", "l\u00e9"), *inputs = json_pack("{s:{s:i}}", "in", "n", 1),
+           *outputs = json_pack("{s:s}", "out", "x");
+    pf_cache_probe_init(&probe, pf_registry_find(h->reg, "test.step"), "wf", "a", params, inputs, NULL, NULL);
+    char *text = pf_cache_entry_text(&probe, outputs), hex[65];
+    json_t *entry = json_loads(text, 0, NULL);
+    CHECK(json_equal(json_object_get(entry, "basis"), probe.basis));
+    CHECK(json_equal(json_object_get(entry, "outputs"), outputs));
+    pf_sha256_hex(probe.basis_text, strlen(probe.basis_text), hex);
+    CHECK_STR(hex, probe.key);
+    CHECK_STR(probe.slot, "test.step@wf/a");
+    json_decref(entry);
+    free(text);
+    pf_cache_probe_free(&probe);
+    json_decref(params);
+    json_decref(inputs);
+    json_decref(outputs);
+}
+
 /* A module's depends hook keys the cache too: editing what it reads misses. */
 static void test_cache_depends(harness *h) {
     const char *nodes[] = {"e|test.entry", "r|test.reads|reader", NULL};
@@ -851,6 +874,7 @@ int main(void) {
     test_retries_and_failures(&h);
     test_timeout_and_cancel(&h);
     test_cache(&h);
+    test_cache_entry_text(&h);
     test_cache_depends(&h);
     test_resume_and_rerun(&h);
     test_stalled_resume(&h);
