@@ -159,8 +159,8 @@ int main(void) {
     }
     long t3 = pf_now_ms();
     if (rc == 0) {
-        printf("%d-node DAG of no-op modules, %d rounds each; the module calls alone %.1f us per node\n", NODES,
-               ROUNDS, (double)(t3 - t2) * 1000.0 / NODES);
+        printf("%d-node DAG of no-op modules, %d rounds each; the module calls alone %.1f us per node\n", NODES, ROUNDS,
+               (double)(t3 - t2) * 1000.0 / NODES);
         if (tmpfs)
             report("stores in memory (tmpfs), the runtime's own cost", &in_memory, true);
         else
