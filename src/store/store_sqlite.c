@@ -164,6 +164,10 @@ sqlite3_stmt *pf_sqlite_cached(sqlite_conn *c, const char *sql) {
         }
     sqlite3_stmt *stmt = NULL;
     sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL);
+    /* Not kept when it failed (a table gone from under the store): the
+     * caller's step fails with SQLITE_MISUSE and says the database's error,
+     * and the next call tries again. */
+    if (!stmt) return NULL;
     for (size_t i = 0; i < n; i++)
         if (!c->cached[i].stmt) {
             c->cached[i].sql = sql, c->cached[i].stmt = stmt;

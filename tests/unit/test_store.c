@@ -939,9 +939,33 @@ static void test_sqlite_migrate(void) {
     free(dir);
 }
 
+/* A statement the store keeps prepared that no longer prepares (its table
+ * dropped behind the store's back) fails each time it is used, and never
+ * takes the process down. */
+static void test_statement_that_fails(void) {
+    char *dir = pf_test_tmpdir("store-dropped");
+    pf_store *s = NULL;
+    CHECK(pf_store_open(dir, &s) == NULL);
+    char *path = pf_asprintf("%s/prodflow.db", dir);
+    sqlite3 *db;
+    sqlite3_open(path, &db);
+    CHECK(sqlite3_exec(db, "DROP TABLE module_cache", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    for (int i = 0; i < 3 && s; i++) {
+        json_t *entry = NULL;
+        bool exact = true;
+        pf_error_free(pf_store_cache_find(s, "k", "slot", &entry, &exact));
+        CHECK(entry == NULL && !exact);
+    }
+    pf_store_close(s);
+    free(path);
+    free(dir);
+}
+
 int main(void) {
     char *dir = pf_test_tmpdir("store");
     test_open_and_migrate(dir);
+    test_statement_that_fails();
     test_sqlite_migrate();
     char *previous = pf_test_tmpdir("store-previous");
     test_upgrade_from_previous(previous, sqlite_exec);
