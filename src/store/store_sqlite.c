@@ -25,14 +25,17 @@ pf_error *pf_sqlite_exec(sqlite3 *db, const char *sql, const char *what) {
     return err;
 }
 
+const char pf_sqlite_begin[] = "BEGIN", pf_sqlite_begin_immediate[] = "BEGIN IMMEDIATE", pf_sqlite_commit[] = "COMMIT",
+           pf_sqlite_rollback[] = "ROLLBACK";
+
 pf_error *pf_sqlite_transaction(pf_store *s, pf_error *(*fn)(sqlite_store *st, void *arg), void *arg,
                                 const char *what) {
     sqlite_store *st = pf_sqlite_impl(s);
     pthread_mutex_lock(&st->writer.lock);
-    pf_error *err = pf_sqlite_exec(st->writer.db, "BEGIN IMMEDIATE", what);
+    pf_error *err = pf_sqlite_step_cached(&st->writer, pf_sqlite_begin_immediate, what);
     if (!err) {
         err = fn(st, arg);
-        pf_error *end = pf_sqlite_exec(st->writer.db, err ? "ROLLBACK" : "COMMIT", what);
+        pf_error *end = pf_sqlite_step_cached(&st->writer, err ? pf_sqlite_rollback : pf_sqlite_commit, what);
         if (end && !err)
             err = end;
         else
@@ -174,6 +177,14 @@ sqlite3_stmt *pf_sqlite_cached(sqlite_conn *c, const char *sql) {
             return stmt;
         }
     return stmt; /* full: the caller's reset leaks nothing, but it is not reused */
+}
+
+pf_error *pf_sqlite_step_cached(sqlite_conn *c, const char *sql, const char *what) {
+    sqlite3_stmt *q = pf_sqlite_cached(c, sql);
+    int rc = q ? sqlite3_step(q) : SQLITE_ERROR;
+    pf_error *err = rc == SQLITE_DONE || rc == SQLITE_ROW ? NULL : pf_sqlite_db_error(c->db, what);
+    sqlite3_reset(q);
+    return err;
 }
 
 /* Tries each reader without waiting, then waits for the first. */

@@ -40,6 +40,13 @@ const char *pf_sqlite_text(sqlite3_stmt *st, int column); /* "" for NULL */
 /* A statement prepared once and kept: the caller holds the connection's
  * lock, and ends with sqlite3_reset, never sqlite3_finalize. */
 sqlite3_stmt *pf_sqlite_cached(sqlite_conn *c, const char *sql);
+/* Runs sql, a statement without rows (BEGIN, COMMIT), as a cached one:
+ * sqlite3_exec compiles it each time, which cost a batch of cache
+ * look-ups more than the look-ups themselves. The caller holds c's lock. */
+pf_error *pf_sqlite_step_cached(sqlite_conn *c, const char *sql, const char *what);
+/* The statements of a transaction, for pf_sqlite_step_cached (their
+ * addresses key the cache). */
+extern const char pf_sqlite_begin[], pf_sqlite_begin_immediate[], pf_sqlite_commit[], pf_sqlite_rollback[];
 /* A free reader connection, locked; give it back with pf_sqlite_reader_release. */
 sqlite_conn *pf_sqlite_reader(sqlite_store *st);
 void pf_sqlite_reader_release(sqlite_conn *c);

@@ -381,10 +381,12 @@ pf_error *pf_sqlite_cache_find_many(pf_store *s, size_t n, const char *const *ke
                                     json_t **entries_out, bool *exact) {
     sqlite_store *st = pf_sqlite_impl(s);
     sqlite_conn *r = pf_sqlite_reader(st);
-    bool in_txn = n > 1 && sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    pf_error *begun = n > 1 ? pf_sqlite_step_cached(r, pf_sqlite_begin, "reading the cache") : NULL;
+    bool in_txn = n > 1 && !begun;
+    pf_error_free(begun);
     for (size_t i = 0; i < n; i++)
         cache_find_on(r, keys[i], slots[i], &entries_out[i], &exact[i]);
-    if (in_txn) sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL);
+    if (in_txn) pf_error_free(pf_sqlite_step_cached(r, pf_sqlite_commit, "reading the cache"));
     pf_sqlite_reader_release(r);
     return NULL;
 }
