@@ -3,6 +3,8 @@
 // must only ever see a status code and pf_cad_last_error().
 #include "cad/cad_kernel.h"
 #include "cad/cad_module.h"
+#include "cad/glb_output.h"
+#include "cad/step_assembly.h"
 #include "cad/step_input.h"
 
 #include <BRepBndLib.hxx>
@@ -17,6 +19,7 @@
 #include <IFSelect_ReturnStatus.hxx>
 #include <Interface_Static.hxx>
 #include <Message_ProgressRange.hxx>
+#include <OSD_Parallel.hxx>
 #include <Poly_Triangulation.hxx>
 #include <Quantity_Color.hxx>
 #include <RWGltf_CafWriter.hxx>
@@ -56,6 +59,8 @@
 #include <gp_Trsf.hxx>
 #include <malloc.h>
 #include <map>
+#include <memory>
+#include <thread>
 #include <vector>
 
 #include <Message.hxx>
@@ -83,8 +88,9 @@ struct pf_cad_doc {
     // them to healing: adaptive healing heals with the same values.
     double precision = 1e-7, max_tolerance = 1;
     std::vector<std::string> healed_parts; // products healed by adaptive healing
+    TopTools_MapOfShape wires_to_heal;     // parts whose wires adaptive healing mends (found on reading)
     size_t meshed_shapes = 0, instances = 0;
-    unsigned long lexer_reads = 0; // block reads of the STEP lexer (step_input.cpp)
+    pf_cad_overrides overrides{}; // what the adapter's own OCCT functions did
 };
 
 namespace {
@@ -225,6 +231,8 @@ void collect_free_shapes(pf_cad_doc *d) {
     d->roots = (size_t)free_shapes.Length();
 }
 
+void find_wires_to_heal(pf_cad_doc *d);
+
 // Reads path into d (whose document must be empty) with the given healing.
 pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
     Handle(XCAFApp_Application) app = XCAFApp_Application::GetApplication();
@@ -232,7 +240,8 @@ pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
     {
         std::lock_guard<std::mutex> guard(reader_lock());
         healing_choice choice(how);
-        STEPCAFControl_Reader reader;
+        auto owned = std::make_unique<STEPCAFControl_Reader>();
+        STEPCAFControl_Reader &reader = *owned;
         reader.SetColorMode(true);
         reader.SetNameMode(true);
         // Only names, colours and structure are used; skip the rest of the transfer.
@@ -247,10 +256,30 @@ pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
         step_input_scope input(in);
         if (reader.ChangeReader().ReadStream(path, in) != IFSelect_RetDone)
             return fail(PF_CAD_EREAD, std::string(path) + " could not be read as STEP");
-        d->lexer_reads = input.reads();
+        d->overrides.lexer_block_reads = input.reads();
+        unsigned long checks = step_assembly_checks();
         if (!reader.Transfer(d->doc))
             return fail(PF_CAD_EREAD, std::string(path) + ": the STEP data could not be transferred");
+        d->overrides.assembly_link_checks = step_assembly_checks() - checks;
         choice.reader_precision(&d->precision, &d->max_tolerance);
+        // Freeing the reader's model takes as long as checking every part's
+        // wires, and neither touches what the other does (the document holds
+        // its own references to the shapes): one on each core. The checks
+        // get the new thread, so that their allocations come from another
+        // arena than the one the model goes back to.
+        std::thread checking;
+        std::exception_ptr failed;
+        if (how == healing::adaptive)
+            checking = std::thread([d, &failed]() {
+                try {
+                    find_wires_to_heal(d);
+                } catch (...) {
+                    failed = std::current_exception();
+                }
+            });
+        owned.reset();
+        if (checking.joinable()) checking.join();
+        if (failed) std::rethrow_exception(failed); // to guarded(), as on this thread
     }
     // The reader's model is freed, but glibc keeps its pages for the main
     // arena, and meshing allocates in its threads' arenas, so the process
@@ -440,20 +469,37 @@ bool wires_need_healing(const TopoDS_Shape &shape, double precision) {
     return false;
 }
 
-// Adaptive healing: the parts whose mesh shows a defect (a face without
-// triangles, a shell inside out) are healed as OCCT heals every shape by
-// default, put back into the document and meshed again; the others stay as
-// read. Located part shapes cannot be replaced (XCAF refuses them) and are
+// The distinct parts with a wire that needs healing, for adaptive healing
+// to heal after meshing.
+void find_wires_to_heal(pf_cad_doc *d) {
+    for (const part &p : distinct_parts(d))
+        if (wires_need_healing(p.shape, d->precision)) d->wires_to_heal.Add(p.shape);
+}
+
+// Adaptive healing: the parts with a defect (a wire that healing mends, a
+// face without triangles, a shell inside out) are healed as OCCT heals every
+// shape by default, put back into the document and meshed again; the others
+// stay as read. Located part shapes cannot be replaced (XCAF refuses them) and are
 // left to the full fallback in pf_cad_mesh.
 pf_cad_status heal_defective_parts(pf_cad_doc *doc, const std::vector<part> &parts, const pf_cad_mesh_opts *opts) {
     Handle(XCAFDoc_ShapeTool) tool = XCAFDoc_DocumentTool::ShapeTool(doc->doc->Main());
     std::vector<TopoDS_Shape> healed;
-    for (const part &p : parts) {
-        size_t faces = 0;
-        if (unmeshed_in(p.shape, &faces) == 0 && inside_out_shells(p.shape) == 0 &&
-            !wires_need_healing(p.shape, doc->precision))
-            continue;
-        if (!p.shape.Location().IsIdentity()) continue;
+    // The checks of the mesh only read their part, so they share out on the
+    // mesher's threads (the wires were checked on reading). Healing then
+    // runs in order, on this thread.
+    std::vector<char> defective(parts.size(), 0);
+    OSD_Parallel::For(
+        0, (int)parts.size(),
+        [&](int i) {
+            const part &p = parts[(size_t)i];
+            size_t faces = 0;
+            defective[(size_t)i] = doc->wires_to_heal.Contains(p.shape) || unmeshed_in(p.shape, &faces) != 0 ||
+                                   inside_out_shells(p.shape) != 0;
+        },
+        !opts->parallel);
+    for (size_t i = 0; i < parts.size(); i++) {
+        const part &p = parts[i];
+        if (!defective[i] || !p.shape.Location().IsIdentity()) continue;
         Handle(ShapeBuild_ReShape) context;
         TopoDS_Shape fixed = heal_shape(p.shape, doc->precision, doc->max_tolerance, context);
         if (fixed.IsNull() || context.IsNull()) continue;
@@ -541,7 +587,7 @@ extern "C" size_t pf_cad_meshed_shapes(const pf_cad_doc *doc, size_t *instances)
     if (instances) *instances = doc->instances;
     return doc->meshed_shapes;
 }
-extern "C" unsigned long pf_cad_lexer_block_reads(const pf_cad_doc *doc) { return doc->lexer_reads; }
+extern "C" pf_cad_overrides pf_cad_overrides_used(const pf_cad_doc *doc) { return doc->overrides; }
 
 extern "C" size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces) {
     if (faces) *faces = doc->faces;
@@ -597,8 +643,10 @@ extern "C" pf_cad_status pf_cad_write_glb(pf_cad_doc *doc, const char *path, int
         writer.SetMergeFaces(merge_faces != 0);
         TColStd_IndexedDataMapOfStringString info;
         info.Add("generator", "Prodflow");
-        if (!writer.Perform(doc->doc, info, Message_ProgressRange()))
-            return fail(PF_CAD_EWRITE, std::string("cannot write ") + path);
+        glb_output_scope output;
+        bool written = writer.Perform(doc->doc, info, Message_ProgressRange());
+        doc->overrides.buffered_writes += output.files();
+        if (!written) return fail(PF_CAD_EWRITE, std::string("cannot write ") + path);
         return PF_CAD_OK;
     });
 }
@@ -620,6 +668,7 @@ size_t shape_triangles(const TopoDS_Shape &shape) {
 
 struct walker {
     const pf_cad_doc *doc;
+    bool geometry; // boxes and triangles too
     Handle(XCAFDoc_ShapeTool) shapes;
     Handle(XCAFDoc_ColorTool) colours;
     pf_cad_node_fn fn;
@@ -652,8 +701,9 @@ void visit(const walker &w, const TDF_Label &instance, const TDF_Label &prototyp
     node.parent = parent.empty() ? nullptr : parent.c_str();
     node.is_assembly = assembly;
     node.has_colour = find_colour(w, instance, prototype, node.colour);
-    TopoDS_Shape shape = XCAFDoc_ShapeTool::GetShape(prototype).Located(placed);
-    if (w.doc->meshed && !shape.IsNull()) {
+    TopoDS_Shape shape =
+        w.geometry && w.doc->meshed ? XCAFDoc_ShapeTool::GetShape(prototype).Located(placed) : TopoDS_Shape();
+    if (!shape.IsNull()) {
         Bnd_Box box;
         BRepBndLib::AddOptimal(shape, box, Standard_True, Standard_False);
         if (!box.IsVoid()) {
@@ -686,10 +736,14 @@ void visit(const walker &w, const TDF_Label &instance, const TDF_Label &prototyp
 
 } // namespace
 
-extern "C" pf_cad_status pf_cad_walk(const pf_cad_doc *doc, pf_cad_node_fn fn, void *user) {
+extern "C" pf_cad_status pf_cad_walk(const pf_cad_doc *doc, pf_cad_walk_what what, pf_cad_node_fn fn, void *user) {
     return guarded("walking the assembly", [&]() -> pf_cad_status {
-        walker w{doc, XCAFDoc_DocumentTool::ShapeTool(doc->doc->Main()),
-                 XCAFDoc_DocumentTool::ColorTool(doc->doc->Main()), fn, user};
+        walker w{doc,
+                 what == PF_CAD_WALK_GEOMETRY,
+                 XCAFDoc_DocumentTool::ShapeTool(doc->doc->Main()),
+                 XCAFDoc_DocumentTool::ColorTool(doc->doc->Main()),
+                 fn,
+                 user};
         TDF_LabelSequence roots;
         w.shapes->GetFreeShapes(roots);
         for (Standard_Integer i = 1; i <= roots.Length(); i++)
@@ -818,6 +872,7 @@ extern "C" pf_cad_status pf_cad_builder_write_step(pf_cad_builder *b, const char
 // visibility, so the pf_cad_* functions above are reached only through this
 // table and never clash with the loader's functions of the same names.
 extern "C" __attribute__((visibility("default"))) const pf_cad_api *pf_cad_module_v1(void) {
+    glb_output_register();
     static const pf_cad_api api = {
         PF_CAD_MODULE_ABI,
         sizeof(pf_cad_api),
@@ -831,7 +886,7 @@ extern "C" __attribute__((visibility("default"))) const pf_cad_api *pf_cad_modul
         pf_cad_healed_part_count,
         pf_cad_healed_part,
         pf_cad_meshed_shapes,
-        pf_cad_lexer_block_reads,
+        pf_cad_overrides_used,
         pf_cad_unmeshed_faces,
         pf_cad_triangle_count,
         pf_cad_rough_diagonal,

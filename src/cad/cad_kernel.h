@@ -83,10 +83,19 @@ const char *pf_cad_healed_part(const pf_cad_doc *doc, size_t i);
 /* Distinct part shapes the last pf_cad_mesh tessellated; *instances (may be
  * NULL) gets how many placed parts of the assembly share those meshes. */
 size_t pf_cad_meshed_shapes(const pf_cad_doc *doc, size_t *instances);
-/* Blocks the STEP lexer read through the adapter's faster input function
- * (step_input.cpp): 0 means an OCCT upgrade dropped the symbol it
- * overrides and reads fell back to one character at a time. */
-unsigned long pf_cad_lexer_block_reads(const pf_cad_doc *doc);
+/* What the adapter's own versions of OCCT functions did for this document
+ * (each replaces one of OCCT's by symbol; a zero where there was work means
+ * an OCCT upgrade dropped the symbol and OCCT's slower one ran):
+ * - lexer_block_reads: blocks the STEP lexer read (step_input.cpp), where
+ *   OCCT's reads one character at a time;
+ * - assembly_link_checks: component placements checked without copying the
+ *   assembly's sharing list each time (step_assembly.cpp);
+ * - buffered_writes: files the GLB writer wrote through a buffer that knows
+ *   its position without a system call (glb_output.cpp). */
+typedef struct {
+    unsigned long lexer_block_reads, assembly_link_checks, buffered_writes;
+} pf_cad_overrides;
+pf_cad_overrides pf_cad_overrides_used(const pf_cad_doc *doc);
 /* Faces the last pf_cad_mesh left without triangles; *faces (may be NULL)
  * gets how many faces there are. Counts instances, not prototypes. */
 size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces);
@@ -112,13 +121,16 @@ typedef struct pf_cad_node {
     int has_colour;
     double colour[3]; /* linear RGB */
     int has_bbox;
-    double min[3], max[3]; /* metres, placed in the assembly; only after pf_cad_mesh */
-    size_t triangles;      /* of the prototype's mesh */
+    double min[3], max[3]; /* metres, placed in the assembly; after pf_cad_mesh, walking geometry */
+    size_t triangles;      /* of the prototype's mesh (walking geometry) */
 } pf_cad_node;
 
 typedef void (*pf_cad_node_fn)(void *user, const pf_cad_node *node);
+/* What a walk reports: the structure (paths, names, colours), or also each
+ * node's box and triangles, which cost a pass over the placed meshes. */
+typedef enum { PF_CAD_WALK_STRUCTURE, PF_CAD_WALK_GEOMETRY } pf_cad_walk_what;
 /* Walks every instance depth-first, parents before children. */
-pf_cad_status pf_cad_walk(const pf_cad_doc *doc, pf_cad_node_fn fn, void *user);
+pf_cad_status pf_cad_walk(const pf_cad_doc *doc, pf_cad_walk_what what, pf_cad_node_fn fn, void *user);
 
 /* Building STEP assemblies, for the project's own fixtures and demo data. */
 typedef struct pf_cad_builder pf_cad_builder;

@@ -129,7 +129,9 @@ size_t pf_cad_meshed_shapes(const pf_cad_doc *doc, size_t *instances) {
     if (instances) *instances = 0;
     return 0;
 }
-unsigned long pf_cad_lexer_block_reads(const pf_cad_doc *doc) { return k() ? kernel.api->lexer_block_reads(doc) : 0; }
+pf_cad_overrides pf_cad_overrides_used(const pf_cad_doc *doc) {
+    return k() ? kernel.api->overrides_used(doc) : (pf_cad_overrides){0};
+}
 
 size_t pf_cad_unmeshed_faces(const pf_cad_doc *doc, size_t *faces) {
     if (k()) return kernel.api->unmeshed_faces(doc, faces);
@@ -151,8 +153,8 @@ pf_cad_status pf_cad_write_glb(pf_cad_doc *doc, const char *path, int merge_face
     return k() ? kernel.api->write_glb(doc, path, merge_faces) : PF_CAD_EUNAVAILABLE;
 }
 
-pf_cad_status pf_cad_walk(const pf_cad_doc *doc, pf_cad_node_fn fn, void *user) {
-    return k() ? kernel.api->walk(doc, fn, user) : PF_CAD_EUNAVAILABLE;
+pf_cad_status pf_cad_walk(const pf_cad_doc *doc, pf_cad_walk_what what, pf_cad_node_fn fn, void *user) {
+    return k() ? kernel.api->walk(doc, what, fn, user) : PF_CAD_EUNAVAILABLE;
 }
 
 pf_cad_builder *pf_cad_builder_new(void) { return k() ? kernel.api->builder_new() : NULL; }

@@ -20,7 +20,7 @@ extern "C" {
 #define PF_CAD_MODULE_FILE "prodflow-occt.so"
 #define PF_CAD_MODULE_ENTRY "pf_cad_module_v1"
 /* Bump on any change to the table below or to cad_kernel.h's types. */
-#define PF_CAD_MODULE_ABI 2u
+#define PF_CAD_MODULE_ABI 3u
 
 typedef struct pf_cad_api {
     unsigned abi;
@@ -35,13 +35,13 @@ typedef struct pf_cad_api {
     size_t (*healed_part_count)(const pf_cad_doc *doc);
     const char *(*healed_part)(const pf_cad_doc *doc, size_t i);
     size_t (*meshed_shapes)(const pf_cad_doc *doc, size_t *instances);
-    unsigned long (*lexer_block_reads)(const pf_cad_doc *doc);
+    pf_cad_overrides (*overrides_used)(const pf_cad_doc *doc);
     size_t (*unmeshed_faces)(const pf_cad_doc *doc, size_t *faces);
     size_t (*triangle_count)(const pf_cad_doc *doc);
     pf_cad_status (*rough_diagonal)(const pf_cad_doc *doc, double *diagonal);
     pf_cad_status (*bbox)(const pf_cad_doc *doc, pf_cad_box *out);
     pf_cad_status (*write_glb)(pf_cad_doc *doc, const char *path, int merge_faces);
-    pf_cad_status (*walk)(const pf_cad_doc *doc, pf_cad_node_fn fn, void *user);
+    pf_cad_status (*walk)(const pf_cad_doc *doc, pf_cad_walk_what what, pf_cad_node_fn fn, void *user);
     pf_cad_builder *(*builder_new)(void);
     void (*builder_free)(pf_cad_builder *b);
     int (*builder_part)(pf_cad_builder *b, const char *name, pf_cad_primitive kind, const double size[3],

@@ -4,6 +4,7 @@
 #include "core/mem.h"
 #include "core/path.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -48,28 +49,122 @@ pf_error *pf_glb_read_json(const char *path, json_t **doc_out) {
     return err;
 }
 
-pf_error *pf_glb_write_json(const char *path, const json_t *doc) {
+/* The JSON text is OCCT's writer's or a model's own; the scanner below
+ * only finds where a top-level member's value begins and ends, and jansson
+ * parses that value, so a malformed value is still refused. */
+
+static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+static size_t skip_space(const char *t, size_t n, size_t i) {
+    while (i < n && is_space(t[i]))
+        i++;
+    return i;
+}
+
+/* From the opening quote at i to just past the closing one; n when unfinished. */
+static size_t skip_string(const char *t, size_t n, size_t i) {
+    for (i++; i < n; i++) {
+        if (t[i] == '\\')
+            i++;
+        else if (t[i] == '"')
+            return i + 1;
+    }
+    return n;
+}
+
+/* Just past the value that starts at i; n when it is unfinished. */
+static size_t skip_value(const char *t, size_t n, size_t i) {
+    if (i < n && t[i] == '"') return skip_string(t, n, i);
+    if (i < n && (t[i] == '{' || t[i] == '[')) {
+        size_t depth = 0;
+        while (i < n) {
+            char c = t[i];
+            if (c == '"') {
+                i = skip_string(t, n, i);
+                continue;
+            }
+            if (c == '{' || c == '[')
+                depth++;
+            else if ((c == '}' || c == ']') && --depth == 0)
+                return i + 1;
+            i++;
+        }
+        return n;
+    }
+    while (i < n && t[i] != ',' && t[i] != '}' && t[i] != ']' && !is_space(t[i]))
+        i++; /* a number, true, false or null */
+    return i;
+}
+
+/* Finds the value of the top-level member name: [*at, *end). */
+static bool find_member(const char *t, size_t n, const char *name, size_t *at, size_t *end) {
+    size_t i = skip_space(t, n, 0), name_len = strlen(name);
+    if (i >= n || t[i] != '{') return false;
+    for (i = skip_space(t, n, i + 1); i < n && t[i] == '"';) {
+        size_t key = i + 1, after = skip_string(t, n, i);
+        bool match = after < n && after - key - 1 == name_len && memcmp(t + key, name, name_len) == 0;
+        i = skip_space(t, n, after);
+        if (i >= n || t[i] != ':') return false;
+        i = skip_space(t, n, i + 1);
+        size_t value_end = skip_value(t, n, i);
+        if (value_end >= n || value_end == i) return false; /* the object's "}" is still to come */
+        if (match) {
+            *at = i, *end = value_end;
+            return true;
+        }
+        i = skip_space(t, n, value_end);
+        if (i >= n || t[i] != ',') return false;
+        i = skip_space(t, n, i + 1);
+    }
+    return false;
+}
+
+/* Writes path anew from its data with the JSON chunk replaced by
+ * json[0..jlen); the binary chunk is kept as it is. */
+static pf_error *write_with_json(const char *path, const char *data, size_t len, size_t at, size_t n, const char *json,
+                                 size_t jlen) {
+    size_t padded = (jlen + 3) & ~(size_t)3, rest = len - at - n;
+    size_t total = 20 + padded + rest;
+    if (total > GLB_MAX_BYTES) return pf_error_new(PF_ELIMIT, "", "%s would be larger than 4 GiB", path);
+    char *out = pf_xmalloc(total);
+    memcpy(out, data, 20);
+    put_le32(out + 8, (uint32_t)total);
+    put_le32(out + 12, (uint32_t)padded);
+    memcpy(out + 20, json, jlen);
+    memset(out + 20 + jlen, ' ', padded - jlen); /* the spec pads JSON with spaces */
+    memcpy(out + 20 + padded, data + at + n, rest);
+    pf_error *err = pf_write_file_atomic(path, out, total);
+    free(out);
+    return err;
+}
+
+pf_error *pf_glb_update_member(const char *path, const char *name, pf_glb_edit_fn edit, void *user) {
     char *data = NULL;
-    size_t len = 0, at = 0, n = 0;
+    size_t len = 0, at = 0, n = 0, from = 0, to = 0;
     pf_error *err = pf_read_file(path, GLB_MAX_BYTES, &data, &len);
     if (!err) err = parse(path, data, len, &at, &n);
-    char *json = err ? NULL : pf_json_text(doc, false);
-    if (json) {
-        size_t jlen = strlen(json), padded = (jlen + 3) & ~(size_t)3, rest = len - at - n;
-        size_t total = 20 + padded + rest;
-        char *out = pf_xmalloc(total);
-        memcpy(out, data, 20);
-        put_le32(out + 8, (uint32_t)total);
-        put_le32(out + 12, (uint32_t)padded);
-        memcpy(out + 20, json, jlen);
-        memset(out + 20 + jlen, ' ', padded - jlen); /* the spec pads JSON with spaces */
-        memcpy(out + 20 + padded, data + at + n, rest);
-        err = pf_write_file_atomic(path, out, total);
-        free(out);
-        free(json);
-    } else if (!err) {
-        err = pf_error_new(PF_EINTERNAL, "", "cannot serialise the glTF JSON for %s", path);
+    if (!err && !find_member(data + at, n, name, &from, &to))
+        err = pf_error_new(PF_EINVAL, "", "%s: the glTF JSON has no member \"%s\"", path, name);
+    json_t *value = NULL;
+    if (!err) {
+        json_error_t jerr;
+        value = json_loadb(data + at + from, to - from, 0, &jerr);
+        if (!value) err = pf_error_new(PF_EINVAL, "", "%s: \"%s\" does not parse: %s", path, name, jerr.text);
     }
+    if (!err) err = edit(value, user);
+    char *text = err ? NULL : pf_json_text(value, false);
+    if (!err && !text) err = pf_error_new(PF_EINTERNAL, "", "cannot serialise the glTF JSON for %s", path);
+    if (!err) {
+        size_t tlen = strlen(text), jlen = n - (to - from) + tlen;
+        char *json = pf_xmalloc(jlen);
+        memcpy(json, data + at, from);
+        memcpy(json + from, text, tlen);
+        memcpy(json + from + tlen, data + at + to, n - to);
+        err = write_with_json(path, data, len, at, n, json, jlen);
+        free(json);
+    }
+    free(text);
+    json_decref(value);
     free(data);
     return err;
 }

@@ -10,7 +10,7 @@
 // documented one; the lexer object is never touched. The adapter is
 // dlopen'ed (cad_loader.c) with RTLD_LOCAL: OCCT's libraries are then
 // relocated against the module's lookup scope, which lists the module
-// before them, so the override still wins; pf_cad_lexer_block_reads() and
+// before them, so the override still wins; pf_cad_overrides_used() and
 // tests/unit/test_cad_kernel.c check that it does.
 #include "cad/step_input.h"
 

@@ -48,7 +48,7 @@ static void test_sample(void) {
     if (!doc) return;
     /* The lexer's block reader is bound: an OCCT that drops the symbol it
      * overrides fails here, not silently twice as slow. */
-    CHECK_MSG(pf_cad_lexer_block_reads(doc) > 0, "OCCT's STEP lexer read one character at a time");
+    CHECK_MSG(pf_cad_overrides_used(doc).lexer_block_reads > 0, "OCCT's STEP lexer read one character at a time");
     CHECK(pf_cad_root_count(doc) >= 1);
     CHECK(fabs(pf_cad_length_unit(doc) - 0.001) < 1e-12);
     pf_cad_box box;
@@ -220,6 +220,75 @@ static void test_instances_meshed_once(void) {
     free(dir);
 }
 
+/* Opens path, checks that its assembly links went through the adapter's
+ * own check (step_assembly.cpp), meshes it and writes out. */
+static void export_checked(const char *path, const char *out) {
+    pf_cad_doc *doc = NULL;
+    CHECK_INT(pf_cad_open_step(path, NULL, &doc), PF_CAD_OK);
+    if (!doc) return;
+    CHECK_MSG(pf_cad_overrides_used(doc).assembly_link_checks > 0, "%s: OCCT's own assembly link check ran", path);
+    pf_cad_mesh_opts opts = {.linear_deflection = 0.1, .angular_deflection = 0.5, .parallel = 1};
+    CHECK_INT(pf_cad_mesh(doc, &opts), PF_CAD_OK);
+    CHECK_INT(pf_cad_write_glb(doc, out, 0), PF_CAD_OK);
+    /* The GLB itself and the writer's temporary binary file. */
+    CHECK_MSG(pf_cad_overrides_used(doc).buffered_writes == 2, "%s: %lu files written through the buffer", out,
+              pf_cad_overrides_used(doc).buffered_writes);
+    pf_cad_close(doc);
+}
+
+/* A file whose shape representation relationships name the assembly and
+ * the component the other way round from its assembly links (OCCT reads
+ * such files as reversed) gives the same GLB, byte for byte, as the
+ * fixture it was made from: the adapter's check finds the reversal. */
+static void test_reversed_assembly_links(void) {
+    char *dir = pf_test_tmpdir("cad-reversed");
+    char *step = pf_asprintf("%s/gearbox.step", dir), *reversed = pf_asprintf("%s/reversed.step", dir);
+    char *glb = pf_asprintf("%s/gearbox.glb", dir), *rglb = pf_asprintf("%s/reversed.glb", dir);
+    pf_error *err = pf_cad_make_fixture(step, &(pf_fixture_opts){.bolts = 3});
+    char *text = NULL, *a = NULL, *b = NULL;
+    size_t len = 0, swapped = 0;
+    if (!err) err = pf_read_file(step, 16u << 20, &text, &len);
+    CHECK_MSG(!err, "%s", err ? err->message : "");
+    pf_error_free(err);
+    if (!text) goto done;
+    /* REPRESENTATION_RELATIONSHIP('','',#rep1,#rep2): the two references swapped. */
+    static const char head[] = "REPRESENTATION_RELATIONSHIP('','',";
+    for (char *at = strstr(text, head); at; at = strstr(at + 1, head)) {
+        char *r1 = at + sizeof head - 1, *comma = strchr(r1, ','), *close = comma ? strchr(comma, ')') : NULL;
+        if (!close || *r1 != '#' || comma[1] != '#' || close - r1 > 64) continue;
+        a = pf_strndup(r1, (size_t)(comma - r1));
+        b = pf_strndup(comma + 1, (size_t)(close - comma - 1));
+        snprintf(r1, (size_t)(close - r1) + 1, "%s,%s", b, a); /* same length: overwrites up to the ')' */
+        *close = ')';
+        free(a);
+        free(b);
+        swapped++;
+    }
+    CHECK_MSG(swapped >= 3, "swapped %zu relationships", swapped);
+    err = pf_write_file_atomic(reversed, text, len);
+    CHECK(!err);
+    pf_error_free(err);
+    export_checked(step, glb);
+    export_checked(reversed, rglb);
+    char *g1 = NULL, *g2 = NULL;
+    size_t n1 = 0, n2 = 0;
+    err = pf_read_file(glb, 64u << 20, &g1, &n1);
+    if (!err) err = pf_read_file(rglb, 64u << 20, &g2, &n2);
+    CHECK(!err);
+    pf_error_free(err);
+    CHECK_MSG(g1 && g2 && n1 == n2 && memcmp(g1, g2, n1) == 0, "the reversed file gave another GLB (%zu vs %zu bytes)",
+              n1, n2);
+    free(g1);
+    free(g2);
+done:
+    free(text);
+    free(step);
+    free(reversed);
+    free(glb);
+    free(rglb);
+    free(dir);
+}
+
 static void collect_names(void *user, const pf_cad_node *node) {
     json_array_append_new((json_t *)user, json_string(node->name));
 }
@@ -246,7 +315,7 @@ static void test_unicode_names(void) {
     json_t *scanned = summary ? pf_step_summary_json(summary) : NULL, *walked = json_array();
     pf_cad_doc *doc = NULL;
     CHECK_INT(pf_cad_open_step(step, NULL, &doc), PF_CAD_OK);
-    CHECK(doc && pf_cad_walk(doc, collect_names, walked) == PF_CAD_OK);
+    CHECK(doc && pf_cad_walk(doc, PF_CAD_WALK_STRUCTURE, collect_names, walked) == PF_CAD_OK);
     CHECK(doc &&
           pf_cad_mesh(doc, &(pf_cad_mesh_opts){.linear_deflection = 0.1, .angular_deflection = 0.5}) == PF_CAD_OK);
     CHECK(doc && pf_cad_write_glb(doc, glb, 0) == PF_CAD_OK);
@@ -292,6 +361,7 @@ int main(void) {
     test_adaptive_healing_samples();
     test_adaptive_healing_names_the_part();
     test_instances_meshed_once();
+    test_reversed_assembly_links();
     test_unicode_names();
     test_bad_files();
     return pf_check_done("cad_kernel");

@@ -45,7 +45,8 @@ static void test_loaded_on_first_use(void) {
     pf_cad_doc *doc = NULL;
     CHECK_INT(pf_cad_open_step(SCREW, NULL, &doc), PF_CAD_OK);
     /* The STEP lexer override still binds with the adapter dlopen'ed. */
-    CHECK_MSG(doc && pf_cad_lexer_block_reads(doc) > 0, "OCCT's STEP lexer read one character at a time");
+    CHECK_MSG(doc && pf_cad_overrides_used(doc).lexer_block_reads > 0,
+              "OCCT's STEP lexer read one character at a time");
     pf_cad_close(doc);
 }
 

@@ -48,7 +48,7 @@ static void agree(const char *path) {
     json_t *scanned = scan(path), *walked = json_array();
     pf_cad_doc *doc = NULL;
     CHECK_MSG(pf_cad_open_step(path, NULL, &doc) == PF_CAD_OK, "%s: %s", path, pf_cad_last_error());
-    if (doc) CHECK(pf_cad_walk(doc, collect, walked) == PF_CAD_OK);
+    if (doc) CHECK(pf_cad_walk(doc, PF_CAD_WALK_GEOMETRY, collect, walked) == PF_CAD_OK);
     pf_cad_close(doc);
     const json_t *tree = json_object_get(scanned, "tree");
     CHECK_MSG(json_array_size(tree) == json_array_size(walked) && json_array_size(tree) > 0,

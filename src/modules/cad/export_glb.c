@@ -36,22 +36,38 @@ static void tag_node(json_t *gltf_nodes, const json_t *index, const json_t *walk
     json_array_foreach(json_object_get(node, "children"), k, child) tag_node(gltf_nodes, child, walk, next, depth + 1);
 }
 
-/* Each glTF node carries its part path in extras.prodflow_path, the key of
- * the material map, so a renderer can find a part whatever its name. */
-static pf_error *tag_part_paths(pf_cad_doc *doc, const char *glb_path) {
-    json_t *walk = json_array(), *gltf = NULL;
-    pf_error *err = NULL;
-    pf_cad_status st = pf_cad_walk(doc, collect_node, walk);
-    if (st != PF_CAD_OK) err = pf_cad_error(st, "");
-    if (!err) err = pf_glb_read_json(glb_path, &gltf);
-    if (!err) {
-        json_t *scenes = json_object_get(gltf, "scenes"), *nodes = json_object_get(gltf, "nodes"), *root;
-        size_t next = 0, i;
-        json_array_foreach(json_object_get(json_array_get(scenes, 0), "nodes"), i, root)
-            tag_node(nodes, root, walk, &next, 0);
-        err = pf_glb_write_json(glb_path, gltf);
+/* Tags the nodes array: the roots (nodes no other node lists as a child),
+ * in order, then their children depth-first, as the writer wrote them. */
+static pf_error *tag_nodes(json_t *nodes, void *walk) {
+    size_t count = json_array_size(nodes), next = 0, i;
+    char *child_of_some = pf_xcalloc(count ? count : 1, 1);
+    json_t *node, *child;
+    json_array_foreach(nodes, i, node) {
+        size_t k;
+        json_array_foreach(json_object_get(node, "children"), k, child) {
+            json_int_t c = json_integer_value(child);
+            if (c >= 0 && (size_t)c < count) child_of_some[c] = 1;
+        }
     }
-    json_decref(gltf);
+    for (i = 0; i < count; i++) {
+        if (child_of_some[i]) continue;
+        json_t *index = json_integer((json_int_t)i);
+        tag_node(nodes, index, walk, &next, 0);
+        json_decref(index);
+    }
+    free(child_of_some);
+    return NULL;
+}
+
+/* Each glTF node carries its part path in extras.prodflow_path, the key of
+ * the material map, so a renderer can find a part whatever its name. Only
+ * the GLB's nodes are parsed and written again. */
+static pf_error *tag_part_paths(pf_cad_doc *doc, const char *glb_path) {
+    json_t *walk = json_array();
+    pf_error *err = NULL;
+    pf_cad_status st = pf_cad_walk(doc, PF_CAD_WALK_STRUCTURE, collect_node, walk);
+    if (st != PF_CAD_OK) err = pf_cad_error(st, "");
+    if (!err) err = pf_glb_update_member(glb_path, "nodes", tag_nodes, walk);
     json_decref(walk);
     return err;
 }

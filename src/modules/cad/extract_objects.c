@@ -31,7 +31,7 @@ static pf_error *add_full(const pf_module_ctx *ctx, const json_t *inputs, const 
     pf_error *err = pf_cad_open_meshed(ctx, inputs, params, &cad);
     if (err) return err;
     json_t *tree = json_array();
-    pf_cad_status st = pf_cad_walk(cad, add_kernel_node, tree);
+    pf_cad_status st = pf_cad_walk(cad, PF_CAD_WALK_GEOMETRY, add_kernel_node, tree);
     pf_cad_box box;
     if (st == PF_CAD_OK) st = pf_cad_bbox(cad, &box);
     size_t triangles = pf_cad_triangle_count(cad);
