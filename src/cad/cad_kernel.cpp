@@ -60,6 +60,7 @@
 #include <malloc.h>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -233,8 +234,9 @@ void collect_free_shapes(pf_cad_doc *d) {
 
 void find_wires_to_heal(pf_cad_doc *d);
 
-// Reads path into d (whose document must be empty) with the given healing.
-pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
+// Reads path into d (whose document must be empty) with the given healing;
+// as_shipped leaves out the adapter's replacements of OCCT's functions.
+pf_cad_status read_step(const char *path, healing how, bool as_shipped, pf_cad_doc *d) {
     Handle(XCAFApp_Application) app = XCAFApp_Application::GetApplication();
     app->NewDocument("BinXCAF", d->doc);
     {
@@ -253,14 +255,15 @@ pf_cad_status read_step(const char *path, healing how, pf_cad_doc *d) {
         reader.SetSHUOMode(false);
         std::ifstream in(path, std::ios::binary);
         if (!in) return fail(PF_CAD_EREAD, std::string(path) + " cannot be opened");
-        step_input_scope input(in);
+        std::optional<step_input_scope> input;
+        std::optional<step_assembly_scope> assembly;
+        if (!as_shipped) input.emplace(in), assembly.emplace();
         if (reader.ChangeReader().ReadStream(path, in) != IFSelect_RetDone)
             return fail(PF_CAD_EREAD, std::string(path) + " could not be read as STEP");
-        d->overrides.lexer_block_reads = input.reads();
-        unsigned long checks = step_assembly_checks();
         if (!reader.Transfer(d->doc))
             return fail(PF_CAD_EREAD, std::string(path) + ": the STEP data could not be transferred");
-        d->overrides.assembly_link_checks = step_assembly_checks() - checks;
+        d->overrides.lexer_block_reads = input ? input->reads() : 0;
+        d->overrides.assembly_link_checks = assembly ? assembly->checks() : 0;
         choice.reader_precision(&d->precision, &d->max_tolerance);
         // Freeing the reader's model takes as long as checking every part's
         // wires, and neither touches what the other does (the document holds
@@ -306,12 +309,12 @@ extern "C" pf_cad_status pf_cad_open_step(const char *path, const pf_cad_read_op
         if (stat(path, &st) != 0) return fail(PF_CAD_EREAD, std::string(path) + " does not exist or cannot be read");
         if (S_ISDIR(st.st_mode)) return fail(PF_CAD_EREAD, std::string(path) + " is a directory, not a STEP file");
         if (st.st_size == 0) return fail(PF_CAD_EREAD, std::string(path) + " is empty, not a STEP file");
-        healing how = !opts                      ? healing::adaptive
-                      : opts->skip_shape_healing ? healing::none
-                      : opts->full_shape_healing ? healing::full
-                                                 : healing::adaptive;
+        healing how = !opts                                          ? healing::adaptive
+                      : opts->skip_shape_healing                     ? healing::none
+                      : opts->full_shape_healing || opts->as_shipped ? healing::full
+                                                                     : healing::adaptive;
         auto *d = new pf_cad_doc();
-        pf_cad_status status = read_step(path, how, d);
+        pf_cad_status status = read_step(path, how, opts && opts->as_shipped, d);
         if (status != PF_CAD_OK) {
             pf_cad_close(d);
             return status;
@@ -561,7 +564,7 @@ extern "C" pf_cad_status pf_cad_mesh(pf_cad_doc *doc, const pf_cad_mesh_opts *op
         std::string why = "full (after adaptive healing left " + std::to_string(doc->unmeshed_faces) +
                           " faces untessellated and " + std::to_string(inverted) + " shells inside out)";
         pf_cad_doc healed;
-        status = read_step(doc->path.c_str(), healing::full, &healed);
+        status = read_step(doc->path.c_str(), healing::full, false, &healed);
         if (status != PF_CAD_OK) {
             close_document(healed.doc);
             return status;

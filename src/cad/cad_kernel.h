@@ -53,6 +53,10 @@ typedef struct pf_cad_read_opts {
     /* OCCT's default healing of every shape while reading, the same run as
      * occt-draw's ReadStep, instead of adaptive healing (pf_cad_mesh). */
     int full_shape_healing;
+    /* OCCT's reader as shipped: its own lexer input and assembly link check
+     * (none of the adapter's replacements) and its default healing; the
+     * baseline the benches measure the adapter against. */
+    int as_shipped;
 } pf_cad_read_opts;
 
 /* Reads STEP through STEPCAFControl_Reader; opts may be NULL (adaptive healing).

@@ -14,8 +14,9 @@
 // says why that holds with RTLD_LOCAL). It answers the same question the
 // same way, in the same order, but walks the graph's table of sharing
 // entity numbers in place and stops at the first shape definition
-// representation, as OCCT's loop does; nothing is copied. When the graph
-// has no sharing table it leaves the call to OCCT.
+// representation, as OCCT's loop does; nothing is copied. Outside a
+// step_assembly_scope (a read of OCCT as shipped, for the benches), or when
+// the graph has no sharing table, it leaves the call to OCCT.
 #include "cad/step_assembly.h"
 
 #include <Interface_Graph.hxx>
@@ -40,7 +41,7 @@
 
 namespace {
 
-thread_local unsigned long checks = 0;
+thread_local step_assembly_scope *active = nullptr;
 
 using cdsr_handle = Handle(StepShape_ContextDependentShapeRepresentation);
 
@@ -73,7 +74,13 @@ bool occt_check(const Interface_Graph &graph, const cdsr_handle &cdsr) {
 
 } // namespace
 
-unsigned long step_assembly_checks() { return checks; }
+step_assembly_scope::step_assembly_scope() : outer_(active) { active = this; }
+step_assembly_scope::~step_assembly_scope() { active = outer_; }
+
+// Counts into the active scope (a friend of it).
+struct step_assembly_check {
+    static void count() { active->checks_++; }
+};
 
 // Exported from the module (built with hidden visibility): interposition
 // binds by the dynamic symbol table.
@@ -81,8 +88,8 @@ extern "C" __attribute__((visibility("default"))) Standard_Boolean
 step_check_srr_reverses_nauo(const Interface_Graph &graph, const cdsr_handle &cdsr) __asm__(CHECK_SRR_SYMBOL);
 extern "C" Standard_Boolean step_check_srr_reverses_nauo(const Interface_Graph &graph, const cdsr_handle &cdsr) {
     const Handle(TColStd_HArray1OfListOfInteger) &sharings = graph.SharingTable();
-    if (sharings.IsNull()) return occt_check(graph, cdsr);
-    checks++;
+    if (!active || sharings.IsNull()) return occt_check(graph, cdsr);
+    step_assembly_check::count();
     if (cdsr->RepresentedProductRelation().IsNull() || cdsr->RepresentationRelation().IsNull())
         return Standard_False; // OCCT's own would dereference them
     Handle(StepRepr_NextAssemblyUsageOccurrence) nauo = Handle(StepRepr_NextAssemblyUsageOccurrence)::DownCast(

@@ -2,8 +2,22 @@
 // without copying an assembly's sharing list per component.
 #pragma once
 
-// How many assembly links the adapter's check answered on this thread so
-// far (step_assembly.cpp says why it replaces OCCT's). A read whose count
-// does not move while placing components ran OCCT's own check: the symbol
-// it overrides was dropped.
-unsigned long step_assembly_checks();
+// While a scope lives, the STEP transfers on this thread check assembly
+// links with the adapter's own check (step_assembly.cpp says why); outside
+// one, OCCT's runs. Hold the reader lock for the scope's lifetime.
+class step_assembly_scope {
+  public:
+    step_assembly_scope();
+    ~step_assembly_scope();
+    step_assembly_scope(const step_assembly_scope &) = delete;
+    step_assembly_scope &operator=(const step_assembly_scope &) = delete;
+
+    // How many links the adapter's check answered in this scope: none on
+    // an assembly means OCCT's own ran (the override was not bound).
+    unsigned long checks() const { return checks_; }
+
+  private:
+    friend struct step_assembly_check;
+    step_assembly_scope *outer_;
+    unsigned long checks_ = 0;
+};
