@@ -103,4 +103,5 @@ char *pf_utf8_repair(char *s) {
 void pf_heap_for_runs(void) {
     mallopt(M_TOP_PAD, 16 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_MXFAST, 0);
 }
