@@ -120,10 +120,17 @@ pf_error *pf_store_sqlite_migrate(const char *path, int target, bool dry_run, js
     return err;
 }
 
-static void conn_close(sqlite_conn *c) {
-    for (size_t i = 0; i < sizeof c->cached / sizeof *c->cached; i++)
+void pf_sqlite_conn_close_db(sqlite_conn *c) {
+    for (size_t i = 0; i < c->n_cached; i++)
         sqlite3_finalize(c->cached[i].stmt);
+    free(c->cached);
+    c->cached = NULL, c->n_cached = 0;
     sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+static void conn_close(sqlite_conn *c) {
+    pf_sqlite_conn_close_db(c);
     pthread_mutex_destroy(&c->lock);
 }
 
@@ -159,8 +166,7 @@ sqlite3_stmt *pf_sqlite_prepare(sqlite3 *db, const char *sql) {
 }
 
 sqlite3_stmt *pf_sqlite_cached(sqlite_conn *c, const char *sql) {
-    size_t n = sizeof c->cached / sizeof *c->cached;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < c->n_cached; i++)
         if (c->cached[i].sql == sql) {
             sqlite3_clear_bindings(c->cached[i].stmt);
             return c->cached[i].stmt;
@@ -171,12 +177,9 @@ sqlite3_stmt *pf_sqlite_cached(sqlite_conn *c, const char *sql) {
      * caller's step fails with SQLITE_MISUSE and says the database's error,
      * and the next call tries again. */
     if (!stmt) return NULL;
-    for (size_t i = 0; i < n; i++)
-        if (!c->cached[i].stmt) {
-            c->cached[i].sql = sql, c->cached[i].stmt = stmt;
-            return stmt;
-        }
-    return stmt; /* full: the caller's reset leaks nothing, but it is not reused */
+    c->cached = pf_xrealloc(c->cached, (c->n_cached + 1) * sizeof *c->cached);
+    c->cached[c->n_cached++] = (struct pf_sqlite_cached_stmt){sql, stmt};
+    return stmt;
 }
 
 pf_error *pf_sqlite_step_cached(sqlite_conn *c, const char *sql, const char *what) {
@@ -415,8 +418,8 @@ pf_error *pf_store_sqlite_open(const char *path, pf_store **out) {
     }
     if (err) {
         for (int i = 0; i < PF_SQLITE_READERS; i++)
-            sqlite3_close(st->readers[i].db);
-        sqlite3_close(st->writer.db);
+            pf_sqlite_conn_close_db(&st->readers[i]);
+        pf_sqlite_conn_close_db(&st->writer);
         free(st);
         return err;
     }

@@ -13,10 +13,14 @@
 typedef struct {
     sqlite3 *db;
     pthread_mutex_t lock;
-    struct {
+    /* As many as the code has literals for it (about ten on the writer):
+     * the array grows, and nothing is ever dropped while a caller may
+     * still hold it. */
+    struct pf_sqlite_cached_stmt {
         const char *sql; /* a string literal: its address is the key */
         sqlite3_stmt *stmt;
-    } cached[16];
+    } * cached;
+    size_t n_cached;
 } sqlite_conn;
 
 #define PF_SQLITE_READERS 4
@@ -40,6 +44,8 @@ const char *pf_sqlite_text(sqlite3_stmt *st, int column); /* "" for NULL */
 /* A statement prepared once and kept: the caller holds the connection's
  * lock, and ends with sqlite3_reset, never sqlite3_finalize. */
 sqlite3_stmt *pf_sqlite_cached(sqlite_conn *c, const char *sql);
+/* Finalizes c's statements and closes its database (not its lock). */
+void pf_sqlite_conn_close_db(sqlite_conn *c);
 /* Runs sql, a statement without rows (BEGIN, COMMIT), as a cached one:
  * sqlite3_exec compiles it each time, which cost a batch of cache
  * look-ups more than the look-ups themselves. The caller holds c's lock. */

@@ -8,6 +8,7 @@
 
 #include "core/mem.h"
 #include "store/store.h"
+#include "store/store_sqlite.h"
 #include "support/pg.h"
 #include "support/tmpdir.h"
 
@@ -962,8 +963,29 @@ static void test_statement_that_fails(void) {
     free(dir);
 }
 
+/* A connection keeps every statement it is asked to cache (40 here; it had
+ * 16 slots once, and what did not fit was never finalized, which left its
+ * database open) and gives the same one back each time. */
+static void test_many_cached_statements(void) {
+    static char sql[40][24]; /* the addresses are the keys, as literals' are */
+    sqlite_conn c = {0};
+    CHECK(sqlite3_open(":memory:", &c.db) == SQLITE_OK);
+    sqlite3_stmt *first[40];
+    for (int i = 0; i < 40; i++) {
+        snprintf(sql[i], sizeof sql[i], "SELECT %d", i);
+        first[i] = pf_sqlite_cached(&c, sql[i]);
+        CHECK(first[i] && sqlite3_step(first[i]) == SQLITE_ROW && sqlite3_column_int(first[i], 0) == i);
+        sqlite3_reset(first[i]);
+    }
+    for (int i = 0; i < 40; i++)
+        CHECK_MSG(pf_sqlite_cached(&c, sql[i]) == first[i], "statement %d was prepared again", i);
+    pf_sqlite_conn_close_db(&c);
+    CHECK(c.db == NULL && c.n_cached == 0);
+}
+
 int main(void) {
     char *dir = pf_test_tmpdir("store");
+    test_many_cached_statements();
     test_open_and_migrate(dir);
     test_statement_that_fails();
     test_sqlite_migrate();
