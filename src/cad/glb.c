@@ -96,27 +96,33 @@ static size_t skip_value(const char *t, size_t n, size_t i) {
     return i;
 }
 
-/* Finds the value of the top-level member name: [*at, *end). */
-static bool find_member(const char *t, size_t n, const char *name, size_t *at, size_t *end) {
+typedef enum { MEMBER_FOUND, MEMBER_ABSENT, MEMBER_MALFORMED } member_search;
+
+/* Finds the value of the top-level member name: [*at, *end). Absent only
+ * when the object was read to its closing brace. */
+static member_search find_member(const char *t, size_t n, const char *name, size_t *at, size_t *end) {
     size_t i = skip_space(t, n, 0), name_len = strlen(name);
-    if (i >= n || t[i] != '{') return false;
-    for (i = skip_space(t, n, i + 1); i < n && t[i] == '"';) {
+    if (i >= n || t[i] != '{') return MEMBER_MALFORMED;
+    i = skip_space(t, n, i + 1);
+    if (i < n && t[i] == '}') return MEMBER_ABSENT;
+    while (i < n && t[i] == '"') {
         size_t key = i + 1, after = skip_string(t, n, i);
         bool match = after < n && after - key - 1 == name_len && memcmp(t + key, name, name_len) == 0;
         i = skip_space(t, n, after);
-        if (i >= n || t[i] != ':') return false;
+        if (i >= n || t[i] != ':') return MEMBER_MALFORMED;
         i = skip_space(t, n, i + 1);
         size_t value_end = skip_value(t, n, i);
-        if (value_end >= n || value_end == i) return false; /* the object's "}" is still to come */
+        if (value_end >= n || value_end == i) return MEMBER_MALFORMED; /* the object's "}" is still to come */
         if (match) {
             *at = i, *end = value_end;
-            return true;
+            return MEMBER_FOUND;
         }
         i = skip_space(t, n, value_end);
-        if (i >= n || t[i] != ',') return false;
+        if (i < n && t[i] == '}') return MEMBER_ABSENT;
+        if (i >= n || t[i] != ',') return MEMBER_MALFORMED;
         i = skip_space(t, n, i + 1);
     }
-    return false;
+    return MEMBER_MALFORMED;
 }
 
 /* Writes path anew from its data with the JSON chunk replaced by
@@ -143,8 +149,11 @@ pf_error *pf_glb_update_member(const char *path, const char *name, pf_glb_edit_f
     size_t len = 0, at = 0, n = 0, from = 0, to = 0;
     pf_error *err = pf_read_file(path, GLB_MAX_BYTES, &data, &len);
     if (!err) err = parse(path, data, len, &at, &n);
-    if (!err && !find_member(data + at, n, name, &from, &to))
-        err = pf_error_new(PF_EINVAL, "", "%s: the glTF JSON has no member \"%s\"", path, name);
+    member_search found = err ? MEMBER_MALFORMED : find_member(data + at, n, name, &from, &to);
+    if (!err && found == MEMBER_ABSENT)
+        err = pf_error_new(PF_ENOTFOUND, "", "%s: the glTF JSON has no member \"%s\"", path, name);
+    else if (!err && found == MEMBER_MALFORMED)
+        err = pf_error_new(PF_EINVAL, "", "%s: the glTF JSON is not a JSON object", path);
     json_t *value = NULL;
     if (!err) {
         json_error_t jerr;

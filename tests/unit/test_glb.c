@@ -117,13 +117,17 @@ static void test_refusals(const char *dir) {
     } cases[] = {
         {"{\"asset\":{}}", "nodes", "no member \"nodes\""},
         {"{\"nodes\":[{\"name\":}]}", "nodes", "does not parse"},
-        {"{\"nodes\":[{\"name\":\"unfinished]}", "nodes", "no member"},
-        {"[1,2]", "nodes", "no member"},
+        {"{\"nodes\":[{\"name\":\"unfinished]}", "nodes", "not a JSON object"},
+        {"[1,2]", "nodes", "not a JSON object"},
+        {"{}", "nodes", "no member"},
         {"{\"xnodes\":[],\"nodesx\":[]}", "nodes", "no member"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         write_glb(path, cases[i].json);
         pf_error *err = pf_glb_update_member(path, cases[i].member, tag_first, "/x");
+        /* Only a member that is not there is "not found" (the export then has nothing to tag). */
+        CHECK_MSG(err && (err->code == PF_ENOTFOUND) == (strstr(cases[i].phrase, "no member") != NULL),
+                  "case %zu: code %d", i, err ? (int)err->code : -1);
         CHECK_MSG(err && strstr(err->message, cases[i].phrase), "case %zu: %s", i, err ? err->message : "accepted");
         pf_error_free(err);
     }

@@ -68,6 +68,10 @@ static pf_error *tag_part_paths(pf_cad_doc *doc, const char *glb_path) {
     pf_cad_status st = pf_cad_walk(doc, PF_CAD_WALK_STRUCTURE, collect_node, walk);
     if (st != PF_CAD_OK) err = pf_cad_error(st, "");
     if (!err) err = pf_glb_update_member(glb_path, "nodes", tag_nodes, walk);
+    if (err && err->code == PF_ENOTFOUND) { /* a scene without nodes: nothing to tag */
+        pf_error_free(err);
+        err = NULL;
+    }
     json_decref(walk);
     return err;
 }
