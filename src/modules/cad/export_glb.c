@@ -17,8 +17,7 @@ static void collect_node(void *user, const pf_cad_node *n) {
 /* The writer and the walk both visit components in label order, but the
  * writer skips shapes without triangles, so align greedily on the name the
  * writer gives a node (the product's, else the instance's). */
-static void tag_node(json_t *gltf_nodes, const json_t *index, const json_t *walk, size_t *next, int depth) {
-    json_t *node = json_array_get(gltf_nodes, (size_t)json_integer_value(index));
+static void tag_node(json_t *gltf_nodes, json_t *node, const json_t *walk, size_t *next, int depth) {
     const char *name = json_string_value(json_object_get(node, "name"));
     if (!node || depth > 64) return;
     for (size_t i = *next; name && i < json_array_size(walk); i++) {
@@ -33,7 +32,8 @@ static void tag_node(json_t *gltf_nodes, const json_t *index, const json_t *walk
     }
     size_t k;
     json_t *child;
-    json_array_foreach(json_object_get(node, "children"), k, child) tag_node(gltf_nodes, child, walk, next, depth + 1);
+    json_array_foreach(json_object_get(node, "children"), k, child)
+        tag_node(gltf_nodes, json_array_get(gltf_nodes, (size_t)json_integer_value(child)), walk, next, depth + 1);
 }
 
 /* Tags the nodes array: the roots (nodes no other node lists as a child),
@@ -49,12 +49,8 @@ static pf_error *tag_nodes(json_t *nodes, void *walk) {
             if (c >= 0 && (size_t)c < count) child_of_some[c] = 1;
         }
     }
-    for (i = 0; i < count; i++) {
-        if (child_of_some[i]) continue;
-        json_t *index = json_integer((json_int_t)i);
-        tag_node(nodes, index, walk, &next, 0);
-        json_decref(index);
-    }
+    for (i = 0; i < count; i++)
+        if (!child_of_some[i]) tag_node(nodes, json_array_get(nodes, i), walk, &next, 0);
     free(child_of_some);
     return NULL;
 }
