@@ -19,7 +19,6 @@
 #include <IFSelect_ReturnStatus.hxx>
 #include <Interface_Static.hxx>
 #include <Message_ProgressRange.hxx>
-#include <OSD_Parallel.hxx>
 #include <Poly_Triangulation.hxx>
 #include <Quantity_Color.hxx>
 #include <RWGltf_CafWriter.hxx>
@@ -55,11 +54,14 @@
 #include <XCAFDoc_ShapeTool.hxx>
 #include <XSAlgo.hxx>
 #include <XSAlgo_AlgoContainer.hxx>
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <gp_Trsf.hxx>
 #include <malloc.h>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -479,6 +481,36 @@ void find_wires_to_heal(pf_cad_doc *d) {
         if (wires_need_healing(p.shape, d->precision)) d->wires_to_heal.Add(p.shape);
 }
 
+// Calls fn(0) .. fn(n - 1), on every core when parallel, each index once,
+// and rethrows the first exception on this thread (for guarded()). Plain
+// threads rather than OSD_Parallel: TBB hands its tasks over inside a
+// library ThreadSanitizer does not see, so every read of the caller's
+// data on TBB's threads was reported as a race, and a report ends the
+// module's child.
+template <typename F> void for_each_on_cores(size_t n, bool parallel, F fn) {
+    size_t cores = parallel ? std::max(1u, std::thread::hardware_concurrency()) : 1;
+    std::atomic<size_t> next{0};
+    std::mutex lock;
+    std::exception_ptr failed;
+    auto work = [&]() {
+        try {
+            for (size_t i; (i = next.fetch_add(1)) < n;)
+                fn(i);
+        } catch (...) {
+            std::lock_guard<std::mutex> held(lock);
+            if (!failed) failed = std::current_exception();
+            next = n; // the others stop at their next index
+        }
+    };
+    std::vector<std::thread> helpers;
+    for (size_t t = 1; t < std::min(cores, n); t++)
+        helpers.emplace_back(work);
+    work();
+    for (std::thread &t : helpers)
+        t.join();
+    if (failed) std::rethrow_exception(failed);
+}
+
 // Adaptive healing: the parts with a defect (a wire that healing mends, a
 // face without triangles, a shell inside out) are healed as OCCT heals every
 // shape by default, put back into the document and meshed again; the others
@@ -491,15 +523,12 @@ pf_cad_status heal_defective_parts(pf_cad_doc *doc, const std::vector<part> &par
     // mesher's threads (the wires were checked on reading). Healing then
     // runs in order, on this thread.
     std::vector<char> defective(parts.size(), 0);
-    OSD_Parallel::For(
-        0, (int)parts.size(),
-        [&](int i) {
-            const part &p = parts[(size_t)i];
-            size_t faces = 0;
-            defective[(size_t)i] = doc->wires_to_heal.Contains(p.shape) || unmeshed_in(p.shape, &faces) != 0 ||
-                                   inside_out_shells(p.shape) != 0;
-        },
-        !opts->parallel);
+    for_each_on_cores(parts.size(), opts->parallel != 0, [&](size_t i) {
+        const part &p = parts[i];
+        size_t faces = 0;
+        defective[i] = doc->wires_to_heal.Contains(p.shape) || unmeshed_in(p.shape, &faces) != 0 ||
+                       inside_out_shells(p.shape) != 0;
+    });
     for (size_t i = 0; i < parts.size(); i++) {
         const part &p = parts[i];
         if (!defective[i] || !p.shape.Location().IsIdentity()) continue;

@@ -3,8 +3,10 @@
 #include "cad/step_scanner.h"
 #include "cli/cli.h"
 #include "core/mem.h"
+#include "core/path.h"
 #include "modules/invoke.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
@@ -67,9 +69,15 @@ static int export_glb(int argc, char **argv) {
         rc = PF_EXIT_FAILED;
         goto done;
     }
+    /* The module writes into a scratch directory beside OUT (the same file
+     * system, so the GLB is renamed into place, not copied): writing in
+     * OUT's own directory replaced a model.glb of the user's there, and
+     * two exports into one directory wrote each other's file. */
     snprintf(out_abs, sizeof out_abs, "%s", output);
-    char *work = pf_strdup(dirname(out_abs));
-    pf_registry *reg = pf_cli_registry();
+    char *work = pf_asprintf("%s/.prodflow-export-XXXXXX", dirname(out_abs));
+    bool scratch = mkdtemp(work) != NULL;
+    if (!scratch) fprintf(stderr, "prodflow cad export: cannot write beside %s: %s\n", output, strerror(errno));
+    pf_registry *reg = scratch ? pf_cli_registry() : NULL;
     rc = PF_EXIT_FAILED;
     if (reg) {
         atomic_bool cancel = false;
@@ -101,6 +109,7 @@ static int export_glb(int argc, char **argv) {
         json_decref(inputs);
         pf_registry_free(reg);
     }
+    if (scratch) pf_error_free(pf_remove_tree(work));
     free(work);
 done:
     json_decref(params);

@@ -56,8 +56,9 @@ static char *start_intake(const pf_test_server *srv) {
 }
 
 /* Polls the run until its thumbnail is running, held at the gate, and
- * says so: its live progress is what the held render reported. */
-static void wait_thumbnail_held(const pf_test_server *srv, const char *id) {
+ * says so: its live progress is what the held render reported. False when
+ * the run ended first or the server stopped answering. */
+static bool wait_thumbnail_held(const pf_test_server *srv, const char *id) {
     char *path = pf_asprintf("/api/runs/%s", id);
     for (;;) {
         long status;
@@ -74,11 +75,20 @@ static void wait_thumbnail_held(const pf_test_server *srv, const char *id) {
             const json_t *log = json_object_get(progress, "log");
             CHECK_STR(pf_json_str(json_array_get(log, json_array_size(log) - 1), "message"), "sample 1 of 4");
         }
+        /* A run that ended without holding its thumbnail fails the test here,
+         * saying why, instead of polling it forever. */
+        const char *state = pf_json_str(run, "status");
+        bool ended = state && strcmp(state, "queued") != 0 && strcmp(state, "running") != 0;
+        char *said_run = ended ? json_dumps(run, JSON_COMPACT) : NULL;
+        CHECK_MSG(!ended, "run %s ended %s before its thumbnail was held: %.2000s", id, state, said_run);
+        free(said_run);
         json_decref(run);
         CHECK_MSG(status == 200, "GET %s: %ld (the server is gone?)", path, status);
-        if (held || status != 200) break;
+        if (held || ended || status != 200) {
+            free(path);
+            return held;
+        }
     }
-    free(path);
 }
 
 static void test_streams_hold_no_thread(void) {
@@ -95,7 +105,15 @@ static void test_streams_hold_no_thread(void) {
     pf_fixture_opts fo = {.bolts = 2};
     pf_error_free(pf_cad_make_fixture(step, &fo));
     char *run = start_intake(&srv);
-    wait_thumbnail_held(&srv, run);
+    if (!run || !wait_thumbnail_held(&srv, run)) {
+        pf_test_gate_open(&gate);
+        free(run);
+        free(step);
+        pf_test_server_stop(&srv);
+        pf_test_gate_free(&gate);
+        free(dir);
+        return;
+    }
     long before = pf_test_threads_of(srv.pid);
     int fds[STREAMS];
     for (int i = 0; i < STREAMS; i++) {

@@ -117,13 +117,21 @@ int main(void) {
         PF_BIN, PF_SOURCE_DIR, dir);
     expect(cmd, 1, "no geometry");
     free(cmd);
-    cmd = pf_asprintf("%s cad export /usr/share/opencascade/data/step/screw.step -o %s/screw.glb --deflection 0.2",
-                      PF_BIN, dir);
+    /* A model.glb of the user's beside OUT stays theirs; the export's
+     * scratch directory goes. */
+    cmd = pf_asprintf("printf mine > %s/model.glb && %s cad export /usr/share/opencascade/data/step/screw.step -o "
+                      "%s/screw.glb --deflection 0.2",
+                      dir, PF_BIN, dir);
     expect(cmd, 0, "triangles");
     free(cmd);
-    cmd = pf_asprintf("test -s %s/screw.glb", dir);
-    expect(cmd, 0, "");
+    cmd = pf_asprintf("test -s %s/screw.glb && test \"$(cat %s/model.glb)\" = mine && ls -a %s", dir, dir, dir);
+    char *listed = NULL;
+    CHECK_INT(pf_test_sh(cmd, &listed), 0);
+    CHECK_MSG(listed && !strstr(listed, ".prodflow-export-"), "left behind: %s", listed);
+    free(listed);
     free(cmd);
+    expect(PF_BIN " cad export /usr/share/opencascade/data/step/screw.step -o /nonexistent-dir/x.glb", 1,
+           "cannot write beside /nonexistent-dir/x.glb");
     expect(PF_BIN " cad export /nonexistent.step -o /tmp/x.glb", 1, "cannot find /nonexistent.step");
     cmd = pf_asprintf("%s cad fixture -o %s/fixture.step --bolts 3 && %s cad inspect %s/fixture.step", PF_BIN, dir,
                       PF_BIN, dir);
