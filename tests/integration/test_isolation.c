@@ -143,6 +143,27 @@ static pid_t module_child(pid_t server) {
     return z ? child_of(z, "module-zygote") : 0;
 }
 
+/* Polls until the run's glb node has said what it is doing: the server
+ * reads that from the module child's output, which it does only once the
+ * zygote told it the child's pid. A child seen in /proc before then may
+ * still be unknown to the server (forked, its pid not yet sent): a zygote
+ * killed in that moment makes the server spawn the module itself. */
+static void wait_heard(const pf_test_server *srv, const char *id) {
+    char *path = pf_asprintf("/api/runs/%s", id);
+    for (;;) {
+        long status;
+        json_t *run = pf_http_json(srv, "GET", path, NULL, &status);
+        const json_t *node = json_object_get(json_object_get(run, "nodes"), "glb");
+        bool heard = pf_json_str(json_object_get(node, "progress"), "message") != NULL;
+        const char *s = pf_json_str(run, "status");
+        bool over = status != 200 || (s && strcmp(s, "running") != 0 && strcmp(s, "queued") != 0);
+        CHECK_MSG(!over, "GET %s: %ld, run %s before its module said anything", path, status, s ? s : "(none)");
+        json_decref(run);
+        if (heard || over) break;
+    }
+    free(path);
+}
+
 static void test_memory_limit(void) {
     pf_test_server srv;
     if (pf_test_server_start(&srv, (const char *const[]){"--no-demo-data", "--memory-limit", "cad=300M", NULL}) != 0)
@@ -223,9 +244,9 @@ static void test_cancel_kills_the_child(void) {
     char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
     make_spheres(step);
     char *id = start(&srv, FINE);
-    pid_t child;
-    while (!(child = module_child(srv.pid))) /* meshing, in its own process */
-        ;
+    wait_heard(&srv, id);
+    pid_t child = module_child(srv.pid); /* meshing, in its own process */
+    CHECK_MSG(child != 0, "no module child of the zygote");
     char *cancel = pf_asprintf("/api/runs/%s/cancel", id);
     long status;
     json_decref(pf_http_json(&srv, "POST", cancel, NULL, &status));
@@ -257,10 +278,10 @@ static void test_zygote_killed(void) {
     char *step = pf_asprintf("%s/data/spheres.step", srv.data_dir);
     make_spheres(step);
     char *id = start(&srv, FINE);
-    pid_t z, child;
-    while (!(z = zygote(srv.pid)) || !(child = child_of(z, "module-zygote")))
-        ;
-    CHECK(kill(z, SIGKILL) == 0);
+    wait_heard(&srv, id);
+    pid_t z = zygote(srv.pid), child = z ? child_of(z, "module-zygote") : 0;
+    CHECK_MSG(z && child, "no zygote (%d) or no child of it (%d)", (int)z, (int)child);
+    CHECK(z && kill(z, SIGKILL) == 0);
     json_t *run = finished(&srv, id);
     CHECK_STR(pf_json_str(run, "status"), "failed");
     const char *message = pf_json_str(json_object_get(glb(run), "error"), "message");
