@@ -555,9 +555,9 @@ template <typename F> void for_each_on_cores(size_t n, bool parallel, F fn) {
 pf_cad_status heal_defective_parts(pf_cad_doc *doc, const std::vector<part> &parts, const pf_cad_mesh_opts *opts) {
     Handle(XCAFDoc_ShapeTool) tool = XCAFDoc_DocumentTool::ShapeTool(doc->doc->Main());
     std::vector<TopoDS_Shape> healed;
-    // The checks of the mesh only read their part, so they share out on the
-    // mesher's threads (the wires were checked on reading). Healing then
-    // runs in order, on this thread.
+    // The checks of the mesh only read their part, so they share out on
+    // both cores (the wires were checked on reading). Healing then runs in
+    // order, on this thread.
     std::vector<char> defective(parts.size(), 0);
     for_each_on_cores(parts.size(), opts->parallel != 0, [&](size_t i) {
         const part &p = parts[i];
