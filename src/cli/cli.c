@@ -3,6 +3,8 @@
 #include "core/bytes.h"
 #include "core/mem.h"
 #include "core/path.h"
+#include "modules/invoke.h"
+#include "runtime/isolate.h"
 
 #include <getopt.h>
 #include <limits.h>
@@ -57,6 +59,17 @@ char *pf_cli_self(void) {
     if (n <= 0) return NULL;
     path[n] = '\0';
     return pf_strdup(path);
+}
+
+pf_error *pf_cli_invoke(const pf_registry *reg, const char *key, pf_module_ctx *ctx, const pf_limit_override *limits,
+                        size_t n_limits, const json_t *inputs, const json_t *params, json_t **outputs) {
+    const pf_module *m = pf_registry_find(reg, key);
+    char *self = m && m->execution == PF_EXEC_PROCESS && !m->desc->isolates_itself ? pf_cli_self() : NULL;
+    if (!self) return pf_module_invoke(reg, key, ctx, inputs, params, outputs); /* it says what is wrong */
+    ctx->limits = pf_isolate_limits(m, limits, n_limits);
+    pf_error *err = pf_isolate_invoke(self, m, ctx, inputs, params, outputs, NULL);
+    free(self);
+    return err;
 }
 
 bool pf_cli_limit(int letter, const char *text, pf_limit_override *limits, size_t max, size_t *n) {

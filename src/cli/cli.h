@@ -52,6 +52,15 @@ const char *pf_cli_store_location(const char *data_dir, const char *store_url);
 /* This program's own path (isolated modules run it as `module-child`);
  * caller frees; NULL when the system cannot tell. */
 char *pf_cli_self(void);
+/* Runs one module invocation as a run would: a module whose contract says
+ * "execution": "process" (unless it starts its own process, as Blender's
+ * do) in an isolated child, as `module-child`, under its contract's limits
+ * with the operator's overrides (limits, n_limits; may be none); any other
+ * inline. So `cad export` or `module run` of a file that makes OCCT take
+ * all memory fails with the limit it went past, as the node would, instead
+ * of taking the machine with it. ctx->limits is set here. */
+pf_error *pf_cli_invoke(const pf_registry *reg, const char *key, pf_module_ctx *ctx, const pf_limit_override *limits,
+                        size_t n_limits, const json_t *inputs, const json_t *params, json_t **outputs);
 /* Parses a --memory-limit, --file-limit or --cpu-limit value,
  * "[QUEUE=]VALUE", into limits (at most max, *n of them so far); letter
  * is the option's getopt letter, the same in every command that takes

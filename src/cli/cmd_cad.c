@@ -17,11 +17,12 @@
 static void usage(FILE *out) {
     fputs("Usage: prodflow cad inspect [--json] [--full] FILE.step\n"
           "       prodflow cad export FILE.step -o OUT.glb [--deflection MM] [--angular RAD] [--no-healing]\n"
+          "                          [--memory-limit SIZE]\n"
           "       prodflow cad fixture -o OUT.step [--bolts N] [--parts N]\n\n"
           "inspect prints the assembly tree of a STEP file with names, instances and\n"
           "colours, read by the STEP scanner (no CAD kernel).\n"
           "export tessellates with OCCT and writes a GLB in metres and Y-up, through the\n"
-          "cad.export_glb module.\n"
+          "cad.export_glb module, in a child process under the module's limits, as in a run.\n"
           "fixture writes the project's own test assembly: a coloured gearbox with a\n"
           "sub-assembly, N instances of one bolt and curved parts, plus N extra parts.\n\n"
           "Options:\n"
@@ -31,6 +32,7 @@ static void usage(FILE *out) {
           "  --deflection MM    linear deflection in millimetres (export; default 0.1)\n"
           "  --angular RAD      angular deflection in radians (export; default 0.5)\n"
           "  --no-healing       heal no part; fail when a face does not tessellate (export)\n"
+          "  --memory-limit SIZE  resident memory the export may use (export; default: the module's, 6G)\n"
           "  --bolts N          bolt instances (fixture; default 8)\n"
           "  --parts N          extra distinct parts (fixture; default 0)\n"
           "  -h, --help         this help\n",
@@ -38,13 +40,14 @@ static void usage(FILE *out) {
 }
 
 static int export_glb(int argc, char **argv) {
-    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
-                                         {"deflection", required_argument, 0, 'd'},
-                                         {"no-healing", no_argument, 0, 'n'},
-                                         {"angular", required_argument, 0, 'a'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'},       {"deflection", required_argument, 0, 'd'},
+        {"no-healing", no_argument, 0, 'n'},         {"angular", required_argument, 0, 'a'},
+        {"memory-limit", required_argument, 0, 'L'}, {0, 0, 0, 0}};
     const char *output = NULL;
     json_t *params = json_object();
+    pf_limit_override limits[1];
+    size_t n_limits = 0;
     int c, rc = PF_EXIT_USAGE;
     optind = 1;
     while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
@@ -56,7 +59,7 @@ static int export_glb(int argc, char **argv) {
             json_object_set_new(params, "angular_deflection", pf_cli_value(optarg));
         else if (c == 'n')
             json_object_set_new(params, "shape_healing", json_false());
-        else
+        else if (c != 'L' || !pf_cli_limit(c, optarg, limits, 1, &n_limits))
             goto done;
     }
     if (optind != argc - 1 || !output) {
@@ -83,7 +86,7 @@ static int export_glb(int argc, char **argv) {
         atomic_bool cancel = false;
         pf_module_ctx ctx = {.data_root = "/", .work_dir = work, .cancel = &cancel, .progress = pf_cli_progress};
         json_t *inputs = json_pack("{s:{s:s}}", "step", "path", step), *outputs = NULL;
-        pf_error *err = pf_module_invoke(reg, "cad.export_glb", &ctx, inputs, params, &outputs);
+        pf_error *err = pf_cli_invoke(reg, "cad.export_glb", &ctx, limits, n_limits, inputs, params, &outputs);
         pf_cli_progress_done();
         const json_t *glb = json_object_get(outputs, "glb");
         const char *made = json_string_value(json_object_get(glb, "path"));
@@ -112,6 +115,7 @@ static int export_glb(int argc, char **argv) {
     if (scratch) pf_error_free(pf_remove_tree(work));
     free(work);
 done:
+    pf_cli_limits_free(limits, n_limits);
     json_decref(params);
     return rc;
 }

@@ -15,8 +15,11 @@
 static void usage(FILE *out) {
     fputs("Usage: prodflow module list\n"
           "       prodflow module run KEY [--input PORT=FILE|JSON ...] [--set PARAM=VALUE ...]\n"
-          "                               [--context JSON] [--data-root DIR] [-o DIR] [--json]\n\n"
-          "Runs one production module directly through the module layer.\n\n"
+          "                               [--context JSON] [--data-root DIR] [-o DIR] [--json]\n"
+          "                               [--memory-limit SIZE]\n\n"
+          "Runs one production module directly through the module layer: a module that runs\n"
+          "in a process of its own in a run (\"execution\": \"process\") runs in one here too,\n"
+          "under its contract's limits.\n\n"
           "Options:\n"
           "  --input PORT=FILE|JSON  an input port: a file path, or an inline JSON value\n"
           "  --set PARAM=VALUE       a parameter; VALUE is JSON when it parses, else a string\n"
@@ -24,6 +27,7 @@ static void usage(FILE *out) {
           "  --data-root DIR         paths are confined below DIR (default: the current directory)\n"
           "  -o, --output DIR        where the module writes its files; outputs.json goes there too\n"
           "  --json                  print the outputs as JSON\n"
+          "  --memory-limit SIZE     resident memory the module's process may use (default: its contract's)\n"
           "  -h, --help              this help\n",
           out);
 }
@@ -78,14 +82,13 @@ static void print_outputs(const json_t *outputs) {
 
 static int run_module(int argc, char **argv) {
     static const struct option opts[] = {
-        {"input", required_argument, 0, 'i'},
-        {"set", required_argument, 0, 's'},
-        {"context", required_argument, 0, 'c'},
-        {"data-root", required_argument, 0, 'r'},
-        {"output", required_argument, 0, 'o'},
-        {"json", no_argument, 0, 'j'},
-        {0, 0, 0, 0},
+        {"input", required_argument, 0, 'i'},        {"set", required_argument, 0, 's'},
+        {"context", required_argument, 0, 'c'},      {"data-root", required_argument, 0, 'r'},
+        {"output", required_argument, 0, 'o'},       {"json", no_argument, 0, 'j'},
+        {"memory-limit", required_argument, 0, 'L'}, {0, 0, 0, 0},
     };
+    pf_limit_override limits[1];
+    size_t n_limits = 0;
     json_t *inputs = json_object(), *params = json_object(), *context = json_object();
     const char *out_dir = NULL, *data_root = NULL;
     int as_json = 0, c, rc = PF_EXIT_USAGE;
@@ -109,6 +112,9 @@ static int run_module(int argc, char **argv) {
         case 'r': data_root = optarg; break;
         case 'o': out_dir = optarg; break;
         case 'j': as_json = 1; break;
+        case 'L':
+            if (!pf_cli_limit(c, optarg, limits, 1, &n_limits)) goto done;
+            break;
         default: goto done; /* getopt said what */
         }
     }
@@ -147,7 +153,7 @@ static int run_module(int argc, char **argv) {
         .cancel = &cancel,
     };
     json_t *outputs = NULL;
-    if (!err) err = pf_module_invoke(reg, key, &ctx, inputs, params, &outputs);
+    if (!err) err = pf_cli_invoke(reg, key, &ctx, limits, n_limits, inputs, params, &outputs);
     if (err) {
         if (as_json) {
             json_t *doc = json_pack("{s:s, s:b, s:o}", "module", key, "ok", 0, "error", pf_error_to_json(err));
@@ -177,6 +183,7 @@ static int run_module(int argc, char **argv) {
     json_decref(outputs);
     pf_registry_free(reg);
 done:
+    pf_cli_limits_free(limits, n_limits);
     json_decref(inputs);
     json_decref(params);
     json_decref(context);

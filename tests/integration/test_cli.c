@@ -130,6 +130,27 @@ int main(void) {
     CHECK_MSG(listed && !strstr(listed, ".prodflow-export-"), "left behind: %s", listed);
     free(listed);
     free(cmd);
+    /* From the command line too the export runs in a child under the
+     * module's limits: past a small one it stops, says which, and leaves
+     * neither a GLB nor its scratch directory. The child is over 20 MiB
+     * once OCCT is loaded, before its first progress line, and every line
+     * it writes has its memory looked at. */
+    cmd = pf_asprintf("%s cad export /usr/share/opencascade/data/step/screw.step -o %s/limited.glb --memory-limit 20M",
+                      PF_BIN, dir);
+    expect(cmd, 1, "cad.export_glb went past its 20 MiB memory limit");
+    free(cmd);
+    cmd = pf_asprintf("test ! -e %s/limited.glb && ls -a %s", dir, dir);
+    CHECK_INT(pf_test_sh(cmd, &listed), 0);
+    CHECK_MSG(listed && !strstr(listed, ".prodflow-export-"), "left behind: %s", listed);
+    free(listed);
+    free(cmd);
+    cmd = pf_asprintf("%s module run cad.export_glb --input step=/usr/share/opencascade/data/step/screw.step -o "
+                      "%s/limited --memory-limit 20M",
+                      PF_BIN, dir);
+    expect(cmd, 1, "cad.export_glb went past its 20 MiB memory limit");
+    free(cmd);
+    expect(PF_BIN " cad export /usr/share/opencascade/data/step/screw.step -o /tmp/x.glb --memory-limit lots", 2,
+           "--memory-limit takes [QUEUE=]SIZE");
     expect(PF_BIN " cad export /usr/share/opencascade/data/step/screw.step -o /nonexistent-dir/x.glb", 1,
            "cannot write beside /nonexistent-dir/x.glb");
     expect(PF_BIN " cad export /nonexistent.step -o /tmp/x.glb", 1, "cannot find /nonexistent.step");
