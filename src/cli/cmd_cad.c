@@ -4,7 +4,6 @@
 #include "cli/cli.h"
 #include "core/mem.h"
 #include "core/path.h"
-#include "modules/invoke.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -157,7 +156,8 @@ static void print_tree(const json_t *doc) {
            (long long)json_integer_value(json_object_get(sum, "assemblies")));
 }
 
-/* --full: the cad.extract_objects module in full mode, in a scratch directory. */
+/* --full: the cad.extract_objects module in full mode, in a scratch directory
+ * (in a child under its limits, as an export). */
 static pf_error *inspect_full(const char *step, json_t **doc) {
     char dir[] = "/tmp/prodflow-inspect-XXXXXX";
     if (!mkdtemp(dir)) return pf_error_new(PF_EIO, "", "cannot create a scratch directory");
@@ -167,7 +167,7 @@ static pf_error *inspect_full(const char *step, json_t **doc) {
     pf_module_ctx ctx = {.data_root = "/", .work_dir = dir, .cancel = &cancel};
     json_t *inputs = json_pack("{s:{s:s}}", "step", "path", step), *params = json_pack("{s:s}", "mode", "full"),
            *out = NULL;
-    if (!err) err = pf_module_invoke(reg, "cad.extract_objects", &ctx, inputs, params, &out);
+    if (!err) err = pf_cli_invoke(reg, "cad.extract_objects", &ctx, NULL, 0, inputs, params, &out);
     const char *path = json_string_value(json_object_get(json_object_get(out, "objects"), "path"));
     if (!err) *doc = json_load_file(path, 0, NULL);
     if (path) unlink(path);
