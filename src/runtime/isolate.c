@@ -56,7 +56,24 @@ typedef struct {
     pf_error *err;
     char phase[160];       /* its last progress message: what it was doing */
     char last_stderr[400]; /* its last line on stderr, for a crash */
+    char diagnosis[400];   /* its first line that says what went wrong, if any */
 } listening;
+
+/* The part of a line on a child's stderr that says what went wrong: a
+ * sanitiser's report ("==12==ERROR: AddressSanitizer: …", "WARNING:
+ * ThreadSanitizer: …", "…: runtime error: …", which follows a source
+ * path), C++'s "terminate called …", an assertion; NULL for any other.
+ * A sanitiser's report ends with lines such as "==12==ABORTING", which
+ * say nothing, so the last line alone did not tell a crash's cause. */
+static const char *diagnosis_in(const char *line) {
+    static const char *const marks[] = {"ERROR: ", "WARNING: ThreadSanitizer", "runtime error: ", "terminate called",
+                                        "Assertion "};
+    for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+        const char *at = strstr(line, marks[i]);
+        if (at) return at;
+    }
+    return NULL;
+}
 
 static void on_event(listening *l, const json_t *ev) {
     const char *kind = pf_json_str(ev, "event");
@@ -79,6 +96,8 @@ static void on_line(void *user, int stream, const char *line, size_t len) {
     listening *l = user;
     if (stream == 2) {
         if (len) snprintf(l->last_stderr, sizeof l->last_stderr, "%.*s", (int)len, line);
+        const char *said = *l->diagnosis ? NULL : diagnosis_in(l->last_stderr);
+        if (said) snprintf(l->diagnosis, sizeof l->diagnosis, "%s", said);
         return;
     }
     if (len < sizeof EVENT_MARK - 1 || strncmp(line, EVENT_MARK, sizeof EVENT_MARK - 1) != 0) return;
@@ -130,11 +149,12 @@ static pf_error *ended_error(const pf_module *m, const pf_module_ctx *ctx, const
     if (r->lost)
         return pf_error_new(PF_EIO, "", "%s was stopped while %s: the module zygote that started it ended%s%s", m->key,
                             doing, *l->last_stderr ? ": " : "", l->last_stderr);
+    const char *said = *l->diagnosis ? l->diagnosis : l->last_stderr;
     if (r->term_signal)
         return pf_error_new(PF_EIO, "", "%s crashed while %s (signal %d, %s)%s%s", m->key, doing, r->term_signal,
-                            strsignal(r->term_signal), *l->last_stderr ? ": " : "", l->last_stderr);
+                            strsignal(r->term_signal), *said ? ": " : "", said);
     return pf_error_new(PF_EIO, "", "%s ended without an answer (status %d)%s%s", m->key, r->exit_code,
-                        *l->last_stderr ? ": " : "", l->last_stderr);
+                        *said ? ": " : "", said);
 }
 
 pf_error *pf_isolate_invoke(const char *program, const pf_module *m, const pf_module_ctx *ctx, const json_t *inputs,

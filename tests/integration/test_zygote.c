@@ -6,7 +6,8 @@
  * end of its child is read from /proc, the next job kills it and gets a
  * new one, and stopping the handle does not wait for it; a zygote that
  * cannot start leaves jobs to spawned children; a cancel does not wait
- * for a zygote to start. Children forked
+ * for a zygote to start; a child that crashes is named by its report's
+ * cause. Children forked
  * by hand are left blocked on their stdin, so every wait here is on a
  * state. test_isolation covers the same through a server (a mesh past its
  * memory limit, a cancel, the zygote killed). */
@@ -23,6 +24,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 typedef struct {
@@ -215,6 +217,35 @@ static void test_fallback(job *j) {
     pf_zygote_stop(z);
 }
 
+/* A child that crashes with a sanitiser's report is named by the report's
+ * cause, not its last line ("==N==ABORTING"); here a script in place of
+ * the binary writes such a report and aborts. */
+static void test_crash_says_why(job *j) {
+    char *script = pf_asprintf("%s/crash.sh", j->dir);
+    FILE *f = fopen(script, "w");
+    CHECK(f != NULL);
+    if (!f) return;
+    fputs("#!/bin/sh\n"
+          "while read -r line; do :; done\n"
+          "echo '=================================================================' >&2\n"
+          "echo '==42==ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010' >&2\n"
+          "echo 'SUMMARY: AddressSanitizer: heap-use-after-free' >&2\n"
+          "echo '==42==ABORTING' >&2\n"
+          "kill -ABRT $$\n",
+          f);
+    fclose(f);
+    CHECK_INT(chmod(script, 0755), 0);
+    json_t *out = NULL;
+    pf_error *err = pf_isolate_invoke_via(NULL, script, j->m, &j->ctx, j->inputs, j->params, &out, NULL);
+    CHECK(err && !out);
+    CHECK_MSG(err && strstr(err->message, "render.resolve_template crashed while running (signal 6, ") &&
+                  strstr(err->message, "): ERROR: AddressSanitizer: heap-use-after-free on address 0x602000000010"),
+              "%s", err ? err->message : "(none)");
+    pf_error_free(err);
+    json_decref(out);
+    free(script);
+}
+
 int main(void) {
     job j;
     job_init(&j);
@@ -228,6 +259,7 @@ int main(void) {
     CHECK_MSG(kill(last, 0) != 0, "the zygote %d outlived pf_zygote_stop", (int)last);
     test_cancel_before_start(&j);
     test_fallback(&j);
+    test_crash_says_why(&j);
     job_free(&j);
     return pf_check_done("zygote");
 }
