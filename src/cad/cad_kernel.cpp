@@ -290,6 +290,8 @@ pf_cad_status read_step(const char *path, healing how, bool as_shipped, pf_cad_d
     // The reader's model is freed, but glibc keeps its pages for the main
     // arena, and meshing allocates in its threads' arenas, so the process
     // held both: handing them back first lowers an export's peak RSS.
+    // (With jemalloc, the release build's allocator, this does nothing;
+    // its one-second decay hands them back: src/core/heap_jemalloc.c.)
     malloc_trim(0);
     collect_free_shapes(d);
     Standard_Real unit = 0;

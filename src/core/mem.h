@@ -36,7 +36,10 @@ bool pf_utf8_valid(const char *s);
  * first merges all of them (malloc_consolidate, 6% of bench_runtime's
  * samples); without them a small free that the thread cache cannot take
  * merges at once (9% less CPU time, lower in each of four pairs). Called
- * once, first thing, before any thread starts. */
+ * once, first thing, before any thread starts. These are glibc's
+ * settings, for builds where glibc allocates (PF_JEMALLOC off, the
+ * sanitised ones use their own); with jemalloc they change nothing, and
+ * its settings are in src/core/heap_jemalloc.c. */
 void pf_heap_for_runs(void);
 
 #endif
