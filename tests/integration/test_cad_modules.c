@@ -261,6 +261,21 @@ int main(void) {
     pf_error_free(err);
     json_decref(params);
     json_decref(linkrods);
+    /* A face that encloses no area tessellates into nothing even when healed:
+     * refused, with no GLB, rather than delivered as an empty model. */
+    json_t *sliver = json_pack("{s:{s:s}}", "step", "path", PF_SOURCE_DIR "/tests/fixtures/step/zero_area_face.step");
+    for (int healing = 0; healing < 2; healing++) {
+        params = json_pack("{s:b}", "shape_healing", healing);
+        err = pf_module_invoke(reg, "cad.export_glb", &ctx, sliver, params, &out);
+        const char *pointer = healing ? "/inputs/step" : "/params/shape_healing";
+        const char *phrase = healing ? "none of the 1 faces" : "1 of 1 faces did not tessellate";
+        CHECK_MSG(err && err->code == PF_EINVAL && !strcmp(err->pointer, pointer) && strstr(err->message, phrase),
+                  "healing %d: %s", healing, err ? err->message : "no error");
+        CHECK(out == NULL);
+        pf_error_free(err);
+        json_decref(params);
+    }
+    json_decref(sliver);
     json_decref(inputs);
     free(work);
 

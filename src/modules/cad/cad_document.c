@@ -68,6 +68,13 @@ pf_error *pf_cad_open_meshed(const pf_module_ctx *ctx, const json_t *inputs, con
         err = pf_error_new(PF_EINVAL, "/params/shape_healing",
                            "%zu of %zu faces did not tessellate without shape healing; leave shape_healing on for %s",
                            unmeshed, faces, path);
+    /* Healing can leave a face with nothing to tessellate (a wire around no
+     * area); a model of such faces alone would be delivered as an empty GLB. */
+    if (!err && faces > 0 && unmeshed == faces)
+        err = pf_error_new(PF_EINVAL, "/inputs/step",
+                           "none of the %zu faces in %s could be tessellated, even with shape healing: the model has "
+                           "no surface to mesh",
+                           faces, path);
     if (err) {
         pf_cad_close(doc);
         return err;
