@@ -9,7 +9,9 @@
  *   and max of the ratio, and each side's seconds outside Cycles;
  * - a warm still against the render time Cycles itself reports for it:
  *   goal <= 1.2x;
- * - ten stills on a warm worker against ten cold ones: goal <= 0.5x;
+ * - ten stills on a warm worker against ten cold ones: goal <= 0.5x
+ *   against cold stills that import the GLB, as when issue #4 set it;
+ *   against cold stills from the cache, printed beside it;
  * - a second output type of the same product on the warm worker: no import;
  * - a turntable in one session: frames per second against Cycles' own time
  *   per frame.
@@ -149,6 +151,14 @@ static void spread(double *v, int n, double out[3]) {
     out[2] = v[n - 1];
 }
 
+/* What the warm stills are compared with: a cold still's mean wall seconds
+ * with the product from the cache and imported from the GLB, and the mean
+ * seconds of Cycles and the file writing in the cached one (a warm still
+ * pays those alone, less Cycles' first render in a process). */
+typedef struct {
+    double cached, imported, cycles_write;
+} cold_means;
+
 /* One side of the cold comparison over the rounds: wall seconds, seconds
  * outside Cycles and the file writing, the mean phases. */
 typedef struct {
@@ -185,8 +195,8 @@ static double module_cold(pf_render_bench *b, const json_t *inputs, bool cached,
  * and each side's seconds outside Cycles and the file writing (start,
  * import or load, set-up, exit), whose difference is the module's
  * overhead without Cycles' noise. The first render fills the cache and is
- * shown on its own. Returns the cached module's mean. */
-static double cold_rounds(pf_render_bench *b, const json_t *inputs, const char *blend_path, const char *raw_png) {
+ * shown on its own. */
+static cold_means cold_rounds(pf_render_bench *b, const json_t *inputs, const char *blend_path, const char *raw_png) {
     int n = getenv("PF_COLD_PAIRS") ? atoi(getenv("PF_COLD_PAIRS")) : 7;
     if (n < 5) n = 5;
     json_t *first = NULL;
@@ -221,9 +231,11 @@ static double cold_rounds(pf_render_bench *b, const json_t *inputs, const char *
         ratio[i] = sides[CACHED].wall[i] / sides[RAW].wall[i];
         ratio_import[i] = sides[IMPORT].wall[i] / sides[RAW].wall[i];
     }
-    double module_mean = 0;
-    for (int i = 0; i < n; i++)
-        module_mean += sides[CACHED].wall[i] / n;
+    cold_means mean = {0};
+    for (int i = 0; i < n; i++) {
+        mean.cached += sides[CACHED].wall[i] / n;
+        mean.imported += sides[IMPORT].wall[i] / n;
+    }
     double r[3], ri[3], rest[SIDES][3], oc[3], oi[3], raw_wall[3];
     spread(ratio, n, r);
     spread(ratio_import, n, ri);
@@ -265,6 +277,7 @@ static double cold_rounds(pf_render_bench *b, const json_t *inputs, const char *
     printf("  %-26s Cycles %.2f (sync %.2f)  write %.2f  the rest (start, .blend load, exit) %.2f  = %.2f s\n",
            "raw blender -b, mean:", phase(rp, "cycles_s"), phase(rp, "sync_s"), phase(rp, "write_s"),
            raw_mean - phase(rp, "cycles_s") - phase(rp, "write_s"), raw_mean);
+    mean.cycles_write = phase(cp, "cycles_s") + phase(cp, "write_s");
     free(over);
     free(over_import);
     for (int k = 0; k < SIDES; k++) {
@@ -274,12 +287,12 @@ static double cold_rounds(pf_render_bench *b, const json_t *inputs, const char *
     }
     free(ratio);
     free(ratio_import);
-    return module_mean;
+    return mean;
 }
 
 /* Warm stills against Cycles' own time and against the cold mean, a
  * thumbnail after them on the same worker, and a turntable. */
-static void warm_stills(pf_render_bench *b, const json_t *inputs, double cold_mean) {
+static void warm_stills(pf_render_bench *b, const json_t *inputs, cold_means cold) {
     b->pool = pf_render_bench_pool();
     json_t *first = run_job(b, inputs, "still", "warm-first", 0);
     print_phases("warm worker, first still:", first);
@@ -300,9 +313,18 @@ static void warm_stills(pf_render_bench *b, const json_t *inputs, double cold_me
     printf("warm still: %.2f s against Cycles' own %.2f s, ratio %.2fx (goal <= 1.2x); mean of %d\n", warm / STILLS,
            cycles / STILLS, warm / cycles, STILLS);
     print_phases("warm still, mean:", sum);
-    double cold_ten = cold_mean * STILLS;
-    printf("%d stills of one product: warm %.2f s, cold %.2f s (10 x the cold mean), ratio %.2fx (goal <= 0.5x)\n",
-           STILLS, warm, cold_ten, warm / cold_ten);
+    /* Issue #4 set the goal when a cold still imported the GLB (start and
+     * import, "about a second per call"); a cold still that loads the
+     * product from the cache saves the import too, and then a warm worker
+     * saves only Blender's start and what Cycles' first render in a process
+     * costs more than later ones. */
+    printf("%d stills of one product, warm %.2f s: against cold processes importing the GLB (the goal's baseline) "
+           "%.2f s, ratio %.2fx (goal <= 0.5x)\n",
+           STILLS, warm, cold.imported * STILLS, warm / (cold.imported * STILLS));
+    printf("  against cold processes loading the product from the cache %.2f s, ratio %.2fx: a warm still saves "
+           "Blender's start and Cycles' first render in a process (%.2f s against the cold still's %.2f s of Cycles "
+           "and writing)\n",
+           cold.cached * STILLS, warm / (cold.cached * STILLS), warm / STILLS, cold.cycles_write);
 
     json_t *thumb = run_job(b, inputs, "thumbnail", "thumbnail", 0);
     printf("a thumbnail after the stills, same worker: %s\n",
@@ -343,8 +365,8 @@ int main(int argc, char **argv) {
     const char *blend_path = json_string_value(json_object_get(json_object_get(blend, "blend"), "path"));
     char *raw_png = pf_asprintf("%s/raw_#.png", b.dir);
 
-    double cold_mean = cold_rounds(&b, inputs, blend_path, raw_png);
-    if (argc < 2 || strcmp(argv[1], "cold") != 0) warm_stills(&b, inputs, cold_mean);
+    cold_means cold = cold_rounds(&b, inputs, blend_path, raw_png);
+    if (argc < 2 || strcmp(argv[1], "cold") != 0) warm_stills(&b, inputs, cold);
     json_decref(inputs);
     json_decref(blend);
     json_decref(tmpl);
