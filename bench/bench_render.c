@@ -9,9 +9,10 @@
  *   and max of the ratio, and each side's seconds outside Cycles;
  * - a warm still against the render time Cycles itself reports for it:
  *   goal <= 1.2x;
- * - ten stills on a warm worker against ten cold ones: goal <= 0.5x
- *   against cold stills that import the GLB, as when issue #4 set it;
- *   against cold stills from the cache, printed beside it;
+ * - stills on a warm worker against cold ones, a side of the same rounds
+ *   (the machine's load moves between minutes): goal <= 0.5x against cold
+ *   stills that import the GLB, as when issue #4 set it; against cold
+ *   stills from the cache, printed beside it;
  * - a second output type of the same product on the warm worker: no import;
  * - a turntable in one session: frames per second against Cycles' own time
  *   per frame.
@@ -151,12 +152,13 @@ static void spread(double *v, int n, double out[3]) {
     out[2] = v[n - 1];
 }
 
-/* What the warm stills are compared with: a cold still's mean wall seconds
- * with the product from the cache and imported from the GLB, and the mean
- * seconds of Cycles and the file writing in the cached one (a warm still
- * pays those alone, less Cycles' first render in a process). */
+/* A cold still's mean wall seconds with the product from the cache and
+ * imported from the GLB, the mean seconds of Cycles and the file writing
+ * in the cached one (a warm still pays those alone, less Cycles' first
+ * render in a process), and a warm still's mean wall seconds in the same
+ * rounds (0 without a pool). */
 typedef struct {
-    double cached, imported, cycles_write;
+    double cached, imported, cycles_write, warm;
 } cold_means;
 
 /* One side of the cold comparison over the rounds: wall seconds, seconds
@@ -179,10 +181,19 @@ static void side_add(side *sd, int i, int n, double wall, const json_t *timing) 
 
 static double module_cold(pf_render_bench *b, const json_t *inputs, bool cached, json_t **timing) {
     char keep = b->cache[0];
+    pf_blender_pool *pool = b->pool;
     if (!cached) b->cache[0] = '\0'; /* no cache directory: the GLB is imported */
+    b->pool = NULL;                  /* a Blender of its own */
     double t = now_s();
     *timing = run_job(b, inputs, "still", cached ? "cold" : "cold-import", 0);
     b->cache[0] = keep;
+    b->pool = pool;
+    return now_s() - t;
+}
+
+static double module_warm(pf_render_bench *b, const json_t *inputs, json_t **timing) {
+    double t = now_s();
+    *timing = run_job(b, inputs, "still", "warm", 0);
     return now_s() - t;
 }
 
@@ -194,8 +205,10 @@ static double module_cold(pf_render_bench *b, const json_t *inputs, bool cached,
  * before the cache), and raw `blender -b`. Per round the ratios to raw,
  * and each side's seconds outside Cycles and the file writing (start,
  * import or load, set-up, exit), whose difference is the module's
- * overhead without Cycles' noise. The first render fills the cache and is
- * shown on its own. */
+ * overhead without Cycles' noise. With b's warm pool, a still on it is a
+ * side of each round too: warm against cold in the same rounds, as the
+ * machine's load moves from minute to minute. The first render fills the
+ * cache and is shown on its own, then the warm worker's first. */
 static cold_means cold_rounds(pf_render_bench *b, const json_t *inputs, const char *blend_path, const char *raw_png) {
     int n = getenv("PF_COLD_PAIRS") ? atoi(getenv("PF_COLD_PAIRS")) : 7;
     if (n < 5) n = 5;
@@ -205,16 +218,22 @@ static cold_means cold_rounds(pf_render_bench *b, const json_t *inputs, const ch
     printf("  (its product: %s)\n", json_object_get(first, "import_s") ? "imported from the GLB and kept in the cache"
                                                                        : "opened from the cache");
     json_decref(first);
+    if (b->pool) {
+        first = run_job(b, inputs, "still", "warm-first", 0);
+        print_phases("warm worker, first still:", first);
+        json_decref(first);
+    }
     raw_still(blend_path, raw_png); /* raw Blender's files in the page cache too */
 
-    enum { CACHED, IMPORT, RAW, SIDES };
+    enum { CACHED, IMPORT, RAW, WARM, SIDES };
+    int used = b->pool ? SIDES : WARM;
     side sides[SIDES];
     for (int k = 0; k < SIDES; k++)
         sides[k] = (side){pf_xcalloc((size_t)n, sizeof(double)), pf_xcalloc((size_t)n, sizeof(double)), json_object()};
     double *ratio = pf_xcalloc((size_t)n, sizeof *ratio), *ratio_import = pf_xcalloc((size_t)n, sizeof *ratio);
     for (int i = 0; i < n; i++) {
-        for (int j = 0; j < SIDES; j++) {
-            int k = (i + j) % SIDES;
+        for (int j = 0; j < used; j++) {
+            int k = (i + j) % used;
             json_t *timing = NULL;
             double wall;
             if (k == RAW) {
@@ -222,6 +241,8 @@ static cold_means cold_rounds(pf_render_bench *b, const json_t *inputs, const ch
                 wall = raw.wall_s;
                 timing = json_pack("{s:f, s:f, s:f}", "cycles_s", raw.times.cycles_s, "sync_s", raw.times.sync_s,
                                    "write_s", raw.times.write_s);
+            } else if (k == WARM) {
+                wall = module_warm(b, inputs, &timing);
             } else {
                 wall = module_cold(b, inputs, k == CACHED, &timing);
             }
@@ -235,6 +256,7 @@ static cold_means cold_rounds(pf_render_bench *b, const json_t *inputs, const ch
     for (int i = 0; i < n; i++) {
         mean.cached += sides[CACHED].wall[i] / n;
         mean.imported += sides[IMPORT].wall[i] / n;
+        mean.warm += sides[WARM].wall[i] / n;
     }
     double r[3], ri[3], rest[SIDES][3], oc[3], oi[3], raw_wall[3];
     spread(ratio, n, r);
@@ -278,6 +300,21 @@ static cold_means cold_rounds(pf_render_bench *b, const json_t *inputs, const ch
            "raw blender -b, mean:", phase(rp, "cycles_s"), phase(rp, "sync_s"), phase(rp, "write_s"),
            raw_mean - phase(rp, "cycles_s") - phase(rp, "write_s"), raw_mean);
     mean.cycles_write = phase(cp, "cycles_s") + phase(cp, "write_s");
+    if (b->pool) {
+        print_phases("warm, mean:", sides[WARM].phases);
+        /* Issue #4 set the goal when a cold still imported the GLB (start
+         * and import, "about a second per call"); a cold still that loads
+         * the product from the cache saves the import too, and then a warm
+         * worker saves only Blender's start and what Cycles' first render
+         * in a process costs more than later ones. */
+        printf("%d stills of one product, warm worker against cold processes, in the same %d rounds: against cold "
+               "stills importing the GLB (the goal's baseline) %.2f s against %.2f s, ratio %.2fx (goal <= 0.5x)\n",
+               STILLS, n, mean.warm * STILLS, mean.imported * STILLS, mean.warm / mean.imported);
+        printf("  against cold stills loading the product from the cache %.2f s, ratio %.2fx: a warm still saves "
+               "Blender's start and Cycles' first render in a process (%.2f s against the cold still's %.2f s of "
+               "Cycles and writing)\n",
+               mean.cached * STILLS, mean.warm / mean.cached, mean.warm, mean.cycles_write);
+    }
     free(over);
     free(over_import);
     for (int k = 0; k < SIDES; k++) {
@@ -290,12 +327,9 @@ static cold_means cold_rounds(pf_render_bench *b, const json_t *inputs, const ch
     return mean;
 }
 
-/* Warm stills against Cycles' own time and against the cold mean, a
- * thumbnail after them on the same worker, and a turntable. */
-static void warm_stills(pf_render_bench *b, const json_t *inputs, cold_means cold) {
-    b->pool = pf_render_bench_pool();
-    json_t *first = run_job(b, inputs, "still", "warm-first", 0);
-    print_phases("warm worker, first still:", first);
+/* Warm stills against Cycles' own time, a thumbnail after them on the same
+ * worker, and a turntable. */
+static void warm_stills(pf_render_bench *b, const json_t *inputs) {
     double warm = 0, cycles = 0;
     json_t *sum = json_object();
     for (int i = 0; i < STILLS; i++) {
@@ -313,19 +347,6 @@ static void warm_stills(pf_render_bench *b, const json_t *inputs, cold_means col
     printf("warm still: %.2f s against Cycles' own %.2f s, ratio %.2fx (goal <= 1.2x); mean of %d\n", warm / STILLS,
            cycles / STILLS, warm / cycles, STILLS);
     print_phases("warm still, mean:", sum);
-    /* Issue #4 set the goal when a cold still imported the GLB (start and
-     * import, "about a second per call"); a cold still that loads the
-     * product from the cache saves the import too, and then a warm worker
-     * saves only Blender's start and what Cycles' first render in a process
-     * costs more than later ones. */
-    printf("%d stills of one product, warm %.2f s: against cold processes importing the GLB (the goal's baseline) "
-           "%.2f s, ratio %.2fx (goal <= 0.5x)\n",
-           STILLS, warm, cold.imported * STILLS, warm / (cold.imported * STILLS));
-    printf("  against cold processes loading the product from the cache %.2f s, ratio %.2fx: a warm still saves "
-           "Blender's start and Cycles' first render in a process (%.2f s against the cold still's %.2f s of Cycles "
-           "and writing)\n",
-           cold.cached * STILLS, warm / (cold.cached * STILLS), warm / STILLS, cold.cycles_write);
-
     json_t *thumb = run_job(b, inputs, "thumbnail", "thumbnail", 0);
     printf("a thumbnail after the stills, same worker: %s\n",
            json_object_get(thumb, "import_s") ? "imported again (goal: no import)" : "no import (goal: no import)");
@@ -347,7 +368,6 @@ static void warm_stills(pf_render_bench *b, const json_t *inputs, cold_means col
     json_decref(tt);
     json_decref(thumb);
     json_decref(sum);
-    json_decref(first);
 }
 
 /* With the argument "cold", only the cold stills. */
@@ -365,8 +385,10 @@ int main(int argc, char **argv) {
     const char *blend_path = json_string_value(json_object_get(json_object_get(blend, "blend"), "path"));
     char *raw_png = pf_asprintf("%s/raw_#.png", b.dir);
 
-    cold_means cold = cold_rounds(&b, inputs, blend_path, raw_png);
-    if (argc < 2 || strcmp(argv[1], "cold") != 0) warm_stills(&b, inputs, cold);
+    bool warm = argc < 2 || strcmp(argv[1], "cold") != 0;
+    if (warm) b.pool = pf_render_bench_pool();
+    cold_rounds(&b, inputs, blend_path, raw_png);
+    if (warm) warm_stills(&b, inputs);
     json_decref(inputs);
     json_decref(blend);
     json_decref(tmpl);
