@@ -1,13 +1,14 @@
 #define PF_PG_API_IMPL
 #include "store/pg_api.h"
 
-#include <dlfcn.h>
+#include "core/dl_table.h"
+
 #include <pthread.h>
 #include <stdio.h>
-#include <string.h>
 
 /* Filled once (pthread_once) and never changed again, as the CAD kernel's
- * table is (src/cad/cad_loader.c). */
+ * table is (src/cad/cad_loader.c). A library that lacks a function leaves
+ * the table unused: pf_pq_load says why, and nothing calls through it. */
 static pf_pq_api api;
 static char failure[256];
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -15,27 +16,16 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 #define SONAME "libpq.so.5"
 
 static void load(void) {
-    void *h = dlopen(SONAME, RTLD_NOW | RTLD_LOCAL);
-    if (!h) {
-        snprintf(failure, sizeof failure, "cannot load %s, the PostgreSQL client library: %s", SONAME, dlerror());
-        return;
-    }
-    pf_pq_api got;
-    const char *missing = NULL;
-    /* memcpy: ISO C has no cast from dlsym's object pointer to a function pointer. */
-#define PF_PQ_RESOLVE(f)                                                                                               \
-    do {                                                                                                               \
-        void *sym = dlsym(h, #f);                                                                                      \
-        if (!sym && !missing) missing = #f;                                                                            \
-        memcpy(&got.f, &sym, sizeof sym);                                                                              \
-    } while (0);
-    PF_PQ_FUNCTIONS(PF_PQ_RESOLVE)
-#undef PF_PQ_RESOLVE
-    if (missing) {
-        snprintf(failure, sizeof failure, "%s has no %s: it is older than PostgreSQL 14's", SONAME, missing);
-        return;
-    }
-    api = got;
+#define PF_PQ_SYMBOL(f) {#f, &api.f},
+    static const pf_dl_symbol symbols[] = {PF_PQ_FUNCTIONS(PF_PQ_SYMBOL)};
+#undef PF_PQ_SYMBOL
+    const char *missing;
+    char why[200];
+    if (pf_dl_table(SONAME, symbols, sizeof symbols / sizeof *symbols, &missing, why, sizeof why)) return;
+    if (missing)
+        snprintf(failure, sizeof failure, "%s: it is older than PostgreSQL 14's", why);
+    else
+        snprintf(failure, sizeof failure, "cannot load %s, the PostgreSQL client library: %s", SONAME, why);
 }
 
 bool pf_pq_load(char *why, size_t why_len) {
