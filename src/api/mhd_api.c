@@ -14,16 +14,10 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 #define SONAME "libmicrohttpd.so.12"
 
 static void load(void) {
-#define PF_MHD_SYMBOL(f) {#f, &api.f},
-    static const pf_dl_symbol symbols[] = {PF_MHD_FUNCTIONS(PF_MHD_SYMBOL)};
-#undef PF_MHD_SYMBOL
-    const char *missing;
+    static const pf_dl_symbol symbols[] = {PF_MHD_FUNCTIONS(PF_DL_SYMBOL)};
     char why[256];
-    if (pf_dl_table(SONAME, symbols, sizeof symbols / sizeof *symbols, &missing, why, sizeof why)) return;
-    if (missing)
-        fprintf(stderr, "prodflow: %s: it is older than libmicrohttpd 0.9.71\n", why);
-    else
-        fprintf(stderr, "prodflow: cannot load %s (the HTTP server needs it): %s\n", SONAME, why);
+    if (pf_dl_table(SONAME, "libmicrohttpd 0.9.71", symbols, sizeof symbols / sizeof *symbols, why, sizeof why)) return;
+    fprintf(stderr, "prodflow: %s (the HTTP server needs it)\n", why);
     abort();
 }
 

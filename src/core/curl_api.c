@@ -14,16 +14,10 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 #define SONAME "libcurl.so.4"
 
 static void load(void) {
-#define PF_CURL_SYMBOL(f) {#f, &api.f},
-    static const pf_dl_symbol symbols[] = {PF_CURL_FUNCTIONS(PF_CURL_SYMBOL)};
-#undef PF_CURL_SYMBOL
-    const char *missing;
+    static const pf_dl_symbol symbols[] = {PF_CURL_FUNCTIONS(PF_DL_SYMBOL)};
     char why[256];
-    if (pf_dl_table(SONAME, symbols, sizeof symbols / sizeof *symbols, &missing, why, sizeof why)) return;
-    if (missing)
-        fprintf(stderr, "prodflow: %s: it is older than libcurl 7.80\n", why);
-    else
-        fprintf(stderr, "prodflow: cannot load %s (webhooks and artifact transfers need it): %s\n", SONAME, why);
+    if (pf_dl_table(SONAME, "libcurl 7.80", symbols, sizeof symbols / sizeof *symbols, why, sizeof why)) return;
+    fprintf(stderr, "prodflow: %s (webhooks and artifact transfers need it)\n", why);
     abort();
 }
 

@@ -16,11 +16,16 @@ typedef struct {
     void *field;
 } pf_dl_symbol;
 
+/* The symbol for the function f, in a file whose table is named api:
+ * `static const pf_dl_symbol symbols[] = {PF_CURL_FUNCTIONS(PF_DL_SYMBOL)};` */
+#define PF_DL_SYMBOL(f) {#f, &api.f},
+
 /* Opens soname (never closed: the table lives as long as the process)
- * and fills each symbol's field. False when the library cannot be opened
- * (*missing NULL; why says dlerror's reason) or lacks a symbol (*missing
- * names the first one absent; the library is older than the table). */
-bool pf_dl_table(const char *soname, const pf_dl_symbol *symbols, size_t n, const char **missing, char *why,
+ * and fills each symbol's field. False, with why, when the library cannot
+ * be opened ("cannot load SONAME: dlerror's reason") or lacks a symbol
+ * ("SONAME has no F: it is older than OLDEST", the oldest release that
+ * has them all). */
+bool pf_dl_table(const char *soname, const char *oldest, const pf_dl_symbol *symbols, size_t n, char *why,
                  size_t why_len);
 
 #endif

@@ -16,16 +16,10 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 #define SONAME "libpq.so.5"
 
 static void load(void) {
-#define PF_PQ_SYMBOL(f) {#f, &api.f},
-    static const pf_dl_symbol symbols[] = {PF_PQ_FUNCTIONS(PF_PQ_SYMBOL)};
-#undef PF_PQ_SYMBOL
-    const char *missing;
+    static const pf_dl_symbol symbols[] = {PF_PQ_FUNCTIONS(PF_DL_SYMBOL)};
     char why[200];
-    if (pf_dl_table(SONAME, symbols, sizeof symbols / sizeof *symbols, &missing, why, sizeof why)) return;
-    if (missing)
-        snprintf(failure, sizeof failure, "%s: it is older than PostgreSQL 14's", why);
-    else
-        snprintf(failure, sizeof failure, "cannot load %s, the PostgreSQL client library: %s", SONAME, why);
+    if (!pf_dl_table(SONAME, "PostgreSQL 14's", symbols, sizeof symbols / sizeof *symbols, why, sizeof why))
+        snprintf(failure, sizeof failure, "%s (the PostgreSQL client library)", why);
 }
 
 bool pf_pq_load(char *why, size_t why_len) {

@@ -8,6 +8,7 @@
  * both checks named it. */
 #include "check.h"
 
+#include "core/dl_table.h"
 #include "support/shell.h"
 
 #include <stdlib.h>
@@ -45,8 +46,27 @@ static void test_not_loaded_by_version(void) {
     free(out);
 }
 
+/* The table every loader fills (core/dl_table.c), and what it says when a
+ * library is missing or older than the table: libc stands in for them. */
+static void test_table(void) {
+    struct {
+        size_t (*strlen)(const char *);
+        int (*pf_no_such_function)(void);
+    } api = {0};
+    char why[256];
+    pf_dl_symbol found[] = {PF_DL_SYMBOL(strlen)};
+    CHECK(pf_dl_table("libc.so.6", "glibc 2.0", found, 1, why, sizeof why));
+    CHECK(api.strlen && api.strlen("four") == 4);
+    pf_dl_symbol both[] = {PF_DL_SYMBOL(strlen) PF_DL_SYMBOL(pf_no_such_function)};
+    CHECK(!pf_dl_table("libc.so.6", "glibc 99", both, 2, why, sizeof why));
+    CHECK_MSG(strcmp(why, "libc.so.6 has no pf_no_such_function: it is older than glibc 99") == 0, "%s", why);
+    CHECK(!pf_dl_table("libprodflow-absent.so.1", "1.0", found, 1, why, sizeof why));
+    CHECK_MSG(strncmp(why, "cannot load libprodflow-absent.so.1: ", 37) == 0, "%s", why);
+}
+
 int main(void) {
     test_not_linked();
     test_not_loaded_by_version();
+    test_table();
     return pf_check_done("lazy_libraries");
 }
