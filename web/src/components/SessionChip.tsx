@@ -13,7 +13,11 @@ export function SessionChip() {
   };
   return (
     <div className="session-chip" data-testid="session-chip">
-      <span title={`Roles: ${who.roles.join(', ')}`}>{who.name}</span>
+      {/* The token's name says how it was made ("editor sign-in" is the
+          link's); its roles say what it may do, so both are shown. */}
+      <span title={`Token: ${who.name}`}>
+        {who.name} · <span data-testid="session-roles">{who.roles.join(', ')}</span>
+      </span>
       <button type="button" className="link-button" onClick={out} data-testid="sign-out">
         Sign out
       </button>

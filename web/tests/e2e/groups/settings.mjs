@@ -171,6 +171,8 @@ scenario(11, 'access: an admin makes a token (shown once), signs a second browse
   await page.getByTestId('tokens-table').waitFor();
   // The browser signed in with the start-up link: its session is the first token.
   check((await text(page, 'tokens-table')).includes('editor sign-in'), 'the sign-in token is listed');
+  const roles = await page.locator('[data-testid="session-roles"]:visible').first().innerText();
+  check(roles === 'admin', `the top bar says what the sign-in may do: ${roles}`);
   await page.getByTestId('tokens-new').click();
   await page.getByTestId('token-dialog').waitFor();
   await page.getByTestId('token-name').fill('E2E render farm');
