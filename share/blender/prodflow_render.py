@@ -16,6 +16,7 @@ import collections
 import json
 import math
 import os
+import shutil
 import struct
 import sys
 import time
@@ -779,6 +780,18 @@ def empty_file():
             pool.remove(d)
 
 
+def leave():
+    """Ends the process once its stdin is closed. Everything a job makes is
+    written and closed before its "done" event, so Blender's own exit
+    (freeing its data, Cycles' and Python's teardown) would only keep the
+    parent waiting for the process, a cold still included. The session's
+    temporary directory, which that exit removes, is removed here."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    shutil.rmtree(bpy.app.tempdir, ignore_errors=True)
+    os._exit(0)
+
+
 def main():
     argv = sys.argv[sys.argv.index("--") + 1:] if "--" in sys.argv else []
     models = int(argv[argv.index("--models") + 1]) if "--models" in argv else 4
@@ -786,6 +799,7 @@ def main():
     cache = ModelCache(models)
     emit("ready", blender=bpy.app.version_string, pid=os.getpid())
     serve(sys.stdin, cache)
+    leave()
 
 
 main()

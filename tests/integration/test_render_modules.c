@@ -33,6 +33,7 @@ typedef struct {
     char *share;  /* a private share/ whose script path marks our Blender processes */
     char *data;   /* data root */
     char *script; /* the marker */
+    char *tmp;    /* the test's TMPDIR, which its Blender processes inherit */
     json_t *glb, *bbox, *map, *template_value;
 } fixture;
 
@@ -211,9 +212,22 @@ static json_int_t worker_field(pf_blender_pool *pool, const char *field) {
 
 static const char other_digest[] = "0000000000000000000000000000000000000000000000000000000000000001";
 
+/* Files in dir whose names start with prefix. */
+static int files_with(const char *dir, const char *prefix) {
+    DIR *d = opendir(dir);
+    int n = 0;
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) n++;
+    if (d) closedir(d);
+    return n;
+}
+
 static void test_still_cold_and_warm(fixture *f) {
     json_t *cold = run_ok(f, "render.blender_still", render_inputs(f, true), still_params(96, 4, NULL), NULL);
     check_visible(port_path(cold, "image"), 96);
+    /* The script ends its process without Blender's own exit, and removes
+     * the session's temporary directory that exit would have removed. */
+    CHECK_MSG(files_with(f->tmp, "blender_") == 0, "a cold still left a Blender temporary directory in %s", f->tmp);
 
     /* Materials: an override repaints every part. */
     json_t *red =
@@ -334,16 +348,6 @@ static char *job_still(fixture *f, json_t *glb, const char *cache, uint64_t quot
     json_decref(inputs);
     free(work);
     return image;
-}
-
-/* Files in dir whose names start with prefix. */
-static int files_with(const char *dir, const char *prefix) {
-    DIR *d = opendir(dir);
-    int n = 0;
-    for (struct dirent *e; d && (e = readdir(d));)
-        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) n++;
-    if (d) closedir(d);
-    return n;
 }
 
 static bool came_from(const json_t *timing, const char *phase) {
@@ -644,7 +648,8 @@ int main(void) {
     pf_registry *reg = pf_registry_load(&errs);
     CHECK(reg != NULL);
     if (!reg) return pf_check_done("render_modules");
-    fixture f = {0};
+    fixture f = {.tmp = pf_test_tmpdir("render-tmp")};
+    setenv("TMPDIR", f.tmp, 1);
     setup(&f, reg);
     test_still_cold_and_warm(&f);
     test_model_cache(&f);
@@ -659,6 +664,7 @@ int main(void) {
     json_decref(f.map);
     json_decref(f.template_value);
     free(f.script);
+    free(f.tmp);
     free(f.share);
     free(f.data);
     pf_registry_free(reg);
