@@ -13,6 +13,7 @@ materials, material_override, params, op and output, and model_cache when
 imported products may be kept on disk.
 """
 import collections
+import ctypes
 import json
 import math
 import os
@@ -788,6 +789,7 @@ def leave():
     temporary directory, which that exit removes, is removed here."""
     sys.stdout.flush()
     sys.stderr.flush()
+    ctypes.CDLL(None).fflush(None)  # and what Blender's C code printed, which exit would flush
     shutil.rmtree(bpy.app.tempdir, ignore_errors=True)
     os._exit(0)
 
