@@ -790,7 +790,11 @@ def leave():
     sys.stdout.flush()
     sys.stderr.flush()
     ctypes.CDLL(None).fflush(None)  # and what Blender's C code printed, which exit would flush
-    shutil.rmtree(bpy.app.tempdir, ignore_errors=True)
+    # Only a directory of this session's own: when Blender cannot make one,
+    # tempdir is the shared temporary directory itself.
+    session = os.path.normpath(bpy.app.tempdir)
+    if os.path.basename(session).startswith("blender_"):
+        shutil.rmtree(session, ignore_errors=True)
     os._exit(0)
 
 
