@@ -73,27 +73,25 @@ export async function until(what, fn) {
   const t0 = Date.now();
   let told = t0;
   let last;
-  const outer = waitingFor; /* a wait inside fn() hands the name back when it ends */
-  for (;;) {
-    try {
-      waitingFor = what; /* kept through the pause below: the runner's tell may come between two tries */
-      const v = await fn();
-      if (v) {
-        waitingFor = outer;
-        return v;
+  const outer = waitingFor;
+  waitingFor = what; /* for the whole wait: the runner's tell may come between two tries */
+  try {
+    for (;;) {
+      try {
+        const v = await fn();
+        if (v) return v;
+      } catch (e) {
+        last = e;
       }
-    } catch (e) {
-      last = e;
+      if (serverExited) throw new Error(`the server exited (${serverExit}) while waiting for ${what}${last ? ` (${last.message})` : ''}`);
+      if (Date.now() - told >= Number(process.env.E2E_TELL_MS || 60000)) {
+        told = Date.now();
+        console.log(`       … still waiting for ${what} after ${seconds(t0)} s${last ? ` (last: ${last.message.split('\n')[0]})` : ''}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
-    if (serverExited) {
-      waitingFor = outer;
-      throw new Error(`the server exited (${serverExit}) while waiting for ${what}${last ? ` (${last.message})` : ''}`);
-    }
-    if (Date.now() - told >= Number(process.env.E2E_TELL_MS || 60000)) {
-      told = Date.now();
-      console.log(`       … still waiting for ${what} after ${seconds(t0)} s${last ? ` (last: ${last.message.split('\n')[0]})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    waitingFor = outer;
   }
 }
 
